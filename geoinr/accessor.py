@@ -1,0 +1,138 @@
+"""The ``.inr`` accessor on xarray Datasets and DataArrays: a thin front to INRModel.
+
+Accessors are re-created for every ``ds[...]``, so nothing is stored here:
+``fit`` returns a new :class:`geoinr.INRModel`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .model import INRModel
+
+__all__ = ["DatasetINRAccessor", "DataArrayINRAccessor"]
+
+_FIT_NAMES = ("lat", "lon", "time")
+
+
+def _split(kwargs):
+    names = {k: kwargs.pop(k) for k in _FIT_NAMES if k in kwargs}
+    return names, kwargs
+
+
+class _Base:
+    def __init__(self, obj):
+        self._obj = obj
+
+    def _fit(self, variables, kwargs) -> INRModel:
+        names, params = _split(dict(kwargs))
+        return INRModel(**params).fit(self._obj, variables=variables, **names)
+
+    def _fill(self, fitted: INRModel, obj):
+        pred = fitted.predict(obj)
+        preds = pred if isinstance(pred, xr.Dataset) else pred.to_dataset()
+        if isinstance(obj, xr.DataArray):
+            p = preds[fitted.variables_[0]]
+            out = obj.where(np.isfinite(obj), p.transpose(*obj.dims))
+            out.attrs = dict(obj.attrs, history=_history(obj, fitted))
+            return out
+        out = obj.copy()
+        for v in fitted.variables_:
+            filled = obj[v].where(np.isfinite(obj[v]), preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims))
+            out[v] = filled.assign_attrs(history=_history(obj[v], fitted))
+        return out
+
+
+def _history(obj, fitted) -> str:
+    prev = obj.attrs.get("history", "")
+    note = f"gaps filled by {fitted._source_note()}"
+    return f"{prev}\n{note}" if prev else note
+
+
+@xr.register_dataset_accessor("inr")
+class DatasetINRAccessor(_Base):
+    """``ds.inr``: fit implicit neural representations to a Dataset's variables."""
+
+    def fit(self, variables=None, **kwargs) -> INRModel:
+        """Fit an :class:`INRModel` to ``variables`` of this Dataset; returns the fitted model.
+
+        Parameters
+        ----------
+        variables : str or list of str, optional
+            Variable(s) to fit; several are fitted jointly. May be left out when the
+            Dataset has one data variable.
+        **kwargs
+            ``lat=``, ``lon=``, ``time=`` coordinate names, and any
+            :class:`INRModel` parameter (``model``, ``width``, ``depth``, ``max_time``,
+            ``epochs``, ``seed``, ``device``, ``progress``, ...).
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> fitted = tracks.inr.fit("sla", width=32, depth=2, epochs=2, max_time=None, progress=False)
+        >>> fitted.predict(fitted.target_grid(1.0)).name
+        'sla'
+        """
+        return self._fit(variables, kwargs)
+
+    def regrid(self, target, variables=None, **kwargs):
+        """Fit, then predict on ``target`` (any Dataset/DataArray with lat/lon(/time)).
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> ds = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, gap_fraction=0.0)
+        >>> fine = geoinr.coords.regular_grid((0, 10, 30, 40), 0.5, times=ds.time.values)
+        >>> ds.inr.regrid(fine, "sla", width=16, depth=1, epochs=1, max_time=None, progress=False).shape
+        (2, 20, 20)
+        """
+        fitted = self._fit(variables, kwargs)
+        return fitted.predict(target)
+
+    def fill_gaps(self, variables=None, **kwargs) -> xr.Dataset:
+        """Fit, then return a copy with the NaN of the fitted variables replaced by predictions.
+
+        Observed values are kept as they are.
+
+        Examples
+        --------
+        >>> import geoinr, numpy as np
+        >>> ds = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, gap_fraction=0.5)
+        >>> filled = ds.inr.fill_gaps("sla", width=16, depth=1, epochs=1, max_time=None, progress=False)
+        >>> int(np.isnan(filled.sla).sum())
+        0
+        """
+        fitted = self._fit(variables, kwargs)
+        return self._fill(fitted, self._obj)
+
+
+@xr.register_dataarray_accessor("inr")
+class DataArrayINRAccessor(_Base):
+    """``da.inr``: fit implicit neural representations to a DataArray."""
+
+    def fit(self, **kwargs) -> INRModel:
+        """Fit an :class:`INRModel` to this DataArray; returns the fitted model.
+
+        Parameters
+        ----------
+        **kwargs
+            ``lat=``, ``lon=``, ``time=`` coordinate names, and any :class:`INRModel` parameter.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> da = geoinr.datasets.synthetic_grid(days=2, resolution=1.0).sla
+        >>> da.inr.fit(width=16, depth=1, epochs=1, max_time=None, progress=False).variables_
+        ['sla']
+        """
+        return self._fit(None, kwargs)
+
+    def regrid(self, target, **kwargs):
+        """Fit, then predict on ``target``; see :meth:`DatasetINRAccessor.regrid`."""
+        return self._fit(None, kwargs).predict(target)
+
+    def fill_gaps(self, **kwargs) -> xr.DataArray:
+        """Fit, then return a copy with NaN replaced by predictions; see :meth:`DatasetINRAccessor.fill_gaps`."""
+        fitted = self._fit(None, kwargs)
+        return self._fill(fitted, self._obj)

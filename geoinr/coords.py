@@ -1,0 +1,551 @@
+"""From xarray objects to point tables and back; no torch in here.
+
+This module finds the latitude, longitude and time coordinates of a Dataset or
+DataArray, turns gridded or scattered data into flat tables of points
+``(lon, lat, time, values)``, converts times to floating-point days since a
+stored reference, and builds regular target grids.
+
+Longitudes are carried in degrees east in [-180, 180) internally; latitudes in
+degrees north; times in days since ``TimeAxis.reference``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Hashable, Iterable, Sequence
+
+import numpy as np
+import xarray as xr
+
+__all__ = [
+    "CoordNames",
+    "TimeAxis",
+    "PointTable",
+    "find_coords",
+    "wrap_longitude",
+    "longitude_span",
+    "points_from_xarray",
+    "target_points",
+    "regular_grid",
+]
+
+# Names seen in the wild, lowercase; compared case-insensitively.
+LAT_NAMES = ("lat", "latitude", "nav_lat", "lats", "latitudes", "y_lat", "gphit", "lat_rho", "xlat")
+LON_NAMES = ("lon", "longitude", "nav_lon", "lons", "long", "longitudes", "x_lon", "glamt", "lon_rho", "xlong")
+TIME_NAMES = ("time", "date", "datetime", "times", "t", "time_counter", "valid_time", "ocean_time", "julian_day")
+
+LAT_UNITS = ("degrees_north", "degree_north", "degree_n", "degrees_n", "degreen", "degreesn")
+LON_UNITS = ("degrees_east", "degree_east", "degree_e", "degrees_e", "degreee", "degreese")
+
+
+@dataclasses.dataclass(frozen=True)
+class CoordNames:
+    """Names of the coordinate variables of one xarray object.
+
+    ``time`` is None for purely spatial data.
+    """
+
+    lat: Hashable
+    lon: Hashable
+    time: Hashable | None = None
+
+
+def _candidates(obj) -> dict:
+    """All variables of ``obj`` that may hold a coordinate: coords first, then data variables."""
+    out = dict(obj.coords.items())
+    if isinstance(obj, xr.Dataset):
+        for k, v in obj.data_vars.items():
+            out.setdefault(k, v)
+    return out
+
+
+def _is_time_like(var) -> bool:
+    if np.issubdtype(var.dtype, np.datetime64):
+        return True
+    if var.dtype == object and var.size:
+        first = np.asarray(var.values).ravel()[0]
+        return hasattr(first, "calendar") and hasattr(first, "year")
+    return False
+
+
+def _role_from_attrs(var) -> str | None:
+    """CF role ('lat', 'lon', 'time') of a variable from its attributes, or None."""
+    attrs = {k.lower(): str(v).lower() for k, v in var.attrs.items() if isinstance(v, str)}
+    std = attrs.get("standard_name", "")
+    if std in ("latitude", "grid_latitude"):
+        return "lat"
+    if std in ("longitude", "grid_longitude"):
+        return "lon"
+    if std == "time":
+        return "time"
+    units = attrs.get("units", "").replace(" ", "_")
+    if units in LAT_UNITS:
+        return "lat"
+    if units in LON_UNITS:
+        return "lon"
+    axis = attrs.get("axis", "")
+    looks_angular = units in ("", "degrees", "degree", "deg")
+    if axis == "y" and looks_angular:
+        return "lat"
+    if axis == "x" and looks_angular:
+        return "lon"
+    if axis == "t":
+        return "time"
+    return None
+
+
+def _describe(cands: dict) -> str:
+    parts = []
+    for k, v in cands.items():
+        bits = [f"dims={tuple(v.dims)}", f"dtype={v.dtype}"]
+        for a in ("standard_name", "units", "axis"):
+            if a in v.attrs:
+                bits.append(f"{a}={v.attrs[a]!r}")
+        parts.append(f"  {k!r}: " + ", ".join(bits))
+    return "\n".join(parts) if parts else "  (no variables at all)"
+
+
+def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = None) -> CoordNames:
+    """Find the latitude, longitude and time variables of a Dataset or DataArray.
+
+    Names are chosen in this order: explicit names passed here; CF attributes
+    (``standard_name``, ``units`` such as ``degrees_north``, ``axis``); common
+    names (lat, latitude, nav_lat, lon, longitude, nav_lon, time, date, ...).
+    A variable of datetime64 or cftime type is taken as time if nothing else is.
+
+    Parameters
+    ----------
+    obj : xarray.Dataset or xarray.DataArray
+        Where to look: coordinates first, then (for a Dataset) data variables.
+    lat, lon, time : hashable, optional
+        Explicit names; they win over everything else. ``time=False`` means
+        "ignore any time coordinate" (fit a purely spatial field).
+    require_time : bool, optional
+        If True, raise when no time is found; if False never look for one.
+
+    Returns
+    -------
+    CoordNames
+
+    Raises
+    ------
+    ValueError
+        If latitude or longitude cannot be found, or an explicit name is absent;
+        the message lists the variables seen and says which argument to pass.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> ds = xr.Dataset({"sla": (("y", "x"), np.zeros((2, 3)))},
+    ...                 coords={"nav_lat": (("y", "x"), np.zeros((2, 3))),
+    ...                         "nav_lon": (("y", "x"), np.zeros((2, 3)))})
+    >>> find_coords(ds)
+    CoordNames(lat='nav_lat', lon='nav_lon', time=None)
+    """
+    cands = _candidates(obj)
+    explicit = {"lat": lat, "lon": lon, "time": time}
+    for role, name in explicit.items():
+        if name is not None and name is not False and name not in cands:
+            raise ValueError(
+                f"{role}={name!r} was passed but there is no variable {name!r}. "
+                f"Variables seen:\n{_describe(cands)}"
+            )
+    found: dict[str, Hashable | None] = {r: n for r, n in explicit.items() if n is not None and n is not False}
+    taken = set(found.values())
+    # CF attributes
+    for name, var in cands.items():
+        role = _role_from_attrs(var)
+        if role and role not in found and name not in taken and not (role == "time" and time is False):
+            found[role] = name
+            taken.add(name)
+    # common names
+    for role, names in (("lat", LAT_NAMES), ("lon", LON_NAMES), ("time", TIME_NAMES)):
+        if role in found or (role == "time" and (time is False or require_time is False)):
+            continue
+        for name in cands:
+            if name not in taken and str(name).lower() in names:
+                found[role] = name
+                taken.add(name)
+                break
+    # any datetime-typed variable
+    if "time" not in found and time is not False and require_time is not False:
+        for name, var in cands.items():
+            if name not in taken and _is_time_like(var):
+                found["time"] = name
+                break
+    missing = [r for r in ("lat", "lon") if r not in found]
+    if missing:
+        what = " and ".join({"lat": "latitude", "lon": "longitude"}[m] for m in missing)
+        args = ", ".join(f"{m}='<name>'" for m in missing)
+        raise ValueError(
+            f"Could not find {what} in this {type(obj).__name__}. Looked for CF attributes "
+            f"(standard_name, units degrees_north/degrees_east, axis) and common names "
+            f"(lat, latitude, nav_lat, lon, longitude, nav_lon, ...). Variables seen:\n"
+            f"{_describe(cands)}\nPass the names explicitly, e.g. {args}."
+        )
+    if require_time and found.get("time") is None:
+        raise ValueError(
+            f"This model was fitted with a time coordinate but none was found here. Variables seen:\n"
+            f"{_describe(cands)}\nPass time='<name>', or add a time dimension, e.g. "
+            f"target.expand_dims(time=[np.datetime64('2020-01-05')])."
+        )
+    if time is False or require_time is False:
+        found["time"] = None
+    return CoordNames(lat=found["lat"], lon=found["lon"], time=found.get("time"))
+
+
+def wrap_longitude(lon) -> np.ndarray:
+    """Longitudes (degrees east, any convention) wrapped into [-180, 180).
+
+    Examples
+    --------
+    >>> wrap_longitude([0.0, 180.0, 359.5, -190.0]).tolist()
+    [0.0, -180.0, -0.5, 170.0]
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    return (lon + 180.0) % 360.0 - 180.0
+
+
+def longitude_span(lon) -> tuple[float, float]:
+    """Smallest longitude interval (west, east) that covers all ``lon``, in degrees east.
+
+    ``west`` is in [-180, 180); ``east`` may exceed 180 when the interval crosses
+    the dateline (e.g. ``(170, 190)``). A global set of points gives (-180, 180).
+
+    Examples
+    --------
+    >>> longitude_span([175.0, -175.0, 179.0])
+    (175.0, 185.0)
+    >>> longitude_span([10.0, 20.0])
+    (10.0, 20.0)
+    """
+    lon = np.unique(wrap_longitude(np.asarray(lon).ravel()))
+    lon = lon[np.isfinite(lon)]
+    if lon.size == 0:
+        raise ValueError("no finite longitude")
+    if lon.size == 1:
+        return float(lon[0]), float(lon[0])
+    gaps = np.diff(np.concatenate([lon, [lon[0] + 360.0]]))
+    i = int(np.argmax(gaps))
+    if gaps[i] <= 10.0:
+        return -180.0, 180.0  # no gap wider than 10 degrees: treat as global
+    west = lon[(i + 1) % lon.size]
+    east = lon[i]
+    if east < west:
+        east += 360.0
+    return float(west), float(east)
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeAxis:
+    """How times are turned into float days and back.
+
+    Parameters
+    ----------
+    kind : {"datetime64", "cftime", "numeric"}
+        Type of the training times.
+    reference : str
+        ISO date of day 0 (empty for numeric times, which are used as they are).
+    calendar : str
+        CF calendar for cftime (``"standard"`` for datetime64).
+    units : str
+        The ``units`` attribute of numeric times, kept for output.
+    """
+
+    kind: str
+    reference: str = ""
+    calendar: str = "standard"
+    units: str = ""
+
+    @classmethod
+    def from_values(cls, values, attrs=None) -> "TimeAxis":
+        """Choose the time axis from training time values (reference = first day)."""
+        values = np.asarray(values)
+        attrs = attrs or {}
+        if np.issubdtype(values.dtype, np.datetime64):
+            t0 = np.nanmin(values.astype("datetime64[ns]"))
+            if np.isnat(t0):
+                raise ValueError("all times are NaT (missing)")
+            return cls("datetime64", str(t0.astype("datetime64[D]")), "standard")
+        if values.dtype == object and values.size and hasattr(values.ravel()[0], "calendar"):
+            first = min(values.ravel())
+            ref = f"{first.year:04d}-{first.month:02d}-{first.day:02d}"
+            return cls("cftime", ref, first.calendar or "standard")
+        if np.issubdtype(values.dtype, np.number):
+            return cls("numeric", "", "standard", str(attrs.get("units", "")))
+        raise TypeError(
+            f"Time values of dtype {values.dtype} are not understood. Use datetime64, cftime "
+            f"objects or numbers (decode strings first, e.g. ds['time'] = pd.to_datetime(ds['time']))."
+        )
+
+    def to_days(self, values) -> np.ndarray:
+        """Times -> float64 days since ``reference`` (numeric times unchanged)."""
+        values = np.asarray(values)
+        is_dt = np.issubdtype(values.dtype, np.datetime64)
+        is_cf = values.dtype == object and values.size and hasattr(values.ravel()[0], "calendar")
+        if self.kind == "numeric":
+            if is_dt or is_cf:
+                raise TypeError(
+                    "This model was fitted with numeric times but the target has dates; "
+                    "give the target numeric times in the same units "
+                    f"({self.units or 'as in the training data'})."
+                )
+            return values.astype(np.float64)
+        if is_dt:
+            ref = np.datetime64(self.reference, "ns")
+            return (values.astype("datetime64[ns]") - ref) / np.timedelta64(1, "D")
+        if is_cf:
+            import cftime
+
+            cal = values.ravel()[0].calendar or self.calendar
+            out = cftime.date2num(values.ravel(), f"days since {self.reference}", calendar=cal)
+            return np.asarray(out, dtype=np.float64).reshape(values.shape)
+        if values.size == 0:
+            return values.astype(np.float64)
+        raise TypeError(
+            f"This model was fitted with dates ({self.kind}) but the target times have dtype "
+            f"{values.dtype}; pass datetime64 or cftime times."
+        )
+
+    def from_days(self, days) -> np.ndarray:
+        """Float days since ``reference`` -> times of the training kind."""
+        days = np.asarray(days, dtype=np.float64)
+        if self.kind == "numeric":
+            return days
+        if self.kind == "datetime64":
+            ns = np.round(days * 86400e9).astype("int64").astype("timedelta64[ns]")
+            return np.datetime64(self.reference, "ns") + ns
+        import cftime
+
+        return np.asarray(cftime.num2date(days, f"days since {self.reference}", calendar=self.calendar))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class PointTable:
+    """A flat table of observations: one row per point.
+
+    Attributes
+    ----------
+    lon, lat : ndarray (n,)
+        Degrees east in [-180, 180) and degrees north.
+    time : ndarray (n,) or None
+        Days since the time axis reference (None for spatial data).
+    values : ndarray (n, k)
+        One column per variable; NaN where that variable is missing.
+    """
+
+    lon: np.ndarray
+    lat: np.ndarray
+    time: np.ndarray | None
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return self.lon.shape[0]
+
+    def coordinates(self) -> np.ndarray:
+        """Stack (lon, lat[, time]) into an (n, 2 or 3) float64 array."""
+        cols = [self.lon, self.lat] + ([self.time] if self.time is not None else [])
+        return np.stack(cols, axis=1)
+
+
+def _broadcast(pairs: Sequence[tuple[tuple, np.ndarray]]):
+    """Broadcast numpy arrays by dimension name; returns (dims, views). No copies."""
+    dims: list = []
+    sizes: dict = {}
+    for d, a in pairs:
+        for name, n in zip(d, np.shape(a)):
+            if name not in sizes:
+                dims.append(name)
+                sizes[name] = n
+            elif sizes[name] != n:
+                raise ValueError(f"dimension {name!r} has sizes {sizes[name]} and {n}")
+    out = []
+    for d, a in pairs:
+        a = np.asarray(a)
+        order = [d.index(x) for x in dims if x in d]
+        shape = [sizes[x] if x in d else 1 for x in dims]
+        out.append(np.broadcast_to(np.transpose(a, order).reshape(shape), [sizes[x] for x in dims]))
+    return tuple(dims), out
+
+
+def _check_latitude(lat: np.ndarray, name) -> None:
+    finite = lat[np.isfinite(lat)]
+    if finite.size and (finite.min() < -90.0 or finite.max() > 90.0):
+        raise ValueError(
+            f"Latitude {name!r} has values in [{finite.min():g}, {finite.max():g}], outside [-90, 90]. "
+            f"Are latitude and longitude swapped? Pass lat='<name>' and lon='<name>' explicitly."
+        )
+
+
+def _numeric_values(var, name) -> np.ndarray:
+    if not (np.issubdtype(var.dtype, np.floating) or np.issubdtype(var.dtype, np.integer)) or var.dtype == bool:
+        raise TypeError(
+            f"Variable {name!r} has dtype {var.dtype}; only numeric (float or integer) data can be "
+            f"fitted. Convert it first, e.g. ds[{name!r}].astype(float)."
+        )
+    return np.asarray(var.values, dtype=np.float64)
+
+
+def _float_coord(var, name, role, time_axis: TimeAxis | None):
+    if role == "time":
+        return np.asarray(time_axis.to_days(var.values), dtype=np.float64)
+    if not np.issubdtype(var.dtype, np.number):
+        raise TypeError(f"{role} coordinate {name!r} has dtype {var.dtype}; expected numbers in degrees.")
+    vals = np.asarray(var.values, dtype=np.float64)
+    if role == "lat":
+        _check_latitude(vals, name)
+    return vals
+
+
+def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, time_axis: TimeAxis | None = None):
+    """Flatten gridded or scattered xarray data into a :class:`PointTable`.
+
+    Points where every variable is NaN, or where a coordinate is not finite, are
+    dropped. Works for gridded ``(time, lat, lon)`` data in any dimension order,
+    curvilinear grids with 2-D lat/lon, and along-track data with 1-D lat/lon
+    along one observation dimension.
+
+    Parameters
+    ----------
+    obj : xarray.Dataset or xarray.DataArray
+    variables : sequence of hashable
+        Data variables to stack as columns (ignored for a DataArray).
+    names : CoordNames
+    time_axis : TimeAxis, optional
+        How to convert times; chosen from the data if None.
+
+    Returns
+    -------
+    table : PointTable
+    time_axis : TimeAxis or None
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> da = xr.DataArray([[1.0, np.nan], [3.0, 4.0]], dims=("lat", "lon"),
+    ...                   coords={"lat": [0.0, 1.0], "lon": [350.0, 355.0]})
+    >>> table, _ = points_from_xarray(da, [None], CoordNames("lat", "lon"))
+    >>> table.lon.tolist(), table.values[:, 0].tolist()
+    ([-10.0, -10.0, -5.0], [1.0, 3.0, 4.0])
+    """
+    data_vars = [obj] if isinstance(obj, xr.DataArray) else [obj[v] for v in variables]
+    for v, var in zip(variables, data_vars):
+        _numeric_values(var, v if v is not None else var.name)
+    if names.time is not None and time_axis is None:
+        tvar = obj[names.time]
+        time_axis = TimeAxis.from_values(tvar.values, tvar.attrs)
+    coord_vars = {"lat": obj[names.lat], "lon": obj[names.lon]}
+    if names.time is not None:
+        coord_vars["time"] = obj[names.time]
+    pairs = [(var.dims, _numeric_values(var, name)) for name, var in zip(variables, data_vars)]
+    pairs += [(var.dims, _float_coord(var, getattr(names, role), role, time_axis)) for role, var in coord_vars.items()]
+    dims, views = _broadcast(pairs)
+    nvar = len(data_vars)
+    data_views, coord_views = views[:nvar], dict(zip(coord_vars, views[nvar:]))
+    keep = np.zeros(data_views[0].shape, dtype=bool)
+    for d in data_views:
+        keep |= np.isfinite(d)
+    coords_ok = np.ones_like(keep)
+    for c in coord_views.values():
+        coords_ok &= np.isfinite(c)
+    n_badc = int((keep & ~coords_ok).sum())
+    if n_badc:
+        warnings.warn(
+            f"{n_badc} data points have missing (NaN/inf) coordinates and were dropped.",
+            UserWarning,
+            stacklevel=3,
+        )
+    keep &= coords_ok
+    values = np.stack([d[keep] for d in data_views], axis=1)
+    table = PointTable(
+        lon=wrap_longitude(coord_views["lon"][keep]),
+        lat=np.ascontiguousarray(coord_views["lat"][keep]),
+        time=np.ascontiguousarray(coord_views["time"][keep]) if "time" in coord_views else None,
+        values=values,
+    )
+    return table, time_axis
+
+
+def _output_dims(target, names: CoordNames, coord_dims: Iterable) -> tuple:
+    coord_dims = list(dict.fromkeys(coord_dims))
+    order: list = []
+    if isinstance(target, xr.DataArray):
+        order = [d for d in target.dims if d in coord_dims]
+    else:
+        for v in target.data_vars.values():
+            if set(coord_dims) <= set(v.dims):
+                order = [d for d in v.dims if d in coord_dims]
+                break
+    for name in (names.time, names.lat, names.lon):
+        if name is not None:
+            for d in target[name].dims:
+                if d not in order:
+                    order.append(d)
+    return tuple(order)
+
+
+def target_points(target, names: CoordNames, time_axis: TimeAxis | None):
+    """Coordinates of a prediction target, broadcast to the output shape (views, no copies).
+
+    Returns
+    -------
+    dims : tuple
+        Output dimensions, in the target's order (time first otherwise).
+    coords : dict
+        ``{"lon": view, "lat": view[, "time": view]}``, float64 views of the output shape;
+        lon wrapped to [-180, 180), time in days since the model's reference.
+    """
+    roles = {"lat": names.lat, "lon": names.lon}
+    if names.time is not None:
+        roles["time"] = names.time
+    dims = _output_dims(target, names, [d for n in roles.values() for d in target[n].dims])
+    pairs = [((tuple(dims)), np.zeros([target.sizes[d] for d in dims], dtype=np.int8))]
+    for role, name in roles.items():
+        var = target[name]
+        vals = _float_coord(var, name, role, time_axis)
+        if role == "lon":
+            vals = wrap_longitude(vals)
+        pairs.append((var.dims, vals))
+    out_dims, views = _broadcast(pairs)
+    return out_dims, dict(zip(roles, views[1:]))
+
+
+def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon", time_name="time") -> xr.Dataset:
+    """A regular lat/lon(/time) grid as an empty Dataset with CF coordinate attributes.
+
+    Parameters
+    ----------
+    region : (west, east, south, north)
+        Degrees; ``east`` may exceed 180 for a region across the dateline. Cell
+        centres are placed from ``west + resolution/2`` to at most ``east``.
+    resolution : float or (float, float)
+        Grid spacing in degrees, ``(dlon, dlat)`` if a pair.
+    times : array-like, optional
+        Time coordinate values (datetime64, cftime or numbers).
+
+    Examples
+    --------
+    >>> g = regular_grid((0, 2, 10, 11), 0.5)
+    >>> g.lon.values.tolist(), g.lat.values.tolist()
+    ([0.25, 0.75, 1.25, 1.75], [10.25, 10.75])
+    """
+    west, east, south, north = (float(x) for x in region)
+    dlon, dlat = (resolution, resolution) if np.isscalar(resolution) else resolution
+    if dlon <= 0 or dlat <= 0:
+        raise ValueError(f"resolution must be positive, got {resolution!r}")
+    if east < west:
+        east += 360.0
+    nlon = max(1, int(np.floor((east - west) / dlon + 1e-9)))
+    nlat = max(1, int(np.floor((north - south) / dlat + 1e-9)))
+    lon = west + dlon * (np.arange(nlon) + 0.5)
+    lat = south + dlat * (np.arange(nlat) + 0.5)
+    coords = {
+        lat_name: (lat_name, lat, {"standard_name": "latitude", "units": "degrees_north", "long_name": "latitude", "axis": "Y"}),
+        lon_name: (lon_name, lon, {"standard_name": "longitude", "units": "degrees_east", "long_name": "longitude", "axis": "X"}),
+    }
+    if times is not None:
+        coords = {time_name: (time_name, np.asarray(times), {"standard_name": "time", "axis": "T"}), **coords}
+    return xr.Dataset(coords=coords)

@@ -1,0 +1,146 @@
+"""Persistence: one safetensors file whose header carries the JSON config. Never pickle.
+
+Layout of a ``.geoinr`` file: a standard safetensors file (readable by any
+safetensors tool) whose tensors are the network weights and whose string
+metadata holds ``format`` = ``"geoinr"``, ``format_version`` and ``config``, a
+JSON document with every constructor parameter, the normalization, the
+encoding, coordinate names, time reference, region and training history.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+
+from ._version import __version__
+from .coords import TimeAxis
+from .encoding import CoordinateEncoding
+
+__all__ = ["save", "load", "FORMAT_VERSION"]
+
+FORMAT = "geoinr"
+FORMAT_VERSION = 1
+
+_LEARNED = (
+    "coord_names_",
+    "variables_",
+    "variable_attrs_",
+    "lon_convention_",
+    "mean_",
+    "std_",
+    "region_",
+    "time_range_",
+    "n_points_",
+    "encoding_config_",
+    "device_",
+    "fit_seconds_",
+    "stop_reason_",
+    "best_val_loss_",
+    "fitted_at_",
+)
+
+
+def save(model, path) -> None:
+    """Write a fitted :class:`geoinr.INRModel` to ``path`` atomically (write, then rename).
+
+    Examples
+    --------
+    See :meth:`geoinr.INRModel.save`.
+    """
+    model._check_fitted()
+    state = {k: getattr(model, k) for k in _LEARNED}
+    state["time_axis_"] = model.time_axis_.to_dict() if model.time_axis_ is not None else None
+    config = {
+        "geoinr_version": __version__,
+        "params": model.get_params(),
+        "learned": state,
+        "history": json.loads(model.history_.to_json(orient="split", index=False, double_precision=15)),
+    }
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.field_.network.state_dict().items()}
+    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "config": json.dumps(config)}
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".geoinr", dir=folder)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=meta)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load(path, device: str = "cpu"):
+    """Read a model written by :meth:`geoinr.INRModel.save`.
+
+    Only JSON and raw tensors are read (safetensors); nothing is unpickled, so a
+    file from an untrusted source cannot run code.
+
+    Parameters
+    ----------
+    path : str or path-like
+    device : str
+        Where to put the weights (``"cpu"`` by default).
+
+    Returns
+    -------
+    geoinr.INRModel
+
+    Raises
+    ------
+    ValueError
+        If the file is not a geoinr model, is truncated, comes from an unknown
+        format version, or its weights do not match its config.
+
+    Examples
+    --------
+    See :meth:`geoinr.INRModel.save`.
+    """
+    from .model import INRModel
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such model file: {path!r}")
+    try:
+        with safe_open(path, framework="pt") as f:
+            meta = f.metadata() or {}
+        tensors = load_file(path)
+    except (SafetensorError, OSError, ValueError) as err:
+        raise ValueError(
+            f"{path!r} is not a readable geoinr model file (a safetensors file with a geoinr header): {err}"
+        ) from err
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{path!r} is a safetensors file but not a geoinr model (no 'format: geoinr' in its header).")
+    version = int(meta.get("format_version", "-1"))
+    if version != FORMAT_VERSION:
+        raise ValueError(
+            f"{path!r} uses geoinr file format {version}; this geoinr {__version__} reads format "
+            f"{FORMAT_VERSION}. Install the geoinr version that wrote it."
+        )
+    try:
+        config = json.loads(meta["config"])
+        model = INRModel(**config["params"])
+        learned = config["learned"]
+        for k in _LEARNED:
+            v = learned[k]
+            setattr(model, k, tuple(v) if k in ("region_", "time_range_") and v is not None else v)
+        ta = learned["time_axis_"]
+        model.time_axis_ = TimeAxis(**ta) if ta is not None else None
+        hist = config["history"]
+        model.history_ = pd.DataFrame(hist["data"], columns=hist["columns"])
+    except (KeyError, TypeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path!r} has a damaged or incomplete config ({type(err).__name__}: {err}).") from err
+    model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_))
+    try:
+        model.field_.network.load_state_dict(tensors, strict=True)
+    except RuntimeError as err:
+        raise ValueError(f"The weights in {path!r} do not match its config: {err}") from err
+    model.field_.to(device)
+    return model

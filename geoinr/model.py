@@ -1,0 +1,740 @@
+"""INRModel: where xarray, encodings, networks and training meet."""
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import math
+import warnings
+from collections.abc import Mapping
+from typing import Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+from torch import nn
+
+from . import coords as _coords
+from ._version import __version__
+from .encoding import CoordinateEncoding
+from .metrics import nrmse_score, rmse
+from .nn import NETWORKS, build_network
+from .training import TrainConfig, resolve_device, train
+
+__all__ = ["INRModel"]
+
+KEPT_ATTRS = ("units", "long_name", "standard_name")
+
+
+class _Field(nn.Module):
+    """encoding followed by network: raw coordinates -> standardized values."""
+
+    def __init__(self, encoding: CoordinateEncoding, network: nn.Module):
+        super().__init__()
+        self.encoding = encoding
+        self.network = network
+
+    def forward(self, raw: torch.Tensor) -> torch.Tensor:
+        return self.network(self.encoding(raw))
+
+
+class INRModel:
+    """An implicit neural representation of geophysical fields on lat/lon(/time).
+
+    The constructor only stores parameters (scikit-learn style); :meth:`fit`
+    learns, and learned attributes end in ``_``. Most users reach it through the
+    xarray accessor: ``ds.inr.fit("sla")``.
+
+    Parameters
+    ----------
+    model : str
+        Network name; see ``geoinr.nn.NETWORKS`` (``"siren"``).
+    width : int
+        Units per hidden layer.
+    depth : int
+        Number of hidden layers.
+    w0 : float
+        SIREN first-layer frequency factor. The encoded coordinates span [-1, 1]
+        over the fitted region, so ``w0`` sets the bandwidth relative to the region.
+        Sitzmann et al. use 30 for images; filling the gaps between satellite tracks
+        wants a smoother prior, and 3 scored best on the built-in along-track case
+        (mu 0.90 against 0.23 at 30; ``benchmarks/frequency_sweep.py``).
+    velocity_scale : float or None
+        km/day: links time to space in the encoding, so that one day counts like
+        ``velocity_scale`` km (mesoscale eddies drift and decorrelate at a few
+        km/day). None maps the training window to [-1, 1] instead.
+    batch_size : int
+        Points per optimization step.
+    lr : float
+        Peak learning rate of Adam (after warm-up, before cosine decay).
+    epochs : int, optional
+        Maximum number of passes over the training points.
+    max_time : float, optional
+        Wall-clock budget in seconds. Training stops at whichever of ``epochs`` and
+        ``max_time`` comes first; the learning-rate schedule follows the budget that
+        is closer to its end. For bit-repeatable runs give ``epochs`` and
+        ``max_time=None``.
+    validation : float
+        Fraction of points held out for early stopping; the weights with the best
+        validation loss are kept. 0 disables it.
+    patience : int
+        Validation checks without improvement before stopping early.
+    seed : int or None
+        Seed of the initialization, split and batch order; the same seed gives the
+        same weights on CPU. None draws a fresh one.
+    device : str
+        ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+    progress : bool
+        Show a ``tqdm.auto`` progress bar (Jupyter or terminal) with the losses.
+
+    Examples
+    --------
+    >>> import numpy as np, geoinr
+    >>> rng = np.random.default_rng(0)
+    >>> lon, lat = rng.uniform(0, 10, 500), rng.uniform(40, 50, 500)
+    >>> m = geoinr.INRModel(width=32, depth=2, epochs=5, max_time=None, progress=False)
+    >>> m = m.fit({"lon": lon, "lat": lat}, np.sin(np.radians(lon * 20)))
+    >>> m.predict({"lon": [5.0], "lat": [45.0]}).shape
+    (1,)
+    """
+
+    def __init__(
+        self,
+        model: str = "siren",
+        *,
+        width: int = 256,
+        depth: int = 3,
+        w0: float = 3.0,
+        velocity_scale: float | None = 10.0,
+        batch_size: int = 4096,
+        lr: float = 1e-4,
+        epochs: int | None = None,
+        max_time: float | None = 60.0,
+        validation: float = 0.1,
+        patience: int = 20,
+        seed: int | None = 0,
+        device: str = "auto",
+        progress: bool = True,
+    ):
+        self.model = model
+        self.width = width
+        self.depth = depth
+        self.w0 = w0
+        self.velocity_scale = velocity_scale
+        self.batch_size = batch_size
+        self.lr = lr
+        self.epochs = epochs
+        self.max_time = max_time
+        self.validation = validation
+        self.patience = patience
+        self.seed = seed
+        self.device = device
+        self.progress = progress
+
+    # ------------------------------------------------------------------ params
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Constructor parameters as a dict (scikit-learn protocol)."""
+        return {k: getattr(self, k) for k in self._param_names()}
+
+    def set_params(self, **params) -> "INRModel":
+        """Set constructor parameters; returns self (scikit-learn protocol)."""
+        valid = self._param_names()
+        for k, v in params.items():
+            if k not in valid:
+                raise ValueError(f"Unknown parameter {k!r} for INRModel. Valid parameters: {', '.join(valid)}.")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items() if k != "self"}
+        args = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k, inspect._empty) != v]
+        state = ""
+        if self.is_fitted:
+            state = f"  # fitted: {', '.join(self.variables_)} on {self.n_points_} points"
+        return f"INRModel({', '.join(args)}){state}"
+
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "field_")
+
+    def _check_fitted(self):
+        if not self.is_fitted:
+            raise RuntimeError("This INRModel is not fitted yet; call fit(...) first (or ds.inr.fit(...)).")
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Training history, one row per validation check: epoch, step, seconds, lr, loss, val_loss."""
+        self._check_fitted()
+        return self.history_
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        data,
+        values=None,
+        *,
+        variables: Hashable | Sequence[Hashable] | None = None,
+        lat: Hashable | None = None,
+        lon: Hashable | None = None,
+        time: Hashable | None = None,
+    ) -> "INRModel":
+        """Fit the network to observations; returns ``self``.
+
+        Parameters
+        ----------
+        data : xarray.Dataset, xarray.DataArray or dict
+            Gridded data with NaN gaps (any dimension order), scattered data along
+            one observation dimension (along-track layout), or a dict of 1-D numpy
+            arrays ``{"lon": ..., "lat": ...[, "time": ...]}``.
+        values : array-like, optional
+            With a dict: the observations, shape ``(n,)`` or ``(n, k)`` for k fields.
+        variables : str or list of str, optional
+            Dataset variables to fit (jointly, one output each). Needed when the
+            Dataset has several data variables.
+        lat, lon, time : str, optional
+            Coordinate names, when they cannot be found from CF attributes or common
+            names. ``time=False`` fits a purely spatial field and ignores time.
+
+        Returns
+        -------
+        INRModel
+            ``self``, fitted.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = geoinr.INRModel(width=32, depth=2, epochs=2, max_time=None, progress=False).fit(tracks, variables="sla")
+        >>> m.variables_
+        ['sla']
+        """
+        params = self.get_params()
+        if params["model"] not in NETWORKS:
+            raise ValueError(
+                f"Unknown model {params['model']!r}. Available models: {', '.join(sorted(NETWORKS))}."
+            )
+        if isinstance(data, (xr.Dataset, xr.DataArray)):
+            if values is not None:
+                raise TypeError("values= is only for dict input; with xarray data pick variables= instead.")
+            table = self._table_from_xarray(data, variables, lat, lon, time)
+        elif isinstance(data, Mapping):
+            table = self._table_from_dict(data, values, variables)
+        else:
+            raise TypeError(
+                f"fit() takes an xarray Dataset/DataArray or a dict of coordinate arrays, got {type(data).__name__}."
+            )
+        self._fit_table(table)
+        return self
+
+    def _table_from_xarray(self, data, variables, lat, lon, time):
+        if isinstance(data, xr.Dataset):
+            names = _coords.find_coords(data, lat=lat, lon=lon, time=time)
+            var_names = _resolve_variables(data, variables, names)
+            var_objs = [data[v] for v in var_names]
+        else:
+            if variables is not None and variables not in ([data.name], data.name):
+                raise ValueError(f"variables={variables!r} given for a DataArray named {data.name!r}; leave it out.")
+            names = _coords.find_coords(data, lat=lat, lon=lon, time=time)
+            var_names = [data.name if data.name is not None else "values"]
+            var_objs = [data]
+        if any(v.size == 0 for v in var_objs):
+            raise ValueError(f"The data to fit is empty (sizes: {dict(data.sizes)}).")
+        table, time_axis = _coords.points_from_xarray(data, var_names, names)
+        if len(table) == 0:
+            raise ValueError(
+                f"No finite values to fit: every value of {', '.join(map(str, var_names))} is NaN "
+                f"(or lies at a NaN coordinate). Check the variable and any masking/fill values."
+            )
+        lon_raw = np.asarray(data[names.lon].values, dtype=np.float64)
+        self.coord_names_ = {"lat": str(names.lat), "lon": str(names.lon), "time": None if names.time is None else str(names.time)}
+        self.time_axis_ = time_axis
+        self.variables_ = [str(v) for v in var_names]
+        self.variable_attrs_ = {
+            str(v): {k: str(o.attrs[k]) for k in KEPT_ATTRS if k in o.attrs} for v, o in zip(var_names, var_objs)
+        }
+        self.lon_convention_ = "360" if np.nanmin(lon_raw) >= 0 and np.nanmax(lon_raw) > 180 else "180"
+        return table
+
+    def _table_from_dict(self, data, values, variables):
+        keys = {str(k).lower(): k for k in data}
+        missing = [r for r in ("lon", "lat") if r not in keys]
+        if missing:
+            raise ValueError(f"The coordinate dict needs keys 'lon' and 'lat' (and optionally 'time'); got {list(data)}.")
+        if values is None:
+            raise ValueError("With a dict of coordinates, pass the observations as values=...")
+        vals = np.asarray(values)
+        if not (np.issubdtype(vals.dtype, np.floating) or np.issubdtype(vals.dtype, np.integer)) or vals.dtype == bool:
+            raise TypeError(f"values have dtype {vals.dtype}; only numeric data can be fitted.")
+        vals = vals.astype(np.float64)
+        if vals.ndim == 1:
+            vals = vals[:, None]
+        n = vals.shape[0]
+        lon = np.asarray(data[keys["lon"]], dtype=np.float64).ravel()
+        lat = np.asarray(data[keys["lat"]], dtype=np.float64).ravel()
+        time_axis = None
+        t = None
+        if "time" in keys:
+            traw = np.asarray(data[keys["time"]]).ravel()
+            time_axis = _coords.TimeAxis.from_values(traw)
+            t = time_axis.to_days(traw)
+        for name, arr in (("lon", lon), ("lat", lat), ("time", t)):
+            if arr is not None and arr.shape[0] != n:
+                raise ValueError(f"{name} has {arr.shape[0]} values but values has {n} rows; they must match.")
+        _coords._check_latitude(lat, "lat")
+        if variables is None:
+            var_names = ["values"] if vals.shape[1] == 1 else [f"values_{i}" for i in range(vals.shape[1])]
+        else:
+            var_names = [variables] if isinstance(variables, str) else list(variables)
+            if len(var_names) != vals.shape[1]:
+                raise ValueError(f"{len(var_names)} variable names for {vals.shape[1]} value columns.")
+        keep = np.isfinite(vals).any(axis=1) & np.isfinite(lon) & np.isfinite(lat)
+        if t is not None:
+            keep &= np.isfinite(t)
+        if not keep.any():
+            raise ValueError("No finite values to fit: all values (or their coordinates) are NaN, or the input is empty.")
+        table = _coords.PointTable(
+            lon=_coords.wrap_longitude(lon[keep]), lat=lat[keep], time=None if t is None else t[keep], values=vals[keep]
+        )
+        self.coord_names_ = {"lat": "lat", "lon": "lon", "time": "time" if t is not None else None}
+        self.time_axis_ = time_axis
+        self.variables_ = [str(v) for v in var_names]
+        self.variable_attrs_ = {v: {} for v in self.variables_}
+        self.lon_convention_ = "360" if np.nanmin(lon) >= 0 and np.nanmax(lon) > 180 else "180"
+        return table
+
+    def _fit_table(self, table: _coords.PointTable) -> None:
+        vals = table.values
+        mean = np.nanmean(vals, axis=0)
+        std = np.nanstd(vals, axis=0)
+        for v, s in zip(self.variables_, std):
+            if not s > 0:
+                warnings.warn(
+                    f"Variable {v!r} is constant; the model will learn a constant field.", UserWarning, stacklevel=3
+                )
+        std = np.where(std > 0, std, 1.0)
+        self.mean_ = [float(m) for m in mean]
+        self.std_ = [float(s) for s in std]
+        raw = table.coordinates()
+        west, east = _coords.longitude_span(table.lon)
+        self.region_ = (west, east, float(table.lat.min()), float(table.lat.max()))
+        self.time_range_ = None if table.time is None else (float(table.time.min()), float(table.time.max()))
+        self.n_points_ = int(len(table))
+        encoding = CoordinateEncoding.from_points(raw, velocity_scale=self.velocity_scale)
+        self.encoding_config_ = encoding.config()
+        self._build(CoordinateEncoding(**self.encoding_config_), len(self.variables_))
+
+        y = (vals - np.asarray(self.mean_)) / np.asarray(self.std_)
+        obs = np.isfinite(y)
+        w = None if obs.all() else torch.from_numpy(obs.astype(np.float32))
+        y = torch.from_numpy(np.where(obs, y, 0.0).astype(np.float32))
+        x = torch.from_numpy(raw.astype(np.float32))
+        device = resolve_device(self.device)
+        cfg = TrainConfig(
+            batch_size=int(self.batch_size),
+            lr=float(self.lr),
+            epochs=self.epochs,
+            max_time=self.max_time,
+            validation=float(self.validation),
+            patience=int(self.patience),
+            seed=self.seed,
+            progress=bool(self.progress),
+        )
+        groups = torch.from_numpy(_validation_blocks(table, self.region_))
+        result = train(self.field_, x, y, w, cfg, device, groups=groups)
+        self.field_.to("cpu" if device.type != "cpu" else device)
+        self.device_ = str(device)
+        self.history_ = pd.DataFrame(result.history, columns=["epoch", "step", "seconds", "lr", "loss", "val_loss"])
+        self.fit_seconds_ = float(result.seconds)
+        self.stop_reason_ = result.stopped
+        self.best_val_loss_ = float(result.best_val) if math.isfinite(result.best_val) else None
+        self.fitted_at_ = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+    def _build(self, encoding: CoordinateEncoding, n_out: int) -> None:
+        """Create ``field_`` (encoding + network) from parameters; used by fit and load."""
+        params = self.get_params()
+        if self.seed is not None:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(int(self.seed))
+                net = build_network(params["model"], encoding.out_features, n_out, **params)
+        else:
+            net = build_network(params["model"], encoding.out_features, n_out, **params)
+        self.field_ = _Field(encoding, net)
+        self.field_.eval()
+
+    # ------------------------------------------------------------------ evaluate
+    def _evaluate(self, columns: Sequence[np.ndarray], batch_size: int) -> np.ndarray:
+        """Evaluate at flat or broadcast coordinate arrays (lon, lat[, time]); returns (..., k) float32."""
+        shape = np.shape(columns[0])
+        n = int(np.prod(shape))
+        k = len(self.variables_)
+        out = np.empty((n, k), dtype=np.float32)
+        mean = np.asarray(self.mean_)
+        std = np.asarray(self.std_)
+        dev = next(self.field_.parameters()).device
+        with torch.no_grad():
+            for s in range(0, n, batch_size):
+                e = min(n, s + batch_size)
+                chunk = np.stack([np.asarray(c).flat[s:e] for c in columns], axis=1)
+                ok = np.isfinite(chunk).all(axis=1)
+                chunk = np.where(ok[:, None], chunk, 0.0).astype(np.float32)
+                pred = self.field_(torch.from_numpy(chunk).to(dev)).cpu().numpy().astype(np.float64)
+                pred = pred * std + mean
+                pred[~ok] = np.nan
+                out[s:e] = pred
+        return out.reshape(shape + (k,))
+
+    def _warn_extrapolation(self, t: np.ndarray) -> None:
+        if self.time_range_ is None or t.size == 0:
+            return
+        lo, hi = self.time_range_
+        tol = max(1e-9, 0.01 * (hi - lo))
+        tmin, tmax = np.nanmin(t), np.nanmax(t)
+        if tmin < lo - tol or tmax > hi + tol:
+            warnings.warn(
+                f"The target reaches times outside the fitted window ({lo:.3f} to {hi:.3f} days since "
+                f"{self.time_axis_.reference or 'the origin'}; target {tmin:.3f} to {tmax:.3f}). "
+                f"A coordinate network extrapolates poorly in time; trust only values inside the window.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _target_names(self, target, lat, lon, time) -> _coords.CoordNames:
+        trained = self.coord_names_
+        has = _coords._candidates(target)
+        lat = lat if lat is not None else (trained["lat"] if trained["lat"] in has else None)
+        lon = lon if lon is not None else (trained["lon"] if trained["lon"] in has else None)
+        needs_time = self.time_axis_ is not None
+        if needs_time and time is None and trained["time"] in has:
+            time = trained["time"]
+        return _coords.find_coords(
+            target, lat=lat, lon=lon, time=time if needs_time else False, require_time=needs_time
+        )
+
+    def predict(
+        self,
+        target,
+        *,
+        variable: str | None = None,
+        batch_size: int = 65536,
+        lat: Hashable | None = None,
+        lon: Hashable | None = None,
+        time: Hashable | None = None,
+    ):
+        """Evaluate the fitted field on any target: a grid, scattered points, or a dict.
+
+        Parameters
+        ----------
+        target : xarray.Dataset, xarray.DataArray or dict
+            Anything with latitude/longitude (and time, if the model has it):
+            gridded coordinates (time, lat, lon in any order), 2-D curvilinear lat/lon,
+            or 1-D coordinates along an observation dimension. A dict of arrays
+            ``{"lon", "lat"[, "time"]}`` returns a numpy array.
+        variable : str, optional
+            With several fitted variables, return only this one.
+        batch_size : int
+            Points evaluated at once; memory use is bounded by it, not by the target size.
+        lat, lon, time : str, optional
+            Coordinate names in ``target``, if they cannot be found automatically.
+
+        Returns
+        -------
+        xarray.DataArray or xarray.Dataset or numpy.ndarray
+            A DataArray named after the fitted variable (a Dataset if several were
+            fitted and ``variable`` is None) on the target's dims and coordinates,
+            with ``units``/``long_name``/``standard_name`` of the training variable
+            and a ``source`` attribute naming the model.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = geoinr.INRModel(width=32, depth=2, epochs=2, max_time=None, progress=False).fit(tracks, variables="sla")
+        >>> maps = m.predict(m.target_grid(resolution=1.0))
+        >>> maps.dims
+        ('time', 'lat', 'lon')
+        """
+        self._check_fitted()
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if variable is not None and variable not in self.variables_:
+            raise ValueError(f"variable={variable!r} was not fitted; fitted variables: {self.variables_}.")
+        sel = [self.variables_.index(variable)] if variable is not None else list(range(len(self.variables_)))
+        if isinstance(target, Mapping) and not isinstance(target, xr.Dataset):
+            values = self._predict_dict(target, batch_size)[..., sel]
+            return values[..., 0] if len(sel) == 1 else values
+        if not isinstance(target, (xr.Dataset, xr.DataArray)):
+            raise TypeError(f"predict() takes an xarray Dataset/DataArray or a dict of arrays, got {type(target).__name__}.")
+        names = self._target_names(target, lat, lon, time)
+        dims, views = _coords.target_points(target, names, self.time_axis_)
+        columns = [views["lon"], views["lat"]] + ([views["time"]] if "time" in views else [])
+        if "time" in views:
+            self._warn_extrapolation(self.time_axis_.to_days(target[names.time].values))
+        values = self._evaluate(columns, int(batch_size))
+        coords = {}
+        for name, c in target.coords.items():
+            if set(c.dims) <= set(dims):
+                coords[name] = c
+        for name in (names.lat, names.lon, names.time):
+            if name is not None and name not in coords:
+                coords[name] = target[name]
+        out = {}
+        for i in sel:
+            v = self.variables_[i]
+            attrs = dict(self.variable_attrs_.get(v, {}))
+            attrs["source"] = self._source_note()
+            attrs["history"] = f"{_now()}: predicted by geoinr {__version__} INRModel.predict"
+            out[v] = xr.DataArray(values[..., i], dims=dims, coords=coords, name=v, attrs=attrs)
+        if len(out) == 1:
+            return next(iter(out.values()))
+        return xr.Dataset(out, attrs={"source": self._source_note()})
+
+    def _predict_dict(self, target, batch_size):
+        keys = {str(k).lower(): k for k in target}
+        if "lon" not in keys or "lat" not in keys:
+            raise ValueError(f"The target dict needs keys 'lon' and 'lat'; got {list(target)}.")
+        lon = _coords.wrap_longitude(np.asarray(target[keys["lon"]], dtype=np.float64))
+        lat = np.asarray(target[keys["lat"]], dtype=np.float64)
+        _coords._check_latitude(lat, "lat")
+        cols = [lon, lat]
+        if self.time_axis_ is not None:
+            if "time" not in keys:
+                raise ValueError("This model was fitted with time; the target dict needs a 'time' key.")
+            t = self.time_axis_.to_days(np.asarray(target[keys["time"]]))
+            self._warn_extrapolation(t)
+            cols.append(t)
+        cols = np.broadcast_arrays(*cols)
+        return self._evaluate(cols, batch_size).astype(np.float64)
+
+    def _source_note(self) -> str:
+        p = self.get_params()
+        return (
+            f"geoinr {__version__}: {p['model']} implicit neural representation (width={p['width']}, "
+            f"depth={p['depth']}, w0={p['w0']}, velocity_scale={p['velocity_scale']} km/day) fitted to {', '.join(self.variables_)} on {self.n_points_} points"
+        )
+
+    # ------------------------------------------------------------------ grids & scores
+    def target_grid(self, resolution=0.25, time_step=None, region=None, times=None) -> xr.Dataset:
+        """A regular lat/lon(/time) grid over the fitted region and time span (coordinates only).
+
+        Parameters
+        ----------
+        resolution : float or (float, float)
+            Grid spacing in degrees (``(dlon, dlat)`` for a pair).
+        time_step : str or float, optional
+            Spacing of the time axis: a pandas frequency (``"1D"``, ``"6h"``) for
+            dates, a number for numeric times. Default one day (or 1 unit).
+        region : (west, east, south, north), optional
+            Defaults to the fitted region. Longitudes across the dateline run past
+            180 so they stay increasing.
+        times : array-like, optional
+            Explicit times instead of a regular axis.
+
+        Returns
+        -------
+        xarray.Dataset
+            Empty Dataset with CF-annotated coordinates, named as in the training data.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = geoinr.INRModel(width=16, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
+        >>> dict(m.target_grid(resolution=1.0).sizes)
+        {'time': 4, 'lat': 10, 'lon': 10}
+        """
+        self._check_fitted()
+        region = tuple(region) if region is not None else self._output_region(resolution)
+        if self.time_axis_ is not None and times is None:
+            times = self._time_axis_values(time_step)
+        names = self.coord_names_
+        return _coords.regular_grid(
+            region,
+            resolution,
+            times=times,
+            lat_name=names["lat"],
+            lon_name=names["lon"],
+            time_name=names["time"] or "time",
+        )
+
+    def grid(self, resolution=0.25, time_step=None, region=None, times=None, batch_size: int = 65536) -> xr.Dataset:
+        """Predict every fitted variable on a regular grid (see :meth:`target_grid`).
+
+        Returns
+        -------
+        xarray.Dataset
+            One variable per fitted variable, on ``(time, lat, lon)`` or ``(lat, lon)``.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = geoinr.INRModel(width=16, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
+        >>> list(m.grid(resolution=1.0).data_vars)
+        ['sla']
+        """
+        target = self.target_grid(resolution, time_step=time_step, region=region, times=times)
+        pred = self.predict(target, batch_size=batch_size)
+        ds = pred.to_dataset() if isinstance(pred, xr.DataArray) else pred
+        ds.attrs.update({"Conventions": "CF-1.8", "source": self._source_note(), "history": f"{_now()}: geoinr INRModel.grid"})
+        return ds
+
+    def _output_region(self, resolution):
+        """Fitted region in the training longitude convention, snapped outward to the resolution."""
+        dlon, dlat = (resolution, resolution) if np.isscalar(resolution) else resolution
+        west, east, south, north = self.region_
+        west, east = np.floor(west / dlon + 1e-9) * dlon, np.ceil(east / dlon - 1e-9) * dlon
+        south = max(-90.0, np.floor(south / dlat + 1e-9) * dlat)
+        north = min(90.0, np.ceil(north / dlat - 1e-9) * dlat)
+        if east - west > 360.0:
+            west, east = -180.0, 180.0
+        if self.lon_convention_ == "360" and west < 0 and east <= 0:
+            west, east = west + 360.0, east + 360.0
+        return (west, east, south, north)
+
+    def _time_axis_values(self, time_step):
+        lo, hi = self.time_range_
+        ta = self.time_axis_
+        if ta.kind == "numeric":
+            step = 1.0 if time_step is None else float(time_step)
+            return np.arange(np.ceil(lo / step - 1e-9) * step, hi + 1e-9 * step, step)
+        freq = "1D" if time_step is None else time_step
+        start, end = ta.from_days(np.array([lo, hi]))
+        if ta.kind == "datetime64":
+            start = pd.Timestamp(start)
+            try:  # first whole time step inside the window
+                start = start.ceil(freq)
+            except ValueError:
+                pass
+            return pd.date_range(start=start, end=pd.Timestamp(end), freq=freq).values
+        day = type(start)(start.year, start.month, start.day, calendar=start.calendar)
+        start = day if day == start else day + _dt.timedelta(days=1)
+        return xr.date_range(start=start, end=end, freq=freq, calendar=ta.calendar, use_cftime=True).values
+
+    def score(self, test, variables=None, *, lat=None, lon=None, time=None) -> dict:
+        """Score the model against reference data (gridded or scattered).
+
+        Parameters
+        ----------
+        test : xarray.Dataset or xarray.DataArray
+            Reference values of the fitted variable(s) with their coordinates;
+            NaN are ignored.
+        variables : str or list, optional
+            Which fitted variables to score (default: all present in ``test``).
+
+        Returns
+        -------
+        dict
+            ``{"rmse", "mu", "bias", "n"}`` where ``mu = 1 - RMSE / RMS(reference)``
+            (the data-challenge normalized score). With several variables, a dict of
+            such dicts keyed by variable.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = geoinr.INRModel(width=16, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
+        >>> sorted(m.score(tracks))
+        ['bias', 'mu', 'n', 'rmse']
+        """
+        self._check_fitted()
+        if isinstance(test, xr.DataArray):
+            name = test.name if test.name is not None else self.variables_[0]
+            if len(self.variables_) > 1 and name not in self.variables_:
+                raise ValueError(f"Cannot tell which fitted variable this unnamed DataArray is; name it one of {self.variables_}.")
+            test = test.to_dataset(name=name if name in self.variables_ else self.variables_[0])
+        wanted = [variables] if isinstance(variables, str) else variables
+        if wanted is None:
+            wanted = [v for v in self.variables_ if v in test.data_vars]
+            if not wanted:
+                raise ValueError(f"The test data holds none of the fitted variables {self.variables_}; it has {list(test.data_vars)}.")
+        names = self._target_names(test, lat, lon, time)
+        results = {}
+        for v in wanted:
+            if v not in self.variables_:
+                raise ValueError(f"{v!r} was not fitted; fitted variables: {self.variables_}.")
+            table, _ = _coords.points_from_xarray(test, [v], names, self.time_axis_)
+            cols = [table.lon, table.lat] + ([table.time] if table.time is not None else [])
+            if table.time is not None:
+                self._warn_extrapolation(table.time)
+            pred = self._evaluate(cols, 65536)[:, self.variables_.index(v)].astype(np.float64)
+            ref = table.values[:, 0]
+            results[v] = {
+                "rmse": rmse(pred, ref),
+                "mu": nrmse_score(pred, ref),
+                "bias": float(np.mean(pred - ref)),
+                "n": int(ref.size),
+            }
+        return results[wanted[0]] if len(wanted) == 1 else results
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Write the model to one file: safetensors weights with the JSON config in its header.
+
+        No pickle is involved; :func:`geoinr.load` reads it back and predicts
+        bit-identical values on CPU.
+
+        Examples
+        --------
+        >>> import geoinr, tempfile, os
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = geoinr.INRModel(width=16, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
+        >>> path = os.path.join(tempfile.mkdtemp(), "sla.geoinr")
+        >>> m.save(path); geoinr.load(path).variables_
+        ['sla']
+        """
+        from .io import save
+
+        save(self, path)
+
+
+VALIDATION_BLOCKS = 12  # validation holds out boxes of 1/12 of the region (and time window) per side
+
+
+def _validation_blocks(table: _coords.PointTable, region) -> np.ndarray:
+    """Space-time box label of each point, for validation by held-out blocks."""
+    west, east, south, north = region
+    nb = VALIDATION_BLOCKS
+    lon_rel = (table.lon - west) % 360.0
+    ix = np.clip((lon_rel / max(east - west, 1e-9) * nb).astype(np.int64), 0, nb - 1)
+    iy = np.clip(((table.lat - south) / max(north - south, 1e-9) * nb).astype(np.int64), 0, nb - 1)
+    label = ix + nb * iy
+    if table.time is not None:
+        lo, hi = table.time.min(), table.time.max()
+        it = np.clip(((table.time - lo) / max(hi - lo, 1e-9) * nb).astype(np.int64), 0, nb - 1)
+        label = label + nb * nb * it
+    return label
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames) -> list:
+    coord_like = {names.lat, names.lon, names.time}
+    if variables is None:
+        cands = [
+            k
+            for k, v in ds.data_vars.items()
+            if k not in coord_like and (np.issubdtype(v.dtype, np.number) and v.dtype != bool)
+        ]
+        if not cands:
+            raise ValueError(
+                f"This Dataset has no numeric data variable to fit (data variables: {list(ds.data_vars)}). "
+                f"Pass variables='<name>'."
+            )
+        if len(cands) > 1:
+            raise ValueError(
+                f"This Dataset has several data variables {cands}; pass variables='{cands[0]}' "
+                f"(or a list to fit them jointly)."
+            )
+        return cands
+    var_list = [variables] if isinstance(variables, (str, bytes)) or not isinstance(variables, Sequence) else list(variables)
+    for v in var_list:
+        if v not in ds.data_vars:
+            raise ValueError(f"Variable {v!r} is not in this Dataset. Data variables: {list(ds.data_vars)}.")
+    return var_list
