@@ -1,0 +1,48 @@
+"""Shared fixtures: small analytic fields, so every fit test runs in seconds on CPU."""
+import numpy as np
+import pytest
+import xarray as xr
+
+import geoinr  # noqa: F401  (registers .inr)
+
+#: Small, fast settings used by the fit tests (CPU, a few seconds each).
+FAST = dict(width=64, depth=2, epochs=400, max_time=None, batch_size=1024, lr=1e-3, progress=False, seed=0)
+
+
+def smooth_field(lon, lat, t=0.0):
+    """An analytic field with known values everywhere: two waves, one of them travelling."""
+    lon = np.asarray(lon, float)
+    lat = np.asarray(lat, float)
+    t = np.asarray(t, float)
+    return np.sin(np.radians(lon) * 30.0 - 0.1 * t) * np.cos(np.radians(lat) * 20.0) + 0.5 * np.sin(
+        np.radians(lon + lat) * 15.0 + 0.05 * t
+    )
+
+
+@pytest.fixture
+def scattered():
+    """Along-track-like scattered Dataset: dim 'time', 1-D latitude/longitude along it."""
+    rng = np.random.default_rng(1)
+    n = 3000
+    lon = rng.uniform(-5, 5, n)
+    lat = rng.uniform(40, 50, n)
+    tdays = np.sort(rng.uniform(0, 10, n))
+    time = np.datetime64("2021-03-01") + (tdays * 86400e9).astype("timedelta64[ns]")
+    ds = xr.Dataset(
+        {"sla": ("time", smooth_field(lon, lat, tdays), {"units": "m", "long_name": "sea level anomaly"})},
+        coords={"time": time, "latitude": ("time", lat), "longitude": ("time", lon)},
+    )
+    return ds
+
+
+def grid_truth(lon, lat, days, start="2021-03-01"):
+    """Gridded truth (time, lat, lon) of smooth_field."""
+    times = np.datetime64(start, "ns") + (np.asarray(days, float) * 86400e9).astype("timedelta64[ns]")
+    da = xr.DataArray(
+        smooth_field(lon[None, None, :], lat[None, :, None], np.asarray(days, float)[:, None, None]),
+        dims=("time", "lat", "lon"),
+        coords={"time": times, "lat": lat, "lon": lon},
+        name="sla",
+        attrs={"units": "m"},
+    )
+    return da

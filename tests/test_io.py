@@ -1,0 +1,99 @@
+"""Persistence: one safetensors file with a JSON header; no pickle; bit-identical predictions."""
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+import geoinr
+from conftest import FAST
+
+
+@pytest.fixture
+def fitted(scattered):
+    return scattered.inr.fit("sla", **{**FAST, "epochs": 20})
+
+
+def test_round_trip_is_bit_identical(fitted, tmp_path):
+    """A loaded model predicts exactly the same values on CPU, with all its state."""
+    path = tmp_path / "sla.geoinr"
+    fitted.save(path)
+    again = geoinr.load(path)
+    grid = fitted.target_grid(0.5)
+    np.testing.assert_array_equal(fitted.predict(grid).values, again.predict(grid).values)
+    assert again.get_params() == fitted.get_params()
+    assert again.variables_ == ["sla"] and again.variable_attrs_ == fitted.variable_attrs_
+    assert again.time_axis_ == fitted.time_axis_ and again.region_ == fitted.region_
+    assert again.mean_ == fitted.mean_ and again.std_ == fitted.std_
+    assert again.history.equals(fitted.history) or np.allclose(again.history.values, fitted.history.values)
+    assert again.predict(grid).attrs["units"] == "m"
+
+
+def test_file_is_plain_safetensors_with_json_config(fitted, tmp_path):
+    """Any safetensors reader opens the file; the config is JSON with version and parameters."""
+    path = tmp_path / "m.geoinr"
+    fitted.save(path)
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+        keys = list(f.keys())
+    assert meta["format"] == "geoinr" and meta["format_version"] == "1"
+    config = json.loads(meta["config"])
+    assert config["geoinr_version"] == geoinr.__version__
+    assert config["params"]["width"] == 64
+    assert config["learned"]["time_axis_"]["reference"] == "2021-03-01"
+    assert any(k.endswith("weight") for k in keys)
+    with open(path, "rb") as fh:
+        assert b"pickle" not in fh.read(200) and not open(path, "rb").read(2) == b"\x80\x04"
+
+
+def test_loading_never_unpickles():
+    """io.load uses safetensors only (no torch.load / pickle anywhere in the module)."""
+    src = open(os.path.join(os.path.dirname(geoinr.__file__), "io.py")).read()
+    assert "torch.load" not in src and "import pickle" not in src
+
+
+def test_truncated_file_is_refused(fitted, tmp_path):
+    path = tmp_path / "m.geoinr"
+    fitted.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a readable geoinr model"):
+        geoinr.load(path)
+
+
+def test_other_format_version_is_refused(fitted, tmp_path):
+    path = tmp_path / "m.geoinr"
+    fitted.save(path)
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    save_file(tensors, str(path), metadata={**meta, "format_version": "99"})
+    with pytest.raises(ValueError, match="format 99.*reads format 1"):
+        geoinr.load(path)
+
+
+def test_weights_not_matching_config_are_refused(fitted, tmp_path):
+    path = tmp_path / "m.geoinr"
+    fitted.save(path)
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    tensors["head.weight"] = torch.zeros(1, 3)
+    save_file(tensors, str(path), metadata=meta)
+    with pytest.raises(ValueError, match="do not match its config"):
+        geoinr.load(path)
+
+
+def test_not_a_geoinr_file(tmp_path):
+    path = tmp_path / "other.safetensors"
+    save_file({"a": torch.zeros(2)}, str(path))
+    with pytest.raises(ValueError, match="not a geoinr model"):
+        geoinr.load(path)
+    (tmp_path / "junk").write_bytes(b"\x80\x04junk")
+    with pytest.raises(ValueError, match="not a readable"):
+        geoinr.load(tmp_path / "junk")
+    with pytest.raises(FileNotFoundError):
+        geoinr.load(tmp_path / "missing.geoinr")
