@@ -56,7 +56,7 @@ def analytic_ssh(lon, lat, t_days, seed: int = 0, region=DEFAULT_REGION) -> np.n
     Examples
     --------
     >>> float(np.round(analytic_ssh(5.0, 35.0, 0.0), 3))
-    -0.077
+    0.059
     """
     lon, lat, t = np.broadcast_arrays(np.asarray(lon, float), np.asarray(lat, float), np.asarray(t_days, float))
     west, east, south, north = region

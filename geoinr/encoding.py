@@ -54,8 +54,8 @@ class SphereEncoding(nn.Module):
     --------
     >>> import torch
     >>> enc = SphereEncoding()
-    >>> enc(torch.tensor([[0.0, 0.0], [90.0, 0.0]])).round(decimals=6).tolist()
-    [[1.0, 0.0, 0.0], [-0.0, 1.0, 0.0]]
+    >>> enc(torch.tensor([0.0, 90.0]), torch.tensor([0.0, 0.0])).abs().round(decimals=6).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
     """
 
     def __init__(self, center=(0.0, 0.0, 0.0), scale: float = 1.0):

@@ -57,8 +57,8 @@ class INRModel:
         SIREN first-layer frequency factor. The encoded coordinates span [-1, 1]
         over the fitted region, so ``w0`` sets the bandwidth relative to the region.
         Sitzmann et al. use 30 for images; filling the gaps between satellite tracks
-        wants a smoother prior, and 3 scored best on the built-in along-track case
-        (mu 0.90 against 0.23 at 30; ``benchmarks/frequency_sweep.py``).
+        wants a smoother prior: on the built-in along-track case w0=3 scores
+        mu 0.88 and w0=30 0.76 (``benchmarks/frequency_sweep.py``, RESULTS.md).
     velocity_scale : float or None
         km/day: links time to space in the encoding, so that one day counts like
         ``velocity_scale`` km (mesoscale eddies drift and decorrelate at a few
@@ -455,8 +455,8 @@ class INRModel:
         >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
         >>> m = geoinr.INRModel(width=32, depth=2, epochs=2, max_time=None, progress=False).fit(tracks, variables="sla")
         >>> maps = m.predict(m.target_grid(resolution=1.0))
-        >>> maps.dims
-        ('time', 'lat', 'lon')
+        >>> maps.dims  # the grid keeps the track file's coordinate names
+        ('time', 'latitude', 'longitude')
         """
         self._check_fitted()
         if batch_size < 1:
@@ -544,8 +544,8 @@ class INRModel:
         >>> import geoinr
         >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
         >>> m = geoinr.INRModel(width=16, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
-        >>> dict(m.target_grid(resolution=1.0).sizes)
-        {'time': 4, 'lat': 10, 'lon': 10}
+        >>> dict(m.target_grid(resolution=1.0).sizes)  # whole days inside the 4-day window
+        {'time': 3, 'latitude': 10, 'longitude': 10}
         """
         self._check_fitted()
         region = tuple(region) if region is not None else self._output_region(resolution)
