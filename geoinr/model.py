@@ -24,6 +24,8 @@ from .training import TrainConfig, resolve_device, train
 __all__ = ["INRModel"]
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")
+PREDICT_BATCH_CPU = 4096  # points per forward pass on CPU: activations stay in cache
+PREDICT_BATCH_GPU = 262144  # points per forward pass on a GPU
 
 
 class _Field(nn.Module):
@@ -346,7 +348,7 @@ class INRModel:
         )
         groups = torch.from_numpy(_validation_blocks(table, self.region_))
         result = train(self.field_, x, y, w, cfg, device, groups=groups)
-        self.field_.to("cpu" if device.type != "cpu" else device)
+        # the weights stay on the training device: predictions of large grids run there too
         self.device_ = str(device)
         self.history_ = pd.DataFrame(result.history, columns=["epoch", "step", "seconds", "lr", "loss", "val_loss"])
         self.fit_seconds_ = float(result.seconds)
@@ -367,6 +369,14 @@ class INRModel:
         self.field_.eval()
 
     # ------------------------------------------------------------------ evaluate
+    def _eval_batch(self, batch_size: int | None) -> int:
+        if batch_size is None:
+            on_gpu = next(self.field_.parameters()).device.type != "cpu"
+            return PREDICT_BATCH_GPU if on_gpu else PREDICT_BATCH_CPU
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        return int(batch_size)
+
     def _evaluate(self, columns: Sequence[np.ndarray], batch_size: int) -> np.ndarray:
         """Evaluate at flat or broadcast coordinate arrays (lon, lat[, time]); returns (..., k) float32."""
         shape = np.shape(columns[0])
@@ -420,7 +430,7 @@ class INRModel:
         target,
         *,
         variable: str | None = None,
-        batch_size: int = 65536,
+        batch_size: int | None = None,
         lat: Hashable | None = None,
         lon: Hashable | None = None,
         time: Hashable | None = None,
@@ -436,8 +446,10 @@ class INRModel:
             ``{"lon", "lat"[, "time"]}`` returns a numpy array.
         variable : str, optional
             With several fitted variables, return only this one.
-        batch_size : int
-            Points evaluated at once; memory use is bounded by it, not by the target size.
+        batch_size : int, optional
+            Points evaluated at once; memory use is bounded by it, not by the target
+            size. Default 4096 on CPU (cache-sized: fastest there, see
+            ``benchmarks/predict_large.py``) and 262144 on a GPU.
         lat, lon, time : str, optional
             Coordinate names in ``target``, if they cannot be found automatically.
 
@@ -459,8 +471,7 @@ class INRModel:
         ('time', 'latitude', 'longitude')
         """
         self._check_fitted()
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        batch_size = self._eval_batch(batch_size)
         if variable is not None and variable not in self.variables_:
             raise ValueError(f"variable={variable!r} was not fitted; fitted variables: {self.variables_}.")
         sel = [self.variables_.index(variable)] if variable is not None else list(range(len(self.variables_)))
@@ -561,7 +572,7 @@ class INRModel:
             time_name=names["time"] or "time",
         )
 
-    def grid(self, resolution=0.25, time_step=None, region=None, times=None, batch_size: int = 65536) -> xr.Dataset:
+    def grid(self, resolution=0.25, time_step=None, region=None, times=None, batch_size: int | None = None) -> xr.Dataset:
         """Predict every fitted variable on a regular grid (see :meth:`target_grid`).
 
         Returns
@@ -661,7 +672,7 @@ class INRModel:
             cols = [table.lon, table.lat] + ([table.time] if table.time is not None else [])
             if table.time is not None:
                 self._warn_extrapolation(table.time)
-            pred = self._evaluate(cols, 65536)[:, self.variables_.index(v)].astype(np.float64)
+            pred = self._evaluate(cols, self._eval_batch(None))[:, self.variables_.index(v)].astype(np.float64)
             ref = table.values[:, 0]
             results[v] = {
                 "rmse": rmse(pred, ref),

@@ -122,6 +122,8 @@ def train(
         raise ValueError(f"max_time must be > 0 seconds, got {cfg.max_time}")
     if not 0.0 <= cfg.validation < 1.0:
         raise ValueError(f"validation must be a fraction in [0, 1), got {cfg.validation}")
+    if not cfg.lr > 0:
+        raise ValueError(f"lr must be > 0, got {cfg.lr}")
     if cfg.batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {cfg.batch_size}")
 

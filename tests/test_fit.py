@@ -271,3 +271,20 @@ def test_extrapolation_in_time_warns(scattered):
     target = fitted.target_grid(2.0, times=[np.datetime64("2022-01-01")])
     with pytest.warns(UserWarning, match="outside the fitted window"):
         fitted.predict(target)
+
+
+def test_prediction_memory_is_bounded_by_the_output(scattered):
+    """A 1.2-million-point target: numpy memory peaks near the output array, not at n x coords."""
+    import tracemalloc
+
+    fitted = scattered.inr.fit("sla", **{**FAST, "epochs": 1})
+    grid = fitted.target_grid(0.05)  # 9 days x 200 x 200 = 360k points
+    grid = geoinr.coords.regular_grid((-5, 5, 40, 50), 0.0125, times=grid.time.values[:3])  # 3 x 800 x 800
+    n = grid.sizes["time"] * grid.sizes["lat"] * grid.sizes["lon"]
+    assert n > 1_000_000
+    tracemalloc.start()
+    pred = fitted.predict(grid)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    out_bytes = pred.nbytes  # float32: 4 bytes a point
+    assert peak < 1.5 * out_bytes + 8 * 2**20  # a flat float64 (n, 3) coordinate table alone would be 6x
