@@ -17,11 +17,22 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["SphereEncoding", "LinearTimeEncoding", "CoordinateEncoding"]
+__all__ = [
+    "SphereEncoding",
+    "LonLatEncoding",
+    "SphericalHarmonicsEncoding",
+    "LinearTimeEncoding",
+    "TanhTimeEncoding",
+    "SinusoidalTimeEncoding",
+    "FourierTimeEncoding",
+    "CoordinateEncoding",
+    "SPACE_ENCODINGS",
+    "TIME_ENCODINGS",
+]
 
 DEG2RAD = math.pi / 180.0  # radians per degree
 EARTH_RADIUS_KM = 6371.0  # km, mean Earth radius
-DEFAULT_VELOCITY_SCALE = 10.0  # km/day, links time to space in the encoding (see CoordinateEncoding)
+SH_MAX_DEGREE = 20  # spherical harmonics: at most (20 + 1)^2 = 441 features (~2000 km wavelengths)
 
 
 def sphere_xyz(lon_deg: torch.Tensor, lat_deg: torch.Tensor) -> torch.Tensor:
@@ -82,8 +93,135 @@ class SphereEncoding(nn.Module):
     def forward(self, lon_deg: torch.Tensor, lat_deg: torch.Tensor) -> torch.Tensor:
         return (sphere_xyz(lon_deg, lat_deg) - self.center) * self.inv_scale
 
+    @property
+    def km_per_unit(self) -> float:
+        """Kilometres (chord, ~great-circle for a region) per encoded unit."""
+        return self.scale_value * EARTH_RADIUS_KM
+
     def config(self) -> dict:
         return {"center": list(self.center_values), "scale": self.scale_value}
+
+
+class LonLatEncoding(nn.Module):
+    r"""Longitude/latitude -> local plane coordinates, scaled to the region.
+
+    .. math:: e = \left(\frac{R\cos\phi_0\,\mathrm{wrap}(\lambda-\lambda_0)}{L},\ \frac{R(\phi-\phi_0)}{L}\right)
+
+    (radians, :math:`R` the Earth radius, :math:`L` = ``scale_km``). Simple and fine for
+    regions of a few hundred km; distorted near the poles and for large regions,
+    where ``"sphere"`` is the better choice.
+
+    Examples
+    --------
+    >>> import torch
+    >>> enc = LonLatEncoding(lon0=0.0, lat0=0.0, scale_km=111.19492664455873)
+    >>> enc(torch.tensor([1.0]), torch.tensor([-1.0])).round(decimals=4).tolist()
+    [[1.0, -1.0]]
+    """
+
+    def __init__(self, lon0: float = 0.0, lat0: float = 0.0, scale_km: float = 1000.0):
+        super().__init__()
+        self.lon0, self.lat0, self.scale_km = float(lon0), float(lat0), float(scale_km)
+        self.kx = EARTH_RADIUS_KM * math.cos(self.lat0 * DEG2RAD) * DEG2RAD / self.scale_km
+        self.ky = EARTH_RADIUS_KM * DEG2RAD / self.scale_km
+        self.out_features = 2
+
+    @staticmethod
+    def fit_params(lon_deg: np.ndarray, lat_deg: np.ndarray) -> dict:
+        from .coords import longitude_span
+
+        west, east = longitude_span(lon_deg)
+        lon0, lat0 = 0.5 * (west + east), 0.5 * (float(np.min(lat_deg)) + float(np.max(lat_deg)))
+        half_x = 0.5 * (east - west) * DEG2RAD * EARTH_RADIUS_KM * math.cos(lat0 * DEG2RAD)
+        half_y = 0.5 * (float(np.max(lat_deg)) - float(np.min(lat_deg))) * DEG2RAD * EARTH_RADIUS_KM
+        return {"lon0": float(lon0), "lat0": float(lat0), "scale_km": max(half_x, half_y, 10.0)}
+
+    def forward(self, lon_deg, lat_deg):
+        dlon = torch.remainder(lon_deg - self.lon0 + 180.0, 360.0) - 180.0
+        return torch.stack((dlon * self.kx, (lat_deg - self.lat0) * self.ky), dim=-1)
+
+    @property
+    def km_per_unit(self) -> float:
+        return self.scale_km
+
+    def config(self) -> dict:
+        return {"lon0": self.lon0, "lat0": self.lat0, "scale_km": self.scale_km}
+
+
+class SphericalHarmonicsEncoding(nn.Module):
+    r"""Real spherical harmonics :math:`Y_l^m(\phi, \lambda)` up to degree ``degree``: (L+1)^2 features.
+
+    .. math::
+        Y_l^m = \sqrt{2} N_l^{|m|} P_l^{|m|}(\sin\phi)\,
+        \begin{cases}\cos(m\lambda) & m > 0\\ \sin(|m|\lambda) & m < 0\end{cases},\quad
+        Y_l^0 = N_l^0 P_l(\sin\phi),\quad N_l^m = \sqrt{\tfrac{2l+1}{4\pi}\tfrac{(l-m)!}{(l+m)!}}
+
+    with associated Legendre functions from the standard three-term recurrences
+    (Condon-Shortley phase). Orthonormal on the sphere, smooth everywhere
+    including the poles: the natural basis for global fits (Rußwurm et al.,
+    "Geographic Location Encoding with Spherical Harmonics and Sinusoidal
+    Representation Networks", ICLR 2024). Degree L resolves wavelengths down to
+    about :math:`2\pi R / L`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> enc = SphericalHarmonicsEncoding(degree=2)
+    >>> enc(torch.tensor([0.0]), torch.tensor([90.0])).shape
+    torch.Size([1, 9])
+    """
+
+    def __init__(self, degree: int = 10):
+        super().__init__()
+        self.degree = int(degree)
+        if self.degree < 0:
+            raise ValueError(f"degree must be >= 0, got {degree}")
+        self.out_features = (self.degree + 1) ** 2
+        self.norm = {
+            (l, m): math.sqrt((2 * l + 1) / (4 * math.pi) * math.exp(math.lgamma(l - m + 1) - math.lgamma(l + m + 1)))
+            for l in range(self.degree + 1)
+            for m in range(l + 1)
+        }
+
+    @staticmethod
+    def fit_params(lon_deg: np.ndarray, lat_deg: np.ndarray, min_wavelength: float = 2000.0) -> dict:
+        """Degree resolving ``min_wavelength`` (km), at most :data:`SH_MAX_DEGREE`."""
+        return {"degree": int(min(SH_MAX_DEGREE, math.ceil(2 * math.pi * EARTH_RADIUS_KM / min_wavelength)))}
+
+    def forward(self, lon_deg, lat_deg):
+        lam = lon_deg * DEG2RAD
+        phi = lat_deg * DEG2RAD
+        x, c = torch.sin(phi), torch.cos(phi)
+        L = self.degree
+        out = []
+        pmm = torch.ones_like(x)
+        for m in range(L + 1):
+            if m > 0:
+                pmm = -(2 * m - 1) * c * pmm  # P_m^m = (-1)^m (2m-1)!! cos^m(phi)
+            plm_prev, plm = None, pmm
+            cols = {m: pmm}
+            if m + 1 <= L:
+                plm_prev, plm = pmm, x * (2 * m + 1) * pmm
+                cols[m + 1] = plm
+            for l in range(m + 2, L + 1):
+                plm_prev, plm = plm, ((2 * l - 1) * x * plm - (l + m - 1) * plm_prev) / (l - m)
+                cols[l] = plm
+            for l, p in cols.items():
+                n = self.norm[(l, m)]
+                if m == 0:
+                    out.append((l, 0, n * p))
+                else:
+                    out.append((l, m, math.sqrt(2) * n * p * torch.cos(m * lam)))
+                    out.append((l, -m, math.sqrt(2) * n * p * torch.sin(m * lam)))
+        out.sort(key=lambda t: (t[0], t[1]))
+        return torch.stack([t[2] for t in out], dim=-1)
+
+    @property
+    def km_per_unit(self) -> float:
+        return EARTH_RADIUS_KM
+
+    def config(self) -> dict:
+        return {"degree": self.degree}
 
 
 class LinearTimeEncoding(nn.Module):
@@ -95,8 +233,8 @@ class LinearTimeEncoding(nn.Module):
         Centre of the training window, in days.
     t_half : float
         Days that map to one encoded unit. :meth:`CoordinateEncoding.from_points`
-        sets it from the spatial scale and a velocity scale, so that space and time
-        share one notion of frequency (see there).
+        sets it from the spatial scale and ``min_period / min_wavelength``, so that
+        space and time share one notion of frequency (see there).
 
     Examples
     --------
@@ -127,38 +265,156 @@ class LinearTimeEncoding(nn.Module):
         return {"t_mid": self.t_mid_value, "t_half": self.t_half_value}
 
 
-SPACE_ENCODINGS = {"sphere": SphereEncoding}
-TIME_ENCODINGS = {"linear": LinearTimeEncoding}
+class TanhTimeEncoding(LinearTimeEncoding):
+    r"""Time -> :math:`\tanh((t - t_{mid}) / t_{half})`: linear inside the window, bounded outside it.
+
+    Bounded inputs keep predictions outside the training window from running off
+    (the network sees times beyond the window as the window's edge).
+
+    Examples
+    --------
+    >>> import torch
+    >>> TanhTimeEncoding(0.0, 1.0)(torch.tensor([0.0, 100.0])).tolist()
+    [[0.0], [1.0]]
+    """
+
+    def forward(self, t_days):
+        return torch.tanh(super().forward(t_days))
+
+
+class SinusoidalTimeEncoding(nn.Module):
+    r"""Time -> :math:`[\sin(\omega_k t), \cos(\omega_k t)]_{k=1..n}`, :math:`\omega_k` geometric.
+
+    Periods run geometrically from ``max_period`` down to ``min_period`` (days), as
+    in the positional encoding of Vaswani et al. (2017) / NeRF (Mildenhall et al. 2020).
+
+    Examples
+    --------
+    >>> import torch
+    >>> SinusoidalTimeEncoding(n=4, min_period=1.0, max_period=8.0)(torch.zeros(3)).shape
+    torch.Size([3, 8])
+    """
+
+    def __init__(self, n: int = 8, min_period: float = 1.0, max_period: float = 100.0, t_mid: float = 0.0):
+        super().__init__()
+        self.n, self.min_period, self.max_period, self.t_mid_value = int(n), float(min_period), float(max_period), float(t_mid)
+        periods = np.geomspace(self.max_period, self.min_period, self.n)
+        self.register_buffer("omega", torch.tensor(2 * np.pi / periods, dtype=torch.float32), persistent=False)
+        self.out_features = 2 * self.n
+
+    @staticmethod
+    def fit_params(t_days, min_period=None, n=8) -> dict:
+        lo, hi = float(np.min(t_days)), float(np.max(t_days))
+        min_period = float(min_period) if min_period else max(hi - lo, 1.0) / 10
+        return {"n": n, "min_period": min_period, "max_period": max(4.0 * (hi - lo), 2.0 * min_period), "t_mid": 0.5 * (lo + hi)}
+
+    def forward(self, t_days):
+        arg = (t_days - self.t_mid_value).unsqueeze(-1) * self.omega
+        return torch.cat((torch.sin(arg), torch.cos(arg)), dim=-1)
+
+    def config(self) -> dict:
+        return {"n": self.n, "min_period": self.min_period, "max_period": self.max_period, "t_mid": self.t_mid_value}
+
+
+class FourierTimeEncoding(nn.Module):
+    r"""Time -> random Fourier features :math:`[\sin(\omega_k t), \cos(\omega_k t)]`, Gaussian :math:`\omega_k`.
+
+    95% of the angular frequencies lie below :math:`2\pi/` ``min_period`` (rad/day);
+    drawn once from ``seed`` (Tancik et al. 2020).
+
+    Examples
+    --------
+    >>> import torch
+    >>> FourierTimeEncoding(n=4, min_period=2.0, seed=0)(torch.zeros(3)).shape
+    torch.Size([3, 8])
+    """
+
+    def __init__(self, n: int = 8, min_period: float = 1.0, t_mid: float = 0.0, seed: int = 0):
+        super().__init__()
+        self.n, self.min_period, self.t_mid_value, self.seed = int(n), float(min_period), float(t_mid), int(seed)
+        z = np.random.default_rng(self.seed).standard_normal(self.n)
+        omega = z / np.quantile(np.abs(z), 0.95) * 2 * np.pi / self.min_period
+        self.register_buffer("omega", torch.tensor(omega, dtype=torch.float32), persistent=False)
+        self.out_features = 2 * self.n
+
+    @staticmethod
+    def fit_params(t_days, min_period=None, n=8) -> dict:
+        lo, hi = float(np.min(t_days)), float(np.max(t_days))
+        min_period = float(min_period) if min_period else max(hi - lo, 1.0) / 10
+        return {"n": n, "min_period": min_period, "t_mid": 0.5 * (lo + hi), "seed": 0}
+
+    def forward(self, t_days):
+        arg = (t_days - self.t_mid_value).unsqueeze(-1) * self.omega
+        return torch.cat((torch.sin(arg), torch.cos(arg)), dim=-1)
+
+    def config(self) -> dict:
+        return {"n": self.n, "min_period": self.min_period, "t_mid": self.t_mid_value, "seed": self.seed}
+
+
+SPACE_ENCODINGS = {"sphere": SphereEncoding, "lonlat": LonLatEncoding, "spherical_harmonics": SphericalHarmonicsEncoding}
+TIME_ENCODINGS = {
+    "linear": LinearTimeEncoding,
+    "tanh": TanhTimeEncoding,
+    "sinusoidal": SinusoidalTimeEncoding,
+    "fourier": FourierTimeEncoding,
+}
 
 
 class CoordinateEncoding(nn.Module):
     """Raw coordinates ``(n, 2|3)`` = (lon deg, lat deg[, time days]) -> features ``(n, out_features)``.
 
+    Also carries the physical scales of the fit: ``min_wavelength`` (km) and
+    ``min_period`` (days), the smallest scales the model should represent, and
+    from them ``bandwidth``, the angular frequency of that wavelength in radians
+    per encoded unit, from which every network sets its frequencies
+    (:func:`geoinr.nn.build_network`).
+
     Parameters
     ----------
-    space : {"sphere"}
-        Spatial encoding name.
-    time : {"linear"} or None
-        Time encoding name, None for purely spatial fields.
+    space : {"sphere", "lonlat", "spherical_harmonics"}
+    time : {"linear", "tanh", "sinusoidal", "fourier"} or None
+        None for purely spatial fields.
     space_params, time_params : dict
         Keyword arguments of the encodings (see :meth:`from_points`).
+    min_wavelength : float
+        km.
+    min_period : float or None
+        days.
 
     Examples
     --------
     >>> import numpy as np, torch
-    >>> enc = CoordinateEncoding.from_points(np.array([[0.0, 0.0, 0.0], [10.0, 10.0, 4.0]]))
+    >>> enc = CoordinateEncoding.from_points(np.array([[0.0, 0.0, 0.0], [10.0, 10.0, 4.0]]), min_wavelength=100.0)
     >>> enc(torch.tensor([[5.0, 5.0, 2.0]])).shape
     torch.Size([1, 4])
+    >>> round(enc.bandwidth, 1)  # 2 pi x (km per encoded unit) / 100 km
+    34.8
     """
 
-    def __init__(self, space: str = "sphere", time: str | None = None, space_params=None, time_params=None):
+    def __init__(
+        self,
+        space: str = "sphere",
+        time: str | None = None,
+        space_params=None,
+        time_params=None,
+        min_wavelength: float = 100.0,
+        min_period: float | None = None,
+    ):
         super().__init__()
+        for kind, name, table in (("space", space, SPACE_ENCODINGS), ("time", time, TIME_ENCODINGS)):
+            if name is not None and name not in table:
+                raise ValueError(f"Unknown {kind} encoding {name!r}; choose one of {sorted(table)}.")
         self.space_name = space
         self.time_name = time
         self.space = SPACE_ENCODINGS[space](**(space_params or {}))
         self.time = TIME_ENCODINGS[time](**(time_params or {})) if time else None
         self.in_features = 3 if time else 2
-        self.out_features = self.space.out_features + (self.time.out_features if time else 0)
+        self.time_features = self.time.out_features if time else 0
+        self.out_features = self.space.out_features + self.time_features
+        self.min_wavelength = float(min_wavelength)
+        self.min_period = None if min_period is None else float(min_period)
+        #: radians per encoded unit of a wave of length min_wavelength
+        self.bandwidth = 2.0 * math.pi * self.space.km_per_unit / self.min_wavelength
 
     @classmethod
     def from_points(
@@ -166,28 +422,50 @@ class CoordinateEncoding(nn.Module):
         coords: np.ndarray,
         space: str = "sphere",
         time: str | None = "linear",
-        velocity_scale: float | None = DEFAULT_VELOCITY_SCALE,
+        min_wavelength: float | None = None,
+        min_period: float | None = None,
+        space_options: dict | None = None,
     ) -> "CoordinateEncoding":
         """Build the encoding whose scales fit the training coordinates ``(n, 2|3)``.
 
-        Space is scaled so the region fills [-1, 1]; one encoded unit is then
-        ``scale * EARTH_RADIUS_KM`` km. Time is scaled so that one encoded unit is
-        the time a feature moving at ``velocity_scale`` km/day takes to cross one
-        spatial unit: a network frequency then means the same thing in space and in
-        time. ``velocity_scale=None`` maps the training window to [-1, 1] instead.
+        Space is scaled so the region fills [-1, 1] (``"sphere"``, ``"lonlat"``).
+        ``min_wavelength`` / ``min_period`` default to the data's own sampling
+        (:func:`geoinr.scales.default_scales`). The linear and tanh time encodings
+        scale time so that a period of ``min_period`` has the same encoded frequency
+        as a wavelength of ``min_wavelength``: one network frequency then means the
+        same thing in space and in time (a speed of ``min_wavelength / min_period``).
+        The sinusoidal and Fourier time encodings put their shortest period at
+        ``min_period``.
         """
+        from .scales import default_scales
+
         coords = np.asarray(coords, dtype=np.float64)
-        has_time = coords.shape[1] == 3
-        space_params = SPACE_ENCODINGS[space].fit_params(coords[:, 0], coords[:, 1])
+        has_time = coords.shape[1] == 3 and time is not None
+        if space not in SPACE_ENCODINGS:
+            raise ValueError(f"Unknown space encoding {space!r}; choose one of {sorted(SPACE_ENCODINGS)}.")
+        if has_time and time not in TIME_ENCODINGS:
+            raise ValueError(f"Unknown time encoding {time!r}; choose one of {sorted(TIME_ENCODINGS)}.")
+        if min_wavelength is None or (has_time and min_period is None):
+            wl, per = default_scales(coords[:, 0], coords[:, 1], coords[:, 2] if has_time else None)
+            min_wavelength = wl if min_wavelength is None else float(min_wavelength)
+            if has_time and min_period is None:
+                min_period = min_wavelength * per / wl  # keep the default speed
+        if not min_wavelength > 0 or (min_period is not None and not min_period > 0):
+            raise ValueError(f"min_wavelength and min_period must be > 0, got {min_wavelength} km, {min_period} days")
+        if space == "spherical_harmonics":
+            space_params = SphericalHarmonicsEncoding.fit_params(coords[:, 0], coords[:, 1], min_wavelength)
+        else:
+            space_params = SPACE_ENCODINGS[space].fit_params(coords[:, 0], coords[:, 1])
+        space_params.update(space_options or {})
         time_params = None
-        if has_time and time:
-            days = None
-            if velocity_scale is not None:
-                if not velocity_scale > 0:
-                    raise ValueError(f"velocity_scale must be > 0 km/day, got {velocity_scale}")
-                days = space_params["scale"] * EARTH_RADIUS_KM / float(velocity_scale)
-            time_params = TIME_ENCODINGS[time].fit_params(coords[:, 2], days)
-        return cls(space, time if has_time else None, space_params, time_params)
+        if has_time:
+            t = coords[:, 2]
+            if time in ("linear", "tanh"):
+                km_per_unit = SPACE_ENCODINGS[space](**space_params).km_per_unit
+                time_params = LinearTimeEncoding.fit_params(t, km_per_unit * min_period / min_wavelength)
+            else:
+                time_params = TIME_ENCODINGS[time].fit_params(t, min_period)
+        return cls(space, time if has_time else None, space_params, time_params, min_wavelength, min_period if has_time else None)
 
     def forward(self, raw: torch.Tensor) -> torch.Tensor:
         feats = self.space(raw[:, 0], raw[:, 1])
@@ -202,4 +480,6 @@ class CoordinateEncoding(nn.Module):
             "time": self.time_name,
             "space_params": self.space.config(),
             "time_params": self.time.config() if self.time is not None else None,
+            "min_wavelength": self.min_wavelength,
+            "min_period": self.min_period,
         }

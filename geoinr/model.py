@@ -50,21 +50,32 @@ class INRModel:
     Parameters
     ----------
     model : str
-        Network name; see ``geoinr.nn.NETWORKS`` (``"siren"``).
-    width : int
-        Units per hidden layer.
-    depth : int
-        Number of hidden layers.
-    w0 : float
-        SIREN first-layer frequency factor. The encoded coordinates span [-1, 1]
-        over the fitted region, so ``w0`` sets the bandwidth relative to the region.
-        Sitzmann et al. use 30 for images; filling the gaps between satellite tracks
-        wants a smoother prior: on the built-in along-track case w0=3 scores
-        mu 0.88 and w0=30 0.76 (``benchmarks/frequency_sweep.py``, RESULTS.md).
-    velocity_scale : float or None
-        km/day: links time to space in the encoding, so that one day counts like
-        ``velocity_scale`` km (mesoscale eddies drift and decorrelate at a few
-        km/day). None maps the training window to [-1, 1] instead.
+        Network name: ``"siren"``, ``"modulated_siren"``, ``"nif"``, ``"fourier_net"``,
+        ``"gabor_net"``, ``"ffn"``, ``"mlp"`` (see ``geoinr.nn.NETWORKS``).
+    width, depth : int, optional
+        Units per hidden layer and number of hidden layers (per-model defaults:
+        256 and 3; NIF's ShapeNet 32 and 2).
+    min_wavelength : float, optional
+        km: the shortest wavelength the model should represent. Every model sets its
+        frequencies from it (SIREN ``w0``, filter frequencies, Fourier-feature scales).
+        Default: from the data's sampling (:func:`geoinr.scales.default_scales`),
+        about 140 km for four altimeters over 10 days, 2 grid spacings for a full grid.
+    min_period : float, optional
+        days: the shortest period to represent. Default ``min_wavelength`` / 10 km/day
+        (mesoscale eddies drift and decorrelate at a few km/day).
+    w0 : float, optional
+        Explicit SIREN first-layer frequency (SIREN-based models), overriding the one
+        derived from ``min_wavelength``. The encoded coordinates span [-1, 1] over the
+        region; Sitzmann et al. use 30 for images, which for gap-filling between
+        satellite tracks invents structure between them (``benchmarks/frequency_sweep.py``).
+    space_encoding : {"sphere", "lonlat", "spherical_harmonics"}
+        Unit-sphere Cartesian coordinates (default; no seam at the dateline or the
+        poles), local plane coordinates, or real spherical harmonics (global fits).
+    time_encoding : {"linear", "tanh", "sinusoidal", "fourier"}
+    model_options : dict, optional
+        Options of the chosen network, e.g. ``{"variant": "last_layer"}`` for NIF,
+        ``{"modulation": "shift"}`` for modulated SIREN, ``{"kernel": "matern"}`` for
+        ffn, ``{"activation": "tanh"}`` for mlp.
     batch_size : int
         Points per optimization step.
     lr : float
@@ -104,10 +115,14 @@ class INRModel:
         self,
         model: str = "siren",
         *,
-        width: int = 256,
-        depth: int = 3,
-        w0: float = 3.0,
-        velocity_scale: float | None = 10.0,
+        width: int | None = None,
+        depth: int | None = None,
+        min_wavelength: float | None = None,
+        min_period: float | None = None,
+        w0: float | None = None,
+        space_encoding: str = "sphere",
+        time_encoding: str = "linear",
+        model_options: dict | None = None,
         batch_size: int = 4096,
         lr: float = 1e-4,
         epochs: int | None = None,
@@ -121,8 +136,12 @@ class INRModel:
         self.model = model
         self.width = width
         self.depth = depth
+        self.min_wavelength = min_wavelength
+        self.min_period = min_period
         self.w0 = w0
-        self.velocity_scale = velocity_scale
+        self.space_encoding = space_encoding
+        self.time_encoding = time_encoding
+        self.model_options = model_options
         self.batch_size = batch_size
         self.lr = lr
         self.epochs = epochs
@@ -326,7 +345,13 @@ class INRModel:
         self.region_ = (west, east, float(table.lat.min()), float(table.lat.max()))
         self.time_range_ = None if table.time is None else (float(table.time.min()), float(table.time.max()))
         self.n_points_ = int(len(table))
-        encoding = CoordinateEncoding.from_points(raw, velocity_scale=self.velocity_scale)
+        encoding = CoordinateEncoding.from_points(
+            raw,
+            space=self.space_encoding,
+            time=self.time_encoding,
+            min_wavelength=self.min_wavelength,
+            min_period=self.min_period,
+        )
         self.encoding_config_ = encoding.config()
         self._build(CoordinateEncoding(**self.encoding_config_), len(self.variables_))
 
@@ -358,13 +383,22 @@ class INRModel:
 
     def _build(self, encoding: CoordinateEncoding, n_out: int) -> None:
         """Create ``field_`` (encoding + network) from parameters; used by fit and load."""
-        params = self.get_params()
+        options = dict(self.model_options or {})
+        if self.w0 is not None:
+            options["w0"] = self.w0
+        kwargs = dict(
+            time_features=encoding.time_features,
+            bandwidth=encoding.bandwidth,
+            width=self.width,
+            depth=self.depth,
+            **options,
+        )
         if self.seed is not None:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(int(self.seed))
-                net = build_network(params["model"], encoding.out_features, n_out, **params)
+                net = build_network(self.model, encoding.out_features, n_out, **kwargs)
         else:
-            net = build_network(params["model"], encoding.out_features, n_out, **params)
+            net = build_network(self.model, encoding.out_features, n_out, **kwargs)
         self.field_ = _Field(encoding, net)
         self.field_.eval()
 
@@ -522,11 +556,18 @@ class INRModel:
         return self._evaluate(cols, batch_size).astype(np.float64)
 
     def _source_note(self) -> str:
-        p = self.get_params()
+        enc = self.encoding_config_
+        period = f", min_period={enc['min_period']:.3g} days" if enc.get("min_period") else ""
         return (
-            f"geoinr {__version__}: {p['model']} implicit neural representation (width={p['width']}, "
-            f"depth={p['depth']}, w0={p['w0']}, velocity_scale={p['velocity_scale']} km/day) fitted to {', '.join(self.variables_)} on {self.n_points_} points"
+            f"geoinr {__version__}: {self.model} implicit neural representation "
+            f"(min_wavelength={enc['min_wavelength']:.4g} km{period}, {self.n_parameters_} parameters) "
+            f"fitted to {', '.join(self.variables_)} on {self.n_points_} points"
         )
+
+    @property
+    def n_parameters_(self) -> int:
+        """Number of trainable parameters of the network."""
+        return sum(p.numel() for p in self.field_.parameters() if p.requires_grad)
 
     # ------------------------------------------------------------------ grids & scores
     def target_grid(self, resolution=0.25, time_step=None, region=None, times=None) -> xr.Dataset:

@@ -67,14 +67,26 @@ def test_region_fills_unit_range():
         assert 1.9 < widest <= 2.0001
 
 
-def test_velocity_scale_links_time_to_space():
-    """One encoded time unit = the time to cross one spatial unit at velocity_scale km/day."""
+def test_min_wavelength_and_period_set_one_bandwidth():
+    """A wave of min_wavelength km and one of min_period days have the same encoded frequency."""
     pts = np.array([[0.0, 0.0, 0.0], [10.0, 0.0, 30.0]])
-    enc = CoordinateEncoding.from_points(pts, velocity_scale=10.0)
+    enc = CoordinateEncoding.from_points(pts, min_wavelength=200.0, min_period=20.0)
     km_per_unit = enc.space.scale_value * 6371.0
-    assert enc.time.t_half_value == pytest.approx(km_per_unit / 10.0)
-    enc2 = CoordinateEncoding.from_points(pts, velocity_scale=None)
-    assert enc2.time.t_half_value == pytest.approx(15.0)
+    assert enc.bandwidth == pytest.approx(2 * np.pi * km_per_unit / 200.0)
+    days_per_unit = enc.time.t_half_value
+    assert 2 * np.pi * days_per_unit / 20.0 == pytest.approx(enc.bandwidth)
+
+
+def test_default_scales_come_from_the_sampling():
+    """Denser data -> shorter default wavelength; explicit values win."""
+    rng = np.random.default_rng(0)
+    sparse = np.column_stack([rng.uniform(0, 10, 300), rng.uniform(30, 40, 300), rng.uniform(0, 10, 300)])
+    dense = np.column_stack([rng.uniform(0, 10, 30000), rng.uniform(30, 40, 30000), rng.uniform(0, 10, 30000)])
+    a = CoordinateEncoding.from_points(sparse)
+    b = CoordinateEncoding.from_points(dense)
+    assert b.min_wavelength < a.min_wavelength / 3
+    assert a.min_period == pytest.approx(a.min_wavelength / 10.0)
+    assert CoordinateEncoding.from_points(sparse, min_wavelength=123.0).min_wavelength == 123.0
 
 
 def test_config_rebuilds_exactly():

@@ -1,22 +1,77 @@
 """Coordinate networks as plain torch modules (no xarray here).
 
-:func:`build_network` makes one by name; :data:`NETWORKS` lists the names.
+:func:`build_network` makes one by name; :data:`NETWORKS` lists the names. Every
+network takes the encoded coordinates (time features in the last
+``time_features`` columns) and a ``bandwidth``: the angular frequency, in
+radians per encoded unit, of the shortest wavelength it should represent. Each
+network turns it into its own frequency parameter (SIREN ``w0``, filter
+frequencies of MFNs, Fourier-feature scales).
 """
 from __future__ import annotations
 
+import inspect
+
 from torch import nn
 
+from .conditioned import NIF, ModulatedSiren
+from .mfn import FourierNet, GaborNet
+from .mlp import MLP, FourierFeatureNet, sample_frequencies
 from .siren import SineLayer, Siren
 
-__all__ = ["Siren", "SineLayer", "NETWORKS", "build_network"]
+__all__ = [
+    "Siren",
+    "SineLayer",
+    "ModulatedSiren",
+    "NIF",
+    "FourierNet",
+    "GaborNet",
+    "FourierFeatureNet",
+    "MLP",
+    "NETWORKS",
+    "build_network",
+    "sample_frequencies",
+    "SIREN_BANDWIDTH_FACTOR",
+]
 
-#: name -> (class, keyword arguments it takes from INRModel)
+# A SIREN of a few layers synthesizes frequencies well above its first layer's w0 (hidden sine
+# layers add harmonics); w0 = bandwidth / 8 put the default at the best w0 of the frequency sweep
+# on the built-in along-track case (benchmarks/frequency_sweep.py, benchmarks/RESULTS.md).
+SIREN_BANDWIDTH_FACTOR = 8.0
+
+
+def _siren_freq(params, bandwidth):
+    if params.get("w0") is None:
+        params["w0"] = float(bandwidth) / SIREN_BANDWIDTH_FACTOR
+    return params
+
+
+def _bandwidth(params, bandwidth):
+    params.setdefault("bandwidth", float(bandwidth))
+    return params
+
+
+#: name -> (class, default width, default depth, needs time, frequency rule, one-line description)
 NETWORKS = {
-    "siren": (Siren, ("width", "depth", "w0", "w0_hidden")),
+    "siren": (Siren, 256, 3, False, _siren_freq, "sine-activated MLP (Sitzmann et al. 2020)"),
+    "modulated_siren": (ModulatedSiren, 256, 3, True, _siren_freq, "SIREN of space, FiLM-modulated by a network of time"),
+    "nif": (NIF, 32, 2, True, _siren_freq, "Neural Implicit Flow: time net emits a space SIREN's weights (Pan et al. 2023)"),
+    "fourier_net": (FourierNet, 256, 3, False, _bandwidth, "multiplicative filter network, sine filters (Fathony et al. 2021)"),
+    "gabor_net": (GaborNet, 256, 3, False, _bandwidth, "multiplicative filter network, Gabor filters (Fathony et al. 2021)"),
+    "ffn": (FourierFeatureNet, 256, 3, False, _bandwidth, "random Fourier features + ReLU MLP (Tancik et al. 2020)"),
+    "mlp": (MLP, 256, 3, False, lambda p, b: p, "plain ReLU/tanh MLP, the baseline"),
 }
 
 
-def build_network(name: str, in_features: int, out_features: int, **params) -> nn.Module:
+def build_network(
+    name: str,
+    in_features: int,
+    out_features: int,
+    time_features: int = 0,
+    bandwidth: float = 240.0,
+    width: int | None = None,
+    depth: int | None = None,
+    **params,
+) -> nn.Module:
     """Instantiate the network called ``name``.
 
     Parameters
@@ -24,15 +79,43 @@ def build_network(name: str, in_features: int, out_features: int, **params) -> n
     name : str
         One of :data:`NETWORKS`.
     in_features, out_features : int
+    time_features : int
+        Trailing input columns that encode time (needed by ``modulated_siren`` and ``nif``).
+    bandwidth : float
+        Radians per encoded unit of the shortest wavelength to represent.
+    width, depth : int, optional
+        Hidden width and number of hidden layers (per-model defaults).
     **params
-        Hyper-parameters; those the network does not take are ignored.
+        Model options (``w0``, ``kernel``, ``variant``, ``modulation``, ...).
 
     Examples
     --------
-    >>> build_network("siren", 3, 1, width=8, depth=1)(__import__("torch").zeros(2, 3)).shape
+    >>> import torch
+    >>> build_network("siren", 3, 1, width=8, depth=1)(torch.zeros(2, 3)).shape
+    torch.Size([2, 1])
+    >>> build_network("nif", 4, 1, time_features=1, width=8, rank=4)(torch.zeros(2, 4)).shape
     torch.Size([2, 1])
     """
     if name not in NETWORKS:
-        raise ValueError(f"Unknown model {name!r}. Available models: {', '.join(sorted(NETWORKS))}. Pass model='siren'.")
-    cls, keys = NETWORKS[name]
-    return cls(in_features, out_features, **{k: v for k, v in params.items() if k in keys})
+        raise ValueError(f"Unknown model {name!r}. Available models: {', '.join(NETWORKS)}.")
+    cls, dwidth, ddepth, needs_time, freq_rule, _ = NETWORKS[name]
+    if needs_time and time_features < 1:
+        raise ValueError(
+            f"model={name!r} conditions a network of space on time, but the data has no time "
+            f"coordinate. Use model='siren' (or another model) for a purely spatial field."
+        )
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "in_features", "out_features")]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"model={name!r} does not take option(s) {unknown}; its options are {accepted}."
+        )
+    params = freq_rule(dict(params), bandwidth)
+    return cls(
+        in_features,
+        out_features,
+        width=dwidth if width is None else int(width),
+        depth=ddepth if depth is None else int(depth),
+        time_features=time_features,
+        **params,
+    )

@@ -75,6 +75,7 @@ class Siren(nn.Module):
         depth: int = 3,
         w0: float = 30.0,
         w0_hidden: float = 30.0,
+        time_features: int = 0,
     ):
         super().__init__()
         if depth < 1 or width < 1:

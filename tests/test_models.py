@@ -1,0 +1,160 @@
+"""The model zoo: every model fits an analytic space-time field; encodings are differentiable."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import geoinr
+from geoinr.encoding import CoordinateEncoding, SphericalHarmonicsEncoding
+from geoinr.nn import NIF, FourierNet, ModulatedSiren, build_network, sample_frequencies
+from conftest import FAST, grid_truth
+
+# Held-out grid RMSE of each model on the `scattered` fixture (field std 0.41), measured on
+# 2026-11-24 (CPU, 400 epochs, width 64 / depth 2, NIF at its default size); thresholds ~2.5x that.
+MODEL_RMSE_MAX = {
+    ("siren", None): 0.010,  # measured 0.0036
+    ("modulated_siren", None): 0.010,  # 0.0036
+    ("modulated_siren", "shift"): 0.012,  # 0.0044
+    ("nif", None): 0.008,  # 0.0027
+    ("nif", "last_layer"): 0.04,  # 0.0148
+    ("fourier_net", None): 0.065,  # 0.0251
+    ("gabor_net", None): 0.05,  # 0.0195
+    ("ffn", None): 0.25,  # 0.0975
+    ("ffn", "laplacian"): 0.045,  # 0.0179
+    ("mlp", None): 0.055,  # 0.0217
+}
+OPTION_NAME = {"modulated_siren": "modulation", "nif": "variant", "ffn": "kernel"}
+
+
+@pytest.mark.parametrize("model,option", list(MODEL_RMSE_MAX))
+def test_every_model_fits_a_space_time_field(scattered, model, option):
+    """Each model, by name, reaches its measured held-out RMSE on an analytic (lon, lat, t) field."""
+    kw = {**FAST, "width": None, "depth": None}
+    if model != "nif":
+        kw.update(width=64, depth=2)
+    options = {OPTION_NAME[model]: option} if option else None
+    fitted = scattered.inr.fit("sla", model=model, model_options=options, **kw)
+    truth = grid_truth(np.arange(-4.5, 5, 0.5), np.arange(40.5, 50, 0.5), np.arange(1, 10))
+    err = float(np.sqrt(((fitted.predict(truth) - truth) ** 2).mean()))
+    assert err < MODEL_RMSE_MAX[(model, option)]
+    assert err < 0.5 * float(truth.std())
+
+
+@pytest.mark.parametrize("space", ["sphere", "lonlat", "spherical_harmonics"])
+@pytest.mark.parametrize("time", ["linear", "tanh", "sinusoidal", "fourier"])
+def test_every_encoding_is_differentiable_wrt_raw_coordinates(space, time):
+    """Autograd through each encoding matches central finite differences (float64)."""
+    pts = np.array([[0.0, 40.0, 0.0], [10.0, 50.0, 10.0]])
+    enc = CoordinateEncoding.from_points(pts, space=space, time=time, min_wavelength=300.0, min_period=5.0).double()
+    w = torch.randn(enc.out_features, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    f = lambda x: torch.sin(enc(x) @ w).sum()  # noqa: E731
+    x = torch.tensor([[3.0, 44.0, 2.0]], dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(f(x), x)
+    for i in range(3):
+        d = torch.zeros_like(x)
+        d[0, i] = 1e-5
+        fd = (f(x + d) - f(x - d)).item() / 2e-5
+        assert g[0, i].item() == pytest.approx(fd, rel=1e-4, abs=1e-8)
+        assert g[0, i].abs() > 0
+
+
+def test_spherical_harmonics_are_orthonormal():
+    """Numerical integration over the sphere gives the identity Gram matrix."""
+    enc = SphericalHarmonicsEncoding(degree=4).double()
+    lat = torch.linspace(-90, 90, 181, dtype=torch.float64)[1:-1]
+    lon = torch.linspace(-180, 180, 361, dtype=torch.float64)[:-1]
+    LAT, LON = torch.meshgrid(lat, lon, indexing="ij")
+    Y = enc(LON.reshape(-1), LAT.reshape(-1))
+    dA = (math.pi / 180) ** 2 * torch.cos(torch.deg2rad(LAT.reshape(-1)))
+    gram = (Y * dA[:, None]).T @ Y
+    assert torch.allclose(gram, torch.eye(25, dtype=torch.float64), atol=2e-3)
+
+
+def test_fourier_net_is_band_limited():
+    """FourierNet's output has no energy above its bandwidth (products of sines add frequencies)."""
+    torch.manual_seed(0)
+    net = FourierNet(1, 1, width=32, depth=3, bandwidth=20.0).double()
+    n = 4096
+    x = torch.linspace(-math.pi, math.pi, n + 1, dtype=torch.float64)[:-1, None] * 8  # 8 periods of 2 pi
+    y = net(x).detach().numpy().ravel()
+    power = np.abs(np.fft.rfft((y - y.mean()) * np.hanning(n))) ** 2  # window: the record is not periodic
+    omega = np.fft.rfftfreq(n, d=float(x[1] - x[0])) * 2 * np.pi
+    assert power[omega > 20.0 * 1.1].sum() < 1e-6 * power.sum()
+    assert power[(omega > 5) & (omega < 20)].sum() > 1e-3 * power.sum()  # and it does use the band
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "laplacian", "cauchy", "matern"])
+def test_fourier_feature_kernels(kernel):
+    """95% of sampled frequencies lie under the bandwidth; tails grow from Gaussian to Cauchy draws."""
+    b = sample_frequencies(20000, 2, bandwidth=10.0, kernel=kernel, seed=0).abs().flatten()
+    assert float(torch.quantile(b, 0.95)) == pytest.approx(10.0, rel=1e-3)
+    ratio = float(b.max() / torch.quantile(b, 0.95))
+    if kernel == "gaussian":
+        assert ratio < 2.5
+    if kernel == "laplacian":  # Cauchy draws: very heavy tails
+        assert ratio > 50
+
+
+def test_nif_batched_equals_per_sample_network():
+    """NIF's einsum evaluation equals running the generated ShapeNet sample by sample."""
+    torch.manual_seed(0)
+    net = NIF(4, 2, time_features=1, width=8, depth=2, rank=3)
+    x = torch.randn(5, 4)
+    y = net(x)
+    theta = net.to_params(net.param_net(x[:, 3:]))
+    for i in range(5):
+        h, off = x[i, :3], 0
+        for j, (a, b) in enumerate(net.shapes):
+            W = theta[i, off : off + a * b].view(a, b)
+            off += a * b
+            h = h @ W + theta[i, off : off + b]
+            off += b
+            if j < len(net.shapes) - 1:
+                h = torch.sin((net.w0 if j == 0 else net.w0_hidden) * h)
+        assert torch.allclose(h, y[i], atol=1e-5)
+
+
+def test_modulated_siren_starts_constant_in_time():
+    """The modulation network starts at zero: at init the field does not depend on time."""
+    torch.manual_seed(0)
+    net = ModulatedSiren(4, 1, time_features=1, width=16, depth=3)
+    x = torch.rand(6, 4)
+    x2 = x.clone()
+    x2[:, 3] += 0.7
+    assert torch.equal(net(x), net(x2))
+
+
+def test_time_conditioned_models_need_time():
+    lon, lat = np.random.default_rng(0).uniform(0, 5, (2, 50))
+    for model in ("nif", "modulated_siren"):
+        with pytest.raises(ValueError, match="no time coordinate"):
+            geoinr.INRModel(model=model, **{**FAST, "epochs": 1}).fit({"lon": lon, "lat": lat}, lon)
+
+
+def test_unknown_option_is_refused_with_the_valid_ones():
+    with pytest.raises(ValueError, match=r"does not take option\(s\) \['kernel'\].*'w0'"):
+        build_network("siren", 3, 1, kernel="matern")
+    with pytest.raises(ValueError, match="Unknown space encoding 'mercator'"):
+        CoordinateEncoding.from_points(np.zeros((3, 3)) + [[0, 0, 0], [1, 1, 1], [2, 2, 2]], space="mercator")
+
+
+def test_min_wavelength_sets_every_models_frequencies():
+    """Halving min_wavelength doubles the bandwidth each model derives its frequencies from."""
+    torch.manual_seed(0)
+    s1 = build_network("siren", 4, 1, time_features=1, bandwidth=40.0)
+    s2 = build_network("siren", 4, 1, time_features=1, bandwidth=80.0)
+    assert s2.body[0].w0 == 2 * s1.body[0].w0
+    f1 = build_network("fourier_net", 4, 1, bandwidth=40.0)
+    assert f1.filter_bandwidth == pytest.approx(40.0 / 4)
+    explicit = build_network("siren", 4, 1, bandwidth=80.0, w0=30.0)
+    assert explicit.body[0].w0 == 30.0
+
+
+def test_model_zoo_round_trips_through_save(scattered, tmp_path):
+    """A NIF with options saves and loads bit-identically."""
+    fitted = scattered.inr.fit("sla", model="nif", model_options={"variant": "last_layer"}, **{**FAST, "epochs": 3})
+    fitted.save(tmp_path / "nif.geoinr")
+    again = geoinr.load(tmp_path / "nif.geoinr")
+    grid = fitted.target_grid(1.0)
+    np.testing.assert_array_equal(fitted.predict(grid).values, again.predict(grid).values)
