@@ -12,7 +12,7 @@ from .model import INRModel
 
 __all__ = ["DatasetINRAccessor", "DataArrayINRAccessor"]
 
-_FIT_NAMES = ("lat", "lon", "time")
+_FIT_NAMES = ("lat", "lon", "time", "checkpoint", "checkpoint_every", "resume")
 
 
 def _split(kwargs):
@@ -62,7 +62,8 @@ class DatasetINRAccessor(_Base):
             Variable(s) to fit; several are fitted jointly. May be left out when the
             Dataset has one data variable.
         **kwargs
-            ``lat=``, ``lon=``, ``time=`` coordinate names, and any
+            ``lat=``, ``lon=``, ``time=`` coordinate names, ``checkpoint=``,
+            ``checkpoint_every=``, ``resume=`` (see :meth:`INRModel.fit`), and any
             :class:`INRModel` parameter (``model``, ``width``, ``depth``, ``max_time``,
             ``epochs``, ``seed``, ``device``, ``progress``, ...).
 

@@ -23,6 +23,7 @@ __all__ = [
     "PointTable",
     "find_coords",
     "wrap_longitude",
+    "decode",
     "longitude_span",
     "points_from_xarray",
     "target_points",
@@ -380,6 +381,56 @@ def _check_latitude(lat: np.ndarray, name) -> None:
         )
 
 
+_ENCODING_ATTRS = ("scale_factor", "add_offset", "_FillValue", "missing_value")
+
+
+def decode(var):
+    """Apply CF decoding that xarray would do on opening a file, when it was not done.
+
+    Packed integers (``scale_factor``/``add_offset``/``_FillValue``) become floats
+    with NaN, and numbers with a ``units`` attribute like ``"days since 2000-01-01"``
+    become dates (datetime64, or cftime for other calendars).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> v = xr.DataArray(np.array([0, 10, -1], "int16"), dims="n", attrs={"scale_factor": 0.5, "_FillValue": -1})
+    >>> decode(v).values.tolist()
+    [0.0, 5.0, nan]
+    >>> t = xr.DataArray([0.5, 1.0], dims="n", attrs={"units": "days since 2000-01-01"})
+    >>> str(decode(t).values[1])[:10]
+    '2000-01-02'
+    """
+    attrs = var.attrs
+    packed = any(k in attrs for k in _ENCODING_ATTRS)
+    units = str(attrs.get("units", ""))
+    timelike = np.issubdtype(var.dtype, np.number) and " since " in units
+    if not (packed or timelike):
+        return var
+    ds = xr.Dataset({"v": xr.Variable(var.dims, np.asarray(var.values), dict(attrs))})
+    try:
+        return xr.decode_cf(ds, use_cftime=None)["v"] if timelike else xr.decode_cf(ds, decode_times=False)["v"]
+    except (ValueError, OverflowError) as err:
+        raise ValueError(f"Could not decode {var.name!r} with units {units!r}: {err}") from err
+
+
+def _check_longitude(lon: np.ndarray, name) -> None:
+    finite = lon[np.isfinite(lon)]
+    if not finite.size:
+        return
+    lo, hi = finite.min(), finite.max()
+    if lo < -360.0 or hi > 720.0:
+        raise ValueError(
+            f"Longitude {name!r} has values in [{lo:g}, {hi:g}], which are not degrees east. "
+            f"Is it a projected x coordinate? Pass lon='<name>' of a longitude in degrees."
+        )
+    if lo < 0.0 and hi > 180.0:
+        raise ValueError(
+            f"Longitude {name!r} mixes conventions: values from {lo:g} to {hi:g} (both negative and above 180). "
+            f"Wrap them into one convention first, e.g. ds[{name!r}] = geoinr.coords.wrap_longitude(ds[{name!r}])."
+        )
+
+
 def _numeric_values(var, name) -> np.ndarray:
     if not (np.issubdtype(var.dtype, np.floating) or np.issubdtype(var.dtype, np.integer)) or var.dtype == bool:
         raise TypeError(
@@ -431,15 +482,15 @@ def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, ti
     >>> table.lon.tolist(), table.values[:, 0].tolist()
     ([-10.0, -10.0, -5.0], [1.0, 3.0, 4.0])
     """
-    data_vars = [obj] if isinstance(obj, xr.DataArray) else [obj[v] for v in variables]
+    data_vars = [decode(obj)] if isinstance(obj, xr.DataArray) else [decode(obj[v]) for v in variables]
     for v, var in zip(variables, data_vars):
         _numeric_values(var, v if v is not None else var.name)
-    if names.time is not None and time_axis is None:
-        tvar = obj[names.time]
-        time_axis = TimeAxis.from_values(tvar.values, tvar.attrs)
-    coord_vars = {"lat": obj[names.lat], "lon": obj[names.lon]}
+    coord_vars = {"lat": decode(obj[names.lat]), "lon": decode(obj[names.lon])}
     if names.time is not None:
-        coord_vars["time"] = obj[names.time]
+        coord_vars["time"] = decode(obj[names.time])
+        if time_axis is None:
+            time_axis = TimeAxis.from_values(coord_vars["time"].values, coord_vars["time"].attrs)
+    _check_longitude(np.asarray(coord_vars["lon"].values, dtype=np.float64), names.lon)
     pairs = [(var.dims, _numeric_values(var, name)) for name, var in zip(variables, data_vars)]
     pairs += [(var.dims, _float_coord(var, getattr(names, role), role, time_axis)) for role, var in coord_vars.items()]
     dims, views = _broadcast(pairs)
@@ -504,7 +555,7 @@ def target_points(target, names: CoordNames, time_axis: TimeAxis | None):
     dims = _output_dims(target, names, [d for n in roles.values() for d in target[n].dims])
     pairs = [((tuple(dims)), np.zeros([target.sizes[d] for d in dims], dtype=np.int8))]
     for role, name in roles.items():
-        var = target[name]
+        var = decode(target[name])
         vals = _float_coord(var, name, role, time_axis)
         if role == "lon":
             vals = wrap_longitude(vals)

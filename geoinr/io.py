@@ -23,7 +23,7 @@ from ._version import __version__
 from .coords import TimeAxis
 from .encoding import CoordinateEncoding
 
-__all__ = ["save", "load", "FORMAT_VERSION"]
+__all__ = ["save", "load", "FORMAT_VERSION", "write_safetensors_atomic", "read_safetensors"]
 
 FORMAT = "geoinr"
 FORMAT_VERSION = 1
@@ -47,6 +47,45 @@ _LEARNED = (
 )
 
 
+def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
+    """Write a safetensors file next to ``path``, then rename it over ``path``.
+
+    A crash or kill during the write leaves the previous file intact.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
+    os.close(fd)
+    try:
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def read_safetensors(path, fmt: str, version: int):
+    """Read tensors and header of a file written by :func:`write_safetensors_atomic`; check format and version."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path!r}")
+    try:
+        with safe_open(path, framework="pt") as f:
+            meta = f.metadata() or {}
+        tensors = load_file(path)
+    except (SafetensorError, OSError, ValueError) as err:
+        raise ValueError(f"{path!r} is not a readable {fmt} file (safetensors with a {fmt} header): {err}") from err
+    if meta.get("format") != fmt:
+        raise ValueError(f"{path!r} is a safetensors file but not a {fmt} file (no 'format: {fmt}' in its header).")
+    found = int(meta.get("format_version", "-1"))
+    if found != version:
+        raise ValueError(
+            f"{path!r} uses {fmt} format {found}; this geoinr {__version__} reads format {version}. "
+            f"Install the geoinr version that wrote it."
+        )
+    return tensors, meta
+
+
 def save(model, path) -> None:
     """Write a fitted :class:`geoinr.INRModel` to ``path`` atomically (write, then rename).
 
@@ -63,18 +102,9 @@ def save(model, path) -> None:
         "learned": state,
         "history": json.loads(model.history_.to_json(orient="split", index=False, double_precision=15)),
     }
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.field_.network.state_dict().items()}
+    tensors = dict(model.field_.network.state_dict())
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "config": json.dumps(config)}
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".geoinr", dir=folder)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    write_safetensors_atomic(path, tensors, meta)
 
 
 def load(path, device: str = "cpu"):
@@ -105,25 +135,10 @@ def load(path, device: str = "cpu"):
     """
     from .model import INRModel
 
+    if not os.path.exists(os.fspath(path)):
+        raise FileNotFoundError(f"No such model file: {os.fspath(path)!r}")
+    tensors, meta = read_safetensors(path, FORMAT, FORMAT_VERSION)
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No such model file: {path!r}")
-    try:
-        with safe_open(path, framework="pt") as f:
-            meta = f.metadata() or {}
-        tensors = load_file(path)
-    except (SafetensorError, OSError, ValueError) as err:
-        raise ValueError(
-            f"{path!r} is not a readable geoinr model file (a safetensors file with a geoinr header): {err}"
-        ) from err
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path!r} is a safetensors file but not a geoinr model (no 'format: geoinr' in its header).")
-    version = int(meta.get("format_version", "-1"))
-    if version != FORMAT_VERSION:
-        raise ValueError(
-            f"{path!r} uses geoinr file format {version}; this geoinr {__version__} reads format "
-            f"{FORMAT_VERSION}. Install the geoinr version that wrote it."
-        )
     try:
         config = json.loads(meta["config"])
         model = INRModel(**config["params"])

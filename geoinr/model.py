@@ -19,7 +19,7 @@ from ._version import __version__
 from .encoding import CoordinateEncoding
 from .metrics import nrmse_score, rmse
 from .nn import NETWORKS, build_network
-from .training import TrainConfig, resolve_device, train
+from .training import TrainConfig, Trainer, TrainingDiverged, resolve_device
 
 __all__ = ["INRModel"]
 
@@ -203,6 +203,9 @@ class INRModel:
         lat: Hashable | None = None,
         lon: Hashable | None = None,
         time: Hashable | None = None,
+        checkpoint=None,
+        checkpoint_every: float = 60.0,
+        resume=None,
     ) -> "INRModel":
         """Fit the network to observations; returns ``self``.
 
@@ -220,11 +223,28 @@ class INRModel:
         lat, lon, time : str, optional
             Coordinate names, when they cannot be found from CF attributes or common
             names. ``time=False`` fits a purely spatial field and ignores time.
+        checkpoint : str or path-like, optional
+            File to write the whole training state to, every ``checkpoint_every``
+            seconds (at validation checks) and on Ctrl-C; written atomically (a
+            temporary file renamed over the old one), safetensors + JSON, no pickle.
+        checkpoint_every : float
+            Seconds between checkpoints.
+        resume : str or path-like, optional
+            A checkpoint of an interrupted fit of the same data with the same
+            parameters: training continues where it stopped. With an ``epochs``
+            budget (``max_time=None``) and a seed, the result is identical to an
+            uninterrupted fit on CPU.
 
         Returns
         -------
         INRModel
             ``self``, fitted.
+
+        Raises
+        ------
+        geoinr.training.TrainingDiverged
+            If the loss stays non-finite after repeated roll-backs; ``err.model``
+            holds this model with the best weights reached before.
 
         Examples
         --------
@@ -249,7 +269,7 @@ class INRModel:
             raise TypeError(
                 f"fit() takes an xarray Dataset/DataArray or a dict of coordinate arrays, got {type(data).__name__}."
             )
-        self._fit_table(table)
+        self._fit_table(table, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
         return self
 
     def _table_from_xarray(self, data, variables, lat, lon, time):
@@ -328,18 +348,24 @@ class INRModel:
         self.lon_convention_ = "360" if np.nanmin(lon) >= 0 and np.nanmax(lon) > 180 else "180"
         return table
 
-    def _fit_table(self, table: _coords.PointTable) -> None:
+    def _fit_table(self, table: _coords.PointTable, checkpoint=None, checkpoint_every=60.0, resume=None) -> None:
+        if len(table) < 2:
+            raise ValueError(
+                f"Only {len(table)} valid observation: a field cannot be fitted to a single point. "
+                f"Check the data (and its NaN mask) or its coordinates."
+            )
+        _warn_duplicates(table)
         vals = table.values
         mean = np.nanmean(vals, axis=0)
         std = np.nanstd(vals, axis=0)
         for v, s in zip(self.variables_, std):
             if not s > 0:
                 warnings.warn(
-                    f"Variable {v!r} is constant; the model will learn a constant field.", UserWarning, stacklevel=3
+                    f"Variable {v!r} is constant; predictions of it are that constant.", UserWarning, stacklevel=3
                 )
-        std = np.where(std > 0, std, 1.0)
         self.mean_ = [float(m) for m in mean]
-        self.std_ = [float(s) for s in std]
+        self.std_ = [float(s) if s > 0 else 0.0 for s in std]  # 0: a constant, predicted exactly
+        train_std = np.where(std > 0, std, 1.0)
         raw = table.coordinates()
         west, east = _coords.longitude_span(table.lon)
         self.region_ = (west, east, float(table.lat.min()), float(table.lat.max()))
@@ -355,7 +381,7 @@ class INRModel:
         self.encoding_config_ = encoding.config()
         self._build(CoordinateEncoding(**self.encoding_config_), len(self.variables_))
 
-        y = (vals - np.asarray(self.mean_)) / np.asarray(self.std_)
+        y = (vals - np.asarray(self.mean_)) / train_std
         obs = np.isfinite(y)
         w = None if obs.all() else torch.from_numpy(obs.astype(np.float32))
         y = torch.from_numpy(np.where(obs, y, 0.0).astype(np.float32))
@@ -372,7 +398,17 @@ class INRModel:
             progress=bool(self.progress),
         )
         groups = torch.from_numpy(_validation_blocks(table, self.region_))
-        result = train(self.field_, x, y, w, cfg, device, groups=groups)
+        trainer = Trainer(self.field_, x, y, w, cfg, device, groups=groups)
+        run_id = {
+            "params": {k: v for k, v in self.get_params().items() if k not in ("progress", "device", "max_time")},
+            "encoding": self.encoding_config_,
+            "variables": self.variables_,
+            "mean": self.mean_,
+            "std": self.std_,
+        }
+        if resume is not None:
+            trainer.load_checkpoint(resume, extra=run_id)
+        result = trainer.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, checkpoint_extra=run_id)
         # the weights stay on the training device: predictions of large grids run there too
         self.device_ = str(device)
         self.history_ = pd.DataFrame(result.history, columns=["epoch", "step", "seconds", "lr", "loss", "val_loss"])
@@ -380,6 +416,13 @@ class INRModel:
         self.stop_reason_ = result.stopped
         self.best_val_loss_ = float(result.best_val) if math.isfinite(result.best_val) else None
         self.fitted_at_ = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        if result.stopped == "diverged":
+            raise TrainingDiverged(
+                f"Training diverged: the loss was non-finite {trainer.failures} times despite roll-backs and "
+                f"halving the learning rate. The model with the best weights reached before is in err.model. "
+                f"Try a smaller lr= (now {self.lr}) or check the data for extreme values.",
+                model=self,
+            )
 
     def _build(self, encoding: CoordinateEncoding, n_out: int) -> None:
         """Create ``field_`` (encoding + network) from parameters; used by fit and load."""
@@ -742,6 +785,29 @@ class INRModel:
         from .io import save
 
         save(self, path)
+
+
+def _warn_duplicates(table: _coords.PointTable) -> None:
+    """Warn when several observations share coordinates but disagree (they are fitted as noisy repeats)."""
+    coords = table.coordinates()
+    _, inverse, counts = np.unique(coords, axis=0, return_inverse=True, return_counts=True)
+    if counts.max() < 2:
+        return
+    inverse = inverse.ravel()
+    dup = counts[inverse] > 1
+    vals = np.where(np.isfinite(table.values), table.values, 0.0)
+    spread = np.zeros((counts.size, vals.shape[1]))
+    np.maximum.at(spread, inverse[dup], vals[dup])
+    low = np.full((counts.size, vals.shape[1]), np.inf)
+    np.minimum.at(low, inverse[dup], vals[dup])
+    differing = int(((spread - low) > 0).any(axis=1).sum())
+    if differing:
+        warnings.warn(
+            f"{differing} coordinate(s) carry several different values (e.g. crossing satellite tracks). "
+            f"They are fitted as repeated noisy observations: the model learns their mean.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 VALIDATION_BLOCKS = 12  # validation holds out boxes of 1/12 of the region (and time window) per side

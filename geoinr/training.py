@@ -1,4 +1,5 @@
-"""The training loop: mini-batches on the device, warm-up + cosine schedule, early stopping.
+"""The training loop: mini-batches on the device, warm-up + cosine schedule, early stopping,
+roll-back on divergence, atomic checkpoints and exact resume.
 
 Everything here works on torch tensors; xarray stays in :mod:`geoinr.model`.
 Mini-batches are drawn by a random permutation of indices of tensors that
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import math
 import time
 import warnings
@@ -16,7 +18,18 @@ import warnings
 import torch
 from torch import nn
 
-__all__ = ["TrainConfig", "TrainResult", "resolve_device", "train"]
+__all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "Trainer", "resolve_device", "train"]
+
+CHECKPOINT_FORMAT = "geoinr-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+class TrainingDiverged(RuntimeError):
+    """Training kept producing non-finite losses; ``.model`` holds the best model reached before."""
+
+    def __init__(self, message, model=None):
+        super().__init__(message)
+        self.model = model
 
 
 def resolve_device(device) -> torch.device:
@@ -56,12 +69,26 @@ class TrainConfig:
     progress: bool = True
     max_failures: int = 5
 
+    def validate(self) -> None:
+        if self.epochs is None and self.max_time is None:
+            raise ValueError("Give a training budget: epochs=..., max_time=... (seconds), or both.")
+        if self.epochs is not None and self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        if self.max_time is not None and self.max_time <= 0:
+            raise ValueError(f"max_time must be > 0 seconds, got {self.max_time}")
+        if not 0.0 <= self.validation < 1.0:
+            raise ValueError(f"validation must be a fraction in [0, 1), got {self.validation}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+
 
 @dataclasses.dataclass
 class TrainResult:
     history: list  # one dict per evaluation
     best_val: float
-    stopped: str  # why training ended
+    stopped: str  # why training ended: budget, early_stopping, interrupted, diverged
     seconds: float
     steps: int
 
@@ -79,16 +106,25 @@ def _masked_mse(pred: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None) -> 
     return torch.sum(w * (pred - y) ** 2) / torch.clamp(torch.sum(w), min=1.0)
 
 
-def train(
-    net: nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    w: torch.Tensor | None,
-    cfg: TrainConfig,
-    device: torch.device,
-    groups: torch.Tensor | None = None,
-) -> TrainResult:
-    """Fit ``net`` to ``(x, y)`` in place and leave it holding the best weights.
+def _split(n: int, cfg: TrainConfig, gen: torch.Generator, groups):
+    """Indices of training and validation points (whole blocks if ``groups`` is given)."""
+    n_val = int(round(cfg.validation * n)) if n >= 20 else 0
+    if n_val and groups is not None:
+        labels, inverse, counts = torch.unique(groups, return_inverse=True, return_counts=True)
+        if labels.numel() >= 5:
+            pick = torch.randperm(labels.numel(), generator=gen)
+            chosen = pick[: int(torch.searchsorted(torch.cumsum(counts[pick], 0), n_val)) + 1]
+            held = torch.zeros(labels.numel(), dtype=torch.bool)
+            held[chosen] = True
+            is_val = held[inverse]
+            if int(is_val.sum()) < n - 1:
+                return torch.nonzero(~is_val).ravel(), torch.nonzero(is_val).ravel()
+    order = torch.randperm(n, generator=gen)
+    return order[n_val:], order[:n_val]
+
+
+class Trainer:
+    """One training run of ``net`` on ``(x, y)``; holds every piece of state a resume needs.
 
     Parameters
     ----------
@@ -107,6 +143,249 @@ def train(
         space-time boxes) instead of random points: neighbours on one satellite
         track are nearly equal, so a random split would only test the fit of the
         tracks, not the filling of the gaps between them.
+    """
+
+    def __init__(self, net, x, y, w, cfg: TrainConfig, device, groups=None):
+        cfg.validate()
+        self.net, self.cfg, self.device = net, cfg, device
+        self.gen = torch.Generator()
+        if cfg.seed is not None:
+            self.gen.manual_seed(int(cfg.seed))
+        else:
+            self.gen.seed()
+        self.n = x.shape[0]
+        train_idx, val_idx = _split(self.n, cfg, self.gen, groups)
+        net.to(device)
+        x, y = x.to(device), y.to(device)
+        w = w.to(device) if w is not None else None
+        ti, vi = train_idx.to(device), val_idx.to(device)
+        self.xt, self.yt, self.wt = x[ti], y[ti], (w[ti] if w is not None else None)
+        self.xv, self.yv, self.wv = x[vi], y[vi], (w[vi] if w is not None else None)
+        self.n_val = int(vi.numel())
+        self.n_train = int(ti.numel())
+        self.bs = min(cfg.batch_size, self.n_train)
+        self.steps_per_epoch = max(1, math.ceil(self.n_train / self.bs))
+        # check every epoch, but at least `min_eval_steps` and at most `eval_every` steps apart
+        self.eval_every = max(1, min(max(self.steps_per_epoch, cfg.min_eval_steps), cfg.eval_every))
+        self.opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+        self.best_state = copy.deepcopy(net.state_dict())
+        self.best_val = math.inf
+        self.since_best = 0
+        self.failures = 0
+        self.lr_scale = 1.0
+        self.history: list[dict] = []
+        self.stopped = "budget"
+        self.step = 0
+        self.epoch = 0
+        self.next_batch = 0
+        self.epoch_gen_state = self.gen.get_state()
+        self.elapsed_before = 0.0  # seconds spent in earlier (interrupted) runs
+        self.lr = cfg.lr
+
+    # -------------------------------------------------------------- checkpoints
+    def fingerprint(self) -> dict:
+        """What must match between a checkpoint and the run that resumes it."""
+        shapes = {k: list(v.shape) for k, v in self.net.state_dict().items()}
+        keep = ("batch_size", "lr", "epochs", "max_time", "validation", "patience", "seed")
+        return {"n": self.n, "n_train": self.n_train, "shapes": shapes, **{k: getattr(self.cfg, k) for k in keep}}
+
+    def save_checkpoint(self, path, extra: dict | None = None) -> None:
+        """Write the full training state atomically (safetensors + JSON; no pickle)."""
+        from .io import write_safetensors_atomic
+
+        tensors = {f"model.{k}": v for k, v in self.net.state_dict().items()}
+        tensors.update({f"best.{k}": v for k, v in self.best_state.items()})
+        opt = self.opt.state_dict()
+        for idx, st in opt["state"].items():
+            for key, val in st.items():
+                tensors[f"opt.{idx}.{key}"] = val if torch.is_tensor(val) else torch.tensor(val)
+        tensors["gen_state"] = self.epoch_gen_state
+        meta = {
+            "step": self.step,
+            "epoch": self.epoch,
+            "next_batch": self.next_batch,
+            "best_val": self.best_val if math.isfinite(self.best_val) else None,
+            "since_best": self.since_best,
+            "failures": self.failures,
+            "lr_scale": self.lr_scale,
+            "history": self.history,
+            "elapsed": self.elapsed_before + (time.perf_counter() - self.t0 if hasattr(self, "t0") else 0.0),
+            "param_groups": opt["param_groups"],
+            "fingerprint": self.fingerprint(),
+            "extra": extra or {},
+        }
+        write_safetensors_atomic(
+            path, tensors, {"format": CHECKPOINT_FORMAT, "format_version": str(CHECKPOINT_VERSION), "state": json.dumps(meta)}
+        )
+
+    def load_checkpoint(self, path, extra: dict | None = None) -> None:
+        """Restore the state written by :meth:`save_checkpoint`; refuse one from another run."""
+        from .io import read_safetensors
+
+        tensors, header = read_safetensors(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
+        meta = json.loads(header["state"])
+        mine, theirs = json.loads(json.dumps(self.fingerprint())), meta["fingerprint"]
+        if mine != theirs or (extra is not None and meta.get("extra") != json.loads(json.dumps(extra))):
+            diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+            raise ValueError(
+                f"The checkpoint {str(path)!r} comes from a different fit (differs in: {diff or ['data/model']}). "
+                f"Resume with the same data and parameters, or start anew without resume=."
+            )
+        dev = self.device
+        self.net.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        self.best_state = {k[5:]: v.to(dev) for k, v in tensors.items() if k.startswith("best.")}
+        state: dict = {}
+        for k, v in tensors.items():
+            if k.startswith("opt."):
+                _, idx, key = k.split(".", 2)
+                state.setdefault(int(idx), {})[key] = v.to(dev) if key != "step" else v
+        self.opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+        self.epoch_gen_state = tensors["gen_state"]
+        self.step, self.epoch, self.next_batch = meta["step"], meta["epoch"], meta["next_batch"]
+        self.best_val = math.inf if meta["best_val"] is None else meta["best_val"]
+        self.since_best, self.failures, self.lr_scale = meta["since_best"], meta["failures"], meta["lr_scale"]
+        self.history = meta["history"]
+        self.elapsed_before = meta["elapsed"]
+
+    # -------------------------------------------------------------- loop
+    def _evaluate(self) -> float:
+        if self.n_val == 0:
+            return math.nan
+        net = self.net
+        net.eval()
+        with torch.no_grad():
+            total = torch.zeros((), device=self.device)
+            for s in range(0, self.n_val, 65536):
+                sl = slice(s, s + 65536)
+                d = (net(self.xv[sl]) - self.yv[sl]) ** 2
+                total += torch.sum(d * self.wv[sl]) if self.wv is not None else torch.sum(d)
+            denom = float(self.wv.sum()) if self.wv is not None else float(self.yv.numel())
+        net.train()
+        return float(total) / max(denom, 1.0)
+
+    def _check(self, train_loss: float, progress: float) -> str:
+        """Validation check: log, keep the best weights, roll back on a non-finite loss."""
+        if not math.isfinite(train_loss):
+            self.failures += 1
+            self.net.load_state_dict(self.best_state)
+            self.opt = torch.optim.Adam(self.net.parameters(), lr=self.lr)
+            self.lr_scale *= 0.5
+            warnings.warn(
+                f"non-finite training loss at step {self.step}; rolled back to the best weights "
+                f"and halved the learning rate (failure {self.failures}/{self.cfg.max_failures}).",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            if self.failures >= self.cfg.max_failures:
+                self.stopped = "diverged"
+                return "stop"
+            return "go"
+        val = self._evaluate()
+        score = val if self.n_val else train_loss
+        self.history.append(
+            {
+                "epoch": self.step / self.steps_per_epoch,
+                "step": self.step,
+                "seconds": self._elapsed(),
+                "lr": self.lr,
+                "loss": train_loss,
+                "val_loss": val,
+            }
+        )
+        if score < self.best_val:
+            self.best_val = score
+            self.best_state = copy.deepcopy(self.net.state_dict())
+            self.since_best = 0
+        else:
+            self.since_best += 1
+        if self.bar is not None:
+            self.bar.n = min(100.0, 100.0 * progress)
+            self.bar.set_postfix(loss=f"{train_loss:.4g}", val=f"{val:.4g}", refresh=False)
+            self.bar.refresh()
+        if self.n_val and self.since_best >= self.cfg.patience:
+            self.stopped = "early_stopping"
+            return "stop"
+        return "go"
+
+    def _elapsed(self) -> float:
+        return self.elapsed_before + time.perf_counter() - self.t0
+
+    def run(self, checkpoint=None, checkpoint_every: float = 60.0, checkpoint_extra: dict | None = None) -> TrainResult:
+        """Train until a budget, early stopping, divergence or Ctrl-C; leave the best weights in ``net``."""
+        cfg, net = self.cfg, self.net
+        self.bar = None
+        if cfg.progress:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(
+                total=100, desc="fitting", unit="%", bar_format="{l_bar}{bar}| {n:.0f}/100% [{elapsed}<{remaining}{postfix}]"
+            )
+        self.t0 = time.perf_counter()
+        last_ckpt = time.perf_counter()
+        running = torch.zeros((), device=self.device)
+        running_n = 0
+        net.train()
+        try:
+            done = False
+            self.gen.set_state(self.epoch_gen_state)
+            perm = torch.randperm(self.n_train, generator=self.gen).to(self.device)
+            while not done:
+                if self.next_batch >= self.steps_per_epoch:  # start a new epoch
+                    self.epoch += 1
+                    self.next_batch = 0
+                    self.epoch_gen_state = self.gen.get_state()
+                    perm = torch.randperm(self.n_train, generator=self.gen).to(self.device)
+                b = self.next_batch
+                prog_epoch = (self.epoch + b / self.steps_per_epoch) / cfg.epochs if cfg.epochs else 0.0
+                prog_time = self._elapsed() / cfg.max_time if cfg.max_time else 0.0
+                progress = max(prog_epoch, prog_time)
+                if progress >= 1.0:
+                    break
+                self.lr = cfg.lr * self.lr_scale * _lr_factor(progress, cfg)
+                for g in self.opt.param_groups:
+                    g["lr"] = self.lr
+                idx = perm[b * self.bs : (b + 1) * self.bs]
+                loss = _masked_mse(net(self.xt[idx]), self.yt[idx], self.wt[idx] if self.wt is not None else None)
+                self.opt.zero_grad(set_to_none=True)
+                loss.backward()
+                self.opt.step()
+                running += loss.detach()
+                running_n += 1
+                self.step += 1
+                self.next_batch += 1
+                if self.step % self.eval_every == 0:
+                    action = self._check(float(running) / running_n, progress)
+                    running.zero_()
+                    running_n = 0
+                    done = action == "stop"
+                    if checkpoint is not None and not done and time.perf_counter() - last_ckpt >= checkpoint_every:
+                        self.save_checkpoint(checkpoint, checkpoint_extra)
+                        last_ckpt = time.perf_counter()
+            if running_n and self.stopped == "budget":  # steps since the last check: check once more
+                self._check(float(running) / running_n, 1.0)
+        except KeyboardInterrupt:
+            self.stopped = "interrupted"
+            warnings.warn(
+                "training interrupted; keeping the best weights so far"
+                + (f" (checkpoint written to {checkpoint!r})" if checkpoint is not None else "")
+                + ".",
+                UserWarning,
+                stacklevel=3,
+            )
+            if checkpoint is not None:
+                self.save_checkpoint(checkpoint, checkpoint_extra)
+        finally:
+            if self.bar is not None:
+                self.bar.n = 100 if self.stopped == "budget" else self.bar.n
+                self.bar.close()
+        if math.isfinite(self.best_val):
+            net.load_state_dict(self.best_state)
+        net.eval()
+        return TrainResult(self.history, self.best_val, self.stopped, self._elapsed(), self.step)
+
+
+def train(net: nn.Module, x, y, w, cfg: TrainConfig, device: torch.device, groups=None) -> TrainResult:
+    """Fit ``net`` to ``(x, y)`` in place and leave it holding the best weights (see :class:`Trainer`).
 
     Returns
     -------
@@ -114,181 +393,4 @@ def train(
         ``history`` holds one record per validation check: epoch, step, seconds,
         lr, loss (training MSE since the last check) and val_loss.
     """
-    if cfg.epochs is None and cfg.max_time is None:
-        raise ValueError("Give a training budget: epochs=..., max_time=... (seconds), or both.")
-    if cfg.epochs is not None and cfg.epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {cfg.epochs}")
-    if cfg.max_time is not None and cfg.max_time <= 0:
-        raise ValueError(f"max_time must be > 0 seconds, got {cfg.max_time}")
-    if not 0.0 <= cfg.validation < 1.0:
-        raise ValueError(f"validation must be a fraction in [0, 1), got {cfg.validation}")
-    if not cfg.lr > 0:
-        raise ValueError(f"lr must be > 0, got {cfg.lr}")
-    if cfg.batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {cfg.batch_size}")
-
-    gen = torch.Generator()
-    if cfg.seed is not None:
-        gen.manual_seed(int(cfg.seed))
-    else:
-        gen.seed()
-    n = x.shape[0]
-    n_val = int(round(cfg.validation * n)) if n >= 20 else 0
-    if n_val and groups is not None:
-        labels, inverse, counts = torch.unique(groups, return_inverse=True, return_counts=True)
-        if labels.numel() >= 5:
-            pick = torch.randperm(labels.numel(), generator=gen)
-            chosen = pick[: int(torch.searchsorted(torch.cumsum(counts[pick], 0), n_val)) + 1]
-            held = torch.zeros(labels.numel(), dtype=torch.bool)
-            held[chosen] = True
-            is_val = held[inverse]
-            if int(is_val.sum()) < n - 1:
-                val_idx, train_idx = torch.nonzero(is_val).ravel(), torch.nonzero(~is_val).ravel()
-                n_val = int(val_idx.numel())
-                groups = "used"
-    if not isinstance(groups, str):
-        order = torch.randperm(n, generator=gen)
-        val_idx, train_idx = order[:n_val], order[n_val:]
-
-    net.to(device)
-    x, y = x.to(device), y.to(device)
-    w = w.to(device) if w is not None else None
-    xt, yt = x[train_idx.to(device)], y[train_idx.to(device)]
-    wt = w[train_idx.to(device)] if w is not None else None
-    xv, yv = x[val_idx.to(device)], y[val_idx.to(device)]
-    wv = w[val_idx.to(device)] if w is not None else None
-    n_train = xt.shape[0]
-    bs = min(cfg.batch_size, n_train)
-    steps_per_epoch = max(1, math.ceil(n_train / bs))
-    # check every epoch, but at least `min_eval_steps` and at most `eval_every` steps apart
-    eval_every = max(1, min(max(steps_per_epoch, cfg.min_eval_steps), cfg.eval_every))
-
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    best_state = copy.deepcopy(net.state_dict())
-    best_val = math.inf
-    since_best = 0
-    failures = 0
-    lr_scale = 1.0
-    history: list[dict] = []
-    stopped = "budget"
-
-    bar = None
-    if cfg.progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=100, desc="fitting", unit="%", bar_format="{l_bar}{bar}| {n:.0f}/100% [{elapsed}<{remaining}{postfix}]")
-
-    def evaluate() -> float:
-        if n_val == 0:
-            return math.nan
-        net.eval()
-        with torch.no_grad():
-            total = torch.zeros((), device=device)
-            for s in range(0, n_val, 65536):
-                sl = slice(s, s + 65536)
-                pv = net(xv[sl])
-                d = (pv - yv[sl]) ** 2
-                total += torch.sum(d * wv[sl]) if wv is not None else torch.sum(d)
-            denom = float(wv.sum()) if wv is not None else float(yv.numel())
-        net.train()
-        return float(total) / max(denom, 1.0)
-
-
-    def check(progress: float, lr: float) -> str:
-        """Validation check: log, keep the best weights, roll back on non-finite loss."""
-        nonlocal running_n, failures, lr_scale, opt, best_val, best_state, since_best, stopped
-        train_loss = float(running) / max(running_n, 1)
-        running.zero_()
-        running_n = 0
-        if not math.isfinite(train_loss):
-            failures += 1
-            net.load_state_dict(best_state)
-            opt = torch.optim.Adam(net.parameters(), lr=lr)
-            lr_scale *= 0.5
-            warnings.warn(
-                f"non-finite training loss at step {step}; rolled back to the best weights "
-                f"and halved the learning rate (failure {failures}/{cfg.max_failures}).",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            if failures >= cfg.max_failures:
-                stopped = "diverged"
-                return "stop"
-            return "go"
-        val = evaluate()
-        score = val if n_val else train_loss
-        history.append(
-            {
-                "epoch": step / steps_per_epoch,
-                "step": step,
-                "seconds": time.perf_counter() - t0,
-                "lr": lr,
-                "loss": train_loss,
-                "val_loss": val,
-            }
-        )
-        if score < best_val:
-            best_val = score
-            best_state = copy.deepcopy(net.state_dict())
-            since_best = 0
-        else:
-            since_best += 1
-        if bar is not None:
-            bar.n = min(100.0, 100.0 * progress)
-            bar.set_postfix(loss=f"{train_loss:.4g}", val=f"{val:.4g}", refresh=False)
-            bar.refresh()
-        if n_val and since_best >= cfg.patience:
-            stopped = "early_stopping"
-            return "stop"
-        return "go"
-
-    t0 = time.perf_counter()
-    step = 0
-    epoch = 0
-    running = torch.zeros((), device=device)
-    running_n = 0
-    lr = cfg.lr
-    net.train()
-    try:
-        done = False
-        while not done:
-            perm = torch.randperm(n_train, generator=gen).to(device)
-            for b in range(steps_per_epoch):
-                elapsed = time.perf_counter() - t0
-                prog_epoch = (epoch + b / steps_per_epoch) / cfg.epochs if cfg.epochs else 0.0
-                prog_time = elapsed / cfg.max_time if cfg.max_time else 0.0
-                progress = max(prog_epoch, prog_time)
-                if progress >= 1.0:
-                    done = True
-                    break
-                lr = cfg.lr * lr_scale * _lr_factor(progress, cfg)
-                for g in opt.param_groups:
-                    g["lr"] = lr
-                idx = perm[b * bs : (b + 1) * bs]
-                pred = net(xt[idx])
-                loss = _masked_mse(pred, yt[idx], wt[idx] if wt is not None else None)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                running += loss.detach()
-                running_n += 1
-                step += 1
-                if step % eval_every == 0:
-                    action = check(progress, lr)
-                    if action == "stop":
-                        done = True
-                        break
-            epoch += 1
-        if running_n:  # steps since the last check: check once more at the end
-            check(1.0, lr)
-    except KeyboardInterrupt:
-        stopped = "interrupted"
-        warnings.warn("training interrupted; keeping the best weights so far.", UserWarning, stacklevel=2)
-    finally:
-        if bar is not None:
-            bar.n = 100 if stopped == "budget" else bar.n
-            bar.close()
-    if math.isfinite(best_val):
-        net.load_state_dict(best_state)
-    net.eval()
-    return TrainResult(history, best_val, stopped, time.perf_counter() - t0, step)
+    return Trainer(net, x, y, w, cfg, device, groups).run()

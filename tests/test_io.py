@@ -60,7 +60,7 @@ def test_truncated_file_is_refused(fitted, tmp_path):
     fitted.save(path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match="not a readable geoinr model"):
+    with pytest.raises(ValueError, match="not a readable geoinr file"):
         geoinr.load(path)
 
 
@@ -90,7 +90,7 @@ def test_weights_not_matching_config_are_refused(fitted, tmp_path):
 def test_not_a_geoinr_file(tmp_path):
     path = tmp_path / "other.safetensors"
     save_file({"a": torch.zeros(2)}, str(path))
-    with pytest.raises(ValueError, match="not a geoinr model"):
+    with pytest.raises(ValueError, match="not a geoinr file"):
         geoinr.load(path)
     (tmp_path / "junk").write_bytes(b"\x80\x04junk")
     with pytest.raises(ValueError, match="not a readable"):
