@@ -44,6 +44,7 @@ _LEARNED = (
     "stop_reason_",
     "best_val_loss_",
     "fitted_at_",
+    "calibration_",
 )
 
 
@@ -102,7 +103,7 @@ def save(model, path) -> None:
         "learned": state,
         "history": json.loads(model.history_.to_json(orient="split", index=False, double_precision=15)),
     }
-    tensors = dict(model.field_.network.state_dict())
+    tensors = dict(model.field_.state_dict())
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "config": json.dumps(config)}
     write_safetensors_atomic(path, tensors, meta)
 
@@ -154,7 +155,7 @@ def load(path, device: str = "cpu"):
         raise ValueError(f"{path!r} has a damaged or incomplete config ({type(err).__name__}: {err}).") from err
     model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_))
     try:
-        model.field_.network.load_state_dict(tensors, strict=True)
+        model.field_.load_state_dict(tensors, strict=True)
     except RuntimeError as err:
         raise ValueError(f"The weights in {path!r} do not match its config: {err}") from err
     model.field_.to(device)

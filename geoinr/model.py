@@ -19,11 +19,14 @@ from ._version import __version__
 from .encoding import CoordinateEncoding
 from .metrics import nrmse_score, rmse
 from .nn import NETWORKS, build_network
+from .nn.ensemble import Ensemble
+from .uncertainty import BayesianLastLayer, calibrate, output_layer, penultimate_features
 from .training import TrainConfig, Trainer, TrainingDiverged, resolve_device
 
 __all__ = ["INRModel"]
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")
+UNCERTAINTY_METHODS = (None, "ensemble", "bayes_last_layer")
 PREDICT_BATCH_CPU = 4096  # points per forward pass on CPU: activations stay in cache
 PREDICT_BATCH_GPU = 262144  # points per forward pass on a GPU
 
@@ -76,6 +79,13 @@ class INRModel:
         Options of the chosen network, e.g. ``{"variant": "last_layer"}`` for NIF,
         ``{"modulation": "shift"}`` for modulated SIREN, ``{"kernel": "matern"}`` for
         ffn, ``{"activation": "tanh"}`` for mlp.
+    uncertainty : {None, "ensemble", "bayes_last_layer"}
+        How to estimate the predictive standard deviation (``predict(return_std=True)``,
+        :meth:`sample`): a deep ensemble of ``n_members`` networks trained in one
+        batched pass, or a closed-form Bayesian last layer (one fit). Both are
+        calibrated on the held-out validation blocks.
+    n_members : int
+        Ensemble size.
     batch_size : int
         Points per optimization step.
     lr : float
@@ -123,6 +133,8 @@ class INRModel:
         space_encoding: str = "sphere",
         time_encoding: str = "linear",
         model_options: dict | None = None,
+        uncertainty: str | None = None,
+        n_members: int = 5,
         batch_size: int = 4096,
         lr: float = 1e-4,
         epochs: int | None = None,
@@ -142,6 +154,8 @@ class INRModel:
         self.space_encoding = space_encoding
         self.time_encoding = time_encoding
         self.model_options = model_options
+        self.uncertainty = uncertainty
+        self.n_members = n_members
         self.batch_size = batch_size
         self.lr = lr
         self.epochs = epochs
@@ -255,6 +269,10 @@ class INRModel:
         ['sla']
         """
         params = self.get_params()
+        if self.uncertainty not in UNCERTAINTY_METHODS:
+            raise ValueError(
+                f"uncertainty={self.uncertainty!r} is not known; choose one of {UNCERTAINTY_METHODS}."
+            )
         if params["model"] not in NETWORKS:
             raise ValueError(
                 f"Unknown model {params['model']!r}. Available models: {', '.join(sorted(NETWORKS))}."
@@ -409,6 +427,7 @@ class INRModel:
         if resume is not None:
             trainer.load_checkpoint(resume, extra=run_id)
         result = trainer.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, checkpoint_extra=run_id)
+        self._fit_uncertainty(trainer, x, y, w)
         # the weights stay on the training device: predictions of large grids run there too
         self.device_ = str(device)
         self.history_ = pd.DataFrame(result.history, columns=["epoch", "step", "seconds", "lr", "loss", "val_loss"])
@@ -436,13 +455,22 @@ class INRModel:
             depth=self.depth,
             **options,
         )
+        def make():
+            if self.uncertainty == "ensemble":
+                if int(self.n_members) < 2:
+                    raise ValueError(f"n_members must be >= 2 for an ensemble, got {self.n_members}")
+                return Ensemble([build_network(self.model, encoding.out_features, n_out, **kwargs) for _ in range(int(self.n_members))])
+            return build_network(self.model, encoding.out_features, n_out, **kwargs)
+
         if self.seed is not None:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(int(self.seed))
-                net = build_network(self.model, encoding.out_features, n_out, **kwargs)
+                net = make()
         else:
-            net = build_network(self.model, encoding.out_features, n_out, **kwargs)
+            net = make()
         self.field_ = _Field(encoding, net)
+        if self.uncertainty == "bayes_last_layer":
+            self.field_.blr = BayesianLastLayer(output_layer(net).in_features, n_out)
         self.field_.eval()
 
     # ------------------------------------------------------------------ evaluate
@@ -454,14 +482,64 @@ class INRModel:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         return int(batch_size)
 
-    def _evaluate(self, columns: Sequence[np.ndarray], batch_size: int) -> np.ndarray:
-        """Evaluate at flat or broadcast coordinate arrays (lon, lat[, time]); returns (..., k) float32."""
+    # ------------------------------------------------------------------ uncertainty
+    def _standardized(self, xb: torch.Tensor):
+        """Mean and field variance (None without uncertainty) in standardized units, each (b, k)."""
+        if self.uncertainty == "bayes_last_layer":
+            phi = penultimate_features(self.field_.network, self.field_.encoding(xb))
+            mean, var = self.field_.blr(phi)
+            return mean.float(), var.float()
+        out = self.field_(xb)
+        if out.dim() == 3:
+            return out.mean(0), out.var(0, unbiased=False)
+        return out, None
+
+    @torch.no_grad()
+    def _fit_uncertainty(self, trainer, x, y, w) -> None:
+        """Bayesian last layer posterior, then variance calibration on the validation blocks."""
+        self.calibration_ = None
+        if self.uncertainty is None:
+            return
+        dev = next(self.field_.parameters()).device
+        chunk = 65536
+        if self.uncertainty == "bayes_last_layer":
+            idx = trainer.train_idx
+            phi = torch.cat(
+                [
+                    penultimate_features(self.field_.network, self.field_.encoding(x[idx[s : s + chunk]].to(dev)))
+                    for s in range(0, len(idx), chunk)
+                ]
+            )
+            self.field_.blr.to(dev).fit(phi, y[idx].to(dev), None if w is None else w[idx].to(dev))
+        on_val = len(trainer.val_idx) >= 20
+        idx = trainer.val_idx if on_val else trainer.train_idx
+        parts = [self._standardized(x[idx[s : s + chunk]].to(dev)) for s in range(0, len(idx), chunk)]
+        mean = torch.cat([p[0] for p in parts]).cpu().numpy()
+        var = torch.cat([p[1] for p in parts]).cpu().numpy()
+        yv = y[idx].numpy()
+        obs = np.ones_like(yv, dtype=bool) if w is None else w[idx].numpy() > 0
+        scale, noise = [], []
+        for j in range(yv.shape[1]):
+            c, s2 = calibrate(var[obs[:, j], j], (yv[obs[:, j], j] - mean[obs[:, j], j]) ** 2)
+            scale.append(c)
+            noise.append(s2)
+        self.calibration_ = {
+            "variance_scale": scale,
+            "noise_variance": noise,
+            "on": "validation blocks" if on_val else "training points",
+        }
+
+    def _evaluate(self, columns: Sequence[np.ndarray], batch_size: int, with_std: bool = False):
+        """Evaluate at flat or broadcast coordinate arrays (lon, lat[, time]); returns (..., k) float32
+        (and the calibrated standard deviation of the field if ``with_std``)."""
         shape = np.shape(columns[0])
         n = int(np.prod(shape))
         k = len(self.variables_)
         out = np.empty((n, k), dtype=np.float32)
+        sd_out = np.empty((n, k), dtype=np.float32) if with_std else None
         mean = np.asarray(self.mean_)
         std = np.asarray(self.std_)
+        scale = np.asarray(self.calibration_["variance_scale"]) if with_std else None
         dev = next(self.field_.parameters()).device
         with torch.no_grad():
             for s in range(0, n, batch_size):
@@ -469,10 +547,16 @@ class INRModel:
                 chunk = np.stack([np.asarray(c).flat[s:e] for c in columns], axis=1)
                 ok = np.isfinite(chunk).all(axis=1)
                 chunk = np.where(ok[:, None], chunk, 0.0).astype(np.float32)
-                pred = self.field_(torch.from_numpy(chunk).to(dev)).cpu().numpy().astype(np.float64)
-                pred = pred * std + mean
+                m, v = self._standardized(torch.from_numpy(chunk).to(dev))
+                pred = m.cpu().numpy().astype(np.float64) * std + mean
                 pred[~ok] = np.nan
                 out[s:e] = pred
+                if with_std:
+                    sd = np.sqrt(scale * v.cpu().numpy().astype(np.float64)) * std
+                    sd[~ok] = np.nan
+                    sd_out[s:e] = sd
+        if with_std:
+            return out.reshape(shape + (k,)), sd_out.reshape(shape + (k,))
         return out.reshape(shape + (k,))
 
     def _warn_extrapolation(self, t: np.ndarray) -> None:
@@ -511,6 +595,7 @@ class INRModel:
         lat: Hashable | None = None,
         lon: Hashable | None = None,
         time: Hashable | None = None,
+        return_std: bool = False,
     ):
         """Evaluate the fitted field on any target: a grid, scattered points, or a dict.
 
@@ -529,6 +614,9 @@ class INRModel:
             ``benchmarks/predict_large.py``) and 262144 on a GPU.
         lat, lon, time : str, optional
             Coordinate names in ``target``, if they cannot be found automatically.
+        return_std : bool
+            Also return the calibrated standard deviation of the field (models fitted
+            with ``uncertainty=``), as a second result named ``<variable>_std``.
 
         Returns
         -------
@@ -536,7 +624,8 @@ class INRModel:
             A DataArray named after the fitted variable (a Dataset if several were
             fitted and ``variable`` is None) on the target's dims and coordinates,
             with ``units``/``long_name``/``standard_name`` of the training variable
-            and a ``source`` attribute naming the model.
+            and a ``source`` attribute naming the model. With ``return_std``, a
+            tuple ``(mean, std)``.
 
         Examples
         --------
@@ -549,39 +638,141 @@ class INRModel:
         """
         self._check_fitted()
         batch_size = self._eval_batch(batch_size)
+        sel = self._selection(variable)
+        if return_std and self.uncertainty is None:
+            raise ValueError(
+                "return_std=True needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'."
+            )
+        if isinstance(target, Mapping) and not isinstance(target, xr.Dataset):
+            cols = self._dict_columns(target)
+            res = self._evaluate(cols, batch_size, with_std=return_std)
+            pick = lambda a: a[..., sel[0]].astype(np.float64) if len(sel) == 1 else a[..., sel].astype(np.float64)  # noqa: E731
+            return (pick(res[0]), pick(res[1])) if return_std else pick(res)
+        dims, columns, coords = self._target_columns(target, lat, lon, time)
+        res = self._evaluate(columns, int(batch_size), with_std=return_std)
+        if not return_std:
+            return self._wrap(res, dims, coords, sel)
+        return self._wrap(res[0], dims, coords, sel), self._wrap(res[1], dims, coords, sel, kind="std")
+
+    def _selection(self, variable):
         if variable is not None and variable not in self.variables_:
             raise ValueError(f"variable={variable!r} was not fitted; fitted variables: {self.variables_}.")
-        sel = [self.variables_.index(variable)] if variable is not None else list(range(len(self.variables_)))
-        if isinstance(target, Mapping) and not isinstance(target, xr.Dataset):
-            values = self._predict_dict(target, batch_size)[..., sel]
-            return values[..., 0] if len(sel) == 1 else values
+        return [self.variables_.index(variable)] if variable is not None else list(range(len(self.variables_)))
+
+    def _target_columns(self, target, lat, lon, time):
+        """Output dims, coordinate columns (lon, lat[, time]) and output coords of an xarray target."""
         if not isinstance(target, (xr.Dataset, xr.DataArray)):
             raise TypeError(f"predict() takes an xarray Dataset/DataArray or a dict of arrays, got {type(target).__name__}.")
         names = self._target_names(target, lat, lon, time)
         dims, views = _coords.target_points(target, names, self.time_axis_)
         columns = [views["lon"], views["lat"]] + ([views["time"]] if "time" in views else [])
         if "time" in views:
-            self._warn_extrapolation(self.time_axis_.to_days(target[names.time].values))
-        values = self._evaluate(columns, int(batch_size))
-        coords = {}
-        for name, c in target.coords.items():
-            if set(c.dims) <= set(dims):
-                coords[name] = c
+            self._warn_extrapolation(self.time_axis_.to_days(_coords.decode(target[names.time]).values))
+        coords = {name: c for name, c in target.coords.items() if set(c.dims) <= set(dims)}
         for name in (names.lat, names.lon, names.time):
             if name is not None and name not in coords:
                 coords[name] = target[name]
+        return dims, columns, coords
+
+    def _wrap(self, values, dims, coords, sel, kind="mean", extra_dim=None):
+        """Arrays (..., k) -> DataArray (one variable) or Dataset, with metadata."""
         out = {}
         for i in sel:
             v = self.variables_[i]
             attrs = dict(self.variable_attrs_.get(v, {}))
+            name = v
+            if kind == "std":
+                name = f"{v}_std"
+                attrs.pop("standard_name", None)
+                attrs["long_name"] = f"standard deviation of {attrs.get('long_name', v)}"
+                attrs["comment"] = (
+                    f"{self.uncertainty} estimate of the error of the field, calibrated on held-out validation blocks"
+                )
+            elif kind == "sample":
+                attrs["long_name"] = f"random draws of {attrs.get('long_name', v)}"
+                attrs["comment"] = f"plausible fields from the {self.uncertainty} uncertainty estimate"
             attrs["source"] = self._source_note()
-            attrs["history"] = f"{_now()}: predicted by geoinr {__version__} INRModel.predict"
-            out[v] = xr.DataArray(values[..., i], dims=dims, coords=coords, name=v, attrs=attrs)
+            attrs["history"] = f"{_now()}: geoinr {__version__} INRModel.{'sample' if kind == 'sample' else 'predict'}"
+            out[name] = xr.DataArray(values[..., i], dims=dims, coords=coords, name=name, attrs=attrs)
         if len(out) == 1:
             return next(iter(out.values()))
         return xr.Dataset(out, attrs={"source": self._source_note()})
 
-    def _predict_dict(self, target, batch_size):
+    def sample(self, target, n: int = 10, *, variable: str | None = None, seed: int | None = 0, batch_size=None, lat=None, lon=None, time=None):
+        """Draw ``n`` plausible fields on ``target``: ensemble members or posterior draws.
+
+        With ``uncertainty="ensemble"``, the members (their spread scaled by the
+        calibration, so the draws have the calibrated variance); with
+        ``"bayes_last_layer"``, draws of the output weights from their posterior,
+        which give spatially coherent fields.
+
+        Parameters
+        ----------
+        target : xarray.Dataset or xarray.DataArray
+            As in :meth:`predict`.
+        n : int
+            Number of draws (at most ``n_members`` for an ensemble).
+        seed : int, optional
+            Seeds the posterior draws.
+
+        Returns
+        -------
+        xarray.DataArray or xarray.Dataset
+            With a leading ``sample`` dimension.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = tracks.inr.fit("sla", uncertainty="bayes_last_layer", width=32, depth=2, epochs=20, max_time=None, progress=False)
+        >>> m.sample(m.target_grid(1.0), n=3).sizes["sample"]
+        3
+        """
+        self._check_fitted()
+        if self.uncertainty is None:
+            raise ValueError("sample() needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'.")
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        if self.uncertainty == "ensemble" and n > self.n_members:
+            raise ValueError(f"This ensemble has {self.n_members} members; ask for n <= {self.n_members} draws or fit more members.")
+        sel = self._selection(variable)
+        batch_size = self._eval_batch(batch_size)
+        dims, columns, coords = self._target_columns(target, lat, lon, time)
+        shape = np.shape(columns[0])
+        npts = int(np.prod(shape))
+        k = len(self.variables_)
+        draws = np.empty((n, npts, k), dtype=np.float32)
+        mean_, std_ = np.asarray(self.mean_), np.asarray(self.std_)
+        root_c = torch.tensor(np.sqrt(self.calibration_["variance_scale"]), dtype=torch.float32)
+        dev = next(self.field_.parameters()).device
+        weights = None
+        if self.uncertainty == "bayes_last_layer":
+            gen = torch.Generator().manual_seed(int(seed)) if seed is not None else torch.Generator()
+            blr = self.field_.blr
+            z = blr.sample_weights(n, gen).to(dev) - blr.mean_w[None].to(dev)
+            weights = blr.mean_w[None].to(dev) + root_c.to(dev)[None, :, None] * z  # (n, k, p)
+        with torch.no_grad():
+            for s in range(0, npts, batch_size):
+                e = min(npts, s + batch_size)
+                chunk = np.stack([np.asarray(c).flat[s:e] for c in columns], axis=1)
+                ok = np.isfinite(chunk).all(axis=1)
+                xb = torch.from_numpy(np.where(ok[:, None], chunk, 0.0).astype(np.float32)).to(dev)
+                if weights is not None:
+                    phi = penultimate_features(self.field_.network, self.field_.encoding(xb))
+                    X = torch.cat((phi, torch.ones_like(phi[:, :1])), dim=1).to(weights.dtype)
+                    f = torch.einsum("bp,nkp->nbk", X, weights)
+                else:
+                    members = self.field_(xb)[:n]
+                    m = members.mean(0, keepdim=True) if self.n_members == n else self.field_(xb).mean(0, keepdim=True)
+                    f = m + root_c.to(dev) * (members - m)
+                vals = f.cpu().numpy().astype(np.float64) * std_ + mean_
+                vals[:, ~ok] = np.nan
+                draws[:, s:e] = vals
+        draws = draws.reshape((n,) + shape + (k,))
+        out = self._wrap(draws, ("sample",) + tuple(dims), coords, sel, kind="sample")
+        return out.assign_coords(sample=np.arange(n))
+
+    def _dict_columns(self, target):
         keys = {str(k).lower(): k for k in target}
         if "lon" not in keys or "lat" not in keys:
             raise ValueError(f"The target dict needs keys 'lon' and 'lat'; got {list(target)}.")
@@ -595,8 +786,7 @@ class INRModel:
             t = self.time_axis_.to_days(np.asarray(target[keys["time"]]))
             self._warn_extrapolation(t)
             cols.append(t)
-        cols = np.broadcast_arrays(*cols)
-        return self._evaluate(cols, batch_size).astype(np.float64)
+        return np.broadcast_arrays(*cols)
 
     def _source_note(self) -> str:
         enc = self.encoding_config_

@@ -101,9 +101,13 @@ def _lr_factor(progress: float, cfg: TrainConfig) -> float:
 
 
 def _masked_mse(pred: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+    """Mean squared error over observed entries; ``pred`` may carry a leading ensemble axis."""
+    d = (pred - y) ** 2
+    if d.dim() == 3:  # (members, batch, out): average the members' losses
+        d = d.mean(0)
     if w is None:
-        return torch.mean((pred - y) ** 2)
-    return torch.sum(w * (pred - y) ** 2) / torch.clamp(torch.sum(w), min=1.0)
+        return torch.mean(d)
+    return torch.sum(w * d) / torch.clamp(torch.sum(w), min=1.0)
 
 
 def _split(n: int, cfg: TrainConfig, gen: torch.Generator, groups):
@@ -155,6 +159,7 @@ class Trainer:
             self.gen.seed()
         self.n = x.shape[0]
         train_idx, val_idx = _split(self.n, cfg, self.gen, groups)
+        self.train_idx, self.val_idx = train_idx, val_idx
         net.to(device)
         x, y = x.to(device), y.to(device)
         w = w.to(device) if w is not None else None
@@ -258,6 +263,7 @@ class Trainer:
             for s in range(0, self.n_val, 65536):
                 sl = slice(s, s + 65536)
                 d = (net(self.xv[sl]) - self.yv[sl]) ** 2
+                d = d.mean(0) if d.dim() == 3 else d
                 total += torch.sum(d * self.wv[sl]) if self.wv is not None else torch.sum(d)
             denom = float(self.wv.sum()) if self.wv is not None else float(self.yv.numel())
         net.train()

@@ -81,7 +81,7 @@ def test_weights_not_matching_config_are_refused(fitted, tmp_path):
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata()
         tensors = {k: f.get_tensor(k) for k in f.keys()}
-    tensors["head.weight"] = torch.zeros(1, 3)
+    tensors["network.head.weight"] = torch.zeros(1, 3)
     save_file(tensors, str(path), metadata=meta)
     with pytest.raises(ValueError, match="do not match its config"):
         geoinr.load(path)
