@@ -20,7 +20,7 @@ from .encoding import CoordinateEncoding
 from .metrics import nrmse_score, rmse
 from .nn import NETWORKS, build_network
 from .nn.ensemble import Ensemble
-from .uncertainty import BayesianLastLayer, calibrate, output_layer, penultimate_features
+from .uncertainty import BayesianLastLayer, calibrate, noise_variance, output_layer, penultimate_features
 from .training import TrainConfig, Trainer, TrainingDiverged, resolve_device
 
 __all__ = ["INRModel"]
@@ -518,9 +518,16 @@ class INRModel:
         var = torch.cat([p[1] for p in parts]).cpu().numpy()
         yv = y[idx].numpy()
         obs = np.ones_like(yv, dtype=bool) if w is None else w[idx].numpy() > 0
+        # measurement noise from near-coincident observations (space and time in km, at 10 km/day)
+        enc = self.encoding_config_
+        speed = enc["min_wavelength"] / enc["min_period"] if enc.get("min_period") else 0.0
+        xyz = _coords_km(x.numpy().astype(np.float64), speed)
+        yall = y.numpy()
         scale, noise = [], []
         for j in range(yv.shape[1]):
-            c, s2 = calibrate(var[obs[:, j], j], (yv[obs[:, j], j] - mean[obs[:, j], j]) ** 2)
+            seen = np.ones(len(yall), bool) if w is None else w[:, j].numpy() > 0
+            s2_nn = noise_variance(xyz[seen], yall[seen, j], max_distance_km=enc["min_wavelength"] / 10.0)
+            c, s2 = calibrate(var[obs[:, j], j], (yv[obs[:, j], j] - mean[obs[:, j], j]) ** 2, noise=s2_nn)
             scale.append(c)
             noise.append(s2)
         self.calibration_ = {
@@ -975,6 +982,16 @@ class INRModel:
         from .io import save
 
         save(self, path)
+
+
+def _coords_km(raw: np.ndarray, speed_km_per_day: float) -> np.ndarray:
+    """(lon, lat[, time]) -> (x, y, z[, speed * t]) in km, for nearest-neighbour searches."""
+    from .scales import _xyz_km
+
+    xyz = _xyz_km(raw[:, 0], raw[:, 1])
+    if raw.shape[1] == 3:
+        xyz = np.column_stack([xyz, speed_km_per_day * raw[:, 2]])
+    return xyz
 
 
 def _warn_duplicates(table: _coords.PointTable) -> None:
