@@ -101,10 +101,11 @@ def save(model, path) -> None:
         "geoinr_version": __version__,
         "params": model.get_params(),
         "learned": state,
-        "history": json.loads(model.history_.to_json(orient="split", index=False, double_precision=15)),
+        # exact float repr; NaN as null so the header stays strict JSON
+        "history": {c: [None if v != v else v for v in model.history_[c].tolist()] for c in model.history_.columns},
     }
     tensors = dict(model.field_.state_dict())
-    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "config": json.dumps(config)}
+    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "config": json.dumps(config, allow_nan=False)}
     write_safetensors_atomic(path, tensors, meta)
 
 
@@ -150,7 +151,7 @@ def load(path, device: str = "cpu"):
         ta = learned["time_axis_"]
         model.time_axis_ = TimeAxis(**ta) if ta is not None else None
         hist = config["history"]
-        model.history_ = pd.DataFrame(hist["data"], columns=hist["columns"])
+        model.history_ = pd.DataFrame({c: pd.to_numeric(pd.Series(v, dtype=object)) for c, v in hist.items()})
     except (KeyError, TypeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path!r} has a damaged or incomplete config ({type(err).__name__}: {err}).") from err
     model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_))
