@@ -27,6 +27,30 @@ __all__ = ["INRModel"]
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")
 UNCERTAINTY_METHODS = (None, "ensemble", "bayes_last_layer")
+DERIVED_QUANTITIES = ("gradient", "geostrophic_velocity", "relative_vorticity", "pv")
+DERIVED_OUTPUTS = {
+    "gradient": ("deta_dx", "deta_dy"),
+    "geostrophic_velocity": ("ugos", "vgos"),
+    "relative_vorticity": ("zeta",),
+    "pv": ("q",),
+}
+DERIVED_ATTRS = {
+    "deta_dx": {"units": "1", "long_name": "eastward gradient of {long}"},
+    "deta_dy": {"units": "1", "long_name": "northward gradient of {long}"},
+    "ugos": {
+        "units": "m s-1",
+        "standard_name": "surface_geostrophic_eastward_sea_water_velocity",
+        "long_name": "eastward geostrophic velocity from {long}",
+    },
+    "vgos": {
+        "units": "m s-1",
+        "standard_name": "surface_geostrophic_northward_sea_water_velocity",
+        "long_name": "northward geostrophic velocity from {long}",
+    },
+    "zeta": {"units": "s-1", "long_name": "geostrophic relative vorticity from {long}"},
+    "q": {"units": "s-1", "long_name": "1.5-layer quasi-geostrophic potential vorticity from {long}"},
+}
+_UNIT_TO_M = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0, "cm": 0.01, "mm": 0.001}
 PREDICT_BATCH_CPU = 4096  # points per forward pass on CPU: activations stay in cache
 PREDICT_BATCH_GPU = 262144  # points per forward pass on a GPU
 
@@ -809,6 +833,140 @@ class INRModel:
         """Number of trainable parameters of the network."""
         return sum(p.numel() for p in self.field_.parameters() if p.requires_grad)
 
+    # ------------------------------------------------------------------ derived fields
+    def derive(
+        self,
+        quantity: str,
+        target,
+        *,
+        variable: str | None = None,
+        equator_band: float = 5.0,
+        rossby_radius: float | None = None,
+        batch_size: int | None = None,
+        lat=None,
+        lon=None,
+        time=None,
+    ) -> xr.Dataset:
+        r"""Fields derived from a fitted sea-surface height by automatic differentiation.
+
+        Derivatives are taken through the encoding with respect to metres east,
+        metres north and seconds (:mod:`geoinr.physics.operators`), with
+        :math:`f = 2\Omega\sin\varphi`, :math:`\beta = 2\Omega\cos\varphi / R`, g = 9.80665 m/s^2:
+
+        - ``"gradient"``: :math:`\partial\eta/\partial x`, :math:`\partial\eta/\partial y`.
+        - ``"geostrophic_velocity"``: :math:`u = -\frac{g}{f}\partial_y\eta`, :math:`v = \frac{g}{f}\partial_x\eta`.
+        - ``"relative_vorticity"``: geostrophic :math:`\zeta = \partial_x v - \partial_y u
+          = \frac{g}{f}\nabla^2\eta - \frac{g\beta}{f^2}\partial_y\eta` (spherical Laplacian).
+        - ``"pv"``: 1.5-layer quasi-geostrophic potential vorticity
+          :math:`q = \nabla^2\psi - \psi/L_d^2`, :math:`\psi = g\eta/f`.
+
+        Near the equator 1/f blows up: points with :math:`|\varphi| <` ``equator_band``
+        degrees are set to NaN (with a warning) for every quantity but the gradient.
+
+        Parameters
+        ----------
+        quantity : {"gradient", "geostrophic_velocity", "relative_vorticity", "pv"}
+        target : xarray.Dataset or xarray.DataArray
+            Where to evaluate, as in :meth:`predict`.
+        variable : str, optional
+            The sea-surface-height variable, when several were fitted. Its ``units``
+            (m, cm or mm) are converted to metres.
+        equator_band : float
+            Degrees of latitude around the equator that are masked.
+        rossby_radius : float, optional
+            :math:`L_d` in km for ``"pv"``; default :math:`c_1/|f|` with
+            :math:`c_1` = 2.8 m/s (about 30 km at 40N; Chelton et al. 1998).
+
+        Returns
+        -------
+        xarray.Dataset
+            Variables with CF units and long names on the target's coordinates.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = tracks.inr.fit("sla", width=32, depth=2, epochs=2, max_time=None, progress=False)
+        >>> uv = m.derive("geostrophic_velocity", m.target_grid(1.0))
+        >>> uv.ugos.attrs["units"], list(uv.data_vars)
+        ('m s-1', ['ugos', 'vgos'])
+        """
+        from .physics import BAROCLINIC_WAVE_SPEED, GRAVITY, beta, coriolis, derivatives
+
+        self._check_fitted()
+        if quantity not in DERIVED_QUANTITIES:
+            raise ValueError(f"Unknown quantity {quantity!r}; choose one of {DERIVED_QUANTITIES}.")
+        if variable is None:
+            if len(self.variables_) > 1:
+                raise ValueError(f"Several variables were fitted ({self.variables_}); pass variable='<sea surface height>'.")
+            variable = self.variables_[0]
+        j = self._selection(variable)[0]
+        to_m = _metres(self.variable_attrs_.get(variable, {}).get("units"), variable)
+        scale, offset = self.std_[j] * to_m, self.mean_[j] * to_m
+        batch_size = self._eval_batch(batch_size)
+        dims, columns, coords = self._target_columns(target, lat, lon, time)
+        shape = np.shape(columns[0])
+        n = int(np.prod(shape))
+        names = DERIVED_OUTPUTS[quantity]
+        outs = {k: np.full(n, np.nan, dtype=np.float32) for k in names}
+        dev = next(self.field_.parameters()).device
+        need_lap = quantity in ("relative_vorticity", "pv")
+        masked = 0
+
+        def eta(raw):
+            return self._standardized(raw)[0][:, j] * scale + offset
+
+        for s in range(0, n, batch_size):
+            e = min(n, s + batch_size)
+            chunk = np.stack([np.asarray(c).flat[s:e] for c in columns], axis=1)
+            ok = np.isfinite(chunk).all(axis=1)
+            raw = torch.from_numpy(np.where(ok[:, None], chunk, 0.0).astype(np.float32)).to(dev)
+            d = derivatives(eta, raw, laplacian=need_lap)
+            latt = raw[:, 1]
+            f = coriolis(latt)
+            res = {}
+            if quantity == "gradient":
+                res = {"deta_dx": d["f_x"], "deta_dy": d["f_y"]}
+            else:
+                if quantity == "geostrophic_velocity":
+                    res = {"ugos": -GRAVITY / f * d["f_y"], "vgos": GRAVITY / f * d["f_x"]}
+                elif quantity == "relative_vorticity":
+                    res = {"zeta": GRAVITY / f * d["lap"] - GRAVITY * beta(latt) / f**2 * d["f_y"]}
+                else:
+                    ld = (rossby_radius * 1e3) if rossby_radius else BAROCLINIC_WAVE_SPEED / f.abs()
+                    # lap(g eta / f) with f = f(y): product rule on the sphere
+                    b = beta(latt)
+                    lap_psi = GRAVITY * (
+                        d["lap"] / f - 2.0 * b * d["f_y"] / f**2
+                        + d["f"] * (2.0 * b**2 / f**3 - _lap_f(latt) / f**2)
+                    )
+                    res = {"q": lap_psi - GRAVITY * d["f"] / f / ld**2}
+                band = latt.abs() < equator_band
+                masked += int(band.sum())
+                res = {k: torch.where(band, torch.full_like(v, float("nan")), v) for k, v in res.items()}
+            for k, v in res.items():
+                vals = v.detach().cpu().numpy().astype(np.float32)
+                vals[~ok] = np.nan
+                outs[k][s:e] = vals
+        if masked:
+            warnings.warn(
+                f"{masked} points within {equator_band} degrees of the equator were set to NaN: "
+                f"geostrophy (1/f) does not hold there. Lower equator_band= to see more, at your own risk.",
+                UserWarning,
+                stacklevel=2,
+            )
+        long = self.variable_attrs_.get(variable, {}).get("long_name", variable)
+        ds = xr.Dataset(coords=coords)
+        for k in names:
+            attrs = dict(DERIVED_ATTRS[k])
+            attrs["long_name"] = attrs["long_name"].format(long=long)
+            attrs["source"] = self._source_note()
+            attrs["history"] = f"{_now()}: geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation"
+            ds[k] = xr.DataArray(outs[k].reshape(shape), dims=dims, coords=coords, attrs=attrs)
+        if quantity == "pv":
+            ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "2.8 m/s / |f| (Chelton et al. 1998)"
+        return ds
+
     # ------------------------------------------------------------------ grids & scores
     def target_grid(self, resolution=0.25, time_step=None, region=None, times=None) -> xr.Dataset:
         """A regular lat/lon(/time) grid over the fitted region and time span (coordinates only).
@@ -982,6 +1140,26 @@ class INRModel:
         from .io import save
 
         save(self, path)
+
+
+def _metres(units, variable) -> float:
+    """Factor from the variable's units to metres (warns and assumes metres if unknown)."""
+    key = str(units or "").strip().lower()
+    if key in _UNIT_TO_M:
+        return _UNIT_TO_M[key]
+    warnings.warn(
+        f"Variable {variable!r} has units {units!r}; derived fields assume it is a sea-surface height in metres.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return 1.0
+
+
+def _lap_f(lat_deg: torch.Tensor) -> torch.Tensor:
+    """Spherical Laplacian of f = 2 Omega sin(lat): -2 f / R^2 (f is a degree-1 spherical harmonic)."""
+    from .physics import EARTH_RADIUS_M, coriolis
+
+    return -2.0 * coriolis(lat_deg) / EARTH_RADIUS_M**2
 
 
 def _coords_km(raw: np.ndarray, speed_km_per_day: float) -> np.ndarray:

@@ -1,0 +1,14 @@
+"""Physics: differential operators on the sphere in physical units, derived fields."""
+from .constants import BAROCLINIC_WAVE_SPEED, EARTH_RADIUS_M, GRAVITY, OMEGA
+from .operators import beta, coriolis, derivatives, jacobian
+
+__all__ = [
+    "derivatives",
+    "coriolis",
+    "beta",
+    "jacobian",
+    "EARTH_RADIUS_M",
+    "OMEGA",
+    "GRAVITY",
+    "BAROCLINIC_WAVE_SPEED",
+]
