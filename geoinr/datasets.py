@@ -99,8 +99,9 @@ def synthetic_tracks(
     sampling: float = 1.0,
     noise: float = 0.0,
     seed: int = 0,
+    field=None,
 ) -> xr.Dataset:
-    """Along-track sea level sampled from :func:`analytic_ssh` by simulated altimeters.
+    """Along-track sea level sampled from :func:`analytic_ssh` (or ``field``) by simulated altimeters.
 
     Circular orbits with real missions' inclinations and nodal periods, sampled
     every ``sampling`` seconds (1 Hz: ~6 km along track), kept inside ``region``.
@@ -123,6 +124,8 @@ def synthetic_tracks(
         Standard deviation (m) of white measurement noise added to ``sla``.
     seed : int
         Seeds the field, the orbit phases and the noise.
+    field : callable, optional
+        ``field(lon, lat, t_days) -> sea level (m)`` to sample instead of :func:`analytic_ssh`.
 
     Returns
     -------
@@ -158,7 +161,10 @@ def synthetic_tracks(
     sat = np.concatenate(sats)
     order = np.argsort(t, kind="stable")
     lon, lat, t, sat = lon[order], lat[order], t[order], sat[order]
-    truth = analytic_ssh(lon, lat, t / 86400.0, seed=seed, region=(west, east, south, north))
+    if field is None:
+        truth = analytic_ssh(lon, lat, t / 86400.0, seed=seed, region=(west, east, south, north))
+    else:
+        truth = np.asarray(field(lon, lat, t / 86400.0), dtype=np.float64)
     sla = truth + noise * rng.standard_normal(truth.shape)
     if west >= 0.0 and east > 180.0:  # region given in the [0, 360) convention: keep it
         lon = lon % 360.0

@@ -27,6 +27,7 @@ __all__ = ["INRModel"]
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")
 UNCERTAINTY_METHODS = (None, "ensemble", "bayes_last_layer")
+PHYSICS_TERMS = ("qg", "mass")
 DERIVED_QUANTITIES = ("gradient", "geostrophic_velocity", "relative_vorticity", "pv")
 DERIVED_OUTPUTS = {
     "gradient": ("deta_dx", "deta_dy"),
@@ -110,6 +111,21 @@ class INRModel:
         calibrated on the held-out validation blocks.
     n_members : int
         Ensemble size.
+    physics : {None, "qg", "mass"} or list of them
+        Residual losses added to the data loss, at ``n_collocation`` points drawn
+        each step uniformly over the fitted space-time box (not only at the
+        observations). ``"qg"``: 1.5-layer quasi-geostrophic PV conservation of the
+        (first) fitted variable as sea-surface height, on the beta-plane at the
+        region's centre (:mod:`geoinr.physics.qg`). ``"mass"``: horizontal divergence
+        of the two fitted variables taken as (eastward, northward) velocity. Residuals
+        are made dimensionless by their natural scales (height or speed std,
+        ``min_wavelength``, beta), so ``physics_weight`` means the same in every region.
+    physics_weight : float
+        Weight of the dimensionless residual's mean square against the standardized data MSE.
+    rossby_radius : float, optional
+        km, for ``physics="qg"``; default 2.8 m/s / |f0| (Chelton et al. 1998).
+    n_collocation : int
+        Collocation points per step.
     batch_size : int
         Points per optimization step.
     lr : float
@@ -159,6 +175,10 @@ class INRModel:
         model_options: dict | None = None,
         uncertainty: str | None = None,
         n_members: int = 5,
+        physics=None,
+        physics_weight: float = 1.0,
+        rossby_radius: float | None = None,
+        n_collocation: int = 1024,
         batch_size: int = 4096,
         lr: float = 1e-4,
         epochs: int | None = None,
@@ -180,6 +200,10 @@ class INRModel:
         self.model_options = model_options
         self.uncertainty = uncertainty
         self.n_members = n_members
+        self.physics = physics
+        self.physics_weight = physics_weight
+        self.rossby_radius = rossby_radius
+        self.n_collocation = n_collocation
         self.batch_size = batch_size
         self.lr = lr
         self.epochs = epochs
@@ -440,7 +464,8 @@ class INRModel:
             progress=bool(self.progress),
         )
         groups = torch.from_numpy(_validation_blocks(table, self.region_))
-        trainer = Trainer(self.field_, x, y, w, cfg, device, groups=groups)
+        extra = self._physics_loss(device) if self.physics else None
+        trainer = Trainer(self.field_, x, y, w, cfg, device, groups=groups, extra_loss=extra)
         run_id = {
             "params": {k: v for k, v in self.get_params().items() if k not in ("progress", "device", "max_time")},
             "encoding": self.encoding_config_,
@@ -454,7 +479,9 @@ class INRModel:
         self._fit_uncertainty(trainer, x, y, w)
         # the weights stay on the training device: predictions of large grids run there too
         self.device_ = str(device)
-        self.history_ = pd.DataFrame(result.history, columns=["epoch", "step", "seconds", "lr", "loss", "val_loss"])
+        self.history_ = pd.DataFrame(
+            result.history, columns=["epoch", "step", "seconds", "lr", "loss", "val_loss", "physics_loss"]
+        )
         self.fit_seconds_ = float(result.seconds)
         self.stop_reason_ = result.stopped
         self.best_val_loss_ = float(result.best_val) if math.isfinite(result.best_val) else None
@@ -505,6 +532,71 @@ class INRModel:
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         return int(batch_size)
+
+    # ------------------------------------------------------------------ physics
+    def _physics_loss(self, device):
+        """Closure: weighted mean square of the dimensionless residuals at fresh collocation points."""
+        from .physics import GRAVITY, derivatives
+        from .physics.constants import DEG, EARTH_RADIUS_M
+        from .physics.qg import BetaPlane, qg_residual
+
+        terms = [self.physics] if isinstance(self.physics, str) else list(self.physics)
+        unknown = [t for t in terms if t not in PHYSICS_TERMS]
+        if unknown:
+            raise ValueError(f"physics={self.physics!r}: unknown term(s) {unknown}; choose from {PHYSICS_TERMS}.")
+        if self.uncertainty == "ensemble":
+            raise ValueError("physics= residuals are not available with uncertainty='ensemble' yet; use 'bayes_last_layer'.")
+        west, east, south, north = self.region_
+        has_time = self.time_range_ is not None
+        t0, t1 = self.time_range_ if has_time else (0.0, 0.0)
+        length = self.encoding_config_["min_wavelength"] * 1e3 / (2 * math.pi)  # m
+        gen = torch.Generator(device=device)
+        gen.manual_seed(0 if self.seed is None else int(self.seed) + 1)
+        n = int(self.n_collocation)
+        lo = torch.tensor([west, south, t0], device=device)
+        span = torch.tensor([east - west, north - south, t1 - t0], device=device)
+        dims = 3 if has_time else 2
+
+        def sample():
+            return lo[:dims] + span[:dims] * torch.rand(n, dims, generator=gen, device=device)
+
+        parts = []
+        if "qg" in terms:
+            if not has_time:
+                raise ValueError("physics='qg' needs a time coordinate (dq/dt).")
+            v = self.variables_[0]
+            to_m = _metres(self.variable_attrs_.get(v, {}).get("units"), v)
+            scale, offset = self.std_[0] * to_m, self.mean_[0] * to_m
+            plane = BetaPlane(0.5 * (west + east), 0.5 * (south + north),
+                              None if self.rossby_radius is None else self.rossby_radius * 1e3)
+            psi_scale = GRAVITY * max(scale, 1e-6) / abs(plane.f0)
+            res_scale = psi_scale * plane.beta0 / length  # 1/s^2
+
+            def qg():
+                r = qg_residual(lambda raw: self.field_(raw)[:, 0] * scale + offset, sample(), plane)
+                return torch.mean((r / res_scale) ** 2)
+
+            parts.append(qg)
+        if "mass" in terms:
+            if len(self.variables_) != 2:
+                raise ValueError(
+                    f"physics='mass' needs two fitted variables, eastward then northward velocity; got {self.variables_}."
+                )
+            su, sv = self.std_
+            mu, mv = self.mean_
+            speed = max(math.hypot(su, sv), 1e-9)
+
+            def mass():
+                raw = sample()
+                du = derivatives(lambda r: self.field_(r)[:, 0] * su + mu, raw, laplacian=False, create_graph=True)
+                dv = derivatives(lambda r: self.field_(r)[:, 1] * sv + mv, raw, laplacian=False, create_graph=True)
+                lat = raw[:, 1] * DEG
+                div = du["f_x"] + dv["f_y"] - dv["f"] * torch.tan(lat) / EARTH_RADIUS_M
+                return torch.mean((div * length / speed) ** 2)
+
+            parts.append(mass)
+        weight = float(self.physics_weight)
+        return lambda: weight * sum(p() for p in parts)
 
     # ------------------------------------------------------------------ uncertainty
     def _standardized(self, xb: torch.Tensor):

@@ -149,8 +149,10 @@ class Trainer:
         tracks, not the filling of the gaps between them.
     """
 
-    def __init__(self, net, x, y, w, cfg: TrainConfig, device, groups=None):
+    def __init__(self, net, x, y, w, cfg: TrainConfig, device, groups=None, extra_loss=None):
         cfg.validate()
+        #: optional callable () -> scalar tensor added to every step's loss (physics residuals)
+        self.extra_loss = extra_loss
         self.net, self.cfg, self.device = net, cfg, device
         self.gen = torch.Generator()
         if cfg.seed is not None:
@@ -296,6 +298,7 @@ class Trainer:
                 "lr": self.lr,
                 "loss": train_loss,
                 "val_loss": val,
+                "physics_loss": self._take_extra(),
             }
         )
         if score < self.best_val:
@@ -312,6 +315,15 @@ class Trainer:
             self.stopped = "early_stopping"
             return "stop"
         return "go"
+
+    def _take_extra(self) -> float:
+        """Mean physics loss since the last check (NaN without physics)."""
+        if self.extra_loss is None or not self._extra_n:
+            return math.nan
+        value = float(self._extra_sum) / self._extra_n
+        self._extra_sum.zero_()
+        self._extra_n = 0
+        return value
 
     def _elapsed(self) -> float:
         return self.elapsed_before + time.perf_counter() - self.t0
@@ -330,6 +342,8 @@ class Trainer:
         last_ckpt = time.perf_counter()
         running = torch.zeros((), device=self.device)
         running_n = 0
+        self._extra_sum = torch.zeros((), device=self.device)
+        self._extra_n = 0
         net.train()
         try:
             done = False
@@ -352,8 +366,14 @@ class Trainer:
                     g["lr"] = self.lr
                 idx = perm[b * self.bs : (b + 1) * self.bs]
                 loss = _masked_mse(net(self.xt[idx]), self.yt[idx], self.wt[idx] if self.wt is not None else None)
+                total = loss
+                if self.extra_loss is not None:
+                    extra = self.extra_loss()
+                    total = loss + extra
+                    self._extra_sum += extra.detach()
+                    self._extra_n += 1
                 self.opt.zero_grad(set_to_none=True)
-                loss.backward()
+                total.backward()
                 self.opt.step()
                 running += loss.detach()
                 running_n += 1

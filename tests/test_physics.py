@@ -145,3 +145,42 @@ def test_qg_residual_is_differentiable_for_training():
     # every parameter but the output bias (a constant height leaves the QG dynamics unchanged)
     params = [p for name, p in net.named_parameters() if name != "head.bias"]
     assert all(p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0 for p in params)
+
+
+def test_fit_with_qg_residual_runs_and_logs_it(scattered):
+    """physics='qg' adds a finite, logged residual loss; spatial data or ensembles are refused clearly."""
+    fitted = scattered.inr.fit("sla", physics="qg", physics_weight=1.0, n_collocation=64, **{**FAST, "epochs": 60})
+    h = fitted.history
+    assert np.isfinite(h.physics_loss).all() and (h.physics_loss > 0).all()
+    with pytest.raises(ValueError, match="needs a time coordinate"):
+        scattered.inr.fit("sla", physics="qg", time=False, **{**FAST, "epochs": 1})
+    with pytest.raises(ValueError, match="unknown term"):
+        scattered.inr.fit("sla", physics="navier_stokes", **{**FAST, "epochs": 1})
+    with pytest.raises(ValueError, match="two fitted variables"):
+        scattered.inr.fit("sla", physics="mass", **{**FAST, "epochs": 1})
+
+
+def test_mass_penalty_makes_fitted_currents_less_divergent():
+    """Noisy (u, v) of a non-divergent eddy: the divergence penalty lowers the fitted field's divergence."""
+    rng = np.random.default_rng(0)
+    n = 1500
+    lon, lat = rng.uniform(0, 4, n), rng.uniform(40, 44, n)
+    x = (lon - 2) * 85.0e3
+    y = (lat - 42) * 111.0e3
+    psi = np.exp(-(x**2 + y**2) / (2 * 80e3**2))  # streamfunction
+    u = y / 80e3**2 * psi * 3e4 + 0.05 * rng.standard_normal(n)  # u = -dpsi/dy (scaled)
+    v = -x / 80e3**2 * psi * 3e4 + 0.05 * rng.standard_normal(n)
+    data = {"lon": lon, "lat": lat}
+    kw = {**FAST, "epochs": 300, "validation": 0.0}
+    plain = geoinr.INRModel(**kw).fit(data, np.column_stack([u, v]), variables=["u", "v"])
+    phys = geoinr.INRModel(physics="mass", physics_weight=100.0, n_collocation=256, **kw).fit(
+        data, np.column_stack([u, v]), variables=["u", "v"]
+    )
+
+    def divergence(m):
+        raw = torch.tensor(np.column_stack([rng.uniform(0.5, 3.5, 400), rng.uniform(40.5, 43.5, 400)]), dtype=torch.float32)
+        du = derivatives(lambda r: m.field_(r)[:, 0] * m.std_[0] + m.mean_[0], raw, laplacian=False)
+        dv = derivatives(lambda r: m.field_(r)[:, 1] * m.std_[1] + m.mean_[1], raw, laplacian=False)
+        return float(torch.sqrt(torch.mean((du["f_x"] + dv["f_y"]) ** 2)))
+
+    assert divergence(phys) < 0.5 * divergence(plain)
