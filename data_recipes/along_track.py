@@ -368,7 +368,8 @@ def sample_along_track(
     pieces = []
     for name in missions:
         m = mission(name)
-        for chunk in np.array_split(t_samples, max(1, int(np.ceil(t_samples.size / 200_000)))):
+        n_chunks = max(1, int(np.ceil(t_samples.size * offsets.size / 2_000_000)))  # bounded memory
+        for chunk in np.array_split(t_samples, n_chunks):
             if chunk.size == 0:
                 continue
             lon, lat, u = ground_track(m, chunk + epoch_offset)
@@ -520,7 +521,7 @@ def main(argv=None) -> xr.Dataset:
         if a.variable not in ds:
             p.error(f"variable {a.variable!r} not in {a.input}; it has {list(ds.data_vars)} (use --variable)")
         tracks = sample_along_track(
-            ds[a.variable].load(), missions=a.missions, sampling_s=a.sampling_s, white_noise=a.white_noise,
+            ds[a.variable], missions=a.missions, sampling_s=a.sampling_s, white_noise=a.white_noise,
             correlated_noise=a.correlated_noise, correlation_km=a.correlation_km, swath=a.swath, seed=a.seed,
         )
     tracks.to_netcdf(a.output)

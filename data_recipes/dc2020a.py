@@ -329,7 +329,7 @@ def prepare_ref(path_or_files, region=None, period=None, daily_mean: bool = Fals
         ssh = ssh.transpose("time", "lat", "lon")
     ssh = ssh.assign_coords(lon=_wrap(ssh["lon"].values)).sortby("lon").sortby("lat").sortby("time")
     if region is not None:
-        west, east, south, north = region
+        south, north = float(region[2]), float(region[3])
         keep_lon = _in_region(ssh["lon"].values, np.full(ssh["lon"].size, 0.5 * (south + north)), region)
         ssh = ssh.isel(lon=np.nonzero(keep_lon)[0]).sel(lat=slice(south, north))
     if period is not None:

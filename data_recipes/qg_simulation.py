@@ -232,7 +232,7 @@ class QGModel:
 
 
 def simulate(
-    days: int = 60,
+    days: int = 90,
     n: int = 128,
     length_km: float = 1000.0,
     lat0: float = 35.0,
@@ -420,7 +420,7 @@ def main(argv=None) -> xr.Dataset:
     """Command-line entry point: parse ``argv``, simulate, write netCDF; returns the Dataset."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("path", help="output netCDF file")
-    p.add_argument("--days", type=int, default=None, help="daily snapshots written (default 60; 10 with --quick)")
+    p.add_argument("--days", type=int, default=None, help="daily snapshots written (default 90; 10 with --quick)")
     p.add_argument("--n", type=int, default=None, help="grid points per side (default 128; 64 with --quick)")
     p.add_argument("--spinup-days", type=float, default=None, help="spin-up length (default 300; 60 with --quick)")
     p.add_argument("--length-km", type=float, default=1000.0, help="side of the square domain in km (default 1000)")
