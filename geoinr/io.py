@@ -12,9 +12,7 @@ import json
 import os
 import tempfile
 
-import numpy as np
 import pandas as pd
-import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from safetensors import safe_open

@@ -8,7 +8,6 @@ deviations users get are measured, not assumed.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch

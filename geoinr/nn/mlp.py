@@ -1,7 +1,6 @@
 """Plain MLP and random-Fourier-feature networks (Tancik et al. 2020)."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
