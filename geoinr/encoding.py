@@ -282,7 +282,26 @@ class TanhTimeEncoding(LinearTimeEncoding):
         return torch.tanh(super().forward(t_days))
 
 
-class SinusoidalTimeEncoding(nn.Module):
+class _SinCosTimeEncoding(nn.Module):
+    """Shared part of the periodic time encodings: sin and cos of ``omega * (t - t_mid)``."""
+
+    def _set_omega(self, omega, t_mid):
+        self.t_mid_value = float(t_mid)
+        self.register_buffer("omega", torch.tensor(omega, dtype=torch.float32), persistent=False)
+        self.out_features = 2 * len(omega)
+
+    @staticmethod
+    def _window(t_days, min_period):
+        lo, hi = float(np.min(t_days)), float(np.max(t_days))
+        min_period = float(min_period) if min_period else max(hi - lo, 1.0) / 10
+        return lo, hi, min_period
+
+    def forward(self, t_days):
+        arg = (t_days - self.t_mid_value).unsqueeze(-1) * self.omega
+        return torch.cat((torch.sin(arg), torch.cos(arg)), dim=-1)
+
+
+class SinusoidalTimeEncoding(_SinCosTimeEncoding):
     r"""Time -> :math:`[\sin(\omega_k t), \cos(\omega_k t)]_{k=1..n}`, :math:`\omega_k` geometric.
 
     Periods run geometrically from ``max_period`` down to ``min_period`` (days), as
@@ -297,26 +316,19 @@ class SinusoidalTimeEncoding(nn.Module):
 
     def __init__(self, n: int = 8, min_period: float = 1.0, max_period: float = 100.0, t_mid: float = 0.0):
         super().__init__()
-        self.n, self.min_period, self.max_period, self.t_mid_value = int(n), float(min_period), float(max_period), float(t_mid)
-        periods = np.geomspace(self.max_period, self.min_period, self.n)
-        self.register_buffer("omega", torch.tensor(2 * np.pi / periods, dtype=torch.float32), persistent=False)
-        self.out_features = 2 * self.n
+        self.n, self.min_period, self.max_period = int(n), float(min_period), float(max_period)
+        self._set_omega(2 * np.pi / np.geomspace(self.max_period, self.min_period, self.n), t_mid)
 
-    @staticmethod
-    def fit_params(t_days, min_period=None, n=8) -> dict:
-        lo, hi = float(np.min(t_days)), float(np.max(t_days))
-        min_period = float(min_period) if min_period else max(hi - lo, 1.0) / 10
+    @classmethod
+    def fit_params(cls, t_days, min_period=None, n=8) -> dict:
+        lo, hi, min_period = cls._window(t_days, min_period)
         return {"n": n, "min_period": min_period, "max_period": max(4.0 * (hi - lo), 2.0 * min_period), "t_mid": 0.5 * (lo + hi)}
-
-    def forward(self, t_days):
-        arg = (t_days - self.t_mid_value).unsqueeze(-1) * self.omega
-        return torch.cat((torch.sin(arg), torch.cos(arg)), dim=-1)
 
     def config(self) -> dict:
         return {"n": self.n, "min_period": self.min_period, "max_period": self.max_period, "t_mid": self.t_mid_value}
 
 
-class FourierTimeEncoding(nn.Module):
+class FourierTimeEncoding(_SinCosTimeEncoding):
     r"""Time -> random Fourier features :math:`[\sin(\omega_k t), \cos(\omega_k t)]`, Gaussian :math:`\omega_k`.
 
     95% of the angular frequencies lie below :math:`2\pi/` ``min_period`` (rad/day);
@@ -331,21 +343,14 @@ class FourierTimeEncoding(nn.Module):
 
     def __init__(self, n: int = 8, min_period: float = 1.0, t_mid: float = 0.0, seed: int = 0):
         super().__init__()
-        self.n, self.min_period, self.t_mid_value, self.seed = int(n), float(min_period), float(t_mid), int(seed)
+        self.n, self.min_period, self.seed = int(n), float(min_period), int(seed)
         z = np.random.default_rng(self.seed).standard_normal(self.n)
-        omega = z / np.quantile(np.abs(z), 0.95) * 2 * np.pi / self.min_period
-        self.register_buffer("omega", torch.tensor(omega, dtype=torch.float32), persistent=False)
-        self.out_features = 2 * self.n
+        self._set_omega(z / np.quantile(np.abs(z), 0.95) * 2 * np.pi / self.min_period, t_mid)
 
-    @staticmethod
-    def fit_params(t_days, min_period=None, n=8) -> dict:
-        lo, hi = float(np.min(t_days)), float(np.max(t_days))
-        min_period = float(min_period) if min_period else max(hi - lo, 1.0) / 10
+    @classmethod
+    def fit_params(cls, t_days, min_period=None, n=8) -> dict:
+        lo, hi, min_period = cls._window(t_days, min_period)
         return {"n": n, "min_period": min_period, "t_mid": 0.5 * (lo + hi), "seed": 0}
-
-    def forward(self, t_days):
-        arg = (t_days - self.t_mid_value).unsqueeze(-1) * self.omega
-        return torch.cat((torch.sin(arg), torch.cos(arg)), dim=-1)
 
     def config(self) -> dict:
         return {"n": self.n, "min_period": self.min_period, "t_mid": self.t_mid_value, "seed": self.seed}
