@@ -3,7 +3,7 @@
 PYTHON ?= python3
 PIP = $(PYTHON) -m pip
 
-.PHONY: demo test install-demo install-test
+.PHONY: demo test osse install-demo install-test
 
 install-demo:
 	$(PIP) install torch==2.13.0
@@ -20,3 +20,7 @@ demo: install-demo
 ## make test: install and run the test suite (doctests included)
 test: install-test
 	$(PYTHON) -m pytest
+
+## make osse: the mapping benchmark (QG truth, 4 altimeters; linear, OI and geoinr), ~10 minutes
+osse: install-test
+	$(PYTHON) benchmarks/osse.py

@@ -3,9 +3,9 @@
 Importing geoinr registers the ``.inr`` accessor on xarray Datasets and DataArrays.
 """
 from ._version import __version__
-from . import coords, datasets, metrics
+from . import baselines, coords, datasets, metrics
 from .model import INRModel
 from .io import load
 from . import accessor as _accessor  # noqa: F401  (registers .inr)
 
-__all__ = ["INRModel", "load", "coords", "datasets", "metrics", "__version__"]
+__all__ = ["INRModel", "load", "baselines", "coords", "datasets", "metrics", "__version__"]

@@ -1,6 +1,8 @@
 """INRModel: where xarray, encodings, networks and training meet."""
 from __future__ import annotations
 
+import copy
+
 import datetime as _dt
 import inspect
 import math
@@ -15,19 +17,24 @@ import xarray as xr
 from torch import nn
 
 from . import coords as _coords
+from . import stream as _stream
 from ._version import __version__
 from .encoding import CoordinateEncoding
 from .metrics import nrmse_score, rmse
 from .nn import NETWORKS, build_network
 from .nn.ensemble import Ensemble
 from .uncertainty import BayesianLastLayer, calibrate, noise_variance, output_layer, penultimate_features
-from .training import TrainConfig, Trainer, TrainingDiverged, resolve_device
+from .training import TrainConfig, Trainer, TrainingDiverged, distributed_world, resolve_device, setup_distributed
 
 __all__ = ["INRModel"]
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")
 UNCERTAINTY_METHODS = (None, "ensemble", "bayes_last_layer")
 PHYSICS_TERMS = ("qg", "mass")
+PRECISIONS = ("float32", "bfloat16")
+STREAM_SAMPLE_POINTS = 500_000  # dask-backed fits: points of the contiguous sample that sets scales and frame
+STREAM_VALIDATION_POINTS = 200_000  # held-out points kept in memory (thinned from the validation blocks)
+STREAM_GROUP_POINTS = 200_000  # points read and shuffled together (blocks per group follows)
 DERIVED_QUANTITIES = ("gradient", "geostrophic_velocity", "relative_vorticity", "pv")
 DERIVED_OUTPUTS = {
     "gradient": ("deta_dx", "deta_dy"),
@@ -65,7 +72,9 @@ class _Field(nn.Module):
         self.network = network
 
     def forward(self, raw: torch.Tensor) -> torch.Tensor:
-        return self.network(self.encoding(raw))
+        with torch.autocast(raw.device.type, enabled=False):  # encodings always in float32
+            features = self.encoding(raw)
+        return self.network(features)
 
 
 class INRModel:
@@ -128,6 +137,15 @@ class INRModel:
         Collocation points per step.
     batch_size : int
         Points per optimization step.
+    precision : {"float32", "bfloat16"}
+        Arithmetic of the data-fitting steps and of predictions. ``"bfloat16"``
+        (``model="siren"`` only) runs the hidden width x width products in bfloat16
+        with float32 accumulation -- about 2.5x the training throughput on CPUs
+        with AVX512-BF16/AMX and on recent GPUs (``benchmarks/throughput.py``) --
+        while the first layer (positions), the output layer, validation and every
+        derivative (``physics=``, :meth:`derive`) stay float32. It adds a noise of
+        about 1 % of the field's standard deviation; keep ``"float32"`` for
+        regridding smooth fields to high accuracy.
     lr : float
         Peak learning rate of Adam (after warm-up, before cosine decay).
     epochs : int, optional
@@ -180,6 +198,7 @@ class INRModel:
         rossby_radius: float | None = None,
         n_collocation: int = 1024,
         batch_size: int = 4096,
+        precision: str = "float32",
         lr: float = 1e-4,
         epochs: int | None = None,
         max_time: float | None = 60.0,
@@ -205,6 +224,7 @@ class INRModel:
         self.rossby_radius = rossby_radius
         self.n_collocation = n_collocation
         self.batch_size = batch_size
+        self.precision = precision
         self.lr = lr
         self.epochs = epochs
         self.max_time = max_time
@@ -234,12 +254,28 @@ class INRModel:
         return self
 
     def __repr__(self) -> str:
-        defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items() if k != "self"}
-        args = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k, inspect._empty) != v]
-        state = ""
-        if self.is_fitted:
-            state = f"  # fitted: {', '.join(self.variables_)} on {self.n_points_} points"
-        return f"INRModel({', '.join(args)}){state}"
+        """The constructor call (non-default parameters); a fitted model adds network, encodings,
+        data, training time, best validation score and device, one line each (:mod:`geoinr.display`)."""
+        from .display import to_text
+
+        return to_text(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the same facts as ``repr`` in a compact, escaped HTML table."""
+        from .display import to_html
+
+        return to_html(self)
+
+    def plot_history(self, ax=None, **kwargs):
+        """Training and validation loss against epochs (needs matplotlib); see :func:`geoinr.plot.plot_history`.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from .plot import plot_history
+
+        return plot_history(self, ax=ax, **kwargs)
 
     @property
     def is_fitted(self) -> bool:
@@ -328,6 +364,9 @@ class INRModel:
         if isinstance(data, (xr.Dataset, xr.DataArray)):
             if values is not None:
                 raise TypeError("values= is only for dict input; with xarray data pick variables= instead.")
+            if _stream.is_lazy(data, None if variables is None or isinstance(data, xr.DataArray) else np.atleast_1d(variables)):
+                self._fit_streamed(data, variables, lat, lon, time, checkpoint, checkpoint_every, resume)
+                return self
             table = self._table_from_xarray(data, variables, lat, lon, time)
         elif isinstance(data, Mapping):
             table = self._table_from_dict(data, values, variables)
@@ -337,6 +376,146 @@ class INRModel:
             )
         self._fit_table(table, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
         return self
+
+    def _fit_streamed(self, data, variables, lat, lon, time, checkpoint, checkpoint_every, resume) -> None:
+        """Fit dask-backed data without loading it: statistics by a dask pass, batches streamed by blocks."""
+        import dask
+
+        if resume is not None:
+            raise ValueError(
+                "resume= is not available for dask-backed data (the stream of blocks cannot be replayed exactly); "
+                "load the data with .load() to resume, or start anew."
+            )
+        if self.uncertainty is not None:
+            raise ValueError(
+                f"uncertainty={self.uncertainty!r} is not available for dask-backed data yet; fit with "
+                f"uncertainty=None, or load the data into memory with .load()."
+            )
+        names = _coords.find_coords(data, lat=lat, lon=lon, time=time)
+        if isinstance(data, xr.Dataset):
+            var_names = _resolve_variables(data, variables, names)
+            var_objs = [data[v] for v in var_names]
+        else:
+            var_names = [data.name if data.name is not None else "values"]
+            data = data.to_dataset(name=var_names[0])
+            var_objs = [data[var_names[0]]]
+        time_axis = None
+        if names.time is not None:
+            tvar = _coords.decode(data[names.time])
+            first = tvar.isel({d: slice(0, 1) for d in tvar.dims}).values
+            time_axis = _coords.TimeAxis.from_values(np.asarray(first).ravel(), tvar.attrs)
+        source = _stream.BlockSource(data, var_names, names, time_axis)
+        # statistics of the whole data set: one dask pass (sums and extremes, chunk by chunk)
+        stats = {}
+        for v in var_names:
+            stats[f"mean:{v}"] = data[v].mean(skipna=True).data
+            stats[f"std:{v}"] = data[v].std(skipna=True).data
+            stats[f"n:{v}"] = data[v].count().data
+        stats["lat_min"], stats["lat_max"] = data[names.lat].min().data, data[names.lat].max().data
+        (stats,) = dask.compute(stats)
+        mean = np.array([float(stats[f"mean:{v}"]) for v in var_names])
+        std = np.array([float(stats[f"std:{v}"]) for v in var_names])
+        n_obs = max(int(stats[f"n:{v}"]) for v in var_names)
+        # a contiguous run of blocks sets the default scales, the longitude span and the encoding's frame
+        rng = np.random.default_rng(self.seed)
+        start = int(rng.integers(source.n_blocks))
+        run_ids, total = [], 0
+        for i in list(range(start, source.n_blocks)) + list(range(0, start)):
+            run_ids.append(i)
+            total += int(source.block_sizes[i])
+            if total >= STREAM_SAMPLE_POINTS:
+                break
+        sample = source.load(run_ids)
+        if len(sample) < 2:
+            raise ValueError(f"The data to fit has {len(sample)} valid observation in its first blocks; check the data.")
+        lon_raw = np.asarray(sample.lon, dtype=np.float64)
+        self.coord_names_ = {"lat": str(names.lat), "lon": str(names.lon), "time": None if names.time is None else str(names.time)}
+        self.time_axis_ = time_axis
+        self.variables_ = [str(v) for v in var_names]
+        self.variable_attrs_ = {
+            str(v): {k: str(o.attrs[k]) for k in KEPT_ATTRS if k in o.attrs} for v, o in zip(var_names, var_objs)
+        }
+        lon_all = _coords.decode(data[names.lon])
+        lon_min, lon_max = dask.compute(lon_all.min().data, lon_all.max().data)
+        self.lon_convention_ = "360" if float(lon_min) >= 0 and float(lon_max) > 180 else "180"
+        self.mean_ = [float(m) for m in mean]
+        self.std_ = [float(x) if x > 0 else 0.0 for x in std]
+        train_std = np.where(std > 0, std, 1.0)
+        west, east = _coords.longitude_span(np.concatenate([lon_raw, _coords.wrap_longitude(np.array([float(lon_min), float(lon_max)]))]))
+        self.region_ = (west, east, float(stats["lat_min"]), float(stats["lat_max"]))
+        if time_axis is not None:
+            tvar = _coords.decode(data[names.time])
+            tt = time_axis.to_days(np.array([tvar.min().values, tvar.max().values]))
+            self.time_range_ = (float(np.min(tt)), float(np.max(tt)))
+        else:
+            self.time_range_ = None
+        self.n_points_ = n_obs
+        encoding = CoordinateEncoding.from_points(
+            sample.coordinates(), space=self.space_encoding, time=self.time_encoding,
+            min_wavelength=self.min_wavelength, min_period=self.min_period,
+        )
+        self.encoding_config_ = encoding.config()
+        self._build(CoordinateEncoding(**self.encoding_config_), len(self.variables_))
+        k = len(var_names)
+
+        def arrays(table):
+            y = (table.values - mean) / train_std
+            obs = np.isfinite(y)
+            w = None if k == 1 else obs.astype(np.float32)
+            return table.coordinates().astype(np.float32), np.where(obs, y, 0.0).astype(np.float32), w
+
+        # validation: whole blocks held out (a bounded number of points, kept in memory)
+        order = rng.permutation(source.n_blocks)
+        n_val = 0
+        if self.validation > 0 and source.n_blocks >= 2:
+            n_val = max(1, int(round(float(self.validation) * source.n_blocks)))
+        val_ids, train_ids = order[:n_val], order[n_val:]
+        if n_val:
+            # held-out blocks are read one at a time and thinned, so memory does not grow with the data
+            keep = max(1, STREAM_VALIDATION_POINTS // n_val)
+            parts = []
+            for i in val_ids:
+                part = source.load([i])
+                if len(part) > keep:
+                    pick = np.sort(rng.choice(len(part), keep, replace=False))
+                    part = _coords.PointTable(
+                        part.lon[pick], part.lat[pick], None if part.time is None else part.time[pick], part.values[pick]
+                    )
+                parts.append(part)
+            xv, yv, wv = arrays(_stream.concat_tables(parts, time_axis is not None))
+        else:
+            xv, yv, wv = np.zeros((0, 3 if time_axis is not None else 2), np.float32), np.zeros((0, k), np.float32), None
+        device = setup_distributed(resolve_device(self.device))
+        per_group = max(1, int(STREAM_GROUP_POINTS // max(1, int(np.median(source.block_sizes)))))
+        rank, world = distributed_world()
+        n_train = int(source.block_sizes[train_ids].sum()) // world  # the same step count on every rank
+        if world > 1:  # torchrun: each rank streams its own share of the training blocks
+            if len(train_ids) < world:
+                raise ValueError(f"{len(train_ids)} training blocks cannot be shared by {world} ranks; use smaller chunks.")
+            train_ids = train_ids[rank::world]
+        stream = _stream.BatchStream(
+            lambda ids: arrays(source.load(ids)), train_ids, batch_size=max(1, int(self.batch_size) // world),
+            blocks_per_group=per_group, seed=self.seed, device=device,
+        )
+        cfg = TrainConfig(
+            batch_size=int(self.batch_size), lr=float(self.lr), epochs=self.epochs, max_time=self.max_time,
+            validation=float(self.validation), patience=int(self.patience), seed=self.seed,
+            progress=bool(self.progress), precision=self._check_precision(),
+        )
+        extra = self._physics_loss(device) if self.physics else None
+        wv_t = None if wv is None else torch.from_numpy(wv)
+        trainer = Trainer(
+            self.field_, torch.from_numpy(xv), torch.from_numpy(yv), wv_t, cfg, device,
+            extra_loss=extra, stream=stream, n_stream=n_train,
+        )
+        run_id = {"params": {k2: v for k2, v in self.get_params().items() if k2 not in ("progress", "device", "max_time")}}
+        try:
+            result = trainer.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, checkpoint_extra=run_id)
+        finally:
+            stream.close()
+        self.calibration_ = None
+        self.streamed_ = {"blocks": source.n_blocks, "validation_blocks": int(n_val), "blocks_per_group": per_group}
+        self._finish_fit(result, trainer, device)
 
     def _table_from_xarray(self, data, variables, lat, lon, time):
         if isinstance(data, xr.Dataset):
@@ -452,7 +631,7 @@ class INRModel:
         w = None if obs.all() else torch.from_numpy(obs.astype(np.float32))
         y = torch.from_numpy(np.where(obs, y, 0.0).astype(np.float32))
         x = torch.from_numpy(raw.astype(np.float32))
-        device = resolve_device(self.device)
+        device = setup_distributed(resolve_device(self.device))
         cfg = TrainConfig(
             batch_size=int(self.batch_size),
             lr=float(self.lr),
@@ -462,6 +641,7 @@ class INRModel:
             patience=int(self.patience),
             seed=self.seed,
             progress=bool(self.progress),
+            precision=self._check_precision(),
         )
         groups = torch.from_numpy(_validation_blocks(table, self.region_))
         extra = self._physics_loss(device) if self.physics else None
@@ -477,6 +657,9 @@ class INRModel:
             trainer.load_checkpoint(resume, extra=run_id)
         result = trainer.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, checkpoint_extra=run_id)
         self._fit_uncertainty(trainer, x, y, w)
+        self._finish_fit(result, trainer, device)
+
+    def _finish_fit(self, result, trainer, device) -> None:
         # the weights stay on the training device: predictions of large grids run there too
         self.device_ = str(device)
         self.history_ = pd.DataFrame(
@@ -493,6 +676,22 @@ class INRModel:
                 f"Try a smaller lr= (now {self.lr}) or check the data for extreme values.",
                 model=self,
             )
+
+    def _check_precision(self) -> str:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision={self.precision!r}: choose one of {PRECISIONS}.")
+        if self.precision == "bfloat16" and self.model != "siren":
+            raise ValueError(
+                f"precision='bfloat16' is implemented for model='siren' only (it keeps the layers that see "
+                f"positions in float32); model={self.model!r} needs precision='float32'."
+            )
+        return self.precision
+
+    def _autocast(self, device: torch.device):
+        """Context of the forward passes of data fitting and prediction (see ``precision``)."""
+        # uncertainty estimates (posterior covariances, ensemble spread) are evaluated in float32
+        low = getattr(self, "precision", "float32") == "bfloat16" and self.uncertainty is None
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=low)
 
     def _build(self, encoding: CoordinateEncoding, n_out: int) -> None:
         """Create ``field_`` (encoding + network) from parameters; used by fit and load."""
@@ -538,6 +737,7 @@ class INRModel:
         """Closure: weighted mean square of the dimensionless residuals at fresh collocation points."""
         from .physics import GRAVITY, derivatives
         from .physics.constants import DEG, EARTH_RADIUS_M
+        from .physics.jets import FieldOutput
         from .physics.qg import BetaPlane, qg_residual
 
         terms = [self.physics] if isinstance(self.physics, str) else list(self.physics)
@@ -573,7 +773,8 @@ class INRModel:
             res_scale = psi_scale * plane.beta0 / length  # 1/s^2
 
             def qg():
-                r = qg_residual(lambda raw: self.field_(raw)[:, 0] * scale + offset, sample(), plane)
+                # a FieldOutput (not a lambda) lets qg_residual see a SIREN and use its one-pass jets
+                r = qg_residual(FieldOutput(self.field_, 0, scale, offset), sample(), plane)
                 return torch.mean((r / res_scale) ** 2)
 
             parts.append(qg)
@@ -670,7 +871,10 @@ class INRModel:
                 chunk = np.stack([np.asarray(c).flat[s:e] for c in columns], axis=1)
                 ok = np.isfinite(chunk).all(axis=1)
                 chunk = np.where(ok[:, None], chunk, 0.0).astype(np.float32)
-                m, v = self._standardized(torch.from_numpy(chunk).to(dev))
+                with self._autocast(dev):
+                    m, v = self._standardized(torch.from_numpy(chunk).to(dev))
+                m = m.float()
+                v = None if v is None else v.float()
                 pred = m.cpu().numpy().astype(np.float64) * std + mean
                 pred[~ok] = np.nan
                 out[s:e] = pred
@@ -681,6 +885,49 @@ class INRModel:
         if with_std:
             return out.reshape(shape + (k,)), sd_out.reshape(shape + (k,))
         return out.reshape(shape + (k,))
+
+    def _evaluate_lazy(self, columns, chunks, batch_size: int, with_std: bool = False):
+        """Like :meth:`_evaluate`, as dask arrays evaluated block by block (one task per output chunk)."""
+        import dask.array as da
+
+        k = len(self.variables_)
+        nd = len(chunks)
+        # the coordinate columns are broadcast views; keep them compact (size-1 where broadcast) so a
+        # task graph shipped to distributed workers carries the 1-D coordinates, not the full grid
+        compact = [
+            np.ascontiguousarray(c[tuple(slice(0, 1) if st == 0 else slice(None) for st in c.strides)]) for c in columns
+        ]
+        model = self
+
+        def block(dummy, block_info=None):
+            loc = block_info[0]["array-location"]
+            shape = tuple(e - s for s, e in loc)
+            cols = [
+                np.broadcast_to(
+                    c[tuple(slice(None) if c.shape[i] == 1 else slice(s, e) for i, (s, e) in enumerate(loc))], shape
+                )
+                for c in compact
+            ]
+            res = model._evaluate(cols, batch_size, with_std=with_std)
+            return np.concatenate(res, axis=-1) if with_std else res
+
+        width = 2 * k if with_std else k
+        dummy = da.zeros(tuple(sum(c) for c in chunks), chunks=chunks, dtype=np.int8)
+        out = dummy.map_blocks(
+            block, new_axis=nd, chunks=chunks + ((width,),), dtype=np.float32, meta=np.empty((0,) * (nd + 1), np.float32)
+        )
+        if with_std:
+            return out[..., :k], out[..., k:]
+        return out
+
+    def __getstate__(self):
+        """Pickle (dask.distributed workers) with the weights on the CPU; files use :meth:`save`."""
+        state = dict(self.__dict__)
+        field = state.get("field_")
+        if field is not None and any(p.device.type != "cpu" for p in field.parameters()):
+            state["field_"] = copy.deepcopy(field).cpu()
+            state["device_"] = "cpu"
+        return state
 
     def _warn_extrapolation(self, t: np.ndarray) -> None:
         if self.time_range_ is None or t.size == 0:
@@ -719,6 +966,7 @@ class INRModel:
         lon: Hashable | None = None,
         time: Hashable | None = None,
         return_std: bool = False,
+        chunks=None,
     ):
         """Evaluate the fitted field on any target: a grid, scattered points, or a dict.
 
@@ -740,6 +988,14 @@ class INRModel:
         return_std : bool
             Also return the calibrated standard deviation of the field (models fitted
             with ``uncertainty=``), as a second result named ``<variable>_std``.
+        chunks : dict, "auto" or None
+            Return a lazy dask-backed result in these chunks of the output dims
+            (e.g. ``{"time": 1}``), evaluated block by block when computed or written
+            (``fitted.predict(grid, chunks={"time": 1}).to_zarr(...)`` writes chunk by
+            chunk in bounded memory). Default: lazy with the chunks of the target's
+            data variables if they are dask arrays (``target.chunk(...)``), else eager.
+            Works with the dask threaded scheduler and with ``dask.distributed``:
+            the model pickles to workers with CPU weights.
 
         Returns
         -------
@@ -772,7 +1028,11 @@ class INRModel:
             pick = lambda a: a[..., sel[0]].astype(np.float64) if len(sel) == 1 else a[..., sel].astype(np.float64)  # noqa: E731
             return (pick(res[0]), pick(res[1])) if return_std else pick(res)
         dims, columns, coords = self._target_columns(target, lat, lon, time)
-        res = self._evaluate(columns, int(batch_size), with_std=return_std)
+        out_chunks = _output_chunks(target, dims, np.shape(columns[0]), chunks)
+        if out_chunks is not None:
+            res = self._evaluate_lazy(columns, out_chunks, int(batch_size), with_std=return_std)
+        else:
+            res = self._evaluate(columns, int(batch_size), with_std=return_std)
         if not return_std:
             return self._wrap(res, dims, coords, sel)
         return self._wrap(res[0], dims, coords, sel), self._wrap(res[1], dims, coords, sel, kind="std")
@@ -1232,6 +1492,30 @@ class INRModel:
         from .io import save
 
         save(self, path)
+
+
+def _output_chunks(target, dims, shape, chunks):
+    """Dask chunks of the output, or None for an eager result (see ``predict(chunks=)``)."""
+    import dask.array as da
+
+    if chunks is None:
+        data_vars = target.data_vars.values() if isinstance(target, xr.Dataset) else [target]
+        lazy = [v for v in data_vars if v.chunks is not None and set(v.dims) <= set(dims)]
+        if not lazy:
+            return None
+        sizes = lazy[0].chunksizes
+        chunks = {d: sizes[d] for d in dims if d in sizes}
+    if isinstance(chunks, str):
+        if chunks != "auto":
+            raise ValueError(f"chunks={chunks!r}: give a dict like {{'time': 1}}, 'auto' or None.")
+        return da.core.normalize_chunks("auto", shape, limit="32MiB", dtype=np.float32)
+    if not isinstance(chunks, Mapping):
+        raise TypeError(f"chunks must be a dict of output dims to chunk sizes, 'auto' or None; got {type(chunks).__name__}.")
+    unknown = [d for d in chunks if d not in dims]
+    if unknown:
+        raise ValueError(f"chunks names dims {unknown} that the output does not have; its dims are {list(dims)}.")
+    spec = tuple(chunks.get(d, -1) for d in dims)
+    return da.core.normalize_chunks(spec, shape, dtype=np.float32)
 
 
 def _metres(units, variable) -> float:

@@ -18,7 +18,16 @@ import warnings
 import torch
 from torch import nn
 
-__all__ = ["TrainConfig", "TrainResult", "TrainingDiverged", "Trainer", "resolve_device", "train"]
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "TrainingDiverged",
+    "Trainer",
+    "resolve_device",
+    "train",
+    "distributed_world",
+    "setup_distributed",
+]
 
 CHECKPOINT_FORMAT = "geoinr-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -30,6 +39,53 @@ class TrainingDiverged(RuntimeError):
     def __init__(self, message, model=None):
         super().__init__(message)
         self.model = model
+
+
+def distributed_world() -> tuple[int, int]:
+    """``(rank, world_size)`` of an initialized ``torch.distributed`` process group, else ``(0, 1)``.
+
+    Examples
+    --------
+    >>> distributed_world()
+    (0, 1)
+    """
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def setup_distributed(device: torch.device) -> torch.device:
+    """Join the ``torchrun`` process group if this process was launched by it; returns the rank's device.
+
+    Under ``torchrun`` (environment ``WORLD_SIZE`` > 1) the group is initialized here if the
+    script has not done it (NCCL on GPUs, gloo on CPUs), and a CUDA device becomes
+    ``cuda:LOCAL_RANK``. Outside torchrun nothing happens.
+    """
+    import os
+
+    import torch.distributed as dist
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 and not (dist.is_available() and dist.is_initialized()):
+        return device
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device
+
+
+def _all_reduce(values, op="sum"):
+    """All-reduce a list of floats across the process group (float64 on the CPU or the rank's GPU)."""
+    import torch.distributed as dist
+
+    backend = dist.get_backend()
+    dev = torch.device("cuda", torch.cuda.current_device()) if backend == "nccl" else torch.device("cpu")
+    t = torch.tensor(values, dtype=torch.float64, device=dev)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX if op == "max" else dist.ReduceOp.SUM)
+    return t.tolist()
 
 
 def resolve_device(device) -> torch.device:
@@ -68,6 +124,7 @@ class TrainConfig:
     seed: int | None = 0
     progress: bool = True
     max_failures: int = 5
+    precision: str = "float32"  # "bfloat16": autocast the data-loss forward pass (see INRModel)
 
     def validate(self) -> None:
         if self.epochs is None and self.max_time is None:
@@ -149,8 +206,11 @@ class Trainer:
         tracks, not the filling of the gaps between them.
     """
 
-    def __init__(self, net, x, y, w, cfg: TrainConfig, device, groups=None, extra_loss=None):
+    def __init__(self, net, x, y, w, cfg: TrainConfig, device, groups=None, extra_loss=None, stream=None, n_stream=0):
         cfg.validate()
+        #: optional BatchStream (geoinr.stream): training batches come from it and (x, y, w) is
+        #: the held-out validation set only; ``n_stream`` is its number of training points
+        self.stream = stream
         #: optional callable () -> scalar tensor added to every step's loss (physics residuals)
         self.extra_loss = extra_loss
         self.net, self.cfg, self.device = net, cfg, device
@@ -160,17 +220,38 @@ class Trainer:
         else:
             self.gen.seed()
         self.n = x.shape[0]
-        train_idx, val_idx = _split(self.n, cfg, self.gen, groups)
+        if stream is not None:
+            train_idx, val_idx = torch.zeros(0, dtype=torch.long), torch.arange(self.n)
+        else:
+            train_idx, val_idx = _split(self.n, cfg, self.gen, groups)
+        # data-parallel (torchrun): the same split on every rank, then each rank takes its shard of
+        # the training and validation points (equal shard sizes, so all ranks take the same steps)
+        self.rank, self.world = distributed_world()
+        self.has_val = val_idx.numel() > 0  # the same on every rank (decisions must agree)
+        if self.world > 1 and stream is None:
+            per_rank = train_idx.numel() // self.world
+            if per_rank < 1:
+                raise ValueError(f"{train_idx.numel()} training points cannot be shared by {self.world} ranks.")
+            train_idx = train_idx[self.rank :: self.world][:per_rank]
+            val_idx = val_idx[self.rank :: self.world]
         self.train_idx, self.val_idx = train_idx, val_idx
         net.to(device)
+        self.step_net = net
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else None
+            self.step_net = DistributedDataParallel(net, device_ids=ids)
         x, y = x.to(device), y.to(device)
         w = w.to(device) if w is not None else None
         ti, vi = train_idx.to(device), val_idx.to(device)
         self.xt, self.yt, self.wt = x[ti], y[ti], (w[ti] if w is not None else None)
         self.xv, self.yv, self.wv = x[vi], y[vi], (w[vi] if w is not None else None)
         self.n_val = int(vi.numel())
-        self.n_train = int(ti.numel())
-        self.bs = min(cfg.batch_size, self.n_train)
+        self.n_train = int(ti.numel()) if stream is None else int(n_stream)
+        # batch_size is the global batch: under torchrun each rank takes its share of it, so a
+        # data-parallel fit takes the same steps with the same hyperparameters as a single process
+        self.bs = min(max(1, cfg.batch_size // self.world), self.n_train)
         self.steps_per_epoch = max(1, math.ceil(self.n_train / self.bs))
         # check every epoch, but at least `min_eval_steps` and at most `eval_every` steps apart
         self.eval_every = max(1, min(max(self.steps_per_epoch, cfg.min_eval_steps), cfg.eval_every))
@@ -188,6 +269,8 @@ class Trainer:
         self.epoch_gen_state = self.gen.get_state()
         self.elapsed_before = 0.0  # seconds spent in earlier (interrupted) runs
         self.lr = cfg.lr
+        self._extra_sum = torch.zeros((), device=device)
+        self._extra_n = 0
 
     # -------------------------------------------------------------- checkpoints
     def fingerprint(self) -> dict:
@@ -256,7 +339,7 @@ class Trainer:
 
     # -------------------------------------------------------------- loop
     def _evaluate(self) -> float:
-        if self.n_val == 0:
+        if not self.has_val:
             return math.nan
         net = self.net
         net.eval()
@@ -269,7 +352,10 @@ class Trainer:
                 total += torch.sum(d * self.wv[sl]) if self.wv is not None else torch.sum(d)
             denom = float(self.wv.sum()) if self.wv is not None else float(self.yv.numel())
         net.train()
-        return float(total) / max(denom, 1.0)
+        total = float(total)
+        if self.world > 1:  # every rank scores its shard; all decide on the same pooled loss
+            total, denom = _all_reduce([total, denom])
+        return total / max(denom, 1.0)
 
     def _check(self, train_loss: float, progress: float) -> str:
         """Validation check: log, keep the best weights, roll back on a non-finite loss."""
@@ -289,7 +375,7 @@ class Trainer:
                 return "stop"
             return "go"
         val = self._evaluate()
-        score = val if self.n_val else train_loss
+        score = val if self.has_val else train_loss
         self.history.append(
             {
                 "epoch": self.step / self.steps_per_epoch,
@@ -311,7 +397,7 @@ class Trainer:
             self.bar.n = min(100.0, 100.0 * progress)
             self.bar.set_postfix(loss=f"{train_loss:.4g}", val=f"{val:.4g}", refresh=False)
             self.bar.refresh()
-        if self.n_val and self.since_best >= self.cfg.patience:
+        if self.has_val and self.since_best >= self.cfg.patience:
             self.stopped = "early_stopping"
             return "stop"
         return "go"
@@ -328,11 +414,31 @@ class Trainer:
     def _elapsed(self) -> float:
         return self.elapsed_before + time.perf_counter() - self.t0
 
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None = None) -> torch.Tensor:
+        """One optimizer step on a batch; returns the (detached) data loss.
+
+        The data-loss forward pass runs under bfloat16 autocast when
+        ``cfg.precision == "bfloat16"``; the physics residual (``extra_loss``) never does.
+        """
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.precision == "bfloat16"):
+            pred = self.step_net(x)  # the DistributedDataParallel wrapper under torchrun: gradients all-reduced
+        loss = _masked_mse(pred.float(), y, w)
+        total = loss
+        if self.extra_loss is not None:
+            extra = self.extra_loss()
+            total = loss + extra
+            self._extra_sum += extra.detach()
+            self._extra_n += 1
+        self.opt.zero_grad(set_to_none=True)
+        total.backward()
+        self.opt.step()
+        return loss.detach()
+
     def run(self, checkpoint=None, checkpoint_every: float = 60.0, checkpoint_extra: dict | None = None) -> TrainResult:
         """Train until a budget, early stopping, divergence or Ctrl-C; leave the best weights in ``net``."""
         cfg, net = self.cfg, self.net
         self.bar = None
-        if cfg.progress:
+        if cfg.progress and self.rank == 0:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(
@@ -348,47 +454,52 @@ class Trainer:
         try:
             done = False
             self.gen.set_state(self.epoch_gen_state)
-            perm = torch.randperm(self.n_train, generator=self.gen).to(self.device)
+            streamed = iter(self.stream) if self.stream is not None else None
+            perm = torch.randperm(self.n_train, generator=self.gen).to(self.device) if streamed is None else None
             while not done:
                 if self.next_batch >= self.steps_per_epoch:  # start a new epoch
                     self.epoch += 1
                     self.next_batch = 0
                     self.epoch_gen_state = self.gen.get_state()
-                    perm = torch.randperm(self.n_train, generator=self.gen).to(self.device)
+                    if streamed is None:
+                        perm = torch.randperm(self.n_train, generator=self.gen).to(self.device)
                 b = self.next_batch
                 prog_epoch = (self.epoch + b / self.steps_per_epoch) / cfg.epochs if cfg.epochs else 0.0
-                prog_time = self._elapsed() / cfg.max_time if cfg.max_time else 0.0
+                elapsed = self._elapsed()
+                if self.world > 1 and cfg.max_time:  # the slowest rank's clock: same schedule and stop everywhere
+                    (elapsed,) = _all_reduce([elapsed], op="max")
+                prog_time = elapsed / cfg.max_time if cfg.max_time else 0.0
                 progress = max(prog_epoch, prog_time)
                 if progress >= 1.0:
                     break
                 self.lr = cfg.lr * self.lr_scale * _lr_factor(progress, cfg)
                 for g in self.opt.param_groups:
                     g["lr"] = self.lr
-                idx = perm[b * self.bs : (b + 1) * self.bs]
-                loss = _masked_mse(net(self.xt[idx]), self.yt[idx], self.wt[idx] if self.wt is not None else None)
-                total = loss
-                if self.extra_loss is not None:
-                    extra = self.extra_loss()
-                    total = loss + extra
-                    self._extra_sum += extra.detach()
-                    self._extra_n += 1
-                self.opt.zero_grad(set_to_none=True)
-                total.backward()
-                self.opt.step()
-                running += loss.detach()
+                if streamed is not None:
+                    loss = self.train_step(*next(streamed))
+                else:
+                    idx = perm[b * self.bs : (b + 1) * self.bs]
+                    loss = self.train_step(self.xt[idx], self.yt[idx], self.wt[idx] if self.wt is not None else None)
+                running += loss
                 running_n += 1
                 self.step += 1
                 self.next_batch += 1
                 if self.step % self.eval_every == 0:
-                    action = self._check(float(running) / running_n, progress)
+                    train_loss = float(running) / running_n
+                    if self.world > 1:
+                        (train_loss,) = _all_reduce([train_loss / self.world])
+                    action = self._check(train_loss, progress)
                     running.zero_()
                     running_n = 0
                     done = action == "stop"
-                    if checkpoint is not None and not done and time.perf_counter() - last_ckpt >= checkpoint_every:
+                    if checkpoint is not None and not done and self.rank == 0 and time.perf_counter() - last_ckpt >= checkpoint_every:
                         self.save_checkpoint(checkpoint, checkpoint_extra)
                         last_ckpt = time.perf_counter()
             if running_n and self.stopped == "budget":  # steps since the last check: check once more
-                self._check(float(running) / running_n, 1.0)
+                train_loss = float(running) / running_n
+                if self.world > 1:
+                    (train_loss,) = _all_reduce([train_loss / self.world])
+                self._check(train_loss, 1.0)
         except KeyboardInterrupt:
             self.stopped = "interrupted"
             warnings.warn(

@@ -1,0 +1,331 @@
+"""What a model is, in a few lines: the summary behind ``repr(model)`` and Jupyter's rich display.
+
+:func:`summary` gathers the facts about an :class:`geoinr.INRModel` (network,
+encodings, parameters, data, training, validation score, device) into a plain
+dict; :func:`to_text` and :func:`to_html` render it. ``INRModel.__repr__`` and
+``INRModel._repr_html_`` call them, so ``print(fitted)`` in a terminal and
+``fitted`` as the last line of a notebook cell show the same facts. Nothing here
+imports torch or matplotlib; a model that is not fitted yet shows its parameters.
+"""
+from __future__ import annotations
+
+import html
+import inspect
+import math
+
+import numpy as np
+
+__all__ = ["rows", "summary", "to_html", "to_text"]
+
+_STOP_REASONS = {
+    "budget": "budget reached",
+    "early_stopping": "early stopping",
+    "interrupted": "interrupted (Ctrl-C)",
+    "diverged": "diverged",
+}
+
+
+def _non_default_params(model) -> dict:
+    """Constructor parameters that differ from their defaults, in signature order."""
+    sig = inspect.signature(type(model).__init__).parameters
+    out = {}
+    for k, v in model.get_params().items():
+        default = sig[k].default if k in sig else inspect.Parameter.empty
+        try:
+            same = bool(default == v)
+        except Exception:  # noqa: BLE001  (arrays and other odd values: show them)
+            same = False
+        if not same:
+            out[k] = v
+    return out
+
+
+def _network_defaults(name):
+    """(width, depth, one-line description) of a network name; ``None`` where unknown."""
+    try:
+        from .nn import NETWORKS  # imports torch; a fitted model has it loaded already
+    except ImportError:  # pragma: no cover
+        return None, None, None
+    entry = NETWORKS.get(name)
+    return (entry[1], entry[2], entry[5]) if entry else (None, None, None)
+
+
+def _format_time(value) -> str:
+    if isinstance(value, np.datetime64):
+        return str(np.datetime_as_string(value, unit="m")).replace("T", " ")
+    if hasattr(value, "strftime"):  # cftime
+        return f"{value.strftime('%Y-%m-%d %H:%M')} ({getattr(value, 'calendar', '')})".replace(" ()", "")
+    return f"{float(value):.6g}"
+
+
+def _lon(v: float) -> str:
+    v = ((float(v) + 180.0) % 360.0) - 180.0
+    return f"{abs(v):.2f}°{'W' if v < 0 else 'E'}"
+
+
+def _lat(v: float) -> str:
+    return f"{abs(float(v)):.2f}°{'S' if v < 0 else 'N'}"
+
+
+def _device_of(model):
+    try:
+        return str(next(model.field_.parameters()).device)
+    except (AttributeError, StopIteration):
+        return None
+
+
+def summary(model) -> dict:
+    """The facts about a model, as a plain dict (JSON-friendly values).
+
+    Parameters
+    ----------
+    model : geoinr.INRModel
+        Fitted or not.
+
+    Returns
+    -------
+    dict
+        Always ``model``, ``description``, ``fitted`` and ``params`` (the constructor
+        parameters that differ from their defaults), ``width``, ``depth``,
+        ``space_encoding``, ``time_encoding``, ``physics``, ``uncertainty``. A fitted
+        model adds ``variables``, ``units``, ``n_points``, ``region`` (west, east,
+        south, north), ``time_range`` (two strings, or None), ``n_parameters``,
+        ``min_wavelength_km``, ``min_period_days``, ``fit_seconds``, ``epochs``,
+        ``steps``, ``stop_reason``, ``best_loss`` (standardized MSE), ``best_loss_on``
+        (``"validation"`` or ``"training"``), ``best_epoch``, ``best_rmse`` (the same
+        loss as an RMSE in the variable's units, one fitted variable only, else None),
+        ``device`` (where the weights are now), ``trained_on`` (device used for
+        training), ``fitted_at`` and ``calibration`` (``calibration_`` of models fitted
+        with ``uncertainty=``).
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> s = summary(geoinr.INRModel("nif", width=16))
+    >>> s["model"], s["fitted"], s["params"], s["width"], s["depth"]
+    ('nif', False, {'model': 'nif', 'width': 16}, 16, 2)
+    """
+    width_default, depth_default, description = _network_defaults(model.model)
+    s = {
+        "model": model.model,
+        "description": description,
+        "fitted": bool(model.is_fitted),
+        "params": _non_default_params(model),
+        "width": model.width if model.width is not None else width_default,
+        "depth": model.depth if model.depth is not None else depth_default,
+        "space_encoding": model.space_encoding,
+        "time_encoding": model.time_encoding,
+        "physics": model.physics,
+        "uncertainty": model.uncertainty,
+    }
+    if not model.is_fitted:
+        return s
+    enc = getattr(model, "encoding_config_", {}) or {}
+    hist = getattr(model, "history_", None)
+    has_hist = hist is not None and len(hist) > 0
+    variables = list(model.variables_)
+    attrs = getattr(model, "variable_attrs_", {}) or {}
+    time_range = None
+    if getattr(model, "time_range_", None) is not None and getattr(model, "time_axis_", None) is not None:
+        lo, hi = model.time_axis_.from_days(np.asarray(model.time_range_, dtype=np.float64))
+        time_range = (_format_time(lo), _format_time(hi))
+    # the best weights are kept: validation loss when there is a validation set, else the training loss
+    val = hist["val_loss"].to_numpy(dtype=float) if has_hist else np.array([])
+    on_val = bool(np.isfinite(val).any())
+    column = "val_loss" if on_val else "loss"
+    best = getattr(model, "best_val_loss_", None)
+    best_epoch = None
+    if has_hist:
+        losses = hist[column].to_numpy(dtype=float)
+        if np.isfinite(losses).any():
+            i = int(np.nanargmin(losses))
+            best_epoch = float(hist["epoch"].iloc[i])
+            if best is None:
+                best = float(losses[i])
+    best_rmse = None
+    if best is not None and math.isfinite(best) and len(variables) == 1:
+        std = model.std_[0] if model.std_[0] > 0 else 1.0  # the network sees values / std
+        best_rmse = math.sqrt(max(best, 0.0)) * std
+    fit_seconds = getattr(model, "fit_seconds_", None)
+    if fit_seconds is None and has_hist:
+        fit_seconds = float(hist["seconds"].max())
+    trained_on = getattr(model, "device_", None)
+    s.update(
+        variables=variables,
+        units={v: attrs.get(v, {}).get("units") for v in variables},
+        n_points=int(model.n_points_),
+        region=tuple(float(v) for v in model.region_),
+        time_range=time_range,
+        n_parameters=int(model.n_parameters_),
+        min_wavelength_km=enc.get("min_wavelength"),
+        min_period_days=enc.get("min_period"),
+        fit_seconds=None if fit_seconds is None else float(fit_seconds),
+        epochs=float(hist["epoch"].iloc[-1]) if has_hist else None,
+        steps=int(hist["step"].iloc[-1]) if has_hist else None,
+        stop_reason=getattr(model, "stop_reason_", None),
+        best_loss=None if best is None else float(best),
+        best_loss_on="validation" if on_val else "training",
+        best_epoch=best_epoch,
+        best_rmse=best_rmse,
+        device=_device_of(model) or trained_on,
+        trained_on=trained_on,
+        fitted_at=getattr(model, "fitted_at_", None),
+        calibration=getattr(model, "calibration_", None),
+    )
+    return s
+
+
+def _plural(n, word) -> str:
+    n = round(float(n), 1)  # epochs are fractional when training stops mid-epoch
+    text = f"{int(n):,}" if n.is_integer() else f"{n:,.1f}"
+    return f"{text} {word}" if n == 1 else f"{text} {word}s"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.3g} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _fmt_params(params: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in params.items())
+
+
+def _g(x, digits=3) -> str:
+    return f"{x:.{digits}g}"
+
+
+def rows(s: dict) -> list[tuple[str, str]]:
+    """The summary as (label, text) rows, the lines of the text and HTML displays.
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> [label for label, _ in rows(summary(geoinr.INRModel()))]
+    ['network', 'encodings', 'status']
+    """
+    size = ""
+    if s.get("width") is not None and s.get("depth") is not None:
+        size = f", width {s['width']}, depth {s['depth']}"
+    net = f"{s['model']}{size}"
+    if s.get("n_parameters") is not None:
+        net += f", {s['n_parameters']:,} parameters"
+    enc = f"space {s['space_encoding']}, time {s['time_encoding']}"
+    if s.get("min_wavelength_km") is not None:
+        enc += f"; min_wavelength {_g(s['min_wavelength_km'])} km"
+        if s.get("min_period_days"):
+            enc += f", min_period {_g(s['min_period_days'])} days"
+    out = [("network", net), ("encodings", enc)]
+    if s.get("physics"):
+        terms = s["physics"] if isinstance(s["physics"], str) else ", ".join(s["physics"])
+        weight = s["params"].get("physics_weight", 1.0)
+        out.append(("physics", f"{terms} residual, weight {weight:g}"))
+    if s.get("uncertainty"):
+        text = str(s["uncertainty"])
+        cal = s.get("calibration")
+        if cal:
+            scales = ", ".join(_g(c) for c in cal.get("variance_scale", []))
+            text += f"; variance scale {scales} (calibrated on {cal.get('on', '?')})"
+        out.append(("uncertainty", text))
+    if not s["fitted"]:
+        out.append(("status", "not fitted: call fit(...) or ds.inr.fit(...)"))
+        return out
+    units = s.get("units", {})
+    names = ", ".join(f"{v} ({units[v]})" if units.get(v) else v for v in s["variables"])
+    west, east, south, north = s["region"]
+    data = f"{names} on {s['n_points']:,} points; {_lon(west)} to {_lon(east)}, {_lat(south)} to {_lat(north)}"
+    if s.get("time_range"):
+        data += f"; {s['time_range'][0]} to {s['time_range'][1]}"
+    out.append(("data", data))
+    train = []
+    if s.get("fit_seconds") is not None:
+        train.append(_duration(s["fit_seconds"]))
+    if s.get("epochs") is not None:
+        train.append(f"{_plural(s['epochs'], 'epoch')} ({_plural(s['steps'], 'step')})")
+    if s.get("stop_reason"):
+        train.append(_STOP_REASONS.get(s["stop_reason"], s["stop_reason"]))
+    out.append(("training", ", ".join(train) or "no history"))
+    if s.get("best_loss") is not None:
+        best = f"best {s['best_loss_on']} loss {_g(s['best_loss'])} (standardized MSE)"
+        if s.get("best_epoch") is not None:
+            best += f" at epoch {round(s['best_epoch'], 1):g}"
+        if s.get("best_rmse") is not None:
+            unit = units.get(s["variables"][0]) or ""
+            best += f", i.e. RMSE {_g(s['best_rmse'])} {unit}".rstrip()
+        if s["best_loss_on"] == "training":
+            best += "; no validation set"
+        out.append(("score", best))
+    device = s.get("device") or "?"
+    if s.get("trained_on") and s["trained_on"] != device:
+        device += f" (trained on {s['trained_on']})"
+    out.append(("device", device))
+    return out
+
+
+def to_text(model) -> str:
+    """Plain-text display: the constructor call, then one indented line per row for a fitted model.
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> print(to_text(geoinr.INRModel(width=32, depth=2)))
+    INRModel(width=32, depth=2)
+    >>> tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
+    >>> m = geoinr.INRModel(width=8, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
+    >>> print(to_text(m))  # doctest: +ELLIPSIS
+    INRModel(width=8, depth=1, epochs=1, max_time=None, progress=False)
+      network    siren, width 8, depth 1, ... parameters
+      encodings  space sphere, time linear; min_wavelength ... km, min_period ... days
+      data       sla (m) on 815 points; 0.00°E to 7.59°E, 30.01°N to 39.99°N; 2020-01-01 13:24 to 2020-01-02 19:34
+      training   ... s, 1 epoch (1 step), budget reached
+      score      best validation loss ... (standardized MSE) at epoch 1, i.e. RMSE ... m
+      device     cpu
+    """
+    try:
+        s = summary(model)
+    except Exception as err:  # noqa: BLE001  (a repr must never fail: fall back to the parameters)
+        return f"{type(model).__name__}({_fmt_params(_non_default_params(model))})  # summary failed: {err!r}"
+    head = f"{type(model).__name__}({_fmt_params(s['params'])})"
+    if not s["fitted"]:
+        return head
+    # only the facts the constructor call does not show
+    lines = rows(s)
+    width = max(len(label) for label, _ in lines)
+    return head + "".join(f"\n  {label:<{width}}  {text}" for label, text in lines)
+
+
+_STYLE = (
+    "<style>"
+    ".geoinr-model{font-family:var(--jp-content-font-family,sans-serif);font-size:0.9em;}"
+    ".geoinr-model table{border-collapse:collapse;margin:0.2em 0;}"
+    ".geoinr-model th,.geoinr-model td{text-align:left;vertical-align:top;padding:0.1em 0.8em 0.1em 0;"
+    "border:none;background:none;}"
+    ".geoinr-model th{font-weight:600;white-space:nowrap;}"
+    ".geoinr-model code{font-size:0.95em;}"
+    "</style>"
+)
+
+
+def to_html(model) -> str:
+    """HTML display for Jupyter: a title line and a compact two-column table, every text escaped.
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> page = to_html(geoinr.INRModel(model_options={"note": "<script>"}))
+    >>> "&lt;script&gt;" in page, "<script>" in page
+    (True, False)
+    """
+    esc = html.escape
+    try:
+        s = summary(model)
+    except Exception:  # noqa: BLE001  (a display must never fail: the text repr says why)
+        return f"<pre>{esc(to_text(model))}</pre>"
+    status = "fitted" if s["fitted"] else "not fitted"
+    about = f": {esc(s['description'])}" if s.get("description") else ""
+    title = f"<b>{esc(type(model).__name__)}</b> <code>{esc(s['model'])}</code>{about} ({status})"
+    body = [("parameters", _fmt_params(s["params"]) or "defaults")] + rows(s)
+    table = "".join(f"<tr><th>{esc(label)}</th><td>{esc(text)}</td></tr>" for label, text in body)
+    return f'<div class="geoinr-model">{_STYLE}<div>{title}</div><table>{table}</table></div>'

@@ -1,0 +1,532 @@
+"""Known-answer tests of geoinr.metrics: RMSE scores, daily mu/sigma_t, effective resolutions."""
+import dataclasses
+import math
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from geoinr import metrics
+from geoinr.metrics import (
+    EARTH_RADIUS_KM,
+    EffectiveResolution,
+    daily_nrmse_score,
+    effective_resolution_along_track,
+    effective_resolution_isotropic,
+    effective_resolution_time,
+    effective_resolution_zonal,
+    nrmse_score,
+    nrmse_score_daily,
+    rmse,
+)
+
+
+# ----------------------------------------------------------------------------- helpers
+def red_coefficients(rng, shape, n, slope=3.0):
+    """rfft coefficients of real series of length n: |X_m| = m^(-slope/2) (m > 0), random phases.
+
+    The periodogram of each series is then exactly proportional to m^-slope: a
+    deterministic power law with no sampling noise in the amplitudes.
+    """
+    m = np.arange(n // 2 + 1)
+    amp = np.zeros(m.size)
+    amp[1:] = m[1:] ** (-slope / 2.0)
+    return amp * np.exp(2j * np.pi * rng.random(tuple(shape) + (m.size,)))
+
+
+def grid(values, lat, lon, times=None, dims=("time", "lat", "lon"), units="m"):
+    coords = {"lat": lat, "lon": lon}
+    if times is not None:
+        coords["time"] = times
+    return xr.DataArray(values, dims=dims, coords={d: coords[d] for d in dims}, attrs={"units": units})
+
+
+def within_one_bin(res: EffectiveResolution, cut_wavelength: float) -> bool:
+    """|1/lambda - 1/L| no larger than the bin width (the first wavenumber is one bin)."""
+    return abs(1.0 / res.resolution - 1.0 / cut_wavelength) <= res.wavenumber[1] - res.wavenumber[0]
+
+
+def days(n, start="2020-01-01"):
+    return pd.date_range(start, periods=n, freq="D")
+
+
+# ----------------------------------------------------------------------------- RMSE-based
+def test_rmse_and_mu_known_values():
+    assert rmse([0.0, 0.0], [3.0, -4.0]) == pytest.approx(math.sqrt(12.5))
+    assert nrmse_score([0.0, 0.0], [3.0, -4.0]) == pytest.approx(0.0)
+    assert nrmse_score([1.5, -2.0], [3.0, -4.0]) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="identically zero"):
+        nrmse_score([1.0], [0.0])
+
+
+def test_daily_perfect_and_zero_estimates():
+    rng = np.random.default_rng(0)
+    ref = grid(rng.standard_normal((5, 4, 6)), np.arange(4.0), np.arange(6.0), days(5))
+    assert nrmse_score_daily(ref.copy(), ref) == (1.0, 0.0)
+    mu, sigma = nrmse_score_daily(xr.zeros_like(ref), ref)
+    assert mu == pytest.approx(0.0, abs=1e-12)
+    assert sigma == pytest.approx(0.0, abs=1e-12)
+
+
+def test_daily_sigma_known_days():
+    """Days scoring 1, 0.5 and 0 (estimate = ref, ref/2, 0) with equal RMS(ref) per day."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 5, 7))
+    x /= np.sqrt((x**2).mean(axis=(1, 2), keepdims=True))  # RMS 1 every day
+    ref = grid(x, np.arange(5.0), np.arange(7.0), days(3))
+    est = ref * xr.DataArray([1.0, 0.5, 0.0], dims="time")
+    mu, sigma = nrmse_score_daily(est, ref)
+    assert sigma == pytest.approx(np.std([1.0, 0.5, 0.0]))  # population std, sqrt(1/6)
+    # leaderboard mu over the whole period, not the mean of the daily scores (0.5):
+    assert mu == pytest.approx(1.0 - math.sqrt((0.0 + 0.25 + 1.0) / 3.0))
+    daily = daily_nrmse_score(est, ref)
+    np.testing.assert_allclose(daily.values, [1.0, 0.5, 0.0], atol=1e-12)
+    assert daily.attrs["units"] == "1"
+    assert daily.day.values[0] == np.datetime64("2020-01-01")
+
+
+def test_daily_any_dim_order_and_numpy_estimate():
+    rng = np.random.default_rng(2)
+    ref = grid(rng.standard_normal((4, 3, 5)), np.arange(3.0), np.arange(5.0), days(4))
+    est = ref + 0.3 * rng.standard_normal(ref.shape)
+    expected = nrmse_score_daily(est, ref)
+    assert nrmse_score_daily(est.transpose("lon", "time", "lat"), ref) == pytest.approx(expected)
+    assert nrmse_score_daily(est.values, ref) == pytest.approx(expected)
+    assert expected[0] == pytest.approx(nrmse_score(est, ref))
+
+
+def test_daily_along_track_groups_by_calendar_day():
+    """Hourly points from noon on day 1: calendar days (12, 24, 12 points), not 24-h windows."""
+    t = pd.date_range("2020-01-01T12:00", periods=48, freq="h")
+    rng = np.random.default_rng(3)
+    ref = xr.DataArray(
+        1.0 + rng.random(48),
+        dims="time",
+        coords={"time": t, "latitude": ("time", np.linspace(30, 40, 48)), "longitude": ("time", np.full(48, -40.0))},
+    )
+    day = t.floor("D")
+    est = ref.where(xr.DataArray(day != pd.Timestamp("2020-01-02"), dims="time"), 0.0)
+    daily = daily_nrmse_score(est, ref)
+    np.testing.assert_allclose(daily.values, [1.0, 0.0, 1.0], atol=1e-12)
+    assert daily.n_points.values.tolist() == [12, 24, 12]
+    _, sigma = nrmse_score_daily(est, ref)
+    assert sigma == pytest.approx(np.std([1.0, 0.0, 1.0]))
+
+
+def test_daily_numeric_times_in_days_and_nans():
+    ref = xr.DataArray([1.0, 1.0, 2.0, 2.0, np.nan, 3.0], dims="time", coords={"time": [0.1, 0.9, 1.2, 1.8, 2.5, 2.7]})
+    est = xr.DataArray([1.0, 1.0, 1.0, 1.0, 5.0, np.nan], dims="time", coords={"time": ref.time.values})
+    daily = daily_nrmse_score(est, ref)
+    assert daily.day.values.tolist() == [0.0, 1.0, 2.0]
+    np.testing.assert_allclose(daily.values[:2], [1.0, 0.5])
+    assert np.isnan(daily.values[2])  # no finite pair on day 2
+    mu, sigma = nrmse_score_daily(est, ref)
+    assert sigma == pytest.approx(0.25)
+    assert mu == pytest.approx(1.0 - math.sqrt(0.5 / 2.5))
+    # min_points: days with fewer finite pairs are NaN and leave sigma_t
+    assert nrmse_score_daily(est, ref, min_points=2) == pytest.approx((mu, sigma))
+    assert bool(daily_nrmse_score(est, ref, min_points=3).isnull().all())
+    assert math.isnan(nrmse_score_daily(est, ref, min_points=3)[1])
+
+
+def test_daily_errors():
+    ref = grid(np.full((2, 2, 2), np.nan), np.arange(2.0), np.arange(2.0), days(2))
+    with pytest.raises(ValueError, match="no finite values"):
+        nrmse_score_daily(ref, ref)
+    plain = xr.DataArray(np.ones(3), dims="n")
+    with pytest.raises(ValueError, match="time coordinate"):
+        nrmse_score_daily(plain, plain)
+    with pytest.raises(TypeError, match="DataArray"):
+        nrmse_score_daily(np.ones(3), np.ones(3))
+    ok = grid(np.ones((2, 2, 2)), np.arange(2.0), np.arange(2.0), days(2))
+    with pytest.raises(ValueError, match="interp_like"):
+        nrmse_score_daily(ok.assign_coords(lat=[5.0, 6.0]), ok)
+
+
+# ----------------------------------------------------------------------------- spectra
+def test_white_error_on_red_reference_matches_analytic_score():
+    """Reference with PSD P(k) = P0 (1 + (k/k0)^2)^-3/2, error white (PSD 2 s^2 dx).
+
+    The score must follow 1 - 2 s^2 dx / P(k) and cross 0.5 where P(k*) = 4 s^2 dx.
+    """
+    rng = np.random.default_rng(4)
+    n, dx, k0, p0, s = 2**15, 5.0, 1.0 / 500.0, 1.0, 0.02
+    k = np.fft.rfftfreq(n, dx)
+    psd = p0 / (1.0 + (k / k0) ** 2) ** 1.5
+    psd[0] = 0.0
+    # |X|^2 = P N / (2 dx): the periodogram of the whole series is P exactly
+    ref = np.fft.irfft(np.sqrt(psd * n / (2 * dx)) * np.exp(2j * np.pi * rng.random(k.size)), n)
+    est = ref + s * rng.standard_normal(n)
+    res = effective_resolution_along_track(est, ref, spacing_km=dx, segment_km=640.0)
+
+    p_err = 2 * s**2 * dx
+    p_ref = p0 / (1.0 + (res.wavenumber / k0) ** 2) ** 1.5
+    # the lowest bins are biased by detrending and the window (the spectrum bends at k0);
+    # the Nyquist bin is not doubled by scipy's one-sided convention
+    inner = slice(4, -1)
+    np.testing.assert_allclose(res.psd_ref[inner] / p_ref[inner], 1.0, atol=0.12)
+    assert np.mean(res.psd_err[inner]) / p_err == pytest.approx(1.0, abs=0.03)
+    np.testing.assert_allclose(res.psd_err[inner] / p_err, 1.0, atol=0.3)
+    # 1 - score = PSD(err)/PSD(ref) follows the analytic ratio (tolerance: Welch estimation noise)
+    analytic = p_err / p_ref
+    sel = (np.arange(analytic.size) >= 3) & (analytic < 4.0)
+    assert sel.sum() >= 8
+    np.testing.assert_allclose((1.0 - res.score[sel]) / analytic[sel], 1.0, atol=0.3)
+    k_star = k0 * math.sqrt((p0 / (2 * p_err)) ** (2.0 / 3.0) - 1.0)
+    assert res.status == "crossed"
+    assert res.resolution == pytest.approx(1.0 / k_star, rel=0.05)
+    assert res.n_samples == (n - 128) // 32 + 1  # 128-point segments every quarter segment
+    assert res.spacing == dx and res.units == "km"
+
+
+def test_cutoff_filter_along_track():
+    rng = np.random.default_rng(5)
+    n, dx, cut = 2**14, 6.0, 75.0
+    x = red_coefficients(rng, (), n)
+    k = np.fft.rfftfreq(n, dx)
+    ref = np.fft.irfft(x, n)
+    est = np.fft.irfft(np.where(k < 1.0 / cut, x, 0.0), n)
+    res = effective_resolution_along_track(est, ref, spacing_km=dx, segment_km=600.0)
+    assert res.status == "crossed"
+    assert within_one_bin(res, cut)
+    assert res.wavenumber[0] == pytest.approx(1.0 / 600.0)
+
+
+def test_cutoff_filter_zonal():
+    rng = np.random.default_rng(6)
+    nt, ny, nx, dlon, mc = 3, 6, 128, 0.25, 12
+    lat = 40.0 + 0.25 * np.arange(ny)
+    lon = -30.0 + dlon * np.arange(nx)
+    x = red_coefficients(rng, (nt, ny), nx)
+    m = np.arange(nx // 2 + 1)
+    ref = grid(np.fft.irfft(x, nx), lat, lon, days(nt))
+    est = ref.copy(data=np.fft.irfft(np.where(m <= mc, x, 0.0), nx))
+    row_km = EARTH_RADIUS_KM * math.cos(math.radians(lat.mean())) * math.radians(dlon * nx)
+    cut = row_km / (mc + 0.5)  # halfway between the last kept and the first removed harmonic
+    res = effective_resolution_zonal(est, ref)
+    assert res.status == "crossed" and res.units == "km"
+    assert within_one_bin(res, cut)
+    assert res.wavenumber[0] == pytest.approx(1.0 / row_km)
+    assert res.n_samples == nt * ny
+    # a transposed estimate and other coordinate names give the same answer
+    renamed = ref.rename(lat="latitude", lon="longitude")
+    res2 = effective_resolution_zonal(
+        est.rename(lat="latitude", lon="longitude").transpose("longitude", "time", "latitude"), renamed
+    )
+    assert res2.resolution == pytest.approx(res.resolution)
+
+
+def test_cutoff_filter_isotropic():
+    rng = np.random.default_rng(7)
+    nt, ny, nx, lat0, dlat = 3, 64, 64, 35.0, 0.1
+    lat = lat0 + dlat * (np.arange(ny) - ny / 2 + 0.5)
+    dlon = dlat / math.cos(math.radians(lat.mean()))  # square cells in km
+    lon = dlon * np.arange(nx)
+    dy = EARTH_RADIUS_KM * math.radians(dlat)
+    dx = EARTH_RADIUS_KM * math.cos(math.radians(lat.mean())) * math.radians(dlon)
+    kk = np.hypot(np.fft.fftfreq(ny, dy)[:, None], np.fft.fftfreq(nx, dx)[None, :])
+    spec = np.fft.fft2(rng.standard_normal((nt, ny, nx))) * np.where(kk > 0, kk, np.inf) ** -2.0
+    dk = 1.0 / (nx * dx)
+    kc = 9.5 * dk  # between rings 9 and 10
+    ref = grid(np.real(np.fft.ifft2(spec)), lat, lon, days(nt))
+    est = ref.copy(data=np.real(np.fft.ifft2(np.where(kk < kc, spec, 0.0))))
+    res = effective_resolution_isotropic(est, ref)
+    assert res.status == "crossed" and res.units == "km"
+    assert within_one_bin(res, 1.0 / kc)
+    assert res.wavenumber[0] == pytest.approx(dk)
+    assert res.wavenumber[-1] <= 0.5 / dx + 1e-12  # complete rings only
+    assert res.n_samples == nt
+
+
+def test_isotropic_white_noise_level():
+    """2-D white noise of variance s^2 has the flat 2-D density s^2 dx dy; ring j then holds
+    E(k_j) = N_j s^2 dx dy dk, with N_j the number of FFT cells whose |k| rounds to ring j."""
+    rng = np.random.default_rng(8)
+    n, s = 48, 0.5
+    lat = 45.0 + 0.1 * (np.arange(n) - n / 2 + 0.5)
+    lon = np.arange(n) * 0.1 / math.cos(math.radians(lat.mean()))  # square cells, dx = dy
+    ref = grid(1e-3 * rng.standard_normal((16, n, n)), lat, lon, days(16))
+    with pytest.warns(UserWarning, match="below 0.5 at every wavelength"):
+        res = effective_resolution_isotropic(ref + s * rng.standard_normal(ref.shape), ref)
+    d = EARTH_RADIUS_KM * math.radians(0.1)
+    assert res.spacing == pytest.approx(d)
+    m = np.fft.fftfreq(n, 1.0 / n)
+    cells = np.bincount(np.rint(np.hypot(m[:, None], m[None, :])).astype(int).ravel())[1 : n // 2 + 1]
+    ratio = res.psd_err / (cells * s**2 * d * d * res.wavenumber[0])
+    assert ratio.mean() == pytest.approx(1.0, abs=0.07)
+    np.testing.assert_allclose(ratio[3:], 1.0, atol=0.35)
+    # about 2 pi k s^2 dx dy at large k (ring perimeter times the flat level)
+    assert np.mean(res.psd_err[8:] / (2 * np.pi * res.wavenumber[8:] * s**2 * d * d)) == pytest.approx(1.0, abs=0.05)
+
+
+def test_cutoff_filter_time():
+    rng = np.random.default_rng(9)
+    nt, cut = 128, 10.0
+    x = red_coefficients(rng, (4, 5), nt)
+    f = np.fft.rfftfreq(nt, 1.0)
+    ref = grid(np.moveaxis(np.fft.irfft(x, nt), -1, 0), np.arange(4.0), np.arange(5.0), days(nt))
+    est = ref.copy(data=np.moveaxis(np.fft.irfft(np.where(f < 1.0 / cut, x, 0.0), nt), -1, 0))
+    res = effective_resolution_time(est, ref)
+    assert res.status == "crossed" and res.units == "days"
+    assert within_one_bin(res, cut)
+    assert res.wavenumber[0] == pytest.approx(1.0 / nt)
+    assert res.spacing == 1.0 and res.n_samples == 20
+    # 6-hourly maps: frequencies in cycles per day, same period of the cut
+    six_h = ref.assign_coords(time=pd.date_range("2020-01-01", periods=nt, freq="6h"))
+    res6 = effective_resolution_time(est.assign_coords(time=six_h.time), six_h)
+    assert res6.spacing == 0.25
+    assert res6.resolution == pytest.approx(res.resolution / 4.0)
+
+
+def test_zonal_white_noise_level_and_never_resolved():
+    """Estimate = reference + strong white noise: flat error PSD 2 s^2 dx, score < 0.5 everywhere -> NaN."""
+    rng = np.random.default_rng(10)
+    lat, lon = np.array([60.0]), np.arange(256) * 0.1
+    ref = grid(0.01 * np.sin(np.linspace(0, 4 * np.pi, 256))[None, None, :].repeat(40, 0), lat, lon, days(40))
+    est = ref + 1.0 * rng.standard_normal(ref.shape)
+    with pytest.warns(UserWarning, match="below 0.5 at every wavelength"):
+        res = effective_resolution_zonal(est, ref)
+    assert math.isnan(res.resolution) and res.status == "never_resolved"
+    dx = EARTH_RADIUS_KM * 0.5 * math.radians(0.1)  # cos(60 deg) = 1/2
+    assert res.spacing == pytest.approx(dx)
+    assert np.mean(res.psd_err[1:-1]) == pytest.approx(2 * 1.0**2 * dx, rel=0.05)
+
+
+def test_perfect_estimate_is_resolved_everywhere():
+    rng = np.random.default_rng(11)
+    ref = np.cumsum(rng.standard_normal(2000))
+    with pytest.warns(UserWarning, match="upper bound"):
+        res = effective_resolution_along_track(ref, ref, spacing_km=7.0, segment_km=700.0)
+    assert res.status == "resolved_everywhere"
+    assert res.resolution == pytest.approx(14.0)  # Nyquist wavelength 2 dx
+    assert np.all(res.score == 1.0)
+
+
+# ----------------------------------------------------------------------------- along-track details
+def track(n_per_pass, gap_deg=5.0, dlat=0.05, rng=None, mission=None):
+    """Meridional passes at lon = -40, dlat apart, each starting gap_deg further north (a jump)."""
+    lats, times = [], []
+    t0 = np.datetime64("2020-01-01T00:00:00", "ns")
+    for p, n in enumerate(n_per_pass):
+        lats.append(20.0 + p * gap_deg + dlat * np.arange(n))
+        times.append(t0 + np.timedelta64(p, "D") + (np.arange(n) * 1e9).astype("timedelta64[ns]"))
+    lat, t = np.concatenate(lats), np.concatenate(times)
+    rng = rng or np.random.default_rng(0)
+    coords = {"time": t, "latitude": ("time", lat), "longitude": ("time", np.full(lat.size, -40.0))}
+    if mission is not None:
+        coords["mission"] = ("time", mission)
+    return xr.DataArray(rng.standard_normal(lat.size), dims="time", coords=coords, attrs={"units": "m"})
+
+
+def test_along_track_haversine_spacing_and_gaps():
+    dx = EARTH_RADIUS_KM * math.radians(0.05)  # 5.56 km along a meridian
+    npt = 100
+    ref = track([250, 250])  # 2.5 segments per pass; across the jump it would be 5 segments
+    est = ref * 0.5
+    with pytest.warns(UserWarning, match="upper bound"):
+        res = effective_resolution_along_track(est, ref, segment_km=npt * dx, overlap=0.0)
+    assert res.spacing == pytest.approx(dx, rel=1e-9)
+    assert res.wavelength.min() == pytest.approx(2 * dx)
+    assert res.n_samples == 4
+    np.testing.assert_allclose(res.score, 0.75)  # error = -ref/2 at every wavenumber
+    assert res.to_dataset().psd_ref.attrs["units"] == "m^2/(cycles/km)"
+    # the same series as arrays with a constant spacing ignores the jump: 5 segments
+    with pytest.warns(UserWarning, match="upper bound"):
+        res_arr = effective_resolution_along_track(est.values, ref.values, spacing_km=dx, segment_km=npt * dx, overlap=0.0)
+    assert res_arr.n_samples == 5
+    # cumulative distance with the jump in it: 4 segments again
+    dist = np.r_[0.0, np.cumsum(metrics._haversine_km(-40, ref.latitude[:-1], -40, ref.latitude[1:]))]
+    with pytest.warns(UserWarning, match="upper bound"):
+        res_d = effective_resolution_along_track(est.values, ref.values, distance_km=dist, segment_km=npt * dx, overlap=0.0)
+    assert res_d.n_samples == 4
+
+
+def test_along_track_nans_split_runs_and_missions_are_separated():
+    dx = EARTH_RADIUS_KM * math.radians(0.05)
+    ref = track([300])
+    est = ref.copy()
+    est[150] = np.nan  # two runs of 150 and 149 points: one 100-point segment each
+    with pytest.warns(UserWarning, match="upper bound"):  # est = ref
+        res = effective_resolution_along_track(est, ref, segment_km=100 * dx, overlap=0.0)
+    assert res.n_samples == 2
+    # two missions interleaved in time along the same dimension
+    a, b = track([200]), track([200], gap_deg=0.0)
+    a = a.assign_coords(longitude=("time", np.full(200, 10.0)))
+    both = xr.concat([a, b.assign_coords(time=b.time + np.timedelta64(500, "ms"))], dim="time").sortby("time")
+    both = both.assign_coords(mission=("time", np.where(both.longitude.values == 10.0, "ja3", "s3a")))
+    with pytest.warns(UserWarning, match="upper bound"):
+        res_m = effective_resolution_along_track(both * 0.5, both, segment_km=100 * dx, overlap=0.0)
+    assert res_m.n_samples == 4
+    with pytest.raises(ValueError, match="interleaved"):
+        effective_resolution_along_track(both * 0.5, both, segment_km=100 * dx, by=())
+
+
+def test_along_track_errors():
+    x = np.ones(50)
+    with pytest.raises(ValueError, match="spacing_km"):
+        effective_resolution_along_track(x, x)
+    with pytest.raises(ValueError, match="smaller segment_km"):
+        effective_resolution_along_track(x, x, spacing_km=7.0, segment_km=1000.0)
+    with pytest.raises(ValueError, match="no finite values"):
+        effective_resolution_along_track(x * np.nan, x, spacing_km=7.0, segment_km=100.0)
+    with pytest.raises(ValueError, match="1-D"):
+        effective_resolution_along_track(np.ones((5, 5)), np.ones((5, 5)), spacing_km=1.0)
+    no_pos = xr.DataArray(x, dims="time")
+    with pytest.raises(ValueError, match="distance_km"):
+        effective_resolution_along_track(no_pos, no_pos)
+
+
+# ----------------------------------------------------------------------------- NaNs in maps
+def test_zonal_drops_rows_with_nans():
+    rng = np.random.default_rng(12)
+    lat, lon = np.arange(6.0), np.arange(64) * 0.2
+    ref = grid(np.fft.irfft(red_coefficients(rng, (4, 6), 64), 64), lat, lon, days(4))
+    est = ref + 0.05 * rng.standard_normal(ref.shape)
+    holed = est.copy()
+    holed[:, [1, 4], 10] = np.nan  # land at two latitudes
+    res = effective_resolution_zonal(holed, ref)
+    sub = effective_resolution_zonal(est.isel(lat=[0, 2, 3, 5]), ref.isel(lat=[0, 2, 3, 5]))
+    np.testing.assert_allclose(res.psd_err, sub.psd_err)
+    assert res.n_samples == 16 and res.resolution == pytest.approx(sub.resolution)
+    land = est.copy()
+    land[:, :, 3] = np.nan  # a land column crosses every row
+    with pytest.raises(ValueError, match="every zonal row .* contains a NaN.*sel\\(lon=slice"):
+        effective_resolution_zonal(land, ref)
+
+
+def test_isotropic_trims_nan_edges():
+    rng = np.random.default_rng(13)
+    lat, lon = 40 + np.arange(20) * 0.1, np.arange(24) * 0.1
+    ref = grid(rng.standard_normal((2, 20, 24)), lat, lon, days(2))
+    est = ref + 0.1 * rng.standard_normal(ref.shape)
+    coast = ref.copy()
+    coast[:, :, 22:] = np.nan  # land in the two easternmost columns
+    coast[0, 0, 5] = np.nan  # one unobserved point on the southern edge, one day only
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # small error: resolved everywhere
+        res = effective_resolution_isotropic(est, coast)
+        window = {"lat": slice(1, None), "lon": slice(0, 22)}
+        sub = effective_resolution_isotropic(est.isel(window), ref.isel(window))
+    np.testing.assert_allclose(res.psd_ref, sub.psd_ref)
+    np.testing.assert_allclose(res.psd_err, sub.psd_err)
+    island = ref.copy()
+    island[:, 5:15, 6:18] = np.nan  # no 8 x 8 NaN-free rectangle around it
+    with pytest.raises(ValueError, match="NaN-free rectangle.*at least 8 x 8"):
+        effective_resolution_isotropic(est, island)
+
+
+def test_time_drops_series_with_nans_and_checks_axis():
+    rng = np.random.default_rng(14)
+    nt = 64
+    x = np.moveaxis(np.fft.irfft(red_coefficients(rng, (3, 3), nt), nt), -1, 0)
+    ref = grid(x, np.arange(3.0), np.arange(3.0), days(nt))
+    est = ref + 0.02 * rng.standard_normal(ref.shape)
+    holed = ref.copy()
+    holed[:, 0, 0] = np.nan  # land point
+    holed[10, 2, 1] = np.nan  # one missing value
+    res = effective_resolution_time(est, holed)
+    assert res.n_samples == 7
+    keep = np.ones((3, 3), bool)
+    keep[0, 0] = keep[2, 1] = False
+    e2 = est.stack(p=("lat", "lon")).isel(p=keep.ravel())
+    r2 = ref.stack(p=("lat", "lon")).isel(p=keep.ravel())
+    *_, perr = metrics._spectra_1d(e2.values.T, r2.values.T, 1.0, "linear", "hann")
+    np.testing.assert_allclose(res.psd_err, perr)
+    gap = ref.copy()
+    gap[5] = np.nan  # a missing map: every series has a NaN
+    with pytest.raises(ValueError, match="every grid point's time series contains a NaN"):
+        effective_resolution_time(est, gap)
+    irregular = ref.assign_coords(time=np.r_[days(nt - 1).values, np.datetime64("2021-01-01", "ns")])
+    with pytest.raises(ValueError, match="not regularly spaced"):
+        effective_resolution_time(est.assign_coords(time=irregular.time), irregular)
+    with pytest.raises(ValueError, match="no time coordinate"):
+        effective_resolution_time(est.isel(time=0), ref.isel(time=0))
+
+
+def test_gridded_coordinate_errors():
+    da = xr.DataArray(np.ones((4, 16)), dims=("y", "x"))
+    with pytest.raises(ValueError, match="Could not find latitude"):
+        effective_resolution_zonal(da, da)
+    ref = grid(np.ones((2, 3, 16)), np.arange(3.0), np.arange(16.0) ** 1.5, days(2))
+    with pytest.raises(ValueError, match="not regularly spaced"):
+        effective_resolution_zonal(ref, ref)
+    deep = grid(np.ones((2, 3, 16)), np.arange(3.0), np.arange(16.0), days(2)).expand_dims(depth=[0.0, 5.0])
+    with pytest.raises(ValueError, match="isel\\(depth=0\\)"):
+        effective_resolution_zonal(deep, deep)
+    with pytest.raises(TypeError, match="DataArray"):
+        effective_resolution_zonal(np.ones((3, 16)), np.ones((3, 16)))
+
+
+# ----------------------------------------------------------------------------- result object
+def test_result_dataset_and_immutability():
+    rng = np.random.default_rng(15)
+    n = 4096
+    ref = np.cumsum(rng.standard_normal(n))
+    res = effective_resolution_along_track(ref + rng.standard_normal(n), xr.DataArray(ref, dims="time", attrs={"units": "cm"}), spacing_km=5.0, segment_km=640.0)
+    ds = res.to_dataset()
+    assert ds.wavenumber.attrs["units"] == "cycles/km"
+    assert ds.wavelength.attrs["units"] == "km"
+    assert ds.psd_err.attrs["units"] == "cm^2/(cycles/km)"
+    assert ds.score.attrs["units"] == "1"
+    np.testing.assert_allclose(ds.score.values, 1 - ds.psd_err.values / ds.psd_ref.values)
+    assert ds.attrs["effective_resolution"] == res.resolution == float(res)
+    assert repr(res).startswith("EffectiveResolution(kind='along_track', resolution=")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.resolution = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        res.psd_ref[0] = 0.0
+
+
+def test_time_result_units():
+    rng = np.random.default_rng(16)
+    x = np.cumsum(rng.standard_normal((33, 2, 2)), axis=0)
+    ref = grid(x[1:], np.arange(2.0), np.arange(2.0), days(32))
+    res = effective_resolution_time(ref.copy(data=x[:-1]), ref)
+    ds = res.to_dataset()
+    assert ds.wavenumber.attrs == {"units": "cycles/day", "long_name": "frequency"}
+    assert ds.wavelength.attrs == {"units": "days", "long_name": "period"}
+
+
+def test_crossing_rule_first_fall_log_interpolated():
+    wl = np.array([1000.0, 100.0, 10.0, 5.0])
+    value, status = metrics._crossing(wl, np.array([0.9, 0.75, 0.25, 0.6]), "km")
+    assert status == "crossed"
+    assert value == pytest.approx(10 ** 1.5)  # halfway in log between 100 and 10
+    # two falls through 0.5 (1000 -> 100 and 10 -> 5): the first one from large scales counts,
+    # whatever the order of the bins given
+    value, _ = metrics._crossing(wl[::-1], np.array([0.2, 0.7, 0.1, 0.9]), "km")
+    assert value == pytest.approx(10 ** 2.5)
+    with pytest.warns(UserWarning, match="upper bound"):
+        assert metrics._crossing(wl, np.array([0.2, 0.7, 0.8, 0.9]), "km") == (5.0, "resolved_everywhere")
+
+
+def test_metrics_never_imports_torch():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = (
+        "import sys, types, importlib\n"
+        "pkg = types.ModuleType('geoinr'); pkg.__path__ = ['geoinr']; sys.modules['geoinr'] = pkg\n"
+        "importlib.import_module('geoinr.metrics')\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+def test_public_api_listed():
+    for name in (
+        "nrmse_score_daily",
+        "daily_nrmse_score",
+        "EffectiveResolution",
+        "effective_resolution_along_track",
+        "effective_resolution_zonal",
+        "effective_resolution_isotropic",
+        "effective_resolution_time",
+    ):
+        assert name in metrics.__all__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert metrics.rmse([1.0], [1.0]) == 0.0

@@ -1,0 +1,285 @@
+"""Plots (geoinr.plot) and the model's displays (geoinr.display, repr, _repr_html_)."""
+import io
+import math
+import os
+import subprocess
+import sys
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # before matplotlib is imported anywhere in this process
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import geoinr
+from geoinr import display
+from geoinr.plot import plot_history, plot_maps
+
+plt = pytest.importorskip("matplotlib.pyplot")
+
+TINY = {"width": 16, "depth": 1, "epochs": 30, "max_time": None, "batch_size": 512, "lr": 1e-3, "progress": False, "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def tracks():
+    return geoinr.datasets.synthetic_tracks(days=3, noise=0.01, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(tracks):
+    return tracks.inr.fit("sla", **TINY)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _png_bytes(fig) -> int:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=50)
+    return buf.tell()
+
+
+def _mesh(ax):
+    """The QuadMesh that xarray drew on ``ax``."""
+    from matplotlib.collections import QuadMesh
+
+    return next(c for c in ax.collections if isinstance(c, QuadMesh))
+
+
+def _title_rmse(ax) -> float:
+    """The RMSE written in an error panel's title ("..., RMSE 0.012 m")."""
+    return float(ax.get_title().split("RMSE ")[1].split()[0])
+
+
+def _colorbar_label(ax) -> str:
+    return _mesh(ax).colorbar.ax.get_ylabel()
+
+
+# ----------------------------------------------------------------------------- lazy import
+def test_import_geoinr_does_not_import_matplotlib_even_for_repr():
+    """import geoinr (and geoinr.plot, and a fitted model's repr/HTML) never imports matplotlib."""
+    code = (
+        "import sys, geoinr, geoinr.plot, geoinr.display\n"
+        "assert 'matplotlib' not in sys.modules, 'import'\n"
+        "t = geoinr.datasets.synthetic_tracks(days=2, seed=0)\n"
+        "m = t.inr.fit('sla', width=8, depth=1, epochs=1, max_time=None, progress=False)\n"
+        "repr(m); m._repr_html_()\n"
+        "assert 'matplotlib' not in sys.modules, 'repr'\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_missing_matplotlib_says_how_to_install_it():
+    """Without matplotlib, plotting raises an ImportError naming the 'plot' extra."""
+    code = (
+        "import sys; sys.modules['matplotlib'] = None; sys.modules['matplotlib.pyplot'] = None\n"
+        "import pandas as pd, geoinr.plot\n"
+        "try:\n"
+        "    geoinr.plot.plot_history(pd.DataFrame({'epoch': [1.0], 'loss': [1.0]}))\n"
+        "except ImportError as err:\n"
+        "    print(err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert 'pip install "geoinr[plot]"' in out.stdout
+
+
+# ----------------------------------------------------------------------------- history
+def test_plot_history_draws_losses_and_marks_the_best_validation_check(fitted):
+    ax = fitted.plot_history()
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    hist = fitted.history
+    np.testing.assert_allclose(lines["training"].get_ydata(), hist["loss"])
+    np.testing.assert_allclose(lines["validation"].get_xdata(), hist["epoch"])
+    best = hist["val_loss"].idxmin()
+    (label,) = [k for k in lines if k.startswith("best")]
+    assert lines[label].get_ydata()[0] == pytest.approx(hist["val_loss"][best])
+    assert label == f"best (epoch {round(hist['epoch'][best], 1):g})"
+    assert ax.get_yscale() == "log" and "epoch" in ax.get_xlabel()
+    assert _png_bytes(ax.figure) > 2000
+
+
+def test_plot_history_takes_a_table_and_an_axes():
+    """A history DataFrame without validation; the curve with a physics residual; the given axes is used."""
+    hist = pd.DataFrame(
+        {"epoch": [1.0, 2.0, 3.0], "loss": [1.0, 0.5, 0.6], "val_loss": [np.nan] * 3, "physics_loss": [0.0, 0.1, 0.2]}
+    )
+    _, ax = plt.subplots()
+    out = plot_history(hist, ax=ax)
+    assert out is ax
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["training", "physics loss (weighted)", "best (epoch 2)"]  # best training loss without validation
+    assert ax.get_yscale() == "linear"  # a zero loss cannot go on a log axis
+    with pytest.raises(ValueError, match="'epoch' and 'loss'"):
+        plot_history(pd.DataFrame({"step": [1]}))
+
+
+# ----------------------------------------------------------------------------- maps
+@pytest.fixture(scope="module")
+def truth():
+    return geoinr.datasets.synthetic_grid(days=3, resolution=0.5, seed=0)["sla_true"]
+
+
+def test_plot_maps_shares_one_scale_and_reports_the_error(truth, tracks):
+    rng = np.random.default_rng(0)
+    estimate = truth + 0.02 * rng.standard_normal(truth.shape)
+    estimate.attrs = dict(truth.attrs)
+    fig, axes = plot_maps(truth, estimate, tracks, time="2020-01-02")
+    assert list(axes) == ["truth", "estimate", "error estimate"]
+    m_truth, m_est, m_err = (_mesh(axes[k]) for k in axes)
+    assert m_truth.get_clim() == m_est.get_clim()
+    lo, hi = m_truth.get_clim()
+    assert lo == pytest.approx(-hi) and m_truth.get_cmap().name == "RdBu_r"  # sea level changes sign
+    elo, ehi = m_err.get_clim()
+    assert elo == pytest.approx(-ehi) and 0 < ehi < hi and m_err.get_cmap().name == "PuOr_r"
+    day = truth.sel(time="2020-01-02")
+    err = float(np.sqrt(((estimate.sel(time="2020-01-02") - day) ** 2).mean()))
+    assert axes["error estimate"].get_title() == f"error, RMSE {err:.2g} m"
+    assert _colorbar_label(axes["truth"]).endswith("[m]") and _colorbar_label(axes["error estimate"]) == "error [m]"
+    assert "2020-01-02" in fig.get_suptitle()
+    # the dots are the observations within +-12 h of the map's time
+    t0 = np.datetime64("2020-01-02")
+    n_near = int((np.abs(tracks.time.values - t0) <= np.timedelta64(12, "h")).sum())
+    scatter = [c for c in axes["estimate"].collections if c is not m_est]
+    assert len(scatter) == 1 and len(scatter[0].get_offsets()) == n_near > 0
+    assert _png_bytes(fig) > 10000
+
+
+def test_plot_maps_aligns_grids_names_and_dimension_orders():
+    """Truth on a coarse (lat, lon) grid, estimate on a finer (longitude, latitude) one: linear fields agree."""
+    def plane(lon, lat):
+        return 0.01 * lon - 0.02 * lat
+
+    lat, lon = np.arange(30.0, 40.1, 1.0), np.arange(0.0, 10.1, 1.0)
+    truth = xr.DataArray(plane(lon[None, :], lat[:, None]), dims=("lat", "lon"), coords={"lat": lat, "lon": lon},
+                         name="sla", attrs={"units": "m"})
+    flat, flon = np.arange(31.0, 39.0, 0.25), np.arange(1.0, 9.0, 0.25)
+    estimate = xr.DataArray(plane(flon[:, None], flat[None, :]), dims=("longitude", "latitude"),
+                            coords={"longitude": flon, "latitude": flat}, name="sla", attrs={"units": "m"})
+    _, axes = plot_maps(truth, estimate)
+    assert _title_rmse(axes["error estimate"]) < 1e-9
+    _, axes = plot_maps(truth, estimate + 0.05)  # and a shifted estimate has the shift as its error
+    assert _title_rmse(axes["error estimate"]) == pytest.approx(0.05)
+
+
+def test_plot_maps_curvilinear_estimate_and_several_estimates(truth):
+    """A rotated 2-D lat/lon grid is drawn as is; the truth is interpolated onto it; a dict gives 2 rows."""
+    j, i = np.meshgrid(np.arange(20.0), np.arange(30.0), indexing="ij")
+    a = math.radians(30.0)
+    lon = 5.0 + 0.1 * (i - 15) * math.cos(a) - 0.1 * (j - 10) * math.sin(a)
+    lat = 35.0 + 0.1 * (i - 15) * math.sin(a) + 0.1 * (j - 10) * math.cos(a)
+    grid = xr.Dataset(coords={"nav_lon": (("y", "x"), lon), "nav_lat": (("y", "x"), lat)})
+    day = truth.isel(time=1)
+    on_grid = day.interp(lat=grid.nav_lat, lon=grid.nav_lon).reset_coords(drop=True)
+    est = xr.DataArray(on_grid.values, dims=("y", "x"), coords=grid.coords, name="sla", attrs={"units": "m"})
+    fig, axes = plot_maps(day, {"A": est, "B": est + 0.01})
+    assert list(axes) == ["truth", "A", "error A", "B", "error B"]
+    assert axes["error A"].get_title().startswith("A - truth, RMSE") and _title_rmse(axes["error A"]) < 1e-9
+    assert _title_rmse(axes["error B"]) == pytest.approx(0.01)
+    grid_axes = fig.axes[:6]  # the 2 x 3 panels (colour bars come after)
+    assert sum(not ax.axison for ax in grid_axes) == 1  # the cell under the truth stays empty
+    # no truth: the estimates alone, on one row
+    _, axes = plot_maps(None, est)
+    assert list(axes) == ["estimate"]
+
+
+def test_plot_maps_positive_field_gets_a_sequential_scale(truth):
+    sst = (truth * 10 + 20).assign_attrs(long_name="sea surface temperature", units="degC")
+    _, axes = plot_maps(sst, sst)
+    assert _mesh(axes["truth"]).get_cmap().name == "viridis"
+    lo, hi = _mesh(axes["truth"]).get_clim()
+    assert 15 < lo < hi < 25
+    assert _colorbar_label(axes["truth"]) == "sea surface temperature [degC]"
+
+
+def test_plot_maps_refuses_what_is_not_one_map(truth):
+    ds = xr.Dataset({"a": truth, "b": truth})
+    with pytest.raises(ValueError, match="pass one of them"):
+        plot_maps(None, ds)
+    with pytest.raises(ValueError, match="must be one map"):
+        plot_maps(None, truth.expand_dims(depth=[0.0, 10.0]))
+
+
+# ----------------------------------------------------------------------------- display
+def test_repr_of_an_unfitted_model_is_its_constructor_call():
+    m = geoinr.INRModel("nif", width=16, model_options={"rank": 4})
+    text = repr(m)
+    assert text == "INRModel(model='nif', width=16, model_options={'rank': 4})"
+    again = eval(text, {"INRModel": geoinr.INRModel})  # our own repr
+    assert again.get_params() == m.get_params()
+    page = m._repr_html_()
+    assert "not fitted" in page and "nif" in page and "width=16" in page
+
+
+def test_repr_of_a_fitted_model_has_the_facts(fitted):
+    text = repr(fitted)
+    lines = text.splitlines()
+    assert lines[0].startswith("INRModel(width=16, depth=1,")
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert set(rows) == {"network", "encodings", "data", "training", "score", "device"}
+    assert f"{fitted.n_parameters_:,} parameters" in rows["network"]
+    assert f"{fitted.n_points_:,} points" in rows["data"] and "sla (m)" in rows["data"]
+    assert "2020-01-01" in rows["data"]
+    assert "30 epochs" in rows["training"] and "budget reached" in rows["training"]
+    assert "best validation loss" in rows["score"] and rows["device"].split()[-1] == "cpu"
+    s = display.summary(fitted)
+    assert s["best_loss"] == pytest.approx(fitted.best_val_loss_)
+    assert s["best_rmse"] == pytest.approx(math.sqrt(fitted.best_val_loss_) * fitted.std_[0])
+    assert s["fit_seconds"] == pytest.approx(fitted.fit_seconds_)
+    assert f"RMSE {s['best_rmse']:.3g} m" in rows["score"]
+
+
+def test_html_display_is_an_escaped_compact_table(tracks):
+    """Names come from user data: they are escaped, never interpreted as HTML."""
+    ds = tracks[["sla"]].rename(sla="<i>sla</i>")
+    ds["<i>sla</i>"].attrs["units"] = "<b>m</b>"
+    m = ds.inr.fit("<i>sla</i>", **TINY)
+    page = m._repr_html_()
+    assert "&lt;i&gt;sla&lt;/i&gt;" in page and "<i>sla</i>" not in page and "<b>m</b>" not in page
+    assert page.count("<tr>") == 7 and page.startswith('<div class="geoinr-model">')
+    for label in ("parameters", "network", "encodings", "data", "training", "score", "device"):
+        assert f"<th>{label}</th>" in page
+
+
+def test_display_of_a_loaded_model_and_of_odd_states(fitted, tmp_path):
+    path = tmp_path / "m.geoinr"
+    fitted.save(path)
+    loaded = geoinr.load(path)
+    assert repr(loaded).splitlines()[1:] == repr(fitted).splitlines()[1:]  # the same facts after a round trip
+    # missing training facts (e.g. a model from an older file) still display
+    del loaded.fit_seconds_, loaded.best_val_loss_
+    s = display.summary(loaded)
+    assert s["fit_seconds"] == pytest.approx(fitted.history["seconds"].max())
+    assert s["best_loss"] == pytest.approx(fitted.history["val_loss"].min())
+    # a repr never raises, whatever the state
+    del loaded.n_points_
+    assert repr(loaded).startswith("INRModel(") and "summary failed" in repr(loaded)
+    assert "summary failed" in loaded._repr_html_()
+
+
+def test_savefig_writes_a_small_palette_png(truth, tmp_path):
+    """geoinr.plot.savefig: a 256-colour PNG, several times smaller than matplotlib's; other formats as usual."""
+    from PIL import Image
+
+    from geoinr.plot import savefig
+
+    rng = np.random.default_rng(0)
+    fig, _ = plot_maps(truth, truth + 0.02 * rng.standard_normal(truth.shape))
+    full, small = tmp_path / "full.png", tmp_path / "small.png"
+    fig.savefig(full, dpi=60)
+    assert savefig(fig, small, dpi=60) == str(small)
+    with Image.open(small) as im, Image.open(full) as ref:
+        assert im.mode == "P" and im.size == ref.size
+        diff = np.abs(np.asarray(im.convert("RGB"), float) - np.asarray(ref.convert("RGB"), float))
+    assert diff.mean() < 3.0  # out of 255: the same picture
+    assert small.stat().st_size < 0.6 * full.stat().st_size
+    svg = tmp_path / "maps.svg"
+    savefig(fig, svg)
+    assert svg.read_text().lstrip().startswith("<?xml")
