@@ -19,6 +19,7 @@ import argparse
 import importlib.util
 import os
 import platform
+import sys
 import time
 import warnings
 
@@ -35,6 +36,7 @@ MISSIONS = ("jason3", "sentinel3a", "sentinel3b", "saral")
 def recipe(name):
     spec = importlib.util.spec_from_file_location(f"recipe_{name}", os.path.join(ROOT, "data_recipes", f"{name}.py"))
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses in the recipes look their module up
     spec.loader.exec_module(mod)
     return mod
 
@@ -52,7 +54,7 @@ def methods(max_time, seed=0):
         return lambda obs, grid: obs.inr.fit("sla", **fit, **kw).predict(grid)
 
     return {
-        "linear (+-5 days)": lambda obs, grid: baselines.LinearInterpolator(window=10.0).fit(obs, "sla").predict(grid),
+        "linear (+-5 days)": lambda obs, grid: baselines.LinearInterpolator(window=10.0, fill="nearest").fit(obs, "sla").predict(grid),
         "OI (100 km, 10 days)": lambda obs, grid: baselines.OptimalInterpolation().fit(obs, "sla").predict(grid),
         "geoinr siren": inr(),
         'geoinr siren, precision="bfloat16"': inr(precision="bfloat16"),

@@ -1,7 +1,8 @@
 """Physics-informed fits: cost of a QG-residual step, and whether physics="qg" fills gaps better.
 
 1. Step cost: the default SIREN (width 256, depth 3, batch 4096) with and without the
-   1.5-layer QG residual at 1024 collocation points (nested autograd, third order);
+   1.5-layer QG residual at 1024 collocation points (the model's default derivative method,
+   ``"hybrid"`` jets for a SIREN; every method side by side: ``benchmarks/physics_step.py``);
    median of 10 steps after 2 warm-up steps, same process.
 2. Gap filling: an exact 1.5-layer Rossby wave (300 km x 500 km wavelengths, 10 cm,
    Ld 40 km, 35N) sampled along 4 altimeters' tracks over 20 days; daily 0.1-degree maps
@@ -38,7 +39,7 @@ def step_cost(repeats=10, batch=4096, collocation=1024):
                      torch.rand(batch, generator=g) * 5], 1)
     y = torch.randn(batch, 1, generator=g)
     rows = []
-    for name, with_physics in (("data only", False), ("data + qg residual (nested autograd)", True)):
+    for name, with_physics in (("data only", False), ("data + qg residual (default: hybrid jets)", True)):
         times = []
         for i in range(repeats + 2):
             t0 = time.perf_counter()

@@ -43,7 +43,6 @@ KEPT_ATTRS = ("units", "long_name", "standard_name")
 class _Baseline:
     """Shared plumbing: reading observations, finding target coordinates, wrapping outputs."""
 
-
     # ------------------------------------------------------------------ parameters
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -72,6 +71,9 @@ class _Baseline:
     def _uses_time(self) -> bool:
         return True
 
+    def _check_params(self) -> None:
+        """Raise ValueError for invalid constructor parameters (before anything is read)."""
+
     # ------------------------------------------------------------------ fit
     def fit(self, data, variable: Hashable | None = None, *, lat=None, lon=None, time=None):
         """Read the observations; returns ``self``.
@@ -92,7 +94,15 @@ class _Baseline:
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> obs = {"lon": [0.0, 1.0, 0.0], "lat": [40.0, 40.0, 41.0], "h": [0.1, 0.2, 0.3]}
+        >>> geoinr.baselines.OptimalInterpolation(lt=None).fit(obs, "h")
+        OptimalInterpolation(lt=None)  # fitted: h on 3 observations
         """
+        self._check_params()
         if isinstance(variable, (list, tuple)):
             raise TypeError(f"{type(self).__name__} maps one variable at a time; got variable={variable!r}.")
         if not self._uses_time():
@@ -350,7 +360,6 @@ class OptimalInterpolation(_Baseline):
             raise ValueError(f"superobs must be a positive bin size in decorrelation scales, or None; got {self.superobs!r}.")
 
     def _fit_points(self, lon, lat, t, y) -> None:
-        self._check_params()
         if self.lt is None:
             t = None
         self.mean_ = float(np.mean(y))
@@ -598,7 +607,8 @@ class LinearInterpolator(_Baseline):
     cosine of the central latitude so triangles are not stretched, and
     interpolated linearly (:class:`scipy.interpolate.LinearNDInterpolator`). A
     plane is reproduced exactly. Outside the convex hull of the observations the
-    result is NaN, or the nearest observation's value with ``fill="nearest"``.
+    result is NaN, or the nearest observation's value with ``fill="nearest"``; it
+    is NaN either way where no observation falls within the window.
 
     Target times are grouped to multiples of ``time_resolution`` days (daily and
     6-hourly grids are exact); one triangulation serves each group, so scattered
@@ -634,13 +644,15 @@ class LinearInterpolator(_Baseline):
     def _uses_time(self) -> bool:
         return self.window is not None
 
-    def _fit_points(self, lon, lat, t, y) -> None:
+    def _check_params(self) -> None:
         if self.fill not in (None, "nearest"):
             raise ValueError(f"fill must be None (NaN outside the data's convex hull) or 'nearest'; got {self.fill!r}.")
         if self.window is not None and not (np.isfinite(self.window) and self.window > 0):
             raise ValueError(f"window must be a positive number of days, or None; got {self.window!r}.")
         if not (np.isfinite(self.time_resolution) and self.time_resolution > 0):
             raise ValueError(f"time_resolution must be a positive number of days; got {self.time_resolution!r}.")
+
+    def _fit_points(self, lon, lat, t, y) -> None:
         self.obs_lon_, self.obs_lat_, self.obs_time_, self.obs_values_ = lon, lat, t, y
         lo, hi = _coords.longitude_span(lon)
         self.lon_center_ = float(0.5 * (lo + hi))

@@ -1,4 +1,5 @@
-"""Operators on the sphere against analytic fields; derived currents; the QG residual."""
+"""Operators on the sphere against analytic fields; derived currents; the QG residual and its fast derivatives."""
+import copy
 import math
 
 import numpy as np
@@ -8,8 +9,9 @@ import torch
 import geoinr
 from geoinr.physics import GRAVITY, OMEGA, coriolis, derivatives
 from geoinr.physics.constants import EARTH_RADIUS_M as R
-from geoinr.physics.qg import BetaPlane, qg_residual, rossby_wave_frequency
-from conftest import FAST
+from geoinr.physics import jets
+from geoinr.physics.qg import METHODS, BetaPlane, qg_residual, rossby_wave_frequency
+from conftest import FAST, smooth_field
 
 D = math.pi / 180
 
@@ -184,3 +186,170 @@ def test_mass_penalty_makes_fitted_currents_less_divergent():
         return float(torch.sqrt(torch.mean((du["f_x"] + dv["f_y"]) ** 2)))
 
     assert divergence(phys) < 0.5 * divergence(plain)
+
+
+# ---------------------------------------------------------------- fast derivatives (physics/jets.py)
+
+
+def _nested_autograd_jets(fn, raw, lat_weight):
+    """Reference: every derivative the jets carry, by nested reverse mode."""
+    raw = raw.detach().clone().requires_grad_(True)
+
+    def grad(out):
+        return torch.autograd.grad(out.sum(), raw, create_graph=True)[0]
+
+    f = fn(raw)
+    g1 = grad(f)
+    g_lon, g_lat = grad(g1[:, 0]), grad(g1[:, 1])
+    lap = g_lon[:, 0] + lat_weight * g_lat[:, 1]
+    g_lap = grad(lap)
+    out = dict(
+        f=f, f_lon=g1[:, 0], f_lat=g1[:, 1], f_time=g1[:, 2],
+        f_lon_lon=g_lon[:, 0], f_lon_lat=g_lon[:, 1], f_lat_lat=g_lat[:, 1], f_lon_time=g_lon[:, 2], f_lat_time=g_lat[:, 2],
+        lap=lap, lap_lon=g_lap[:, 0], lap_lat=g_lap[:, 1], lap_time=g_lap[:, 2],
+    )  # fmt: skip
+    return {k: v.detach() for k, v in out.items()}
+
+
+def _rel(a, b):
+    return float((a.detach() - b).abs().max() / b.abs().max())
+
+
+class _Composed(torch.nn.Module):
+    """network(encoding(raw)), with the attributes of a fitted model's field_."""
+
+    def __init__(self, encoding, network):
+        super().__init__()
+        self.encoding, self.network = encoding, network
+
+    def forward(self, raw):
+        return self.network(self.encoding(raw))
+
+
+@pytest.fixture(scope="module")
+def siren_field():
+    """The real encoding (sphere + linear time) and a small SIREN from a 3-epoch INRModel fit."""
+    rng = np.random.default_rng(1)
+    n = 2000
+    lon, lat, t = rng.uniform(-5, 5, n), rng.uniform(40, 50, n), rng.uniform(0, 10, n)
+    m = geoinr.INRModel(**{**FAST, "epochs": 3, "width": 32, "depth": 3}).fit(
+        {"lon": lon, "lat": lat, "time": np.datetime64("2021-03-01") + (t * 86400e9).astype("timedelta64[ns]")},
+        smooth_field(lon, lat, t), variables=["sla"],
+    )
+    assert type(m.field_.network) is geoinr.nn.Siren and m.field_.encoding.time_name == "linear"
+    g = torch.Generator().manual_seed(0)
+    raw = torch.stack([torch.rand(64, generator=g) * 10 - 5, 40 + torch.rand(64, generator=g) * 10,
+                       torch.rand(64, generator=g) * 10], 1)
+    return m, raw
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_taylor_jets_equal_nested_autograd(siren_field, dtype):
+    """Value, 3 first, 5 second and the 6 third derivatives carried by the 12 streams, against nested autograd."""
+    m, raw = siren_field
+    field = jets.FieldOutput(copy.deepcopy(m.field_), 0, 0.3, 0.1).to(dtype)
+    raw = raw.to(dtype)
+    tol = 1e-4 if dtype == torch.float32 else 1e-10
+    r = math.cos(math.radians(45.0)) ** 2
+    ref = _nested_autograd_jets(field, raw, r)
+    got = jets.field_jets(field, raw, r, all_streams=True)
+    for k in ref:
+        assert _rel(got[k], ref[k]) < tol, k
+    # the separate third derivatives: lat weight 0 isolates f_{lon lon c}, the difference f_{lat lat c}
+    ref0, got0 = _nested_autograd_jets(field, raw, 0.0), jets.field_jets(field, raw, 0.0)
+    ref1, got1 = _nested_autograd_jets(field, raw, 1.0), jets.field_jets(field, raw, 1.0)
+    for c in ("lon", "lat", "time"):
+        assert _rel(got0[f"lap_{c}"], ref0[f"lap_{c}"]) < tol, f"f_lon_lon_{c}"
+        assert _rel(got1[f"lap_{c}"] - got0[f"lap_{c}"], ref1[f"lap_{c}"] - ref0[f"lap_{c}"]) < 3 * tol, f"f_lat_lat_{c}"
+    # the default (8-stream) output of the last layer is the same
+    short = jets.field_jets(field, raw, r)
+    assert set(short) == set(jets.OUTPUT_STREAMS)
+    for k in short:
+        assert _rel(short[k], ref[k]) < tol, k
+    # hybrid: forward Laplacian, reverse gradient of lap + v f
+    hyb = jets.field_jets_hybrid(field, raw, r, value_weight=-2.0)
+    for k in ("f", "f_lon", "f_lat", "lap"):
+        assert _rel(hyb[k], ref[k]) < tol, k
+    for c in ("lon", "lat", "time"):
+        assert _rel(hyb[f"phi_{c}"], ref[f"lap_{c}"] - 2.0 * ref[f"f_{c}"]) < tol, c
+
+
+@pytest.mark.parametrize("space", ["sphere", "lonlat", "spherical_harmonics"])
+@pytest.mark.parametrize("time", ["linear", "tanh", "sinusoidal", "fourier"])
+def test_encoding_jets_for_every_encoding(space, time):
+    """Analytic (sphere, lonlat, every time encoding) and forward-mode (spherical harmonics) encoding jets."""
+    from geoinr.encoding import CoordinateEncoding
+
+    pts = np.array([[0.0, 30.0, 0.0], [10.0, 40.0, 5.0]])
+    # spherical harmonics of degree 2 (9 features): their generic forward-mode jets are slow at high degree
+    enc = CoordinateEncoding.from_points(pts, space=space, time=time, min_wavelength=300.0 if space != "spherical_harmonics" else 2e4)
+    torch.manual_seed(0)
+    net = geoinr.nn.Siren(enc.out_features, 1, width=16, depth=2, w0=5.0)
+    field = jets.FieldOutput(_Composed(enc, net)).double()
+    raw = torch.tensor([[1.0, 31.0, 0.5], [4.0, 35.0, 2.0], [9.0, 39.0, 4.5]], dtype=torch.float64)
+    assert jets.supports_taylor(field)
+    assert jets.preferred_method(field) == ("autograd" if space == "spherical_harmonics" else "hybrid")
+    ref = _nested_autograd_jets(field, raw, 0.7)
+    got = jets.field_jets(field, raw, 0.7, all_streams=True)
+    for k in ref:
+        assert _rel(got[k], ref[k]) < 1e-9, k
+
+
+def test_fast_residuals_and_parameter_gradients_equal_autograd(siren_field):
+    """Every method gives the nested-autograd QG residual and the same parameter gradient of a residual loss."""
+    m, raw = siren_field
+    field = jets.FieldOutput(m.field_, 0, 0.2, 0.0)
+    plane = BetaPlane(0.0, 45.0, rossby_radius=40e3)
+    params = [p for p in field.parameters()]
+
+    def run(method):
+        r = qg_residual(field, raw, plane, method=method)
+        grads = torch.autograd.grad(torch.mean((r * 1e10) ** 2), params, allow_unused=True)
+        return r.detach(), torch.cat([(g if g is not None else torch.zeros_like(p)).flatten() for g, p in zip(grads, params)])
+
+    r_ref, g_ref = run("autograd")
+    assert r_ref.abs().max() > 0 and g_ref.abs().max() > 0
+    for method in ("auto", "hybrid", "taylor", "jvp"):
+        r, g = run(method)
+        assert _rel(r, r_ref) < 1e-4, method
+        assert _rel(g, g_ref) < 1e-4, method
+    _, terms = qg_residual(field, raw, plane, return_terms=True, method="hybrid")
+    _, ref_terms = qg_residual(field, raw, plane, return_terms=True, method="autograd")
+    for k in ref_terms:
+        assert _rel(terms[k], ref_terms[k].detach()) < 1e-4, k
+    # derivative math stays float32 under bfloat16 autocast
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        r = qg_residual(field, raw, plane)
+    assert r.dtype == torch.float32 and _rel(r, r_ref) < 1e-4
+
+
+def test_method_choice_and_fallback(siren_field):
+    """auto uses the jets for a SIREN field; other networks and plain functions fall back to nested autograd."""
+    m, raw = siren_field
+    plane = BetaPlane(0.0, 45.0)
+    assert jets.supports_taylor(m.field_) and jets.preferred_method(jets.FieldOutput(m.field_)) == "hybrid"
+    assert "hybrid" in METHODS and "autograd" in METHODS
+    enc = m.field_.encoding
+    other = jets.FieldOutput(_Composed(enc, geoinr.nn.build_network("fourier_net", enc.out_features, 1, width=16, depth=2)), 0, 0.1)
+    assert not jets.supports_taylor(other) and jets.preferred_method(other) == "autograd"
+    auto, ref = qg_residual(other, raw, plane), qg_residual(other, raw, plane, method="autograd")
+    assert torch.equal(auto, ref)
+    assert _rel(qg_residual(other, raw, plane, method="jvp"), ref.detach()) < 1e-4
+    with pytest.raises(ValueError, match="needs a SIREN field"):
+        qg_residual(lambda r: r[:, 0], raw, plane, method="taylor")
+    with pytest.raises(ValueError, match="choose one of"):
+        qg_residual(other, raw, plane, method="finite_differences")
+
+
+def test_rossby_wave_solves_the_qg_equation_in_forward_mode():
+    """The exact wave has ~0 residual with nested forward mode too (a plain function: no SIREN needed)."""
+    plane = BetaPlane(0.0, 35.0, rossby_radius=40e3)
+    k, l = 2 * math.pi / 300e3, 2 * math.pi / 500e3
+    omega = rossby_wave_frequency(k, l, plane)
+    raw = torch.stack(
+        [torch.linspace(-3, 3, 64, dtype=torch.float64), torch.linspace(32, 38, 64, dtype=torch.float64),
+         torch.linspace(0, 20, 64, dtype=torch.float64)], 1)
+    res, terms = qg_residual(_wave(plane, k, l, omega), raw, plane, return_terms=True, method="jvp")
+    scale = terms["beta"].abs().max()
+    assert res.abs().max() < 1e-8 * scale
+    assert qg_residual(_wave(plane, k, l, 1.5 * omega), raw, plane, method="jvp").abs().max() > 0.2 * scale
