@@ -23,10 +23,8 @@ import sys
 import time
 import warnings
 
-import numpy as np
 import torch
 
-import geoinr
 from geoinr import baselines, metrics
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,15 +49,20 @@ def methods(max_time, seed=0):
     fit = dict(max_time=max_time, progress=False, seed=seed)
 
     def inr(**kw):
-        return lambda obs, grid: obs.inr.fit("sla", **fit, **kw).predict(grid)
+        return lambda obs, grid: obs.inr.fit("sla", **{**fit, **kw}).predict(grid)
 
     return {
         "linear (+-5 days)": lambda obs, grid: baselines.LinearInterpolator(window=10.0, fill="nearest").fit(obs, "sla").predict(grid),
-        "OI (100 km, 10 days)": lambda obs, grid: baselines.OptimalInterpolation().fit(obs, "sla").predict(grid),
+        "OI (100 km, 10 days; defaults)": lambda obs, grid: baselines.OptimalInterpolation().fit(obs, "sla").predict(grid),
+        "OI (80 km, 7 days)": lambda obs, grid: baselines.OptimalInterpolation(lx=80.0, ly=80.0, lt=7.0).fit(obs, "sla").predict(grid),
         "geoinr siren": inr(),
         'geoinr siren, precision="bfloat16"': inr(precision="bfloat16"),
+        'geoinr siren, bfloat16, validation=0, 800 epochs': inr(precision="bfloat16", validation=0.0, epochs=800),
+        'geoinr siren, bfloat16, validation=0, 800 epochs, 4-member ensemble': inr(
+            precision="bfloat16", validation=0.0, epochs=800, max_time=None, uncertainty="ensemble", n_members=4
+        ),
         "geoinr modulated_siren": inr(model="modulated_siren"),
-        'geoinr siren, physics="qg"': inr(physics="qg", rossby_radius=40.0, physics_weight=0.1),
+        'geoinr siren, bfloat16, physics="qg" (weight 0.1)': inr(precision="bfloat16", physics="qg", rossby_radius=40.0, physics_weight=0.1),
     }
 
 

@@ -77,6 +77,37 @@ class _Field(nn.Module):
         return self.network(features)
 
 
+class _StreamFunctionField(nn.Module):
+    """Divergence-free velocity: the network gives a streamfunction psi, and (u, v) follow from it.
+
+    On the sphere, :math:`u = -\\frac{1}{R}\\partial_\\varphi\\psi`,
+    :math:`v = \\frac{1}{R\\cos\\varphi}\\partial_\\lambda\\psi`, whose divergence
+    :math:`\\frac{1}{R\\cos\\varphi}(\\partial_\\lambda u + \\partial_\\varphi(v\\cos\\varphi))` is zero
+    identically. Returns standardized (u, v) like any field, so training and prediction
+    need nothing else; the derivative is taken by autograd (kept in the graph while training).
+    """
+
+    def __init__(self, encoding: CoordinateEncoding, network: nn.Module, mean, std, psi_scale: float):
+        super().__init__()
+        self.encoding = encoding
+        self.network = network
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
+        self.register_buffer("inv_std", torch.tensor([1.0 / s if s > 0 else 1.0 for s in std], dtype=torch.float32), persistent=False)
+        self.psi_scale = float(psi_scale)  # m^2/s per unit of network output
+
+    def forward(self, raw: torch.Tensor) -> torch.Tensor:
+        from .physics.constants import DEG, EARTH_RADIUS_M
+
+        with torch.enable_grad():
+            r = raw if raw.requires_grad else raw.detach().requires_grad_(True)
+            with torch.autocast(r.device.type, enabled=False):
+                psi = self.network(self.encoding(r))[:, 0].float() * self.psi_scale
+                (g,) = torch.autograd.grad(psi.sum(), r, create_graph=self.training or raw.requires_grad)
+        u = -g[:, 1] / (EARTH_RADIUS_M * DEG)  # m/s; g is per degree
+        v = g[:, 0] / (EARTH_RADIUS_M * DEG * torch.cos(r[:, 1] * DEG))
+        return (torch.stack((u, v), dim=1) - self.mean) * self.inv_std
+
+
 class INRModel:
     """An implicit neural representation of geophysical fields on lat/lon(/time).
 
@@ -131,6 +162,12 @@ class INRModel:
         ``min_wavelength``, beta), so ``physics_weight`` means the same in every region.
     physics_weight : float
         Weight of the dimensionless residual's mean square against the standardized data MSE.
+    mass_constraint : {"penalty", "streamfunction"}
+        For two fitted velocity components (eastward, northward): ``"streamfunction"``
+        makes the network output a streamfunction and takes (u, v) from its
+        derivatives, so the fitted flow is divergence-free on the sphere by construction
+        (``physics="mass"`` is then zero and not needed). ``"penalty"`` (default) fits u and
+        v freely; add ``physics="mass"`` to penalize their divergence.
     rossby_radius : float, optional
         km, for ``physics="qg"``; default 2.8 m/s / |f0| (Chelton et al. 1998).
     n_collocation : int
@@ -195,6 +232,7 @@ class INRModel:
         n_members: int = 5,
         physics=None,
         physics_weight: float = 1.0,
+        mass_constraint: str = "penalty",
         rossby_radius: float | None = None,
         n_collocation: int = 1024,
         batch_size: int = 4096,
@@ -221,6 +259,7 @@ class INRModel:
         self.n_members = n_members
         self.physics = physics
         self.physics_weight = physics_weight
+        self.mass_constraint = mass_constraint
         self.rossby_radius = rossby_radius
         self.n_collocation = n_collocation
         self.batch_size = batch_size
@@ -705,6 +744,19 @@ class INRModel:
             depth=self.depth,
             **options,
         )
+        stream = getattr(self, "mass_constraint", "penalty")
+        if stream not in ("penalty", "streamfunction"):
+            raise ValueError(f"mass_constraint={stream!r}: choose 'penalty' or 'streamfunction'.")
+        if stream == "streamfunction":
+            if n_out != 2:
+                raise ValueError(
+                    f"mass_constraint='streamfunction' needs two fitted variables, eastward then northward "
+                    f"velocity; got {self.variables_}."
+                )
+            if self.uncertainty is not None:
+                raise ValueError("mass_constraint='streamfunction' does not combine with uncertainty= yet.")
+            n_out = 1
+
         def make():
             if self.uncertainty == "ensemble":
                 if int(self.n_members) < 2:
@@ -718,7 +770,12 @@ class INRModel:
                 net = make()
         else:
             net = make()
-        self.field_ = _Field(encoding, net)
+        if stream == "streamfunction":
+            speed = max(math.hypot(*self.std_), 1e-6)  # m/s
+            length = self.encoding_config_["min_wavelength"] * 1e3 / (2 * math.pi)  # m
+            self.field_ = _StreamFunctionField(encoding, net, self.mean_, self.std_, speed * length)
+        else:
+            self.field_ = _Field(encoding, net)
         if self.uncertainty == "bayes_last_layer":
             self.field_.blr = BayesianLastLayer(output_layer(net).in_features, n_out)
         self.field_.eval()
@@ -770,12 +827,17 @@ class INRModel:
             plane = BetaPlane(0.5 * (west + east), 0.5 * (south + north),
                               None if self.rossby_radius is None else self.rossby_radius * 1e3)
             psi_scale = GRAVITY * max(scale, 1e-6) / abs(plane.f0)
-            res_scale = psi_scale * plane.beta0 / length  # 1/s^2
+            floor = (psi_scale * plane.beta0 / length) ** 2  # (1/s^2)^2: linear Rossby-wave scale, a floor
 
             def qg():
-                # a FieldOutput (not a lambda) lets qg_residual see a SIREN and use its one-pass jets
-                r = qg_residual(FieldOutput(self.field_, 0, scale, offset), sample(), plane)
-                return torch.mean((r / res_scale) ** 2)
+                # a FieldOutput (not a lambda) lets qg_residual see a SIREN and use its fast derivatives
+                r, parts_ = qg_residual(FieldOutput(self.field_, 0, scale, offset), sample(), plane, return_terms=True)
+                # dimensionless: the residual relative to the size of its own terms (tendency, advection,
+                # beta), measured on the same points and held constant in the gradient. A fixed scale
+                # (beta U / L) is off by orders of magnitude where advection dominates, and a loss that
+                # large pulls the field towards eta = 0, which satisfies QG trivially.
+                size = sum(torch.mean(t.detach() ** 2) for t in parts_.values())
+                return torch.mean(r**2) / (size + floor)
 
             parts.append(qg)
         if "mass" in terms:
@@ -788,6 +850,8 @@ class INRModel:
             speed = max(math.hypot(su, sv), 1e-9)
 
             def mass():
+                if getattr(self, "mass_constraint", "penalty") == "streamfunction":
+                    return torch.zeros((), device=device)  # divergence-free by construction
                 raw = sample()
                 du = derivatives(lambda r: self.field_(r)[:, 0] * su + mu, raw, laplacian=False, create_graph=True)
                 dv = derivatives(lambda r: self.field_(r)[:, 1] * sv + mv, raw, laplacian=False, create_graph=True)

@@ -188,6 +188,39 @@ def test_mass_penalty_makes_fitted_currents_less_divergent():
     assert divergence(phys) < 0.5 * divergence(plain)
 
 
+def test_streamfunction_constraint_is_divergence_free_and_fits(tmp_path):
+    """mass_constraint="streamfunction": (u, v) from a streamfunction, zero divergence on the sphere."""
+    rng = np.random.default_rng(1)
+    n = 1500
+    lon, lat = rng.uniform(0, 4, n), rng.uniform(40, 44, n)
+    x = (lon - 2) * 85.0e3
+    y = (lat - 42) * 111.0e3
+    psi = np.exp(-(x**2 + y**2) / (2 * 80e3**2))
+    u = y / 80e3**2 * psi * 3e4 + 0.02 * rng.standard_normal(n)
+    v = -x / 80e3**2 * psi * 3e4 + 0.02 * rng.standard_normal(n)
+    data = {"lon": lon, "lat": lat}
+    kw = {**FAST, "epochs": 300, "validation": 0.0}
+    m = geoinr.INRModel(mass_constraint="streamfunction", **kw).fit(data, np.column_stack([u, v]), variables=["u", "v"])
+    raw = torch.tensor(np.column_stack([rng.uniform(0.5, 3.5, 400), rng.uniform(40.5, 43.5, 400)]), dtype=torch.float64)
+    field = copy.deepcopy(m.field_).double()
+    field.mean, field.inv_std = field.mean.double(), field.inv_std.double()
+    du = derivatives(lambda r: field(r)[:, 0] / field.inv_std[0] + field.mean[0], raw, laplacian=False)
+    dv = derivatives(lambda r: field(r)[:, 1] / field.inv_std[1] + field.mean[1], raw, laplacian=False)
+    lat_r = raw[:, 1] * math.pi / 180
+    div = du["f_x"] + dv["f_y"] - dv["f"] * torch.tan(lat_r) / R  # spherical divergence
+    scale = float(torch.sqrt(torch.mean(du["f_x"] ** 2 + dv["f_y"] ** 2)))  # size of its two terms
+    assert scale > 0 and float(torch.sqrt(torch.mean(div**2))) < 1e-6 * scale
+    # it fits the currents (noise 2 cm/s, speeds up to ~20 cm/s)
+    pred = m.predict({"lon": lon, "lat": lat})
+    assert np.sqrt(np.mean((pred[:, 0] - u) ** 2)) < 0.05
+    # saved and loaded, it predicts the same
+    m.save(tmp_path / "uv.geoinr")
+    back = geoinr.load(tmp_path / "uv.geoinr")
+    np.testing.assert_array_equal(back.predict({"lon": lon, "lat": lat}), pred)
+    with pytest.raises(ValueError, match="two fitted variables"):
+        geoinr.INRModel(mass_constraint="streamfunction", **kw).fit(data, u, variables=["u"])
+
+
 # ---------------------------------------------------------------- fast derivatives (physics/jets.py)
 
 
