@@ -62,7 +62,11 @@ def methods(max_time, seed=0):
             precision="bfloat16", validation=0.0, epochs=800, max_time=None, uncertainty="ensemble", n_members=4
         ),
         "geoinr modulated_siren": inr(model="modulated_siren"),
-        'geoinr siren, bfloat16, physics="qg" (weight 0.1)': inr(precision="bfloat16", physics="qg", rossby_radius=40.0, physics_weight=0.1),
+        'geoinr siren, physics="qg" (weight 0.1 every 8 steps: defaults)': inr(physics="qg", rossby_radius=40.0),
+        'geoinr siren, bfloat16, physics="qg" (defaults)': inr(precision="bfloat16", physics="qg", rossby_radius=40.0),
+        'geoinr siren, bfloat16, physics="qg" every step (weight 0.1)': inr(
+            precision="bfloat16", physics="qg", rossby_radius=40.0, physics_weight=0.1, physics_every=1
+        ),
     }
 
 

@@ -125,6 +125,7 @@ class TrainConfig:
     progress: bool = True
     max_failures: int = 5
     precision: str = "float32"  # "bfloat16": autocast the data-loss forward pass (see INRModel)
+    extra_every: int = 1  # add extra_loss (physics) every this many steps
 
     def validate(self) -> None:
         if self.epochs is None and self.max_time is None:
@@ -424,7 +425,7 @@ class Trainer:
             pred = self.step_net(x)  # the DistributedDataParallel wrapper under torchrun: gradients all-reduced
         loss = _masked_mse(pred.float(), y, w)
         total = loss
-        if self.extra_loss is not None:
+        if self.extra_loss is not None and self.step % max(1, int(self.cfg.extra_every)) == 0:
             extra = self.extra_loss()
             total = loss + extra
             self._extra_sum += extra.detach()

@@ -175,7 +175,7 @@ def test_mass_penalty_makes_fitted_currents_less_divergent():
     data = {"lon": lon, "lat": lat}
     kw = {**FAST, "epochs": 300, "validation": 0.0}
     plain = geoinr.INRModel(**kw).fit(data, np.column_stack([u, v]), variables=["u", "v"])
-    phys = geoinr.INRModel(physics="mass", physics_weight=100.0, n_collocation=256, **kw).fit(
+    phys = geoinr.INRModel(physics="mass", physics_weight=100.0, physics_every=1, n_collocation=256, **kw).fit(
         data, np.column_stack([u, v]), variables=["u", "v"]
     )
 
@@ -186,6 +186,24 @@ def test_mass_penalty_makes_fitted_currents_less_divergent():
         return float(torch.sqrt(torch.mean((du["f_x"] + dv["f_y"]) ** 2)))
 
     assert divergence(phys) < 0.5 * divergence(plain)
+
+
+def test_physics_every_adds_the_residual_on_a_schedule():
+    """physics_every=k evaluates the residual loss on every k-th step only."""
+    from geoinr.training import TrainConfig, Trainer
+
+    calls = []
+
+    def extra():
+        calls.append(1)
+        return torch.zeros((), requires_grad=True)
+
+    net = torch.nn.Linear(2, 1)
+    x, y = torch.randn(64, 2), torch.randn(64, 1)
+    cfg = TrainConfig(batch_size=8, epochs=3, max_time=None, validation=0.0, progress=False, extra_every=4)
+    Trainer(net, x, y, None, cfg, torch.device("cpu"), extra_loss=extra).run()
+    assert len(calls) == 24 // 4  # 3 epochs x 8 steps, every 4th
+    assert geoinr.INRModel().physics_every == 8 and geoinr.INRModel().physics_weight == 0.1
 
 
 def test_streamfunction_constraint_is_divergence_free_and_fits(tmp_path):
