@@ -140,16 +140,7 @@ class _Baseline:
 
     # ------------------------------------------------------------------ predict
     def _target_names(self, target, lat, lon, time) -> _coords.CoordNames:
-        trained = self.coord_names_
-        has = _coords._candidates(target)
-        lat = lat if lat is not None else (trained["lat"] if trained["lat"] in has else None)
-        lon = lon if lon is not None else (trained["lon"] if trained["lon"] in has else None)
-        needs_time = self.time_axis_ is not None
-        if needs_time and time is None and trained["time"] in has:
-            time = trained["time"]
-        return _coords.find_coords(
-            target, lat=lat, lon=lon, time=time if needs_time else False, require_time=needs_time
-        )
+        return _coords.find_target_coords(target, self.coord_names_, self.time_axis_, lat, lon, time)
 
     def _predict(self, target, lat, lon, time, return_std):
         self._check_fitted()
@@ -169,10 +160,7 @@ class _Baseline:
         shape = views["lon"].shape
         t = views["time"].ravel() if "time" in views else None
         mean, std = self._predict_points(views["lon"].ravel(), views["lat"].ravel(), t, return_std)
-        coords = {name: c for name, c in target.coords.items() if set(c.dims) <= set(dims)}
-        for name in (names.lat, names.lon, names.time):
-            if name is not None and name not in coords:
-                coords[name] = target[name]
+        coords = _coords.output_coords(target, dims, names)
         out = self._wrap(mean.reshape(shape), dims, coords)
         if return_std:
             return out, self._wrap(std.reshape(shape), dims, coords, std=True)

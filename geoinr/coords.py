@@ -27,6 +27,8 @@ __all__ = [
     "longitude_span",
     "points_from_xarray",
     "target_points",
+    "find_target_coords",
+    "output_coords",
     "regular_grid",
 ]
 
@@ -562,6 +564,50 @@ def target_points(target, names: CoordNames, time_axis: TimeAxis | None):
         pairs.append((var.dims, vals))
     out_dims, views = _broadcast(pairs)
     return out_dims, dict(zip(roles, views[1:]))
+
+
+def find_target_coords(target, trained: dict, time_axis: TimeAxis | None, lat=None, lon=None, time=None) -> CoordNames:
+    """Coordinates of a prediction target, preferring the names the model was fitted with.
+
+    Parameters
+    ----------
+    target : xarray.Dataset or xarray.DataArray
+    trained : dict
+        ``{"lat", "lon", "time"}`` names of the training data.
+    time_axis : TimeAxis or None
+        The fitted time axis; None for a purely spatial model (time is then ignored).
+    lat, lon, time : hashable, optional
+        Explicit names, which win.
+
+    Examples
+    --------
+    >>> g = regular_grid((0, 2, 10, 11), 0.5)
+    >>> find_target_coords(g, {"lat": "lat", "lon": "lon", "time": None}, None).lat
+    'lat'
+    """
+    has = _candidates(target)
+    lat = lat if lat is not None else (trained["lat"] if trained["lat"] in has else None)
+    lon = lon if lon is not None else (trained["lon"] if trained["lon"] in has else None)
+    needs_time = time_axis is not None
+    if needs_time and time is None and trained["time"] in has:
+        time = trained["time"]
+    return find_coords(target, lat=lat, lon=lon, time=time if needs_time else False, require_time=needs_time)
+
+
+def output_coords(target, dims, names: CoordNames) -> dict:
+    """Coordinates of ``target`` to put on an output with dims ``dims`` (lat/lon/time always kept).
+
+    Examples
+    --------
+    >>> g = regular_grid((0, 2, 10, 11), 0.5)
+    >>> sorted(output_coords(g, ("lat", "lon"), CoordNames("lat", "lon")))
+    ['lat', 'lon']
+    """
+    coords = {name: c for name, c in target.coords.items() if set(c.dims) <= set(dims)}
+    for name in (names.lat, names.lon, names.time):
+        if name is not None and name not in coords:
+            coords[name] = target[name]
+    return coords
 
 
 def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon", time_name="time") -> xr.Dataset:

@@ -23,6 +23,7 @@ from .encoding import CoordinateEncoding
 from .metrics import nrmse_score, rmse
 from .nn import NETWORKS, build_network
 from .nn.ensemble import Ensemble
+from .physics.constants import DEG, EARTH_RADIUS_M
 from .uncertainty import BayesianLastLayer, calibrate, noise_variance, output_layer, penultimate_features
 from .training import TrainConfig, Trainer, TrainingDiverged, distributed_world, resolve_device, setup_distributed
 
@@ -96,8 +97,6 @@ class _StreamFunctionField(nn.Module):
         self.psi_scale = float(psi_scale)  # m^2/s per unit of network output
 
     def forward(self, raw: torch.Tensor) -> torch.Tensor:
-        from .physics.constants import DEG, EARTH_RADIUS_M
-
         with torch.enable_grad():
             r = raw if raw.requires_grad else raw.detach().requires_grad_(True)
             with torch.autocast(r.device.type, enabled=False):
@@ -437,15 +436,11 @@ class INRModel:
                 f"uncertainty={self.uncertainty!r} is not available for dask-backed data yet; fit with "
                 f"uncertainty=None, or load the data into memory with .load()."
             )
-        names = _coords.find_coords(data, lat=lat, lon=lon, time=time)
-        if isinstance(data, xr.Dataset):
-            var_names = _resolve_variables(data, variables, names)
-            var_objs = [data[v] for v in var_names]
-        else:
-            var_names = [data.name if data.name is not None else "values"]
+        names, var_names, var_objs = self._variables_of(data, variables, lat, lon, time)
+        if isinstance(data, xr.DataArray):
             data = data.to_dataset(name=var_names[0])
-            var_objs = [data[var_names[0]]]
         time_axis = None
+        tvar = None
         if names.time is not None:
             tvar = _coords.decode(data[names.time])
             first = tvar.isel({d: slice(0, 1) for d in tvar.dims}).values
@@ -457,7 +452,10 @@ class INRModel:
             stats[f"mean:{v}"] = data[v].mean(skipna=True).data
             stats[f"std:{v}"] = data[v].std(skipna=True).data
             stats[f"n:{v}"] = data[v].count().data
-        stats["lat_min"], stats["lat_max"] = data[names.lat].min().data, data[names.lat].max().data
+        lon_all = _coords.decode(data[names.lon])
+        for key, var in (("lat", data[names.lat]), ("lon", lon_all), ("time", tvar)):
+            if var is not None:
+                stats[f"{key}_min"], stats[f"{key}_max"] = var.min().data, var.max().data
         (stats,) = dask.compute(stats)
         mean = np.array([float(stats[f"mean:{v}"]) for v in var_names])
         std = np.array([float(stats[f"std:{v}"]) for v in var_names])
@@ -474,24 +472,16 @@ class INRModel:
         sample = source.load(run_ids)
         if len(sample) < 2:
             raise ValueError(f"The data to fit has {len(sample)} valid observation in its first blocks; check the data.")
-        lon_raw = np.asarray(sample.lon, dtype=np.float64)
-        self.coord_names_ = {"lat": str(names.lat), "lon": str(names.lon), "time": None if names.time is None else str(names.time)}
-        self.time_axis_ = time_axis
-        self.variables_ = [str(v) for v in var_names]
-        self.variable_attrs_ = {
-            str(v): {k: str(o.attrs[k]) for k in KEPT_ATTRS if k in o.attrs} for v, o in zip(var_names, var_objs)
-        }
-        lon_all = _coords.decode(data[names.lon])
-        lon_min, lon_max = dask.compute(lon_all.min().data, lon_all.max().data)
-        self.lon_convention_ = "360" if float(lon_min) >= 0 and float(lon_max) > 180 else "180"
+        lon_min, lon_max = float(stats["lon_min"]), float(stats["lon_max"])
+        self._set_variables(names, var_names, var_objs, time_axis, lon_min, lon_max)
         self.mean_ = [float(m) for m in mean]
         self.std_ = [float(x) if x > 0 else 0.0 for x in std]
         train_std = np.where(std > 0, std, 1.0)
-        west, east = _coords.longitude_span(np.concatenate([lon_raw, _coords.wrap_longitude(np.array([float(lon_min), float(lon_max)]))]))
+        extremes = _coords.wrap_longitude(np.array([lon_min, lon_max]))
+        west, east = _coords.longitude_span(np.concatenate([np.asarray(sample.lon, dtype=np.float64), extremes]))
         self.region_ = (west, east, float(stats["lat_min"]), float(stats["lat_max"]))
         if time_axis is not None:
-            tvar = _coords.decode(data[names.time])
-            tt = time_axis.to_days(np.array([tvar.min().values, tvar.max().values]))
+            tt = time_axis.to_days(np.array([stats["time_min"], stats["time_max"]]))
             self.time_range_ = (float(np.min(tt)), float(np.max(tt)))
         else:
             self.time_range_ = None
@@ -543,12 +533,7 @@ class INRModel:
             lambda ids: arrays(source.load(ids)), train_ids, batch_size=max(1, int(self.batch_size) // world),
             blocks_per_group=per_group, seed=self.seed, device=device,
         )
-        cfg = TrainConfig(
-            batch_size=int(self.batch_size), lr=float(self.lr), epochs=self.epochs, max_time=self.max_time,
-            validation=float(self.validation), patience=int(self.patience), seed=self.seed,
-            progress=bool(self.progress), precision=self._check_precision(),
-            extra_every=int(getattr(self, "physics_every", 1)),
-        )
+        cfg = self._train_config()
         extra = self._physics_loss(device) if self.physics else None
         wv_t = None if wv is None else torch.from_numpy(wv)
         trainer = Trainer(
@@ -564,17 +549,29 @@ class INRModel:
         self.streamed_ = {"blocks": source.n_blocks, "validation_blocks": int(n_val), "blocks_per_group": per_group}
         self._finish_fit(result, trainer, device)
 
-    def _table_from_xarray(self, data, variables, lat, lon, time):
+    def _variables_of(self, data, variables, lat, lon, time):
+        """Coordinate names, variable names and variables to fit in an xarray object."""
         if isinstance(data, xr.Dataset):
             names = _coords.find_coords(data, lat=lat, lon=lon, time=time)
             var_names = _resolve_variables(data, variables, names)
-            var_objs = [data[v] for v in var_names]
-        else:
-            if variables is not None and variables not in ([data.name], data.name):
-                raise ValueError(f"variables={variables!r} given for a DataArray named {data.name!r}; leave it out.")
-            names = _coords.find_coords(data, lat=lat, lon=lon, time=time)
-            var_names = [data.name if data.name is not None else "values"]
-            var_objs = [data]
+            return names, var_names, [data[v] for v in var_names]
+        if variables is not None and variables not in ([data.name], data.name):
+            raise ValueError(f"variables={variables!r} given for a DataArray named {data.name!r}; leave it out.")
+        names = _coords.find_coords(data, lat=lat, lon=lon, time=time)
+        return names, [data.name if data.name is not None else "values"], [data]
+
+    def _set_variables(self, names, var_names, var_objs, time_axis, lon_min, lon_max) -> None:
+        """Learned attributes that describe the fitted variables and their coordinates."""
+        self.coord_names_ = {"lat": str(names.lat), "lon": str(names.lon), "time": None if names.time is None else str(names.time)}
+        self.time_axis_ = time_axis
+        self.variables_ = [str(v) for v in var_names]
+        self.variable_attrs_ = {
+            str(v): {k: str(o.attrs[k]) for k in KEPT_ATTRS if k in o.attrs} for v, o in zip(var_names, var_objs)
+        }
+        self.lon_convention_ = "360" if lon_min >= 0 and lon_max > 180 else "180"
+
+    def _table_from_xarray(self, data, variables, lat, lon, time):
+        names, var_names, var_objs = self._variables_of(data, variables, lat, lon, time)
         if any(v.size == 0 for v in var_objs):
             raise ValueError(f"The data to fit is empty (sizes: {dict(data.sizes)}).")
         table, time_axis = _coords.points_from_xarray(data, var_names, names)
@@ -584,13 +581,7 @@ class INRModel:
                 f"(or lies at a NaN coordinate). Check the variable and any masking/fill values."
             )
         lon_raw = np.asarray(data[names.lon].values, dtype=np.float64)
-        self.coord_names_ = {"lat": str(names.lat), "lon": str(names.lon), "time": None if names.time is None else str(names.time)}
-        self.time_axis_ = time_axis
-        self.variables_ = [str(v) for v in var_names]
-        self.variable_attrs_ = {
-            str(v): {k: str(o.attrs[k]) for k in KEPT_ATTRS if k in o.attrs} for v, o in zip(var_names, var_objs)
-        }
-        self.lon_convention_ = "360" if np.nanmin(lon_raw) >= 0 and np.nanmax(lon_raw) > 180 else "180"
+        self._set_variables(names, var_names, var_objs, time_axis, float(np.nanmin(lon_raw)), float(np.nanmax(lon_raw)))
         return table
 
     def _table_from_dict(self, data, values, variables):
@@ -679,18 +670,7 @@ class INRModel:
         y = torch.from_numpy(np.where(obs, y, 0.0).astype(np.float32))
         x = torch.from_numpy(raw.astype(np.float32))
         device = setup_distributed(resolve_device(self.device))
-        cfg = TrainConfig(
-            batch_size=int(self.batch_size),
-            lr=float(self.lr),
-            epochs=self.epochs,
-            max_time=self.max_time,
-            validation=float(self.validation),
-            patience=int(self.patience),
-            seed=self.seed,
-            progress=bool(self.progress),
-            precision=self._check_precision(),
-            extra_every=int(getattr(self, "physics_every", 1)),
-        )
+        cfg = self._train_config()
         groups = torch.from_numpy(_validation_blocks(table, self.region_))
         extra = self._physics_loss(device) if self.physics else None
         trainer = Trainer(self.field_, x, y, w, cfg, device, groups=groups, extra_loss=extra)
@@ -725,6 +705,20 @@ class INRModel:
                 model=self,
             )
 
+    def _train_config(self) -> TrainConfig:
+        return TrainConfig(
+            batch_size=int(self.batch_size),
+            lr=float(self.lr),
+            epochs=self.epochs,
+            max_time=self.max_time,
+            validation=float(self.validation),
+            patience=int(self.patience),
+            seed=self.seed,
+            progress=bool(self.progress),
+            precision=self._check_precision(),
+            extra_every=int(self.physics_every),
+        )
+
     def _check_precision(self) -> str:
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision={self.precision!r}: choose one of {PRECISIONS}.")
@@ -738,7 +732,7 @@ class INRModel:
     def _autocast(self, device: torch.device):
         """Context of the forward passes of data fitting and prediction (see ``precision``)."""
         # uncertainty estimates (posterior covariances, ensemble spread) are evaluated in float32
-        low = getattr(self, "precision", "float32") == "bfloat16" and self.uncertainty is None
+        low = self.precision == "bfloat16" and self.uncertainty is None
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=low)
 
     def _build(self, encoding: CoordinateEncoding, n_out: int) -> None:
@@ -753,7 +747,7 @@ class INRModel:
             depth=self.depth,
             **options,
         )
-        stream = getattr(self, "mass_constraint", "penalty")
+        stream = self.mass_constraint
         if stream not in ("penalty", "streamfunction"):
             raise ValueError(f"mass_constraint={stream!r}: choose 'penalty' or 'streamfunction'.")
         if stream == "streamfunction":
@@ -859,8 +853,6 @@ class INRModel:
             speed = max(math.hypot(su, sv), 1e-9)
 
             def mass():
-                if getattr(self, "mass_constraint", "penalty") == "streamfunction":
-                    return torch.zeros((), device=device)  # divergence-free by construction
                 raw = sample()
                 du = derivatives(lambda r: self.field_(r)[:, 0] * su + mu, raw, laplacian=False, create_graph=True)
                 dv = derivatives(lambda r: self.field_(r)[:, 1] * sv + mv, raw, laplacian=False, create_graph=True)
@@ -868,7 +860,10 @@ class INRModel:
                 div = du["f_x"] + dv["f_y"] - dv["f"] * torch.tan(lat) / EARTH_RADIUS_M
                 return torch.mean((div * length / speed) ** 2)
 
-            parts.append(mass)
+            if self.mass_constraint == "streamfunction":  # divergence-free by construction: nothing to add
+                parts.append(lambda: torch.zeros((), device=device))
+            else:
+                parts.append(mass)
         weight = float(self.physics_weight)
         return lambda: weight * sum(p() for p in parts)
 
@@ -1018,16 +1013,7 @@ class INRModel:
             )
 
     def _target_names(self, target, lat, lon, time) -> _coords.CoordNames:
-        trained = self.coord_names_
-        has = _coords._candidates(target)
-        lat = lat if lat is not None else (trained["lat"] if trained["lat"] in has else None)
-        lon = lon if lon is not None else (trained["lon"] if trained["lon"] in has else None)
-        needs_time = self.time_axis_ is not None
-        if needs_time and time is None and trained["time"] in has:
-            time = trained["time"]
-        return _coords.find_coords(
-            target, lat=lat, lon=lon, time=time if needs_time else False, require_time=needs_time
-        )
+        return _coords.find_target_coords(target, self.coord_names_, self.time_axis_, lat, lon, time)
 
     def predict(
         self,
@@ -1124,10 +1110,7 @@ class INRModel:
         columns = [views["lon"], views["lat"]] + ([views["time"]] if "time" in views else [])
         if "time" in views:
             self._warn_extrapolation(self.time_axis_.to_days(_coords.decode(target[names.time]).values))
-        coords = {name: c for name, c in target.coords.items() if set(c.dims) <= set(dims)}
-        for name in (names.lat, names.lon, names.time):
-            if name is not None and name not in coords:
-                coords[name] = target[name]
+        coords = _coords.output_coords(target, dims, names)
         return dims, columns, coords
 
     def _wrap(self, values, dims, coords, sel, kind="mean", extra_dim=None):

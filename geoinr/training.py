@@ -62,6 +62,11 @@ def setup_distributed(device: torch.device) -> torch.device:
     Under ``torchrun`` (environment ``WORLD_SIZE`` > 1) the group is initialized here if the
     script has not done it (NCCL on GPUs, gloo on CPUs), and a CUDA device becomes
     ``cuda:LOCAL_RANK``. Outside torchrun nothing happens.
+
+    Examples
+    --------
+    >>> setup_distributed(torch.device("cpu"))  # not launched by torchrun: unchanged
+    device(type='cpu')
     """
     import os
 
@@ -403,6 +408,13 @@ class Trainer:
             return "stop"
         return "go"
 
+    def _pooled(self, running: torch.Tensor, n: int) -> float:
+        """Mean training loss since the last check, averaged over the ranks under torchrun."""
+        loss = float(running) / n
+        if self.world > 1:
+            (loss,) = _all_reduce([loss / self.world])
+        return loss
+
     def _take_extra(self) -> float:
         """Mean physics loss since the last check (NaN without physics)."""
         if self.extra_loss is None or not self._extra_n:
@@ -486,10 +498,7 @@ class Trainer:
                 self.step += 1
                 self.next_batch += 1
                 if self.step % self.eval_every == 0:
-                    train_loss = float(running) / running_n
-                    if self.world > 1:
-                        (train_loss,) = _all_reduce([train_loss / self.world])
-                    action = self._check(train_loss, progress)
+                    action = self._check(self._pooled(running, running_n), progress)
                     running.zero_()
                     running_n = 0
                     done = action == "stop"
@@ -497,10 +506,7 @@ class Trainer:
                         self.save_checkpoint(checkpoint, checkpoint_extra)
                         last_ckpt = time.perf_counter()
             if running_n and self.stopped == "budget":  # steps since the last check: check once more
-                train_loss = float(running) / running_n
-                if self.world > 1:
-                    (train_loss,) = _all_reduce([train_loss / self.world])
-                self._check(train_loss, 1.0)
+                self._check(self._pooled(running, running_n), 1.0)
         except KeyboardInterrupt:
             self.stopped = "interrupted"
             warnings.warn(
