@@ -227,7 +227,11 @@ def rows(s: dict) -> list[tuple[str, str]]:
         cal = s.get("calibration")
         if cal:
             scales = ", ".join(_g(c) for c in cal.get("variance_scale", []))
-            text += f"; variance scale {scales} (calibrated on {cal.get('on', '?')})"
+            text += f"; variance scale {scales}"
+            if any(a > 0 for a in cal.get("gap_variance", [])):
+                lengths = ", ".join(f"{_g(x)} km" for x in cal["gap_length_km"])
+                text += f", gap term to the field variance over {lengths}"
+            text += f" (calibrated on {cal.get('on', '?')})"
         out.append(("uncertainty", text))
     if not s["fitted"]:
         out.append(("status", "not fitted: call fit(...) or ds.inr.fit(...)"))

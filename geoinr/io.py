@@ -13,6 +13,7 @@ import os
 import tempfile
 
 import pandas as pd
+import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from safetensors import safe_open
@@ -20,11 +21,13 @@ from safetensors import safe_open
 from ._version import __version__
 from .coords import TimeAxis
 from .encoding import CoordinateEncoding
+from .uncertainty import DataDistance
 
 __all__ = ["save", "load", "FORMAT_VERSION", "write_safetensors_atomic", "read_safetensors"]
 
 FORMAT = "geoinr"
 FORMAT_VERSION = 1
+DATA_SITES = "calibration.data_sites"  # (n, d) float64, km: thinned training sites (uncertainty= models)
 
 _LEARNED = (
     "coord_names_",
@@ -103,6 +106,9 @@ def save(model, path) -> None:
         "history": {c: [None if v != v else v for v in model.history_[c].tolist()] for c in model.history_.columns},
     }
     tensors = dict(model.field_.state_dict())
+    near = getattr(model, "data_distance_", None)
+    if near is not None:  # where the model was trained, for the calibrated standard deviation
+        tensors[DATA_SITES] = torch.from_numpy(near.sites)
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "config": json.dumps(config, allow_nan=False)}
     write_safetensors_atomic(path, tensors, meta)
 
@@ -152,6 +158,8 @@ def load(path, device: str = "cpu"):
         model.history_ = pd.DataFrame({c: pd.to_numeric(pd.Series(v, dtype=object)) for c, v in hist.items()})
     except (KeyError, TypeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path!r} has a damaged or incomplete config ({type(err).__name__}: {err}).") from err
+    sites = tensors.pop(DATA_SITES, None)
+    model.data_distance_ = None if sites is None else DataDistance(sites.numpy())
     model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_))
     try:
         model.field_.load_state_dict(tensors, strict=True)

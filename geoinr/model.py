@@ -24,7 +24,16 @@ from .metrics import nrmse_score, rmse
 from .nn import NETWORKS, build_network
 from .nn.ensemble import Ensemble
 from .physics.constants import DEG, EARTH_RADIUS_M
-from .uncertainty import BayesianLastLayer, calibrate, noise_variance, output_layer, penultimate_features
+from .uncertainty import (
+    BayesianLastLayer,
+    DataDistance,
+    calibrate,
+    calibrate_gap,
+    gap_fraction,
+    noise_variance,
+    output_layer,
+    penultimate_features,
+)
 from .training import TrainConfig, Trainer, TrainingDiverged, distributed_world, resolve_device, setup_distributed
 
 __all__ = ["INRModel"]
@@ -147,7 +156,13 @@ class INRModel:
         How to estimate the predictive standard deviation (``predict(return_std=True)``,
         :meth:`sample`): a deep ensemble of ``n_members`` networks trained in one
         batched pass, or a closed-form Bayesian last layer (one fit). Both are
-        calibrated on the held-out validation blocks.
+        calibrated on the held-out validation set: whole satellite passes when the
+        data are along-track (blocks of space and time otherwise), so that held-out
+        points lie as far from the training data as a map's gaps do. The calibrated
+        variance is the network's (scaled) plus a term that grows with the distance
+        to the nearest training observation up to the field's own variance (see
+        :func:`geoinr.uncertainty.calibrate_gap`); ``calibration_`` holds its
+        parameters.
     n_members : int
         Ensemble size.
     physics : {None, "qg", "mass"} or list of them
@@ -546,6 +561,7 @@ class INRModel:
         finally:
             stream.close()
         self.calibration_ = None
+        self.data_distance_ = None
         self.streamed_ = {"blocks": source.n_blocks, "validation_blocks": int(n_val), "blocks_per_group": per_group}
         self._finish_fit(result, trainer, device)
 
@@ -671,7 +687,15 @@ class INRModel:
         x = torch.from_numpy(raw.astype(np.float32))
         device = setup_distributed(resolve_device(self.device))
         cfg = self._train_config()
-        groups = torch.from_numpy(_validation_blocks(table, self.region_))
+        groups = None
+        if self.uncertainty is not None:
+            # calibration needs held-out points as far from the training data as a map's gaps are:
+            # whole satellite passes when the data are along-track (small boxes stay near other passes)
+            passes = _satellite_passes(raw)
+            self._validation_groups = "passes" if passes is not None else "blocks"
+            groups = None if passes is None else torch.from_numpy(passes)
+        if groups is None:
+            groups = torch.from_numpy(_validation_blocks(table, self.region_))
         extra = self._physics_loss(device) if self.physics else None
         trainer = Trainer(self.field_, x, y, w, cfg, device, groups=groups, extra_loss=extra)
         run_id = {
@@ -883,6 +907,7 @@ class INRModel:
     def _fit_uncertainty(self, trainer, x, y, w) -> None:
         """Bayesian last layer posterior, then variance calibration on the validation blocks."""
         self.calibration_ = None
+        self.data_distance_ = None
         if self.uncertainty is None:
             return
         dev = next(self.field_.parameters()).device
@@ -903,23 +928,52 @@ class INRModel:
         var = torch.cat([p[1] for p in parts]).cpu().numpy()
         yv = y[idx].numpy()
         obs = np.ones_like(yv, dtype=bool) if w is None else w[idx].numpy() > 0
-        # measurement noise from near-coincident observations (space and time in km, at 10 km/day)
+        # space and time in one metric (km; time at min_wavelength / min_period km per day)
         enc = self.encoding_config_
-        speed = enc["min_wavelength"] / enc["min_period"] if enc.get("min_period") else 0.0
+        speed = _speed_km_per_day(enc)
         xyz = _coords_km(x.numpy().astype(np.float64), speed)
+        # where the model was trained: distances from held-out points (and later from any predicted point)
+        near = DataDistance.from_points(xyz[trainer.train_idx.numpy()], cell_km=enc["min_wavelength"] / GAP_CELLS)
+        dist = near(xyz[idx.numpy()]) if on_val else np.zeros(len(idx))
         yall = y.numpy()
-        scale, noise = [], []
+        scale, noise, gap, length = [], [], [], []
         for j in range(yv.shape[1]):
             seen = np.ones(len(yall), bool) if w is None else w[:, j].numpy() > 0
+            # measurement noise from near-coincident observations
             s2_nn = noise_variance(xyz[seen], yall[seen, j], max_distance_km=enc["min_wavelength"] / 10.0)
-            c, s2 = calibrate(var[obs[:, j], j], (yv[obs[:, j], j] - mean[obs[:, j], j]) ** 2, noise=s2_nn)
-            scale.append(c)
-            noise.append(s2)
+            o = obs[:, j]
+            r2 = (yv[o, j] - mean[o, j]) ** 2
+            if on_val:
+                s2 = s2_nn if s2_nn is not None else calibrate(var[o, j], r2)[1]
+                signal = max(float(np.var(yall[seen, j])) - s2, 1e-6)
+                cal = calibrate_gap(var[o, j], r2, dist[o], noise=s2, signal=signal)
+            else:  # no held-out points: no distance to learn from; the network's variance only
+                c, s2 = calibrate(var[o, j], r2, noise=s2_nn)
+                cal = {"variance_scale": c, "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
+            scale.append(cal["variance_scale"])
+            noise.append(cal["noise_variance"])
+            gap.append(cal["gap_variance"])
+            length.append(cal["gap_length_km"])
         self.calibration_ = {
             "variance_scale": scale,
             "noise_variance": noise,
-            "on": "validation blocks" if on_val else "training points",
+            "gap_variance": gap,
+            "gap_length_km": length,
+            "speed_km_per_day": speed,
+            "on": "validation " + getattr(self, "_validation_groups", "blocks") if on_val else "training points",
         }
+        self.data_distance_ = near
+
+    def _std_standardized(self, v: np.ndarray, chunk: np.ndarray) -> np.ndarray:
+        """Calibrated standard deviation (standardized units) from the network variance ``v`` (b, k) at ``chunk``."""
+        cal = self.calibration_
+        total = np.asarray(cal["variance_scale"]) * v
+        gap = np.asarray(cal.get("gap_variance", [0.0] * v.shape[1]))
+        if np.any(gap > 0):
+            d = self.data_distance_(_coords_km(chunk.astype(np.float64), cal["speed_km_per_day"]))
+            for j, (a, ell) in enumerate(zip(gap, cal["gap_length_km"])):
+                total[:, j] += a * gap_fraction(d, ell)
+        return np.sqrt(total)
 
     def _evaluate(self, columns: Sequence[np.ndarray], batch_size: int, with_std: bool = False):
         """Evaluate at flat or broadcast coordinate arrays (lon, lat[, time]); returns (..., k) float32
@@ -931,7 +985,6 @@ class INRModel:
         sd_out = np.empty((n, k), dtype=np.float32) if with_std else None
         mean = np.asarray(self.mean_)
         std = np.asarray(self.std_)
-        scale = np.asarray(self.calibration_["variance_scale"]) if with_std else None
         dev = next(self.field_.parameters()).device
         with torch.no_grad():
             for s in range(0, n, batch_size):
@@ -947,7 +1000,7 @@ class INRModel:
                 pred[~ok] = np.nan
                 out[s:e] = pred
                 if with_std:
-                    sd = np.sqrt(scale * v.cpu().numpy().astype(np.float64)) * std
+                    sd = self._std_standardized(v.cpu().numpy().astype(np.float64), chunk) * std
                     sd[~ok] = np.nan
                     sd_out[s:e] = sd
         if with_std:
@@ -1141,9 +1194,12 @@ class INRModel:
         """Draw ``n`` plausible fields on ``target``: ensemble members or posterior draws.
 
         With ``uncertainty="ensemble"``, the members (their spread scaled by the
-        calibration, so the draws have the calibrated variance); with
-        ``"bayes_last_layer"``, draws of the output weights from their posterior,
-        which give spatially coherent fields.
+        calibration); with ``"bayes_last_layer"``, draws of the output weights
+        from their posterior. Both are spatially coherent. To each draw is added
+        a smooth random field (Gaussian covariance, correlation length half the
+        calibrated ``gap_length_km``) with the calibrated variance of the error
+        between observations, so that the spread of many draws matches
+        ``predict(return_std=True)``.
 
         Parameters
         ----------
@@ -1190,12 +1246,14 @@ class INRModel:
             blr = self.field_.blr
             z = blr.sample_weights(n, gen).to(dev) - blr.mean_w[None].to(dev)
             weights = blr.mean_w[None].to(dev) + root_c.to(dev)[None, :, None] * z  # (n, k, p)
+        gap_field = self._gap_field(n, seed)
         with torch.no_grad():
             for s in range(0, npts, batch_size):
                 e = min(npts, s + batch_size)
                 chunk = np.stack([np.asarray(c).flat[s:e] for c in columns], axis=1)
                 ok = np.isfinite(chunk).all(axis=1)
-                xb = torch.from_numpy(np.where(ok[:, None], chunk, 0.0).astype(np.float32)).to(dev)
+                chunk = np.where(ok[:, None], chunk, 0.0)
+                xb = torch.from_numpy(chunk.astype(np.float32)).to(dev)
                 if weights is not None:
                     phi = penultimate_features(self.field_.network, self.field_.encoding(xb))
                     X = torch.cat((phi, torch.ones_like(phi[:, :1])), dim=1).to(weights.dtype)
@@ -1204,12 +1262,48 @@ class INRModel:
                     members = self.field_(xb)[:n]
                     m = members.mean(0, keepdim=True) if self.n_members == n else self.field_(xb).mean(0, keepdim=True)
                     f = m + root_c.to(dev) * (members - m)
-                vals = f.cpu().numpy().astype(np.float64) * std_ + mean_
+                vals = f.cpu().numpy().astype(np.float64)
+                if gap_field is not None:
+                    vals += gap_field(chunk)
+                vals = vals * std_ + mean_
                 vals[:, ~ok] = np.nan
                 draws[:, s:e] = vals
         draws = draws.reshape((n,) + shape + (k,))
         out = self._wrap(draws, ("sample",) + tuple(dims), coords, sel, kind="sample")
         return out.assign_coords(sample=np.arange(n))
+
+    def _gap_field(self, n: int, seed: int | None):
+        """``n`` smooth random fields with the calibrated gap variance (standardized units), or None.
+
+        Each draw is a Gaussian random field (random Fourier features of a
+        Gaussian covariance, correlation length ``gap_length_km / 2`` in the
+        space-time metric of the calibration) times the gap standard deviation
+        at each point, so that draws add the error a map makes between tracks
+        with the variance ``predict(return_std=True)`` reports.
+        """
+        cal = self.calibration_
+        gap = np.asarray(cal.get("gap_variance", [0.0]))
+        if not np.any(gap > 0):
+            return None
+        rng = np.random.default_rng(None if seed is None else int(seed) + 1)
+        speed = cal["speed_km_per_day"]
+        dims = len(self.data_distance_.sites[0])
+        k, m = len(gap), GAP_FEATURES
+        length = np.asarray(cal["gap_length_km"])
+        omega = rng.standard_normal((n, k, m, dims)) / (0.5 * length)[None, :, None, None]
+        phase = rng.uniform(0.0, 2.0 * np.pi, (n, k, m))
+
+        def field(chunk):
+            xyz = _coords_km(chunk.astype(np.float64), speed)
+            d = self.data_distance_(xyz)
+            out = np.empty((n, len(chunk), k))
+            for j in range(k):
+                sd = np.sqrt(gap[j] * gap_fraction(d, length[j]))
+                waves = np.cos(np.einsum("pd,nmd->nmp", xyz, omega[:, j]) + phase[:, j, :, None])
+                out[:, :, j] = np.sqrt(2.0 / m) * waves.sum(axis=1) * sd
+            return out
+
+        return field
 
     def _dict_columns(self, target):
         keys = {str(k).lower(): k for k in target}
@@ -1604,6 +1698,45 @@ def _coords_km(raw: np.ndarray, speed_km_per_day: float) -> np.ndarray:
     return xyz
 
 
+def _speed_km_per_day(encoding_config: dict) -> float:
+    """Speed (km/day) that makes a time lag comparable with a distance: min_wavelength / min_period."""
+    period = encoding_config.get("min_period")
+    return encoding_config["min_wavelength"] / period if period else 0.0
+
+
+def _satellite_passes(raw: np.ndarray, min_passes: int = 10) -> np.ndarray | None:
+    """Label of the satellite pass of each point (lon, lat, time rows), or None when the data are not along-track.
+
+    Along a pass, the nearest observation is the next one: a spacing ``s0`` in
+    space and ``dt0`` in time (1 Hz altimetry: ~7 km, 1 s). With time scaled so
+    that ``dt0`` counts as ``s0``, points of one pass are linked (closer than
+    2 ``s0``) while passes that cross minutes or days apart are not; a pass is a
+    connected set. A gridded time series (nearest observation at the same time),
+    data without time and scattered points give None.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    n = len(raw)
+    if n < 200 or raw.shape[1] < 3:
+        return None
+    xyz = _coords_km(raw[:, :2], 0.0)
+    dist, nearest = cKDTree(xyz).query(xyz, k=2)
+    s0 = float(np.median(dist[:, 1]))
+    dt0 = float(np.median(np.abs(raw[:, 2] - raw[nearest[:, 1], 2])))
+    if not (s0 > 0 and dt0 > 0):
+        return None
+    pts = np.column_stack([xyz, raw[:, 2] * (s0 / dt0)])
+    pairs = cKDTree(pts).query_pairs(2.0 * s0, output_type="ndarray")
+    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    n_sets, labels = connected_components(graph, directed=False)
+    size = np.bincount(labels)
+    if n_sets < min_passes or size.max() > 0.2 * n or np.median(size[labels]) < 20:
+        return None
+    return labels.astype(np.int64)
+
+
 def _warn_duplicates(table: _coords.PointTable) -> None:
     """Warn when several observations share coordinates but disagree (they are fitted as noisy repeats)."""
     coords = table.coordinates()
@@ -1627,6 +1760,8 @@ def _warn_duplicates(table: _coords.PointTable) -> None:
         )
 
 
+GAP_FEATURES = 256  # random Fourier features per draw of the gap error field (sample())
+GAP_CELLS = 20  # data sites for distances are thinned to cells of min_wavelength / GAP_CELLS
 VALIDATION_BLOCKS = 12  # validation holds out boxes of 1/12 of the region (and time window) per side
 
 

@@ -13,7 +13,16 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["BayesianLastLayer", "output_layer", "penultimate_features", "calibrate", "noise_variance"]
+__all__ = [
+    "BayesianLastLayer",
+    "DataDistance",
+    "output_layer",
+    "penultimate_features",
+    "calibrate",
+    "calibrate_gap",
+    "gap_fraction",
+    "noise_variance",
+]
 
 
 def output_layer(net: nn.Module) -> nn.Linear:
@@ -200,3 +209,166 @@ def calibrate(var: np.ndarray, resid2: np.ndarray, level: float = 0.6827, noise:
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if covered(mid) < level else (lo, mid)
     return float(max(hi, 1e-12)), s2
+
+
+class DataDistance:
+    """Distance from any point to the nearest observation a model was trained on.
+
+    Coordinates are Cartesian kilometres (geocentric x, y, z, and time times a
+    speed in km/day, see ``geoinr.model._coords_km``), so one metric covers space
+    and time. The observations are thinned to one site per cube of side
+    ``cell_km`` (doubled until at most ``max_sites`` remain), which bounds the
+    size of a saved model; distances are then exact to within a cell diagonal.
+
+    Parameters
+    ----------
+    sites : ndarray (n, d)
+        Kilometre coordinates of the (thinned) observation sites.
+
+    Examples
+    --------
+    >>> xyz = np.column_stack([np.arange(0.0, 1000.0, 7.0), np.zeros(143)])  # a track, 7 km spacing
+    >>> near = DataDistance.from_points(xyz, cell_km=20.0)
+    >>> len(near.sites) < 143
+    True
+    >>> near(np.array([[500.0, 100.0]])).round(-1).tolist()
+    [100.0]
+    """
+
+    def __init__(self, sites: np.ndarray):
+        self.sites = np.ascontiguousarray(sites, dtype=np.float64)
+        self._tree = None
+
+    @classmethod
+    def from_points(cls, xyz_km: np.ndarray, cell_km: float, max_sites: int = 1_000_000) -> "DataDistance":
+        xyz = np.asarray(xyz_km, dtype=np.float64)
+        cell = float(cell_km)
+        if not cell > 0:
+            raise ValueError(f"cell_km must be > 0, got {cell_km}")
+        while True:
+            _, first = np.unique(np.floor(xyz / cell).astype(np.int64), axis=0, return_index=True)
+            if len(first) <= max_sites:
+                return cls(xyz[np.sort(first)])
+            cell *= 2.0
+
+    def __call__(self, xyz_km: np.ndarray) -> np.ndarray:
+        """Distance (km) from each row of ``xyz_km`` to the nearest site."""
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self.sites)
+        d, _ = self._tree.query(np.asarray(xyz_km, dtype=np.float64), k=1)
+        return d
+
+    def __getstate__(self):  # the tree is rebuilt on demand (pickles of a model stay small)
+        return {"sites": self.sites, "_tree": None}
+
+
+def gap_fraction(distance: np.ndarray, length: float) -> np.ndarray:
+    r"""Share of the field's variance a map misses at ``distance`` from the data: :math:`1 - e^{-(d/\ell)^4}`.
+
+    Between samples of a smooth field an interpolant errs by :math:`O(d^2)`
+    (its curvature times the squared distance), so the error variance grows as
+    :math:`d^4` near the data; far from every observation it saturates at the
+    whole variance of the field, as optimal interpolation's formal error does.
+    The fourth power was checked against maps with known truth (see
+    ``benchmarks/calibration.py``): exponents 2 and 3 fit their errors worse.
+
+    Examples
+    --------
+    >>> gap_fraction(np.array([0.0, 25.0, 50.0, 1000.0]), 50.0).round(3).tolist()
+    [0.0, 0.06, 0.632, 1.0]
+    """
+    d = np.asarray(distance, dtype=np.float64)
+    return -np.expm1(-((d / max(float(length), 1e-12)) ** 4))
+
+
+def calibrate_gap(
+    var: np.ndarray,
+    resid2: np.ndarray,
+    distance: np.ndarray,
+    noise: float,
+    signal: float,
+    min_scale: float = 1.0,
+    gap: float | None = None,
+) -> dict:
+    r"""Calibrate a predictive variance that grows away from the data.
+
+    The variance of the field's error at a point is modelled as
+
+    .. math:: \sigma^2(x) = c\,v(x) + a\,g(d(x)),\qquad g(d) = 1 - e^{-(d/\ell)^4},
+
+    with :math:`v` the network's own variance (ensemble spread or Bayesian last
+    layer), :math:`d` the distance to the nearest training observation
+    (:class:`DataDistance`) and :math:`g` from :func:`gap_fraction`. Network
+    variances alone grow little between satellite tracks, where the errors of a
+    map are largest; the second term grows there as an interpolation error
+    does. Far from every observation the error is as large as the field itself
+    varies, as in optimal interpolation: :math:`a` is ``signal``, the field's
+    variance, unless given. :math:`c \ge` ``min_scale`` and :math:`\ell` then
+    maximize the Gaussian likelihood of held-out residuals
+    :math:`r \sim N(0, \sigma^2 + s^2)` (``noise`` :math:`s^2` known). The
+    network's own variance is never shrunk: next to noisy data the residuals
+    are mostly noise and cannot show that it is too large.
+
+    Fitting :math:`a` as well was tried (``benchmarks/calibration.py``): with the
+    few passes a validation set holds, :math:`c v` and :math:`a g` trade off and
+    the fit swung between seeds; it mostly ended at the bound anyway. A
+    likelihood, not a matched coverage: where noise dominates the residuals, the
+    fraction within one standard deviation is set by the noise estimate and says
+    little about the field's error.
+
+    Returns
+    -------
+    dict
+        ``variance_scale`` (:math:`c`), ``gap_variance`` (:math:`a`),
+        ``gap_length_km`` (:math:`\ell`) and ``noise_variance`` (:math:`s^2`), in
+        the units of ``var`` and ``distance``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> d = rng.uniform(0.0, 200.0, 20000)
+    >>> v = rng.uniform(0.01, 0.05, 20000)
+    >>> true = 2.0 * v + 0.5 * gap_fraction(d, 80.0)
+    >>> r2 = rng.standard_normal(20000) ** 2 * (true + 0.01)
+    >>> cal = calibrate_gap(v, r2, d, noise=0.01, signal=1.0, gap=0.5)
+    >>> round(cal["variance_scale"], 1), round(cal["gap_length_km"] / 10) * 10
+    (2.0, 80)
+    """
+    from scipy.optimize import minimize
+
+    v = np.asarray(var, dtype=np.float64).ravel()
+    r2 = np.asarray(resid2, dtype=np.float64).ravel()
+    d = np.asarray(distance, dtype=np.float64).ravel()
+    ok = np.isfinite(v) & np.isfinite(r2) & np.isfinite(d)
+    v, r2, d = np.maximum(v[ok], 0.0), r2[ok], d[ok]
+    s2 = max(float(noise), 0.0)
+    signal = max(float(signal), 1e-12)
+    c_min = max(float(min_scale), 0.0)
+    if v.size < 20 or not np.any(d > 0):
+        return {"variance_scale": c_min, "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
+    d_ref = float(np.median(d[d > 0]))
+    v_ref = max(float(np.mean(v)), 1e-12)
+    floor = 1e-9 * (float(np.mean(r2)) + 1e-12)
+
+    a = signal if gap is None else max(float(gap), 0.0)
+
+    def unpack(p):
+        c = c_min + np.exp(min(p[0], 50.0)) / v_ref
+        ell = d_ref * np.exp(np.clip(p[1], -20.0, 20.0))
+        return c, ell
+
+    def nll(p):
+        c, ell = unpack(p)
+        tot = c * v + a * gap_fraction(d, ell) + s2 + floor
+        return float(np.mean(np.log(tot) + r2 / tot))
+
+    best = None
+    for l0 in (-1.0, 0.0, 1.0, 2.0):
+        res = minimize(nll, np.array([np.log(v_ref), l0]), method="Nelder-Mead",
+                       options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 2000})
+        if best is None or res.fun < best.fun:
+            best = res
+    c, ell = unpack(best.x)
+    return {"variance_scale": float(c), "gap_variance": float(a), "gap_length_km": float(ell), "noise_variance": s2}
