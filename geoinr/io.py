@@ -14,16 +14,15 @@ import tempfile
 
 import pandas as pd
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
-from safetensors import safe_open
 
 from ._version import __version__
 from .coords import TimeAxis
 from .encoding import CoordinateEncoding
 from .uncertainty import DataDistance
 
-__all__ = ["save", "load", "FORMAT_VERSION", "write_safetensors_atomic", "read_safetensors"]
+__all__ = ["FORMAT_VERSION", "load", "read_safetensors", "save", "write_safetensors_atomic"]
 
 FORMAT = "geoinr"
 FORMAT_VERSION = 1

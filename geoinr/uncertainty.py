@@ -3,11 +3,13 @@
 Torch only, no xarray. Two ways are offered by :class:`geoinr.INRModel`
 (``uncertainty=``): a deep ensemble (:class:`geoinr.nn.Ensemble`) and a Bayesian
 last layer (:class:`BayesianLastLayer`). Both variances are then calibrated on
-the held-out validation blocks (:func:`calibrate`), so that the standard
-deviations users get are measured, not assumed.
+held-out data (whole satellite passes for along-track data): the network's
+variance, scaled, plus a term that grows with the distance to the nearest
+training observation (:class:`DataDistance`, :func:`gap_fraction`,
+:func:`calibrate_gap`), so that the standard deviations users get are
+measured, not assumed.
 """
 from __future__ import annotations
-
 
 import numpy as np
 import torch
@@ -16,12 +18,12 @@ from torch import nn
 __all__ = [
     "BayesianLastLayer",
     "DataDistance",
-    "output_layer",
-    "penultimate_features",
     "calibrate",
     "calibrate_gap",
     "gap_fraction",
     "noise_variance",
+    "output_layer",
+    "penultimate_features",
 ]
 
 
@@ -240,7 +242,7 @@ class DataDistance:
         self._tree = None
 
     @classmethod
-    def from_points(cls, xyz_km: np.ndarray, cell_km: float, max_sites: int = 1_000_000) -> "DataDistance":
+    def from_points(cls, xyz_km: np.ndarray, cell_km: float, max_sites: int = 1_000_000) -> DataDistance:
         xyz = np.asarray(xyz_km, dtype=np.float64)
         cell = float(cell_km)
         if not cell > 0:

@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 import torch
+from conftest import FAST
 
 import geoinr
 from geoinr.nn import Siren
 from geoinr.nn.ensemble import Ensemble
 from geoinr.uncertainty import BayesianLastLayer, calibrate, noise_variance
-from conftest import FAST
 
 
 def test_ensemble_vmap_equals_members_one_by_one():
@@ -129,8 +129,9 @@ def test_passes_are_found_in_along_track_data_only():
 
 
 def test_distance_to_data_is_exact_within_a_cell():
-    from geoinr.uncertainty import DataDistance
     from scipy.spatial import cKDTree
+
+    from geoinr.uncertainty import DataDistance
 
     rng = np.random.default_rng(0)
     sites = rng.uniform(0, 1000, (20000, 3))
