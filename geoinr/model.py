@@ -29,6 +29,7 @@ from .uncertainty import (
     DataDistance,
     calibrate,
     calibrate_gap,
+    correlation_length,
     gap_fraction,
     noise_variance,
     output_layer,
@@ -160,7 +161,8 @@ class INRModel:
         data are along-track (blocks of space and time otherwise), so that held-out
         points lie as far from the training data as a map's gaps do. The calibrated
         variance is the network's (scaled) plus a term that grows with the distance
-        to the nearest training observation up to the field's own variance (see
+        to the nearest training observation up to the field's own variance, over
+        the field's correlation length from the variogram of the data (see
         :func:`geoinr.uncertainty.calibrate_gap`); ``calibration_`` holds its
         parameters.
     n_members : int
@@ -936,7 +938,7 @@ class INRModel:
         near = DataDistance.from_points(xyz[trainer.train_idx.numpy()], cell_km=enc["min_wavelength"] / GAP_CELLS)
         dist = near(xyz[idx.numpy()]) if on_val else np.zeros(len(idx))
         yall = y.numpy()
-        scale, noise, gap, length = [], [], [], []
+        scale, noise, gap, length, length_from = [], [], [], [], []
         for j in range(yv.shape[1]):
             seen = np.ones(len(yall), bool) if w is None else w[:, j].numpy() > 0
             # measurement noise from near-coincident observations
@@ -946,7 +948,15 @@ class INRModel:
             if on_val:
                 s2 = s2_nn if s2_nn is not None else calibrate(var[o, j], r2)[1]
                 signal = max(float(np.var(yall[seen, j])) - s2, 1e-6)
-                cal = calibrate_gap(var[o, j], r2, dist[o], noise=s2, signal=signal)
+                # the error's length is the field's correlation length (interpolation error theory), measured
+                # on all training observations: steadier than fitting it to a few held-out passes
+                train = np.zeros(len(yall), bool)
+                train[trainer.train_idx.numpy()] = True
+                train &= seen
+                ell = correlation_length(xyz[train], yall[train, j], max_lag_km=VARIOGRAM_LAGS * enc["min_wavelength"],
+                                         seed=0 if self.seed is None else int(self.seed))
+                cal = calibrate_gap(var[o, j], r2, dist[o], noise=s2, signal=signal, length=ell)
+                cal["gap_length_from"] = "likelihood" if ell is None else "variogram"
             else:  # no held-out points: no distance to learn from; the network's variance only
                 c, s2 = calibrate(var[o, j], r2, noise=s2_nn)
                 cal = {"variance_scale": c, "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
@@ -954,11 +964,13 @@ class INRModel:
             noise.append(cal["noise_variance"])
             gap.append(cal["gap_variance"])
             length.append(cal["gap_length_km"])
+            length_from.append(cal.get("gap_length_from", "none"))
         self.calibration_ = {
             "variance_scale": scale,
             "noise_variance": noise,
             "gap_variance": gap,
             "gap_length_km": length,
+            "gap_length_from": length_from,
             "speed_km_per_day": speed,
             "on": "validation " + getattr(self, "_validation_groups", "blocks") if on_val else "training points",
         }
@@ -1761,6 +1773,7 @@ def _warn_duplicates(table: _coords.PointTable) -> None:
 
 
 GAP_FEATURES = 256  # random Fourier features per draw of the gap error field (sample())
+VARIOGRAM_LAGS = 3  # the variogram behind the gap length reaches VARIOGRAM_LAGS min_wavelengths
 GAP_CELLS = 20  # data sites for distances are thinned to cells of min_wavelength / GAP_CELLS
 VALIDATION_BLOCKS = 12  # validation holds out boxes of 1/12 of the region (and time window) per side
 

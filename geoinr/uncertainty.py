@@ -20,6 +20,7 @@ __all__ = [
     "DataDistance",
     "calibrate",
     "calibrate_gap",
+    "correlation_length",
     "gap_fraction",
     "noise_variance",
     "output_layer",
@@ -136,6 +137,61 @@ class BayesianLastLayer(nn.Module):
         z = torch.randn(n, k, p, generator=generator, dtype=torch.float64)
         draws = self.mean_w.double().cpu()[None] + torch.einsum("kpq,nkq->nkp", root, z)
         return draws.to(device=self.mean_w.device, dtype=self.mean_w.dtype)
+
+
+def correlation_length(coords_km: np.ndarray, values: np.ndarray, max_lag_km: float, max_points: int = 4000, seed: int = 0):
+    r"""Gaussian covariance length of the observed field, from its empirical variogram.
+
+    Half the mean squared difference of pairs of observations, in bins of their
+    distance (space and time in one metric, km) up to ``max_lag_km``, is fitted
+    by least squares with :math:`\gamma(h) = n + s\,(1 - e^{-h^2 / 2\ell^2})`
+    (nugget :math:`n`: measurement noise; sill :math:`s`: the field's
+    variance). At most ``max_points`` observations (a random subset) enter the
+    pairs. Returns :math:`\ell` (km), or None when there are too few pairs or
+    the fit fails.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.column_stack([np.arange(3000) * 2.0, np.zeros(3000)])  # 2 km apart along a line
+    >>> k = np.exp(-0.5 * (np.arange(-150, 151) * 2.0 / 40.0) ** 2)
+    >>> y = np.convolve(rng.standard_normal(3300), k / np.sqrt((k ** 2).sum()), "same")[150:3150]
+    >>> ell = correlation_length(x, y, 200.0)  # white noise smoothed by exp(-h^2/2 40^2): l = 40 sqrt(2)
+    >>> 45 < ell < 75
+    True
+    """
+    from scipy.optimize import curve_fit
+    from scipy.spatial import cKDTree
+
+    xyz = np.asarray(coords_km, dtype=np.float64)
+    y = np.asarray(values, dtype=np.float64)
+    ok = np.isfinite(y) & np.isfinite(xyz).all(axis=1)
+    xyz, y = xyz[ok], y[ok]
+    if len(y) > max_points:
+        keep = np.random.default_rng(seed).choice(len(y), max_points, replace=False)
+        xyz, y = xyz[keep], y[keep]
+    pairs = cKDTree(xyz).query_pairs(float(max_lag_km), output_type="ndarray")
+    if len(pairs) < 200:
+        return None
+    h = np.linalg.norm(xyz[pairs[:, 0]] - xyz[pairs[:, 1]], axis=1)
+    g = 0.5 * (y[pairs[:, 0]] - y[pairs[:, 1]]) ** 2
+    edges = np.linspace(0.0, float(max_lag_km), 31)
+    which = np.digitize(h, edges) - 1
+    full = np.bincount(which, minlength=31)[:30] >= 10
+    hb = (np.bincount(which, h, minlength=31)[:30] / np.maximum(np.bincount(which, minlength=31)[:30], 1))[full]
+    gb = (np.bincount(which, g, minlength=31)[:30] / np.maximum(np.bincount(which, minlength=31)[:30], 1))[full]
+    if len(hb) < 5:
+        return None
+
+    def model(hh, nugget, sill, ell):
+        return nugget + sill * -np.expm1(-0.5 * (hh / ell) ** 2)
+
+    try:
+        (_, _, ell), _ = curve_fit(model, hb, gb, p0=[gb[0], max(gb[-1] - gb[0], 1e-12), max_lag_km / 3.0],
+                                   bounds=([0.0, 0.0, 1e-3 * max_lag_km], [np.inf, np.inf, 100.0 * max_lag_km]))
+    except (RuntimeError, ValueError):
+        return None
+    return float(ell)
 
 
 def noise_variance(coords_km: np.ndarray, values: np.ndarray, max_distance_km: float) -> float | None:
@@ -293,6 +349,7 @@ def calibrate_gap(
     signal: float,
     min_scale: float = 1.0,
     gap: float | None = None,
+    length: float | None = None,
 ) -> dict:
     r"""Calibrate a predictive variance that grows away from the data.
 
@@ -319,6 +376,9 @@ def calibrate_gap(
     likelihood, not a matched coverage: where noise dominates the residuals, the
     fraction within one standard deviation is set by the noise estimate and says
     little about the field's error.
+
+    ``length`` fixes :math:`\ell` (e.g. from :func:`correlation_length`); ``c``
+    is then the only parameter.
 
     Returns
     -------
@@ -366,11 +426,19 @@ def calibrate_gap(
         tot = c * v + a * gap_fraction(d, ell) + s2 + floor
         return float(np.mean(np.log(tot) + r2 / tot))
 
-    best = None
-    for l0 in (-1.0, 0.0, 1.0, 2.0):
-        res = minimize(nll, np.array([np.log(v_ref), l0]), method="Nelder-Mead",
-                       options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 2000})
-        if best is None or res.fun < best.fun:
-            best = res
-    c, ell = unpack(best.x)
+    if length is not None:  # l known: the likelihood of c alone
+        from scipy.optimize import minimize_scalar
+
+        lfix = np.log(max(float(length), 1e-12) / d_ref)
+        res = minimize_scalar(lambda q: nll(np.array([q, lfix])), bounds=(np.log(v_ref) - 30.0, np.log(v_ref) + 30.0),
+                              method="bounded", options={"xatol": 1e-6})
+        c, ell = unpack(np.array([res.x, lfix]))
+    else:
+        best = None
+        for l0 in (-1.0, 0.0, 1.0, 2.0):
+            res = minimize(nll, np.array([np.log(v_ref), l0]), method="Nelder-Mead",
+                           options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 2000})
+            if best is None or res.fun < best.fun:
+                best = res
+        c, ell = unpack(best.x)
     return {"variance_scale": float(c), "gap_variance": float(a), "gap_length_km": float(ell), "noise_variance": s2}
