@@ -1215,7 +1215,7 @@ class INRModel:
 
         Parameters
         ----------
-        target : xarray.Dataset or xarray.DataArray
+        target : xarray.Dataset, xarray.DataArray or dict
             As in :meth:`predict`.
         n : int
             Number of draws (at most ``n_members`` for an ensemble).
@@ -1225,7 +1225,8 @@ class INRModel:
         Returns
         -------
         xarray.DataArray or xarray.Dataset
-            With a leading ``sample`` dimension.
+            With a leading ``sample`` dimension; for a dict target, a NumPy array
+            (n, points) or (n, points, variables), as :meth:`predict` gives.
 
         Examples
         --------
@@ -1244,7 +1245,10 @@ class INRModel:
             raise ValueError(f"This ensemble has {self.n_members} members; ask for n <= {self.n_members} draws or fit more members.")
         sel = self._selection(variable)
         batch_size = self._eval_batch(batch_size)
-        dims, columns, coords = self._target_columns(target, lat, lon, time)
+        if isinstance(target, dict):
+            dims, columns, coords = None, self._dict_columns(target), None
+        else:
+            dims, columns, coords = self._target_columns(target, lat, lon, time)
         shape = np.shape(columns[0])
         npts = int(np.prod(shape))
         k = len(self.variables_)
@@ -1281,6 +1285,8 @@ class INRModel:
                 vals[:, ~ok] = np.nan
                 draws[:, s:e] = vals
         draws = draws.reshape((n,) + shape + (k,))
+        if dims is None:  # a dict target: plain arrays, as predict() gives
+            return draws[..., sel[0]].astype(np.float64) if len(sel) == 1 else draws[..., sel].astype(np.float64)
         out = self._wrap(draws, ("sample",) + tuple(dims), coords, sel, kind="sample")
         return out.assign_coords(sample=np.arange(n))
 

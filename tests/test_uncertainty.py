@@ -216,3 +216,22 @@ def test_correlation_length_of_a_known_field():
     y = field + 0.1 * rng.standard_normal(3000)
     assert correlation_length(xy, y, max_lag_km=300.0) == pytest.approx(ell, rel=0.2)
     assert correlation_length(xy[:10], y[:10], max_lag_km=300.0) is None  # too few pairs
+
+
+def test_uncertainty_without_time_and_with_two_variables():
+    """A map without time (blocks, distances in space only) and a joint fit of two variables."""
+    rng = np.random.default_rng(4)
+    lon, lat = rng.uniform(-5, 5, 1500), rng.uniform(40, 50, 1500)
+    # observations only in the western half: the std must grow to the east
+    keep = lon < 0
+    obs = {"lon": lon[keep], "lat": lat[keep]}
+    vals = np.column_stack([np.sin(lon[keep] / 2) * np.cos(lat[keep] / 3), np.cos(lon[keep] / 3)])
+    fitted = geoinr.INRModel(uncertainty="bayes_last_layer", **{**FAST, "epochs": 40}).fit(obs, values=vals, variables=["u", "v"])
+    assert fitted.calibration_["on"] == "validation blocks" and len(fitted.calibration_["variance_scale"]) == 2
+    target = {"lon": np.array([-2.5, 4.5]), "lat": np.array([45.0, 45.0])}
+    mean, std = fitted.predict(target, return_std=True)
+    assert std.shape == (2, 2)  # points, variables (a dict target gives arrays)
+    assert (std[1] > std[0]).all()
+    draws = fitted.sample(target, n=50, seed=0)
+    assert draws.shape == (50, 2, 2) and np.isfinite(draws).all()
+    assert fitted.sample(target, n=5, variable="v").shape == (5, 2)
