@@ -226,6 +226,34 @@ class INRModel:
     progress : bool
         Show a ``tqdm.auto`` progress bar (Jupyter or terminal) with the losses.
 
+    Attributes
+    ----------
+    field_ : torch.nn.Module
+        The fitted encoding and network (standardized outputs).
+    variables_, variable_attrs_ : list of str, dict
+        Fitted variables and their kept attributes (units, long_name, ...).
+    mean_, std_ : list of float
+        Normalization of each variable (its units).
+    coord_names_, time_axis_, lon_convention_
+        Coordinate names, time reference and longitude convention of the data.
+    region_, time_range_ : tuple
+        (west, east, south, north) in degrees and (first, last) time in days.
+    n_points_ : int
+        Observations fitted.
+    encoding_config_ : dict
+        Encoding parameters, ``min_wavelength`` (km) and ``min_period`` (days) included.
+    history_ : pandas.DataFrame
+        One row per validation check: epoch, step, seconds, lr, loss, val_loss, physics_loss.
+    fit_seconds_, stop_reason_, best_val_loss_, fitted_at_, device_
+        Training time, why it ended, best validation loss, when, and where the weights are.
+    calibration_ : dict or None
+        With ``uncertainty=``: ``variance_scale`` (c), ``gap_variance`` (a, field
+        variance), ``gap_length_km`` (l) and its source, ``noise_variance``
+        (standardized units), ``speed_km_per_day`` and the points it was measured
+        on (see :func:`geoinr.uncertainty.calibrate_gap`).
+    data_distance_ : geoinr.uncertainty.DataDistance or None
+        With ``uncertainty=``: the (thinned) training sites behind the distance term.
+
     Examples
     --------
     >>> import numpy as np, geoinr
