@@ -1217,8 +1217,18 @@ class INRModel:
                 name = f"{v}_std"
                 attrs.pop("standard_name", None)
                 attrs["long_name"] = f"standard deviation of {attrs.get('long_name', v)}"
+                cal = self.calibration_ or {}
+                j = self.variables_.index(v)
+                gap = cal.get("gap_variance", [0.0])[j]
                 attrs["comment"] = (
-                    f"{self.uncertainty} estimate of the error of the field, calibrated on held-out validation blocks"
+                    f"{self.uncertainty} estimate of the error of the field (not of a new observation: measurement "
+                    f"noise excluded), calibrated on held-out {cal.get('on', 'validation points')}: "
+                    f"variance = {cal.get('variance_scale', [1.0])[j]:.3g} x network variance"
+                    + (
+                        f" + field variance x (1 - exp(-(d / {cal['gap_length_km'][j]:.0f} km)^4)), d the distance to "
+                        f"the nearest training observation (time at {cal['speed_km_per_day']:.3g} km per day)"
+                        if gap > 0 else ""
+                    )
                 )
             elif kind == "sample":
                 attrs["long_name"] = f"random draws of {attrs.get('long_name', v)}"
