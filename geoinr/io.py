@@ -26,7 +26,8 @@ __all__ = ["FORMAT_VERSION", "load", "read_safetensors", "save", "write_safetens
 
 FORMAT = "geoinr"
 FORMAT_VERSION = 1
-DATA_SITES = "calibration.data_sites"  # (n, d) float64, km: thinned training sites (uncertainty= models)
+DATA_SITES = "calibration.data_sites"  # (n, d) float32, km: thinned training sites (uncertainty= models);
+# ".<j>" suffixes when the variables were observed at different sites
 
 _LEARNED = (
     "coord_names_",
@@ -105,9 +106,12 @@ def save(model, path) -> None:
         "history": {c: [None if v != v else v for v in model.history_[c].tolist()] for c in model.history_.columns},
     }
     tensors = dict(model.field_.state_dict())
-    near = getattr(model, "data_distance_", None)
-    if near is not None:  # where the model was trained, for the calibrated standard deviation
-        tensors[DATA_SITES] = torch.from_numpy(near.sites)
+    nears = getattr(model, "data_distance_", None)
+    if nears:  # where the model was trained, for the calibrated standard deviation
+        if all(n is nears[0] for n in nears):  # every variable observed at the same sites
+            tensors[DATA_SITES] = torch.from_numpy(nears[0].sites)
+        else:
+            tensors.update({f"{DATA_SITES}.{j}": torch.from_numpy(n.sites) for j, n in enumerate(nears)})
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "config": json.dumps(config, allow_nan=False)}
     write_safetensors_atomic(path, tensors, meta)
 
@@ -157,8 +161,21 @@ def load(path, device: str = "cpu"):
         model.history_ = pd.DataFrame({c: pd.to_numeric(pd.Series(v, dtype=object)) for c, v in hist.items()})
     except (KeyError, TypeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path!r} has a damaged or incomplete config ({type(err).__name__}: {err}).") from err
-    sites = tensors.pop(DATA_SITES, None)
-    model.data_distance_ = None if sites is None else DataDistance(sites.numpy())
+    k = len(model.variables_)
+    shared = tensors.pop(DATA_SITES, None)
+    each = [tensors.pop(f"{DATA_SITES}.{j}", None) for j in range(k)]
+    if shared is not None:
+        model.data_distance_ = [DataDistance(shared.numpy())] * k
+    elif all(t is not None for t in each):
+        model.data_distance_ = [DataDistance(t.numpy()) for t in each]
+    else:
+        model.data_distance_ = None
+    cal = model.calibration_ or {}
+    if any(a > 0 for a in cal.get("gap_variance") or []) and model.data_distance_ is None:
+        raise ValueError(
+            f"{path!r} has a calibrated distance term but not the training sites it needs "
+            f"({DATA_SITES!r} tensors). The file is incomplete; save the model again from the session that fitted it."
+        )
     model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_))
     try:
         model.field_.load_state_dict(tensors, strict=True)

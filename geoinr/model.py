@@ -251,8 +251,9 @@ class INRModel:
         variance), ``gap_length_km`` (l) and its source, ``noise_variance``
         (standardized units), ``speed_km_per_day`` and the points it was measured
         on (see :func:`geoinr.uncertainty.calibrate_gap`).
-    data_distance_ : geoinr.uncertainty.DataDistance or None
-        With ``uncertainty=``: the (thinned) training sites behind the distance term.
+    data_distance_ : list of geoinr.uncertainty.DataDistance, or None
+        With ``uncertainty=`` and a distance term: per variable, the (thinned)
+        training sites where it was observed.
 
     Examples
     --------
@@ -935,7 +936,7 @@ class INRModel:
 
     @torch.no_grad()
     def _fit_uncertainty(self, trainer, x, y, w) -> None:
-        """Bayesian last layer posterior, then variance calibration on the validation blocks."""
+        """Bayesian last layer posterior, then variance calibration on the held-out points (passes or blocks)."""
         self.calibration_ = None
         self.data_distance_ = None
         if self.uncertainty is None:
@@ -962,9 +963,14 @@ class INRModel:
         enc = self.encoding_config_
         speed = _speed_km_per_day(enc)
         xyz = _coords_km(x.numpy().astype(np.float64), speed)
-        # where the model was trained: distances from held-out points (and later from any predicted point)
-        near = DataDistance.from_points(xyz[trainer.train_idx.numpy()], cell_km=enc["min_wavelength"] / GAP_CELLS)
-        dist = near(xyz[idx.numpy()]) if on_val else np.zeros(len(idx))
+        # where the model was trained, per variable (a variable may be missing where another was observed):
+        # distances from held-out points now, and from any predicted point later
+        cell = enc["min_wavelength"] / GAP_CELLS
+        tidx = trainer.train_idx.numpy()
+        if w is None:
+            nears = [DataDistance.from_points(xyz[tidx], cell_km=cell)] * yv.shape[1]
+        else:
+            nears = [DataDistance.from_points(xyz[tidx[w[tidx, j].numpy() > 0]], cell_km=cell) for j in range(yv.shape[1])]
         yall = y.numpy()
         scale, noise, gap, length, length_from = [], [], [], [], []
         for j in range(yv.shape[1]):
@@ -974,16 +980,21 @@ class INRModel:
             o = obs[:, j]
             r2 = (yv[o, j] - mean[o, j]) ** 2
             if on_val:
-                s2 = s2_nn if s2_nn is not None else calibrate(var[o, j], r2)[1]
-                signal = max(float(np.var(yall[seen, j])) - s2, 1e-6)
+                dist = nears[j](xyz[idx.numpy()[o]])
                 # the error's length is the field's correlation length (interpolation error theory), measured
                 # on all training observations: steadier than fitting it to a few held-out passes
                 train = np.zeros(len(yall), bool)
-                train[trainer.train_idx.numpy()] = True
+                train[tidx] = True
                 train &= seen
-                ell = correlation_length(xyz[train], yall[train, j], max_lag_km=VARIOGRAM_LAGS * enc["min_wavelength"],
-                                         seed=0 if self.seed is None else int(self.seed))
-                cal = calibrate_gap(var[o, j], r2, dist[o], noise=s2, signal=signal, length=ell)
+                ell, nugget = correlation_length(
+                    xyz[train], yall[train, j], max_lag_km=VARIOGRAM_LAGS * enc["min_wavelength"],
+                    seed=0 if self.seed is None else int(self.seed), return_nugget=True,
+                )
+                # no near-coincident pairs (scattered data): the variogram's nugget is the noise; an intercept
+                # of the held-out residuals would take the error in the gaps for noise
+                s2 = s2_nn if s2_nn is not None else nugget if nugget is not None else calibrate(var[o, j], r2)[1]
+                signal = max(float(np.var(yall[seen, j])) - s2, 1e-6)
+                cal = calibrate_gap(var[o, j], r2, dist, noise=s2, signal=signal, length=ell)
                 cal["gap_length_from"] = "likelihood" if ell is None else "variogram"
             else:  # no held-out points: no distance to learn from; the network's variance only
                 c, s2 = calibrate(var[o, j], r2, noise=s2_nn)
@@ -1002,17 +1013,22 @@ class INRModel:
             "speed_km_per_day": speed,
             "on": "validation " + getattr(self, "_validation_groups", "blocks") if on_val else "training points",
         }
-        self.data_distance_ = near
+        self.data_distance_ = nears if any(a > 0 for a in gap) else None
 
     def _std_standardized(self, v: np.ndarray, chunk: np.ndarray) -> np.ndarray:
         """Calibrated standard deviation (standardized units) from the network variance ``v`` (b, k) at ``chunk``."""
         cal = self.calibration_
         total = np.asarray(cal["variance_scale"]) * v
-        gap = np.asarray(cal.get("gap_variance", [0.0] * v.shape[1]))
+        gap = np.asarray(cal.get("gap_variance") or [0.0] * v.shape[1])
         if np.any(gap > 0):
-            d = self.data_distance_(_coords_km(chunk.astype(np.float64), cal["speed_km_per_day"]))
+            xyz = _coords_km(chunk.astype(np.float64), cal["speed_km_per_day"])
+            dist = {}  # variables observed at the same sites share one search
             for j, (a, ell) in enumerate(zip(gap, cal["gap_length_km"])):
-                total[:, j] += a * gap_fraction(d, ell)
+                if a > 0:
+                    near = self.data_distance_[j]
+                    if id(near) not in dist:
+                        dist[id(near)] = near(xyz)
+                    total[:, j] += a * gap_fraction(dist[id(near)], ell)
         return np.sqrt(total)
 
     def _evaluate(self, columns: Sequence[np.ndarray], batch_size: int, with_std: bool = False):
@@ -1219,7 +1235,7 @@ class INRModel:
                 attrs["long_name"] = f"standard deviation of {attrs.get('long_name', v)}"
                 cal = self.calibration_ or {}
                 j = self.variables_.index(v)
-                gap = cal.get("gap_variance", [0.0])[j]
+                gap = (cal.get("gap_variance") or [0.0] * len(self.variables_))[j]
                 attrs["comment"] = (
                     f"{self.uncertainty} estimate of the error of the field (not of a new observation: measurement "
                     f"noise excluded), calibrated on held-out {cal.get('on', 'validation points')}: "
@@ -1283,7 +1299,7 @@ class INRModel:
             raise ValueError(f"This ensemble has {self.n_members} members; ask for n <= {self.n_members} draws or fit more members.")
         sel = self._selection(variable)
         batch_size = self._eval_batch(batch_size)
-        if isinstance(target, dict):
+        if isinstance(target, Mapping) and not isinstance(target, xr.Dataset):
             dims, columns, coords = None, self._dict_columns(target), None
         else:
             dims, columns, coords = self._target_columns(target, lat, lon, time)
@@ -1338,25 +1354,30 @@ class INRModel:
         with the variance ``predict(return_std=True)`` reports.
         """
         cal = self.calibration_
-        gap = np.asarray(cal.get("gap_variance", [0.0]))
+        gap = np.asarray(cal.get("gap_variance") or [0.0])
         if not np.any(gap > 0):
             return None
         rng = np.random.default_rng(None if seed is None else int(seed) + 1)
         speed = cal["speed_km_per_day"]
-        dims = len(self.data_distance_.sites[0])
+        dims = self.data_distance_[0].sites.shape[1]
         k, m = len(gap), GAP_FEATURES
         length = np.asarray(cal["gap_length_km"])
         omega = rng.standard_normal((n, k, m, dims)) / (0.5 * length)[None, :, None, None]
         phase = rng.uniform(0.0, 2.0 * np.pi, (n, k, m))
+        # points per pass: the cosines of one pass, n x m x points, stay near GAP_FIELD_VALUES numbers
+        step = max(1, GAP_FIELD_VALUES // (n * m))
 
         def field(chunk):
             xyz = _coords_km(chunk.astype(np.float64), speed)
-            d = self.data_distance_(xyz)
-            out = np.empty((n, len(chunk), k))
+            out = np.zeros((n, len(chunk), k))
             for j in range(k):
-                sd = np.sqrt(gap[j] * gap_fraction(d, length[j]))
-                waves = np.cos(np.einsum("pd,nmd->nmp", xyz, omega[:, j]) + phase[:, j, :, None])
-                out[:, :, j] = np.sqrt(2.0 / m) * waves.sum(axis=1) * sd
+                if gap[j] <= 0:
+                    continue
+                sd = np.sqrt(gap[j] * gap_fraction(self.data_distance_[j](xyz), length[j]))
+                for s in range(0, len(chunk), step):
+                    e = min(len(chunk), s + step)
+                    waves = np.cos(np.einsum("pd,nmd->nmp", xyz[s:e], omega[:, j]) + phase[:, j, :, None])
+                    out[:, s:e, j] = np.sqrt(2.0 / m) * waves.sum(axis=1) * sd[s:e]
             return out
 
         return field
@@ -1816,6 +1837,7 @@ def _warn_duplicates(table: _coords.PointTable) -> None:
         )
 
 
+GAP_FIELD_VALUES = 4_000_000  # sample(): cosines evaluated at once (memory ~ 32 MB)
 GAP_FEATURES = 256  # random Fourier features per draw of the gap error field (sample())
 VARIOGRAM_LAGS = 3  # the variogram behind the gap length reaches VARIOGRAM_LAGS min_wavelengths
 GAP_CELLS = 20  # data sites for distances are thinned to cells of min_wavelength / GAP_CELLS

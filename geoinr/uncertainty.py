@@ -139,7 +139,14 @@ class BayesianLastLayer(nn.Module):
         return draws.to(device=self.mean_w.device, dtype=self.mean_w.dtype)
 
 
-def correlation_length(coords_km: np.ndarray, values: np.ndarray, max_lag_km: float, max_points: int = 4000, seed: int = 0):
+def correlation_length(
+    coords_km: np.ndarray,
+    values: np.ndarray,
+    max_lag_km: float,
+    max_points: int = 4000,
+    seed: int = 0,
+    return_nugget: bool = False,
+):
     r"""Gaussian covariance length of the observed field, from its empirical variogram.
 
     Half the mean squared difference of pairs of observations, in bins of their
@@ -148,7 +155,8 @@ def correlation_length(coords_km: np.ndarray, values: np.ndarray, max_lag_km: fl
     (nugget :math:`n`: measurement noise; sill :math:`s`: the field's
     variance). At most ``max_points`` observations (a random subset) enter the
     pairs. Returns :math:`\ell` (km), or None when there are too few pairs or
-    the fit fails.
+    the fit fails; with ``return_nugget``, ``(ell, nugget)`` (``(None, None)``
+    on failure).
 
     Examples
     --------
@@ -171,8 +179,9 @@ def correlation_length(coords_km: np.ndarray, values: np.ndarray, max_lag_km: fl
         keep = np.random.default_rng(seed).choice(len(y), max_points, replace=False)
         xyz, y = xyz[keep], y[keep]
     pairs = cKDTree(xyz).query_pairs(float(max_lag_km), output_type="ndarray")
+    failed = (None, None) if return_nugget else None
     if len(pairs) < 200:
-        return None
+        return failed
     h = np.linalg.norm(xyz[pairs[:, 0]] - xyz[pairs[:, 1]], axis=1)
     g = 0.5 * (y[pairs[:, 0]] - y[pairs[:, 1]]) ** 2
     edges = np.linspace(0.0, float(max_lag_km), 31)
@@ -181,17 +190,17 @@ def correlation_length(coords_km: np.ndarray, values: np.ndarray, max_lag_km: fl
     hb = (np.bincount(which, h, minlength=31)[:30] / np.maximum(np.bincount(which, minlength=31)[:30], 1))[full]
     gb = (np.bincount(which, g, minlength=31)[:30] / np.maximum(np.bincount(which, minlength=31)[:30], 1))[full]
     if len(hb) < 5:
-        return None
+        return failed
 
     def model(hh, nugget, sill, ell):
         return nugget + sill * -np.expm1(-0.5 * (hh / ell) ** 2)
 
     try:
-        (_, _, ell), _ = curve_fit(model, hb, gb, p0=[gb[0], max(gb[-1] - gb[0], 1e-12), max_lag_km / 3.0],
+        (nugget, _, ell), _ = curve_fit(model, hb, gb, p0=[gb[0], max(gb[-1] - gb[0], 1e-12), max_lag_km / 3.0],
                                    bounds=([0.0, 0.0, 1e-3 * max_lag_km], [np.inf, np.inf, 100.0 * max_lag_km]))
     except (RuntimeError, ValueError):
-        return None
-    return float(ell)
+        return failed
+    return (float(ell), float(nugget)) if return_nugget else float(ell)
 
 
 def noise_variance(coords_km: np.ndarray, values: np.ndarray, max_distance_km: float) -> float | None:
@@ -294,7 +303,8 @@ class DataDistance:
     """
 
     def __init__(self, sites: np.ndarray):
-        self.sites = np.ascontiguousarray(sites, dtype=np.float64)
+        # float32: 0.5 m steps at the Earth's radius, half the size of a saved model's sites
+        self.sites = np.ascontiguousarray(sites, dtype=np.float32)
         self._tree = None
 
     @classmethod
@@ -335,7 +345,7 @@ def gap_fraction(distance: np.ndarray, length: float) -> np.ndarray:
     Examples
     --------
     >>> gap_fraction(np.array([0.0, 25.0, 50.0, 1000.0]), 50.0).round(3).tolist()
-    [0.0, 0.06, 0.632, 1.0]
+    [0.0, 0.061, 0.632, 1.0]
     """
     d = np.asarray(distance, dtype=np.float64)
     return -np.expm1(-((d / max(float(length), 1e-12)) ** 4))
