@@ -145,7 +145,7 @@ class _Baseline:
     def _predict(self, target, lat, lon, time, return_std):
         self._check_fitted()
         if isinstance(target, Mapping) and not isinstance(target, xr.Dataset):
-            cols = self._dict_columns(target)
+            cols = _coords.dict_columns(target, self.time_axis_, type(self).__name__)
             shape = cols[0].shape
             flat = [np.ascontiguousarray(c, dtype=np.float64).ravel() for c in cols]
             mean, std = self._predict_points(flat[0], flat[1], flat[2] if len(flat) > 2 else None, return_std)
@@ -165,22 +165,6 @@ class _Baseline:
         if return_std:
             return out, self._wrap(std.reshape(shape), dims, coords, std=True)
         return out
-
-    def _dict_columns(self, target):
-        keys = {str(k).lower(): k for k in target}
-        if "lon" not in keys or "lat" not in keys:
-            raise ValueError(f"The target dict needs keys 'lon' and 'lat'; got {list(target)}.")
-        lon = _coords.wrap_longitude(np.asarray(target[keys["lon"]], dtype=np.float64))
-        lat = np.asarray(target[keys["lat"]], dtype=np.float64)
-        _coords._check_latitude(lat, "lat")
-        cols = [lon, lat]
-        if self.time_axis_ is not None:
-            if "time" not in keys:
-                raise ValueError(
-                    f"This {type(self).__name__} was fitted with time; the target dict needs a 'time' key."
-                )
-            cols.append(self.time_axis_.to_days(np.asarray(target[keys["time"]])))
-        return np.broadcast_arrays(*cols)
 
     def _wrap(self, values, dims, coords, std=False) -> xr.DataArray:
         v = self.variable_

@@ -29,6 +29,7 @@ __all__ = [
     "target_points",
     "find_target_coords",
     "output_coords",
+    "dict_columns",
     "regular_grid",
 ]
 
@@ -608,6 +609,32 @@ def output_coords(target, dims, names: CoordNames) -> dict:
         if name is not None and name not in coords:
             coords[name] = target[name]
     return coords
+
+
+def dict_columns(target, time_axis: TimeAxis | None, fitted: str = "model") -> list:
+    """Broadcast (lon, lat[, time in days]) columns of a dict target such as ``{"lon": ..., "lat": ...}``.
+
+    Keys are matched case-insensitively; longitudes are wrapped to [-180, 180)
+    and latitudes checked. ``time`` is required (and converted with ``time_axis``)
+    when the ``fitted`` object was fitted with time, and ignored otherwise.
+
+    Examples
+    --------
+    >>> [c.tolist() for c in dict_columns({"LON": [190.0, 10.0], "lat": 45.0}, None)]
+    [[-170.0, 10.0], [45.0, 45.0]]
+    """
+    keys = {str(k).lower(): k for k in target}
+    if "lon" not in keys or "lat" not in keys:
+        raise ValueError(f"The target dict needs keys 'lon' and 'lat'; got {list(target)}.")
+    lon = wrap_longitude(np.asarray(target[keys["lon"]], dtype=np.float64))
+    lat = np.asarray(target[keys["lat"]], dtype=np.float64)
+    _check_latitude(lat, "lat")
+    cols = [lon, lat]
+    if time_axis is not None:
+        if "time" not in keys:
+            raise ValueError(f"This {fitted} was fitted with time; the target dict needs a 'time' key.")
+        cols.append(time_axis.to_days(np.asarray(target[keys["time"]])))
+    return np.broadcast_arrays(*cols)
 
 
 def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon", time_name="time") -> xr.Dataset:

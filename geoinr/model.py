@@ -1383,20 +1383,10 @@ class INRModel:
         return field
 
     def _dict_columns(self, target):
-        keys = {str(k).lower(): k for k in target}
-        if "lon" not in keys or "lat" not in keys:
-            raise ValueError(f"The target dict needs keys 'lon' and 'lat'; got {list(target)}.")
-        lon = _coords.wrap_longitude(np.asarray(target[keys["lon"]], dtype=np.float64))
-        lat = np.asarray(target[keys["lat"]], dtype=np.float64)
-        _coords._check_latitude(lat, "lat")
-        cols = [lon, lat]
+        cols = _coords.dict_columns(target, self.time_axis_)
         if self.time_axis_ is not None:
-            if "time" not in keys:
-                raise ValueError("This model was fitted with time; the target dict needs a 'time' key.")
-            t = self.time_axis_.to_days(np.asarray(target[keys["time"]]))
-            self._warn_extrapolation(t)
-            cols.append(t)
-        return np.broadcast_arrays(*cols)
+            self._warn_extrapolation(cols[2])
+        return cols
 
     def _source_note(self) -> str:
         enc = self.encoding_config_
