@@ -718,15 +718,11 @@ class INRModel:
         x = torch.from_numpy(raw.astype(np.float32))
         device = setup_distributed(resolve_device(self.device))
         cfg = self._train_config()
-        groups = None
-        if self.uncertainty is not None:
-            # calibration needs held-out points as far from the training data as a map's gaps are:
-            # whole satellite passes when the data are along-track (small boxes stay near other passes)
-            passes = _satellite_passes(raw)
-            self._validation_groups = "passes" if passes is not None else "blocks"
-            groups = None if passes is None else torch.from_numpy(passes)
-        if groups is None:
-            groups = torch.from_numpy(_validation_blocks(table, self.region_))
+        # calibration needs held-out points as far from the training data as a map's gaps are:
+        # whole satellite passes when the data are along-track (small boxes stay near other passes)
+        passes = _satellite_passes(raw) if self.uncertainty is not None else None
+        held_out = "blocks" if passes is None else "passes"
+        groups = torch.from_numpy(_validation_blocks(table, self.region_) if passes is None else passes)
         extra = self._physics_loss(device) if self.physics else None
         trainer = Trainer(self.field_, x, y, w, cfg, device, groups=groups, extra_loss=extra)
         run_id = {
@@ -739,7 +735,7 @@ class INRModel:
         if resume is not None:
             trainer.load_checkpoint(resume, extra=run_id)
         result = trainer.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, checkpoint_extra=run_id)
-        self._fit_uncertainty(trainer, x, y, w)
+        self._fit_uncertainty(trainer, x, y, w, held_out)
         self._finish_fit(result, trainer, device)
 
     def _finish_fit(self, result, trainer, device) -> None:
@@ -935,7 +931,7 @@ class INRModel:
         return out, None
 
     @torch.no_grad()
-    def _fit_uncertainty(self, trainer, x, y, w) -> None:
+    def _fit_uncertainty(self, trainer, x, y, w, held_out: str = "blocks") -> None:
         """Bayesian last layer posterior, then variance calibration on the held-out points (passes or blocks)."""
         self.calibration_ = None
         self.data_distance_ = None
@@ -1011,25 +1007,32 @@ class INRModel:
             "gap_length_km": length,
             "gap_length_from": length_from,
             "speed_km_per_day": speed,
-            "on": "validation " + getattr(self, "_validation_groups", "blocks") if on_val else "training points",
+            "on": f"validation {held_out}" if on_val else "training points",
         }
         self.data_distance_ = nears if any(a > 0 for a in gap) else None
 
+    def _gap_variance(self, xyz: np.ndarray) -> np.ndarray | None:
+        """Calibrated variance of the error away from the data (standardized units, (b, k)) at ``xyz`` km; None
+        without a distance term."""
+        cal = self.calibration_
+        gap = np.asarray(cal.get("gap_variance") or [0.0] * len(self.variables_))
+        if not np.any(gap > 0):
+            return None
+        out = np.zeros((len(xyz), len(gap)))
+        dist = {}  # variables observed at the same sites share one search
+        for j, (a, ell) in enumerate(zip(gap, cal["gap_length_km"])):
+            if a > 0:
+                near = self.data_distance_[j]
+                if id(near) not in dist:
+                    dist[id(near)] = near(xyz)
+                out[:, j] = a * gap_fraction(dist[id(near)], ell)
+        return out
+
     def _std_standardized(self, v: np.ndarray, chunk: np.ndarray) -> np.ndarray:
         """Calibrated standard deviation (standardized units) from the network variance ``v`` (b, k) at ``chunk``."""
-        cal = self.calibration_
-        total = np.asarray(cal["variance_scale"]) * v
-        gap = np.asarray(cal.get("gap_variance") or [0.0] * v.shape[1])
-        if np.any(gap > 0):
-            xyz = _coords_km(chunk.astype(np.float64), cal["speed_km_per_day"])
-            dist = {}  # variables observed at the same sites share one search
-            for j, (a, ell) in enumerate(zip(gap, cal["gap_length_km"])):
-                if a > 0:
-                    near = self.data_distance_[j]
-                    if id(near) not in dist:
-                        dist[id(near)] = near(xyz)
-                    total[:, j] += a * gap_fraction(dist[id(near)], ell)
-        return np.sqrt(total)
+        total = np.asarray(self.calibration_["variance_scale"]) * v
+        gap = self._gap_variance(_coords_km(chunk.astype(np.float64), self.calibration_["speed_km_per_day"]))
+        return np.sqrt(total if gap is None else total + gap)
 
     def _evaluate(self, columns: Sequence[np.ndarray], batch_size: int, with_std: bool = False):
         """Evaluate at flat or broadcast coordinate arrays (lon, lat[, time]); returns (..., k) float32
@@ -1369,15 +1372,15 @@ class INRModel:
 
         def field(chunk):
             xyz = _coords_km(chunk.astype(np.float64), speed)
+            sd = np.sqrt(self._gap_variance(xyz))
             out = np.zeros((n, len(chunk), k))
             for j in range(k):
                 if gap[j] <= 0:
                     continue
-                sd = np.sqrt(gap[j] * gap_fraction(self.data_distance_[j](xyz), length[j]))
                 for s in range(0, len(chunk), step):
                     e = min(len(chunk), s + step)
                     waves = np.cos(np.einsum("pd,nmd->nmp", xyz[s:e], omega[:, j]) + phase[:, j, :, None])
-                    out[:, s:e, j] = np.sqrt(2.0 / m) * waves.sum(axis=1) * sd[s:e]
+                    out[:, s:e, j] = np.sqrt(2.0 / m) * waves.sum(axis=1) * sd[s:e, j]
             return out
 
         return field
