@@ -64,6 +64,7 @@ def run(max_time=30.0, seed=0, methods=(("ensemble", 5), ("bayes_last_layer", No
     tracks = geoinr.datasets.synthetic_tracks(days=10, noise=0.01, seed=seed)
     truth = geoinr.datasets.synthetic_grid(resolution=0.1, days=10, seed=seed)
     truth = truth.drop_vars("sla").rename(sla_true="sla").isel(time=slice(1, None))
+    true = truth.sla.transpose("time", "lat", "lon")
     rows = []
     near = dist = None
     for method, members in methods:
@@ -79,13 +80,12 @@ def run(max_time=30.0, seed=0, methods=(("ensemble", 5), ("bayes_last_layer", No
             mean, std = fitted.predict(truth, return_std=True)
         sec = time.perf_counter() - t0
         mean, std = mean.transpose("time", "lat", "lon"), std.transpose("time", "lat", "lon")
-        c1, c2, z = coverage(truth.sla.transpose("time", "lat", "lon"), mean, std)
+        c1, c2, z = coverage(true, mean, std)
         cal = fitted.calibration_
         if near is None:  # one split for every row: map points closer to an observation than the median
             dist = distance_to_data(fitted, tracks, truth, z.shape)
             near = dist <= np.median(dist)
-        err = np.asarray(mean) - np.asarray(truth.sla.transpose("time", "lat", "lon"))
-        o1, o2 = oracle_coverage(err, dist)
+        o1, o2 = oracle_coverage(np.asarray(mean) - np.asarray(true), dist)
         rmse = float(np.sqrt(((mean - truth.sla) ** 2).mean()))
         rows.append(dict(
             method=method, members=members or "", seed=seed, rmse=rmse * 100, std=float(std.mean()) * 100,
@@ -100,8 +100,8 @@ def run(max_time=30.0, seed=0, methods=(("ensemble", 5), ("bayes_last_layer", No
     mean, std = oi.predict(truth, return_std=True)
     sec = time.perf_counter() - t0
     mean, std = mean.transpose("time", "lat", "lon"), std.transpose("time", "lat", "lon")
-    c1, c2, z = coverage(truth.sla.transpose("time", "lat", "lon"), mean, std)
-    o1, o2 = oracle_coverage(np.asarray(mean) - np.asarray(truth.sla.transpose("time", "lat", "lon")), dist)
+    c1, c2, z = coverage(true, mean, std)
+    o1, o2 = oracle_coverage(np.asarray(mean) - np.asarray(true), dist)
     rows.append(dict(
         method="OI formal error", o1=o1, o2=o2, members="", seed=seed, rmse=float(np.sqrt(((mean - truth.sla) ** 2).mean())) * 100,
         std=float(std.mean()) * 100, c1=c1, c2=c2, near1=within(z, near), far1=within(z, ~near),
