@@ -162,7 +162,10 @@ class INRModel:
         points lie as far from the training data as a map's gaps do. The calibrated
         variance is the network's (scaled) plus a term that grows with the distance
         to the nearest training observation up to the field's own variance, over
-        the field's correlation length from the variogram of the data (see
+        the field's correlation length from the variogram of the data. The scale
+        is fitted to the held-out residuals pass by pass (block by block): along a
+        pass the map's error is smooth and the measurement noise is not, so the
+        likelihood of whole passes sees errors smaller than the noise (see
         :func:`geoinr.uncertainty.calibrate_gap`); ``calibration_`` holds its
         parameters.
     n_members : int
@@ -249,8 +252,9 @@ class INRModel:
     calibration_ : dict or None
         With ``uncertainty=``: ``variance_scale`` (c), ``gap_variance`` (a, field
         variance), ``gap_length_km`` (l) and its source, ``noise_variance``
-        (standardized units), ``speed_km_per_day`` and the points it was measured
-        on (see :func:`geoinr.uncertainty.calibrate_gap`).
+        (standardized units), ``error_length_km`` (the correlation length of the
+        map's error along held-out passes), ``speed_km_per_day`` and the points it
+        was measured on (see :func:`geoinr.uncertainty.calibrate_gap`).
     data_distance_ : list of geoinr.uncertainty.DataDistance, or None
         With ``uncertainty=`` and a distance term: per variable, the (thinned)
         training sites where it was observed.
@@ -735,7 +739,7 @@ class INRModel:
         if resume is not None:
             trainer.load_checkpoint(resume, extra=run_id)
         result = trainer.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, checkpoint_extra=run_id)
-        self._fit_uncertainty(trainer, x, y, w, held_out)
+        self._fit_uncertainty(trainer, x, y, w, held_out, groups.numpy())
         self._finish_fit(result, trainer, device)
 
     def _finish_fit(self, result, trainer, device) -> None:
@@ -931,8 +935,9 @@ class INRModel:
         return out, None
 
     @torch.no_grad()
-    def _fit_uncertainty(self, trainer, x, y, w, held_out: str = "blocks") -> None:
-        """Bayesian last layer posterior, then variance calibration on the held-out points (passes or blocks)."""
+    def _fit_uncertainty(self, trainer, x, y, w, held_out: str = "blocks", groups: np.ndarray | None = None) -> None:
+        """Bayesian last layer posterior, then variance calibration on the held-out points (passes or blocks,
+        labelled by ``groups``: the map's errors are correlated within each)."""
         self.calibration_ = None
         self.data_distance_ = None
         if self.uncertainty is None:
@@ -968,15 +973,17 @@ class INRModel:
         else:
             nears = [DataDistance.from_points(xyz[tidx[w[tidx, j].numpy() > 0]], cell_km=cell) for j in range(yv.shape[1])]
         yall = y.numpy()
-        scale, noise, gap, length, length_from = [], [], [], [], []
+        scale, noise, gap, length, length_from, err_length = [], [], [], [], [], []
         for j in range(yv.shape[1]):
             seen = np.ones(len(yall), bool) if w is None else w[:, j].numpy() > 0
             # measurement noise from near-coincident observations
             s2_nn = noise_variance(xyz[seen], yall[seen, j], max_distance_km=enc["min_wavelength"] / 10.0)
             o = obs[:, j]
-            r2 = (yv[o, j] - mean[o, j]) ** 2
+            resid = yv[o, j] - mean[o, j]
+            r2 = resid**2
             if on_val:
-                dist = nears[j](xyz[idx.numpy()[o]])
+                held = idx.numpy()[o]
+                dist = nears[j](xyz[held])
                 # the error's length is the field's correlation length (interpolation error theory), measured
                 # on all training observations: steadier than fitting it to a few held-out passes
                 train = np.zeros(len(yall), bool)
@@ -990,7 +997,8 @@ class INRModel:
                 # of the held-out residuals would take the error in the gaps for noise
                 s2 = s2_nn if s2_nn is not None else nugget if nugget is not None else calibrate(var[o, j], r2)[1]
                 signal = max(float(np.var(yall[seen, j])) - s2, 1e-6)
-                cal = calibrate_gap(var[o, j], r2, dist, noise=s2, signal=signal, length=ell)
+                cal = calibrate_gap(var[o, j], resid, dist, noise=s2, signal=signal, length=ell, coords_km=xyz[held],
+                                    groups=None if groups is None else groups[held])
                 cal["gap_length_from"] = "likelihood" if ell is None else "variogram"
             else:  # no held-out points: no distance to learn from; the network's variance only
                 c, s2 = calibrate(var[o, j], r2, noise=s2_nn)
@@ -1000,12 +1008,14 @@ class INRModel:
             gap.append(cal["gap_variance"])
             length.append(cal["gap_length_km"])
             length_from.append(cal.get("gap_length_from", "none"))
+            err_length.append(cal.get("error_length_km"))
         self.calibration_ = {
             "variance_scale": scale,
             "noise_variance": noise,
             "gap_variance": gap,
             "gap_length_km": length,
             "gap_length_from": length_from,
+            "error_length_km": err_length,
             "speed_km_per_day": speed,
             "on": f"validation {held_out}" if on_val else "training points",
         }

@@ -6,7 +6,8 @@ last layer (:class:`BayesianLastLayer`). Both variances are then calibrated on
 held-out data (whole satellite passes for along-track data): the network's
 variance, scaled, plus a term that grows with the distance to the nearest
 training observation (:class:`DataDistance`, :func:`gap_fraction`,
-:func:`calibrate_gap`), so that the standard deviations users get are
+:func:`calibrate_gap`, fitted to whole held-out passes so that errors smaller
+than the noise still show), so that the standard deviations users get are
 measured, not assumed.
 """
 from __future__ import annotations
@@ -351,15 +352,45 @@ def gap_fraction(distance: np.ndarray, length: float) -> np.ndarray:
     return -np.expm1(-((d / max(float(length), 1e-12)) ** 4))
 
 
+def _error_blocks(coords_km: np.ndarray, groups: np.ndarray, max_block: int, max_points: int, seed: int = 0):
+    """Indices of held-out points split into blocks whose errors are taken as correlated: one per group
+    (a satellite pass, a block of space and time), long groups cut into runs of at most ``max_block``
+    points along their longest extent; at most ``max_points`` points in all (whole blocks drawn at random)."""
+    blocks = []
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        if len(idx) > max_block:
+            xyz = coords_km[idx]
+            axis = np.argmax(xyz.max(0) - xyz.min(0))
+            idx = idx[np.argsort(xyz[:, axis], kind="stable")]
+            blocks.extend(np.array_split(idx, int(np.ceil(len(idx) / max_block))))
+        else:
+            blocks.append(idx)
+    if sum(len(b) for b in blocks) > max_points:
+        order = np.random.default_rng(seed).permutation(len(blocks))
+        keep, n = [], 0
+        for i in order:
+            if n >= max_points:
+                break
+            keep.append(blocks[i])
+            n += len(blocks[i])
+        blocks = keep
+    return blocks
+
+
 def calibrate_gap(
     var: np.ndarray,
-    resid2: np.ndarray,
+    residuals: np.ndarray,
     distance: np.ndarray,
     noise: float,
     signal: float,
     min_scale: float = 1.0,
     gap: float | None = None,
     length: float | None = None,
+    coords_km: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+    max_block: int = 256,
+    max_points: int = 4096,
 ) -> dict:
     r"""Calibrate a predictive variance that grows away from the data.
 
@@ -374,81 +405,167 @@ def calibrate_gap(
     map are largest; the second term grows there as an interpolation error
     does. Far from every observation the error is as large as the field itself
     varies, as in optimal interpolation: :math:`a` is ``signal``, the field's
-    variance, unless given. :math:`c \ge` ``min_scale`` and :math:`\ell` then
-    maximize the Gaussian likelihood of held-out residuals
-    :math:`r \sim N(0, \sigma^2 + s^2)` (``noise`` :math:`s^2` known). The
-    network's own variance is never shrunk: next to noisy data the residuals
-    are mostly noise and cannot show that it is too large.
+    variance, unless given. :math:`c \ge` ``min_scale`` (and :math:`\ell`
+    unless ``length`` is given) then maximize the Gaussian likelihood of
+    held-out ``residuals`` (observation minus prediction), which carry
+    measurement noise of known variance ``noise`` (:math:`s^2`).
 
-    Fitting :math:`a` as well was tried (``benchmarks/calibration.py``): with the
-    few passes a validation set holds, :math:`c v` and :math:`a g` trade off and
-    the fit swung between seeds; it mostly ended at the bound anyway. A
-    likelihood, not a matched coverage: where noise dominates the residuals, the
-    fraction within one standard deviation is set by the noise estimate and says
-    little about the field's error.
+    With ``coords_km`` and ``groups`` (e.g. the satellite pass of each held-out
+    point) the likelihood is that of whole groups: within a group the map's
+    errors are correlated, :math:`\mathrm{cov}(e_i, e_j) = \sigma_i \sigma_j
+    e^{-h_{ij}^2 / 2\lambda^2}` (:math:`h` the distance between the points, the
+    length :math:`\lambda` fitted with :math:`c`), while the noise is white.
+    Near the data a map errs by much less than 1 cm altimeter noise, so point by
+    point the residuals hardly show that error; along a pass it is smooth and
+    the noise is not, and the likelihood of the pass separates the two as a
+    variogram separates nugget and sill. Without groups the residuals are
+    taken as independent. Groups longer than ``max_block`` points are cut into
+    runs along their longest extent, and at most ``max_points`` points (whole
+    runs, drawn at random) enter the likelihood.
 
-    ``length`` fixes :math:`\ell` (e.g. from :func:`correlation_length`); ``c``
-    is then the only parameter.
+    The network's own variance is never shrunk (``min_scale``): next to noisy
+    data residuals cannot show that it is too large. Fitting :math:`a` as well
+    was tried (``benchmarks/calibration.py``): with the few passes a validation
+    set holds, :math:`c v` and :math:`a g` trade off and the fit swung between
+    seeds.
+
+    Parameters
+    ----------
+    var, residuals, distance : ndarray (n,)
+        Network variance, held-out residual and distance to the training data
+        (km) at each held-out point.
+    noise, signal : float
+        Measurement-noise variance :math:`s^2` and field variance (the default
+        :math:`a`), in the units of ``var``.
+    min_scale : float
+        Lower bound of :math:`c`.
+    gap, length : float, optional
+        Fix :math:`a` or :math:`\ell` (e.g. from :func:`correlation_length`).
+    coords_km : ndarray (n, k), optional
+        Positions of the held-out points (km; time scaled to km).
+    groups : ndarray (n,), optional
+        Label of each held-out point's group (pass); needs ``coords_km``.
+    max_block, max_points : int
+        Bounds on the cost of the grouped likelihood (Cholesky factors of
+        ``max_block``-square matrices).
 
     Returns
     -------
     dict
         ``variance_scale`` (:math:`c`), ``gap_variance`` (:math:`a`),
-        ``gap_length_km`` (:math:`\ell`) and ``noise_variance`` (:math:`s^2`), in
-        the units of ``var`` and ``distance``.
+        ``gap_length_km`` (:math:`\ell`), ``noise_variance`` (:math:`s^2`) and,
+        with groups, ``error_length_km`` (:math:`\lambda`), in the units of
+        ``var`` and ``distance``.
 
     Examples
     --------
+    Independent residuals drawn from a known error model:
+
     >>> rng = np.random.default_rng(0)
     >>> d = rng.uniform(0.0, 200.0, 20000)
     >>> v = rng.uniform(0.01, 0.05, 20000)
     >>> true = 2.0 * v + 0.5 * gap_fraction(d, 80.0)
-    >>> r2 = rng.standard_normal(20000) ** 2 * (true + 0.01)
-    >>> cal = calibrate_gap(v, r2, d, noise=0.01, signal=1.0, gap=0.5)
+    >>> r = rng.standard_normal(20000) * np.sqrt(true + 0.01)
+    >>> cal = calibrate_gap(v, r, d, noise=0.01, signal=1.0, gap=0.5)
     >>> round(cal["variance_scale"], 1), round(cal["gap_length_km"] / 10) * 10
     (2.0, 80)
     """
-    from scipy.optimize import minimize
+    from scipy.optimize import minimize, minimize_scalar
 
     v = np.asarray(var, dtype=np.float64).ravel()
-    r2 = np.asarray(resid2, dtype=np.float64).ravel()
+    r = np.asarray(residuals, dtype=np.float64).ravel()
     d = np.asarray(distance, dtype=np.float64).ravel()
-    ok = np.isfinite(v) & np.isfinite(r2) & np.isfinite(d)
-    v, r2, d = np.maximum(v[ok], 0.0), r2[ok], d[ok]
+    ok = np.isfinite(v) & np.isfinite(r) & np.isfinite(d)
+    grouped = coords_km is not None and groups is not None
+    if grouped:
+        xyz = np.asarray(coords_km, dtype=np.float64).reshape(len(ok), -1)[ok]
+        lab = np.asarray(groups).ravel()[ok]
+    v, r, d = np.maximum(v[ok], 0.0), r[ok], d[ok]
     s2 = max(float(noise), 0.0)
-    signal = max(float(signal), 1e-12)
     c_min = max(float(min_scale), 0.0)
+    out = {"variance_scale": c_min, "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
     if v.size < 20 or not np.any(d > 0):
-        return {"variance_scale": c_min, "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
+        return out
     d_ref = float(np.median(d[d > 0]))
     v_ref = max(float(np.mean(v)), 1e-12)
-    floor = 1e-9 * (float(np.mean(r2)) + 1e-12)
+    floor = 1e-9 * (float(np.mean(r**2)) + 1e-12)
+    a = max(float(signal), 1e-12) if gap is None else max(float(gap), 0.0)
 
-    a = signal if gap is None else max(float(gap), 0.0)
+    def scale(q):  # c = c_min + e^q / v_ref: positive, on the scale of the residuals
+        return c_min + np.exp(np.clip(q, -50.0, 50.0)) / v_ref
 
-    def unpack(p):
-        c = c_min + np.exp(min(p[0], 50.0)) / v_ref
-        ell = d_ref * np.exp(np.clip(p[1], -20.0, 20.0))
-        return c, ell
+    def length_of(q):
+        return d_ref * np.exp(np.clip(q, -20.0, 20.0))
 
-    def nll(p):
-        c, ell = unpack(p)
-        tot = c * v + a * gap_fraction(d, ell) + s2 + floor
-        return float(np.mean(np.log(tot) + r2 / tot))
+    if not grouped:
+        r2 = r**2
 
-    if length is not None:  # l known: the likelihood of c alone
-        from scipy.optimize import minimize_scalar
+        def nll(c, ell, lam=None):
+            tot = c * v + a * gap_fraction(d, ell) + s2 + floor
+            return float(np.mean(np.log(tot) + r2 / tot))
 
-        lfix = np.log(max(float(length), 1e-12) / d_ref)
-        res = minimize_scalar(lambda q: nll(np.array([q, lfix])), bounds=(np.log(v_ref) - 30.0, np.log(v_ref) + 30.0),
-                              method="bounded", options={"xatol": 1e-6})
-        c, ell = unpack(np.array([res.x, lfix]))
     else:
+        blocks = _error_blocks(xyz, lab, int(max_block), int(max_points))
+        sq = [((xyz[b, None, :] - xyz[None, b, :]) ** 2).sum(-1) for b in blocks]
+        n_used = sum(len(b) for b in blocks)
+
+        def nll(c, ell, lam):
+            total = 0.0
+            for b, h2 in zip(blocks, sq):
+                sd = np.sqrt(c * v[b] + a * gap_fraction(d[b], ell))
+                cov = sd[:, None] * np.exp(-0.5 * h2 / lam**2) * sd[None, :]
+                # noise on the diagonal; a little more keeps noise-free data factorizable at long lambda
+                cov[np.diag_indices_from(cov)] += s2 + floor + 1e-6 * float(np.mean(sd**2))
+                try:
+                    chol = np.linalg.cholesky(cov)
+                except np.linalg.LinAlgError:
+                    return np.inf
+                z = np.linalg.solve(chol, r[b])  # r' C^-1 r = |L^-1 r|^2
+                total += 2.0 * float(np.sum(np.log(np.diag(chol)))) + float(z @ z)
+            return total / n_used
+
+    lam_ref = d_ref
+    lfix = None if length is None else np.log(max(float(length), 1e-12) / d_ref)
+    if lfix is not None and not grouped:  # l known, independent errors: the likelihood of c alone
+        res = minimize_scalar(lambda q: nll(scale(q), length_of(lfix)), bounds=(np.log(v_ref) - 30.0, np.log(v_ref) + 30.0),
+                              method="bounded", options={"xatol": 1e-6})
+        params = {"c": scale(res.x), "ell": length_of(lfix)}
+    else:
+        # parameters: log c-excess, [log l/d_ref if l free], [log lambda/d_ref if grouped]
+        def unpack(p):
+            c = scale(p[0])
+            ell = length_of(lfix if lfix is not None else p[1])
+            lam = lam_ref * np.exp(np.clip(p[-1], -10.0, 10.0)) if grouped else None
+            return c, ell, lam
+
+        def fit_from(p0):
+            return minimize(lambda p: nll(*unpack(p)), np.array(p0), method="Nelder-Mead",
+                            options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 2000})
+
         best = None
-        for l0 in (-1.0, 0.0, 1.0, 2.0):
-            res = minimize(nll, np.array([np.log(v_ref), l0]), method="Nelder-Mead",
-                           options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 2000})
-            if best is None or res.fun < best.fun:
-                best = res
-        c, ell = unpack(best.x)
-    return {"variance_scale": float(c), "gap_variance": float(a), "gap_length_km": float(ell), "noise_variance": s2}
+        if grouped:  # the likelihood has several local optima in lambda: profile it on a grid first
+            for m0 in np.log(np.geomspace(0.1, 10.0, 11)):
+                if lfix is not None:
+                    res = minimize_scalar(lambda q: nll(scale(q), length_of(lfix), lam_ref * np.exp(m0)),
+                                          bounds=(np.log(v_ref) - 30.0, np.log(v_ref) + 30.0), method="bounded",
+                                          options={"xatol": 1e-3})
+                    p0, fun = [res.x, m0], res.fun
+                else:
+                    res = fit_from([np.log(v_ref), 0.0, m0])
+                    p0, fun = list(res.x), res.fun
+                if best is None or fun < best[1]:
+                    best = (p0, fun)
+            best = fit_from(best[0])
+        else:
+            for q0 in (np.log(v_ref) - 2.0, np.log(v_ref) + 1.0):
+                for l0 in (-1.0, 0.0, 1.0, 2.0):
+                    res = fit_from([q0, l0])
+                    if best is None or res.fun < best.fun:
+                        best = res
+        c, ell, lam = unpack(best.x)
+        params = {"c": c, "ell": ell, "lam": lam}
+    out = {"variance_scale": float(params["c"]), "gap_variance": float(a), "gap_length_km": float(params["ell"]),
+           "noise_variance": s2}
+    if grouped:
+        out["error_length_km"] = float(params["lam"])
+    return out

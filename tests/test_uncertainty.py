@@ -152,15 +152,46 @@ def test_gap_calibration_recovers_a_known_error_model():
     n = 40000
     d = rng.uniform(0.0, 150.0, n)
     v = rng.uniform(0.001, 0.01, n)
-    r2 = rng.standard_normal(n) ** 2 * (2.0 * v + 0.3 * gap_fraction(d, 60.0) + 0.02)
-    cal = calibrate_gap(v, r2, d, noise=0.02, signal=1.0, gap=0.3)
+    r = rng.standard_normal(n) * np.sqrt(2.0 * v + 0.3 * gap_fraction(d, 60.0) + 0.02)
+    cal = calibrate_gap(v, r, d, noise=0.02, signal=1.0, gap=0.3)
     assert cal["variance_scale"] == pytest.approx(2.0, rel=0.3)
     assert cal["gap_length_km"] == pytest.approx(60.0, rel=0.1)
-    fixed = calibrate_gap(v, r2, d, noise=0.02, signal=1.0, gap=0.3, length=60.0)  # l known: c alone
+    assert "error_length_km" not in cal  # independent residuals: no error length
+    fixed = calibrate_gap(v, r, d, noise=0.02, signal=1.0, gap=0.3, length=60.0)  # l known: c alone
     assert fixed["gap_length_km"] == 60.0 and fixed["variance_scale"] == pytest.approx(2.0, rel=0.3)
     # residuals smaller than the network's variance says: c stays at its floor (the variance is never shrunk)
-    small = calibrate_gap(v, rng.standard_normal(n) ** 2 * (0.1 * v + 0.02), d, noise=0.02, signal=1.0, gap=0.0, length=60.0)
+    small = calibrate_gap(v, rng.standard_normal(n) * np.sqrt(0.1 * v + 0.02), d, noise=0.02, signal=1.0, gap=0.0, length=60.0)
     assert small["variance_scale"] == pytest.approx(1.0, abs=0.01)
+
+
+def test_grouped_calibration_sees_a_smooth_error_under_larger_noise():
+    """Passes whose map error (variance 4 v, correlated over 40 km along the pass) is 5-10 times smaller
+    than the white noise, and a noise estimate 15% too high (as near-coincident pairs give, the signal
+    leaking in): point by point the likelihood takes the error for noise and c falls towards its floor;
+    the likelihood of whole passes separates smooth error from white noise and finds c and the length."""
+    from geoinr.uncertainty import calibrate_gap, gap_fraction
+
+    rng = np.random.default_rng(3)
+    n_pass, m = 30, 100
+    s = np.arange(m) * 7.0  # km along a pass, 1 Hz altimetry
+    lab = np.repeat(np.arange(n_pass), m)
+    xyz = np.column_stack([np.tile(s, n_pass), lab * 1000.0])  # passes far apart
+    d = np.abs(np.sin(xyz[:, 0] / 150.0)) * 60.0  # distance to the training data along each pass, 0-60 km
+    v = np.full(n_pass * m, 0.005)
+    sd = np.sqrt(4.0 * v + 0.3 * gap_fraction(d, 80.0))
+    corr = np.exp(-0.5 * (s[:, None] - s[None, :]) ** 2 / 40.0**2)
+    chol = np.linalg.cholesky(corr + 1e-9 * np.eye(m))
+    err = np.concatenate([chol @ rng.standard_normal(m) for _ in range(n_pass)]) * sd
+    r = err + np.sqrt(0.1) * rng.standard_normal(n_pass * m)  # noise variance 0.1 against 0.02 of error
+    kw = dict(noise=0.115, signal=1.0, gap=0.3, length=80.0)
+    cal = calibrate_gap(v, r, d, coords_km=xyz, groups=lab, **kw)
+    assert cal["variance_scale"] == pytest.approx(4.0, rel=0.5)
+    assert cal["error_length_km"] == pytest.approx(40.0, rel=0.3)
+    point = calibrate_gap(v, r, d, **kw)
+    assert point["variance_scale"] < 0.75 * cal["variance_scale"]
+    # the same passes cut into runs of 30 points (the bound on the cost) still see the error
+    runs = calibrate_gap(v, r, d, coords_km=xyz, groups=lab, max_block=30, **kw)
+    assert runs["variance_scale"] == pytest.approx(cal["variance_scale"], rel=0.2)
 
 
 def test_samples_have_the_calibrated_std():
