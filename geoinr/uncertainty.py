@@ -390,7 +390,7 @@ def calibrate_gap(
     coords_km: np.ndarray | None = None,
     groups: np.ndarray | None = None,
     max_block: int = 256,
-    max_points: int = 4096,
+    max_points: int = 2048,
 ) -> dict:
     r"""Calibrate a predictive variance that grows away from the data.
 
@@ -538,20 +538,20 @@ def calibrate_gap(
             lam = lam_ref * np.exp(np.clip(p[-1], -10.0, 10.0)) if grouped else None
             return c, ell, lam
 
-        def fit_from(p0):
+        def fit_from(p0, xatol=1e-4, maxiter=2000):
             return minimize(lambda p: nll(*unpack(p)), np.array(p0), method="Nelder-Mead",
-                            options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 2000})
+                            options={"xatol": xatol, "fatol": 1e-8, "maxiter": maxiter})
 
         best = None
         if grouped:  # the likelihood has several local optima in lambda: profile it on a grid first
-            for m0 in np.log(np.geomspace(0.1, 10.0, 11)):
+            for m0 in np.log(np.geomspace(0.1, 10.0, 9)):
                 if lfix is not None:
                     res = minimize_scalar(lambda q: nll(scale(q), length_of(lfix), lam_ref * np.exp(m0)),
                                           bounds=(np.log(v_ref) - 30.0, np.log(v_ref) + 30.0), method="bounded",
-                                          options={"xatol": 1e-3})
+                                          options={"xatol": 1e-2})
                     p0, fun = [res.x, m0], res.fun
                 else:
-                    res = fit_from([np.log(v_ref), 0.0, m0])
+                    res = fit_from([np.log(v_ref), 0.0, m0], xatol=1e-2, maxiter=300)
                     p0, fun = list(res.x), res.fun
                 if best is None or fun < best[1]:
                     best = (p0, fun)
