@@ -231,6 +231,9 @@ def rows(s: dict) -> list[tuple[str, str]]:
             if any(a > 0 for a in cal.get("gap_variance", [])):
                 lengths = ", ".join(f"{_g(x)} km" for x in cal["gap_length_km"])
                 text += f", gap term to the field variance over {lengths}"
+            errs = [x for x in cal.get("error_length_km") or [] if x is not None]
+            if errs:
+                text += ", errors correlated over " + ", ".join(f"{_g(x)} km" for x in errs)
             text += f" (calibrated on {cal.get('on', '?')})"
         out.append(("uncertainty", text))
     if not s["fitted"]:

@@ -1275,8 +1275,9 @@ class INRModel:
         With ``uncertainty="ensemble"``, the members (their spread scaled by the
         calibration); with ``"bayes_last_layer"``, draws of the output weights
         from their posterior. Both are spatially coherent. To each draw is added
-        a smooth random field (Gaussian covariance, correlation length half the
-        calibrated ``gap_length_km``) with the calibrated variance of the error
+        a smooth random field (Gaussian covariance, the error's correlation
+        length measured along held-out passes, ``calibration_["error_length_km"]``)
+        with the calibrated variance of the error
         between observations, so that the spread of many draws matches
         ``predict(return_std=True)``.
 
@@ -1361,8 +1362,10 @@ class INRModel:
         """``n`` smooth random fields with the calibrated gap variance (standardized units), or None.
 
         Each draw is a Gaussian random field (random Fourier features of a
-        Gaussian covariance, correlation length ``gap_length_km / 2`` in the
-        space-time metric of the calibration) times the gap standard deviation
+        Gaussian covariance, correlation length ``error_length_km``, the one
+        measured along held-out passes, or ``gap_length_km / 2`` where the
+        calibration had none, in the space-time metric of the calibration)
+        times the gap standard deviation
         at each point, so that draws add the error a map makes between tracks
         with the variance ``predict(return_std=True)`` reports.
         """
@@ -1374,8 +1377,10 @@ class INRModel:
         speed = cal["speed_km_per_day"]
         dims = self.data_distance_[0].sites.shape[1]
         k, m = len(gap), GAP_FEATURES
-        length = np.asarray(cal["gap_length_km"])
-        omega = rng.standard_normal((n, k, m, dims)) / (0.5 * length)[None, :, None, None]
+        # the error's correlation length measured along held-out passes; half the field's (older fits) without
+        measured = cal.get("error_length_km") or [None] * k
+        length = np.array([lam if lam is not None else 0.5 * ell for lam, ell in zip(measured, cal["gap_length_km"])])
+        omega = rng.standard_normal((n, k, m, dims)) / length[None, :, None, None]
         phase = rng.uniform(0.0, 2.0 * np.pi, (n, k, m))
         # points per pass: the cosines of one pass, n x m x points, stay near GAP_FIELD_VALUES numbers
         step = max(1, GAP_FIELD_VALUES // (n * m))
