@@ -87,12 +87,14 @@ def run(max_time=30.0, seed=0, methods=(("ensemble", 5), ("bayes_last_layer", No
             near = dist <= np.median(dist)
         o1, o2 = oracle_coverage(np.asarray(mean) - np.asarray(true), dist)
         rmse = float(np.sqrt(((mean - truth.sla) ** 2).mean()))
+        b = (cal.get("error_floor") or [None])[0]
         rows.append(dict(
             method=method, members=members or "", seed=seed, rmse=rmse * 100, std=float(std.mean()) * 100,
             c1=c1, c2=c2, near1=within(z, near), far1=within(z, ~near), o1=o1, o2=o2,
             scale=cal["variance_scale"][0], gap=cal["gap_variance"][0] * fitted.std_[0] ** 2 * 1e4,
             length=f"{cal['gap_length_km'][0]:.0f} ({cal.get('gap_length_from', ['likelihood'])[0]})", on=cal["on"],
             lam=(cal.get("error_length_km") or [None])[0],
+            floor=None if b is None else float(np.sqrt(b)) * fitted.std_[0] * 100,
             seconds=sec,
         ))
     # what users have today: optimal interpolation's formal mapping error (DUACS-like default scales)
@@ -106,7 +108,7 @@ def run(max_time=30.0, seed=0, methods=(("ensemble", 5), ("bayes_last_layer", No
     rows.append(dict(
         method="OI formal error", o1=o1, o2=o2, members="", seed=seed, rmse=float(np.sqrt(((mean - truth.sla) ** 2).mean())) * 100,
         std=float(std.mean()) * 100, c1=c1, c2=c2, near1=within(z, near), far1=within(z, ~near),
-        scale=float("nan"), gap=float("nan"), length="", lam=None, on="(prior)", seconds=sec,
+        scale=float("nan"), gap=float("nan"), length="", lam=None, floor=None, on="(prior)", seconds=sec,
     ))
     return rows
 
@@ -120,15 +122,15 @@ if __name__ == "__main__":
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
           f"budget {a.max_time:.0f} s per fit, validation {a.validation or 'default'}")
     print("| method | members | seed | RMSE (cm) | mean std (cm) | within 1 std | within 2 std | "
-          "within 1 std, near half | within 1 std, far half | distance-only oracle, within 1 / 2 std | c | a (cm^2) | l (km) | error length (km) | calibrated on | seconds |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+          "within 1 std, near half | within 1 std, far half | distance-only oracle, within 1 / 2 std | c | a (cm^2) | l (km) | error length (km) | floor sqrt(b) (cm) | calibrated on | seconds |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     allrows = []
     for seed in a.seeds:
         for r in run(a.max_time, seed, validation=a.validation):
             allrows.append(r)
             print(f"| {r['method']} | {r['members']} | {r['seed']} | {r['rmse']:.2f} | {r['std']:.2f} | {r['c1']:.1%} | "
                   f"{r['c2']:.1%} | {r['near1']:.1%} | {r['far1']:.1%} | {r['o1']:.1%} / {r['o2']:.1%} | {r['scale']:.3g} | {r['gap']:.3g} | "
-                  f"{r['length']} | {'' if r['lam'] is None else format(r['lam'], '.0f')} | {r['on']} | {r['seconds']:.1f} |", flush=True)
+                  f"{r['length']} | {'' if r['lam'] is None else format(r['lam'], '.0f')} | {'' if r['floor'] is None else format(r['floor'], '.2f')} | {r['on']} | {r['seconds']:.1f} |", flush=True)
     if len(a.seeds) > 1:
         for method in sorted({r["method"] for r in allrows}):
             c1 = [r["c1"] for r in allrows if r["method"] == method]

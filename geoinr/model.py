@@ -253,8 +253,9 @@ class INRModel:
         With ``uncertainty=``: ``variance_scale`` (c), ``gap_variance`` (a, field
         variance), ``gap_length_km`` (l) and its source, ``noise_variance``
         (standardized units), ``error_length_km`` (the correlation length of the
-        map's error along held-out passes), ``speed_km_per_day`` and the points it
-        was measured on (see :func:`geoinr.uncertainty.calibrate_gap`).
+        map's error along held-out passes) and ``error_floor`` (b, standardized),
+        ``speed_km_per_day`` and the points it was measured on (see
+        :func:`geoinr.uncertainty.calibrate_gap`).
     data_distance_ : list of geoinr.uncertainty.DataDistance, or None
         With ``uncertainty=`` and a distance term: per variable, the (thinned)
         training sites where it was observed.
@@ -973,7 +974,7 @@ class INRModel:
         else:
             nears = [DataDistance.from_points(xyz[tidx[w[tidx, j].numpy() > 0]], cell_km=cell) for j in range(yv.shape[1])]
         yall = y.numpy()
-        scale, noise, gap, length, length_from, err_length = [], [], [], [], [], []
+        scale, noise, gap, length, length_from, err_length, err_floor = [], [], [], [], [], [], []
         for j in range(yv.shape[1]):
             seen = np.ones(len(yall), bool) if w is None else w[:, j].numpy() > 0
             # measurement noise from near-coincident observations
@@ -1009,6 +1010,7 @@ class INRModel:
             length.append(cal["gap_length_km"])
             length_from.append(cal.get("gap_length_from", "none"))
             err_length.append(cal.get("error_length_km"))
+            err_floor.append(cal.get("error_floor"))
         self.calibration_ = {
             "variance_scale": scale,
             "noise_variance": noise,
@@ -1016,26 +1018,31 @@ class INRModel:
             "gap_length_km": length,
             "gap_length_from": length_from,
             "error_length_km": err_length,
+            "error_floor": err_floor,
             "speed_km_per_day": speed,
             "on": f"validation {held_out}" if on_val else "training points",
         }
         self.data_distance_ = nears if any(a > 0 for a in gap) else None
 
     def _gap_variance(self, xyz: np.ndarray) -> np.ndarray | None:
-        """Calibrated variance of the error away from the data (standardized units, (b, k)) at ``xyz`` km; None
-        without a distance term."""
+        """Calibrated variance of the error that the network's variance does not hold (standardized units,
+        (b, k)) at ``xyz`` km: the term that grows away from the data plus the error floor; None without
+        either."""
         cal = self.calibration_
-        gap = np.asarray(cal.get("gap_variance") or [0.0] * len(self.variables_))
-        if not np.any(gap > 0):
+        k = len(self.variables_)
+        gap = np.asarray(cal.get("gap_variance") or [0.0] * k)
+        # fitted along held-out passes (None for fits without groups and for files saved before it existed)
+        floor = np.array([b or 0.0 for b in cal.get("error_floor") or [0.0] * k])
+        if not np.any(gap > 0) and not np.any(floor > 0):
             return None
-        out = np.zeros((len(xyz), len(gap)))
+        out = np.zeros((len(xyz), len(gap))) + floor
         dist = {}  # variables observed at the same sites share one search
         for j, (a, ell) in enumerate(zip(gap, cal["gap_length_km"])):
             if a > 0:
                 near = self.data_distance_[j]
                 if id(near) not in dist:
                     dist[id(near)] = near(xyz)
-                out[:, j] = a * gap_fraction(dist[id(near)], ell)
+                out[:, j] += a * gap_fraction(dist[id(near)], ell)
         return out
 
     def _std_standardized(self, v: np.ndarray, chunk: np.ndarray) -> np.ndarray:
@@ -1249,6 +1256,8 @@ class INRModel:
                 cal = self.calibration_ or {}
                 j = self.variables_.index(v)
                 gap = (cal.get("gap_variance") or [0.0] * len(self.variables_))[j]
+                b = (cal.get("error_floor") or [None] * len(self.variables_))[j]
+                units = attrs.get("units", "")
                 attrs["comment"] = (
                     f"{self.uncertainty} estimate of the error of the field (not of a new observation: measurement "
                     f"noise excluded), calibrated on held-out {cal.get('on', 'validation points')}: "
@@ -1258,6 +1267,7 @@ class INRModel:
                         f"the nearest training observation (time at {cal['speed_km_per_day']:.3g} km per day)"
                         if gap > 0 else ""
                     )
+                    + (f" + ({float(np.sqrt(b)) * self.std_[j]:.3g} {units})^2" if b else "")
                 )
             elif kind == "sample":
                 attrs["long_name"] = f"random draws of {attrs.get('long_name', v)}"
@@ -1365,18 +1375,21 @@ class INRModel:
         Gaussian covariance, correlation length ``error_length_km``, the one
         measured along held-out passes, or ``gap_length_km / 2`` where the
         calibration had none, in the space-time metric of the calibration)
-        times the gap standard deviation
-        at each point, so that draws add the error a map makes between tracks
-        with the variance ``predict(return_std=True)`` reports.
+        times the standard deviation of the error the network's variance does
+        not hold (the distance term and the floor, :meth:`_gap_variance`) at
+        each point, so that draws add the error a map makes between tracks with
+        the variance ``predict(return_std=True)`` reports.
         """
         cal = self.calibration_
-        gap = np.asarray(cal.get("gap_variance") or [0.0])
-        if not np.any(gap > 0):
+        k = len(self.variables_)
+        floor = np.array([b or 0.0 for b in cal.get("error_floor") or [0.0] * k])
+        has = (np.asarray(cal.get("gap_variance") or [0.0] * k) > 0) | (floor > 0)  # variables with such a term
+        if not np.any(has) or self.data_distance_ is None:
             return None
         rng = np.random.default_rng(None if seed is None else int(seed) + 1)
         speed = cal["speed_km_per_day"]
         dims = self.data_distance_[0].sites.shape[1]
-        k, m = len(gap), GAP_FEATURES
+        m = GAP_FEATURES
         # the error's correlation length measured along held-out passes; half the field's (older fits) without
         measured = cal.get("error_length_km") or [None] * k
         length = np.array([lam if lam is not None else 0.5 * ell for lam, ell in zip(measured, cal["gap_length_km"])])
@@ -1390,7 +1403,7 @@ class INRModel:
             sd = np.sqrt(self._gap_variance(xyz))
             out = np.zeros((n, len(chunk), k))
             for j in range(k):
-                if gap[j] <= 0:
+                if not has[j]:
                     continue
                 for s in range(0, len(chunk), step):
                     e = min(len(chunk), s + step)

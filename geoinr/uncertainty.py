@@ -415,6 +415,11 @@ def calibrate_gap(
     errors are correlated, :math:`\mathrm{cov}(e_i, e_j) = \sigma_i \sigma_j
     e^{-h_{ij}^2 / 2\lambda^2}` (:math:`h` the distance between the points, the
     length :math:`\lambda` fitted with :math:`c`), while the noise is white.
+    The variance then also holds a floor :math:`b \ge 0`,
+    :math:`\sigma^2 = c\,v + b + a\,g(d)`, fitted with the rest: an error the
+    network's variance does not place, as the bias of an under-trained
+    ensemble is (a white floor would be confounded with the noise; a
+    correlated one is not).
     Near the data a map errs by much less than 1 cm altimeter noise, so point by
     point the residuals hardly show that error; along a pass it is smooth and
     the noise is not, and the likelihood of the pass separates the two as a
@@ -454,8 +459,8 @@ def calibrate_gap(
     dict
         ``variance_scale`` (:math:`c`), ``gap_variance`` (:math:`a`),
         ``gap_length_km`` (:math:`\ell`), ``noise_variance`` (:math:`s^2`) and,
-        with groups, ``error_length_km`` (:math:`\lambda`), in the units of
-        ``var`` and ``distance``.
+        with groups, ``error_length_km`` (:math:`\lambda`) and ``error_floor``
+        (:math:`b`), in the units of ``var`` and ``distance``.
 
     Examples
     --------
@@ -488,7 +493,7 @@ def calibrate_gap(
         return out
     d_ref = float(np.median(d[d > 0]))
     v_ref = max(float(np.mean(v)), 1e-12)
-    floor = 1e-9 * (float(np.mean(r**2)) + 1e-12)
+    tiny = 1e-9 * (float(np.mean(r**2)) + 1e-12)
     a = max(float(signal), 1e-12) if gap is None else max(float(gap), 0.0)
 
     def scale(q):  # c = c_min + e^q / v_ref: positive, on the scale of the residuals
@@ -497,75 +502,92 @@ def calibrate_gap(
     def length_of(q):
         return d_ref * np.exp(np.clip(q, -20.0, 20.0))
 
+    b_ref = max(float(np.mean(r**2)), 1e-12)
+
     if not grouped:
         r2 = r**2
 
-        def nll(c, ell, lam=None):
-            tot = c * v + a * gap_fraction(d, ell) + s2 + floor
+        def nll(c, ell, lam=None, b=0.0):
+            tot = c * v + a * gap_fraction(d, ell) + s2 + tiny
             return float(np.mean(np.log(tot) + r2 / tot))
 
     else:
         blocks = _error_blocks(xyz, lab, int(max_block), int(max_points))
-        sq = [((xyz[b, None, :] - xyz[None, b, :]) ** 2).sum(-1) for b in blocks]
-        n_used = sum(len(b) for b in blocks)
+        n_used = sum(len(k) for k in blocks)
+        # blocks of similar size are padded to one size and factorized together (batched Cholesky): padding
+        # rows carry unit variance, no correlation and zero residual, so they add nothing to the likelihood
+        batches = []
+        sizes = np.array([len(k) for k in blocks])
+        edges = np.unique(np.ceil(1.25 ** np.arange(0, np.log(max(sizes.max(), 1)) / np.log(1.25) + 2)))
+        for low, high in zip(np.r_[0, edges[:-1]], edges):  # sizes within 25 %: little padding
+            members = [k for k, n_k in zip(blocks, sizes) if low < n_k <= high]
+            if not members:
+                continue
+            top = max(len(k) for k in members)
+            idx = np.zeros((len(members), top), dtype=np.int64)
+            real = np.zeros((len(members), top), dtype=bool)
+            for row, k in enumerate(members):
+                idx[row, : len(k)], real[row, : len(k)] = k, True
+            h2 = ((xyz[idx][:, :, None, :] - xyz[idx][:, None, :, :]) ** 2).sum(-1)
+            batches.append((idx, real, h2, np.where(real, r[idx], 0.0)))
 
-        def nll(c, ell, lam):
+        def nll(c, ell, lam, b):
             total = 0.0
-            for b, h2 in zip(blocks, sq):
-                sd = np.sqrt(c * v[b] + a * gap_fraction(d[b], ell))
-                cov = sd[:, None] * np.exp(-0.5 * h2 / lam**2) * sd[None, :]
-                # noise on the diagonal; a little more keeps noise-free data factorizable at long lambda
-                cov[np.diag_indices_from(cov)] += s2 + floor + 1e-6 * float(np.mean(sd**2))
+            for idx, real, h2, rr in batches:
+                sd = np.sqrt(c * v[idx] + b + a * gap_fraction(d[idx], ell)) * real
+                cov = sd[:, :, None] * np.exp(-0.5 * h2 / lam**2) * sd[:, None, :]
+                # noise on the diagonal (a little more keeps noise-free data factorizable at long lambda)
+                nugget = s2 + tiny + 1e-6 * np.mean(sd**2, axis=1, keepdims=True)
+                cov += np.where(real, nugget, 1.0)[:, :, None] * np.eye(idx.shape[1])
                 try:
                     chol = np.linalg.cholesky(cov)
                 except np.linalg.LinAlgError:
                     return np.inf
-                z = np.linalg.solve(chol, r[b])  # r' C^-1 r = |L^-1 r|^2
-                total += 2.0 * float(np.sum(np.log(np.diag(chol)))) + float(z @ z)
+                z = np.linalg.solve(chol, rr[:, :, None])  # r' C^-1 r = |L^-1 r|^2
+                total += 2.0 * float(np.log(np.diagonal(chol, axis1=1, axis2=2)).sum()) + float((z**2).sum())
             return total / n_used
 
-    lam_ref = d_ref
     lfix = None if length is None else np.log(max(float(length), 1e-12) / d_ref)
+    # free parameters, in this order: log c-excess, [log l / d_ref], [log b / b_ref, log lambda / d_ref]
+    def unpack(p):
+        p = list(p)
+        c = scale(p.pop(0))
+        ell = length_of(lfix if lfix is not None else p.pop(0))
+        if not grouped:
+            return c, ell, None, 0.0
+        b = b_ref * np.exp(np.clip(p.pop(0), -40.0, 10.0))
+        lam = d_ref * np.exp(np.clip(p.pop(0), np.log(0.05), np.log(20.0)))  # 0.05 to 20 times the typical distance
+        return c, ell, lam, b
+
+    def fit_from(p0, xatol=1e-4, maxiter=2000, fixed=()):
+        def f(p):
+            return nll(*unpack(list(p) + list(fixed)))
+
+        return minimize(f, np.array(p0), method="Nelder-Mead", options={"xatol": xatol, "fatol": 1e-8, "maxiter": maxiter})
+
     if lfix is not None and not grouped:  # l known, independent errors: the likelihood of c alone
         res = minimize_scalar(lambda q: nll(scale(q), length_of(lfix)), bounds=(np.log(v_ref) - 30.0, np.log(v_ref) + 30.0),
                               method="bounded", options={"xatol": 1e-6})
-        params = {"c": scale(res.x), "ell": length_of(lfix)}
-    else:
-        # parameters: log c-excess, [log l/d_ref if l free], [log lambda/d_ref if grouped]
-        def unpack(p):
-            c = scale(p[0])
-            ell = length_of(lfix if lfix is not None else p[1])
-            lam = lam_ref * np.exp(np.clip(p[-1], -10.0, 10.0)) if grouped else None
-            return c, ell, lam
-
-        def fit_from(p0, xatol=1e-4, maxiter=2000):
-            return minimize(lambda p: nll(*unpack(p)), np.array(p0), method="Nelder-Mead",
-                            options={"xatol": xatol, "fatol": 1e-8, "maxiter": maxiter})
-
+        best_p = [res.x]
+    elif grouped:  # the likelihood has several local optima in lambda: profile it on a grid first
         best = None
-        if grouped:  # the likelihood has several local optima in lambda: profile it on a grid first
-            for m0 in np.log(np.geomspace(0.1, 10.0, 9)):
-                if lfix is not None:
-                    res = minimize_scalar(lambda q: nll(scale(q), length_of(lfix), lam_ref * np.exp(m0)),
-                                          bounds=(np.log(v_ref) - 30.0, np.log(v_ref) + 30.0), method="bounded",
-                                          options={"xatol": 1e-2})
-                    p0, fun = [res.x, m0], res.fun
-                else:
-                    res = fit_from([np.log(v_ref), 0.0, m0], xatol=1e-2, maxiter=300)
-                    p0, fun = list(res.x), res.fun
-                if best is None or fun < best[1]:
-                    best = (p0, fun)
-            best = fit_from(best[0])
-        else:
-            for q0 in (np.log(v_ref) - 2.0, np.log(v_ref) + 1.0):
-                for l0 in (-1.0, 0.0, 1.0, 2.0):
-                    res = fit_from([q0, l0])
-                    if best is None or res.fun < best.fun:
-                        best = res
-        c, ell, lam = unpack(best.x)
-        params = {"c": c, "ell": ell, "lam": lam}
-    out = {"variance_scale": float(params["c"]), "gap_variance": float(a), "gap_length_km": float(params["ell"]),
-           "noise_variance": s2}
+        start = [np.log(v_ref)] + ([] if lfix is not None else [0.0]) + [np.log(0.1)]
+        for m0 in np.log(np.geomspace(0.1, 10.0, 9)):
+            res = fit_from(start, xatol=1e-2, maxiter=300, fixed=(m0,))
+            if best is None or res.fun < best[1]:
+                best = (list(res.x) + [m0], res.fun)
+        best_p = list(fit_from(best[0]).x)
+    else:
+        best = None
+        for q0 in (np.log(v_ref) - 2.0, np.log(v_ref) + 1.0):
+            for l0 in (-1.0, 0.0, 1.0, 2.0):
+                res = fit_from([q0, l0])
+                if best is None or res.fun < best.fun:
+                    best = res
+        best_p = list(best.x)
+    c, ell, lam, b = unpack(best_p)
+    out = {"variance_scale": float(c), "gap_variance": float(a), "gap_length_km": float(ell), "noise_variance": s2}
     if grouped:
-        out["error_length_km"] = float(params["lam"])
+        out["error_length_km"] = float(lam)
+        out["error_floor"] = float(b)
     return out

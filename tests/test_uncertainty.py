@@ -167,31 +167,35 @@ def test_gap_calibration_recovers_a_known_error_model():
 def test_grouped_calibration_sees_a_smooth_error_under_larger_noise():
     """Passes whose map error (variance 4 v, correlated over 40 km along the pass) is 5-10 times smaller
     than the white noise, and a noise estimate 15% too high (as near-coincident pairs give, the signal
-    leaking in): point by point the likelihood takes the error for noise and c falls towards its floor;
-    the likelihood of whole passes separates smooth error from white noise and finds c and the length."""
+    leaking in): point by point the likelihood takes the error for noise (over eight such draws c averaged
+    2.3 instead of 4; 1.0 on this one); the likelihood of whole passes separates smooth error from white
+    noise and finds the error's variance and length, with or without a floor b."""
     from geoinr.uncertainty import calibrate_gap, gap_fraction
 
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(0)
     n_pass, m = 30, 100
     s = np.arange(m) * 7.0  # km along a pass, 1 Hz altimetry
     lab = np.repeat(np.arange(n_pass), m)
     xyz = np.column_stack([np.tile(s, n_pass), lab * 1000.0])  # passes far apart
     d = np.abs(np.sin(xyz[:, 0] / 150.0)) * 60.0  # distance to the training data along each pass, 0-60 km
-    v = np.full(n_pass * m, 0.005)
-    sd = np.sqrt(4.0 * v + 0.3 * gap_fraction(d, 80.0))
-    corr = np.exp(-0.5 * (s[:, None] - s[None, :]) ** 2 / 40.0**2)
-    chol = np.linalg.cholesky(corr + 1e-9 * np.eye(m))
-    err = np.concatenate([chol @ rng.standard_normal(m) for _ in range(n_pass)]) * sd
-    r = err + np.sqrt(0.1) * rng.standard_normal(n_pass * m)  # noise variance 0.1 against 0.02 of error
+    v = 0.001 + 0.008 * (0.5 + 0.5 * np.sin(xyz[:, 0] / 90.0 + lab))  # network variance, varying along a pass
+    chol = np.linalg.cholesky(np.exp(-0.5 * (s[:, None] - s[None, :]) ** 2 / 40.0**2) + 1e-9 * np.eye(m))
     kw = dict(noise=0.115, signal=1.0, gap=0.3, length=80.0)
-    cal = calibrate_gap(v, r, d, coords_km=xyz, groups=lab, **kw)
-    assert cal["variance_scale"] == pytest.approx(4.0, rel=0.5)
-    assert cal["error_length_km"] == pytest.approx(40.0, rel=0.3)
-    point = calibrate_gap(v, r, d, **kw)
-    assert point["variance_scale"] < 0.75 * cal["variance_scale"]
-    # the same passes cut into runs of 30 points (the bound on the cost) still see the error
-    runs = calibrate_gap(v, r, d, coords_km=xyz, groups=lab, max_block=30, **kw)
-    assert runs["variance_scale"] == pytest.approx(cal["variance_scale"], rel=0.2)
+    for b in (0.0, 0.01):
+        sd = np.sqrt(4.0 * v + b + 0.3 * gap_fraction(d, 80.0))
+        err = np.concatenate([chol @ rng.standard_normal(m) for _ in range(n_pass)]) * sd
+        r = err + np.sqrt(0.1) * rng.standard_normal(n_pass * m)  # noise variance 0.1 against ~0.02 of error
+        cal = calibrate_gap(v, r, d, coords_km=xyz, groups=lab, **kw)
+        fitted = np.mean(cal["variance_scale"] * v + cal["error_floor"])
+        assert fitted == pytest.approx(np.mean(4.0 * v + b), rel=0.35), (b, cal)
+        assert cal["error_length_km"] == pytest.approx(40.0, rel=0.3)
+        if b == 0.0:
+            point = calibrate_gap(v, r, d, **kw)
+            assert "error_floor" not in point
+            assert np.mean(point["variance_scale"] * v) < 0.75 * fitted
+            # the same passes cut into runs of 30 points (the bound on the cost) still see the error
+            runs = calibrate_gap(v, r, d, coords_km=xyz, groups=lab, max_block=30, **kw)
+            assert np.mean(runs["variance_scale"] * v + runs["error_floor"]) == pytest.approx(fitted, rel=0.25)
 
 
 def test_samples_have_the_calibrated_std():
@@ -210,7 +214,7 @@ def test_samples_have_the_calibrated_std():
     assert lag1 > 0.5
 
 
-BAND = {"bayes_last_layer": (0.56, 0.92, 0.80, 1.0), "ensemble": (0.48, 0.84, 0.73, 0.99)}
+BAND = {"bayes_last_layer": (0.58, 0.92, 0.81, 1.0), "ensemble": (0.64, 0.91, 0.83, 1.0)}
 
 
 @pytest.mark.parametrize("method", ["bayes_last_layer", "ensemble"])
@@ -218,9 +222,9 @@ def test_coverage_of_the_true_field_stays_in_the_measured_band(method):
     """On the built-in along-track case, the calibrated std covers the noise-free truth of the maps.
 
     BAND is what this small configuration gave over seeds 0-7 on 2026-11-25, fourth session, with
-    the calibration on whole passes (bayes_last_layer 0.63-0.87 within 1 std and 0.87-0.97 within 2;
-    ensemble 0.55-0.79 and 0.80-0.94), widened by 5 points above and 7 below (another CPU is another
-    draw): a std half as large leaves it (seed 0: 0.36 / 0.63 and 0.31 / 0.55).
+    the calibration on whole passes and its floor (bayes_last_layer 0.65-0.87 within 1 std and
+    0.88-0.97 within 2; ensemble 0.71-0.86 and 0.90-0.97), widened by 5 points above and 7 below
+    (another CPU is another draw): a std half as large leaves it (seed 0: 0.39 / 0.65 and 0.45 / 0.71).
     benchmarks/calibration.py measures the default configuration.
     """
     tracks = geoinr.datasets.synthetic_tracks(days=10, noise=0.01, seed=0)
