@@ -974,7 +974,9 @@ class INRModel:
         else:
             nears = [DataDistance.from_points(xyz[tidx[w[tidx, j].numpy() > 0]], cell_km=cell) for j in range(yv.shape[1])]
         yall = y.numpy()
-        scale, noise, gap, length, length_from, err_length, err_floor = [], [], [], [], [], [], []
+        trained = np.zeros(len(yall), bool)
+        trained[tidx] = True
+        cals = []
         for j in range(yv.shape[1]):
             seen = np.ones(len(yall), bool) if w is None else w[:, j].numpy() > 0
             # measurement noise from near-coincident observations
@@ -987,9 +989,7 @@ class INRModel:
                 dist = nears[j](xyz[held])
                 # the error's length is the field's correlation length (interpolation error theory), measured
                 # on all training observations: steadier than fitting it to a few held-out passes
-                train = np.zeros(len(yall), bool)
-                train[tidx] = True
-                train &= seen
+                train = trained & seen
                 ell, nugget = correlation_length(
                     xyz[train], yall[train, j], max_lag_km=VARIOGRAM_LAGS * enc["min_wavelength"],
                     seed=0 if self.seed is None else int(self.seed), return_nugget=True,
@@ -1004,25 +1004,20 @@ class INRModel:
             else:  # no held-out points: no distance to learn from; the network's variance only
                 c, s2 = calibrate(var[o, j], r2, noise=s2_nn)
                 cal = {"variance_scale": c, "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
-            scale.append(cal["variance_scale"])
-            noise.append(cal["noise_variance"])
-            gap.append(cal["gap_variance"])
-            length.append(cal["gap_length_km"])
-            length_from.append(cal.get("gap_length_from", "none"))
-            err_length.append(cal.get("error_length_km"))
-            err_floor.append(cal.get("error_floor"))
-        self.calibration_ = {
-            "variance_scale": scale,
-            "noise_variance": noise,
-            "gap_variance": gap,
-            "gap_length_km": length,
-            "gap_length_from": length_from,
-            "error_length_km": err_length,
-            "error_floor": err_floor,
-            "speed_km_per_day": speed,
-            "on": f"validation {held_out}" if on_val else "training points",
-        }
-        self.data_distance_ = nears if any(a > 0 for a in gap) else None
+            cals.append(cal)
+        # one list per parameter, a value per variable (None where a calibration has no such parameter)
+        keys = ("variance_scale", "noise_variance", "gap_variance", "gap_length_km", "error_length_km", "error_floor")
+        self.calibration_ = {key: [cal.get(key) for cal in cals] for key in keys}
+        self.calibration_["gap_length_from"] = [cal.get("gap_length_from", "none") for cal in cals]
+        self.calibration_["speed_km_per_day"] = speed
+        self.calibration_["on"] = f"validation {held_out}" if on_val else "training points"
+        self.data_distance_ = nears if any(cal["gap_variance"] > 0 for cal in cals) else None
+
+    def _error_floor(self) -> np.ndarray:
+        """Calibrated error floor b per variable (standardized variance; 0 where none was fitted, as in files
+        saved before it existed)."""
+        k = len(self.variables_)
+        return np.array([b or 0.0 for b in self.calibration_.get("error_floor") or [0.0] * k])
 
     def _gap_variance(self, xyz: np.ndarray) -> np.ndarray | None:
         """Calibrated variance of the error that the network's variance does not hold (standardized units,
@@ -1031,8 +1026,7 @@ class INRModel:
         cal = self.calibration_
         k = len(self.variables_)
         gap = np.asarray(cal.get("gap_variance") or [0.0] * k)
-        # fitted along held-out passes (None for fits without groups and for files saved before it existed)
-        floor = np.array([b or 0.0 for b in cal.get("error_floor") or [0.0] * k])
+        floor = self._error_floor()
         if not np.any(gap > 0) and not np.any(floor > 0):
             return None
         out = np.zeros((len(xyz), len(gap))) + floor
@@ -1382,8 +1376,7 @@ class INRModel:
         """
         cal = self.calibration_
         k = len(self.variables_)
-        floor = np.array([b or 0.0 for b in cal.get("error_floor") or [0.0] * k])
-        has = (np.asarray(cal.get("gap_variance") or [0.0] * k) > 0) | (floor > 0)  # variables with such a term
+        has = (np.asarray(cal.get("gap_variance") or [0.0] * k) > 0) | (self._error_floor() > 0)  # variables with such a term
         if not np.any(has) or self.data_distance_ is None:
             return None
         rng = np.random.default_rng(None if seed is None else int(seed) + 1)

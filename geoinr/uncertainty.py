@@ -187,9 +187,10 @@ def correlation_length(
     g = 0.5 * (y[pairs[:, 0]] - y[pairs[:, 1]]) ** 2
     edges = np.linspace(0.0, float(max_lag_km), 31)
     which = np.digitize(h, edges) - 1
-    full = np.bincount(which, minlength=31)[:30] >= 10
-    hb = (np.bincount(which, h, minlength=31)[:30] / np.maximum(np.bincount(which, minlength=31)[:30], 1))[full]
-    gb = (np.bincount(which, g, minlength=31)[:30] / np.maximum(np.bincount(which, minlength=31)[:30], 1))[full]
+    count = np.bincount(which, minlength=31)[:30]
+    full = count >= 10
+    hb = (np.bincount(which, h, minlength=31)[:30] / np.maximum(count, 1))[full]
+    gb = (np.bincount(which, g, minlength=31)[:30] / np.maximum(count, 1))[full]
     if len(hb) < 5:
         return failed
 
@@ -356,9 +357,9 @@ def _error_blocks(coords_km: np.ndarray, groups: np.ndarray, max_block: int, max
     """Indices of held-out points split into blocks whose errors are taken as correlated: one per group
     (a satellite pass, a block of space and time), long groups cut into runs of at most ``max_block``
     points along their longest extent; at most ``max_points`` points in all (whole blocks drawn at random)."""
+    order = np.argsort(groups, kind="stable")  # one sort instead of a scan of all points per group
     blocks = []
-    for g in np.unique(groups):
-        idx = np.flatnonzero(groups == g)
+    for idx in np.split(order, np.flatnonzero(groups[order][1:] != groups[order][:-1]) + 1):
         if len(idx) > max_block:
             xyz = coords_km[idx]
             axis = np.argmax(xyz.max(0) - xyz.min(0))
@@ -493,7 +494,8 @@ def calibrate_gap(
         return out
     d_ref = float(np.median(d[d > 0]))
     v_ref = max(float(np.mean(v)), 1e-12)
-    tiny = 1e-9 * (float(np.mean(r**2)) + 1e-12)
+    b_ref = max(float(np.mean(r**2)), 1e-12)  # the residuals' scale: reference of the floor b
+    tiny = 1e-9 * b_ref
     a = max(float(signal), 1e-12) if gap is None else max(float(gap), 0.0)
 
     def scale(q):  # c = c_min + e^q / v_ref: positive, on the scale of the residuals
@@ -501,8 +503,6 @@ def calibrate_gap(
 
     def length_of(q):
         return d_ref * np.exp(np.clip(q, -20.0, 20.0))
-
-    b_ref = max(float(np.mean(r**2)), 1e-12)
 
     if not grouped:
         r2 = r**2
@@ -528,7 +528,8 @@ def calibrate_gap(
             real = np.zeros((len(members), top), dtype=bool)
             for row, k in enumerate(members):
                 idx[row, : len(k)], real[row, : len(k)] = k, True
-            h2 = ((xyz[idx][:, :, None, :] - xyz[idx][:, None, :, :]) ** 2).sum(-1)
+            pos = xyz[idx]
+            h2 = ((pos[:, :, None, :] - pos[:, None, :, :]) ** 2).sum(-1)
             batches.append((idx, real, h2, np.where(real, r[idx], 0.0)))
 
         def nll(c, ell, lam, b):
