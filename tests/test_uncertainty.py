@@ -214,6 +214,33 @@ def test_samples_have_the_calibrated_std():
     assert lag1 > 0.5
 
 
+def test_floor_and_error_length_enter_std_and_draws():
+    """The calibrated floor b adds b to every variance of predict's std (and its comment says so); sample()
+    draws it too, and its between-track field has the calibrated error length: longer, smoother draws."""
+    tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+    fitted = tracks.inr.fit("sla", uncertainty="bayes_last_layer", **{**FAST, "epochs": 40})
+    assert fitted.calibration_["error_length_km"][0] > 0 and fitted.calibration_["error_floor"][0] is not None
+    assert "errors correlated over" in repr(fitted)  # the summary shows the measured length
+    grid = fitted.target_grid(0.5).isel(time=slice(0, 2))
+    fitted.calibration_["error_floor"] = [0.0]
+    _, std0 = fitted.predict(grid, return_std=True)
+    fitted.calibration_["error_floor"] = [0.25]  # standardized: (0.5 x the data's std)^2
+    _, std1 = fitted.predict(grid, return_std=True)
+    added = (std1**2 - std0**2).values / fitted.std_[0] ** 2
+    np.testing.assert_allclose(added, 0.25, rtol=1e-4)
+    assert "^2" in std1.attrs["comment"].split("network variance")[-1]
+    draws = fitted.sample(grid, n=300, seed=1)
+    assert np.median((draws.std("sample") / std1).values) == pytest.approx(1.0, abs=0.1)
+
+    def lag1(length_km):
+        fitted.calibration_["error_length_km"] = [length_km]
+        d = fitted.sample(grid, n=200, seed=2)
+        dev = ((d - d.mean("sample")) / d.std("sample")).values
+        return float((dev[..., 1:] * dev[..., :-1]).mean())
+
+    assert lag1(500.0) > lag1(20.0) + 0.2  # neighbours 0.5 degree (~40 km) apart
+
+
 BAND = {"bayes_last_layer": (0.58, 0.92, 0.81, 1.0), "ensemble": (0.64, 0.91, 0.83, 1.0)}
 
 
