@@ -155,9 +155,27 @@ def correlation_length(
     by least squares with :math:`\gamma(h) = n + s\,(1 - e^{-h^2 / 2\ell^2})`
     (nugget :math:`n`: measurement noise; sill :math:`s`: the field's
     variance). At most ``max_points`` observations (a random subset) enter the
-    pairs. Returns :math:`\ell` (km), or None when there are too few pairs or
-    the fit fails; with ``return_nugget``, ``(ell, nugget)`` (``(None, None)``
-    on failure).
+    pairs.
+
+    Parameters
+    ----------
+    coords_km : ndarray (n, k)
+        Positions of the observations (km; time scaled to km).
+    values : ndarray (n,)
+        Observed values.
+    max_lag_km : float
+        Longest pair distance in the variogram.
+    max_points : int
+        Observations drawn at random (with ``seed``) when there are more.
+    return_nugget : bool
+        Also return the fitted nugget (noise variance, units of ``values`` squared).
+
+    Returns
+    -------
+    float or None, or (float or None, float or None)
+        :math:`\ell` (km), or None when there are too few pairs or the fit
+        fails; with ``return_nugget``, ``(ell, nugget)`` (``(None, None)`` on
+        failure).
 
     Examples
     --------
