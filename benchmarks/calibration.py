@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 import geoinr
-from geoinr.model import _coords_km
+from geoinr.geometry import space_time_km as _coords_km
 from geoinr.uncertainty import DataDistance
 
 

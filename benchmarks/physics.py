@@ -21,6 +21,7 @@ import torch
 
 import geoinr
 from geoinr.physics.qg import BetaPlane, rossby_wave_frequency
+from geoinr.model.fitting import model_physics_loss
 
 REGION = (0.0, 10.0, 30.0, 40.0)
 
@@ -32,7 +33,7 @@ def step_cost(repeats=10, batch=4096, collocation=1024):
         warnings.simplefilter("ignore")
         m = tracks.inr.fit("sla", physics="qg", n_collocation=collocation, epochs=1, max_time=None, progress=False)
     field = m.field_
-    physics = m._physics_loss(torch.device("cpu"))
+    physics = model_physics_loss(m, torch.device("cpu"))
     opt = torch.optim.Adam(field.parameters(), lr=1e-5)
     g = torch.Generator().manual_seed(0)
     x = torch.stack([torch.rand(batch, generator=g) * 10, 30 + torch.rand(batch, generator=g) * 10,

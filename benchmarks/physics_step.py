@@ -31,6 +31,7 @@ import torch
 import geoinr
 from geoinr.physics.jets import FieldOutput
 from geoinr.physics.qg import qg_residual
+from geoinr.model.fitting import model_physics_loss
 
 METHODS = ("autograd", "jvp", "taylor", "hybrid")
 
@@ -46,7 +47,7 @@ def setup(batch=4096, collocation=1024, seed=0):
     x = torch.stack([torch.rand(batch, generator=g) * 10, 30 + torch.rand(batch, generator=g) * 10,
                      torch.rand(batch, generator=g) * 5], 1)
     y = torch.randn(batch, 1, generator=g)
-    # the same residual as INRModel._physics_loss, with the method made explicit
+    # the same residual as geoinr.model.fitting.model_physics_loss, with the method made explicit
     plane, scale, offset, res_scale, sample = _physics_parts(m, collocation)
     eta = FieldOutput(field, 0, scale, offset)
 
@@ -54,7 +55,7 @@ def setup(batch=4096, collocation=1024, seed=0):
         return lambda: torch.mean((qg_residual(eta, sample(), plane, method=method) / res_scale) ** 2)
 
     losses = {method: residual_loss(method) for method in METHODS}
-    losses["model (auto)"] = m._physics_loss(torch.device("cpu"))
+    losses["model (auto)"] = model_physics_loss(m, torch.device("cpu"))
     return m, field, x, y, losses, (eta, plane, sample)
 
 

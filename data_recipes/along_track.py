@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from geoinr.geometry import EARTH_RADIUS_KM, haversine_km
+
 __all__ = ["Mission", "MISSIONS", "ALIASES", "mission", "ground_track", "sample_along_track", "haversine_km"]
 
-EARTH_RADIUS_KM = 6371.0  # km, mean Earth radius (distances, swath offsets)
 EARTH_ROTATION = 7.2921159e-5  # rad/s, sidereal rotation rate of the Earth
 EARTH_MU = 3.986004418e14  # m^3/s^2, geocentric gravitational constant (consistency checks)
 EARTH_EQUATORIAL_RADIUS = 6378137.0  # m, WGS84 semi-major axis (J2 precession)
@@ -203,19 +204,6 @@ def ground_track(m: Mission, t_s):
     return (lon + 180.0) % 360.0 - 180.0, lat, u
 
 
-def haversine_km(lon1, lat1, lon2, lat2):
-    """Great-circle distance (km) on a sphere of radius :data:`EARTH_RADIUS_KM`.
-
-    Examples
-    --------
-    >>> round(float(haversine_km(0, 0, 1, 0)), 2)
-    111.19
-    """
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, float)) for v in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
 def _destination(lon, lat, bearing, dist_km):
     """Point ``dist_km`` away from (lon, lat) along ``bearing`` (rad, clockwise from north)."""
     phi, lam, d = np.radians(lat), np.radians(lon), dist_km / EARTH_RADIUS_KM
@@ -286,6 +274,174 @@ def _ar1_along(values_shape, segments, spacing_km, length_km, std, rng):
     return std * out
 
 
+@dataclasses.dataclass(frozen=True)
+class _LonBox:
+    """The field's longitudes: whether periodic (global), the range sampled, and the interpolation grid."""
+
+    periodic: bool
+    lon_min: float
+    lon_max: float
+    grid: np.ndarray  # the longitudes, plus the first one + 360 when periodic
+
+    @classmethod
+    def of(cls, lon_u: np.ndarray) -> _LonBox:
+        """From increasing (unwrapped) longitudes."""
+        periodic = lon_u.size > 1 and abs(lon_u[-1] + (lon_u[1] - lon_u[0]) - lon_u[0] - 360.0) < 1e-6
+        lon_min = lon_u[0]
+        lon_max = lon_u[-1] + (lon_u[1] - lon_u[0] if periodic else 0.0)
+        lon_grid = np.append(lon_u, lon_u[0] + 360.0) if periodic else lon_u
+        return cls(periodic, lon_min, lon_max, lon_grid)
+
+
+def _pixels(m: Mission, t, offsets, swath: bool):
+    """Longitude, latitude (samples, offsets) of nadir and swath pixels at ``t`` (s since the epoch), and ``u``."""
+    lon, lat, u = ground_track(m, t)
+    if swath:
+        lon_a, lat_a, _ = ground_track(m, t - 0.5)
+        lon_b, lat_b, _ = ground_track(m, t + 0.5)
+        heading = _bearing(lon_a, lat_a, lon_b, lat_b)
+        # offset > 0: right of the ground track (heading + 90 deg)
+        lon_s, lat_s = _destination(
+            lon[:, None], lat[:, None], heading[:, None] + np.pi / 2, offsets[None, :]
+        )
+        lon_s[:, offsets == 0] = lon[:, None]
+        lat_s[:, offsets == 0] = lat[:, None]
+    else:
+        lon_s, lat_s = lon[:, None], lat[:, None]
+    return lon_s, lat_s, u
+
+
+def _mission_samples(m: Mission, t_samples, epoch_offset, offsets, swath: bool, latv, box: _LonBox, sampling_s: float):
+    """Columns (dicts of arrays) of the samples of one mission inside the grid, one dict per chunk of time."""
+    pieces = []
+    n_chunks = max(1, int(np.ceil(t_samples.size * offsets.size / 2_000_000)))  # bounded memory
+    for chunk in np.array_split(t_samples, n_chunks):
+        if chunk.size == 0:
+            continue
+        lon_s, lat_s, u = _pixels(m, chunk + epoch_offset, offsets, swath)
+        lon_r = box.lon_min + (lon_s - box.lon_min) % 360.0
+        inside = (lat_s >= latv[0]) & (lat_s <= latv[-1]) & (lon_r <= box.lon_max)
+        if not inside.any():
+            continue
+        i, j = np.nonzero(inside)
+        half_rev = np.floor((u[i] + math.pi / 2) / math.pi).astype(np.int64)  # passes since epoch
+        pieces.append(
+            dict(
+                t=chunk[i],
+                lat=lat_s[i, j],
+                lon=lon_r[i, j],
+                xtrack=offsets[j],
+                mission=np.full(i.size, m.name),
+                cycle=half_rev // (2 * m.revolutions) + 1,
+                track=half_rev % (2 * m.revolutions) + 1,
+                spacing=np.full(i.size, sampling_s * 2 * math.pi * EARTH_RADIUS_KM / m.period),
+                sample=np.round(chunk[i] / sampling_s).astype(np.int64),
+            )
+        )
+    return pieces
+
+
+def _columns(pieces: list) -> dict:
+    """The pieces' columns concatenated (empty columns when there are none)."""
+    keys = ("t", "lat", "lon", "xtrack", "mission", "cycle", "track", "spacing", "sample")
+    cols = {k: np.concatenate([p[k] for p in pieces]) if pieces else np.zeros(0) for k in keys}
+    if not pieces:
+        cols["mission"] = cols["mission"].astype(str)
+    return cols
+
+
+def _take(cols: dict, index) -> dict:
+    """Every column indexed by ``index``."""
+    return {k: v[index] for k, v in cols.items()}
+
+
+def _interpolate(field: xr.DataArray, t_s, latv, box: _LonBox, cols: dict) -> np.ndarray:
+    """The field at the samples: linear in time between the two bracketing maps, bilinear in space."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    values = np.full(cols["t"].size, np.nan)
+    if t_s.size == 1:
+        k_all = np.zeros(cols["t"].size, int)
+    else:
+        k_all = np.clip(np.searchsorted(t_s, cols["t"], side="right") - 1, 0, t_s.size - 2)
+    for k in np.unique(k_all):
+        sel = np.nonzero(k_all == k)[0]
+        block = np.asarray(field.isel({field.dims[0]: slice(k, k + 2)}).values, float)
+        if box.periodic:
+            block = np.concatenate([block, block[:, :, :1]], axis=2)
+        if t_s.size == 1:
+            interp = RegularGridInterpolator((latv, box.grid), block[0], bounds_error=False, fill_value=np.nan)
+            values[sel] = interp(np.column_stack([cols["lat"][sel], cols["lon"][sel]]))
+        else:
+            interp = RegularGridInterpolator(
+                (t_s[k : k + 2], latv, box.grid), block, bounds_error=False, fill_value=np.nan
+            )
+            values[sel] = interp(np.column_stack([cols["t"][sel], cols["lat"][sel], cols["lon"][sel]]))
+    return values
+
+
+def _noise(cols: dict, size: int, white_noise: float, correlated_noise: float, correlation_km: float, seed: int):
+    """White plus AR(1) noise of the samples, ordered by mission, cross-track position and time."""
+    rng = np.random.default_rng(seed)
+    noise = np.zeros(size)
+    if white_noise > 0:
+        noise += white_noise * rng.standard_normal(size)
+    if correlated_noise > 0 and size:
+        new_segment = np.ones(size, bool)
+        new_segment[1:] = (
+            (np.diff(cols["sample"]) != 1)
+            | (cols["mission"][1:] != cols["mission"][:-1])
+            | (cols["xtrack"][1:] != cols["xtrack"][:-1])
+        )
+        starts = np.nonzero(new_segment)[0]
+        segments = list(zip(starts, np.append(starts[1:], size)))
+        noise += _ar1_along(size, segments, cols["spacing"], correlation_km, correlated_noise, rng)
+    return noise
+
+
+def _tracks_dataset(field: xr.DataArray, cols: dict, values, noise, t0, lon360: bool, params: dict) -> xr.Dataset:
+    """The samples as a Dataset in the CMEMS L3 layout, with CF attributes and the call in ``history``."""
+    lon_out = cols["lon"] % 360.0 if lon360 else (cols["lon"] + 180.0) % 360.0 - 180.0
+    times = t0 + np.round(cols["t"] * 1e9).astype("timedelta64[ns]")
+    units = field.attrs.get("units", "m")
+    sla_attrs = {
+        "units": units,
+        "standard_name": "sea_surface_height_above_sea_level",
+        "long_name": "sea level anomaly sampled along track, with simulated noise",
+        "comment": f"white noise std {params['white_noise']} {units}; AR(1) noise std {params['correlated_noise']} "
+        f"{units}, correlation length {params['correlation_km']} km",
+    }
+    true_attrs = dict(sla_attrs, long_name="sea level anomaly sampled along track, without noise")
+    true_attrs.pop("comment")
+    coords = {
+        "time": ("time", times, {"standard_name": "time", "long_name": "time", "axis": "T"}),
+        "latitude": ("time", cols["lat"], {"standard_name": "latitude", "long_name": "latitude", "units": "degrees_north"}),
+        "longitude": ("time", lon_out, {"standard_name": "longitude", "long_name": "longitude", "units": "degrees_east"}),
+        "mission": ("time", cols["mission"].astype(str), {"long_name": "satellite mission"}),
+        "cycle": ("time", cols["cycle"].astype(np.int32), {"long_name": "repeat cycle number (since 2000-01-01)"}),
+        "track": ("time", cols["track"].astype(np.int32), {"long_name": "pass number in the cycle (odd: ascending)"}),
+    }
+    if params["swath"]:
+        coords["cross_track_distance"] = (
+            "time",
+            cols["xtrack"],
+            {"long_name": "cross-track distance (positive right of the ground track)", "units": "km"},
+        )
+    return xr.Dataset(
+        {"sla": ("time", values + noise, sla_attrs), "sla_true": ("time", values, true_attrs)},
+        coords=coords,
+        attrs={
+            "title": "Simulated along-track altimetry (CMEMS L3 layout)",
+            "Conventions": "CF-1.8",
+            "source": f"data_recipes/along_track.py: {field.name or 'field'} interpolated (linear in time, lat, "
+            "lon) along circular repeat-orbit ground tracks",
+            "history": f"{pd.Timestamp.now('UTC'):%Y-%m-%dT%H:%M:%SZ} sample_along_track("
+            + ", ".join(f"{k}={v!r}" for k, v in params.items())
+            + ")",
+        },
+    )
+
+
 def sample_along_track(
     field: xr.DataArray,
     missions: Sequence[str] = ("jason3", "sentinel3a", "sentinel3b", "saral"),
@@ -354,152 +510,32 @@ def sample_along_track(
     if sampling_s <= 0:
         raise ValueError(f"sampling_s must be positive; got {sampling_s}.")
     field, t0, t_s, latv, lon_u, lon360 = _field_axes(field, lat=lat, lon=lon, time=time)
-    periodic = lon_u.size > 1 and abs(lon_u[-1] + (lon_u[1] - lon_u[0]) - lon_u[0] - 360.0) < 1e-6
-    lon_min = lon_u[0]
-    lon_max = lon_u[-1] + (lon_u[1] - lon_u[0] if periodic else 0.0)
-    lon_grid = np.append(lon_u, lon_u[0] + 360.0) if periodic else lon_u
+    box = _LonBox.of(lon_u)
     offsets = np.zeros(1)
     if swath:
         side = np.arange(swath_km[0], swath_km[1] + 1e-9, swath_spacing_km)
         offsets = np.concatenate([-side[::-1], [0.0], side])
     epoch_offset = (t0 - REFERENCE_EPOCH) / np.timedelta64(1, "s")
     t_samples = np.arange(0.0, t_s[-1] + 1e-9, sampling_s)
-
     pieces = []
     for name in missions:
-        m = mission(name)
-        n_chunks = max(1, int(np.ceil(t_samples.size * offsets.size / 2_000_000)))  # bounded memory
-        for chunk in np.array_split(t_samples, n_chunks):
-            if chunk.size == 0:
-                continue
-            lon, lat, u = ground_track(m, chunk + epoch_offset)
-            if swath:
-                lon_a, lat_a, _ = ground_track(m, chunk + epoch_offset - 0.5)
-                lon_b, lat_b, _ = ground_track(m, chunk + epoch_offset + 0.5)
-                heading = _bearing(lon_a, lat_a, lon_b, lat_b)
-                # offset > 0: right of the ground track (heading + 90 deg)
-                lon_s, lat_s = _destination(
-                    lon[:, None], lat[:, None], heading[:, None] + np.pi / 2, offsets[None, :]
-                )
-                lon_s[:, offsets == 0] = lon[:, None]
-                lat_s[:, offsets == 0] = lat[:, None]
-            else:
-                lon_s, lat_s = lon[:, None], lat[:, None]
-            lon_r = lon_min + (lon_s - lon_min) % 360.0
-            inside = (lat_s >= latv[0]) & (lat_s <= latv[-1]) & (lon_r <= lon_max)
-            if not inside.any():
-                continue
-            i, j = np.nonzero(inside)
-            half_rev = np.floor((u[i] + math.pi / 2) / math.pi).astype(np.int64)  # passes since epoch
-            pieces.append(
-                dict(
-                    t=chunk[i],
-                    lat=lat_s[i, j],
-                    lon=lon_r[i, j],
-                    xtrack=offsets[j],
-                    mission=np.full(i.size, m.name),
-                    cycle=half_rev // (2 * m.revolutions) + 1,
-                    track=half_rev % (2 * m.revolutions) + 1,
-                    spacing=np.full(i.size, sampling_s * 2 * math.pi * EARTH_RADIUS_KM / m.period),
-                    sample=np.round(chunk[i] / sampling_s).astype(np.int64),
-                )
-            )
-    keys = ("t", "lat", "lon", "xtrack", "mission", "cycle", "track", "spacing", "sample")
-    cols = {k: np.concatenate([p[k] for p in pieces]) if pieces else np.zeros(0) for k in keys}
-    if not pieces:
-        cols["mission"] = cols["mission"].astype(str)
-
-    # Interpolate: linear in time between the two bracketing maps, bilinear in space.
-    from scipy.interpolate import RegularGridInterpolator
-
-    values = np.full(cols["t"].size, np.nan)
-    if t_s.size == 1:
-        k_all = np.zeros(cols["t"].size, int)
-    else:
-        k_all = np.clip(np.searchsorted(t_s, cols["t"], side="right") - 1, 0, t_s.size - 2)
-    for k in np.unique(k_all):
-        sel = np.nonzero(k_all == k)[0]
-        block = np.asarray(field.isel({field.dims[0]: slice(k, k + 2)}).values, float)
-        if periodic:
-            block = np.concatenate([block, block[:, :, :1]], axis=2)
-        if t_s.size == 1:
-            interp = RegularGridInterpolator((latv, lon_grid), block[0], bounds_error=False, fill_value=np.nan)
-            values[sel] = interp(np.column_stack([cols["lat"][sel], cols["lon"][sel]]))
-        else:
-            interp = RegularGridInterpolator(
-                (t_s[k : k + 2], latv, lon_grid), block, bounds_error=False, fill_value=np.nan
-            )
-            values[sel] = interp(np.column_stack([cols["t"][sel], cols["lat"][sel], cols["lon"][sel]]))
+        pieces.extend(_mission_samples(mission(name), t_samples, epoch_offset, offsets, swath, latv, box, sampling_s))
+    cols = _columns(pieces)
+    values = _interpolate(field, t_s, latv, box, cols)
     keep = np.isfinite(values)
-    cols = {k: v[keep] for k, v in cols.items()}
-    values = values[keep]
-
+    cols, values = _take(cols, keep), values[keep]
     # Order: by mission, cross-track position, time -> contiguous along-track segments for the noise.
     order = np.lexsort((cols["t"], cols["xtrack"], cols["mission"]))
-    cols = {k: v[order] for k, v in cols.items()}
-    values = values[order]
-    rng = np.random.default_rng(seed)
-    noise = np.zeros(values.size)
-    if white_noise > 0:
-        noise += white_noise * rng.standard_normal(values.size)
-    if correlated_noise > 0 and values.size:
-        new_segment = np.ones(values.size, bool)
-        new_segment[1:] = (
-            (np.diff(cols["sample"]) != 1)
-            | (cols["mission"][1:] != cols["mission"][:-1])
-            | (cols["xtrack"][1:] != cols["xtrack"][:-1])
-        )
-        starts = np.nonzero(new_segment)[0]
-        segments = list(zip(starts, np.append(starts[1:], values.size)))
-        noise += _ar1_along(values.size, segments, cols["spacing"], correlation_km, correlated_noise, rng)
-
+    cols, values = _take(cols, order), values[order]
+    noise = _noise(cols, values.size, white_noise, correlated_noise, correlation_km, seed)
     # Final order: by time, as in CMEMS files.
     order = np.argsort(cols["t"], kind="stable")
-    cols = {k: v[order] for k, v in cols.items()}
-    values, noise = values[order], noise[order]
-    lon_out = cols["lon"] % 360.0 if lon360 else (cols["lon"] + 180.0) % 360.0 - 180.0
-    times = t0 + np.round(cols["t"] * 1e9).astype("timedelta64[ns]")
-    units = field.attrs.get("units", "m")
-    sla_attrs = {
-        "units": units,
-        "standard_name": "sea_surface_height_above_sea_level",
-        "long_name": "sea level anomaly sampled along track, with simulated noise",
-        "comment": f"white noise std {white_noise} {units}; AR(1) noise std {correlated_noise} {units}, "
-        f"correlation length {correlation_km} km",
-    }
-    true_attrs = dict(sla_attrs, long_name="sea level anomaly sampled along track, without noise")
-    true_attrs.pop("comment")
-    coords = {
-        "time": ("time", times, {"standard_name": "time", "long_name": "time", "axis": "T"}),
-        "latitude": ("time", cols["lat"], {"standard_name": "latitude", "long_name": "latitude", "units": "degrees_north"}),
-        "longitude": ("time", lon_out, {"standard_name": "longitude", "long_name": "longitude", "units": "degrees_east"}),
-        "mission": ("time", cols["mission"].astype(str), {"long_name": "satellite mission"}),
-        "cycle": ("time", cols["cycle"].astype(np.int32), {"long_name": "repeat cycle number (since 2000-01-01)"}),
-        "track": ("time", cols["track"].astype(np.int32), {"long_name": "pass number in the cycle (odd: ascending)"}),
-    }
-    if swath:
-        coords["cross_track_distance"] = (
-            "time",
-            cols["xtrack"],
-            {"long_name": "cross-track distance (positive right of the ground track)", "units": "km"},
-        )
+    cols, values, noise = _take(cols, order), values[order], noise[order]
     params = dict(
         missions=[mission(n).name for n in missions], sampling_s=sampling_s, white_noise=white_noise,
         correlated_noise=correlated_noise, correlation_km=correlation_km, seed=seed, swath=swath,
     )
-    return xr.Dataset(
-        {"sla": ("time", values + noise, sla_attrs), "sla_true": ("time", values, true_attrs)},
-        coords=coords,
-        attrs={
-            "title": "Simulated along-track altimetry (CMEMS L3 layout)",
-            "Conventions": "CF-1.8",
-            "source": f"data_recipes/along_track.py: {field.name or 'field'} interpolated (linear in time, lat, "
-            "lon) along circular repeat-orbit ground tracks",
-            "history": f"{pd.Timestamp.now('UTC'):%Y-%m-%dT%H:%M:%SZ} sample_along_track("
-            + ", ".join(f"{k}={v!r}" for k, v in params.items())
-            + ")",
-        },
-    )
+    return _tracks_dataset(field, cols, values, noise, t0, lon360, params)
 
 
 def main(argv=None) -> xr.Dataset:

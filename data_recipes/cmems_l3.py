@@ -139,6 +139,97 @@ def _in_region(lon, lat, region) -> np.ndarray:
     return ((lon - west) % 360.0 <= width) & (lat >= south) & (lat <= north)
 
 
+def _find_files(path_or_files) -> list:
+    """The netCDF files of a directory (recursively), a glob pattern or a list; raises if there are none."""
+    if isinstance(path_or_files, (str, os.PathLike)):
+        path = os.fspath(path_or_files)
+        files = glob.glob(os.path.join(path, "**", "*.nc"), recursive=True) if os.path.isdir(path) else glob.glob(path)
+    else:
+        files = [os.fspath(f) for f in path_or_files]
+    if not files:
+        raise FileNotFoundError(f"No netCDF files in {path_or_files!r}; download them first with download().")
+    return files
+
+
+def _period_bounds(period):
+    """First and last instant (datetime64[ns]) of an inclusive ``(start, end)``; a bare end date includes its day."""
+    start = end = None
+    if period is not None:
+        start = np.datetime64(pd.Timestamp(period[0]), "ns")
+        end_ts = pd.Timestamp(period[1])
+        if end_ts == end_ts.normalize() and len(str(period[1])) <= 10:
+            end_ts = end_ts + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+        end = np.datetime64(end_ts, "ns")
+    return start, end
+
+
+def _read_tables(files, variable: str, wanted, region, start, end):
+    """One table (dict of arrays) per file of the wanted missions (points in region and period), and variable attrs."""
+    parts, attrs = [], {}
+    for f in sorted(files):
+        with xr.open_dataset(f) as ds:
+            name = _mission_of(f, ds.attrs)
+            if wanted is not None and name not in wanted:
+                continue
+            if variable not in ds:
+                raise KeyError(
+                    f"{f} has no variable {variable!r}; it has {list(ds.data_vars)} "
+                    "(pass variable='sla_filtered' or 'sla_unfiltered')."
+                )
+            time = ds["time"].values.astype("datetime64[ns]")
+            lon = np.asarray(ds["longitude"].values, float)
+            lat = np.asarray(ds["latitude"].values, float)
+            keep = np.isfinite(lon) & np.isfinite(lat)
+            if region is not None:
+                keep &= _in_region(lon, lat, region)
+            if start is not None:
+                keep &= (time >= start) & (time <= end)
+            idx = np.nonzero(keep)[0]
+            table = {"time": time[idx], "lon": lon[idx], "lat": lat[idx], "mission": np.full(idx.size, name)}
+            for v in (variable, "mdt", "lwe", "cycle", "track"):
+                if v in ds.variables:
+                    table[v] = np.asarray(ds[v].values)[idx]
+                    attrs.setdefault(v, dict(ds[v].attrs))
+        parts.append(table)
+    return parts, attrs
+
+
+def _data_vars(cat: dict, sla, attrs: dict, variable: str, history: list, add_mdt: bool) -> dict:
+    """``sla`` with CF attributes, ``mdt``/``lwe`` when present, and ``adt`` with ``add_mdt``."""
+    sla_attrs = {k: v for k, v in attrs[variable].items() if k in ("units", "standard_name", "long_name", "comment")}
+    sla_attrs.setdefault("units", "m")
+    sla_attrs.setdefault("standard_name", "sea_surface_height_above_sea_level")
+    sla_attrs["source_variable"] = " ".join(history)
+    data = {"sla": ("time", sla, sla_attrs)}
+    for v in ("mdt", "lwe"):
+        if v in cat:
+            data[v] = ("time", cat[v].astype(float), {k: a for k, a in attrs[v].items() if not k.startswith("_")})
+    if add_mdt:
+        if "mdt" not in cat:
+            raise KeyError("add_mdt=True but the files have no 'mdt' variable.")
+        data["adt"] = (
+            "time",
+            sla + cat["mdt"],
+            {"units": sla_attrs["units"], "standard_name": "sea_surface_height_above_geoid",
+             "long_name": "absolute dynamic topography (sla + mdt)"},
+        )
+    return data
+
+
+def _coords(cat: dict, lon, attrs: dict) -> dict:
+    """Time, position and mission coordinates, and ``cycle``/``track`` when the files have them."""
+    coords = {
+        "time": ("time", cat["time"], {"standard_name": "time", "long_name": "time"}),
+        "latitude": ("time", cat["lat"], {"standard_name": "latitude", "units": "degrees_north"}),
+        "longitude": ("time", lon, {"standard_name": "longitude", "units": "degrees_east"}),
+        "mission": ("time", cat["mission"].astype(str), {"long_name": "CMEMS mission code"}),
+    }
+    for v in ("cycle", "track"):
+        if v in cat:
+            coords[v] = ("time", cat[v].astype(np.int32), {"long_name": attrs[v].get("long_name", v)})
+    return coords
+
+
 def prepare(
     path_or_files,
     variable: str = "sla_filtered",
@@ -177,48 +268,10 @@ def prepare(
         (and ``cycle``/``track`` when the files have them); data ``sla`` (m) and
         ``mdt``/``lwe`` when present, with their CF attributes.
     """
-    if isinstance(path_or_files, (str, os.PathLike)):
-        path = os.fspath(path_or_files)
-        files = glob.glob(os.path.join(path, "**", "*.nc"), recursive=True) if os.path.isdir(path) else glob.glob(path)
-    else:
-        files = [os.fspath(f) for f in path_or_files]
-    if not files:
-        raise FileNotFoundError(f"No netCDF files in {path_or_files!r}; download them first with download().")
+    files = _find_files(path_or_files)
     wanted = None if missions is None else set(missions)
-    start = end = None
-    if period is not None:
-        start = np.datetime64(pd.Timestamp(period[0]), "ns")
-        end_ts = pd.Timestamp(period[1])
-        if end_ts == end_ts.normalize() and len(str(period[1])) <= 10:
-            end_ts = end_ts + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
-        end = np.datetime64(end_ts, "ns")
-
-    parts, attrs = [], {}
-    for f in sorted(files):
-        with xr.open_dataset(f) as ds:
-            name = _mission_of(f, ds.attrs)
-            if wanted is not None and name not in wanted:
-                continue
-            if variable not in ds:
-                raise KeyError(
-                    f"{f} has no variable {variable!r}; it has {list(ds.data_vars)} "
-                    "(pass variable='sla_filtered' or 'sla_unfiltered')."
-                )
-            time = ds["time"].values.astype("datetime64[ns]")
-            lon = np.asarray(ds["longitude"].values, float)
-            lat = np.asarray(ds["latitude"].values, float)
-            keep = np.isfinite(lon) & np.isfinite(lat)
-            if region is not None:
-                keep &= _in_region(lon, lat, region)
-            if start is not None:
-                keep &= (time >= start) & (time <= end)
-            idx = np.nonzero(keep)[0]
-            table = {"time": time[idx], "lon": lon[idx], "lat": lat[idx], "mission": np.full(idx.size, name)}
-            for v in (variable, "mdt", "lwe", "cycle", "track"):
-                if v in ds.variables:
-                    table[v] = np.asarray(ds[v].values)[idx]
-                    attrs.setdefault(v, dict(ds[v].attrs))
-        parts.append(table)
+    start, end = _period_bounds(period)
+    parts, attrs = _read_tables(files, variable, wanted, region, start, end)
     if not parts:
         raise FileNotFoundError(f"None of the files in {path_or_files!r} belongs to missions {sorted(wanted)}.")
     keys = set.intersection(*(set(p) for p in parts))
@@ -234,35 +287,9 @@ def prepare(
         history.append("- lwe")
     lon = cat["lon"]
     lon = (lon + 180.0) % 360.0 - 180.0 if wrap_longitude else lon % 360.0
-    sla_attrs = {k: v for k, v in attrs[variable].items() if k in ("units", "standard_name", "long_name", "comment")}
-    sla_attrs.setdefault("units", "m")
-    sla_attrs.setdefault("standard_name", "sea_surface_height_above_sea_level")
-    sla_attrs["source_variable"] = " ".join(history)
-    data = {"sla": ("time", sla, sla_attrs)}
-    for v in ("mdt", "lwe"):
-        if v in cat:
-            data[v] = ("time", cat[v].astype(float), {k: a for k, a in attrs[v].items() if not k.startswith("_")})
-    if add_mdt:
-        if "mdt" not in cat:
-            raise KeyError("add_mdt=True but the files have no 'mdt' variable.")
-        data["adt"] = (
-            "time",
-            sla + cat["mdt"],
-            {"units": sla_attrs["units"], "standard_name": "sea_surface_height_above_geoid",
-             "long_name": "absolute dynamic topography (sla + mdt)"},
-        )
-    coords = {
-        "time": ("time", cat["time"], {"standard_name": "time", "long_name": "time"}),
-        "latitude": ("time", cat["lat"], {"standard_name": "latitude", "units": "degrees_north"}),
-        "longitude": ("time", lon, {"standard_name": "longitude", "units": "degrees_east"}),
-        "mission": ("time", cat["mission"].astype(str), {"long_name": "CMEMS mission code"}),
-    }
-    for v in ("cycle", "track"):
-        if v in cat:
-            coords[v] = ("time", cat[v].astype(np.int32), {"long_name": attrs[v].get("long_name", v)})
     return xr.Dataset(
-        data,
-        coords=coords,
+        _data_vars(cat, sla, attrs, variable, history, add_mdt),
+        coords=_coords(cat, lon, attrs),
         attrs={
             "title": "CMEMS L3 along-track sea level anomalies (DUACS, 1 Hz)",
             "Conventions": "CF-1.8",

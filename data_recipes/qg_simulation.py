@@ -27,9 +27,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from geoinr.geometry import EARTH_RADIUS_M
+
 __all__ = ["QGModel", "simulate", "coriolis", "QUICK", "EARTH_RADIUS", "EARTH_ROTATION", "GRAVITY"]
 
-EARTH_RADIUS = 6.371e6  # m, mean Earth radius
+EARTH_RADIUS = EARTH_RADIUS_M  # m, the package's one Earth radius (geoinr.geometry)
 EARTH_ROTATION = 7.2921159e-5  # rad/s, sidereal rotation rate of the Earth
 GRAVITY = 9.81  # m/s^2, gravitational acceleration
 DAY = 86400.0  # s
@@ -231,6 +233,117 @@ class QGModel:
             self.step(dt)
 
 
+def _ssh_of(psi, f0: float):
+    """Sea surface height (m) of streamfunction ``psi``: ``f0 psi / g``."""
+    return f0 * psi / GRAVITY
+
+
+def _forced_model(params: dict, f0: float, beta: float, ld: float) -> QGModel:
+    """The QG model of :func:`simulate`'s parameters, at rest, with its raw forcing."""
+    length = params["length_km"] * 1e3
+    kf = tuple(sorted(2 * np.pi / (1e3 * np.asarray(params["forcing_wavelength_km"], float))))
+    mu = 1.0 / (params["drag_days"] * DAY)
+    # Raw forcing: PV tendency whose integral over one drag time is the PV of ~0.1 m SSH at the forcing scale.
+    kmid = 0.5 * (kf[0] + kf[1])
+    psi_scale = GRAVITY * 0.1 / f0  # m^2/s
+    forcing_amplitude = (kmid**2 + 1 / ld**2) * psi_scale * mu
+    return QGModel(
+        n=params["n"],
+        length=length,
+        rossby_radius=ld,
+        beta=beta,
+        drag=mu,
+        hyperviscosity=1.0 / (params["hyperviscosity_days"] * DAY),
+        forcing_amplitude=forcing_amplitude,
+        forcing_band=kf,
+        forcing_time=params["forcing_days"] * DAY,
+        seed=params["seed"],
+    )
+
+
+def _set_initial_state(model: QGModel, f0: float, seed: int, ssh_std: float | None) -> None:
+    """Random streamfunction at the forcing scales, SSH std ~ ``ssh_std`` (0.1 m if None)."""
+    rng = np.random.default_rng(seed + 12345)
+    shape = model.q_hat.shape
+    ring = model.forcing_mask
+    psi0 = model._to_grid((rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * ring)
+    target = 0.1 if ssh_std is None else float(ssh_std)
+    model.set_psi(psi0 * (GRAVITY * target / f0) / max(psi0.std(), 1e-30))
+
+
+def _spin_up(model: QGModel, f0: float, spinup_days: float, ssh_std: float | None, progress: bool) -> None:
+    """Run ``spinup_days`` in quarters, rescaling the flow and the forcing to ``ssh_std`` after each."""
+    quarters = 4
+    for i in range(quarters):
+        for _ in range(int(round(spinup_days / quarters))):
+            model.run(DAY)
+        if ssh_std is not None:
+            factor = float(ssh_std) / _ssh_of(model.psi, f0).std()
+            model.q_hat = model.q_hat * factor
+            model.forcing_hat = model.forcing_hat * factor
+            model.forcing_amplitude *= factor
+        if progress:
+            print(f"spin-up {i + 1}/{quarters}: ssh std {_ssh_of(model.psi, f0).std():.3f} m")
+
+
+def _daily_ssh(model: QGModel, f0: float, days: int, n: int, progress: bool) -> np.ndarray:
+    """SSH ``(days, n, n)``: the current state, then one map after each further day."""
+    out = np.empty((days, n, n))
+    for d in range(days):
+        if d > 0:
+            model.run(DAY)
+        out[d] = _ssh_of(model.psi, f0)
+        if progress and (d + 1) % max(1, days // 4) == 0:
+            print(f"day {d + 1}/{days}: ssh std {out[d].std():.3f} m")
+    return out
+
+
+def _ssh_dataset(out: np.ndarray, model: QGModel, params: dict, start: str, elapsed: float, f0, beta, ld) -> xr.Dataset:
+    """The SSH maps on the lat/lon box as a CF Dataset, with the model parameters and the call in the attributes."""
+    lat0 = params["lat0"]
+    lat = lat0 + np.degrees(model.y / EARTH_RADIUS)
+    lon = params["lon0"] + np.degrees(model.x / (EARTH_RADIUS * math.cos(math.radians(lat0))))
+    times = pd.date_range(start, periods=out.shape[0], freq="1D").values
+    call = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return xr.Dataset(
+        {
+            "ssh": (
+                ("time", "lat", "lon"),
+                out,
+                {
+                    "units": "m",
+                    "standard_name": "sea_surface_height_above_geoid",
+                    "long_name": "sea surface height (1.5-layer QG model, eta = f0 psi / g)",
+                    "comment": "zero domain mean; doubly periodic in lat and lon",
+                },
+            )
+        },
+        coords={
+            "time": ("time", times, {"standard_name": "time", "long_name": "time", "axis": "T"}),
+            "lat": ("lat", lat, {"standard_name": "latitude", "long_name": "latitude", "units": "degrees_north", "axis": "Y"}),
+            "lon": ("lon", lon, {"standard_name": "longitude", "long_name": "longitude", "units": "degrees_east", "axis": "X"}),
+        },
+        attrs={
+            "title": "Forced-dissipative 1.5-layer quasi-geostrophic ocean: daily sea surface height",
+            "Conventions": "CF-1.8",
+            "institution": "geoinr data_recipes",
+            "source": "data_recipes/qg_simulation.py: pseudo-spectral 1.5-layer QG model, doubly periodic "
+            "beta plane, 2/3 dealiasing, SSP-RK3, del^8 hyperviscosity, ring forcing red in time, linear PV drag",
+            "history": f"{pd.Timestamp.now('UTC'):%Y-%m-%dT%H:%M:%SZ} simulate({call}) in {elapsed:.1f} s",
+            "f0": f0,
+            "f0_units": "s-1",
+            "beta": beta,
+            "beta_units": "m-1 s-1",
+            "rossby_radius": ld,
+            "rossby_radius_units": "m",
+            "gravity": GRAVITY,
+            "gravity_units": "m s-2",
+            "grid_spacing": model.dx,
+            "grid_spacing_units": "m",
+        },
+    )
+
+
 def simulate(
     days: int = 90,
     n: int = 128,
@@ -305,62 +418,6 @@ def simulate(
     (('time', 'lat', 'lon'), 'm')
     """
     t_start = _time.perf_counter()
-    f0, beta = coriolis(lat0)
-    length = length_km * 1e3
-    ld = rossby_radius_km * 1e3
-    kf = tuple(sorted(2 * np.pi / (1e3 * np.asarray(forcing_wavelength_km, float))))
-    mu = 1.0 / (drag_days * DAY)
-    # Raw forcing: PV tendency whose integral over one drag time is the PV of ~0.1 m SSH at the forcing scale.
-    kmid = 0.5 * (kf[0] + kf[1])
-    psi_scale = GRAVITY * 0.1 / f0  # m^2/s
-    forcing_amplitude = (kmid**2 + 1 / ld**2) * psi_scale * mu
-    model = QGModel(
-        n=n,
-        length=length,
-        rossby_radius=ld,
-        beta=beta,
-        drag=mu,
-        hyperviscosity=1.0 / (hyperviscosity_days * DAY),
-        forcing_amplitude=forcing_amplitude,
-        forcing_band=kf,
-        forcing_time=forcing_days * DAY,
-        seed=seed,
-    )
-    # Initial state: random streamfunction at the forcing scales, SSH std ~ target.
-    rng = np.random.default_rng(seed + 12345)
-    shape = model.q_hat.shape
-    ring = model.forcing_mask
-    psi0 = model._to_grid((rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * ring)
-    target = 0.1 if ssh_std is None else float(ssh_std)
-    model.set_psi(psi0 * (GRAVITY * target / f0) / max(psi0.std(), 1e-30))
-
-    def ssh_of(psi):
-        return f0 * psi / GRAVITY
-
-    quarters = 4
-    for i in range(quarters):
-        for _ in range(int(round(spinup_days / quarters))):
-            model.run(DAY)
-        if ssh_std is not None:
-            factor = float(ssh_std) / ssh_of(model.psi).std()
-            model.q_hat = model.q_hat * factor
-            model.forcing_hat = model.forcing_hat * factor
-            model.forcing_amplitude *= factor
-        if progress:
-            print(f"spin-up {i + 1}/{quarters}: ssh std {ssh_of(model.psi).std():.3f} m")
-
-    out = np.empty((days, n, n))
-    for d in range(days):
-        if d > 0:
-            model.run(DAY)
-        out[d] = ssh_of(model.psi)
-        if progress and (d + 1) % max(1, days // 4) == 0:
-            print(f"day {d + 1}/{days}: ssh std {out[d].std():.3f} m")
-
-    lat = lat0 + np.degrees(model.y / EARTH_RADIUS)
-    lon = lon0 + np.degrees(model.x / (EARTH_RADIUS * math.cos(math.radians(lat0))))
-    times = pd.date_range(start, periods=days, freq="1D").values
-    elapsed = _time.perf_counter() - t_start
     params = dict(
         n=n,
         length_km=length_km,
@@ -375,45 +432,13 @@ def simulate(
         hyperviscosity_days=hyperviscosity_days,
         seed=seed,
     )
-    call = ", ".join(f"{k}={v!r}" for k, v in params.items())
-    ds = xr.Dataset(
-        {
-            "ssh": (
-                ("time", "lat", "lon"),
-                out,
-                {
-                    "units": "m",
-                    "standard_name": "sea_surface_height_above_geoid",
-                    "long_name": "sea surface height (1.5-layer QG model, eta = f0 psi / g)",
-                    "comment": "zero domain mean; doubly periodic in lat and lon",
-                },
-            )
-        },
-        coords={
-            "time": ("time", times, {"standard_name": "time", "long_name": "time", "axis": "T"}),
-            "lat": ("lat", lat, {"standard_name": "latitude", "long_name": "latitude", "units": "degrees_north", "axis": "Y"}),
-            "lon": ("lon", lon, {"standard_name": "longitude", "long_name": "longitude", "units": "degrees_east", "axis": "X"}),
-        },
-        attrs={
-            "title": "Forced-dissipative 1.5-layer quasi-geostrophic ocean: daily sea surface height",
-            "Conventions": "CF-1.8",
-            "institution": "geoinr data_recipes",
-            "source": "data_recipes/qg_simulation.py: pseudo-spectral 1.5-layer QG model, doubly periodic "
-            "beta plane, 2/3 dealiasing, SSP-RK3, del^8 hyperviscosity, ring forcing red in time, linear PV drag",
-            "history": f"{pd.Timestamp.now('UTC'):%Y-%m-%dT%H:%M:%SZ} simulate({call}) in {elapsed:.1f} s",
-            "f0": f0,
-            "f0_units": "s-1",
-            "beta": beta,
-            "beta_units": "m-1 s-1",
-            "rossby_radius": ld,
-            "rossby_radius_units": "m",
-            "gravity": GRAVITY,
-            "gravity_units": "m s-2",
-            "grid_spacing": model.dx,
-            "grid_spacing_units": "m",
-        },
-    )
-    return ds
+    f0, beta = coriolis(lat0)
+    ld = rossby_radius_km * 1e3
+    model = _forced_model(params, f0, beta, ld)
+    _set_initial_state(model, f0, seed, ssh_std)
+    _spin_up(model, f0, spinup_days, ssh_std, progress)
+    out = _daily_ssh(model, f0, days, n, progress)
+    return _ssh_dataset(out, model, params, start, _time.perf_counter() - t_start, f0, beta, ld)
 
 
 def main(argv=None) -> xr.Dataset:

@@ -19,54 +19,35 @@ dimension (tracks, for scoring), or a dict ``{"lon", "lat"[, "time"]}`` of array
 """
 from __future__ import annotations
 
-import datetime as _dt
 import inspect
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable
 
 import numpy as np
-import xarray as xr
 
 from . import coords as _coords
+from . import observations as _observations
+from .base import BaseMapper
 from ._version import __version__
+from .geometry import KM_PER_DEGREE
 
 __all__ = ["LinearInterpolator", "OptimalInterpolation"]
 
-EARTH_RADIUS_KM = 6371.0  # km, mean Earth radius
-KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180.0  # km per degree of latitude (great circle)
 MAX_TANGENT_LATITUDE = 89.0  # degrees: cos(lat) of the local planes is taken at most this far poleward
 TARGET_CHUNK = 1024  # target points per covariance block: TARGET_CHUNK * max_obs * 8 bytes (25 MB for 3000)
 JITTER = 1e-10  # diagonal added to the covariance, relative to the signal variance (grows x100 on failure)
-KEPT_ATTRS = ("units", "long_name", "standard_name")
 
 
-class _Baseline:
-    """Shared plumbing: reading observations, finding target coordinates, wrapping outputs."""
+class _Baseline(BaseMapper):
+    """The baselines' part of the mapper base: one variable, read through :mod:`geoinr.observations`."""
 
-    # ------------------------------------------------------------------ parameters
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return [k for k in inspect.signature(cls.__init__).parameters if k != "self"]
-
-    def get_params(self, deep: bool = True) -> dict:
-        """Constructor parameters as a dict (scikit-learn style)."""
-        return {k: getattr(self, k) for k in self._param_names()}
+    _fitted_attribute = "n_obs_"
 
     def __repr__(self) -> str:
         defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items() if k != "self"}
         args = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k, inspect._empty) != v]
         state = f"  # fitted: {self.variable_} on {self.n_obs_} observations" if self.is_fitted else ""
         return f"{type(self).__name__}({', '.join(args)}){state}"
-
-    @property
-    def is_fitted(self) -> bool:
-        return hasattr(self, "n_obs_")
-
-    def _check_fitted(self) -> None:
-        if not self.is_fitted:
-            raise RuntimeError(
-                f"This {type(self).__name__} is not fitted yet; call fit(observations, 'sla') first."
-            )
 
     def _uses_time(self) -> bool:
         return True
@@ -107,31 +88,25 @@ class _Baseline:
             raise TypeError(f"{type(self).__name__} maps one variable at a time; got variable={variable!r}.")
         if not self._uses_time():
             time = False
-        if isinstance(data, (xr.Dataset, xr.DataArray)):
-            table, names, var, attrs, time_axis = _read_xarray(data, variable, lat, lon, time)
-            self.coord_names_ = {"lat": str(names.lat), "lon": str(names.lon), "time": None if names.time is None else str(names.time)}
-        elif isinstance(data, Mapping):
-            table, var, time_axis = _read_dict(data, variable, use_time=time is not False)
-            attrs = {}
-            self.coord_names_ = {"lat": "lat", "lon": "lon", "time": "time" if time_axis is not None else None}
-        else:
-            raise TypeError(
-                f"fit() takes an xarray Dataset/DataArray or a dict of arrays, got {type(data).__name__}."
-            )
+        for attr in [k for k in vars(self) if k.endswith("_")]:  # a refit starts from nothing learned
+            delattr(self, attr)
+        obs = _observations.read(data, variable, lat=lat, lon=lon, time=time, single=True)
+        table = obs.table
+        var = obs.variables[0]
         if len(table) < 1:
             raise ValueError(
                 f"No finite values of {var!r} to map: every value is NaN (or lies at a NaN coordinate). "
                 f"Check the variable and any masking/fill values."
             )
-        self.variable_ = str(var)
-        self.variable_attrs_ = attrs
-        self.time_axis_ = time_axis
+        self.variable_ = var
+        self._set_frame(obs, table)
         t = table.time
         order = np.argsort(t, kind="stable") if t is not None else np.arange(len(table))
         lon_o, lat_o = table.lon[order], table.lat[order]
         t_o = None if t is None else t[order]
         y = table.values[order, 0]
         self._fit_points(lon_o, lat_o, t_o, y)
+        self.variables_ = [var]
         self.n_obs_ = int(y.size)
         return self
 
@@ -139,51 +114,28 @@ class _Baseline:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ predict
-    def _target_names(self, target, lat, lon, time) -> _coords.CoordNames:
-        return _coords.find_target_coords(target, self.coord_names_, self.time_axis_, lat, lon, time)
+    def _predict_columns(self, columns) -> np.ndarray:
+        flat = [np.ascontiguousarray(c, dtype=np.float64).ravel() for c in columns]
+        mean, _ = self._predict_points(flat[0], flat[1], flat[2] if len(flat) > 2 else None, False)
+        return mean[:, None]
 
     def _predict(self, target, lat, lon, time, return_std):
         self._check_fitted()
-        if isinstance(target, Mapping) and not isinstance(target, xr.Dataset):
-            cols = _coords.dict_columns(target, self.time_axis_, type(self).__name__)
-            shape = cols[0].shape
-            flat = [np.ascontiguousarray(c, dtype=np.float64).ravel() for c in cols]
+
+        def evaluate(columns, _):
+            shape = np.shape(columns[0])
+            flat = [np.ascontiguousarray(c, dtype=np.float64).ravel() for c in columns]
             mean, std = self._predict_points(flat[0], flat[1], flat[2] if len(flat) > 2 else None, return_std)
-            mean = mean.reshape(shape)
-            return (mean, std.reshape(shape)) if return_std else mean
-        if not isinstance(target, (xr.Dataset, xr.DataArray)):
-            raise TypeError(
-                f"predict() takes an xarray Dataset/DataArray or a dict of arrays, got {type(target).__name__}."
-            )
-        names = self._target_names(target, lat, lon, time)
-        dims, views = _coords.target_points(target, names, self.time_axis_)
-        shape = views["lon"].shape
-        t = views["time"].ravel() if "time" in views else None
-        mean, std = self._predict_points(views["lon"].ravel(), views["lat"].ravel(), t, return_std)
-        coords = _coords.output_coords(target, dims, names)
-        out = self._wrap(mean.reshape(shape), dims, coords)
-        if return_std:
-            return out, self._wrap(std.reshape(shape), dims, coords, std=True)
-        return out
+            mean = mean.reshape(shape + (1,))
+            return (mean, std.reshape(shape + (1,))) if return_std else mean
 
-    def _wrap(self, values, dims, coords, std=False) -> xr.DataArray:
-        v = self.variable_
-        attrs = dict(self.variable_attrs_)
-        name = v
-        if std:
-            name = f"{v}_std"
-            attrs.pop("standard_name", None)
-            attrs["long_name"] = f"formal mapping error (standard deviation) of {attrs.get('long_name', v)}"
-            attrs["comment"] = self._std_comment()
-        attrs["source"] = self._source_note()
-        attrs["history"] = f"{_now()}: geoinr {__version__} {type(self).__name__}.predict"
-        return xr.DataArray(values, dims=dims, coords=coords, name=name, attrs=attrs)
+        return self._predict_any(target, lat, lon, time, [0], evaluate)
 
-    def _std_comment(self) -> str:  # pragma: no cover - overridden where there is a std
-        return ""
+    def _std_long_name(self, long_name: str) -> str:
+        return f"formal mapping error (standard deviation) of {long_name}"
 
     def _units(self) -> str:
-        return self.variable_attrs_.get("units", "")
+        return self.variable_attrs_.get(self.variable_, {}).get("units", "")
 
 
 # ====================================================================== optimal interpolation
@@ -563,7 +515,7 @@ class OptimalInterpolation(_Baseline):
             f"of {self.variable_} from {self.n_obs_} observations"
         )
 
-    def _std_comment(self) -> str:
+    def _std_comment(self, j: int = 0) -> str:
         return (
             "formal error of the optimal interpolation: sqrt(signal variance - explained variance); "
             "exact only if the Gaussian covariance and the noise level are right"
@@ -816,83 +768,3 @@ def _superobservations(lon, lat, t, y, bins):
         y_m[order],
         counts[order].astype(np.float64),
     )
-
-
-def _read_xarray(data, variable, lat, lon, time):
-    """Point table, coordinate names, variable name, kept attributes and time axis of xarray data."""
-    names = _coords.find_coords(data, lat=lat, lon=lon, time=time)
-    if isinstance(data, xr.Dataset):
-        var = _resolve_variable(data, variable, names)
-        obj = data[var]
-    else:
-        if variable is not None and variable != data.name:
-            raise ValueError(f"variable={variable!r} given for a DataArray named {data.name!r}; leave it out.")
-        var = data.name if data.name is not None else "values"
-        obj = data
-    if obj.size == 0:
-        raise ValueError(f"The observations are empty (sizes: {dict(data.sizes)}).")
-    table, time_axis = _coords.points_from_xarray(data, [var], names)
-    attrs = {k: str(obj.attrs[k]) for k in KEPT_ATTRS if k in obj.attrs}
-    return table, names, var, attrs, time_axis
-
-
-def _resolve_variable(ds: xr.Dataset, variable, names: _coords.CoordNames):
-    if variable is not None:
-        if variable not in ds.data_vars:
-            raise ValueError(
-                f"Variable {variable!r} is not in this Dataset. Data variables: {list(ds.data_vars)}. "
-                f"Pass one of them, e.g. fit(obs, {next(iter(ds.data_vars), 'sla')!r})."
-            )
-        return variable
-    coord_like = {names.lat, names.lon, names.time}
-    cands = [
-        k for k, v in ds.data_vars.items() if k not in coord_like and np.issubdtype(v.dtype, np.number) and v.dtype != bool
-    ]
-    if len(cands) != 1:
-        what = f"several data variables {cands}" if cands else f"no numeric data variable ({list(ds.data_vars)})"
-        raise ValueError(f"This Dataset has {what}; say which one to map, e.g. fit(obs, 'sla').")
-    return cands[0]
-
-
-def _read_dict(data, variable, use_time: bool):
-    keys = {str(k).lower(): k for k in data}
-    if "lon" not in keys or "lat" not in keys:
-        raise ValueError(
-            f"The observation dict needs keys 'lon', 'lat' (optionally 'time') and the variable; got {list(data)}."
-        )
-    others = [k for k in data if str(k).lower() not in ("lon", "lat", "time")]
-    if variable is None:
-        if len(others) != 1:
-            raise ValueError(f"Say which entry of the dict to map: fit(obs, '<name>'); entries {others}.")
-        variable = others[0]
-    if variable not in data:
-        raise ValueError(f"Variable {variable!r} is not in the observation dict; entries: {others}.")
-    values = np.asarray(data[variable])
-    if not (np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)) or values.dtype == bool:
-        raise TypeError(f"{variable!r} has dtype {values.dtype}; only numeric data can be mapped.")
-    values = values.astype(np.float64).ravel()
-    lon = np.asarray(data[keys["lon"]], dtype=np.float64).ravel()
-    lat = np.asarray(data[keys["lat"]], dtype=np.float64).ravel()
-    time_axis, t = None, None
-    if use_time and "time" in keys:
-        raw = np.asarray(data[keys["time"]]).ravel()
-        time_axis = _coords.TimeAxis.from_values(raw)
-        t = time_axis.to_days(raw)
-    for name, arr in (("lon", lon), ("lat", lat), ("time", t)):
-        if arr is not None and arr.shape[0] != values.shape[0]:
-            raise ValueError(f"{name} has {arr.shape[0]} values but {variable!r} has {values.shape[0]}; they must match.")
-    _coords._check_latitude(lat, "lat")
-    keep = np.isfinite(values) & np.isfinite(lon) & np.isfinite(lat)
-    if t is not None:
-        keep &= np.isfinite(t)
-    table = _coords.PointTable(
-        lon=_coords.wrap_longitude(lon[keep]),
-        lat=lat[keep],
-        time=None if t is None else t[keep],
-        values=values[keep, None],
-    )
-    return table, variable, time_axis
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .geometry import EARTH_RADIUS_KM
+
 __all__ = ["analytic_ssh", "synthetic_tracks", "synthetic_grid", "ORBITS"]
 
-EARTH_RADIUS_KM = 6371.0  # km, mean Earth radius
 EARTH_ROTATION = 7.2921159e-5  # rad/s, sidereal rotation rate of the Earth
 DEFAULT_REGION = (0.0, 10.0, 30.0, 40.0)  # west, east, south, north (degrees)
 

@@ -8,6 +8,11 @@ through them with autograd.
 Raw coordinates enter as an ``(n, 2)`` or ``(n, 3)`` float tensor with columns
 longitude (degrees east), latitude (degrees north) and time (days since the
 model's reference).
+
+Every encoding also provides its own derivatives (:meth:`SpaceEncoding.jets`,
+:meth:`TimeEncoding.jets`), analytic where the formulas are simple
+(``analytic_jets``), by nested forward mode otherwise; the fast physics paths
+(:mod:`geoinr.physics.jets`) only call them.
 """
 from __future__ import annotations
 
@@ -17,7 +22,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from .geometry import EARTH_RADIUS_KM
+
 __all__ = [
+    "SpaceEncoding",
+    "TimeEncoding",
     "SphereEncoding",
     "LonLatEncoding",
     "SphericalHarmonicsEncoding",
@@ -31,7 +40,6 @@ __all__ = [
 ]
 
 DEG2RAD = math.pi / 180.0  # radians per degree
-EARTH_RADIUS_KM = 6371.0  # km, mean Earth radius
 SH_MAX_DEGREE = 20  # spherical harmonics: at most (20 + 1)^2 = 441 features (~2000 km wavelengths)
 
 
@@ -43,7 +51,141 @@ def sphere_xyz(lon_deg: torch.Tensor, lat_deg: torch.Tensor) -> torch.Tensor:
     return torch.stack((cl * torch.cos(lon), cl * torch.sin(lon), torch.sin(lat)), dim=-1)
 
 
-class SphereEncoding(nn.Module):
+def forward_mode_space_jets(fn, lon: torch.Tensor, lat: torch.Tensor) -> torch.Tensor:
+    """Value and derivatives up to third order of ``fn(lon, lat)`` by nested forward mode (4 nestings).
+
+    The generic :meth:`SpaceEncoding.jets`: exact for any differentiable ``fn``, but each
+    third derivative costs a three-level :func:`torch.func.jvp` nesting (seconds per call for
+    spherical harmonics of degree 10 or more). Same layout as :meth:`SpaceEncoding.jets`.
+    """
+    from torch.func import jvp
+
+    one, zero = torch.ones_like(lon), torch.zeros_like(lon)
+    dirs = {"l": (one, zero), "p": (zero, one)}
+
+    def d3(u, v, w):
+        # (((f, f_w), (f_v, f_vw)), ((f_u, f_uw), (f_uv, f_uvw)))
+        def d1(lo, la):
+            return jvp(fn, (lo, la), dirs[w])
+
+        def d2(lo, la):
+            return jvp(d1, (lo, la), dirs[v])
+
+        return jvp(d2, (lon, lat), dirs[u])
+
+    with torch.no_grad():
+        ((f, f_l), (_, f_ll)), (_, (_, f_lll)) = d3("l", "l", "l")
+        ((_, f_p), (_, f_pp)), (_, (_, f_ppp)) = d3("p", "p", "p")
+        ((_, _), (_, f_lp)), (_, (_, f_llp)) = d3("l", "l", "p")
+        _, (_, (_, f_lpp)) = d3("l", "p", "p")
+    return torch.stack((f, f_l, f_p, f_ll, f_lp, f_pp, f_lll, f_llp, f_lpp, f_ppp))
+
+
+def forward_mode_time_jets(fn, t: torch.Tensor) -> torch.Tensor:
+    """Value and first derivative of ``fn(t)`` by one forward-mode :func:`torch.func.jvp`: ``(2, n, features)``."""
+    from torch.func import jvp
+
+    with torch.no_grad():
+        v, d = jvp(fn, (t,), (torch.ones_like(t),))
+    return torch.stack((v, d))
+
+
+class _ProvidesJets(nn.Module):
+    """Encodings that provide their own derivative jets.
+
+    A subclass that overrides ``forward`` without overriding ``jets`` gets the generic
+    (forward-mode) jets of its own ``forward`` and ``analytic_jets = False``: the analytic
+    jets it would otherwise inherit describe its parent's map, not its own.
+    """
+
+    #: Whether :meth:`jets` is analytic (cheap) rather than nested forward mode.
+    analytic_jets = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "forward" in vars(cls) and "jets" not in vars(cls):
+            cls.jets = cls._forward_mode_jets
+            cls.analytic_jets = False
+
+
+class SpaceEncoding(_ProvidesJets):
+    r"""Base of the space encodings: ``forward(lon, lat)`` in degrees -> ``(n, out_features)``.
+
+    Subclasses set ``out_features`` and ``km_per_unit``, and may override :meth:`jets`
+    with analytic formulas (then set ``analytic_jets = True``).
+    """
+
+    def jets(self, lon: torch.Tensor, lat: torch.Tensor) -> torch.Tensor:
+        r"""Value and derivatives up to third order w.r.t. (lon, lat) in degrees: ``(10, n, features)``.
+
+        Order: value, :math:`\partial_\lambda, \partial_\varphi, \partial_{\lambda\lambda},
+        \partial_{\lambda\varphi}, \partial_{\varphi\varphi}, \partial_{\lambda\lambda\lambda},
+        \partial_{\lambda\lambda\varphi}, \partial_{\lambda\varphi\varphi},
+        \partial_{\varphi\varphi\varphi}`. Here by nested forward mode
+        (:func:`forward_mode_space_jets`); analytic in the encodings with ``analytic_jets``.
+
+        Parameters
+        ----------
+        lon, lat : Tensor (n,)
+            Degrees.
+
+        Returns
+        -------
+        Tensor (10, n, out_features)
+
+        Examples
+        --------
+        >>> import torch
+        >>> enc = SphericalHarmonicsEncoding(degree=1)
+        >>> enc.analytic_jets
+        False
+        >>> j = enc.jets(torch.tensor([0.0], dtype=torch.float64), torch.tensor([0.0], dtype=torch.float64))
+        >>> j.shape
+        torch.Size([10, 1, 4])
+        >>> round(float(j[1, 0, 1] / j[0, 0, 3]), 6)  # d/dlon of sin(lon) ~ cos(lon), per degree
+        0.017453
+        """
+        return self._forward_mode_jets(lon, lat)
+
+    def _forward_mode_jets(self, lon, lat):
+        return forward_mode_space_jets(self, lon, lat)
+
+
+class TimeEncoding(_ProvidesJets):
+    """Base of the time encodings: ``forward(t)`` in days -> ``(n, out_features)``."""
+
+    def jets(self, t: torch.Tensor) -> torch.Tensor:
+        """Value and first derivative (per day): ``(2, n, features)``.
+
+        Here by one forward-mode :func:`torch.func.jvp` (:func:`forward_mode_time_jets`);
+        analytic in the encodings with ``analytic_jets``.
+
+        Parameters
+        ----------
+        t : Tensor (n,)
+            Days.
+
+        Returns
+        -------
+        Tensor (2, n, out_features)
+
+        Examples
+        --------
+        >>> import torch
+        >>> class Square(TimeEncoding):
+        ...     out_features = 1
+        ...     def forward(self, t):
+        ...         return (t * t).unsqueeze(-1)
+        >>> Square().jets(torch.tensor([3.0])).tolist()
+        [[[9.0]], [[6.0]]]
+        """
+        return self._forward_mode_jets(t)
+
+    def _forward_mode_jets(self, t):
+        return forward_mode_time_jets(self, t)
+
+
+class SphereEncoding(SpaceEncoding):
     r"""Longitude/latitude -> unit-sphere Cartesian coordinates, centred and scaled to the region.
 
     .. math::
@@ -69,6 +211,8 @@ class SphereEncoding(nn.Module):
     [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
     """
 
+    analytic_jets = True
+
     def __init__(self, center=(0.0, 0.0, 0.0), scale: float = 1.0):
         super().__init__()
         self.center_values = tuple(float(c) for c in center)
@@ -93,6 +237,37 @@ class SphereEncoding(nn.Module):
     def forward(self, lon_deg: torch.Tensor, lat_deg: torch.Tensor) -> torch.Tensor:
         return (sphere_xyz(lon_deg, lat_deg) - self.center) * self.inv_scale
 
+    def jets(self, lon: torch.Tensor, lat: torch.Tensor) -> torch.Tensor:
+        r"""Analytic value and derivatives up to third order w.r.t. (lon, lat) in degrees: ``(10, n, 3)``.
+
+        Layout as :meth:`SpaceEncoding.jets`. Each component is a product of a cosine or sine
+        of longitude and one of latitude, whose k-th derivatives cycle through
+        :math:`\pm\cos, \pm\sin` (times :math:`(\pi/180)^k` per degree).
+
+        Examples
+        --------
+        >>> import torch
+        >>> j = SphereEncoding().jets(torch.tensor([0.0]), torch.tensor([0.0]))
+        >>> j.shape
+        torch.Size([10, 1, 3])
+        >>> j[1, 0].tolist()  # d/dlon at (0, 0): (0, pi/180, 0)
+        [-0.0, 0.017453, 0.0]
+        """
+        lam, phi = lon * DEG2RAD, lat * DEG2RAD
+        cl, sl, cp, sp = torch.cos(lam), torch.sin(lam), torch.cos(phi), torch.sin(phi)
+        # k-th derivatives of cos and sin: cos, -sin, -cos, sin / sin, cos, -sin, -cos
+        dcos_l, dsin_l = (cl, -sl, -cl, sl), (sl, cl, -sl, -cl)
+        dcos_p, dsin_p = (cp, -sp, -cp, sp), (sp, cp, -sp, -cp)
+        zero = torch.zeros_like(lam)
+        rows = []
+        for i, j in ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2), (3, 0), (2, 1), (1, 2), (0, 3)):
+            f = DEG2RAD ** (i + j)
+            z = dsin_p[j] * f if i == 0 else zero
+            rows.append(torch.stack((dcos_p[j] * dcos_l[i] * f, dcos_p[j] * dsin_l[i] * f, z), -1))
+        out = torch.stack(rows) * self.inv_scale
+        out[0] = out[0] - self.center * self.inv_scale
+        return out
+
     @property
     def km_per_unit(self) -> float:
         """Kilometres (chord, ~great-circle for a region) per encoded unit."""
@@ -102,7 +277,7 @@ class SphereEncoding(nn.Module):
         return {"center": list(self.center_values), "scale": self.scale_value}
 
 
-class LonLatEncoding(nn.Module):
+class LonLatEncoding(SpaceEncoding):
     r"""Longitude/latitude -> local plane coordinates, scaled to the region.
 
     .. math:: e = \left(\frac{R\cos\phi_0\,\mathrm{wrap}(\lambda-\lambda_0)}{L},\ \frac{R(\phi-\phi_0)}{L}\right)
@@ -118,6 +293,8 @@ class LonLatEncoding(nn.Module):
     >>> enc(torch.tensor([1.0]), torch.tensor([-1.0])).round(decimals=4).tolist()
     [[1.0, -1.0]]
     """
+
+    analytic_jets = True
 
     def __init__(self, lon0: float = 0.0, lat0: float = 0.0, scale_km: float = 1000.0):
         super().__init__()
@@ -140,6 +317,27 @@ class LonLatEncoding(nn.Module):
         dlon = torch.remainder(lon_deg - self.lon0 + 180.0, 360.0) - 180.0
         return torch.stack((dlon * self.kx, (lat_deg - self.lat0) * self.ky), dim=-1)
 
+    def jets(self, lon: torch.Tensor, lat: torch.Tensor) -> torch.Tensor:
+        """Analytic value and derivatives w.r.t. (lon, lat) in degrees: ``(10, n, 2)``.
+
+        Layout as :meth:`SpaceEncoding.jets`. The map is linear (away from the wrap at
+        ``lon0 + 180``): constant first derivatives ``kx``, ``ky``, higher ones zero.
+
+        Examples
+        --------
+        >>> import torch
+        >>> enc = LonLatEncoding(lon0=0.0, lat0=0.0, scale_km=111.19492664455873)
+        >>> j = enc.jets(torch.tensor([1.0]), torch.tensor([-1.0]))
+        >>> j[:3, 0].tolist()  # value, d/dlon, d/dlat
+        [[1.0, -1.0], [1.0, 0.0], [0.0, 1.0]]
+        """
+        value = self(lon, lat)
+        out = value.new_zeros((10,) + value.shape)
+        out[0] = value
+        out[1, :, 0] = self.kx
+        out[2, :, 1] = self.ky
+        return out
+
     @property
     def km_per_unit(self) -> float:
         return self.scale_km
@@ -148,7 +346,7 @@ class LonLatEncoding(nn.Module):
         return {"lon0": self.lon0, "lat0": self.lat0, "scale_km": self.scale_km}
 
 
-class SphericalHarmonicsEncoding(nn.Module):
+class SphericalHarmonicsEncoding(SpaceEncoding):
     r"""Real spherical harmonics :math:`Y_l^m(\phi, \lambda)` up to degree ``degree``: (L+1)^2 features.
 
     .. math::
@@ -224,7 +422,7 @@ class SphericalHarmonicsEncoding(nn.Module):
         return {"degree": self.degree}
 
 
-class LinearTimeEncoding(nn.Module):
+class LinearTimeEncoding(TimeEncoding):
     r"""Time in days -> :math:`(t - t_{mid}) / t_{half}`.
 
     Parameters
@@ -243,6 +441,8 @@ class LinearTimeEncoding(nn.Module):
     [[-1.0], [1.0]]
     """
 
+    analytic_jets = True
+
     def __init__(self, t_mid: float = 0.0, t_half: float = 1.0):
         super().__init__()
         self.t_mid_value = float(t_mid)
@@ -260,6 +460,18 @@ class LinearTimeEncoding(nn.Module):
 
     def forward(self, t_days: torch.Tensor) -> torch.Tensor:
         return ((t_days - self.t_mid) * self.inv_half).unsqueeze(-1)
+
+    def jets(self, t: torch.Tensor) -> torch.Tensor:
+        """Analytic value and derivative per day, ``1 / t_half``: ``(2, n, 1)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> LinearTimeEncoding(5.0, 5.0).jets(torch.tensor([0.0, 10.0])).tolist()
+        [[[-1.0], [1.0]], [[0.2], [0.2]]]
+        """
+        v = self(t)
+        return torch.stack((v, (self.inv_half * torch.ones_like(v))))
 
     def config(self) -> dict:
         return {"t_mid": self.t_mid_value, "t_half": self.t_half_value}
@@ -281,9 +493,23 @@ class TanhTimeEncoding(LinearTimeEncoding):
     def forward(self, t_days):
         return torch.tanh(super().forward(t_days))
 
+    def jets(self, t: torch.Tensor) -> torch.Tensor:
+        """Analytic value and derivative per day, :math:`(1 - v^2) / t_{half}`: ``(2, n, 1)``.
 
-class _SinCosTimeEncoding(nn.Module):
+        Examples
+        --------
+        >>> import torch
+        >>> TanhTimeEncoding(0.0, 2.0).jets(torch.tensor([0.0])).tolist()
+        [[[0.0]], [[0.5]]]
+        """
+        v = self(t)
+        return torch.stack((v, (1 - v * v) * self.inv_half))
+
+
+class _SinCosTimeEncoding(TimeEncoding):
     """Shared part of the periodic time encodings: sin and cos of ``omega * (t - t_mid)``."""
+
+    analytic_jets = True
 
     def _set_omega(self, omega, t_mid):
         self.t_mid_value = float(t_mid)
@@ -299,6 +525,20 @@ class _SinCosTimeEncoding(nn.Module):
     def forward(self, t_days):
         arg = (t_days - self.t_mid_value).unsqueeze(-1) * self.omega
         return torch.cat((torch.sin(arg), torch.cos(arg)), dim=-1)
+
+    def jets(self, t: torch.Tensor) -> torch.Tensor:
+        r"""Analytic value and derivative per day: ``(2, n, 2 n_freq)``, :math:`(\sin, \cos)' = \omega (\cos, -\sin)`.
+
+        Examples
+        --------
+        >>> import torch
+        >>> enc = SinusoidalTimeEncoding(n=1, min_period=4.0, max_period=4.0)
+        >>> enc.jets(torch.tensor([0.0])).tolist()  # omega = 2 pi / 4
+        [[[0.0, 1.0]], [[1.570796, -0.0]]]
+        """
+        arg = (t - self.t_mid_value).unsqueeze(-1) * self.omega
+        s, c = torch.sin(arg), torch.cos(arg)
+        return torch.stack((torch.cat((s, c), -1), torch.cat((c * self.omega, -s * self.omega), -1)))
 
 
 class SinusoidalTimeEncoding(_SinCosTimeEncoding):

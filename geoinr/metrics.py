@@ -50,6 +50,7 @@ import numpy as np
 import xarray as xr
 
 from .coords import TimeAxis, find_coords
+from .geometry import EARTH_RADIUS_KM, haversine_km
 
 __all__ = [  # noqa: RUF022  (grouped by topic)
     "rmse",
@@ -64,7 +65,6 @@ __all__ = [  # noqa: RUF022  (grouped by topic)
     "EARTH_RADIUS_KM",
 ]
 
-EARTH_RADIUS_KM = 6371.0  # km, mean Earth radius (degrees -> km, haversine)
 
 
 # --------------------------------------------------------------------------------------
@@ -533,13 +533,171 @@ def _data_units(obj) -> str:
     return str(obj.attrs.get("units", "")) if isinstance(obj, xr.DataArray) else ""
 
 
-def _haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=np.float64)) for a in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+_haversine_km = haversine_km  # the name tests and older scripts use
 
 
 # ---------------------------------------------------------------------------- along track
+def _check_segment_args(func: str, segment_km: float, overlap: float, max_gap: float) -> None:
+    """Raise if the segment length, overlap or gap threshold is out of range."""
+    if segment_km <= 0:
+        raise ValueError(f"{func}: segment_km must be positive; got {segment_km}.")
+    if not 0.0 <= overlap < 1.0:
+        raise ValueError(f"{func}: overlap must be in [0, 1); got {overlap}.")
+    if max_gap <= 1.0:
+        raise ValueError(f"{func}: max_gap must be larger than 1; got {max_gap}.")
+
+
+def _track_series(estimate, reference, func: str):
+    """Both series as 1-D float arrays, and the DataArray whose coordinates describe the track (or None)."""
+    both_xr = isinstance(reference, xr.DataArray) and isinstance(estimate, xr.DataArray)
+    if both_xr and (estimate.dims != reference.dims or estimate.shape != reference.shape):
+        raise ValueError(
+            f"{func}: estimate {dict(estimate.sizes)} and reference {dict(reference.sizes)} must be the "
+            f"same 1-D series (interpolate the map onto the track first)."
+        )
+    est = np.asarray(estimate, dtype=np.float64)
+    ref = np.asarray(reference, dtype=np.float64)
+    if est.ndim != 1 or ref.shape != est.shape:
+        raise ValueError(f"{func}: estimate and reference must be 1-D series of equal length; got shapes {est.shape} and {ref.shape}.")
+    src = reference if isinstance(reference, xr.DataArray) else (estimate if isinstance(estimate, xr.DataArray) else None)
+    return est, ref, src
+
+
+def _track_groups(src, by, n: int) -> np.ndarray:
+    """Integer label of each point's track: one per combination of the ``by`` coordinates present in ``src``."""
+    group = np.zeros(n, dtype=np.int64)
+    if src is not None:
+        for name in by or ():
+            if name in src.coords and src[name].dims == src.dims:
+                _, codes = np.unique(np.asarray(src[name].values), return_inverse=True)
+                group = group * (codes.max() + 1) + codes.ravel()
+    return group
+
+
+def _track_positions(src, n: int, distance_km, spacing_km, lat, lon, time, func: str):
+    """``(distance, lat, lon, time_s)`` of the points, None where the input does not give them."""
+    dist = la = lo = tsec = None
+    if distance_km is not None:
+        dist = np.asarray(distance_km, dtype=np.float64)
+        if dist.shape != (n,):
+            raise ValueError(f"{func}: distance_km must have one value per point ({n}); got shape {dist.shape}.")
+    elif spacing_km is not None:
+        if not spacing_km > 0:
+            raise ValueError(f"{func}: spacing_km must be positive; got {spacing_km}.")
+    elif src is not None:
+        try:
+            names = find_coords(src, lat=lat, lon=lon, time=time)
+        except ValueError as err:
+            raise ValueError(
+                f"{func}: positions are needed to measure along-track distance. {err}\n"
+                f"Or pass distance_km= (cumulative km) or spacing_km=."
+            ) from None
+        la = np.asarray(src[names.lat].values, dtype=np.float64).ravel()
+        lo = np.asarray(src[names.lon].values, dtype=np.float64).ravel()
+        if la.shape != (n,) or lo.shape != (n,):
+            raise ValueError(f"{func}: latitude/longitude must be 1-D along the track, one value per point.")
+        if names.time is not None and src[names.time].shape == (n,):
+            tv = src[names.time].values
+            tsec = TimeAxis.from_values(tv, src[names.time].attrs).to_days(tv) * 86400.0
+    else:
+        raise ValueError(
+            f"{func}: array input needs positions: pass spacing_km= (constant spacing) or distance_km= "
+            f"(cumulative along-track distance), or pass xarray DataArrays with latitude/longitude coordinates."
+        )
+    return dist, la, lo, tsec
+
+
+@dataclasses.dataclass(frozen=True)
+class _Track:
+    """The points one track after another, each in its given order, and the steps between them."""
+
+    est: np.ndarray
+    ref: np.ndarray
+    group: np.ndarray
+    step: np.ndarray  # km from each point to the next
+    tsec: np.ndarray | None  # time of each point (s), None if unknown
+
+
+def _sorted_track(est, ref, group, positions, spacing_km) -> _Track:
+    """The points grouped by track (a stable sort), with the distance (km) between consecutive points."""
+    dist, la, lo, tsec = positions
+    order = np.argsort(group, kind="stable")
+    est, ref, group = est[order], ref[order], group[order]
+    if tsec is not None:
+        tsec = tsec[order]
+    if dist is not None:
+        step = np.abs(np.diff(dist[order]))
+    elif la is not None:
+        la, lo = la[order], lo[order]
+        step = _haversine_km(lo[:-1], la[:-1], lo[1:], la[1:])
+    else:
+        step = np.full(max(order.size - 1, 0), float(spacing_km))
+    return _Track(est, ref, group, step, tsec)
+
+
+def _track_links(track: _Track, max_gap: float, func: str):
+    """Valid points, links joining consecutive points into runs, and the median step ``dx`` (km)."""
+    est, ref, group, step, tsec = track.est, track.ref, track.group, track.step, track.tsec
+    ok = np.isfinite(est) & np.isfinite(ref)
+    if tsec is not None:
+        ok &= np.isfinite(tsec)
+    if not ok.any():
+        raise ValueError(f"{func}: estimate and reference have no finite values in common.")
+    same_group = group[1:] == group[:-1]
+    both_ok = ok[1:] & ok[:-1] & same_group & np.isfinite(step)
+    if not both_ok.any():
+        raise ValueError(f"{func}: no two consecutive valid points on the same track; the series cannot be cut into segments.")
+    dx = float(np.median(step[both_ok]))
+    if not dx > 0:
+        raise ValueError(f"{func}: the median step between points is {dx} km; points are repeated or positions are wrong.")
+    link = both_ok & (step <= max_gap * dx) & (step >= dx / max_gap)
+    if tsec is not None:
+        dt = np.diff(tsec)
+        pos = dt[both_ok & (dt > 0)]
+        if pos.size:
+            link &= (dt > 0) & (dt <= max_gap * float(np.median(pos)))
+    return ok, link, dx
+
+
+def _segment_points(segment_km: float, dx: float, func: str) -> int:
+    """Number of points in a segment of ``segment_km`` at spacing ``dx``; at least 8."""
+    npt = round(segment_km / dx)
+    if npt < 8:
+        raise ValueError(
+            f"{func}: segment_km={segment_km} km is only {npt} points at the median spacing {dx:.3g} km; "
+            f"use segments of at least 8 points (the data challenges use 1000 km). If several tracks or "
+            f"missions are interleaved in time, give them a coordinate named in by= (e.g. 'mission') or pass "
+            f"one at a time."
+        )
+    return npt
+
+
+def _segment_index(ok, link, dx: float, segment_km: float, overlap: float, func: str) -> np.ndarray:
+    """Indices ``(segments, points)`` of the overlapping segments inside runs of linked valid points."""
+    npt = _segment_points(segment_km, dx, func)
+    stride = max(1, round(npt * (1.0 - overlap)))
+    # runs: maximal chains of linked valid points
+    breaks = np.nonzero(~link)[0] + 1
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks, [ok.size]])
+    seg_idx = []
+    longest = 0
+    for a, b in zip(starts, ends):
+        if not ok[a]:
+            continue
+        longest = max(longest, b - a)
+        seg_idx.extend(range(a, b - npt + 1, stride))
+    if not seg_idx:
+        raise ValueError(
+            f"{func}: no contiguous along-track run is {segment_km:g} km long ({npt} points at the median "
+            f"spacing {dx:.3g} km); the longest run has {longest} points ({longest * dx:.0f} km). Pass a "
+            f"smaller segment_km, check that points are in along-track order (sort by time within each "
+            f"mission; interleaved tracks or missions need a coordinate named in by=), or raise max_gap if "
+            f"the spacing is irregular."
+        )
+    return np.asarray(seg_idx)[:, None] + np.arange(npt)[None, :]
+
+
 def effective_resolution_along_track(
     estimate,
     reference,
@@ -631,124 +789,15 @@ def effective_resolution_along_track(
     ('km', 'crossed', True)
     """
     func = "effective_resolution_along_track"
-    if segment_km <= 0:
-        raise ValueError(f"{func}: segment_km must be positive; got {segment_km}.")
-    if not 0.0 <= overlap < 1.0:
-        raise ValueError(f"{func}: overlap must be in [0, 1); got {overlap}.")
-    if max_gap <= 1.0:
-        raise ValueError(f"{func}: max_gap must be larger than 1; got {max_gap}.")
-    both_xr = isinstance(reference, xr.DataArray) and isinstance(estimate, xr.DataArray)
-    if both_xr and (estimate.dims != reference.dims or estimate.shape != reference.shape):
-        raise ValueError(
-            f"{func}: estimate {dict(estimate.sizes)} and reference {dict(reference.sizes)} must be the "
-            f"same 1-D series (interpolate the map onto the track first)."
-        )
-    est = np.asarray(estimate, dtype=np.float64)
-    ref = np.asarray(reference, dtype=np.float64)
-    if est.ndim != 1 or ref.shape != est.shape:
-        raise ValueError(f"{func}: estimate and reference must be 1-D series of equal length; got shapes {est.shape} and {ref.shape}.")
-    n = ref.size
-    src = reference if isinstance(reference, xr.DataArray) else (estimate if isinstance(estimate, xr.DataArray) else None)
-
-    # groups (separate tracks) and time steps
-    group = np.zeros(n, dtype=np.int64)
-    tsec = None
-    if src is not None:
-        for name in by or ():
-            if name in src.coords and src[name].dims == src.dims:
-                _, codes = np.unique(np.asarray(src[name].values), return_inverse=True)
-                group = group * (codes.max() + 1) + codes.ravel()
-    # positions
-    dist = la = lo = None
-    if distance_km is not None:
-        dist = np.asarray(distance_km, dtype=np.float64)
-        if dist.shape != (n,):
-            raise ValueError(f"{func}: distance_km must have one value per point ({n}); got shape {dist.shape}.")
-    elif spacing_km is not None:
-        if not spacing_km > 0:
-            raise ValueError(f"{func}: spacing_km must be positive; got {spacing_km}.")
-    elif src is not None:
-        try:
-            names = find_coords(src, lat=lat, lon=lon, time=time)
-        except ValueError as err:
-            raise ValueError(
-                f"{func}: positions are needed to measure along-track distance. {err}\n"
-                f"Or pass distance_km= (cumulative km) or spacing_km=."
-            ) from None
-        la = np.asarray(src[names.lat].values, dtype=np.float64).ravel()
-        lo = np.asarray(src[names.lon].values, dtype=np.float64).ravel()
-        if la.shape != (n,) or lo.shape != (n,):
-            raise ValueError(f"{func}: latitude/longitude must be 1-D along the track, one value per point.")
-        if names.time is not None and src[names.time].shape == (n,):
-            tv = src[names.time].values
-            tsec = TimeAxis.from_values(tv, src[names.time].attrs).to_days(tv) * 86400.0
-    else:
-        raise ValueError(
-            f"{func}: array input needs positions: pass spacing_km= (constant spacing) or distance_km= "
-            f"(cumulative along-track distance), or pass xarray DataArrays with latitude/longitude coordinates."
-        )
-    # one track after another, each in its given order
-    order = np.argsort(group, kind="stable")
-    est, ref, group = est[order], ref[order], group[order]
-    if tsec is not None:
-        tsec = tsec[order]
-    if dist is not None:
-        step = np.abs(np.diff(dist[order]))
-    elif la is not None:
-        la, lo = la[order], lo[order]
-        step = _haversine_km(lo[:-1], la[:-1], lo[1:], la[1:])
-    else:
-        step = np.full(max(n - 1, 0), float(spacing_km))
-
-    ok = np.isfinite(est) & np.isfinite(ref)
-    if tsec is not None:
-        ok &= np.isfinite(tsec)
-    if not ok.any():
-        raise ValueError(f"{func}: estimate and reference have no finite values in common.")
-    same_group = group[1:] == group[:-1]
-    both_ok = ok[1:] & ok[:-1] & same_group & np.isfinite(step)
-    if not both_ok.any():
-        raise ValueError(f"{func}: no two consecutive valid points on the same track; the series cannot be cut into segments.")
-    dx = float(np.median(step[both_ok]))
-    if not dx > 0:
-        raise ValueError(f"{func}: the median step between points is {dx} km; points are repeated or positions are wrong.")
-    link = both_ok & (step <= max_gap * dx) & (step >= dx / max_gap)
-    if tsec is not None:
-        dt = np.diff(tsec)
-        pos = dt[both_ok & (dt > 0)]
-        if pos.size:
-            link &= (dt > 0) & (dt <= max_gap * float(np.median(pos)))
-    npt = round(segment_km / dx)
-    if npt < 8:
-        raise ValueError(
-            f"{func}: segment_km={segment_km} km is only {npt} points at the median spacing {dx:.3g} km; "
-            f"use segments of at least 8 points (the data challenges use 1000 km). If several tracks or "
-            f"missions are interleaved in time, give them a coordinate named in by= (e.g. 'mission') or pass "
-            f"one at a time."
-        )
-    stride = max(1, round(npt * (1.0 - overlap)))
-    # runs: maximal chains of linked valid points
-    breaks = np.nonzero(~link)[0] + 1
-    starts = np.concatenate([[0], breaks])
-    ends = np.concatenate([breaks, [n]])
-    seg_idx = []
-    longest = 0
-    for a, b in zip(starts, ends):
-        if not ok[a]:
-            continue
-        longest = max(longest, b - a)
-        seg_idx.extend(range(a, b - npt + 1, stride))
-    if not seg_idx:
-        raise ValueError(
-            f"{func}: no contiguous along-track run is {segment_km:g} km long ({npt} points at the median "
-            f"spacing {dx:.3g} km); the longest run has {longest} points ({longest * dx:.0f} km). Pass a "
-            f"smaller segment_km, check that points are in along-track order (sort by time within each "
-            f"mission; interleaved tracks or missions need a coordinate named in by=), or raise max_gap if "
-            f"the spacing is irregular."
-        )
-    idx = np.asarray(seg_idx)[:, None] + np.arange(npt)[None, :]
-    k, p_ref, p_est, p_err = _spectra_1d(est[idx], ref[idx], dx, detrend, window)
-    return _result("along_track", "km", k, p_ref, p_est, p_err, len(seg_idx), dx, _data_units(reference))
+    _check_segment_args(func, segment_km, overlap, max_gap)
+    est, ref, src = _track_series(estimate, reference, func)
+    group = _track_groups(src, by, ref.size)
+    positions = _track_positions(src, ref.size, distance_km, spacing_km, lat, lon, time, func)
+    track = _sorted_track(est, ref, group, positions, spacing_km)
+    ok, link, dx = _track_links(track, max_gap, func)
+    idx = _segment_index(ok, link, dx, segment_km, overlap, func)
+    k, p_ref, p_est, p_err = _spectra_1d(track.est[idx], track.ref[idx], dx, detrend, window)
+    return _result("along_track", "km", k, p_ref, p_est, p_err, len(idx), dx, _data_units(reference))
 
 
 # ---------------------------------------------------------------------------- gridded
@@ -958,6 +1007,46 @@ def _trim_nans(bad: np.ndarray) -> tuple[slice, slice]:
     return slice(i0, i1), slice(j0, j1)
 
 
+def _radial_spectra(e, r, dx: float, dy: float, detrend, window, func: str):
+    """Wavenumbers and radially averaged PSDs of the reference, estimate and error maps ``(nt, ny, nx)``."""
+    from scipy.signal import get_window
+
+    nt, ny, nx = r.shape
+    w = np.outer(get_window(window, ny), get_window(window, nx))
+    sw2 = float(np.sum(w**2))
+    detrend = _check_detrend(detrend)
+    yy, xx = np.meshgrid(np.arange(ny, dtype=np.float64), np.arange(nx, dtype=np.float64), indexing="ij")
+    design = np.stack([np.ones(ny * nx), yy.ravel(), xx.ravel()], axis=1)
+
+    def prepare(a):
+        a = a.reshape(nt, ny * nx).T  # (points, maps)
+        if detrend == "linear":
+            coef, *_ = np.linalg.lstsq(design, a, rcond=None)
+            a = a - design @ coef
+        elif detrend == "constant":
+            a = a - a.mean(axis=0)
+        return a.T.reshape(nt, ny, nx)
+
+    kx = np.fft.fftfreq(nx, dx)
+    ky = np.fft.fftfreq(ny, dy)
+    kk = np.hypot(ky[:, None], kx[None, :])
+    dk = max(1.0 / (nx * dx), 1.0 / (ny * dy))
+    jmax = int(np.floor(min(0.5 / dx, 0.5 / dy) / dk + 1e-9))
+    ring = np.rint(kk / dk).astype(np.int64).ravel()
+    in_ring = (ring >= 1) & (ring <= jmax)
+    factor = (1.0 / (nx * dx)) * (1.0 / (ny * dy)) / dk
+
+    def spectrum(a):
+        p2 = np.abs(np.fft.fft2(prepare(a) * w, axes=(1, 2))) ** 2 * (dx * dy / sw2)
+        p2 = p2.mean(axis=0).ravel()
+        return np.bincount(ring[in_ring], weights=p2[in_ring], minlength=jmax + 1)[1:] * factor
+
+    if jmax < 2:
+        raise ValueError(f"{func}: the {ny} x {nx} region is too small for a radial spectrum.")
+    k = dk * np.arange(1, jmax + 1)
+    return k, spectrum(r), spectrum(e), spectrum(e - r)
+
+
 def effective_resolution_isotropic(
     estimate, reference, lon=None, lat=None, time=None, detrend="linear", window="hann"
 ) -> EffectiveResolution:
@@ -1034,42 +1123,7 @@ def effective_resolution_isotropic(
     lat0 = float(np.mean(g.lat[si]))
     dx = EARTH_RADIUS_KM * math.cos(math.radians(lat0)) * math.radians(dlon)
     dy = EARTH_RADIUS_KM * math.radians(dlat)
-
-    from scipy.signal import get_window
-
-    w = np.outer(get_window(window, ny), get_window(window, nx))
-    sw2 = float(np.sum(w**2))
-    detrend = _check_detrend(detrend)
-    yy, xx = np.meshgrid(np.arange(ny, dtype=np.float64), np.arange(nx, dtype=np.float64), indexing="ij")
-    design = np.stack([np.ones(ny * nx), yy.ravel(), xx.ravel()], axis=1)
-
-    def prepare(a):
-        a = a.reshape(nt, ny * nx).T  # (points, maps)
-        if detrend == "linear":
-            coef, *_ = np.linalg.lstsq(design, a, rcond=None)
-            a = a - design @ coef
-        elif detrend == "constant":
-            a = a - a.mean(axis=0)
-        return a.T.reshape(nt, ny, nx)
-
-    kx = np.fft.fftfreq(nx, dx)
-    ky = np.fft.fftfreq(ny, dy)
-    kk = np.hypot(ky[:, None], kx[None, :])
-    dk = max(1.0 / (nx * dx), 1.0 / (ny * dy))
-    jmax = int(np.floor(min(0.5 / dx, 0.5 / dy) / dk + 1e-9))
-    ring = np.rint(kk / dk).astype(np.int64).ravel()
-    in_ring = (ring >= 1) & (ring <= jmax)
-    factor = (1.0 / (nx * dx)) * (1.0 / (ny * dy)) / dk
-
-    def spectrum(a):
-        p2 = np.abs(np.fft.fft2(prepare(a) * w, axes=(1, 2))) ** 2 * (dx * dy / sw2)
-        p2 = p2.mean(axis=0).ravel()
-        return np.bincount(ring[in_ring], weights=p2[in_ring], minlength=jmax + 1)[1:] * factor
-
-    if jmax < 2:
-        raise ValueError(f"{func}: the {ny} x {nx} region is too small for a radial spectrum.")
-    k = dk * np.arange(1, jmax + 1)
-    p_ref, p_est, p_err = spectrum(r), spectrum(e), spectrum(e - r)
+    k, p_ref, p_est, p_err = _radial_spectra(e, r, dx, dy, detrend, window, func)
     return _result("isotropic", "km", k, p_ref, p_est, p_err, nt, max(dx, dy), g.data_units)
 
 

@@ -260,6 +260,99 @@ def _draw(ax, da, names, title, cmap, vmin, vmax, track_xy, track_style):
     ax.set_title(title)
 
 
+def _maps_at_one_time(truth, estimate, time, labels):
+    """``(truth map or None, {label: estimate map}, time shown)``: every map at the estimates' time."""
+    if isinstance(estimate, Mapping) and not isinstance(estimate, xr.Dataset):  # a Dataset is a Mapping too
+        ests = dict(estimate)
+    else:
+        ests = {labels.get("estimate", "estimate"): estimate}
+    if not ests:
+        raise ValueError("estimate is empty: give a DataArray or a dict {label: DataArray}.")
+    prefer = truth.name if isinstance(truth, xr.DataArray) else None
+    maps = {}
+    when = None
+    for label, est in ests.items():
+        est = _as_dataarray(est, f"estimate {label!r}", prefer=prefer)
+        if prefer is None:
+            prefer = est.name
+        est, shown = _pick_time(est, time if when is None else when, f"estimate {label!r}")
+        when = shown if when is None else when
+        maps[label] = est
+    truth_map = None
+    if truth is not None:
+        truth_map, _ = _pick_time(_as_dataarray(truth, "truth", prefer=prefer), when if when is not None else time, "truth")
+    return truth_map, maps, when
+
+
+def _error_maps(truth_map, maps: dict) -> dict:
+    """Estimate minus truth (on the estimate's grid) for each estimate; empty without a truth."""
+    errors = {}
+    if truth_map is not None:
+        for label, est in maps.items():
+            err = est - _on_grid_of(truth_map, est)
+            err.attrs = {"long_name": "error", "units": est.attrs.get("units", truth_map.attrs.get("units", ""))}
+            errors[label] = err
+    return errors
+
+
+def _error_limit(errors: dict) -> float:
+    """Robust colour limit of the errors: the 99.5th percentile of their magnitude (1 if none or zero)."""
+    allerr = np.concatenate([np.abs(e.values).ravel() for e in errors.values()])
+    allerr = allerr[np.isfinite(allerr)]
+    error_max = float(np.percentile(allerr, 99.5)) if allerr.size else 1.0
+    return error_max if error_max > 0 else 1.0
+
+
+def _tracks_shown(tracks, maps: dict, when, track_window):
+    """Positions of the observations within ``track_window`` of ``when``, in the maps' longitude convention."""
+    first = next(iter(maps.values()))
+    lon_360 = bool(np.nanmax(np.asarray(first[find_coords(first, time=False).lon].values, float)) > 180.0)
+    return _tracks_near(tracks, when, track_window, lon_360=lon_360)
+
+
+def _panels(truth_map, maps: dict, errors: dict, labels: dict, cmap, vmin, vmax, error_max) -> list:
+    """Panels ``(key, map, title, cmap, vmin, vmax, row, col)``: truth, estimates, and errors below or beside."""
+    n = len(maps)
+    panels = []
+    if truth_map is not None:
+        panels.append(("truth", truth_map, labels.get("truth", "truth"), cmap, vmin, vmax, 0, 0))
+    for j, (label, est) in enumerate(maps.items()):
+        col = j + (1 if truth_map is not None else 0)
+        panels.append((label, est, label, cmap, vmin, vmax, 0, col))
+        if label in errors:
+            e = errors[label]
+            r = float(np.sqrt(np.nanmean(e.values.astype(float) ** 2)))
+            units = e.attrs.get("units", "")
+            title = f"error, RMSE {r:.2g} {units}".rstrip() if n == 1 else f"{label} - truth, RMSE {r:.2g} {units}".rstrip()
+            row, ecol = (0, 2) if n == 1 else (1, col)
+            panels.append((f"error {label}", e, title, ERROR, -error_max, error_max, row, ecol))
+    return panels
+
+
+def _draw_panels(plt, panels: list, nrows: int, panel_size: float, track_xy, style: dict):
+    """A figure with one map per panel on a grid (unused cells hidden); returns ``(fig, {key: ax})``."""
+    ncols = max(p[7] for p in panels) + 1
+    # panel_size is the map's height; around it go the title and tick labels, beside it the colour bar
+    width = panel_size / _map_ratio(panels[0][1]) + 1.8
+    width = min(max(width, 0.6 * panel_size), 3.0 * panel_size)
+    fig, grid = plt.subplots(
+        nrows, ncols, figsize=(width * ncols, (panel_size + 1.0) * nrows + 0.3), layout="constrained", squeeze=False
+    )
+    used = set()
+    axes = {}
+    for key, da, title, cm, a, b, row, col in panels:
+        ax = grid[row, col]
+        names = find_coords(da, time=False)
+        _draw(ax, da, names, title, cm, a, b, track_xy, style)
+        axes[key] = ax
+        used.add((row, col))
+    for row in range(nrows):
+        for col in range(ncols):
+            if (row, col) not in used:
+                grid[row, col].set_axis_off()
+    return fig, axes
+
+
 def plot_maps(
     truth,
     estimate,
@@ -333,82 +426,20 @@ def plot_maps(
     """
     plt = _pyplot()
     labels = dict(labels or {})
-    if isinstance(estimate, Mapping) and not isinstance(estimate, xr.Dataset):  # a Dataset is a Mapping too
-        ests = dict(estimate)
-    else:
-        ests = {labels.get("estimate", "estimate"): estimate}
-    if not ests:
-        raise ValueError("estimate is empty: give a DataArray or a dict {label: DataArray}.")
-    prefer = truth.name if isinstance(truth, xr.DataArray) else None
-    maps = {}
-    when = None
-    for label, est in ests.items():
-        est = _as_dataarray(est, f"estimate {label!r}", prefer=prefer)
-        if prefer is None:
-            prefer = est.name
-        est, shown = _pick_time(est, time if when is None else when, f"estimate {label!r}")
-        when = shown if when is None else when
-        maps[label] = est
-    truth_map = None
-    if truth is not None:
-        truth_map, _ = _pick_time(_as_dataarray(truth, "truth", prefer=prefer), when if when is not None else time, "truth")
-    errors = {}
-    if truth_map is not None:
-        for label, est in maps.items():
-            err = est - _on_grid_of(truth_map, est)
-            err.attrs = {"long_name": "error", "units": est.attrs.get("units", truth_map.attrs.get("units", ""))}
-            errors[label] = err
+    truth_map, maps, when = _maps_at_one_time(truth, estimate, time, labels)
+    errors = _error_maps(truth_map, maps)
     lo, hi, auto_cmap = _limits([truth_map.values] if truth_map is not None else [m.values for m in maps.values()])
     vmin = lo if vmin is None else vmin
     vmax = hi if vmax is None else vmax
     cmap = cmap or auto_cmap
     if errors and error_max is None:
-        allerr = np.concatenate([np.abs(e.values).ravel() for e in errors.values()])
-        allerr = allerr[np.isfinite(allerr)]
-        error_max = float(np.percentile(allerr, 99.5)) if allerr.size else 1.0
-        error_max = error_max if error_max > 0 else 1.0
-    track_xy = None
-    if tracks is not None:
-        first = next(iter(maps.values()))
-        lon_360 = bool(np.nanmax(np.asarray(first[find_coords(first, time=False).lon].values, float)) > 180.0)
-        track_xy = _tracks_near(tracks, when, track_window, lon_360=lon_360)
+        error_max = _error_limit(errors)
+    track_xy = None if tracks is None else _tracks_shown(tracks, maps, when, track_window)
     style = {"s": 1.5, "c": "k", "alpha": 0.6, "linewidths": 0, "rasterized": True}
     style.update(track_style or {})
-
-    n = len(maps)
-    panels = []  # (key, map, title, cmap, vmin, vmax, row, col)
-    if truth_map is not None:
-        panels.append(("truth", truth_map, labels.get("truth", "truth"), cmap, vmin, vmax, 0, 0))
-    for j, (label, est) in enumerate(maps.items()):
-        col = j + (1 if truth_map is not None else 0)
-        panels.append((label, est, label, cmap, vmin, vmax, 0, col))
-        if label in errors:
-            e = errors[label]
-            r = float(np.sqrt(np.nanmean(e.values.astype(float) ** 2)))
-            units = e.attrs.get("units", "")
-            title = f"error, RMSE {r:.2g} {units}".rstrip() if n == 1 else f"{label} - truth, RMSE {r:.2g} {units}".rstrip()
-            row, ecol = (0, 2) if n == 1 else (1, col)
-            panels.append((f"error {label}", e, title, ERROR, -error_max, error_max, row, ecol))
-    nrows = 1 if (n == 1 or truth_map is None) else 2
-    ncols = max(p[7] for p in panels) + 1
-    # panel_size is the map's height; around it go the title and tick labels, beside it the colour bar
-    width = panel_size / _map_ratio(panels[0][1]) + 1.8
-    width = min(max(width, 0.6 * panel_size), 3.0 * panel_size)
-    fig, grid = plt.subplots(
-        nrows, ncols, figsize=(width * ncols, (panel_size + 1.0) * nrows + 0.3), layout="constrained", squeeze=False
-    )
-    used = set()
-    axes = {}
-    for key, da, title, cm, a, b, row, col in panels:
-        ax = grid[row, col]
-        names = find_coords(da, time=False)
-        _draw(ax, da, names, title, cm, a, b, track_xy, style)
-        axes[key] = ax
-        used.add((row, col))
-    for row in range(nrows):
-        for col in range(ncols):
-            if (row, col) not in used:
-                grid[row, col].set_axis_off()
+    panels = _panels(truth_map, maps, errors, labels, cmap, vmin, vmax, error_max)
+    nrows = 1 if (len(maps) == 1 or truth_map is None) else 2
+    fig, axes = _draw_panels(plt, panels, nrows, panel_size, track_xy, style)
     if when is not None:
         from .display import _format_time
 

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .geometry import EARTH_RADIUS_KM, xyz_km
+
 __all__ = ["EARTH_RADIUS_KM", "DEFAULT_SPEED", "sampling_gap_km", "default_scales"]
 
-EARTH_RADIUS_KM = 6371.0  # km, mean Earth radius
 DEFAULT_SPEED = 10.0  # km/day: mesoscale eddies drift and decorrelate at a few km/day
 # A regular grid of spacing h has a median probe-to-nearest-node distance of ~0.4 h in 2-D;
 # the Nyquist wavelength is 2 h, so the shortest resolvable wavelength is ~5.2 x the probe gap.
 GAP_TO_WAVELENGTH = 5.2
 N_PROBES = 4000  # random probe points used to measure the gap
-
-
-def _xyz_km(lon, lat):
-    lon, lat = np.radians(lon), np.radians(lat)
-    c = np.cos(lat)
-    return EARTH_RADIUS_KM * np.stack([c * np.cos(lon), c * np.sin(lon), np.sin(lat)], axis=-1)
 
 
 def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, seed=0) -> float:
@@ -51,8 +46,8 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
     s0, s1 = np.sin(np.radians(lat.min())), np.sin(np.radians(lat.max()))
     plon = rng.uniform(west, east, n_probes)
     plat = np.degrees(np.arcsin(rng.uniform(s0, s1, n_probes)))
-    pts = _xyz_km(lon, lat)
-    probes = _xyz_km(plon, plat)
+    pts = xyz_km(lon, lat)
+    probes = xyz_km(plon, plat)
     if t is not None:
         t = np.asarray(t, float).ravel()
         pts = np.column_stack([pts, speed * t])

@@ -18,6 +18,8 @@ import warnings
 import torch
 from torch import nn
 
+from .persistence import read_safetensors, write_safetensors_atomic
+
 __all__ = [
     "TrainConfig",
     "TrainResult",
@@ -287,8 +289,6 @@ class Trainer:
 
     def save_checkpoint(self, path, extra: dict | None = None) -> None:
         """Write the full training state atomically (safetensors + JSON; no pickle)."""
-        from .io import write_safetensors_atomic
-
         tensors = {f"model.{k}": v for k, v in self.net.state_dict().items()}
         tensors.update({f"best.{k}": v for k, v in self.best_state.items()})
         opt = self.opt.state_dict()
@@ -316,8 +316,6 @@ class Trainer:
 
     def load_checkpoint(self, path, extra: dict | None = None) -> None:
         """Restore the state written by :meth:`save_checkpoint`; refuse one from another run."""
-        from .io import read_safetensors
-
         tensors, header = read_safetensors(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
         meta = json.loads(header["state"])
         mine, theirs = json.loads(json.dumps(self.fingerprint())), meta["fingerprint"]

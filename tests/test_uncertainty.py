@@ -109,7 +109,7 @@ def test_uncertainty_errors(scattered):
 def test_passes_are_found_in_along_track_data_only():
     """Validation for uncertainty holds out whole satellite passes; grids and scattered points have none."""
     from geoinr.coords import find_coords, points_from_xarray
-    from geoinr.model import _satellite_passes
+    from geoinr.model.fitting import satellite_passes as _satellite_passes
 
     def raw(ds):
         return points_from_xarray(ds, ["sla"], find_coords(ds))[0].coordinates()

@@ -1,11 +1,9 @@
 """Physical constants, SI units."""
-import math
+from ..geometry import DEG, EARTH_RADIUS_M  # noqa: F401  (m, rad/degree; the one Earth radius)
 
-EARTH_RADIUS_M = 6_371_000.0  # m, mean Earth radius
 OMEGA = 7.2921159e-5  # rad/s, Earth's rotation rate (sidereal)
 GRAVITY = 9.80665  # m/s^2, standard gravity
 SECONDS_PER_DAY = 86_400.0  # s
-DEG = math.pi / 180.0  # rad per degree
 # First baroclinic gravity-wave speed typical of the mid-latitude ocean (Chelton et al. 1998,
 # "Geographical variability of the first baroclinic Rossby radius of deformation", JPO):
 # Ld = c1 / |f| gives ~30 km at 40N and ~50 km at 25N.

@@ -89,11 +89,14 @@ pass gives the parameter gradient of any loss on the jets.
 
 Encodings
 ---------
-The encoding's jets (its output streams as functions of the raw coordinates) are analytic
-for the sphere and lon/lat encodings and the linear, tanh, sinusoidal and Fourier time
-encodings; for other space encodings they come from nested forward-mode
-(:func:`torch.func.jvp`), which is exact but slow for large encodings (spherical
-harmonics). The encodings have no parameters, so their jets need no graph.
+Each encoding provides its own jets (its output streams as functions of the raw
+coordinates): ``space.jets(lon, lat)`` and ``time.jets(t)``
+(:meth:`geoinr.encoding.SpaceEncoding.jets`, :meth:`geoinr.encoding.TimeEncoding.jets`);
+this module never looks at which encoding it is. They are analytic for the sphere and
+lon/lat encodings and the linear, tanh, sinusoidal and Fourier time encodings
+(``analytic_jets``); other encodings use nested forward mode (:func:`torch.func.jvp`),
+which is exact but slow for large encodings (spherical harmonics). The encodings have no
+parameters, so their jets need no graph.
 
 Keep all this in float32 or float64: in bf16 the derivatives of a SIREN are off by
 percents.
@@ -139,8 +142,6 @@ STREAMS = (
 #: Streams returned by default (the last hidden layer collapses the second order into ``lap``).
 OUTPUT_STREAMS = ("f", "f_lon", "f_lat", "f_time", "lap", "lap_lon", "lap_lat", "lap_time")
 
-_DEG = math.pi / 180.0
-
 
 class FieldOutput(nn.Module):
     """One output of a fitted field as a physical quantity: ``scale * field(raw)[:, index] + offset``.
@@ -182,10 +183,10 @@ def _unwrap(obj):
     """(encoding, network, index, scale, offset) of a FieldOutput or field, or None if not a SIREN field.
 
     A field module is taken to compute ``network(encoding(raw))`` when it has a
-    :class:`~geoinr.encoding.CoordinateEncoding` ``encoding`` and a :class:`~geoinr.nn.Siren`
-    ``network`` (as ``INRModel.field_``); a bare :class:`~geoinr.nn.Siren` takes raw inputs.
+    :class:`~geoinr.nn.Siren` ``network`` and an ``encoding`` whose ``space`` provides
+    ``jets`` (a :class:`~geoinr.encoding.CoordinateEncoding`, as in ``INRModel.field_``);
+    a bare :class:`~geoinr.nn.Siren` takes raw inputs.
     """
-    from ..encoding import CoordinateEncoding
     from ..nn.siren import Siren
 
     index, scale, offset = 0, 1.0, 0.0
@@ -194,7 +195,7 @@ def _unwrap(obj):
     if type(obj) is Siren:
         return None, obj, index, scale, offset
     encoding, network = getattr(obj, "encoding", None), getattr(obj, "network", None)
-    if type(network) is Siren and isinstance(encoding, CoordinateEncoding):
+    if type(network) is Siren and callable(getattr(getattr(encoding, "space", None), "jets", None)):
         return encoding, network, index, scale, offset
     return None
 
@@ -214,19 +215,27 @@ def supports_taylor(obj) -> bool:
 
 
 def preferred_method(obj) -> str:
-    """``"hybrid"`` for a SIREN field whose encoding has analytic jets, else ``"autograd"``.
+    """``"hybrid"`` for a SIREN field whose space encoding has analytic jets, else ``"autograd"``.
 
-    The space encodings ``"sphere"`` and ``"lonlat"`` have analytic jets; others
-    (``"spherical_harmonics"``) go through nested :func:`torch.func.jvp`, exact but far
-    slower than nested autograd of the whole field, so ``method="auto"`` does not pick them.
+    The encoding says so itself (``encoding.space.analytic_jets``): true for ``"sphere"`` and
+    ``"lonlat"``; others (``"spherical_harmonics"``) go through nested :func:`torch.func.jvp`,
+    exact but far slower than nested autograd of the whole field, so ``method="auto"`` does
+    not pick them. (A time encoding without analytic jets costs one :func:`torch.func.jvp`,
+    cheap, so it does not decide.)
+
+    Examples
+    --------
+    >>> from geoinr.nn import Siren, build_network
+    >>> preferred_method(FieldOutput(Siren(3, 1, width=8, depth=1)))
+    'hybrid'
+    >>> preferred_method(build_network("mlp", 3, 1, width=8, depth=1))
+    'autograd'
     """
-    from ..encoding import LonLatEncoding, SphereEncoding
-
     parts = _unwrap(obj)
     if parts is None:
         return "autograd"
     encoding = parts[0]
-    if encoding is None or type(encoding.space) in (SphereEncoding, LonLatEncoding):
+    if encoding is None or getattr(encoding.space, "analytic_jets", False):
         return "hybrid"
     return "autograd"
 
@@ -238,85 +247,22 @@ def space_jets(space: nn.Module, lon: torch.Tensor, lat: torch.Tensor) -> torch.
     Order: value, :math:`\partial_\lambda, \partial_\varphi, \partial_{\lambda\lambda},
     \partial_{\lambda\varphi}, \partial_{\varphi\varphi}, \partial_{\lambda\lambda\lambda},
     \partial_{\lambda\lambda\varphi}, \partial_{\lambda\varphi\varphi},
-    \partial_{\varphi\varphi\varphi}`. Analytic for :class:`~geoinr.encoding.SphereEncoding`
-    and :class:`~geoinr.encoding.LonLatEncoding`; nested :func:`torch.func.jvp` otherwise (exact,
-    but seconds per call for spherical harmonics of degree 10 or more).
+    \partial_{\varphi\varphi\varphi}`. The encoding computes them
+    (:meth:`geoinr.encoding.SpaceEncoding.jets`): analytic where ``space.analytic_jets``,
+    nested :func:`torch.func.jvp` otherwise (exact, but seconds per call for spherical
+    harmonics of degree 10 or more).
     """
-    from ..encoding import LonLatEncoding, SphereEncoding
-
-    if type(space) is SphereEncoding:
-        lam, phi = lon * _DEG, lat * _DEG
-        cl, sl, cp, sp = torch.cos(lam), torch.sin(lam), torch.cos(phi), torch.sin(phi)
-        # k-th derivatives of cos and sin: cos, -sin, -cos, sin / sin, cos, -sin, -cos
-        dcos_l, dsin_l = (cl, -sl, -cl, sl), (sl, cl, -sl, -cl)
-        dcos_p, dsin_p = (cp, -sp, -cp, sp), (sp, cp, -sp, -cp)
-        zero = torch.zeros_like(lam)
-        rows = []
-        for i, j in ((0, 0), (1, 0), (0, 1), (2, 0), (1, 1), (0, 2), (3, 0), (2, 1), (1, 2), (0, 3)):
-            f = _DEG ** (i + j)
-            z = dsin_p[j] * f if i == 0 else zero
-            rows.append(torch.stack((dcos_p[j] * dcos_l[i] * f, dcos_p[j] * dsin_l[i] * f, z), -1))
-        out = torch.stack(rows) * space.inv_scale
-        out[0] = out[0] - space.center * space.inv_scale
-        return out
-    if type(space) is LonLatEncoding:
-        value = space(lon, lat)
-        out = value.new_zeros((10,) + value.shape)
-        out[0] = value
-        out[1, :, 0] = space.kx
-        out[2, :, 1] = space.ky
-        return out
-    return _jvp_jets_2d(lambda lo, la: space(lo, la), lon, lat)
-
-
-def _jvp_jets_2d(fn, lon, lat):
-    """Value and derivatives up to third order of fn(lon, lat) by nested forward mode (4 nestings)."""
-    from torch.func import jvp
-
-    one, zero = torch.ones_like(lon), torch.zeros_like(lon)
-    dirs = {"l": (one, zero), "p": (zero, one)}
-
-    def d3(u, v, w):
-        # (((f, f_w), (f_v, f_vw)), ((f_u, f_uw), (f_uv, f_uvw)))
-        def d1(lo, la):
-            return jvp(fn, (lo, la), dirs[w])
-
-        def d2(lo, la):
-            return jvp(d1, (lo, la), dirs[v])
-
-        return jvp(d2, (lon, lat), dirs[u])
-
-    with torch.no_grad():
-        ((f, f_l), (_, f_ll)), (_, (_, f_lll)) = d3("l", "l", "l")
-        ((_, f_p), (_, f_pp)), (_, (_, f_ppp)) = d3("p", "p", "p")
-        ((_, _), (_, f_lp)), (_, (_, f_llp)) = d3("l", "l", "p")
-        _, (_, (_, f_lpp)) = d3("l", "p", "p")
-    return torch.stack((f, f_l, f_p, f_ll, f_lp, f_pp, f_lll, f_llp, f_lpp, f_ppp))
+    return space.jets(lon, lat)
 
 
 def time_jets(time: nn.Module, t: torch.Tensor) -> torch.Tensor:
     """Value and first derivative (per day) of a time encoding: ``(2, n, features)``.
 
-    Analytic for the linear, tanh, sinusoidal and Fourier encodings; one forward-mode
-    :func:`torch.func.jvp` otherwise. (No time-time derivatives enter the QG residual.)
+    The encoding computes them (:meth:`geoinr.encoding.TimeEncoding.jets`): analytic for the
+    linear, tanh, sinusoidal and Fourier encodings, one forward-mode :func:`torch.func.jvp`
+    otherwise. (No time-time derivatives enter the QG residual.)
     """
-    from ..encoding import LinearTimeEncoding, TanhTimeEncoding, _SinCosTimeEncoding
-
-    if type(time) is LinearTimeEncoding:
-        v = time(t)
-        return torch.stack((v, (time.inv_half * torch.ones_like(v))))
-    if type(time) is TanhTimeEncoding:
-        v = time(t)
-        return torch.stack((v, (1 - v * v) * time.inv_half))
-    if isinstance(time, _SinCosTimeEncoding) and type(time).forward is _SinCosTimeEncoding.forward:
-        arg = (t - time.t_mid_value).unsqueeze(-1) * time.omega
-        s, c = torch.sin(arg), torch.cos(arg)
-        return torch.stack((torch.cat((s, c), -1), torch.cat((c * time.omega, -s * time.omega), -1)))
-    from torch.func import jvp
-
-    with torch.no_grad():
-        v, d = jvp(time, (t,), (torch.ones_like(t),))
-    return torch.stack((v, d))
+    return time.jets(t)
 
 
 def encoding_jets(encoding: nn.Module, raw: torch.Tensor, lat_weight: float = 1.0) -> torch.Tensor:

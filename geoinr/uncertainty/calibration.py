@@ -1,143 +1,26 @@
-"""Predictive uncertainty: Bayesian last layer and calibration of predictive variances.
+"""Calibration of predictive variances on held-out data (numpy and scipy; no torch, no xarray).
 
-Torch only, no xarray. Two ways are offered by :class:`geoinr.INRModel`
-(``uncertainty=``): a deep ensemble (:class:`geoinr.nn.Ensemble`) and a Bayesian
-last layer (:class:`BayesianLastLayer`). Both variances are then calibrated on
-held-out data (whole satellite passes for along-track data): the network's
-variance, scaled, plus a term that grows with the distance to the nearest
-training observation (:class:`DataDistance`, :func:`gap_fraction`,
-:func:`calibrate_gap`, fitted to whole held-out passes so that errors smaller
-than the noise still show), so that the standard deviations users get are
-measured, not assumed.
+The network's variance, scaled, plus a term that grows with the distance to the
+nearest training observation (:class:`DataDistance`, :func:`gap_fraction`), fitted
+to whole held-out satellite passes (:func:`calibrate_gap`) so that errors smaller
+than the measurement noise still show.
+
+Near the data a map errs by much less than 1 cm altimeter noise, so point by
+point the residuals hardly show that error; along a pass it is smooth and the
+noise is not, and the likelihood of the pass separates the two as a variogram
+separates nugget and sill. :func:`calibrate_gap` never shrinks the network's own
+variance (``min_scale``): next to noisy data residuals cannot show that it is too
+large. Fitting the gap variance :math:`a` as well was tried
+(``benchmarks/calibration.py``): with the few passes a validation set holds,
+:math:`c v` and :math:`a g` trade off and the fit swung between seeds.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
-import torch
-from torch import nn
 
-__all__ = [
-    "BayesianLastLayer",
-    "DataDistance",
-    "calibrate",
-    "calibrate_gap",
-    "correlation_length",
-    "gap_fraction",
-    "noise_variance",
-    "output_layer",
-    "penultimate_features",
-]
-
-
-def output_layer(net: nn.Module) -> nn.Linear:
-    """The final linear layer of a network (``head`` or the last module of ``net``)."""
-    layer = getattr(net, "head", None)
-    if layer is None and isinstance(getattr(net, "net", None), nn.Sequential):
-        layer = net.net[-1]
-    if not isinstance(layer, nn.Linear):
-        raise ValueError(
-            f"{type(net).__name__} has no plain output layer, so it cannot carry a Bayesian last layer; "
-            f"use uncertainty='ensemble' or a model such as 'siren', 'ffn', 'mlp', 'fourier_net'."
-        )
-    return layer
-
-
-def penultimate_features(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Inputs of the network's output layer at ``x`` (its last hidden features)."""
-    layer = output_layer(net)
-    captured = {}
-    handle = layer.register_forward_hook(lambda mod, inp, out: captured.__setitem__("h", inp[0]))
-    try:
-        net(x)
-    finally:
-        handle.remove()
-    return captured["h"]
-
-
-class BayesianLastLayer(nn.Module):
-    r"""Closed-form Bayesian linear regression on the last hidden features :math:`\phi(x)`.
-
-    With a Gaussian prior :math:`w \sim N(0, \alpha^{-1} I)` and noise precision
-    :math:`\beta`, the posterior of the output weights is Gaussian,
-
-    .. math::
-        \Sigma = (\alpha I + \beta \Phi^\top \Phi)^{-1},\quad m = \beta \Sigma \Phi^\top y,
-
-    and the predictive mean and variance of the field at :math:`x` are
-    :math:`m^\top \phi(x)` and :math:`\phi(x)^\top \Sigma\, \phi(x)`.
-    :math:`\alpha, \beta` maximize the evidence (MacKay's fixed point). On a
-    random-Fourier-feature network this is the random-feature expansion of a
-    Gaussian process (Rahimi & Recht 2007; Snoek et al., "Scalable Bayesian
-    Optimization Using Deep Neural Networks", ICML 2015). One fit, one linear solve.
-
-    A bias feature (constant 1) is appended to :math:`\phi`. One posterior per output.
-
-    Examples
-    --------
-    >>> g = torch.Generator().manual_seed(0)
-    >>> phi = torch.randn(200, 5, generator=g, dtype=torch.float64)
-    >>> y = phi @ torch.tensor([[1.0], [0.0], [2.0], [0.0], [-1.0]], dtype=torch.float64)
-    >>> blr = BayesianLastLayer(5, 1).fit(phi, y)
-    >>> blr.mean_w[0, :5].round(decimals=2).tolist()
-    [1.0, 0.0, 2.0, 0.0, -1.0]
-    """
-
-    def __init__(self, n_features: int, n_outputs: int):
-        super().__init__()
-        p = n_features + 1
-        # float64: the posterior covariance is ill-conditioned; float32 loses its positivity
-        self.register_buffer("mean_w", torch.zeros(n_outputs, p, dtype=torch.float64))
-        self.register_buffer("sigma", torch.zeros(n_outputs, p, p, dtype=torch.float64))
-        self.register_buffer("noise_var", torch.ones(n_outputs, dtype=torch.float64))
-
-    @staticmethod
-    def _design(phi):
-        return torch.cat((phi, torch.ones_like(phi[:, :1])), dim=1)
-
-    @torch.no_grad()
-    def fit(self, phi: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None, iterations: int = 100):
-        """Posterior from features ``phi`` (n, p) and targets ``y`` (n, k); ``mask`` marks observed y."""
-        X = self._design(phi.double())
-        Y = y.double()
-        for j in range(Y.shape[1]):
-            keep = mask[:, j] > 0 if mask is not None else torch.ones(len(Y), dtype=torch.bool, device=Y.device)
-            Xj, yj = X[keep], Y[keep, j]
-            n = Xj.shape[0]
-            evals, evecs = torch.linalg.eigh(Xj.T @ Xj)
-            evals = evals.clamp_min(0)
-            Xty = Xj.T @ yj
-            alpha, beta = 1.0, 1.0 / max(float(yj.var()), 1e-12)
-            for _ in range(iterations):
-                m = evecs @ ((evecs.T @ Xty) * beta / (alpha + beta * evals))
-                gamma = float((beta * evals / (alpha + beta * evals)).sum())
-                alpha_new = gamma / max(float(m @ m), 1e-12)
-                resid = float(((yj - Xj @ m) ** 2).sum())
-                beta_new = max(n - gamma, 1e-6) / max(resid, 1e-12)
-                done = abs(alpha_new - alpha) <= 1e-6 * alpha and abs(beta_new - beta) <= 1e-6 * beta
-                alpha, beta = alpha_new, beta_new
-                if done:
-                    break
-            sigma = evecs @ torch.diag(1.0 / (alpha + beta * evals)) @ evecs.T
-            self.sigma[j] = sigma.to(self.sigma.dtype)
-            self.mean_w[j] = (beta * sigma @ Xty).to(self.mean_w.dtype)
-            self.noise_var[j] = 1.0 / beta
-        return self
-
-    def forward(self, phi: torch.Tensor):
-        """Predictive mean (n, k) and field variance (n, k) at features ``phi``."""
-        X = self._design(phi).to(self.mean_w.dtype)
-        mean = X @ self.mean_w.T
-        var = torch.einsum("np,kpq,nq->nk", X, self.sigma, X)
-        return mean, var.clamp_min(0)
-
-    def sample_weights(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """``n`` posterior draws of the output weights, shape (n, k, p)."""
-        k, p = self.mean_w.shape
-        evals, evecs = torch.linalg.eigh(self.sigma.double().cpu())
-        root = evecs * evals.clamp_min(0).sqrt()[:, None, :]  # Sigma = root root^T
-        z = torch.randn(n, k, p, generator=generator, dtype=torch.float64)
-        draws = self.mean_w.double().cpu()[None] + torch.einsum("kpq,nkq->nkp", root, z)
-        return draws.to(device=self.mean_w.device, dtype=self.mean_w.dtype)
+__all__ = ["DataDistance", "calibrate", "calibrate_gap", "correlation_length", "gap_fraction", "noise_variance"]
 
 
 def correlation_length(
@@ -397,19 +280,159 @@ def _error_blocks(coords_km: np.ndarray, groups: np.ndarray, max_block: int, max
     return blocks
 
 
+def _held_out(var, residuals, distance, coords_km, groups):
+    """Finite held-out points as ``(v >= 0, r, d, xyz, group)``; ``xyz`` and ``group`` are None without groups."""
+    v = np.asarray(var, dtype=np.float64).ravel()
+    r = np.asarray(residuals, dtype=np.float64).ravel()
+    d = np.asarray(distance, dtype=np.float64).ravel()
+    ok = np.isfinite(v) & np.isfinite(r) & np.isfinite(d)
+    xyz = lab = None
+    if coords_km is not None and groups is not None:
+        xyz = np.asarray(coords_km, dtype=np.float64).reshape(len(ok), -1)[ok]
+        lab = np.asarray(groups).ravel()[ok]
+    return np.maximum(v[ok], 0.0), r[ok], d[ok], xyz, lab
+
+
+def _pointwise_nll(v, r, d, a: float, s2: float, tiny: float):
+    """Mean Gaussian negative log-likelihood of independent residuals, a function of ``(c, ell)``."""
+    r2 = r**2
+
+    def nll(c, ell, lam=None, b=0.0):
+        tot = c * v + a * gap_fraction(d, ell) + s2 + tiny
+        return float(np.mean(np.log(tot) + r2 / tot))
+
+    return nll
+
+
+def _block_batches(xyz: np.ndarray, r: np.ndarray, blocks: list) -> list:
+    """Blocks of similar size padded to one size: ``(idx, real, squared distances, residuals)`` per batch."""
+    # blocks of similar size are padded to one size and factorized together (batched Cholesky): padding
+    # rows carry unit variance, no correlation and zero residual, so they add nothing to the likelihood
+    batches = []
+    sizes = np.array([len(k) for k in blocks])
+    edges = np.unique(np.ceil(1.25 ** np.arange(0, np.log(max(sizes.max(), 1)) / np.log(1.25) + 2)))
+    for low, high in zip(np.r_[0, edges[:-1]], edges):  # sizes within 25 %: little padding
+        members = [k for k, n_k in zip(blocks, sizes) if low < n_k <= high]
+        if not members:
+            continue
+        top = max(len(k) for k in members)
+        idx = np.zeros((len(members), top), dtype=np.int64)
+        real = np.zeros((len(members), top), dtype=bool)
+        for row, k in enumerate(members):
+            idx[row, : len(k)], real[row, : len(k)] = k, True
+        pos = xyz[idx]
+        h2 = ((pos[:, :, None, :] - pos[:, None, :, :]) ** 2).sum(-1)
+        batches.append((idx, real, h2, np.where(real, r[idx], 0.0)))
+    return batches
+
+
+def _block_nll(batches: list, n_used: int, v, d, a: float, s2: float, tiny: float):
+    """Gaussian negative log-likelihood per point of blocks of correlated errors, a function of ``(c, ell, lam, b)``."""
+
+    def nll(c, ell, lam, b):
+        total = 0.0
+        for idx, real, h2, rr in batches:
+            sd = np.sqrt(c * v[idx] + b + a * gap_fraction(d[idx], ell)) * real
+            cov = sd[:, :, None] * np.exp(-0.5 * h2 / lam**2) * sd[:, None, :]
+            # noise on the diagonal (a little more keeps noise-free data factorizable at long lambda)
+            nugget = s2 + tiny + 1e-6 * np.mean(sd**2, axis=1, keepdims=True)
+            cov += np.where(real, nugget, 1.0)[:, :, None] * np.eye(idx.shape[1])
+            try:
+                chol = np.linalg.cholesky(cov)
+            except np.linalg.LinAlgError:
+                return np.inf
+            z = np.linalg.solve(chol, rr[:, :, None])  # r' C^-1 r = |L^-1 r|^2
+            total += 2.0 * float(np.log(np.diagonal(chol, axis1=1, axis2=2)).sum()) + float((z**2).sum())
+        return total / n_used
+
+    return nll
+
+
+@dataclasses.dataclass(frozen=True)
+class _GapParameters:
+    """Maps the optimizer's free parameters to ``(c, ell, lambda, b)``, each on the scale of the data."""
+
+    c_min: float
+    v_ref: float
+    d_ref: float
+    b_ref: float
+    lfix: float | None  # log(ell / d_ref) when ell is given
+    grouped: bool
+
+    @classmethod
+    def of(cls, v, r, d, c_min: float, length: float | None, grouped: bool) -> _GapParameters:
+        """References from the held-out data: median distance, mean variance and mean squared residual."""
+        d_ref = float(np.median(d[d > 0]))
+        v_ref = max(float(np.mean(v)), 1e-12)
+        b_ref = max(float(np.mean(r**2)), 1e-12)  # the residuals' scale: reference of the floor b
+        lfix = None if length is None else np.log(max(float(length), 1e-12) / d_ref)
+        return cls(c_min, v_ref, d_ref, b_ref, lfix, grouped)
+
+    def scale(self, q):  # c = c_min + e^q / v_ref: positive, on the scale of the residuals
+        return self.c_min + np.exp(np.clip(q, -50.0, 50.0)) / self.v_ref
+
+    def length(self, q):
+        return self.d_ref * np.exp(np.clip(q, -20.0, 20.0))
+
+    # free parameters, in this order: log c-excess, [log l / d_ref], [log b / b_ref, log lambda / d_ref]
+    def unpack(self, p):
+        p = list(p)
+        c = self.scale(p.pop(0))
+        ell = self.length(self.lfix if self.lfix is not None else p.pop(0))
+        if not self.grouped:
+            return c, ell, None, 0.0
+        b = self.b_ref * np.exp(np.clip(p.pop(0), -40.0, 10.0))
+        lam = self.d_ref * np.exp(np.clip(p.pop(0), np.log(0.05), np.log(20.0)))  # 0.05 to 20 times the typical distance
+        return c, ell, lam, b
+
+
+def _fit_from(nll, params: _GapParameters, p0, xatol=1e-4, maxiter=2000, fixed=()):
+    """Nelder-Mead minimum of ``nll`` over the free parameters from ``p0`` (``fixed`` appended, not fitted)."""
+    from scipy.optimize import minimize
+
+    def f(p):
+        return nll(*params.unpack(list(p) + list(fixed)))
+
+    return minimize(f, np.array(p0), method="Nelder-Mead", options={"xatol": xatol, "fatol": 1e-8, "maxiter": maxiter})
+
+
+def _fit_scale(nll, params: _GapParameters) -> list:
+    """Free parameters at the likelihood's optimum over ``c`` alone (``ell`` known, independent errors)."""
+    from scipy.optimize import minimize_scalar
+
+    v_ref, ell = params.v_ref, params.length(params.lfix)
+    res = minimize_scalar(lambda q: nll(params.scale(q), ell), bounds=(np.log(v_ref) - 30.0, np.log(v_ref) + 30.0),
+                          method="bounded", options={"xatol": 1e-6})
+    return [res.x]
+
+
+def _fit_profile_lambda(nll, params: _GapParameters) -> list:
+    """Free parameters at the grouped likelihood's optimum, started from the best of a grid of ``lambda``."""
+    # the likelihood has several local optima in lambda: profile it on a grid first
+    best = None
+    start = [np.log(params.v_ref)] + ([] if params.lfix is not None else [0.0]) + [np.log(0.1)]
+    for m0 in np.log(np.geomspace(0.1, 10.0, 9)):
+        res = _fit_from(nll, params, start, xatol=1e-2, maxiter=300, fixed=(m0,))
+        if best is None or res.fun < best[1]:
+            best = (list(res.x) + [m0], res.fun)
+    return list(_fit_from(nll, params, best[0]).x)
+
+
+def _fit_multistart(nll, params: _GapParameters) -> list:
+    """Free parameters at the best of Nelder-Mead fits of ``(c, ell)`` from a few starts (independent errors)."""
+    best = None
+    for q0 in (np.log(params.v_ref) - 2.0, np.log(params.v_ref) + 1.0):
+        for l0 in (-1.0, 0.0, 1.0, 2.0):
+            res = _fit_from(nll, params, [q0, l0])
+            if best is None or res.fun < best.fun:
+                best = res
+    return list(best.x)
+
+
 def calibrate_gap(
-    var: np.ndarray,
-    residuals: np.ndarray,
-    distance: np.ndarray,
-    noise: float,
-    signal: float,
-    min_scale: float = 1.0,
-    gap: float | None = None,
-    length: float | None = None,
-    coords_km: np.ndarray | None = None,
-    groups: np.ndarray | None = None,
-    max_block: int = 256,
-    max_points: int = 2048,
+    var: np.ndarray, residuals: np.ndarray, distance: np.ndarray, noise: float, signal: float,
+    min_scale: float = 1.0, gap: float | None = None, length: float | None = None,
+    coords_km: np.ndarray | None = None, groups: np.ndarray | None = None, max_block: int = 256, max_points: int = 2048,
 ) -> dict:
     r"""Calibrate a predictive variance that grows away from the data.
 
@@ -439,19 +462,8 @@ def calibrate_gap(
     network's variance does not place, as the bias of an under-trained
     ensemble is (a white floor would be confounded with the noise; a
     correlated one is not).
-    Near the data a map errs by much less than 1 cm altimeter noise, so point by
-    point the residuals hardly show that error; along a pass it is smooth and
-    the noise is not, and the likelihood of the pass separates the two as a
-    variogram separates nugget and sill. Without groups the residuals are
-    taken as independent. Groups longer than ``max_block`` points are cut into
-    runs along their longest extent, and at most ``max_points`` points (whole
-    runs, drawn at random) enter the likelihood.
-
-    The network's own variance is never shrunk (``min_scale``): next to noisy
-    data residuals cannot show that it is too large. Fitting :math:`a` as well
-    was tried (``benchmarks/calibration.py``): with the few passes a validation
-    set holds, :math:`c v` and :math:`a g` trade off and the fit swung between
-    seeds.
+    Without groups the residuals are taken as independent. Why whole passes,
+    and why :math:`c` is never shrunk and :math:`a` not fitted: see the module notes.
 
     Parameters
     ----------
@@ -470,7 +482,9 @@ def calibrate_gap(
     groups : ndarray (n,), optional
         Label of each held-out point's group (pass); needs ``coords_km``.
     max_block, max_points : int
-        Bounds on the cost of the grouped likelihood (Cholesky factors of
+        Groups longer than ``max_block`` points are cut into runs along their
+        longest extent, and at most ``max_points`` points (whole runs, drawn at
+        random) enter the likelihood: bounds on its cost (Cholesky factors of
         ``max_block``-square matrices).
 
     Returns
@@ -494,119 +508,24 @@ def calibrate_gap(
     >>> round(cal["variance_scale"], 1), round(cal["gap_length_km"] / 10) * 10
     (2.0, 80)
     """
-    from scipy.optimize import minimize, minimize_scalar
-
-    v = np.asarray(var, dtype=np.float64).ravel()
-    r = np.asarray(residuals, dtype=np.float64).ravel()
-    d = np.asarray(distance, dtype=np.float64).ravel()
-    ok = np.isfinite(v) & np.isfinite(r) & np.isfinite(d)
-    grouped = coords_km is not None and groups is not None
-    if grouped:
-        xyz = np.asarray(coords_km, dtype=np.float64).reshape(len(ok), -1)[ok]
-        lab = np.asarray(groups).ravel()[ok]
-    v, r, d = np.maximum(v[ok], 0.0), r[ok], d[ok]
+    v, r, d, xyz, lab = _held_out(var, residuals, distance, coords_km, groups)
     s2 = max(float(noise), 0.0)
     c_min = max(float(min_scale), 0.0)
     out = {"variance_scale": c_min, "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
     if v.size < 20 or not np.any(d > 0):
         return out
-    d_ref = float(np.median(d[d > 0]))
-    v_ref = max(float(np.mean(v)), 1e-12)
-    b_ref = max(float(np.mean(r**2)), 1e-12)  # the residuals' scale: reference of the floor b
-    tiny = 1e-9 * b_ref
+    params = _GapParameters.of(v, r, d, c_min, length, grouped=xyz is not None)
+    tiny = 1e-9 * params.b_ref
     a = max(float(signal), 1e-12) if gap is None else max(float(gap), 0.0)
-
-    def scale(q):  # c = c_min + e^q / v_ref: positive, on the scale of the residuals
-        return c_min + np.exp(np.clip(q, -50.0, 50.0)) / v_ref
-
-    def length_of(q):
-        return d_ref * np.exp(np.clip(q, -20.0, 20.0))
-
-    if not grouped:
-        r2 = r**2
-
-        def nll(c, ell, lam=None, b=0.0):
-            tot = c * v + a * gap_fraction(d, ell) + s2 + tiny
-            return float(np.mean(np.log(tot) + r2 / tot))
-
+    if xyz is None:
+        nll = _pointwise_nll(v, r, d, a, s2, tiny)
+        best_p = _fit_scale(nll, params) if params.lfix is not None else _fit_multistart(nll, params)
     else:
         blocks = _error_blocks(xyz, lab, int(max_block), int(max_points))
-        n_used = sum(len(k) for k in blocks)
-        # blocks of similar size are padded to one size and factorized together (batched Cholesky): padding
-        # rows carry unit variance, no correlation and zero residual, so they add nothing to the likelihood
-        batches = []
-        sizes = np.array([len(k) for k in blocks])
-        edges = np.unique(np.ceil(1.25 ** np.arange(0, np.log(max(sizes.max(), 1)) / np.log(1.25) + 2)))
-        for low, high in zip(np.r_[0, edges[:-1]], edges):  # sizes within 25 %: little padding
-            members = [k for k, n_k in zip(blocks, sizes) if low < n_k <= high]
-            if not members:
-                continue
-            top = max(len(k) for k in members)
-            idx = np.zeros((len(members), top), dtype=np.int64)
-            real = np.zeros((len(members), top), dtype=bool)
-            for row, k in enumerate(members):
-                idx[row, : len(k)], real[row, : len(k)] = k, True
-            pos = xyz[idx]
-            h2 = ((pos[:, :, None, :] - pos[:, None, :, :]) ** 2).sum(-1)
-            batches.append((idx, real, h2, np.where(real, r[idx], 0.0)))
-
-        def nll(c, ell, lam, b):
-            total = 0.0
-            for idx, real, h2, rr in batches:
-                sd = np.sqrt(c * v[idx] + b + a * gap_fraction(d[idx], ell)) * real
-                cov = sd[:, :, None] * np.exp(-0.5 * h2 / lam**2) * sd[:, None, :]
-                # noise on the diagonal (a little more keeps noise-free data factorizable at long lambda)
-                nugget = s2 + tiny + 1e-6 * np.mean(sd**2, axis=1, keepdims=True)
-                cov += np.where(real, nugget, 1.0)[:, :, None] * np.eye(idx.shape[1])
-                try:
-                    chol = np.linalg.cholesky(cov)
-                except np.linalg.LinAlgError:
-                    return np.inf
-                z = np.linalg.solve(chol, rr[:, :, None])  # r' C^-1 r = |L^-1 r|^2
-                total += 2.0 * float(np.log(np.diagonal(chol, axis1=1, axis2=2)).sum()) + float((z**2).sum())
-            return total / n_used
-
-    lfix = None if length is None else np.log(max(float(length), 1e-12) / d_ref)
-    # free parameters, in this order: log c-excess, [log l / d_ref], [log b / b_ref, log lambda / d_ref]
-    def unpack(p):
-        p = list(p)
-        c = scale(p.pop(0))
-        ell = length_of(lfix if lfix is not None else p.pop(0))
-        if not grouped:
-            return c, ell, None, 0.0
-        b = b_ref * np.exp(np.clip(p.pop(0), -40.0, 10.0))
-        lam = d_ref * np.exp(np.clip(p.pop(0), np.log(0.05), np.log(20.0)))  # 0.05 to 20 times the typical distance
-        return c, ell, lam, b
-
-    def fit_from(p0, xatol=1e-4, maxiter=2000, fixed=()):
-        def f(p):
-            return nll(*unpack(list(p) + list(fixed)))
-
-        return minimize(f, np.array(p0), method="Nelder-Mead", options={"xatol": xatol, "fatol": 1e-8, "maxiter": maxiter})
-
-    if lfix is not None and not grouped:  # l known, independent errors: the likelihood of c alone
-        res = minimize_scalar(lambda q: nll(scale(q), length_of(lfix)), bounds=(np.log(v_ref) - 30.0, np.log(v_ref) + 30.0),
-                              method="bounded", options={"xatol": 1e-6})
-        best_p = [res.x]
-    elif grouped:  # the likelihood has several local optima in lambda: profile it on a grid first
-        best = None
-        start = [np.log(v_ref)] + ([] if lfix is not None else [0.0]) + [np.log(0.1)]
-        for m0 in np.log(np.geomspace(0.1, 10.0, 9)):
-            res = fit_from(start, xatol=1e-2, maxiter=300, fixed=(m0,))
-            if best is None or res.fun < best[1]:
-                best = (list(res.x) + [m0], res.fun)
-        best_p = list(fit_from(best[0]).x)
-    else:
-        best = None
-        for q0 in (np.log(v_ref) - 2.0, np.log(v_ref) + 1.0):
-            for l0 in (-1.0, 0.0, 1.0, 2.0):
-                res = fit_from([q0, l0])
-                if best is None or res.fun < best.fun:
-                    best = res
-        best_p = list(best.x)
-    c, ell, lam, b = unpack(best_p)
+        nll = _block_nll(_block_batches(xyz, r, blocks), sum(len(k) for k in blocks), v, d, a, s2, tiny)
+        best_p = _fit_profile_lambda(nll, params)
+    c, ell, lam, b = params.unpack(best_p)
     out = {"variance_scale": float(c), "gap_variance": float(a), "gap_length_km": float(ell), "noise_variance": s2}
-    if grouped:
-        out["error_length_km"] = float(lam)
-        out["error_floor"] = float(b)
+    if params.grouped:
+        out.update(error_length_km=float(lam), error_floor=float(b))
     return out

@@ -1,0 +1,336 @@
+"""The mapper base class: what every mapper (the INR and the baselines) shares, written once on top of ``predict``.
+
+As verde's ``BaseGridder``: a subclass writes ``fit`` and ``predict`` (and the
+small hooks ``_predict_columns`` and ``_source_note``); parameters, the fitted
+check, target coordinates, CF-annotated outputs, :meth:`BaseMapper.target_grid`,
+:meth:`BaseMapper.grid` and :meth:`BaseMapper.score` live here. Parameters follow
+scikit-learn (:class:`sklearn.base.BaseEstimator`), so ``clone`` and
+``get_params``/``set_params`` work. xarray and numpy only, no torch.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError as _SklearnNotFitted
+
+from . import coords as _coords
+from ._version import __version__
+from .metrics import nrmse_score, rmse
+
+__all__ = ["BaseMapper", "NotFittedError", "now"]
+
+
+class NotFittedError(_SklearnNotFitted, RuntimeError):
+    """A mapper was used before :meth:`fit`: scikit-learn's NotFittedError, and a RuntimeError as before."""
+
+
+def now() -> str:
+    """UTC time stamp for ``history`` attributes."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class BaseMapper(BaseEstimator):
+    """Shared plumbing of geoinr's mappers (fit observations, predict anywhere).
+
+    Learned attributes every subclass sets in ``fit``: ``variables_``,
+    ``variable_attrs_``, ``coord_names_``, ``time_axis_``, ``lon_convention_``,
+    ``region_`` (west, east, south, north) and ``time_range_`` (days or None).
+    """
+
+    _fitted_attribute = "variables_"  # set last by fit: its presence means fitted
+    _warns_time_extrapolation = False  # the INR warns when asked for times outside the fitted window
+
+    # ------------------------------------------------------------------ parameters
+    @classmethod
+    def _get_param_names(cls) -> list:
+        """Constructor parameters in the order of the signature (scikit-learn sorts them; reprs read better so)."""
+        return [p.name for p in inspect.signature(cls.__init__).parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+
+    def set_params(self, **params):
+        """Set constructor parameters; returns self (scikit-learn protocol)."""
+        valid = list(self.get_params(deep=False))
+        for k in params:
+            if k not in valid:
+                raise ValueError(f"Unknown parameter {k!r} for {type(self).__name__}. Valid parameters: {', '.join(valid)}.")
+        return super().set_params(**params)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, self._fitted_attribute)
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether :meth:`fit` has completed."""
+        return self.__sklearn_is_fitted__()
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit(...) first (or ds.inr.fit(...))."
+            )
+
+    def _set_frame(self, obs, table) -> None:
+        """Learned description of the data (names, time axis, region, time span) from an Observations."""
+        self.coord_names_ = obs.coord_names
+        self.time_axis_ = obs.time_axis
+        self.variable_attrs_ = obs.attrs
+        self.lon_convention_ = obs.lon_convention
+        west, east = _coords.longitude_span(table.lon)
+        self.region_ = (west, east, float(np.min(table.lat)), float(np.max(table.lat)))
+        self.time_range_ = None if table.time is None else (float(np.min(table.time)), float(np.max(table.time)))
+
+    # ------------------------------------------------------------------ hooks
+    def _predict_columns(self, columns) -> np.ndarray:  # pragma: no cover - abstract
+        """Values (n, k) at flat coordinate columns (lon, lat[, time in days])."""
+        raise NotImplementedError
+
+    def _source_note(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _std_comment(self, j: int) -> str:
+        return ""
+
+    def _std_long_name(self, long_name: str) -> str:
+        return f"standard deviation of {long_name}"
+
+    # ------------------------------------------------------------------ targets
+    def _selection(self, variable) -> list:
+        if variable is not None and variable not in self.variables_:
+            raise ValueError(f"variable={variable!r} was not fitted; fitted variables: {self.variables_}.")
+        return [self.variables_.index(variable)] if variable is not None else list(range(len(self.variables_)))
+
+    def _target_names(self, target, lat, lon, time) -> _coords.CoordNames:
+        return _coords.find_target_coords(target, self.coord_names_, self.time_axis_, lat, lon, time)
+
+    def _warn_extrapolation(self, t: np.ndarray) -> None:
+        if not self._warns_time_extrapolation or self.time_range_ is None or np.size(t) == 0:
+            return
+        lo, hi = self.time_range_
+        tol = max(1e-9, 0.01 * (hi - lo))
+        tmin, tmax = np.nanmin(t), np.nanmax(t)
+        if tmin < lo - tol or tmax > hi + tol:
+            warnings.warn(
+                f"The target reaches times outside the fitted window ({lo:.3f} to {hi:.3f} days since "
+                f"{self.time_axis_.reference or 'the origin'}; target {tmin:.3f} to {tmax:.3f}). "
+                f"A coordinate network extrapolates poorly in time; trust only values inside the window.",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    def _dict_columns(self, target) -> list:
+        """Coordinate columns (lon, lat[, time in days]) of a dict target."""
+        cols = _coords.dict_columns(target, self.time_axis_, type(self).__name__)
+        if self.time_axis_ is not None and len(cols) > 2:
+            self._warn_extrapolation(cols[2])
+        return cols
+
+    def _target_columns(self, target, lat, lon, time):
+        """Output dims, coordinate columns (lon, lat[, time]) and output coords of an xarray target."""
+        if not isinstance(target, (xr.Dataset, xr.DataArray)):
+            raise TypeError(f"predict() takes an xarray Dataset/DataArray or a dict of arrays, got {type(target).__name__}.")
+        names = self._target_names(target, lat, lon, time)
+        dims, views = _coords.target_points(target, names, self.time_axis_)
+        columns = [views["lon"], views["lat"]] + ([views["time"]] if "time" in views else [])
+        if "time" in views:
+            self._warn_extrapolation(self.time_axis_.to_days(_coords.decode(target[names.time]).values))
+        return dims, columns, _coords.output_coords(target, dims, names)
+
+    # ------------------------------------------------------------------ outputs
+    def _wrap(self, values, dims, coords, sel, kind: str = "mean"):
+        """Arrays (..., k) -> a DataArray (one variable) or a Dataset, with CF attributes and provenance."""
+        out = {}
+        for i in sel:
+            v = self.variables_[i]
+            attrs = dict(self.variable_attrs_.get(v, {}))
+            name = v
+            if kind == "std":
+                name = f"{v}_std"
+                attrs.pop("standard_name", None)
+                attrs["long_name"] = self._std_long_name(attrs.get("long_name", v))
+                comment = self._std_comment(i)
+                if comment:
+                    attrs["comment"] = comment
+            elif kind == "sample":
+                attrs["long_name"] = f"random draws of {attrs.get('long_name', v)}"
+                attrs["comment"] = f"plausible fields from the {getattr(self, 'uncertainty', None)} uncertainty estimate"
+            attrs["source"] = self._source_note()
+            method = "sample" if kind == "sample" else "predict"
+            attrs["history"] = f"{now()}: geoinr {__version__} {type(self).__name__}.{method}"
+            out[name] = xr.DataArray(values[..., i], dims=dims, coords=coords, name=name, attrs=attrs)
+        if len(out) == 1:
+            return next(iter(out.values()))
+        return xr.Dataset(out, attrs={"source": self._source_note()})
+
+    # ------------------------------------------------------------------ grids
+    def target_grid(self, resolution=0.25, time_step=None, region=None, times=None) -> xr.Dataset:
+        """A regular lat/lon(/time) grid over the fitted region and time span (coordinates only).
+
+        Parameters
+        ----------
+        resolution : float or (float, float)
+            Grid spacing in degrees (``(dlon, dlat)`` for a pair).
+        time_step : str or float, optional
+            Spacing of the time axis: a pandas frequency (``"1D"``, ``"6h"``) for
+            dates, a number for numeric times. Default one day (or 1 unit).
+        region : (west, east, south, north), optional
+            Defaults to the fitted region. Longitudes across the dateline run past
+            180 so they stay increasing.
+        times : array-like, optional
+            Explicit times instead of a regular axis.
+
+        Returns
+        -------
+        xarray.Dataset
+            Empty Dataset with CF-annotated coordinates, named as in the training data.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = geoinr.INRModel(width=16, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
+        >>> dict(m.target_grid(resolution=1.0).sizes)  # whole days inside the 4-day window
+        {'time': 3, 'latitude': 10, 'longitude': 10}
+        """
+        self._check_fitted()
+        region = tuple(region) if region is not None else self._output_region(resolution)
+        if self.time_axis_ is not None and times is None and self.time_range_ is not None:
+            times = self._time_axis_values(time_step)
+        names = self.coord_names_
+        return _coords.regular_grid(
+            region, resolution, times=times, lat_name=names["lat"], lon_name=names["lon"], time_name=names["time"] or "time"
+        )
+
+    def grid(self, resolution=0.25, time_step=None, region=None, times=None, **predict_kwargs) -> xr.Dataset:
+        """Predict every fitted variable on a regular grid (see :meth:`target_grid`).
+
+        ``predict_kwargs`` (e.g. ``batch_size``) go to ``predict``.
+
+        Returns
+        -------
+        xarray.Dataset
+            One variable per fitted variable, on ``(time, lat, lon)`` or ``(lat, lon)``.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> oi = geoinr.baselines.OptimalInterpolation().fit(tracks, "sla")
+        >>> list(oi.grid(resolution=1.0).data_vars)
+        ['sla']
+        """
+        target = self.target_grid(resolution, time_step=time_step, region=region, times=times)
+        pred = self.predict(target, **predict_kwargs)
+        ds = pred.to_dataset() if isinstance(pred, xr.DataArray) else pred
+        ds.attrs.update(
+            {"Conventions": "CF-1.8", "source": self._source_note(), "history": f"{now()}: geoinr {type(self).__name__}.grid"}
+        )
+        return ds
+
+    def _output_region(self, resolution):
+        """Fitted region in the training longitude convention, snapped outward to the resolution."""
+        dlon, dlat = (resolution, resolution) if np.isscalar(resolution) else resolution
+        west, east, south, north = self.region_
+        west, east = np.floor(west / dlon + 1e-9) * dlon, np.ceil(east / dlon - 1e-9) * dlon
+        south = max(-90.0, np.floor(south / dlat + 1e-9) * dlat)
+        north = min(90.0, np.ceil(north / dlat - 1e-9) * dlat)
+        if east - west > 360.0:
+            west, east = -180.0, 180.0
+        if self.lon_convention_ == "360" and west < 0 and east <= 0:
+            west, east = west + 360.0, east + 360.0
+        return (west, east, south, north)
+
+    def _time_axis_values(self, time_step):
+        lo, hi = self.time_range_
+        ta = self.time_axis_
+        if ta.kind == "numeric":
+            step = 1.0 if time_step is None else float(time_step)
+            return np.arange(np.ceil(lo / step - 1e-9) * step, hi + 1e-9 * step, step)
+        freq = "1D" if time_step is None else time_step
+        start, end = ta.from_days(np.array([lo, hi]))
+        if ta.kind == "datetime64":
+            start = pd.Timestamp(start)
+            try:  # first whole time step inside the window
+                start = start.ceil(freq)
+            except ValueError:
+                pass
+            return pd.date_range(start=start, end=pd.Timestamp(end), freq=freq).values
+        day = type(start)(start.year, start.month, start.day, calendar=start.calendar)
+        start = day if day == start else day + _dt.timedelta(days=1)
+        return xr.date_range(start=start, end=end, freq=freq, calendar=ta.calendar, use_cftime=True).values
+
+    # ------------------------------------------------------------------ scores
+    def score(self, test, variables=None, *, lat=None, lon=None, time=None) -> dict:
+        """Score the map against reference data (gridded or scattered).
+
+        Parameters
+        ----------
+        test : xarray.Dataset or xarray.DataArray
+            Reference values of the fitted variable(s) with their coordinates;
+            NaN are ignored.
+        variables : str or list, optional
+            Which fitted variables to score (default: all present in ``test``).
+
+        Returns
+        -------
+        dict
+            ``{"rmse", "mu", "bias", "n"}`` where ``mu = 1 - RMSE / RMS(reference)``
+            (the data-challenge normalized score). With several variables, a dict of
+            such dicts keyed by variable.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> oi = geoinr.baselines.OptimalInterpolation().fit(tracks, "sla")
+        >>> sorted(oi.score(tracks))
+        ['bias', 'mu', 'n', 'rmse']
+        """
+        self._check_fitted()
+        if isinstance(test, xr.DataArray):
+            name = test.name if test.name is not None else self.variables_[0]
+            if len(self.variables_) > 1 and name not in self.variables_:
+                raise ValueError(f"Cannot tell which fitted variable this unnamed DataArray is; name it one of {self.variables_}.")
+            test = test.to_dataset(name=name if name in self.variables_ else self.variables_[0])
+        wanted = [variables] if isinstance(variables, str) else variables
+        if wanted is None:
+            wanted = [v for v in self.variables_ if v in test.data_vars]
+            if not wanted:
+                raise ValueError(f"The test data holds none of the fitted variables {self.variables_}; it has {list(test.data_vars)}.")
+        names = self._target_names(test, lat, lon, time)
+        results = {}
+        for v in wanted:
+            if v not in self.variables_:
+                raise ValueError(f"{v!r} was not fitted; fitted variables: {self.variables_}.")
+            table, _ = _coords.points_from_xarray(test, [v], names, self.time_axis_)
+            cols = [table.lon, table.lat] + ([table.time] if table.time is not None else [])
+            if table.time is not None:
+                self._warn_extrapolation(table.time)
+            pred = np.asarray(self._predict_columns(cols))[:, self.variables_.index(v)].astype(np.float64)
+            ref = table.values[:, 0]
+            results[v] = {"rmse": rmse(pred, ref), "mu": nrmse_score(pred, ref), "bias": float(np.mean(pred - ref)), "n": int(ref.size)}
+        return results[wanted[0]] if len(wanted) == 1 else results
+
+    def _predict_any(self, target, lat, lon, time, sel, evaluate):
+        """Shared ``predict`` front: a dict target gives numpy, xarray gives wrapped outputs.
+
+        ``evaluate(columns)`` returns an array (..., k) or a tuple (mean, std) of them.
+        """
+        if isinstance(target, Mapping) and not isinstance(target, xr.Dataset):
+            res = evaluate(self._dict_columns(target), None)
+
+            def pick(a):
+                return a[..., sel[0]].astype(np.float64) if len(sel) == 1 else a[..., sel].astype(np.float64)
+
+            return tuple(pick(r) for r in res) if isinstance(res, tuple) else pick(res)
+        dims, columns, coords = self._target_columns(target, lat, lon, time)
+        res = evaluate(columns, (target, dims))
+        if isinstance(res, tuple):
+            return self._wrap(res[0], dims, coords, sel), self._wrap(res[1], dims, coords, sel, kind="std")
+        return self._wrap(res, dims, coords, sel)

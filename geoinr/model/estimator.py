@@ -1,0 +1,532 @@
+"""INRModel: the estimator. ``fit`` reads as a recipe; the steps live in the modules beside it.
+
+- :mod:`.field`: encoding + network (the fitted field);
+- :mod:`.fitting`: in-memory or streamed preparation, one training entry;
+- :mod:`.evaluation`: the batch loop, eager or lazy (dask);
+- :mod:`.state`: the learned state, for save and load;
+- :mod:`geoinr.uncertainty.strategies`: none / ensemble / Bayesian last layer;
+- :mod:`geoinr.physics.losses`, :mod:`geoinr.physics.derived`: residuals and derived fields.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .._version import __version__
+from ..base import BaseMapper
+from ..encoding import CoordinateEncoding
+from ..nn import NETWORKS
+from ..physics.losses import physics_terms
+from ..training import distributed_world, resolve_device, setup_distributed
+from ..uncertainty.calibrated import CalibratedError
+from ..uncertainty.strategies import strategy as _uncertainty_strategy
+from . import evaluation as _evaluation
+from . import fitting as _fitting
+from . import state as _state
+from .field import build_field
+from .surrogate import SurrogateMixin
+
+__all__ = ["INRModel"]
+
+
+
+class INRModel(SurrogateMixin, BaseMapper):
+    """An implicit neural representation of geophysical fields on lat/lon(/time).
+
+    The constructor only stores parameters (scikit-learn style); :meth:`fit`
+    learns, and learned attributes end in ``_``. Most users reach it through the
+    xarray accessor: ``ds.inr.fit("sla")``.
+
+    Parameters
+    ----------
+    model : str
+        Network name: ``"siren"``, ``"modulated_siren"``, ``"nif"``, ``"fourier_net"``,
+        ``"gabor_net"``, ``"ffn"``, ``"mlp"`` (see ``geoinr.nn.NETWORKS``).
+    width, depth : int, optional
+        Units per hidden layer and number of hidden layers (per-model defaults:
+        256 and 3; NIF's ShapeNet 32 and 2).
+    min_wavelength : float, optional
+        km: the shortest wavelength the model should represent. Every model sets its
+        frequencies from it (SIREN ``w0``, filter frequencies, Fourier-feature scales).
+        Default: from the data's sampling (:func:`geoinr.scales.default_scales`),
+        about 140 km for four altimeters over 10 days, 2 grid spacings for a full grid.
+    min_period : float, optional
+        days: the shortest period to represent. Default ``min_wavelength`` / 10 km/day
+        (mesoscale eddies drift and decorrelate at a few km/day).
+    w0 : float, optional
+        Explicit SIREN first-layer frequency (SIREN-based models), overriding the one
+        derived from ``min_wavelength``. The encoded coordinates span [-1, 1] over the
+        region; Sitzmann et al. use 30 for images, which for gap-filling between
+        satellite tracks invents structure between them (``benchmarks/frequency_sweep.py``).
+    space_encoding : {"sphere", "lonlat", "spherical_harmonics"}
+        Unit-sphere Cartesian coordinates (default; no seam at the dateline or the
+        poles), local plane coordinates, or real spherical harmonics (global fits).
+    time_encoding : {"linear", "tanh", "sinusoidal", "fourier"}
+    model_options : dict, optional
+        Options of the chosen network, e.g. ``{"variant": "last_layer"}`` for NIF,
+        ``{"modulation": "shift"}`` for modulated SIREN, ``{"kernel": "matern"}`` for
+        ffn, ``{"activation": "tanh"}`` for mlp.
+    uncertainty : {None, "ensemble", "bayes_last_layer"}
+        How to estimate the predictive standard deviation (``predict(return_std=True)``,
+        :meth:`sample`): a deep ensemble of ``n_members`` networks trained in one
+        batched pass, or a closed-form Bayesian last layer (one fit). Both are
+        calibrated on the held-out validation set: whole satellite passes when the
+        data are along-track (blocks of space and time otherwise), so that held-out
+        points lie as far from the training data as a map's gaps do. The calibrated
+        variance is the network's (scaled) plus a term that grows with the distance
+        to the nearest training observation up to the field's own variance, over
+        the field's correlation length from the variogram of the data. The scale
+        is fitted to the held-out residuals pass by pass (block by block): along a
+        pass the map's error is smooth and the measurement noise is not, so the
+        likelihood of whole passes sees errors smaller than the noise (see
+        :func:`geoinr.uncertainty.calibrate_gap`); ``calibration_`` holds its
+        parameters.
+    n_members : int
+        Ensemble size.
+    physics : {None, "qg", "mass"} or list of them
+        Residual losses added to the data loss, at ``n_collocation`` points drawn
+        each step uniformly over the fitted space-time box (not only at the
+        observations). ``"qg"``: 1.5-layer quasi-geostrophic PV conservation of the
+        (first) fitted variable as sea-surface height, on the beta-plane at the
+        region's centre (:mod:`geoinr.physics.qg`). ``"mass"``: horizontal divergence
+        of the two fitted variables taken as (eastward, northward) velocity. Residuals
+        are made dimensionless by their natural scales (height or speed std,
+        ``min_wavelength``, beta), so ``physics_weight`` means the same in every region.
+    physics_weight : float
+        Weight of the dimensionless residual's mean square against the standardized data MSE.
+    physics_every : int
+        Add the residual loss every this many steps. A physics step costs ~3x a data
+        step (~6x in bfloat16, whose data steps are cheaper); every 8th step keeps the
+        fit's step count and works best on the QG OSSE (``benchmarks/osse.py``:
+        weight 0.1 every 8 steps mu 0.862, every 4 steps 0.851, every step 0.788).
+    mass_constraint : {"penalty", "streamfunction"}
+        For two fitted velocity components (eastward, northward): ``"streamfunction"``
+        makes the network output a streamfunction and takes (u, v) from its
+        derivatives, so the fitted flow is divergence-free on the sphere by construction
+        (``physics="mass"`` is then zero and not needed). ``"penalty"`` (default) fits u and
+        v freely; add ``physics="mass"`` to penalize their divergence.
+    rossby_radius : float, optional
+        km, for ``physics="qg"``; default 2.8 m/s / |f0| (Chelton et al. 1998).
+    n_collocation : int
+        Collocation points per step.
+    batch_size : int
+        Points per optimization step.
+    precision : {"float32", "bfloat16"}
+        Arithmetic of the data-fitting steps and of predictions. ``"bfloat16"``
+        (``model="siren"`` only) runs the hidden width x width products in bfloat16
+        with float32 accumulation -- about 2.5x the training throughput on CPUs
+        with AVX512-BF16/AMX and on recent GPUs (``benchmarks/throughput.py``) --
+        while the first layer (positions), the output layer, validation and every
+        derivative (``physics=``, :meth:`derive`) stay float32. It adds a noise of
+        about 1 % of the field's standard deviation; keep ``"float32"`` for
+        regridding smooth fields to high accuracy.
+    lr : float
+        Peak learning rate of Adam (after warm-up, before cosine decay).
+    epochs : int, optional
+        Maximum number of passes over the training points.
+    max_time : float, optional
+        Wall-clock budget in seconds. Training stops at whichever of ``epochs`` and
+        ``max_time`` comes first; the learning-rate schedule follows the budget that
+        is closer to its end. For bit-repeatable runs give ``epochs`` and
+        ``max_time=None``.
+    validation : float
+        Fraction of points held out for early stopping; the weights with the best
+        validation loss are kept. 0 disables it.
+    patience : int
+        Validation checks without improvement before stopping early.
+    seed : int or None
+        Seed of the initialization, split and batch order; the same seed gives the
+        same weights on CPU. None draws a fresh one.
+    device : str
+        ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+    progress : bool
+        Show a ``tqdm.auto`` progress bar (Jupyter or terminal) with the losses.
+
+    Attributes
+    ----------
+    field_ : torch.nn.Module
+        The fitted encoding and network (standardized outputs).
+    variables_, variable_attrs_ : list of str, dict
+        Fitted variables and their kept attributes (units, long_name, ...).
+    mean_, std_ : list of float
+        Normalization of each variable (its units).
+    coord_names_, time_axis_, lon_convention_
+        Coordinate names, time reference and longitude convention of the data.
+    region_, time_range_ : tuple
+        (west, east, south, north) in degrees and (first, last) time in days.
+    n_points_ : int
+        Observations fitted.
+    encoding_config_ : dict
+        Encoding parameters, ``min_wavelength`` (km) and ``min_period`` (days) included.
+    history_ : pandas.DataFrame
+        One row per validation check: epoch, step, seconds, lr, loss, val_loss, physics_loss.
+    fit_seconds_, stop_reason_, best_val_loss_, fitted_at_, device_
+        Training time, why it ended, best validation loss, when, and where the weights are.
+    calibration_ : dict or None
+        With ``uncertainty=``: ``variance_scale`` (c), ``gap_variance`` (a, field
+        variance), ``gap_length_km`` (l) and its source, ``noise_variance``
+        (standardized units), ``error_length_km`` (the correlation length of the
+        map's error along held-out passes) and ``error_floor`` (b, standardized),
+        ``speed_km_per_day`` and the points it was measured on (see
+        :func:`geoinr.uncertainty.calibrate_gap`).
+    data_distance_ : list of geoinr.uncertainty.DataDistance, or None
+        With ``uncertainty=`` and a distance term: per variable, the (thinned)
+        training sites where it was observed.
+
+    Examples
+    --------
+    >>> import numpy as np, geoinr
+    >>> rng = np.random.default_rng(0)
+    >>> lon, lat = rng.uniform(0, 10, 500), rng.uniform(40, 50, 500)
+    >>> m = geoinr.INRModel(width=32, depth=2, epochs=5, max_time=None, progress=False)
+    >>> m = m.fit({"lon": lon, "lat": lat}, np.sin(np.radians(lon * 20)))
+    >>> m.predict({"lon": [5.0], "lat": [45.0]}).shape
+    (1,)
+    """
+
+    def __init__(
+        self,
+        model: str = "siren",
+        *,
+        width: int | None = None,
+        depth: int | None = None,
+        min_wavelength: float | None = None,
+        min_period: float | None = None,
+        w0: float | None = None,
+        space_encoding: str = "sphere",
+        time_encoding: str = "linear",
+        model_options: dict | None = None,
+        uncertainty: str | None = None,
+        n_members: int = 5,
+        physics=None,
+        physics_weight: float = 0.1,
+        mass_constraint: str = "penalty",
+        physics_every: int = 8,
+        rossby_radius: float | None = None,
+        n_collocation: int = 1024,
+        batch_size: int = 4096,
+        precision: str = "float32",
+        lr: float = 1e-4,
+        epochs: int | None = None,
+        max_time: float | None = 60.0,
+        validation: float = 0.1,
+        patience: int = 20,
+        seed: int | None = 0,
+        device: str = "auto",
+        progress: bool = True,
+    ):
+        self.model = model
+        self.width = width
+        self.depth = depth
+        self.min_wavelength = min_wavelength
+        self.min_period = min_period
+        self.w0 = w0
+        self.space_encoding = space_encoding
+        self.time_encoding = time_encoding
+        self.model_options = model_options
+        self.uncertainty = uncertainty
+        self.n_members = n_members
+        self.physics = physics
+        self.physics_weight = physics_weight
+        self.mass_constraint = mass_constraint
+        self.physics_every = physics_every
+        self.rossby_radius = rossby_radius
+        self.n_collocation = n_collocation
+        self.batch_size = batch_size
+        self.precision = precision
+        self.lr = lr
+        self.epochs = epochs
+        self.max_time = max_time
+        self.validation = validation
+        self.patience = patience
+        self.seed = seed
+        self.device = device
+        self.progress = progress
+
+    _fitted_attribute = "field_"
+    _warns_time_extrapolation = True
+
+    # ------------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        """The constructor call (non-default parameters); a fitted model adds network, encodings,
+        data, training time, best validation score and device, one line each (:mod:`geoinr.display`)."""
+        from ..display import to_text
+
+        return to_text(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the same facts as ``repr`` in a compact, escaped HTML table."""
+        from ..display import to_html
+
+        return to_html(self)
+
+    def plot_history(self, ax=None, **kwargs):
+        """Training and validation loss against epochs (needs matplotlib); see :func:`geoinr.plot.plot_history`.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from ..plot import plot_history
+
+        return plot_history(self, ax=ax, **kwargs)
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Training history, one row per validation check: epoch, step, seconds, lr, loss, val_loss."""
+        self._check_fitted()
+        return self.history_
+
+    @property
+    def n_parameters_(self) -> int:
+        """Number of trainable parameters of the network."""
+        return sum(p.numel() for p in self.field_.parameters() if p.requires_grad)
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        data,
+        values=None,
+        *,
+        variables: Hashable | Sequence[Hashable] | None = None,
+        lat: Hashable | None = None,
+        lon: Hashable | None = None,
+        time: Hashable | None = None,
+        checkpoint=None,
+        checkpoint_every: float = 60.0,
+        resume=None,
+    ) -> "INRModel":
+        """Fit the network to observations; returns ``self``.
+
+        Parameters
+        ----------
+        data : xarray.Dataset, xarray.DataArray or dict
+            Gridded data with NaN gaps (any dimension order), scattered data along
+            one observation dimension (along-track layout), or a dict of 1-D numpy
+            arrays ``{"lon": ..., "lat": ...[, "time": ...]}``.
+        values : array-like, optional
+            With a dict: the observations, shape ``(n,)`` or ``(n, k)`` for k fields.
+        variables : str or list of str, optional
+            Dataset variables to fit (jointly, one output each). Needed when the
+            Dataset has several data variables.
+        lat, lon, time : str, optional
+            Coordinate names, when they cannot be found from CF attributes or common
+            names. ``time=False`` fits a purely spatial field and ignores time.
+        checkpoint : str or path-like, optional
+            File to write the whole training state to, every ``checkpoint_every``
+            seconds (at validation checks) and on Ctrl-C; written atomically (a
+            temporary file renamed over the old one), safetensors + JSON, no pickle.
+        checkpoint_every : float
+            Seconds between checkpoints.
+        resume : str or path-like, optional
+            A checkpoint of an interrupted fit of the same data with the same
+            parameters: training continues where it stopped. With an ``epochs``
+            budget (``max_time=None``) and a seed, the result is identical to an
+            uninterrupted fit on CPU.
+
+        Returns
+        -------
+        INRModel
+            ``self``, fitted.
+
+        Raises
+        ------
+        geoinr.training.TrainingDiverged
+            If the loss stays non-finite after repeated roll-backs; ``err.model``
+            holds this model with the best weights reached before.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = geoinr.INRModel(width=32, depth=2, epochs=2, max_time=None, progress=False).fit(tracks, variables="sla")
+        >>> m.variables_
+        ['sla']
+        """
+        self._validate_params()
+        obs = _fitting.read_observations(self, data, values, variables, lat, lon, time, resume)
+        try:
+            frame = _fitting.learn_frame(self, obs)
+            self.encoding_config_ = _fitting.encoding_config(self, frame.sample)
+            self._build(CoordinateEncoding(**self.encoding_config_), len(self.variables_))
+            device = setup_distributed(resolve_device(self.device))
+            if frame.source is None:
+                prep = _fitting.prepare_in_memory(self, obs.table, frame)
+            else:
+                prep = _fitting.prepare_streamed(self, frame, device, distributed_world())
+            trainer, result = _fitting.train(self, prep, _fitting.train_config(self), device, checkpoint=checkpoint,
+                                             checkpoint_every=checkpoint_every, resume=resume)
+            _fitting.calibrate(self, trainer, prep)
+            self.streamed_ = prep.streamed
+        except Exception:
+            self._forget()  # a failed fit leaves the estimator clearly unfitted, not half-fitted
+            raise
+        _fitting.finish(self, result, trainer, device)
+        return self
+
+    def _forget(self) -> None:
+        """Drop everything learned: a fit that fails leaves the estimator unfitted, not half-fitted."""
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, key)
+
+    def _validate_params(self):
+        """Cheap checks of the parameters, before any data is read."""
+        if self.model not in NETWORKS:
+            raise ValueError(f"Unknown model {self.model!r}. Available models: {', '.join(sorted(NETWORKS))}.")
+        strategy = self._strategy()
+        strategy.check(physics=self.physics, mass_constraint=self.mass_constraint, n_members=self.n_members)
+        physics_terms(self.physics)
+        _fitting.check_precision(self)
+        return strategy
+
+    def _strategy(self):
+        """The uncertainty strategy of ``uncertainty=`` (none, ensemble, Bayesian last layer)."""
+        return _uncertainty_strategy(self.uncertainty, self.n_members)
+
+    def _build(self, encoding: CoordinateEncoding, n_out: int) -> None:
+        """Create ``field_`` (encoding + network) from parameters; used by fit and load."""
+        self.field_ = build_field(self.get_params(), encoding, n_out, self._strategy(),
+                                  mean=self.mean_, std=self.std_, variables=self.variables_)
+
+    def _autocast(self, device: torch.device):
+        """Context of the forward passes of data fitting and prediction (see ``precision``)."""
+        # uncertainty estimates (posterior covariances, ensemble spread) are evaluated in float32
+        low = self.precision == "bfloat16" and self._strategy().allows_low_precision
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=low)
+
+    # ------------------------------------------------------------------ evaluate
+    def _standardized(self, xb: torch.Tensor):
+        """Mean and field variance (None without uncertainty) in standardized units, each (b, k)."""
+        return self._strategy().standardized(self.field_, xb)
+
+    def _calibrated_error(self) -> CalibratedError:
+        return CalibratedError(self.calibration_, self.data_distance_, len(self.variables_))
+
+    def _eval_batch(self, batch_size: int | None) -> int:
+        return _evaluation.eval_batch_size(self.field_, batch_size)
+
+    def _evaluate(self, columns, batch_size: int, with_std: bool = False):
+        return _evaluation.evaluate(self, columns, batch_size, with_std)
+
+    def _predict_columns(self, columns) -> np.ndarray:
+        return self._evaluate(columns, self._eval_batch(None))
+
+    def __getstate__(self):
+        """Pickle (dask.distributed workers) with the weights on the CPU; files use :meth:`save`."""
+        state = super().__getstate__()
+        field = state.get("field_")
+        if field is not None and any(p.device.type != "cpu" for p in field.parameters()):
+            state["field_"] = copy.deepcopy(field).cpu()
+            state["device_"] = "cpu"
+        return state
+
+    def predict(
+        self,
+        target,
+        *,
+        variable: str | None = None,
+        batch_size: int | None = None,
+        lat: Hashable | None = None,
+        lon: Hashable | None = None,
+        time: Hashable | None = None,
+        return_std: bool = False,
+        chunks=None,
+    ):
+        """Evaluate the fitted field on any target: a grid, scattered points, or a dict.
+
+        Parameters
+        ----------
+        target : xarray.Dataset, xarray.DataArray or dict
+            Anything with latitude/longitude (and time, if the model has it):
+            gridded coordinates (time, lat, lon in any order), 2-D curvilinear lat/lon,
+            or 1-D coordinates along an observation dimension. A dict of arrays
+            ``{"lon", "lat"[, "time"]}`` returns a numpy array.
+        variable : str, optional
+            With several fitted variables, return only this one.
+        batch_size : int, optional
+            Points evaluated at once; memory use is bounded by it, not by the target
+            size. Default 4096 on CPU (cache-sized: fastest there, see
+            ``benchmarks/predict_large.py``) and 262144 on a GPU.
+        lat, lon, time : str, optional
+            Coordinate names in ``target``, if they cannot be found automatically.
+        return_std : bool
+            Also return the calibrated standard deviation of the field (models fitted
+            with ``uncertainty=``), as a second result named ``<variable>_std``.
+        chunks : dict, "auto" or None
+            Return a lazy dask-backed result in these chunks of the output dims
+            (e.g. ``{"time": 1}``), evaluated block by block when computed or written
+            (``fitted.predict(grid, chunks={"time": 1}).to_zarr(...)`` writes chunk by
+            chunk in bounded memory). Default: lazy with the chunks of the target's
+            data variables if they are dask arrays (``target.chunk(...)``), else eager.
+            Works with the dask threaded scheduler and with ``dask.distributed``:
+            the model pickles to workers with CPU weights.
+
+        Returns
+        -------
+        xarray.DataArray or xarray.Dataset or numpy.ndarray
+            A DataArray named after the fitted variable (a Dataset if several were
+            fitted and ``variable`` is None) on the target's dims and coordinates,
+            with ``units``/``long_name``/``standard_name`` of the training variable
+            and a ``source`` attribute naming the model. With ``return_std``, a
+            tuple ``(mean, std)``.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = geoinr.INRModel(width=32, depth=2, epochs=2, max_time=None, progress=False).fit(tracks, variables="sla")
+        >>> maps = m.predict(m.target_grid(resolution=1.0))
+        >>> maps.dims  # the grid keeps the track file's coordinate names
+        ('time', 'latitude', 'longitude')
+        """
+        self._check_fitted()
+        batch_size = self._eval_batch(batch_size)
+        sel = self._selection(variable)
+        if return_std and not self._strategy().calibrated:
+            raise ValueError("return_std=True needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'.")
+
+        def evaluate(columns, xarray_target):
+            out_chunks = None
+            if xarray_target is not None:
+                target_, dims = xarray_target
+                out_chunks = _evaluation.output_chunks(target_, dims, np.shape(columns[0]), chunks)
+            if out_chunks is not None:
+                return _evaluation.evaluate_lazy(self, columns, out_chunks, batch_size, with_std=return_std)
+            return self._evaluate(columns, batch_size, with_std=return_std)
+
+        return self._predict_any(target, lat, lon, time, sel, evaluate)
+
+    def _std_comment(self, j: int) -> str:
+        units = self.variable_attrs_.get(self.variables_[j], {}).get("units", "")
+        return self._calibrated_error().comment(j, self.uncertainty, self.std_[j], units)
+
+    def _source_note(self) -> str:
+        enc = self.encoding_config_
+        period = f", min_period={enc['min_period']:.3g} days" if enc.get("min_period") else ""
+        return (
+            f"geoinr {__version__}: {self.model} implicit neural representation "
+            f"(min_wavelength={enc['min_wavelength']:.4g} km{period}, {self.n_parameters_} parameters) "
+            f"fitted to {', '.join(self.variables_)} on {self.n_points_} points"
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Write the model to one file: safetensors weights with the JSON config in its header.
+
+        No pickle is involved; :func:`geoinr.load` reads it back and predicts
+        bit-identical values on CPU.
+
+        Examples
+        --------
+        >>> import geoinr, tempfile, os
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = geoinr.INRModel(width=16, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
+        >>> path = os.path.join(tempfile.mkdtemp(), "sla.geoinr")
+        >>> m.save(path); geoinr.load(path).variables_
+        ['sla']
+        """
+        _state.save(self, path)

@@ -1,0 +1,126 @@
+"""Batched evaluation of a fitted model: one batch loop for predict, sample, derive and score; lazy dask blocks."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Sequence
+
+import numpy as np
+import torch
+import xarray as xr
+
+__all__ = ["batches", "eval_batch_size", "evaluate", "evaluate_lazy", "output_chunks"]
+
+PREDICT_BATCH_CPU = 4096  # points per forward pass on CPU: activations stay in cache
+PREDICT_BATCH_GPU = 262144  # points per forward pass on a GPU
+
+
+def batches(columns: Sequence[np.ndarray], batch_size: int):
+    """Yield ``(start, end, chunk, ok)`` over flat or broadcast coordinate columns (lon, lat[, time]).
+
+    ``chunk`` is (b, d) float32 with non-finite rows set to 0 (evaluated, then
+    masked); ``ok`` marks the rows whose coordinates were all finite.
+
+    Examples
+    --------
+    >>> [(s, e, ok.tolist()) for s, e, _, ok in batches([np.array([0.0, np.nan, 2.0]), np.zeros(3)], 2)]
+    [(0, 2, [True, False]), (2, 3, [True])]
+    """
+    n = int(np.prod(np.shape(columns[0])))
+    for s in range(0, n, batch_size):
+        e = min(n, s + batch_size)
+        chunk = np.stack([np.asarray(c).flat[s:e] for c in columns], axis=1)
+        ok = np.isfinite(chunk).all(axis=1)
+        yield s, e, np.where(ok[:, None], chunk, 0.0).astype(np.float32), ok
+
+
+def eval_batch_size(field: torch.nn.Module, batch_size: int | None) -> int:
+    """Points per forward pass: the given one, or a default for the field's device."""
+    if batch_size is None:
+        on_gpu = next(field.parameters()).device.type != "cpu"
+        return PREDICT_BATCH_GPU if on_gpu else PREDICT_BATCH_CPU
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    return int(batch_size)
+
+
+def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bool = False):
+    """Evaluate a fitted INRModel at coordinate columns; returns (..., k) float32 in the data's units
+    (and the calibrated standard deviation of the field if ``with_std``)."""
+    shape = np.shape(columns[0])
+    n = int(np.prod(shape))
+    k = len(model.variables_)
+    out = np.empty((n, k), dtype=np.float32)
+    sd_out = np.empty((n, k), dtype=np.float32) if with_std else None
+    mean, std = np.asarray(model.mean_), np.asarray(model.std_)
+    dev = next(model.field_.parameters()).device
+    error = model._calibrated_error() if with_std else None
+    with torch.no_grad():
+        for s, e, chunk, ok in batches(columns, batch_size):
+            with model._autocast(dev):
+                m, v = model._standardized(torch.from_numpy(chunk).to(dev))
+            pred = m.float().cpu().numpy().astype(np.float64) * std + mean
+            pred[~ok] = np.nan
+            out[s:e] = pred
+            if with_std:
+                sd = error.std(v.float().cpu().numpy().astype(np.float64), chunk) * std
+                sd[~ok] = np.nan
+                sd_out[s:e] = sd
+    if with_std:
+        return out.reshape(shape + (k,)), sd_out.reshape(shape + (k,))
+    return out.reshape(shape + (k,))
+
+
+def evaluate_lazy(model, columns, chunks, batch_size: int, with_std: bool = False):
+    """Like :func:`evaluate`, as dask arrays evaluated block by block (one task per output chunk)."""
+    import dask.array as da
+
+    k = len(model.variables_)
+    nd = len(chunks)
+    # the coordinate columns are broadcast views; keep them compact (size-1 where broadcast) so a task graph
+    # shipped to distributed workers carries the 1-D coordinates, not the full grid
+    compact = [
+        np.ascontiguousarray(c[tuple(slice(0, 1) if st == 0 else slice(None) for st in c.strides)]) for c in columns
+    ]
+
+    def block(dummy, block_info=None):
+        loc = block_info[0]["array-location"]
+        shape = tuple(e - s for s, e in loc)
+        cols = [
+            np.broadcast_to(c[tuple(slice(None) if c.shape[i] == 1 else slice(s, e) for i, (s, e) in enumerate(loc))], shape)
+            for c in compact
+        ]
+        res = evaluate(model, cols, batch_size, with_std=with_std)
+        return np.concatenate(res, axis=-1) if with_std else res
+
+    width = 2 * k if with_std else k
+    dummy = da.zeros(tuple(sum(c) for c in chunks), chunks=chunks, dtype=np.int8)
+    out = dummy.map_blocks(
+        block, new_axis=nd, chunks=chunks + ((width,),), dtype=np.float32, meta=np.empty((0,) * (nd + 1), np.float32)
+    )
+    if with_std:
+        return out[..., :k], out[..., k:]
+    return out
+
+
+def output_chunks(target, dims, shape, chunks):
+    """Dask chunks of the output, or None for an eager result (see ``predict(chunks=)``)."""
+    import dask.array as da
+
+    if chunks is None:
+        data_vars = target.data_vars.values() if isinstance(target, xr.Dataset) else [target]
+        lazy = [v for v in data_vars if v.chunks is not None and set(v.dims) <= set(dims)]
+        if not lazy:
+            return None
+        sizes = lazy[0].chunksizes
+        chunks = {d: sizes[d] for d in dims if d in sizes}
+    if isinstance(chunks, str):
+        if chunks != "auto":
+            raise ValueError(f"chunks={chunks!r}: give a dict like {{'time': 1}}, 'auto' or None.")
+        return da.core.normalize_chunks("auto", shape, limit="32MiB", dtype=np.float32)
+    if not isinstance(chunks, Mapping):
+        raise TypeError(f"chunks must be a dict of output dims to chunk sizes, 'auto' or None; got {type(chunks).__name__}.")
+    unknown = [d for d in chunks if d not in dims]
+    if unknown:
+        raise ValueError(f"chunks names dims {unknown} that the output does not have; its dims are {list(dims)}.")
+    spec = tuple(chunks.get(d, -1) for d in dims)
+    return da.core.normalize_chunks(spec, shape, dtype=np.float32)

@@ -1,0 +1,417 @@
+"""Fitting, in memory or streamed, through one shared preparation.
+
+Both paths answer the same questions -- the normalisation, the region and time
+span, a sample that sets the encoding's scales and frame, the points (or stream
+of blocks) to train on and the held-out points -- and hand the result, a
+:class:`Prepared`, to one :func:`train`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+
+from .. import coords as _coords
+from .. import observations as _observations
+from .. import stream as _stream
+from ..encoding import CoordinateEncoding
+from ..geometry import space_time_km
+from ..physics.losses import PhysicsFrame, physics_loss
+from ..training import TrainConfig, Trainer, TrainingDiverged
+from ..uncertainty.calibrated import calibrate_field
+
+__all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
+
+STREAM_SAMPLE_POINTS = 500_000  # dask-backed fits: points of the contiguous sample that sets scales and frame
+STREAM_VALIDATION_POINTS = 200_000  # held-out points kept in memory (thinned from the validation blocks)
+STREAM_GROUP_POINTS = 200_000  # points read and shuffled together (blocks per group follows)
+VALIDATION_BLOCKS = 12  # validation holds out boxes of 1/12 of the region (and time window) per side
+NO_RUN_ID = ("progress", "device", "max_time")  # parameters that may change when a fit resumes
+
+
+@dataclasses.dataclass
+class Frame:
+    """What the data say before any training: normalisation, extent, and a sample for the encoding."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    region: tuple
+    time_range: tuple | None
+    n_points: int
+    sample: _coords.PointTable
+    lon_extremes: tuple | None = None  # streamed: (min, max) of the longitudes as given
+    source: _stream.BlockSource | None = None
+    rng: np.random.Generator | None = None
+
+
+@dataclasses.dataclass
+class Prepared:
+    """The training set: in-memory points, or held-out points plus a stream of training blocks."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    w: torch.Tensor | None
+    groups: torch.Tensor | None = None
+    held_out: str = "blocks"
+    stream: _stream.BatchStream | None = None
+    n_stream: int = 0
+    run_id: dict = dataclasses.field(default_factory=dict)
+    streamed: dict | None = None
+
+
+def _train_std(std: np.ndarray) -> np.ndarray:
+    return np.where(std > 0, std, 1.0)
+
+
+def frame_in_memory(table: _coords.PointTable) -> Frame:
+    """Statistics and extent of an in-memory table (the sample is the table itself)."""
+    if len(table) < 2:
+        raise ValueError(
+            f"Only {len(table)} valid observation: a field cannot be fitted to a single point. "
+            f"Check the data (and its NaN mask) or its coordinates."
+        )
+    west, east = _coords.longitude_span(table.lon)
+    return Frame(
+        mean=np.nanmean(table.values, axis=0),
+        std=np.nanstd(table.values, axis=0),
+        region=(west, east, float(table.lat.min()), float(table.lat.max())),
+        time_range=None if table.time is None else (float(table.time.min()), float(table.time.max())),
+        n_points=int(len(table)),
+        sample=table,
+    )
+
+
+def _dask_statistics(data, var_names, names, tvar) -> dict:
+    """Sums and extremes of the whole data set, in one dask pass (chunk by chunk)."""
+    import dask
+
+    stats = {}
+    for v in var_names:
+        stats[f"mean:{v}"] = data[v].mean(skipna=True).data
+        stats[f"std:{v}"] = data[v].std(skipna=True).data
+        stats[f"n:{v}"] = data[v].count().data
+    lon_all = _coords.decode(data[names.lon])
+    for key, var in (("lat", data[names.lat]), ("lon", lon_all), ("time", tvar)):
+        if var is not None:
+            stats[f"{key}_min"], stats[f"{key}_max"] = var.min().data, var.max().data
+    (stats,) = dask.compute(stats)
+    return stats
+
+
+def frame_streamed(obs, seed) -> Frame:
+    """Statistics of dask-backed data by one dask pass; a contiguous run of blocks as the sample."""
+    data, names, var_names = obs.dataset, obs.names, obs.variables
+    tvar = _coords.decode(data[names.time]) if names.time is not None else None
+    source = _stream.BlockSource(data, var_names, names, obs.time_axis)
+    stats = _dask_statistics(data, var_names, names, tvar)
+    rng = np.random.default_rng(seed)
+    start = int(rng.integers(source.n_blocks))
+    run_ids, total = [], 0
+    for i in list(range(start, source.n_blocks)) + list(range(0, start)):
+        run_ids.append(i)
+        total += int(source.block_sizes[i])
+        if total >= STREAM_SAMPLE_POINTS:
+            break
+    sample = source.load(run_ids)
+    if len(sample) < 2:
+        raise ValueError(f"The data to fit has {len(sample)} valid observation in its first blocks; check the data.")
+    lon_min, lon_max = float(stats["lon_min"]), float(stats["lon_max"])
+    extremes = _coords.wrap_longitude(np.array([lon_min, lon_max]))
+    west, east = _coords.longitude_span(np.concatenate([np.asarray(sample.lon, dtype=np.float64), extremes]))
+    time_range = None
+    if obs.time_axis is not None:
+        tt = obs.time_axis.to_days(np.array([stats["time_min"], stats["time_max"]]))
+        time_range = (float(np.min(tt)), float(np.max(tt)))
+    return Frame(
+        mean=np.array([float(stats[f"mean:{v}"]) for v in var_names]),
+        std=np.array([float(stats[f"std:{v}"]) for v in var_names]),
+        region=(west, east, float(stats["lat_min"]), float(stats["lat_max"])),
+        time_range=time_range,
+        n_points=max(int(stats[f"n:{v}"]) for v in var_names),
+        sample=sample,
+        lon_extremes=(lon_min, lon_max),
+        source=source,
+        rng=rng,
+    )
+
+
+def satellite_passes(raw: np.ndarray, min_passes: int = 10) -> np.ndarray | None:
+    """Label of the satellite pass of each point (lon, lat, time rows), or None when the data are not along-track.
+
+    Along a pass, the nearest observation is the next one: a spacing ``s0`` in
+    space and ``dt0`` in time (1 Hz altimetry: ~7 km, 1 s). With time scaled so
+    that ``dt0`` counts as ``s0``, points of one pass are linked (closer than
+    2 ``s0``) while passes that cross minutes or days apart are not; a pass is a
+    connected set. A gridded time series (nearest observation at the same time),
+    data without time and scattered points give None.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    n = len(raw)
+    if n < 200 or raw.shape[1] < 3:
+        return None
+    xyz = space_time_km(raw[:, :2], 0.0)
+    dist, nearest = cKDTree(xyz).query(xyz, k=2)
+    s0 = float(np.median(dist[:, 1]))
+    dt0 = float(np.median(np.abs(raw[:, 2] - raw[nearest[:, 1], 2])))
+    if not (s0 > 0 and dt0 > 0):
+        return None
+    pts = np.column_stack([xyz, raw[:, 2] * (s0 / dt0)])
+    pairs = cKDTree(pts).query_pairs(2.0 * s0, output_type="ndarray")
+    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    n_sets, labels = connected_components(graph, directed=False)
+    size = np.bincount(labels)
+    if n_sets < min_passes or size.max() > 0.2 * n or np.median(size[labels]) < 20:
+        return None
+    return labels.astype(np.int64)
+
+
+def validation_blocks(table: _coords.PointTable, region) -> np.ndarray:
+    """Space-time box label of each point, for validation by held-out blocks."""
+    west, east, south, north = region
+    nb = VALIDATION_BLOCKS
+    lon_rel = (table.lon - west) % 360.0
+    ix = np.clip((lon_rel / max(east - west, 1e-9) * nb).astype(np.int64), 0, nb - 1)
+    iy = np.clip(((table.lat - south) / max(north - south, 1e-9) * nb).astype(np.int64), 0, nb - 1)
+    label = ix + nb * iy
+    if table.time is not None:
+        lo, hi = table.time.min(), table.time.max()
+        it = np.clip(((table.time - lo) / max(hi - lo, 1e-9) * nb).astype(np.int64), 0, nb - 1)
+        label = label + nb * nb * it
+    return label
+
+
+def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepared:
+    """Standardized points, their observed mask and held-out groups (passes for along-track data)."""
+    y = (table.values - frame.mean) / _train_std(frame.std)
+    obs = np.isfinite(y)
+    raw = table.coordinates()
+    # calibration needs held-out points as far from the training data as a map's gaps are: whole satellite
+    # passes when the data are along-track (small boxes stay near other passes)
+    passes = satellite_passes(raw) if model._strategy().calibrated else None
+    groups = validation_blocks(table, model.region_) if passes is None else passes
+    run_id = {
+        "params": {k: v for k, v in model.get_params().items() if k not in NO_RUN_ID},
+        "encoding": model.encoding_config_,
+        "variables": model.variables_,
+        "mean": model.mean_,
+        "std": model.std_,
+    }
+    return Prepared(
+        x=torch.from_numpy(raw.astype(np.float32)),
+        y=torch.from_numpy(np.where(obs, y, 0.0).astype(np.float32)),
+        w=None if obs.all() else torch.from_numpy(obs.astype(np.float32)),
+        groups=torch.from_numpy(groups),
+        held_out="blocks" if passes is None else "passes",
+        run_id=run_id,
+    )
+
+
+def _held_out_blocks(source, val_ids, rng, has_time: bool):
+    """The validation blocks, read one at a time and thinned: memory does not grow with the data."""
+    keep = max(1, STREAM_VALIDATION_POINTS // len(val_ids))
+    parts = []
+    for i in val_ids:
+        part = source.load([i])
+        if len(part) > keep:
+            pick = np.sort(rng.choice(len(part), keep, replace=False))
+            part = _coords.PointTable(
+                part.lon[pick], part.lat[pick], None if part.time is None else part.time[pick], part.values[pick]
+            )
+        parts.append(part)
+    return _stream.concat_tables(parts, has_time)
+
+
+def prepare_streamed(model, frame: Frame, device, world: tuple) -> Prepared:
+    """Whole blocks held out (a bounded number of points, in memory) and a stream of the training blocks."""
+    source, rng = frame.source, frame.rng
+    k = len(model.variables_)
+    mean, train_std = frame.mean, _train_std(frame.std)
+    has_time = frame.time_range is not None
+
+    def arrays(table):
+        y = (table.values - mean) / train_std
+        obs = np.isfinite(y)
+        w = None if k == 1 else obs.astype(np.float32)
+        return table.coordinates().astype(np.float32), np.where(obs, y, 0.0).astype(np.float32), w
+
+    order = rng.permutation(source.n_blocks)
+    n_val = 0
+    if model.validation > 0 and source.n_blocks >= 2:
+        n_val = max(1, int(round(float(model.validation) * source.n_blocks)))
+    val_ids, train_ids = order[:n_val], order[n_val:]
+    if n_val:
+        xv, yv, wv = arrays(_held_out_blocks(source, val_ids, rng, has_time))
+    else:
+        xv, yv, wv = np.zeros((0, 3 if has_time else 2), np.float32), np.zeros((0, k), np.float32), None
+    per_group = max(1, int(STREAM_GROUP_POINTS // max(1, int(np.median(source.block_sizes)))))
+    rank, n_ranks = world
+    n_train = int(source.block_sizes[train_ids].sum()) // n_ranks  # the same step count on every rank
+    if n_ranks > 1:  # torchrun: each rank streams its own share of the training blocks
+        if len(train_ids) < n_ranks:
+            raise ValueError(f"{len(train_ids)} training blocks cannot be shared by {n_ranks} ranks; use smaller chunks.")
+        train_ids = train_ids[rank::n_ranks]
+    stream = _stream.BatchStream(
+        lambda ids: arrays(source.load(ids)), train_ids, batch_size=max(1, int(model.batch_size) // n_ranks),
+        blocks_per_group=per_group, seed=model.seed, device=device,
+    )
+    return Prepared(
+        x=torch.from_numpy(xv), y=torch.from_numpy(yv), w=None if wv is None else torch.from_numpy(wv),
+        stream=stream, n_stream=n_train,
+        run_id={"params": {k2: v for k2, v in model.get_params().items() if k2 not in NO_RUN_ID}},
+        streamed={"blocks": source.n_blocks, "validation_blocks": int(n_val), "blocks_per_group": per_group},
+    )
+
+
+def physics_frame(model) -> PhysicsFrame:
+    """What the residual losses need to know of a model's data."""
+    return PhysicsFrame(
+        region=model.region_, time_range=model.time_range_, min_wavelength_km=model.encoding_config_["min_wavelength"],
+        variables=model.variables_, units=[model.variable_attrs_.get(v, {}).get("units") for v in model.variables_],
+        mean=model.mean_, std=model.std_, rossby_radius_km=model.rossby_radius, mass_constraint=model.mass_constraint,
+    )
+
+
+def model_physics_loss(model, device):
+    """The weighted residual loss of a model's ``physics=`` terms (a closure over fresh collocation points)."""
+    return physics_loss(model.field_, model.physics, physics_frame(model), weight=model.physics_weight,
+                        n_collocation=model.n_collocation, seed=model.seed, device=device)
+
+
+def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, checkpoint_every=60.0, resume=None):
+    """Run the training loop on a prepared set; returns the trainer and its result."""
+    extra = model_physics_loss(model, device) if model.physics else None
+    trainer = Trainer(model.field_, prep.x, prep.y, prep.w, cfg, device, groups=prep.groups, extra_loss=extra,
+                      stream=prep.stream, n_stream=prep.n_stream)
+    if resume is not None:
+        trainer.load_checkpoint(resume, extra=prep.run_id)
+    try:
+        result = trainer.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, checkpoint_extra=prep.run_id)
+    finally:
+        if prep.stream is not None:
+            prep.stream.close()
+    return trainer, result
+
+
+# ---------------------------------------------------------------------- the steps of INRModel.fit
+def read_observations(model, data, values, variables, lat, lon, time, resume):
+    """Observations: an in-memory table, or a description of dask-backed data to stream."""
+    lazy = isinstance(data, (xr.Dataset, xr.DataArray)) and values is None and _stream.is_lazy(
+        data, None if variables is None or isinstance(data, xr.DataArray) else np.atleast_1d(variables)
+    )
+    if lazy and resume is not None:
+        raise ValueError(
+            "resume= is not available for dask-backed data (the stream of blocks cannot be replayed exactly); "
+            "load the data with .load() to resume, or start anew."
+        )
+    if lazy and model.uncertainty is not None:
+        raise ValueError(
+            f"uncertainty={model.uncertainty!r} is not available for dask-backed data yet; fit with "
+            f"uncertainty=None, or load the data into memory with .load()."
+        )
+    obs = _observations.read(data, variables, values=values, lat=lat, lon=lon, time=time, lazy=lazy)
+    if obs.table is not None and len(obs.table) == 0:
+        raise ValueError(
+            f"No finite values to fit: every value of {', '.join(obs.variables)} is NaN "
+            f"(or lies at a NaN coordinate), or the input is empty. Check the variable and any masking/fill values."
+        )
+    return obs
+
+
+def learn_frame(model, obs) -> Frame:
+    """Set the model's description of the data (names, normalisation, region, time span, point count)."""
+    if obs.table is not None:
+        frame = frame_in_memory(obs.table)
+        _observations.warn_duplicates(obs.table)
+        for v, s in zip(obs.variables, frame.std):
+            if not s > 0:
+                warnings.warn(f"Variable {v!r} is constant; predictions of it are that constant.", UserWarning, stacklevel=4)
+    else:
+        frame = frame_streamed(obs, model.seed)
+        lo, hi = frame.lon_extremes
+        obs.lon_convention = "360" if lo >= 0 and hi > 180 else "180"
+    model.coord_names_ = obs.coord_names
+    model.time_axis_ = obs.time_axis
+    model.variables_ = list(obs.variables)
+    model.variable_attrs_ = obs.attrs
+    model.lon_convention_ = obs.lon_convention
+    model.mean_ = [float(m) for m in frame.mean]
+    model.std_ = [float(s) if s > 0 else 0.0 for s in frame.std]  # 0: a constant, predicted exactly
+    model.region_ = frame.region
+    model.time_range_ = frame.time_range
+    model.n_points_ = frame.n_points
+    return frame
+
+
+def encoding_config(model, sample: _coords.PointTable) -> dict:
+    """Encoding scales and frame from the data (or the model's ``min_wavelength`` / ``min_period``)."""
+    encoding = CoordinateEncoding.from_points(
+        sample.coordinates(), space=model.space_encoding, time=model.time_encoding,
+        min_wavelength=model.min_wavelength, min_period=model.min_period,
+    )
+    return encoding.config()
+
+
+def calibrate(model, trainer, prep: Prepared) -> None:
+    """After training: the strategy's posterior, then the variance calibration on held-out points."""
+    model.calibration_ = None
+    model.data_distance_ = None
+    strategy = model._strategy()
+    if not strategy.calibrated:
+        return
+    strategy.after_training(model.field_, trainer, prep.x, prep.y, prep.w)
+    model.calibration_, model.data_distance_ = calibrate_field(
+        model._standardized, model.field_, trainer, prep.x, prep.y, prep.w, model.encoding_config_, model.seed,
+        prep.held_out, None if prep.groups is None else prep.groups.numpy(),
+    )
+
+
+PRECISIONS = ("float32", "bfloat16")
+HISTORY_COLUMNS = ["epoch", "step", "seconds", "lr", "loss", "val_loss", "physics_loss"]
+
+
+def check_precision(model) -> str:
+    """The model's ``precision``, checked against its network."""
+    if model.precision not in PRECISIONS:
+        raise ValueError(f"precision={model.precision!r}: choose one of {PRECISIONS}.")
+    if model.precision == "bfloat16" and model.model != "siren":
+        raise ValueError(
+            f"precision='bfloat16' is implemented for model='siren' only (it keeps the layers that see "
+            f"positions in float32); model={model.model!r} needs precision='float32'."
+        )
+    return model.precision
+
+
+def train_config(model) -> TrainConfig:
+    """The training loop's settings from the model's parameters."""
+    return TrainConfig(
+        batch_size=int(model.batch_size), lr=float(model.lr), epochs=model.epochs, max_time=model.max_time,
+        validation=float(model.validation), patience=int(model.patience), seed=model.seed,
+        progress=bool(model.progress), precision=check_precision(model), extra_every=int(model.physics_every),
+    )
+
+
+def finish(model, result, trainer, device) -> None:
+    """Record how training went; raise :class:`TrainingDiverged` (holding the model) if it diverged."""
+    # the weights stay on the training device: predictions of large grids run there too
+    model.device_ = str(device)
+    model.history_ = pd.DataFrame(result.history, columns=HISTORY_COLUMNS)
+    model.fit_seconds_ = float(result.seconds)
+    model.stop_reason_ = result.stopped
+    model.best_val_loss_ = float(result.best_val) if math.isfinite(result.best_val) else None
+    model.fitted_at_ = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    if result.stopped == "diverged":
+        raise TrainingDiverged(
+            f"Training diverged: the loss was non-finite {trainer.failures} times despite roll-backs and "
+            f"halving the learning rate. The model with the best weights reached before is in err.model. "
+            f"Try a smaller lr= (now {model.lr}) or check the data for extreme values.",
+            model=model,
+        )

@@ -1,0 +1,215 @@
+"""The fitted network as a smooth, differentiable surrogate: derived fields and plausible draws.
+
+:class:`SurrogateMixin` gives :class:`geoinr.INRModel` its ``derive`` (geostrophic
+currents, vorticity, PV by automatic differentiation through the encoding, in metres
+and seconds) and ``sample`` (draws from the calibrated uncertainty). Its methods use
+the estimator's fitted state and its batch loop (:mod:`.evaluation`).
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+import xarray as xr
+
+from .._version import __version__
+from ..base import now
+from ..physics.derived import DERIVED_ATTRS, DERIVED_OUTPUTS, DERIVED_QUANTITIES, derived_fields
+from ..physics.losses import metres_per_unit
+from ..physics.operators import derivatives
+from . import evaluation as _evaluation
+
+__all__ = ["SurrogateMixin"]
+
+
+class SurrogateMixin:
+    """``derive`` and ``sample`` for a fitted :class:`geoinr.INRModel`."""
+
+    def derive(
+        self,
+        quantity: str,
+        target,
+        *,
+        variable: str | None = None,
+        equator_band: float = 5.0,
+        rossby_radius: float | None = None,
+        batch_size: int | None = None,
+        lat=None,
+        lon=None,
+        time=None,
+    ) -> xr.Dataset:
+        r"""Fields derived from a fitted sea-surface height by automatic differentiation.
+
+        Derivatives are taken through the encoding with respect to metres east,
+        metres north and seconds (:mod:`geoinr.physics.operators`), with
+        :math:`f = 2\Omega\sin\varphi`, :math:`\beta = 2\Omega\cos\varphi / R`, g = 9.80665 m/s^2:
+
+        - ``"gradient"``: :math:`\partial\eta/\partial x`, :math:`\partial\eta/\partial y`.
+        - ``"geostrophic_velocity"``: :math:`u = -\frac{g}{f}\partial_y\eta`, :math:`v = \frac{g}{f}\partial_x\eta`.
+        - ``"relative_vorticity"``: geostrophic :math:`\zeta = \partial_x v - \partial_y u
+          = \frac{g}{f}\nabla^2\eta - \frac{g\beta}{f^2}\partial_y\eta` (spherical Laplacian).
+        - ``"pv"``: 1.5-layer quasi-geostrophic potential vorticity
+          :math:`q = \nabla^2\psi - \psi/L_d^2`, :math:`\psi = g\eta/f`.
+
+        Near the equator 1/f blows up: points with :math:`|\varphi| <` ``equator_band``
+        degrees are set to NaN (with a warning) for every quantity but the gradient.
+
+        Parameters
+        ----------
+        quantity : {"gradient", "geostrophic_velocity", "relative_vorticity", "pv"}
+        target : xarray.Dataset or xarray.DataArray
+            Where to evaluate, as in :meth:`predict`.
+        variable : str, optional
+            The sea-surface-height variable, when several were fitted. Its ``units``
+            (m, cm or mm) are converted to metres.
+        equator_band : float
+            Degrees of latitude around the equator that are masked.
+        rossby_radius : float, optional
+            :math:`L_d` in km for ``"pv"``; default :math:`c_1/|f|` with
+            :math:`c_1` = 2.8 m/s (about 30 km at 40N; Chelton et al. 1998).
+
+        Returns
+        -------
+        xarray.Dataset
+            Variables with CF units and long names on the target's coordinates.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = tracks.inr.fit("sla", width=32, depth=2, epochs=2, max_time=None, progress=False)
+        >>> uv = m.derive("geostrophic_velocity", m.target_grid(1.0))
+        >>> uv.ugos.attrs["units"], list(uv.data_vars)
+        ('m s-1', ['ugos', 'vgos'])
+        """
+        self._check_fitted()
+        if quantity not in DERIVED_QUANTITIES:
+            raise ValueError(f"Unknown quantity {quantity!r}; choose one of {DERIVED_QUANTITIES}.")
+        if variable is None:
+            if len(self.variables_) > 1:
+                raise ValueError(f"Several variables were fitted ({self.variables_}); pass variable='<sea surface height>'.")
+            variable = self.variables_[0]
+        j = self._selection(variable)[0]
+        to_m = metres_per_unit(self.variable_attrs_.get(variable, {}).get("units"), variable)
+        scale, offset = self.std_[j] * to_m, self.mean_[j] * to_m
+        dims, columns, coords = self._target_columns(target, lat, lon, time)
+        shape = np.shape(columns[0])
+        outs, masked = self._derive_values(quantity, columns, j, scale, offset, equator_band, rossby_radius,
+                                           self._eval_batch(batch_size))
+        if masked:
+            warnings.warn(
+                f"{masked} points within {equator_band} degrees of the equator were set to NaN: "
+                f"geostrophy (1/f) does not hold there. Lower equator_band= to see more, at your own risk.",
+                UserWarning,
+                stacklevel=2,
+            )
+        long = self.variable_attrs_.get(variable, {}).get("long_name", variable)
+        ds = xr.Dataset(coords=coords)
+        for k, values in outs.items():
+            attrs = dict(DERIVED_ATTRS[k])
+            attrs["long_name"] = attrs["long_name"].format(long=long)
+            attrs["source"] = self._source_note()
+            attrs["history"] = f"{now()}: geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation"
+            ds[k] = xr.DataArray(values.reshape(shape), dims=dims, coords=coords, attrs=attrs)
+        if quantity == "pv":
+            ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "2.8 m/s / |f| (Chelton et al. 1998)"
+        return ds
+
+    def _derive_values(self, quantity, columns, j, scale, offset, equator_band, rossby_radius, batch_size):
+        """Derived fields at the columns (flat float32 arrays by name) and the number of masked points."""
+        n = int(np.prod(np.shape(columns[0])))
+        outs = {k: np.full(n, np.nan, dtype=np.float32) for k in DERIVED_OUTPUTS[quantity]}
+        dev = next(self.field_.parameters()).device
+        masked = 0
+
+        def eta(raw):
+            return self._standardized(raw)[0][:, j] * scale + offset
+
+        for s, e, chunk, ok in _evaluation.batches(columns, batch_size):
+            raw = torch.from_numpy(chunk).to(dev)
+            d = derivatives(eta, raw, laplacian=quantity in ("relative_vorticity", "pv"))
+            res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
+            if quantity != "gradient":
+                band = raw[:, 1].abs() < equator_band
+                masked += int(band.sum())
+                res = {k: torch.where(band, torch.full_like(v, float("nan")), v) for k, v in res.items()}
+            for k, v in res.items():
+                vals = v.detach().cpu().numpy().astype(np.float32)
+                vals[~ok] = np.nan
+                outs[k][s:e] = vals
+        return outs, masked
+
+    def sample(self, target, n: int = 10, *, variable: str | None = None, seed: int | None = 0, batch_size=None, lat=None, lon=None, time=None):
+        """Draw ``n`` plausible fields on ``target``: ensemble members or posterior draws.
+
+        With ``uncertainty="ensemble"``, the members (their spread scaled by the
+        calibration); with ``"bayes_last_layer"``, draws of the output weights
+        from their posterior. Both are spatially coherent. To each draw is added
+        a smooth random field (Gaussian covariance, the error's correlation
+        length measured along held-out passes, ``calibration_["error_length_km"]``)
+        with the calibrated variance of the error
+        between observations, so that the spread of many draws matches
+        ``predict(return_std=True)``.
+
+        Parameters
+        ----------
+        target : xarray.Dataset, xarray.DataArray or dict
+            As in :meth:`predict`.
+        n : int
+            Number of draws (at most ``n_members`` for an ensemble).
+        seed : int, optional
+            Seeds the posterior draws.
+
+        Returns
+        -------
+        xarray.DataArray or xarray.Dataset
+            With a leading ``sample`` dimension; for a dict target, a NumPy array
+            (n, points) or (n, points, variables), as :meth:`predict` gives.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> m = tracks.inr.fit("sla", uncertainty="bayes_last_layer", width=32, depth=2, epochs=20, max_time=None, progress=False)
+        >>> m.sample(m.target_grid(1.0), n=3).sizes["sample"]
+        3
+        """
+        self._check_fitted()
+        strategy = self._strategy()
+        if not strategy.calibrated:
+            raise ValueError("sample() needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'.")
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        limit = strategy.max_draws(self.n_members)
+        if limit is not None and n > limit:
+            raise ValueError(f"This ensemble has {limit} members; ask for n <= {limit} draws or fit more members.")
+        sel = self._selection(variable)
+        batch_size = self._eval_batch(batch_size)
+        if isinstance(target, Mapping) and not isinstance(target, xr.Dataset):
+            dims, columns, coords = None, self._dict_columns(target), None
+        else:
+            dims, columns, coords = self._target_columns(target, lat, lon, time)
+        shape = np.shape(columns[0])
+        k = len(self.variables_)
+        draws = np.empty((n, int(np.prod(shape)), k), dtype=np.float32)
+        mean_, std_ = np.asarray(self.mean_), np.asarray(self.std_)
+        root_c = torch.tensor(np.sqrt(self.calibration_["variance_scale"]), dtype=torch.float32)
+        dev = next(self.field_.parameters()).device
+        state = strategy.prepare_draws(self.field_, n, seed, root_c, dev)
+        gap_field = self._calibrated_error().gap_field(n, seed)
+        with torch.no_grad():
+            for s, e, chunk, ok in _evaluation.batches(columns, batch_size):
+                f = strategy.draw(self.field_, torch.from_numpy(chunk).to(dev), n, state, root_c)
+                vals = f.cpu().numpy().astype(np.float64)
+                if gap_field is not None:
+                    vals += gap_field(chunk)
+                vals = vals * std_ + mean_
+                vals[:, ~ok] = np.nan
+                draws[:, s:e] = vals
+        draws = draws.reshape((n,) + shape + (k,))
+        if dims is None:  # a dict target: plain arrays, as predict() gives
+            return draws[..., sel[0]].astype(np.float64) if len(sel) == 1 else draws[..., sel].astype(np.float64)
+        out = self._wrap(draws, ("sample",) + tuple(dims), coords, sel, kind="sample")
+        return out.assign_coords(sample=np.arange(n))

@@ -1,0 +1,297 @@
+"""Observations in, once: xarray Datasets/DataArrays, dicts of arrays and dask-backed data -> point tables.
+
+Every mapper (the INR and the baselines) reads its input through :func:`read`, so
+finding the variables, their attributes, the coordinates, the time axis and the
+longitude convention is written once. This module knows xarray and numpy; it
+never imports torch.
+"""
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+
+from . import coords as _coords
+
+__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "resolve_variables", "warn_duplicates"]
+
+KEPT_ATTRS = ("units", "long_name", "standard_name")  # variable attributes carried to the outputs
+
+
+@dataclasses.dataclass
+class Observations:
+    """What a mapper learns about its input before fitting anything.
+
+    Attributes
+    ----------
+    table : geoinr.coords.PointTable or None
+        The finite observations (lon, lat, time in days, values (n, k)); None for
+        dask-backed data, which is read block by block (``dataset`` holds it).
+    variables : list of str
+        Variable names, one column of ``table.values`` each.
+    attrs : dict
+        Kept attributes (units, long_name, standard_name) of each variable.
+    coord_names : dict
+        Names of the lat, lon and time coordinates (time None when absent).
+    time_axis : geoinr.coords.TimeAxis or None
+        Reference and calendar of the times.
+    lon_convention : {"180", "360"}
+        Longitude convention of the input, used for output grids.
+    dataset, names
+        The dask-backed Dataset and its coordinate names (streamed fits only).
+    """
+
+    table: _coords.PointTable | None
+    variables: list
+    attrs: dict
+    coord_names: dict
+    time_axis: _coords.TimeAxis | None
+    lon_convention: str
+    dataset: xr.Dataset | None = None
+    names: _coords.CoordNames | None = None
+
+
+def _lon_convention(lon_min: float, lon_max: float) -> str:
+    return "360" if lon_min >= 0 and lon_max > 180 else "180"
+
+
+def _coord_names(names: _coords.CoordNames) -> dict:
+    return {"lat": str(names.lat), "lon": str(names.lon), "time": None if names.time is None else str(names.time)}
+
+
+def resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames, *, single: bool = False) -> list:
+    """The data variables to fit: the ones named, or the only numeric one.
+
+    ``single=True`` (the baselines) asks for exactly one variable, with messages
+    in the baselines' call form ``fit(obs, 'sla')``.
+    """
+    if variables is not None:
+        var_list = [variables] if isinstance(variables, (str, bytes)) or not isinstance(variables, Sequence) else list(variables)
+        for v in var_list:
+            if v not in ds.data_vars:
+                hint = f" Pass one of them, e.g. fit(obs, {next(iter(ds.data_vars), 'sla')!r})." if single else ""
+                raise ValueError(f"Variable {v!r} is not in this Dataset. Data variables: {list(ds.data_vars)}.{hint}")
+        return var_list
+    coord_like = {names.lat, names.lon, names.time}
+    cands = [
+        k for k, v in ds.data_vars.items() if k not in coord_like and np.issubdtype(v.dtype, np.number) and v.dtype != bool
+    ]
+    if single and len(cands) != 1:
+        what = f"several data variables {cands}" if cands else f"no numeric data variable ({list(ds.data_vars)})"
+        raise ValueError(f"This Dataset has {what}; say which one to map, e.g. fit(obs, 'sla').")
+    if not cands:
+        raise ValueError(
+            f"This Dataset has no numeric data variable to fit (data variables: {list(ds.data_vars)}). "
+            f"Pass variables='<name>'."
+        )
+    if len(cands) > 1:
+        raise ValueError(
+            f"This Dataset has several data variables {cands}; pass variables='{cands[0]}' "
+            f"(or a list to fit them jointly)."
+        )
+    return cands
+
+
+def describe(data, variables, lat=None, lon=None, time=None, *, single: bool = False):
+    """Coordinate names, variable names and variable objects of an xarray Dataset or DataArray (nothing is read)."""
+    names = _coords.find_coords(data, lat=lat, lon=lon, time=time)
+    if isinstance(data, xr.Dataset):
+        var_names = resolve_variables(data, variables, names, single=single)
+        return names, var_names, [data[v] for v in var_names]
+    if variables is not None and variables not in ([data.name], data.name):
+        raise ValueError(f"variables={variables!r} given for a DataArray named {data.name!r}; leave it out.")
+    return names, [data.name if data.name is not None else "values"], [data]
+
+
+def _kept_attrs(var_names, var_objs) -> dict:
+    return {str(v): {k: str(o.attrs[k]) for k in KEPT_ATTRS if k in o.attrs} for v, o in zip(var_names, var_objs)}
+
+
+def _read_xarray(data, variables, lat, lon, time, single: bool) -> Observations:
+    names, var_names, var_objs = describe(data, variables, lat, lon, time, single=single)
+    if any(v.size == 0 for v in var_objs):
+        what = "observations are" if single else "data to fit is"
+        raise ValueError(f"The {what} empty (sizes: {dict(data.sizes)}).")
+    table, time_axis = _coords.points_from_xarray(data, var_names, names)
+    lon_raw = np.asarray(data[names.lon].values, dtype=np.float64)
+    return Observations(
+        table=table,
+        variables=[str(v) for v in var_names],
+        attrs=_kept_attrs(var_names, var_objs),
+        coord_names=_coord_names(names),
+        time_axis=time_axis,
+        lon_convention=_lon_convention(float(np.nanmin(lon_raw)), float(np.nanmax(lon_raw))),
+    )
+
+
+def _values_from_dict_entry(data: Mapping, variables):
+    """Baseline dict form ``{"lon", "lat"[, "time"], "<variable>"}``: the variable's values and name."""
+    keys = {str(k).lower(): k for k in data}
+    if "lon" not in keys or "lat" not in keys:
+        raise ValueError(
+            f"The observation dict needs keys 'lon', 'lat' (optionally 'time') and the variable; got {list(data)}."
+        )
+    others = [k for k in data if str(k).lower() not in ("lon", "lat", "time")]
+    if variables is None:
+        if len(others) != 1:
+            raise ValueError(f"Say which entry of the dict to map: fit(obs, '<name>'); entries {others}.")
+        variables = others[0]
+    if variables not in data:
+        raise ValueError(f"Variable {variables!r} is not in the observation dict; entries: {others}.")
+    return data[variables], variables
+
+
+def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations:
+    keys = {str(k).lower(): k for k in data}
+    if "lon" not in keys or "lat" not in keys:
+        raise ValueError(f"The coordinate dict needs keys 'lon' and 'lat' (and optionally 'time'); got {list(data)}.")
+    vals = np.asarray(values)
+    name = variables if isinstance(variables, str) else "values"
+    if not (np.issubdtype(vals.dtype, np.floating) or np.issubdtype(vals.dtype, np.integer)) or vals.dtype == bool:
+        raise TypeError(f"{'values' if variables is None else repr(name)} have dtype {vals.dtype}; only numeric data can be fitted.")
+    vals = vals.astype(np.float64)
+    if vals.ndim == 1:
+        vals = vals[:, None]
+    n = vals.shape[0]
+    lon = np.asarray(data[keys["lon"]], dtype=np.float64).ravel()
+    lat = np.asarray(data[keys["lat"]], dtype=np.float64).ravel()
+    time_axis, t = None, None
+    if use_time and "time" in keys:
+        traw = np.asarray(data[keys["time"]]).ravel()
+        time_axis = _coords.TimeAxis.from_values(traw)
+        t = time_axis.to_days(traw)
+    for coord, arr in (("lon", lon), ("lat", lat), ("time", t)):
+        if arr is not None and arr.shape[0] != n:
+            raise ValueError(f"{coord} has {arr.shape[0]} values but values has {n} rows; they must match.")
+    _coords._check_latitude(lat, "lat")
+    if variables is None:
+        var_names = ["values"] if vals.shape[1] == 1 else [f"values_{i}" for i in range(vals.shape[1])]
+    else:
+        var_names = [variables] if isinstance(variables, str) else list(variables)
+        if len(var_names) != vals.shape[1]:
+            raise ValueError(f"{len(var_names)} variable names for {vals.shape[1]} value columns.")
+    keep = np.isfinite(vals).any(axis=1) & np.isfinite(lon) & np.isfinite(lat)
+    if t is not None:
+        keep &= np.isfinite(t)
+    table = _coords.PointTable(
+        lon=_coords.wrap_longitude(lon[keep]), lat=lat[keep], time=None if t is None else t[keep], values=vals[keep]
+    )
+    return Observations(
+        table=table,
+        variables=[str(v) for v in var_names],
+        attrs={str(v): {} for v in var_names},
+        coord_names={"lat": "lat", "lon": "lon", "time": "time" if t is not None else None},
+        time_axis=time_axis,
+        lon_convention=_lon_convention(float(np.nanmin(lon)), float(np.nanmax(lon))) if lon.size else "180",
+    )
+
+
+def read(
+    data,
+    variables: Hashable | Sequence[Hashable] | None = None,
+    *,
+    values=None,
+    lat: Hashable | None = None,
+    lon: Hashable | None = None,
+    time: Hashable | None = None,
+    single: bool = False,
+    lazy: bool = False,
+) -> Observations:
+    """Read observations from xarray or a dict of arrays into an :class:`Observations`.
+
+    Parameters
+    ----------
+    data : xarray.Dataset, xarray.DataArray or dict
+        Gridded data with NaN gaps (any dimension order), scattered data along one
+        observation dimension (the along-track layout), or a dict of 1-D arrays
+        ``{"lon", "lat"[, "time"]}`` with the values in ``values=`` (or, without
+        ``values``, as one more entry of the dict named by ``variables``).
+    variables : str or list of str, optional
+        Variables to read; needed when a Dataset holds several.
+    values : array-like, optional
+        With a dict: the observations, ``(n,)`` or ``(n, k)``.
+    lat, lon, time : str, optional
+        Coordinate names; ``time=False`` ignores time.
+    single : bool
+        Exactly one variable (the baselines).
+    lazy : bool
+        For dask-backed xarray input: describe it without reading (``table`` None,
+        ``dataset`` set); the caller streams it block by block.
+
+    Returns
+    -------
+    Observations
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> obs = read({"lon": [0.0, 1.0], "lat": [40.0, 41.0], "time": np.array(["2020-01-01", "2020-01-02"], "M8[ns]")},
+    ...            values=[0.1, np.nan])
+    >>> len(obs.table), obs.variables, obs.coord_names["time"]
+    (1, ['values'], 'time')
+    """
+    if isinstance(data, (xr.Dataset, xr.DataArray)):
+        if values is not None:
+            raise TypeError("values= is only for dict input; with xarray data pick variables= instead.")
+        if lazy:
+            return _describe_lazy(data, variables, lat, lon, time)
+        obs = _read_xarray(data, variables, lat, lon, time, single)
+    elif isinstance(data, Mapping):
+        if values is None:
+            if not single:
+                raise ValueError("With a dict of coordinates, pass the observations as values=...")
+            values, variables = _values_from_dict_entry(data, variables)
+            data = {k: v for k, v in data.items() if k != variables}
+        obs = _read_dict(data, values, variables, use_time=time is not False)
+    else:
+        raise TypeError(
+            f"fit() takes an xarray Dataset/DataArray or a dict of coordinate arrays, got {type(data).__name__}."
+        )
+    return obs
+
+
+def _describe_lazy(data, variables, lat, lon, time) -> Observations:
+    names, var_names, var_objs = describe(data, variables, lat, lon, time)
+    if isinstance(data, xr.DataArray):
+        data = data.to_dataset(name=var_names[0])
+    time_axis = None
+    if names.time is not None:
+        tvar = _coords.decode(data[names.time])
+        first = tvar.isel({d: slice(0, 1) for d in tvar.dims}).values
+        time_axis = _coords.TimeAxis.from_values(np.asarray(first).ravel(), tvar.attrs)
+    return Observations(
+        table=None,
+        variables=[str(v) for v in var_names],
+        attrs=_kept_attrs(var_names, var_objs),
+        coord_names=_coord_names(names),
+        time_axis=time_axis,
+        lon_convention="180",  # set from the dask pass over the longitudes
+        dataset=data,
+        names=names,
+    )
+
+
+def warn_duplicates(table: _coords.PointTable) -> None:
+    """Warn when several observations share coordinates but disagree (they are fitted as noisy repeats)."""
+    coords = table.coordinates()
+    _, inverse, counts = np.unique(coords, axis=0, return_inverse=True, return_counts=True)
+    if counts.max() < 2:
+        return
+    inverse = inverse.ravel()
+    dup = counts[inverse] > 1
+    vals = np.where(np.isfinite(table.values), table.values, 0.0)
+    spread = np.zeros((counts.size, vals.shape[1]))
+    np.maximum.at(spread, inverse[dup], vals[dup])
+    low = np.full((counts.size, vals.shape[1]), np.inf)
+    np.minimum.at(low, inverse[dup], vals[dup])
+    differing = int(((spread - low) > 0).any(axis=1).sum())
+    if differing:
+        warnings.warn(
+            f"{differing} coordinate(s) carry several different values (e.g. crossing satellite tracks). "
+            f"They are fitted as repeated noisy observations: the model learns their mean.",
+            UserWarning,
+            stacklevel=5,
+        )

@@ -1,0 +1,83 @@
+r"""Fields derived from a sea-surface height by automatic differentiation (torch only, no xarray).
+
+:func:`derived_fields` turns the derivatives of :math:`\eta` (metres, w.r.t.
+metres and seconds, :func:`geoinr.physics.derivatives`) into geostrophic
+currents, relative vorticity or 1.5-layer QG potential vorticity; the tables
+here give each output's name and CF attributes.
+"""
+from __future__ import annotations
+
+import torch
+
+from .constants import BAROCLINIC_WAVE_SPEED, EARTH_RADIUS_M, GRAVITY
+from .operators import beta, coriolis
+
+__all__ = ["DERIVED_QUANTITIES", "DERIVED_OUTPUTS", "DERIVED_ATTRS", "derived_fields"]
+
+DERIVED_QUANTITIES = ("gradient", "geostrophic_velocity", "relative_vorticity", "pv")
+DERIVED_OUTPUTS = {
+    "gradient": ("deta_dx", "deta_dy"),
+    "geostrophic_velocity": ("ugos", "vgos"),
+    "relative_vorticity": ("zeta",),
+    "pv": ("q",),
+}
+DERIVED_ATTRS = {
+    "deta_dx": {"units": "1", "long_name": "eastward gradient of {long}"},
+    "deta_dy": {"units": "1", "long_name": "northward gradient of {long}"},
+    "ugos": {
+        "units": "m s-1",
+        "standard_name": "surface_geostrophic_eastward_sea_water_velocity",
+        "long_name": "eastward geostrophic velocity from {long}",
+    },
+    "vgos": {
+        "units": "m s-1",
+        "standard_name": "surface_geostrophic_northward_sea_water_velocity",
+        "long_name": "northward geostrophic velocity from {long}",
+    },
+    "zeta": {"units": "s-1", "long_name": "geostrophic relative vorticity from {long}"},
+    "q": {"units": "s-1", "long_name": "1.5-layer quasi-geostrophic potential vorticity from {long}"},
+}
+
+
+def laplacian_of_f(lat_deg: torch.Tensor) -> torch.Tensor:
+    """Spherical Laplacian of f = 2 Omega sin(lat): -2 f / R^2 (f is a degree-1 spherical harmonic), 1/(m^2 s)."""
+    return -2.0 * coriolis(lat_deg) / EARTH_RADIUS_M**2
+
+
+def derived_fields(quantity: str, d: dict, lat_deg: torch.Tensor, rossby_radius_km: float | None = None) -> dict:
+    r"""Outputs of ``quantity`` from the derivatives ``d`` of :math:`\eta` (m) at latitudes ``lat_deg``.
+
+    Parameters
+    ----------
+    quantity : {"gradient", "geostrophic_velocity", "relative_vorticity", "pv"}
+    d : dict
+        ``f`` (m), ``f_x``, ``f_y`` (1) and, for vorticity and PV, ``lap`` (1/m).
+    lat_deg : torch.Tensor
+    rossby_radius_km : float, optional
+        :math:`L_d` for ``"pv"``; default :math:`c_1/|f|`, :math:`c_1` = 2.8 m/s.
+
+    Returns
+    -------
+    dict of torch.Tensor, named as in :data:`DERIVED_OUTPUTS`.
+
+    Examples
+    --------
+    >>> lat = torch.tensor([45.0])
+    >>> d = {"f": torch.zeros(1), "f_x": torch.tensor([1e-6]), "f_y": torch.zeros(1)}
+    >>> round(float(derived_fields("geostrophic_velocity", d, lat)["vgos"][0]), 4)  # g / f * 1e-6
+    0.0951
+    """
+    if quantity == "gradient":
+        return {"deta_dx": d["f_x"], "deta_dy": d["f_y"]}
+    f = coriolis(lat_deg)
+    if quantity == "geostrophic_velocity":
+        return {"ugos": -GRAVITY / f * d["f_y"], "vgos": GRAVITY / f * d["f_x"]}
+    if quantity == "relative_vorticity":
+        return {"zeta": GRAVITY / f * d["lap"] - GRAVITY * beta(lat_deg) / f**2 * d["f_y"]}
+    ld = (rossby_radius_km * 1e3) if rossby_radius_km else BAROCLINIC_WAVE_SPEED / f.abs()
+    # lap(g eta / f) with f = f(y): product rule on the sphere
+    b = beta(lat_deg)
+    lap_psi = GRAVITY * (
+        d["lap"] / f - 2.0 * b * d["f_y"] / f**2 + d["f"] * (2.0 * b**2 / f**3 - laplacian_of_f(lat_deg) / f**2)
+    )
+    return {"q": lap_psi - GRAVITY * d["f"] / f / ld**2}

@@ -1,0 +1,151 @@
+"""Physics residual losses added to the data loss: 1.5-layer QG and mass conservation (torch only).
+
+:func:`physics_loss` returns a closure the training loop calls every
+``physics_every`` steps: the weighted mean square of the dimensionless residuals
+at fresh collocation points drawn uniformly over the fitted space-time box.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+
+import torch
+
+from .constants import DEG, EARTH_RADIUS_M, GRAVITY
+from .jets import FieldOutput
+from .operators import derivatives
+from .qg import BetaPlane, qg_residual
+
+__all__ = ["PHYSICS_TERMS", "PhysicsFrame", "physics_terms", "physics_loss", "metres_per_unit"]
+
+PHYSICS_TERMS = ("qg", "mass")
+_UNIT_TO_M = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0, "cm": 0.01, "mm": 0.001}
+
+
+def metres_per_unit(units, variable) -> float:
+    """Factor from a sea-surface height's units to metres (warns and assumes metres if unknown).
+
+    Examples
+    --------
+    >>> metres_per_unit("cm", "sla")
+    0.01
+    """
+    key = str(units or "").strip().lower()
+    if key in _UNIT_TO_M:
+        return _UNIT_TO_M[key]
+    warnings.warn(
+        f"Variable {variable!r} has units {units!r}; derived fields assume it is a sea-surface height in metres.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return 1.0
+
+
+def physics_terms(physics) -> list:
+    """The residual names of ``physics=`` (a name or a list), checked.
+
+    Examples
+    --------
+    >>> physics_terms("qg"), physics_terms(None)
+    (['qg'], [])
+    """
+    if not physics:
+        return []
+    terms = [physics] if isinstance(physics, str) else list(physics)
+    unknown = [t for t in terms if t not in PHYSICS_TERMS]
+    if unknown:
+        raise ValueError(f"physics={physics!r}: unknown term(s) {unknown}; choose from {PHYSICS_TERMS}.")
+    return terms
+
+
+@dataclasses.dataclass
+class PhysicsFrame:
+    """What the residuals need to know of the fitted data, in its own units."""
+
+    region: tuple  # (west, east, south, north), degrees
+    time_range: tuple | None  # (first, last), days
+    min_wavelength_km: float
+    variables: list
+    units: list  # units of each variable
+    mean: list
+    std: list
+    rossby_radius_km: float | None = None
+    mass_constraint: str = "penalty"
+
+
+def _collocation(frame: PhysicsFrame, n: int, seed, device):
+    """A function drawing ``n`` uniform points (lon, lat[, t]) in the fitted box."""
+    west, east, south, north = frame.region
+    has_time = frame.time_range is not None
+    t0, t1 = frame.time_range if has_time else (0.0, 0.0)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(0 if seed is None else int(seed) + 1)
+    lo = torch.tensor([west, south, t0], device=device)
+    span = torch.tensor([east - west, north - south, t1 - t0], device=device)
+    dims = 3 if has_time else 2
+    return lambda: lo[:dims] + span[:dims] * torch.rand(n, dims, generator=gen, device=device)
+
+
+def _qg_term(field, frame: PhysicsFrame, sample, length: float):
+    if frame.time_range is None:
+        raise ValueError("physics='qg' needs a time coordinate (dq/dt).")
+    to_m = metres_per_unit(frame.units[0], frame.variables[0])
+    scale, offset = frame.std[0] * to_m, frame.mean[0] * to_m
+    west, east, south, north = frame.region
+    plane = BetaPlane(0.5 * (west + east), 0.5 * (south + north),
+                      None if frame.rossby_radius_km is None else frame.rossby_radius_km * 1e3)
+    psi_scale = GRAVITY * max(scale, 1e-6) / abs(plane.f0)
+    floor = (psi_scale * plane.beta0 / length) ** 2  # (1/s^2)^2: linear Rossby-wave scale, a floor
+
+    def qg():
+        # a FieldOutput (not a lambda) lets qg_residual see a SIREN and use its fast derivatives
+        r, parts = qg_residual(FieldOutput(field, 0, scale, offset), sample(), plane, return_terms=True)
+        # dimensionless: the residual relative to the size of its own terms (tendency, advection, beta),
+        # measured on the same points and held constant in the gradient. A fixed scale (beta U / L) is off
+        # by orders of magnitude where advection dominates, and a loss that large pulls the field towards
+        # eta = 0, which satisfies QG trivially.
+        size = sum(torch.mean(t.detach() ** 2) for t in parts.values())
+        return torch.mean(r**2) / (size + floor)
+
+    return qg
+
+
+def _mass_term(field, frame: PhysicsFrame, sample, length: float, device):
+    if len(frame.variables) != 2:
+        raise ValueError(
+            f"physics='mass' needs two fitted variables, eastward then northward velocity; got {frame.variables}."
+        )
+    if frame.mass_constraint == "streamfunction":  # divergence-free by construction: nothing to add
+        return lambda: torch.zeros((), device=device)
+    su, sv = frame.std
+    mu, mv = frame.mean
+    speed = max(math.hypot(su, sv), 1e-9)
+
+    def mass():
+        raw = sample()
+        du = derivatives(lambda r: field(r)[:, 0] * su + mu, raw, laplacian=False, create_graph=True)
+        dv = derivatives(lambda r: field(r)[:, 1] * sv + mv, raw, laplacian=False, create_graph=True)
+        lat = raw[:, 1] * DEG
+        div = du["f_x"] + dv["f_y"] - dv["f"] * torch.tan(lat) / EARTH_RADIUS_M
+        return torch.mean((div * length / speed) ** 2)
+
+    return mass
+
+
+def physics_loss(field, physics, frame: PhysicsFrame, *, weight: float, n_collocation: int, seed, device):
+    """Closure: ``weight`` x the sum of the mean squared dimensionless residuals at fresh collocation points.
+
+    Residuals are made dimensionless by their natural scales (height or speed std,
+    ``min_wavelength``, beta), so ``weight`` means the same in every region.
+    """
+    terms = physics_terms(physics)
+    length = frame.min_wavelength_km * 1e3 / (2 * math.pi)  # m
+    sample = _collocation(frame, int(n_collocation), seed, device)
+    parts = []
+    if "qg" in terms:
+        parts.append(_qg_term(field, frame, sample, length))
+    if "mass" in terms:
+        parts.append(_mass_term(field, frame, sample, length, device))
+    weight = float(weight)
+    return lambda: weight * sum(p() for p in parts)

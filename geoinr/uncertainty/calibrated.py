@@ -1,0 +1,221 @@
+"""A fitted field's calibrated error: measured on held-out data after training, applied at prediction.
+
+:func:`calibrate_field` fits the calibration of a trained field on its held-out
+points (whole satellite passes, or blocks of space and time); :class:`CalibratedError`
+turns the stored parameters back into a standard deviation (:meth:`CalibratedError.std`)
+and into smooth random error fields for draws (:meth:`CalibratedError.gap_field`).
+Numpy for the statistics; torch only to evaluate the field.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..geometry import space_time_km, speed_km_per_day
+from .calibration import DataDistance, calibrate, calibrate_gap, correlation_length, gap_fraction, noise_variance
+
+__all__ = ["calibrate_field", "CalibratedError"]
+
+GAP_FIELD_VALUES = 4_000_000  # sample(): cosines evaluated at once (memory ~ 32 MB)
+GAP_FEATURES = 256  # random Fourier features per draw of the gap error field (sample())
+VARIOGRAM_LAGS = 3  # the variogram behind the gap length reaches VARIOGRAM_LAGS min_wavelengths
+GAP_CELLS = 20  # data sites for distances are thinned to cells of min_wavelength / GAP_CELLS
+EVAL_CHUNK = 65536  # points per forward pass when evaluating held-out points
+MIN_HELD_OUT = 20  # fewer held-out points than this: calibrate on the training points
+
+
+@torch.no_grad()
+def _held_out_predictions(standardized, x, idx, dev):
+    parts = [standardized(x[idx[s : s + EVAL_CHUNK]].to(dev)) for s in range(0, len(idx), EVAL_CHUNK)]
+    mean = torch.cat([p[0] for p in parts]).cpu().numpy()
+    var = torch.cat([p[1] for p in parts]).cpu().numpy()
+    return mean, var
+
+
+def _training_sites(xyz, tidx, w, k, cell):
+    """Per variable, where the model was trained (a variable may be missing where another was observed)."""
+    if w is None:
+        return [DataDistance.from_points(xyz[tidx], cell_km=cell)] * k
+    return [DataDistance.from_points(xyz[tidx[w[tidx, j].numpy() > 0]], cell_km=cell) for j in range(k)]
+
+
+def _calibrate_variable(j, *, var, resid, held, xyz, yall, seen, trained, near, enc, seed, groups, on_val):
+    """Calibration parameters of variable ``j`` from its held-out residuals."""
+    # measurement noise from near-coincident observations
+    s2_nn = noise_variance(xyz[seen], yall[seen, j], max_distance_km=enc["min_wavelength"] / 10.0)
+    if not on_val:  # no held-out points: no distance to learn from; the network's variance only
+        c, s2 = calibrate(var, resid**2, noise=s2_nn)
+        return {"variance_scale": c, "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
+    dist = near(xyz[held])
+    # the error's length is the field's correlation length (interpolation error theory), measured on all
+    # training observations: steadier than fitting it to a few held-out passes
+    train = trained & seen
+    ell, nugget = correlation_length(
+        xyz[train], yall[train, j], max_lag_km=VARIOGRAM_LAGS * enc["min_wavelength"], seed=seed, return_nugget=True
+    )
+    # no near-coincident pairs (scattered data): the variogram's nugget is the noise; an intercept of the
+    # held-out residuals would take the error in the gaps for noise
+    s2 = s2_nn if s2_nn is not None else nugget if nugget is not None else calibrate(var, resid**2)[1]
+    signal = max(float(np.var(yall[seen, j])) - s2, 1e-6)
+    cal = calibrate_gap(var, resid, dist, noise=s2, signal=signal, length=ell, coords_km=xyz[held],
+                        groups=None if groups is None else groups[held])
+    cal["gap_length_from"] = "likelihood" if ell is None else "variogram"
+    return cal
+
+
+def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict, seed, held_out: str, groups):
+    """Calibrate a trained field's variance on its held-out points.
+
+    Parameters
+    ----------
+    standardized : callable
+        Raw coordinates (b, d) tensor -> (mean, variance) in standardized units.
+    field : torch.nn.Module
+        The trained field (its device is used).
+    trainer : geoinr.training.Trainer
+        Gives ``train_idx`` and ``val_idx``.
+    x, y, w : torch.Tensor
+        Raw coordinates, standardized values and the observed mask (or None).
+    encoding_config : dict
+        With ``min_wavelength`` (km) and ``min_period`` (days): the space-time metric.
+    seed : int or None
+    held_out : {"passes", "blocks"}
+        What the held-out groups are.
+    groups : numpy.ndarray or None
+        Group label of every point (the map's errors are correlated within each).
+
+    Returns
+    -------
+    calibration : dict
+        One list per parameter, a value per variable (see ``INRModel.calibration_``).
+    data_distance : list of DataDistance or None
+        The training sites per variable, when a distance term was fitted.
+    """
+    dev = next(field.parameters()).device
+    on_val = len(trainer.val_idx) >= MIN_HELD_OUT
+    idx = trainer.val_idx if on_val else trainer.train_idx
+    mean, var = _held_out_predictions(standardized, x, idx, dev)
+    yv = y[idx].numpy()
+    obs = np.ones_like(yv, dtype=bool) if w is None else w[idx].numpy() > 0
+    speed = speed_km_per_day(encoding_config["min_wavelength"], encoding_config.get("min_period"))
+    xyz = space_time_km(x.numpy().astype(np.float64), speed)
+    tidx = trainer.train_idx.numpy()
+    nears = _training_sites(xyz, tidx, w, yv.shape[1], encoding_config["min_wavelength"] / GAP_CELLS)
+    yall = y.numpy()
+    trained = np.zeros(len(yall), bool)
+    trained[tidx] = True
+    cals = []
+    for j in range(yv.shape[1]):
+        o = obs[:, j]
+        cals.append(_calibrate_variable(
+            j, var=var[o, j], resid=yv[o, j] - mean[o, j], held=idx.numpy()[o], xyz=xyz, yall=yall,
+            seen=np.ones(len(yall), bool) if w is None else w[:, j].numpy() > 0, trained=trained, near=nears[j],
+            enc=encoding_config, seed=0 if seed is None else int(seed), groups=groups, on_val=on_val,
+        ))
+    keys = ("variance_scale", "noise_variance", "gap_variance", "gap_length_km", "error_length_km", "error_floor")
+    calibration = {key: [cal.get(key) for cal in cals] for key in keys}
+    calibration["gap_length_from"] = [cal.get("gap_length_from", "none") for cal in cals]
+    calibration["speed_km_per_day"] = speed
+    calibration["on"] = f"validation {held_out}" if on_val else "training points"
+    return calibration, (nears if any(cal["gap_variance"] > 0 for cal in cals) else None)
+
+
+class CalibratedError:
+    """The calibrated error model of a fitted field: ``std^2 = c v + b + a g(d)`` per variable.
+
+    Parameters
+    ----------
+    calibration : dict
+        ``INRModel.calibration_``.
+    data_distance : list of DataDistance or None
+        ``INRModel.data_distance_``.
+    k : int
+        Number of variables.
+    """
+
+    def __init__(self, calibration: dict, data_distance, k: int):
+        self.cal = calibration
+        self.data_distance = data_distance
+        self.k = k
+
+    def floor(self) -> np.ndarray:
+        """Error floor b per variable (standardized variance; 0 where none was fitted, as in older files)."""
+        return np.array([b or 0.0 for b in self.cal.get("error_floor") or [0.0] * self.k])
+
+    def gap_variance(self, xyz: np.ndarray) -> np.ndarray | None:
+        """Variance (b, k) of the error the network's variance does not hold, at ``xyz`` km: the term that
+        grows away from the data plus the floor; None without either."""
+        gap = np.asarray(self.cal.get("gap_variance") or [0.0] * self.k)
+        floor = self.floor()
+        if not np.any(gap > 0) and not np.any(floor > 0):
+            return None
+        out = np.zeros((len(xyz), len(gap))) + floor
+        dist = {}  # variables observed at the same sites share one search
+        for j, (a, ell) in enumerate(zip(gap, self.cal["gap_length_km"])):
+            if a > 0:
+                near = self.data_distance[j]
+                if id(near) not in dist:
+                    dist[id(near)] = near(xyz)
+                out[:, j] += a * gap_fraction(dist[id(near)], ell)
+        return out
+
+    def std(self, v: np.ndarray, chunk: np.ndarray) -> np.ndarray:
+        """Calibrated standard deviation (standardized) from the network variance ``v`` (b, k) at raw ``chunk``."""
+        total = np.asarray(self.cal["variance_scale"]) * v
+        gap = self.gap_variance(space_time_km(chunk.astype(np.float64), self.cal["speed_km_per_day"]))
+        return np.sqrt(total if gap is None else total + gap)
+
+    def gap_field(self, n: int, seed):
+        """``n`` smooth random fields with the calibrated gap variance (standardized units), or None.
+
+        Each draw is a Gaussian random field (random Fourier features of a Gaussian
+        covariance, correlation length ``error_length_km``, the one measured along
+        held-out passes, or ``gap_length_km / 2`` where the calibration had none, in
+        the space-time metric of the calibration) times the standard deviation of the
+        error the network's variance does not hold (:meth:`gap_variance`), so that
+        draws add the error a map makes between tracks with the variance
+        ``predict(return_std=True)`` reports.
+        """
+        cal, k = self.cal, self.k
+        has = (np.asarray(cal.get("gap_variance") or [0.0] * k) > 0) | (self.floor() > 0)
+        if not np.any(has) or self.data_distance is None:
+            return None
+        rng = np.random.default_rng(None if seed is None else int(seed) + 1)
+        speed = cal["speed_km_per_day"]
+        dims = self.data_distance[0].sites.shape[1]
+        m = GAP_FEATURES
+        measured = cal.get("error_length_km") or [None] * k  # half the field's length in older files
+        length = np.array([lam if lam is not None else 0.5 * ell for lam, ell in zip(measured, cal["gap_length_km"])])
+        omega = rng.standard_normal((n, k, m, dims)) / length[None, :, None, None]
+        phase = rng.uniform(0.0, 2.0 * np.pi, (n, k, m))
+        step = max(1, GAP_FIELD_VALUES // (n * m))  # the cosines of one pass stay near GAP_FIELD_VALUES numbers
+
+        def field(chunk):
+            xyz = space_time_km(chunk.astype(np.float64), speed)
+            sd = np.sqrt(self.gap_variance(xyz))
+            out = np.zeros((n, len(chunk), k))
+            for j in np.flatnonzero(has):
+                for s in range(0, len(chunk), step):
+                    e = min(len(chunk), s + step)
+                    waves = np.cos(np.einsum("pd,nmd->nmp", xyz[s:e], omega[:, j]) + phase[:, j, :, None])
+                    out[:, s:e, j] = np.sqrt(2.0 / m) * waves.sum(axis=1) * sd[s:e, j]
+            return out
+
+        return field
+
+    def comment(self, j: int, method: str, std: float, units: str) -> str:
+        """How the standard deviation of variable ``j`` was made, for its ``comment`` attribute."""
+        cal, k = self.cal or {}, self.k
+        gap = (cal.get("gap_variance") or [0.0] * k)[j]
+        b = (cal.get("error_floor") or [None] * k)[j]
+        return (
+            f"{method} estimate of the error of the field (not of a new observation: measurement "
+            f"noise excluded), calibrated on held-out {cal.get('on', 'validation points')}: "
+            f"variance = {cal.get('variance_scale', [1.0])[j]:.3g} x network variance"
+            + (
+                f" + field variance x (1 - exp(-(d / {cal['gap_length_km'][j]:.0f} km)^4)), d the distance to "
+                f"the nearest training observation (time at {cal['speed_km_per_day']:.3g} km per day)"
+                if gap > 0 else ""
+            )
+            + (f" + ({float(np.sqrt(b)) * std:.3g} {units})^2" if b else "")
+        )

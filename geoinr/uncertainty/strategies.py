@@ -1,0 +1,155 @@
+"""How a field carries its uncertainty, chosen once: none, a deep ensemble, or a Bayesian last layer.
+
+:class:`geoinr.INRModel` asks :func:`strategy` for the object that matches its
+``uncertainty=`` parameter and then never tests the name again: the strategy
+builds the network, gives the mean and variance of the field in standardized
+units, fits what it needs after training, and draws plausible fields. Torch
+only; the fields it works on are ``encoding`` + ``network`` modules.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .bayes import BayesianLastLayer, output_layer, penultimate_features
+
+__all__ = ["NoUncertainty", "EnsembleUncertainty", "BayesLastLayerUncertainty", "strategy", "UNCERTAINTY_METHODS"]
+
+UNCERTAINTY_METHODS = (None, "ensemble", "bayes_last_layer")
+FEATURE_CHUNK = 65536  # points per pass when collecting penultimate features
+
+
+class NoUncertainty:
+    """A plain network: the mean only."""
+
+    name = None
+    calibrated = False  # whether predict(return_std=True) and sample() are available
+    allows_low_precision = True  # bfloat16 forward passes (variances need float32)
+
+    def check(self, *, physics=None, mass_constraint: str = "penalty", n_members: int = 0) -> None:
+        """Raise ValueError for parameter combinations this strategy cannot fit."""
+
+    def make_network(self, make):
+        """The network to fit, from a factory of one network."""
+        return make()
+
+    def attach(self, field, net, n_out: int) -> None:
+        """Add what the strategy needs to the field (e.g. a posterior head)."""
+
+    def standardized(self, field, xb: torch.Tensor):
+        """Mean and field variance (None without uncertainty) in standardized units, each (b, k)."""
+        return field(xb), None
+
+    def after_training(self, field, trainer, x, y, w) -> None:
+        """Fit what comes after the weights (a posterior); nothing here."""
+
+    def max_draws(self, n_members: int) -> int | None:
+        return None
+
+    def prepare_draws(self, field, n: int, seed, root_c: torch.Tensor, device):
+        """State shared by every batch of :meth:`draw` (posterior weight draws)."""
+        return None
+
+    def draw(self, field, xb: torch.Tensor, n: int, state, root_c: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise ValueError("sample() needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'.")
+
+
+class EnsembleUncertainty(NoUncertainty):
+    """A deep ensemble of ``n_members`` networks trained together (vmapped); spread = variance."""
+
+    name = "ensemble"
+    calibrated = True
+    allows_low_precision = False
+
+    def __init__(self, n_members: int):
+        self.n_members = int(n_members)
+
+    def check(self, *, physics=None, mass_constraint: str = "penalty", n_members: int = 0) -> None:
+        if self.n_members < 2:
+            raise ValueError(f"n_members must be >= 2 for an ensemble, got {self.n_members}")
+        if physics:
+            raise ValueError("physics= residuals are not available with uncertainty='ensemble' yet; use 'bayes_last_layer'.")
+        if mass_constraint == "streamfunction":
+            raise ValueError("mass_constraint='streamfunction' does not combine with uncertainty= yet.")
+
+    def make_network(self, make):
+        from ..nn.ensemble import Ensemble
+
+        return Ensemble([make() for _ in range(self.n_members)])
+
+    def standardized(self, field, xb):
+        out = field(xb)
+        return out.mean(0), out.var(0, unbiased=False)
+
+    def max_draws(self, n_members: int) -> int | None:
+        return self.n_members
+
+    def draw(self, field, xb, n, state, root_c):
+        members = field(xb)[:n]
+        m = members.mean(0, keepdim=True) if self.n_members == n else field(xb).mean(0, keepdim=True)
+        return m + root_c.to(xb.device) * (members - m)
+
+
+class BayesLastLayerUncertainty(NoUncertainty):
+    """A Gaussian posterior over the output layer's weights, in closed form after training."""
+
+    name = "bayes_last_layer"
+    calibrated = True
+    allows_low_precision = False
+
+    def check(self, *, physics=None, mass_constraint: str = "penalty", n_members: int = 0) -> None:
+        if mass_constraint == "streamfunction":
+            raise ValueError("mass_constraint='streamfunction' does not combine with uncertainty= yet.")
+
+    def attach(self, field, net, n_out: int) -> None:
+        field.blr = BayesianLastLayer(output_layer(net).in_features, n_out)
+
+    def standardized(self, field, xb):
+        phi = penultimate_features(field.network, field.encoding(xb))
+        mean, var = field.blr(phi)
+        return mean.float(), var.float()
+
+    @torch.no_grad()
+    def after_training(self, field, trainer, x, y, w) -> None:
+        dev = next(field.parameters()).device
+        idx = trainer.train_idx
+        phi = torch.cat(
+            [
+                penultimate_features(field.network, field.encoding(x[idx[s : s + FEATURE_CHUNK]].to(dev)))
+                for s in range(0, len(idx), FEATURE_CHUNK)
+            ]
+        )
+        field.blr.to(dev).fit(phi, y[idx].to(dev), None if w is None else w[idx].to(dev))
+
+    def prepare_draws(self, field, n, seed, root_c, device):
+        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else torch.Generator()
+        blr = field.blr
+        z = blr.sample_weights(n, gen).to(device) - blr.mean_w[None].to(device)
+        return blr.mean_w[None].to(device) + root_c.to(device)[None, :, None] * z  # (n, k, p)
+
+    def draw(self, field, xb, n, state, root_c):
+        phi = penultimate_features(field.network, field.encoding(xb))
+        design = torch.cat((phi, torch.ones_like(phi[:, :1])), dim=1).to(state.dtype)
+        return torch.einsum("bp,nkp->nbk", design, state)
+
+
+def strategy(name, n_members: int = 5) -> NoUncertainty:
+    """The strategy object for ``uncertainty=name``.
+
+    Examples
+    --------
+    >>> strategy("ensemble", n_members=3).n_members, strategy(None).calibrated
+    (3, False)
+    """
+    if name not in UNCERTAINTY_METHODS:
+        raise ValueError(f"uncertainty={name!r} is not known; choose one of {UNCERTAINTY_METHODS}.")
+    if name == "ensemble":
+        return EnsembleUncertainty(n_members)
+    if name == "bayes_last_layer":
+        return BayesLastLayerUncertainty()
+    return NoUncertainty()
+
+
+def numpy_stack(parts, index: int) -> np.ndarray:
+    """Concatenate the ``index``-th tensors of a list of tuples into one numpy array."""
+    return torch.cat([p[index] for p in parts]).cpu().numpy()

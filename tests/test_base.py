@@ -1,0 +1,95 @@
+"""The shared mapper base, the one reader of observations and the model's state round trip."""
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError as SklearnNotFitted
+from sklearn.utils.validation import check_is_fitted
+
+import geoinr
+from geoinr import observations
+from geoinr.base import BaseMapper, NotFittedError
+
+FAST = dict(width=16, depth=1, epochs=2, max_time=None, progress=False)
+
+
+@pytest.fixture(scope="module")
+def tracks():
+    return geoinr.datasets.synthetic_tracks(days=4, seed=0)
+
+
+@pytest.mark.parametrize(
+    "mapper", [geoinr.baselines.OptimalInterpolation(), geoinr.baselines.LinearInterpolator(window=None, fill="nearest")]
+)
+def test_baselines_gain_grid_and_score(tracks, mapper):
+    fitted = mapper.fit(tracks, "sla")
+    grid = fitted.grid(resolution=1.0)
+    assert list(grid.data_vars) == ["sla"]
+    assert grid.attrs["Conventions"] == "CF-1.8" and type(mapper).__name__ in grid.attrs["history"]
+    assert grid.sla.attrs["units"] == "m" and np.isfinite(grid.sla.values).mean() > 0.9
+    # the grid spans the observed region (snapped outward to the resolution)
+    west, east, south, north = fitted.region_
+    assert float(grid.longitude.min()) <= west + 1.0 and float(grid.longitude.max()) >= east - 1.0
+    assert float(grid.latitude.min()) <= south + 1.0 and float(grid.latitude.max()) >= north - 1.0
+    s = fitted.score(tracks)
+    assert set(s) == {"rmse", "mu", "bias", "n"} and s["n"] == int(np.isfinite(tracks.sla).sum())
+    assert s["mu"] > 0.5
+
+
+@pytest.mark.parametrize(
+    "mapper", [geoinr.INRModel(**FAST), geoinr.baselines.OptimalInterpolation(), geoinr.baselines.LinearInterpolator()]
+)
+def test_every_mapper_follows_scikit_learn(tracks, mapper):
+    assert isinstance(mapper, BaseMapper)
+    copy = clone(mapper)
+    assert copy.get_params() == mapper.get_params() and copy is not mapper
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        mapper.predict(tracks)
+    with pytest.raises(SklearnNotFitted):
+        check_is_fitted(mapper)
+    with pytest.raises(RuntimeError):  # as before the base class: a RuntimeError too
+        mapper.score(tracks)
+    fitted = mapper.fit(tracks, "sla") if not isinstance(mapper, geoinr.INRModel) else mapper.fit(tracks, variables="sla")
+    check_is_fitted(fitted)
+    assert not clone(fitted).is_fitted
+
+
+def test_a_failed_fit_leaves_the_model_unfitted(tracks):
+    m = geoinr.INRModel(physics="qg", **FAST)
+    with pytest.raises(ValueError, match="needs a time coordinate"):
+        m.fit({"lon": np.r_[0.0, 1.0, 2.0], "lat": np.r_[40.0, 41.0, 42.0]}, np.r_[1.0, 2.0, 3.0])
+    assert not m.is_fitted and not [k for k in vars(m) if k.endswith("_")]
+    # a fitted model whose refit fails is unfitted, not a mix of the two fits
+    m = geoinr.INRModel(**FAST).fit(tracks, variables="sla")
+    m.set_params(physics="qg")
+    with pytest.raises(ValueError, match="needs a time coordinate"):
+        m.fit({"lon": np.r_[0.0, 1.0, 2.0], "lat": np.r_[40.0, 41.0, 42.0]}, np.r_[1.0, 2.0, 3.0])
+    assert not m.is_fitted
+    with pytest.raises(NotFittedError):
+        m.save("never-written.geoinr")
+
+
+def test_set_params_names_the_unknown_parameter():
+    with pytest.raises(ValueError, match="Unknown parameter 'lxx' for OptimalInterpolation"):
+        geoinr.baselines.OptimalInterpolation().set_params(lxx=3)
+
+
+def test_the_reader_gives_the_same_table_for_both_dict_forms():
+    lon, lat, h = np.r_[0.0, 1.0, 2.0], np.r_[40.0, 41.0, 42.0], np.r_[0.1, np.nan, 0.3]
+    a = observations.read({"lon": lon, "lat": lat}, "h", values=h)
+    b = observations.read({"lon": lon, "lat": lat, "h": h}, "h", single=True)
+    assert a.variables == b.variables == ["h"]
+    np.testing.assert_array_equal(a.table.values, b.table.values)
+    np.testing.assert_array_equal(a.table.lon, b.table.lon)
+    assert len(a.table) == 2 and a.time_axis is None
+
+
+def test_streamed_state_is_saved_and_loaded(tmp_path):
+    grid = geoinr.datasets.synthetic_grid(days=3, resolution=1.0).chunk({"time": 1})
+    m = geoinr.INRModel(**FAST).fit(grid, variables="sla")
+    assert m.streamed_["blocks"] == 3
+    path = tmp_path / "streamed.geoinr"
+    m.save(path)
+    again = geoinr.load(path)
+    assert again.streamed_ == m.streamed_
+    target = m.target_grid(1.0)
+    np.testing.assert_array_equal(again.predict(target).values, m.predict(target).values)
