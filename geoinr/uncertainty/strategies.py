@@ -8,7 +8,6 @@ only; the fields it works on are ``encoding`` + ``network`` modules.
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from .bayes import BayesianLastLayer, output_layer, penultimate_features
@@ -149,7 +148,3 @@ def strategy(name, n_members: int = 5) -> NoUncertainty:
         return BayesLastLayerUncertainty()
     return NoUncertainty()
 
-
-def numpy_stack(parts, index: int) -> np.ndarray:
-    """Concatenate the ``index``-th tensors of a list of tuples into one numpy array."""
-    return torch.cat([p[index] for p in parts]).cpu().numpy()
