@@ -42,6 +42,9 @@ class Observations:
         Longitude convention of the input, used for output grids.
     dataset, names
         The dask-backed Dataset and its coordinate names (streamed fits only).
+    gridded : bool
+        Whether the values sit on a grid (regridding, gap filling) rather than
+        scattered along tracks or given as points.
     """
 
     table: _coords.PointTable | None
@@ -52,6 +55,7 @@ class Observations:
     lon_convention: str
     dataset: xr.Dataset | None = None
     names: _coords.CoordNames | None = None
+    gridded: bool = False  # a grid (1-D lat and lon dims, or 2-D curvilinear), not scattered points
 
 
 def _lon_convention(lon_min: float, lon_max: float) -> str:
@@ -106,6 +110,14 @@ def describe(data, variables, lat=None, lon=None, time=None, *, single: bool = F
     return names, [data.name if data.name is not None else "values"], [data]
 
 
+def _is_gridded(data, names) -> bool:
+    """A grid has latitude and longitude as separate dimensions (1-D axes, or 2-D curvilinear coordinates)."""
+    lat, lon = data[names.lat], data[names.lon]
+    if lat.ndim == 2 or lon.ndim == 2:
+        return True
+    return lat.ndim == 1 and lon.ndim == 1 and lat.dims != lon.dims
+
+
 def _kept_attrs(var_names, var_objs) -> dict:
     return {str(v): {k: str(o.attrs[k]) for k in KEPT_ATTRS if k in o.attrs} for v, o in zip(var_names, var_objs)}
 
@@ -124,6 +136,7 @@ def _read_xarray(data, variables, lat, lon, time, single: bool) -> Observations:
         coord_names=_coord_names(names),
         time_axis=time_axis,
         lon_convention=_lon_convention(float(np.nanmin(lon_raw)), float(np.nanmax(lon_raw))),
+        gridded=_is_gridded(data, names),
     )
 
 
@@ -271,6 +284,7 @@ def _describe_lazy(data, variables, lat, lon, time) -> Observations:
         lon_convention="180",  # set from the dask pass over the longitudes
         dataset=data,
         names=names,
+        gridded=_is_gridded(data, names),
     )
 
 

@@ -93,3 +93,15 @@ def test_streamed_state_is_saved_and_loaded(tmp_path):
     assert again.streamed_ == m.streamed_
     target = m.target_grid(1.0)
     np.testing.assert_array_equal(again.predict(target).values, m.predict(target).values)
+
+
+def test_validation_auto_holds_out_scattered_data_but_not_grids(tracks):
+    """Held-out blocks of a grid are holes in the map: "auto" keeps every grid point, unless uncertainty needs them."""
+    grid = geoinr.datasets.synthetic_grid(days=2, resolution=1.0)
+    assert geoinr.INRModel(**FAST).fit(grid, variables="sla").validation_ == 0.0
+    assert geoinr.INRModel(**FAST).fit(tracks, variables="sla").validation_ == pytest.approx(0.1)
+    calibrated = geoinr.INRModel(uncertainty="bayes_last_layer", **FAST).fit(grid, variables="sla")
+    assert calibrated.validation_ == pytest.approx(0.1)
+    assert geoinr.INRModel(validation=0.2, **FAST).fit(grid, variables="sla").validation_ == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="validation='some'"):
+        geoinr.INRModel(validation="some", **FAST).fit(grid, variables="sla")

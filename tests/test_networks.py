@@ -94,3 +94,27 @@ def test_config_rebuilds_exactly():
     again = CoordinateEncoding(**enc.config())
     x = torch.tensor([[2.0, 3.0, 4.0]])
     assert torch.equal(enc(x), again(x))
+
+
+def test_default_wavelength_ignores_land_in_the_box():
+    """A basin with coasts: the cells the data never reach (land) are not gaps of the sampling.
+
+    The same 0.25-degree grid gives the same default wavelength whether half of its
+    box is land or not; counting land as gap (``footprint=False``, the old rule)
+    roughly doubles it.
+    """
+    from geoinr.scales import default_scales
+
+    lon, lat = np.meshgrid(np.arange(0.0, 20.0, 0.25), np.arange(30.0, 40.0, 0.25))
+    sea = default_scales(lon.ravel(), lat.ravel())[0]
+    coast = (lon < 11.0 + 3.0 * np.sin(lat)) | ((lat > 36.0) & (lon > 14.0))  # land: the west and a north-east block
+    basin = default_scales(lon[~coast], lat[~coast])[0]
+    box_rule = default_scales(lon[~coast], lat[~coast], footprint=False)[0]
+    assert 0.85 < basin / sea < 1.15, (basin, sea)
+    assert box_rule > 1.3 * sea, (box_rule, sea)
+    # tracks with their gaps: gaps between tracks inside the data still count
+    rng = np.random.default_rng(1)
+    tracks_lon = np.concatenate([np.full(200, x0) + np.linspace(0, 4, 200) for x0 in np.arange(0.0, 16.0, 2.0)])
+    tracks_lat = np.tile(np.linspace(30.0, 40.0, 200), 8)
+    gap = default_scales(tracks_lon + 0.001 * rng.standard_normal(tracks_lon.size), tracks_lat)[0]
+    assert gap > 3 * sea

@@ -79,12 +79,9 @@ class INRModel(SurrogateMixin, BaseMapper):
         points lie as far from the training data as a map's gaps do. The calibrated
         variance is the network's (scaled) plus a term that grows with the distance
         to the nearest training observation up to the field's own variance, over
-        the field's correlation length from the variogram of the data. The scale
-        is fitted to the held-out residuals pass by pass (block by block): along a
-        pass the map's error is smooth and the measurement noise is not, so the
-        likelihood of whole passes sees errors smaller than the noise (see
-        :func:`geoinr.uncertainty.calibrate_gap`); ``calibration_`` holds its
-        parameters.
+        the field's correlation length from the variogram of the data, fitted to
+        whole held-out passes (:func:`geoinr.uncertainty.calibrate_gap`);
+        ``calibration_`` holds its parameters.
     n_members : int
         Ensemble size.
     physics : {None, "qg", "mass"} or list of them
@@ -133,9 +130,11 @@ class INRModel(SurrogateMixin, BaseMapper):
         ``max_time`` comes first; the learning-rate schedule follows the budget that
         is closer to its end. For bit-repeatable runs give ``epochs`` and
         ``max_time=None``.
-    validation : float
+    validation : float or "auto"
         Fraction of points held out for early stopping; the weights with the best
-        validation loss are kept. 0 disables it.
+        validation loss are kept. 0 disables it. ``"auto"`` (default; the fraction
+        used is ``validation_``): 0.1 for scattered data and with ``uncertainty=``,
+        0 for gridded data, where held-out blocks would be holes in the map.
     patience : int
         Validation checks without improvement before stopping early.
     seed : int or None
@@ -213,7 +212,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         lr: float = 1e-4,
         epochs: int | None = None,
         max_time: float | None = 60.0,
-        validation: float = 0.1,
+        validation: float | str = "auto",
         patience: int = 20,
         seed: int | None = 0,
         device: str = "auto",
@@ -381,6 +380,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         strategy.check(physics=self.physics, mass_constraint=self.mass_constraint, n_members=self.n_members)
         physics_terms(self.physics)
         _fitting.check_precision(self)
+        _fitting.validation_fraction(self.validation, False, False)
         return strategy
 
     def _strategy(self):

@@ -32,7 +32,8 @@ STREAM_SAMPLE_POINTS = 500_000  # dask-backed fits: points of the contiguous sam
 STREAM_VALIDATION_POINTS = 200_000  # held-out points kept in memory (thinned from the validation blocks)
 STREAM_GROUP_POINTS = 200_000  # points read and shuffled together (blocks per group follows)
 VALIDATION_BLOCKS = 12  # validation holds out boxes of 1/12 of the region (and time window) per side
-NO_RUN_ID = ("progress", "device", "max_time")  # parameters that may change when a fit resumes
+NO_RUN_ID = ("progress", "device", "max_time")
+AUTO_VALIDATION = 0.1  # held-out fraction of validation="auto" for scattered data  # parameters that may change when a fit resumes
 
 
 @dataclasses.dataclass
@@ -245,8 +246,8 @@ def prepare_streamed(model, frame: Frame, device, world: tuple) -> Prepared:
 
     order = rng.permutation(source.n_blocks)
     n_val = 0
-    if model.validation > 0 and source.n_blocks >= 2:
-        n_val = max(1, int(round(float(model.validation) * source.n_blocks)))
+    if model.validation_ > 0 and source.n_blocks >= 2:
+        n_val = max(1, int(round(model.validation_ * source.n_blocks)))
     val_ids, train_ids = order[:n_val], order[n_val:]
     if n_val:
         xv, yv, wv = arrays(_held_out_blocks(source, val_ids, rng, has_time))
@@ -348,7 +349,23 @@ def learn_frame(model, obs) -> Frame:
     model.region_ = frame.region
     model.time_range_ = frame.time_range
     model.n_points_ = frame.n_points
+    model.validation_ = validation_fraction(model.validation, obs.gridded, model._strategy().calibrated)
     return frame
+
+
+def validation_fraction(validation, gridded: bool, calibrated: bool) -> float:
+    """The held-out fraction of ``validation=``: ``"auto"`` is 0 for gridded data without uncertainty, else 0.1.
+
+    Examples
+    --------
+    >>> validation_fraction("auto", True, False), validation_fraction("auto", False, False), validation_fraction(0.2, True, False)
+    (0.0, 0.1, 0.2)
+    """
+    if isinstance(validation, str):
+        if validation != "auto":
+            raise ValueError(f"validation={validation!r}: give a fraction in [0, 1) or 'auto'.")
+        return 0.0 if gridded and not calibrated else AUTO_VALIDATION
+    return float(validation)
 
 
 def encoding_config(model, sample: _coords.PointTable) -> dict:
@@ -394,7 +411,7 @@ def train_config(model) -> TrainConfig:
     """The training loop's settings from the model's parameters."""
     return TrainConfig(
         batch_size=int(model.batch_size), lr=float(model.lr), epochs=model.epochs, max_time=model.max_time,
-        validation=float(model.validation), patience=int(model.patience), seed=model.seed,
+        validation=model.validation_, patience=int(model.patience), seed=model.seed,
         progress=bool(model.progress), precision=check_precision(model), extra_every=int(model.physics_every),
     )
 

@@ -44,8 +44,9 @@ LEARNED = (
     "fitted_at_",
     "calibration_",
     "streamed_",
+    "validation_",
 )
-OPTIONAL = {"streamed_": None}  # learned later than format 1's first files: absent means this default
+OPTIONAL = {"streamed_": None, "validation_": None}  # learned later than format 1's first files: absent means this default
 TUPLES = ("region_", "time_range_")
 
 

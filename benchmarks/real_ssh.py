@@ -1,0 +1,210 @@
+"""Real-ocean mapping benchmark: DUACS L4 maps as truth, simulated altimeter tracks, several regions and sizes.
+
+Truth: the four real daily DUACS L4 maps of absolute dynamic topography in
+``../shared/data/duacs_global_l4_2019/`` (0.25 deg; land, packed as the int32
+minimum without a fill value, is masked). Two kinds of case:
+
+- **tracks**: the maps are sampled along the ground tracks of six altimeters
+  (``data_recipes/along_track.py``, 1 Hz, 1 cm white noise) over the four days;
+  every method maps the tracks onto the two central days, scored on ocean points;
+- **regrid**: one day at 0.5 deg (every second point) is mapped onto the 0.25 deg
+  points in between (scored where the coarse grid says nothing).
+
+Regions cover a western boundary current (Gulf Stream, Kuroshio), the Agulhas and the
+Antarctic Circumpolar Current, a marginal sea (Mediterranean) and the tropics,
+from 10 deg boxes to basin scale (40 deg x 16 deg).
+Scores (:mod:`geoinr.metrics`): RMSE (cm), mu = 1 - RMSE / RMS(truth - its mean), and
+lambda_x (km), the zonal effective resolution (rows with land dropped; NaN where too
+few full rows remain). Seconds: fit + prediction, wall clock, on this machine.
+
+    python benchmarks/real_ssh.py                         # every case, every method
+    python benchmarks/real_ssh.py --cases gulfstream10 --methods OI "geoinr siren" --max-time 30
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import importlib.util
+import os
+import platform
+import sys
+import time
+import warnings
+
+import numpy as np
+import torch
+import xarray as xr
+
+import geoinr
+from geoinr import baselines, metrics
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "..", "shared", "data", "duacs_global_l4_2019")
+MISSIONS = ("jason3", "sentinel3a", "sentinel3b", "saral", "cryosat2", "hy2b")
+# (kind, (west, east, south, north)) in degrees east / north, longitudes in [0, 360) as in the file
+CASES = {
+    "gulfstream10": ("tracks", (295.0, 305.0, 33.0, 43.0)),
+    "agulhas10": ("tracks", (15.0, 25.0, -45.0, -35.0)),
+    "acc10": ("tracks", (130.0, 140.0, -55.0, -45.0)),
+    "kuroshio20": ("tracks", (140.0, 160.0, 28.0, 40.0)),
+    "tropics20": ("tracks", (200.0, 220.0, -8.0, 8.0)),
+    "gulfstream_basin40": ("tracks", (280.0, 320.0, 28.0, 44.0)),
+    "regrid_gulfstream10": ("regrid", (295.0, 305.0, 33.0, 43.0)),
+    "regrid_mediterranean": ("regrid", (354.0, 396.0, 30.0, 46.0)),
+}
+
+
+def recipe(name):
+    spec = importlib.util.spec_from_file_location(f"recipe_{name}", os.path.join(ROOT, "data_recipes", f"{name}.py"))
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def load_truth() -> xr.DataArray:
+    """The four daily maps, land masked (the file stores it as the int32 minimum with no fill value)."""
+    files = sorted(glob.glob(os.path.join(DATA, "*.nc")))
+    if not files:
+        raise SystemExit(f"No DUACS files in {DATA}: this benchmark needs ../shared/data (see its README).")
+    adt = xr.open_mfdataset(files, combine="by_coords").adt.load()
+    return adt.where(adt > -100.0)
+
+
+def crop(field: xr.DataArray, region) -> xr.DataArray:
+    west, east, south, north = region
+    lon = field.longitude
+    if east > 360.0:  # across the 0 meridian: shift to [-180, 180)
+        field = field.assign_coords(longitude=xr.where(lon >= 180.0, lon - 360.0, lon)).sortby("longitude")
+        west, east = west - 360.0, east - 360.0
+    return field.sel(longitude=slice(west, east), latitude=slice(south, north))
+
+
+def make_case(truth, kind, region, seed=0):
+    """(observations, target grid, reference to score mu on, full reference maps for lambda_x) of a case."""
+    field = crop(truth, region)
+    field.attrs.update(units="m", long_name="absolute dynamic topography")
+    if kind == "tracks":
+        obs = recipe("along_track").sample_along_track(field, missions=MISSIONS, white_noise=0.01, seed=seed)
+        obs = obs.rename({"sla": "adt"}).drop_vars("sla_true", errors="ignore")
+        reference = field.isel(time=[1, 2])
+        return obs, reference.to_dataset(name="adt").drop_vars("adt"), reference, reference
+    day = field.isel(time=1)
+    obs = day.isel(latitude=slice(0, None, 2), longitude=slice(0, None, 2)).rename("adt")
+    reference = day.where(~(day.latitude.isin(obs.latitude) & day.longitude.isin(obs.longitude)))
+    reference = reference.where(
+        (reference.latitude >= float(obs.latitude.min())) & (reference.latitude <= float(obs.latitude.max()))
+        & (reference.longitude >= float(obs.longitude.min())) & (reference.longitude <= float(obs.longitude.max()))
+    )
+    inner = day.sel(latitude=slice(float(obs.latitude.min()), float(obs.latitude.max())),
+                    longitude=slice(float(obs.longitude.min()), float(obs.longitude.max())))
+    return obs, day.to_dataset(name="adt").drop_vars("adt"), reference, inner
+
+
+def _grid_interp(method):
+    def run(obs, grid):
+        if "time" in obs.dims:
+            raise ValueError("grid interpolation is for the regrid cases")
+        return obs.interp(latitude=grid.latitude, longitude=grid.longitude, method=method)
+
+    return run
+
+
+def methods(max_time, seed=0):
+    fit = dict(max_time=max_time, progress=False, seed=seed)
+
+    def inr(**kw):
+        def run(obs, grid):
+            fitted = obs.inr.fit(**{**fit, **kw}) if isinstance(obs, xr.DataArray) else obs.inr.fit("adt", **{**fit, **kw})
+            return fitted.predict(grid)
+
+        return run
+
+    def oi(obs, grid):
+        return baselines.OptimalInterpolation().fit(obs, "adt").predict(grid)
+
+    def linear(obs, grid):
+        if "time" not in obs.dims or obs.time.ndim != 1 or "latitude" in obs.dims:
+            return _grid_interp("linear")(obs, grid)
+        return baselines.LinearInterpolator(window=4.0, fill="nearest").fit(obs, "adt").predict(grid)
+
+    def box_scales(obs):
+        """The scale rule before 2026-12-01: probes anywhere in the box (land counted as gap)."""  # noqa: D401
+        from geoinr.coords import find_coords, points_from_xarray
+        from geoinr.scales import default_scales
+
+        ds = obs.to_dataset(name="adt") if isinstance(obs, xr.DataArray) else obs
+        table, _ = points_from_xarray(ds, ["adt"], find_coords(ds))
+        wl, per = default_scales(table.lon, table.lat, table.time, footprint=False)
+        return {"min_wavelength": wl, "min_period": per}
+
+    def inr_before(obs, grid):
+        return inr(validation=0.1, **box_scales(obs))(obs, grid)
+
+    return {
+        "linear": linear,
+        "cubic (regrid only)": _grid_interp("cubic"),
+        "OI": oi,
+        "geoinr siren": inr(),
+        "geoinr siren, defaults before 2026-12-01 (box scales, validation=0.1)": inr_before,
+        "geoinr siren, patience=1000": inr(patience=1000),
+        "geoinr siren, validation=0": inr(validation=0.0),
+        "geoinr modulated_siren": inr(model="modulated_siren"),
+        "geoinr nif": inr(model="nif"),
+        "geoinr siren, physics=qg": inr(physics="qg"),
+    }
+
+
+def score(pred, reference, full):
+    """mu and RMSE on the scored points (mu of the anomaly about their mean), lambda_x on the full maps."""
+    pred = pred.broadcast_like(reference).transpose(*reference.dims)
+    ok = np.isfinite(reference.values) & np.isfinite(pred.values)
+    est, ref = pred.values[ok], reference.values[ok]
+    ref_anom = ref - ref.mean()
+    mu = 1.0 - np.sqrt(np.mean((est - ref) ** 2)) / np.sqrt(np.mean(ref_anom**2))
+    try:
+        lam = metrics.effective_resolution_zonal(pred.where(np.isfinite(full)), full).resolution
+    except ValueError:
+        lam = float("nan")
+    return {"mu": float(mu), "rmse_cm": 100.0 * float(np.sqrt(np.mean((est - ref) ** 2))), "lambda_x": float(lam),
+            "coverage": float(ok.sum() / max(1, np.isfinite(reference.values).sum()))}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", nargs="*", default=list(CASES))
+    ap.add_argument("--methods", nargs="*", default=None)
+    ap.add_argument("--max-time", type=float, default=60.0)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    truth = load_truth()
+    table = methods(args.max_time, args.seed)
+    chosen = args.methods or list(table)
+    print(f"# real_ssh.py: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, torch "
+          f"{torch.__version__} ({torch.get_num_threads()} threads), geoinr {geoinr.__version__}, "
+          f"max_time={args.max_time:g} s, seed {args.seed}")
+    print("| case | kind | method | mu | RMSE (cm) | lambda_x (km) | seconds |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    for name in args.cases:
+        kind, region = CASES[name]
+        obs, grid, reference, full = make_case(truth, kind, region, args.seed)
+        for method in chosen:
+            if kind == "tracks" and method.startswith("cubic"):
+                continue
+            if kind == "regrid" and "physics" in method:
+                continue
+            t0 = time.perf_counter()
+            try:
+                pred = table[method](obs, grid)
+                pred = pred.compute() if hasattr(pred, "compute") else pred
+                s = score(pred, reference, full)
+                row = f"{s['mu']:.3f} | {s['rmse_cm']:.2f} | {s['lambda_x']:.0f}"
+            except Exception as err:  # a method that fails on a case is a result too
+                row = f"failed: {type(err).__name__}: {str(err)[:80]} | | "
+            print(f"| {name} | {kind} | {method} | {row} | {time.perf_counter() - t0:.1f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
