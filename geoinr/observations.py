@@ -122,6 +122,14 @@ def _kept_attrs(var_names, var_objs) -> dict:
     return {str(v): {k: str(o.attrs[k]) for k in KEPT_ATTRS if k in o.attrs} for v, o in zip(var_names, var_objs)}
 
 
+def _described(data, found, var_names, var_objs, **fields) -> Observations:
+    """An Observations of xarray data (``found``: its CoordNames): names, attributes and layout, plus ``fields``."""
+    return Observations(
+        variables=[str(v) for v in var_names], attrs=_kept_attrs(var_names, var_objs),
+        coord_names=_coord_names(found), gridded=_is_gridded(data, found), **fields,
+    )
+
+
 def _read_xarray(data, variables, lat, lon, time, single: bool) -> Observations:
     names, var_names, var_objs = describe(data, variables, lat, lon, time, single=single)
     if any(v.size == 0 for v in var_objs):
@@ -129,15 +137,8 @@ def _read_xarray(data, variables, lat, lon, time, single: bool) -> Observations:
         raise ValueError(f"The {what} empty (sizes: {dict(data.sizes)}).")
     table, time_axis = _coords.points_from_xarray(data, var_names, names)
     lon_raw = np.asarray(data[names.lon].values, dtype=np.float64)
-    return Observations(
-        table=table,
-        variables=[str(v) for v in var_names],
-        attrs=_kept_attrs(var_names, var_objs),
-        coord_names=_coord_names(names),
-        time_axis=time_axis,
-        lon_convention=_lon_convention(float(np.nanmin(lon_raw)), float(np.nanmax(lon_raw))),
-        gridded=_is_gridded(data, names),
-    )
+    lon_convention = _lon_convention(float(np.nanmin(lon_raw)), float(np.nanmax(lon_raw)))
+    return _described(data, names, var_names, var_objs, table=table, time_axis=time_axis, lon_convention=lon_convention)
 
 
 def _values_from_dict_entry(data: Mapping, variables):
@@ -275,17 +276,9 @@ def _describe_lazy(data, variables, lat, lon, time) -> Observations:
         tvar = _coords.decode(data[names.time])
         first = tvar.isel({d: slice(0, 1) for d in tvar.dims}).values
         time_axis = _coords.TimeAxis.from_values(np.asarray(first).ravel(), tvar.attrs)
-    return Observations(
-        table=None,
-        variables=[str(v) for v in var_names],
-        attrs=_kept_attrs(var_names, var_objs),
-        coord_names=_coord_names(names),
-        time_axis=time_axis,
-        lon_convention="180",  # set from the dask pass over the longitudes
-        dataset=data,
-        names=names,
-        gridded=_is_gridded(data, names),
-    )
+    # the longitude convention is set later, from the dask pass over the longitudes
+    return _described(data, names, var_names, var_objs, table=None, time_axis=time_axis, lon_convention="180",
+                      dataset=data, names=names)
 
 
 def warn_duplicates(table: _coords.PointTable) -> None:

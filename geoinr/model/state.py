@@ -120,33 +120,7 @@ def save(model, path) -> None:
 
 
 def load(path, device: str = "cpu", *, cls):
-    """Read a model written by :meth:`geoinr.INRModel.save`.
-
-    Only JSON and raw tensors are read (safetensors); nothing is unpickled, so a
-    file from an untrusted source cannot run code.
-
-    Parameters
-    ----------
-    path : str or path-like
-    device : str
-        Where to put the weights (``"cpu"`` by default).
-    cls : type
-        The model class to build (:class:`geoinr.INRModel`).
-
-    Returns
-    -------
-    geoinr.INRModel
-
-    Raises
-    ------
-    ValueError
-        If the file is not a geoinr model, is truncated, comes from an unknown
-        format version, or its weights do not match its config.
-
-    Examples
-    --------
-    See :meth:`geoinr.INRModel.save`.
-    """
+    """Read a file written by :func:`save` into a ``cls`` (see :func:`geoinr.load`, the public entry)."""
     if not os.path.exists(os.fspath(path)):
         raise FileNotFoundError(f"No such model file: {os.fspath(path)!r}")
     tensors, meta = read_safetensors(path, FORMAT, FORMAT_VERSION)
