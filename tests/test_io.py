@@ -98,3 +98,44 @@ def test_not_a_geoinr_file(tmp_path):
         geoinr.load(tmp_path / "junk")
     with pytest.raises(FileNotFoundError):
         geoinr.load(tmp_path / "missing.geoinr")
+
+
+def test_saved_files_honour_the_umask_and_errors_name_the_path(tmp_path):
+    """Saved models are readable by colleagues (umask, not mkstemp's 0600); bad targets fail with the user's path."""
+    import os
+    import stat
+
+    import torch
+
+    from geoinr.persistence import write_safetensors_atomic
+
+    meta = {"format": "demo", "format_version": "1"}
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "shared.safetensors"
+        write_safetensors_atomic(path, {"w": torch.ones(2)}, meta)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    finally:
+        os.umask(old)
+    with pytest.raises(FileNotFoundError, match="missing.*does not exist"):
+        write_safetensors_atomic(tmp_path / "missing" / "x.safetensors", {"w": torch.ones(2)}, meta)
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        write_safetensors_atomic(tmp_path, {"w": torch.ones(2)}, meta)
+    with pytest.raises(ValueError, match="empty"):
+        write_safetensors_atomic("", {"w": torch.ones(2)}, meta)
+    locked = tmp_path / "locked.safetensors"
+    locked.write_bytes(b"keep me")
+    locked.chmod(0o444)
+    if not os.access(locked, os.W_OK):  # root may write anything: the check only means something for users
+        with pytest.raises(PermissionError, match="read-only"):
+            write_safetensors_atomic(locked, {"w": torch.ones(2)}, meta)
+        assert locked.read_bytes() == b"keep me"
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp-")]
+
+
+def test_a_bad_checkpoint_path_fails_before_training(tmp_path):
+    tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
+    m = geoinr.INRModel(width=8, depth=1, epochs=1, max_time=None, progress=False)
+    with pytest.raises(FileNotFoundError, match="nowhere.*does not exist"):
+        m.fit(tracks, variables="sla", checkpoint=tmp_path / "nowhere" / "ckpt.safetensors")
+    assert not m.is_fitted

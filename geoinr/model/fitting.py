@@ -22,6 +22,7 @@ from .. import observations as _observations
 from .. import stream as _stream
 from ..encoding import CoordinateEncoding
 from ..geometry import space_time_km
+from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss
 from ..training import TrainConfig, Trainer, TrainingDiverged
 from ..uncertainty.calibrated import calibrate_field
@@ -289,6 +290,8 @@ def model_physics_loss(model, device):
 
 def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, checkpoint_every=60.0, resume=None):
     """Run the training loop on a prepared set; returns the trainer and its result."""
+    if checkpoint is not None:  # a bad path fails now, not at the first check (which would lose the training)
+        check_writable(checkpoint)
     extra = model_physics_loss(model, device) if model.physics else None
     trainer = Trainer(model.field_, prep.x, prep.y, prep.w, cfg, device, groups=prep.groups, extra_loss=extra,
                       stream=prep.stream, n_stream=prep.n_stream)

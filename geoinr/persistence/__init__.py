@@ -4,6 +4,6 @@ Used by the training loop (checkpoints) and by the model (:mod:`geoinr.model.sta
 ``INRModel.save`` / ``geoinr.load``). Knows nothing of models: tensors and a
 string-valued header in, tensors and header out.
 """
-from .format import read_safetensors, write_safetensors_atomic
+from .format import check_writable, read_safetensors, write_safetensors_atomic
 
-__all__ = ["read_safetensors", "write_safetensors_atomic"]
+__all__ = ["check_writable", "read_safetensors", "write_safetensors_atomic"]
