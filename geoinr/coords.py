@@ -514,6 +514,7 @@ def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, ti
         )
     keep &= coords_ok
     values = np.stack([d[keep] for d in data_views], axis=1)
+    values[~np.isfinite(values)] = np.nan  # inf is missing, as NaN is (a joint fit keeps the row for the others)
     table = PointTable(
         lon=wrap_longitude(coord_views["lon"][keep]),
         lat=np.ascontiguousarray(coord_views["lat"][keep]),

@@ -105,3 +105,22 @@ def test_validation_auto_holds_out_scattered_data_but_not_grids(tracks):
     assert geoinr.INRModel(validation=0.2, **FAST).fit(grid, variables="sla").validation_ == pytest.approx(0.2)
     with pytest.raises(ValueError, match="validation='some'"):
         geoinr.INRModel(validation="some", **FAST).fit(grid, variables="sla")
+
+
+def test_inf_is_missing_on_every_path():
+    """inf values are dropped like NaN: in memory, in a joint fit (for that variable only) and streamed."""
+    import warnings
+
+    grid = geoinr.datasets.synthetic_grid(days=2, resolution=1.0)[["sla"]]
+    bad = grid.copy(deep=True)
+    bad["sla"][0, 0, 0] = np.inf
+    bad["sla"][1, 2, 3] = -np.inf
+    bad["other"] = grid.sla * 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "variable is constant" and no numpy RuntimeWarning
+        joint = geoinr.INRModel(**FAST).fit(bad, variables=["sla", "other"])
+        streamed = geoinr.INRModel(**FAST).fit(bad[["sla"]].chunk({"time": 1}), variables="sla")
+    finite = grid.sla.values[np.isfinite(bad.sla.values)]
+    assert joint.mean_[0] == pytest.approx(float(finite.mean())) and joint.std_[0] == pytest.approx(float(finite.std()))
+    assert streamed.mean_[0] == pytest.approx(float(finite.mean())) and np.isfinite(streamed.std_[0])
+    assert np.isfinite(streamed.predict(streamed.target_grid(1.0)).values).all()

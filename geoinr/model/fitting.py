@@ -95,9 +95,10 @@ def _dask_statistics(data, var_names, names, tvar) -> dict:
 
     stats = {}
     for v in var_names:
-        stats[f"mean:{v}"] = data[v].mean(skipna=True).data
-        stats[f"std:{v}"] = data[v].std(skipna=True).data
-        stats[f"n:{v}"] = data[v].count().data
+        finite = data[v].where(np.isfinite(data[v]))  # inf is missing, as in memory
+        stats[f"mean:{v}"] = finite.mean(skipna=True).data
+        stats[f"std:{v}"] = finite.std(skipna=True).data
+        stats[f"n:{v}"] = finite.count().data
     lon_all = _coords.decode(data[names.lon])
     for key, var in (("lat", data[names.lat]), ("lon", lon_all), ("time", tvar)):
         if var is not None:
