@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import inspect
+import os
+import sys
 import warnings
 from collections.abc import Mapping
 
@@ -31,6 +33,26 @@ class NotFittedError(_SklearnNotFitted, RuntimeError):
     """A mapper was used before :meth:`fit`: scikit-learn's NotFittedError, and a RuntimeError as before."""
 
 
+REGION_MARGIN_DEG = 1.0  # degrees: targets this far (or a tenth of the span) outside the fitted region warn
+
+
+def _user_stacklevel() -> int:
+    """``stacklevel`` for a warning raised by the caller: the first frame outside the geoinr package."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _compact(c) -> np.ndarray:
+    """The distinct values of a broadcast view (size-1 along its zero-stride axes), as float64."""
+    c = np.asarray(c)
+    if c.ndim and c.strides:
+        c = c[tuple(slice(0, 1) if st == 0 else slice(None) for st in c.strides)]
+    return np.asarray(c, dtype=np.float64)
+
+
 def now() -> str:
     """UTC time stamp for ``history`` attributes."""
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -45,7 +67,7 @@ class BaseMapper(BaseEstimator):
     """
 
     _fitted_attribute = "variables_"  # set last by fit: its presence means fitted
-    _warns_time_extrapolation = False  # the INR warns when asked for times outside the fitted window
+    _warns_time_extrapolation = False  # the INR warns when asked for times or places outside what it fitted
 
     # ------------------------------------------------------------------ parameters
     @classmethod
@@ -121,12 +143,35 @@ class BaseMapper(BaseEstimator):
                 f"{self.time_axis_.reference or 'the origin'}; target {tmin:.3f} to {tmax:.3f}). "
                 f"A coordinate network extrapolates poorly in time; trust only values inside the window.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=_user_stacklevel(),
+            )
+
+    def _warn_outside_region(self, lon, lat) -> None:
+        """Warn when target points lie far outside the fitted region (a coordinate network extrapolates poorly)."""
+        if not self._warns_time_extrapolation or np.size(lon) == 0:
+            return
+        west, east, south, north = self.region_
+        # margin: a tenth of the region's span, at least REGION_MARGIN_DEG
+        m_lon = max(REGION_MARGIN_DEG, 0.1 * (east - west))
+        m_lat = max(REGION_MARGIN_DEG, 0.1 * (north - south))
+        lon, lat = _compact(lon), _compact(lat)
+        rel = (lon - (west - m_lon)) % 360.0  # degrees east of the margin's western edge
+        far = (rel > (east - west) + 2.0 * m_lon) | (lat < south - m_lat) | (lat > north + m_lat)
+        far &= np.isfinite(lon) & np.isfinite(lat)
+        if np.any(far):
+            warnings.warn(
+                f"{int(np.count_nonzero(far))} target coordinate(s) lie outside the fitted region "
+                f"(west {west:.2f}, east {east:.2f}, south {south:.2f}, north {north:.2f} degrees, give or take "
+                f"{m_lon:.1f} / {m_lat:.1f} degrees). The model was not fitted there and extrapolates poorly; "
+                f"trust only values inside the region.",
+                UserWarning,
+                stacklevel=_user_stacklevel(),
             )
 
     def _dict_columns(self, target) -> list:
         """Coordinate columns (lon, lat[, time in days]) of a dict target."""
         cols = _coords.dict_columns(target, self.time_axis_, type(self).__name__)
+        self._warn_outside_region(cols[0], cols[1])
         if self.time_axis_ is not None and len(cols) > 2:
             self._warn_extrapolation(cols[2])
         return cols
@@ -138,6 +183,7 @@ class BaseMapper(BaseEstimator):
         names = self._target_names(target, lat, lon, time)
         dims, views = _coords.target_points(target, names, self.time_axis_)
         columns = [views["lon"], views["lat"]] + ([views["time"]] if "time" in views else [])
+        self._warn_outside_region(views["lon"], views["lat"])
         if "time" in views:
             self._warn_extrapolation(self.time_axis_.to_days(_coords.decode(target[names.time]).values))
         return dims, columns, _coords.output_coords(target, dims, names)

@@ -124,3 +124,19 @@ def test_inf_is_missing_on_every_path():
     assert joint.mean_[0] == pytest.approx(float(finite.mean())) and joint.std_[0] == pytest.approx(float(finite.std()))
     assert streamed.mean_[0] == pytest.approx(float(finite.mean())) and np.isfinite(streamed.std_[0])
     assert np.isfinite(streamed.predict(streamed.target_grid(1.0)).values).all()
+
+
+def test_prediction_far_outside_the_region_warns(tracks):
+    """Thousands of km away from the data, the model says so, naming the region; nearby targets stay quiet."""
+    import warnings
+
+    m = geoinr.INRModel(**FAST).fit(tracks, variables="sla")
+    t = np.array([tracks.time.values[len(tracks.time) // 2]] * 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m.predict({"lon": [5.0, 0.2], "lat": [35.0, 39.9], "time": t})
+        m.predict(m.target_grid(1.0))
+    with pytest.warns(UserWarning, match=r"1 target coordinate\(s\) lie outside the fitted region \(west"):
+        m.predict({"lon": [5.0, 120.0], "lat": [35.0, 35.0], "time": t})
+    with pytest.warns(UserWarning, match="outside the fitted region"):
+        m.predict({"lon": [5.0, 5.0], "lat": [35.0, -20.0], "time": t})
