@@ -45,14 +45,6 @@ def _user_stacklevel() -> int:
     return level
 
 
-def _compact(c) -> np.ndarray:
-    """The distinct values of a broadcast view (size-1 along its zero-stride axes), as float64."""
-    c = np.asarray(c)
-    if c.ndim and c.strides:
-        c = c[tuple(slice(0, 1) if st == 0 else slice(None) for st in c.strides)]
-    return np.asarray(c, dtype=np.float64)
-
-
 def now() -> str:
     """UTC time stamp for ``history`` attributes."""
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -67,7 +59,7 @@ class BaseMapper(BaseEstimator):
     """
 
     _fitted_attribute = "variables_"  # set last by fit: its presence means fitted
-    _warns_time_extrapolation = False  # the INR warns when asked for times or places outside what it fitted
+    _warns_extrapolation = False  # the INR warns when asked for times or places outside what it fitted
 
     # ------------------------------------------------------------------ parameters
     @classmethod
@@ -98,15 +90,20 @@ class BaseMapper(BaseEstimator):
                 f"This {type(self).__name__} is not fitted yet; call fit(...) first (or ds.inr.fit(...))."
             )
 
-    def _set_frame(self, obs, table) -> None:
-        """Learned description of the data (names, time axis, region, time span) from an Observations."""
+    def _set_frame(self, obs, region, time_range) -> None:
+        """Learned description of the data (names, attributes, time axis, region, time span)."""
         self.coord_names_ = obs.coord_names
         self.time_axis_ = obs.time_axis
+        self.variables_ = list(obs.variables)
         self.variable_attrs_ = obs.attrs
         self.lon_convention_ = obs.lon_convention
-        west, east = _coords.longitude_span(table.lon)
-        self.region_ = (west, east, float(np.min(table.lat)), float(np.max(table.lat)))
-        self.time_range_ = None if table.time is None else (float(np.min(table.time)), float(np.max(table.time)))
+        self.region_ = region
+        self.time_range_ = time_range
+
+    def _forget(self) -> None:
+        """Drop everything learned (a refit starts from nothing; a failed fit leaves the mapper unfitted)."""
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, key)
 
     # ------------------------------------------------------------------ hooks
     def _predict_columns(self, columns) -> np.ndarray:  # pragma: no cover - abstract
@@ -132,7 +129,7 @@ class BaseMapper(BaseEstimator):
         return _coords.find_target_coords(target, self.coord_names_, self.time_axis_, lat, lon, time)
 
     def _warn_extrapolation(self, t: np.ndarray) -> None:
-        if not self._warns_time_extrapolation or self.time_range_ is None or np.size(t) == 0:
+        if not self._warns_extrapolation or self.time_range_ is None or np.size(t) == 0:
             return
         lo, hi = self.time_range_
         tol = max(1e-9, 0.01 * (hi - lo))
@@ -148,13 +145,13 @@ class BaseMapper(BaseEstimator):
 
     def _warn_outside_region(self, lon, lat) -> None:
         """Warn when target points lie far outside the fitted region (a coordinate network extrapolates poorly)."""
-        if not self._warns_time_extrapolation or np.size(lon) == 0:
+        if not self._warns_extrapolation or np.size(lon) == 0:
             return
         west, east, south, north = self.region_
         # margin: a tenth of the region's span, at least REGION_MARGIN_DEG
         m_lon = max(REGION_MARGIN_DEG, 0.1 * (east - west))
         m_lat = max(REGION_MARGIN_DEG, 0.1 * (north - south))
-        lon, lat = _compact(lon), _compact(lat)
+        lon, lat = (np.asarray(_coords.compact(c), dtype=np.float64) for c in (lon, lat))
         rel = (lon - (west - m_lon)) % 360.0  # degrees east of the margin's western edge
         far = (rel > (east - west) + 2.0 * m_lon) | (lat < south - m_lat) | (lat > north + m_lat)
         far &= np.isfinite(lon) & np.isfinite(lat)

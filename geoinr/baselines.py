@@ -88,8 +88,7 @@ class _Baseline(BaseMapper):
             raise TypeError(f"{type(self).__name__} maps one variable at a time; got variable={variable!r}.")
         if not self._uses_time():
             time = False
-        for attr in [k for k in vars(self) if k.endswith("_")]:  # a refit starts from nothing learned
-            delattr(self, attr)
+        self._forget()  # a refit starts from nothing learned
         obs = _observations.read(data, variable, lat=lat, lon=lon, time=time, single=True)
         table = obs.table
         var = obs.variables[0]
@@ -99,14 +98,13 @@ class _Baseline(BaseMapper):
                 f"Check the variable and any masking/fill values."
             )
         self.variable_ = var
-        self._set_frame(obs, table)
+        self._set_frame(obs, *_observations.extent(table))
         t = table.time
         order = np.argsort(t, kind="stable") if t is not None else np.arange(len(table))
         lon_o, lat_o = table.lon[order], table.lat[order]
         t_o = None if t is None else t[order]
         y = table.values[order, 0]
         self._fit_points(lon_o, lat_o, t_o, y)
-        self.variables_ = [var]
         self.n_obs_ = int(y.size)
         return self
 

@@ -27,6 +27,7 @@ __all__ = [
     "longitude_span",
     "points_from_xarray",
     "target_points",
+    "compact",
     "find_target_coords",
     "output_coords",
     "dict_columns",
@@ -540,6 +541,20 @@ def _output_dims(target, names: CoordNames, coord_dims: Iterable) -> tuple:
                 if d not in order:
                     order.append(d)
     return tuple(order)
+
+
+def compact(view: np.ndarray) -> np.ndarray:
+    """The distinct values of a broadcast view: size 1 along its zero-stride (broadcast) axes.
+
+    Examples
+    --------
+    >>> compact(np.broadcast_to(np.arange(3.0), (4, 3))).shape
+    (1, 3)
+    """
+    view = np.asarray(view)
+    if not view.ndim:
+        return view
+    return view[tuple(slice(0, 1) if st == 0 else slice(None) for st in view.strides)]
 
 
 def target_points(target, names: CoordNames, time_axis: TimeAxis | None):

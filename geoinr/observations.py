@@ -16,7 +16,7 @@ import xarray as xr
 
 from . import coords as _coords
 
-__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "resolve_variables", "warn_duplicates"]
+__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "lon_convention", "resolve_variables", "warn_duplicates"]
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")  # variable attributes carried to the outputs
 
@@ -58,7 +58,15 @@ class Observations:
     gridded: bool = False  # a grid (1-D lat and lon dims, or 2-D curvilinear), not scattered points
 
 
-def _lon_convention(lon_min: float, lon_max: float) -> str:
+def extent(table: _coords.PointTable) -> tuple:
+    """(region, time_range) of a point table: (west, east, south, north) degrees and (first, last) days or None."""
+    west, east = _coords.longitude_span(table.lon)
+    time_range = None if table.time is None else (float(np.min(table.time)), float(np.max(table.time)))
+    return (west, east, float(np.min(table.lat)), float(np.max(table.lat))), time_range
+
+
+def lon_convention(lon_min: float, lon_max: float) -> str:
+    """``"360"`` for longitudes given in [0, 360) (some above 180), else ``"180"``."""
     return "360" if lon_min >= 0 and lon_max > 180 else "180"
 
 
@@ -137,8 +145,8 @@ def _read_xarray(data, variables, lat, lon, time, single: bool) -> Observations:
         raise ValueError(f"The {what} empty (sizes: {dict(data.sizes)}).")
     table, time_axis = _coords.points_from_xarray(data, var_names, names)
     lon_raw = np.asarray(data[names.lon].values, dtype=np.float64)
-    lon_convention = _lon_convention(float(np.nanmin(lon_raw)), float(np.nanmax(lon_raw)))
-    return _described(data, names, var_names, var_objs, table=table, time_axis=time_axis, lon_convention=lon_convention)
+    convention = lon_convention(float(np.nanmin(lon_raw)), float(np.nanmax(lon_raw)))
+    return _described(data, names, var_names, var_objs, table=table, time_axis=time_axis, lon_convention=convention)
 
 
 def _values_from_dict_entry(data: Mapping, variables):
@@ -199,7 +207,7 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
         attrs={str(v): {} for v in var_names},
         coord_names={"lat": "lat", "lon": "lon", "time": "time" if t is not None else None},
         time_axis=time_axis,
-        lon_convention=_lon_convention(float(np.nanmin(lon)), float(np.nanmax(lon))) if lon.size else "180",
+        lon_convention=lon_convention(float(np.nanmin(lon)), float(np.nanmax(lon))) if lon.size else "180",
     )
 
 

@@ -247,7 +247,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         self.progress = progress
 
     _fitted_attribute = "field_"
-    _warns_time_extrapolation = True
+    _warns_extrapolation = True
 
     # ------------------------------------------------------------------ display
     def __repr__(self) -> str:
@@ -366,11 +366,6 @@ class INRModel(SurrogateMixin, BaseMapper):
             raise
         _fitting.finish(self, result, trainer, device)
         return self
-
-    def _forget(self) -> None:
-        """Drop everything learned: a fit that fails leaves the estimator unfitted, not half-fitted."""
-        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
-            delattr(self, key)
 
     def _validate_params(self):
         """Cheap checks of the parameters, before any data is read."""

@@ -8,6 +8,8 @@ import numpy as np
 import torch
 import xarray as xr
 
+from .. import coords as _coords
+
 __all__ = ["batches", "eval_batch_size", "evaluate", "evaluate_lazy", "output_chunks"]
 
 PREDICT_BATCH_CPU = 4096  # points per forward pass on CPU: activations stay in cache
@@ -78,9 +80,7 @@ def evaluate_lazy(model, columns, chunks, batch_size: int, with_std: bool = Fals
     nd = len(chunks)
     # the coordinate columns are broadcast views; keep them compact (size-1 where broadcast) so a task graph
     # shipped to distributed workers carries the 1-D coordinates, not the full grid
-    compact = [
-        np.ascontiguousarray(c[tuple(slice(0, 1) if st == 0 else slice(None) for st in c.strides)]) for c in columns
-    ]
+    compact = [np.ascontiguousarray(_coords.compact(c)) for c in columns]
 
     def block(dummy, block_info=None):
         loc = block_info[0]["array-location"]

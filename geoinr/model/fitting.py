@@ -78,12 +78,12 @@ def frame_in_memory(table: _coords.PointTable) -> Frame:
             f"Only {len(table)} valid observation: a field cannot be fitted to a single point. "
             f"Check the data (and its NaN mask) or its coordinates."
         )
-    west, east = _coords.longitude_span(table.lon)
+    region, time_range = _observations.extent(table)
     return Frame(
         mean=np.nanmean(table.values, axis=0),
         std=np.nanstd(table.values, axis=0),
-        region=(west, east, float(table.lat.min()), float(table.lat.max())),
-        time_range=None if table.time is None else (float(table.time.min()), float(table.time.max())),
+        region=region,
+        time_range=time_range,
         n_points=int(len(table)),
         sample=table,
     )
@@ -342,16 +342,10 @@ def learn_frame(model, obs) -> Frame:
     else:
         frame = frame_streamed(obs, model.seed)
         lo, hi = frame.lon_extremes
-        obs.lon_convention = "360" if lo >= 0 and hi > 180 else "180"
-    model.coord_names_ = obs.coord_names
-    model.time_axis_ = obs.time_axis
-    model.variables_ = list(obs.variables)
-    model.variable_attrs_ = obs.attrs
-    model.lon_convention_ = obs.lon_convention
+        obs.lon_convention = _observations.lon_convention(lo, hi)
+    model._set_frame(obs, frame.region, frame.time_range)
     model.mean_ = [float(m) for m in frame.mean]
     model.std_ = [float(s) if s > 0 else 0.0 for s in frame.std]  # 0: a constant, predicted exactly
-    model.region_ = frame.region
-    model.time_range_ = frame.time_range
     model.n_points_ = frame.n_points
     model.validation_ = validation_fraction(model.validation, obs.gridded, model._strategy().calibrated)
     return frame

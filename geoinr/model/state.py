@@ -94,7 +94,7 @@ def from_state(cls, tensors: dict, config: dict, where: str = "the state"):
         model.time_axis_ = TimeAxis(**ta) if ta is not None else None
         hist = config["history"]
         model.history_ = pd.DataFrame({c: pd.to_numeric(pd.Series(v, dtype=object)) for c, v in hist.items()})
-    except (KeyError, TypeError, json.JSONDecodeError) as err:
+    except (KeyError, TypeError) as err:
         raise ValueError(f"{where} has a damaged or incomplete config ({type(err).__name__}: {err}).") from err
     tensors = dict(tensors)
     model.data_distance_ = _data_distance(tensors, len(model.variables_))
