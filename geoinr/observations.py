@@ -59,14 +59,27 @@ class Observations:
 
 
 def extent(table: _coords.PointTable) -> tuple:
-    """(region, time_range) of a point table: (west, east, south, north) degrees and (first, last) days or None."""
+    """(region, time_range) of a point table: (west, east, south, north) degrees and (first, last) days or None.
+
+    Examples
+    --------
+    >>> t = _coords.PointTable(np.array([170.0, -170.0]), np.array([10.0, 20.0]), None, np.zeros((2, 1)))
+    >>> extent(t)  # across the dateline, east runs past 180
+    ((170.0, 190.0, 10.0, 20.0), None)
+    """
     west, east = _coords.longitude_span(table.lon)
     time_range = None if table.time is None else (float(np.min(table.time)), float(np.max(table.time)))
     return (west, east, float(np.min(table.lat)), float(np.max(table.lat))), time_range
 
 
 def lon_convention(lon_min: float, lon_max: float) -> str:
-    """``"360"`` for longitudes given in [0, 360) (some above 180), else ``"180"``."""
+    """``"360"`` for longitudes given in [0, 360) (some above 180), else ``"180"``.
+
+    Examples
+    --------
+    >>> lon_convention(0.5, 359.5), lon_convention(-179.5, 179.5)
+    ('360', '180')
+    """
     return "360" if lon_min >= 0 and lon_max > 180 else "180"
 
 
