@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import torch
 
-from .constants import BAROCLINIC_WAVE_SPEED, EARTH_RADIUS_M, GRAVITY
+from .constants import EARTH_RADIUS_M, GRAVITY
 from .operators import beta, coriolis
+from .rossby import inverse_square_radius
 
 __all__ = ["DERIVED_QUANTITIES", "DERIVED_OUTPUTS", "DERIVED_ATTRS", "derived_fields"]
 
@@ -54,7 +55,8 @@ def derived_fields(quantity: str, d: dict, lat_deg: torch.Tensor, rossby_radius_
         ``f`` (m), ``f_x``, ``f_y`` (1) and, for vorticity and PV, ``lap`` (1/m).
     lat_deg : torch.Tensor
     rossby_radius_km : float, optional
-        :math:`L_d` for ``"pv"``; default :math:`c_1/|f|`, :math:`c_1` = 2.8 m/s.
+        :math:`L_d` for ``"pv"``; default the first baroclinic radius at each latitude,
+        :func:`geoinr.physics.rossby.rossby_radius_km` (as the QG residual).
 
     Returns
     -------
@@ -74,10 +76,10 @@ def derived_fields(quantity: str, d: dict, lat_deg: torch.Tensor, rossby_radius_
         return {"ugos": -GRAVITY / f * d["f_y"], "vgos": GRAVITY / f * d["f_x"]}
     if quantity == "relative_vorticity":
         return {"zeta": GRAVITY / f * d["lap"] - GRAVITY * beta(lat_deg) / f**2 * d["f_y"]}
-    ld = (rossby_radius_km * 1e3) if rossby_radius_km else BAROCLINIC_WAVE_SPEED / f.abs()
+    inv_ld2 = (rossby_radius_km * 1e3) ** -2 if rossby_radius_km else inverse_square_radius(lat_deg)  # 1/m^2
     # lap(g eta / f) with f = f(y): product rule on the sphere
     b = beta(lat_deg)
     lap_psi = GRAVITY * (
         d["lap"] / f - 2.0 * b * d["f_y"] / f**2 + d["f"] * (2.0 * b**2 / f**3 - laplacian_of_f(lat_deg) / f**2)
     )
-    return {"q": lap_psi - GRAVITY * d["f"] / f / ld**2}
+    return {"q": lap_psi - GRAVITY * d["f"] / f * inv_ld2}

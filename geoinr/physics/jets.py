@@ -400,7 +400,7 @@ def _parts(field):
 
 
 # ---------------------------------------------------------------- network: forward Laplacian + reverse gradient
-def field_jets_hybrid(field: nn.Module, raw: torch.Tensor, lat_weight: float = 1.0, value_weight: float = 0.0) -> dict:
+def field_jets_hybrid(field: nn.Module, raw: torch.Tensor, lat_weight: float = 1.0, value_weight=0.0) -> dict:
     r"""Forward Laplacian (4 streams) and the gradient of :math:`\Phi = \Lambda + v f` by one reverse pass.
 
     The cheaper route to the same third derivatives (``benchmarks/physics_step.py``). The
@@ -436,8 +436,9 @@ def field_jets_hybrid(field: nn.Module, raw: torch.Tensor, lat_weight: float = 1
     raw : Tensor (n, 3)
     lat_weight : float
         :math:`r` in :math:`\Lambda = f_{\lambda\lambda} + r f_{\varphi\varphi}`.
-    value_weight : float
-        :math:`v` in :math:`\Phi`.
+    value_weight : float or Tensor (n, 1)
+        :math:`v` in :math:`\Phi`; a tensor gives each point its own :math:`v`, taken as a
+        constant there (:math:`\nabla\Phi` then lacks :math:`f\,\nabla v`: the caller adds it).
 
     Returns
     -------

@@ -1,16 +1,23 @@
 """The 1.5-layer quasi-geostrophic residual, on the local beta-plane, in SI units.
 
 .. math::
-    \\psi = \\frac{g\\,\\eta}{f_0},\\quad q = \\nabla^2\\psi - \\frac{\\psi}{L_d^2},\\quad
+    \\psi = \\frac{g\\,\\eta}{f_0},\\quad q = \\nabla^2\\psi - \\frac{\\psi}{L_d(\\varphi)^2},\\quad
     r = \\partial_t q + J(\\psi, q) + \\beta_0\\,\\partial_x\\psi
 
 with :math:`J(a, b) = a_x b_y - a_y b_x`, on the tangent plane at
 :math:`(\\lambda_0, \\varphi_0)`: :math:`x = R\\cos\\varphi_0\\,(\\lambda-\\lambda_0)`,
 :math:`y = R(\\varphi-\\varphi_0)`, :math:`f_0 = 2\\Omega\\sin\\varphi_0`,
-:math:`\\beta_0 = 2\\Omega\\cos\\varphi_0/R`. Derivatives through the encodings, third
-order for :math:`J(\\psi, q)` and :math:`\\partial_t q`: for a SIREN field in one forward
-pass of Taylor jets (:mod:`geoinr.physics.jets`), otherwise by nested forward mode or
-nested autograd (``method=``).
+:math:`\\beta_0 = 2\\Omega\\cos\\varphi_0/R`. The deformation radius is taken at each point's own
+latitude (:func:`geoinr.physics.rossby.rossby_radius_km`, the first baroclinic radius of the
+Chelton et al. 1998 climatology's zonal mean) unless a constant is given; :math:`q` is the
+pointwise field, so its northward gradient includes :math:`-\\psi\\,\\partial_y L_d^{-2}`.
+
+With ``temporal_mean=K`` the residual acts on the anomaly :math:`\\eta - \\bar\\eta` about the
+temporal mean at each location (estimated from ``K`` times of the same point, held steady):
+altimetric heights are mean dynamic topography + anomaly, and the QG residual describes the
+anomaly. Derivatives through the encodings, third order for :math:`J(\\psi, q)` and
+:math:`\\partial_t q`: for a SIREN field in one forward pass of Taylor jets
+(:mod:`geoinr.physics.jets`), otherwise by nested forward mode or nested autograd (``method=``).
 """
 from __future__ import annotations
 
@@ -19,20 +26,26 @@ from dataclasses import dataclass
 
 import torch
 
-from .constants import BAROCLINIC_WAVE_SPEED, DEG, EARTH_RADIUS_M, GRAVITY, OMEGA, SECONDS_PER_DAY
+from .constants import DEG, EARTH_RADIUS_M, GRAVITY, OMEGA, SECONDS_PER_DAY
+from .rossby import inverse_square_radius
 
 __all__ = ["BetaPlane", "qg_residual", "rossby_wave_frequency", "METHODS"]
 
 
 @dataclass(frozen=True)
 class BetaPlane:
-    """Tangent plane at (lon0, lat0) in degrees, with its f0, beta0 and Rossby radius (m).
+    """Tangent plane at (lon0, lat0) in degrees, with its f0, beta0 and deformation radius.
+
+    ``rossby_radius`` (m), if given, is used everywhere; ``None`` (default) takes the radius at
+    each point's own latitude (:func:`geoinr.physics.rossby.rossby_radius_km`).
 
     Examples
     --------
     >>> bp = BetaPlane(0.0, 35.0)
-    >>> round(bp.rossby_radius / 1e3)  # km, from 2.8 m/s / f0
-    33
+    >>> round(bp.radius0 / 1e3)  # km, the latitude-dependent radius at lat0
+    26
+    >>> round(BetaPlane(0.0, 35.0, rossby_radius=40e3).radius0 / 1e3)
+    40
     """
 
     lon0: float
@@ -42,8 +55,8 @@ class BetaPlane:
     def __post_init__(self):
         if abs(self.lat0) < 5.0:
             raise ValueError(f"lat0={self.lat0}: quasi-geostrophy needs |lat0| >= 5 degrees (f0 -> 0 at the equator).")
-        if self.rossby_radius is None:
-            object.__setattr__(self, "rossby_radius", BAROCLINIC_WAVE_SPEED / abs(self.f0))
+        if self.rossby_radius is not None and not self.rossby_radius > 0:
+            raise ValueError(f"rossby_radius={self.rossby_radius}: a deformation radius is a positive length (m).")
 
     @property
     def f0(self) -> float:
@@ -54,9 +67,27 @@ class BetaPlane:
         return 2.0 * OMEGA * math.cos(self.lat0 * DEG) / EARTH_RADIUS_M  # 1/(m s)
 
     @property
+    def radius0(self) -> float:
+        """Deformation radius at lat0, m (the constant one if given)."""
+        if self.rossby_radius is not None:
+            return float(self.rossby_radius)
+        return float(inverse_square_radius(self.lat0)) ** -0.5
+
+    @property
     def metres_per_degree(self) -> tuple[float, float]:
         """(x, y) metres per degree of longitude and latitude on the plane."""
         return EARTH_RADIUS_M * math.cos(self.lat0 * DEG) * DEG, EARTH_RADIUS_M * DEG
+
+    def inverse_square_radius(self, lat_deg: torch.Tensor, derivative: bool = False):
+        """``1 / Ld^2`` (1/m^2) at latitudes ``lat_deg`` (and its derivative per degree of latitude).
+
+        A constant when ``rossby_radius`` is given (derivative zero), else
+        :func:`geoinr.physics.rossby.inverse_square_radius` (differentiable in ``lat_deg``).
+        """
+        if self.rossby_radius is None:
+            return inverse_square_radius(lat_deg, derivative)
+        inv = torch.full_like(lat_deg, 1.0 / float(self.rossby_radius) ** 2)
+        return (inv, torch.zeros_like(lat_deg)) if derivative else inv
 
 
 def rossby_wave_frequency(k: float, l: float, plane: BetaPlane) -> float:
@@ -64,12 +95,14 @@ def rossby_wave_frequency(k: float, l: float, plane: BetaPlane) -> float:
 
     Examples
     --------
+    The radius is the plane's at lat0 (:attr:`BetaPlane.radius0`).
+
     >>> bp = BetaPlane(0.0, 35.0, rossby_radius=40e3)
     >>> w = rossby_wave_frequency(2 * math.pi / 300e3, 0.0, bp)
     >>> w < 0  # westward phase propagation
     True
     """
-    return -plane.beta0 * k / (k * k + l * l + 1.0 / plane.rossby_radius**2)
+    return -plane.beta0 * k / (k * k + l * l + 1.0 / plane.radius0**2)
 
 
 def _g(out, inp):
@@ -80,7 +113,8 @@ def _g(out, inp):
 METHODS = ("auto", "hybrid", "taylor", "jvp", "autograd")
 
 
-def qg_residual(eta_fn, raw: torch.Tensor, plane: BetaPlane, return_terms: bool = False, method: str = "auto"):
+def qg_residual(eta_fn, raw: torch.Tensor, plane: BetaPlane, return_terms: bool = False, method: str = "auto",
+                temporal_mean: int | None = None):
     """Pointwise 1.5-layer QG residual (1/s^2) of the sea-surface height ``eta_fn`` (m) at ``raw``.
 
     Parameters
@@ -91,6 +125,7 @@ def qg_residual(eta_fn, raw: torch.Tensor, plane: BetaPlane, return_terms: bool 
         function) lets ``method="auto"`` use the SIREN's jets.
     raw : Tensor (n, 3)
     plane : BetaPlane
+        Its ``rossby_radius`` (m), or ``None`` for the radius at each point's latitude.
     return_terms : bool
         Also return the separate terms (dq/dt, J, beta psi_x) for scaling.
     method : {"auto", "hybrid", "taylor", "jvp", "autograd"}
@@ -102,6 +137,16 @@ def qg_residual(eta_fn, raw: torch.Tensor, plane: BetaPlane, return_terms: bool 
         field: ``"jvp"``, nested forward mode (:func:`torch.func.jvp`); ``"autograd"``,
         nested reverse mode. ``"auto"``: ``"hybrid"`` for a SIREN field with a sphere or lonlat
         space encoding, else ``"autograd"`` (:func:`geoinr.physics.jets.preferred_method`).
+    temporal_mean : int, optional
+        ``K`` > 1: ``raw`` is ``K`` blocks of ``n / K`` rows, every block the same (lon, lat)
+        at other times (``raw.view(K, -1, 3)``), and the residual is that of the anomaly
+        :math:`\\eta - \\bar\\eta`, :math:`\\bar\\eta` the mean of :math:`\\eta` over the ``K``
+        times at each location, held steady (:math:`\\partial_t\\bar\\eta = 0`). No extra
+        evaluation: each point is both a residual point and a sample of its location's mean.
+        The residual is linear in the derivatives of :math:`\\eta` but for :math:`J`, so the
+        mean's derivatives are the means of the derivatives. The mean flow's advection of the
+        anomaly (:math:`J(\\bar\\psi, q') + J(\\psi', \\bar q)`) is left out: the residual
+        constrains the anomaly's own QG dynamics. ``None`` or 1: the full field.
 
     Returns
     -------
@@ -122,14 +167,53 @@ def qg_residual(eta_fn, raw: torch.Tensor, plane: BetaPlane, return_terms: bool 
     >>> slow = qg_residual(eta, raw, plane, method="autograd")
     >>> float((fast - slow).abs().max().detach() / slow.abs().max().detach()) < 1e-5
     True
+
+    The anomaly about the temporal mean, from the same two locations at 4 times each:
+
+    >>> sites = raw[:, :2].repeat(4, 1)
+    >>> times = torch.arange(8.0).reshape(8, 1)
+    >>> anomaly = qg_residual(eta, torch.cat([sites, times], 1), plane, temporal_mean=4)
+    >>> anomaly.shape
+    torch.Size([8])
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r}: choose one of {METHODS}.")
+    k = _check_blocks(raw, temporal_mean)
     with torch.autocast(raw.device.type, enabled=False):  # derivatives in float32 (bf16: percent errors)
-        return _qg_residual(eta_fn, raw, plane, return_terms, method)
+        parts = _linear_parts(eta_fn, raw, plane, method)
+        if k > 1:
+            parts = _anomaly(parts, k)
+        return _assemble(*parts, plane, return_terms)
 
 
-def _qg_residual(eta_fn, raw, plane, return_terms, method):
+def _check_blocks(raw: torch.Tensor, temporal_mean) -> int:
+    """``temporal_mean`` as an int >= 1, checked against the layout of ``raw``."""
+    k = 1 if temporal_mean is None else int(temporal_mean)
+    if k < 1:
+        raise ValueError(f"temporal_mean={temporal_mean!r}: the number of times per location, >= 1 (or None).")
+    if k == 1:
+        return 1
+    if raw.shape[0] % k:
+        raise ValueError(f"temporal_mean={k}: raw has {raw.shape[0]} rows, not K blocks of equal size.")
+    sites = raw.detach().view(k, -1, raw.shape[1])[:, :, :2]
+    if not torch.equal(sites, sites[:1].expand_as(sites)):
+        raise ValueError(f"temporal_mean={k}: the {k} blocks of raw must hold the same (lon, lat), row for row.")
+    return k
+
+
+def _anomaly(parts: tuple, k: int) -> tuple:
+    """Subtract the mean over the ``k`` blocks from the spatial terms (the mean is steady: q_t stays)."""
+    *spatial, q_t = parts
+
+    def centred(v):
+        blocks = v.view(k, -1)
+        return (blocks - blocks.mean(0, keepdim=True)).reshape(-1)
+
+    return (*[centred(v) for v in spatial], q_t)
+
+
+def _linear_parts(eta_fn, raw, plane, method):
+    """(psi_x, psi_y, q_x, q_y, q_t) in SI units: every one linear in eta."""
     from . import jets as _jets
 
     if method == "auto":
@@ -140,46 +224,46 @@ def _qg_residual(eta_fn, raw, plane, return_terms, method):
             f"method={method!r} needs a SIREN field (geoinr.physics.jets.FieldOutput of an encoding + "
             f"geoinr.nn.Siren); got {type(eta_fn).__name__}. Use method='jvp' or 'autograd'."
         )
+    k = GRAVITY / plane.f0  # psi = k eta
     if method == "hybrid":
-        # Phi = lap + v eta with v = -mx^2 / Ld^2: then q = (g / f0) Phi / mx^2
-        j = _jets.field_jets_hybrid(eta_fn, raw, (mx / my) ** 2, value_weight=-(mx**2) / plane.rossby_radius**2)
-        k = GRAVITY / plane.f0
-        return _assemble(
-            k * j["f_lon"] / mx,
-            k * j["f_lat"] / my,
-            k * j["phi_lon"] / mx**3,
-            k * j["phi_lat"] / (mx**2 * my),
-            k * j["phi_time"] / (mx**2 * SECONDS_PER_DAY),
-            plane,
-            return_terms,
-        )
+        # Phi = lap + v eta with v = -mx^2 / Ld^2: then q = (g / f0) Phi / mx^2. A pointwise Ld enters the
+        # reverse pass as a per-point constant; its latitude derivative is added to phi_lat below.
+        if plane.rossby_radius is None:
+            lat = raw[:, 1].detach().to(_jets._parts(eta_fn)[1].head.weight.dtype)
+            inv, d_inv = plane.inverse_square_radius(lat, derivative=True)
+            j = _jets.field_jets_hybrid(eta_fn, raw, (mx / my) ** 2, value_weight=(-(mx**2) * inv)[:, None])
+            phi_lat = j["phi_lat"] - mx**2 * d_inv * j["f"]
+        else:
+            j = _jets.field_jets_hybrid(eta_fn, raw, (mx / my) ** 2, value_weight=-(mx**2) / plane.rossby_radius**2)
+            phi_lat = j["phi_lat"]
+        return (k * j["f_lon"] / mx, k * j["f_lat"] / my, k * j["phi_lon"] / mx**3, k * phi_lat / (mx**2 * my),
+                k * j["phi_time"] / (mx**2 * SECONDS_PER_DAY))
     if method == "taylor":
-        return _from_jets(_jets.field_jets(eta_fn, raw, (mx / my) ** 2), plane, return_terms)
+        return _from_jets(_jets.field_jets(eta_fn, raw, (mx / my) ** 2), raw, plane)
     if method == "jvp":
-        return _from_jets(_jets.field_jets_jvp(eta_fn, raw, (mx / my) ** 2), plane, return_terms)
+        return _from_jets(_jets.field_jets_jvp(eta_fn, raw, (mx / my) ** 2), raw, plane)
     raw = raw if raw.requires_grad else raw.detach().clone().requires_grad_(True)
-    psi = GRAVITY * eta_fn(raw) / plane.f0
+    psi = k * eta_fn(raw)
     g1 = _g(psi, raw)
     psi_x, psi_y = g1[:, 0] / mx, g1[:, 1] / my
     psi_xx = _g(g1[:, 0], raw)[:, 0] / mx**2
     psi_yy = _g(g1[:, 1], raw)[:, 1] / my**2
-    q = psi_xx + psi_yy - psi / plane.rossby_radius**2
+    q = psi_xx + psi_yy - psi * plane.inverse_square_radius(raw[:, 1])  # a function of lat: grad q sees dLd/dy
     gq = _g(q, raw)
-    q_x, q_y, q_t = gq[:, 0] / mx, gq[:, 1] / my, gq[:, 2] / SECONDS_PER_DAY
-    return _assemble(psi_x, psi_y, q_x, q_y, q_t, plane, return_terms)
+    return psi_x, psi_y, gq[:, 0] / mx, gq[:, 1] / my, gq[:, 2] / SECONDS_PER_DAY
 
 
-def _from_jets(j: dict, plane: BetaPlane, return_terms: bool):
-    """Residual from the height's jets in raw units (:data:`geoinr.physics.jets.OUTPUT_STREAMS`)."""
+def _from_jets(j: dict, raw: torch.Tensor, plane: BetaPlane):
+    """(psi_x, psi_y, q_x, q_y, q_t) from the height's jets in raw units (:data:`.jets.OUTPUT_STREAMS`)."""
     mx, my = plane.metres_per_degree
     k = GRAVITY / plane.f0  # psi = k eta
-    inv_ld2 = 1.0 / plane.rossby_radius**2
+    inv, d_inv = plane.inverse_square_radius(raw[:, 1].detach().to(j["f"].dtype), derivative=True)
     lap_scale = k / mx**2  # lap = eta_ll + (mx/my)^2 eta_pp, so psi_xx + psi_yy = lap_scale * lap
     psi_x, psi_y = k * j["f_lon"] / mx, k * j["f_lat"] / my
-    q_x = (lap_scale * j["lap_lon"] - k * j["f_lon"] * inv_ld2) / mx
-    q_y = (lap_scale * j["lap_lat"] - k * j["f_lat"] * inv_ld2) / my
-    q_t = (lap_scale * j["lap_time"] - k * j["f_time"] * inv_ld2) / SECONDS_PER_DAY
-    return _assemble(psi_x, psi_y, q_x, q_y, q_t, plane, return_terms)
+    q_x = (lap_scale * j["lap_lon"] - k * j["f_lon"] * inv) / mx
+    q_y = (lap_scale * j["lap_lat"] - k * j["f_lat"] * inv - k * j["f"] * d_inv) / my
+    q_t = (lap_scale * j["lap_time"] - k * j["f_time"] * inv) / SECONDS_PER_DAY
+    return psi_x, psi_y, q_x, q_y, q_t
 
 
 def _assemble(psi_x, psi_y, q_x, q_y, q_t, plane, return_terms):
