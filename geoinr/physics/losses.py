@@ -70,24 +70,48 @@ class PhysicsFrame:
     units: list  # units of each variable
     mean: list
     std: list
-    rossby_radius_km: float | None = None
+    rossby_radius_km: float | None = None  # None: the first baroclinic radius at each point's latitude
     mass_constraint: str = "penalty"
+    # QG on the anomaly about the temporal mean: each collocation site is drawn at this many times
+    # (a randomly shifted lattice over the time range) and the residual acts on the height minus its
+    # mean over them (qg_residual(temporal_mean=)). 0 or 1: on the full height.
+    anomaly_times: int = 8
 
 
-def _collocation(frame: PhysicsFrame, n: int, seed, device):
-    """A function drawing ``n`` uniform points (lon, lat[, t]) in the fitted box."""
+def _collocation(frame: PhysicsFrame, n: int, seed, device, times_per_site: int = 1, stream: int = 0):
+    """A function drawing ``n`` uniform points (lon, lat[, t]) in the fitted box.
+
+    ``times_per_site`` = K > 1 (with a time range): ``ceil(n / K)`` uniform sites, each at K
+    times ``t0 + (u + j) (t1 - t0) / K``, j = 0..K-1, ``u`` uniform per site (a randomly shifted
+    lattice: every time is uniform over the range, and the K of a site average to an unbiased
+    estimate of the site's temporal mean, exact for periods of (t1 - t0) / m, m not a multiple
+    of K). Rows in K blocks, block j holding every site at its j-th time
+    (:func:`geoinr.physics.qg.qg_residual` ``temporal_mean=K``). ``stream`` offsets the seed (one
+    random stream per residual term).
+    """
     west, east, south, north = frame.region
     has_time = frame.time_range is not None
     t0, t1 = frame.time_range if has_time else (0.0, 0.0)
     gen = torch.Generator(device=device)
-    gen.manual_seed(0 if seed is None else int(seed) + 1)
+    gen.manual_seed((0 if seed is None else int(seed) + 1) + 1000 * int(stream))
     lo = torch.tensor([west, south, t0], device=device)
     span = torch.tensor([east - west, north - south, t1 - t0], device=device)
     dims = 3 if has_time else 2
-    return lambda: lo[:dims] + span[:dims] * torch.rand(n, dims, generator=gen, device=device)
+    k = int(times_per_site)
+    if k <= 1 or not has_time:
+        return lambda: lo[:dims] + span[:dims] * torch.rand(n, dims, generator=gen, device=device)
+    m = -(-int(n) // k)
+    steps = torch.arange(k, device=device, dtype=lo.dtype)[:, None]
+
+    def lattice():
+        sites = lo[:2] + span[:2] * torch.rand(m, 2, generator=gen, device=device)
+        times = lo[2] + span[2] * (torch.rand(m, generator=gen, device=device) + steps) / k  # (k, m)
+        return torch.cat([sites.expand(k, m, 2), times[..., None]], -1).reshape(k * m, 3)
+
+    return lattice
 
 
-def _qg_term(field, frame: PhysicsFrame, sample, length: float):
+def _qg_term(field, frame: PhysicsFrame, n: int, seed, device, length: float):
     if frame.time_range is None:
         raise ValueError("physics='qg' needs a time coordinate (dq/dt).")
     to_m = metres_per_unit(frame.units[0], frame.variables[0])
@@ -97,10 +121,14 @@ def _qg_term(field, frame: PhysicsFrame, sample, length: float):
                       None if frame.rossby_radius_km is None else frame.rossby_radius_km * 1e3)
     psi_scale = GRAVITY * max(scale, 1e-6) / abs(plane.f0)
     floor = (psi_scale * plane.beta0 / length) ** 2  # (1/s^2)^2: linear Rossby-wave scale, a floor
+    t0, t1 = frame.time_range
+    k = int(frame.anomaly_times) if t1 > t0 else 1  # one time: no temporal mean to remove
+    sample = _collocation(frame, n, seed, device, times_per_site=k, stream=1)
 
     def qg():
         # a FieldOutput (not a lambda) lets qg_residual see a SIREN and use its fast derivatives
-        r, parts = qg_residual(FieldOutput(field, 0, scale, offset), sample(), plane, return_terms=True)
+        r, parts = qg_residual(FieldOutput(field, 0, scale, offset), sample(), plane, return_terms=True,
+                               temporal_mean=k if k > 1 else None)
         # dimensionless: the residual relative to the size of its own terms (tendency, advection, beta),
         # measured on the same points and held constant in the gradient. A fixed scale (beta U / L) is off
         # by orders of magnitude where advection dominates, and a loss that large pulls the field towards
@@ -137,15 +165,16 @@ def physics_loss(field, physics, frame: PhysicsFrame, *, weight: float, n_colloc
     """Closure: ``weight`` x the sum of the mean squared dimensionless residuals at fresh collocation points.
 
     Residuals are made dimensionless by their natural scales (height or speed std,
-    ``min_wavelength``, beta), so ``weight`` means the same in every region.
+    ``min_wavelength``, beta), so ``weight`` means the same in every region. The QG term acts on
+    the anomaly about the temporal mean (``frame.anomaly_times``), with the deformation radius
+    of each collocation point's latitude unless ``frame.rossby_radius_km`` is given.
     """
     terms = physics_terms(physics)
     length = frame.min_wavelength_km * 1e3 / (2 * math.pi)  # m
-    sample = _collocation(frame, int(n_collocation), seed, device)
     parts = []
     if "qg" in terms:
-        parts.append(_qg_term(field, frame, sample, length))
+        parts.append(_qg_term(field, frame, int(n_collocation), seed, device, length))
     if "mass" in terms:
-        parts.append(_mass_term(field, frame, sample, length, device))
+        parts.append(_mass_term(field, frame, _collocation(frame, int(n_collocation), seed, device), length, device))
     weight = float(weight)
     return lambda: weight * sum(p() for p in parts)
