@@ -139,11 +139,17 @@ def _in_region(lon, lat, region) -> np.ndarray:
     return ((lon - west) % 360.0 <= width) & (lat >= south) & (lat <= north)
 
 
+NETCDF_EXTENSIONS = (".nc", ".nc4", ".netcdf")
+
+
 def _find_files(path_or_files) -> list:
     """The netCDF files of a directory (recursively), a glob pattern or a list; raises if there are none."""
     if isinstance(path_or_files, (str, os.PathLike)):
         path = os.fspath(path_or_files)
-        files = glob.glob(os.path.join(path, "**", "*.nc"), recursive=True) if os.path.isdir(path) else glob.glob(path)
+        if os.path.isdir(path):  # CMEMS delivers .nc; older DUACS and THREDDS copies, .nc4
+            files = sorted(f for ext in NETCDF_EXTENSIONS for f in glob.glob(os.path.join(path, "**", f"*{ext}"), recursive=True))
+        else:
+            files = sorted(glob.glob(path))
     else:
         files = [os.fspath(f) for f in path_or_files]
     if not files:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from .base import did_you_mean
 from .model import INRModel
 
 __all__ = ["DatasetINRAccessor", "DataArrayINRAccessor"]
@@ -26,6 +27,12 @@ class _Base:
 
     def _fit(self, variables, kwargs) -> INRModel:
         names, params = _split(dict(kwargs))
+        valid = INRModel._get_param_names() + list(_FIT_NAMES)
+        for k in params:
+            if k not in valid:
+                raise TypeError(f"fit() got an unexpected keyword argument {k!r}.{did_you_mean(k, valid)} "
+                                f"It takes the INRModel parameters ({', '.join(INRModel._get_param_names())}) "
+                                f"and {', '.join(_FIT_NAMES)}.")
         return INRModel(**params).fit(self._obj, variables=variables, **names)
 
     def _fill(self, fitted: INRModel, obj):

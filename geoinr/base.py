@@ -10,6 +10,7 @@ scikit-learn (:class:`sklearn.base.BaseEstimator`), so ``clone`` and
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import inspect
 import os
 import sys
@@ -25,8 +26,9 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFitted
 from . import coords as _coords
 from ._version import __version__
 from .metrics import nrmse_score, rmse
+from .observations import user_stacklevel as _user_stacklevel
 
-__all__ = ["BaseMapper", "NotFittedError", "now"]
+__all__ = ["BaseMapper", "NotFittedError", "did_you_mean", "now"]
 
 
 class NotFittedError(_SklearnNotFitted, RuntimeError):
@@ -36,13 +38,16 @@ class NotFittedError(_SklearnNotFitted, RuntimeError):
 REGION_MARGIN_DEG = 1.0  # degrees: targets this far (or a tenth of the span) outside the fitted region warn
 
 
-def _user_stacklevel() -> int:
-    """``stacklevel`` for a warning raised by the caller: the first frame outside the geoinr package."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
-        frame, level = frame.f_back, level + 1
-    return level
+def did_you_mean(word: str, choices) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``choices``, or an empty string.
+
+    Examples
+    --------
+    >>> did_you_mean("max_tim", ["max_time", "epochs"])
+    " Did you mean 'max_time'?"
+    """
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def now() -> str:
@@ -68,12 +73,22 @@ class BaseMapper(BaseEstimator):
         return [p.name for p in inspect.signature(cls.__init__).parameters.values()
                 if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
 
+    def __new__(cls, *args, **kwargs):
+        """Refuse a misspelled keyword with the closest parameter name (Python's own error gives none)."""
+        valid = cls._get_param_names()
+        for k in kwargs:
+            if k not in valid:
+                raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {k!r}.{did_you_mean(k, valid)} "
+                                f"Valid parameters: {', '.join(valid)}.")
+        return super().__new__(cls)
+
     def set_params(self, **params):
         """Set constructor parameters; returns self (scikit-learn protocol)."""
         valid = list(self.get_params(deep=False))
         for k in params:
             if k not in valid:
-                raise ValueError(f"Unknown parameter {k!r} for {type(self).__name__}. Valid parameters: {', '.join(valid)}.")
+                raise ValueError(f"Unknown parameter {k!r} for {type(self).__name__}.{did_you_mean(k, valid)} "
+                                 f"Valid parameters: {', '.join(valid)}.")
         return super().set_params(**params)
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -278,7 +293,7 @@ class BaseMapper(BaseEstimator):
 
     def _output_region(self, resolution):
         """Fitted region in the training longitude convention, snapped outward to the resolution."""
-        dlon, dlat = (resolution, resolution) if np.isscalar(resolution) else resolution
+        dlon, dlat = _coords.resolution_pair(resolution)
         west, east, south, north = self.region_
         west, east = np.floor(west / dlon + 1e-9) * dlon, np.ceil(east / dlon - 1e-9) * dlon
         south = max(-90.0, np.floor(south / dlat + 1e-9) * dlat)
@@ -294,6 +309,8 @@ class BaseMapper(BaseEstimator):
         ta = self.time_axis_
         if ta.kind == "numeric":
             step = 1.0 if time_step is None else float(time_step)
+            if not 0 < step < np.inf:
+                raise ValueError(f"time_step must be a positive number of time units, got {time_step!r}.")
             return np.arange(np.ceil(lo / step - 1e-9) * step, hi + 1e-9 * step, step)
         freq = "1D" if time_step is None else time_step
         start, end = ta.from_days(np.array([lo, hi]))

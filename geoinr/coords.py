@@ -32,6 +32,7 @@ __all__ = [
     "output_coords",
     "dict_columns",
     "regular_grid",
+    "resolution_pair",
 ]
 
 # Names seen in the wild, lowercase; compared case-insensitively.
@@ -296,13 +297,17 @@ class TimeAxis:
                     f"({self.units or 'as in the training data'})."
                 )
             return values.astype(np.float64)
-        if is_dt:
+        fitted = _calendar_family(self.calendar)
+        if is_dt and fitted == "standard":
             ref = np.datetime64(self.reference, "ns")
             return (values.astype("datetime64[ns]") - ref) / np.timedelta64(1, "D")
-        if is_cf:
+        if is_dt or is_cf:
             import cftime
 
-            cal = values.ravel()[0].calendar or self.calendar
+            given = "standard" if is_dt else (values.ravel()[0].calendar or "standard")
+            if _calendar_family(given) != fitted:  # the same dates, by label, in the fitted calendar
+                values = _relabel(values, given, self.calendar)
+            cal = self.calendar if self.kind == "cftime" else "standard"
             out = cftime.date2num(values.ravel(), f"days since {self.reference}", calendar=cal)
             return np.asarray(out, dtype=np.float64).reshape(values.shape)
         if values.size == 0:
@@ -326,6 +331,42 @@ class TimeAxis:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+CALENDAR_FAMILIES = {"gregorian": "standard", "proleptic_gregorian": "standard", "julian": "julian",
+                     "noleap": "noleap", "365_day": "noleap", "all_leap": "all_leap", "366_day": "all_leap",
+                     "360_day": "360_day", "standard": "standard"}  # CF calendar names -> one name per calendar
+
+
+def _calendar_family(calendar: str) -> str:
+    return CALENDAR_FAMILIES.get(str(calendar).lower(), str(calendar).lower())
+
+
+def _relabel(values: np.ndarray, given: str, fitted: str) -> np.ndarray:
+    """Dates of the ``given`` calendar as the same dates (year, month, day, time) of the ``fitted`` one.
+
+    A date that the fitted calendar does not have (29 February in ``noleap``, 30
+    February from ``360_day``) is refused with both calendars named.
+    """
+    import cftime
+
+    values = np.asarray(values)
+    if np.issubdtype(values.dtype, np.datetime64):
+        import pandas as pd
+
+        values = np.asarray(pd.DatetimeIndex(values.ravel()).to_pydatetime(), dtype=object).reshape(values.shape)
+    unique, inverse = np.unique(values.ravel(), return_inverse=True)
+    out = np.empty(unique.shape, dtype=object)
+    for i, d in enumerate(unique):
+        try:
+            out[i] = cftime.datetime(d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond, calendar=fitted)
+        except ValueError:
+            raise ValueError(
+                f"The target time {d} ({given} calendar) does not exist in the {fitted} calendar the model was "
+                f"fitted in. Convert the target's times first, e.g. target.convert_calendar({fitted!r}, "
+                f"missing=...), or drop that date."
+            ) from None
+    return out[inverse.ravel()].reshape(values.shape)
 
 
 @dataclasses.dataclass
@@ -653,6 +694,24 @@ def dict_columns(target, time_axis: TimeAxis | None, fitted: str = "model") -> l
     return np.broadcast_arrays(*cols)
 
 
+def resolution_pair(resolution) -> tuple[float, float]:
+    """(dlon, dlat) in degrees from one number or a pair, each positive and finite (else a clear ValueError).
+
+    Examples
+    --------
+    >>> resolution_pair(0.25), resolution_pair((0.5, 0.25))
+    ((0.25, 0.25), (0.5, 0.25))
+    """
+    pair = (resolution, resolution) if np.isscalar(resolution) else tuple(resolution)
+    try:
+        dlon, dlat = (float(r) for r in pair)
+    except (TypeError, ValueError):
+        raise ValueError(f"resolution must be a number of degrees or a (lon, lat) pair, got {resolution!r}.") from None
+    if not (0 < dlon < np.inf and 0 < dlat < np.inf):
+        raise ValueError(f"resolution must be positive and finite (degrees), got {resolution!r}.")
+    return dlon, dlat
+
+
 def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon", time_name="time") -> xr.Dataset:
     """A regular lat/lon(/time) grid as an empty Dataset with CF coordinate attributes.
 
@@ -673,9 +732,7 @@ def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon",
     ([0.25, 0.75, 1.25, 1.75], [10.25, 10.75])
     """
     west, east, south, north = (float(x) for x in region)
-    dlon, dlat = (resolution, resolution) if np.isscalar(resolution) else resolution
-    if dlon <= 0 or dlat <= 0:
-        raise ValueError(f"resolution must be positive, got {resolution!r}")
+    dlon, dlat = resolution_pair(resolution)
     if east < west:
         east += 360.0
     nlon = max(1, int(np.floor((east - west) / dlon + 1e-9)))

@@ -242,7 +242,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
     units = s.get("units", {})
     names = ", ".join(f"{v} ({units[v]})" if units.get(v) else v for v in s["variables"])
     west, east, south, north = s["region"]
-    data = f"{names} on {s['n_points']:,} points; {_lon(west)} to {_lon(east)}, {_lat(south)} to {_lat(north)}"
+    lons = "all longitudes" if east - west >= 359.999 else f"{_lon(west)} to {_lon(east)}"
+    data = f"{names} on {s['n_points']:,} points; {lons}, {_lat(south)} to {_lat(north)}"
     if s.get("time_range"):
         data += f"; {s['time_range'][0]} to {s['time_range'][1]}"
     out.append(("data", data))

@@ -8,6 +8,8 @@ never imports torch.
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
 
@@ -15,8 +17,10 @@ import numpy as np
 import xarray as xr
 
 from . import coords as _coords
+from . import sentinels as _sentinels
 
-__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "lon_convention", "resolve_variables", "warn_duplicates"]
+__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "lon_convention", "mask_fills", "mask_fills_lazy",
+           "resolve_variables", "user_stacklevel", "warn_duplicates", "warn_fills"]
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")  # variable attributes carried to the outputs
 
@@ -87,6 +91,15 @@ def _coord_names(names: _coords.CoordNames) -> dict:
     return {"lat": str(names.lat), "lon": str(names.lon), "time": None if names.time is None else str(names.time)}
 
 
+def _check_unique(var_list) -> None:
+    repeated = sorted({str(v) for v in var_list if var_list.count(v) > 1})
+    if repeated:
+        raise ValueError(
+            f"Variable(s) {repeated} are named more than once in {list(var_list)}; each output needs its own "
+            f"variable. Name each once (to fit two copies, give the copy another name: ds.assign(b=ds['a']))."
+        )
+
+
 def resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames, *, single: bool = False) -> list:
     """The data variables to fit: the ones named, or the only numeric one.
 
@@ -95,6 +108,9 @@ def resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames, *, s
     """
     if variables is not None:
         var_list = [variables] if isinstance(variables, (str, bytes)) or not isinstance(variables, Sequence) else list(variables)
+        if not var_list:
+            raise ValueError(f"variables is empty; name at least one of {list(ds.data_vars)}.")
+        _check_unique(var_list)
         for v in var_list:
             if v not in ds.data_vars:
                 hint = f" Pass one of them, e.g. fit(obs, {next(iter(ds.data_vars), 'sla')!r})." if single else ""
@@ -139,6 +155,86 @@ def _is_gridded(data, names) -> bool:
     return lat.ndim == 1 and lon.ndim == 1 and lat.dims != lon.dims
 
 
+def user_stacklevel() -> int:
+    """``stacklevel`` for a warning raised by the caller: the first frame outside the geoinr package."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def mask_fills(table: _coords.PointTable, var_names, var_objs=None) -> _coords.PointTable:
+    """The table with undeclared fill values (:mod:`geoinr.sentinels`) set missing, and a warning for each variable.
+
+    ``var_objs`` are the xarray variables (their packing tells the packed extremes);
+    rows left with no finite value are dropped.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> t = _coords.PointTable(lon=np.zeros(5), lat=np.arange(5.0), time=None,
+    ...                        values=np.array([[0.1], [0.2], [-0.1], [0.0], [-999.0]]))
+    >>> with warnings.catch_warnings(record=True):
+    ...     len(mask_fills(t, ["sla"]))
+    4
+    """
+    values, changed = table.values, False
+    objs = list(var_objs) if var_objs is not None else [None] * len(var_names)
+    for j, (name, obj) in enumerate(zip(var_names, objs)):
+        packed = _sentinels.packed_extremes(obj) if obj is not None else {}
+        found = _sentinels.screen(values[:, j], str(name), packed)
+        fills = found.mask(values[:, j]) if found.active else None
+        if fills is None or not fills.any():
+            continue
+        n_valid = int(np.isfinite(values[:, j]).sum())
+        warnings.warn(found.describe(int(fills.sum()), n_valid, values[fills, j]), UserWarning,
+                      stacklevel=user_stacklevel())
+        if not changed:
+            values, changed = values.copy(), True
+        values[fills, j] = np.nan
+    if not changed:
+        return table
+    keep = np.isfinite(values).any(axis=1)
+    return _coords.PointTable(lon=table.lon[keep], lat=table.lat[keep],
+                              time=None if table.time is None else table.time[keep], values=values[keep])
+
+
+def mask_fills_lazy(dataset: xr.Dataset, var_names, sample: _coords.PointTable) -> tuple[xr.Dataset, dict]:
+    """Dask-backed data with undeclared fill values masked lazily, the rule set from ``sample`` (its values).
+
+    Returns the dataset (each screened variable wrapped in a lazy ``where``) and, by
+    variable, ``(screen, fills, raw)``: the :class:`~geoinr.sentinels.Screen`, the lazy
+    mask and the variable before masking, for the warning once the values have been
+    counted (:func:`warn_fills`).
+    """
+    screens = {}
+    for j, v in enumerate(var_names):
+        var = dataset[v]
+        if any(k in var.attrs for k in ("scale_factor", "add_offset")):
+            continue  # still packed (opened without decoding): its numbers are not in decoded units yet
+        found = _sentinels.screen(sample.values[:, j], str(v), _sentinels.packed_extremes(var), sample=True)
+        if not found.active:
+            continue
+        fills = xr.apply_ufunc(found.mask, var, dask="parallelized", output_dtypes=[bool])
+        dataset = dataset.assign({v: var.where(~fills)})
+        screens[v] = (found, fills, var)
+    return dataset, screens
+
+
+def warn_fills(screens: dict, stats: dict) -> None:
+    """Warn for each lazily screened variable that had fills, from the dask pass's ``stats``.
+
+    ``stats`` holds ``fills:<v>`` (how many), ``n:<v>`` (valid values left) and
+    ``fill_min:<v>``/``fill_max:<v>`` (the extremes of the masked values).
+    """
+    for v, (found, _, _) in screens.items():
+        n = int(stats[f"fills:{v}"])
+        if n:
+            seen = [float(stats[f"fill_min:{v}"]), float(stats[f"fill_max:{v}"])]
+            warnings.warn(found.describe(n, n + int(stats[f"n:{v}"]), seen), UserWarning, stacklevel=user_stacklevel())
+
+
 def _kept_attrs(var_names, var_objs) -> dict:
     return {str(v): {k: str(o.attrs[k]) for k in KEPT_ATTRS if k in o.attrs} for v, o in zip(var_names, var_objs)}
 
@@ -157,6 +253,7 @@ def _read_xarray(data, variables, lat, lon, time, single: bool) -> Observations:
         what = "observations are" if single else "data to fit is"
         raise ValueError(f"The {what} empty (sizes: {dict(data.sizes)}).")
     table, time_axis = _coords.points_from_xarray(data, var_names, names)
+    table = mask_fills(table, var_names, var_objs)
     lon_raw = np.asarray(data[names.lon].values, dtype=np.float64)
     convention = lon_convention(float(np.nanmin(lon_raw)), float(np.nanmax(lon_raw)))
     return _described(data, names, var_names, var_objs, table=table, time_axis=time_axis, lon_convention=convention)
@@ -206,6 +303,7 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
         var_names = ["values"] if vals.shape[1] == 1 else [f"values_{i}" for i in range(vals.shape[1])]
     else:
         var_names = [variables] if isinstance(variables, str) else list(variables)
+        _check_unique(var_names)
         if len(var_names) != vals.shape[1]:
             raise ValueError(f"{len(var_names)} variable names for {vals.shape[1]} value columns.")
     keep = np.isfinite(vals).any(axis=1) & np.isfinite(lon) & np.isfinite(lat)
@@ -214,6 +312,7 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
     table = _coords.PointTable(
         lon=_coords.wrap_longitude(lon[keep]), lat=lat[keep], time=None if t is None else t[keep], values=vals[keep]
     )
+    table = mask_fills(table, var_names)
     return Observations(
         table=table,
         variables=[str(v) for v in var_names],
@@ -222,6 +321,19 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
         time_axis=time_axis,
         lon_convention=lon_convention(float(np.nanmin(lon)), float(np.nanmax(lon))) if lon.size else "180",
     )
+
+
+def names_as_values(values, variables) -> tuple:
+    """``(values, variables)``, taking variable names passed as ``values`` (``fit(ds, "sla")``) as ``variables``.
+
+    Examples
+    --------
+    >>> names_as_values("sla", None), names_as_values(["u", "v"], None), names_as_values(None, "sla")
+    ((None, 'sla'), (None, ['u', 'v']), (None, 'sla'))
+    """
+    named = isinstance(values, str) or (isinstance(values, (list, tuple)) and len(values) > 0
+                                        and all(isinstance(v, str) for v in values))
+    return (None, values) if named and variables is None else (values, variables)
 
 
 def read(
@@ -269,6 +381,7 @@ def read(
     (1, ['values'], 'time')
     """
     if isinstance(data, (xr.Dataset, xr.DataArray)):
+        values, variables = names_as_values(values, variables)
         if values is not None:
             raise TypeError("values= is only for dict input; with xarray data pick variables= instead.")
         if lazy:

@@ -25,7 +25,7 @@ import xarray as xr
 
 from . import coords as _coords
 
-__all__ = ["BlockSource", "BatchStream", "is_lazy"]
+__all__ = ["BlockSource", "BatchStream", "EmptyStream", "is_lazy"]
 
 
 def is_lazy(obj, variables: Sequence[Hashable] | None = None) -> bool:
@@ -113,6 +113,10 @@ def concat_tables(tables, has_time: bool) -> _coords.PointTable:
     )
 
 
+class EmptyStream(ValueError):
+    """A whole pass over the training blocks gave no observation to train on."""
+
+
 class BatchStream:
     """Endless shuffled mini-batches from groups of blocks, prepared in a background thread.
 
@@ -173,14 +177,23 @@ class BatchStream:
         while True:  # one pass over the blocks in random order = one epoch of the data
             order = self.rng.permutation(self.blocks)
             for s in range(0, order.size, self.per_group):
-                yield order[s : s + self.per_group]
+                yield order[s : s + self.per_group], s + self.per_group >= order.size
 
     def _produce(self):
         try:
-            for ids in self._groups():
+            points = 0  # in this pass over the blocks
+            for ids, last in self._groups():
                 if self.stop.is_set():
                     return
                 x, y, w = self.load(ids)
+                points += x.shape[0]
+                if last and points == 0:  # a whole pass gave nothing: it never will (no silent endless loop)
+                    raise EmptyStream(
+                        f"The {self.blocks.size} training block(s) hold no valid observation (all missing); the data "
+                        f"may sit only in the held-out validation blocks. Use smaller chunks, validation=0, or check "
+                        f"the data's mask."
+                    )
+                points = 0 if last else points
                 perm = self.rng.permutation(x.shape[0])
                 group = (x[perm], y[perm], None if w is None else w[perm])
                 while not self.stop.is_set():
@@ -198,6 +211,8 @@ class BatchStream:
         while True:
             group = self.queue.get()
             if group is None:
+                if isinstance(self.error, EmptyStream):
+                    raise self.error
                 raise RuntimeError(f"reading the training data failed: {self.error!r}") from self.error
             x, y, w = group
             for s in range(0, x.shape[0], self.batch_size):

@@ -28,6 +28,7 @@ from . import evaluation as _evaluation
 from . import fitting as _fitting
 from . import state as _state
 from .field import build_field
+from .params import check_params, did_you_mean
 from .surrogate import SurrogateMixin
 
 __all__ = ["INRModel"]
@@ -370,7 +371,9 @@ class INRModel(SurrogateMixin, BaseMapper):
     def _validate_params(self):
         """Cheap checks of the parameters, before any data is read."""
         if self.model not in NETWORKS:
-            raise ValueError(f"Unknown model {self.model!r}. Available models: {', '.join(sorted(NETWORKS))}.")
+            raise ValueError(f"Unknown model {self.model!r}. Available models: {', '.join(sorted(NETWORKS))}."
+                             f"{did_you_mean(self.model, NETWORKS)}")
+        check_params(self.get_params())
         strategy = self._strategy()
         strategy.check(physics=self.physics, mass_constraint=self.mass_constraint, n_members=self.n_members)
         physics_terms(self.physics)

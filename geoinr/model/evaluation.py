@@ -13,6 +13,7 @@ from .. import coords as _coords
 __all__ = ["batches", "eval_batch_size", "evaluate", "evaluate_lazy", "output_chunks"]
 
 PREDICT_BATCH_CPU = 4096  # points per forward pass on CPU: activations stay in cache
+FLOAT32_HEADROOM = 1e3  # outputs are float64 when mean + this many std come within this factor of float32 max
 PREDICT_BATCH_GPU = 262144  # points per forward pass on a GPU
 
 
@@ -35,6 +36,12 @@ def batches(columns: Sequence[np.ndarray], batch_size: int):
         yield s, e, np.where(ok[:, None], chunk, 0.0).astype(np.float32), ok
 
 
+def output_dtype(model) -> type:
+    """float32, the precision of the network, unless the data's values would overflow it (then float64)."""
+    reach = np.abs(np.asarray(model.mean_)) + FLOAT32_HEADROOM * np.asarray(model.std_)
+    return np.float64 if np.any(reach > np.finfo(np.float32).max / FLOAT32_HEADROOM) else np.float32
+
+
 def eval_batch_size(field: torch.nn.Module, batch_size: int | None) -> int:
     """Points per forward pass: the given one, or a default for the field's device."""
     if batch_size is None:
@@ -46,13 +53,15 @@ def eval_batch_size(field: torch.nn.Module, batch_size: int | None) -> int:
 
 
 def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bool = False):
-    """Evaluate a fitted INRModel at coordinate columns; returns (..., k) float32 in the data's units
-    (and the calibrated standard deviation of the field if ``with_std``)."""
+    """Evaluate a fitted INRModel at coordinate columns; returns (..., k) in the data's units, float32 unless
+    the data's magnitude needs float64 (:func:`output_dtype`) (and the calibrated standard deviation of the field
+    if ``with_std``)."""
     shape = np.shape(columns[0])
     n = int(np.prod(shape))
     k = len(model.variables_)
-    out = np.empty((n, k), dtype=np.float32)
-    sd_out = np.empty((n, k), dtype=np.float32) if with_std else None
+    dtype = output_dtype(model)
+    out = np.empty((n, k), dtype=dtype)
+    sd_out = np.empty((n, k), dtype=dtype) if with_std else None
     mean, std = np.asarray(model.mean_), np.asarray(model.std_)
     dev = next(model.field_.parameters()).device
     error = model._calibrated_error() if with_std else None
@@ -95,7 +104,8 @@ def evaluate_lazy(model, columns, chunks, batch_size: int, with_std: bool = Fals
     width = 2 * k if with_std else k
     dummy = da.zeros(tuple(sum(c) for c in chunks), chunks=chunks, dtype=np.int8)
     out = dummy.map_blocks(
-        block, new_axis=nd, chunks=chunks + ((width,),), dtype=np.float32, meta=np.empty((0,) * (nd + 1), np.float32)
+        block, new_axis=nd, chunks=chunks + ((width,),), dtype=output_dtype(model),
+        meta=np.empty((0,) * (nd + 1), output_dtype(model)),
     )
     if with_std:
         return out[..., :k], out[..., k:]

@@ -71,6 +71,13 @@ def _train_std(std: np.ndarray) -> np.ndarray:
     return np.where(std > 0, std, 1.0)
 
 
+def _magnitude(values: np.ndarray) -> float:
+    """The largest finite |value| (1 when none or zero): divides the values before a variance."""
+    finite = np.abs(values[np.isfinite(values)])
+    top = float(finite.max()) if finite.size else 0.0
+    return top if top > 0 else 1.0
+
+
 def frame_in_memory(table: _coords.PointTable) -> Frame:
     """Statistics and extent of an in-memory table (the sample is the table itself)."""
     if len(table) < 2:
@@ -79,9 +86,10 @@ def frame_in_memory(table: _coords.PointTable) -> Frame:
             f"Check the data (and its NaN mask) or its coordinates."
         )
     region, time_range = _observations.extent(table)
+    scale = np.array([_magnitude(table.values[:, j]) for j in range(table.values.shape[1])])
     return Frame(
         mean=np.nanmean(table.values, axis=0),
-        std=np.nanstd(table.values, axis=0),
+        std=np.nanstd(table.values / scale, axis=0) * scale,  # scaled: values near 1e200 do not overflow
         region=region,
         time_range=time_range,
         n_points=int(len(table)),
@@ -89,21 +97,31 @@ def frame_in_memory(table: _coords.PointTable) -> Frame:
     )
 
 
-def _dask_statistics(data, var_names, names, tvar) -> dict:
-    """Sums and extremes of the whole data set, in one dask pass (chunk by chunk)."""
+def _dask_statistics(data, var_names, names, tvar, screens: dict, scale: np.ndarray) -> dict:
+    """Sums and extremes of the whole data set, in one dask pass (chunk by chunk).
+
+    ``scale`` (one per variable) divides the values before the variance, so that
+    values near 1e200 do not overflow it; ``screens`` are the lazily masked fills.
+    """
     import dask
 
     stats = {}
-    for v in var_names:
+    for v, s in zip(var_names, scale):
         finite = data[v].where(np.isfinite(data[v]))  # inf is missing, as in memory
         stats[f"mean:{v}"] = finite.mean(skipna=True).data
-        stats[f"std:{v}"] = finite.std(skipna=True).data
+        stats[f"std:{v}"] = (finite / s).std(skipna=True).data
         stats[f"n:{v}"] = finite.count().data
+        if v in screens:  # how many fills were masked, and their extremes, for the warning
+            _, fills, raw = screens[v]
+            stats[f"fills:{v}"] = fills.sum().data
+            stats[f"fill_min:{v}"], stats[f"fill_max:{v}"] = raw.where(fills).min().data, raw.where(fills).max().data
     lon_all = _coords.decode(data[names.lon])
     for key, var in (("lat", data[names.lat]), ("lon", lon_all), ("time", tvar)):
         if var is not None:
             stats[f"{key}_min"], stats[f"{key}_max"] = var.min().data, var.max().data
     (stats,) = dask.compute(stats)
+    for v, s in zip(var_names, scale):
+        stats[f"std:{v}"] = float(stats[f"std:{v}"]) * s
     return stats
 
 
@@ -112,7 +130,6 @@ def frame_streamed(obs, seed) -> Frame:
     data, names, var_names = obs.dataset, obs.names, obs.variables
     tvar = _coords.decode(data[names.time]) if names.time is not None else None
     source = _stream.BlockSource(data, var_names, names, obs.time_axis)
-    stats = _dask_statistics(data, var_names, names, tvar)
     rng = np.random.default_rng(seed)
     start = int(rng.integers(source.n_blocks))
     run_ids, total = [], 0
@@ -122,6 +139,15 @@ def frame_streamed(obs, seed) -> Frame:
         if total >= STREAM_SAMPLE_POINTS:
             break
     sample = source.load(run_ids)
+    # undeclared fills: the rule comes from the sample, and masks the whole data set lazily
+    data, screens = _observations.mask_fills_lazy(data, var_names, sample)
+    if screens:
+        obs.dataset = data
+        source = _stream.BlockSource(data, var_names, names, obs.time_axis)
+        sample = source.load(run_ids)
+    scale = np.array([_magnitude(sample.values[:, j]) for j in range(len(var_names))])
+    stats = _dask_statistics(data, var_names, names, tvar, screens, scale)
+    _observations.warn_fills(screens, stats)
     if len(sample) < 2:
         raise ValueError(f"The data to fit has {len(sample)} valid observation in its first blocks; check the data.")
     lon_min, lon_max = float(stats["lon_min"]), float(stats["lon_max"])
@@ -309,6 +335,8 @@ def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, c
 # ---------------------------------------------------------------------- the steps of INRModel.fit
 def read_observations(model, data, values, variables, lat, lon, time, resume):
     """Observations: an in-memory table, or a description of dask-backed data to stream."""
+    if isinstance(data, (xr.Dataset, xr.DataArray)):
+        values, variables = _observations.names_as_values(values, variables)
     lazy = isinstance(data, (xr.Dataset, xr.DataArray)) and values is None and _stream.is_lazy(
         data, None if variables is None or isinstance(data, xr.DataArray) else np.atleast_1d(variables)
     )
@@ -343,6 +371,12 @@ def learn_frame(model, obs) -> Frame:
         frame = frame_streamed(obs, model.seed)
         lo, hi = frame.lon_extremes
         obs.lon_convention = _observations.lon_convention(lo, hi)
+    for v, m, s in zip(obs.variables, frame.mean, frame.std):
+        if not (np.isfinite(m) and np.isfinite(s)):
+            raise ValueError(
+                f"Variable {v!r} has mean {m:.6g} and standard deviation {s:.6g}: its values cannot be normalised. "
+                f"Check it for huge or undeclared fill values and mask them (ds[{v!r}].where(...)) before fitting."
+            )
     model._set_frame(obs, frame.region, frame.time_range)
     model.mean_ = [float(m) for m in frame.mean]
     model.std_ = [float(s) if s > 0 else 0.0 for s in frame.std]  # 0: a constant, predicted exactly

@@ -1,0 +1,81 @@
+"""The INRModel's parameters, checked in one place before any data is read.
+
+``fit`` calls :func:`check_params` first, so a zero width, a negative learning rate
+or a misspelled encoding fails in a millisecond, not after a dask pass over a large
+store. Each message names the parameter, the value and what is accepted.
+"""
+from __future__ import annotations
+
+import numbers
+
+from ..base import did_you_mean
+from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS
+
+__all__ = ["check_params", "did_you_mean"]
+
+POSITIVE_INTS = ("batch_size", "n_collocation", "physics_every", "patience")
+POSITIVE_INTS_OR_NONE = ("width", "depth", "epochs")
+POSITIVE_FLOATS_OR_NONE = ("min_wavelength", "min_period", "w0", "rossby_radius", "max_time")
+MAX_WIDTH = 65_536  # neurons: a wider layer is a typo (its weights alone would need > 16 GB)
+MAX_DEPTH = 1_000  # layers
+MAX_MEMBERS = 10_000  # ensemble members
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_numbers(params: dict) -> None:
+    for name in POSITIVE_INTS + POSITIVE_INTS_OR_NONE:
+        value = params[name]
+        if value is None and name in POSITIVE_INTS_OR_NONE:
+            continue
+        if not (_is_int(value) and value >= 1):
+            raise ValueError(f"{name} must be a whole number >= 1{' or None' if name in POSITIVE_INTS_OR_NONE else ''}, "
+                             f"got {value!r}.")
+    for name in POSITIVE_FLOATS_OR_NONE:
+        value = params[name]
+        if value is not None and not (_is_real(value) and 0 < value < float("inf")):
+            raise ValueError(f"{name} must be a positive finite number or None, got {value!r}.")
+    for name, low in (("lr", 0.0), ("physics_weight", None)):
+        value = params[name]
+        ok = _is_real(value) and value == value and abs(value) != float("inf")
+        if not ok or (low is not None and not value > low) or value < 0:
+            raise ValueError(f"{name} must be a finite number {'> 0' if low is not None else '>= 0'}, got {value!r}.")
+    for name, most in (("width", MAX_WIDTH), ("depth", MAX_DEPTH)):
+        if params[name] is not None and params[name] > most:
+            raise ValueError(f"{name}={params[name]} is more than {most:,}; it is probably a typo.")
+    if not (_is_int(params["n_members"]) and 1 <= params["n_members"] <= MAX_MEMBERS):
+        raise ValueError(f"n_members must be a whole number from 1 to {MAX_MEMBERS:,}, got {params['n_members']!r}.")
+
+
+def check_params(params: dict) -> None:
+    """Raise a clear ValueError for the first parameter that cannot work (``params``: ``get_params()``).
+
+    The model name, uncertainty, physics and precision are checked by their owners
+    (the estimator's ``_validate_params``); here: numbers, encodings and option types.
+
+    Examples
+    --------
+    >>> from geoinr import INRModel
+    >>> check_params(INRModel(width=0).get_params())
+    Traceback (most recent call last):
+    ...
+    ValueError: width must be a whole number >= 1 or None, got 0.
+    """
+    _check_numbers(params)
+    if params["space_encoding"] not in SPACE_ENCODINGS:
+        raise ValueError(f"Unknown space_encoding {params['space_encoding']!r}; choose one of {sorted(SPACE_ENCODINGS)}."
+                         f"{did_you_mean(params['space_encoding'], SPACE_ENCODINGS)}")
+    if params["time_encoding"] not in TIME_ENCODINGS:
+        raise ValueError(f"Unknown time_encoding {params['time_encoding']!r}; choose one of {sorted(TIME_ENCODINGS)}."
+                         f"{did_you_mean(params['time_encoding'], TIME_ENCODINGS)}")
+    options = params["model_options"]
+    if options is not None and not isinstance(options, dict):
+        raise ValueError(f"model_options must be a dict of network options or None, got {type(options).__name__}.")
+    if params["seed"] is not None and not _is_int(params["seed"]):
+        raise ValueError(f"seed must be a whole number or None, got {params['seed']!r}.")

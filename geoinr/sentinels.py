@@ -1,0 +1,208 @@
+"""Fill values that files forget to declare: packed extremes, netCDF default fills, -999 and gross outliers.
+
+Real archives often mark land or missing data with a number instead of a declared
+``_FillValue``: the extreme of an integer packing (DUACS L4 stores land as the
+int32 minimum, -214748.3647 m once decoded), the netCDF default fill 9.96921e36,
+-999, 32767. Fitted as they are, these numbers become "sea levels" of hundreds of
+kilometres. :func:`screen` finds them from the values (and the packing, when the
+variable says how it was stored), and :meth:`Screen.mask` marks them missing.
+
+Three rules, from certain to cautious:
+
+1. the decoded extremes of an integer packing that declares no fill value;
+2. a usual fill constant (:data:`FILL_CONSTANTS`) lying more than
+   :data:`FILL_SPREADS` robust spreads from the median (so a real 999 hPa is kept);
+3. any value more than :data:`OUTLIER_SPREADS` robust spreads from the median.
+
+The robust spread is the interquartile range / 1.349 (the standard deviation for
+Gaussian data), computed without the suspected fills. This module knows numpy and
+xarray; it never imports torch.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+__all__ = ["FILL_CONSTANTS", "FILL_SPREADS", "OUTLIER_SPREADS", "Screen", "packed_extremes", "screen"]
+
+#: numbers that files use for "missing" without saying so (netCDF default float fill, CMIP's 1e20, ...)
+FILL_CONSTANTS = (
+    9.969209968386869e36, -9.969209968386869e36, 1e20, -1e20, 1e30, -1e30, 1e15, -1e15,
+    -999.0, -999.9, -9999.0, -99999.0, 999.0, 9999.0, 99999.0,
+    32767.0, -32767.0, -32768.0, 65535.0, 2147483647.0, -2147483647.0, -2147483648.0,
+)
+FILL_SPREADS = 20.0  # a fill constant is masked beyond this many robust spreads from the median
+OUTLIER_SPREADS = 1000.0  # any value is masked beyond this many robust spreads from the median
+QUANTILE_POINTS = 1_000_000  # the median and quartiles are taken on at most this many values (evenly strided)
+IQR_TO_SIGMA = 1.349  # interquartile range of a unit Gaussian
+MATCH_RTOL = 1e-6  # decoded fills match to float32 rounding
+
+
+@dataclasses.dataclass(frozen=True)
+class Screen:
+    """Which values of one variable are undeclared fills.
+
+    Attributes
+    ----------
+    variable : str
+    exact : tuple of float
+        Values masked wherever they occur (packed extremes, fill constants far from the data).
+    low, high : float
+        Values outside ``[low, high]`` are masked (gross outliers); infinite when no rule applies.
+    reasons : dict
+        For each value of ``exact``, why it is a fill (for the warning).
+    median, spread : float
+        The robust centre and spread the bounds come from (NaN when the data are constant).
+    """
+
+    variable: str
+    exact: tuple = ()
+    low: float = -np.inf
+    high: float = np.inf
+    reasons: dict = dataclasses.field(default_factory=dict)
+    median: float = np.nan
+    spread: float = np.nan
+
+    @property
+    def active(self) -> bool:
+        """Whether this screen can mask anything."""
+        return bool(self.exact) or np.isfinite(self.low) or np.isfinite(self.high)
+
+    def mask(self, values) -> np.ndarray:
+        """Boolean array, True where finite ``values`` are fills (NaN and inf are not: they are already missing).
+
+        Examples
+        --------
+        >>> s = Screen("sla", exact=(-999.0,), low=-10.0, high=10.0)
+        >>> s.mask(np.array([0.1, -999.0, 1e200, np.nan, np.inf])).tolist()
+        [False, True, True, False, False]
+        """
+        v = np.asarray(values, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            out = (v < self.low) | (v > self.high)
+            for e in self.exact:
+                out |= np.isclose(v, e, rtol=MATCH_RTOL, atol=0.0)
+        return out & np.isfinite(v)
+
+    def describe(self, n: int, total: int, found) -> str:
+        """One sentence: ``n`` of ``total`` values were masked, which (``found``: the distinct ones, or some), and why."""
+        found = np.unique(np.asarray(found, dtype=np.float64))
+        is_exact = np.zeros(found.shape, dtype=bool)
+        parts = []
+        for e in self.exact:
+            hit = np.isclose(found, e, rtol=MATCH_RTOL, atol=0.0)
+            is_exact |= hit
+            if hit.any():
+                parts.append(f"{e:.10g} ({self.reasons.get(e, 'a usual fill value')})")
+        rest = found[~is_exact]
+        if rest.size:
+            parts.append(
+                f"values outside [{self.low:.6g}, {self.high:.6g}] such as {rest[0]:.6g}"
+                f"{f' and {rest[-1]:.6g}' if rest.size > 1 else ''} (more than {OUTLIER_SPREADS:g} robust spreads "
+                f"from the median {self.median:.6g})"
+            )
+        share = 100.0 * n / max(total, 1)
+        return (
+            f"Variable {self.variable!r}: {n:,} of {total:,} values ({share:.3g} %) look like undeclared fill values "
+            f"and are treated as missing: {'; '.join(parts) or 'none seen in the sample read'}. To decide yourself, "
+            f"set the variable's _FillValue, or mask it first (e.g. ds[{self.variable!r}].where(abs(ds[{self.variable!r}]) "
+            f"< limit))."
+        )
+
+
+def packed_extremes(var) -> dict:
+    """Decoded extremes of an integer packing that declares no fill value: ``{value: reason}``.
+
+    ``var`` is an xarray variable, decoded by xarray (the packing is in ``var.encoding``)
+    or not (integers with ``scale_factor`` in ``var.attrs``); the returned values are in
+    decoded units.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> v = xr.DataArray(np.array([0, 5], "int32"), dims="n")
+    >>> v.encoding.update(dtype=np.dtype("int32"), scale_factor=1e-4)
+    >>> [round(k, 4) for k in packed_extremes(v)]
+    [-214748.3648, 214748.3647]
+    """
+    for where in (getattr(var, "encoding", {}), getattr(var, "attrs", {})):
+        dtype = where.get("dtype", var.dtype if where is getattr(var, "attrs", None) else None)
+        if dtype is None or not np.issubdtype(np.dtype(dtype), np.integer):
+            continue
+        if "_FillValue" in where or "missing_value" in where:
+            return {}
+        if where is getattr(var, "attrs", None) and "scale_factor" not in where and "add_offset" not in where:
+            continue  # plain integers, not packed floats
+        info = np.iinfo(np.dtype(dtype))
+        scale = float(np.asarray(where.get("scale_factor", 1.0)))
+        offset = float(np.asarray(where.get("add_offset", 0.0)))
+        name = np.dtype(dtype).name
+        return {
+            info.min * scale + offset: f"the decoded minimum of its {name} packing, which declares no _FillValue",
+            info.max * scale + offset: f"the decoded maximum of its {name} packing, which declares no _FillValue",
+        }
+    return {}
+
+
+def _robust_centre(values: np.ndarray) -> tuple[float, float]:
+    """Median and spread (IQR / 1.349; the mean absolute deviation if the quartiles coincide)."""
+    if values.size > QUANTILE_POINTS:
+        values = values[:: int(np.ceil(values.size / QUANTILE_POINTS))]
+    q1, median, q3 = np.quantile(values, [0.25, 0.5, 0.75])
+    spread = (q3 - q1) / IQR_TO_SIGMA
+    if not spread > 0:
+        spread = float(np.mean(np.abs(values - median)))
+    return float(median), float(spread)
+
+
+def screen(values, variable: str = "values", packed: dict | None = None, *, sample: bool = False) -> Screen:
+    """Find the undeclared fill values of one variable.
+
+    Parameters
+    ----------
+    values : array-like
+        The variable's values (NaN and inf are already missing and ignored).
+    variable : str
+        Its name, for the warning.
+    packed : dict, optional
+        ``{value: reason}`` of :func:`packed_extremes`.
+    sample : bool
+        ``values`` are a sample of a larger (dask-backed) variable: every fill constant
+        far from the data is masked, not only those seen in the sample.
+
+    Returns
+    -------
+    Screen
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> sst = np.concatenate([rng.normal(15.0, 5.0, 1000), [-999.0] * 30, [999.0]])
+    >>> s = screen(sst, "sst")
+    >>> int(s.mask(sst).sum()), s.exact
+    (31, (-999.0, 999.0))
+    >>> screen(rng.normal(1013.0, 10.0, 1000).round(), "pressure").mask([999.0]).tolist()  # a real 999 hPa is kept
+    [False]
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    reasons = dict(packed or {})
+    suspect = np.zeros(v.shape, dtype=bool)
+    for e in list(reasons) + list(FILL_CONSTANTS):
+        suspect |= np.isclose(v, e, rtol=MATCH_RTOL, atol=0.0)
+    clean = v[~suspect]
+    if clean.size < 2:
+        return Screen(variable, exact=tuple(reasons), reasons=reasons)
+    median, spread = _robust_centre(clean)
+    if not spread > 0:  # constant data: only the packing can tell
+        return Screen(variable, exact=tuple(reasons), reasons=reasons, median=median)
+    for e in FILL_CONSTANTS:
+        if abs(e - median) > FILL_SPREADS * spread and e not in reasons:
+            reasons[e] = f"a usual fill value, {abs(e - median) / spread:.3g} robust spreads from the median"
+    seen = [e for e in reasons if sample or e in (packed or {}) or np.isclose(v, e, rtol=MATCH_RTOL, atol=0.0).any()]
+    exact = tuple(sorted(seen))
+    return Screen(
+        variable, exact=exact, low=median - OUTLIER_SPREADS * spread, high=median + OUTLIER_SPREADS * spread,
+        reasons={e: reasons[e] for e in exact}, median=median, spread=spread,
+    )
