@@ -6,9 +6,9 @@ Copy it cell by cell into a notebook, or run it:
     python examples/gap_filling.py --out /tmp/gap_filling --quick   # ~15 s, for the tests
 
 An observing-system simulation: a 1.5-layer quasi-geostrophic ocean
-(``data_recipes/qg_simulation.py``) is the truth; four altimeters (Jason-3,
+(``geoinr.osse.simulate``) is the truth; four altimeters (Jason-3,
 Sentinel-3A/B, SARAL) sample it along their tracks with 1 cm noise
-(``data_recipes/along_track.py``). A SIREN and a DUACS-like optimal
+(``geoinr.osse.sample_along_track``). A SIREN and a DUACS-like optimal
 interpolation (``geoinr.baselines.OptimalInterpolation``: Gaussian covariance,
 100 km, 10 days) map the tracks onto the simulation's grid, every day. Both are
 scored against the truth with the data-challenge scores of ``geoinr.metrics``:
@@ -20,27 +20,20 @@ and ``gap_filling_history.png``. Nothing is downloaded.
 """
 import argparse
 import os
-import sys
 import time
 
 import geoinr
 import geoinr.plot
-from geoinr import metrics
+from geoinr import metrics, osse
 from geoinr.baselines import OptimalInterpolation
-
-# data_recipes/ holds scripts (not part of the installed package): put it on the path
-_HERE = os.path.dirname(os.path.abspath(globals().get("__file__", os.path.join("examples", "_"))))
-sys.path.insert(0, os.path.abspath(os.path.join(_HERE, "..", "data_recipes")))
-import along_track
-import qg_simulation
 
 
 def main(out="gap_filling_output", quick=False):
     os.makedirs(out, exist_ok=True)
     # %% 1. The truth (a QG ocean, 64 x 64 points over 1000 km at 35N) and four altimeters' tracks
     days = 12 if quick else 30
-    truth = qg_simulation.simulate(n=64, spinup_days=60 if quick else 200, days=days, seed=0)
-    tracks = along_track.sample_along_track(
+    truth = osse.simulate(n=64, spinup_days=60 if quick else 200, days=days, seed=0)
+    tracks = osse.sample_along_track(
         truth.ssh, missions=("jason3", "sentinel3a", "sentinel3b", "saral"), white_noise=0.01, seed=0
     )
     print(f"{tracks.sizes['time']} along-track observations over {days} days")

@@ -5,9 +5,9 @@ Copy it cell by cell into a notebook, or run it:
     python examples/physics_currents.py --out currents_output         # ~1 minute on 2 CPU cores
     python examples/physics_currents.py --out /tmp/currents --quick   # ~15 s, for the tests
 
-A 1.5-layer quasi-geostrophic ocean is simulated (``data_recipes/qg_simulation.py``,
+A 1.5-layer quasi-geostrophic ocean is simulated (``geoinr.osse.simulate``,
 Rossby radius 40 km, 35N) and sampled along the tracks of four altimeters with
-1 cm noise (``data_recipes/along_track.py``). Two SIRENs are fitted to the
+1 cm noise (``geoinr.osse.sample_along_track``). Two SIRENs are fitted to the
 tracks: one to the data alone, one with the QG potential-vorticity residual as
 an extra loss (``physics="qg"``). Geostrophic currents follow from each fitted
 field by automatic differentiation (``fitted.derive("geostrophic_velocity", grid)``)
@@ -18,20 +18,14 @@ downloaded.
 """
 import argparse
 import os
-import sys
 
 import numpy as np
 import xarray as xr
 
 import geoinr
 import geoinr.plot
+from geoinr import osse
 from geoinr.physics import EARTH_RADIUS_M, GRAVITY, OMEGA
-
-# data_recipes/ holds scripts (not part of the installed package): put it on the path
-_HERE = os.path.dirname(os.path.abspath(globals().get("__file__", os.path.join("examples", "_"))))
-sys.path.insert(0, os.path.abspath(os.path.join(_HERE, "..", "data_recipes")))
-import along_track
-import qg_simulation
 
 
 def geostrophic_currents(ssh: xr.DataArray) -> xr.Dataset:
@@ -59,8 +53,8 @@ def main(out="currents_output", quick=False):
     os.makedirs(out, exist_ok=True)
     # %% 1. A QG ocean (64 x 64 points over 1000 km at 35N) and four altimeters with 1 cm noise
     days = 10 if quick else 20
-    truth = qg_simulation.simulate(n=64, spinup_days=60 if quick else 200, days=days, seed=0)
-    tracks = along_track.sample_along_track(
+    truth = osse.simulate(n=64, spinup_days=60 if quick else 200, days=days, seed=0)
+    tracks = osse.sample_along_track(
         truth.ssh, missions=("jason3", "sentinel3a", "sentinel3b", "saral"), white_noise=0.01, seed=0
     )
     print(f"{tracks.sizes['time']} along-track observations over {days} days; Rossby radius "

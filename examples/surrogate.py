@@ -6,7 +6,7 @@ Copy it cell by cell into a notebook, or run it:
     python examples/surrogate.py --out /tmp/surrogate --quick       # ~10 s, for the tests
     python examples/surrogate.py --out nif_output --model nif       # Neural Implicit Flow instead
 
-A 1.5-layer quasi-geostrophic ocean (``data_recipes/qg_simulation.py``) is
+A 1.5-layer quasi-geostrophic ocean (``geoinr.osse.simulate``) is
 saved every second day on every second grid point (31 km), as a model run's
 output often is. A modulated SIREN (a SIREN of space whose layers are scaled and
 shifted by a network of time) is fitted to these snapshots and evaluated on the
@@ -18,24 +18,19 @@ by day: seen and unseen days) and ``surrogate_history.png``. Nothing is download
 """
 import argparse
 import os
-import sys
 
 import numpy as np
 
 import geoinr
 import geoinr.plot
-
-# data_recipes/ holds scripts (not part of the installed package): put it on the path
-_HERE = os.path.dirname(os.path.abspath(globals().get("__file__", os.path.join("examples", "_"))))
-sys.path.insert(0, os.path.abspath(os.path.join(_HERE, "..", "data_recipes")))
-import qg_simulation
+from geoinr import osse
 
 
 def main(out="surrogate_output", quick=False, model="modulated_siren"):
     os.makedirs(out, exist_ok=True)
     # %% 1. A QG ocean, 64 x 64 points (15.6 km) over 1000 km; snapshots every 2nd day and point
     days = 10 if quick else 20
-    truth = qg_simulation.simulate(n=64, spinup_days=60 if quick else 200, days=days + 1, seed=0).ssh
+    truth = osse.simulate(n=64, spinup_days=60 if quick else 200, days=days + 1, seed=0).ssh
     snapshots = truth.isel(time=slice(0, None, 2), lat=slice(0, None, 2), lon=slice(0, None, 2))
     print(f"snapshots: {dict(snapshots.sizes)} ({snapshots.size} values)")
 

@@ -1,8 +1,9 @@
 """Built-in synthetic data: an analytic eddy field, along-track sampling of it, gridded versions.
 
 Nothing here downloads. The field is smooth and known everywhere, so fits can be
-scored against the truth; ``data_recipes/`` holds the scripts that write these
-(and, later, richer simulations) to netCDF.
+scored against the truth; ``data_recipes/`` holds the scripts that write these to
+netCDF. The richer simulations (a QG ocean, real missions' repeat orbits) are in
+:mod:`geoinr.osse`, whose ground-track geometry the simplified orbits here share.
 """
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import pandas as pd
 import xarray as xr
 
 from .geometry import EARTH_RADIUS_KM
+from .osse.orbits import EARTH_ROTATION, subsatellite_point
 
 __all__ = ["analytic_ssh", "synthetic_tracks", "synthetic_grid", "ORBITS"]
 
-EARTH_ROTATION = 7.2921159e-5  # rad/s, sidereal rotation rate of the Earth
 DEFAULT_REGION = (0.0, 10.0, 30.0, 40.0)  # west, east, south, north (degrees)
 
-#: Simplified circular orbits: inclination (deg), nodal period (s), nodal precession (deg/day).
+#: Simplified circular orbits: inclination (deg), nodal period (s), nodal precession (deg/day), with random
+#: phases: the orbits of :func:`synthetic_tracks`. The real missions' repeat orbits, phased in absolute time,
+#: are :data:`geoinr.osse.MISSIONS` (used by :func:`geoinr.osse.sample_along_track`).
 ORBITS = {
     "jason3": (66.04, 6745.72, -2.0),
     "sentinel3a": (98.65, 6059.4, 0.9856),
@@ -83,13 +86,10 @@ def analytic_ssh(lon, lat, t_days, seed: int = 0, region=DEFAULT_REGION) -> np.n
 
 
 def _ground_track(inclination, period, precession, t_s, node0, phase0):
-    """Sub-satellite (lon, lat) in degrees of a circular orbit at times ``t_s`` (s)."""
-    inc = np.radians(inclination)
+    """Sub-satellite (lon, lat) in degrees of a simplified orbit (:data:`ORBITS`) at times ``t_s`` (s)."""
     u = 2 * np.pi * t_s / period + phase0
-    lat = np.degrees(np.arcsin(np.sin(inc) * np.sin(u)))
     node = node0 + np.radians(precession) * t_s / 86400.0 - EARTH_ROTATION * t_s
-    lon = np.degrees(node + np.arctan2(np.cos(inc) * np.sin(u), np.cos(u)))
-    return (lon + 180.0) % 360.0 - 180.0, lat
+    return subsatellite_point(inclination, u, node)
 
 
 def synthetic_tracks(

@@ -16,10 +16,12 @@ LOWER = (
     "geoinr.geometry", "geoinr.coords", "geoinr.scales", "geoinr.metrics", "geoinr.encoding", "geoinr.nn",
     "geoinr.physics", "geoinr.stream", "geoinr.training", "geoinr.uncertainty", "geoinr.persistence",
     "geoinr.observations", "geoinr.base", "geoinr.baselines", "geoinr.datasets", "geoinr.display", "geoinr.plot",
+    "geoinr.osse",
 )
 UPPER = ("geoinr.model", "geoinr.accessor", "geoinr.io")
 NO_TORCH = ("geoinr.geometry", "geoinr.coords", "geoinr.scales", "geoinr.metrics", "geoinr.observations",
-            "geoinr.base", "geoinr.baselines", "geoinr.datasets", "geoinr.display", "geoinr.uncertainty.calibration")
+            "geoinr.base", "geoinr.baselines", "geoinr.datasets", "geoinr.display", "geoinr.uncertainty.calibration",
+            "geoinr.osse")
 NO_XARRAY = ("geoinr.geometry", "geoinr.nn", "geoinr.physics", "geoinr.training", "geoinr.uncertainty",
              "geoinr.persistence", "geoinr.encoding", "geoinr.model.field")
 # the file-format leaf and the geometry import nothing of geoinr but the version

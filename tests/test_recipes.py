@@ -1,12 +1,13 @@
-"""data_recipes/: the QG model's physics, along-track sampling, and the real-data parsers (no download)."""
+"""data_recipes/: the scripts (CLI over geoinr.osse), the real-data parsers and the downloads, all offline.
+
+The QG model, the orbits and the sampler are package code: tests/test_osse.py.
+"""
 import importlib.util
-import math
 import os
 import subprocess
 import sys
 
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
 
@@ -30,96 +31,8 @@ at = _load("along_track")
 dc = _load("dc2020a")
 cm = _load("cmems_l3")
 
-F0, BETA = qg.coriolis(35.0)
 
-
-def _random_psi(model, wavelength_m=1.5e5, amplitude=2e4, seed=0):
-    rng = np.random.default_rng(seed)
-    shape = model.q_hat.shape
-    band = (np.sqrt(model.k2) < 2 * np.pi / wavelength_m) & (model.k2 > 0)
-    psi = np.fft.irfft2((rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * band, s=(model.n, model.n))
-    return psi * amplitude / psi.std()
-
-
-# ----------------------------------------------------------------------------- QG model
-def test_qg_inviscid_unforced_conserves_energy_and_enstrophy():
-    """Without forcing and dissipation, a turbulent state keeps its energy and enstrophy (RK3 error only)."""
-    m = qg.QGModel(n=64, length=1e6, rossby_radius=4e4, beta=BETA)
-    m.set_psi(_random_psi(m))
-    e0, z0 = m.energy(), m.enstrophy()
-    q0 = m.q.copy()
-    for _ in range(20):
-        m.step(1800.0)
-    assert abs(m.energy() / e0 - 1) < 1e-6
-    assert abs(m.enstrophy() / z0 - 1) < 1e-6
-    assert np.abs(m.q - q0).max() > 0.05 * np.abs(q0).max()  # the flow did evolve
-
-
-def test_qg_dissipation_removes_energy():
-    """Linear drag and hyperviscosity only ever remove energy."""
-    m = qg.QGModel(n=64, length=1e6, rossby_radius=4e4, beta=BETA, drag=1 / (10 * 86400.0), hyperviscosity=1e-5)
-    m.set_psi(_random_psi(m))
-    energies = [m.energy()]
-    for _ in range(5):
-        m.run(86400.0)
-        energies.append(m.energy())
-    assert all(b < a for a, b in zip(energies, energies[1:]))
-
-
-@pytest.mark.parametrize("ik, il, ld_km", [(2, 1, 40.0), (1, 0, 40.0), (3, -2, 30.0)])
-def test_qg_rossby_wave_phase_speed(ik, il, ld_km):
-    """A single Rossby wave propagates at omega = -beta k / (k^2 + l^2 + 1/Ld^2)."""
-    length, ld = 1e6, ld_km * 1e3
-    m = qg.QGModel(n=32, length=length, rossby_radius=ld, beta=BETA)
-    k, l = 2 * np.pi * ik / length, 2 * np.pi * il / length
-    xx, yy = np.meshgrid(m.x, m.y)
-    m.set_psi(1e4 * np.cos(k * xx + l * yy))
-    duration = 20 * 86400.0
-    m.run(duration, dt_max=3600.0)
-    omega = -BETA * k / (k * k + l * l + 1 / ld**2)
-    # the numerical wave is cos(k x + l y - omega_num t): compare with the analytic one's phase
-    expected = 1e4 * np.cos(k * xx + l * yy - omega * duration)
-    assert np.abs(m.psi - expected).max() < 1e-3 * 1e4
-    assert omega < 0  # westward
-
-
-def test_simulate_is_cf_sized_and_repeatable():
-    """simulate(): CF (time, lat, lon) ssh in metres, realistic scales, same seed -> same field."""
-    ds = qg.simulate(**qg.QUICK)
-    ssh = ds.ssh
-    assert ssh.dims == ("time", "lat", "lon") and ssh.shape == (10, 64, 64)
-    assert ssh.attrs["units"] == "m" and ssh.attrs["standard_name"].startswith("sea_surface_height")
-    assert ssh.attrs["long_name"]
-    assert ds.lat.attrs["units"] == "degrees_north" and ds.lon.attrs["units"] == "degrees_east"
-    assert ds.attrs["Conventions"] == "CF-1.8" and "simulate(" in ds.attrs["history"] and ds.attrs["title"]
-    assert np.issubdtype(ds.time.dtype, np.datetime64)
-    assert (np.diff(ds.time.values) == np.timedelta64(1, "D")).all()
-    assert 0.1 <= float(ssh.std()) <= 0.3
-    assert 8.0 < float(ds.lat.max() - ds.lat.min()) < 10.0  # 1000 km
-    assert 10.0 < float(ds.lon.max() - ds.lon.min()) < 12.0  # 1000 km at 35N
-    assert 30e3 <= ds.attrs["rossby_radius"] <= 50e3
-    assert abs(ds.attrs["f0"] - F0) < 1e-12
-    again = qg.simulate(**qg.QUICK)
-    np.testing.assert_array_equal(again.ssh.values, ssh.values)
-    other = qg.simulate(**dict(qg.QUICK, seed=1))
-    assert np.abs(other.ssh.values - ssh.values).max() > 0.05
-
-
-def test_simulate_eddies_persist_and_drift_west():
-    """Forced-dissipative eddies keep their amplitude and drift westward at about beta * Ld^2."""
-    ds = qg.simulate(n=64, spinup_days=60, days=21)
-    a = ds.ssh.values
-    stds = a.std(axis=(1, 2))
-    assert stds.min() > 0.5 * stds.max()
-    n = a.shape[2]
-    cc = np.fft.ifft(np.fft.fft(a[20], axis=1) * np.conj(np.fft.fft(a[0], axis=1)), axis=1).real.sum(0)
-    shift = int(np.argmax(cc))
-    shift = shift - n if shift > n // 2 else shift
-    speed = shift * ds.attrs["grid_spacing"] / 20.0 / 86400.0  # m/s, east positive
-    long_wave = ds.attrs["beta"] * ds.attrs["rossby_radius"] ** 2
-    assert -3 * long_wave < speed < -0.2 * long_wave
-
-
+# ----------------------------------------------------------------------------- simulation scripts
 def test_qg_cli_quick_then_along_track_cli(tmp_path):
     """The two simulation scripts chain: QG netCDF in, CMEMS-layout tracks out."""
     field = tmp_path / "qg.nc"
@@ -134,141 +47,14 @@ def test_qg_cli_quick_then_along_track_cli(tmp_path):
         assert set(tr.mission.values.tolist()) <= {"jason3", "sentinel3a"}
 
 
-# ----------------------------------------------------------------------------- along track
-def _grid(fun, lat, lon, days, start="2021-03-01", freq="1D"):
-    times = pd.date_range(start, periods=days, freq=freq)
-    t = ((times - times[0]) / pd.Timedelta(days=1)).values
-    vals = fun(t[:, None, None], lat[None, :, None], lon[None, None, :])
-    return xr.DataArray(vals, dims=("time", "lat", "lon"), coords={"time": times, "lat": lat, "lon": lon},
-                        name="f", attrs={"units": "m"})
+def test_simulation_scripts_call_the_package():
+    """The scripts are fronts: their functions are geoinr.osse's (benchmarks load them by path)."""
+    import geoinr.osse as osse
 
-
-def _t_days(tr):
-    return ((tr.time.values - np.datetime64("2021-03-01")) / np.timedelta64(1, "D")).astype(float)
-
-
-def test_along_track_returns_analytic_values():
-    """Linear interpolation: exact for trilinear fields, within the textbook error bound for eddy-scale waves."""
-    lat = np.arange(30.0, 40.01, 0.1)
-    lon = np.arange(-45.0, -34.99, 0.1)
-
-    def trilinear(t, y, x):
-        return 0.1 + 0.01 * t + 0.02 * (y - 35) - 0.03 * (x + 40) + 0.001 * (y - 35) * (x + 40) * (1 + t)
-
-    tr = at.sample_along_track(_grid(trilinear, lat, lon, 6), missions=["jason3", "s3a", "saral"])
-    assert tr.sizes["time"] > 1000
-    exact = trilinear(_t_days(tr), tr.latitude.values, tr.longitude.values)
-    assert np.abs(tr.sla_true.values - exact).max() < 1e-9
-    np.testing.assert_array_equal(tr.sla.values, tr.sla_true.values)  # no noise asked
-
-    def smooth(t, y, x):  # ~500 km waves, drifting west in time
-        return 0.2 * np.sin(np.radians(x) * 80 + 0.1 * t) * np.cos(np.radians(y) * 70)
-
-    tr = at.sample_along_track(_grid(smooth, lat, lon, 6), missions=["jason3", "s3a"])
-    exact = smooth(_t_days(tr), tr.latitude.values, tr.longitude.values)
-    # multilinear interpolation error <= sum_i h_i^2 max|d2f/dx_i2| / 8 (h: 0.1 deg, 1 day)
-    bound = 0.2 * ((np.radians(80) * 0.1) ** 2 + (np.radians(70) * 0.1) ** 2 + 0.1**2) / 8
-    err = np.abs(tr.sla_true.values - exact)
-    assert err.max() <= bound and err.mean() < 0.3 * bound
-
-
-def test_orbit_table_is_physically_consistent():
-    """Nodal periods agree with Kepler + J2; exact repeats need the J2 precession (sun-synchronous: ~0.9856 deg/day)."""
-    for m in at.MISSIONS.values():
-        assert abs(m.period / at.j2_nodal_period(m.altitude_km, m.inclination) - 1) < 0.004, m.name
-        rate = math.degrees(m.precession) * 86400.0
-        assert abs(rate - math.degrees(at.j2_precession(m.altitude_km, m.inclination)) * 86400.0) < 0.1, m.name
-        if 98 < m.inclination < 100:  # the sun-synchronous ones
-            assert abs(rate - 360 / 365.2422) < 0.01, m.name
-    for name in ("jason3", "sentinel3a", "saral", "gfo"):  # the ground track repeats exactly
-        m = at.mission(name)
-        t = np.linspace(0, 86400.0, 50)
-        lon1, lat1, _ = at.ground_track(m, t)
-        lon2, lat2, _ = at.ground_track(m, t + m.repeat_days * 86400.0)
-        assert np.abs(lat2 - lat1).max() < 1e-6 and np.abs((lon2 - lon1 + 180) % 360 - 180).max() < 1e-6
-
-
-def test_tracks_have_realistic_geometry():
-    """Max |lat| = inclination (prograde) or 180 - inclination; 1 Hz spacing 5.5-7.2 km; odd passes ascend."""
-    lat = np.arange(-90.0, 90.01, 2.0)
-    lon = np.arange(0.0, 360.0, 2.0)
-    tr = at.sample_along_track(_grid(lambda t, y, x: 0 * (t + y + x), lat, lon, 2),
-                               missions=["jason3", "sentinel3a", "swot"])
-    for name, top in [("jason3", 66.04), ("sentinel3a", 180 - 98.65), ("swot", 77.6)]:
-        s = tr.where(tr.mission == name, drop=True)
-        assert abs(float(np.abs(s.latitude).max()) - top) < 0.05
-        step = at.haversine_km(s.longitude.values[:-1], s.latitude.values[:-1],
-                               s.longitude.values[1:], s.latitude.values[1:])
-        assert 5.5 < np.median(step) < 7.2
-        dlat = np.diff(s.latitude.values)
-        same = np.diff(s.track.values) == 0
-        odd = (s.track.values[:-1] % 2 == 1) & same
-        assert (dlat[odd] > 0).all() and (dlat[~odd & same] < 0).all()
-    assert float(tr.longitude.min()) >= 0 and float(tr.longitude.max()) < 360  # the field's convention
-
-
-def test_along_track_noise_has_requested_std_and_correlation():
-    """White noise std as asked; AR(1) noise std as asked with lag-1 correlation exp(-spacing / L)."""
-    lat = np.arange(20.0, 50.01, 0.5)
-    lon = np.arange(-60.0, -20.01, 0.5)
-    field = _grid(lambda t, y, x: 0 * (t + y + x), lat, lon, 11)
-    kw = dict(missions=["jason3", "s3a", "s3b", "saral"], seed=3)
-    white = at.sample_along_track(field, white_noise=0.05, **kw)
-    err = (white.sla - white.sla_true).values
-    assert white.sizes["time"] > 20000
-    assert abs(err.std() / 0.05 - 1) < 0.03
-    red = at.sample_along_track(field, correlated_noise=0.03, correlation_km=100.0, **kw)
-    s = red.where(red.mission == "jason3", drop=True)
-    e = (s.sla - s.sla_true).values
-    assert abs(red.sla.std() / 0.03 - 1) < 0.15
-    contiguous = np.diff(s.time.values) == np.timedelta64(1, "s")
-    lag1 = np.corrcoef(e[:-1][contiguous], e[1:][contiguous])[0, 1]
-    expected = math.exp(-2 * math.pi * at.EARTH_RADIUS_KM / at.mission("jason3").period / 100.0)
-    assert abs(lag1 - expected) < 0.02
-
-
-def test_along_track_drops_land_and_handles_longitude_conventions():
-    """NaN (land) is never sampled; 0..360, -180..180 and dateline-crossing grids give the same values."""
-    lat = np.arange(-10.0, 10.01, 0.25)
-    lon360 = np.arange(170.0, 190.01, 0.25)
-
-    def fun(t, y, x):
-        return 0.1 * np.sin(np.radians(x) * 30) * np.cos(np.radians(y) * 20) + 0.01 * t
-
-    a = _grid(fun, lat, lon360, 4)
-    b = a.assign_coords(lon=(a.lon.values + 180) % 360 - 180)  # 170..180, -180..-170: crosses the dateline
-    ta = at.sample_along_track(a, missions=["jason3", "s3a"])
-    tb = at.sample_along_track(b, missions=["jason3", "s3a"])
-    assert ta.sizes["time"] == tb.sizes["time"] > 100
-    np.testing.assert_allclose(ta.sla.values, tb.sla.values, atol=1e-12)
-    assert ta.longitude.max() > 180 and tb.longitude.min() < -170  # each keeps its convention
-    land = a.where(~((a.lat > -3) & (a.lat < 3) & (a.lon > 175) & (a.lon < 185)))
-    tl = at.sample_along_track(land, missions=["jason3", "s3a"])
-    assert np.isfinite(tl.sla.values).all() and tl.sizes["time"] < ta.sizes["time"]
-    inside = (np.abs(tl.latitude) < 2.9) & (tl.longitude > 175.1) & (tl.longitude < 184.9)
-    assert not bool(inside.any())
-
-
-def test_swot_like_swath_geometry():
-    """Swath pixels lie 10-60 km either side of nadir, at the stated cross-track distance."""
-    lat = np.arange(30.0, 45.01, 0.25)
-    lon = np.arange(-60.0, -40.01, 0.25)
-    tr = at.sample_along_track(_grid(lambda t, y, x: 0 * (t + y + x), lat, lon, 22), missions=["swot"],
-                               swath=True, sampling_s=5.0)
-    xt = tr.cross_track_distance.values
-    assert set(np.unique(np.abs(xt))) == {0.0} | set(np.arange(10.0, 60.01, 2.0))
-    df = tr.to_dataframe()
-    one_time = df[df.index == df.index[len(df) // 2]]
-    nadir = one_time[one_time.cross_track_distance == 0].iloc[0]
-    dist = at.haversine_km(nadir.longitude, nadir.latitude, one_time.longitude.values, one_time.latitude.values)
-    np.testing.assert_allclose(dist, np.abs(one_time.cross_track_distance.values), atol=1e-6)
-
-
-def test_unknown_mission_error_lists_known_names():
-    """A wrong mission name says which names exist."""
-    with pytest.raises(ValueError, match="jason3"):
-        at.mission("jason9")
-    assert at.mission("S3B").name == "sentinel3b" and at.mission("tpn").name == "topex_interleaved"
+    assert at.sample_along_track is osse.sample_along_track and at.MISSIONS is osse.MISSIONS
+    assert at.mission is osse.mission and at.ground_track is osse.ground_track
+    assert qg.simulate is osse.simulate and qg.QGModel is osse.QGModel and qg.QUICK is osse.QUICK
+    assert qg.GRAVITY == osse.G_QG_SIMULATION == 9.81
 
 
 # ----------------------------------------------------------------------------- real-data recipes (no download)
