@@ -9,8 +9,9 @@ tracks of four nadir altimeters (TOPEX/Poseidon interleaved, Jason-1, Envisat,
 Geosat Follow-On) and SWOT, without noise, over 2012-10-01 .. 2013-09-30 in
 the box 65W-55W, 33N-43N; maps are scored over 2012-10-22 .. 2012-12-02.
 
-``download`` fetches and unpacks the two archives (network; not run by the
-tests); ``prepare_obs`` and ``prepare_ref`` parse the files into the package's
+``download`` fetches and unpacks the two archives with pooch (network; needs
+``pip install 'geoinr[data]'``; the tests run it offline on a small archive);
+``prepare_obs`` and ``prepare_ref`` parse the files into the package's
 layouts: along-track (dim ``time``; ``latitude``, ``longitude``, ``mission``;
 ``ssh`` in m) and gridded (``ssh`` on ``time, lat, lon``), longitudes in
 [-180, 180), times decoded, optionally subset in space and time.
@@ -19,10 +20,15 @@ from __future__ import annotations
 
 import argparse
 import glob
+import gzip
+import hashlib
+import json
 import os
 import re
+import shutil
 import tarfile
-import urllib.request
+import urllib.parse
+import zlib
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -37,7 +43,11 @@ __all__ = [
     "REGION",
     "PERIOD",
     "EVAL_PERIOD",
+    "KNOWN_HASHES",
     "download",
+    "is_unpacked",
+    "ResumableDownloader",
+    "UnpackWithMarker",
     "prepare_obs",
     "prepare_ref",
 ]
@@ -58,7 +68,14 @@ MIRRORS = {
     "ocean-data-challenges/dc_data1/dc_ref.tar.gz",
 }
 
-#: Observation files in ``dc_obs/``, by mission name (names as in data_recipes/along_track.py).
+#: Archive file names, as pooch stores them in the cache.
+ARCHIVES = {"obs": "dc_obs.tar.gz", "ref": "dc_ref.tar.gz"}
+#: pooch known hashes of the archives ("sha256:<hex>"). None: not published, and not computed here (no download
+#: in this project's tests), so no hash is checked; the completion marker decides what is done (see download()).
+#: Each download records the archive's sha256 in its marker: put it here to check every later download.
+KNOWN_HASHES = {"obs": None, "ref": None}
+
+#: Observation files in ``dc_obs/``, by mission name (as in geoinr.osse.MISSIONS, plus SWOT nadir / KaRIn).
 OBS_FILES = {
     "topex_interleaved": "2020a_SSH_mapping_NATL60_topex-poseidon_interleaved.nc",
     "jason1": "2020a_SSH_mapping_NATL60_jason1.nc",
@@ -82,8 +99,196 @@ _SSH_ATTRS = {
 }
 
 
-def download(dest: str = ".", what: Sequence[str] = ("obs",), progress: bool = True, overwrite: bool = False) -> list:
-    """Download and unpack the challenge archives into ``dest`` (needs internet).
+def _pooch():
+    """The pooch module, or an ImportError that says how to install it."""
+    try:
+        import pooch
+    except ImportError as exc:
+        raise ImportError(
+            "download() needs pooch (downloads with retries, a cache and resume): "
+            "pip install 'geoinr[data]' (or pip install pooch)."
+        ) from exc
+    return pooch
+
+
+def marker_path(dest: str, key: str) -> str:
+    """The completion marker of archive ``key`` unpacked in ``dest``: written last, after every file."""
+    return os.path.join(dest, f".dc_{key}.complete.json")
+
+
+def is_unpacked(dest: str, key: str) -> bool:
+    """Whether archive ``key`` was unpacked in ``dest`` to the end: its marker lists every file and its size.
+
+    A directory holding some of the files (an interrupted unpacking, a disk that
+    filled up) has no marker, or a file of the wrong size, and does not count.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> is_unpacked(tempfile.mkdtemp(), "obs")
+    False
+    """
+    try:
+        with open(marker_path(dest, key)) as f:
+            files = json.load(f)["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if not files:
+        return False
+    for rel, size in files.items():
+        path = os.path.join(dest, rel)
+        if not os.path.isfile(path) or os.path.getsize(path) != size:
+            return False
+    return True
+
+
+class ResumableDownloader:
+    """A pooch downloader that resumes an interrupted HTTP download instead of starting it over.
+
+    The bytes go to ``<archive name>.part`` in the cache directory; a later call
+    asks the server for the rest (an HTTP ``Range`` request) and appends them. A
+    server that ignores ``Range`` sends the whole file again, which then replaces
+    the part. A connection closed before ``Content-Length`` bytes raises
+    ``requests.ConnectionError``, which pooch retries (``retry_if_failed``), from
+    where it stopped. Progress is shown with ``tqdm.auto``.
+
+    Parameters
+    ----------
+    progressbar : bool
+        Show a progress bar.
+    timeout : float
+        Seconds to wait for the server (connection and each read).
+    chunk_size : int
+        Bytes written at a time.
+    """
+
+    def __init__(self, progressbar: bool = True, timeout: float = 60.0, chunk_size: int = 1 << 20):
+        self.progressbar = progressbar
+        self.timeout = timeout
+        self.chunk_size = chunk_size
+
+    @staticmethod
+    def part_path(url: str, output_file: str) -> str:
+        """Where the bytes of ``url`` accumulate: beside pooch's temporary ``output_file``, named after the URL."""
+        name = os.path.basename(urllib.parse.urlparse(url).path) or "download"
+        return os.path.join(os.path.dirname(os.path.abspath(output_file)), name + ".part")
+
+    def __call__(self, url: str, output_file: str, pooch=None, check_only: bool = False):
+        import requests
+
+        if check_only:
+            return requests.head(url, allow_redirects=True, timeout=self.timeout).status_code == 200
+        part = self.part_path(url, output_file)
+        have = os.path.getsize(part) if os.path.exists(part) else 0
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        with requests.get(url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=True) as resp:
+            if not (have and resp.status_code == 416):  # 416: nothing left to send, the part is whole
+                resp.raise_for_status()
+                if resp.status_code != 206:  # the whole file (no Range asked, or Range ignored)
+                    have = 0
+                self._stream(resp, part, have, os.path.basename(part)[: -len(".part")])
+        shutil.move(part, output_file)
+
+    def _stream(self, resp, part: str, have: int, name: str) -> None:
+        """Append the response body to ``part`` (from ``have`` bytes), checking its length."""
+        import requests
+        from tqdm.auto import tqdm
+
+        length = resp.headers.get("Content-Length")
+        total = have + int(length) if length is not None else None
+        got = have
+        with open(part, "ab" if have else "wb") as out, tqdm(
+            total=total, initial=have, unit="B", unit_scale=True, desc=name, disable=not self.progressbar
+        ) as bar:
+            for chunk in resp.iter_content(chunk_size=self.chunk_size):
+                out.write(chunk)
+                got += len(chunk)
+                bar.update(len(chunk))
+        if total is not None and got < total:
+            raise requests.ConnectionError(f"{name}: connection closed after {got} of {total} bytes; resumable")
+
+
+class UnpackWithMarker:
+    """A pooch processor: unpack a tar archive into ``dest``, then write the completion marker.
+
+    One pass over the archive (tarfile's ``data`` filter where Python has it:
+    no absolute paths, nothing outside ``dest``); the marker, written atomically
+    after the last file, lists every regular file with its size from the
+    archive's own headers, and the archive's sha256 (to pin as a known hash).
+    pooch's own ``Untar`` is not used: it lists the members of the archive
+    before unpacking (a second decompression of the 11 GB reference), unpacks
+    without the data filter before Python 3.12, and counts an archive as
+    unpacked when its members merely exist (a truncated file passes).
+
+    Parameters
+    ----------
+    dest : str
+        Directory to unpack into.
+    key : str
+        ``"obs"`` or ``"ref"``: names the marker.
+    """
+
+    def __init__(self, dest: str, key: str):
+        self.dest = os.path.abspath(dest)
+        self.key = key
+
+    def __call__(self, fname: str, action: str, pooch=None) -> list:
+        files = {}
+        kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+
+        def members(tar):
+            for member in tar:
+                if member.isfile():
+                    files[os.path.normpath(member.name.lstrip("/"))] = member.size
+                yield member
+
+        os.makedirs(self.dest, exist_ok=True)
+        with tarfile.open(fname, "r:*") as tar:
+            tar.extractall(self.dest, members=members(tar), **kwargs)
+        if not files:
+            raise OSError(f"{fname} holds no file; it is not the data-challenge archive (delete it and retry).")
+        marker = {
+            "archive": os.path.basename(fname),
+            "sha256": _sha256(fname),
+            "unpacked": pd.Timestamp.now("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "files": files,
+        }
+        path = marker_path(self.dest, self.key)
+        with open(path + ".tmp", "w") as f:
+            json.dump(marker, f, indent=1)
+        os.replace(path + ".tmp", path)
+        return [os.path.join(self.dest, rel) for rel in files]
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(
+    dest: str = ".",
+    what: Sequence[str] = ("obs",),
+    progress: bool = True,
+    overwrite: bool = False,
+    cache: str | None = None,
+    keep_archive: bool = False,
+    retries: int = 3,
+    downloader=None,
+) -> list:
+    """Download and unpack the challenge archives into ``dest`` (needs internet and pooch).
+
+    Each archive is fetched with pooch into ``cache``: from :data:`URLS`, then
+    :data:`MIRRORS`, retried ``retries`` times on network errors, resumed where
+    it stopped (:class:`ResumableDownloader`), checked against
+    :data:`KNOWN_HASHES`. Their checksums are not published, so these are None
+    and no hash is checked; instead an archive counts as done only when its
+    completion marker (written after the last file is unpacked, see
+    :class:`UnpackWithMarker`) lists files that are all there at their sizes
+    (:func:`is_unpacked`). A half-unpacked directory is unpacked again. The
+    marker records the archive's sha256, to pin in :data:`KNOWN_HASHES`.
 
     Parameters
     ----------
@@ -92,64 +297,64 @@ def download(dest: str = ".", what: Sequence[str] = ("obs",), progress: bool = T
     what : sequence of {"obs", "ref"}
         Archives to fetch: observations (~285 MB) and/or the reference simulation (~11 GB).
     progress : bool
-        Print the progress of each download.
+        Show a progress bar for each download.
     overwrite : bool
-        Download again even if the unpacked directory already holds netCDF files.
+        Unpack again even if the marker says the archive is unpacked (the cached
+        archive is reused if it is there).
+    cache : str, optional
+        Where the archives (and ``.part`` files of interrupted downloads) are kept;
+        ``dest`` by default.
+    keep_archive : bool
+        Keep the archive in ``cache`` after unpacking (by default it is removed
+        once the marker is written, to save the space).
+    retries : int
+        Further attempts after a network error (each resumes the download).
+    downloader : callable, optional
+        A pooch downloader, ``downloader(url, output_file, pooch)``; default
+        :class:`ResumableDownloader`.
 
     Returns
     -------
     list of str
-        The directories unpacked.
+        The directories unpacked (``dest/dc_obs``, ``dest/dc_ref``).
     """
+    pooch = _pooch()
+    cache = dest if cache is None else cache
     os.makedirs(dest, exist_ok=True)
     done = []
     for key in what:
         if key not in URLS:
             raise ValueError(f"what={key!r} is not an archive of the challenge; choose from {sorted(URLS)}.")
-        target = os.path.join(dest, f"dc_{key}")
-        if not overwrite and glob.glob(os.path.join(target, "*.nc")):
-            done.append(target)
-            continue
-        archive = os.path.join(dest, f"dc_{key}.tar.gz")
-        errors = []
-        for url in (URLS[key], MIRRORS[key]):
-            try:
-                _fetch(url, archive, progress)
-                break
-            except OSError as exc:  # URLError, HTTPError and socket errors are OSErrors
-                errors.append(f"{url}: {exc}")
-        else:
-            raise OSError(
-                "Could not download the data-challenge archive:\n  " + "\n  ".join(errors)
-                + "\nDownload it by hand (AVISO+, DOI 10.24400/527896/a01-2020.002) and unpack it in "
-                f"{dest!r}; then call prepare_obs/prepare_ref on it."
-            )
-        with tarfile.open(archive) as tar:
-            kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-            tar.extractall(dest, **kwargs)
-        os.remove(archive)
-        done.append(target)
+        if overwrite or not is_unpacked(dest, key):
+            _fetch_unpack(pooch, key, dest, cache, retries, downloader or ResumableDownloader(progressbar=progress))
+            if not keep_archive:
+                archive = os.path.join(cache, ARCHIVES[key])
+                if os.path.exists(archive):
+                    os.remove(archive)
+        done.append(os.path.join(dest, f"dc_{key}"))
     return done
 
 
-def _fetch(url: str, path: str, progress: bool) -> None:
-    """Stream ``url`` to ``path`` (through a temporary name), printing progress every ~5 %."""
-    tmp = path + ".part"
-    with urllib.request.urlopen(url, timeout=60) as resp, open(tmp, "wb") as out:
-        total = int(resp.headers.get("Content-Length") or 0)
-        got, shown = 0, -1
-        while True:
-            buf = resp.read(1 << 20)
-            if not buf:
-                break
-            out.write(buf)
-            got += len(buf)
-            if progress and total:
-                pct = int(100 * got / total) // 5 * 5
-                if pct != shown:
-                    print(f"{os.path.basename(path)}: {pct}% of {total / 1e6:.0f} MB", flush=True)
-                    shown = pct
-    os.replace(tmp, path)
+def _fetch_unpack(pooch, key: str, dest: str, cache: str, retries: int, downloader) -> list:
+    """Fetch archive ``key`` (URL, then mirror) into ``cache`` with pooch and unpack it into ``dest``."""
+    name = ARCHIVES[key]
+    errors = []
+    for url in (URLS[key], MIRRORS[key]):
+        store = pooch.create(path=cache, base_url="", registry={name: KNOWN_HASHES[key]}, urls={name: url},
+                             retry_if_failed=retries)
+        try:
+            return store.fetch(name, processor=UnpackWithMarker(dest, key), downloader=downloader)
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:  # corrupt: never reuse it
+            if os.path.exists(os.path.join(cache, name)):
+                os.remove(os.path.join(cache, name))
+            errors.append(f"{url}: unreadable archive, removed ({exc})")
+        except (OSError, ValueError) as exc:  # network errors (requests' are OSErrors), hash mismatch
+            errors.append(f"{url}: {exc}")
+    raise OSError(
+        "Could not download the data-challenge archive:\n  " + "\n  ".join(errors)
+        + "\nRun again to resume, or download it by hand (AVISO+, DOI 10.24400/527896/a01-2020.002), unpack it in "
+        f"{dest!r} and call prepare_obs/prepare_ref on it."
+    )
 
 
 def _files(path_or_files, pattern: str, subdir: str) -> list:
@@ -363,6 +568,10 @@ def main(argv=None) -> None:
     d = sub.add_parser("download", help="download and unpack the archives (internet)")
     d.add_argument("dest", help="directory for dc_obs/ (and dc_ref/)")
     d.add_argument("--ref", action="store_true", help="also the 11 GB reference simulation")
+    d.add_argument("--cache", help="where the archives and partial downloads are kept (default: dest)")
+    d.add_argument("--keep-archive", action="store_true", help="keep the archives after unpacking")
+    d.add_argument("--retries", type=int, default=3, help="attempts after a network error, each resuming (default 3)")
+    d.add_argument("--overwrite", action="store_true", help="unpack again even if complete")
     r = sub.add_parser("prepare", help="parse downloaded files into along-track and gridded netCDF")
     r.add_argument("source", help="download directory (holding dc_obs/, dc_ref/)")
     r.add_argument("output", help="output netCDF for the observations")
@@ -371,7 +580,9 @@ def main(argv=None) -> None:
     r.add_argument("--eval-only", action="store_true", help="reference restricted to the 42-day evaluation period")
     a = p.parse_args(argv)
     if a.command == "download":
-        for path in download(a.dest, what=("obs", "ref") if a.ref else ("obs",)):
+        what = ("obs", "ref") if a.ref else ("obs",)
+        for path in download(a.dest, what=what, cache=a.cache, keep_archive=a.keep_archive, retries=a.retries,
+                             overwrite=a.overwrite):
             print(f"ready: {path}")
         return
     obs = prepare_obs(a.source, missions=a.missions, region=REGION)

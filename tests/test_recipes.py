@@ -3,7 +3,9 @@
 The QG model, the orbits and the sampler are package code: tests/test_osse.py.
 """
 import importlib.util
+import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -121,17 +123,193 @@ def test_dc2020a_prepare_parses_files_in_the_challenge_layout(tmp_path):
     assert daily.ssh.shape == (1, 6, 6) and float(daily.ssh.mean()) == 2.0
 
 
-def test_dc2020a_download_skips_existing_files(tmp_path, monkeypatch):
-    """download() does not touch the network when the files are already unpacked."""
-    (tmp_path / "dc_obs").mkdir()
-    (tmp_path / "dc_obs" / dc.OBS_FILES["jason1"]).write_bytes(b"")
+def _dc_archive(path, n_files=3, size=5000):
+    """A small tar.gz in the layout of the challenge's archives: dc_obs/<file>.nc; returns its bytes."""
+    import io
+    import tarfile
 
-    def no_network(*args, **kwargs):
-        raise AssertionError("network used")
+    rng = np.random.default_rng(0)
+    with tarfile.open(path, "w:gz") as tar:
+        for name in list(dc.OBS_FILES.values())[:n_files]:
+            data = rng.bytes(size)
+            info = tarfile.TarInfo(f"dc_obs/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path.read_bytes()
 
-    monkeypatch.setattr(dc.urllib.request, "urlopen", no_network)
-    assert dc.download(str(tmp_path)) == [str(tmp_path / "dc_obs")]
-    assert dc.URLS["obs"].startswith("https://") and dc.URLS["obs"].endswith("dc_obs.tar.gz")
+
+class _FakePooch:
+    """Stands for the pooch module: records create()/fetch() and 'downloads' a local archive."""
+
+    def __init__(self, archive, fail_urls=()):
+        self.archive, self.fail_urls, self.created, self.fetched = archive, set(fail_urls), [], []
+
+    def create(self, **kwargs):
+        self.created.append(kwargs)
+        fake = self
+
+        class Store:
+            def fetch(self, name, processor=None, downloader=None):
+                fake.fetched.append(dict(name=name, processor=processor, downloader=downloader))
+                url = kwargs["urls"][name]
+                if url in fake.fail_urls:
+                    raise ConnectionError(f"unreachable: {url}")
+                target = os.path.join(kwargs["path"], name)
+                os.makedirs(kwargs["path"], exist_ok=True)
+                with open(target, "wb") as f:
+                    f.write(fake.archive.read_bytes())
+                return processor(target, "download", self)
+
+        return Store()
+
+
+def test_dc2020a_download_counts_only_a_complete_unpacking_as_done(tmp_path, monkeypatch):
+    """Some .nc files without the marker (a half-unpacked archive) or a truncated file: unpacked again."""
+    fake = _FakePooch(tmp_path / "src.tar.gz")
+    _dc_archive(fake.archive)
+    monkeypatch.setattr(dc, "_pooch", lambda: fake)
+    dest = tmp_path / "data"
+    (dest / "dc_obs").mkdir(parents=True)
+    (dest / "dc_obs" / dc.OBS_FILES["jason1"]).write_bytes(b"half")  # what the old test counted as done
+    assert not dc.is_unpacked(str(dest), "obs")
+    assert dc.download(str(dest), progress=False) == [str(dest / "dc_obs")]
+    assert len(fake.fetched) == 1 and dc.is_unpacked(str(dest), "obs")
+    assert (dest / "dc_obs" / dc.OBS_FILES["jason1"]).stat().st_size == 5000
+    assert not (dest / "dc_obs.tar.gz").exists()  # removed once unpacked (keep_archive=False)
+    dc.download(str(dest), progress=False)  # complete: no pooch call at all
+    assert len(fake.fetched) == 1
+    victim = dest / "dc_obs" / dc.OBS_FILES["envisat"]
+    victim.write_bytes(victim.read_bytes()[:100])  # truncated after the marker was written
+    assert not dc.is_unpacked(str(dest), "obs")
+    dc.download(str(dest), progress=False)
+    assert len(fake.fetched) == 2 and victim.stat().st_size == 5000 and dc.is_unpacked(str(dest), "obs")
+    marker = json.loads((dest / ".dc_obs.complete.json").read_text())
+    assert len(marker["files"]) == 3 and len(marker["sha256"]) == 64
+    dc.download(str(dest), progress=False, overwrite=True)
+    assert len(fake.fetched) == 3
+
+
+def test_dc2020a_download_builds_the_pooch_call(tmp_path, monkeypatch):
+    """pooch gets the cache, the URL then the mirror, the known hash (None), retries, the resuming downloader."""
+    fake = _FakePooch(tmp_path / "src.tar.gz", fail_urls=[dc.URLS["obs"]])
+    _dc_archive(fake.archive)
+    monkeypatch.setattr(dc, "_pooch", lambda: fake)
+    dc.download(str(tmp_path / "data"), cache=str(tmp_path / "cache"), retries=5, keep_archive=True, progress=False)
+    assert [c["urls"] for c in fake.created] == [{"dc_obs.tar.gz": dc.URLS["obs"]}, {"dc_obs.tar.gz": dc.MIRRORS["obs"]}]
+    for call in fake.created:
+        assert call["path"] == str(tmp_path / "cache") and call["retry_if_failed"] == 5
+        assert call["registry"] == {"dc_obs.tar.gz": dc.KNOWN_HASHES["obs"]} and dc.KNOWN_HASHES["obs"] is None
+    assert isinstance(fake.fetched[-1]["downloader"], dc.ResumableDownloader)
+    assert not fake.fetched[-1]["downloader"].progressbar
+    assert isinstance(fake.fetched[-1]["processor"], dc.UnpackWithMarker)
+    assert (tmp_path / "cache" / "dc_obs.tar.gz").exists()  # keep_archive
+    assert dc.is_unpacked(str(tmp_path / "data"), "obs")
+    fake.fail_urls = {dc.URLS["ref"], dc.MIRRORS["ref"]}
+    with pytest.raises(OSError, match="(?s)dc_ref.tar.gz.*dc_ref.tar.gz.*resume"):
+        dc.download(str(tmp_path / "data"), what=["ref"], progress=False)
+    assert not dc.is_unpacked(str(tmp_path / "data"), "ref")
+    with pytest.raises(ValueError, match="obs"):
+        dc.download(str(tmp_path / "data"), what=["model"])
+
+
+def test_dc2020a_download_without_pooch_says_how_to_install_it(tmp_path, monkeypatch):
+    """pooch is an extra ('data'): without it, download() names the pip command; prepare_* never need it."""
+    monkeypatch.setitem(sys.modules, "pooch", None)
+    with pytest.raises(ImportError, match=r"pip install 'geoinr\[data\]'"):
+        dc.download(str(tmp_path))
+
+
+def test_dc2020a_download_with_pooch_offline(tmp_path):
+    """The real pooch, with a downloader that copies a local archive: unpack, marker, cache, corrupt archives."""
+    pytest.importorskip("pooch")
+    src = tmp_path / "src.tar.gz"
+    payload = _dc_archive(src)
+    calls = []
+
+    def local(url, output_file, pooch=None, check_only=False):
+        calls.append(url)
+        with open(output_file, "wb") as f:
+            f.write(payload)
+
+    dest, cache = tmp_path / "data", tmp_path / "cache"
+    dc.download(str(dest), cache=str(cache), keep_archive=True, downloader=local, progress=False)
+    assert calls == [dc.URLS["obs"]] and dc.is_unpacked(str(dest), "obs")
+    assert (cache / "dc_obs.tar.gz").read_bytes() == payload
+    (dest / ".dc_obs.complete.json").unlink()  # as if unpacking had been interrupted
+    dc.download(str(dest), cache=str(cache), keep_archive=True, downloader=local, progress=False)
+    assert len(calls) == 1 and dc.is_unpacked(str(dest), "obs")  # unpacked again from the cached archive
+    payload = payload[: len(payload) // 2]  # a truncated archive: refused and removed, never reused
+    shutil.rmtree(dest)
+    (cache / "dc_obs.tar.gz").unlink()
+    with pytest.raises(OSError, match="unreadable archive"):
+        dc.download(str(dest), cache=str(cache), downloader=local, progress=False)
+    assert not (cache / "dc_obs.tar.gz").exists() and not dc.is_unpacked(str(dest), "obs")
+
+
+class _Server:
+    """requests.get for one file, honouring Range like an HTTP server; can drop the connection or ignore Range."""
+
+    def __init__(self, body, drop_after=None, honour_range=True):
+        self.body, self.drop_after, self.honour_range, self.requests = body, drop_after, honour_range, []
+
+    def get(self, url, headers=None, stream=False, timeout=None, allow_redirects=True):
+        server = self
+        headers = headers or {}
+        self.requests.append(dict(headers))
+        start = int(headers["Range"][6:-1]) if "Range" in headers and self.honour_range else 0
+        status = 206 if "Range" in headers and self.honour_range else 200
+        if start >= len(self.body):
+            status = 416
+
+        class Response:
+            status_code = status
+            headers = {} if status == 416 else {"Content-Length": str(len(server.body) - start)}
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def raise_for_status(self):
+                if self.status_code >= 400:
+                    raise AssertionError("raise_for_status on a 416 that meant 'complete'")
+
+            def iter_content(self, chunk_size=1):
+                data = server.body[start:]
+                if server.drop_after is not None:
+                    data, server.drop_after = data[: server.drop_after], None
+                for i in range(0, len(data), 7):
+                    yield data[i : i + 7]
+
+        return Response()
+
+
+def test_resumable_downloader_resumes_restarts_and_finishes(tmp_path, monkeypatch):
+    """A dropped connection leaves a .part that the next call completes with a Range request."""
+    requests = pytest.importorskip("requests")
+    body = bytes(range(256)) * 4
+    server = _Server(body, drop_after=300)
+    monkeypatch.setattr(requests, "get", server.get)
+    url = "https://example.invalid/x/dc_obs.tar.gz"
+    out = tmp_path / "tmp_pooch_file"
+    out.write_bytes(b"")
+    down = dc.ResumableDownloader(progressbar=False)
+    with pytest.raises(requests.ConnectionError, match="300 of 1024"):  # pooch retries this one
+        down(url, str(out))
+    part = tmp_path / "dc_obs.tar.gz.part"
+    assert part.read_bytes() == body[:300]
+    down(url, str(out))
+    assert server.requests[-1] == {"Range": "bytes=300-"}
+    assert out.read_bytes() == body and not part.exists()
+    part.write_bytes(b"stale")  # a server that ignores Range: the whole file again, replacing the part
+    server.honour_range = False
+    down(url, str(out))
+    assert out.read_bytes() == body
+    part.write_bytes(body)  # killed between the last byte and the move: 416, nothing more to fetch
+    server.honour_range = True
+    down(url, str(out))
+    assert out.read_bytes() == body and server.requests[-1] == {"Range": "bytes=1024-"}
 
 
 def _write_cmems(path, mission, day, lon, lat, sla, platform):
