@@ -39,7 +39,7 @@ def run(max_time=20.0, w0s=(1.5, 3.0, 10.0, 30.0), speeds=(2.5, 10.0, 40.0), see
                     progress=False,
                 )
             seconds = time.perf_counter() - t0
-            s = fitted.score(truth)
+            s = fitted.scores(truth)
             rows.append((w0, v, s["rmse"] * 100, s["mu"], int(fitted.history.step.iloc[-1]), fitted.stop_reason_, seconds))
     return rows
 

@@ -42,7 +42,7 @@ def run(max_time=20.0, seed=0, cases=CASES):
             warnings.simplefilter("ignore")
             fitted = tracks.inr.fit("sla", model=model, model_options=options, max_time=max_time, seed=seed, progress=False)
         seconds = time.perf_counter() - t0
-        s = fitted.score(truth)
+        s = fitted.scores(truth)
         steps = int(fitted.history.step.iloc[-1])
         rows.append((model, options or "", s["rmse"] * 100, s["mu"], seconds, steps, fitted.n_parameters_, fitted.stop_reason_))
     return rows

@@ -40,7 +40,7 @@ def main(out="demo_output", quick=False, max_time=60.0):
     # the maps keep the names of the track file's coordinates (latitude, longitude)
     truth = truth.drop_vars("sla").rename(sla_true="sla", lat="latitude", lon="longitude")
     truth = truth.reindex_like(maps, method="nearest", tolerance=1e-6)
-    scores = fitted.score(truth)
+    scores = fitted.scores(truth)
     print(f"daily maps vs truth: RMSE = {scores['rmse'] * 100:.2f} cm, mu = {scores['mu']:.3f}")
     maps["sla_true"] = truth["sla"].assign_attrs(long_name="true sea level anomaly (synthetic)")
     nc_path = os.path.join(out, "sla_maps.nc")

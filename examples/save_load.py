@@ -81,7 +81,7 @@ def main(out="save_load_output", quick=False):
         geoinr.datasets.analytic_ssh(grid.nav_lon.values, grid.nav_lat.values, t_days[:, None, None], seed=0),
         coords=sla.coords, dims=sla.dims, name="sla", attrs={"units": "m", "long_name": "true sea level anomaly"},
     )
-    scores = model.score(truth)
+    scores = model.scores(truth)
     print(f"on the colleague's grid: RMSE {scores['rmse'] * 100:.2f} cm, mu = {scores['mu']:.3f}")
 
     # %% 6. Pictures on the rotated grid (xarray draws 2-D coordinates), and the training curves

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .base import did_you_mean
+from .base import did_you_mean, history_line
 from .model import INRModel
 
 __all__ = ["DatasetINRAccessor", "DataArrayINRAccessor"]
@@ -51,9 +51,7 @@ class _Base:
 
 
 def _history(obj, fitted) -> str:
-    prev = obj.attrs.get("history", "")
-    note = f"gaps filled by {fitted._source_note()}"
-    return f"{prev}\n{note}" if prev else note
+    return history_line(obj.attrs.get("history", ""), f"gaps filled by {fitted._source_note()}")
 
 
 @xr.register_dataset_accessor("inr")

@@ -28,7 +28,7 @@ from ._version import __version__
 from .metrics import nrmse_score, rmse
 from .observations import user_stacklevel as _user_stacklevel
 
-__all__ = ["BaseMapper", "NotFittedError", "did_you_mean", "now"]
+__all__ = ["BaseMapper", "NotFittedError", "did_you_mean", "history_line", "now"]
 
 
 class NotFittedError(_SklearnNotFitted, RuntimeError):
@@ -48,6 +48,18 @@ def did_you_mean(word: str, choices) -> str:
     """
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def history_line(previous, line: str) -> str:
+    """``previous`` history (CF: one line per step, oldest first) with a time-stamped ``line`` appended.
+
+    Examples
+    --------
+    >>> history_line("2020-01-01: made", "geoinr predict").splitlines()[0]
+    '2020-01-01: made'
+    """
+    stamped = f"{now()}: {line}"
+    return f"{previous}\n{stamped}" if previous else stamped
 
 
 def now() -> str:
@@ -201,16 +213,26 @@ class BaseMapper(BaseEstimator):
         return dims, columns, _coords.output_coords(target, dims, names)
 
     # ------------------------------------------------------------------ outputs
-    def _wrap(self, values, dims, coords, sel, kind: str = "mean"):
-        """Arrays (..., k) -> a DataArray (one variable) or a Dataset, with CF attributes and provenance."""
+    def _wrap(self, values, dims, coords, sel, kind: str = "mean", history=None, with_std: bool = False):
+        """Arrays (..., k) -> a DataArray (one variable) or a Dataset, with CF attributes and provenance.
+
+        ``history`` is the target's: the new step is appended to it. A mean names its
+        standard deviation in ``ancillary_variables``; the standard deviation carries
+        the CF ``standard_error`` modifier of the variable's standard name.
+        """
         out = {}
+        method = "sample" if kind == "sample" else "predict"
+        line = history_line(history, f"geoinr {__version__} {type(self).__name__}.{method}")
         for i in sel:
             v = self.variables_[i]
             attrs = dict(self.variable_attrs_.get(v, {}))
             name = v
+            if kind == "mean" and with_std:
+                attrs["ancillary_variables"] = f"{v}_std"
             if kind == "std":
                 name = f"{v}_std"
-                attrs.pop("standard_name", None)
+                if "standard_name" in attrs:
+                    attrs["standard_name"] = f"{attrs['standard_name']} standard_error"
                 attrs["long_name"] = self._std_long_name(attrs.get("long_name", v))
                 comment = self._std_comment(i)
                 if comment:
@@ -219,12 +241,11 @@ class BaseMapper(BaseEstimator):
                 attrs["long_name"] = f"random draws of {attrs.get('long_name', v)}"
                 attrs["comment"] = f"plausible fields from the {getattr(self, 'uncertainty', None)} uncertainty estimate"
             attrs["source"] = self._source_note()
-            method = "sample" if kind == "sample" else "predict"
-            attrs["history"] = f"{now()}: geoinr {__version__} {type(self).__name__}.{method}"
+            attrs["history"] = line
             out[name] = xr.DataArray(values[..., i], dims=dims, coords=coords, name=name, attrs=attrs)
         if len(out) == 1:
             return next(iter(out.values()))
-        return xr.Dataset(out, attrs={"source": self._source_note()})
+        return xr.Dataset(out, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": line})
 
     # ------------------------------------------------------------------ grids
     def target_grid(self, resolution=0.25, time_step=None, region=None, times=None) -> xr.Dataset:
@@ -285,10 +306,12 @@ class BaseMapper(BaseEstimator):
         """
         target = self.target_grid(resolution, time_step=time_step, region=region, times=times)
         pred = self.predict(target, **predict_kwargs)
-        ds = pred.to_dataset() if isinstance(pred, xr.DataArray) else pred
-        ds.attrs.update(
-            {"Conventions": "CF-1.8", "source": self._source_note(), "history": f"{now()}: geoinr {type(self).__name__}.grid"}
-        )
+        parts = pred if isinstance(pred, tuple) else (pred,)  # (map, std) with return_std=True
+        ds = xr.Dataset({name: var for p in parts for name, var in (p.to_dataset() if isinstance(p, xr.DataArray)
+                                                                   else p).data_vars.items()})
+        ds = ds.assign_coords({k: target[k] for k in target.coords if k.endswith("_bnds")})  # cell bounds
+        ds.attrs.update({"Conventions": "CF-1.8", "source": self._source_note(),
+                         "history": history_line(None, f"geoinr {__version__} {type(self).__name__}.grid")})
         return ds
 
     def _output_region(self, resolution):
@@ -326,8 +349,41 @@ class BaseMapper(BaseEstimator):
         return xr.date_range(start=start, end=end, freq=freq, calendar=ta.calendar, use_cftime=True).values
 
     # ------------------------------------------------------------------ scores
-    def score(self, test, variables=None, *, lat=None, lon=None, time=None) -> dict:
-        """Score the map against reference data (gridded or scattered).
+    def score(self, test, variables=None, *, lat=None, lon=None, time=None) -> float:
+        """The map's normalized score ``mu = 1 - RMSE / RMS(reference)`` against reference data: one float.
+
+        As scikit-learn's and verde's ``score``: higher is better, 1 is perfect. With
+        several variables, the mean of their scores. :meth:`scores` gives RMSE, bias
+        and the point count as well.
+
+        Parameters
+        ----------
+        test : xarray.Dataset or xarray.DataArray
+            Reference values of the fitted variable(s) with their coordinates; NaN are ignored.
+        variables : str or list, optional
+            Which fitted variables to score (default: all present in ``test``).
+        lat, lon, time : str, optional
+            Coordinate names of ``test`` when they cannot be found.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> oi = geoinr.baselines.OptimalInterpolation().fit(tracks, "sla")
+        >>> 0.5 < oi.score(tracks) <= 1.0
+        True
+        """
+        found = self.scores(test, variables, lat=lat, lon=lon, time=time)
+        if "mu" in found:
+            return float(found["mu"])
+        return float(np.mean([s["mu"] for s in found.values()]))
+
+    def scores(self, test, variables=None, *, lat=None, lon=None, time=None) -> dict:
+        """RMSE, normalized score, bias and point count of the map against reference data (gridded or scattered).
 
         Parameters
         ----------
@@ -349,7 +405,7 @@ class BaseMapper(BaseEstimator):
         >>> import geoinr
         >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
         >>> oi = geoinr.baselines.OptimalInterpolation().fit(tracks, "sla")
-        >>> sorted(oi.score(tracks))
+        >>> sorted(oi.scores(tracks))
         ['bias', 'mu', 'n', 'rmse']
         """
         self._check_fitted()
@@ -391,6 +447,8 @@ class BaseMapper(BaseEstimator):
             return tuple(pick(r) for r in res) if isinstance(res, tuple) else pick(res)
         dims, columns, coords = self._target_columns(target, lat, lon, time)
         res = evaluate(columns, (target, dims))
+        history = target.attrs.get("history")
         if isinstance(res, tuple):
-            return self._wrap(res[0], dims, coords, sel), self._wrap(res[1], dims, coords, sel, kind="std")
-        return self._wrap(res, dims, coords, sel)
+            return (self._wrap(res[0], dims, coords, sel, history=history, with_std=True),
+                    self._wrap(res[1], dims, coords, sel, kind="std", history=history))
+        return self._wrap(res, dims, coords, sel, history=history)

@@ -730,6 +730,8 @@ def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon",
     >>> g = regular_grid((0, 2, 10, 11), 0.5)
     >>> g.lon.values.tolist(), g.lat.values.tolist()
     ([0.25, 0.75, 1.25, 1.75], [10.25, 10.75])
+    >>> g.lat.attrs["bounds"], g.lat_bnds.values.tolist()  # CF cell bounds
+    ('lat_bnds', [[10.0, 10.5], [10.5, 11.0]])
     """
     west, east, south, north = (float(x) for x in region)
     dlon, dlat = resolution_pair(resolution)
@@ -739,9 +741,14 @@ def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon",
     nlat = max(1, int(np.floor((north - south) / dlat + 1e-9)))
     lon = west + dlon * (np.arange(nlon) + 0.5)
     lat = south + dlat * (np.arange(nlat) + 0.5)
+    lat_bnds, lon_bnds = f"{lat_name}_bnds", f"{lon_name}_bnds"  # CF cell bounds, for conservative regridders
     coords = {
-        lat_name: (lat_name, lat, {"standard_name": "latitude", "units": "degrees_north", "long_name": "latitude", "axis": "Y"}),
-        lon_name: (lon_name, lon, {"standard_name": "longitude", "units": "degrees_east", "long_name": "longitude", "axis": "X"}),
+        lat_name: (lat_name, lat, {"standard_name": "latitude", "units": "degrees_north", "long_name": "latitude",
+                                   "axis": "Y", "bounds": lat_bnds}),
+        lon_name: (lon_name, lon, {"standard_name": "longitude", "units": "degrees_east", "long_name": "longitude",
+                                   "axis": "X", "bounds": lon_bnds}),
+        lat_bnds: ((lat_name, "bnds"), np.clip(np.stack([lat - dlat / 2, lat + dlat / 2], axis=1), -90.0, 90.0)),
+        lon_bnds: ((lon_name, "bnds"), np.stack([lon - dlon / 2, lon + dlon / 2], axis=1)),
     }
     if times is not None:
         coords = {time_name: (time_name, np.asarray(times), {"standard_name": "time", "axis": "T"}), **coords}

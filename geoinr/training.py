@@ -18,7 +18,8 @@ import warnings
 import torch
 from torch import nn
 
-from .persistence import read_safetensors, write_safetensors_atomic
+from .persistence import (BadField, array, integer, mapping, number, parse_json, read_header, read_safetensors,
+                          reading, write_safetensors_atomic)
 
 __all__ = [
     "TrainConfig",
@@ -33,6 +34,9 @@ __all__ = [
 
 CHECKPOINT_FORMAT = "geoinr-checkpoint"
 CHECKPOINT_VERSION = 1
+CHECKPOINT_HINT = "Delete it and fit anew without resume=."
+CHECKPOINT_STATE = ("step", "epoch", "next_batch", "best_val", "since_best", "failures", "lr_scale", "history",
+                    "elapsed", "param_groups", "fingerprint")
 
 
 class TrainingDiverged(RuntimeError):
@@ -192,6 +196,64 @@ def _split(n: int, cfg: TrainConfig, gen: torch.Generator, groups):
     return order[n_val:], order[:n_val]
 
 
+def _check_param_groups(groups, opt) -> None:
+    """The optimizer's settings in a checkpoint: as many groups as ``opt``, over the same parameters, numbers >= 0."""
+    mine = opt.state_dict()["param_groups"]
+    array(groups, "param_groups", length=len(mine))
+    for i, (group, own) in enumerate(zip(groups, mine)):
+        name = f"param_groups[{i}]"
+        mapping(group, name, required=("params", "lr", "betas", "eps", "weight_decay"))
+        if group["params"] != own["params"]:
+            raise BadField(f"{name}.params", f"is {str(group['params'])[:60]}, not this optimizer's {own['params']}")
+        for key, value in group.items():
+            if isinstance(value, list) and key != "params":
+                for j, v in enumerate(value):
+                    number(v, f"{name}.{key}[{j}]", low=0.0)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                number(value, f"{name}.{key}", low=0.0)
+            elif not (value is None or isinstance(value, (bool, str, list))):
+                raise BadField(f"{name}.{key}", f"is {repr(value)[:60]}, not an optimizer setting")
+
+
+def _check_checkpoint_tensors(shapes: dict, net, opt, gen) -> None:
+    """Every tensor a resume needs is stored with the shape this run's network, optimizer and generator have."""
+    want = {"gen_state": tuple(gen.get_state().shape)}
+    for prefix in ("model.", "best."):
+        want.update({prefix + k: tuple(v.shape) for k, v in net.state_dict().items()})
+    params = [p for group in opt.param_groups for p in group["params"]]
+    for name, shape in shapes.items():
+        if name.startswith("opt."):
+            _, idx, key = (name.split(".", 2) + ["", ""])[:3]
+            if not (idx.isdigit() and int(idx) < len(params) and key):
+                raise BadField(f"tensor {name}", f"is not the state of one of the optimizer's {len(params)} parameters")
+            want[name] = () if key == "step" else tuple(params[int(idx)].shape)
+    for name in sorted(set(want) | set(shapes)):
+        if name not in shapes:
+            raise BadField(f"tensor {name}", "is missing")
+        if name not in want:
+            raise BadField(f"tensor {name}", "is not part of a geoinr checkpoint")
+        if shapes[name] != want[name]:
+            raise BadField(f"tensor {name}", f"has shape {list(shapes[name])}; this run's is {list(want[name])}")
+
+
+def _check_checkpoint_state(state, opt) -> dict:
+    """The JSON ``state`` of a checkpoint: types, ranges, and the optimizer's settings against ``opt``."""
+    mapping(state, "state", required=CHECKPOINT_STATE)
+    for name in ("step", "epoch", "next_batch", "since_best", "failures"):
+        integer(state[name], name)
+    number(state["best_val"], "best_val", optional=True)  # None: no finite validation loss yet
+    number(state["lr_scale"], "lr_scale", above=0.0)
+    number(state["elapsed"], "elapsed", low=0.0)
+    for i, record in enumerate(array(state["history"], "history")):
+        for key, value in mapping(record, f"history[{i}]").items():
+            if not (value is None or isinstance(value, (int, float)) and not isinstance(value, bool)):
+                raise BadField(f"history[{i}].{key}", f"is {repr(value)[:60]}, not a number")  # NaN: no value
+    mapping(state["fingerprint"], "fingerprint")
+    mapping(state.get("extra", {}), "extra")
+    _check_param_groups(state["param_groups"], opt)
+    return state
+
+
 class Trainer:
     """One training run of ``net`` on ``(x, y)``; holds every piece of state a resume needs.
 
@@ -315,9 +377,18 @@ class Trainer:
         )
 
     def load_checkpoint(self, path, extra: dict | None = None) -> None:
-        """Restore the state written by :meth:`save_checkpoint`; refuse one from another run."""
-        tensors, header = read_safetensors(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
-        meta = json.loads(header["state"])
+        """Restore the state written by :meth:`save_checkpoint`; refuse one from another run.
+
+        The header, then (once the checkpoint is known to be of this fit) the
+        tensor shapes are checked against this run before any tensor is read; a
+        damaged or edited checkpoint raises one ValueError naming the file and the
+        field.
+        """
+        with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
+            header, shapes = read_header(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
+            # json.dumps wrote NaN for missing losses: the checks refuse non-finite values where they matter
+            meta = parse_json(header.get("state"), "state", finite=False)
+            meta = _check_checkpoint_state(meta, self.opt)
         mine, theirs = json.loads(json.dumps(self.fingerprint())), meta["fingerprint"]
         if mine != theirs or (extra is not None and meta.get("extra") != json.loads(json.dumps(extra))):
             diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
@@ -325,6 +396,15 @@ class Trainer:
                 f"The checkpoint {str(path)!r} comes from a different fit (differs in: {diff or ['data/model']}). "
                 f"Resume with the same data and parameters, or start anew without resume=."
             )
+        with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
+            _check_checkpoint_tensors(shapes, self.net, self.opt, self.gen)
+            tensors, _ = read_safetensors(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
+            if tensors["gen_state"].dtype != torch.uint8:
+                raise BadField("tensor gen_state", f"has dtype {tensors['gen_state'].dtype}; a generator state is uint8")
+            self._restore(tensors, meta)
+
+    def _restore(self, tensors: dict, meta: dict) -> None:
+        """Set the state of a checked checkpoint (:meth:`load_checkpoint`)."""
         dev = self.device
         self.net.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         self.best_state = {k[5:]: v.to(dev) for k, v in tensors.items() if k.startswith("best.")}

@@ -30,9 +30,19 @@ def test_baselines_gain_grid_and_score(tracks, mapper):
     west, east, south, north = fitted.region_
     assert float(grid.longitude.min()) <= west + 1.0 and float(grid.longitude.max()) >= east - 1.0
     assert float(grid.latitude.min()) <= south + 1.0 and float(grid.latitude.max()) >= north - 1.0
-    s = fitted.score(tracks)
+    s = fitted.scores(tracks)
     assert set(s) == {"rmse", "mu", "bias", "n"} and s["n"] == int(np.isfinite(tracks.sla).sum())
-    assert s["mu"] > 0.5
+    assert s["mu"] > 0.5 and fitted.score(tracks) == pytest.approx(s["mu"])
+
+
+def test_score_is_one_float_as_in_scikit_learn(tracks):
+    """score() follows scikit-learn and verde: one float, higher is better; scores() keeps the details."""
+    oi = geoinr.baselines.OptimalInterpolation()
+    fitted = oi.fit(tracks.isel(time=slice(0, None, 2)), "sla")
+    held_out = tracks.isel(time=slice(1, None, 2))
+    mu = fitted.score(held_out)
+    assert mu == fitted.scores(held_out)["mu"]
+    assert isinstance(mu, float) and 0.0 < mu < 1.0
 
 
 @pytest.mark.parametrize(
@@ -140,3 +150,24 @@ def test_prediction_far_outside_the_region_warns(tracks):
         m.predict({"lon": [5.0, 120.0], "lat": [35.0, 35.0], "time": t})
     with pytest.warns(UserWarning, match="outside the fitted region"):
         m.predict({"lon": [5.0, 5.0], "lat": [35.0, -20.0], "time": t})
+
+
+def test_cf_details_std_modifier_ancillary_history_and_bounds(tracks):
+    """Issue 17, gap 7: standard_error modifier and ancillary_variables, history appended, grid cell bounds."""
+    tracks = tracks.copy()
+    tracks["sla"].attrs["standard_name"] = "sea_surface_height_above_sea_level"
+    oi = geoinr.baselines.OptimalInterpolation().fit(tracks, "sla")
+    target = oi.target_grid(resolution=1.0)
+    target.attrs["history"] = "2020-01-01T00:00:00Z: grid made by the user"
+    mean, std = oi.predict(target, return_std=True)
+    assert std.attrs["standard_name"] == "sea_surface_height_above_sea_level standard_error"
+    assert mean.attrs["ancillary_variables"] == "sla_std" and std.name == "sla_std"
+    lines = mean.attrs["history"].splitlines()
+    assert lines[0] == "2020-01-01T00:00:00Z: grid made by the user" and "OptimalInterpolation.predict" in lines[1]
+    # cell bounds: contiguous, enclosing each centre, carried by grid()
+    lat, bnds = target.latitude.values, target.latitude_bnds.values
+    assert target.latitude.attrs["bounds"] == "latitude_bnds" and target.longitude.attrs["bounds"] == "longitude_bnds"
+    assert np.all(bnds[:, 0] < lat) and np.all(lat < bnds[:, 1]) and np.allclose(bnds[1:, 0], bnds[:-1, 1])
+    grid = oi.grid(resolution=1.0, return_std=True)
+    assert {"sla", "sla_std"} <= set(grid.data_vars) and "latitude_bnds" in grid.coords
+    assert grid.sla.attrs["ancillary_variables"] == "sla_std"

@@ -72,7 +72,8 @@ def test_purely_spatial_field():
     pred = fitted.predict(da)
     assert pred.dims == ("lat", "lon")
     assert rms(pred - da) < GAPS_RMSE_MAX
-    assert set(fitted.grid(1.0).dims) == {"lat", "lon"}
+    grid = fitted.grid(1.0)
+    assert set(grid[fitted.variables_[0]].dims) == {"lat", "lon"} and set(grid.dims) == {"lat", "lon", "bnds"}
 
 
 def test_time_false_ignores_time(scattered):
@@ -167,7 +168,7 @@ def test_several_variables_fitted_jointly():
     assert isinstance(pred, xr.Dataset) and pred["b"].attrs["units"] == "K"
     assert rms(pred["a"] - full) < 0.05 and rms(pred["b"] - (2 * full + 1)) < 0.1
     assert fitted.predict(full, variable="b").name == "b"
-    scores = fitted.score(ds)
+    scores = fitted.scores(ds)
     assert set(scores) == {"a", "b"} and scores["a"]["mu"] > 0.9
 
 
@@ -238,10 +239,11 @@ def test_early_stopping_keeps_best_weights(scattered):
 
 
 def test_score_against_truth(scattered):
-    """score() returns rmse and mu = 1 - RMSE/RMS(truth), consistent with metrics."""
+    """scores() returns rmse and mu = 1 - RMSE/RMS(truth), consistent with metrics; score() is that mu."""
     fitted = scattered.inr.fit("sla", **FAST)
     truth = grid_truth(np.arange(-4.5, 5, 1.0), np.arange(40.5, 50, 1.0), np.arange(1, 10))
-    s = fitted.score(truth)
+    s = fitted.scores(truth)
+    assert isinstance(fitted.score(truth), float) and fitted.score(truth) == pytest.approx(s["mu"], rel=1e-9)
     pred = fitted.predict(truth)
     assert s["rmse"] == pytest.approx(geoinr.metrics.rmse(pred, truth), rel=1e-6)
     assert s["mu"] == pytest.approx(1 - s["rmse"] / rms(truth), rel=1e-6)

@@ -17,13 +17,18 @@ def load(path, device: str = "cpu") -> INRModel:
     """Read a model written by :meth:`geoinr.INRModel.save`.
 
     Only JSON and raw tensors are read (safetensors); nothing is unpickled, so a
-    file from an untrusted source cannot run code.
+    file from an untrusted source cannot run code. Every field of the header is
+    checked (types, finite numbers, ranges) and the network it describes is
+    checked against the tensors the file stores before anything is built, so a
+    damaged or edited file cannot load into a model that predicts NaN, nor make
+    the load allocate more than the file holds.
 
     Parameters
     ----------
     path : str or path-like
     device : str
-        Where to put the weights (``"cpu"`` by default).
+        Where to put the weights: ``"cpu"`` (default), ``"cuda"``, ``"cuda:1"``,
+        or ``"auto"`` (a GPU if there is one), as for :class:`geoinr.INRModel`.
 
     Returns
     -------
@@ -31,9 +36,13 @@ def load(path, device: str = "cpu") -> INRModel:
 
     Raises
     ------
+    FileNotFoundError
+        If there is no such file.
     ValueError
-        If the file is not a geoinr model, is truncated, comes from an unknown
-        format version, or its weights do not match its config.
+        If ``device`` is unknown or not available here (the message ``fit``
+        gives), or if the file is not a geoinr model, is truncated, comes from
+        an unknown format version, or is damaged or edited: the message names
+        the file and the wrong field (``geoinr.persistence.DamagedFileError``).
 
     Examples
     --------

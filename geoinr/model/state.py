@@ -3,27 +3,43 @@
 Everything learned goes through the list :data:`LEARNED`, so nothing learned can
 be forgotten on save. The file is the persistence leaf's format (safetensors
 weights, JSON config in the header; :mod:`geoinr.persistence`): never a pickle.
+
+A file is data from anywhere, so loading checks its config in one place,
+:func:`check_config` (the types, finiteness and ranges of every field, and the
+sizes the network would have against the tensors the file stores) before
+anything is built, and builds the network under an allocation budget set by the
+file's own size: a damaged, edited or hostile file is refused with one
+``ValueError`` naming the file and the field, fast, never a raw error, a model
+predicting NaN, or gigabytes allocated because a 3 kB header asked for them.
 """
 from __future__ import annotations
 
+import inspect
 import json
+import math
 import os
 
+import numpy as np
 import pandas as pd
 import torch
+from torch.overrides import TorchFunctionMode
 
 from .._version import __version__
 from ..coords import TimeAxis
-from ..encoding import CoordinateEncoding
-from ..persistence import read_safetensors, write_safetensors_atomic
+from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS, CoordinateEncoding
+from ..persistence import (BadField, DamagedFileError, array, integer, mapping, number, parse_json, read_header,
+                           read_safetensors, reading, text, write_safetensors_atomic)
+from ..training import resolve_device
 from ..uncertainty import DataDistance
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "LEARNED", "to_state", "from_state", "save", "load"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "LEARNED", "check_config", "to_state", "from_state", "save", "load"]
 
 FORMAT = "geoinr"
 FORMAT_VERSION = 1
 DATA_SITES = "calibration.data_sites"  # (n, d) float32, km: thinned training sites (uncertainty= models);
 # ".<j>" suffixes when the variables were observed at different sites
+WHAT = "geoinr model file"
+HINT = "Save the model again from the session that fitted it, or fit it anew."
 
 #: learned attributes stored as JSON (the weights, sites, time axis and history are stored apart)
 LEARNED = (
@@ -48,6 +64,12 @@ LEARNED = (
 )
 OPTIONAL = {"streamed_": None, "validation_": None}  # learned later than format 1's first files: absent means this default
 TUPLES = ("region_", "time_range_")
+POSITIVE_ENCODING_PARAMS = ("scale", "scale_km", "t_half", "min_period", "max_period")  # lengths and periods
+CALIBRATION_LISTS = {  # one value per variable: (bound, may be null)
+    "variance_scale": ("low", False), "noise_variance": ("low", True), "gap_variance": ("low", True),
+    "gap_length_km": ("above", True), "error_length_km": ("above", True), "error_floor": ("low", True),
+}
+BUILD_SLACK = 2**18  # values a build may allocate beyond the stored weights (small buffers, encodings)
 
 
 def to_state(model) -> tuple[dict, dict]:
@@ -72,6 +94,221 @@ def to_state(model) -> tuple[dict, dict]:
     return tensors, config
 
 
+# ------------------------------------------------------------------ the config's schema
+def _numbers(value, field: str, length: int, *, low=None, above=None, nulls: bool = False) -> list:
+    return [number(v, f"{field}[{i}]", low=low, above=above, optional=nulls)
+            for i, v in enumerate(array(value, field, length=length))]
+
+
+def _check_params(cls, params) -> dict:
+    """Types and ranges of the parameters that size or seed the network; the others are the estimator's to check."""
+    mapping(params, "params", allowed=cls._get_param_names(), required=("model",))
+    text(params["model"], "params.model")
+    text(params.get("uncertainty"), "params.uncertainty", optional=True)
+    for name in ("width", "depth"):
+        integer(params.get(name), f"params.{name}", low=1, optional=True)
+    integer(params.get("n_members", 5), "params.n_members", low=1)
+    integer(params.get("seed"), "params.seed", high=2**63 - 1, optional=True)
+    number(params.get("w0"), "params.w0", above=0.0, optional=True)
+    for name, value in (mapping(params.get("model_options"), "params.model_options", optional=True) or {}).items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            integer(value, f"params.model_options.{name}", high=2**63 - 1)
+    return params
+
+
+def _check_encoding(cfg, field: str = "learned.encoding_config_") -> None:
+    allowed = [p for p in inspect.signature(CoordinateEncoding.__init__).parameters if p != "self"]
+    mapping(cfg, field, allowed=allowed, required=("space", "min_wavelength"))
+    number(cfg["min_wavelength"], f"{field}.min_wavelength", above=0.0)
+    number(cfg.get("min_period"), f"{field}.min_period", above=0.0, optional=True)
+    space = text(cfg["space"], f"{field}.space", choices=SPACE_ENCODINGS)
+    time = text(cfg.get("time"), f"{field}.time", choices=TIME_ENCODINGS, optional=True)
+    for part, table in (("space_params", SPACE_ENCODINGS[space]), ("time_params", TIME_ENCODINGS.get(time))):
+        signature = inspect.signature(table.__init__).parameters if table is not None else {}
+        given = mapping(cfg.get(part), f"{field}.{part}", allowed=[p for p in signature if p != "self"], optional=True)
+        for name, value in (given or {}).items():
+            default, where = signature[name].default, f"{field}.{part}.{name}"
+            if isinstance(default, (tuple, list)):
+                _numbers(value, where, len(default))
+            elif isinstance(default, int) and not isinstance(default, bool):
+                integer(value, where, low=1 if name == "n" else 0, high=2**63 - 1)
+            else:
+                number(value, where, above=0.0 if name in POSITIVE_ENCODING_PARAMS else None)
+
+
+def _check_calibration(cal, k: int, field: str = "learned.calibration_") -> None:
+    mapping(cal, field, allowed=[*CALIBRATION_LISTS, "gap_length_from", "speed_km_per_day", "on"],
+            required=("variance_scale", "speed_km_per_day"))
+    values = {}
+    for key, (bound, nulls) in CALIBRATION_LISTS.items():
+        if cal.get(key) is not None:
+            values[key] = _numbers(cal[key], f"{field}.{key}", k, nulls=nulls, **{bound: 0.0})
+    number(cal["speed_km_per_day"], f"{field}.speed_km_per_day", above=0.0)
+    for j, gap in enumerate(values.get("gap_variance") or []):
+        if gap and (values.get("gap_length_km") or [None] * k)[j] is None:
+            raise BadField(f"{field}.gap_length_km[{j}]", "is missing, though gap_variance needs it")
+    for i, v in enumerate(array(cal.get("gap_length_from"), f"{field}.gap_length_from", optional=True) or []):
+        text(v, f"{field}.gap_length_from[{i}]")
+    text(cal.get("on"), f"{field}.on", optional=True)
+
+
+def _check_time_axis(axis, field: str = "learned.time_axis_") -> None:
+    mapping(axis, field, allowed=("kind", "reference", "calendar", "units"), required=("kind",))
+    text(axis["kind"], f"{field}.kind", choices=("datetime64", "cftime", "numeric"))
+    for name in ("reference", "calendar", "units"):
+        text(axis.get(name), f"{field}.{name}", optional=True)
+    try:  # the reference date and calendar are read when times are converted: convert one now
+        TimeAxis(**axis).from_days(np.zeros(1))
+    except ImportError:  # cftime missing: predict will say so
+        pass
+    except (ValueError, TypeError, OverflowError, AttributeError) as err:
+        raise BadField(f"{field}.reference", f"is {axis.get('reference')!r}, not a date this time axis reads "
+                                             f"({type(err).__name__}: {str(err)[:120]})") from None
+
+
+def _check_learned(learned) -> dict:
+    required = [k for k in LEARNED if k not in OPTIONAL] + ["time_axis_"]
+    mapping(learned, "learned", required=required)
+    variables = array(learned["variables_"], "learned.variables_")
+    for i, v in enumerate(variables):
+        text(v, f"learned.variables_[{i}]")
+    if not variables or len(set(variables)) != len(variables):
+        raise BadField("learned.variables_", f"is {variables!r}; it must name each fitted variable once")
+    k = len(variables)
+    _numbers(learned["mean_"], "learned.mean_", k)
+    _numbers(learned["std_"], "learned.std_", k, low=0.0)  # 0: a constant variable, predicted exactly
+    _numbers(learned["region_"], "learned.region_", 4)
+    if learned["time_range_"] is not None:
+        _numbers(learned["time_range_"], "learned.time_range_", 2)
+    for name, value in mapping(learned["coord_names_"], "learned.coord_names_").items():
+        text(value, f"learned.coord_names_.{name}", optional=True)
+    for name, value in mapping(learned["variable_attrs_"], "learned.variable_attrs_").items():
+        mapping(value, f"learned.variable_attrs_.{name}")
+    text(learned["lon_convention_"], "learned.lon_convention_", choices=("180", "360"))
+    integer(learned["n_points_"], "learned.n_points_")
+    _check_encoding(learned["encoding_config_"])
+    for name in ("device_", "stop_reason_", "fitted_at_"):
+        text(learned[name], f"learned.{name}", optional=True)
+    number(learned["fit_seconds_"], "learned.fit_seconds_", low=0.0, optional=True)
+    number(learned["best_val_loss_"], "learned.best_val_loss_", optional=True)
+    number(learned.get("validation_"), "learned.validation_", low=0.0, optional=True)
+    mapping(learned.get("streamed_"), "learned.streamed_", optional=True)
+    if learned["calibration_"] is not None:
+        _check_calibration(learned["calibration_"], k)
+    if learned["time_axis_"] is not None:
+        _check_time_axis(learned["time_axis_"])
+    return learned
+
+
+def _check_history(history) -> None:
+    rows = None
+    for name, column in mapping(history, "history").items():
+        _numbers(column, f"history.{name}", len(array(column, f"history.{name}")), nulls=True)
+        if rows is not None and len(column) != rows:
+            raise BadField("history", f"has columns of different lengths ({name!r} has {len(column)} rows, not {rows})")
+        rows = len(column)
+
+
+def _check_sizes(params: dict, learned: dict, shapes: dict) -> None:
+    """Bound every size the header asks for by the tensors the file stores, before anything is built.
+
+    A layer width, an option or an encoding size is at most the largest stored
+    dimension, a depth at most the number of stored tensors, and an ensemble has
+    as many members as its stored tensors: a header cannot ask for a network much
+    larger than its file (the build's budget, :func:`_restore`, bounds the rest).
+    """
+    net = {k: s for k, s in shapes.items() if not k.startswith(DATA_SITES)}
+    for name, shape in net.items():
+        if 0 in shape:
+            raise BadField(f"tensor {name}", f"is empty (shape {list(shape)}); a network has no empty weights")
+    largest = max((d for s in net.values() for d in s), default=1)
+    bound = max(largest, len(net))
+    enc = learned["encoding_config_"]
+    asked = {f"params.{n}": (params.get(n), params.get(n)) for n in ("width", "depth")}
+    asked.update({f"params.model_options.{n}": (v, v) for n, v in (params.get("model_options") or {}).items()
+                  if isinstance(v, int) and n != "seed"})
+    degree = (enc.get("space_params") or {}).get("degree")
+    n_time = (enc.get("time_params") or {}).get("n")
+    asked["learned.encoding_config_.space_params.degree"] = (degree, None if degree is None else (degree + 1) ** 2)
+    asked["learned.encoding_config_.time_params.n"] = (n_time, None if n_time is None else 2 * n_time)
+    for field, (value, size) in asked.items():
+        if size is not None and size > bound:
+            raise BadField(field, f"is {value}, more than the file's {len(net)} tensors (largest dimension {largest}) "
+                                  f"can hold", hint="The header was edited, or comes from another file. " + HINT)
+    if params.get("uncertainty") == "ensemble":
+        members = sorted({s[0] for k, s in net.items() if ".stacked." in k})
+        if members != [params.get("n_members", 5)]:
+            raise BadField("params.n_members", f"is {params.get('n_members', 5)}, but the file stores "
+                                               f"{' or '.join(map(str, members)) or 'no'} ensemble members")
+
+
+def check_config(cls, config, shapes: dict) -> dict:
+    """Check a model file's config against the schema and the stored tensor ``shapes``; builds nothing.
+
+    Parameters
+    ----------
+    cls : type
+        :class:`geoinr.INRModel`.
+    config : object
+        The parsed JSON config (:func:`to_state`'s second value).
+    shapes : dict of str to tuple of int
+        The shape of every stored tensor.
+
+    Returns
+    -------
+    dict
+        ``config``, checked.
+
+    Raises
+    ------
+    geoinr.persistence.BadField
+        Naming the first field of a wrong type, range or size.
+    """
+    mapping(config, "config", required=("params", "learned", "history"))
+    text(config.get("geoinr_version"), "config.geoinr_version", optional=True)
+    params = _check_params(cls, config["params"])
+    learned = _check_learned(config["learned"])
+    _check_history(config["history"])
+    _check_sizes(params, learned, shapes)
+    return config
+
+
+# ------------------------------------------------------------------ building, within the file's budget
+_FACTORIES = frozenset((
+    torch.empty, torch.zeros, torch.ones, torch.full, torch.rand, torch.randn, torch.randint, torch.randperm,
+    torch.eye, torch.arange, torch.linspace, torch.logspace, torch.empty_strided,
+    torch.Tensor.new_empty, torch.Tensor.new_zeros, torch.Tensor.new_ones, torch.Tensor.new_full,
+))
+
+
+class _OverBudget(Exception):
+    pass
+
+
+class _Budget(TorchFunctionMode):
+    """Refuse, before it is made, a tensor that would take the values allocated beyond ``limit``.
+
+    Every torch factory call is first made on the ``meta`` device, which
+    allocates nothing, to learn its size.
+    """
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.left = int(limit)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in _FACTORIES:
+            try:
+                size = func(*args, **{**kwargs, "device": "meta"}).numel()
+            except (RuntimeError, TypeError, NotImplementedError):  # no meta form: let the call itself decide
+                size = 0
+            self.left -= size
+            if self.left < 0:
+                raise _OverBudget
+        return func(*args, **kwargs)
+
+
 def _data_distance(tensors: dict, k: int):
     shared = tensors.pop(DATA_SITES, None)
     each = [tensors.pop(f"{DATA_SITES}.{j}", None) for j in range(k)]
@@ -82,34 +319,60 @@ def _data_distance(tensors: dict, k: int):
     return None
 
 
-def from_state(cls, tensors: dict, config: dict, where: str = "the state"):
-    """A fitted ``cls`` (INRModel) from :func:`to_state`'s output; ``where`` names the source in errors."""
+def _check_tensors(tensors: dict) -> None:
+    for name, t in tensors.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise BadField(f"tensor {name}", "holds NaN or infinite values")
+        if name.startswith(DATA_SITES) and (t.dim() != 2 or not t.is_floating_point()):
+            raise BadField(f"tensor {name}", f"has shape {list(t.shape)} and dtype {t.dtype}; (sites, coordinates) floats expected")
+
+
+def _restore(cls, tensors: dict, config: dict, where) -> object:
+    """A fitted ``cls`` from tensors and a config :func:`check_config` passed."""
+    model = cls(**config["params"])
     try:
-        model = cls(**config["params"])
-        learned = config["learned"]
-        for k in LEARNED:
-            v = learned[k] if k not in OPTIONAL else learned.get(k, OPTIONAL[k])
-            setattr(model, k, tuple(v) if k in TUPLES and v is not None else v)
-        ta = learned["time_axis_"]
-        model.time_axis_ = TimeAxis(**ta) if ta is not None else None
-        hist = config["history"]
-        model.history_ = pd.DataFrame({c: pd.to_numeric(pd.Series(v, dtype=object)) for c, v in hist.items()})
-    except (KeyError, TypeError) as err:
-        raise ValueError(f"{where} has a damaged or incomplete config ({type(err).__name__}: {err}).") from err
+        model._validate_params()
+    except (ValueError, TypeError) as err:
+        raise BadField("params", f"do not describe a model this geoinr {__version__} builds: {err}") from None
+    learned = config["learned"]
+    for k in LEARNED:
+        v = learned[k] if k not in OPTIONAL else learned.get(k, OPTIONAL[k])
+        setattr(model, k, tuple(v) if k in TUPLES and v is not None else v)
+    ta = learned["time_axis_"]
+    model.time_axis_ = TimeAxis(**ta) if ta is not None else None
+    model.history_ = pd.DataFrame({c: pd.to_numeric(pd.Series(v, dtype=object)) for c, v in config["history"].items()})
+    _check_tensors(tensors)
     tensors = dict(tensors)
     model.data_distance_ = _data_distance(tensors, len(model.variables_))
     cal = model.calibration_ or {}
-    if any(a > 0 for a in cal.get("gap_variance") or []) and model.data_distance_ is None:
-        raise ValueError(
-            f"{where} has a calibrated distance term but not the training sites it needs "
-            f"({DATA_SITES!r} tensors). The file is incomplete; save the model again from the session that fitted it."
-        )
-    model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_))
+    if any(a > 0 for a in cal.get("gap_variance") or [] if a is not None) and model.data_distance_ is None:
+        raise BadField(f"tensor {DATA_SITES}", "is missing: the calibration has a distance term, which needs the "
+                                               "training sites")
+    stored = sum(math.prod(t.shape) for t in tensors.values())
+    try:
+        with _Budget(2 * stored + BUILD_SLACK):
+            model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_))
+    except _OverBudget:
+        sizes = ", ".join(f"{n}={config['params'].get(n)!r}" for n in ("model", "width", "depth", "n_members",
+                                                                          "model_options"))
+        raise BadField("params", f"({sizes}) ask for more weights than the file holds ({stored:,} values)") from None
+    except (ValueError, TypeError) as err:
+        raise BadField("params", f"do not build a network: {err}") from None
     try:
         model.field_.load_state_dict(tensors, strict=True)
     except RuntimeError as err:
-        raise ValueError(f"The weights in {where} do not match its config: {err}") from err
+        raise DamagedFileError(f"The weights in {os.fspath(where)!r} do not match its config: {err}. {HINT}") from err
     return model
+
+
+def from_state(cls, tensors: dict, config: dict, where="the state"):
+    """A fitted ``cls`` (INRModel) from :func:`to_state`'s output; ``where`` names the source in errors.
+
+    The config is checked (:func:`check_config`) before anything is built.
+    """
+    with reading(where, WHAT, HINT):
+        config = check_config(cls, config, {k: tuple(t.shape) for k, t in tensors.items()})
+        return _restore(cls, tensors, config, where)
 
 
 def save(model, path) -> None:
@@ -120,15 +383,18 @@ def save(model, path) -> None:
 
 
 def load(path, device: str = "cpu", *, cls):
-    """Read a file written by :func:`save` into a ``cls`` (see :func:`geoinr.load`, the public entry)."""
+    """Read a file written by :func:`save` into a ``cls`` (see :func:`geoinr.load`, the public entry).
+
+    The device is checked first, as ``fit`` does; then the header and the stored
+    shapes, read without the weights (:func:`check_config`); then the weights.
+    """
+    dev = resolve_device(device)
     if not os.path.exists(os.fspath(path)):
         raise FileNotFoundError(f"No such model file: {os.fspath(path)!r}")
-    tensors, meta = read_safetensors(path, FORMAT, FORMAT_VERSION)
-    where = repr(os.fspath(path))
-    try:
-        config = json.loads(meta["config"])
-    except (KeyError, json.JSONDecodeError) as err:
-        raise ValueError(f"{where} has a damaged or incomplete config ({type(err).__name__}: {err}).") from err
-    model = from_state(cls, tensors, config, where)
-    model.field_.to(device)
+    with reading(path, WHAT, HINT):
+        meta, shapes = read_header(path, FORMAT, FORMAT_VERSION)
+        config = check_config(cls, parse_json(meta.get("config"), "config"), shapes)
+        tensors, _ = read_safetensors(path, FORMAT, FORMAT_VERSION)
+        model = _restore(cls, tensors, config, path)
+    model.field_.to(dev)
     return model

@@ -2,8 +2,39 @@
 
 Used by the training loop (checkpoints) and by the model (:mod:`geoinr.model.state`,
 ``INRModel.save`` / ``geoinr.load``). Knows nothing of models: tensors and a
-string-valued header in, tensors and header out.
+string-valued header in, tensors and header out, and the tools to check a
+header read from a file (:func:`parse_json`, the checkers, :func:`reading`),
+which refuse a damaged or hostile file with one :class:`DamagedFileError`
+naming the file and the field.
 """
-from .format import check_writable, read_safetensors, write_safetensors_atomic
+from .format import (
+    BadField,
+    DamagedFileError,
+    array,
+    check_writable,
+    integer,
+    mapping,
+    number,
+    parse_json,
+    read_header,
+    read_safetensors,
+    reading,
+    text,
+    write_safetensors_atomic,
+)
 
-__all__ = ["check_writable", "read_safetensors", "write_safetensors_atomic"]
+__all__ = [
+    "BadField",
+    "DamagedFileError",
+    "array",
+    "check_writable",
+    "integer",
+    "mapping",
+    "number",
+    "parse_json",
+    "read_header",
+    "read_safetensors",
+    "reading",
+    "text",
+    "write_safetensors_atomic",
+]

@@ -1,17 +1,260 @@
-"""safetensors + JSON header, atomic write (write a temporary file, then rename it over the target)."""
+"""safetensors + JSON header, atomic write (write a temporary file, then rename it over the target).
+
+Reading is defensive, a file being data from anywhere: :func:`read_header` reads
+the header and the tensor shapes without reading any tensor; :func:`parse_json`
+parses a header field and refuses non-finite numbers and deep nesting; the
+checkers (:func:`number`, :func:`integer`, :func:`text`, :func:`mapping`,
+:func:`array`) raise :class:`BadField`, naming the field; :func:`reading` turns
+that, and any raw error left (the backstop), into one :class:`DamagedFileError`
+naming the file.
+"""
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import math
 import os
+import re
+import socket
 import tempfile
+import time
 
+import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from .._version import __version__
 
-__all__ = ["check_writable", "read_safetensors", "write_safetensors_atomic"]
+__all__ = [
+    "BadField",
+    "DamagedFileError",
+    "array",
+    "check_writable",
+    "integer",
+    "mapping",
+    "number",
+    "parse_json",
+    "read_header",
+    "read_safetensors",
+    "reading",
+    "text",
+    "write_safetensors_atomic",
+]
+
+MAX_NESTING = 16  # a geoinr header nests 5 levels; deeper is damage (and a recursion hazard)
+STALE_AFTER_S = 15 * 60  # a temporary file this old whose writer process is gone is a killed save's
+FOREIGN_STALE_AFTER_S = 24 * 3600  # the same for another machine's (shared folder), whose processes are not visible
+HOST_TAG = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]  # this machine, in temporary file names
 
 
+class DamagedFileError(ValueError):
+    """A file that cannot be read as what it claims to be; the message names the file, the field and a fix."""
+
+
+class BadField(Exception):
+    """A header field of the wrong type, range or size; :func:`reading` adds the file's name.
+
+    Parameters
+    ----------
+    field : str
+        Dotted path of the field, e.g. ``"learned.std_[0]"``.
+    problem : str
+        What is wrong, as the rest of a sentence starting with the field ("is inf, not a finite number").
+    hint : str, optional
+        How to fix it, where it differs from the file's general hint.
+    """
+
+    def __init__(self, field: str, problem: str, hint: str = ""):
+        super().__init__(f"{field} {problem}")
+        self.field, self.problem, self.hint = field, problem, hint
+
+
+@contextlib.contextmanager
+def reading(path, what: str, hint: str):
+    """Context in which any failure to read ``path`` becomes one :class:`DamagedFileError` naming it.
+
+    A :class:`BadField` gives "``path`` is damaged or was edited: ``field``
+    ``problem``. ``hint``"; a raw error that escaped the checks (the backstop)
+    gives its type and text. ``DamagedFileError``, ``OSError`` (FileNotFoundError
+    included) and out-of-memory errors pass unchanged.
+
+    Parameters
+    ----------
+    path : str or path-like
+    what : str
+        What the file should be, e.g. ``"geoinr model file"``.
+    hint : str
+        What to do about a damaged file.
+
+    Examples
+    --------
+    >>> with reading("m.geoinr", "geoinr model file", "Save it again."):
+    ...     number("x", "learned.std_[0]")
+    Traceback (most recent call last):
+    ...
+    geoinr.persistence.format.DamagedFileError: 'm.geoinr' is damaged or was edited: learned.std_[0] is 'x', not a number. Save it again.
+    """
+    where = repr(os.fspath(path))
+    try:
+        yield
+    except (DamagedFileError, OSError, torch.cuda.OutOfMemoryError):  # torch.OutOfMemoryError (>= 2.5) is the same class
+        raise
+    except BadField as bad:
+        problem = bad.problem.rstrip(".")
+        raise DamagedFileError(f"{where} is damaged or was edited: {bad.field} {problem}. {bad.hint or hint}") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError, RuntimeError,
+            SafetensorError) as err:
+        raise DamagedFileError(
+            f"{where} could not be read as a {what} ({type(err).__name__}: {str(err)[:300]}); "
+            f"it is damaged or was edited. {hint}"
+        ) from err
+
+
+# ------------------------------------------------------------------ checkers of parsed JSON
+def _shown(value) -> str:
+    s = repr(value)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+def parse_json(source, field: str, *, finite: bool = True):
+    """Parse the JSON text of header ``field``; refuse bad JSON, deep nesting and (``finite``) NaN or inf.
+
+    JSON writes ``1e999`` for a number too large for a float: it parses to inf.
+    Every number is checked, and the error names it by its place in the
+    document (``learned.std_[0]``: the names the schema checks use).
+
+    Examples
+    --------
+    >>> parse_json('{"std_": [0.1]}', "config")
+    {'std_': [0.1]}
+    >>> parse_json('{"std_": [1e999]}', "config")
+    Traceback (most recent call last):
+    ...
+    geoinr.persistence.format.BadField: std_[0] is inf, not a finite number
+    """
+    if not isinstance(source, str):
+        raise BadField(field, "is missing")
+    try:
+        value = json.loads(source)
+    except RecursionError:
+        raise BadField(field, f"nests deeper than Python parses (a geoinr header nests at most {MAX_NESTING} levels)") from None
+    except ValueError as err:  # JSONDecodeError, or an integer of more digits than Python converts
+        raise BadField(field, f"is not valid JSON ({str(err)[:200]})") from None
+    stack = [(value, "", 0)]
+    while stack:  # iterative: no recursion on hostile input
+        v, name, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise BadField(name, f"nests more than {MAX_NESTING} levels deep")
+        if isinstance(v, dict):
+            stack += [(x, f"{name}.{k}" if name else str(k), depth + 1) for k, x in v.items()]
+        elif isinstance(v, list):
+            stack += [(x, f"{name}[{i}]" if name else f"{field}[{i}]", depth + 1) for i, x in enumerate(v)]
+        elif finite and isinstance(v, float) and not math.isfinite(v):
+            raise BadField(name or field, f"is {v}, not a finite number")
+    return value
+
+
+def number(value, field: str, *, low: float | None = None, above: float | None = None, optional: bool = False):
+    """``value`` as a float: a finite JSON number (not a bool), ``>= low`` and ``> above``; None if ``optional``.
+
+    Examples
+    --------
+    >>> number(2, "std_[0]", above=0.0)
+    2.0
+    """
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadField(field, f"is {_shown(value)}, not a number")
+    try:
+        out = float(value)
+    except OverflowError:
+        raise BadField(field, f"is {_shown(value)}, too large a number") from None
+    if not math.isfinite(out):
+        raise BadField(field, f"is {out}, not a finite number")
+    if low is not None and out < low:
+        raise BadField(field, f"is {out:g}; it must be >= {low:g}")
+    if above is not None and out <= above:
+        raise BadField(field, f"is {out:g}; it must be > {above:g}")
+    return out
+
+
+def integer(value, field: str, *, low: int = 0, high: int | None = None, optional: bool = False):
+    """``value`` as an int in ``[low, high]`` (a JSON integer, not a bool); None if ``optional``.
+
+    Examples
+    --------
+    >>> integer(3, "params.depth", low=1)
+    3
+    """
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadField(field, f"is {_shown(value)}, not an integer")
+    if value < low or (high is not None and value > high):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise BadField(field, f"is {_shown(value)}; it must be {bound}")
+    return value
+
+
+def text(value, field: str, *, choices=None, optional: bool = False):
+    """``value`` as a str, one of ``choices`` if given; None if ``optional``.
+
+    Examples
+    --------
+    >>> text("sphere", "space", choices=("sphere", "lonlat"))
+    'sphere'
+    """
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise BadField(field, f"is {_shown(value)}, not a string")
+    if choices is not None and value not in choices:
+        raise BadField(field, f"is {_shown(value)}; expected one of {sorted(choices)}")
+    return value
+
+
+def mapping(value, field: str, *, allowed=None, required=(), optional: bool = False):
+    """``value`` as a JSON object, its keys all in ``allowed`` (if given), none of ``required`` missing.
+
+    Examples
+    --------
+    >>> mapping({"a": 1}, "extra", allowed=("a", "b"))
+    {'a': 1}
+    """
+    if value is None and optional:
+        return None
+    if not isinstance(value, dict):
+        raise BadField(field, f"is {_shown(value)}, not a JSON object")
+    missing = [k for k in required if k not in value]
+    if missing:
+        raise BadField(f"{field}.{missing[0]}", "is missing")
+    if allowed is not None:
+        unknown = sorted(set(value) - set(allowed))
+        if unknown:
+            raise BadField(f"{field}.{unknown[0]}", f"is not a known entry (known: {sorted(allowed)})")
+    return value
+
+
+def array(value, field: str, *, length: int | None = None, optional: bool = False):
+    """``value`` as a list, of ``length`` items if given; None if ``optional``.
+
+    Examples
+    --------
+    >>> array([1, 2], "region_", length=2)
+    [1, 2]
+    """
+    if value is None and optional:
+        return None
+    if not isinstance(value, list):
+        raise BadField(field, f"is {_shown(value)}, not a list")
+    if length is not None and len(value) != length:
+        raise BadField(field, f"has {len(value)} values; {length} expected")
+    return value
+
+
+# ------------------------------------------------------------------ writing
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -43,12 +286,58 @@ def check_writable(path) -> str:
     return folder
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine runs (True where that cannot be told)."""
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would end the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: another user's process, alive
+        return True
+    return True
+
+
+def _remove_stale_temps(folder: str, name: str) -> None:
+    """Remove the temporary files killed saves of ``name`` left in ``folder`` (``.tmp-<name>-<pid>-<host>-*``).
+
+    One is stale when it is older than :data:`STALE_AFTER_S` and its writer
+    process is gone or, written on another machine (a shared folder), when it is
+    older than :data:`FOREIGN_STALE_AFTER_S`. Other files are never touched.
+    """
+    pattern = re.compile(r"\.tmp-" + re.escape(name) + r"-(\d+)-([0-9a-f]{8})-[A-Za-z0-9_]+")
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        found = pattern.fullmatch(entry)
+        if not found:
+            continue
+        tmp = os.path.join(folder, entry)
+        try:
+            age = now - os.stat(tmp).st_mtime
+            if found[2] == HOST_TAG:
+                stale = age > STALE_AFTER_S and not _alive(int(found[1]))
+            else:
+                stale = age > FOREIGN_STALE_AFTER_S
+            if stale:
+                os.remove(tmp)
+        except OSError:  # removed meanwhile by another save, or not ours to remove
+            continue
+
+
 def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
     """Write a safetensors file next to ``path``, then rename it over ``path``.
 
     A crash or kill during the write leaves the previous file intact. The file gets
     the permissions a newly created file would (the umask is honoured), a read-only
     target is never replaced, and errors name ``path``, not the temporary file.
+    The temporary file, ``.tmp-<name>-<pid>-<host>-<random>``, is removed by any
+    Python exception or Ctrl-C during the write; those that killed processes
+    left behind are removed by the next save of the same ``path``.
 
     Examples
     --------
@@ -60,36 +349,91 @@ def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
     """
     path = os.fspath(path)
     folder = check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
-    os.close(fd)
+    name = os.path.basename(path)
+    _remove_stale_temps(folder, name)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{name}-{os.getpid()}-{HOST_TAG}-", dir=folder)
+        os.close(fd)
         save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp, metadata=metadata)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved model is shared like any new file
         os.replace(tmp, path)
     except OSError as err:
         raise OSError(f"Could not write {path!r}: {err.strerror or err}") from err
-    finally:
-        if os.path.exists(tmp):
+    finally:  # any exception, KeyboardInterrupt included
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
 
 
-def read_safetensors(path, fmt: str, version: int):
-    """Read tensors and header of a file written by :func:`write_safetensors_atomic`; check format and version."""
+# ------------------------------------------------------------------ reading
+def read_header(path, fmt: str, version: int):
+    """Header and tensor shapes of a file written by :func:`write_safetensors_atomic`, reading no tensor.
+
+    Parameters
+    ----------
+    path : str or path-like
+    fmt : str
+        The ``format`` the header must name.
+    version : int
+        The ``format_version`` this geoinr reads.
+
+    Returns
+    -------
+    meta : dict of str to str
+        The header, its ``format`` and ``format_version`` checked.
+    shapes : dict of str to tuple of int
+        The shape of every stored tensor, from the header only.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    DamagedFileError
+        Not a safetensors file, truncated, not a ``fmt`` file, or another format version.
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such file: {path!r}")
     try:
-        with safe_open(path, framework="pt") as f:
+        with safe_open(path, framework="pt") as f:  # checks that the header's offsets cover the file exactly
             meta = f.metadata() or {}
-        tensors = load_file(path)
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as err:
-        raise ValueError(f"{path!r} is not a readable {fmt} file (safetensors with a {fmt} header): {err}") from err
+        raise DamagedFileError(f"{path!r} is not a readable {fmt} file (safetensors with a {fmt} header): {err}") from err
     if meta.get("format") != fmt:
-        raise ValueError(f"{path!r} is a safetensors file but not a {fmt} file (no 'format: {fmt}' in its header).")
-    found = int(meta.get("format_version", "-1"))
-    if found != version:
-        raise ValueError(
+        raise DamagedFileError(f"{path!r} is a safetensors file but not a {fmt} file (no 'format: {fmt}' in its header).")
+    found = meta.get("format_version")
+    if not (isinstance(found, str) and found.isdigit() and len(found) < 10):
+        raise DamagedFileError(
+            f"{path!r} is damaged or was edited: format_version is {_shown(found)}, not a version number "
+            f"(this geoinr {__version__} reads {fmt} format {version})."
+        )
+    if int(found) != version:
+        raise DamagedFileError(
             f"{path!r} uses {fmt} format {found}; this geoinr {__version__} reads format {version}. "
             f"Install the geoinr version that wrote it."
         )
+    return meta, shapes
+
+
+def read_safetensors(path, fmt: str, version: int):
+    """Read tensors and header of a file written by :func:`write_safetensors_atomic`; check format and version.
+
+    Returns
+    -------
+    tensors : dict of str to torch.Tensor
+    meta : dict of str to str
+
+    Raises
+    ------
+    FileNotFoundError, DamagedFileError
+        As :func:`read_header`.
+    """
+    meta, _ = read_header(path, fmt, version)
+    try:
+        tensors = load_file(os.fspath(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise DamagedFileError(
+            f"{os.fspath(path)!r} is not a readable {fmt} file (safetensors with a {fmt} header): {err}"
+        ) from err
     return tensors, meta
