@@ -40,6 +40,10 @@ LAT_NAMES = ("lat", "latitude", "nav_lat", "lats", "latitudes", "y_lat", "gphit"
 LON_NAMES = ("lon", "longitude", "nav_lon", "lons", "long", "longitudes", "x_lon", "glamt", "lon_rho", "xlong")
 TIME_NAMES = ("time", "date", "datetime", "times", "t", "time_counter", "valid_time", "ocean_time", "julian_day")
 
+# CF standard names of rotated-pole and projected horizontal coordinates (cf_xarray's criteria keep them apart from
+# latitude/longitude): fitting in them would put distances, f and derivatives in the wrong place
+PLANE_STANDARD_NAMES = ("grid_latitude", "grid_longitude", "projection_x_coordinate", "projection_y_coordinate",
+                        "projection_x_angular_coordinate", "projection_y_angular_coordinate")
 LAT_UNITS = ("degrees_north", "degree_north", "degree_n", "degrees_n", "degreen", "degreesn")
 LON_UNITS = ("degrees_east", "degree_east", "degree_e", "degrees_e", "degreee", "degreese")
 
@@ -78,10 +82,12 @@ def _role_from_attrs(var) -> str | None:
     """CF role ('lat', 'lon', 'time') of a variable from its attributes, or None."""
     attrs = {k.lower(): str(v).lower() for k, v in var.attrs.items() if isinstance(v, str)}
     std = attrs.get("standard_name", "")
-    if std in ("latitude", "grid_latitude"):
+    if std == "latitude" or attrs.get("_coordinateaxistype", "") == "lat":
         return "lat"
-    if std in ("longitude", "grid_longitude"):
+    if std == "longitude" or attrs.get("_coordinateaxistype", "") == "lon":
         return "lon"
+    if std in PLANE_STANDARD_NAMES:
+        return "plane"  # rotated-pole or projected: never a geographic coordinate
     if std == "time":
         return "time"
     units = attrs.get("units", "").replace(" ", "_")
@@ -109,6 +115,17 @@ def _describe(cands: dict) -> str:
                 bits.append(f"{a}={v.attrs[a]!r}")
         parts.append(f"  {k!r}: " + ", ".join(bits))
     return "\n".join(parts) if parts else "  (no variables at all)"
+
+
+def _plane_message(cands: dict, plane: set, first: str) -> str:
+    names = ", ".join(f"{n!r} ({cands[n].attrs.get('standard_name')})" for n in sorted(plane, key=str))
+    return (
+        f"{first} {names}: geoinr fits on the sphere and needs the true latitude and longitude of every point "
+        f"(distances, the Coriolis parameter and derivatives depend on them). Add them as 2-D coordinates "
+        f"(regional model output usually ships them as 'lat'/'lon' with standard_name latitude/longitude; "
+        f"CF's grid_mapping gives the rotated pole to compute them), then fit again or pass lat=, lon=. "
+        f"Variables seen:\n{_describe(cands)}"
+    )
 
 
 def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = None) -> CoordNames:
@@ -156,8 +173,13 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
                 f"{role}={name!r} was passed but there is no variable {name!r}. "
                 f"Variables seen:\n{_describe(cands)}"
             )
+    plane = {name for name, var in cands.items() if _role_from_attrs(var) == "plane"}
+    for role in ("lat", "lon"):
+        if explicit[role] in plane:
+            raise ValueError(_plane_message(cands, plane, f"{role}={explicit[role]!r} is a rotated-pole or projected "
+                                                          f"coordinate, not a geographic one."))
     found: dict[str, Hashable | None] = {r: n for r, n in explicit.items() if n is not None and n is not False}
-    taken = set(found.values())
+    taken = set(found.values()) | plane
     # CF attributes
     for name, var in cands.items():
         role = _role_from_attrs(var)
@@ -180,6 +202,8 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
                 found["time"] = name
                 break
     missing = [r for r in ("lat", "lon") if r not in found]
+    if missing and plane:
+        raise ValueError(_plane_message(cands, plane, "This data has rotated-pole or projected coordinates only."))
     if missing:
         what = " and ".join({"lat": "latitude", "lon": "longitude"}[m] for m in missing)
         args = ", ".join(f"{m}='<name>'" for m in missing)

@@ -238,3 +238,35 @@ def test_real_l3_file_is_read_as_it_is():
 
     prepared = cmems_l3.prepare(SARAL[0].parent, variable="sla_unfiltered")
     assert prepared.sizes["time"] == ds.sizes["time"] and "sla" in prepared
+
+
+# ---------------------------------------------------------------- rotated and projected grids (issue 17, gap 2)
+def _rotated(with_true=True):
+    rlat, rlon = np.linspace(-5, 5, 12), np.linspace(-5, 5, 14)
+    # true coordinates of a pole rotated to 40N, 170W: a simple stand-in, far from the rotated degrees
+    lat2 = 40.0 + rlat[:, None] + 0.1 * rlon[None, :]
+    lon2 = 10.0 + rlon[None, :] / np.cos(np.deg2rad(lat2))
+    coords = {"rlat": ("rlat", rlat, {"standard_name": "grid_latitude", "units": "degrees", "axis": "Y"}),
+              "rlon": ("rlon", rlon, {"standard_name": "grid_longitude", "units": "degrees", "axis": "X"})}
+    if with_true:
+        coords.update(lat=(("rlat", "rlon"), lat2, {"standard_name": "latitude", "units": "degrees_north"}),
+                      lon=(("rlat", "rlon"), lon2, {"standard_name": "longitude", "units": "degrees_east"}))
+    return xr.Dataset({"sla": (("rlat", "rlon"), smooth_field(lon2, lat2), {"units": "m"})}, coords=coords)
+
+
+def test_rotated_grid_is_fitted_on_its_true_latitude_and_longitude():
+    fitted = _rotated().inr.fit("sla", **QUICK)
+    assert fitted.coord_names_["lat"] == "lat" and fitted.coord_names_["lon"] == "lon"
+    assert fitted.region_[2] > 30.0  # true latitudes (34-46N), not rotated degrees around 0
+
+
+def test_rotated_or_projected_only_coordinates_are_refused_with_the_reason():
+    with pytest.raises(ValueError, match=r"rotated-pole or projected coordinates only.*'rlat' \(grid_latitude\)"):
+        _rotated(with_true=False).inr.fit("sla", **QUICK)
+    with pytest.raises(ValueError, match=r"lat='rlat' is a rotated-pole or projected coordinate"):
+        _rotated().inr.fit("sla", lat="rlat", lon="rlon", **QUICK)
+    x = xr.Dataset({"sla": (("y", "x"), np.zeros((3, 4)))},
+                   coords={"x": ("x", np.arange(4.0) * 1e4, {"standard_name": "projection_x_coordinate", "units": "m"}),
+                           "y": ("y", np.arange(3.0) * 1e4, {"standard_name": "projection_y_coordinate", "units": "m"})})
+    with pytest.raises(ValueError, match="projected coordinates only"):
+        x.inr.fit("sla", **QUICK)
