@@ -139,6 +139,9 @@ def synthetic_tracks(
     >>> list(tracks.coords), tracks.sla.attrs["units"]
     (['time', 'latitude', 'longitude', 'satellite'], 'm')
     """
+    if not (0 < days < np.inf and 0 < sampling < np.inf):
+        raise ValueError(f"days and sampling must be positive (days of tracks, seconds between points); got "
+                         f"days={days!r}, sampling={sampling!r}.")
     west, east, south, north = (float(v) for v in region)
     if east < west:
         east += 360.0
@@ -224,6 +227,8 @@ def synthetic_grid(
     """
     from .coords import regular_grid
 
+    if not (isinstance(days, (int, np.integer)) and days >= 1):
+        raise ValueError(f"days must be a whole number of days >= 1, got {days!r}.")
     times = pd.date_range(start, periods=days, freq="1D").values
     grid = regular_grid(region, resolution, times=times)
     t_days = (grid.time.values - grid.time.values[0]) / np.timedelta64(1, "D")
