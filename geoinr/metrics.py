@@ -38,6 +38,14 @@ warning is issued; if :math:`S < 0.5` everywhere it is NaN with a warning. The
 PSDs are one-sided densities (``scipy.signal.periodogram`` conventions: units of the
 data squared per cycle per km, or per cycle per day), computed on linearly detrended,
 Hann-windowed samples and averaged over segments / rows / maps / series.
+
+**Leaderboard** (2020a, ``psd_based_scores``): :func:`leaderboard_resolution` gives the
+numbers the 2020a leaderboard reports, :math:`\lambda_x` in *degrees of longitude* and
+:math:`\lambda_t` in *days*, the smallest wavelength and period on the 0.5 contour of the
+joint (time, longitude) score :math:`S(f, k)`, latitude-averaged. They are not the km
+values above: the zonal score marginalises over all frequencies (and the time score over
+all wavenumbers), while the leaderboard takes the extreme point of a 2-D contour. Report
+both when comparing with the leaderboard.
 """
 from __future__ import annotations
 
@@ -62,6 +70,8 @@ __all__ = [  # noqa: RUF022  (grouped by topic)
     "effective_resolution_zonal",
     "effective_resolution_isotropic",
     "effective_resolution_time",
+    "LeaderboardResolution",
+    "leaderboard_resolution",
     "EARTH_RADIUS_KM",
 ]
 
@@ -894,8 +904,8 @@ def effective_resolution_zonal(
     so all rows share the wavenumber axis (adequate for regional boxes; over a wide
     latitude band wavelengths are exact only near :math:`\bar\varphi`). :math:`\lambda_x`
     is where :math:`S` first falls through 0.5 (module notes). The 2020a notebooks used
-    a joint (time, longitude) spectrum in degrees of longitude; this is its zonal marginal,
-    in km.
+    a joint (time, longitude) spectrum in degrees of longitude (:func:`leaderboard_resolution`);
+    this is its zonal marginal, in km.
 
     Parameters
     ----------
@@ -1199,3 +1209,302 @@ def effective_resolution_time(
         )
     k, p_ref, p_est, p_err = _spectra_1d(e[keep], r[keep], dt, detrend, window)
     return _result("time", "days", k, p_ref, p_est, p_err, int(keep.sum()), dt, g.data_units)
+
+
+# ---------------------------------------------------------------------------- 2020a leaderboard
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
+class LeaderboardResolution:
+    r"""The 2020a leaderboard's spectral scores :math:`\lambda_x` (degrees) and :math:`\lambda_t` (days).
+
+    Returned by :func:`leaderboard_resolution`. It unpacks like a tuple,
+    ``lambda_x, lambda_t, score = leaderboard_resolution(estimate, reference)``,
+    as scipy's result objects do.
+
+    Attributes
+    ----------
+    lambda_x : float
+        Shortest resolved wavelength, in degrees of longitude: the smallest wavelength
+        on the 0.5 contour of ``score``. NaN if nothing is resolved; the smallest
+        wavelength analysed if everything is (see ``status``).
+    lambda_t : float
+        Shortest resolved period, in days: the smallest period on that contour.
+    score : xarray.DataArray
+        :math:`S = 1 - P_{err}/P_{ref}` on ``(freq_time, freq_lon)``, positive frequencies
+        only, both ascending (cycles/day, cycles/degree), with coordinates ``period``
+        (days) and ``wavelength`` (degrees). Dimensionless, NaN where :math:`P_{ref} = 0`.
+    psd_ref, psd_err : xarray.DataArray
+        The latitude-averaged 2-D PSDs of the reference and of the error (estimate minus
+        reference), two-sided densities in (data units)\ :sup:`2` per (cycle/day x cycle/degree).
+    status : str
+        ``"crossed"``, ``"resolved_everywhere"`` (the smallest scales analysed, an upper
+        bound) or ``"never_resolved"`` (NaN).
+    n_lat : int
+        Number of latitudes whose spectra were averaged (those without NaN).
+    mean_lat : float
+        Mean latitude of those rows (degrees north), for :attr:`lambda_x_km`.
+    """
+
+    lambda_x: float
+    lambda_t: float
+    score: xr.DataArray
+    psd_ref: xr.DataArray
+    psd_err: xr.DataArray
+    status: str
+    n_lat: int
+    mean_lat: float
+
+    def __iter__(self):
+        return iter((self.lambda_x, self.lambda_t, self.score))
+
+    @property
+    def lambda_x_km(self) -> float:
+        r""":attr:`lambda_x` converted to km along the parallel at :attr:`mean_lat` (:math:`R\cos\bar\varphi`, R = 6371 km)."""
+        return float(self.lambda_x) * EARTH_RADIUS_KM * math.cos(math.radians(self.mean_lat)) * math.pi / 180.0
+
+    def __repr__(self) -> str:
+        return (
+            f"LeaderboardResolution(lambda_x={self.lambda_x:.4g} degrees, lambda_t={self.lambda_t:.4g} days, "
+            f"status={self.status!r}, bins={self.score.shape}, n_lat={self.n_lat})"
+        )
+
+    def to_dataset(self) -> xr.Dataset:
+        """Score and spectra as a Dataset on ``(freq_time, freq_lon)``; the resolutions as attributes.
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> walk = np.cumsum(np.cumsum(rng.standard_normal((32, 2, 32)), axis=0), axis=2)  # red in t and lon
+        >>> ref = xr.DataArray(walk, dims=("time", "lat", "lon"),
+        ...                    coords={"time": np.arange(32.0), "lat": [0.0, 1.0], "lon": np.arange(32.0)})
+        >>> ds = leaderboard_resolution(ref + rng.standard_normal(ref.shape), ref).to_dataset()
+        >>> sorted(ds.data_vars), ds.attrs["lambda_x_units"], ds.attrs["lambda_t_units"], ds.attrs["status"]
+        (['psd_err', 'psd_ref', 'score'], 'degrees', 'days', 'crossed')
+        """
+        return xr.Dataset(
+            {"score": self.score, "psd_ref": self.psd_ref, "psd_err": self.psd_err},
+            attrs={
+                "lambda_x": float(self.lambda_x),
+                "lambda_x_units": "degrees",
+                "lambda_t": float(self.lambda_t),
+                "lambda_t_units": "days",
+                "status": self.status,
+                "n_lat": int(self.n_lat),
+                "description": "2020a SSH mapping data challenge: 0.5 contour of the (time, longitude) spectral "
+                "score 1 - PSD(err)/PSD(ref), averaged over latitude",
+            },
+        )
+
+
+def _hanning_2d(nt: int, nx: int) -> np.ndarray:
+    """Outer product of periodic Hann windows, as xrft >= 0.3 applies for ``window=True``."""
+    from scipy.signal import get_window
+
+    return np.outer(get_window("hann", nt), get_window("hann", nx))
+
+
+def _contour_minima(score: np.ndarray, wl_t: np.ndarray, wl_x: np.ndarray, level: float = 0.5):
+    """Smallest period and wavelength on the ``level`` contour of ``score`` (``(nt, nx)``, scales decreasing).
+
+    Row 0 / column 0 are the largest scales. The contour is the boundary of the region
+    ``score >= level`` (4-connected) that reaches closest to the largest scales; its
+    vertices are the crossings on grid edges, interpolated linearly in the wavelength
+    coordinates (as ``matplotlib.pyplot.contour`` does with wavelength axes).
+    Returns ``(lambda_t, lambda_x, status)``.
+    """
+    from scipy import ndimage
+
+    finite = np.isfinite(score)
+    above = finite & (score >= level)
+    below = finite & (score < level)
+    if not above.any():
+        return float("nan"), float("nan"), "never_resolved"
+    if not below.any():
+        ii, jj = np.nonzero(above)
+        return float(wl_t[ii].min()), float(wl_x[jj].min()), "resolved_everywhere"
+    labels, _ = ndimage.label(above)
+    ii, jj = np.nonzero(above)
+    first = np.lexsort((jj, ii, ii + jj))[0]  # nearest the largest scales, in bins
+    region = labels == labels[ii[first], jj[first]]
+    xs, ys = [], []
+    for axis in (0, 1):
+        a = region[:-1, :] if axis == 0 else region[:, :-1]
+        b = region[1:, :] if axis == 0 else region[:, 1:]
+        na = below[:-1, :] if axis == 0 else below[:, :-1]
+        nb = below[1:, :] if axis == 0 else below[:, 1:]
+        i, j = np.nonzero((a & nb) | (b & na))
+        i2, j2 = (i + 1, j) if axis == 0 else (i, j + 1)
+        s1, s2 = score[i, j], score[i2, j2]
+        t = (s1 - level) / (s1 - s2)
+        xs.append(wl_x[j] + t * (wl_x[j2] - wl_x[j]))
+        ys.append(wl_t[i] + t * (wl_t[i2] - wl_t[i]))
+    xs, ys = np.concatenate(xs), np.concatenate(ys)
+    if xs.size == 0:  # the region is closed off by NaNs only
+        ii, jj = np.nonzero(region)
+        return float(wl_t[ii].min()), float(wl_x[jj].min()), "resolved_everywhere"
+    return float(ys.min()), float(xs.min()), "crossed"
+
+
+def leaderboard_resolution(estimate, reference, lon=None, lat=None, time=None) -> LeaderboardResolution:
+    r"""Effective resolution as on the 2020a SSH mapping leaderboard: :math:`\lambda_x` (degrees), :math:`\lambda_t` (days).
+
+    The computation of ``psd_based_scores`` in ocean-data-challenges/2020a_SSH_mapping_NATL60,
+    without its xrft dependency. For each latitude, the ``(time, lon)`` slab of the
+    reference :math:`y` and of the error :math:`e = \hat y - y` has its mean removed
+    (``detrend='constant'``), is multiplied by a 2-D Hann window
+    :math:`w_{nm} = h_n h_m` (periodic, ``scipy.signal.get_window("hann", n)``, what
+    xrft 1.0 uses for ``window=True``; xrft 0.2, current in 2020, used the symmetric
+    ``numpy.hanning``, which changes :math:`S` by about 0.01 and the resolutions by
+    about 0.03 %) and Fourier transformed in time (days) and longitude (degrees). The
+    two-sided densities
+
+    .. math:: P(f, k) = \frac{\Delta t\,\Delta\lambda}{\sum w^2}
+              \Bigl|\sum_{n,m} w_{nm} x_{nm} e^{-2\pi i (f n\Delta t + k m\Delta\lambda)}\Bigr|^2
+
+    are averaged over latitudes and kept for :math:`f > 0` and :math:`k > 0` only, as in
+    the challenge (with this sign convention that quadrant holds the westward-propagating
+    components; the Nyquist frequency is excluded). The score is
+
+    .. math:: S(f, k) = 1 - \overline{P_e}(f, k) / \overline{P_y}(f, k)
+
+    on the plane of wavelength :math:`1/k` (degrees) and period :math:`1/f` (days), and
+    :math:`\lambda_x`, :math:`\lambda_t` are the smallest wavelength and the smallest
+    period on its 0.5 contour.
+
+    Contour. The challenge calls ``matplotlib.pyplot.contour`` and takes the first path
+    of the 0.5 level, which with matplotlib < 3.8 is one line among possibly several,
+    in an order matplotlib chooses. Here the contour is the boundary of the region
+    :math:`S \ge 0.5` (4-connected bins) that reaches closest to the largest scales
+    (the longest wavelength and period), its vertices the crossings on grid edges
+    interpolated linearly in wavelength and period, as matplotlib does; small islands
+    of :math:`S \ge 0.5` among the unresolved scales are not part of it. For a single
+    contour line (the usual case) the two agree.
+
+    Edge cases (the challenge's code raises an IndexError in both). If :math:`S \ge 0.5`
+    at every bin, :math:`\lambda_x` and :math:`\lambda_t` are the smallest wavelength
+    and period analysed (:math:`1/k_{max}`, just above :math:`2\Delta\lambda`, and
+    :math:`1/f_{max}`: upper bounds) with ``status="resolved_everywhere"`` and a
+    warning. If :math:`S < 0.5` everywhere (a map of zeros has :math:`S = 0`), both are
+    NaN with ``status="never_resolved"`` and a warning.
+
+    Parameters
+    ----------
+    estimate, reference : xarray.DataArray
+        Maps ``(time, lat, lon)`` in any order, on the same regular time and longitude
+        axes (times as datetime64, cftime, or numbers taken as days; longitudes in
+        degrees, either convention). Latitudes whose slab contains a NaN in either field
+        are left out (xrft would return NaN everywhere); the challenge's box has no land.
+    lon, lat, time : hashable, optional
+        Coordinate names (found automatically).
+
+    Returns
+    -------
+    LeaderboardResolution
+        Unpacks as ``(lambda_x, lambda_t, score)``: degrees of longitude, days, and the
+        2-D score (an ``xarray.DataArray``). ``lambda_x_km`` converts :math:`\lambda_x`
+        at the mean latitude. Compare with :func:`effective_resolution_zonal` (the
+        zonal marginal, km) and :func:`effective_resolution_time` (days).
+
+    Raises
+    ------
+    ValueError
+        If every latitude contains a NaN, fewer than 8 times or longitudes are given,
+        or an axis is irregular.
+
+    See Also
+    --------
+    effective_resolution_zonal, effective_resolution_time
+
+    Examples
+    --------
+    A reference with a red spectrum and an estimate keeping only wavelengths of 2
+    degrees and more and periods of 10 days and more. The grid (33 degrees, 255 days)
+    puts each cut halfway between two bins (2.06 and 1.94 degrees, 10.2 and 9.8 days),
+    and the 0.5 contour passes between them:
+
+    >>> rng = np.random.default_rng(0)
+    >>> nt, ny, nx = 255, 16, 132                          # days, latitudes, 0.25 degree steps
+    >>> f = np.fft.fftfreq(nt, 1.0)[:, None]; k = np.fft.fftfreq(nx, 0.25)[None, :]
+    >>> spec = np.fft.fft2(rng.standard_normal((ny, nt, nx))) / (1 + (f / 0.02) ** 2 + (k / 0.2) ** 2)
+    >>> keep = (np.abs(f) <= 1 / 10) & (np.abs(k) <= 1 / 2)
+    >>> coords = {"time": np.arange(nt) * 1.0, "lat": 35 + 0.25 * np.arange(ny), "lon": np.arange(nx) * 0.25}
+    >>> ref = xr.DataArray(np.fft.ifft2(spec).real.transpose(1, 0, 2), dims=("time", "lat", "lon"), coords=coords)
+    >>> est = ref.copy(data=np.fft.ifft2(spec * keep).real.transpose(1, 0, 2))
+    >>> lambda_x, lambda_t, score = leaderboard_resolution(est, ref)
+    >>> bool(1.94 < lambda_x < 2.06), bool(9.8 < lambda_t < 10.2), score.dims
+    (True, True, ('freq_time', 'freq_lon'))
+    """
+    func = "leaderboard_resolution"
+    g = _gridded(estimate, reference, lat, lon, time, func, need_time=True)
+    dt = _regular_step(g.days, time or "time", "time", func)
+    dlon = _regular_step(g.lon, lon or "lon", "longitude", func, wrap=True)
+    nt, ny, nx = g.ref.shape
+    if nt < 8 or nx < 8:
+        raise ValueError(
+            f"{func}: {nt} times x {nx} longitudes; at least 8 of each are needed for a (time, longitude) spectrum."
+        )
+    keep = (np.isfinite(g.est).all(axis=(0, 2))) & (np.isfinite(g.ref).all(axis=(0, 2)))
+    if not keep.any():
+        raise ValueError(
+            f"{func}: at every latitude the (time, longitude) slab contains a NaN in the estimate or the reference "
+            f"(land, gaps or a missing map), and such latitudes are left out. Select a box and period where both "
+            f"fields are complete, e.g. da.sel(lon=slice(west, east), lat=slice(south, north)), or fill the gaps."
+        )
+    r = np.moveaxis(g.ref[:, keep, :], 1, 0)  # (lat, time, lon)
+    e = np.moveaxis(g.est[:, keep, :], 1, 0) - r
+    w = _hanning_2d(nt, nx)
+    ft = np.fft.fftfreq(nt, dt)
+    fx = np.fft.fftfreq(nx, dlon)
+    it, ix = np.nonzero(ft > 0)[0], np.nonzero(fx > 0)[0]
+    it, ix = it[np.argsort(ft[it])], ix[np.argsort(fx[ix])]
+
+    def psd(a):
+        a = a - a.mean(axis=(1, 2), keepdims=True)
+        p = np.abs(np.fft.fft2(a * w, axes=(1, 2))) ** 2 * (dt * dlon / float(np.sum(w**2)))
+        return p.mean(axis=0)[np.ix_(it, ix)]
+
+    p_ref, p_err = psd(r), psd(e)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = 1.0 - p_err / p_ref
+    s[~(p_ref > 0)] = np.nan
+    f_t, f_x = ft[it], fx[ix]
+    lambda_t, lambda_x, status = _contour_minima(s, 1.0 / f_t, 1.0 / f_x)
+    if status == "never_resolved":
+        warnings.warn(
+            f"{func}: the spectral score 1 - PSD(err)/PSD(ref) is below 0.5 at every (period, wavelength) "
+            f"(largest {1 / f_t[0]:.4g} days, {1 / f_x[0]:.4g} degrees): nothing is resolved; lambda_x and "
+            f"lambda_t are NaN.",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif status == "resolved_everywhere":
+        warnings.warn(
+            f"{func}: the spectral score stays at or above 0.5 down to the smallest scales analysed "
+            f"({lambda_x:.4g} degrees, {lambda_t:.4g} days); these are returned, upper bounds on the resolution.",
+            UserWarning,
+            stacklevel=2,
+        )
+    dims = ("freq_time", "freq_lon")
+    coords = {
+        "freq_time": ("freq_time", f_t, {"units": "cycles/day", "long_name": "frequency"}),
+        "freq_lon": ("freq_lon", f_x, {"units": "cycles/degree", "long_name": "zonal wavenumber"}),
+        "period": ("freq_time", 1.0 / f_t, {"units": "days", "long_name": "period"}),
+        "wavelength": ("freq_lon", 1.0 / f_x, {"units": "degrees", "long_name": "zonal wavelength (degrees of longitude)"}),
+    }
+    dunits = g.data_units or "(data units)"
+    psd_units = f"{dunits}^2/(cycles/day)/(cycles/degree)"
+    return LeaderboardResolution(
+        lambda_x=lambda_x,
+        lambda_t=lambda_t,
+        score=xr.DataArray(
+            s, dims=dims, coords=coords, name="score",
+            attrs={"units": "1", "long_name": "spectral score 1 - PSD(err)/PSD(ref)", "lambda_x": lambda_x,
+                   "lambda_t": lambda_t, "status": status},
+        ),
+        psd_ref=xr.DataArray(p_ref, dims=dims, coords=coords, name="psd_ref",
+                             attrs={"units": psd_units, "long_name": "(time, longitude) PSD of the reference"}),
+        psd_err=xr.DataArray(p_err, dims=dims, coords=coords, name="psd_err",
+                             attrs={"units": psd_units, "long_name": "(time, longitude) PSD of the error (estimate - reference)"}),
+        status=status,
+        n_lat=int(keep.sum()),
+        mean_lat=float(np.mean(g.lat[keep])),
+    )
