@@ -1370,14 +1370,12 @@ def leaderboard_resolution(estimate, reference, lon=None, lat=None, time=None) -
     :math:`\lambda_x`, :math:`\lambda_t` are the smallest wavelength and the smallest
     period on its 0.5 contour.
 
-    Contour. The challenge calls ``matplotlib.pyplot.contour`` and takes the first path
-    of the 0.5 level, which with matplotlib < 3.8 is one line among possibly several,
-    in an order matplotlib chooses. Here the contour is the boundary of the region
-    :math:`S \ge 0.5` (4-connected bins) that reaches closest to the largest scales
-    (the longest wavelength and period), its vertices the crossings on grid edges
-    interpolated linearly in wavelength and period, as matplotlib does; small islands
-    of :math:`S \ge 0.5` among the unresolved scales are not part of it. For a single
-    contour line (the usual case) the two agree.
+    Contour. The challenge takes the first path of ``matplotlib.pyplot.contour`` at 0.5
+    (with matplotlib < 3.8 one line among possibly several, in matplotlib's order).
+    Here it is the boundary of the region :math:`S \ge 0.5` (4-connected bins) reaching
+    closest to the largest scales, its vertices the crossings on grid edges interpolated
+    linearly in wavelength and period as matplotlib does; islands of :math:`S \ge 0.5`
+    among the unresolved scales are left out. For a single contour line the two agree.
 
     Edge cases (the challenge's code raises an IndexError in both). If :math:`S \ge 0.5`
     at every bin, :math:`\lambda_x` and :math:`\lambda_t` are the smallest wavelength
@@ -1437,23 +1435,61 @@ def leaderboard_resolution(estimate, reference, lon=None, lat=None, time=None) -
     g = _gridded(estimate, reference, lat, lon, time, func, need_time=True)
     dt = _regular_step(g.days, time or "time", "time", func)
     dlon = _regular_step(g.lon, lon or "lon", "longitude", func, wrap=True)
-    nt, ny, nx = g.ref.shape
+    keep = _complete_latitudes(g, func)
+    f_t, f_x, p_ref, p_err = _time_lon_spectra(g.est[:, keep, :], g.ref[:, keep, :], dt, dlon)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = 1.0 - p_err / p_ref
+    s[~(p_ref > 0)] = np.nan
+    lambda_t, lambda_x, status = _contour_minima(s, 1.0 / f_t, 1.0 / f_x)
+    _warn_leaderboard(status, lambda_x, lambda_t, f_t, f_x, func)
+    dims = ("freq_time", "freq_lon")
+    coords = {
+        "freq_time": ("freq_time", f_t, {"units": "cycles/day", "long_name": "frequency"}),
+        "freq_lon": ("freq_lon", f_x, {"units": "cycles/degree", "long_name": "zonal wavenumber"}),
+        "period": ("freq_time", 1.0 / f_t, {"units": "days", "long_name": "period"}),
+        "wavelength": ("freq_lon", 1.0 / f_x, {"units": "degrees", "long_name": "zonal wavelength (degrees of longitude)"}),
+    }
+    psd_units = f"{g.data_units or '(data units)'}^2/(cycles/day)/(cycles/degree)"
+
+    def field(values, name, units, long_name, **attrs):
+        return xr.DataArray(values, dims=dims, coords=coords, name=name, attrs={"units": units, "long_name": long_name, **attrs})
+
+    return LeaderboardResolution(
+        lambda_x=lambda_x,
+        lambda_t=lambda_t,
+        score=field(s, "score", "1", "spectral score 1 - PSD(err)/PSD(ref)", lambda_x=lambda_x, lambda_t=lambda_t, status=status),
+        psd_ref=field(p_ref, "psd_ref", psd_units, "(time, longitude) PSD of the reference"),
+        psd_err=field(p_err, "psd_err", psd_units, "(time, longitude) PSD of the error (estimate - reference)"),
+        status=status,
+        n_lat=int(keep.sum()),
+        mean_lat=float(np.mean(g.lat[keep])),
+    )
+
+
+def _complete_latitudes(g: _Grid, func: str) -> np.ndarray:
+    """Latitudes whose (time, lon) slabs are NaN-free in both fields; raise if there are none or too few samples."""
+    nt, _, nx = g.ref.shape
     if nt < 8 or nx < 8:
         raise ValueError(
             f"{func}: {nt} times x {nx} longitudes; at least 8 of each are needed for a (time, longitude) spectrum."
         )
-    keep = (np.isfinite(g.est).all(axis=(0, 2))) & (np.isfinite(g.ref).all(axis=(0, 2)))
+    keep = np.isfinite(g.est).all(axis=(0, 2)) & np.isfinite(g.ref).all(axis=(0, 2))
     if not keep.any():
         raise ValueError(
             f"{func}: at every latitude the (time, longitude) slab contains a NaN in the estimate or the reference "
             f"(land, gaps or a missing map), and such latitudes are left out. Select a box and period where both "
             f"fields are complete, e.g. da.sel(lon=slice(west, east), lat=slice(south, north)), or fill the gaps."
         )
-    r = np.moveaxis(g.ref[:, keep, :], 1, 0)  # (lat, time, lon)
-    e = np.moveaxis(g.est[:, keep, :], 1, 0) - r
+    return keep
+
+
+def _time_lon_spectra(est: np.ndarray, ref: np.ndarray, dt: float, dlon: float):
+    """Positive frequencies (ascending) and latitude-mean 2-D PSDs of the reference and the error, ``(nt, ny, nx)`` input."""
+    nt, _, nx = ref.shape
+    r = np.moveaxis(ref, 1, 0)  # (lat, time, lon)
+    e = np.moveaxis(est, 1, 0) - r
     w = _hanning_2d(nt, nx)
-    ft = np.fft.fftfreq(nt, dt)
-    fx = np.fft.fftfreq(nx, dlon)
+    ft, fx = np.fft.fftfreq(nt, dt), np.fft.fftfreq(nx, dlon)
     it, ix = np.nonzero(ft > 0)[0], np.nonzero(fx > 0)[0]
     it, ix = it[np.argsort(ft[it])], ix[np.argsort(fx[ix])]
 
@@ -1462,49 +1498,22 @@ def leaderboard_resolution(estimate, reference, lon=None, lat=None, time=None) -
         p = np.abs(np.fft.fft2(a * w, axes=(1, 2))) ** 2 * (dt * dlon / float(np.sum(w**2)))
         return p.mean(axis=0)[np.ix_(it, ix)]
 
-    p_ref, p_err = psd(r), psd(e)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = 1.0 - p_err / p_ref
-    s[~(p_ref > 0)] = np.nan
-    f_t, f_x = ft[it], fx[ix]
-    lambda_t, lambda_x, status = _contour_minima(s, 1.0 / f_t, 1.0 / f_x)
+    return ft[it], fx[ix], psd(r), psd(e)
+
+
+def _warn_leaderboard(status: str, lambda_x: float, lambda_t: float, f_t, f_x, func: str) -> None:
     if status == "never_resolved":
         warnings.warn(
             f"{func}: the spectral score 1 - PSD(err)/PSD(ref) is below 0.5 at every (period, wavelength) "
             f"(largest {1 / f_t[0]:.4g} days, {1 / f_x[0]:.4g} degrees): nothing is resolved; lambda_x and "
             f"lambda_t are NaN.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     elif status == "resolved_everywhere":
         warnings.warn(
             f"{func}: the spectral score stays at or above 0.5 down to the smallest scales analysed "
             f"({lambda_x:.4g} degrees, {lambda_t:.4g} days); these are returned, upper bounds on the resolution.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    dims = ("freq_time", "freq_lon")
-    coords = {
-        "freq_time": ("freq_time", f_t, {"units": "cycles/day", "long_name": "frequency"}),
-        "freq_lon": ("freq_lon", f_x, {"units": "cycles/degree", "long_name": "zonal wavenumber"}),
-        "period": ("freq_time", 1.0 / f_t, {"units": "days", "long_name": "period"}),
-        "wavelength": ("freq_lon", 1.0 / f_x, {"units": "degrees", "long_name": "zonal wavelength (degrees of longitude)"}),
-    }
-    dunits = g.data_units or "(data units)"
-    psd_units = f"{dunits}^2/(cycles/day)/(cycles/degree)"
-    return LeaderboardResolution(
-        lambda_x=lambda_x,
-        lambda_t=lambda_t,
-        score=xr.DataArray(
-            s, dims=dims, coords=coords, name="score",
-            attrs={"units": "1", "long_name": "spectral score 1 - PSD(err)/PSD(ref)", "lambda_x": lambda_x,
-                   "lambda_t": lambda_t, "status": status},
-        ),
-        psd_ref=xr.DataArray(p_ref, dims=dims, coords=coords, name="psd_ref",
-                             attrs={"units": psd_units, "long_name": "(time, longitude) PSD of the reference"}),
-        psd_err=xr.DataArray(p_err, dims=dims, coords=coords, name="psd_err",
-                             attrs={"units": psd_units, "long_name": "(time, longitude) PSD of the error (estimate - reference)"}),
-        status=status,
-        n_lat=int(keep.sum()),
-        mean_lat=float(np.mean(g.lat[keep])),
-    )
