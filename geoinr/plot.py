@@ -7,11 +7,25 @@ imported when a function here is called, never by ``import geoinr``.
   (also ``fitted.plot_history()``).
 - :func:`plot_maps`: truth, reconstruction(s) and their error side by side on one
   colour scale, with the observations' tracks of that time overlaid.
+- :func:`plot_std`: a map of the predictive standard deviation (``predict(...,
+  return_std=True)``), with the tracks overlaid.
+- :func:`plot_spectral_score`: the spectral score :math:`1 - P_{err}/P_{ref}` against
+  wavelength (km) with the 0.5 line and the effective resolution
+  (:mod:`geoinr.metrics`), or the 2020a leaderboard's 2-D (wavelength, period) score.
 - :func:`savefig`: a PNG with an adaptive 256-colour palette, about 3x smaller
   than matplotlib's full-colour PNG (for reports and READMEs).
 
-Both work with any matplotlib backend (Agg included) and return matplotlib
-objects to adjust or save: ``fig.savefig("maps.png", dpi=110)``.
+Every plotting function takes ``ax=`` (axes to draw on; a new figure by default),
+works with any matplotlib backend (Agg included) and returns matplotlib objects to
+adjust or save: ``fig.savefig("maps.png", dpi=110)``.
+
+Maps: when cartopy is installed (``pip install "geoinr[maps]"``), new map axes use a
+``PlateCarree`` projection centred on the data, with coastlines and labelled
+gridlines; without it, plain longitude/latitude axes with degrees of equal length.
+``projection=False`` always gives the plain axes; axes passed as ``ax=`` are used as
+they are (a cartopy ``GeoAxes`` gets the data transform and coastlines). Coastlines
+come from Natural Earth shapefiles, which cartopy downloads on first use; offline and
+without them, the map is drawn without coastlines and a warning says so.
 """
 from __future__ import annotations
 
@@ -19,6 +33,7 @@ import io
 import math
 import os
 import textwrap
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -27,7 +42,7 @@ import xarray as xr
 
 from .coords import find_coords, points_from_xarray
 
-__all__ = ["plot_history", "plot_maps", "savefig"]
+__all__ = ["plot_history", "plot_maps", "plot_std", "plot_spectral_score", "savefig"]
 
 #: Colour maps: a field that changes sign, one that does not, and errors.
 DIVERGING = "RdBu_r"
@@ -44,6 +59,104 @@ def _pyplot():
             "(or pip install matplotlib)."
         ) from err
     return plt
+
+
+# ----------------------------------------------------------------------------- cartopy (optional)
+def _cartopy_crs():
+    """``cartopy.crs``, or None when cartopy (the optional ``maps`` extra) is not installed."""
+    try:
+        import cartopy.crs as ccrs
+    except ImportError:
+        return None
+    return ccrs
+
+
+def _is_geoaxes(ax) -> bool:
+    """Whether ``ax`` is a cartopy GeoAxes (checked by its methods: cartopy is never imported for this)."""
+    return hasattr(ax, "projection") and hasattr(ax, "coastlines") and hasattr(ax, "set_extent")
+
+
+def _lon_span(lon) -> tuple[float, float]:
+    """West and east edges of longitudes, in the convention (0-360 or +-180) where they span least."""
+    lon = np.asarray(lon, float)
+    lon = lon[np.isfinite(lon)]
+    if lon.size == 0:
+        return -180.0, 180.0
+    a = lon % 360.0
+    b = (lon + 180.0) % 360.0 - 180.0
+    return (float(a.min()), float(a.max())) if np.ptp(a) <= np.ptp(b) else (float(b.min()), float(b.max()))
+
+
+def _map_projection(projection, da):
+    """The cartopy projection for new map axes, or None for plain longitude/latitude axes.
+
+    ``projection``: None (cartopy's PlateCarree centred on the data if cartopy is
+    installed, else plain axes), True (the same, cartopy required), False (plain axes),
+    or a cartopy CRS.
+    """
+    if projection is False:
+        return None
+    ccrs = _cartopy_crs()
+    if ccrs is None:
+        if projection is None:
+            return None
+        raise ImportError(
+            f'projection={projection!r} needs cartopy, an optional dependency: pip install "geoinr[maps]" '
+            f"(or pip install cartopy); or pass projection=False for plain longitude/latitude axes."
+        )
+    if projection is None or projection is True:
+        west, east = _lon_span(da[find_coords(da, time=False).lon].values)
+        return ccrs.PlateCarree(central_longitude=0.5 * (west + east))
+    return projection
+
+
+def _coastlines(ax, span: float) -> bool:
+    """Draw coastlines on a GeoAxes if the Natural Earth data is cached or can be downloaded; warn otherwise."""
+    from cartopy.io import shapereader
+
+    for resolution in (("50m", "110m") if span < 40.0 else ("110m",)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # cartopy's DownloadWarning; failures are reported below
+                shapereader.natural_earth(resolution=resolution, category="physical", name="coastline")
+        except Exception:  # noqa: BLE001 - offline (URLError), a bad cache, ...: the map is still useful
+            continue
+        ax.coastlines(resolution=resolution, linewidth=0.6, color="0.2")
+        return True
+    warnings.warn(
+        "Coastlines not drawn: cartopy's Natural Earth coastline data is neither cached nor downloadable "
+        "(offline?). Run once with network access, or point cartopy.config['pre_existing_data_dir'] at a copy; "
+        "coastlines=False silences this.",
+        UserWarning,
+        stacklevel=_caller_level(),
+    )
+    return False
+
+
+def _caller_level() -> int:
+    """``stacklevel`` that points a warning at the first frame outside this module (the user's call)."""
+    import sys
+
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _geo_frame(ax, da, names, coastlines: bool) -> None:
+    """Extent, coastlines and labelled gridlines of a map on a cartopy GeoAxes."""
+    ccrs = _cartopy_crs()
+    west, east = _lon_span(da[names.lon].values)
+    lat = np.asarray(da[names.lat].values, float)
+    south, north = float(np.nanmin(lat)), float(np.nanmax(lat))
+    if east - west >= 359.0:
+        ax.set_global()
+    else:
+        ax.set_extent([west, east, south, north], crs=ccrs.PlateCarree())
+    if coastlines:
+        _coastlines(ax, max(east - west, north - south))
+    grid = ax.gridlines(draw_labels=True, linewidth=0.3, color="0.5", alpha=0.6)
+    grid.top_labels = grid.right_labels = False
 
 
 # ----------------------------------------------------------------------------- history
@@ -244,20 +357,27 @@ def _map_ratio(da) -> float:
     return float(min(max(ratio, 0.25), 4.0))
 
 
-def _draw(ax, da, names, title, cmap, vmin, vmax, track_xy, track_style):
-    da.plot.pcolormesh(
+def _draw(ax, da, names, title, cmap, vmin, vmax, track_xy, track_style, coastlines=True):
+    """One map on ``ax``: plain axes with degrees of equal length, or a cartopy GeoAxes in its projection."""
+    geo = _is_geoaxes(ax)
+    transform = {"transform": _cartopy_crs().PlateCarree()} if geo else {}
+    mesh = da.plot.pcolormesh(
         ax=ax, x=names.lon, y=names.lat, cmap=cmap, vmin=vmin, vmax=vmax,
-        cbar_kwargs={"label": _label(da), "shrink": 0.85},
+        cbar_kwargs={"label": _label(da), "shrink": 0.85}, **transform,
     )
     if track_xy is not None and track_xy[0].size:
         xlim, ylim = ax.get_xlim(), ax.get_ylim()
-        ax.scatter(track_xy[0], track_xy[1], **track_style)
+        ax.scatter(track_xy[0], track_xy[1], **track_style, **transform)
         ax.set_xlim(xlim)  # the map's extent, not the tracks'
         ax.set_ylim(ylim)
-    lat = np.asarray(da[names.lat].values, float)
-    mid = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
-    ax.set_aspect(1.0 / max(math.cos(math.radians(mid)), 0.05))  # degrees of equal length on the map
+    if geo:
+        _geo_frame(ax, da, names, coastlines)
+    else:
+        lat = np.asarray(da[names.lat].values, float)
+        mid = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
+        ax.set_aspect(1.0 / max(math.cos(math.radians(mid)), 0.05))  # degrees of equal length on the map
     ax.set_title(title)
+    return mesh
 
 
 def _maps_at_one_time(truth, estimate, time, labels):
@@ -329,27 +449,48 @@ def _panels(truth_map, maps: dict, errors: dict, labels: dict, cmap, vmin, vmax,
     return panels
 
 
-def _draw_panels(plt, panels: list, nrows: int, panel_size: float, track_xy, style: dict):
-    """A figure with one map per panel on a grid (unused cells hidden); returns ``(fig, {key: ax})``."""
-    ncols = max(p[7] for p in panels) + 1
-    # panel_size is the map's height; around it go the title and tick labels, beside it the colour bar
-    width = panel_size / _map_ratio(panels[0][1]) + 1.8
-    width = min(max(width, 0.6 * panel_size), 3.0 * panel_size)
-    fig, grid = plt.subplots(
-        nrows, ncols, figsize=(width * ncols, (panel_size + 1.0) * nrows + 0.3), layout="constrained", squeeze=False
-    )
-    used = set()
+def _map_width(da, panel_size: float) -> float:
+    """Width (inches) of a figure cell holding one map ``panel_size`` high, its labels and its colour bar."""
+    width = panel_size / _map_ratio(da) + 1.8
+    return min(max(width, 0.6 * panel_size), 3.0 * panel_size)
+
+
+def _given_axes(ax, n: int) -> list:
+    """The axes passed as ``ax=``: one Axes, or a sequence / array of them, one per panel."""
+    axes = [ax] if hasattr(ax, "plot") else list(np.ravel(np.asarray(ax, dtype=object)))
+    if len(axes) != n:
+        raise ValueError(
+            f"ax must hold one Axes per panel: {n} panels to draw, {len(axes)} axes given. Pass ax=None for a "
+            f"new figure, or e.g. fig.subplots(1, {n})."
+        )
+    return axes
+
+
+def _draw_panels(plt, panels: list, nrows: int, panel_size: float, track_xy, style: dict, ax=None, projection=None,
+                 coastlines=True):
+    """One map per panel: on the given axes (in panel order), or on a new grid (unused cells hidden).
+
+    Returns ``(fig, {key: ax})``.
+    """
+    if ax is not None:
+        given = _given_axes(ax, len(panels))
+        grid = {(p[6], p[7]): a for p, a in zip(panels, given)}
+        fig = given[0].figure
+    else:
+        ncols = max(p[7] for p in panels) + 1
+        crs = _map_projection(projection, panels[0][1])
+        # panel_size is the map's height; around it go the title and tick labels, beside it the colour bar
+        fig, cells = plt.subplots(
+            nrows, ncols, figsize=(_map_width(panels[0][1], panel_size) * ncols, (panel_size + 1.0) * nrows + 0.3),
+            layout="constrained", squeeze=False, subplot_kw={"projection": crs} if crs is not None else None,
+        )
+        grid = {(r, c): cells[r, c] for r in range(nrows) for c in range(ncols)}
     axes = {}
     for key, da, title, cm, a, b, row, col in panels:
-        ax = grid[row, col]
-        names = find_coords(da, time=False)
-        _draw(ax, da, names, title, cm, a, b, track_xy, style)
-        axes[key] = ax
-        used.add((row, col))
-    for row in range(nrows):
-        for col in range(ncols):
-            if (row, col) not in used:
-                grid[row, col].set_axis_off()
+        _draw(grid[row, col], da, find_coords(da, time=False), title, cm, a, b, track_xy, style, coastlines)
+        axes[key] = grid[row, col]
+    for cell in set(grid) - {(p[6], p[7]) for p in panels}:
+        grid[cell].set_axis_off()
     return fig, axes
 
 
@@ -367,6 +508,9 @@ def plot_maps(
     error_max=None,
     panel_size: float = 4.0,
     track_style=None,
+    ax=None,
+    projection=None,
+    coastlines: bool = True,
 ):
     """Truth, reconstruction and error side by side, with the observations of that time overlaid.
 
@@ -406,6 +550,16 @@ def plot_maps(
         Height of one map in inches (the figure adds room for titles, labels and colour bars).
     track_style : dict, optional
         Keyword arguments of ``Axes.scatter`` for the tracks.
+    ax : sequence of matplotlib.axes.Axes, optional
+        Axes to draw on, one per panel in the order of the returned dict (truth, then
+        each estimate followed by its error; a single Axes for a single panel). By
+        default a new figure.
+    projection : None, bool or cartopy CRS
+        Projection of new axes: by default cartopy's ``PlateCarree`` centred on the
+        data when cartopy is installed, else plain longitude/latitude axes; ``False``:
+        always plain axes; a cartopy CRS: that projection (see the module notes).
+    coastlines : bool
+        Draw coastlines on cartopy axes.
 
     Returns
     -------
@@ -439,14 +593,264 @@ def plot_maps(
     style.update(track_style or {})
     panels = _panels(truth_map, maps, errors, labels, cmap, vmin, vmax, error_max)
     nrows = 1 if (len(maps) == 1 or truth_map is None) else 2
-    fig, axes = _draw_panels(plt, panels, nrows, panel_size, track_xy, style)
+    fig, axes = _draw_panels(plt, panels, nrows, panel_size, track_xy, style, ax, projection, coastlines)
     if when is not None:
-        from .display import _format_time
-
-        stamp = _format_time(when)
-        stamp = stamp[:10] if stamp.endswith("00:00") else stamp
-        fig.suptitle(stamp if track_xy is None else f"{stamp} (dots: observations within ±{track_window})")
+        stamp = _stamp(when)
+        text = stamp if track_xy is None else f"{stamp} (dots: observations within ±{track_window})"
+        if ax is None:
+            fig.suptitle(text)
+        else:  # the caller's figure: the time goes in the first panel's title
+            first = next(iter(axes.values()))
+            first.set_title(f"{first.get_title()}\n{text}")
     return fig, axes
+
+
+def _stamp(when) -> str:
+    """A time as text, without a midnight hour."""
+    from .display import _format_time
+
+    stamp = _format_time(when)
+    return stamp[:10] if stamp.endswith("00:00") else stamp
+
+
+# ----------------------------------------------------------------------------- standard deviation
+def _std_variable(std) -> xr.DataArray:
+    """The standard deviation: a DataArray, the second of ``predict(..., return_std=True)``, or a Dataset's std."""
+    if isinstance(std, (tuple, list)):
+        if len(std) != 2:
+            raise ValueError(f"std: expected a DataArray or the pair (mean, std) from predict(return_std=True); got {len(std)} items.")
+        std = std[1]
+    if isinstance(std, xr.Dataset):
+        stds = [
+            k for k, v in std.data_vars.items()
+            if str(v.attrs.get("standard_name", "")).endswith("standard_error") or str(k).endswith("_std")
+        ]
+        if len(stds) == 1:
+            return std[stds[0]]
+        return _as_dataarray(std, "std")
+    return _as_dataarray(std, "std")
+
+
+def plot_std(
+    std,
+    ax=None,
+    *,
+    time=None,
+    tracks=None,
+    track_window="12h",
+    cmap: str = SEQUENTIAL,
+    vmax=None,
+    title=None,
+    panel_size: float = 4.0,
+    track_style=None,
+    projection=None,
+    coastlines: bool = True,
+):
+    """Map of a predictive standard deviation (from 0), with the observations of that time overlaid.
+
+    Where the observations are, the standard deviation should be small; far from
+    them it grows toward the signal's own spread. The colour scale starts at zero.
+
+    Parameters
+    ----------
+    std : xarray.DataArray, (mean, std) tuple or xarray.Dataset
+        The standard deviation ``(time, lat, lon)`` or one map, e.g. the second result
+        of ``fitted.predict(grid, return_std=True)`` (the pair itself is accepted), or a
+        Dataset holding it (the variable named ``*_std`` or with a ``standard_error``
+        standard name).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (a cartopy GeoAxes gets the data transform and coastlines); a new
+        figure by default.
+    time : optional
+        Which time to show (nearest), e.g. ``"2020-01-05"``; default the middle one.
+    tracks : xarray.Dataset or xarray.DataArray, optional
+        Observations; those within ``track_window`` of the map's time are drawn as dots.
+    track_window : str or float
+        Half-width of that window (pandas time delta, or a number in the time's units).
+    cmap : str
+        Colour map (sequential).
+    vmax : float, optional
+        Upper colour limit (default: the 99.5th percentile).
+    title : str, optional
+        Default: the time shown (and the tracks' window).
+    panel_size : float
+        Height of the map in inches, for a new figure.
+    track_style : dict, optional
+        Keyword arguments of ``Axes.scatter`` for the tracks.
+    projection : None, bool or cartopy CRS
+        Projection of a new axes, as in :func:`plot_maps`.
+    coastlines : bool
+        Draw coastlines on cartopy axes.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import os, geoinr
+    >>> tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
+    >>> oi = geoinr.baselines.OptimalInterpolation(lx=100.0, ly=100.0, lt=10.0).fit(tracks, "sla")
+    >>> grid = geoinr.datasets.synthetic_grid(days=2, resolution=1.0).drop_vars(["sla", "sla_true"])
+    >>> ax = plot_std(oi.predict(grid, return_std=True), tracks=tracks, projection=False)
+    >>> mesh = ax.collections[0]
+    >>> mesh.get_clim()[0], mesh.colorbar.ax.get_ylabel().endswith("[m]")
+    (0.0, True)
+    >>> ax.figure.savefig(os.devnull, format="png")
+    """
+    plt = _pyplot()
+    da, when = _pick_time(_std_variable(std), time, "std")
+    values = np.asarray(da.values, float)
+    finite = values[np.isfinite(values)]
+    if vmax is None:
+        vmax = float(np.percentile(finite, 99.5)) if finite.size else 1.0
+        vmax = vmax if vmax > 0 else 1.0
+    track_xy = None if tracks is None else _tracks_shown(tracks, {"std": da}, when, track_window)
+    style = {"s": 1.5, "c": "w", "edgecolors": "k", "linewidths": 0.2, "alpha": 0.8, "rasterized": True}
+    style.update(track_style or {})
+    if ax is None:
+        crs = _map_projection(projection, da)
+        _, ax = plt.subplots(
+            figsize=(_map_width(da, panel_size), panel_size + 1.0), layout="constrained",
+            subplot_kw={"projection": crs} if crs is not None else None,
+        )
+    if title is None:
+        title = "" if when is None else _stamp(when)
+        if track_xy is not None:
+            title = f"{title}\n(dots: observations within ±{track_window})".strip()
+    _draw(ax, da, find_coords(da, time=False), title, cmap, 0.0, vmax, track_xy, style, coastlines)
+    return ax
+
+
+# ----------------------------------------------------------------------------- spectral score
+_SCORES = {
+    "zonal": "effective_resolution_zonal",
+    "isotropic": "effective_resolution_isotropic",
+    "time": "effective_resolution_time",
+    "along_track": "effective_resolution_along_track",
+    "leaderboard": "leaderboard_resolution",
+}
+
+
+def plot_spectral_score(estimate, truth=None, ax=None, *, kind: str = "zonal", label=None, color=None, **kwargs):
+    r"""Spectral score :math:`1 - P_{err}/P_{ref}` against wavelength, with the 0.5 line and the resolution marked.
+
+    ``kind="zonal"`` (default) plots :func:`geoinr.metrics.effective_resolution_zonal`
+    of the maps: score against wavelength (km, log axis), a dashed line at 0.5 and a
+    vertical line at the effective resolution :math:`\lambda_x` (named in the legend).
+    Call it again on the same ``ax`` to compare reconstructions. ``kind="leaderboard"``
+    draws the 2020a leaderboard's 2-D score (:func:`geoinr.metrics.leaderboard_resolution`)
+    as filled contours over wavelength (degrees of longitude) and period (days, log
+    axis), with its 0.5 contour and the :math:`\lambda_x`, :math:`\lambda_t` it gives.
+
+    Parameters
+    ----------
+    estimate : xarray.DataArray, EffectiveResolution or LeaderboardResolution
+        The reconstruction ``(time, lat, lon)``, or a result of :mod:`geoinr.metrics`
+        computed already (then ``truth`` and ``kind`` are not used).
+    truth : xarray.DataArray
+        The reference on the same grid.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    kind : {"zonal", "isotropic", "time", "along_track", "leaderboard"}
+        Which score to compute (the :mod:`geoinr.metrics` function of that name).
+    label : str, optional
+        Legend label of the curve (1-D kinds).
+    color : optional
+        Colour of the curve and of its resolution line (1-D kinds).
+    **kwargs
+        Passed to the metrics function (e.g. ``lat=``, ``spacing_km=``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import os, geoinr
+    >>> truth = geoinr.datasets.synthetic_grid(days=3, resolution=0.1).sla_true
+    >>> smooth = truth.rolling(lon=9, center=True, min_periods=1).mean()
+    >>> ax = plot_spectral_score(smooth, truth, label="9-point running mean")
+    >>> ax.get_xlabel(), ax.get_xscale()
+    ('wavelength [km]', 'log')
+    >>> [line.get_label() for line in ax.get_lines()][:2]
+    ['9-point running mean', 'score 0.5']
+    >>> ax.get_lines()[2].get_label().startswith("effective resolution")
+    True
+    >>> ax.figure.savefig(os.devnull, format="png")
+    """
+    from . import metrics
+
+    plt = _pyplot()
+    res = estimate
+    if not isinstance(estimate, (metrics.EffectiveResolution, metrics.LeaderboardResolution)):
+        if kind not in _SCORES:
+            raise ValueError(f"kind must be one of {sorted(_SCORES)}; got {kind!r}.")
+        if truth is None:
+            raise ValueError("plot_spectral_score needs the truth (reference) to score the estimate against: pass truth=.")
+        res = getattr(metrics, _SCORES[kind])(estimate, truth, **kwargs)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    if isinstance(res, metrics.LeaderboardResolution):
+        return _plot_score_2d(ax, res)
+    return _plot_score_1d(ax, res, label, color)
+
+
+def _plot_score_1d(ax, res, label, color):
+    """Score against wavelength (log axis), 0.5 line, resolution line; returns ``ax``."""
+    wavelength, score = res.wavelength, res.score
+    drawn_before = bool(ax.get_lines())
+    order = np.argsort(wavelength)
+    (line,) = ax.plot(wavelength[order], score[order], "-", color=color, lw=1.6, label=label or res.kind.replace("_", "-"))
+    if not any(ln.get_label() == "score 0.5" for ln in ax.get_lines()):
+        ax.axhline(0.5, color="0.4", ls="--", lw=1.0, label="score 0.5")
+    unit = "days" if res.units == "days" else res.units
+    symbol = r"$\lambda_t$" if res.units == "days" else r"$\lambda_x$"
+    if np.isfinite(res.resolution):
+        bound = r"$\leq$ " if res.status == "resolved_everywhere" else ""
+        ax.axvline(res.resolution, color=line.get_color(), ls=":", lw=1.4,
+                   label=f"effective resolution {symbol} {bound}{res.resolution:.3g} {unit}")
+    else:
+        line.set_label(f"{line.get_label()} (never reaches 0.5)")
+    ax.set_xscale("log")
+    ax.set_xlabel("period [days]" if res.units == "days" else f"wavelength [{res.units}]")
+    ax.set_ylabel("spectral score 1 - PSD(err)/PSD(ref)")
+    finite = score[np.isfinite(score)]
+    low = max(float(finite.min()), -1.0) if finite.size else 0.0
+    bottom, top = ax.get_ylim() if drawn_before else (np.inf, -np.inf)  # room for every curve drawn
+    ax.set_ylim(min(bottom, min(low, 0.0) - 0.05), max(top, 1.05))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(frameon=False, fontsize="small")
+    ax.set_title(f"{_KIND_TITLES.get(res.kind, res.kind)} spectral score")
+    return ax
+
+
+_KIND_TITLES = {"zonal": "Zonal", "isotropic": "Isotropic", "time": "Temporal", "along_track": "Along-track"}
+
+
+def _plot_score_2d(ax, res):
+    """The leaderboard's score over (wavelength, period) as filled contours, its 0.5 contour and resolutions."""
+    score = res.score
+    x, y = score.wavelength.values, score.period.values
+    filled = ax.contourf(x, y, score.values, levels=np.linspace(0.0, 1.0, 11), cmap="RdYlGn", extend="both")
+    bar = ax.figure.colorbar(filled, ax=ax, pad=0.01, label="spectral score 1 - PSD(err)/PSD(ref)")
+    values = score.values[np.isfinite(score.values)]
+    if values.size and values.min() < 0.5 <= values.max():
+        bar.add_lines(ax.contour(x, y, score.values, levels=[0.5], colors="k", linewidths=1.8))
+    if np.isfinite(res.lambda_x):
+        ax.axvline(res.lambda_x, color="k", ls=":", lw=1.2)
+        ax.axhline(res.lambda_t, color="k", ls=":", lw=1.2)
+    ax.set_yscale("log")
+    from matplotlib.ticker import ScalarFormatter
+
+    ax.yaxis.set_major_formatter(ScalarFormatter())  # 10, 100 days rather than 10^1, 10^2
+    ax.set_xlabel("wavelength [degrees of longitude]")
+    ax.set_ylabel("period [days]")
+    ax.set_title(
+        rf"2020a leaderboard: $\lambda_x$ = {res.lambda_x:.3g}°, $\lambda_t$ = {res.lambda_t:.3g} days"
+        if np.isfinite(res.lambda_x) else "2020a leaderboard score: nothing resolved"
+    )
+    return ax
 
 
 # ----------------------------------------------------------------------------- files

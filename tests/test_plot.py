@@ -283,3 +283,175 @@ def test_savefig_writes_a_small_palette_png(truth, tmp_path):
     svg = tmp_path / "maps.svg"
     savefig(fig, svg)
     assert svg.read_text().lstrip().startswith("<?xml")
+
+
+# ----------------------------------------------------------------------------- ax=, std, spectral score
+def test_every_plotting_function_takes_ax():
+    import inspect
+
+    import geoinr.plot as gp
+
+    plotting = [name for name in gp.__all__ if name.startswith("plot_")]
+    assert set(plotting) == {"plot_history", "plot_maps", "plot_std", "plot_spectral_score"}
+    for name in plotting:
+        param = inspect.signature(getattr(gp, name)).parameters.get("ax")
+        assert param is not None and param.default is None, name
+
+
+def test_plot_maps_draws_on_given_axes(truth, tracks):
+    fig, row = plt.subplots(1, 3)
+    out_fig, axes = plot_maps(truth, truth + 0.01, tracks, time="2020-01-02", ax=row, projection=False)
+    assert out_fig is fig and list(axes.values()) == list(row)
+    assert not fig.get_suptitle() and "2020-01-02" in axes["truth"].get_title()  # the caller's figure keeps its title
+    assert _title_rmse(axes["error estimate"]) == pytest.approx(0.01)
+    _, one = plt.subplots()
+    _, axes = plot_maps(None, truth, ax=one, projection=False)  # a single panel: a single Axes
+    assert axes["estimate"] is one
+    with pytest.raises(ValueError, match="one Axes per panel: 3 panels to draw, 2 axes given"):
+        plot_maps(truth, truth, ax=plt.subplots(1, 2)[1])
+
+
+def test_plot_std_from_zero_with_tracks_and_the_pair_from_predict(truth, tracks):
+    from geoinr.plot import plot_std
+
+    oi = geoinr.baselines.OptimalInterpolation(lx=100.0, ly=100.0, lt=10.0).fit(tracks, "sla")
+    mean, std = oi.predict(truth.to_dataset().drop_vars("sla_true"), return_std=True)
+    _, given = plt.subplots()
+    ax = plot_std((mean, std), ax=given, tracks=tracks, time="2020-01-02", projection=False)
+    assert ax is given
+    mesh = _mesh(ax)
+    lo, hi = mesh.get_clim()
+    day = std.sel(time="2020-01-02").values
+    assert lo == 0.0 and hi == pytest.approx(np.percentile(day, 99.5))
+    assert mesh.get_cmap().name == "viridis"
+    np.testing.assert_allclose(np.ma.compressed(mesh.get_array()), day.ravel())
+    assert _colorbar_label(ax).startswith("formal mapping error") and _colorbar_label(ax).endswith("[m]")
+    assert "2020-01-02" in ax.get_title() and "±12h" in ax.get_title()
+    t0 = np.datetime64("2020-01-02")
+    n_near = int((np.abs(tracks.time.values - t0) <= np.timedelta64(12, "h")).sum())
+    (dots,) = [c for c in ax.collections if c is not mesh]
+    assert len(dots.get_offsets()) == n_near > 0
+    # a Dataset: its standard error variable is found; a new figure by default
+    both = xr.Dataset({"sla": mean, "sla_std": std})
+    ax2 = plot_std(both, vmax=0.5, title="std", projection=False)
+    assert ax2 is not given and _mesh(ax2).get_clim() == (0.0, 0.5) and ax2.get_title() == "std"
+    assert _png_bytes(ax2.figure) > 5000
+    with pytest.raises(ValueError, match="pair"):
+        plot_std((mean, std, std))
+
+
+def test_plot_spectral_score_zonal_marks_the_half_line_and_the_resolution(truth):
+    from geoinr.metrics import effective_resolution_zonal
+    from geoinr.plot import plot_spectral_score
+
+    fine = geoinr.datasets.synthetic_grid(days=3, resolution=0.1, seed=0)["sla_true"]
+    smooth = fine.rolling(lon=9, center=True, min_periods=1).mean()
+    res = effective_resolution_zonal(smooth, fine)
+    _, given = plt.subplots()
+    ax = plot_spectral_score(smooth, fine, ax=given, label="smoothed", color="C3")
+    assert ax is given and ax.get_xscale() == "log" and ax.get_xlabel() == "wavelength [km]"
+    curve, half, mark = ax.get_lines()
+    order = np.argsort(res.wavelength)
+    np.testing.assert_allclose(curve.get_xdata(), res.wavelength[order])
+    np.testing.assert_allclose(curve.get_ydata(), res.score[order])
+    assert curve.get_label() == "smoothed" and list(half.get_ydata()) == [0.5, 0.5]
+    assert mark.get_xdata()[0] == pytest.approx(res.resolution)
+    assert f"{res.resolution:.3g} km" in mark.get_label()
+    # a second curve on the same axes, from a result computed already: one 0.5 line only
+    sharper = effective_resolution_zonal(fine.rolling(lon=3, center=True, min_periods=1).mean(), fine)
+    plot_spectral_score(sharper, ax=ax, label="3 points")
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels.count("score 0.5") == 1 and "3 points" in labels
+    assert sharper.resolution < res.resolution
+    with pytest.raises(ValueError, match="kind must be one of"):
+        plot_spectral_score(smooth, fine, kind="meridional")
+    with pytest.raises(ValueError, match="needs the truth"):
+        plot_spectral_score(smooth)
+
+
+def test_plot_spectral_score_leaderboard_filled_contours():
+    from matplotlib.contour import ContourSet
+
+    from geoinr.metrics import leaderboard_resolution
+    from geoinr.plot import plot_spectral_score
+
+    rng = np.random.default_rng(0)
+    nt, nx, nlat = 64, 64, 4
+    walk = np.cumsum(np.cumsum(rng.standard_normal((nt, nlat, nx)), axis=0), axis=2)
+    coords = {"time": pd.date_range("2020-01-01", periods=nt), "lat": np.arange(nlat) * 0.5, "lon": np.arange(nx) * 0.25}
+    ref = xr.DataArray(walk, dims=("time", "lat", "lon"), coords=coords)
+    est = ref + rng.standard_normal(ref.shape)
+    res = leaderboard_resolution(est, ref)
+    ax = plot_spectral_score(est, ref, kind="leaderboard")
+    contours = [c for c in ax.collections if isinstance(c, ContourSet)] or [
+        c for c in ax.get_children() if isinstance(c, ContourSet)
+    ]
+    assert len(contours) == 2  # filled score and the 0.5 line
+    assert f"{res.lambda_x:.3g}°" in ax.get_title() and f"{res.lambda_t:.3g} days" in ax.get_title()
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == "period [days]"
+    vertical = [ln for ln in ax.get_lines() if ln.get_xdata()[0] == ln.get_xdata()[-1]]
+    assert vertical and vertical[0].get_xdata()[0] == pytest.approx(res.lambda_x)
+    assert _png_bytes(ax.figure) > 5000
+
+
+# ----------------------------------------------------------------------------- cartopy (optional)
+def test_maps_without_cartopy_are_plain_axes_and_projection_true_says_how_to_install(truth, monkeypatch):
+    """cartopy hidden (as when the 'maps' extra is not installed): plain lon/lat axes; asking for it explains."""
+    monkeypatch.setitem(sys.modules, "cartopy", None)
+    monkeypatch.setitem(sys.modules, "cartopy.crs", None)
+    from geoinr.plot import plot_std
+
+    _, axes = plot_maps(truth, truth)
+    ax = axes["truth"]
+    assert not hasattr(ax, "projection") and ax.get_aspect() == pytest.approx(1 / math.cos(math.radians(35.0)), rel=0.01)
+    assert not hasattr(plot_std(truth.isel(time=0) ** 2), "projection")
+    with pytest.raises(ImportError, match=r'pip install "geoinr\[maps\]"'):
+        plot_maps(truth, truth, projection=True)
+
+
+def _fake_coastline(root):
+    """A Natural Earth-like coastline shapefile (one line) where cartopy looks for pre-existing data."""
+    shapefile = pytest.importorskip("shapefile")  # pyshp, a dependency of cartopy
+    folder = root / "shapefiles" / "natural_earth" / "physical"
+    folder.mkdir(parents=True)
+    for res in ("50m", "110m"):
+        w = shapefile.Writer(str(folder / f"ne_{res}_coastline"), shapeType=shapefile.POLYLINE)
+        w.field("name", "C")
+        w.line([[[2.0, 31.0], [4.0, 33.0], [3.0, 36.0], [5.0, 39.0]]])
+        w.record("fake coast")
+        w.close()
+
+
+def test_maps_with_cartopy_have_a_projection_and_coastlines(truth, tracks, tmp_path, monkeypatch):
+    """Runs where cartopy is installed (pip install "geoinr[maps]"); Natural Earth data faked, nothing downloaded."""
+    cartopy = pytest.importorskip("cartopy")
+    import cartopy.crs as ccrs
+    from cartopy.mpl.feature_artist import FeatureArtist
+
+    from geoinr.plot import plot_std
+
+    _fake_coastline(tmp_path)
+    monkeypatch.setitem(cartopy.config, "pre_existing_data_dir", str(tmp_path))
+    fig, axes = plot_maps(truth, truth + 0.01, tracks, time="2020-01-02")
+    ax = axes["truth"]
+    assert isinstance(ax.projection, ccrs.PlateCarree)
+    assert ax.projection.proj4_params.get("pm") == pytest.approx(5.0)  # centred on the 0-10 E box
+    assert any(isinstance(a, FeatureArtist) for a in ax.get_children())  # the coastlines
+    assert _mesh(ax).get_transform() is not None and _title_rmse(axes["error estimate"]) == pytest.approx(0.01)
+    west, east, south, north = ax.get_extent(crs=ccrs.PlateCarree())
+    assert (west, east, south, north) == pytest.approx((0.0, 10.0, 30.0, 40.0), abs=0.3)
+    assert _png_bytes(fig) > 10000
+    # a projection of the caller's choosing, and a GeoAxes given as ax
+    _, axes = plot_maps(None, truth, projection=ccrs.Mercator(), coastlines=False)
+    assert isinstance(axes["estimate"].projection, ccrs.Mercator)
+    _, geo = plt.subplots(subplot_kw={"projection": ccrs.Robinson()})
+    assert plot_std(truth ** 2, ax=geo) is geo
+    # no Natural Earth data and no network: drawn without coastlines, with a warning
+    def offline(**kwargs):
+        raise OSError("offline")
+
+    monkeypatch.setattr("cartopy.io.shapereader.natural_earth", offline)
+    with pytest.warns(UserWarning, match="Coastlines not drawn"):
+        ax = plot_std(truth ** 2)
+    assert not any(isinstance(a, FeatureArtist) for a in ax.get_children())
+    _png_bytes(ax.figure)
