@@ -36,6 +36,8 @@ __all__ = ["LinearInterpolator", "OptimalInterpolation"]
 MAX_TANGENT_LATITUDE = 89.0  # degrees: cos(lat) of the local planes is taken at most this far poleward
 TARGET_CHUNK = 1024  # target points per covariance block: TARGET_CHUNK * max_obs * 8 bytes (25 MB for 3000)
 JITTER = 1e-10  # diagonal added to the covariance, relative to the signal variance (grows x100 on failure)
+PROGRESS_MIN_TILES = 16  # space tiles from which a prediction may show a progress bar (progress=True)
+PROGRESS_DELAY = 2.0  # seconds: the bar appears only for work that lasts longer
 
 
 class _Baseline(BaseMapper):
@@ -208,6 +210,10 @@ class OptimalInterpolation(_Baseline):
         Bin size in decorrelation scales (``superobs * lx`` km, ..., ``superobs * lt``
         days) within which observations are averaged; None uses every observation
         as it is. A lone observation in its bin stays exactly as it was.
+    progress : bool
+        Show a ``tqdm.auto`` progress bar (Jupyter or terminal) over the tiles of a
+        prediction of at least :data:`PROGRESS_MIN_TILES` tiles that lasts more than
+        :data:`PROGRESS_DELAY` seconds.
 
     Attributes
     ----------
@@ -244,6 +250,7 @@ class OptimalInterpolation(_Baseline):
         overlap: float = 0.25,
         max_obs: int = 3000,
         superobs: float | None = 0.25,
+        progress: bool = True,
     ):
         self.lx = lx
         self.ly = ly
@@ -255,6 +262,7 @@ class OptimalInterpolation(_Baseline):
         self.overlap = overlap
         self.max_obs = max_obs
         self.superobs = superobs
+        self.progress = progress
 
     def _uses_time(self) -> bool:
         return self.lt is not None
@@ -397,7 +405,13 @@ class OptimalInterpolation(_Baseline):
         work = _Workspace()
         obs_lon, obs_lat, obs_t = self.obs_lon_, self.obs_lat_, self.obs_time_
         halo = float(self.halo)
-        for s0, s1 in zip(space_starts, space_ends):
+        tiles = zip(space_starts, space_ends)
+        if self.progress and space_starts.size >= PROGRESS_MIN_TILES:
+            from tqdm.auto import tqdm
+
+            tiles = tqdm(tiles, total=space_starts.size, desc="optimal interpolation", unit="tile", leave=False,
+                         delay=PROGRESS_DELAY)
+        for s0, s1 in tiles:
             first = order[s0]
             members = point[order[s0:s1]]
             # the halo is measured from the tile's own cell (the blending zone lies inside it)

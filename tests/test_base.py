@@ -171,3 +171,41 @@ def test_cf_details_std_modifier_ancillary_history_and_bounds(tracks):
     grid = oi.grid(resolution=1.0, return_std=True)
     assert {"sla", "sla_std"} <= set(grid.data_vars) and "latitude_bnds" in grid.coords
     assert grid.sla.attrs["ancillary_variables"] == "sla_std"
+
+
+def test_long_work_shows_a_progress_bar(tracks, monkeypatch):
+    """Issue 17, gap 8: OI tiles and large eager predictions report progress (tqdm), unless progress=False."""
+    import tqdm.auto
+
+    import geoinr.model.evaluation as evaluation
+
+    bars = []
+
+    class Recorder:
+        def __init__(self, iterable=None, total=None, **kwargs):
+            self.iterable, self.total, self.kwargs, self.n = iterable, total, kwargs, 0
+            bars.append(self)
+
+        def __iter__(self):
+            yield from self.iterable
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            pass
+
+        def __getattr__(self, name):  # the training bar's other methods (set_postfix, refresh, ...)
+            return lambda *args, **kwargs: None
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
+    geoinr.baselines.OptimalInterpolation(lx=30.0, ly=30.0).fit(tracks, "sla").grid(resolution=0.5)
+    assert bars and bars[-1].kwargs["desc"] == "optimal interpolation" and bars[-1].kwargs["delay"] > 0
+    n_bars = len(bars)
+    geoinr.baselines.OptimalInterpolation(lx=30.0, ly=30.0, progress=False).fit(tracks, "sla").grid(resolution=0.5)
+    assert len(bars) == n_bars
+    monkeypatch.setattr(evaluation, "PROGRESS_MIN_POINTS", 100)
+    model = geoinr.INRModel(**{**FAST, "epochs": 1, "progress": True}).fit(tracks, variables="sla")
+    target = model.target_grid(resolution=0.5)
+    model.predict(target)
+    assert bars[-1].kwargs["desc"] == "predict" and bars[-1].n == bars[-1].total == target.latitude.size * target.longitude.size * target.time.size

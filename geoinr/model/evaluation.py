@@ -13,6 +13,8 @@ from .. import coords as _coords
 __all__ = ["batches", "eval_batch_size", "evaluate", "evaluate_lazy", "output_chunks"]
 
 PREDICT_BATCH_CPU = 4096  # points per forward pass on CPU: activations stay in cache
+PROGRESS_MIN_POINTS = 1_000_000  # an eager prediction this large may show a progress bar (progress=True)
+PROGRESS_DELAY = 2.0  # seconds: the bar appears only for predictions that last longer
 FLOAT32_HEADROOM = 1e3  # outputs are float64 when mean + this many std come within this factor of float32 max
 PREDICT_BATCH_GPU = 262144  # points per forward pass on a GPU
 
@@ -65,8 +67,15 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
     mean, std = np.asarray(model.mean_), np.asarray(model.std_)
     dev = next(model.field_.parameters()).device
     error = model._calibrated_error() if with_std else None
+    bar = None
+    if getattr(model, "progress", False) and n >= PROGRESS_MIN_POINTS:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc="predict", unit="pt", unit_scale=True, leave=False, delay=PROGRESS_DELAY)
     with torch.no_grad():
         for s, e, chunk, ok in batches(columns, batch_size):
+            if bar is not None:
+                bar.update(e - s)
             with model._autocast(dev):
                 m, v = model._standardized(torch.from_numpy(chunk).to(dev))
             pred = m.float().cpu().numpy().astype(np.float64) * std + mean
@@ -76,6 +85,8 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
                 sd = error.std(v.float().cpu().numpy().astype(np.float64), chunk) * std
                 sd[~ok] = np.nan
                 sd_out[s:e] = sd
+    if bar is not None:
+        bar.close()
     if with_std:
         return out.reshape(shape + (k,)), sd_out.reshape(shape + (k,))
     return out.reshape(shape + (k,))
