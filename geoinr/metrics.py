@@ -81,10 +81,19 @@ __all__ = [  # noqa: RUF022  (grouped by topic)
 # RMSE-based scores
 # --------------------------------------------------------------------------------------
 def _pair(estimate, reference):
+    if isinstance(estimate, xr.DataArray) and isinstance(reference, xr.DataArray) \
+            and set(estimate.dims) == set(reference.dims):
+        estimate = estimate.transpose(*reference.dims)  # the same dimensions in another order: compare point by point
     est = np.asarray(estimate, dtype=np.float64)
     ref = np.asarray(reference, dtype=np.float64)
     if est.shape != ref.shape:
-        est, ref = np.broadcast_arrays(est, ref)
+        try:
+            est, ref = np.broadcast_arrays(est, ref)
+        except ValueError:
+            raise ValueError(
+                f"estimate (shape {est.shape}) and reference (shape {ref.shape}) do not match point by point; "
+                f"evaluate the map at the reference's coordinates first (fitted.predict(reference))."
+            ) from None
     ok = np.isfinite(est) & np.isfinite(ref)
     if not ok.any():
         raise ValueError("estimate and reference have no finite values in common")

@@ -67,6 +67,7 @@ CASES = {
     "LinearInterpolator(fill=?)": (lambda t, m, p: geoinr.baselines.LinearInterpolator(fill="nearst").fit(t, "sla"),
                                    ValueError, "fill must be"),
     # metrics
+    "rmse(shapes)": (lambda t, m, p: geoinr.metrics.rmse(np.zeros(3), np.zeros(4)), ValueError, "point by point"),
     "nrmse_score(all NaN)": (lambda t, m, p: geoinr.metrics.nrmse_score(np.full(3, np.nan), np.full(3, np.nan)),
                              ValueError, "no finite values"),
     "effective_resolution_along_track(mismatch)": (
