@@ -14,6 +14,7 @@
 
     python benchmarks/osse.py                      # ~10 minutes on 2 cores
     python benchmarks/osse.py --max-time 30 --only linear OI "geoinr siren"
+    python benchmarks/osse.py --truth-rossby-radius 20 --only OI physics   # misspecified: the prior is not the truth
 """
 import argparse
 import importlib.util
@@ -39,8 +40,9 @@ def recipe(name):
     return mod
 
 
-def make_case(days=40, noise=0.01, seed=0):
-    truth = recipe("qg_simulation").simulate(days=days, seed=seed)
+def make_case(days=40, noise=0.01, seed=0, rossby_radius_km=40.0, forcing_days=5.0):
+    truth = recipe("qg_simulation").simulate(days=days, seed=seed, rossby_radius_km=rossby_radius_km,
+                                             forcing_days=forcing_days)
     obs = recipe("along_track").sample_along_track(truth.ssh, missions=MISSIONS, white_noise=noise, seed=seed)
     return truth, obs
 
@@ -63,6 +65,7 @@ def methods(max_time, seed=0):
         ),
         "geoinr modulated_siren": inr(model="modulated_siren"),
         'geoinr siren, physics="qg" (weight 0.1 every 8 steps: defaults)': inr(physics="qg", rossby_radius=40.0),
+        'geoinr siren, physics="qg", deformation radius from latitude (the default prior)': inr(physics="qg"),
         'geoinr siren, bfloat16, physics="qg" (defaults)': inr(precision="bfloat16", physics="qg", rossby_radius=40.0),
         'geoinr siren, bfloat16, physics="qg" every step (weight 0.1)': inr(
             precision="bfloat16", physics="qg", rossby_radius=40.0, physics_weight=0.1, physics_every=1
@@ -80,9 +83,9 @@ def score(maps, truth):
     return {"rmse_cm": 100 * metrics.rmse(maps, truth), "mu": mu, "sigma_t": sigma, "lambda_x_km": lx, "lambda_t_days": lt}
 
 
-def run(max_time=60.0, days=40, margin=5, seed=0, only=None):
+def run(max_time=60.0, days=40, margin=5, seed=0, only=None, rossby_radius_km=40.0, forcing_days=5.0):
     t0 = time.perf_counter()
-    truth, obs = make_case(days=days, seed=seed)
+    truth, obs = make_case(days=days, seed=seed, rossby_radius_km=rossby_radius_km, forcing_days=forcing_days)
     print(f"truth {dict(truth.ssh.sizes)}, {obs.sizes['time']:,} observations; case built in {time.perf_counter() - t0:.0f} s", flush=True)
     ref = truth.ssh.isel(time=slice(margin, days - margin))
     grid = ref.to_dataset(name="ssh").drop_vars("ssh")
@@ -98,7 +101,8 @@ def run(max_time=60.0, days=40, margin=5, seed=0, only=None):
         row = {"method": name, **score(maps, ref), "seconds": seconds}
         rows.append(row)
         print(row, flush=True)
-    print(f"\n{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}; {days}-day QG run, "
+    print(f"\n{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}; {days}-day QG run "
+          f"(truth: deformation radius {rossby_radius_km:g} km, forcing renewed every {forcing_days:g} days), "
           f"days {margin}-{days - margin - 1} scored; geoinr budget {max_time:.0f} s per fit\n")
     print("| method | RMSE (cm) | mu | sigma_t | lambda_x (km) | lambda_t (days) | seconds |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -115,8 +119,11 @@ def main():
     p.add_argument("--margin", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--only", nargs="*", help="run only methods whose name contains one of these")
+    p.add_argument("--truth-rossby-radius", type=float, default=40.0,
+                   help="deformation radius of the QG truth (km); rows with rossby_radius=40 are then misspecified")
+    p.add_argument("--forcing-days", type=float, default=5.0, help="renewal time of the truth's random forcing (days)")
     args = p.parse_args()
-    run(args.max_time, args.days, args.margin, args.seed, args.only)
+    run(args.max_time, args.days, args.margin, args.seed, args.only, args.truth_rossby_radius, args.forcing_days)
 
 
 if __name__ == "__main__":
