@@ -523,6 +523,7 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         total.backward()
         self.opt.step()
+        [m.constrain_(self.opt.param_groups[0]["lr"]) for m in self.net.modules() if hasattr(m, "constrain_")]  # TUNER
         return loss.detach()
 
     def run(self, checkpoint=None, checkpoint_every: float = 60.0, checkpoint_extra: dict | None = None) -> TrainResult:

@@ -6,6 +6,11 @@ network takes the encoded coordinates (time features in the last
 radians per encoded unit, of the shortest wavelength it should represent. Each
 network turns it into its own frequency parameter (SIREN ``w0``, filter
 frequencies of MFNs, Fourier-feature scales).
+
+The SIREN models (``siren``, ``modulated_siren``) take ``init="tuner"`` (TUNER, Novello et
+al. 2025): frozen integer first-layer frequencies up to a bandlimit of ``w0`` and bounded hidden
+weights, kept bounded during training by their ``constrain_()`` method, which
+:class:`geoinr.training.Trainer` calls after every step.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from torch import nn
 from .conditioned import NIF, ModulatedSiren
 from .mfn import FourierNet, GaborNet
 from .mlp import MLP, FourierFeatureNet, sample_frequencies
-from .siren import SineLayer, Siren
+from .siren import TUNER_BANDLIMIT_FACTOR, TUNER_BOUND, TUNER_PERIOD, TUNER_TIME_PERIOD, SineLayer, Siren, tuner_frequencies
 
 __all__ = [
     "Siren",
@@ -31,6 +36,11 @@ __all__ = [
     "build_network",
     "sample_frequencies",
     "SIREN_BANDWIDTH_FACTOR",
+    "tuner_frequencies",
+    "TUNER_BOUND",
+    "TUNER_PERIOD",
+    "TUNER_TIME_PERIOD",
+    "TUNER_BANDLIMIT_FACTOR",
 ]
 
 # A SIREN of a few layers synthesizes frequencies well above its first layer's w0 (hidden sine
@@ -86,7 +96,7 @@ def build_network(
     width, depth : int, optional
         Hidden width and number of hidden layers (per-model defaults).
     **params
-        Model options (``w0``, ``kernel``, ``variant``, ``modulation``, ...).
+        Model options (``w0``, ``kernel``, ``variant``, ``modulation``, ``init="tuner"``, ...).
 
     Examples
     --------
@@ -95,6 +105,8 @@ def build_network(
     torch.Size([2, 1])
     >>> build_network("nif", 4, 1, time_features=1, width=8, rank=4)(torch.zeros(2, 4)).shape
     torch.Size([2, 1])
+    >>> build_network("siren", 3, 1, bandwidth=20.0, width=8, init="tuner").bandlimit  # w0 = bandwidth / 8
+    2.5
     """
     if name not in NETWORKS:
         raise ValueError(f"Unknown model {name!r}. Available models: {', '.join(NETWORKS)}.")

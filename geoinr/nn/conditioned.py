@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from .siren import SineLayer
+from .siren import TUNER_PERIOD, SineLayer, TunerMixin, check_tuner_options, init_tuner_
 
 __all__ = ["ModulatedSiren", "NIF"]
 
@@ -34,7 +35,7 @@ def _relu_mlp(n_in, n_out, width, depth):
     return nn.Sequential(*layers)
 
 
-class ModulatedSiren(nn.Module):
+class ModulatedSiren(TunerMixin, nn.Module):
     r"""SIREN over space whose hidden layers are modulated by a network of time (FiLM).
 
     .. math::
@@ -63,6 +64,10 @@ class ModulatedSiren(nn.Module):
     mod_width, mod_depth : int
         Size of the modulation network.
     modulation : {"scale_shift", "shift"}
+    init, bound, l1, period, bandlimit
+        As in :class:`~geoinr.nn.Siren` (``init="tuner"``: TUNER frequencies on the space
+        features, bounded hidden weights). The bound holds for the shared weights :math:`W`;
+        ``"scale_shift"`` modulation multiplies them by :math:`1 + a_i(t)`.
 
     Examples
     --------
@@ -83,9 +88,15 @@ class ModulatedSiren(nn.Module):
         mod_width=64,
         mod_depth=2,
         modulation="scale_shift",
+        init="siren",
+        bound=None,
+        l1=0.0,
+        period=None,
+        bandlimit=None,
     ):
         super().__init__()
         _need_time("modulated_siren", time_features)
+        check_tuner_options(init, period, bandlimit)
         if modulation not in ("scale_shift", "shift"):
             raise ValueError(f"modulation must be 'scale_shift' or 'shift', got {modulation!r}")
         if depth < 2:
@@ -93,25 +104,32 @@ class ModulatedSiren(nn.Module):
         self.n_space = in_features - time_features
         self.modulation = modulation
         self.w0_hidden = float(w0_hidden)
+        periods = [float(period or TUNER_PERIOD)] * self.n_space
+        bound = self._setup_tuner(init, bound, l1, periods, w0, bandlimit)
         self.first = SineLayer(self.n_space, width, w0=w0, is_first=True)
-        self.hidden = nn.ModuleList(SineLayer(width, width, w0=w0_hidden) for _ in range(depth - 1))
+        self.hidden = nn.ModuleList(SineLayer(width, width, w0=w0_hidden, bound=bound) for _ in range(depth - 1))
         per_layer = 2 if modulation == "scale_shift" else 1
         self.mod = _relu_mlp(time_features, per_layer * width * (depth - 1), mod_width, mod_depth)
         with torch.no_grad():
             self.mod[-1].weight.zero_()
             self.mod[-1].bias.zero_()
         self.head = nn.Linear(width, out_features)
-        bound = math.sqrt(6.0 / width) / self.w0_hidden
+        limit = math.sqrt(6.0 / width) / self.w0_hidden
         with torch.no_grad():
-            self.head.weight.uniform_(-bound, bound)
+            self.head.weight.uniform_(-limit, limit)
         self.width = width
+        if init == "tuner":
+            init_tuner_(self.first, periods, self.bandlimit)
+
+    def _sine_layers(self):
+        return self.first, list(self.hidden), self.head
 
     def forward(self, x):
         xs, xt = x[:, : self.n_space], x[:, self.n_space :]
         m = self.mod(xt).view(x.shape[0], len(self.hidden), -1)
         h = self.first(xs)
         for i, layer in enumerate(self.hidden):
-            pre = layer.linear(h)
+            pre = F.linear(h, layer.bounded_weight(), layer.linear.bias)
             if self.modulation == "scale_shift":
                 pre = (1.0 + m[:, i, : self.width]) * pre + m[:, i, self.width :]
             else:
