@@ -326,6 +326,7 @@ class Trainer:
         # check every epoch, but at least `min_eval_steps` and at most `eval_every` steps apart
         self.eval_every = max(1, min(max(self.steps_per_epoch, cfg.min_eval_steps), cfg.eval_every))
         self.opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+        self.constrained = [m for m in net.modules() if hasattr(m, "constrain_")]
         self.best_state = copy.deepcopy(net.state_dict())
         self.best_val = math.inf
         self.since_best = 0
@@ -523,7 +524,8 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         total.backward()
         self.opt.step()
-        [m.constrain_(self.opt.param_groups[0]["lr"]) for m in self.net.modules() if hasattr(m, "constrain_")]  # TUNER
+        for module in self.constrained:  # networks with weight constraints (TUNER's bound): applied after each step
+            module.constrain_(self.opt.param_groups[0]["lr"])
         return loss.detach()
 
     def run(self, checkpoint=None, checkpoint_every: float = 60.0, checkpoint_extra: dict | None = None) -> TrainResult:
