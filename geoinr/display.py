@@ -111,6 +111,7 @@ def summary(model) -> dict:
         "description": description,
         "fitted": bool(model.is_fitted),
         "params": _non_default_params(model),
+        "physics_weight": getattr(model, "physics_weight", None),
         "width": model.width if model.width is not None else width_default,
         "depth": model.depth if model.depth is not None else depth_default,
         "space_encoding": model.space_encoding,
@@ -220,8 +221,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
     out = [("network", net), ("encodings", enc)]
     if s.get("physics"):
         terms = s["physics"] if isinstance(s["physics"], str) else ", ".join(s["physics"])
-        weight = s["params"].get("physics_weight", 1.0)
-        out.append(("physics", f"{terms} residual, weight {weight:g}"))
+        weight = s.get("physics_weight")  # the parameter itself: "params" holds only those changed from default
+        out.append(("physics", f"{terms} residual" + (f", weight {weight:g}" if weight is not None else "")))
     if s.get("uncertainty"):
         text = str(s["uncertainty"])
         cal = s.get("calibration")
