@@ -480,7 +480,10 @@ class Trainer:
             self.since_best += 1
         if self.bar is not None:
             self.bar.n = min(100.0, 100.0 * progress)
-            self.bar.set_postfix(loss=f"{train_loss:.4g}", val=f"{val:.4g}", refresh=False)
+            shown = {"loss": f"{train_loss:.4g}"}
+            if math.isfinite(val):  # no validation set (validation=0): no val column
+                shown["val"] = f"{val:.4g}"
+            self.bar.set_postfix(refresh=False, **shown)
             self.bar.refresh()
         if self.has_val and self.since_best >= self.cfg.patience:
             self.stopped = "early_stopping"
