@@ -175,10 +175,14 @@ def _by_hand(siren, frame, plane, n=64, seed=0):
     k = frame.anomaly_times
     raw = losses._collocation(frame, n, seed, torch.device("cpu"), times_per_site=k, stream=1)()
     eta = FieldOutput(siren.field, 0, frame.std[0], frame.mean[0])
-    r, parts = qg_residual(eta, raw, plane, return_terms=True, temporal_mean=k if k > 1 else None)
+    r, parts = qg_residual(eta, raw, plane, return_terms=True, temporal_mean=k if k > 1 else None,
+                           anomaly=frame.anomaly)
     length = frame.min_wavelength_km * 1e3 / (2 * math.pi)
     floor = (GRAVITY * frame.std[0] / abs(plane.f0) * plane.beta0 / length) ** 2
-    return torch.mean(r**2) / (sum(torch.mean(t.detach() ** 2) for t in parts.values()) + floor)
+    loss = torch.mean(r**2) / (sum(torch.mean(t.detach() ** 2) for t in parts.values()) + floor)
+    if k > 1:  # weighted by the field's variance over the times of each site (data-variance units)
+        loss = loss * siren.field(raw)[:, 0].detach().view(k, -1).var(0, unbiased=False).mean().clamp(max=1.0)
+    return loss
 
 
 # ---------------------------------------------------------------- the residual on the anomaly
@@ -219,9 +223,33 @@ def test_residual_on_the_anomaly_ignores_a_steady_mean(method):
         qg_residual(eta, raw[:-1], plane, method=method, temporal_mean=8)
 
 
+@pytest.mark.parametrize("method", ["autograd", "jvp"])
+def test_removing_the_steady_part_of_the_residual(method):
+    """anomaly="residual": r(eta) minus its temporal mean. A steady non-QG mean alone and an exact wave alone give ~0;
+    together, unlike anomaly="field", the mean flow's advection of the wave (and the wave's of the mean PV) stays."""
+    plane = BetaPlane(0.0, 35.0, rossby_radius=40e3)
+    k, l = 2 * math.pi / 300e3, 2 * math.pi / 500e3
+    omega = rossby_wave_frequency(k, l, plane)
+    period = 2 * math.pi / abs(omega) / 86400.0
+    raw = _lattice(sites=40, k=8, lat=(32.0, 38.0), days=2 * period, dtype=torch.float64)
+    _, terms = qg_residual(_wave(plane, k, l, omega, 0.05), raw, plane, return_terms=True, method=method)
+    scale = terms["beta"].abs().max()
+    mdt_only = _mdt_plus_wave(plane, k, l, omega, amp=0.0)
+    assert qg_residual(mdt_only, raw, plane, method=method).abs().max() > 1.0 * scale
+    r, parts = qg_residual(mdt_only, raw, plane, method=method, temporal_mean=8, anomaly="residual", return_terms=True)
+    assert r.abs().max() < 1e-6 * scale and all(t.abs().max() < 1e-6 * scale for t in parts.values())
+    wave = qg_residual(_wave(plane, k, l, omega, 0.05), raw, plane, method=method, temporal_mean=8, anomaly="residual")
+    assert wave.abs().max() < 1e-8 * scale
+    both = _mdt_plus_wave(plane, k, l, omega)
+    kept = qg_residual(both, raw, plane, method=method, temporal_mean=8, anomaly="residual")
+    assert kept.abs().max() > 0.1 * scale
+    with pytest.raises(ValueError, match="choose one of"):
+        qg_residual(both, raw, plane, method=method, temporal_mean=8, anomaly="mean")
+
+
 def test_collocation_lattice_for_the_temporal_mean():
     frame = _frame()
-    assert frame.anomaly_times == 8  # the default: QG on the anomaly
+    assert frame.anomaly_times == 8 and frame.anomaly == "residual"  # the defaults: the steady part dropped
     raw = losses._collocation(frame, 100, 0, torch.device("cpu"), times_per_site=8)()
     assert raw.shape == (8 * 13, 3)  # rounded up to whole sites
     blocks = raw.view(8, 13, 3)
@@ -235,8 +263,26 @@ def test_collocation_lattice_for_the_temporal_mean():
 
 
 def test_anomaly_option_in_the_loss(siren):
-    """anomaly_times=0 is the residual of the full height; the default that of the anomaly; both finite."""
+    """anomaly_times=0: the full height; the default drops the steady part of the residual; "field": the anomaly."""
     on, off = _loss(siren, _frame()).detach(), _loss(siren, _frame(anomaly_times=0)).detach()
     assert torch.isfinite(on) and torch.isfinite(off) and float(on) != float(off)
     plane = BetaPlane(0.0, 35.0)
-    assert float(off) == pytest.approx(float(_by_hand(siren, _frame(anomaly_times=0), plane).detach()), rel=1e-5)
+    for frame in (_frame(anomaly_times=0), _frame(anomaly="residual"), _frame(anomaly="field")):
+        by_hand = float(_by_hand(siren, frame, plane).detach())
+        assert float(_loss(siren, frame).detach()) == pytest.approx(by_hand, rel=1e-5)
+
+
+def test_the_term_is_weighted_by_the_time_varying_fraction():
+    """A steady field weighs nothing, a field all in its time variation weighs its variance (<= 1)."""
+    raw = _lattice(sites=50, k=8, days=10.0)
+
+    def steady(r):
+        return (2.0 * torch.sin(r[:, :1]) + 1.0).expand(-1, 1)
+
+    def varying(r):
+        return (0.5 * torch.sin(2 * math.pi * r[:, 2:3] / 10.0) + steady(r))
+
+    assert float(losses._varying_fraction(steady, raw, 8)) == pytest.approx(0.0, abs=1e-6)
+    assert float(losses._varying_fraction(varying, raw, 8)) == pytest.approx(0.125, rel=1e-3)  # 0.5^2 / 2
+    assert float(losses._varying_fraction(lambda r: 3 * varying(r), raw, 8)) == 1.0  # clamped
+

@@ -12,12 +12,14 @@ latitude (:func:`geoinr.physics.rossby.rossby_radius_km`, the first baroclinic r
 Chelton et al. 1998 climatology's zonal mean) unless a constant is given; :math:`q` is the
 pointwise field, so its northward gradient includes :math:`-\\psi\\,\\partial_y L_d^{-2}`.
 
-With ``temporal_mean=K`` the residual acts on the anomaly :math:`\\eta - \\bar\\eta` about the
-temporal mean at each location (estimated from ``K`` times of the same point, held steady):
-altimetric heights are mean dynamic topography + anomaly, and the QG residual describes the
-anomaly. Derivatives through the encodings, third order for :math:`J(\\psi, q)` and
-:math:`\\partial_t q`: for a SIREN field in one forward pass of Taylor jets
-(:mod:`geoinr.physics.jets`), otherwise by nested forward mode or nested autograd (``method=``).
+With ``temporal_mean=K`` the temporal mean at each location (estimated from ``K`` times of the
+same point) is removed, from the height (``anomaly="field"``: the residual of
+:math:`\\eta - \\bar\\eta`) or from the residual (``anomaly="residual"``): altimetric heights are
+mean dynamic topography + anomaly, and a mean dynamic topography is no free QG flow.
+
+Derivatives through the encodings, third order for :math:`J(\\psi, q)` and :math:`\\partial_t q`:
+for a SIREN field in one forward pass of Taylor jets (:mod:`geoinr.physics.jets`), otherwise by
+nested forward mode or nested autograd (``method=``).
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ import torch
 from .constants import DEG, EARTH_RADIUS_M, GRAVITY, OMEGA, SECONDS_PER_DAY
 from .rossby import inverse_square_radius
 
-__all__ = ["BetaPlane", "qg_residual", "rossby_wave_frequency", "METHODS"]
+__all__ = ["BetaPlane", "qg_residual", "rossby_wave_frequency", "METHODS", "ANOMALIES"]
 
 
 @dataclass(frozen=True)
@@ -111,10 +113,11 @@ def _g(out, inp):
 
 
 METHODS = ("auto", "hybrid", "taylor", "jvp", "autograd")
+ANOMALIES = ("field", "residual")
 
 
 def qg_residual(eta_fn, raw: torch.Tensor, plane: BetaPlane, return_terms: bool = False, method: str = "auto",
-                temporal_mean: int | None = None):
+                temporal_mean: int | None = None, anomaly: str = "field"):
     """Pointwise 1.5-layer QG residual (1/s^2) of the sea-surface height ``eta_fn`` (m) at ``raw``.
 
     Parameters
@@ -147,6 +150,12 @@ def qg_residual(eta_fn, raw: torch.Tensor, plane: BetaPlane, return_terms: bool 
         mean's derivatives are the means of the derivatives. The mean flow's advection of the
         anomaly (:math:`J(\\bar\\psi, q') + J(\\psi', \\bar q)`) is left out: the residual
         constrains the anomaly's own QG dynamics. ``None`` or 1: the full field.
+    anomaly : {"field", "residual"}
+        With ``temporal_mean``: ``"field"`` (above), the residual of the anomaly;
+        ``"residual"``, the residual of the full field minus its own mean over the ``K``
+        times at each location: whatever steady forcing or imbalance holds the mean state
+        (a mean dynamic topography that is not a free QG flow) drops out, while the mean
+        flow's advection of the anomaly stays in.
 
     Returns
     -------
@@ -178,12 +187,17 @@ def qg_residual(eta_fn, raw: torch.Tensor, plane: BetaPlane, return_terms: bool 
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r}: choose one of {METHODS}.")
+    if anomaly not in ANOMALIES:
+        raise ValueError(f"anomaly={anomaly!r}: choose one of {ANOMALIES}.")
     k = _check_blocks(raw, temporal_mean)
     with torch.autocast(raw.device.type, enabled=False):  # derivatives in float32 (bf16: percent errors)
         parts = _linear_parts(eta_fn, raw, plane, method)
-        if k > 1:
+        if k > 1 and anomaly == "field":
             parts = _anomaly(parts, k)
-        return _assemble(*parts, plane, return_terms)
+        res, terms = _assemble(*parts, plane, True)
+        if k > 1 and anomaly == "residual":
+            res, terms = _centred(res, k), {name: _centred(t, k) for name, t in terms.items()}
+        return (res, terms) if return_terms else res
 
 
 def _check_blocks(raw: torch.Tensor, temporal_mean) -> int:
@@ -201,15 +215,16 @@ def _check_blocks(raw: torch.Tensor, temporal_mean) -> int:
     return k
 
 
+def _centred(v: torch.Tensor, k: int) -> torch.Tensor:
+    """``v`` minus its mean over the ``k`` blocks (the times of each location)."""
+    blocks = v.view(k, -1)
+    return (blocks - blocks.mean(0, keepdim=True)).reshape(-1)
+
+
 def _anomaly(parts: tuple, k: int) -> tuple:
     """Subtract the mean over the ``k`` blocks from the spatial terms (the mean is steady: q_t stays)."""
     *spatial, q_t = parts
-
-    def centred(v):
-        blocks = v.view(k, -1)
-        return (blocks - blocks.mean(0, keepdim=True)).reshape(-1)
-
-    return (*[centred(v) for v in spatial], q_t)
+    return (*[_centred(v, k) for v in spatial], q_t)
 
 
 def _linear_parts(eta_fn, raw, plane, method):
