@@ -1,8 +1,8 @@
 """The OSSE mapping benchmark: QG truth -> 4 nadir altimeters -> daily maps, scored like the data challenges.
 
-1. Truth: ``data_recipes/qg_simulation.py`` (1.5-layer QG, 1000 km doubly periodic box
+1. Truth: ``geoinr.osse.simulate`` (1.5-layer QG, 1000 km doubly periodic box
    at 35N, Rossby radius 40 km, SSH std 0.15 m, daily, 128 x 128).
-2. Observations: ``data_recipes/along_track.py`` samples it along Jason-3, Sentinel-3A/B
+2. Observations: ``geoinr.osse.sample_along_track`` samples it along Jason-3, Sentinel-3A/B
    and SARAL ground tracks at 1 Hz, with 1 cm white noise.
 3. Each method maps the tracks of the whole run onto the daily truth grid; the
    evaluation window drops ``--margin`` days at each end (no method is scored
@@ -17,33 +17,22 @@
     python benchmarks/osse.py --truth-rossby-radius 20 --only OI physics   # misspecified: the prior is not the truth
 """
 import argparse
-import importlib.util
 import os
 import platform
-import sys
 import time
 import warnings
 
 import torch
 
-from geoinr import baselines, metrics
+from geoinr import baselines, metrics, osse
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MISSIONS = ("jason3", "sentinel3a", "sentinel3b", "saral")
 
 
-def recipe(name):
-    spec = importlib.util.spec_from_file_location(f"recipe_{name}", os.path.join(ROOT, "data_recipes", f"{name}.py"))
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses in the recipes look their module up
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def make_case(days=40, noise=0.01, seed=0, rossby_radius_km=40.0, forcing_days=5.0):
-    truth = recipe("qg_simulation").simulate(days=days, seed=seed, rossby_radius_km=rossby_radius_km,
+    truth = osse.simulate(days=days, seed=seed, rossby_radius_km=rossby_radius_km,
                                              forcing_days=forcing_days)
-    obs = recipe("along_track").sample_along_track(truth.ssh, missions=MISSIONS, white_noise=noise, seed=seed)
+    obs = osse.sample_along_track(truth.ssh, missions=MISSIONS, white_noise=noise, seed=seed)
     return truth, obs
 
 

@@ -5,7 +5,7 @@ Truth: the four real daily DUACS L4 maps of absolute dynamic topography in
 minimum without a fill value, is masked). Two kinds of case:
 
 - **tracks**: the maps are sampled along the ground tracks of six altimeters
-  (``data_recipes/along_track.py``, 1 Hz, 1 cm white noise) over the four days;
+  (``geoinr.osse.sample_along_track``, 1 Hz, 1 cm white noise) over the four days;
   every method maps the tracks onto the two central days, scored on ocean points;
 - **regrid**: one day at 0.5 deg (every second point) is mapped onto the 0.25 deg
   points in between (scored where the coarse grid says nothing).
@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import glob
-import importlib.util
 import os
 import platform
-import sys
 import time
 import warnings
 
@@ -36,7 +34,7 @@ import torch
 import xarray as xr
 
 import geoinr
-from geoinr import baselines, metrics
+from geoinr import baselines, metrics, osse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "..", "shared", "data", "duacs_global_l4_2019")
@@ -52,14 +50,6 @@ CASES = {
     "regrid_gulfstream10": ("regrid", (295.0, 305.0, 33.0, 43.0)),
     "regrid_mediterranean": ("regrid", (354.0, 396.0, 30.0, 46.0)),
 }
-
-
-def recipe(name):
-    spec = importlib.util.spec_from_file_location(f"recipe_{name}", os.path.join(ROOT, "data_recipes", f"{name}.py"))
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def load_truth() -> xr.DataArray:
@@ -85,7 +75,7 @@ def make_case(truth, kind, region, seed=0):
     field = crop(truth, region)
     field.attrs.update(units="m", long_name="absolute dynamic topography")
     if kind == "tracks":
-        obs = recipe("along_track").sample_along_track(field, missions=MISSIONS, white_noise=0.01, seed=seed)
+        obs = osse.sample_along_track(field, missions=MISSIONS, white_noise=0.01, seed=seed)
         obs = obs.rename({"sla": "adt"}).drop_vars("sla_true", errors="ignore")
         reference = field.isel(time=[1, 2])
         return obs, reference.to_dataset(name="adt").drop_vars("adt"), reference, reference

@@ -3,21 +3,10 @@
     python data_recipes/qg_simulation.py qg_ssh.nc                 # default run, < 1 min on 2 cores
     python data_recipes/qg_simulation.py qg_quick.nc --quick       # small run for tests, a few s
 
-A command-line front to :func:`geoinr.osse.simulate` (the model lives in
-:mod:`geoinr.osse.qg`; in a notebook, call it directly). The model is
-pseudo-spectral on a doubly periodic square (numpy FFT, 2/3-rule dealiasing,
-third-order Runge-Kutta, del^8 hyperviscosity):
-
-    q = lap(psi) - psi / Ld**2
-    dq/dt + J(psi, q) + beta * dpsi/dx = F - mu * q - nu * lap^4 q
-
-``F`` is a random forcing, red in time, confined to a ring of wavenumbers;
-``mu`` a linear damping of potential vorticity. The square is mapped onto a
-lat/lon box (tangent plane at ``(lat0, lon0)``) and sea surface height is
-``eta = f0 * psi / g``. During spin-up the flow (and the forcing with it) is
-rescaled a few times so that the SSH standard deviation settles at ``ssh_std``;
-the output period then runs freely, so eddies drift, merge and decay with their
-own dynamics. The result is a CF-1.8 ``(time, lat, lon)`` variable ``ssh``.
+A command-line front to :func:`geoinr.osse.simulate`: the model (a forced-dissipative
+1.5-layer QG ocean, pseudo-spectral on a doubly periodic square, mapped onto a lat/lon
+box) is described in :mod:`geoinr.osse.qg`; in a notebook, call it directly. The
+result is a CF-1.8 ``(time, lat, lon)`` variable ``ssh``.
 """
 from __future__ import annotations
 

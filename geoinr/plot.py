@@ -41,6 +41,7 @@ import pandas as pd
 import xarray as xr
 
 from .coords import find_coords, points_from_xarray
+from .observations import user_stacklevel
 
 __all__ = ["plot_history", "plot_maps", "plot_std", "plot_spectral_score", "savefig"]
 
@@ -128,19 +129,9 @@ def _coastlines(ax, span: float) -> bool:
         "(offline?). Run once with network access, or point cartopy.config['pre_existing_data_dir'] at a copy; "
         "coastlines=False silences this.",
         UserWarning,
-        stacklevel=_caller_level(),
+        stacklevel=user_stacklevel(),
     )
     return False
-
-
-def _caller_level() -> int:
-    """``stacklevel`` that points a warning at the first frame outside this module (the user's call)."""
-    import sys
-
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename == __file__:
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _geo_frame(ax, da, names, coastlines: bool) -> None:

@@ -189,8 +189,14 @@ def screen(values, variable: str = "values", packed: dict | None = None, *, samp
     v = v[np.isfinite(v)]
     reasons = dict(packed or {})
     suspect = np.zeros(v.shape, dtype=bool)
+    occurs = {}  # candidate fill -> whether it occurs; one pass over the values each, and only when in range
+    low, high = (float(v.min()), float(v.max())) if v.size else (np.inf, -np.inf)
     for e in list(reasons) + list(FILL_CONSTANTS):
-        suspect |= np.isclose(v, e, rtol=MATCH_RTOL, atol=0.0)
+        occurs[e] = False
+        if low - abs(e) * MATCH_RTOL <= e <= high + abs(e) * MATCH_RTOL:
+            hit = np.isclose(v, e, rtol=MATCH_RTOL, atol=0.0)
+            occurs[e] = bool(hit.any())
+            suspect |= hit
     clean = v[~suspect]
     if clean.size < 2:
         return Screen(variable, exact=tuple(reasons), reasons=reasons)
@@ -200,7 +206,7 @@ def screen(values, variable: str = "values", packed: dict | None = None, *, samp
     for e in FILL_CONSTANTS:
         if abs(e - median) > FILL_SPREADS * spread and e not in reasons:
             reasons[e] = f"a usual fill value, {abs(e - median) / spread:.3g} robust spreads from the median"
-    seen = [e for e in reasons if sample or e in (packed or {}) or np.isclose(v, e, rtol=MATCH_RTOL, atol=0.0).any()]
+    seen = [e for e in reasons if sample or e in (packed or {}) or occurs[e]]
     exact = tuple(sorted(seen))
     return Screen(
         variable, exact=exact, low=median - OUTLIER_SPREADS * spread, high=median + OUTLIER_SPREADS * spread,

@@ -41,11 +41,11 @@ def _check_numbers(params: dict) -> None:
         value = params[name]
         if value is not None and not (_is_real(value) and 0 < value < float("inf")):
             raise ValueError(f"{name} must be a positive finite number or None, got {value!r}.")
-    for name, low in (("lr", 0.0), ("physics_weight", None)):
+    for name, strict in (("lr", True), ("physics_weight", False)):  # lr > 0, physics_weight >= 0
         value = params[name]
-        ok = _is_real(value) and value == value and abs(value) != float("inf")
-        if not ok or (low is not None and not value > low) or value < 0:
-            raise ValueError(f"{name} must be a finite number {'> 0' if low is not None else '>= 0'}, got {value!r}.")
+        finite = _is_real(value) and abs(value) < float("inf")  # False for NaN too
+        if not finite or value < 0 or (strict and value == 0):
+            raise ValueError(f"{name} must be a finite number {'> 0' if strict else '>= 0'}, got {value!r}.")
     for name, most in (("width", MAX_WIDTH), ("depth", MAX_DEPTH)):
         if params[name] is not None and params[name] > most:
             raise ValueError(f"{name}={params[name]} is more than {most:,}; it is probably a typo.")
