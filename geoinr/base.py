@@ -267,7 +267,8 @@ class BaseMapper(BaseEstimator):
         Returns
         -------
         xarray.Dataset
-            Empty Dataset with CF-annotated coordinates, named as in the training data.
+            Empty Dataset with CF-annotated coordinates, named as in the training data,
+            and the cell bounds of latitude and longitude (dimension ``bnds``).
 
         Examples
         --------
@@ -275,7 +276,7 @@ class BaseMapper(BaseEstimator):
         >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
         >>> m = geoinr.INRModel(width=16, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
         >>> dict(m.target_grid(resolution=1.0).sizes)  # whole days inside the 4-day window
-        {'time': 3, 'latitude': 10, 'longitude': 10}
+        {'time': 3, 'latitude': 10, 'longitude': 10, 'bnds': 2}
         """
         self._check_fitted()
         region = tuple(region) if region is not None else self._output_region(resolution)
