@@ -108,7 +108,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         (``physics="mass"`` is then zero and not needed). ``"penalty"`` (default) fits u and
         v freely; add ``physics="mass"`` to penalize their divergence.
     rossby_radius : float, optional
-        km, for ``physics="qg"``; default 2.8 m/s / |f0| (Chelton et al. 1998).
+        km, for ``physics="qg"``; default the zonal-mean radius at each point's latitude
+        (:func:`geoinr.physics.rossby_radius_km`, a fit to Chelton et al. 1998).
     n_collocation : int
         Collocation points per step.
     batch_size : int

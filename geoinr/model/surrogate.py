@@ -67,8 +67,9 @@ class SurrogateMixin:
         equator_band : float
             Degrees of latitude around the equator that are masked.
         rossby_radius : float, optional
-            :math:`L_d` in km for ``"pv"``; default :math:`c_1/|f|` with
-            :math:`c_1` = 2.8 m/s (about 30 km at 40N; Chelton et al. 1998).
+            :math:`L_d` in km for ``"pv"``; default the zonal-mean radius of the
+            latitude, point by point (:func:`geoinr.physics.rossby_radius_km`, a fit to
+            Chelton et al. 1998: about 34 km at 30N, 7 km at 60N).
 
         Returns
         -------
@@ -114,7 +115,7 @@ class SurrogateMixin:
             attrs["history"] = f"{now()}: geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation"
             ds[k] = xr.DataArray(values.reshape(shape), dims=dims, coords=coords, attrs=attrs)
         if quantity == "pv":
-            ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "2.8 m/s / |f| (Chelton et al. 1998)"
+            ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
         return ds
 
     def _derive_values(self, quantity, columns, j, scale, offset, equator_band, rossby_radius, batch_size):
