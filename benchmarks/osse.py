@@ -36,17 +36,35 @@ def make_case(days=40, noise=0.01, seed=0, rossby_radius_km=40.0, forcing_days=5
     return truth, obs
 
 
+LAST_SEARCH = {}  # the scale search of the last geoinr fit, printed under its row
+
+
+def scale_note(record) -> str:
+    """One line: the rule's scales, each candidate's held-out RMSE and the choice."""
+    period = lambda p: "" if p is None else f"/{p:.1f} d"  # noqa: E731
+    tried = ", ".join(f"{c['min_wavelength']:.0f} km{period(c['min_period'])}: {c['rmse']:.3f}" for c in record["candidates"])
+    return (f"rule {record['rule_min_wavelength']:.0f} km{period(record['rule_min_period'])}; held-out "
+            f"{record['held_out']} ({record['held_out_points']} points) RMSE/std: {tried}; chose "
+            f"{record['min_wavelength']:.0f} km{period(record['min_period'])} in {record['seconds']:.0f} s")
+
+
 def methods(max_time, seed=0):
     fit = dict(max_time=max_time, progress=False, seed=seed)
 
     def inr(**kw):
-        return lambda obs, grid: obs.inr.fit("sla", **{**fit, **kw}).predict(grid)
+        def run(obs, grid):
+            fitted = obs.inr.fit("sla", **{**fit, **kw})
+            LAST_SEARCH["record"] = getattr(fitted, "scale_search_", None)
+            return fitted.predict(grid)
+
+        return run
 
     return {
         "linear (+-5 days)": lambda obs, grid: baselines.LinearInterpolator(window=10.0, fill="nearest").fit(obs, "sla").predict(grid),
         "OI (100 km, 10 days; defaults)": lambda obs, grid: baselines.OptimalInterpolation().fit(obs, "sla").predict(grid),
         "OI (80 km, 7 days)": lambda obs, grid: baselines.OptimalInterpolation(lx=80.0, ly=80.0, lt=7.0).fit(obs, "sla").predict(grid),
         "geoinr siren": inr(),
+        'geoinr siren, min_wavelength="search" (held-out passes)': inr(min_wavelength="search"),
         'geoinr siren, precision="bfloat16"': inr(precision="bfloat16"),
         'geoinr siren, bfloat16, validation=0, 800 epochs': inr(precision="bfloat16", validation=0.0, epochs=800),
         'geoinr siren, bfloat16, validation=0, 800 epochs, 4-member ensemble': inr(
@@ -72,7 +90,7 @@ def score(maps, truth):
     return {"rmse_cm": 100 * metrics.rmse(maps, truth), "mu": mu, "sigma_t": sigma, "lambda_x_km": lx, "lambda_t_days": lt}
 
 
-def run(max_time=60.0, days=40, margin=5, seed=0, only=None, rossby_radius_km=40.0, forcing_days=5.0):
+def run(max_time=60.0, days=40, margin=5, seed=0, only=None, rossby_radius_km=40.0, forcing_days=5.0, exact=False):
     t0 = time.perf_counter()
     truth, obs = make_case(days=days, seed=seed, rossby_radius_km=rossby_radius_km, forcing_days=forcing_days)
     print(f"truth {dict(truth.ssh.sizes)}, {obs.sizes['time']:,} observations; case built in {time.perf_counter() - t0:.0f} s", flush=True)
@@ -80,7 +98,7 @@ def run(max_time=60.0, days=40, margin=5, seed=0, only=None, rossby_radius_km=40
     grid = ref.to_dataset(name="ssh").drop_vars("ssh")
     rows = []
     for name, method in methods(max_time, seed).items():
-        if only and not any(o.lower() in name.lower() for o in only):
+        if only and not any(o.lower() == name.lower() if exact else o.lower() in name.lower() for o in only):
             continue
         t0 = time.perf_counter()
         with warnings.catch_warnings():
@@ -90,6 +108,9 @@ def run(max_time=60.0, days=40, margin=5, seed=0, only=None, rossby_radius_km=40
         row = {"method": name, **score(maps, ref), "seconds": seconds}
         rows.append(row)
         print(row, flush=True)
+        search = LAST_SEARCH.pop("record", None)
+        if search:
+            print("  scale search:", scale_note(search), flush=True)
     print(f"\n{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}; {days}-day QG run "
           f"(truth: deformation radius {rossby_radius_km:g} km, forcing renewed every {forcing_days:g} days), "
           f"days {margin}-{days - margin - 1} scored; geoinr budget {max_time:.0f} s per fit\n")
@@ -108,11 +129,12 @@ def main():
     p.add_argument("--margin", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--only", nargs="*", help="run only methods whose name contains one of these")
+    p.add_argument("--exact", action="store_true", help="--only names whole method names")
     p.add_argument("--truth-rossby-radius", type=float, default=40.0,
                    help="deformation radius of the QG truth (km); rows with rossby_radius=40 are then misspecified")
     p.add_argument("--forcing-days", type=float, default=5.0, help="renewal time of the truth's random forcing (days)")
     args = p.parse_args()
-    run(args.max_time, args.days, args.margin, args.seed, args.only, args.truth_rossby_radius, args.forcing_days)
+    run(args.max_time, args.days, args.margin, args.seed, args.only, args.truth_rossby_radius, args.forcing_days, args.exact)
 
 
 if __name__ == "__main__":

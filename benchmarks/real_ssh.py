@@ -26,6 +26,7 @@ import argparse
 import glob
 import os
 import platform
+import sys
 import time
 import warnings
 
@@ -35,6 +36,9 @@ import xarray as xr
 
 import geoinr
 from geoinr import baselines, metrics, osse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import osse as osse_bench  # noqa: E402  (benchmarks/osse.py: the scale-search note)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "..", "shared", "data", "duacs_global_l4_2019")
@@ -106,6 +110,7 @@ def methods(max_time, seed=0):
     def inr(**kw):
         def run(obs, grid):
             fitted = obs.inr.fit(**{**fit, **kw}) if isinstance(obs, xr.DataArray) else obs.inr.fit("adt", **{**fit, **kw})
+            osse_bench.LAST_SEARCH["record"] = getattr(fitted, "scale_search_", None)
             return fitted.predict(grid)
 
         return run
@@ -136,6 +141,7 @@ def methods(max_time, seed=0):
         "cubic (regrid only)": _grid_interp("cubic"),
         "OI": oi,
         "geoinr siren": inr(),
+        'geoinr siren, min_wavelength="search"': inr(min_wavelength="search"),
         "geoinr siren tuner": inr(model_options={"init": "tuner"}),
         "geoinr siren, defaults before 2026-12-01 (box scales, validation=0.1)": inr_before,
         "geoinr siren, patience=1000": inr(patience=1000),
@@ -195,6 +201,9 @@ def main(argv=None):
             except Exception as err:  # a method that fails on a case is a result too
                 row = f"failed: {type(err).__name__}: {str(err)[:80]} | | "
             print(f"| {name} | {kind} | {method} | {row} | {time.perf_counter() - t0:.1f} |", flush=True)
+            search = osse_bench.LAST_SEARCH.pop("record", None)
+            if search:
+                print(f"<!-- {name} scale search: {osse_bench.scale_note(search)} -->", flush=True)
 
 
 if __name__ == "__main__":

@@ -95,8 +95,9 @@ def summary(model) -> dict:
         (``"validation"`` or ``"training"``), ``best_epoch``, ``best_rmse`` (the same
         loss as an RMSE in the variable's units, one fitted variable only, else None),
         ``device`` (where the weights are now), ``trained_on`` (device used for
-        training), ``fitted_at`` and ``calibration`` (``calibration_`` of models fitted
-        with ``uncertainty=``).
+        training), ``fitted_at``, ``calibration`` (``calibration_`` of models fitted
+        with ``uncertainty=``) and ``scale_search`` (``scale_search_`` of models fitted
+        with ``min_wavelength="search"``).
 
     Examples
     --------
@@ -172,6 +173,7 @@ def summary(model) -> dict:
         trained_on=trained_on,
         fitted_at=getattr(model, "fitted_at_", None),
         calibration=getattr(model, "calibration_", None),
+        scale_search=getattr(model, "scale_search_", None),
     )
     return s
 
@@ -218,6 +220,10 @@ def rows(s: dict) -> list[tuple[str, str]]:
         enc += f"; min_wavelength {_g(s['min_wavelength_km'])} km"
         if s.get("min_period_days"):
             enc += f", min_period {_g(s['min_period_days'])} days"
+    search = s.get("scale_search")
+    if search:
+        enc += (f" (chosen from {len(search['candidates'])} by held-out {search['held_out']}; "
+                f"the sampling rule gave {_g(search['rule_min_wavelength'])} km)")
     out = [("network", net), ("encodings", enc)]
     if s.get("physics"):
         terms = s["physics"] if isinstance(s["physics"], str) else ", ".join(s["physics"])

@@ -50,11 +50,15 @@ class INRModel(SurrogateMixin, BaseMapper):
     width, depth : int, optional
         Units per hidden layer and number of hidden layers (per-model defaults:
         256 and 3; NIF's ShapeNet 32 and 2).
-    min_wavelength : float, optional
+    min_wavelength : float or "search", optional
         km: the shortest wavelength the model should represent. Every model sets its
         frequencies from it (SIREN ``w0``, filter frequencies, Fourier-feature scales).
         Default: from the data's sampling (:func:`geoinr.scales.default_scales`),
         about 140 km for four altimeters over 10 days, 2 grid spacings for a full grid.
+        ``"search"``: chosen, with ``min_period``, by the error on held-out satellite
+        passes (space-time boxes for other data) among multiples of that rule's
+        value, in a third of the budget (:mod:`geoinr.model.scale_search`); what
+        was tried is in ``scale_search_``.
     min_period : float, optional
         days: the shortest period to represent. Default ``min_wavelength`` / 10 km/day
         (mesoscale eddies drift and decorrelate at a few km/day).
@@ -163,6 +167,10 @@ class INRModel(SurrogateMixin, BaseMapper):
         Observations fitted.
     encoding_config_ : dict
         Encoding parameters, ``min_wavelength`` (km) and ``min_period`` (days) included.
+    scale_search_ : dict or None
+        With ``min_wavelength="search"``: the rule's scales, the held-out groups,
+        every candidate (``min_wavelength``, ``min_period``, held-out ``rmse`` in
+        standard deviations) and the chosen pair; None otherwise.
     history_ : pandas.DataFrame
         One row per validation check: epoch, step, seconds, lr, loss, val_loss, physics_loss.
     fit_seconds_, stop_reason_, best_val_loss_, fitted_at_, device_
@@ -352,6 +360,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         obs = _fitting.read_observations(self, data, values, variables, lat, lon, time, resume)
         try:
             frame = _fitting.learn_frame(self, obs)
+            share = _fitting.choose_scales(self, obs, resume)
             self.encoding_config_ = _fitting.encoding_config(self, frame.sample)
             self._build(CoordinateEncoding(**self.encoding_config_), len(self.variables_))
             device = setup_distributed(resolve_device(self.device))
@@ -359,7 +368,7 @@ class INRModel(SurrogateMixin, BaseMapper):
                 prep = _fitting.prepare_in_memory(self, obs.table, frame)
             else:
                 prep = _fitting.prepare_streamed(self, frame, device, distributed_world())
-            trainer, result = _fitting.train(self, prep, _fitting.train_config(self), device, checkpoint=checkpoint,
+            trainer, result = _fitting.train(self, prep, _fitting.train_config(self, share), device, checkpoint=checkpoint,
                                              checkpoint_every=checkpoint_every, resume=resume)
             _fitting.calibrate(self, trainer, prep)
             self.streamed_ = prep.streamed

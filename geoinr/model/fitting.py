@@ -26,6 +26,7 @@ from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss
 from ..training import TrainConfig, Trainer, TrainingDiverged
 from ..uncertainty.calibrated import calibrate_field
+from .scale_search import SEARCH, SEARCH_SHARE, search_scales
 
 __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
 
@@ -170,37 +171,60 @@ def frame_streamed(obs, seed) -> Frame:
     )
 
 
+PASS_NEIGHBOURS = 8  # a point is linked to the next few in time order (other missions may interleave)
+PASS_LINK = 2.5  # linked when within 2.5 along-track sampling steps in time and in space (a dropped sample)
+
+
 def satellite_passes(raw: np.ndarray, min_passes: int = 10) -> np.ndarray | None:
     """Label of the satellite pass of each point (lon, lat, time rows), or None when the data are not along-track.
 
-    Along a pass, the nearest observation is the next one: a spacing ``s0`` in
-    space and ``dt0`` in time (1 Hz altimetry: ~7 km, 1 s). With time scaled so
-    that ``dt0`` counts as ``s0``, points of one pass are linked (closer than
-    2 ``s0``) while passes that cross minutes or days apart are not; a pass is a
-    connected set. A gridded time series (nearest observation at the same time),
-    data without time and scattered points give None.
+    A pass is a sequence of samples a few seconds and a few km apart. The points
+    are ordered by time; the along-track step is the typical interval ``dt0``
+    (1 s at 1 Hz) and, between points that close in time, the typical distance
+    to the nearest one ``s0`` (~7 km). Each point is linked to the next
+    :data:`PASS_NEIGHBOURS` in time order that lie within 2.5 ``dt0`` and 2.5
+    ``s0`` of it, and a pass is a connected set. Ordering by time keeps apart the
+    passes of a repeat orbit, which revisit the same ground track (to within a
+    km) every cycle (linking nearest neighbours in space joined them across
+    cycles). A gridded time series or a swath (many points per time), data
+    without time and scattered points give None.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
 
     n = len(raw)
     if n < 200 or raw.shape[1] < 3:
         return None
-    xyz = space_time_km(raw[:, :2], 0.0)
-    dist, nearest = cKDTree(xyz).query(xyz, k=2)
-    s0 = float(np.median(dist[:, 1]))
-    dt0 = float(np.median(np.abs(raw[:, 2] - raw[nearest[:, 1], 2])))
-    if not (s0 > 0 and dt0 > 0):
+    order = np.argsort(raw[:, 2], kind="stable")
+    t = raw[order, 2]
+    xyz = space_time_km(raw[order, :2], 0.0)
+    steps = np.diff(t)
+    positive = steps[steps > 0]
+    if positive.size < steps.size / 2:  # many points per time: a grid (or a swath), not one sample at a time
         return None
-    pts = np.column_stack([xyz, raw[:, 2] * (s0 / dt0)])
-    pairs = cKDTree(pts).query_pairs(2.0 * s0, output_type="ndarray")
-    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    dt0 = float(np.median(positive))
+    k = min(PASS_NEIGHBOURS, n - 1)
+    dt = np.stack([np.pad(t[j:] - t[:-j], (0, j), constant_values=np.inf) for j in range(1, k + 1)])
+    dist = np.stack([np.pad(np.linalg.norm(xyz[j:] - xyz[:-j], axis=1), (0, j), constant_values=np.inf)
+                     for j in range(1, k + 1)])
+    close_in_time = dt <= PASS_LINK * dt0
+    nearest = np.where(close_in_time, dist, np.inf).min(axis=0)
+    nearest = nearest[np.isfinite(nearest)]
+    if nearest.size < n // 2:
+        return None
+    s0 = float(np.median(nearest))
+    if not s0 > 0:
+        return None
+    link = close_in_time & (dist <= PASS_LINK * s0)
+    lag, first = np.nonzero(link)
+    graph = coo_matrix((np.ones(first.size, dtype=np.int8), (first, first + lag + 1)), shape=(n, n))
     n_sets, labels = connected_components(graph, directed=False)
     size = np.bincount(labels)
     if n_sets < min_passes or size.max() > 0.2 * n or np.median(size[labels]) < 20:
         return None
-    return labels.astype(np.int64)
+    out = np.empty(n, dtype=np.int64)
+    out[order] = labels
+    return out
 
 
 def validation_blocks(table: _coords.PointTable, region) -> np.ndarray:
@@ -400,11 +424,38 @@ def validation_fraction(validation, gridded: bool, calibrated: bool) -> float:
     return float(validation)
 
 
+def choose_scales(model, obs, resume) -> float:
+    """``min_wavelength="search"``: run the search (``model.scale_search_``); returns the share of the budget left.
+
+    Any other ``min_wavelength`` leaves ``scale_search_`` None and the whole budget to the fit.
+    """
+    model.scale_search_ = None
+    if not (isinstance(model.min_wavelength, str) and model.min_wavelength == SEARCH):
+        return 1.0
+    if obs.table is None:
+        raise ValueError(
+            "min_wavelength='search' needs the observations in memory (it refits them several times); "
+            "load the data with .load(), or give min_wavelength in km."
+        )
+    if resume is not None:
+        raise ValueError(
+            "min_wavelength='search' cannot resume a fit (the search is not in the checkpoint); resume with the "
+            "scales it chose, e.g. min_wavelength=model.encoding_config_['min_wavelength'] and min_period likewise."
+        )
+    model.scale_search_ = search_scales(model, obs.table)
+    return 1.0 if model.scale_search_ is None else 1.0 - SEARCH_SHARE
+
+
 def encoding_config(model, sample: _coords.PointTable) -> dict:
-    """Encoding scales and frame from the data (or the model's ``min_wavelength`` / ``min_period``)."""
+    """Encoding scales and frame from the data (or the model's ``min_wavelength`` / ``min_period``, or the search's)."""
+    wavelength, period = model.min_wavelength, model.min_period
+    if isinstance(wavelength, str):  # "search": its choice, or the rule when the data were too few to search
+        record = getattr(model, "scale_search_", None)
+        wavelength = None if record is None else record["min_wavelength"]
+        period = period if record is None else record["min_period"]
     encoding = CoordinateEncoding.from_points(
         sample.coordinates(), space=model.space_encoding, time=model.time_encoding,
-        min_wavelength=model.min_wavelength, min_period=model.min_period,
+        min_wavelength=wavelength, min_period=period,
     )
     return encoding.config()
 
@@ -439,10 +490,12 @@ def check_precision(model) -> str:
     return model.precision
 
 
-def train_config(model) -> TrainConfig:
-    """The training loop's settings from the model's parameters."""
+def train_config(model, share: float = 1.0) -> TrainConfig:
+    """The training loop's settings from the model's parameters (``share``: of ``max_time`` and ``epochs``)."""
+    epochs = None if model.epochs is None else max(1, int(round(model.epochs * share)))
+    max_time = None if model.max_time is None else model.max_time * share
     return TrainConfig(
-        batch_size=int(model.batch_size), lr=float(model.lr), epochs=model.epochs, max_time=model.max_time,
+        batch_size=int(model.batch_size), lr=float(model.lr), epochs=epochs, max_time=max_time,
         validation=model.validation_, patience=int(model.patience), seed=model.seed,
         progress=bool(model.progress), precision=check_precision(model), extra_every=int(model.physics_every),
     )

@@ -1,0 +1,156 @@
+"""``min_wavelength="search"``: the model's scales chosen by the error on held-out passes.
+
+The sampling rule (:func:`geoinr.scales.default_scales`) gives a first pair
+(``min_wavelength`` km, ``min_period`` days) from how densely the data sample
+space and time. It knows nothing of the ocean: the field may be smoother or
+rougher than the sampling. So, as OI users tune their covariance scales, a few
+multiples of the rule's pair are each fitted briefly on most of the data and
+scored on the rest: whole satellite passes (or, for data that are not
+along-track, space-time boxes) never seen by that fit. The pair with the
+smallest held-out RMSE is then fitted on all the data.
+
+The search runs in two stages:
+
+1. the wavelength (the period scaled along with it, keeping the rule's speed),
+   at :data:`WAVELENGTH_FACTORS` times the rule's;
+2. for records long enough to resolve it (at least :data:`MIN_PERIODS_IN_RECORD`
+   periods), the period alone at :data:`PERIOD_FACTORS` times the best one.
+
+It spends :data:`SEARCH_SHARE` of ``max_time`` (or of ``epochs``), split evenly
+between the candidates; the final fit gets the rest. The candidates are
+data-only fits (no physics, no uncertainty) with the model's network, width,
+depth, precision and seed. What was tried is in ``model.scale_search_``.
+"""
+from __future__ import annotations
+
+import time as _time
+
+import numpy as np
+from sklearn.base import clone
+
+from .. import coords as _coords
+from ..scales import default_scales
+
+__all__ = ["SEARCH", "search_scales", "held_out_mask"]
+
+SEARCH = "search"  # the value of min_wavelength that asks for the search
+WAVELENGTH_FACTORS = (0.7, 1.0, 1.4)  # stage 1: multiples of the rule's wavelength (and period)
+PERIOD_FACTORS = (0.5, 2.0)  # stage 2: multiples of the best period, wavelength fixed
+MIN_PERIODS_IN_RECORD = 2.0  # stage 2 runs when the record spans at least this many (rule) periods
+SEARCH_SHARE = 1.0 / 3.0  # of max_time (or epochs) spent on the search
+HELD_OUT_SHARE = 0.15  # of the passes (or boxes) held out
+MIN_HELD_OUT_GROUPS = 3  # passes or boxes
+MIN_POINTS = 200  # fewer observations than this: no search, the rule's scales
+
+
+def held_out_mask(model, table: _coords.PointTable, seed) -> tuple[np.ndarray, str] | None:
+    """Points to hold out (whole passes, or space-time boxes) and what they are; None when too few groups."""
+    from .fitting import satellite_passes, validation_blocks
+
+    groups = satellite_passes(table.coordinates())
+    kind = "passes"
+    if groups is None:
+        groups, kind = validation_blocks(table, model.region_), "space-time boxes"
+    labels = np.unique(groups)
+    n_held = max(MIN_HELD_OUT_GROUPS, int(round(HELD_OUT_SHARE * labels.size)))
+    if labels.size < 2 * n_held:
+        return None
+    held = np.random.default_rng(seed).choice(labels, n_held, replace=False)
+    return np.isin(groups, held), kind
+
+
+def _candidate_budget(model, n_candidates: int) -> dict:
+    """max_time / epochs of one candidate fit: an even split of the search's share of the model's budget."""
+    max_time = None if model.max_time is None else model.max_time * SEARCH_SHARE / n_candidates
+    epochs = None if model.epochs is None else max(1, int(model.epochs * SEARCH_SHARE / n_candidates))
+    return {"max_time": max_time, "epochs": epochs}
+
+
+def _held_out_rmse(model, table, train: np.ndarray, wavelength: float, period: float | None, budget: dict) -> float:
+    """RMSE (in standard deviations, averaged over variables) on the held-out points of a brief fit."""
+    candidate = clone(model).set_params(
+        min_wavelength=wavelength, min_period=period, validation=0.0, uncertainty=None, physics=None,
+        progress=False, **budget,
+    )
+    coords = {"lon": table.lon[train], "lat": table.lat[train]}
+    if table.time is not None:
+        coords["time"] = table.time[train]
+    candidate.fit(coords, table.values[train])
+    test = ~train
+    where = {"lon": table.lon[test], "lat": table.lat[test]}
+    if table.time is not None:
+        where["time"] = table.time[test]
+    pred = np.asarray(candidate.predict(where), dtype=float).reshape(test.sum(), -1)
+    truth = table.values[test].reshape(pred.shape)
+    std = np.where(np.asarray(model.std_) > 0, np.asarray(model.std_), 1.0)
+    errors = []
+    for j in range(truth.shape[1]):
+        ok = np.isfinite(truth[:, j]) & np.isfinite(pred[:, j])
+        if ok.any():
+            errors.append(np.sqrt(np.mean((pred[ok, j] - truth[ok, j]) ** 2)) / std[j])
+    return float(np.mean(errors)) if errors else float("inf")
+
+
+def search_scales(model, table: _coords.PointTable) -> dict | None:
+    """Choose ``min_wavelength`` (and ``min_period``) by held-out error; None when the data are too few.
+
+    ``model`` is the estimator being fitted (its frame already learned:
+    ``region_``, ``std_``); ``table`` its observations in memory. Returns the
+    record stored as ``model.scale_search_``: the rule's pair, the held-out
+    groups, every candidate with its held-out RMSE (standard deviations) and the
+    chosen pair. A ``min_period`` given as a number is kept and not searched.
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> from geoinr.model.scale_search import search_scales
+    >>> tracks = geoinr.datasets.synthetic_tracks(days=6, seed=0)
+    >>> m = geoinr.INRModel(min_wavelength="search", width=16, depth=1, epochs=30, max_time=None, progress=False)
+    >>> m = m.fit(tracks, "sla")
+    >>> record = m.scale_search_
+    >>> record["min_wavelength"] in [c["min_wavelength"] for c in record["candidates"]]
+    True
+    """
+    if len(table) < MIN_POINTS:
+        return None
+    held = held_out_mask(model, table, model.seed)
+    if held is None:
+        return None
+    test, kind = held
+    train = ~test
+    t0 = _time.perf_counter()
+    rule_wl, rule_per = default_scales(table.lon, table.lat, table.time)
+    fixed_period = model.min_period if model.min_period is not None else None
+    has_time = table.time is not None
+    span = float(np.ptp(table.time)) if has_time else 0.0
+    period_stage = has_time and fixed_period is None and span >= MIN_PERIODS_IN_RECORD * rule_per
+    n_candidates = len(WAVELENGTH_FACTORS) + (len(PERIOD_FACTORS) if period_stage else 0)
+    budget = _candidate_budget(model, n_candidates)
+
+    def period_for(factor):
+        if not has_time:
+            return None
+        return fixed_period if fixed_period is not None else rule_per * factor
+
+    candidates = []
+    for f in WAVELENGTH_FACTORS:
+        wl, per = rule_wl * f, period_for(f)
+        candidates.append({"min_wavelength": wl, "min_period": per,
+                           "rmse": _held_out_rmse(model, table, train, wl, per, budget)})
+    best = min(candidates, key=lambda c: c["rmse"])
+    if period_stage:
+        for f in PERIOD_FACTORS:
+            wl, per = best["min_wavelength"], best["min_period"] * f
+            candidates.append({"min_wavelength": wl, "min_period": per,
+                               "rmse": _held_out_rmse(model, table, train, wl, per, budget)})
+        best = min(candidates, key=lambda c: c["rmse"])
+    return {
+        "rule_min_wavelength": float(rule_wl),
+        "rule_min_period": None if rule_per is None else float(rule_per),
+        "held_out": kind,
+        "held_out_points": int(test.sum()),
+        "candidates": [{k: (None if v is None else float(v)) for k, v in c.items()} for c in candidates],
+        "min_wavelength": float(best["min_wavelength"]),
+        "min_period": None if best["min_period"] is None else float(best["min_period"]),
+        "seconds": float(_time.perf_counter() - t0),
+    }

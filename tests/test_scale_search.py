@@ -1,0 +1,129 @@
+"""min_wavelength="search": scales chosen by the error on held-out passes (issue 19)."""
+import numpy as np
+import pytest
+import xarray as xr
+
+import geoinr
+from geoinr.model import scale_search
+from geoinr.model.fitting import satellite_passes
+from geoinr.scales import default_scales
+
+TINY = dict(width=16, depth=1, max_time=None, progress=False, seed=0)
+
+
+@pytest.fixture(scope="module")
+def tracks():
+    """Along-track samples (1 Hz, four altimeters, 12 days) of an analytic eddy field, with 1 cm noise."""
+    return geoinr.datasets.synthetic_tracks(days=12, noise=0.01, seed=0)
+
+
+@pytest.fixture(scope="module")
+def searched(tracks):
+    return geoinr.INRModel(min_wavelength="search", epochs=30, **TINY).fit(tracks, "sla")
+
+
+def test_held_out_points_are_whole_passes(tracks):
+    model = geoinr.INRModel(**TINY)
+    table = _table(tracks)
+    model.region_ = (0.0, 10.0, 30.0, 40.0)
+    test, kind = scale_search.held_out_mask(model, table, seed=0)
+    passes = satellite_passes(table.coordinates())
+    if passes is None:
+        pytest.skip("the synthetic tracks were not recognised as passes")
+    assert kind == "passes"
+    for label in np.unique(passes):
+        inside = test[passes == label]
+        assert inside.all() or not inside.any(), "a pass was split between training and held-out points"
+    share = np.unique(passes[test]).size / np.unique(passes).size
+    assert 0.1 <= share <= 0.3
+
+
+def test_passes_of_repeat_orbits_are_kept_apart():
+    """Over several cycles a pass's nearest neighbour is its own ground track a cycle earlier (< 1 km):
+    passes are linked in time order, so each is one satellite over a few minutes."""
+    table = _table(geoinr.datasets.synthetic_tracks(days=30, seed=0))
+    labels = satellite_passes(table.coordinates())
+    assert labels is not None
+    size = np.bincount(labels)
+    assert len(size) > 100
+    spans = [np.ptp(table.time[labels == k]) for k in range(len(size)) if size[k] > 20]
+    assert max(spans) < 0.05  # days
+
+
+def test_search_record_and_the_chosen_scales_are_fitted(searched, tracks):
+    record = searched.scale_search_
+    table = _table(tracks)
+    rule_wl, rule_per = default_scales(table.lon, table.lat, table.time)
+    assert record["rule_min_wavelength"] == pytest.approx(rule_wl)
+    wavelengths = [c["min_wavelength"] for c in record["candidates"]]
+    assert wavelengths[:3] == pytest.approx([f * rule_wl for f in scale_search.WAVELENGTH_FACTORS])
+    best = min(record["candidates"], key=lambda c: c["rmse"])
+    assert record["min_wavelength"] == best["min_wavelength"] and record["min_period"] == best["min_period"]
+    assert all(np.isfinite(c["rmse"]) and c["rmse"] > 0 for c in record["candidates"])
+    assert searched.encoding_config_["min_wavelength"] == pytest.approx(record["min_wavelength"])
+    assert searched.encoding_config_["min_period"] == pytest.approx(record["min_period"])
+    # the final fit gets what the search left of the budget
+    assert searched.history_["epoch"].max() == round(30 * (1 - scale_search.SEARCH_SHARE))
+    assert "chosen from" in repr(searched) and record["held_out"] in repr(searched)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_search_rejects_a_scale_that_cannot_represent_the_eddies(monkeypatch, tracks, seed):
+    """Against a wavelength 20 times the rule's (2700 km: no eddy fits), held-out passes pick the rule's."""
+    monkeypatch.setattr(scale_search, "WAVELENGTH_FACTORS", (20.0, 1.0))
+    model = geoinr.INRModel(min_wavelength="search", batch_size=512, lr=1e-3, epochs=60,
+                            **{**TINY, "width": 32, "depth": 2, "seed": seed}).fit(tracks, "sla")
+    long, rule = model.scale_search_["candidates"]
+    assert model.scale_search_["held_out"] == "passes"
+    assert rule["rmse"] < 0.9 < long["rmse"]  # the eddies explained on unseen passes, or not at all
+    assert model.encoding_config_["min_wavelength"] == pytest.approx(model.scale_search_["rule_min_wavelength"])
+
+
+def test_long_records_search_the_period_too(monkeypatch, tracks):
+    monkeypatch.setattr(scale_search, "MIN_PERIODS_IN_RECORD", 0.1)  # the 12-day record counts as long
+    model = geoinr.INRModel(min_wavelength="search", epochs=12, **TINY).fit(tracks, "sla")
+    cands = model.scale_search_["candidates"]
+    assert len(cands) == len(scale_search.WAVELENGTH_FACTORS) + len(scale_search.PERIOD_FACTORS)
+    stage1 = min(cands[:3], key=lambda c: c["rmse"])
+    assert [c["min_wavelength"] for c in cands[3:]] == [stage1["min_wavelength"]] * 2
+    assert [c["min_period"] for c in cands[3:]] == pytest.approx([f * stage1["min_period"] for f in scale_search.PERIOD_FACTORS])
+
+
+def test_a_given_min_period_is_kept(tracks):
+    model = geoinr.INRModel(min_wavelength="search", min_period=4.0, epochs=6, **TINY).fit(tracks, "sla")
+    assert {c["min_period"] for c in model.scale_search_["candidates"]} == {4.0}
+    assert model.encoding_config_["min_period"] == 4.0
+
+
+def test_the_search_survives_save_and_load(searched, tmp_path):
+    searched.save(tmp_path / "m.geoinr")
+    back = geoinr.load(tmp_path / "m.geoinr")
+    assert back.scale_search_ == searched.scale_search_ and back.min_wavelength == "search"
+    grid = searched.target_grid(resolution=2.0)
+    xr.testing.assert_allclose(back.predict(grid), searched.predict(grid))
+
+
+def test_too_few_points_fall_back_to_the_rule():
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(0, 10, 50), rng.uniform(40, 50, 50)
+    model = geoinr.INRModel(min_wavelength="search", epochs=3, **TINY).fit({"lon": lon, "lat": lat}, lon)
+    assert model.scale_search_ is None
+    assert model.encoding_config_["min_wavelength"] == pytest.approx(default_scales(lon, lat)[0])
+
+
+def test_misspelled_search_and_unsupported_uses_are_refused(tracks, tmp_path):
+    with pytest.raises(ValueError, match="min_wavelength must be a positive finite number, 'search' or None"):
+        geoinr.INRModel(min_wavelength="serch", **TINY).fit(tracks, "sla")
+    with pytest.raises(ValueError, match="needs the observations in memory"):
+        geoinr.INRModel(min_wavelength="search", epochs=1, **TINY).fit(tracks.chunk({"time": 5000}), "sla")
+    ckpt = tmp_path / "c.ckpt"
+    geoinr.INRModel(min_wavelength=100.0, epochs=1, **TINY).fit(tracks, "sla", checkpoint=ckpt)
+    with pytest.raises(ValueError, match="cannot resume"):
+        geoinr.INRModel(min_wavelength="search", epochs=2, **TINY).fit(tracks, "sla", resume=ckpt)
+
+
+def _table(ds):
+    from geoinr.coords import find_coords, points_from_xarray
+
+    table, _ = points_from_xarray(ds, ["sla"], find_coords(ds))
+    return table
