@@ -236,6 +236,19 @@ def _check_checkpoint_tensors(shapes: dict, net, opt, gen) -> None:
             raise BadField(f"tensor {name}", f"has shape {list(shapes[name])}; this run's is {list(want[name])}")
 
 
+def checkpoint_extra(path) -> dict:
+    """What the fit stored beside the training state in a checkpoint (its run description), unchecked against any run.
+
+    A fit that chose something before training (``min_wavelength="search"``)
+    reads its choice back from here to resume; :meth:`Trainer.load_checkpoint`
+    then checks the whole run against the checkpoint.
+    """
+    with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
+        header, _ = read_header(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
+        meta = parse_json(header.get("state"), "state", finite=False)
+        return mapping(mapping(meta, "state").get("extra", {}), "extra")
+
+
 def _check_checkpoint_state(state, opt) -> dict:
     """The JSON ``state`` of a checkpoint: types, ranges, and the optimizer's settings against ``opt``."""
     mapping(state, "state", required=CHECKPOINT_STATE)

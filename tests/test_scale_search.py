@@ -55,8 +55,13 @@ def test_search_record_and_the_chosen_scales_are_fitted(searched, tracks):
     table = _table(tracks)
     rule_wl, rule_per = default_scales(table.lon, table.lat, table.time)
     assert record["rule_min_wavelength"] == pytest.approx(rule_wl)
-    wavelengths = [c["min_wavelength"] for c in record["candidates"]]
-    assert wavelengths[:3] == pytest.approx([f * rule_wl for f in scale_search.WAVELENGTH_FACTORS])
+    factors = [c["min_wavelength"] / rule_wl for c in record["candidates"]]
+    step = scale_search.WAVELENGTH_STEP
+    assert factors[:2] == pytest.approx([1.0, step])  # the rule's, then one step shorter
+    rmse = [c["rmse"] for c in record["candidates"]]
+    # one more step, walking on from the better of the two (the other way from the rule when shorter was worse)
+    assert factors[2] == pytest.approx(step * step if rmse[1] < rmse[0] else 1.0 / step)
+    assert len(factors) == scale_search.WAVELENGTH_FITS  # 12 days: too short a record to search the period
     best = min(record["candidates"], key=lambda c: c["rmse"])
     assert record["min_wavelength"] == best["min_wavelength"] and record["min_period"] == best["min_period"]
     assert all(np.isfinite(c["rmse"]) and c["rmse"] > 0 for c in record["candidates"])
@@ -70,10 +75,11 @@ def test_search_record_and_the_chosen_scales_are_fitted(searched, tracks):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_the_search_rejects_a_scale_that_cannot_represent_the_eddies(monkeypatch, tracks, seed):
     """Against a wavelength 20 times the rule's (2700 km: no eddy fits), held-out passes pick the rule's."""
-    monkeypatch.setattr(scale_search, "WAVELENGTH_FACTORS", (20.0, 1.0))
+    monkeypatch.setattr(scale_search, "WAVELENGTH_STEP", 20.0)
+    monkeypatch.setattr(scale_search, "WAVELENGTH_FITS", 2)
     model = geoinr.INRModel(min_wavelength="search", batch_size=512, lr=1e-3, epochs=60,
                             **{**TINY, "width": 32, "depth": 2, "seed": seed}).fit(tracks, "sla")
-    long, rule = model.scale_search_["candidates"]
+    rule, long = model.scale_search_["candidates"]
     assert model.scale_search_["held_out"] == "passes"
     assert rule["rmse"] < 0.9 < long["rmse"]  # the eddies explained on unseen passes, or not at all
     assert model.encoding_config_["min_wavelength"] == pytest.approx(model.scale_search_["rule_min_wavelength"])
@@ -83,10 +89,12 @@ def test_long_records_search_the_period_too(monkeypatch, tracks):
     monkeypatch.setattr(scale_search, "MIN_PERIODS_IN_RECORD", 0.1)  # the 12-day record counts as long
     model = geoinr.INRModel(min_wavelength="search", epochs=12, **TINY).fit(tracks, "sla")
     cands = model.scale_search_["candidates"]
-    assert len(cands) == len(scale_search.WAVELENGTH_FACTORS) + len(scale_search.PERIOD_FACTORS)
-    stage1 = min(cands[:3], key=lambda c: c["rmse"])
-    assert [c["min_wavelength"] for c in cands[3:]] == [stage1["min_wavelength"]] * 2
-    assert [c["min_period"] for c in cands[3:]] == pytest.approx([f * stage1["min_period"] for f in scale_search.PERIOD_FACTORS])
+    n_periods = len(scale_search.PERIOD_FACTORS)
+    assert len(cands) - n_periods in (2, scale_search.WAVELENGTH_FITS)  # 2: the walk stopped, bracketed
+    stage1 = min(cands[:-n_periods], key=lambda c: c["rmse"])
+    assert [c["min_wavelength"] for c in cands[-n_periods:]] == [stage1["min_wavelength"]] * n_periods
+    assert [c["min_period"] for c in cands[-n_periods:]] == pytest.approx(
+        [f * stage1["min_period"] for f in scale_search.PERIOD_FACTORS])
 
 
 def test_a_given_min_period_is_kept(tracks):
@@ -112,14 +120,40 @@ def test_too_few_points_fall_back_to_the_rule():
 
 
 def test_misspelled_search_and_unsupported_uses_are_refused(tracks, tmp_path):
-    with pytest.raises(ValueError, match="min_wavelength must be a positive finite number, 'search' or None"):
+    with pytest.raises(ValueError, match="min_wavelength must be a positive finite number, 'auto', 'search' or None"):
         geoinr.INRModel(min_wavelength="serch", **TINY).fit(tracks, "sla")
     with pytest.raises(ValueError, match="needs the observations in memory"):
         geoinr.INRModel(min_wavelength="search", epochs=1, **TINY).fit(tracks.chunk({"time": 5000}), "sla")
+
+
+def test_auto_searches_along_track_data_on_a_time_budget_only(monkeypatch, tracks):
+    calls = []
+    real = scale_search.search_scales
+    monkeypatch.setattr("geoinr.model.fitting.search_scales", lambda *a, **k: calls.append(k) or real(*a, **k))
+    assert geoinr.INRModel().min_wavelength == "auto"
+    sized_in_epochs = geoinr.INRModel(epochs=2, **TINY).fit(tracks, "sla")
+    assert sized_in_epochs.scale_search_ is None and not calls
+    short = geoinr.INRModel(**{**TINY, "max_time": 5.0}).fit(tracks, "sla")
+    assert short.scale_search_ is None and not calls
+    monkeypatch.setattr(scale_search, "AUTO_MIN_SECONDS", 1.0)
+    timed = geoinr.INRModel(**{**TINY, "max_time": 3.0}).fit(tracks, "sla")
+    assert calls == [{"passes_only": True}] and timed.scale_search_["held_out"] == "passes"
+    assert timed.fit_seconds_ < 3.0 * (1 - timed.scale_search_["budget_share"]) + 1.0
+    grid = geoinr.datasets.synthetic_grid(resolution=0.5, days=2)
+    gridded = geoinr.INRModel(**{**TINY, "max_time": 3.0}).fit(grid, "sla")
+    assert gridded.scale_search_ is None  # no passes: the rule (a grid's spacing is its resolution)
+    assert calls[-1] == {"passes_only": True}
+
+
+def test_a_searched_fit_resumes_on_the_scales_it_chose(tracks, tmp_path):
     ckpt = tmp_path / "c.ckpt"
-    geoinr.INRModel(min_wavelength=100.0, epochs=1, **TINY).fit(tracks, "sla", checkpoint=ckpt)
-    with pytest.raises(ValueError, match="cannot resume"):
-        geoinr.INRModel(min_wavelength="search", epochs=2, **TINY).fit(tracks, "sla", resume=ckpt)
+    params = dict(min_wavelength="search", epochs=12, batch_size=256, **TINY)  # several checks, so checkpoints
+    whole = geoinr.INRModel(**params).fit(tracks, "sla", checkpoint=ckpt, checkpoint_every=0.0)
+    resumed = geoinr.INRModel(**params).fit(tracks, "sla", resume=ckpt)
+    assert resumed.scale_search_ == whole.scale_search_
+    assert resumed.encoding_config_ == whole.encoding_config_
+    grid = whole.target_grid(resolution=2.0)
+    xr.testing.assert_allclose(resumed.predict(grid), whole.predict(grid))
 
 
 def _table(ds):

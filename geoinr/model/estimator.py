@@ -50,15 +50,13 @@ class INRModel(SurrogateMixin, BaseMapper):
     width, depth : int, optional
         Units per hidden layer and number of hidden layers (per-model defaults:
         256 and 3; NIF's ShapeNet 32 and 2).
-    min_wavelength : float or "search", optional
+    min_wavelength : float, "auto", "search" or None
         km: the shortest wavelength the model should represent. Every model sets its
         frequencies from it (SIREN ``w0``, filter frequencies, Fourier-feature scales).
-        Default: from the data's sampling (:func:`geoinr.scales.default_scales`),
+        None: from the data's sampling (:func:`geoinr.scales.default_scales`),
         about 140 km for four altimeters over 10 days, 2 grid spacings for a full grid.
-        ``"search"``: chosen, with ``min_period``, by the error on held-out satellite
-        passes (space-time boxes for other data) among multiples of that rule's
-        value, in a third of the budget (:mod:`geoinr.model.scale_search`); what
-        was tried is in ``scale_search_``.
+        ``"search"``: with ``min_period``, by held-out error (:mod:`geoinr.model.scale_search`).
+        ``"auto"`` (default): searched for along-track data and ``max_time`` >= 30 s.
     min_period : float, optional
         days: the shortest period to represent. Default ``min_wavelength`` / 10 km/day
         (mesoscale eddies drift and decorrelate at a few km/day).
@@ -168,9 +166,8 @@ class INRModel(SurrogateMixin, BaseMapper):
     encoding_config_ : dict
         Encoding parameters, ``min_wavelength`` (km) and ``min_period`` (days) included.
     scale_search_ : dict or None
-        With ``min_wavelength="search"``: the rule's scales, the held-out groups,
-        every candidate (``min_wavelength``, ``min_period``, held-out ``rmse`` in
-        standard deviations) and the chosen pair; None otherwise.
+        When the scales were searched: the rule's, every candidate (``min_wavelength``,
+        ``min_period``, held-out ``rmse`` in standard deviations) and the choice.
     history_ : pandas.DataFrame
         One row per validation check: epoch, step, seconds, lr, loss, val_loss, physics_loss.
     fit_seconds_, stop_reason_, best_val_loss_, fitted_at_, device_
@@ -203,7 +200,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         *,
         width: int | None = None,
         depth: int | None = None,
-        min_wavelength: float | None = None,
+        min_wavelength: float | str | None = "auto",
         min_period: float | None = None,
         w0: float | None = None,
         space_encoding: str = "sphere",

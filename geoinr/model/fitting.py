@@ -21,19 +21,18 @@ from .. import coords as _coords
 from .. import observations as _observations
 from .. import stream as _stream
 from ..encoding import CoordinateEncoding
-from ..geometry import space_time_km
 from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss
-from ..training import TrainConfig, Trainer, TrainingDiverged
+from ..training import TrainConfig, Trainer, TrainingDiverged, checkpoint_extra
 from ..uncertainty.calibrated import calibrate_field
-from .scale_search import SEARCH, SEARCH_SHARE, search_scales
+from .held_out import satellite_passes, validation_blocks
+from .scale_search import SEARCH, auto_search, search_scales
 
 __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
 
 STREAM_SAMPLE_POINTS = 500_000  # dask-backed fits: points of the contiguous sample that sets scales and frame
 STREAM_VALIDATION_POINTS = 200_000  # held-out points kept in memory (thinned from the validation blocks)
 STREAM_GROUP_POINTS = 200_000  # points read and shuffled together (blocks per group follows)
-VALIDATION_BLOCKS = 12  # validation holds out boxes of 1/12 of the region (and time window) per side
 NO_RUN_ID = ("progress", "device", "max_time")
 AUTO_VALIDATION = 0.1  # held-out fraction of validation="auto" for scattered data  # parameters that may change when a fit resumes
 
@@ -171,77 +170,6 @@ def frame_streamed(obs, seed) -> Frame:
     )
 
 
-PASS_NEIGHBOURS = 8  # a point is linked to the next few in time order (other missions may interleave)
-PASS_LINK = 2.5  # linked when within 2.5 along-track sampling steps in time and in space (a dropped sample)
-
-
-def satellite_passes(raw: np.ndarray, min_passes: int = 10) -> np.ndarray | None:
-    """Label of the satellite pass of each point (lon, lat, time rows), or None when the data are not along-track.
-
-    A pass is a sequence of samples a few seconds and a few km apart. The points
-    are ordered by time; the along-track step is the typical interval ``dt0``
-    (1 s at 1 Hz) and, between points that close in time, the typical distance
-    to the nearest one ``s0`` (~7 km). Each point is linked to the next
-    :data:`PASS_NEIGHBOURS` in time order that lie within 2.5 ``dt0`` and 2.5
-    ``s0`` of it, and a pass is a connected set. Ordering by time keeps apart the
-    passes of a repeat orbit, which revisit the same ground track (to within a
-    km) every cycle (linking nearest neighbours in space joined them across
-    cycles). A gridded time series or a swath (many points per time), data
-    without time and scattered points give None.
-    """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    n = len(raw)
-    if n < 200 or raw.shape[1] < 3:
-        return None
-    order = np.argsort(raw[:, 2], kind="stable")
-    t = raw[order, 2]
-    xyz = space_time_km(raw[order, :2], 0.0)
-    steps = np.diff(t)
-    positive = steps[steps > 0]
-    if positive.size < steps.size / 2:  # many points per time: a grid (or a swath), not one sample at a time
-        return None
-    dt0 = float(np.median(positive))
-    k = min(PASS_NEIGHBOURS, n - 1)
-    dt = np.stack([np.pad(t[j:] - t[:-j], (0, j), constant_values=np.inf) for j in range(1, k + 1)])
-    dist = np.stack([np.pad(np.linalg.norm(xyz[j:] - xyz[:-j], axis=1), (0, j), constant_values=np.inf)
-                     for j in range(1, k + 1)])
-    close_in_time = dt <= PASS_LINK * dt0
-    nearest = np.where(close_in_time, dist, np.inf).min(axis=0)
-    nearest = nearest[np.isfinite(nearest)]
-    if nearest.size < n // 2:
-        return None
-    s0 = float(np.median(nearest))
-    if not s0 > 0:
-        return None
-    link = close_in_time & (dist <= PASS_LINK * s0)
-    lag, first = np.nonzero(link)
-    graph = coo_matrix((np.ones(first.size, dtype=np.int8), (first, first + lag + 1)), shape=(n, n))
-    n_sets, labels = connected_components(graph, directed=False)
-    size = np.bincount(labels)
-    if n_sets < min_passes or size.max() > 0.2 * n or np.median(size[labels]) < 20:
-        return None
-    out = np.empty(n, dtype=np.int64)
-    out[order] = labels
-    return out
-
-
-def validation_blocks(table: _coords.PointTable, region) -> np.ndarray:
-    """Space-time box label of each point, for validation by held-out blocks."""
-    west, east, south, north = region
-    nb = VALIDATION_BLOCKS
-    lon_rel = (table.lon - west) % 360.0
-    ix = np.clip((lon_rel / max(east - west, 1e-9) * nb).astype(np.int64), 0, nb - 1)
-    iy = np.clip(((table.lat - south) / max(north - south, 1e-9) * nb).astype(np.int64), 0, nb - 1)
-    label = ix + nb * iy
-    if table.time is not None:
-        lo, hi = table.time.min(), table.time.max()
-        it = np.clip(((table.time - lo) / max(hi - lo, 1e-9) * nb).astype(np.int64), 0, nb - 1)
-        label = label + nb * nb * it
-    return label
-
-
 def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepared:
     """Standardized points, their observed mask and held-out groups (passes for along-track data)."""
     y = (table.values - frame.mean) / _train_std(frame.std)
@@ -257,6 +185,7 @@ def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepare
         "variables": model.variables_,
         "mean": model.mean_,
         "std": model.std_,
+        "scale_search": model.scale_search_,
     }
     return Prepared(
         x=torch.from_numpy(raw.astype(np.float32)),
@@ -425,25 +354,31 @@ def validation_fraction(validation, gridded: bool, calibrated: bool) -> float:
 
 
 def choose_scales(model, obs, resume) -> float:
-    """``min_wavelength="search"``: run the search (``model.scale_search_``); returns the share of the budget left.
+    """Run the scale search when ``min_wavelength`` asks for it (``model.scale_search_``); returns the budget share left.
 
-    Any other ``min_wavelength`` leaves ``scale_search_`` None and the whole budget to the fit.
+    ``"search"`` always searches (data in memory); ``"auto"`` (the default)
+    searches along-track data (satellite passes found) fitted on a wall-clock
+    budget of at least :data:`~geoinr.model.scale_search.AUTO_MIN_SECONDS`, and
+    otherwise keeps the sampling rule, as a number or None does. A resumed fit
+    takes the search its checkpoint recorded.
     """
     model.scale_search_ = None
-    if not (isinstance(model.min_wavelength, str) and model.min_wavelength == SEARCH):
+    mode = model.min_wavelength if isinstance(model.min_wavelength, str) else None
+    if mode is None:
         return 1.0
     if obs.table is None:
-        raise ValueError(
-            "min_wavelength='search' needs the observations in memory (it refits them several times); "
-            "load the data with .load(), or give min_wavelength in km."
-        )
+        if mode == SEARCH:
+            raise ValueError(
+                "min_wavelength='search' needs the observations in memory (it refits them several times); "
+                "load the data with .load(), give min_wavelength in km, or leave it to 'auto' (the rule, for "
+                "dask-backed data)."
+            )
+        return 1.0
     if resume is not None:
-        raise ValueError(
-            "min_wavelength='search' cannot resume a fit (the search is not in the checkpoint); resume with the "
-            "scales it chose, e.g. min_wavelength=model.encoding_config_['min_wavelength'] and min_period likewise."
-        )
-    model.scale_search_ = search_scales(model, obs.table)
-    return 1.0 if model.scale_search_ is None else 1.0 - SEARCH_SHARE
+        model.scale_search_ = checkpoint_extra(resume).get("scale_search")
+    elif mode == SEARCH or auto_search(model):
+        model.scale_search_ = search_scales(model, obs.table, passes_only=mode != SEARCH)
+    return 1.0 if model.scale_search_ is None else 1.0 - model.scale_search_["budget_share"]
 
 
 def encoding_config(model, sample: _coords.PointTable) -> dict:

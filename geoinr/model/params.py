@@ -16,7 +16,7 @@ __all__ = ["check_params", "did_you_mean"]
 POSITIVE_INTS = ("batch_size", "n_collocation", "physics_every", "patience")
 POSITIVE_INTS_OR_NONE = ("width", "depth", "epochs")
 POSITIVE_FLOATS_OR_NONE = ("min_wavelength", "min_period", "w0", "rossby_radius", "max_time")
-SEARCHABLE = {"min_wavelength": "search"}  # parameters that also take a word: choose by held-out error
+SEARCHABLE = {"min_wavelength": ("auto", "search")}  # parameters that also take words: choose by held-out error
 MAX_WIDTH = 65_536  # neurons: a wider layer is a typo (its weights alone would need > 16 GB)
 MAX_DEPTH = 1_000  # layers
 MAX_MEMBERS = 10_000  # ensemble members
@@ -40,10 +40,10 @@ def _check_numbers(params: dict) -> None:
                              f"got {value!r}.")
     for name in POSITIVE_FLOATS_OR_NONE:
         value = params[name]
-        if name in SEARCHABLE and isinstance(value, str) and value == SEARCHABLE[name]:
+        if name in SEARCHABLE and isinstance(value, str) and value in SEARCHABLE[name]:
             continue
         if value is not None and not (_is_real(value) and 0 < value < float("inf")):
-            word = f", {SEARCHABLE[name]!r}" if name in SEARCHABLE else ""
+            word = "".join(f", {w!r}" for w in SEARCHABLE.get(name, ()))
             raise ValueError(f"{name} must be a positive finite number{word} or None, got {value!r}.")
     for name, strict in (("lr", True), ("physics_weight", False)):  # lr > 0, physics_weight >= 0
         value = params[name]

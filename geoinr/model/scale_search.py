@@ -11,8 +11,10 @@ smallest held-out RMSE is then fitted on all the data.
 
 The search runs in two stages:
 
-1. the wavelength (the period scaled along with it, keeping the rule's speed),
-   at :data:`WAVELENGTH_FACTORS` times the rule's;
+1. the wavelength (the period scaled along with it, keeping the rule's speed):
+   the rule's, then :data:`WAVELENGTH_STEP` times it; then one more step in
+   the better direction (shorter again, or longer than the rule), so
+   :data:`WAVELENGTH_FITS` fits reach from half to 1.4 times the rule;
 2. for records long enough to resolve it (at least :data:`MIN_PERIODS_IN_RECORD`
    periods), the period alone at :data:`PERIOD_FACTORS` times the best one.
 
@@ -30,11 +32,15 @@ from sklearn.base import clone
 
 from .. import coords as _coords
 from ..scales import default_scales
+from .held_out import satellite_passes, validation_blocks
 
-__all__ = ["SEARCH", "search_scales", "held_out_mask"]
+__all__ = ["SEARCH", "AUTO", "auto_search", "search_scales", "held_out_mask"]
 
 SEARCH = "search"  # the value of min_wavelength that asks for the search
-WAVELENGTH_FACTORS = (0.7, 1.0, 1.4)  # stage 1: multiples of the rule's wavelength (and period)
+AUTO = "auto"  # the default: search along-track data fitted for AUTO_MIN_SECONDS or more, else the rule
+AUTO_MIN_SECONDS = 30.0  # shorter budgets are not worth splitting: each candidate would train for seconds
+WAVELENGTH_STEP = 0.7  # stage 1: ratio of successive wavelengths (and periods) tried
+WAVELENGTH_FITS = 3  # stage 1: the rule's, one step shorter, one more step in the better direction
 PERIOD_FACTORS = (0.5, 2.0)  # stage 2: multiples of the best period, wavelength fixed
 MIN_PERIODS_IN_RECORD = 2.0  # stage 2 runs when the record spans at least this many (rule) periods
 SEARCH_SHARE = 1.0 / 3.0  # of max_time (or epochs) spent on the search
@@ -43,12 +49,19 @@ MIN_HELD_OUT_GROUPS = 3  # passes or boxes
 MIN_POINTS = 200  # fewer observations than this: no search, the rule's scales
 
 
-def held_out_mask(model, table: _coords.PointTable, seed) -> tuple[np.ndarray, str] | None:
-    """Points to hold out (whole passes, or space-time boxes) and what they are; None when too few groups."""
-    from .fitting import satellite_passes, validation_blocks
+def auto_search(model) -> bool:
+    """Whether ``min_wavelength="auto"`` searches: a wall-clock budget of at least :data:`AUTO_MIN_SECONDS`
+    and no epoch limit (a fit sized in epochs is run as asked, on the rule's scales)."""
+    return (model.min_wavelength == AUTO and model.epochs is None and model.max_time is not None
+            and model.max_time >= AUTO_MIN_SECONDS)
 
+
+def held_out_mask(model, table: _coords.PointTable, seed, passes_only: bool = False) -> tuple[np.ndarray, str] | None:
+    """Points to hold out (whole passes, or space-time boxes) and what they are; None when too few groups."""
     groups = satellite_passes(table.coordinates())
     kind = "passes"
+    if groups is None and passes_only:
+        return None
     if groups is None:
         groups, kind = validation_blocks(table, model.region_), "space-time boxes"
     labels = np.unique(groups)
@@ -91,7 +104,7 @@ def _held_out_rmse(model, table, train: np.ndarray, wavelength: float, period: f
     return float(np.mean(errors)) if errors else float("inf")
 
 
-def search_scales(model, table: _coords.PointTable) -> dict | None:
+def search_scales(model, table: _coords.PointTable, passes_only: bool = False) -> dict | None:
     """Choose ``min_wavelength`` (and ``min_period``) by held-out error; None when the data are too few.
 
     ``model`` is the estimator being fitted (its frame already learned:
@@ -99,6 +112,7 @@ def search_scales(model, table: _coords.PointTable) -> dict | None:
     record stored as ``model.scale_search_``: the rule's pair, the held-out
     groups, every candidate with its held-out RMSE (standard deviations) and the
     chosen pair. A ``min_period`` given as a number is kept and not searched.
+    ``passes_only``: None, not space-time boxes, when the data are not along-track.
 
     Examples
     --------
@@ -113,7 +127,7 @@ def search_scales(model, table: _coords.PointTable) -> dict | None:
     """
     if len(table) < MIN_POINTS:
         return None
-    held = held_out_mask(model, table, model.seed)
+    held = held_out_mask(model, table, model.seed, passes_only)
     if held is None:
         return None
     test, kind = held
@@ -124,7 +138,7 @@ def search_scales(model, table: _coords.PointTable) -> dict | None:
     has_time = table.time is not None
     span = float(np.ptp(table.time)) if has_time else 0.0
     period_stage = has_time and fixed_period is None and span >= MIN_PERIODS_IN_RECORD * rule_per
-    n_candidates = len(WAVELENGTH_FACTORS) + (len(PERIOD_FACTORS) if period_stage else 0)
+    n_candidates = WAVELENGTH_FITS + (len(PERIOD_FACTORS) if period_stage else 0)
     budget = _candidate_budget(model, n_candidates)
 
     def period_for(factor):
@@ -133,10 +147,23 @@ def search_scales(model, table: _coords.PointTable) -> dict | None:
         return fixed_period if fixed_period is not None else rule_per * factor
 
     candidates = []
-    for f in WAVELENGTH_FACTORS:
+
+    def try_factor(f):
         wl, per = rule_wl * f, period_for(f)
         candidates.append({"min_wavelength": wl, "min_period": per,
                            "rmse": _held_out_rmse(model, table, train, wl, per, budget)})
+        return candidates[-1]["rmse"]
+
+    factor, current = 1.0, try_factor(1.0)
+    step, turned = WAVELENGTH_STEP, False  # shorter first: the rule follows the sampling, the ocean is often finer
+    while len(candidates) < WAVELENGTH_FITS:
+        rmse = try_factor(factor * step)
+        if rmse < current:
+            factor, current = factor * step, rmse  # better: keep walking this way
+        elif not turned and len(candidates) == 2:
+            step, turned = 1.0 / step, True  # the first step was worse: walk the other way from the rule
+        else:
+            break  # worse after an improvement: the best is bracketed
     best = min(candidates, key=lambda c: c["rmse"])
     if period_stage:
         for f in PERIOD_FACTORS:
@@ -153,4 +180,5 @@ def search_scales(model, table: _coords.PointTable) -> dict | None:
         "min_wavelength": float(best["min_wavelength"]),
         "min_period": None if best["min_period"] is None else float(best["min_period"]),
         "seconds": float(_time.perf_counter() - t0),
+        "budget_share": SEARCH_SHARE * len(candidates) / n_candidates,
     }

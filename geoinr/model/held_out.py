@@ -1,0 +1,85 @@
+"""Held-out groups: whole satellite passes of along-track data, or space-time boxes (numpy, scipy).
+
+Validation, uncertainty calibration and the scale search hold out groups of
+points rather than single points: a held-out point next to a training point of
+the same pass says nothing about a map's gaps.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import coords as _coords
+from ..geometry import space_time_km
+
+__all__ = ["VALIDATION_BLOCKS", "satellite_passes", "validation_blocks"]
+
+VALIDATION_BLOCKS = 12  # validation holds out boxes of 1/12 of the region (and time window) per side
+PASS_NEIGHBOURS = 8  # a point is linked to the next few in time order (other missions may interleave)
+PASS_LINK = 2.5  # linked when within 2.5 along-track sampling steps in time and in space (a dropped sample)
+
+
+def satellite_passes(raw: np.ndarray, min_passes: int = 10) -> np.ndarray | None:
+    """Label of the satellite pass of each point (lon, lat, time rows), or None when the data are not along-track.
+
+    A pass is a sequence of samples a few seconds and a few km apart. The points
+    are ordered by time; the along-track step is the typical interval ``dt0``
+    (1 s at 1 Hz) and, between points that close in time, the typical distance
+    to the nearest one ``s0`` (~7 km). Each point is linked to the next
+    :data:`PASS_NEIGHBOURS` in time order that lie within 2.5 ``dt0`` and 2.5
+    ``s0`` of it, and a pass is a connected set. Ordering by time keeps apart the
+    passes of a repeat orbit, which revisit the same ground track (to within a
+    km) every cycle (linking nearest neighbours in space joined them across
+    cycles). A gridded time series or a swath (many points per time), data
+    without time and scattered points give None.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(raw)
+    if n < 200 or raw.shape[1] < 3:
+        return None
+    order = np.argsort(raw[:, 2], kind="stable")
+    t = raw[order, 2]
+    xyz = space_time_km(raw[order, :2], 0.0)
+    steps = np.diff(t)
+    positive = steps[steps > 0]
+    if positive.size < steps.size / 2:  # many points per time: a grid (or a swath), not one sample at a time
+        return None
+    dt0 = float(np.median(positive))
+    k = min(PASS_NEIGHBOURS, n - 1)
+    dt = np.stack([np.pad(t[j:] - t[:-j], (0, j), constant_values=np.inf) for j in range(1, k + 1)])
+    dist = np.stack([np.pad(np.linalg.norm(xyz[j:] - xyz[:-j], axis=1), (0, j), constant_values=np.inf)
+                     for j in range(1, k + 1)])
+    close_in_time = dt <= PASS_LINK * dt0
+    nearest = np.where(close_in_time, dist, np.inf).min(axis=0)
+    nearest = nearest[np.isfinite(nearest)]
+    if nearest.size < n // 2:
+        return None
+    s0 = float(np.median(nearest))
+    if not s0 > 0:
+        return None
+    link = close_in_time & (dist <= PASS_LINK * s0)
+    lag, first = np.nonzero(link)
+    graph = coo_matrix((np.ones(first.size, dtype=np.int8), (first, first + lag + 1)), shape=(n, n))
+    n_sets, labels = connected_components(graph, directed=False)
+    size = np.bincount(labels)
+    if n_sets < min_passes or size.max() > 0.2 * n or np.median(size[labels]) < 20:
+        return None
+    out = np.empty(n, dtype=np.int64)
+    out[order] = labels
+    return out
+
+
+def validation_blocks(table: _coords.PointTable, region) -> np.ndarray:
+    """Space-time box label of each point, for validation by held-out blocks."""
+    west, east, south, north = region
+    nb = VALIDATION_BLOCKS
+    lon_rel = (table.lon - west) % 360.0
+    ix = np.clip((lon_rel / max(east - west, 1e-9) * nb).astype(np.int64), 0, nb - 1)
+    iy = np.clip(((table.lat - south) / max(north - south, 1e-9) * nb).astype(np.int64), 0, nb - 1)
+    label = ix + nb * iy
+    if table.time is not None:
+        lo, hi = table.time.min(), table.time.max()
+        it = np.clip(((table.time - lo) / max(hi - lo, 1e-9) * nb).astype(np.int64), 0, nb - 1)
+        label = label + nb * nb * it
+    return label
