@@ -141,7 +141,7 @@ def methods(max_time, seed=0):
         "cubic (regrid only)": _grid_interp("cubic"),
         "OI": oi,
         "geoinr siren": inr(),
-        "geoinr siren, min_wavelength=None (the sampling rule, default before the search)": inr(min_wavelength=None),
+        'geoinr siren, min_wavelength="search"': inr(min_wavelength="search"),
         "geoinr siren tuner": inr(model_options={"init": "tuner"}),
         "geoinr siren, defaults before 2026-12-01 (box scales, validation=0.1)": inr_before,
         "geoinr siren, patience=1000": inr(patience=1000),

@@ -26,11 +26,12 @@ def test_held_out_points_are_whole_passes(tracks):
     model = geoinr.INRModel(**TINY)
     table = _table(tracks)
     model.region_ = (0.0, 10.0, 30.0, 40.0)
-    test, kind = scale_search.held_out_mask(model, table, seed=0)
+    test, kind, groups = scale_search.held_out_mask(model, table, seed=0)
     passes = satellite_passes(table.coordinates())
     if passes is None:
         pytest.skip("the synthetic tracks were not recognised as passes")
     assert kind == "passes"
+    assert np.array_equal(groups, passes[test])
     for label in np.unique(passes):
         inside = test[passes == label]
         assert inside.all() or not inside.any(), "a pass was split between training and held-out points"
@@ -62,8 +63,13 @@ def test_search_record_and_the_chosen_scales_are_fitted(searched, tracks):
     # one more step, walking on from the better of the two (the other way from the rule when shorter was worse)
     assert factors[2] == pytest.approx(step * step if rmse[1] < rmse[0] else 1.0 / step)
     assert len(factors) == scale_search.WAVELENGTH_FITS  # 12 days: too short a record to search the period
+    # the choice: of the wavelengths whose held-out error is within one standard error of the best's,
+    # the closest to the rule's
     best = min(record["candidates"], key=lambda c: c["rmse"])
-    assert record["min_wavelength"] == best["min_wavelength"] and record["min_period"] == best["min_period"]
+    assert best["excess_in_se"] == 0.0
+    ties = [c for c in record["candidates"] if c["excess_in_se"] is not None and c["excess_in_se"] <= 1.0]
+    chosen = min(ties, key=lambda c: abs(np.log(c["min_wavelength"] / rule_wl)))
+    assert record["min_wavelength"] == chosen["min_wavelength"] and record["min_period"] == chosen["min_period"]
     assert all(np.isfinite(c["rmse"]) and c["rmse"] > 0 for c in record["candidates"])
     assert searched.encoding_config_["min_wavelength"] == pytest.approx(record["min_wavelength"])
     assert searched.encoding_config_["min_period"] == pytest.approx(record["min_period"])
@@ -91,10 +97,22 @@ def test_long_records_search_the_period_too(monkeypatch, tracks):
     cands = model.scale_search_["candidates"]
     n_periods = len(scale_search.PERIOD_FACTORS)
     assert len(cands) - n_periods in (2, scale_search.WAVELENGTH_FITS)  # 2: the walk stopped, bracketed
-    stage1 = min(cands[:-n_periods], key=lambda c: c["rmse"])
-    assert [c["min_wavelength"] for c in cands[-n_periods:]] == [stage1["min_wavelength"]] * n_periods
+    stage1 = cands[-n_periods]["min_wavelength"]
+    assert stage1 in [c["min_wavelength"] for c in cands[:-n_periods]]
+    assert [c["min_wavelength"] for c in cands[-n_periods:]] == [stage1] * n_periods
+    stage1 = next(c for c in cands[:-n_periods] if c["min_wavelength"] == stage1)
     assert [c["min_period"] for c in cands[-n_periods:]] == pytest.approx(
         [f * stage1["min_period"] for f in scale_search.PERIOD_FACTORS])
+
+
+def test_one_standard_error_rule_keeps_the_candidates_as_good_as_the_best():
+    groups = np.array([0.10, 0.20, 0.30, 0.40])
+    short = {"min_wavelength": 50.0, "rmse": 0.49, "_groups": groups}
+    long = {"min_wavelength": 100.0, "rmse": 0.50, "_groups": groups + np.array([0.03, -0.02, 0.02, -0.01])}
+    worse = {"min_wavelength": 200.0, "rmse": 0.70, "_groups": groups + np.array([0.25, 0.15, 0.2, 0.2])}
+    ties = scale_search._within_one_se([short, long, worse], short)
+    assert ties == [short, long]  # 0.005 +- 0.012 is within one standard error; 0.2 +- 0.02 is not
+    assert worse["excess_in_se"] == pytest.approx(0.2 / (np.std([0.05, -0.05, 0, 0], ddof=1) / 2)) and short["excess_in_se"] == 0.0
 
 
 def test_a_given_min_period_is_kept(tracks):
@@ -120,29 +138,10 @@ def test_too_few_points_fall_back_to_the_rule():
 
 
 def test_misspelled_search_and_unsupported_uses_are_refused(tracks, tmp_path):
-    with pytest.raises(ValueError, match="min_wavelength must be a positive finite number, 'auto', 'search' or None"):
+    with pytest.raises(ValueError, match="min_wavelength must be a positive finite number, 'search' or None"):
         geoinr.INRModel(min_wavelength="serch", **TINY).fit(tracks, "sla")
     with pytest.raises(ValueError, match="needs the observations in memory"):
         geoinr.INRModel(min_wavelength="search", epochs=1, **TINY).fit(tracks.chunk({"time": 5000}), "sla")
-
-
-def test_auto_searches_along_track_data_on_a_time_budget_only(monkeypatch, tracks):
-    calls = []
-    real = scale_search.search_scales
-    monkeypatch.setattr("geoinr.model.fitting.search_scales", lambda *a, **k: calls.append(k) or real(*a, **k))
-    assert geoinr.INRModel().min_wavelength == "auto"
-    sized_in_epochs = geoinr.INRModel(epochs=2, **TINY).fit(tracks, "sla")
-    assert sized_in_epochs.scale_search_ is None and not calls
-    short = geoinr.INRModel(**{**TINY, "max_time": 5.0}).fit(tracks, "sla")
-    assert short.scale_search_ is None and not calls
-    monkeypatch.setattr(scale_search, "AUTO_MIN_SECONDS", 1.0)
-    timed = geoinr.INRModel(**{**TINY, "max_time": 3.0}).fit(tracks, "sla")
-    assert calls == [{"passes_only": True}] and timed.scale_search_["held_out"] == "passes"
-    assert timed.fit_seconds_ < 3.0 * (1 - timed.scale_search_["budget_share"]) + 1.0
-    grid = geoinr.datasets.synthetic_grid(resolution=0.5, days=2)
-    gridded = geoinr.INRModel(**{**TINY, "max_time": 3.0}).fit(grid, "sla")
-    assert gridded.scale_search_ is None  # no passes: the rule (a grid's spacing is its resolution)
-    assert calls[-1] == {"passes_only": True}
 
 
 def test_a_searched_fit_resumes_on_the_scales_it_chose(tracks, tmp_path):

@@ -50,13 +50,12 @@ class INRModel(SurrogateMixin, BaseMapper):
     width, depth : int, optional
         Units per hidden layer and number of hidden layers (per-model defaults:
         256 and 3; NIF's ShapeNet 32 and 2).
-    min_wavelength : float, "auto", "search" or None
+    min_wavelength : float or "search", optional
         km: the shortest wavelength the model should represent. Every model sets its
         frequencies from it (SIREN ``w0``, filter frequencies, Fourier-feature scales).
-        None: from the data's sampling (:func:`geoinr.scales.default_scales`),
+        Default: from the data's sampling (:func:`geoinr.scales.default_scales`),
         about 140 km for four altimeters over 10 days, 2 grid spacings for a full grid.
         ``"search"``: with ``min_period``, by held-out error (:mod:`geoinr.model.scale_search`).
-        ``"auto"`` (default): searched for along-track data and ``max_time`` >= 30 s.
     min_period : float, optional
         days: the shortest period to represent. Default ``min_wavelength`` / 10 km/day
         (mesoscale eddies drift and decorrelate at a few km/day).
@@ -200,7 +199,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         *,
         width: int | None = None,
         depth: int | None = None,
-        min_wavelength: float | str | None = "auto",
+        min_wavelength: float | str | None = None,
         min_period: float | None = None,
         w0: float | None = None,
         space_encoding: str = "sphere",

@@ -26,7 +26,7 @@ from ..physics.losses import PhysicsFrame, physics_loss
 from ..training import TrainConfig, Trainer, TrainingDiverged, checkpoint_extra
 from ..uncertainty.calibrated import calibrate_field
 from .held_out import satellite_passes, validation_blocks
-from .scale_search import SEARCH, auto_search, search_scales
+from .scale_search import SEARCH, search_scales
 
 __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
 
@@ -354,30 +354,23 @@ def validation_fraction(validation, gridded: bool, calibrated: bool) -> float:
 
 
 def choose_scales(model, obs, resume) -> float:
-    """Run the scale search when ``min_wavelength`` asks for it (``model.scale_search_``); returns the budget share left.
+    """``min_wavelength="search"``: run the scale search (``model.scale_search_``); returns the budget share left.
 
-    ``"search"`` always searches (data in memory); ``"auto"`` (the default)
-    searches along-track data (satellite passes found) fitted on a wall-clock
-    budget of at least :data:`~geoinr.model.scale_search.AUTO_MIN_SECONDS`, and
-    otherwise keeps the sampling rule, as a number or None does. A resumed fit
-    takes the search its checkpoint recorded.
+    Any other ``min_wavelength`` leaves ``scale_search_`` None and the whole budget
+    to the fit. A resumed fit takes the search its checkpoint recorded.
     """
     model.scale_search_ = None
-    mode = model.min_wavelength if isinstance(model.min_wavelength, str) else None
-    if mode is None:
+    if not (isinstance(model.min_wavelength, str) and model.min_wavelength == SEARCH):
         return 1.0
     if obs.table is None:
-        if mode == SEARCH:
-            raise ValueError(
-                "min_wavelength='search' needs the observations in memory (it refits them several times); "
-                "load the data with .load(), give min_wavelength in km, or leave it to 'auto' (the rule, for "
-                "dask-backed data)."
-            )
-        return 1.0
+        raise ValueError(
+            "min_wavelength='search' needs the observations in memory (it refits them several times); "
+            "load the data with .load(), or give min_wavelength in km (or None, the sampling rule)."
+        )
     if resume is not None:
         model.scale_search_ = checkpoint_extra(resume).get("scale_search")
-    elif mode == SEARCH or auto_search(model):
-        model.scale_search_ = search_scales(model, obs.table, passes_only=mode != SEARCH)
+    else:
+        model.scale_search_ = search_scales(model, obs.table)
     return 1.0 if model.scale_search_ is None else 1.0 - model.scale_search_["budget_share"]
 
 

@@ -7,7 +7,8 @@ rougher than the sampling. So, as OI users tune their covariance scales, a few
 multiples of the rule's pair are each fitted briefly on most of the data and
 scored on the rest: whole satellite passes (or, for data that are not
 along-track, space-time boxes) never seen by that fit. The pair with the
-smallest held-out RMSE is then fitted on all the data.
+smallest held-out RMSE -- or, of the pairs within one standard error of it,
+the closest to the rule's -- is then fitted on all the data.
 
 The search runs in two stages:
 
@@ -34,11 +35,9 @@ from .. import coords as _coords
 from ..scales import default_scales
 from .held_out import satellite_passes, validation_blocks
 
-__all__ = ["SEARCH", "AUTO", "auto_search", "search_scales", "held_out_mask"]
+__all__ = ["SEARCH", "search_scales", "held_out_mask"]
 
 SEARCH = "search"  # the value of min_wavelength that asks for the search
-AUTO = "auto"  # the default: search along-track data fitted for AUTO_MIN_SECONDS or more, else the rule
-AUTO_MIN_SECONDS = 30.0  # shorter budgets are not worth splitting: each candidate would train for seconds
 WAVELENGTH_STEP = 0.7  # stage 1: ratio of successive wavelengths (and periods) tried
 WAVELENGTH_FITS = 3  # stage 1: the rule's, one step shorter, one more step in the better direction
 PERIOD_FACTORS = (0.5, 2.0)  # stage 2: multiples of the best period, wavelength fixed
@@ -49,19 +48,13 @@ MIN_HELD_OUT_GROUPS = 3  # passes or boxes
 MIN_POINTS = 200  # fewer observations than this: no search, the rule's scales
 
 
-def auto_search(model) -> bool:
-    """Whether ``min_wavelength="auto"`` searches: a wall-clock budget of at least :data:`AUTO_MIN_SECONDS`
-    and no epoch limit (a fit sized in epochs is run as asked, on the rule's scales)."""
-    return (model.min_wavelength == AUTO and model.epochs is None and model.max_time is not None
-            and model.max_time >= AUTO_MIN_SECONDS)
+def held_out_mask(model, table: _coords.PointTable, seed):
+    """(mask of the points held out, what they are, the group of each held-out point); None when too few groups.
 
-
-def held_out_mask(model, table: _coords.PointTable, seed, passes_only: bool = False) -> tuple[np.ndarray, str] | None:
-    """Points to hold out (whole passes, or space-time boxes) and what they are; None when too few groups."""
+    Whole passes are held out (space-time boxes when the data are not along-track).
+    """
     groups = satellite_passes(table.coordinates())
     kind = "passes"
-    if groups is None and passes_only:
-        return None
     if groups is None:
         groups, kind = validation_blocks(table, model.region_), "space-time boxes"
     labels = np.unique(groups)
@@ -69,7 +62,8 @@ def held_out_mask(model, table: _coords.PointTable, seed, passes_only: bool = Fa
     if labels.size < 2 * n_held:
         return None
     held = np.random.default_rng(seed).choice(labels, n_held, replace=False)
-    return np.isin(groups, held), kind
+    test = np.isin(groups, held)
+    return test, kind, groups[test]
 
 
 def _candidate_budget(model, n_candidates: int) -> dict:
@@ -79,8 +73,12 @@ def _candidate_budget(model, n_candidates: int) -> dict:
     return {"max_time": max_time, "epochs": epochs}
 
 
-def _held_out_rmse(model, table, train: np.ndarray, wavelength: float, period: float | None, budget: dict) -> float:
-    """RMSE (in standard deviations, averaged over variables) on the held-out points of a brief fit."""
+def _held_out_errors(model, table, train: np.ndarray, groups: np.ndarray, wavelength: float, period: float | None,
+                     budget: dict) -> tuple[float, np.ndarray]:
+    """A brief fit's RMSE on the held-out points and its mean squared error on each held-out group.
+
+    Errors are in standard deviations of each variable, averaged over the variables.
+    """
     candidate = clone(model).set_params(
         min_wavelength=wavelength, min_period=period, validation=0.0, uncertainty=None, physics=None,
         progress=False, **budget,
@@ -96,15 +94,41 @@ def _held_out_rmse(model, table, train: np.ndarray, wavelength: float, period: f
     pred = np.asarray(candidate.predict(where), dtype=float).reshape(test.sum(), -1)
     truth = table.values[test].reshape(pred.shape)
     std = np.where(np.asarray(model.std_) > 0, np.asarray(model.std_), 1.0)
-    errors = []
-    for j in range(truth.shape[1]):
-        ok = np.isfinite(truth[:, j]) & np.isfinite(pred[:, j])
-        if ok.any():
-            errors.append(np.sqrt(np.mean((pred[ok, j] - truth[ok, j]) ** 2)) / std[j])
-    return float(np.mean(errors)) if errors else float("inf")
+    sq = ((pred - truth) / std) ** 2
+    seen = np.isfinite(sq)
+    sq = np.where(seen, sq, 0.0)
+    labels, index = np.unique(groups, return_inverse=True)
+    per_group = np.zeros(labels.size)
+    for j in range(sq.shape[1]):
+        total = np.bincount(index, sq[:, j], labels.size)
+        count = np.bincount(index, seen[:, j].astype(float), labels.size)
+        per_group += np.where(count > 0, total / np.maximum(count, 1), np.nan) / sq.shape[1]
+    if not seen.any():
+        return float("inf"), np.full(labels.size, np.inf)
+    rmse = float(np.mean([np.sqrt(sq[seen[:, j], j].mean()) for j in range(sq.shape[1]) if seen[:, j].any()]))
+    return rmse, per_group
 
 
-def search_scales(model, table: _coords.PointTable, passes_only: bool = False) -> dict | None:
+def _within_one_se(candidates: list, best: dict) -> list:
+    """The candidates whose held-out error exceeds the best's by at most one standard error.
+
+    The error difference to the best is taken group by group (paired: the same
+    held-out passes), and its standard error from its spread over the groups,
+    as in the one-standard-error rule of cross-validation (Breiman et al. 1984).
+    """
+    ties = []
+    for c in candidates:
+        diff = c["_groups"] - best["_groups"]
+        diff = diff[np.isfinite(diff)]
+        se = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else 0.0
+        # the excess over the best in standard errors (None where the groups give no spread to measure it)
+        c["excess_in_se"] = float(diff.mean() / se) if se > 0 else (0.0 if diff.size and diff.mean() == 0 else None)
+        if diff.size == 0 or diff.mean() <= se:
+            ties.append(c)
+    return ties
+
+
+def search_scales(model, table: _coords.PointTable) -> dict | None:
     """Choose ``min_wavelength`` (and ``min_period``) by held-out error; None when the data are too few.
 
     ``model`` is the estimator being fitted (its frame already learned:
@@ -112,7 +136,6 @@ def search_scales(model, table: _coords.PointTable, passes_only: bool = False) -
     record stored as ``model.scale_search_``: the rule's pair, the held-out
     groups, every candidate with its held-out RMSE (standard deviations) and the
     chosen pair. A ``min_period`` given as a number is kept and not searched.
-    ``passes_only``: None, not space-time boxes, when the data are not along-track.
 
     Examples
     --------
@@ -127,10 +150,10 @@ def search_scales(model, table: _coords.PointTable, passes_only: bool = False) -
     """
     if len(table) < MIN_POINTS:
         return None
-    held = held_out_mask(model, table, model.seed, passes_only)
+    held = held_out_mask(model, table, model.seed)
     if held is None:
         return None
-    test, kind = held
+    test, kind, groups = held
     train = ~test
     t0 = _time.perf_counter()
     rule_wl, rule_per = default_scales(table.lon, table.lat, table.time)
@@ -148,11 +171,13 @@ def search_scales(model, table: _coords.PointTable, passes_only: bool = False) -
 
     candidates = []
 
+    def try_scales(wl, per):
+        rmse, per_group = _held_out_errors(model, table, train, groups, wl, per, budget)
+        candidates.append({"min_wavelength": wl, "min_period": per, "rmse": rmse, "_groups": per_group})
+        return rmse
+
     def try_factor(f):
-        wl, per = rule_wl * f, period_for(f)
-        candidates.append({"min_wavelength": wl, "min_period": per,
-                           "rmse": _held_out_rmse(model, table, train, wl, per, budget)})
-        return candidates[-1]["rmse"]
+        return try_scales(rule_wl * f, period_for(f))
 
     factor, current = 1.0, try_factor(1.0)
     step, turned = WAVELENGTH_STEP, False  # shorter first: the rule follows the sampling, the ocean is often finer
@@ -164,19 +189,28 @@ def search_scales(model, table: _coords.PointTable, passes_only: bool = False) -
             step, turned = 1.0 / step, True  # the first step was worse: walk the other way from the rule
         else:
             break  # worse after an improvement: the best is bracketed
-    best = min(candidates, key=lambda c: c["rmse"])
+    # leave the rule only as far as the evidence demands: of the candidates as good as the best (within
+    # one standard error), the closest to the rule's scales (brief fits favour short scales, which fit
+    # faster, and a few held-out passes cannot tell close candidates apart)
+    best = min(_within_one_se(candidates, min(candidates, key=lambda c: c["rmse"])),
+               key=lambda c: abs(np.log(c["min_wavelength"] / rule_wl)))
     if period_stage:
+        period = best["min_period"]
         for f in PERIOD_FACTORS:
-            wl, per = best["min_wavelength"], best["min_period"] * f
-            candidates.append({"min_wavelength": wl, "min_period": per,
-                               "rmse": _held_out_rmse(model, table, train, wl, per, budget)})
-        best = min(candidates, key=lambda c: c["rmse"])
+            try_scales(best["min_wavelength"], period * f)
+        same = [c for c in candidates if c["min_wavelength"] == best["min_wavelength"]]
+        best = min(_within_one_se(same, min(same, key=lambda c: c["rmse"])),
+                   key=lambda c: abs(np.log(c["min_period"] / period)))
+    for c in candidates:
+        c.pop("_groups")
     return {
         "rule_min_wavelength": float(rule_wl),
         "rule_min_period": None if rule_per is None else float(rule_per),
         "held_out": kind,
         "held_out_points": int(test.sum()),
         "candidates": [{k: (None if v is None else float(v)) for k, v in c.items()} for c in candidates],
+        "choice": "of the scales whose held-out error is within one standard error (over the held-out groups) "
+                  "of the best, the closest to the rule's",
         "min_wavelength": float(best["min_wavelength"]),
         "min_period": None if best["min_period"] is None else float(best["min_period"]),
         "seconds": float(_time.perf_counter() - t0),
