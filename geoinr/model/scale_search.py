@@ -23,6 +23,11 @@ It spends :data:`SEARCH_SHARE` of ``max_time`` (or of ``epochs``), split evenly
 between the candidates; the final fit gets the rest. The candidates are
 data-only fits (no physics, no uncertainty) with the model's network, width,
 depth, precision and seed. What was tried is in ``model.scale_search_``.
+
+It is opt-in: on the real-data benchmark (``benchmarks/real_ssh.py``, four-day
+cases) it stayed within the run-to-run spread of the rule, and brief fits,
+which favour short scales because those fit faster, rank the candidates
+differently from a full fit (``benchmarks/RESULTS.md``).
 """
 from __future__ import annotations
 
