@@ -104,7 +104,7 @@ def summary(model) -> dict:
     >>> import geoinr
     >>> s = summary(geoinr.INRModel("nif", width=16))
     >>> s["model"], s["fitted"], s["params"], s["width"], s["depth"]
-    ('nif', False, {'model': 'nif', 'width': 16}, 16, 2)
+    ('nif', False, {'model': 'nif', 'width': 16}, 16, 3)
     """
     width_default, depth_default, description = _network_defaults(model.model)
     s = {

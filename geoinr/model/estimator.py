@@ -49,7 +49,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         ``"gabor_net"``, ``"ffn"``, ``"mlp"`` (see ``geoinr.nn.NETWORKS``).
     width, depth : int, optional
         Units per hidden layer and number of hidden layers (per-model defaults:
-        256 and 3; NIF's ShapeNet 32 and 2).
+        256 and 3, NIF's ShapeNet too).
     min_wavelength : float or "search", optional
         km: the shortest wavelength the model should represent. Every model sets its
         frequencies from it (SIREN ``w0``, filter frequencies, Fourier-feature scales).
