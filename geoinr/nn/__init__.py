@@ -64,7 +64,8 @@ def _bandwidth(params, bandwidth):
 NETWORKS = {
     "siren": (Siren, 256, 3, False, _siren_freq, "sine-activated MLP (Sitzmann et al. 2020)"),
     "modulated_siren": (ModulatedSiren, 256, 3, True, _siren_freq, "SIREN of space, FiLM-modulated by a network of time"),
-    "nif": (NIF, 256, 3, True, _siren_freq, "Neural Implicit Flow: time net emits a space SIREN's weights (Pan et al. 2023)"),
+    "nif": (NIF, 256, 3, True, _siren_freq,
+            "Neural Implicit Flow: a time net mixes a space SIREN's modes, or emits its weights (Pan et al. 2023)"),
     "fourier_net": (FourierNet, 256, 3, False, _bandwidth, "multiplicative filter network, sine filters (Fathony et al. 2021)"),
     "gabor_net": (GaborNet, 256, 3, False, _bandwidth, "multiplicative filter network, Gabor filters (Fathony et al. 2021)"),
     "ffn": (FourierFeatureNet, 256, 3, False, _bandwidth, "random Fourier features + ReLU MLP (Tancik et al. 2020)"),
