@@ -236,6 +236,13 @@ def _check_checkpoint_tensors(shapes: dict, net, opt, gen) -> None:
             raise BadField(f"tensor {name}", f"has shape {list(shapes[name])}; this run's is {list(want[name])}")
 
 
+def _read_checkpoint_header(path) -> tuple[object, dict]:
+    """A checkpoint's JSON ``state`` (parsed, not yet checked) and its tensor shapes; no tensor is read."""
+    header, shapes = read_header(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
+    # json.dumps wrote NaN for missing losses: the checks refuse non-finite values where they matter
+    return parse_json(header.get("state"), "state", finite=False), shapes
+
+
 def checkpoint_extra(path) -> dict:
     """What the fit stored beside the training state in a checkpoint (its run description), unchecked against any run.
 
@@ -244,8 +251,7 @@ def checkpoint_extra(path) -> dict:
     then checks the whole run against the checkpoint.
     """
     with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
-        header, _ = read_header(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
-        meta = parse_json(header.get("state"), "state", finite=False)
+        meta, _ = _read_checkpoint_header(path)
         return mapping(mapping(meta, "state").get("extra", {}), "extra")
 
 
@@ -399,9 +405,7 @@ class Trainer:
         field.
         """
         with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
-            header, shapes = read_header(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
-            # json.dumps wrote NaN for missing losses: the checks refuse non-finite values where they matter
-            meta = parse_json(header.get("state"), "state", finite=False)
+            meta, shapes = _read_checkpoint_header(path)
             meta = _check_checkpoint_state(meta, self.opt)
         mine, theirs = json.loads(json.dumps(self.fingerprint())), meta["fingerprint"]
         if mine != theirs or (extra is not None and meta.get("extra") != json.loads(json.dumps(extra))):

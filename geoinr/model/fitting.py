@@ -360,7 +360,7 @@ def choose_scales(model, obs, resume) -> float:
     to the fit. A resumed fit takes the search its checkpoint recorded.
     """
     model.scale_search_ = None
-    if not (isinstance(model.min_wavelength, str) and model.min_wavelength == SEARCH):
+    if model.min_wavelength != SEARCH:
         return 1.0
     if obs.table is None:
         raise ValueError(
@@ -377,8 +377,8 @@ def choose_scales(model, obs, resume) -> float:
 def encoding_config(model, sample: _coords.PointTable) -> dict:
     """Encoding scales and frame from the data (or the model's ``min_wavelength`` / ``min_period``, or the search's)."""
     wavelength, period = model.min_wavelength, model.min_period
-    if isinstance(wavelength, str):  # "search": its choice, or the rule when the data were too few to search
-        record = getattr(model, "scale_search_", None)
+    if wavelength == SEARCH:  # its choice, or the rule when the data were too few to search
+        record = model.scale_search_
         wavelength = None if record is None else record["min_wavelength"]
         period = period if record is None else record["min_period"]
     encoding = CoordinateEncoding.from_points(

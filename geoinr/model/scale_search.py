@@ -101,15 +101,15 @@ def _held_out_errors(model, table, train: np.ndarray, groups: np.ndarray, wavele
     std = np.where(np.asarray(model.std_) > 0, np.asarray(model.std_), 1.0)
     sq = ((pred - truth) / std) ** 2
     seen = np.isfinite(sq)
-    sq = np.where(seen, sq, 0.0)
     labels, index = np.unique(groups, return_inverse=True)
+    if not seen.any():
+        return float("inf"), np.full(labels.size, np.inf)
+    sq = np.where(seen, sq, 0.0)
     per_group = np.zeros(labels.size)
     for j in range(sq.shape[1]):
         total = np.bincount(index, sq[:, j], labels.size)
         count = np.bincount(index, seen[:, j].astype(float), labels.size)
         per_group += np.where(count > 0, total / np.maximum(count, 1), np.nan) / sq.shape[1]
-    if not seen.any():
-        return float("inf"), np.full(labels.size, np.inf)
     rmse = float(np.mean([np.sqrt(sq[seen[:, j], j].mean()) for j in range(sq.shape[1]) if seen[:, j].any()]))
     return rmse, per_group
 
