@@ -249,6 +249,31 @@ def checkpoint_extra(path) -> dict:
     A fit that chose something before training (``min_wavelength="search"``)
     reads its choice back from here to resume; :meth:`Trainer.load_checkpoint`
     then checks the whole run against the checkpoint.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A checkpoint written by ``fit(checkpoint=...)``.
+
+    Returns
+    -------
+    dict
+        The ``checkpoint_extra`` the fit passed to :meth:`Trainer.run` (``{}`` if none).
+
+    Raises
+    ------
+    FileNotFoundError, geoinr.persistence.DamagedFileError
+        No such file, or not a geoinr checkpoint.
+
+    Examples
+    --------
+    >>> import os, tempfile, geoinr
+    >>> path = os.path.join(tempfile.mkdtemp(), "fit.ckpt")
+    >>> tracks = geoinr.datasets.synthetic_tracks(days=12, seed=0)
+    >>> m = geoinr.INRModel(width=8, depth=1, epochs=12, batch_size=256, max_time=None, progress=False)
+    >>> m = m.fit(tracks, "sla", checkpoint=path, checkpoint_every=0.0)
+    >>> sorted(checkpoint_extra(path))[:3]
+    ['encoding', 'mean', 'params']
     """
     with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
         meta, _ = _read_checkpoint_header(path)

@@ -54,9 +54,33 @@ MIN_POINTS = 200  # fewer observations than this: no search, the rule's scales
 
 
 def held_out_mask(model, table: _coords.PointTable, seed):
-    """(mask of the points held out, what they are, the group of each held-out point); None when too few groups.
+    """Points to hold out from the search's fits: whole passes (space-time boxes when not along-track).
 
-    Whole passes are held out (space-time boxes when the data are not along-track).
+    Parameters
+    ----------
+    model : geoinr.INRModel
+        The estimator being fitted (``region_`` set; used for the boxes).
+    table : geoinr.coords.PointTable
+        Its observations.
+    seed : int or None
+        Seed of the choice of held-out groups.
+
+    Returns
+    -------
+    tuple or None
+        (boolean mask of the held-out points, ``"passes"`` or ``"space-time boxes"``,
+        the group label of each held-out point); None when there are fewer than
+        twice :data:`MIN_HELD_OUT_GROUPS` groups.
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> from geoinr.coords import find_coords, points_from_xarray
+    >>> tracks = geoinr.datasets.synthetic_tracks(days=10, seed=0)
+    >>> table, _ = points_from_xarray(tracks, ["sla"], find_coords(tracks))
+    >>> test, kind, groups = held_out_mask(geoinr.INRModel(), table, seed=0)
+    >>> kind, bool(0.1 < test.mean() < 0.3)
+    ('passes', True)
     """
     groups = satellite_passes(table.coordinates())
     kind = "passes"
