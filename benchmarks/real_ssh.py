@@ -104,6 +104,21 @@ def _grid_interp(method):
     return run
 
 
+def _scattered_cubic(obs, grid):
+    """Clough-Tocher piecewise cubic (scipy ``griddata``) through the valid coarse points: a cubic that runs with coasts."""
+    from scipy.interpolate import griddata
+
+    if "time" in obs.dims:
+        raise ValueError("grid interpolation is for the regrid cases")
+    squeeze = np.cos(np.radians(float(obs.latitude.mean())))  # degrees of longitude to degrees of latitude
+    lon, lat = np.meshgrid(obs.longitude.values, obs.latitude.values)
+    ok = np.isfinite(obs.values)
+    glon, glat = np.meshgrid(grid.longitude.values, grid.latitude.values)
+    values = griddata(np.c_[lon[ok] * squeeze, lat[ok]], obs.values[ok], (glon * squeeze, glat), method="cubic")
+    return xr.DataArray(values, coords={"latitude": grid.latitude, "longitude": grid.longitude},
+                        dims=("latitude", "longitude"))
+
+
 def methods(max_time, seed=0):
     fit = dict(max_time=max_time, progress=False, seed=seed)
 
@@ -139,6 +154,7 @@ def methods(max_time, seed=0):
     return {
         "linear": linear,
         "cubic (regrid only)": _grid_interp("cubic"),
+        "cubic Clough-Tocher (regrid only)": _scattered_cubic,
         "OI": oi,
         "geoinr siren": inr(),
         'geoinr siren, min_wavelength="search"': inr(min_wavelength="search"),
@@ -146,6 +162,7 @@ def methods(max_time, seed=0):
         "geoinr siren, defaults before 2026-12-01 (box scales, validation=0.1)": inr_before,
         "geoinr siren, patience=1000": inr(patience=1000),
         "geoinr siren, validation=0": inr(validation=0.0),
+        'geoinr siren, optimizer="adam"': inr(optimizer="adam"),
         "geoinr modulated_siren": inr(model="modulated_siren"),
         "geoinr nif": inr(model="nif"),
         "geoinr siren, physics=qg": inr(physics="qg"),

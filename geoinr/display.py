@@ -97,7 +97,8 @@ def summary(model) -> dict:
         ``device`` (where the weights are now), ``trained_on`` (device used for
         training), ``fitted_at``, ``calibration`` (``calibration_`` of models fitted
         with ``uncertainty=``) and ``scale_search`` (``scale_search_`` of models fitted
-        with ``min_wavelength="search"``).
+        with ``min_wavelength="search"``) and ``optimizer`` (``optimizer_``: ``"adam"``, or
+        ``"lbfgs"`` for Adam then full-batch L-BFGS).
 
     Examples
     --------
@@ -174,6 +175,7 @@ def summary(model) -> dict:
         fitted_at=getattr(model, "fitted_at_", None),
         calibration=getattr(model, "calibration_", None),
         scale_search=getattr(model, "scale_search_", None),
+        optimizer=getattr(model, "optimizer_", None),
     )
     return s
 
@@ -259,6 +261,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
         train.append(_duration(s["fit_seconds"]))
     if s.get("epochs") is not None:
         train.append(f"{_plural(s['epochs'], 'epoch')} ({_plural(s['steps'], 'step')})")
+    if s.get("optimizer") == "lbfgs":
+        train.append("Adam then full-batch L-BFGS")
     if s.get("stop_reason"):
         train.append(_STOP_REASONS.get(s["stop_reason"], s["stop_reason"]))
     out.append(("training", ", ".join(train) or "no history"))

@@ -118,6 +118,15 @@ def resolve_device(device) -> torch.device:
     return dev
 
 
+LBFGS_ITERATIONS = 10  # L-BFGS iterations per optimizer.step call (the budget is checked at each loss evaluation)
+LBFGS_HISTORY = 50  # curvature pairs L-BFGS keeps
+FULL_BATCH_CHUNK = 65536  # points per forward/backward pass of a full-batch loss
+
+
+class _BudgetSpent(Exception):
+    """Raised inside the L-BFGS closure when the training budget is spent."""
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Settings of one training run (see :class:`geoinr.INRModel` for their meaning)."""
@@ -137,6 +146,7 @@ class TrainConfig:
     max_failures: int = 5
     precision: str = "float32"  # "bfloat16": autocast the data-loss forward pass (see INRModel)
     extra_every: int = 1  # add extra_loss (physics) every this many steps
+    lbfgs_share: float = 0.0  # fraction of the budget for full-batch L-BFGS after Adam (0: Adam only)
 
     def validate(self) -> None:
         if self.epochs is None and self.max_time is None:
@@ -151,6 +161,8 @@ class TrainConfig:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not 0.0 <= self.lbfgs_share < 1.0:
+            raise ValueError(f"lbfgs_share must be a fraction in [0, 1), got {self.lbfgs_share}")
 
 
 @dataclasses.dataclass
@@ -370,7 +382,7 @@ class Trainer:
         # check every epoch, but at least `min_eval_steps` and at most `eval_every` steps apart
         self.eval_every = max(1, min(max(self.steps_per_epoch, cfg.min_eval_steps), cfg.eval_every))
         self.opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-        self.constrained = [m for m in net.modules() if hasattr(m, "constrain_")]
+        self.constrained = [m for m in net.modules() if getattr(m, "constrains_weights", hasattr(m, "constrain_"))]
         self.best_state = copy.deepcopy(net.state_dict())
         self.best_val = math.inf
         self.since_best = 0
@@ -532,6 +544,88 @@ class Trainer:
             return "stop"
         return "go"
 
+    def _lbfgs_applies(self) -> bool:
+        """Whether this run ends with full-batch L-BFGS: asked for, and nothing stochastic or held out to respect.
+
+        L-BFGS needs the same loss at every evaluation, so not with streamed batches, physics
+        residuals at random collocation points, data-parallel ranks, weight constraints
+        (TUNER's bound) or an ensemble; and it has no early stopping, so not with validation.
+        """
+        return (self.cfg.lbfgs_share > 0.0 and self.stream is None and self.world == 1 and self.extra_loss is None
+                and not self.has_val and not self.constrained and self.n_train > 0
+                and not hasattr(self.net, "n_members"))
+
+    def _progress(self, epochs_done: float) -> float:
+        cfg = self.cfg
+        by_epoch = epochs_done / cfg.epochs if cfg.epochs else 0.0
+        by_time = self._elapsed() / cfg.max_time if cfg.max_time else 0.0
+        return max(by_epoch, by_time)
+
+    def _lbfgs(self) -> None:
+        """Full-batch L-BFGS (strong Wolfe line search) from Adam's weights until the budget ends.
+
+        For a few thousand noise-free grid points Adam's mini-batch steps keep moving
+        the weights once the points are matched (its steps are normalised, however
+        small the gradient), which roughens the field between them; a second-order
+        full-batch method converges instead (``benchmarks/eddy_vorticity.py``,
+        ``benchmarks/real_ssh.py``). Each loss evaluation is one pass over the training
+        points and counts as one epoch of an ``epochs`` budget. The weights with the
+        lowest training loss are kept; a non-finite loss ends the phase there.
+        """
+        net = self.net
+        opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=LBFGS_ITERATIONS, history_size=LBFGS_HISTORY,
+                                line_search_fn="strong_wolfe", tolerance_grad=0.0, tolerance_change=0.0)
+        denom = (torch.clamp(self.wt.sum(), min=1.0) if self.wt is not None
+                 else torch.tensor(float(self.yt.numel()), device=self.device))
+        epochs0 = self.step / self.steps_per_epoch
+        evals = 0
+        best = self.best_val if math.isfinite(self.best_val) else math.inf
+
+        def closure():
+            nonlocal evals
+            if self._progress(epochs0 + evals) >= 1.0:
+                raise _BudgetSpent
+            evals += 1
+            opt.zero_grad(set_to_none=True)
+            total = torch.zeros((), device=self.device)
+            for s in range(0, self.n_train, FULL_BATCH_CHUNK):
+                sl = slice(s, s + FULL_BATCH_CHUNK)
+                d = (net(self.xt[sl]).float() - self.yt[sl]) ** 2
+                d = d.mean(0) if d.dim() == 3 else d
+                part = (torch.sum(self.wt[sl] * d) if self.wt is not None else torch.sum(d)) / denom
+                part.backward()
+                total += part.detach()
+            return total
+
+        last_log = time.perf_counter()
+        while True:
+            try:
+                loss = float(opt.step(closure))
+            except _BudgetSpent:
+                self.history.append({"epoch": epochs0 + evals, "step": self.step, "seconds": self._elapsed(),
+                                     "lr": math.nan, "loss": best, "val_loss": math.nan, "physics_loss": math.nan})
+                break
+            self.step += 1
+            if not math.isfinite(loss):
+                warnings.warn(f"non-finite loss in the L-BFGS phase after {evals} evaluations; keeping the best "
+                              "weights reached before it.", RuntimeWarning, stacklevel=4)
+                break
+            if loss < best:
+                best = loss
+                self.best_val = loss
+                self.best_state = copy.deepcopy(net.state_dict())
+            progress = self._progress(epochs0 + evals)
+            if time.perf_counter() - last_log > 1.0 or progress >= 1.0:
+                last_log = time.perf_counter()
+                self.history.append({"epoch": epochs0 + evals, "step": self.step, "seconds": self._elapsed(),
+                                     "lr": math.nan, "loss": loss, "val_loss": math.nan, "physics_loss": math.nan})
+                if self.bar is not None:
+                    self.bar.n = min(100.0, 100.0 * progress)
+                    self.bar.set_postfix(refresh=False, loss=f"{loss:.4g}", optimizer="L-BFGS")
+                    self.bar.refresh()
+            if progress >= 1.0:
+                break
+
     def _pooled(self, running: torch.Tensor, n: int) -> float:
         """Mean training loss since the last check, averaged over the ranks under torchrun."""
         loss = float(running) / n
@@ -590,6 +684,8 @@ class Trainer:
         self._extra_sum = torch.zeros((), device=self.device)
         self._extra_n = 0
         net.train()
+        polish = self._lbfgs_applies()
+        adam_end = 1.0 - cfg.lbfgs_share if polish else 1.0
         try:
             done = False
             self.gen.set_state(self.epoch_gen_state)
@@ -608,7 +704,7 @@ class Trainer:
                 if self.world > 1 and cfg.max_time:  # the slowest rank's clock: same schedule and stop everywhere
                     (elapsed,) = _all_reduce([elapsed], op="max")
                 prog_time = elapsed / cfg.max_time if cfg.max_time else 0.0
-                progress = max(prog_epoch, prog_time)
+                progress = max(prog_epoch, prog_time) / adam_end  # Adam's schedule ends where L-BFGS starts
                 if progress >= 1.0:
                     break
                 self.lr = cfg.lr * self.lr_scale * _lr_factor(progress, cfg)
@@ -632,7 +728,9 @@ class Trainer:
                         self.save_checkpoint(checkpoint, checkpoint_extra)
                         last_ckpt = time.perf_counter()
             if running_n and self.stopped == "budget":  # steps since the last check: check once more
-                self._check(self._pooled(running, running_n), 1.0)
+                self._check(self._pooled(running, running_n), adam_end)
+            if polish and self.stopped == "budget":
+                self._lbfgs()
         except KeyboardInterrupt:
             self.stopped = "interrupted"
             warnings.warn(

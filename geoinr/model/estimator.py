@@ -38,9 +38,8 @@ __all__ = ["INRModel"]
 class INRModel(SurrogateMixin, BaseMapper):
     """An implicit neural representation of geophysical fields on lat/lon(/time).
 
-    The constructor only stores parameters (scikit-learn style); :meth:`fit`
-    learns, and learned attributes end in ``_``. Most users reach it through the
-    xarray accessor: ``ds.inr.fit("sla")``.
+    The constructor only stores parameters (scikit-learn style); :meth:`fit` learns,
+    and learned attributes end in ``_``. Most users call ``ds.inr.fit("sla")``.
 
     Parameters
     ----------
@@ -48,8 +47,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         Network name: ``"siren"``, ``"modulated_siren"``, ``"nif"``, ``"fourier_net"``,
         ``"gabor_net"``, ``"ffn"``, ``"mlp"`` (see ``geoinr.nn.NETWORKS``).
     width, depth : int, optional
-        Units per hidden layer and number of hidden layers (per-model defaults:
-        256 and 3, NIF's ShapeNet too).
+        Units per hidden layer and hidden layers (default 256 and 3, NIF's ShapeNet too).
     min_wavelength : float or "search", optional
         km: the shortest wavelength the model should represent. Every model sets its
         frequencies from it (SIREN ``w0``, filter frequencies, Fourier-feature scales).
@@ -60,10 +58,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         days: the shortest period to represent. Default ``min_wavelength`` / 10 km/day
         (mesoscale eddies drift and decorrelate at a few km/day).
     w0 : float, optional
-        Explicit SIREN first-layer frequency (SIREN-based models), overriding the one
-        derived from ``min_wavelength``. The encoded coordinates span [-1, 1] over the
-        region; Sitzmann et al. use 30 for images, which for gap-filling between
-        satellite tracks invents structure between them (``benchmarks/frequency_sweep.py``).
+        Explicit SIREN first-layer frequency, overriding the one from ``min_wavelength``
+        (Sitzmann et al.'s 30 invents structure between tracks: ``benchmarks/frequency_sweep.py``).
     space_encoding : {"sphere", "lonlat", "spherical_harmonics"}
         Unit-sphere Cartesian coordinates (default; no seam at the dateline or the
         poles), local plane coordinates, or real spherical harmonics (global fits).
@@ -98,10 +94,8 @@ class INRModel(SurrogateMixin, BaseMapper):
     physics_weight : float
         Weight of the dimensionless residual's mean square against the standardized data MSE.
     physics_every : int
-        Add the residual loss every this many steps. A physics step costs ~3x a data
-        step (~6x in bfloat16, whose data steps are cheaper); every 8th step keeps the
-        fit's step count and works best on the QG OSSE (``benchmarks/osse.py``:
-        weight 0.1 every 8 steps mu 0.862, every 4 steps 0.851, every step 0.788).
+        Add the residual loss every this many steps (a physics step costs ~3x a data step;
+        every 8th works best on the QG OSSE, ``benchmarks/osse.py``).
     mass_constraint : {"penalty", "streamfunction"}
         For two fitted velocity components (eastward, northward): ``"streamfunction"``
         makes the network output a streamfunction and takes (u, v) from its
@@ -116,16 +110,18 @@ class INRModel(SurrogateMixin, BaseMapper):
     batch_size : int
         Points per optimization step.
     precision : {"float32", "bfloat16"}
-        Arithmetic of the data-fitting steps and of predictions. ``"bfloat16"``
-        (``model="siren"`` only) runs the hidden width x width products in bfloat16
-        with float32 accumulation -- about 2.5x the training throughput on CPUs
-        with AVX512-BF16/AMX and on recent GPUs (``benchmarks/throughput.py``) --
-        while the first layer (positions), the output layer, validation and every
-        derivative (``physics=``, :meth:`derive`) stay float32. It adds a noise of
-        about 1 % of the field's standard deviation; keep ``"float32"`` for
-        regridding smooth fields to high accuracy.
+        ``"bfloat16"`` (``model="siren"`` only): the hidden products in bfloat16 with float32
+        accumulation, about 2.5x the training throughput on CPUs with AVX512-BF16/AMX and
+        recent GPUs (``benchmarks/throughput.py``); positions, output, validation and every
+        derivative stay float32. It adds a noise of about 1 % of the field's std.
     lr : float
         Peak learning rate of Adam (after warm-up, before cosine decay).
+    optimizer : {"auto", "adam", "lbfgs"}
+        ``"lbfgs"``: Adam for 10 % of the budget, then full-batch L-BFGS, which converges
+        on noise-free grids where Adam keeps roughening the field between the points
+        (``benchmarks/eddy_vorticity.py``); it needs ``validation=0`` and no ``physics=``
+        or ``uncertainty=``. ``"auto"`` (the choice is ``optimizer_``): ``"lbfgs"`` for
+        grids of at most 100,000 points fitted without those, else ``"adam"``.
     epochs : int, optional
         Maximum number of passes over the training points.
     max_time : float, optional
@@ -164,6 +160,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         Observations fitted.
     encoding_config_ : dict
         Encoding parameters, ``min_wavelength`` (km) and ``min_period`` (days) included.
+    optimizer_ : str
+        The optimizer used, ``"adam"`` or ``"lbfgs"``.
     scale_search_ : dict or None
         When the scales were searched: the rule's, every candidate (``min_wavelength``,
         ``min_period``, held-out ``rmse`` in standard deviations) and the choice.
@@ -216,6 +214,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         batch_size: int = 4096,
         precision: str = "float32",
         lr: float = 1e-4,
+        optimizer: str = "auto",
         epochs: int | None = None,
         max_time: float | None = 60.0,
         validation: float | str = "auto",
@@ -244,6 +243,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         self.batch_size = batch_size
         self.precision = precision
         self.lr = lr
+        self.optimizer = optimizer
         self.epochs = epochs
         self.max_time = max_time
         self.validation = validation
@@ -359,6 +359,7 @@ class INRModel(SurrogateMixin, BaseMapper):
             share = _fitting.choose_scales(self, obs, resume)
             self.encoding_config_ = _fitting.encoding_config(self, frame.sample)
             self._build(CoordinateEncoding(**self.encoding_config_), len(self.variables_))
+            self.optimizer_ = _fitting.choose_optimizer(self, obs, streamed=frame.source is not None)
             device = setup_distributed(resolve_device(self.device))
             if frame.source is None:
                 prep = _fitting.prepare_in_memory(self, obs.table, frame)

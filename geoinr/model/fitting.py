@@ -23,7 +23,7 @@ from .. import stream as _stream
 from ..encoding import CoordinateEncoding
 from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss
-from ..training import TrainConfig, Trainer, TrainingDiverged, checkpoint_extra
+from ..training import TrainConfig, Trainer, TrainingDiverged, checkpoint_extra, distributed_world
 from ..uncertainty.calibrated import calibrate_field
 from .held_out import satellite_passes, validation_blocks
 from .scale_search import SEARCH, search_scales
@@ -33,8 +33,10 @@ __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in
 STREAM_SAMPLE_POINTS = 500_000  # dask-backed fits: points of the contiguous sample that sets scales and frame
 STREAM_VALIDATION_POINTS = 200_000  # held-out points kept in memory (thinned from the validation blocks)
 STREAM_GROUP_POINTS = 200_000  # points read and shuffled together (blocks per group follows)
-NO_RUN_ID = ("progress", "device", "max_time")
-AUTO_VALIDATION = 0.1  # held-out fraction of validation="auto" for scattered data  # parameters that may change when a fit resumes
+NO_RUN_ID = ("progress", "device", "max_time")  # parameters that may change when a fit resumes
+AUTO_VALIDATION = 0.1  # held-out fraction of validation="auto" for scattered data
+LBFGS_SHARE = 0.9  # optimizer="lbfgs": share of the budget after Adam's warm-up (benchmarks/eddy_vorticity.py)
+LBFGS_MAX_POINTS = 100_000  # optimizer="auto": L-BFGS for grids up to this many points (each evaluation is a full pass)
 
 
 @dataclasses.dataclass
@@ -334,8 +336,42 @@ def learn_frame(model, obs) -> Frame:
     model.mean_ = [float(m) for m in frame.mean]
     model.std_ = [float(s) if s > 0 else 0.0 for s in frame.std]  # 0: a constant, predicted exactly
     model.n_points_ = frame.n_points
-    model.validation_ = validation_fraction(model.validation, obs.gridded, model._strategy().calibrated)
+    # "auto" holds nothing out of grids (blocks would be holes in the map), nor for L-BFGS (no early stopping)
+    model.validation_ = validation_fraction(model.validation, obs.gridded or model.optimizer == "lbfgs",
+                                            model._strategy().calibrated)
     return frame
+
+
+def choose_optimizer(model, obs, streamed: bool) -> str:
+    """``"adam"`` or ``"lbfgs"`` (Adam, then full-batch L-BFGS) for this fit; see ``INRModel(optimizer=)``.
+
+    ``"auto"`` takes L-BFGS where its loss is deterministic and cheap and nothing is held
+    out: gridded data of at most :data:`LBFGS_MAX_POINTS` points, no validation, physics,
+    uncertainty, weight bound, streaming or ranks, in float32. An explicit ``"lbfgs"``
+    that cannot run says why.
+    """
+    constrained = any(getattr(m, "constrains_weights", hasattr(m, "constrain_")) for m in model.field_.modules())
+    obstacles = {
+        "validation": model.validation_ > 0,
+        "physics=": bool(model.physics),
+        "uncertainty=": model._strategy().name is not None,
+        "TUNER's weight bound": constrained,
+        "dask-streamed data": streamed,
+        "several ranks (torchrun)": distributed_world()[1] > 1,
+    }
+    blocking = [name for name, present in obstacles.items() if present]
+    if model.optimizer == "lbfgs":
+        if blocking:
+            raise ValueError(
+                f"optimizer='lbfgs' cannot run with {' and '.join(blocking)}: L-BFGS needs the same full-batch loss "
+                f"at every evaluation and has no early stopping. Use optimizer='adam' (or 'auto'), or drop "
+                f"{blocking[0]}{' (validation=0)' if blocking[0] == 'validation' else ''}."
+            )
+        return "lbfgs"
+    if model.optimizer == "adam":
+        return "adam"
+    small = model.n_points_ <= LBFGS_MAX_POINTS
+    return "lbfgs" if obs.gridded and small and not blocking and model.precision == "float32" else "adam"
 
 
 def validation_fraction(validation, gridded: bool, calibrated: bool) -> float:
@@ -426,6 +462,7 @@ def train_config(model, share: float = 1.0) -> TrainConfig:
         batch_size=int(model.batch_size), lr=float(model.lr), epochs=epochs, max_time=max_time,
         validation=model.validation_, patience=int(model.patience), seed=model.seed,
         progress=bool(model.progress), precision=check_precision(model), extra_every=int(model.physics_every),
+        lbfgs_share=LBFGS_SHARE if getattr(model, "optimizer_", "adam") == "lbfgs" else 0.0,
     )
 
 

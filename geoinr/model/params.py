@@ -11,7 +11,7 @@ import numbers
 from ..base import did_you_mean
 from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS
 
-__all__ = ["check_params", "did_you_mean"]
+__all__ = ["OPTIMIZERS", "check_params", "did_you_mean"]
 
 POSITIVE_INTS = ("batch_size", "n_collocation", "physics_every", "patience")
 POSITIVE_INTS_OR_NONE = ("width", "depth", "epochs")
@@ -20,6 +20,7 @@ SEARCHABLE = {"min_wavelength": ("search",)}  # parameters that also take words:
 MAX_WIDTH = 65_536  # neurons: a wider layer is a typo (its weights alone would need > 16 GB)
 MAX_DEPTH = 1_000  # layers
 MAX_MEMBERS = 10_000  # ensemble members
+OPTIMIZERS = ("auto", "adam", "lbfgs")
 
 
 def _is_int(value) -> bool:
@@ -81,5 +82,8 @@ def check_params(params: dict) -> None:
     options = params["model_options"]
     if options is not None and not isinstance(options, dict):
         raise ValueError(f"model_options must be a dict of network options or None, got {type(options).__name__}.")
+    if params["optimizer"] not in OPTIMIZERS:
+        raise ValueError(f"Unknown optimizer {params['optimizer']!r}; choose one of {list(OPTIMIZERS)}."
+                         f"{did_you_mean(str(params['optimizer']), OPTIMIZERS)}")
     if params["seed"] is not None and not _is_int(params["seed"]):
         raise ValueError(f"seed must be a whole number or None, got {params['seed']!r}.")

@@ -62,8 +62,9 @@ LEARNED = (
     "streamed_",
     "validation_",
     "scale_search_",
+    "optimizer_",
 )
-OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None}  # learned later than format 1's first files: absent means this default
+OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None}  # learned later than format 1's first files: absent means this default
 TUPLES = ("region_", "time_range_")
 POSITIVE_ENCODING_PARAMS = ("scale", "scale_km", "t_half", "min_period", "max_period")  # lengths and periods
 CALIBRATION_LISTS = {  # one value per variable: (bound, may be null)
@@ -195,6 +196,7 @@ def _check_learned(learned) -> dict:
     number(learned.get("validation_"), "learned.validation_", low=0.0, optional=True)
     mapping(learned.get("streamed_"), "learned.streamed_", optional=True)
     mapping(learned.get("scale_search_"), "learned.scale_search_", optional=True)
+    text(learned.get("optimizer_"), "learned.optimizer_", choices=("adam", "lbfgs"), optional=True)
     if learned["calibration_"] is not None:
         _check_calibration(learned["calibration_"], k)
     if learned["time_axis_"] is not None:

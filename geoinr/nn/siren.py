@@ -283,6 +283,11 @@ class TunerMixin:
         if self.l1 > 0 and lr is not None:
             shrink_columns_(self._reader(), lr * self.l1)
 
+    @property
+    def constrains_weights(self) -> bool:
+        """Whether :meth:`constrain_` changes anything: a hidden-weight bound or an ``l1`` shrinkage."""
+        return self.l1 > 0 or any(layer.bound is not None for layer in self._sine_layers()[1])
+
     def _setup_tuner(self, init, bound, l1, periods, w0, bandlimit) -> float | None:
         """Store ``init`` and ``l1``; with ``init="tuner"``, the first layer's lattice; returns the hidden bound."""
         self.init, self.l1 = init, float(l1)
