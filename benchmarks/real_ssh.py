@@ -163,6 +163,7 @@ def methods(max_time, seed=0):
         "geoinr siren, patience=1000": inr(patience=1000),
         "geoinr siren, validation=0": inr(validation=0.0),
         'geoinr siren, optimizer="adam"': inr(optimizer="adam"),
+        "geoinr siren, n_members=1": inr(n_members=1),
         "geoinr modulated_siren": inr(model="modulated_siren"),
         "geoinr nif": inr(model="nif"),
         "geoinr siren, physics=qg": inr(physics="qg"),

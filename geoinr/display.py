@@ -97,8 +97,9 @@ def summary(model) -> dict:
         ``device`` (where the weights are now), ``trained_on`` (device used for
         training), ``fitted_at``, ``calibration`` (``calibration_`` of models fitted
         with ``uncertainty=``) and ``scale_search`` (``scale_search_`` of models fitted
-        with ``min_wavelength="search"``) and ``optimizer`` (``optimizer_``: ``"adam"``, or
-        ``"lbfgs"`` for Adam then full-batch L-BFGS).
+        with ``min_wavelength="search"``), ``optimizer`` (``optimizer_``: ``"adam"``, or
+        ``"lbfgs"`` for Adam then full-batch L-BFGS) and ``members`` (``members_``, the
+        networks fitted; more than one without uncertainty: their mean is the prediction).
 
     Examples
     --------
@@ -176,6 +177,7 @@ def summary(model) -> dict:
         calibration=getattr(model, "calibration_", None),
         scale_search=getattr(model, "scale_search_", None),
         optimizer=getattr(model, "optimizer_", None),
+        members=getattr(model, "members_", None),
     )
     return s
 
@@ -263,6 +265,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
         train.append(f"{_plural(s['epochs'], 'epoch')} ({_plural(s['steps'], 'step')})")
     if s.get("optimizer") == "lbfgs":
         train.append("Adam then full-batch L-BFGS")
+    if (s.get("members") or 1) > 1 and s.get("uncertainty") is None:
+        train.append(f"mean of {s['members']} networks")
     if s.get("stop_reason"):
         train.append(_STOP_REASONS.get(s["stop_reason"], s["stop_reason"]))
     out.append(("training", ", ".join(train) or "no history"))

@@ -549,11 +549,10 @@ class Trainer:
 
         L-BFGS needs the same loss at every evaluation, so not with streamed batches, physics
         residuals at random collocation points, data-parallel ranks, weight constraints
-        (TUNER's bound) or an ensemble; and it has no early stopping, so not with validation.
+        (TUNER's bound); and it has no early stopping, so not with validation.
         """
         return (self.cfg.lbfgs_share > 0.0 and self.stream is None and self.world == 1 and self.extra_loss is None
-                and not self.has_val and not self.constrained and self.n_train > 0
-                and not hasattr(self.net, "n_members"))
+                and not self.has_val and not self.constrained and self.n_train > 0)
 
     def _progress(self, epochs_done: float) -> float:
         cfg = self.cfg

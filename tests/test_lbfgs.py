@@ -108,3 +108,70 @@ def test_a_non_finite_loss_in_lbfgs_keeps_the_best_weights():
 def test_lbfgs_share_is_validated():
     with pytest.raises(ValueError, match="lbfgs_share must be a fraction"):
         TrainConfig(lbfgs_share=1.0).validate()
+
+
+def test_a_small_grid_is_fitted_by_a_mean_of_networks_unless_told_otherwise(small_grid):
+    auto = small_grid.inr.fit(**SMALL)
+    assert auto.members_ == 4 and auto.field_.network.n_members == 4
+    assert "mean of 4 networks" in repr(auto)
+    with pytest.raises(ValueError, match="uncertainty"):
+        auto.predict(small_grid, return_std=True)  # a mean of networks is not an uncertainty estimate
+    assert small_grid.inr.fit(**SMALL, n_members=1).members_ == 1
+    assert small_grid.inr.fit(**SMALL, optimizer="adam").members_ == 1
+    three = small_grid.inr.fit(**SMALL, optimizer="adam", n_members=3)
+    assert three.members_ == 3 and three.optimizer_ == "adam"
+    with torch.no_grad():
+        members = three.field_(torch.zeros(1, 3))  # the members differ; the prediction is their mean
+    assert members.shape[0] == 3 and float(members.std(0).max()) > 0
+
+
+def test_files_from_before_members_load_as_one_network(small_grid, tmp_path):
+    """Old files store n_members=5 (then the default, used only by ensembles) and no members_."""
+    from test_hostile_files import edited
+
+    one = small_grid.inr.fit(**SMALL, optimizer="adam")
+    one.save(tmp_path / "new.geoinr")
+    old = edited(tmp_path / "new.geoinr", tmp_path / "old.geoinr", {"params.n_members": 5, "learned.members_": None})
+    loaded = geoinr.load(old)
+    assert loaded.members_ == 1
+    np.testing.assert_allclose(loaded.predict(small_grid).values, one.predict(small_grid).values, rtol=1e-6, atol=1e-7)
+
+
+def test_a_time_budget_too_short_for_l_bfgs_keeps_adam(small_grid):
+    """A pass is timed before training: 0.05 s pays for far fewer than 500 full-batch evaluations."""
+    m = small_grid.inr.fit(width=32, depth=2, max_time=0.05, progress=False, seed=0)
+    assert m.optimizer_ == "adam" and m.members_ == 1
+    assert small_grid.inr.fit(width=32, depth=2, max_time=0.05, progress=False, optimizer="lbfgs").optimizer_ == "lbfgs"
+
+
+def test_four_networks_only_where_the_budget_pays_for_them(small_grid, monkeypatch):
+    from geoinr.model import fitting
+
+    def affordable(model, table, device):  # one network: enough passes; four: too few
+        return 10_000 if getattr(model.field_.network, "n_members", 1) == 1 else 100
+
+    monkeypatch.setattr(fitting, "_affordable_evaluations", affordable)
+    m = small_grid.inr.fit(**{**SMALL, "max_time": 1000.0})
+    assert m.optimizer_ == "lbfgs" and m.members_ == 1 and not hasattr(m.field_.network, "n_members")
+    monkeypatch.setattr(fitting, "_affordable_evaluations", lambda model, table, device: 10_000)
+    assert small_grid.inr.fit(**{**SMALL, "max_time": 1000.0}).members_ == 4
+    monkeypatch.setattr(fitting, "_affordable_evaluations", lambda model, table, device: 10)
+    assert small_grid.inr.fit(**{**SMALL, "max_time": 1000.0}).optimizer_ == "adam"
+
+
+def test_the_timed_pass_estimates_a_full_batch_evaluation(small_grid):
+    """The estimate scales with the budget, and four networks cost more than one."""
+    from geoinr.model import fitting
+
+    one = small_grid.inr.fit(**{**SMALL, "n_members": 1, "epochs": 1})
+    four = small_grid.inr.fit(**{**SMALL, "n_members": 4, "epochs": 1})
+    table = geoinr.coords.points_from_xarray(small_grid.to_dataset(), ["sla"],
+                                             geoinr.coords.find_coords(small_grid.to_dataset()))[0]
+    cpu = torch.device("cpu")
+    one.max_time = four.max_time = 10.0
+
+    def best_of_three(model):  # the most evaluations of three timings: robust to a busy machine
+        return max(fitting._affordable_evaluations(model, table, cpu) for _ in range(3))
+
+    e1, e4 = best_of_three(one), best_of_three(four)
+    assert 0 < e4 < e1 < math.inf

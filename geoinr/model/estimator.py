@@ -80,8 +80,9 @@ class INRModel(SurrogateMixin, BaseMapper):
         the field's correlation length from the variogram of the data, fitted to
         whole held-out passes (:func:`geoinr.uncertainty.calibrate_gap`);
         ``calibration_`` holds its parameters.
-    n_members : int
-        Ensemble size.
+    n_members : int, optional
+        Networks trained together (vmapped): the ensemble's size (unset: 5); without
+        ``uncertainty=``, their mean is the field (unset: 4 on grids fitted by L-BFGS if they fit the budget, else 1).
     physics : {None, "qg", "mass"} or list of them
         Residual losses added to the data loss, at ``n_collocation`` points drawn
         each step uniformly over the fitted space-time box (not only at the
@@ -117,11 +118,10 @@ class INRModel(SurrogateMixin, BaseMapper):
     lr : float
         Peak learning rate of Adam (after warm-up, before cosine decay).
     optimizer : {"auto", "adam", "lbfgs"}
-        ``"lbfgs"``: Adam for 10 % of the budget, then full-batch L-BFGS, which converges
-        on noise-free grids where Adam keeps roughening the field between the points
-        (``benchmarks/eddy_vorticity.py``); it needs ``validation=0`` and no ``physics=``
-        or ``uncertainty=``. ``"auto"`` (the choice is ``optimizer_``): ``"lbfgs"`` for
-        grids of at most 100,000 points fitted without those, else ``"adam"``.
+        ``"lbfgs"``: Adam for 10 % of the budget, then full-batch L-BFGS, which converges on
+        noise-free grids where Adam roughens the field between the points (``benchmarks/eddy_vorticity.py``);
+        not with validation, ``physics=`` or ``uncertainty=``. ``"auto"`` (``optimizer_``): ``"lbfgs"``
+        for grids fitted without those where ``max_time`` pays for 500 full-batch passes (timed), else ``"adam"``.
     epochs : int, optional
         Maximum number of passes over the training points.
     max_time : float, optional
@@ -160,8 +160,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         Observations fitted.
     encoding_config_ : dict
         Encoding parameters, ``min_wavelength`` (km) and ``min_period`` (days) included.
-    optimizer_ : str
-        The optimizer used, ``"adam"`` or ``"lbfgs"``.
+    optimizer_, members_ : str, int
+        The optimizer used (``"adam"`` or ``"lbfgs"``) and the number of networks.
     scale_search_ : dict or None
         When the scales were searched: the rule's, every candidate (``min_wavelength``,
         ``min_period``, held-out ``rmse`` in standard deviations) and the choice.
@@ -204,7 +204,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         time_encoding: str = "linear",
         model_options: dict | None = None,
         uncertainty: str | None = None,
-        n_members: int = 5,
+        n_members: int | None = None,
         physics=None,
         physics_weight: float = 0.1,
         mass_constraint: str = "penalty",
@@ -322,16 +322,15 @@ class INRModel(SurrogateMixin, BaseMapper):
             Coordinate names, when they cannot be found from CF attributes or common
             names. ``time=False`` fits a purely spatial field and ignores time.
         checkpoint : str or path-like, optional
-            File to write the whole training state to, every ``checkpoint_every``
-            seconds (at validation checks) and on Ctrl-C; written atomically (a
-            temporary file renamed over the old one), safetensors + JSON, no pickle.
+            File for the whole training state, written atomically every ``checkpoint_every``
+            seconds (at validation checks) and on Ctrl-C (safetensors + JSON, no pickle).
         checkpoint_every : float
             Seconds between checkpoints.
         resume : str or path-like, optional
-            A checkpoint of an interrupted fit of the same data with the same
-            parameters: training continues where it stopped. With an ``epochs``
-            budget (``max_time=None``) and a seed, the result is identical to an
-            uninterrupted fit on CPU.
+            A checkpoint of an interrupted fit of the same data and parameters: training
+            continues where it stopped. With an ``epochs`` budget (``max_time=None``) and a
+            seed the result is identical to an uninterrupted fit on CPU (a fit stopped in its
+            L-BFGS phase restarts that phase from the checkpointed weights).
 
         Returns
         -------
@@ -358,9 +357,8 @@ class INRModel(SurrogateMixin, BaseMapper):
             frame = _fitting.learn_frame(self, obs)
             share = _fitting.choose_scales(self, obs, resume)
             self.encoding_config_ = _fitting.encoding_config(self, frame.sample)
-            self._build(CoordinateEncoding(**self.encoding_config_), len(self.variables_))
-            self.optimizer_ = _fitting.choose_optimizer(self, obs, streamed=frame.source is not None)
             device = setup_distributed(resolve_device(self.device))
+            _fitting.build_network(self, obs, streamed=frame.source is not None, device=device)
             if frame.source is None:
                 prep = _fitting.prepare_in_memory(self, obs.table, frame)
             else:
@@ -390,7 +388,8 @@ class INRModel(SurrogateMixin, BaseMapper):
 
     def _strategy(self):
         """The uncertainty strategy of ``uncertainty=`` (none, ensemble, Bayesian last layer)."""
-        return _uncertainty_strategy(self.uncertainty, self.n_members)
+        members = getattr(self, "members_", None)  # fitted: the number chosen (see n_members)
+        return _uncertainty_strategy(self.uncertainty, self.n_members if members is None else members)
 
     def _build(self, encoding: CoordinateEncoding, n_out: int) -> None:
         """Create ``field_`` (encoding + network) from parameters; used by fit and load."""

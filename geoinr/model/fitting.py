@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import math
+import time
 import warnings
 
 import numpy as np
@@ -25,6 +26,7 @@ from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss
 from ..training import TrainConfig, Trainer, TrainingDiverged, checkpoint_extra, distributed_world
 from ..uncertainty.calibrated import calibrate_field
+from ..uncertainty.strategies import ENSEMBLE_MEMBERS
 from .held_out import satellite_passes, validation_blocks
 from .scale_search import SEARCH, search_scales
 
@@ -36,7 +38,10 @@ STREAM_GROUP_POINTS = 200_000  # points read and shuffled together (blocks per g
 NO_RUN_ID = ("progress", "device", "max_time")  # parameters that may change when a fit resumes
 AUTO_VALIDATION = 0.1  # held-out fraction of validation="auto" for scattered data
 LBFGS_SHARE = 0.9  # optimizer="lbfgs": share of the budget after Adam's warm-up (benchmarks/eddy_vorticity.py)
+AUTO_MEMBERS = 4  # networks averaged on grids fitted by L-BFGS (benchmarks/real_ssh.py regrid cases)
 LBFGS_MAX_POINTS = 100_000  # optimizer="auto": L-BFGS for grids up to this many points (each evaluation is a full pass)
+MIN_LBFGS_EVALUATIONS = 500  # optimizer="auto" under max_time: fewer affordable evaluations keep Adam / one network
+TIMING_POINTS = 4096  # points of the timed pass that estimates a full-batch evaluation's cost
 
 
 @dataclasses.dataclass
@@ -342,13 +347,72 @@ def learn_frame(model, obs) -> Frame:
     return frame
 
 
+def build_network(model, obs, streamed: bool, device) -> None:
+    """Build ``field_``; choose ``optimizer_`` and ``members_`` (rebuilt as a mean of networks when chosen so).
+
+    Under a time budget, ``"auto"`` takes L-BFGS, and then four networks, only where the budget
+    affords at least :data:`MIN_LBFGS_EVALUATIONS` full-batch evaluations of them, timed here on
+    a sample of the points: a few hundred evaluations leave L-BFGS short of convergence, behind
+    Adam (``benchmarks/RESULTS.md``, grid sizes).
+    """
+    model.members_ = None  # until chosen: n_members as given
+    encoding = CoordinateEncoding(**model.encoding_config_)
+    model._build(encoding, len(model.variables_))
+    model.optimizer_ = choose_optimizer(model, obs, streamed)
+    timed = model.optimizer == "auto" and model.optimizer_ == "lbfgs" and model.max_time is not None
+    if timed and _affordable_evaluations(model, obs.table, device) < MIN_LBFGS_EVALUATIONS:
+        model.optimizer_ = "adam"
+    model.members_ = choose_members(model, obs)
+    if model.members_ > 1 and model.n_members is None and model.uncertainty is None:
+        model._build(encoding, len(model.variables_))
+        if timed and _affordable_evaluations(model, obs.table, device) < MIN_LBFGS_EVALUATIONS:
+            model.members_ = 1
+            model._build(encoding, len(model.variables_))
+
+
+def _affordable_evaluations(model, table: _coords.PointTable, device) -> float:
+    """Full-batch loss evaluations of ``field_`` that L-BFGS's share of ``max_time`` pays for.
+
+    One forward and backward pass is timed on up to :data:`TIMING_POINTS` of the points (after
+    a warm-up pass) and scaled to all of them; the gradients are dropped.
+    """
+    raw = table.coordinates()
+    sample = raw[:: max(1, len(raw) // TIMING_POINTS)][:TIMING_POINTS]
+    x = torch.from_numpy(np.ascontiguousarray(sample, dtype=np.float32)).to(device)
+    field = model.field_.to(device)
+    field.train()
+    seconds = math.inf
+    for _ in range(2):  # the first pass warms up allocators and kernels
+        start = time.perf_counter()
+        field(x).float().square().mean().backward()
+        seconds = time.perf_counter() - start
+    field.zero_grad(set_to_none=True)
+    field.eval()
+    per_evaluation = max(seconds, 1e-9) * len(raw) / len(sample)
+    return LBFGS_SHARE * model.max_time / per_evaluation
+
+
+def choose_members(model, obs) -> int:
+    """Networks in the fit: ``n_members``; unset, 5 for ``uncertainty="ensemble"`` and, for plain fits,
+    :data:`AUTO_MEMBERS` on grids fitted by L-BFGS (their mean beats any one of them between the points), else 1.
+    """
+    if model.uncertainty == "bayes_last_layer":  # one network
+        return 1
+    if model.n_members is not None:
+        return int(model.n_members)
+    if model.uncertainty == "ensemble":
+        return ENSEMBLE_MEMBERS
+    return AUTO_MEMBERS if obs.gridded and model.optimizer_ == "lbfgs" and model.uncertainty is None else 1
+
+
 def choose_optimizer(model, obs, streamed: bool) -> str:
     """``"adam"`` or ``"lbfgs"`` (Adam, then full-batch L-BFGS) for this fit; see ``INRModel(optimizer=)``.
 
-    ``"auto"`` takes L-BFGS where its loss is deterministic and cheap and nothing is held
-    out: gridded data of at most :data:`LBFGS_MAX_POINTS` points, no validation, physics,
-    uncertainty, weight bound, streaming or ranks, in float32. An explicit ``"lbfgs"``
-    that cannot run says why.
+    ``"auto"`` takes L-BFGS where its loss is deterministic and nothing is held out:
+    gridded data of at most :data:`LBFGS_MAX_POINTS` points, no validation, physics,
+    uncertainty, weight bound, streaming or ranks, in float32 (:func:`build_network` then
+    checks that the time budget pays for enough passes). An explicit ``"lbfgs"`` that
+    cannot run says why.
     """
     constrained = any(getattr(m, "constrains_weights", hasattr(m, "constrain_")) for m in model.field_.modules())
     obstacles = {

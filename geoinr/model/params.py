@@ -54,8 +54,9 @@ def _check_numbers(params: dict) -> None:
     for name, most in (("width", MAX_WIDTH), ("depth", MAX_DEPTH)):
         if params[name] is not None and params[name] > most:
             raise ValueError(f"{name}={params[name]} is more than {most:,}; it is probably a typo.")
-    if not (_is_int(params["n_members"]) and 1 <= params["n_members"] <= MAX_MEMBERS):
-        raise ValueError(f"n_members must be a whole number from 1 to {MAX_MEMBERS:,}, got {params['n_members']!r}.")
+    members = params["n_members"]
+    if members is not None and not (_is_int(members) and 1 <= members <= MAX_MEMBERS):
+        raise ValueError(f"n_members must be a whole number from 1 to {MAX_MEMBERS:,} or None, got {members!r}.")
 
 
 def check_params(params: dict) -> None:

@@ -31,6 +31,7 @@ from ..persistence import (BadField, DamagedFileError, array, integer, mapping, 
                            read_safetensors, reading, text, write_safetensors_atomic)
 from ..training import resolve_device
 from ..uncertainty import DataDistance
+from ..uncertainty.strategies import ENSEMBLE_MEMBERS
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LEARNED", "check_config", "to_state", "from_state", "save", "load"]
 
@@ -63,8 +64,9 @@ LEARNED = (
     "validation_",
     "scale_search_",
     "optimizer_",
+    "members_",
 )
-OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None}  # learned later than format 1's first files: absent means this default
+OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None, "members_": None}  # learned later than format 1's first files: absent means this default
 TUPLES = ("region_", "time_range_")
 POSITIVE_ENCODING_PARAMS = ("scale", "scale_km", "t_half", "min_period", "max_period")  # lengths and periods
 CALIBRATION_LISTS = {  # one value per variable: (bound, may be null)
@@ -109,7 +111,7 @@ def _check_params(cls, params) -> dict:
     text(params.get("uncertainty"), "params.uncertainty", optional=True)
     for name in ("width", "depth"):
         integer(params.get(name), f"params.{name}", low=1, optional=True)
-    integer(params.get("n_members", 5), "params.n_members", low=1)
+    integer(params.get("n_members"), "params.n_members", low=1, optional=True)
     integer(params.get("seed"), "params.seed", high=2**63 - 1, optional=True)
     number(params.get("w0"), "params.w0", above=0.0, optional=True)
     for name, value in (mapping(params.get("model_options"), "params.model_options", optional=True) or {}).items():
@@ -197,6 +199,7 @@ def _check_learned(learned) -> dict:
     mapping(learned.get("streamed_"), "learned.streamed_", optional=True)
     mapping(learned.get("scale_search_"), "learned.scale_search_", optional=True)
     text(learned.get("optimizer_"), "learned.optimizer_", choices=("adam", "lbfgs"), optional=True)
+    integer(learned.get("members_"), "learned.members_", low=1, optional=True)
     if learned["calibration_"] is not None:
         _check_calibration(learned["calibration_"], k)
     if learned["time_axis_"] is not None:
@@ -239,11 +242,22 @@ def _check_sizes(params: dict, learned: dict, shapes: dict) -> None:
         if size is not None and size > bound:
             raise BadField(field, f"is {value}, more than the file's {len(net)} tensors (largest dimension {largest}) "
                                   f"can hold", hint="The header was edited, or comes from another file. " + HINT)
-    if params.get("uncertainty") == "ensemble":
-        members = sorted({s[0] for k, s in net.items() if ".stacked." in k})
-        if members != [params.get("n_members", 5)]:
-            raise BadField("params.n_members", f"is {params.get('n_members', 5)}, but the file stores "
-                                               f"{' or '.join(map(str, members)) or 'no'} ensemble members")
+    asked, fitted = params.get("n_members"), learned.get("members_")
+    if asked is not None and fitted is not None and asked != fitted and params.get("uncertainty") != "bayes_last_layer":
+        raise BadField("params.n_members", f"is {asked}, but learned.members_ (the networks fitted) is {fitted}")
+    expected = _members(params, learned)
+    members = sorted({s[0] for k, s in net.items() if ".stacked." in k})
+    if expected > 1 and members != [expected]:
+        field = "learned.members_" if learned.get("members_") is not None else "params.n_members"
+        raise BadField(field, f"is {expected}, but the file stores {' or '.join(map(str, members)) or 'no'} "
+                              f"ensemble members")
+
+
+def _members(params: dict, learned: dict) -> int:
+    """Networks in a saved model: ``members_``; files from before it: ``n_members`` (5 unset) for an ensemble, else 1."""
+    if learned.get("members_") is not None:
+        return learned["members_"]
+    return (params.get("n_members") or ENSEMBLE_MEMBERS) if params.get("uncertainty") == "ensemble" else 1
 
 
 def check_config(cls, config, shapes: dict) -> dict:
@@ -342,6 +356,7 @@ def _restore(cls, tensors: dict, config: dict, where) -> object:
     for k in LEARNED:
         v = learned[k] if k not in OPTIONAL else learned.get(k, OPTIONAL[k])
         setattr(model, k, tuple(v) if k in TUPLES and v is not None else v)
+    model.members_ = _members(config["params"], learned)
     ta = learned["time_axis_"]
     model.time_axis_ = TimeAxis(**ta) if ta is not None else None
     model.history_ = pd.DataFrame({c: pd.to_numeric(pd.Series(v, dtype=object)) for c, v in config["history"].items()})

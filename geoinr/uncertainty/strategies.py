@@ -12,9 +12,10 @@ import torch
 
 from .bayes import BayesianLastLayer, output_layer, penultimate_features
 
-__all__ = ["NoUncertainty", "EnsembleUncertainty", "BayesLastLayerUncertainty", "strategy", "UNCERTAINTY_METHODS"]
+__all__ = ["NoUncertainty", "AveragedEnsemble", "EnsembleUncertainty", "BayesLastLayerUncertainty", "strategy", "UNCERTAINTY_METHODS"]
 
 UNCERTAINTY_METHODS = (None, "ensemble", "bayes_last_layer")
+ENSEMBLE_MEMBERS = 5  # uncertainty="ensemble" without n_members
 FEATURE_CHUNK = 65536  # points per pass when collecting penultimate features
 
 
@@ -89,6 +90,34 @@ class EnsembleUncertainty(NoUncertainty):
         return m + root_c.to(xb.device) * (members - m)
 
 
+class AveragedEnsemble(NoUncertainty):
+    """``n_members`` networks trained together (vmapped) whose mean is the field; no uncertainty.
+
+    Members share the data and differ by their initialization; where the data leave the
+    field free (between grid points) their differences are partly independent, so the
+    mean is smoother and closer to the truth than any member
+    (``benchmarks/real_ssh.py``, regrid cases).
+    """
+
+    def __init__(self, n_members: int):
+        self.n_members = int(n_members)
+
+    def check(self, *, physics=None, mass_constraint: str = "penalty", n_members: int = 0) -> None:
+        if physics:
+            raise ValueError(f"physics= residuals are not available for a mean of {self.n_members} networks yet; "
+                             "give n_members=1.")
+        if mass_constraint == "streamfunction":
+            raise ValueError("mass_constraint='streamfunction' does not combine with n_members > 1 yet; give n_members=1.")
+
+    def make_network(self, make):
+        from ..nn.ensemble import Ensemble
+
+        return Ensemble([make() for _ in range(self.n_members)])
+
+    def standardized(self, field, xb):
+        return field(xb).mean(0), None
+
+
 class BayesLastLayerUncertainty(NoUncertainty):
     """A Gaussian posterior over the output layer's weights, in closed form after training."""
 
@@ -132,19 +161,24 @@ class BayesLastLayerUncertainty(NoUncertainty):
         return torch.einsum("bp,nkp->nbk", design, state)
 
 
-def strategy(name, n_members: int = 5) -> NoUncertainty:
-    """The strategy object for ``uncertainty=name``.
+def strategy(name, n_members: int | None = None) -> NoUncertainty:
+    """The strategy object for ``uncertainty=name`` and ``n_members`` networks.
+
+    ``n_members`` None: 5 for an ensemble, one network otherwise; ``n_members > 1``
+    without uncertainty: the mean of that many networks.
 
     Examples
     --------
     >>> strategy("ensemble", n_members=3).n_members, strategy(None).calibrated
     (3, False)
+    >>> type(strategy(None, n_members=4)).__name__
+    'AveragedEnsemble'
     """
     if name not in UNCERTAINTY_METHODS:
         raise ValueError(f"uncertainty={name!r} is not known; choose one of {UNCERTAINTY_METHODS}.")
     if name == "ensemble":
-        return EnsembleUncertainty(n_members)
-    if name == "bayes_last_layer":
+        return EnsembleUncertainty(ENSEMBLE_MEMBERS if n_members is None else n_members)
+    if name == "bayes_last_layer":  # one network: n_members does not apply
         return BayesLastLayerUncertainty()
-    return NoUncertainty()
+    return AveragedEnsemble(n_members) if n_members is not None and n_members > 1 else NoUncertainty()
 
