@@ -166,6 +166,10 @@ def methods(max_time, seed=0):
         "geoinr siren, n_members=1": inr(n_members=1),
         "geoinr modulated_siren": inr(model="modulated_siren"),
         "geoinr nif": inr(model="nif"),
+        "geoinr ffn": inr(model="ffn"),
+        "geoinr fourier_net": inr(model="fourier_net"),
+        "geoinr gabor_net": inr(model="gabor_net"),
+        "geoinr mlp": inr(model="mlp"),
         "geoinr siren, physics=qg": inr(physics="qg"),
     }
 

@@ -60,6 +60,18 @@ def _bandwidth(params, bandwidth):
     return params
 
 
+# Random Fourier features: 95 % of B's entries lie below the bandwidth per axis, so the frequency
+# vectors (3-4 axes) are longer, and the ReLU MLP adds their sums and harmonics. With the full
+# bandwidth the FFN invented structure between tracks (real DUACS cases, 60 s: mu 0.42 and 0.31
+# against linear 0.81 and 0.79); a sixth gave 0.84 and 0.85 (benchmarks/RESULTS.md, 2026-12-02).
+FFN_BANDWIDTH_DIVISOR = 6.0
+
+
+def _ffn_bandwidth(params, bandwidth):
+    params.setdefault("bandwidth", float(bandwidth) / FFN_BANDWIDTH_DIVISOR)
+    return params
+
+
 #: name -> (class, default width, default depth, needs time, frequency rule, one-line description)
 NETWORKS = {
     "siren": (Siren, 256, 3, False, _siren_freq, "sine-activated MLP (Sitzmann et al. 2020)"),
@@ -68,7 +80,7 @@ NETWORKS = {
             "Neural Implicit Flow: a time net mixes a space SIREN's modes, or emits its weights (Pan et al. 2023)"),
     "fourier_net": (FourierNet, 256, 3, False, _bandwidth, "multiplicative filter network, sine filters (Fathony et al. 2021)"),
     "gabor_net": (GaborNet, 256, 3, False, _bandwidth, "multiplicative filter network, Gabor filters (Fathony et al. 2021)"),
-    "ffn": (FourierFeatureNet, 256, 3, False, _bandwidth, "random Fourier features + ReLU MLP (Tancik et al. 2020)"),
+    "ffn": (FourierFeatureNet, 256, 3, False, _ffn_bandwidth, "random Fourier features + ReLU MLP (Tancik et al. 2020)"),
     "mlp": (MLP, 256, 3, False, lambda p, b: p, "plain ReLU/tanh MLP, the baseline"),
 }
 
