@@ -175,3 +175,12 @@ def test_the_timed_pass_estimates_a_full_batch_evaluation(small_grid):
 
     e1, e4 = best_of_three(one), best_of_three(four)
     assert 0 < e4 < e1 < math.inf
+
+
+def test_a_streamfunction_fit_of_a_grid_stays_one_network():
+    """(u, v) on a grid with mass_constraint="streamfunction": L-BFGS may run, but one network (derivatives of psi)."""
+    grid = grid_truth(np.arange(0, 4, 0.5), np.arange(40, 44, 0.5), [0.0])
+    ds = grid.to_dataset(name="u").assign(v=-grid)
+    m = ds.inr.fit(["u", "v"], **SMALL, mass_constraint="streamfunction")
+    assert m.members_ == 1 and m.optimizer_ == "lbfgs"
+    assert np.isfinite(m.predict(ds).u.values).all()

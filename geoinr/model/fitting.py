@@ -396,7 +396,7 @@ def choose_members(model, obs) -> int:
     """Networks in the fit: ``n_members``; unset, 5 for ``uncertainty="ensemble"`` and, for plain fits,
     :data:`AUTO_MEMBERS` on grids fitted by L-BFGS (their mean beats any one of them between the points), else 1.
     """
-    if model.uncertainty == "bayes_last_layer":  # one network
+    if model.uncertainty == "bayes_last_layer" or model.mass_constraint == "streamfunction":  # one network
         return 1
     if model.n_members is not None:
         return int(model.n_members)
