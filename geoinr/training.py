@@ -30,6 +30,7 @@ __all__ = [
     "train",
     "distributed_world",
     "setup_distributed",
+    "constrained_modules",
 ]
 
 CHECKPOINT_FORMAT = "geoinr-checkpoint"
@@ -123,6 +124,21 @@ LBFGS_HISTORY = 50  # curvature pairs L-BFGS keeps
 FULL_BATCH_CHUNK = 65536  # points per forward/backward pass of a full-batch loss
 
 
+def constrained_modules(net: nn.Module) -> list:
+    """Modules of ``net`` whose ``constrain_()`` changes weights after a step (TUNER's bound, ``l1``).
+
+    The training loop applies them after every Adam step, and full-batch L-BFGS cannot run with them.
+
+    Examples
+    --------
+    >>> from geoinr.nn import Siren
+    >>> plain, bounded = Siren(3, 1, width=8, depth=2), Siren(3, 1, width=8, depth=2, bound=1.0)
+    >>> len(constrained_modules(plain)), len(constrained_modules(bounded))
+    (0, 1)
+    """
+    return [m for m in net.modules() if getattr(m, "constrains_weights", hasattr(m, "constrain_"))]
+
+
 class _BudgetSpent(Exception):
     """Raised inside the L-BFGS closure when the training budget is spent."""
 
@@ -189,6 +205,13 @@ def _masked_mse(pred: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None) -> 
     if w is None:
         return torch.mean(d)
     return torch.sum(w * d) / torch.clamp(torch.sum(w), min=1.0)
+
+
+def _squared_error_sum(pred: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+    """Sum of (weighted) squared errors of a chunk; an ensemble's ``(members, batch, out)`` is averaged over members."""
+    d = (pred - y) ** 2
+    d = d.mean(0) if d.dim() == 3 else d
+    return torch.sum(w * d) if w is not None else torch.sum(d)
 
 
 def _split(n: int, cfg: TrainConfig, gen: torch.Generator, groups):
@@ -382,7 +405,7 @@ class Trainer:
         # check every epoch, but at least `min_eval_steps` and at most `eval_every` steps apart
         self.eval_every = max(1, min(max(self.steps_per_epoch, cfg.min_eval_steps), cfg.eval_every))
         self.opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-        self.constrained = [m for m in net.modules() if getattr(m, "constrains_weights", hasattr(m, "constrain_"))]
+        self.constrained = constrained_modules(net)
         self.best_state = copy.deepcopy(net.state_dict())
         self.best_val = math.inf
         self.since_best = 0
@@ -484,11 +507,9 @@ class Trainer:
         net.eval()
         with torch.no_grad():
             total = torch.zeros((), device=self.device)
-            for s in range(0, self.n_val, 65536):
-                sl = slice(s, s + 65536)
-                d = (net(self.xv[sl]) - self.yv[sl]) ** 2
-                d = d.mean(0) if d.dim() == 3 else d
-                total += torch.sum(d * self.wv[sl]) if self.wv is not None else torch.sum(d)
+            for s in range(0, self.n_val, FULL_BATCH_CHUNK):
+                sl = slice(s, s + FULL_BATCH_CHUNK)
+                total += _squared_error_sum(net(self.xv[sl]), self.yv[sl], self.wv[sl] if self.wv is not None else None)
             denom = float(self.wv.sum()) if self.wv is not None else float(self.yv.numel())
         net.train()
         total = float(total)
@@ -589,9 +610,8 @@ class Trainer:
             total = torch.zeros((), device=self.device)
             for s in range(0, self.n_train, FULL_BATCH_CHUNK):
                 sl = slice(s, s + FULL_BATCH_CHUNK)
-                d = (net(self.xt[sl]).float() - self.yt[sl]) ** 2
-                d = d.mean(0) if d.dim() == 3 else d
-                part = (torch.sum(self.wt[sl] * d) if self.wt is not None else torch.sum(d)) / denom
+                w = self.wt[sl] if self.wt is not None else None
+                part = _squared_error_sum(net(self.xt[sl]).float(), self.yt[sl], w) / denom
                 part.backward()
                 total += part.detach()
             return total
@@ -601,8 +621,7 @@ class Trainer:
             try:
                 loss = float(opt.step(closure))
             except _BudgetSpent:
-                self.history.append({"epoch": epochs0 + evals, "step": self.step, "seconds": self._elapsed(),
-                                     "lr": math.nan, "loss": best, "val_loss": math.nan, "physics_loss": math.nan})
+                self._log_lbfgs(epochs0 + evals, best)
                 break
             self.step += 1
             if not math.isfinite(loss):
@@ -616,14 +635,18 @@ class Trainer:
             progress = self._progress(epochs0 + evals)
             if time.perf_counter() - last_log > 1.0 or progress >= 1.0:
                 last_log = time.perf_counter()
-                self.history.append({"epoch": epochs0 + evals, "step": self.step, "seconds": self._elapsed(),
-                                     "lr": math.nan, "loss": loss, "val_loss": math.nan, "physics_loss": math.nan})
+                self._log_lbfgs(epochs0 + evals, loss)
                 if self.bar is not None:
                     self.bar.n = min(100.0, 100.0 * progress)
                     self.bar.set_postfix(refresh=False, loss=f"{loss:.4g}", optimizer="L-BFGS")
                     self.bar.refresh()
             if progress >= 1.0:
                 break
+
+    def _log_lbfgs(self, epochs: float, loss: float) -> None:
+        """A history row of the L-BFGS phase: no learning rate, no validation."""
+        self.history.append({"epoch": epochs, "step": self.step, "seconds": self._elapsed(), "lr": math.nan,
+                             "loss": loss, "val_loss": math.nan, "physics_loss": math.nan})
 
     def _pooled(self, running: torch.Tensor, n: int) -> float:
         """Mean training loss since the last check, averaged over the ranks under torchrun."""

@@ -24,7 +24,8 @@ from .. import stream as _stream
 from ..encoding import CoordinateEncoding
 from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss
-from ..training import TrainConfig, Trainer, TrainingDiverged, checkpoint_extra, distributed_world
+from ..training import (TrainConfig, Trainer, TrainingDiverged, checkpoint_extra, constrained_modules,
+                        distributed_world)
 from ..uncertainty.calibrated import calibrate_field
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
 from .held_out import satellite_passes, validation_blocks
@@ -414,7 +415,7 @@ def choose_optimizer(model, obs, streamed: bool) -> str:
     checks that the time budget pays for enough passes). An explicit ``"lbfgs"`` that
     cannot run says why.
     """
-    constrained = any(getattr(m, "constrains_weights", hasattr(m, "constrain_")) for m in model.field_.modules())
+    constrained = bool(constrained_modules(model.field_))
     obstacles = {
         "validation": model.validation_ > 0,
         "physics=": bool(model.physics),
