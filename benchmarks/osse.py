@@ -48,6 +48,15 @@ def scale_note(record) -> str:
             f"{record['min_wavelength']:.0f} km{period(record['min_period'])} in {record['seconds']:.0f} s")
 
 
+def physics_note(choice: dict) -> str:
+    """One line on a ``physics_choice_`` record: the weight kept and each candidate's held-out loss."""
+    if not choice.get("candidates"):
+        return f"{choice['physics_weight']:g} ({choice.get('note', '')})"
+    tried = ", ".join(f"{c['physics_weight']:g}: val {c['val_loss']:.4g} ({c['epochs']:.0f} epochs)"
+                      if c["val_loss"] is not None else f"{c['physics_weight']:g}: -" for c in choice["candidates"])
+    return f"kept {choice['physics_weight']:g} of {tried}"
+
+
 def methods(max_time, seed=0):
     fit = dict(max_time=max_time, progress=False, seed=seed)
 
@@ -55,6 +64,7 @@ def methods(max_time, seed=0):
         def run(obs, grid):
             fitted = obs.inr.fit("sla", **{**fit, **kw})
             LAST_SEARCH["record"] = getattr(fitted, "scale_search_", None)
+            LAST_SEARCH["physics"] = getattr(fitted, "physics_choice_", None)
             return fitted.predict(grid)
 
         return run
@@ -71,8 +81,13 @@ def methods(max_time, seed=0):
             precision="bfloat16", validation=0.0, epochs=800, max_time=None, uncertainty="ensemble", n_members=4
         ),
         "geoinr modulated_siren": inr(model="modulated_siren"),
-        'geoinr siren, physics="qg" (weight 0.1 every 8 steps: defaults)': inr(physics="qg", rossby_radius=40.0),
-        'geoinr siren, physics="qg", deformation radius from latitude (the default prior)': inr(physics="qg"),
+        'geoinr siren, physics="qg", rossby_radius=40 (weight chosen on held-out passes: default)': inr(
+            physics="qg", rossby_radius=40.0),
+        'geoinr siren, physics="qg", rossby_radius=40, physics_weight=0.1': inr(
+            physics="qg", rossby_radius=40.0, physics_weight=0.1),
+        'geoinr siren, physics="qg" (defaults: deformation radius from latitude, weight chosen)': inr(physics="qg"),
+        'geoinr siren, physics="qg", physics_weight=0.1 (deformation radius from latitude)': inr(
+            physics="qg", physics_weight=0.1),
         'geoinr siren, bfloat16, physics="qg" (defaults)': inr(precision="bfloat16", physics="qg", rossby_radius=40.0),
         'geoinr siren, bfloat16, physics="qg" every step (weight 0.1)': inr(
             precision="bfloat16", physics="qg", rossby_radius=40.0, physics_weight=0.1, physics_every=1
@@ -111,6 +126,9 @@ def run(max_time=60.0, days=40, margin=5, seed=0, only=None, rossby_radius_km=40
         search = LAST_SEARCH.pop("record", None)
         if search:
             print("  scale search:", scale_note(search), flush=True)
+        choice = LAST_SEARCH.pop("physics", None)
+        if choice:
+            print("  physics weight:", physics_note(choice), flush=True)
     print(f"\n{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}; {days}-day QG run "
           f"(truth: deformation radius {rossby_radius_km:g} km, forcing renewed every {forcing_days:g} days), "
           f"days {margin}-{days - margin - 1} scored; geoinr budget {max_time:.0f} s per fit\n")

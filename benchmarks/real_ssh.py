@@ -126,6 +126,7 @@ def methods(max_time, seed=0):
         def run(obs, grid):
             fitted = obs.inr.fit(**{**fit, **kw}) if isinstance(obs, xr.DataArray) else obs.inr.fit("adt", **{**fit, **kw})
             osse_bench.LAST_SEARCH["record"] = getattr(fitted, "scale_search_", None)
+            osse_bench.LAST_SEARCH["physics"] = getattr(fitted, "physics_choice_", None)
             return fitted.predict(grid)
 
         return run
@@ -171,6 +172,7 @@ def methods(max_time, seed=0):
         "geoinr gabor_net": inr(model="gabor_net"),
         "geoinr mlp": inr(model="mlp"),
         "geoinr siren, physics=qg": inr(physics="qg"),
+        "geoinr siren, physics=qg, physics_weight=0.1": inr(physics="qg", physics_weight=0.1),
     }
 
 
@@ -226,6 +228,9 @@ def main(argv=None):
             search = osse_bench.LAST_SEARCH.pop("record", None)
             if search:
                 print(f"<!-- {name} scale search: {osse_bench.scale_note(search)} -->", flush=True)
+            choice = osse_bench.LAST_SEARCH.pop("physics", None)
+            if choice:
+                print(f"<!-- {name} physics weight: {osse_bench.physics_note(choice)} -->", flush=True)
 
 
 if __name__ == "__main__":

@@ -98,8 +98,9 @@ def summary(model) -> dict:
         training), ``fitted_at``, ``calibration`` (``calibration_`` of models fitted
         with ``uncertainty=``) and ``scale_search`` (``scale_search_`` of models fitted
         with ``min_wavelength="search"``), ``optimizer`` (``optimizer_``: ``"adam"``, or
-        ``"lbfgs"`` for Adam then full-batch L-BFGS) and ``members`` (``members_``, the
-        networks fitted; more than one without uncertainty: their mean is the prediction).
+        ``"lbfgs"`` for Adam then full-batch L-BFGS), ``members`` (``members_``, the
+        networks fitted; more than one without uncertainty: their mean is the prediction),
+        ``physics_weight_used`` and ``physics_choice`` (``physics_weight_``, ``physics_choice_``).
 
     Examples
     --------
@@ -178,8 +179,26 @@ def summary(model) -> dict:
         scale_search=getattr(model, "scale_search_", None),
         optimizer=getattr(model, "optimizer_", None),
         members=getattr(model, "members_", None),
+        physics_weight_used=getattr(model, "physics_weight_", None),
+        physics_choice=getattr(model, "physics_choice_", None),
     )
     return s
+
+
+def _physics_weight_text(s: dict) -> str:
+    """The residual's weight: the parameter, or for a fitted model the weight used and how it was chosen."""
+    if not s.get("fitted") or s.get("physics_weight_used") is None:
+        weight = s.get("physics_weight")  # the parameter itself: "params" holds only those changed from default
+        return "weight chosen on held-out passes" if weight == "auto" else f"weight {weight:g}"
+    used, choice = s["physics_weight_used"], s.get("physics_choice")
+    if not choice:
+        return f"weight {used:g}"
+    if not choice.get("candidates"):
+        return f"weight {used:g} ({choice.get('note', 'not chosen')})"
+    losses = ", ".join(f"{c['physics_weight']:g}: {c['val_loss']:.4g}" if c["val_loss"] is not None
+                       else f"{c['physics_weight']:g}: -" for c in choice["candidates"])
+    kept = "the residual kept" if used > 0 else "the data-only fit kept (the residual did not help)"
+    return f"weight {used:g}, {kept}; held-out {choice['held_out']} loss by weight {losses}"
 
 
 def _plural(n, word) -> str:
@@ -231,8 +250,7 @@ def rows(s: dict) -> list[tuple[str, str]]:
     out = [("network", net), ("encodings", enc)]
     if s.get("physics"):
         terms = s["physics"] if isinstance(s["physics"], str) else ", ".join(s["physics"])
-        weight = s.get("physics_weight")  # the parameter itself: "params" holds only those changed from default
-        out.append(("physics", f"{terms} residual" + (f", weight {weight:g}" if weight is not None else "")))
+        out.append(("physics", f"{terms} residual, {_physics_weight_text(s)}"))
     if s.get("uncertainty"):
         text = str(s["uncertainty"])
         cal = s.get("calibration")

@@ -163,6 +163,9 @@ class TrainConfig:
     precision: str = "float32"  # "bfloat16": autocast the data-loss forward pass (see INRModel)
     extra_every: int = 1  # add extra_loss (physics) every this many steps
     lbfgs_share: float = 0.0  # fraction of the budget for full-batch L-BFGS after Adam (0: Adam only)
+    # the part (start, end) of the learning-rate schedule (warm-up, cosine decay) this run's budget spans:
+    # a run that goes on from another (physics_weight="auto") takes up the schedule where that one stopped
+    schedule: tuple = (0.0, 1.0)
 
     def validate(self) -> None:
         if self.epochs is None and self.max_time is None:
@@ -179,6 +182,9 @@ class TrainConfig:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if not 0.0 <= self.lbfgs_share < 1.0:
             raise ValueError(f"lbfgs_share must be a fraction in [0, 1), got {self.lbfgs_share}")
+        start, end = self.schedule
+        if not 0.0 <= start < end <= 1.0:
+            raise ValueError(f"schedule must be (start, end) with 0 <= start < end <= 1, got {self.schedule}")
 
 
 @dataclasses.dataclass
@@ -215,12 +221,14 @@ def _squared_error_sum(pred: torch.Tensor, y: torch.Tensor, w: torch.Tensor | No
 
 
 def _split(n: int, cfg: TrainConfig, gen: torch.Generator, groups):
-    """Indices of training and validation points (whole blocks if ``groups`` is given)."""
+    """Indices of training and validation points (whole blocks if ``groups`` is given; negative labels never held out)."""
     n_val = int(round(cfg.validation * n)) if n >= 20 else 0
     if n_val and groups is not None:
         labels, inverse, counts = torch.unique(groups, return_inverse=True, return_counts=True)
-        if labels.numel() >= 5:
+        eligible = int((labels >= 0).sum())
+        if eligible >= 5:
             pick = torch.randperm(labels.numel(), generator=gen)
+            pick = pick[labels[pick] >= 0]
             chosen = pick[: int(torch.searchsorted(torch.cumsum(counts[pick], 0), n_val)) + 1]
             held = torch.zeros(labels.numel(), dtype=torch.bool)
             held[chosen] = True
@@ -729,7 +737,8 @@ class Trainer:
                 progress = max(prog_epoch, prog_time) / adam_end  # Adam's schedule ends where L-BFGS starts
                 if progress >= 1.0:
                     break
-                self.lr = cfg.lr * self.lr_scale * _lr_factor(progress, cfg)
+                start, end = cfg.schedule
+                self.lr = cfg.lr * self.lr_scale * _lr_factor(start + (end - start) * progress, cfg)
                 for g in self.opt.param_groups:
                     g["lr"] = self.lr
                 if streamed is not None:

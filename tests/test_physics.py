@@ -203,7 +203,7 @@ def test_physics_every_adds_the_residual_on_a_schedule():
     cfg = TrainConfig(batch_size=8, epochs=3, max_time=None, validation=0.0, progress=False, extra_every=4)
     Trainer(net, x, y, None, cfg, torch.device("cpu"), extra_loss=extra).run()
     assert len(calls) == 24 // 4  # 3 epochs x 8 steps, every 4th
-    assert geoinr.INRModel().physics_every == 8 and geoinr.INRModel().physics_weight == 0.1
+    assert geoinr.INRModel().physics_every == 8 and geoinr.INRModel().physics_weight == "auto"
 
 
 def test_streamfunction_constraint_is_divergence_free_and_fits(tmp_path):

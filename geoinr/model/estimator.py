@@ -92,8 +92,16 @@ class INRModel(SurrogateMixin, BaseMapper):
         of the two fitted variables taken as (eastward, northward) velocity. Residuals
         are made dimensionless by their natural scales (height or speed std,
         ``min_wavelength``, beta), so ``physics_weight`` means the same in every region.
-    physics_weight : float
+    physics_weight : float or "auto"
         Weight of the dimensionless residual's mean square against the standardized data MSE.
+        ``"auto"`` (default): chosen on held-out passes (``physics_weight_``, ``physics_choice_``).
+        Two candidate fits, a quarter of the budget each, one without the residual and one at
+        weight 0.1, start from the same weights and hold out the same passes of the record's
+        interior; the weight with the lower held-out error is then fitted on all the data for
+        the other half, so the residual stays only where the data show that it helps
+        (:mod:`geoinr.model.physics_weight`). Without held-out data (``validation=0``, gridded
+        data), for dask-streamed data and with ``checkpoint=``/``resume=``, ``"auto"`` is 0.1
+        without a choice.
     physics_every : int
         Add the residual loss every this many steps (a physics step costs ~3x a data step;
         every 8th works best on the QG OSSE, ``benchmarks/osse.py``).
@@ -162,6 +170,10 @@ class INRModel(SurrogateMixin, BaseMapper):
         Encoding parameters, ``min_wavelength`` (km) and ``min_period`` (days) included.
     optimizer_, members_ : str, int
         The optimizer used (``"adam"`` or ``"lbfgs"``) and the number of networks.
+    physics_weight_, physics_choice_ : float or None, dict or None
+        The residual's weight in force (0: the data-only candidate was kept) and, for
+        ``physics_weight="auto"``, the candidates (``physics_weight``, held-out ``val_loss``,
+        ``epochs``, ``seconds``) and the held-out points, or a note of why none was chosen.
     scale_search_ : dict or None
         When the scales were searched: the rule's, every candidate (``min_wavelength``,
         ``min_period``, held-out ``rmse`` in standard deviations) and the choice.
@@ -206,7 +218,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         uncertainty: str | None = None,
         n_members: int | None = None,
         physics=None,
-        physics_weight: float = 0.1,
+        physics_weight: float | str = "auto",
         mass_constraint: str = "penalty",
         physics_every: int = 8,
         rossby_radius: float | None = None,
@@ -363,8 +375,8 @@ class INRModel(SurrogateMixin, BaseMapper):
                 prep = _fitting.prepare_in_memory(self, obs.table, frame)
             else:
                 prep = _fitting.prepare_streamed(self, frame, device, distributed_world())
-            trainer, result = _fitting.train(self, prep, _fitting.train_config(self, share), device, checkpoint=checkpoint,
-                                             checkpoint_every=checkpoint_every, resume=resume)
+            trainer, result = _fitting.fit_field(self, prep, _fitting.train_config(self, share), device,
+                                                 checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
             _fitting.calibrate(self, trainer, prep)
             self.streamed_ = prep.streamed
         except Exception:

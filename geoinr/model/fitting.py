@@ -29,6 +29,7 @@ from ..training import (TrainConfig, Trainer, TrainingDiverged, checkpoint_extra
 from ..uncertainty.calibrated import calibrate_field
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
 from .held_out import satellite_passes, validation_blocks
+from .physics_weight import AUTO, fit_choosing_weight, interior_groups, resolve_physics_weight
 from .scale_search import SEARCH, search_scales
 
 __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
@@ -73,6 +74,8 @@ class Prepared:
     n_stream: int = 0
     run_id: dict = dataclasses.field(default_factory=dict)
     streamed: dict | None = None
+    choice_groups: torch.Tensor | None = None  # physics_weight="auto": held-out groups of the candidates (-1: never)
+    choice_held_out: str = "blocks"
 
 
 def _train_std(std: np.ndarray) -> np.ndarray:
@@ -184,9 +187,14 @@ def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepare
     obs = np.isfinite(y)
     raw = table.coordinates()
     # calibration needs held-out points as far from the training data as a map's gaps are: whole satellite
-    # passes when the data are along-track (small boxes stay near other passes)
-    passes = satellite_passes(raw) if model._strategy().calibrated else None
-    groups = validation_blocks(table, model.region_) if passes is None else passes
+    # passes when the data are along-track (small boxes stay near other passes); so does the choice of the
+    # physics weight, which holds out passes of the record's interior only
+    calibrated = model._strategy().calibrated
+    choosing = bool(model.physics) and model.physics_weight == AUTO
+    passes = satellite_passes(raw) if calibrated or choosing else None
+    blocks = validation_blocks(table, model.region_) if passes is None or not calibrated else None
+    groups = passes if calibrated and passes is not None else blocks
+    choice = interior_groups(blocks if passes is None else passes, table.time) if choosing else None
     run_id = {
         "params": {k: v for k, v in model.get_params().items() if k not in NO_RUN_ID},
         "encoding": model.encoding_config_,
@@ -200,8 +208,10 @@ def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepare
         y=torch.from_numpy(np.where(obs, y, 0.0).astype(np.float32)),
         w=None if obs.all() else torch.from_numpy(obs.astype(np.float32)),
         groups=torch.from_numpy(groups),
-        held_out="blocks" if passes is None else "passes",
+        held_out="passes" if calibrated and passes is not None else "blocks",
         run_id=run_id,
+        choice_groups=None if choice is None else torch.from_numpy(choice),
+        choice_held_out="blocks" if passes is None else "passes",
     )
 
 
@@ -272,25 +282,39 @@ def physics_frame(model) -> PhysicsFrame:
 
 def model_physics_loss(model, device):
     """The weighted residual loss of a model's ``physics=`` terms (a closure over fresh collocation points)."""
-    return physics_loss(model.field_, model.physics, physics_frame(model), weight=model.physics_weight,
+    return physics_loss(model.field_, model.physics, physics_frame(model), weight=model.physics_weight_,
                         n_collocation=model.n_collocation, seed=model.seed, device=device)
 
 
-def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, checkpoint_every=60.0, resume=None):
-    """Run the training loop on a prepared set; returns the trainer and its result."""
+def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, checkpoint_every=60.0, resume=None,
+          optimizer_state=None):
+    """Run the training loop on a prepared set; returns the trainer and its result.
+
+    ``optimizer_state``: Adam's state from the run this one goes on from (same network).
+    """
     if checkpoint is not None:  # a bad path fails now, not at the first check (which would lose the training)
         check_writable(checkpoint)
-    extra = model_physics_loss(model, device) if model.physics else None
+    extra = model_physics_loss(model, device) if model.physics and model.physics_weight_ else None
     trainer = Trainer(model.field_, prep.x, prep.y, prep.w, cfg, device, groups=prep.groups, extra_loss=extra,
                       stream=prep.stream, n_stream=prep.n_stream)
     if resume is not None:
         trainer.load_checkpoint(resume, extra=prep.run_id)
+    if optimizer_state is not None:
+        trainer.opt.load_state_dict(optimizer_state)
     try:
         result = trainer.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, checkpoint_extra=prep.run_id)
     finally:
         if prep.stream is not None:
             prep.stream.close()
     return trainer, result
+
+
+def fit_field(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, checkpoint_every=60.0, resume=None):
+    """Train ``field_``: one run, or (``physics_weight="auto"``) one per candidate weight, keeping the better."""
+    if resolve_physics_weight(model, prep, checkpoint, resume):
+        model_physics_loss(model, device)  # a residual that cannot apply here fails now, not after a candidate fit
+        return fit_choosing_weight(model, prep, cfg, device, train)
+    return train(model, prep, cfg, device, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
 
 
 # ---------------------------------------------------------------------- the steps of INRModel.fit

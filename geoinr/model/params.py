@@ -46,11 +46,14 @@ def _check_numbers(params: dict) -> None:
         if value is not None and not (_is_real(value) and 0 < value < float("inf")):
             word = "".join(f", {w!r}" for w in SEARCHABLE.get(name, ()))
             raise ValueError(f"{name} must be a positive finite number{word} or None, got {value!r}.")
-    for name, strict in (("lr", True), ("physics_weight", False)):  # lr > 0, physics_weight >= 0
+    for name, strict in (("lr", True), ("physics_weight", False)):  # lr > 0, physics_weight >= 0 or "auto"
         value = params[name]
+        if name == "physics_weight" and isinstance(value, str) and value == "auto":
+            continue
         finite = _is_real(value) and abs(value) < float("inf")  # False for NaN too
         if not finite or value < 0 or (strict and value == 0):
-            raise ValueError(f"{name} must be a finite number {'> 0' if strict else '>= 0'}, got {value!r}.")
+            bound = "> 0" if strict else ">= 0 or 'auto'"
+            raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
     for name, most in (("width", MAX_WIDTH), ("depth", MAX_DEPTH)):
         if params[name] is not None and params[name] > most:
             raise ValueError(f"{name}={params[name]} is more than {most:,}; it is probably a typo.")

@@ -65,8 +65,11 @@ LEARNED = (
     "scale_search_",
     "optimizer_",
     "members_",
+    "physics_weight_",
+    "physics_choice_",
 )
-OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None, "members_": None}  # learned later than format 1's first files: absent means this default
+OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None, "members_": None,
+            "physics_weight_": None, "physics_choice_": None}  # learned later than format 1's first files: absent means this default
 TUPLES = ("region_", "time_range_")
 POSITIVE_ENCODING_PARAMS = ("scale", "scale_km", "t_half", "min_period", "max_period")  # lengths and periods
 CALIBRATION_LISTS = {  # one value per variable: (bound, may be null)
@@ -200,6 +203,8 @@ def _check_learned(learned) -> dict:
     mapping(learned.get("scale_search_"), "learned.scale_search_", optional=True)
     text(learned.get("optimizer_"), "learned.optimizer_", choices=("adam", "lbfgs"), optional=True)
     integer(learned.get("members_"), "learned.members_", low=1, optional=True)
+    number(learned.get("physics_weight_"), "learned.physics_weight_", low=0.0, optional=True)
+    mapping(learned.get("physics_choice_"), "learned.physics_choice_", optional=True)
     if learned["calibration_"] is not None:
         _check_calibration(learned["calibration_"], k)
     if learned["time_axis_"] is not None:
@@ -251,6 +256,14 @@ def _check_sizes(params: dict, learned: dict, shapes: dict) -> None:
         field = "learned.members_" if learned.get("members_") is not None else "params.n_members"
         raise BadField(field, f"is {expected}, but the file stores {' or '.join(map(str, members)) or 'no'} "
                               f"ensemble members")
+
+
+def _physics_weight(params: dict, learned: dict) -> float | None:
+    """The residual's weight in force: ``physics_weight_``; files from before it: the parameter (a number then)."""
+    if "physics_weight_" in learned or not params.get("physics"):
+        return learned.get("physics_weight_")
+    weight = params.get("physics_weight")
+    return float(weight) if isinstance(weight, (int, float)) and not isinstance(weight, bool) else None
 
 
 def _members(params: dict, learned: dict) -> int:
@@ -357,6 +370,7 @@ def _restore(cls, tensors: dict, config: dict, where) -> object:
         v = learned[k] if k not in OPTIONAL else learned.get(k, OPTIONAL[k])
         setattr(model, k, tuple(v) if k in TUPLES and v is not None else v)
     model.members_ = _members(config["params"], learned)
+    model.physics_weight_ = _physics_weight(config["params"], learned)
     ta = learned["time_axis_"]
     model.time_axis_ = TimeAxis(**ta) if ta is not None else None
     model.history_ = pd.DataFrame({c: pd.to_numeric(pd.Series(v, dtype=object)) for c, v in config["history"].items()})
