@@ -84,24 +84,15 @@ class INRModel(SurrogateMixin, BaseMapper):
         Networks trained together (vmapped): the ensemble's size (unset: 5); without
         ``uncertainty=``, their mean is the field (unset: 4 on grids fitted by L-BFGS if they fit the budget, else 1).
     physics : {None, "qg", "mass"} or list of them
-        Residual losses added to the data loss, at ``n_collocation`` points drawn
-        each step uniformly over the fitted space-time box (not only at the
-        observations). ``"qg"``: 1.5-layer quasi-geostrophic PV conservation of the
-        (first) fitted variable as sea-surface height, on the beta-plane at the
-        region's centre (:mod:`geoinr.physics.qg`). ``"mass"``: horizontal divergence
-        of the two fitted variables taken as (eastward, northward) velocity. Residuals
-        are made dimensionless by their natural scales (height or speed std,
-        ``min_wavelength``, beta), so ``physics_weight`` means the same in every region.
+        Residual losses added to the data loss at ``n_collocation`` points drawn each step over
+        the fitted space-time box. ``"qg"``: 1.5-layer quasi-geostrophic PV conservation of the
+        (first) variable as sea-surface height (:mod:`geoinr.physics.qg`). ``"mass"``: divergence
+        of the two variables as (eastward, northward) velocity. Residuals are dimensionless
+        (height or speed std, ``min_wavelength``, beta): ``physics_weight`` means the same anywhere.
     physics_weight : float or "auto"
         Weight of the dimensionless residual's mean square against the standardized data MSE.
-        ``"auto"`` (default): chosen on held-out passes (``physics_weight_``, ``physics_choice_``).
-        Two candidate fits, a quarter of the budget each, one without the residual and one at
-        weight 0.1, start from the same weights and hold out the same passes of the record's
-        interior; the weight with the lower held-out error is then fitted on all the data for
-        the other half, so the residual stays only where the data show that it helps
-        (:mod:`geoinr.model.physics_weight`). Without held-out data (``validation=0``, gridded
-        data), for dask-streamed data and with ``checkpoint=``/``resume=``, ``"auto"`` is 0.1
-        without a choice.
+        ``"auto"`` (default): 0 or 0.1, whichever candidate fit predicts held-out passes better
+        (:mod:`geoinr.model.physics_weight`; 0.1 without a choice where nothing is held out).
     physics_every : int
         Add the residual loss every this many steps (a physics step costs ~3x a data step;
         every 8th works best on the QG OSSE, ``benchmarks/osse.py``).
@@ -171,9 +162,7 @@ class INRModel(SurrogateMixin, BaseMapper):
     optimizer_, members_ : str, int
         The optimizer used (``"adam"`` or ``"lbfgs"``) and the number of networks.
     physics_weight_, physics_choice_ : float or None, dict or None
-        The residual's weight in force (0: the data-only candidate was kept) and, for
-        ``physics_weight="auto"``, the candidates (``physics_weight``, held-out ``val_loss``,
-        ``epochs``, ``seconds``) and the held-out points, or a note of why none was chosen.
+        The residual's weight used and, for ``"auto"``, each candidate's held-out ``val_loss``.
     scale_search_ : dict or None
         When the scales were searched: the rule's, every candidate (``min_wavelength``,
         ``min_period``, held-out ``rmse`` in standard deviations) and the choice.
