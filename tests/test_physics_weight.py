@@ -162,6 +162,38 @@ def test_without_held_out_data_auto_is_the_fixed_weight_and_says_why(tracks, tmp
     assert why in repr(fitted)
 
 
+def test_too_few_groups_in_the_interior_give_no_choice():
+    model = geoinr.INRModel(physics="qg")
+    model.validation_ = 0.1
+    groups = torch.tensor([-1] * 50 + [0] * 20 + [1] * 20 + [2] * 10)  # three passes in the interior
+    prep = fitting.Prepared(x=torch.zeros(100, 3), y=torch.zeros(100, 1), w=None, choice_groups=groups,
+                            choice_held_out="passes")
+    assert not pw.resolve_physics_weight(model, prep)
+    assert model.physics_weight_ == pw.PHYSICS_WEIGHT and "fewer than 5 passes" in model.physics_choice_["note"]
+    prep.choice_groups = torch.arange(100) % 7  # seven: the choice is made
+    assert pw.resolve_physics_weight(model, prep)
+
+
+def test_with_a_calibrated_uncertainty_the_last_run_keeps_its_held_out_passes(tracks):
+    """uncertainty="bayes_last_layer" calibrates on the last run's held-out passes: they stay held out."""
+    runs = []
+    real = fitting.train
+
+    def spy(model, prep, cfg, device, **kw):
+        trainer, result = real(model, prep, cfg, device, **kw)
+        runs.append((cfg, prep.held_out, trainer.val_idx.numel()))
+        return trainer, result
+
+    fitting.train = spy
+    try:
+        fitted = tracks.inr.fit("sla", physics="qg", uncertainty="bayes_last_layer", **SMALL)
+    finally:
+        fitting.train = real
+    cfg, held_out, n_val = runs[-1]
+    assert len(runs) == 3 and cfg.validation == fitted.validation_ > 0 and held_out == "passes" and n_val > 0
+    assert fitted.calibration_ is not None and len(fitted.physics_choice_["candidates"]) == 2
+
+
 def test_the_choice_is_saved_and_old_files_take_the_parameter(chosen, tmp_path):
     fitted, _ = chosen
     path = tmp_path / "m.geoinr"

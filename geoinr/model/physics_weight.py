@@ -22,7 +22,8 @@ all the data for the rest of the budget. Two measurements set this design
   the Gulf Stream 10 deg map scored mu 0.84, with them 0.89.
 
 The choice needs held-out points in memory. Without them (``validation=0``, the
-default for gridded data), for dask-streamed data, and with ``checkpoint=`` or
+default for gridded data, or fewer than :data:`MIN_GROUPS` passes in the record's
+interior), for dask-streamed data, and with ``checkpoint=`` or
 ``resume=`` (a checkpoint holds one training run), ``"auto"`` uses
 :data:`PHYSICS_WEIGHT` without a choice and says so in ``physics_choice_``.
 """
@@ -48,6 +49,7 @@ SWITCH = CANDIDATE_SHARE / (1.0 - CANDIDATE_SHARE)  # where, in the kept network
 # extrapolates in time, its error grows as the fit sharpens, and it would rule the choice (and the early
 # stopping) against the interior, where maps are made and scored (benchmarks/real_ssh.py, 2026-12-02)
 EDGE_SHARE = 1.0 / 6.0
+MIN_GROUPS = 5  # passes (or boxes) of the interior below which no choice is made (training._split's own floor)
 
 
 def interior_groups(groups: np.ndarray, time: np.ndarray | None) -> np.ndarray:
@@ -90,6 +92,8 @@ def resolve_physics_weight(model, prep, checkpoint=None, resume=None) -> bool:
         why = "a checkpoint holds one training run, not two candidates"
     elif model.validation_ <= 0 or len(prep.y) < 20:
         why = "nothing is held out (validation=0, the default for gridded data)"
+    elif prep.choice_groups is None or int((np.unique(prep.choice_groups.numpy()) >= 0).sum()) < MIN_GROUPS:
+        why = f"fewer than {MIN_GROUPS} {prep.choice_held_out} in the record's interior to hold out"
     if why is not None:
         model.physics_choice_ = {"physics_weight": PHYSICS_WEIGHT, "candidates": [],
                                  "note": f"not chosen, the fixed weight: {why}"}
@@ -156,8 +160,10 @@ def fit_choosing_weight(model, prep, cfg, device, train):
     if best["result"].stopped == "interrupted":
         return best["trainer"], dataclasses.replace(best["result"], seconds=seconds)
     # the kept candidate goes on with all the data, its Adam state and the rest of its learning-rate
-    # schedule; nothing is held out (the held-out passes are too much of the data to leave out of the map)
-    go_on = dataclasses.replace(_budget(cfg, 1.0 - CANDIDATE_SHARE * len(runs)), validation=0.0,
+    # schedule; nothing is held out (the held-out passes are too much of the data to leave out of the
+    # map), but for uncertainty=, whose calibration needs the held-out passes of the model's validation
+    validation = cfg.validation if model._strategy().calibrated else 0.0
+    go_on = dataclasses.replace(_budget(cfg, 1.0 - CANDIDATE_SHARE * len(runs)), validation=validation,
                                 schedule=(SWITCH, 1.0))
     trainer, result = train(model, prep, go_on, device, optimizer_state=best["trainer"].opt.state_dict())
     return trainer, dataclasses.replace(result, seconds=seconds + result.seconds)
