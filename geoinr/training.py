@@ -166,6 +166,7 @@ class TrainConfig:
     # the part (start, end) of the learning-rate schedule (warm-up, cosine decay) this run's budget spans:
     # a run that goes on from another (physics_weight="auto") takes up the schedule where that one stopped
     schedule: tuple = (0.0, 1.0)
+    label: str = "fitting"  # the progress bar's description
 
     def validate(self) -> None:
         if self.epochs is None and self.max_time is None:
@@ -705,7 +706,7 @@ class Trainer:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(
-                total=100, desc="fitting", unit="%", bar_format="{l_bar}{bar}| {n:.0f}/100% [{elapsed}<{remaining}{postfix}]"
+                total=100, desc=cfg.label, unit="%", bar_format="{l_bar}{bar}| {n:.0f}/100% [{elapsed}<{remaining}{postfix}]"
             )
         self.t0 = time.perf_counter()
         last_ckpt = time.perf_counter()

@@ -52,6 +52,7 @@ def test_auto_fits_both_candidates_on_the_same_held_out_passes(chosen):
     rest = max(1, round(SMALL["epochs"] * (1 - 2 * pw.CANDIDATE_SHARE)))
     assert [r["cfg"].epochs for r in runs] == [trial, trial, rest]
     assert {r["cfg"].seed for r in runs} == {SMALL["seed"]}
+    assert [r["cfg"].label for r in candidates] == ["candidate, physics weight 0", "candidate, physics weight 0.1"]
     # one learning-rate schedule over what the kept network trains for: the candidates run its first part
     assert [r["cfg"].schedule for r in runs] == [(0.0, pw.SWITCH)] * 2 + [(pw.SWITCH, 1.0)]
     # both candidates start from the same weights; the last run goes on from the kept candidate's

@@ -133,7 +133,8 @@ def fit_choosing_weight(model, prep, cfg, device, train):
     for weight in CANDIDATE_WEIGHTS:
         model.field_.load_state_dict(start)
         model.physics_weight_ = weight
-        trial = dataclasses.replace(_budget(cfg, CANDIDATE_SHARE), schedule=(0.0, SWITCH))
+        trial = dataclasses.replace(_budget(cfg, CANDIDATE_SHARE), schedule=(0.0, SWITCH),
+                                    label=f"candidate, physics weight {weight:g}")
         trainer, result = train(model, held_out, trial, device)
         val = result.best_val if result.stopped != "diverged" and np.isfinite(result.best_val) else np.inf
         runs.append({"weight": weight, "trainer": trainer, "result": result, "val": float(val),
@@ -164,6 +165,6 @@ def fit_choosing_weight(model, prep, cfg, device, train):
     # map), but for uncertainty=, whose calibration needs the held-out passes of the model's validation
     validation = cfg.validation if model._strategy().calibrated else 0.0
     go_on = dataclasses.replace(_budget(cfg, 1.0 - CANDIDATE_SHARE * len(runs)), validation=validation,
-                                schedule=(SWITCH, 1.0))
+                                schedule=(SWITCH, 1.0), label=f"fitting, physics weight {best['weight']:g}")
     trainer, result = train(model, prep, go_on, device, optimizer_state=best["trainer"].opt.state_dict())
     return trainer, dataclasses.replace(result, seconds=seconds + result.seconds)
