@@ -168,6 +168,14 @@ class TrainConfig:
     schedule: tuple = (0.0, 1.0)
     label: str = "fitting"  # the progress bar's description
 
+    def part(self, share: float) -> "TrainConfig":
+        """These settings with ``share`` of the time and epoch budgets (at least one epoch)."""
+        return dataclasses.replace(
+            self,
+            max_time=None if self.max_time is None else self.max_time * share,
+            epochs=None if self.epochs is None else max(1, int(round(self.epochs * share))),
+        )
+
     def validate(self) -> None:
         if self.epochs is None and self.max_time is None:
             raise ValueError("Give a training budget: epochs=..., max_time=... (seconds), or both.")

@@ -545,14 +545,12 @@ def check_precision(model) -> str:
 
 def train_config(model, share: float = 1.0) -> TrainConfig:
     """The training loop's settings from the model's parameters (``share``: of ``max_time`` and ``epochs``)."""
-    epochs = None if model.epochs is None else max(1, int(round(model.epochs * share)))
-    max_time = None if model.max_time is None else model.max_time * share
     return TrainConfig(
-        batch_size=int(model.batch_size), lr=float(model.lr), epochs=epochs, max_time=max_time,
+        batch_size=int(model.batch_size), lr=float(model.lr), epochs=model.epochs, max_time=model.max_time,
         validation=model.validation_, patience=int(model.patience), seed=model.seed,
         progress=bool(model.progress), precision=check_precision(model), extra_every=int(model.physics_every),
         lbfgs_share=LBFGS_SHARE if getattr(model, "optimizer_", "adam") == "lbfgs" else 0.0,
-    )
+    ).part(share)
 
 
 def finish(model, result, trainer, device) -> None:

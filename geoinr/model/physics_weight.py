@@ -62,7 +62,7 @@ def interior_groups(groups: np.ndarray, time: np.ndarray | None) -> np.ndarray:
     """
     if time is None:
         return groups
-    labels, index = np.unique(groups, return_inverse=True)
+    _, index = np.unique(groups, return_inverse=True)
     mean_time = np.bincount(index, time) / np.bincount(index)
     lo, hi = float(time.min()), float(time.max())
     margin = EDGE_SHARE * (hi - lo)
@@ -101,15 +101,6 @@ def resolve_physics_weight(model, prep, checkpoint=None, resume=None) -> bool:
     return True
 
 
-def _budget(cfg, share: float):
-    """``cfg`` with ``share`` of its time and epoch budgets."""
-    return dataclasses.replace(
-        cfg,
-        max_time=None if cfg.max_time is None else cfg.max_time * share,
-        epochs=None if cfg.epochs is None else max(1, int(round(cfg.epochs * share))),
-    )
-
-
 def fit_choosing_weight(model, prep, cfg, device, train):
     """Fit a candidate per weight of :data:`CANDIDATE_WEIGHTS` on held-out passes; the better goes on with all the data.
 
@@ -133,7 +124,7 @@ def fit_choosing_weight(model, prep, cfg, device, train):
     for weight in CANDIDATE_WEIGHTS:
         model.field_.load_state_dict(start)
         model.physics_weight_ = weight
-        trial = dataclasses.replace(_budget(cfg, CANDIDATE_SHARE), schedule=(0.0, SWITCH),
+        trial = dataclasses.replace(cfg.part(CANDIDATE_SHARE), schedule=(0.0, SWITCH),
                                     label=f"candidate, physics weight {weight:g}")
         trainer, result = train(model, held_out, trial, device)
         val = result.best_val if result.stopped != "diverged" and np.isfinite(result.best_val) else np.inf
@@ -146,7 +137,7 @@ def fit_choosing_weight(model, prep, cfg, device, train):
     model.physics_choice_ = {
         "physics_weight": best["weight"],
         "held_out": prep.choice_held_out,
-        "held_out_points": int(getattr(best["trainer"], "n_val", 0)),
+        "held_out_points": int(best["trainer"].n_val),
         "candidates": [
             {"physics_weight": r["weight"], "val_loss": r["val"] if np.isfinite(r["val"]) else None,
              "epochs": float(r["result"].history[-1]["epoch"]) if r["result"].history else 0.0,
@@ -164,7 +155,7 @@ def fit_choosing_weight(model, prep, cfg, device, train):
     # schedule; nothing is held out (the held-out passes are too much of the data to leave out of the
     # map), but for uncertainty=, whose calibration needs the held-out passes of the model's validation
     validation = cfg.validation if model._strategy().calibrated else 0.0
-    go_on = dataclasses.replace(_budget(cfg, 1.0 - CANDIDATE_SHARE * len(runs)), validation=validation,
+    go_on = dataclasses.replace(cfg.part(1.0 - CANDIDATE_SHARE * len(runs)), validation=validation,
                                 schedule=(SWITCH, 1.0), label=f"fitting, physics weight {best['weight']:g}")
     trainer, result = train(model, prep, go_on, device, optimizer_state=best["trainer"].opt.state_dict())
     return trainer, dataclasses.replace(result, seconds=seconds + result.seconds)
