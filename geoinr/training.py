@@ -169,7 +169,14 @@ class TrainConfig:
     label: str = "fitting"  # the progress bar's description
 
     def part(self, share: float) -> "TrainConfig":
-        """These settings with ``share`` of the time and epoch budgets (at least one epoch)."""
+        """These settings with ``share`` of the time and epoch budgets (at least one epoch).
+
+        Examples
+        --------
+        >>> cfg = TrainConfig(epochs=30, max_time=60.0).part(1 / 3)
+        >>> cfg.epochs, cfg.max_time
+        (10, 20.0)
+        """
         return dataclasses.replace(
             self,
             max_time=None if self.max_time is None else self.max_time * share,

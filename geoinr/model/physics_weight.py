@@ -76,6 +76,13 @@ def resolve_physics_weight(model, prep, checkpoint=None, resume=None) -> bool:
     ``physics_weight_`` is the weight in force: None without ``physics=``, the
     number given, or (for ``"auto"``) :data:`PHYSICS_WEIGHT` until the choice,
     or when no choice can be made (``physics_choice_["note"]`` says why).
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> m = geoinr.INRModel(physics="qg", physics_weight=0.3)
+    >>> resolve_physics_weight(m, prep=None), m.physics_weight_, m.physics_choice_
+    (False, 0.3, None)
     """
     model.physics_choice_ = None
     if not model.physics:
@@ -113,6 +120,15 @@ def fit_choosing_weight(model, prep, cfg, device, train):
     device)`` is the fitting module's training run (it reads ``model.physics_weight_``).
     Returns the last run's ``(trainer, result)``, its ``seconds`` those of every run;
     ``model.physics_choice_`` holds the record.
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> tracks = geoinr.datasets.synthetic_tracks(days=6, seed=0)
+    >>> m = tracks.inr.fit("sla", physics="qg", width=16, depth=1, epochs=6, max_time=None, progress=False,
+    ...                    n_collocation=32, seed=0)
+    >>> [c["physics_weight"] for c in m.physics_choice_["candidates"]], m.physics_weight_ in CANDIDATE_WEIGHTS
+    ([0.0, 0.1], True)
     """
     seed = cfg.seed
     if seed is None:  # both candidates must hold out the same points and see the same batches
