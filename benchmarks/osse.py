@@ -15,6 +15,11 @@
     python benchmarks/osse.py                      # ~10 minutes on 2 cores
     python benchmarks/osse.py --max-time 30 --only linear OI "geoinr siren"
     python benchmarks/osse.py --truth-rossby-radius 20 --only OI physics   # misspecified: the prior is not the truth
+    python benchmarks/osse.py --basin --only OI "geoinr siren"   # a three-month basin (~147k observations)
+
+``--basin`` is the long-record, basin-scale case: a 3000 km box (256 x 256, about 27 x 33 degrees
+at 35N), 90 days, deformation radius 30 km, every third observation kept (~147,000), days 5-84
+scored. A fit is budget-bound there (a minute is about 70 epochs on 2 cores).
 """
 import argparse
 import os
@@ -29,11 +34,12 @@ from geoinr import baselines, metrics, osse
 MISSIONS = ("jason3", "sentinel3a", "sentinel3b", "saral")
 
 
-def make_case(days=40, noise=0.01, seed=0, rossby_radius_km=40.0, forcing_days=5.0):
-    truth = osse.simulate(days=days, seed=seed, rossby_radius_km=rossby_radius_km,
-                                             forcing_days=forcing_days)
+def make_case(days=40, noise=0.01, seed=0, rossby_radius_km=40.0, forcing_days=5.0, length_km=1000.0, n=128,
+              thin=1):
+    truth = osse.simulate(days=days, n=n, length_km=length_km, seed=seed, rossby_radius_km=rossby_radius_km,
+                          forcing_days=forcing_days)
     obs = osse.sample_along_track(truth.ssh, missions=MISSIONS, white_noise=noise, seed=seed)
-    return truth, obs
+    return truth, obs.isel(time=slice(0, None, thin))
 
 
 LAST_SEARCH = {}  # the scale search of the last geoinr fit, printed under its row
@@ -105,9 +111,11 @@ def score(maps, truth):
     return {"rmse_cm": 100 * metrics.rmse(maps, truth), "mu": mu, "sigma_t": sigma, "lambda_x_km": lx, "lambda_t_days": lt}
 
 
-def run(max_time=60.0, days=40, margin=5, seed=0, only=None, rossby_radius_km=40.0, forcing_days=5.0, exact=False):
+def run(max_time=60.0, days=40, margin=5, seed=0, only=None, rossby_radius_km=40.0, forcing_days=5.0, exact=False,
+        length_km=1000.0, n=128, thin=1):
     t0 = time.perf_counter()
-    truth, obs = make_case(days=days, seed=seed, rossby_radius_km=rossby_radius_km, forcing_days=forcing_days)
+    truth, obs = make_case(days=days, seed=seed, rossby_radius_km=rossby_radius_km, forcing_days=forcing_days,
+                           length_km=length_km, n=n, thin=thin)
     print(f"truth {dict(truth.ssh.sizes)}, {obs.sizes['time']:,} observations; case built in {time.perf_counter() - t0:.0f} s", flush=True)
     ref = truth.ssh.isel(time=slice(margin, days - margin))
     grid = ref.to_dataset(name="ssh").drop_vars("ssh")
@@ -130,6 +138,7 @@ def run(max_time=60.0, days=40, margin=5, seed=0, only=None, rossby_radius_km=40
         if choice:
             print("  physics weight:", physics_note(choice), flush=True)
     print(f"\n{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}; {days}-day QG run "
+          f"({length_km:g} km box, {n} x {n}, 1 in {thin} observations kept) "
           f"(truth: deformation radius {rossby_radius_km:g} km, forcing renewed every {forcing_days:g} days), "
           f"days {margin}-{days - margin - 1} scored; geoinr budget {max_time:.0f} s per fit\n")
     print("| method | RMSE (cm) | mu | sigma_t | lambda_x (km) | lambda_t (days) | seconds |")
@@ -151,8 +160,15 @@ def main():
     p.add_argument("--truth-rossby-radius", type=float, default=40.0,
                    help="deformation radius of the QG truth (km); rows with rossby_radius=40 are then misspecified")
     p.add_argument("--forcing-days", type=float, default=5.0, help="renewal time of the truth's random forcing (days)")
+    p.add_argument("--basin", action="store_true",
+                   help="the three-month basin: 3000 km, 256 x 256, 90 days, deformation radius 30 km, every third observation")
     args = p.parse_args()
-    run(args.max_time, args.days, args.margin, args.seed, args.only, args.truth_rossby_radius, args.forcing_days, args.exact)
+    size = dict(length_km=1000.0, n=128, thin=1)
+    if args.basin:
+        args.days, args.truth_rossby_radius = 90, 30.0
+        size = dict(length_km=3000.0, n=256, thin=3)
+    run(args.max_time, args.days, args.margin, args.seed, args.only, args.truth_rossby_radius, args.forcing_days, args.exact,
+        **size)
 
 
 if __name__ == "__main__":

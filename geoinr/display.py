@@ -94,6 +94,7 @@ def summary(model) -> dict:
         ``steps``, ``stop_reason``, ``best_loss`` (standardized MSE), ``best_loss_on``
         (``"validation"`` or ``"training"``), ``best_epoch``, ``best_rmse`` (the same
         loss as an RMSE in the variable's units, one fitted variable only, else None),
+        ``joined_epoch`` (the epoch after which the held-out points were trained on, or None),
         ``device`` (where the weights are now), ``trained_on`` (device used for
         training), ``fitted_at``, ``calibration`` (``calibration_`` of models fitted
         with ``uncertainty=``) and ``scale_search`` (``scale_search_`` of models fitted
@@ -147,6 +148,11 @@ def summary(model) -> dict:
             best_epoch = float(hist["epoch"].iloc[i])
             if best is None:
                 best = float(losses[i])
+    # the held-out points joined the training for the last part (TrainConfig.refit_share): the first
+    # check without a validation loss after checks with one
+    joined_epoch = None
+    if on_val and not np.isfinite(val[-1]):
+        joined_epoch = float(hist["epoch"].iloc[int(np.flatnonzero(np.isfinite(val))[-1])])
     best_rmse = None
     if best is not None and math.isfinite(best) and len(variables) == 1:
         std = model.std_[0] if model.std_[0] > 0 else 1.0  # the network sees values / std
@@ -172,6 +178,7 @@ def summary(model) -> dict:
         best_loss_on="validation" if on_val else "training",
         best_epoch=best_epoch,
         best_rmse=best_rmse,
+        joined_epoch=joined_epoch,
         device=_device_of(model) or trained_on,
         trained_on=trained_on,
         fitted_at=getattr(model, "fitted_at_", None),
@@ -285,6 +292,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
         train.append("Adam then full-batch L-BFGS")
     if (s.get("members") or 1) > 1 and s.get("uncertainty") is None:
         train.append(f"mean of {s['members']} networks")
+    if s.get("joined_epoch") is not None:
+        train.append(f"held-out points trained on after epoch {round(s['joined_epoch'], 1):g}")
     if s.get("stop_reason"):
         train.append(_STOP_REASONS.get(s["stop_reason"], s["stop_reason"]))
     out.append(("training", ", ".join(train) or "no history"))

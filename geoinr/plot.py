@@ -152,7 +152,10 @@ def _geo_frame(ax, da, names, coastlines: bool) -> None:
 
 # ----------------------------------------------------------------------------- history
 def plot_history(model, ax=None, *, log: bool = True):
-    """Training and validation loss against epochs, with the best checkpoint marked.
+    """Training and validation loss against epochs, with the best check marked.
+
+    Where the held-out points joined the training for the last part of the fit (see
+    ``INRModel(validation=)``), a dotted line marks it: the weights kept are the last ones.
 
     Parameters
     ----------
@@ -175,7 +178,7 @@ def plot_history(model, ax=None, *, log: bool = True):
     >>> fitted = tracks.inr.fit("sla", width=16, depth=1, epochs=20, max_time=None, progress=False)
     >>> ax = fitted.plot_history()
     >>> [line.get_label() for line in ax.get_lines()]
-    ['training', 'validation', 'best (epoch 20)']
+    ['training', 'validation', 'best held-out check (epoch 16)', 'held-out points trained on after epoch 16']
     >>> ax.figure.savefig(os.devnull, format="png")
     """
     hist = model if isinstance(model, pd.DataFrame) else model.history
@@ -195,9 +198,14 @@ def plot_history(model, ax=None, *, log: bool = True):
     # the weights kept are those of the best check: lowest validation loss (training loss without validation)
     best_col = "val_loss" if any(c[0] == "val_loss" for c in curves) else "loss"
     values = hist[best_col].to_numpy(dtype=float)
+    joined = best_col == "val_loss" and not np.isfinite(values[-1])  # nothing held out after some epoch
     if np.isfinite(values).any():
         i = int(np.nanargmin(values))
-        ax.plot([epoch[i]], [values[i]], "o", color="k", ms=5, label=f"best (epoch {round(epoch[i], 1):g})")
+        best = "best held-out check" if joined else "best"
+        ax.plot([epoch[i]], [values[i]], "o", color="k", ms=5, label=f"{best} (epoch {round(epoch[i], 1):g})")
+    if joined:
+        last = epoch[np.flatnonzero(np.isfinite(values))[-1]]
+        ax.axvline(last, color="0.4", ls=":", lw=1.2, label=f"held-out points trained on after epoch {round(last, 1):g}")
     finite = np.concatenate([hist[c].to_numpy(dtype=float) for c, *_ in curves])
     finite = finite[np.isfinite(finite)]
     if log and finite.size and (finite > 0).all():

@@ -1,5 +1,5 @@
-"""The training loop: mini-batches on the device, warm-up + cosine schedule, early stopping,
-roll-back on divergence, atomic checkpoints and exact resume.
+"""The training loop: mini-batches on the device, warm-up + cosine schedule, early stopping (and
+a last part on every point), roll-back on divergence, atomic checkpoints and exact resume.
 
 Everything here works on torch tensors; xarray stays in :mod:`geoinr.model`.
 Mini-batches are drawn by a random permutation of indices of tensors that
@@ -167,6 +167,10 @@ class TrainConfig:
     # a run that goes on from another (physics_weight="auto") takes up the schedule where that one stopped
     schedule: tuple = (0.0, 1.0)
     label: str = "fitting"  # the progress bar's description
+    # the last share of the run trains on every point: the held-out points join the training set
+    # (0: they stay held out to the end, as a calibration or a choice between runs needs). A plateau
+    # of the held-out loss before then starts this last part at once (see Trainer)
+    refit_share: float = 0.0
 
     def part(self, share: float) -> "TrainConfig":
         """These settings with ``share`` of the time and epoch budgets (at least one epoch).
@@ -198,6 +202,8 @@ class TrainConfig:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if not 0.0 <= self.lbfgs_share < 1.0:
             raise ValueError(f"lbfgs_share must be a fraction in [0, 1), got {self.lbfgs_share}")
+        if not 0.0 <= self.refit_share < 1.0:
+            raise ValueError(f"refit_share must be a fraction in [0, 1), got {self.refit_share}")
         start, end = self.schedule
         if not 0.0 <= start < end <= 1.0:
             raise ValueError(f"schedule must be (start, end) with 0 <= start < end <= 1, got {self.schedule}")
@@ -210,6 +216,7 @@ class TrainResult:
     stopped: str  # why training ended: budget, early_stopping, interrupted, diverged
     seconds: float
     steps: int
+    joined_step: int | None = None  # the step from which the held-out points were trained on (refit_share)
 
 
 def _lr_factor(progress: float, cfg: TrainConfig) -> float:
@@ -217,6 +224,36 @@ def _lr_factor(progress: float, cfg: TrainConfig) -> float:
         return max(progress / cfg.warmup, 1e-3)
     p = min(1.0, (progress - cfg.warmup) / max(1e-12, 1.0 - cfg.warmup))
     return cfg.final_lr_ratio + (1.0 - cfg.final_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * p))
+
+
+def _early_last_part(progress: float, cfg: TrainConfig) -> tuple | None:
+    """(progress, length, lr factor) of a last part started by a plateau at ``progress``.
+
+    Its length is in the same proportion to the run so far as ``refit_share`` is to a whole
+    run (a third of it for a quarter); the learning rate anneals from its present value to
+    the schedule's final one over it (:func:`_lr_at`). None when less than a thousandth of
+    the budget would remain (then training stops).
+
+    Examples
+    --------
+    >>> [round(v, 6) for v in _early_last_part(0.3, TrainConfig(refit_share=0.25))[:2]]
+    [0.3, 0.1]
+    """
+    length = min(progress * cfg.refit_share / (1.0 - cfg.refit_share), 1.0 - progress)
+    if length < 1e-3:
+        return None
+    start, end = cfg.schedule
+    return (progress, length, _lr_factor(start + (end - start) * progress, cfg))
+
+
+def _lr_at(progress: float, cfg: TrainConfig, refit: tuple | None) -> float:
+    """Learning-rate factor at ``progress``: the schedule, or a last part's own cosine anneal (:func:`_early_last_part`)."""
+    if refit is None:
+        start, end = cfg.schedule
+        return _lr_factor(start + (end - start) * progress, cfg)
+    p0, length, f0 = refit
+    q = min(1.0, (progress - p0) / length)
+    return cfg.final_lr_ratio + (f0 - cfg.final_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * q))
 
 
 def _masked_mse(pred: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
@@ -353,6 +390,16 @@ def _check_checkpoint_state(state, opt) -> dict:
                 raise BadField(f"history[{i}].{key}", f"is {repr(value)[:60]}, not a number")  # NaN: no value
     mapping(state["fingerprint"], "fingerprint")
     mapping(state.get("extra", {}), "extra")
+    if state.get("refit") is not None:  # (progress, length, lr factor) of a last part started early
+        refit = array(state["refit"], "refit")
+        if len(refit) != 3:
+            raise BadField("refit", f"has {len(refit)} values; it holds (progress, length, lr factor)")
+        for i, value in enumerate(refit):
+            number(value, f"refit[{i}]", low=0.0)
+    if not isinstance(state.get("join_pending", False), bool):
+        raise BadField("join_pending", f"is {repr(state['join_pending'])[:60]}, not true or false")
+    if state.get("joined_step") is not None:
+        integer(state["joined_step"], "joined_step")
     _check_param_groups(state["param_groups"], opt)
     return state
 
@@ -422,6 +469,7 @@ class Trainer:
         self.xv, self.yv, self.wv = x[vi], y[vi], (w[vi] if w is not None else None)
         self.n_val = int(vi.numel())
         self.n_train = int(ti.numel()) if stream is None else int(n_stream)
+        self.n_train_split = self.n_train  # before the held-out points join (refit_share)
         # batch_size is the global batch: under torchrun each rank takes its share of it, so a
         # data-parallel fit takes the same steps with the same hyperparameters as a single process
         self.bs = min(max(1, cfg.batch_size // self.world), self.n_train)
@@ -445,13 +493,42 @@ class Trainer:
         self.lr = cfg.lr
         self._extra_sum = torch.zeros((), device=device)
         self._extra_n = 0
+        # refit_share: (progress, length, lr factor) of a last part a plateau started early; the join's step
+        self.refit: tuple | None = None
+        self.join_pending = False
+        self.joined_step: int | None = None
+
+    # -------------------------------------------------------------- the last part on every point
+    def _can_refit(self) -> bool:
+        """Whether held-out points can still join (not streamed batches; not torchrun, whose shards differ in size)."""
+        return (self.cfg.refit_share > 0.0 and self.has_val and not self.join_pending and self.stream is None
+                and self.world == 1)
+
+    def _start_refit(self, progress: float) -> bool:
+        """A plateau at ``progress``: the last part starts now (:func:`_early_last_part`); the points join next epoch."""
+        self.refit = _early_last_part(progress, self.cfg)
+        self.join_pending = self.refit is not None
+        return self.join_pending
+
+    def _join(self) -> None:
+        """The held-out points join the training set (at an epoch boundary); nothing is held out after."""
+        self.xt = torch.cat([self.xt, self.xv])
+        self.yt = torch.cat([self.yt, self.yv])
+        self.wt = torch.cat([self.wt, self.wv]) if self.wt is not None else None
+        self.n_train = int(self.xt.shape[0])
+        self.bs = min(max(1, self.cfg.batch_size // self.world), self.n_train)
+        self.steps_per_epoch = max(1, math.ceil(self.n_train / self.bs))
+        self.has_val = False
+        self.join_pending = True
+        if self.joined_step is None:
+            self.joined_step = self.step
 
     # -------------------------------------------------------------- checkpoints
     def fingerprint(self) -> dict:
         """What must match between a checkpoint and the run that resumes it."""
         shapes = {k: list(v.shape) for k, v in self.net.state_dict().items()}
         keep = ("batch_size", "lr", "epochs", "max_time", "validation", "patience", "seed")
-        return {"n": self.n, "n_train": self.n_train, "shapes": shapes, **{k: getattr(self.cfg, k) for k in keep}}
+        return {"n": self.n, "n_train": self.n_train_split, "shapes": shapes, **{k: getattr(self.cfg, k) for k in keep}}
 
     def save_checkpoint(self, path, extra: dict | None = None) -> None:
         """Write the full training state atomically (safetensors + JSON; no pickle)."""
@@ -474,6 +551,9 @@ class Trainer:
             "elapsed": self.elapsed_before + (time.perf_counter() - self.t0 if hasattr(self, "t0") else 0.0),
             "param_groups": opt["param_groups"],
             "fingerprint": self.fingerprint(),
+            "refit": list(self.refit) if self.refit is not None else None,
+            "join_pending": self.join_pending,
+            "joined_step": self.joined_step,
             "extra": extra or {},
         }
         write_safetensors_atomic(
@@ -522,6 +602,12 @@ class Trainer:
         self.since_best, self.failures, self.lr_scale = meta["since_best"], meta["failures"], meta["lr_scale"]
         self.history = meta["history"]
         self.elapsed_before = meta["elapsed"]
+        # checkpoints from before refit_share have none of these: nothing had joined
+        self.refit = tuple(meta["refit"]) if meta.get("refit") is not None else None
+        self.join_pending = bool(meta.get("join_pending", False))
+        if meta.get("joined_step") is not None:
+            self._join()
+            self.joined_step = meta["joined_step"]
 
     # -------------------------------------------------------------- loop
     def _evaluate(self) -> float:
@@ -562,7 +648,7 @@ class Trainer:
         score = val if self.has_val else train_loss
         self.history.append(
             {
-                "epoch": self.step / self.steps_per_epoch,
+                "epoch": self.epoch + self.next_batch / self.steps_per_epoch,
                 "step": self.step,
                 "seconds": self._elapsed(),
                 "lr": self.lr,
@@ -571,7 +657,9 @@ class Trainer:
                 "physics_loss": self._take_extra(),
             }
         )
-        if score < self.best_val:
+        if self.joined_step is not None:  # nothing held out any more: the latest weights are the ones kept
+            self.best_state = copy.deepcopy(self.net.state_dict())
+        elif score < self.best_val:
             self.best_val = score
             self.best_state = copy.deepcopy(self.net.state_dict())
             self.since_best = 0
@@ -737,8 +825,18 @@ class Trainer:
             self.gen.set_state(self.epoch_gen_state)
             streamed = iter(self.stream) if self.stream is not None else None
             perm = torch.randperm(self.n_train, generator=self.gen).to(self.device) if streamed is None else None
+            progress = 0.0
             while not done:
                 if self.next_batch >= self.steps_per_epoch:  # start a new epoch
+                    if self.join_pending and self.joined_step is None:
+                        if running_n:  # the held-out points' last check, then they join
+                            self._check(self._pooled(running, running_n), progress)
+                            running.zero_()
+                            running_n = 0
+                            if self.stopped == "diverged":
+                                break
+                            self.stopped = "budget"  # a plateau now changes nothing: the points join
+                        self._join()
                     self.epoch += 1
                     self.next_batch = 0
                     self.epoch_gen_state = self.gen.get_state()
@@ -753,8 +851,12 @@ class Trainer:
                 progress = max(prog_epoch, prog_time) / adam_end  # Adam's schedule ends where L-BFGS starts
                 if progress >= 1.0:
                     break
-                start, end = cfg.schedule
-                self.lr = cfg.lr * self.lr_scale * _lr_factor(start + (end - start) * progress, cfg)
+                if self.refit is not None and progress >= self.refit[0] + self.refit[1]:
+                    self.stopped = "early_stopping"  # the held-out loss stalled; the last part is done
+                    break
+                if progress >= 1.0 - cfg.refit_share and self._can_refit():
+                    self.join_pending = True  # the scheduled last part: the held-out points join next epoch
+                self.lr = cfg.lr * self.lr_scale * _lr_at(progress, cfg, self.refit)
                 for g in self.opt.param_groups:
                     g["lr"] = self.lr
                 if streamed is not None:
@@ -770,6 +872,9 @@ class Trainer:
                     action = self._check(self._pooled(running, running_n), progress)
                     running.zero_()
                     running_n = 0
+                    if action == "stop" and self.stopped == "early_stopping" and (
+                            self.refit is not None or self._can_refit() and self._start_refit(progress)):
+                        self.stopped, action = "budget", "go"  # a plateau: the last part on every point, now
                     done = action == "stop"
                     if checkpoint is not None and not done and self.rank == 0 and time.perf_counter() - last_ckpt >= checkpoint_every:
                         self.save_checkpoint(checkpoint, checkpoint_extra)
@@ -793,10 +898,11 @@ class Trainer:
             if self.bar is not None:
                 self.bar.n = 100 if self.stopped == "budget" else self.bar.n
                 self.bar.close()
-        if math.isfinite(self.best_val):
-            net.load_state_dict(self.best_state)
+        finite = all(bool(torch.isfinite(v).all()) for v in net.state_dict().values() if v.is_floating_point())
+        if math.isfinite(self.best_val) and not (self.joined_step is not None and finite):
+            net.load_state_dict(self.best_state)  # after the held-out points joined, the last weights are kept
         net.eval()
-        return TrainResult(self.history, self.best_val, self.stopped, self._elapsed(), self.step)
+        return TrainResult(self.history, self.best_val, self.stopped, self._elapsed(), self.step, self.joined_step)
 
 
 def train(net: nn.Module, x, y, w, cfg: TrainConfig, device: torch.device, groups=None) -> TrainResult:

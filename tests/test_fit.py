@@ -230,12 +230,15 @@ def test_history_and_budgets(scattered):
     assert timed.fit_seconds_ < 5.0
 
 
-def test_early_stopping_keeps_best_weights(scattered):
-    """With patience 1, training stops early and the kept weights are those of the best check."""
+def test_early_stopping_reports_the_best_held_out_check(scattered):
+    """With patience 1 the held-out loss stalls early: the held-out points join for a short last part,
+    then training stops well before its 3000 epochs; best_val_loss_ is the best held-out check."""
     fitted = scattered.inr.fit("sla", **{**FAST, "epochs": 3000, "patience": 1, "lr": 3e-2})
     assert fitted.stop_reason_ == "early_stopping"
     h = fitted.history
+    assert h["epoch"].iloc[-1] < 3000
     assert fitted.best_val_loss_ == pytest.approx(h["val_loss"].min())
+    assert "held-out points trained on after epoch" in repr(fitted)
 
 
 def test_score_against_truth(scattered):

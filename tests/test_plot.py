@@ -101,7 +101,10 @@ def test_plot_history_draws_losses_and_marks_the_best_validation_check(fitted):
     best = hist["val_loss"].idxmin()
     (label,) = [k for k in lines if k.startswith("best")]
     assert lines[label].get_ydata()[0] == pytest.approx(hist["val_loss"][best])
-    assert label == f"best (epoch {round(hist['epoch'][best], 1):g})"
+    assert label == f"best held-out check (epoch {round(hist['epoch'][best], 1):g})"
+    # the held-out points joined the training at the end: a dotted line after the last held-out check
+    last = hist["epoch"][hist["val_loss"].last_valid_index()]
+    assert lines[f"held-out points trained on after epoch {round(last, 1):g}"].get_xdata()[0] == pytest.approx(last)
     assert ax.get_yscale() == "log" and "epoch" in ax.get_xlabel()
     assert _png_bytes(ax.figure) > 2000
 

@@ -171,7 +171,11 @@ def test_dask_backed_fit_streams_and_matches_in_memory_quality(tmp_path):
     np.testing.assert_allclose(streamed.region_, loaded.region_, atol=1e-9)
     np.testing.assert_allclose(streamed.time_range_, loaded.time_range_, atol=1e-9)
     # same number of steps; the fit is about as good on the truth
-    assert streamed.history_.step.iloc[-1] == loaded.history_.step.iloc[-1]
+    # the same epochs budget (the in-memory fit trains on its held-out points in the last quarter:
+    # longer epochs there, so more steps; a streamed fit keeps them held out)
+    assert streamed.history_.epoch.iloc[-1] == pytest.approx(loaded.history_.epoch.iloc[-1])
+    assert streamed.history_.step.iloc[-1] <= loaded.history_.step.iloc[-1]
+    assert np.isfinite(streamed.history_.val_loss).all()
     grid = loaded.target_grid(resolution=0.25)
     truth = geoinr.datasets.analytic_ssh
     lon, lat = np.meshgrid(grid.longitude.values, grid.latitude.values)

@@ -129,12 +129,11 @@ class INRModel(SurrogateMixin, BaseMapper):
         is closer to its end. For bit-repeatable runs give ``epochs`` and
         ``max_time=None``.
     validation : float or "auto"
-        Fraction of points held out for early stopping; the weights with the best
-        validation loss are kept. 0 disables it. ``"auto"`` (default; the fraction
-        used is ``validation_``): 0.1 for scattered data and with ``uncertainty=``,
-        0 for gridded data, where held-out blocks would be holes in the map.
+        Fraction held out (whole passes or space-time blocks) for early stopping, trained on in the
+        last quarter of the run (last weights kept; with ``uncertainty=``, dask or torchrun it stays
+        out: best validation weights). 0: none. "auto": 0.1, or 0 for grids without uncertainty=.
     patience : int
-        Validation checks without improvement before stopping early.
+        Checks without improvement before the last part starts early (a third of the run so far).
     seed : int or None
         Seed of the initialization, split and batch order; the same seed gives the
         same weights on CPU. None draws a fresh one.

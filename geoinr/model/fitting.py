@@ -39,6 +39,9 @@ STREAM_VALIDATION_POINTS = 200_000  # held-out points kept in memory (thinned fr
 STREAM_GROUP_POINTS = 200_000  # points read and shuffled together (blocks per group follows)
 NO_RUN_ID = ("progress", "device", "max_time")  # parameters that may change when a fit resumes
 AUTO_VALIDATION = 0.1  # held-out fraction of validation="auto" for scattered data
+# the last quarter of a fit trains on the held-out points too (all of them, whole passes; earlier if their
+# loss stalls): kept out to the end they cost 0.015-0.04 mu on a three-month record (benchmarks/RESULTS.md)
+REFIT_SHARE = 0.25
 LBFGS_SHARE = 0.9  # optimizer="lbfgs": share of the budget after Adam's warm-up (benchmarks/eddy_vorticity.py)
 AUTO_MEMBERS = 4  # networks averaged on grids fitted by L-BFGS (benchmarks/real_ssh.py regrid cases)
 LBFGS_MAX_POINTS = 100_000  # optimizer="auto": L-BFGS for grids up to this many points (each evaluation is a full pass)
@@ -544,12 +547,17 @@ def check_precision(model) -> str:
 
 
 def train_config(model, share: float = 1.0) -> TrainConfig:
-    """The training loop's settings from the model's parameters (``share``: of ``max_time`` and ``epochs``)."""
+    """The training loop's settings from the model's parameters (``share``: of ``max_time`` and ``epochs``).
+
+    The held-out points join the training set for the last :data:`REFIT_SHARE` of the run, except
+    where a calibration needs them afterwards (``uncertainty=``).
+    """
     return TrainConfig(
         batch_size=int(model.batch_size), lr=float(model.lr), epochs=model.epochs, max_time=model.max_time,
         validation=model.validation_, patience=int(model.patience), seed=model.seed,
         progress=bool(model.progress), precision=check_precision(model), extra_every=int(model.physics_every),
         lbfgs_share=LBFGS_SHARE if getattr(model, "optimizer_", "adam") == "lbfgs" else 0.0,
+        refit_share=0.0 if model._strategy().calibrated else REFIT_SHARE,
     ).part(share)
 
 

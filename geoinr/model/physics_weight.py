@@ -140,7 +140,7 @@ def fit_choosing_weight(model, prep, cfg, device, train):
     for weight in CANDIDATE_WEIGHTS:
         model.field_.load_state_dict(start)
         model.physics_weight_ = weight
-        trial = dataclasses.replace(cfg.part(CANDIDATE_SHARE), schedule=(0.0, SWITCH),
+        trial = dataclasses.replace(cfg.part(CANDIDATE_SHARE), schedule=(0.0, SWITCH), refit_share=0.0,
                                     label=f"candidate, physics weight {weight:g}")
         trainer, result = train(model, held_out, trial, device)
         val = result.best_val if result.stopped != "diverged" and np.isfinite(result.best_val) else np.inf
