@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-__all__ = ["rows", "summary", "to_html", "to_text"]
+__all__ = ["held_out_joined_epoch", "rows", "summary", "to_html", "to_text"]
 
 _STOP_REASONS = {
     "budget": "budget reached",
@@ -148,11 +148,7 @@ def summary(model) -> dict:
             best_epoch = float(hist["epoch"].iloc[i])
             if best is None:
                 best = float(losses[i])
-    # the held-out points joined the training for the last part (TrainConfig.refit_share): the first
-    # check without a validation loss after checks with one
-    joined_epoch = None
-    if on_val and not np.isfinite(val[-1]):
-        joined_epoch = float(hist["epoch"].iloc[int(np.flatnonzero(np.isfinite(val))[-1])])
+    joined_epoch = held_out_joined_epoch(hist) if has_hist else None
     best_rmse = None
     if best is not None and math.isfinite(best) and len(variables) == 1:
         std = model.std_[0] if model.std_[0] > 0 else 1.0  # the network sees values / std
@@ -190,6 +186,26 @@ def summary(model) -> dict:
         physics_choice=getattr(model, "physics_choice_", None),
     )
     return s
+
+
+def held_out_joined_epoch(hist) -> float | None:
+    """The epoch of the last held-out check when the held-out points joined the training after it, else None.
+
+    A history (``INRModel.history_``) whose validation loss ends without a value after checks
+    with one: the last part of the fit trained on every point (``TrainConfig.refit_share``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> held_out_joined_epoch(pd.DataFrame({"epoch": [1.0, 2.0, 3.0], "val_loss": [0.5, 0.4, float("nan")]}))
+    2.0
+    """
+    if "val_loss" not in hist:
+        return None
+    val = hist["val_loss"].to_numpy(dtype=float)
+    if not len(val) or np.isfinite(val[-1]) or not np.isfinite(val).any():
+        return None
+    return float(hist["epoch"].iloc[int(np.flatnonzero(np.isfinite(val))[-1])])
 
 
 def _physics_weight_text(s: dict) -> str:

@@ -41,6 +41,7 @@ import pandas as pd
 import xarray as xr
 
 from .coords import find_coords, points_from_xarray
+from .display import held_out_joined_epoch
 from .observations import user_stacklevel
 
 __all__ = ["plot_history", "plot_maps", "plot_std", "plot_spectral_score", "savefig"]
@@ -195,17 +196,17 @@ def plot_history(model, ax=None, *, log: bool = True):
         curves.append(("physics_loss", "physics loss (weighted)", "C2", "--"))
     for column, label, color, style in curves:
         ax.plot(epoch, hist[column].to_numpy(dtype=float), style, color=color, label=label, lw=1.5)
-    # the weights kept are those of the best check: lowest validation loss (training loss without validation)
+    # the best check: lowest validation loss (training loss without validation); its weights are the ones
+    # kept unless the held-out points joined the training at the end (then the last weights are)
     best_col = "val_loss" if any(c[0] == "val_loss" for c in curves) else "loss"
     values = hist[best_col].to_numpy(dtype=float)
-    joined = best_col == "val_loss" and not np.isfinite(values[-1])  # nothing held out after some epoch
+    joined = held_out_joined_epoch(hist)
     if np.isfinite(values).any():
         i = int(np.nanargmin(values))
-        best = "best held-out check" if joined else "best"
+        best = "best" if joined is None else "best held-out check"
         ax.plot([epoch[i]], [values[i]], "o", color="k", ms=5, label=f"{best} (epoch {round(epoch[i], 1):g})")
-    if joined:
-        last = epoch[np.flatnonzero(np.isfinite(values))[-1]]
-        ax.axvline(last, color="0.4", ls=":", lw=1.2, label=f"held-out points trained on after epoch {round(last, 1):g}")
+    if joined is not None:
+        ax.axvline(joined, color="0.4", ls=":", lw=1.2, label=f"held-out points trained on after epoch {round(joined, 1):g}")
     finite = np.concatenate([hist[c].to_numpy(dtype=float) for c, *_ in curves])
     finite = finite[np.isfinite(finite)]
     if log and finite.size and (finite > 0).all():

@@ -519,9 +519,8 @@ class Trainer:
         self.bs = min(max(1, self.cfg.batch_size // self.world), self.n_train)
         self.steps_per_epoch = max(1, math.ceil(self.n_train / self.bs))
         self.has_val = False
-        self.join_pending = True
-        if self.joined_step is None:
-            self.joined_step = self.step
+        self.join_pending = False
+        self.joined_step = self.step
 
     # -------------------------------------------------------------- checkpoints
     def fingerprint(self) -> dict:
@@ -828,7 +827,7 @@ class Trainer:
             progress = 0.0
             while not done:
                 if self.next_batch >= self.steps_per_epoch:  # start a new epoch
-                    if self.join_pending and self.joined_step is None:
+                    if self.join_pending:
                         if running_n:  # the held-out points' last check, then they join
                             self._check(self._pooled(running, running_n), progress)
                             running.zero_()
@@ -898,8 +897,10 @@ class Trainer:
             if self.bar is not None:
                 self.bar.n = 100 if self.stopped == "budget" else self.bar.n
                 self.bar.close()
-        finite = all(bool(torch.isfinite(v).all()) for v in net.state_dict().values() if v.is_floating_point())
-        if math.isfinite(self.best_val) and not (self.joined_step is not None and finite):
+        def finite() -> bool:
+            return all(bool(torch.isfinite(v).all()) for v in net.state_dict().values() if v.is_floating_point())
+
+        if math.isfinite(self.best_val) and not (self.joined_step is not None and finite()):
             net.load_state_dict(self.best_state)  # after the held-out points joined, the last weights are kept
         net.eval()
         return TrainResult(self.history, self.best_val, self.stopped, self._elapsed(), self.step, self.joined_step)
