@@ -9,10 +9,8 @@ from torch import nn
 from ..encoding import CoordinateEncoding
 from ..geometry import DEG, EARTH_RADIUS_M
 from ..nn import build_network
-from ..nn.tiled import DEFAULT_OVERLAP, Tiled
-from ..uncertainty.strategies import NoUncertainty
 
-__all__ = ["Field", "StreamFunctionField", "build_field", "tile_counts", "MASS_CONSTRAINTS"]
+__all__ = ["Field", "StreamFunctionField", "build_field", "MASS_CONSTRAINTS"]
 
 MASS_CONSTRAINTS = ("penalty", "streamfunction")
 
@@ -60,23 +58,6 @@ class StreamFunctionField(nn.Module):
         return (torch.stack((u, v), dim=1) - self.mean) * self.inv_std
 
 
-def tile_counts(value) -> tuple | None:
-    """``model_options["tiles"]`` as two counts (None: one network over the whole region).
-
-    Examples
-    --------
-    >>> tile_counts(3), tile_counts([2, 4]), tile_counts(None)
-    ((3, 3), (2, 4), None)
-    """
-    if value is None:
-        return None
-    counts = (value, value) if isinstance(value, int) and not isinstance(value, bool) else tuple(value) if isinstance(value, (list, tuple)) else ()
-    if len(counts) != 2 or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 64 for n in counts):
-        raise ValueError(f"model_options['tiles'] must be a whole number from 1 to 64 or two of them (along the "
-                         f"region's long and short axes), got {value!r}.")
-    return None if counts == (1, 1) else counts
-
-
 def build_field(params: dict, encoding: CoordinateEncoding, n_out: int, strategy, *, mean, std, variables) -> nn.Module:
     """Create the field (encoding + network, with the uncertainty strategy's parts) from parameters.
 
@@ -97,10 +78,6 @@ def build_field(params: dict, encoding: CoordinateEncoding, n_out: int, strategy
     options = dict(params.get("model_options") or {})
     if params.get("w0") is not None:
         options["w0"] = params["w0"]
-    tiles, overlap = tile_counts(options.pop("tiles", None)), options.pop("tile_overlap", DEFAULT_OVERLAP)
-    if tiles is not None and (type(strategy) is not NoUncertainty or options.get("init") == "tuner"):
-        raise ValueError("model_options['tiles'] fits one network per tile and blends them; it does not combine with "
-                         "uncertainty=, n_members > 1 or init='tuner' yet: drop one of them.")
     kwargs = dict(time_features=encoding.time_features, bandwidth=encoding.bandwidth,
                   width=params.get("width"), depth=params.get("depth"), **options)
     constraint = params.get("mass_constraint", "penalty")
@@ -114,14 +91,8 @@ def build_field(params: dict, encoding: CoordinateEncoding, n_out: int, strategy
             )
         n_out = 1
 
-    def one():
-        return build_network(params["model"], encoding.out_features, n_out, **kwargs)
-
     def make():
-        if tiles is None:
-            return strategy.make_network(one)
-        n_space = encoding.out_features - encoding.time_features
-        return Tiled([one() for _ in range(tiles[0] * tiles[1])], tiles, n_space, float(overlap))
+        return strategy.make_network(lambda: build_network(params["model"], encoding.out_features, n_out, **kwargs))
 
     seed = params.get("seed")
     if seed is not None:

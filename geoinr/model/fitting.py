@@ -375,7 +375,7 @@ def learn_frame(model, obs) -> Frame:
     return frame
 
 
-def build_network(model, obs, frame: Frame, device) -> None:
+def build_network(model, obs, streamed: bool, device) -> None:
     """Build ``field_``; choose ``optimizer_`` and ``members_`` (rebuilt as a mean of networks when chosen so).
 
     Under a time budget, ``"auto"`` takes L-BFGS, and then four networks, only where the budget
@@ -384,7 +384,6 @@ def build_network(model, obs, frame: Frame, device) -> None:
     Adam (``benchmarks/RESULTS.md``, grid sizes).
     """
     model.members_ = None  # until chosen: n_members as given
-    streamed = frame.source is not None
     encoding = CoordinateEncoding(**model.encoding_config_)
     model._build(encoding, len(model.variables_))
     model.optimizer_ = choose_optimizer(model, obs, streamed)
@@ -397,16 +396,6 @@ def build_network(model, obs, frame: Frame, device) -> None:
         if timed and _affordable_evaluations(model, obs.table, device) < MIN_LBFGS_EVALUATIONS:
             model.members_ = 1
             model._build(encoding, len(model.variables_))
-    frame_tiles(model.field_, frame.sample)
-
-
-def frame_tiles(field, sample: _coords.PointTable) -> None:
-    """Tiled networks (``model_options["tiles"]``): their axes and extent from the encoded sample of the data."""
-    network = getattr(field, "network", None)
-    if callable(getattr(network, "set_frame", None)):
-        raw = torch.from_numpy(np.ascontiguousarray(sample.coordinates(), dtype=np.float32))
-        with torch.no_grad():
-            network.set_frame(field.encoding(raw))
 
 
 def _affordable_evaluations(model, table: _coords.PointTable, device) -> float:
@@ -441,8 +430,6 @@ def choose_members(model, obs) -> int:
         return int(model.n_members)
     if model.uncertainty == "ensemble":
         return ENSEMBLE_MEMBERS
-    if (model.model_options or {}).get("tiles") not in (None, 1, (1, 1), [1, 1]):  # one network per tile
-        return 1
     return AUTO_MEMBERS if obs.gridded and model.optimizer_ == "lbfgs" and model.uncertainty is None else 1
 
 
