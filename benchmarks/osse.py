@@ -54,6 +54,11 @@ def scale_note(record) -> str:
             f"{record['min_wavelength']:.0f} km{period(record['min_period'])} in {record['seconds']:.0f} s")
 
 
+def members_note(record: dict) -> str:
+    """One line on a ``fill_members_`` record: each network's training time and why it stopped."""
+    return ", ".join(f"{f['seconds']:.0f} s ({f['stopped']})" for f in record["fits"])
+
+
 def physics_note(choice: dict) -> str:
     """One line on a ``physics_choice_`` record: the weight kept and each candidate's held-out loss."""
     if not choice.get("candidates"):
@@ -71,6 +76,7 @@ def methods(max_time, seed=0):
             fitted = obs.inr.fit("sla", **{**fit, **kw})
             LAST_SEARCH["record"] = getattr(fitted, "scale_search_", None)
             LAST_SEARCH["physics"] = getattr(fitted, "physics_choice_", None)
+            LAST_SEARCH["members"] = getattr(fitted, "fill_members_", None)
             return fitted.predict(grid)
 
         return run
@@ -137,6 +143,9 @@ def run(max_time=60.0, days=40, margin=5, seed=0, only=None, rossby_radius_km=40
         choice = LAST_SEARCH.pop("physics", None)
         if choice:
             print("  physics weight:", physics_note(choice), flush=True)
+        members = LAST_SEARCH.pop("members", None)
+        if members:
+            print("  networks averaged (time early stopping left):", members_note(members), flush=True)
     print(f"\n{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}; {days}-day QG run "
           f"({length_km:g} km box, {n} x {n}, 1 in {thin} observations kept) "
           f"(truth: deformation radius {rossby_radius_km:g} km, forcing renewed every {forcing_days:g} days), "

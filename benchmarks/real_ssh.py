@@ -127,6 +127,7 @@ def methods(max_time, seed=0):
             fitted = obs.inr.fit(**{**fit, **kw}) if isinstance(obs, xr.DataArray) else obs.inr.fit("adt", **{**fit, **kw})
             osse_bench.LAST_SEARCH["record"] = getattr(fitted, "scale_search_", None)
             osse_bench.LAST_SEARCH["physics"] = getattr(fitted, "physics_choice_", None)
+            osse_bench.LAST_SEARCH["members"] = getattr(fitted, "fill_members_", None)
             return fitted.predict(grid)
 
         return run
@@ -231,6 +232,10 @@ def main(argv=None):
             choice = osse_bench.LAST_SEARCH.pop("physics", None)
             if choice:
                 print(f"<!-- {name} physics weight: {osse_bench.physics_note(choice)} -->", flush=True)
+            members = osse_bench.LAST_SEARCH.pop("members", None)
+            if members:
+                print(f"<!-- {name} networks averaged (time early stopping left): {osse_bench.members_note(members)} -->",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -101,6 +101,7 @@ def summary(model) -> dict:
         with ``min_wavelength="search"``), ``optimizer`` (``optimizer_``: ``"adam"``, or
         ``"lbfgs"`` for Adam then full-batch L-BFGS), ``members`` (``members_``, the
         networks fitted; more than one without uncertainty: their mean is the prediction),
+        ``filled`` (True when the later networks were fitted in the time early stopping left),
         ``physics_weight_used`` and ``physics_choice`` (``physics_weight_``, ``physics_choice_``).
 
     Examples
@@ -182,6 +183,7 @@ def summary(model) -> dict:
         scale_search=getattr(model, "scale_search_", None),
         optimizer=getattr(model, "optimizer_", None),
         members=getattr(model, "members_", None),
+        filled=bool(getattr(model, "fill_members_", None)),
         physics_weight_used=getattr(model, "physics_weight_", None),
         physics_choice=getattr(model, "physics_choice_", None),
     )
@@ -307,7 +309,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
     if s.get("optimizer") == "lbfgs":
         train.append("Adam then full-batch L-BFGS")
     if (s.get("members") or 1) > 1 and s.get("uncertainty") is None:
-        train.append(f"mean of {s['members']} networks")
+        after = " (fitted one after another in the time early stopping left; epochs and stop: the first's)"
+        train.append(f"mean of {s['members']} networks" + (after if s.get("filled") else ""))
     if s.get("joined_epoch") is not None:
         train.append(f"held-out points trained on after epoch {round(s['joined_epoch'], 1):g}")
     if s.get("stop_reason"):

@@ -81,8 +81,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         whole held-out passes (:func:`geoinr.uncertainty.calibrate_gap`);
         ``calibration_`` holds its parameters.
     n_members : int, optional
-        Networks trained together (vmapped): the ensemble's size (unset: 5); without
-        ``uncertainty=``, their mean is the field (unset: 4 on grids fitted by L-BFGS if they fit the budget, else 1).
+        Networks trained together (vmapped): the ensemble's size (unset: 5); without ``uncertainty=``, their mean
+        is the field (unset: 4 on L-BFGS grids the budget pays for, else 1; more in time early stopping left).
     physics : {None, "qg", "mass"} or list of them
         Residual losses added to the data loss at ``n_collocation`` points drawn each step over
         the fitted space-time box. ``"qg"``: 1.5-layer quasi-geostrophic PV conservation of the
@@ -158,8 +158,9 @@ class INRModel(SurrogateMixin, BaseMapper):
         Observations fitted.
     encoding_config_ : dict
         Encoding parameters, ``min_wavelength`` (km) and ``min_period`` (days) included.
-    optimizer_, members_ : str, int
-        The optimizer used (``"adam"`` or ``"lbfgs"``) and the number of networks.
+    optimizer_, members_, fill_members_ : str, int, dict or None
+        The optimizer (``"adam"`` or ``"lbfgs"``), the number of networks, and each one's fit where
+        early stopping left time for more (:mod:`geoinr.model.members`).
     physics_weight_, physics_choice_ : float or None, dict or None
         The residual's weight used and, for ``"auto"``, each candidate's held-out ``val_loss``.
     scale_search_ : dict or None

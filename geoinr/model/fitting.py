@@ -29,6 +29,7 @@ from ..training import (TrainConfig, Trainer, TrainingDiverged, checkpoint_extra
 from ..uncertainty.calibrated import calibrate_field
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
 from .held_out import satellite_passes, validation_blocks
+from .members import fill_budget
 from .physics_weight import AUTO, fit_choosing_weight, interior_groups, resolve_physics_weight
 from .scale_search import SEARCH, search_scales
 
@@ -313,11 +314,16 @@ def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, c
 
 
 def fit_field(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, checkpoint_every=60.0, resume=None):
-    """Train ``field_``: one run, or (``physics_weight="auto"``) one per candidate weight, keeping the better."""
+    """Train ``field_``: one run, or (``physics_weight="auto"``) one per candidate weight, keeping the better;
+    then, in the time early stopping left, further networks averaged with it (:mod:`geoinr.model.members`)."""
+    model.fill_members_ = None
     if resolve_physics_weight(model, prep, checkpoint, resume):
         model_physics_loss(model, device)  # a residual that cannot apply here fails now, not after a candidate fit
         return fit_choosing_weight(model, prep, cfg, device, train)
-    return train(model, prep, cfg, device, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
+    trainer, result = train(model, prep, cfg, device, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
+    if checkpoint is not None or resume is not None:  # a checkpoint holds one network's training
+        return trainer, result
+    return fill_budget(model, prep, cfg, device, trainer, result, train)
 
 
 # ---------------------------------------------------------------------- the steps of INRModel.fit

@@ -1,0 +1,126 @@
+"""More networks in the time that early stopping leaves: the fitted field becomes their mean.
+
+Under ``max_time`` a fit whose held-out loss stops improving ends early, and the
+rest of the budget would go unused. Where what is left is at least the time the
+first network took, another network is fitted in it, from another initialization
+and holding out other passes (its own seed), and so on while the budget allows;
+the field is then the mean of the networks (as for ``n_members``). The networks'
+errors between the tracks are partly independent, so their mean is closer to the
+truth than any one of them: averaging equally trained networks gained on every
+case where it was measured, while a network trained in less time than the first
+one can pull the mean down (``benchmarks/RESULTS.md``, 2026-12-02). Hence the
+rule: a further network only where it gets as long as the first one took.
+
+Only plain fits take part: ``n_members`` unset, no ``uncertainty=`` (a calibrated
+spread needs its own members), no ``physics=`` (residuals do not run on a mean of
+networks yet), the penalty mass constraint, in-memory data and one process.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from ..encoding import CoordinateEncoding
+from ..training import distributed_world
+from .field import build_field
+
+__all__ = ["MAX_FILL_MEMBERS", "SEED_STEP", "fills_budget", "fill_budget"]
+
+MAX_FILL_MEMBERS = 4  # networks in all, the first included (prediction costs grow with their number)
+SEED_STEP = 100  # seed of network k: the fit's seed + k * SEED_STEP (another start and other held-out passes)
+
+
+def fills_budget(model, prep, cfg) -> bool:
+    """Whether this fit may add networks after an early stop (see the module's description).
+
+    Examples
+    --------
+    >>> import dataclasses, geoinr
+    >>> prep = type("Prepared", (), {"stream": None})()  # in-memory points
+    >>> cfg = dataclasses.replace(geoinr.training.TrainConfig(), max_time=60.0, epochs=None)
+    >>> fills_budget(geoinr.INRModel(), prep, cfg), fills_budget(geoinr.INRModel(physics="qg"), prep, cfg)
+    (True, False)
+    """
+    return (model.n_members is None and model.uncertainty is None and not model.physics
+            and model.mass_constraint == "penalty" and prep.stream is None and cfg.max_time is not None
+            and cfg.epochs is None and getattr(model, "members_", 1) == 1 and distributed_world()[1] == 1)
+
+
+def fill_budget(model, prep, cfg, device, trainer, result, train):
+    """Fit further networks while the time left is at least the first one's; ``model.field_`` becomes their mean.
+
+    Parameters
+    ----------
+    model : geoinr.INRModel
+        With ``field_`` fitted once (``trainer``, ``result``).
+    prep : geoinr.model.fitting.Prepared
+    cfg : geoinr.training.TrainConfig
+        The first network's configuration; the others take its budget's remainder.
+    train : callable
+        ``train(model, prep, cfg, device)`` -> (trainer, result), fitting ``model.field_``.
+
+    Examples
+    --------
+    A fit calls it after its first network (``INRModel.fit``); a noisy record and a short
+    ``patience`` stop a small network early, and the time left goes to more of them:
+
+    >>> import numpy as np, geoinr
+    >>> tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    >>> tracks["sla"] = tracks.sla + 0.05 * np.random.default_rng(0).standard_normal(tracks.sla.size)
+    >>> m = tracks.inr.fit("sla", width=8, depth=1, max_time=20.0, patience=1, progress=False)
+    >>> m.members_ == len(m.fill_members_["fits"]) > 1
+    True
+
+    Returns
+    -------
+    trainer, result
+        The first network's (``result.seconds``: all of them); ``model.fill_members_``
+        records every network's fit (``{"fits": [{"seconds", "stopped", "best_val_loss"}, ...]}``),
+        or is None when none was added.
+    """
+    model.fill_members_ = None
+    if result.stopped != "early_stopping" or not fills_budget(model, prep, cfg):
+        return trainer, result
+    first, left = result.seconds, cfg.max_time - result.seconds
+    fields, records = [model.field_], [_record(result)]
+    while left >= first and len(fields) < MAX_FILL_MEMBERS:
+        k = len(fields)
+        seed = None if cfg.seed is None else int(cfg.seed) + k * SEED_STEP
+        model.members_ = 1
+        model.field_ = build_field({**model.get_params(), "seed": seed}, CoordinateEncoding(**model.encoding_config_),
+                                   len(model.variables_), model._strategy(), mean=model.mean_, std=model.std_,
+                                   variables=model.variables_)
+        _, more = train(model, prep, dataclasses.replace(cfg, max_time=left, seed=seed), device)
+        if more.stopped == "diverged":
+            break
+        fields.append(model.field_)
+        records.append(_record(more))
+        left -= more.seconds
+    model.field_ = fields[0]
+    if len(fields) == 1:
+        return trainer, result
+    _average(model, fields)
+    model.fill_members_ = {"fits": records}
+    return trainer, dataclasses.replace(result, seconds=sum(r["seconds"] for r in records))
+
+
+def _record(result) -> dict:
+    best = result.best_val
+    return {"seconds": float(result.seconds), "stopped": result.stopped,
+            "best_val_loss": float(best) if best == best and best != float("inf") else None}
+
+
+@torch.no_grad()
+def _average(model, fields) -> None:
+    """Rebuild ``field_`` as the mean of the networks of ``fields`` (stacked, as ``n_members`` would be)."""
+    model.members_ = len(fields)
+    model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_))
+    ensemble = model.field_.network
+    device = next(fields[0].parameters()).device
+    ensemble.to(device)
+    for name, stacked in zip(ensemble.param_names, ensemble.stacked):
+        stacked.copy_(torch.stack([dict(f.network.named_parameters())[name] for f in fields]))
+    for i, name in enumerate(ensemble.buffer_names):
+        getattr(ensemble, f"stacked_buffer_{i}").copy_(torch.stack([dict(f.network.named_buffers())[name] for f in fields]))
+    model.field_.to(device).eval()

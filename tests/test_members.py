@@ -1,0 +1,110 @@
+"""Further networks in the time early stopping leaves (geoinr.model.members): the field becomes their mean."""
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+import geoinr
+from geoinr.model import members as fill
+from geoinr.training import TrainResult
+
+
+def _noisy_tracks(days=3, noise=0.05):
+    tracks = geoinr.datasets.synthetic_tracks(days=days, seed=0)
+    return tracks.assign(sla=tracks.sla + noise * np.random.default_rng(0).standard_normal(tracks.sla.size))
+
+
+def _result(seconds, stopped="early_stopping"):
+    return TrainResult(history=[], best_val=0.1, stopped=stopped, seconds=seconds, steps=10)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """A tiny fitted model to call fill_budget on, with a fake training function."""
+    return geoinr.INRModel(width=8, depth=1, epochs=1, max_time=None, progress=False).fit(_noisy_tracks(), variables="sla")
+
+
+def _fake_train(times, seeds):
+    """Training that takes the given seconds in turn and marks each network by a constant weight."""
+    calls = iter(times)
+
+    def train(model, prep, cfg, device):
+        seeds.append(cfg.seed)
+        with torch.no_grad():
+            for p in model.field_.network.parameters():
+                p.fill_(float(len(seeds)))
+        return None, _result(next(calls))
+
+    return train
+
+
+def _fill(model, first_seconds, times, budget=60.0):
+    prep = type("Prep", (), {"stream": None})()
+    cfg = dataclasses.replace(geoinr.training.TrainConfig(), max_time=budget, epochs=None, seed=0)
+    seeds = []
+    model.members_ = 1
+    _, result = fill.fill_budget(model, prep, cfg, torch.device("cpu"), "trainer", _result(first_seconds),
+                                 _fake_train(times, seeds))
+    return result, seeds
+
+
+def test_a_network_is_added_only_while_the_time_left_is_at_least_the_first_ones(fitted):
+    model = fitted
+    result, seeds = _fill(model, 20.0, [15.0, 10.0, 30.0])
+    # 40 s left >= 20: a second network (15 s); 25 s left >= 20: a third (10 s); 15 s left < 20: stop
+    assert seeds == [100, 200] and model.members_ == 3
+    assert [f["seconds"] for f in model.fill_members_["fits"]] == [20.0, 15.0, 10.0]
+    assert result.seconds == pytest.approx(45.0)
+    net = model.field_.network
+    assert type(net).__name__ == "Ensemble" and net.n_members == 3
+    first = dict(zip(net.param_names, net.stacked))
+    for name, stacked in first.items():  # the first network's weights kept, the later ones after it
+        assert torch.all(stacked[1] == 1.0) and torch.all(stacked[2] == 2.0)
+
+
+def test_no_network_is_added_after_a_fit_that_used_its_budget(fitted):
+    result, seeds = _fill(fitted, 20.0, [], budget=20.5)
+    assert seeds == [] and fitted.members_ == 1 and fitted.fill_members_ is None
+    model = fitted
+    model.members_ = 1
+    prep = type("Prep", (), {"stream": None})()
+    cfg = dataclasses.replace(geoinr.training.TrainConfig(), max_time=60.0, epochs=None, seed=0)
+    _, _ = fill.fill_budget(model, prep, cfg, torch.device("cpu"), None, _result(20.0, "budget"), _fake_train([], []))
+    assert model.fill_members_ is None and model.members_ == 1
+
+
+def test_only_plain_time_budgeted_fits_add_networks():
+    prep = type("Prep", (), {"stream": None})()
+    cfg = dataclasses.replace(geoinr.training.TrainConfig(), max_time=60.0, epochs=None)
+    assert fill.fills_budget(geoinr.INRModel(), prep, cfg)
+    for kw in ({"n_members": 2}, {"uncertainty": "ensemble"}, {"physics": "qg"}, {"mass_constraint": "streamfunction"}):
+        assert not fill.fills_budget(geoinr.INRModel(**kw), prep, cfg), kw
+    assert not fill.fills_budget(geoinr.INRModel(), prep, dataclasses.replace(cfg, epochs=100))
+    assert not fill.fills_budget(geoinr.INRModel(), type("Prep", (), {"stream": object()})(), cfg)
+
+
+def test_a_fit_that_stops_early_averages_networks_and_round_trips(tmp_path):
+    """End to end: noisy tracks and patience 1 stop a tiny network within a second of its 30 s."""
+    tracks = _noisy_tracks()
+    model = tracks.inr.fit("sla", width=16, depth=1, max_time=30.0, patience=1, progress=False)
+    assert model.stop_reason_ == "early_stopping"
+    fits = model.fill_members_["fits"]
+    assert model.members_ == len(fits) > 1 and len(fits) <= fill.MAX_FILL_MEMBERS
+    assert "mean of" in repr(model) and "time early stopping left" in repr(model)
+    x = tracks.isel(time=slice(0, 40))
+    pred = model.predict(x)
+    net = model.field_.network
+    a, b = (dict(zip(net.param_names, net.stacked))[net.param_names[0]][i] for i in (0, 1))
+    assert not torch.equal(a, b)  # other starts, other held-out passes
+    path = tmp_path / "filled.geoinr"
+    model.save(path)
+    again = geoinr.load(path)
+    assert again.members_ == model.members_ and again.fill_members_ == model.fill_members_
+    np.testing.assert_array_equal(again.predict(x).values, pred.values)
+
+
+def test_a_checkpointed_fit_keeps_one_network(tmp_path):
+    model = _noisy_tracks().inr.fit("sla", width=16, depth=1, max_time=30.0, patience=1, progress=False,
+                                    checkpoint=tmp_path / "ckpt.pt")
+    assert model.members_ == 1 and model.fill_members_ is None
