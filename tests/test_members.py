@@ -85,9 +85,9 @@ def test_only_plain_time_budgeted_fits_add_networks():
 
 
 def test_a_fit_that_stops_early_averages_networks_and_round_trips(tmp_path):
-    """End to end: noisy tracks and patience 1 stop a tiny network within a second of its 30 s."""
+    """End to end: noisy tracks and patience 1 stop a tiny network after a few seconds of its 60 s."""
     tracks = _noisy_tracks()
-    model = tracks.inr.fit("sla", width=16, depth=1, max_time=30.0, patience=1, progress=False)
+    model = tracks.inr.fit("sla", width=8, depth=1, max_time=60.0, patience=1, progress=False)
     assert model.stop_reason_ == "early_stopping"
     fits = model.fill_members_["fits"]
     assert model.members_ == len(fits) > 1 and len(fits) <= fill.MAX_FILL_MEMBERS

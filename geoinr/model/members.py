@@ -63,13 +63,14 @@ def fill_budget(model, prep, cfg, device, trainer, result, train):
     Examples
     --------
     A fit calls it after its first network (``INRModel.fit``); a noisy record and a short
-    ``patience`` stop a small network early, and the time left goes to more of them:
+    ``patience`` stop a small network early, and the time left goes to more of them (a few
+    seconds each; skipped in the doctests, run in ``tests/test_members.py``):
 
     >>> import numpy as np, geoinr
     >>> tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
     >>> tracks["sla"] = tracks.sla + 0.05 * np.random.default_rng(0).standard_normal(tracks.sla.size)
-    >>> m = tracks.inr.fit("sla", width=8, depth=1, max_time=20.0, patience=1, progress=False)
-    >>> m.members_ == len(m.fill_members_["fits"]) > 1
+    >>> m = tracks.inr.fit("sla", width=8, depth=1, max_time=60.0, patience=1, progress=False)  # doctest: +SKIP
+    >>> m.members_ == len(m.fill_members_["fits"]) > 1  # doctest: +SKIP
     True
 
     Returns
