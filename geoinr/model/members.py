@@ -93,7 +93,7 @@ def fill_budget(model, prep, cfg, device, trainer, result, train):
                                    len(model.variables_), model._strategy(), mean=model.mean_, std=model.std_,
                                    variables=model.variables_)
         _, more = train(model, prep, dataclasses.replace(cfg, max_time=left, seed=seed), device)
-        if more.stopped == "diverged":
+        if more.stopped in ("diverged", "interrupted"):  # that network is dropped; the ones before are kept
             break
         fields.append(model.field_)
         records.append(_record(more))
