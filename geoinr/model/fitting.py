@@ -402,6 +402,7 @@ def build_network(model, obs, streamed: bool, device) -> None:
         if timed and _affordable_evaluations(model, obs.table, device) < MIN_LBFGS_EVALUATIONS:
             model.members_ = 1
             model._build(encoding, len(model.variables_))
+    model.precision_ = choose_precision(model, obs, streamed, device)
 
 
 def _affordable_evaluations(model, table: _coords.PointTable, device) -> float:
@@ -469,7 +470,7 @@ def choose_optimizer(model, obs, streamed: bool) -> str:
     if model.optimizer == "adam":
         return "adam"
     small = model.n_points_ <= LBFGS_MAX_POINTS
-    return "lbfgs" if obs.gridded and small and not blocking and model.precision == "float32" else "adam"
+    return "lbfgs" if obs.gridded and small and not blocking and model.precision != "bfloat16" else "adam"
 
 
 def validation_fraction(validation, gridded: bool, calibrated: bool) -> float:
@@ -536,20 +537,62 @@ def calibrate(model, trainer, prep: Prepared) -> None:
     )
 
 
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16")
+# precision="auto": bfloat16 where a timed step is at least this much faster (AVX512-BF16/AMX CPUs, recent
+# GPUs); on the three-month QG basin at 240 s its speed let the budget hold two or three networks (mu 0.826 ->
+# 0.835), on the six four-day real boxes at 60 s it moved mu by -0.013 to +0.014, mean +0.001 (benchmarks/RESULTS.md)
+BF16_MIN_SPEEDUP = 1.3
 HISTORY_COLUMNS = ["epoch", "step", "seconds", "lr", "loss", "val_loss", "physics_loss"]
 
 
 def check_precision(model) -> str:
-    """The model's ``precision``, checked against its network."""
+    """The precision in force: ``precision_`` once chosen, else ``precision`` (checked against the network)."""
     if model.precision not in PRECISIONS:
         raise ValueError(f"precision={model.precision!r}: choose one of {PRECISIONS}.")
     if model.precision == "bfloat16" and model.model != "siren":
         raise ValueError(
             f"precision='bfloat16' is implemented for model='siren' only (it keeps the layers that see "
-            f"positions in float32); model={model.model!r} needs precision='float32'."
+            f"positions in float32); model={model.model!r} needs precision='float32' or 'auto'."
         )
-    return model.precision
+    chosen = getattr(model, "precision_", None)
+    return chosen or ("float32" if model.precision == "auto" else model.precision)
+
+
+def choose_precision(model, obs, streamed: bool, device) -> str:
+    """``precision_``: the given one, or for ``"auto"`` bfloat16 where it pays (else float32).
+
+    bfloat16 only for a SIREN fitted by Adam under ``max_time`` on scattered data, without
+    calibrated uncertainty, and only where one timed step on a sample of the points is at least
+    :data:`BF16_MIN_SPEEDUP` times faster than in float32: then the budget buys more steps, at a
+    noise of about 1 % of the field's std (grids, noise-free, keep float32; so does an ``epochs``
+    budget, where speed buys nothing).
+    """
+    if model.precision != "auto":
+        return check_precision(model)
+    if (model.model != "siren" or model.max_time is None or model.epochs is not None or obs.gridded or streamed
+            or model.optimizer_ != "adam" or not model._strategy().allows_low_precision):
+        return "float32"
+    seconds = {p: _step_seconds(model, obs.table, device, p) for p in ("float32", "bfloat16")}
+    return "bfloat16" if seconds["float32"] >= BF16_MIN_SPEEDUP * seconds["bfloat16"] else "float32"
+
+
+def _step_seconds(model, table: _coords.PointTable, device, precision: str) -> float:
+    """Seconds of one forward and backward pass of ``field_`` on a batch of the points (best of three)."""
+    raw = table.coordinates()
+    n = min(len(raw), int(model.batch_size), TIMING_POINTS)
+    x = torch.from_numpy(np.ascontiguousarray(raw[:: max(1, len(raw) // n)][:n], dtype=np.float32)).to(device)
+    field = model.field_.to(device)
+    field.train()
+    best = math.inf
+    for _ in range(3):  # the first pass warms up allocators and kernels
+        start = time.perf_counter()
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+            out = field(x)
+        out.float().square().mean().backward()
+        best = min(best, time.perf_counter() - start) if _ else best
+    field.zero_grad(set_to_none=True)
+    field.eval()
+    return max(best, 1e-9)
 
 
 def train_config(model, share: float = 1.0) -> TrainConfig:

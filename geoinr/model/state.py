@@ -66,11 +66,12 @@ LEARNED = (
     "optimizer_",
     "members_",
     "fill_members_",
+    "precision_",
     "physics_weight_",
     "physics_choice_",
 )
 OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None, "members_": None,
-            "fill_members_": None, "physics_weight_": None, "physics_choice_": None}  # learned later than format 1's first files: absent means this default
+            "fill_members_": None, "precision_": None, "physics_weight_": None, "physics_choice_": None}  # learned later than format 1's first files: absent means this default
 TUPLES = ("region_", "time_range_")
 POSITIVE_ENCODING_PARAMS = ("scale", "scale_km", "t_half", "min_period", "max_period")  # lengths and periods
 CALIBRATION_LISTS = {  # one value per variable: (bound, may be null)
@@ -205,6 +206,7 @@ def _check_learned(learned) -> dict:
     text(learned.get("optimizer_"), "learned.optimizer_", choices=("adam", "lbfgs"), optional=True)
     integer(learned.get("members_"), "learned.members_", low=1, optional=True)
     mapping(learned.get("fill_members_"), "learned.fill_members_", optional=True)
+    text(learned.get("precision_"), "learned.precision_", choices=("float32", "bfloat16"), optional=True)
     number(learned.get("physics_weight_"), "learned.physics_weight_", low=0.0, optional=True)
     mapping(learned.get("physics_choice_"), "learned.physics_choice_", optional=True)
     if learned["calibration_"] is not None:
