@@ -577,7 +577,7 @@ def choose_precision(model, obs, streamed: bool, device) -> str:
 
 
 def _step_seconds(model, table: _coords.PointTable, device, precision: str) -> float:
-    """Seconds of one forward and backward pass of ``field_`` on a batch of the points (best of three)."""
+    """Seconds of one forward and backward pass of ``field_`` on a batch of the points (best of two, after a warm-up)."""
     raw = table.coordinates()
     n = min(len(raw), int(model.batch_size), TIMING_POINTS)
     x = torch.from_numpy(np.ascontiguousarray(raw[:: max(1, len(raw) // n)][:n], dtype=np.float32)).to(device)
