@@ -320,7 +320,8 @@ def fit_field(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=Non
     if resolve_physics_weight(model, prep, checkpoint, resume):
         model_physics_loss(model, device)  # a residual that cannot apply here fails now, not after a candidate fit
         return fit_choosing_weight(model, prep, cfg, device, train)
-    trainer, result = train(model, prep, cfg, device, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
+    trainer, result = train(model, prep, cfg, device, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                            resume=resume)
     if checkpoint is not None or resume is not None:  # a checkpoint holds one network's training
         return trainer, result
     return fill_budget(model, prep, cfg, device, trainer, result, train)
@@ -577,7 +578,7 @@ def choose_precision(model, obs, streamed: bool, device) -> str:
 
 
 def _step_seconds(model, table: _coords.PointTable, device, precision: str) -> float:
-    """Seconds of one forward and backward pass of ``field_`` on a batch of the points (best of two, after a warm-up)."""
+    """Seconds of one forward and backward pass of ``field_`` on a batch of the points (best of two after a warm-up)."""
     raw = table.coordinates()
     n = min(len(raw), int(model.batch_size), TIMING_POINTS)
     x = torch.from_numpy(np.ascontiguousarray(raw[:: max(1, len(raw) // n)][:n], dtype=np.float32)).to(device)

@@ -123,5 +123,6 @@ def _average(model, fields) -> None:
     for name, stacked in zip(ensemble.param_names, ensemble.stacked):
         stacked.copy_(torch.stack([dict(f.network.named_parameters())[name] for f in fields]))
     for i, name in enumerate(ensemble.buffer_names):
-        getattr(ensemble, f"stacked_buffer_{i}").copy_(torch.stack([dict(f.network.named_buffers())[name] for f in fields]))
+        stacked = torch.stack([dict(f.network.named_buffers())[name] for f in fields])
+        getattr(ensemble, f"stacked_buffer_{i}").copy_(stacked)
     model.field_.to(device).eval()
