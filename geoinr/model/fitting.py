@@ -412,20 +412,30 @@ def _affordable_evaluations(model, table: _coords.PointTable, device) -> float:
     One forward and backward pass is timed on up to :data:`TIMING_POINTS` of the points (after
     a warm-up pass) and scaled to all of them; the gradients are dropped.
     """
+    seconds, scale = _pass_seconds(model, table, device, TIMING_POINTS)
+    return LBFGS_SHARE * model.max_time / (seconds * scale)
+
+
+def _pass_seconds(model, table: _coords.PointTable, device, n: int, passes: int = 2, bf16: bool = False):
+    """(seconds, all points / points timed) of one forward and backward pass of ``field_`` on up to ``n``
+    of the points, spread evenly: the best of the ``passes`` after the first, which warms up allocators
+    and kernels. ``bf16``: the forward pass under bfloat16 autocast. The gradients are dropped."""
     raw = table.coordinates()
-    sample = raw[:: max(1, len(raw) // TIMING_POINTS)][:TIMING_POINTS]
+    sample = raw[:: max(1, len(raw) // n)][:n]
     x = torch.from_numpy(np.ascontiguousarray(sample, dtype=np.float32)).to(device)
     field = model.field_.to(device)
     field.train()
-    seconds = math.inf
-    for _ in range(2):  # the first pass warms up allocators and kernels
+    best = math.inf
+    for i in range(passes):
         start = time.perf_counter()
-        field(x).float().square().mean().backward()
-        seconds = time.perf_counter() - start
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            out = field(x)
+        out.float().square().mean().backward()
+        if i:
+            best = min(best, time.perf_counter() - start)
     field.zero_grad(set_to_none=True)
     field.eval()
-    per_evaluation = max(seconds, 1e-9) * len(raw) / len(sample)
-    return LBFGS_SHARE * model.max_time / per_evaluation
+    return max(best, 1e-9), len(raw) / len(sample)
 
 
 def choose_members(model, obs) -> int:
@@ -579,21 +589,8 @@ def choose_precision(model, obs, streamed: bool, device) -> str:
 
 def _step_seconds(model, table: _coords.PointTable, device, precision: str) -> float:
     """Seconds of one forward and backward pass of ``field_`` on a batch of the points (best of two after a warm-up)."""
-    raw = table.coordinates()
-    n = min(len(raw), int(model.batch_size), TIMING_POINTS)
-    x = torch.from_numpy(np.ascontiguousarray(raw[:: max(1, len(raw) // n)][:n], dtype=np.float32)).to(device)
-    field = model.field_.to(device)
-    field.train()
-    best = math.inf
-    for _ in range(3):  # the first pass warms up allocators and kernels
-        start = time.perf_counter()
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
-            out = field(x)
-        out.float().square().mean().backward()
-        best = min(best, time.perf_counter() - start) if _ else best
-    field.zero_grad(set_to_none=True)
-    field.eval()
-    return max(best, 1e-9)
+    n = min(int(model.batch_size), TIMING_POINTS)
+    return _pass_seconds(model, table, device, n, passes=3, bf16=precision == "bfloat16")[0]
 
 
 def train_config(model, share: float = 1.0) -> TrainConfig:

@@ -18,12 +18,12 @@ networks yet), the penalty mass constraint, in-memory data and one process.
 from __future__ import annotations
 
 import dataclasses
-
-import torch
+import math
 
 from ..encoding import CoordinateEncoding
 from ..training import distributed_world
-from .field import build_field
+from ..nn.ensemble import Ensemble
+from .field import Field, build_field
 
 __all__ = ["MAX_FILL_MEMBERS", "SEED_STEP", "fills_budget", "fill_budget"]
 
@@ -107,22 +107,13 @@ def fill_budget(model, prep, cfg, device, trainer, result, train):
 
 
 def _record(result) -> dict:
-    best = result.best_val
+    best = float(result.best_val)
     return {"seconds": float(result.seconds), "stopped": result.stopped,
-            "best_val_loss": float(best) if best == best and best != float("inf") else None}
+            "best_val_loss": best if math.isfinite(best) else None}
 
 
-@torch.no_grad()
 def _average(model, fields) -> None:
-    """Rebuild ``field_`` as the mean of the networks of ``fields`` (stacked, as ``n_members`` would be)."""
+    """``field_``: the networks of ``fields`` stacked into one :class:`~geoinr.nn.ensemble.Ensemble`, the
+    module ``n_members`` builds (so a saved model loads as a mean of that many networks)."""
     model.members_ = len(fields)
-    model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_))
-    ensemble = model.field_.network
-    device = next(fields[0].parameters()).device
-    ensemble.to(device)
-    for name, stacked in zip(ensemble.param_names, ensemble.stacked):
-        stacked.copy_(torch.stack([dict(f.network.named_parameters())[name] for f in fields]))
-    for i, name in enumerate(ensemble.buffer_names):
-        stacked = torch.stack([dict(f.network.named_buffers())[name] for f in fields])
-        getattr(ensemble, f"stacked_buffer_{i}").copy_(stacked)
-    model.field_.to(device).eval()
+    model.field_ = Field(fields[0].encoding, Ensemble([f.network for f in fields])).eval()
