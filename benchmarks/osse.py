@@ -93,6 +93,11 @@ def methods(max_time, seed=0):
             precision="bfloat16", validation=0.0, epochs=800, max_time=None, uncertainty="ensemble", n_members=4
         ),
         "geoinr modulated_siren": inr(model="modulated_siren"),
+        "geoinr nif": inr(model="nif"),
+        "geoinr ffn": inr(model="ffn"),
+        "geoinr fourier_net": inr(model="fourier_net"),
+        "geoinr gabor_net": inr(model="gabor_net"),
+        "geoinr mlp": inr(model="mlp"),
         'geoinr siren, physics="qg", rossby_radius=40 (weight chosen on held-out passes: default)': inr(
             physics="qg", rossby_radius=40.0),
         'geoinr siren, physics="qg", rossby_radius=40, physics_weight=0.1': inr(

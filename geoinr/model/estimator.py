@@ -158,9 +158,9 @@ class INRModel(SurrogateMixin, BaseMapper):
         Observations fitted.
     encoding_config_ : dict
         Encoding parameters, ``min_wavelength`` (km) and ``min_period`` (days) included.
-    optimizer_, members_, fill_members_, precision_ : str, int, dict or None, str
-        The optimizer (``"adam"`` or ``"lbfgs"``), the number of networks, each one's fit where
-        early stopping left time for more (:mod:`geoinr.model.members`), and the precision used.
+    optimizer_, members_, fill_members_, precision_, network_options_ : str, int, dict or None, str, dict
+        The optimizer (``"adam"`` or ``"lbfgs"``), the number of networks, each one's fit where early stopping
+        left time (:mod:`geoinr.model.members`), the precision, the network's string option defaults.
     physics_weight_, physics_choice_ : float or None, dict or None
         The residual's weight used and, for ``"auto"``, each candidate's held-out ``val_loss``.
     scale_search_ : dict or None
@@ -178,8 +178,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         ``speed_km_per_day`` and the points it was measured on (see
         :func:`geoinr.uncertainty.calibrate_gap`).
     data_distance_ : list of geoinr.uncertainty.DataDistance, or None
-        With ``uncertainty=`` and a distance term: per variable, the (thinned)
-        training sites where it was observed.
+        With ``uncertainty=`` and a distance term: per variable, the (thinned) training sites.
 
     Examples
     --------
@@ -394,7 +393,8 @@ class INRModel(SurrogateMixin, BaseMapper):
 
     def _build(self, encoding: CoordinateEncoding, n_out: int) -> None:
         """Create ``field_`` (encoding + network) from parameters; used by fit and load."""
-        self.field_ = build_field(self.get_params(), encoding, n_out, self._strategy(),
+        options = {**(getattr(self, "network_options_", None) or {}), **(self.model_options or {})}  # given ones win
+        self.field_ = build_field({**self.get_params(), "model_options": options}, encoding, n_out, self._strategy(),
                                   mean=self.mean_, std=self.std_, variables=self.variables_)
 
     def _autocast(self, device: torch.device):

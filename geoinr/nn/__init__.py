@@ -34,8 +34,11 @@ __all__ = [
     "MLP",
     "NETWORKS",
     "build_network",
+    "string_defaults",
     "sample_frequencies",
     "SIREN_BANDWIDTH_FACTOR",
+    "FFN_BANDWIDTH_DIVISOR",
+    "MFN_BANDWIDTH_DIVISOR",
     "tuner_frequencies",
     "TUNER_BOUND",
     "TUNER_PERIOD",
@@ -55,11 +58,6 @@ def _siren_freq(params, bandwidth):
     return params
 
 
-def _bandwidth(params, bandwidth):
-    params.setdefault("bandwidth", float(bandwidth))
-    return params
-
-
 # Random Fourier features: 95 % of B's entries lie below the bandwidth per axis, so the frequency
 # vectors (3-4 axes) are longer, and the ReLU MLP adds their sums and harmonics. With the full
 # bandwidth the FFN invented structure between tracks (real DUACS cases, 60 s: mu 0.42 and 0.31
@@ -72,17 +70,49 @@ def _ffn_bandwidth(params, bandwidth):
     return params
 
 
+# Multiplicative filter networks: the product of the filters spans frequencies up to the bandwidth they are
+# given, with comparable amplitude at every one, so with the full bandwidth they fitted the tracks and invented
+# structure between them (real DUACS cases, 60 s, width 256: mu 0.71 and 0.49 on the Gulf Stream 10 deg and
+# Kuroshio boxes against linear 0.81 and 0.79). Half the bandwidth at width 128 (three times the steps a second)
+# gave 0.84 and 0.82; a third underfitted (0.72), the full one at width 128 overfitted (0.71)
+# (benchmarks/RESULTS.md, 2026-12-02, third session).
+MFN_BANDWIDTH_DIVISOR = 2.0
+
+
+def _mfn_bandwidth(params, bandwidth):
+    params.setdefault("bandwidth", float(bandwidth) / MFN_BANDWIDTH_DIVISOR)
+    return params
+
+
 #: name -> (class, default width, default depth, needs time, frequency rule, one-line description)
 NETWORKS = {
     "siren": (Siren, 256, 3, False, _siren_freq, "sine-activated MLP (Sitzmann et al. 2020)"),
     "modulated_siren": (ModulatedSiren, 256, 3, True, _siren_freq, "SIREN of space, FiLM-modulated by a network of time"),
     "nif": (NIF, 256, 3, True, _siren_freq,
             "Neural Implicit Flow: a time net mixes a space SIREN's modes, or emits its weights (Pan et al. 2023)"),
-    "fourier_net": (FourierNet, 256, 3, False, _bandwidth, "multiplicative filter network, sine filters (Fathony et al. 2021)"),
-    "gabor_net": (GaborNet, 256, 3, False, _bandwidth, "multiplicative filter network, Gabor filters (Fathony et al. 2021)"),
+    "fourier_net": (FourierNet, 128, 3, False, _mfn_bandwidth,
+                    "multiplicative filter network, sine filters (Fathony et al. 2021)"),
+    "gabor_net": (GaborNet, 128, 3, False, _mfn_bandwidth,
+                  "multiplicative filter network, Gabor filters (Fathony et al. 2021)"),
     "ffn": (FourierFeatureNet, 256, 3, False, _ffn_bandwidth, "random Fourier features + ReLU MLP (Tancik et al. 2020)"),
     "mlp": (MLP, 256, 3, False, lambda p, b: p, "plain ReLU/tanh MLP, the baseline"),
 }
+
+
+def string_defaults(name: str) -> dict:
+    """The string-valued option defaults of network ``name`` (variants, activations, kernels).
+
+    A fitted model records them (``INRModel.network_options_``), so that a model file keeps
+    building the network it was fitted with after a default changes.
+
+    Examples
+    --------
+    >>> string_defaults("nif")
+    {'variant': 'last_layer', 'time_net': 'siren'}
+    """
+    cls = NETWORKS[name][0]
+    return {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()
+            if isinstance(p.default, str)}
 
 
 def build_network(

@@ -175,6 +175,9 @@ class NIF(nn.Module):
         ``"last_layer"`` (default since 2026-12-01: with a 256 x 3 ShapeNet and 64
         modes it is ahead of linear interpolation on the real-data benchmark, where
         the full hypernetwork, 32 x 2 with rank 16, was behind; benchmarks/RESULTS.md).
+    time_net : {"relu", "siren"}
+        ParameterNet: a ReLU MLP of time (the paper's), or a SIREN of time with
+        ShapeNet's ``w0``, which can follow variations at ``min_period``.
 
     Examples
     --------
@@ -198,16 +201,24 @@ class NIF(nn.Module):
         param_depth=2,
         rank=64,
         variant="last_layer",
+        time_net="siren",
     ):
         super().__init__()
         _need_time("nif", time_features)
         if variant not in ("full", "last_layer"):
             raise ValueError(f"variant must be 'full' or 'last_layer', got {variant!r}")
+        if time_net not in ("relu", "siren"):
+            raise ValueError(f"time_net must be 'relu' or 'siren', got {time_net!r}")
         self.variant = variant
         self.n_space = in_features - time_features
         self.out_features = out_features
         self.w0, self.w0_hidden = float(w0), float(w0_hidden)
-        self.param_net = _relu_mlp(time_features, rank, param_width, param_depth)
+        if time_net == "siren":
+            from .siren import Siren
+
+            self.param_net = Siren(time_features, rank, width=param_width, depth=param_depth, w0=w0, w0_hidden=w0_hidden)
+        else:
+            self.param_net = _relu_mlp(time_features, rank, param_width, param_depth)
         if variant == "last_layer":
             from .siren import Siren
 
