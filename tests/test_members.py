@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import geoinr
+from geoinr.encoding import CoordinateEncoding
 from geoinr.model import members as fill
 from geoinr.training import TrainResult
 
@@ -49,7 +50,8 @@ def _fill(model, first_seconds, times, budget=60.0):
     return result, seeds
 
 
-def test_a_network_is_added_only_while_the_time_left_is_at_least_the_first_ones(fitted):
+def test_a_network_is_added_only_while_the_time_left_is_a_share_of_the_first_ones(fitted, monkeypatch):
+    monkeypatch.setattr(fill, "FILL_SHARE", 1.0)
     model = fitted
     result, seeds = _fill(model, 20.0, [15.0, 10.0, 30.0])
     # 40 s left >= 20: a second network (15 s); 25 s left >= 20: a third (10 s); 15 s left < 20: stop
@@ -61,6 +63,22 @@ def test_a_network_is_added_only_while_the_time_left_is_at_least_the_first_ones(
     first = dict(zip(net.param_names, net.stacked))
     for name, stacked in first.items():  # the first network's weights kept, the later ones after it
         assert torch.all(stacked[1] == 1.0) and torch.all(stacked[2] == 2.0)
+
+
+def _one_network(model):
+    """``model`` with a single freshly built network again (the tests above leave a mean of networks)."""
+    model.members_ = 1
+    model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_))
+    return model
+
+
+def test_the_share_sets_how_short_a_further_network_may_be(fitted, monkeypatch):
+    # 40 s left: a second network (25 s); 15 s left: less than the first's 20 s, at least half of it
+    monkeypatch.setattr(fill, "FILL_SHARE", 1.0)
+    assert _fill(_one_network(fitted), 20.0, [25.0, 8.0])[1] == [100]
+    monkeypatch.setattr(fill, "FILL_SHARE", 0.5)
+    result, seeds = _fill(_one_network(fitted), 20.0, [25.0, 8.0])
+    assert seeds == [100, 200] and fitted.members_ == 3 and result.seconds == pytest.approx(53.0)
 
 
 def test_no_network_is_added_after_a_fit_that_used_its_budget(fitted):
