@@ -391,11 +391,11 @@ class INRModel(SurrogateMixin, BaseMapper):
         members = getattr(self, "members_", None)  # fitted: the number chosen (see n_members)
         return _uncertainty_strategy(self.uncertainty, self.n_members if members is None else members)
 
-    def _build(self, encoding: CoordinateEncoding, n_out: int) -> None:
-        """Create ``field_`` (encoding + network) from parameters; used by fit and load."""
+    def _build(self, encoding: CoordinateEncoding, n_out: int, **override) -> None:
+        """Create ``field_`` (encoding + network) from parameters (``override``: some replaced); used by fit and load."""
         options = {**(getattr(self, "network_options_", None) or {}), **(self.model_options or {})}  # given ones win
-        self.field_ = build_field({**self.get_params(), "model_options": options}, encoding, n_out, self._strategy(),
-                                  mean=self.mean_, std=self.std_, variables=self.variables_)
+        self.field_ = build_field({**self.get_params(), "model_options": options, **override}, encoding, n_out,
+                                  self._strategy(), mean=self.mean_, std=self.std_, variables=self.variables_)
 
     def _autocast(self, device: torch.device):
         """Context of the forward passes of data fitting and prediction (see ``precision``)."""

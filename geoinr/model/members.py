@@ -25,7 +25,7 @@ import math
 from ..encoding import CoordinateEncoding
 from ..training import distributed_world
 from ..nn.ensemble import Ensemble
-from .field import Field, build_field
+from .field import Field
 
 __all__ = ["MAX_FILL_MEMBERS", "SEED_STEP", "fills_budget", "fill_budget"]
 
@@ -92,9 +92,7 @@ def fill_budget(model, prep, cfg, device, trainer, result, train):
         k = len(fields)
         seed = None if cfg.seed is None else int(cfg.seed) + k * SEED_STEP
         model.members_ = 1
-        model.field_ = build_field({**model.get_params(), "seed": seed}, CoordinateEncoding(**model.encoding_config_),
-                                   len(model.variables_), model._strategy(), mean=model.mean_, std=model.std_,
-                                   variables=model.variables_)
+        model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_), seed=seed)
         _, more = train(model, prep, dataclasses.replace(cfg, max_time=left, seed=seed), device)
         if more.stopped in ("diverged", "interrupted"):  # that network is dropped; the ones before are kept
             break

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .siren import TUNER_PERIOD, SineLayer, TunerMixin, check_tuner_options, init_tuner_
+from .siren import TUNER_PERIOD, SineLayer, Siren, TunerMixin, check_tuner_options, init_tuner_
 
 __all__ = ["ModulatedSiren", "NIF"]
 
@@ -214,14 +214,10 @@ class NIF(nn.Module):
         self.out_features = out_features
         self.w0, self.w0_hidden = float(w0), float(w0_hidden)
         if time_net == "siren":
-            from .siren import Siren
-
             self.param_net = Siren(time_features, rank, width=param_width, depth=param_depth, w0=w0, w0_hidden=w0_hidden)
         else:
             self.param_net = _relu_mlp(time_features, rank, param_width, param_depth)
         if variant == "last_layer":
-            from .siren import Siren
-
             self.shape_net = Siren(self.n_space, rank, width=width, depth=depth, w0=w0, w0_hidden=w0_hidden)
             self.mixer = nn.Linear(rank, rank * out_features + out_features)
             with torch.no_grad():
