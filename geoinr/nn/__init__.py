@@ -105,6 +105,16 @@ def string_defaults(name: str) -> dict:
     A fitted model records them (``INRModel.network_options_``), so that a model file keeps
     building the network it was fitted with after a default changes.
 
+    Parameters
+    ----------
+    name : str
+        One of :data:`NETWORKS`.
+
+    Returns
+    -------
+    dict
+        Option name -> its default, for the options whose default is a string.
+
     Examples
     --------
     >>> string_defaults("nif")
