@@ -63,9 +63,13 @@ def physics_note(choice: dict) -> str:
     """One line on a ``physics_choice_`` record: the weight kept and each candidate's held-out loss."""
     if not choice.get("candidates"):
         return f"{choice['physics_weight']:g} ({choice.get('note', '')})"
-    tried = ", ".join(f"{c['physics_weight']:g}: val {c['val_loss']:.4g} ({c['epochs']:.0f} epochs)"
-                      if c["val_loss"] is not None else f"{c['physics_weight']:g}: -" for c in choice["candidates"])
-    return f"kept {choice['physics_weight']:g} of {tried}"
+    tried = ", ".join(f"{c['physics_weight']:g}: val {c['val_loss']:.4g} ({c['epochs']:.0f} epochs, "
+                      f"{c['seconds']:.0f} s)" if c["val_loss"] is not None else f"{c['physics_weight']:g}: -"
+                      for c in choice["candidates"])
+    members, maps = choice.get("members"), choice.get("held_out_loss") or {}
+    scored = "; maps held out: " + ", ".join(f"{k} {v:.4g}" for k, v in maps.items()) if maps else ""
+    mapped = f"{scored}; the map: {' + '.join(f'{w:g}' for w in members)}" if members else ""
+    return f"kept {choice['physics_weight']:g} of {tried}{mapped}"
 
 
 def methods(max_time, seed=0):

@@ -222,7 +222,10 @@ def _physics_weight_text(s: dict) -> str:
         return f"weight {used:g} ({choice.get('note', 'not chosen')})"
     losses = ", ".join(f"{c['physics_weight']:g}: {c['val_loss']:.4g}" if c["val_loss"] is not None
                        else f"{c['physics_weight']:g}: -" for c in choice["candidates"])
-    kept = "the residual kept" if used > 0 else "the data-only fit kept (the residual did not help)"
+    members = choice.get("members") or [used]  # files from before the mean record one network
+    residual = sum(1 for w in members if w > 0)
+    kept = (f"the map: the mean of {len(members)} networks, {residual} with the residual" if 0 < residual < len(members)
+            else "the residual kept" if residual else "the data-only fit kept (the residual did not help)")
     return f"weight {used:g}, {kept}; held-out {choice['held_out']} loss by weight {losses}"
 
 

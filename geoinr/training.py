@@ -518,9 +518,9 @@ class Trainer:
         self.n_train = int(self.xt.shape[0])
         self.bs = min(max(1, self.cfg.batch_size // self.world), self.n_train)
         self.steps_per_epoch = max(1, math.ceil(self.n_train / self.bs))
-        self.has_val = False
-        self.join_pending = False
+        self.has_val = self.join_pending = False
         self.joined_step = self.step
+        self.held_out_best = self.best_state  # the weights that scored best_val, for a comparison after the run
 
     # -------------------------------------------------------------- checkpoints
     def fingerprint(self) -> dict:

@@ -133,7 +133,9 @@ def refused(path, *fields, load=geoinr.load):
     ({"learned.calibration_": {"variance_scale": "x"}}, "learned.calibration_"),
     ({"learned.region_": [0, 1]}, "learned.region_"),
     ({"learned.n_points_": -5}, "learned.n_points_"),
-    ({"learned.network_options_": {"init": 3}}, "learned.network_options_.init"),
+    ({"learned.network_options_": {"init": 3.5}}, "learned.network_options_.init"),
+    ({"learned.network_options_": {"rank": -1}}, "learned.network_options_.rank"),
+    ({"learned.network_options_": {"rank": True}}, "learned.network_options_.rank"),
     ({"learned.network_options_": ["siren"]}, "learned.network_options_"),
 ])
 def test_a_damaged_config_names_the_file_and_the_field(saved, tmp_path, changes, field):

@@ -8,7 +8,7 @@ import torch
 
 import geoinr
 from geoinr.encoding import CoordinateEncoding, SphericalHarmonicsEncoding
-from geoinr.nn import NIF, FourierNet, ModulatedSiren, build_network, sample_frequencies
+from geoinr.nn import NIF, FourierNet, ModulatedSiren, build_network, option_defaults, sample_frequencies
 from conftest import FAST, grid_truth
 
 # Held-out grid RMSE of each model on the `scattered` fixture (field std 0.41), measured on
@@ -181,17 +181,27 @@ def test_nif_network_of_time_is_a_siren_by_default_or_the_papers_relu_mlp():
         build_network("nif", 4, 1, time_features=1, width=8, rank=4, time_net="lstm")
 
 
-def test_a_file_from_before_a_default_changed_builds_its_own_network(scattered):
-    """Files record the string defaults they were fitted with; files without that record get the earlier ones."""
+@pytest.mark.parametrize("options, recorded, rebuilt", [
+    # written before files recorded any option default: NIF's ReLU network of time and 64 modes
+    ({"time_net": "relu", "rank": 64}, None, {"time_net": "relu", "rank": 64}),
+    # written when files recorded the string defaults only: the SIREN of time, 64 modes
+    ({"rank": 64}, {"variant": "last_layer", "time_net": "siren"},
+     {"time_net": "siren", "rank": 64, "variant": "last_layer"}),
+])
+def test_a_file_from_before_a_default_changed_builds_its_own_network(scattered, options, recorded, rebuilt):
+    """Files record the option defaults they were fitted with; those a file lacks are the earlier ones."""
     from geoinr.model import state
 
-    fitted = scattered.inr.fit("sla", model="nif", model_options={"time_net": "relu"}, **{**FAST, "epochs": 3})
-    assert scattered.inr.fit("sla", model="nif", **{**FAST, "epochs": 1}).network_options_["time_net"] == "siren"
+    fitted = scattered.inr.fit("sla", model="nif", model_options=options, **{**FAST, "epochs": 3})
+    assert option_defaults("nif")["rank"] == 256  # the default now
     tensors, config = state.to_state(fitted)
     config = json.loads(json.dumps(config))
-    config["params"]["model_options"] = None  # as written before NIF's default network of time changed
-    del config["learned"]["network_options_"]
+    config["params"]["model_options"] = None  # as written with the defaults of the time
+    if recorded is None:
+        del config["learned"]["network_options_"]
+    else:
+        config["learned"]["network_options_"] = recorded
     again = state.from_state(geoinr.INRModel, tensors, config)
-    assert again.network_options_ == {"time_net": "relu"}
+    assert again.network_options_ == rebuilt
     grid = fitted.target_grid(1.0)
     np.testing.assert_array_equal(fitted.predict(grid).values, again.predict(grid).values)

@@ -1,4 +1,5 @@
-"""physics_weight="auto": two candidate fits (without and with the residual) on held-out passes, the better kept."""
+"""physics_weight="auto": a data-only network and one with the residual on the same held-out passes; the
+residual's network joins the map where its held-out error is no worse."""
 from types import SimpleNamespace
 
 import numpy as np
@@ -8,6 +9,7 @@ import torch
 import geoinr
 from geoinr.model import fitting
 from geoinr.model import physics_weight as pw
+from geoinr.model.field import Field
 from geoinr.training import TrainResult
 
 SMALL = dict(width=32, depth=2, epochs=30, max_time=None, batch_size=512, lr=1e-3, progress=False, seed=0,
@@ -42,26 +44,42 @@ def chosen(tracks):
     return fitted, runs
 
 
-def test_auto_fits_both_candidates_on_the_same_held_out_passes(chosen):
+def test_auto_fits_a_data_only_network_then_one_with_the_residual_on_the_same_held_out_passes(chosen):
     fitted, runs = chosen
-    candidates = runs[:2]
-    assert len(runs) == 3 and [r["weight"] for r in candidates] == list(pw.CANDIDATE_WEIGHTS)
-    assert all(r["held_out"] == "passes" for r in candidates)  # along-track data: whole passes held out
-    assert torch.equal(candidates[0]["val_idx"], candidates[1]["val_idx"]) and candidates[0]["val_idx"].numel() > 0
-    trial = max(1, round(SMALL["epochs"] * pw.CANDIDATE_SHARE))
-    rest = max(1, round(SMALL["epochs"] * (1 - 2 * pw.CANDIDATE_SHARE)))
-    assert [r["cfg"].epochs for r in runs] == [trial, trial, rest]
+    assert len(runs) == 2 and [r["weight"] for r in runs] == list(pw.CANDIDATE_WEIGHTS)
+    assert all(r["held_out"] == "passes" for r in runs)  # along-track data: whole passes held out
+    assert torch.equal(runs[0]["val_idx"], runs[1]["val_idx"]) and runs[0]["val_idx"].numel() > 0
+    first = max(1, round(SMALL["epochs"] * pw.FIRST_SHARE))
+    assert [r["cfg"].epochs for r in runs] == [first, max(1, round(SMALL["epochs"] * (1 - pw.FIRST_SHARE)))]
     assert {r["cfg"].seed for r in runs} == {SMALL["seed"]}
-    assert [r["cfg"].label for r in candidates] == ["candidate, physics weight 0", "candidate, physics weight 0.1"]
-    # one learning-rate schedule over what the kept network trains for: the candidates run its first part
-    assert [r["cfg"].schedule for r in runs] == [(0.0, pw.SWITCH)] * 2 + [(pw.SWITCH, 1.0)]
-    # both candidates start from the same weights; the last run goes on from the kept candidate's
-    assert all(torch.equal(candidates[0]["init"][k], candidates[1]["init"][k]) for k in candidates[0]["init"])
-    kept = candidates[pw.CANDIDATE_WEIGHTS.index(fitted.physics_weight_)]
-    assert all(torch.equal(runs[2]["init"][k], kept["state"][k]) for k in kept["state"])
-    # the residual ran in the physics candidate only
-    assert np.isnan([h["physics_loss"] for h in candidates[0]["result"].history]).all()
-    assert np.isfinite([h["physics_loss"] for h in candidates[1]["result"].history]).all()
+    assert [r["cfg"].label for r in runs] == ["fitting, physics weight 0", "fitting, physics weight 0.1"]
+    # each network is fitted as a data-only fit is: its own schedule, then the held-out passes join it
+    assert all(r["cfg"].schedule == (0.0, 1.0) and r["cfg"].refit_share == fitting.REFIT_SHARE for r in runs)
+    assert all(r["result"].joined_step is not None for r in runs)
+    # both start from the same weights
+    assert all(torch.equal(runs[0]["init"][k], runs[1]["init"][k]) for k in runs[0]["init"])
+    # the residual ran in the second network only
+    assert np.isnan([h["physics_loss"] for h in runs[0]["result"].history]).all()
+    assert np.isfinite([h["physics_loss"] for h in runs[1]["result"].history]).all()
+
+
+def test_under_a_time_budget_the_residual_gets_the_time_the_first_network_left(tracks):
+    budgets = []
+    real = fitting.train
+
+    def spy(model, prep, cfg, device, **kw):
+        trainer, result = real(model, prep, cfg, device, **kw)
+        budgets.append((cfg.max_time, result.seconds))
+        return trainer, result
+
+    fitting.train = spy
+    try:
+        fitted = tracks.inr.fit("sla", physics="qg", **{**SMALL, "epochs": None, "max_time": 6.0})
+    finally:
+        fitting.train = real
+    (first, took), (second, _) = budgets[:2]  # then, maybe, further networks in the time left
+    assert first == pytest.approx(6.0 * pw.FIRST_SHARE) and second == pytest.approx(min(took, 6.0 - took))
+    assert fitted.fit_seconds_ == pytest.approx(sum(b[1] for b in budgets))
 
 
 def test_held_out_passes_are_from_the_record_interior(chosen):
@@ -73,21 +91,30 @@ def test_held_out_passes_are_from_the_record_interior(chosen):
     assert held.min() > t.min() + margin / 2 and held.max() < t.max() - margin / 2
 
 
-def test_auto_keeps_the_weight_with_the_lower_held_out_error_and_fits_it_on_all_the_data(chosen):
+def test_auto_maps_what_predicts_the_held_out_passes_best(chosen):
     fitted, runs = chosen
-    candidates, final = runs[:2], runs[2]
-    vals = [r["result"].best_val for r in candidates]
-    best = int(np.argmin(vals))
-    assert fitted.physics_weight_ == pw.CANDIDATE_WEIGHTS[best] == final["weight"]
-    # the last run trains on all the data: the held-out passes join the map
-    assert final["cfg"].validation == 0 and final["val_idx"].numel() == 0
-    state = fitted.field_.state_dict()
-    assert all(torch.equal(state[k], final["state"][k]) for k in state)
     record = fitted.physics_choice_
-    assert record["physics_weight"] == fitted.physics_weight_ and record["held_out"] == "passes"
-    assert [c["val_loss"] for c in record["candidates"]] == pytest.approx(vals)
-    assert record["held_out_points"] == candidates[0]["val_idx"].numel()
-    assert len(fitted.history) == len(final["result"].history)
+    scores = record["held_out_loss"]
+    assert set(scores) == {"data-only", "mean", "residual"}
+    # each network is scored with its weights from before the passes joined it: its own best held-out loss
+    assert scores["data-only"] == pytest.approx(runs[0]["result"].best_val, rel=1e-4)
+    assert scores["residual"] == pytest.approx(runs[1]["result"].best_val, rel=1e-4)
+    chosen_map = min(scores, key=scores.get)
+    members = {"data-only": [0.0], "mean": [0.0, 0.1], "residual": [0.1]}[chosen_map]
+    assert record["members"] == members and fitted.members_ == len(members)
+    assert fitted.physics_weight_ == members[-1] == record["physics_weight"]
+    state = fitted.field_.state_dict()
+    used = [runs[pw.CANDIDATE_WEIGHTS.index(w)] for w in members]
+    if len(used) > 1:  # a mean: the networks stacked
+        names = fitted.field_.network.param_names
+        for i, run in enumerate(used):
+            assert all(torch.equal(state[f"network.stacked.{j}"][i], run["state"][f"network.{name}"])
+                       for j, name in enumerate(names))
+    else:  # the network's final weights: the held-out passes joined its training
+        assert all(torch.equal(state[k], used[0]["state"][k]) for k in state)
+    assert record["held_out"] == "passes" and record["held_out_points"] == runs[0]["val_idx"].numel()
+    assert [c["val_loss"] for c in record["candidates"]] == pytest.approx([r["result"].best_val for r in runs])
+    assert len(fitted.history) == len(used[-1]["result"].history)
     assert fitted.fit_seconds_ == pytest.approx(sum(r["result"].seconds for r in runs))
     assert "held-out passes" in repr(fitted)
 
@@ -95,42 +122,88 @@ def test_auto_keeps_the_weight_with_the_lower_held_out_error_and_fits_it_on_all_
 def _fake_train(vals, stopped=None):
     """A training run that only reports the held-out loss given for each weight."""
     stopped = stopped or {}
-    trainer = SimpleNamespace(opt=SimpleNamespace(state_dict=dict), n_val=10)
+    trainer = SimpleNamespace(n_val=10)
 
     def train(model, prep, cfg, device, **kw):
         w = model.physics_weight_
         with torch.no_grad():
             for p in model.field_.parameters():
-                p.fill_(w)  # each candidate leaves its mark on the weights
+                p.fill_(w)  # each network leaves its mark on its weights
         return trainer, TrainResult([{"epoch": 1.0}], vals[w], stopped.get(w, "budget"), 1.0, 1)
 
     return train
 
 
-@pytest.mark.parametrize("vals, stopped, kept", [
-    ({0.0: 0.5, 0.1: 0.4}, None, 0.1),  # the residual helped
-    ({0.0: 0.4, 0.1: 0.5}, None, 0.0),  # it did not: the data-only fit is kept
-    ({0.0: 0.4, 0.1: 0.4}, None, 0.0),  # a tie goes to the data-only fit
-    ({0.0: 0.5, 0.1: 0.1}, {0.1: "diverged"}, 0.0),  # a diverged candidate is never kept
-])
-def test_choice_rule(tracks, vals, stopped, kept):
-    model = geoinr.INRModel(physics="qg", **SMALL)
-    model.field_ = torch.nn.Linear(2, 1)
+def _scores(monkeypatch, scores):
+    """The held-out loss of each candidate map, as given."""
+    monkeypatch.setattr(pw, "held_out_scores", lambda runs, maps: {k: scores[k] for k in maps})
+
+
+def _choosing_model(**kw):
+    model = geoinr.INRModel(physics="qg", **SMALL, **kw)
+    model.field_ = Field(torch.nn.Identity(), torch.nn.Linear(2, 1))
     model.validation_ = 0.1
     prep = fitting.Prepared(x=torch.zeros(100, 3), y=torch.zeros(100, 1), w=None, held_out="passes")
-    cfg = fitting.TrainConfig(epochs=10, max_time=None, seed=None)
+    return model, prep, fitting.TrainConfig(epochs=10, max_time=None, seed=None)
+
+
+@pytest.mark.parametrize("scores, stopped, members", [
+    ((0.5, 0.3, 0.4), None, [0.0, 0.1]),  # the mean predicts the held-out passes best
+    ((0.5, 0.4, 0.3), None, [0.1]),  # the residual's network alone
+    ((0.3, 0.4, 0.5), None, [0.0]),  # the data-only network alone
+    ((0.4, 0.4, 0.4), None, [0.0]),  # a tie goes to the data-only network
+    ((0.5, 0.1, 0.1), {0.1: "diverged"}, [0.0]),  # a diverged network is never kept
+])
+def test_choice_rule(monkeypatch, scores, stopped, members):
+    _scores(monkeypatch, dict(zip(["data-only", "mean", "residual"], scores)))
+    model, prep, cfg = _choosing_model()
+    vals = {0.0: 0.5, 0.1: 0.4}
     _, result = pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), _fake_train(vals, stopped))
-    assert model.physics_weight_ == kept
-    assert float(model.field_.weight.detach().flatten()[0]) == pytest.approx(kept)  # the final run's weights
-    assert result.seconds == 3.0  # both candidates and the final run count
+    assert model.physics_weight_ == members[-1] and model.physics_choice_["members"] == members
+    assert model.members_ == len(members)
+    weights = torch.cat([p.detach().flatten() for p in model.field_.network.parameters()])
+    assert sorted(torch.unique(weights).tolist()) == pytest.approx(members)  # each network's mark
+    assert result.seconds == 2.0  # both networks count
     assert [c["physics_weight"] for c in model.physics_choice_["candidates"]] == [0.0, 0.1]
 
 
-def test_ctrl_c_in_a_candidate_keeps_it_and_fits_no_more():
-    model = geoinr.INRModel(physics="qg", **SMALL)
-    model.field_ = torch.nn.Linear(2, 1)
+@pytest.mark.parametrize("scores, calls, members", [
+    # the mean is best: further networks with the residual join it
+    ((0.5, 0.3, 0.4), [(0.0, 40.0, 0), (0.1, 10.0, 0), (0.1, 40.0, 200), (0.1, 30.0, 300)], [0.0, 0.1, 0.1, 0.1]),
+    # the data-only network is best: the residual's is dropped, further networks are data-only
+    ((0.3, 0.4, 0.5), [(0.0, 40.0, 0), (0.1, 10.0, 0), (0.0, 40.0, 100), (0.0, 30.0, 200), (0.0, 20.0, 300)],
+     [0.0, 0.0, 0.0, 0.0]),
+])
+def test_the_time_left_goes_to_further_networks_with_the_weight_kept(tracks, monkeypatch, scores, calls, members):
+    _scores(monkeypatch, dict(zip(["data-only", "mean", "residual"], scores)))
+    model = tracks.inr.fit("sla", physics="qg", physics_weight=0.1, **{**SMALL, "epochs": 1, "width": 8, "depth": 1})
     model.validation_ = 0.1
     prep = fitting.Prepared(x=torch.zeros(100, 3), y=torch.zeros(100, 1), w=None, held_out="passes")
+    cfg = fitting.TrainConfig(epochs=None, max_time=60.0, seed=0)
+    seen = []
+
+    def train(model, prep, cfg, device, **kw):  # every network stops early after 10 s
+        seen.append((model.physics_weight_, cfg.max_time, cfg.seed))
+        return SimpleNamespace(n_val=10), TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", 10.0, 1)
+
+    _, result = pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train)
+    # the first network: two thirds of the budget; the residual's: as long as the first took
+    assert seen == [pytest.approx(c) for c in calls]
+    assert model.physics_choice_["members"] == members and model.members_ == len(members)
+    assert len(model.fill_members_["fits"]) == len(members) and result.seconds == 10.0 * len(calls)
+
+
+def test_where_no_mean_can_be_taken_it_is_not_a_candidate(monkeypatch):
+    _scores(monkeypatch, {"data-only": 0.5, "mean": 0.1, "residual": 0.4})
+    model, prep, cfg = _choosing_model(mass_constraint="streamfunction")
+    pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), _fake_train({0.0: 0.5, 0.1: 0.4}))
+    assert model.physics_weight_ == 0.1 and model.members_ == 1 and model.physics_choice_["members"] == [0.1]
+    assert float(model.field_.network.weight.detach().flatten()[0]) == pytest.approx(0.1)
+
+
+def test_ctrl_c_in_the_first_network_keeps_it_and_fits_no_more(monkeypatch):
+    _scores(monkeypatch, {"data-only": 0.5, "mean": 0.1, "residual": 0.1})
+    model, prep, cfg = _choosing_model()
     cfg = fitting.TrainConfig(epochs=10, max_time=None, seed=0)
     train = _fake_train({0.0: 0.5, 0.1: 0.4}, {0.0: "interrupted"})
     _, result = pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train)
@@ -175,8 +248,8 @@ def test_too_few_groups_in_the_interior_give_no_choice():
     assert pw.resolve_physics_weight(model, prep)
 
 
-def test_with_a_calibrated_uncertainty_the_last_run_keeps_its_held_out_passes(tracks):
-    """uncertainty="bayes_last_layer" calibrates on the last run's held-out passes: they stay held out."""
+def test_with_a_calibrated_uncertainty_the_runs_keep_their_held_out_passes(tracks):
+    """uncertainty="bayes_last_layer" calibrates on the kept network's held-out passes: they stay held out."""
     runs = []
     real = fitting.train
 
@@ -191,8 +264,10 @@ def test_with_a_calibrated_uncertainty_the_last_run_keeps_its_held_out_passes(tr
     finally:
         fitting.train = real
     cfg, held_out, n_val = runs[-1]
-    assert len(runs) == 3 and cfg.validation == fitted.validation_ > 0 and held_out == "passes" and n_val > 0
+    assert len(runs) == 2 and all(c.refit_share == 0.0 for c, _, _ in runs)
+    assert cfg.validation == fitted.validation_ > 0 and held_out == "passes" and n_val > 0
     assert fitted.calibration_ is not None and len(fitted.physics_choice_["candidates"]) == 2
+    assert fitted.members_ == 1  # a calibrated spread is one network's: never a mean
 
 
 def test_the_choice_is_saved_and_old_files_take_the_parameter(chosen, tmp_path):
@@ -206,6 +281,22 @@ def test_the_choice_is_saved_and_old_files_take_the_parameter(chosen, tmp_path):
 
     assert _physics_weight({"physics": "qg", "physics_weight": 0.1}, {}) == 0.1  # a file from before the choice
     assert _physics_weight({"physics": None, "physics_weight": 0.1}, {}) is None
+
+
+def test_a_mean_with_the_residuals_network_predicts_derives_saves_and_loads(tracks, tmp_path, monkeypatch):
+    """Where the mean predicts the held-out passes best, the map is a mean of two networks, like ``n_members``."""
+    _scores(monkeypatch, {"data-only": 0.5, "mean": 0.1, "residual": 0.4})
+    fitted = tracks.inr.fit("sla", physics="qg", **{**SMALL, "epochs": 6})
+    assert fitted.members_ == 2 and fitted.physics_weight_ == pw.PHYSICS_WEIGHT
+    assert "the mean of 2 networks, 1 with the residual" in repr(fitted)
+    grid = fitted.target_grid(resolution=1.0, times=[tracks.time.values[len(tracks.time) // 2]])
+    maps = fitted.predict(grid)
+    currents = fitted.derive("geostrophic_velocity", grid)
+    assert np.isfinite(maps).all() and all(np.isfinite(currents[v]).all() for v in currents.data_vars)
+    fitted.save(tmp_path / "m.geoinr")
+    back = geoinr.load(tmp_path / "m.geoinr")
+    assert back.members_ == 2 and back.physics_choice_ == fitted.physics_choice_
+    np.testing.assert_allclose(back.predict(grid), maps, rtol=1e-6, atol=1e-7)
 
 
 def test_bad_weights_are_refused():

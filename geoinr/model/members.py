@@ -27,11 +27,20 @@ from ..training import distributed_world
 from ..nn.ensemble import Ensemble
 from .field import Field
 
-__all__ = ["MAX_FILL_MEMBERS", "SEED_STEP", "fills_budget", "fill_budget"]
+__all__ = ["MAX_FILL_MEMBERS", "SEED_STEP", "can_average", "average", "fills_budget", "fill_budget", "fill_more",
+           "record"]
 
 MAX_FILL_MEMBERS = 4  # networks in all, the first included (prediction costs grow with their number)
 SEED_STEP = 100  # seed of network k: the fit's seed + k * SEED_STEP (another start and other held-out passes)
 FILL_SHARE = 0.5  # a further network where the time left is at least this share of the first network's
+
+
+def can_average(model, prep) -> bool:
+    """Whether the fitted field may be a mean of networks fitted one after another: ``n_members`` unset, no
+    ``uncertainty=`` (a calibrated spread needs its own members), the penalty mass constraint, in-memory data
+    and one process."""
+    return (model.n_members is None and model.uncertainty is None and model.mass_constraint == "penalty"
+            and prep.stream is None and distributed_world()[1] == 1)
 
 
 def fills_budget(model, prep, cfg) -> bool:
@@ -45,9 +54,8 @@ def fills_budget(model, prep, cfg) -> bool:
     >>> fills_budget(geoinr.INRModel(), prep, cfg), fills_budget(geoinr.INRModel(physics="qg"), prep, cfg)
     (True, False)
     """
-    return (model.n_members is None and model.uncertainty is None and not model.physics
-            and model.mass_constraint == "penalty" and prep.stream is None and cfg.max_time is not None
-            and cfg.epochs is None and getattr(model, "members_", 1) == 1 and distributed_world()[1] == 1)
+    return (can_average(model, prep) and not model.physics and cfg.max_time is not None and cfg.epochs is None
+            and getattr(model, "members_", 1) == 1)
 
 
 def fill_budget(model, prep, cfg, device, trainer, result, train):
@@ -86,8 +94,24 @@ def fill_budget(model, prep, cfg, device, trainer, result, train):
     model.fill_members_ = None
     if result.stopped != "early_stopping" or not fills_budget(model, prep, cfg):
         return trainer, result
-    first, left = result.seconds, cfg.max_time - result.seconds
-    fields, records = [model.field_], [_record(result)]
+    records = fill_more(model, prep, cfg, device, train, [model.field_], [record(result)], first=result.seconds,
+                        left=cfg.max_time - result.seconds)
+    if len(records) == 1:
+        return trainer, result
+    model.fill_members_ = {"fits": records}
+    return trainer, dataclasses.replace(result, seconds=sum(r["seconds"] for r in records))
+
+
+def fill_more(model, prep, cfg, device, train, fields, records, first, left) -> list:
+    """Fit networks while ``left`` seconds are at least :data:`FILL_SHARE` of ``first``; the field: the mean.
+
+    ``fields`` (and their fits' ``records``) are the networks fitted so far; each further
+    one is built anew with seed ``cfg.seed + k * SEED_STEP`` (``k``: its index in ``fields``),
+    trained by ``train`` with the residual weight in force (``model.physics_weight_``) for
+    the time left, and appended. ``model.field_`` becomes the mean of ``fields``
+    (``members_`` of them; the one network itself when there is one). Returns the records
+    of every network in the mean.
+    """
     while left >= FILL_SHARE * first and len(fields) < MAX_FILL_MEMBERS:
         k = len(fields)
         seed = None if cfg.seed is None else int(cfg.seed) + k * SEED_STEP
@@ -97,23 +121,22 @@ def fill_budget(model, prep, cfg, device, trainer, result, train):
         if more.stopped in ("diverged", "interrupted"):  # that network is dropped; the ones before are kept
             break
         fields.append(model.field_)
-        records.append(_record(more))
+        records.append(record(more))
         left -= more.seconds
+    model.members_ = 1
     model.field_ = fields[0]
-    if len(fields) == 1:
-        return trainer, result
-    _average(model, fields)
-    model.fill_members_ = {"fits": records}
-    return trainer, dataclasses.replace(result, seconds=sum(r["seconds"] for r in records))
+    if len(fields) > 1:
+        average(model, fields)
+    return records
 
 
-def _record(result) -> dict:
+def record(result) -> dict:
     best = float(result.best_val)
     return {"seconds": float(result.seconds), "stopped": result.stopped,
             "best_val_loss": best if math.isfinite(best) else None}
 
 
-def _average(model, fields) -> None:
+def average(model, fields) -> None:
     """``field_``: the networks of ``fields`` stacked into one :class:`~geoinr.nn.ensemble.Ensemble`, the
     module ``n_members`` builds (so a saved model loads as a mean of that many networks)."""
     model.members_ = len(fields)

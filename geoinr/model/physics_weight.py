@@ -5,21 +5,33 @@ the QG OSSE, whose truth obeys the 1.5-layer equation exactly, ``physics="qg"``
 beats the data-only fit. On real four-day cases it did not: -0.013 to +0.014 in
 mu against the data-only fit (``benchmarks/real_ssh.py``, ``benchmarks/RESULTS.md``).
 Whether it helps is a property of the data, so it is decided on them. Two
-candidate fits, each on :data:`CANDIDATE_SHARE` of the training budget, one
-without the residual (weight 0) and one with :data:`PHYSICS_WEIGHT`, start from
-the same weights and hold out the same validation points: whole satellite passes
-for along-track data, as far from the training data as a map's gaps are, taken
-from the record's interior (:func:`interior_groups`). The candidate with the
-lower held-out error (the data-only one when they tie) then goes on training on
-all the data for the rest of the budget. Two measurements set this design
-(``benchmarks/RESULTS.md``, 2026-12-02):
+networks start from the same weights and hold out the same validation points:
+whole satellite passes for along-track data, as far from the training data as a
+map's gaps are, taken from the record's interior (:func:`interior_groups`). Each is
+fitted as a data-only fit is (early stopping, then the held-out passes join it):
+the first without the residual, on at most :data:`FIRST_SHARE` of the budget; the
+second with :data:`PHYSICS_WEIGHT`, for as long as the first took (or the time
+left). Three maps are then scored on the held-out passes, each network with its
+weights from before the passes joined it: the data-only network, the residual's
+network, and their mean. The best one is kept (the data-only network on a tie),
+and in the time left further networks with its weight join it, as a data-only fit
+fills its budget (:mod:`geoinr.model.members`). The mean is a candidate because
+two networks' errors between the tracks are partly independent: a residual's
+network a little worse than the data-only one can still improve their mean.
+Measurements behind this design (``benchmarks/RESULTS.md``, 2026-12-02):
 
-- candidates much briefer than a third of the budget rank the residual wrongly:
+- fits much briefer than a third of the budget rank the residual wrongly:
   it slows the first epochs and pays later (on the QG OSSE, at a sixth of 60 s the
   data-only candidate won, 0.054 against 0.091, while the residual is worth +0.03
   in mu at 60 s; at a third the residual won);
 - the held-out passes must join the map at the end: without a tenth of the passes
-  the Gulf Stream 10 deg map scored mu 0.84, with them 0.89.
+  the Gulf Stream 10 deg map scored mu 0.84, with them 0.89;
+- the previous design (two candidates on a third of the budget each, the better
+  one continued on all the data for the last third) spent a third of the budget
+  on the candidate it dropped and lost 0.016-0.017 in mu to the data-only default
+  on two real 10 deg boxes (fifth session of 2026-12-02); one network where the
+  data-only fit averages two or three also loses lambda_x (Kuroshio 20 deg: 320 km
+  against 134-155, sixth session).
 
 The choice needs held-out points in memory. Without them (``validation=0``, the
 default for gridded data, or fewer than :data:`MIN_GROUPS` passes in the record's
@@ -33,9 +45,12 @@ import copy
 import dataclasses
 
 import numpy as np
+import torch
+
+from .members import can_average, fill_more, record
 
 
-__all__ = ["AUTO", "PHYSICS_WEIGHT", "CANDIDATE_WEIGHTS", "CANDIDATE_SHARE", "interior_groups", "resolve_physics_weight",
+__all__ = ["AUTO", "PHYSICS_WEIGHT", "CANDIDATE_WEIGHTS", "FIRST_SHARE", "interior_groups", "resolve_physics_weight",
            "fit_choosing_weight"]
 
 AUTO = "auto"  # the value of physics_weight that asks for the choice
@@ -43,12 +58,14 @@ AUTO = "auto"  # the value of physics_weight that asks for the choice
 # on the QG OSSE (benchmarks/osse.py, with the residual every 8th step)
 PHYSICS_WEIGHT = 0.1
 CANDIDATE_WEIGHTS = (0.0, PHYSICS_WEIGHT)  # data only, then with the residual
-CANDIDATE_SHARE = 1.0 / 3.0  # of the budget, each; the kept candidate goes on training on all the data
-SWITCH = CANDIDATE_SHARE / (1.0 - CANDIDATE_SHARE)  # where, in the kept network's schedule, the candidates stop
+# of the budget, at most, for the data-only network; the residual's network gets the rest (a third or more:
+# briefer fits rank the residual wrongly, see the module's description)
+FIRST_SHARE = 2.0 / 3.0
 # passes (or boxes) in the first or last EDGE_SHARE of the record are never held out: there the map
 # extrapolates in time, its error grows as the fit sharpens, and it would rule the choice (and the early
 # stopping) against the interior, where maps are made and scored (benchmarks/real_ssh.py, 2026-12-02)
 EDGE_SHARE = 1.0 / 6.0
+CHUNK = 65536  # held-out points predicted at once
 MIN_GROUPS = 5  # passes (or boxes) of the interior below which no choice is made (training._split's own floor)
 
 
@@ -109,17 +126,23 @@ def resolve_physics_weight(model, prep, checkpoint=None, resume=None) -> bool:
 
 
 def fit_choosing_weight(model, prep, cfg, device, train):
-    """Fit a candidate per weight of :data:`CANDIDATE_WEIGHTS` on held-out passes; the better goes on with all the data.
+    """Fit a data-only network, then one with the residual; map what predicts the held-out passes best.
 
-    Each candidate gets :data:`CANDIDATE_SHARE` of ``cfg``'s budget, from the same
-    start, holding out the same passes of the record's interior (``prep.choice_groups``).
-    The one with the lower held-out error then goes on training on all the data, nothing
-    held out, for the rest of the budget, with its Adam state. One learning-rate schedule
-    (warm-up, cosine decay) spans the kept network's training: the candidates run its
-    first part (up to :data:`SWITCH`), the last run the rest. ``train(model, prep, cfg,
-    device)`` is the fitting module's training run (it reads ``model.physics_weight_``).
-    Returns the last run's ``(trainer, result)``, its ``seconds`` those of every run;
-    ``model.physics_choice_`` holds the record.
+    Both networks start from the same weights and hold out the same passes of the
+    record's interior (``prep.choice_groups``), each in a run of its own as a data-only
+    fit has (warm-up and cosine decay over its budget, early stopping, then the held-out
+    passes join it for the last part, ``cfg.refit_share``). The data-only network gets at
+    most :data:`FIRST_SHARE` of ``cfg``'s budget; the residual's the time the first one
+    took, or what is left if that is less. Of the data-only network, the residual's and
+    their mean, the one with the lowest held-out loss (:func:`held_out_scores`; the
+    data-only network on a tie) is the field; then, while the time left allows
+    (:func:`~geoinr.model.members.fill_more`), further networks with its weight join it.
+    Where a mean cannot be taken (``uncertainty=``, the exact mass constraint, several
+    processes) it is not a candidate. ``train(model, prep, cfg, device)`` is the fitting
+    module's training run (it reads ``model.physics_weight_``). Returns the last network
+    of the map's ``(trainer, result)``, its ``seconds`` those of every run;
+    ``model.physics_choice_`` holds the record (``"held_out_loss"`` of each candidate map,
+    ``"members"``: the weight of each network in the field).
 
     Examples
     --------
@@ -131,47 +154,91 @@ def fit_choosing_weight(model, prep, cfg, device, train):
     ([0.0, 0.1], True)
     """
     seed = cfg.seed
-    if seed is None:  # both candidates must hold out the same points and see the same batches
+    if seed is None:  # both networks must hold out the same points and see the same batches
         seed = int(np.random.default_rng().integers(2**31))
     cfg = dataclasses.replace(cfg, seed=seed)
     held_out = dataclasses.replace(prep, groups=prep.choice_groups, held_out=prep.choice_held_out)
     start = copy.deepcopy(model.field_.state_dict())
     runs = []
     for weight in CANDIDATE_WEIGHTS:
-        model.field_.load_state_dict(start)
+        budget = cfg.part(FIRST_SHARE)
+        if runs:  # the residual's network: the first one's start, for as long as it took (or the time left)
+            model.field_ = copy.deepcopy(runs[0]["field"])
+            model.field_.load_state_dict(start)
+            took = runs[0]["result"].seconds
+            budget = cfg.part(1.0 - FIRST_SHARE)
+            if cfg.max_time is not None:
+                budget = dataclasses.replace(budget, max_time=max(min(took, cfg.max_time - took), 1e-3))
         model.physics_weight_ = weight
-        trial = dataclasses.replace(cfg.part(CANDIDATE_SHARE), schedule=(0.0, SWITCH), refit_share=0.0,
-                                    label=f"candidate, physics weight {weight:g}")
-        trainer, result = train(model, held_out, trial, device)
+        trainer, result = train(model, held_out, dataclasses.replace(budget, label=f"fitting, physics weight "
+                                                                                   f"{weight:g}"), device)
         val = result.best_val if result.stopped != "diverged" and np.isfinite(result.best_val) else np.inf
-        runs.append({"weight": weight, "trainer": trainer, "result": result, "val": float(val),
-                     "state": copy.deepcopy(model.field_.state_dict())})
+        runs.append({"weight": weight, "trainer": trainer, "result": result, "val": float(val), "field": model.field_})
         if result.stopped == "interrupted":  # Ctrl-C: keep what was fitted, fit no more
             break
-    best = min(runs, key=lambda r: (r["val"], r["weight"]))  # a tie goes to the data-only fit
-    model.physics_weight_ = best["weight"]
+    # the map that predicts the held-out points best, each network with its weights from before they joined:
+    # the data-only network, the mean of the two, or the residual's network
+    maps = {"data-only": [0]}
+    if len(runs) == 2 and np.isfinite(runs[1]["val"]):
+        maps.update({"mean": [0, 1], "residual": [1]} if can_average(model, prep) else {"residual": [1]})
+    scores = held_out_scores(runs, maps)
+    chosen = min(maps, key=lambda name: scores[name])  # a tie goes to the first: the data-only network
+    mapped = [runs[i] for i in maps[chosen]]
+    kept = mapped[-1]
+    model.physics_weight_ = kept["weight"]
+    spent = float(sum(r["result"].seconds for r in runs))
+    fields, records = [r["field"] for r in mapped], [record(r["result"]) for r in mapped]
+    weights, initial = [r["weight"] for r in mapped], len(mapped)
+    # further networks, with the weight kept, in the time left (as a data-only fit fills its budget)
+    more = (can_average(model, prep) and cfg.max_time is not None and cfg.epochs is None
+            and kept["result"].stopped != "interrupted")
+    records = fill_more(model, prep, dataclasses.replace(cfg, label=f"fitting, physics weight {kept['weight']:g}"),
+                        device, train, fields, records, first=runs[0]["result"].seconds,
+                        left=cfg.max_time - spent if more else 0.0)
+    weights += [kept["weight"]] * (len(records) - initial)
+    model.fill_members_ = {"fits": records} if len(records) > initial else None
     model.physics_choice_ = {
-        "physics_weight": best["weight"],
+        "physics_weight": kept["weight"],
         "held_out": prep.choice_held_out,
-        "held_out_points": int(best["trainer"].n_val),
+        "held_out_points": int(kept["trainer"].n_val),
         "candidates": [
             {"physics_weight": r["weight"], "val_loss": r["val"] if np.isfinite(r["val"]) else None,
              "epochs": float(r["result"].history[-1]["epoch"]) if r["result"].history else 0.0,
              "seconds": float(r["result"].seconds), "stopped": r["result"].stopped}
             for r in runs
         ],
-        "note": f"the lower held-out error of {len(runs)} candidate fits on held-out {prep.choice_held_out}, "
-                f"then fitted on all the data",
+        "held_out_loss": {name: scores[name] for name in maps},
+        "members": weights,
+        "note": f"a data-only network, then one with the residual, on the same held-out {prep.choice_held_out}; "
+                f"the {chosen if chosen != 'mean' else 'mean of the two'} predicted them best"
+                + (f"; {len(weights) - initial} more network(s) in the time left" if len(weights) > initial else ""),
     }
-    seconds = float(sum(r["result"].seconds for r in runs))
-    model.field_.load_state_dict(best["state"])
-    if best["result"].stopped == "interrupted":
-        return best["trainer"], dataclasses.replace(best["result"], seconds=seconds)
-    # the kept candidate goes on with all the data, its Adam state and the rest of its learning-rate
-    # schedule; nothing is held out (the held-out passes are too much of the data to leave out of the
-    # map), but for uncertainty=, whose calibration needs the held-out passes of the model's validation
-    validation = cfg.validation if model._strategy().calibrated else 0.0
-    go_on = dataclasses.replace(cfg.part(1.0 - CANDIDATE_SHARE * len(runs)), validation=validation,
-                                schedule=(SWITCH, 1.0), label=f"fitting, physics weight {best['weight']:g}")
-    trainer, result = train(model, prep, go_on, device, optimizer_state=best["trainer"].opt.state_dict())
-    return trainer, dataclasses.replace(result, seconds=seconds + result.seconds)
+    seconds = spent + sum(r["seconds"] for r in records[initial:])
+    return kept["trainer"], dataclasses.replace(kept["result"], seconds=seconds)
+
+
+def held_out_scores(runs, maps) -> dict:
+    """Held-out loss of each candidate map of ``maps`` (name -> indices of the runs averaged), on the points held out.
+
+    Each network predicts them with its weights from before they joined its training
+    (``Trainer.held_out_best``; the final weights where they never joined), so a mean of
+    networks is scored as fairly as each network alone.
+    """
+    trainer = runs[0]["trainer"]
+    w = trainer.wv if trainer.wv is not None else torch.ones_like(trainer.yv)
+    predictions = []
+    for run in runs:
+        field = run["field"]
+        state = getattr(run["trainer"], "held_out_best", None)
+        if state is not None:
+            field = copy.deepcopy(field)
+            field.load_state_dict(state)
+        field.eval()
+        with torch.no_grad():
+            predictions.append(torch.cat([field(trainer.xv[i:i + CHUNK]).float()
+                                          for i in range(0, trainer.n_val, CHUNK)]))
+    scores = {}
+    for name, members in maps.items():
+        mean = sum(predictions[i] for i in members) / len(members)
+        scores[name] = float((((mean - trainer.yv) ** 2) * w).sum() / w.sum().clamp(min=1.0))
+    return scores

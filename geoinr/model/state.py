@@ -73,9 +73,10 @@ LEARNED = (
 )
 OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None, "members_": None,
             "fill_members_": None, "precision_": None, "network_options_": None, "physics_weight_": None, "physics_choice_": None}  # learned later than format 1's first files: absent means this default
-# the network option defaults in force before files recorded them (network_options_): NIF's network of
-# time was a ReLU MLP until 2026-12-02
-EARLIER_NETWORK_OPTIONS = {"nif": {"time_net": "relu"}}
+# the network option defaults in force before files recorded them (network_options_, from 2026-12-02 for
+# string options, from its sixth session for whole numbers): NIF's network of time was a ReLU MLP until
+# 2026-12-02, and it mixed 64 modes of space until that day's sixth session
+EARLIER_NETWORK_OPTIONS = {"nif": {"time_net": "relu", "rank": 64}}
 TUPLES = ("region_", "time_range_")
 POSITIVE_ENCODING_PARAMS = ("scale", "scale_km", "t_half", "min_period", "max_period")  # lengths and periods
 CALIBRATION_LISTS = {  # one value per variable: (bound, may be null)
@@ -212,7 +213,10 @@ def _check_learned(learned) -> dict:
     mapping(learned.get("fill_members_"), "learned.fill_members_", optional=True)
     text(learned.get("precision_"), "learned.precision_", choices=("float32", "bfloat16"), optional=True)
     for option, v in (mapping(learned.get("network_options_"), "learned.network_options_", optional=True) or {}).items():
-        text(v, f"learned.network_options_.{option}")
+        if isinstance(v, int) and not isinstance(v, bool):  # a size: bounded by the file's weights when built
+            integer(v, f"learned.network_options_.{option}", low=0, high=2**31 - 1)
+        else:
+            text(v, f"learned.network_options_.{option}")
     number(learned.get("physics_weight_"), "learned.physics_weight_", low=0.0, optional=True)
     mapping(learned.get("physics_choice_"), "learned.physics_choice_", optional=True)
     if learned["calibration_"] is not None:
@@ -380,8 +384,9 @@ def _restore(cls, tensors: dict, config: dict, where) -> object:
         v = learned[k] if k not in OPTIONAL else learned.get(k, OPTIONAL[k])
         setattr(model, k, tuple(v) if k in TUPLES and v is not None else v)
     model.members_ = _members(config["params"], learned)
-    if model.network_options_ is None:
-        model.network_options_ = dict(EARLIER_NETWORK_OPTIONS.get(config["params"]["model"], {}))
+    # a file records the option defaults in force when it was written; those it lacks are the ones before
+    earlier = EARLIER_NETWORK_OPTIONS.get(config["params"]["model"], {})
+    model.network_options_ = {**earlier, **(model.network_options_ or {})}
     model.physics_weight_ = _physics_weight(config["params"], learned)
     ta = learned["time_axis_"]
     model.time_axis_ = TimeAxis(**ta) if ta is not None else None

@@ -34,7 +34,7 @@ __all__ = [
     "MLP",
     "NETWORKS",
     "build_network",
-    "string_defaults",
+    "option_defaults",
     "sample_frequencies",
     "SIREN_BANDWIDTH_FACTOR",
     "FFN_BANDWIDTH_DIVISOR",
@@ -99,8 +99,8 @@ NETWORKS = {
 }
 
 
-def string_defaults(name: str) -> dict:
-    """The string-valued option defaults of network ``name`` (variants, activations, kernels).
+def option_defaults(name: str) -> dict:
+    """The option defaults of network ``name`` that a model file records: strings and whole numbers.
 
     A fitted model records them (``INRModel.network_options_``), so that a model file keeps
     building the network it was fitted with after a default changes.
@@ -113,16 +113,23 @@ def string_defaults(name: str) -> dict:
     Returns
     -------
     dict
-        Option name -> its default, for the options whose default is a string.
+        Option name -> its default, for the options whose default is a string (variants,
+        activations, kernels) or a whole number (sizes of inner networks, ranks), except
+        those the estimator sets itself (:data:`SET_BY_THE_ESTIMATOR`).
 
     Examples
     --------
-    >>> string_defaults("nif")
-    {'variant': 'last_layer', 'time_net': 'siren'}
+    >>> option_defaults("nif")
+    {'param_width': 64, 'param_depth': 2, 'rank': 256, 'variant': 'last_layer', 'time_net': 'siren'}
     """
     cls = NETWORKS[name][0]
     return {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()
-            if isinstance(p.default, str)}
+            if p.name not in SET_BY_THE_ESTIMATOR and isinstance(p.default, (str, int))
+            and not isinstance(p.default, bool)}
+
+
+#: options a network receives from the estimator (sizes, frequencies, seeds), never from a model file's defaults
+SET_BY_THE_ESTIMATOR = ("in_features", "out_features", "time_features", "width", "depth", "seed")
 
 
 def build_network(
