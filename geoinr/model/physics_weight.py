@@ -225,6 +225,8 @@ def held_out_scores(runs, maps) -> dict:
     networks is scored as fairly as each network alone.
     """
     trainer = runs[0]["trainer"]
+    if not trainer.n_val:  # nothing held out (cannot happen after resolve_physics_weight): the data-only network
+        return {name: (0.0 if name == "data-only" else np.inf) for name in maps}
     w = trainer.wv if trainer.wv is not None else torch.ones_like(trainer.yv)
     predictions = []
     for run in runs:
