@@ -160,7 +160,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         Encoding parameters, ``min_wavelength`` (km) and ``min_period`` (days) included.
     optimizer_, members_, fill_members_, precision_, network_options_ : str, int, dict or None, str, dict
         The optimizer (``"adam"`` or ``"lbfgs"``), the number of networks, each one's fit where early stopping
-        left time (:mod:`geoinr.model.members`), the precision, the network's string option defaults.
+        left time (:mod:`geoinr.model.members`), the precision, the network's option defaults.
     physics_weight_, physics_choice_ : float or None, dict or None
         The residual's weight used and, for ``"auto"``, each candidate's held-out ``val_loss``.
     scale_search_ : dict or None

@@ -27,8 +27,7 @@ from ..training import distributed_world
 from ..nn.ensemble import Ensemble
 from .field import Field
 
-__all__ = ["MAX_FILL_MEMBERS", "SEED_STEP", "can_average", "average", "fills_budget", "fill_budget", "fill_more",
-           "record"]
+__all__ = ["MAX_FILL_MEMBERS", "SEED_STEP", "can_average", "fills_budget", "fill_budget", "fill_more"]
 
 MAX_FILL_MEMBERS = 4  # networks in all, the first included (prediction costs grow with their number)
 SEED_STEP = 100  # seed of network k: the fit's seed + k * SEED_STEP (another start and other held-out passes)
@@ -36,9 +35,28 @@ FILL_SHARE = 0.5  # a further network where the time left is at least this share
 
 
 def can_average(model, prep) -> bool:
-    """Whether the fitted field may be a mean of networks fitted one after another: ``n_members`` unset, no
-    ``uncertainty=`` (a calibrated spread needs its own members), the penalty mass constraint, in-memory data
-    and one process."""
+    """Whether the fitted field may be a mean of networks fitted one after another.
+
+    It may with ``n_members`` unset, no ``uncertainty=`` (a calibrated spread needs its
+    own members), the penalty mass constraint, in-memory data and one process.
+
+    Parameters
+    ----------
+    model : geoinr.INRModel
+    prep : geoinr.model.fitting.Prepared
+        The prepared points (``prep.stream`` is set for dask-streamed data).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> prep = type("Prepared", (), {"stream": None})()  # in-memory points
+    >>> can_average(geoinr.INRModel(), prep), can_average(geoinr.INRModel(uncertainty="bayes_last_layer"), prep)
+    (True, False)
+    """
     return (model.n_members is None and model.uncertainty is None and model.mass_constraint == "penalty"
             and prep.stream is None and distributed_world()[1] == 1)
 
@@ -105,12 +123,34 @@ def fill_budget(model, prep, cfg, device, trainer, result, train):
 def fill_more(model, prep, cfg, device, train, fields, records, first, left) -> list:
     """Fit networks while ``left`` seconds are at least :data:`FILL_SHARE` of ``first``; the field: the mean.
 
-    ``fields`` (and their fits' ``records``) are the networks fitted so far; each further
-    one is built anew with seed ``cfg.seed + k * SEED_STEP`` (``k``: its index in ``fields``),
-    trained by ``train`` with the residual weight in force (``model.physics_weight_``) for
-    the time left, and appended. ``model.field_`` becomes the mean of ``fields``
-    (``members_`` of them; the one network itself when there is one). Returns the records
-    of every network in the mean.
+    Each further network is built anew with seed ``cfg.seed + k * SEED_STEP`` (``k``: its
+    index in ``fields``), trained by ``train`` with the residual weight in force
+    (``model.physics_weight_``) for the time left, and appended to ``fields``.
+
+    Parameters
+    ----------
+    model : geoinr.INRModel
+    prep : geoinr.model.fitting.Prepared
+    cfg : geoinr.training.TrainConfig
+        The configuration of the further networks (their ``max_time``: the time left).
+    device : torch.device
+    train : callable
+        ``train(model, prep, cfg, device)`` -> (trainer, result), fitting ``model.field_``.
+    fields, records : list
+        The networks fitted so far and their fits' records (:func:`record`); extended in place.
+    first, left : float
+        Seconds the first network took, and seconds left in the budget (0: no further network).
+
+    Returns
+    -------
+    list
+        The records of every network in the mean; ``model.field_`` is their mean
+        (``members_`` of them), or the one network itself.
+
+    Examples
+    --------
+    :func:`fill_budget` and ``physics_weight="auto"`` call it (run in ``tests/test_members.py``
+    and ``tests/test_physics_weight.py``).
     """
     while left >= FILL_SHARE * first and len(fields) < MAX_FILL_MEMBERS:
         k = len(fields)

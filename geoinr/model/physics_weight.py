@@ -223,6 +223,23 @@ def held_out_scores(runs, maps) -> dict:
     Each network predicts them with its weights from before they joined its training
     (``Trainer.held_out_best``; the final weights where they never joined), so a mean of
     networks is scored as fairly as each network alone.
+
+    Parameters
+    ----------
+    runs : list of dict
+        The fitted networks (``"field"``, ``"trainer"``), all holding out the first's points.
+    maps : dict
+        Candidate map name -> indices into ``runs`` of the networks it averages.
+
+    Returns
+    -------
+    dict
+        Name -> weighted mean squared error on the held-out points (standardized units).
+
+    Examples
+    --------
+    ``fit_choosing_weight`` calls it on its two networks (``tests/test_physics_weight.py``
+    checks that a single network scores its own best held-out loss).
     """
     trainer = runs[0]["trainer"]
     if not trainer.n_val:  # nothing held out (cannot happen after resolve_physics_weight): the data-only network

@@ -75,7 +75,7 @@ def _ffn_bandwidth(params, bandwidth):
 # structure between them (real DUACS cases, 60 s, width 256: mu 0.71 and 0.49 on the Gulf Stream 10 deg and
 # Kuroshio boxes against linear 0.81 and 0.79). Half the bandwidth at width 128 (three times the steps a second)
 # gave 0.84 and 0.82; a third underfitted (0.72), the full one at width 128 overfitted (0.71)
-# (benchmarks/RESULTS.md, 2026-12-02, third session).
+# (benchmarks/RESULTS.md, 2026-12-02, fifth session).
 MFN_BANDWIDTH_DIVISOR = 2.0
 
 
