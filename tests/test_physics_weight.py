@@ -10,6 +10,7 @@ import geoinr
 from geoinr.model import fitting
 from geoinr.model import physics_weight as pw
 from geoinr.model.field import Field
+from geoinr.model.members import FILL_SHARE
 from geoinr.training import TrainResult
 
 SMALL = dict(width=32, depth=2, epochs=30, max_time=None, batch_size=512, lr=1e-3, progress=False, seed=0,
@@ -77,9 +78,38 @@ def test_under_a_time_budget_the_residual_gets_the_time_the_first_network_left(t
         fitted = tracks.inr.fit("sla", physics="qg", **{**SMALL, "epochs": None, "max_time": 6.0})
     finally:
         fitting.train = real
-    (first, took), (second, _) = budgets[:2]  # then, maybe, further networks in the time left
-    assert first == pytest.approx(6.0 * pw.FIRST_SHARE) and second == pytest.approx(min(took, 6.0 - took))
+    (first, took), *rest = budgets  # then, maybe, the residual's network and further ones in the time left
+    assert first == pytest.approx(6.0)  # the data-only network: the whole budget, as a data-only fit's first
+    if rest:
+        assert 6.0 - took >= FILL_SHARE * took and rest[0][0] == pytest.approx(min(took, 6.0 - took))
+    else:
+        assert "no network with the residual" in fitted.physics_choice_["note"]
     assert fitted.fit_seconds_ == pytest.approx(sum(b[1] for b in budgets))
+
+
+@pytest.mark.parametrize("took, budgets", [
+    (40.0, [60.0, 20.0]),  # a third of the budget left, half the first network's time: the residual's network
+    (45.0, [60.0]),  # less than half the first network's time left: no residual's network, the data-only map
+])
+def test_the_residual_needs_half_the_first_networks_time_left(monkeypatch, took, budgets):
+    _scores(monkeypatch, {"data-only": 0.5, "mean": 0.3, "residual": 0.4})
+    model, prep, _ = _choosing_model()
+    seen = []
+
+    def train(model, prep, cfg, device, **kw):
+        seen.append(cfg.max_time)
+        return SimpleNamespace(n_val=10), TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", took, 1)
+
+    cfg = fitting.TrainConfig(epochs=None, max_time=60.0, seed=0)
+    _, result = pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train)
+    assert seen == pytest.approx(budgets)
+    if len(budgets) == 1:
+        assert model.physics_weight_ == 0.0 and model.members_ == 1 and model.physics_choice_["members"] == [0.0]
+        assert "no network with the residual" in model.physics_choice_["note"]
+        assert [c["physics_weight"] for c in model.physics_choice_["candidates"]] == [0.0]
+    else:
+        assert model.physics_choice_["members"] == [0.0, 0.1]
+    assert result.seconds == took * len(budgets)
 
 
 def test_held_out_passes_are_from_the_record_interior(chosen):
@@ -169,9 +199,9 @@ def test_choice_rule(monkeypatch, scores, stopped, members):
 
 @pytest.mark.parametrize("scores, calls, members", [
     # the mean is best: further networks with the residual join it
-    ((0.5, 0.3, 0.4), [(0.0, 40.0, 0), (0.1, 10.0, 0), (0.1, 40.0, 200), (0.1, 30.0, 300)], [0.0, 0.1, 0.1, 0.1]),
+    ((0.5, 0.3, 0.4), [(0.0, 60.0, 0), (0.1, 10.0, 0), (0.1, 40.0, 200), (0.1, 30.0, 300)], [0.0, 0.1, 0.1, 0.1]),
     # the data-only network is best: the residual's is dropped, further networks are data-only
-    ((0.3, 0.4, 0.5), [(0.0, 40.0, 0), (0.1, 10.0, 0), (0.0, 40.0, 100), (0.0, 30.0, 200), (0.0, 20.0, 300)],
+    ((0.3, 0.4, 0.5), [(0.0, 60.0, 0), (0.1, 10.0, 0), (0.0, 40.0, 100), (0.0, 30.0, 200), (0.0, 20.0, 300)],
      [0.0, 0.0, 0.0, 0.0]),
 ])
 def test_the_time_left_goes_to_further_networks_with_the_weight_kept(tracks, monkeypatch, scores, calls, members):
@@ -187,7 +217,7 @@ def test_the_time_left_goes_to_further_networks_with_the_weight_kept(tracks, mon
         return SimpleNamespace(n_val=10), TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", 10.0, 1)
 
     _, result = pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train)
-    # the first network: two thirds of the budget; the residual's: as long as the first took
+    # the first network: the whole budget; the residual's: as long as the first took
     assert seen == [pytest.approx(c) for c in calls]
     assert model.physics_choice_["members"] == members and model.members_ == len(members)
     assert len(model.fill_members_["fits"]) == len(members) and result.seconds == 10.0 * len(calls)

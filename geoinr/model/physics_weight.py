@@ -9,9 +9,13 @@ networks start from the same weights and hold out the same validation points:
 whole satellite passes for along-track data, as far from the training data as a
 map's gaps are, taken from the record's interior (:func:`interior_groups`). Each is
 fitted as a data-only fit is (early stopping, then the held-out passes join it):
-the first without the residual, on at most :data:`FIRST_SHARE` of the budget; the
+the first without the residual, under a time budget on all of it, as the data-only
+default's first network (under an epoch budget on :data:`FIRST_SHARE` of it); the
 second with :data:`PHYSICS_WEIGHT`, for as long as the first took (or the time
-left). Three maps are then scored on the held-out passes, each network with its
+left). Where early stopping leaves less than half the first network's time
+(:data:`~geoinr.model.members.FILL_SHARE`, the share a data-only fit needs to add
+a network), there is no second network: the map is the data-only fit's, and
+``physics_choice_["note"]`` says so. Three maps are then scored on the held-out passes, each network with its
 weights from before the passes joined it: the data-only network, the residual's
 network, and their mean. The best one is kept (the data-only network on a tie),
 and in the time left further networks with its weight join it, as a data-only fit
@@ -26,6 +30,10 @@ Measurements behind this design (``benchmarks/RESULTS.md``, 2026-12-02):
   in mu at 60 s; at a third the residual won);
 - the held-out passes must join the map at the end: without a tenth of the passes
   the Gulf Stream 10 deg map scored mu 0.84, with them 0.89;
+- capping the data-only network at two thirds of a time budget lost 0.006-0.010 in
+  mu to the data-only default on the 40 x 16 deg basin box, where that network never
+  stops early: a third of the budget went to a residual's network too brief to be kept
+  (sixth session of 2026-12-02; uncapped since the seventh);
 - the previous design (two candidates on a third of the budget each, the better
   one continued on all the data for the last third) spent a third of the budget
   on the candidate it dropped and lost 0.016-0.017 in mu to the data-only default
@@ -47,7 +55,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from .members import can_average, fill_more, record
+from .members import FILL_SHARE, can_average, fill_more, record
 
 
 __all__ = ["AUTO", "PHYSICS_WEIGHT", "CANDIDATE_WEIGHTS", "FIRST_SHARE", "interior_groups", "resolve_physics_weight",
@@ -58,8 +66,9 @@ AUTO = "auto"  # the value of physics_weight that asks for the choice
 # on the QG OSSE (benchmarks/osse.py, with the residual every 8th step)
 PHYSICS_WEIGHT = 0.1
 CANDIDATE_WEIGHTS = (0.0, PHYSICS_WEIGHT)  # data only, then with the residual
-# of the budget, at most, for the data-only network; the residual's network gets the rest (a third or more:
-# briefer fits rank the residual wrongly, see the module's description)
+# of an epoch budget, the data-only network's share; the residual's network gets the rest (a third or more:
+# briefer fits rank the residual wrongly, see the module's description). A time budget is not split in
+# advance: the first network takes what it needs, the residual's the time it leaves
 FIRST_SHARE = 2.0 / 3.0
 # passes (or boxes) in the first or last EDGE_SHARE of the record are never held out: there the map
 # extrapolates in time, its error grows as the fit sharpens, and it would rule the choice (and the early
@@ -131,9 +140,12 @@ def fit_choosing_weight(model, prep, cfg, device, train):
     Both networks start from the same weights and hold out the same passes of the
     record's interior (``prep.choice_groups``), each in a run of its own as a data-only
     fit has (warm-up and cosine decay over its budget, early stopping, then the held-out
-    passes join it for the last part, ``cfg.refit_share``). The data-only network gets at
-    most :data:`FIRST_SHARE` of ``cfg``'s budget; the residual's the time the first one
-    took, or what is left if that is less. Of the data-only network, the residual's and
+    passes join it for the last part, ``cfg.refit_share``). Under a time budget alone the
+    data-only network gets all of it, and the residual's the time the first one took, or
+    what is left if that is less, where that is at least
+    :data:`~geoinr.model.members.FILL_SHARE` of it (else there is no second network and the
+    map is the data-only one); under an epoch budget they get :data:`FIRST_SHARE` of it and
+    the rest. Of the data-only network, the residual's and
     their mean, the one with the lowest held-out loss (:func:`held_out_scores`; the
     data-only network on a tie) is the field; then, while the time left allows
     (:func:`~geoinr.model.members.fill_more`), further networks with its weight join it.
@@ -159,16 +171,21 @@ def fit_choosing_weight(model, prep, cfg, device, train):
     cfg = dataclasses.replace(cfg, seed=seed)
     held_out = dataclasses.replace(prep, groups=prep.choice_groups, held_out=prep.choice_held_out)
     start = copy.deepcopy(model.field_.state_dict())
-    runs = []
+    timed = cfg.max_time is not None and cfg.epochs is None  # a time budget alone: the first network may take it all
+    runs, skipped = [], None
     for weight in CANDIDATE_WEIGHTS:
-        budget = cfg.part(FIRST_SHARE)
+        budget = cfg if timed else cfg.part(FIRST_SHARE)
         if runs:  # the residual's network: the first one's start, for as long as it took (or the time left)
-            model.field_ = copy.deepcopy(runs[0]["field"])
-            model.field_.load_state_dict(start)
             took = runs[0]["result"].seconds
             budget = cfg.part(1.0 - FIRST_SHARE)
+            if timed and cfg.max_time - took < FILL_SHARE * took:  # no time left to weigh the residual
+                skipped = (f"no network with the residual: the data-only network took {took:.0f} s of "
+                           f"{cfg.max_time:.0f}, leaving less than {FILL_SHARE:g} of its time")
+                break
             if cfg.max_time is not None:
                 budget = dataclasses.replace(budget, max_time=max(min(took, cfg.max_time - took), 1e-3))
+            model.field_ = copy.deepcopy(runs[0]["field"])
+            model.field_.load_state_dict(start)
         model.physics_weight_ = weight
         trainer, result = train(model, held_out, dataclasses.replace(budget, label=f"fitting, physics weight "
                                                                                    f"{weight:g}"), device)
@@ -209,8 +226,9 @@ def fit_choosing_weight(model, prep, cfg, device, train):
         ],
         "held_out_loss": {name: scores[name] for name in maps},
         "members": weights,
-        "note": f"a data-only network, then one with the residual, on the same held-out {prep.choice_held_out}; "
-                f"the {chosen if chosen != 'mean' else 'mean of the two'} predicted them best"
+        "note": (skipped if skipped else
+                 f"a data-only network, then one with the residual, on the same held-out {prep.choice_held_out}; "
+                 f"the {chosen if chosen != 'mean' else 'mean of the two'} predicted them best")
                 + (f"; {len(weights) - initial} more network(s) in the time left" if len(weights) > initial else ""),
     }
     seconds = spent + sum(r["seconds"] for r in records[initial:])
