@@ -293,3 +293,20 @@ def test_prediction_memory_is_bounded_by_the_output(scattered):
     tracemalloc.stop()
     out_bytes = pred.nbytes  # float32: 4 bytes a point
     assert peak < 1.5 * out_bytes + 8 * 2**20  # a flat float64 (n, 3) coordinate table alone would be 6x
+
+
+def test_unset_lr_is_the_models_learning_rate(scattered, tmp_path):
+    """lr=None: 1e-4 (sine networks, the FFN), 1e-3 for the ReLU MLP; a number given wins; None is saved as None."""
+    from geoinr.model.fitting import DEFAULT_LR, LEARNING_RATES, learning_rate, train_config
+
+    assert geoinr.INRModel().lr is None and LEARNING_RATES["mlp"] == 1e-3 and DEFAULT_LR == 1e-4
+    fast = {k: v for k, v in FAST.items() if k != "lr"}
+    for model, expected in (("siren", DEFAULT_LR), ("mlp", 1e-3)):
+        fitted = scattered.inr.fit("sla", model=model, **{**fast, "epochs": 2})
+        assert fitted.lr is None and learning_rate(fitted) == expected == train_config(fitted).lr
+        path = tmp_path / f"{model}.geoinr"
+        fitted.save(path)
+        assert geoinr.load(path).lr is None
+    assert learning_rate(geoinr.INRModel(model="mlp", lr=2e-4)) == 2e-4
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+        scattered.inr.fit("sla", **{**fast, "lr": 0.0})

@@ -114,8 +114,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         accumulation, ~2.5x the throughput on CPUs with AVX512-BF16/AMX and recent GPUs; positions,
         output, validation and derivatives stay float32; a noise of ~1 % of the field's std. ``"auto"``: bfloat16 for
         a SIREN on scattered data under ``max_time`` where a timed step is 1.3x faster (``precision_``).
-    lr : float
-        Peak learning rate of Adam (after warm-up, before cosine decay).
+    lr : float, optional
+        Peak learning rate of Adam (after warm-up, before cosine decay); unset: 1e-4, 1e-3 for ``"mlp"``.
     optimizer : {"auto", "adam", "lbfgs"}
         ``"lbfgs"``: Adam for 10 % of the budget, then full-batch L-BFGS, which converges on
         noise-free grids where Adam roughens the field between the points (``benchmarks/eddy_vorticity.py``);
@@ -213,7 +213,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         n_collocation: int = 1024,
         batch_size: int = 4096,
         precision: str = "auto",
-        lr: float = 1e-4,
+        lr: float | None = None,
         optimizer: str = "auto",
         epochs: int | None = None,
         max_time: float | None = 60.0,

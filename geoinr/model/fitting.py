@@ -49,6 +49,11 @@ AUTO_MEMBERS = 4  # networks averaged on grids fitted by L-BFGS (benchmarks/real
 LBFGS_MAX_POINTS = 100_000  # optimizer="auto": L-BFGS for grids up to this many points (each evaluation is a full pass)
 MIN_LBFGS_EVALUATIONS = 500  # optimizer="auto" under max_time: fewer affordable evaluations keep Adam / one network
 TIMING_POINTS = 4096  # points of the timed pass that estimates a full-batch evaluation's cost
+DEFAULT_LR = 1e-4  # peak Adam learning rate of lr=None: sine networks (SIREN, NIF, filter networks) and the FFN
+# lr=None for the ReLU MLP: at 1e-4 it fell behind linear interpolation on the QG OSSE (mu 0.578 against 0.670)
+# and the Kuroshio box (0.772 against 0.787); at 1e-3 it scored 0.713 and 0.813, and was ahead of linear on five
+# of the six real track cases (benchmarks/RESULTS.md, 2026-12-02, seventh session)
+LEARNING_RATES = {"mlp": 1e-3}
 
 
 @dataclasses.dataclass
@@ -602,12 +607,24 @@ def train_config(model, share: float = 1.0) -> TrainConfig:
     where a calibration needs them afterwards (``uncertainty=``).
     """
     return TrainConfig(
-        batch_size=int(model.batch_size), lr=float(model.lr), epochs=model.epochs, max_time=model.max_time,
+        batch_size=int(model.batch_size), lr=learning_rate(model), epochs=model.epochs, max_time=model.max_time,
         validation=model.validation_, patience=int(model.patience), seed=model.seed,
         progress=bool(model.progress), precision=check_precision(model), extra_every=int(model.physics_every),
         lbfgs_share=LBFGS_SHARE if getattr(model, "optimizer_", "adam") == "lbfgs" else 0.0,
         refit_share=0.0 if model._strategy().calibrated else REFIT_SHARE,
     ).part(share)
+
+
+def learning_rate(model) -> float:
+    """Adam's peak learning rate: ``lr``, or unset, :data:`LEARNING_RATES` of the model (else :data:`DEFAULT_LR`).
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> [learning_rate(geoinr.INRModel(**kw)) for kw in ({}, {"model": "mlp"}, {"model": "mlp", "lr": 3e-4})]
+    [0.0001, 0.001, 0.0003]
+    """
+    return float(model.lr) if model.lr is not None else LEARNING_RATES.get(model.model, DEFAULT_LR)
 
 
 def finish(model, result, trainer, device) -> None:
@@ -623,6 +640,6 @@ def finish(model, result, trainer, device) -> None:
         raise TrainingDiverged(
             f"Training diverged: the loss was non-finite {trainer.failures} times despite roll-backs and "
             f"halving the learning rate. The model with the best weights reached before is in err.model. "
-            f"Try a smaller lr= (now {model.lr}) or check the data for extreme values.",
+            f"Try a smaller lr= (now {learning_rate(model):g}) or check the data for extreme values.",
             model=model,
         )

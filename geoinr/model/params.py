@@ -46,9 +46,9 @@ def _check_numbers(params: dict) -> None:
         if value is not None and not (_is_real(value) and 0 < value < float("inf")):
             word = "".join(f", {w!r}" for w in SEARCHABLE.get(name, ()))
             raise ValueError(f"{name} must be a positive finite number{word} or None, got {value!r}.")
-    for name, strict in (("lr", True), ("physics_weight", False)):  # lr > 0, physics_weight >= 0 or "auto"
+    for name, strict in (("lr", True), ("physics_weight", False)):  # lr > 0 or None, physics_weight >= 0 or "auto"
         value = params[name]
-        if name == "physics_weight" and isinstance(value, str) and value == "auto":
+        if (name == "physics_weight" and isinstance(value, str) and value == "auto") or (name == "lr" and value is None):
             continue
         finite = _is_real(value) and abs(value) < float("inf")  # False for NaN too
         if not finite or value < 0 or (strict and value == 0):
