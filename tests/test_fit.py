@@ -296,10 +296,13 @@ def test_prediction_memory_is_bounded_by_the_output(scattered):
 
 
 def test_unset_lr_is_the_models_learning_rate(scattered, tmp_path):
-    """lr=None: 1e-4 (sine networks, the FFN), 1e-3 for the ReLU MLP; a number given wins; None is saved as None."""
+    """lr=None: 1e-4 (the SIRENs, NIF, fourier_net, the FFN), 1e-3 for the MLP and GaborNet; a number given wins;
+    None is saved as None."""
     from geoinr.model.fitting import DEFAULT_LR, LEARNING_RATES, learning_rate, train_config
 
-    assert geoinr.INRModel().lr is None and LEARNING_RATES["mlp"] == 1e-3 and DEFAULT_LR == 1e-4
+    assert geoinr.INRModel().lr is None and LEARNING_RATES == {"mlp": 1e-3, "gabor_net": 1e-3} and DEFAULT_LR == 1e-4
+    assert learning_rate(geoinr.INRModel(model="gabor_net")) == 1e-3 == learning_rate(geoinr.INRModel(model="mlp"))
+    assert learning_rate(geoinr.INRModel(model="fourier_net")) == DEFAULT_LR
     fast = {k: v for k, v in FAST.items() if k != "lr"}
     for model, expected in (("siren", DEFAULT_LR), ("mlp", 1e-3)):
         fitted = scattered.inr.fit("sla", model=model, **{**fast, "epochs": 2})

@@ -115,7 +115,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         output, validation and derivatives stay float32; a noise of ~1 % of the field's std. ``"auto"``: bfloat16 for
         a SIREN on scattered data under ``max_time`` where a timed step is 1.3x faster (``precision_``).
     lr : float, optional
-        Peak learning rate of Adam (after warm-up, before cosine decay); unset: 1e-4, 1e-3 for ``"mlp"``.
+        Peak learning rate of Adam (after warm-up, before cosine decay); unset: 1e-4, 1e-3 for ``mlp``, ``gabor_net``.
     optimizer : {"auto", "adam", "lbfgs"}
         ``"lbfgs"``: Adam for 10 % of the budget, then full-batch L-BFGS, which converges on
         noise-free grids where Adam roughens the field between the points (``benchmarks/eddy_vorticity.py``);
