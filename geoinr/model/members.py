@@ -27,7 +27,8 @@ from ..training import distributed_world
 from ..nn.ensemble import Ensemble
 from .field import Field
 
-__all__ = ["MAX_FILL_MEMBERS", "SEED_STEP", "can_average", "fills_budget", "fill_budget", "fill_more"]
+__all__ = ["MAX_FILL_MEMBERS", "SEED_STEP", "can_average", "fills_budget", "fill_budget", "fill_more",
+           "time_for_another"]
 
 MAX_FILL_MEMBERS = 4  # networks in all, the first included (prediction costs grow with their number)
 SEED_STEP = 100  # seed of network k: the fit's seed + k * SEED_STEP (another start and other held-out passes)
@@ -152,7 +153,7 @@ def fill_more(model, prep, cfg, device, train, fields, records, first, left) -> 
     :func:`fill_budget` and ``physics_weight="auto"`` call it (run in ``tests/test_members.py``
     and ``tests/test_physics_weight.py``).
     """
-    while left >= FILL_SHARE * first and len(fields) < MAX_FILL_MEMBERS:
+    while time_for_another(first, left) and len(fields) < MAX_FILL_MEMBERS:
         k = len(fields)
         seed = None if cfg.seed is None else int(cfg.seed) + k * SEED_STEP
         model.members_ = 1
@@ -168,6 +169,17 @@ def fill_more(model, prep, cfg, device, train, fields, records, first, left) -> 
     if len(fields) > 1:
         average(model, fields)
     return records
+
+
+def time_for_another(first: float, left: float) -> bool:
+    """Whether ``left`` seconds afford another network: at least :data:`FILL_SHARE` of the ``first`` one's.
+
+    Examples
+    --------
+    >>> time_for_another(40.0, 20.0), time_for_another(45.0, 15.0)
+    (True, False)
+    """
+    return left >= FILL_SHARE * first
 
 
 def record(result) -> dict:

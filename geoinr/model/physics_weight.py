@@ -55,7 +55,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from .members import FILL_SHARE, can_average, fill_more, record
+from .members import FILL_SHARE, can_average, fill_more, record, time_for_another
 
 
 __all__ = ["AUTO", "PHYSICS_WEIGHT", "CANDIDATE_WEIGHTS", "FIRST_SHARE", "interior_groups", "resolve_physics_weight",
@@ -178,7 +178,7 @@ def fit_choosing_weight(model, prep, cfg, device, train):
         if runs:  # the residual's network: the first one's start, for as long as it took (or the time left)
             took = runs[0]["result"].seconds
             budget = cfg.part(1.0 - FIRST_SHARE)
-            if timed and cfg.max_time - took < FILL_SHARE * took:  # no time left to weigh the residual
+            if timed and not time_for_another(took, cfg.max_time - took):  # no time left to weigh the residual
                 skipped = (f"no network with the residual: the data-only network took {took:.0f} s of "
                            f"{cfg.max_time:.0f}, leaving less than {FILL_SHARE:g} of its time")
                 break
