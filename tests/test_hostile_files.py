@@ -137,6 +137,11 @@ def refused(path, *fields, load=geoinr.load):
     ({"learned.network_options_": {"rank": -1}}, "learned.network_options_.rank"),
     ({"learned.network_options_": {"rank": True}}, "learned.network_options_.rank"),
     ({"learned.network_options_": ["siren"]}, "learned.network_options_"),
+    ({"learned.network_size_": {"depth": 0}}, "learned.network_size_.depth"),
+    ({"learned.network_size_": {"depth": 2.5}}, "learned.network_size_.depth"),
+    ({"learned.network_size_": {"layers": 3}}, "learned.network_size_"),
+    ({"params.width": None, "learned.network_size_": {"width": 10**9}}, "learned.network_size_.width"),  # too wide
+    ({"learned.network_size_": 3}, "learned.network_size_"),
 ])
 def test_a_damaged_config_names_the_file_and_the_field(saved, tmp_path, changes, field):
     refused(edited(saved, tmp_path / "m.geoinr", changes), field)

@@ -170,6 +170,39 @@ def test_model_zoo_round_trips_through_save(scattered, tmp_path):
     np.testing.assert_array_equal(fitted.predict(grid).values, again.predict(grid).values)
 
 
+def _hidden_layers(model):
+    return sum(isinstance(m, torch.nn.Linear) for m in model.field_.modules()) - 1
+
+
+def test_the_mlp_has_five_hidden_layers_and_a_file_keeps_the_size_it_was_fitted_with(scattered, monkeypatch):
+    """Files record the default width and depth (``network_size_``); an MLP file from before the record had three
+    hidden layers, and a file with the record keeps its depth after the default changes again."""
+    from geoinr.model import state
+    from geoinr.nn import NETWORKS, size_defaults
+
+    kw = {**FAST, "width": 32, "depth": None, "epochs": 2}
+    fitted = scattered.inr.fit("sla", model="mlp", **kw)
+    assert fitted.depth is None and fitted.network_size_ == size_defaults("mlp") == {"width": 256, "depth": 5}
+    assert _hidden_layers(fitted) == 5
+    grid = fitted.target_grid(1.0)
+    tensors, config = state.to_state(fitted)
+    config = json.loads(json.dumps(config))
+    monkeypatch.setitem(NETWORKS, "mlp", (*NETWORKS["mlp"][:2], 4, *NETWORKS["mlp"][3:]))  # a later default
+    again = state.from_state(geoinr.INRModel, tensors, config)
+    assert _hidden_layers(again) == 5 and again.network_size_["depth"] == 5
+    np.testing.assert_array_equal(fitted.predict(grid).values, again.predict(grid).values)
+    monkeypatch.undo()
+
+    old = scattered.inr.fit("sla", model="mlp", **{**kw, "depth": 3})  # as fitted when three was the default
+    tensors, config = state.to_state(old)
+    config = json.loads(json.dumps(config))
+    config["params"]["depth"] = None
+    del config["learned"]["network_size_"]
+    again = state.from_state(geoinr.INRModel, tensors, config)
+    assert _hidden_layers(again) == 3 and again.network_size_ == {"width": 256, "depth": 3}
+    np.testing.assert_array_equal(old.predict(grid).values, again.predict(grid).values)
+
+
 def test_nif_network_of_time_is_a_siren_by_default_or_the_papers_relu_mlp():
     """time_net picks NIF's ParameterNet; an unknown name is a clear error."""
     from geoinr.nn.siren import Siren

@@ -47,7 +47,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         Network name: ``"siren"``, ``"modulated_siren"``, ``"nif"``, ``"fourier_net"``,
         ``"gabor_net"``, ``"ffn"``, ``"mlp"`` (see ``geoinr.nn.NETWORKS``).
     width, depth : int, optional
-        Units per hidden layer and hidden layers (default 256 and 3, NIF's ShapeNet too).
+        Units per hidden layer and hidden layers: 256 and 3 (NIF's ShapeNet too), 128 wide for MFNs, 5 deep for mlp.
     min_wavelength : float or "search", optional
         km: the shortest wavelength the model should represent. Every model sets its
         frequencies from it (SIREN ``w0``, filter frequencies, Fourier-feature scales).
@@ -124,10 +124,9 @@ class INRModel(SurrogateMixin, BaseMapper):
     epochs : int, optional
         Maximum number of passes over the training points.
     max_time : float, optional
-        Wall-clock budget in seconds. Training stops at whichever of ``epochs`` and
-        ``max_time`` comes first; the learning-rate schedule follows the budget that
-        is closer to its end. For bit-repeatable runs give ``epochs`` and
-        ``max_time=None``.
+        Wall-clock budget in seconds. Training stops at whichever of ``epochs`` and ``max_time`` comes
+        first; the learning-rate schedule follows the budget that is closer to its end. For bit-repeatable
+        runs give ``epochs`` and ``max_time=None``.
     validation : float or "auto"
         Fraction held out (whole passes or space-time blocks) for early stopping, trained on in the
         last quarter of the run (last weights kept; with ``uncertainty=``, dask or torchrun it stays
@@ -154,8 +153,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         Coordinate names, time reference and longitude convention of the data.
     region_, time_range_ : tuple
         (west, east, south, north) in degrees and (first, last) time in days.
-    n_points_ : int
-        Observations fitted.
+    n_points_, network_size_ : int, dict
+        Observations fitted; the network's default ``width`` and ``depth`` when fitted.
     encoding_config_ : dict
         Encoding parameters, ``min_wavelength`` (km) and ``min_period`` (days) included.
     optimizer_, members_, fill_members_, precision_, network_options_ : str, int, dict or None, str, dict
@@ -394,7 +393,8 @@ class INRModel(SurrogateMixin, BaseMapper):
     def _build(self, encoding: CoordinateEncoding, n_out: int, **override) -> None:
         """Create ``field_`` (encoding + network) from parameters (``override``: some replaced); used by fit and load."""
         options = {**(getattr(self, "network_options_", None) or {}), **(self.model_options or {})}  # given ones win
-        self.field_ = build_field({**self.get_params(), "model_options": options, **override}, encoding, n_out,
+        sizes = {k: v for k, v in (getattr(self, "network_size_", None) or {}).items() if getattr(self, k) is None}
+        self.field_ = build_field({**self.get_params(), **sizes, "model_options": options, **override}, encoding, n_out,
                                   self._strategy(), mean=self.mean_, std=self.std_, variables=self.variables_)
 
     def _autocast(self, device: torch.device):

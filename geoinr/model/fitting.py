@@ -22,7 +22,7 @@ from .. import coords as _coords
 from .. import observations as _observations
 from .. import stream as _stream
 from ..encoding import CoordinateEncoding
-from ..nn import option_defaults
+from ..nn import option_defaults, size_defaults
 from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss
 from ..training import (TrainConfig, Trainer, TrainingDiverged, checkpoint_extra, constrained_modules,
@@ -400,6 +400,7 @@ def build_network(model, obs, streamed: bool, device) -> None:
     """
     model.members_ = None  # until chosen: n_members as given
     model.network_options_ = option_defaults(model.model)
+    model.network_size_ = size_defaults(model.model)
     encoding = CoordinateEncoding(**model.encoding_config_)
     model._build(encoding, len(model.variables_))
     model.optimizer_ = choose_optimizer(model, obs, streamed)

@@ -27,6 +27,7 @@ from torch.overrides import TorchFunctionMode
 from .._version import __version__
 from ..coords import TimeAxis
 from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS, CoordinateEncoding
+from ..nn import size_defaults
 from ..persistence import (BadField, DamagedFileError, array, integer, mapping, number, parse_json, read_header,
                            read_safetensors, reading, text, write_safetensors_atomic)
 from ..training import resolve_device
@@ -68,15 +69,20 @@ LEARNED = (
     "fill_members_",
     "precision_",
     "network_options_",
+    "network_size_",
     "physics_weight_",
     "physics_choice_",
 )
 OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None, "members_": None,
-            "fill_members_": None, "precision_": None, "network_options_": None, "physics_weight_": None, "physics_choice_": None}  # learned later than format 1's first files: absent means this default
+            "fill_members_": None, "precision_": None, "network_options_": None, "network_size_": None, "physics_weight_": None, "physics_choice_": None}  # learned later than format 1's first files: absent means this default
 # the network option defaults in force before files recorded them (network_options_, from 2026-12-02 for
 # string options, from its sixth session for whole numbers): NIF's network of time was a ReLU MLP until
 # 2026-12-02, and it mixed 64 modes of space until that day's sixth session
 EARLIER_NETWORK_OPTIONS = {"nif": {"time_net": "relu", "rank": 64}}
+# the default sizes in force before files recorded them (network_size_, from 2026-12-02's eighth session): the
+# plain MLP had three hidden layers; files from then on record every model's default width and depth
+EARLIER_NETWORK_SIZES = {"mlp": {"depth": 3}}
+NETWORK_SIZES = ("width", "depth")
 TUPLES = ("region_", "time_range_")
 POSITIVE_ENCODING_PARAMS = ("scale", "scale_km", "t_half", "min_period", "max_period")  # lengths and periods
 CALIBRATION_LISTS = {  # one value per variable: (bound, may be null)
@@ -217,6 +223,9 @@ def _check_learned(learned) -> dict:
             integer(v, f"learned.network_options_.{option}", low=0, high=2**31 - 1)
         else:
             text(v, f"learned.network_options_.{option}")
+    for size, v in (mapping(learned.get("network_size_"), "learned.network_size_", optional=True) or {}).items():
+        text(size, "a key of learned.network_size_", choices=NETWORK_SIZES)
+        integer(v, f"learned.network_size_.{size}", low=1, high=2**31 - 1)
     number(learned.get("physics_weight_"), "learned.physics_weight_", low=0.0, optional=True)
     mapping(learned.get("physics_choice_"), "learned.physics_choice_", optional=True)
     if learned["calibration_"] is not None:
@@ -250,7 +259,9 @@ def _check_sizes(params: dict, learned: dict, shapes: dict) -> None:
     largest = max((d for s in net.values() for d in s), default=1)
     bound = max(largest, len(net))
     enc = learned["encoding_config_"]
-    asked = {f"params.{n}": (params.get(n), params.get(n)) for n in ("width", "depth")}
+    asked = {f"params.{n}": (params.get(n), params.get(n)) for n in NETWORK_SIZES}
+    asked.update({f"learned.network_size_.{n}": (v, v) for n, v in (learned.get("network_size_") or {}).items()
+                  if params.get(n) is None})  # the recorded default, where it is the size built
     asked.update({f"params.model_options.{n}": (v, v) for n, v in (params.get("model_options") or {}).items()
                   if isinstance(v, int) and n != "seed"})
     degree = (enc.get("space_params") or {}).get("degree")
@@ -387,6 +398,9 @@ def _restore(cls, tensors: dict, config: dict, where) -> object:
     # a file records the option defaults in force when it was written; those it lacks are the ones before
     earlier = EARLIER_NETWORK_OPTIONS.get(config["params"]["model"], {})
     model.network_options_ = {**earlier, **(model.network_options_ or {})}
+    if model.network_size_ is None:  # written before files recorded the default sizes
+        model.network_size_ = {**size_defaults(config["params"]["model"]),
+                               **EARLIER_NETWORK_SIZES.get(config["params"]["model"], {})}
     model.physics_weight_ = _physics_weight(config["params"], learned)
     ta = learned["time_axis_"]
     model.time_axis_ = TimeAxis(**ta) if ta is not None else None

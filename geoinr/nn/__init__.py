@@ -35,6 +35,7 @@ __all__ = [
     "NETWORKS",
     "build_network",
     "option_defaults",
+    "size_defaults",
     "sample_frequencies",
     "SIREN_BANDWIDTH_FACTOR",
     "FFN_BANDWIDTH_DIVISOR",
@@ -84,6 +85,12 @@ def _mfn_bandwidth(params, bandwidth):
     return params
 
 
+# The plain ReLU MLP: five hidden layers rather than three. Its linear pieces multiply with depth, not width: at
+# 60 s depth 5 gained 0.062 mu on the 40 x 16 deg basin box (0.709 -> 0.771), and +0.007 on average on five real
+# boxes and the QG OSSE run side by side (-0.010 to +0.020); width 512 lost (0.683), depth 8 gave no more
+# (benchmarks/RESULTS.md, 2026-12-02, eighth session).
+MLP_DEPTH = 5
+
 #: name -> (class, default width, default depth, needs time, frequency rule, one-line description)
 NETWORKS = {
     "siren": (Siren, 256, 3, False, _siren_freq, "sine-activated MLP (Sitzmann et al. 2020)"),
@@ -95,7 +102,7 @@ NETWORKS = {
     "gabor_net": (GaborNet, 128, 3, False, _mfn_bandwidth,
                   "multiplicative filter network, Gabor filters (Fathony et al. 2021)"),
     "ffn": (FourierFeatureNet, 256, 3, False, _ffn_bandwidth, "random Fourier features + ReLU MLP (Tancik et al. 2020)"),
-    "mlp": (MLP, 256, 3, False, lambda p, b: p, "plain ReLU/tanh MLP, the baseline"),
+    "mlp": (MLP, 256, MLP_DEPTH, False, lambda p, b: p, "plain ReLU/tanh MLP, the baseline"),
 }
 
 
@@ -126,6 +133,21 @@ def option_defaults(name: str) -> dict:
     return {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()
             if p.name not in SET_BY_THE_ESTIMATOR and isinstance(p.default, (str, int))
             and not isinstance(p.default, bool)}
+
+
+def size_defaults(name: str) -> dict:
+    """The default hidden ``width`` and ``depth`` of network ``name``, which a model file records.
+
+    A fitted model records them (``INRModel.network_size_``), so that a model file fitted with
+    ``width`` or ``depth`` unset keeps building its own network after a default changes.
+
+    Examples
+    --------
+    >>> size_defaults("siren"), size_defaults("mlp")
+    ({'width': 256, 'depth': 3}, {'width': 256, 'depth': 5})
+    """
+    _, width, depth, *_ = NETWORKS[name]
+    return {"width": width, "depth": depth}
 
 
 #: options a network receives from the estimator (sizes, frequencies, seeds), never from a model file's defaults
