@@ -112,6 +112,8 @@ def summary(model) -> dict:
     ('nif', False, {'model': 'nif', 'width': 16}, 16, 3)
     """
     width_default, depth_default, description = _network_defaults(model.model)
+    recorded = getattr(model, "network_size_", None) or {}  # a fitted model: the defaults it was built with
+    width_default, depth_default = recorded.get("width", width_default), recorded.get("depth", depth_default)
     s = {
         "model": model.model,
         "description": description,

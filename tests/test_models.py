@@ -177,6 +177,7 @@ def _hidden_layers(model):
 def test_the_mlp_has_five_hidden_layers_and_a_file_keeps_the_size_it_was_fitted_with(scattered, monkeypatch):
     """Files record the default width and depth (``network_size_``); an MLP file from before the record had three
     hidden layers, and a file with the record keeps its depth after the default changes again."""
+    from geoinr.display import summary
     from geoinr.model import state
     from geoinr.nn import NETWORKS, size_defaults
 
@@ -200,6 +201,7 @@ def test_the_mlp_has_five_hidden_layers_and_a_file_keeps_the_size_it_was_fitted_
     del config["learned"]["network_size_"]
     again = state.from_state(geoinr.INRModel, tensors, config)
     assert _hidden_layers(again) == 3 and again.network_size_ == {"width": 256, "depth": 3}
+    assert summary(again)["depth"] == 3 and summary(fitted)["depth"] == 5  # what repr and the HTML view show
     np.testing.assert_array_equal(old.predict(grid).values, again.predict(grid).values)
 
 
