@@ -40,6 +40,7 @@ __all__ = [
     "SIREN_BANDWIDTH_FACTOR",
     "FFN_BANDWIDTH_DIVISOR",
     "MFN_BANDWIDTH_DIVISOR",
+    "MLP_DEPTH",
     "tuner_frequencies",
     "TUNER_BOUND",
     "TUNER_PERIOD",
@@ -140,6 +141,16 @@ def size_defaults(name: str) -> dict:
 
     A fitted model records them (``INRModel.network_size_``), so that a model file fitted with
     ``width`` or ``depth`` unset keeps building its own network after a default changes.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`NETWORKS`.
+
+    Returns
+    -------
+    dict
+        ``{"width": int, "depth": int}``: units per hidden layer and hidden layers.
 
     Examples
     --------
