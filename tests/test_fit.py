@@ -296,13 +296,15 @@ def test_prediction_memory_is_bounded_by_the_output(scattered):
 
 
 def test_unset_lr_is_the_models_learning_rate(scattered, tmp_path):
-    """lr=None: 1e-4 (the SIRENs, NIF, fourier_net, the FFN), 1e-3 for the MLP and GaborNet; a number given wins;
+    """lr=None: 1e-4 (the SIRENs, NIF, the FFN), 1e-3 for the MLP and the filter networks; a number given wins;
     None is saved as None."""
     from geoinr.model.fitting import DEFAULT_LR, LEARNING_RATES, learning_rate, train_config
 
-    assert geoinr.INRModel().lr is None and LEARNING_RATES == {"mlp": 1e-3, "gabor_net": 1e-3} and DEFAULT_LR == 1e-4
+    assert geoinr.INRModel().lr is None and LEARNING_RATES == {"mlp": 1e-3, "gabor_net": 1e-3, "fourier_net": 1e-3}
+    assert DEFAULT_LR == 1e-4
     assert learning_rate(geoinr.INRModel(model="gabor_net")) == 1e-3 == learning_rate(geoinr.INRModel(model="mlp"))
-    assert learning_rate(geoinr.INRModel(model="fourier_net")) == DEFAULT_LR
+    assert learning_rate(geoinr.INRModel(model="fourier_net")) == 1e-3
+    assert learning_rate(geoinr.INRModel(model="ffn")) == DEFAULT_LR
     fast = {k: v for k, v in FAST.items() if k != "lr"}
     for model, expected in (("siren", DEFAULT_LR), ("mlp", 1e-3)):
         fitted = scattered.inr.fit("sla", model=model, **{**fast, "epochs": 2})
@@ -313,3 +315,29 @@ def test_unset_lr_is_the_models_learning_rate(scattered, tmp_path):
     assert learning_rate(geoinr.INRModel(model="mlp", lr=2e-4)) == 2e-4
     with pytest.raises(ValueError, match="lr must be a finite number > 0"):
         scattered.inr.fit("sla", **{**fast, "lr": 0.0})
+
+
+def test_unset_batch_size_is_the_models_batch_size(scattered, tmp_path):
+    """batch_size=None: 4096 points a step (the SIRENs, NIF, the FFN), fewer for the MLP and the filter networks;
+    a number given wins, None is saved as None, and 0 or a fraction is refused."""
+    from geoinr.model.fitting import BATCH_SIZES, DEFAULT_BATCH_SIZE, batch_size, train_config
+
+    assert geoinr.INRModel().batch_size is None and DEFAULT_BATCH_SIZE == 4096
+    assert set(BATCH_SIZES) == {"mlp", "fourier_net", "gabor_net"} and all(b < DEFAULT_BATCH_SIZE for b in BATCH_SIZES.values())
+    for name in ("siren", "modulated_siren", "nif", "ffn"):
+        assert batch_size(geoinr.INRModel(model=name)) == DEFAULT_BATCH_SIZE
+    fast = {k: v for k, v in FAST.items() if k != "batch_size"}
+    steps = {}
+    for model in ("siren", "gabor_net"):
+        fitted = scattered.inr.fit("sla", model=model, **{**fast, "epochs": 2})
+        expected = BATCH_SIZES.get(model, DEFAULT_BATCH_SIZE)
+        assert fitted.batch_size is None and batch_size(fitted) == expected == train_config(fitted).batch_size
+        steps[model] = int(fitted.history_["step"].iloc[-1])
+        path = tmp_path / f"{model}.geoinr"
+        fitted.save(path)
+        assert geoinr.load(path).batch_size is None
+    assert steps["gabor_net"] >= 3 * steps["siren"]  # ~2,700 points: one step an epoch at 4096, six at 512
+    assert batch_size(geoinr.INRModel(model="mlp", batch_size=2048)) == 2048
+    for bad in (0, 2.5):
+        with pytest.raises(ValueError, match="batch_size must be a whole number >= 1 or None"):
+            scattered.inr.fit("sla", **{**fast, "batch_size": bad})

@@ -107,15 +107,15 @@ class INRModel(SurrogateMixin, BaseMapper):
         (:func:`geoinr.physics.rossby_radius_km`, a fit to Chelton et al. 1998).
     n_collocation : int
         Collocation points per step.
-    batch_size : int
-        Points per optimization step.
+    batch_size : int, optional
+        Points per optimization step; unset: 4096 (512: ``mlp``, ``fourier_net``, ``gabor_net``).
     precision : {"auto", "float32", "bfloat16"}
         ``"bfloat16"`` (``model="siren"`` only): the hidden products in bfloat16 with float32
         accumulation, ~2.5x the throughput on CPUs with AVX512-BF16/AMX and recent GPUs; positions,
         output, validation and derivatives stay float32; a noise of ~1 % of the field's std. ``"auto"``: bfloat16 for
         a SIREN on scattered data under ``max_time`` where a timed step is 1.3x faster (``precision_``).
     lr : float, optional
-        Peak learning rate of Adam (after warm-up, before cosine decay); unset: 1e-4, 1e-3 for ``mlp``, ``gabor_net``.
+        Peak learning rate of Adam (after warm-up, before cosine decay); unset: 1e-4 (1e-3: ``mlp``, ``fourier_net``, ``gabor_net``).
     optimizer : {"auto", "adam", "lbfgs"}
         ``"lbfgs"``: Adam for 10 % of the budget, then full-batch L-BFGS, which converges on
         noise-free grids where Adam roughens the field between the points (``benchmarks/eddy_vorticity.py``);
@@ -210,7 +210,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         physics_every: int = 8,
         rossby_radius: float | None = None,
         n_collocation: int = 1024,
-        batch_size: int = 4096,
+        batch_size: int | None = None,
         precision: str = "auto",
         lr: float | None = None,
         optimizer: str = "auto",

@@ -49,13 +49,21 @@ AUTO_MEMBERS = 4  # networks averaged on grids fitted by L-BFGS (benchmarks/real
 LBFGS_MAX_POINTS = 100_000  # optimizer="auto": L-BFGS for grids up to this many points (each evaluation is a full pass)
 MIN_LBFGS_EVALUATIONS = 500  # optimizer="auto" under max_time: fewer affordable evaluations keep Adam / one network
 TIMING_POINTS = 4096  # points of the timed pass that estimates a full-batch evaluation's cost
-DEFAULT_LR = 1e-4  # peak Adam learning rate of lr=None: the SIREN models, NIF, fourier_net and the FFN
+DEFAULT_LR = 1e-4  # peak Adam learning rate of lr=None: the SIREN models, NIF and the FFN
 # lr=None for the ReLU MLP: at 1e-4 it fell behind linear interpolation on the QG OSSE (mu 0.578 against 0.670)
 # and the Kuroshio box (0.772 against 0.787); at 1e-3 it scored 0.713 and 0.813, and was ahead of linear on five
 # of the six real track cases. GaborNet at 1e-4 learned too slowly (QG OSSE 0.421, ACC 0.906, basin box 0.727);
 # at 1e-3 it scored 0.699, 0.948 and 0.812, and gained on all seven cases (benchmarks/RESULTS.md, 2026-12-02,
-# seventh session)
-LEARNING_RATES = {"mlp": 1e-3, "gabor_net": 1e-3}
+# seventh session). FourierNet at 1e-3 with the batch below (2026-12-03; see BATCH_SIZES)
+LEARNING_RATES = {"mlp": 1e-3, "gabor_net": 1e-3, "fourier_net": 1e-3}
+DEFAULT_BATCH_SIZE = 4096  # points per step of batch_size=None: the SIREN models, NIF and the FFN
+# batch_size=None for the ReLU MLP and the multiplicative filter networks: their steps are cheap and they learn
+# from the number of steps more than from each step's size. At 4096 all three were behind linear interpolation on
+# the 40 x 16 deg basin box (mu 0.787, 0.778, 0.815 against 0.818) and FourierNet on the QG OSSE (0.626 against
+# 0.670). At 512 (FourierNet also at lr 1e-3): basin box 0.822, 0.811, 0.823; QG OSSE 0.801, 0.790, 0.766
+# (against 0.752, 0.626, 0.706); the MLP gained on all five 10-20 deg real boxes, FourierNet on four, GaborNet
+# lost 0.004-0.013 on three 10 deg boxes and gained on the rest (benchmarks/RESULTS.md, 2026-12-03)
+BATCH_SIZES = {"mlp": 512, "fourier_net": 512, "gabor_net": 512}
 
 
 @dataclasses.dataclass
@@ -272,7 +280,7 @@ def prepare_streamed(model, frame: Frame, device, world: tuple) -> Prepared:
             raise ValueError(f"{len(train_ids)} training blocks cannot be shared by {n_ranks} ranks; use smaller chunks.")
         train_ids = train_ids[rank::n_ranks]
     stream = _stream.BatchStream(
-        lambda ids: arrays(source.load(ids)), train_ids, batch_size=max(1, int(model.batch_size) // n_ranks),
+        lambda ids: arrays(source.load(ids)), train_ids, batch_size=max(1, batch_size(model) // n_ranks),
         blocks_per_group=per_group, seed=model.seed, device=device,
     )
     return Prepared(
@@ -599,7 +607,7 @@ def choose_precision(model, obs, streamed: bool, device) -> str:
 
 def _step_seconds(model, table: _coords.PointTable, device, precision: str) -> float:
     """Seconds of one forward and backward pass of ``field_`` on a batch of the points (best of two after a warm-up)."""
-    n = min(int(model.batch_size), TIMING_POINTS)
+    n = min(batch_size(model), TIMING_POINTS)
     return _pass_seconds(model, table, device, n, passes=3, bf16=precision == "bfloat16")[0]
 
 
@@ -610,12 +618,24 @@ def train_config(model, share: float = 1.0) -> TrainConfig:
     where a calibration needs them afterwards (``uncertainty=``).
     """
     return TrainConfig(
-        batch_size=int(model.batch_size), lr=learning_rate(model), epochs=model.epochs, max_time=model.max_time,
+        batch_size=batch_size(model), lr=learning_rate(model), epochs=model.epochs, max_time=model.max_time,
         validation=model.validation_, patience=int(model.patience), seed=model.seed,
         progress=bool(model.progress), precision=check_precision(model), extra_every=int(model.physics_every),
         lbfgs_share=LBFGS_SHARE if getattr(model, "optimizer_", "adam") == "lbfgs" else 0.0,
         refit_share=0.0 if model._strategy().calibrated else REFIT_SHARE,
     ).part(share)
+
+
+def batch_size(model) -> int:
+    """Points per optimization step: ``batch_size``, or unset, :data:`BATCH_SIZES` of the model (else :data:`DEFAULT_BATCH_SIZE`).
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> [batch_size(geoinr.INRModel(**kw)) for kw in ({}, {"model": "mlp"}, {"model": "mlp", "batch_size": 2048})]
+    [4096, 512, 2048]
+    """
+    return int(model.batch_size) if model.batch_size is not None else BATCH_SIZES.get(model.model, DEFAULT_BATCH_SIZE)
 
 
 def learning_rate(model) -> float:

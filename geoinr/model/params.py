@@ -13,8 +13,8 @@ from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS
 
 __all__ = ["OPTIMIZERS", "check_params", "did_you_mean"]
 
-POSITIVE_INTS = ("batch_size", "n_collocation", "physics_every", "patience")
-POSITIVE_INTS_OR_NONE = ("width", "depth", "epochs")
+POSITIVE_INTS = ("n_collocation", "physics_every", "patience")
+POSITIVE_INTS_OR_NONE = ("width", "depth", "epochs", "batch_size")
 POSITIVE_FLOATS_OR_NONE = ("min_wavelength", "min_period", "w0", "rossby_radius", "max_time")
 SEARCHABLE = {"min_wavelength": ("search",)}  # parameters that also take words: choose by held-out error
 MAX_WIDTH = 65_536  # neurons: a wider layer is a typo (its weights alone would need > 16 GB)
