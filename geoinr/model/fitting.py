@@ -60,9 +60,9 @@ DEFAULT_BATCH_SIZE = 4096  # points per step of batch_size=None: the SIREN model
 # batch_size=None for the ReLU MLP and the multiplicative filter networks: their steps are cheap and they learn
 # from the number of steps more than from each step's size. At 4096 all three were behind linear interpolation on
 # the 40 x 16 deg basin box (mu 0.787, 0.778, 0.815 against 0.818) and FourierNet on the QG OSSE (0.626 against
-# 0.670). At 512 (FourierNet also at lr 1e-3): basin box 0.822, 0.811, 0.823; QG OSSE 0.801, 0.790, 0.766
-# (against 0.752, 0.626, 0.706); the MLP gained on all five 10-20 deg real boxes, FourierNet on four, GaborNet
-# lost 0.004-0.013 on three 10 deg boxes and gained on the rest (benchmarks/RESULTS.md, 2026-12-03)
+# 0.670). At 512 (FourierNet also at lr 1e-3), two runs each: basin box 0.822 and 0.814, 0.811 and 0.812, 0.823
+# and 0.823; QG OSSE 0.801 and 0.797, 0.790 and 0.791, 0.766 and 0.768 (against 0.752, 0.626, 0.706); on the 10-20
+# deg real boxes -0.013 to +0.025 (benchmarks/RESULTS.md, 2026-12-03). FourierNet stays behind on the basin box
 BATCH_SIZES = {"mlp": 512, "fourier_net": 512, "gabor_net": 512}
 
 
