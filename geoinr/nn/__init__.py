@@ -77,8 +77,12 @@ def _ffn_bandwidth(params, bandwidth):
 # structure between them (real DUACS cases, 60 s, width 256: mu 0.71 and 0.49 on the Gulf Stream 10 deg and
 # Kuroshio boxes against linear 0.81 and 0.79). Half the bandwidth at width 128 (three times the steps a second)
 # gave 0.84 and 0.82; a third underfitted (0.72), the full one at width 128 overfitted (0.71)
-# (benchmarks/RESULTS.md, 2026-12-02, fifth session).
-MFN_BANDWIDTH_DIVISOR = 2.0
+# (benchmarks/RESULTS.md, 2026-12-02, fifth session). Two thirds since 2026-12-03: with 512 points a step at lr
+# 1e-3 (geoinr.model.fitting.BATCH_SIZES) the half underfitted; at two thirds FourierNet scored 0.833, 0.892, 0.952
+# and 0.811 on the 40 x 16 deg basin box, the Gulf Stream and ACC boxes and the QG OSSE (half: 0.812, 0.840,
+# 0.944, 0.791), GaborNet 0.848, 0.880, 0.957 and 0.803 (half: 0.823, 0.857, 0.945, 0.768); the full bandwidth
+# overfitted the boxes again (FourierNet 0.777 and 0.888 on the Gulf Stream and ACC boxes).
+MFN_BANDWIDTH_DIVISOR = 1.5
 
 
 def _mfn_bandwidth(params, bandwidth):
