@@ -68,9 +68,14 @@ def _siren_freq(params, bandwidth):
 FFN_BANDWIDTH_DIVISOR = 6.0
 
 
-def _ffn_bandwidth(params, bandwidth):
-    params.setdefault("bandwidth", float(bandwidth) / FFN_BANDWIDTH_DIVISOR)
-    return params
+def _bandwidth_over(divisor: float):
+    """The frequency rule of a network that takes a ``bandwidth`` option: the encoding's bandwidth / ``divisor``."""
+
+    def rule(params, bandwidth):
+        params.setdefault("bandwidth", float(bandwidth) / divisor)
+        return params
+
+    return rule
 
 
 # Multiplicative filter networks: the product of the filters spans frequencies up to the bandwidth they are
@@ -88,16 +93,6 @@ MFN_BANDWIDTH_DIVISOR = 2.0
 GABOR_BANDWIDTH_DIVISOR = 1.5
 
 
-def _mfn_bandwidth(params, bandwidth):
-    params.setdefault("bandwidth", float(bandwidth) / MFN_BANDWIDTH_DIVISOR)
-    return params
-
-
-def _gabor_bandwidth(params, bandwidth):
-    params.setdefault("bandwidth", float(bandwidth) / GABOR_BANDWIDTH_DIVISOR)
-    return params
-
-
 # The plain ReLU MLP: five hidden layers rather than three. Its linear pieces multiply with depth, not width: at
 # 60 s depth 5 gained 0.062 mu on the 40 x 16 deg basin box (0.709 -> 0.771), and +0.007 on average on five real
 # boxes and the QG OSSE run side by side (-0.010 to +0.020); width 512 lost (0.683), depth 8 gave no more
@@ -110,11 +105,12 @@ NETWORKS = {
     "modulated_siren": (ModulatedSiren, 256, 3, True, _siren_freq, "SIREN of space, FiLM-modulated by a network of time"),
     "nif": (NIF, 256, 3, True, _siren_freq,
             "Neural Implicit Flow: a time net mixes a space SIREN's modes, or emits its weights (Pan et al. 2023)"),
-    "fourier_net": (FourierNet, 128, 3, False, _mfn_bandwidth,
+    "fourier_net": (FourierNet, 128, 3, False, _bandwidth_over(MFN_BANDWIDTH_DIVISOR),
                     "multiplicative filter network, sine filters (Fathony et al. 2021)"),
-    "gabor_net": (GaborNet, 128, 3, False, _gabor_bandwidth,
+    "gabor_net": (GaborNet, 128, 3, False, _bandwidth_over(GABOR_BANDWIDTH_DIVISOR),
                   "multiplicative filter network, Gabor filters (Fathony et al. 2021)"),
-    "ffn": (FourierFeatureNet, 256, 3, False, _ffn_bandwidth, "random Fourier features + ReLU MLP (Tancik et al. 2020)"),
+    "ffn": (FourierFeatureNet, 256, 3, False, _bandwidth_over(FFN_BANDWIDTH_DIVISOR),
+            "random Fourier features + ReLU MLP (Tancik et al. 2020)"),
     "mlp": (MLP, 256, MLP_DEPTH, False, lambda p, b: p, "plain ReLU/tanh MLP, the baseline"),
 }
 
