@@ -20,7 +20,7 @@ MODEL_RMSE_MAX = {
     ("modulated_siren", "shift"): 0.012,  # 0.0044
     ("nif", None): 0.006,  # 2026-12-02: 0.0020 (last_layer, rank 64, SIREN of time)
     ("nif", "full"): 0.008,  # 0.0025 (width 32, depth 2, rank 16: the default before 2026-12-01)
-    ("fourier_net", None): 0.025,  # 2026-12-02: 0.0099 (half the bandwidth)
+    ("fourier_net", None): 0.031,  # 2026-12-03: 0.0124 (1 / 1.75 of the bandwidth; half: 0.0099)
     ("gabor_net", None): 0.031,  # 2026-12-03: 0.0123 (two thirds of the bandwidth; half: 0.0111)
     ("ffn", None): 0.010,  # 2026-12-02: 0.0039 (a sixth of the bandwidth)
     ("ffn", "laplacian"): 0.017,  # 2026-12-02: 0.0066

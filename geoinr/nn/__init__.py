@@ -83,10 +83,11 @@ def _bandwidth_over(divisor: float):
 # structure between them (real DUACS cases, 60 s, width 256: mu 0.71 and 0.49 on the Gulf Stream 10 deg and
 # Kuroshio boxes against linear 0.81 and 0.79). Half the bandwidth at width 128 (three times the steps a second)
 # gave 0.84 and 0.82; a third underfitted (0.72), the full one at width 128 overfitted (0.71)
-# (benchmarks/RESULTS.md, 2026-12-02, fifth session). It stays FourierNet's at 512 points a step and lr 1e-3: two
-# thirds gained on the basin box, the 10 deg boxes and the QG OSSE but lost Kuroshio (0.749 against 0.840; linear
-# 0.787) and the tropics (2026-12-03).
-MFN_BANDWIDTH_DIVISOR = 2.0
+# (benchmarks/RESULTS.md, 2026-12-02, fifth session). At 512 points a step and lr 1e-3 FourierNet takes 1 / 1.75 of
+# it: half rang along the Gulf Stream's front on the 40 x 16 deg basin box (0.812 and 0.774 on two seeds; linear
+# 0.818), two thirds lost the Kuroshio box's unsampled band (0.749 and 0.743; linear 0.787); 1 / 1.7 and 1 / 1.85
+# were ahead of linear on both (benchmarks/RESULTS.md, 2026-12-03, second session).
+MFN_BANDWIDTH_DIVISOR = 1.75
 # GaborNet: two thirds of the bandwidth since 2026-12-03 (512 points a step, lr 1e-3): 0.848, 0.880, 0.957, 0.904
 # and 0.803 on the 40 x 16 deg basin box, the Gulf Stream, ACC and Agulhas boxes and the QG OSSE (half: 0.823,
 # 0.857, 0.945, 0.885, 0.768); Kuroshio 0.809 (half: 0.837; linear 0.787) (benchmarks/RESULTS.md, 2026-12-03).
