@@ -81,6 +81,15 @@ def test_the_share_sets_how_short_a_further_network_may_be(fitted, monkeypatch):
     assert seeds == [100, 200] and fitted.members_ == 3 and result.seconds == pytest.approx(53.0)
 
 
+def test_by_default_three_tenths_of_the_first_networks_time_afford_another(fitted):
+    # the first network took 44 s of 60: 16 s left, 0.36 of it (half would have left one network); then 6 s left
+    # of the next (10 s), less than 0.3 x 44 = 13.2: stop
+    assert fill.FILL_SHARE == pytest.approx(0.3)
+    result, seeds = _fill(_one_network(fitted), 44.0, [10.0, 5.0])
+    assert seeds == [100] and fitted.members_ == 2 and result.seconds == pytest.approx(54.0)
+    assert not fill.time_for_another(44.0, 16.0, share=0.5)
+
+
 def test_no_network_is_added_after_a_fit_that_used_its_budget(fitted):
     result, seeds = _fill(fitted, 20.0, [], budget=20.5)
     assert seeds == [] and fitted.members_ == 1 and fitted.fill_members_ is None

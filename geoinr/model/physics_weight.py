@@ -13,8 +13,8 @@ the first without the residual, under a time budget on all of it, as the data-on
 default's first network (under an epoch budget on :data:`FIRST_SHARE` of it); the
 second with :data:`PHYSICS_WEIGHT`, for as long as the first took (or the time
 left). Where early stopping leaves less than half the first network's time
-(:data:`~geoinr.model.members.FILL_SHARE`, the share a data-only fit needs to add
-a network), there is no second network: the map is the data-only fit's, and
+(:data:`RESIDUAL_SHARE`: briefer fits rank the residual wrongly; a data-only fit adds
+a network from three tenths on), there is no second network: the map is the data-only fit's, and
 ``physics_choice_["note"]`` says so. Three maps are then scored on the held-out passes, each network with its
 weights from before the passes joined it: the data-only network, the residual's
 network, and their mean. The best one is kept (the data-only network on a tie),
@@ -55,11 +55,11 @@ import dataclasses
 import numpy as np
 import torch
 
-from .members import FILL_SHARE, can_average, fill_more, record, time_for_another
+from .members import can_average, fill_more, record, time_for_another
 
 
-__all__ = ["AUTO", "PHYSICS_WEIGHT", "CANDIDATE_WEIGHTS", "FIRST_SHARE", "interior_groups", "resolve_physics_weight",
-           "fit_choosing_weight"]
+__all__ = ["AUTO", "PHYSICS_WEIGHT", "CANDIDATE_WEIGHTS", "FIRST_SHARE", "RESIDUAL_SHARE", "interior_groups",
+           "resolve_physics_weight", "fit_choosing_weight"]
 
 AUTO = "auto"  # the value of physics_weight that asks for the choice
 # the weight of the dimensionless residual against the standardized data MSE: best of the weights tried
@@ -70,6 +70,9 @@ CANDIDATE_WEIGHTS = (0.0, PHYSICS_WEIGHT)  # data only, then with the residual
 # briefer fits rank the residual wrongly, see the module's description). A time budget is not split in
 # advance: the first network takes what it needs, the residual's the time it leaves
 FIRST_SHARE = 2.0 / 3.0
+# of a time budget, the residual's network is fitted where the time left is at least this share of the time
+# the data-only network took (half: with much less its held-out loss ranks the residual wrongly, as above)
+RESIDUAL_SHARE = 0.5
 # passes (or boxes) in the first or last EDGE_SHARE of the record are never held out: there the map
 # extrapolates in time, its error grows as the fit sharpens, and it would rule the choice (and the early
 # stopping) against the interior, where maps are made and scored (benchmarks/real_ssh.py, 2026-12-02)
@@ -143,7 +146,7 @@ def fit_choosing_weight(model, prep, cfg, device, train):
     passes join it for the last part, ``cfg.refit_share``). Under a time budget alone the
     data-only network gets all of it, and the residual's the time the first one took, or
     what is left if that is less, where that is at least
-    :data:`~geoinr.model.members.FILL_SHARE` of it (else there is no second network and the
+    :data:`RESIDUAL_SHARE` of it (else there is no second network and the
     map is the data-only one); under an epoch budget they get :data:`FIRST_SHARE` of it and
     the rest. Of the data-only network, the residual's and
     their mean, the one with the lowest held-out loss (:func:`held_out_scores`; the
@@ -178,9 +181,9 @@ def fit_choosing_weight(model, prep, cfg, device, train):
         if runs:  # the residual's network: the first one's start, for as long as it took (or the time left)
             took = runs[0]["result"].seconds
             budget = cfg.part(1.0 - FIRST_SHARE)
-            if timed and not time_for_another(took, cfg.max_time - took):  # no time left to weigh the residual
+            if timed and not time_for_another(took, cfg.max_time - took, RESIDUAL_SHARE):  # no time to weigh it
                 skipped = (f"no network with the residual: the data-only network took {took:.0f} s of "
-                           f"{cfg.max_time:.0f}, leaving less than {FILL_SHARE:g} of its time")
+                           f"{cfg.max_time:.0f}, leaving less than {RESIDUAL_SHARE:g} of its time")
                 break
             if cfg.max_time is not None:
                 budget = dataclasses.replace(budget, max_time=max(min(took, cfg.max_time - took), 1e-3))
