@@ -80,7 +80,7 @@ def fills_budget(model, prep, cfg) -> bool:
 
 
 def fill_budget(model, prep, cfg, device, trainer, result, train):
-    """Fit further networks while the time left is at least :data:`FILL_SHARE` of the first one's; ``field_``: their mean.
+    """Fit further networks while the time left is at least :data:`FILL_SHARE` of the first's; ``field_``: their mean.
 
     Parameters
     ----------
