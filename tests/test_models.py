@@ -151,7 +151,7 @@ def test_min_wavelength_sets_every_models_frequencies():
     f1 = build_network("fourier_net", 4, 1, bandwidth=40.0)
     assert f1.filter_bandwidth == pytest.approx(40.0 / geoinr.nn.MFN_BANDWIDTH_DIVISOR / 4)  # 4 filters share it
     g1 = build_network("gabor_net", 4, 1, bandwidth=40.0)
-    assert g1.filter_bandwidth == pytest.approx(40.0 / geoinr.nn.GABOR_BANDWIDTH_DIVISOR / 4)  # two thirds, not half
+    assert g1.filter_bandwidth == pytest.approx(40.0 / geoinr.nn.GABOR_BANDWIDTH_DIVISOR / 4)  # two thirds, more than 1/1.75
     assert g1.filter_bandwidth > f1.filter_bandwidth
     explicit = build_network("siren", 4, 1, bandwidth=80.0, w0=30.0)
     assert explicit.body[0].w0 == 30.0
