@@ -63,7 +63,7 @@ DEFAULT_BATCH_SIZE = 4096  # points per step of batch_size=None: the SIREN model
 # 0.670). At 512 (FourierNet also at lr 1e-3), two runs each: basin box 0.822 and 0.814, 0.811 and 0.812, 0.823
 # and 0.823; QG OSSE 0.801 and 0.797, 0.790 and 0.791, 0.766 and 0.768 (against 0.752, 0.626, 0.706); on the 10-20
 # deg real boxes -0.013 to +0.025 (benchmarks/RESULTS.md, 2026-12-03). FourierNet stayed behind on the basin box
-# until its bandwidth changed (geoinr.nn.MFN_BANDWIDTH_DIVISOR)
+# until its bandwidth changed (geoinr.nn.MFN_BANDWIDTH_DIVISOR).
 BATCH_SIZES = {"mlp": 512, "fourier_net": 512, "gabor_net": 512}
 
 
