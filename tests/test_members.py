@@ -111,7 +111,15 @@ def test_only_plain_time_budgeted_fits_add_networks():
     assert not fill.fills_budget(geoinr.INRModel(), type("Prep", (), {"stream": object()})(), cfg)
 
 
-def test_a_fit_that_stops_early_averages_networks_and_round_trips(tmp_path):
+@pytest.fixture
+def one_network_at_first(monkeypatch):
+    """No networks trained together (a tiny network affords them), so that the first one stops early alone."""
+    from geoinr.model import fitting
+
+    monkeypatch.setattr(fitting, "MEMBER_EPOCHS", float("inf"))
+
+
+def test_a_fit_that_stops_early_averages_networks_and_round_trips(tmp_path, one_network_at_first):
     """End to end: noisy tracks and patience 1 stop a tiny network after a few seconds of its 60 s."""
     tracks = _noisy_tracks()
     model = tracks.inr.fit("sla", width=8, depth=1, max_time=60.0, patience=1, progress=False)
@@ -131,7 +139,60 @@ def test_a_fit_that_stops_early_averages_networks_and_round_trips(tmp_path):
     np.testing.assert_array_equal(again.predict(x).values, pred.values)
 
 
-def test_a_checkpointed_fit_keeps_one_network(tmp_path):
+def test_a_checkpointed_fit_keeps_one_network(tmp_path, one_network_at_first):
     model = _noisy_tracks().inr.fit("sla", width=16, depth=1, max_time=30.0, patience=1, progress=False,
                                     checkpoint=tmp_path / "ckpt.pt")
     assert model.members_ == 1 and model.fill_members_ is None
+
+
+# ------------------------------------------------------------------ networks trained together where the budget affords them
+def test_only_plain_time_budgeted_fits_of_scattered_points_share_the_budget():
+    from geoinr.model import fitting
+
+    scattered, grid = type("Obs", (), {"gridded": False})(), type("Obs", (), {"gridded": True})()
+
+    def shares(obs=scattered, streamed=False, **kw):
+        model = geoinr.INRModel(**{"max_time": 60.0, **kw})
+        model.optimizer_ = kw.get("optimizer", "adam")
+        return fitting.shares_budget(model, obs, streamed)
+
+    assert shares()
+    assert not shares(grid) and not shares(streamed=True) and not shares(optimizer="lbfgs")
+    for kw in ({"n_members": 1}, {"uncertainty": "ensemble"}, {"physics": "qg"}, {"mass_constraint": "streamfunction"},
+               {"epochs": 100}, {"max_time": None, "epochs": 100}):
+        assert not shares(**kw), kw
+
+
+def test_scattered_points_are_fitted_by_networks_trained_together_where_the_budget_affords_them(monkeypatch, tmp_path):
+    from geoinr.model import fitting
+
+    tracks = _noisy_tracks(days=2)
+    afforded = []
+    timed = fitting.affordable_epochs
+    monkeypatch.setattr(fitting, "affordable_epochs", lambda *a: afforded.append(timed(*a)) or afforded[-1])
+    # a tiny network on a few thousand points affords far more than 3 x 1000 epochs in 5 s
+    model = tracks.inr.fit("sla", width=8, depth=1, max_time=5.0, progress=False, seed=0)
+    assert afforded[-1] >= fitting.SCATTERED_MEMBERS * fitting.MEMBER_EPOCHS
+    assert model.members_ == fitting.SCATTERED_MEMBERS and model.field_.network.n_members == model.members_
+    assert model.fill_members_ is None and f"mean of {model.members_} networks" in repr(model)
+    path = tmp_path / "shared.geoinr"
+    model.save(path)
+    x = tracks.isel(time=slice(0, 30))
+    np.testing.assert_array_equal(geoinr.load(path).predict(x).values, model.predict(x).values)
+    # where one network affords fewer epochs it is one network (patience: no early stop, no further network)
+    monkeypatch.setattr(fitting, "MEMBER_EPOCHS", afforded[-1])
+    assert tracks.inr.fit("sla", width=8, depth=1, max_time=5.0, progress=False, seed=0,
+                          patience=10**6).members_ == 1
+    # an epoch budget, or n_members given, is obeyed as it is
+    assert tracks.inr.fit("sla", width=8, depth=1, epochs=2, max_time=None, progress=False).members_ == 1
+    assert tracks.inr.fit("sla", width=8, depth=1, max_time=2.0, n_members=2, progress=False).members_ == 2
+
+
+def test_the_affordable_epochs_come_from_a_timed_pass_scaled_to_the_points_trained_on(monkeypatch):
+    from geoinr.model import fitting
+
+    # a pass over the timed batch takes 0.01 s, the points are twice the batch, a tenth is held out
+    monkeypatch.setattr(fitting, "_pass_seconds", lambda model, table, device, n, passes: (0.01, 2.0))
+    model = geoinr.INRModel(max_time=60.0)
+    model.validation_ = 0.1
+    assert fitting.affordable_epochs(model, None, torch.device("cpu")) == pytest.approx(60.0 / (0.01 * 2.0 * 0.9))

@@ -81,8 +81,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         whole held-out passes (:func:`geoinr.uncertainty.calibrate_gap`);
         ``calibration_`` holds its parameters.
     n_members : int, optional
-        Networks trained together (vmapped): the ensemble's size (unset: 5); without ``uncertainty=``, their mean
-        is the field (unset: 4 on L-BFGS grids the budget pays for, else 1; more in time early stopping left).
+        Networks trained together (vmapped): the ensemble's size (unset: 5); without ``uncertainty=``, their mean is the
+        field (unset: 4 on L-BFGS grids, 3 on scattered points, where the budget pays; else 1, more in time left).
     physics : {None, "qg", "mass"} or list of them
         Residual losses added to the data loss at ``n_collocation`` points drawn each step over
         the fitted space-time box. ``"qg"``: 1.5-layer quasi-geostrophic PV conservation of the

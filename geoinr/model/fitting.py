@@ -49,6 +49,13 @@ AUTO_MEMBERS = 4  # networks averaged on grids fitted by L-BFGS (benchmarks/real
 LBFGS_MAX_POINTS = 100_000  # optimizer="auto": L-BFGS for grids up to this many points (each evaluation is a full pass)
 MIN_LBFGS_EVALUATIONS = 500  # optimizer="auto" under max_time: fewer affordable evaluations keep Adam / one network
 TIMING_POINTS = 4096  # points of the timed pass that estimates a full-batch evaluation's cost
+# scattered data under max_time alone: SCATTERED_MEMBERS networks trained together (vmapped, one shared split),
+# their mean the field, where one network affords SCATTERED_MEMBERS * MEMBER_EPOCHS epochs of the points in the
+# budget (a float32 pass, timed): each of them then sees every point at least MEMBER_EPOCHS times. Measured
+# against one network plus further ones in the time early stopping leaves (benchmarks/RESULTS.md, 2026-12-03,
+# fifth session)
+SCATTERED_MEMBERS = 3
+MEMBER_EPOCHS = 1000
 DEFAULT_LR = 1e-4  # peak Adam learning rate of lr=None: the SIREN models, NIF and the FFN
 # lr=None for the ReLU MLP: at 1e-4 it fell behind linear interpolation on the QG OSSE (mu 0.578 against 0.670)
 # and the Kuroshio box (0.772 against 0.787); at 1e-3 it scored 0.713 and 0.813, and was ahead of linear on five
@@ -417,6 +424,9 @@ def build_network(model, obs, streamed: bool, device) -> None:
     if timed and _affordable_evaluations(model, obs.table, device) < MIN_LBFGS_EVALUATIONS:
         model.optimizer_ = "adam"
     model.members_ = choose_members(model, obs)
+    if (model.members_ == 1 and shares_budget(model, obs, streamed)
+            and affordable_epochs(model, obs.table, device) >= SCATTERED_MEMBERS * MEMBER_EPOCHS):
+        model.members_ = SCATTERED_MEMBERS
     if model.members_ > 1 and model.n_members is None and model.uncertainty is None:
         model._build(encoding, len(model.variables_))
         if timed and _affordable_evaluations(model, obs.table, device) < MIN_LBFGS_EVALUATIONS:
@@ -455,6 +465,37 @@ def _pass_seconds(model, table: _coords.PointTable, device, n: int, passes: int 
     field.zero_grad(set_to_none=True)
     field.eval()
     return max(best, 1e-9), len(raw) / len(sample)
+
+
+def shares_budget(model, obs, streamed: bool) -> bool:
+    """Whether a fit may train :data:`SCATTERED_MEMBERS` networks together when the budget affords them.
+
+    Plain fits of scattered in-memory points by Adam under ``max_time`` alone, with ``n_members``
+    unset, no ``uncertainty=``, no ``physics=`` (its choice of weight averages networks of its
+    own), the penalty mass constraint and one process.
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> obs = type("Observations", (), {"gridded": False})()
+    >>> m = geoinr.INRModel(max_time=60.0)
+    >>> m.optimizer_ = "adam"
+    >>> shares_budget(m, obs, streamed=False), shares_budget(m, obs, streamed=True)
+    (True, False)
+    """
+    return (not obs.gridded and not streamed and model.n_members is None and model.uncertainty is None
+            and not model.physics and getattr(model, "optimizer_", "adam") == "adam" and model.max_time is not None
+            and model.epochs is None and model.mass_constraint == "penalty" and distributed_world()[1] == 1)
+
+
+def affordable_epochs(model, table: _coords.PointTable, device) -> float:
+    """Epochs of the training points one network of ``field_`` affords in ``max_time``, from a timed float32 pass.
+
+    A forward and backward pass over a batch of the points (:func:`_pass_seconds`) is scaled
+    to the points trained on (those not held out, ``validation_``).
+    """
+    seconds, scale = _pass_seconds(model, table, device, min(batch_size(model), TIMING_POINTS), passes=3)
+    return float(model.max_time) / (seconds * scale * max(1.0 - float(model.validation_), 1e-3))
 
 
 def choose_members(model, obs) -> int:
