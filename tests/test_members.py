@@ -139,7 +139,8 @@ def test_a_fit_that_stops_early_averages_networks_and_round_trips(tmp_path, one_
     np.testing.assert_array_equal(again.predict(x).values, pred.values)
 
 
-def test_a_checkpointed_fit_keeps_one_network(tmp_path, one_network_at_first):
+def test_a_checkpointed_fit_keeps_one_network(tmp_path):
+    # neither networks trained together (a resumed run would time anew) nor further ones
     model = _noisy_tracks().inr.fit("sla", width=16, depth=1, max_time=30.0, patience=1, progress=False,
                                     checkpoint=tmp_path / "ckpt.pt")
     assert model.members_ == 1 and model.fill_members_ is None
@@ -168,8 +169,8 @@ def test_scattered_points_are_fitted_by_networks_trained_together_where_the_budg
 
     tracks = _noisy_tracks(days=2)
     afforded = []
-    timed = fitting.affordable_epochs
-    monkeypatch.setattr(fitting, "affordable_epochs", lambda *a: afforded.append(timed(*a)) or afforded[-1])
+    timed = fitting._affordable_epochs
+    monkeypatch.setattr(fitting, "_affordable_epochs", lambda *a: afforded.append(timed(*a)) or afforded[-1])
     # a tiny network on a few thousand points affords far more than 3 x 1000 epochs in 5 s
     model = tracks.inr.fit("sla", width=8, depth=1, max_time=5.0, progress=False, seed=0)
     assert afforded[-1] >= fitting.SCATTERED_MEMBERS * fitting.MEMBER_EPOCHS
@@ -195,4 +196,4 @@ def test_the_affordable_epochs_come_from_a_timed_pass_scaled_to_the_points_train
     monkeypatch.setattr(fitting, "_pass_seconds", lambda model, table, device, n, passes: (0.01, 2.0))
     model = geoinr.INRModel(max_time=60.0)
     model.validation_ = 0.1
-    assert fitting.affordable_epochs(model, None, torch.device("cpu")) == pytest.approx(60.0 / (0.01 * 2.0 * 0.9))
+    assert fitting._affordable_epochs(model, None, torch.device("cpu")) == pytest.approx(60.0 / (0.01 * 2.0 * 0.9))

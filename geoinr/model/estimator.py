@@ -357,7 +357,7 @@ class INRModel(SurrogateMixin, BaseMapper):
             share = _fitting.choose_scales(self, obs, resume)
             self.encoding_config_ = _fitting.encoding_config(self, frame.sample)
             device = setup_distributed(resolve_device(self.device))
-            _fitting.build_network(self, obs, streamed=frame.source is not None, device=device)
+            _fitting.build_network(self, obs, frame.source is not None, device, (checkpoint, resume) != (None, None))
             if frame.source is None:
                 prep = _fitting.prepare_in_memory(self, obs.table, frame)
             else:

@@ -406,13 +406,16 @@ def learn_frame(model, obs) -> Frame:
     return frame
 
 
-def build_network(model, obs, streamed: bool, device) -> None:
+def build_network(model, obs, streamed: bool, device, checkpointed: bool = False) -> None:
     """Build ``field_``; choose ``optimizer_`` and ``members_`` (rebuilt as a mean of networks when chosen so).
 
     Under a time budget, ``"auto"`` takes L-BFGS, and then four networks, only where the budget
     affords at least :data:`MIN_LBFGS_EVALUATIONS` full-batch evaluations of them, timed here on
     a sample of the points: a few hundred evaluations leave L-BFGS short of convergence, behind
-    Adam (``benchmarks/RESULTS.md``, grid sizes).
+    Adam (``benchmarks/RESULTS.md``, grid sizes). On scattered points three networks are trained
+    together where one affords :data:`MEMBER_EPOCHS` epochs each (:func:`shares_budget`), except
+    for a ``checkpointed`` fit (checkpoint or resume): a resumed run would time its pass anew and
+    could choose another number of networks than its checkpoint holds.
     """
     model.members_ = None  # until chosen: n_members as given
     model.network_options_ = option_defaults(model.model)
@@ -424,8 +427,8 @@ def build_network(model, obs, streamed: bool, device) -> None:
     if timed and _affordable_evaluations(model, obs.table, device) < MIN_LBFGS_EVALUATIONS:
         model.optimizer_ = "adam"
     model.members_ = choose_members(model, obs)
-    if (model.members_ == 1 and shares_budget(model, obs, streamed)
-            and affordable_epochs(model, obs.table, device) >= SCATTERED_MEMBERS * MEMBER_EPOCHS):
+    if (model.members_ == 1 and not checkpointed and shares_budget(model, obs, streamed)
+            and _affordable_epochs(model, obs.table, device) >= SCATTERED_MEMBERS * MEMBER_EPOCHS):
         model.members_ = SCATTERED_MEMBERS
     if model.members_ > 1 and model.n_members is None and model.uncertainty is None:
         model._build(encoding, len(model.variables_))
@@ -488,7 +491,7 @@ def shares_budget(model, obs, streamed: bool) -> bool:
             and model.epochs is None and model.mass_constraint == "penalty" and distributed_world()[1] == 1)
 
 
-def affordable_epochs(model, table: _coords.PointTable, device) -> float:
+def _affordable_epochs(model, table: _coords.PointTable, device) -> float:
     """Epochs of the training points one network of ``field_`` affords in ``max_time``, from a timed float32 pass.
 
     A forward and backward pass over a batch of the points (:func:`_pass_seconds`) is scaled
