@@ -30,7 +30,7 @@ from ..training import (TrainConfig, Trainer, TrainingDiverged, checkpoint_extra
 from ..uncertainty.calibrated import calibrate_field
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
 from .held_out import satellite_passes, validation_blocks
-from .members import fill_budget
+from .members import fill_budget, plain_fit
 from .physics_weight import AUTO, fit_choosing_weight, interior_groups, resolve_physics_weight
 from .scale_search import SEARCH, search_scales
 
@@ -473,9 +473,8 @@ def _pass_seconds(model, table: _coords.PointTable, device, n: int, passes: int 
 def shares_budget(model, obs, streamed: bool) -> bool:
     """Whether a fit may train :data:`SCATTERED_MEMBERS` networks together when the budget affords them.
 
-    Plain fits of scattered in-memory points by Adam under ``max_time`` alone, with ``n_members``
-    unset, no ``uncertainty=``, no ``physics=`` (its choice of weight averages networks of its
-    own), the penalty mass constraint and one process.
+    Plain fits (:func:`~geoinr.model.members.plain_fit`) of scattered points by Adam under
+    ``max_time`` alone, without ``physics=`` (its choice of weight averages networks of its own).
 
     Examples
     --------
@@ -486,9 +485,8 @@ def shares_budget(model, obs, streamed: bool) -> bool:
     >>> shares_budget(m, obs, streamed=False), shares_budget(m, obs, streamed=True)
     (True, False)
     """
-    return (not obs.gridded and not streamed and model.n_members is None and model.uncertainty is None
-            and not model.physics and getattr(model, "optimizer_", "adam") == "adam" and model.max_time is not None
-            and model.epochs is None and model.mass_constraint == "penalty" and distributed_world()[1] == 1)
+    return (plain_fit(model, streamed) and not obs.gridded and not model.physics
+            and getattr(model, "optimizer_", "adam") == "adam" and model.max_time is not None and model.epochs is None)
 
 
 def _affordable_epochs(model, table: _coords.PointTable, device) -> float:

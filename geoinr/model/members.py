@@ -29,7 +29,7 @@ from ..training import distributed_world
 from ..nn.ensemble import Ensemble
 from .field import Field
 
-__all__ = ["MAX_FILL_MEMBERS", "SEED_STEP", "can_average", "fills_budget", "fill_budget", "fill_more",
+__all__ = ["MAX_FILL_MEMBERS", "SEED_STEP", "plain_fit", "can_average", "fills_budget", "fill_budget", "fill_more",
            "time_for_another"]
 
 MAX_FILL_MEMBERS = 4  # networks in all, the first included (prediction costs grow with their number)
@@ -37,11 +37,24 @@ SEED_STEP = 100  # seed of network k: the fit's seed + k * SEED_STEP (another st
 FILL_SHARE = 0.3  # a further network where the time left is at least this share of the first network's
 
 
-def can_average(model, prep) -> bool:
-    """Whether the fitted field may be a mean of networks fitted one after another.
+def plain_fit(model, streamed: bool) -> bool:
+    """Whether a fit's field may be a mean of networks it chooses itself (one after another, or trained together).
 
     It may with ``n_members`` unset, no ``uncertainty=`` (a calibrated spread needs its
-    own members), the penalty mass constraint, in-memory data and one process.
+    own members), the penalty mass constraint, in-memory data (not ``streamed``) and one process.
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> plain_fit(geoinr.INRModel(), streamed=False), plain_fit(geoinr.INRModel(n_members=2), streamed=False)
+    (True, False)
+    """
+    return (model.n_members is None and model.uncertainty is None and model.mass_constraint == "penalty"
+            and not streamed and distributed_world()[1] == 1)
+
+
+def can_average(model, prep) -> bool:
+    """Whether the fitted field may be a mean of networks fitted one after another: :func:`plain_fit` of ``prep``.
 
     Parameters
     ----------
@@ -60,8 +73,7 @@ def can_average(model, prep) -> bool:
     >>> can_average(geoinr.INRModel(), prep), can_average(geoinr.INRModel(uncertainty="bayes_last_layer"), prep)
     (True, False)
     """
-    return (model.n_members is None and model.uncertainty is None and model.mass_constraint == "penalty"
-            and prep.stream is None and distributed_world()[1] == 1)
+    return plain_fit(model, streamed=prep.stream is not None)
 
 
 def fills_budget(model, prep, cfg) -> bool:
