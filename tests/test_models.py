@@ -242,3 +242,32 @@ def test_a_file_from_before_a_default_changed_builds_its_own_network(scattered, 
     assert again.network_options_ == rebuilt
     grid = fitted.target_grid(1.0)
     np.testing.assert_array_equal(fitted.predict(grid).values, again.predict(grid).values)
+
+
+def _first_width(model):
+    return next(m for m in model.field_.modules() if isinstance(m, torch.nn.Linear)).out_features
+
+
+def test_the_siren_is_wider_on_a_large_scattered_record_and_its_file_keeps_the_width(scattered, monkeypatch, tmp_path):
+    """width=None: 512 units for the SIREN from ``WIDE_RECORD_POINTS`` scattered observations, 256 below, for a
+    grid and for other models; a given width wins; a file rebuilds the width it was fitted with."""
+    from geoinr.model import fitting
+
+    kw = {**FAST, "width": None, "depth": 1, "epochs": 1}
+    small = scattered.inr.fit("sla", **kw)
+    assert small.network_size_["width"] == 256 and _first_width(small) == 256
+    monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", scattered.sizes["time"])  # the fixture counts as large
+    wide = scattered.inr.fit("sla", **kw)
+    assert wide.width is None and wide.network_size_ == {"width": fitting.WIDE_WIDTH, "depth": 3}
+    assert _first_width(wide) == fitting.WIDE_WIDTH
+    assert _first_width(scattered.inr.fit("sla", **{**kw, "width": 64})) == 64
+    assert scattered.inr.fit("sla", model="ffn", **kw).network_size_["width"] == 256
+    grid = grid_truth(np.arange(-5, 5, 0.25), np.arange(40, 50, 0.25), [0.0])
+    monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", 10)
+    assert grid.to_dataset().inr.fit("sla", **kw).network_size_["width"] == 256  # regridding: not a record of tracks
+    wide.save(tmp_path / "wide.geoinr")
+    monkeypatch.undo()
+    again = geoinr.load(tmp_path / "wide.geoinr")
+    assert _first_width(again) == fitting.WIDE_WIDTH
+    target = wide.target_grid(1.0)
+    np.testing.assert_array_equal(wide.predict(target).values, again.predict(target).values)

@@ -56,6 +56,14 @@ TIMING_POINTS = 4096  # points of the timed pass that estimates a full-batch eva
 # fifth session)
 SCATTERED_MEMBERS = 3
 MEMBER_EPOCHS = 1000
+# width=None for the SIREN on a large scattered record: WIDE_WIDTH units from WIDE_RECORD_POINTS observations
+# (256 below). At 240 s on three-month records of 110,000-147,000 observations, 512 units against 256: the QG
+# basin 0.841 / 136 km against 0.831 / 142 (OI 0.835 / 142), a record grown from the real Kuroshio Extension
+# 0.937 / 136 against 0.936 / 144, one from the South Atlantic 0.951 / 143 against 0.952 / 141. The four-day
+# real boxes (2,000-15,000 observations, 60 s) were measured once each, not enough to include them
+# (benchmarks/RESULTS.md, 2026-12-03, sixth session)
+WIDE_RECORD_POINTS = 50_000
+WIDE_WIDTH = 512
 DEFAULT_LR = 1e-4  # peak Adam learning rate of lr=None: the SIREN models, NIF and the FFN
 # lr=None for the ReLU MLP: at 1e-4 it fell behind linear interpolation on the QG OSSE (mu 0.578 against 0.670)
 # and the Kuroshio box (0.772 against 0.787); at 1e-3 it scored 0.713 and 0.813, and was ahead of linear on five
@@ -419,7 +427,7 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     """
     model.members_ = None  # until chosen: n_members as given
     model.network_options_ = option_defaults(model.model)
-    model.network_size_ = size_defaults(model.model)
+    model.network_size_ = network_size(model, obs, streamed)
     encoding = CoordinateEncoding(**model.encoding_config_)
     model._build(encoding, len(model.variables_))
     model.optimizer_ = choose_optimizer(model, obs, streamed)
@@ -436,6 +444,28 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
             model.members_ = 1
             model._build(encoding, len(model.variables_))
     model.precision_ = choose_precision(model, obs, streamed, device)
+
+
+def network_size(model, obs, streamed: bool) -> dict:
+    """The network's default ``width`` and ``depth`` for this record (``network_size_``; given ones win).
+
+    :func:`geoinr.nn.size_defaults`, except for the SIREN on a large record of scattered points
+    in memory (at least :data:`WIDE_RECORD_POINTS`): :data:`WIDE_WIDTH` units per layer. Months
+    of along-track data over a basin hold more structure than 256 units resolve in the budget.
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> obs = type("Observations", (), {"gridded": False})()
+    >>> model = geoinr.INRModel()
+    >>> model.n_points_ = 120_000
+    >>> network_size(model, obs, streamed=False), network_size(model, obs, streamed=True)
+    ({'width': 512, 'depth': 3}, {'width': 256, 'depth': 3})
+    """
+    size = size_defaults(model.model)
+    if model.model == "siren" and model.n_points_ >= WIDE_RECORD_POINTS and not obs.gridded and not streamed:
+        size["width"] = max(size["width"], WIDE_WIDTH)
+    return size
 
 
 def _affordable_evaluations(model, table: _coords.PointTable, device) -> float:
