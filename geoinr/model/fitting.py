@@ -57,11 +57,11 @@ TIMING_POINTS = 4096  # points of the timed pass that estimates a full-batch eva
 SCATTERED_MEMBERS = 3
 MEMBER_EPOCHS = 1000
 # width=None for the SIREN on a large scattered record: WIDE_WIDTH units from WIDE_RECORD_POINTS observations
-# (256 below). At 240 s on three-month records of 110,000-147,000 observations, 512 units against 256: the QG
-# basin 0.841 / 136 km against 0.831 / 142 (OI 0.835 / 142), a record grown from the real Kuroshio Extension
-# 0.937 / 136 against 0.936 / 144, one from the South Atlantic 0.951 / 143 against 0.952 / 141. The four-day
-# real boxes (2,000-15,000 observations, 60 s) were measured once each, not enough to include them
-# (benchmarks/RESULTS.md, 2026-12-03, sixth session)
+# (256 below). At 240 s on the three-month QG basin (147,000 observations) 512 units against 256 scored 0.841 /
+# 136 km and 0.838 / 138 (two truths) against 0.831 / 142 and 0.826 / 143 (OI 0.835 / 142 and 140); on the
+# near-Gaussian three-month records of benchmarks/real_ssh.py (about 110,000) mu moved by -0.001 to +0.001 and
+# lambda_x by -8 to +19 km (noisy there). The four-day real boxes (2,000-15,000 observations, 60 s) were measured
+# once each, not enough to include them (benchmarks/RESULTS.md, 2026-12-03, sixth session)
 WIDE_RECORD_POINTS = 50_000
 WIDE_WIDTH = 512
 DEFAULT_LR = 1e-4  # peak Adam learning rate of lr=None: the SIREN models, NIF and the FFN
