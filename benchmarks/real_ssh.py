@@ -71,7 +71,7 @@ CASES = {
 MISSIONS_2005 = ("topex_interleaved", "jason1", "envisat", "gfo")  # the four altimeters of 2005
 MONTHS_DAYS = 90  # length of a "months" record (days)
 MONTHS_SCORED = slice(14, 75)  # its 61 central days
-MONTHS_OBSERVATIONS = 131_000  # about this many observations kept (every k-th sample along track)
+MONTHS_OBSERVATIONS = 131_000  # every k-th sample kept, k = round(samples / this): about 110,000 of the boxes' 330,000
 MEAN_SCALE_KM = 800.0  # Fourier modes longer than this stay fixed (mean dynamic topography, gyres)
 DECORRELATION_DAYS = 40.0  # variance (rad^2) of the phase walk per day: 1 / this
 

@@ -47,7 +47,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         Network name: ``"siren"``, ``"modulated_siren"``, ``"nif"``, ``"fourier_net"``,
         ``"gabor_net"``, ``"ffn"``, ``"mlp"`` (see ``geoinr.nn.NETWORKS``).
     width, depth : int, optional
-        Units per hidden layer and hidden layers: 256, 3 (512 wide: a SIREN on 50k+ tracked points; MFNs 128; mlp 5).
+        Units per hidden layer, hidden layers: 256, 3 (SIREN: 512 on 50k+ scattered in-memory points; MFNs 128; mlp 5).
     min_wavelength : float or "search", optional
         km: the shortest wavelength the model should represent. Every model sets its
         frequencies from it (SIREN ``w0``, filter frequencies, Fourier-feature scales).
