@@ -103,7 +103,7 @@ def grow_months(snapshot: xr.DataArray, seed=0, days=MONTHS_DAYS) -> xr.DataArra
     field stays real), ``1 / DECORRELATION_DAYS`` rad^2 per day. Day 0 is ``snapshot``.
     """
     from geoinr.geometry import EARTH_RADIUS_KM
-    from geoinr.physics.constants import OMEGA, SECONDS_PER_DAY
+    from geoinr.physics.constants import SECONDS_PER_DAY
     from geoinr.physics.rossby import rossby_radius_km
 
     values = snapshot.values.astype(float)
@@ -120,7 +120,7 @@ def grow_months(snapshot: xr.DataArray, seed=0, days=MONTHS_DAYS) -> xr.DataArra
     kx = 2.0 * np.pi * np.fft.fftfreq(2 * nx, dx)[None, :]  # rad/km
     ky = 2.0 * np.pi * np.fft.fftfreq(2 * ny, dy)[:, None]
     k2 = kx**2 + ky**2
-    beta = 2.0 * OMEGA * np.cos(np.radians(lat0)) / EARTH_RADIUS_KM * SECONDS_PER_DAY  # 1/(km day)
+    beta = osse.coriolis(lat0)[1] * 1000.0 * SECONDS_PER_DAY  # 1/(m s) -> 1/(km day)
     omega = -beta * kx / (k2 + float(rossby_radius_km(lat0)) ** -2)  # rad/day
     fixed = k2 < (2.0 * np.pi / MEAN_SCALE_KM) ** 2
     rng = np.random.default_rng(1000 + seed)
