@@ -326,3 +326,43 @@ def test_save_load_keeps_the_distance_term(tmp_path):
     save_file(tensors, tmp_path / "broken.geoinr", metadata=meta)
     with pytest.raises(ValueError, match="training sites"):
         geoinr.load(tmp_path / "broken.geoinr")
+
+
+def test_penultimate_features_of_concurrent_threads_do_not_mix():
+    """dask evaluates blocks in threads sharing one network: each call gets the features of its own input."""
+    import threading
+
+    from geoinr.uncertainty import penultimate_features
+
+    barrier = threading.Barrier(2, timeout=10)
+
+    class Meet(torch.nn.Module):  # both threads' hooks are registered before either reaches the output layer
+        def forward(self, x):
+            barrier.wait()
+            return x
+
+    class Net(torch.nn.Module):  # laid out as the package's networks: the layers in ``net``, the output last
+        def __init__(self):
+            super().__init__()
+            self.net = torch.nn.Sequential(torch.nn.Linear(2, 4), Meet(), torch.nn.Linear(4, 1))
+
+        def forward(self, x):
+            out = self.net(x)
+            barrier.wait()  # both threads have passed the output layer before either hook is removed
+            return out
+
+    net = Net()
+    inputs = [torch.zeros(3, 2), torch.ones(3, 2)]
+    got = [None, None]
+
+    def run(i):
+        got[i] = penultimate_features(net, inputs[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with torch.no_grad():
+        for i in range(2):
+            torch.testing.assert_close(got[i], net.net[0](inputs[i]))

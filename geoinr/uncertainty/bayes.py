@@ -1,6 +1,8 @@
 """Bayesian last layer: a closed-form Gaussian posterior over a network's output weights (torch, no xarray)."""
 from __future__ import annotations
 
+import threading
+
 import torch
 from torch import nn
 
@@ -21,15 +23,19 @@ def output_layer(net: nn.Module) -> nn.Linear:
 
 
 def penultimate_features(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Inputs of the network's output layer at ``x`` (its last hidden features)."""
+    """Inputs of the network's output layer at ``x`` (its last hidden features).
+
+    Thread-safe: dask evaluates blocks in threads that share ``net``, and every hook registered
+    on the layer fires on every thread's forward pass, so each one keeps what it sees by thread.
+    """
     layer = output_layer(net)
     captured = {}
-    handle = layer.register_forward_hook(lambda mod, inp, out: captured.__setitem__("h", inp[0]))
+    handle = layer.register_forward_hook(lambda mod, inp, out: captured.__setitem__(threading.get_ident(), inp[0]))
     try:
         net(x)
     finally:
         handle.remove()
-    return captured["h"]
+    return captured[threading.get_ident()]
 
 
 class BayesianLastLayer(nn.Module):
