@@ -878,8 +878,8 @@ class Trainer:
                     if checkpoint is not None and not done and self.rank == 0 and time.perf_counter() - last_ckpt >= checkpoint_every:
                         self.save_checkpoint(checkpoint, checkpoint_extra)
                         last_ckpt = time.perf_counter()
-            if running_n and self.stopped == "budget":  # steps since the last check: check once more
-                self._check(self._pooled(running, running_n), adam_end)
+            if running_n and (self.stopped == "budget" or self.joined_step is not None):  # steps since the last check
+                self._check(self._pooled(running, running_n), adam_end)  # (a last part that ended between checks: kept)
             if polish and self.stopped == "budget":
                 self._lbfgs()
         except KeyboardInterrupt:
