@@ -341,3 +341,21 @@ def test_unset_batch_size_is_the_models_batch_size(scattered, tmp_path):
     for bad in (0, 2.5):
         with pytest.raises(ValueError, match="batch_size must be a whole number >= 1 or None"):
             scattered.inr.fit("sla", **{**fast, "batch_size": bad})
+
+
+def test_a_last_part_that_ends_between_two_checks_is_kept(scattered, monkeypatch):
+    """A plateau's last part (held-out points joined) shorter than the gap between checks: its weights and the
+    join are kept (they were discarded, and the map was the best held-out check's)."""
+    from geoinr import training
+
+    scheduled = training._early_last_part
+
+    def two_epochs(progress, cfg):  # the join at the next epoch boundary, the end a few epochs on: no check between
+        part = scheduled(progress, cfg)
+        return None if part is None else (part[0], 3.0 / cfg.epochs, part[2])
+
+    monkeypatch.setattr(training, "_early_last_part", two_epochs)
+    fitted = scattered.inr.fit("sla", **{**FAST, "epochs": 3000, "patience": 1, "lr": 3e-2})
+    assert fitted.stop_reason_ == "early_stopping" and fitted.history["epoch"].iloc[-1] < 3000
+    assert fitted.history["val_loss"].isna().iloc[-1]  # a check after the join, on every point
+    assert "held-out points trained on after epoch" in repr(fitted)
