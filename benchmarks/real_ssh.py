@@ -19,12 +19,17 @@ minimum without a fill value, is masked). Three kinds of case:
   spectrum but are synthetic, and their statistics are closer to Gaussian than the
   ocean's (which favours OI, the best linear estimator for Gaussian fields). Sampled
   along the four altimeters of 2005, 1 Hz, 1 cm noise, about 110,000 observations kept;
-  the 61 central days are scored.
+  the 61 central days are scored;
+- **drift**: the same three months, sampling and scoring, but the map's scales shorter than
+  800 km are carried instead of re-drawn: westward at the long Rossby wave speed
+  ``beta Rd^2`` and displaced by a smooth random field that turns over months, so the real
+  eddies and fronts keep their shapes (their non-Gaussian statistics) while they meander
+  (anomaly correlation about 0.8 after 10 days, 0.4 after 20, as in **months**).
 
 Regions cover a western boundary current (Gulf Stream, Kuroshio), the Agulhas and the
 Antarctic Circumpolar Current, a marginal sea (Mediterranean) and the tropics,
 from 10 deg boxes to basin scale (40 deg x 16 deg); the three-month records cover the
-Kuroshio Extension and the South Atlantic's subtropical gyre and Subantarctic Front.
+Kuroshio Extension and the South Atlantic's subtropical gyre and Subantarctic Front, each grown both ways.
 Scores (:mod:`geoinr.metrics`): RMSE (cm), mu = 1 - RMSE / RMS(truth - its mean), and
 lambda_x (km), the zonal effective resolution (rows with land dropped; NaN where too
 few full rows remain). Seconds: fit + prediction, wall clock, on this machine.
@@ -67,6 +72,8 @@ CASES = {
     "regrid_mediterranean": ("regrid", (354.0, 396.0, 30.0, 46.0)),
     "kuroshio_ext40_90d": ("months", (150.0, 190.0, 28.0, 44.0)),
     "south_atlantic40_90d": ("months", (320.0, 360.0, -48.0, -32.0)),
+    "kuroshio_ext40_90d_drift": ("drift", (150.0, 190.0, 28.0, 44.0)),
+    "south_atlantic40_90d_drift": ("drift", (320.0, 360.0, -48.0, -32.0)),
 }
 MISSIONS_2005 = ("topex_interleaved", "jason1", "envisat", "gfo")  # the four altimeters of 2005
 MONTHS_DAYS = 90  # length of a "months" record (days)
@@ -74,6 +81,9 @@ MONTHS_SCORED = slice(14, 75)  # its 61 central days
 MONTHS_OBSERVATIONS = 131_000  # every k-th sample kept, k = round(samples / this): about 110,000 of the boxes' 330,000
 MEAN_SCALE_KM = 800.0  # Fourier modes longer than this stay fixed (mean dynamic topography, gyres)
 DECORRELATION_DAYS = 40.0  # variance (rad^2) of the phase walk per day: 1 / this
+DRIFT_KM = 40.0  # km: RMS of each component of the "drift" records' displacement field
+DRIFT_SCALES_KM = (400.0, 1500.0)  # km: the displacement field's wavelengths
+DRIFT_PERIOD_DAYS = 120.0  # days: typical period at which the displacement's modes turn
 
 
 def load_truth() -> xr.DataArray:
@@ -94,6 +104,41 @@ def crop(field: xr.DataArray, region) -> xr.DataArray:
     return field.sel(longitude=slice(west, east), latitude=slice(south, north))
 
 
+def _periodic_box(snapshot: xr.DataArray):
+    """A land-free map mirrored into a periodic one, with its grid spacings (km), beta (1/(km day)) and ``Rd`` (km)."""
+    from geoinr.geometry import EARTH_RADIUS_KM
+    from geoinr.physics.constants import SECONDS_PER_DAY
+    from geoinr.physics.rossby import rossby_radius_km
+
+    values = snapshot.values.astype(float)
+    if not np.isfinite(values).all():
+        raise ValueError("a record grown from a map needs a map without land")
+    lat0 = float(snapshot.latitude.mean())
+    periodic = np.concatenate([values, values[:, ::-1]], axis=1)
+    periodic = np.concatenate([periodic, periodic[::-1, :]], axis=0)  # mirrored: no jump at the edges
+    km_per_degree = EARTH_RADIUS_KM * np.pi / 180.0
+    dy = float(np.abs(np.diff(snapshot.latitude.values)).mean()) * km_per_degree  # grid spacing (km)
+    dx = float(np.abs(np.diff(snapshot.longitude.values)).mean()) * km_per_degree * np.cos(np.radians(lat0))
+    beta = osse.coriolis(lat0)[1] * 1000.0 * SECONDS_PER_DAY  # 1/(m s) -> 1/(km day)
+    return periodic, dx, dy, beta, float(rossby_radius_km(lat0))
+
+
+def _wavenumbers(shape, dx, dy):
+    """Angular wavenumbers (rad/km) of a periodic grid: kx (row), ky (column) and |k|^2."""
+    kx = 2.0 * np.pi * np.fft.fftfreq(shape[1], dx)[None, :]
+    ky = 2.0 * np.pi * np.fft.fftfreq(shape[0], dy)[:, None]
+    return kx, ky, kx**2 + ky**2
+
+
+def _as_record(maps, snapshot):
+    days = len(maps)
+    out = xr.DataArray(np.asarray(maps), dims=("time", "latitude", "longitude"),
+                       coords={"time": snapshot.time.values + np.arange(days) * np.timedelta64(1, "D"),
+                               "latitude": snapshot.latitude.values, "longitude": snapshot.longitude.values})
+    out.attrs.update(snapshot.attrs)
+    return out
+
+
 def grow_months(snapshot: xr.DataArray, seed=0, days=MONTHS_DAYS) -> xr.DataArray:
     """A ``days``-long daily record from one land-free map (with a scalar ``time``): Rossby waves and a phase walk.
 
@@ -102,26 +147,11 @@ def grow_months(snapshot: xr.DataArray, seed=0, days=MONTHS_DAYS) -> xr.DataArra
     central latitude) and their phases walk randomly (antisymmetric in wavenumber, so the
     field stays real), ``1 / DECORRELATION_DAYS`` rad^2 per day. Day 0 is ``snapshot``.
     """
-    from geoinr.geometry import EARTH_RADIUS_KM
-    from geoinr.physics.constants import SECONDS_PER_DAY
-    from geoinr.physics.rossby import rossby_radius_km
-
-    values = snapshot.values.astype(float)
-    if not np.isfinite(values).all():
-        raise ValueError("grow_months needs a map without land")
-    ny, nx = values.shape
-    lat0 = float(snapshot.latitude.mean())
-    periodic = np.concatenate([values, values[:, ::-1]], axis=1)
-    periodic = np.concatenate([periodic, periodic[::-1, :]], axis=0)  # mirrored: no jump at the edges
+    periodic, dx, dy, beta, rd = _periodic_box(snapshot)
+    ny, nx = snapshot.shape
     modes = np.fft.fft2(periodic)
-    km_per_degree = EARTH_RADIUS_KM * np.pi / 180.0
-    dy = float(np.abs(np.diff(snapshot.latitude.values)).mean()) * km_per_degree  # grid spacing (km)
-    dx = float(np.abs(np.diff(snapshot.longitude.values)).mean()) * km_per_degree * np.cos(np.radians(lat0))
-    kx = 2.0 * np.pi * np.fft.fftfreq(2 * nx, dx)[None, :]  # rad/km
-    ky = 2.0 * np.pi * np.fft.fftfreq(2 * ny, dy)[:, None]
-    k2 = kx**2 + ky**2
-    beta = osse.coriolis(lat0)[1] * 1000.0 * SECONDS_PER_DAY  # 1/(m s) -> 1/(km day)
-    omega = -beta * kx / (k2 + float(rossby_radius_km(lat0)) ** -2)  # rad/day
+    kx, _, k2 = _wavenumbers(periodic.shape, dx, dy)
+    omega = -beta * kx / (k2 + rd**-2)  # rad/day
     fixed = k2 < (2.0 * np.pi / MEAN_SCALE_KM) ** 2
     rng = np.random.default_rng(1000 + seed)
     phase = np.zeros_like(k2)
@@ -132,20 +162,60 @@ def grow_months(snapshot: xr.DataArray, seed=0, days=MONTHS_DAYS) -> xr.DataArra
             phase += (step - np.roll(step[::-1, ::-1], 1, axis=(0, 1))) / np.sqrt(2.0)  # minus its value at -k
         shift = np.where(fixed, 0.0, phase - omega * day)
         maps.append(np.real(np.fft.ifft2(modes * np.exp(1j * shift)))[:ny, :nx])
-    out = xr.DataArray(np.asarray(maps), dims=("time", "latitude", "longitude"),
-                       coords={"time": snapshot.time.values + np.arange(days) * np.timedelta64(1, "D"),
-                               "latitude": snapshot.latitude.values, "longitude": snapshot.longitude.values})
-    out.attrs.update(snapshot.attrs)
-    return out
+    return _as_record(maps, snapshot)
+
+
+def drift_months(snapshot: xr.DataArray, seed=0, days=MONTHS_DAYS) -> xr.DataArray:
+    """A ``days``-long daily record from one land-free map whose eddies and fronts are carried, not re-drawn.
+
+    Modes longer than :data:`MEAN_SCALE_KM` stay fixed; the rest of the map (its eddies,
+    rings and fronts, with the real map's non-Gaussian shapes) drifts westward at the long
+    Rossby wave speed ``beta Rd^2`` (central latitude) and is displaced by ``d(t) - d(0)``,
+    where ``d`` is a smooth random field (wavelengths :data:`DRIFT_SCALES_KM`, RMS
+    :data:`DRIFT_KM` per component) whose modes turn with periods of about
+    :data:`DRIFT_PERIOD_DAYS` (0.5 to 1.5 times it): structures meander and approach each
+    other, as advected ones do, but keep their sharpness. Day 0 is ``snapshot``.
+    """
+    from scipy.ndimage import map_coordinates
+
+    periodic, dx, dy, beta, rd = _periodic_box(snapshot)
+    ny, nx = snapshot.shape
+    kx, ky, k2 = _wavenumbers(periodic.shape, dx, dy)
+    modes = np.fft.fft2(periodic)
+    fixed = k2 < (2.0 * np.pi / MEAN_SCALE_KM) ** 2
+    large = np.real(np.fft.ifft2(np.where(fixed, modes, 0.0)))
+    eddies = periodic - large
+    speed = beta * rd**2  # km/day, westward
+    rng = np.random.default_rng(2000 + seed)
+    band = (k2 >= (2.0 * np.pi / DRIFT_SCALES_KM[1]) ** 2) & (k2 <= (2.0 * np.pi / DRIFT_SCALES_KM[0]) ** 2)
+    coeffs = [np.where(band, rng.normal(size=k2.shape) + 1j * rng.normal(size=k2.shape), 0.0) for _ in range(2)]
+    turn = np.where(band, rng.choice([-1.0, 1.0], k2.shape) * rng.uniform(0.5, 1.5, k2.shape), 0.0)
+    turn = turn * 2.0 * np.pi / DRIFT_PERIOD_DAYS  # rad/day, one rate per mode
+
+    def displacement(day):  # (east, north), unscaled: real parts of band-limited random fields
+        return [np.real(np.fft.ifft2(c * np.exp(1j * turn * day))) for c in coeffs]
+
+    d0 = displacement(0)
+    scale = [DRIFT_KM / max(float(np.sqrt(np.mean(d**2))), 1e-12) for d in d0]
+    rows, cols = np.meshgrid(np.arange(periodic.shape[0]), np.arange(periodic.shape[1]), indexing="ij")
+    maps = []
+    for day in range(days):
+        de, dn = (s * (d - d_0) for s, d, d_0 in zip(scale, displacement(day), d0))
+        src_cols = cols + (speed * day - de) / dx  # the map at x is the eddy field that was at x + c t - D
+        src_rows = rows - dn / dy
+        moved = map_coordinates(eddies, [src_rows, src_cols], order=3, mode="grid-wrap")
+        maps.append((large + moved)[:ny, :nx])
+    return _as_record(maps, snapshot)
 
 
 def make_case(truth, kind, region, seed=0):
     """(observations, target grid, reference to score mu on, full reference maps for lambda_x) of a case."""
     field = crop(truth, region)
     field.attrs.update(units="m", long_name="absolute dynamic topography")
-    if kind == "months":
+    if kind in ("months", "drift"):
         start = field.time.values[0]
-        field = grow_months(field.mean("time").assign_coords(time=start), seed=seed)
+        grow = grow_months if kind == "months" else drift_months
+        field = grow(field.mean("time").assign_coords(time=start), seed=seed)
         field.attrs.update(units="m", long_name="absolute dynamic topography (grown from a real map)")
         obs = osse.sample_along_track(field, missions=MISSIONS_2005, white_noise=0.01, seed=seed)
         keep = max(1, int(round(obs.sizes["time"] / MONTHS_OBSERVATIONS)))
