@@ -131,6 +131,7 @@ def _wavenumbers(shape, dx, dy):
 
 
 def _as_record(maps, snapshot):
+    """Daily maps from ``snapshot``'s time on, on its grid and with its attributes."""
     days = len(maps)
     out = xr.DataArray(np.asarray(maps), dims=("time", "latitude", "longitude"),
                        coords={"time": snapshot.time.values + np.arange(days) * np.timedelta64(1, "D"),
@@ -180,7 +181,7 @@ def drift_months(snapshot: xr.DataArray, seed=0, days=MONTHS_DAYS) -> xr.DataArr
 
     periodic, dx, dy, beta, rd = _periodic_box(snapshot)
     ny, nx = snapshot.shape
-    kx, ky, k2 = _wavenumbers(periodic.shape, dx, dy)
+    _, _, k2 = _wavenumbers(periodic.shape, dx, dy)
     modes = np.fft.fft2(periodic)
     fixed = k2 < (2.0 * np.pi / MEAN_SCALE_KM) ** 2
     large = np.real(np.fft.ifft2(np.where(fixed, modes, 0.0)))

@@ -350,11 +350,11 @@ def test_a_last_part_that_ends_between_two_checks_is_kept(scattered, monkeypatch
 
     scheduled = training._early_last_part
 
-    def two_epochs(progress, cfg):  # the join at the next epoch boundary, the end a few epochs on: no check between
+    def short_part(progress, cfg):  # the join at the next epoch boundary, the end a few epochs on: no check between
         part = scheduled(progress, cfg)
         return None if part is None else (part[0], 3.0 / cfg.epochs, part[2])
 
-    monkeypatch.setattr(training, "_early_last_part", two_epochs)
+    monkeypatch.setattr(training, "_early_last_part", short_part)
     fitted = scattered.inr.fit("sla", **{**FAST, "epochs": 3000, "patience": 1, "lr": 3e-2})
     assert fitted.stop_reason_ == "early_stopping" and fitted.history["epoch"].iloc[-1] < 3000
     assert fitted.history["val_loss"].isna().iloc[-1]  # a check after the join, on every point
