@@ -2,7 +2,7 @@
 
 Truth: the four real daily DUACS L4 maps of absolute dynamic topography in
 ``../shared/data/duacs_global_l4_2019/`` (0.25 deg; land, packed as the int32
-minimum without a fill value, is masked). Three kinds of case:
+minimum without a fill value, is masked). Four kinds of case:
 
 - **tracks**: the maps are sampled along the ground tracks of six altimeters
   (``geoinr.osse.sample_along_track``, 1 Hz, 1 cm white noise) over the four days;
@@ -19,7 +19,7 @@ minimum without a fill value, is masked). Three kinds of case:
   of 2 x ``DECORRELATION_DAYS``). Day 0 is the real map; later days share its spatial
   spectrum but are synthetic, and their statistics are closer to Gaussian than the
   ocean's (which favours OI, the best linear estimator for Gaussian fields). Sampled
-  along the four altimeters of 2005, 1 Hz, 1 cm noise, about 110,000 observations kept;
+  along the four altimeters of 2005, 1 Hz, 1 cm noise, 110,000-150,000 observations kept;
   the 61 central days are scored;
 - **drift**: the same three months, sampling and scoring, but the map's scales shorter than
   800 km are carried instead of re-drawn: westward at the long Rossby wave speed
@@ -185,8 +185,8 @@ def drift_months(snapshot: xr.DataArray, seed=0, days=MONTHS_DAYS) -> xr.DataArr
     rings and fronts, with the real map's non-Gaussian shapes) drifts westward at the long
     Rossby wave speed ``beta Rd^2`` (central latitude) and is displaced by ``d(t) - d(0)``,
     where ``d`` is a smooth random field (wavelengths :data:`DRIFT_SCALES_KM`, RMS
-    :data:`DRIFT_KM` per component) whose modes turn with periods of about
-    :data:`DRIFT_PERIOD_DAYS` (0.5 to 1.5 times it): structures meander and approach each
+    :data:`DRIFT_KM` per component) whose modes turn at 0.5 to 1.5 times ``2 pi /``
+    :data:`DRIFT_PERIOD_DAYS` (periods of 0.7 to 2 times it): structures meander and approach each
     other, as advected ones do, but keep their sharpness. Day 0 is ``snapshot``.
     """
     from scipy.ndimage import map_coordinates
