@@ -352,7 +352,7 @@ def zonal_band(full: xr.DataArray) -> slice:
     """
     water = np.isfinite(full.values).all(axis=tuple(range(full.ndim - 2)))  # (latitude, longitude), at every time
     nlat, nlon = water.shape
-    if (water.all(axis=1)).sum() >= MIN_ZONAL_ROWS:
+    if water.all(axis=1).sum() >= MIN_ZONAL_ROWS:
         return slice(None)
     step = float(np.abs(np.diff(full.longitude.values)).mean())
     width = max(2, int(round(MIN_ZONAL_DEGREES / step)))
