@@ -90,6 +90,7 @@ def methods(max_time, seed=0):
         "OI (100 km, 10 days; defaults)": lambda obs, grid: baselines.OptimalInterpolation().fit(obs, "sla").predict(grid),
         "OI (80 km, 7 days)": lambda obs, grid: baselines.OptimalInterpolation(lx=80.0, ly=80.0, lt=7.0).fit(obs, "sla").predict(grid),
         "geoinr siren": inr(),
+        'geoinr siren, model_options={"init": "tuner"}': inr(model_options={"init": "tuner"}),
         'geoinr siren, min_wavelength="search" (held-out passes)': inr(min_wavelength="search"),
         'geoinr siren, precision="bfloat16"': inr(precision="bfloat16"),
         'geoinr siren, bfloat16, validation=0, 800 epochs': inr(precision="bfloat16", validation=0.0, epochs=800),

@@ -271,3 +271,45 @@ def test_the_siren_is_wider_on_a_large_scattered_record_and_its_file_keeps_the_w
     assert _first_width(again) == fitting.WIDE_WIDTH
     target = wide.target_grid(1.0)
     np.testing.assert_array_equal(wide.predict(target).values, again.predict(target).values)
+
+
+def _sirens(model):
+    from geoinr.nn import Siren
+
+    return [m for m in model.field_.modules() if isinstance(m, Siren)]
+
+
+def test_the_siren_takes_tuner_on_a_large_scattered_record_and_its_file_keeps_it(scattered, monkeypatch, tmp_path):
+    """model_options without "init": TUNER for the SIREN from ``WIDE_RECORD_POINTS`` scattered observations (its
+    hidden weights within the bound after training), the SIREN init below, on a grid, for the modulated SIREN and
+    where the record's encoded time outruns TUNER's time lattice; a given init wins; a file rebuilds the init it
+    was fitted with."""
+    from geoinr.model import fitting
+    from geoinr.nn import TUNER_BOUND
+
+    kw = {**FAST, "depth": 2, "epochs": 3}
+    small = scattered.inr.fit("sla", **kw)
+    assert small.network_options_["init"] == "siren" and [n.init for n in _sirens(small)] == ["siren"]
+    monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", scattered.sizes["time"])  # the fixture counts as large
+    large = scattered.inr.fit("sla", **kw)
+    assert large.model_options is None and large.network_options_["init"] == fitting.LARGE_RECORD_INIT == "tuner"
+    (net,) = _sirens(large)
+    assert net.init == "tuner" and net.periods is not None
+    hidden = [m.weight for m in net.modules() if isinstance(m, torch.nn.Linear)][1:-1]
+    assert hidden and all(w.abs().max().item() <= TUNER_BOUND + 1e-6 for w in hidden)
+    given = scattered.inr.fit("sla", **{**kw, "model_options": {"init": "siren"}})
+    assert [n.init for n in _sirens(given)] == ["siren"]
+    assert scattered.inr.fit("sla", model="modulated_siren", **kw).network_options_["init"] == "siren"
+    # ten days encoded over ~900 units (a 0.01-day min_period): past TUNER's time lattice, so the SIREN init
+    long = scattered.inr.fit("sla", min_period=0.01, min_wavelength=500.0, **kw)
+    assert fitting._encoded_time_span(long.field_.encoding, np.array([0.0, 10.0])) > 32
+    assert long.network_options_["init"] == "siren"
+    grid = grid_truth(np.arange(-5, 5, 0.25), np.arange(40, 50, 0.25), [0.0])
+    monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", 10)
+    assert grid.to_dataset().inr.fit("sla", **kw).network_options_["init"] == "siren"  # regridding: not tracks
+    large.save(tmp_path / "large.geoinr")
+    monkeypatch.undo()
+    again = geoinr.load(tmp_path / "large.geoinr")
+    assert [n.init for n in _sirens(again)] == ["tuner"]
+    target = large.target_grid(1.0)
+    np.testing.assert_array_equal(large.predict(target).values, again.predict(target).values)

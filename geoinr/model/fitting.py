@@ -22,7 +22,7 @@ from .. import coords as _coords
 from .. import observations as _observations
 from .. import stream as _stream
 from ..encoding import CoordinateEncoding
-from ..nn import option_defaults, size_defaults
+from ..nn import TUNER_TIME_PERIOD, option_defaults, size_defaults
 from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss
 from ..training import (TrainConfig, Trainer, TrainingDiverged, checkpoint_extra, constrained_modules,
@@ -64,6 +64,13 @@ MEMBER_EPOCHS = 1000
 # once each, not enough to include them (benchmarks/RESULTS.md, 2026-12-03, sixth session)
 WIDE_RECORD_POINTS = 50_000
 WIDE_WIDTH = 512
+# model_options without "init" for the SIREN on the same large scattered records: init="tuner" (TUNER's integer
+# frequency lattice and bounded hidden weights, geoinr.nn.Siren). Against Sitzmann's init at 300 s on the
+# three-month records of benchmarks/real_ssh.py (109,000-150,000 observations), twelve runs on eight records:
+# ahead on both scores on ten (mu +0.002 to +0.014, lambda_x 0 to 25 km shorter), behind on both on the
+# Kuroshio Extension `months` record (two seeds: -0.002 and -0.001 mu, 19 and 6 km); on the QG basin of
+# osse.py --basin (240 s) 0.850 / 133 km against 0.840 / 136 (benchmarks/RESULTS.md, 2026-12-04, third session)
+LARGE_RECORD_INIT = "tuner"
 DEFAULT_LR = 1e-4  # peak Adam learning rate of lr=None: the SIREN models, NIF and the FFN
 # lr=None for the ReLU MLP: at 1e-4 it fell behind linear interpolation on the QG OSSE (mu 0.578 against 0.670)
 # and the Kuroshio box (0.772 against 0.787); at 1e-3 it scored 0.713 and 0.813, and was ahead of linear on five
@@ -426,9 +433,9 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     could choose another number of networks than its checkpoint holds.
     """
     model.members_ = None  # until chosen: n_members as given
-    model.network_options_ = option_defaults(model.model)
-    model.network_size_ = network_size(model, obs, streamed)
     encoding = CoordinateEncoding(**model.encoding_config_)
+    model.network_options_ = network_options(model, obs, streamed, encoding)
+    model.network_size_ = network_size(model, obs, streamed)
     model._build(encoding, len(model.variables_))
     model.optimizer_ = choose_optimizer(model, obs, streamed)
     timed = model.optimizer == "auto" and model.optimizer_ == "lbfgs" and model.max_time is not None
@@ -444,6 +451,51 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
             model.members_ = 1
             model._build(encoding, len(model.variables_))
     model.precision_ = choose_precision(model, obs, streamed, device)
+
+
+def large_record(model, obs, streamed: bool) -> bool:
+    """Whether this is a SIREN fit of a large record of scattered points in memory: at least
+    :data:`WIDE_RECORD_POINTS`, not a grid, not streamed from dask (:func:`network_size`, :func:`network_options`)."""
+    return model.model == "siren" and model.n_points_ >= WIDE_RECORD_POINTS and not obs.gridded and not streamed
+
+
+def network_options(model, obs, streamed: bool, encoding: CoordinateEncoding) -> dict:
+    """The network's option defaults for this record (``network_options_``; ``model_options`` win).
+
+    :func:`geoinr.nn.option_defaults`, except on a :func:`large_record` whose encoded time span
+    fits TUNER's time lattice (at most half of :data:`~geoinr.nn.TUNER_TIME_PERIOD`: months over a
+    basin span about one unit; years over a small box can exceed it): ``init="tuner"``
+    (:data:`LARGE_RECORD_INIT`). Months of along-track data leave wide gaps between tracks that a
+    SIREN's random first layer fills with structure the data never showed; TUNER's frequency
+    lattice and bounded hidden weights keep what its hidden layers generate band-limited.
+
+    Examples
+    --------
+    >>> import numpy as np, geoinr
+    >>> from geoinr.encoding import CoordinateEncoding
+    >>> days = np.array([0.0, 90.0])  # three months over a 40 x 16 deg box
+    >>> obs = type("Observations", (), {"gridded": False, "table": type("PointTable", (), {"time": days})()})()
+    >>> enc = CoordinateEncoding.from_points(np.array([[0.0, 30.0, 0.0], [40.0, 46.0, 90.0]]), min_wavelength=150.0,
+    ...                                      min_period=10.0)
+    >>> model = geoinr.INRModel()
+    >>> model.n_points_ = 120_000
+    >>> network_options(model, obs, False, enc)["init"], network_options(model, obs, True, enc)["init"]
+    ('tuner', 'siren')
+    """
+    options = option_defaults(model.model)
+    if large_record(model, obs, streamed) and _encoded_time_span(encoding, obs.table.time) <= TUNER_TIME_PERIOD / 2:
+        options["init"] = LARGE_RECORD_INIT
+    return options
+
+
+def _encoded_time_span(encoding: CoordinateEncoding, days) -> float:
+    """The widest range of the encoded time features over the record's days (0 without time)."""
+    if encoding.time is None or days is None or len(days) == 0:
+        return 0.0
+    ends = torch.tensor([float(np.nanmin(days)), float(np.nanmax(days))], dtype=torch.float32)
+    with torch.no_grad():
+        encoded = encoding.time(ends).reshape(2, -1)
+    return float((encoded[1] - encoded[0]).abs().max())
 
 
 def network_size(model, obs, streamed: bool) -> dict:
@@ -463,7 +515,7 @@ def network_size(model, obs, streamed: bool) -> dict:
     ({'width': 512, 'depth': 3}, {'width': 256, 'depth': 3})
     """
     size = size_defaults(model.model)
-    if model.model == "siren" and model.n_points_ >= WIDE_RECORD_POINTS and not obs.gridded and not streamed:
+    if large_record(model, obs, streamed):
         size["width"] = max(size["width"], WIDE_WIDTH)
     return size
 
