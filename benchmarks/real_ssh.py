@@ -325,13 +325,15 @@ def methods(max_time, seed=0):
         "OI": oi,
         "geoinr siren": inr(),
         'geoinr siren, min_wavelength="search"': inr(min_wavelength="search"),
-        "geoinr siren tuner": inr(model_options={"init": "tuner"}),
+        "geoinr siren tuner": inr(model_options={"init": "tuner"}),  # the default on 50,000+ observations
+        "geoinr siren sitzmann": inr(model_options={"init": "siren"}),  # the default below, and before 2026-12-04
         "geoinr siren, defaults before 2026-12-01 (box scales, validation=0.1)": inr_before,
         "geoinr siren, patience=1000": inr(patience=1000),
         "geoinr siren, validation=0": inr(validation=0.0),
         'geoinr siren, optimizer="adam"': inr(optimizer="adam"),
         "geoinr siren, n_members=1": inr(n_members=1),
         "geoinr modulated_siren": inr(model="modulated_siren"),
+        "geoinr modulated_siren tuner": inr(model="modulated_siren", model_options={"init": "tuner"}),
         "geoinr nif": inr(model="nif"),
         "geoinr ffn": inr(model="ffn"),
         "geoinr fourier_net": inr(model="fourier_net"),

@@ -87,7 +87,8 @@ def summary(model) -> dict:
     dict
         Always ``model``, ``description``, ``fitted`` and ``params`` (the constructor
         parameters that differ from their defaults), ``width``, ``depth``,
-        ``space_encoding``, ``time_encoding``, ``physics``, ``uncertainty``. A fitted
+        ``space_encoding``, ``time_encoding``, ``physics``, ``uncertainty``, and ``init`` (SIREN
+        models: ``"siren"`` or ``"tuner"``) where ``model_options`` or the fit's defaults set it. A fitted
         model adds ``variables``, ``units``, ``n_points``, ``region`` (west, east,
         south, north), ``time_range`` (two strings, or None), ``n_parameters``,
         ``min_wavelength_km``, ``min_period_days``, ``fit_seconds``, ``epochs``,
@@ -127,6 +128,9 @@ def summary(model) -> dict:
         "physics": model.physics,
         "uncertainty": model.uncertainty,
     }
+    options = {**(getattr(model, "network_options_", None) or {}), **(model.model_options or {})}  # given ones win
+    if "init" in options:
+        s["init"] = options["init"]
     if not model.is_fitted:
         return s
     enc = getattr(model, "encoding_config_", {}) or {}
@@ -268,6 +272,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
     net = f"{s['model']}{size}"
     if s.get("n_parameters") is not None:
         net += f", {s['n_parameters']:,} parameters"
+    if s.get("init") == "tuner":
+        net += ", TUNER initialisation"
     enc = f"space {s['space_encoding']}, time {s['time_encoding']}"
     if s.get("min_wavelength_km") is not None:
         enc += f"; min_wavelength {_g(s['min_wavelength_km'])} km"

@@ -293,6 +293,7 @@ def test_the_siren_takes_tuner_on_a_large_scattered_record_and_its_file_keeps_it
     monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", scattered.sizes["time"])  # the fixture counts as large
     large = scattered.inr.fit("sla", **kw)
     assert large.model_options is None and large.network_options_["init"] == fitting.LARGE_RECORD_INIT == "tuner"
+    assert "TUNER initialisation" in str(large) and "TUNER" not in str(small)  # the network's line says so
     (net,) = _sirens(large)
     assert net.init == "tuner" and net.periods is not None
     hidden = [m.weight for m in net.modules() if isinstance(m, torch.nn.Linear)][1:-1]
