@@ -279,9 +279,9 @@ def _sirens(model):
     return [m for m in model.field_.modules() if isinstance(m, Siren)]
 
 
-def test_the_siren_takes_tuner_on_a_large_scattered_record_and_its_file_keeps_it(scattered, monkeypatch, tmp_path):
+def test_the_sirens_take_tuner_on_a_large_scattered_record_and_the_file_keeps_it(scattered, monkeypatch, tmp_path):
     """model_options without "init": TUNER for the SIREN from ``WIDE_RECORD_POINTS`` scattered observations (its
-    hidden weights within the bound after training), the SIREN init below, on a grid, for the modulated SIREN and
+    hidden weights within the bound after training) and the modulated SIREN, the SIREN init below, on a grid and
     where the record's encoded time outruns TUNER's time lattice; a given init wins; a file rebuilds the init it
     was fitted with."""
     from geoinr.model import fitting
@@ -300,7 +300,9 @@ def test_the_siren_takes_tuner_on_a_large_scattered_record_and_its_file_keeps_it
     assert hidden and all(w.abs().max().item() <= TUNER_BOUND + 1e-6 for w in hidden)
     given = scattered.inr.fit("sla", **{**kw, "model_options": {"init": "siren"}})
     assert [n.init for n in _sirens(given)] == ["siren"]
-    assert scattered.inr.fit("sla", model="modulated_siren", **kw).network_options_["init"] == "siren"
+    modulated = scattered.inr.fit("sla", model="modulated_siren", **kw)
+    assert modulated.network_options_["init"] == "tuner" and modulated.network_size_["width"] == 256
+    assert "init" not in scattered.inr.fit("sla", model="nif", **kw).network_options_
     # ten days encoded over ~900 units (a 0.01-day min_period): past TUNER's time lattice, so the SIREN init
     long = scattered.inr.fit("sla", min_period=0.01, min_wavelength=500.0, **kw)
     assert fitting._encoded_time_span(long.field_.encoding, np.array([0.0, 10.0])) > 32

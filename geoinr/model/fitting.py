@@ -70,7 +70,10 @@ WIDE_WIDTH = 512
 # ahead on both scores on ten (mu +0.002 to +0.014, lambda_x 0 to 25 km shorter), behind on both on the
 # Kuroshio Extension `months` record (two seeds: -0.002 and -0.001 mu, 19 and 6 km); on the QG basin of
 # osse.py --basin (240 s) 0.850 / 133 km against 0.840 / 136 (benchmarks/RESULTS.md, 2026-12-04, third session)
+# The modulated SIREN too (its own width kept): 0.856 / 102 km against 0.851 / 107 (Mediterranean months), 0.953 /
+# 106 against 0.942 / 125 (Gulf Stream 40 x 16 drift), 0.931 / 152 against 0.931 / 148 (Kuroshio Extension months)
 LARGE_RECORD_INIT = "tuner"
+TUNER_MODELS = ("siren", "modulated_siren")
 DEFAULT_LR = 1e-4  # peak Adam learning rate of lr=None: the SIREN models, NIF and the FFN
 # lr=None for the ReLU MLP: at 1e-4 it fell behind linear interpolation on the QG OSSE (mu 0.578 against 0.670)
 # and the Kuroshio box (0.772 against 0.787); at 1e-3 it scored 0.713 and 0.813, and was ahead of linear on five
@@ -453,18 +456,19 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     model.precision_ = choose_precision(model, obs, streamed, device)
 
 
-def large_record(model, obs, streamed: bool) -> bool:
-    """Whether this is a SIREN fit of a large record of scattered points in memory: at least
+def large_record(model, obs, streamed: bool, models=("siren",)) -> bool:
+    """Whether this is a fit of one of ``models`` to a large record of scattered points in memory: at least
     :data:`WIDE_RECORD_POINTS`, not a grid, not streamed from dask (:func:`network_size`, :func:`network_options`)."""
-    return model.model == "siren" and model.n_points_ >= WIDE_RECORD_POINTS and not obs.gridded and not streamed
+    return model.model in models and model.n_points_ >= WIDE_RECORD_POINTS and not obs.gridded and not streamed
 
 
 def network_options(model, obs, streamed: bool, encoding: CoordinateEncoding) -> dict:
     """The network's option defaults for this record (``network_options_``; ``model_options`` win).
 
-    :func:`geoinr.nn.option_defaults`, except on a :func:`large_record` whose encoded time span
-    fits TUNER's time lattice (at most half of :data:`~geoinr.nn.TUNER_TIME_PERIOD`: months over a
-    basin span about one unit; years over a small box can exceed it): ``init="tuner"``
+    :func:`geoinr.nn.option_defaults`, except for the SIREN models (:data:`TUNER_MODELS`) on a
+    :func:`large_record` whose encoded time span fits TUNER's time lattice (at most half of
+    :data:`~geoinr.nn.TUNER_TIME_PERIOD`: months over a basin span about one unit; years over a
+    small box can exceed it): ``init="tuner"``
     (:data:`LARGE_RECORD_INIT`). Months of along-track data leave wide gaps between tracks that a
     SIREN's random first layer fills with structure the data never showed; TUNER's frequency
     lattice and bounded hidden weights keep what its hidden layers generate band-limited.
@@ -483,7 +487,8 @@ def network_options(model, obs, streamed: bool, encoding: CoordinateEncoding) ->
     ('tuner', 'siren')
     """
     options = option_defaults(model.model)
-    if large_record(model, obs, streamed) and _encoded_time_span(encoding, obs.table.time) <= TUNER_TIME_PERIOD / 2:
+    if (large_record(model, obs, streamed, models=TUNER_MODELS)
+            and _encoded_time_span(encoding, obs.table.time) <= TUNER_TIME_PERIOD / 2):
         options["init"] = LARGE_RECORD_INIT
     return options
 
