@@ -64,8 +64,8 @@ MEMBER_EPOCHS = 1000
 # once each, not enough to include them (benchmarks/RESULTS.md, 2026-12-03, sixth session)
 WIDE_RECORD_POINTS = 50_000
 WIDE_WIDTH = 512
-# model_options without "init" for the SIREN on the same large scattered records: init="tuner" (TUNER's integer
-# frequency lattice and bounded hidden weights, geoinr.nn.Siren). Against Sitzmann's init at 300 s on the
+# model_options without "init" for the SIREN models (TUNER_MODELS) on the same large scattered records:
+# init="tuner" (TUNER's integer frequency lattice and bounded hidden weights, geoinr.nn.Siren). Against Sitzmann's init at 300 s on the
 # three-month records of benchmarks/real_ssh.py (109,000-150,000 observations), twelve runs on eight records:
 # ahead on both scores on ten (mu +0.002 to +0.014, lambda_x 0 to 25 km shorter), behind on both on the
 # Kuroshio Extension `months` record (two seeds: -0.002 and -0.001 mu, 19 and 6 km); on the QG basin of
@@ -468,10 +468,10 @@ def network_options(model, obs, streamed: bool, encoding: CoordinateEncoding) ->
     :func:`geoinr.nn.option_defaults`, except for the SIREN models (:data:`TUNER_MODELS`) on a
     :func:`large_record` whose encoded time span fits TUNER's time lattice (at most half of
     :data:`~geoinr.nn.TUNER_TIME_PERIOD`: months over a basin span about one unit; years over a
-    small box can exceed it): ``init="tuner"``
-    (:data:`LARGE_RECORD_INIT`). Months of along-track data leave wide gaps between tracks that a
-    SIREN's random first layer fills with structure the data never showed; TUNER's frequency
-    lattice and bounded hidden weights keep what its hidden layers generate band-limited.
+    small box can exceed it): ``init="tuner"`` (:data:`LARGE_RECORD_INIT`). Months of along-track
+    data leave wide gaps between tracks that a SIREN's random first layer fills with structure the
+    data never showed; TUNER's frequency lattice and bounded hidden weights keep what its hidden
+    layers generate band-limited.
 
     Examples
     --------
