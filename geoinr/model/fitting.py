@@ -65,8 +65,9 @@ MEMBER_EPOCHS = 1000
 WIDE_RECORD_POINTS = 50_000
 WIDE_WIDTH = 512
 # model_options without "init" for the SIREN models (TUNER_MODELS) on the same large scattered records:
-# init="tuner" (TUNER's integer frequency lattice and bounded hidden weights, geoinr.nn.Siren). Against Sitzmann's init at 300 s on the
-# three-month records of benchmarks/real_ssh.py (109,000-150,000 observations), twelve runs on eight records:
+# init="tuner" (TUNER's integer frequency lattice and bounded hidden weights, geoinr.nn.Siren). Against
+# Sitzmann's init at 300 s on the three-month records of benchmarks/real_ssh.py (109,000-150,000 observations),
+# twelve runs on eight records (the SIREN):
 # ahead on both scores on ten (mu +0.002 to +0.014, lambda_x 0 to 25 km shorter), behind on both on the
 # Kuroshio Extension `months` record (two seeds: -0.002 and -0.001 mu, 19 and 6 km); on the QG basin of
 # osse.py --basin (240 s) 0.850 / 133 km against 0.840 / 136 (benchmarks/RESULTS.md, 2026-12-04, third session)
