@@ -458,8 +458,21 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
 
 
 def large_record(model, obs, streamed: bool, models=("siren",)) -> bool:
-    """Whether this is a fit of one of ``models`` to a large record of scattered points in memory: at least
-    :data:`WIDE_RECORD_POINTS`, not a grid, not streamed from dask (:func:`network_size`, :func:`network_options`)."""
+    """Whether this is a fit of one of ``models`` to a large record of scattered points in memory.
+
+    At least :data:`WIDE_RECORD_POINTS` points, not a grid, not streamed from dask: the records
+    that get :data:`WIDE_WIDTH` units (:func:`network_size`, the SIREN) and TUNER
+    (:func:`network_options`, :data:`TUNER_MODELS`).
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> obs = type("Observations", (), {"gridded": False})()
+    >>> model = geoinr.INRModel("modulated_siren")
+    >>> model.n_points_ = 120_000
+    >>> large_record(model, obs, streamed=False), large_record(model, obs, False, models=TUNER_MODELS)
+    (False, True)
+    """
     return model.model in models and model.n_points_ >= WIDE_RECORD_POINTS and not obs.gridded and not streamed
 
 
