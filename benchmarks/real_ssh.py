@@ -41,11 +41,17 @@ full rows remain). Seconds: fit + prediction, wall clock, on this machine.
 
     python benchmarks/real_ssh.py                         # every case, every method
     python benchmarks/real_ssh.py --cases gulfstream10 --methods OI "geoinr siren" --max-time 30
+    python benchmarks/real_ssh.py --cases kuroshio_ext40_90d --methods 'geoinr siren, model_options={"bound": 1.5}'
+
+A method that is not in the table but reads ``geoinr MODEL, key=value, ...`` (values as Python
+literals) fits ``MODEL`` with those options added to the defaults.
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import glob
+import re
 import os
 import platform
 import sys
@@ -284,7 +290,8 @@ def _scattered_cubic(obs, grid):
                         dims=("latitude", "longitude"))
 
 
-def methods(max_time, seed=0):
+def methods(max_time, seed=0, specs=()):
+    """The methods by name; each of ``specs`` not among them is read by :func:`parse_method`."""
     fit = dict(max_time=max_time, progress=False, seed=seed)
 
     def inr(**kw):
@@ -318,7 +325,7 @@ def methods(max_time, seed=0):
     def inr_before(obs, grid):
         return inr(validation=0.1, **box_scales(obs))(obs, grid)
 
-    return {
+    table = {
         "linear": linear,
         "cubic (regrid only)": _grid_interp("cubic"),
         "cubic Clough-Tocher (regrid only)": _scattered_cubic,
@@ -342,6 +349,24 @@ def methods(max_time, seed=0):
         "geoinr siren, physics=qg": inr(physics="qg"),
         "geoinr siren, physics=qg, physics_weight=0.1": inr(physics="qg", physics_weight=0.1),
     }
+    table.update({spec: inr(**parse_method(spec)) for spec in specs if spec not in table})
+    return table
+
+
+def parse_method(spec: str) -> dict:
+    """``geoinr MODEL, key=value, ...`` -> the fit's options, ``{"model": MODEL, key: value}`` (values: Python literals).
+
+    >>> parse_method('geoinr siren, model_options={"bound": 1.5}, max_time=60')
+    {'model': 'siren', 'model_options': {'bound': 1.5}, 'max_time': 60}
+    """
+    head, *options = [part.strip() for part in re.split(r",\s*(?=\w+=)", spec)]
+    if not head.startswith("geoinr ") or len(head.split()) != 2:
+        raise SystemExit(f"unknown method {spec!r}: a name of the table or 'geoinr MODEL, key=value, ...'")
+    kw = {"model": head.split()[1]}
+    for option in options:
+        key, value = option.split("=", 1)
+        kw[key.strip()] = ast.literal_eval(value.strip())
+    return kw
 
 
 def zonal_band(full: xr.DataArray) -> slice:
@@ -396,7 +421,7 @@ def main(argv=None):
     warnings.simplefilter("ignore")
     torch.set_num_threads(max(1, torch.get_num_threads()))
     truth = load_truth()
-    table = methods(args.max_time, args.seed)
+    table = methods(args.max_time, args.seed, args.methods or ())
     chosen = args.methods or list(table)
     print(f"# real_ssh.py: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, torch "
           f"{torch.__version__} ({torch.get_num_threads()} threads), geoinr {geoinr.__version__}, "
