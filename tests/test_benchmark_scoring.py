@@ -97,3 +97,13 @@ def test_score_gives_a_finite_lambda_x_where_no_row_is_all_water(real_ssh):
     dx_km = 6371.0 * np.radians(0.25) * np.cos(np.radians(32.0))
     assert 2 * dx_km < out["lambda_x"] < 20 * dx_km  # above the Nyquist wavelength, below the band's width
     assert 0.5 < out["mu"] < 1.0
+
+
+def test_a_method_spec_outside_the_table_becomes_a_fit_with_its_options(real_ssh):
+    spec = 'geoinr modulated_siren, model_options={"init": "tuner", "bound": 1.5}, min_wavelength=99.0'
+    assert real_ssh.parse_method(spec) == {"model": "modulated_siren", "min_wavelength": 99.0,
+                                           "model_options": {"init": "tuner", "bound": 1.5}}
+    table = real_ssh.methods(10.0, 0, ["OI", spec])
+    assert spec in table and "OI" in table  # a name of the table stays the table's method
+    with pytest.raises(SystemExit, match="unknown method"):
+        real_ssh.methods(10.0, 0, ["kriging"])
