@@ -281,9 +281,9 @@ def _sirens(model):
 
 def test_the_sirens_take_tuner_on_a_large_scattered_record_and_the_file_keeps_it(scattered, monkeypatch, tmp_path):
     """model_options without "init": TUNER for the SIREN from ``WIDE_RECORD_POINTS`` scattered observations (its
-    hidden weights within the bound after training) and the modulated SIREN, the SIREN init below, on a grid and
-    where the record's encoded time outruns TUNER's time lattice; a given init wins; a file rebuilds the init it
-    was fitted with."""
+    hidden weights within the bound after training), the modulated SIREN and NIF's ShapeNet, the SIREN init
+    below, on a grid and where the record's encoded time outruns TUNER's time lattice; a given init wins; a file
+    rebuilds the init it was fitted with."""
     from geoinr.model import fitting
     from geoinr.nn import TUNER_BOUND
 
@@ -302,7 +302,11 @@ def test_the_sirens_take_tuner_on_a_large_scattered_record_and_the_file_keeps_it
     assert [n.init for n in _sirens(given)] == ["siren"]
     modulated = scattered.inr.fit("sla", model="modulated_siren", **kw)
     assert modulated.network_options_["init"] == "tuner" and modulated.network_size_["width"] == 256
-    assert "init" not in scattered.inr.fit("sla", model="nif", **kw).network_options_
+    nif = scattered.inr.fit("sla", model="nif", **kw)  # NIF: its ShapeNet, not its network of time
+    assert nif.network_options_["init"] == "tuner" and [n.init for n in _sirens(nif)] == ["siren", "tuner"]
+    full = scattered.inr.fit("sla", model="nif", **{**kw, "model_options": {"variant": "full"}})
+    assert full.network_options_["init"] == "siren"  # the full variant generates ShapeNet's weights: no TUNER
+    assert "init" not in scattered.inr.fit("sla", model="ffn", **kw).network_options_
     # ten days encoded over ~900 units (a 0.01-day min_period): past TUNER's time lattice, so the SIREN init
     long = scattered.inr.fit("sla", min_period=0.01, min_wavelength=500.0, **kw)
     assert fitting._encoded_time_span(long.field_.encoding, np.array([0.0, 10.0])) > 32

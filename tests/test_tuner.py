@@ -140,6 +140,24 @@ def test_modulated_siren_takes_tuner_on_its_space_features():
         assert (layer.linear.weight * layer.w0).abs().max() <= 0.05 * (1 + 1e-6)
 
 
+def test_nif_takes_tuner_on_its_shape_net():
+    torch.manual_seed(0)
+    net = build_network("nif", 4, 1, time_features=1, bandwidth=24.0, width=32, depth=3, rank=8, init="tuner",
+                        bound=0.05)
+    shape = net.shape_net
+    assert shape.init == "tuner" and shape.periods.tolist() == [4.0, 4.0, 4.0]
+    k = lattice(shape)
+    assert torch.allclose(k, k.round(), atol=1e-4)
+    assert net.param_net.init == "siren"  # the network of time keeps Sitzmann's initialisation
+    train_steps(net, n_in=4)
+    for layer in shape.body[1:]:
+        assert (layer.linear.weight * layer.w0).abs().max() <= 0.05 * (1 + 1e-6)
+    with pytest.raises(ValueError, match="variant='last_layer'"):
+        build_network("nif", 4, 1, time_features=1, width=8, init="tuner", variant="full")
+    with pytest.raises(ValueError, match="init="):
+        build_network("nif", 4, 1, time_features=1, width=8, init="fourier")
+
+
 def test_options_are_checked_and_flow_through_build_network():
     with pytest.raises(ValueError, match="init='tuner'"):
         Siren(3, 1, width=8, period=4.0)
@@ -157,7 +175,7 @@ def test_options_are_checked_and_flow_through_build_network():
         (1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (1, -1, 0), (1, 0, 1), (1, 0, -1), (0, 1, 1), (0, 1, -1)}
     assert build_network("modulated_siren", 4, 1, time_features=1, width=16, init="tuner").init == "tuner"
     with pytest.raises(ValueError, match="does not take"):
-        build_network("nif", 4, 1, time_features=1, width=8, init="tuner")
+        build_network("ffn", 3, 1, bandwidth=20.0, width=8, init="tuner")
     assert "siren" in NETWORKS
 
 

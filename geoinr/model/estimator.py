@@ -67,7 +67,7 @@ class INRModel(SurrogateMixin, BaseMapper):
     model_options : dict, optional
         Options of the chosen network, e.g. ``{"variant": "last_layer"}`` for NIF,
         ``{"modulation": "shift"}`` for modulated SIREN, ``{"kernel": "matern"}`` for
-        ffn, ``{"activation": "tanh"}`` for mlp; SIREN models, 50k+ scattered points: ``{"init": "tuner"}``.
+        ffn, ``{"activation": "tanh"}`` for mlp; SIREN models and NIF, 50k+ scattered points: ``{"init": "tuner"}``.
     uncertainty : {None, "ensemble", "bayes_last_layer"}
         How to estimate the predictive standard deviation (``predict(return_std=True)``,
         :meth:`sample`): a deep ensemble of ``n_members`` networks trained in one

@@ -73,8 +73,10 @@ WIDE_WIDTH = 512
 # osse.py --basin (240 s) 0.850 / 133 km against 0.840 / 136 (benchmarks/RESULTS.md, 2026-12-04, third session)
 # The modulated SIREN too (its own width kept): 0.856 / 102 km against 0.851 / 107 (Mediterranean months), 0.953 /
 # 106 against 0.942 / 125 (Gulf Stream 40 x 16 drift), 0.931 / 152 against 0.931 / 148 (Kuroshio Extension months)
+# NIF's ShapeNet (a SIREN of space; the "last_layer" variant only) on the same three records: 0.852 / 103 km against
+# 0.845 / 126, 0.944 / 108 against 0.928 / 169, 0.932 / 145 against 0.927 / 148 (2026-12-04, fourth session)
 LARGE_RECORD_INIT = "tuner"
-TUNER_MODELS = ("siren", "modulated_siren")
+TUNER_MODELS = ("siren", "modulated_siren", "nif")
 DEFAULT_LR = 1e-4  # peak Adam learning rate of lr=None: the SIREN models, NIF and the FFN
 # lr=None for the ReLU MLP: at 1e-4 it fell behind linear interpolation on the QG OSSE (mu 0.578 against 0.670)
 # and the Kuroshio box (0.772 against 0.787); at 1e-3 it scored 0.713 and 0.813, and was ahead of linear on five
@@ -479,7 +481,8 @@ def large_record(model, obs, streamed: bool, models=("siren",)) -> bool:
 def network_options(model, obs, streamed: bool, encoding: CoordinateEncoding) -> dict:
     """The network's option defaults for this record (``network_options_``; ``model_options`` win).
 
-    :func:`geoinr.nn.option_defaults`, except for the SIREN models (:data:`TUNER_MODELS`) on a
+    :func:`geoinr.nn.option_defaults`, except for the SIREN models and NIF (:data:`TUNER_MODELS`; NIF's
+    ShapeNet, a SIREN of space in its default ``variant="last_layer"``) on a
     :func:`large_record` whose encoded time span fits TUNER's time lattice (at most half of
     :data:`~geoinr.nn.TUNER_TIME_PERIOD`: months over a basin span about one unit; years over a
     small box can exceed it): ``init="tuner"`` (:data:`LARGE_RECORD_INIT`). Months of along-track
@@ -501,7 +504,8 @@ def network_options(model, obs, streamed: bool, encoding: CoordinateEncoding) ->
     ('tuner', 'siren')
     """
     options = option_defaults(model.model)
-    if (large_record(model, obs, streamed, models=TUNER_MODELS)
+    variant = (model.model_options or {}).get("variant", options.get("variant", "last_layer"))
+    if (large_record(model, obs, streamed, models=TUNER_MODELS) and variant == "last_layer"
             and _encoded_time_span(encoding, obs.table.time) <= TUNER_TIME_PERIOD / 2):
         options["init"] = LARGE_RECORD_INIT
     return options

@@ -7,8 +7,8 @@ radians per encoded unit, of the shortest wavelength it should represent. Each
 network turns it into its own frequency parameter (SIREN ``w0``, filter
 frequencies of MFNs, Fourier-feature scales).
 
-The SIREN models (``siren``, ``modulated_siren``) take ``init="tuner"`` (TUNER, Novello et
-al. 2025): frozen integer first-layer frequencies up to a bandlimit of ``w0`` and bounded hidden
+The SIREN models (``siren``, ``modulated_siren``) and NIF's ShapeNet take ``init="tuner"`` (TUNER,
+Novello et al. 2025): frozen integer first-layer frequencies up to a bandlimit of ``w0`` and bounded hidden
 weights, kept bounded during training by their ``constrain_()`` method, which
 :class:`geoinr.training.Trainer` calls after every step.
 """
@@ -137,7 +137,7 @@ def option_defaults(name: str) -> dict:
     Examples
     --------
     >>> option_defaults("nif")
-    {'param_width': 64, 'param_depth': 2, 'rank': 256, 'variant': 'last_layer', 'time_net': 'siren'}
+    {'param_width': 64, 'param_depth': 2, 'rank': 256, 'variant': 'last_layer', 'time_net': 'siren', 'init': 'siren'}
     """
     cls = NETWORKS[name][0]
     return {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()

@@ -182,6 +182,12 @@ class NIF(nn.Module):
     time_net : {"relu", "siren"}
         ParameterNet: a ReLU MLP of time (the paper's), or a SIREN of time with
         ShapeNet's ``w0``, which can follow variations at ``min_period``.
+    init : {"siren", "tuner"}
+        ShapeNet's initialisation (``variant="last_layer"``: it is a :class:`~geoinr.nn.Siren`
+        of space): Sitzmann's, or TUNER's integer frequencies on the space period and bounded
+        hidden weights (see :class:`~geoinr.nn.Siren`). The network of time keeps Sitzmann's.
+    bound : float, optional
+        TUNER's bound of ShapeNet's hidden weights (default :data:`~geoinr.nn.TUNER_BOUND`).
 
     Examples
     --------
@@ -190,6 +196,8 @@ class NIF(nn.Module):
     torch.Size([5, 1])
     >>> NIF(4, 2, time_features=1, width=16, depth=2, rank=4, variant="last_layer")(torch.zeros(5, 4)).shape
     torch.Size([5, 2])
+    >>> NIF(4, 1, time_features=1, width=16, depth=2, rank=4, w0=4.0, init="tuner").shape_net.init
+    'tuner'
     """
 
     def __init__(
@@ -206,11 +214,17 @@ class NIF(nn.Module):
         rank=256,
         variant="last_layer",
         time_net="siren",
+        init="siren",
+        bound=None,
     ):
         super().__init__()
         _need_time("nif", time_features)
         if variant not in ("full", "last_layer"):
             raise ValueError(f"variant must be 'full' or 'last_layer', got {variant!r}")
+        check_tuner_options(init)
+        if init == "tuner" and variant != "last_layer":
+            raise ValueError("NIF(init='tuner') initialises ShapeNet as a TUNER SIREN, which needs "
+                             "variant='last_layer'; the 'full' variant generates ShapeNet's weights from time")
         if time_net not in ("relu", "siren"):
             raise ValueError(f"time_net must be 'relu' or 'siren', got {time_net!r}")
         self.variant = variant
@@ -222,7 +236,8 @@ class NIF(nn.Module):
         else:
             self.param_net = _relu_mlp(time_features, rank, param_width, param_depth)
         if variant == "last_layer":
-            self.shape_net = Siren(self.n_space, rank, width=width, depth=depth, w0=w0, w0_hidden=w0_hidden)
+            self.shape_net = Siren(self.n_space, rank, width=width, depth=depth, w0=w0, w0_hidden=w0_hidden,
+                                   init=init, bound=bound)
             self.mixer = nn.Linear(rank, rank * out_features + out_features)
             with torch.no_grad():
                 self.mixer.weight.mul_(0.1)
