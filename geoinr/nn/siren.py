@@ -34,7 +34,11 @@ TUNER_TIME_PERIOD = 64.0
 #: and the hidden layers generate the harmonics up to ``min_wavelength``. Factors 2 and 3 fitted
 #: the synthetic tracks worse at the default size (mu 0.827 and 0.769 against 0.878, 400 epochs)
 TUNER_BANDLIMIT_FACTOR = 1.0
-TUNER_LOW_FRACTION = 0.5  # share of the first-layer neurons given to the dense low-frequency set
+#: TUNER: share of the first-layer neurons given to the dense low-frequency set (the rest spread up to the
+#: bandlimit). 0.25 since 2026-12-04 (it was 0.5): on the three-month records of benchmarks/real_ssh.py
+#: (300 s, the SIREN) lambda_x 15-36 km shorter on three of five, level on the Mediterranean months record
+#: and 2 km longer on the Gulf Stream 40 x 16 one (benchmarks/RESULTS.md, 2026-12-04, fourth session)
+TUNER_LOW_FRACTION = 0.25
 
 
 class SineLayer(nn.Module):
@@ -145,7 +149,9 @@ def tuner_frequencies(width: int, periods, bandlimit: float, low_fraction: float
       with :math:`L` the largest integer whose box fits in ``low_fraction * width`` neurons (a
       random sample of the box where a long period makes its lattice finer);
     - the high set, filling the rest: vectors of random direction whose norm is uniform between the
-      low box and ``bandlimit``, rounded to the lattice (as many at every scale up to the bandlimit).
+      low box and ``bandlimit``, rounded to the lattice (as many at every scale up to the bandlimit);
+      where the ball holds too few vectors outside the low box, the box's vectors the low set did not
+      take.
 
     When the lattice has fewer vectors than ``width`` (a bandlimit of a few base frequencies), the
     last vectors repeat earlier ones (their random phases differ).
@@ -195,6 +201,9 @@ def tuner_frequencies(width: int, periods, bandlimit: float, low_fraction: float
         radius = omega_low + (bandlimit - omega_low) * torch.rand(4 * room, 1, generator=generator, dtype=torch.float64)
         k = torch.round(direction * radius / base).long()
         _take(k, chosen, room, base, bandlimit, keep=lambda v: (v.abs() > low).any(dim=1), generator=generator)
+    if len(chosen) < width:  # few vectors outside the low box: the rest of the box (not sampled for the low set)
+        _take(_low_lattice(low, 8 * width + 64, generator=generator), chosen, width - len(chosen), base, bandlimit,
+              generator=generator)
     rows = list(chosen)
     while len(rows) < width:  # the lattice inside the bandlimit is exhausted
         rows += rows[: width - len(rows)]
