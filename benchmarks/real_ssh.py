@@ -51,9 +51,9 @@ from __future__ import annotations
 import argparse
 import ast
 import glob
-import re
 import os
 import platform
+import re
 import sys
 import time
 import warnings
