@@ -36,8 +36,8 @@ TUNER_TIME_PERIOD = 64.0
 TUNER_BANDLIMIT_FACTOR = 1.0
 #: TUNER: share of the first-layer neurons given to the dense low-frequency set (the rest spread up to the
 #: bandlimit). 0.25 since 2026-12-04 (it was 0.5): on the three-month records of benchmarks/real_ssh.py
-#: (300 s, the SIREN; ten runs on seven records and the QG basin) lambda_x 15-36 km shorter on three runs,
-#: within 2 km on the rest, mu level or ahead on nine (benchmarks/RESULTS.md, 2026-12-04, fourth session)
+#: (300 s, the SIREN; eleven runs on seven records and the QG basin) lambda_x 15-36 km shorter on three runs,
+#: within 2 km on the rest; mu 0.001 behind to 0.005 ahead (benchmarks/RESULTS.md, 2026-12-04, fourth session)
 TUNER_LOW_FRACTION = 0.25
 
 
