@@ -504,6 +504,7 @@ def network_options(model, obs, streamed: bool, encoding: CoordinateEncoding) ->
     ('tuner', 'siren')
     """
     options = option_defaults(model.model)
+    # NIF's "full" variant generates ShapeNet's weights from time: no SIREN to initialise (the others have no variant)
     variant = (model.model_options or {}).get("variant", options.get("variant", "last_layer"))
     if (large_record(model, obs, streamed, models=TUNER_MODELS) and variant == "last_layer"
             and _encoded_time_span(encoding, obs.table.time) <= TUNER_TIME_PERIOD / 2):
@@ -512,7 +513,11 @@ def network_options(model, obs, streamed: bool, encoding: CoordinateEncoding) ->
 
 
 def _encoded_time_span(encoding: CoordinateEncoding, days) -> float:
-    """The widest range of the encoded time features over the record's days (0 without time)."""
+    """The widest change of an encoded time feature from the record's first day to its last (0 without time).
+
+    The range over the record for the monotonic encodings (linear, tanh); the bounded periodic ones
+    (sinusoidal, fourier) stay within 2, far inside TUNER's time lattice either way.
+    """
     if encoding.time is None or days is None or len(days) == 0:
         return 0.0
     ends = torch.tensor([float(np.nanmin(days)), float(np.nanmax(days))], dtype=torch.float32)
