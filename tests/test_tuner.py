@@ -179,6 +179,34 @@ def test_options_are_checked_and_flow_through_build_network():
     assert "siren" in NETWORKS
 
 
+def test_low_fraction_sets_the_share_of_the_dense_low_set_in_every_tuner_network():
+    def low_box_count(net, level=1):  # first-layer vectors with |k|_inf <= level
+        return sum(max(map(abs, r)) <= level for r in lattice(net).round().long().tolist())
+
+    torch.manual_seed(0)
+    default = Siren(3, 1, width=512, depth=2, w0=8.0, init="tuner", bandlimit=40.0)
+    torch.manual_seed(0)
+    half = Siren(3, 1, width=512, depth=2, w0=8.0, init="tuner", bandlimit=40.0, low_fraction=0.5)
+    assert default.low_fraction == geoinr.nn.siren.TUNER_LOW_FRACTION == 0.25 and half.low_fraction == 0.5
+    # the low set is the largest box that fits its share: a quarter (128 neurons) takes the 62 vectors (up to
+    # sign) of |k|_inf <= 2, half (256) the 171 of |k|_inf <= 3; the high set rarely lands in the shell between
+    assert low_box_count(default, 2) == 62 and low_box_count(half, 3) == 171
+    assert low_box_count(default, 3) < 171 - 60
+    for net in (default, half):
+        k = lattice(net)
+        assert torch.allclose(k, k.round(), atol=1e-4) and len({tuple(r) for r in k.round().long().tolist()}) == 512
+    modulated = ModulatedSiren(4, 1, time_features=1, width=64, w0=8.0, init="tuner", low_fraction=1.0)
+    assert modulated.low_fraction == 1.0 and low_box_count(modulated) == 13
+    nif = build_network("nif", 4, 1, time_features=1, bandwidth=64.0, width=64, rank=4, init="tuner", low_fraction=0.5)
+    assert nif.shape_net.low_fraction == 0.5
+    with pytest.raises(ValueError, match="init='tuner'"):
+        Siren(3, 1, width=8, low_fraction=0.5)
+    with pytest.raises(ValueError, match=r"low_fraction .* in \(0, 1\]"):
+        Siren(3, 1, width=8, init="tuner", low_fraction=0.0)
+    with pytest.raises(ValueError, match="init='tuner'"):
+        build_network("nif", 4, 1, time_features=1, width=8, low_fraction=0.5)
+
+
 def test_a_plain_siren_draws_the_same_weights_as_before():
     """The new options leave init="siren" bit-identical (same random draws, no bound)."""
     torch.manual_seed(3)
@@ -192,13 +220,14 @@ def test_a_plain_siren_draws_the_same_weights_as_before():
 def test_save_load_round_trip_predicts_identically(tmp_path):
     tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
     # seed=None: rebuilding draws other frequencies, so identical predictions prove they come from the file
+    options = {"init": "tuner", "l1": 1e-3, "low_fraction": 0.5}
     model = geoinr.INRModel(width=16, depth=2, epochs=1, max_time=None, progress=False, seed=None,
-                            model_options={"init": "tuner", "l1": 1e-3}).fit(tracks, variables="sla")
+                            model_options=options).fit(tracks, variables="sla")
     path = tmp_path / "tuner.geoinr"
     model.save(path)
     again = geoinr.load(path)
-    assert again.model_options == {"init": "tuner", "l1": 1e-3}
-    assert again.field_.network.init == "tuner"
+    assert again.model_options == options
+    assert again.field_.network.init == "tuner" and again.field_.network.low_fraction == 0.5
     grid = tracks.isel(time=slice(0, 50))
     np.testing.assert_array_equal(again.predict(grid).values, model.predict(grid).values)
     k = lattice(again.field_.network)

@@ -64,7 +64,7 @@ class ModulatedSiren(TunerMixin, nn.Module):
     mod_width, mod_depth : int
         Size of the modulation network.
     modulation : {"scale_shift", "shift"}
-    init, bound, l1, period, bandlimit
+    init, bound, l1, period, bandlimit, low_fraction
         As in :class:`~geoinr.nn.Siren` (``init="tuner"``: TUNER frequencies on the space
         features, bounded hidden weights). The bound holds for the shared weights :math:`W`;
         ``"scale_shift"`` modulation multiplies them by :math:`1 + a_i(t)`.
@@ -93,10 +93,11 @@ class ModulatedSiren(TunerMixin, nn.Module):
         l1=0.0,
         period=None,
         bandlimit=None,
+        low_fraction=None,
     ):
         super().__init__()
         _need_time("modulated_siren", time_features)
-        check_tuner_options(init, period, bandlimit)
+        check_tuner_options(init, period, bandlimit, low_fraction=low_fraction)
         if modulation not in ("scale_shift", "shift"):
             raise ValueError(f"modulation must be 'scale_shift' or 'shift', got {modulation!r}")
         if depth < 2:
@@ -105,7 +106,7 @@ class ModulatedSiren(TunerMixin, nn.Module):
         self.modulation = modulation
         self.w0_hidden = float(w0_hidden)
         periods = [float(period or TUNER_PERIOD)] * self.n_space
-        bound = self._setup_tuner(init, bound, l1, periods, w0, bandlimit)
+        bound = self._setup_tuner(init, bound, l1, periods, w0, bandlimit, low_fraction)
         self.first = SineLayer(self.n_space, width, w0=w0, is_first=True)
         self.hidden = nn.ModuleList(SineLayer(width, width, w0=w0_hidden, bound=bound) for _ in range(depth - 1))
         per_layer = 2 if modulation == "scale_shift" else 1
@@ -119,7 +120,7 @@ class ModulatedSiren(TunerMixin, nn.Module):
             self.head.weight.uniform_(-limit, limit)
         self.width = width
         if init == "tuner":
-            init_tuner_(self.first, periods, self.bandlimit)
+            init_tuner_(self.first, periods, self.bandlimit, self.low_fraction)
 
     def _sine_layers(self):
         return self.first, list(self.hidden), self.head
@@ -188,6 +189,9 @@ class NIF(nn.Module):
         hidden weights (see :class:`~geoinr.nn.Siren`). The network of time keeps Sitzmann's.
     bound : float, optional
         TUNER's bound of ShapeNet's hidden weights (default :data:`~geoinr.nn.TUNER_BOUND`).
+    low_fraction : float, optional
+        Share of ShapeNet's first layer in TUNER's dense low set (default
+        :data:`~geoinr.nn.siren.TUNER_LOW_FRACTION`).
 
     Examples
     --------
@@ -216,12 +220,13 @@ class NIF(nn.Module):
         time_net="siren",
         init="siren",
         bound=None,
+        low_fraction=None,
     ):
         super().__init__()
         _need_time("nif", time_features)
         if variant not in ("full", "last_layer"):
             raise ValueError(f"variant must be 'full' or 'last_layer', got {variant!r}")
-        check_tuner_options(init)
+        check_tuner_options(init, low_fraction=low_fraction)
         if init == "tuner" and variant != "last_layer":
             raise ValueError("NIF(init='tuner') initialises ShapeNet as a TUNER SIREN, which needs "
                              "variant='last_layer'; the 'full' variant generates ShapeNet's weights from time")
@@ -237,7 +242,7 @@ class NIF(nn.Module):
             self.param_net = _relu_mlp(time_features, rank, param_width, param_depth)
         if variant == "last_layer":
             self.shape_net = Siren(self.n_space, rank, width=width, depth=depth, w0=w0, w0_hidden=w0_hidden,
-                                   init=init, bound=bound)
+                                   init=init, bound=bound, low_fraction=low_fraction)
             self.mixer = nn.Linear(rank, rank * out_features + out_features)
             with torch.no_grad():
                 self.mixer.weight.mul_(0.1)

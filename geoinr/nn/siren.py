@@ -15,7 +15,7 @@ from torch import nn
 
 __all__ = ["SineLayer", "Siren", "TunerMixin", "tuner_frequencies", "init_tuner_", "shrink_columns_",
            "check_tuner_options", "INITS", "TUNER_BOUND", "TUNER_PERIOD",
-           "TUNER_TIME_PERIOD", "TUNER_BANDLIMIT_FACTOR"]
+           "TUNER_TIME_PERIOD", "TUNER_BANDLIMIT_FACTOR", "TUNER_LOW_FRACTION"]
 
 #: first-layer initializations of the SIREN models
 INITS = ("siren", "tuner")
@@ -210,20 +210,24 @@ def tuner_frequencies(width: int, periods, bandlimit: float, low_fraction: float
     return torch.tensor(rows[:width], dtype=torch.long).reshape(width, n)
 
 
-def check_tuner_options(init: str, period=None, bandlimit=None, time_period=None) -> None:
+def check_tuner_options(init: str, period=None, bandlimit=None, time_period=None, low_fraction=None) -> None:
     """Refuse an unknown ``init`` and TUNER's lattice options without ``init="tuner"``."""
     if init not in INITS:
         raise ValueError(f"init={init!r}: choose one of {INITS}.")
-    given = [name for name, v in (("period", period), ("bandlimit", bandlimit), ("time_period", time_period))
-             if v is not None]
+    lattice = (("period", period), ("bandlimit", bandlimit), ("time_period", time_period),
+               ("low_fraction", low_fraction))
+    given = [name for name, v in lattice if v is not None]
     if given and init != "tuner":
         raise ValueError(f"{given} set the TUNER frequency lattice: they need init='tuner' (got init={init!r}).")
-    for name, v in (("period", period), ("bandlimit", bandlimit), ("time_period", time_period)):
+    for name, v in lattice[:3]:
         if v is not None and not float(v) > 0:
             raise ValueError(f"{name} must be > 0, got {v}.")
+    if low_fraction is not None and not 0 < float(low_fraction) <= 1:
+        raise ValueError(f"low_fraction is the share of the first layer in TUNER's dense low set: it must be in "
+                         f"(0, 1], got {low_fraction} (default {TUNER_LOW_FRACTION}).")
 
 
-def init_tuner_(first: SineLayer, periods, bandlimit: float) -> torch.Tensor:
+def init_tuner_(first: SineLayer, periods, bandlimit: float, low_fraction: float = TUNER_LOW_FRACTION) -> torch.Tensor:
     r"""Give ``first`` TUNER frequencies (frozen) and random phases; returns the integer vectors.
 
     The weights become :math:`2\pi k / (P \omega_0)` (so the layer computes
@@ -232,7 +236,7 @@ def init_tuner_(first: SineLayer, periods, bandlimit: float) -> torch.Tensor:
     :math:`U(-\pi, \pi)` and stay trainable.
     """
     linear = first.linear
-    k = tuner_frequencies(linear.out_features, periods, bandlimit)
+    k = tuner_frequencies(linear.out_features, periods, bandlimit, low_fraction)
     omega = k.double() * (2 * math.pi / torch.as_tensor(periods, dtype=torch.float64))
     del linear.weight
     linear.register_buffer("weight", (omega / first.w0).float())
@@ -297,14 +301,15 @@ class TunerMixin:
         """Whether :meth:`constrain_` changes anything: a hidden-weight bound or an ``l1`` shrinkage."""
         return self.l1 > 0 or any(layer.bound is not None for layer in self._sine_layers()[1])
 
-    def _setup_tuner(self, init, bound, l1, periods, w0, bandlimit) -> float | None:
+    def _setup_tuner(self, init, bound, l1, periods, w0, bandlimit, low_fraction=None) -> float | None:
         """Store ``init`` and ``l1``; with ``init="tuner"``, the first layer's lattice; returns the hidden bound."""
         self.init, self.l1 = init, float(l1)
-        self.periods, self.bandlimit = None, None
+        self.periods, self.bandlimit, self.low_fraction = None, None, None
         if init != "tuner":
             return bound
         self.periods = torch.tensor(periods, dtype=torch.float32)
         self.bandlimit = float(bandlimit) if bandlimit is not None else TUNER_BANDLIMIT_FACTOR * float(w0)
+        self.low_fraction = float(low_fraction) if low_fraction is not None else TUNER_LOW_FRACTION
         return TUNER_BOUND if bound is None else bound
 
 
@@ -382,6 +387,9 @@ class Siren(TunerMixin, nn.Module):
     bandlimit : float, optional
         Largest first-layer :math:`|\omega|_2`, radians per encoded unit (default
         :data:`TUNER_BANDLIMIT_FACTOR` x ``w0``).
+    low_fraction : float, optional
+        Share of the first-layer neurons in TUNER's dense low-frequency set, in (0, 1] (default
+        :data:`TUNER_LOW_FRACTION`; 0.5 gives the lattice of geoinr before 2026-12-04's change).
 
     Examples
     --------
@@ -410,14 +418,15 @@ class Siren(TunerMixin, nn.Module):
         period: float | None = None,
         time_period: float | None = None,
         bandlimit: float | None = None,
+        low_fraction: float | None = None,
     ):
         super().__init__()
         if depth < 1 or width < 1:
             raise ValueError(f"width and depth must be >= 1, got width={width}, depth={depth}")
-        check_tuner_options(init, period, bandlimit, time_period)
+        check_tuner_options(init, period, bandlimit, time_period, low_fraction)
         n_space = in_features - time_features
         periods = [float(period or TUNER_PERIOD)] * n_space + [float(time_period or TUNER_TIME_PERIOD)] * time_features
-        bound = self._setup_tuner(init, bound, l1, periods, w0, bandlimit)
+        bound = self._setup_tuner(init, bound, l1, periods, w0, bandlimit, low_fraction)
         layers = [SineLayer(in_features, width, w0=w0, is_first=True)]
         layers += [SineLayer(width, width, w0=w0_hidden, bound=bound) for _ in range(depth - 1)]
         self.body = nn.Sequential(*layers)
@@ -426,7 +435,7 @@ class Siren(TunerMixin, nn.Module):
         with torch.no_grad():
             self.head.weight.uniform_(-limit, limit)
         if init == "tuner":
-            init_tuner_(self.body[0], periods, self.bandlimit)
+            init_tuner_(self.body[0], periods, self.bandlimit, self.low_fraction)
 
     def _sine_layers(self):
         return self.body[0], list(self.body[1:]), self.head
