@@ -16,14 +16,21 @@
     python benchmarks/osse.py --max-time 30 --only linear OI "geoinr siren"
     python benchmarks/osse.py --truth-rossby-radius 20 --only OI physics   # misspecified: the prior is not the truth
     python benchmarks/osse.py --basin --only OI "geoinr siren"   # a three-month basin (~147k observations)
+    python benchmarks/osse.py --only 'geoinr nif, model_options={"init": "siren"}'   # a fit with other options
 
 ``--basin`` is the long-record, basin-scale case: a 3000 km box (256 x 256, about 27 x 33 degrees
 at 35N), 90 days, deformation radius 30 km, every third observation kept (~147,000), days 5-84
 scored. A fit is budget-bound there (a minute is about 70 epochs on 2 cores).
+
+An ``--only`` entry that is not a method of the table but reads ``geoinr MODEL, key=value, ...``
+(values as Python literals) is run as a fit of ``MODEL`` with those options (:func:`parse_method`,
+also read by ``benchmarks/real_ssh.py``'s ``--methods``).
 """
 import argparse
+import ast
 import os
 import platform
+import re
 import time
 import warnings
 
@@ -72,7 +79,25 @@ def physics_note(choice: dict) -> str:
     return f"kept {choice['physics_weight']:g} of {tried}{mapped}"
 
 
-def methods(max_time, seed=0):
+def parse_method(spec: str) -> dict:
+    """``geoinr MODEL, key=value, ...`` -> the fit's options, ``{"model": MODEL, key: value}`` (values: Python literals).
+
+    >>> parse_method('geoinr siren, model_options={"bound": 1.5}, max_time=60')
+    {'model': 'siren', 'model_options': {'bound': 1.5}, 'max_time': 60}
+    """
+    head, *options = [part.strip() for part in re.split(r",\s*(?=\w+=)", spec)]
+    if not head.startswith("geoinr ") or len(head.split()) != 2:
+        raise SystemExit(f"unknown method {spec!r}: a name of the table or 'geoinr MODEL, key=value, ...'")
+    kw = {"model": head.split()[1]}
+    for option in options:
+        key, value = option.split("=", 1)
+        kw[key.strip()] = ast.literal_eval(value.strip())
+    return kw
+
+
+def methods(max_time, seed=0, specs=()):
+    """The methods by name; each of ``specs`` not among them that sets options (``geoinr MODEL, key=value, ...``)
+    is read by :func:`parse_method` (the others filter the names)."""
     fit = dict(max_time=max_time, progress=False, seed=seed)
 
     def inr(**kw):
@@ -85,7 +110,7 @@ def methods(max_time, seed=0):
 
         return run
 
-    return {
+    table = {
         "linear (+-5 days)": lambda obs, grid: baselines.LinearInterpolator(window=10.0, fill="nearest").fit(obs, "sla").predict(grid),
         "OI (100 km, 10 days; defaults)": lambda obs, grid: baselines.OptimalInterpolation().fit(obs, "sla").predict(grid),
         "OI (80 km, 7 days)": lambda obs, grid: baselines.OptimalInterpolation(lx=80.0, ly=80.0, lt=7.0).fit(obs, "sla").predict(grid),
@@ -115,6 +140,9 @@ def methods(max_time, seed=0):
             precision="bfloat16", physics="qg", rossby_radius=40.0, physics_weight=0.1, physics_every=1
         ),
     }
+    table.update({spec: inr(**parse_method(spec)) for spec in specs
+                  if spec not in table and spec.startswith("geoinr ") and "=" in spec})
+    return table
 
 
 def score(maps, truth):
@@ -129,6 +157,11 @@ def score(maps, truth):
 
 def run(max_time=60.0, days=40, margin=5, seed=0, only=None, rossby_radius_km=40.0, forcing_days=5.0, exact=False,
         length_km=1000.0, n=128, thin=1):
+    table = methods(max_time, seed, only or ())
+    chosen = [name for name in table if not only
+              or any(o.lower() == name.lower() if exact else o.lower() in name.lower() for o in only)]
+    if not chosen:
+        raise SystemExit(f"--only {only} names no method; the table's: {list(table)}, or 'geoinr MODEL, key=value'")
     t0 = time.perf_counter()
     truth, obs = make_case(days=days, seed=seed, rossby_radius_km=rossby_radius_km, forcing_days=forcing_days,
                            length_km=length_km, n=n, thin=thin)
@@ -136,9 +169,8 @@ def run(max_time=60.0, days=40, margin=5, seed=0, only=None, rossby_radius_km=40
     ref = truth.ssh.isel(time=slice(margin, days - margin))
     grid = ref.to_dataset(name="ssh").drop_vars("ssh")
     rows = []
-    for name, method in methods(max_time, seed).items():
-        if only and not any(o.lower() == name.lower() if exact else o.lower() in name.lower() for o in only):
-            continue
+    for name in chosen:
+        method = table[name]
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -49,11 +49,9 @@ literals) fits ``MODEL`` with those options added to the defaults.
 from __future__ import annotations
 
 import argparse
-import ast
 import glob
 import os
 import platform
-import re
 import sys
 import time
 import warnings
@@ -66,7 +64,8 @@ import geoinr
 from geoinr import baselines, metrics, osse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import osse as osse_bench  # noqa: E402  (benchmarks/osse.py: the scale-search note)
+import osse as osse_bench  # noqa: E402  (benchmarks/osse.py: the scale-search note, parse_method)
+from osse import parse_method  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "..", "shared", "data", "duacs_global_l4_2019")
@@ -291,7 +290,7 @@ def _scattered_cubic(obs, grid):
 
 
 def methods(max_time, seed=0, specs=()):
-    """The methods by name; each of ``specs`` not among them is read by :func:`parse_method`."""
+    """The methods by name; each of ``specs`` not among them is read by :func:`osse.parse_method`."""
     fit = dict(max_time=max_time, progress=False, seed=seed)
 
     def inr(**kw):
@@ -351,22 +350,6 @@ def methods(max_time, seed=0, specs=()):
     }
     table.update({spec: inr(**parse_method(spec)) for spec in specs if spec not in table})
     return table
-
-
-def parse_method(spec: str) -> dict:
-    """``geoinr MODEL, key=value, ...`` -> the fit's options, ``{"model": MODEL, key: value}`` (values: Python literals).
-
-    >>> parse_method('geoinr siren, model_options={"bound": 1.5}, max_time=60')
-    {'model': 'siren', 'model_options': {'bound': 1.5}, 'max_time': 60}
-    """
-    head, *options = [part.strip() for part in re.split(r",\s*(?=\w+=)", spec)]
-    if not head.startswith("geoinr ") or len(head.split()) != 2:
-        raise SystemExit(f"unknown method {spec!r}: a name of the table or 'geoinr MODEL, key=value, ...'")
-    kw = {"model": head.split()[1]}
-    for option in options:
-        key, value = option.split("=", 1)
-        kw[key.strip()] = ast.literal_eval(value.strip())
-    return kw
 
 
 def zonal_band(full: xr.DataArray) -> slice:

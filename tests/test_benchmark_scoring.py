@@ -107,3 +107,14 @@ def test_a_method_spec_outside_the_table_becomes_a_fit_with_its_options(real_ssh
     assert spec in table and "OI" in table  # a name of the table stays the table's method
     with pytest.raises(SystemExit, match="unknown method"):
         real_ssh.methods(10.0, 0, ["kriging"])
+
+
+def test_the_osse_benchmark_reads_the_same_method_specs_and_refuses_a_filter_that_names_nothing(real_ssh):
+    osse_bench = real_ssh.osse_bench  # benchmarks/osse.py, which real_ssh.py imports
+    assert real_ssh.parse_method is osse_bench.parse_method
+    spec = 'geoinr nif, model_options={"init": "siren"}'
+    table = osse_bench.methods(10.0, 0, [spec, "OI", 'geoinr siren, precision="bfloat16"', "physics_weight=0.1"])
+    assert spec in table and "OI" not in table  # filters ("OI", a piece of a name) stay filters
+    assert sum('precision="bfloat16"' in name for name in table) == 1  # a name of the table stays the table's
+    with pytest.raises(SystemExit, match="names no method"):  # before the case is built
+        osse_bench.run(max_time=1.0, only=["kriging"])
