@@ -113,6 +113,37 @@ def test_the_residual_needs_half_the_first_networks_time_left(monkeypatch, took,
     assert result.seconds == took * len(budgets)
 
 
+def test_on_a_large_record_the_data_only_network_leaves_time_for_the_residuals(monkeypatch):
+    _scores(monkeypatch, {"data-only": 0.5, "mean": 0.3, "residual": 0.4})
+    model, prep, _ = _choosing_model()
+    seen = []
+
+    def train(model, prep, cfg, device, **kw):  # every network runs to its budget
+        seen.append(cfg.max_time)
+        return SimpleNamespace(n_val=10), TrainResult([{"epoch": 1.0}], 0.1, "budget", cfg.max_time, 1)
+
+    cfg = fitting.TrainConfig(epochs=None, max_time=300.0, seed=0)
+    pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train, first_cap=pw.FIRST_CAP)
+    first = 300.0 * pw.FIRST_CAP
+    assert seen == pytest.approx([first, 300.0 - first])  # capped, then the residual's network in the rest
+    assert 300.0 - first >= RESIDUAL_SHARE * first and model.physics_choice_["members"] == [0.0, 0.1]
+    seen.clear()
+    pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train)  # no cap: the whole budget, nothing after
+    assert seen == pytest.approx([300.0]) and model.physics_choice_["members"] == [0.0]
+
+
+def test_fit_field_caps_the_first_network_from_the_large_record_size_on(monkeypatch):
+    caps = []
+    monkeypatch.setattr(fitting, "fit_choosing_weight", lambda *a, first_cap=None: caps.append(first_cap))
+    monkeypatch.setattr(fitting, "resolve_physics_weight", lambda *a: True)
+    monkeypatch.setattr(fitting, "model_physics_loss", lambda *a: None)
+    model = geoinr.INRModel(physics="qg")
+    for n in (fitting.WIDE_RECORD_POINTS - 1, fitting.WIDE_RECORD_POINTS):
+        model.n_points_ = n
+        fitting.fit_field(model, None, None, torch.device("cpu"))
+    assert caps == [None, pw.FIRST_CAP]
+
+
 def test_held_out_passes_are_from_the_record_interior(chosen):
     """Passes near either end of the record are never held out: there the map extrapolates in time."""
     _, runs = chosen

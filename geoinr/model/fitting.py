@@ -31,7 +31,7 @@ from ..uncertainty.calibrated import calibrate_field
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
 from .held_out import satellite_passes, validation_blocks
 from .members import fill_budget, plain_fit
-from .physics_weight import AUTO, fit_choosing_weight, interior_groups, resolve_physics_weight
+from .physics_weight import AUTO, FIRST_CAP, fit_choosing_weight, interior_groups, resolve_physics_weight
 from .scale_search import SEARCH, search_scales
 
 __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
@@ -364,7 +364,8 @@ def fit_field(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=Non
     model.fill_members_ = None
     if resolve_physics_weight(model, prep, checkpoint, resume):
         model_physics_loss(model, device)  # a residual that cannot apply here fails now, not after a candidate fit
-        return fit_choosing_weight(model, prep, cfg, device, train)
+        cap = FIRST_CAP if model.n_points_ >= WIDE_RECORD_POINTS else None  # (in memory, passes or blocks held out)
+        return fit_choosing_weight(model, prep, cfg, device, train, first_cap=cap)
     trainer, result = train(model, prep, cfg, device, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                             resume=resume)
     if checkpoint is not None or resume is not None:  # a checkpoint holds one network's training
