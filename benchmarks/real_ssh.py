@@ -42,6 +42,11 @@ full rows remain). Seconds: fit + prediction, wall clock, on this machine.
     python benchmarks/real_ssh.py                         # every case, every method
     python benchmarks/real_ssh.py --cases gulfstream10 --methods OI "geoinr siren" --max-time 30
     python benchmarks/real_ssh.py --cases kuroshio_ext40_90d --methods 'geoinr siren, model_options={"bound": 1.5}'
+    python benchmarks/real_ssh.py --cases gulfstream10 acc10 --methods OI "geoinr siren" --seeds 0 1 2
+
+With ``--seeds``, every case is drawn and every method fitted once per seed, and a summary
+follows the rows: per case and method, the mean and range of mu and lambda_x over the seeds,
+and on how many seeds the method was ahead of OI on both scores.
 
 A method that is not in the table but reads ``geoinr MODEL, key=value, ...`` (values as Python
 literals) fits ``MODEL`` with those options added to the defaults.
@@ -394,50 +399,106 @@ def score(pred, reference, full):
             "coverage": float(ok.sum() / max(1, np.isfinite(reference.values).sum()))}
 
 
+def summarize(rows) -> list[str]:
+    """Markdown lines of one row per case and method over seeds: mean (min-max) of mu and lambda_x, and OI beaten.
+
+    ``rows`` are dicts with ``case``, ``method``, ``seed``, ``mu`` and ``lambda_x`` (a failed
+    run has NaN scores and counts in no mean). The last column counts the seeds where the
+    method is ahead of ``OI`` (run on the same case and seed) on both mu and lambda_x; it
+    reads "no OI" where OI was not run with that seed.
+
+    Examples
+    --------
+    >>> rows = [dict(case="c", method=m, seed=s, mu=mu, lambda_x=lam) for m, s, mu, lam in
+    ...         [("OI", 0, 0.84, 120.0), ("geoinr siren", 0, 0.86, 100.0),
+    ...          ("OI", 1, 0.85, 110.0), ("geoinr siren", 1, 0.86, 115.0)]]
+    >>> print("\\n".join(summarize(rows)[2:]))
+    | c | OI | 2 | 0.845 (0.840-0.850) | 115 (110-120) | - |
+    | c | geoinr siren | 2 | 0.860 (0.860-0.860) | 108 (100-115) | 1 of 2 |
+    """
+    lines = ["| case | method | seeds | mu: mean (min-max) | lambda_x km: mean (min-max) | ahead of OI on both |",
+             "|---|---|---:|---|---|---|"]
+    oi = {(r["case"], r["seed"]): r for r in rows if r["method"] == "OI"}
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault((r["case"], r["method"]), []).append(r)
+    for (case, method), runs in groups.items():
+        mu = np.array([r["mu"] for r in runs], dtype=float)
+        lam = np.array([r["lambda_x"] for r in runs], dtype=float)
+
+        def spread(v, fmt):
+            v = v[np.isfinite(v)]
+            return "failed" if not v.size else f"{v.mean():{fmt}} ({v.min():{fmt}}-{v.max():{fmt}})"
+
+        ahead = "-"
+        if method != "OI":
+            pairs = [(r, oi.get((case, r["seed"]))) for r in runs]
+            if any(o is None for _, o in pairs):
+                ahead = "no OI"
+            else:
+                wins = sum(r["mu"] > o["mu"] and r["lambda_x"] < o["lambda_x"] for r, o in pairs)
+                ahead = f"{wins} of {len(pairs)}"
+        lines.append(f"| {case} | {method} | {len(runs)} | {spread(mu, '.3f')} | {spread(lam, '.0f')} | {ahead} |")
+    return lines
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", nargs="*", default=list(CASES))
     ap.add_argument("--methods", nargs="*", default=None)
     ap.add_argument("--max-time", type=float, default=60.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, nargs="+", default=None,
+                    help="several seeds (each draws its own tracks, noise, grown record and fits): one row per "
+                         "seed, then a summary over seeds; replaces --seed")
     args = ap.parse_args(argv)
+    seeds = args.seeds or [args.seed]
+    several = len(seeds) > 1
     warnings.simplefilter("ignore")
     torch.set_num_threads(max(1, torch.get_num_threads()))
     truth = load_truth()
-    table = methods(args.max_time, args.seed, args.methods or ())
-    chosen = args.methods or list(table)
+    chosen = args.methods or list(methods(args.max_time, seeds[0]))
     print(f"# real_ssh.py: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, torch "
           f"{torch.__version__} ({torch.get_num_threads()} threads), geoinr {geoinr.__version__}, "
-          f"max_time={args.max_time:g} s, seed {args.seed}")
-    print("| case | kind | method | mu | RMSE (cm) | lambda_x (km) | seconds |")
-    print("|---|---|---|---:|---:|---:|---:|")
-    for name in args.cases:
-        kind, region = CASES[name]
-        obs, grid, reference, full = make_case(truth, kind, region, args.seed)
-        for method in chosen:
-            if kind != "regrid" and method.startswith("cubic"):
-                continue
-            if kind == "regrid" and "physics" in method:
-                continue
-            t0 = time.perf_counter()
-            try:
-                pred = table[method](obs, grid)
-                pred = pred.compute() if hasattr(pred, "compute") else pred
-                s = score(pred, reference, full)
-                row = f"{s['mu']:.3f} | {s['rmse_cm']:.2f} | {s['lambda_x']:.0f}"
-            except Exception as err:  # a method that fails on a case is a result too
-                row = f"failed: {type(err).__name__}: {str(err)[:80]} | | "
-            print(f"| {name} | {kind} | {method} | {row} | {time.perf_counter() - t0:.1f} |", flush=True)
-            search = osse_bench.LAST_SEARCH.pop("record", None)
-            if search:
-                print(f"<!-- {name} scale search: {osse_bench.scale_note(search)} -->", flush=True)
-            choice = osse_bench.LAST_SEARCH.pop("physics", None)
-            if choice:
-                print(f"<!-- {name} physics weight: {osse_bench.physics_note(choice)} -->", flush=True)
-            members = osse_bench.LAST_SEARCH.pop("members", None)
-            if members:
-                print(f"<!-- {name} networks averaged (time early stopping left): {osse_bench.members_note(members)} -->",
-                      flush=True)
+          f"max_time={args.max_time:g} s, seed{'s' if several else ''} {', '.join(map(str, seeds))}")
+    print("| case | kind | method |" + (" seed |" if several else "") + " mu | RMSE (cm) | lambda_x (km) | seconds |")
+    print("|---|---|---|" + ("---:|" if several else "") + "---:|---:|---:|---:|")
+    rows = []
+    for seed in seeds:
+        table = methods(args.max_time, seed, args.methods or ())
+        for name in args.cases:
+            kind, region = CASES[name]
+            obs, grid, reference, full = make_case(truth, kind, region, seed)
+            for method in chosen:
+                if kind != "regrid" and method.startswith("cubic"):
+                    continue
+                if kind == "regrid" and "physics" in method:
+                    continue
+                t0 = time.perf_counter()
+                s = {"mu": float("nan"), "lambda_x": float("nan")}
+                try:
+                    pred = table[method](obs, grid)
+                    pred = pred.compute() if hasattr(pred, "compute") else pred
+                    s = score(pred, reference, full)
+                    row = f"{s['mu']:.3f} | {s['rmse_cm']:.2f} | {s['lambda_x']:.0f}"
+                except Exception as err:  # a method that fails on a case is a result too
+                    row = f"failed: {type(err).__name__}: {str(err)[:80]} | | "
+                rows.append(dict(case=name, method=method, seed=seed, mu=s["mu"], lambda_x=s["lambda_x"]))
+                print(f"| {name} | {kind} | {method} |" + (f" {seed} |" if several else "")
+                      + f" {row} | {time.perf_counter() - t0:.1f} |", flush=True)
+                search = osse_bench.LAST_SEARCH.pop("record", None)
+                if search:
+                    print(f"<!-- {name} scale search: {osse_bench.scale_note(search)} -->", flush=True)
+                choice = osse_bench.LAST_SEARCH.pop("physics", None)
+                if choice:
+                    print(f"<!-- {name} physics weight: {osse_bench.physics_note(choice)} -->", flush=True)
+                members = osse_bench.LAST_SEARCH.pop("members", None)
+                if members:
+                    print(f"<!-- {name} networks averaged (time early stopping left): "
+                          f"{osse_bench.members_note(members)} -->", flush=True)
+    if several:
+        print()
+        print("\n".join(summarize(rows)))
 
 
 if __name__ == "__main__":

@@ -118,3 +118,19 @@ def test_the_osse_benchmark_reads_the_same_method_specs_and_refuses_a_filter_tha
     assert sum('precision="bfloat16"' in name for name in table) == 1  # a name of the table stays the table's
     with pytest.raises(SystemExit, match="names no method"):  # before the case is built
         osse_bench.run(max_time=1.0, only=["kriging"])
+
+
+def test_the_summary_over_seeds_pairs_each_run_with_oi_on_its_own_seed(real_ssh):
+    runs = [("OI", 0, 0.84, 120.0), ("geoinr siren", 0, 0.86, 100.0),   # ahead on both
+            ("OI", 1, 0.85, 110.0), ("geoinr siren", 1, 0.86, 115.0),   # ahead on mu only
+            ("OI", 2, 0.80, 130.0), ("geoinr siren", 2, 0.79, 120.0),   # ahead on lambda_x only
+            ("linear", 0, 0.70, 200.0), ("geoinr siren", 3, float("nan"), float("nan"))]  # seed 3 failed, no OI
+    rows = [dict(case="c", method=m, seed=s, mu=mu, lambda_x=lam) for m, s, mu, lam in runs]
+    lines = real_ssh.summarize(rows)
+    cells = {line.split(" | ")[1]: [c.strip() for c in line.strip("| ").split(" | ")] for line in lines[2:]}
+    assert cells["OI"] == ["c", "OI", "3", "0.830 (0.800-0.850)", "120 (110-130)", "-"]
+    # the failed seed counts in no mean, and without its OI the count of wins cannot be made
+    assert cells["geoinr siren"] == ["c", "geoinr siren", "4", "0.837 (0.790-0.860)", "112 (100-120)", "no OI"]
+    assert cells["linear"][-1] == "0 of 1"  # behind OI's 0.84 / 120 on seed 0
+    rows = [r for r in rows if r["seed"] != 3]
+    assert real_ssh.summarize(rows)[3].endswith("| 1 of 3 |")
