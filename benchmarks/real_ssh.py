@@ -422,14 +422,13 @@ def summarize(rows) -> list[str]:
     groups: dict = {}
     for r in rows:
         groups.setdefault((r["case"], r["method"]), []).append(r)
+
+    def spread(runs, key, fmt):
+        v = np.array([r[key] for r in runs], dtype=float)
+        v = v[np.isfinite(v)]
+        return "failed" if not v.size else f"{v.mean():{fmt}} ({v.min():{fmt}}-{v.max():{fmt}})"
+
     for (case, method), runs in groups.items():
-        mu = np.array([r["mu"] for r in runs], dtype=float)
-        lam = np.array([r["lambda_x"] for r in runs], dtype=float)
-
-        def spread(v, fmt):
-            v = v[np.isfinite(v)]
-            return "failed" if not v.size else f"{v.mean():{fmt}} ({v.min():{fmt}}-{v.max():{fmt}})"
-
         ahead = "-"
         if method != "OI":
             pairs = [(r, oi.get((case, r["seed"]))) for r in runs]
@@ -438,7 +437,8 @@ def summarize(rows) -> list[str]:
             else:
                 wins = sum(r["mu"] > o["mu"] and r["lambda_x"] < o["lambda_x"] for r, o in pairs)
                 ahead = f"{wins} of {len(pairs)}"
-        lines.append(f"| {case} | {method} | {len(runs)} | {spread(mu, '.3f')} | {spread(lam, '.0f')} | {ahead} |")
+        scores = f"{spread(runs, 'mu', '.3f')} | {spread(runs, 'lambda_x', '.0f')}"
+        lines.append(f"| {case} | {method} | {len(runs)} | {scores} | {ahead} |")
     return lines
 
 

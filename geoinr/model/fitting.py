@@ -364,7 +364,7 @@ def fit_field(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=Non
     model.fill_members_ = None
     if resolve_physics_weight(model, prep, checkpoint, resume):
         model_physics_loss(model, device)  # a residual that cannot apply here fails now, not after a candidate fit
-        # large records (large_record's size threshold; the choice itself happens only for data in memory)
+        # records of large_record's size, gridded or not (the choice itself happens only for data in memory)
         cap = FIRST_CAP if model.n_points_ >= WIDE_RECORD_POINTS else None
         return fit_choosing_weight(model, prep, cfg, device, train, first_cap=cap)
     trainer, result = train(model, prep, cfg, device, checkpoint=checkpoint, checkpoint_every=checkpoint_every,

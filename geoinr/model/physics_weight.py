@@ -10,7 +10,7 @@ whole satellite passes for along-track data, as far from the training data as a
 map's gaps are, taken from the record's interior (:func:`interior_groups`). Each is
 fitted as a data-only fit is (early stopping, then the held-out passes join it):
 the first without the residual, under a time budget on all of it, as the data-only
-default's first network (on a record of 50,000 scattered points or more on :data:`FIRST_CAP`
+default's first network (on a record of 50,000 points or more, gridded or not, on :data:`FIRST_CAP`
 of it, so that the time left affords a second network; under an epoch budget on
 :data:`FIRST_SHARE` of it); the
 second with :data:`PHYSICS_WEIGHT`, for as long as the first took (or the time
@@ -75,7 +75,7 @@ FIRST_SHARE = 2.0 / 3.0
 # of a time budget, the residual's network is fitted where the time left is at least this share of the time
 # the data-only network took (half: with much less its held-out loss ranks the residual wrongly, as above)
 RESIDUAL_SHARE = 0.5
-# of a time budget on a large record (fitting.WIDE_RECORD_POINTS scattered points or more), the most the
+# of a time budget on a large record (fitting.WIDE_RECORD_POINTS points or more, gridded or not), the most the
 # data-only network may take, so that its time left always affords a second network: on the three-month
 # Mediterranean record of benchmarks/real_ssh.py that network ran 242 s of 300 on two seeds before its held-out
 # passes stalled, no other network fitted, and the one-network map was 0.006-0.007 behind the data-only default's
@@ -188,9 +188,10 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
     timed = cfg.max_time is not None and cfg.epochs is None  # a time budget alone: the first network may take it all
     runs, skipped = [], None
     for weight in CANDIDATE_WEIGHTS:
-        budget = cfg if timed else cfg.part(FIRST_SHARE)
-        if timed and first_cap is not None and not runs:
-            budget = dataclasses.replace(cfg, max_time=cfg.max_time * first_cap)
+        if timed:  # the data-only network: the whole budget, or at most first_cap of it (large records)
+            budget = cfg if first_cap is None else cfg.part(first_cap)
+        else:
+            budget = cfg.part(FIRST_SHARE)
         if runs:  # the residual's network: the first one's start, for as long as it took (or the time left)
             took = runs[0]["result"].seconds
             budget = cfg.part(1.0 - FIRST_SHARE)
