@@ -859,6 +859,10 @@ def savefig(fig, path, *, dpi: float = 100, colors: int | None = 256, **kwargs):
 
     Maps with smooth colour scales compress badly as full-colour PNGs; a
     256-colour palette looks the same and makes the file about 3x smaller.
+    The palette covers every colour of the figure (Pillow's maximum coverage), so
+    a colour map on a small area, such as an error panel's colorbar, keeps its
+    colours: a median cut spent the palette on the large areas and drew such a
+    colorbar in greys and teals (up to 83 of 765 off in a pixel; now 11).
     Any other extension, or ``colors=None``, is a plain ``fig.savefig``.
 
     Parameters
@@ -899,7 +903,7 @@ def savefig(fig, path, *, dpi: float = 100, colors: int | None = 256, **kwargs):
     buf.seek(0)
     with Image.open(buf) as image:
         palette = image.convert("RGB").quantize(
-            colors=int(colors), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+            colors=int(colors), method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE
         )
     palette.save(path, optimize=True)
     return path
