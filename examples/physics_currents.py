@@ -65,8 +65,9 @@ def main(out="currents_output", quick=False):
     # of the space-time box, every 8th step. The simulated ocean is forced and damped, so the free QG
     # equation holds only approximately: a weak, occasional residual (weight 0.1) steers the fit
     # between tracks without fighting the data (benchmarks/osse.py compares). Here the weight is
-    # given, to show the residual's effect; by default (physics_weight="auto") the fit would train
-    # both candidates on half the budget each and keep the one that predicts held-out passes better.
+    # given, to show the residual's effect; by default (physics_weight="auto") the fit would train a
+    # data-only network, then one with the residual, and keep what predicts held-out passes best: either
+    # network or their mean (geoinr.model.physics_weight).
     fit = {"width": 64, "depth": 3, "epochs": 100 if quick else 200, "batch_size": 2048, "lr": 1e-3,
            "max_time": None, "seed": 0, "progress": not quick}
     fits = {
