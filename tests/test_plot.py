@@ -289,7 +289,6 @@ def test_savefig_writes_a_small_palette_png(truth, tmp_path):
     assert svg.read_text().lstrip().startswith("<?xml")
 
 
-
 def test_savefig_keeps_the_colours_that_few_pixels_use(tmp_path):
     """A second colour map on a small area (an error panel's colorbar) keeps its colours: no pixel is far off.
 
@@ -312,6 +311,7 @@ def test_savefig_keeps_the_colours_that_few_pixels_use(tmp_path):
     with Image.open(quantized) as im, Image.open(full) as ref:
         off = np.abs(np.asarray(im.convert("RGB"), int) - np.asarray(ref.convert("RGB"), int)).sum(axis=-1)
     assert off.max() <= 30, f"a pixel is {off.max()} of 765 off"
+
 
 # ----------------------------------------------------------------------------- ax=, std, spectral score
 def test_every_plotting_function_takes_ax():
