@@ -267,23 +267,41 @@ def test_display_of_a_loaded_model_and_of_odd_states(fitted, tmp_path):
     assert "summary failed" in loaded._repr_html_()
 
 
-def test_savefig_writes_a_small_palette_png(truth, tmp_path):
-    """geoinr.plot.savefig: a 256-colour PNG, several times smaller than matplotlib's; other formats as usual."""
+def _saved_both_ways(fig, tmp_path):
+    """``fig`` as matplotlib writes it (full colour) and as ``geoinr.plot.savefig`` does (a palette), both at 60 dpi.
+
+    A figure's first drawing moves its layout, so a throwaway drawing comes first and the two
+    compared are later ones. Returns the paths, savefig's return value, the palette image's mode
+    and size, the full image's size and both as RGB arrays (int).
+    """
+    from types import SimpleNamespace
+
     from PIL import Image
 
     from geoinr.plot import savefig
 
+    full, small = tmp_path / "full.png", tmp_path / "small.png"
+    fig.savefig(io.BytesIO(), dpi=60)
+    fig.savefig(full, dpi=60)
+    written = savefig(fig, small, dpi=60)
+    with Image.open(small) as im, Image.open(full) as ref:
+        return SimpleNamespace(full=full, small=small, written=written, mode=im.mode, size=im.size,
+                               full_size=ref.size, rgb=np.asarray(im.convert("RGB"), int),
+                               full_rgb=np.asarray(ref.convert("RGB"), int))
+
+
+def test_savefig_writes_a_small_palette_png(truth, tmp_path):
+    """geoinr.plot.savefig: a 256-colour PNG, several times smaller than matplotlib's; other formats as usual."""
+    from geoinr.plot import savefig
+
     rng = np.random.default_rng(0)
     fig, _ = plot_maps(truth, truth + 0.02 * rng.standard_normal(truth.shape))
-    full, small = tmp_path / "full.png", tmp_path / "small.png"
-    fig.savefig(io.BytesIO(), dpi=60)  # a figure's first drawing moves its layout: compare the later ones
-    fig.savefig(full, dpi=60)
-    assert savefig(fig, small, dpi=60) == str(small)
-    with Image.open(small) as im, Image.open(full) as ref:
-        assert im.mode == "P" and im.size == ref.size
-        diff = np.abs(np.asarray(im.convert("RGB"), float) - np.asarray(ref.convert("RGB"), float))
+    saved = _saved_both_ways(fig, tmp_path)
+    assert saved.written == str(saved.small)
+    assert saved.mode == "P" and saved.size == saved.full_size
+    diff = np.abs(saved.rgb - saved.full_rgb)
     assert diff.mean() < 3.0  # out of 255: the same picture
-    assert small.stat().st_size < 0.6 * full.stat().st_size
+    assert saved.small.stat().st_size < 0.6 * saved.full.stat().st_size
     svg = tmp_path / "maps.svg"
     savefig(fig, svg)
     assert svg.read_text().lstrip().startswith("<?xml")
@@ -295,21 +313,13 @@ def test_savefig_keeps_the_colours_that_few_pixels_use(tmp_path):
     A median-cut palette spent its colours on the large smooth areas and drew such a colorbar in greys and
     teals (up to 83 of 765 off per pixel on the quickstart's figure); the palette now covers every colour.
     """
-    from PIL import Image
-
-    from geoinr.plot import savefig
-
     y, x = np.mgrid[0:1:200j, 0:1:200j]
     fig, (big, small) = plt.subplots(1, 2, figsize=(6, 3), width_ratios=[12, 1])
     big.imshow(np.sin(6 * x) * np.cos(4 * y), cmap="RdBu_r")
     small.imshow(np.linspace(-1, 1, 256)[:, None], cmap="PuOr_r", aspect="auto")
-    full, quantized = tmp_path / "full.png", tmp_path / "palette.png"
-    fig.savefig(io.BytesIO(), dpi=60)  # the first drawing moves the layout
-    fig.savefig(full, dpi=60)
-    savefig(fig, quantized, dpi=60)
+    saved = _saved_both_ways(fig, tmp_path)
     plt.close(fig)
-    with Image.open(quantized) as im, Image.open(full) as ref:
-        off = np.abs(np.asarray(im.convert("RGB"), int) - np.asarray(ref.convert("RGB"), int)).sum(axis=-1)
+    off = np.abs(saved.rgb - saved.full_rgb).sum(axis=-1)
     assert off.max() <= 30, f"a pixel is {off.max()} of 765 off"
 
 
