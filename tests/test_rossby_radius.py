@@ -10,7 +10,7 @@ from geoinr.physics import GRAVITY, rossby_radius_km
 from geoinr.physics import losses, rossby
 from geoinr.physics.derived import derived_fields
 from geoinr.physics.jets import FieldOutput
-from geoinr.physics.qg import BetaPlane, qg_residual, rossby_wave_frequency
+from geoinr.physics.qg import BetaPlane, LocalPlanes, qg_residual, rossby_wave_frequency
 
 OMEGA, R = 7.2921159e-5, 6371000.0
 
@@ -154,10 +154,11 @@ def test_a_given_radius_overrides_everywhere(siren):
         qi = derived_fields("pv", {k: v[i:i + 1] for k, v in d.items()}, lat[i:i + 1], float(rossby_radius_km(lat[i])))
         assert torch.allclose(q[i:i + 1], qi["q"], rtol=1e-9)
     assert not torch.allclose(q, derived_fields("pv", d, lat, 40.0)["q"], rtol=1e-2)
-    # the loss: the frame's radius reaches the residual (same points, same numbers as by hand)
+    # the loss: the frame's radius reaches the residual (same points, same numbers as by hand), on each
+    # point's own plane
     for radius_km in (None, 40.0):
         frame = _frame(rossby_radius_km=radius_km)
-        p = BetaPlane(0.0, 35.0, None if radius_km is None else radius_km * 1e3)
+        p = LocalPlanes(None if radius_km is None else radius_km * 1e3)
         assert float(_loss(siren, frame).detach()) == pytest.approx(float(_by_hand(siren, frame, p).detach()), rel=1e-5)
 
 
@@ -178,7 +179,8 @@ def _by_hand(siren, frame, plane, n=64, seed=0):
     r, parts = qg_residual(eta, raw, plane, return_terms=True, temporal_mean=k if k > 1 else None,
                            anomaly=frame.anomaly)
     length = frame.min_wavelength_km * 1e3 / (2 * math.pi)
-    floor = (GRAVITY * frame.std[0] / abs(plane.f0) * plane.beta0 / length) ** 2
+    typical = BetaPlane(0.0, 35.0)  # f and beta of the floor: at the box's mean latitude (25-45 N)
+    floor = (GRAVITY * frame.std[0] / abs(typical.f0) * typical.beta0 / length) ** 2
     loss = torch.mean(r**2) / (sum(torch.mean(t.detach() ** 2) for t in parts.values()) + floor)
     if k > 1:  # weighted by the field's variance over the times of each site (data-variance units)
         loss = loss * siren.field(raw)[:, 0].detach().view(k, -1).var(0, unbiased=False).mean().clamp(max=1.0)
@@ -266,7 +268,7 @@ def test_anomaly_option_in_the_loss(siren):
     """anomaly_times=0: the full height; the default drops the steady part of the residual; "field": the anomaly."""
     on, off = _loss(siren, _frame()).detach(), _loss(siren, _frame(anomaly_times=0)).detach()
     assert torch.isfinite(on) and torch.isfinite(off) and float(on) != float(off)
-    plane = BetaPlane(0.0, 35.0)
+    plane = LocalPlanes()  # the loss's: each point's own tangent plane
     for frame in (_frame(anomaly_times=0), _frame(anomaly="residual"), _frame(anomaly="field")):
         by_hand = float(_by_hand(siren, frame, plane).detach())
         assert float(_loss(siren, frame).detach()) == pytest.approx(by_hand, rel=1e-5)

@@ -265,6 +265,22 @@ def time_jets(time: nn.Module, t: torch.Tensor) -> torch.Tensor:
     return time.jets(t)
 
 
+def _column(lat_weight, like: torch.Tensor):
+    """A per-point ``lat_weight`` (n,) as a column (n, 1) of ``like``'s dtype, to broadcast over features.
+
+    A number, or a column already, is returned as it is (cast).
+    """
+    if not torch.is_tensor(lat_weight):
+        return lat_weight
+    r = lat_weight.detach().to(like.dtype)
+    return r[:, None] if r.ndim == 1 else r
+
+
+def _addcmul(a, b, c, value):
+    """``a + value * b * c``; ``value`` a number (one fused op) or a tensor that broadcasts."""
+    return torch.addcmul(a, b, c, value=value) if not torch.is_tensor(value) else a + value * b * c
+
+
 def encoding_jets(encoding: nn.Module, raw: torch.Tensor, lat_weight: float = 1.0) -> torch.Tensor:
     """The 12 jet streams (:data:`STREAMS`) of a :class:`~geoinr.encoding.CoordinateEncoding` at ``raw``.
 
@@ -274,8 +290,9 @@ def encoding_jets(encoding: nn.Module, raw: torch.Tensor, lat_weight: float = 1.
         With a time encoding (the streams include time derivatives).
     raw : Tensor (n, 3)
         lon (deg), lat (deg), time (days).
-    lat_weight : float
-        :math:`r` in the Laplacian :math:`f_{\\lambda\\lambda} + r f_{\\varphi\\varphi}`.
+    lat_weight : float or Tensor (n,)
+        :math:`r` in the Laplacian :math:`f_{\\lambda\\lambda} + r f_{\\varphi\\varphi}` (one per point:
+        each point's own tangent plane, a constant there).
 
     Returns
     -------
@@ -289,8 +306,9 @@ def encoding_jets(encoding: nn.Module, raw: torch.Tensor, lat_weight: float = 1.
         n, fs, ft = raw.shape[0], sp.shape[-1], tj.shape[-1]
         out = sp.new_zeros((12, n, fs + ft))
         out[[0, 1, 2, 4, 5, 6], :, :fs] = sp[:6]
-        out[9, :, :fs] = sp[6] + lat_weight * sp[8]  # lon: f_lll + r f_lpp
-        out[10, :, :fs] = sp[7] + lat_weight * sp[9]  # lat: f_llp + r f_ppp
+        r = _column(lat_weight, sp)
+        out[9, :, :fs] = sp[6] + r * sp[8]  # lon: f_lll + r f_lpp
+        out[10, :, :fs] = sp[7] + r * sp[9]  # lat: f_llp + r f_ppp
         out[0, :, fs:] = tj[0]
         out[3, :, fs:] = tj[1]
     return out
@@ -314,13 +332,13 @@ def sine_jets(z: torch.Tensor, bias: torch.Tensor, lat_weight: float = 1.0, last
     -------
     Tensor (12 or 8, n, k)
     """
-    r = lat_weight
+    r = lat_weight  # a number, or a column (n, 1): addcmul's value must be a number, so _addcmul
     # unbind, not slicing: the backward of unbind is one stack, that of a slice a zero-filled full tensor
     z0, zl, zp, zt, ll, lp, pp, lt, pt, tl, tp, tt = z.unbind(0)
     z0 = z0 + bias
     s, c = torch.sin(z0), torch.cos(z0)
     lap = ll + r * pp  # Lambda(z)
-    g2 = torch.addcmul(zl * zl, zp, zp, value=r)  # G
+    g2 = _addcmul(zl * zl, zp, zp, r)  # G
     out = [s, c * zl, c * zp, c * zt]
     if last:
         out.append(torch.addcmul(c * lap, s, g2, value=-1.0))
@@ -329,7 +347,7 @@ def sine_jets(z: torch.Tensor, bias: torch.Tensor, lat_weight: float = 1.0, last
             out.append(torch.addcmul(c * zab, s, za * zb, value=-1.0))
     for ze, te, z_lon_e, z_lat_e in ((zl, tl, ll, lp), (zp, tp, lp, pp), (zt, tt, lt, pt)):
         # d_e Lambda(h) = c (d_e Lambda(z) - z_e G) - s (Lambda(z) z_e + 2 S_e), S_e = z_{lon e} z_lon + r z_{lat e} z_lat
-        inner = torch.addcmul(torch.addcmul(lap * ze, z_lon_e, zl, value=2.0), z_lat_e, zp, value=2.0 * r)
+        inner = _addcmul(torch.addcmul(lap * ze, z_lon_e, zl, value=2.0), z_lat_e, zp, 2.0 * r)
         out.append(torch.addcmul(c * torch.addcmul(te, ze, g2, value=-1.0), s, inner, value=-1.0))
     return torch.stack(out)
 
@@ -344,10 +362,11 @@ def siren_jets(net: nn.Module, x: torch.Tensor, lat_weight: float = 1.0, index: 
     Tensor (8, n) (:data:`OUTPUT_STREAMS`), or (12, n) (:data:`STREAMS`) with ``all_streams``.
     """
     layers = list(net.body)
+    r = _column(lat_weight, x)
     for i, layer in enumerate(layers):
         lin = layer.linear
         z = torch.matmul(x, lin.weight.t() * layer.w0)
-        x = sine_jets(z, lin.bias * layer.w0, lat_weight, last=(i == len(layers) - 1) and not all_streams)
+        x = sine_jets(z, lin.bias * layer.w0, r, last=(i == len(layers) - 1) and not all_streams)
     out = torch.matmul(x, net.head.weight[index])
     return torch.stack((out[0] + net.head.bias[index], *out.unbind(0)[1:]))
 
@@ -371,8 +390,8 @@ def field_jets(field: nn.Module, raw: torch.Tensor, lat_weight: float = 1.0, all
         See :func:`supports_taylor`.
     raw : Tensor (n, 3)
         lon (deg), lat (deg), time (days).
-    lat_weight : float
-        :math:`r` in ``lap = f_lon_lon + r f_lat_lat``.
+    lat_weight : float or Tensor (n,)
+        :math:`r` in ``lap = f_lon_lon + r f_lat_lat`` (one per point: its own tangent plane).
     all_streams : bool
         Return all :data:`STREAMS` (with the separate second derivatives) rather than
         :data:`OUTPUT_STREAMS`.
@@ -388,7 +407,8 @@ def field_jets(field: nn.Module, raw: torch.Tensor, lat_weight: float = 1.0, all
     jets = {k: v * scale for k, v in zip(names, out.unbind(0))}
     jets["f"] = jets["f"] + offset
     if all_streams:
-        jets["lap"] = jets["f_lon_lon"] + lat_weight * jets["f_lat_lat"]
+        r = lat_weight.to(jets["f_lat_lat"].dtype) if torch.is_tensor(lat_weight) else lat_weight
+        jets["lap"] = jets["f_lon_lon"] + r * jets["f_lat_lat"]
     return jets
 
 
@@ -447,9 +467,9 @@ def field_jets_hybrid(field: nn.Module, raw: torch.Tensor, lat_weight: float = 1
         (:math:`\nabla\Phi`), in raw units, differentiable w.r.t. the parameters.
     """
     encoding, net, index, scale, offset = _parts(field)
-    r = lat_weight
-    sqrt_r = math.sqrt(r)
     x = raw.to(net.head.weight.dtype)
+    r = _column(lat_weight, x)
+    sqrt_r = torch.sqrt(r) if torch.is_tensor(r) else math.sqrt(r)
     e = _input_jets(encoding, x, r)
     # the lat stream differentiates w.r.t. lat / sqrt(r): Lambda and G then have unit weights
     h = (e[0], e[1], e[2] * sqrt_r, e[4] + r * e[6])
@@ -490,7 +510,7 @@ def field_jets_hybrid(field: nn.Module, raw: torch.Tensor, lat_weight: float = 1
     return {
         "f": f + net.head.bias[index] * scale + offset,
         "f_lon": fl,
-        "f_lat": fp / sqrt_r,
+        "f_lat": fp / (sqrt_r[:, 0] if torch.is_tensor(sqrt_r) else sqrt_r),
         "lap": lap,
         "phi_lon": grads[0],
         "phi_lat": grads[1],

@@ -10,12 +10,13 @@ import dataclasses
 import math
 import warnings
 
+import numpy as np
 import torch
 
-from .constants import DEG, EARTH_RADIUS_M, GRAVITY
+from .constants import DEG, EARTH_RADIUS_M, GRAVITY, OMEGA
 from .jets import FieldOutput
 from .operators import derivatives
-from .qg import BetaPlane, qg_residual
+from .qg import EQUATOR_BAND, LocalPlanes, qg_residual
 
 __all__ = ["PHYSICS_TERMS", "PhysicsFrame", "physics_terms", "physics_loss", "metres_per_unit"]
 
@@ -85,7 +86,8 @@ class PhysicsFrame:
     anomaly: str = "residual"
 
 
-def _collocation(frame: PhysicsFrame, n: int, seed, device, times_per_site: int = 1, stream: int = 0):
+def _collocation(frame: PhysicsFrame, n: int, seed, device, times_per_site: int = 1, stream: int = 0,
+                skip_band: float = 0.0):
     """A function drawing ``n`` uniform points (lon, lat[, t]) in the fitted box.
 
     ``times_per_site`` = K > 1 (with a time range): ``ceil(n / K)`` uniform sites, each at K
@@ -94,7 +96,8 @@ def _collocation(frame: PhysicsFrame, n: int, seed, device, times_per_site: int 
     estimate of the site's temporal mean, exact for periods of (t1 - t0) / m, m not a multiple
     of K). Rows in K blocks, block j holding every site at its j-th time
     (:func:`geoinr.physics.qg.qg_residual` ``temporal_mean=K``). ``stream`` offsets the seed (one
-    random stream per residual term).
+    random stream per residual term). ``skip_band`` > 0: no point within that many degrees of the
+    equator (latitudes uniform over the rest of the box; the box must reach beyond the band).
     """
     west, east, south, north = frame.region
     has_time = frame.time_range is not None
@@ -105,17 +108,46 @@ def _collocation(frame: PhysicsFrame, n: int, seed, device, times_per_site: int 
     span = torch.tensor([east - west, north - south, t1 - t0], device=device)
     dims = 3 if has_time else 2
     k = int(times_per_site)
+    band = _band_gap(south, north, skip_band)
+    if band is not None:  # latitude drawn over the box less the band, then moved past the gap
+        span[1] = span[1] - (band[1] - band[0])
+
+    def points(rows, cols):
+        p = lo[:cols] + span[:cols] * torch.rand(rows, cols, generator=gen, device=device)
+        if band is not None:
+            p[:, 1] = p[:, 1] + (band[1] - band[0]) * (p[:, 1] >= band[0])
+        return p
+
     if k <= 1 or not has_time:
-        return lambda: lo[:dims] + span[:dims] * torch.rand(n, dims, generator=gen, device=device)
+        return lambda: points(n, dims)
     m = -(-int(n) // k)
     steps = torch.arange(k, device=device, dtype=lo.dtype)[:, None]
 
     def lattice():
-        sites = lo[:2] + span[:2] * torch.rand(m, 2, generator=gen, device=device)
+        sites = points(m, 2)
         times = lo[2] + span[2] * (torch.rand(m, generator=gen, device=device) + steps) / k  # (k, m)
         return torch.cat([sites.expand(k, m, 2), times[..., None]], -1).reshape(k * m, 3)
 
     return lattice
+
+
+def _band_gap(south: float, north: float, band: float):
+    """The part (lo, hi) of (-band, band) inside [south, north] that collocation skips; None if none.
+
+    Raises when nothing of the box is left: quasi-geostrophy has no point there.
+    """
+    if band <= 0:
+        return None
+    lo, hi = max(south, -band), min(north, band)
+    if hi <= lo:
+        return None
+    if lo <= south and hi >= north:
+        raise ValueError(
+            f"physics='qg' on latitudes {south:g} to {north:g}: every point is within {band:g} degrees of the "
+            f"equator, where f -> 0 and quasi-geostrophy does not hold. Fit without physics there, or a region "
+            f"that reaches poleward of {band:g} degrees (the residual is then taken only poleward of it)."
+        )
+    return lo, hi
 
 
 def _qg_term(field, frame: PhysicsFrame, n: int, seed, device, length: float):
@@ -123,14 +155,15 @@ def _qg_term(field, frame: PhysicsFrame, n: int, seed, device, length: float):
         raise ValueError("physics='qg' needs a time coordinate (dq/dt).")
     to_m = metres_per_unit(frame.units[0], frame.variables[0])
     scale, offset = frame.std[0] * to_m, frame.mean[0] * to_m
-    west, east, south, north = frame.region
-    plane = BetaPlane(0.5 * (west + east), 0.5 * (south + north),
-                      None if frame.rossby_radius_km is None else frame.rossby_radius_km * 1e3)
-    psi_scale = GRAVITY * max(scale, 1e-6) / abs(plane.f0)
-    floor = (psi_scale * plane.beta0 / length) ** 2  # (1/s^2)^2: linear Rossby-wave scale, a floor
+    _, _, south, north = frame.region
+    # each point's own tangent plane (f, beta, metric at its latitude), none within EQUATOR_BAND of the equator
+    plane = LocalPlanes(None if frame.rossby_radius_km is None else frame.rossby_radius_km * 1e3)
     t0, t1 = frame.time_range
     k = int(frame.anomaly_times) if t1 > t0 else 1  # one time: no temporal mean to remove
-    sample = _collocation(frame, n, seed, device, times_per_site=k, stream=1)
+    sample = _collocation(frame, n, seed, device, times_per_site=k, stream=1, skip_band=EQUATOR_BAND)
+    f_typical, beta_typical = _typical_f_beta(south, north)
+    psi_scale = GRAVITY * max(scale, 1e-6) / f_typical
+    floor = (psi_scale * beta_typical / length) ** 2  # (1/s^2)^2: linear Rossby-wave scale, a floor
 
     def qg():
         raw = sample()
@@ -146,6 +179,21 @@ def _qg_term(field, frame: PhysicsFrame, n: int, seed, device, length: float):
         return loss * _varying_fraction(field, raw, k) if k > 1 else loss
 
     return qg
+
+
+def _typical_f_beta(south: float, north: float) -> tuple[float, float]:
+    """|f| (1/s) and beta (1/(m s)) at the mean |latitude| of the box outside the equatorial band.
+
+    Examples
+    --------
+    >>> f, beta = _typical_f_beta(30.0, 46.0)
+    >>> round(f * 1e4, 3), round(beta * 1e11, 2)  # at 38 N
+    (0.898, 1.8)
+    """
+    lat = np.linspace(south, north, 2001)
+    lat = np.abs(lat[np.abs(lat) >= EQUATOR_BAND])
+    phi = float(lat.mean() if lat.size else EQUATOR_BAND) * DEG
+    return 2.0 * OMEGA * math.sin(phi), 2.0 * OMEGA * math.cos(phi) / EARTH_RADIUS_M
 
 
 def _varying_fraction(field, raw: torch.Tensor, k: int) -> torch.Tensor:

@@ -12,6 +12,13 @@ latitude (:func:`geoinr.physics.rossby.rossby_radius_km`, the first baroclinic r
 Chelton et al. 1998 climatology's zonal mean) unless a constant is given; :math:`q` is the
 pointwise field, so its northward gradient includes :math:`-\\psi\\,\\partial_y L_d^{-2}`.
 
+:class:`LocalPlanes` takes the tangent plane at each point's own latitude instead of one plane
+for the whole region: :math:`f`, :math:`\\beta` and the metres per degree of longitude are the
+point's (the geostrophic streamfunction :math:`g\\eta/f` with the local :math:`f`, metric terms
+of order :math:`L/R` left out). One plane is exact only near its own latitude: over a 16 deg
+basin at 38 N its :math:`f_0` is off by 18 % at the coasts, and a region that reaches the
+equator has no plane at all. The fitting loss uses local planes (:mod:`geoinr.physics.losses`).
+
 With ``temporal_mean=K`` the temporal mean at each location (estimated from ``K`` times of the
 same point) is removed, from the height (``anomaly="field"``: the residual of
 :math:`\\eta - \\bar\\eta`) or from the residual (``anomaly="residual"``): altimetric heights are
@@ -31,7 +38,9 @@ import torch
 from .constants import DEG, EARTH_RADIUS_M, GRAVITY, OMEGA, SECONDS_PER_DAY
 from .rossby import inverse_square_radius
 
-__all__ = ["BetaPlane", "qg_residual", "rossby_wave_frequency", "METHODS", "ANOMALIES"]
+__all__ = ["BetaPlane", "LocalPlanes", "qg_residual", "rossby_wave_frequency", "METHODS", "ANOMALIES", "EQUATOR_BAND"]
+
+EQUATOR_BAND = 5.0  # degrees of latitude: nearer the equator f -> 0 and quasi-geostrophy does not hold
 
 
 @dataclass(frozen=True)
@@ -55,8 +64,11 @@ class BetaPlane:
     rossby_radius: float | None = None
 
     def __post_init__(self):
-        if abs(self.lat0) < 5.0:
-            raise ValueError(f"lat0={self.lat0}: quasi-geostrophy needs |lat0| >= 5 degrees (f0 -> 0 at the equator).")
+        if abs(self.lat0) < EQUATOR_BAND:
+            raise ValueError(
+                f"lat0={self.lat0}: quasi-geostrophy needs |lat0| >= {EQUATOR_BAND} degrees (f0 -> 0 at the equator). "
+                f"For points at many latitudes use LocalPlanes(), the plane of each point's own latitude."
+            )
         if self.rossby_radius is not None and not self.rossby_radius > 0:
             raise ValueError(f"rossby_radius={self.rossby_radius}: a deformation radius is a positive length (m).")
 
@@ -86,10 +98,59 @@ class BetaPlane:
         A constant when ``rossby_radius`` is given (derivative zero), else
         :func:`geoinr.physics.rossby.inverse_square_radius` (differentiable in ``lat_deg``).
         """
-        if self.rossby_radius is None:
-            return inverse_square_radius(lat_deg, derivative)
-        inv = torch.full_like(lat_deg, 1.0 / float(self.rossby_radius) ** 2)
-        return (inv, torch.zeros_like(lat_deg)) if derivative else inv
+        return _inverse_square_radius(self.rossby_radius, lat_deg, derivative)
+
+
+def _inverse_square_radius(rossby_radius, lat_deg: torch.Tensor, derivative: bool):
+    if rossby_radius is None:
+        return inverse_square_radius(lat_deg, derivative)
+    inv = torch.full_like(lat_deg, 1.0 / float(rossby_radius) ** 2)
+    return (inv, torch.zeros_like(lat_deg)) if derivative else inv
+
+
+@dataclass(frozen=True)
+class LocalPlanes:
+    """The tangent plane at each point's own latitude: its f, beta, metres per degree and deformation radius.
+
+    The residual at a point is the one :class:`BetaPlane` centred on that point gives there
+    (tested point by point), so one set of planes serves any region, however large, away from
+    the equator. Within ``equator_band`` degrees of it, ``f`` and ``beta`` are those at the
+    band's edge (no division by zero; quasi-geostrophy does not hold there, so callers keep
+    their points out: the fitting loss draws none there).
+
+    ``rossby_radius`` (m), if given, is used everywhere; ``None`` (default) takes the radius at
+    each point's own latitude (:func:`geoinr.physics.rossby.rossby_radius_km`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> planes = LocalPlanes()
+    >>> f, beta, mx = planes.at(torch.tensor([35.0, -35.0]))
+    >>> bool(torch.allclose(f, torch.tensor([BetaPlane(0.0, 35.0).f0, -BetaPlane(0.0, 35.0).f0])))
+    True
+    """
+
+    rossby_radius: float | None = None
+    equator_band: float = EQUATOR_BAND
+
+    def __post_init__(self):
+        if self.rossby_radius is not None and not self.rossby_radius > 0:
+            raise ValueError(f"rossby_radius={self.rossby_radius}: a deformation radius is a positive length (m).")
+        if not 0.0 < self.equator_band < 90.0:
+            raise ValueError(f"equator_band={self.equator_band}: degrees of latitude, between 0 and 90.")
+
+    def at(self, lat_deg: torch.Tensor):
+        """``(f, beta, mx)`` at each latitude: 1/s, 1/(m s), metres per degree of longitude (tensors like ``lat_deg``)."""
+        sign = torch.where(lat_deg < 0, -1.0, 1.0).to(lat_deg.dtype)
+        phi = torch.clamp(lat_deg.abs(), min=self.equator_band) * DEG
+        f = sign * 2.0 * OMEGA * torch.sin(phi)
+        beta = 2.0 * OMEGA * torch.cos(phi) / EARTH_RADIUS_M
+        mx = EARTH_RADIUS_M * torch.cos(lat_deg * DEG) * DEG
+        return f, beta, mx
+
+    def inverse_square_radius(self, lat_deg: torch.Tensor, derivative: bool = False):
+        """As :meth:`BetaPlane.inverse_square_radius`."""
+        return _inverse_square_radius(self.rossby_radius, lat_deg, derivative)
 
 
 def rossby_wave_frequency(k: float, l: float, plane: BetaPlane) -> float:
@@ -127,8 +188,9 @@ def qg_residual(eta_fn, raw: torch.Tensor, plane: BetaPlane, return_terms: bool 
         :class:`geoinr.physics.jets.FieldOutput` of a SIREN field (rather than a plain
         function) lets ``method="auto"`` use the SIREN's jets.
     raw : Tensor (n, 3)
-    plane : BetaPlane
-        Its ``rossby_radius`` (m), or ``None`` for the radius at each point's latitude.
+    plane : BetaPlane or LocalPlanes
+        One tangent plane, or :class:`LocalPlanes` (each point's own); its ``rossby_radius`` (m),
+        or ``None`` for the radius at each point's latitude.
     return_terms : bool
         Also return the separate terms (dq/dt, J, beta psi_x) for scaling.
     method : {"auto", "hybrid", "taylor", "jvp", "autograd"}
@@ -191,10 +253,10 @@ def qg_residual(eta_fn, raw: torch.Tensor, plane: BetaPlane, return_terms: bool 
         raise ValueError(f"anomaly={anomaly!r}: choose one of {ANOMALIES}.")
     k = _check_blocks(raw, temporal_mean)
     with torch.autocast(raw.device.type, enabled=False):  # derivatives in float32 (bf16: percent errors)
-        parts = _linear_parts(eta_fn, raw, plane, method)
+        *parts, beta = _linear_parts(eta_fn, raw, plane, method)
         if k > 1 and anomaly == "field":
             parts = _anomaly(parts, k)
-        res, terms = _assemble(*parts, plane, True)
+        res, terms = _assemble(*parts, beta, True)
         if k > 1 and anomaly == "residual":
             res, terms = _centred(res, k), {name: _centred(t, k) for name, t in terms.items()}
         return (res, terms) if return_terms else res
@@ -227,51 +289,62 @@ def _anomaly(parts: tuple, k: int) -> tuple:
     return (*[_centred(v, k) for v in spatial], q_t)
 
 
+def _geometry(plane, raw):
+    """``(k, mx, my, beta)``: ``psi = k eta`` (k = g / f), metres per degree, beta; floats, or per point (n,)."""
+    my = EARTH_RADIUS_M * DEG
+    if isinstance(plane, LocalPlanes):
+        f, beta, mx = plane.at(raw[:, 1].detach())
+        return GRAVITY / f, mx, my, beta
+    mx, my = plane.metres_per_degree
+    return GRAVITY / plane.f0, mx, my, plane.beta0
+
+
 def _linear_parts(eta_fn, raw, plane, method):
-    """(psi_x, psi_y, q_x, q_y, q_t) in SI units: every one linear in eta."""
+    """(psi_x, psi_y, q_x, q_y, q_t) in SI units (and beta): every one linear in eta."""
     from . import jets as _jets
 
     if method == "auto":
         method = _jets.preferred_method(eta_fn)
-    mx, my = plane.metres_per_degree
     if method in ("hybrid", "taylor") and not _jets.supports_taylor(eta_fn):
         raise ValueError(
             f"method={method!r} needs a SIREN field (geoinr.physics.jets.FieldOutput of an encoding + "
             f"geoinr.nn.Siren); got {type(eta_fn).__name__}. Use method='jvp' or 'autograd'."
         )
-    k = GRAVITY / plane.f0  # psi = k eta
+    k, mx, my, beta = _geometry(plane, raw)  # psi = k eta
+    ratio = (mx / my) ** 2  # lat_weight of the Laplacian in degrees: a float, or one per point
     if method == "hybrid":
         # Phi = lap + v eta with v = -mx^2 / Ld^2: then q = (g / f0) Phi / mx^2. A pointwise Ld enters the
         # reverse pass as a per-point constant; its latitude derivative is added to phi_lat below.
         if plane.rossby_radius is None:
             lat = raw[:, 1].detach().to(_jets._parts(eta_fn)[1].head.weight.dtype)
             inv, d_inv = plane.inverse_square_radius(lat, derivative=True)
-            j = _jets.field_jets_hybrid(eta_fn, raw, (mx / my) ** 2, value_weight=(-(mx**2) * inv)[:, None])
+            j = _jets.field_jets_hybrid(eta_fn, raw, ratio, value_weight=(-(mx**2) * inv)[:, None])
             phi_lat = j["phi_lat"] - mx**2 * d_inv * j["f"]
         else:
-            j = _jets.field_jets_hybrid(eta_fn, raw, (mx / my) ** 2, value_weight=-(mx**2) / plane.rossby_radius**2)
+            weight = -(mx**2) / plane.rossby_radius**2
+            j = _jets.field_jets_hybrid(eta_fn, raw, ratio, value_weight=weight[:, None] if torch.is_tensor(weight)
+                                        else weight)
             phi_lat = j["phi_lat"]
         return (k * j["f_lon"] / mx, k * j["f_lat"] / my, k * j["phi_lon"] / mx**3, k * phi_lat / (mx**2 * my),
-                k * j["phi_time"] / (mx**2 * SECONDS_PER_DAY))
+                k * j["phi_time"] / (mx**2 * SECONDS_PER_DAY), beta)
     if method == "taylor":
-        return _from_jets(_jets.field_jets(eta_fn, raw, (mx / my) ** 2), raw, plane)
+        return (*_from_jets(_jets.field_jets(eta_fn, raw, ratio), raw, plane), beta)
     if method == "jvp":
-        return _from_jets(_jets.field_jets_jvp(eta_fn, raw, (mx / my) ** 2), raw, plane)
+        return (*_from_jets(_jets.field_jets_jvp(eta_fn, raw, ratio), raw, plane), beta)
     raw = raw if raw.requires_grad else raw.detach().clone().requires_grad_(True)
-    psi = k * eta_fn(raw)
+    psi = k * eta_fn(raw)  # k is constant at each point (its own plane): no gradient through f
     g1 = _g(psi, raw)
     psi_x, psi_y = g1[:, 0] / mx, g1[:, 1] / my
     psi_xx = _g(g1[:, 0], raw)[:, 0] / mx**2
     psi_yy = _g(g1[:, 1], raw)[:, 1] / my**2
     q = psi_xx + psi_yy - psi * plane.inverse_square_radius(raw[:, 1])  # a function of lat: grad q sees dLd/dy
     gq = _g(q, raw)
-    return psi_x, psi_y, gq[:, 0] / mx, gq[:, 1] / my, gq[:, 2] / SECONDS_PER_DAY
+    return psi_x, psi_y, gq[:, 0] / mx, gq[:, 1] / my, gq[:, 2] / SECONDS_PER_DAY, beta
 
 
-def _from_jets(j: dict, raw: torch.Tensor, plane: BetaPlane):
+def _from_jets(j: dict, raw: torch.Tensor, plane):
     """(psi_x, psi_y, q_x, q_y, q_t) from the height's jets in raw units (:data:`.jets.OUTPUT_STREAMS`)."""
-    mx, my = plane.metres_per_degree
-    k = GRAVITY / plane.f0  # psi = k eta
+    k, mx, my, _ = _geometry(plane, raw)  # psi = k eta
     inv, d_inv = plane.inverse_square_radius(raw[:, 1].detach().to(j["f"].dtype), derivative=True)
     lap_scale = k / mx**2  # lap = eta_ll + (mx/my)^2 eta_pp, so psi_xx + psi_yy = lap_scale * lap
     psi_x, psi_y = k * j["f_lon"] / mx, k * j["f_lat"] / my
@@ -281,10 +354,10 @@ def _from_jets(j: dict, raw: torch.Tensor, plane: BetaPlane):
     return psi_x, psi_y, q_x, q_y, q_t
 
 
-def _assemble(psi_x, psi_y, q_x, q_y, q_t, plane, return_terms):
+def _assemble(psi_x, psi_y, q_x, q_y, q_t, beta, return_terms):
     dqdt = q_t
     jac = psi_x * q_y - psi_y * q_x
-    beta_term = plane.beta0 * psi_x
+    beta_term = beta * psi_x
     res = dqdt + jac + beta_term
     if return_terms:
         return res, {"dq_dt": dqdt, "jacobian": jac, "beta": beta_term}
