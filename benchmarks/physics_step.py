@@ -63,14 +63,15 @@ def _physics_parts(m, n):
     import math
 
     from geoinr.physics import GRAVITY
-    from geoinr.physics.qg import BetaPlane
+    from geoinr.physics.qg import BetaPlane, LocalPlanes
 
     west, east, south, north = m.region_
     t0, t1 = m.time_range_
     scale, offset = m.std_[0], m.mean_[0]  # synthetic_tracks: metres
-    plane = BetaPlane(0.5 * (west + east), 0.5 * (south + north))
+    plane = LocalPlanes()  # what the fitting loss uses: each point's own tangent plane
+    centre = BetaPlane(0.5 * (west + east), 0.5 * (south + north))  # f and beta of the residual's scale
     length = m.encoding_config_["min_wavelength"] * 1e3 / (2 * math.pi)
-    res_scale = GRAVITY * scale / abs(plane.f0) * plane.beta0 / length
+    res_scale = GRAVITY * scale / abs(centre.f0) * centre.beta0 / length
     gen = torch.Generator().manual_seed(1)
     lo = torch.tensor([west, south, t0])
     span = torch.tensor([east - west, north - south, t1 - t0])

@@ -1,6 +1,6 @@
 """Physics: differential operators on the sphere in physical units, derived fields, the QG residual.
 
-Submodules: :mod:`.operators` (autograd operators), :mod:`.qg` (beta-plane QG residual),
+Submodules: :mod:`.operators` (autograd operators), :mod:`.qg` (the QG residual on tangent planes),
 :mod:`.jets` (its derivatives carried forward through a SIREN: the fast path), :mod:`.rossby`
 (the first baroclinic deformation radius as a function of latitude).
 """

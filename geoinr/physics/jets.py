@@ -4,7 +4,8 @@ The quasi-geostrophic residual (:mod:`geoinr.physics.qg`) needs, with respect to
 coordinates :math:`(\lambda, \varphi, t)` (degrees, degrees, days), the value of the field,
 its three first derivatives, a weighted Laplacian
 :math:`\Lambda = f_{\lambda\lambda} + r f_{\varphi\varphi}` (:math:`r` the "lat weight",
-:math:`(m_x/m_y)^2` on a beta plane) and the gradient of that Laplacian,
+:math:`(m_x/m_y)^2` on a tangent plane, one per point on each point's own plane, a constant
+there) and the gradient of that Laplacian,
 :math:`\partial_c\Lambda`, :math:`c \in \{\lambda, \varphi, t\}`. Nested reverse-mode
 autograd gets those by differentiating the graph of the graph of the graph; here they are
 carried forward, layer by layer, as *jet streams*: for every hidden unit, the value and the

@@ -15,9 +15,9 @@ pointwise field, so its northward gradient includes :math:`-\\psi\\,\\partial_y 
 :class:`LocalPlanes` takes the tangent plane at each point's own latitude instead of one plane
 for the whole region: :math:`f`, :math:`\\beta` and the metres per degree of longitude are the
 point's (the geostrophic streamfunction :math:`g\\eta/f` with the local :math:`f`, metric terms
-of order :math:`L/R` left out). One plane is exact only near its own latitude: over a 16 deg
-basin at 38 N its :math:`f_0` is off by 18 % at the coasts, and a region that reaches the
-equator has no plane at all. The fitting loss uses local planes (:mod:`geoinr.physics.losses`).
+of order :math:`L/R` left out). One plane is exact only near its own latitude: over the
+Mediterranean (30-46 N) the plane at 38 N has an :math:`f_0` 17-19 % off at the coasts, and a
+region centred within 5 degrees of the equator has no plane at all. The fitting loss uses local planes (:mod:`geoinr.physics.losses`).
 
 With ``temporal_mean=K`` the temporal mean at each location (estimated from ``K`` times of the
 same point) is removed, from the height (``anomaly="field"``: the residual of
