@@ -282,7 +282,7 @@ def _addcmul(a, b, c, value):
     return torch.addcmul(a, b, c, value=value) if not torch.is_tensor(value) else a + value * b * c
 
 
-def encoding_jets(encoding: nn.Module, raw: torch.Tensor, lat_weight: float = 1.0) -> torch.Tensor:
+def encoding_jets(encoding: nn.Module, raw: torch.Tensor, lat_weight: float | torch.Tensor = 1.0) -> torch.Tensor:
     """The 12 jet streams (:data:`STREAMS`) of a :class:`~geoinr.encoding.CoordinateEncoding` at ``raw``.
 
     Parameters
@@ -316,7 +316,8 @@ def encoding_jets(encoding: nn.Module, raw: torch.Tensor, lat_weight: float = 1.
 
 
 # ---------------------------------------------------------------- network: 12 streams
-def sine_jets(z: torch.Tensor, bias: torch.Tensor, lat_weight: float = 1.0, last: bool = False) -> torch.Tensor:
+def sine_jets(z: torch.Tensor, bias: torch.Tensor, lat_weight: float | torch.Tensor = 1.0,
+              last: bool = False) -> torch.Tensor:
     """Jets of ``sin(z + bias)`` from the 12 jet streams of ``z`` (Faa di Bruno to third order, module docstring).
 
     Parameters
@@ -325,7 +326,8 @@ def sine_jets(z: torch.Tensor, bias: torch.Tensor, lat_weight: float = 1.0, last
         Jet streams of the pre-activation without its bias.
     bias : Tensor (k,)
         Added to the value stream only.
-    lat_weight : float
+    lat_weight : float or Tensor (n, 1)
+        One per point (a column) on per-point tangent planes.
     last : bool
         Return the 8 output streams (:data:`OUTPUT_STREAMS`) instead of 12.
 
@@ -353,7 +355,8 @@ def sine_jets(z: torch.Tensor, bias: torch.Tensor, lat_weight: float = 1.0, last
     return torch.stack(out)
 
 
-def siren_jets(net: nn.Module, x: torch.Tensor, lat_weight: float = 1.0, index: int = 0, all_streams: bool = False):
+def siren_jets(net: nn.Module, x: torch.Tensor, lat_weight: float | torch.Tensor = 1.0, index: int = 0,
+               all_streams: bool = False):
     """Propagate input jets ``x`` (12, n, in) through a :class:`~geoinr.nn.Siren`; output ``index``.
 
     Each layer is one matmul over all streams, ``(12 n, in) @ (in, out)``, then :func:`sine_jets`.
@@ -382,7 +385,8 @@ def _input_jets(encoding, x, lat_weight):
     return e
 
 
-def field_jets(field: nn.Module, raw: torch.Tensor, lat_weight: float = 1.0, all_streams: bool = False) -> dict:
+def field_jets(field: nn.Module, raw: torch.Tensor, lat_weight: float | torch.Tensor = 1.0,
+               all_streams: bool = False) -> dict:
     """Value and derivatives of a SIREN field (or :class:`FieldOutput`) w.r.t. raw coordinates, one pass.
 
     Parameters
@@ -421,7 +425,8 @@ def _parts(field):
 
 
 # ---------------------------------------------------------------- network: forward Laplacian + reverse gradient
-def field_jets_hybrid(field: nn.Module, raw: torch.Tensor, lat_weight: float = 1.0, value_weight=0.0) -> dict:
+def field_jets_hybrid(field: nn.Module, raw: torch.Tensor, lat_weight: float | torch.Tensor = 1.0,
+                      value_weight=0.0) -> dict:
     r"""Forward Laplacian (4 streams) and the gradient of :math:`\Phi = \Lambda + v f` by one reverse pass.
 
     The cheaper route to the same third derivatives (``benchmarks/physics_step.py``). The
@@ -492,6 +497,8 @@ def field_jets_hybrid(field: nn.Module, raw: torch.Tensor, lat_weight: float = 1
     # reverse: adjoints a0, al, ap of h, h_lon, h_lat and b = -2 x the adjoint of Lambda(h) (it propagates
     # like the adjoint itself, the map being linear, and saves the factors -2 below); at the head they
     # are constant vectors, and h_lon, h_lat are not read there
+    if torch.is_tensor(value_weight):
+        value_weight = value_weight.to(x.dtype)
     a0, b = value_weight * w_out, -2.0 * w_out
     al = ap = None
     for i in reversed(range(len(layers))):
@@ -519,7 +526,7 @@ def field_jets_hybrid(field: nn.Module, raw: torch.Tensor, lat_weight: float = 1
     }
 
 
-def field_jets_jvp(fn, raw: torch.Tensor, lat_weight: float = 1.0) -> dict:
+def field_jets_jvp(fn, raw: torch.Tensor, lat_weight: float | torch.Tensor = 1.0) -> dict:
     """The :data:`OUTPUT_STREAMS` of any scalar field ``fn`` by nested forward mode (:func:`torch.func.jvp`).
 
     The second candidate to :func:`field_jets`: generic (any network), exact, but each

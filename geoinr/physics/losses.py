@@ -2,7 +2,9 @@
 
 :func:`physics_loss` returns a closure the training loop calls every
 ``physics_every`` steps: the weighted mean square of the dimensionless residuals
-at fresh collocation points drawn uniformly over the fitted space-time box.
+at fresh collocation points drawn uniformly over the fitted space-time box (for
+the QG term, less the 5 degrees either side of the equator; each point on its
+own tangent plane, :class:`geoinr.physics.qg.LocalPlanes`).
 """
 from __future__ import annotations
 
@@ -134,20 +136,18 @@ def _collocation(frame: PhysicsFrame, n: int, seed, device, times_per_site: int 
 def _band_gap(south: float, north: float, band: float):
     """The part (lo, hi) of (-band, band) inside [south, north] that collocation skips; None if none.
 
-    Raises when nothing of the box is left: quasi-geostrophy has no point there.
+    Raises when nothing of the box is left (only the QG term skips a band: the message is its).
     """
     if band <= 0:
         return None
     lo, hi = max(south, -band), min(north, band)
-    if hi <= lo:
-        return None
-    if lo <= south and hi >= north:
+    if south >= -band and north <= band:  # a box (or one latitude) wholly inside the band
         raise ValueError(
             f"physics='qg' on latitudes {south:g} to {north:g}: every point is within {band:g} degrees of the "
             f"equator, where f -> 0 and quasi-geostrophy does not hold. Fit without physics there, or a region "
             f"that reaches poleward of {band:g} degrees (the residual is then taken only poleward of it)."
         )
-    return lo, hi
+    return (lo, hi) if hi > lo else None
 
 
 def _qg_term(field, frame: PhysicsFrame, n: int, seed, device, length: float):
@@ -238,7 +238,10 @@ def physics_loss(field, physics, frame: PhysicsFrame, *, weight: float, n_colloc
     ``min_wavelength``, beta), so ``weight`` means the same in every region. The QG term drops
     the steady part of the residual (``frame.anomaly_times``, ``frame.anomaly``), weighted by the
     field's time-varying fraction of variance, with the deformation radius of each collocation
-    point's latitude unless ``frame.rossby_radius_km`` is given.
+    point's latitude unless ``frame.rossby_radius_km`` is given, each point on its own tangent
+    plane (:class:`geoinr.physics.qg.LocalPlanes`) and none within
+    :data:`geoinr.physics.qg.EQUATOR_BAND` degrees of the equator. Near that band the points'
+    terms are largest (psi = g eta / f), so on a region across the equator they weigh most.
     """
     terms = physics_terms(physics)
     length = frame.min_wavelength_km * 1e3 / (2 * math.pi)  # m

@@ -14,10 +14,14 @@ pointwise field, so its northward gradient includes :math:`-\\psi\\,\\partial_y 
 
 :class:`LocalPlanes` takes the tangent plane at each point's own latitude instead of one plane
 for the whole region: :math:`f`, :math:`\\beta` and the metres per degree of longitude are the
-point's (the geostrophic streamfunction :math:`g\\eta/f` with the local :math:`f`, metric terms
-of order :math:`L/R` left out). One plane is exact only near its own latitude: over the
+point's (the geostrophic streamfunction :math:`g\\eta/f` with the local :math:`f`, as on a plane
+centred there). Left out, as on any tangent plane: the sphere's metric terms, of relative size
+:math:`L/R` (~1.5 % for :math:`L` = 100 km), and the change of :math:`1/f` across the eddy inside
+:math:`\\psi`, of relative size :math:`\\beta L/f = (L/R)\\cot\\varphi` (~2 % at 40 N, ~13 % at 7 N: QG
+weakens toward the equatorial band, which is left out). One plane is exact only near its own latitude: over the
 Mediterranean (30-46 N) the plane at 38 N has an :math:`f_0` 17-19 % off at the coasts, and a
-region centred within 5 degrees of the equator has no plane at all. The fitting loss uses local planes (:mod:`geoinr.physics.losses`).
+region centred within 5 degrees of the equator has no plane at all. The fitting loss uses local
+planes (:mod:`geoinr.physics.losses`).
 
 With ``temporal_mean=K`` the temporal mean at each location (estimated from ``K`` times of the
 same point) is removed, from the height (``anomaly="field"``: the residual of
@@ -140,7 +144,7 @@ class LocalPlanes:
             raise ValueError(f"equator_band={self.equator_band}: degrees of latitude, between 0 and 90.")
 
     def at(self, lat_deg: torch.Tensor):
-        """``(f, beta, mx)`` at each latitude: 1/s, 1/(m s), metres per degree of longitude (tensors like ``lat_deg``)."""
+        """``(f, beta, mx)`` at each latitude: 1/s, 1/(m s), metres per degree of longitude (like ``lat_deg``)."""
         sign = torch.where(lat_deg < 0, -1.0, 1.0).to(lat_deg.dtype)
         phi = torch.clamp(lat_deg.abs(), min=self.equator_band) * DEG
         f = sign * 2.0 * OMEGA * torch.sin(phi)
@@ -177,8 +181,8 @@ METHODS = ("auto", "hybrid", "taylor", "jvp", "autograd")
 ANOMALIES = ("field", "residual")
 
 
-def qg_residual(eta_fn, raw: torch.Tensor, plane: BetaPlane, return_terms: bool = False, method: str = "auto",
-                temporal_mean: int | None = None, anomaly: str = "field"):
+def qg_residual(eta_fn, raw: torch.Tensor, plane: BetaPlane | LocalPlanes, return_terms: bool = False,
+                method: str = "auto", temporal_mean: int | None = None, anomaly: str = "field"):
     """Pointwise 1.5-layer QG residual (1/s^2) of the sea-surface height ``eta_fn`` (m) at ``raw``.
 
     Parameters
@@ -289,11 +293,11 @@ def _anomaly(parts: tuple, k: int) -> tuple:
     return (*[_centred(v, k) for v in spatial], q_t)
 
 
-def _geometry(plane, raw):
-    """``(k, mx, my, beta)``: ``psi = k eta`` (k = g / f), metres per degree, beta; floats, or per point (n,)."""
+def _geometry(plane, raw, dtype):
+    """``(k, mx, my, beta)``: ``psi = k eta`` (k = g / f), metres per degree, beta: floats, or (n,) in ``dtype``."""
     my = EARTH_RADIUS_M * DEG
     if isinstance(plane, LocalPlanes):
-        f, beta, mx = plane.at(raw[:, 1].detach())
+        f, beta, mx = plane.at(raw[:, 1].detach().to(dtype))
         return GRAVITY / f, mx, my, beta
     mx, my = plane.metres_per_degree
     return GRAVITY / plane.f0, mx, my, plane.beta0
@@ -310,7 +314,9 @@ def _linear_parts(eta_fn, raw, plane, method):
             f"method={method!r} needs a SIREN field (geoinr.physics.jets.FieldOutput of an encoding + "
             f"geoinr.nn.Siren); got {type(eta_fn).__name__}. Use method='jvp' or 'autograd'."
         )
-    k, mx, my, beta = _geometry(plane, raw)  # psi = k eta
+    # per-point planes in the dtype of the field's output (a float32 network may be given float64 points)
+    dtype = _jets._parts(eta_fn)[1].head.weight.dtype if method in ("hybrid", "taylor") else raw.dtype
+    k, mx, my, beta = _geometry(plane, raw, dtype)  # psi = k eta
     ratio = (mx / my) ** 2  # lat_weight of the Laplacian in degrees: a float, or one per point
     if method == "hybrid":
         # Phi = lap + v eta with v = -mx^2 / Ld^2: then q = (g / f0) Phi / mx^2. A pointwise Ld enters the
@@ -344,7 +350,7 @@ def _linear_parts(eta_fn, raw, plane, method):
 
 def _from_jets(j: dict, raw: torch.Tensor, plane):
     """(psi_x, psi_y, q_x, q_y, q_t) from the height's jets in raw units (:data:`.jets.OUTPUT_STREAMS`)."""
-    k, mx, my, _ = _geometry(plane, raw)  # psi = k eta
+    k, mx, my, _ = _geometry(plane, raw, j["f"].dtype)  # psi = k eta
     inv, d_inv = plane.inverse_square_radius(raw[:, 1].detach().to(j["f"].dtype), derivative=True)
     lap_scale = k / mx**2  # lap = eta_ll + (mx/my)^2 eta_pp, so psi_xx + psi_yy = lap_scale * lap
     psi_x, psi_y = k * j["f_lon"] / mx, k * j["f_lat"] / my
