@@ -1,6 +1,7 @@
 """Shared fixtures: small analytic fields, so every fit test runs in seconds on CPU."""
 import numpy as np
 import pytest
+import torch
 import xarray as xr
 
 import geoinr  # noqa: F401  (registers .inr)
@@ -46,3 +47,14 @@ def grid_truth(lon, lat, days, start="2021-03-01"):
         attrs={"units": "m"},
     )
     return da
+
+
+class Composed(torch.nn.Module):
+    """network(encoding(raw)), with the attributes of a fitted model's ``field_`` (what the physics jets unwrap)."""
+
+    def __init__(self, encoding, network):
+        super().__init__()
+        self.encoding, self.network = encoding, network
+
+    def forward(self, raw):
+        return self.network(self.encoding(raw))

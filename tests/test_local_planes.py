@@ -8,21 +8,11 @@ from geoinr.encoding import CoordinateEncoding
 from geoinr.physics import losses
 from geoinr.physics.jets import FieldOutput
 from geoinr.physics.qg import EQUATOR_BAND, BetaPlane, LocalPlanes, qg_residual
+from conftest import Composed
 
 
 def _rel(a, b):
     return float((a - b).detach().abs().max() / b.detach().abs().max())
-
-
-class _Composed(torch.nn.Module):
-    """network(encoding(raw)), with the attributes of a fitted model's field_."""
-
-    def __init__(self, encoding, network):
-        super().__init__()
-        self.encoding, self.network = encoding, network
-
-    def forward(self, raw):
-        return self.network(self.encoding(raw))
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +22,7 @@ def field():
     enc = CoordinateEncoding.from_points(corners, space="sphere", time="linear", min_wavelength=400.0)
     torch.manual_seed(0)
     net = geoinr.nn.Siren(enc.out_features, 1, width=24, depth=2, w0=5.0)
-    return FieldOutput(_Composed(enc, net), 0, 0.2, 0.1)
+    return FieldOutput(Composed(enc, net), 0, 0.2, 0.1)
 
 
 def _sites(n=40, k=4, lat=(10.0, 60.0), seed=3):

@@ -11,7 +11,7 @@ from geoinr.physics import GRAVITY, OMEGA, coriolis, derivatives
 from geoinr.physics.constants import EARTH_RADIUS_M as R
 from geoinr.physics import jets
 from geoinr.physics.qg import METHODS, BetaPlane, qg_residual, rossby_wave_frequency
-from conftest import FAST, smooth_field
+from conftest import FAST, Composed, smooth_field
 
 D = math.pi / 180
 
@@ -266,17 +266,6 @@ def _rel(a, b):
     return float((a.detach() - b).abs().max() / b.abs().max())
 
 
-class _Composed(torch.nn.Module):
-    """network(encoding(raw)), with the attributes of a fitted model's field_."""
-
-    def __init__(self, encoding, network):
-        super().__init__()
-        self.encoding, self.network = encoding, network
-
-    def forward(self, raw):
-        return self.network(self.encoding(raw))
-
-
 @pytest.fixture(scope="module")
 def siren_field():
     """The real encoding (sphere + linear time) and a small SIREN from a 3-epoch INRModel fit."""
@@ -336,7 +325,7 @@ def test_encoding_jets_for_every_encoding(space, time):
     enc = CoordinateEncoding.from_points(pts, space=space, time=time, min_wavelength=300.0 if space != "spherical_harmonics" else 2e4)
     torch.manual_seed(0)
     net = geoinr.nn.Siren(enc.out_features, 1, width=16, depth=2, w0=5.0)
-    field = jets.FieldOutput(_Composed(enc, net)).double()
+    field = jets.FieldOutput(Composed(enc, net)).double()
     raw = torch.tensor([[1.0, 31.0, 0.5], [4.0, 35.0, 2.0], [9.0, 39.0, 4.5]], dtype=torch.float64)
     assert jets.supports_taylor(field)
     assert jets.preferred_method(field) == ("autograd" if space == "spherical_harmonics" else "hybrid")
@@ -381,7 +370,7 @@ def test_method_choice_and_fallback(siren_field):
     assert jets.supports_taylor(m.field_) and jets.preferred_method(jets.FieldOutput(m.field_)) == "hybrid"
     assert "hybrid" in METHODS and "autograd" in METHODS
     enc = m.field_.encoding
-    other = jets.FieldOutput(_Composed(enc, geoinr.nn.build_network("fourier_net", enc.out_features, 1, width=16, depth=2)), 0, 0.1)
+    other = jets.FieldOutput(Composed(enc, geoinr.nn.build_network("fourier_net", enc.out_features, 1, width=16, depth=2)), 0, 0.1)
     assert not jets.supports_taylor(other) and jets.preferred_method(other) == "autograd"
     auto, ref = qg_residual(other, raw, plane), qg_residual(other, raw, plane, method="autograd")
     assert torch.equal(auto, ref)
