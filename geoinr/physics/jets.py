@@ -462,7 +462,7 @@ def field_jets_hybrid(field: nn.Module, raw: torch.Tensor, lat_weight: float | t
     raw : Tensor (n, 3)
     lat_weight : float
         :math:`r` in :math:`\Lambda = f_{\lambda\lambda} + r f_{\varphi\varphi}`.
-    value_weight : float or Tensor (n, 1)
+    value_weight : float or Tensor (n,) or (n, 1)
         :math:`v` in :math:`\Phi`; a tensor gives each point its own :math:`v`, taken as a
         constant there (:math:`\nabla\Phi` then lacks :math:`f\,\nabla v`: the caller adds it).
 
@@ -497,9 +497,7 @@ def field_jets_hybrid(field: nn.Module, raw: torch.Tensor, lat_weight: float | t
     # reverse: adjoints a0, al, ap of h, h_lon, h_lat and b = -2 x the adjoint of Lambda(h) (it propagates
     # like the adjoint itself, the map being linear, and saves the factors -2 below); at the head they
     # are constant vectors, and h_lon, h_lat are not read there
-    if torch.is_tensor(value_weight):
-        value_weight = value_weight.to(x.dtype)
-    a0, b = value_weight * w_out, -2.0 * w_out
+    a0, b = _column(value_weight, x) * w_out, -2.0 * w_out
     al = ap = None
     for i in reversed(range(len(layers))):
         w, s, c, zl, zp, zlap, g2 = saved[i]

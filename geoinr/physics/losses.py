@@ -15,10 +15,10 @@ import warnings
 import numpy as np
 import torch
 
-from .constants import DEG, EARTH_RADIUS_M, GRAVITY, OMEGA
+from .constants import DEG, EARTH_RADIUS_M, GRAVITY
 from .jets import FieldOutput
 from .operators import derivatives
-from .qg import EQUATOR_BAND, LocalPlanes, qg_residual
+from .qg import EQUATOR_BAND, BetaPlane, LocalPlanes, qg_residual
 
 __all__ = ["PHYSICS_TERMS", "PhysicsFrame", "physics_terms", "physics_loss", "metres_per_unit"]
 
@@ -192,8 +192,8 @@ def _typical_f_beta(south: float, north: float) -> tuple[float, float]:
     """
     lat = np.linspace(south, north, 2001)
     lat = np.abs(lat[np.abs(lat) >= EQUATOR_BAND])
-    phi = float(lat.mean() if lat.size else EQUATOR_BAND) * DEG
-    return 2.0 * OMEGA * math.sin(phi), 2.0 * OMEGA * math.cos(phi) / EARTH_RADIUS_M
+    plane = BetaPlane(0.0, float(lat.mean()) if lat.size else EQUATOR_BAND)
+    return plane.f0, plane.beta0
 
 
 def _varying_fraction(field, raw: torch.Tensor, k: int) -> torch.Tensor:

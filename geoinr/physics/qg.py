@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import torch
 
 from .constants import DEG, EARTH_RADIUS_M, GRAVITY, OMEGA, SECONDS_PER_DAY
+from .operators import beta as _beta, coriolis
 from .rossby import inverse_square_radius
 
 __all__ = ["BetaPlane", "LocalPlanes", "qg_residual", "rossby_wave_frequency", "METHODS", "ANOMALIES", "EQUATOR_BAND"]
@@ -146,11 +147,9 @@ class LocalPlanes:
     def at(self, lat_deg: torch.Tensor):
         """``(f, beta, mx)`` at each latitude: 1/s, 1/(m s), metres per degree of longitude (like ``lat_deg``)."""
         sign = torch.where(lat_deg < 0, -1.0, 1.0).to(lat_deg.dtype)
-        phi = torch.clamp(lat_deg.abs(), min=self.equator_band) * DEG
-        f = sign * 2.0 * OMEGA * torch.sin(phi)
-        beta = 2.0 * OMEGA * torch.cos(phi) / EARTH_RADIUS_M
+        edge = sign * torch.clamp(lat_deg.abs(), min=self.equator_band)  # the band's edge inside the band
         mx = EARTH_RADIUS_M * torch.cos(lat_deg * DEG) * DEG
-        return f, beta, mx
+        return coriolis(edge), _beta(edge), mx
 
     def inverse_square_radius(self, lat_deg: torch.Tensor, derivative: bool = False):
         """As :meth:`BetaPlane.inverse_square_radius`."""
@@ -324,12 +323,10 @@ def _linear_parts(eta_fn, raw, plane, method):
         if plane.rossby_radius is None:
             lat = raw[:, 1].detach().to(_jets._parts(eta_fn)[1].head.weight.dtype)
             inv, d_inv = plane.inverse_square_radius(lat, derivative=True)
-            j = _jets.field_jets_hybrid(eta_fn, raw, ratio, value_weight=(-(mx**2) * inv)[:, None])
+            j = _jets.field_jets_hybrid(eta_fn, raw, ratio, value_weight=-(mx**2) * inv)
             phi_lat = j["phi_lat"] - mx**2 * d_inv * j["f"]
         else:
-            weight = -(mx**2) / plane.rossby_radius**2
-            j = _jets.field_jets_hybrid(eta_fn, raw, ratio, value_weight=weight[:, None] if torch.is_tensor(weight)
-                                        else weight)
+            j = _jets.field_jets_hybrid(eta_fn, raw, ratio, value_weight=-(mx**2) / plane.rossby_radius**2)
             phi_lat = j["phi_lat"]
         return (k * j["f_lon"] / mx, k * j["f_lat"] / my, k * j["phi_lon"] / mx**3, k * phi_lat / (mx**2 * my),
                 k * j["phi_time"] / (mx**2 * SECONDS_PER_DAY), beta)
