@@ -702,6 +702,10 @@ class Trainer:
         ``benchmarks/real_ssh.py``). Each loss evaluation is one pass over the training
         points and counts as one epoch of an ``epochs`` budget. The weights with the
         lowest training loss are kept; a non-finite loss ends the phase there.
+
+        The weights are kept at the evaluation that scored them: ``LBFGS.step`` returns the
+        loss at the weights it started from, and its line search may leave non-finite
+        weights behind a finite return value.
         """
         net = self.net
         opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=LBFGS_ITERATIONS, history_size=LBFGS_HISTORY,
@@ -713,7 +717,7 @@ class Trainer:
         best = self.best_val if math.isfinite(self.best_val) else math.inf
 
         def closure():
-            nonlocal evals
+            nonlocal evals, best
             if self._progress(epochs0 + evals) >= 1.0:
                 raise _BudgetSpent
             evals += 1
@@ -725,6 +729,11 @@ class Trainer:
                 part = _squared_error_sum(net(self.xt[sl]).float(), self.yt[sl], w) / denom
                 part.backward()
                 total += part.detach()
+            value = float(total)
+            if value < best:  # the weights that scored it are the current ones, before the line search moves on
+                best = value
+                self.best_val = value
+                self.best_state = copy.deepcopy(net.state_dict())
             return total
 
         last_log = time.perf_counter()
@@ -739,10 +748,6 @@ class Trainer:
                 warnings.warn(f"non-finite loss in the L-BFGS phase after {evals} evaluations; keeping the best "
                               "weights reached before it.", RuntimeWarning, stacklevel=4)
                 break
-            if loss < best:
-                best = loss
-                self.best_val = loss
-                self.best_state = copy.deepcopy(net.state_dict())
             progress = self._progress(epochs0 + evals)
             if time.perf_counter() - last_log > 1.0 or progress >= 1.0:
                 last_log = time.perf_counter()
