@@ -700,12 +700,9 @@ class Trainer:
         small the gradient), which roughens the field between them; a second-order
         full-batch method converges instead (``benchmarks/eddy_vorticity.py``,
         ``benchmarks/real_ssh.py``). Each loss evaluation is one pass over the training
-        points and counts as one epoch of an ``epochs`` budget. The weights with the
-        lowest training loss are kept; a non-finite loss ends the phase there.
-
-        The weights are kept at the evaluation that scored them: ``LBFGS.step`` returns the
-        loss at the weights it started from, and its line search may leave non-finite
-        weights behind a finite return value.
+        points and counts as one epoch of an ``epochs`` budget. The weights of the evaluation
+        with the lowest training loss are kept (``LBFGS.step`` returns the loss at its starting
+        weights, and a line search may leave NaN weights behind); a non-finite loss ends the phase.
         """
         net = self.net
         opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=LBFGS_ITERATIONS, history_size=LBFGS_HISTORY,
@@ -729,10 +726,8 @@ class Trainer:
                 part = _squared_error_sum(net(self.xt[sl]).float(), self.yt[sl], w) / denom
                 part.backward()
                 total += part.detach()
-            value = float(total)
-            if value < best:  # the weights that scored it are the current ones, before the line search moves on
-                best = value
-                self.best_val = value
+            if (value := float(total)) < best:  # the weights that scored it: the current ones, not the step's end
+                best = self.best_val = value
                 self.best_state = copy.deepcopy(net.state_dict())
             return total
 
