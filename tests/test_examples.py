@@ -87,9 +87,9 @@ def test_gap_filling_example_scores_siren_and_oi(tmp_path):
     assert set(scores) == {"SIREN", "OI"}
     for name, s in scores.items():
         assert s["mu"] > 0.75, (name, s)  # a map of zeros scores 0
-        assert 0.0 <= s["sigma_t"] < 0.1, (name, s)
+        assert 0.0 < s["sigma_t"] < 0.1, (name, s)  # the score varies from day to day
         assert 30.0 < s["lambda_x"] < 400.0, (name, s)  # km: between the grid's 2 dx and the box
-        assert s["rmse"] == pytest.approx(s["rmse"]) and s["rmse"] < 0.05  # m
+        assert 0.0 < s["rmse"] < 0.05  # m
     for key in ("maps", "daily_score", "history"):
         _assert_picture(result["paths"][key])
 

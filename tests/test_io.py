@@ -1,6 +1,7 @@
 """Persistence: one safetensors file with a JSON header; no pickle; bit-identical predictions."""
 import json
 import os
+import pathlib
 
 import numpy as np
 import pytest
@@ -50,10 +51,25 @@ def test_file_is_plain_safetensors_with_json_config(fitted, tmp_path):
         assert b"pickle" not in fh.read(200) and not open(path, "rb").read(2) == b"\x80\x04"
 
 
-def test_loading_never_unpickles():
-    """io.load uses safetensors only (no torch.load / pickle anywhere in the module)."""
-    src = open(os.path.join(os.path.dirname(geoinr.__file__), "io.py")).read()
-    assert "torch.load" not in src and "import pickle" not in src
+def test_loading_never_unpickles(fitted, scattered, tmp_path, monkeypatch):
+    """Loading reads safetensors only: no torch.load or pickle anywhere in the package, nor at run time."""
+    import pickle
+
+    package = pathlib.Path(geoinr.__file__).parent
+    for path in package.rglob("*.py"):
+        src = path.read_text()
+        for banned in ("torch.load(", "import pickle", "pickle.load", "Unpickler"):
+            assert banned not in src, f"{path.relative_to(package)} uses {banned}"
+    path = tmp_path / "m.geoinr"
+    fitted.save(path)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("loading unpickled")
+
+    for owner, name in ((torch, "load"), (pickle, "load"), (pickle, "loads"), (pickle, "Unpickler")):
+        monkeypatch.setattr(owner, name, refuse)
+    few = scattered.isel(time=slice(0, 5))
+    np.testing.assert_allclose(geoinr.load(path).predict(few).values, fitted.predict(few).values)
 
 
 def test_truncated_file_is_refused(fitted, tmp_path):

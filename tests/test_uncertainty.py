@@ -33,6 +33,13 @@ def test_bayesian_last_layer_matches_the_closed_form():
     S = blr.sigma[0]
     m = beta * S @ X.T @ y[:, 0]
     assert torch.allclose(m, blr.mean_w[0], atol=1e-8)
+    prior = torch.linalg.inv(S) - beta * X.T @ X  # Sigma = (alpha I + beta X^T X)^-1
+    alpha = float(prior[0, 0])
+    assert torch.allclose(prior, alpha * torch.eye(5, dtype=torch.float64), atol=1e-6 * float(prior.abs().max()))
+    lam = torch.linalg.eigvalsh(X.T @ X)
+    gamma = float((beta * lam / (alpha + beta * lam)).sum())  # MacKay's well-determined parameters
+    assert alpha == pytest.approx(gamma / float(m @ m), rel=1e-4)  # the evidence's fixed point
+    assert float(1 / beta) == pytest.approx(float(((y[:, 0] - X @ m) ** 2).sum()) / (300 - gamma), rel=1e-4)
     assert float(blr.noise_var[0]) == pytest.approx(0.01, rel=0.25)  # the evidence finds the noise
     xq = torch.randn(5, 4, generator=g, dtype=torch.float64)
     mean, var = blr(xq)
