@@ -31,6 +31,7 @@ __all__ = [
     "distributed_world",
     "setup_distributed",
     "constrained_modules",
+    "weights_finite",
 ]
 
 CHECKPOINT_FORMAT = "geoinr-checkpoint"
@@ -254,6 +255,22 @@ def _lr_at(progress: float, cfg: TrainConfig, refit: tuple | None) -> float:
     p0, length, f0 = refit
     q = min(1.0, (progress - p0) / length)
     return cfg.final_lr_ratio + (f0 - cfg.final_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * q))
+
+
+def weights_finite(net: nn.Module) -> bool:
+    """Whether every floating-point parameter of ``net`` is finite (a step can blow up the weights behind a finite loss).
+
+    Examples
+    --------
+    >>> net = nn.Linear(2, 1)
+    >>> weights_finite(net)
+    True
+    >>> with torch.no_grad():
+    ...     _ = net.bias.fill_(float("nan"))
+    >>> weights_finite(net)
+    False
+    """
+    return all(bool(torch.isfinite(p).all()) for p in net.parameters() if p.is_floating_point())
 
 
 def _masked_mse(pred: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
@@ -527,7 +544,8 @@ class Trainer:
         """What must match between a checkpoint and the run that resumes it."""
         shapes = {k: list(v.shape) for k, v in self.net.state_dict().items()}
         keep = ("batch_size", "lr", "epochs", "max_time", "validation", "patience", "seed")
-        return {"n": self.n, "n_train": self.n_train_split, "shapes": shapes, **{k: getattr(self.cfg, k) for k in keep}}
+        return {"n": self.n, "n_train": self.n_train_split, "shapes": shapes, **{k: getattr(self.cfg, k) for k in keep},
+                "seed": self.cfg.seed if self.cfg.seed is not None else f"None (drawn {self.gen.initial_seed()})"}
 
     def save_checkpoint(self, path, extra: dict | None = None) -> None:
         """Write the full training state atomically (safetensors + JSON; no pickle)."""
@@ -562,10 +580,9 @@ class Trainer:
     def load_checkpoint(self, path, extra: dict | None = None) -> None:
         """Restore the state written by :meth:`save_checkpoint`; refuse one from another run.
 
-        The header, then (once the checkpoint is known to be of this fit) the
-        tensor shapes are checked against this run before any tensor is read; a
-        damaged or edited checkpoint raises one ValueError naming the file and the
-        field.
+        The header, then (once the checkpoint is known to be of this fit) the tensor shapes are checked
+        against this run before any tensor is read; a damaged or edited checkpoint raises one ValueError
+        naming the file and the field.
         """
         with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
             meta, shapes = _read_checkpoint_header(path)
@@ -575,7 +592,8 @@ class Trainer:
             diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
             raise ValueError(
                 f"The checkpoint {str(path)!r} comes from a different fit (differs in: {diff or ['data/model']}). "
-                f"Resume with the same data and parameters, or start anew without resume=."
+                f"Resume with the same data and parameters (a fit with seed=None holds out other points each time: "
+                f"give a seed), or start anew without resume=."
             )
         with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
             _check_checkpoint_tensors(shapes, self.net, self.opt, self.gen)
@@ -628,16 +646,15 @@ class Trainer:
 
     def _check(self, train_loss: float, progress: float) -> str:
         """Validation check: log, keep the best weights, roll back on a non-finite loss."""
-        if not math.isfinite(train_loss):
+        if not (math.isfinite(train_loss) and weights_finite(self.net)):  # the loss is taken before its step
             self.failures += 1
             self.net.load_state_dict(self.best_state)
             self.opt = torch.optim.Adam(self.net.parameters(), lr=self.lr)
             self.lr_scale *= 0.5
             warnings.warn(
-                f"non-finite training loss at step {self.step}; rolled back to the best weights "
+                f"non-finite training loss or weights at step {self.step}; rolled back to the best weights "
                 f"and halved the learning rate (failure {self.failures}/{self.cfg.max_failures}).",
-                RuntimeWarning,
-                stacklevel=4,
+                RuntimeWarning, stacklevel=4,
             )
             if self.failures >= self.cfg.max_failures:
                 self.stopped = "diverged"

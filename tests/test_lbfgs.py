@@ -186,3 +186,19 @@ def test_a_streamfunction_fit_of_a_grid_stays_one_network():
     m = ds.inr.fit(["u", "v"], **SMALL, mass_constraint="streamfunction")
     assert m.members_ == 1 and m.optimizer_ == "lbfgs"
     assert np.isfinite(m.predict(ds).u.values).all()
+
+
+def test_weights_blown_up_behind_a_finite_loss_are_rolled_back():
+    """The loss of a check is taken before its last step: weights that step made NaN are not kept as the best."""
+    from geoinr.training import weights_finite
+
+    x = torch.rand(64, 2, generator=torch.Generator().manual_seed(0))
+    net = torch.nn.Linear(2, 1)
+    cfg = TrainConfig(epochs=10, max_time=None, validation=0.0, batch_size=64, progress=False, lbfgs_share=0.0)
+    trainer = Trainer(net, x, x[:, :1], None, cfg, torch.device("cpu"))
+    trainer.best_val = 1.0
+    with torch.no_grad():
+        net.weight.fill_(float("nan"))
+    with pytest.warns(RuntimeWarning, match="non-finite training loss or weights"):
+        assert trainer._check(0.5, progress=0.5) == "go"  # a finite loss lower than the best
+    assert weights_finite(net) and trainer.failures == 1 and trainer.best_val == 1.0

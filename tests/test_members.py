@@ -197,3 +197,24 @@ def test_the_affordable_epochs_come_from_a_timed_pass_scaled_to_the_points_train
     model = geoinr.INRModel(max_time=60.0)
     model.validation_ = 0.1
     assert fitting._affordable_epochs(model, None, torch.device("cpu")) == pytest.approx(60.0 / (0.01 * 2.0 * 0.9))
+
+
+def test_a_further_network_with_non_finite_weights_is_dropped(fitted, monkeypatch):
+    """A network that ended by its budget with NaN weights would make the mean of networks NaN."""
+    monkeypatch.setattr(fill, "FILL_SHARE", 1.0)
+    model = _one_network(fitted)
+    seeds = []
+    ok = _fake_train([15.0, 10.0], seeds)
+
+    def train(model, prep, cfg, device):
+        out = ok(model, prep, cfg, device)
+        if len(seeds) == 2:  # the third network's weights blew up behind a finite loss
+            with torch.no_grad():
+                next(model.field_.network.parameters()).fill_(float("nan"))
+        return out
+
+    prep = type("Prep", (), {"stream": None})()
+    cfg = dataclasses.replace(geoinr.training.TrainConfig(), max_time=60.0, epochs=None, seed=0)
+    fill.fill_budget(model, prep, cfg, torch.device("cpu"), "trainer", _result(20.0), train)
+    assert seeds == [100, 200] and model.members_ == 2  # the first and second networks, not the NaN one
+    assert all(torch.isfinite(p).all() for p in model.field_.network.parameters())

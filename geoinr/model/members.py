@@ -25,7 +25,7 @@ import dataclasses
 import math
 
 from ..encoding import CoordinateEncoding
-from ..training import distributed_world
+from ..training import distributed_world, weights_finite
 from ..nn.ensemble import Ensemble
 from .field import Field
 
@@ -173,8 +173,8 @@ def fill_more(model, prep, cfg, device, train, fields, records, first, left) -> 
         model.members_ = 1
         model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_), seed=seed)
         _, more = train(model, prep, dataclasses.replace(cfg, max_time=left, seed=seed), device)
-        if more.stopped in ("diverged", "interrupted"):  # that network is dropped; the ones before are kept
-            break
+        if more.stopped in ("diverged", "interrupted") or not weights_finite(model.field_):
+            break  # that network is dropped (one NaN member would make the mean NaN); the ones before are kept
         fields.append(model.field_)
         records.append(record(more))
         left -= more.seconds
