@@ -54,11 +54,13 @@ def test_gridded_half_gaps_filled():
 def test_dimension_order_does_not_matter():
     """(lon, time, lat) data gives the same fit as (time, lat, lon)."""
     full = grid_truth(np.arange(0, 4, 0.5), np.arange(40, 44, 0.5), np.arange(0, 3))
-    a = full.inr.fit(**{**FAST, "epochs": 20})
-    b = full.transpose("lon", "time", "lat").inr.fit(**{**FAST, "epochs": 20})
+    a = full.inr.fit(**{**FAST, "epochs": 100})
+    b = full.transpose("lon", "time", "lat").inr.fit(**{**FAST, "epochs": 100})
     assert a.n_points_ == b.n_points_
     pa, pb = a.predict(full), b.predict(full)
-    assert rms(pa - pb) < 0.05 * float(full.std())
+    std = float(full.std())
+    assert rms(pa - full) < 0.05 * std and rms(pb - full) < 0.05 * std  # both fitted the field (0.022 std measured)
+    assert rms(pa - pb) < 0.005 * std  # and alike: the same points in another order (0.0001 std measured)
     assert b.predict(full.transpose("lon", "time", "lat")).dims == ("lon", "time", "lat")
 
 

@@ -218,3 +218,17 @@ def test_a_further_network_with_non_finite_weights_is_dropped(fitted, monkeypatc
     fill.fill_budget(model, prep, cfg, torch.device("cpu"), "trainer", _result(20.0), train)
     assert seeds == [100, 200] and model.members_ == 2  # the first and second networks, not the NaN one
     assert all(torch.isfinite(p).all() for p in model.field_.network.parameters())
+
+
+def test_l1_pruning_keeps_one_network(monkeypatch):
+    """Networks trained together do not apply a single network's l1 shrinkage: never chosen with it, refused if asked."""
+    from geoinr.model import fitting
+
+    tracks = _noisy_tracks(days=2)
+    monkeypatch.setattr(fitting, "MEMBER_EPOCHS", 1.0)  # any budget affords networks trained together
+    pruned = dict(width=8, depth=1, max_time=2.0, progress=False, seed=0, model_options={"l1": 1e-3})
+    assert tracks.inr.fit("sla", **{**pruned, "model_options": None}).members_ == fitting.SCATTERED_MEMBERS
+    assert tracks.inr.fit("sla", **pruned).members_ == 1
+    for asked in ({"n_members": 2}, {"uncertainty": "ensemble"}):
+        with pytest.raises(ValueError, match="l1=0.001 prunes the first layer of one network"):
+            tracks.inr.fit("sla", **pruned, **asked)

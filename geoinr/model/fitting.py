@@ -450,7 +450,7 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     if timed and _affordable_evaluations(model, obs.table, device) < MIN_LBFGS_EVALUATIONS:
         model.optimizer_ = "adam"
     model.members_ = choose_members(model, obs)
-    if (model.members_ == 1 and not checkpointed and shares_budget(model, obs, streamed)
+    if (model.members_ == 1 and not checkpointed and not _prunes(model) and shares_budget(model, obs, streamed)
             and _affordable_epochs(model, obs.table, device) >= SCATTERED_MEMBERS * MEMBER_EPOCHS):
         model.members_ = SCATTERED_MEMBERS
     if model.members_ > 1 and model.n_members is None and model.uncertainty is None:
@@ -617,11 +617,23 @@ def choose_members(model, obs) -> int:
     """
     if model.uncertainty == "bayes_last_layer" or model.mass_constraint == "streamfunction":  # one network
         return 1
+    if _prunes(model) and ((model.n_members or 1) > 1 or model.uncertainty == "ensemble"):
+        raise ValueError(
+            f"model_options l1={_prunes(model)} prunes the first layer of one network; networks trained together "
+            f"(n_members={model.n_members}, uncertainty={model.uncertainty!r}) do not apply it. Fit with l1=0, "
+            "or with n_members=1 and no ensemble uncertainty."
+        )
     if model.n_members is not None:
         return int(model.n_members)
     if model.uncertainty == "ensemble":
         return ENSEMBLE_MEMBERS
     return AUTO_MEMBERS if obs.gridded and model.optimizer_ == "lbfgs" and model.uncertainty is None else 1
+
+
+def _prunes(model) -> float:
+    """The ``l1`` of the network's options (0: no pruning); only a single network applies it (see ``Siren``)."""
+    options = {**(getattr(model, "network_options_", None) or {}), **(model.model_options or {})}
+    return float(options.get("l1") or 0.0)
 
 
 def choose_optimizer(model, obs, streamed: bool) -> str:
