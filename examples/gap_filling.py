@@ -19,12 +19,11 @@ errors, with the day's tracks), ``gap_filling_daily_score.png`` (mu day by day)
 and ``gap_filling_history.png``. Nothing is downloaded.
 
 On the 2-core development machine the SIREN's defaults in 120 s scored mu
-0.849-0.854 in three runs on 2026-12-04 (lambda_x 137-138 km), but 0.836-0.841
-(143-145 km) in five runs on 2026-12-05, with this example's code of both days,
-against OI's 0.848 (136 km): level with OI or behind on this case, whose truth
-is smooth and whose tracks are sparse (benchmarks/RESULTS.md, 2026-12-05 second
-session). The hand-set recipe of earlier versions (width 128, 300 epochs, lr
-1e-3: 17 s) scored 0.826 / 148 km.
+0.836-0.854 in ten runs on 2026-12-04 and 2026-12-05 (lambda_x 137-145 km)
+against OI's 0.848 (136 km): level with OI on mu within the spread of a timed
+fit, behind on lambda_x, on this case whose truth is smooth and whose tracks are
+sparse (benchmarks/RESULTS.md, 2026-12-05 second session). The hand-set recipe
+of earlier versions (width 128, 300 epochs, lr 1e-3: 17 s) scored 0.826 / 148 km.
 """
 import argparse
 import os

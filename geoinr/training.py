@@ -258,7 +258,7 @@ def _lr_at(progress: float, cfg: TrainConfig, refit: tuple | None) -> float:
 
 
 def weights_finite(net: nn.Module) -> bool:
-    """Whether every floating-point parameter of ``net`` is finite (a step can blow up the weights behind a finite loss).
+    """Whether every floating-point parameter of ``net`` is finite (a step can blow weights up behind a finite loss).
 
     Examples
     --------
@@ -270,7 +270,8 @@ def weights_finite(net: nn.Module) -> bool:
     >>> weights_finite(net)
     False
     """
-    return all(bool(torch.isfinite(p).all()) for p in net.parameters() if p.is_floating_point())
+    checks = [torch.isfinite(p).all() for p in net.parameters() if p.is_floating_point()]
+    return bool(torch.stack(checks).all()) if checks else True  # one device sync
 
 
 def _masked_mse(pred: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
@@ -543,7 +544,7 @@ class Trainer:
     def fingerprint(self) -> dict:
         """What must match between a checkpoint and the run that resumes it."""
         shapes = {k: list(v.shape) for k, v in self.net.state_dict().items()}
-        keep = ("batch_size", "lr", "epochs", "max_time", "validation", "patience", "seed")
+        keep = ("batch_size", "lr", "epochs", "max_time", "validation", "patience")
         return {"n": self.n, "n_train": self.n_train_split, "shapes": shapes, **{k: getattr(self.cfg, k) for k in keep},
                 "seed": self.cfg.seed if self.cfg.seed is not None else f"None (drawn {self.gen.initial_seed()})"}
 
@@ -590,10 +591,10 @@ class Trainer:
         mine, theirs = json.loads(json.dumps(self.fingerprint())), meta["fingerprint"]
         if mine != theirs or (extra is not None and meta.get("extra") != json.loads(json.dumps(extra))):
             diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+            hint = " (a fit with seed=None holds out other points each time: give a seed)" if "seed" in diff else ""
             raise ValueError(
                 f"The checkpoint {str(path)!r} comes from a different fit (differs in: {diff or ['data/model']}). "
-                f"Resume with the same data and parameters (a fit with seed=None holds out other points each time: "
-                f"give a seed), or start anew without resume=."
+                f"Resume with the same data and parameters{hint}, or start anew without resume=."
             )
         with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
             _check_checkpoint_tensors(shapes, self.net, self.opt, self.gen)
@@ -914,10 +915,7 @@ class Trainer:
             if self.bar is not None:
                 self.bar.n = 100 if self.stopped == "budget" else self.bar.n
                 self.bar.close()
-        def finite() -> bool:
-            return all(bool(torch.isfinite(v).all()) for v in net.state_dict().values() if v.is_floating_point())
-
-        if math.isfinite(self.best_val) and not (self.joined_step is not None and finite()):
+        if math.isfinite(self.best_val) and not (self.joined_step is not None and weights_finite(net)):
             net.load_state_dict(self.best_state)  # after the held-out points joined, the last weights are kept
         net.eval()
         return TrainResult(self.history, self.best_val, self.stopped, self._elapsed(), self.step, self.joined_step)

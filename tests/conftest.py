@@ -6,6 +6,7 @@ import xarray as xr
 
 import geoinr  # noqa: F401  (registers .inr)
 
+
 @pytest.fixture(autouse=True)
 def _same_random_start():
     """Every test starts from the same global random state, whatever ran before it or was skipped.

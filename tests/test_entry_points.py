@@ -51,8 +51,10 @@ CASES = {
     "grid(return_std, no uncertainty)": (lambda t, m, p: m.grid(1.0, return_std=True), ValueError, "return_std"),
     "set_params(unknown)": (lambda t, m, p: geoinr.INRModel().set_params(epoch=2), ValueError, "Did you mean"),
     "plot_history(unfitted)": (lambda t, m, p: geoinr.INRModel().plot_history(), NotFittedError, "not fitted"),
-    "save(directory)": (lambda t, m, p: _save_to_a_directory(m, p), (IsADirectoryError, ValueError), "is a directory; give"),
-    "load(missing)": (lambda t, m, p: geoinr.load(p / "absent.geoinr"), FileNotFoundError, "No such model file.*absent.geoinr"),
+    "save(directory)": (lambda t, m, p: _save_to_a_directory(m, p), (IsADirectoryError, ValueError),
+                        "is a directory; give"),
+    "load(missing)": (lambda t, m, p: geoinr.load(p / "absent.geoinr"), FileNotFoundError,
+                      "No such model file.*absent.geoinr"),
     "load(text file)": (lambda t, m, p: _load_text(p), ValueError, "notes.geoinr"),
     # accessor
     "ds.inr.fit(misspelled)": (lambda t, m, p: t.inr.fit("sla", max_tim=1), TypeError, "Did you mean 'max_time'"),

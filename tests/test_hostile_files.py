@@ -391,7 +391,8 @@ def test_a_fit_without_a_seed_is_not_resumed_on_other_held_out_points(tracks, tm
     """seed=None draws the held-out points anew: the checkpoint's best weights and score belong to another split."""
     path = tmp_path / "run.ckpt"
     options = {**SMALL, **FIT_KW, "seed": None, "validation": 0.2}
-    geoinr.INRModel(epochs=120, **options).fit(tracks, variables="sla", checkpoint=path, checkpoint_every=0.0)
+    with pytest.warns(UserWarning, match="cannot be resumed; give a seed"):
+        geoinr.INRModel(epochs=120, **options).fit(tracks, variables="sla", checkpoint=path, checkpoint_every=0.0)
     msg = refused(path, "seed", load=lambda p: geoinr.INRModel(epochs=120, **options).fit(tracks, variables="sla",
                                                                                           resume=p))
     assert "seed=None" in msg

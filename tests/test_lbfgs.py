@@ -202,3 +202,27 @@ def test_weights_blown_up_behind_a_finite_loss_are_rolled_back():
     with pytest.warns(RuntimeWarning, match="non-finite training loss or weights"):
         assert trainer._check(0.5, progress=0.5) == "go"  # a finite loss lower than the best
     assert weights_finite(net) and trainer.failures == 1 and trainer.best_val == 1.0
+
+
+def test_lbfgs_keeps_the_weights_it_evaluated_not_those_a_step_ends_on(monkeypatch):
+    """LBFGS.step returns the loss at its starting weights; a step that ends on NaN weights must not be kept.
+
+    The failing step is simulated, so the test does not hang on where torch's line search happens to blow up.
+    """
+    from geoinr.training import weights_finite
+
+    def step(self, closure):
+        loss = closure()  # finite, at the weights the step starts from
+        with torch.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.fill_(math.nan)  # where a line search may leave them
+        return loss
+
+    monkeypatch.setattr(torch.optim.LBFGS, "step", step)
+    x = torch.rand(64, 2, generator=torch.Generator().manual_seed(0))
+    net = torch.nn.Linear(2, 1)
+    cfg = TrainConfig(epochs=20, max_time=None, validation=0.0, batch_size=64, progress=False, lbfgs_share=0.5)
+    with pytest.warns(RuntimeWarning, match="non-finite loss in the L-BFGS phase after 2 evaluations"):
+        Trainer(net, x, x[:, :1], None, cfg, torch.device("cpu")).run()
+    assert weights_finite(net)

@@ -208,7 +208,8 @@ def test_low_fraction_sets_the_share_of_the_dense_low_set_in_every_tuner_network
 
 
 #: Sum and sum of squares of each tensor of Siren(3, 1, width=16, depth=3) after torch.manual_seed(3), printed by the
-#: commit before TUNER (ae6d5c7~1, torch 2.13.0): TUNER's options must leave these draws as they were.
+#: commit before TUNER (ae6d5c7~1, torch 2.13.0): TUNER's options must leave these draws as they were. A torch release
+#: whose nn.init draws differently changes them: re-record them then from a checkout of ae6d5c7~1.
 SITZMANN_DRAWS_SEED_3 = {
     "body.0.linear.weight": (-0.6649650246836245, 1.7093944369218923),
     "body.0.linear.bias": (1.4955642111599445, 1.6799983528271465),

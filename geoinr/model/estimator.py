@@ -326,10 +326,10 @@ class INRModel(SurrogateMixin, BaseMapper):
         checkpoint_every : float
             Seconds between checkpoints.
         resume : str or path-like, optional
-            A checkpoint of an interrupted fit of the same data and parameters: training
-            continues where it stopped. With an ``epochs`` budget (``max_time=None``) and a
-            seed the result is identical to an uninterrupted fit on CPU (a fit stopped in its
-            L-BFGS phase restarts that phase from the checkpointed weights).
+            A checkpoint of an interrupted fit of the same data, parameters and seed (not None: that
+            draws other held-out points, and is refused): training continues where it stopped. With an
+            ``epochs`` budget (``max_time=None``) the result is identical to an uninterrupted fit on CPU
+            (a fit stopped in its L-BFGS phase restarts that phase from the checkpointed weights).
 
         Returns
         -------

@@ -343,6 +343,10 @@ def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, c
     """
     if checkpoint is not None:  # a bad path fails now, not at the first check (which would lose the training)
         check_writable(checkpoint)
+        if cfg.seed is None and cfg.validation > 0 and prep.stream is None:
+            warnings.warn(f"checkpoint={str(checkpoint)!r} with seed=None: resuming draws other held-out points, so "
+                          "this checkpoint cannot be resumed; give a seed (seed=0, the default) to resume it.",
+                          UserWarning, stacklevel=4)
     extra = model_physics_loss(model, device) if model.physics and model.physics_weight_ else None
     trainer = Trainer(model.field_, prep.x, prep.y, prep.w, cfg, device, groups=prep.groups, extra_loss=extra,
                       stream=prep.stream, n_stream=prep.n_stream)
@@ -617,12 +621,6 @@ def choose_members(model, obs) -> int:
     """
     if model.uncertainty == "bayes_last_layer" or model.mass_constraint == "streamfunction":  # one network
         return 1
-    if _prunes(model) and ((model.n_members or 1) > 1 or model.uncertainty == "ensemble"):
-        raise ValueError(
-            f"model_options l1={_prunes(model)} prunes the first layer of one network; networks trained together "
-            f"(n_members={model.n_members}, uncertainty={model.uncertainty!r}) do not apply it. Fit with l1=0, "
-            "or with n_members=1 and no ensemble uncertainty."
-        )
     if model.n_members is not None:
         return int(model.n_members)
     if model.uncertainty == "ensemble":
@@ -630,10 +628,10 @@ def choose_members(model, obs) -> int:
     return AUTO_MEMBERS if obs.gridded and model.optimizer_ == "lbfgs" and model.uncertainty is None else 1
 
 
-def _prunes(model) -> float:
-    """The ``l1`` of the network's options (0: no pruning); only a single network applies it (see ``Siren``)."""
-    options = {**(getattr(model, "network_options_", None) or {}), **(model.model_options or {})}
-    return float(options.get("l1") or 0.0)
+def _prunes(model) -> bool:
+    """Whether ``model_options`` asks for ``l1`` pruning, which only a network trained alone applies (``Siren``);
+    asked for with networks trained together, ``params.check_params`` refuses it before any data is read."""
+    return bool((model.model_options or {}).get("l1"))
 
 
 def choose_optimizer(model, obs, streamed: bool) -> str:

@@ -86,6 +86,13 @@ def check_params(params: dict) -> None:
     options = params["model_options"]
     if options is not None and not isinstance(options, dict):
         raise ValueError(f"model_options must be a dict of network options or None, got {type(options).__name__}.")
+    l1 = (options or {}).get("l1")
+    if _is_real(l1) and l1 > 0 and ((params["n_members"] or 1) > 1 or params["uncertainty"] == "ensemble"):
+        raise ValueError(
+            f"model_options l1={l1} prunes the first layer of one network; networks trained together "
+            f"(n_members={params['n_members']}, uncertainty={params['uncertainty']!r}) do not apply it. Fit with l1=0, "
+            "or with n_members=1 and no ensemble uncertainty."
+        )
     if params["optimizer"] not in OPTIMIZERS:
         raise ValueError(f"Unknown optimizer {params['optimizer']!r}; choose one of {list(OPTIMIZERS)}."
                          f"{did_you_mean(str(params['optimizer']), OPTIMIZERS)}")

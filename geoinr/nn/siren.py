@@ -380,7 +380,7 @@ class Siren(TunerMixin, nn.Module):
         and a frequency whose column reaches zero is pruned (:meth:`active_frequencies`). Adam
         moves a weight by at most about ``lr`` per step, so ``l1`` in (0, 1) prunes the
         frequencies whose gradients pull less consistently than ``l1``. 0 (default): off. Applied by
-        one network's training loop; a fit with ``l1`` keeps one network (``geoinr.INRModel``).
+        a network trained alone: ``geoinr.INRModel`` trains no networks together with it.
     period : float, optional
         TUNER period of the space features, encoded units (default :data:`TUNER_PERIOD`).
     time_period : float, optional
