@@ -101,6 +101,25 @@ def _all_reduce(values, op="sum"):
     return t.tolist()
 
 
+def _generator(seed: int | None) -> torch.Generator:
+    """The generator of the held-out split and the batch order: ``seed``, or a random seed every rank shares.
+
+    Under torchrun every rank must hold out the same points; a seed drawn on each rank would differ,
+    so the ranks take the largest of their draws (below 2**52: exact through a float64 all-reduce).
+
+    Examples
+    --------
+    >>> _generator(3).initial_seed(), _generator(None).initial_seed() != _generator(None).initial_seed()
+    (3, True)
+    """
+    if seed is None:
+        drawn = float(torch.Generator().seed() % 2**52)
+        if distributed_world()[1] > 1:
+            (drawn,) = _all_reduce([drawn], op="max")
+        seed = int(drawn)
+    return torch.Generator().manual_seed(int(seed))
+
+
 def resolve_device(device) -> torch.device:
     """``"auto"`` -> CUDA when available, else CPU; anything else is passed to ``torch.device``.
 
@@ -452,11 +471,7 @@ class Trainer:
         #: optional callable () -> scalar tensor added to every step's loss (physics residuals)
         self.extra_loss = extra_loss
         self.net, self.cfg, self.device = net, cfg, device
-        self.gen = torch.Generator()
-        if cfg.seed is not None:
-            self.gen.manual_seed(int(cfg.seed))
-        else:
-            self.gen.seed()
+        self.gen = _generator(cfg.seed)
         self.n = x.shape[0]
         if stream is not None:
             train_idx, val_idx = torch.zeros(0, dtype=torch.long), torch.arange(self.n)

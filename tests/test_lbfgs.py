@@ -226,3 +226,14 @@ def test_lbfgs_keeps_the_weights_it_evaluated_not_those_a_step_ends_on(monkeypat
     with pytest.warns(RuntimeWarning, match="non-finite loss in the L-BFGS phase after 2 evaluations"):
         Trainer(net, x, x[:, :1], None, cfg, torch.device("cpu")).run()
     assert weights_finite(net)
+
+
+def test_ranks_without_a_seed_share_one_random_split(monkeypatch):
+    """seed=None under torchrun: every rank must hold out the same points, so the ranks agree on one drawn seed."""
+    from geoinr import training
+
+    monkeypatch.setattr(training, "distributed_world", lambda: (1, 2))
+    agreed = []
+    monkeypatch.setattr(training, "_all_reduce", lambda values, op="sum": agreed.append(op) or [12345.0])
+    assert training._generator(None).initial_seed() == 12345 and agreed == ["max"]
+    assert training._generator(7).initial_seed() == 7 and agreed == ["max"]  # a given seed is used as it is
