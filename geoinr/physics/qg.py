@@ -321,7 +321,7 @@ def _linear_parts(eta_fn, raw, plane, method):
         # Phi = lap + v eta with v = -mx^2 / Ld^2: then q = (g / f0) Phi / mx^2. A pointwise Ld enters the
         # reverse pass as a per-point constant; its latitude derivative is added to phi_lat below.
         if plane.rossby_radius is None:
-            lat = raw[:, 1].detach().to(_jets._parts(eta_fn)[1].head.weight.dtype)
+            lat = raw[:, 1].detach().to(dtype)
             inv, d_inv = plane.inverse_square_radius(lat, derivative=True)
             j = _jets.field_jets_hybrid(eta_fn, raw, ratio, value_weight=-(mx**2) * inv)
             phi_lat = j["phi_lat"] - mx**2 * d_inv * j["f"]
@@ -331,9 +331,9 @@ def _linear_parts(eta_fn, raw, plane, method):
         return (k * j["f_lon"] / mx, k * j["f_lat"] / my, k * j["phi_lon"] / mx**3, k * phi_lat / (mx**2 * my),
                 k * j["phi_time"] / (mx**2 * SECONDS_PER_DAY), beta)
     if method == "taylor":
-        return (*_from_jets(_jets.field_jets(eta_fn, raw, ratio), raw, plane), beta)
+        return (*_from_jets(_jets.field_jets(eta_fn, raw, ratio), raw, plane, k, mx, my), beta)
     if method == "jvp":
-        return (*_from_jets(_jets.field_jets_jvp(eta_fn, raw, ratio), raw, plane), beta)
+        return (*_from_jets(_jets.field_jets_jvp(eta_fn, raw, ratio), raw, plane, k, mx, my), beta)
     raw = raw if raw.requires_grad else raw.detach().clone().requires_grad_(True)
     psi = k * eta_fn(raw)  # k is constant at each point (its own plane): no gradient through f
     g1 = _g(psi, raw)
@@ -345,9 +345,11 @@ def _linear_parts(eta_fn, raw, plane, method):
     return psi_x, psi_y, gq[:, 0] / mx, gq[:, 1] / my, gq[:, 2] / SECONDS_PER_DAY, beta
 
 
-def _from_jets(j: dict, raw: torch.Tensor, plane):
-    """(psi_x, psi_y, q_x, q_y, q_t) from the height's jets in raw units (:data:`.jets.OUTPUT_STREAMS`)."""
-    k, mx, my, _ = _geometry(plane, raw, j["f"].dtype)  # psi = k eta
+def _from_jets(j: dict, raw: torch.Tensor, plane, k, mx, my):
+    """(psi_x, psi_y, q_x, q_y, q_t) from the height's jets in raw units (:data:`.jets.OUTPUT_STREAMS`).
+
+    ``k, mx, my``: ``psi = k eta`` and the metres per degree, of :func:`_geometry` (numbers, or one per point).
+    """
     inv, d_inv = plane.inverse_square_radius(raw[:, 1].detach().to(j["f"].dtype), derivative=True)
     lap_scale = k / mx**2  # lap = eta_ll + (mx/my)^2 eta_pp, so psi_xx + psi_yy = lap_scale * lap
     psi_x, psi_y = k * j["f_lon"] / mx, k * j["f_lat"] / my
