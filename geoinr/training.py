@@ -279,6 +279,16 @@ def _lr_at(progress: float, cfg: TrainConfig, refit: tuple | None) -> float:
 def weights_finite(net: nn.Module) -> bool:
     """Whether every floating-point parameter of ``net`` is finite (a step can blow weights up behind a finite loss).
 
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Any network (a vmapped ensemble's stacked weights included); buffers are not checked.
+
+    Returns
+    -------
+    bool
+        False if any parameter holds a NaN or an infinity (one device synchronisation).
+
     Examples
     --------
     >>> net = nn.Linear(2, 1)
