@@ -447,8 +447,81 @@ def _check_checkpoint_state(state, opt) -> dict:
         raise BadField("join_pending", f"is {repr(state['join_pending'])[:60]}, not true or false")
     if state.get("joined_step") is not None:
         integer(state["joined_step"], "joined_step")
+    integer(state.get("lbfgs_evals"), "lbfgs_evals", optional=True)
     _check_param_groups(state["param_groups"], opt)
     return state
+
+
+def _lbfgs_phase(trainer: "Trainer") -> None:
+    """Full-batch L-BFGS (strong Wolfe line search) from Adam's weights until the budget ends.
+
+    For a few thousand noise-free grid points Adam's mini-batch steps keep moving
+    the weights once the points are matched (its steps are normalised, however
+    small the gradient), which roughens the field between them; a second-order
+    full-batch method converges instead (``benchmarks/eddy_vorticity.py``,
+    ``benchmarks/real_ssh.py``). Each loss evaluation is one pass over the training
+    points and counts as one epoch of an ``epochs`` budget. The weights of the evaluation
+    with the lowest full-batch training loss are kept (``LBFGS.step`` returns the loss at its
+    starting weights, and a line search may leave NaN weights behind); a non-finite loss ends the phase.
+
+    The first evaluation scores Adam's last weights on the full batch: Adam's own best score
+    is a mean of mini-batch losses taken along its steps, not comparable with a full-batch loss.
+    The evaluations are counted in ``trainer.lbfgs_evals`` (kept in checkpoints): a resumed
+    phase starts from the best weights it had reached, with the evaluations it has left
+    (a new L-BFGS history, so not bit-identical to an uninterrupted phase).
+    """
+    t, net = trainer, trainer.net
+    epochs0 = t.epoch + t.next_batch / t.steps_per_epoch  # where Adam's schedule ended
+    if t.lbfgs_evals is None:  # a new phase: its own full-batch scores from here on
+        t.lbfgs_evals, best = 0, math.inf
+    else:  # resumed: from the best weights the phase had reached, with the evaluations it has left
+        net.load_state_dict(t.best_state)
+        best = t.best_val if math.isfinite(t.best_val) else math.inf
+    opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=LBFGS_ITERATIONS, history_size=LBFGS_HISTORY,
+                            line_search_fn="strong_wolfe", tolerance_grad=0.0, tolerance_change=0.0)
+    denom = (torch.clamp(t.wt.sum(), min=1.0) if t.wt is not None
+             else torch.tensor(float(t.yt.numel()), device=t.device))
+
+    def closure():
+        nonlocal best
+        if t._progress(epochs0 + t.lbfgs_evals) >= 1.0:
+            raise _BudgetSpent
+        t.lbfgs_evals += 1
+        opt.zero_grad(set_to_none=True)
+        total = torch.zeros((), device=t.device)
+        for s in range(0, t.n_train, FULL_BATCH_CHUNK):
+            sl = slice(s, s + FULL_BATCH_CHUNK)
+            w = t.wt[sl] if t.wt is not None else None
+            part = _squared_error_sum(net(t.xt[sl]).float(), t.yt[sl], w) / denom
+            part.backward()
+            total += part.detach()
+        if (value := float(total)) < best:  # the weights that scored it: the current ones, not the step's end
+            best = t.best_val = value
+            t.best_state = copy.deepcopy(net.state_dict())
+        return total
+
+    last_log = time.perf_counter()
+    while True:
+        try:
+            loss = float(opt.step(closure))
+        except _BudgetSpent:
+            t._log_lbfgs(epochs0 + t.lbfgs_evals, best)
+            break
+        t.step += 1
+        if not math.isfinite(loss):
+            warnings.warn(f"non-finite loss in the L-BFGS phase after {t.lbfgs_evals} evaluations; keeping the best "
+                          "weights reached before it.", RuntimeWarning, stacklevel=4)
+            break
+        progress = t._progress(epochs0 + t.lbfgs_evals)
+        if time.perf_counter() - last_log > 1.0 or progress >= 1.0:
+            last_log = time.perf_counter()
+            t._log_lbfgs(epochs0 + t.lbfgs_evals, loss)
+            if t.bar is not None:
+                t.bar.n = min(100.0, 100.0 * progress)
+                t.bar.set_postfix(refresh=False, loss=f"{loss:.4g}", optimizer="L-BFGS")
+                t.bar.refresh()
+        if progress >= 1.0:
+            break
 
 
 class Trainer:
@@ -540,6 +613,7 @@ class Trainer:
         self.refit: tuple | None = None
         self.join_pending = False
         self.joined_step: int | None = None
+        self.lbfgs_evals: int | None = None  # full-batch evaluations of the L-BFGS phase; None: not started
 
     # -------------------------------------------------------------- the last part on every point
     def _can_refit(self) -> bool:
@@ -597,6 +671,7 @@ class Trainer:
             "refit": list(self.refit) if self.refit is not None else None,
             "join_pending": self.join_pending,
             "joined_step": self.joined_step,
+            "lbfgs_evals": self.lbfgs_evals,
             "extra": extra or {},
         }
         write_safetensors_atomic(
@@ -651,6 +726,7 @@ class Trainer:
         if meta.get("joined_step") is not None:
             self._join()
             self.joined_step = meta["joined_step"]
+        self.lbfgs_evals = meta.get("lbfgs_evals")  # older checkpoints: the phase starts anew
 
     # -------------------------------------------------------------- loop
     def _evaluate(self) -> float:
@@ -734,68 +810,6 @@ class Trainer:
         by_epoch = epochs_done / cfg.epochs if cfg.epochs else 0.0
         by_time = self._elapsed() / cfg.max_time if cfg.max_time else 0.0
         return max(by_epoch, by_time)
-
-    def _lbfgs(self) -> None:
-        """Full-batch L-BFGS (strong Wolfe line search) from Adam's weights until the budget ends.
-
-        For a few thousand noise-free grid points Adam's mini-batch steps keep moving
-        the weights once the points are matched (its steps are normalised, however
-        small the gradient), which roughens the field between them; a second-order
-        full-batch method converges instead (``benchmarks/eddy_vorticity.py``,
-        ``benchmarks/real_ssh.py``). Each loss evaluation is one pass over the training
-        points and counts as one epoch of an ``epochs`` budget. The weights of the evaluation
-        with the lowest training loss are kept (``LBFGS.step`` returns the loss at its starting
-        weights, and a line search may leave NaN weights behind); a non-finite loss ends the phase.
-        """
-        net = self.net
-        opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=LBFGS_ITERATIONS, history_size=LBFGS_HISTORY,
-                                line_search_fn="strong_wolfe", tolerance_grad=0.0, tolerance_change=0.0)
-        denom = (torch.clamp(self.wt.sum(), min=1.0) if self.wt is not None
-                 else torch.tensor(float(self.yt.numel()), device=self.device))
-        epochs0 = self.step / self.steps_per_epoch
-        evals = 0
-        best = self.best_val if math.isfinite(self.best_val) else math.inf
-
-        def closure():
-            nonlocal evals, best
-            if self._progress(epochs0 + evals) >= 1.0:
-                raise _BudgetSpent
-            evals += 1
-            opt.zero_grad(set_to_none=True)
-            total = torch.zeros((), device=self.device)
-            for s in range(0, self.n_train, FULL_BATCH_CHUNK):
-                sl = slice(s, s + FULL_BATCH_CHUNK)
-                w = self.wt[sl] if self.wt is not None else None
-                part = _squared_error_sum(net(self.xt[sl]).float(), self.yt[sl], w) / denom
-                part.backward()
-                total += part.detach()
-            if (value := float(total)) < best:  # the weights that scored it: the current ones, not the step's end
-                best = self.best_val = value
-                self.best_state = copy.deepcopy(net.state_dict())
-            return total
-
-        last_log = time.perf_counter()
-        while True:
-            try:
-                loss = float(opt.step(closure))
-            except _BudgetSpent:
-                self._log_lbfgs(epochs0 + evals, best)
-                break
-            self.step += 1
-            if not math.isfinite(loss):
-                warnings.warn(f"non-finite loss in the L-BFGS phase after {evals} evaluations; keeping the best "
-                              "weights reached before it.", RuntimeWarning, stacklevel=4)
-                break
-            progress = self._progress(epochs0 + evals)
-            if time.perf_counter() - last_log > 1.0 or progress >= 1.0:
-                last_log = time.perf_counter()
-                self._log_lbfgs(epochs0 + evals, loss)
-                if self.bar is not None:
-                    self.bar.n = min(100.0, 100.0 * progress)
-                    self.bar.set_postfix(refresh=False, loss=f"{loss:.4g}", optimizer="L-BFGS")
-                    self.bar.refresh()
-            if progress >= 1.0:
-                break
 
     def _log_lbfgs(self, epochs: float, loss: float) -> None:
         """A history row of the L-BFGS phase: no learning rate, no validation."""
@@ -924,7 +938,7 @@ class Trainer:
             if running_n and (self.stopped == "budget" or self.joined_step is not None):  # steps since the last check
                 self._check(self._pooled(running, running_n), adam_end)  # (a last part that ended between checks: kept)
             if polish and self.stopped == "budget":
-                self._lbfgs()
+                _lbfgs_phase(self)
         except KeyboardInterrupt:
             self.stopped = "interrupted"
             warnings.warn(

@@ -237,3 +237,94 @@ def test_ranks_without_a_seed_share_one_random_split(monkeypatch):
     monkeypatch.setattr(training, "_all_reduce", lambda values, op="sum": agreed.append(op) or [12345.0])
     assert training._generator(None).initial_seed() == 12345 and agreed == ["max"]
     assert training._generator(7).initial_seed() == 7 and agreed == ["max"]  # a given seed is used as it is
+
+
+def _linear_problem():
+    x = torch.rand(200, 2, generator=torch.Generator().manual_seed(0))
+    return x, x @ torch.tensor([[2.0], [-1.0]]) + 0.5
+
+
+def _full_mse(net, x, y):
+    with torch.no_grad():
+        return float(((net(x) - y) ** 2).mean())
+
+
+def test_lbfgs_judges_its_weights_by_the_full_batch_loss_not_adams_running_mean(monkeypatch):
+    """Adam's best score is a mean of mini-batch losses along its steps; were it lower than any full-batch loss
+    (simulated: every check's mean reads 0), the L-BFGS phase's gains must still be kept."""
+    monkeypatch.setattr(Trainer, "_pooled", lambda self, running, n: 0.0)
+    x, y = _linear_problem()
+    net = torch.nn.Linear(2, 1)
+    cfg = TrainConfig(epochs=40, max_time=None, validation=0.0, batch_size=50, lr=1e-3, progress=False,
+                      lbfgs_share=0.5)
+    result = Trainer(net, x, y, None, cfg, torch.device("cpu")).run()
+    assert _full_mse(net, x, y) < 1e-6  # L-BFGS solves the linear fit; slow Adam alone does not
+    assert result.best_val == pytest.approx(_full_mse(net, x, y), abs=1e-7)
+
+
+def test_a_fit_interrupted_in_lbfgs_resumes_with_the_evaluations_it_had_left(monkeypatch, tmp_path):
+    """Ctrl-C in the L-BFGS phase, then resume under an epochs budget: the phase goes on from its best weights
+    with the evaluations left, instead of running the whole phase again."""
+    from geoinr import training
+
+    x, y = _linear_problem()
+    cfg = TrainConfig(epochs=60, max_time=None, validation=0.0, batch_size=50, lr=1e-2, progress=False,
+                      lbfgs_share=0.5, seed=0)
+    evaluations = {"n": 0, "stop_at": None}
+    orig = training._squared_error_sum
+
+    def counted(pred, target, w):
+        evaluations["n"] += 1
+        if evaluations["n"] == evaluations["stop_at"]:
+            raise KeyboardInterrupt
+        return orig(pred, target, w)
+
+    monkeypatch.setattr(training, "_squared_error_sum", counted)
+
+    def run(stop_at=None, resume=None):
+        evaluations.update(n=0, stop_at=stop_at)
+        torch.manual_seed(1)
+        net = _Breaks(after=10**9)  # a linear layer that counts its calls
+        trainer = Trainer(net, x, y, None, cfg, torch.device("cpu"))
+        if resume is not None:
+            trainer.load_checkpoint(resume)
+        if stop_at is None:
+            return trainer, trainer.run(), evaluations["n"]
+        with pytest.warns(UserWarning, match="interrupted"):
+            return trainer, trainer.run(checkpoint=tmp_path / "fit.ckpt"), evaluations["n"] - 1
+
+    whole, whole_result, n_whole = run()
+    assert n_whole == whole.lbfgs_evals == 30  # half of 60 epochs, one full-batch evaluation each
+    first, _, n_first = run(stop_at=10)
+    assert first.lbfgs_evals == 10  # the interrupted evaluation is counted
+    second, result, n_second = run(resume=tmp_path / "fit.ckpt")
+    assert n_first + n_second == n_whole - 1 and second.lbfgs_evals == 30
+    assert result.stopped == "budget" and result.best_val < 1e-6 and whole_result.best_val < 1e-6
+
+
+def test_a_checkpoint_refuses_a_bad_lbfgs_count(tmp_path):
+    x, y = _linear_problem()
+    cfg = TrainConfig(epochs=4, max_time=None, validation=0.0, batch_size=50, progress=False, seed=0)
+    trainer = Trainer(torch.nn.Linear(2, 1), x, y, None, cfg, torch.device("cpu"))
+    trainer.lbfgs_evals = -3
+    trainer.save_checkpoint(tmp_path / "fit.ckpt")
+    with pytest.raises(ValueError, match="lbfgs_evals"):
+        Trainer(torch.nn.Linear(2, 1), x, y, None, cfg, torch.device("cpu")).load_checkpoint(tmp_path / "fit.ckpt")
+
+
+def test_the_budget_a_scale_search_leaves_is_what_l_bfgs_is_weighed_against(small_grid, monkeypatch):
+    """A timed pass that affords 600 evaluations of the whole max_time affords 400 of the two thirds a scale
+    search leaves: below 500, so Adam (the choice weighed the whole budget before)."""
+    from geoinr.model import fitting
+
+    max_time = 0.5
+    monkeypatch.setattr(fitting, "_pass_seconds", lambda *a, **k: (fitting.LBFGS_SHARE * max_time / 600, 1.0))
+    kw = dict(width=16, depth=1, max_time=max_time, progress=False, seed=0)
+    assert small_grid.inr.fit(**kw).optimizer_ == "lbfgs"
+
+    def searched(model, obs, resume):  # as if a search had spent its third (its record is not looked at)
+        model.scale_search_ = None
+        return 2.0 / 3.0
+
+    monkeypatch.setattr(fitting, "choose_scales", searched)
+    assert small_grid.inr.fit(**kw).optimizer_ == "adam"

@@ -134,8 +134,7 @@ class INRModel(SurrogateMixin, BaseMapper):
     patience : int
         Checks without improvement before the last part starts early (a third of the run so far).
     seed : int or None
-        Seed of the initialization, split and batch order; the same seed gives the
-        same weights on CPU. None draws a fresh one.
+        Seed of the initialization, split and batch order; the same seed gives the same weights on CPU. None draws one.
     device : str
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
     progress : bool
@@ -329,7 +328,7 @@ class INRModel(SurrogateMixin, BaseMapper):
             A checkpoint of an interrupted fit of the same data, parameters and seed (not None: that
             draws other held-out points, and is refused): training continues where it stopped. With an
             ``epochs`` budget (``max_time=None``) the result is identical to an uninterrupted fit on CPU
-            (a fit stopped in its L-BFGS phase restarts that phase from the checkpointed weights).
+            (stopped in its L-BFGS phase: close, going on from that phase's best weights with its evaluations left).
 
         Returns
         -------
@@ -357,7 +356,8 @@ class INRModel(SurrogateMixin, BaseMapper):
             share = _fitting.choose_scales(self, obs, resume)
             self.encoding_config_ = _fitting.encoding_config(self, frame.sample)
             device = setup_distributed(resolve_device(self.device))
-            _fitting.build_network(self, obs, frame.source is not None, device, (checkpoint, resume) != (None, None))
+            _fitting.build_network(self, obs, frame.source is not None, device, (checkpoint, resume) != (None, None),
+                                   share)
             if frame.source is None:
                 prep = _fitting.prepare_in_memory(self, obs.table, frame)
             else:

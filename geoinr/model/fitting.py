@@ -433,7 +433,7 @@ def learn_frame(model, obs) -> Frame:
     return frame
 
 
-def build_network(model, obs, streamed: bool, device, checkpointed: bool = False) -> None:
+def build_network(model, obs, streamed: bool, device, checkpointed: bool = False, share: float = 1.0) -> None:
     """Build ``field_``; choose ``optimizer_`` and ``members_`` (rebuilt as a mean of networks when chosen so).
 
     Under a time budget, ``"auto"`` takes L-BFGS, and then four networks, only where the budget
@@ -442,7 +442,8 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     Adam (``benchmarks/RESULTS.md``, grid sizes). On scattered points three networks are trained
     together where one affords :data:`MEMBER_EPOCHS` epochs each (:func:`shares_budget`), except
     for a ``checkpointed`` fit (checkpoint or resume): a resumed run would time its pass anew and
-    could choose another number of networks than its checkpoint holds.
+    could choose another number of networks than its checkpoint holds. ``share``: the part of ``max_time`` left
+    to the fit (two thirds after ``min_wavelength="search"``), which the timed passes are weighed against.
     """
     model.members_ = None  # until chosen: n_members as given
     encoding = CoordinateEncoding(**model.encoding_config_)
@@ -451,15 +452,15 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     model._build(encoding, len(model.variables_))
     model.optimizer_ = choose_optimizer(model, obs, streamed)
     timed = model.optimizer == "auto" and model.optimizer_ == "lbfgs" and model.max_time is not None
-    if timed and _affordable_evaluations(model, obs.table, device) < MIN_LBFGS_EVALUATIONS:
+    if timed and _affordable_evaluations(model, obs.table, device) * share < MIN_LBFGS_EVALUATIONS:
         model.optimizer_ = "adam"
     model.members_ = choose_members(model, obs)
     if (model.members_ == 1 and not checkpointed and not _prunes(model) and shares_budget(model, obs, streamed)
-            and _affordable_epochs(model, obs.table, device) >= SCATTERED_MEMBERS * MEMBER_EPOCHS):
+            and _affordable_epochs(model, obs.table, device) * share >= SCATTERED_MEMBERS * MEMBER_EPOCHS):
         model.members_ = SCATTERED_MEMBERS
     if model.members_ > 1 and model.n_members is None and model.uncertainty is None:
         model._build(encoding, len(model.variables_))
-        if timed and _affordable_evaluations(model, obs.table, device) < MIN_LBFGS_EVALUATIONS:
+        if timed and _affordable_evaluations(model, obs.table, device) * share < MIN_LBFGS_EVALUATIONS:
             model.members_ = 1
             model._build(encoding, len(model.variables_))
     model.precision_ = choose_precision(model, obs, streamed, device)
