@@ -40,7 +40,7 @@ class _Base:
         preds = pred if isinstance(pred, xr.Dataset) else pred.to_dataset()
         if isinstance(obj, xr.DataArray):
             p = preds[fitted.variables_[0]]
-            out = obj.where(np.isfinite(obj), p.transpose(*obj.dims))
+            out = obj.where(np.isfinite(obj), p.broadcast_like(obj).transpose(*obj.dims))  # (extra dims: depth=1)
             out.attrs = dict(obj.attrs, history=_history(obj, fitted))
             return out
         out = obj.copy()

@@ -25,6 +25,7 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFitted
 
 from . import coords as _coords
 from ._version import __version__
+from .geometry import metres_per_length_unit
 from .metrics import nrmse_score, rmse
 from .observations import user_stacklevel as _user_stacklevel
 
@@ -60,6 +61,19 @@ def history_line(previous, line: str) -> str:
     """
     stamped = f"{now()}: {line}"
     return f"{previous}\n{stamped}" if previous else stamped
+
+
+def _reference_factor(fitted_units, test_units, variable) -> float:
+    """Factor that puts reference values in ``test_units`` into the fitted ``fitted_units`` (lengths convert);
+    1 when either is unknown or they agree; a ValueError when they differ otherwise."""
+    fitted, test = (" ".join(str(u or "").split()) for u in (fitted_units, test_units))
+    if not fitted or not test or fitted == test:
+        return 1.0
+    a, b = metres_per_length_unit(fitted), metres_per_length_unit(test)
+    if a is not None and b is not None:
+        return b / a
+    raise ValueError(f"The reference {variable!r} is in {test!r} but the map in {fitted!r}: convert the reference "
+                     f"to {fitted!r} (and set its units attribute) before scoring.")
 
 
 def now() -> str:
@@ -283,9 +297,12 @@ class BaseMapper(BaseEstimator):
         if self.time_axis_ is not None and times is None and self.time_range_ is not None:
             times = self._time_axis_values(time_step)
         names = self.coord_names_
-        return _coords.regular_grid(
+        grid = _coords.regular_grid(
             region, resolution, times=times, lat_name=names["lat"], lon_name=names["lon"], time_name=names["time"] or "time"
         )
+        if self.time_axis_ is not None and self.time_axis_.kind == "numeric" and self.time_axis_.units:
+            grid[names["time"] or "time"].attrs["units"] = self.time_axis_.units  # the units the times were fitted in
+        return grid
 
     def grid(self, resolution=0.25, time_step=None, region=None, times=None, **predict_kwargs) -> xr.Dataset:
         """Predict every fitted variable on a regular grid (see :meth:`target_grid`).
@@ -311,6 +328,8 @@ class BaseMapper(BaseEstimator):
         ds = xr.Dataset({name: var for p in parts for name, var in (p.to_dataset() if isinstance(p, xr.DataArray)
                                                                    else p).data_vars.items()})
         ds = ds.assign_coords({k: target[k] for k in target.coords if k.endswith("_bnds")})  # cell bounds
+        ds = ds.assign_coords({k: ds[k].assign_attrs(bounds=target[k].attrs["bounds"]) for k in target.coords
+                               if k in ds.coords and target[k].attrs.get("bounds") in ds.coords})  # CF: named again
         ds.attrs.update({"Conventions": "CF-1.8", "source": self._source_note(),
                          "history": history_line(None, f"geoinr {__version__} {type(self).__name__}.grid")})
         return ds
@@ -329,13 +348,16 @@ class BaseMapper(BaseEstimator):
         return (west, east, south, north)
 
     def _time_axis_values(self, time_step):
+        """Whole time steps inside the fitted window; its middle when the window holds none (a record shorter
+        than one step that does not contain a whole one, e.g. tracks from 03:00 to 21:00 with daily steps)."""
         lo, hi = self.time_range_
         ta = self.time_axis_
         if ta.kind == "numeric":
             step = 1.0 if time_step is None else float(time_step)
             if not 0 < step < np.inf:
                 raise ValueError(f"time_step must be a positive number of time units, got {time_step!r}.")
-            return np.arange(np.ceil(lo / step - 1e-9) * step, hi + 1e-9 * step, step)
+            values = np.arange(np.ceil(lo / step - 1e-9) * step, hi + 1e-9 * step, step)
+            return values if values.size else np.array([0.5 * (lo + hi)])
         freq = "1D" if time_step is None else time_step
         start, end = ta.from_days(np.array([lo, hi]))
         if ta.kind == "datetime64":
@@ -344,10 +366,12 @@ class BaseMapper(BaseEstimator):
                 start = start.ceil(freq)
             except ValueError:
                 pass
-            return pd.date_range(start=start, end=pd.Timestamp(end), freq=freq).values
-        day = type(start)(start.year, start.month, start.day, calendar=start.calendar)
-        start = day if day == start else day + _dt.timedelta(days=1)
-        return xr.date_range(start=start, end=end, freq=freq, calendar=ta.calendar, use_cftime=True).values
+            values = pd.date_range(start=start, end=pd.Timestamp(end), freq=freq).values
+        else:
+            day = type(start)(start.year, start.month, start.day, calendar=start.calendar)
+            start = day if day == start else day + _dt.timedelta(days=1)
+            values = xr.date_range(start=start, end=end, freq=freq, calendar=ta.calendar, use_cftime=True).values
+        return values if len(values) else np.asarray(ta.from_days(np.array([0.5 * (lo + hi)])))
 
     # ------------------------------------------------------------------ scores
     def score(self, test, variables=None, *, lat=None, lon=None, time=None) -> float:
@@ -430,7 +454,8 @@ class BaseMapper(BaseEstimator):
             if table.time is not None:
                 self._warn_extrapolation(table.time)
             pred = np.asarray(self._predict_columns(cols))[:, self.variables_.index(v)].astype(np.float64)
-            ref = table.values[:, 0]
+            ref = table.values[:, 0] * _reference_factor(self.variable_attrs_.get(v, {}).get("units"),
+                                                         test[v].attrs.get("units"), v)
             results[v] = {"rmse": rmse(pred, ref), "mu": nrmse_score(pred, ref), "bias": float(np.mean(pred - ref)), "n": int(ref.size)}
         return results[wanted[0]] if len(wanted) == 1 else results
 

@@ -165,7 +165,9 @@ class OptimalInterpolation(_Baseline):
 
     **Bounded cost.** At most ``max_obs`` observations enter a tile: where more fall
     in its halo, the ``max_obs`` nearest to the tile (distance scaled by ``lx, ly,
-    lt``) are kept, which shrinks the halo where data are dense. Before that, with
+    lt``) are kept, which shrinks the halo where data are dense; where more than
+    ``max_obs`` fall inside the tile itself, an even subsample of them (in time
+    order) is kept, so that the whole tile keeps data. Before that, with
     ``superobs``, observations in the same bin of ``superobs`` scales are averaged
     into one superobservation at their centroid, with the error variance divided by
     their count (what the full OI does with coincident observations), as DUACS
@@ -455,9 +457,7 @@ class OptimalInterpolation(_Baseline):
                     box = np.array([hx / lx, hy / ly])
                 obs_idx = sel[window]
                 if obs_idx.size > self.max_obs:
-                    # keep the observations nearest to the tile (scaled distance to its box)
-                    d2 = (np.maximum(np.abs(uo) - box, 0.0) ** 2).sum(axis=1)
-                    keep = np.sort(np.argpartition(d2, int(self.max_obs) - 1)[: int(self.max_obs)])
+                    keep = _nearest_to_box(uo, box, int(self.max_obs))
                     uo, obs_idx = uo[keep], obs_idx[keep]
                 # the formal error of a point comes from its own tile only (blending it would cost 3x more)
                 with_std = primary[entries] if return_std else None
@@ -780,3 +780,22 @@ def _superobservations(lon, lat, t, y, bins):
         y_m[order],
         counts[order].astype(np.float64),
     )
+
+
+def _nearest_to_box(uo: np.ndarray, box: np.ndarray, n: int) -> np.ndarray:
+    """Sorted indices of the ``n`` observations (scaled coordinates ``uo``) nearest to a tile's box (half-widths
+    ``box``). Observations inside the box are all at distance 0: when more than ``n`` are, an even subsample of
+    them (every k-th, in the given time order) is kept rather than an arbitrary ``n``, so no part of the tile is
+    left without data.
+
+    Examples
+    --------
+    >>> uo = np.column_stack([np.linspace(-0.9, 0.9, 10), np.zeros(10)])
+    >>> _nearest_to_box(uo, np.array([1.0, 1.0]), 4).tolist()
+    [0, 3, 6, 9]
+    """
+    d2 = (np.maximum(np.abs(uo) - box, 0.0) ** 2).sum(axis=1)
+    inside = np.flatnonzero(d2 == 0.0)
+    if inside.size >= n:
+        return inside[np.unique(np.round(np.linspace(0, inside.size - 1, n)).astype(int))]
+    return np.sort(np.argpartition(d2, n - 1)[:n])

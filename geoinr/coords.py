@@ -483,7 +483,8 @@ def decode(var):
         raise ValueError(f"Could not decode {var.name!r} with units {units!r}: {err}") from err
 
 
-def _check_longitude(lon: np.ndarray, name) -> None:
+def _check_longitude(lon: np.ndarray, name, conventions: bool = True) -> None:
+    """Refuse longitudes that are not degrees east, and (``conventions``) a mix of [-180, 180) and [0, 360)."""
     finite = lon[np.isfinite(lon)]
     if not finite.size:
         return
@@ -493,7 +494,7 @@ def _check_longitude(lon: np.ndarray, name) -> None:
             f"Longitude {name!r} has values in [{lo:g}, {hi:g}], which are not degrees east. "
             f"Is it a projected x coordinate? Pass lon='<name>' of a longitude in degrees."
         )
-    if lo < 0.0 and hi > 180.0:
+    if conventions and lo < 0.0 and hi > 180.0:
         raise ValueError(
             f"Longitude {name!r} mixes conventions: values from {lo:g} to {hi:g} (both negative and above 180). "
             f"Wrap them into one convention first, e.g. ds[{name!r}] = geoinr.coords.wrap_longitude(ds[{name!r}])."
@@ -641,7 +642,8 @@ def target_points(target, names: CoordNames, time_axis: TimeAxis | None):
     for role, name in roles.items():
         var = decode(target[name])
         vals = _float_coord(var, name, role, time_axis)
-        if role == "lon":
+        if role == "lon":  # a target may mix conventions (it is wrapped), but must be in degrees
+            _check_longitude(vals, name, conventions=False)
             vals = wrap_longitude(vals)
         pairs.append((var.dims, vals))
     out_dims, views = _broadcast(pairs)
@@ -689,6 +691,10 @@ def output_coords(target, dims, names: CoordNames) -> dict:
     for name in (names.lat, names.lon, names.time):
         if name is not None and name not in coords:
             coords[name] = target[name]
+    for name, c in coords.items():  # CF: a bounds attribute must name a variable of the file
+        if "bounds" in c.attrs and c.attrs["bounds"] not in coords:
+            coords[name] = c.copy(deep=False)
+            coords[name].attrs = {k: v for k, v in c.attrs.items() if k != "bounds"}
     return coords
 
 

@@ -18,13 +18,27 @@ __all__ = [
     "xyz_km",
     "haversine_km",
     "space_time_km",
-    "speed_km_per_day",
+    "speed_km_per_day", "metres_per_length_unit",
 ]
 
 EARTH_RADIUS_M = 6_371_000.0  # m, mean Earth radius (IUGG mean radius R1)
 EARTH_RADIUS_KM = EARTH_RADIUS_M / 1000.0  # km
 DEG = math.pi / 180.0  # radians per degree
 KM_PER_DEGREE = EARTH_RADIUS_KM * DEG  # km per degree of latitude (great circle)
+_LENGTH_UNITS = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0, "cm": 0.01, "centimeter": 0.01,
+                 "centimeters": 0.01, "centimetre": 0.01, "centimetres": 0.01, "mm": 0.001, "millimeter": 0.001,
+                 "millimeters": 0.001, "millimetre": 0.001, "millimetres": 0.001, "1e-2 m": 0.01, "1e-3 m": 0.001}
+
+
+def metres_per_length_unit(units) -> float | None:
+    """Metres in one ``units`` of length (m, cm, mm and their spellings); None for anything else or none.
+
+    Examples
+    --------
+    >>> metres_per_length_unit("Centimetres"), metres_per_length_unit("m s-1")
+    (0.01, None)
+    """
+    return _LENGTH_UNITS.get(" ".join(str(units or "").strip().lower().split()))
 
 
 def xyz_km(lon, lat) -> np.ndarray:

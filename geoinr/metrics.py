@@ -57,7 +57,7 @@ from collections.abc import Hashable
 import numpy as np
 import xarray as xr
 
-from .coords import TimeAxis, find_coords
+from .coords import TimeAxis, decode, find_coords
 from .geometry import EARTH_RADIUS_KM, haversine_km
 
 __all__ = [  # noqa: RUF022  (grouped by topic)
@@ -81,19 +81,17 @@ __all__ = [  # noqa: RUF022  (grouped by topic)
 # RMSE-based scores
 # --------------------------------------------------------------------------------------
 def _pair(estimate, reference):
-    if isinstance(estimate, xr.DataArray) and isinstance(reference, xr.DataArray) \
-            and set(estimate.dims) == set(reference.dims):
-        estimate = estimate.transpose(*reference.dims)  # the same dimensions in another order: compare point by point
+    if isinstance(estimate, xr.DataArray) and isinstance(reference, xr.DataArray):
+        estimate = _align(estimate, reference, "the score")  # paired by coordinate values, in any order
     est = np.asarray(estimate, dtype=np.float64)
     ref = np.asarray(reference, dtype=np.float64)
     if est.shape != ref.shape:
-        try:
-            est, ref = np.broadcast_arrays(est, ref)
-        except ValueError:
+        if est.size != 1 and ref.size != 1:  # only a constant broadcasts: (n, 1) against (n,) is a mistake
             raise ValueError(
                 f"estimate (shape {est.shape}) and reference (shape {ref.shape}) do not match point by point; "
                 f"evaluate the map at the reference's coordinates first (fitted.predict(reference))."
-            ) from None
+            )
+        est, ref = np.broadcast_arrays(est, ref)
     ok = np.isfinite(est) & np.isfinite(ref)
     if not ok.any():
         raise ValueError("estimate and reference have no finite values in common")
@@ -194,7 +192,9 @@ def _align(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.Dat
             f"the estimate onto the reference first, e.g. estimate.interp_like(reference), or select "
             f"the common region of both."
         )
-    return est_a.transpose(*reference.dims)
+    # the intersection keeps the estimate's order: put it in the reference's, so points pair by coordinate
+    return est_a.transpose(*reference.dims).reindex({d: reference[d].values for d in mismatched
+                                                     if d in reference.indexes})
 
 
 def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
@@ -274,7 +274,7 @@ def daily_nrmse_score(estimate, reference, time="time", min_points: int = 1) -> 
     """
     est, ref = _as_pair(estimate, reference, "daily_nrmse_score")
     tname = _time_name(ref, time, "daily_nrmse_score")
-    labels = xr.DataArray(_day_labels(ref[tname].values), dims=ref[tname].dims)
+    labels = xr.DataArray(_day_labels(decode(ref[tname]).values), dims=ref[tname].dims)  # 'seconds since': dates
     e, r, lab = xr.broadcast(est, ref, labels)
     e = np.asarray(e.values, dtype=np.float64).ravel()
     r = np.asarray(r.values, dtype=np.float64).ravel()
@@ -323,7 +323,10 @@ def nrmse_score_daily(estimate, reference, time="time", min_points: int = 1) -> 
     :math:`t`. :math:`\mu` is therefore *not* the mean of the daily scores (it equals
     :func:`nrmse_score` on all points); :math:`\sigma_t` is the population standard
     deviation (``ddof=0``, as ``xarray.DataArray.std``) of the daily scores
-    :func:`daily_nrmse_score` over the days that have one.
+    :func:`daily_nrmse_score` over the days that have one. This is the 2020a (OSSE)
+    convention. The 2021a along-track (OSE) leaderboard reports instead the *mean* of
+    the daily scores over days with at least 10 points: for that figure take
+    ``daily_nrmse_score(estimate, reference, min_points=10).mean()``.
 
     Parameters
     ----------
@@ -596,13 +599,14 @@ def _track_groups(src, by, n: int) -> np.ndarray:
 def _track_positions(src, n: int, distance_km, spacing_km, lat, lon, time, func: str):
     """``(distance, lat, lon, time_s)`` of the points, None where the input does not give them."""
     dist = la = lo = tsec = None
-    if distance_km is not None:
-        dist = np.asarray(distance_km, dtype=np.float64)
-        if dist.shape != (n,):
-            raise ValueError(f"{func}: distance_km must have one value per point ({n}); got shape {dist.shape}.")
-    elif spacing_km is not None:
-        if not spacing_km > 0:
+    if distance_km is not None or spacing_km is not None:
+        if distance_km is not None:
+            dist = np.asarray(distance_km, dtype=np.float64)
+            if dist.shape != (n,):
+                raise ValueError(f"{func}: distance_km must have one value per point ({n}); got shape {dist.shape}.")
+        elif not spacing_km > 0:
             raise ValueError(f"{func}: spacing_km must be positive; got {spacing_km}.")
+        tsec = _track_seconds(src, n, time)  # a run still ends where the time step jumps (another pass)
     elif src is not None:
         try:
             names = find_coords(src, lat=lat, lon=lon, time=time)
@@ -616,7 +620,7 @@ def _track_positions(src, n: int, distance_km, spacing_km, lat, lon, time, func:
         if la.shape != (n,) or lo.shape != (n,):
             raise ValueError(f"{func}: latitude/longitude must be 1-D along the track, one value per point.")
         if names.time is not None and src[names.time].shape == (n,):
-            tv = src[names.time].values
+            tv = decode(src[names.time]).values
             tsec = TimeAxis.from_values(tv, src[names.time].attrs).to_days(tv) * 86400.0
     else:
         raise ValueError(
@@ -624,6 +628,24 @@ def _track_positions(src, n: int, distance_km, spacing_km, lat, lon, time, func:
             f"(cumulative along-track distance), or pass xarray DataArrays with latitude/longitude coordinates."
         )
     return dist, la, lo, tsec
+
+
+def _track_seconds(src, n: int, time) -> np.ndarray | None:
+    """Seconds of the points from ``src``'s time coordinate (one per point), or None where it has none."""
+    if src is None:
+        return None
+    name = time if time is not None and time in src.coords else None
+    if name is None:
+        for c in src.coords:
+            var = src[c]
+            if var.shape == (n,) and (np.issubdtype(var.dtype, np.datetime64) or var.attrs.get("axis") == "T"
+                                      or var.attrs.get("standard_name") == "time" or str(c).lower() == "time"):
+                name = c
+                break
+    if name is None or src[name].shape != (n,):
+        return None
+    tv = decode(src[name]).values
+    return TimeAxis.from_values(tv, src[name].attrs).to_days(tv) * 86400.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -781,6 +803,11 @@ def effective_resolution_along_track(
     max_gap : float
         Gap threshold, in units of the median step.
     detrend : {"linear", "constant", False}
+        Trend removed from each segment. The 2021a notebooks call ``scipy.signal.welch``
+        with its default, ``"constant"``: pass that to compare with their leaderboard.
+        The default here, ``"linear"``, leaks less of a segment's large-scale slope into
+        the short wavelengths, which makes ``"constant"`` report shorter (more flattering)
+        wavelengths on red spectra.
     window : str
         Any ``scipy.signal.get_window`` name.
 
@@ -882,7 +909,7 @@ def _gridded(estimate, reference, lat, lon, time, func: str, need_time: bool) ->
         e, r = e[None], r[None]
     days = None
     if "time" in dims:
-        tv = ref[names.time].values
+        tv = decode(ref[names.time]).values  # numbers in 'seconds since ...' become dates, then days
         days = TimeAxis.from_values(tv, ref[names.time].attrs).to_days(tv)
     return _Grid(
         e,

@@ -329,3 +329,18 @@ def test_baselines_module_never_imports_torch():
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+def test_a_tile_with_more_observations_inside_than_max_obs_keeps_them_spread_out():
+    """All observations inside a tile are at distance 0 from it: the kept ones are an even subsample, not an
+    arbitrary set (a review of 2026-12-05); outside the tile the nearest are kept, as before."""
+    from geoinr.baselines import _nearest_to_box
+
+    x = np.linspace(-0.99, 0.99, 1000)
+    uo = np.column_stack([x, np.zeros_like(x)])
+    keep = _nearest_to_box(uo, np.array([1.0, 1.0]), 100)
+    assert keep.size == 100 and np.all(np.diff(keep) > 0)
+    assert uo[keep, 0].min() < -0.97 and uo[keep, 0].max() > 0.97  # both edges of the tile keep data
+    assert np.diff(uo[keep, 0]).max() < 2.5 * 1.98 / 99
+    outside = np.column_stack([np.linspace(0.5, 5.0, 50), np.zeros(50)])  # 11 inside, the rest beyond x = 1
+    assert _nearest_to_box(outside, np.array([1.0, 1.0]), 20).tolist() == list(range(20))

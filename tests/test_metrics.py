@@ -727,3 +727,42 @@ def test_leaderboard_equals_the_challenge_code_where_xrft_is_installed():
         np.testing.assert_allclose(ours.score.values, score.transpose("freq_time", "freq_lon").values, atol=1e-12)
         assert ours.lambda_x == pytest.approx(x05.min(), rel=1e-9)
         assert ours.lambda_t == pytest.approx(y05.min(), rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- from a read-only review (2026-12-05)
+def test_given_spacing_still_ends_a_run_where_the_time_jumps():
+    """spacing_km= gives the step; a DataArray's time coordinate still cuts the passes apart (a day between them)."""
+    dx = EARTH_RADIUS_KM * math.radians(0.05)
+    ref = track([250, 250])
+    with pytest.warns(UserWarning, match="upper bound"):
+        res = effective_resolution_along_track(ref * 0.5, ref, spacing_km=dx, segment_km=100 * dx, overlap=0.0)
+    assert res.n_samples == 4  # 2 per pass; 5 when the run ran across the jump
+
+
+def test_times_in_seconds_since_a_date_are_days_of_the_calendar():
+    n = 3
+    seconds = np.array([0.0, 86400.0, 2 * 86400.0])
+    ref = grid(np.random.default_rng(0).standard_normal((n, 4, 5)), np.arange(4.0), np.arange(5.0),
+               seconds, ("time", "lat", "lon"))
+    ref = ref.assign_coords(time=("time", seconds, {"units": "seconds since 2020-01-01"}))
+    daily = daily_nrmse_score(ref * 0.5, ref)
+    assert daily.sizes["day"] == 3  # floor(seconds) read as days gave 3 days 86400 apart, labelled in "days"
+    assert str(daily.day.values[1])[:10] == "2020-01-02"
+
+
+def test_a_reversed_coordinate_is_paired_by_value_not_by_position():
+    lat, lon = np.arange(10.0), np.arange(6.0)
+    values = np.random.default_rng(1).standard_normal((3, 10, 6))
+    ref = grid(values, lat, lon, days(3))
+    est = ref.isel(lat=slice(None, None, -1)) * 1.0  # the same field, latitudes descending
+    assert nrmse_score_daily(est, ref)[0] == pytest.approx(1.0)
+    assert rmse(est, ref) == pytest.approx(0.0) and nrmse_score(est, ref) == pytest.approx(1.0)
+    shifted = est.assign_coords(lat=est.lat.values + 0.25)
+    with pytest.raises(ValueError, match="different coordinate values"):
+        rmse(shifted, ref)
+
+
+def test_arrays_of_other_shapes_are_not_broadcast_into_pairs():
+    with pytest.raises(ValueError, match="do not match point by point"):
+        rmse(np.zeros((5, 1)), np.ones(5))
+    assert rmse(0.0, np.ones(5)) == pytest.approx(1.0)  # a constant estimate still broadcasts

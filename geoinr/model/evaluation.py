@@ -10,7 +10,7 @@ import xarray as xr
 
 from .. import coords as _coords
 
-__all__ = ["batches", "eval_batch_size", "evaluate", "evaluate_lazy", "output_chunks"]
+__all__ = ["batches", "eval_batch_size", "evaluate", "evaluate_lazy", "lazy_blocks", "output_chunks"]
 
 PREDICT_BATCH_CPU = 4096  # points per forward pass on CPU: activations stay in cache
 PROGRESS_MIN_POINTS = 1_000_000  # an eager prediction this large may show a progress bar (progress=True)
@@ -94,33 +94,39 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
 
 def evaluate_lazy(model, columns, chunks, batch_size: int, with_std: bool = False):
     """Like :func:`evaluate`, as dask arrays evaluated block by block (one task per output chunk)."""
+    k = len(model.variables_)
+
+    def block(cols):
+        res = evaluate(model, cols, batch_size, with_std=with_std)
+        return np.concatenate(res, axis=-1) if with_std else res
+
+    out = lazy_blocks(block, columns, chunks, 2 * k if with_std else k, output_dtype(model))
+    if with_std:
+        return out[..., :k], out[..., k:]
+    return out
+
+
+def lazy_blocks(block, columns, chunks, width: int, dtype):
+    """A dask array ``(..., width)`` of ``block(cols)`` over the output chunks, ``cols`` the chunk's coordinate
+    columns (broadcast views of the chunk's shape). One task per output chunk; the graph carries the compact
+    (1-D where broadcast) coordinates, not the full grid, so it ships light to distributed workers."""
     import dask.array as da
 
-    k = len(model.variables_)
     nd = len(chunks)
-    # the coordinate columns are broadcast views; keep them compact (size-1 where broadcast) so a task graph
-    # shipped to distributed workers carries the 1-D coordinates, not the full grid
     compact = [np.ascontiguousarray(_coords.compact(c)) for c in columns]
 
-    def block(dummy, block_info=None):
+    def task(dummy, block_info=None):
         loc = block_info[0]["array-location"]
         shape = tuple(e - s for s, e in loc)
         cols = [
             np.broadcast_to(c[tuple(slice(None) if c.shape[i] == 1 else slice(s, e) for i, (s, e) in enumerate(loc))], shape)
             for c in compact
         ]
-        res = evaluate(model, cols, batch_size, with_std=with_std)
-        return np.concatenate(res, axis=-1) if with_std else res
+        return block(cols)
 
-    width = 2 * k if with_std else k
     dummy = da.zeros(tuple(sum(c) for c in chunks), chunks=chunks, dtype=np.int8)
-    out = dummy.map_blocks(
-        block, new_axis=nd, chunks=chunks + ((width,),), dtype=output_dtype(model),
-        meta=np.empty((0,) * (nd + 1), output_dtype(model)),
-    )
-    if with_std:
-        return out[..., :k], out[..., k:]
-    return out
+    return dummy.map_blocks(task, new_axis=nd, chunks=chunks + ((width,),), dtype=dtype,
+                            meta=np.empty((0,) * (nd + 1), dtype))
 
 
 def output_chunks(target, dims, shape, chunks):
@@ -129,7 +135,7 @@ def output_chunks(target, dims, shape, chunks):
 
     if chunks is None:
         data_vars = target.data_vars.values() if isinstance(target, xr.Dataset) else [target]
-        lazy = [v for v in data_vars if v.chunks is not None and set(v.dims) <= set(dims)]
+        lazy = [v for v in data_vars if v.chunks is not None]  # (a variable may have more dims: depth=1)
         if not lazy:
             return None
         sizes = lazy[0].chunksizes

@@ -14,9 +14,10 @@ import numpy as np
 import torch
 import xarray as xr
 
+from .. import coords as _coords
 from .._version import __version__
-from ..base import now
-from ..physics.derived import DERIVED_ATTRS, DERIVED_OUTPUTS, DERIVED_QUANTITIES, derived_fields
+from ..base import history_line
+from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, derived_attrs, derived_fields
 from ..physics.losses import metres_per_unit
 from ..physics.operators import derivatives
 from . import evaluation as _evaluation
@@ -36,6 +37,7 @@ class SurrogateMixin:
         equator_band: float = 5.0,
         rossby_radius: float | None = None,
         batch_size: int | None = None,
+        chunks=None,
         lat=None,
         lon=None,
         time=None,
@@ -70,6 +72,12 @@ class SurrogateMixin:
             :math:`L_d` in km for ``"pv"``; default the zonal-mean radius of the
             latitude, point by point (:func:`geoinr.physics.rossby_radius_km`, a fit to
             Chelton et al. 1998: about 34 km at 30N, 7 km at 60N).
+        batch_size : int, optional
+            Points per forward pass (as in :meth:`predict`).
+        chunks : dict, "auto" or None
+            As in :meth:`predict`: a lazy dask-backed result in these chunks of the
+            output dims, derived block by block when computed or written; by default
+            lazy where the target's data variables are dask arrays, else eager.
 
         Returns
         -------
@@ -97,8 +105,19 @@ class SurrogateMixin:
         scale, offset = self.std_[j] * to_m, self.mean_[j] * to_m
         dims, columns, coords = self._target_columns(target, lat, lon, time)
         shape = np.shape(columns[0])
-        outs, masked = self._derive_values(quantity, columns, j, scale, offset, equator_band, rossby_radius,
-                                           self._eval_batch(batch_size))
+        names, bs = DERIVED_OUTPUTS[quantity], self._eval_batch(batch_size)
+
+        def block(cols):  # (..., outputs) of a block of the target
+            outs = self._derive_values(quantity, cols, j, scale, offset, equator_band, rossby_radius, bs)
+            return np.stack([outs[k].reshape(np.shape(cols[0])) for k in names], axis=-1)
+
+        xarray_target = isinstance(target, xr.DataArray | xr.Dataset)
+        out_chunks = _evaluation.output_chunks(target, dims, shape, chunks) if xarray_target else None
+        if out_chunks is not None:  # lazy: one task per output chunk, as predict
+            stacked = _evaluation.lazy_blocks(block, columns, out_chunks, len(names), np.float32)
+        else:
+            stacked = block(columns)
+        masked = _count_in_band(columns, equator_band) if quantity != "gradient" else 0
         if masked:
             warnings.warn(
                 f"{masked} points within {equator_band} degrees of the equator were set to NaN: "
@@ -106,24 +125,23 @@ class SurrogateMixin:
                 UserWarning,
                 stacklevel=2,
             )
-        long = self.variable_attrs_.get(variable, {}).get("long_name", variable)
-        ds = xr.Dataset(coords=coords)
-        for k, values in outs.items():
-            attrs = dict(DERIVED_ATTRS[k])
-            attrs["long_name"] = attrs["long_name"].format(long=long)
-            attrs["source"] = self._source_note()
-            attrs["history"] = f"{now()}: geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation"
-            ds[k] = xr.DataArray(values.reshape(shape), dims=dims, coords=coords, attrs=attrs)
+        fitted = self.variable_attrs_.get(variable, {})
+        history = history_line(getattr(target, "attrs", {}).get("history"),
+                               f"geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation")
+        ds = xr.Dataset(coords=coords, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
+        for i, k in enumerate(names):
+            attrs = derived_attrs(k, fitted.get("long_name", variable), fitted.get("standard_name"))
+            attrs.update(source=self._source_note(), history=history)
+            ds[k] = xr.DataArray(stacked[..., i], dims=dims, coords=coords, attrs=attrs)
         if quantity == "pv":
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
         return ds
 
     def _derive_values(self, quantity, columns, j, scale, offset, equator_band, rossby_radius, batch_size):
-        """Derived fields at the columns (flat float32 arrays by name) and the number of masked points."""
+        """Derived fields at the columns (flat float32 arrays by name), NaN within ``equator_band`` of the equator."""
         n = int(np.prod(np.shape(columns[0])))
         outs = {k: np.full(n, np.nan, dtype=np.float32) for k in DERIVED_OUTPUTS[quantity]}
         dev = next(self.field_.parameters()).device
-        masked = 0
 
         def eta(raw):
             return self._standardized(raw)[0][:, j] * scale + offset
@@ -134,13 +152,12 @@ class SurrogateMixin:
             res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
             if quantity != "gradient":
                 band = raw[:, 1].abs() < equator_band
-                masked += int(band.sum())
                 res = {k: torch.where(band, torch.full_like(v, float("nan")), v) for k, v in res.items()}
             for k, v in res.items():
                 vals = v.detach().cpu().numpy().astype(np.float32)
                 vals[~ok] = np.nan
                 outs[k][s:e] = vals
-        return outs, masked
+        return outs
 
     def sample(self, target, n: int = 10, *, variable: str | None = None, seed: int | None = 0, batch_size=None, lat=None, lon=None, time=None):
         """Draw ``n`` plausible fields on ``target``: ensemble members or posterior draws.
@@ -214,3 +231,16 @@ class SurrogateMixin:
             return draws[..., sel[0]].astype(np.float64) if len(sel) == 1 else draws[..., sel].astype(np.float64)
         out = self._wrap(draws, ("sample",) + tuple(dims), coords, sel, kind="sample", history=target.attrs.get("history"))
         return out.assign_coords(sample=np.arange(n))
+
+
+def _count_in_band(columns, band: float) -> int:
+    """Target points with finite coordinates within ``band`` degrees of the equator (``columns``: lon, lat[, time],
+    broadcast views), counted on the compact coordinates where every one is finite, so a lazy target's grid is
+    never built in memory."""
+    compact = [_coords.compact(c) for c in columns]
+    shape = np.shape(columns[0])
+    if all(np.isfinite(c).all() for c in compact):
+        lat = compact[1]
+        return int((np.abs(lat) < band).sum()) * (int(np.prod(shape)) // max(int(lat.size), 1))
+    ok = np.logical_and.reduce([np.isfinite(c) for c in columns])
+    return int(((np.abs(np.asarray(columns[1])) < band) & ok).sum())

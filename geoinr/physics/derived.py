@@ -13,7 +13,7 @@ from .constants import EARTH_RADIUS_M, GRAVITY
 from .operators import beta, coriolis
 from .rossby import inverse_square_radius
 
-__all__ = ["DERIVED_QUANTITIES", "DERIVED_OUTPUTS", "DERIVED_ATTRS", "derived_fields"]
+__all__ = ["DERIVED_QUANTITIES", "DERIVED_OUTPUTS", "DERIVED_ATTRS", "derived_attrs", "derived_fields"]
 
 DERIVED_QUANTITIES = ("gradient", "geostrophic_velocity", "relative_vorticity", "pv")
 DERIVED_OUTPUTS = {
@@ -38,6 +38,38 @@ DERIVED_ATTRS = {
     "zeta": {"units": "s-1", "long_name": "geostrophic relative vorticity from {long}"},
     "q": {"units": "s-1", "long_name": "1.5-layer quasi-geostrophic potential vorticity from {long}"},
 }
+
+
+# CF standard names of the currents, by the standard name of the height they come from: an absolute dynamic
+# topography gives absolute currents; a sea level anomaly gives the anomaly about the mean's currents
+_VELOCITY_NAMES = {
+    "sea_surface_height_above_geoid": "surface_geostrophic_{dir}_sea_water_velocity",
+    "sea_surface_height_above_sea_level": "surface_geostrophic_{dir}_sea_water_velocity_assuming_mean_sea_level_for_geoid",
+}
+
+
+def derived_attrs(name: str, long_name: str, height_standard_name=None) -> dict:
+    """CF attributes of the derived output ``name`` of a height called ``long_name``.
+
+    The currents' ``standard_name`` follows the height's: absolute currents from
+    ``sea_surface_height_above_geoid`` (ADT), anomaly currents from
+    ``sea_surface_height_above_sea_level`` (SLA), none from any other height (a
+    standard name that may be wrong is worse than none).
+
+    Examples
+    --------
+    >>> derived_attrs("ugos", "sla", "sea_surface_height_above_sea_level")["standard_name"]
+    'surface_geostrophic_eastward_sea_water_velocity_assuming_mean_sea_level_for_geoid'
+    >>> "standard_name" in derived_attrs("vgos", "ssh")
+    False
+    """
+    attrs = dict(DERIVED_ATTRS[name])
+    attrs["long_name"] = attrs["long_name"].format(long=long_name)
+    attrs.pop("standard_name", None)
+    pattern = _VELOCITY_NAMES.get(str(height_standard_name or "").strip())
+    if name in ("ugos", "vgos") and pattern is not None:
+        attrs["standard_name"] = pattern.format(dir="eastward" if name == "ugos" else "northward")
+    return attrs
 
 
 def laplacian_of_f(lat_deg: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import torch
 
+from ..geometry import metres_per_length_unit
 from .constants import DEG, EARTH_RADIUS_M, GRAVITY
 from .jets import FieldOutput
 from .operators import derivatives
@@ -23,26 +24,32 @@ from .qg import EQUATOR_BAND, BetaPlane, LocalPlanes, qg_residual
 __all__ = ["PHYSICS_TERMS", "PhysicsFrame", "physics_terms", "physics_loss", "metres_per_unit"]
 
 PHYSICS_TERMS = ("qg", "mass")
-_UNIT_TO_M = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0, "cm": 0.01, "mm": 0.001}
-
-
 def metres_per_unit(units, variable) -> float:
-    """Factor from a sea-surface height's units to metres (warns and assumes metres if unknown).
+    """Factor from a sea-surface height's units to metres.
+
+    No ``units`` attribute: a warning, and metres are assumed. Units that are not a
+    length (a velocity, a temperature) or that geoinr does not know raise: the
+    derivatives of such a variable are no geostrophic current.
 
     Examples
     --------
     >>> metres_per_unit("cm", "sla")
     0.01
+    >>> metres_per_unit("Metres", "adt")
+    1.0
     """
-    key = str(units or "").strip().lower()
-    if key in _UNIT_TO_M:
-        return _UNIT_TO_M[key]
-    warnings.warn(
-        f"Variable {variable!r} has units {units!r}; derived fields assume it is a sea-surface height in metres.",
-        UserWarning,
-        stacklevel=4,
+    factor = metres_per_length_unit(units)
+    if factor is not None:
+        return factor
+    if not str(units or "").strip():
+        warnings.warn(f"Variable {variable!r} has no units; derived fields assume it is a sea-surface height in "
+                      "metres.", UserWarning, stacklevel=4)
+        return 1.0
+    raise ValueError(
+        f"Variable {variable!r} has units {units!r}, not a length that geoinr knows (m, cm, mm): geostrophic "
+        f"currents, vorticity and the QG residual need a sea-surface height. If it is one, give its units before "
+        f"fitting (ds[{variable!r}].attrs['units'] = 'm')."
     )
-    return 1.0
 
 
 def physics_terms(physics) -> list:
