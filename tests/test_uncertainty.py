@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+import xarray as xr
 from conftest import FAST
 
 import geoinr
@@ -373,3 +374,70 @@ def test_penultimate_features_of_concurrent_threads_do_not_mix():
     with torch.no_grad():
         for i in range(2):
             torch.testing.assert_close(got[i], net.net[0](inputs[i]))
+
+
+# --------------------------------------------------------------- from a read-only review (2026-12-05, third session)
+def test_a_model_without_time_and_a_std_saves_and_loads(tmp_path):
+    """Without time the calibration's space-time speed is 0 km/day, which the load check refused."""
+    rng = np.random.default_rng(4)
+    lon, lat = rng.uniform(-5, 5, 800), rng.uniform(40, 50, 800)
+    fitted = geoinr.INRModel(uncertainty="bayes_last_layer", **{**FAST, "epochs": 5}).fit(
+        {"lon": lon, "lat": lat}, values=np.sin(lon / 2) * np.cos(lat / 3))
+    assert fitted.calibration_["speed_km_per_day"] == 0.0
+    fitted.save(tmp_path / "map.geoinr")
+    loaded = geoinr.load(tmp_path / "map.geoinr")
+    target = {"lon": np.array([0.0, 4.0]), "lat": np.array([45.0, 45.0])}
+    np.testing.assert_allclose(loaded.predict(target, return_std=True)[1], fitted.predict(target, return_std=True)[1],
+                               rtol=1e-6)
+
+
+def test_a_std_without_held_out_points_warns_and_never_shrinks_the_networks_own_spread(scattered):
+    """validation=0: residuals at the training points sit below the error between them, so a scale fitted to
+    them drove the std towards 0 (c 2e-4 in the review's copy)."""
+    with pytest.warns(UserWarning, match="cannot be calibrated"):
+        fitted = scattered.inr.fit("sla", uncertainty="bayes_last_layer", validation=0.0, **{**FAST, "epochs": 20})
+    assert fitted.calibration_["on"] == "training points"
+    assert fitted.calibration_["variance_scale"][0] >= 1.0
+
+
+def test_draws_with_seed_none_differ_from_call_to_call(scattered):
+    fitted = scattered.inr.fit("sla", uncertainty="bayes_last_layer", **{**FAST, "epochs": 5})
+    target = {"lon": np.array([0.0, 1.0]), "lat": np.array([45.0, 45.0]),
+              "time": np.array(["2021-03-03", "2021-03-03"], dtype="datetime64[ns]")}
+    a, b = fitted.sample(target, n=4, seed=None), fitted.sample(target, n=4, seed=None)
+    assert not np.allclose(a, b)
+    # the posterior's weight draws themselves (the smooth error field added to them drew anew already)
+    root_c = torch.ones(1)
+    w1, w2 = (fitted._strategy().prepare_draws(fitted.field_, 4, None, root_c, torch.device("cpu")) for _ in "ab")
+    assert not torch.allclose(w1, w2)
+    np.testing.assert_array_equal(fitted.sample(target, n=4, seed=3), fitted.sample(target, n=4, seed=3))
+
+
+def _tracks_of_missions_flying_together(offsets_s):
+    """Six satellites sampling a global field at 1 Hz over one day, each with its own time offset (s)."""
+    times = np.array(["2021-01-01", "2021-01-02"], dtype="datetime64[ns]")
+    field = geoinr.coords.regular_grid((0, 360, -70, 70), 2.0, times=times)
+    truth = (np.cos(np.radians(field.lat)) * np.sin(np.radians(field.lon)) * xr.ones_like(field.time, dtype=float))
+    truth = truth.where((field.lon % 90.0) > 20.0)  # four "continents" that cut the orbits into passes
+    missions = ("jason3", "sentinel3a", "sentinel3b", "saral", "cryosat2", "hy2b")
+    parts = []
+    for m, offset in zip(missions, offsets_s):
+        obs = geoinr.osse.sample_along_track(truth.transpose("time", "lat", "lon"), missions=(m,), seed=0)
+        parts.append(obs.assign_coords(time=obs.time + np.timedelta64(int(offset * 1e3), "ms")))
+    obs = xr.concat(parts, dim="time").sortby("time")
+    obs = obs.isel(time=np.isfinite(obs[list(obs.data_vars)[0]].values))
+    t = (obs.time.values - obs.time.values.min()) / np.timedelta64(1, "D")
+    return np.column_stack([obs.longitude.values, obs.latitude.values, t]), obs
+
+
+@pytest.mark.parametrize("offsets_s", [(0, 0, 0, 0, 0, 0), (0.0, 0.15, 0.3, 0.45, 0.6, 0.75)])
+def test_passes_of_missions_flying_at_once_are_found(offsets_s):
+    """A global record: satellites fly together, so most time steps join two missions (0 s apart when they share
+    the instants, a fraction of a second otherwise); the along-track interval is each satellite's own."""
+    from geoinr.model.fitting import satellite_passes as _satellite_passes
+
+    raw, obs = _tracks_of_missions_flying_together(offsets_s)
+    labels = _satellite_passes(raw)
+    assert labels is not None
+    spans = np.array([np.ptp(raw[labels == k, 2]) for k in np.unique(labels)]) * 24 * 60  # minutes
+    assert len(spans) > 6 * 20 and spans.max() < 60  # a pass is one satellite for minutes, never two joined

@@ -22,15 +22,20 @@ def satellite_passes(raw: np.ndarray, min_passes: int = 10) -> np.ndarray | None
     """Label of the satellite pass of each point (lon, lat, time rows), or None when the data are not along-track.
 
     A pass is a sequence of samples a few seconds and a few km apart. The points
-    are ordered by time; the along-track step is the typical interval ``dt0``
-    (1 s at 1 Hz) and, between points that close in time, the typical distance
-    to the nearest one ``s0`` (~7 km). Each point is linked to the next
+    are ordered by time; each is paired with the point nearest to it in space
+    among the next :data:`PASS_NEIGHBOURS` in time order (the next sample of its
+    own satellite: other missions flying at the same time are thousands of km
+    away), and the median of those pairs gives the along-track interval ``dt0``
+    (1 s at 1 Hz) and step ``s0`` (~7 km). Each point is linked to the next
     :data:`PASS_NEIGHBOURS` in time order that lie within 2.5 ``dt0`` and 2.5
     ``s0`` of it, and a pass is a connected set. Ordering by time keeps apart the
     passes of a repeat orbit, which revisit the same ground track (to within a
     km) every cycle (linking nearest neighbours in space joined them across
-    cycles). A gridded time series or a swath (many points per time), data
-    without time and scattered points give None.
+    cycles); taking ``dt0`` from each point's own satellite keeps the passes of
+    missions that fly at the same time (a global record: most time steps join two
+    missions, some of them 0 s) apart as well. A gridded time series or a swath
+    (many points at one time, close together), data without time and scattered
+    points give None.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -41,22 +46,22 @@ def satellite_passes(raw: np.ndarray, min_passes: int = 10) -> np.ndarray | None
     order = np.argsort(raw[:, 2], kind="stable")
     t = raw[order, 2]
     xyz = space_time_km(raw[order, :2], 0.0)
-    steps = np.diff(t)
-    positive = steps[steps > 0]
-    if positive.size < steps.size / 2:  # many points per time: a grid (or a swath), not one sample at a time
-        return None
-    dt0 = float(np.median(positive))
     k = min(PASS_NEIGHBOURS, n - 1)
     dt = np.stack([np.pad(t[j:] - t[:-j], (0, j), constant_values=np.inf) for j in range(1, k + 1)])
     dist = np.stack([np.pad(np.linalg.norm(xyz[j:] - xyz[:-j], axis=1), (0, j), constant_values=np.inf)
                      for j in range(1, k + 1)])
-    close_in_time = dt <= PASS_LINK * dt0
-    nearest = np.where(close_in_time, dist, np.inf).min(axis=0)
-    nearest = nearest[np.isfinite(nearest)]
-    if nearest.size < n // 2:
+    later = np.where(dt > 0, dist, np.inf)  # the next samples in time; the nearest in space is the own satellite's
+    own = later.argmin(axis=0)
+    cols = np.arange(n)
+    pair_dt, pair_dist = dt[own, cols], later[own, cols]
+    paired = np.isfinite(pair_dist)
+    if paired.sum() < n // 2:  # many points at one time: a grid (or a swath), not one sample at a time
         return None
-    s0 = float(np.median(nearest))
-    if not s0 > 0:
+    dt0, s0 = float(np.median(pair_dt[paired])), float(np.median(pair_dist[paired]))
+    if not (dt0 > 0 and s0 > 0):
+        return None
+    close_in_time = dt <= PASS_LINK * dt0
+    if np.mean(((dt == 0) & (dist <= PASS_LINK * s0)).any(axis=0)) > 0.5:  # neighbours at one time: a swath
         return None
     link = close_in_time & (dist <= PASS_LINK * s0)
     lag, first = np.nonzero(link)

@@ -163,7 +163,7 @@ def _check_calibration(cal, k: int, field: str = "learned.calibration_") -> None
     for key, (bound, nulls) in CALIBRATION_LISTS.items():
         if cal.get(key) is not None:
             values[key] = _numbers(cal[key], f"{field}.{key}", k, nulls=nulls, **{bound: 0.0})
-    number(cal["speed_km_per_day"], f"{field}.speed_km_per_day", above=0.0)
+    number(cal["speed_km_per_day"], f"{field}.speed_km_per_day", low=0.0)  # 0: a model without time
     for j, gap in enumerate(values.get("gap_variance") or []):
         if gap and (values.get("gap_length_km") or [None] * k)[j] is None:
             raise BadField(f"{field}.gap_length_km[{j}]", "is missing, though gap_variance needs it")

@@ -8,6 +8,8 @@ Numpy for the statistics; torch only to evaluate the field.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -45,7 +47,9 @@ def _calibrate_variable(j, *, var, resid, held, xyz, yall, seen, trained, near, 
     s2_nn = noise_variance(xyz[seen], yall[seen, j], max_distance_km=enc["min_wavelength"] / 10.0)
     if not on_val:  # no held-out points: no distance to learn from; the network's variance only
         c, s2 = calibrate(var, resid**2, noise=s2_nn)
-        return {"variance_scale": c, "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
+        # residuals at the training points sit below the error between them: a scale fitted to them shrinks the
+        # std towards 0, so it may only grow the network's own spread (no held-out points to measure it on)
+        return {"variance_scale": max(c, 1.0), "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
     dist = near(xyz[held])
     # the error's length is the field's correlation length (interpolation error theory), measured on all
     # training observations: steadier than fitting it to a few held-out passes
@@ -93,6 +97,13 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
     """
     dev = next(field.parameters()).device
     on_val = len(trainer.val_idx) >= MIN_HELD_OUT
+    if not on_val:
+        warnings.warn(
+            f"{len(trainer.val_idx)} held-out points (fewer than {MIN_HELD_OUT}): the standard deviation cannot be "
+            "calibrated against unseen data and is the network's own spread, which misses the error between the "
+            "observations. Fit with validation > 0 (the default 'auto' holds out passes) for a calibrated std.",
+            UserWarning, stacklevel=2,
+        )
     idx = trainer.val_idx if on_val else trainer.train_idx
     mean, var = _held_out_predictions(standardized, x, idx, dev)
     yv = y[idx].numpy()

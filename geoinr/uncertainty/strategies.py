@@ -150,7 +150,11 @@ class BayesLastLayerUncertainty(NoUncertainty):
         field.blr.to(dev).fit(phi, y[idx].to(dev), None if w is None else w[idx].to(dev))
 
     def prepare_draws(self, field, n, seed, root_c, device):
-        gen = torch.Generator().manual_seed(int(seed)) if seed is not None else torch.Generator()
+        gen = torch.Generator()
+        if seed is None:
+            gen.seed()  # a fresh draw (an unseeded Generator starts from one fixed state every time)
+        else:
+            gen.manual_seed(int(seed))
         blr = field.blr
         z = blr.sample_weights(n, gen).to(device) - blr.mean_w[None].to(device)
         return blr.mean_w[None].to(device) + root_c.to(device)[None, :, None] * z  # (n, k, p)
