@@ -74,10 +74,10 @@ def _box(n=256, lat=(25.0, 45.0), days=20.0, seed=0):
 
 @pytest.mark.parametrize("method", ["autograd", "jvp"])
 def test_residual_takes_the_radius_at_each_latitude(method):
-    """The wave exact for Ld(lat0) leaves, with Ld(lat), exactly -(F - F0) psi_t - F' psi psi_x (F = 1/Ld^2).
+    """The wave exact for Ld(lat0) leaves, with Ld(lat), exactly -(F - F0) psi_t (F = 1/Ld^2 at each point).
 
-    q = -(K^2 + F(y)) psi, so q_t = -(K^2 + F) psi_t and J(psi, q) = -F'(y) psi psi_x; the wave
-    cancels -(K^2 + F0) psi_t + beta psi_x. A constant radius would give ~0 instead.
+    F is held constant at each point, as f is: q = -(K^2 + F) psi, so q_t = -(K^2 + F) psi_t and
+    J(psi, q) = 0; the wave cancels -(K^2 + F0) psi_t + beta psi_x. A constant radius gives ~0.
     """
     plane = BetaPlane(0.0, 35.0)  # pointwise radius
     const = BetaPlane(0.0, 35.0, rossby_radius=plane.radius0)
@@ -90,10 +90,11 @@ def test_residual_takes_the_radius_at_each_latitude(method):
     theta = k * (raw[:, 0] - plane.lon0) * mx + l * (raw[:, 1] - plane.lat0) * my - omega * raw[:, 2] * 86400.0
     c = GRAVITY / plane.f0
     psi, psi_t, psi_x = c * amp * torch.cos(theta), c * amp * omega * torch.sin(theta), -c * amp * k * torch.sin(theta)
-    inv, d_inv = rossby.inverse_square_radius(raw[:, 1], derivative=True)
-    expected = -(inv - plane.radius0**-2) * psi_t - (d_inv / my) * psi * psi_x
+    inv = rossby.inverse_square_radius(raw[:, 1])
+    expected = -(inv - plane.radius0**-2) * psi_t
     assert _rel(got, expected) < 1e-6
     assert expected.abs().max() > 0.3 * terms["beta"].abs().max()  # a large effect over 25-45 N
+    del psi, psi_x, my
     flat = qg_residual(_wave(plane, k, l, omega, amp), raw, const, method=method)
     assert flat.abs().max() < 1e-8 * terms["beta"].abs().max()
 
@@ -114,7 +115,7 @@ def _lattice(sites=24, k=4, lat=(25.0, 45.0), days=20.0, seed=1, dtype=torch.flo
 
 @pytest.mark.parametrize("temporal_mean", [None, 4])
 def test_every_method_agrees_with_a_pointwise_radius(siren, temporal_mean):
-    """hybrid (per-point value weight + its latitude derivative), taylor, jvp: autograd's residual and gradient."""
+    """hybrid (per-point value weight), taylor, jvp: autograd's residual and gradient."""
     plane = BetaPlane(0.0, 35.0)
     raw = _lattice()
     params = list(siren.parameters())
@@ -288,3 +289,18 @@ def test_the_term_is_weighted_by_the_time_varying_fraction():
     assert float(losses._varying_fraction(varying, raw, 8)) == pytest.approx(0.125, rel=1e-3)  # 0.5^2 / 2
     assert float(losses._varying_fraction(lambda r: 3 * varying(r), raw, 8)) == 1.0  # clamped
 
+
+@pytest.mark.parametrize("method", ["autograd", "jvp", "taylor", "hybrid"])
+@pytest.mark.parametrize("temporal_mean", [None, 4])
+def test_the_residual_ignores_the_level_of_the_height(siren, method, temporal_mean):
+    """QG leaves the level of eta free: adding 1 m (an absolute dynamic topography's mean) changes nothing.
+
+    With d(1/Ld^2)/dy inside grad q, the Jacobian held -psi_x psi dF/dy: 1 m acted as a spurious beta of
+    8-40 times the true one between 35 and 50 N (a review of 2026-12-05).
+    """
+    plane = LocalPlanes()
+    raw = _lattice()
+    shifted = FieldOutput(siren.field, scale=siren.scale, offset=siren.offset + 1.0)
+    a = qg_residual(siren, raw, plane, method=method, temporal_mean=temporal_mean, anomaly="residual")
+    b = qg_residual(shifted, raw, plane, method=method, temporal_mean=temporal_mean, anomaly="residual")
+    assert _rel(b.detach(), a.detach()) < 1e-5

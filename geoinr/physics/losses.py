@@ -91,7 +91,8 @@ class PhysicsFrame:
     # out while the mean flow still advects the eddies; "field", the height (the anomaly's own dynamics).
     # On the QG OSSE at equal epochs (bfloat16, 250 epochs, seed 0, RMSE cm, data-only 2.71):
     # full height 2.43, "residual" 2.49, "field" 2.58; with a steady 0.7 m MDT added (data-only 3.35):
-    # full height 3.67 (hurts), "residual" 3.29, "field" 3.33.
+    # full height 3.67 (hurts), "residual" 3.29, "field" 3.33. (Measured while grad q still held the
+    # radius's latitude derivative, which made a height's level act as a spurious beta: qg.py's notes.)
     anomaly: str = "residual"
 
 

@@ -9,8 +9,11 @@ with :math:`J(a, b) = a_x b_y - a_y b_x`, on the tangent plane at
 :math:`y = R(\\varphi-\\varphi_0)`, :math:`f_0 = 2\\Omega\\sin\\varphi_0`,
 :math:`\\beta_0 = 2\\Omega\\cos\\varphi_0/R`. The deformation radius is taken at each point's own
 latitude (:func:`geoinr.physics.rossby.rossby_radius_km`, the first baroclinic radius of the
-Chelton et al. 1998 climatology's zonal mean) unless a constant is given; :math:`q` is the
-pointwise field, so its northward gradient includes :math:`-\\psi\\,\\partial_y L_d^{-2}`.
+Chelton et al. 1998 climatology's zonal mean) unless a constant is given, and held constant
+at each point, as :math:`f` is: :math:`\\partial_y q` has no :math:`-\\psi\\,\\partial_y L_d^{-2}` term. That
+term would make the residual depend on the level of :math:`\\eta`, which QG leaves free (a
+constant added to a height, such as the mean of an absolute dynamic topography, acted as a
+spurious :math:`\\beta` of 8 to 40 times the true one per metre between 35 and 50 N).
 
 :class:`LocalPlanes` takes the tangent plane at each point's own latitude instead of one plane
 for the whole region: :math:`f`, :math:`\\beta` and the metres per degree of longitude are the
@@ -319,15 +322,13 @@ def _linear_parts(eta_fn, raw, plane, method):
     ratio = (mx / my) ** 2  # lat_weight of the Laplacian in degrees: a float, or one per point
     if method == "hybrid":
         # Phi = lap + v eta with v = -mx^2 / Ld^2: then q = (g / f0) Phi / mx^2. A pointwise Ld enters the
-        # reverse pass as a per-point constant; its latitude derivative is added to phi_lat below.
+        # reverse pass as a per-point constant (as f: no latitude derivative, see the module's notes)
         if plane.rossby_radius is None:
-            lat = raw[:, 1].detach().to(dtype)
-            inv, d_inv = plane.inverse_square_radius(lat, derivative=True)
+            inv = plane.inverse_square_radius(raw[:, 1].detach().to(dtype))
             j = _jets.field_jets_hybrid(eta_fn, raw, ratio, value_weight=-(mx**2) * inv)
-            phi_lat = j["phi_lat"] - mx**2 * d_inv * j["f"]
         else:
             j = _jets.field_jets_hybrid(eta_fn, raw, ratio, value_weight=-(mx**2) / plane.rossby_radius**2)
-            phi_lat = j["phi_lat"]
+        phi_lat = j["phi_lat"]
         return (k * j["f_lon"] / mx, k * j["f_lat"] / my, k * j["phi_lon"] / mx**3, k * phi_lat / (mx**2 * my),
                 k * j["phi_time"] / (mx**2 * SECONDS_PER_DAY), beta)
     if method == "taylor":
@@ -340,7 +341,7 @@ def _linear_parts(eta_fn, raw, plane, method):
     psi_x, psi_y = g1[:, 0] / mx, g1[:, 1] / my
     psi_xx = _g(g1[:, 0], raw)[:, 0] / mx**2
     psi_yy = _g(g1[:, 1], raw)[:, 1] / my**2
-    q = psi_xx + psi_yy - psi * plane.inverse_square_radius(raw[:, 1])  # a function of lat: grad q sees dLd/dy
+    q = psi_xx + psi_yy - psi * plane.inverse_square_radius(raw[:, 1].detach())  # Ld constant at each point
     gq = _g(q, raw)
     return psi_x, psi_y, gq[:, 0] / mx, gq[:, 1] / my, gq[:, 2] / SECONDS_PER_DAY, beta
 
@@ -350,11 +351,11 @@ def _from_jets(j: dict, raw: torch.Tensor, plane, k, mx, my):
 
     ``k, mx, my``: ``psi = k eta`` and the metres per degree, of :func:`_geometry` (numbers, or one per point).
     """
-    inv, d_inv = plane.inverse_square_radius(raw[:, 1].detach().to(j["f"].dtype), derivative=True)
+    inv = plane.inverse_square_radius(raw[:, 1].detach().to(j["f"].dtype))  # constant at each point, as f
     lap_scale = k / mx**2  # lap = eta_ll + (mx/my)^2 eta_pp, so psi_xx + psi_yy = lap_scale * lap
     psi_x, psi_y = k * j["f_lon"] / mx, k * j["f_lat"] / my
     q_x = (lap_scale * j["lap_lon"] - k * j["f_lon"] * inv) / mx
-    q_y = (lap_scale * j["lap_lat"] - k * j["f_lat"] * inv - k * j["f"] * d_inv) / my
+    q_y = (lap_scale * j["lap_lat"] - k * j["f_lat"] * inv) / my
     q_t = (lap_scale * j["lap_time"] - k * j["f_time"] * inv) / SECONDS_PER_DAY
     return psi_x, psi_y, q_x, q_y, q_t
 
