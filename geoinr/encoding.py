@@ -41,6 +41,7 @@ __all__ = [
 
 DEG2RAD = math.pi / 180.0  # radians per degree
 SH_MAX_DEGREE = 20  # spherical harmonics: at most (20 + 1)^2 = 441 features (~2000 km wavelengths)
+TANH_REACH = 1.25  # time_encoding="tanh": bounded at 1.25 half-windows (slope at the window's edge 1 - tanh(0.8)^2)
 
 
 def sphere_xyz(lon_deg: torch.Tensor, lat_deg: torch.Tensor) -> torch.Tensor:
@@ -478,23 +479,43 @@ class LinearTimeEncoding(TimeEncoding):
 
 
 class TanhTimeEncoding(LinearTimeEncoding):
-    r"""Time -> :math:`\tanh((t - t_{mid}) / t_{half})`: linear inside the window, bounded outside it.
+    r"""Time -> :math:`a \tanh(u / a)`, :math:`u = (t - t_{mid}) / t_{half}`: near-linear inside the window,
+    bounded by :math:`\pm a` outside it.
 
     Bounded inputs keep predictions outside the training window from running off
-    (the network sees times beyond the window as the window's edge).
+    (the network sees times beyond the window as near the window's edge). ``reach``
+    :math:`a` is set by :meth:`CoordinateEncoding.from_points` to 1.25 times the
+    window's half-width in encoded units, so the window keeps at least 56 % of the
+    linear slope at its edges (with :math:`a = 1`, a window many ``t_half`` wide
+    was flattened into the last percent of tanh's range, where the network hardly
+    sees time); saved models from before it have :math:`a = 1`.
 
     Examples
     --------
     >>> import torch
     >>> TanhTimeEncoding(0.0, 1.0)(torch.tensor([0.0, 100.0])).tolist()
     [[0.0], [1.0]]
+    >>> TanhTimeEncoding(0.0, 1.0, reach=10.0)(torch.tensor([1.0, 1000.0])).round(decimals=3).tolist()
+    [[0.997], [10.0]]
     """
 
+    def __init__(self, t_mid: float = 0.0, t_half: float = 1.0, reach: float = 1.0):
+        super().__init__(t_mid, t_half)
+        self.reach_value = float(reach)
+
+    @staticmethod
+    def fit_params(t_days: np.ndarray, days_per_unit: float | None = None) -> dict:
+        """As :meth:`LinearTimeEncoding.fit_params`, with ``reach`` 1.25 half-windows in encoded units (>= 1)."""
+        params = LinearTimeEncoding.fit_params(t_days, days_per_unit)
+        half_window = 0.5 * (float(np.max(t_days)) - float(np.min(t_days)))
+        params["reach"] = max(1.0, TANH_REACH * half_window / params["t_half"])
+        return params
+
     def forward(self, t_days):
-        return torch.tanh(super().forward(t_days))
+        return self.reach_value * torch.tanh(super().forward(t_days) / self.reach_value)
 
     def jets(self, t: torch.Tensor) -> torch.Tensor:
-        """Analytic value and derivative per day, :math:`(1 - v^2) / t_{half}`: ``(2, n, 1)``.
+        """Analytic value and derivative per day, :math:`(1 - (v/a)^2) / t_{half}`: ``(2, n, 1)``.
 
         Examples
         --------
@@ -503,7 +524,11 @@ class TanhTimeEncoding(LinearTimeEncoding):
         [[[0.0]], [[0.5]]]
         """
         v = self(t)
-        return torch.stack((v, (1 - v * v) * self.inv_half))
+        r = v / self.reach_value
+        return torch.stack((v, (1 - r * r) * self.inv_half))
+
+    def config(self) -> dict:
+        return {**super().config(), "reach": self.reach_value}
 
 
 class _SinCosTimeEncoding(TimeEncoding):
@@ -707,7 +732,7 @@ class CoordinateEncoding(nn.Module):
             t = coords[:, 2]
             if time in ("linear", "tanh"):
                 km_per_unit = SPACE_ENCODINGS[space](**space_params).km_per_unit
-                time_params = LinearTimeEncoding.fit_params(t, km_per_unit * min_period / min_wavelength)
+                time_params = TIME_ENCODINGS[time].fit_params(t, km_per_unit * min_period / min_wavelength)
             else:
                 time_params = TIME_ENCODINGS[time].fit_params(t, min_period)
         return cls(space, time if has_time else None, space_params, time_params, min_wavelength, min_period if has_time else None)

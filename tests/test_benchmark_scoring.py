@@ -129,8 +129,9 @@ def test_the_summary_over_seeds_pairs_each_run_with_oi_on_its_own_seed(real_ssh)
     lines = real_ssh.summarize(rows)
     cells = {line.split(" | ")[1]: [c.strip() for c in line.strip("| ").split(" | ")] for line in lines[2:]}
     assert cells["OI"] == ["c", "OI", "3", "0.830 (0.800-0.850)", "120 (110-130)", "-"]
-    # the failed seed counts in no mean, and without its OI the count of wins cannot be made
-    assert cells["geoinr siren"] == ["c", "geoinr siren", "4", "0.837 (0.790-0.860)", "112 (100-120)", "no OI"]
+    # the failed seed counts in no mean (said beside it), and without its OI the count of wins cannot be made
+    assert cells["geoinr siren"] == ["c", "geoinr siren", "4", "0.837 (0.790-0.860; 3 of 4 finite)",
+                                     "112 (100-120; 3 of 4 finite)", "no OI"]
     assert cells["linear"][-1] == "0 of 1"  # behind OI's 0.84 / 120 on seed 0
     rows = [r for r in rows if r["seed"] != 3]
     assert real_ssh.summarize(rows)[3].endswith("| 1 of 3 |")

@@ -182,3 +182,20 @@ def test_preferred_method_reads_the_encodings_own_flag():
 def test_physics_does_not_import_encoding_classes():
     source = inspect.getsource(jets)
     assert "from ..encoding import" not in source and "geoinr.encoding import" not in source
+
+
+def test_a_tanh_time_axis_stays_near_linear_over_a_long_window():
+    """A year over a 10 deg box: the encoded window spans many t_half; tanh(u) had flattened the outer months into
+    the last percent of its range (slope 0.006 of the linear one at the edges); a tanh(u / a) keeps > 0.5."""
+    from geoinr.encoding import CoordinateEncoding
+
+    rng = np.random.default_rng(0)
+    pts = np.column_stack([rng.uniform(0, 10, 2000), rng.uniform(30, 40, 2000), rng.uniform(0, 365, 2000)])
+    enc = CoordinateEncoding.from_points(pts, time="tanh", min_wavelength=100.0, min_period=10.0).time
+    edge = torch.tensor([0.0, 365.0], dtype=torch.float64)
+    slope = enc.double().jets(edge)[1].abs().squeeze() * enc.t_half_value  # relative to the linear encoding's
+    assert enc.config()["reach"] > 1.0 and (slope > 0.5).all()
+    beyond = enc.double()(torch.tensor([1e5], dtype=torch.float64))
+    assert float(beyond) == pytest.approx(enc.config()["reach"])  # still bounded outside the window
+    old = type(enc)(t_mid=enc.t_mid_value, t_half=enc.t_half_value).double()  # a saved model from before: a = 1
+    assert float(old.jets(edge)[1].abs().max()) * enc.t_half_value < 0.05

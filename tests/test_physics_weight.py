@@ -215,6 +215,7 @@ def _choosing_model(**kw):
     ((0.3, 0.4, 0.5), None, [0.0]),  # the data-only network alone
     ((0.4, 0.4, 0.4), None, [0.0]),  # a tie goes to the data-only network
     ((0.5, 0.1, 0.1), {0.1: "diverged"}, [0.0]),  # a diverged network is never kept
+    ((0.1, 0.3, 0.5), {0.0: "diverged"}, [0.1]),  # whichever it is: the residual's network alone, no failure
 ])
 def test_choice_rule(monkeypatch, scores, stopped, members):
     _scores(monkeypatch, dict(zip(["data-only", "mean", "residual"], scores)))

@@ -90,6 +90,27 @@ def test_hidden_weights_stay_bounded_after_construction_and_training():
     assert Siren(3, 1, width=16, depth=2).body[1].bound is None  # plain SIREN: no bound
 
 
+def test_networks_trained_together_keep_their_hidden_weights_bounded():
+    """An Ensemble hides its template from net.modules(), so the training loop found no bound to project onto (a
+    review of 2026-12-05): the members' stored hidden weights drifted past it, held back only by the forward clamp."""
+    from geoinr.training import constrained_modules
+
+    torch.manual_seed(0)
+    c = 0.05
+    ens = Ensemble([Siren(3, 1, width=32, depth=3, w0=3.0, init="tuner", bound=c) for _ in range(3)])
+    assert constrained_modules(ens) == [ens] and not constrained_modules(Ensemble([Siren(3, 1, width=8, depth=2)] * 2))
+    x = torch.rand(256, 3) * 2 - 1
+    y = torch.sin(3 * x[:, :1]) * torch.cos(2 * x[:, 1:2])
+    cfg = TrainConfig(epochs=30, max_time=None, validation=0.0, batch_size=64, lr=0.05, progress=False, seed=0)
+    Trainer(ens, x, y, None, cfg, torch.device("cpu")).run()
+    hidden = [i for i, name in enumerate(ens.param_names) if name.startswith("body.") and not name.startswith("body.0.")
+              and name.endswith("linear.weight")]
+    assert len(hidden) == 2
+    w0_hidden = ens._base.body[1].w0
+    for i in hidden:
+        assert ens.stacked[i].abs().max() * w0_hidden <= c * (1 + 1e-6)  # the stored weights, not only the clamp
+
+
 def test_the_forward_pass_uses_the_bounded_weights_whatever_is_stored():
     torch.manual_seed(0)
     net = Siren(3, 1, width=16, depth=2, w0=3.0, init="tuner", bound=0.1)

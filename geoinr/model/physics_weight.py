@@ -214,7 +214,10 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
     # the data-only network, the mean of the two, or the residual's network
     maps = {"data-only": [0]}
     if len(runs) == 2 and np.isfinite(runs[1]["val"]):
-        maps.update({"mean": [0, 1], "residual": [1]} if can_average(model, prep) else {"residual": [1]})
+        if not np.isfinite(runs[0]["val"]):  # the data-only network diverged: the residual's, alone (not a failure)
+            maps = {"residual": [1]}
+        else:
+            maps.update({"mean": [0, 1], "residual": [1]} if can_average(model, prep) else {"residual": [1]})
     scores = held_out_scores(runs, maps)
     chosen = min(maps, key=lambda name: scores[name])  # a tie goes to the first: the data-only network
     mapped = [runs[i] for i in maps[chosen]]

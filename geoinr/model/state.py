@@ -84,7 +84,7 @@ EARLIER_NETWORK_OPTIONS = {"nif": {"time_net": "relu", "rank": 64}}
 EARLIER_NETWORK_SIZES = {"mlp": {"depth": 3}}
 NETWORK_SIZES = ("width", "depth")
 TUPLES = ("region_", "time_range_")
-POSITIVE_ENCODING_PARAMS = ("scale", "scale_km", "t_half", "min_period", "max_period")  # lengths and periods
+POSITIVE_ENCODING_PARAMS = ("scale", "scale_km", "t_half", "min_period", "max_period", "reach")  # lengths, periods
 CALIBRATION_LISTS = {  # one value per variable: (bound, may be null)
     "variance_scale": ("low", False), "noise_variance": ("low", True), "gap_variance": ("low", True),
     "gap_length_km": ("above", True), "error_length_km": ("above", True), "error_floor": ("low", True),

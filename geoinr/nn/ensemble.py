@@ -43,6 +43,23 @@ class Ensemble(nn.Module):
             self.register_buffer(f"stacked_buffer_{i}", buffers[k].clone())
         base = copy.deepcopy(members[0]).to("meta")
         object.__setattr__(self, "_base", base)  # a template, not a submodule: no weights of its own
+        # (stacked index, limit) of every bounded weight (TUNER's |w0 W| <= c): the template is no submodule, so
+        # the training loop finds the bound here (constrain_) rather than in the members
+        self._bounds = [(self.param_names.index(f"{name}.linear.weight"), m.bound / m.w0)
+                        for name, m in members[0].named_modules()
+                        if hasattr(m, "project_") and getattr(m, "bound", None) is not None]
+
+    @property
+    def constrains_weights(self) -> bool:
+        """Whether :meth:`constrain_` changes anything: the members have bounded weights (TUNER)."""
+        return bool(self._bounds)
+
+    @torch.no_grad()
+    def constrain_(self, lr: float | None = None) -> None:
+        """Clamp every member's bounded weights to their bound after an optimizer step, as each member's own
+        ``constrain_`` would (``l1`` shrinkage is not applied to members trained together: it is refused)."""
+        for i, limit in self._bounds:
+            self.stacked[i].clamp_(-limit, limit)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         params = dict(zip(self.param_names, self.stacked))
