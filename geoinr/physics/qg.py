@@ -13,7 +13,7 @@ Chelton et al. 1998 climatology's zonal mean) unless a constant is given, and he
 at each point, as :math:`f` is: :math:`\\partial_y q` has no :math:`-\\psi\\,\\partial_y L_d^{-2}` term. That
 term would make the residual depend on the level of :math:`\\eta`, which QG leaves free (a
 constant added to a height, such as the mean of an absolute dynamic topography, acted as a
-spurious :math:`\\beta` of 8 to 40 times the true one per metre between 35 and 50 N).
+spurious :math:`\\beta` of 8, 14 and 39 times the true one per metre at 35, 40 and 50 N).
 
 :class:`LocalPlanes` takes the tangent plane at each point's own latitude instead of one plane
 for the whole region: :math:`f`, :math:`\\beta` and the metres per degree of longitude are the
