@@ -65,13 +65,18 @@ def history_line(previous, line: str) -> str:
 
 def _reference_factor(fitted_units, test_units, variable) -> float:
     """Factor that puts reference values in ``test_units`` into the fitted ``fitted_units`` (lengths convert);
-    1 when either is unknown or they agree; a ValueError when they differ otherwise."""
+    1 when either is unknown or they agree, or (with a warning) when neither is a length geoinr knows; a ValueError
+    when one is a length and the other is not."""
     fitted, test = (" ".join(str(u or "").split()) for u in (fitted_units, test_units))
     if not fitted or not test or fitted == test:
         return 1.0
     a, b = metres_per_length_unit(fitted), metres_per_length_unit(test)
     if a is not None and b is not None:
         return b / a
+    if a is None and b is None:  # two spellings geoinr cannot compare (degC and degree_Celsius): the user's call
+        warnings.warn(f"The reference {variable!r} is in {test!r} and the map in {fitted!r}; scored as they are. "
+                      f"Convert the reference first if these are not the same units.", UserWarning, stacklevel=4)
+        return 1.0
     raise ValueError(f"The reference {variable!r} is in {test!r} but the map in {fitted!r}: convert the reference "
                      f"to {fitted!r} (and set its units attribute) before scoring.")
 

@@ -81,7 +81,8 @@ __all__ = [  # noqa: RUF022  (grouped by topic)
 # RMSE-based scores
 # --------------------------------------------------------------------------------------
 def _pair(estimate, reference):
-    if isinstance(estimate, xr.DataArray) and isinstance(reference, xr.DataArray):
+    if isinstance(estimate, xr.DataArray) and isinstance(reference, xr.DataArray) \
+            and set(estimate.dims) == set(reference.dims):
         estimate = _align(estimate, reference, "the score")  # paired by coordinate values, in any order
     est = np.asarray(estimate, dtype=np.float64)
     ref = np.asarray(reference, dtype=np.float64)
@@ -644,8 +645,14 @@ def _track_seconds(src, n: int, time) -> np.ndarray | None:
                 break
     if name is None or src[name].shape != (n,):
         return None
-    tv = decode(src[name]).values
-    return TimeAxis.from_values(tv, src[name].attrs).to_days(tv) * 86400.0
+    try:
+        tv = decode(src[name]).values
+        seconds = TimeAxis.from_values(tv, src[name].attrs).to_days(tv) * 86400.0
+    except (TypeError, ValueError):  # times that do not read: the given spacing alone, as before
+        return None
+    steps = np.diff(seconds)
+    # times stamped coarser than the sampling (repeated within a pass) cannot cut runs: the spacing alone
+    return seconds if steps.size and np.mean(steps > 0) > 0.9 else None
 
 
 @dataclasses.dataclass(frozen=True)

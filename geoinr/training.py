@@ -472,7 +472,7 @@ def _lbfgs_phase(trainer: "Trainer") -> None:
     """
     t, net = trainer, trainer.net
     epochs0 = t.epoch + t.next_batch / t.steps_per_epoch  # where Adam's schedule ended
-    if t.lbfgs_evals is None:  # a new phase: its own full-batch scores from here on
+    if not t.lbfgs_evals:  # a new phase (or one stopped before its first evaluation ended): its own scores
         t.lbfgs_evals, best = 0, math.inf
     else:  # resumed: from the best weights the phase had reached, with the evaluations it has left
         net.load_state_dict(t.best_state)
@@ -486,7 +486,6 @@ def _lbfgs_phase(trainer: "Trainer") -> None:
         nonlocal best
         if t._progress(epochs0 + t.lbfgs_evals) >= 1.0:
             raise _BudgetSpent
-        t.lbfgs_evals += 1
         opt.zero_grad(set_to_none=True)
         total = torch.zeros((), device=t.device)
         for s in range(0, t.n_train, FULL_BATCH_CHUNK):
@@ -495,6 +494,7 @@ def _lbfgs_phase(trainer: "Trainer") -> None:
             part = _squared_error_sum(net(t.xt[sl]).float(), t.yt[sl], w) / denom
             part.backward()
             total += part.detach()
+        t.lbfgs_evals += 1  # completed evaluations only: an interrupted one is done again on resume
         if (value := float(total)) < best:  # the weights that scored it: the current ones, not the step's end
             best = t.best_val = value
             t.best_state = copy.deepcopy(net.state_dict())

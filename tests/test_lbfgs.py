@@ -296,9 +296,15 @@ def test_a_fit_interrupted_in_lbfgs_resumes_with_the_evaluations_it_had_left(mon
     whole, whole_result, n_whole = run()
     assert n_whole == whole.lbfgs_evals == 30  # half of 60 epochs, one full-batch evaluation each
     first, _, n_first = run(stop_at=10)
-    assert first.lbfgs_evals == 10  # the interrupted evaluation is counted
+    assert first.lbfgs_evals == n_first == 9  # the interrupted evaluation is not counted: it runs again
     second, result, n_second = run(resume=tmp_path / "fit.ckpt")
-    assert n_first + n_second == n_whole - 1 and second.lbfgs_evals == 30
+    assert n_first + n_second == n_whole and second.lbfgs_evals == 30
+    # stopped during the phase's first evaluation: nothing of its own scored yet, so it starts anew (best at inf),
+    # not from Adam's running-mean score, which no full-batch loss may beat
+    first, _, n_first = run(stop_at=1)
+    assert first.lbfgs_evals == 0 and n_first == 0
+    second, result, n_second = run(resume=tmp_path / "fit.ckpt")
+    assert n_second == n_whole and result.best_val < 1e-6
     assert result.stopped == "budget" and result.best_val < 1e-6 and whole_result.best_val < 1e-6
 
 

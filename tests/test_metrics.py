@@ -766,3 +766,16 @@ def test_arrays_of_other_shapes_are_not_broadcast_into_pairs():
     with pytest.raises(ValueError, match="do not match point by point"):
         rmse(np.zeros((5, 1)), np.ones(5))
     assert rmse(0.0, np.ones(5)) == pytest.approx(1.0)  # a constant estimate still broadcasts
+
+
+def test_data_arrays_with_other_dim_names_still_pair_by_position_and_repeated_times_do_not_cut_runs():
+    """From the review of the day's diff: a bare DataArray of the same shape as the reference compares point by
+    point, as before; with spacing_km, times stamped once a pass (repeated within it) cut nothing."""
+    ref = grid(np.random.default_rng(2).standard_normal((2, 3, 4)), np.arange(3.0), np.arange(4.0), days(2))
+    assert rmse(xr.DataArray(ref.values), ref) == 0.0
+    dx = EARTH_RADIUS_KM * math.radians(0.05)
+    trk = track([250, 250])
+    coarse = trk.assign_coords(time=trk.time.values.astype("datetime64[D]").astype("datetime64[ns]"))
+    with pytest.warns(UserWarning, match="upper bound"):
+        res = effective_resolution_along_track(coarse * 0.5, coarse, spacing_km=dx, segment_km=100 * dx, overlap=0.0)
+    assert res.n_samples == 5  # the spacing alone, as before the time test joined this path

@@ -156,3 +156,24 @@ def test_a_dask_target_with_an_extra_dimension_gives_a_lazy_prediction(fitted):
     assert pred.chunks is not None
     eager = fitted.predict(grid)
     np.testing.assert_allclose(pred.transpose(*eager.dims).values, eager.values, rtol=1e-6)
+
+
+def test_the_output_takes_the_chunks_of_the_variable_sharing_most_of_its_dims(fitted):
+    """A file opened lazily may hold lat_bnds as a dask data variable: its chunks along lat alone would make one task
+    of the whole grid."""
+    grid = fitted.target_grid(1.0)
+    field = (grid.latitude * grid.longitude * xr.ones_like(grid.time, dtype=float)).transpose("time", "latitude",
+                                                                                             "longitude")
+    target = xr.Dataset({"bnds_like": grid.latitude_bnds.chunk({"latitude": 2}),
+                         "h": field.chunk({"time": 1, "latitude": -1, "longitude": -1})})
+    pred = fitted.predict(target)
+    assert pred.chunks is not None and len(pred.chunks[pred.dims.index("time")]) == grid.sizes["time"]
+
+
+def test_two_spellings_of_a_non_length_unit_score_with_a_warning(fitted):
+    tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+    sst = tracks.assign(sla=tracks.sla.assign_attrs(tracks.sla.attrs, units="degree_Celsius"))
+    m = sst.inr.fit("sla", **ONE_EPOCH)
+    other = sst.assign(sla=sst.sla.assign_attrs(sst.sla.attrs, units="degC"))
+    with pytest.warns(UserWarning, match="scored as they are"):
+        assert m.score(other) == pytest.approx(m.score(sst))

@@ -135,10 +135,11 @@ def output_chunks(target, dims, shape, chunks):
 
     if chunks is None:
         data_vars = target.data_vars.values() if isinstance(target, xr.Dataset) else [target]
-        lazy = [v for v in data_vars if v.chunks is not None]  # (a variable may have more dims: depth=1)
+        # the dask variable sharing most output dims (it may have more: depth=1; a lat_bnds shares only one)
+        lazy = [v for v in data_vars if v.chunks is not None and set(v.dims) & set(dims)]
         if not lazy:
             return None
-        sizes = lazy[0].chunksizes
+        sizes = max(lazy, key=lambda v: len(set(v.dims) & set(dims))).chunksizes
         chunks = {d: sizes[d] for d in dims if d in sizes}
     if isinstance(chunks, str):
         if chunks != "auto":

@@ -54,6 +54,7 @@ def satellite_passes(raw: np.ndarray, min_passes: int = 10) -> np.ndarray | None
     own = later.argmin(axis=0)
     cols = np.arange(n)
     pair_dt, pair_dist = dt[own, cols], later[own, cols]
+    del later, own, cols
     paired = np.isfinite(pair_dist)
     if paired.sum() < n // 2:  # many points at one time: a grid (or a swath), not one sample at a time
         return None

@@ -101,7 +101,8 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
         warnings.warn(
             f"{len(trainer.val_idx)} held-out points (fewer than {MIN_HELD_OUT}): the standard deviation cannot be "
             "calibrated against unseen data and is the network's own spread, which misses the error between the "
-            "observations. Fit with validation > 0 (the default 'auto' holds out passes) for a calibrated std.",
+            "observations. Fit with validation > 0 and enough points to hold some out (the default 'auto' holds "
+            "out 10 % of the passes or boxes) for a calibrated std.",
             UserWarning, stacklevel=2,
         )
     idx = trainer.val_idx if on_val else trainer.train_idx
