@@ -115,8 +115,10 @@ class SurrogateMixin:
         out_chunks = _evaluation.output_chunks(target, dims, shape, chunks) if xarray_target else None
         if out_chunks is not None:  # lazy: one task per output chunk, as predict
             stacked = _evaluation.lazy_blocks(block, columns, out_chunks, len(names), np.float32)
-        else:
-            stacked = block(columns)
+            parts = {k: stacked[..., i] for i, k in enumerate(names)}
+        else:  # eager: each output as computed (stacking them would hold every output twice)
+            outs = self._derive_values(quantity, columns, j, scale, offset, equator_band, rossby_radius, bs)
+            parts = {k: outs[k].reshape(shape) for k in names}
         masked = _count_in_band(columns, equator_band) if quantity != "gradient" else 0
         if masked:
             warnings.warn(
@@ -129,10 +131,10 @@ class SurrogateMixin:
         history = history_line(getattr(target, "attrs", {}).get("history"),
                                f"geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation")
         ds = xr.Dataset(coords=coords, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
-        for i, k in enumerate(names):
+        for k, values in parts.items():
             attrs = derived_attrs(k, fitted.get("long_name", variable), fitted.get("standard_name"))
             attrs.update(source=self._source_note(), history=history)
-            ds[k] = xr.DataArray(stacked[..., i], dims=dims, coords=coords, attrs=attrs)
+            ds[k] = xr.DataArray(values, dims=dims, coords=coords, attrs=attrs)
         if quantity == "pv":
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
         return ds
