@@ -494,6 +494,7 @@ def main(argv=None):
                     scored = f"{100 * s['coverage']:.1f} %"  # of the reference's points: NaN predictions are not scored
                 except Exception as err:  # a method that fails on a case is a result too
                     row = f"failed: {type(err).__name__}: {str(err)[:80]} | | "
+                    seconds = time.perf_counter() - t0 if np.isnan(seconds) else seconds
                 rows.append(dict(case=name, method=method, seed=seed, mu=s["mu"], lambda_x=s["lambda_x"]))
                 print(f"| {name} | {kind} | {method} |" + (f" {seed} |" if several else "")
                       + f" {row} | {seconds:.1f} | {scored} |", flush=True)

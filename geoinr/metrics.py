@@ -621,8 +621,7 @@ def _track_positions(src, n: int, distance_km, spacing_km, lat, lon, time, func:
         if la.shape != (n,) or lo.shape != (n,):
             raise ValueError(f"{func}: latitude/longitude must be 1-D along the track, one value per point.")
         if names.time is not None and src[names.time].shape == (n,):
-            tv = decode(src[names.time]).values
-            tsec = TimeAxis.from_values(tv, src[names.time].attrs).to_days(tv) * 86400.0
+            tsec = _seconds(src[names.time])
     else:
         raise ValueError(
             f"{func}: array input needs positions: pass spacing_km= (constant spacing) or distance_km= "
@@ -631,24 +630,22 @@ def _track_positions(src, n: int, distance_km, spacing_km, lat, lon, time, func:
     return dist, la, lo, tsec
 
 
+def _seconds(var: xr.DataArray) -> np.ndarray:
+    """Seconds of a time coordinate (datetime64, cftime, days, or numbers in 'seconds since ...')."""
+    tv = decode(var).values
+    return TimeAxis.from_values(tv, var.attrs).to_days(tv) * 86400.0
+
+
 def _track_seconds(src, n: int, time) -> np.ndarray | None:
     """Seconds of the points from ``src``'s time coordinate (one per point), or None where it has none."""
     if src is None:
         return None
-    name = time if time is not None and time in src.coords else None
-    if name is None:
-        for c in src.coords:
-            var = src[c]
-            if var.shape == (n,) and (np.issubdtype(var.dtype, np.datetime64) or var.attrs.get("axis") == "T"
-                                      or var.attrs.get("standard_name") == "time" or str(c).lower() == "time"):
-                name = c
-                break
-    if name is None or src[name].shape != (n,):
-        return None
     try:
-        tv = decode(src[name]).values
-        seconds = TimeAxis.from_values(tv, src[name].attrs).to_days(tv) * 86400.0
-    except (TypeError, ValueError):  # times that do not read: the given spacing alone, as before
+        name = _time_name(src, time, "effective_resolution_along_track")
+        if src[name].shape != (n,):
+            return None
+        seconds = _seconds(src[name])
+    except (TypeError, ValueError):  # no time, or times that do not read: the given spacing alone, as before
         return None
     steps = np.diff(seconds)
     # times stamped coarser than the sampling (repeated within a pass) cannot cut runs: the spacing alone

@@ -45,9 +45,8 @@ class Ensemble(nn.Module):
         object.__setattr__(self, "_base", base)  # a template, not a submodule: no weights of its own
         # (stacked index, limit) of every bounded weight (TUNER's |w0 W| <= c): the template is no submodule, so
         # the training loop finds the bound here (constrain_) rather than in the members
-        self._bounds = [(self.param_names.index(f"{name}.linear.weight"), m.bound / m.w0)
-                        for name, m in members[0].named_modules()
-                        if hasattr(m, "project_") and getattr(m, "bound", None) is not None]
+        self._bounds = [(self.param_names.index(f"{name}.linear.weight"), m.weight_limit)
+                        for name, m in members[0].named_modules() if getattr(m, "weight_limit", None) is not None]
 
     @property
     def constrains_weights(self) -> bool:

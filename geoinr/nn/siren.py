@@ -73,24 +73,27 @@ class SineLayer(nn.Module):
             # biases: PyTorch's default U(-1/sqrt(n), 1/sqrt(n)), as in the reference code
         self.project_()
 
+    @property
+    def weight_limit(self) -> float | None:
+        """The largest stored weight the bound allows, ``bound / w0`` (None without a bound)."""
+        return None if self.bound is None else self.bound / self.w0
+
     def bounded_weight(self) -> torch.Tensor:
         """The weight the forward pass uses: the stored one, clamped to ``bound / w0`` if bounded.
 
         The clamp passes gradients straight through, so a weight pushed past the bound by a
         training loop that does not call :meth:`project_` can still come back.
         """
-        w = self.linear.weight
-        if self.bound is None:
+        w, limit = self.linear.weight, self.weight_limit
+        if limit is None:
             return w
-        limit = self.bound / self.w0
         return w + (w.clamp(-limit, limit) - w).detach()
 
     @torch.no_grad()
     def project_(self) -> None:
         """Clamp the stored weights to the bound (nothing without one); after an optimizer step."""
-        if self.bound is not None:
-            limit = self.bound / self.w0
-            self.linear.weight.clamp_(-limit, limit)
+        if self.weight_limit is not None:
+            self.linear.weight.clamp_(-self.weight_limit, self.weight_limit)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # w0 folded into the (small) weight and bias instead of scaling the (large) activations:

@@ -24,6 +24,8 @@ from .qg import EQUATOR_BAND, BetaPlane, LocalPlanes, qg_residual
 __all__ = ["PHYSICS_TERMS", "PhysicsFrame", "physics_terms", "physics_loss", "metres_per_unit"]
 
 PHYSICS_TERMS = ("qg", "mass")
+
+
 def metres_per_unit(units, variable) -> float:
     """Factor from a sea-surface height's units to metres.
 
