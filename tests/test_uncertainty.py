@@ -50,6 +50,47 @@ def test_bayesian_last_layer_matches_the_closed_form():
     assert (far > var).all()  # uncertainty grows away from the data
 
 
+def test_bayesian_last_layer_from_chunk_sums_equals_one_fit_per_output():
+    """The posterior from sums over chunks is the fit on each output's observed points, gathered at once."""
+    from geoinr.uncertainty.bayes import add_statistics
+
+    g = torch.Generator().manual_seed(3)
+    phi = torch.randn(500, 6, generator=g, dtype=torch.float64)
+    y = phi @ torch.randn(6, 2, generator=g, dtype=torch.float64) + 0.2 * torch.randn(500, 2, generator=g,
+                                                                                       dtype=torch.float64)
+    mask = (torch.rand(500, 2, generator=g) > 0.3).float()
+    stats = None
+    for s in range(0, 500, 64):
+        stats = add_statistics(stats, BayesianLastLayer.statistics(phi[s:s + 64], y[s:s + 64], mask[s:s + 64]))
+    chunked = BayesianLastLayer(6, 2).fit_statistics(stats)
+    for j in range(2):
+        keep = mask[:, j] > 0
+        alone = BayesianLastLayer(6, 1).fit(phi[keep], y[keep, j:j + 1])
+        assert torch.allclose(chunked.mean_w[j], alone.mean_w[0], rtol=1e-7, atol=1e-9)
+        assert torch.allclose(chunked.sigma[j], alone.sigma[0], rtol=1e-6, atol=1e-12)
+        assert float(chunked.noise_var[j]) == pytest.approx(float(alone.noise_var[0]), rel=1e-7)
+
+
+def test_bayes_last_layer_fit_holds_one_chunk_of_features(monkeypatch):
+    """After training, the last layer's posterior is built from chunks of points, as from all points at once."""
+    from geoinr.uncertainty import bayes, strategies
+
+    grid = geoinr.datasets.synthetic_grid(resolution=1.0, days=3, seed=0)
+    seen = []
+    original = bayes.BayesianLastLayer.statistics
+
+    def counted(phi, y, mask=None):
+        seen.append(len(phi))
+        return original(phi, y, mask)
+
+    monkeypatch.setattr(strategies, "FEATURE_CHUNK", 100)
+    monkeypatch.setattr(bayes.BayesianLastLayer, "statistics", staticmethod(counted))
+    fitted = grid.inr.fit("sla", uncertainty="bayes_last_layer", **{**FAST, "epochs": 30})
+    assert len(seen) > 1 and max(seen) <= 100 and sum(seen) > 100  # never every point's features at once
+    _, std = fitted.predict(grid.isel(time=[1]), return_std=True)
+    assert bool(np.isfinite(std).all()) and float(std.min()) > 0
+
+
 def test_calibration_recovers_a_known_scale_and_noise():
     """Residuals drawn with variance 4 v + 0.25: the calibrated std covers 68% and ~95%."""
     rng = np.random.default_rng(1)

@@ -6,7 +6,7 @@ import threading
 import torch
 from torch import nn
 
-__all__ = ["BayesianLastLayer", "output_layer", "penultimate_features"]
+__all__ = ["BayesianLastLayer", "add_statistics", "output_layer", "penultimate_features"]
 
 
 def output_layer(net: nn.Module) -> nn.Linear:
@@ -20,6 +20,11 @@ def output_layer(net: nn.Module) -> nn.Linear:
             f"use uncertainty='ensemble' or a model such as 'siren', 'ffn', 'mlp', 'fourier_net'."
         )
     return layer
+
+
+def add_statistics(a: dict | None, b: dict) -> dict:
+    """The sums of :meth:`BayesianLastLayer.statistics` over two sets of points (``a`` None: ``b``)."""
+    return dict(b) if a is None else {key: a[key] + b[key] for key in b}
 
 
 def penultimate_features(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -78,24 +83,51 @@ class BayesianLastLayer(nn.Module):
     def _design(phi):
         return torch.cat((phi, torch.ones_like(phi[:, :1])), dim=1)
 
+    @staticmethod
     @torch.no_grad()
-    def fit(self, phi: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None, iterations: int = 100):
-        """Posterior from features ``phi`` (n, p) and targets ``y`` (n, k); ``mask`` marks observed y."""
-        X = self._design(phi.double())
+    def statistics(phi: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> dict:
+        """Sums over points from which the posterior follows: ``fit_statistics`` needs no more than these.
+
+        Sums of chunks of points add up (``add_statistics``), so a fit on millions of points
+        holds one chunk of features at a time: ``XtX`` (k, p, p), ``Xty`` (k, p), ``yty``,
+        ``ysum`` and ``n`` (k,), with ``X`` the features and a bias column, in float64,
+        over the points where ``mask`` (n, k) is positive (every point without one).
+
+        Examples
+        --------
+        >>> phi, y = torch.randn(10, 3, dtype=torch.float64), torch.randn(10, 1, dtype=torch.float64)
+        >>> sums = BayesianLastLayer.statistics
+        >>> whole, parts = sums(phi, y), add_statistics(sums(phi[:4], y[:4]), sums(phi[4:], y[4:]))
+        >>> bool(torch.allclose(whole["XtX"], parts["XtX"])), float(parts["n"][0])
+        (True, 10.0)
+        """
+        X = BayesianLastLayer._design(phi.double())
         Y = y.double()
-        for j in range(Y.shape[1]):
-            keep = mask[:, j] > 0 if mask is not None else torch.ones(len(Y), dtype=torch.bool, device=Y.device)
-            Xj, yj = X[keep], Y[keep, j]
-            n = Xj.shape[0]
-            evals, evecs = torch.linalg.eigh(Xj.T @ Xj)
+        W = (mask > 0).double() if mask is not None else torch.ones_like(Y)
+        return {
+            "XtX": torch.stack([(X * W[:, j:j + 1]).T @ X for j in range(Y.shape[1])]),
+            "Xty": (W * Y).T @ X,
+            "yty": (W * Y * Y).sum(0),
+            "ysum": (W * Y).sum(0),
+            "n": W.sum(0),
+        }
+
+    @torch.no_grad()
+    def fit_statistics(self, stats: dict, iterations: int = 100):
+        """Posterior from the sums of :meth:`statistics` (over all training points); returns ``self``."""
+        for j in range(stats["Xty"].shape[0]):
+            xtx, xty, yty = stats["XtX"][j], stats["Xty"][j], float(stats["yty"][j])
+            n = float(stats["n"][j])
+            evals, evecs = torch.linalg.eigh(xtx)
             evals = evals.clamp_min(0)
-            Xty = Xj.T @ yj
-            alpha, beta = 1.0, 1.0 / max(float(yj.var()), 1e-12)
+            mean_y = float(stats["ysum"][j]) / max(n, 1.0)
+            var_y = (yty - n * mean_y**2) / max(n - 1.0, 1.0)
+            alpha, beta = 1.0, 1.0 / max(var_y, 1e-12)
             for _ in range(iterations):
-                m = evecs @ ((evecs.T @ Xty) * beta / (alpha + beta * evals))
+                m = evecs @ ((evecs.T @ xty) * beta / (alpha + beta * evals))
                 gamma = float((beta * evals / (alpha + beta * evals)).sum())
                 alpha_new = gamma / max(float(m @ m), 1e-12)
-                resid = float(((yj - Xj @ m) ** 2).sum())
+                resid = yty - 2.0 * float(m @ xty) + float(m @ (xtx @ m))  # |y - X m|^2 from the sums
                 beta_new = max(n - gamma, 1e-6) / max(resid, 1e-12)
                 done = abs(alpha_new - alpha) <= 1e-6 * alpha and abs(beta_new - beta) <= 1e-6 * beta
                 alpha, beta = alpha_new, beta_new
@@ -103,9 +135,14 @@ class BayesianLastLayer(nn.Module):
                     break
             sigma = evecs @ torch.diag(1.0 / (alpha + beta * evals)) @ evecs.T
             self.sigma[j] = sigma.to(self.sigma.dtype)
-            self.mean_w[j] = (beta * sigma @ Xty).to(self.mean_w.dtype)
+            self.mean_w[j] = (beta * sigma @ xty).to(self.mean_w.dtype)
             self.noise_var[j] = 1.0 / beta
         return self
+
+    @torch.no_grad()
+    def fit(self, phi: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None, iterations: int = 100):
+        """Posterior from features ``phi`` (n, p) and targets ``y`` (n, k); ``mask`` marks observed y."""
+        return self.fit_statistics(self.statistics(phi, y, mask), iterations)
 
     def forward(self, phi: torch.Tensor):
         """Predictive mean (n, k) and field variance (n, k) at features ``phi``."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from .bayes import BayesianLastLayer, output_layer, penultimate_features
+from .bayes import BayesianLastLayer, add_statistics, output_layer, penultimate_features
 
 __all__ = ["NoUncertainty", "AveragedEnsemble", "EnsembleUncertainty", "BayesLastLayerUncertainty", "strategy", "UNCERTAINTY_METHODS"]
 
@@ -139,15 +139,17 @@ class BayesLastLayerUncertainty(NoUncertainty):
 
     @torch.no_grad()
     def after_training(self, field, trainer, x, y, w) -> None:
+        # the posterior needs only sums over the points: one chunk of features in memory at a time (all of them at
+        # once in float64 would take 2 GB per million points of a 256-wide network)
         dev = next(field.parameters()).device
         idx = trainer.train_idx
-        phi = torch.cat(
-            [
-                penultimate_features(field.network, field.encoding(x[idx[s : s + FEATURE_CHUNK]].to(dev)))
-                for s in range(0, len(idx), FEATURE_CHUNK)
-            ]
-        )
-        field.blr.to(dev).fit(phi, y[idx].to(dev), None if w is None else w[idx].to(dev))
+        stats = None
+        for s in range(0, len(idx), FEATURE_CHUNK):
+            part = idx[s : s + FEATURE_CHUNK]
+            phi = penultimate_features(field.network, field.encoding(x[part].to(dev)))
+            mask = None if w is None else w[part].to(dev)
+            stats = add_statistics(stats, field.blr.statistics(phi, y[part].to(dev), mask))
+        field.blr.to(dev).fit_statistics(stats)
 
     def prepare_draws(self, field, n, seed, root_c, device):
         gen = torch.Generator()
