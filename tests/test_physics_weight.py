@@ -1,5 +1,6 @@
-"""physics_weight="auto": a data-only network and one with the residual on the same held-out passes; the
-residual's network joins the map where its held-out error is no worse."""
+"""physics_weight="auto": a data-only network and one with the residual on the same held-out points as a data-only
+fit's; the residual's network joins the map where its error on those of the record's interior is no worse."""
+import copy
 from types import SimpleNamespace
 
 import numpy as np
@@ -32,8 +33,9 @@ def chosen(tracks):
         init = {k: v.clone() for k, v in model.field_.state_dict().items()}
         trainer, result = real(model, prep, cfg, device, **kw)
         runs.append({"weight": model.physics_weight_, "cfg": cfg, "val_idx": trainer.val_idx.clone(),
+                     "net": copy.deepcopy(model.field_),
                      "result": result, "state": {k: v.clone() for k, v in model.field_.state_dict().items()},
-                     "held_out": prep.held_out, "init": init,
+                     "held_out": prep.held_out, "init": init, "trainer": trainer,
                      "time": prep.x[:, 2].double().numpy().copy()})
         return trainer, result
 
@@ -45,11 +47,27 @@ def chosen(tracks):
     return fitted, runs
 
 
-def test_auto_fits_a_data_only_network_then_one_with_the_residual_on_the_same_held_out_passes(chosen):
+def test_auto_fits_a_data_only_network_then_one_with_the_residual_on_the_same_held_out_points(chosen, tracks):
     fitted, runs = chosen
     assert len(runs) == 2 and [r["weight"] for r in runs] == list(pw.CANDIDATE_WEIGHTS)
-    assert all(r["held_out"] == "passes" for r in runs)  # along-track data: whole passes held out
+    assert all(r["held_out"] == "blocks" for r in runs)  # a data-only fit's held-out space-time blocks
     assert torch.equal(runs[0]["val_idx"], runs[1]["val_idx"]) and runs[0]["val_idx"].numel() > 0
+    # the data-only network holds out what the data-only default holds out: it is the default's first network,
+    # so a fit with no time left for the residual maps what the data-only default maps
+    plain = []
+    real = fitting.train
+
+    def spy(model, prep, cfg, device, **kw):
+        trainer, result = real(model, prep, cfg, device, **kw)
+        plain.append(trainer.val_idx.clone())
+        return trainer, result
+
+    fitting.train = spy
+    try:
+        tracks.inr.fit("sla", **{**SMALL, "epochs": 2})
+    finally:
+        fitting.train = real
+    assert torch.equal(plain[0], runs[0]["val_idx"])
     first = max(1, round(SMALL["epochs"] * pw.FIRST_SHARE))
     assert [r["cfg"].epochs for r in runs] == [first, max(1, round(SMALL["epochs"] * (1 - pw.FIRST_SHARE)))]
     assert {r["cfg"].seed for r in runs} == {SMALL["seed"]}
@@ -99,7 +117,7 @@ def test_the_residual_needs_half_the_first_networks_time_left(monkeypatch, took,
 
     def train(model, prep, cfg, device, **kw):
         seen.append(cfg.max_time)
-        return SimpleNamespace(n_val=10), TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", took, 1)
+        return SimpleNamespace(n_val=10, xv=torch.zeros(10, 3)), TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", took, 1)
 
     cfg = fitting.TrainConfig(epochs=None, max_time=60.0, seed=0)
     _, result = pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train)
@@ -120,7 +138,7 @@ def test_on_a_large_record_the_data_only_network_leaves_time_for_the_residuals(m
 
     def train(model, prep, cfg, device, **kw):  # every network runs to its budget
         seen.append(cfg.max_time)
-        return SimpleNamespace(n_val=10), TrainResult([{"epoch": 1.0}], 0.1, "budget", cfg.max_time, 1)
+        return SimpleNamespace(n_val=10, xv=torch.zeros(10, 3)), TrainResult([{"epoch": 1.0}], 0.1, "budget", cfg.max_time, 1)
 
     cfg = fitting.TrainConfig(epochs=None, max_time=300.0, seed=0)
     pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train, first_cap=pw.FIRST_CAP)
@@ -144,13 +162,22 @@ def test_fit_field_caps_the_first_network_from_the_large_record_size_on(monkeypa
     assert caps == [None, pw.FIRST_CAP]
 
 
-def test_held_out_passes_are_from_the_record_interior(chosen):
-    """Passes near either end of the record are never held out: there the map extrapolates in time."""
-    _, runs = chosen
+def test_the_choice_counts_the_held_out_points_of_the_record_interior_only(chosen):
+    """Held-out points near either end of the record do not count in the choice: there the map extrapolates in time."""
+    fitted, runs = chosen
     t = runs[0]["time"]
     held = t[runs[0]["val_idx"].numpy()]
     margin = pw.EDGE_SHARE * np.ptp(t)
-    assert held.min() > t.min() + margin / 2 and held.max() < t.max() - margin / 2
+    inside = (held >= t.min() + margin) & (held <= t.max() - margin)
+    assert 0 < inside.sum() < held.size  # this record holds out blocks at its ends too
+    assert fitted.physics_choice_["scored_points"] == inside.sum()
+    assert fitted.physics_choice_["held_out_points"] == held.size
+    # the data-only map's score: its network before the held-out points joined it, on the interior ones only
+    trainer, net = runs[0]["trainer"], runs[0]["net"]
+    net.load_state_dict(trainer.held_out_best)
+    with torch.no_grad():
+        err = ((net(trainer.xv).float() - trainer.yv) ** 2)[torch.from_numpy(inside)]
+    assert fitted.physics_choice_["held_out_loss"]["data-only"] == pytest.approx(float(err.mean()), rel=1e-4)
 
 
 def test_auto_maps_what_predicts_the_held_out_passes_best(chosen):
@@ -158,9 +185,8 @@ def test_auto_maps_what_predicts_the_held_out_passes_best(chosen):
     record = fitted.physics_choice_
     scores = record["held_out_loss"]
     assert set(scores) == {"data-only", "mean", "residual"}
-    # each network is scored with its weights from before the passes joined it: its own best held-out loss
-    assert scores["data-only"] == pytest.approx(runs[0]["result"].best_val, rel=1e-4)
-    assert scores["residual"] == pytest.approx(runs[1]["result"].best_val, rel=1e-4)
+    # each network is scored with its weights from before the held-out points joined it, on those of the interior
+    assert scores["data-only"] != pytest.approx(runs[0]["result"].best_val, rel=1e-4)  # (not all held-out points)
     chosen_map = min(scores, key=scores.get)
     members = {"data-only": [0.0], "mean": [0.0, 0.1], "residual": [0.1]}[chosen_map]
     assert record["members"] == members and fitted.members_ == len(members)
@@ -174,17 +200,17 @@ def test_auto_maps_what_predicts_the_held_out_passes_best(chosen):
                        for j, name in enumerate(names))
     else:  # the network's final weights: the held-out passes joined its training
         assert all(torch.equal(state[k], used[0]["state"][k]) for k in state)
-    assert record["held_out"] == "passes" and record["held_out_points"] == runs[0]["val_idx"].numel()
+    assert record["held_out"] == "blocks" and record["held_out_points"] == runs[0]["val_idx"].numel()
     assert [c["val_loss"] for c in record["candidates"]] == pytest.approx([r["result"].best_val for r in runs])
     assert len(fitted.history) == len(used[-1]["result"].history)
     assert fitted.fit_seconds_ == pytest.approx(sum(r["result"].seconds for r in runs))
-    assert "held-out passes" in repr(fitted)
+    assert "held-out blocks" in repr(fitted)
 
 
 def _fake_train(vals, stopped=None):
     """A training run that only reports the held-out loss given for each weight."""
     stopped = stopped or {}
-    trainer = SimpleNamespace(n_val=10)
+    trainer = SimpleNamespace(n_val=10, xv=torch.zeros(10, 3))
 
     def train(model, prep, cfg, device, **kw):
         w = model.physics_weight_
@@ -198,7 +224,7 @@ def _fake_train(vals, stopped=None):
 
 def _scores(monkeypatch, scores):
     """The held-out loss of each candidate map, as given."""
-    monkeypatch.setattr(pw, "held_out_scores", lambda runs, maps: {k: scores[k] for k in maps})
+    monkeypatch.setattr(pw, "held_out_scores", lambda runs, maps, inside=None: {k: scores[k] for k in maps})
 
 
 def _choosing_model(**kw):
@@ -247,7 +273,7 @@ def test_the_time_left_goes_to_further_networks_with_the_weight_kept(tracks, mon
 
     def train(model, prep, cfg, device, **kw):  # every network stops early after 10 s
         seen.append((model.physics_weight_, cfg.max_time, cfg.seed))
-        return SimpleNamespace(n_val=10), TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", 10.0, 1)
+        return SimpleNamespace(n_val=10, xv=torch.zeros(10, 3)), TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", 10.0, 1)
 
     _, result = pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train)
     # the first network: the whole budget; the residual's: as long as the first took
@@ -304,7 +330,7 @@ def test_too_few_groups_in_the_interior_give_no_choice():
     model.validation_ = 0.1
     groups = torch.tensor([-1] * 50 + [0] * 20 + [1] * 20 + [2] * 10)  # three passes in the interior
     prep = fitting.Prepared(x=torch.zeros(100, 3), y=torch.zeros(100, 1), w=None, choice_groups=groups,
-                            choice_held_out="passes")
+                            held_out="passes")
     assert not pw.resolve_physics_weight(model, prep)
     assert model.physics_weight_ == pw.PHYSICS_WEIGHT and "fewer than 5 passes" in model.physics_choice_["note"]
     prep.choice_groups = torch.arange(100) % 7  # seven: the choice is made

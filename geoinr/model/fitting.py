@@ -123,8 +123,8 @@ class Prepared:
     n_stream: int = 0
     run_id: dict = dataclasses.field(default_factory=dict)
     streamed: dict | None = None
-    choice_groups: torch.Tensor | None = None  # physics_weight="auto": held-out groups of the candidates (-1: never)
-    choice_held_out: str = "blocks"
+    # physics_weight="auto": ``groups`` with -1 on those outside the record's interior (the choice needs enough inside)
+    choice_groups: torch.Tensor | None = None
 
 
 def _train_std(std: np.ndarray) -> np.ndarray:
@@ -236,14 +236,14 @@ def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepare
     obs = np.isfinite(y)
     raw = table.coordinates()
     # calibration needs held-out points as far from the training data as a map's gaps are: whole satellite
-    # passes when the data are along-track (small boxes stay near other passes); so does the choice of the
-    # physics weight, which holds out passes of the record's interior only
+    # passes when the data are along-track (small boxes stay near other passes); other fits hold out space-time
+    # blocks. The choice of the physics weight holds out the same points (its data-only network is the
+    # data-only default's first) and is scored on those of the record's interior
     calibrated = model._strategy().calibrated
     choosing = bool(model.physics) and model.physics_weight == AUTO
-    passes = satellite_passes(raw) if calibrated or choosing else None
-    blocks = validation_blocks(table, model.region_) if passes is None or not calibrated else None
-    groups = passes if calibrated and passes is not None else blocks
-    choice = interior_groups(blocks if passes is None else passes, table.time) if choosing else None
+    passes = satellite_passes(raw) if calibrated else None
+    groups = passes if passes is not None else validation_blocks(table, model.region_)
+    choice = interior_groups(groups, table.time) if choosing else None
     run_id = {
         "params": {k: v for k, v in model.get_params().items() if k not in NO_RUN_ID},
         "encoding": model.encoding_config_,
@@ -257,10 +257,9 @@ def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepare
         y=torch.from_numpy(np.where(obs, y, 0.0).astype(np.float32)),
         w=None if obs.all() else torch.from_numpy(obs.astype(np.float32)),
         groups=torch.from_numpy(groups),
-        held_out="passes" if calibrated and passes is not None else "blocks",
+        held_out="passes" if passes is not None else "blocks",
         run_id=run_id,
         choice_groups=None if choice is None else torch.from_numpy(choice),
-        choice_held_out="blocks" if passes is None else "passes",
     )
 
 

@@ -5,10 +5,13 @@ the QG OSSE, whose truth obeys the 1.5-layer equation exactly, ``physics="qg"``
 beats the data-only fit. On real four-day cases it did not: -0.013 to +0.014 in
 mu against the data-only fit (``benchmarks/real_ssh.py``, ``benchmarks/RESULTS.md``).
 Whether it helps is a property of the data, so it is decided on them. Two
-networks start from the same weights and hold out the same validation points:
-whole satellite passes for along-track data, as far from the training data as a
-map's gaps are, taken from the record's interior (:func:`interior_groups`). Each is
-fitted as a data-only fit is (early stopping, then the held-out passes join it):
+networks start from the same weights and hold out the same validation points, those
+the data-only default holds out (space-time blocks; whole satellite passes with a
+calibrated ``uncertainty=``): the first network is the data-only default's first, so
+that a fit with no time left to weigh the residual maps what the data-only default
+maps. The choice is scored on the held-out points of the record's interior
+(:data:`EDGE_SHARE`; with fewer than :data:`MIN_GROUPS` groups there, no choice). Each is
+fitted as a data-only fit is (early stopping, then the held-out points join it):
 the first without the residual, under a time budget on all of it, as the data-only
 default's first network (on a record of 50,000 points or more, gridded or not, on :data:`FIRST_CAP`
 of it, so that the time left affords a second network; under an epoch budget on
@@ -17,8 +20,8 @@ second with :data:`PHYSICS_WEIGHT`, for as long as the first took (or the time
 left). Where early stopping leaves less than half the first network's time
 (:data:`RESIDUAL_SHARE`: briefer fits rank the residual wrongly; a data-only fit adds
 a network from three tenths on), there is no second network: the map is the data-only fit's, and
-``physics_choice_["note"]`` says so. Three maps are then scored on the held-out passes, each network with its
-weights from before the passes joined it: the data-only network, the residual's
+``physics_choice_["note"]`` says so. Three maps are then scored on the held-out points of the interior, each network with its
+weights from before the points joined it: the data-only network, the residual's
 network, and their mean. The best one is kept (the data-only network on a tie),
 and in the time left further networks with its weight join it, as a data-only fit
 fills its budget (:mod:`geoinr.model.members`). The mean is a candidate because
@@ -44,7 +47,7 @@ Measurements behind this design (``benchmarks/RESULTS.md``, 2026-12-02):
   against 134-155, sixth session).
 
 The choice needs held-out points in memory. Without them (``validation=0``, the
-default for gridded data, or fewer than :data:`MIN_GROUPS` passes in the record's
+default for gridded data, or fewer than :data:`MIN_GROUPS` held-out groups in the record's
 interior), for dask-streamed data, and with ``checkpoint=`` or
 ``resume=`` (a checkpoint holds one training run), ``"auto"`` uses
 :data:`PHYSICS_WEIGHT` without a choice and says so in ``physics_choice_``.
@@ -82,12 +85,13 @@ RESIDUAL_SHARE = 0.5
 # mean of two or three (benchmarks/RESULTS.md, 2026-12-04, fifth session). Small records keep the whole budget: a
 # cap at two thirds lost 0.006-0.010 on a four-day 40 x 16 deg box at 60 s (2026-12-02, sixth session)
 FIRST_CAP = 0.6
-# passes (or boxes) in the first or last EDGE_SHARE of the record are never held out: there the map
-# extrapolates in time, its error grows as the fit sharpens, and it would rule the choice (and the early
-# stopping) against the interior, where maps are made and scored (benchmarks/real_ssh.py, 2026-12-02)
+# held-out points in the first or last EDGE_SHARE of the record do not count in the choice: there the map
+# extrapolates in time, its error grows as the fit sharpens, and it would rule the choice against the interior,
+# where maps are made and scored (benchmarks/real_ssh.py, 2026-12-02; until 2026-12-05 such passes were never
+# held out, so the data-only candidate was not the data-only default's first network)
 EDGE_SHARE = 1.0 / 6.0
 CHUNK = 65536  # held-out points predicted at once
-MIN_GROUPS = 5  # passes (or boxes) of the interior below which no choice is made (training._split's own floor)
+MIN_GROUPS = 5  # held-out groups of the interior below which no choice is made (training._split's own floor)
 
 
 def interior_groups(groups: np.ndarray, time: np.ndarray | None) -> np.ndarray:
@@ -138,7 +142,7 @@ def resolve_physics_weight(model, prep, checkpoint=None, resume=None) -> bool:
     elif model.validation_ <= 0 or len(prep.y) < 20:
         why = "nothing is held out (validation=0, the default for gridded data)"
     elif prep.choice_groups is None or int((np.unique(prep.choice_groups.numpy()) >= 0).sum()) < MIN_GROUPS:
-        why = f"fewer than {MIN_GROUPS} {prep.choice_held_out} in the record's interior to hold out"
+        why = f"fewer than {MIN_GROUPS} {prep.held_out} in the record's interior to hold out"
     if why is not None:
         model.physics_choice_ = {"physics_weight": PHYSICS_WEIGHT, "candidates": [],
                                  "note": f"not chosen, the fixed weight: {why}"}
@@ -147,19 +151,19 @@ def resolve_physics_weight(model, prep, checkpoint=None, resume=None) -> bool:
 
 
 def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None = None):
-    """Fit a data-only network, then one with the residual; map what predicts the held-out passes best.
+    """Fit a data-only network, then one with the residual; map what predicts the held-out points best.
 
-    Both networks start from the same weights and hold out the same passes of the
-    record's interior (``prep.choice_groups``), each in a run of its own as a data-only
+    Both networks start from the same weights and hold out the same points as the data-only
+    default (``prep.groups``), each in a run of its own as a data-only
     fit has (warm-up and cosine decay over its budget, early stopping, then the held-out
-    passes join it for the last part, ``cfg.refit_share``). Under a time budget alone the
+    points join it for the last part, ``cfg.refit_share``). Under a time budget alone the
     data-only network gets all of it, and the residual's the time the first one took, or
     what is left if that is less, where that is at least
     :data:`RESIDUAL_SHARE` of it (else there is no second network and the
     map is the data-only one); under an epoch budget they get :data:`FIRST_SHARE` of it and
     the rest. Of the data-only network, the residual's and
-    their mean, the one with the lowest held-out loss (:func:`held_out_scores`; the
-    data-only network on a tie) is the field; then, while the time left allows
+    their mean, the one with the lowest loss on the held-out points of the record's interior
+    (:func:`held_out_scores`; the data-only network on a tie) is the field; then, while the time left allows
     (:func:`~geoinr.model.members.fill_more`), further networks with its weight join it.
     Where a mean cannot be taken (``uncertainty=``, the exact mass constraint, several
     processes) it is not a candidate. ``train(model, prep, cfg, device)`` is the fitting
@@ -183,7 +187,6 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
     if seed is None:  # both networks must hold out the same points and see the same batches
         seed = int(np.random.default_rng().integers(2**31))
     cfg = dataclasses.replace(cfg, seed=seed)
-    held_out = dataclasses.replace(prep, groups=prep.choice_groups, held_out=prep.choice_held_out)
     start = copy.deepcopy(model.field_.state_dict())
     timed = cfg.max_time is not None and cfg.epochs is None  # a time budget alone: the first network may take it all
     runs, skipped = [], None
@@ -204,7 +207,7 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
             model.field_ = copy.deepcopy(runs[0]["field"])
             model.field_.load_state_dict(start)
         model.physics_weight_ = weight
-        trainer, result = train(model, held_out, dataclasses.replace(budget, label=f"fitting, physics weight "
+        trainer, result = train(model, prep, dataclasses.replace(budget, label=f"fitting, physics weight "
                                                                                    f"{weight:g}"), device)
         val = result.best_val if result.stopped != "diverged" and np.isfinite(result.best_val) else np.inf
         runs.append({"weight": weight, "trainer": trainer, "result": result, "val": float(val), "field": model.field_})
@@ -218,7 +221,9 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
             maps = {"residual": [1]}
         else:
             maps.update({"mean": [0, 1], "residual": [1]} if can_average(model, prep) else {"residual": [1]})
-    scores = held_out_scores(runs, maps)
+    inside = interior_points(runs[0]["trainer"].xv, prep.x)
+    scored = int(inside.sum()) if inside is not None else int(runs[0]["trainer"].n_val)
+    scores = held_out_scores(runs, maps, inside)
     chosen = min(maps, key=lambda name: scores[name])  # a tie goes to the first: the data-only network
     mapped = [runs[i] for i in maps[chosen]]
     kept = mapped[-1]
@@ -236,8 +241,9 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
     model.fill_members_ = {"fits": records} if len(records) > initial else None
     model.physics_choice_ = {
         "physics_weight": kept["weight"],
-        "held_out": prep.choice_held_out,
+        "held_out": prep.held_out,
         "held_out_points": int(kept["trainer"].n_val),
+        "scored_points": int(scored),
         "candidates": [
             {"physics_weight": r["weight"], "val_loss": r["val"] if np.isfinite(r["val"]) else None,
              "epochs": float(r["result"].history[-1]["epoch"]) if r["result"].history else 0.0,
@@ -247,7 +253,7 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
         "held_out_loss": {name: scores[name] for name in maps},
         "members": weights,
         "note": (skipped if skipped else
-                 f"a data-only network, then one with the residual, on the same held-out {prep.choice_held_out}; "
+                 f"a data-only network, then one with the residual, on the same held-out {prep.held_out}; "
                  f"the {chosen if chosen != 'mean' else 'mean of the two'} predicted them best")
                 + (f"; {len(weights) - initial} more network(s) in the time left" if len(weights) > initial else ""),
     }
@@ -255,7 +261,28 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
     return kept["trainer"], dataclasses.replace(kept["result"], seconds=seconds)
 
 
-def held_out_scores(runs, maps) -> dict:
+def interior_points(held_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
+    """Which ``held_out`` points (raw coordinates, time in the third column) lie in the interior of the record ``x``.
+
+    None where nothing is to drop: no time coordinate, or no held-out point in the interior
+    (then every held-out point counts).
+
+    Examples
+    --------
+    >>> x = torch.tensor([[0.0, 0.0, t] for t in range(7)])
+    >>> interior_points(x[[0, 3, 6]], x).tolist()
+    [False, True, False]
+    """
+    if x.shape[1] < 3 or not held_out.shape[0]:
+        return None
+    lo, hi = float(x[:, 2].min()), float(x[:, 2].max())
+    margin = EDGE_SHARE * (hi - lo)
+    t = held_out[:, 2]
+    inside = (t >= lo + margin) & (t <= hi - margin)
+    return inside if bool(inside.any()) else None
+
+
+def held_out_scores(runs, maps, inside: torch.Tensor | None = None) -> dict:
     """Held-out loss of each candidate map of ``maps`` (name -> indices of the runs averaged), on the points held out.
 
     Each network predicts them with its weights from before they joined its training
@@ -268,6 +295,8 @@ def held_out_scores(runs, maps) -> dict:
         The fitted networks (``"field"``, ``"trainer"``), all holding out the first's points.
     maps : dict
         Candidate map name -> indices into ``runs`` of the networks it averages.
+    inside : Tensor of bool, optional
+        The held-out points that count (:func:`interior_points`); all of them when None.
 
     Returns
     -------
@@ -283,6 +312,8 @@ def held_out_scores(runs, maps) -> dict:
     if not trainer.n_val:  # nothing held out (cannot happen after resolve_physics_weight): the data-only network
         return {name: (0.0 if name == "data-only" else np.inf) for name in maps}
     w = trainer.wv if trainer.wv is not None else torch.ones_like(trainer.yv)
+    if inside is not None:
+        w = w * inside.to(w.device, w.dtype)[:, None]
     predictions = []
     for run in runs:
         field = run["field"]
