@@ -65,16 +65,16 @@ def test_search_record_and_the_chosen_scales_are_fitted(searched, tracks):
     assert len(factors) == scale_search.WAVELENGTH_FITS  # 12 days: too short a record to search the period
     # the choice: of the wavelengths whose held-out error is within one standard error of the best's,
     # the closest to the rule's
-    best = min(record["candidates"], key=lambda c: c["rmse"])
-    assert best["excess_in_se"] == 0.0
+    assert min(c["excess_in_se"] for c in record["candidates"]) == 0.0  # the best's (by mean error per group)
     ties = [c for c in record["candidates"] if c["excess_in_se"] is not None and c["excess_in_se"] <= 1.0]
     chosen = min(ties, key=lambda c: abs(np.log(c["min_wavelength"] / rule_wl)))
     assert record["min_wavelength"] == chosen["min_wavelength"] and record["min_period"] == chosen["min_period"]
     assert all(np.isfinite(c["rmse"]) and c["rmse"] > 0 for c in record["candidates"])
     assert searched.encoding_config_["min_wavelength"] == pytest.approx(record["min_wavelength"])
     assert searched.encoding_config_["min_period"] == pytest.approx(record["min_period"])
-    # the final fit gets what the search left of the budget
-    assert searched.history_["epoch"].max() == round(30 * (1 - scale_search.SEARCH_SHARE))
+    # the final fit gets what the search spent of the budget: each candidate had int(30 / 3 / 3) epochs
+    assert record["budget_share"] == pytest.approx(3 * len(record["candidates"]) / 30)
+    assert searched.history_["epoch"].max() == round(30 * (1 - record["budget_share"]))
     assert "chosen from" in repr(searched) and record["held_out"] in repr(searched)
 
 
@@ -110,9 +110,12 @@ def test_one_standard_error_rule_keeps_the_candidates_as_good_as_the_best():
     short = {"min_wavelength": 50.0, "rmse": 0.49, "_groups": groups}
     long = {"min_wavelength": 100.0, "rmse": 0.50, "_groups": groups + np.array([0.03, -0.02, 0.02, -0.01])}
     worse = {"min_wavelength": 200.0, "rmse": 0.70, "_groups": groups + np.array([0.25, 0.15, 0.2, 0.2])}
-    ties = scale_search._within_one_se([short, long, worse], short)
+    ties = scale_search._within_one_se([short, long, worse])
     assert ties == [short, long]  # 0.005 +- 0.012 is within one standard error; 0.2 +- 0.02 is not
     assert worse["excess_in_se"] == pytest.approx(0.2 / (np.std([0.05, -0.05, 0, 0], ddof=1) / 2)) and short["excess_in_se"] == 0.0
+    # a later stage records its excess under its own key, keeping the first stage's
+    scale_search._within_one_se([long, worse], key="period_excess_in_se")
+    assert long["period_excess_in_se"] == 0.0 and long["excess_in_se"] > 0
 
 
 def test_a_given_min_period_is_kept(tracks):

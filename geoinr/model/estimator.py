@@ -78,8 +78,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         variance is the network's (scaled) plus a term that grows with the distance
         to the nearest training observation up to the field's own variance, over
         the field's correlation length from the variogram of the data, fitted to
-        whole held-out passes (:func:`geoinr.uncertainty.calibrate_gap`);
-        ``calibration_`` holds its parameters.
+        whole held-out passes (:func:`geoinr.uncertainty.calibrate_gap`); ``calibration_`` holds its parameters.
     n_members : int, optional
         Networks trained together (vmapped): the ensemble's size (unset: 5); without ``uncertainty=``, their mean is the
         field (unset: 4 on L-BFGS grids, 3 on scattered points, where the budget pays; else 1, more in time left).
@@ -349,6 +348,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         >>> m.variables_
         ['sla']
         """
+        self._forget()  # a refit starts from nothing learned (members_, precision_ and the rest are chosen anew)
         self._validate_params()
         obs = _fitting.read_observations(self, data, values, variables, lat, lon, time, resume)
         try:
@@ -357,7 +357,7 @@ class INRModel(SurrogateMixin, BaseMapper):
             self.encoding_config_ = _fitting.encoding_config(self, frame.sample)
             device = setup_distributed(resolve_device(self.device))
             _fitting.build_network(self, obs, frame.source is not None, device, (checkpoint, resume) != (None, None),
-                                   share)
+                                   share, resume)
             if frame.source is None:
                 prep = _fitting.prepare_in_memory(self, obs.table, frame)
             else:

@@ -251,6 +251,7 @@ def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepare
         "mean": model.mean_,
         "std": model.std_,
         "scale_search": model.scale_search_,
+        "choices": {"optimizer": model.optimizer_, "members": model.members_},  # a resume takes them (build_network)
     }
     return Prepared(
         x=torch.from_numpy(raw.astype(np.float32)),
@@ -432,7 +433,8 @@ def learn_frame(model, obs) -> Frame:
     return frame
 
 
-def build_network(model, obs, streamed: bool, device, checkpointed: bool = False, share: float = 1.0) -> None:
+def build_network(model, obs, streamed: bool, device, checkpointed: bool = False, share: float = 1.0,
+                  resume=None) -> None:
     """Build ``field_``; choose ``optimizer_`` and ``members_`` (rebuilt as a mean of networks when chosen so).
 
     Under a time budget, ``"auto"`` takes L-BFGS, and then four networks, only where the budget
@@ -443,6 +445,8 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     for a ``checkpointed`` fit (checkpoint or resume): a resumed run would time its pass anew and
     could choose another number of networks than its checkpoint holds. ``share``: the part of ``max_time`` left
     to the fit (two thirds after ``min_wavelength="search"``), which the timed passes are weighed against.
+    A fit that ``resume``\ s takes the optimizer and number of networks its checkpoint was written with
+    (``"choices"`` of its run record): timed anew on a busier or slower machine they could differ.
     """
     model.members_ = None  # until chosen: n_members as given
     encoding = CoordinateEncoding(**model.encoding_config_)
@@ -450,6 +454,13 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     model.network_size_ = network_size(model, obs, streamed)
     model._build(encoding, len(model.variables_))
     model.optimizer_ = choose_optimizer(model, obs, streamed)
+    recorded = checkpoint_extra(resume).get("choices") if resume is not None else None
+    if recorded:
+        model.optimizer_, model.members_ = recorded["optimizer"], int(recorded["members"])
+        if model.members_ > 1:
+            model._build(encoding, len(model.variables_))
+        model.precision_ = choose_precision(model, obs, streamed, device)
+        return
     timed = model.optimizer == "auto" and model.optimizer_ == "lbfgs" and model.max_time is not None
     if timed and _affordable_evaluations(model, obs.table, device) * share < MIN_LBFGS_EVALUATIONS:
         model.optimizer_ = "adam"

@@ -93,6 +93,12 @@ def check_params(params: dict) -> None:
             f"(n_members={params['n_members']}, uncertainty={params['uncertainty']!r}) do not apply it. Fit with l1=0, "
             "or with n_members=1 and no ensemble uncertainty."
         )
+    if params["min_wavelength"] == "search" and params["w0"] is not None:
+        raise ValueError(
+            f"min_wavelength='search' with w0={params['w0']}: w0 fixes the first layer's frequency, which the "
+            "searched wavelengths set otherwise, so every candidate would be the same network. Give w0=None to "
+            "search the scales, or a min_wavelength (km, or None for the sampling rule) with w0."
+        )
     if params["optimizer"] not in OPTIMIZERS:
         raise ValueError(f"Unknown optimizer {params['optimizer']!r}; choose one of {list(OPTIMIZERS)}."
                          f"{did_you_mean(str(params['optimizer']), OPTIMIZERS)}")

@@ -47,7 +47,8 @@ WAVELENGTH_STEP = 0.7  # stage 1: ratio of successive wavelengths (and periods) 
 WAVELENGTH_FITS = 3  # stage 1: the rule's, one step shorter, one more step in the better direction
 PERIOD_FACTORS = (0.5, 2.0)  # stage 2: multiples of the best period, wavelength fixed
 MIN_PERIODS_IN_RECORD = 2.0  # stage 2 runs when the record spans at least this many (rule) periods
-SEARCH_SHARE = 1.0 / 3.0  # of max_time (or epochs) spent on the search
+SEARCH_SHARE = 1.0 / 3.0  # of max_time (or epochs) planned for the search
+MAX_SHARE = 2.0 / 3.0  # the most of the budget taken from the fit after the search, whatever the search overran
 HELD_OUT_SHARE = 0.15  # of the passes (or boxes) held out
 MIN_HELD_OUT_GROUPS = 3  # passes or boxes
 MIN_POINTS = 200  # fewer observations than this: no search, the rule's scales
@@ -102,6 +103,32 @@ def _candidate_budget(model, n_candidates: int) -> dict:
     return {"max_time": max_time, "epochs": epochs}
 
 
+def _mean_group_error(per_group: np.ndarray) -> float:
+    """Mean over the held-out groups of their mean squared error (inf where none is finite)."""
+    finite = per_group[np.isfinite(per_group)]
+    return float(finite.mean()) if finite.size else float("inf")
+
+
+def _spent_share(model, budget: dict, fits: int, seconds: float) -> float:
+    """The share of the model's budget the search spent (its epochs, or its seconds), at most :data:`MAX_SHARE`.
+
+    Each candidate has at least one epoch, and a brief fit overruns its time budget by its
+    set-up, so the search can spend more than :data:`SEARCH_SHARE`; the fit after it gets what is left.
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> _spent_share(geoinr.INRModel(epochs=4, max_time=None), {"epochs": 1, "max_time": None}, 3, 0.5)
+    0.6666666666666666
+    """
+    shares = []
+    if model.epochs is not None and budget["epochs"] is not None:
+        shares.append(budget["epochs"] * fits / model.epochs)
+    if model.max_time is not None:
+        shares.append(seconds / model.max_time)
+    return float(min(max(shares, default=SEARCH_SHARE), MAX_SHARE))
+
+
 def _held_out_errors(model, table, train: np.ndarray, groups: np.ndarray, wavelength: float, period: float | None,
                      budget: dict) -> tuple[float, np.ndarray]:
     """A brief fit's RMSE on the held-out points and its mean squared error on each held-out group.
@@ -138,20 +165,23 @@ def _held_out_errors(model, table, train: np.ndarray, groups: np.ndarray, wavele
     return rmse, per_group
 
 
-def _within_one_se(candidates: list, best: dict) -> list:
+def _within_one_se(candidates: list, key: str = "excess_in_se") -> list:
     """The candidates whose held-out error exceeds the best's by at most one standard error.
 
-    The error difference to the best is taken group by group (paired: the same
-    held-out passes), and its standard error from its spread over the groups,
-    as in the one-standard-error rule of cross-validation (Breiman et al. 1984).
+    The best has the lowest mean over the held-out groups of their mean squared error; the
+    error difference to it is taken group by group (paired: the same held-out passes), and its
+    standard error from its spread over the groups, as in the one-standard-error rule of
+    cross-validation (Breiman et al. 1984). Each candidate's excess, in standard errors, is
+    recorded under ``key`` (each stage of the search has its own).
     """
+    best = min(candidates, key=lambda c: _mean_group_error(c["_groups"]))
     ties = []
     for c in candidates:
         diff = c["_groups"] - best["_groups"]
         diff = diff[np.isfinite(diff)]
         se = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else 0.0
         # the excess over the best in standard errors (None where the groups give no spread to measure it)
-        c["excess_in_se"] = float(diff.mean() / se) if se > 0 else (0.0 if diff.size and diff.mean() == 0 else None)
+        c[key] = float(diff.mean() / se) if se > 0 else (0.0 if diff.size and diff.mean() == 0 else None)
         if diff.size == 0 or diff.mean() <= se:
             ties.append(c)
     return ties
@@ -221,15 +251,13 @@ def search_scales(model, table: _coords.PointTable) -> dict | None:
     # leave the rule only as far as the evidence demands: of the candidates as good as the best (within
     # one standard error), the closest to the rule's scales (brief fits favour short scales, which fit
     # faster, and a few held-out passes cannot tell close candidates apart)
-    best = min(_within_one_se(candidates, min(candidates, key=lambda c: c["rmse"])),
-               key=lambda c: abs(np.log(c["min_wavelength"] / rule_wl)))
+    best = min(_within_one_se(candidates), key=lambda c: abs(np.log(c["min_wavelength"] / rule_wl)))
     if period_stage:
         period = best["min_period"]
         for f in PERIOD_FACTORS:
             try_scales(best["min_wavelength"], period * f)
         same = [c for c in candidates if c["min_wavelength"] == best["min_wavelength"]]
-        best = min(_within_one_se(same, min(same, key=lambda c: c["rmse"])),
-                   key=lambda c: abs(np.log(c["min_period"] / period)))
+        best = min(_within_one_se(same, key="period_excess_in_se"), key=lambda c: abs(np.log(c["min_period"] / period)))
     for c in candidates:
         c.pop("_groups")
     return {
@@ -243,5 +271,5 @@ def search_scales(model, table: _coords.PointTable) -> dict | None:
         "min_wavelength": float(best["min_wavelength"]),
         "min_period": None if best["min_period"] is None else float(best["min_period"]),
         "seconds": float(_time.perf_counter() - t0),
-        "budget_share": SEARCH_SHARE * len(candidates) / n_candidates,
+        "budget_share": _spent_share(model, budget, len(candidates), _time.perf_counter() - t0),
     }
