@@ -27,7 +27,7 @@ from . import coords as _coords
 from ._version import __version__
 from .geometry import metres_per_length_unit
 from .metrics import nrmse_score, rmse
-from .observations import user_stacklevel as _user_stacklevel
+from .coords import user_stacklevel as _user_stacklevel
 
 __all__ = ["BaseMapper", "NotFittedError", "did_you_mean", "history_line", "now"]
 

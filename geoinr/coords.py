@@ -11,6 +11,8 @@ degrees north; times in days since ``TimeAxis.reference``.
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 import warnings
 from typing import Hashable, Iterable, Sequence
 
@@ -33,6 +35,7 @@ __all__ = [
     "dict_columns",
     "regular_grid",
     "resolution_pair",
+    "user_stacklevel",
 ]
 
 # Names seen in the wild, lowercase; compared case-insensitively.
@@ -60,6 +63,15 @@ class CoordNames:
     time: Hashable | None = None
 
 
+def user_stacklevel() -> int:
+    """``stacklevel`` for a warning raised by the caller: the first frame outside the geoinr package."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _candidates(obj) -> dict:
     """All variables of ``obj`` that may hold a coordinate: coords first, then data variables."""
     out = dict(obj.coords.items())
@@ -69,8 +81,14 @@ def _candidates(obj) -> dict:
     return out
 
 
+def _has_time_units(var) -> bool:
+    """Numbers with CF time units such as ``"days since 2000-01-01"``."""
+    return var.dtype.kind in "fiu" and " since " in str(var.attrs.get("units", ""))
+
+
 def _is_time_like(var) -> bool:
-    if np.issubdtype(var.dtype, np.datetime64):
+    """Dates: datetime64 (tz-aware included), cftime objects, or numbers in CF time units."""
+    if var.dtype.kind == "M" or _has_time_units(var):
         return True
     if var.dtype == object and var.size:
         first = np.asarray(var.values).ravel()[0]
@@ -78,32 +96,35 @@ def _is_time_like(var) -> bool:
     return False
 
 
-def _role_from_attrs(var) -> str | None:
-    """CF role ('lat', 'lon', 'time') of a variable from its attributes, or None."""
+def _role_from_attrs(var) -> tuple[str | None, int]:
+    """CF role ('lat', 'lon', 'time', 'plane') of a variable from its attributes, or None, and the evidence's rank.
+
+    Rank 0: ``standard_name`` or ``_CoordinateAxisType``; 1: units in degrees north/east; 2: ``axis``.
+    """
     attrs = {k.lower(): str(v).lower() for k, v in var.attrs.items() if isinstance(v, str)}
     std = attrs.get("standard_name", "")
     if std == "latitude" or attrs.get("_coordinateaxistype", "") == "lat":
-        return "lat"
+        return "lat", 0
     if std == "longitude" or attrs.get("_coordinateaxistype", "") == "lon":
-        return "lon"
+        return "lon", 0
     if std in PLANE_STANDARD_NAMES:
-        return "plane"  # rotated-pole or projected: never a geographic coordinate
+        return "plane", 0  # rotated-pole or projected: never a geographic coordinate
     if std == "time":
-        return "time"
+        return "time", 0
     units = attrs.get("units", "").replace(" ", "_")
     if units in LAT_UNITS:
-        return "lat"
+        return "lat", 1
     if units in LON_UNITS:
-        return "lon"
+        return "lon", 1
     axis = attrs.get("axis", "")
     looks_angular = units in ("", "degrees", "degree", "deg")
     if axis == "y" and looks_angular:
-        return "lat"
+        return "lat", 2
     if axis == "x" and looks_angular:
-        return "lon"
+        return "lon", 2
     if axis == "t":
-        return "time"
-    return None
+        return "time", 2
+    return None, 3
 
 
 def _describe(cands: dict) -> str:
@@ -128,13 +149,17 @@ def _plane_message(cands: dict, plane: set, first: str) -> str:
     )
 
 
-def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = None) -> CoordNames:
+def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = None,
+                variables: Iterable[Hashable] = ()) -> CoordNames:
     """Find the latitude, longitude and time variables of a Dataset or DataArray.
 
-    Names are chosen in this order: explicit names passed here; CF attributes
-    (``standard_name``, ``units`` such as ``degrees_north``, ``axis``); common
-    names (lat, latitude, nav_lat, lon, longitude, nav_lon, time, date, ...).
-    A variable of datetime64 or cftime type is taken as time if nothing else is.
+    Names are chosen in this order: explicit names passed here; CF attributes,
+    the strongest evidence first (``standard_name`` or ``_CoordinateAxisType``,
+    then ``units`` such as ``degrees_north``, then ``axis``); common names (lat,
+    latitude, nav_lat, lon, longitude, nav_lon, time, date, ...), a time by name
+    only from a coordinate or from a data variable holding dates (datetime64,
+    cftime, or units like ``"days since 2000-01-01"``). Any other variable of
+    dates is taken as time if nothing else is.
 
     Parameters
     ----------
@@ -145,6 +170,8 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
         "ignore any time coordinate" (fit a purely spatial field).
     require_time : bool, optional
         If True, raise when no time is found; if False never look for one.
+    variables : iterable of hashable, optional
+        The variables to fit: never taken as a coordinate unless named explicitly.
 
     Returns
     -------
@@ -173,25 +200,27 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
                 f"{role}={name!r} was passed but there is no variable {name!r}. "
                 f"Variables seen:\n{_describe(cands)}"
             )
-    plane = {name for name, var in cands.items() if _role_from_attrs(var) == "plane"}
+    evidence = {name: _role_from_attrs(var) for name, var in cands.items()}
+    plane = {name for name, (role, _) in evidence.items() if role == "plane"}
     for role in ("lat", "lon"):
         if explicit[role] in plane:
             raise ValueError(_plane_message(cands, plane, f"{role}={explicit[role]!r} is a rotated-pole or projected "
                                                           f"coordinate, not a geographic one."))
     found: dict[str, Hashable | None] = {r: n for r, n in explicit.items() if n is not None and n is not False}
-    taken = set(found.values()) | plane
-    # CF attributes
-    for name, var in cands.items():
-        role = _role_from_attrs(var)
+    taken = set(found.values()) | plane | set(variables)
+    # CF attributes, the strongest evidence first (a 2-D latitude beats an index coordinate with axis="Y")
+    for name in sorted(cands, key=lambda n: evidence[n][1]):
+        role = evidence[name][0]
         if role and role not in found and name not in taken and not (role == "time" and time is False):
             found[role] = name
             taken.add(name)
-    # common names
+    # common names; a time only from a coordinate or from dates (a data variable 'T' may be a temperature)
     for role, names in (("lat", LAT_NAMES), ("lon", LON_NAMES), ("time", TIME_NAMES)):
         if role in found or (role == "time" and (time is False or require_time is False)):
             continue
-        for name in cands:
-            if name not in taken and str(name).lower() in names:
+        for name, var in cands.items():
+            by_name = name not in taken and str(name).lower() in names
+            if by_name and (role != "time" or name in obj.coords or _is_time_like(var)):
                 found[role] = name
                 taken.add(name)
                 break
@@ -289,9 +318,11 @@ class TimeAxis:
 
     @classmethod
     def from_values(cls, values, attrs=None) -> "TimeAxis":
-        """Choose the time axis from training time values (reference = first day)."""
+        """Choose the time axis from training time values (reference = first day; durations count in days)."""
         values = np.asarray(values)
         attrs = attrs or {}
+        if values.dtype.kind == "m":  # timedelta64, e.g. time since the start of a run
+            return cls("numeric", "", "standard", "days")
         if np.issubdtype(values.dtype, np.datetime64):
             t0 = np.nanmin(values.astype("datetime64[ns]"))
             if np.isnat(t0):
@@ -309,7 +340,7 @@ class TimeAxis:
         )
 
     def to_days(self, values) -> np.ndarray:
-        """Times -> float64 days since ``reference`` (numeric times unchanged)."""
+        """Times -> float64 days since ``reference`` (numeric times unchanged, timedelta64 in days)."""
         values = np.asarray(values)
         is_dt = np.issubdtype(values.dtype, np.datetime64)
         is_cf = values.dtype == object and values.size and hasattr(values.ravel()[0], "calendar")
@@ -320,6 +351,8 @@ class TimeAxis:
                     "give the target numeric times in the same units "
                     f"({self.units or 'as in the training data'})."
                 )
+            if values.dtype.kind == "m":
+                return values / np.timedelta64(1, "D")
             return values.astype(np.float64)
         fitted = _calendar_family(self.calendar)
         if is_dt and fitted == "standard":
@@ -446,11 +479,77 @@ def _check_latitude(lat: np.ndarray, name) -> None:
     if finite.size and (finite.min() < -90.0 or finite.max() > 90.0):
         raise ValueError(
             f"Latitude {name!r} has values in [{finite.min():g}, {finite.max():g}], outside [-90, 90]. "
-            f"Are latitude and longitude swapped? Pass lat='<name>' and lon='<name>' explicitly."
+            f"Are latitude and longitude swapped? Pass lat='<name>' and lon='<name>' explicitly. Or does it hold a "
+            f"fill value (e.g. -999)? Declare it as the coordinate's _FillValue, or drop those points."
         )
 
 
 _ENCODING_ATTRS = ("scale_factor", "add_offset", "_FillValue", "missing_value")
+
+
+def _numpy_dtype(var):
+    """``var`` with a pandas extension dtype in numpy terms: tz-aware times as naive UTC, nullable numbers as floats."""
+    if isinstance(var.dtype, np.dtype):
+        return var
+    import pandas as pd
+
+    data = pd.array(var.data)  # pandas extension arrays are 1-D
+    if var.dtype.kind == "M":
+        values = (data.tz_convert(None) if getattr(var.dtype, "tz", None) is not None else data).to_numpy()
+    elif var.dtype.kind in "fiu":
+        values = data.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        raise TypeError(
+            f"Variable {var.name!r} has the pandas dtype {var.dtype}, which geoinr does not read. Convert it "
+            f"first, e.g. ds[{var.name!r}] = ds[{var.name!r}].astype(float) (or pd.to_datetime for dates)."
+        )
+    return var.copy(data=values)
+
+
+def _valid_bounds(var) -> tuple[float, float] | None:
+    """``(low, high)`` from CF ``valid_range``/``valid_min``/``valid_max`` in decoded units, or None.
+
+    Integer bounds of a packed variable are in packed units (CF): they are unpacked
+    and widened by half a packing step, so that a value on a bound is kept.
+    """
+    given = {k: np.ravel(var.attrs[k]) for k in ("valid_range", "valid_min", "valid_max") if k in var.attrs}
+    if not given:
+        return None
+    try:
+        low, high = (given["valid_range"].astype(np.float64)[[0, -1]] if "valid_range" in given
+                     else (-np.inf, np.inf))
+        low = float(given["valid_min"][0]) if "valid_min" in given else float(low)
+        high = float(given["valid_max"][0]) if "valid_max" in given else float(high)
+    except (TypeError, ValueError, IndexError):
+        return None  # not numbers: nothing to check against
+    packing = var.attrs if any(k in var.attrs for k in ("scale_factor", "add_offset")) else var.encoding
+    scale = float(np.asarray(packing.get("scale_factor", 1.0)))
+    offset = float(np.asarray(packing.get("add_offset", 0.0)))
+    if (scale, offset) != (1.0, 0.0) and all(b.dtype.kind in "iu" for b in given.values()):
+        low, high = sorted((low * scale + offset, high * scale + offset))
+        low, high = low - abs(scale) / 2, high + abs(scale) / 2
+    return low, high
+
+
+def _mask_invalid(var, bounds):
+    """``var`` with the numbers outside ``bounds`` set to NaN, and a warning saying how many."""
+    if bounds is None or var.dtype.kind not in "fiu":
+        return var
+    values = np.asarray(var.values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = (values < bounds[0]) | (values > bounds[1])
+    n_bad = int(bad.sum())
+    if n_bad:
+        key = next(k for k in ("valid_range", "valid_min", "valid_max") if k in var.attrs)
+        warnings.warn(
+            f"Variable {var.name!r}: {n_bad:,} of {values.size:,} values lie outside its valid range "
+            f"[{bounds[0]:.6g}, {bounds[1]:.6g}] (CF valid_range/valid_min/valid_max) and are treated as missing. "
+            f"To keep them, drop those attributes first, e.g. ds[{var.name!r}].attrs.pop({key!r}).",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+        var = var.copy(data=np.where(bad, np.nan, values))
+    return var
 
 
 def decode(var):
@@ -458,7 +557,11 @@ def decode(var):
 
     Packed integers (``scale_factor``/``add_offset``/``_FillValue``) become floats
     with NaN, and numbers with a ``units`` attribute like ``"days since 2000-01-01"``
-    become dates (datetime64, or cftime for other calendars).
+    become dates (datetime64, or cftime for other calendars). Values outside the CF
+    ``valid_range`` (or ``valid_min``/``valid_max``; in packed units when the
+    variable is packed) become NaN, with a warning. Pandas extension dtypes become
+    numpy ones: tz-aware times naive datetime64 in UTC, nullable numbers floats
+    with NaN where missing.
 
     Examples
     --------
@@ -469,18 +572,25 @@ def decode(var):
     >>> t = xr.DataArray([0.5, 1.0], dims="n", attrs={"units": "days since 2000-01-01"})
     >>> str(decode(t).values[1])[:10]
     '2000-01-02'
+    >>> import warnings
+    >>> sst = xr.DataArray([12.0, -50.0], dims="n", name="sst", attrs={"valid_min": -5.0})
+    >>> with warnings.catch_warnings(record=True):
+    ...     decode(sst).values.tolist()
+    [12.0, nan]
     """
+    var = _numpy_dtype(var)
     attrs = var.attrs
     packed = any(k in attrs for k in _ENCODING_ATTRS)
     units = str(attrs.get("units", ""))
-    timelike = np.issubdtype(var.dtype, np.number) and " since " in units
-    if not (packed or timelike):
-        return var
-    ds = xr.Dataset({"v": xr.Variable(var.dims, np.asarray(var.values), dict(attrs))})
-    try:
-        return xr.decode_cf(ds, use_cftime=None)["v"] if timelike else xr.decode_cf(ds, decode_times=False)["v"]
-    except (ValueError, OverflowError) as err:
-        raise ValueError(f"Could not decode {var.name!r} with units {units!r}: {err}") from err
+    timelike = _has_time_units(var)
+    if packed or timelike:
+        ds = xr.Dataset({"v": xr.Variable(var.dims, np.asarray(var.values), dict(attrs))})
+        try:
+            decoded = xr.decode_cf(ds, use_cftime=None) if timelike else xr.decode_cf(ds, decode_times=False)
+        except (ValueError, OverflowError) as err:
+            raise ValueError(f"Could not decode {var.name!r} with units {units!r}: {err}") from err
+        var = decoded["v"].rename(var.name)
+    return _mask_invalid(var, _valid_bounds(var))
 
 
 def _check_longitude(lon: np.ndarray, name, conventions: bool = True) -> None:
@@ -492,7 +602,8 @@ def _check_longitude(lon: np.ndarray, name, conventions: bool = True) -> None:
     if lo < -360.0 or hi > 720.0:
         raise ValueError(
             f"Longitude {name!r} has values in [{lo:g}, {hi:g}], which are not degrees east. "
-            f"Is it a projected x coordinate? Pass lon='<name>' of a longitude in degrees."
+            f"Is it a projected x coordinate? Pass lon='<name>' of a longitude in degrees. Or does it hold a "
+            f"fill value (e.g. -999)? Declare it as the coordinate's _FillValue, or drop those points."
         )
     if conventions and lo < 0.0 and hi > 180.0:
         raise ValueError(
@@ -521,13 +632,32 @@ def _float_coord(var, name, role, time_axis: TimeAxis | None):
     return vals
 
 
+def _check_extra_dims(obj, var, name, spanned) -> None:
+    """Refuse a dimension of length > 1 that no coordinate spans (depth, member): its values share every point.
+
+    A time dimension is allowed: with ``time=False`` its values are pooled into one spatial field.
+    """
+    extra = [d for d in var.dims if d not in spanned and var.sizes[d] > 1
+             and not (d in obj.coords and _is_time_like(obj[d]))]
+    if extra:
+        d = extra[0]
+        raise ValueError(
+            f"Variable {name!r} has the dimension(s) {', '.join(f'{e!r} (length {var.sizes[e]})' for e in extra)}, "
+            f"which no latitude, longitude or time coordinate spans: its values along them would be fitted as "
+            f"repeated observations of the same points. Select one level, e.g. ds.sel({d}=..., method='nearest') "
+            f"or ds.isel({d}=0), or reduce it, e.g. ds.mean({d!r}), then fit again."
+        )
+
+
 def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, time_axis: TimeAxis | None = None):
     """Flatten gridded or scattered xarray data into a :class:`PointTable`.
 
     Points where every variable is NaN, or where a coordinate is not finite, are
     dropped. Works for gridded ``(time, lat, lon)`` data in any dimension order,
     curvilinear grids with 2-D lat/lon, and along-track data with 1-D lat/lon
-    along one observation dimension.
+    along one observation dimension. Other dimensions (depth, member, ...) must
+    have length one: several levels at one place and time are refused, not
+    fitted as repeated observations.
 
     Parameters
     ----------
@@ -542,6 +672,12 @@ def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, ti
     -------
     table : PointTable
     time_axis : TimeAxis or None
+
+    Raises
+    ------
+    ValueError
+        If a variable has a dimension of length > 1 that no latitude, longitude
+        or time coordinate spans; the message says how to select or reduce it.
 
     Examples
     --------
@@ -561,6 +697,9 @@ def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, ti
         if time_axis is None:
             time_axis = TimeAxis.from_values(coord_vars["time"].values, coord_vars["time"].attrs)
     _check_longitude(np.asarray(coord_vars["lon"].values, dtype=np.float64), names.lon)
+    spanned = {d for var in coord_vars.values() for d in var.dims}
+    for v, var in zip(variables, data_vars):
+        _check_extra_dims(obj, var, v if v is not None else var.name, spanned)
     pairs = [(var.dims, _numeric_values(var, name)) for name, var in zip(variables, data_vars)]
     pairs += [(var.dims, _float_coord(var, getattr(names, role), role, time_axis)) for role, var in coord_vars.items()]
     dims, views = _broadcast(pairs)
@@ -701,9 +840,10 @@ def output_coords(target, dims, names: CoordNames) -> dict:
 def dict_columns(target, time_axis: TimeAxis | None, fitted: str = "model") -> list:
     """Broadcast (lon, lat[, time in days]) columns of a dict target such as ``{"lon": ..., "lat": ...}``.
 
-    Keys are matched case-insensitively; longitudes are wrapped to [-180, 180)
-    and latitudes checked. ``time`` is required (and converted with ``time_axis``)
-    when the ``fitted`` object was fitted with time, and ignored otherwise.
+    Keys are matched case-insensitively; longitudes are checked to be degrees
+    east (any convention) and wrapped to [-180, 180), latitudes checked.
+    ``time`` is required (and converted with ``time_axis``) when the ``fitted``
+    object was fitted with time, and ignored otherwise.
 
     Examples
     --------
@@ -713,7 +853,9 @@ def dict_columns(target, time_axis: TimeAxis | None, fitted: str = "model") -> l
     keys = {str(k).lower(): k for k in target}
     if "lon" not in keys or "lat" not in keys:
         raise ValueError(f"The target dict needs keys 'lon' and 'lat'; got {list(target)}.")
-    lon = wrap_longitude(np.asarray(target[keys["lon"]], dtype=np.float64))
+    lon = np.asarray(target[keys["lon"]], dtype=np.float64)
+    _check_longitude(lon, "lon", conventions=False)
+    lon = wrap_longitude(lon)
     lat = np.asarray(target[keys["lat"]], dtype=np.float64)
     _check_latitude(lat, "lat")
     cols = [lon, lat]

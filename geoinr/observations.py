@@ -8,8 +8,6 @@ never imports torch.
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
 
@@ -19,8 +17,8 @@ import xarray as xr
 from . import coords as _coords
 from . import sentinels as _sentinels
 
-__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "lon_convention", "mask_fills", "mask_fills_lazy",
-           "resolve_variables", "user_stacklevel", "warn_duplicates", "warn_fills"]
+__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "lon_convention", "mask_fills",
+           "mask_fills_lazy", "resolve_variables", "warn_duplicates", "warn_fills"]
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")  # variable attributes carried to the outputs
 
@@ -100,14 +98,33 @@ def _check_unique(var_list) -> None:
         )
 
 
+def _as_list(variables) -> list:
+    """Variable names as a list (one name, or a sequence of them)."""
+    one = isinstance(variables, (str, bytes)) or not isinstance(variables, Sequence)
+    return [variables] if one else list(variables)
+
+
+def _ancillary(ds: xr.Dataset) -> set:
+    """Names of the variables that CF attributes call cell bounds or grid mappings (``crs``, ``lat_bnds``, ...)."""
+    out = set()
+    for var in ds.variables.values():
+        for key in ("bounds", "climatology", "grid_mapping"):
+            words = str(var.attrs.get(key, "")).split()
+            out |= {w.rstrip(":") for w in words if w.endswith(":")} or set(words)  # "crs: x y" names crs
+    return out
+
+
 def resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames, *, single: bool = False) -> list:
     """The data variables to fit: the ones named, or the only numeric one.
 
-    ``single=True`` (the baselines) asks for exactly one variable, with messages
-    in the baselines' call form ``fit(obs, 'sla')``.
+    Without names, the candidates are the numeric data variables that span a
+    dimension of the latitude or longitude, leaving out the coordinates, scalars
+    (such as ``crs``) and the variables named by a ``bounds`` or ``grid_mapping``
+    attribute (such as ``lat_bnds``). ``single=True`` (the baselines) asks for
+    exactly one variable, with messages in the baselines' call form ``fit(obs, 'sla')``.
     """
     if variables is not None:
-        var_list = [variables] if isinstance(variables, (str, bytes)) or not isinstance(variables, Sequence) else list(variables)
+        var_list = _as_list(variables)
         if not var_list:
             raise ValueError(f"variables is empty; name at least one of {list(ds.data_vars)}.")
         _check_unique(var_list)
@@ -116,10 +133,10 @@ def resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames, *, s
                 hint = f" Pass one of them, e.g. fit(obs, {next(iter(ds.data_vars), 'sla')!r})." if single else ""
                 raise ValueError(f"Variable {v!r} is not in this Dataset. Data variables: {list(ds.data_vars)}.{hint}")
         return var_list
-    coord_like = {names.lat, names.lon, names.time}
-    cands = [
-        k for k, v in ds.data_vars.items() if k not in coord_like and np.issubdtype(v.dtype, np.number) and v.dtype != bool
-    ]
+    skip = {names.lat, names.lon, names.time} | _ancillary(ds)
+    point_dims = set(ds[names.lat].dims) | set(ds[names.lon].dims)
+    cands = [k for k, v in ds.data_vars.items()
+             if k not in skip and v.dtype.kind in "fiuc" and point_dims & set(v.dims)]
     if single and len(cands) != 1:
         what = f"several data variables {cands}" if cands else f"no numeric data variable ({list(ds.data_vars)})"
         raise ValueError(f"This Dataset has {what}; say which one to map, e.g. fit(obs, 'sla').")
@@ -138,7 +155,8 @@ def resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames, *, s
 
 def describe(data, variables, lat=None, lon=None, time=None, *, single: bool = False):
     """Coordinate names, variable names and variable objects of an xarray Dataset or DataArray (nothing is read)."""
-    names = _coords.find_coords(data, lat=lat, lon=lon, time=time)
+    fitted = _as_list(variables) if variables is not None else ()
+    names = _coords.find_coords(data, lat=lat, lon=lon, time=time, variables=fitted)
     if isinstance(data, xr.Dataset):
         var_names = resolve_variables(data, variables, names, single=single)
         return names, var_names, [data[v] for v in var_names]
@@ -153,15 +171,6 @@ def _is_gridded(data, names) -> bool:
     if lat.ndim == 2 or lon.ndim == 2:
         return True
     return lat.ndim == 1 and lon.ndim == 1 and lat.dims != lon.dims
-
-
-def user_stacklevel() -> int:
-    """``stacklevel`` for a warning raised by the caller: the first frame outside the geoinr package."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def mask_fills(table: _coords.PointTable, var_names, var_objs=None) -> _coords.PointTable:
@@ -189,7 +198,7 @@ def mask_fills(table: _coords.PointTable, var_names, var_objs=None) -> _coords.P
             continue
         n_valid = int(np.isfinite(values[:, j]).sum())
         warnings.warn(found.describe(int(fills.sum()), n_valid, values[fills, j]), UserWarning,
-                      stacklevel=user_stacklevel())
+                      stacklevel=_coords.user_stacklevel())
         if not changed:
             values, changed = values.copy(), True
         values[fills, j] = np.nan
@@ -232,7 +241,7 @@ def warn_fills(screens: dict, stats: dict) -> None:
         n = int(stats[f"fills:{v}"])
         if n:
             seen = [float(stats[f"fill_min:{v}"]), float(stats[f"fill_max:{v}"])]
-            warnings.warn(found.describe(n, n + int(stats[f"n:{v}"]), seen), UserWarning, stacklevel=user_stacklevel())
+            warnings.warn(found.describe(n, n + int(stats[f"n:{v}"]), seen), UserWarning, stacklevel=_coords.user_stacklevel())
 
 
 def _kept_attrs(var_names, var_objs) -> dict:
@@ -283,7 +292,8 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
     vals = np.asarray(values)
     name = variables if isinstance(variables, str) else "values"
     if not (np.issubdtype(vals.dtype, np.floating) or np.issubdtype(vals.dtype, np.integer)) or vals.dtype == bool:
-        raise TypeError(f"{'values' if variables is None else repr(name)} have dtype {vals.dtype}; only numeric data can be fitted.")
+        what = "values" if variables is None else repr(name)
+        raise TypeError(f"{what} have dtype {vals.dtype}; only numeric data can be fitted.")
     vals = vals.astype(np.float64)
     if vals.ndim == 1:
         vals = vals[:, None]
@@ -299,6 +309,7 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
         if arr is not None and arr.shape[0] != n:
             raise ValueError(f"{coord} has {arr.shape[0]} values but values has {n} rows; they must match.")
     _coords._check_latitude(lat, "lat")
+    _coords._check_longitude(lon, "lon")
     if variables is None:
         var_names = ["values"] if vals.shape[1] == 1 else [f"values_{i}" for i in range(vals.shape[1])]
     else:
@@ -409,6 +420,8 @@ def _describe_lazy(data, variables, lat, lon, time) -> Observations:
     if names.time is not None:
         tvar = _coords.decode(data[names.time])
         first = tvar.isel({d: slice(0, 1) for d in tvar.dims}).values
+        if tvar.dtype.kind == "M" and np.isnat(first).all():
+            first = tvar.min(skipna=True).values  # the first time is missing: the earliest one (NaT if all are)
         time_axis = _coords.TimeAxis.from_values(np.asarray(first).ravel(), tvar.attrs)
     # the longitude convention is set later, from the dask pass over the longitudes
     return _described(data, names, var_names, var_objs, table=None, time_axis=time_axis, lon_convention="180",

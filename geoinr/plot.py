@@ -42,7 +42,7 @@ import xarray as xr
 
 from .coords import find_coords, points_from_xarray
 from .display import held_out_joined_epoch
-from .observations import user_stacklevel
+from .coords import user_stacklevel
 
 __all__ = ["plot_history", "plot_maps", "plot_std", "plot_spectral_score", "savefig"]
 

@@ -9,7 +9,7 @@ variable says how it was stored), and :meth:`Screen.mask` marks them missing.
 
 Three rules, from certain to cautious:
 
-1. the decoded extremes of an integer packing that declares no fill value;
+1. the decoded extremes of an integer packing, other than a declared fill value;
 2. a usual fill constant (:data:`FILL_CONSTANTS`) lying more than
    :data:`FILL_SPREADS` robust spreads from the median (so a real 999 hPa is kept);
 3. any value more than :data:`OUTLIER_SPREADS` robust spreads from the median.
@@ -86,7 +86,7 @@ class Screen:
         return out & np.isfinite(v)
 
     def describe(self, n: int, total: int, found) -> str:
-        """One sentence: ``n`` of ``total`` values were masked, which (``found``: the distinct ones, or some), and why."""
+        """One sentence: ``n`` of ``total`` values were masked, which (``found``: the distinct ones, or some), why."""
         found = np.unique(np.asarray(found, dtype=np.float64))
         is_exact = np.zeros(found.shape, dtype=bool)
         parts = []
@@ -106,17 +106,19 @@ class Screen:
         return (
             f"Variable {self.variable!r}: {n:,} of {total:,} values ({share:.3g} %) look like undeclared fill values "
             f"and are treated as missing: {'; '.join(parts) or 'none seen in the sample read'}. To decide yourself, "
-            f"set the variable's _FillValue, or mask it first (e.g. ds[{self.variable!r}].where(abs(ds[{self.variable!r}]) "
-            f"< limit))."
+            f"set the variable's _FillValue, or mask it first "
+            f"(e.g. ds[{self.variable!r}].where(abs(ds[{self.variable!r}]) < limit))."
         )
 
 
 def packed_extremes(var) -> dict:
-    """Decoded extremes of an integer packing that declares no fill value: ``{value: reason}``.
+    """Decoded extremes of an integer packing, other than its declared fill value: ``{value: reason}``.
 
     ``var`` is an xarray variable, decoded by xarray (the packing is in ``var.encoding``)
     or not (integers with ``scale_factor`` in ``var.attrs``); the returned values are in
-    decoded units.
+    decoded units. An extreme that the packing declares as ``_FillValue`` or
+    ``missing_value`` is left out (decoding made it NaN already); the other one is kept:
+    DUACS files declare -2147483647 but store land at the int32 minimum, -2147483648.
 
     Examples
     --------
@@ -125,22 +127,32 @@ def packed_extremes(var) -> dict:
     >>> v.encoding.update(dtype=np.dtype("int32"), scale_factor=1e-4)
     >>> [round(k, 4) for k in packed_extremes(v)]
     [-214748.3648, 214748.3647]
+    >>> v.encoding.update(_FillValue=np.int32(-2147483647))
+    >>> [round(k, 4) for k in packed_extremes(v)]
+    [-214748.3648, 214748.3647]
+    >>> v.encoding.update(_FillValue=np.int32(2147483647))
+    >>> [round(k, 4) for k in packed_extremes(v)]
+    [-214748.3648]
     """
     for where in (getattr(var, "encoding", {}), getattr(var, "attrs", {})):
-        dtype = where.get("dtype", var.dtype if where is getattr(var, "attrs", None) else None)
-        if dtype is None or not np.issubdtype(np.dtype(dtype), np.integer):
+        try:
+            dtype = np.dtype(where.get("dtype", var.dtype if where is getattr(var, "attrs", None) else None))
+        except TypeError:
+            continue  # a pandas nullable dtype: no numpy integer packing
+        if not np.issubdtype(dtype, np.integer):
             continue
-        if "_FillValue" in where or "missing_value" in where:
-            return {}
         if where is getattr(var, "attrs", None) and "scale_factor" not in where and "add_offset" not in where:
             continue  # plain integers, not packed floats
-        info = np.iinfo(np.dtype(dtype))
+        info = np.iinfo(dtype)
         scale = float(np.asarray(where.get("scale_factor", 1.0)))
         offset = float(np.asarray(where.get("add_offset", 0.0)))
-        name = np.dtype(dtype).name
+        name = dtype.name
+        declared = {float(f) for k in ("_FillValue", "missing_value") if k in where for f in np.ravel(where[k])}
+        fills = " and ".join(f"{f:.10g}" for f in sorted(declared))
+        why = f"whose declared fill value is {fills}" if declared else "which declares no _FillValue"
         return {
-            info.min * scale + offset: f"the decoded minimum of its {name} packing, which declares no _FillValue",
-            info.max * scale + offset: f"the decoded maximum of its {name} packing, which declares no _FillValue",
+            raw * scale + offset: f"the decoded {which} of its {name} packing, {why}"
+            for raw, which in ((info.min, "minimum"), (info.max, "maximum")) if float(raw) not in declared
         }
     return {}
 
