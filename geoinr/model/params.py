@@ -15,6 +15,7 @@ __all__ = ["OPTIMIZERS", "check_params", "did_you_mean"]
 
 POSITIVE_INTS = ("n_collocation", "physics_every", "patience")
 POSITIVE_INTS_OR_NONE = ("width", "depth", "epochs", "batch_size")
+MAX_SEED = 2**63 - 1  # the largest seed a saved model stores (numpy's generators refuse negative ones)
 POSITIVE_FLOATS_OR_NONE = ("min_wavelength", "min_period", "w0", "rossby_radius", "max_time")
 SEARCHABLE = {"min_wavelength": ("search",)}  # parameters that also take words: choose by held-out error
 MAX_WIDTH = 65_536  # neurons: a wider layer is a typo (its weights alone would need > 16 GB)
@@ -102,5 +103,5 @@ def check_params(params: dict) -> None:
     if params["optimizer"] not in OPTIMIZERS:
         raise ValueError(f"Unknown optimizer {params['optimizer']!r}; choose one of {list(OPTIMIZERS)}."
                          f"{did_you_mean(str(params['optimizer']), OPTIMIZERS)}")
-    if params["seed"] is not None and not _is_int(params["seed"]):
-        raise ValueError(f"seed must be a whole number or None, got {params['seed']!r}.")
+    if params["seed"] is not None and not (_is_int(params["seed"]) and 0 <= params["seed"] <= MAX_SEED):
+        raise ValueError(f"seed must be a whole number in [0, 2**63 - 1] or None, got {params['seed']!r}.")

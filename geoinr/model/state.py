@@ -99,7 +99,7 @@ def to_state(model) -> tuple[dict, dict]:
     learned["time_axis_"] = model.time_axis_.to_dict() if model.time_axis_ is not None else None
     config = {
         "geoinr_version": __version__,
-        "params": model.get_params(),
+        "params": _plain(model.get_params()),
         "learned": learned,
         # exact float repr; NaN as null so the header stays strict JSON
         "history": {c: [None if v != v else v for v in model.history_[c].tolist()] for c in model.history_.columns},
@@ -112,6 +112,27 @@ def to_state(model) -> tuple[dict, dict]:
         else:
             tensors.update({f"{DATA_SITES}.{j}": torch.from_numpy(n.sites) for j, n in enumerate(nears)})
     return tensors, config
+
+
+def _plain(value):
+    """``value`` with numpy scalars as Python numbers and devices as text, in dicts and lists: JSON can write it.
+
+    A fit takes ``width=np.int64(16)`` or ``device=torch.device("cpu")``; the file must too.
+
+    Examples
+    --------
+    >>> _plain({"width": np.int64(16), "lr": np.float32(0.5), "device": torch.device("cpu"), "m": [np.int8(1)]})
+    {'width': 16, 'lr': 0.5, 'device': 'cpu', 'm': [1]}
+    """
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, torch.device):
+        return str(value)
+    return value
 
 
 # ------------------------------------------------------------------ the config's schema
@@ -128,7 +149,7 @@ def _check_params(cls, params) -> dict:
     for name in ("width", "depth"):
         integer(params.get(name), f"params.{name}", low=1, optional=True)
     integer(params.get("n_members"), "params.n_members", low=1, optional=True)
-    integer(params.get("seed"), "params.seed", high=2**63 - 1, optional=True)
+    integer(params.get("seed"), "params.seed", low=0, high=2**63 - 1, optional=True)
     number(params.get("w0"), "params.w0", above=0.0, optional=True)
     for name, value in (mapping(params.get("model_options"), "params.model_options", optional=True) or {}).items():
         if isinstance(value, int) and not isinstance(value, bool):
@@ -395,12 +416,17 @@ def _restore(cls, tensors: dict, config: dict, where) -> object:
         v = learned[k] if k not in OPTIONAL else learned.get(k, OPTIONAL[k])
         setattr(model, k, tuple(v) if k in TUPLES and v is not None else v)
     model.members_ = _members(config["params"], learned)
+    if learned.get("members_") is None and config["params"].get("uncertainty") != "ensemble":
+        model.n_members = None  # files from before members_ stored the old default (5), which one network ignored
     # a file records the option defaults in force when it was written; those it lacks are the ones before
     earlier = EARLIER_NETWORK_OPTIONS.get(config["params"]["model"], {})
     model.network_options_ = {**earlier, **(model.network_options_ or {})}
     if model.network_size_ is None:  # written before files recorded the default sizes
         model.network_size_ = {**size_defaults(config["params"]["model"]),
                                **EARLIER_NETWORK_SIZES.get(config["params"]["model"], {})}
+        filters = tensors.get("network.filters.0.weight")  # the filter networks' default width changed (256 -> 128)
+        if filters is not None and filters.dim() == 2:
+            model.network_size_["width"] = int(filters.shape[0])
     model.physics_weight_ = _physics_weight(config["params"], learned)
     ta = learned["time_axis_"]
     model.time_axis_ = TimeAxis(**ta) if ta is not None else None
@@ -425,7 +451,10 @@ def _restore(cls, tensors: dict, config: dict, where) -> object:
     try:
         model.field_.load_state_dict(tensors, strict=True)
     except RuntimeError as err:
-        raise DamagedFileError(f"The weights in {os.fspath(where)!r} do not match its config: {err}. {HINT}") from err
+        raise DamagedFileError(
+            f"The weights in {os.fspath(where)!r} do not match its config: {err}. The file is damaged, or was "
+            f"written by a development version of geoinr before {__version__} whose network defaults differ "
+            f"(it records geoinr {config.get('geoinr_version', '?')}). {HINT}") from err
     return model
 
 
@@ -435,6 +464,7 @@ def from_state(cls, tensors: dict, config: dict, where="the state"):
     The config is checked (:func:`check_config`) before anything is built.
     """
     with reading(where, WHAT, HINT):
+        config = json.loads(json.dumps(config, allow_nan=False))  # as a file holds it (tuples are lists there)
         config = check_config(cls, config, {k: tuple(t.shape) for k, t in tensors.items()})
         return _restore(cls, tensors, config, where)
 

@@ -45,6 +45,8 @@ __all__ = [
 MAX_NESTING = 16  # a geoinr header nests 5 levels; deeper is damage (and a recursion hazard)
 STALE_AFTER_S = 15 * 60  # a temporary file this old whose writer process is gone is a killed save's
 FOREIGN_STALE_AFTER_S = 24 * 3600  # the same for another machine's (shared folder), whose processes are not visible
+# longer target names are shortened in temporary names (which add about 35 bytes; a name has at most 255)
+TEMP_STEM_BYTES = 200
 HOST_TAG = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]  # this machine, in temporary file names
 
 
@@ -281,7 +283,7 @@ def check_writable(path) -> str:
         raise FileNotFoundError(f"Cannot write {path!r}: the folder {folder!r} does not exist. Create it first.")
     if not os.access(folder, os.W_OK):
         raise PermissionError(f"Cannot write {path!r}: the folder {folder!r} is not writable.")
-    if os.path.exists(path) and not os.access(path, os.W_OK):
+    if os.path.exists(path) and not (os.access(path, os.W_OK) and os.stat(path).st_mode & 0o222):  # root: mode bits
         raise PermissionError(f"{path!r} exists and is read-only; it is not replaced. Remove it or choose another name.")
     return folder
 
@@ -299,6 +301,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _temp_stem(name: str) -> str:
+    """The part of a temporary file's name that names its target: ``name``, shortened with a hash when long.
+
+    The temporary name adds about 30 characters to it, and a file name has at most 255 bytes.
+
+    Examples
+    --------
+    >>> _temp_stem("run.geoinr"), len(_temp_stem("a" * 240 + ".geoinr"))
+    ('run.geoinr', 113)
+    """
+    if len(name.encode()) <= TEMP_STEM_BYTES:
+        return name
+    head = name.encode()[:TEMP_STEM_BYTES // 2].decode("utf-8", "ignore")
+    return head + "~" + hashlib.sha1(name.encode()).hexdigest()[:12]
+
+
 def _remove_stale_temps(folder: str, name: str) -> None:
     """Remove the temporary files killed saves of ``name`` left in ``folder`` (``.tmp-<name>-<pid>-<host>-*``).
 
@@ -306,7 +324,7 @@ def _remove_stale_temps(folder: str, name: str) -> None:
     process is gone or, written on another machine (a shared folder), when it is
     older than :data:`FOREIGN_STALE_AFTER_S`. Other files are never touched.
     """
-    pattern = re.compile(r"\.tmp-" + re.escape(name) + r"-(\d+)-([0-9a-f]{8})-[A-Za-z0-9_]+")
+    pattern = re.compile(r"\.tmp-" + re.escape(_temp_stem(name)) + r"-(\d+)-([0-9a-f]{8})-[A-Za-z0-9_]+")
     try:
         entries = os.listdir(folder)
     except OSError:
@@ -353,13 +371,15 @@ def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
     _remove_stale_temps(folder, name)
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{name}-{os.getpid()}-{HOST_TAG}-", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{_temp_stem(name)}-{os.getpid()}-{HOST_TAG}-", dir=folder)
         os.close(fd)
         save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp, metadata=metadata)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved model is shared like any new file
         os.replace(tmp, path)
     except OSError as err:
         raise OSError(f"Could not write {path!r}: {err.strerror or err}") from err
+    except SafetensorError as err:  # safetensors' own I/O errors (a full disk, a file-size limit)
+        raise OSError(f"Could not write {path!r}: {err}") from err
     finally:  # any exception, KeyboardInterrupt included
         if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
@@ -394,6 +414,8 @@ def read_header(path, fmt: str, version: int):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such file: {path!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a directory, not a {fmt} file; give the path of the file inside it.")
     try:
         with safe_open(path, framework="pt") as f:  # checks that the header's offsets cover the file exactly
             meta = f.metadata() or {}
