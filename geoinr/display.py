@@ -220,7 +220,7 @@ def _physics_weight_text(s: dict) -> str:
     """The residual's weight: the parameter, or for a fitted model the weight used and how it was chosen."""
     if not s.get("fitted") or s.get("physics_weight_used") is None:
         weight = s.get("physics_weight")  # the parameter itself: "params" holds only those changed from default
-        return "weight chosen on held-out passes" if weight == "auto" else f"weight {weight:g}"
+        return "weight chosen on held-out data" if weight == "auto" else f"weight {weight:g}"
     used, choice = s["physics_weight_used"], s.get("physics_choice")
     if not choice:
         return f"weight {used:g}"

@@ -91,7 +91,7 @@ class INRModel(SurrogateMixin, BaseMapper):
     physics_weight : float or "auto"
         Weight of the dimensionless residual's mean square against the standardized data MSE.
         ``"auto"`` (default): a data-only network, one at 0.1 (where early stopping leaves it time) or their mean,
-        whichever predicts held-out passes best (:mod:`geoinr.model.physics_weight`; 0.1 where nothing is held out).
+        whichever predicts held-out data best (:mod:`geoinr.model.physics_weight`; 0.1 where nothing is held out).
     physics_every : int
         Add the residual loss every this many steps (a physics step costs ~3x a data step;
         every 8th works best on the QG OSSE, ``benchmarks/osse.py``).

@@ -1,4 +1,4 @@
-"""``physics_weight="auto"``: the weight of the physics residual chosen on held-out passes.
+"""``physics_weight="auto"``: the weight of the physics residual chosen on held-out data.
 
 A residual helps where the ocean obeys it and the data leave room for it: on
 the QG OSSE, whose truth obeys the 1.5-layer equation exactly, ``physics="qg"``
