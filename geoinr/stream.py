@@ -50,7 +50,8 @@ class BlockSource:
     Parameters
     ----------
     obj : xarray.Dataset or xarray.DataArray
-        Dask-backed data.
+        Dask-backed data. Of a Dataset, only the variables to fit and the coordinates
+        (lat, lon and time among them, data variables or not) are read.
     variables : list
         Data variables to fit (``[None]`` for a DataArray).
     names : geoinr.coords.CoordNames
@@ -66,17 +67,23 @@ class BlockSource:
     >>> src = BlockSource(ds.chunk({"obs": 4}), ["sla"], CoordNames("lat", "lon"), None)
     >>> src.n_blocks, len(src.load([0, 2]))
     (3, 6)
+    >>> src.counts(src.obj.sla > 2).compute().tolist()  # points of each block where the mask holds
+    [1, 4, 2]
     """
 
     def __init__(self, obj, variables, names, time_axis):
-        self.obj = obj
         self.variables = list(variables)
+        if isinstance(obj, xr.Dataset):  # a block load computes the fitted variables and coordinates, nothing else
+            given = [n for n in (names.lat, names.lon, names.time) if n is not None and n in obj.data_vars]
+            obj = obj[list(dict.fromkeys(self.variables + given))]
+        self.obj = obj
         self.names = names
         self.time_axis = time_axis
         first = obj if isinstance(obj, xr.DataArray) else obj[self.variables[0]]
         if first.chunks is None:
             first = first.chunk()
         self.dims = first.dims
+        self.chunks = first.chunks
         edges = []
         for dim, sizes in zip(first.dims, first.chunks):
             bounds = np.concatenate([[0], np.cumsum(sizes)])
@@ -92,6 +99,19 @@ class BlockSource:
     def n_values(self) -> int:
         """Grid cells or observations in all blocks (NaNs included)."""
         return int(self.block_sizes.sum())
+
+    def counts(self, mask: xr.DataArray):
+        """Lazily, the ``True`` points of ``mask`` in each block: a dask array, one count per block in block order.
+
+        ``mask`` spans the blocks' dimensions (any others are summed over); it is
+        rechunked to the blocks first.
+        """
+        extra = [d for d in mask.dims if d not in self.dims]
+        mask = mask.transpose(*self.dims, *extra).chunk({**dict(zip(self.dims, self.chunks)), **{d: -1 for d in extra}})
+        data = mask.data
+        per_block = data.map_blocks(lambda b: np.full((1,) * b.ndim, np.count_nonzero(b)),
+                                    chunks=tuple((1,) * len(c) for c in data.chunks), dtype=np.int64)
+        return per_block.ravel()
 
     def load(self, ids: Sequence[int]) -> _coords.PointTable:
         """Compute the blocks ``ids`` and flatten them into one table (NaN rows dropped)."""
@@ -119,6 +139,8 @@ class EmptyStream(ValueError):
 
 class BatchStream:
     """Endless shuffled mini-batches from groups of blocks, prepared in a background thread.
+
+    The thread starts when the first batch is asked for, and :meth:`close` stops it.
 
     Parameters
     ----------
@@ -170,8 +192,8 @@ class BatchStream:
         self.queue: queue.Queue = queue.Queue(maxsize=max(1, int(prefetch)))
         self.stop = threading.Event()
         self.error: BaseException | None = None
+        # started by the first batch asked for: a stream dropped before training leaves no thread behind
         self.thread = threading.Thread(target=self._produce, name="geoinr-batch-stream", daemon=True)
-        self.thread.start()
 
     def _groups(self):
         while True:  # one pass over the blocks in random order = one epoch of the data
@@ -208,6 +230,8 @@ class BatchStream:
 
     def __iter__(self):
         """Batches ``(x, y, w)`` as float32 tensors on ``device``; a short last batch ends each group."""
+        if self.thread.ident is None:
+            self.thread.start()
         while True:
             group = self.queue.get()
             if group is None:
@@ -224,11 +248,12 @@ class BatchStream:
                 )
 
     def close(self) -> None:
-        """Stop the background thread (it finishes the block it is reading)."""
+        """Stop the background thread, if started (it finishes the block it is reading)."""
         self.stop.set()
         try:
             while True:
                 self.queue.get_nowait()
         except queue.Empty:
             pass
-        self.thread.join(timeout=10.0)
+        if self.thread.ident is not None:
+            self.thread.join(timeout=10.0)

@@ -350,11 +350,11 @@ class INRModel(SurrogateMixin, BaseMapper):
         """
         self._forget()  # a refit starts from nothing learned (members_, precision_ and the rest are chosen anew)
         self._validate_params()
-        obs = _fitting.read_observations(self, data, values, variables, lat, lon, time, resume)
+        obs = _fitting.read_observations(self, data, values, variables, lat, lon, time, resume, checkpoint)
         try:
             frame = _fitting.learn_frame(self, obs)
             share = _fitting.choose_scales(self, obs, resume)
-            self.encoding_config_ = _fitting.encoding_config(self, frame.sample)
+            self.encoding_config_ = _fitting.encoding_config(self, frame.sample, frame.extent)
             device = setup_distributed(resolve_device(self.device))
             _fitting.build_network(self, obs, frame.source is not None, device, (checkpoint, resume) != (None, None),
                                    share, resume)

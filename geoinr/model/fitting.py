@@ -36,9 +36,11 @@ from .scale_search import SEARCH, search_scales
 
 __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
 
-STREAM_SAMPLE_POINTS = 500_000  # dask-backed fits: points of the contiguous sample that sets scales and frame
+STREAM_SAMPLE_POINTS = 500_000  # dask-backed fits: valid points of the contiguous sample that sets the scales
 STREAM_VALIDATION_POINTS = 200_000  # held-out points kept in memory (thinned from the validation blocks)
 STREAM_GROUP_POINTS = 200_000  # points read and shuffled together (blocks per group follows)
+PACKING_ATTRS = ("scale_factor", "add_offset", "_FillValue", "missing_value")  # CF packing (geoinr.coords.decode)
+LON_BINS = 360  # 1-degree bins of wrapped longitude: where dask-backed data lie, for their span across the dateline
 NO_RUN_ID = ("progress", "device", "max_time")  # parameters that may change when a fit resumes
 AUTO_VALIDATION = 0.1  # held-out fraction of validation="auto" for scattered data
 # the last quarter of a fit trains on the held-out points too (all of them, whole passes; earlier if their
@@ -108,6 +110,9 @@ class Frame:
     lon_extremes: tuple | None = None  # streamed: (min, max) of the longitudes as given
     source: _stream.BlockSource | None = None
     rng: np.random.Generator | None = None
+    # streamed: points on the edges of the region at the first and last times (the encoding's frame, no data)
+    extent: np.ndarray | None = None
+    block_points: np.ndarray | None = None  # streamed: valid points of each block of ``source``
 
 
 @dataclasses.dataclass
@@ -157,17 +162,60 @@ def frame_in_memory(table: _coords.PointTable) -> Frame:
     )
 
 
-def _dask_statistics(data, var_names, names, tvar, screens: dict, scale: np.ndarray) -> dict:
-    """Sums and extremes of the whole data set, in one dask pass (chunk by chunk).
+def _decode_packed(data: xr.Dataset, var_names) -> xr.Dataset:
+    """``data`` with its packed variables (integers with ``scale_factor``, ``_FillValue``...: opened with
+    ``mask_and_scale=False``) decoded lazily, as :func:`~geoinr.coords.decode` decodes each block."""
+    for v in var_names:
+        var = data[v].variable
+        if any(k in var.attrs for k in PACKING_ATTRS):
+            data = data.assign({v: xr.decode_cf(xr.Dataset({"v": var}), decode_times=False)["v"].variable})
+    return data
+
+
+def _valid_points(data, var_names, lat, lon, tvar) -> xr.DataArray:
+    """Lazily, the points a block load keeps (:func:`~geoinr.coords.points_from_xarray`): a finite value of
+    some variable at a finite latitude and longitude, and a time."""
+    valid = np.isfinite(data[var_names[0]])
+    for v in var_names[1:]:
+        valid = valid | np.isfinite(data[v])
+    valid = valid & np.isfinite(lat) & np.isfinite(lon)
+    return valid if tvar is None else valid & tvar.notnull()
+
+
+def _where_valid(coord: xr.DataArray, valid: xr.DataArray) -> xr.DataArray:
+    """``coord`` where a valid point lies, else missing (``valid`` reduced over the dimensions ``coord`` lacks)."""
+    other = [d for d in valid.dims if d not in coord.dims]
+    return coord.where(valid.any(other) if other else valid)
+
+
+def _lon_bins(lon: np.ndarray) -> np.ndarray:
+    """The least and greatest finite longitude in each of the :data:`LON_BINS` 1-degree bins of [-180, 180)
+    (inf and -inf where none lies), shaped ``(1, ..., 1, 2, LON_BINS)``: one dask block's part of the span."""
+    shape = (1,) * lon.ndim + (2, LON_BINS)
+    lon = _coords.wrap_longitude(lon[np.isfinite(lon)])
+    bins = np.clip(np.floor(lon + 180.0).astype(np.int64), 0, LON_BINS - 1)
+    out = np.stack([np.full(LON_BINS, np.inf), np.full(LON_BINS, -np.inf)])
+    np.minimum.at(out[0], bins, lon)
+    np.maximum.at(out[1], bins, lon)
+    return out.reshape(shape)
+
+
+def _dask_statistics(data, var_names, names, tvar, screens: dict, scale: np.ndarray, source) -> dict:
+    """Sums and extremes of the valid points of the whole data set (:func:`_valid_points`), in one dask pass.
 
     ``scale`` (one per variable) divides the values before the variance, so that
     values near 1e200 do not overflow it; ``screens`` are the lazily masked fills.
+    ``lon_low``/``lon_high`` are the longitude extremes of each 1-degree bin
+    (:func:`_lon_bins`), ``blocks`` the valid points of each block of ``source``.
     """
     import dask
+    import dask.array as da
 
-    stats = {}
+    lat, lon = _coords.decode(data[names.lat]), _coords.decode(data[names.lon])
+    valid = _valid_points(data, var_names, lat, lon, tvar)
+    stats = {"n": valid.sum().data, "blocks": source.counts(valid)}
     for v, s in zip(var_names, scale):
-        finite = data[v].where(np.isfinite(data[v]))  # inf is missing, as in memory
+        finite = data[v].where(valid & np.isfinite(data[v]))  # inf is missing, as in memory
         stats[f"mean:{v}"] = finite.mean(skipna=True).data
         stats[f"std:{v}"] = (finite / s).std(skipna=True).data
         stats[f"n:{v}"] = finite.count().data
@@ -175,30 +223,62 @@ def _dask_statistics(data, var_names, names, tvar, screens: dict, scale: np.ndar
             _, fills, raw = screens[v]
             stats[f"fills:{v}"] = fills.sum().data
             stats[f"fill_min:{v}"], stats[f"fill_max:{v}"] = raw.where(fills).min().data, raw.where(fills).max().data
-    lon_all = _coords.decode(data[names.lon])
-    for key, var in (("lat", data[names.lat]), ("lon", lon_all), ("time", tvar)):
+    for key, var in (("lat", lat), ("lon", lon), ("time", tvar)):
         if var is not None:
-            stats[f"{key}_min"], stats[f"{key}_max"] = var.min().data, var.max().data
+            var = _where_valid(var, valid)  # NaT where not valid: skipped (not by default for dates)
+            stats[f"{key}_min"], stats[f"{key}_max"] = var.min(skipna=True).data, var.max(skipna=True).data
+    lons = da.asarray(_where_valid(lon, valid).data)
+    per_block = lons.map_blocks(_lon_bins, new_axis=[lons.ndim, lons.ndim + 1], dtype=np.float64,
+                                chunks=tuple((1,) * len(c) for c in lons.chunks) + ((2,), (LON_BINS,)))
+    axes = tuple(range(lons.ndim))
+    stats["lon_low"], stats["lon_high"] = per_block[..., 0, :].min(axis=axes), per_block[..., 1, :].max(axis=axes)
     (stats,) = dask.compute(stats)
     for v, s in zip(var_names, scale):
         stats[f"std:{v}"] = float(stats[f"std:{v}"]) * s
     return stats
 
 
+def _sample_blocks(source, start: int, has_time: bool) -> tuple[list, _coords.PointTable]:
+    """A contiguous run of blocks from ``start`` (wrapping round) that holds :data:`STREAM_SAMPLE_POINTS` valid
+    points, or all the blocks: those with nothing valid (a missing day, land) add none. Returns its ids and points."""
+    ids, parts, total = [], [], 0
+    for i in np.roll(np.arange(source.n_blocks), -start):
+        ids.append(int(i))
+        parts.append(source.load([i]))
+        total += len(parts[-1])
+        if total >= STREAM_SAMPLE_POINTS:
+            break
+    return ids, _stream.concat_tables(parts, has_time)
+
+
+def _extent_points(region: tuple, time_range: tuple | None) -> np.ndarray:
+    """Coordinates ``(n, 2 or 3)`` on the edges of ``region`` at the first and last times, not data: with a sample
+    of the data they give the encoding the frame of the whole data. The edges are sampled every 5 degrees of
+    longitude or less, and at the multiples of 90 and the equator they cross (where the sphere's x, y and z reach
+    their extremes over the region)."""
+    west, east, south, north = region
+    lons = np.union1d(np.linspace(west, east, int(np.ceil((east - west) / 5.0)) + 1),
+                      np.arange(np.ceil(west / 90.0) * 90.0, east, 90.0))
+    lats = np.union1d([south, north], [0.0] if south < 0.0 < north else [])
+    grids = np.meshgrid(lons, lats, *([] if time_range is None else [list(time_range)]), indexing="ij")
+    points = np.stack([g.ravel() for g in grids], axis=1)
+    points[:, 0] = _coords.wrap_longitude(points[:, 0])
+    return points
+
+
 def frame_streamed(obs, seed) -> Frame:
-    """Statistics of dask-backed data by one dask pass; a contiguous run of blocks as the sample."""
-    data, names, var_names = obs.dataset, obs.names, obs.variables
+    """Statistics of dask-backed data by one dask pass; a contiguous run of blocks as the sample.
+
+    The statistics, region and time span are those of the valid points (:func:`_valid_points`), as
+    in memory; packed variables are decoded lazily first. ``extent`` holds the region's edges at
+    the first and last times, for the encoding's frame (the sample alone may cover a part of them).
+    """
+    data, names, var_names = _decode_packed(obs.dataset, obs.variables), obs.names, obs.variables
+    obs.dataset = data
     tvar = _coords.decode(data[names.time]) if names.time is not None else None
     source = _stream.BlockSource(data, var_names, names, obs.time_axis)
     rng = np.random.default_rng(seed)
-    start = int(rng.integers(source.n_blocks))
-    run_ids, total = [], 0
-    for i in list(range(start, source.n_blocks)) + list(range(0, start)):
-        run_ids.append(i)
-        total += int(source.block_sizes[i])
-        if total >= STREAM_SAMPLE_POINTS:
-            break
-    sample = source.load(run_ids)
+    run_ids, sample = _sample_blocks(source, int(rng.integers(source.n_blocks)), tvar is not None)
     # undeclared fills: the rule comes from the sample, and masks the whole data set lazily
     data, screens = _observations.mask_fills_lazy(data, var_names, sample)
     if screens:
@@ -206,27 +286,33 @@ def frame_streamed(obs, seed) -> Frame:
         source = _stream.BlockSource(data, var_names, names, obs.time_axis)
         sample = source.load(run_ids)
     scale = np.array([_magnitude(sample.values[:, j]) for j in range(len(var_names))])
-    stats = _dask_statistics(data, var_names, names, tvar, screens, scale)
+    stats = _dask_statistics(data, var_names, names, tvar, screens, scale, source)
     _observations.warn_fills(screens, stats)
-    if len(sample) < 2:
-        raise ValueError(f"The data to fit has {len(sample)} valid observation in its first blocks; check the data.")
-    lon_min, lon_max = float(stats["lon_min"]), float(stats["lon_max"])
-    extremes = _coords.wrap_longitude(np.array([lon_min, lon_max]))
-    west, east = _coords.longitude_span(np.concatenate([np.asarray(sample.lon, dtype=np.float64), extremes]))
+    if int(stats["n"]) < 2:
+        raise ValueError(
+            f"Only {int(stats['n'])} valid observation(s) in the dask-backed data: every value of "
+            f"{', '.join(map(str, var_names))} is NaN or a fill value, or lies at a missing coordinate. "
+            f"Check the data (and its NaN mask and fill values) or its coordinates."
+        )
+    occupied = np.isfinite(stats["lon_low"])
+    west, east = _coords.longitude_span(np.concatenate([stats["lon_low"][occupied], stats["lon_high"][occupied]]))
+    region = (west, east, float(stats["lat_min"]), float(stats["lat_max"]))
     time_range = None
     if obs.time_axis is not None:
-        tt = obs.time_axis.to_days(np.array([stats["time_min"], stats["time_max"]]))
+        tt = obs.time_axis.to_days(np.stack([stats["time_min"], stats["time_max"]]))  # cftime: 0-d object arrays
         time_range = (float(np.min(tt)), float(np.max(tt)))
     return Frame(
         mean=np.array([float(stats[f"mean:{v}"]) for v in var_names]),
         std=np.array([float(stats[f"std:{v}"]) for v in var_names]),
-        region=(west, east, float(stats["lat_min"]), float(stats["lat_max"])),
+        region=region,
         time_range=time_range,
-        n_points=max(int(stats[f"n:{v}"]) for v in var_names),
+        n_points=int(stats["n"]),
         sample=sample,
-        lon_extremes=(lon_min, lon_max),
+        lon_extremes=(float(stats["lon_min"]), float(stats["lon_max"])),
         source=source,
         rng=rng,
+        extent=_extent_points(region, time_range),
+        block_points=np.asarray(stats["blocks"]),
     )
 
 
@@ -294,16 +380,22 @@ def prepare_streamed(model, frame: Frame, device, world: tuple) -> Prepared:
 
     order = rng.permutation(source.n_blocks)
     n_val = 0
-    if model.validation_ > 0 and source.n_blocks >= 2:
-        n_val = max(1, int(round(model.validation_ * source.n_blocks)))
+    if model.validation_ > 0 and source.n_blocks >= 2:  # at least one block held out, and one left to train on
+        n_val = min(max(1, int(round(model.validation_ * source.n_blocks))), source.n_blocks - 1)
     val_ids, train_ids = order[:n_val], order[n_val:]
+    n_points = int(frame.block_points[train_ids].sum())
+    if n_points == 0:
+        raise _stream.EmptyStream(
+            f"The {len(train_ids)} training block(s) hold no valid observation (all missing); the data sit only in "
+            f"the {n_val} held-out validation block(s). Use smaller chunks, validation=0, or check the data's mask."
+        )
     if n_val:
         xv, yv, wv = arrays(_held_out_blocks(source, val_ids, rng, has_time))
     else:
         xv, yv, wv = np.zeros((0, 3 if has_time else 2), np.float32), np.zeros((0, k), np.float32), None
     per_group = max(1, int(STREAM_GROUP_POINTS // max(1, int(np.median(source.block_sizes)))))
     rank, n_ranks = world
-    n_train = int(source.block_sizes[train_ids].sum()) // n_ranks  # the same step count on every rank
+    n_train = n_points // n_ranks  # valid points: the same step count on every rank
     if n_ranks > 1:  # torchrun: each rank streams its own share of the training blocks
         if len(train_ids) < n_ranks:
             raise ValueError(f"{len(train_ids)} training blocks cannot be shared by {n_ranks} ranks; use smaller chunks.")
@@ -379,8 +471,12 @@ def fit_field(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=Non
 
 
 # ---------------------------------------------------------------------- the steps of INRModel.fit
-def read_observations(model, data, values, variables, lat, lon, time, resume):
-    """Observations: an in-memory table, or a description of dask-backed data to stream."""
+def read_observations(model, data, values, variables, lat, lon, time, resume, checkpoint=None):
+    """Observations: an in-memory table, or a description of dask-backed data to stream.
+
+    What dask-backed data cannot do is refused (or, for ``checkpoint``, warned about) here,
+    before the dask pass over them.
+    """
     if isinstance(data, (xr.Dataset, xr.DataArray)):
         values, variables = _observations.names_as_values(values, variables)
     lazy = isinstance(data, (xr.Dataset, xr.DataArray)) and values is None and _stream.is_lazy(
@@ -395,6 +491,24 @@ def read_observations(model, data, values, variables, lat, lon, time, resume):
         raise ValueError(
             f"uncertainty={model.uncertainty!r} is not available for dask-backed data yet; fit with "
             f"uncertainty=None, or load the data into memory with .load()."
+        )
+    if lazy and model.min_wavelength == SEARCH:
+        raise ValueError(
+            "min_wavelength='search' needs the observations in memory (it refits them several times), not "
+            "dask-backed data; load the data with .load(), or give min_wavelength in km (or None, the sampling rule)."
+        )
+    if lazy and model.optimizer == "lbfgs":
+        raise ValueError(
+            "optimizer='lbfgs' cannot run on dask-backed data: L-BFGS needs the same full-batch loss at every "
+            "evaluation, and the data are streamed in mini-batches. Use optimizer='adam' (or 'auto'), or load the "
+            "data with .load()."
+        )
+    if lazy and checkpoint is not None:
+        check_writable(checkpoint)  # a bad path fails now, not after the pass over the data
+        warnings.warn(
+            f"checkpoint={str(checkpoint)!r} with dask-backed data: this checkpoint cannot be resumed (resume= needs "
+            f"the data in memory; the stream of blocks cannot be replayed). To be able to resume, load the data with "
+            f".load() and fit with checkpoint= again.", UserWarning, stacklevel=_coords.user_stacklevel(),
         )
     obs = _observations.read(data, variables, values=values, lat=lat, lon=lon, time=time, lazy=lazy)
     if obs.table is not None and len(obs.table) == 0:
@@ -445,7 +559,7 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     for a ``checkpointed`` fit (checkpoint or resume): a resumed run would time its pass anew and
     could choose another number of networks than its checkpoint holds. ``share``: the part of ``max_time`` left
     to the fit (two thirds after ``min_wavelength="search"``), which the timed passes are weighed against.
-    A fit that ``resume``\ s takes the optimizer and number of networks its checkpoint was written with
+    A resumed fit (``resume=``) takes the optimizer and number of networks its checkpoint was written with
     (``"choices"`` of its run record): timed anew on a busier or slower machine they could differ.
     """
     model.members_ = None  # until chosen: n_members as given
@@ -714,17 +828,24 @@ def choose_scales(model, obs, resume) -> float:
     return 1.0 if model.scale_search_ is None else 1.0 - model.scale_search_["budget_share"]
 
 
-def encoding_config(model, sample: _coords.PointTable) -> dict:
-    """Encoding scales and frame from the data (or the model's ``min_wavelength`` / ``min_period``, or the search's)."""
+def encoding_config(model, sample: _coords.PointTable, extent: np.ndarray | None = None) -> dict:
+    """Encoding scales and frame from the data (or the model's ``min_wavelength`` / ``min_period``, or the search's).
+
+    ``extent`` (streamed fits, :attr:`Frame.extent`): coordinates of the whole data's edges, which
+    join the sample for the frame; the scales come from the sample alone.
+    """
     wavelength, period = model.min_wavelength, model.min_period
     if wavelength == SEARCH:  # its choice, or the rule when the data were too few to search
         record = model.scale_search_
         wavelength = None if record is None else record["min_wavelength"]
         period = period if record is None else record["min_period"]
-    encoding = CoordinateEncoding.from_points(
-        sample.coordinates(), space=model.space_encoding, time=model.time_encoding,
-        min_wavelength=wavelength, min_period=period,
-    )
+    coords = sample.coordinates()
+    options = {"space": model.space_encoding, "time": model.time_encoding}
+    if extent is not None:
+        scales = CoordinateEncoding.from_points(coords, **options, min_wavelength=wavelength, min_period=period)
+        wavelength, period = scales.min_wavelength, scales.min_period
+        coords = np.concatenate([coords, extent])
+    encoding = CoordinateEncoding.from_points(coords, **options, min_wavelength=wavelength, min_period=period)
     return encoding.config()
 
 

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import copy
+import threading
+import weakref
 
 import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 __all__ = ["Ensemble"]
+
+_THREAD = threading.local()  # each thread's copies of the templates (see Ensemble._template)
 
 
 class Ensemble(nn.Module):
@@ -60,11 +64,22 @@ class Ensemble(nn.Module):
         for i, limit in self._bounds:
             self.stacked[i].clamp_(-limit, limit)
 
+    def _template(self) -> nn.Module:
+        """The template this thread calls: :func:`functional_call` puts the members' tensors into it and takes them
+        out again, so threads running the ensemble at once (dask's threaded scheduler) each need their own copy."""
+        if threading.current_thread() is threading.main_thread():
+            return self._base
+        copies = _THREAD.__dict__.setdefault("copies", weakref.WeakKeyDictionary())
+        if self not in copies:
+            copies[self] = copy.deepcopy(self._base)
+        return copies[self]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         params = dict(zip(self.param_names, self.stacked))
         buffers = {k: getattr(self, f"stacked_buffer_{i}") for i, k in enumerate(self.buffer_names)}
+        base = self._template()
 
         def one(p, b, inp):
-            return functional_call(self._base, (p, b), (inp,))
+            return functional_call(base, (p, b), (inp,))
 
         return vmap(one, in_dims=(0, 0, None))(params, buffers, x)
