@@ -35,10 +35,13 @@ __all__ = [
     "dict_columns",
     "regular_grid",
     "resolution_pair",
+    "mask_invalid",
     "user_stacklevel",
 ]
 
 # Names seen in the wild, lowercase; compared case-insensitively.
+# a data variable of these names is a time only if it holds dates ('T' is often a temperature)
+AMBIGUOUS_TIME_NAMES = ("t", "date")
 LAT_NAMES = ("lat", "latitude", "nav_lat", "lats", "latitudes", "y_lat", "gphit", "lat_rho", "xlat")
 LON_NAMES = ("lon", "longitude", "nav_lon", "lons", "long", "longitudes", "x_lon", "glamt", "lon_rho", "xlong")
 TIME_NAMES = ("time", "date", "datetime", "times", "t", "time_counter", "valid_time", "ocean_time", "julian_day")
@@ -156,10 +159,10 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
     Names are chosen in this order: explicit names passed here; CF attributes,
     the strongest evidence first (``standard_name`` or ``_CoordinateAxisType``,
     then ``units`` such as ``degrees_north``, then ``axis``); common names (lat,
-    latitude, nav_lat, lon, longitude, nav_lon, time, date, ...), a time by name
-    only from a coordinate or from a data variable holding dates (datetime64,
-    cftime, or units like ``"days since 2000-01-01"``). Any other variable of
-    dates is taken as time if nothing else is.
+    latitude, nav_lat, lon, longitude, nav_lon, time, date, ...); a data variable
+    named ``t`` or ``date`` is a time only if it holds dates (datetime64, cftime, or
+    units like ``"days since 2000-01-01"``). Any other variable of dates is taken as
+    time if nothing else is.
 
     Parameters
     ----------
@@ -214,13 +217,14 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
         if role and role not in found and name not in taken and not (role == "time" and time is False):
             found[role] = name
             taken.add(name)
-    # common names; a time only from a coordinate or from dates (a data variable 'T' may be a temperature)
+    # common names; a data variable named 't' or 'date' is a time only if it holds dates (it may be a temperature)
     for role, names in (("lat", LAT_NAMES), ("lon", LON_NAMES), ("time", TIME_NAMES)):
         if role in found or (role == "time" and (time is False or require_time is False)):
             continue
         for name, var in cands.items():
             by_name = name not in taken and str(name).lower() in names
-            if by_name and (role != "time" or name in obj.coords or _is_time_like(var)):
+            ambiguous = role == "time" and str(name).lower() in AMBIGUOUS_TIME_NAMES and name not in obj.coords
+            if by_name and (not ambiguous or _is_time_like(var)):
                 found[role] = name
                 taken.add(name)
                 break
@@ -484,7 +488,7 @@ def _check_latitude(lat: np.ndarray, name) -> None:
         )
 
 
-_ENCODING_ATTRS = ("scale_factor", "add_offset", "_FillValue", "missing_value")
+PACKING_ATTRS = ("scale_factor", "add_offset", "_FillValue", "missing_value")  # CF packing, decoded by decode()
 
 
 def _numpy_dtype(var):
@@ -512,7 +516,7 @@ def _valid_bounds(var) -> tuple[float, float] | None:
     Integer bounds of a packed variable are in packed units (CF): they are unpacked
     and widened by half a packing step, so that a value on a bound is kept.
     """
-    given = {k: np.ravel(var.attrs[k]) for k in ("valid_range", "valid_min", "valid_max") if k in var.attrs}
+    given = {k: np.ravel(var.attrs[k]) for k in VALID_ATTRS if k in var.attrs}
     if not given:
         return None
     try:
@@ -531,16 +535,46 @@ def _valid_bounds(var) -> tuple[float, float] | None:
     return low, high
 
 
+VALID_ATTRS = ("valid_range", "valid_min", "valid_max")  # CF validity bounds, applied by decode()
+
+
+def mask_invalid(var):
+    """``var`` with the values outside its CF ``valid_range``/``valid_min``/``valid_max`` missing, with a warning.
+
+    Dask-backed data stay lazy: they are masked without being read (the warning then gives
+    no count), and the bounds are dropped from the result's attributes, so that the blocks
+    read later are not masked, nor warned about, again.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> v = xr.DataArray([-5.0, 1.0, 2.0], dims="x", name="sst", attrs={"valid_min": -2.0})
+    >>> with warnings.catch_warnings(record=True):
+    ...     mask_invalid(v).values.tolist()
+    [nan, 1.0, 2.0]
+    """
+    return _mask_invalid(var, _valid_bounds(var))
+
+
 def _mask_invalid(var, bounds):
     """``var`` with the numbers outside ``bounds`` set to NaN, and a warning saying how many."""
     if bounds is None or var.dtype.kind not in "fiu":
         return var
+    key = next(k for k in VALID_ATTRS if k in var.attrs)
+    if var.chunks is not None:  # dask: lazily, uncounted
+        masked = var.where((var >= bounds[0]) & (var <= bounds[1]))
+        masked.attrs = {k: v for k, v in var.attrs.items() if k not in VALID_ATTRS}
+        warnings.warn(
+            f"Variable {var.name!r}: values outside its valid range [{bounds[0]:.6g}, {bounds[1]:.6g}] (CF "
+            f"valid_range/valid_min/valid_max) are treated as missing. To keep them, drop those attributes first, "
+            f"e.g. ds[{var.name!r}].attrs.pop({key!r}).", UserWarning, stacklevel=user_stacklevel(),
+        )
+        return masked
     values = np.asarray(var.values, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         bad = (values < bounds[0]) | (values > bounds[1])
     n_bad = int(bad.sum())
     if n_bad:
-        key = next(k for k in ("valid_range", "valid_min", "valid_max") if k in var.attrs)
         warnings.warn(
             f"Variable {var.name!r}: {n_bad:,} of {values.size:,} values lie outside its valid range "
             f"[{bounds[0]:.6g}, {bounds[1]:.6g}] (CF valid_range/valid_min/valid_max) and are treated as missing. "
@@ -580,7 +614,7 @@ def decode(var):
     """
     var = _numpy_dtype(var)
     attrs = var.attrs
-    packed = any(k in attrs for k in _ENCODING_ATTRS)
+    packed = any(k in attrs for k in PACKING_ATTRS)
     units = str(attrs.get("units", ""))
     timelike = _has_time_units(var)
     if packed or timelike:
@@ -635,10 +669,11 @@ def _float_coord(var, name, role, time_axis: TimeAxis | None):
 def _check_extra_dims(obj, var, name, spanned) -> None:
     """Refuse a dimension of length > 1 that no coordinate spans (depth, member): its values share every point.
 
-    A time dimension is allowed: with ``time=False`` its values are pooled into one spatial field.
+    A time dimension (dates, or a coordinate with a time's name) is allowed: with ``time=False`` its values are
+    pooled into one spatial field.
     """
     extra = [d for d in var.dims if d not in spanned and var.sizes[d] > 1
-             and not (d in obj.coords and _is_time_like(obj[d]))]
+             and not (d in obj.coords and (_is_time_like(obj[d]) or str(d).lower() in TIME_NAMES))]
     if extra:
         d = extra[0]
         raise ValueError(
@@ -840,8 +875,8 @@ def output_coords(target, dims, names: CoordNames) -> dict:
 def dict_columns(target, time_axis: TimeAxis | None, fitted: str = "model") -> list:
     """Broadcast (lon, lat[, time in days]) columns of a dict target such as ``{"lon": ..., "lat": ...}``.
 
-    Keys are matched case-insensitively; longitudes are checked to be degrees
-    east (any convention) and wrapped to [-180, 180), latitudes checked.
+    Keys are matched case-insensitively; longitudes are wrapped to [-180, 180)
+    (a target may lie any multiple of 360 degrees away), latitudes checked.
     ``time`` is required (and converted with ``time_axis``) when the ``fitted``
     object was fitted with time, and ignored otherwise.
 
@@ -854,8 +889,7 @@ def dict_columns(target, time_axis: TimeAxis | None, fitted: str = "model") -> l
     if "lon" not in keys or "lat" not in keys:
         raise ValueError(f"The target dict needs keys 'lon' and 'lat'; got {list(target)}.")
     lon = np.asarray(target[keys["lon"]], dtype=np.float64)
-    _check_longitude(lon, "lon", conventions=False)
-    lon = wrap_longitude(lon)
+    lon = wrap_longitude(lon)  # a target's longitudes may be any multiple of 360 away (predictions are periodic)
     lat = np.asarray(target[keys["lat"]], dtype=np.float64)
     _check_latitude(lat, "lat")
     cols = [lon, lat]

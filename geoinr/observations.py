@@ -241,7 +241,8 @@ def warn_fills(screens: dict, stats: dict) -> None:
         n = int(stats[f"fills:{v}"])
         if n:
             seen = [float(stats[f"fill_min:{v}"]), float(stats[f"fill_max:{v}"])]
-            warnings.warn(found.describe(n, n + int(stats[f"n:{v}"]), seen), UserWarning, stacklevel=_coords.user_stacklevel())
+            warnings.warn(found.describe(n, n + int(stats[f"n:{v}"]), seen), UserWarning,
+                          stacklevel=_coords.user_stacklevel())
 
 
 def _kept_attrs(var_names, var_objs) -> dict:

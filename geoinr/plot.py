@@ -40,9 +40,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .coords import find_coords, points_from_xarray
+from .coords import find_coords, points_from_xarray, user_stacklevel
 from .display import held_out_joined_epoch
-from .coords import user_stacklevel
 
 __all__ = ["plot_history", "plot_maps", "plot_std", "plot_spectral_score", "savefig"]
 

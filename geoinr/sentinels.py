@@ -9,7 +9,7 @@ variable says how it was stored), and :meth:`Screen.mask` marks them missing.
 
 Three rules, from certain to cautious:
 
-1. the decoded extremes of an integer packing, other than a declared fill value;
+1. the decoded extremes of an integer packing that declares no fill value, or the one next to its fill value;
 2. a usual fill constant (:data:`FILL_CONSTANTS`) lying more than
    :data:`FILL_SPREADS` robust spreads from the median (so a real 999 hPa is kept);
 3. any value more than :data:`OUTLIER_SPREADS` robust spreads from the median.
@@ -116,9 +116,10 @@ def packed_extremes(var) -> dict:
 
     ``var`` is an xarray variable, decoded by xarray (the packing is in ``var.encoding``)
     or not (integers with ``scale_factor`` in ``var.attrs``); the returned values are in
-    decoded units. An extreme that the packing declares as ``_FillValue`` or
-    ``missing_value`` is left out (decoding made it NaN already); the other one is kept:
-    DUACS files declare -2147483647 but store land at the int32 minimum, -2147483648.
+    decoded units. Where the packing declares a ``_FillValue`` or ``missing_value``,
+    only an extreme next to it is returned: DUACS files declare -2147483647 but store
+    land at the int32 minimum, -2147483648, while the extreme at the other end can
+    hold data (``grib_to_netcdf`` packs a record's maximum as the int16 maximum).
 
     Examples
     --------
@@ -129,10 +130,10 @@ def packed_extremes(var) -> dict:
     [-214748.3648, 214748.3647]
     >>> v.encoding.update(_FillValue=np.int32(-2147483647))
     >>> [round(k, 4) for k in packed_extremes(v)]
-    [-214748.3648, 214748.3647]
-    >>> v.encoding.update(_FillValue=np.int32(2147483647))
-    >>> [round(k, 4) for k in packed_extremes(v)]
     [-214748.3648]
+    >>> v.encoding.update(_FillValue=np.int32(2147483647))
+    >>> packed_extremes(v)
+    {}
     """
     for where in (getattr(var, "encoding", {}), getattr(var, "attrs", {})):
         try:
@@ -150,10 +151,12 @@ def packed_extremes(var) -> dict:
         declared = {float(f) for k in ("_FillValue", "missing_value") if k in where for f in np.ravel(where[k])}
         fills = " and ".join(f"{f:.10g}" for f in sorted(declared))
         why = f"whose declared fill value is {fills}" if declared else "which declares no _FillValue"
-        return {
-            raw * scale + offset: f"the decoded {which} of its {name} packing, {why}"
-            for raw, which in ((info.min, "minimum"), (info.max, "maximum")) if float(raw) not in declared
-        }
+        extremes = ((info.min, "minimum"), (info.max, "maximum"))
+        if declared:  # only the extreme next to a declared fill (DUACS: fill min + 1, land at min); the other one
+            # can hold data (grib_to_netcdf stores a record's maximum as exactly the int16 maximum)
+            extremes = [(raw, which) for raw, which in extremes
+                        if float(raw) not in declared and any(abs(float(raw) - f) == 1 for f in declared)]
+        return {raw * scale + offset: f"the decoded {which} of its {name} packing, {why}" for raw, which in extremes}
     return {}
 
 

@@ -415,8 +415,8 @@ def checkpoint_extra(path) -> dict:
     >>> tracks = geoinr.datasets.synthetic_tracks(days=12, seed=0)
     >>> m = geoinr.INRModel(width=8, depth=1, epochs=12, batch_size=256, max_time=None, progress=False)
     >>> m = m.fit(tracks, "sla", checkpoint=path, checkpoint_every=0.0)
-    >>> sorted(checkpoint_extra(path))[:3]
-    ['encoding', 'mean', 'params']
+    >>> sorted(checkpoint_extra(path))[:4]
+    ['choices', 'encoding', 'mean', 'params']
     """
     with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
         meta, _ = _read_checkpoint_header(path)

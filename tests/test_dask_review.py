@@ -225,3 +225,20 @@ def test_10_validation_leaves_a_block_to_train_on():
     tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
     model = tracks.chunk({"time": 1004}).inr.fit("sla", validation=0.8, **KW)  # two blocks
     assert model.streamed_["blocks"] == 2 and model.streamed_["validation_blocks"] == 1
+
+
+def test_a_cf_valid_range_masks_dask_data_as_it_masks_data_in_memory():
+    """The values outside valid_min leave the statistics too (the blocks dropped them, the dask pass counted them)."""
+    import warnings
+
+    ds = geoinr.datasets.synthetic_grid(resolution=1.0, days=4)[["sla"]]
+    ds["sla"] = ds.sla.where(ds.lon > 2, -5.0)
+    ds.sla.attrs["valid_min"] = -2.0
+    kw = dict(width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        eager = ds.inr.fit("sla", **kw)
+        lazy = ds.chunk({"time": 1}).inr.fit("sla", **kw)
+    assert lazy.n_points_ == eager.n_points_ and lazy.region_ == eager.region_
+    assert lazy.mean_ == pytest.approx(eager.mean_)
+    assert sum("valid range" in str(w.message) for w in caught) == 2  # once each, not once per block

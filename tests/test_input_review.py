@@ -61,8 +61,7 @@ def test_duacs_land_at_the_int32_minimum_is_masked_beside_a_declared_fill_value(
                                          r"whose declared fill value is -2147483647\)"):
         obs = observations.read(ds, "sla")
     assert len(obs.table) == 60 and np.abs(obs.table.values).max() < 1.0
-    assert sentinels.packed_extremes(ds["sla"]) == {
-        2147483647 * 1e-4: "the decoded maximum of its int32 packing, whose declared fill value is -2147483647",
+    assert sentinels.packed_extremes(ds["sla"]) == {  # the extreme next to the fill; the other may be data
         -2147483648 * 1e-4: "the decoded minimum of its int32 packing, whose declared fill value is -2147483647"}
 
 
@@ -99,8 +98,8 @@ def test_dict_input_refuses_longitudes_that_are_not_degrees_east():
         observations.read({"lon": np.linspace(1e5, 5e5, 4), "lat": lat}, values=np.arange(4.0))
     with pytest.raises(ValueError, match="mixes conventions"):
         observations.read({"lon": np.array([-170.0, 0.0, 200.0, 350.0]), "lat": lat}, values=np.arange(4.0))
-    with pytest.raises(ValueError, match="not degrees east"):
-        dict_columns({"lon": np.array([1e5, 2e5]), "lat": [1.0, 2.0]}, None)
+    # a prediction target's longitudes are wrapped, whatever multiple of 360 away (predictions are periodic)
+    assert dict_columns({"lon": np.array([-720.0, 10.0]), "lat": [1.0, 2.0]}, None)[0].tolist() == [0.0, 10.0]
 
 
 def test_timedelta_times_are_counted_in_days():
@@ -155,3 +154,26 @@ def test_a_fill_value_in_a_coordinate_is_named_as_a_possible_cause():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 observations.read(ds, "sla")
+
+
+def test_a_time_data_variable_of_plain_numbers_is_still_the_time():
+    """Only the ambiguous names (t, date) need dates; a data variable named 'time' in days is a time."""
+    ds = xr.Dataset({"sla": ("obs", np.arange(6.0)), "lat": ("obs", np.linspace(30, 31, 6)),
+                     "lon": ("obs", np.linspace(0, 1, 6)), "time": ("obs", np.linspace(0, 2, 6))})
+    assert find_coords(ds, variables=["sla"]).time == "time"
+
+
+def test_time_false_pools_a_numeric_time_dimension():
+    ds = xr.Dataset({"sla": (("time", "lat", "lon"), np.random.default_rng(0).normal(size=(3, 4, 5)))},
+                    coords={"time": [0.0, 1.0, 2.0], "lat": np.arange(4.0) + 30, "lon": np.arange(5.0)})
+    import geoinr  # noqa: F401  (the .inr accessor)
+
+    fitted = ds.inr.fit("sla", time=False, width=8, depth=1, epochs=1, max_time=None, progress=False)
+    assert fitted.time_range_ is None and fitted.n_points_ == 60  # the three times pooled: repeats of 20 points
+
+
+def test_the_packing_extreme_away_from_a_declared_fill_is_data():
+    """grib_to_netcdf declares -32767 and stores a record's maximum as 32767: that value is kept."""
+    v = xr.DataArray(np.zeros(3), dims="x")
+    v.encoding.update(dtype=np.dtype("int16"), scale_factor=0.01, _FillValue=np.int16(-32767))
+    assert [round(k, 2) for k in sentinels.packed_extremes(v)] == [-327.68]

@@ -39,7 +39,6 @@ __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in
 STREAM_SAMPLE_POINTS = 500_000  # dask-backed fits: valid points of the contiguous sample that sets the scales
 STREAM_VALIDATION_POINTS = 200_000  # held-out points kept in memory (thinned from the validation blocks)
 STREAM_GROUP_POINTS = 200_000  # points read and shuffled together (blocks per group follows)
-PACKING_ATTRS = ("scale_factor", "add_offset", "_FillValue", "missing_value")  # CF packing (geoinr.coords.decode)
 LON_BINS = 360  # 1-degree bins of wrapped longitude: where dask-backed data lie, for their span across the dateline
 NO_RUN_ID = ("progress", "device", "max_time")  # parameters that may change when a fit resumes
 AUTO_VALIDATION = 0.1  # held-out fraction of validation="auto" for scattered data
@@ -164,11 +163,14 @@ def frame_in_memory(table: _coords.PointTable) -> Frame:
 
 def _decode_packed(data: xr.Dataset, var_names) -> xr.Dataset:
     """``data`` with its packed variables (integers with ``scale_factor``, ``_FillValue``...: opened with
-    ``mask_and_scale=False``) decoded lazily, as :func:`~geoinr.coords.decode` decodes each block."""
+    ``mask_and_scale=False``) decoded lazily, as :func:`~geoinr.coords.decode` decodes each block, and the values
+    outside a CF ``valid_range`` masked lazily (:func:`~geoinr.coords.mask_invalid`: once, not block by block)."""
     for v in var_names:
         var = data[v].variable
-        if any(k in var.attrs for k in PACKING_ATTRS):
+        if any(k in var.attrs for k in _coords.PACKING_ATTRS):
             data = data.assign({v: xr.decode_cf(xr.Dataset({"v": var}), decode_times=False)["v"].variable})
+        if any(k in data[v].attrs for k in _coords.VALID_ATTRS):
+            data = data.assign({v: _coords.mask_invalid(data[v])})
     return data
 
 

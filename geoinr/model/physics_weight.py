@@ -20,8 +20,8 @@ second with :data:`PHYSICS_WEIGHT`, for as long as the first took (or the time
 left). Where early stopping leaves less than half the first network's time
 (:data:`RESIDUAL_SHARE`: briefer fits rank the residual wrongly; a data-only fit adds
 a network from three tenths on), there is no second network: the map is the data-only fit's, and
-``physics_choice_["note"]`` says so. Three maps are then scored on the held-out points of the interior, each network with its
-weights from before the points joined it: the data-only network, the residual's
+``physics_choice_["note"]`` says so. Three maps are then scored on the held-out points of the
+interior, each network with its weights from before the points joined it: the data-only network, the residual's
 network, and their mean. The best one is kept (the data-only network on a tie),
 and in the time left further networks with its weight join it, as a data-only fit
 fills its budget (:mod:`geoinr.model.members`). The mean is a candidate because
@@ -47,9 +47,10 @@ Measurements behind this design (``benchmarks/RESULTS.md``, 2026-12-02):
   against 134-155, sixth session).
 
 The choice needs held-out points in memory. Without them (``validation=0``, the
-default for gridded data, or fewer than :data:`MIN_GROUPS` held-out groups in the record's
-interior), for dask-streamed data, and with ``checkpoint=`` or
-``resume=`` (a checkpoint holds one training run), ``"auto"`` uses
+default for gridded data, or fewer than :data:`MIN_GROUPS` groups in the record's
+interior; or no held-out point there, once the first network has held them out), for
+dask-streamed data, and with ``checkpoint=`` or ``resume=`` (a checkpoint holds one
+training run), ``"auto"`` uses
 :data:`PHYSICS_WEIGHT` without a choice and says so in ``physics_choice_``.
 """
 from __future__ import annotations
@@ -196,6 +197,10 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
         else:
             budget = cfg.part(FIRST_SHARE)
         if runs:  # the residual's network: the first one's start, for as long as it took (or the time left)
+            if interior_points(runs[0]["trainer"].xv, prep.x) is None and prep.x.shape[1] >= 3:
+                skipped = ("no network with the residual: none of the held-out points lies in the record's interior, "
+                           "where the choice is scored")
+                break
             took = runs[0]["result"].seconds
             budget = cfg.part(1.0 - FIRST_SHARE)
             if timed and not time_for_another(took, cfg.max_time - took, RESIDUAL_SHARE):  # no time to weigh it
@@ -264,8 +269,8 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
 def interior_points(held_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
     """Which ``held_out`` points (raw coordinates, time in the third column) lie in the interior of the record ``x``.
 
-    None where nothing is to drop: no time coordinate, or no held-out point in the interior
-    (then every held-out point counts).
+    None where nothing is to drop (no time coordinate), or where no held-out point lies in
+    the interior (then no choice is made: :func:`fit_choosing_weight` keeps the data-only network).
 
     Examples
     --------

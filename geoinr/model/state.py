@@ -33,6 +33,7 @@ from ..persistence import (BadField, DamagedFileError, array, integer, mapping, 
 from ..training import resolve_device
 from ..uncertainty import DataDistance
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
+from .params import MAX_SEED
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LEARNED", "check_config", "to_state", "from_state", "save", "load"]
 
@@ -149,7 +150,7 @@ def _check_params(cls, params) -> dict:
     for name in ("width", "depth"):
         integer(params.get(name), f"params.{name}", low=1, optional=True)
     integer(params.get("n_members"), "params.n_members", low=1, optional=True)
-    integer(params.get("seed"), "params.seed", low=0, high=2**63 - 1, optional=True)
+    integer(params.get("seed"), "params.seed", low=0, high=MAX_SEED, optional=True)
     number(params.get("w0"), "params.w0", above=0.0, optional=True)
     for name, value in (mapping(params.get("model_options"), "params.model_options", optional=True) or {}).items():
         if isinstance(value, int) and not isinstance(value, bool):
