@@ -23,7 +23,15 @@ def output_layer(net: nn.Module) -> nn.Linear:
 
 
 def add_statistics(a: dict | None, b: dict) -> dict:
-    """The sums of :meth:`BayesianLastLayer.statistics` over two sets of points (``a`` None: ``b``)."""
+    """The sums of :meth:`BayesianLastLayer.statistics` over two sets of points (``a`` None: ``b``).
+
+    Examples
+    --------
+    >>> phi, y = torch.ones(3, 2, dtype=torch.float64), torch.ones(3, 1, dtype=torch.float64)
+    >>> both = add_statistics(BayesianLastLayer.statistics(phi, y), BayesianLastLayer.statistics(phi, y))
+    >>> float(both["n"][0]), float(add_statistics(None, both)["n"][0])
+    (6.0, 6.0)
+    """
     return dict(b) if a is None else {key: a[key] + b[key] for key in b}
 
 
@@ -114,7 +122,19 @@ class BayesianLastLayer(nn.Module):
 
     @torch.no_grad()
     def fit_statistics(self, stats: dict, iterations: int = 100):
-        """Posterior from the sums of :meth:`statistics` (over all training points); returns ``self``."""
+        """Posterior from the sums of :meth:`statistics` (over all training points); returns ``self``.
+
+        The same posterior as :meth:`fit` on the points the sums came from.
+
+        Examples
+        --------
+        >>> g = torch.Generator().manual_seed(1)
+        >>> phi = torch.randn(50, 3, generator=g, dtype=torch.float64)
+        >>> y = phi @ torch.tensor([[1.0], [2.0], [0.0]], dtype=torch.float64)
+        >>> blr = BayesianLastLayer(3, 1).fit_statistics(BayesianLastLayer.statistics(phi, y))
+        >>> blr.mean_w[0, :3].round(decimals=2).tolist()
+        [1.0, 2.0, 0.0]
+        """
         for j in range(stats["Xty"].shape[0]):
             xtx, xty, yty = stats["XtX"][j], stats["Xty"][j], float(stats["yty"][j])
             n = float(stats["n"][j])
