@@ -76,3 +76,23 @@ def test_the_fit_after_a_search_gets_the_time_the_search_left(tracks, monkeypatc
     record = model.scale_search_
     assert record["budget_share"] == pytest.approx(min(record["seconds"] / 6.0, scale_search.MAX_SHARE), rel=0.05)
     assert record["budget_share"] > scale_search.SEARCH_SHARE
+
+
+def test_a_checkpoint_from_before_the_choices_were_recorded_resumes(tmp_path):
+    """Checkpoints written before run records held "choices" (2026-12-05) still resume."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    tracks = geoinr.datasets.synthetic_tracks(days=12, seed=0)
+    path = str(tmp_path / "fit.ckpt")
+    kw = dict(width=8, depth=1, epochs=12, batch_size=256, max_time=None, progress=False, seed=0)
+    geoinr.INRModel(**kw).fit(tracks, "sla", checkpoint=path, checkpoint_every=0.0)
+    with safe_open(path, "pt") as f:
+        meta = f.metadata()
+    state = json.loads(meta["state"])
+    assert state["extra"].pop("choices")  # as an earlier version wrote it
+    save_file(load_file(path), path, {**meta, "state": json.dumps(state)})
+    resumed = geoinr.INRModel(**kw).fit(tracks, "sla", resume=path)  # refused before: differs in the run record
+    assert resumed.history_["epoch"].max() == 12

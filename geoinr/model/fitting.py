@@ -445,7 +445,9 @@ def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, c
     trainer = Trainer(model.field_, prep.x, prep.y, prep.w, cfg, device, groups=prep.groups, extra_loss=extra,
                       stream=prep.stream, n_stream=prep.n_stream)
     if resume is not None:
-        trainer.load_checkpoint(resume, extra=prep.run_id)
+        # a checkpoint written before run records held the fit's "choices" is compared without them
+        older = "choices" not in checkpoint_extra(resume)
+        trainer.load_checkpoint(resume, extra={k: v for k, v in prep.run_id.items() if not (older and k == "choices")})
     if optimizer_state is not None:
         trainer.opt.load_state_dict(optimizer_state)
     try:
