@@ -117,7 +117,8 @@ def test_the_residual_needs_half_the_first_networks_time_left(monkeypatch, took,
 
     def train(model, prep, cfg, device, **kw):
         seen.append(cfg.max_time)
-        return SimpleNamespace(n_val=10, xv=torch.zeros(10, 3)), TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", took, 1)
+        trainer = SimpleNamespace(n_val=10, xv=torch.zeros(10, 3))
+        return trainer, TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", took, 1)
 
     cfg = fitting.TrainConfig(epochs=None, max_time=60.0, seed=0)
     _, result = pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train)
@@ -138,7 +139,8 @@ def test_on_a_large_record_the_data_only_network_leaves_time_for_the_residuals(m
 
     def train(model, prep, cfg, device, **kw):  # every network runs to its budget
         seen.append(cfg.max_time)
-        return SimpleNamespace(n_val=10, xv=torch.zeros(10, 3)), TrainResult([{"epoch": 1.0}], 0.1, "budget", cfg.max_time, 1)
+        trainer = SimpleNamespace(n_val=10, xv=torch.zeros(10, 3))
+        return trainer, TrainResult([{"epoch": 1.0}], 0.1, "budget", cfg.max_time, 1)
 
     cfg = fitting.TrainConfig(epochs=None, max_time=300.0, seed=0)
     pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train, first_cap=pw.FIRST_CAP)
@@ -273,7 +275,8 @@ def test_the_time_left_goes_to_further_networks_with_the_weight_kept(tracks, mon
 
     def train(model, prep, cfg, device, **kw):  # every network stops early after 10 s
         seen.append((model.physics_weight_, cfg.max_time, cfg.seed))
-        return SimpleNamespace(n_val=10, xv=torch.zeros(10, 3)), TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", 10.0, 1)
+        trainer = SimpleNamespace(n_val=10, xv=torch.zeros(10, 3))
+        return trainer, TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", 10.0, 1)
 
     _, result = pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train)
     # the first network: the whole budget; the residual's: as long as the first took
@@ -411,3 +414,21 @@ def test_a_run_can_take_up_the_learning_rate_schedule_where_another_left_it():
     assert second_half[-1] < 0.025e-2 and whole[-1] < 0.025e-2  # both end near the schedule's end (2 % of lr)
     with pytest.raises(ValueError, match="schedule must be"):
         TrainConfig(schedule=(0.6, 0.5)).validate()
+
+
+def test_without_a_held_out_point_in_the_interior_no_residual_is_weighed(monkeypatch):
+    """Held-out points only at the record's ends (where the map extrapolates in time) cannot choose: data-only."""
+    _scores(monkeypatch, {"data-only": 0.5, "mean": 0.3, "residual": 0.4})
+    model, prep, cfg = _choosing_model()
+    prep.x = torch.zeros(100, 3)
+    prep.x[:, 2] = torch.linspace(0.0, 10.0, 100)  # a ten-day record
+    seen = []
+
+    def train(model, prep, cfg, device, **kw):
+        seen.append(model.physics_weight_)
+        held = torch.zeros(10, 3)  # every held-out point on the first day
+        return SimpleNamespace(n_val=10, xv=held), TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", 1.0, 1)
+
+    pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train)
+    assert seen == [0.0] and model.physics_choice_["members"] == [0.0]
+    assert "none of the held-out points lies in the record's interior" in model.physics_choice_["note"]
