@@ -561,27 +561,25 @@ def _mask_invalid(var, bounds):
     if bounds is None or var.dtype.kind not in "fiu":
         return var
     key = next(k for k in VALID_ATTRS if k in var.attrs)
-    if var.chunks is not None:  # dask: lazily, uncounted
-        masked = var.where((var >= bounds[0]) & (var <= bounds[1]))
-        masked.attrs = {k: v for k, v in var.attrs.items() if k not in VALID_ATTRS}
+
+    def warn(which: str) -> None:
         warnings.warn(
-            f"Variable {var.name!r}: values outside its valid range [{bounds[0]:.6g}, {bounds[1]:.6g}] (CF "
+            f"Variable {var.name!r}: {which} outside its valid range [{bounds[0]:.6g}, {bounds[1]:.6g}] (CF "
             f"valid_range/valid_min/valid_max) are treated as missing. To keep them, drop those attributes first, "
             f"e.g. ds[{var.name!r}].attrs.pop({key!r}).", UserWarning, stacklevel=user_stacklevel(),
         )
+
+    if var.chunks is not None:  # dask: lazily, uncounted
+        masked = var.where((var >= bounds[0]) & (var <= bounds[1]))
+        masked.attrs = {k: v for k, v in var.attrs.items() if k not in VALID_ATTRS}
+        warn("values")
         return masked
     values = np.asarray(var.values, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         bad = (values < bounds[0]) | (values > bounds[1])
     n_bad = int(bad.sum())
     if n_bad:
-        warnings.warn(
-            f"Variable {var.name!r}: {n_bad:,} of {values.size:,} values lie outside its valid range "
-            f"[{bounds[0]:.6g}, {bounds[1]:.6g}] (CF valid_range/valid_min/valid_max) and are treated as missing. "
-            f"To keep them, drop those attributes first, e.g. ds[{var.name!r}].attrs.pop({key!r}).",
-            UserWarning,
-            stacklevel=user_stacklevel(),
-        )
+        warn(f"{n_bad:,} of {values.size:,} values lie")
         var = var.copy(data=np.where(bad, np.nan, values))
     return var
 
@@ -593,7 +591,7 @@ def decode(var):
     with NaN, and numbers with a ``units`` attribute like ``"days since 2000-01-01"``
     become dates (datetime64, or cftime for other calendars). Values outside the CF
     ``valid_range`` (or ``valid_min``/``valid_max``; in packed units when the
-    variable is packed) become NaN, with a warning. Pandas extension dtypes become
+    variable is packed) become NaN, with a warning. Dask-backed data stay lazy. Pandas extension dtypes become
     numpy ones: tz-aware times naive datetime64 in UTC, nullable numbers floats
     with NaN where missing.
 
@@ -618,13 +616,13 @@ def decode(var):
     units = str(attrs.get("units", ""))
     timelike = _has_time_units(var)
     if packed or timelike:
-        ds = xr.Dataset({"v": xr.Variable(var.dims, np.asarray(var.values), dict(attrs))})
+        ds = xr.Dataset({"v": xr.Variable(var.dims, var.variable.data, dict(attrs))})  # dask data stay lazy
         try:
             decoded = xr.decode_cf(ds, use_cftime=None) if timelike else xr.decode_cf(ds, decode_times=False)
         except (ValueError, OverflowError) as err:
             raise ValueError(f"Could not decode {var.name!r} with units {units!r}: {err}") from err
         var = decoded["v"].rename(var.name)
-    return _mask_invalid(var, _valid_bounds(var))
+    return mask_invalid(var)
 
 
 def _check_longitude(lon: np.ndarray, name, conventions: bool = True) -> None:
@@ -888,8 +886,7 @@ def dict_columns(target, time_axis: TimeAxis | None, fitted: str = "model") -> l
     keys = {str(k).lower(): k for k in target}
     if "lon" not in keys or "lat" not in keys:
         raise ValueError(f"The target dict needs keys 'lon' and 'lat'; got {list(target)}.")
-    lon = np.asarray(target[keys["lon"]], dtype=np.float64)
-    lon = wrap_longitude(lon)  # a target's longitudes may be any multiple of 360 away (predictions are periodic)
+    lon = wrap_longitude(np.asarray(target[keys["lon"]], dtype=np.float64))
     lat = np.asarray(target[keys["lat"]], dtype=np.float64)
     _check_latitude(lat, "lat")
     cols = [lon, lat]

@@ -162,16 +162,9 @@ def frame_in_memory(table: _coords.PointTable) -> Frame:
 
 
 def _decode_packed(data: xr.Dataset, var_names) -> xr.Dataset:
-    """``data`` with its packed variables (integers with ``scale_factor``, ``_FillValue``...: opened with
-    ``mask_and_scale=False``) decoded lazily, as :func:`~geoinr.coords.decode` decodes each block, and the values
-    outside a CF ``valid_range`` masked lazily (:func:`~geoinr.coords.mask_invalid`: once, not block by block)."""
-    for v in var_names:
-        var = data[v].variable
-        if any(k in var.attrs for k in _coords.PACKING_ATTRS):
-            data = data.assign({v: xr.decode_cf(xr.Dataset({"v": var}), decode_times=False)["v"].variable})
-        if any(k in data[v].attrs for k in _coords.VALID_ATTRS):
-            data = data.assign({v: _coords.mask_invalid(data[v])})
-    return data
+    """``data`` with its variables to fit decoded lazily (:func:`~geoinr.coords.decode`: packed integers opened with
+    ``mask_and_scale=False``, values outside a CF ``valid_range``), once for the whole data, not block by block."""
+    return data.assign({v: _coords.decode(data[v]) for v in var_names})
 
 
 def _valid_points(data, var_names, lat, lon, tvar) -> xr.DataArray:

@@ -107,10 +107,14 @@ def interior_groups(groups: np.ndarray, time: np.ndarray | None) -> np.ndarray:
         return groups
     _, index = np.unique(groups, return_inverse=True)
     mean_time = np.bincount(index, time) / np.bincount(index)
-    lo, hi = float(time.min()), float(time.max())
+    return np.where(_inside(mean_time, float(time.min()), float(time.max()))[index], groups, -1)
+
+
+def _inside(t, lo: float, hi: float):
+    """Whether times ``t`` (numpy or torch) lie in the interior of the record [lo, hi]: not in its first or last
+    :data:`EDGE_SHARE`."""
     margin = EDGE_SHARE * (hi - lo)
-    inside = (mean_time >= lo + margin) & (mean_time <= hi - margin)
-    return np.where(inside[index], groups, -1)
+    return (t >= lo + margin) & (t <= hi - margin)
 
 
 def resolve_physics_weight(model, prep, checkpoint=None, resume=None) -> bool:
@@ -280,10 +284,7 @@ def interior_points(held_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor | N
     """
     if x.shape[1] < 3 or not held_out.shape[0]:
         return None
-    lo, hi = float(x[:, 2].min()), float(x[:, 2].max())
-    margin = EDGE_SHARE * (hi - lo)
-    t = held_out[:, 2]
-    inside = (t >= lo + margin) & (t <= hi - margin)
+    inside = _inside(held_out[:, 2], float(x[:, 2].min()), float(x[:, 2].max()))
     return inside if bool(inside.any()) else None
 
 
