@@ -18,8 +18,8 @@ import warnings
 import torch
 from torch import nn
 
-from .persistence import (BadField, array, integer, mapping, number, parse_json, read_header, read_safetensors,
-                          reading, write_safetensors_atomic)
+from .persistence import (BadField, array, integer, mapping, number, parse_json, plain, read_header,
+                          read_safetensors, reading, write_safetensors_atomic)
 
 __all__ = [
     "TrainConfig",
@@ -672,7 +672,7 @@ class Trainer:
             "join_pending": self.join_pending,
             "joined_step": self.joined_step,
             "lbfgs_evals": self.lbfgs_evals,
-            "extra": extra or {},
+            "extra": plain(extra or {}),
         }
         write_safetensors_atomic(
             path, tensors, {"format": CHECKPOINT_FORMAT, "format_version": str(CHECKPOINT_VERSION), "state": json.dumps(meta)}
@@ -689,7 +689,7 @@ class Trainer:
             meta, shapes = _read_checkpoint_header(path)
             meta = _check_checkpoint_state(meta, self.opt)
         mine, theirs = json.loads(json.dumps(self.fingerprint())), meta["fingerprint"]
-        if mine != theirs or (extra is not None and meta.get("extra") != json.loads(json.dumps(extra))):
+        if mine != theirs or (extra is not None and meta.get("extra") != json.loads(json.dumps(plain(extra)))):
             diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
             hint = " (a fit with seed=None holds out other points each time: give a seed)" if "seed" in diff else ""
             raise ValueError(

@@ -104,3 +104,12 @@ def test_a_read_only_file_is_not_replaced_even_by_root(tmp_path, monkeypatch):
 def test_loading_a_directory_says_so(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a directory"):
         geoinr.load(tmp_path)
+
+
+def test_numpy_numbers_given_to_a_checkpointed_fit_checkpoint_and_resume(tmp_path):
+    """The checkpoint's header holds the parameters too: written through the same conversion as a saved model."""
+    tracks = geoinr.datasets.synthetic_tracks(days=12, seed=0)
+    path = str(tmp_path / "fit.ckpt")
+    kw = dict(width=np.int64(8), depth=1, epochs=np.int64(12), batch_size=256, max_time=None, progress=False, seed=0)
+    geoinr.INRModel(**kw).fit(tracks, "sla", checkpoint=path, checkpoint_every=0.0)  # before: TypeError (int64)
+    assert geoinr.INRModel(**kw).fit(tracks, "sla", resume=path).history_["epoch"].max() == 12

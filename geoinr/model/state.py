@@ -28,8 +28,8 @@ from .._version import __version__
 from ..coords import TimeAxis
 from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS, CoordinateEncoding
 from ..nn import size_defaults
-from ..persistence import (BadField, DamagedFileError, array, integer, mapping, number, parse_json, read_header,
-                           read_safetensors, reading, text, write_safetensors_atomic)
+from ..persistence import (BadField, DamagedFileError, array, integer, mapping, number, parse_json, plain,
+                           read_header, read_safetensors, reading, text, write_safetensors_atomic)
 from ..training import resolve_device
 from ..uncertainty import DataDistance
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
@@ -100,7 +100,7 @@ def to_state(model) -> tuple[dict, dict]:
     learned["time_axis_"] = model.time_axis_.to_dict() if model.time_axis_ is not None else None
     config = {
         "geoinr_version": __version__,
-        "params": _plain(model.get_params()),
+        "params": plain(model.get_params()),
         "learned": learned,
         # exact float repr; NaN as null so the header stays strict JSON
         "history": {c: [None if v != v else v for v in model.history_[c].tolist()] for c in model.history_.columns},
@@ -113,27 +113,6 @@ def to_state(model) -> tuple[dict, dict]:
         else:
             tensors.update({f"{DATA_SITES}.{j}": torch.from_numpy(n.sites) for j, n in enumerate(nears)})
     return tensors, config
-
-
-def _plain(value):
-    """``value`` with numpy scalars as Python numbers and devices as text, in dicts and lists: JSON can write it.
-
-    A fit takes ``width=np.int64(16)`` or ``device=torch.device("cpu")``; the file must too.
-
-    Examples
-    --------
-    >>> _plain({"width": np.int64(16), "lr": np.float32(0.5), "device": torch.device("cpu"), "m": [np.int8(1)]})
-    {'width': 16, 'lr': 0.5, 'device': 'cpu', 'm': [1]}
-    """
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, torch.device):
-        return str(value)
-    return value
 
 
 # ------------------------------------------------------------------ the config's schema

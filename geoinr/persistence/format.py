@@ -20,6 +20,7 @@ import socket
 import tempfile
 import time
 
+import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
@@ -35,6 +36,7 @@ __all__ = [
     "mapping",
     "number",
     "parse_json",
+    "plain",
     "read_header",
     "read_safetensors",
     "reading",
@@ -117,6 +119,28 @@ def reading(path, what: str, hint: str):
 def _shown(value) -> str:
     s = repr(value)
     return s if len(s) <= 60 else s[:57] + "..."
+
+
+def plain(value):
+    """``value`` with numpy scalars as Python numbers and devices as text, in dicts and lists: JSON can write it.
+
+    A fit takes ``width=np.int64(16)`` or ``device=torch.device("cpu")``; its saved model and its
+    checkpoints must too (both headers are written through this).
+
+    Examples
+    --------
+    >>> plain({"width": np.int64(16), "lr": np.float32(0.5), "device": torch.device("cpu"), "m": [np.int8(1)]})
+    {'width': 16, 'lr': 0.5, 'device': 'cpu', 'm': [1]}
+    """
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, torch.device):
+        return str(value)
+    return value
 
 
 def parse_json(source, field: str, *, finite: bool = True):
