@@ -140,12 +140,12 @@ def test_no_band_in_the_box_leaves_the_draws_unchanged():
 
 def test_the_qg_term_runs_on_a_region_across_the_equator_and_refuses_one_inside_it(field):
     """A tall region across the equator has a finite QG loss; a region inside the band says what to do."""
-    term = losses._qg_term(field.field, _frame((-20.0, 20.0, -30.0, 60.0)), 256, 0, "cpu", 30e3)
-    value = term().detach()
+    draw, term = losses._qg_term(_frame((-20.0, 20.0, -30.0, 60.0)), 256, 0, "cpu", 30e3)
+    value = term(field.field, draw()).detach()
     assert torch.isfinite(value) and float(value) > 0
     for south, north in ((-4.0, 4.5), (-5.0, 5.0), (2.0, 2.0)):  # inside the band, to its edges, one latitude
         with pytest.raises(ValueError, match="poleward"):
-            losses._qg_term(field.field, _frame((-20.0, 20.0, south, north)), 256, 0, "cpu", 30e3)
+            losses._qg_term(_frame((-20.0, 20.0, south, north)), 256, 0, "cpu", 30e3)
 
 
 def test_fit_with_qg_across_the_equator():

@@ -157,9 +157,10 @@ def test_only_plain_time_budgeted_fits_of_scattered_points_share_the_budget():
         model.optimizer_ = kw.get("optimizer", "adam")
         return fitting.shares_budget(model, obs, streamed)
 
-    assert shares()
+    assert shares() and shares(physics="qg")  # physics_weight="auto": its data-only candidate is the default's
     assert not shares(grid) and not shares(streamed=True) and not shares(optimizer="lbfgs")
-    for kw in ({"n_members": 1}, {"uncertainty": "ensemble"}, {"physics": "qg"}, {"mass_constraint": "streamfunction"},
+    for kw in ({"n_members": 1}, {"uncertainty": "ensemble"}, {"physics": "qg", "physics_weight": 0.1},
+               {"mass_constraint": "streamfunction"},
                {"epochs": 100}, {"max_time": None, "epochs": 100}):
         assert not shares(**kw), kw
 

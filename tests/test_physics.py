@@ -151,7 +151,7 @@ def test_qg_residual_is_differentiable_for_training():
 
 
 def test_fit_with_qg_residual_runs_and_logs_it(scattered):
-    """physics='qg' adds a finite, logged residual loss; spatial data or ensembles are refused clearly."""
+    """physics="qg" adds a finite, logged residual loss; spatial data and unknown terms are refused clearly."""
     fitted = scattered.inr.fit("sla", physics="qg", physics_weight=1.0, n_collocation=64, **{**FAST, "epochs": 60})
     h = fitted.history
     assert np.isfinite(h.physics_loss).all() and (h.physics_loss > 0).all()

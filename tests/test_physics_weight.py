@@ -148,6 +148,7 @@ def test_on_a_large_record_the_data_only_network_leaves_time_for_the_residuals(m
     assert seen == pytest.approx([first, 300.0 - first])  # capped, then the residual's network in the rest
     assert 300.0 - first >= RESIDUAL_SHARE * first and model.physics_choice_["members"] == [0.0, 0.1]
     seen.clear()
+    model, prep, _ = _choosing_model()  # the first call left a mean of two networks in field_
     pw.fit_choosing_weight(model, prep, cfg, torch.device("cpu"), train)  # no cap: the whole budget, nothing after
     assert seen == pytest.approx([300.0]) and model.physics_choice_["members"] == [0.0]
 

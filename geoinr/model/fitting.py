@@ -712,7 +712,9 @@ def shares_budget(model, obs, streamed: bool) -> bool:
     """Whether a fit may train :data:`SCATTERED_MEMBERS` networks together when the budget affords them.
 
     Plain fits (:func:`~geoinr.model.members.plain_fit`) of scattered points by Adam under
-    ``max_time`` alone, without ``physics=`` (its choice of weight averages networks of its own).
+    ``max_time`` alone, without ``physics=`` or with ``physics_weight="auto"``, whose data-only
+    candidate is then the data-only default's networks (its residual's candidate the same number,
+    each network with its own residual).
 
     Examples
     --------
@@ -723,7 +725,7 @@ def shares_budget(model, obs, streamed: bool) -> bool:
     >>> shares_budget(m, obs, streamed=False), shares_budget(m, obs, streamed=True)
     (True, False)
     """
-    return (plain_fit(model, streamed) and not obs.gridded and not model.physics
+    return (plain_fit(model, streamed) and not obs.gridded and (not model.physics or model.physics_weight == "auto")
             and getattr(model, "optimizer_", "adam") == "adam" and model.max_time is not None and model.epochs is None)
 
 

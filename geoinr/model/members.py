@@ -16,8 +16,9 @@ the whole first network's time left those boxes with one network. Three tenths
 46 s of 60: one network alone there had the boxes' worst maps.
 
 Only plain fits take part: ``n_members`` unset, no ``uncertainty=`` (a calibrated
-spread needs its own members), no ``physics=`` (residuals do not run on a mean of
-networks yet), the penalty mass constraint, in-memory data and one process.
+spread needs its own members), no ``physics=`` (``physics_weight="auto"`` adds networks
+after its own choice; :mod:`geoinr.model.physics_weight`), the penalty mass constraint,
+in-memory data and one process.
 """
 from __future__ import annotations
 
@@ -167,6 +168,7 @@ def fill_more(model, prep, cfg, device, train, fields, records, first, left) -> 
     :func:`fill_budget` and ``physics_weight="auto"`` call it (run in ``tests/test_members.py``
     and ``tests/test_physics_weight.py``).
     """
+    given = getattr(model, "members_", None) or 1  # the first field's networks (n_members trained together)
     while time_for_another(first, left) and len(fields) < MAX_FILL_MEMBERS:
         k = len(fields)
         seed = None if cfg.seed is None else int(cfg.seed) + k * SEED_STEP
@@ -178,7 +180,7 @@ def fill_more(model, prep, cfg, device, train, fields, records, first, left) -> 
         fields.append(model.field_)
         records.append(record(more))
         left -= more.seconds
-    model.members_ = 1
+    model.members_ = given if len(fields) == 1 else 1
     model.field_ = fields[0]
     if len(fields) > 1:
         average(model, fields)
@@ -204,6 +206,8 @@ def record(result) -> dict:
 
 def average(model, fields) -> None:
     """``field_``: the networks of ``fields`` stacked into one :class:`~geoinr.nn.ensemble.Ensemble`, the
-    module ``n_members`` builds (so a saved model loads as a mean of that many networks)."""
-    model.members_ = len(fields)
-    model.field_ = Field(fields[0].encoding, Ensemble([f.network for f in fields])).eval()
+    module ``n_members`` builds (so a saved model loads as a mean of that many networks). A field that is
+    itself a mean of networks gives its members: each network counts once in the mean."""
+    networks = [n for f in fields for n in (f.network.unstack() if isinstance(f.network, Ensemble) else [f.network])]
+    model.members_ = len(networks)
+    model.field_ = Field(fields[0].encoding, Ensemble(networks)).eval()

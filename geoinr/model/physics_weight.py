@@ -239,10 +239,12 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
     model.physics_weight_ = kept["weight"]
     spent = float(sum(r["result"].seconds for r in runs))
     fields, records = [r["field"] for r in mapped], [record(r["result"]) for r in mapped]
-    weights, initial = [r["weight"] for r in mapped], len(mapped)
-    # further networks, with the weight kept, in the time left (as a data-only fit fills its budget)
+    weights = [r["weight"] for r in mapped for _ in range(getattr(r["field"].network, "n_members", 1))]
+    initial = len(mapped)
+    # further networks, with the weight kept, in the time left (as a data-only fit fills its budget; not after
+    # networks trained together, as the data-only default does not add any to them either)
     more = (can_average(model, prep) and cfg.max_time is not None and cfg.epochs is None
-            and kept["result"].stopped != "interrupted")
+            and kept["result"].stopped != "interrupted" and len(weights) == len(mapped))
     records = fill_more(model, prep, dataclasses.replace(cfg, label=f"fitting, physics weight {kept['weight']:g}"),
                         device, train, fields, records, first=runs[0]["result"].seconds,
                         left=cfg.max_time - spent if more else 0.0)
@@ -329,8 +331,8 @@ def held_out_scores(runs, maps, inside: torch.Tensor | None = None) -> dict:
             field.load_state_dict(state)
         field.eval()
         with torch.no_grad():
-            predictions.append(torch.cat([field(trainer.xv[i:i + CHUNK]).float()
-                                          for i in range(0, trainer.n_val, CHUNK)]))
+            out = torch.cat([field(trainer.xv[i:i + CHUNK]).float() for i in range(0, trainer.n_val, CHUNK)], -2)
+        predictions.append(out.mean(0) if out.dim() == 3 else out)  # a mean of networks: (members, points, out)
     scores = {}
     for name, members in maps.items():
         mean = sum(predictions[i] for i in members) / len(members)

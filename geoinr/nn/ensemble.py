@@ -14,6 +14,18 @@ __all__ = ["Ensemble"]
 _THREAD = threading.local()  # each thread's copies of the templates (see Ensemble._template)
 
 
+class _Apply(nn.Module):
+    """Holds a template network so that :func:`torch.func.functional_call` can put one member's tensors into it
+    for a whole function of the network (``fn(network, *args)``), not only its forward pass."""
+
+    def __init__(self, network: nn.Module):
+        super().__init__()
+        self.network = network
+
+    def forward(self, fn, *args):
+        return fn(self.network, *args)
+
+
 class Ensemble(nn.Module):
     r"""``n`` independently initialized copies of one network, trained and evaluated together.
 
@@ -73,6 +85,49 @@ class Ensemble(nn.Module):
         if self not in copies:
             copies[self] = copy.deepcopy(self._base)
         return copies[self]
+
+    def apply_member(self, i: int, fn, *args):
+        """``fn(network, *args)`` with ``network`` member ``i`` as a module of its own (the template with the
+        member's weights and buffers in it for the call; gradients reach the stacked weights).
+
+        For computations that read a network's layers rather than call it, such as the physics
+        residual's derivative jets (:mod:`geoinr.physics.jets`), one member at a time.
+
+        Examples
+        --------
+        >>> from geoinr.nn import Siren
+        >>> ens = Ensemble([Siren(3, 1, width=8, depth=2) for _ in range(3)])
+        >>> x = torch.zeros(5, 3)
+        >>> bool(torch.allclose(ens.apply_member(1, lambda net, inp: net(inp), x), ens(x)[1]))
+        True
+        """
+        if not 0 <= int(i) < self.n_members:
+            raise IndexError(f"member {i} of an ensemble of {self.n_members}")
+        tensors = {f"network.{k}": p[int(i)] for k, p in zip(self.param_names, self.stacked)}
+        tensors.update({f"network.{k}": getattr(self, f"stacked_buffer_{j}")[int(i)]
+                        for j, k in enumerate(self.buffer_names)})
+        return functional_call(_Apply(self._template()), tensors, (fn, *args))
+
+    def unstack(self) -> list:
+        """The members as networks of their own (copies of the template holding each member's weights).
+
+        Examples
+        --------
+        >>> from geoinr.nn import Siren
+        >>> ens = Ensemble([Siren(3, 1, width=8, depth=2) for _ in range(2)])
+        >>> x = torch.zeros(5, 3)
+        >>> nets = ens.unstack()
+        >>> len(nets), bool(torch.allclose(nets[1](x), ens(x)[1]))
+        (2, True)
+        """
+        nets = []
+        for i in range(self.n_members):
+            net = copy.deepcopy(self._base).to_empty(device=self.stacked[0].device)
+            tensors = dict(zip(self.param_names, self.stacked))
+            tensors.update({k: getattr(self, f"stacked_buffer_{j}") for j, k in enumerate(self.buffer_names)})
+            net.load_state_dict({k: v[i].detach().clone() for k, v in tensors.items()})
+            nets.append(net)
+        return nets
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         params = dict(zip(self.param_names, self.stacked))

@@ -21,7 +21,7 @@ from .jets import FieldOutput
 from .operators import derivatives
 from .qg import EQUATOR_BAND, BetaPlane, LocalPlanes, qg_residual
 
-__all__ = ["PHYSICS_TERMS", "PhysicsFrame", "physics_terms", "physics_loss", "metres_per_unit"]
+__all__ = ["PHYSICS_TERMS", "PhysicsFrame", "physics_terms", "physics_loss", "members", "metres_per_unit"]
 
 PHYSICS_TERMS = ("qg", "mass")
 
@@ -160,7 +160,8 @@ def _band_gap(south: float, north: float, band: float):
     return (lo, hi) if hi > lo else None
 
 
-def _qg_term(field, frame: PhysicsFrame, n: int, seed, device, length: float):
+def _qg_term(frame: PhysicsFrame, n: int, seed, device, length: float):
+    """(draw, loss): fresh collocation points, and the dimensionless QG loss of a field (one network) on them."""
     if frame.time_range is None:
         raise ValueError("physics='qg' needs a time coordinate (dq/dt).")
     to_m = metres_per_unit(frame.units[0], frame.variables[0])
@@ -175,8 +176,7 @@ def _qg_term(field, frame: PhysicsFrame, n: int, seed, device, length: float):
     psi_scale = GRAVITY * max(scale, 1e-6) / f_typical
     floor = (psi_scale * beta_typical / length) ** 2  # (1/s^2)^2: linear Rossby-wave scale, a floor
 
-    def qg():
-        raw = sample()
+    def qg(field, raw):
         # a FieldOutput (not a lambda) lets qg_residual see a SIREN and use its fast derivatives
         r, parts = qg_residual(FieldOutput(field, 0, scale, offset), raw, plane, return_terms=True,
                                temporal_mean=k if k > 1 else None, anomaly=frame.anomaly)
@@ -188,7 +188,7 @@ def _qg_term(field, frame: PhysicsFrame, n: int, seed, device, length: float):
         loss = torch.mean(r**2) / (size + floor)
         return loss * _varying_fraction(field, raw, k) if k > 1 else loss
 
-    return qg
+    return sample, qg
 
 
 def _typical_f_beta(south: float, north: float) -> tuple[float, float]:
@@ -219,26 +219,63 @@ def _varying_fraction(field, raw: torch.Tensor, k: int) -> torch.Tensor:
         return v.var(0, unbiased=False).mean().clamp(max=1.0)
 
 
-def _mass_term(field, frame: PhysicsFrame, sample, length: float, device):
+def _mass_term(frame: PhysicsFrame, sample, length: float, device):
+    """(draw, loss): collocation points, and the dimensionless divergence loss of a field (one network) on them."""
     if len(frame.variables) != 2:
         raise ValueError(
             f"physics='mass' needs two fitted variables, eastward then northward velocity; got {frame.variables}."
         )
     if frame.mass_constraint == "streamfunction":  # divergence-free by construction: nothing to add
-        return lambda: torch.zeros((), device=device)
+        return (lambda: None), (lambda field, raw: torch.zeros((), device=device))
     su, sv = frame.std
     mu, mv = frame.mean
     speed = max(math.hypot(su, sv), 1e-9)
 
-    def mass():
-        raw = sample()
+    def mass(field, raw):
         du = derivatives(lambda r: field(r)[:, 0] * su + mu, raw, laplacian=False, create_graph=True)
         dv = derivatives(lambda r: field(r)[:, 1] * sv + mv, raw, laplacian=False, create_graph=True)
         lat = raw[:, 1] * DEG
         div = du["f_x"] + dv["f_y"] - dv["f"] * torch.tan(lat) / EARTH_RADIUS_M
         return torch.mean((div * length / speed) ** 2)
 
-    return mass
+    return sample, mass
+
+
+def members(field) -> list | None:
+    """The networks of a mean of networks (:class:`geoinr.nn.Ensemble`) as fields of their own: one function
+    per member, ``apply(fn)`` = ``fn(member's field)``; None for a field of one network.
+
+    A residual is taken on each network (the mean of networks that each obey it need not be the
+    one network that does), so the physics loss of an ensemble is its members' mean, as its data
+    loss is.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from geoinr.encoding import CoordinateEncoding
+    >>> from geoinr.model.field import Field
+    >>> from geoinr.nn import Siren
+    >>> from geoinr.nn.ensemble import Ensemble
+    >>> enc = CoordinateEncoding.from_points(np.array([[0.0, 30.0, 0.0], [10.0, 40.0, 10.0]]))
+    >>> field = Field(enc, Ensemble([Siren(enc.out_features, 1, width=8, depth=1) for _ in range(2)]))
+    >>> apply = members(field)
+    >>> raw = torch.tensor([[5.0, 35.0, 1.0]])
+    >>> len(apply), bool(torch.allclose(apply[1](lambda f: f(raw)), field(raw)[1]))
+    (2, True)
+    >>> members(Field(enc, Siren(enc.out_features, 1, width=8, depth=1))) is None
+    True
+    """
+    from ..nn.ensemble import Ensemble
+
+    ensemble = getattr(field, "network", None)
+    if not isinstance(ensemble, Ensemble):
+        return None
+
+    def one(i):
+        # the member's network in the field's place (a field is built from an encoding and a network)
+        return lambda fn: ensemble.apply_member(i, lambda net: fn(type(field)(field.encoding, net)))
+
+    return [one(i) for i in range(ensemble.n_members)]
 
 
 def physics_loss(field, physics, frame: PhysicsFrame, *, weight: float, n_collocation: int, seed, device):
@@ -251,14 +288,28 @@ def physics_loss(field, physics, frame: PhysicsFrame, *, weight: float, n_colloc
     point's latitude unless ``frame.rossby_radius_km`` is given, each point on its own tangent
     plane (:class:`geoinr.physics.qg.LocalPlanes`) and none within
     :data:`geoinr.physics.qg.EQUATOR_BAND` degrees of the equator. Near that band the points'
-    terms are largest (psi = g eta / f), so on a region across the equator they weigh most.
+    terms are largest (psi = g eta / f), so on a region across the equator they weigh most. For a
+    mean of networks (:class:`geoinr.nn.Ensemble`) the loss is the mean of each network's own
+    residual loss on the same points (:func:`members`), as its data loss is the mean of theirs.
     """
     terms = physics_terms(physics)
     length = frame.min_wavelength_km * 1e3 / (2 * math.pi)  # m
     parts = []
     if "qg" in terms:
-        parts.append(_qg_term(field, frame, int(n_collocation), seed, device, length))
+        parts.append(_qg_term(frame, int(n_collocation), seed, device, length))
     if "mass" in terms:
-        parts.append(_mass_term(field, frame, _collocation(frame, int(n_collocation), seed, device), length, device))
+        parts.append(_mass_term(frame, _collocation(frame, int(n_collocation), seed, device), length, device))
     weight = float(weight)
-    return lambda: weight * sum(p() for p in parts)
+    each = members(field)
+
+    def loss():
+        points = [draw() for draw, _ in parts]  # one draw a step, shared by the members of a mean of networks
+
+        def total(f):
+            return sum(term(f, raw) for (_, term), raw in zip(parts, points))
+
+        if each is None:
+            return weight * total(field)
+        return weight * sum(apply(total) for apply in each) / len(each)
+
+    return loss

@@ -67,8 +67,6 @@ class EnsembleUncertainty(NoUncertainty):
     def check(self, *, physics=None, mass_constraint: str = "penalty", n_members: int = 0) -> None:
         if self.n_members < 2:
             raise ValueError(f"n_members must be >= 2 for an ensemble, got {self.n_members}")
-        if physics:
-            raise ValueError("physics= residuals are not available with uncertainty='ensemble' yet; use 'bayes_last_layer'.")
         if mass_constraint == "streamfunction":
             raise ValueError("mass_constraint='streamfunction' does not combine with uncertainty= yet.")
 
@@ -103,9 +101,6 @@ class AveragedEnsemble(NoUncertainty):
         self.n_members = int(n_members)
 
     def check(self, *, physics=None, mass_constraint: str = "penalty", n_members: int = 0) -> None:
-        if physics:
-            raise ValueError(f"physics= residuals are not available for a mean of {self.n_members} networks yet; "
-                             "give n_members=1.")
         if mass_constraint == "streamfunction":
             raise ValueError("mass_constraint='streamfunction' does not combine with n_members > 1 yet; give n_members=1.")
 
