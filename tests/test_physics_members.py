@@ -109,3 +109,55 @@ def test_held_out_scores_take_the_mean_of_a_mean_of_networks():
     trainer = type("T", (), {"n_val": len(x), "xv": x, "yv": y, "wv": None, "held_out_best": None})()
     scores = pw.held_out_scores([{"field": ensemble, "trainer": trainer}], {"data-only": [0]})
     assert scores["data-only"] == pytest.approx(0.0, abs=1e-10)
+
+
+def _choice_of_groups(monkeypatch, scores, took):
+    """``fit_choosing_weight`` with two candidates that are each three networks trained together (mocked training)."""
+    from types import SimpleNamespace
+
+    from geoinr.model import fitting
+    from geoinr.training import TrainConfig, TrainResult
+
+    monkeypatch.setattr(pw, "held_out_scores", lambda runs, maps, inside=None: {k: scores[k] for k in maps})
+    model = geoinr.INRModel(physics="qg", progress=False, seed=0)
+    torch.manual_seed(0)
+    model.field_ = Field(torch.nn.Identity(), Ensemble([torch.nn.Linear(3, 1) for _ in range(3)]))
+    model.validation_, model.members_ = 0.1, 3
+    prep = fitting.Prepared(x=torch.zeros(100, 3), y=torch.zeros(100, 1), w=None, held_out="blocks")
+
+    def train(model, prep, cfg, device, **kw):
+        trainer = SimpleNamespace(n_val=10, xv=torch.zeros(10, 3))
+        return trainer, TrainResult([{"epoch": 1.0}], 0.1, "early_stopping", took, 1)
+
+    pw.fit_choosing_weight(model, prep, TrainConfig(epochs=None, max_time=60.0, seed=0), torch.device("cpu"), train)
+    return model
+
+
+def test_a_mean_of_two_groups_of_networks_counts_each_network_once(monkeypatch):
+    """The mean of the data-only and the residual's three networks is six networks, each weighed once."""
+    model = _choice_of_groups(monkeypatch, {"data-only": 0.5, "mean": 0.3, "residual": 0.4}, took=30.0)
+    assert model.members_ == 6 and model.field_.network.n_members == 6
+    assert model.physics_choice_["members"] == [0.0] * 3 + [0.1] * 3
+    assert "more network" not in model.physics_choice_["note"]  # none added to networks trained together
+
+
+def test_a_group_with_no_time_for_the_residual_stays_the_default_networks(monkeypatch):
+    """No time to weigh the residual: the map is the data-only default's three networks, and the note says that no
+    network followed (it counted the three as two more)."""
+    model = _choice_of_groups(monkeypatch, {"data-only": 0.5}, took=60.0)
+    assert model.members_ == 3 and model.physics_choice_["members"] == [0.0] * 3
+    assert "no network with the residual" in model.physics_choice_["note"]
+    assert "more network" not in model.physics_choice_["note"]
+
+
+def test_average_unstacks_fields_that_are_means_of_networks():
+    """``members.average`` of a field of three networks and one of a single network: a mean of four, equal weights."""
+    from geoinr.model.members import average
+
+    group, singles = _fields(n=3)
+    lone = Field(group.encoding, Siren(group.encoding.out_features, 1, width=16, depth=2, w0=5.0))
+    model = geoinr.INRModel()
+    average(model, [group, lone])
+    raw = losses._collocation(_frame(), 20, 0, "cpu")()
+    expected = (sum(f(raw) for f in singles) + lone(raw)) / 4
+    assert model.members_ == 4 and torch.allclose(model.field_(raw).mean(0), expected, atol=1e-6)

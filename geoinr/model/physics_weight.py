@@ -266,7 +266,7 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
         "note": (skipped if skipped else
                  f"a data-only network, then one with the residual, on the same held-out {prep.held_out}; "
                  f"the {chosen if chosen != 'mean' else 'mean of the two'} predicted them best")
-                + (f"; {len(weights) - initial} more network(s) in the time left" if len(weights) > initial else ""),
+                + (f"; {len(records) - initial} more network(s) in the time left" if len(records) > initial else ""),
     }
     seconds = spent + sum(r["seconds"] for r in records[initial:])
     return kept["trainer"], dataclasses.replace(kept["result"], seconds=seconds)
