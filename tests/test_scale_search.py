@@ -163,3 +163,21 @@ def _table(ds):
 
     table, _ = points_from_xarray(ds, ["sla"], find_coords(ds))
     return table
+
+
+def test_the_candidates_build_the_network_of_the_whole_records_fit(monkeypatch, tracks):
+    """A record just above the large-record size: its candidates (fitted on the record less its held-out passes)
+    build the large record's network, as the fit after the search does (they built the small record's)."""
+    from geoinr.model import fitting
+
+    n = int(np.isfinite(tracks.sla.values).sum())
+    monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", int(0.95 * n))  # the candidates see about 85 % of n
+    seen = []
+    real = fitting.network_size
+    monkeypatch.setattr(fitting, "network_size",
+                        lambda model, obs, streamed: seen.append((model.n_points_, real(model, obs, streamed)))
+                        or seen[-1][1])
+    geoinr.INRModel(min_wavelength="search", depth=1, epochs=2, max_time=None, progress=False, seed=0).fit(
+        tracks, variables="sla")
+    assert len(seen) > 2 and min(points for points, _ in seen) < 0.95 * n  # candidates, then the fit
+    assert all(size["width"] == fitting.WIDE_WIDTH for _, size in seen)

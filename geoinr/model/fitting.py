@@ -603,7 +603,10 @@ def large_record(model, obs, streamed: bool, models=("siren",)) -> bool:
     >>> large_record(model, obs, streamed=False), large_record(model, obs, False, models=TUNER_MODELS)
     (False, True)
     """
-    return model.model in models and model.n_points_ >= WIDE_RECORD_POINTS and not obs.gridded and not streamed
+    # a scale search's candidate (fitted on the record less its held-out groups) counts the whole record, so that it
+    # is the network the fit after the search builds (``_record_points``, set by geoinr.model.scale_search)
+    points = max(model.n_points_, getattr(model, "_record_points", 0))
+    return model.model in models and points >= WIDE_RECORD_POINTS and not obs.gridded and not streamed
 
 
 def network_options(model, obs, streamed: bool, encoding: CoordinateEncoding) -> dict:

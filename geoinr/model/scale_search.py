@@ -139,6 +139,7 @@ def _held_out_errors(model, table, train: np.ndarray, groups: np.ndarray, wavele
         min_wavelength=wavelength, min_period=period, validation=0.0, uncertainty=None, physics=None,
         progress=False, **budget,
     )
+    candidate._record_points = model.n_points_  # the network of the whole record's fit (fitting.large_record)
     coords = {"lon": table.lon[train], "lat": table.lat[train]}
     if table.time is not None:
         coords["time"] = table.time[train]
