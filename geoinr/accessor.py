@@ -41,17 +41,24 @@ class _Base:
         if isinstance(obj, xr.DataArray):
             p = preds[fitted.variables_[0]]
             out = obj.where(np.isfinite(obj), p.broadcast_like(obj).transpose(*obj.dims))  # (extra dims: depth=1)
-            out.attrs = dict(obj.attrs, history=_history(obj, fitted))
+            out.attrs = dict(obj.attrs, history=_history(obj, fitted), source=_source(obj, fitted))
             return out
         out = obj.copy()
         for v in fitted.variables_:
             filled = obj[v].where(np.isfinite(obj[v]), preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims))
-            out[v] = filled.assign_attrs(history=_history(obj[v], fitted))
+            out[v] = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
+        out.attrs["history"] = _history(obj, fitted)  # the file's own history too (CF: global attribute)
         return out
 
 
 def _history(obj, fitted) -> str:
     return history_line(obj.attrs.get("history", ""), f"gaps filled by {fitted._source_note()}")
+
+
+def _source(obj, fitted) -> str:
+    """The variable's own ``source`` (its observations), then what filled its gaps."""
+    given = obj.attrs.get("source", "")
+    return f"{given}; gaps filled by {fitted._source_note()}" if given else f"gaps filled by {fitted._source_note()}"
 
 
 @xr.register_dataset_accessor("inr")

@@ -219,9 +219,13 @@ class BaseMapper(BaseEstimator):
             self._warn_extrapolation(cols[2])
         return cols
 
-    def _target_columns(self, target, lat, lon, time):
+    def _target_columns(self, target, lat, lon, time, method: str = "predict"):
         """Output dims, coordinate columns (lon, lat[, time]) and output coords of an xarray target."""
         if not isinstance(target, (xr.Dataset, xr.DataArray)):
+            if method != "predict":  # only predict takes a dict of arrays
+                raise TypeError(f"{method}() takes an xarray Dataset/DataArray target, got {type(target).__name__}; "
+                                "for points, give xr.Dataset(coords={'lon': ('points', lon), 'lat': ('points', lat), "
+                                "'time': ('points', time)}).")
             raise TypeError(f"predict() takes an xarray Dataset/DataArray or a dict of arrays, got {type(target).__name__}.")
         names = self._target_names(target, lat, lon, time)
         dims, views = _coords.target_points(target, names, self.time_axis_)
@@ -348,8 +352,8 @@ class BaseMapper(BaseEstimator):
         north = min(90.0, np.ceil(north / dlat - 1e-9) * dlat)
         if east - west > 360.0:
             west, east = -180.0, 180.0
-        if self.lon_convention_ == "360" and west < 0 and east <= 0:
-            west, east = west + 360.0, east + 360.0
+        if self.lon_convention_ == "360" and west < 0:  # data in [0, 360): so is the grid (past 360 across 0 E,
+            west, east = west + 360.0, east + 360.0  # as a grid across the dateline runs past 180)
         return (west, east, south, north)
 
     def _time_axis_values(self, time_step):

@@ -50,7 +50,7 @@ def analytic_ssh(lon, lat, t_days, seed: int = 0, region=DEFAULT_REGION) -> np.n
     seed : int
         Chooses the eddies.
     region : (west, east, south, north)
-        Where the eddies are placed.
+        Where the eddies are placed (``east < west``: the box across the dateline, or 0 E).
 
     Returns
     -------
@@ -63,7 +63,9 @@ def analytic_ssh(lon, lat, t_days, seed: int = 0, region=DEFAULT_REGION) -> np.n
     0.059
     """
     lon, lat, t = np.broadcast_arrays(np.asarray(lon, float), np.asarray(lat, float), np.asarray(t_days, float))
-    west, east, south, north = region
+    west, east, south, north = (float(v) for v in region)
+    if east < west:  # across the dateline (or 0 E): the box runs east from west
+        east += 360.0
     lat0 = 0.5 * (south + north)
     lon0 = 0.5 * (west + east)
     # local tangent-plane coordinates in km

@@ -248,8 +248,10 @@ def _pick_time(da: xr.DataArray, time, what: str):
         if time is None:
             da = da.isel({tname: da.sizes[tname] // 2})
         else:
-            if isinstance(time, str):
-                time = np.datetime64(time) if np.issubdtype(da[tname].dtype, np.datetime64) else time
+            if isinstance(time, str) and np.issubdtype(da[tname].dtype, np.datetime64):
+                time = np.datetime64(time)
+            elif isinstance(time, str) and da[tname].dtype == object:  # cftime dates: one of the axis's calendar
+                time = xr.date_range(time, periods=1, calendar=da[tname].dt.calendar, use_cftime=True)[0]
             da = da.sel({tname: time}, method="nearest")
     elif tname is not None and tname in da.dims:
         da = da.isel({tname: 0})
@@ -265,11 +267,21 @@ def _pick_time(da: xr.DataArray, time, what: str):
 
 
 def _same_grid(a: xr.DataArray, b: xr.DataArray, na, nb) -> bool:
-    for ra, rb in ((na.lat, nb.lat), (na.lon, nb.lon)):
+    """Whether ``a`` and ``b`` are on one grid (longitudes in either convention: 300 E is -60 E)."""
+    for ra, rb, wrap in ((na.lat, nb.lat, False), (na.lon, nb.lon, True)):
         x, y = np.asarray(a[ra].values, float), np.asarray(b[rb].values, float)
-        if x.shape != y.shape or not np.allclose(x, y, atol=1e-6, equal_nan=True):
+        if x.shape != y.shape:
+            return False
+        d = (x - y + 180.0) % 360.0 - 180.0 if wrap else x - y
+        if not np.all((np.abs(d) <= 1e-6) | (np.isnan(x) & np.isnan(y))):
             return False
     return True
+
+
+def _lon_like(lon: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """``lon`` in the 360 degrees east of the westernmost of ``ref``: the convention of ``ref``'s grid."""
+    west = float(np.nanmin(ref)) - 1e-6
+    return west + (np.asarray(lon, float) - west) % 360.0
 
 
 def _on_grid_of(truth: xr.DataArray, est: xr.DataArray) -> xr.DataArray:
@@ -289,16 +301,18 @@ def _on_grid_of(truth: xr.DataArray, est: xr.DataArray) -> xr.DataArray:
     # the estimate's coordinates as indexers: a 1-D grid gives an outer product, a curvilinear one pointwise values
     at = {
         truth[nt.lat].dims[0]: xr.DataArray(np.asarray(est[ne.lat].values, float), dims=est[ne.lat].dims),
-        truth[nt.lon].dims[0]: xr.DataArray(np.asarray(est[ne.lon].values, float), dims=est[ne.lon].dims),
+        truth[nt.lon].dims[0]: xr.DataArray(_lon_like(est[ne.lon].values, truth[nt.lon].values), dims=est[ne.lon].dims),
     }
     plain = truth.reset_coords(drop=True)
     on = plain.interp(at)
     return est.copy(data=on.transpose(*est.dims).values)
 
 
-def _tracks_near(tracks, when, window, lon_360=False):
+def _tracks_near(tracks, when, window, west=None):
     """(lon, lat) of the observations within ``window`` of ``when``: every finite value of
-    along-track, gridded or curvilinear data (all times if either side has no time)."""
+    along-track, gridded or curvilinear data (all times if either side has no time). ``west``: the
+    maps' westernmost longitude; each track longitude is then taken in the 360 degrees east of it
+    (maps past 180 across the dateline, or past 360 across 0 E, show their tracks)."""
     if isinstance(tracks, xr.Dataset):
         numeric = [k for k, v in tracks.data_vars.items() if np.issubdtype(v.dtype, np.number)]
         if not numeric:
@@ -307,8 +321,8 @@ def _tracks_near(tracks, when, window, lon_360=False):
     names = find_coords(tracks)
     table, axis = points_from_xarray(tracks, [tracks.name], names)
     lon, lat = table.lon, table.lat
-    if lon_360:
-        lon = lon % 360.0
+    if west is not None:
+        lon = west + (lon - west) % 360.0
     if table.time is None or when is None or window is None:
         return lon, lat
     try:
@@ -425,8 +439,9 @@ def _error_limit(errors: dict) -> float:
 def _tracks_shown(tracks, maps: dict, when, track_window):
     """Positions of the observations within ``track_window`` of ``when``, in the maps' longitude convention."""
     first = next(iter(maps.values()))
-    lon_360 = bool(np.nanmax(np.asarray(first[find_coords(first, time=False).lon].values, float)) > 180.0)
-    return _tracks_near(tracks, when, track_window, lon_360=lon_360)
+    lon = np.asarray(first[find_coords(first, time=False).lon].values, float)
+    step = np.nanmedian(np.abs(np.diff(np.unique(lon)))) if np.unique(lon).size > 1 else 0.0
+    return _tracks_near(tracks, when, track_window, west=float(np.nanmin(lon)) - 0.5 * step)  # half a cell west
 
 
 def _panels(truth_map, maps: dict, errors: dict, labels: dict, cmap, vmin, vmax, error_max) -> list:

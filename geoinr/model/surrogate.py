@@ -103,7 +103,7 @@ class SurrogateMixin:
         j = self._selection(variable)[0]
         to_m = metres_per_unit(self.variable_attrs_.get(variable, {}).get("units"), variable)
         scale, offset = self.std_[j] * to_m, self.mean_[j] * to_m
-        dims, columns, coords = self._target_columns(target, lat, lon, time)
+        dims, columns, coords = self._target_columns(target, lat, lon, time, method="derive")
         shape = np.shape(columns[0])
         names, bs = DERIVED_OUTPUTS[quantity], self._eval_batch(batch_size)
 

@@ -1,0 +1,87 @@
+"""Fixes from a read-only review of the map outputs (grids, plots, gap filling, synthetic data), 2026-12-05."""
+import warnings
+
+import matplotlib
+import numpy as np
+import pytest
+import xarray as xr
+
+import geoinr
+from geoinr import plot
+
+matplotlib.use("Agg")
+TINY = dict(width=16, depth=1, epochs=3, max_time=None, progress=False, seed=0)
+
+
+def _quiet_fit(data, variable="sla", **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return data.inr.fit(variable, **{**TINY, **kw})
+
+
+@pytest.mark.parametrize("region, wrapped", [((170.0, -170.0, 30.0, 40.0), (170.0, 190.0, 30.0, 40.0)),
+                                             ((355.0, 5.0, 30.0, 40.0), (-5.0, 5.0, 30.0, 40.0))])
+def test_synthetic_grid_across_a_seam_is_the_field_its_tracks_sample(region, wrapped):
+    """A region with west > east: the grid's truth is the tracks' (its eddies were placed 180 deg away)."""
+    tracks = geoinr.datasets.synthetic_tracks(region=region, days=1, seed=0)
+    for grid_region in (region, wrapped):
+        grid = geoinr.datasets.synthetic_grid(region=grid_region, days=1, resolution=0.25)
+        at = grid.sla_true.isel(time=0).assign_coords(lon=grid.lon % 360.0).sortby("lon").sel(
+            lat=xr.DataArray(tracks.latitude.values, dims="p"), lon=xr.DataArray(tracks.longitude.values % 360.0,
+                                                                                  dims="p"), method="nearest")
+        rms = float(np.sqrt(np.mean((at.values - tracks.sla_true.values) ** 2)))
+        assert rms < 0.2 * float(tracks.sla_true.std()), grid_region
+
+
+def test_a_grid_of_data_in_0_360_across_0e_stays_in_that_convention():
+    """Data in [0, 360) across 0 E: the grid runs from 355 past 360 (it came back at -5..5), its values are the
+    wrapped ones, and the tracks drawn over it sit on it."""
+    tracks = geoinr.datasets.synthetic_tracks(region=(355.0, 5.0, 30.0, 40.0), days=3, seed=0)
+    fitted = _quiet_fit(tracks)
+    maps = fitted.grid(resolution=1.0)
+    lon = maps.longitude.values
+    assert fitted.lon_convention_ == "360" and lon.min() > 350.0 and lon.max() < 370.0 and np.all(np.diff(lon) > 0)
+    wrapped = fitted.predict(maps.sel(longitude=[360.5]).assign_coords(longitude=[0.5]))
+    assert np.allclose(maps.sla.sel(longitude=360.5).values, wrapped.sel(longitude=0.5).values, atol=1e-6)
+    x, _ = plot._tracks_shown(tracks, {"map": maps.sla}, None, None)
+    assert x.min() >= lon.min() - 0.5 - 1e-6 and x.max() <= lon.max() + 0.5 + 1e-6
+
+
+def test_plot_maps_scores_an_estimate_in_the_other_longitude_convention():
+    """Tracks in 295..305, the truth in -65..-55 (the 2020a challenge's layout): the error panel is the error,
+    not NaN everywhere."""
+    tracks = geoinr.datasets.synthetic_tracks(region=(295.0, 305.0, 30.0, 40.0), days=3, seed=0)
+    truth = geoinr.datasets.synthetic_grid(region=(-65.0, -55.0, 30.0, 40.0), days=3, resolution=0.5).sla_true
+    maps = _quiet_fit(tracks).grid(resolution=0.5)
+    on = plot._on_grid_of(truth.isel(time=0), maps.sla.isel(time=0))
+    assert np.isfinite(on.values).all()
+    assert np.allclose(on.values, truth.isel(time=0).transpose("lat", "lon").values)  # the same cells, reordered
+    _, axes = plot.plot_maps(truth, maps.sla, tracks, time="2020-01-02")
+    error = axes["error estimate"].collections[0].get_array()
+    assert np.ma.count(error) == error.size
+
+
+def test_plot_maps_picks_a_date_on_a_cftime_axis():
+    """``time="2020-01-02"`` on maps with a noleap calendar (a TypeError before), the nearest time shown."""
+    truth = geoinr.datasets.synthetic_grid(days=3, resolution=0.5).sla_true.convert_calendar("noleap")
+    picked, shown = plot._pick_time(truth, "2020-01-02", "truth")
+    assert picked.ndim == 2 and (shown.year, shown.month, shown.day) == (2020, 1, 2)
+    plot.plot_maps(truth, truth + 0.01, time="2020-01-02")
+    plot.plot_std(truth.rename("sla_std"), time="2020-01-02", projection=False)
+
+
+def test_derive_refuses_a_dict_with_its_own_name_and_a_way_out():
+    fitted = _quiet_fit(geoinr.datasets.synthetic_tracks(days=3, seed=0))
+    with pytest.raises(TypeError, match=r"derive\(\) takes an xarray Dataset/DataArray target.*xr.Dataset\(coords="):
+        fitted.derive("gradient", {"lon": [1.0], "lat": [35.0], "time": [np.datetime64("2020-01-02")]})
+
+
+def test_fill_gaps_records_its_source_and_the_datasets_history():
+    """The filled variable says what filled it (``source``), and a Dataset's own history gets the line too."""
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, gap_fraction=0.3).assign_attrs(history="made")
+    ds["sla"].attrs["source"] = "along-track L3"
+    out = ds.inr.fill_gaps("sla", **TINY)
+    assert out.sla.attrs["source"].startswith("along-track L3; gaps filled by geoinr")
+    assert out.attrs["history"].startswith("made\n") and "gaps filled by geoinr" in out.attrs["history"]
+    da = ds.sla.inr.fill_gaps(**TINY)
+    assert da.attrs["source"].startswith("along-track L3; gaps filled by geoinr")
