@@ -161,3 +161,12 @@ def test_average_unstacks_fields_that_are_means_of_networks():
     raw = losses._collocation(_frame(), 20, 0, "cpu")()
     expected = (sum(f(raw) for f in singles) + lone(raw)) / 4
     assert model.members_ == 4 and torch.allclose(model.field_(raw).mean(0), expected, atol=1e-6)
+
+
+def test_auto_that_cannot_choose_fits_one_network_as_a_fixed_weight_does(tracks):
+    """``physics_weight="auto"`` with nothing held out falls back to the fixed weight: one network, as
+    ``physics_weight=0.1`` fits (it kept the three networks trained together that it built for the choice)."""
+    fitted = tracks.inr.fit("sla", physics="qg", validation=0.0, max_time=3.0, epochs=None, width=8, depth=1,
+                            progress=False, n_collocation=32, seed=0)
+    assert "not chosen" in fitted.physics_choice_["note"]
+    assert fitted.members_ == 1 and not isinstance(fitted.field_.network, Ensemble)

@@ -181,3 +181,20 @@ def test_the_candidates_build_the_network_of_the_whole_records_fit(monkeypatch, 
         tracks, variables="sla")
     assert len(seen) > 2 and min(points for points, _ in seen) < 0.95 * n  # candidates, then the fit
     assert all(size["width"] == fitting.WIDE_WIDTH for _, size in seen)
+
+
+def test_the_candidates_of_a_grid_build_a_grids_network(monkeypatch):
+    """A gridded record: its candidates (fitted from columns, so not a grid to them) build the grid's network, as
+    the fit after the search does (counted at the whole record's size they built the scattered record's 512 units)."""
+    from geoinr.model import fitting
+
+    grid = geoinr.datasets.synthetic_grid(resolution=0.5, days=6, gap_fraction=0.3, seed=0).sla
+    n = int(np.isfinite(grid.values).sum())
+    monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", int(0.95 * n))
+    seen = []
+    real = fitting.network_size
+    monkeypatch.setattr(fitting, "network_size",
+                        lambda model, obs, streamed: seen.append(real(model, obs, streamed)) or seen[-1])
+    geoinr.INRModel(min_wavelength="search", depth=1, epochs=2, max_time=None, progress=False, seed=0,
+                    validation=0.1).fit(grid)
+    assert len(seen) > 2 and all(size["width"] == 256 for size in seen)

@@ -460,6 +460,11 @@ def fit_field(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=Non
         # records of large_record's size, gridded or not (the choice itself happens only for data in memory)
         cap = FIRST_CAP if model.n_points_ >= WIDE_RECORD_POINTS else None
         return fit_choosing_weight(model, prep, cfg, device, train, first_cap=cap)
+    if model.physics and model.members_ > 1 and model.n_members is None and model.uncertainty is None:
+        # "auto" that could not choose (physics_choice_ says why) fits once at the fixed weight: one network, as
+        # physics= at a given weight does (the networks trained together were for the choice's data-only candidate)
+        model.members_ = 1
+        model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_))
     trainer, result = train(model, prep, cfg, device, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                             resume=resume)
     if checkpoint is not None or resume is not None:  # a checkpoint holds one network's training
@@ -606,7 +611,8 @@ def large_record(model, obs, streamed: bool, models=("siren",)) -> bool:
     # a scale search's candidate (fitted on the record less its held-out groups) counts the whole record, so that it
     # is the network the fit after the search builds (``_record_points``, set by geoinr.model.scale_search)
     points = max(model.n_points_, getattr(model, "_record_points", 0))
-    return model.model in models and points >= WIDE_RECORD_POINTS and not obs.gridded and not streamed
+    gridded = obs.gridded or getattr(model, "_record_gridded", False)  # its candidates are fitted from columns
+    return model.model in models and points >= WIDE_RECORD_POINTS and not gridded and not streamed
 
 
 def network_options(model, obs, streamed: bool, encoding: CoordinateEncoding) -> dict:
@@ -826,7 +832,7 @@ def choose_scales(model, obs, resume) -> float:
     if resume is not None:
         model.scale_search_ = checkpoint_extra(resume).get("scale_search")
     else:
-        model.scale_search_ = search_scales(model, obs.table)
+        model.scale_search_ = search_scales(model, obs.table, gridded=obs.gridded)
     return 1.0 if model.scale_search_ is None else 1.0 - model.scale_search_["budget_share"]
 
 

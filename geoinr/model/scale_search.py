@@ -130,7 +130,7 @@ def _spent_share(model, budget: dict, fits: int, seconds: float) -> float:
 
 
 def _held_out_errors(model, table, train: np.ndarray, groups: np.ndarray, wavelength: float, period: float | None,
-                     budget: dict) -> tuple[float, np.ndarray]:
+                     budget: dict, gridded: bool = False) -> tuple[float, np.ndarray]:
     """A brief fit's RMSE on the held-out points and its mean squared error on each held-out group.
 
     Errors are in standard deviations of each variable, averaged over the variables.
@@ -139,7 +139,8 @@ def _held_out_errors(model, table, train: np.ndarray, groups: np.ndarray, wavele
         min_wavelength=wavelength, min_period=period, validation=0.0, uncertainty=None, physics=None,
         progress=False, **budget,
     )
-    candidate._record_points = model.n_points_  # the network of the whole record's fit (fitting.large_record)
+    # the network of the whole record's fit (fitting.large_record): its size, and whether it came as a grid
+    candidate._record_points, candidate._record_gridded = model.n_points_, bool(gridded)
     coords = {"lon": table.lon[train], "lat": table.lat[train]}
     if table.time is not None:
         coords["time"] = table.time[train]
@@ -188,11 +189,12 @@ def _within_one_se(candidates: list, key: str = "excess_in_se") -> list:
     return ties
 
 
-def search_scales(model, table: _coords.PointTable) -> dict | None:
+def search_scales(model, table: _coords.PointTable, gridded: bool = False) -> dict | None:
     """Choose ``min_wavelength`` (and ``min_period``) by held-out error; None when the data are too few.
 
     ``model`` is the estimator being fitted (its frame already learned:
-    ``region_``, ``std_``); ``table`` its observations in memory. Returns the
+    ``region_``, ``std_``); ``table`` its observations in memory, ``gridded`` whether they came
+    as a grid (the candidates, fitted from their columns, then build a grid's network). Returns the
     record stored as ``model.scale_search_``: the rule's pair, the held-out
     groups, every candidate with its held-out RMSE (standard deviations) and the
     chosen pair. A ``min_period`` given as a number is kept and not searched.
@@ -232,7 +234,7 @@ def search_scales(model, table: _coords.PointTable) -> dict | None:
     candidates = []
 
     def try_scales(wl, per):
-        rmse, per_group = _held_out_errors(model, table, train, groups, wl, per, budget)
+        rmse, per_group = _held_out_errors(model, table, train, groups, wl, per, budget, gridded)
         candidates.append({"min_wavelength": wl, "min_period": per, "rmse": rmse, "_groups": per_group})
         return rmse
 
