@@ -308,17 +308,30 @@ class TimeAxis:
     kind : {"datetime64", "cftime", "numeric"}
         Type of the training times.
     reference : str
-        ISO date of day 0 (empty for numeric times, which are used as they are).
+        ISO date of day 0 (empty for numeric times).
     calendar : str
         CF calendar for cftime (``"standard"`` for datetime64).
     units : str
         The ``units`` attribute of numeric times, kept for output.
+    origin : float
+        Numeric times: the whole number subtracted from them (the floor of the first), so that large
+        values such as Julian days (2,458,849.5) keep their fractions in the network's float32
+        coordinates; 0 for durations (timedelta64) and for models saved before it existed.
+
+    Examples
+    --------
+    >>> axis = TimeAxis.from_values(np.array([2458849.5, 2458850.25]))
+    >>> axis.origin, axis.to_days(np.array([2458849.5, 2458850.25])).tolist()
+    (2458849.0, [0.5, 1.25])
+    >>> axis.from_days(np.array([0.5])).tolist()
+    [2458849.5]
     """
 
     kind: str
     reference: str = ""
     calendar: str = "standard"
     units: str = ""
+    origin: float = 0.0
 
     @classmethod
     def from_values(cls, values, attrs=None) -> "TimeAxis":
@@ -337,14 +350,16 @@ class TimeAxis:
             ref = f"{first.year:04d}-{first.month:02d}-{first.day:02d}"
             return cls("cftime", ref, first.calendar or "standard")
         if np.issubdtype(values.dtype, np.number):
-            return cls("numeric", "", "standard", str(attrs.get("units", "")))
+            finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
+            origin = float(np.floor(finite.min())) if finite.size else 0.0
+            return cls("numeric", "", "standard", str(attrs.get("units", "")), origin)
         raise TypeError(
             f"Time values of dtype {values.dtype} are not understood. Use datetime64, cftime "
             f"objects or numbers (decode strings first, e.g. ds['time'] = pd.to_datetime(ds['time']))."
         )
 
     def to_days(self, values) -> np.ndarray:
-        """Times -> float64 days since ``reference`` (numeric times unchanged, timedelta64 in days)."""
+        """Times -> float64 days since ``reference`` (numeric times less ``origin``, timedelta64 in days)."""
         values = np.asarray(values)
         is_dt = np.issubdtype(values.dtype, np.datetime64)
         is_cf = values.dtype == object and values.size and hasattr(values.ravel()[0], "calendar")
@@ -357,7 +372,7 @@ class TimeAxis:
                 )
             if values.dtype.kind == "m":
                 return values / np.timedelta64(1, "D")
-            return values.astype(np.float64)
+            return values.astype(np.float64) - self.origin
         fitted = _calendar_family(self.calendar)
         if is_dt and fitted == "standard":
             ref = np.datetime64(self.reference, "ns")
@@ -382,7 +397,7 @@ class TimeAxis:
         """Float days since ``reference`` -> times of the training kind."""
         days = np.asarray(days, dtype=np.float64)
         if self.kind == "numeric":
-            return days
+            return days + self.origin
         if self.kind == "datetime64":
             ns = np.round(days * 86400e9).astype("int64").astype("timedelta64[ns]")
             return np.datetime64(self.reference, "ns") + ns

@@ -72,9 +72,10 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
     """
     from scipy.spatial import cKDTree
 
-    from .coords import longitude_span
+    from .coords import longitude_span, wrap_longitude
 
-    lon = np.asarray(lon, float).ravel()
+    # wrapped as longitude_span wraps them, so that the westernmost point is at 0 east of ``west`` (not at 360)
+    lon = wrap_longitude(np.asarray(lon, float).ravel())
     lat = np.asarray(lat, float).ravel()
     rng = np.random.default_rng(seed)
     west, east = longitude_span(lon)

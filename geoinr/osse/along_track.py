@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..coords import find_coords
+from ..coords import find_coords, longitude_span
 from ..geometry import EARTH_RADIUS_KM
 from .orbits import REFERENCE_EPOCH, Mission, ground_track, mission
 
@@ -69,7 +69,8 @@ def _field_axes(field: xr.DataArray, lat=None, lon=None, time=None):
     t_s = (tvals - t0) / np.timedelta64(1, "s")
     latv = np.asarray(field[latname].values, float)
     lonv = np.asarray(field[lonname].values, float)
-    lon_u = lonv[0] + (lonv - lonv[0]) % 360.0  # one increasing run starting at the first longitude
+    west = longitude_span(lonv)[0]  # the grid's western edge, wherever it is stored (descending, split at a seam)
+    lon_u = west + (lonv - west) % 360.0  # one increasing run east of it
     order = (np.argsort(t_s, kind="stable"), np.argsort(latv, kind="stable"), np.argsort(lon_u, kind="stable"))
     field = field.isel({field.dims[0]: order[0], field.dims[1]: order[1], field.dims[2]: order[2]})
     lon360 = bool(np.nanmin(lonv) >= 0.0 and np.nanmax(lonv) > 180.0)  # the field's convention, kept on output
@@ -327,6 +328,10 @@ def sample_along_track(
     if sampling_s <= 0:
         raise ValueError(f"sampling_s must be positive; got {sampling_s}.")
     field, t0, t_s, latv, lon_u, lon360 = _field_axes(field, lat=lat, lon=lon, time=time)
+    if t_s[-1] < sampling_s:  # tracks are flown between the field's first and last times
+        raise ValueError(f"the field spans {t_s[-1]:g} s of time, less than one sample ({sampling_s:g} s): tracks are "
+                         "sampled between its first and last times, so give it two times or more (to sample one map "
+                         "over a day, repeat it one day later along its time dimension).")
     box = _LonBox.of(lon_u)
     offsets = np.zeros(1)
     if swath:
