@@ -19,6 +19,11 @@ GAP_TO_WAVELENGTH = 5.2
 N_PROBES = 4000  # random probe points used to measure the gap
 FOOTPRINT_BANDS = 64  # latitude and longitude bands of the footprint test (see _inside_footprint)
 MIN_INSIDE = 200  # fewer probes inside the footprint than this: use every probe of the box
+# the footprint in time: a time farther than this from every observed time (days), or than TIME_GAP_STEPS times
+# the median step between the observed times if that is longer (weekly or monthly maps), lies in a gap of the
+# record (an outage, two cruises months apart), not between its samples: no probe is drawn there
+TIME_FOOTPRINT_DAYS = 2.0
+TIME_GAP_STEPS = 3.0
 
 
 def _inside_footprint(lon_rel, lat, plon_rel, plat, bands: int = FOOTPRINT_BANDS) -> np.ndarray:
@@ -49,6 +54,35 @@ def _inside_footprint(lon_rel, lat, plon_rel, plat, bands: int = FOOTPRINT_BANDS
     return inside
 
 
+def _probe_times(t: np.ndarray, n: int, rng) -> np.ndarray:
+    """``n`` random times over the record's time footprint: uniform over its span, less the gaps in it.
+
+    A gap is a step between observed times longer than twice :data:`TIME_FOOTPRINT_DAYS` (or than
+    twice :data:`TIME_GAP_STEPS` median steps between them, for weekly or monthly maps): the times
+    are drawn over the runs of observations between the gaps, as one run's would be. A record
+    without one draws exactly what a uniform draw over its span does.
+
+    Examples
+    --------
+    >>> t = np.concatenate([np.linspace(0, 3, 500), np.linspace(60, 63, 500)])  # two bursts, 57 days apart
+    >>> p = _probe_times(t, 1000, np.random.default_rng(0))
+    >>> bool(((p <= 3.0) | (p >= 60.0)).all()), bool((p <= 3.0).mean() > 0.4)
+    (True, True)
+    """
+    times = np.unique(t)
+    step = float(np.median(np.diff(times))) if times.size > 1 else 0.0
+    reach = max(TIME_FOOTPRINT_DAYS, TIME_GAP_STEPS * step)
+    cut = np.flatnonzero(np.diff(times) > 2.0 * reach)  # gaps: no observation within reach of their middle
+    if cut.size == 0:
+        return rng.uniform(times[0], times[-1], n)
+    starts, ends = np.r_[times[0], times[cut + 1]], np.r_[times[cut], times[-1]]  # the runs of the record
+    lengths = ends - starts
+    u = rng.uniform(0.0, lengths.sum(), n)  # along the pieces laid end to end
+    edges = np.cumsum(lengths)
+    k = np.minimum(np.searchsorted(edges, u, side="right"), lengths.size - 1)
+    return starts[k] + u - (edges[k] - lengths[k])
+
+
 def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, seed=0, footprint: bool = True) -> float:
     """Median distance (km) from random points of the data's space-time footprint to the nearest observation.
 
@@ -60,7 +94,10 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
     meridian: land and other regions the data never reach (42 % of a global
     DUACS map, more of a whole sea's box) do not count as gaps. ``footprint=False``
     keeps every random point of the box (the rule before 2026-12-01, which took a
-    coast for a gap and doubled the wavelength of a half-land box).
+    coast for a gap and doubled the wavelength of a half-land box). In time, random
+    times farther than two days from every observation (or three steps of weekly or
+    monthly maps) lie in a gap of the record, not between its samples, and are not
+    counted either (two three-day bursts 57 days apart gave 9 times the scales of one).
 
     Examples
     --------
@@ -91,7 +128,8 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
     if t is not None:
         t = np.asarray(t, float).ravel()
         pts = np.column_stack([pts, speed * t])
-        probes = np.column_stack([probes, speed * rng.uniform(t.min(), t.max(), n_probes)])
+        pt = _probe_times(t, n_probes, rng) if footprint else rng.uniform(t.min(), t.max(), n_probes)
+        probes = np.column_stack([probes, speed * pt])
     dist, _ = cKDTree(pts).query(probes, k=1)
     return float(np.median(dist))
 

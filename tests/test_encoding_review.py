@@ -90,3 +90,22 @@ def test_the_sampler_refuses_a_single_map_with_a_way_out():
     one = _box(np.arange(0.0, 10.0, 0.25)).isel(time=[0])
     with pytest.raises(ValueError, match="give it two times or more"):
         sample_along_track(one, missions=("jason3",), seed=0)
+
+
+def test_a_gap_in_time_is_not_a_gap_between_samples():
+    """The same three days of tracks twice, 57 days apart: the rule's scales are one burst's (they were 9 times
+    larger: the random probe times fell in the gap). Monthly maps keep their month between samples."""
+    from geoinr.scales import _probe_times, default_scales
+
+    tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    lon, lat = tracks.longitude.values, tracks.latitude.values
+    t = (tracks.time.values - tracks.time.values[0]) / np.timedelta64(1, "D")
+    one = default_scales(lon, lat, t)
+    two = default_scales(np.r_[lon, lon], np.r_[lat, lat], np.r_[t, t + 60.0])
+    assert two[0] == pytest.approx(one[0], rel=0.05) and two[1] == pytest.approx(one[1], rel=0.05)
+    # no gap: exactly the uniform draw over the span (the rule of every record without one is unchanged)
+    assert np.array_equal(_probe_times(t, 50, np.random.default_rng(3)),
+                          np.random.default_rng(3).uniform(t.min(), t.max(), 50))
+    monthly = np.arange(0.0, 360.0, 30.0)
+    assert np.array_equal(_probe_times(monthly, 50, np.random.default_rng(3)),
+                          np.random.default_rng(3).uniform(0.0, 330.0, 50))

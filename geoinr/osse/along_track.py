@@ -328,6 +328,7 @@ def sample_along_track(
     if sampling_s <= 0:
         raise ValueError(f"sampling_s must be positive; got {sampling_s}.")
     field, t0, t_s, latv, lon_u, lon360 = _field_axes(field, lat=lat, lon=lon, time=time)
+    specs = [mission(name) for name in missions]  # an unknown name is refused first
     if t_s[-1] < sampling_s:  # tracks are flown between the field's first and last times
         raise ValueError(f"the field spans {t_s[-1]:g} s of time, less than one sample ({sampling_s:g} s): tracks are "
                          "sampled between its first and last times, so give it two times or more (to sample one map "
@@ -340,8 +341,8 @@ def sample_along_track(
     epoch_offset = (t0 - REFERENCE_EPOCH) / np.timedelta64(1, "s")
     t_samples = np.arange(0.0, t_s[-1] + 1e-9, sampling_s)
     pieces = []
-    for name in missions:
-        pieces.extend(_mission_samples(mission(name), t_samples, epoch_offset, offsets, swath, latv, box, sampling_s))
+    for spec in specs:
+        pieces.extend(_mission_samples(spec, t_samples, epoch_offset, offsets, swath, latv, box, sampling_s))
     cols = _columns(pieces)
     values = _interpolate(field, t_s, latv, box, cols)
     keep = np.isfinite(values)
