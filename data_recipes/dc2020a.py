@@ -396,6 +396,14 @@ def _mission_of(path: str) -> str:
     return m.group(1) if m else os.path.splitext(base)[0]
 
 
+def _inclusive_end(value) -> pd.Timestamp:
+    """The last instant of a period ending at ``value``: a bare date (``"2012-12-02"``) includes its whole day."""
+    end = pd.Timestamp(value)
+    if end == end.normalize() and len(str(value)) <= 10:
+        end = end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+    return end
+
+
 def prepare_obs(
     path_or_files,
     missions: Iterable[str] | None = NADIRS,
@@ -414,7 +422,7 @@ def prepare_obs(
     region : (west, east, south, north), optional
         Keep points inside this box (degrees, either longitude convention).
     period : (start, end), optional
-        Keep times in ``[start, end]`` (inclusive; dates or timestamps).
+        Keep times in ``[start, end]`` (inclusive; dates or timestamps; a bare end date includes its whole day).
     variable : str
         Variable to read (``ssh_model``: the simulation's SSH along track).
 
@@ -462,9 +470,9 @@ def prepare_obs(
         keep = np.isfinite(table["ssh"]) & np.isfinite(table["lon"]) & np.isfinite(table["lat"])
         if region is not None:
             keep &= _in_region(table["lon"], table["lat"], region)
-        if period is not None:
+        if period is not None:  # inclusive, as prepare_ref's: a bare end date includes its whole day
             keep &= (table["time"] >= np.datetime64(pd.Timestamp(period[0]), "ns")) & (
-                table["time"] <= np.datetime64(pd.Timestamp(period[1]), "ns")
+                table["time"] <= np.datetime64(_inclusive_end(period[1]), "ns")
             )
         table = {k: v[keep] for k, v in table.items()}
         table["mission"] = np.full(table["ssh"].size, name)
@@ -538,10 +546,7 @@ def prepare_ref(path_or_files, region=None, period=None, daily_mean: bool = Fals
         keep_lon = _in_region(ssh["lon"].values, np.full(ssh["lon"].size, 0.5 * (south + north)), region)
         ssh = ssh.isel(lon=np.nonzero(keep_lon)[0]).sel(lat=slice(south, north))
     if period is not None:
-        end = pd.Timestamp(period[1])
-        if end == end.normalize() and len(str(period[1])) <= 10:
-            end = end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
-        ssh = ssh.sel(time=slice(pd.Timestamp(period[0]), end))
+        ssh = ssh.sel(time=slice(pd.Timestamp(period[0]), _inclusive_end(period[1])))
     if daily_mean:
         ssh = ssh.resample(time="1D").mean()
     ssh = ssh.assign_attrs(dict(_SSH_ATTRS, units=ds[var].attrs.get("units", "m")))

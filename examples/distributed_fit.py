@@ -31,7 +31,7 @@ def main(out="dist_output", quick=False, max_time=120.0):
 
     # %% all ranks hold identical weights; rank 0 saves, every rank reports a checksum
     rank = dist.get_rank() if dist.is_initialized() else 0
-    checksum = float(sum(p.double().sum() for p in fitted.field_.parameters()))
+    checksum = float(sum(p.detach().double().sum() for p in fitted.field_.parameters()))
     with open(os.path.join(out, f"rank{rank}.json"), "w") as f:
         json.dump({"checksum": checksum, "steps": int(fitted.history_.step.iloc[-1]),
                    "val_loss": fitted.best_val_loss_}, f)

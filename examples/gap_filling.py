@@ -16,7 +16,8 @@ RMSE, mu = 1 - RMSE/RMS and its day-to-day spread sigma_t, and the zonal
 effective resolution lambda_x (the wavelength where the error spectrum reaches
 half the signal's). Writes ``gap_filling_maps.png`` (truth, SIREN, OI and their
 errors, with the day's tracks), ``gap_filling_daily_score.png`` (mu day by day)
-and ``gap_filling_history.png``. Nothing is downloaded.
+and ``gap_filling_history.png``. No data are downloaded (with the ``maps`` extra,
+cartopy fetches its coastlines once).
 
 On the 2-core development machine the SIREN's defaults in 120 s scored mu
 0.836-0.854 in ten runs on 2026-12-04 and 2026-12-05 (lambda_x 137-145 km)

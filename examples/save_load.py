@@ -15,7 +15,8 @@ predicts exactly what the original does. Writes ``sla.geoinr`` (the model),
 ``colleague_grid_sla.nc`` (the prediction on their grid), ``save_load_maps.png``
 (truth, prediction and error on the rotated grid, with the tracks) and
 ``save_load_history.png`` (the training curves, which travel in the file).
-Nothing is downloaded.
+No data are downloaded (with the ``maps`` extra,
+cartopy fetches its coastlines once).
 """
 import argparse
 import os

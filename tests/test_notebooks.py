@@ -80,3 +80,15 @@ def test_quickstart_notebook_runs_in_a_jupyter_kernel(tmp_path):
     mu = float(text.split("mu = ")[1].split()[0])
     assert mu > 0.3, text
     assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+def test_cells_only_and_quick_runs_leave_the_committed_notebooks_alone(tmp_path, capsys):
+    """``--no-execute`` (and ``--quick``) write into a temporary folder or ``--out-dir``: they overwrote
+    examples/<name>.ipynb with notebooks the tests then refused."""
+    committed = (ROOT / "examples" / "quickstart.ipynb").read_bytes()
+    assert TOOL["main"](["--no-execute", "quickstart"]) == 0
+    written = pathlib.Path(capsys.readouterr().out.split("wrote ", 1)[1].split(" (", 1)[0])
+    assert written.is_absolute() and written.exists() and ROOT not in written.resolve().parents
+    assert TOOL["main"](["--no-execute", "--out-dir", str(tmp_path), "quickstart"]) == 0
+    assert (tmp_path / "quickstart.ipynb").exists()
+    assert (ROOT / "examples" / "quickstart.ipynb").read_bytes() == committed

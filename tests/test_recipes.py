@@ -97,7 +97,9 @@ def test_dc2020a_prepare_parses_files_in_the_challenge_layout(tmp_path):
     assert obs.ssh.attrs["units"] == "m" and obs.latitude.attrs["units"] == "degrees_north"
     sub = dc.prepare_obs(str(obs_dir), region=(-62, -58, 30, 45), period=("2012-10-05", "2012-10-20"))
     assert ((sub.longitude >= -62) & (sub.longitude <= -58)).all() and sub.sizes["time"] > 0
-    assert sub.time.min() >= np.datetime64("2012-10-05") and sub.time.max() <= np.datetime64("2012-10-20")
+    assert sub.time.min() >= np.datetime64("2012-10-05") and sub.time.max() < np.datetime64("2012-10-21")
+    # a bare end date includes its whole day, as prepare_ref's does (the 20th's observations after midnight were lost)
+    assert (sub.time.values >= np.datetime64("2012-10-20")).any()
     swot = dc.prepare_obs(tmp_path, missions=["swot_karin"])
     assert swot.sizes["time"] == 4 * n and set(np.unique(swot.cross_track_distance)) == {-30, -20, 20, 30}
     with pytest.raises(ValueError, match="topex_interleaved"):

@@ -6,8 +6,8 @@ pictures) on the forge. Edit a script, then run:
 
     python tools/make_notebooks.py                # every notebook, full size (a few minutes each on 2 CPU cores)
     python tools/make_notebooks.py quickstart     # one notebook
-    python tools/make_notebooks.py --quick        # the tests' quick mode (seconds; outputs less telling)
-    python tools/make_notebooks.py --no-execute   # cells only, no outputs
+    python tools/make_notebooks.py --quick        # the tests' quick mode (seconds), into a temporary folder
+    python tools/make_notebooks.py --no-execute   # cells only, no outputs, into a temporary folder
     python tools/make_notebooks.py --check        # exit 1 if a notebook's cells differ from its script
 
 It needs ``nbformat``, ``nbclient`` and ``ipykernel`` (``pip install -e ".[test]"``).
@@ -226,6 +226,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help=f"run in quick mode ({QUICK_ENV}=1)")
     parser.add_argument("--no-execute", action="store_true", help="write the cells without running them")
     parser.add_argument("--check", action="store_true", help="only compare the notebooks' cells with the scripts")
+    parser.add_argument("--out-dir", type=pathlib.Path, default=None,
+                        help="where to write the notebooks (default: examples/ for full runs; a new temporary folder "
+                             "with --quick or --no-execute, whose notebooks the tests would refuse in examples/)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in NOTEBOOKS]
     if unknown:
@@ -239,6 +242,10 @@ def main(argv=None):
 
     import nbformat
 
+    out_dir = args.out_dir
+    if out_dir is None:
+        out_dir = pathlib.Path(tempfile.mkdtemp(prefix="notebooks_")) if args.quick or args.no_execute else EXAMPLES
+    out_dir.mkdir(parents=True, exist_ok=True)
     for name in args.names:
         nb = notebook_from_script(EXAMPLES / f"{name}.py")
         if not args.no_execute:
@@ -246,9 +253,10 @@ def main(argv=None):
             with tempfile.TemporaryDirectory() as workdir:  # the outputs (netCDF, PNG, model) land here
                 execute(nb, workdir, quick=args.quick)
             print(f"ran {name}.ipynb in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-        path = EXAMPLES / f"{name}.ipynb"
+        path = out_dir / f"{name}.ipynb"
         nbformat.write(nb, path)
-        print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size / 1e3:.0f} kB)")
+        shown = path.relative_to(ROOT) if path.resolve().is_relative_to(ROOT.resolve()) else path
+        print(f"wrote {shown} ({path.stat().st_size / 1e3:.0f} kB)")
     return 0
 
 
