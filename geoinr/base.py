@@ -181,9 +181,13 @@ class BaseMapper(BaseEstimator):
         tol = max(1e-9, 0.01 * (hi - lo))
         tmin, tmax = np.nanmin(t), np.nanmax(t)
         if tmin < lo - tol or tmax > hi + tol:
+            if self.time_axis_.kind == "numeric":  # in the data's own numbers (and units)
+                lo, hi, tmin, tmax = self.time_axis_.from_days(np.array([lo, hi, tmin, tmax])).tolist()
+                window = f"{lo:.3f} to {hi:.3f} {self.time_axis_.units or 'time units'}"
+            else:
+                window = f"{lo:.3f} to {hi:.3f} days since {self.time_axis_.reference}"
             warnings.warn(
-                f"The target reaches times outside the fitted window ({lo:.3f} to {hi:.3f} days since "
-                f"{self.time_axis_.reference or 'the origin'}; target {tmin:.3f} to {tmax:.3f}). "
+                f"The target reaches times outside the fitted window ({window}; target {tmin:.3f} to {tmax:.3f}). "
                 f"A coordinate network extrapolates poorly in time; trust only values inside the window.",
                 UserWarning,
                 stacklevel=_user_stacklevel(),
@@ -350,9 +354,9 @@ class BaseMapper(BaseEstimator):
         west, east = np.floor(west / dlon + 1e-9) * dlon, np.ceil(east / dlon - 1e-9) * dlon
         south = max(-90.0, np.floor(south / dlat + 1e-9) * dlat)
         north = min(90.0, np.ceil(north / dlat - 1e-9) * dlat)
-        if east - west > 360.0:
-            west, east = -180.0, 180.0
-        if self.lon_convention_ == "360" and west < 0:  # data in [0, 360): so is the grid (past 360 across 0 E,
+        if east - west >= 360.0:  # global: the whole circle in the data's convention
+            west, east = (0.0, 360.0) if self.lon_convention_ == "360" else (-180.0, 180.0)
+        elif self.lon_convention_ == "360" and west < 0:  # data in [0, 360): so is the grid (past 360 across 0 E,
             west, east = west + 360.0, east + 360.0  # as a grid across the dateline runs past 180)
         return (west, east, south, north)
 

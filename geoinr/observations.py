@@ -421,8 +421,9 @@ def _describe_lazy(data, variables, lat, lon, time) -> Observations:
     if names.time is not None:
         tvar = _coords.decode(data[names.time])
         first = tvar.isel({d: slice(0, 1) for d in tvar.dims}).values
-        if tvar.dtype.kind == "M" and np.isnat(first).all():
-            first = tvar.min(skipna=True).values  # the first time is missing: the earliest one (NaT if all are)
+        if (tvar.dtype.kind == "M" and np.isnat(first).all()) or (tvar.dtype.kind == "f" and np.isnan(first).all()):
+            # the first time is missing: the earliest one (NaT or NaN if all are), for the reference date or origin
+            first = tvar.min(skipna=True).values
         time_axis = _coords.TimeAxis.from_values(np.asarray(first).ravel(), tvar.attrs)
     # the longitude convention is set later, from the dask pass over the longitudes
     return _described(data, names, var_names, var_objs, table=None, time_axis=time_axis, lon_convention="180",

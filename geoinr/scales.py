@@ -112,7 +112,7 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
     from .coords import longitude_span, wrap_longitude
 
     # wrapped as longitude_span wraps them, so that the westernmost point is at 0 east of ``west`` (not at 360)
-    lon = wrap_longitude(np.asarray(lon, float).ravel())
+    lon = wrap_longitude(np.asarray(lon, float).ravel())  # all of them: a raw 12.3 and its wrapped value may differ
     lat = np.asarray(lat, float).ravel()
     rng = np.random.default_rng(seed)
     west, east = longitude_span(lon)

@@ -109,3 +109,38 @@ def test_a_gap_in_time_is_not_a_gap_between_samples():
     monthly = np.arange(0.0, 360.0, 30.0)
     assert np.array_equal(_probe_times(monthly, 50, np.random.default_rng(3)),
                           np.random.default_rng(3).uniform(0.0, 330.0, 50))
+
+
+def test_the_extrapolation_warning_shows_numeric_times_as_given(julian):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = julian.inr.fit("sla", **TINY)
+    target = xr.Dataset(coords={"time": ("time", [2458861.0]), "lat": ("lat", [33.0]), "lon": ("lon", [5.0])})
+    with pytest.warns(UserWarning, match=r"fitted window \(2458849\.500 to 2458851\.\d+ days; target 2458861\.000"):
+        fitted.predict(target)
+
+
+def test_streamed_numeric_times_whose_first_is_missing_take_the_earliest_as_origin(julian):
+    """A dask-backed record whose first time is NaN: the origin is the earliest time (it fell back to 0)."""
+    pytest.importorskip("dask")
+    from geoinr.observations import read
+
+    data = julian.sla.copy()
+    data = data.assign_coords(time=("time", np.r_[np.nan, julian.time.values[1:]], julian.time.attrs)).chunk(500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        obs = read(data, lazy=True)
+    assert obs.time_axis.origin == 2458849.0
+
+
+def test_the_sampler_keeps_a_narrow_hole_and_reads_newest_first_fields():
+    """A 0..350 E grid: its 10 deg hole is not interpolated across (the seam rule took it for global); a field
+    stored newest first is sampled over its whole span (it was refused as a single map)."""
+    lon = np.arange(0.0, 350.0, 2.0)
+    grid = _box(lon)
+    out = sample_along_track(grid, missions=("jason3",), seed=0)
+    assert not ((out.longitude.values % 360.0 > 350.5) & (out.longitude.values % 360.0 < 359.5)).any()
+    newest_first = sample_along_track(_box(np.arange(170.0, 190.0, 0.25)).isel(time=slice(None, None, -1)),
+                                      missions=("jason3",), seed=0)
+    assert newest_first.sizes["time"] == sample_along_track(_box(np.arange(170.0, 190.0, 0.25)),
+                                                            missions=("jason3",), seed=0).sizes["time"]

@@ -85,3 +85,23 @@ def test_fill_gaps_records_its_source_and_the_datasets_history():
     assert out.attrs["history"].startswith("made\n") and "gaps filled by geoinr" in out.attrs["history"]
     da = ds.sla.inr.fill_gaps(**TINY)
     assert da.attrs["source"].startswith("along-track L3; gaps filled by geoinr")
+
+
+def test_a_global_0_360_record_gets_a_0_360_grid():
+    """Global data in [0, 360): the grid is 0..360 (the 0 E fix first shifted it to 180..540)."""
+    lon, lat = np.meshgrid(np.arange(0.5, 360.0, 5.0), np.arange(-60.0, 61.0, 5.0))
+    model = geoinr.baselines.LinearInterpolator().fit(
+        {"lon": lon.ravel(), "lat": lat.ravel(), "h": np.cos(np.radians(lat.ravel()))}, "h")
+    grid = model.target_grid(5.0)
+    lon_out = grid[[k for k in grid.coords if "lon" in k][0]].values
+    assert model.lon_convention_ == "360" and lon_out.min() >= 0.0 and lon_out.max() <= 360.0
+
+
+def test_a_float32_truth_on_the_estimates_grid_is_the_same_grid():
+    """Coordinates stored in float32 (the usual netCDF case) against the same grid in float64: the same grid, no
+    interpolation (which left the edge rows NaN)."""
+    truth = geoinr.datasets.synthetic_grid(days=1, resolution=0.1).sla_true.isel(time=0)
+    est = truth + 0.01
+    stored = truth.assign_coords(lat=truth.lat.astype("float32"), lon=truth.lon.astype("float32"))
+    on = plot._on_grid_of(stored, est)
+    assert np.isfinite(on.values).all() and np.allclose(on.values, truth.values)

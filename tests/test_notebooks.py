@@ -92,3 +92,17 @@ def test_cells_only_and_quick_runs_leave_the_committed_notebooks_alone(tmp_path,
     assert TOOL["main"](["--no-execute", "--out-dir", str(tmp_path), "quickstart"]) == 0
     assert (tmp_path / "quickstart.ipynb").exists()
     assert (ROOT / "examples" / "quickstart.ipynb").read_bytes() == committed
+
+
+def test_a_relative_out_dir_inside_the_checkout_is_written(monkeypatch, capsys):
+    """A relative --out-dir run from the checkout (it wrote the notebook, then failed naming it)."""
+    import shutil
+
+    relative = pathlib.Path("build") / f"notebooks_test_{os.getpid()}"  # build/ is ignored by git
+    monkeypatch.chdir(ROOT)
+    try:
+        assert TOOL["main"](["--no-execute", "--out-dir", str(relative), "quickstart"]) == 0
+        assert (ROOT / relative / "quickstart.ipynb").exists()
+        assert f"wrote {relative / 'quickstart.ipynb'}" in capsys.readouterr().out
+    finally:
+        shutil.rmtree(ROOT / relative, ignore_errors=True)

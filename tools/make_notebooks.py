@@ -255,7 +255,7 @@ def main(argv=None):
             print(f"ran {name}.ipynb in {time.perf_counter() - start:.0f} s", file=sys.stderr)
         path = out_dir / f"{name}.ipynb"
         nbformat.write(nb, path)
-        shown = path.relative_to(ROOT) if path.resolve().is_relative_to(ROOT.resolve()) else path
+        shown = path.resolve().relative_to(ROOT.resolve()) if path.resolve().is_relative_to(ROOT.resolve()) else path
         print(f"wrote {shown} ({path.stat().st_size / 1e3:.0f} kB)")
     return 0
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..coords import find_coords, longitude_span
+from ..coords import find_coords, wrap_longitude
 from ..geometry import EARTH_RADIUS_KM
 from .orbits import REFERENCE_EPOCH, Mission, ground_track, mission
 
@@ -65,11 +65,15 @@ def _field_axes(field: xr.DataArray, lat=None, lon=None, time=None):
                 f"Time coordinate {tname!r} is neither datetime64 nor a standard-calendar cftime index "
                 f"(dtype {times.dtype}); decode it first, e.g. xr.decode_cf(ds)."
             ) from exc
-    t0 = tvals[0]
+    t0 = tvals.min()  # the first time, wherever it is stored (a field stored newest first)
     t_s = (tvals - t0) / np.timedelta64(1, "s")
     latv = np.asarray(field[latname].values, float)
     lonv = np.asarray(field[lonname].values, float)
-    west = longitude_span(lonv)[0]  # the grid's western edge, wherever it is stored (descending, split at a seam)
+    # the grid's western edge, wherever it is stored (descending, split at a seam): east of its widest gap, however
+    # narrow (a 10 deg hole is land, not a seam); a global grid (no gap wider than its step) from its first longitude
+    u = np.unique(wrap_longitude(lonv))
+    gaps = np.diff(np.append(u, u[0] + 360.0))
+    west = u[(int(np.argmax(gaps)) + 1) % u.size] if gaps.max() > 1.5 * np.median(gaps) else lonv[0]
     lon_u = west + (lonv - west) % 360.0  # one increasing run east of it
     order = (np.argsort(t_s, kind="stable"), np.argsort(latv, kind="stable"), np.argsort(lon_u, kind="stable"))
     field = field.isel({field.dims[0]: order[0], field.dims[1]: order[1], field.dims[2]: order[2]})
