@@ -55,7 +55,8 @@ def _format_time(value) -> str:
         return str(np.datetime_as_string(value, unit="m")).replace("T", " ")
     if hasattr(value, "strftime"):  # cftime
         return f"{value.strftime('%Y-%m-%d %H:%M')} ({getattr(value, 'calendar', '')})".replace(" ()", "")
-    return f"{float(value):.6g}"
+    value = float(value)
+    return f"{value:.6g}" if abs(value) < 1e5 else f"{value:.3f}"  # Julian days: 2458849.500, not 2.45885e+06
 
 
 def _lon(v: float) -> str:

@@ -144,3 +144,11 @@ def test_the_sampler_keeps_a_narrow_hole_and_reads_newest_first_fields():
                                       missions=("jason3",), seed=0)
     assert newest_first.sizes["time"] == sample_along_track(_box(np.arange(170.0, 190.0, 0.25)),
                                                             missions=("jason3",), seed=0).sizes["time"]
+
+
+def test_the_summary_shows_julian_days_in_full(julian):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = julian.inr.fit("sla", **TINY)
+    text = str(fitted)
+    assert "2458849.500" in text and "e+06" not in text
