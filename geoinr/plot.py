@@ -278,9 +278,8 @@ def _same_grid(a: xr.DataArray, b: xr.DataArray, na, nb) -> bool:
     return True
 
 
-def _lon_like(lon: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """``lon`` in the 360 degrees east of the westernmost of ``ref``: the convention of ``ref``'s grid."""
-    west = float(np.nanmin(ref)) - 1e-6
+def _east_of(lon, west: float) -> np.ndarray:
+    """``lon`` in the 360 degrees east of ``west``: the convention of a grid whose western edge is ``west``."""
     return west + (np.asarray(lon, float) - west) % 360.0
 
 
@@ -301,7 +300,7 @@ def _on_grid_of(truth: xr.DataArray, est: xr.DataArray) -> xr.DataArray:
     # the estimate's coordinates as indexers: a 1-D grid gives an outer product, a curvilinear one pointwise values
     at = {
         truth[nt.lat].dims[0]: xr.DataArray(np.asarray(est[ne.lat].values, float), dims=est[ne.lat].dims),
-        truth[nt.lon].dims[0]: xr.DataArray(_lon_like(est[ne.lon].values, truth[nt.lon].values), dims=est[ne.lon].dims),
+        truth[nt.lon].dims[0]: xr.DataArray(_east_of(est[ne.lon].values, float(np.nanmin(truth[nt.lon].values)) - 1e-6), dims=est[ne.lon].dims),
     }
     plain = truth.reset_coords(drop=True)
     on = plain.interp(at)
@@ -322,7 +321,7 @@ def _tracks_near(tracks, when, window, west=None):
     table, axis = points_from_xarray(tracks, [tracks.name], names)
     lon, lat = table.lon, table.lat
     if west is not None:
-        lon = west + (lon - west) % 360.0
+        lon = _east_of(lon, west)
     if table.time is None or when is None or window is None:
         return lon, lat
     try:

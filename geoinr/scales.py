@@ -19,9 +19,9 @@ GAP_TO_WAVELENGTH = 5.2
 N_PROBES = 4000  # random probe points used to measure the gap
 FOOTPRINT_BANDS = 64  # latitude and longitude bands of the footprint test (see _inside_footprint)
 MIN_INSIDE = 200  # fewer probes inside the footprint than this: use every probe of the box
-# the footprint in time: a time farther than this from every observed time (days), or than TIME_GAP_STEPS times
-# the median step between the observed times if that is longer (weekly or monthly maps), lies in a gap of the
-# record (an outage, two cruises months apart), not between its samples: no probe is drawn there
+# the footprint in time: a step between observed times longer than twice this (days), or than twice TIME_GAP_STEPS
+# median steps if that is longer (weekly or monthly maps), is a gap of the record (an outage, two cruises months
+# apart), not a gap between its samples: no probe time is drawn in it (_probe_times)
 TIME_FOOTPRINT_DAYS = 2.0
 TIME_GAP_STEPS = 3.0
 
@@ -94,10 +94,10 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
     meridian: land and other regions the data never reach (42 % of a global
     DUACS map, more of a whole sea's box) do not count as gaps. ``footprint=False``
     keeps every random point of the box (the rule before 2026-12-01, which took a
-    coast for a gap and doubled the wavelength of a half-land box). In time, random
-    times farther than two days from every observation (or three steps of weekly or
-    monthly maps) lie in a gap of the record, not between its samples, and are not
-    counted either (two three-day bursts 57 days apart gave 9 times the scales of one).
+    coast for a gap and doubled the wavelength of a half-land box). In time, stretches of
+    more than four days without an observation (or six steps of weekly or monthly maps)
+    are gaps of the record, not between its samples: no random time is drawn in them
+    (two three-day bursts 57 days apart gave 9 times the scales of one).
 
     Examples
     --------

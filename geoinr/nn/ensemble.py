@@ -120,11 +120,11 @@ class Ensemble(nn.Module):
         >>> len(nets), bool(torch.allclose(nets[1](x), ens(x)[1]))
         (2, True)
         """
+        tensors = dict(zip(self.param_names, self.stacked))
+        tensors.update({k: getattr(self, f"stacked_buffer_{j}") for j, k in enumerate(self.buffer_names)})
         nets = []
         for i in range(self.n_members):
             net = copy.deepcopy(self._base).to_empty(device=self.stacked[0].device)
-            tensors = dict(zip(self.param_names, self.stacked))
-            tensors.update({k: getattr(self, f"stacked_buffer_{j}") for j, k in enumerate(self.buffer_names)})
             net.load_state_dict({k: v[i].detach().clone() for k, v in tensors.items()})
             nets.append(net)
         return nets
