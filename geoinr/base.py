@@ -284,7 +284,8 @@ class BaseMapper(BaseEstimator):
             Grid spacing in degrees (``(dlon, dlat)`` for a pair).
         time_step : str or float, optional
             Spacing of the time axis: a pandas frequency (``"1D"``, ``"6h"``) for
-            dates, a number for numeric times. Default one day (or 1 unit).
+            dates, a number in the time coordinate's units for numeric times. Default one day (one unit
+            for numeric times without units).
         region : (west, east, south, north), optional
             Defaults to the fitted region. Longitudes across the dateline run past
             180 so they stay increasing.
@@ -366,7 +367,7 @@ class BaseMapper(BaseEstimator):
         lo, hi = self.time_range_
         ta = self.time_axis_
         if ta.kind == "numeric":
-            step = 1.0 if time_step is None else float(time_step)
+            step = 1.0 / ta.days_per_unit if time_step is None else float(time_step)  # a day, in the data's units
             if not 0 < step < np.inf:
                 raise ValueError(f"time_step must be a positive number of time units, got {time_step!r}.")
             lo, hi = ta.from_days(np.array([lo, hi]))  # the data's own numbers: whole steps of them

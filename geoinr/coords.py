@@ -22,6 +22,8 @@ import xarray as xr
 __all__ = [
     "CoordNames",
     "TimeAxis",
+    "TIME_UNITS",
+    "days_per_unit",
     "PointTable",
     "find_coords",
     "wrap_longitude",
@@ -299,6 +301,38 @@ def longitude_span(lon) -> tuple[float, float]:
     return float(west), float(east)
 
 
+# units of numeric times (UDUNITS spellings, lower case) -> days in one of them
+TIME_UNITS = {
+    **dict.fromkeys(("d", "day", "days"), 1.0),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 1.0 / 24.0),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), 1.0 / 1440.0),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0 / 86400.0),
+}
+
+
+def days_per_unit(units: str) -> float:
+    """Days in one unit of numeric times with the ``units`` attribute ``units`` (1 where it has none).
+
+    Units that are not among :data:`TIME_UNITS` are taken as days, with a warning.
+
+    Examples
+    --------
+    >>> days_per_unit("seconds"), days_per_unit("h"), days_per_unit("")
+    (1.1574074074074073e-05, 0.041666666666666664, 1.0)
+    """
+    key = str(units or "").strip().lower()
+    if not key:
+        return 1.0
+    if key not in TIME_UNITS:
+        warnings.warn(
+            f"The time coordinate's units {units!r} are not a unit geoinr reads as time (seconds, minutes, hours "
+            f"or days), so its numbers are taken as days. Convert them to days and set units='days' (or to "
+            f"dates: xr.decode_cf reads units such as 'days since 2000-01-01').",
+            UserWarning, stacklevel=3)
+        return 1.0
+    return TIME_UNITS[key]
+
+
 @dataclasses.dataclass(frozen=True)
 class TimeAxis:
     """How times are turned into float days and back.
@@ -313,6 +347,10 @@ class TimeAxis:
         CF calendar for cftime (``"standard"`` for datetime64).
     units : str
         The ``units`` attribute of numeric times, kept for output.
+    days_per_unit : float
+        Numeric times: days in one of their units (1/86400 for ``units="s"``, 1/24 for ``"hours"``; see
+        :data:`TIME_UNITS`), so that the network, the scale rule and the physics see days and seconds as they
+        are; 1 for times without units, for durations (timedelta64) and for models saved before it existed.
     origin : float
         Numeric times: the whole number subtracted from them (the floor of the first), so that large
         values such as Julian days (2,458,849.5) keep their fractions in the network's float32
@@ -325,6 +363,9 @@ class TimeAxis:
     (2458849.0, [0.5, 1.25])
     >>> axis.from_days(np.array([0.5])).tolist()
     [2458849.5]
+    >>> hours = TimeAxis.from_values(np.array([0.0, 36.0]), {"units": "hours"})
+    >>> hours.to_days(np.array([36.0])).tolist(), hours.from_days(np.array([1.0])).tolist()
+    ([1.5], [24.0])
     """
 
     kind: str
@@ -332,6 +373,7 @@ class TimeAxis:
     calendar: str = "standard"
     units: str = ""
     origin: float = 0.0
+    days_per_unit: float = 1.0
 
     @classmethod
     def from_values(cls, values, attrs=None) -> "TimeAxis":
@@ -352,7 +394,8 @@ class TimeAxis:
         if np.issubdtype(values.dtype, np.number):
             finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
             origin = float(np.floor(finite.min())) if finite.size else 0.0
-            return cls("numeric", "", "standard", str(attrs.get("units", "")), origin)
+            units = str(attrs.get("units", ""))
+            return cls("numeric", "", "standard", units, origin, days_per_unit(units))
         raise TypeError(
             f"Time values of dtype {values.dtype} are not understood. Use datetime64, cftime "
             f"objects or numbers (decode strings first, e.g. ds['time'] = pd.to_datetime(ds['time']))."
@@ -372,7 +415,7 @@ class TimeAxis:
                 )
             if values.dtype.kind == "m":
                 return values / np.timedelta64(1, "D")
-            return values.astype(np.float64) - self.origin
+            return (values.astype(np.float64) - self.origin) * self.days_per_unit
         fitted = _calendar_family(self.calendar)
         if is_dt and fitted == "standard":
             ref = np.datetime64(self.reference, "ns")
@@ -397,7 +440,7 @@ class TimeAxis:
         """Float days since ``reference`` -> times of the training kind."""
         days = np.asarray(days, dtype=np.float64)
         if self.kind == "numeric":
-            return days + self.origin
+            return days / self.days_per_unit + self.origin
         if self.kind == "datetime64":
             ns = np.round(days * 86400e9).astype("int64").astype("timedelta64[ns]")
             return np.datetime64(self.reference, "ns") + ns

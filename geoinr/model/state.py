@@ -174,11 +174,13 @@ def _check_calibration(cal, k: int, field: str = "learned.calibration_") -> None
 
 
 def _check_time_axis(axis, field: str = "learned.time_axis_") -> None:
-    mapping(axis, field, allowed=("kind", "reference", "calendar", "units", "origin"), required=("kind",))
+    mapping(axis, field, allowed=("kind", "reference", "calendar", "units", "origin", "days_per_unit"),
+            required=("kind",))
     text(axis["kind"], f"{field}.kind", choices=("datetime64", "cftime", "numeric"))
     for name in ("reference", "calendar", "units"):
         text(axis.get(name), f"{field}.{name}", optional=True)
     number(axis.get("origin"), f"{field}.origin", optional=True)  # numeric times (files before it: 0)
+    number(axis.get("days_per_unit"), f"{field}.days_per_unit", above=0.0, optional=True)  # files before it: 1
     try:  # the reference date and calendar are read when times are converted: convert one now
         TimeAxis(**axis).from_days(np.zeros(1))
     except ImportError:  # cftime missing: predict will say so
