@@ -371,7 +371,7 @@ class BaseMapper(BaseEstimator):
             if not 0 < step < np.inf:
                 raise ValueError(f"time_step must be a positive number of time units, got {time_step!r}.")
             lo, hi = ta.from_days(np.array([lo, hi]))  # the data's own numbers: whole steps of them
-            values = np.arange(np.ceil(lo / step - 1e-9) * step, hi + 1e-9 * step, step)
+            values = np.arange(np.ceil(lo / step - 1e-9) * step, hi + 1e-9 * step, step) + 0.0  # + 0.0: no -0.
             return values if values.size else np.array([0.5 * (lo + hi)])
         freq = "1D" if time_step is None else time_step
         start, end = ta.from_days(np.array([lo, hi]))

@@ -55,7 +55,9 @@ def _format_time(value) -> str:
         return str(np.datetime_as_string(value, unit="m")).replace("T", " ")
     if hasattr(value, "strftime"):  # cftime
         return f"{value.strftime('%Y-%m-%d %H:%M')} ({getattr(value, 'calendar', '')})".replace(" ()", "")
-    value = float(value)
+    value = float(value) + 0.0  # + 0.0: no "-0"
+    if abs(value) < 1e15 and abs(value - round(value)) <= 1e-9 * max(1.0, abs(value)):
+        return f"{value:.0f}"  # whole numbers in full: seconds 204378, not 204378.000 or 2.04378e+05
     return f"{value:.6g}" if abs(value) < 1e5 else f"{value:.3f}"  # Julian days: 2458849.500, not 2.45885e+06
 
 
@@ -142,7 +144,8 @@ def summary(model) -> dict:
     time_range = None
     if getattr(model, "time_range_", None) is not None and getattr(model, "time_axis_", None) is not None:
         lo, hi = model.time_axis_.from_days(np.asarray(model.time_range_, dtype=np.float64))
-        time_range = (_format_time(lo), _format_time(hi))
+        units = model.time_axis_.units if model.time_axis_.kind == "numeric" else ""
+        time_range = (_format_time(lo), _format_time(hi) + (f" {units}" if units else ""))
     # the best weights are kept: validation loss when there is a validation set, else the training loss
     val = hist["val_loss"].to_numpy(dtype=float) if has_hist else np.array([])
     on_val = bool(np.isfinite(val).any())

@@ -74,3 +74,11 @@ def test_metrics_read_numeric_seconds():
     assert metrics._seconds(t).tolist() == [0.0, 3600.0]
     t_days = xr.DataArray(np.array([0.0, 1.0 / 24.0]), dims="n", attrs={"units": "days"})
     np.testing.assert_allclose(metrics._seconds(t_days), [0.0, 3600.0])
+
+
+def test_the_summary_prints_the_time_range_in_the_data_s_units(fits):
+    """``print(fitted)`` gave "0 to 204378.000" for seconds (no unit, a float's tail); grids began at -0."""
+    line = next(s for s in str(fits["s"]).splitlines() if s.strip().startswith("data"))
+    assert line.endswith("; 0 to 204378 s"), line
+    grid = fits["s"].target_grid(resolution=2.0)
+    assert not np.signbit(grid.time.values).any()
