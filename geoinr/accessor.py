@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from . import sentinels
 from .base import did_you_mean, history_line
 from .model import INRModel
 
@@ -40,15 +41,22 @@ class _Base:
         preds = pred if isinstance(pred, xr.Dataset) else pred.to_dataset()
         if isinstance(obj, xr.DataArray):
             p = preds[fitted.variables_[0]]
-            out = obj.where(np.isfinite(obj), p.broadcast_like(obj).transpose(*obj.dims))  # (extra dims: depth=1)
+            kept = _observed(obj)
+            out = kept.where(np.isfinite(kept), p.broadcast_like(obj).transpose(*obj.dims))  # (extra dims: depth=1)
             out.attrs = dict(obj.attrs, history=_history(obj, fitted), source=_source(obj, fitted))
             return out
         out = obj.copy()
         for v in fitted.variables_:
-            filled = obj[v].where(np.isfinite(obj[v]), preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims))
+            kept = _observed(obj[v])
+            filled = kept.where(np.isfinite(kept), preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims))
             out[v] = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
         out.attrs["history"] = _history(obj, fitted)  # the file's own history too (CF: global attribute)
         return out
+
+
+def _observed(var: xr.DataArray) -> xr.DataArray:
+    """The values a fit kept: undeclared fill values (land at -214,748 m) are gaps too (the fit has warned)."""
+    return sentinels.without_fills(var, warn=False)
 
 
 def _history(obj, fitted) -> str:
@@ -106,7 +114,8 @@ class DatasetINRAccessor(_Base):
     def fill_gaps(self, variables=None, **kwargs) -> xr.Dataset:
         """Fit, then return a copy with the NaN of the fitted variables replaced by predictions.
 
-        Observed values are kept as they are.
+        Observed values are kept as they are. Undeclared fill values that the fit treats as
+        missing (:mod:`geoinr.sentinels`: land stored as -214,748 m, -999, ...) are gaps too.
 
         Examples
         --------

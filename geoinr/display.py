@@ -61,6 +61,16 @@ def _format_time(value) -> str:
     return f"{value:.6g}" if abs(value) < 1e5 else f"{value:.3f}"  # Julian days: 2458849.500, not 2.45885e+06
 
 
+def _time_range(model) -> tuple[str, str] | None:
+    """The fitted time window as two strings, in the data's own times (numeric ones followed by their units)."""
+    axis = getattr(model, "time_axis_", None)
+    if getattr(model, "time_range_", None) is None or axis is None:
+        return None
+    lo, hi = axis.from_days(np.asarray(model.time_range_, dtype=np.float64))
+    units = axis.units if axis.kind == "numeric" else ""
+    return _format_time(lo), _format_time(hi) + (f" {units}" if units else "")
+
+
 def _lon(v: float) -> str:
     v = ((float(v) + 180.0) % 360.0) - 180.0
     return f"{abs(v):.2f}°{'W' if v < 0 else 'E'}"
@@ -141,11 +151,7 @@ def summary(model) -> dict:
     has_hist = hist is not None and len(hist) > 0
     variables = list(model.variables_)
     attrs = getattr(model, "variable_attrs_", {}) or {}
-    time_range = None
-    if getattr(model, "time_range_", None) is not None and getattr(model, "time_axis_", None) is not None:
-        lo, hi = model.time_axis_.from_days(np.asarray(model.time_range_, dtype=np.float64))
-        units = model.time_axis_.units if model.time_axis_.kind == "numeric" else ""
-        time_range = (_format_time(lo), _format_time(hi) + (f" {units}" if units else ""))
+    time_range = _time_range(model)
     # the best weights are kept: validation loss when there is a validation set, else the training loss
     val = hist["val_loss"].to_numpy(dtype=float) if has_hist else np.array([])
     on_val = bool(np.isfinite(val).any())

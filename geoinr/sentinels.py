@@ -1,8 +1,8 @@
 """Fill values that files forget to declare: packed extremes, netCDF default fills, -999 and gross outliers.
 
 Real archives often mark land or missing data with a number instead of a declared
-``_FillValue``: the extreme of an integer packing (DUACS L4 stores land as the
-int32 minimum, -214748.3647 m once decoded), the netCDF default fill 9.96921e36,
+``_FillValue``: the extreme of an integer packing (the DUACS L4 maps of ``../shared/data`` store land one
+step above the int32 minimum, -214748.3647 m once decoded), the netCDF default fill 9.96921e36,
 -999, 32767. Fitted as they are, these numbers become "sea levels" of hundreds of
 kilometres. :func:`screen` finds them from the values (and the packing, when the
 variable says how it was stored), and :meth:`Screen.mask` marks them missing.
@@ -21,10 +21,11 @@ xarray; it never imports torch.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 
-__all__ = ["FILL_CONSTANTS", "FILL_SPREADS", "OUTLIER_SPREADS", "Screen", "packed_extremes", "screen"]
+__all__ = ["FILL_CONSTANTS", "FILL_SPREADS", "OUTLIER_SPREADS", "Screen", "packed_extremes", "screen", "without_fills"]
 
 #: numbers that files use for "missing" without saying so (netCDF default float fill, CMIP's 1e20, ...)
 FILL_CONSTANTS = (
@@ -36,6 +37,7 @@ FILL_SPREADS = 20.0  # a fill constant is masked beyond this many robust spreads
 OUTLIER_SPREADS = 1000.0  # any value is masked beyond this many robust spreads from the median
 QUANTILE_POINTS = 1_000_000  # the median and quartiles are taken on at most this many values (evenly strided)
 IQR_TO_SIGMA = 1.349  # interquartile range of a unit Gaussian
+SCREEN_SLICES = 10  # slices along its first dimension of a dask-backed array read to set its rules
 MATCH_RTOL = 1e-6  # decoded fills match to float32 rounding
 
 
@@ -94,7 +96,9 @@ class Screen:
             hit = np.isclose(found, e, rtol=MATCH_RTOL, atol=0.0)
             is_exact |= hit
             if hit.any():
-                parts.append(f"{e:.10g} ({self.reasons.get(e, 'a usual fill value')})")
+                shown, why = float(found[hit][0]), self.reasons.get(e, "a usual fill value")
+                # the value found (DUACS L4: -214748.3647, one packing step above the int32 minimum it matches)
+                parts.append(f"{e:.10g} ({why})" if shown == e else f"{shown:.10g} (next to {e:.10g}, {why})")
         rest = found[~is_exact]
         if rest.size:
             parts.append(
@@ -227,3 +231,37 @@ def screen(values, variable: str = "values", packed: dict | None = None, *, samp
         variable, exact=exact, low=median - OUTLIER_SPREADS * spread, high=median + OUTLIER_SPREADS * spread,
         reasons={e: reasons[e] for e in exact}, median=median, spread=spread,
     )
+
+
+def without_fills(var, *, warn: bool = True, note: str = ""):
+    """An xarray variable with its undeclared fill values as NaN (lazily for dask), with a warning (``warn``).
+
+    The rules of :func:`screen`, set from all the values, or for a dask-backed variable from
+    :data:`SCREEN_SLICES` slices along its first dimension. ``note`` ends the warning.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> rng = np.random.default_rng(0)
+    >>> ssh = xr.DataArray(np.append(rng.normal(0.0, 0.1, 99), -999.0), dims="n", name="ssh")
+    >>> int(np.isnan(without_fills(ssh, warn=False)).sum())
+    1
+    """
+    import xarray as xr
+
+    from .coords import user_stacklevel
+
+    lazy = var.chunks is not None
+    sample = var.isel({var.dims[0]: slice(None, None, max(1, var.shape[0] // SCREEN_SLICES))}) if lazy and var.ndim else var
+    found = screen(np.asarray(sample.values), str(var.name or "values"), packed_extremes(var), sample=lazy)
+    if not found.active:
+        return var
+    fills = xr.apply_ufunc(found.mask, var, dask="parallelized", output_dtypes=[bool])
+    n = int(fills.sum())
+    if not n:
+        return var
+    if warn:
+        seen = var.where(fills)
+        message = found.describe(n, int(np.isfinite(var).sum()), [float(seen.min()), float(seen.max())])
+        warnings.warn(f"{message} {note}".rstrip(), UserWarning, stacklevel=user_stacklevel())
+    return var.where(~fills)

@@ -161,7 +161,8 @@ def test_a_fresh_process_runs_the_osse_without_data_recipes(tmp_path):
 
 
 def test_only_datasets_builds_on_osse():
-    """geoinr.osse sits above coords/geometry and below nothing but geoinr.datasets."""
+    """geoinr.osse sits above coords/geometry/sentinels (data-layer leaves: numpy and xarray) and below nothing but
+    geoinr.datasets."""
     sys.path.insert(0, str(ROOT / "tests"))
     try:
         from test_architecture import PACKAGE, import_graph
@@ -172,7 +173,8 @@ def test_only_datasets_builds_on_osse():
     assert {u for u in users if not u.startswith("geoinr.osse")} == {"geoinr.datasets"}
     for name in (n for n in graph if n.startswith("geoinr.osse")):
         assert "torch" not in third[name], name
-        assert {t for t in graph[name] if not t.startswith("geoinr.osse")} <= {"geoinr.coords", "geoinr.geometry"}
+        assert {t for t in graph[name] if not t.startswith("geoinr.osse")} <= {"geoinr.coords", "geoinr.geometry",
+                                                                               "geoinr.sentinels"}
 
 
 def test_constants_are_named_for_what_they_are():

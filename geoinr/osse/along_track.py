@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .. import sentinels
 from ..coords import find_coords, wrap_longitude
 from ..geometry import EARTH_RADIUS_KM
 from .orbits import REFERENCE_EPOCH, Mission, ground_track, mission
@@ -332,6 +333,8 @@ def sample_along_track(
     if sampling_s <= 0:
         raise ValueError(f"sampling_s must be positive; got {sampling_s}.")
     field, t0, t_s, latv, lon_u, lon360 = _field_axes(field, lat=lat, lon=lon, time=time)
+    # land stored as a number (DUACS L4: -214,748 m) would be mixed into the samples next to a coast
+    field = sentinels.without_fills(field, note="They are land to the sampler: never interpolated across.")
     specs = [mission(name) for name in missions]  # an unknown name is refused first
     if t_s[-1] < sampling_s:  # tracks are flown between the field's first and last times
         raise ValueError(f"the field spans {t_s[-1]:g} s of time, less than one sample ({sampling_s:g} s): tracks are "

@@ -1,0 +1,68 @@
+"""Fixes from a review of a first hour with the real files of ../shared/data (2026-12-05, sixth session)."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import geoinr
+from geoinr import sentinels
+from geoinr.osse import sample_along_track
+
+LAND = -214748.3647  # DUACS L4's land once decoded: int32 minimum + 1, times 1e-4
+
+
+def _coastal_field(days=3, packed=True):
+    """A smooth field on a 10 x 10 deg box whose western third is land stored as a number, as in DUACS L4."""
+    lat = np.arange(30.0, 40.01, 0.25)
+    lon = np.arange(280.0, 290.01, 0.25)
+    t = pd.date_range("2019-01-01", periods=days)
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    base = 0.3 * np.sin(np.radians(lo) * 20) * np.cos(np.radians(la) * 15)
+    values = np.repeat(base[None], days, axis=0)
+    values[:, :, lon < 283.5] = LAND
+    da = xr.DataArray(values, coords={"time": t, "latitude": lat, "longitude": lon},
+                      dims=("time", "latitude", "longitude"), name="adt", attrs={"units": "m"})
+    if packed:
+        da.encoding.update(dtype=np.dtype("int32"), scale_factor=1e-4)
+    return da
+
+
+def test_the_sampler_masks_undeclared_land_instead_of_mixing_it_into_the_samples():
+    """The bilinear interpolation mixed -214,748 m into the samples next to the coast (2,691 of 16,661 on a
+    Gulf Stream box of the real file; six of them within the range a fit keeps, which wrecked OI's map)."""
+    field = _coastal_field()
+    with pytest.warns(UserWarning, match="never interpolated across"):
+        tracks = sample_along_track(field, missions=["jason3", "sentinel3a", "saral"], white_noise=0.0)
+    assert tracks.sizes["time"] > 0
+    assert float(tracks.sla_true.min()) > -0.31 and float(tracks.sla_true.max()) < 0.31
+    assert float(tracks.longitude.min()) >= 283.5 - 0.25  # no sample over the land, beyond the last sea cell's edge
+
+
+def test_the_sampler_masks_fills_of_a_dask_backed_field_lazily():
+    field = _coastal_field().chunk({"time": 1})  # the packing (kept in .encoding) says which value is land
+    assert field.encoding.get("scale_factor") == 1e-4
+    with pytest.warns(UserWarning, match="look like undeclared fill values"):
+        tracks = sample_along_track(field, missions=["jason3"], white_noise=0.0)
+    assert float(tracks.sla_true.min()) > -0.31
+
+
+def test_fill_gaps_replaces_the_fill_values_it_says_it_ignores():
+    """The fit warned that the land values were treated as missing, yet the filled map kept -214748.3647."""
+    day = _coastal_field(days=2)
+    day[0, 10:14, 30:34] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = day.inr.fill_gaps(width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0)
+    assert float(out.min()) > -100.0 and np.isfinite(out).all()
+    sea = day > -100.0
+    np.testing.assert_array_equal(out.where(sea).values, day.where(sea).values)  # observations kept as they are
+
+
+def test_the_warning_names_the_value_found():
+    """The file stores -214748.3647; the warning named the packing's minimum, -214748.3648, as if it were found."""
+    var = _coastal_field(days=2)
+    found = sentinels.screen(var.values, "adt", sentinels.packed_extremes(var))
+    text = found.describe(10, 100, [LAND])
+    assert "-214748.3647 (next to -214748.3648" in text
