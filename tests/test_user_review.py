@@ -66,3 +66,25 @@ def test_the_warning_names_the_value_found():
     found = sentinels.screen(var.values, "adt", sentinels.packed_extremes(var))
     text = found.describe(10, 100, [LAND])
     assert "-214748.3647 (next to -214748.3648" in text
+
+
+def test_the_sampler_keeps_what_the_field_is():
+    """Absolute dynamic topography came out labelled sea level anomaly "with simulated noise", and the maps
+    predicted from it carried that long_name."""
+    field = _coastal_field(days=3).where(lambda f: f > -100.0)
+    field.encoding.clear()
+    field.attrs.update(long_name="absolute dynamic topography", standard_name="sea_surface_height_above_geoid")
+    tracks = sample_along_track(field, missions=["jason3", "sentinel3a"], white_noise=0.01)
+    for name in ("sla", "sla_true"):
+        assert tracks[name].attrs["standard_name"] == "sea_surface_height_above_geoid"
+        assert tracks[name].attrs["long_name"] == "absolute dynamic topography"
+    assert "with simulated noise" in tracks.sla.attrs["comment"] and "0.01 m" in tracks.sla.attrs["comment"]
+    assert "without noise" in tracks.sla_true.attrs["comment"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = tracks.inr.fit("sla", width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0)
+    pred = fitted.predict(fitted.target_grid(resolution=1.0))
+    assert pred.attrs["long_name"] == "absolute dynamic topography" and "noise" not in pred.attrs["long_name"]
+    bare = field.copy()
+    bare.attrs = {"units": "m"}  # a field that says nothing of what it is: taken as sea level anomaly
+    assert sample_along_track(bare, missions=["jason3"]).sla.attrs["standard_name"] == "sea_surface_height_above_sea_level"

@@ -227,15 +227,17 @@ def _tracks_dataset(field: xr.DataArray, cols: dict, values, noise, t0, lon360: 
     lon_out = cols["lon"] % 360.0 if lon360 else (cols["lon"] + 180.0) % 360.0 - 180.0
     times = t0 + np.round(cols["t"] * 1e9).astype("timedelta64[ns]")
     units = field.attrs.get("units", "m")
+    # what the field is (absolute dynamic topography stays so), whatever the variable's name in the L3 layout
+    what = str(field.attrs.get("long_name") or "sea level anomaly")
     sla_attrs = {
         "units": units,
-        "standard_name": "sea_surface_height_above_sea_level",
-        "long_name": "sea level anomaly sampled along track, with simulated noise",
-        "comment": f"white noise std {params['white_noise']} {units}; AR(1) noise std {params['correlated_noise']} "
-        f"{units}, correlation length {params['correlation_km']} km",
+        "standard_name": field.attrs.get("standard_name", "sea_surface_height_above_sea_level"),
+        "long_name": what,
+        "comment": f"{what} sampled along simulated tracks, with simulated noise: white noise std "
+        f"{params['white_noise']} {units}; AR(1) noise std {params['correlated_noise']} {units}, correlation length "
+        f"{params['correlation_km']} km",
     }
-    true_attrs = dict(sla_attrs, long_name="sea level anomaly sampled along track, without noise")
-    true_attrs.pop("comment")
+    true_attrs = dict(sla_attrs, comment=f"{what} sampled along simulated tracks, without noise")
     coords = {
         "time": ("time", times, {"standard_name": "time", "long_name": "time", "axis": "T"}),
         "latitude": ("time", cols["lat"], {"standard_name": "latitude", "long_name": "latitude", "units": "degrees_north"}),
@@ -315,7 +317,8 @@ def sample_along_track(
         CMEMS L3 layout: dim ``time`` (sorted), coords ``latitude``, ``longitude``
         (the field's convention), ``mission``, ``cycle``, ``track`` (pass number
         in the cycle, odd = ascending) and ``cross_track_distance`` (km, with
-        ``swath``); data ``sla`` (with noise) and ``sla_true`` (interpolated field).
+        ``swath``); data ``sla`` (with noise) and ``sla_true`` (interpolated field), named so whatever the
+        field, with the field's ``long_name`` and ``standard_name`` (sea level anomaly where it has none).
 
     Examples
     --------
