@@ -113,7 +113,7 @@ def summary(model) -> dict:
         training), ``fitted_at``, ``calibration`` (``calibration_`` of models fitted
         with ``uncertainty=``) and ``scale_search`` (``scale_search_`` of models fitted
         with ``min_wavelength="search"``), ``optimizer`` (``optimizer_``: ``"adam"``, or
-        ``"lbfgs"`` for Adam then full-batch L-BFGS), ``members`` (``members_``, the
+        ``"lbfgs"`` for Adam then full-batch L-BFGS), ``precision`` (``precision_``), ``members`` (``members_``, the
         networks fitted; more than one without uncertainty: their mean is the prediction),
         ``filled`` (True when the later networks were fitted in the time early stopping left),
         ``physics_weight_used`` and ``physics_choice`` (``physics_weight_``, ``physics_choice_``).
@@ -198,6 +198,7 @@ def summary(model) -> dict:
         calibration=getattr(model, "calibration_", None),
         scale_search=getattr(model, "scale_search_", None),
         optimizer=getattr(model, "optimizer_", None),
+        precision=getattr(model, "precision_", None),
         members=getattr(model, "members_", None),
         filled=bool(getattr(model, "fill_members_", None)),
         physics_weight_used=getattr(model, "physics_weight_", None),
@@ -329,6 +330,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
         train.append(f"{_plural(s['epochs'], 'epoch')} ({_plural(s['steps'], 'step')})")
     if s.get("optimizer") == "lbfgs":
         train.append("Adam then full-batch L-BFGS")
+    if s.get("precision") == "bfloat16":  # predictions too, unless predict(precision="float32")
+        train.append("bfloat16")
     if (s.get("members") or 1) > 1 and s.get("uncertainty") is None:
         after = " (fitted one after another in the time early stopping left; epochs and stop: the first's)"
         train.append(f"mean of {s['members']} networks" + (after if s.get("filled") else ""))

@@ -10,7 +10,7 @@ import xarray as xr
 
 from .. import coords as _coords
 
-__all__ = ["batches", "eval_batch_size", "evaluate", "evaluate_lazy", "lazy_blocks", "output_chunks"]
+__all__ = ["batches", "eval_batch_size", "evaluate", "evaluate_lazy", "lazy_blocks", "output_chunks", "source_note"]
 
 PREDICT_BATCH_CPU = 4096  # points per forward pass on CPU: activations stay in cache
 PROGRESS_MIN_POINTS = 1_000_000  # an eager prediction this large may show a progress bar (progress=True)
@@ -54,7 +54,18 @@ def eval_batch_size(field: torch.nn.Module, batch_size: int | None) -> int:
     return int(batch_size)
 
 
-def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bool = False):
+def source_note(model, version: str) -> str:
+    """The ``source`` attribute of a fitted model's outputs: the package, the network, its scales and its data."""
+    enc = model.encoding_config_
+    period = f", min_period={enc['min_period']:.3g} days" if enc.get("min_period") else ""
+    return (
+        f"geoinr {version}: {model.model} implicit neural representation "
+        f"(min_wavelength={enc['min_wavelength']:.4g} km{period}, {model.n_parameters_} parameters) "
+        f"fitted to {', '.join(model.variables_)} on {model.n_points_} points"
+    )
+
+
+def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bool = False, full: bool = False):
     """Evaluate a fitted INRModel at coordinate columns; returns (..., k) in the data's units, float32 unless
     the data's magnitude needs float64 (:func:`output_dtype`) (and the calibrated standard deviation of the field
     if ``with_std``)."""
@@ -76,7 +87,7 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
         for s, e, chunk, ok in batches(columns, batch_size):
             if bar is not None:
                 bar.update(e - s)
-            with model._autocast(dev):
+            with model._autocast(dev, full):  # full: float32 whatever the fit's precision
                 m, v = model._standardized(torch.from_numpy(chunk).to(dev))
             pred = m.float().cpu().numpy().astype(np.float64) * std + mean
             pred[~ok] = np.nan
@@ -92,12 +103,12 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
     return out.reshape(shape + (k,))
 
 
-def evaluate_lazy(model, columns, chunks, batch_size: int, with_std: bool = False):
+def evaluate_lazy(model, columns, chunks, batch_size: int, with_std: bool = False, full: bool = False):
     """Like :func:`evaluate`, as dask arrays evaluated block by block (one task per output chunk)."""
     k = len(model.variables_)
 
     def block(cols):
-        res = evaluate(model, cols, batch_size, with_std=with_std)
+        res = evaluate(model, cols, batch_size, with_std, full)
         return np.concatenate(res, axis=-1) if with_std else res
 
     out = lazy_blocks(block, columns, chunks, 2 * k if with_std else k, output_dtype(model))
