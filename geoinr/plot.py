@@ -758,9 +758,10 @@ def plot_spectral_score(estimate, truth=None, ax=None, *, kind: str = "zonal", l
 
     Parameters
     ----------
-    estimate : xarray.DataArray, EffectiveResolution or LeaderboardResolution
+    estimate : xarray.DataArray, EffectiveResolution, LeaderboardResolution or dict
         The reconstruction ``(time, lat, lon)``, or a result of :mod:`geoinr.metrics`
-        computed already (then ``truth`` and ``kind`` are not used).
+        computed already (then ``truth`` and ``kind`` are not used), or a dict of them by label
+        (as :func:`plot_maps` takes): one curve each, on one axes (1-D kinds).
     truth : xarray.DataArray
         The reference on the same grid.
     ax : matplotlib.axes.Axes, optional
@@ -768,9 +769,9 @@ def plot_spectral_score(estimate, truth=None, ax=None, *, kind: str = "zonal", l
     kind : {"zonal", "isotropic", "time", "along_track", "leaderboard"}
         Which score to compute (the :mod:`geoinr.metrics` function of that name).
     label : str, optional
-        Legend label of the curve (1-D kinds).
+        Legend label of the curve (1-D kinds); a dict's keys label its curves.
     color : optional
-        Colour of the curve and of its resolution line (1-D kinds).
+        Colour of the curve and of its resolution line (1-D kinds); with a dict of estimates, a dict by label.
     **kwargs
         Passed to the metrics function (e.g. ``lat=``, ``spacing_km=``).
 
@@ -795,6 +796,13 @@ def plot_spectral_score(estimate, truth=None, ax=None, *, kind: str = "zonal", l
     from . import metrics
 
     plt = _pyplot()
+    if isinstance(estimate, dict):  # {"SIREN": maps, "OI": maps}: one curve each on one axes
+        if kind == "leaderboard":
+            raise ValueError("kind='leaderboard' draws one filled 2-D score: give one estimate, not a dict.")
+        colours = color if isinstance(color, dict) else {}
+        for name, one in estimate.items():
+            ax = plot_spectral_score(one, truth, ax, kind=kind, label=str(name), color=colours.get(name), **kwargs)
+        return ax
     res = estimate
     if not isinstance(estimate, (metrics.EffectiveResolution, metrics.LeaderboardResolution)):
         if kind not in _SCORES:
@@ -881,6 +889,7 @@ def savefig(fig, path, *, dpi: float = 100, colors: int | None = 256, **kwargs):
     Parameters
     ----------
     fig : matplotlib.figure.Figure
+        Or what the plotting functions return: an Axes (its figure), or ``plot_maps``'s ``(fig, axes)``.
     path : str or path-like
     dpi : float
     colors : int or None
@@ -906,6 +915,12 @@ def savefig(fig, path, *, dpi: float = 100, colors: int | None = 256, **kwargs):
     >>> plt.close(fig)
     """
     path = os.fspath(path)
+    if isinstance(fig, tuple) and fig:  # plot_maps returns (fig, axes)
+        fig = fig[0]
+    if not hasattr(fig, "savefig") and hasattr(fig, "figure"):  # an Axes: its figure
+        fig = fig.figure
+    if not hasattr(fig, "savefig"):
+        raise TypeError(f"savefig needs a matplotlib Figure, an Axes or plot_maps's (fig, axes); got {type(fig).__name__}.")
     if colors is None or not path.lower().endswith(".png"):
         fig.savefig(path, dpi=dpi, **kwargs)
         return path

@@ -144,3 +144,50 @@ def test_a_fit_without_skill_says_so():
         warnings.simplefilter("error", UserWarning)  # a field with skill: no such warning
         fitted = tracks.inr.fit("sla", width=32, depth=2, epochs=30, max_time=None, progress=False, seed=0)
     assert fitted.best_val_loss_ < 1.0
+
+
+def test_savefig_takes_what_the_plotting_functions_return(tmp_path):
+    """``fig = plot_maps(...); savefig(fig, ...)`` failed: plot_maps returns (fig, axes), the others an Axes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from geoinr import plot
+
+    truth = geoinr.datasets.synthetic_grid(days=2, resolution=0.5).sla_true
+    smooth = truth.rolling(lon=5, center=True, min_periods=1).mean()
+    maps = plot.plot_maps(truth, {"smooth": smooth}, time=truth.time.values[0])
+    assert isinstance(maps, tuple)
+    one_axes = next(iter(maps[1].values()))  # plot_maps's axes by panel name
+    for i, what in enumerate((maps, one_axes, maps[0])):
+        assert plot.savefig(what, tmp_path / f"f{i}.png") == str(tmp_path / f"f{i}.png")
+    with pytest.raises(TypeError, match="matplotlib Figure"):
+        plot.savefig("not a figure", tmp_path / "x.png")
+
+
+def test_plot_spectral_score_takes_a_dict_of_maps_as_plot_maps_does():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from geoinr import plot
+
+    truth = geoinr.datasets.synthetic_grid(days=3, resolution=0.1).sla_true
+    maps = {"running mean 9": truth.rolling(lon=9, center=True, min_periods=1).mean(),
+            "running mean 3": truth.rolling(lon=3, center=True, min_periods=1).mean()}
+    ax = plot.plot_spectral_score(maps, truth, color={"running mean 3": "red"})
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "running mean 9" in labels and "running mean 3" in labels
+    assert [line.get_color() for line in ax.get_lines() if line.get_label() == "running mean 3"] == ["red"]
+    with pytest.raises(ValueError, match="leaderboard"):
+        plot.plot_spectral_score(maps, truth, kind="leaderboard")
+
+
+def test_the_no_units_warning_of_derive_points_at_the_user_s_line():
+    """It pointed at ``sys:1`` (a fixed stacklevel counted from another call chain)."""
+    tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    tracks["sla"].attrs.pop("units")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = tracks.inr.fit("sla", width=8, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+    with pytest.warns(UserWarning, match="has no units") as record:
+        fitted.derive("geostrophic_velocity", fitted.target_grid(resolution=2.0))
+    assert {w.filename for w in record if "has no units" in str(w.message)} == {__file__}

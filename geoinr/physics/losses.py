@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -24,6 +26,14 @@ from .qg import EQUATOR_BAND, BetaPlane, LocalPlanes, qg_residual
 __all__ = ["PHYSICS_TERMS", "PhysicsFrame", "physics_terms", "physics_loss", "members", "metres_per_unit"]
 
 PHYSICS_TERMS = ("qg", "mass")
+
+
+def _caller_level() -> int:
+    """``stacklevel`` of the first frame outside the package (``coords.user_stacklevel``; physics imports no xarray)."""
+    root, frame, level = os.path.dirname(os.path.dirname(os.path.abspath(__file__))), sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def metres_per_unit(units, variable) -> float:
@@ -45,7 +55,7 @@ def metres_per_unit(units, variable) -> float:
         return factor
     if not str(units or "").strip():
         warnings.warn(f"Variable {variable!r} has no units; derived fields assume it is a sea-surface height in "
-                      "metres.", UserWarning, stacklevel=4)
+                      "metres.", UserWarning, stacklevel=_caller_level())
         return 1.0
     raise ValueError(
         f"Variable {variable!r} has units {units!r}, not a length that geoinr knows (m, cm, mm): geostrophic "
