@@ -522,6 +522,16 @@ def _crossing(wavelength: np.ndarray, score: np.ndarray, units: str) -> tuple[fl
         )
         return float(wl[-1]), "resolved_everywhere"
     i = int(falls[0])
+    if not above[0]:  # a map poor at the largest scales, better below them: say so, its resolution flatters it
+        first = int(np.argmax(above))
+        warnings.warn(
+            f"The spectral score 1 - PSD(err)/PSD(ref) is below 0.5 at the largest wavelengths ({wl[0]:.4g} down to "
+            f"{wl[first - 1]:.4g} {units}: {s[0]:.2f} at the largest) and rises above it at {wl[first]:.4g} {units}; "
+            f"the resolution returned is its first fall after that, so the largest scales are not resolved either. "
+            f"Few rows or a short domain make these bins noisy: look at the whole score (plot_spectral_score).",
+            UserWarning,
+            stacklevel=3,
+        )
     t = (s[i] - 0.5) / (s[i] - s[i + 1])
     return float(np.exp(np.log(wl[i]) + t * (np.log(wl[i + 1]) - np.log(wl[i])))), "crossed"
 

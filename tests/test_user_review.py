@@ -191,3 +191,17 @@ def test_the_no_units_warning_of_derive_points_at_the_user_s_line():
     with pytest.warns(UserWarning, match="has no units") as record:
         fitted.derive("geostrophic_velocity", fitted.target_grid(resolution=2.0))
     assert {w.filename for w in record if "has no units" in str(w.message)} == {__file__}
+
+
+def test_a_resolution_found_after_a_poor_largest_scale_warns():
+    """On a coastal box the crossing rule skipped the leading bins below 0.5: OI (0.487 at the largest
+    wavelength) got 529 km and no word, the network (0.74, then -0.17) 3,233 km."""
+    from geoinr import metrics
+
+    wl = np.array([1000.0, 500.0, 250.0, 125.0])
+    with pytest.warns(UserWarning, match="below 0.5 at the largest wavelengths"):
+        res, status = metrics._crossing(wl, np.array([0.45, 0.8, 0.3, 0.1]), "km")
+    assert status == "crossed" and 250.0 < res < 500.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert metrics._crossing(wl, np.array([0.9, 0.8, 0.3, 0.1]), "km")[1] == "crossed"
