@@ -5,10 +5,12 @@ Accessors are re-created for every ``ds[...]``, so nothing is stored here:
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 
-from . import sentinels
+from . import coords, sentinels
 from .base import did_you_mean, history_line
 from .model import INRModel
 
@@ -55,7 +57,11 @@ class _Base:
 
 
 def _observed(var: xr.DataArray) -> xr.DataArray:
-    """The values a fit kept: undeclared fill values (land at -214,748 m) are gaps too (the fit has warned)."""
+    """The values a fit kept: those outside the CF valid range and undeclared fill values (land at -214,748 m) are
+    gaps too (the fit has warned about both)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        var = coords.mask_invalid(var)
     return sentinels.without_fills(var, warn=False)
 
 
@@ -114,8 +120,9 @@ class DatasetINRAccessor(_Base):
     def fill_gaps(self, variables=None, **kwargs) -> xr.Dataset:
         """Fit, then return a copy with the NaN of the fitted variables replaced by predictions.
 
-        Observed values are kept as they are. Undeclared fill values that the fit treats as
-        missing (:mod:`geoinr.sentinels`: land stored as -214,748 m, -999, ...) are gaps too.
+        Observed values are kept as they are. Values the fit treats as missing are gaps too: undeclared
+        fill values (:mod:`geoinr.sentinels`: land stored as -214,748 m, -999, ...) and values outside the CF
+        ``valid_range``/``valid_min``/``valid_max``.
 
         Examples
         --------

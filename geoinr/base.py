@@ -236,7 +236,8 @@ class BaseMapper(BaseEstimator):
         columns = [views["lon"], views["lat"]] + ([views["time"]] if "time" in views else [])
         self._warn_outside_region(views["lon"], views["lat"])
         if "time" in views:
-            self._warn_extrapolation(self.time_axis_.to_days(_coords.decode(target[names.time]).values))
+            stamps = _coords.decode(target[names.time])
+            self._warn_extrapolation(self.time_axis_.to_days(stamps.values, stamps.attrs.get("units")))
         return dims, columns, _coords.output_coords(target, dims, names)
 
     # ------------------------------------------------------------------ outputs

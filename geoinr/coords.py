@@ -328,7 +328,7 @@ def days_per_unit(units: str) -> float:
             f"The time coordinate's units {units!r} are not a unit geoinr reads as time (seconds, minutes, hours "
             f"or days), so its numbers are taken as days. Convert them to days and set units='days' (or to "
             f"dates: xr.decode_cf reads units such as 'days since 2000-01-01').",
-            UserWarning, stacklevel=3)
+            UserWarning, stacklevel=user_stacklevel())
         return 1.0
     return TIME_UNITS[key]
 
@@ -401,9 +401,15 @@ class TimeAxis:
             f"objects or numbers (decode strings first, e.g. ds['time'] = pd.to_datetime(ds['time']))."
         )
 
-    def to_days(self, values) -> np.ndarray:
-        """Times -> float64 days since ``reference`` (numeric times less ``origin``, timedelta64 in days)."""
+    def to_days(self, values, units: str | None = None) -> np.ndarray:
+        """Times -> float64 days since ``reference`` (numeric times less ``origin``, timedelta64 in days).
+
+        ``units``: those of numeric ``values`` given in other units of time than the fit's (a target in days
+        of a model fitted in seconds); None or empty: the fit's.
+        """
         values = np.asarray(values)
+        if self.kind == "numeric" and units and values.dtype.kind in "fiu" and str(units).strip() != self.units.strip():
+            values = values * (days_per_unit(units) / self.days_per_unit)  # into the fit's units
         is_dt = np.issubdtype(values.dtype, np.datetime64)
         is_cf = values.dtype == object and values.size and hasattr(values.ravel()[0], "calendar")
         if self.kind == "numeric":
@@ -449,7 +455,12 @@ class TimeAxis:
         return np.asarray(cftime.num2date(days, f"days since {self.reference}", calendar=self.calendar))
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The fields, for a model file; ``days_per_unit`` only where it is not 1 (so that files of models fitted in
+        days or dates still load in versions before it)."""
+        out = dataclasses.asdict(self)
+        if out["days_per_unit"] == 1.0:
+            del out["days_per_unit"]
+        return out
 
 
 CALENDAR_FAMILIES = {"gregorian": "standard", "proleptic_gregorian": "standard", "julian": "julian",
@@ -712,8 +723,8 @@ def _numeric_values(var, name) -> np.ndarray:
 
 
 def _float_coord(var, name, role, time_axis: TimeAxis | None):
-    if role == "time":
-        return np.asarray(time_axis.to_days(var.values), dtype=np.float64)
+    if role == "time":  # numeric times in their own units, where they say them
+        return np.asarray(time_axis.to_days(var.values, var.attrs.get("units")), dtype=np.float64)
     if not np.issubdtype(var.dtype, np.number):
         raise TypeError(f"{role} coordinate {name!r} has dtype {var.dtype}; expected numbers in degrees.")
     vals = np.asarray(var.values, dtype=np.float64)

@@ -57,7 +57,7 @@ from collections.abc import Hashable
 import numpy as np
 import xarray as xr
 
-from .coords import TimeAxis, decode, find_coords
+from .coords import TimeAxis, days_per_unit, decode, find_coords, user_stacklevel
 from .geometry import EARTH_RADIUS_KM, haversine_km
 
 __all__ = [  # noqa: RUF022  (grouped by topic)
@@ -228,8 +228,15 @@ def _time_name(reference: xr.DataArray, time, func: str) -> Hashable:
     return found
 
 
-def _day_labels(times: np.ndarray) -> np.ndarray:
-    """Calendar day of each time: datetime64[D], cftime at midnight, or floor of numbers (days)."""
+def _day_labels(times: np.ndarray, units: str = "") -> np.ndarray:
+    """Calendar day of each time: datetime64[D], cftime at midnight, or floor of numbers in days (read in ``units``:
+    seconds, minutes, hours or days, :data:`geoinr.coords.TIME_UNITS`).
+
+    Examples
+    --------
+    >>> _day_labels(np.array([0.0, 43200.0, 90000.0]), "s").tolist()
+    [0.0, 0.0, 1.0]
+    """
     times = np.asarray(times)
     if np.issubdtype(times.dtype, np.datetime64):
         return times.astype("datetime64[D]")
@@ -237,7 +244,7 @@ def _day_labels(times: np.ndarray) -> np.ndarray:
         days = [t.replace(hour=0, minute=0, second=0, microsecond=0) for t in times.ravel()]
         return np.array(days, dtype=object).reshape(times.shape)
     if np.issubdtype(times.dtype, np.number):
-        return np.floor(times.astype(np.float64))
+        return np.floor(times.astype(np.float64) * days_per_unit(units))
     raise TypeError(f"time values of dtype {times.dtype} are not understood; use datetime64, cftime or days (numbers).")
 
 
@@ -254,7 +261,7 @@ def daily_nrmse_score(estimate, reference, time="time", min_points: int = 1) -> 
         time coordinate lies along the observation dimension. NaNs are ignored.
     time : hashable
         Name of the time coordinate (found automatically if absent). Numeric
-        times are taken to be in days.
+        times are read in their ``units`` (seconds, minutes, hours; days without units).
     min_points : int
         Days with fewer finite pairs get NaN (the 2021a along-track evaluation uses 10).
 
@@ -275,7 +282,8 @@ def daily_nrmse_score(estimate, reference, time="time", min_points: int = 1) -> 
     """
     est, ref = _as_pair(estimate, reference, "daily_nrmse_score")
     tname = _time_name(ref, time, "daily_nrmse_score")
-    labels = xr.DataArray(_day_labels(decode(ref[tname]).values), dims=ref[tname].dims)  # 'seconds since': dates
+    stamps = decode(ref[tname])  # 'seconds since': dates
+    labels = xr.DataArray(_day_labels(stamps.values, stamps.attrs.get("units", "")), dims=ref[tname].dims)
     e, r, lab = xr.broadcast(est, ref, labels)
     e = np.asarray(e.values, dtype=np.float64).ravel()
     r = np.asarray(r.values, dtype=np.float64).ravel()
@@ -530,7 +538,7 @@ def _crossing(wavelength: np.ndarray, score: np.ndarray, units: str) -> tuple[fl
             f"the resolution returned is its first fall after that, so the largest scales are not resolved either. "
             f"Few rows or a short domain make these bins noisy: look at the whole score (plot_spectral_score).",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     t = (s[i] - 0.5) / (s[i] - s[i + 1])
     return float(np.exp(np.log(wl[i]) + t * (np.log(wl[i + 1]) - np.log(wl[i])))), "crossed"

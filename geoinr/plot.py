@@ -326,7 +326,9 @@ def _tracks_near(tracks, when, window, west=None):
         return lon, lat
     try:
         t0 = float(axis.to_days(np.asarray([when]))[0])
-        half = float(window) if axis.kind == "numeric" else pd.Timedelta(window) / pd.Timedelta(days=1)
+        # a numeric window is in the time's own units (seconds, hours, days), the table's times are days
+        numeric = axis.kind == "numeric"
+        half = float(window) * axis.days_per_unit if numeric else pd.Timedelta(window) / pd.Timedelta(days=1)
     except (TypeError, ValueError):
         return lon, lat
     keep = np.abs(table.time - t0) <= half
@@ -799,9 +801,11 @@ def plot_spectral_score(estimate, truth=None, ax=None, *, kind: str = "zonal", l
     if isinstance(estimate, dict):  # {"SIREN": maps, "OI": maps}: one curve each on one axes
         if kind == "leaderboard":
             raise ValueError("kind='leaderboard' draws one filled 2-D score: give one estimate, not a dict.")
-        colours = color if isinstance(color, dict) else {}
+        if label is not None:
+            raise ValueError("With a dict of estimates the curves are labelled by its keys: give no label=.")
         for name, one in estimate.items():
-            ax = plot_spectral_score(one, truth, ax, kind=kind, label=str(name), color=colours.get(name), **kwargs)
+            c = color.get(name) if isinstance(color, dict) else color  # one colour for all, or one per label
+            ax = plot_spectral_score(one, truth, ax, kind=kind, label=str(name), color=c, **kwargs)
         return ax
     res = estimate
     if not isinstance(estimate, (metrics.EffectiveResolution, metrics.LeaderboardResolution)):

@@ -97,8 +97,8 @@ class Screen:
             is_exact |= hit
             if hit.any():
                 shown, why = float(found[hit][0]), self.reasons.get(e, "a usual fill value")
-                # the value found (DUACS L4: -214748.3647, one packing step above the int32 minimum it matches)
-                parts.append(f"{e:.10g} ({why})" if shown == e else f"{shown:.10g} (next to {e:.10g}, {why})")
+                # the value found (DUACS L4: -214748.3647, one packing step above the int32 minimum; float32 rounding)
+                parts.append(f"{e:.10g} ({why})" if shown == e else f"{shown:.10g} (matching {e:.10g}, {why})")
         rest = found[~is_exact]
         if rest.size:
             parts.append(
@@ -233,11 +233,15 @@ def screen(values, variable: str = "values", packed: dict | None = None, *, samp
     )
 
 
-def without_fills(var, *, warn: bool = True, note: str = ""):
-    """An xarray variable with its undeclared fill values as NaN (lazily for dask), with a warning (``warn``).
+def without_fills(var, *, warn: bool = True, note: str = "", outliers: bool = True):
+    """An xarray variable with its undeclared fill values as NaN, with a warning (``warn``).
 
     The rules of :func:`screen`, set from all the values, or for a dask-backed variable from
-    :data:`SCREEN_SLICES` slices along its first dimension. ``note`` ends the warning.
+    :data:`SCREEN_SLICES` slices along its first dimension; ``outliers=False`` keeps the third
+    rule out (a noise-free field on a flat background has a tiny robust spread, and its real
+    eddies lie thousands of spreads from the median). A dask-backed variable stays lazy
+    without ``warn``; with it, the warning's counts take one pass over the data. ``note``
+    ends the warning.
 
     Examples
     --------
@@ -254,14 +258,18 @@ def without_fills(var, *, warn: bool = True, note: str = ""):
     lazy = var.chunks is not None
     sample = var.isel({var.dims[0]: slice(None, None, max(1, var.shape[0] // SCREEN_SLICES))}) if lazy and var.ndim else var
     found = screen(np.asarray(sample.values), str(var.name or "values"), packed_extremes(var), sample=lazy)
+    if not outliers:
+        found = dataclasses.replace(found, low=-np.inf, high=np.inf)
     if not found.active:
         return var
     fills = xr.apply_ufunc(found.mask, var, dask="parallelized", output_dtypes=[bool])
-    n = int(fills.sum())
-    if not n:
+    if not warn:
+        return var.where(~fills)
+    seen = var.where(fills)
+    counts = xr.Dataset({"n": fills.sum(), "total": np.isfinite(var).sum(), "low": seen.min(), "high": seen.max()})
+    counts = counts.compute()  # one pass over dask data
+    if not int(counts["n"]):
         return var
-    if warn:
-        seen = var.where(fills)
-        message = found.describe(n, int(np.isfinite(var).sum()), [float(seen.min()), float(seen.max())])
-        warnings.warn(f"{message} {note}".rstrip(), UserWarning, stacklevel=user_stacklevel())
+    message = found.describe(int(counts["n"]), int(counts["total"]), [float(counts["low"]), float(counts["high"])])
+    warnings.warn(f"{message} {note}".rstrip(), UserWarning, stacklevel=user_stacklevel())
     return var.where(~fills)

@@ -82,3 +82,40 @@ def test_the_summary_prints_the_time_range_in_the_data_s_units(fits):
     assert line.endswith("; 0 to 204378 s"), line
     grid = fits["s"].target_grid(resolution=2.0)
     assert not np.signbit(grid.time.values).any()
+
+
+def test_a_target_in_other_units_of_time_is_read_in_them(fits):
+    """A model fitted in seconds read a target's times in days as seconds (0, 1, 2 s), without a word."""
+    secs, days = fits["s"], fits["days"]
+    grid_d = days.target_grid(resolution=2.0)  # times 0, 1, 2 with units "days"
+    assert grid_d.time.attrs.get("units") == "days"
+    np.testing.assert_allclose(secs.predict(grid_d).values, days.predict(grid_d).values, atol=1e-5)
+    bare = grid_d.assign_coords(time=("time", grid_d.time.values * 86400.0))  # no units: the fit's (seconds)
+    np.testing.assert_allclose(secs.predict(bare).values, days.predict(grid_d).values, atol=1e-5)
+
+
+def test_files_of_models_in_days_or_dates_hold_no_new_entry(tmp_path):
+    """Versions before days_per_unit refuse a file with an entry they do not know: write it only where it is not 1."""
+    tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = geoinr.INRModel(**TINY).fit(tracks, variables="sla")
+    fitted.save(tmp_path / "m")
+    assert b"days_per_unit" not in (tmp_path / "m").read_bytes()
+    assert "days_per_unit" not in TimeAxis.from_values(np.array([0.0, 1.0]), {"units": "days"}).to_dict()
+
+
+def test_the_plot_window_and_daily_scores_read_numeric_times_in_their_units():
+    from geoinr import metrics
+    from geoinr.plot import _tracks_near
+
+    tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    days = (tracks.time.values - tracks.time.values[0]) / np.timedelta64(1, "D")
+    in_days = tracks.assign_coords(time=("time", days, {"units": "days"}))
+    in_secs = tracks.assign_coords(time=("time", days * 86400.0, {"units": "s"}))
+    n_days = _tracks_near(in_days.sla, 1.0, 0.25)[0].size
+    n_secs = _tracks_near(in_secs.sla, 86400.0, 21600.0)[0].size
+    assert n_days == n_secs < tracks.sizes["time"]
+    ref = in_secs.sla
+    scores = metrics.daily_nrmse_score(ref + 0.01, ref)
+    assert scores.sizes[scores.dims[0]] == 3

@@ -495,7 +495,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         batch_size = self._eval_batch(batch_size)
         sel = self._selection(variable)
         if precision not in (None, "float32"):
-            raise ValueError(f"precision={precision!r}: give None (the fit's, {self.precision_!r}) or 'float32'.")
+            raise ValueError(f"precision={precision!r}: give None (the fit's, {self.precision_}) or 'float32'.")
         full = precision == "float32"
         if return_std and not self._strategy().calibrated:
             raise ValueError("return_std=True needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'.")

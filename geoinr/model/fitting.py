@@ -45,7 +45,8 @@ AUTO_VALIDATION = 0.1  # held-out fraction of validation="auto" for scattered da
 # the last quarter of a fit trains on the held-out points too (all of them, whole passes; earlier if their
 # loss stalls): kept out to the end they cost 0.015-0.04 mu on a three-month record (benchmarks/RESULTS.md)
 REFIT_SHARE = 0.25
-NO_SKILL_LOSS = 1.0  # held-out standardized MSE of the data's mean: a fit above it warns
+NO_SKILL_LOSS = 1.0  # held-out standardized MSE of the data's mean: a fit above it warns ...
+NO_SKILL_MIN_STEPS = 500  # ... after this many steps (a brief fit, as in tests and doctests, has had no chance)
 LBFGS_SHARE = 0.9  # optimizer="lbfgs": share of the budget after Adam's warm-up (benchmarks/eddy_vorticity.py)
 AUTO_MEMBERS = 4  # networks averaged on grids fitted by L-BFGS (benchmarks/real_ssh.py regrid cases)
 LBFGS_MAX_POINTS = 100_000  # optimizer="auto": L-BFGS for grids up to this many points (each evaluation is a full pass)
@@ -965,7 +966,9 @@ def finish(model, result, trainer, device) -> None:
     model.stop_reason_ = result.stopped
     model.best_val_loss_ = float(result.best_val) if math.isfinite(result.best_val) else None
     model.fitted_at_ = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    if model.best_val_loss_ is not None and model.best_val_loss_ > NO_SKILL_LOSS and result.stopped != "diverged":
+    steps = int(model.history_["step"].max()) if len(model.history_) else 0
+    if (model.best_val_loss_ is not None and model.best_val_loss_ > NO_SKILL_LOSS and result.stopped != "diverged"
+            and steps >= NO_SKILL_MIN_STEPS):
         warnings.warn(
             f"The fit's best held-out loss is {model.best_val_loss_:.3g} (standardized MSE): its map is further from "
             f"the held-out observations than the data's mean ({NO_SKILL_LOSS:g}), so it has no skill between them. "

@@ -231,12 +231,15 @@ def _tracks_dataset(field: xr.DataArray, cols: dict, values, noise, t0, lon360: 
     what = str(field.attrs.get("long_name") or "sea level anomaly")
     sla_attrs = {
         "units": units,
-        "standard_name": field.attrs.get("standard_name", "sea_surface_height_above_sea_level"),
+        # a field that says what it is keeps it; one that says nothing is taken as sea level anomaly
+        "standard_name": field.attrs.get("standard_name", None if "long_name" in field.attrs
+                                         else "sea_surface_height_above_sea_level"),
         "long_name": what,
         "comment": f"{what} sampled along simulated tracks, with simulated noise: white noise std "
         f"{params['white_noise']} {units}; AR(1) noise std {params['correlated_noise']} {units}, correlation length "
         f"{params['correlation_km']} km",
     }
+    sla_attrs = {k: v for k, v in sla_attrs.items() if v is not None}
     true_attrs = dict(sla_attrs, comment=f"{what} sampled along simulated tracks, without noise")
     coords = {
         "time": ("time", times, {"standard_name": "time", "long_name": "time", "axis": "T"}),
@@ -318,7 +321,7 @@ def sample_along_track(
         (the field's convention), ``mission``, ``cycle``, ``track`` (pass number
         in the cycle, odd = ascending) and ``cross_track_distance`` (km, with
         ``swath``); data ``sla`` (with noise) and ``sla_true`` (interpolated field), named so whatever the
-        field, with the field's ``long_name`` and ``standard_name`` (sea level anomaly where it has none).
+        field, with the field's ``long_name`` and ``standard_name`` (sea level anomaly's where it has neither).
 
     Examples
     --------
@@ -336,13 +339,16 @@ def sample_along_track(
     if sampling_s <= 0:
         raise ValueError(f"sampling_s must be positive; got {sampling_s}.")
     field, t0, t_s, latv, lon_u, lon360 = _field_axes(field, lat=lat, lon=lon, time=time)
-    # land stored as a number (DUACS L4: -214,748 m) would be mixed into the samples next to a coast
-    field = sentinels.without_fills(field, note="They are land to the sampler: never interpolated across.")
     specs = [mission(name) for name in missions]  # an unknown name is refused first
     if t_s[-1] < sampling_s:  # tracks are flown between the field's first and last times
         raise ValueError(f"the field spans {t_s[-1]:g} s of time, less than one sample ({sampling_s:g} s): tracks are "
                          "sampled between its first and last times, so give it two times or more (to sample one map "
                          "over a day, repeat it one day later along its time dimension).")
+    # land stored as a number (DUACS L4: -214,748 m) would be mixed into the samples next to a coast; the packing's
+    # extremes and the usual fill constants only: a truth on a flat background holds eddies thousands of robust
+    # spreads from its median, which the outlier rule would take for fills
+    field = sentinels.without_fills(field, note="They are land to the sampler: never interpolated across.",
+                                    outliers=False)
     box = _LonBox.of(lon_u)
     offsets = np.zeros(1)
     if swath:
