@@ -247,3 +247,33 @@ def test_fill_gaps_replaces_values_outside_the_valid_range():
         out = day.inr.fill_gaps(width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0)
     assert float(out[0, 3, 3]) > -5.0 and np.isfinite(out).all()
     assert out.attrs["valid_min"] == -5.0  # the attributes are the variable's
+
+
+@pytest.mark.parametrize("calendar", ["noleap", "360_day"])
+def test_the_sampler_dates_a_model_s_tracks_in_its_calendar(calendar):
+    """A noleap field was converted to the standard calendar (with a FutureWarning and a RuntimeWarning) and its
+    tracks dated in it; a 360_day field was refused. The tracks are now dated in the field's calendar, the same
+    samples as the standard calendar's where the dates agree, and a fit and a prediction on the model's grid work."""
+    lat = np.arange(30.0, 40.01, 0.25)
+    lon = np.arange(280.0, 290.01, 0.25)
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    maps = np.stack([0.2 * np.sin(np.radians(lo) * 30 + k) * np.cos(np.radians(la) * 20) for k in range(3)])
+
+    def field(times):
+        return xr.DataArray(maps, coords={"time": times, "lat": lat, "lon": lon}, dims=("time", "lat", "lon"),
+                            attrs={"units": "m"})
+
+    cf = xr.date_range("2021-01-01", periods=3, calendar=calendar, use_cftime=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tracks = sample_along_track(field(cf), missions=["jason3", "sentinel3a"], seed=0)
+    assert tracks.time.values[0].calendar == calendar
+    assert tracks.time.values[0] >= cf[0] and tracks.time.values[-1] <= cf[-1]
+    standard = sample_along_track(field(pd.date_range("2021-01-01", periods=3)), missions=["jason3", "sentinel3a"],
+                                  seed=0)
+    np.testing.assert_array_equal(tracks.sla.values, standard.sla.values)  # January: the calendars agree
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = tracks.inr.fit("sla", width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0)
+    pred = fitted.predict(field(cf).to_dataset(name="truth"))
+    assert pred.time.values[0].calendar == calendar and np.isfinite(pred.values).all()

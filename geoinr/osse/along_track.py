@@ -42,7 +42,10 @@ def _bearing(lon1, lat1, lon2, lat2):
 
 
 def _field_axes(field: xr.DataArray, lat=None, lon=None, time=None):
-    """The field as (time, lat, lon) with sorted axes; returns (field, t0, t_s, lat, lon_unwrapped, lon360)."""
+    """The field as (time, lat, lon) with sorted axes; returns (field, t0, t_s, lat, lon_unwrapped, lon360).
+
+    ``t0`` is the first time, a datetime64 or a cftime date in the field's calendar; ``t_s`` seconds since it.
+    """
     found = find_coords(field, lat=lat, lon=lon, time=time, require_time=True)  # CF attributes, common names
     names = (found.time, found.lat, found.lon)
     tname, latname, lonname = names
@@ -58,16 +61,17 @@ def _field_axes(field: xr.DataArray, lat=None, lon=None, time=None):
     times = field[tname]
     if np.issubdtype(times.dtype, np.datetime64):
         tvals = times.values.astype("datetime64[ns]")
+        t0 = tvals.min()  # the first time, wherever it is stored (a field stored newest first)
+        t_s = (tvals - t0) / np.timedelta64(1, "s")
     else:
-        try:
-            tvals = np.asarray(field.indexes[field[tname].dims[0]].to_datetimeindex(), "datetime64[ns]")
-        except Exception as exc:  # noqa: BLE001
+        dates = np.asarray(times.values).ravel()
+        if not (dates.size and all(hasattr(d, "calendar") for d in dates)):
             raise ValueError(
-                f"Time coordinate {tname!r} is neither datetime64 nor a standard-calendar cftime index "
-                f"(dtype {times.dtype}); decode it first, e.g. xr.decode_cf(ds)."
-            ) from exc
-    t0 = tvals.min()  # the first time, wherever it is stored (a field stored newest first)
-    t_s = (tvals - t0) / np.timedelta64(1, "s")
+                f"Time coordinate {tname!r} holds neither datetime64 nor cftime dates (dtype {times.dtype}); decode "
+                f"it first, e.g. xr.decode_cf(ds)."
+            )
+        t0 = min(dates)  # cftime (a model's noleap or 360_day calendar): elapsed seconds in that calendar
+        t_s = np.array([(d - t0).total_seconds() for d in dates])
     latv = np.asarray(field[latname].values, float)
     lonv = np.asarray(field[lonname].values, float)
     # the grid's western edge, wherever it is stored (descending, split at a seam): east of its widest gap, however
@@ -178,6 +182,20 @@ def _take(cols: dict, index) -> dict:
     return {k: v[index] for k, v in cols.items()}
 
 
+def _standard_date(t0) -> np.datetime64:
+    """``t0`` as a datetime64 where the orbits start: a cftime date by its label (the 30th of February of a
+    360_day calendar as the 28th)."""
+    if isinstance(t0, np.datetime64):
+        return t0
+    for day in (t0.day, 28):
+        try:
+            return np.datetime64(f"{t0.year:04d}-{t0.month:02d}-{day:02d}T{t0.hour:02d}:{t0.minute:02d}:"
+                                 f"{t0.second:02d}", "ns")
+        except ValueError:
+            continue
+    raise ValueError(f"cannot place {t0} in the standard calendar")
+
+
 def _interpolate(field: xr.DataArray, t_s, latv, box: _LonBox, cols: dict) -> np.ndarray:
     """The field at the samples: linear in time between the two bracketing maps, bilinear in space."""
     from scipy.interpolate import RegularGridInterpolator
@@ -225,7 +243,12 @@ def _noise(cols: dict, size: int, white_noise: float, correlated_noise: float, c
 def _tracks_dataset(field: xr.DataArray, cols: dict, values, noise, t0, lon360: bool, params: dict) -> xr.Dataset:
     """The samples as a Dataset in the CMEMS L3 layout, with CF attributes and the call in ``history``."""
     lon_out = cols["lon"] % 360.0 if lon360 else (cols["lon"] + 180.0) % 360.0 - 180.0
-    times = t0 + np.round(cols["t"] * 1e9).astype("timedelta64[ns]")
+    if isinstance(t0, np.datetime64):
+        times = t0 + np.round(cols["t"] * 1e9).astype("timedelta64[ns]")
+    else:  # the field's own calendar: a noleap model's tracks are dated in noleap
+        import cftime
+
+        times = cftime.num2date(cols["t"], f"seconds since {t0.strftime('%Y-%m-%d %H:%M:%S')}", calendar=t0.calendar)
     units = field.attrs.get("units", "m")
     # what the field is (absolute dynamic topography stays so), whatever the variable's name in the L3 layout
     what = str(field.attrs.get("long_name") or "sea level anomaly")
@@ -292,7 +315,8 @@ def sample_along_track(
     field : xarray.DataArray
         Dims (time, lat, lon) in any order with 1-D coordinates; longitudes in
         either convention (a global grid is treated as periodic); datetime64 or
-        standard-calendar cftime times. NaN (land) is never interpolated across.
+        cftime times of any calendar (the tracks are dated in it: a noleap model's in noleap). NaN (land) is
+        never interpolated across.
     missions : sequence of str
         Names in :data:`MISSIONS` (or :data:`ALIASES`).
     sampling_s : float
@@ -354,7 +378,7 @@ def sample_along_track(
     if swath:
         side = np.arange(swath_km[0], swath_km[1] + 1e-9, swath_spacing_km)
         offsets = np.concatenate([-side[::-1], [0.0], side])
-    epoch_offset = (t0 - REFERENCE_EPOCH) / np.timedelta64(1, "s")
+    epoch_offset = (_standard_date(t0) - REFERENCE_EPOCH) / np.timedelta64(1, "s")
     t_samples = np.arange(0.0, t_s[-1] + 1e-9, sampling_s)
     pieces = []
     for spec in specs:
