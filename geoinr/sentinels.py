@@ -7,12 +7,14 @@ step above the int32 minimum, -214748.3647 m once decoded), the netCDF default f
 kilometres. :func:`screen` finds them from the values (and the packing, when the
 variable says how it was stored), and :meth:`Screen.mask` marks them missing.
 
-Three rules, from certain to cautious:
+Four rules, from certain to cautious:
 
 1. the decoded extremes of an integer packing that declares no fill value, or the one next to its fill value;
 2. a usual fill constant (:data:`FILL_CONSTANTS`) lying more than
    :data:`FILL_SPREADS` robust spreads from the median (so a real 999 hPa is kept);
-3. any value more than :data:`OUTLIER_SPREADS` robust spreads from the median.
+3. a value repeated in :data:`REPEATED_SHARE` of the data or more, more than :data:`OUTLIER_SPREADS` robust
+   spreads from the median of the others (land stored as a number no packing names, however much of it);
+4. any value more than :data:`OUTLIER_SPREADS` robust spreads from the median.
 
 The robust spread is the interquartile range / 1.349 (the standard deviation for
 Gaussian data), computed without the suspected fills. This module knows numpy and
@@ -37,6 +39,8 @@ FILL_SPREADS = 20.0  # a fill constant is masked beyond this many robust spreads
 OUTLIER_SPREADS = 1000.0  # any value is masked beyond this many robust spreads from the median
 QUANTILE_POINTS = 1_000_000  # the median and quartiles are taken on at most this many values (evenly strided)
 IQR_TO_SIGMA = 1.349  # interquartile range of a unit Gaussian
+REPEATED_SHARE = 0.05  # a value repeated in this share of the data, far from the others, is a fill (land)
+MAX_REPEATED = 3  # such values looked for
 SCREEN_SLICES = 10  # slices along its first dimension of a dask-backed array read to set its rules
 MATCH_RTOL = 1e-6  # decoded fills match to float32 rounding
 
@@ -175,6 +179,45 @@ def _robust_centre(values: np.ndarray) -> tuple[float, float]:
     return float(median), float(spread)
 
 
+def _repeated_fills(values: np.ndarray) -> dict:
+    """Values that fill at least :data:`REPEATED_SHARE` of ``values`` and lie more than :data:`OUTLIER_SPREADS`
+    robust spreads from the median of the others: ``{value: reason}`` (at most :data:`MAX_REPEATED`).
+
+    Land stored as a number that no packing or list names (the DUACS map converted to cm: -21,474,836 over half a
+    Mediterranean box) is a quarter or more of the values, so it moves the quartiles the outlier rule is built on;
+    a real field's most frequent value (zero rain, ice-free water) lies among the others.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> ssh = np.concatenate([rng.normal(50.0, 20.0, 400), [-21474836.47] * 600])  # cm, 60 % land
+    >>> list(_repeated_fills(ssh))
+    [-21474836.47]
+    >>> rain = np.concatenate([np.zeros(700), rng.exponential(5.0, 300)])  # mostly dry: zero is data
+    >>> _repeated_fills(rain)
+    {}
+    """
+    found = {}
+    if values.size > QUANTILE_POINTS:
+        values = values[:: int(np.ceil(values.size / QUANTILE_POINTS))]
+    for _ in range(MAX_REPEATED):
+        if values.size < 4:
+            break
+        uniq, counts = np.unique(values, return_counts=True)
+        k = int(np.argmax(counts))
+        share = counts[k] / values.size
+        rest = values[values != uniq[k]]
+        if share < REPEATED_SHARE or rest.size < 2:
+            break
+        median, spread = _robust_centre(rest)
+        if not (spread > 0 and abs(uniq[k] - median) > OUTLIER_SPREADS * spread):
+            break
+        found[float(uniq[k])] = (f"{100 * share:.3g} % of the values, {abs(uniq[k] - median) / spread:.3g} robust "
+                                 f"spreads from the median of the others")
+        values = rest
+    return found
+
+
 def screen(values, variable: str = "values", packed: dict | None = None, *, sample: bool = False) -> Screen:
     """Find the undeclared fill values of one variable.
 
@@ -217,6 +260,9 @@ def screen(values, variable: str = "values", packed: dict | None = None, *, samp
             occurs[e] = bool(hit.any())
             suspect |= hit
     clean = v[~suspect]
+    for e, why in _repeated_fills(clean).items():  # a land value stored as data (DUACS in cm): before the spread
+        reasons[e], occurs[e] = why, True
+        clean = clean[~np.isclose(clean, e, rtol=MATCH_RTOL, atol=0.0)]
     if clean.size < 2:
         return Screen(variable, exact=tuple(reasons), reasons=reasons)
     median, spread = _robust_centre(clean)
