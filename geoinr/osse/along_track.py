@@ -21,7 +21,7 @@ import xarray as xr
 
 from .. import sentinels
 from ..coords import find_coords, wrap_longitude
-from ..geometry import EARTH_RADIUS_KM
+from ..geometry import EARTH_RADIUS_KM, metres_per_length_unit
 from .orbits import REFERENCE_EPOCH, Mission, ground_track, mission
 
 __all__ = ["sample_along_track"]
@@ -53,11 +53,15 @@ def _field_axes(field: xr.DataArray, lat=None, lon=None, time=None):
         if field[name].ndim != 1 or field[name].dims[0] not in field.dims:
             raise ValueError(
                 f"sample_along_track needs a gridded field with 1-D coordinates; {name!r} has dims "
-                f"{field[name].dims}. Regrid curvilinear fields first (or pass lat=/lon=/time= names)."
+                f"{field[name].dims}. Regrid a curvilinear field onto a regular grid first (e.g. fit it and "
+                f"predict on fitted.target_grid(), or xESMF), or pass lat=/lon=/time= names of 1-D coordinates."
             )
-    field = field.transpose(field[tname].dims[0], field[latname].dims[0], field[lonname].dims[0])
+    axes = (field[tname].dims[0], field[latname].dims[0], field[lonname].dims[0])
+    field = field.squeeze([d for d in field.dims if d not in axes and field.sizes[d] == 1], drop=True)  # depth = 1
     if field.ndim != 3:
-        raise ValueError(f"Expected a (time, lat, lon) field; got dims {field.dims}. Select other dims first.")
+        raise ValueError(f"Expected a (time, lat, lon) field; got dims {field.dims}. Select other dims first "
+                         f"(e.g. field.isel({next(d for d in field.dims if d not in axes)}=0)).")
+    field = field.transpose(*axes)
     times = field[tname]
     if np.issubdtype(times.dtype, np.datetime64):
         tvals = times.values.astype("datetime64[ns]")
@@ -67,8 +71,10 @@ def _field_axes(field: xr.DataArray, lat=None, lon=None, time=None):
         dates = np.asarray(times.values).ravel()
         if not (dates.size and all(hasattr(d, "calendar") for d in dates)):
             raise ValueError(
-                f"Time coordinate {tname!r} holds neither datetime64 nor cftime dates (dtype {times.dtype}); decode "
-                f"it first, e.g. xr.decode_cf(ds)."
+                f"Time coordinate {tname!r} holds neither datetime64 nor cftime dates (dtype {times.dtype}): the "
+                f"orbits need dates. Decode CF times first (xr.decode_cf(ds)), or give numbers a start date, e.g. "
+                f"field['{tname}'] = np.datetime64('2020-01-01') + field['{tname}'].values.astype('timedelta64[s]') "
+                f"for seconds."
             )
         t0 = min(dates)  # cftime (a model's noleap or 360_day calendar): elapsed seconds in that calendar
         t_s = np.array([(d - t0).total_seconds() for d in dates])
@@ -79,7 +85,11 @@ def _field_axes(field: xr.DataArray, lat=None, lon=None, time=None):
     u = np.unique(wrap_longitude(lonv))
     gaps = np.diff(np.append(u, u[0] + 360.0))
     west = u[(int(np.argmax(gaps)) + 1) % u.size] if gaps.max() > 1.5 * np.median(gaps) else lonv[0]
-    lon_u = west + (lonv - west) % 360.0  # one increasing run east of it
+    east_of = (lonv - west) % 360.0
+    # the western edge itself, a rounding below the wrapped value it was found at, is 0 east of it, not 360 (a
+    # regional grid read as global sampled the whole latitude band)
+    east_of[east_of > 360.0 - LON_TOL] = 0.0
+    lon_u = west + east_of  # one increasing run east of it
     order = (np.argsort(t_s, kind="stable"), np.argsort(latv, kind="stable"), np.argsort(lon_u, kind="stable"))
     field = field.isel({field.dims[0]: order[0], field.dims[1]: order[1], field.dims[2]: order[2]})
     lon360 = bool(np.nanmin(lonv) >= 0.0 and np.nanmax(lonv) > 180.0)  # the field's convention, kept on output
@@ -99,6 +109,9 @@ def _ar1_along(values_shape, segments, spacing_km, length_km, std, rng):
         init = rng.standard_normal()
         out[seg] = lfilter([b], [1.0, -a], xi[seg], zi=[a * init])[0]
     return std * out
+
+
+LON_TOL = 1e-6  # degrees: longitudes this close are one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,6 +263,7 @@ def _tracks_dataset(field: xr.DataArray, cols: dict, values, noise, t0, lon360: 
 
         times = cftime.num2date(cols["t"], f"seconds since {t0.strftime('%Y-%m-%d %H:%M:%S')}", calendar=t0.calendar)
     units = field.attrs.get("units", "m")
+    nunits = "m" if metres_per_length_unit(units) else units  # the noise was given in metres where units are a length
     # what the field is (absolute dynamic topography stays so), whatever the variable's name in the L3 layout
     what = str(field.attrs.get("long_name") or "sea level anomaly")
     sla_attrs = {
@@ -259,7 +273,7 @@ def _tracks_dataset(field: xr.DataArray, cols: dict, values, noise, t0, lon360: 
                                          else "sea_surface_height_above_sea_level"),
         "long_name": what,
         "comment": f"{what} sampled along simulated tracks, with simulated noise: white noise std "
-        f"{params['white_noise']} {units}; AR(1) noise std {params['correlated_noise']} {units}, correlation length "
+        f"{params['white_noise']} {nunits}; AR(1) noise std {params['correlated_noise']} {nunits}, correlation length "
         f"{params['correlation_km']} km",
     }
     sla_attrs = {k: v for k, v in sla_attrs.items() if v is not None}
@@ -322,9 +336,10 @@ def sample_along_track(
     sampling_s : float
         Seconds between samples along track (1.0: the 1 Hz L3 rate, ~6-7 km).
     white_noise : float
-        Standard deviation (m) of white measurement noise.
+        Standard deviation (m) of white measurement noise (added in the field's units: 0.01 is 1 cm for a field in
+        cm; a field whose units are not a length takes it in its own units).
     correlated_noise : float
-        Standard deviation (m) of an along-track AR(1) noise ...
+        Standard deviation (m, as ``white_noise``) of an along-track AR(1) noise ...
     correlation_km : float
         ... with this correlation length (km); restarted at every entry in the grid.
     seed : int
@@ -390,7 +405,9 @@ def sample_along_track(
     # Order: by mission, cross-track position, time -> contiguous along-track segments for the noise.
     order = np.lexsort((cols["t"], cols["xtrack"], cols["mission"]))
     cols, values = _take(cols, order), values[order]
-    noise = _noise(cols, values.size, white_noise, correlated_noise, correlation_km, seed)
+    # the noise is given in metres; the samples are in the field's units (cm, mm: converted)
+    per_m = 1.0 / (metres_per_length_unit(field.attrs.get("units", "m")) or 1.0)
+    noise = _noise(cols, values.size, white_noise * per_m, correlated_noise * per_m, correlation_km, seed)
     # Final order: by time, as in CMEMS files.
     order = np.argsort(cols["t"], kind="stable")
     cols, values, noise = _take(cols, order), values[order], noise[order]

@@ -1,0 +1,66 @@
+"""Fixes from a review of a modeller's first hour with model-like output (2026-12-05, sixth session)."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import geoinr
+from geoinr.osse import sample_along_track
+
+
+def _field(lon, units="m", days=12, extra=None):
+    lat = 30.0 + 0.1 * np.arange(60)
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    maps = np.stack([0.1 * np.sin(np.radians(lo) * 40 + k / 3) * np.cos(np.radians(la) * 30) for k in range(days)])
+    da = xr.DataArray(maps, dims=("time", "lat", "lon"), attrs={"units": units},
+                      coords={"time": pd.date_range("2021-01-01", periods=days), "lat": lat, "lon": lon})
+    return da if extra is None else da.expand_dims({extra: [2.5]}, axis=1)
+
+
+@pytest.mark.parametrize("start", [-39.95, 175.1, 10.05, -40.0])
+def test_a_regional_grid_is_not_read_as_global(start):
+    """The western edge found on wrapped longitudes sat a rounding above the first column, which went 360 deg east:
+    the grid read as periodic and the tracks sampled the whole latitude band (35,639 samples from -180 to 180 for a
+    3.5 deg box starting at -39.95; 928 of 2,400 start longitudes)."""
+    lon = start + 0.1 * np.arange(35)
+    tracks = sample_along_track(_field(lon), missions=["jason3", "sentinel3a", "saral"])
+    assert tracks.sizes["time"] > 0
+    east = (tracks.longitude.values - start) % 360.0
+    assert east.max() <= 3.4 + 1e-6  # every sample inside the grid
+
+
+def test_the_noise_is_in_metres_whatever_the_field_s_units():
+    """white_noise=0.01 (documented in metres) added 0.01 cm to a field in cm."""
+    lon = -40.0 + 0.1 * np.arange(35)
+    in_m = sample_along_track(_field(lon), missions=["jason3", "sentinel3a"], white_noise=0.01, seed=0)
+    field_cm = (_field(lon) * 100.0).assign_attrs(units="cm")
+    in_cm = sample_along_track(field_cm, missions=["jason3", "sentinel3a"], white_noise=0.01, seed=0)
+    noise_m = in_m.sla.values - in_m.sla_true.values
+    noise_cm = in_cm.sla.values - in_cm.sla_true.values
+    np.testing.assert_allclose(noise_cm, 100.0 * noise_m, rtol=1e-9, atol=1e-12)
+    assert "white noise std 0.01 m" in in_cm.sla.attrs["comment"]
+
+
+def test_a_length_one_depth_is_dropped_as_fit_drops_it():
+    """A MOM field with st_ocean of length 1 failed in xarray's transpose with its own message."""
+    lon = -40.0 + 0.1 * np.arange(35)
+    with_depth = sample_along_track(_field(lon, extra="st_ocean"), missions=["jason3"], seed=0)
+    plain = sample_along_track(_field(lon), missions=["jason3"], seed=0)
+    np.testing.assert_array_equal(with_depth.sla.values, plain.sla.values)
+    two = xr.concat([_field(lon, extra="st_ocean")] * 2, dim="st_ocean")
+    with pytest.raises(ValueError, match=r"Select other dims first \(e\.g\. field\.isel\(st_ocean=0\)\)"):
+        sample_along_track(two, missions=["jason3"])
+
+
+def test_numeric_times_are_refused_with_a_fix_that_works():
+    lon = -40.0 + 0.1 * np.arange(35)
+    field = _field(lon)
+    seconds = field.assign_coords(time=("time", np.arange(12) * 86400.0, {"units": "seconds"}))
+    with pytest.raises(ValueError, match="start date") as err:
+        sample_along_track(seconds, missions=["jason3"])
+    fix = str(err.value).split("e.g. ")[1].split(" for seconds")[0]
+    exec(fix, {"np": np, "field": seconds})  # the suggested line runs
+    dated = seconds.assign_coords(time=np.datetime64("2020-01-01") + seconds["time"].values.astype("timedelta64[s]"))
+    assert sample_along_track(dated, missions=["jason3"]).sizes["time"] > 0
