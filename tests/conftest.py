@@ -18,6 +18,15 @@ def _same_random_start():
     np.random.seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _dask_data_streamed(monkeypatch):
+    """Dask-backed data are streamed, however small: the tests of the streamed path use small data. A fit loads
+    dask data under ``fitting.STREAM_MIN_BYTES`` into memory (tested with the constant restored)."""
+    from geoinr.model import fitting
+
+    monkeypatch.setattr(fitting, "STREAM_MIN_BYTES", 0)
+
+
 #: Small, fast settings used by the fit tests (CPU, a few seconds each).
 FAST = dict(width=64, depth=2, epochs=400, max_time=None, batch_size=1024, lr=1e-3, progress=False, seed=0)
 

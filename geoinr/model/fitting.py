@@ -36,6 +36,10 @@ from .scale_search import SEARCH, search_scales
 
 __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
 
+# dask-backed data of at most this many bytes are loaded and fitted in memory: streaming their blocks made steps
+# about 10x slower and has no L-BFGS nor mean of networks (a 48 kB model field: RMSE 0.049 m streamed, 0.00008 m
+# in memory in 15 s)
+STREAM_MIN_BYTES = 64 * 2**20
 STREAM_SAMPLE_POINTS = 500_000  # dask-backed fits: valid points of the contiguous sample that sets the scales
 STREAM_VALIDATION_POINTS = 200_000  # held-out points kept in memory (thinned from the validation blocks)
 STREAM_GROUP_POINTS = 200_000  # points read and shuffled together (blocks per group follows)
@@ -486,6 +490,8 @@ def read_observations(model, data, values, variables, lat, lon, time, resume, ch
     lazy = isinstance(data, (xr.Dataset, xr.DataArray)) and values is None and _stream.is_lazy(
         data, None if variables is None or isinstance(data, xr.DataArray) else np.atleast_1d(variables)
     )
+    if lazy and data.nbytes <= STREAM_MIN_BYTES:  # small: in memory, the fast path with all its options
+        data, lazy = data.compute(), False
     if lazy and resume is not None:
         raise ValueError(
             "resume= is not available for dask-backed data (the stream of blocks cannot be replayed exactly); "
