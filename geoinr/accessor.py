@@ -38,22 +38,41 @@ class _Base:
                                 f"and {', '.join(_FIT_NAMES)}.")
         return INRModel(**params).fit(self._obj, variables=variables, **names)
 
-    def _fill(self, fitted: INRModel, obj):
+    def _fill(self, fitted: INRModel, obj, mask=None):
         pred = fitted.predict(obj)
         preds = pred if isinstance(pred, xr.Dataset) else pred.to_dataset()
         if isinstance(obj, xr.DataArray):
-            p = preds[fitted.variables_[0]]
+            p = _masked(preds[fitted.variables_[0]].broadcast_like(obj).transpose(*obj.dims), mask)  # (depth=1)
             kept = _observed(obj)
-            out = kept.where(np.isfinite(kept), p.broadcast_like(obj).transpose(*obj.dims))  # (extra dims: depth=1)
+            out = kept.where(np.isfinite(kept), p)
             out.attrs = dict(obj.attrs, history=_history(obj, fitted), source=_source(obj, fitted))
             return out
         out = obj.copy()
         for v in fitted.variables_:
             kept = _observed(obj[v])
-            filled = kept.where(np.isfinite(kept), preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims))
+            p = _masked(preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims), mask)
+            filled = kept.where(np.isfinite(kept), p)
             out[v] = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
         out.attrs["history"] = _history(obj, fitted)  # the file's own history too (CF: global attribute)
         return out
+
+
+def _check_mask(mask, obj) -> None:
+    """Refuse, before any fit, a ``fill_gaps`` mask that is not a DataArray on the data's dims."""
+    if mask is None:
+        return
+    if not isinstance(mask, xr.DataArray):
+        raise TypeError(f"mask must be an xarray.DataArray of booleans (True where gaps are filled, e.g. the sea), "
+                        f"on the data's dims; got {type(mask).__name__}.")
+    missing = [d for d in mask.dims if d not in obj.dims]
+    if missing:
+        raise ValueError(f"mask has dims {mask.dims}, not among the data's {tuple(obj.dims)}: {missing}. Select or "
+                         f"drop them first (e.g. tmask.isel({missing[0]}=0)).")
+
+
+def _masked(pred: xr.DataArray, mask) -> xr.DataArray:
+    """The predictions where ``mask`` is true (water), NaN elsewhere (land); all of them without a mask."""
+    return pred if mask is None else pred.where(mask.astype(bool))
 
 
 def _observed(var: xr.DataArray) -> xr.DataArray:
@@ -117,12 +136,22 @@ class DatasetINRAccessor(_Base):
         fitted = self._fit(variables, kwargs)
         return fitted.predict(target)
 
-    def fill_gaps(self, variables=None, **kwargs) -> xr.Dataset:
+    def fill_gaps(self, variables=None, mask=None, **kwargs) -> xr.Dataset:
         """Fit, then return a copy with the NaN of the fitted variables replaced by predictions.
 
         Observed values are kept as they are. Values the fit treats as missing are gaps too: undeclared
         fill values (:mod:`geoinr.sentinels`: land stored as -214,748 m, -999, ...) and values outside the CF
         ``valid_range``/``valid_min``/``valid_max``.
+
+        Parameters
+        ----------
+        variables : str or list of str, optional
+            As for :meth:`fit`.
+        mask : xarray.DataArray of bool, optional
+            Where gaps are filled (a model's ``tmask``, the sea); elsewhere (land) they stay NaN. Default:
+            every gap is filled, land included.
+        **kwargs
+            As for :meth:`fit`.
 
         Examples
         --------
@@ -131,9 +160,14 @@ class DatasetINRAccessor(_Base):
         >>> filled = ds.inr.fill_gaps("sla", width=16, depth=1, epochs=1, max_time=None, progress=False)
         >>> int(np.isnan(filled.sla).sum())
         0
+        >>> sea = ds.lon < 5.0  # say the eastern half is land
+        >>> kept = ds.inr.fill_gaps("sla", mask=sea, width=16, depth=1, epochs=1, max_time=None, progress=False)
+        >>> int(np.isnan(kept.sla).sum()) == int((np.isnan(ds.sla) & ~sea).sum()) > 0  # the gaps on land only
+        True
         """
+        _check_mask(mask, self._obj)
         fitted = self._fit(variables, kwargs)
-        return self._fill(fitted, self._obj)
+        return self._fill(fitted, self._obj, mask)
 
 
 @xr.register_dataarray_accessor("inr")
@@ -161,7 +195,9 @@ class DataArrayINRAccessor(_Base):
         """Fit, then predict on ``target``; see :meth:`DatasetINRAccessor.regrid`."""
         return self._fit(None, kwargs).predict(target)
 
-    def fill_gaps(self, **kwargs) -> xr.DataArray:
-        """Fit, then return a copy with NaN replaced by predictions; see :meth:`DatasetINRAccessor.fill_gaps`."""
+    def fill_gaps(self, mask=None, **kwargs) -> xr.DataArray:
+        """Fit, then return a copy with NaN replaced by predictions (where ``mask``, if given, is true); see
+        :meth:`DatasetINRAccessor.fill_gaps`."""
+        _check_mask(mask, self._obj)
         fitted = self._fit(None, kwargs)
-        return self._fill(fitted, self._obj)
+        return self._fill(fitted, self._obj, mask)

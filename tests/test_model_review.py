@@ -85,3 +85,25 @@ def test_small_dask_data_are_fitted_in_memory(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert geoinr.INRModel(**kw).fit(grid.chunk({"time": 1}), variables="sla").streamed_
+
+
+def test_fill_gaps_keeps_land_where_a_mask_says_so():
+    """A model field's land (NaN) came back filled with sea level, and there was no way to keep it."""
+    grid = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, gap_fraction=0.3)
+    tmask = (grid.lon < 6.0).expand_dims(depth=[0.5])  # a 3-D tmask with its single depth
+    kw = dict(width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        filled = grid.sla.inr.fill_gaps(mask=tmask.isel(depth=0), **kw)
+        ds_filled = grid.inr.fill_gaps("sla", mask=tmask.isel(depth=0), **kw)
+    sea = (grid.lon < 6.0).broadcast_like(grid.sla)
+    observed = np.isfinite(grid.sla)
+    assert bool((~observed & ~sea).any()) and bool((~observed & sea).any())  # gaps on both sides
+    for out in (filled, ds_filled.sla):
+        assert bool(np.isfinite(out).where(sea, True).all())  # every gap at sea filled
+        np.testing.assert_array_equal(np.isfinite(out).values[~sea.values], observed.values[~sea.values])  # land: kept
+        np.testing.assert_array_equal(out.where(observed).values, grid.sla.where(observed).values)
+    with pytest.raises(ValueError, match=r"not among the data's .*tmask.isel\(depth=0\)"):
+        grid.sla.inr.fill_gaps(mask=tmask, **kw)
+    with pytest.raises(TypeError, match="DataArray of booleans"):
+        grid.sla.inr.fill_gaps(mask=np.ones(3, bool), **kw)
