@@ -168,10 +168,14 @@ def packed_extremes(var) -> dict:
     return {}
 
 
+def _thinned(values: np.ndarray) -> np.ndarray:
+    """At most :data:`QUANTILE_POINTS` of ``values``, evenly strided (what quantiles and counts are taken on)."""
+    return values[:: int(np.ceil(values.size / QUANTILE_POINTS))] if values.size > QUANTILE_POINTS else values
+
+
 def _robust_centre(values: np.ndarray) -> tuple[float, float]:
     """Median and spread (IQR / 1.349; the mean absolute deviation if the quartiles coincide)."""
-    if values.size > QUANTILE_POINTS:
-        values = values[:: int(np.ceil(values.size / QUANTILE_POINTS))]
+    values = _thinned(values)
     q1, median, q3 = np.quantile(values, [0.25, 0.5, 0.75])
     spread = (q3 - q1) / IQR_TO_SIGMA
     if not spread > 0:
@@ -198,8 +202,7 @@ def _repeated_fills(values: np.ndarray) -> dict:
     {}
     """
     found = {}
-    if values.size > QUANTILE_POINTS:
-        values = values[:: int(np.ceil(values.size / QUANTILE_POINTS))]
+    values = _thinned(values)
     for _ in range(MAX_REPEATED):
         if values.size < 4:
             break
