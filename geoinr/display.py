@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from .cpu_load import busy_note
+
 __all__ = ["held_out_joined_epoch", "rows", "summary", "to_html", "to_text"]
 
 _STOP_REASONS = {
@@ -116,7 +118,8 @@ def summary(model) -> dict:
         ``"lbfgs"`` for Adam then full-batch L-BFGS), ``precision`` (``precision_``), ``members`` (``members_``, the
         networks fitted; more than one without uncertainty: their mean is the prediction),
         ``filled`` (True when the later networks were fitted in the time early stopping left),
-        ``physics_weight_used`` and ``physics_choice`` (``physics_weight_``, ``physics_choice_``).
+        ``physics_weight_used`` and ``physics_choice`` (``physics_weight_``, ``physics_choice_``), ``cpu_contention``
+        (the share of the CPUs' time other processes took while the networks trained on the CPU, or None).
 
     Examples
     --------
@@ -203,6 +206,7 @@ def summary(model) -> dict:
         filled=bool(getattr(model, "fill_members_", None)),
         physics_weight_used=getattr(model, "physics_weight_", None),
         physics_choice=getattr(model, "physics_choice_", None),
+        cpu_contention=getattr(model, "cpu_contention_", None),
     )
     return s
 
@@ -340,6 +344,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
     if s.get("stop_reason"):
         train.append(_STOP_REASONS.get(s["stop_reason"], s["stop_reason"]))
     out.append(("training", ", ".join(train) or "no history"))
+    if busy_note(s.get("cpu_contention")):
+        out.append(("busy machine", busy_note(s["cpu_contention"])))
     if s.get("best_loss") is not None:
         best = f"best {s['best_loss_on']} loss {_g(s['best_loss'])} (standardized MSE)"
         if s.get("best_epoch") is not None:

@@ -264,6 +264,9 @@ def _read_xarray(data, variables, lat, lon, time, single: bool) -> Observations:
         raise ValueError(f"The {what} empty (sizes: {dict(data.sizes)}).")
     table, time_axis = _coords.points_from_xarray(data, var_names, names)
     table = mask_fills(table, var_names, var_objs)
+    if names.time is not None and data[names.time].ndim == 1 and _is_gridded(data, names):
+        for j, var in enumerate(var_objs):  # land stored as an ordinary number: the fill rules cannot see it
+            _sentinels.warn_constant_cells(var, data[names.time].dims[0], kept=table.values[:, j])
     lon_raw = np.asarray(data[names.lon].values, dtype=np.float64)
     convention = lon_convention(float(np.nanmin(lon_raw)), float(np.nanmax(lon_raw)))
     return _described(data, names, var_names, var_objs, table=table, time_axis=time_axis, lon_convention=convention)

@@ -17,7 +17,9 @@ Four rules, from certain to cautious:
 4. any value more than :data:`OUTLIER_SPREADS` robust spreads from the median.
 
 The robust spread is the interquartile range / 1.349 (the standard deviation for
-Gaussian data), computed without the suspected fills. This module knows numpy and
+Gaussian data), computed without the suspected fills. Land stored as an ordinary value (0.0
+in a sea-level anomaly) escapes all four; in a gridded record :func:`constant_cells` finds
+it in time (cells that never change while the others do), and the fit warns without masking. This module knows numpy and
 xarray; it never imports torch.
 """
 from __future__ import annotations
@@ -27,7 +29,8 @@ import warnings
 
 import numpy as np
 
-__all__ = ["FILL_CONSTANTS", "FILL_SPREADS", "OUTLIER_SPREADS", "Screen", "packed_extremes", "screen", "without_fills"]
+__all__ = ["FILL_CONSTANTS", "FILL_SPREADS", "OUTLIER_SPREADS", "Screen", "constant_cells", "packed_extremes",
+           "screen", "warn_constant_cells", "without_fills"]
 
 #: numbers that files use for "missing" without saying so (netCDF default float fill, CMIP's 1e20, ...)
 FILL_CONSTANTS = (
@@ -43,6 +46,10 @@ REPEATED_SHARE = 0.05  # a value repeated in this share of the data, far from th
 MAX_REPEATED = 3  # such values looked for
 SCREEN_SLICES = 10  # slices along its first dimension of a dask-backed array read to set its rules
 MATCH_RTOL = 1e-6  # decoded fills match to float32 rounding
+CONSTANT_TIMES = 3  # a grid cell that holds one value at this many times or more may be land stored as a number
+CONSTANT_SHARE = 0.01  # ... when this share of the cells (and MIN_CONSTANT_CELLS) hold that same value unchanged
+MIN_CONSTANT_CELLS = 10
+MIN_VARYING_SHARE = 0.1  # ... while at least this share of the cells change (a static field is not flagged)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -322,3 +329,80 @@ def without_fills(var, *, warn: bool = True, note: str = "", outliers: bool = Tr
     message = found.describe(int(counts["n"]), int(counts["total"]), [float(counts["low"]), float(counts["high"])])
     warnings.warn(f"{message} {note}".rstrip(), UserWarning, stacklevel=user_stacklevel())
     return var.where(~fills)
+
+
+def constant_cells(values, axis: int):
+    """The value that most grid cells hold unchanged at every time while the others change, or None.
+
+    Land stored as a number inside the data's range (0.0 in a sea-level anomaly, -1.8 degC under ice) passes
+    every rule of :func:`screen`: it is an ordinary value. In a gridded record it gives itself away in time:
+    real values change from one time to the next, a mask does not. A value is returned when at least
+    :data:`CONSTANT_TIMES` times are given, at least :data:`CONSTANT_SHARE` of the cells with data at every time
+    (and :data:`MIN_CONSTANT_CELLS`) hold it at all of them, and at least :data:`MIN_VARYING_SHARE` of the cells
+    change (a field repeated in time is not flagged). Cells missing at some time are left out.
+
+    Parameters
+    ----------
+    values : array-like
+        The record, with time along ``axis``.
+    axis : int
+
+    Returns
+    -------
+    tuple of (float, int, int) or None
+        The value, how many cells hold it, and how many cells have data at every time.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> sla = rng.normal(0.0, 0.1, (5, 20, 30))  # (time, lat, lon)
+    >>> sla[:, :, :6] = 0.0  # land stored as zero
+    >>> constant_cells(sla, axis=0)
+    (0.0, 120, 600)
+    >>> constant_cells(np.repeat(sla[:1], 5, axis=0), axis=0) is None  # one map repeated: nothing changes
+    True
+    """
+    v = np.moveaxis(np.asarray(values), axis, 0)
+    if v.shape[0] < CONSTANT_TIMES or v.ndim < 2:
+        return None
+    first = v[0]
+    complete = np.isfinite(first)
+    same = complete.copy()
+    for step in v[1:]:  # one time at a time: no copy of the record
+        complete &= np.isfinite(step)
+        same &= step == first
+    same &= complete
+    n_cells = int(complete.sum())
+    if n_cells == 0 or complete.sum() - same.sum() < MIN_VARYING_SHARE * n_cells:
+        return None
+    held, counts = np.unique(first[same], return_counts=True)
+    if not held.size:
+        return None
+    k = int(np.argmax(counts))
+    if counts[k] < max(MIN_CONSTANT_CELLS, CONSTANT_SHARE * n_cells):
+        return None
+    return float(held[k]), int(counts[k]), n_cells
+
+
+def warn_constant_cells(var, time_dim, kept=None) -> None:
+    """Warn when grid cells of ``var`` (in memory, with dimension ``time_dim``) hold one value at every time.
+
+    See :func:`constant_cells`. Those cells are fitted as data, so the warning says how to mask them; not
+    when the value is missing from ``kept`` (the values fitted: a fill rule masked it already, with its warning).
+    """
+    from .coords import user_stacklevel
+
+    if time_dim not in var.dims or var.chunks is not None or var.ndim < 2:
+        return
+    found = constant_cells(var.values, var.get_axis_num(time_dim))
+    if found is None:
+        return
+    value, n, cells = found
+    if kept is not None and not np.any(np.asarray(kept) == value):
+        return
+    name = str(var.name or "values")
+    warnings.warn(
+        f"Variable {name!r}: {n:,} of {cells:,} grid cells ({100 * n / cells:.3g} %) hold exactly {value:.10g} at all "
+        f"{var.sizes[time_dim]} times while the others change. Is it land or missing data stored as a number? They "
+        f"are fitted as data. If they are not, mask them first: ds[{name!r}].where(ds[{name!r}] != {value:.10g}), "
+        f"or give the variable a _FillValue.", UserWarning, stacklevel=user_stacklevel())

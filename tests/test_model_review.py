@@ -107,3 +107,22 @@ def test_fill_gaps_keeps_land_where_a_mask_says_so():
         grid.sla.inr.fill_gaps(mask=tmask, **kw)
     with pytest.raises(TypeError, match="DataArray of booleans"):
         grid.sla.inr.fill_gaps(mask=np.ones(3, bool), **kw)
+
+
+def test_land_stored_as_zero_is_named_in_a_warning():
+    """A model field whose land is 0.0 (no _FillValue) was fitted as sea level without a word: 0.0 lies inside
+    the data's range, so no fill rule can see it; its cells never change in time, and that is what gives it away."""
+    lon = -40.0 + 0.1 * np.arange(35)
+    field = _field(lon, days=4)
+    land = field.where(field.lon > -38.0, 0.0).rename("ssh")  # 21 western columns of land stored as zero
+    kw = dict(width=8, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+    with pytest.warns(UserWarning, match=r"1,260 of 2,100 grid cells .* hold exactly 0 at all 4 times") as seen:
+        geoinr.INRModel(**kw).fit(land.to_dataset())
+    message = next(str(w.message) for w in seen if "grid cells" in str(w.message))
+    assert ".where(ds['ssh'] != 0)" in message
+    assert "test_model_review.py" in next(w.filename for w in seen if "grid cells" in str(w.message))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same land as NaN, one map repeated, a short record: no warning
+        geoinr.INRModel(**kw).fit(field.where(field.lon > -38.0).rename("ssh").to_dataset())
+        geoinr.INRModel(**kw).fit(xr.concat([land.isel(time=[0])] * 4, "time").assign_coords(time=land.time))
+        geoinr.INRModel(**kw).fit(land.isel(time=[0, 1]))

@@ -165,8 +165,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         ``min_period``, held-out ``rmse`` in standard deviations) and the choice.
     history_ : pandas.DataFrame
         One row per validation check: epoch, step, seconds, lr, loss, val_loss, physics_loss.
-    fit_seconds_, stop_reason_, best_val_loss_, fitted_at_, device_
-        Training time, why it ended, best validation loss, when, and where the weights are.
+    fit_seconds_, stop_reason_, best_val_loss_, fitted_at_, device_, cpu_contention_
+        Training time, why it ended, best validation loss, when, where the weights are, CPU share others took.
     calibration_ : dict or None
         With ``uncertainty=``: ``variance_scale`` (c), ``gap_variance`` (a, field
         variance), ``gap_length_km`` (l) and its source, ``noise_variance``

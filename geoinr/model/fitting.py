@@ -19,6 +19,7 @@ import torch
 import xarray as xr
 
 from .. import coords as _coords
+from .. import cpu_load as _cpu_load
 from .. import observations as _observations
 from .. import stream as _stream
 from ..encoding import CoordinateEncoding
@@ -449,11 +450,13 @@ def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, c
         trainer.load_checkpoint(resume, extra={k: v for k, v in prep.run_id.items() if not (older and k == "choices")})
     if optimizer_state is not None:
         trainer.opt.load_state_dict(optimizer_state)
+    clock = _cpu_load.start() if str(device).startswith("cpu") and prep.stream is None else None
     try:
         result = trainer.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, checkpoint_extra=prep.run_id)
     finally:
         if prep.stream is not None:
             prep.stream.close()
+    model._cpu_tally = _cpu_load.stop(clock, getattr(model, "_cpu_tally", None))  # what other processes took
     return trainer, result
 
 
@@ -461,6 +464,7 @@ def fit_field(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=Non
     """Train ``field_``: one run, or (``physics_weight="auto"``) one per candidate weight, keeping the better;
     then, in the time early stopping left, further networks averaged with it (:mod:`geoinr.model.members`)."""
     model.fill_members_ = None
+    model._cpu_tally = [0.0, 0.0, 0.0]  # other processes' CPU seconds, the CPUs' seconds, wall seconds (training)
     if resolve_physics_weight(model, prep, checkpoint, resume):
         model_physics_loss(model, device)  # a residual that cannot apply here fails now, not after a candidate fit
         # records of large_record's size, gridded or not (the choice itself happens only for data in memory)
@@ -969,10 +973,16 @@ def finish(model, result, trainer, device) -> None:
     model.device_ = str(device)
     model.history_ = pd.DataFrame(result.history, columns=HISTORY_COLUMNS)
     model.fit_seconds_ = float(result.seconds)
+    model.cpu_contention_ = _cpu_load.share(getattr(model, "_cpu_tally", None))
     model.stop_reason_ = result.stopped
     model.best_val_loss_ = float(result.best_val) if math.isfinite(result.best_val) else None
     model.fitted_at_ = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     steps = int(model.history_["step"].max()) if len(model.history_) else 0
+    busy = _cpu_load.busy_note(model.cpu_contention_)
+    # a budget of steps (epochs) is only slower, a budget of time worse; a scale search's candidates stay quiet
+    if busy and model.max_time is not None and not hasattr(model, "_record_points"):
+        warnings.warn(f"This fit made {steps:,} steps in {model.fit_seconds_:.0f} s: {busy}.", UserWarning,
+                      stacklevel=_coords.user_stacklevel())
     if (model.best_val_loss_ is not None and model.best_val_loss_ > NO_SKILL_LOSS and result.stopped != "diverged"
             and steps >= NO_SKILL_MIN_STEPS):
         warnings.warn(

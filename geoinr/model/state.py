@@ -73,9 +73,12 @@ LEARNED = (
     "network_size_",
     "physics_weight_",
     "physics_choice_",
+    "cpu_contention_",
 )
+# learned later than format 1's first files: absent means this default
 OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None, "members_": None,
-            "fill_members_": None, "precision_": None, "network_options_": None, "network_size_": None, "physics_weight_": None, "physics_choice_": None}  # learned later than format 1's first files: absent means this default
+            "fill_members_": None, "precision_": None, "network_options_": None, "network_size_": None,
+            "physics_weight_": None, "physics_choice_": None, "cpu_contention_": None}
 # the network option defaults in force before files recorded them (network_options_, from 2026-12-02 for
 # string options, from its sixth session for whole numbers): NIF's network of time was a ReLU MLP until
 # 2026-12-02, and it mixed 64 modes of space until that day's sixth session
@@ -232,6 +235,7 @@ def _check_learned(learned) -> dict:
         integer(v, f"learned.network_size_.{size}", low=1, high=2**31 - 1)
     number(learned.get("physics_weight_"), "learned.physics_weight_", low=0.0, optional=True)
     mapping(learned.get("physics_choice_"), "learned.physics_choice_", optional=True)
+    number(learned.get("cpu_contention_"), "learned.cpu_contention_", low=0.0, optional=True)
     if learned["calibration_"] is not None:
         _check_calibration(learned["calibration_"], k)
     if learned["time_axis_"] is not None:

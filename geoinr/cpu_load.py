@@ -1,0 +1,99 @@
+"""How much of this process's CPUs other processes took while a network trained (a fit starved by a busy machine).
+
+A fit on a time budget is only as good as the steps it makes. Two torch processes on the same
+cores (a second notebook, a benchmark) slow each other far more than twice (their thread pools
+wait on each other): a 30 s fit made 82 steps instead of 1,774 and its map fell from mu 0.870 to
+0.693, with nothing to say why. The kernel's CPU counters (``/proc/stat``, Linux) tell it: the busy
+time of the CPUs this process may run on, less this process's own, is what the others took.
+:func:`start` reads them before a training run and :func:`stop` adds the run to a tally;
+:func:`share` is what the others took, as a share of the CPUs' time. On a system without
+``/proc/stat`` nothing is measured.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+__all__ = ["BUSY_SHARE", "MIN_SECONDS", "busy_note", "share", "start", "stop"]
+
+BUSY_SHARE = 0.25  # others took this share of the CPUs' time or more: the fit says the machine was busy
+MIN_SECONDS = 5.0  # training shorter than this (wall-clock, all runs) is not judged
+_BUSY_FIELDS = (0, 1, 2, 5, 6, 7)  # user, nice, system, irq, softirq, steal (steal: taken by the hypervisor)
+
+
+def _cpus() -> set:
+    try:
+        return set(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return set(range(os.cpu_count() or 1))
+
+
+def _busy_seconds(cpus: set) -> float | None:
+    """Busy seconds since boot of ``cpus`` (all processes), from ``/proc/stat``; None where it cannot be read."""
+    try:
+        with open("/proc/stat") as f:
+            lines = [line.split() for line in f if line.startswith("cpu") and line[3:4].isdigit()]
+        ticks = sum(sum(int(parts[1 + i]) for i in _BUSY_FIELDS if 1 + i < len(parts))
+                    for parts in lines if int(parts[0][3:]) in cpus)
+        return ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def start():
+    """A reading of the clocks before a training run: (CPUs, their busy seconds, this process's CPU seconds, wall
+    seconds), or None where ``/proc/stat`` cannot be read."""
+    cpus = _cpus()
+    busy = _busy_seconds(cpus)
+    return None if busy is None else (cpus, busy, time.process_time(), time.perf_counter())
+
+
+def stop(reading, tally: list | None) -> list | None:
+    """Add the run since ``reading`` (:func:`start`) to ``tally`` ``[others' CPU seconds, CPU seconds there were,
+    wall seconds]``; returns it (None when either is None).
+
+    Examples
+    --------
+    >>> tally = stop(start(), [0.0, 0.0, 0.0])
+    >>> tally is None or (len(tally) == 3 and tally[1] >= 0.0)
+    True
+    """
+    if reading is None or tally is None:
+        return None
+    cpus, busy0, own0, wall0 = reading
+    busy1 = _busy_seconds(cpus)
+    if busy1 is None:
+        return None
+    others = (busy1 - busy0) - (time.process_time() - own0)
+    wall = time.perf_counter() - wall0
+    return [tally[0] + max(others, 0.0), tally[1] + len(cpus) * wall, tally[2] + wall]
+
+
+def share(tally: list | None) -> float | None:
+    """The share of the CPUs' time that other processes took during the runs of ``tally``; None when they were
+    shorter than :data:`MIN_SECONDS` or nothing was measured.
+
+    Examples
+    --------
+    >>> share([3.0, 20.0, 10.0]), share([3.0, 2.0, 1.0]), share(None)
+    (0.15, None, None)
+    """
+    if not tally or tally[2] < MIN_SECONDS or not tally[1] > 0:
+        return None
+    return min(1.0, tally[0] / tally[1])
+
+
+def busy_note(busy: float | None) -> str | None:
+    """What a fit whose training others took ``busy`` of the CPUs' time from should say; None below
+    :data:`BUSY_SHARE`.
+
+    Examples
+    --------
+    >>> busy_note(0.1) is None, busy_note(0.5)[:40]
+    (True, "other processes took 50 % of the CPUs' t")
+    """
+    if busy is None or busy < BUSY_SHARE:
+        return None
+    return (f"other processes took {100 * busy:.0f} % of the CPUs' time while it trained, so a timed fit made fewer "
+            f"steps than alone (two torch processes slow each other far more than twice): fit again on a quiet "
+            f"machine, or with a longer max_time")

@@ -1,0 +1,58 @@
+"""A fit starved by other processes says so (a review of a user's first hour, 2026-12-05: under another torch
+process a 30 s fit made 82 steps instead of 1,774, its map fell from mu 0.870 to 0.693, and nothing said why)."""
+import time
+import warnings
+
+import pytest
+
+import geoinr
+from geoinr import cpu_load, display
+
+
+@pytest.fixture
+def tracks():
+    return geoinr.datasets.synthetic_tracks(days=4, seed=0)
+
+
+def _fit(tracks):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return geoinr.INRModel(width=16, depth=1, epochs=3, max_time=None, progress=False).fit(tracks, variables="sla")
+
+
+def test_a_busy_machine_is_named_in_the_summary(tracks, monkeypatch, tmp_path):
+    # the CPUs' busy time grows at this process's own rate plus half of every CPU: others took half of their time
+    monkeypatch.setattr(cpu_load, "_busy_seconds", lambda cpus: time.process_time() + 0.5 * len(cpus) * time.perf_counter())
+    monkeypatch.setattr(cpu_load, "MIN_SECONDS", 0.0)
+    m = _fit(tracks)
+    assert m.cpu_contention_ == pytest.approx(0.5, abs=0.02)
+    assert display.summary(m)["cpu_contention"] == m.cpu_contention_
+    assert "other processes took 50 % of the CPUs' time while it trained" in repr(m)
+    m.save(tmp_path / "m.inr")
+    assert geoinr.load(tmp_path / "m.inr").cpu_contention_ == m.cpu_contention_
+    # a fit on a time budget (its map is worse, not only later) warns, at the user's line
+    with pytest.warns(UserWarning, match=r"This fit made \d+ steps in \d+ s: other processes took 50 %") as seen:
+        geoinr.INRModel(width=16, depth=1, epochs=3, max_time=60.0, progress=False).fit(tracks, variables="sla")
+    assert [w.filename for w in seen if "steps in" in str(w.message)] == [__file__]
+
+
+def test_a_quiet_machine_and_a_short_fit_say_nothing(tracks, monkeypatch):
+    monkeypatch.setattr(cpu_load, "_busy_seconds", lambda cpus: time.process_time())  # nobody else ran
+    monkeypatch.setattr(cpu_load, "MIN_SECONDS", 0.0)
+    quiet = _fit(tracks)
+    assert quiet.cpu_contention_ == pytest.approx(0.0, abs=1e-3)
+    assert "busy machine" not in repr(quiet)
+    monkeypatch.undo()
+    short = _fit(tracks)  # the real counters, a fit under MIN_SECONDS: not judged
+    assert short.cpu_contention_ is None and "busy machine" not in repr(short)
+
+
+def test_the_real_counters_give_a_share_or_nothing():
+    reading = cpu_load.start()
+    sum(i * i for i in range(200_000))
+    tally = cpu_load.stop(reading, [0.0, 0.0, 0.0])
+    if reading is None:  # no /proc/stat (not Linux): nothing measured
+        assert tally is None
+        return
+    assert tally[0] >= 0.0 and tally[1] >= tally[2] > 0.0
+    assert cpu_load.share([tally[0], tally[1], cpu_load.MIN_SECONDS]) <= 1.0
