@@ -420,6 +420,9 @@ def _describe_lazy(data, variables, lat, lon, time) -> Observations:
     names, var_names, var_objs = describe(data, variables, lat, lon, time)
     if isinstance(data, xr.DataArray):
         data = data.to_dataset(name=var_names[0])
+    if names.time is not None and data[names.time].ndim == 1 and _is_gridded(data, names):
+        for var in var_objs:  # land stored as an ordinary number, judged on a few maps
+            _sentinels.warn_constant_cells(var, data[names.time].dims[0])
     time_axis = None
     if names.time is not None:
         tvar = _coords.decode(data[names.time])

@@ -385,24 +385,32 @@ def constant_cells(values, axis: int):
 
 
 def warn_constant_cells(var, time_dim, kept=None) -> None:
-    """Warn when grid cells of ``var`` (in memory, with dimension ``time_dim``) hold one value at every time.
+    """Warn when grid cells of ``var`` (with dimension ``time_dim``) hold one value at every time.
 
     See :func:`constant_cells`. Those cells are fitted as data, so the warning says how to mask them; not
-    when the value is missing from ``kept`` (the values fitted: a fill rule masked it already, with its warning).
+    when a fill rule masks the value already, with its own warning: the value is missing from ``kept`` (the values
+    fitted), or without ``kept``, :func:`screen` of the values read masks it. A dask-backed ``var`` is judged on
+    :data:`SCREEN_SLICES` times spread over its record (those maps are read).
     """
     from .coords import user_stacklevel
 
-    if time_dim not in var.dims or var.chunks is not None or var.ndim < 2:
+    if time_dim not in var.dims or var.ndim < 2:
         return
-    found = constant_cells(var.values, var.get_axis_num(time_dim))
+    nt = var.sizes[time_dim]
+    read = var if var.chunks is None else var.isel({time_dim: np.unique(np.linspace(0, nt - 1, SCREEN_SLICES).round()
+                                                                                .astype(int))})
+    values = np.asarray(read.values)
+    found = constant_cells(values, read.get_axis_num(time_dim))
     if found is None:
         return
     value, n, cells = found
     if kept is not None and not np.any(np.asarray(kept) == value):
         return
+    if kept is None and screen(values, packed=packed_extremes(var)).mask([value]).any():
+        return
     name = str(var.name or "values")
     warnings.warn(
         f"Variable {name!r}: {n:,} of {cells:,} grid cells ({100 * n / cells:.3g} %) hold exactly {value:.10g} at all "
-        f"{var.sizes[time_dim]} times while the others change. Is it land or missing data stored as a number? They "
+        f"{read.sizes[time_dim]} times{f' read (of {nt})' if read is not var else ''} while the others change. Is it land or missing data stored as a number? They "
         f"are fitted as data. If they are not, mask them first: ds[{name!r}].where(ds[{name!r}] != {value:.10g}), "
         f"or give the variable a _FillValue.", UserWarning, stacklevel=user_stacklevel())

@@ -16,16 +16,16 @@ LOWER = (
     "geoinr.geometry", "geoinr.coords", "geoinr.scales", "geoinr.metrics", "geoinr.encoding", "geoinr.nn",
     "geoinr.physics", "geoinr.stream", "geoinr.training", "geoinr.uncertainty", "geoinr.persistence",
     "geoinr.observations", "geoinr.base", "geoinr.baselines", "geoinr.datasets", "geoinr.display", "geoinr.plot",
-    "geoinr.osse",
+    "geoinr.osse", "geoinr.sentinels", "geoinr.cpu_load",
 )
 UPPER = ("geoinr.model", "geoinr.accessor", "geoinr.io")
 NO_TORCH = ("geoinr.geometry", "geoinr.coords", "geoinr.scales", "geoinr.metrics", "geoinr.observations",
             "geoinr.base", "geoinr.baselines", "geoinr.datasets", "geoinr.display", "geoinr.uncertainty.calibration",
-            "geoinr.osse")
+            "geoinr.osse", "geoinr.sentinels", "geoinr.cpu_load")
 NO_XARRAY = ("geoinr.geometry", "geoinr.nn", "geoinr.physics", "geoinr.training", "geoinr.uncertainty",
-             "geoinr.persistence", "geoinr.encoding", "geoinr.model.field")
+             "geoinr.persistence", "geoinr.encoding", "geoinr.model.field", "geoinr.cpu_load")
 # the file-format leaf and the geometry import nothing of geoinr but the version
-LEAVES = {"geoinr.geometry": set(), "geoinr.persistence.format": {"geoinr._version"}}
+LEAVES = {"geoinr.geometry": set(), "geoinr.persistence.format": {"geoinr._version"}, "geoinr.cpu_load": set()}
 MAX_CLASS_LINES = 500
 MAX_FUNCTION_LINES = 120
 

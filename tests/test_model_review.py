@@ -126,3 +126,21 @@ def test_land_stored_as_zero_is_named_in_a_warning():
         geoinr.INRModel(**kw).fit(field.where(field.lon > -38.0).rename("ssh").to_dataset())
         geoinr.INRModel(**kw).fit(xr.concat([land.isel(time=[0])] * 4, "time").assign_coords(time=land.time))
         geoinr.INRModel(**kw).fit(land.isel(time=[0, 1]))
+
+
+def test_land_stored_as_zero_in_dask_data_is_named_from_a_few_maps(monkeypatch):
+    """Model output opened with open_mfdataset is dask-backed and streamed: the same check, on ten maps."""
+    from geoinr.model import fitting
+
+    monkeypatch.setattr(fitting, "STREAM_MIN_BYTES", 0)  # streamed, as a large record is
+    lon = -40.0 + 0.1 * np.arange(35)
+    field = _field(lon, days=12)
+    land = field.where(field.lon > -38.0, 0.0).rename("ssh").chunk({"time": 3})
+    kw = dict(width=8, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+    with pytest.warns(UserWarning, match=r"1,260 of 2,100 grid cells .* at all 10 times read \(of 12\)"):
+        geoinr.INRModel(**kw).fit(land.to_dataset())
+    packed = (land.where(land != 0.0, -214748.3647)).rename("ssh")  # a fill rule's value is not named twice
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        geoinr.INRModel(**kw).fit(packed.to_dataset())
+    assert not [w for w in seen if "grid cells" in str(w.message)]
