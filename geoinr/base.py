@@ -133,7 +133,8 @@ class BaseMapper(BaseEstimator):
     def _check_fitted(self) -> None:
         if not self.is_fitted:
             raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet; call fit(...) first (or ds.inr.fit(...))."
+                f"This {type(self).__name__} is not fitted yet; call fit(...) first"
+                + (" (or ds.inr.fit(...))." if type(self).__name__ == "INRModel" else ", e.g. .fit(tracks, 'sla').")
             )
 
     def _set_frame(self, obs, region, time_range) -> None:

@@ -270,6 +270,12 @@ class OptimalInterpolation(_Baseline):
         return self.lt is not None
 
     def _check_params(self) -> None:
+        numbers = ("lx", "ly", "noise", "tile", "halo", "overlap", "max_obs") + (("lt",) if self.lt is not None else ())
+        for name in numbers + (("signal_variance",) if self.signal_variance is not None else ()) \
+                + (("superobs",) if self.superobs is not None else ()):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"{name} must be a number; got {value!r} ({type(value).__name__}).")
         for name in ("lx", "ly") + (("lt",) if self.lt is not None else ()):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):

@@ -625,6 +625,22 @@ def mask_invalid(var):
     return _mask_invalid(var, _valid_bounds(var))
 
 
+def _mask_invalid_longitude(var):
+    """:func:`mask_invalid` for a longitude: a position, valid wherever it falls inside the bounds modulo 360.
+
+    DUACS declares valid_min 0.125 and valid_max 359.875 on its longitude, which a grid converted to -180..180
+    keeps: read as numbers, every point west of Greenwich was masked (half a map of NaN from ``predict``).
+    """
+    bounds = _valid_bounds(var)
+    if bounds is None or var.dtype.kind not in "fiu":
+        return var
+    low = bounds[0] if np.isfinite(bounds[0]) else -180.0
+    checked = _mask_invalid(var.copy(data=(var.data - low) % 360.0 + low), bounds)  # warns for those outside
+    out = var.where(checked.notnull() | var.isnull())
+    out.attrs = checked.attrs  # a dask-backed result drops the bounds, as mask_invalid does
+    return out
+
+
 def _mask_invalid(var, bounds):
     """``var`` with the numbers outside ``bounds`` set to NaN, and a warning saying how many."""
     if bounds is None or var.dtype.kind not in "fiu":
@@ -653,14 +669,15 @@ def _mask_invalid(var, bounds):
     return var
 
 
-def decode(var):
+def decode(var, longitude: bool = False):
     """Apply CF decoding that xarray would do on opening a file, when it was not done.
 
     Packed integers (``scale_factor``/``add_offset``/``_FillValue``) become floats
     with NaN, and numbers with a ``units`` attribute like ``"days since 2000-01-01"``
     become dates (datetime64, or cftime for other calendars). Values outside the CF
     ``valid_range`` (or ``valid_min``/``valid_max``; in packed units when the
-    variable is packed) become NaN, with a warning. Dask-backed data stay lazy. Pandas extension dtypes become
+    variable is packed) become NaN, with a warning (``longitude=True``: modulo 360, as a position). Dask-backed
+    data stay lazy. Pandas extension dtypes become
     numpy ones: tz-aware times naive datetime64 in UTC, nullable numbers floats
     with NaN where missing.
 
@@ -691,7 +708,7 @@ def decode(var):
         except (ValueError, OverflowError) as err:
             raise ValueError(f"Could not decode {var.name!r} with units {units!r}: {err}") from err
         var = decoded["v"].rename(var.name)
-    return mask_invalid(var)
+    return _mask_invalid_longitude(var) if longitude else mask_invalid(var)
 
 
 def _check_longitude(lon: np.ndarray, name, conventions: bool = True) -> None:
@@ -793,7 +810,7 @@ def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, ti
     data_vars = [decode(obj)] if isinstance(obj, xr.DataArray) else [decode(obj[v]) for v in variables]
     for v, var in zip(variables, data_vars):
         _numeric_values(var, v if v is not None else var.name)
-    coord_vars = {"lat": decode(obj[names.lat]), "lon": decode(obj[names.lon])}
+    coord_vars = {"lat": decode(obj[names.lat]), "lon": decode(obj[names.lon], longitude=True)}
     if names.time is not None:
         coord_vars["time"] = decode(obj[names.time])
         if time_axis is None:
@@ -881,7 +898,7 @@ def target_points(target, names: CoordNames, time_axis: TimeAxis | None):
     dims = _output_dims(target, names, [d for n in roles.values() for d in target[n].dims])
     pairs = [((tuple(dims)), np.zeros([target.sizes[d] for d in dims], dtype=np.int8))]
     for role, name in roles.items():
-        var = decode(target[name])
+        var = decode(target[name], longitude=role == "lon")
         vals = _float_coord(var, name, role, time_axis)
         if role == "lon":  # a target may mix conventions (it is wrapped), but must be in degrees
             _check_longitude(vals, name, conventions=False)

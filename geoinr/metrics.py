@@ -57,6 +57,7 @@ from collections.abc import Hashable
 import numpy as np
 import xarray as xr
 
+from . import sentinels as _sentinels
 from .coords import TimeAxis, days_per_unit, decode, find_coords, user_stacklevel
 from .geometry import EARTH_RADIUS_KM, haversine_km
 
@@ -75,28 +76,109 @@ __all__ = [  # noqa: RUF022  (grouped by topic)
     "EARTH_RADIUS_KM",
 ]
 
+MIN_COVERAGE = 0.99  # an estimate missing more of the reference's finite points than 1 - this is scored with a warning
 
 
 # --------------------------------------------------------------------------------------
 # RMSE-based scores
 # --------------------------------------------------------------------------------------
-def _pair(estimate, reference):
-    if isinstance(estimate, xr.DataArray) and isinstance(reference, xr.DataArray) \
-            and set(estimate.dims) == set(reference.dims):
-        estimate = _align(estimate, reference, "the score")  # paired by coordinate values, in any order
-    est = np.asarray(estimate, dtype=np.float64)
-    ref = np.asarray(reference, dtype=np.float64)
+def _pair(estimate, reference, func: str):
+    for what, obj in (("estimate", estimate), ("reference", reference)):
+        if isinstance(obj, xr.Dataset):
+            raise TypeError(f"{func}: {what} is a Dataset; pick a variable, e.g. {what}['sla'].")
+    if isinstance(estimate, xr.DataArray) and isinstance(reference, xr.DataArray):
+        estimate = _roles_like(estimate, reference)
+        if set(estimate.dims) == set(reference.dims):
+            estimate = _align(estimate, reference, func)  # paired by coordinate values, in any order
+        elif (estimate.ndim > 1 or reference.ndim > 1) and all(any(d in x.indexes for d in x.dims)
+                                                                for x in (estimate, reference)):
+            # by position, a flipped or transposed map scores nonsense (a bare array of the same shape pairs so)
+            raise ValueError(
+                f"{func}: estimate has dimensions {tuple(estimate.dims)} but reference has {tuple(reference.dims)}, "
+                f"and they cannot be paired by coordinate values; rename the estimate's dimensions to the "
+                f"reference's, or evaluate the map at the reference's coordinates (fitted.predict(reference))."
+            )
+    est = np.asarray(_screened(estimate, "estimate", func), dtype=np.float64)
+    ref = np.asarray(_screened(reference, "reference", func), dtype=np.float64)
     if est.shape != ref.shape:
         if est.size != 1 and ref.size != 1:  # only a constant broadcasts: (n, 1) against (n,) is a mistake
             raise ValueError(
-                f"estimate (shape {est.shape}) and reference (shape {ref.shape}) do not match point by point; "
-                f"evaluate the map at the reference's coordinates first (fitted.predict(reference))."
+                f"{func}: estimate (shape {est.shape}) and reference (shape {ref.shape}) do not match point by "
+                f"point; evaluate the map at the reference's coordinates first (fitted.predict(reference))."
             )
         est, ref = np.broadcast_arrays(est, ref)
     ok = np.isfinite(est) & np.isfinite(ref)
     if not ok.any():
-        raise ValueError("estimate and reference have no finite values in common")
+        raise ValueError(f"{func}: estimate and reference have no finite values in common")
+    _warn_coverage(int(ok.sum()), int(np.isfinite(ref).sum()), func)
     return est[ok], ref[ok]
+
+
+def _screened(values, what: str, func: str):
+    """``values`` with undeclared fill values (:mod:`geoinr.sentinels`: the DUACS land value) as NaN, with a warning.
+
+    Scored as data, the DUACS L4 land (-214748.3647 m, no ``_FillValue``) gave mu = 0 and "nothing resolved".
+    """
+    note = f"{func} leaves them out of the {what}."
+    if isinstance(values, xr.DataArray):
+        return _sentinels.without_fills(values, note=note)
+    arr = np.asarray(values, dtype=np.float64)
+    found = _sentinels.screen(arr, what)
+    fills = found.mask(arr) if found.active and arr.size > 1 else None
+    if fills is None or not fills.any():
+        return arr
+    warnings.warn(f"{found.describe(int(fills.sum()), int(np.isfinite(arr).sum()), arr[fills])} {note}", UserWarning,
+                  stacklevel=user_stacklevel())
+    return np.where(fills, np.nan, arr)
+
+
+def _warn_coverage(n_scored: int, n_reference: int, func: str) -> None:
+    """Warn when the estimate leaves more than 1 - :data:`MIN_COVERAGE` of the reference's finite points unscored."""
+    if n_reference and n_scored < MIN_COVERAGE * n_reference:
+        warnings.warn(
+            f"{func}: the estimate has no value at {n_reference - n_scored:,} of the reference's {n_reference:,} "
+            f"finite points ({100 * (1 - n_scored / n_reference):.3g} %); the score is taken on the other "
+            f"{n_scored:,} only, so it is not comparable with a map scored everywhere. Score every method on the "
+            f"same points (e.g. reference.where(estimate.notnull()) for each), or fill the estimate's gaps.",
+            UserWarning, stacklevel=user_stacklevel())
+
+
+def _roles_like(estimate: xr.DataArray, reference: xr.DataArray) -> xr.DataArray:
+    """``estimate`` with its latitude, longitude and time dimensions named as the reference's (a geoinr grid's
+    ``lat``/``lon`` against a DUACS file's ``latitude``/``longitude``), found by their CF attributes or names."""
+    if set(estimate.dims) == set(reference.dims):
+        return estimate
+    try:
+        mine, theirs = find_coords(estimate), find_coords(reference)
+    except ValueError:
+        return estimate
+    rename = {}
+    for role in ("lat", "lon", "time"):
+        a, b = getattr(mine, role), getattr(theirs, role)
+        if a is not None and b is not None and a != b and a in estimate.dims and b in reference.dims \
+                and b not in estimate.coords:
+            rename[a] = b
+    return estimate.rename(rename) if rename else estimate
+
+
+def _lon_into(estimate: xr.DataArray, reference: xr.DataArray) -> xr.DataArray:
+    """``estimate`` with its longitude axis in the reference's convention (0-360 against -180-180), sorted."""
+    try:
+        lon = find_coords(reference).lon
+    except ValueError:
+        return estimate
+    if lon not in reference.dims or lon not in estimate.indexes or lon not in reference.indexes:
+        return estimate
+    a, b = np.asarray(estimate[lon].values), np.asarray(reference[lon].values)
+    if not (np.issubdtype(a.dtype, np.number) and np.issubdtype(b.dtype, np.number)) or not b.size \
+            or (a.shape == b.shape and _same_values(a, b)):
+        return estimate
+    start = float(np.nanmin(b))
+    wrapped = (a - start) % 360.0 + start
+    wrapped = np.where(np.isclose(wrapped, start + 360.0, rtol=0.0, atol=1e-9), start, wrapped)
+    if np.allclose(wrapped, a, rtol=0.0, atol=1e-9):
+        return estimate
+    return estimate.assign_coords({lon: wrapped}).sortby(lon)
 
 
 def rmse(estimate, reference) -> float:
@@ -109,15 +191,27 @@ def rmse(estimate, reference) -> float:
     >>> rmse([1.0, 2.0, np.nan], [1.0, 4.0, 3.0])
     1.4142135623730951
     """
-    est, ref = _pair(estimate, reference)
+    est, ref = _pair(estimate, reference, "rmse")
     return float(np.sqrt(np.mean((est - ref) ** 2)))
 
 
-def nrmse_score(estimate, reference) -> float:
+def nrmse_score(estimate, reference, anomaly: bool = False) -> float:
     r"""Normalized score of the SSH mapping data challenges, :math:`\mu = 1 - \mathrm{RMSE}/\mathrm{RMS}(y)`.
 
     1 is a perfect map, 0 is no better than a map of zeros. RMS is taken of the
     reference itself (not of its anomaly), as in the 2020a data challenge.
+
+    Parameters
+    ----------
+    estimate, reference : xarray.DataArray or array-like
+        DataArrays are paired by coordinate values (latitude, longitude and time found by CF attributes or
+        names, whatever they are called; longitudes in either convention); arrays point by point. Points where
+        either is NaN are left out, with a warning when the estimate misses more than 1 % of the reference's
+        points; undeclared fill values (:mod:`geoinr.sentinels`) are left out with a warning.
+    anomaly : bool
+        Normalize by the RMS of the reference's anomaly about its mean over the scored points. For absolute
+        dynamic topography (sea level anomaly plus a mean dynamic topography of tens of centimetres) the
+        default score mostly measures the mean: a map of the mean alone scores well.
 
     Examples
     --------
@@ -125,11 +219,15 @@ def nrmse_score(estimate, reference) -> float:
     1.0
     >>> nrmse_score([0.0, 0.0], [1.0, -1.0])
     0.0
+    >>> ref = [1.1, 0.9, 1.1, 0.9]  # a mean of 1 m and an anomaly of 10 cm; the map is the mean alone
+    >>> round(nrmse_score([1.0] * 4, ref), 4), round(nrmse_score([1.0] * 4, ref, anomaly=True), 4)
+    (0.9005, 0.0)
     """
-    est, ref = _pair(estimate, reference)
-    rms = float(np.sqrt(np.mean(ref**2)))
+    est, ref = _pair(estimate, reference, "nrmse_score")
+    rms = float(np.sqrt(np.mean((ref - ref.mean()) ** 2 if anomaly else ref**2)))
     if rms == 0.0:
-        raise ValueError("the reference is identically zero; mu = 1 - RMSE/RMS(reference) is undefined")
+        raise ValueError(f"nrmse_score: the reference is {'constant' if anomaly else 'identically zero'}; "
+                         f"mu = 1 - RMSE/RMS(reference{' anomaly' if anomaly else ''}) is undefined")
     return 1.0 - float(np.sqrt(np.mean((est - ref) ** 2))) / rms
 
 
@@ -149,8 +247,10 @@ def _as_pair(estimate, reference, func: str):
                 f"{func}: estimate has shape {arr.shape} but reference has shape {reference.shape}; "
                 f"pass an xarray.DataArray so the two can be aligned by coordinates."
             )
-        return reference.copy(data=arr), reference
-    return _align(estimate, reference, func), reference
+        estimate = reference.copy(data=arr)
+    else:
+        estimate = _align(estimate, reference, func)
+    return _screened(estimate, "estimate", func), _screened(reference, "reference", func)
 
 
 def _align(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.DataArray:
@@ -160,12 +260,13 @@ def _align(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.Dat
     which also works for along-track data with repeated times; otherwise both are
     intersected on common coordinate values (xarray inner join).
     """
+    estimate = _roles_like(estimate, reference)
     if set(estimate.dims) != set(reference.dims):
         raise ValueError(
             f"{func}: estimate has dimensions {tuple(estimate.dims)} but reference has "
             f"{tuple(reference.dims)}; they must have the same dimensions (in any order)."
         )
-    est = estimate.transpose(*reference.dims)
+    est = _lon_into(estimate, reference).transpose(*reference.dims)
     mismatched = []
     for d in reference.dims:
         if d not in reference.indexes or d not in est.indexes:
@@ -333,7 +434,9 @@ def nrmse_score_daily(estimate, reference, time="time", min_points: int = 1) -> 
     :func:`nrmse_score` on all points); :math:`\sigma_t` is the population standard
     deviation (``ddof=0``, as ``xarray.DataArray.std``) of the daily scores
     :func:`daily_nrmse_score` over the days that have one. This is the 2020a (OSSE)
-    convention. The 2021a along-track (OSE) leaderboard reports instead the *mean* of
+    convention for daily maps; the 2020a code takes the spread over individual maps, so for maps more frequent
+    than daily (every 6 h) it differs (each day's maps are pooled here): score each map with
+    :func:`nrmse_score` and take their std for the 2020a figure. The 2021a along-track (OSE) leaderboard reports instead the *mean* of
     the daily scores over days with at least 10 points: for that figure take
     ``daily_nrmse_score(estimate, reference, min_points=10).mean()``.
 
@@ -363,7 +466,8 @@ def nrmse_score_daily(estimate, reference, time="time", min_points: int = 1) -> 
     (0.2929, 0.5)
     """
     est, ref = _as_pair(estimate, reference, "nrmse_score_daily")
-    mu = nrmse_score(est.values, ref.values)
+    e, r = _pair(est.values, ref.values, "nrmse_score_daily")
+    mu = 1.0 - float(np.sqrt(np.mean((e - r) ** 2))) / float(np.sqrt(np.mean(r**2)))
     daily = daily_nrmse_score(est, ref, time=time, min_points=min_points).values
     daily = daily[np.isfinite(daily)]
     sigma = float(np.std(daily)) if daily.size else float("nan")
@@ -813,7 +917,11 @@ def effective_resolution_along_track(
     segment_km : float
         Segment length (km), 1000 in the data challenges.
     spacing_km : float, optional
-        Constant spacing (km) of array input without positions.
+        Constant spacing (km) of the points: needed by array input without positions; with a DataArray it wins
+        over the spacing measured from its positions. The 2021a notebooks take ``6.77 * 0.9434`` = 6.387 km for
+        every 1 Hz series, where the measured spacing of a SARAL day is 7.01 km: pass ``spacing_km=6.387`` (and
+        ``detrend="constant"``) to compare with their leaderboard; every wavelength scales with it (137 km
+        measured, 124 km at 6.387 on that day).
     lat, lon, time : hashable, optional
         Coordinate names when they cannot be found automatically.
     by : sequence of hashable
@@ -826,7 +934,7 @@ def effective_resolution_along_track(
         Gap threshold, in units of the median step.
     detrend : {"linear", "constant", False}
         Trend removed from each segment. The 2021a notebooks call ``scipy.signal.welch``
-        with its default, ``"constant"``: pass that to compare with their leaderboard.
+        with its default, ``"constant"``: pass that (and their ``spacing_km``) to compare with their leaderboard.
         The default here, ``"linear"``, leaks less of a segment's large-scale slope into
         the short wavelengths, which makes ``"constant"`` report shorter (more flattering)
         wavelengths on red spectra.
@@ -887,7 +995,10 @@ def _regular_step(values: np.ndarray, name, what: str, func: str, wrap: bool = F
     if wrap:
         d = (d + 180.0) % 360.0 - 180.0
     med = float(np.median(d))
-    if med == 0 or not np.all(np.abs(d - med) <= 1e-3 * abs(med)):
+    # the rounding of the stored values: a float32 axis of 1/60 deg steps near 300 deg varies by one ulp (3e-5 deg)
+    stored = np.float32 if np.array_equal(v.astype(np.float32), v) else np.float64  # read from float32, or not
+    rounding = 2.0 * np.finfo(stored).eps * float(np.max(np.abs(v)))
+    if med == 0 or not np.all(np.abs(d - med) <= 1e-3 * abs(med) + rounding):
         raise ValueError(
             f"{func}: {what} {name!r} is not regularly spaced (steps from {d.min():.6g} to {d.max():.6g}); "
             f"spectra need a regular grid. Interpolate first, e.g. da.interp({name}=np.linspace(start, stop, n))."
@@ -1010,10 +1121,14 @@ def effective_resolution_zonal(
     row_lat = np.broadcast_to(g.lat[None, :], (nt, ny)).ravel()
     keep = np.isfinite(e).all(axis=1) & np.isfinite(r).all(axis=1)
     if not keep.any():
+        in_ref = not np.isfinite(r).all(axis=1).any()
+        where = "the reference" if in_ref else "the estimate (the reference has rows without)"
+        hint = ("Select a longitude range without land, e.g. da.sel(lon=slice(west, east)), or fill the gaps first."
+                if in_ref else "Fill the estimate's gaps (a LinearInterpolator leaves NaN outside the observations' "
+                "hull: LinearInterpolator(fill='nearest')), or score it where it has values.")
         raise ValueError(
-            f"{func}: every zonal row (one latitude at one time) contains a NaN in the estimate or the "
-            f"reference (land or unobserved points), and rows with NaNs are dropped. Select a longitude "
-            f"range without land, e.g. da.sel(lon=slice(west, east)), or fill the gaps first."
+            f"{func}: every zonal row (one latitude at one time) contains a NaN in {where}, and rows with NaNs are "
+            f"dropped. {hint}"
         )
     if nx < 8:
         raise ValueError(f"{func}: only {nx} longitudes; at least 8 are needed for a zonal spectrum.")

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from . import sentinels as _sentinels
 from .coords import find_coords, points_from_xarray, user_stacklevel
 from .display import held_out_joined_epoch
 
@@ -394,6 +395,15 @@ def _draw(ax, da, names, title, cmap, vmin, vmax, track_xy, track_style, coastli
     return mesh
 
 
+def _resolution_text(value: float) -> str:
+    """A resolution for a legend: three significant digits, never in scientific notation (1780, not 1.78e+03).
+
+    >>> _resolution_text(1783.4), _resolution_text(92.46), _resolution_text(0.8333)
+    ('1783', '92.5', '0.833')
+    """
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def _maps_at_one_time(truth, estimate, time, labels):
     """``(truth map or None, {label: estimate map}, time shown)``: every map at the estimates' time."""
     if isinstance(estimate, Mapping) and not isinstance(estimate, xr.Dataset):  # a Dataset is a Mapping too
@@ -411,10 +421,12 @@ def _maps_at_one_time(truth, estimate, time, labels):
             prefer = est.name
         est, shown = _pick_time(est, time if when is None else when, f"estimate {label!r}")
         when = shown if when is None else when
-        maps[label] = est
+        maps[label] = _sentinels.without_fills(est, note=f"The map of {label!r} leaves them out.")
     truth_map = None
     if truth is not None:
         truth_map, _ = _pick_time(_as_dataarray(truth, "truth", prefer=prefer), when if when is not None else time, "truth")
+        # the DUACS land value (-214748.3647 m) set the colour scale to +-214748 and the error panel's RMSE to 1e5 m
+        truth_map = _sentinels.without_fills(truth_map, note="The truth's map leaves them out.")
     return truth_map, maps, when
 
 
@@ -834,7 +846,7 @@ def _plot_score_1d(ax, res, label, color):
     if np.isfinite(res.resolution):
         bound = r"$\leq$ " if res.status == "resolved_everywhere" else ""
         ax.axvline(res.resolution, color=line.get_color(), ls=":", lw=1.4,
-                   label=f"effective resolution {symbol} {bound}{res.resolution:.3g} {unit}")
+                   label=f"effective resolution {symbol} {bound}{_resolution_text(res.resolution)} {unit}")
     else:
         line.set_label(f"{line.get_label()} (never reaches 0.5)")
     ax.set_xscale("log")

@@ -213,7 +213,7 @@ def _dask_statistics(data, var_names, names, tvar, screens: dict, scale: np.ndar
     import dask
     import dask.array as da
 
-    lat, lon = _coords.decode(data[names.lat]), _coords.decode(data[names.lon])
+    lat, lon = _coords.decode(data[names.lat]), _coords.decode(data[names.lon], longitude=True)
     valid = _valid_points(data, var_names, lat, lon, tvar)
     stats = {"n": valid.sum().data, "blocks": source.counts(valid)}
     for v, s in zip(var_names, scale):

@@ -1,0 +1,156 @@
+"""Fixes from a review of the scores, the baselines and the plots as a DUACS user uses them (2026-12-05, seventh
+session). Each test failed on the code before."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import geoinr
+from geoinr import metrics, plot
+
+LAND = -214748.3647  # the DUACS L4 file's land once decoded (int32 packing, no _FillValue)
+
+
+def _map(lat_name="lat", lon_name="lon", lon0=290.0, n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    lat, lon = 30.0 + 0.25 * np.arange(n), lon0 + 0.25 * np.arange(n)
+    values = np.cumsum(rng.standard_normal((n, n)), axis=1) * 0.02
+    return xr.DataArray(values, dims=(lat_name, lon_name), coords={lat_name: lat, lon_name: lon}, name="adt",
+                        attrs={"units": "m"})
+
+
+def test_maps_whose_dimensions_are_named_otherwise_pair_by_coordinates():
+    """An estimate on (lat, lon) against a DUACS reference on (latitude, longitude) was paired by position: a map
+    flipped in latitude or transposed scored -0.38 instead of 0.90, with no error."""
+    ref = _map("latitude", "longitude")
+    est = (ref + 0.1 * np.random.default_rng(1).standard_normal(ref.shape)).rename(latitude="lat", longitude="lon")
+    expected = metrics.nrmse_score(est.rename(lat="latitude", lon="longitude"), ref)
+    for variant in (est, est.sortby("lat", ascending=False), est.transpose("lon", "lat")):
+        assert metrics.nrmse_score(variant, ref) == pytest.approx(expected)
+        assert metrics.rmse(variant, ref) == pytest.approx(metrics.rmse(est.rename(lat="latitude", lon="longitude"),
+                                                                       ref))
+    other = xr.DataArray(est.values, dims=("y", "x"), coords={"y": np.arange(40), "x": np.arange(40)})
+    with pytest.raises(ValueError, match="cannot be paired by coordinate values"):
+        metrics.nrmse_score(other, ref)
+    assert metrics.rmse(xr.DataArray(ref.values), ref) == 0.0  # a bare array of the same shape: point by point
+
+
+def test_longitudes_in_the_other_convention_are_matched():
+    """0-360 against -180..180 was refused, and the fix the message gave (interp_like) made an all-NaN estimate."""
+    ref = _map(lon0=350.0)  # 350 to 359.75 deg
+    est = (ref + 0.05).assign_coords(lon=ref.lon.values - 360.0)
+    assert metrics.rmse(est, ref) == pytest.approx(0.05)
+    assert metrics.effective_resolution_zonal(est, ref).resolution == pytest.approx(
+        metrics.effective_resolution_zonal(ref + 0.05, ref).resolution)
+
+
+def test_undeclared_land_values_are_not_scored_or_plotted_as_data():
+    """The DUACS land value gave mu = 0, lambda_x 'nothing resolved', a colour scale of +-214748 and an error
+    panel 'RMSE 1e+05 m', without a word."""
+    ref = _map()
+    est = ref + 0.01
+    raw = ref.copy()
+    raw[:6, :] = LAND  # six southern rows of land
+    with pytest.warns(UserWarning, match=r"undeclared fill values .* nrmse_score leaves them out of the reference"):
+        mu = metrics.nrmse_score(est, raw)
+    assert mu == pytest.approx(metrics.nrmse_score(est, ref.where(raw != LAND)), abs=1e-12)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        res = metrics.effective_resolution_zonal(est, raw)
+    assert any("undeclared fill values" in str(w.message) for w in seen)
+    assert res.n_samples == 34 and res.resolution == metrics.effective_resolution_zonal(est, ref.where(raw != LAND)
+                                                                                         ).resolution
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    with pytest.warns(UserWarning, match="undeclared fill values"):
+        fig, axes = plot.plot_maps(raw, est, projection=False)
+    assert "RMSE 0.01 m" in axes["error estimate"].get_title()
+    assert max(abs(v) for v in axes["truth"].collections[0].get_clim()) < 10.0
+
+
+def test_a_score_on_part_of_the_reference_says_so():
+    """LinearInterpolator leaves NaN outside the tracks' hull and 'beat' OI on 57 % of the points, with no word."""
+    ref = _map()
+    est = (ref + 0.01).where(ref.lon > 293.0)
+    with pytest.warns(UserWarning, match=r"no value at 520 of the reference's 1,600 finite points \(32.5 %\)"):
+        metrics.nrmse_score(est, ref)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # land in both: nothing to say
+        metrics.nrmse_score(est, ref.where(ref.lon > 293.0))
+
+
+def test_a_duacs_grid_converted_to_minus_180_keeps_its_western_half():
+    """DUACS declares valid_min 0.125 / valid_max 359.875 on its longitude; the usual conversion to -180..180
+    keeps them, and predict masked every point west of Greenwich (half a map of NaN, a warning only)."""
+    lon = np.arange(340.125, 380.0, 1.0) % 360.0  # DUACS's cell centres
+    lat = np.arange(-45.0, -35.0, 1.0)
+    field = xr.DataArray(np.sin(np.radians(lon))[None, :] * np.ones((lat.size, 1)), dims=("latitude", "longitude"),
+                         coords={"latitude": lat, "longitude": lon}, name="adt", attrs={"units": "m"})
+    ds = field.to_dataset()
+    ds["longitude"].attrs.update(valid_min=0.125, valid_max=359.875, units="degrees_east")
+    ds180 = ds.assign_coords(longitude=((ds.longitude + 180.0) % 360.0) - 180.0)
+    ds180["longitude"].attrs.update(ds["longitude"].attrs)
+    oi = geoinr.baselines.OptimalInterpolation(lt=None).fit(ds.isel(latitude=slice(0, None, 2)), "adt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = oi.predict(ds180)
+    assert not bool(out.isnull().any())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # fitting the converted grid keeps its western points too
+        assert geoinr.baselines.OptimalInterpolation(lt=None).fit(ds180, "adt").n_obs_ == ds.adt.size
+
+
+def test_a_float32_axis_at_one_sixtieth_of_a_degree_is_regular():
+    rng = np.random.default_rng(0)
+    lon = (295.0 + np.arange(240) / 60).astype("float32")
+    lat = (35.0 + np.arange(20) / 60).astype("float32")
+    ref = xr.DataArray(np.cumsum(rng.standard_normal((20, 240)), axis=1), dims=("lat", "lon"),
+                       coords={"lat": lat, "lon": lon})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an upper bound, perhaps: the point is that it runs
+        assert metrics.effective_resolution_zonal(ref + rng.standard_normal(ref.shape), ref).resolution > 0
+    irregular = ref.assign_coords(lon=lon + np.where(np.arange(240) == 100, 0.005, 0.0).astype("float32"))
+    with pytest.raises(ValueError, match="not regularly spaced"):
+        metrics.effective_resolution_zonal(irregular, irregular)
+
+
+def test_errors_say_what_was_wrong():
+    ref = _map()
+    with pytest.raises(TypeError, match=r"nrmse_score: estimate is a Dataset; pick a variable"):
+        metrics.nrmse_score(ref.to_dataset(), ref)
+    with pytest.raises(TypeError, match=r"rmse: reference is a Dataset"):
+        metrics.rmse(ref, ref.to_dataset())
+    with pytest.raises(TypeError, match=r"lx must be a number; got '100'"):
+        geoinr.baselines.OptimalInterpolation(lx="100").fit(ref, "adt")
+    with pytest.raises(Exception, match=r"call fit\(\.\.\.\) first, e\.g\.") as err:
+        geoinr.baselines.OptimalInterpolation().predict(ref)
+    assert "inr.fit" not in str(err.value)
+
+
+def test_mu_about_the_reference_s_mean_for_absolute_dynamic_topography():
+    ref = _map() + 0.5  # a mean dynamic topography of 50 cm under the eddies
+    mean_only = xr.full_like(ref, float(ref.mean()))
+    assert metrics.nrmse_score(mean_only, ref) > 0.8  # the mean alone "scores"
+    assert metrics.nrmse_score(mean_only, ref, anomaly=True) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_long_resolution_is_written_out_in_the_legend():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    t = pd.date_range("2020-01-01", periods=4)
+    rng = np.random.default_rng(3)
+    ref = xr.DataArray(np.cumsum(rng.standard_normal((4, 10, 64)), axis=2), dims=("time", "lat", "lon"),
+                       coords={"time": t, "lat": np.arange(10.0), "lon": np.arange(64) * 0.5})
+    est = ref + 3.0 * rng.standard_normal(ref.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert metrics.effective_resolution_zonal(est, ref).resolution > 1000.0
+        ax = plot.plot_spectral_score(est, ref)
+    labels = [line.get_label() for line in ax.get_lines() if line.get_label().startswith("effective resolution")]
+    assert labels and "e+" not in labels[0] and labels[0].endswith(" km")
