@@ -39,7 +39,9 @@ class _Base:
         return INRModel(**params).fit(self._obj, variables=variables, **names)
 
     def _fill(self, fitted: INRModel, obj, mask=None):
-        pred = fitted.predict(obj)
+        with_std = isinstance(obj, xr.Dataset) and fitted.uncertainty is not None
+        pred = fitted.predict(obj, return_std=True) if with_std else fitted.predict(obj)
+        pred, std = pred if with_std else (pred, None)
         preds = pred if isinstance(pred, xr.Dataset) else pred.to_dataset()
         if isinstance(obj, xr.DataArray):
             p = _masked(preds[fitted.variables_[0]].broadcast_like(obj).transpose(*obj.dims), mask)  # (depth=1)
@@ -53,6 +55,14 @@ class _Base:
             p = _masked(preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims), mask)
             filled = kept.where(np.isfinite(kept), p)
             out[v] = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
+            if std is not None:  # the error of what was filled: NaN where the value is observed (or left as land)
+                stds = std if isinstance(std, xr.Dataset) else std.to_dataset()
+                name = next(n for n in stds.data_vars if n == f"{v}_std" or len(stds.data_vars) == 1)
+                e = stds[name].broadcast_like(obj[v]).transpose(*obj[v].dims)
+                out[f"{v}_std"] = e.where(~np.isfinite(kept) & np.isfinite(filled)).assign_attrs(
+                    e.attrs, comment=f"{e.attrs.get('comment', '')} Given where the gap was filled; NaN where the "
+                    f"value is observed.".lstrip())
+                out[v].attrs["ancillary_variables"] = f"{v}_std"
         out.attrs["history"] = _history(obj, fitted)  # the file's own history too (CF: global attribute)
         return out
 
@@ -151,7 +161,8 @@ class DatasetINRAccessor(_Base):
             Where gaps are filled (a model's ``tmask``, the sea); elsewhere (land) they stay NaN. Default:
             every gap is filled, land included.
         **kwargs
-            As for :meth:`fit`.
+            As for :meth:`fit`. With ``uncertainty=``, each filled variable gets ``<name>_std``: the standard error
+            of the filled values (NaN where the value is observed), linked by ``ancillary_variables``.
 
         Examples
         --------
@@ -198,6 +209,13 @@ class DataArrayINRAccessor(_Base):
     def fill_gaps(self, mask=None, **kwargs) -> xr.DataArray:
         """Fit, then return a copy with NaN replaced by predictions (where ``mask``, if given, is true); see
         :meth:`DatasetINRAccessor.fill_gaps`."""
+        if kwargs.get("uncertainty") is not None:  # before the fit: a DataArray has no room for the error
+            name = self._obj.name or "sla"
+            raise ValueError(
+                f"fill_gaps of a DataArray returns the filled array alone, so uncertainty={kwargs['uncertainty']!r} "
+                f"would be fitted and lost. Use the Dataset accessor, which adds the error of the filled values as "
+                f"'<name>_std': da.to_dataset(name={name!r}).inr.fill_gaps(uncertainty=...), or fit and call "
+                f"predict(..., return_std=True).")
         _check_mask(mask, self._obj)
         fitted = self._fit(None, kwargs)
         return self._fill(fitted, self._obj, mask)

@@ -7,8 +7,10 @@ store. Each message names the parameter, the value and what is accepted.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 from ..base import did_you_mean
+from ..coords import user_stacklevel
 from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS
 
 __all__ = ["OPTIMIZERS", "check_params", "did_you_mean"]
@@ -94,6 +96,10 @@ def check_params(params: dict) -> None:
             f"(n_members={params['n_members']}, uncertainty={params['uncertainty']!r}) do not apply it. Fit with l1=0, "
             "or with n_members=1 and no ensemble uncertainty."
         )
+    if params["uncertainty"] == "bayes_last_layer" and (params["n_members"] or 1) > 1:  # it was ignored silently
+        warnings.warn(f"n_members={params['n_members']} is ignored: uncertainty='bayes_last_layer' fits one network "
+                      f"(uncertainty='ensemble' trains {params['n_members']} together).", UserWarning,
+                      stacklevel=user_stacklevel())
     if params["min_wavelength"] == "search" and params["w0"] is not None:
         raise ValueError(
             f"min_wavelength='search' with w0={params['w0']}: w0 fixes the first layer's frequency, which the "

@@ -82,7 +82,8 @@ class SurrogateMixin:
         Returns
         -------
         xarray.Dataset
-            Variables with CF units and long names on the target's coordinates.
+            Variables with CF units and long names on the target's coordinates. No error estimate: with a model
+            fitted with ``uncertainty=``, their ``comment`` says so.
 
         Examples
         --------
@@ -134,6 +135,9 @@ class SurrogateMixin:
         for k, values in parts.items():
             attrs = derived_attrs(k, fitted.get("long_name", variable), fitted.get("standard_name"))
             attrs.update(source=self._source_note(), history=history)
+            if self.uncertainty is not None:  # predict(return_std=True) has an error; derived fields have none yet
+                attrs["comment"] = (f"No error estimate: uncertainty={self.uncertainty!r} applies to predict's maps, "
+                                    f"not to derived fields.")
             ds[k] = xr.DataArray(values, dims=dims, coords=coords, attrs=attrs)
         if quantity == "pv":
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"

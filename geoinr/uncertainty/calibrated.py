@@ -222,10 +222,13 @@ class CalibratedError:
         b = (cal.get("error_floor") or [None] * k)[j]
         return (
             f"{method} estimate of the error of the field (not of a new observation: measurement "
-            f"noise excluded), calibrated on held-out {cal.get('on', 'validation points')}: "
-            f"variance = {cal.get('variance_scale', [1.0])[j]:.3g} x network variance"
+            f"noise excluded), calibrated on "
+            + ("the training points themselves (nothing held out: validation=0): "
+               if cal.get("on") == "training points" else f"held-out {cal.get('on', 'validation points')}: ")
+            + f"variance = {cal.get('variance_scale', [1.0])[j]:.3g} x network variance"
             + (
-                f" + field variance x (1 - exp(-(d / {cal['gap_length_km'][j]:.0f} km)^4)), d the distance to "
+                f" + ({float(np.sqrt(gap)) * std:.3g} {units})^2 x (1 - exp(-(d / {cal['gap_length_km'][j]:.0f} "
+                f"km)^4)), d the distance to "
                 f"the nearest training observation (time at {cal['speed_km_per_day']:.3g} km per day)"
                 if gap > 0 else ""
             )
