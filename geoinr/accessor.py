@@ -60,8 +60,8 @@ class _Base:
                 name = next(n for n in stds.data_vars if n == f"{v}_std" or len(stds.data_vars) == 1)
                 e = stds[name].broadcast_like(obj[v]).transpose(*obj[v].dims)
                 out[f"{v}_std"] = e.where(~np.isfinite(kept) & np.isfinite(filled)).assign_attrs(
-                    e.attrs, comment=f"{e.attrs.get('comment', '')} Given where the gap was filled; NaN where the "
-                    f"value is observed.".lstrip())
+                    e.attrs, comment=f"{e.attrs.get('comment', '').rstrip('. ')}. Given where the gap was filled; "
+                    f"NaN where the value is observed.".lstrip(". "))
                 out[v].attrs["ancillary_variables"] = f"{v}_std"
         out.attrs["history"] = _history(obj, fitted)  # the file's own history too (CF: global attribute)
         return out

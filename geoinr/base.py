@@ -9,6 +9,7 @@ scikit-learn (:class:`sklearn.base.BaseEstimator`), so ``clone`` and
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import difflib
 import inspect
@@ -24,9 +25,9 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError as _SklearnNotFitted
 
 from . import coords as _coords
+from . import sentinels as _sentinels
 from ._version import __version__
 from .geometry import metres_per_length_unit
-from .metrics import nrmse_score, rmse
 from .coords import user_stacklevel as _user_stacklevel
 
 __all__ = ["BaseMapper", "NotFittedError", "did_you_mean", "history_line", "now"]
@@ -37,6 +38,22 @@ class NotFittedError(_SklearnNotFitted, RuntimeError):
 
 
 REGION_MARGIN_DEG = 1.0  # degrees: targets this far (or a tenth of the span) outside the fitted region warn
+
+
+def _scored_values(values: np.ndarray, var: xr.DataArray, name) -> np.ndarray:
+    """Test values with undeclared fill values (the DUACS land value) as NaN, with a warning naming the variable.
+
+    The exact rules of :mod:`geoinr.sentinels`, as the metrics take them (the outlier rule takes a noise-free
+    eddy's crest on a flat sea for fills): scored as data the DUACS land made the RMSE and bias thousands of metres.
+    """
+    found = _sentinels.screen(values, str(name), _sentinels.packed_extremes(var))
+    found = dataclasses.replace(found, low=-np.inf, high=np.inf)  # exact values only
+    fills = found.mask(values) if found.exact else None
+    if fills is None or not fills.any():
+        return values
+    warnings.warn(f"{found.describe(int(fills.sum()), int(np.isfinite(values).sum()), values[fills])} The scores leave "
+                  f"them out.", UserWarning, stacklevel=_user_stacklevel())
+    return np.where(fills, np.nan, values)
 
 
 def did_you_mean(word: str, choices) -> str:
@@ -471,9 +488,15 @@ class BaseMapper(BaseEstimator):
             if table.time is not None:
                 self._warn_extrapolation(table.time)
             pred = np.asarray(self._predict_columns(cols))[:, self.variables_.index(v)].astype(np.float64)
-            ref = table.values[:, 0] * _reference_factor(self.variable_attrs_.get(v, {}).get("units"),
-                                                         test[v].attrs.get("units"), v)
-            results[v] = {"rmse": rmse(pred, ref), "mu": nrmse_score(pred, ref), "bias": float(np.mean(pred - ref)), "n": int(ref.size)}
+            ref = _scored_values(table.values[:, 0], test[v], v) * _reference_factor(
+                self.variable_attrs_.get(v, {}).get("units"), test[v].attrs.get("units"), v)
+            ok = np.isfinite(pred) & np.isfinite(ref)
+            if not ok.any():
+                raise ValueError(f"No point of {v!r} has both a prediction and a test value to score.")
+            err, rms = pred[ok] - ref[ok], float(np.sqrt(np.mean(ref[ok] ** 2)))
+            score = float(np.sqrt(np.mean(err**2)))
+            results[v] = {"rmse": score, "mu": 1.0 - score / rms if rms > 0 else float("nan"),
+                          "bias": float(np.mean(err)), "n": int(ok.sum())}
         return results[wanted[0]] if len(wanted) == 1 else results
 
     def _predict_any(self, target, lat, lon, time, sel, evaluate):

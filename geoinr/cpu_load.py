@@ -40,17 +40,19 @@ def _busy_seconds(cpus: set) -> float | None:
         return None
 
 
-def start():
-    """A reading of the clocks before a training run: (CPUs, their busy seconds, this process's CPU seconds, wall
-    seconds), or None where ``/proc/stat`` cannot be read."""
+def start(threads: int | None = None):
+    """A reading of the clocks before a training run that uses ``threads`` of the CPUs (all when None): (CPUs,
+    threads, their busy seconds, this process's CPU seconds, wall seconds), or None where ``/proc/stat`` cannot be
+    read."""
     cpus = _cpus()
     busy = _busy_seconds(cpus)
-    return None if busy is None else (cpus, busy, time.process_time(), time.perf_counter())
+    threads = len(cpus) if threads is None else max(1, min(int(threads), len(cpus)))
+    return None if busy is None else (cpus, threads, busy, time.process_time(), time.perf_counter())
 
 
 def stop(reading, tally: list | None) -> list | None:
-    """Add the run since ``reading`` (:func:`start`) to ``tally`` ``[others' CPU seconds, CPU seconds there were,
-    wall seconds]``; returns it (None when either is None).
+    """Add the run since ``reading`` (:func:`start`) to ``tally`` ``[others' CPU seconds on this process's threads'
+    share of the CPUs, CPU seconds of that share, wall seconds]``; returns it (None when either is None).
 
     Examples
     --------
@@ -60,13 +62,14 @@ def stop(reading, tally: list | None) -> list | None:
     """
     if reading is None or tally is None:
         return None
-    cpus, busy0, own0, wall0 = reading
+    cpus, threads, busy0, own0, wall0 = reading
     busy1 = _busy_seconds(cpus)
     if busy1 is None:
         return None
-    others = (busy1 - busy0) - (time.process_time() - own0)
     wall = time.perf_counter() - wall0
-    return [tally[0] + max(others, 0.0), tally[1] + len(cpus) * wall, tally[2] + wall]
+    # what the others took beyond the CPUs this process leaves free (one torch thread on two cores: one is theirs)
+    others = (busy1 - busy0) - (time.process_time() - own0) - (len(cpus) - threads) * wall
+    return [tally[0] + max(others, 0.0), tally[1] + threads * wall, tally[2] + wall]
 
 
 def share(tally: list | None) -> float | None:

@@ -93,10 +93,11 @@ def _pair(estimate, reference, func: str):
         elif (estimate.ndim > 1 or reference.ndim > 1) and all(any(d in x.indexes for d in x.dims)
                                                                 for x in (estimate, reference)):
             # by position, a flipped or transposed map scores nonsense (a bare array of the same shape pairs so)
+            pairs = ", ".join(f"{a}={b!r}" for a, b in zip(estimate.dims, reference.dims))
             raise ValueError(
                 f"{func}: estimate has dimensions {tuple(estimate.dims)} but reference has {tuple(reference.dims)}, "
-                f"and they cannot be paired by coordinate values; rename the estimate's dimensions to the "
-                f"reference's, or evaluate the map at the reference's coordinates (fitted.predict(reference))."
+                f"and they cannot be paired by coordinate values (no latitude/longitude found on both). Name the "
+                f"estimate's dimensions as the reference's, e.g. estimate.rename({pairs}) if they are in that order."
             )
     est = np.asarray(_screened(estimate, "estimate", func), dtype=np.float64)
     ref = np.asarray(_screened(reference, "reference", func), dtype=np.float64)
@@ -115,21 +116,23 @@ def _pair(estimate, reference, func: str):
 
 
 def _screened(values, what: str, func: str):
-    """``values`` with undeclared fill values (:mod:`geoinr.sentinels`: the DUACS land value) as NaN, with a warning.
+    """``values`` with undeclared fill values as NaN, with a warning; a DataArray comes back in memory, read once.
 
-    Scored as data, the DUACS L4 land (-214748.3647 m, no ``_FillValue``) gave mu = 0 and "nothing resolved".
+    Scored as data, the DUACS L4 land (-214748.3647 m, no ``_FillValue``) gave mu = 0 and "nothing resolved". The
+    exact rules of :mod:`geoinr.sentinels` only (a packing's extremes, the usual fill constants, a value repeated
+    far from the others): the outlier rule took a noise-free Gaussian eddy's crest on a flat sea for fills (its
+    quartiles are 1e-29), and an estimate's own wild values must count against it.
     """
-    note = f"{func} leaves them out of the {what}."
-    if isinstance(values, xr.DataArray):
-        return _sentinels.without_fills(values, note=note)
+    name = str(values.name) if isinstance(values, xr.DataArray) and values.name is not None else what
+    packed = _sentinels.packed_extremes(values) if isinstance(values, xr.DataArray) else None
     arr = np.asarray(values, dtype=np.float64)
-    found = _sentinels.screen(arr, what)
+    found = dataclasses.replace(_sentinels.screen(arr, name, packed), low=-np.inf, high=np.inf)  # exact values only
     fills = found.mask(arr) if found.active and arr.size > 1 else None
-    if fills is None or not fills.any():
-        return arr
-    warnings.warn(f"{found.describe(int(fills.sum()), int(np.isfinite(arr).sum()), arr[fills])} {note}", UserWarning,
-                  stacklevel=user_stacklevel())
-    return np.where(fills, np.nan, arr)
+    if fills is not None and fills.any():
+        warnings.warn(f"{found.describe(int(fills.sum()), int(np.isfinite(arr).sum()), arr[fills])} {func} leaves "
+                      f"them out of the {what}.", UserWarning, stacklevel=user_stacklevel())
+        arr = np.where(fills, np.nan, arr)
+    return values.copy(data=arr) if isinstance(values, xr.DataArray) else arr
 
 
 def _warn_coverage(n_scored: int, n_reference: int, func: str) -> None:
@@ -176,8 +179,8 @@ def _lon_into(estimate: xr.DataArray, reference: xr.DataArray) -> xr.DataArray:
     start = float(np.nanmin(b))
     wrapped = (a - start) % 360.0 + start
     wrapped = np.where(np.isclose(wrapped, start + 360.0, rtol=0.0, atol=1e-9), start, wrapped)
-    if np.allclose(wrapped, a, rtol=0.0, atol=1e-9):
-        return estimate
+    if np.allclose(wrapped, a, rtol=0.0, atol=1e-9) or np.unique(wrapped).size < wrapped.size:
+        return estimate  # already in the convention, or a grid repeating its end longitude (0 and 360): as it is
     return estimate.assign_coords({lon: wrapped}).sortby(lon)
 
 
@@ -467,7 +470,11 @@ def nrmse_score_daily(estimate, reference, time="time", min_points: int = 1) -> 
     """
     est, ref = _as_pair(estimate, reference, "nrmse_score_daily")
     e, r = _pair(est.values, ref.values, "nrmse_score_daily")
-    mu = 1.0 - float(np.sqrt(np.mean((e - r) ** 2))) / float(np.sqrt(np.mean(r**2)))
+    rms = float(np.sqrt(np.mean(r**2)))
+    if rms == 0.0:
+        raise ValueError("nrmse_score_daily: the reference is identically zero; mu = 1 - RMSE/RMS(reference) is "
+                         "undefined")
+    mu = 1.0 - float(np.sqrt(np.mean((e - r) ** 2))) / rms
     daily = daily_nrmse_score(est, ref, time=time, min_points=min_points).values
     daily = daily[np.isfinite(daily)]
     sigma = float(np.std(daily)) if daily.size else float("nan")

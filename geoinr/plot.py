@@ -421,12 +421,12 @@ def _maps_at_one_time(truth, estimate, time, labels):
             prefer = est.name
         est, shown = _pick_time(est, time if when is None else when, f"estimate {label!r}")
         when = shown if when is None else when
-        maps[label] = _sentinels.without_fills(est, note=f"The map of {label!r} leaves them out.")
+        maps[label] = _sentinels.without_fills(est, note=f"The map of {label!r} leaves them out.", outliers=False)
     truth_map = None
     if truth is not None:
         truth_map, _ = _pick_time(_as_dataarray(truth, "truth", prefer=prefer), when if when is not None else time, "truth")
         # the DUACS land value (-214748.3647 m) set the colour scale to +-214748 and the error panel's RMSE to 1e5 m
-        truth_map = _sentinels.without_fills(truth_map, note="The truth's map leaves them out.")
+        truth_map = _sentinels.without_fills(truth_map, note="The truth's map leaves them out.", outliers=False)
     return truth_map, maps, when
 
 

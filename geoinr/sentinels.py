@@ -404,6 +404,7 @@ def warn_constant_cells(var, time_dim, kept=None) -> None:
     if found is None:
         return
     value, n, cells = found
+    value += 0.0  # -0.0 reads as 0
     if kept is not None and not np.any(np.asarray(kept) == value):
         return
     if kept is None and screen(values, packed=packed_extremes(var)).mask([value]).any():

@@ -154,3 +154,67 @@ def test_a_long_resolution_is_written_out_in_the_legend():
         ax = plot.plot_spectral_score(est, ref)
     labels = [line.get_label() for line in ax.get_lines() if line.get_label().startswith("effective resolution")]
     assert labels and "e+" not in labels[0] and labels[0].endswith(" km")
+
+
+# ------------------------------------------------------------- from a second read of the change (same session)
+def _eddy():
+    lat, lon = np.arange(30, 40, 0.1), np.arange(-75, -55, 0.1)
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    maps = np.array([0.3 * np.exp(-((la - 35) ** 2 + (lo + 65 + 0.1 * k) ** 2) / 0.5**2) for k in range(3)])
+    return xr.DataArray(maps, dims=("time", "lat", "lon"), name="ssh", attrs={"units": "m"},
+                        coords={"time": pd.date_range("2020-01-01", periods=3), "lat": lat, "lon": lon})
+
+
+def test_a_noise_free_eddy_on_a_flat_sea_is_data():
+    """The outlier rule (1000 robust spreads; this field's quartiles are 1e-29) took the eddy for fill values:
+    rmse(zeros, truth) 2e-27 instead of 0.0133, lambda_x 'never resolved', the truth panel blank."""
+    truth = _eddy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        assert metrics.rmse(truth * 0.0, truth) == pytest.approx(float(np.sqrt((truth**2).mean())))
+    est = truth + 0.005 * np.random.default_rng(0).standard_normal(truth.shape)
+    assert np.isfinite(metrics.effective_resolution_zonal(est, truth).resolution)
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig, axes = plot.plot_maps(truth.isel(time=0), (truth + 0.01).isel(time=0), projection=False)
+    assert not np.ma.getmaskarray(np.ma.masked_invalid(axes["truth"].collections[0].get_array())).any()
+
+
+def test_an_estimate_s_wild_values_count_against_it():
+    ref = _map()
+    est = ref.copy()
+    est[:1, :5] = 500.0
+    assert metrics.rmse(est, ref) > 20.0 and metrics.nrmse_score(est, ref) < -100.0
+
+
+def test_a_grid_repeating_its_end_longitude_is_scored():
+    lon = np.arange(0.0, 360.1, 10.0)  # 0 and 360 both
+    ref = xr.DataArray(np.cos(np.radians(lon))[None, :] * np.ones((3, 1)), dims=("lat", "lon"),
+                       coords={"lat": [0.0, 10.0, 20.0], "lon": lon})
+    assert metrics.rmse(ref, ref) == 0.0
+    assert metrics.rmse(ref.assign_coords(lon=lon - 180.0), ref.assign_coords(lon=lon - 180.0)) == 0.0
+
+
+def test_scores_leave_fill_values_out_of_every_number_and_name_the_variable():
+    """rmse and mu left the DUACS land out but bias kept it (2140 m), n counted it, and the warning named the
+    variable 'reference' (its fix: ds['reference'].where(...))."""
+    tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+    fitted = geoinr.INRModel(width=16, depth=1, epochs=2, max_time=None, progress=False).fit(tracks, variables="sla")
+    clean = fitted.scores(tracks)
+    raw = tracks.copy()
+    raw["sla"] = tracks.sla.where(np.arange(tracks.sizes["time"]) % 50 != 0, LAND)
+    raw["sla"].encoding.update(dtype=np.dtype("int32"), scale_factor=1e-4)  # as the DUACS file is packed
+    with pytest.warns(UserWarning, match=r"Variable 'sla': .* The scores leave them out") as seen:
+        got = fitted.scores(raw)
+    assert not any("'reference'" in str(w.message) for w in seen)
+    n_land = int((raw.sla == LAND).sum())
+    assert got["n"] == clean["n"] - n_land and abs(got["bias"]) < 0.1 and got["rmse"] < 0.5
+
+
+def test_the_daily_score_of_a_zero_reference_is_a_clear_error():
+    t = pd.date_range("2020-01-01", periods=2)
+    ref = xr.DataArray(np.zeros((2, 3)), dims=("time", "x"), coords={"time": t})
+    with pytest.raises(ValueError, match="nrmse_score_daily: the reference is identically zero"):
+        metrics.nrmse_score_daily(ref + 1.0, ref)

@@ -450,7 +450,7 @@ def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, c
         trainer.load_checkpoint(resume, extra={k: v for k, v in prep.run_id.items() if not (older and k == "choices")})
     if optimizer_state is not None:
         trainer.opt.load_state_dict(optimizer_state)
-    clock = _cpu_load.start() if str(device).startswith("cpu") and prep.stream is None else None
+    clock = _cpu_load.start(torch.get_num_threads()) if str(device).startswith("cpu") and prep.stream is None else None
     try:
         result = trainer.run(checkpoint=checkpoint, checkpoint_every=checkpoint_every, checkpoint_extra=prep.run_id)
     finally:
