@@ -520,6 +520,10 @@ class EffectiveResolution:
         ``"crossed"``, ``"resolved_everywhere"`` (upper bound) or ``"never_resolved"`` (NaN).
     data_units : str
         Units of the data (from the reference's ``units`` attribute), "" if unknown.
+    region : tuple of float or None
+        ``(west, east, south, north)`` (degrees, grid-point centres) of the box the spectra were taken on, where a
+        score keeps only part of the maps (:func:`effective_resolution_isotropic`'s NaN-free rectangle): score
+        every method on the same box.
     """
 
     resolution: float
@@ -533,6 +537,7 @@ class EffectiveResolution:
     spacing: float
     status: str
     data_units: str = ""
+    region: tuple | None = None
 
     def __post_init__(self):
         for name in ("wavenumber", "psd_ref", "psd_est", "psd_err"):
@@ -607,6 +612,7 @@ class EffectiveResolution:
                 "status": self.status,
                 "n_samples": int(self.n_samples),
                 "spacing": float(self.spacing),
+                **({"region": [float(v) for v in self.region]} if self.region is not None else {}),
                 "description": f"{what} effective resolution: {wl_name} where 1 - PSD(err)/PSD(ref) falls through 0.5",
             },
         )
@@ -1314,7 +1320,15 @@ def effective_resolution_isotropic(
     dx = EARTH_RADIUS_KM * math.cos(math.radians(lat0)) * math.radians(dlon)
     dy = EARTH_RADIUS_KM * math.radians(dlat)
     k, p_ref, p_est, p_err = _radial_spectra(e, r, dx, dy, detrend, window, func)
-    return _result("isotropic", "km", k, p_ref, p_est, p_err, nt, max(dx, dy), g.data_units)
+    out = _result("isotropic", "km", k, p_ref, p_est, p_err, nt, max(dx, dy), g.data_units)
+    lons, lats = g.lon[sj], g.lat[si]
+    region = (float(lons[0]), float(lons[-1]), float(min(lats[0], lats[-1])), float(max(lats[0], lats[-1])))
+    if (si, sj) != (slice(0, g.lat.size), slice(0, g.lon.size)):  # a part of the maps: say which
+        warnings.warn(f"{func}: NaNs (land, gaps) in the maps; the spectra are taken on the NaN-free box "
+                      f"{region[0]:g} to {region[1]:g} E, {region[2]:g} to {region[3]:g} N ({ny} x {nx} points, of "
+                      f"{g.lat.size} x {g.lon.size}). Score every method on the same box.", UserWarning,
+                      stacklevel=user_stacklevel())
+    return dataclasses.replace(out, region=region)
 
 
 def effective_resolution_time(

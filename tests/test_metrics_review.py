@@ -218,3 +218,19 @@ def test_the_daily_score_of_a_zero_reference_is_a_clear_error():
     ref = xr.DataArray(np.zeros((2, 3)), dims=("time", "x"), coords={"time": t})
     with pytest.raises(ValueError, match="nrmse_score_daily: the reference is identically zero"):
         metrics.nrmse_score_daily(ref + 1.0, ref)
+
+
+def test_the_isotropic_score_says_which_box_it_kept():
+    """With land it trimmed to a NaN-free rectangle without saying which, so two methods could be scored on
+    different boxes unknowingly."""
+    ref = _map(n=40)
+    est = ref + 0.01 * np.random.default_rng(4).standard_normal(ref.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        whole = metrics.effective_resolution_isotropic(est, ref)
+    assert whole.region == (290.0, 299.75, 30.0, 39.75)
+    coast = ref.where(ref.lon < 297.0)  # land east of 297 E
+    with pytest.warns(UserWarning, match=r"NaN-free box 290 to 296.75 E, 30 to 39.75 N \(40 x 28 points, of 40 x 40\)"):
+        part = metrics.effective_resolution_isotropic(est, coast)
+    assert part.region == (290.0, 296.75, 30.0, 39.75)
+    assert part.to_dataset().attrs["region"] == [290.0, 296.75, 30.0, 39.75]
