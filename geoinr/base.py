@@ -29,6 +29,7 @@ from . import sentinels as _sentinels
 from ._version import __version__
 from .geometry import metres_per_length_unit
 from .coords import user_stacklevel as _user_stacklevel
+from .metrics import _warn_coverage
 
 __all__ = ["BaseMapper", "NotFittedError", "did_you_mean", "history_line", "now"]
 
@@ -493,10 +494,13 @@ class BaseMapper(BaseEstimator):
             ok = np.isfinite(pred) & np.isfinite(ref)
             if not ok.any():
                 raise ValueError(f"No point of {v!r} has both a prediction and a test value to score.")
+            _warn_coverage(int(ok.sum()), int(np.isfinite(ref).sum()), f"scores of {v!r}",
+                           hint="test.where(...) on the points every method covers")
             err, rms = pred[ok] - ref[ok], float(np.sqrt(np.mean(ref[ok] ** 2)))
+            if rms == 0.0:
+                raise ValueError(f"The test values of {v!r} are identically zero; mu = 1 - RMSE/RMS is undefined.")
             score = float(np.sqrt(np.mean(err**2)))
-            results[v] = {"rmse": score, "mu": 1.0 - score / rms if rms > 0 else float("nan"),
-                          "bias": float(np.mean(err)), "n": int(ok.sum())}
+            results[v] = {"rmse": score, "mu": 1.0 - score / rms, "bias": float(np.mean(err)), "n": int(ok.sum())}
         return results[wanted[0]] if len(wanted) == 1 else results
 
     def _predict_any(self, target, lat, lon, time, sel, evaluate):

@@ -93,11 +93,13 @@ def _pair(estimate, reference, func: str):
         elif (estimate.ndim > 1 or reference.ndim > 1) and all(any(d in x.indexes for d in x.dims)
                                                                 for x in (estimate, reference)):
             # by position, a flipped or transposed map scores nonsense (a bare array of the same shape pairs so)
-            pairs = ", ".join(f"{a}={b!r}" for a, b in zip(estimate.dims, reference.dims))
+            pairs = ", ".join(f"{a}={b!r}" for a, b in zip(estimate.dims, reference.dims) if a != b)
+            fix = (f"Name the estimate's dimensions as the reference's, e.g. estimate.rename({pairs}) if they are in "
+                   f"that order." if estimate.ndim == reference.ndim else
+                   "Select or reduce the extra dimension first (e.g. estimate.sel(time=...)).")
             raise ValueError(
                 f"{func}: estimate has dimensions {tuple(estimate.dims)} but reference has {tuple(reference.dims)}, "
-                f"and they cannot be paired by coordinate values (no latitude/longitude found on both). Name the "
-                f"estimate's dimensions as the reference's, e.g. estimate.rename({pairs}) if they are in that order."
+                f"and they cannot be paired by coordinate values. {fix}"
             )
     est = np.asarray(_screened(estimate, "estimate", func), dtype=np.float64)
     ref = np.asarray(_screened(reference, "reference", func), dtype=np.float64)
@@ -119,14 +121,19 @@ def _screened(values, what: str, func: str):
     """``values`` with undeclared fill values as NaN, with a warning; a DataArray comes back in memory, read once.
 
     Scored as data, the DUACS L4 land (-214748.3647 m, no ``_FillValue``) gave mu = 0 and "nothing resolved". The
-    exact rules of :mod:`geoinr.sentinels` only (a packing's extremes, the usual fill constants, a value repeated
-    far from the others): the outlier rule took a noise-free Gaussian eddy's crest on a flat sea for fills (its
-    quartiles are 1e-29), and an estimate's own wild values must count against it.
+    exact rules of :mod:`geoinr.sentinels` only (a packing's extremes, the usual fill constants, and for the
+    reference a value repeated far from the others): the outlier rule took a noise-free Gaussian eddy's crest on a
+    flat sea for fills (its quartiles are 1e-29), and an estimate's own wild values, a constant patch included,
+    must count against it.
     """
     name = str(values.name) if isinstance(values, xr.DataArray) and values.name is not None else what
     packed = _sentinels.packed_extremes(values) if isinstance(values, xr.DataArray) else None
     arr = np.asarray(values, dtype=np.float64)
     found = dataclasses.replace(_sentinels.screen(arr, name, packed), low=-np.inf, high=np.inf)  # exact values only
+    if what == "estimate":  # a map's own constant patch is an error of the map: only what no map would produce
+        named = set(packed or {}) | set(_sentinels.FILL_CONSTANTS)
+        exact = tuple(e for e in found.exact if e in named)
+        found = dataclasses.replace(found, exact=exact, reasons={e: found.reasons[e] for e in exact})
     fills = found.mask(arr) if found.active and arr.size > 1 else None
     if fills is not None and fills.any():
         warnings.warn(f"{found.describe(int(fills.sum()), int(np.isfinite(arr).sum()), arr[fills])} {func} leaves "
@@ -135,14 +142,15 @@ def _screened(values, what: str, func: str):
     return values.copy(data=arr) if isinstance(values, xr.DataArray) else arr
 
 
-def _warn_coverage(n_scored: int, n_reference: int, func: str) -> None:
+def _warn_coverage(n_scored: int, n_reference: int, func: str,
+                   hint: str = "reference.where(estimate.notnull()) for each") -> None:
     """Warn when the estimate leaves more than 1 - :data:`MIN_COVERAGE` of the reference's finite points unscored."""
     if n_reference and n_scored < MIN_COVERAGE * n_reference:
         warnings.warn(
             f"{func}: the estimate has no value at {n_reference - n_scored:,} of the reference's {n_reference:,} "
             f"finite points ({100 * (1 - n_scored / n_reference):.3g} %); the score is taken on the other "
             f"{n_scored:,} only, so it is not comparable with a map scored everywhere. Score every method on the "
-            f"same points (e.g. reference.where(estimate.notnull()) for each), or fill the estimate's gaps.",
+            f"same points (e.g. {hint}), or fill the estimate's gaps.",
             UserWarning, stacklevel=user_stacklevel())
 
 
@@ -179,9 +187,10 @@ def _lon_into(estimate: xr.DataArray, reference: xr.DataArray) -> xr.DataArray:
     start = float(np.nanmin(b))
     wrapped = (a - start) % 360.0 + start
     wrapped = np.where(np.isclose(wrapped, start + 360.0, rtol=0.0, atol=1e-9), start, wrapped)
-    if np.allclose(wrapped, a, rtol=0.0, atol=1e-9) or np.unique(wrapped).size < wrapped.size:
-        return estimate  # already in the convention, or a grid repeating its end longitude (0 and 360): as it is
-    return estimate.assign_coords({lon: wrapped}).sortby(lon)
+    if np.allclose(wrapped, a, rtol=0.0, atol=1e-9):
+        return estimate
+    _, first = np.unique(wrapped, return_index=True)  # a grid repeating its end longitude (0 and 360): once
+    return estimate.isel({lon: np.sort(first)}).assign_coords({lon: wrapped[np.sort(first)]}).sortby(lon)
 
 
 def rmse(estimate, reference) -> float:
@@ -1322,7 +1331,8 @@ def effective_resolution_isotropic(
     k, p_ref, p_est, p_err = _radial_spectra(e, r, dx, dy, detrend, window, func)
     out = _result("isotropic", "km", k, p_ref, p_est, p_err, nt, max(dx, dy), g.data_units)
     lons, lats = g.lon[sj], g.lat[si]
-    region = (float(lons[0]), float(lons[-1]), float(min(lats[0], lats[-1])), float(max(lats[0], lats[-1])))
+    west, east = (lons[0], lons[-1]) if ((lons[1] - lons[0] + 180.0) % 360.0 - 180.0) > 0 else (lons[-1], lons[0])
+    region = (float(west), float(east), float(min(lats[0], lats[-1])), float(max(lats[0], lats[-1])))
     if (si, sj) != (slice(0, g.lat.size), slice(0, g.lon.size)):  # a part of the maps: say which
         warnings.warn(f"{func}: NaNs (land, gaps) in the maps; the spectra are taken on the NaN-free box "
                       f"{region[0]:g} to {region[1]:g} E, {region[2]:g} to {region[3]:g} N ({ny} x {nx} points, of "

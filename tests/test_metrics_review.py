@@ -187,14 +187,24 @@ def test_an_estimate_s_wild_values_count_against_it():
     est = ref.copy()
     est[:1, :5] = 500.0
     assert metrics.rmse(est, ref) > 20.0 and metrics.nrmse_score(est, ref) < -100.0
+    est[:4, :] = 500.0  # a constant patch over 10 % of the map: the map's error, not a fill value
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert metrics.rmse(est, ref) > 100.0
+
+
+def _global(lon):
+    return xr.DataArray(np.cos(np.radians(lon))[None, :] * np.ones((3, 1)), dims=("lat", "lon"),
+                        coords={"lat": [0.0, 10.0, 20.0], "lon": lon})
 
 
 def test_a_grid_repeating_its_end_longitude_is_scored():
-    lon = np.arange(0.0, 360.1, 10.0)  # 0 and 360 both
-    ref = xr.DataArray(np.cos(np.radians(lon))[None, :] * np.ones((3, 1)), dims=("lat", "lon"),
-                       coords={"lat": [0.0, 10.0, 20.0], "lon": lon})
-    assert metrics.rmse(ref, ref) == 0.0
-    assert metrics.rmse(ref.assign_coords(lon=lon - 180.0), ref.assign_coords(lon=lon - 180.0)) == 0.0
+    """Wrapped into the reference's convention, 0 and 360 (or -180 and 180) became one longitude twice."""
+    closed = np.arange(0.0, 360.1, 10.0)  # 0 and 360 both
+    assert metrics.rmse(_global(closed), _global(closed)) == 0.0  # the same grid: as it is
+    reference = _global(np.arange(0.0, 351.0, 10.0))  # an open 0-360 grid
+    assert metrics.rmse(_global(closed), reference) == pytest.approx(0.0, abs=1e-12)
+    assert metrics.rmse(_global(closed - 180.0), reference) == pytest.approx(0.0, abs=1e-12)  # -180 and 180 both
 
 
 def test_scores_leave_fill_values_out_of_every_number_and_name_the_variable():
@@ -211,6 +221,12 @@ def test_scores_leave_fill_values_out_of_every_number_and_name_the_variable():
     assert not any("'reference'" in str(w.message) for w in seen)
     n_land = int((raw.sla == LAND).sum())
     assert got["n"] == clean["n"] - n_land and abs(got["bias"]) < 0.1 and got["rmse"] < 0.5
+    # a map that covers part of the test points says so; a zero test set is a clear error
+    lin = geoinr.baselines.LinearInterpolator(window=1.0).fit(tracks.isel(time=slice(0, 200)), "sla")
+    with pytest.warns(UserWarning, match=r"scores of 'sla': the estimate has no value at"):
+        lin.scores(tracks)
+    with pytest.raises(ValueError, match="identically zero"):
+        fitted.scores(tracks.assign(sla=tracks.sla * 0.0))
 
 
 def test_the_daily_score_of_a_zero_reference_is_a_clear_error():
@@ -234,3 +250,7 @@ def test_the_isotropic_score_says_which_box_it_kept():
         part = metrics.effective_resolution_isotropic(est, coast)
     assert part.region == (290.0, 296.75, 30.0, 39.75)
     assert part.to_dataset().attrs["region"] == [290.0, 296.75, 30.0, 39.75]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        flipped = metrics.effective_resolution_isotropic(est.sortby("lon", ascending=False), ref)
+    assert flipped.region == whole.region  # west before east, whatever the axis' order
