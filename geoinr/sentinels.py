@@ -50,6 +50,7 @@ CONSTANT_TIMES = 3  # a grid cell that holds one value at this many times or mor
 CONSTANT_SHARE = 0.01  # ... when this share of the cells (and MIN_CONSTANT_CELLS) hold that same value unchanged
 MIN_CONSTANT_CELLS = 10
 MIN_VARYING_SHARE = 0.1  # ... while at least this share of the cells change (a static field is not flagged)
+LAND_READ_BYTES = 256 * 2**20  # a dask record whose chunks would make the land check read more is not checked
 
 
 @dataclasses.dataclass(frozen=True)
@@ -390,15 +391,23 @@ def warn_constant_cells(var, time_dim, kept=None) -> None:
     See :func:`constant_cells`. Those cells are fitted as data, so the warning says how to mask them; not
     when a fill rule masks the value already, with its own warning: the value is missing from ``kept`` (the values
     fitted), or without ``kept``, :func:`screen` of the values read masks it. A dask-backed ``var`` is judged on
-    :data:`SCREEN_SLICES` times spread over its record (those maps are read).
+    :data:`SCREEN_SLICES` times spread over its record (those maps are read; not checked where its chunks span so
+    many times that this would read more than four times those maps and :data:`LAND_READ_BYTES`).
     """
     from .coords import user_stacklevel
 
     if time_dim not in var.dims or var.ndim < 2:
         return
     nt = var.sizes[time_dim]
-    read = var if var.chunks is None else var.isel({time_dim: np.unique(np.linspace(0, nt - 1, SCREEN_SLICES).round()
-                                                                                .astype(int))})
+    times = np.unique(np.linspace(0, nt - 1, SCREEN_SLICES).round().astype(int))
+    if var.chunks is not None:
+        # dask reads whole chunks: where they span many times (a record chunked by space only), the maps cost
+        # the record; a large one is left unjudged rather than read in full before the fit
+        bounds = np.cumsum((0,) + var.chunks[var.get_axis_num(time_dim)])
+        read_times = sum(int(bounds[k + 1] - bounds[k]) for k in np.unique(np.searchsorted(bounds, times, "right") - 1))
+        if read_times * var.nbytes / max(nt, 1) > max(LAND_READ_BYTES, 4 * times.size * var.nbytes / max(nt, 1)):
+            return
+    read = var if var.chunks is None else var.isel({time_dim: times})
     values = np.asarray(read.values)
     found = constant_cells(values, read.get_axis_num(time_dim))
     if found is None:

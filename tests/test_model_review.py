@@ -144,3 +144,22 @@ def test_land_stored_as_zero_in_dask_data_is_named_from_a_few_maps(monkeypatch):
         warnings.simplefilter("always")
         geoinr.INRModel(**kw).fit(packed.to_dataset())
     assert not [w for w in seen if "grid cells" in str(w.message)]
+
+
+def test_the_land_check_does_not_read_a_record_chunked_by_space_only(monkeypatch):
+    """Chunks spanning every time made the check of ten maps read the whole record (14.6 M values for 0.4 M)."""
+    from geoinr import sentinels
+
+    lon = -40.0 + 0.1 * np.arange(35)
+    field = _field(lon, days=120)
+    land = field.where(field.lon > -38.0, 0.0).rename("ssh")
+    with pytest.warns(UserWarning, match="at all 10 times read"):
+        sentinels.warn_constant_cells(land.chunk({"time": 4}), "time")  # ten small chunks: read
+    with pytest.warns(UserWarning, match="at all 10 times read"):
+        sentinels.warn_constant_cells(land.chunk({"time": -1}), "time")  # small: read all the same
+    monkeypatch.setattr(sentinels, "LAND_READ_BYTES", 1)  # as if it were large
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sentinels.warn_constant_cells(land.chunk({"time": -1, "lat": 20}), "time")  # whole record: not read
+    with pytest.warns(UserWarning, match="at all 10 times read"):
+        sentinels.warn_constant_cells(land.chunk({"time": 1}), "time")  # one map a chunk: ten maps read
