@@ -9,7 +9,6 @@ scikit-learn (:class:`sklearn.base.BaseEstimator`), so ``clone`` and
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import difflib
 import inspect
@@ -29,7 +28,7 @@ from . import sentinels as _sentinels
 from ._version import __version__
 from .geometry import metres_per_length_unit
 from .coords import user_stacklevel as _user_stacklevel
-from .metrics import _warn_coverage
+from .metrics import _screened, _warn_coverage
 
 __all__ = ["BaseMapper", "NotFittedError", "did_you_mean", "history_line", "now"]
 
@@ -39,22 +38,6 @@ class NotFittedError(_SklearnNotFitted, RuntimeError):
 
 
 REGION_MARGIN_DEG = 1.0  # degrees: targets this far (or a tenth of the span) outside the fitted region warn
-
-
-def _scored_values(values: np.ndarray, var: xr.DataArray, name) -> np.ndarray:
-    """Test values with undeclared fill values (the DUACS land value) as NaN, with a warning naming the variable.
-
-    The exact rules of :mod:`geoinr.sentinels`, as the metrics take them (the outlier rule takes a noise-free
-    eddy's crest on a flat sea for fills): scored as data the DUACS land made the RMSE and bias thousands of metres.
-    """
-    found = _sentinels.screen(values, str(name), _sentinels.packed_extremes(var))
-    found = dataclasses.replace(found, low=-np.inf, high=np.inf)  # exact values only
-    fills = found.mask(values) if found.exact else None
-    if fills is None or not fills.any():
-        return values
-    warnings.warn(f"{found.describe(int(fills.sum()), int(np.isfinite(values).sum()), values[fills])} The scores leave "
-                  f"them out.", UserWarning, stacklevel=_user_stacklevel())
-    return np.where(fills, np.nan, values)
 
 
 def did_you_mean(word: str, choices) -> str:
@@ -489,7 +472,8 @@ class BaseMapper(BaseEstimator):
             if table.time is not None:
                 self._warn_extrapolation(table.time)
             pred = np.asarray(self._predict_columns(cols))[:, self.variables_.index(v)].astype(np.float64)
-            ref = _scored_values(table.values[:, 0], test[v], v) * _reference_factor(
+            ref = _screened(table.values[:, 0], "reference", "The scores leave them out.", name=v,
+                            packed=_sentinels.packed_extremes(test[v])) * _reference_factor(
                 self.variable_attrs_.get(v, {}).get("units"), test[v].attrs.get("units"), v)
             ok = np.isfinite(pred) & np.isfinite(ref)
             if not ok.any():

@@ -344,8 +344,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
     if s.get("stop_reason"):
         train.append(_STOP_REASONS.get(s["stop_reason"], s["stop_reason"]))
     out.append(("training", ", ".join(train) or "no history"))
-    if busy_note(s.get("cpu_contention")):
-        out.append(("busy machine", busy_note(s["cpu_contention"])))
+    if busy := busy_note(s.get("cpu_contention")):
+        out.append(("busy machine", busy))
     if s.get("best_loss") is not None:
         best = f"best {s['best_loss_on']} loss {_g(s['best_loss'])} (standardized MSE)"
         if s.get("best_epoch") is not None:

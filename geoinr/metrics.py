@@ -82,7 +82,7 @@ MIN_COVERAGE = 0.99  # an estimate missing more of the reference's finite points
 # --------------------------------------------------------------------------------------
 # RMSE-based scores
 # --------------------------------------------------------------------------------------
-def _pair(estimate, reference, func: str):
+def _pair(estimate, reference, func: str, screened: bool = False):
     for what, obj in (("estimate", estimate), ("reference", reference)):
         if isinstance(obj, xr.Dataset):
             raise TypeError(f"{func}: {what} is a Dataset; pick a variable, e.g. {what}['sla'].")
@@ -101,8 +101,9 @@ def _pair(estimate, reference, func: str):
                 f"{func}: estimate has dimensions {tuple(estimate.dims)} but reference has {tuple(reference.dims)}, "
                 f"and they cannot be paired by coordinate values. {fix}"
             )
-    est = np.asarray(_screened(estimate, "estimate", func), dtype=np.float64)
-    ref = np.asarray(_screened(reference, "reference", func), dtype=np.float64)
+    if not screened:  # (the callers that screened already: nrmse_score_daily)
+        estimate, reference = _screened(estimate, "estimate", func), _screened(reference, "reference", func)
+    est, ref = np.asarray(estimate, dtype=np.float64), np.asarray(reference, dtype=np.float64)
     if est.shape != ref.shape:
         if est.size != 1 and ref.size != 1:  # only a constant broadcasts: (n, 1) against (n,) is a mistake
             raise ValueError(
@@ -117,8 +118,11 @@ def _pair(estimate, reference, func: str):
     return est[ok], ref[ok]
 
 
-def _screened(values, what: str, func: str):
+def _screened(values, what: str, func: str, name=None, packed=None):
     """``values`` with undeclared fill values as NaN, with a warning; a DataArray comes back in memory, read once.
+
+    ``name`` and ``packed`` (:func:`geoinr.sentinels.packed_extremes`) default to the DataArray's; the warning ends
+    with ``func``, or is ``func`` itself where it is a sentence.
 
     Scored as data, the DUACS L4 land (-214748.3647 m, no ``_FillValue``) gave mu = 0 and "nothing resolved". The
     exact rules of :mod:`geoinr.sentinels` only (a packing's extremes, the usual fill constants, and for the
@@ -126,18 +130,21 @@ def _screened(values, what: str, func: str):
     flat sea for fills (its quartiles are 1e-29), and an estimate's own wild values, a constant patch included,
     must count against it.
     """
-    name = str(values.name) if isinstance(values, xr.DataArray) and values.name is not None else what
-    packed = _sentinels.packed_extremes(values) if isinstance(values, xr.DataArray) else None
+    if name is None:
+        name = str(values.name) if isinstance(values, xr.DataArray) and values.name is not None else what
+    if packed is None and isinstance(values, xr.DataArray):
+        packed = _sentinels.packed_extremes(values)
     arr = np.asarray(values, dtype=np.float64)
-    found = dataclasses.replace(_sentinels.screen(arr, name, packed), low=-np.inf, high=np.inf)  # exact values only
+    found = _sentinels.screen(arr, str(name), packed, outliers=False)
     if what == "estimate":  # a map's own constant patch is an error of the map: only what no map would produce
         named = set(packed or {}) | set(_sentinels.FILL_CONSTANTS)
         exact = tuple(e for e in found.exact if e in named)
         found = dataclasses.replace(found, exact=exact, reasons={e: found.reasons[e] for e in exact})
     fills = found.mask(arr) if found.active and arr.size > 1 else None
     if fills is not None and fills.any():
-        warnings.warn(f"{found.describe(int(fills.sum()), int(np.isfinite(arr).sum()), arr[fills])} {func} leaves "
-                      f"them out of the {what}.", UserWarning, stacklevel=user_stacklevel())
+        note = func if func.endswith(".") else f"{func} leaves them out of the {what}."
+        warnings.warn(f"{found.describe(int(fills.sum()), int(np.isfinite(arr).sum()), arr[fills])} {note}",
+                      UserWarning, stacklevel=user_stacklevel())
         arr = np.where(fills, np.nan, arr)
     return values.copy(data=arr) if isinstance(values, xr.DataArray) else arr
 
@@ -235,10 +242,14 @@ def nrmse_score(estimate, reference, anomaly: bool = False) -> float:
     >>> round(nrmse_score([1.0] * 4, ref), 4), round(nrmse_score([1.0] * 4, ref, anomaly=True), 4)
     (0.9005, 0.0)
     """
-    est, ref = _pair(estimate, reference, "nrmse_score")
+    return _mu(*_pair(estimate, reference, "nrmse_score"), "nrmse_score", anomaly)
+
+
+def _mu(est: np.ndarray, ref: np.ndarray, func: str, anomaly: bool = False) -> float:
+    """mu of paired finite values (:func:`_pair`)."""
     rms = float(np.sqrt(np.mean((ref - ref.mean()) ** 2 if anomaly else ref**2)))
     if rms == 0.0:
-        raise ValueError(f"nrmse_score: the reference is {'constant' if anomaly else 'identically zero'}; "
+        raise ValueError(f"{func}: the reference is {'constant' if anomaly else 'identically zero'}; "
                          f"mu = 1 - RMSE/RMS(reference{' anomaly' if anomaly else ''}) is undefined")
     return 1.0 - float(np.sqrt(np.mean((est - ref) ** 2))) / rms
 
@@ -394,7 +405,12 @@ def daily_nrmse_score(estimate, reference, time="time", min_points: int = 1) -> 
     array([1. , 0.5])
     """
     est, ref = _as_pair(estimate, reference, "daily_nrmse_score")
-    tname = _time_name(ref, time, "daily_nrmse_score")
+    return _daily(est, ref, time, min_points, "daily_nrmse_score")
+
+
+def _daily(est: xr.DataArray, ref: xr.DataArray, time, min_points: int, func: str) -> xr.DataArray:
+    """:func:`daily_nrmse_score` of a pair already aligned and screened (:func:`_as_pair`)."""
+    tname = _time_name(ref, time, func)
     stamps = decode(ref[tname])  # 'seconds since': dates
     labels = xr.DataArray(_day_labels(stamps.values, stamps.attrs.get("units", "")), dims=ref[tname].dims)
     e, r, lab = xr.broadcast(est, ref, labels)
@@ -410,7 +426,7 @@ def daily_nrmse_score(estimate, reference, time="time", min_points: int = 1) -> 
     e, r, lab = e[dated], r[dated], lab[dated]
     ok = np.isfinite(e) & np.isfinite(r)
     if not ok.any():
-        raise ValueError("daily_nrmse_score: estimate and reference have no finite values in common (at valid times).")
+        raise ValueError(f"{func}: estimate and reference have no finite values in common (at valid times).")
     days, inverse = np.unique(lab, return_inverse=True)
     inverse = inverse.ravel()
     n = np.bincount(inverse[ok], minlength=days.size)
@@ -477,14 +493,10 @@ def nrmse_score_daily(estimate, reference, time="time", min_points: int = 1) -> 
     >>> round(mu, 4), sigma
     (0.2929, 0.5)
     """
-    est, ref = _as_pair(estimate, reference, "nrmse_score_daily")
-    e, r = _pair(est.values, ref.values, "nrmse_score_daily")
-    rms = float(np.sqrt(np.mean(r**2)))
-    if rms == 0.0:
-        raise ValueError("nrmse_score_daily: the reference is identically zero; mu = 1 - RMSE/RMS(reference) is "
-                         "undefined")
-    mu = 1.0 - float(np.sqrt(np.mean((e - r) ** 2))) / rms
-    daily = daily_nrmse_score(est, ref, time=time, min_points=min_points).values
+    func = "nrmse_score_daily"
+    est, ref = _as_pair(estimate, reference, func)  # screened once: the pairs below skip the screens
+    mu = _mu(*_pair(est.values, ref.values, func, screened=True), func)
+    daily = _daily(est, ref, time, min_points, func).values
     daily = daily[np.isfinite(daily)]
     sigma = float(np.std(daily)) if daily.size else float("nan")
     return mu, sigma

@@ -245,6 +245,16 @@ def warn_fills(screens: dict, stats: dict) -> None:
                           stacklevel=_coords.user_stacklevel())
 
 
+def _warn_land(data, names, var_objs, table: _coords.PointTable | None = None) -> None:
+    """Land stored as an ordinary number, which the fill rules cannot see: warn where a gridded record's cells hold
+    one value at every time (:func:`geoinr.sentinels.warn_constant_cells`; ``table``: the values kept, in memory)."""
+    if names.time is None or data[names.time].ndim != 1 or not _is_gridded(data, names):
+        return
+    for j, var in enumerate(var_objs):
+        _sentinels.warn_constant_cells(var, data[names.time].dims[0],
+                                       kept=None if table is None else table.values[:, j])
+
+
 def _kept_attrs(var_names, var_objs) -> dict:
     return {str(v): {k: str(o.attrs[k]) for k in KEPT_ATTRS if k in o.attrs} for v, o in zip(var_names, var_objs)}
 
@@ -264,9 +274,7 @@ def _read_xarray(data, variables, lat, lon, time, single: bool) -> Observations:
         raise ValueError(f"The {what} empty (sizes: {dict(data.sizes)}).")
     table, time_axis = _coords.points_from_xarray(data, var_names, names)
     table = mask_fills(table, var_names, var_objs)
-    if names.time is not None and data[names.time].ndim == 1 and _is_gridded(data, names):
-        for j, var in enumerate(var_objs):  # land stored as an ordinary number: the fill rules cannot see it
-            _sentinels.warn_constant_cells(var, data[names.time].dims[0], kept=table.values[:, j])
+    _warn_land(data, names, var_objs, table)
     lon_raw = np.asarray(data[names.lon].values, dtype=np.float64)
     convention = lon_convention(float(np.nanmin(lon_raw)), float(np.nanmax(lon_raw)))
     return _described(data, names, var_names, var_objs, table=table, time_axis=time_axis, lon_convention=convention)
@@ -420,9 +428,7 @@ def _describe_lazy(data, variables, lat, lon, time) -> Observations:
     names, var_names, var_objs = describe(data, variables, lat, lon, time)
     if isinstance(data, xr.DataArray):
         data = data.to_dataset(name=var_names[0])
-    if names.time is not None and data[names.time].ndim == 1 and _is_gridded(data, names):
-        for var in var_objs:  # land stored as an ordinary number, judged on a few maps
-            _sentinels.warn_constant_cells(var, data[names.time].dims[0])
+    _warn_land(data, names, var_objs)
     time_axis = None
     if names.time is not None:
         tvar = _coords.decode(data[names.time])

@@ -229,7 +229,8 @@ def _repeated_fills(values: np.ndarray) -> dict:
     return found
 
 
-def screen(values, variable: str = "values", packed: dict | None = None, *, sample: bool = False) -> Screen:
+def screen(values, variable: str = "values", packed: dict | None = None, *, sample: bool = False,
+           outliers: bool = True) -> Screen:
     """Find the undeclared fill values of one variable.
 
     Parameters
@@ -243,6 +244,9 @@ def screen(values, variable: str = "values", packed: dict | None = None, *, samp
     sample : bool
         ``values`` are a sample of a larger (dask-backed) variable: every fill constant
         far from the data is masked, not only those seen in the sample.
+    outliers : bool
+        Apply the fourth rule (no bounds when False): a noise-free field on a flat background has a tiny robust
+        spread, and its real eddies lie thousands of spreads from the median.
 
     Returns
     -------
@@ -284,8 +288,9 @@ def screen(values, variable: str = "values", packed: dict | None = None, *, samp
             reasons[e] = f"a usual fill value, {abs(e - median) / spread:.3g} robust spreads from the median"
     seen = [e for e in reasons if sample or e in (packed or {}) or occurs[e]]
     exact = tuple(sorted(seen))
+    bound = OUTLIER_SPREADS * spread if outliers else np.inf
     return Screen(
-        variable, exact=exact, low=median - OUTLIER_SPREADS * spread, high=median + OUTLIER_SPREADS * spread,
+        variable, exact=exact, low=median - bound, high=median + bound,
         reasons={e: reasons[e] for e in exact}, median=median, spread=spread,
     )
 
@@ -294,9 +299,8 @@ def without_fills(var, *, warn: bool = True, note: str = "", outliers: bool = Tr
     """An xarray variable with its undeclared fill values as NaN, with a warning (``warn``).
 
     The rules of :func:`screen`, set from all the values, or for a dask-backed variable from
-    :data:`SCREEN_SLICES` slices along its first dimension; ``outliers=False`` keeps the third
-    rule out (a noise-free field on a flat background has a tiny robust spread, and its real
-    eddies lie thousands of spreads from the median). A dask-backed variable stays lazy
+    :data:`SCREEN_SLICES` slices along its first dimension; ``outliers=False`` keeps the outlier
+    rule out (see :func:`screen`). A dask-backed variable stays lazy
     without ``warn``; with it, the warning's counts take one pass over the data. ``note``
     ends the warning.
 
@@ -314,9 +318,8 @@ def without_fills(var, *, warn: bool = True, note: str = "", outliers: bool = Tr
 
     lazy = var.chunks is not None
     sample = var.isel({var.dims[0]: slice(None, None, max(1, var.shape[0] // SCREEN_SLICES))}) if lazy and var.ndim else var
-    found = screen(np.asarray(sample.values), str(var.name or "values"), packed_extremes(var), sample=lazy)
-    if not outliers:
-        found = dataclasses.replace(found, low=-np.inf, high=np.inf)
+    found = screen(np.asarray(sample.values), str(var.name or "values"), packed_extremes(var), sample=lazy,
+                   outliers=outliers)
     if not found.active:
         return var
     fills = xr.apply_ufunc(found.mask, var, dask="parallelized", output_dtypes=[bool])
