@@ -43,7 +43,14 @@ def _busy_seconds(cpus: set) -> float | None:
 def start(threads: int | None = None):
     """A reading of the clocks before a training run that uses ``threads`` of the CPUs (all when None): (CPUs,
     threads, their busy seconds, this process's CPU seconds, wall seconds), or None where ``/proc/stat`` cannot be
-    read."""
+    read.
+
+    Examples
+    --------
+    >>> reading = start(threads=1)
+    >>> reading is None or (reading[1] == 1 and reading[2] >= 0.0)
+    True
+    """
     cpus = _cpus()
     busy = _busy_seconds(cpus)
     threads = len(cpus) if threads is None else max(1, min(int(threads), len(cpus)))

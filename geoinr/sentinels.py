@@ -396,6 +396,18 @@ def warn_constant_cells(var, time_dim, kept=None) -> None:
     fitted), or without ``kept``, :func:`screen` of the values read masks it. A dask-backed ``var`` is judged on
     :data:`SCREEN_SLICES` times spread over its record (those maps are read; not checked where its chunks span so
     many times that this would read more than four times those maps and :data:`LAND_READ_BYTES`).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> rng = np.random.default_rng(0)
+    >>> ssh = xr.DataArray(rng.normal(0.0, 0.1, (4, 10, 10)), dims=("time", "lat", "lon"), name="ssh")
+    >>> ssh[:, :, :3] = 0.0  # three columns of land stored as zero
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     warn_constant_cells(ssh, "time")
+    >>> str(seen[0].message)[:72]
+    "Variable 'ssh': 30 of 100 grid cells (30 %) hold exactly 0 at all 4 time"
     """
     from .coords import user_stacklevel
 
