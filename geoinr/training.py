@@ -361,7 +361,9 @@ def _check_param_groups(groups, opt) -> None:
 def _check_checkpoint_tensors(shapes: dict, net, opt, gen) -> None:
     """Every tensor a resume needs is stored with the shape this run's network, optimizer and generator have."""
     want = {"gen_state": tuple(gen.get_state().shape)}
-    for prefix in ("model.", "best."):
+    # "held.": the weights that scored best on the held-out points before they joined (saved once they have)
+    prefixes = ("model.", "best.") + (("held.",) if any(name.startswith("held.") for name in shapes) else ())
+    for prefix in prefixes:
         want.update({prefix + k: tuple(v.shape) for k, v in net.state_dict().items()})
     params = [p for group in opt.param_groups for p in group["params"]]
     for name, shape in shapes.items():
@@ -651,6 +653,9 @@ class Trainer:
         """Write the full training state atomically (safetensors + JSON; no pickle)."""
         tensors = {f"model.{k}": v for k, v in self.net.state_dict().items()}
         tensors.update({f"best.{k}": v for k, v in self.best_state.items()})
+        if self.joined_step is not None and getattr(self, "held_out_best", None) is not None:
+            # a calibration scores with them; copies: right after the join they are the best weights' tensors
+            tensors.update({f"held.{k}": v.clone() for k, v in self.held_out_best.items()})
         opt = self.opt.state_dict()
         for idx, st in opt["state"].items():
             for key, val in st.items():
@@ -726,6 +731,9 @@ class Trainer:
         if meta.get("joined_step") is not None:
             self._join()
             self.joined_step = meta["joined_step"]
+            # checkpoints written before they were saved: unknown (the restored best weights are the latest ones)
+            held = {k[5:]: v.to(dev) for k, v in tensors.items() if k.startswith("held.")}
+            self.held_out_best = held or None
         self.lbfgs_evals = meta.get("lbfgs_evals")  # older checkpoints: the phase starts anew
 
     # -------------------------------------------------------------- loop

@@ -341,8 +341,9 @@ def test_too_few_groups_in_the_interior_give_no_choice():
     assert pw.resolve_physics_weight(model, prep)
 
 
-def test_with_a_calibrated_uncertainty_the_runs_keep_their_held_out_passes(tracks):
-    """uncertainty="bayes_last_layer" calibrates on the kept network's held-out passes: they stay held out."""
+def test_with_a_calibrated_uncertainty_the_runs_hold_out_passes_that_join_after(tracks):
+    """uncertainty="bayes_last_layer" holds out whole passes, which join each run for its last part as in a
+    data-only fit; the calibration scores them with the kept network's weights from before they joined."""
     runs = []
     real = fitting.train
 
@@ -357,9 +358,10 @@ def test_with_a_calibrated_uncertainty_the_runs_keep_their_held_out_passes(track
     finally:
         fitting.train = real
     cfg, held_out, n_val = runs[-1]
-    assert len(runs) == 2 and all(c.refit_share == 0.0 for c, _, _ in runs)
+    assert len(runs) == 2 and all(c.refit_share == fitting.REFIT_SHARE for c, _, _ in runs)
     assert cfg.validation == fitted.validation_ > 0 and held_out == "passes" and n_val > 0
     assert fitted.calibration_ is not None and len(fitted.physics_choice_["candidates"]) == 2
+    assert fitted.calibration_["on"] == "validation passes, before they joined the training"
     assert fitted.members_ == 1  # a calibrated spread is one network's: never a mean
 
 

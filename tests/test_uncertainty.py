@@ -251,7 +251,7 @@ def test_samples_have_the_calibrated_std():
     """Across many posterior draws (weights and gap field), the spread matches predict's std."""
     tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
     fitted = tracks.inr.fit("sla", uncertainty="bayes_last_layer", **{**FAST, "epochs": 60})
-    assert fitted.calibration_["on"] == "validation passes" and fitted.calibration_["gap_variance"][0] > 0
+    assert fitted.calibration_["on"].startswith("validation passes") and fitted.calibration_["gap_variance"][0] > 0
     grid = fitted.target_grid(0.5).isel(time=slice(0, 2))
     _, std = fitted.predict(grid, return_std=True)
     draws = fitted.sample(grid, n=300, seed=1)
@@ -339,7 +339,7 @@ def test_uncertainty_without_time_and_with_two_variables():
     vals = np.column_stack([np.sin(lon[keep] / 2) * np.cos(lat[keep] / 3), np.cos(lon[keep] / 3)])
     vals[lat[keep] > 45, 1] = np.nan  # v observed in the south only: its std grows to the north, u's does not
     fitted = geoinr.INRModel(uncertainty="bayes_last_layer", **{**FAST, "epochs": 40}).fit(obs, values=vals, variables=["u", "v"])
-    assert fitted.calibration_["on"] == "validation blocks" and len(fitted.calibration_["variance_scale"]) == 2
+    assert fitted.calibration_["on"].startswith("validation blocks") and len(fitted.calibration_["variance_scale"]) == 2
     target = {"lon": np.array([-2.5, 4.5]), "lat": np.array([45.0, 45.0])}
     mean, std = fitted.predict(target, return_std=True)
     assert std.shape == (2, 2)  # points, variables (a dict target gives arrays)

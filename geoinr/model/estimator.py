@@ -71,10 +71,14 @@ class INRModel(SurrogateMixin, BaseMapper):
     uncertainty : {None, "ensemble", "bayes_last_layer"}
         How to estimate the predictive standard deviation (``predict(return_std=True)``,
         :meth:`sample`): a deep ensemble of ``n_members`` networks trained in one
-        batched pass, or a closed-form Bayesian last layer (one fit). Both are
+        batched pass, or a closed-form Bayesian last layer (one network; a Gaussian
+        posterior over its output weights centred on the trained ones, so the map is
+        the trained network's). Both are
         calibrated on the held-out validation set: whole satellite passes when the
         data are along-track (blocks of space and time otherwise), so that held-out
-        points lie as far from the training data as a map's gaps do. The calibrated
+        points lie as far from the training data as a map's gaps do. As in a fit
+        without error bars, the held-out points join the training for its last part;
+        the calibration scores them with the weights from before they joined. The calibrated
         variance is the network's (scaled) plus a term that grows with the distance
         to the nearest training observation up to the field's own variance, over
         the field's correlation length from the variogram of the data, fitted to

@@ -7,6 +7,7 @@ of blocks) to train on and the held-out points -- and hand the result, a
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as _dt
 import math
@@ -870,17 +871,41 @@ def encoding_config(model, sample: _coords.PointTable, extent: np.ndarray | None
 
 
 def calibrate(model, trainer, prep: Prepared) -> None:
-    """After training: the strategy's posterior, then the variance calibration on held-out points."""
+    """After training: the strategy's posterior, then the variance calibration on held-out points.
+
+    Held-out points that joined the training for its last part (``refit_share``) are scored with the
+    weights that scored best on them before they joined (``Trainer.held_out_best``): the calibration
+    is measured on points those weights never saw, and applied to the final weights, trained on every
+    point (their errors are a little smaller, so the std errs on the side of caution). The distance
+    term then counts every point as data.
+    """
     model.calibration_ = None
     model.data_distance_ = None
     strategy = model._strategy()
     if not strategy.calibrated:
         return
-    strategy.after_training(model.field_, trainer, prep.x, prep.y, prep.w)
+    every = torch.cat([trainer.train_idx, trainer.val_idx])
+    joined = trainer.joined_step is not None and getattr(trainer, "held_out_best", None) is not None
+    if trainer.joined_step is not None and not joined:
+        warnings.warn(
+            "The fit resumed from a checkpoint written after the held-out points joined the training, without the "
+            "weights from before they did (a checkpoint of an older geoinr): the std is calibrated on points the "
+            "network was trained on, and comes out too small. Refit without resume= for a calibrated std.",
+            UserWarning, stacklevel=_coords.user_stacklevel(),
+        )
+    before = model.field_
+    if joined:
+        before = copy.deepcopy(model.field_)
+        before.load_state_dict(trainer.held_out_best)
+    strategy.after_training(before, trainer.train_idx, prep.x, prep.y, prep.w)
     model.calibration_, model.data_distance_ = calibrate_field(
-        model._standardized, model.field_, trainer, prep.x, prep.y, prep.w, model.encoding_config_, model.seed,
-        prep.held_out, None if prep.groups is None else prep.groups.numpy(),
+        lambda xb: strategy.standardized(before, xb), before, trainer, prep.x, prep.y, prep.w,
+        model.encoding_config_, model.seed, prep.held_out, None if prep.groups is None else prep.groups.numpy(),
+        sites=every if joined else None,
     )
+    if joined:
+        strategy.after_training(model.field_, every, prep.x, prep.y, prep.w)
+        model.calibration_["on"] += ", before they joined the training"
 
 
 PRECISIONS = ("auto", "float32", "bfloat16")
@@ -907,16 +932,17 @@ def check_precision(model) -> str:
 def choose_precision(model, obs, streamed: bool, device) -> str:
     """``precision_``: the given one, or for ``"auto"`` bfloat16 where it pays (else float32).
 
-    bfloat16 only for a SIREN fitted by Adam under ``max_time`` on scattered data, without
-    calibrated uncertainty, and only where one timed step on a sample of the points is at least
-    :data:`BF16_MIN_SPEEDUP` times faster than in float32: then the budget buys more steps, at a
-    noise of about 1 % of the field's std (grids, noise-free, keep float32; so does an ``epochs``
-    budget, where speed buys nothing).
+    bfloat16 only for a SIREN fitted by Adam under ``max_time`` on scattered data, and only where
+    one timed step on a sample of the points is at least :data:`BF16_MIN_SPEEDUP` times faster than
+    in float32: then the budget buys more steps, at a noise of about 1 % of the field's std (grids,
+    noise-free, keep float32; so does an ``epochs`` budget, where speed buys nothing). With
+    ``uncertainty=`` only the training steps are in bfloat16: the calibration and every prediction of
+    a mean and std run in float32.
     """
     if model.precision != "auto":
         return check_precision(model)
     if (model.model != "siren" or model.max_time is None or model.epochs is not None or obs.gridded or streamed
-            or model.optimizer_ != "adam" or not model._strategy().allows_low_precision):
+            or model.optimizer_ != "adam"):
         return "float32"
     seconds = {p: _step_seconds(model, obs.table, device, p) for p in ("float32", "bfloat16")}
     return "bfloat16" if seconds["float32"] >= BF16_MIN_SPEEDUP * seconds["bfloat16"] else "float32"
@@ -931,15 +957,15 @@ def _step_seconds(model, table: _coords.PointTable, device, precision: str) -> f
 def train_config(model, share: float = 1.0) -> TrainConfig:
     """The training loop's settings from the model's parameters (``share``: of ``max_time`` and ``epochs``).
 
-    The held-out points join the training set for the last :data:`REFIT_SHARE` of the run, except
-    where a calibration needs them afterwards (``uncertainty=``).
+    The held-out points join the training set for the last :data:`REFIT_SHARE` of the run (with
+    ``uncertainty=``, the calibration scores them with the weights of before they joined: :func:`calibrate`).
     """
     return TrainConfig(
         batch_size=batch_size(model), lr=learning_rate(model), epochs=model.epochs, max_time=model.max_time,
         validation=model.validation_, patience=int(model.patience), seed=model.seed,
         progress=bool(model.progress), precision=check_precision(model), extra_every=int(model.physics_every),
         lbfgs_share=LBFGS_SHARE if getattr(model, "optimizer_", "adam") == "lbfgs" else 0.0,
-        refit_share=0.0 if model._strategy().calibrated else REFIT_SHARE,
+        refit_share=REFIT_SHARE,
     ).part(share)
 
 

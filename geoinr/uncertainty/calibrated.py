@@ -67,7 +67,8 @@ def _calibrate_variable(j, *, var, resid, held, xyz, yall, seen, trained, near, 
     return cal
 
 
-def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict, seed, held_out: str, groups):
+def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict, seed, held_out: str, groups,
+                    sites=None):
     """Calibrate a trained field's variance on its held-out points.
 
     Parameters
@@ -87,6 +88,9 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
         What the held-out groups are.
     groups : numpy.ndarray or None
         Group label of every point (the map's errors are correlated within each).
+    sites : torch.Tensor, optional
+        Indices of the points the returned distance term measures from: the training points
+        unless given (every point, when the held-out points joined the training at its end).
 
     Returns
     -------
@@ -129,7 +133,11 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
     calibration["gap_length_from"] = [cal.get("gap_length_from", "none") for cal in cals]
     calibration["speed_km_per_day"] = speed
     calibration["on"] = f"validation {held_out}" if on_val else "training points"
-    return calibration, (nears if any(cal["gap_variance"] > 0 for cal in cals) else None)
+    if not any(cal["gap_variance"] > 0 for cal in cals):
+        return calibration, None
+    if sites is not None:
+        nears = _training_sites(xyz, sites.numpy(), w, yv.shape[1], encoding_config["min_wavelength"] / GAP_CELLS)
+    return calibration, nears
 
 
 class CalibratedError:

@@ -24,7 +24,7 @@ class NoUncertainty:
 
     name = None
     calibrated = False  # whether predict(return_std=True) and sample() are available
-    allows_low_precision = True  # bfloat16 forward passes (variances need float32)
+    allows_low_precision = True  # bfloat16 forward passes when predicting (variances need float32; training may use it)
 
     def check(self, *, physics=None, mass_constraint: str = "penalty", n_members: int = 0) -> None:
         """Raise ValueError for parameter combinations this strategy cannot fit."""
@@ -40,8 +40,8 @@ class NoUncertainty:
         """Mean and field variance (None without uncertainty) in standardized units, each (b, k)."""
         return field(xb), None
 
-    def after_training(self, field, trainer, x, y, w) -> None:
-        """Fit what comes after the weights (a posterior); nothing here."""
+    def after_training(self, field, idx: torch.Tensor, x, y, w) -> None:
+        """Fit what comes after the weights (a posterior) on the points ``idx``; nothing here."""
 
     def max_draws(self, n_members: int) -> int | None:
         return None
@@ -114,7 +114,8 @@ class AveragedEnsemble(NoUncertainty):
 
 
 class BayesLastLayerUncertainty(NoUncertainty):
-    """A Gaussian posterior over the output layer's weights, in closed form after training."""
+    """A Gaussian posterior over the output layer's weights, in closed form after training, centred on the trained
+    weights (a Laplace approximation of the last layer: the map is the trained network's)."""
 
     name = "bayes_last_layer"
     calibrated = True
@@ -133,18 +134,22 @@ class BayesLastLayerUncertainty(NoUncertainty):
         return mean.float(), var.float()
 
     @torch.no_grad()
-    def after_training(self, field, trainer, x, y, w) -> None:
+    def after_training(self, field, idx, x, y, w) -> None:
         # the posterior needs only sums over the points: one chunk of features in memory at a time (all of them at
         # once in float64 would take 2 GB per million points of a 256-wide network)
         dev = next(field.parameters()).device
-        idx = trainer.train_idx
         stats = None
         for s in range(0, len(idx), FEATURE_CHUNK):
             part = idx[s : s + FEATURE_CHUNK]
             phi = penultimate_features(field.network, field.encoding(x[part].to(dev)))
             mask = None if w is None else w[part].to(dev)
             stats = add_statistics(stats, field.blr.statistics(phi, y[part].to(dev), mask))
-        field.blr.to(dev).fit_statistics(stats)
+        # a Laplace approximation at the trained output weights: the regression's own mean can be wild between
+        # tracks (BayesianLastLayer's notes), the trained network's is the map the training chose
+        head = output_layer(field.network)
+        bias = head.bias if head.bias is not None else torch.zeros_like(head.weight[:, 0])
+        center = torch.cat((head.weight, bias[:, None]), dim=1).double()
+        field.blr.to(dev).fit_statistics(stats, center=center.to(dev))
 
     def prepare_draws(self, field, n, seed, root_c, device):
         gen = torch.Generator()
