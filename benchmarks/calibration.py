@@ -45,14 +45,26 @@ def within(z, where, k=1.0):
     return float(np.mean(z <= k))
 
 
-def distance_to_data(fitted, tracks, truth, shape):
-    """Distance (km) of every map point to the nearest observation (space-time metric of the model's calibration)."""
+def distance_to_data(fitted, tracks, times, lats, lons):
+    """Distance (km) of every point of the (time, lat, lon) maps to the nearest observation of ``tracks``
+    (space-time metric of the model's calibration)."""
     speed = fitted.calibration_["speed_km_per_day"]
     days = fitted.time_axis_.to_days
     obs = np.column_stack([tracks.longitude.values, tracks.latitude.values, days(tracks.time.values)])
-    T, LAT, LON = np.meshgrid(days(truth.time.values), truth.lat.values, truth.lon.values, indexing="ij")
+    T, LAT, LON = np.meshgrid(days(np.asarray(times)), np.asarray(lats), np.asarray(lons), indexing="ij")
     pts = np.column_stack([LON.ravel(), LAT.ravel(), T.ravel()])
-    return DataDistance(_coords_km(obs, speed))(_coords_km(pts, speed)).reshape(shape)
+    return DataDistance(_coords_km(obs, speed))(_coords_km(pts, speed)).reshape(T.shape)
+
+
+def fit_and_predict(data, variable, target, with_std, **kw):
+    """Fit ``variable`` of ``data`` with ``kw`` (warnings off) and predict ``target``: (fitted, mean, std or None,
+    seconds of both)."""
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = data.inr.fit(variable, **kw)
+        mean, std = fitted.predict(target, return_std=True) if with_std else (fitted.predict(target), None)
+    return fitted, mean, std, time.perf_counter() - t0
 
 
 def oracle_coverage(err, d, bins=20):
@@ -80,17 +92,12 @@ def run(max_time=30.0, seed=0, methods=(("ensemble", 5), ("bayes_last_layer", No
             kw["validation"] = validation
         if members:
             kw["n_members"] = members
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fitted = tracks.inr.fit("sla", **kw)
-            mean, std = fitted.predict(truth, return_std=True)
-        sec = time.perf_counter() - t0
+        fitted, mean, std, sec = fit_and_predict(tracks, "sla", truth, True, **kw)
         mean, std = mean.transpose("time", "lat", "lon"), std.transpose("time", "lat", "lon")
         c1, c2, z = coverage(true, mean, std)
         cal = fitted.calibration_
         if near is None:  # one split for every row: map points closer to an observation than the median
-            dist = distance_to_data(fitted, tracks, truth, z.shape)
+            dist = distance_to_data(fitted, tracks, truth.time.values, truth.lat.values, truth.lon.values)
             near = dist <= np.median(dist)
         o1, o2 = oracle_coverage(np.asarray(mean) - np.asarray(true), dist)
         rmse = float(np.sqrt(((mean - truth.sla) ** 2).mean()))
@@ -135,29 +142,19 @@ def run_real(case, max_time=60.0, seed=0, methods=(None, "bayes_last_layer", "en
     if kind != "tracks":
         raise SystemExit(f"--cases takes the four-day along-track cases of real_ssh.py; {case!r} is {kind!r}")
     obs, target, reference, full = real_ssh.make_case(real_ssh.load_truth(), kind, region, seed)
-    ref = reference.values
     rows = []
     for method in methods:
         kw = dict(max_time=max_time, seed=seed, progress=False)
         if method:
             kw["uncertainty"] = method
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fitted = obs.inr.fit("adt", **kw)
-            mean, std = fitted.predict(target, return_std=True) if method else (fitted.predict(target), None)
-        row = dict(case=case, seed=seed, method=method or "default (no std)", seconds=time.perf_counter() - t0,
+        fitted, mean, std, sec = fit_and_predict(obs, "adt", target, bool(method), **kw)
+        row = dict(case=case, seed=seed, method=method or "default (no std)", seconds=sec,
                    **real_ssh.score(mean, reference, full))
         if std is not None:
-            m = mean.broadcast_like(reference).transpose(*reference.dims).values
-            sd = std.broadcast_like(reference).transpose(*reference.dims).values
-            speed = fitted.calibration_["speed_km_per_day"]
-            days = fitted.time_axis_.to_days
-            data = np.column_stack([obs.longitude.values, obs.latitude.values, days(obs.time.values)])
-            t, lat, lon = np.meshgrid(days(reference.time.values), reference.latitude.values,
-                                      reference.longitude.values, indexing="ij")
-            pts = np.column_stack([lon.ravel(), lat.ravel(), t.ravel()])
-            d = DataDistance(_coords_km(data, speed))(_coords_km(pts, speed)).reshape(ref.shape)
+            ref = reference.transpose("time", "latitude", "longitude")
+            m, sd = (a.broadcast_like(ref).transpose(*ref.dims).values for a in (mean, std))
+            d = distance_to_data(fitted, obs, ref.time.values, ref.latitude.values, ref.longitude.values)
+            ref = ref.values
             err = m - ref
             z = np.abs(err) / sd
             ok = np.isfinite(z)

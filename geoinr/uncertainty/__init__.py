@@ -2,8 +2,10 @@
 
 Torch only, no xarray. Two ways are offered by :class:`geoinr.INRModel`
 (``uncertainty=``): a deep ensemble (:class:`geoinr.nn.Ensemble`) and a Bayesian
-last layer (:class:`BayesianLastLayer`). Both variances are then calibrated on
-held-out data (whole satellite passes for along-track data): the network's
+last layer (:class:`BayesianLastLayer`, centred on the trained output weights for a fitted
+field). Both variances are then calibrated on
+held-out data (whole satellite passes for along-track data, scored with the weights from
+before they joined the training for its last part): the network's
 variance, scaled, plus a term that grows with the distance to the nearest
 training observation (:class:`DataDistance`, :func:`gap_fraction`,
 :func:`calibrate_gap`, fitted to whole held-out passes so that errors smaller
