@@ -69,20 +69,16 @@ class INRModel(SurrogateMixin, BaseMapper):
         ``{"modulation": "shift"}`` for modulated SIREN, ``{"kernel": "matern"}`` for
         ffn, ``{"activation": "tanh"}`` for mlp; SIREN models and NIF, 50k+ scattered points: ``{"init": "tuner"}``.
     uncertainty : {None, "ensemble", "bayes_last_layer"}
-        How to estimate the predictive standard deviation (``predict(return_std=True)``,
-        :meth:`sample`): a deep ensemble of ``n_members`` networks trained in one
-        batched pass, or a closed-form Bayesian last layer (one network; a Gaussian
-        posterior over its output weights centred on the trained ones, so the map is
-        the trained network's). Both are
-        calibrated on the held-out validation set: whole satellite passes when the
-        data are along-track (blocks of space and time otherwise), so that held-out
-        points lie as far from the training data as a map's gaps do. As in a fit
-        without error bars, the held-out points join the training for its last part;
-        the calibration scores them with the weights from before they joined. The calibrated
-        variance is the network's (scaled) plus a term that grows with the distance
-        to the nearest training observation up to the field's own variance, over
-        the field's correlation length from the variogram of the data, fitted to
-        whole held-out passes (:func:`geoinr.uncertainty.calibrate_gap`); ``calibration_`` holds its parameters.
+        How to estimate the predictive standard deviation (``predict(return_std=True)``, :meth:`sample`): a deep
+        ensemble of ``n_members`` networks trained in one batched pass, or a closed-form Bayesian last layer (one
+        network; a Gaussian posterior over its output weights centred on the trained ones: the map is the network's).
+        Both are calibrated on the held-out validation set: whole satellite passes when the data are along-track
+        (blocks of space and time otherwise), so that held-out points lie as far from the training data as a map's
+        gaps do; as in any fit they join the training for its last part, and the calibration scores them with the
+        weights from before they joined. The calibrated variance is the network's (scaled) plus a term that grows
+        with the distance to the nearest training observation up to the field's own variance, over the field's
+        correlation length from the variogram of the data, fitted to whole held-out passes
+        (:func:`geoinr.uncertainty.calibrate_gap`); ``calibration_`` holds its parameters.
     n_members : int, optional
         Networks trained together (vmapped): the ensemble's size (unset: 5); without ``uncertainty=``, their mean is the
         field (unset: 4 on L-BFGS grids, 3 on scattered points, where the budget pays; else 1, more in time left).
