@@ -188,8 +188,9 @@ class TrainConfig:
     schedule: tuple = (0.0, 1.0)
     label: str = "fitting"  # the progress bar's description
     # the last share of the run trains on every point: the held-out points join the training set
-    # (0: they stay held out to the end, as a calibration or a choice between runs needs). A plateau
-    # of the held-out loss before then starts this last part at once (see Trainer)
+    # (0: they stay held out to the end; a calibration or a choice between runs scores them with the weights
+    # from before they joined, Trainer.held_out_best). A plateau of the held-out loss before then starts this
+    # last part at once (see Trainer)
     refit_share: float = 0.0
 
     def part(self, share: float) -> "TrainConfig":

@@ -470,8 +470,8 @@ class INRModel(SurrogateMixin, BaseMapper):
             Works with the dask threaded scheduler and with ``dask.distributed``:
             the model pickles to workers with CPU weights.
         precision : {None, "float32"}
-            None: the fit's (``precision_``); ``"float32"``: a bfloat16 fit without its noise (0.5 % of the std; for
-            fine maps you difference yourself), about 1.7x slower on CPU.
+            None: the fit's (``precision_``; float32 with ``uncertainty=``); ``"float32"``: a bfloat16 fit without its
+            noise (0.5 % of the std; for fine maps you difference yourself), about 1.7x slower on CPU.
 
         Returns
         -------

@@ -876,8 +876,8 @@ def calibrate(model, trainer, prep: Prepared) -> None:
     Held-out points that joined the training for its last part (``refit_share``) are scored with the
     weights that scored best on them before they joined (``Trainer.held_out_best``): the calibration
     is measured on points those weights never saw, and applied to the final weights, trained on every
-    point (their errors are a little smaller, so the std errs on the side of caution). The distance
-    term then counts every point as data.
+    point (a Bayesian last layer's posterior is fitted anew at them). The distance term then counts
+    every point as data.
     """
     model.calibration_ = None
     model.data_distance_ = None
@@ -889,8 +889,8 @@ def calibrate(model, trainer, prep: Prepared) -> None:
     if trainer.joined_step is not None and not joined:
         warnings.warn(
             "The fit resumed from a checkpoint written after the held-out points joined the training, without the "
-            "weights from before they did (a checkpoint of an older geoinr): the std is calibrated on points the "
-            "network was trained on, and comes out too small. Refit without resume= for a calibrated std.",
+            "weights from before they did (no held.* tensors in it): the std is calibrated on points the network "
+            "was trained on, and comes out too small. Refit without resume= for a calibrated std.",
             UserWarning, stacklevel=_coords.user_stacklevel(),
         )
     before = model.field_
@@ -905,7 +905,8 @@ def calibrate(model, trainer, prep: Prepared) -> None:
     )
     if joined:
         strategy.after_training(model.field_, every, prep.x, prep.y, prep.w)
-        model.calibration_["on"] += ", before they joined the training"
+        if model.calibration_["on"].startswith("validation"):  # not where too few were held out to calibrate on
+            model.calibration_["on"] += ", before they joined the training"
 
 
 PRECISIONS = ("auto", "float32", "bfloat16")
