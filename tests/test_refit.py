@@ -95,7 +95,7 @@ def test_a_checkpoint_written_after_the_join_resumes_to_the_same_weights(tmp_pat
     x, y = _data()
     net = _net()
     trainer = Trainer(net, x, y, None, short, torch.device("cpu"))
-    stop_at = result.joined_step + 3
+    stop_at = result.joined_step + math.ceil(600 / 64) + 3  # past a check after the join (it moves best_state)
 
     original = trainer.train_step
 
