@@ -130,7 +130,7 @@ def run(max_time=30.0, seed=0, methods=(("ensemble", 5), ("bayes_last_layer", No
 DISTANCE_BINS_KM = (0.0, 25.0, 60.0, np.inf)  # real cases: coverage near the tracks, between them, far from them
 
 
-def run_real(case, max_time=60.0, seed=0, methods=(None, "bayes_last_layer", "ensemble")):
+def run_real(case, max_time=60.0, seed=0, methods=(None, "bayes_last_layer", "ensemble"), validation=None):
     """Rows of map scores and coverage by distance on a four-day case of ``benchmarks/real_ssh.py``."""
     import os
     import sys
@@ -147,6 +147,8 @@ def run_real(case, max_time=60.0, seed=0, methods=(None, "bayes_last_layer", "en
         kw = dict(max_time=max_time, seed=seed, progress=False)
         if method:
             kw["uncertainty"] = method
+        if validation is not None and method:
+            kw["validation"] = validation
         fitted, mean, std, sec = fit_and_predict(obs, "adt", target, bool(method), **kw)
         row = dict(case=case, seed=seed, method=method or "default (no std)", seconds=sec,
                    **real_ssh.score(mean, reference, full))
@@ -175,7 +177,7 @@ def print_real(a):
     print("|---|---:|---|---:|---:|---:|---:|---:|" + "---:|" * len(bins) + "---:|")
     for case in a.cases:
         for seed in a.seeds:
-            for r in run_real(case, a.max_time, seed):
+            for r in run_real(case, a.max_time, seed, methods=a.methods, validation=a.validation):
                 cov = "" if "c1" not in r else f"{r['c1']:.0%} / {r['c2']:.0%}"
                 per = [f"{c1:.0%} / {c2:.0%} ({n})" for c1, c2, n in r.get("bins", [])] or [""] * len(bins)
                 corr = f"{r['corr']:.2f}" if "corr" in r else ""
@@ -191,10 +193,13 @@ if __name__ == "__main__":
     p.add_argument("--validation", type=float, default=None, help="held-out fraction (default: the model's)")
     p.add_argument("--cases", nargs="+", default=None,
                    help="four-day real cases of benchmarks/real_ssh.py (gulfstream10, agulhas10, acc10, ...)")
+    p.add_argument("--methods", nargs="+", default=["default", "bayes_last_layer", "ensemble"],
+                   help="with --cases: 'default' (no std), 'bayes_last_layer', 'ensemble'")
     a = p.parse_args()
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
           f"budget {a.max_time:.0f} s per fit, validation {a.validation or 'default'}")
     if a.cases:
+        a.methods = [None if m == "default" else m for m in a.methods]
         print_real(a)
         raise SystemExit(0)
     print("| method | members | seed | RMSE (cm) | mean std (cm) | within 1 std | within 2 std | "

@@ -145,6 +145,10 @@ class BayesianLastLayer(nn.Module):
         >>> blr = BayesianLastLayer(3, 1).fit_statistics(BayesianLastLayer.statistics(phi, y))
         >>> blr.mean_w[0, :3].round(decimals=2).tolist()
         [1.0, 2.0, 0.0]
+        >>> trained = torch.tensor([[0.9, 2.1, 0.0, 0.1]], dtype=torch.float64)  # a network's output weights, bias last
+        >>> laplace = BayesianLastLayer(3, 1).fit_statistics(BayesianLastLayer.statistics(phi, y), center=trained)
+        >>> laplace.mean_w[0].tolist(), bool((laplace.sigma[0].diagonal() > 0).all())
+        ([0.9, 2.1, 0.0, 0.1], True)
         """
         for j in range(stats["Xty"].shape[0]):
             xtx, xty, yty = stats["XtX"][j], stats["Xty"][j], float(stats["yty"][j])
