@@ -884,7 +884,6 @@ def calibrate(model, trainer, prep: Prepared) -> None:
     strategy = model._strategy()
     if not strategy.calibrated:
         return
-    every = torch.cat([trainer.train_idx, trainer.val_idx])
     joined = trainer.joined_step is not None and getattr(trainer, "held_out_best", None) is not None
     if trainer.joined_step is not None and not joined:
         warnings.warn(
@@ -893,20 +892,19 @@ def calibrate(model, trainer, prep: Prepared) -> None:
             "was trained on, and comes out too small. Refit without resume= for a calibrated std.",
             UserWarning, stacklevel=_coords.user_stacklevel(),
         )
-    before = model.field_
-    if joined:
+    before, every = model.field_, None
+    if joined:  # the weights that scored the held-out points, and every point as data after
         before = copy.deepcopy(model.field_)
         before.load_state_dict(trainer.held_out_best)
+        every = torch.cat([trainer.train_idx, trainer.val_idx])
     strategy.after_training(before, trainer.train_idx, prep.x, prep.y, prep.w)
     model.calibration_, model.data_distance_ = calibrate_field(
         lambda xb: strategy.standardized(before, xb), before, trainer, prep.x, prep.y, prep.w,
         model.encoding_config_, model.seed, prep.held_out, None if prep.groups is None else prep.groups.numpy(),
-        sites=every if joined else None,
+        sites=every,
     )
     if joined:
         strategy.after_training(model.field_, every, prep.x, prep.y, prep.w)
-        if model.calibration_["on"].startswith("validation"):  # not where too few were held out to calibrate on
-            model.calibration_["on"] += ", before they joined the training"
 
 
 PRECISIONS = ("auto", "float32", "bfloat16")

@@ -89,8 +89,9 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
     groups : numpy.ndarray or None
         Group label of every point (the map's errors are correlated within each).
     sites : torch.Tensor, optional
-        Indices of the points the returned distance term measures from: the training points
-        unless given (every point, when the held-out points joined the training at its end).
+        Given when the held-out points joined the training at its end (``field`` then holds the
+        weights from before): the indices of every point, which the returned distance term
+        measures from (else the training points), and the label ``on`` says so.
 
     Returns
     -------
@@ -132,7 +133,8 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
     calibration = {key: [cal.get(key) for cal in cals] for key in keys}
     calibration["gap_length_from"] = [cal.get("gap_length_from", "none") for cal in cals]
     calibration["speed_km_per_day"] = speed
-    calibration["on"] = f"validation {held_out}" if on_val else "training points"
+    joined = ", before they joined the training" if sites is not None else ""  # scored with the weights of then
+    calibration["on"] = f"validation {held_out}{joined}" if on_val else "training points"
     if not any(cal["gap_variance"] > 0 for cal in cals):
         return calibration, None
     if sites is not None:
