@@ -113,6 +113,8 @@ def methods(max_time, seed=0, specs=()):
     table = {
         "linear (+-5 days)": lambda obs, grid: baselines.LinearInterpolator(window=10.0, fill="nearest").fit(obs, "sla").predict(grid),
         "OI (100 km, 10 days; defaults)": lambda obs, grid: baselines.OptimalInterpolation().fit(obs, "sla").predict(grid),
+        'OI (defaults but mean="global", the default until 2026-12-05)': lambda obs, grid: baselines.OptimalInterpolation(
+            mean="global").fit(obs, "sla").predict(grid),
         "OI (80 km, 7 days)": lambda obs, grid: baselines.OptimalInterpolation(lx=80.0, ly=80.0, lt=7.0).fit(obs, "sla").predict(grid),
         "geoinr siren": inr(),
         'geoinr siren, model_options={"init": "tuner"}': inr(model_options={"init": "tuner"}),

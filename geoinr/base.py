@@ -396,7 +396,7 @@ class BaseMapper(BaseEstimator):
         """The map's normalized score ``mu = 1 - RMSE / RMS(reference)`` against reference data: one float.
 
         As scikit-learn's and verde's ``score``: higher is better, 1 is perfect. With
-        several variables, the mean of their scores. :meth:`scores` gives RMSE, bias
+        several variables, the mean of the scores of those with a point to score. :meth:`scores` gives RMSE, bias
         and the point count as well.
 
         Parameters
@@ -423,7 +423,7 @@ class BaseMapper(BaseEstimator):
         found = self.scores(test, variables, lat=lat, lon=lon, time=time)
         if "mu" in found:
             return float(found["mu"])
-        return float(np.mean([s["mu"] for s in found.values()]))
+        return float(np.mean([s["mu"] for s in found.values() if s["n"]]))  # scores() warned of any left out
 
     def scores(self, test, variables=None, *, lat=None, lon=None, time=None) -> dict:
         """RMSE, normalized score, bias and point count of the map against reference data (gridded or scattered).
@@ -441,7 +441,8 @@ class BaseMapper(BaseEstimator):
         dict
             ``{"rmse", "mu", "bias", "n"}`` where ``mu = 1 - RMSE / RMS(reference)``
             (the data-challenge normalized score). With several variables, a dict of
-            such dicts keyed by variable.
+            such dicts keyed by variable; a variable with no point to score has NaN
+            scores and ``n`` 0, with a warning (a single one raises ValueError).
 
         Examples
         --------
@@ -477,7 +478,10 @@ class BaseMapper(BaseEstimator):
                 self.variable_attrs_.get(v, {}).get("units"), test[v].attrs.get("units"), v)
             ok = np.isfinite(pred) & np.isfinite(ref)
             if not ok.any():
-                raise ValueError(f"No point of {v!r} has both a prediction and a test value to score.")
+                if len(wanted) == 1:
+                    raise ValueError(f"No point of {v!r} has both a prediction and a test value to score.")
+                results[v] = {"rmse": float("nan"), "mu": float("nan"), "bias": float("nan"), "n": 0}
+                continue
             _warn_coverage(int(ok.sum()), int(np.isfinite(ref).sum()), f"scores of {v!r}",
                            hint="test.where(...) on the points every method covers")
             err, rms = pred[ok] - ref[ok], float(np.sqrt(np.mean(ref[ok] ** 2)))
@@ -485,6 +489,12 @@ class BaseMapper(BaseEstimator):
                 raise ValueError(f"The test values of {v!r} are identically zero; mu = 1 - RMSE/RMS is undefined.")
             score = float(np.sqrt(np.mean(err**2)))
             results[v] = {"rmse": score, "mu": 1.0 - score / rms, "bias": float(np.mean(err)), "n": int(ok.sum())}
+        empty = [v for v, r in results.items() if not r["n"]]
+        if len(empty) == len(results):
+            raise ValueError(f"No point of {wanted} has both a prediction and a test value to score.")
+        if empty:
+            warnings.warn(f"No point of {empty} has both a prediction and a test value: their scores are NaN (n=0); "
+                          "the other variables are scored.", UserWarning, stacklevel=2)
         return results[wanted[0]] if len(wanted) == 1 else results
 
     def _predict_any(self, target, lat, lon, time, sel, evaluate):

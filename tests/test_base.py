@@ -45,6 +45,22 @@ def test_score_is_one_float_as_in_scikit_learn(tracks):
     assert isinstance(mu, float) and 0.0 < mu < 1.0
 
 
+def test_scores_of_two_variables_keep_the_one_with_test_values(tracks):
+    """A variable with no test value left scores NaN with a warning; the other is scored, and score() is its mu."""
+    both = tracks.assign(b=2.0 * tracks.sla)
+    fitted = both.inr.fit(["sla", "b"], seed=0, **FAST)
+    test = both.assign(b=both.b * np.nan)
+    with pytest.warns(UserWarning, match=r"No point of \['b'\].*the other variables are scored"):
+        found = fitted.scores(test)
+    assert found["b"]["n"] == 0 and np.isnan(found["b"]["mu"]) and found["sla"]["n"] == int(np.isfinite(tracks.sla).sum())
+    with pytest.warns(UserWarning, match="No point of"):
+        assert fitted.score(test) == pytest.approx(found["sla"]["mu"])
+    with pytest.raises(ValueError, match="No point of"):
+        fitted.scores(test.assign(sla=test.sla * np.nan))
+    with pytest.raises(ValueError, match="No point of 'b'"):
+        fitted.scores(test, "b")
+
+
 @pytest.mark.parametrize(
     "mapper", [geoinr.INRModel(**FAST), geoinr.baselines.OptimalInterpolation(), geoinr.baselines.LinearInterpolator()]
 )

@@ -1,0 +1,70 @@
+"""``OptimalInterpolation(mean=)``: each tile's mean by generalized least squares (ordinary kriging), or one mean."""
+import numpy as np
+import pytest
+
+from geoinr import baselines
+
+KM = baselines.KM_PER_DEGREE
+
+
+def _ordinary_kriging(xo, yo, values, xt, yt, s2, noise_var, lx, ly):
+    """The textbook form: weights from the system bordered by the unbiasedness constraint (a Lagrange multiplier)."""
+    def cov(xa, ya, xb, yb):
+        return s2 * np.exp(-((xa[:, None] - xb[None]) / lx) ** 2 - ((ya[:, None] - yb[None]) / ly) ** 2)
+
+    n = values.size
+    system = np.zeros((n + 1, n + 1))
+    system[:n, :n] = cov(xo, yo, xo, yo) + noise_var * np.eye(n)
+    system[:n, n] = system[n, :n] = 1.0
+    right = np.vstack([cov(xo, yo, xt, yt), np.ones((1, xt.size))])
+    solution = np.linalg.solve(system, right)
+    weights, multiplier = solution[:n], solution[n]
+    return weights.T @ values, s2 - np.einsum("ij,ij->j", weights, right[:n]) - multiplier
+
+
+def test_local_mean_is_ordinary_kriging():
+    """One tile at the equator (its tangent plane exact): the map and its error are ordinary kriging's."""
+    rng = np.random.default_rng(3)
+    n = 120
+    lon, lat = rng.uniform(0.0, 3.0, n), rng.uniform(-1.5, 1.5, n)
+    values = 0.4 + 0.1 * lon + 0.05 * np.sin(3.0 * lat) + 0.01 * rng.standard_normal(n)
+    oi = baselines.OptimalInterpolation(lx=80.0, ly=60.0, lt=None, noise=0.05, signal_variance=0.01, superobs=None,
+                                        tile=100.0, halo=100.0, progress=False).fit(
+        {"lon": lon, "lat": lat, "h": values}, "h")
+    target_lon, target_lat = np.array([0.5, 1.5, 2.9, 6.0]), np.array([0.0, 1.0, -1.4, 0.0])  # the last far away
+    mean, std = oi.predict({"lon": target_lon, "lat": target_lat}, return_std=True)
+    # near the equator a degree of longitude is KM km in any tangent plane (cos(lat) > 0.9997 here)
+    expected, variance = _ordinary_kriging(lon * KM, lat * KM, values, target_lon * KM, target_lat * KM, 0.01,
+                                           0.05 * 0.01, 80.0, 60.0)
+    np.testing.assert_allclose(mean, expected, atol=2e-4)
+    np.testing.assert_allclose(std, np.sqrt(variance), rtol=2e-3)
+    assert std[-1] > np.sqrt(oi.signal_variance_)  # far away: the signal's error and the mean's own
+
+
+def test_local_mean_follows_the_level_of_each_region():
+    """Two seas 0.5 m above and below their mean, a gap of 150 km in each: the local mean fills it at its sea's level.
+
+    The global-mean map pulls the gaps' centres (75 km, 1.25 lx from the data) towards the mean of both seas, 0 m.
+    """
+    rng = np.random.default_rng(0)
+    lon = np.concatenate([rng.uniform(0.0, 4.0, 400), rng.uniform(16.0, 20.0, 400)])
+    lat = rng.uniform(30.0, 34.0, 800)
+    keep = ~((np.abs(lon - 2.0) < 0.8) | (np.abs(lon - 18.0) < 0.8))  # a gap in the middle of each sea, 1.6 deg (150 km) wide
+    lon, lat = lon[keep], lat[keep]
+    level = np.where(lon < 10.0, 0.5, -0.5)
+    values = level + 0.02 * np.sin(np.radians(lon) * 40.0) + 0.005 * rng.standard_normal(lon.size)
+    target = {"lon": np.array([2.0, 18.0]), "lat": np.array([32.0, 32.0])}
+    errors = {}
+    for mean in ("local", "global"):
+        oi = baselines.OptimalInterpolation(lx=60.0, ly=60.0, lt=None, mean=mean, progress=False).fit(
+            {"lon": lon, "lat": lat, "h": values}, "h")
+        errors[mean] = np.abs(oi.predict(target) - np.array([0.5, -0.5]))
+    assert errors["local"].max() < 0.05
+    assert errors["global"].min() > 0.3
+    assert "ordinary kriging" in baselines.OptimalInterpolation(lt=None).fit(
+        {"lon": lon, "lat": lat, "h": values}, "h")._source_note()
+
+
+def test_mean_is_checked():
+    with pytest.raises(ValueError, match="mean must be one of"):
+        baselines.OptimalInterpolation(mean="tile").fit({"lon": [0.0, 1.0], "lat": [0.0, 1.0], "h": [0.0, 1.0]}, "h")
