@@ -163,7 +163,7 @@ class OptimalInterpolation(_Baseline):
     ``mean="global"`` :math:`m` is the mean of all observations (simple kriging): where
     the sea's mean surface varies across the region, as an absolute dynamic topography's
     does over a basin, the map falls back to one constant in every gap. On four days of
-    real tracks over 10-40 deg boxes the local mean raised mu by 0.005-0.10 (the most
+    real tracks over 10-40 deg boxes the local mean raised mu by 0.006-0.10 (the most
     on the 20 deg Kuroshio and tropical Pacific boxes); on three-month records, whose
     tracks fill the gaps in time, both score within 0.001 (``benchmarks/RESULTS.md``,
     2026-12-05, ninth session).
