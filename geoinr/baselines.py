@@ -35,6 +35,9 @@ __all__ = ["LinearInterpolator", "OptimalInterpolation"]
 
 MAX_TANGENT_LATITUDE = 89.0  # degrees: cos(lat) of the local planes is taken at most this far poleward
 TARGET_CHUNK = 1024  # target points per covariance block: TARGET_CHUNK * max_obs * 8 bytes (25 MB for 3000)
+# OptimalInterpolation(mean="local"): a tile whose halo holds fewer observations estimates its mean from this many,
+# the nearest wherever they are (a tile with one observation or none would take its level from it, or the global mean)
+MEAN_MIN_OBS = 30
 MEANS = ("local", "global")  # OptimalInterpolation(mean=): ordinary kriging per tile, or simple kriging
 JITTER = 1e-10  # diagonal added to the covariance, relative to the signal variance (grows x100 on failure)
 PROGRESS_MIN_TILES = 16  # space tiles from which a prediction may show a progress bar (progress=True)
@@ -165,8 +168,13 @@ class OptimalInterpolation(_Baseline):
     does over a basin, the map falls back to one constant in every gap. On four days of
     real tracks over 10-40 deg boxes the local mean raised mu by 0.006-0.10 (the most
     on the 20 deg Kuroshio and tropical Pacific boxes); on three-month records, whose
-    tracks fill the gaps in time, both score within 0.001 (``benchmarks/RESULTS.md``,
-    2026-12-05, ninth session).
+    tracks fill the gaps in time, it moved mu by 0.000-0.002 (``benchmarks/RESULTS.md``,
+    2026-12-05, ninth session). A tile whose halo holds fewer than
+    :data:`MEAN_MIN_OBS` observations takes its mean from that many, the nearest
+    wherever they are. Where a gap is wider than a tile and its halo (about 300 km at
+    the default scales), the map there holds the level of the nearest observations,
+    and it steps, over the blending zone, where the nearest observations change side;
+    ``mean="global"`` relaxes to one mean in such gaps instead.
 
     **Tiles.** The target points are split into tiles of ``tile`` decorrelation
     scales per side (``tile * lx`` km by ``tile * ly`` km by ``tile * lt`` days); each
@@ -255,7 +263,8 @@ class OptimalInterpolation(_Baseline):
     >>> maps, err = oi.predict(grid, return_std=True)
     >>> maps.dims, maps.attrs["units"], err.name
     (('time', 'lat', 'lon'), 'm', 'sla_std')
-    >>> bool(0.0 < err.min() < err.max())  # smallest on the tracks, largest in the gaps
+    >>> on_tracks = oi.predict(tracks, return_std=True)[1]  # the formal error at the observations themselves
+    >>> bool(on_tracks.median() < 0.5 * err.median())  # small on the tracks, larger between them
     True
     """
 
@@ -487,10 +496,7 @@ class OptimalInterpolation(_Baseline):
                     uo = np.column_stack([x_o / lx, y_o / ly])
                     ut = np.column_stack([xt / lx, yt / ly])
                     box = np.array([hx / lx, hy / ly])
-                obs_idx = sel[window]
-                if obs_idx.size > self.max_obs:
-                    keep = _nearest_to_box(uo, box, int(self.max_obs))
-                    uo, obs_idx = uo[keep], obs_idx[keep]
+                uo, obs_idx = self._bounded(uo, sel[window], box, (lon0, lat0, coslat) + ((tc,) if use_t else ()))
                 # the formal error of a point comes from its own tile only (blending it would cost 3x more)
                 with_std = primary[entries] if return_std else None
                 m, v = self._solve_tile(
@@ -504,6 +510,31 @@ class OptimalInterpolation(_Baseline):
             # far from the data the error is the signal's, plus (local mean) the uncertainty of the tile's mean
             std[idx] = np.sqrt(np.clip(acc_var, 0.0, s2 if self.mean == "global" else None))
         return mean, std
+
+    def _bounded(self, uo, obs_idx, box, centre):
+        """A tile's observations (scaled coordinates ``uo``, indices): at most ``max_obs``, the nearest to its box;
+        with ``mean="local"``, at least :data:`MEAN_MIN_OBS` (``centre``: see :meth:`_nearest_observations`)."""
+        if obs_idx.size > self.max_obs:
+            keep = _nearest_to_box(uo, box, int(self.max_obs))
+            return uo[keep], obs_idx[keep]
+        if self.mean == "local" and obs_idx.size < min(MEAN_MIN_OBS, self.obs_lat_.size):
+            # too few observations to estimate the tile's mean (a gap, a lone pass): the nearest ones wherever they
+            # are, so the mean comes from the nearest data and not from a handful of observations or none
+            return self._nearest_observations(centre, box, MEAN_MIN_OBS)
+        return uo, obs_idx
+
+    def _nearest_observations(self, centre, box, n):
+        """Scaled coordinates and indices of the ``n`` observations nearest to a tile's box, from all of them.
+
+        ``centre`` is (lon0, lat0, cos(lat0)[, tc]): the tile's tangent point (and time centre)."""
+        lon0, lat0, coslat = centre[:3]
+        columns = [KM_PER_DEGREE * coslat * _coords.wrap_longitude(self.obs_lon_ - lon0) / float(self.lx),
+                   (self.obs_lat_ - lat0) * KM_PER_DEGREE / float(self.ly)]
+        if len(centre) > 3:
+            columns.append((self.obs_time_ - centre[3]) / float(self.lt))
+        uo = np.column_stack(columns)
+        keep = _nearest_to_box(uo, box, min(int(n), uo.shape[0]))
+        return uo[keep], keep
 
     def _solve_tile(self, uo, yo, ro, ut, with_std, work):
         """Posterior mean anomaly at scaled target coords ``ut`` from scaled obs ``uo`` (values ``yo``,
@@ -560,10 +591,11 @@ class OptimalInterpolation(_Baseline):
         if self._time_used():
             scales += f", Lt={self.lt:g} days"
         so = f", superobservations of {self.superobs:g} scales ({self.n_superobs_})" if self.superobs is not None else ""
+        about = "about each tile's own mean (ordinary kriging)" if self.mean == "local" else "about the observations' mean"
         return (
             f"geoinr {__version__}: optimal interpolation with a Gaussian covariance ({scales}, "
             f"signal variance {self.signal_variance_:.4g}{u2}, noise={self.noise:g} of it; "
-            f"{'each tile its own mean (ordinary kriging)' if self.mean == 'local' else 'about the observations mean'}; "
+            f"{about}; "
             f"tiles of {self.tile:g} scales, halo {self.halo:g} scales, max_obs={self.max_obs}{so}) "
             f"of {self.variable_} from {self.n_obs_} observations"
         )

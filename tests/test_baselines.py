@@ -76,7 +76,7 @@ def test_oi_returns_the_observation_where_noise_is_tiny():
 
 def test_oi_formal_error_small_near_data_and_signal_std_far_away():
     obs = tracks_like(n=800, noise=0.005)
-    oi = baselines.OptimalInterpolation(noise=0.01).fit(obs, "sla")
+    oi = baselines.OptimalInterpolation(noise=0.01, mean="global").fit(obs, "sla")  # the prior: one mean
     sigma = np.sqrt(oi.signal_variance_)
     assert oi.signal_variance_ == pytest.approx(np.var(obs.sla.values) / 1.01)
     near = oi.predict(obs.isel(time=slice(0, 800, 40)), return_std=True)[1]
@@ -87,6 +87,9 @@ def test_oi_formal_error_small_near_data_and_signal_std_far_away():
     np.testing.assert_allclose(std, sigma, rtol=1e-6)
     np.testing.assert_allclose(mean, oi.mean_, atol=1e-6 * sigma)
     assert oi.mean_ == pytest.approx(obs.sla.values.mean())
+    # about each tile's mean (the default), the error far away adds the uncertainty of the mean there
+    local = baselines.OptimalInterpolation(noise=0.01).fit(obs, "sla")
+    assert (local.predict(far, return_std=True)[1] > sigma).all()
 
 
 def test_oi_covariance_is_gaussian_in_km_and_days():
@@ -164,7 +167,8 @@ def test_oi_superobservations_equal_full_oi_for_coincident_observations():
     vals = np.random.default_rng(1).normal(0.0, 0.1, lon.size)
     obs = {"lon": lon, "lat": lat, "time": t, "h": vals}
     target = {"lon": [0.5, 2.2, 4.9], "lat": [30.5, 33.1, 35.0], "time": [1.0, 5.0, 8.0]}
-    kw = {"lx": 150.0, "ly": 150.0, "noise": 0.1}
+    # one mean: mean="local" takes at least MEAN_MIN_OBS observations per tile, which counts a superobservation as one
+    kw = {"lx": 150.0, "ly": 150.0, "noise": 0.1, "mean": "global"}
     raw = baselines.OptimalInterpolation(superobs=None, **kw).fit(obs, "h")
     sup = baselines.OptimalInterpolation(superobs=0.25, **kw).fit(obs, "h")
     assert sup.n_superobs_ == lon.size // 3 and raw.n_superobs_ == lon.size

@@ -68,3 +68,19 @@ def test_local_mean_follows_the_level_of_each_region():
 def test_mean_is_checked():
     with pytest.raises(ValueError, match="mean must be one of"):
         baselines.OptimalInterpolation(mean="tile").fit({"lon": [0.0, 1.0], "lat": [0.0, 1.0], "h": [0.0, 1.0]}, "h")
+
+
+def test_a_tile_with_a_lone_observation_takes_its_mean_from_the_nearest_data():
+    """A lone observation 600 km from the others does not set the level of its whole tile, nor does an empty tile
+    fall back to the mean of all observations: both estimate their mean from the nearest observations (at least
+    MEAN_MIN_OBS of them), so the map and its error change smoothly beyond the lone observation."""
+    rng = np.random.default_rng(1)
+    lon = np.r_[rng.uniform(0.0, 3.0, 200), 9.0]
+    lat = np.r_[rng.uniform(-1.5, 1.5, 200), 0.0]
+    values = np.r_[0.02 * rng.standard_normal(200), 1.0]
+    oi = baselines.OptimalInterpolation(lt=None, progress=False).fit({"lon": lon, "lat": lat, "h": values}, "h")
+    mean, std = oi.predict({"lon": np.array([9.0, 9.8, 10.5, 12.0]), "lat": np.zeros(4)}, return_std=True)
+    assert mean[0] > 0.9  # at the observation: its value (the noise is 5 % of the signal's variance)
+    assert mean[2] < 0.4 and mean[3] < 0.4  # beyond it: not its value over the whole tile (1.0 with it alone)
+    sigma = np.sqrt(oi.signal_variance_)
+    assert abs(std[3] - std[2]) < 0.05 * sigma  # no step to the signal's std where a tile holds no observation

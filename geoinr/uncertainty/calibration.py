@@ -241,7 +241,7 @@ def gap_fraction(distance: np.ndarray, length: float) -> np.ndarray:
     Between samples of a smooth field an interpolant errs by :math:`O(d^2)`
     (its curvature times the squared distance), so the error variance grows as
     :math:`d^4` near the data; far from every observation it saturates at the
-    whole variance of the field, as optimal interpolation's formal error does.
+    whole variance of the field, as optimal interpolation's formal error about one mean does.
     The fourth power was checked against maps with known truth (see
     ``benchmarks/calibration.py``): exponents 2 and 3 fit their errors worse.
 
