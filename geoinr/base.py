@@ -477,9 +477,7 @@ class BaseMapper(BaseEstimator):
                             packed=_sentinels.packed_extremes(test[v])) * _reference_factor(
                 self.variable_attrs_.get(v, {}).get("units"), test[v].attrs.get("units"), v)
             ok = np.isfinite(pred) & np.isfinite(ref)
-            if not ok.any():
-                if len(wanted) == 1:
-                    raise ValueError(f"No point of {v!r} has both a prediction and a test value to score.")
+            if not ok.any():  # scored NaN; refused below where no variable has a point
                 results[v] = {"rmse": float("nan"), "mu": float("nan"), "bias": float("nan"), "n": 0}
                 continue
             _warn_coverage(int(ok.sum()), int(np.isfinite(ref).sum()), f"scores of {v!r}",
@@ -491,7 +489,8 @@ class BaseMapper(BaseEstimator):
             results[v] = {"rmse": score, "mu": 1.0 - score / rms, "bias": float(np.mean(err)), "n": int(ok.sum())}
         empty = [v for v, r in results.items() if not r["n"]]
         if len(empty) == len(results):
-            raise ValueError(f"No point of {wanted} has both a prediction and a test value to score.")
+            which = repr(empty[0]) if len(empty) == 1 else empty
+            raise ValueError(f"No point of {which} has both a prediction and a test value to score.")
         if empty:
             warnings.warn(f"No point of {empty} has both a prediction and a test value: their scores are NaN (n=0); "
                           "the other variables are scored.", UserWarning, stacklevel=2)
