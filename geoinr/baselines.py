@@ -29,7 +29,7 @@ from . import coords as _coords
 from . import observations as _observations
 from .base import BaseMapper
 from ._version import __version__
-from .geometry import KM_PER_DEGREE
+from .geometry import KM_PER_DEGREE, xyz_km
 
 __all__ = ["LinearInterpolator", "OptimalInterpolation"]
 
@@ -38,6 +38,10 @@ TARGET_CHUNK = 1024  # target points per covariance block: TARGET_CHUNK * max_ob
 # OptimalInterpolation(mean="local"): a tile whose halo holds fewer observations estimates its mean from this many,
 # the nearest wherever they are (a tile with one observation or none would take its level from it, or the global mean)
 MEAN_MIN_OBS = 30
+# a tile with too few observations takes candidates for its nearest ones from a k-d tree (this many per one needed,
+# at least NEAREST_CANDIDATES_MIN), nearest to its centre, before choosing the nearest to its box among them
+NEAREST_CANDIDATES_PER = 32
+NEAREST_CANDIDATES_MIN = 1024
 MEANS = ("local", "global")  # OptimalInterpolation(mean=): ordinary kriging per tile, or simple kriging
 JITTER = 1e-10  # diagonal added to the covariance, relative to the signal variance (grows x100 on failure)
 PROGRESS_MIN_TILES = 16  # space tiles from which a prediction may show a progress bar (progress=True)
@@ -223,6 +227,24 @@ class OptimalInterpolation(_Baseline):
         The mean the Gaussian process is taken about (see **The mean** above): each
         tile's, estimated from its observations (ordinary kriging), or the mean of all
         observations (simple kriging; the only choice until 2026-12-05).
+    broad : float or None
+        None (the default): one Gaussian covariance. A number ``k``: the covariance
+        is the sum of two Gaussians, the one above with ``1 - broad_share`` of
+        :math:`\sigma_s^2` and a broad one ``k`` times longer in every coordinate
+        (``k lx``, ``k ly``, ``k lt``) with ``broad_share`` of it, as multi-scale
+        analyses separate the mesoscale from the larger scales: in gaps wider than a
+        decorrelation scale the map then follows the larger scales the tracks around
+        the gap share, instead of relaxing to the tile's mean. Measured on four days of
+        real tracks (``benchmarks/RESULTS.md``, 2026-12-05, tenth session), ``broad=2``
+        raised mu on the 20 deg Kuroshio and tropical Pacific boxes and the 40 x 16
+        deg Gulf Stream box by 0.010-0.030, and moved it by -0.003 to +0.003 on four
+        other boxes (lambda_x 11-12 km longer on the 10 deg Gulf Stream box); on four
+        three-month records, whose tracks fill the gaps in time, mu moved by at most
+        0.001 and lambda_x by -1 to +3 km, at 1.1-1.4 times the cost. So it is an
+        option, not the default.
+    broad_share : float
+        The broad covariance's share of the signal variance, in (0, 1); used only
+        with ``broad``.
     tile : float
         Side of a tile in decorrelation scales (space and time).
     halo : float
@@ -277,6 +299,8 @@ class OptimalInterpolation(_Baseline):
         *,
         signal_variance: float | None = None,
         mean: str = "local",
+        broad: float | None = None,
+        broad_share: float = 0.5,
         tile: float = 1.5,
         halo: float = 1.5,
         overlap: float = 0.25,
@@ -290,6 +314,8 @@ class OptimalInterpolation(_Baseline):
         self.noise = noise
         self.signal_variance = signal_variance
         self.mean = mean
+        self.broad = broad
+        self.broad_share = broad_share
         self.tile = tile
         self.halo = halo
         self.overlap = overlap
@@ -322,6 +348,8 @@ class OptimalInterpolation(_Baseline):
         if self.mean not in MEANS:
             raise ValueError(f"mean must be one of {MEANS} (each tile's mean estimated from its observations, or "
                              f"the mean of all observations); got {self.mean!r}.")
+        if self.broad is not None:
+            _check_broad(self.broad, self.broad_share)
         if not (self.tile > 0 and self.halo >= 0):
             raise ValueError(f"tile must be > 0 and halo >= 0 (in decorrelation scales); got tile={self.tile!r}, halo={self.halo!r}.")
         if not 0.0 <= self.overlap <= 0.5:
@@ -345,6 +373,7 @@ class OptimalInterpolation(_Baseline):
         if self.superobs is not None:
             lon, lat, t, y, counts = _superobservations(lon, lat, t, y, self.superobs * np.array(self._scales()))
         self.obs_lon_, self.obs_lat_, self.obs_time_ = lon, lat, t
+        self._nearest = None  # built by the first tile that needs its nearest observations (_nearest_observations)
         self.obs_anomaly_ = y - self.mean_
         self.obs_error_variance_ = self.noise * s2 / counts
         self.n_superobs_ = int(y.size)
@@ -524,17 +553,11 @@ class OptimalInterpolation(_Baseline):
         return uo, obs_idx
 
     def _nearest_observations(self, centre, box, n):
-        """Scaled coordinates and indices of the ``n`` observations nearest to a tile's box, from all of them.
-
-        ``centre`` is (lon0, lat0, cos(lat0)[, tc]): the tile's tangent point (and time centre)."""
-        lon0, lat0, coslat = centre[:3]
-        columns = [KM_PER_DEGREE * coslat * _coords.wrap_longitude(self.obs_lon_ - lon0) / float(self.lx),
-                   (self.obs_lat_ - lat0) * KM_PER_DEGREE / float(self.ly)]
-        if len(centre) > 3:
-            columns.append((self.obs_time_ - centre[3]) / float(self.lt))
-        uo = np.column_stack(columns)
-        keep = _nearest_to_box(uo, box, min(int(n), uo.shape[0]))
-        return uo[keep], keep
+        """Scaled coordinates and indices of the ``n`` observations nearest to a tile's box, wherever they are
+        (``centre``: see :class:`_NearestObservations`)."""
+        if getattr(self, "_nearest", None) is None:
+            self._nearest = _NearestObservations(self)
+        return self._nearest(centre, box, n)
 
     def _solve_tile(self, uo, yo, ro, ut, with_std, work):
         """Posterior mean anomaly at scaled target coords ``ut`` from scaled obs ``uo`` (values ``yo``,
@@ -548,7 +571,7 @@ class OptimalInterpolation(_Baseline):
         diagonal = np.diag_indices(no)
         jitter = JITTER * s2
         for _ in range(4):
-            k = _gaussian(uo, uo, s2, work.get("k", (no, no)))
+            k = self._covariance(uo, uo, work, "k")
             k[diagonal] += ro + jitter
             try:
                 # k is symmetric: its transpose is the Fortran-ordered array LAPACK factorizes in place
@@ -570,7 +593,7 @@ class OptimalInterpolation(_Baseline):
         mean = np.empty(nt)
         for c0 in range(0, nt, TARGET_CHUNK):
             c1 = min(nt, c0 + TARGET_CHUNK)
-            cto = _gaussian(ut[c0:c1], uo, s2, work.get("cto", (c1 - c0, no)))
+            cto = self._covariance(ut[c0:c1], uo, work, "cto")
             mean[c0:c1] = cto @ alpha if beta is None else cto @ alpha + level * (1.0 - cto @ beta)
         if with_std is None:
             return mean, None
@@ -578,11 +601,24 @@ class OptimalInterpolation(_Baseline):
         var = np.empty(us.shape[0])
         for c0 in range(0, us.shape[0], TARGET_CHUNK):
             c1 = min(us.shape[0], c0 + TARGET_CHUNK)
-            cto = _gaussian(us[c0:c1], uo, s2, work.get("cto", (c1 - c0, no)))
+            cto = self._covariance(us[c0:c1], uo, work, "cto")
             unexplained = 0.0 if beta is None else (1.0 - cto @ beta) ** 2 / weight  # the mean's own error
             w = solve_triangular(chol, cto.T, lower=True, overwrite_b=True, check_finite=False)
             var[c0:c1] = s2 - np.einsum("ij,ij->j", w, w) + unexplained
         return mean, var
+
+    def _covariance(self, a, b, work, name):
+        """Prior covariance between scaled coordinates ``a`` (rows) and ``b``, in the workspace array ``name``:
+        the Gaussian of the decorrelation scales and, with ``broad``, a second one ``broad`` times longer."""
+        s2 = self.signal_variance_
+        out = work.get(name, (a.shape[0], b.shape[0]))
+        if self.broad is None:
+            return _gaussian(a, b, s2, out)
+        share = float(self.broad_share)
+        _gaussian(a, b, (1.0 - share) * s2, out)
+        k = float(self.broad)
+        out += _gaussian(a / k, b / k, share * s2, work.get(name + " broad", out.shape))
+        return out
 
     def _source_note(self) -> str:
         units = self._units()
@@ -592,6 +628,9 @@ class OptimalInterpolation(_Baseline):
             scales += f", Lt={self.lt:g} days"
         so = f", superobservations of {self.superobs:g} scales ({self.n_superobs_})" if self.superobs is not None else ""
         about = "about each tile's own mean (ordinary kriging)" if self.mean == "local" else "about the observations' mean"
+        if self.broad is not None:
+            scales += (f"; plus a broad Gaussian {self.broad:g} times longer with {self.broad_share:g} of the "
+                       f"signal variance")
         return (
             f"geoinr {__version__}: optimal interpolation with a Gaussian covariance ({scales}, "
             f"signal variance {self.signal_variance_:.4g}{u2}, noise={self.noise:g} of it; "
@@ -609,6 +648,71 @@ class OptimalInterpolation(_Baseline):
 
 
 # ====================================================================== linear interpolation
+def _check_broad(broad, share) -> None:
+    """``OptimalInterpolation(broad=, broad_share=)``: a positive length in scales, a share in (0, 1)."""
+    for name, value in (("broad", broad), ("broad_share", share)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name} must be a number; got {value!r} ({type(value).__name__}).")
+    if not (np.isfinite(broad) and broad > 0):
+        raise ValueError(f"broad is the length of the broad covariance in decorrelation scales: a positive "
+                         f"number (e.g. 2.0), or None for one scale; got {broad!r}.")
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"broad_share is the broad covariance's share of the signal variance: a number "
+                         f"strictly between 0 and 1 (e.g. 0.5); got {share!r}.")
+
+
+class _NearestObservations:
+    """The observations nearest to a tile's box, wherever they are, for ``OptimalInterpolation(mean="local")``.
+
+    Called with ``centre`` = (lon0, lat0, cos(lat0)[, tc]) (the tile's tangent point and time centre), the box's
+    half-widths in scales and ``n``, it returns the scaled coordinates and indices of the ``n`` nearest. Candidates
+    come from a k-d tree of all observations (chord distance over the shorter of ``lx, ly``, time over ``lt``):
+    the :data:`NEAREST_CANDIDATES_PER` ``n`` nearest to the centre (at least :data:`NEAREST_CANDIDATES_MIN`); the
+    ``n`` nearest to the box are chosen among them in the tile's tangent plane, as a scan of every observation
+    would (on the benchmark's records: the same maps). Each such tile scanned every observation until
+    2026-12-05: land makes thousands of them on a global map, where the scans took most of the time (a 1 deg
+    global day from 200,000 observations: 130 s, 25 s with the tree; 6 of its 57,600 points moved, by up to 6 cm,
+    at 79.5 N, far from the data, where the tangent plane and the chord distance disagree).
+    """
+
+    def __init__(self, oi: OptimalInterpolation):
+        self.lon, self.lat, self.time = oi.obs_lon_, oi.obs_lat_, oi.obs_time_
+        self.lx, self.ly = float(oi.lx), float(oi.ly)
+        self.lt = float(oi.lt) if oi._time_used() else None
+        self.tree = None
+
+    def __call__(self, centre, box, n):
+        lon0, lat0, coslat = centre[:3]
+        total = self.lat.size
+        n = min(int(n), total)
+        k = max(NEAREST_CANDIDATES_PER * n, NEAREST_CANDIDATES_MIN)
+        if k < total:
+            idx = np.sort(self._tree().query(self._points(np.array([lon0]), np.array([lat0]),
+                                                          centre[3:] or None)[0], k=k)[1])
+        else:
+            idx = np.arange(total)
+        columns = [KM_PER_DEGREE * coslat * _coords.wrap_longitude(self.lon[idx] - lon0) / self.lx,
+                   (self.lat[idx] - lat0) * KM_PER_DEGREE / self.ly]
+        if len(centre) > 3:
+            columns.append((self.time[idx] - centre[3]) / self.lt)
+        uo = np.column_stack(columns)
+        keep = _nearest_to_box(uo, box, n)
+        return uo[keep], idx[keep]
+
+    def _points(self, lon, lat, time):
+        points = xyz_km(lon, lat) / min(self.lx, self.ly)
+        if self.lt is None:
+            return points
+        return np.column_stack([points, (np.asarray(time, dtype=float) - self.time[0]) / self.lt])
+
+    def _tree(self):
+        if self.tree is None:
+            from scipy.spatial import cKDTree
+
+            self.tree = cKDTree(self._points(self.lon, self.lat, self.time))
+        return self.tree
+
+
 class LinearInterpolator(_Baseline):
     """Linear interpolation in space of the observations within a time window: the floor.
 

@@ -84,3 +84,32 @@ def test_a_tile_with_a_lone_observation_takes_its_mean_from_the_nearest_data():
     assert mean[2] < 0.4 and mean[3] < 0.4  # beyond it: not its value over the whole tile (1.0 with it alone)
     sigma = np.sqrt(oi.signal_variance_)
     assert abs(std[3] - std[2]) < 0.05 * sigma  # no step to the signal's std where a tile holds no observation
+
+
+@pytest.mark.parametrize("with_time", [False, True])
+def test_nearest_observations_from_the_tree_are_those_of_a_full_scan(with_time):
+    """Tiles far from the data take their mean from the nearest observations: candidates from a k-d tree, then the
+    nearest to the tile's box among them, which is what a scan of every observation finds (checked on tiles around
+    and inside a data-free region, with and without time)."""
+    rng = np.random.default_rng(4)
+    n = 6000
+    lon, lat = rng.uniform(-30.0, 30.0, n), rng.uniform(-40.0, 40.0, n)
+    keep = np.hypot(lon, lat) > 12.0  # a data-free disc
+    lon, lat = lon[keep], lat[keep]
+    data = {"lon": lon, "lat": lat, "h": np.sin(np.radians(lon) * 10.0)}
+    if with_time:
+        data["time"] = np.datetime64("2020-01-01") + rng.integers(0, 30 * 24, lon.size).astype("timedelta64[h]")
+    oi = baselines.OptimalInterpolation(progress=False).fit(data, "h")
+    assert oi.n_superobs_ > max(baselines.NEAREST_CANDIDATES_PER * baselines.MEAN_MIN_OBS,
+                                baselines.NEAREST_CANDIDATES_MIN)  # the tree is used
+    for lon0, lat0 in [(0.0, 0.0), (5.0, -6.0), (11.0, 1.0), (-9.0, 8.0)]:
+        coslat = np.cos(np.radians(lat0))
+        centre = (lon0, lat0, coslat) + ((float(np.median(oi.obs_time_)),) if with_time else ())
+        box = np.array([0.75, 0.75] + ([0.75] if with_time else []))
+        uo, idx = oi._nearest_observations(centre, box, baselines.MEAN_MIN_OBS)
+        columns = [KM * coslat * (oi.obs_lon_ - lon0) / oi.lx, (oi.obs_lat_ - lat0) * KM / oi.ly]
+        if with_time:
+            columns.append((oi.obs_time_ - centre[3]) / oi.lt)
+        full = baselines._nearest_to_box(np.column_stack(columns), box, baselines.MEAN_MIN_OBS)
+        np.testing.assert_array_equal(idx, full)
+        np.testing.assert_allclose(uo, np.column_stack(columns)[full])
