@@ -36,7 +36,8 @@ and peninsulas, an anomaly of 8 cm RMS against 30-37 cm in the open-ocean boxes)
 Methods: ``OI`` is ``OptimalInterpolation()`` with its defaults (100 km, 10 days; since 2026-12-05 each tile's
 own mean, ordinary kriging), ``OI, mean="global" ...`` the same about one mean for the whole box (the default
 before, and the bar of the tables before then), ``OI, broad=2 ...`` the default plus a second Gaussian
-covariance twice as long with half the signal variance (an option, stronger on some four-day boxes), ``linear`` the floor; the ``geoinr`` rows fit the package.
+covariance twice as long with half the signal variance (an option, stronger on some four-day boxes),
+``linear`` the floor; the ``geoinr`` rows fit the package.
 Scores (:mod:`geoinr.metrics`): RMSE (cm), mu = 1 - RMSE / RMS(truth - its mean), and
 lambda_x (km), the zonal effective resolution (rows with land dropped; where fewer than
 ``MIN_ZONAL_ROWS`` rows are water all the way across, as in the Mediterranean, it is taken on

@@ -42,6 +42,8 @@ MEAN_MIN_OBS = 30
 # at least NEAREST_CANDIDATES_MIN), nearest to its centre, before choosing the nearest to its box among them
 NEAREST_CANDIDATES_PER = 32
 NEAREST_CANDIDATES_MIN = 1024
+NEAREST_PLANE_SLACK = 1.1  # the tangent plane's distances against the chord's, within NEAREST_EXACT_SCALES
+NEAREST_EXACT_SCALES = 5.0  # decorrelation scales from a tile's box: nearer, its nearest observations are exact
 MEANS = ("local", "global")  # OptimalInterpolation(mean=): ordinary kriging per tile, or simple kriging
 JITTER = 1e-10  # diagonal added to the covariance, relative to the signal variance (grows x100 on failure)
 PROGRESS_MIN_TILES = 16  # space tiles from which a prediction may show a progress bar (progress=True)
@@ -199,7 +201,8 @@ class OptimalInterpolation(_Baseline):
     into one superobservation at their centroid, with the error variance divided by
     their count (what the full OI does with coincident observations), as DUACS
     filters and subsamples 1 Hz along-track data. Memory is bounded by
-    ``max_obs**2 * 8`` bytes (72 MB for 3000) plus ``TARGET_CHUNK * max_obs * 8``;
+    ``max_obs**2 * 8`` bytes (72 MB for 3000) plus ``TARGET_CHUNK * max_obs * 8``,
+    twice that with ``broad``;
     time grows linearly with the number of tiles, so with the size of the target.
     ``superobs=None`` is closer to the full OI (about 2 % lower RMSE on the 4-nadir
     QG OSSE, 10 % with SWOT swaths) at 5 to 10 times the cost.
@@ -228,20 +231,17 @@ class OptimalInterpolation(_Baseline):
         tile's, estimated from its observations (ordinary kriging), or the mean of all
         observations (simple kriging; the only choice until 2026-12-05).
     broad : float or None
-        None (the default): one Gaussian covariance. A number ``k``: the covariance
-        is the sum of two Gaussians, the one above with ``1 - broad_share`` of
-        :math:`\sigma_s^2` and a broad one ``k`` times longer in every coordinate
-        (``k lx``, ``k ly``, ``k lt``) with ``broad_share`` of it, as multi-scale
-        analyses separate the mesoscale from the larger scales: in gaps wider than a
-        decorrelation scale the map then follows the larger scales the tracks around
-        the gap share, instead of relaxing to the tile's mean. Measured on four days of
-        real tracks (``benchmarks/RESULTS.md``, 2026-12-05, tenth session), ``broad=2``
-        raised mu on the 20 deg Kuroshio and tropical Pacific boxes and the 40 x 16
-        deg Gulf Stream box by 0.010-0.030, and moved it by -0.003 to +0.003 on four
-        other boxes (lambda_x 11-12 km longer on the 10 deg Gulf Stream box); on four
-        three-month records, whose tracks fill the gaps in time, mu moved by at most
-        0.001 and lambda_x by -1 to +3 km, at 1.1-1.4 times the cost. So it is an
-        option, not the default.
+        None (the default): one Gaussian covariance. A number ``k > 1``: the sum of
+        two Gaussians, the one above with ``1 - broad_share`` of :math:`\sigma_s^2` and
+        one ``k`` times longer in every coordinate with ``broad_share`` of it, as
+        multi-scale analyses do: in gaps wider than a decorrelation scale the map
+        follows the larger scales the tracks around them share (tiles and halo stay in
+        the mesoscale's scales, so the local mean's steps in still wider gaps remain,
+        smaller). On four days of real tracks ``broad=2`` raised mu by 0.010-0.030 on
+        three boxes of seven and moved it by -0.003 to +0.003 on the others (lambda_x
+        11-12 km longer on one); on four three-month records mu moved by at most 0.001
+        and lambda_x by -1 to +3 km, at 1.1-1.4 times the cost (``benchmarks/RESULTS.md``,
+        2026-12-05, tenth session). So it is an option, not the default.
     broad_share : float
         The broad covariance's share of the signal variance, in (0, 1); used only
         with ``broad``.
@@ -555,7 +555,7 @@ class OptimalInterpolation(_Baseline):
     def _nearest_observations(self, centre, box, n):
         """Scaled coordinates and indices of the ``n`` observations nearest to a tile's box, wherever they are
         (``centre``: see :class:`_NearestObservations`)."""
-        if getattr(self, "_nearest", None) is None:
+        if getattr(self, "_nearest", None) is None or self._nearest.key != _NearestObservations.key_of(self):
             self._nearest = _NearestObservations(self)
         return self._nearest(centre, box, n)
 
@@ -614,10 +614,13 @@ class OptimalInterpolation(_Baseline):
         out = work.get(name, (a.shape[0], b.shape[0]))
         if self.broad is None:
             return _gaussian(a, b, s2, out)
-        share = float(self.broad_share)
-        _gaussian(a, b, (1.0 - share) * s2, out)
-        k = float(self.broad)
-        out += _gaussian(a / k, b / k, share * s2, work.get(name + " broad", out.shape))
+        share, k = float(self.broad_share), float(self.broad)
+        if (1.0 - share) * s2 > 0.0:
+            _gaussian(a, b, (1.0 - share) * s2, out)
+        else:  # a share that rounds the mesoscale's variance to 0
+            out.fill(0.0)
+        if share * s2 > 0.0:
+            out += _gaussian(a / k, b / k, share * s2, work.get(name + " broad", out.shape))
         return out
 
     def _source_note(self) -> str:
@@ -653,9 +656,9 @@ def _check_broad(broad, share) -> None:
     for name, value in (("broad", broad), ("broad_share", share)):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise TypeError(f"{name} must be a number; got {value!r} ({type(value).__name__}).")
-    if not (np.isfinite(broad) and broad > 0):
-        raise ValueError(f"broad is the length of the broad covariance in decorrelation scales: a positive "
-                         f"number (e.g. 2.0), or None for one scale; got {broad!r}.")
+    if not (np.isfinite(broad) and broad > 1):
+        raise ValueError(f"broad is the length of the broad covariance in decorrelation scales: a number above 1 "
+                         f"(e.g. 2.0), or None for one scale; got {broad!r}.")
     if not 0.0 < share < 1.0:
         raise ValueError(f"broad_share is the broad covariance's share of the signal variance: a number "
                          f"strictly between 0 and 1 (e.g. 0.5); got {share!r}.")
@@ -665,39 +668,55 @@ class _NearestObservations:
     """The observations nearest to a tile's box, wherever they are, for ``OptimalInterpolation(mean="local")``.
 
     Called with ``centre`` = (lon0, lat0, cos(lat0)[, tc]) (the tile's tangent point and time centre), the box's
-    half-widths in scales and ``n``, it returns the scaled coordinates and indices of the ``n`` nearest. Candidates
+    half-widths in scales and ``n``, it returns the scaled coordinates and indices of the ``n`` nearest to the box
+    in the tile's tangent plane (ties to the lower index), as a scan of every observation finds them. Candidates
     come from a k-d tree of all observations (chord distance over the shorter of ``lx, ly``, time over ``lt``):
-    the :data:`NEAREST_CANDIDATES_PER` ``n`` nearest to the centre (at least :data:`NEAREST_CANDIDATES_MIN`); the
-    ``n`` nearest to the box are chosen among them in the tile's tangent plane, as a scan of every observation
-    would (on the benchmark's records: the same maps). Each such tile scanned every observation until
-    2026-12-05: land makes thousands of them on a global map, where the scans took most of the time (a 1 deg
-    global day from 200,000 observations: 130 s, 25 s with the tree; 6 of its 57,600 points moved, by up to 6 cm,
-    at 79.5 N, far from the data, where the tangent plane and the chord distance disagree).
+    the :data:`NEAREST_CANDIDATES_PER` ``n`` nearest to the centre (at least :data:`NEAREST_CANDIDATES_MIN`), four
+    times more until the farthest candidate lies beyond any observation as near to the box as the ``n``-th chosen
+    (a bound that allows for ``lx != ly`` and, by :data:`NEAREST_PLANE_SLACK`, for the tangent plane against the
+    chord). Beyond :data:`NEAREST_EXACT_SCALES` scales from the box the plane itself distorts distances, and the
+    first candidates are kept. Each such tile scanned every observation until 2026-12-05: land makes thousands
+    of them on a global map, where the scans took most of the time (a 1 deg global day from 200,000
+    observations: 130 s, 25 s with the tree; 6 of its 57,600 points moved, by up to 6 cm, at 79.5 N, far from
+    the data).
     """
 
     def __init__(self, oi: OptimalInterpolation):
         self.lon, self.lat, self.time = oi.obs_lon_, oi.obs_lat_, oi.obs_time_
+        self.key = self.key_of(oi)
         self.lx, self.ly = float(oi.lx), float(oi.ly)
         self.lt = float(oi.lt) if oi._time_used() else None
         self.tree = None
+
+    @staticmethod
+    def key_of(oi: OptimalInterpolation) -> tuple:
+        """What the tree depends on besides the observations (``set_params`` may change it without a refit)."""
+        return float(oi.lx), float(oi.ly), float(oi.lt) if oi._time_used() else None
 
     def __call__(self, centre, box, n):
         lon0, lat0, coslat = centre[:3]
         total = self.lat.size
         n = min(int(n), total)
         k = max(NEAREST_CANDIDATES_PER * n, NEAREST_CANDIDATES_MIN)
-        if k < total:
-            idx = np.sort(self._tree().query(self._points(np.array([lon0]), np.array([lat0]),
-                                                          centre[3:] or None)[0], k=k)[1])
-        else:
-            idx = np.arange(total)
-        columns = [KM_PER_DEGREE * coslat * _coords.wrap_longitude(self.lon[idx] - lon0) / self.lx,
-                   (self.lat[idx] - lat0) * KM_PER_DEGREE / self.ly]
-        if len(centre) > 3:
-            columns.append((self.time[idx] - centre[3]) / self.lt)
-        uo = np.column_stack(columns)
-        keep = _nearest_to_box(uo, box, n)
-        return uo[keep], idx[keep]
+        stretch = max(self.lx, self.ly) / min(self.lx, self.ly)
+        reach = float(np.sqrt(np.sum(np.square(box))))  # from the box's centre to its corners, in scales
+        while True:
+            if k < total:
+                distance, idx = self._tree().query(self._points(np.array([lon0]), np.array([lat0]),
+                                                                centre[3:] or None)[0], k=k)
+                farthest, idx = float(distance[-1]), np.sort(idx)
+            else:
+                farthest, idx = np.inf, np.arange(total)
+            columns = [KM_PER_DEGREE * coslat * _coords.wrap_longitude(self.lon[idx] - lon0) / self.lx,
+                       (self.lat[idx] - lat0) * KM_PER_DEGREE / self.ly]
+            if len(centre) > 3:
+                columns.append((self.time[idx] - centre[3]) / self.lt)
+            uo = np.column_stack(columns)
+            keep = _nearest_to_box(uo, box, n)
+            nth = float(np.sqrt((np.maximum(np.abs(uo[keep]) - box, 0.0) ** 2).sum(axis=1).max()))
+            if nth > NEAREST_EXACT_SCALES or farthest > stretch * (nth + reach) * NEAREST_PLANE_SLACK:
+                return uo[keep], idx[keep]
+            k *= 4
 
     def _points(self, lon, lat, time):
         points = xyz_km(lon, lat) / min(self.lx, self.ly)
@@ -976,4 +995,7 @@ def _nearest_to_box(uo: np.ndarray, box: np.ndarray, n: int) -> np.ndarray:
     inside = np.flatnonzero(d2 == 0.0)
     if inside.size >= n:
         return inside[np.unique(np.round(np.linspace(0, inside.size - 1, n)).astype(int))]
-    return np.sort(np.argpartition(d2, n - 1)[:n])
+    nth = np.partition(d2, n - 1)[n - 1]
+    below = np.flatnonzero(d2 < nth)
+    # ties at the n-th distance go to the lower indices, so a subset holding every tie chooses as the whole set does
+    return np.sort(np.concatenate([below, np.flatnonzero(d2 == nth)[: n - below.size]]))

@@ -8,8 +8,8 @@ KM = baselines.KM_PER_DEGREE
 
 
 def test_broad_covariance_is_the_sum_of_two_gaussians():
-    """One tile at the equator (its tangent plane exact), about one mean: simple kriging with the two-scale covariance,
-    written out, gives the map and its error."""
+    """One tile near the equator (its tangent plane as good as exact there), about one mean: simple kriging with the
+    two-scale covariance, written out, gives the map and its error."""
     rng = np.random.default_rng(5)
     n = 150
     lon, lat = rng.uniform(0.0, 4.0, n), rng.uniform(-2.0, 2.0, n)
@@ -38,7 +38,7 @@ def test_broad_covariance_is_the_sum_of_two_gaussians():
 
 def test_broad_covariance_carries_a_large_scale_slope_across_a_gap():
     """A sea surface sloping by 1 m over 20 deg of longitude, with a small mesoscale ripple, observed on both sides of
-    a gap 250 km wide (4 lx). With one scale the map relaxes towards its mean inside the gap (one mean: the global
+    a gap 256 km wide (4.3 lx). With one scale the map relaxes towards its mean inside the gap (one mean: the global
     one; each tile's mean: the level of the nearest side, stepping where the side changes); the broad covariance
     carries the slope across."""
     rng = np.random.default_rng(0)
@@ -65,6 +65,7 @@ def test_broad_covariance_carries_a_large_scale_slope_across_a_gap():
 
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"broad": 0.0}, ValueError, "broad is the length"),
+    ({"broad": 0.5}, ValueError, "a number above 1"),
     ({"broad": float("inf")}, ValueError, "broad is the length"),
     ({"broad": "2"}, TypeError, "broad must be a number"),
     ({"broad": 2.0, "broad_share": 1.0}, ValueError, "strictly between 0 and 1"),

@@ -113,3 +113,45 @@ def test_nearest_observations_from_the_tree_are_those_of_a_full_scan(with_time):
         full = baselines._nearest_to_box(np.column_stack(columns), box, baselines.MEAN_MIN_OBS)
         np.testing.assert_array_equal(idx, full)
         np.testing.assert_allclose(uo, np.column_stack(columns)[full])
+
+
+def _holed(lx, ly, spacing=0.25, seed=0, gridded=False):
+    """Observations on a 80 x 40 deg region with a data-free rectangle, a grid of targets over the hole, and an OI of
+    them."""
+    rng = np.random.default_rng(seed)
+    lon, lat = np.meshgrid(np.arange(-40.0, 40.0, spacing), np.arange(-20.0, 20.0, spacing))
+    lon, lat = lon.ravel(), lat.ravel()
+    if not gridded:
+        lon, lat = lon + rng.uniform(-0.1, 0.1, lon.size), lat + rng.uniform(-0.1, 0.1, lat.size)
+    keep = ~((np.abs(lon) < 10.0) & (np.abs(lat) < 3.0))
+    lon, lat = lon[keep], lat[keep]
+    data = {"lon": lon, "lat": lat, "h": np.sin(np.radians(lon) * 8.0) + 0.5 * np.cos(np.radians(lat) * 12.0)
+            + 0.3 * lat / 20.0}
+    target_lon, target_lat = np.meshgrid(np.arange(-10.0, 10.0, 0.5), np.arange(-3.0, 3.0, 0.25))
+    oi = baselines.OptimalInterpolation(lx=lx, ly=ly, lt=None, progress=False).fit(data, "h")
+    return oi, data, {"lon": target_lon.ravel(), "lat": target_lat.ravel()}
+
+
+@pytest.mark.parametrize("lx, ly, gridded", [(300.0, 60.0, False), (60.0, 300.0, False), (100.0, 100.0, True)])
+def test_maps_with_the_tree_are_those_of_a_full_scan(monkeypatch, lx, ly, gridded):
+    """Through predict: unequal scales (the tree's distance over the shorter one stretches the longer axis: too few
+    candidates then missed nearer observations) and a regular grid (ties in distance go to the lower index)."""
+    oi, _, target = _holed(lx, ly, gridded=gridded)
+    with_tree = oi.predict(target)
+    monkeypatch.setattr(baselines, "NEAREST_CANDIDATES_MIN", 10**9)  # every observation a candidate: a full scan
+    oi._nearest = None
+    np.testing.assert_array_equal(oi.predict(target), with_tree)
+
+
+def test_the_tree_follows_a_refit_and_new_scales():
+    """A refit on other data, or set_params changing the scales without a refit, builds the tree anew."""
+    oi, _, target = _holed(100.0, 100.0)
+    first = oi.predict(target)
+    other, data, _ = _holed(100.0, 100.0, seed=1)
+    refit = oi.fit(data, "h").predict(target)
+    np.testing.assert_array_equal(refit, other.predict(target))
+    assert not np.array_equal(refit, first)
+    oi.set_params(lx=300.0, ly=60.0)  # the superobservations stay those of the fit; the tree must not
+    new_scales = oi.predict(target)
+    oi._nearest = None
+    np.testing.assert_array_equal(new_scales, oi.predict(target))
