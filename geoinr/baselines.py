@@ -42,7 +42,8 @@ MEAN_MIN_OBS = 30
 # at least NEAREST_CANDIDATES_MIN), nearest to its centre, before choosing the nearest to its box among them
 NEAREST_CANDIDATES_PER = 32
 NEAREST_CANDIDATES_MIN = 1024
-NEAREST_PLANE_SLACK = 1.1  # the tangent plane's distances against the chord's, within NEAREST_EXACT_SCALES
+NEAREST_PLANE_SLACK = 1.1  # the tangent plane's distances against the chord's within NEAREST_EXACT_SCALES at
+# mid-latitudes (poleward of about 60 deg the plane's east-west distances stretch more: near, not always exact)
 NEAREST_EXACT_SCALES = 5.0  # decorrelation scales from a tile's box: nearer, its nearest observations are exact
 MEANS = ("local", "global")  # OptimalInterpolation(mean=): ordinary kriging per tile, or simple kriging
 JITTER = 1e-10  # diagonal added to the covariance, relative to the signal variance (grows x100 on failure)
@@ -650,9 +651,8 @@ class OptimalInterpolation(_Baseline):
         )
 
 
-# ====================================================================== linear interpolation
 def _check_broad(broad, share) -> None:
-    """``OptimalInterpolation(broad=, broad_share=)``: a positive length in scales, a share in (0, 1)."""
+    """``OptimalInterpolation(broad=, broad_share=)``: a length above 1 (in scales), a share in (0, 1)."""
     for name, value in (("broad", broad), ("broad_share", share)):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise TypeError(f"{name} must be a number; got {value!r} ({type(value).__name__}).")
@@ -732,6 +732,7 @@ class _NearestObservations:
         return self.tree
 
 
+# ====================================================================== linear interpolation
 class LinearInterpolator(_Baseline):
     """Linear interpolation in space of the observations within a time window: the floor.
 
