@@ -203,8 +203,7 @@ class OptimalInterpolation(_Baseline):
     their count (what the full OI does with coincident observations), as DUACS
     filters and subsamples 1 Hz along-track data. Memory is bounded by
     ``max_obs**2 * 8`` bytes (72 MB for 3000) plus ``TARGET_CHUNK * max_obs * 8``,
-    twice that with ``broad``;
-    time grows linearly with the number of tiles, so with the size of the target.
+    twice that with ``broad``; time grows linearly with the number of tiles (targets).
     ``superobs=None`` is closer to the full OI (about 2 % lower RMSE on the 4-nadir
     QG OSSE, 10 % with SWOT swaths) at 5 to 10 times the cost.
 
@@ -239,13 +238,12 @@ class OptimalInterpolation(_Baseline):
         follows the larger scales the tracks around them share (tiles and halo stay in
         the mesoscale's scales, so the local mean's steps in still wider gaps remain,
         smaller). On four days of real tracks ``broad=2`` raised mu by 0.010-0.030 on
-        three boxes of seven and moved it by -0.003 to +0.003 on the others (lambda_x
-        11-12 km longer on one); on four three-month records mu moved by at most 0.001
-        and lambda_x by -1 to +3 km, at 1.1-1.4 times the cost (``benchmarks/RESULTS.md``,
-        2026-12-05, tenth session). So it is an option, not the default.
+        three boxes of seven, moved it by -0.003 to +0.003 on the others (lambda_x 11-12
+        km longer on one) and on four three-month records by at most 0.001 (lambda_x -1
+        to +3 km), at 1.1-1.4 times the cost (``benchmarks/RESULTS.md``, 2026-12-05,
+        tenth session): an option, not the default.
     broad_share : float
-        The broad covariance's share of the signal variance, in (0, 1); used only
-        with ``broad``.
+        The broad covariance's share of the signal variance, in (0, 1), with ``broad``.
     tile : float
         Side of a tile in decorrelation scales (space and time).
     halo : float
@@ -288,6 +286,9 @@ class OptimalInterpolation(_Baseline):
     (('time', 'lat', 'lon'), 'm', 'sla_std')
     >>> on_tracks = oi.predict(tracks, return_std=True)[1]  # the formal error at the observations themselves
     >>> bool(on_tracks.median() < 0.5 * err.median())  # small on the tracks, larger between them
+    True
+    >>> two_scales = geoinr.baselines.OptimalInterpolation(broad=2.0).fit(tracks, "sla")  # and a broad covariance
+    >>> "broad Gaussian 2 times longer" in two_scales.predict(grid).attrs["source"]
     True
     """
 
