@@ -557,7 +557,7 @@ class OptimalInterpolation(_Baseline):
     def _nearest_observations(self, centre, box, n):
         """Scaled coordinates and indices of the ``n`` observations nearest to a tile's box, wherever they are
         (``centre``: see :class:`_NearestObservations`)."""
-        if getattr(self, "_nearest", None) is None or self._nearest.key != _NearestObservations.key_of(self):
+        if self._nearest is None or self._nearest.key != _NearestObservations.key_of(self):
             self._nearest = _NearestObservations(self)
         return self._nearest(centre, box, n)
 
@@ -684,9 +684,7 @@ class _NearestObservations:
 
     def __init__(self, oi: OptimalInterpolation):
         self.lon, self.lat, self.time = oi.obs_lon_, oi.obs_lat_, oi.obs_time_
-        self.key = self.key_of(oi)
-        self.lx, self.ly = float(oi.lx), float(oi.ly)
-        self.lt = float(oi.lt) if oi._time_used() else None
+        self.key = self.lx, self.ly, self.lt = self.key_of(oi)
         self.tree = None
 
     @staticmethod
@@ -714,7 +712,7 @@ class _NearestObservations:
                 columns.append((self.time[idx] - centre[3]) / self.lt)
             uo = np.column_stack(columns)
             keep = _nearest_to_box(uo, box, n)
-            nth = float(np.sqrt((np.maximum(np.abs(uo[keep]) - box, 0.0) ** 2).sum(axis=1).max()))
+            nth = float(np.sqrt(_box_distance2(uo[keep], box).max()))
             if nth > NEAREST_EXACT_SCALES or farthest > stretch * (nth + reach) * NEAREST_PLANE_SLACK:
                 return uo[keep], idx[keep]
             k *= 4
@@ -981,6 +979,11 @@ def _superobservations(lon, lat, t, y, bins):
     )
 
 
+def _box_distance2(uo: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Squared distance of each observation (scaled coordinates ``uo``) to a tile's box (half-widths ``box``)."""
+    return (np.maximum(np.abs(uo) - box, 0.0) ** 2).sum(axis=1)
+
+
 def _nearest_to_box(uo: np.ndarray, box: np.ndarray, n: int) -> np.ndarray:
     """Sorted indices of the ``n`` observations (scaled coordinates ``uo``) nearest to a tile's box (half-widths
     ``box``). Observations inside the box are all at distance 0: when more than ``n`` are, an even subsample of
@@ -993,7 +996,7 @@ def _nearest_to_box(uo: np.ndarray, box: np.ndarray, n: int) -> np.ndarray:
     >>> _nearest_to_box(uo, np.array([1.0, 1.0]), 4).tolist()
     [0, 3, 6, 9]
     """
-    d2 = (np.maximum(np.abs(uo) - box, 0.0) ** 2).sum(axis=1)
+    d2 = _box_distance2(uo, box)
     inside = np.flatnonzero(d2 == 0.0)
     if inside.size >= n:
         return inside[np.unique(np.round(np.linspace(0, inside.size - 1, n)).astype(int))]
