@@ -18,6 +18,11 @@ coverage, overall and by distance from the tracks (0-25, 25-60, over 60 km): a s
 as the one a fit without it draws.
 
     python benchmarks/calibration.py --cases gulfstream10 agulhas10 --max-time 60 --seeds 0 1
+
+With ``--derived`` it also scores ``derive("geostrophic_velocity", ..., return_std=True)``: the coverage of
+the currents' standard deviation against the truth's geostrophic currents (fourth-order centred differences of
+the true height on its grid; the table gives their difference from the same differences of the fitted map, the
+share of the error that is the grid's and not the network's).
 """
 import argparse
 import platform
@@ -79,7 +84,56 @@ def oracle_coverage(err, d, bins=20):
     return float(np.mean(z[ok] <= 1.0)), float(np.mean(z[ok] <= 2.0))
 
 
-def run(max_time=30.0, seed=0, methods=(("ensemble", 5), ("bayes_last_layer", None)), validation=None):
+GRAVITY = 9.80665  # m s-2, as geoinr.physics.constants
+OMEGA = 7.2921159e-5  # s-1: Earth's rotation rate
+EARTH_RADIUS_M = 6371000.0  # m, geoinr.geometry's radius
+
+
+def geostrophic_fd(ssh, lat_name, lon_name):
+    """Geostrophic currents (u, v) in m/s of a gridded height (m) by fourth-order centred differences; NaN within
+    two cells of an edge or of land."""
+    lat = np.asarray(ssh[lat_name], dtype=float)
+    lon = np.asarray(ssh[lon_name], dtype=float)
+    a = ssh.transpose(..., lat_name, lon_name).values
+
+    def d4(values, axis, step):
+        out = np.full(values.shape, np.nan)
+        v = np.moveaxis(values, axis, -1)
+        o = np.moveaxis(out, axis, -1)
+        o[..., 2:-2] = (-v[..., 4:] + 8 * v[..., 3:-1] - 8 * v[..., 1:-3] + v[..., :-4]) / (12 * step)
+        return out
+
+    rad = np.pi / 180.0
+    dy = EARTH_RADIUS_M * rad * float(np.mean(np.diff(lat)))
+    dx = EARTH_RADIUS_M * rad * float(np.mean(np.diff(lon))) * np.cos(lat * rad)[:, None]
+    f = 2 * OMEGA * np.sin(lat * rad)[:, None]
+    return -GRAVITY / f * d4(a, a.ndim - 2, dy), GRAVITY / f * d4(a, a.ndim - 1, 1.0) / dx
+
+
+def derived_scores(fitted, target, truth, lat_name, lon_name, mean_map):
+    """Coverage of ``derive("geostrophic_velocity", return_std=True)`` against the truth's currents (u and v
+    pooled): RMSE and mean std (cm/s), within 1 / 2 std, and the RMS difference between the differenced truth and
+    the differenced map's error, as a share of the error (the grid's part)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        uv = fitted.derive("geostrophic_velocity", target, return_std=True)
+    dims = tuple(truth.dims)
+    got = [uv[k].transpose(*dims).values for k in ("ugos", "vgos")]
+    sd = [uv[k].transpose(*dims).values for k in ("ugos_std", "vgos_std")]
+    true = geostrophic_fd(truth, lat_name, lon_name)
+    differenced = geostrophic_fd(mean_map.transpose(*dims), lat_name, lon_name)
+    err = np.concatenate([(g - t).ravel() for g, t in zip(got, true)])
+    grid_err = np.concatenate([(d - t).ravel() for d, t in zip(differenced, true)])
+    std = np.concatenate([s.ravel() for s in sd])
+    ok = np.isfinite(err) & np.isfinite(std) & np.isfinite(grid_err)
+    z = np.abs(err[ok]) / std[ok]
+    rmse = float(np.sqrt(np.mean(err[ok] ** 2)))
+    return dict(u_rmse=rmse * 100, u_std=float(np.mean(std[ok])) * 100, u1=float(np.mean(z <= 1)),
+                u2=float(np.mean(z <= 2)), grid=float(np.sqrt(np.mean((err[ok] - grid_err[ok]) ** 2))) / rmse)
+
+
+def run(max_time=30.0, seed=0, methods=(("ensemble", 5), ("bayes_last_layer", None)), validation=None,
+        derived=False):
     tracks = geoinr.datasets.synthetic_tracks(days=10, noise=0.01, seed=seed)
     truth = geoinr.datasets.synthetic_grid(resolution=0.1, days=10, seed=seed)
     truth = truth.drop_vars("sla").rename(sla_true="sla").isel(time=slice(1, None))
@@ -111,6 +165,8 @@ def run(max_time=30.0, seed=0, methods=(("ensemble", 5), ("bayes_last_layer", No
             floor=None if b is None else float(np.sqrt(b)) * fitted.std_[0] * 100,
             seconds=sec,
         ))
+        if derived:
+            rows[-1].update(derived_scores(fitted, truth, true, "lat", "lon", mean))
     # what users have today: optimal interpolation's formal mapping error (DUACS-like default scales)
     t0 = time.perf_counter()
     oi = geoinr.baselines.OptimalInterpolation().fit(tracks, "sla")
@@ -130,7 +186,8 @@ def run(max_time=30.0, seed=0, methods=(("ensemble", 5), ("bayes_last_layer", No
 DISTANCE_BINS_KM = (0.0, 25.0, 60.0, np.inf)  # real cases: coverage near the tracks, between them, far from them
 
 
-def run_real(case, max_time=60.0, seed=0, methods=(None, "bayes_last_layer", "ensemble"), validation=None):
+def run_real(case, max_time=60.0, seed=0, methods=(None, "bayes_last_layer", "ensemble"), validation=None,
+             derived=False):
     """Rows of map scores and coverage by distance on a four-day case of ``benchmarks/real_ssh.py``."""
     import os
     import sys
@@ -165,6 +222,10 @@ def run_real(case, max_time=60.0, seed=0, methods=(None, "bayes_last_layer", "en
                        bins=[(float(np.mean(z[b] <= 1)), float(np.mean(z[b] <= 2)), int(b.sum()))
                              for lo, hi in zip(DISTANCE_BINS_KM[:-1], DISTANCE_BINS_KM[1:])
                              for b in [ok & (d >= lo) & (d < hi)]])
+            if derived:
+                ref = reference.transpose("time", "latitude", "longitude")
+                row.update(derived_scores(fitted, target, ref, "latitude", "longitude",
+                                          mean.broadcast_like(ref).transpose(*ref.dims)))
         rows.append(row)
     return rows
 
@@ -175,15 +236,31 @@ def print_real(a):
     print("| case | seed | method | mu | RMSE (cm) | lambda_x (km) | seconds | within 1 / 2 std | "
           + " | ".join(f"{b}: within 1 / 2 std (points)" for b in bins) + " | corr(abs(error), std) |")
     print("|---|---:|---|---:|---:|---:|---:|---:|" + "---:|" * len(bins) + "---:|")
+    allrows = []
     for case in a.cases:
         for seed in a.seeds:
-            for r in run_real(case, a.max_time, seed, methods=a.methods, validation=a.validation):
+            for r in run_real(case, a.max_time, seed, methods=a.methods, validation=a.validation, derived=a.derived):
+                allrows.append(r)
                 cov = "" if "c1" not in r else f"{r['c1']:.0%} / {r['c2']:.0%}"
                 per = [f"{c1:.0%} / {c2:.0%} ({n})" for c1, c2, n in r.get("bins", [])] or [""] * len(bins)
                 corr = f"{r['corr']:.2f}" if "corr" in r else ""
                 print(f"| {r['case']} | {r['seed']} | {r['method']} | {r['mu']:.3f} | {r['rmse_cm']:.2f} | "
                       f"{r['lambda_x']:.0f} | {r['seconds']:.0f} | {cov} | " + " | ".join(per) + f" | {corr} |",
                       flush=True)
+    print_derived(allrows)
+
+
+def print_derived(rows):
+    """The table of ``--derived``: the geostrophic currents' error and the coverage of their std."""
+    rows = [r for r in rows if "u1" in r]
+    if not rows:
+        return
+    print("\nGeostrophic currents, derive(\"geostrophic_velocity\", return_std=True), u and v pooled:\n")
+    print("| case | seed | method | RMSE (cm/s) | mean std (cm/s) | within 1 std | within 2 std | grid's share of the error |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r.get('case', 'built-in')} | {r['seed']} | {r['method']} | {r['u_rmse']:.2f} | {r['u_std']:.2f} | "
+              f"{r['u1']:.1%} | {r['u2']:.1%} | {r['grid']:.1%} |", flush=True)
 
 
 if __name__ == "__main__":
@@ -195,6 +272,8 @@ if __name__ == "__main__":
                    help="four-day real cases of benchmarks/real_ssh.py (gulfstream10, agulhas10, acc10, ...)")
     p.add_argument("--methods", nargs="+", default=["default", "bayes_last_layer", "ensemble"],
                    help="with --cases: 'default' (no std), 'bayes_last_layer', 'ensemble'")
+    p.add_argument("--derived", action="store_true",
+                   help="also score the geostrophic currents' std (derive(..., return_std=True))")
     a = p.parse_args()
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
           f"budget {a.max_time:.0f} s per fit, validation {a.validation or 'default'}")
@@ -207,7 +286,7 @@ if __name__ == "__main__":
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     allrows = []
     for seed in a.seeds:
-        for r in run(a.max_time, seed, validation=a.validation):
+        for r in run(a.max_time, seed, validation=a.validation, derived=a.derived):
             allrows.append(r)
             print(f"| {r['method']} | {r['members']} | {r['seed']} | {r['rmse']:.2f} | {r['std']:.2f} | {r['c1']:.1%} | "
                   f"{r['c2']:.1%} | {r['near1']:.1%} | {r['far1']:.1%} | {r['o1']:.1%} / {r['o2']:.1%} | {r['scale']:.3g} | {r['gap']:.3g} | "
@@ -221,3 +300,4 @@ if __name__ == "__main__":
             print(f"{method}: within 1 std {min(c1):.1%}-{max(c1):.1%} (mean {np.mean(c1):.1%}), within 2 std "
                   f"{min(c2):.1%}-{max(c2):.1%} (mean {np.mean(c2):.1%}); distance-only oracle {np.mean(o1):.1%} / "
                   f"{np.mean(o2):.1%} (means) over seeds {a.seeds}")
+    print_derived(allrows)

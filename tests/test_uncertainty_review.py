@@ -38,11 +38,12 @@ def test_n_members_with_the_bayesian_last_layer_says_it_is_ignored(holed):
     assert any(w.filename == __file__ for w in seen if "n_members=5" in str(w.message))
 
 
-def test_derived_fields_say_they_carry_no_error():
+def test_derived_fields_say_where_their_error_is():
     tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
     fitted = tracks.inr.fit("sla", uncertainty="bayes_last_layer", **KW)
     uv = fitted.derive("geostrophic_velocity", fitted.target_grid(1.0))
-    assert "No error estimate" in uv.ugos.attrs["comment"]
+    assert "derive(..., return_std=True) adds ugos_std" in uv.ugos.attrs["comment"]
+    assert "comment" not in fitted.derive("geostrophic_velocity", fitted.target_grid(1.0), return_std=True).ugos.attrs
     plain = tracks.inr.fit("sla", **KW).derive("geostrophic_velocity", fitted.target_grid(1.0))
     assert "comment" not in plain.ugos.attrs
 

@@ -20,6 +20,7 @@ from ..base import history_line
 from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, derived_attrs, derived_fields
 from ..physics.losses import metres_per_unit
 from ..physics.operators import derivatives
+from . import derived_error as _derived_error
 from . import evaluation as _evaluation
 
 __all__ = ["SurrogateMixin"]
@@ -38,6 +39,7 @@ class SurrogateMixin:
         rossby_radius: float | None = None,
         batch_size: int | None = None,
         chunks=None,
+        return_std: bool = False,
         lat=None,
         lon=None,
         time=None,
@@ -78,12 +80,20 @@ class SurrogateMixin:
             As in :meth:`predict`: a lazy dask-backed result in these chunks of the
             output dims, derived block by block when computed or written; by default
             lazy where the target's data variables are dask arrays, else eager.
+        return_std : bool
+            Also give each output's calibrated standard deviation, ``<name>_std``
+            (a model fitted with ``uncertainty="ensemble"`` or ``"bayes_last_layer"``):
+            the error model of ``predict(return_std=True)`` carried through the derivatives
+            (:mod:`geoinr.model.derived_error`): the network's spread differentiated member
+            by member or feature by feature, scaled by the calibration, plus the derivatives
+            of the smooth error between tracks that :meth:`sample` draws.
 
         Returns
         -------
         xarray.Dataset
-            Variables with CF units and long names on the target's coordinates. No error estimate: with a model
-            fitted with ``uncertainty=``, their ``comment`` says so.
+            Variables with CF units and long names on the target's coordinates; with
+            ``return_std``, their standard deviations too (named in ``ancillary_variables``,
+            with the CF ``standard_error`` modifier where the output has a standard name).
 
         Examples
         --------
@@ -93,23 +103,31 @@ class SurrogateMixin:
         >>> uv = m.derive("geostrophic_velocity", m.target_grid(1.0))
         >>> uv.ugos.attrs["units"], list(uv.data_vars)
         ('m s-1', ['ugos', 'vgos'])
+        >>> e = tracks.inr.fit("sla", uncertainty="ensemble", n_members=3, width=16, depth=1, epochs=2, max_time=None, progress=False)
+        >>> zeta = e.derive("relative_vorticity", e.target_grid(1.0), return_std=True)
+        >>> list(zeta.data_vars), zeta.zeta_std.attrs["units"]
+        (['zeta', 'zeta_std'], 's-1')
         """
         self._check_fitted()
         if quantity not in DERIVED_QUANTITIES:
             raise ValueError(f"Unknown quantity {quantity!r}; choose one of {DERIVED_QUANTITIES}.")
-        if variable is None:
-            if len(self.variables_) > 1:
-                raise ValueError(f"Several variables were fitted ({self.variables_}); pass variable='<sea surface height>'.")
-            variable = self.variables_[0]
+        if return_std and not self._strategy().calibrated:
+            raise ValueError("return_std=True needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'; "
+                             f"this one was fitted with uncertainty={self.uncertainty!r}.")
+        variable = self._height_variable(variable)
         j = self._selection(variable)[0]
         to_m = metres_per_unit(self.variable_attrs_.get(variable, {}).get("units"), variable)
         scale, offset = self.std_[j] * to_m, self.mean_[j] * to_m
         dims, columns, coords = self._target_columns(target, lat, lon, time, method="derive")
         shape = np.shape(columns[0])
         names, bs = DERIVED_OUTPUTS[quantity], self._eval_batch(batch_size)
+        if return_std:  # nested forward mode holds every member's or feature's derivatives of a batch
+            bs = min(bs, _derived_error.STD_BATCH)
+            names = names + tuple(f"{k}_std" for k in names)
+        options = (j, scale, offset, equator_band, rossby_radius, bs, return_std)
 
         def block(cols):  # (..., outputs) of a block of the target
-            outs = self._derive_values(quantity, cols, j, scale, offset, equator_band, rossby_radius, bs)
+            outs = self._derive_values(quantity, cols, *options)
             return np.stack([outs[k].reshape(np.shape(cols[0])) for k in names], axis=-1)
 
         xarray_target = isinstance(target, xr.DataArray | xr.Dataset)
@@ -118,35 +136,47 @@ class SurrogateMixin:
             stacked = _evaluation.lazy_blocks(block, columns, out_chunks, len(names), np.float32)
             parts = {k: stacked[..., i] for i, k in enumerate(names)}
         else:  # eager: each output as computed (stacking them would hold every output twice)
-            outs = self._derive_values(quantity, columns, j, scale, offset, equator_band, rossby_radius, bs)
+            outs = self._derive_values(quantity, columns, *options)
             parts = {k: outs[k].reshape(shape) for k in names}
-        masked = _count_in_band(columns, equator_band) if quantity != "gradient" else 0
-        if masked:
-            warnings.warn(
-                f"{masked} points within {equator_band} degrees of the equator were set to NaN: "
-                f"geostrophy (1/f) does not hold there. Lower equator_band= to see more, at your own risk.",
-                UserWarning,
-                stacklevel=2,
-            )
-        fitted = self.variable_attrs_.get(variable, {})
+        if quantity != "gradient":
+            _warn_equator(columns, equator_band)
         history = history_line(getattr(target, "attrs", {}).get("history"),
                                f"geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation")
         ds = xr.Dataset(coords=coords, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
         for k, values in parts.items():
-            attrs = derived_attrs(k, fitted.get("long_name", variable), fitted.get("standard_name"))
-            attrs.update(source=self._source_note(), history=history)
-            if self.uncertainty is not None:  # predict(return_std=True) has an error; derived fields have none yet
-                attrs["comment"] = (f"No error estimate: uncertainty={self.uncertainty!r} applies to predict's maps, "
-                                    f"not to derived fields.")
-            ds[k] = xr.DataArray(values, dims=dims, coords=coords, attrs=attrs)
+            ds[k] = xr.DataArray(values, dims=dims, coords=coords, attrs=self._derived_attrs(k, variable, j, return_std))
+            ds[k].attrs.update(source=self._source_note(), history=history)
         if quantity == "pv":
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
         return ds
 
-    def _derive_values(self, quantity, columns, j, scale, offset, equator_band, rossby_radius, batch_size):
-        """Derived fields at the columns (flat float32 arrays by name), NaN within ``equator_band`` of the equator."""
+    def _height_variable(self, variable):
+        """The fitted variable ``derive`` differentiates: ``variable``, or the only one fitted."""
+        if variable is None:
+            if len(self.variables_) > 1:
+                raise ValueError(f"Several variables were fitted ({self.variables_}); pass variable='<sea surface height>'.")
+            variable = self.variables_[0]
+        return variable
+
+    def _derived_attrs(self, name: str, variable: str, j: int, return_std: bool) -> dict:
+        """CF attributes of the derived output ``name`` (``<output>_std``: its standard deviation)."""
+        fitted = self.variable_attrs_.get(variable, {})
+        attrs = derived_attrs(name.removesuffix("_std"), fitted.get("long_name", variable), fitted.get("standard_name"))
+        if name.endswith("_std"):
+            return _derived_error.std_attrs(attrs, self.uncertainty, self._calibrated_error(), j)
+        if return_std:
+            attrs["ancillary_variables"] = f"{name}_std"
+        elif self._strategy().calibrated:
+            attrs["comment"] = f"No error estimate here: derive(..., return_std=True) adds {name}_std."
+        return attrs
+
+    def _derive_values(self, quantity, columns, j, scale, offset, equator_band, rossby_radius, batch_size,
+                       return_std=False):
+        """Derived fields at the columns (flat float32 arrays by name; with ``return_std`` their standard deviations,
+        ``<name>_std``), NaN within ``equator_band`` of the equator."""
         n = int(np.prod(np.shape(columns[0])))
-        outs = {k: np.full(n, np.nan, dtype=np.float32) for k in DERIVED_OUTPUTS[quantity]}
+        names = DERIVED_OUTPUTS[quantity] + (tuple(f"{k}_std" for k in DERIVED_OUTPUTS[quantity]) if return_std else ())
+        outs = {k: np.full(n, np.nan, dtype=np.float32) for k in names}
         dev = next(self.field_.parameters()).device
 
         def eta(raw):
@@ -156,6 +186,9 @@ class SurrogateMixin:
             raw = torch.from_numpy(chunk).to(dev)
             d = derivatives(eta, raw, laplacian=quantity in ("relative_vorticity", "pv"))
             res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
+            if return_std:
+                std = _derived_error.derived_std(self, quantity, raw, j, scale, rossby_radius)
+                res.update({f"{k}_std": v for k, v in std.items()})
             if quantity != "gradient":
                 band = raw[:, 1].abs() < equator_band
                 res = {k: torch.where(band, torch.full_like(v, float("nan")), v) for k, v in res.items()}
@@ -237,6 +270,18 @@ class SurrogateMixin:
             return draws[..., sel[0]].astype(np.float64) if len(sel) == 1 else draws[..., sel].astype(np.float64)
         out = self._wrap(draws, ("sample",) + tuple(dims), coords, sel, kind="sample", history=target.attrs.get("history"))
         return out.assign_coords(sample=np.arange(n))
+
+
+def _warn_equator(columns, band: float) -> None:
+    """Warn, from the user's call to ``derive``, of the target points within ``band`` degrees of the equator."""
+    masked = _count_in_band(columns, band)
+    if masked:
+        warnings.warn(
+            f"{masked} points within {band} degrees of the equator were set to NaN: "
+            f"geostrophy (1/f) does not hold there. Lower equator_band= to see more, at your own risk.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _count_in_band(columns, band: float) -> int:

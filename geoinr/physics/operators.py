@@ -20,7 +20,7 @@ import torch
 
 from .constants import DEG, EARTH_RADIUS_M, OMEGA, SECONDS_PER_DAY
 
-__all__ = ["Derivatives", "derivatives", "coriolis", "beta", "jacobian"]
+__all__ = ["Derivatives", "derivatives", "in_si_units", "coriolis", "beta", "jacobian"]
 
 
 class Derivatives(dict):
@@ -64,22 +64,43 @@ def derivatives(fn, raw: torch.Tensor, laplacian: bool = True, create_graph: boo
     keep = create_graph or laplacian
     f = fn(raw)
     g = _grad(f, raw, create_graph=keep)
-    lat = raw[:, 1] * DEG
-    cos = torch.cos(lat)
-    out = Derivatives(f=f)
-    f_lam = g[:, 0] / DEG  # per radian of longitude
-    f_phi = g[:, 1] / DEG  # per radian of latitude
-    out["f_x"] = f_lam / (EARTH_RADIUS_M * cos)
-    out["f_y"] = f_phi / EARTH_RADIUS_M
-    if raw.shape[1] == 3:
-        out["f_t"] = g[:, 2] / SECONDS_PER_DAY
+    second = None
     if laplacian:
-        f_lamlam = _grad(g[:, 0], raw, create_graph=True)[:, 0] / DEG**2  # keeps the graph for the next one
-        f_phiphi = _grad(g[:, 1], raw, create_graph=create_graph)[:, 1] / DEG**2
-        out["lap"] = (f_phiphi - torch.tan(lat) * f_phi) / EARTH_RADIUS_M**2 + f_lamlam / (EARTH_RADIUS_M * cos) ** 2
+        f_lonlon = _grad(g[:, 0], raw, create_graph=True)[:, 0]  # keeps the graph for the next one
+        second = (f_lonlon, _grad(g[:, 1], raw, create_graph=create_graph)[:, 1])
+    out = in_si_units(raw[:, 1], f, g[:, 0], g[:, 1], g[:, 2] if raw.shape[1] == 3 else None, second)
     if not create_graph:
         for k in list(out):
             out[k] = out[k].detach()
+    return out
+
+
+def in_si_units(lat_deg, f, f_lon, f_lat, f_t=None, second=None) -> Derivatives:
+    """Derivatives w.r.t. the raw coordinates (per degree, per day) -> :class:`Derivatives` in SI units.
+
+    ``f`` and its derivatives may carry trailing dimensions (several fields at once, e.g. an
+    ensemble's members): ``lat_deg`` (n,) broadcasts over them. ``second``: the pair
+    (:math:`f_{\\lambda\\lambda}, f_{\\varphi\\varphi}`) per degree squared, for the Laplacian.
+
+    Examples
+    --------
+    >>> import torch
+    >>> d = in_si_units(torch.tensor([0.0]), torch.zeros(1), torch.ones(1), torch.zeros(1))
+    >>> round(float(d["f_x"][0]) * 6371000.0 * 3.141592653589793 / 180.0, 6)  # 1 per degree at the equator
+    1.0
+    """
+    lat = (lat_deg * DEG).reshape(lat_deg.shape + (1,) * (f_lon.dim() - lat_deg.dim()))
+    cos = torch.cos(lat)
+    out = Derivatives(f=f)
+    f_lam = f_lon / DEG  # per radian of longitude
+    f_phi = f_lat / DEG  # per radian of latitude
+    out["f_x"] = f_lam / (EARTH_RADIUS_M * cos)
+    out["f_y"] = f_phi / EARTH_RADIUS_M
+    if f_t is not None:
+        out["f_t"] = f_t / SECONDS_PER_DAY
+    if second is not None:
+        f_lamlam, f_phiphi = (s / DEG**2 for s in second)
+        out["lap"] = (f_phiphi - torch.tan(lat) * f_phi) / EARTH_RADIUS_M**2 + f_lamlam / (EARTH_RADIUS_M * cos) ** 2
     return out
 
 

@@ -187,6 +187,12 @@ class CalibratedError:
         gap = self.gap_variance(space_time_km(chunk.astype(np.float64), self.cal["speed_km_per_day"]))
         return np.sqrt(total if gap is None else total + gap)
 
+    def error_lengths(self) -> np.ndarray:
+        """Correlation length (km, space-time metric) of the gap error field per variable: the one measured along
+        held-out passes (``error_length_km``), or half the gap length where the calibration had none (older files)."""
+        measured = self.cal.get("error_length_km") or [None] * self.k
+        return np.array([lam if lam is not None else 0.5 * ell for lam, ell in zip(measured, self.cal["gap_length_km"])])
+
     def gap_field(self, n: int, seed):
         """``n`` smooth random fields with the calibrated gap variance (standardized units), or None.
 
@@ -206,8 +212,7 @@ class CalibratedError:
         speed = cal["speed_km_per_day"]
         dims = self.data_distance[0].sites.shape[1]
         m = GAP_FEATURES
-        measured = cal.get("error_length_km") or [None] * k  # half the field's length in older files
-        length = np.array([lam if lam is not None else 0.5 * ell for lam, ell in zip(measured, cal["gap_length_km"])])
+        length = self.error_lengths()
         omega = rng.standard_normal((n, k, m, dims)) / length[None, :, None, None]
         phase = rng.uniform(0.0, 2.0 * np.pi, (n, k, m))
         step = max(1, GAP_FIELD_VALUES // (n * m))  # the cosines of one pass stay near GAP_FIELD_VALUES numbers

@@ -1,0 +1,159 @@
+"""The calibrated error of derived fields: ``INRModel.derive(..., return_std=True)``.
+
+A derived field (a current, the vorticity, the PV) is a linear operator :math:`L` of the
+height: :math:`L\\eta = c_0\\eta + c_x\\partial_x\\eta + c_y\\partial_y\\eta + c_\\Delta\\nabla^2\\eta`,
+with coefficients that depend on latitude only (:func:`geoinr.physics.derived.derived_fields`).
+Its error is :math:`L` of the height's error, whose calibrated model
+(:class:`geoinr.uncertainty.calibrated.CalibratedError`) has two independent parts:
+
+- the network's own spread, scaled by the calibration's factor ``c``: the variance of
+  :math:`L` of the ensemble's members, or :math:`(L\\phi)^\\top\\Sigma(L\\phi)` for the
+  Bayesian last layer's features :math:`\\phi` and posterior covariance :math:`\\Sigma`.
+  :math:`L\\phi` is taken for every member or feature at once, by nested forward-mode
+  differentiation (:func:`torch.func.jvp`) through the encoding and the network;
+- the error between tracks that the network's spread does not hold (and the floor): a
+  smooth random field with the calibrated variance :math:`s^2` and a Gaussian correlation
+  of length :math:`\\lambda` (the one :meth:`~geoinr.INRModel.sample` draws). Its
+  derivatives are Gaussian too, with :math:`E[(\\partial_x e)^2] = s^2/\\lambda^2`,
+  :math:`E[(\\nabla^2 e)^2] = 8 s^2/\\lambda^4` and :math:`E[e\\,\\nabla^2 e] = -2 s^2/\\lambda^2`
+  (the variance is taken as locally constant: it changes over the gap length, longer than
+  :math:`\\lambda`).
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import torch
+
+from ..geometry import space_time_km
+from ..physics.derived import derived_fields
+from ..physics.operators import Derivatives, in_si_units
+from ..uncertainty.bayes import penultimate_features
+
+__all__ = ["derived_std", "gap_variance", "operator_coefficients", "std_attrs", "STD_BATCH"]
+
+STD_BATCH = 4096  # target points per nested forward-mode pass (each holds ~10 arrays of points x features)
+_TERMS = ("f", "f_x", "f_y", "lap")
+# torch's forward-mode levels are process-wide: the blocks of a lazy derive, computed in dask's threads, take turns
+_FORWARD_MODE = threading.Lock()
+
+
+def operator_coefficients(quantity: str, lat_deg: torch.Tensor, rossby_radius_km=None) -> dict:
+    """The coefficients :math:`(c_0, c_x, c_y, c_\\Delta)` of each output of ``quantity``, per point.
+
+    Read from :func:`~geoinr.physics.derived.derived_fields` itself (it is linear in the
+    height's derivatives), so the two never disagree.
+
+    Examples
+    --------
+    >>> import torch
+    >>> c = operator_coefficients("geostrophic_velocity", torch.tensor([45.0]))
+    >>> [round(float(v[0]) * 1e-5, 4) for v in c["vgos"]]  # v = g / f d(eta)/dx
+    [0.0, 0.951, 0.0, 0.0]
+    """
+    zero = torch.zeros_like(lat_deg)
+    out = {}
+    for i, term in enumerate(_TERMS):
+        basis = {t: (torch.ones_like(lat_deg) if t == term else zero) for t in _TERMS}
+        for name, value in derived_fields(quantity, basis, lat_deg, rossby_radius_km).items():
+            out.setdefault(name, [None] * len(_TERMS))[i] = torch.broadcast_to(value, lat_deg.shape)
+    return out
+
+
+def column_derivatives(fn, raw: torch.Tensor, laplacian: bool) -> Derivatives:
+    """Every column of ``fn(raw)`` (n, F) differentiated in SI units (:class:`Derivatives`, each (n, F)),
+    by nested forward mode: one pass per direction, the second derivatives in the same passes."""
+    from torch.func import jvp
+
+    directions = []
+    for c in (0, 1):
+        e = torch.zeros_like(raw)
+        e[:, c] = 1.0
+        directions.append(e)
+
+    def along(e):
+        return lambda r: jvp(fn, (r,), (e,))[1]
+
+    with _FORWARD_MODE, torch.no_grad():
+        if laplacian:
+            value = fn(raw)
+            f_lon, f_lonlon = jvp(along(directions[0]), (raw,), (directions[0],))
+            f_lat, f_latlat = jvp(along(directions[1]), (raw,), (directions[1],))
+            return in_si_units(raw[:, 1], value, f_lon, f_lat, second=(f_lonlon, f_latlat))
+        value, f_lon = jvp(fn, (raw,), (directions[0],))
+        f_lat = jvp(fn, (raw,), (directions[1],))[1]
+        return in_si_units(raw[:, 1], value, f_lon, f_lat)
+
+
+def _network_variance(model, strategy, raw, j, coefficients, scale, laplacian):
+    """The network's variance (n,) of each output of the operator, in squared output units, uncalibrated."""
+    field = model.field_
+    if strategy.name == "ensemble":
+        def fn(r):  # (n, members): member j-th outputs, standardized
+            return field(r)[:, :, j].transpose(0, 1).float()
+    else:  # the Bayesian last layer's features
+        def fn(r):
+            return penultimate_features(field.network, field.encoding(r)).float()
+    d = column_derivatives(fn, raw, laplacian)
+    out = {}
+    for name, coef in coefficients.items():
+        cols = sum(c[:, None].to(d["f"].dtype) * d[t] for c, t in zip(coef, _TERMS) if t in d) * scale
+        if strategy.name == "ensemble":
+            out[name] = cols.double().var(dim=1, unbiased=False)
+        else:  # the bias feature is the constant 1: the operator gives c_0 there
+            design = torch.cat((cols.double(), (coef[0] * scale).double()[:, None]), dim=1)
+            sigma = field.blr.sigma[j].to(design.dtype)
+            out[name] = torch.einsum("np,pq,nq->n", design, sigma, design).clamp_min(0.0)
+    return out
+
+
+def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: float):
+    """The variance (n,) of each output of the operator applied to the calibrated gap error field of variable ``j``
+    (``error``: a :class:`~geoinr.uncertainty.calibrated.CalibratedError`) at raw points ``chunk``, in squared output
+    units, or None where the calibration has no gap term or floor."""
+    gap = error.gap_variance(space_time_km(chunk.astype(np.float64), error.cal["speed_km_per_day"]))
+    if gap is None:
+        return None
+    s2 = torch.from_numpy(gap[:, j] * scale**2)
+    lam2 = (float(error.error_lengths()[j]) * 1e3) ** 2  # m^2
+    out = {}
+    for name, (c0, cx, cy, clap) in coefficients.items():
+        c0, cx, cy, clap = (c.double().cpu() for c in (c0, cx, cy, clap))
+        out[name] = s2 * (c0**2 + (cx**2 + cy**2) / lam2 + 8.0 * clap**2 / lam2**2 - 4.0 * c0 * clap / lam2)
+    return out
+
+
+def derived_std(model, quantity: str, raw: torch.Tensor, j: int, scale: float, rossby_radius_km=None) -> dict:
+    """The calibrated standard deviation of each output of ``quantity`` at ``raw`` points (n, 2|3), as float64
+    tensors (n,) in the outputs' units; ``scale`` converts the network's standardized output of variable ``j``
+    to metres."""
+    strategy = model._strategy()
+    laplacian = quantity in ("relative_vorticity", "pv")
+    coefficients = operator_coefficients(quantity, raw[:, 1], rossby_radius_km)
+    net = _network_variance(model, strategy, raw, j, coefficients, float(scale), laplacian)
+    c = float(np.asarray(model.calibration_["variance_scale"])[j])
+    gap = gap_variance(model._calibrated_error(), raw.detach().cpu().numpy(), j, coefficients, float(scale))
+    out = {}
+    for name, v in net.items():
+        total = c * v.cpu()
+        if gap is not None:
+            total = total + gap[name]
+        out[name] = total.sqrt().to(raw.device)
+    return out
+
+
+def std_attrs(attrs: dict, uncertainty: str, error, j: int) -> dict:
+    """CF attributes of a derived output's standard deviation, from the output's own ``attrs``."""
+    out = {k: v for k, v in attrs.items() if k in ("units", "long_name", "standard_name")}
+    if "standard_name" in out:
+        out["standard_name"] = f"{out['standard_name']} standard_error"
+    out["long_name"] = f"standard deviation of {out.get('long_name', 'the derived field')}"
+    c = float(np.asarray(error.cal["variance_scale"])[j])
+    out["comment"] = (
+        f"{uncertainty} estimate of the error of the derived field (not of a new observation): the height's "
+        f"calibrated error carried through the derivatives, {c:.3g} x the variance of the network's derived field "
+        f"+ the derivatives of a smooth error between tracks (Gaussian correlation, "
+        f"{float(error.error_lengths()[j]):.0f} km)"
+    )
+    return out
