@@ -493,7 +493,7 @@ class BaseMapper(BaseEstimator):
             raise ValueError(f"No point of {which} has both a prediction and a test value to score.")
         if empty:
             warnings.warn(f"No point of {empty} has both a prediction and a test value: their scores are NaN (n=0); "
-                          "the other variables are scored.", UserWarning, stacklevel=2)
+                          "the other variables are scored.", UserWarning, stacklevel=_coords.user_stacklevel())
         return results[wanted[0]] if len(wanted) == 1 else results
 
     def _predict_any(self, target, lat, lon, time, sel, evaluate):

@@ -647,7 +647,7 @@ def _crossing(wavelength: np.ndarray, score: np.ndarray, units: str) -> tuple[fl
     order = np.argsort(wl)[::-1]
     wl, s = wl[order], s[order]
     if wl.size == 0:
-        warnings.warn("The spectral score is undefined at every wavenumber (reference PSD is zero).", UserWarning, stacklevel=3)
+        warnings.warn("The spectral score is undefined at every wavenumber (reference PSD is zero).", UserWarning, stacklevel=user_stacklevel())
         return float("nan"), "never_resolved"
     above = s >= 0.5
     if not above.any():
@@ -655,7 +655,7 @@ def _crossing(wavelength: np.ndarray, score: np.ndarray, units: str) -> tuple[fl
             f"The spectral score 1 - PSD(err)/PSD(ref) is below 0.5 at every wavelength (largest "
             f"{wl[0]:.4g} {units}): nothing is resolved; resolution is NaN.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
         return float("nan"), "never_resolved"
     falls = np.nonzero(above[:-1] & ~above[1:])[0]
@@ -664,7 +664,7 @@ def _crossing(wavelength: np.ndarray, score: np.ndarray, units: str) -> tuple[fl
             f"The spectral score 1 - PSD(err)/PSD(ref) stays above 0.5 down to the smallest wavelength "
             f"analysed ({wl[-1]:.4g} {units}); the resolution returned is that wavelength, an upper bound.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
         return float(wl[-1]), "resolved_everywhere"
     i = int(falls[0])
@@ -1724,12 +1724,12 @@ def _warn_leaderboard(status: str, lambda_x: float, lambda_t: float, f_t, f_x, f
             f"(largest {1 / f_t[0]:.4g} days, {1 / f_x[0]:.4g} degrees): nothing is resolved; lambda_x and "
             f"lambda_t are NaN.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     elif status == "resolved_everywhere":
         warnings.warn(
             f"{func}: the spectral score stays at or above 0.5 down to the smallest scales analysed "
             f"({lambda_x:.4g} degrees, {lambda_t:.4g} days); these are returned, upper bounds on the resolution.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )

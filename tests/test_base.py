@@ -53,8 +53,9 @@ def test_scores_of_two_variables_keep_the_one_with_test_values(tracks):
     with pytest.warns(UserWarning, match=r"No point of \['b'\].*the other variables are scored"):
         found = fitted.scores(test)
     assert found["b"]["n"] == 0 and np.isnan(found["b"]["mu"]) and found["sla"]["n"] == int(np.isfinite(tracks.sla).sum())
-    with pytest.warns(UserWarning, match="No point of"):
+    with pytest.warns(UserWarning, match="No point of") as seen:
         assert fitted.score(test) == pytest.approx(found["sla"]["mu"])
+    assert [w.filename for w in seen if "No point of" in str(w.message)] == [__file__]  # the user's call, not score()'s
     with pytest.raises(ValueError, match="No point of"):
         fitted.scores(test.assign(sla=test.sla * np.nan))
     with pytest.raises(ValueError, match="No point of 'b'"):

@@ -301,8 +301,9 @@ def test_zonal_white_noise_level_and_never_resolved():
 def test_perfect_estimate_is_resolved_everywhere():
     rng = np.random.default_rng(11)
     ref = np.cumsum(rng.standard_normal(2000))
-    with pytest.warns(UserWarning, match="upper bound"):
+    with pytest.warns(UserWarning, match="upper bound") as seen:
         res = effective_resolution_along_track(ref, ref, spacing_km=7.0, segment_km=700.0)
+    assert all(w.filename == __file__ for w in seen if "upper bound" in str(w.message))  # points at this call
     assert res.status == "resolved_everywhere"
     assert res.resolution == pytest.approx(14.0)  # Nyquist wavelength 2 dx
     assert np.all(res.score == 1.0)

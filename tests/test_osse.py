@@ -428,3 +428,23 @@ def test_unknown_mission_error_lists_known_names():
     assert osse.mission("S3B").name == "sentinel3b" and osse.mission("tpn").name == "topex_interleaved"
     with pytest.raises(TypeError, match=r"ds\['ssh'\]"):
         osse.sample_along_track(xr.Dataset())
+
+
+def test_along_track_names_its_variables_after_name():
+    """name="adt": the samples of an absolute dynamic topography are adt / adt_true, the same values as sla's."""
+    lat = np.arange(30.0, 40.01, 0.25)
+    lon = np.arange(-45.0, -34.99, 0.25)
+
+    def field(t, y, x):
+        return 0.5 + 0.1 * np.sin(np.radians(x) * 60 + 0.1 * t) + 0.0 * y
+
+    grid = _grid(field, lat, lon, 4)
+    plain = osse.sample_along_track(grid, missions=["jason3"], white_noise=0.01, seed=3)
+    adt = osse.sample_along_track(grid, missions=["jason3"], white_noise=0.01, seed=3, name="adt")
+    assert list(adt.data_vars) == ["adt", "adt_true"]
+    np.testing.assert_array_equal(adt.adt.values, plain.sla.values)
+    np.testing.assert_array_equal(adt.adt_true.values, plain.sla_true.values)
+    assert adt.adt.attrs == plain.sla.attrs
+    for bad in ("", "adt_true", 3):
+        with pytest.raises(ValueError, match="name must be"):
+            osse.sample_along_track(grid, missions=["jason3"], name=bad)

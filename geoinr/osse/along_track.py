@@ -253,7 +253,8 @@ def _noise(cols: dict, size: int, white_noise: float, correlated_noise: float, c
     return noise
 
 
-def _tracks_dataset(field: xr.DataArray, cols: dict, values, noise, t0, lon360: bool, params: dict) -> xr.Dataset:
+def _tracks_dataset(field: xr.DataArray, cols: dict, values, noise, t0, lon360: bool, params: dict,
+                    name: str = "sla") -> xr.Dataset:
     """The samples as a Dataset in the CMEMS L3 layout, with CF attributes and the call in ``history``."""
     lon_out = cols["lon"] % 360.0 if lon360 else (cols["lon"] + 180.0) % 360.0 - 180.0
     if isinstance(t0, np.datetime64):
@@ -293,7 +294,7 @@ def _tracks_dataset(field: xr.DataArray, cols: dict, values, noise, t0, lon360: 
             {"long_name": "cross-track distance (positive right of the ground track)", "units": "km"},
         )
     return xr.Dataset(
-        {"sla": ("time", values + noise, sla_attrs), "sla_true": ("time", values, true_attrs)},
+        {name: ("time", values + noise, sla_attrs), f"{name}_true": ("time", values, true_attrs)},
         coords=coords,
         attrs={
             "title": "Simulated along-track altimetry (CMEMS L3 layout)",
@@ -318,6 +319,7 @@ def sample_along_track(
     swath: bool = False,
     swath_km: tuple[float, float] = (10.0, 60.0),
     swath_spacing_km: float = 2.0,
+    name: str = "sla",
     lat=None,
     lon=None,
     time=None,
@@ -350,6 +352,9 @@ def sample_along_track(
         Inner and outer cross-track distance (km) of the swath.
     swath_spacing_km : float
         Cross-track pixel spacing (km).
+    name : str
+        Name of the sampled variable (``sla``, as in CMEMS L3 files, by default; ``name="adt"`` for an absolute
+        dynamic topography); the noise-free samples are ``<name>_true``.
     lat, lon, time : str, optional
         Names of the coordinates, when they cannot be found automatically.
 
@@ -359,8 +364,9 @@ def sample_along_track(
         CMEMS L3 layout: dim ``time`` (sorted), coords ``latitude``, ``longitude``
         (the field's convention), ``mission``, ``cycle``, ``track`` (pass number
         in the cycle, odd = ascending) and ``cross_track_distance`` (km, with
-        ``swath``); data ``sla`` (with noise) and ``sla_true`` (interpolated field), named so whatever the
-        field, with the field's ``long_name`` and ``standard_name`` (sea level anomaly's where it has neither).
+        ``swath``); data ``sla`` (with noise) and ``sla_true`` (interpolated field), or ``name`` and
+        ``<name>_true``, with the field's ``long_name`` and ``standard_name`` (sea level anomaly's where it has
+        neither).
 
     Examples
     --------
@@ -372,7 +378,12 @@ def sample_along_track(
     >>> tracks = sample_along_track(da, missions=["jason3"])
     >>> tracks.sla.dims, sorted(set(tracks.mission.values.tolist()))
     (('time',), ['jason3'])
+    >>> list(sample_along_track(da.rename("adt"), missions=["jason3"], name="adt").data_vars)
+    ['adt', 'adt_true']
     """
+    if not isinstance(name, str) or not name or name.endswith("_true"):
+        raise ValueError(f"name must be a non-empty variable name not ending in '_true' (it names <name>_true too); "
+                         f"got {name!r}.")
     if not isinstance(field, xr.DataArray):
         raise TypeError(f"field must be an xarray.DataArray (pick a variable: ds['ssh']); got {type(field).__name__}.")
     if sampling_s <= 0:
@@ -415,4 +426,4 @@ def sample_along_track(
         missions=[mission(n).name for n in missions], sampling_s=sampling_s, white_noise=white_noise,
         correlated_noise=correlated_noise, correlation_km=correlation_km, seed=seed, swath=swath,
     )
-    return _tracks_dataset(field, cols, values, noise, t0, lon360, params)
+    return _tracks_dataset(field, cols, values, noise, t0, lon360, params, name)
