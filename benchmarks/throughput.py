@@ -8,7 +8,10 @@ Measured side by side in one process, on the CPU and (when present) on a GPU:
 * geoinr: one step of geoinr's own training loop (:meth:`geoinr.training.Trainer.train_step`,
   encoding + network + masked loss + Adam) on the default SIREN, float32 and
   ``precision="bfloat16"``;
-* prediction: :meth:`geoinr.INRModel.predict` onto a 1,000,000-point grid.
+* prediction: :meth:`geoinr.INRModel.predict` onto a 1,000,000-point grid;
+* three networks trained together (the default on scattered data under ``max_time`` where the budget affords
+  them): a step of the three-member ensemble by its batched products (:meth:`geoinr.nn.Siren.forward_stacked`,
+  the default since 2026-12-06) and by ``torch.func.vmap`` (before), points/s per member.
 
 Rounds alternate the methods (reference, geoinr float32, geoinr bfloat16, ...) and the
 table gives medians over rounds, so a busy neighbour slows them alike. The model FLOP
@@ -158,7 +161,39 @@ def run(device, batch=4096, rounds=3, steps=10, predict_points=1_000_000):
     print(f"\nprediction onto {n_pred:,} grid points: float32 {pred['float32']:,.0f} points/s, "
           f"bfloat16 {pred['bfloat16']:,.0f} points/s (bfloat16 - float32 RMS difference: {100 * bf16_err:.2f} % of the field's std)")
     print("rounds (points/s): " + "; ".join(f"{k}: " + ", ".join(f"{v:,.0f}" for v in vals) for k, vals in results.items()))
+    members_table(tracks, raw, y, device, batch, rounds, steps)
     return med, pred, gemm32
+
+
+def members_table(tracks, raw, y, device, batch, rounds, steps, members=3):
+    """Steps of ``members`` networks trained together: batched products against ``torch.func.vmap``."""
+    import copy
+
+    trainers = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for prec in ("float32", "bfloat16"):
+            m = tracks.inr.fit("sla", epochs=1, max_time=None, progress=False, precision=prec, n_members=members,
+                               device=str(device))
+            for way in ("batched", "vmap"):
+                field = copy.deepcopy(m.field_)
+                field.network.use_stacked = way == "batched"
+                cfg = TrainConfig(batch_size=batch, epochs=1, max_time=None, validation=0.0, progress=False,
+                                  precision=prec)
+                trainers[prec, way] = Trainer(field, raw, y, None, cfg, device)
+    rates = {key: [] for key in trainers}
+    for _ in range(rounds):
+        for key, tr in trainers.items():
+            rates[key].append(members * batch / time_steps(lambda tr=tr: tr.train_step(raw, y), device, steps))
+    med = {key: statistics.median(v) for key, v in rates.items()}
+    print(f"\n{members} networks trained together (n_members={members}), points/s per member:\n")
+    print("| precision | batched products (default) | torch.func.vmap (before 2026-12-06) | ratio |")
+    print("|---|---:|---:|---:|")
+    for prec in ("float32", "bfloat16"):
+        a, b = med[prec, "batched"], med[prec, "vmap"]
+        print(f"| {prec} | {a:,.0f} | {b:,.0f} | {a / b:.2f}x |")
+    print("rounds (points/s per member): " + "; ".join(f"{p} {w}: " + ", ".join(f"{v:,.0f}" for v in vals)
+                                                         for (p, w), vals in rates.items()))
 
 
 def main():

@@ -444,6 +444,33 @@ class Siren(TunerMixin, nn.Module):
     def _sine_layers(self):
         return self.body[0], list(self.body[1:]), self.head
 
+    def forward_stacked(self, params: dict, x: torch.Tensor) -> torch.Tensor:
+        """Several members at once, ``(members, n, out)``: this network's layers with ``params``, the members'
+        tensors stacked on a leading axis (names as ``named_parameters``), applied to the same inputs ``x``.
+
+        The function of :meth:`forward` member by member, written with batched matrix products: under
+        ``torch.func.vmap`` the hidden layers' sines ran on strided memory and a bfloat16 step of three
+        256-wide members took 1.5 times as long (``geoinr.nn.ensemble``).
+        """
+        kind = x.device.type
+        low = torch.is_autocast_enabled(kind)
+
+        def sine(layer, name, h):
+            w, b = params[f"{name}.linear.weight"], params[f"{name}.linear.bias"]
+            limit = layer.weight_limit
+            if limit is not None:  # TUNER's bound, straight-through as SineLayer.bounded_weight
+                w = w + (w.clamp(-limit, limit) - w).detach()
+            return torch.sin(torch.baddbmm((b * layer.w0).unsqueeze(1), h, (w * layer.w0).transpose(1, 2)))
+
+        members = params["head.weight"].shape[0]
+        with torch.autocast(kind, enabled=False):  # the first layer sees positions: float32 (see forward)
+            h = sine(self.body[0], "body.0", x.float().expand(members, *x.shape))
+        for i, layer in enumerate(self.body[1:], start=1):
+            h = sine(layer, f"body.{i}", h)
+        with torch.autocast(kind, enabled=False):
+            h = h.float() if low else h
+            return torch.baddbmm(params["head.bias"].unsqueeze(1), h, params["head.weight"].transpose(1, 2))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         kind = x.device.type
         if not torch.is_autocast_enabled(kind):
