@@ -134,6 +134,34 @@ def test_gap_term_matches_the_derivatives_of_the_error_fields_that_sample_draws(
             assert abs(float(ratio) - 1.0) < 0.08, (quantity, name, float(ratio))
 
 
+@pytest.mark.parametrize("floor", [0.0, 0.05])
+def test_gap_term_near_a_track_holds_the_growth_of_the_error_away_from_it(floor):
+    """Near the data the error's std grows with the distance to them: its slope is part of the currents' error
+    (a review found the closed form 16 times too small 26 km from a track without it)."""
+    from geoinr.geometry import space_time_km
+
+    track = np.column_stack([np.full(400, 35.0), np.linspace(30.0, 50.0, 400)])  # a meridional track at 35 E
+    cal = {"variance_scale": [1.0], "gap_variance": [0.5], "gap_length_km": [100.0], "error_length_km": [None],
+           "error_floor": [floor], "speed_km_per_day": 0.0}
+    error = CalibratedError(cal, [DataDistance.from_points(space_time_km(track, 0.0), cell_km=5.0)], 1)
+    h, n_draws = 0.02, 2000
+    offsets = np.array([[0, 0], [h, 0], [-h, 0], [0, h], [0, -h]])
+    for east in (0.3, 0.6, 1.0, 3.0):  # degrees east of the track: 26 to 255 km at 40 N
+        centres = np.column_stack([np.full(30, 35.0 + east), np.linspace(38.0, 42.0, 30)])
+        points = (centres[:, None, :] + offsets[None]).reshape(-1, 2)
+        e = torch.from_numpy(error.gap_field(n_draws, seed=0)(points)[..., 0].reshape(n_draws, len(centres), 5))
+        second = ((e[..., 1] - 2 * e[..., 0] + e[..., 2]) / h**2, (e[..., 3] - 2 * e[..., 0] + e[..., 4]) / h**2)
+        lat = torch.from_numpy(centres[:, 1])
+        d = in_si_units(lat, e[..., 0].T, ((e[..., 1] - e[..., 2]) / (2 * h)).T, ((e[..., 3] - e[..., 4]) / (2 * h)).T,
+                        second=tuple(s.T for s in second))
+        for quantity in ("geostrophic_velocity", "relative_vorticity"):
+            fields = derived_fields(quantity, d, lat[:, None])
+            analytic = derived_error.gap_variance(error, centres, 0, derived_error.operator_coefficients(quantity, lat), 1.0)
+            for name, values in fields.items():
+                ratio = float(values.var(dim=1).mean() / analytic[name].mean())
+                assert abs(ratio - 1.0) < 0.12, (floor, east, name, ratio)
+
+
 def test_the_gap_term_and_floor_add_to_the_networks_spread(ensemble):
     import copy
 
@@ -141,6 +169,9 @@ def test_the_gap_term_and_floor_add_to_the_networks_spread(ensemble):
     full = ensemble.derive("geostrophic_velocity", grid, return_std=True)
     alone = _network_only(copy.deepcopy(ensemble)).derive("geostrophic_velocity", grid, return_std=True)
     assert np.all(full.ugos_std.values >= alone.ugos_std.values * (1 - 1e-6))
+    assert "between tracks" not in alone.ugos_std.attrs["comment"]  # no gap term, none described
+    cal = ensemble.calibration_
+    assert ("between tracks" in full.ugos_std.attrs["comment"]) == bool(cal["gap_variance"][0] > 0 or (cal.get("error_floor") or [0])[0])
     # the maps themselves do not depend on return_std
     plain = ensemble.derive("geostrophic_velocity", grid)
     np.testing.assert_array_equal(full.ugos.values, plain.ugos.values)

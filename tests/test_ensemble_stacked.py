@@ -23,8 +23,12 @@ def test_stacked_forward_and_gradients_match_each_member(init, low):
             p.mul_(3.0)
     x = torch.randn(64, 4)
     nets = ens.unstack()
+    calls, batched = [], ens._base.forward_stacked
+    ens._base.forward_stacked = lambda params, inp: calls.append(1) or batched(params, inp)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low):
         got = ens(x)
+    assert calls, "the batched path was not taken"  # TUNER's first-layer weight is a buffer: it must be passed too
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=low):
         want = torch.stack([net(x) for net in nets])
     assert got.shape == (3, 64, 2) and got.dtype == torch.float32
     if low:  # bfloat16 products round differently in a batched product: as far from float32 as the members are
@@ -41,6 +45,15 @@ def test_stacked_forward_and_gradients_match_each_member(init, low):
     for name, stacked in zip(ens.param_names, ens.stacked):
         per_member = torch.stack([dict(net.named_parameters())[name].grad for net in nets])
         torch.testing.assert_close(stacked.grad, per_member, rtol=1e-4, atol=1e-5)
+
+
+def test_an_ensemble_pickled_before_use_stacked_existed_still_runs():
+    import pickle
+
+    ens = Ensemble(_members("siren"))
+    ens.__dict__.pop("use_stacked", None)  # as an object pickled before the attribute: only the class has it
+    again = pickle.loads(pickle.dumps(ens))
+    assert again.use_stacked and again(torch.zeros(3, 4)).shape == (3, 3, 2)
 
 
 def test_stacked_forward_is_differentiable_in_its_inputs_by_forward_mode():

@@ -16,8 +16,8 @@ Its error is :math:`L` of the height's error, whose calibrated model
   of length :math:`\\lambda` (the one :meth:`~geoinr.INRModel.sample` draws). Its
   derivatives are Gaussian too, with :math:`E[(\\partial_x e)^2] = s^2/\\lambda^2`,
   :math:`E[(\\nabla^2 e)^2] = 8 s^2/\\lambda^4` and :math:`E[e\\,\\nabla^2 e] = -2 s^2/\\lambda^2`
-  (the variance is taken as locally constant: it changes over the gap length, longer than
-  :math:`\\lambda`).
+  for a uniform :math:`s`; the error's standard deviation grows with the distance to the data, and
+  its own derivatives enter by the product rule (:func:`gap_variance`).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import threading
 import numpy as np
 import torch
 
-from ..geometry import space_time_km
+from ..geometry import KM_PER_DEGREE, space_time_km
 from ..physics.derived import derived_fields
 from ..physics.operators import Derivatives, in_si_units
 from ..uncertainty.bayes import penultimate_features
@@ -34,6 +34,7 @@ from ..uncertainty.bayes import penultimate_features
 __all__ = ["derived_std", "gap_variance", "operator_coefficients", "std_attrs", "STD_BATCH"]
 
 STD_BATCH = 4096  # target points per nested forward-mode pass (each holds ~10 arrays of points x features)
+GAP_STEP = 0.05  # centred differences of the gap error's std: this share of the shorter of its two lengths
 _TERMS = ("f", "f_x", "f_y", "lap")
 # torch's forward-mode levels are process-wide: the blocks of a lazy derive, computed in dask's threads, take turns
 _FORWARD_MODE = threading.Lock()
@@ -111,16 +112,39 @@ def _network_variance(model, strategy, raw, j, coefficients, scale, laplacian):
 def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: float):
     """The variance (n,) of each output of the operator applied to the calibrated gap error field of variable ``j``
     (``error``: a :class:`~geoinr.uncertainty.calibrated.CalibratedError`) at raw points ``chunk``, in squared output
-    units, or None where the calibration has no gap term or floor."""
-    gap = error.gap_variance(space_time_km(chunk.astype(np.float64), error.cal["speed_km_per_day"]))
+    units, or None where the calibration has no gap term or floor.
+
+    The error is :math:`e = s(x)\,g(x)`: ``s`` the calibrated standard deviation, which grows with the distance
+    to the data, and ``g`` a unit Gaussian-correlated field. So
+    :math:`Le = A g + B_x g_x + B_y g_y + C\nabla^2 g` with :math:`A = Ls`,
+    :math:`B = c_{x,y} s + 2 c_\Delta \nabla s`, :math:`C = c_\Delta s`, and its variance is
+    :math:`A^2 + (B_x^2 + B_y^2)/\lambda^2 + 8C^2/\lambda^4 - 4AC/\lambda^2`; the derivatives of ``s`` by
+    centred differences of :data:`GAP_STEP` of the shorter of the error's and the gap's lengths.
+    """
+    chunk = np.asarray(chunk, dtype=np.float64)
+    length = float(error.error_lengths()[j])  # km
+    step_km = GAP_STEP * min(length, float(error.cal["gap_length_km"][j]))
+    dlat = step_km / KM_PER_DEGREE
+    dlon = dlat / np.maximum(np.cos(np.radians(chunk[:, 1])), 1e-3)
+    stencil = np.repeat(chunk[None], 5, axis=0)  # centre, east, west, north, south
+    stencil[1, :, 0] += dlon
+    stencil[2, :, 0] -= dlon
+    stencil[3, :, 1] += dlat
+    stencil[4, :, 1] -= dlat
+    gap = error.gap_variance(space_time_km(stencil.reshape(-1, chunk.shape[1]), error.cal["speed_km_per_day"]))
     if gap is None:
         return None
-    s2 = torch.from_numpy(gap[:, j] * scale**2)
-    lam2 = (float(error.error_lengths()[j]) * 1e3) ** 2  # m^2
+    sd = torch.from_numpy(np.sqrt(gap[:, j]).reshape(5, -1) * scale)
+    hx, hy = torch.from_numpy(dlon), dlat
+    d = in_si_units(torch.from_numpy(chunk[:, 1]), sd[0], (sd[1] - sd[2]) / (2 * hx), (sd[3] - sd[4]) / (2 * hy),
+                    second=((sd[1] - 2 * sd[0] + sd[2]) / hx**2, (sd[3] - 2 * sd[0] + sd[4]) / hy**2))
+    lam2 = (length * 1e3) ** 2  # m^2
     out = {}
-    for name, (c0, cx, cy, clap) in coefficients.items():
-        c0, cx, cy, clap = (c.double().cpu() for c in (c0, cx, cy, clap))
-        out[name] = s2 * (c0**2 + (cx**2 + cy**2) / lam2 + 8.0 * clap**2 / lam2**2 - 4.0 * c0 * clap / lam2)
+    for name, coef in coefficients.items():
+        c0, cx, cy, clap = (c.double().cpu() for c in coef)
+        a = c0 * d["f"] + cx * d["f_x"] + cy * d["f_y"] + clap * d["lap"]
+        bx, by, c = cx * d["f"] + 2 * clap * d["f_x"], cy * d["f"] + 2 * clap * d["f_y"], clap * d["f"]
+        out[name] = (a**2 + (bx**2 + by**2) / lam2 + 8.0 * c**2 / lam2**2 - 4.0 * a * c / lam2).clamp_min(0.0)
     return out
 
 
@@ -150,10 +174,11 @@ def std_attrs(attrs: dict, uncertainty: str, error, j: int) -> dict:
         out["standard_name"] = f"{out['standard_name']} standard_error"
     out["long_name"] = f"standard deviation of {out.get('long_name', 'the derived field')}"
     c = float(np.asarray(error.cal["variance_scale"])[j])
+    gap = (error.cal.get("gap_variance") or [0.0] * error.k)[j] > 0 or error.floor()[j] > 0
     out["comment"] = (
         f"{uncertainty} estimate of the error of the derived field (not of a new observation): the height's "
-        f"calibrated error carried through the derivatives, {c:.3g} x the variance of the network's derived field "
-        f"+ the derivatives of a smooth error between tracks (Gaussian correlation, "
-        f"{float(error.error_lengths()[j]):.0f} km)"
+        f"calibrated error carried through the derivatives, {c:.3g} x the variance of the network's derived field"
+        + (f" + the derivatives of the error between tracks (its calibrated std times a smooth field of Gaussian "
+           f"correlation, {float(error.error_lengths()[j]):.0f} km)" if gap else "")
     )
     return out

@@ -52,6 +52,10 @@ class Ensemble(nn.Module):
     torch.Size([4, 5, 1])
     """
 
+    #: SIREN members by batched matrix products (Siren.forward_stacked); False: torch.func.vmap as for any network.
+    #: A class attribute, so that ensembles pickled before it existed run too
+    use_stacked = True
+
     def __init__(self, members):
         super().__init__()
         members = list(members)
@@ -66,8 +70,6 @@ class Ensemble(nn.Module):
             self.register_buffer(f"stacked_buffer_{i}", buffers[k].clone())
         base = copy.deepcopy(members[0]).to("meta")
         object.__setattr__(self, "_base", base)  # a template, not a submodule: no weights of its own
-        #: SIREN members by batched matrix products (Siren.forward_stacked); False: torch.func.vmap as for any network
-        self.use_stacked = True
         # (stacked index, limit) of every bounded weight (TUNER's |w0 W| <= c): the template is no submodule, so
         # the training loop finds the bound here (constrain_) rather than in the members
         self._bounds = [(self.param_names.index(f"{name}.linear.weight"), m.weight_limit)
@@ -141,8 +143,9 @@ class Ensemble(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         params = dict(zip(self.param_names, self.stacked))
         buffers = {k: getattr(self, f"stacked_buffer_{i}") for i, k in enumerate(self.buffer_names)}
-        if self.use_stacked and type(self._base) is Siren and not buffers and x.dim() == 2:
-            return self._base.forward_stacked(params, x)  # batched products: faster than vmap (Siren.forward_stacked)
+        if self.use_stacked and type(self._base) is Siren and x.dim() == 2:
+            # batched products, faster than vmap (Siren.forward_stacked); TUNER's first layer holds its weight as a buffer
+            return self._base.forward_stacked({**params, **buffers}, x)
         base = self._template()
 
         def one(p, b, inp):

@@ -446,7 +446,8 @@ class Siren(TunerMixin, nn.Module):
 
     def forward_stacked(self, params: dict, x: torch.Tensor) -> torch.Tensor:
         """Several members at once, ``(members, n, out)``: this network's layers with ``params``, the members'
-        tensors stacked on a leading axis (names as ``named_parameters``), applied to the same inputs ``x``.
+        tensors stacked on a leading axis (names as ``named_parameters`` and ``named_buffers``: TUNER's first
+        layer keeps its weight as a buffer), applied to the same inputs ``x``.
 
         The function of :meth:`forward` member by member, written with batched matrix products: under
         ``torch.func.vmap`` the hidden layers' sines ran on strided memory and a bfloat16 step of three
