@@ -33,7 +33,9 @@ import numpy as np
 import torch
 
 import geoinr
+from geoinr.geometry import EARTH_RADIUS_M
 from geoinr.geometry import space_time_km as _coords_km
+from geoinr.physics.constants import GRAVITY, OMEGA
 from geoinr.uncertainty import DataDistance
 
 
@@ -84,9 +86,6 @@ def oracle_coverage(err, d, bins=20):
     return float(np.mean(z[ok] <= 1.0)), float(np.mean(z[ok] <= 2.0))
 
 
-GRAVITY = 9.80665  # m s-2, as geoinr.physics.constants
-OMEGA = 7.2921159e-5  # s-1: Earth's rotation rate
-EARTH_RADIUS_M = 6371000.0  # m, geoinr.geometry's radius
 
 
 def geostrophic_fd(ssh, lat_name, lon_name):

@@ -110,7 +110,7 @@ def _network_variance(model, strategy, raw, j, coefficients, scale, laplacian):
 
 
 def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: float):
-    """The variance (n,) of each output of the operator applied to the calibrated gap error field of variable ``j``
+    r"""The variance (n,) of each output of the operator applied to the calibrated gap error field of variable ``j``
     (``error``: a :class:`~geoinr.uncertainty.calibrated.CalibratedError`) at raw points ``chunk``, in squared output
     units, or None where the calibration has no gap term or floor.
 
@@ -174,7 +174,7 @@ def std_attrs(attrs: dict, uncertainty: str, error, j: int) -> dict:
         out["standard_name"] = f"{out['standard_name']} standard_error"
     out["long_name"] = f"standard deviation of {out.get('long_name', 'the derived field')}"
     c = float(np.asarray(error.cal["variance_scale"])[j])
-    gap = (error.cal.get("gap_variance") or [0.0] * error.k)[j] > 0 or error.floor()[j] > 0
+    gap = bool(error.has_gap()[j])
     out["comment"] = (
         f"{uncertainty} estimate of the error of the derived field (not of a new observation): the height's "
         f"calibrated error carried through the derivatives, {c:.3g} x the variance of the network's derived field"

@@ -41,6 +41,12 @@ TUNER_BANDLIMIT_FACTOR = 1.0
 TUNER_LOW_FRACTION = 0.25
 
 
+def _bounded(w: torch.Tensor, limit: float | None) -> torch.Tensor:
+    """``w`` clamped to ``[-limit, limit]`` in the forward pass with gradients passed straight through (TUNER's
+    bound, :meth:`SineLayer.bounded_weight`); ``w`` itself without a limit."""
+    return w if limit is None else w + (w.clamp(-limit, limit) - w).detach()
+
+
 class SineLayer(nn.Module):
     r"""Linear layer followed by :math:`\sin(\omega_0 (W x + b))`.
 
@@ -84,10 +90,7 @@ class SineLayer(nn.Module):
         The clamp passes gradients straight through, so a weight pushed past the bound by a
         training loop that does not call :meth:`project_` can still come back.
         """
-        w, limit = self.linear.weight, self.weight_limit
-        if limit is None:
-            return w
-        return w + (w.clamp(-limit, limit) - w).detach()
+        return _bounded(self.linear.weight, self.weight_limit)
 
     @torch.no_grad()
     def project_(self) -> None:
@@ -457,10 +460,8 @@ class Siren(TunerMixin, nn.Module):
         low = torch.is_autocast_enabled(kind)
 
         def sine(layer, name, h):
-            w, b = params[f"{name}.linear.weight"], params[f"{name}.linear.bias"]
-            limit = layer.weight_limit
-            if limit is not None:  # TUNER's bound, straight-through as SineLayer.bounded_weight
-                w = w + (w.clamp(-limit, limit) - w).detach()
+            w = _bounded(params[f"{name}.linear.weight"], layer.weight_limit)  # TUNER's bound, as in SineLayer
+            b = params[f"{name}.linear.bias"]
             return torch.sin(torch.baddbmm((b * layer.w0).unsqueeze(1), h, (w * layer.w0).transpose(1, 2)))
 
         members = params["head.weight"].shape[0]

@@ -164,13 +164,18 @@ class CalibratedError:
         """Error floor b per variable (standardized variance; 0 where none was fitted, as in older files)."""
         return np.array([b or 0.0 for b in self.cal.get("error_floor") or [0.0] * self.k])
 
+    def has_gap(self) -> np.ndarray:
+        """Per variable, whether the calibration has an error the network's variance does not hold (a gap term
+        or a floor)."""
+        return (np.asarray(self.cal.get("gap_variance") or [0.0] * self.k) > 0) | (self.floor() > 0)
+
     def gap_variance(self, xyz: np.ndarray) -> np.ndarray | None:
         """Variance (b, k) of the error the network's variance does not hold, at ``xyz`` km: the term that
         grows away from the data plus the floor; None without either."""
+        if not np.any(self.has_gap()):
+            return None
         gap = np.asarray(self.cal.get("gap_variance") or [0.0] * self.k)
         floor = self.floor()
-        if not np.any(gap > 0) and not np.any(floor > 0):
-            return None
         out = np.zeros((len(xyz), len(gap))) + floor
         dist = {}  # variables observed at the same sites share one search
         for j, (a, ell) in enumerate(zip(gap, self.cal["gap_length_km"])):
@@ -205,7 +210,7 @@ class CalibratedError:
         ``predict(return_std=True)`` reports.
         """
         cal, k = self.cal, self.k
-        has = (np.asarray(cal.get("gap_variance") or [0.0] * k) > 0) | (self.floor() > 0)
+        has = self.has_gap()
         if not np.any(has) or self.data_distance is None:
             return None
         rng = np.random.default_rng(None if seed is None else int(seed) + 1)
