@@ -194,10 +194,36 @@ def test_the_affordable_epochs_come_from_a_timed_pass_scaled_to_the_points_train
     from geoinr.model import fitting
 
     # a pass over the timed batch takes 0.01 s, the points are twice the batch, a tenth is held out
-    monkeypatch.setattr(fitting, "_pass_seconds", lambda model, table, device, n, passes: (0.01, 2.0))
+    monkeypatch.setattr(fitting, "_pass_seconds", lambda model, table, device, n, passes, bf16=False: (0.01, 2.0))
     model = geoinr.INRModel(max_time=60.0)
     model.validation_ = 0.1
     assert fitting._affordable_epochs(model, None, torch.device("cpu")) == pytest.approx(60.0 / (0.01 * 2.0 * 0.9))
+
+
+def test_the_number_of_networks_is_timed_in_the_precision_the_fit_trains_in(monkeypatch):
+    """bfloat16 affords more epochs where it is faster: the member rule counts them, from the passes the precision
+    choice timed (each precision timed once)."""
+    from geoinr.model import fitting
+
+    tracks = _noisy_tracks(days=2)
+    timed = []
+
+    def pass_seconds(model, table, device, n, passes, bf16=False):
+        timed.append((bf16, getattr(model.field_.network, "n_members", 1)))
+        # float32 affords 2,000 epochs of the 5 s budget, bfloat16 twice as many
+        return 5.0 / (2000 * (2 if bf16 else 1)) / (1.0 - model.validation_), 1.0
+
+    monkeypatch.setattr(fitting, "_pass_seconds", pass_seconds)
+    kw = dict(width=8, depth=1, max_time=5.0, progress=False, seed=0, patience=10**6)
+    model = tracks.inr.fit("sla", **kw)
+    assert model.precision_ == "bfloat16" and model.members_ == fitting.SCATTERED_MEMBERS
+    assert sorted(timed) == [(False, 1), (True, 1)]  # one network, each precision once
+    timed.clear()
+    model = tracks.inr.fit("sla", precision="float32", **kw)
+    assert model.precision_ == "float32" and model.members_ == 1 and timed == [(False, 1)]
+    timed.clear()
+    model = tracks.inr.fit("sla", precision="bfloat16", **kw)
+    assert model.precision_ == "bfloat16" and model.members_ == fitting.SCATTERED_MEMBERS and timed == [(True, 1)]
 
 
 def test_a_further_network_with_non_finite_weights_is_dropped(fitted, monkeypatch):

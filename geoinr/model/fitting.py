@@ -570,7 +570,8 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     affords at least :data:`MIN_LBFGS_EVALUATIONS` full-batch evaluations of them, timed here on
     a sample of the points: a few hundred evaluations leave L-BFGS short of convergence, behind
     Adam (``benchmarks/RESULTS.md``, grid sizes). On scattered points three networks are trained
-    together where one affords :data:`MEMBER_EPOCHS` epochs each (:func:`shares_budget`), except
+    together where one affords :data:`MEMBER_EPOCHS` epochs each (:func:`shares_budget`) in the precision the
+    fit trains in (``precision="auto"``: chosen first, from the same timed passes of one network), except
     for a ``checkpointed`` fit (checkpoint or resume): a resumed run would time its pass anew and
     could choose another number of networks than its checkpoint holds. ``share``: the part of ``max_time`` left
     to the fit (two thirds after ``min_wavelength="search"``), which the timed passes are weighed against.
@@ -594,15 +595,17 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     if timed and _affordable_evaluations(model, obs.table, device) * share < MIN_LBFGS_EVALUATIONS:
         model.optimizer_ = "adam"
     model.members_ = choose_members(model, obs)
-    if (model.members_ == 1 and not checkpointed and not _prunes(model) and shares_budget(model, obs, streamed)
-            and _affordable_epochs(model, obs.table, device) * share >= SCATTERED_MEMBERS * MEMBER_EPOCHS):
-        model.members_ = SCATTERED_MEMBERS
+    passes = {}  # one network's timed pass in each precision, timed once for both choices below
+    if model.members_ == 1 and not checkpointed and not _prunes(model) and shares_budget(model, obs, streamed):
+        precision = choose_precision(model, obs, streamed, device, passes)  # the epochs the fit will run at
+        if _affordable_epochs(model, obs.table, device, precision, passes) * share >= SCATTERED_MEMBERS * MEMBER_EPOCHS:
+            model.members_ = SCATTERED_MEMBERS
     if model.members_ > 1 and model.n_members is None and model.uncertainty is None:
         model._build(encoding, len(model.variables_))
         if timed and _affordable_evaluations(model, obs.table, device) * share < MIN_LBFGS_EVALUATIONS:
             model.members_ = 1
             model._build(encoding, len(model.variables_))
-    model.precision_ = choose_precision(model, obs, streamed, device)
+    model.precision_ = choose_precision(model, obs, streamed, device, passes)
 
 
 def large_record(model, obs, streamed: bool, models=("siren",)) -> bool:
@@ -751,13 +754,15 @@ def shares_budget(model, obs, streamed: bool) -> bool:
             and getattr(model, "optimizer_", "adam") == "adam" and model.max_time is not None and model.epochs is None)
 
 
-def _affordable_epochs(model, table: _coords.PointTable, device) -> float:
-    """Epochs of the training points one network of ``field_`` affords in ``max_time``, from a timed float32 pass.
+def _affordable_epochs(model, table: _coords.PointTable, device, precision: str = "float32",
+                       passes: dict | None = None) -> float:
+    """Epochs of the training points one network of ``field_`` affords in ``max_time``, from a pass timed in
+    ``precision`` (the one the fit trains in: bfloat16 affords more epochs where it is faster).
 
-    A forward and backward pass over a batch of the points (:func:`_pass_seconds`) is scaled
+    A forward and backward pass over a batch of the points (:func:`_timed_pass`) is scaled
     to the points trained on (those not held out, ``validation_``).
     """
-    seconds, scale = _pass_seconds(model, table, device, min(batch_size(model), TIMING_POINTS), passes=3)
+    seconds, scale = _timed_pass(model, table, device, precision, passes)
     return float(model.max_time) / (seconds * scale * max(1.0 - float(model.validation_), 1e-3))
 
 
@@ -928,7 +933,7 @@ def check_precision(model) -> str:
     return chosen or ("float32" if model.precision == "auto" else model.precision)
 
 
-def choose_precision(model, obs, streamed: bool, device) -> str:
+def choose_precision(model, obs, streamed: bool, device, passes: dict | None = None) -> str:
     """``precision_``: the given one, or for ``"auto"`` bfloat16 where it pays (else float32).
 
     bfloat16 only for a SIREN fitted by Adam under ``max_time`` on scattered data, and only where
@@ -936,21 +941,35 @@ def choose_precision(model, obs, streamed: bool, device) -> str:
     in float32: then the budget buys more steps, at a noise of about 1 % of the field's std (grids,
     noise-free, keep float32; so does an ``epochs`` budget, where speed buys nothing). With
     ``uncertainty=`` only the training steps are in bfloat16: the calibration and every prediction of
-    a mean and std run in float32.
+    a mean and std run in float32. ``passes``: timed passes to reuse and fill (:func:`_timed_pass`).
     """
     if model.precision != "auto":
         return check_precision(model)
     if (model.model != "siren" or model.max_time is None or model.epochs is not None or obs.gridded or streamed
             or model.optimizer_ != "adam"):
         return "float32"
-    seconds = {p: _step_seconds(model, obs.table, device, p) for p in ("float32", "bfloat16")}
+    seconds = {p: _step_seconds(model, obs.table, device, p, passes) for p in ("float32", "bfloat16")}
     return "bfloat16" if seconds["float32"] >= BF16_MIN_SPEEDUP * seconds["bfloat16"] else "float32"
 
 
-def _step_seconds(model, table: _coords.PointTable, device, precision: str) -> float:
+def _step_seconds(model, table: _coords.PointTable, device, precision: str, passes: dict | None = None) -> float:
     """Seconds of one forward and backward pass of ``field_`` on a batch of the points (best of two after a warm-up)."""
+    return _timed_pass(model, table, device, precision, passes)[0]
+
+
+def _timed_pass(model, table: _coords.PointTable, device, precision: str, passes: dict | None = None):
+    """:func:`_pass_seconds` of ``field_`` in ``precision`` on a batch of the points (best of two after a warm-up).
+
+    ``passes`` (a dict by precision, or None): a pass already timed there is reused, a new one is
+    stored, so that the precision and the number of networks are chosen from the same timing.
+    """
+    if passes is not None and precision in passes:
+        return passes[precision]
     n = min(batch_size(model), TIMING_POINTS)
-    return _pass_seconds(model, table, device, n, passes=3, bf16=precision == "bfloat16")[0]
+    timed = _pass_seconds(model, table, device, n, passes=3, bf16=precision == "bfloat16")
+    if passes is not None:
+        passes[precision] = timed
+    return timed
 
 
 def train_config(model, share: float = 1.0) -> TrainConfig:
