@@ -10,8 +10,10 @@ Measured side by side in one process, on the CPU and (when present) on a GPU:
   ``precision="bfloat16"``;
 * prediction: :meth:`geoinr.INRModel.predict` onto a 1,000,000-point grid;
 * three networks trained together (the default on scattered data under ``max_time`` where the budget affords
-  them): a step of the three-member ensemble by its batched products (:meth:`geoinr.nn.Siren.forward_stacked`,
-  the default since 2026-12-06) and by ``torch.func.vmap`` (before), points/s per member.
+  them; ``n_members`` and ``uncertainty="ensemble"``): a step of the three-member ensemble by its batched products
+  (:meth:`geoinr.nn.Siren.forward_stacked`, the default for SIRENs since 2026-12-06 and for modulated SIRENs
+  since the second session of that day) and by ``torch.func.vmap`` (before), points/s per member
+  (``--members-only``: this table alone).
 
 Rounds alternate the methods (reference, geoinr float32, geoinr bfloat16, ...) and the
 table gives medians over rounds, so a busy neighbour slows them alike. The model FLOP
@@ -91,8 +93,18 @@ def model_flops(n_in, width, depth):
     return 2 * (3 * (hidden + head) + 2 * first)
 
 
-def run(device, batch=4096, rounds=3, steps=10, predict_points=1_000_000):
+def training_data(device, batch=4096):
+    """The built-in tracks and one batch of raw positions (lon, lat, days) with random targets."""
     tracks = geoinr.datasets.synthetic_tracks(days=10, seed=0)
+    gen = torch.Generator().manual_seed(0)
+    raw = torch.stack(
+        [torch.rand(batch, generator=gen) * 10, 30 + torch.rand(batch, generator=gen) * 10, torch.rand(batch, generator=gen) * 10], 1
+    ).to(device)
+    return tracks, raw, torch.randn(batch, 1, generator=gen).to(device)
+
+
+def run(device, batch=4096, rounds=3, steps=10, predict_points=1_000_000):
+    tracks, raw, y = training_data(device, batch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = {
@@ -102,11 +114,6 @@ def run(device, batch=4096, rounds=3, steps=10, predict_points=1_000_000):
     ref_model = fitted["float32"]
     width, depth = 256, 3
     n_enc = ref_model.field_.encoding.out_features
-    gen = torch.Generator().manual_seed(0)
-    raw = torch.stack(
-        [torch.rand(batch, generator=gen) * 10, 30 + torch.rand(batch, generator=gen) * 10, torch.rand(batch, generator=gen) * 10], 1
-    ).to(device)
-    y = torch.randn(batch, 1, generator=gen).to(device)
     enc = ref_model.field_.encoding(raw).detach()
 
     ref = reference_siren(n_enc, width, depth).to(device)
@@ -165,6 +172,10 @@ def run(device, batch=4096, rounds=3, steps=10, predict_points=1_000_000):
     return med, pred, gemm32
 
 
+# (model, precision) of the members table: bfloat16 is implemented for the SIREN only
+MEMBER_ROWS = (("siren", "float32"), ("siren", "bfloat16"), ("modulated_siren", "float32"))
+
+
 def members_table(tracks, raw, y, device, batch, rounds, steps, members=3):
     """Steps of ``members`` networks trained together: batched products against ``torch.func.vmap``."""
     import copy
@@ -172,28 +183,28 @@ def members_table(tracks, raw, y, device, batch, rounds, steps, members=3):
     trainers = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for prec in ("float32", "bfloat16"):
-            m = tracks.inr.fit("sla", epochs=1, max_time=None, progress=False, precision=prec, n_members=members,
-                               device=str(device))
+        for model, prec in MEMBER_ROWS:
+            m = tracks.inr.fit("sla", model=model, epochs=1, max_time=None, progress=False, precision=prec,
+                               n_members=members, device=str(device))
             for way in ("batched", "vmap"):
                 field = copy.deepcopy(m.field_)
                 field.network.use_stacked = way == "batched"
                 cfg = TrainConfig(batch_size=batch, epochs=1, max_time=None, validation=0.0, progress=False,
                                   precision=prec)
-                trainers[prec, way] = Trainer(field, raw, y, None, cfg, device)
+                trainers[model, prec, way] = Trainer(field, raw, y, None, cfg, device)
     rates = {key: [] for key in trainers}
     for _ in range(rounds):
         for key, tr in trainers.items():
             rates[key].append(members * batch / time_steps(lambda tr=tr: tr.train_step(raw, y), device, steps))
     med = {key: statistics.median(v) for key, v in rates.items()}
     print(f"\n{members} networks trained together (n_members={members}), points/s per member:\n")
-    print("| precision | batched products (default) | torch.func.vmap (before 2026-12-06) | ratio |")
-    print("|---|---:|---:|---:|")
-    for prec in ("float32", "bfloat16"):
-        a, b = med[prec, "batched"], med[prec, "vmap"]
-        print(f"| {prec} | {a:,.0f} | {b:,.0f} | {a / b:.2f}x |")
-    print("rounds (points/s per member): " + "; ".join(f"{p} {w}: " + ", ".join(f"{v:,.0f}" for v in vals)
-                                                         for (p, w), vals in rates.items()))
+    print("| model | precision | batched products (default) | torch.func.vmap (before) | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for model, prec in MEMBER_ROWS:
+        a, b = med[model, prec, "batched"], med[model, prec, "vmap"]
+        print(f"| {model} | {prec} | {a:,.0f} | {b:,.0f} | {a / b:.2f}x |")
+    print("rounds (points/s per member): " + "; ".join(f"{m} {p} {w}: " + ", ".join(f"{v:,.0f}" for v in vals)
+                                                         for (m, p, w), vals in rates.items()))
 
 
 def main():
@@ -202,10 +213,15 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--predict-points", type=int, default=1_000_000)
+    p.add_argument("--members-only", action="store_true", help="only the table of networks trained together")
     args = p.parse_args()
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     for dev in devices:
-        run(dev, args.batch, args.rounds, args.steps, args.predict_points)
+        if args.members_only:
+            tracks, raw, y = training_data(dev, args.batch)
+            members_table(tracks, raw, y, dev, args.batch, args.rounds, args.steps)
+        else:
+            run(dev, args.batch, args.rounds, args.steps, args.predict_points)
 
 
 if __name__ == "__main__":

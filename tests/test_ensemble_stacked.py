@@ -1,10 +1,10 @@
-"""The SIREN ensemble's batched forward (Siren.forward_stacked) against the members run one by one."""
+"""The SIREN and modulated SIREN ensembles' batched forward (forward_stacked) against the members run one by one."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from geoinr.nn import Siren
+from geoinr.nn import ModulatedSiren, Siren
 from geoinr.nn.ensemble import Ensemble
 
 
@@ -68,3 +68,40 @@ def test_stacked_forward_is_differentiable_in_its_inputs_by_forward_mode():
     for i, net in enumerate(nets):
         _, want = jvp(net, (x,), (e,))
         torch.testing.assert_close(got[i], want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("options", [{}, {"modulation": "shift"}, {"init": "tuner", "period": 2.0},
+                                     {"depth": 4, "mod_depth": 1}])
+def test_modulated_siren_members_take_the_batched_path_with_their_own_function(options):
+    torch.manual_seed(0)
+    members = [ModulatedSiren(5, 2, time_features=2, width=16, **options) for _ in range(3)]
+    ens = Ensemble(members)
+    with torch.no_grad():  # a modulation that is not zero (it starts at zero), hidden weights past TUNER's bound
+        for name, p in zip(ens.param_names, ens.stacked):
+            p.add_(0.3 * torch.randn_like(p)) if name.startswith("mod.") else p.mul_(3.0)
+    nets = ens.unstack()
+    calls, batched = [], ens._base.forward_stacked
+    ens._base.forward_stacked = lambda params, inp: calls.append(1) or batched(params, inp)
+    x = torch.rand(40, 5)
+    got = ens(x)
+    assert calls, "the batched path was not taken"
+    want = torch.stack([net(x) for net in nets])
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    got.square().sum().backward()
+    want.square().sum().backward()
+    for name, stacked in zip(ens.param_names, ens.stacked):
+        per_member = torch.stack([dict(net.named_parameters())[name].grad for net in nets])
+        torch.testing.assert_close(stacked.grad, per_member, rtol=1e-4, atol=1e-5)
+
+
+def test_a_subclass_of_a_stacked_network_runs_by_vmap():
+    """A subclass may change forward: forward_stacked would no longer be its function."""
+
+    class Doubled(Siren):
+        def forward(self, x):
+            return 2.0 * super().forward(x)
+
+    torch.manual_seed(0)
+    ens = Ensemble([Doubled(3, 1, width=8, depth=2) for _ in range(2)])
+    x = torch.rand(6, 3)
+    torch.testing.assert_close(ens(x), torch.stack([net(x) for net in ens.unstack()]))

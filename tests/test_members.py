@@ -120,9 +120,9 @@ def one_network_at_first(monkeypatch):
 
 
 def test_a_fit_that_stops_early_averages_networks_and_round_trips(tmp_path, one_network_at_first):
-    """End to end: noisy tracks and patience 1 stop a tiny network after a few seconds of its 60 s."""
+    """End to end: noisy tracks and patience 1 stop a tiny network after a few seconds of its 20 s."""
     tracks = _noisy_tracks()
-    model = tracks.inr.fit("sla", width=8, depth=1, max_time=60.0, patience=1, progress=False)
+    model = tracks.inr.fit("sla", width=8, depth=1, max_time=20.0, patience=1, progress=False)
     assert model.stop_reason_ == "early_stopping"
     fits = model.fill_members_["fits"]
     assert model.members_ == len(fits) > 1 and len(fits) <= fill.MAX_FILL_MEMBERS
@@ -206,15 +206,15 @@ def test_the_number_of_networks_is_timed_in_the_precision_the_fit_trains_in(monk
     from geoinr.model import fitting
 
     tracks = _noisy_tracks(days=2)
-    timed = []
+    timed, budget = [], 1.0
 
     def pass_seconds(model, table, device, n, passes, bf16=False):
         timed.append((bf16, getattr(model.field_.network, "n_members", 1)))
-        # float32 affords 2,000 epochs of the 5 s budget, bfloat16 twice as many
-        return 5.0 / (2000 * (2 if bf16 else 1)) / (1.0 - model.validation_), 1.0
+        # float32 affords 2,000 epochs of the budget, bfloat16 twice as many
+        return budget / (2000 * (2 if bf16 else 1)) / (1.0 - model.validation_), 1.0
 
     monkeypatch.setattr(fitting, "_pass_seconds", pass_seconds)
-    kw = dict(width=8, depth=1, max_time=5.0, progress=False, seed=0, patience=10**6)
+    kw = dict(width=8, depth=1, max_time=budget, progress=False, seed=0, patience=10**6)
     model = tracks.inr.fit("sla", **kw)
     assert model.precision_ == "bfloat16" and model.members_ == fitting.SCATTERED_MEMBERS
     assert sorted(timed) == [(False, 1), (True, 1)]  # one network, each precision once

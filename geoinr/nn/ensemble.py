@@ -1,4 +1,5 @@
-"""Deep ensembles evaluated in one batched pass (torch.func.stack_module_state + vmap; SIRENs by batched products)."""
+"""Deep ensembles evaluated in one batched pass (torch.func.stack_module_state + vmap; SIREN and modulated SIREN
+members by batched products)."""
 from __future__ import annotations
 
 import copy
@@ -9,11 +10,15 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from .conditioned import ModulatedSiren
 from .siren import Siren
 
 __all__ = ["Ensemble"]
 
 _THREAD = threading.local()  # each thread's copies of the templates (see Ensemble._template)
+# networks whose members run by batched matrix products (``forward_stacked``): their own classes only, since a
+# subclass that changed ``forward`` would not be the function its ``forward_stacked`` computes
+STACKED = (Siren, ModulatedSiren)
 
 
 class _Apply(nn.Module):
@@ -39,7 +44,7 @@ class Ensemble(nn.Module):
     al., "Simple and Scalable Predictive Uncertainty Estimation using Deep
     Ensembles", NeurIPS 2017). Output shape ``(n_members, batch, out)``.
 
-    SIREN members (:class:`~geoinr.nn.Siren`) run by batched matrix products instead
+    SIREN and modulated SIREN members (:data:`STACKED`) run by batched matrix products instead
     (:meth:`~geoinr.nn.Siren.forward_stacked`, the same function): in bfloat16 a step of
     three 256-wide members took 1.25-1.5 times as long under ``vmap``
     (``benchmarks/throughput.py``); ``use_stacked = False`` goes back to ``vmap``.
@@ -143,7 +148,7 @@ class Ensemble(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         params = dict(zip(self.param_names, self.stacked))
         buffers = {k: getattr(self, f"stacked_buffer_{i}") for i, k in enumerate(self.buffer_names)}
-        if self.use_stacked and type(self._base) is Siren and x.dim() == 2:
+        if self.use_stacked and type(self._base) in STACKED and x.dim() == 2:
             # batched products, faster than vmap (Siren.forward_stacked); TUNER's first layer holds its weight as a buffer
             return self._base.forward_stacked({**params, **buffers}, x)
         base = self._template()
