@@ -300,7 +300,8 @@ def test_prediction_memory_is_bounded_by_the_output(scattered):
 def test_unset_lr_is_the_models_learning_rate(scattered, tmp_path):
     """lr=None: 1e-4 (the SIRENs, NIF, the FFN), 1e-3 for the MLP and the filter networks; a number given wins;
     None is saved as None."""
-    from geoinr.model.fitting import DEFAULT_LR, LEARNING_RATES, learning_rate, train_config
+    from geoinr.model.fitting import train_config
+    from geoinr.model.network_choice import DEFAULT_LR, LEARNING_RATES, learning_rate
 
     assert geoinr.INRModel().lr is None and LEARNING_RATES == {"mlp": 1e-3, "gabor_net": 1e-3, "fourier_net": 1e-3}
     assert DEFAULT_LR == 1e-4
@@ -322,7 +323,8 @@ def test_unset_lr_is_the_models_learning_rate(scattered, tmp_path):
 def test_unset_batch_size_is_the_models_batch_size(scattered, tmp_path):
     """batch_size=None: 4096 points a step (the SIRENs, NIF, the FFN), fewer for the MLP and the filter networks;
     a number given wins, None is saved as None, and 0 or a fraction is refused."""
-    from geoinr.model.fitting import BATCH_SIZES, DEFAULT_BATCH_SIZE, batch_size, train_config
+    from geoinr.model.fitting import train_config
+    from geoinr.model.network_choice import BATCH_SIZES, DEFAULT_BATCH_SIZE, batch_size
 
     assert geoinr.INRModel().batch_size is None and DEFAULT_BATCH_SIZE == 4096
     assert set(BATCH_SIZES) == {"mlp", "fourier_net", "gabor_net"} and all(b < DEFAULT_BATCH_SIZE for b in BATCH_SIZES.values())

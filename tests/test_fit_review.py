@@ -5,7 +5,7 @@ import xarray as xr
 
 import geoinr
 from geoinr.coords import find_coords, points_from_xarray
-from geoinr.model import fitting
+from geoinr.model import network_choice
 from geoinr.model.held_out import satellite_passes
 
 TINY = dict(width=8, depth=1, epochs=2, max_time=None, progress=False, seed=0)
@@ -31,10 +31,10 @@ def test_a_resume_takes_the_optimizer_and_networks_its_checkpoint_was_written_wi
     grid = geoinr.datasets.synthetic_grid(resolution=1.0, days=3)
     path = tmp_path / "ck.geoinr"
     kw = dict(width=8, depth=1, max_time=1.5, progress=False)
-    monkeypatch.setattr(fitting, "_affordable_evaluations", lambda model, table, device: 1e6)  # a fast machine
+    monkeypatch.setattr(network_choice, "_affordable_evaluations", lambda model, table, device: 1e6)  # a fast machine
     first = geoinr.INRModel(**kw).fit(grid, "sla", checkpoint=path, checkpoint_every=0.0)
     assert (first.optimizer_, first.members_) == ("lbfgs", 4)
-    monkeypatch.setattr(fitting, "_affordable_evaluations", lambda model, table, device: 100.0)  # busier now
+    monkeypatch.setattr(network_choice, "_affordable_evaluations", lambda model, table, device: 100.0)  # busier now
     assert (geoinr.INRModel(**kw).fit(grid, "sla").optimizer_) == "adam"  # a new fit would choose otherwise
     resumed = geoinr.INRModel(**kw).fit(grid, "sla", resume=path)  # refused before: "differs in: ['shapes']"
     assert (resumed.optimizer_, resumed.members_) == ("lbfgs", 4)

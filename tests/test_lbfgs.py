@@ -7,6 +7,7 @@ import torch
 
 import geoinr
 from geoinr import display
+from geoinr.model import network_choice
 from geoinr.training import TrainConfig, Trainer
 from conftest import FAST, grid_truth
 
@@ -147,23 +148,20 @@ def test_a_time_budget_too_short_for_l_bfgs_keeps_adam(small_grid):
 
 
 def test_four_networks_only_where_the_budget_pays_for_them(small_grid, monkeypatch):
-    from geoinr.model import fitting
-
     def affordable(model, table, device):  # one network: enough passes; four: too few
         return 10_000 if getattr(model.field_.network, "n_members", 1) == 1 else 100
 
-    monkeypatch.setattr(fitting, "_affordable_evaluations", affordable)
+    monkeypatch.setattr(network_choice, "_affordable_evaluations", affordable)
     m = small_grid.inr.fit(**{**SMALL, "max_time": 1000.0})
     assert m.optimizer_ == "lbfgs" and m.members_ == 1 and not hasattr(m.field_.network, "n_members")
-    monkeypatch.setattr(fitting, "_affordable_evaluations", lambda model, table, device: 10_000)
+    monkeypatch.setattr(network_choice, "_affordable_evaluations", lambda model, table, device: 10_000)
     assert small_grid.inr.fit(**{**SMALL, "max_time": 1000.0}).members_ == 4
-    monkeypatch.setattr(fitting, "_affordable_evaluations", lambda model, table, device: 10)
+    monkeypatch.setattr(network_choice, "_affordable_evaluations", lambda model, table, device: 10)
     assert small_grid.inr.fit(**{**SMALL, "max_time": 1000.0}).optimizer_ == "adam"
 
 
 def test_the_timed_pass_estimates_a_full_batch_evaluation(small_grid):
     """The estimate scales with the budget, and four networks cost more than one."""
-    from geoinr.model import fitting
 
     one = small_grid.inr.fit(**{**SMALL, "n_members": 1, "epochs": 1})
     four = small_grid.inr.fit(**{**SMALL, "n_members": 4, "epochs": 1})
@@ -173,7 +171,7 @@ def test_the_timed_pass_estimates_a_full_batch_evaluation(small_grid):
     one.max_time = four.max_time = 10.0
 
     def best_of_three(model):  # the most evaluations of three timings: robust to a busy machine
-        return max(fitting._affordable_evaluations(model, table, cpu) for _ in range(3))
+        return max(network_choice._affordable_evaluations(model, table, cpu) for _ in range(3))
 
     e1, e4 = best_of_three(one), best_of_three(four)
     assert 0 < e4 < e1 < math.inf
@@ -324,7 +322,7 @@ def test_the_budget_a_scale_search_leaves_is_what_l_bfgs_is_weighed_against(smal
     from geoinr.model import fitting
 
     max_time = 0.5
-    monkeypatch.setattr(fitting, "_pass_seconds", lambda *a, **k: (fitting.LBFGS_SHARE * max_time / 600, 1.0))
+    monkeypatch.setattr(network_choice, "_pass_seconds", lambda *a, **k: (network_choice.LBFGS_SHARE * max_time / 600, 1.0))
     kw = dict(width=16, depth=1, max_time=max_time, progress=False, seed=0)
     assert small_grid.inr.fit(**kw).optimizer_ == "lbfgs"
 

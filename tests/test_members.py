@@ -8,6 +8,7 @@ import torch
 import geoinr
 from geoinr.encoding import CoordinateEncoding
 from geoinr.model import members as fill
+from geoinr.model import network_choice
 from geoinr.training import TrainResult
 
 
@@ -114,9 +115,8 @@ def test_only_plain_time_budgeted_fits_add_networks():
 @pytest.fixture
 def one_network_at_first(monkeypatch):
     """No networks trained together (a tiny network affords them), so that the first one stops early alone."""
-    from geoinr.model import fitting
 
-    monkeypatch.setattr(fitting, "MEMBER_EPOCHS", float("inf"))
+    monkeypatch.setattr(network_choice, "MEMBER_EPOCHS", float("inf"))
 
 
 def test_a_fit_that_stops_early_averages_networks_and_round_trips(tmp_path, one_network_at_first):
@@ -148,14 +148,12 @@ def test_a_checkpointed_fit_keeps_one_network(tmp_path):
 
 # ------------------------------------------------------------------ networks trained together where the budget affords them
 def test_only_plain_time_budgeted_fits_of_scattered_points_share_the_budget():
-    from geoinr.model import fitting
-
     scattered, grid = type("Obs", (), {"gridded": False})(), type("Obs", (), {"gridded": True})()
 
     def shares(obs=scattered, streamed=False, **kw):
         model = geoinr.INRModel(**{"max_time": 60.0, **kw})
         model.optimizer_ = kw.get("optimizer", "adam")
-        return fitting.shares_budget(model, obs, streamed)
+        return network_choice.shares_budget(model, obs, streamed)
 
     assert shares() and shares(physics="qg")  # physics_weight="auto": its data-only candidate is the default's
     assert not shares(grid) and not shares(streamed=True) and not shares(optimizer="lbfgs")
@@ -166,23 +164,21 @@ def test_only_plain_time_budgeted_fits_of_scattered_points_share_the_budget():
 
 
 def test_scattered_points_are_fitted_by_networks_trained_together_where_the_budget_affords_them(monkeypatch, tmp_path):
-    from geoinr.model import fitting
-
     tracks = _noisy_tracks(days=2)
     afforded = []
-    timed = fitting._affordable_epochs
-    monkeypatch.setattr(fitting, "_affordable_epochs", lambda *a: afforded.append(timed(*a)) or afforded[-1])
+    timed = network_choice._affordable_epochs
+    monkeypatch.setattr(network_choice, "_affordable_epochs", lambda *a: afforded.append(timed(*a)) or afforded[-1])
     # a tiny network on a few thousand points affords far more than 3 x 1000 epochs in 5 s
     model = tracks.inr.fit("sla", width=8, depth=1, max_time=5.0, progress=False, seed=0)
-    assert afforded[-1] >= fitting.SCATTERED_MEMBERS * fitting.MEMBER_EPOCHS
-    assert model.members_ == fitting.SCATTERED_MEMBERS and model.field_.network.n_members == model.members_
+    assert afforded[-1] >= network_choice.SCATTERED_MEMBERS * network_choice.MEMBER_EPOCHS
+    assert model.members_ == network_choice.SCATTERED_MEMBERS and model.field_.network.n_members == model.members_
     assert model.fill_members_ is None and f"mean of {model.members_} networks" in repr(model)
     path = tmp_path / "shared.geoinr"
     model.save(path)
     x = tracks.isel(time=slice(0, 30))
     np.testing.assert_array_equal(geoinr.load(path).predict(x).values, model.predict(x).values)
     # where one network affords fewer epochs it is one network (patience: no early stop, no further network)
-    monkeypatch.setattr(fitting, "MEMBER_EPOCHS", afforded[-1])
+    monkeypatch.setattr(network_choice, "MEMBER_EPOCHS", afforded[-1])
     assert tracks.inr.fit("sla", width=8, depth=1, max_time=5.0, progress=False, seed=0,
                           patience=10**6).members_ == 1
     # an epoch budget, or n_members given, is obeyed as it is
@@ -191,19 +187,16 @@ def test_scattered_points_are_fitted_by_networks_trained_together_where_the_budg
 
 
 def test_the_affordable_epochs_come_from_a_timed_pass_scaled_to_the_points_trained_on(monkeypatch):
-    from geoinr.model import fitting
-
     # a pass over the timed batch takes 0.01 s, the points are twice the batch, a tenth is held out
-    monkeypatch.setattr(fitting, "_pass_seconds", lambda model, table, device, n, passes, bf16=False: (0.01, 2.0))
+    monkeypatch.setattr(network_choice, "_pass_seconds", lambda model, table, device, n, passes, bf16=False: (0.01, 2.0))
     model = geoinr.INRModel(max_time=60.0)
     model.validation_ = 0.1
-    assert fitting._affordable_epochs(model, None, torch.device("cpu")) == pytest.approx(60.0 / (0.01 * 2.0 * 0.9))
+    assert network_choice._affordable_epochs(model, None, torch.device("cpu")) == pytest.approx(60.0 / (0.01 * 2.0 * 0.9))
 
 
 def test_the_number_of_networks_is_timed_in_the_precision_the_fit_trains_in(monkeypatch):
     """bfloat16 affords more epochs where it is faster: the member rule counts them, from the passes the precision
     choice timed (each precision timed once)."""
-    from geoinr.model import fitting
 
     tracks = _noisy_tracks(days=2)
     timed, budget = [], 1.0
@@ -213,17 +206,17 @@ def test_the_number_of_networks_is_timed_in_the_precision_the_fit_trains_in(monk
         # float32 affords 2,000 epochs of the budget, bfloat16 twice as many
         return budget / (2000 * (2 if bf16 else 1)) / (1.0 - model.validation_), 1.0
 
-    monkeypatch.setattr(fitting, "_pass_seconds", pass_seconds)
+    monkeypatch.setattr(network_choice, "_pass_seconds", pass_seconds)
     kw = dict(width=8, depth=1, max_time=budget, progress=False, seed=0, patience=10**6)
     model = tracks.inr.fit("sla", **kw)
-    assert model.precision_ == "bfloat16" and model.members_ == fitting.SCATTERED_MEMBERS
+    assert model.precision_ == "bfloat16" and model.members_ == network_choice.SCATTERED_MEMBERS
     assert sorted(timed) == [(False, 1), (True, 1)]  # one network, each precision once
     timed.clear()
     model = tracks.inr.fit("sla", precision="float32", **kw)
     assert model.precision_ == "float32" and model.members_ == 1 and timed == [(False, 1)]
     timed.clear()
     model = tracks.inr.fit("sla", precision="bfloat16", **kw)
-    assert model.precision_ == "bfloat16" and model.members_ == fitting.SCATTERED_MEMBERS and timed == [(True, 1)]
+    assert model.precision_ == "bfloat16" and model.members_ == network_choice.SCATTERED_MEMBERS and timed == [(True, 1)]
 
 
 def test_a_further_network_with_non_finite_weights_is_dropped(fitted, monkeypatch):
@@ -249,12 +242,11 @@ def test_a_further_network_with_non_finite_weights_is_dropped(fitted, monkeypatc
 
 def test_l1_pruning_keeps_one_network(monkeypatch):
     """Networks trained together skip a single network's l1 shrinkage: never chosen with it, refused if asked."""
-    from geoinr.model import fitting
 
     tracks = _noisy_tracks(days=2)
-    monkeypatch.setattr(fitting, "MEMBER_EPOCHS", 1.0)  # any budget affords networks trained together
+    monkeypatch.setattr(network_choice, "MEMBER_EPOCHS", 1.0)  # any budget affords networks trained together
     pruned = dict(width=8, depth=1, max_time=2.0, progress=False, seed=0, patience=10**6, model_options={"l1": 1e-3})
-    assert tracks.inr.fit("sla", **{**pruned, "model_options": None}).members_ == fitting.SCATTERED_MEMBERS
+    assert tracks.inr.fit("sla", **{**pruned, "model_options": None}).members_ == network_choice.SCATTERED_MEMBERS
     assert tracks.inr.fit("sla", **pruned).members_ == 1
     for asked in ({"n_members": 2}, {"uncertainty": "ensemble"}):
         with pytest.raises(ValueError, match="l1=0.001 prunes the first layer of one network"):

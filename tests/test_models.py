@@ -8,6 +8,7 @@ import torch
 
 import geoinr
 from geoinr.encoding import CoordinateEncoding, SphericalHarmonicsEncoding
+from geoinr.model import network_choice
 from geoinr.nn import NIF, FourierNet, ModulatedSiren, build_network, option_defaults, sample_frequencies
 from conftest import FAST, grid_truth
 
@@ -262,24 +263,23 @@ def _first_width(model):
 def test_the_siren_is_wider_on_a_large_scattered_record_and_its_file_keeps_the_width(scattered, monkeypatch, tmp_path):
     """width=None: 512 units for the SIREN from ``WIDE_RECORD_POINTS`` scattered observations, 256 below, for a
     grid and for other models; a given width wins; a file rebuilds the width it was fitted with."""
-    from geoinr.model import fitting
 
     kw = {**FAST, "width": None, "depth": 1, "epochs": 1}
     small = scattered.inr.fit("sla", **kw)
     assert small.network_size_["width"] == 256 and _first_width(small) == 256
-    monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", scattered.sizes["time"])  # the fixture counts as large
+    monkeypatch.setattr(network_choice, "WIDE_RECORD_POINTS", scattered.sizes["time"])  # the fixture counts as large
     wide = scattered.inr.fit("sla", **kw)
-    assert wide.width is None and wide.network_size_ == {"width": fitting.WIDE_WIDTH, "depth": 3}
-    assert _first_width(wide) == fitting.WIDE_WIDTH
+    assert wide.width is None and wide.network_size_ == {"width": network_choice.WIDE_WIDTH, "depth": 3}
+    assert _first_width(wide) == network_choice.WIDE_WIDTH
     assert _first_width(scattered.inr.fit("sla", **{**kw, "width": 64})) == 64
     assert scattered.inr.fit("sla", model="ffn", **kw).network_size_["width"] == 256
     grid = grid_truth(np.arange(-5, 5, 0.25), np.arange(40, 50, 0.25), [0.0])
-    monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", 10)
+    monkeypatch.setattr(network_choice, "WIDE_RECORD_POINTS", 10)
     assert grid.to_dataset().inr.fit("sla", **kw).network_size_["width"] == 256  # regridding: not a record of tracks
     wide.save(tmp_path / "wide.geoinr")
     monkeypatch.undo()
     again = geoinr.load(tmp_path / "wide.geoinr")
-    assert _first_width(again) == fitting.WIDE_WIDTH
+    assert _first_width(again) == network_choice.WIDE_WIDTH
     target = wide.target_grid(1.0)
     np.testing.assert_array_equal(wide.predict(target).values, again.predict(target).values)
 
@@ -295,15 +295,14 @@ def test_the_sirens_take_tuner_on_a_large_scattered_record_and_the_file_keeps_it
     hidden weights within the bound after training), the modulated SIREN and NIF's ShapeNet, the SIREN init
     below, on a grid and where the record's encoded time outruns TUNER's time lattice; a given init wins; a file
     rebuilds the init it was fitted with."""
-    from geoinr.model import fitting
     from geoinr.nn import TUNER_BOUND
 
     kw = {**FAST, "depth": 2, "epochs": 3}
     small = scattered.inr.fit("sla", **kw)
     assert small.network_options_["init"] == "siren" and [n.init for n in _sirens(small)] == ["siren"]
-    monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", scattered.sizes["time"])  # the fixture counts as large
+    monkeypatch.setattr(network_choice, "WIDE_RECORD_POINTS", scattered.sizes["time"])  # the fixture counts as large
     large = scattered.inr.fit("sla", **kw)
-    assert large.model_options is None and large.network_options_["init"] == fitting.LARGE_RECORD_INIT == "tuner"
+    assert large.model_options is None and large.network_options_["init"] == network_choice.LARGE_RECORD_INIT == "tuner"
     assert "TUNER initialisation" in str(large) and "TUNER" not in str(small)  # the network's line says so
     (net,) = _sirens(large)
     assert net.init == "tuner" and net.periods is not None
@@ -320,10 +319,10 @@ def test_the_sirens_take_tuner_on_a_large_scattered_record_and_the_file_keeps_it
     assert "init" not in scattered.inr.fit("sla", model="ffn", **kw).network_options_
     # ten days encoded over ~900 units (a 0.01-day min_period): past TUNER's time lattice, so the SIREN init
     long = scattered.inr.fit("sla", min_period=0.01, min_wavelength=500.0, **kw)
-    assert fitting._encoded_time_span(long.field_.encoding, np.array([0.0, 10.0])) > 32
+    assert network_choice._encoded_time_span(long.field_.encoding, np.array([0.0, 10.0])) > 32
     assert long.network_options_["init"] == "siren"
     grid = grid_truth(np.arange(-5, 5, 0.25), np.arange(40, 50, 0.25), [0.0])
-    monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", 10)
+    monkeypatch.setattr(network_choice, "WIDE_RECORD_POINTS", 10)
     assert grid.to_dataset().inr.fit("sla", **kw).network_options_["init"] == "siren"  # regridding: not tracks
     large.save(tmp_path / "large.geoinr")
     monkeypatch.undo()

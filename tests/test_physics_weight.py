@@ -9,6 +9,7 @@ import torch
 
 import geoinr
 from geoinr.model import fitting
+from geoinr.model import network_choice
 from geoinr.model import physics_weight as pw
 from geoinr.model.field import Field
 from geoinr.model.physics_weight import RESIDUAL_SHARE
@@ -159,7 +160,7 @@ def test_fit_field_caps_the_first_network_from_the_large_record_size_on(monkeypa
     monkeypatch.setattr(fitting, "resolve_physics_weight", lambda *a: True)
     monkeypatch.setattr(fitting, "model_physics_loss", lambda *a: None)
     model = geoinr.INRModel(physics="qg")
-    for n in (fitting.WIDE_RECORD_POINTS - 1, fitting.WIDE_RECORD_POINTS):
+    for n in (network_choice.WIDE_RECORD_POINTS - 1, network_choice.WIDE_RECORD_POINTS):
         model.n_points_ = n
         fitting.fit_field(model, None, None, torch.device("cpu"))
     assert caps == [None, pw.FIRST_CAP]

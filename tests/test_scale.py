@@ -9,6 +9,7 @@ import torch
 import xarray as xr
 
 import geoinr
+from geoinr.model import network_choice
 from geoinr.training import TrainConfig, Trainer
 
 
@@ -241,20 +242,19 @@ def test_block_source_covers_every_value_once():
 
 def test_auto_precision_takes_bfloat16_only_where_a_timed_step_is_faster(monkeypatch, tmp_path):
     """precision="auto": bfloat16 for a SIREN on scattered data under max_time when a timed step says so."""
-    from geoinr.model import fitting
 
     tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
     kw = dict(width=16, depth=2, max_time=2.0, progress=False)
     fast = {"float32": 1.0, "bfloat16": 0.5}
-    monkeypatch.setattr(fitting, "_step_seconds", lambda model, table, device, p, passes=None: fast[p])
+    monkeypatch.setattr(network_choice, "_step_seconds", lambda model, table, device, p, passes=None: fast[p])
     low = geoinr.INRModel(**kw).fit(tracks, variables="sla")
     assert low.precision == "auto" and low.precision_ == "bfloat16"
     low.save(tmp_path / "m.geoinr")
     assert geoinr.load(tmp_path / "m.geoinr").precision_ == "bfloat16"
     # not faster enough, an epochs budget, another model, or a grid: float32
-    monkeypatch.setattr(fitting, "_step_seconds", lambda model, table, device, p, passes=None: {"float32": 1.0, "bfloat16": 0.9}[p])
+    monkeypatch.setattr(network_choice, "_step_seconds", lambda model, table, device, p, passes=None: {"float32": 1.0, "bfloat16": 0.9}[p])
     assert geoinr.INRModel(**kw).fit(tracks, variables="sla").precision_ == "float32"
-    monkeypatch.setattr(fitting, "_step_seconds", lambda model, table, device, p, passes=None: fast[p])
+    monkeypatch.setattr(network_choice, "_step_seconds", lambda model, table, device, p, passes=None: fast[p])
     assert geoinr.INRModel(**{**kw, "max_time": None, "epochs": 2}).fit(tracks, variables="sla").precision_ == "float32"
     assert geoinr.INRModel(model="mlp", **kw).fit(tracks, variables="sla").precision_ == "float32"
     grid = geoinr.datasets.synthetic_grid(days=1, resolution=2.0)
@@ -268,5 +268,5 @@ def test_the_timed_step_runs_in_both_precisions():
     model = geoinr.INRModel(width=8, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
     table = fitting.read_observations(model, tracks, None, "sla", None, None, None, None).table
     for p in ("float32", "bfloat16"):
-        assert 0.0 < fitting._step_seconds(model, table, torch.device("cpu"), p) < 10.0
+        assert 0.0 < network_choice._step_seconds(model, table, torch.device("cpu"), p) < 10.0
     assert all(param.grad is None for param in model.field_.parameters())

@@ -4,6 +4,7 @@ import pytest
 import xarray as xr
 
 import geoinr
+from geoinr.model import network_choice
 from geoinr.model import scale_search
 from geoinr.model.fitting import satellite_passes
 from geoinr.scales import default_scales
@@ -168,32 +169,30 @@ def _table(ds):
 def test_the_candidates_build_the_network_of_the_whole_records_fit(monkeypatch, tracks):
     """A record just above the large-record size: its candidates (fitted on the record less its held-out passes)
     build the large record's network, as the fit after the search does (they built the small record's)."""
-    from geoinr.model import fitting
 
     n = int(np.isfinite(tracks.sla.values).sum())
-    monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", int(0.95 * n))  # the candidates see about 85 % of n
+    monkeypatch.setattr(network_choice, "WIDE_RECORD_POINTS", int(0.95 * n))  # the candidates see about 85 % of n
     seen = []
-    real = fitting.network_size
-    monkeypatch.setattr(fitting, "network_size",
+    real = network_choice.network_size
+    monkeypatch.setattr(network_choice, "network_size",
                         lambda model, obs, streamed: seen.append((model.n_points_, real(model, obs, streamed)))
                         or seen[-1][1])
     geoinr.INRModel(min_wavelength="search", depth=1, epochs=2, max_time=None, progress=False, seed=0).fit(
         tracks, variables="sla")
     assert len(seen) > 2 and min(points for points, _ in seen) < 0.95 * n  # candidates, then the fit
-    assert all(size["width"] == fitting.WIDE_WIDTH for _, size in seen)
+    assert all(size["width"] == network_choice.WIDE_WIDTH for _, size in seen)
 
 
 def test_the_candidates_of_a_grid_build_a_grids_network(monkeypatch):
     """A gridded record: its candidates (fitted from columns, so not a grid to them) build the grid's network, as
     the fit after the search does (counted at the whole record's size they built the scattered record's 512 units)."""
-    from geoinr.model import fitting
 
     grid = geoinr.datasets.synthetic_grid(resolution=0.5, days=6, gap_fraction=0.3, seed=0).sla
     n = int(np.isfinite(grid.values).sum())
-    monkeypatch.setattr(fitting, "WIDE_RECORD_POINTS", int(0.95 * n))
+    monkeypatch.setattr(network_choice, "WIDE_RECORD_POINTS", int(0.95 * n))
     seen = []
-    real = fitting.network_size
-    monkeypatch.setattr(fitting, "network_size",
+    real = network_choice.network_size
+    monkeypatch.setattr(network_choice, "network_size",
                         lambda model, obs, streamed: seen.append(real(model, obs, streamed)) or seen[-1])
     geoinr.INRModel(min_wavelength="search", depth=1, epochs=2, max_time=None, progress=False, seed=0,
                     validation=0.1).fit(grid)

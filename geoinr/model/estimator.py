@@ -26,6 +26,7 @@ from ..uncertainty.calibrated import CalibratedError
 from ..uncertainty.strategies import strategy as _uncertainty_strategy
 from . import evaluation as _evaluation
 from . import fitting as _fitting
+from . import network_choice as _network_choice
 from . import state as _state
 from .field import build_field
 from .params import check_params, did_you_mean
@@ -356,8 +357,8 @@ class INRModel(SurrogateMixin, BaseMapper):
             share = _fitting.choose_scales(self, obs, resume)
             self.encoding_config_ = _fitting.encoding_config(self, frame.sample, frame.extent)
             device = setup_distributed(resolve_device(self.device))
-            _fitting.build_network(self, obs, frame.source is not None, device, (checkpoint, resume) != (None, None),
-                                   share, resume)
+            _network_choice.build_network(self, obs, frame.source is not None, device,
+                                          (checkpoint, resume) != (None, None), share, resume)
             if frame.source is None:
                 prep = _fitting.prepare_in_memory(self, obs.table, frame)
             else:
@@ -381,7 +382,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         strategy = self._strategy()
         strategy.check(physics=self.physics, mass_constraint=self.mass_constraint, n_members=self.n_members)
         physics_terms(self.physics)
-        _fitting.check_precision(self)
+        _network_choice.check_precision(self)
         _fitting.validation_fraction(self.validation, False, False)
         return strategy
 
@@ -400,7 +401,7 @@ class INRModel(SurrogateMixin, BaseMapper):
     def _autocast(self, device: torch.device, full: bool = False):
         """Context of the forward passes of data fitting and prediction (see ``precision``; ``full``: float32)."""
         # uncertainty estimates (posterior covariances, ensemble spread) are evaluated in float32
-        low = not full and _fitting.check_precision(self) == "bfloat16" and self._strategy().allows_low_precision
+        low = not full and _network_choice.check_precision(self) == "bfloat16" and self._strategy().allows_low_precision
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=low)
 
     # ------------------------------------------------------------------ evaluate

@@ -79,7 +79,7 @@ FIRST_SHARE = 2.0 / 3.0
 # of a time budget, the residual's network is fitted where the time left is at least this share of the time
 # the data-only network took (half: with much less its held-out loss ranks the residual wrongly, as above)
 RESIDUAL_SHARE = 0.5
-# of a time budget on a large record (fitting.WIDE_RECORD_POINTS points or more, gridded or not), the most the
+# of a time budget on a large record (network_choice.WIDE_RECORD_POINTS points or more, gridded or not), the most the
 # data-only network may take, so that its time left always affords a second network: on the three-month
 # Mediterranean record of benchmarks/real_ssh.py that network ran 242 s of 300 on two seeds before its held-out
 # passes stalled, no other network fitted, and the one-network map was 0.006-0.007 behind the data-only default's

@@ -139,7 +139,7 @@ def _held_out_errors(model, table, train: np.ndarray, groups: np.ndarray, wavele
         min_wavelength=wavelength, min_period=period, validation=0.0, uncertainty=None, physics=None,
         progress=False, **budget,
     )
-    # the network of the whole record's fit (fitting.large_record): its size, and whether it came as a grid
+    # the network of the whole record's fit (network_choice.large_record): its size, and whether it came as a grid
     candidate._record_points, candidate._record_gridded = model.n_points_, bool(gridded)
     coords = {"lon": table.lon[train], "lat": table.lat[train]}
     if table.time is not None:
