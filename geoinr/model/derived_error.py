@@ -17,7 +17,9 @@ Its error is :math:`L` of the height's error, whose calibrated model
   derivatives are Gaussian too, with :math:`E[(\\partial_x e)^2] = s^2/\\lambda^2`,
   :math:`E[(\\nabla^2 e)^2] = 8 s^2/\\lambda^4` and :math:`E[e\\,\\nabla^2 e] = -2 s^2/\\lambda^2`
   for a uniform :math:`s`; the error's standard deviation grows with the distance to the data, and
-  its own derivatives enter by the product rule (:func:`gap_variance`).
+  its own derivatives enter by the product rule (:func:`gap_variance`). That term is at most the
+  operator's variance on the field itself (:func:`prior_variance`), as a posterior's is at most
+  its prior's.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from ..physics.derived import derived_fields
 from ..physics.operators import Derivatives, in_si_units
 from ..uncertainty.bayes import penultimate_features
 
-__all__ = ["derived_std", "gap_variance", "operator_coefficients", "std_attrs", "STD_BATCH"]
+__all__ = ["derived_std", "gap_variance", "operator_coefficients", "prior_variance", "std_attrs", "STD_BATCH"]
 
 STD_BATCH = 4096  # target points per nested forward-mode pass (each holds ~10 arrays of points x features)
 GAP_STEP = 0.05  # centred differences of the gap error's std: this share of the shorter of its two lengths
@@ -120,6 +122,13 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
     :math:`B = c_{x,y} s + 2 c_\Delta \nabla s`, :math:`C = c_\Delta s`, and its variance is
     :math:`A^2 + (B_x^2 + B_y^2)/\lambda^2 + 8C^2/\lambda^4 - 4AC/\lambda^2`; the derivatives of ``s`` by
     centred differences of :data:`GAP_STEP` of the shorter of the error's and the gap's lengths.
+
+    It never exceeds the operator's variance on the field itself (:func:`prior_variance`: the sill
+    the gap term grows to, over the field's correlation length, the gap length): far from the
+    data the error of a derived field is at most the derived field's own variability, as optimal
+    interpolation's formal error is at most its prior. Without that bound an error length fitted
+    short on a few held-out passes (residuals with small-scale signal along the track) makes
+    the derivatives' error grow as :math:`1/\lambda` and :math:`1/\lambda^2` without limit.
     """
     chunk = np.asarray(chunk, dtype=np.float64)
     length = float(error.error_lengths()[j])  # km
@@ -139,13 +148,33 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
     d = in_si_units(torch.from_numpy(chunk[:, 1]), sd[0], (sd[1] - sd[2]) / (2 * hx), (sd[3] - sd[4]) / (2 * hy),
                     second=((sd[1] - 2 * sd[0] + sd[2]) / hx**2, (sd[3] - 2 * sd[0] + sd[4]) / hy**2))
     lam2 = (length * 1e3) ** 2  # m^2
+    sill = (float(np.asarray(error.cal["gap_variance"])[j]) + float(error.floor()[j])) * scale**2  # m^2
+    field_length_m = float(error.cal["gap_length_km"][j]) * 1e3
     out = {}
     for name, coef in coefficients.items():
         c0, cx, cy, clap = (c.double().cpu() for c in coef)
         a = c0 * d["f"] + cx * d["f_x"] + cy * d["f_y"] + clap * d["lap"]
         bx, by, c = cx * d["f"] + 2 * clap * d["f_x"], cy * d["f"] + 2 * clap * d["f_y"], clap * d["f"]
-        out[name] = (a**2 + (bx**2 + by**2) / lam2 + 8.0 * c**2 / lam2**2 - 4.0 * a * c / lam2).clamp_min(0.0)
+        var = (a**2 + (bx**2 + by**2) / lam2 + 8.0 * c**2 / lam2**2 - 4.0 * a * c / lam2).clamp_min(0.0)
+        out[name] = torch.minimum(var, prior_variance((c0, cx, cy, clap), sill, field_length_m))
     return out
+
+
+def prior_variance(coefficients, variance: float, length_m: float) -> torch.Tensor:
+    r"""Variance of the operator :math:`c_0 e + c_x e_x + c_y e_y + c_\Delta\nabla^2 e` applied to a field ``e`` of
+    uniform ``variance`` and Gaussian correlation of length ``length_m`` (metres):
+    :math:`\sigma^2 (c_0^2 + (c_x^2 + c_y^2)/\ell^2 + 8c_\Delta^2/\ell^4 - 4c_0c_\Delta/\ell^2)`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> one, zero = torch.ones(1, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)
+    >>> float(prior_variance((zero, one, zero, zero), 4.0, 2.0)[0])  # a slope's variance: sigma^2 / l^2
+    1.0
+    """
+    c0, cx, cy, clap = coefficients
+    l2 = float(length_m) ** 2
+    return (float(variance) * (c0**2 + (cx**2 + cy**2) / l2 + 8.0 * clap**2 / l2**2 - 4.0 * c0 * clap / l2)).clamp_min(0.0)
 
 
 def derived_std(model, quantity: str, raw: torch.Tensor, j: int, scale: float, rossby_radius_km=None) -> dict:
@@ -179,6 +208,7 @@ def std_attrs(attrs: dict, uncertainty: str, error, j: int) -> dict:
         f"{uncertainty} estimate of the error of the derived field (not of a new observation): the height's "
         f"calibrated error carried through the derivatives, {c:.3g} x the variance of the network's derived field"
         + (f" + the derivatives of the error between tracks (its calibrated std times a smooth field of Gaussian "
-           f"correlation, {float(error.error_lengths()[j]):.0f} km)" if gap else "")
+           f"correlation, {float(error.error_lengths()[j]):.0f} km; at most the derived field's own variability "
+           f"over the field's correlation length, {float(error.cal['gap_length_km'][j]):.0f} km)" if gap else "")
     )
     return out
