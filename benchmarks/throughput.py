@@ -197,7 +197,9 @@ def members_table(tracks, raw, y, device, batch, rounds, steps, members=3):
         for key, tr in trainers.items():
             rates[key].append(members * batch / time_steps(lambda tr=tr: tr.train_step(raw, y), device, steps))
     med = {key: statistics.median(v) for key, v in rates.items()}
-    print(f"\n{members} networks trained together (n_members={members}), points/s per member:\n")
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+    print(f"\n{members} networks trained together (n_members={members}) on {device.type} ({name}), batch {batch}, "
+          f"{steps} steps x {rounds} rounds, points/s per member:\n")
     print("| model | precision | batched products (default) | torch.func.vmap (before) | ratio |")
     print("|---|---|---:|---:|---:|")
     for model, prec in MEMBER_ROWS:

@@ -19,6 +19,61 @@ __all__ = ["DatasetINRAccessor", "DataArrayINRAccessor"]
 _FIT_NAMES = ("lat", "lon", "time", "checkpoint", "checkpoint_every", "resume")
 
 
+def _resolution(target):
+    """``target`` as a grid spacing in degrees (a positive number, or a pair of them), or None if it is not one.
+
+    Examples
+    --------
+    >>> _resolution(0.125), _resolution((0.25, 0.125)), _resolution("0.125")
+    (0.125, (0.25, 0.125), None)
+    """
+    def number(v):
+        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+    if number(target):
+        values = (target,)
+    elif isinstance(target, (tuple, list)) and len(target) == 2 and all(number(v) for v in target):
+        values = tuple(target)
+    else:
+        return None
+    if not all(np.isfinite(float(v)) and float(v) > 0 for v in values):
+        raise ValueError(f"regrid() resolution {target!r}: give a positive spacing in degrees (0.125, or (dlon, dlat)).")
+    return float(values[0]) if len(values) == 1 else tuple(float(v) for v in values)
+
+
+def _without_land(pred, obj, fitted: INRModel):
+    """``pred`` with NaN where the nearest cell of the gridded source ``obj`` holds no value at any time (land).
+
+    Only for a source on 1-D latitude and longitude axes and a prediction on axes of the same names (other
+    layouts are returned as they are). A cell counts as land for a variable when every value of it is missing
+    or a fill value (:func:`_observed`).
+    """
+    names = fitted.coord_names_ or {}
+    lat, lon = names.get("lat"), names.get("lon")
+    if lat is None or lon is None or lat not in obj.dims or lon not in obj.dims:
+        return pred
+    out = pred.to_dataset() if isinstance(pred, xr.DataArray) else pred.copy()
+    if lat not in out.dims or lon not in out.dims:
+        return pred
+    source = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
+    for v in fitted.variables_:
+        if v not in out or v not in source:
+            continue
+        var = _observed(source[v])
+        sea = var.notnull().any([d for d in var.dims if d not in (lat, lon)]).astype(np.float64)
+        near = sea.interp({lat: out[lat], lon: out[lon]}, method="nearest")  # NaN beyond the source: not land
+        out[v] = out[v].where(near != 0.0)
+    return out[fitted.variables_[0]] if isinstance(pred, xr.DataArray) else out
+
+
+def _source_times(obj, fitted: INRModel):
+    """The source's own times (its 1-D time coordinate) for a regular output grid; None: the model's daily axis."""
+    name = (fitted.coord_names_ or {}).get("time")
+    if name is None or name not in obj.coords or obj[name].ndim != 1 or name not in obj.dims:
+        return None
+    return obj[name].values
+
+
 def _split(kwargs):
     names = {k: kwargs.pop(k) for k in _FIT_NAMES if k in kwargs}
     return names, kwargs
@@ -37,6 +92,25 @@ class _Base:
                                 f"It takes the INRModel parameters ({', '.join(INRModel._get_param_names())}) "
                                 f"and {', '.join(_FIT_NAMES)}.")
         return INRModel(**params).fit(self._obj, variables=variables, **names)
+
+    def _regrid(self, target, variables, kwargs, land="auto"):
+        """Fit, then predict on ``target``: a Dataset/DataArray (or dict of coordinate arrays), or a resolution in
+        degrees (a number or a ``(dlon, dlat)`` pair): a regular grid over the fitted region at the source's own
+        times (a time axis of the source; daily otherwise). The target is checked before the fit. ``land="auto"``:
+        target points whose nearest source cell is missing at every time (land) are NaN; None predicts there too."""
+        resolution = _resolution(target)
+        if resolution is None and not isinstance(target, xr.Dataset | xr.DataArray | dict):
+            raise TypeError(
+                f"regrid() takes a target grid (a Dataset or DataArray with lat/lon(/time) coordinates, e.g. "
+                f"fitted.target_grid(0.125)) or a resolution in degrees (0.125, or (dlon, dlat)); got "
+                f"{type(target).__name__}. Nothing was fitted.")
+        if land not in ("auto", None):
+            raise ValueError(f"regrid(land={land!r}): 'auto' (the source's cells missing at every time stay NaN) or None.")
+        fitted = self._fit(variables, kwargs)
+        if resolution is not None:
+            target = fitted.target_grid(resolution, times=_source_times(self._obj, fitted))
+        pred = fitted.predict(target)
+        return pred if land is None else _without_land(pred, self._obj, fitted)
 
     def _fill(self, fitted: INRModel, obj, mask=None):
         with_std = isinstance(obj, xr.Dataset) and fitted.uncertainty is not None
@@ -132,8 +206,23 @@ class DatasetINRAccessor(_Base):
         """
         return self._fit(variables, kwargs)
 
-    def regrid(self, target, variables=None, **kwargs):
-        """Fit, then predict on ``target`` (any Dataset/DataArray with lat/lon(/time)).
+    def regrid(self, target, variables=None, land="auto", **kwargs):
+        """Fit, then predict on ``target``.
+
+        Parameters
+        ----------
+        target : xarray.Dataset, xarray.DataArray, float or (float, float)
+            Any Dataset/DataArray with lat/lon(/time) coordinates, or a resolution in degrees (``(dlon, dlat)``
+            for a pair): a regular grid over the fitted region, at the source's own times where it has a time
+            axis (daily otherwise). Checked before the fit.
+        variables : str or list of str, optional
+            As for :meth:`fit`.
+        land : {"auto", None}
+            ``"auto"``: for a source on latitude and longitude axes, the target points whose nearest source cell
+            holds no value at any time (land, as NaN or as an undeclared fill value) are NaN. ``None``: predict
+            everywhere.
+        **kwargs
+            As for :meth:`fit`.
 
         Examples
         --------
@@ -142,9 +231,10 @@ class DatasetINRAccessor(_Base):
         >>> fine = geoinr.coords.regular_grid((0, 10, 30, 40), 0.5, times=ds.time.values)
         >>> ds.inr.regrid(fine, "sla", width=16, depth=1, epochs=1, max_time=None, progress=False).shape
         (2, 20, 20)
+        >>> ds.inr.regrid(0.5, "sla", width=16, depth=1, epochs=1, max_time=None, progress=False).shape  # the data's extent
+        (2, 18, 18)
         """
-        fitted = self._fit(variables, kwargs)
-        return fitted.predict(target)
+        return self._regrid(target, variables, kwargs, land)
 
     def fill_gaps(self, variables=None, mask=None, **kwargs) -> xr.Dataset:
         """Fit, then return a copy with the NaN of the fitted variables replaced by predictions.
@@ -202,9 +292,10 @@ class DataArrayINRAccessor(_Base):
         """
         return self._fit(None, kwargs)
 
-    def regrid(self, target, **kwargs):
-        """Fit, then predict on ``target``; see :meth:`DatasetINRAccessor.regrid`."""
-        return self._fit(None, kwargs).predict(target)
+    def regrid(self, target, land="auto", **kwargs):
+        """Fit, then predict on ``target`` (a grid, or a resolution in degrees; land kept NaN); see
+        :meth:`DatasetINRAccessor.regrid`."""
+        return self._regrid(target, None, kwargs, land)
 
     def fill_gaps(self, mask=None, **kwargs) -> xr.DataArray:
         """Fit, then return a copy with NaN replaced by predictions (where ``mask``, if given, is true); see

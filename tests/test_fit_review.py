@@ -40,6 +40,39 @@ def test_a_resume_takes_the_optimizer_and_networks_its_checkpoint_was_written_wi
     assert (resumed.optimizer_, resumed.members_) == ("lbfgs", 4)
 
 
+def test_a_resume_takes_the_precision_its_checkpoint_was_written_with(monkeypatch, tmp_path):
+    """precision="auto" is timed: a resume on a machine where bfloat16 is no longer faster keeps the first run's."""
+    tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
+    path = tmp_path / "ck.geoinr"
+    kw = dict(width=8, depth=1, max_time=1.5, progress=False, n_members=1)
+    monkeypatch.setattr(network_choice, "_step_seconds", lambda *a: {"float32": 1.0, "bfloat16": 0.5}[a[3]])
+    first = geoinr.INRModel(**kw).fit(tracks, "sla", checkpoint=path, checkpoint_every=0.0)
+    assert first.precision_ == "bfloat16"
+    monkeypatch.setattr(network_choice, "_step_seconds", lambda *a: {"float32": 1.0, "bfloat16": 0.9}[a[3]])
+    assert geoinr.INRModel(**kw).fit(tracks, "sla").precision_ == "float32"  # a new fit would choose otherwise
+    assert geoinr.INRModel(**kw).fit(tracks, "sla", resume=path).precision_ == "bfloat16"
+
+
+def test_a_checkpoint_without_a_recorded_precision_still_resumes(monkeypatch, tmp_path):
+    """Checkpoints written before the run record held the precision: compared without it, the precision chosen anew."""
+    from geoinr.model import fitting
+
+    tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
+    path = tmp_path / "ck.geoinr"
+    kw = dict(width=8, depth=1, max_time=1.5, progress=False, n_members=1, precision="float32")
+    written = fitting.prepare_in_memory
+
+    def older(*a, **k):  # the run record of a checkpoint from before: no precision among the choices
+        prep = written(*a, **k)
+        prep.run_id["choices"].pop("precision")
+        return prep
+
+    monkeypatch.setattr(fitting, "prepare_in_memory", older)
+    geoinr.INRModel(**kw).fit(tracks, "sla", checkpoint=path, checkpoint_every=0.0)
+    monkeypatch.setattr(fitting, "prepare_in_memory", written)
+    assert geoinr.INRModel(**kw).fit(tracks, "sla", resume=path).precision_ == "float32"
+
+
 def test_missions_sampled_at_other_rates_keep_their_passes_whole():
     """1 Hz missions beside a 5 Hz one: each pass is linked at its own satellite's interval, not the record's."""
     a = geoinr.datasets.synthetic_tracks(days=6, seed=0, satellites=("jason3", "sentinel3a"))

@@ -163,3 +163,41 @@ def test_the_land_check_does_not_read_a_record_chunked_by_space_only(monkeypatch
         sentinels.warn_constant_cells(land.chunk({"time": -1, "lat": 20}), "time")  # whole record: not read
     with pytest.warns(UserWarning, match="at all 10 times read"):
         sentinels.warn_constant_cells(land.chunk({"time": 1}), "time")  # one map a chunk: ten maps read
+
+
+def test_regrid_checks_its_target_before_the_fit_and_takes_a_resolution(monkeypatch):
+    """A user's review: ds.inr.regrid(0.125) fitted for a minute, then failed in predict."""
+    import geoinr.accessor as accessor
+
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, gap_fraction=0.0)
+    fits = []
+    fit = accessor.INRModel.fit
+    monkeypatch.setattr(accessor.INRModel, "fit", lambda self, *a, **k: fits.append(1) or fit(self, *a, **k))
+    for bad in ("0.125", -0.5, (0.25, 0.0), [1, 2, 3]):
+        with pytest.raises((TypeError, ValueError), match="regrid"):
+            ds.inr.regrid(bad, "sla", epochs=1, max_time=None, progress=False)
+    assert not fits  # refused before any fit
+    kw = dict(width=8, depth=1, epochs=1, max_time=None, progress=False)
+    out = ds.inr.regrid(0.5, "sla", **kw)
+    np.testing.assert_array_equal(out.time.values, ds.time.values)  # the source's own times
+    assert float(out.lat.diff("lat")[0]) == 0.5 == float(out.lon.diff("lon")[0])  # named as the source
+    pair = ds.sla.inr.regrid((0.5, 0.25), **kw)
+    assert float(pair.lon.diff("lon")[0]) == 0.5 and float(pair.lat.diff("lat")[0]) == 0.25
+
+
+def test_regrid_keeps_the_sources_land_nan():
+    """A user's review: regridding a DUACS file put sea level on the land geoinr had just detected (fill values)."""
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, gap_fraction=0.0)
+    land = (ds.lon > 7.0) & (ds.lat > 36.0)  # a corner of land: an undeclared fill value at every time
+    packed = ds.assign(sla=ds.sla.where(~land, -214748.3647))
+    kw = dict(width=8, depth=1, epochs=1, max_time=None, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the fill values' warning
+        out = packed.inr.regrid(0.25, "sla", **kw)
+        everywhere = packed.inr.regrid(0.25, "sla", land=None, **kw)
+    on_land = (out.lon > 7.2) & (out.lat > 36.2)
+    at_sea = (out.lon < 6.8) | (out.lat < 35.8)
+    assert bool(out.where(on_land).isnull().all()) and bool(out.where(at_sea).notnull().sum() == at_sea.sum() * 2)
+    assert bool(np.isfinite(everywhere).all())
+    with pytest.raises(ValueError, match="land"):
+        packed.sla.inr.regrid(0.25, land="yes", **kw)

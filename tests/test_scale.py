@@ -246,15 +246,15 @@ def test_auto_precision_takes_bfloat16_only_where_a_timed_step_is_faster(monkeyp
     tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
     kw = dict(width=16, depth=2, max_time=2.0, progress=False)
     fast = {"float32": 1.0, "bfloat16": 0.5}
-    monkeypatch.setattr(network_choice, "_step_seconds", lambda model, table, device, p, passes=None: fast[p])
+    monkeypatch.setattr(network_choice, "_step_seconds", lambda model, table, device, p, timings=None: fast[p])
     low = geoinr.INRModel(**kw).fit(tracks, variables="sla")
     assert low.precision == "auto" and low.precision_ == "bfloat16"
     low.save(tmp_path / "m.geoinr")
     assert geoinr.load(tmp_path / "m.geoinr").precision_ == "bfloat16"
     # not faster enough, an epochs budget, another model, or a grid: float32
-    monkeypatch.setattr(network_choice, "_step_seconds", lambda model, table, device, p, passes=None: {"float32": 1.0, "bfloat16": 0.9}[p])
+    monkeypatch.setattr(network_choice, "_step_seconds", lambda model, table, device, p, timings=None: {"float32": 1.0, "bfloat16": 0.9}[p])
     assert geoinr.INRModel(**kw).fit(tracks, variables="sla").precision_ == "float32"
-    monkeypatch.setattr(network_choice, "_step_seconds", lambda model, table, device, p, passes=None: fast[p])
+    monkeypatch.setattr(network_choice, "_step_seconds", lambda model, table, device, p, timings=None: fast[p])
     assert geoinr.INRModel(**{**kw, "max_time": None, "epochs": 2}).fit(tracks, variables="sla").precision_ == "float32"
     assert geoinr.INRModel(model="mlp", **kw).fit(tracks, variables="sla").precision_ == "float32"
     grid = geoinr.datasets.synthetic_grid(days=1, resolution=2.0)

@@ -287,7 +287,7 @@ def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepare
         "std": model.std_,
         "scale_search": model.scale_search_,
         # a resume takes them (network_choice.build_network)
-        "choices": {"optimizer": model.optimizer_, "members": model.members_},
+        "choices": {"optimizer": model.optimizer_, "members": model.members_, "precision": model.precision_},
     }
     return Prepared(
         x=torch.from_numpy(raw.astype(np.float32)),
@@ -377,6 +377,26 @@ def model_physics_loss(model, device):
                         n_collocation=model.n_collocation, seed=model.seed, device=device)
 
 
+def _comparable_run_id(run_id: dict, saved: dict) -> dict:
+    """The parts of this run's record that a checkpoint's (``saved``) can be compared with: checkpoints written before
+    run records held the fit's ``"choices"``, or before those held its precision, are compared without them.
+
+    Examples
+    --------
+    >>> mine = {"params": {}, "choices": {"optimizer": "adam", "members": 1, "precision": "float32"}}
+    >>> _comparable_run_id(mine, {"params": {}, "choices": {"optimizer": "adam", "members": 1}})["choices"]
+    {'optimizer': 'adam', 'members': 1}
+    >>> "choices" in _comparable_run_id(mine, {"params": {}})
+    False
+    """
+    out = dict(run_id)
+    if "choices" not in saved:
+        out.pop("choices", None)
+    elif "choices" in out and "precision" not in saved["choices"]:
+        out["choices"] = {k: v for k, v in out["choices"].items() if k != "precision"}
+    return out
+
+
 def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, checkpoint_every=60.0, resume=None,
           optimizer_state=None):
     """Run the training loop on a prepared set; returns the trainer and its result.
@@ -393,9 +413,7 @@ def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, c
     trainer = Trainer(model.field_, prep.x, prep.y, prep.w, cfg, device, groups=prep.groups, extra_loss=extra,
                       stream=prep.stream, n_stream=prep.n_stream)
     if resume is not None:
-        # a checkpoint written before run records held the fit's "choices" is compared without them
-        older = "choices" not in checkpoint_extra(resume)
-        trainer.load_checkpoint(resume, extra={k: v for k, v in prep.run_id.items() if not (older and k == "choices")})
+        trainer.load_checkpoint(resume, extra=_comparable_run_id(prep.run_id, checkpoint_extra(resume)))
     if optimizer_state is not None:
         trainer.opt.load_state_dict(optimizer_state)
     clock = _cpu_load.start(torch.get_num_threads()) if str(device).startswith("cpu") and prep.stream is None else None

@@ -91,8 +91,8 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     for a ``checkpointed`` fit (checkpoint or resume): a resumed run would time its pass anew and
     could choose another number of networks than its checkpoint holds. ``share``: the part of ``max_time`` left
     to the fit (two thirds after ``min_wavelength="search"``), which the timed passes are weighed against.
-    A resumed fit (``resume=``) takes the optimizer and number of networks its checkpoint was written with
-    (``"choices"`` of its run record): timed anew on a busier or slower machine they could differ.
+    A resumed fit (``resume=``) takes the optimizer, number of networks and precision its checkpoint was written
+    with (``"choices"`` of its run record): timed anew on a busier or slower machine they could differ.
     """
     model.members_ = None  # until chosen: n_members as given
     encoding = CoordinateEncoding(**model.encoding_config_)
@@ -105,23 +105,24 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
         model.optimizer_, model.members_ = recorded["optimizer"], int(recorded["members"])
         if model.members_ > 1:
             model._build(encoding, len(model.variables_))
-        model.precision_ = choose_precision(model, obs, streamed, device)
+        # the precision too (checkpoints from before 2026-12-06 did not record it: chosen anew)
+        model.precision_ = recorded.get("precision") or choose_precision(model, obs, streamed, device)
         return
     timed = model.optimizer == "auto" and model.optimizer_ == "lbfgs" and model.max_time is not None
     if timed and _affordable_evaluations(model, obs.table, device) * share < MIN_LBFGS_EVALUATIONS:
         model.optimizer_ = "adam"
     model.members_ = choose_members(model, obs)
-    passes = {}  # one network's timed pass in each precision, timed once for both choices below
+    timings = {}  # one network's timed pass in each precision, timed once for both choices below
     if model.members_ == 1 and not checkpointed and not _prunes(model) and shares_budget(model, obs, streamed):
-        precision = choose_precision(model, obs, streamed, device, passes)  # the epochs the fit will run at
-        if _affordable_epochs(model, obs.table, device, precision, passes) * share >= SCATTERED_MEMBERS * MEMBER_EPOCHS:
+        precision = choose_precision(model, obs, streamed, device, timings)  # the epochs the fit will run at
+        if _affordable_epochs(model, obs.table, device, precision, timings) * share >= SCATTERED_MEMBERS * MEMBER_EPOCHS:
             model.members_ = SCATTERED_MEMBERS
     if model.members_ > 1 and model.n_members is None and model.uncertainty is None:
         model._build(encoding, len(model.variables_))
         if timed and _affordable_evaluations(model, obs.table, device) * share < MIN_LBFGS_EVALUATIONS:
             model.members_ = 1
             model._build(encoding, len(model.variables_))
-    model.precision_ = choose_precision(model, obs, streamed, device, passes)
+    model.precision_ = choose_precision(model, obs, streamed, device, timings)
 
 
 def large_record(model, obs, streamed: bool, models=("siren",)) -> bool:
@@ -271,14 +272,14 @@ def shares_budget(model, obs, streamed: bool) -> bool:
 
 
 def _affordable_epochs(model, table: _coords.PointTable, device, precision: str = "float32",
-                       passes: dict | None = None) -> float:
+                       timings: dict | None = None) -> float:
     """Epochs of the training points one network of ``field_`` affords in ``max_time``, from a pass timed in
     ``precision`` (the one the fit trains in: bfloat16 affords more epochs where it is faster).
 
     A forward and backward pass over a batch of the points (:func:`_timed_pass`) is scaled
     to the points trained on (those not held out, ``validation_``).
     """
-    seconds, scale = _timed_pass(model, table, device, precision, passes)
+    seconds, scale = _timed_pass(model, table, device, precision, timings)
     return float(model.max_time) / (seconds * scale * max(1.0 - float(model.validation_), 1e-3))
 
 
@@ -354,7 +355,7 @@ def check_precision(model) -> str:
     return chosen or ("float32" if model.precision == "auto" else model.precision)
 
 
-def choose_precision(model, obs, streamed: bool, device, passes: dict | None = None) -> str:
+def choose_precision(model, obs, streamed: bool, device, timings: dict | None = None) -> str:
     """``precision_``: the given one, or for ``"auto"`` bfloat16 where it pays (else float32).
 
     bfloat16 only for a SIREN fitted by Adam under ``max_time`` on scattered data, and only where
@@ -362,34 +363,34 @@ def choose_precision(model, obs, streamed: bool, device, passes: dict | None = N
     in float32: then the budget buys more steps, at a noise of about 1 % of the field's std (grids,
     noise-free, keep float32; so does an ``epochs`` budget, where speed buys nothing). With
     ``uncertainty=`` only the training steps are in bfloat16: the calibration and every prediction of
-    a mean and std run in float32. ``passes``: timed passes to reuse and fill (:func:`_timed_pass`).
+    a mean and std run in float32. ``timings``: timed passes to reuse and fill (:func:`_timed_pass`).
     """
     if model.precision != "auto":
         return check_precision(model)
     if (model.model != "siren" or model.max_time is None or model.epochs is not None or obs.gridded or streamed
             or model.optimizer_ != "adam"):
         return "float32"
-    seconds = {p: _step_seconds(model, obs.table, device, p, passes) for p in ("float32", "bfloat16")}
+    seconds = {p: _step_seconds(model, obs.table, device, p, timings) for p in ("float32", "bfloat16")}
     return "bfloat16" if seconds["float32"] >= BF16_MIN_SPEEDUP * seconds["bfloat16"] else "float32"
 
 
-def _step_seconds(model, table: _coords.PointTable, device, precision: str, passes: dict | None = None) -> float:
+def _step_seconds(model, table: _coords.PointTable, device, precision: str, timings: dict | None = None) -> float:
     """Seconds of one forward and backward pass of ``field_`` on a batch of the points (best of two after a warm-up)."""
-    return _timed_pass(model, table, device, precision, passes)[0]
+    return _timed_pass(model, table, device, precision, timings)[0]
 
 
-def _timed_pass(model, table: _coords.PointTable, device, precision: str, passes: dict | None = None):
+def _timed_pass(model, table: _coords.PointTable, device, precision: str, timings: dict | None = None):
     """:func:`_pass_seconds` of ``field_`` in ``precision`` on a batch of the points (best of two after a warm-up).
 
-    ``passes`` (a dict by precision, or None): a pass already timed there is reused, a new one is
+    ``timings`` (a dict by precision, or None): a pass already timed there is reused, a new one is
     stored, so that the precision and the number of networks are chosen from the same timing.
     """
-    if passes is not None and precision in passes:
-        return passes[precision]
+    if timings is not None and precision in timings:
+        return timings[precision]
     n = min(batch_size(model), TIMING_POINTS)
     timed = _pass_seconds(model, table, device, n, passes=3, bf16=precision == "bfloat16")
-    if passes is not None:
-        passes[precision] = timed
+    if timings is not None:
+        timings[precision] = timed
     return timed
 
 

@@ -45,9 +45,10 @@ class Ensemble(nn.Module):
     Ensembles", NeurIPS 2017). Output shape ``(n_members, batch, out)``.
 
     SIREN and modulated SIREN members (:data:`STACKED`) run by batched matrix products instead
-    (:meth:`~geoinr.nn.Siren.forward_stacked`, the same function): in bfloat16 a step of
-    three 256-wide members took 1.25-1.5 times as long under ``vmap``
-    (``benchmarks/throughput.py``); ``use_stacked = False`` goes back to ``vmap``.
+    (their ``forward_stacked``, the same function): under ``vmap`` a bare bfloat16 step of three
+    256-wide SIRENs took 1.25-1.5 times as long, and a whole training step 1.07-1.18 times (the
+    modulated SIREN's, in float32, 1.07-1.08 times; ``benchmarks/throughput.py``);
+    ``use_stacked = False`` goes back to ``vmap``.
 
     Examples
     --------
@@ -57,7 +58,7 @@ class Ensemble(nn.Module):
     torch.Size([4, 5, 1])
     """
 
-    #: SIREN members by batched matrix products (Siren.forward_stacked); False: torch.func.vmap as for any network.
+    #: STACKED members by batched matrix products (their forward_stacked); False: torch.func.vmap as for any network.
     #: A class attribute, so that ensembles pickled before it existed run too
     use_stacked = True
 
@@ -149,7 +150,7 @@ class Ensemble(nn.Module):
         params = dict(zip(self.param_names, self.stacked))
         buffers = {k: getattr(self, f"stacked_buffer_{i}") for i, k in enumerate(self.buffer_names)}
         if self.use_stacked and type(self._base) in STACKED and x.dim() == 2:
-            # batched products, faster than vmap (Siren.forward_stacked); TUNER's first layer holds its weight as a buffer
+            # batched products, faster than vmap (forward_stacked); TUNER's first layer holds its weight as a buffer
             return self._base.forward_stacked({**params, **buffers}, x)
         base = self._template()
 
