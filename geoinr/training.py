@@ -756,7 +756,8 @@ class Trainer:
         return total / max(denom, 1.0)
 
     def _check(self, train_loss: float, progress: float) -> str:
-        """Validation check: log, keep the best weights, roll back on a non-finite loss."""
+        """Validation check: log, keep the best weights, roll back on a non-finite loss. ``progress``: the share of the
+        whole budget run (the progress bar's; Adam's own schedule ends earlier where an L-BFGS phase follows)."""
         if not (math.isfinite(train_loss) and weights_finite(self.net)):  # the loss is taken before its step
             self.failures += 1
             self.net.load_state_dict(self.best_state)
@@ -895,7 +896,7 @@ class Trainer:
                 if self.next_batch >= self.steps_per_epoch:  # start a new epoch
                     if self.join_pending:
                         if running_n:  # the held-out points' last check, then they join
-                            self._check(self._pooled(running, running_n), progress)
+                            self._check(self._pooled(running, running_n), progress * adam_end)
                             running.zero_()
                             running_n = 0
                             if self.stopped == "diverged":
@@ -934,7 +935,7 @@ class Trainer:
                 self.step += 1
                 self.next_batch += 1
                 if self.step % self.eval_every == 0:
-                    action = self._check(self._pooled(running, running_n), progress)
+                    action = self._check(self._pooled(running, running_n), progress * adam_end)
                     running.zero_()
                     running_n = 0
                     if action == "stop" and self.stopped == "early_stopping" and (

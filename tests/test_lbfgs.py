@@ -332,3 +332,34 @@ def test_the_budget_a_scale_search_leaves_is_what_l_bfgs_is_weighed_against(smal
 
     monkeypatch.setattr(fitting, "choose_scales", searched)
     assert small_grid.inr.fit(**kw).optimizer_ == "adam"
+
+
+def test_the_progress_bar_runs_forward_into_the_lbfgs_phase(monkeypatch):
+    """A user's review: the bar dropped from 76 % to 10 % when L-BFGS started (Adam's checks showed Adam's own
+    schedule, the L-BFGS phase the whole budget's)."""
+    import tqdm.auto
+
+    seen = []
+
+    class Bar:
+        def __init__(self, *args, **kwargs):
+            self.n, self.phase = 0, "adam"
+
+        def set_postfix(self, *args, **kwargs):
+            self.phase = kwargs.get("optimizer", "adam")
+
+        def refresh(self, *args, **kwargs):
+            seen.append((self.phase, float(self.n)))
+
+        def __getattr__(self, name):  # close, ...
+            return lambda *args, **kwargs: None
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    x, y = _linear_problem()
+    cfg = TrainConfig(epochs=100, max_time=None, validation=0.0, batch_size=50, lr=1e-3, progress=True,
+                      lbfgs_share=0.5, eval_every=2, min_eval_steps=1)
+    Trainer(torch.nn.Linear(2, 1), x, y, None, cfg, torch.device("cpu")).run()
+    adam = [n for phase, n in seen if phase == "adam"]
+    assert len(adam) > 3 and any(phase == "L-BFGS" for phase, _ in seen)
+    assert max(adam) <= 50.0 + 1e-6  # Adam's checks show the share of the whole budget run: half of it here
+    assert all(b >= a - 1e-9 for (_, a), (_, b) in zip(seen, seen[1:])), seen  # never backwards
