@@ -17,6 +17,7 @@ from .model import INRModel
 __all__ = ["DatasetINRAccessor", "DataArrayINRAccessor"]
 
 _FIT_NAMES = ("lat", "lon", "time", "checkpoint", "checkpoint_every", "resume")
+LAND_OPTIONS = ("auto", "missing", None)  # regrid(land=)
 
 
 def _resolution(target):
@@ -30,6 +31,8 @@ def _resolution(target):
     def number(v):
         return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
+    if isinstance(target, np.ndarray) and target.ndim <= 1 and target.size in (1, 2) and target.dtype.kind in "iuf":
+        target = target.item() if target.ndim == 0 else tuple(target.tolist())
     if number(target):
         values = (target,)
     elif isinstance(target, (tuple, list)) and len(target) == 2 and all(number(v) for v in target):
@@ -41,35 +44,47 @@ def _resolution(target):
     return float(values[0]) if len(values) == 1 else tuple(float(v) for v in values)
 
 
-def _without_land(pred, obj, fitted: INRModel):
-    """``pred`` with NaN where the nearest cell of the gridded source ``obj`` holds no value at any time (land).
+def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
+    """``pred`` with NaN where the nearest cell of the gridded source ``obj`` is land: a cell holding an undeclared
+    fill value or a value outside its valid range at every time (:func:`_observed`), or with ``every_missing`` any
+    cell without a value at any time (NaN included: a source whose land is NaN; gaps missing at every time of a
+    short record count too).
 
-    Only for a source on 1-D latitude and longitude axes and a prediction on axes of the same names (other
-    layouts are returned as they are). A cell counts as land for a variable when every value of it is missing
-    or a fill value (:func:`_observed`).
+    Only for a source on 1-D latitude and longitude axes and an xarray prediction on axes of the same names (other
+    layouts are returned as they are). Target longitudes are wrapped into the source's convention; points beyond
+    the source's extent are not land.
     """
     names = fitted.coord_names_ or {}
     lat, lon = names.get("lat"), names.get("lon")
-    if lat is None or lon is None or lat not in obj.dims or lon not in obj.dims:
+    if (not isinstance(pred, xr.Dataset | xr.DataArray) or lat is None or lon is None or lat not in obj.dims
+            or lon not in obj.dims):
         return pred
     out = pred.to_dataset() if isinstance(pred, xr.DataArray) else pred.copy()
     if lat not in out.dims or lon not in out.dims:
         return pred
     source = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
+    lon0 = float(source[lon].min())
+    wrapped = xr.DataArray((out[lon].values - lon0) % 360.0 + lon0, dims=out[lon].dims)
     for v in fitted.variables_:
         if v not in out or v not in source:
             continue
-        var = _observed(source[v])
-        sea = var.notnull().any([d for d in var.dims if d not in (lat, lon)]).astype(np.float64)
-        near = sea.interp({lat: out[lat], lon: out[lon]}, method="nearest")  # NaN beyond the source: not land
-        out[v] = out[v].where(near != 0.0)
+        raw = source[v]
+        kept = _observed(raw)
+        gone = kept.isnull() if every_missing else raw.notnull() & kept.isnull()  # missing / a fill value
+        others = [d for d in raw.dims if d not in (lat, lon)]
+        land = (gone.all(others) if others else gone).astype(np.float64).compute()  # small: (lat, lon)
+        near = land.interp({lat: out[lat], lon: wrapped}, method="nearest")  # NaN beyond the source: not land
+        near = near.assign_coords({lon: out[lon]}) if lon in near.dims else near
+        out[v] = out[v].where(near != 1.0)
     return out[fitted.variables_[0]] if isinstance(pred, xr.DataArray) else out
 
 
 def _source_times(obj, fitted: INRModel):
-    """The source's own times (its 1-D time coordinate) for a regular output grid; None: the model's daily axis."""
-    name = (fitted.coord_names_ or {}).get("time")
-    if name is None or name not in obj.coords or obj[name].ndim != 1 or name not in obj.dims:
+    """A gridded source's own times (its 1-D time axis) for a regular output grid; None (the model's daily axis) for
+    scattered data, whose time coordinate holds every observation's."""
+    names = fitted.coord_names_ or {}
+    name, lat, lon = names.get("time"), names.get("lat"), names.get("lon")
+    if name is None or name not in obj.dims or obj[name].ndim != 1 or lat not in obj.dims or lon not in obj.dims:
         return None
     return obj[name].values
 
@@ -95,22 +110,25 @@ class _Base:
 
     def _regrid(self, target, variables, kwargs, land="auto"):
         """Fit, then predict on ``target``: a Dataset/DataArray (or dict of coordinate arrays), or a resolution in
-        degrees (a number or a ``(dlon, dlat)`` pair): a regular grid over the fitted region at the source's own
-        times (a time axis of the source; daily otherwise). The target is checked before the fit. ``land="auto"``:
-        target points whose nearest source cell is missing at every time (land) are NaN; None predicts there too."""
+        degrees (a number or a ``(dlon, dlat)`` pair): a regular grid over the fitted region at a gridded source's
+        own times (daily otherwise). The target is checked before the fit. ``land``: see :meth:`DatasetINRAccessor.regrid`."""
         resolution = _resolution(target)
         if resolution is None and not isinstance(target, xr.Dataset | xr.DataArray | dict):
             raise TypeError(
                 f"regrid() takes a target grid (a Dataset or DataArray with lat/lon(/time) coordinates, e.g. "
                 f"fitted.target_grid(0.125)) or a resolution in degrees (0.125, or (dlon, dlat)); got "
                 f"{type(target).__name__}. Nothing was fitted.")
-        if land not in ("auto", None):
-            raise ValueError(f"regrid(land={land!r}): 'auto' (the source's cells missing at every time stay NaN) or None.")
+        if land not in LAND_OPTIONS:
+            raise ValueError(f"regrid(land={land!r}): one of {LAND_OPTIONS} ('auto': the source's cells holding a fill "
+                             f"value at every time stay NaN; 'missing': every cell without a value at any time; None: "
+                             f"predict everywhere).")
+        if isinstance(target, xr.Dataset | xr.DataArray):
+            coords.find_coords(target, require_time=False)  # a target without latitude and longitude: say so now
         fitted = self._fit(variables, kwargs)
         if resolution is not None:
             target = fitted.target_grid(resolution, times=_source_times(self._obj, fitted))
         pred = fitted.predict(target)
-        return pred if land is None else _without_land(pred, self._obj, fitted)
+        return pred if land is None else _without_land(pred, self._obj, fitted, every_missing=land == "missing")
 
     def _fill(self, fitted: INRModel, obj, mask=None):
         with_std = isinstance(obj, xr.Dataset) and fitted.uncertainty is not None
@@ -217,10 +235,12 @@ class DatasetINRAccessor(_Base):
             axis (daily otherwise). Checked before the fit.
         variables : str or list of str, optional
             As for :meth:`fit`.
-        land : {"auto", None}
-            ``"auto"``: for a source on latitude and longitude axes, the target points whose nearest source cell
-            holds no value at any time (land, as NaN or as an undeclared fill value) are NaN. ``None``: predict
-            everywhere.
+        land : {"auto", "missing", None}
+            For a source on latitude and longitude axes, target points whose nearest source cell is land stay NaN.
+            ``"auto"``: land is a cell holding an undeclared fill value (DUACS's packed land, -999, ...) or a value
+            outside its valid range at every time; NaN cells are gaps, and filled. ``"missing"``: every cell without
+            a value at any time is land (a source whose land is NaN; on a short record, gaps missing at every time
+            count too). ``None``: predict everywhere.
         **kwargs
             As for :meth:`fit`.
 
@@ -293,7 +313,7 @@ class DataArrayINRAccessor(_Base):
         return self._fit(None, kwargs)
 
     def regrid(self, target, land="auto", **kwargs):
-        """Fit, then predict on ``target`` (a grid, or a resolution in degrees; land kept NaN); see
+        """Fit, then predict on ``target`` (a grid, or a resolution in degrees; fill-valued land kept NaN); see
         :meth:`DatasetINRAccessor.regrid`."""
         return self._regrid(target, None, kwargs, land)
 

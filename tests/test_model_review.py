@@ -199,5 +199,33 @@ def test_regrid_keeps_the_sources_land_nan():
     at_sea = (out.lon < 6.8) | (out.lat < 35.8)
     assert bool(out.where(on_land).isnull().all()) and bool(out.where(at_sea).notnull().sum() == at_sea.sum() * 2)
     assert bool(np.isfinite(everywhere).all())
+    # land stored as NaN: "missing" masks it; "auto" fills it as a gap, as it fills a gappy source's gaps
+    nan_land = ds.assign(sla=ds.sla.where(~land))
+    assert bool(nan_land.inr.regrid(0.25, "sla", land="missing", **kw).where(on_land).isnull().all())
+    assert bool(np.isfinite(nan_land.inr.regrid(0.25, "sla", **kw)).all())
+    gappy = geoinr.datasets.synthetic_grid(days=1, resolution=0.5, gap_fraction=0.3)
+    assert bool(np.isfinite(gappy.inr.regrid(0.25, "sla", **kw)).all())  # gaps are not land
+    # a source across the dateline in -180..180: the target runs past 180, the land east of it is masked too
+    shifted = ds.sla.assign_coords(lon=(ds.lon.values + 175.0 + 180.0) % 360.0 - 180.0).sortby("lon")  # 175 E-175 W
+    field = shifted.where(~((shifted.lon > -178.5) & (shifted.lon < -176.5)), -214748.3647)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        across = field.inr.regrid(0.25, **kw)
+    assert float(across.lon.max()) > 180.0  # the target runs past 180
+    east = (across.lon > 181.75) & (across.lon < 183.25)
+    assert bool(across.where(east).isnull().all()) and bool(across.where(across.lon < 179.0).notnull().any())
     with pytest.raises(ValueError, match="land"):
         packed.sla.inr.regrid(0.25, land="yes", **kw)
+
+
+def test_regrid_of_tracks_to_a_resolution_maps_days_and_a_dict_target_is_returned_as_predicted():
+    tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
+    kw = dict(width=8, depth=1, epochs=1, max_time=None, progress=False)
+    out = tracks.inr.regrid(1.0, "sla", **kw)
+    assert out.sizes["time"] <= 2  # the model's daily axis, not one map per observation's time
+    grid = geoinr.datasets.synthetic_grid(days=1, resolution=1.0, gap_fraction=0.0)
+    values = grid.inr.regrid({"lon": np.array([1.0, 2.0]), "lat": np.array([31.0, 32.0]),
+                              "time": grid.time.values[[0, 0]]}, "sla", **kw)
+    assert np.shape(values) == (2,)
+    with pytest.raises(ValueError):  # no latitude or longitude: refused before the fit
+        grid.inr.regrid(xr.Dataset(coords={"x": [1.0, 2.0]}), "sla", **kw)

@@ -124,11 +124,13 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
     centred differences of :data:`GAP_STEP` of the shorter of the error's and the gap's lengths.
 
     It never exceeds the operator's variance on the field itself (:func:`prior_variance`: the sill
-    the gap term grows to, over the field's correlation length, the gap length): far from the
-    data the error of a derived field is at most the derived field's own variability, as optimal
-    interpolation's formal error is at most its prior. Without that bound an error length fitted
-    short on a few held-out passes (residuals with small-scale signal along the track) makes
-    the derivatives' error grow as :math:`1/\lambda` and :math:`1/\lambda^2` without limit.
+    the gap term grows to, over the field's correlation length, the gap length where the variogram
+    gave it): far from the data the error of a derived field is at most the derived field's own
+    variability, as optimal interpolation's formal error is at most its prior. Without that bound an
+    error length fitted short on a few held-out passes (residuals with small-scale signal along the
+    track) makes the derivatives' error grow as :math:`1/\lambda` and :math:`1/\lambda^2` without
+    limit. The draws of :meth:`~geoinr.INRModel.sample` keep the fitted error length: derivatives
+    taken of them are not bounded so.
     """
     chunk = np.asarray(chunk, dtype=np.float64)
     length = float(error.error_lengths()[j])  # km
@@ -149,6 +151,9 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
                     second=((sd[1] - 2 * sd[0] + sd[2]) / hx**2, (sd[3] - 2 * sd[0] + sd[4]) / hy**2))
     lam2 = (length * 1e3) ** 2  # m^2
     sill = (float(np.asarray(error.cal["gap_variance"])[j]) + float(error.floor()[j])) * scale**2  # m^2
+    # the field's correlation length: the gap length where the variogram gave it (fitted to the passes' likelihood
+    # instead, it is the growth's distance scale, not a correlation length: no bound then)
+    bounded = (error.cal.get("gap_length_from") or ["variogram"] * error.k)[j] != "likelihood"
     field_length_m = float(error.cal["gap_length_km"][j]) * 1e3
     out = {}
     for name, coef in coefficients.items():
@@ -156,7 +161,7 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
         a = c0 * d["f"] + cx * d["f_x"] + cy * d["f_y"] + clap * d["lap"]
         bx, by, c = cx * d["f"] + 2 * clap * d["f_x"], cy * d["f"] + 2 * clap * d["f_y"], clap * d["f"]
         var = (a**2 + (bx**2 + by**2) / lam2 + 8.0 * c**2 / lam2**2 - 4.0 * a * c / lam2).clamp_min(0.0)
-        out[name] = torch.minimum(var, prior_variance((c0, cx, cy, clap), sill, field_length_m))
+        out[name] = torch.minimum(var, prior_variance((c0, cx, cy, clap), sill, field_length_m)) if bounded else var
     return out
 
 
@@ -208,7 +213,9 @@ def std_attrs(attrs: dict, uncertainty: str, error, j: int) -> dict:
         f"{uncertainty} estimate of the error of the derived field (not of a new observation): the height's "
         f"calibrated error carried through the derivatives, {c:.3g} x the variance of the network's derived field"
         + (f" + the derivatives of the error between tracks (its calibrated std times a smooth field of Gaussian "
-           f"correlation, {float(error.error_lengths()[j]):.0f} km; at most the derived field's own variability "
-           f"over the field's correlation length, {float(error.cal['gap_length_km'][j]):.0f} km)" if gap else "")
+           f"correlation, {float(error.error_lengths()[j]):.0f} km"
+           + ("" if (error.cal.get("gap_length_from") or ["variogram"] * error.k)[j] == "likelihood" else
+              f"; at most the derived field's own variability over the field's correlation length, "
+              f"{float(error.cal['gap_length_km'][j]):.0f} km") + ")" if gap else "")
     )
     return out

@@ -106,7 +106,9 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
         if model.members_ > 1:
             model._build(encoding, len(model.variables_))
         # the precision too (checkpoints from before 2026-12-06 did not record it: chosen anew)
-        model.precision_ = recorded.get("precision") or choose_precision(model, obs, streamed, device)
+        recorded_precision = recorded.get("precision")
+        model.precision_ = (recorded_precision if recorded_precision in PRECISIONS[1:]
+                            else choose_precision(model, obs, streamed, device))
         return
     timed = model.optimizer == "auto" and model.optimizer_ == "lbfgs" and model.max_time is not None
     if timed and _affordable_evaluations(model, obs.table, device) * share < MIN_LBFGS_EVALUATIONS:
