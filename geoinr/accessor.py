@@ -54,11 +54,10 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
     layouts are returned as they are). Target longitudes are wrapped into the source's convention; points beyond
     the source's extent are not land.
     """
-    names = fitted.coord_names_ or {}
-    lat, lon = names.get("lat"), names.get("lon")
-    if (not isinstance(pred, xr.Dataset | xr.DataArray) or lat is None or lon is None or lat not in obj.dims
-            or lon not in obj.dims):
+    axes = _grid_axes(obj, fitted)
+    if not isinstance(pred, xr.Dataset | xr.DataArray) or axes is None:
         return pred
+    lat, lon = axes
     out = pred.to_dataset() if isinstance(pred, xr.DataArray) else pred.copy()
     if lat not in out.dims or lon not in out.dims:
         return pred
@@ -82,11 +81,17 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
 def _source_times(obj, fitted: INRModel):
     """A gridded source's own times (its 1-D time axis) for a regular output grid; None (the model's daily axis) for
     scattered data, whose time coordinate holds every observation's."""
-    names = fitted.coord_names_ or {}
-    name, lat, lon = names.get("time"), names.get("lat"), names.get("lon")
-    if name is None or name not in obj.dims or obj[name].ndim != 1 or lat not in obj.dims or lon not in obj.dims:
+    name = (fitted.coord_names_ or {}).get("time")
+    if name is None or name not in obj.dims or obj[name].ndim != 1 or _grid_axes(obj, fitted) is None:
         return None
     return obj[name].values
+
+
+def _grid_axes(obj, fitted: INRModel):
+    """The fitted latitude and longitude names where both are dimensions of ``obj`` (a grid on 1-D axes), else None."""
+    names = fitted.coord_names_ or {}
+    lat, lon = names.get("lat"), names.get("lon")
+    return (lat, lon) if lat is not None and lon is not None and lat in obj.dims and lon in obj.dims else None
 
 
 def _split(kwargs):

@@ -151,18 +151,23 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
                     second=((sd[1] - 2 * sd[0] + sd[2]) / hx**2, (sd[3] - 2 * sd[0] + sd[4]) / hy**2))
     lam2 = (length * 1e3) ** 2  # m^2
     sill = (float(np.asarray(error.cal["gap_variance"])[j]) + float(error.floor()[j])) * scale**2  # m^2
-    # the field's correlation length: the gap length where the variogram gave it (fitted to the passes' likelihood
-    # instead, it is the growth's distance scale, not a correlation length: no bound then)
-    bounded = (error.cal.get("gap_length_from") or ["variogram"] * error.k)[j] != "likelihood"
-    field_length_m = float(error.cal["gap_length_km"][j]) * 1e3
+    field_km = error.field_lengths()[j]  # None: no correlation length of the field, no bound
     out = {}
     for name, coef in coefficients.items():
         c0, cx, cy, clap = (c.double().cpu() for c in coef)
         a = c0 * d["f"] + cx * d["f_x"] + cy * d["f_y"] + clap * d["lap"]
         bx, by, c = cx * d["f"] + 2 * clap * d["f_x"], cy * d["f"] + 2 * clap * d["f_y"], clap * d["f"]
-        var = (a**2 + (bx**2 + by**2) / lam2 + 8.0 * c**2 / lam2**2 - 4.0 * a * c / lam2).clamp_min(0.0)
-        out[name] = torch.minimum(var, prior_variance((c0, cx, cy, clap), sill, field_length_m)) if bounded else var
+        var = _gaussian_variance(a, bx, by, c, lam2)
+        bound = None if field_km is None else prior_variance((c0, cx, cy, clap), sill, field_km * 1e3)
+        out[name] = var if bound is None else torch.minimum(var, bound)
     return out
+
+
+def _gaussian_variance(a, bx, by, c, l2: float):
+    """Variance of :math:`a g + b_x g_x + b_y g_y + c\nabla^2 g` for a unit field ``g`` of Gaussian correlation
+    (length squared ``l2``): :math:`E[g_x^2] = 1/\ell^2`, :math:`E[(\nabla^2 g)^2] = 8/\ell^4`,
+    :math:`E[g\nabla^2 g] = -2/\ell^2`."""
+    return (a**2 + (bx**2 + by**2) / l2 + 8.0 * c**2 / l2**2 - 4.0 * a * c / l2).clamp_min(0.0)
 
 
 def prior_variance(coefficients, variance: float, length_m: float) -> torch.Tensor:
@@ -177,9 +182,7 @@ def prior_variance(coefficients, variance: float, length_m: float) -> torch.Tens
     >>> float(prior_variance((zero, one, zero, zero), 4.0, 2.0)[0])  # a slope's variance: sigma^2 / l^2
     1.0
     """
-    c0, cx, cy, clap = coefficients
-    l2 = float(length_m) ** 2
-    return (float(variance) * (c0**2 + (cx**2 + cy**2) / l2 + 8.0 * clap**2 / l2**2 - 4.0 * c0 * clap / l2)).clamp_min(0.0)
+    return float(variance) * _gaussian_variance(*coefficients, float(length_m) ** 2)
 
 
 def derived_std(model, quantity: str, raw: torch.Tensor, j: int, scale: float, rossby_radius_km=None) -> dict:
@@ -214,8 +217,8 @@ def std_attrs(attrs: dict, uncertainty: str, error, j: int) -> dict:
         f"calibrated error carried through the derivatives, {c:.3g} x the variance of the network's derived field"
         + (f" + the derivatives of the error between tracks (its calibrated std times a smooth field of Gaussian "
            f"correlation, {float(error.error_lengths()[j]):.0f} km"
-           + ("" if (error.cal.get("gap_length_from") or ["variogram"] * error.k)[j] == "likelihood" else
+           + ("" if error.field_lengths()[j] is None else
               f"; at most the derived field's own variability over the field's correlation length, "
-              f"{float(error.cal['gap_length_km'][j]):.0f} km") + ")" if gap else "")
+              f"{error.field_lengths()[j]:.0f} km") + ")" if gap else "")
     )
     return out

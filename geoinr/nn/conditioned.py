@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .siren import TUNER_PERIOD, SineLayer, Siren, TunerMixin, _bounded, check_tuner_options, init_tuner_
+from .siren import (TUNER_PERIOD, SineLayer, Siren, TunerMixin, _bounded, _stacked_linear, check_tuner_options,
+                    init_tuner_)
 
 __all__ = ["ModulatedSiren", "NIF"]
 
@@ -146,8 +147,7 @@ class ModulatedSiren(TunerMixin, nn.Module):
         members, n = params["head.weight"].shape[0], x.shape[0]
 
         def linear(name, h, weight=None):  # (members, n, in) -> (members, n, out)
-            w = params[f"{name}.weight"] if weight is None else weight
-            return torch.baddbmm(params[f"{name}.bias"].unsqueeze(1), h, w.transpose(1, 2))
+            return _stacked_linear(h, params[f"{name}.weight"] if weight is None else weight, params[f"{name}.bias"])
 
         xs, xt = x[:, : self.n_space], x[:, self.n_space :]
         mod = [i for i, layer in enumerate(self.mod) if isinstance(layer, nn.Linear)]
@@ -158,8 +158,7 @@ class ModulatedSiren(TunerMixin, nn.Module):
         m = m.view(members, n, len(self.hidden), -1)
         w0 = self.first.w0
         w = _bounded(params["first.linear.weight"], self.first.weight_limit) * w0
-        h = torch.sin(torch.baddbmm((params["first.linear.bias"] * w0).unsqueeze(1), xs.expand(members, *xs.shape),
-                                    w.transpose(1, 2)))
+        h = torch.sin(_stacked_linear(xs.expand(members, *xs.shape), w, params["first.linear.bias"] * w0))
         for i, layer in enumerate(self.hidden):
             pre = linear(f"hidden.{i}.linear", h, _bounded(params[f"hidden.{i}.linear.weight"], layer.weight_limit))
             if self.modulation == "scale_shift":

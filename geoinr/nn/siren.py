@@ -47,6 +47,12 @@ def _bounded(w: torch.Tensor, limit: float | None) -> torch.Tensor:
     return w if limit is None else w + (w.clamp(-limit, limit) - w).detach()
 
 
+def _stacked_linear(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Each member's linear layer on its own inputs: ``h`` (members, n, in), ``weight`` (members, out, in), ``bias``
+    (members, out) -> (members, n, out), one batched matrix product."""
+    return torch.baddbmm(bias.unsqueeze(1), h, weight.transpose(1, 2))
+
+
 class SineLayer(nn.Module):
     r"""Linear layer followed by :math:`\sin(\omega_0 (W x + b))`.
 
@@ -462,7 +468,7 @@ class Siren(TunerMixin, nn.Module):
         def sine(layer, name, h):
             w = _bounded(params[f"{name}.linear.weight"], layer.weight_limit)  # TUNER's bound, as in SineLayer
             b = params[f"{name}.linear.bias"]
-            return torch.sin(torch.baddbmm((b * layer.w0).unsqueeze(1), h, (w * layer.w0).transpose(1, 2)))
+            return torch.sin(_stacked_linear(h, w * layer.w0, b * layer.w0))
 
         members = params["head.weight"].shape[0]
         with torch.autocast(kind, enabled=False):  # the first layer sees positions: float32 (see forward)
@@ -471,7 +477,7 @@ class Siren(TunerMixin, nn.Module):
             h = sine(layer, f"body.{i}", h)
         with torch.autocast(kind, enabled=False):
             h = h.float() if low else h
-            return torch.baddbmm(params["head.bias"].unsqueeze(1), h, params["head.weight"].transpose(1, 2))
+            return _stacked_linear(h, params["head.weight"], params["head.bias"])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         kind = x.device.type

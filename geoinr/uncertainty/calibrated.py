@@ -192,6 +192,13 @@ class CalibratedError:
         gap = self.gap_variance(space_time_km(chunk.astype(np.float64), self.cal["speed_km_per_day"]))
         return np.sqrt(total if gap is None else total + gap)
 
+    def field_lengths(self) -> list:
+        """The field's correlation length (km) per variable: the gap length where the variogram gave it (older files
+        without the record too), None where it was fitted to the held-out passes' likelihood (the growth's distance
+        scale, not a correlation length)."""
+        sources = self.cal.get("gap_length_from") or ["variogram"] * self.k
+        return [None if src == "likelihood" else float(ell) for src, ell in zip(sources, self.cal["gap_length_km"])]
+
     def error_lengths(self) -> np.ndarray:
         """Correlation length (km, space-time metric) of the gap error field per variable: the one measured along
         held-out passes (``error_length_km``), or half the gap length where the calibration had none (older files)."""
