@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from .cpu_load import busy_note
+from .scales import DEFAULT_SPEED, GAP_TO_WAVELENGTH
 
 __all__ = ["held_out_joined_epoch", "rows", "summary", "to_html", "to_text"]
 
@@ -294,6 +295,12 @@ def rows(s: dict) -> list[tuple[str, str]]:
         enc += f"; min_wavelength {_g(s['min_wavelength_km'])} km"
         if s.get("min_period_days"):
             enc += f", min_period {_g(s['min_period_days'])} days"
+        given = s.get("params", {})
+        if "min_wavelength" not in given:  # the sampling rule's: say how it was measured (one day gave 155-289 days)
+            enc += f" (from the sampling: {_g(GAP_TO_WAVELENGTH)} x the median gap to the nearest observation"
+            if s.get("min_period_days") and "min_period" not in given:
+                enc += f"; min_period = min_wavelength / {_g(DEFAULT_SPEED)} km/day"
+            enc += ")"
     search = s.get("scale_search")
     if search:
         enc += (f" (chosen from {len(search['candidates'])} by held-out {search['held_out']}; "

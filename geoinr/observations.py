@@ -301,6 +301,9 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
     keys = {str(k).lower(): k for k in data}
     if "lon" not in keys or "lat" not in keys:
         raise ValueError(f"The coordinate dict needs keys 'lon' and 'lat' (and optionally 'time'); got {list(data)}.")
+    given_attrs = dict(getattr(values, "attrs", None) or {})  # an xarray DataArray's units and long_name
+    if variables is None and np.ndim(values) == 1 and isinstance(getattr(values, "name", None), str):
+        variables = values.name  # a named DataArray or pandas Series names its map
     vals = np.asarray(values)
     name = variables if isinstance(variables, str) else "values"
     if not (np.issubdtype(vals.dtype, np.floating) or np.issubdtype(vals.dtype, np.integer)) or vals.dtype == bool:
@@ -339,7 +342,7 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
     return Observations(
         table=table,
         variables=[str(v) for v in var_names],
-        attrs={str(v): {} for v in var_names},
+        attrs={str(v): dict(given_attrs) if len(var_names) == 1 else {} for v in var_names},
         coord_names={"lat": "lat", "lon": "lon", "time": "time" if t is not None else None},
         time_axis=time_axis,
         lon_convention=lon_convention(float(np.nanmin(lon)), float(np.nanmax(lon))) if lon.size else "180",

@@ -10,7 +10,7 @@ import numpy as np
 
 from .geometry import EARTH_RADIUS_KM, xyz_km
 
-__all__ = ["EARTH_RADIUS_KM", "DEFAULT_SPEED", "sampling_gap_km", "default_scales"]
+__all__ = ["EARTH_RADIUS_KM", "DEFAULT_SPEED", "sampling_gap_km", "default_scales", "unresolved_share"]
 
 DEFAULT_SPEED = 10.0  # km/day: mesoscale eddies drift and decorrelate at a few km/day
 # A regular grid of spacing h has a median probe-to-nearest-node distance of ~0.4 h in 2-D;
@@ -24,6 +24,16 @@ MIN_INSIDE = 200  # fewer probes inside the footprint than this: use every probe
 # apart), not a gap between its samples: no probe time is drawn in it (_probe_times)
 TIME_FOOTPRINT_DAYS = 2.0
 TIME_GAP_STEPS = 3.0
+# along-track records: observations more than this apart in time (days: 10 minutes) are of different passes (a
+# satellite's own samples that far along its track are 4,000 km away)
+PASS_SEPARATION_DAYS = 10.0 / 1440.0
+CROSS_PASS_QUERIES = 1000  # observations whose nearest observation of another pass is measured
+CROSS_PASS_NEIGHBOURS = (32, 1024)  # nearest neighbours searched for it, the second for those the first missed
+# unresolved_share: pairs of observations between these fractions of the shortest resolvable wavelength apart
+# (about 2.6 median gaps: the far side of a typical gap between tracks)
+UNRESOLVED_LAGS = (0.4, 0.6)
+UNRESOLVED_POINTS = 3000  # observations drawn at random for the pairs
+UNRESOLVED_MIN_PAIRS = 100  # fewer pairs in the lag band than this: no estimate
 
 
 def _inside_footprint(lon_rel, lat, plon_rel, plat, bands: int = FOOTPRINT_BANDS) -> np.ndarray:
@@ -83,7 +93,8 @@ def _probe_times(t: np.ndarray, n: int, rng) -> np.ndarray:
     return starts[k] + u - (edges[k] - lengths[k])
 
 
-def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, seed=0, footprint: bool = True) -> float:
+def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, seed=0, footprint: bool = True,
+                    across_passes: bool = False) -> float:
     """Median distance (km) from random points of the data's space-time footprint to the nearest observation.
 
     Time counts as distance through ``speed`` (km/day), so an observation one
@@ -98,6 +109,16 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
     more than four days without an observation (or six steps of weekly or monthly maps)
     are gaps of the record, not between its samples: no random time is drawn in them
     (two three-day bursts 57 days apart gave 9 times the scales of one).
+
+    The footprint is made for many tracks: a few passes of one satellite cross most bands
+    in short pieces, and only the probes near them are kept. ``across_passes=True`` takes
+    at least a quarter of the median distance from an observation to the nearest one of
+    another pass (along-track records; at most the whole box's gap), the gap a sparse
+    record really leaves between its tracks. The default keeps the rule as it is: on one
+    satellite's one to four days of real DUACS maps the wavelengths that near-track gap
+    gives mapped better than the real gap's (benchmarks/RESULTS.md, 2026-12-06 third
+    session), so the scales keep it, and :func:`geoinr.model.fitting.warn_unresolved`
+    judges sparsity across the passes.
 
     Examples
     --------
@@ -115,6 +136,7 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
     lon = wrap_longitude(np.asarray(lon, float).ravel())  # all of them: a raw 12.3 and its wrapped value may differ
     lat = np.asarray(lat, float).ravel()
     rng = np.random.default_rng(seed)
+    drawn = n_probes
     west, east = longitude_span(lon)
     s0, s1 = np.sin(np.radians(lat.min())), np.sin(np.radians(lat.max()))
     plon = rng.uniform(west, east, n_probes)
@@ -130,8 +152,44 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
         pts = np.column_stack([pts, speed * t])
         pt = _probe_times(t, n_probes, rng) if footprint else rng.uniform(t.min(), t.max(), n_probes)
         probes = np.column_stack([probes, speed * pt])
-    dist, _ = cKDTree(pts).query(probes, k=1)
-    return float(np.median(dist))
+    tree = cKDTree(pts)
+    dist, _ = tree.query(probes, k=1)
+    gap = float(np.median(dist))
+    if across_passes and footprint and t is not None:  # the footprint keeps only probes near sparse tracks
+        bound = _cross_pass_gap(tree, pts, t, seed)
+        if bound > gap:  # at most the whole box's gap (few passes across a box: D / 4 overestimates it)
+            gap = max(gap, min(bound, sampling_gap_km(lon, lat, t, speed, drawn, seed, footprint=False)))
+    return gap
+
+
+def _cross_pass_gap(tree, pts: np.ndarray, t: np.ndarray, seed: int = 0) -> float:
+    """A quarter of the median distance from an observation to the nearest observation of another pass (along-track
+    records; 0 for others): the median gap between parallel tracks D apart is D / 4.
+
+    The footprint test of :func:`sampling_gap_km` keeps a probe only where observations lie on both
+    sides of it within a band of its parallel and of its meridian. A few passes of one satellite cross
+    most bands in short pieces, so it kept only the probes near the tracks: one SARAL day over 60 x 30
+    deg of the North Atlantic measured a 23 km gap (the whole box: 300 km), as six altimeters over four
+    days do. This bound is 5-8 km on such dense records (gaps of 17-28 km: it changes nothing there) and
+    33-230 km on one satellite's one to four days (benchmarks/RESULTS.md, 2026-12-06 third session).
+    Records whose observations mostly share their times (grids, swaths) are not along-track: 0.
+    """
+    if np.unique(t).size < 0.5 * t.size:
+        return 0.0
+    rng = np.random.default_rng(seed)
+    query = rng.choice(t.size, min(CROSS_PASS_QUERIES, t.size), replace=False)
+    nearest = np.full(query.size, np.nan)
+    todo = np.arange(query.size)
+    for k in CROSS_PASS_NEIGHBOURS:
+        k = min(k, t.size)
+        dist, idx = tree.query(pts[query[todo]], k=k)
+        other = np.abs(t[idx] - t[query[todo]][:, None]) > PASS_SEPARATION_DAYS
+        found = other.any(axis=1)
+        nearest[todo[found]] = dist[found, np.argmax(other[found], axis=1)]
+        todo = todo[~found]
+        if not todo.size or k == t.size:
+            break
+    return 0.25 * float(np.nanmedian(nearest)) if np.isfinite(nearest).any() else 0.0
 
 
 def default_scales(lon, lat, t=None, speed=DEFAULT_SPEED, footprint: bool = True) -> tuple[float, float | None]:
@@ -150,3 +208,82 @@ def default_scales(lon, lat, t=None, speed=DEFAULT_SPEED, footprint: bool = True
     wl = GAP_TO_WAVELENGTH * sampling_gap_km(lon, lat, t, speed, footprint=footprint)
     wl = max(wl, 1.0)
     return wl, (wl / speed if t is not None else None)
+
+
+def unresolved_share(lon, lat, t, values, wavelength_km: float, speed=DEFAULT_SPEED,
+                     n_points: int = UNRESOLVED_POINTS, seed: int = 0) -> float | None:
+    r"""Share of the observations' variance found between observations half a wavelength apart.
+
+    The semivariance :math:`\gamma(h) = \tfrac12 \langle (y_i - y_j)^2 \rangle` of pairs of
+    observations :math:`h` = 0.4-0.6 ``wavelength_km`` apart (space and time in one metric
+    through ``speed``, as :func:`sampling_gap_km` measures), over the observations'
+    variance. With ``wavelength_km`` the shortest wavelength the sampling resolves
+    (:func:`default_scales`), that distance is about the far side of a typical gap
+    between the observations. Near 0, the field barely changes across a gap and a map
+    can bridge it; near 1 (or above, for a field with a trend) most of the field's
+    variance is at scales finer than the gaps: along the tracks the observations see
+    it, between them a map can only guess (one satellite's day over an ocean, say).
+    With several columns of ``values``, the largest share.
+
+    Parameters
+    ----------
+    lon, lat : array-like (n,)
+        Positions of the observations (degrees).
+    t : array-like (n,) or None
+        Their times (days), or None for a purely spatial field.
+    values : array-like (n,) or (n, k)
+        The observations (NaN ignored per column).
+    wavelength_km : float
+        The shortest wavelength the sampling resolves (km).
+    speed : float
+        km/day: how far an observation one day away counts.
+    n_points : int
+        Observations drawn at random (with ``seed``) when there are more.
+    seed : int
+        Seed of that draw.
+
+    Returns
+    -------
+    float or None
+        The share, or None when fewer than ``UNRESOLVED_MIN_PAIRS`` pairs lie in the band
+        or the values do not vary.
+
+    Examples
+    --------
+    A smooth field sampled densely, and white noise sampled the same way:
+
+    >>> lon, lat = np.meshgrid(np.arange(0, 10, 0.1), np.arange(40, 50, 0.1))
+    >>> lon, lat = lon.ravel(), lat.ravel()
+    >>> wl, _ = default_scales(lon, lat)
+    >>> smooth = np.sin(np.radians(lon) * 20) + np.cos(np.radians(lat) * 15)
+    >>> noise = np.random.default_rng(0).standard_normal(lon.size)
+    >>> unresolved_share(lon, lat, None, smooth, wl) < 0.1, unresolved_share(lon, lat, None, noise, wl) > 0.9
+    (True, True)
+    """
+    from scipy.spatial import cKDTree
+
+    y = np.asarray(values, dtype=np.float64)
+    y = y.reshape(len(y), -1)
+    pts = xyz_km(np.asarray(lon, float).ravel(), np.asarray(lat, float).ravel())
+    if t is not None:
+        pts = np.column_stack([pts, speed * np.asarray(t, float).ravel()])
+    ok = np.isfinite(pts).all(axis=1)
+    pts, y = pts[ok], y[ok]
+    if len(y) > n_points:
+        keep = np.random.default_rng(seed).choice(len(y), n_points, replace=False)
+        pts, y = pts[keep], y[keep]
+    lo, hi = (f * float(wavelength_km) for f in UNRESOLVED_LAGS)
+    pairs = cKDTree(pts).query_pairs(hi, output_type="ndarray")
+    if len(pairs):
+        pairs = pairs[np.linalg.norm(pts[pairs[:, 0]] - pts[pairs[:, 1]], axis=1) >= lo]
+    shares = []
+    for col in y.T:
+        top = float(np.nanmax(np.abs(col))) if np.isfinite(col).any() else 0.0
+        col = col / top if 0.0 < top < np.inf else col  # values near 1e200 would overflow their squares
+        both = np.isfinite(col[pairs[:, 0]]) & np.isfinite(col[pairs[:, 1]]) if len(pairs) else np.zeros(0, bool)
+        var = float(np.nanvar(col))
+        if both.sum() < UNRESOLVED_MIN_PAIRS or not var > 0:
+            continue
+        d = col[pairs[both, 0]] - col[pairs[both, 1]]
+        shares.append(0.5 * float(np.mean(d * d)) / var)
+    return max(shares) if shares else None

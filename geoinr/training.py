@@ -949,6 +949,8 @@ class Trainer:
                 self._check(self._pooled(running, running_n), adam_end)  # (a last part that ended between checks: kept)
             if polish and self.stopped == "budget":
                 _lbfgs_phase(self)
+            if checkpoint is not None and self.rank == 0 and self.stopped != "diverged":
+                self.save_checkpoint(checkpoint, checkpoint_extra)  # the state it ended in: a file, however brief the run
         except KeyboardInterrupt:
             self.stopped = "interrupted"
             warnings.warn(

@@ -129,3 +129,16 @@ def test_a_checkpoint_from_before_the_choices_were_recorded_resumes(tmp_path):
     save_file(load_file(path), path, {**meta, "state": json.dumps(state)})
     resumed = geoinr.INRModel(**kw).fit(tracks, "sla", resume=path)  # refused before: differs in the run record
     assert resumed.history_["epoch"].max() == 12
+
+
+def test_a_fit_too_brief_for_a_check_still_leaves_its_checkpoint(tmp_path):
+    """Checkpoints were written only at validation checks, so a brief (or busy) fit could end with no file at its
+    ``checkpoint=`` path; the state it ended in is written too, and resuming it maps what the fit mapped."""
+    tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
+    path = tmp_path / "ck.geoinr"
+    kw = dict(width=8, depth=1, epochs=2, max_time=None, progress=False, n_members=1)
+    first = geoinr.INRModel(**kw).fit(tracks, "sla", checkpoint=path, checkpoint_every=1e9)  # no check writes one
+    assert path.exists()
+    resumed = geoinr.INRModel(**kw).fit(tracks, "sla", resume=path)
+    grid = first.target_grid(1.0)
+    np.testing.assert_allclose(resumed.predict(grid).values, first.predict(grid).values, rtol=1e-6, atol=1e-7)

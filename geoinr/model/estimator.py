@@ -312,7 +312,7 @@ class INRModel(SurrogateMixin, BaseMapper):
             one observation dimension (along-track layout), or a dict of 1-D numpy
             arrays ``{"lon": ..., "lat": ...[, "time": ...]}``.
         values : array-like, optional
-            With a dict: the observations, shape ``(n,)`` or ``(n, k)`` for k fields.
+            With a dict: the observations ``(n,)`` or ``(n, k)``; a named DataArray's name and units go on.
         variables : str or list of str, optional
             Dataset variables to fit (jointly, one output each). Needed when the
             Dataset has several data variables.
@@ -321,7 +321,7 @@ class INRModel(SurrogateMixin, BaseMapper):
             names. ``time=False`` fits a purely spatial field and ignores time.
         checkpoint : str or path-like, optional
             File for the whole training state, written atomically every ``checkpoint_every``
-            seconds (at validation checks) and on Ctrl-C (safetensors + JSON, no pickle).
+            seconds (at validation checks), when training ends and on Ctrl-C (safetensors + JSON, no pickle).
         checkpoint_every : float
             Seconds between checkpoints.
         resume : str or path-like, optional

@@ -23,6 +23,7 @@ from .. import cpu_load as _cpu_load
 from .. import observations as _observations
 from .. import stream as _stream
 from ..encoding import CoordinateEncoding
+from ..scales import GAP_TO_WAVELENGTH, sampling_gap_km, unresolved_share
 from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss
 from ..training import TrainConfig, Trainer, TrainingDiverged, checkpoint_extra
@@ -49,7 +50,12 @@ AUTO_VALIDATION = 0.1  # held-out fraction of validation="auto" for scattered da
 # loss stalls): kept out to the end they cost 0.015-0.04 mu on a three-month record (benchmarks/RESULTS.md)
 REFIT_SHARE = 0.25
 NO_SKILL_LOSS = 1.0  # held-out standardized MSE of the data's mean: a fit above it warns ...
-NO_SKILL_MIN_STEPS = 500  # ... after this many steps (a brief fit, as in tests and doctests, has had no chance)
+NO_SKILL_MIN_STEPS = 500  # ... after this many steps, or at any step count when its time budget ended the fit
+# the share of the observations' variance across a typical gap (geoinr.scales.unresolved_share) from which a fit warns
+# that the record is too sparse to map: half. Four-day, six-altimeter tracks of real DUACS maps give 0.02-0.17, one
+# satellite's four days over the Gulf Stream 0.48-0.51, one real SARAL day's SLA over 30-80 deg boxes 0.78-1.04
+# (benchmarks/RESULTS.md, 2026-12-06 third session)
+UNRESOLVED_WARN = 0.5
 @dataclasses.dataclass
 class Frame:
     """What the data say before any training: normalisation, extent, and a sample for the encoding."""
@@ -518,6 +524,8 @@ def learn_frame(model, obs) -> Frame:
                 f"Variable {v!r} has mean {m:.6g} and standard deviation {s:.6g}: its values cannot be normalised. "
                 f"Check it for huge or undeclared fill values and mask them (ds[{v!r}].where(...)) before fitting."
             )
+    if not hasattr(model, "_record_points"):  # a scale search's candidates stay quiet
+        warn_unresolved(model, frame.sample)
     model._set_frame(obs, frame.region, frame.time_range)
     model.mean_ = [float(m) for m in frame.mean]
     model.std_ = [float(s) if s > 0 else 0.0 for s in frame.std]  # 0: a constant, predicted exactly
@@ -526,6 +534,25 @@ def learn_frame(model, obs) -> Frame:
     model.validation_ = validation_fraction(model.validation, obs.gridded or model.optimizer == "lbfgs",
                                             model._strategy().calibrated)
     return frame
+
+
+def warn_unresolved(model, sample: _coords.PointTable) -> None:
+    """Warn where most of the field's variance is finer than the gaps between the observations (too sparse to map)."""
+    if len(sample) < 2:
+        return
+    t = sample.time
+    # the gap between the tracks as it is (across passes): the scales' rule measures sparse tracks near them
+    gap = sampling_gap_km(sample.lon, sample.lat, t, across_passes=True)
+    share = unresolved_share(sample.lon, sample.lat, t, sample.values, GAP_TO_WAVELENGTH * gap, seed=0)
+    if share is None or share < UNRESOLVED_WARN:
+        return
+    warnings.warn(
+        f"This record is too sparse to map most of its field: the median distance to the nearest observation is "
+        f"{gap:.0f} km, and observations {0.5 * GAP_TO_WAVELENGTH * gap:.0f} km apart (across such a gap) already "
+        f"differ by {min(share, 1.0):.0%} of the data's variance. Along the tracks the data see that structure; "
+        f"between them the map can only hold its broadest part, or structure the network invents. Add satellites "
+        f"or days to the record, or map a smaller region around the tracks; uncertainty='ensemble' shows where the "
+        f"map is unsupported.", UserWarning, stacklevel=_coords.user_stacklevel())
 
 
 def validation_fraction(validation, gridded: bool, calibrated: bool) -> float:
@@ -656,14 +683,21 @@ def finish(model, result, trainer, device) -> None:
     if busy and model.max_time is not None and not hasattr(model, "_record_points"):
         warnings.warn(f"This fit made {steps:,} steps in {model.fit_seconds_:.0f} s: {busy}.", UserWarning,
                       stacklevel=_coords.user_stacklevel())
+    # a time budget that ended the fit is the user's (a brief one, or a busy machine, is theirs to know of); a brief
+    # epochs budget is a test's or a doctest's
+    timed = (model.max_time is not None and model.fit_seconds_ >= 0.5 * model.max_time
+             and not hasattr(model, "_record_points"))
     if (model.best_val_loss_ is not None and model.best_val_loss_ > NO_SKILL_LOSS and result.stopped != "diverged"
-            and steps >= NO_SKILL_MIN_STEPS):
+            and (steps >= NO_SKILL_MIN_STEPS or timed)):
+        brief = (f" It made only {steps:,} steps in {model.fit_seconds_:.0f} s: a longer budget (max_time=) may "
+                 f"be all it needs; otherwise the" if steps < NO_SKILL_MIN_STEPS else " The")
         warnings.warn(
             f"The fit's best held-out loss is {model.best_val_loss_:.3g} (standardized MSE): its map is further from "
-            f"the held-out observations than the data's mean ({NO_SKILL_LOSS:g}), so it has no skill between them. "
-            f"The record is probably too sparse for one map of this region and time (one satellite's day over the "
-            f"globe, say): fit a smaller region or a longer record, give larger scales (min_wavelength=, "
-            f"min_period=), or a longer budget (max_time=, epochs=).", UserWarning, stacklevel=_coords.user_stacklevel())
+            f"the held-out observations than the data's mean ({NO_SKILL_LOSS:g}), so it has no skill between them."
+            f"{brief} record is probably too sparse for one map of this region and time (one "
+            f"satellite's day over the globe, say): fit a smaller region or a longer record, give larger scales "
+            f"(min_wavelength=, min_period=), or a longer budget (max_time=, epochs=).", UserWarning,
+            stacklevel=_coords.user_stacklevel())
     if result.stopped == "diverged":
         raise TrainingDiverged(
             f"Training diverged: the loss was non-finite {trainer.failures} times despite roll-backs and "
