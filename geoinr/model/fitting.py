@@ -53,7 +53,7 @@ NO_SKILL_LOSS = 1.0  # held-out standardized MSE of the data's mean: a fit above
 NO_SKILL_MIN_STEPS = 500  # ... after this many steps, or at any step count when its time budget ended the fit
 # the share of the observations' variance across a typical gap (geoinr.scales.unresolved_share) from which a fit warns
 # that the record is too sparse to map: half. Four-day, six-altimeter tracks of real DUACS maps give 0.02-0.17, one
-# satellite's four days over the Gulf Stream 0.48-0.51, one real SARAL day's SLA over 30-80 deg boxes 0.78-1.04
+# satellite's four days over the Gulf Stream 0.48-0.51, one real SARAL day's SLA over 60-100 deg wide boxes 0.78-1.04
 # (benchmarks/RESULTS.md, 2026-12-06 third session)
 UNRESOLVED_WARN = 0.5
 @dataclasses.dataclass
