@@ -22,10 +22,10 @@ def tracks():
     return geoinr.datasets.synthetic_tracks(days=4, seed=0)
 
 
-def _fit(tracks, uncertainty):
+def _fit(tracks, uncertainty, precision="float32"):
     extra = {"n_members": 3} if uncertainty == "ensemble" else {}
     return tracks.inr.fit("sla", uncertainty=uncertainty, width=16, depth=2, epochs=15, max_time=None,
-                          progress=False, seed=0, **extra)
+                          progress=False, seed=0, precision=precision, **extra)
 
 
 @pytest.fixture(scope="module")
@@ -210,9 +210,9 @@ def test_the_gap_term_and_floor_add_to_the_networks_spread(ensemble):
     assert "between tracks" not in alone.ugos_std.attrs["comment"]  # no gap term, none described
     cal = ensemble.calibration_
     assert ("between tracks" in full.ugos_std.attrs["comment"]) == bool(cal["gap_variance"][0] > 0 or (cal.get("error_floor") or [0])[0])
-    # the maps themselves do not depend on return_std
+    # the maps themselves do not depend on return_std (to float32 rounding: forward mode there, reverse mode here)
     plain = ensemble.derive("geostrophic_velocity", grid)
-    np.testing.assert_array_equal(full.ugos.values, plain.ugos.values)
+    _assert_same_map(full.ugos.values, plain.ugos.values)
 
 
 def test_std_outputs_carry_cf_attributes_and_names(blr, tracks):
@@ -240,6 +240,66 @@ def test_std_is_nan_in_the_equator_band_and_lazy_like_eager(blr):
         lazy = blr.derive("relative_vorticity", grid, return_std=True, chunks={"time": 1})
     assert lazy.zeta_std.chunks is not None
     np.testing.assert_allclose(lazy.zeta_std.values, eager.zeta_std.values, rtol=1e-5)
+
+
+def _assert_same_map(got, want):
+    """Equal to float32 rounding (relative to the map's largest value), NaN where the other is NaN."""
+    scale = np.nanmax(np.abs(want))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-6 * scale)
+
+
+@pytest.fixture(scope="module", params=["ensemble", "bayes_last_layer"])
+def bf16(tracks, request):
+    """A model of each strategy trained in bfloat16 (its weights float32, derive evaluates in float32)."""
+    model = _fit(tracks, request.param, precision="bfloat16")
+    assert model.precision_ == "bfloat16"
+    return model
+
+
+@pytest.mark.parametrize("quantity", QUANTITIES)
+def test_maps_with_return_std_equal_the_maps_without_it(ensemble, blr, bf16, quantity):
+    """With return_std the maps' derivatives come from the members' or features' forward-mode pass (their mean, or
+    the output weights applied to them): the same maps as the reverse-mode pass gives without it."""
+    for model in (ensemble, blr, bf16):
+        grid = model.target_grid(1.0).isel(time=slice(1, 3))
+        with_std = model.derive(quantity, grid, return_std=True)
+        plain = model.derive(quantity, grid)
+        for name in DERIVED_OUTPUTS[quantity]:
+            assert with_std[name].dtype == plain[name].dtype == np.float32
+            assert with_std[name].attrs["units"] == plain[name].attrs["units"]
+            _assert_same_map(with_std[name].values, plain[name].values)
+
+
+@pytest.mark.parametrize("quantity", ["geostrophic_velocity", "relative_vorticity"])
+def test_return_std_takes_the_maps_from_the_forward_mode_pass(ensemble, blr, quantity, monkeypatch):
+    """No reverse-mode pass with return_std: the members' or features' derivatives hold the map's."""
+    from geoinr.model import surrogate
+
+    calls = []
+    monkeypatch.setattr(surrogate, "derivatives", lambda *a, **k: calls.append(1) or derivatives(*a, **k))
+    for model in (ensemble, blr):
+        grid = _grid(model)
+        model.derive(quantity, grid, return_std=True)
+        assert not calls
+        model.derive(quantity, grid)
+        assert calls
+        calls.clear()
+
+
+def test_the_map_and_its_derivatives_from_the_columns_are_the_fitted_maps(ensemble, blr):
+    """mean_derivatives: the value in metres is predict's map; its derivatives the reverse-mode ones of that map."""
+    for model in (ensemble, blr):
+        grid = _grid(model)
+        raw, scale = _raw(grid, model), _scale(model)
+        offset = float(model.mean_[0])
+        d = derived_error._network_columns(model, model._strategy(), raw, 0, laplacian=True)
+        got = derived_error.mean_derivatives(model, d, 0, scale, offset)
+        want = derivatives(lambda r: model._standardized(r)[0][:, 0] * scale + offset, raw, laplacian=True)
+        predicted = model.predict(grid)  # (time, latitude, longitude), as _raw's order
+        np.testing.assert_allclose(got["f"].numpy(), predicted.values.ravel(), rtol=1e-5, atol=1e-6)
+        for term in ("f", "f_x", "f_y", "lap"):
+            assert got[term].dtype == torch.float32
+            _assert_same_map(got[term].numpy(), want[term].numpy())
 
 
 def test_return_std_needs_a_calibrated_model(tracks):

@@ -10,7 +10,9 @@ Its error is :math:`L` of the height's error, whose calibrated model
   :math:`L` of the ensemble's members, or :math:`(L\\phi)^\\top\\Sigma(L\\phi)` for the
   Bayesian last layer's features :math:`\\phi` and posterior covariance :math:`\\Sigma`.
   :math:`L\\phi` is taken for every member or feature at once, by nested forward-mode
-  differentiation (:func:`torch.func.jvp`) through the encoding and the network;
+  differentiation (:func:`torch.func.jvp`) through the encoding and the network. The map is
+  linear in those columns (the members' mean, or the output layer on the features), so its own
+  derivatives come from the same pass (:func:`mean_derivatives`, :func:`derived_with_std`);
 - the error between tracks that the network's spread does not hold (and the floor): a
   smooth random field with the calibrated variance :math:`s^2` and a Gaussian correlation
   of length :math:`\\lambda` (the one :meth:`~geoinr.INRModel.sample` draws). Its
@@ -33,7 +35,8 @@ from ..physics.derived import derived_fields
 from ..physics.operators import Derivatives, in_si_units
 from ..uncertainty.bayes import penultimate_features
 
-__all__ = ["derived_std", "gap_variance", "operator_coefficients", "prior_variance", "std_attrs", "STD_BATCH"]
+__all__ = ["derived_std", "derived_with_std", "gap_variance", "mean_derivatives", "operator_coefficients", "prior_variance",
+           "std_attrs", "STD_BATCH"]
 
 STD_BATCH = 4096  # target points per nested forward-mode pass (each holds ~10 arrays of points x features)
 GAP_STEP = 0.05  # centred differences of the gap error's std: this share of the shorter of its two lengths
@@ -89,8 +92,9 @@ def column_derivatives(fn, raw: torch.Tensor, laplacian: bool) -> Derivatives:
         return in_si_units(raw[:, 1], value, f_lon, f_lat)
 
 
-def _network_variance(model, strategy, raw, j, coefficients, scale, laplacian):
-    """The network's variance (n,) of each output of the operator, in squared output units, uncalibrated."""
+def _network_columns(model, strategy, raw, j, laplacian) -> Derivatives:
+    """The derivatives in SI units of every member's output ``j`` (standardized) or every last-layer feature at
+    ``raw``, each (n, members|features) float32: one nested forward-mode pass (:func:`column_derivatives`)."""
     field = model.field_
     if strategy.name == "ensemble":
         def fn(r):  # (n, members): member j-th outputs, standardized
@@ -98,7 +102,58 @@ def _network_variance(model, strategy, raw, j, coefficients, scale, laplacian):
     else:  # the Bayesian last layer's features
         def fn(r):
             return penultimate_features(field.network, field.encoding(r)).float()
-    d = column_derivatives(fn, raw, laplacian)
+    return column_derivatives(fn, raw, laplacian)
+
+
+def mean_derivatives(model, d: Derivatives, j: int, scale: float, offset: float) -> Derivatives:
+    r"""The height's map :math:`\eta` (metres) and its derivatives in SI units, each (n,) float32, from the
+    derivatives ``d`` of the columns that :func:`column_derivatives` gave for the model's strategy.
+
+    The map is linear in the columns, so its derivatives are theirs combined the same way: for an ensemble
+    the members' plain mean (``EnsembleUncertainty.standardized``: ``field(x).mean(0)``), for the Bayesian
+    last layer the posterior mean's weights ``blr.mean_w`` (the trained output layer, bias last, where the
+    posterior was centred on it) applied to the features; the bias is a constant and enters the value only.
+    ``scale`` (m per standardized unit) and ``offset`` (m) convert to metres, as ``derive`` does.
+
+    Parameters
+    ----------
+    model : geoinr.INRModel
+        Fitted with ``uncertainty="ensemble"`` or ``"bayes_last_layer"``.
+    d : Derivatives
+        ``f``, ``f_x`` (per m), ``f_y`` (per m)[, ``lap`` (per m^2)], each (n, members|features), standardized.
+    j : int
+        The fitted variable.
+    scale, offset : float
+        Metres per standardized unit, and the height's mean in metres.
+
+    Returns
+    -------
+    Derivatives
+        ``f`` (m), ``f_x``, ``f_y`` (1)[, ``lap`` (1/m)], each (n,) float32.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = type("Fitted", (), {"_strategy": lambda self: type("S", (), {"name": "ensemble"})()})()
+    >>> d = Derivatives(f=torch.tensor([[1.0, 3.0]]), f_x=torch.tensor([[2e-6, 4e-6]]), f_y=torch.zeros(1, 2))
+    >>> m = mean_derivatives(model, d, 0, 0.5, 0.1)  # 0.5 m per unit, 0.1 m mean
+    >>> round(float(m["f"][0]), 6), round(float(m["f_x"][0]) * 1e6, 6)
+    (1.1, 1.5)
+    """
+    if model._strategy().name == "ensemble":
+        mean = {t: v.double().mean(dim=1) for t, v in d.items()}
+    else:  # the output layer: phi @ w + b
+        w = model.field_.blr.mean_w[j].double()
+        mean = {t: v.double() @ w[:-1] for t, v in d.items()}
+        mean["f"] = mean["f"] + w[-1]  # the bias: a constant, no derivatives
+    out = Derivatives({t: (v * scale).float() for t, v in mean.items()})
+    out["f"] = (mean["f"] * scale + offset).float()  # m
+    return out
+
+
+def _network_variance(model, strategy, d, j, coefficients, scale):
+    """The network's variance (n,) of each output of the operator, in squared output units, uncalibrated, from the
+    columns' derivatives ``d`` (:func:`_network_columns`)."""
     out = {}
     for name, coef in coefficients.items():
         cols = sum(c[:, None].to(d["f"].dtype) * d[t] for c, t in zip(coef, _TERMS) if t in d) * scale
@@ -106,7 +161,7 @@ def _network_variance(model, strategy, raw, j, coefficients, scale, laplacian):
             out[name] = cols.double().var(dim=1, unbiased=False)
         else:  # the bias feature is the constant 1: the operator gives c_0 there
             design = torch.cat((cols.double(), (coef[0] * scale).double()[:, None]), dim=1)
-            sigma = field.blr.sigma[j].to(design.dtype)
+            sigma = model.field_.blr.sigma[j].to(design.dtype)
             out[name] = torch.einsum("np,pq,nq->n", design, sigma, design).clamp_min(0.0)
     return out
 
@@ -164,7 +219,7 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
 
 
 def _gaussian_variance(a, bx, by, c, l2: float):
-    """Variance of :math:`a g + b_x g_x + b_y g_y + c\nabla^2 g` for a unit field ``g`` of Gaussian correlation
+    r"""Variance of :math:`a g + b_x g_x + b_y g_y + c\nabla^2 g` for a unit field ``g`` of Gaussian correlation
     (length squared ``l2``): :math:`E[g_x^2] = 1/\ell^2`, :math:`E[(\nabla^2 g)^2] = 8/\ell^4`,
     :math:`E[g\nabla^2 g] = -2/\ell^2`."""
     return (a**2 + (bx**2 + by**2) / l2 + 8.0 * c**2 / l2**2 - 4.0 * a * c / l2).clamp_min(0.0)
@@ -189,12 +244,63 @@ def derived_std(model, quantity: str, raw: torch.Tensor, j: int, scale: float, r
     """The calibrated standard deviation of each output of ``quantity`` at ``raw`` points (n, 2|3), as float64
     tensors (n,) in the outputs' units; ``scale`` converts the network's standardized output of variable ``j``
     to metres."""
-    strategy = model._strategy()
-    laplacian = quantity in ("relative_vorticity", "pv")
+    d = _network_columns(model, model._strategy(), raw, j, quantity in ("relative_vorticity", "pv"))
+    return _calibrated_std(model, quantity, raw, j, float(scale), rossby_radius_km, d)
+
+
+def derived_with_std(model, quantity: str, raw: torch.Tensor, j: int, scale: float, offset: float,
+                     rossby_radius_km=None) -> dict:
+    """The outputs of ``quantity`` at ``raw`` points and their calibrated standard deviations, from one nested
+    forward-mode pass over the members or features.
+
+    The map's derivatives are the columns' own combined as the map combines them
+    (:func:`mean_derivatives`), so the reverse-mode pass of ``derive`` without ``return_std``
+    is not needed: the outputs equal its to float32 rounding.
+
+    Parameters
+    ----------
+    model : geoinr.INRModel
+        Fitted with ``uncertainty="ensemble"`` or ``"bayes_last_layer"``.
+    quantity : str
+        One of :data:`geoinr.physics.derived.DERIVED_QUANTITIES`.
+    raw : torch.Tensor
+        (n, 2|3) longitude (deg), latitude (deg)[, time (days)].
+    j : int
+        The fitted height variable.
+    scale, offset : float
+        Metres per standardized unit of variable ``j``, and its mean in metres.
+    rossby_radius_km : float, optional
+        :math:`L_d` for ``"pv"`` (as :func:`~geoinr.physics.derived.derived_fields`).
+
+    Returns
+    -------
+    dict of torch.Tensor
+        Each output (n,) float32 in its units, named as in
+        :data:`~geoinr.physics.derived.DERIVED_OUTPUTS`, and ``<name>_std`` (n,) float64.
+
+    Examples
+    --------
+    >>> import geoinr, torch
+    >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+    >>> e = tracks.inr.fit("sla", uncertainty="ensemble", n_members=2, width=8, depth=1, epochs=1, max_time=None, progress=False)
+    >>> out = derived_with_std(e, "geostrophic_velocity", torch.tensor([[5.0, 35.0, 1.0]]), 0, 0.1, 0.0)
+    >>> sorted(out), out["ugos"].shape
+    (['ugos', 'ugos_std', 'vgos', 'vgos_std'], torch.Size([1]))
+    """
+    d = _network_columns(model, model._strategy(), raw, j, quantity in ("relative_vorticity", "pv"))
+    out = derived_fields(quantity, mean_derivatives(model, d, j, float(scale), float(offset)), raw[:, 1],
+                         rossby_radius_km)
+    std = _calibrated_std(model, quantity, raw, j, float(scale), rossby_radius_km, d)
+    out.update({f"{k}_std": v for k, v in std.items()})
+    return out
+
+
+def _calibrated_std(model, quantity, raw, j, scale, rossby_radius_km, d) -> dict:
+    """:func:`derived_std` from the columns' derivatives ``d`` (:func:`_network_columns`)."""
     coefficients = operator_coefficients(quantity, raw[:, 1], rossby_radius_km)
-    net = _network_variance(model, strategy, raw, j, coefficients, float(scale), laplacian)
+    net = _network_variance(model, model._strategy(), d, j, coefficients, scale)
     c = float(np.asarray(model.calibration_["variance_scale"])[j])
-    gap = gap_variance(model._calibrated_error(), raw.detach().cpu().numpy(), j, coefficients, float(scale))
+    gap = gap_variance(model._calibrated_error(), raw.detach().cpu().numpy(), j, coefficients, scale)
     out = {}
     for name, v in net.items():
         total = c * v.cpu()

@@ -184,11 +184,11 @@ class SurrogateMixin:
 
         for s, e, chunk, ok in _evaluation.batches(columns, batch_size):
             raw = torch.from_numpy(chunk).to(dev)
-            d = derivatives(eta, raw, laplacian=quantity in ("relative_vorticity", "pv"))
-            res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
-            if return_std:
-                std = _derived_error.derived_std(self, quantity, raw, j, scale, rossby_radius)
-                res.update({f"{k}_std": v for k, v in std.items()})
+            if return_std:  # the map's derivatives from the same forward-mode pass as the members' or features'
+                res = _derived_error.derived_with_std(self, quantity, raw, j, scale, offset, rossby_radius)
+            else:
+                d = derivatives(eta, raw, laplacian=quantity in ("relative_vorticity", "pv"))
+                res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
             if quantity != "gradient":
                 band = raw[:, 1].abs() < equator_band
                 res = {k: torch.where(band, torch.full_like(v, float("nan")), v) for k, v in res.items()}
