@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from . import coords, sentinels
+from . import coords, geometry, sentinels
 from .base import did_you_mean, history_line
 from .model import INRModel
 
@@ -50,31 +50,49 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
     cell without a value at any time (NaN included: a source whose land is NaN; gaps missing at every time of a
     short record count too).
 
-    Only for a source on 1-D latitude and longitude axes and an xarray prediction on axes of the same names (other
-    layouts are returned as they are). Target longitudes are wrapped into the source's convention; points beyond
-    the source's extent are not land.
+    The source's cells may lie on 1-D latitude and longitude axes or on 2-D (curvilinear) coordinates, and the
+    prediction's points on axes or coordinates of any names: the nearest cell is found on the sphere, so longitude
+    conventions and the dateline do not matter. Points farther from every cell than 1.5 times the cells' spacing
+    lie beyond the source and are not land. Scattered sources (one observation dimension) are returned as they are.
     """
-    axes = _grid_axes(obj, fitted)
-    if not isinstance(pred, xr.Dataset | xr.DataArray) or axes is None:
-        return pred
-    lat, lon = axes
-    out = pred.to_dataset() if isinstance(pred, xr.DataArray) else pred.copy()
-    if lat not in out.dims or lon not in out.dims:
+    from scipy.spatial import cKDTree
+
+    names = fitted.coord_names_ or {}
+    lat, lon = names.get("lat"), names.get("lon")
+    if not isinstance(pred, xr.Dataset | xr.DataArray) or lat is None or lon is None:
         return pred
     source = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
-    lon0 = float(source[lon].min())
-    wrapped = xr.DataArray((out[lon].values - lon0) % 360.0 + lon0, dims=out[lon].dims)
+    if lat not in source.variables or lon not in source.variables:
+        return pred
+    horizontal = tuple(dict.fromkeys(source[lat].dims + source[lon].dims))
+    time = names.get("time")
+    if len(horizontal) != 2 or (time is not None and time in horizontal):  # tracks: one observation dimension
+        return pred
+    out = pred.to_dataset() if isinstance(pred, xr.DataArray) else pred.copy()
+    try:
+        found = coords.find_coords(out, require_time=False)
+    except ValueError:
+        return pred
+    cells = None
     for v in fitted.variables_:
-        if v not in out or v not in source:
+        if v not in out or v not in source or not set(horizontal) <= set(source[v].dims):
             continue
         raw = source[v]
         kept = _observed(raw)
         gone = kept.isnull() if every_missing else raw.notnull() & kept.isnull()  # missing / a fill value
-        others = [d for d in raw.dims if d not in (lat, lon)]
-        land = (gone.all(others) if others else gone).astype(np.float64).compute()  # small: (lat, lon)
-        near = land.interp({lat: out[lat], lon: wrapped}, method="nearest")  # NaN beyond the source: not land
-        near = near.assign_coords({lon: out[lon]}) if lon in near.dims else near
-        out[v] = out[v].where(near != 1.0)
+        others = [d for d in raw.dims if d not in horizontal]
+        land = (gone.all(others) if others else gone).transpose(*horizontal).values  # small: the source's cells
+        if not land.any():
+            continue
+        if cells is None:  # the cells and the prediction's points on the sphere, once
+            slat, slon = (a.transpose(*horizontal).values for a in xr.broadcast(source[lat], source[lon]))
+            cells = cKDTree(geometry.xyz_km(slon.ravel(), slat.ravel()))
+            spacing = float(np.median(cells.query(cells.data[:: max(1, cells.n // 2000)], k=2)[0][:, 1]))
+            tlat, tlon = xr.broadcast(out[found.lat], out[found.lon])
+            dist, nearest = cells.query(geometry.xyz_km(tlon.values.ravel(), tlat.values.ravel()))
+            within = dist <= 1.5 * spacing  # beyond the source: not land
+        on_land = xr.DataArray((land.ravel()[nearest] & within).reshape(tlat.shape), dims=tlat.dims)
+        out[v] = out[v].where(~on_land)
     return out[fitted.variables_[0]] if isinstance(pred, xr.DataArray) else out
 
 
@@ -241,7 +259,7 @@ class DatasetINRAccessor(_Base):
         variables : str or list of str, optional
             As for :meth:`fit`.
         land : {"auto", "missing", None}
-            For a source on latitude and longitude axes, target points whose nearest source cell is land stay NaN.
+            For a gridded source (1-D axes or curvilinear), target points whose nearest source cell is land stay NaN.
             ``"auto"``: land is a cell holding an undeclared fill value (DUACS's packed land, -999, ...) or a value
             outside its valid range at every time; NaN cells are gaps, and filled. ``"missing"``: every cell without
             a value at any time is land (a source whose land is NaN; on a short record, gaps missing at every time

@@ -229,3 +229,33 @@ def test_regrid_of_tracks_to_a_resolution_maps_days_and_a_dict_target_is_returne
     assert np.shape(values) == (2,)
     with pytest.raises(ValueError):  # no latitude or longitude: refused before the fit
         grid.inr.regrid(xr.Dataset(coords={"x": [1.0, 2.0]}), "sla", **kw)
+
+
+def test_regrid_keeps_the_land_of_a_curvilinear_source_and_on_targets_named_otherwise():
+    """The land mask needed a source on 1-D lat/lon axes and a target on axes of the same names: a model's
+    curvilinear grid (2-D nav_lat/nav_lon) or a target named latitude/longitude got sea level on land."""
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, gap_fraction=0.0)
+    lat2, lon2 = xr.broadcast(ds.lat, ds.lon)
+    curvi = xr.Dataset(
+        {"ssh": (("time", "y", "x"), ds.sla.transpose("time", "lat", "lon").values)},
+        coords={"time": ds.time, "nav_lat": (("y", "x"), lat2.values + 0.02 * lon2.values),  # slightly rotated
+                "nav_lon": (("y", "x"), lon2.values)})
+    land = (curvi.nav_lon > 7.0) & (curvi.nav_lat > 36.2)
+    curvi = curvi.assign(ssh=curvi.ssh.where(~land, -214748.3647))
+    kw = dict(width=8, depth=1, epochs=1, max_time=None, progress=False)
+    target = xr.Dataset(coords={"latitude": ("latitude", np.arange(31.0, 39.0, 0.25), {"units": "degrees_north"}),
+                                "longitude": ("longitude", np.arange(1.0, 9.0, 0.25), {"units": "degrees_east"}),
+                                "time": ds.time})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the fill values' warning
+        out = curvi.inr.regrid(target, "ssh", **kw)
+        everywhere = curvi.inr.regrid(target, "ssh", land=None, **kw)
+    deep = (out.longitude > 7.6) & (out.latitude > 37.2)  # well inside the land corner
+    sea = (out.longitude < 6.4) | (out.latitude < 35.6)
+    assert bool(out.where(deep).isnull().all()) and bool(out.where(sea).notnull().sum() == sea.sum() * 2)
+    assert bool(np.isfinite(everywhere).all())
+    # a target beyond the source's cells is not land
+    far = xr.Dataset(coords={"lat": ("lat", [35.0]), "lon": ("lon", [12.0]), "time": ds.time})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # outside the fitted region
+        assert bool(np.isfinite(curvi.inr.regrid(far, "ssh", **kw)).all())
