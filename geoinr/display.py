@@ -383,7 +383,7 @@ def to_text(model) -> str:
     >>> print(to_text(m))  # doctest: +ELLIPSIS
     INRModel(width=8, depth=1, epochs=1, max_time=None, progress=False)
       network    siren, width 8, depth 1, ... parameters
-      encodings  space sphere, time linear; min_wavelength ... km, min_period ... days
+      encodings  space sphere, time linear; min_wavelength ... km, min_period ... days (from the sampling: ...)
       data       sla (m) on 815 points; 0.00°E to 7.59°E, 30.01°N to 39.99°N; 2020-01-01 13:24 to 2020-01-02 19:34
       training   ... s, 1 epoch (1 step), budget reached
       score      best validation loss ... (standardized MSE) at epoch 1, i.e. RMSE ... m
