@@ -50,30 +50,29 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
     cell without a value at any time (NaN included: a source whose land is NaN; gaps missing at every time of a
     short record count too).
 
-    The source's cells may lie on 1-D latitude and longitude axes or on 2-D (curvilinear) coordinates, and the
-    prediction's points on axes or coordinates of any names: the nearest cell is found on the sphere, so longitude
-    conventions and the dateline do not matter. Points farther from every cell than 1.5 times the cells' spacing
-    lie beyond the source and are not land. Scattered sources (one observation dimension) are returned as they are.
+    The source's cells may lie on 1-D latitude and longitude axes (nearest on each axis, target longitudes wrapped
+    into the source's convention) or on 2-D curvilinear coordinates (nearest on the sphere), and the prediction's
+    points on axes or coordinates of any names. Points beyond the source (outside its axes, or farther from every
+    cell than 1.5 times that cell's longest side) and points without coordinates are not land. Scattered sources
+    (tracks, swaths: time along their observation dimension) are returned as they are.
     """
-    from scipy.spatial import cKDTree
-
     names = fitted.coord_names_ or {}
-    lat, lon = names.get("lat"), names.get("lon")
+    lat, lon, time = names.get("lat"), names.get("lon"), names.get("time")
     if not isinstance(pred, xr.Dataset | xr.DataArray) or lat is None or lon is None:
         return pred
     source = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
     if lat not in source.variables or lon not in source.variables:
         return pred
     horizontal = tuple(dict.fromkeys(source[lat].dims + source[lon].dims))
-    time = names.get("time")
-    if len(horizontal) != 2 or (time is not None and time in horizontal):  # tracks: one observation dimension
+    if len(horizontal) != 2 or (time in source.variables and set(source[time].dims) & set(horizontal)):
         return pred
     out = pred.to_dataset() if isinstance(pred, xr.DataArray) else pred.copy()
     try:
         found = coords.find_coords(out, require_time=False)
     except ValueError:
         return pred
-    cells = None
+    tlat, tlon = xr.broadcast(out[found.lat], out[found.lon])
+    nearest = None
     for v in fitted.variables_:
         if v not in out or v not in source or not set(horizontal) <= set(source[v].dims):
             continue
@@ -81,19 +80,40 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
         kept = _observed(raw)
         gone = kept.isnull() if every_missing else raw.notnull() & kept.isnull()  # missing / a fill value
         others = [d for d in raw.dims if d not in horizontal]
-        land = (gone.all(others) if others else gone).transpose(*horizontal).values  # small: the source's cells
-        if not land.any():
+        land = (gone.all(others) if others else gone).transpose(*horizontal).astype(np.float64).compute()
+        if not bool(land.any()):
             continue
-        if cells is None:  # the cells and the prediction's points on the sphere, once
-            slat, slon = (a.transpose(*horizontal).values for a in xr.broadcast(source[lat], source[lon]))
-            cells = cKDTree(geometry.xyz_km(slon.ravel(), slat.ravel()))
-            spacing = float(np.median(cells.query(cells.data[:: max(1, cells.n // 2000)], k=2)[0][:, 1]))
-            tlat, tlon = xr.broadcast(out[found.lat], out[found.lon])
-            dist, nearest = cells.query(geometry.xyz_km(tlon.values.ravel(), tlat.values.ravel()))
-            within = dist <= 1.5 * spacing  # beyond the source: not land
-        on_land = xr.DataArray((land.ravel()[nearest] & within).reshape(tlat.shape), dims=tlat.dims)
-        out[v] = out[v].where(~on_land)
+        if horizontal == (lat, lon) or horizontal == (lon, lat):  # 1-D axes: nearest on each
+            lon0 = float(source[lon].min())
+            wrapped = (tlon.reset_coords(drop=True) - lon0) % 360.0 + lon0
+            on_land = land.interp({lat: tlat.reset_coords(drop=True), lon: wrapped}, method="nearest") == 1.0
+        else:
+            if nearest is None:
+                nearest = _nearest_cells(source[lat], source[lon], horizontal, tlat.values, tlon.values)
+            on_land = xr.DataArray((nearest >= 0) & (land.values.ravel()[np.maximum(nearest, 0)] == 1.0),
+                                   dims=tlat.dims)
+        out[v] = out[v].where(~on_land.drop_vars(list(on_land.coords)))  # the targets' own coordinates stay
     return out[fitted.variables_[0]] if isinstance(pred, xr.DataArray) else out
+
+
+def _nearest_cells(slat, slon, horizontal, tlat, tlon) -> np.ndarray:
+    """Flat index of the curvilinear source cell nearest to each target point (on the sphere), shaped as the
+    targets; -1 where the point has no coordinates or lies farther than 1.5 times that cell's longest side."""
+    from scipy.spatial import cKDTree
+
+    la, lo = (a.transpose(*horizontal).values.ravel() for a in xr.broadcast(slat, slon))
+    ok = np.isfinite(la) & np.isfinite(lo)  # cells without coordinates (a model's land, sometimes) are never nearest
+    cells = cKDTree(geometry.xyz_km(lo[ok], la[ok]))
+    index = np.flatnonzero(ok)
+    out = np.full(tlat.size, -1, dtype=np.int64)
+    fine = np.isfinite(tlat.ravel()) & np.isfinite(tlon.ravel())
+    if not fine.any() or cells.n < 2:
+        return out.reshape(tlat.shape)
+    dist, near = cells.query(geometry.xyz_km(tlon.ravel()[fine], tlat.ravel()[fine]))
+    used, back = np.unique(near, return_inverse=True)
+    side = cells.query(cells.data[used], k=min(5, cells.n))[0][:, 1:].max(axis=1)  # each used cell's longest side
+    out[np.flatnonzero(fine)] = np.where(dist <= 1.5 * side[back], index[near], -1)
+    return out.reshape(tlat.shape)
 
 
 def _source_times(obj, fitted: INRModel):

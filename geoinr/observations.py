@@ -301,7 +301,8 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
     keys = {str(k).lower(): k for k in data}
     if "lon" not in keys or "lat" not in keys:
         raise ValueError(f"The coordinate dict needs keys 'lon' and 'lat' (and optionally 'time'); got {list(data)}.")
-    given_attrs = dict(getattr(values, "attrs", None) or {})  # an xarray DataArray's units and long_name
+    given = getattr(values, "attrs", None) or {}  # an xarray DataArray's units and names, as the xarray path keeps them
+    given_attrs = {k: str(given[k]) for k in KEPT_ATTRS if k in given}
     if variables is None and np.ndim(values) == 1 and isinstance(getattr(values, "name", None), str):
         variables = values.name  # a named DataArray or pandas Series names its map
     vals = np.asarray(values)

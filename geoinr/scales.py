@@ -34,6 +34,7 @@ CROSS_PASS_NEIGHBOURS = (32, 1024)  # nearest neighbours searched for it, the se
 UNRESOLVED_LAGS = (0.4, 0.6)
 UNRESOLVED_POINTS = 3000  # observations drawn at random for the pairs
 UNRESOLVED_MIN_PAIRS = 100  # fewer pairs in the lag band than this: no estimate
+UNRESOLVED_MAX_PAIRS = 500_000  # pairs within the lag's upper end kept at most (about 8 MB of indices)
 
 
 def _inside_footprint(lon_rel, lat, plon_rel, plat, bands: int = FOOTPRINT_BANDS) -> np.ndarray:
@@ -110,6 +111,28 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
     are gaps of the record, not between its samples: no random time is drawn in them
     (two three-day bursts 57 days apart gave 9 times the scales of one).
 
+    Parameters
+    ----------
+    lon, lat : array-like
+        Positions of the observations (degrees).
+    t : array-like, optional
+        Their times (days); None for a purely spatial field.
+    speed : float
+        km/day: how far an observation one day away counts.
+    n_probes : int
+        Random points drawn (with ``seed``).
+    seed : int
+        Seed of the draws.
+    footprint : bool
+        Keep only the probes inside the data's footprint (below); False: every probe of the box.
+    across_passes : bool
+        The gap between the tracks of a sparse along-track record as it is (below).
+
+    Returns
+    -------
+    float
+        The median distance (km).
+
     The footprint is made for many tracks: a few passes of one satellite cross most bands
     in short pieces, and only the probes near them are kept. ``across_passes=True`` takes
     at least a quarter of the median distance from an observation to the nearest one of
@@ -127,6 +150,15 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
     >>> lon, lat = np.meshgrid(np.arange(0, 10, 0.1), np.arange(-1, 1, 0.1))
     >>> round(sampling_gap_km(lon.ravel(), lat.ravel()) / 11.12, 1)
     0.4
+
+    Three passes 8 degrees apart, hours apart: near them (the scales' rule) and between them.
+
+    >>> lat1 = np.arange(-8.0, 8.0, 0.063)
+    >>> lon3 = np.concatenate([l0 + 0.2 * (lat1 + 8.0) for l0 in (200.0, 208.0, 216.0)])
+    >>> lat3 = np.tile(lat1, 3)
+    >>> t3 = np.concatenate([0.3 * k + np.arange(lat1.size) / 86400.0 for k in range(3)])
+    >>> sampling_gap_km(lon3, lat3, t3, across_passes=True) > 150.0
+    True
     """
     from scipy.spatial import cKDTree
 
@@ -170,11 +202,12 @@ def _cross_pass_gap(tree, pts: np.ndarray, t: np.ndarray, seed: int = 0) -> floa
     sides of it within a band of its parallel and of its meridian. A few passes of one satellite cross
     most bands in short pieces, so it kept only the probes near the tracks: one SARAL day over 60 x 30
     deg of the North Atlantic measured a 23 km gap (the whole box: 300 km), as six altimeters over four
-    days do. This bound is 5-8 km on such dense records (gaps of 17-28 km: it changes nothing there) and
-    33-230 km on one satellite's one to four days (benchmarks/RESULTS.md, 2026-12-06 third session).
-    Records whose observations mostly share their times (grids, swaths) are not along-track: 0.
+    days do. This bound is 5-8 km on such dense records (gaps of 17-28 km: it changes nothing there) and,
+    capped at the box's gap, gives 36-196 km on one satellite's one to four days where the footprint gave
+    17-44 km (benchmarks/RESULTS.md, 2026-12-06 third session). Records whose observations mostly share
+    their times (grids, swaths) are not along-track, nor are fewer than two observations: 0.
     """
-    if np.unique(t).size < 0.5 * t.size:
+    if t.size < 2 or np.unique(t).size < 0.5 * t.size:
         return 0.0
     rng = np.random.default_rng(seed)
     query = rng.choice(t.size, min(CROSS_PASS_QUERIES, t.size), replace=False)
@@ -273,7 +306,14 @@ def unresolved_share(lon, lat, t, values, wavelength_km: float, speed=DEFAULT_SP
         keep = np.random.default_rng(seed).choice(len(y), n_points, replace=False)
         pts, y = pts[keep], y[keep]
     lo, hi = (f * float(wavelength_km) for f in UNRESOLVED_LAGS)
-    pairs = cKDTree(pts).query_pairs(hi, output_type="ndarray")
+    tree = cKDTree(pts)
+    within = int(tree.count_neighbors(tree, hi))  # ordered pairs, each point with itself included
+    if within > 2 * UNRESOLVED_MAX_PAIRS:  # clustered points or a long lag: fewer points, as many pairs
+        keep = np.random.default_rng(seed + 1).choice(len(y), max(2, int(len(y) * np.sqrt(2 * UNRESOLVED_MAX_PAIRS / within))),
+                                                      replace=False)
+        pts, y = pts[keep], y[keep]
+        tree = cKDTree(pts)
+    pairs = tree.query_pairs(hi, output_type="ndarray")
     if len(pairs):
         pairs = pairs[np.linalg.norm(pts[pairs[:, 0]] - pts[pairs[:, 1]], axis=1) >= lo]
     shares = []

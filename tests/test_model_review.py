@@ -259,3 +259,43 @@ def test_regrid_keeps_the_land_of_a_curvilinear_source_and_on_targets_named_othe
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # outside the fitted region
         assert bool(np.isfinite(curvi.inr.regrid(far, "ssh", **kw)).all())
+
+
+def test_regrid_land_at_high_latitude_with_coordinates_missing_and_for_swaths():
+    """A review of the mask by nearest cell: above ~69 deg a point between two rows was farther than 1.5 x the
+    cells' median spacing (their short side) and lost its land; NaN coordinates in the source or the target
+    crashed after the fit; a swath (time along its lines) was masked as a grid."""
+    from types import SimpleNamespace
+
+    from geoinr.accessor import _without_land
+
+    fitted = SimpleNamespace(coord_names_={"lat": "lat", "lon": "lon", "time": "time"}, variables_=["sla"])
+    lat, lon = np.arange(70.125, 80.0, 0.25), np.arange(0.125, 20.0, 0.25)
+    values = 0.1 * np.random.default_rng(0).standard_normal((2, lat.size, lon.size))
+    values[:, :, lon > 10.0] = -214748.3647  # land: an undeclared fill value at every time
+    source = xr.Dataset({"sla": (("time", "lat", "lon"), values)}, coords={"time": [0, 1], "lat": lat, "lon": lon})
+    tlat, tlon = np.arange(70.0, 80.0, 0.25), np.arange(0.0, 20.0, 0.25)  # between the source's rows
+    pred = xr.DataArray(np.ones((2, tlat.size, tlon.size)), dims=("time", "lat", "lon"),
+                        coords={"time": [0, 1], "lat": tlat, "lon": tlon}, name="sla")
+    out = _without_land(pred, source, fitted).isel(lat=slice(1, None))  # 70.0: south of the source, not land
+    assert bool(out.sel(lon=slice(10.5, None)).isnull().all()) and bool(out.sel(lon=slice(None, 9.5)).notnull().all())
+    # curvilinear, the same at 70 N, with land cells' coordinates missing and a target point without coordinates
+    lat2, lon2 = xr.broadcast(source.lat, source.lon)
+    fitted.coord_names_ = {"lat": "nav_lat", "lon": "nav_lon", "time": "time"}
+    gone = (lon2 > 15.0).values
+    curvi = xr.Dataset({"sla": (("time", "y", "x"), values)},
+                       coords={"time": [0, 1], "nav_lat": (("y", "x"), np.where(gone, np.nan, lat2.values)),
+                               "nav_lon": (("y", "x"), np.where(gone, np.nan, lon2.values))})
+    holed = pred.copy()
+    holed = holed.assign_coords(lat=("lat", np.r_[np.nan, tlat[1:]]))
+    out = _without_land(holed, curvi, fitted)
+    land_kept = out.sel(lon=slice(10.5, 14.5)).isel(lat=slice(1, None))
+    assert bool(land_kept.isnull().all()) and bool(out.sel(lon=slice(None, 9.5)).isel(lat=slice(1, None)).notnull().all())
+    assert bool(out.isel(lat=0).notnull().all())  # no coordinates: not land
+    # a swath: time along its lines, so not a grid
+    fitted.coord_names_ = {"lat": "lat", "lon": "lon", "time": "time"}
+    swath = xr.Dataset({"sla": (("num_lines", "num_pixels"), np.full((4, 3), np.nan))},
+                       coords={"lat": (("num_lines", "num_pixels"), np.full((4, 3), 72.0)),
+                               "lon": (("num_lines", "num_pixels"), np.full((4, 3), 12.0)),
+                               "time": ("num_lines", np.arange(4.0))})
+    assert _without_land(pred, swath, fitted) is pred

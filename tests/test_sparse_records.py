@@ -55,8 +55,9 @@ def test_a_brief_timed_fit_without_skill_says_so_and_how_long_it_ran(monkeypatch
     monkeypatch.setattr(fitting, "NO_SKILL_MIN_STEPS", 10**9)  # every fit is brief (a fast machine makes 500 in 0.5 s)
     noise = _noise_tracks()
     with pytest.warns(UserWarning, match=r"no skill between them\. It made only [0-9,]+ steps"):
-        fitted = noise.inr.fit("sla", width=16, depth=1, max_time=0.5, progress=False, seed=0, min_wavelength=20.0)
-    assert fitted.best_val_loss_ > 1.0
+        fitted = noise.inr.fit("sla", width=16, depth=1, max_time=0.5, progress=False, seed=0, min_wavelength=20.0,
+                               patience=10**6)  # its time budget ends it, not a plateau
+    assert fitted.best_val_loss_ > 1.0 and fitted.stop_reason_ == "budget"
     with warnings.catch_warnings():  # a brief epochs budget (tests, doctests) stays quiet
         warnings.filterwarnings("error", message=".*no skill", category=UserWarning)
         noise.inr.fit("sla", width=16, depth=1, epochs=3, max_time=None, progress=False, seed=0, min_wavelength=20.0)
@@ -121,3 +122,28 @@ def test_the_gap_across_passes_of_a_sparse_record_is_the_gap_between_its_tracks(
     td = (dense.time.values - dense.time.values[0]) / np.timedelta64(1, "D")
     args = dense.longitude.values, dense.latitude.values, td
     assert sampling_gap_km(*args, across_passes=True) == sampling_gap_km(*args)
+
+
+def test_the_sparse_warning_is_for_scattered_records_and_names_its_variables():
+    """A review: a fully observed grid of noise was told to add satellites (on a grid the data are the map), and
+    with several variables the warning did not say which."""
+    grid = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, gap_fraction=0.0)
+    grid = grid.assign(sla=grid.sla.copy(data=np.random.default_rng(0).standard_normal(grid.sla.shape)))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*too sparse", category=UserWarning)
+        grid.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+    tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    both = tracks.assign(noise=tracks.sla.copy(data=np.random.default_rng(1).standard_normal(tracks.sla.size)))
+    with pytest.warns(UserWarning, match=r"their variance: 'noise' by [0-9]+%\. ") as seen:
+        both.inr.fit(["sla", "noise"], width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+    assert not any("'sla' by" in str(w.message) for w in seen)
+
+
+def test_a_plain_array_fit_keeps_only_the_attributes_the_xarray_path_keeps():
+    """A review: every attribute was copied raw (a numpy int32 made save() fail; a scale_factor went on to the
+    predictions and was applied again by a netCDF reader)."""
+    tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    values = tracks.sla.assign_attrs(scale_factor=0.001, valid_min=np.int32(-100000), _FillValue=-9999.0)
+    m = geoinr.INRModel(width=16, depth=1, epochs=1, max_time=None, progress=False).fit(_tracks_arrays(tracks), values)
+    assert set(m.variable_attrs_["sla"]) == {"units", "long_name", "standard_name"}
+    assert all(isinstance(v, str) for v in m.variable_attrs_["sla"].values())

@@ -53,7 +53,7 @@ NO_SKILL_LOSS = 1.0  # held-out standardized MSE of the data's mean: a fit above
 NO_SKILL_MIN_STEPS = 500  # ... after this many steps, or at any step count when its time budget ended the fit
 # the share of the observations' variance across a typical gap (geoinr.scales.unresolved_share) from which a fit warns
 # that the record is too sparse to map: half. Four-day, six-altimeter tracks of real DUACS maps give 0.02-0.17, one
-# satellite's four days over the Gulf Stream 0.48-0.51, one real SARAL day's SLA over 60-100 deg wide boxes 0.78-1.04
+# satellite's four days over the Gulf Stream 0.33-0.54, one real SARAL day's SLA over 60-100 deg wide boxes 0.78-1.04
 # (benchmarks/RESULTS.md, 2026-12-06 third session)
 UNRESOLVED_WARN = 0.5
 @dataclasses.dataclass
@@ -524,8 +524,8 @@ def learn_frame(model, obs) -> Frame:
                 f"Variable {v!r} has mean {m:.6g} and standard deviation {s:.6g}: its values cannot be normalised. "
                 f"Check it for huge or undeclared fill values and mask them (ds[{v!r}].where(...)) before fitting."
             )
-    if not hasattr(model, "_record_points"):  # a scale search's candidates stay quiet
-        warn_unresolved(model, frame.sample)
+    if not hasattr(model, "_record_points") and not obs.gridded:  # a scale search's candidates stay quiet
+        warn_unresolved(frame.sample, obs.variables)
     model._set_frame(obs, frame.region, frame.time_range)
     model.mean_ = [float(m) for m in frame.mean]
     model.std_ = [float(s) if s > 0 else 0.0 for s in frame.std]  # 0: a constant, predicted exactly
@@ -536,23 +536,30 @@ def learn_frame(model, obs) -> Frame:
     return frame
 
 
-def warn_unresolved(model, sample: _coords.PointTable) -> None:
-    """Warn where most of the field's variance is finer than the gaps between the observations (too sparse to map)."""
+def warn_unresolved(sample: _coords.PointTable, variables) -> None:
+    """Warn where most of a variable's variance is finer than the gaps between the observations (too sparse to map).
+
+    For scattered records only: on a grid the data are the map (its gaps are judged by the scales' rule).
+    """
     if len(sample) < 2:
         return
     t = sample.time
-    # the gap between the tracks as it is (across passes): the scales' rule measures sparse tracks near them
+    # the gap between the passes as it is: the scales' rule measures a sparse record's gap near its tracks
     gap = sampling_gap_km(sample.lon, sample.lat, t, across_passes=True)
-    share = unresolved_share(sample.lon, sample.lat, t, sample.values, GAP_TO_WAVELENGTH * gap, seed=0)
-    if share is None or share < UNRESOLVED_WARN:
+    shares = {v: unresolved_share(sample.lon, sample.lat, t, sample.values[:, k], GAP_TO_WAVELENGTH * gap, seed=0)
+              for k, v in enumerate(variables)}
+    sparse = {v: x for v, x in shares.items() if x is not None and x >= UNRESOLVED_WARN}
+    if not sparse:
         return
+    which = ", ".join(f"{v!r} by {min(x, 1.0):.0%}" for v, x in sparse.items())
     warnings.warn(
-        f"This record is too sparse to map most of its field: the median distance to the nearest observation is "
-        f"{gap:.0f} km, and observations {0.5 * GAP_TO_WAVELENGTH * gap:.0f} km apart (across such a gap) already "
-        f"differ by {min(share, 1.0):.0%} of the data's variance. Along the tracks the data see that structure; "
-        f"between them the map can only hold its broadest part, or structure the network invents. Add satellites "
-        f"or days to the record, or map a smaller region around the tracks; uncertainty='ensemble' shows where the "
-        f"map is unsupported.", UserWarning, stacklevel=_coords.user_stacklevel())
+        f"This record is too sparse to map most of its field: a typical gap between its passes is {gap:.0f} km (the "
+        f"median distance to the nearest observation, counted between passes; the scales' rule measures the gap near "
+        f"the tracks), and observations {0.5 * GAP_TO_WAVELENGTH * gap:.0f} km apart already differ, as a share of "
+        f"their variance: {which}. Where the observations are, they see that structure; between them the map can "
+        f"only hold its broadest part, or structure the network invents. Add observations (satellites, days), or map "
+        f"a smaller region around them; uncertainty='ensemble' shows where the map is unsupported.", UserWarning,
+        stacklevel=_coords.user_stacklevel())
 
 
 def validation_fraction(validation, gridded: bool, calibrated: bool) -> float:
@@ -685,7 +692,9 @@ def finish(model, result, trainer, device) -> None:
                       stacklevel=_coords.user_stacklevel())
     # a time budget that ended the fit is the user's (a brief one, or a busy machine, is theirs to know of); a brief
     # epochs budget is a test's or a doctest's
-    timed = (model.max_time is not None and model.fit_seconds_ >= 0.5 * model.max_time
+    trained_for = None if model.max_time is None else model.max_time * (
+        1.0 - (getattr(model, "scale_search_", None) or {}).get("budget_share", 0.0))  # a scale search took the rest
+    timed = (trained_for is not None and result.stopped == "budget" and model.fit_seconds_ >= 0.5 * trained_for
              and not hasattr(model, "_record_points"))
     if (model.best_val_loss_ is not None and model.best_val_loss_ > NO_SKILL_LOSS and result.stopped != "diverged"
             and (steps >= NO_SKILL_MIN_STEPS or timed)):
