@@ -117,19 +117,15 @@ def _nearest_cells(slat, slon, horizontal, tlat, tlon) -> np.ndarray:
 
 
 def _source_times(obj, fitted: INRModel):
-    """A gridded source's own times (its 1-D time axis) for a regular output grid; None (the model's daily axis) for
-    scattered data, whose time coordinate holds every observation's."""
-    name = (fitted.coord_names_ or {}).get("time")
-    if name is None or name not in obj.dims or obj[name].ndim != 1 or _grid_axes(obj, fitted) is None:
+    """A gridded source's own times (its 1-D time axis, on 1-D or curvilinear latitude and longitude) for a regular
+    output grid; None (the model's daily axis) for scattered data, whose positions run along the time dimension."""
+    names = fitted.coord_names_ or {}
+    name, lat, lon = names.get("time"), names.get("lat"), names.get("lon")
+    if name is None or name not in obj.dims or obj[name].ndim != 1 or lat not in obj.coords or lon not in obj.coords:
+        return None
+    if name in obj[lat].dims or name in obj[lon].dims:  # tracks: one position per time
         return None
     return obj[name].values
-
-
-def _grid_axes(obj, fitted: INRModel):
-    """The fitted latitude and longitude names where both are dimensions of ``obj`` (a grid on 1-D axes), else None."""
-    names = fitted.coord_names_ or {}
-    lat, lon = names.get("lat"), names.get("lon")
-    return (lat, lon) if lat is not None and lon is not None and lat in obj.dims and lon in obj.dims else None
 
 
 def _split(kwargs):

@@ -299,3 +299,16 @@ def test_regrid_land_at_high_latitude_with_coordinates_missing_and_for_swaths():
                                "lon": (("num_lines", "num_pixels"), np.full((4, 3), 12.0)),
                                "time": ("num_lines", np.arange(4.0))})
     assert _without_land(pred, swath, fitted) is pred
+
+
+def test_regrid_of_a_curvilinear_source_to_a_resolution_keeps_its_times():
+    """``regrid(resolution)`` took a gridded source's own times only on 1-D lat/lon axes: a curvilinear model field
+    of two daily maps at 12:00 came back on the model's daily axis instead."""
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, gap_fraction=0.0)
+    lat2, lon2 = xr.broadcast(ds.lat, ds.lon)
+    times = ds.time.values + np.timedelta64(12, "h")
+    curvi = xr.Dataset({"ssh": (("time", "y", "x"), ds.sla.transpose("time", "lat", "lon").values)},
+                       coords={"time": times, "nav_lat": (("y", "x"), lat2.values),
+                               "nav_lon": (("y", "x"), lon2.values)})
+    out = curvi.inr.regrid(0.5, "ssh", width=8, depth=1, epochs=1, max_time=None, progress=False)
+    np.testing.assert_array_equal(out.time.values, times)
