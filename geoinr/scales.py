@@ -244,7 +244,7 @@ def default_scales(lon, lat, t=None, speed=DEFAULT_SPEED, footprint: bool = True
 
 
 def unresolved_share(lon, lat, t, values, wavelength_km: float, speed=DEFAULT_SPEED,
-                     n_points: int = UNRESOLVED_POINTS, seed: int = 0) -> float | None:
+                     n_points: int = UNRESOLVED_POINTS, seed: int = 0, per_column: bool = False):
     r"""Share of the observations' variance found between observations half a wavelength apart.
 
     The semivariance :math:`\gamma(h) = \tfrac12 \langle (y_i - y_j)^2 \rangle` of pairs of
@@ -256,7 +256,8 @@ def unresolved_share(lon, lat, t, values, wavelength_km: float, speed=DEFAULT_SP
     can bridge it; near 1 (or above, for a field with a trend) most of the field's
     variance is at scales finer than the gaps: along the tracks the observations see
     it, between them a map can only guess (one satellite's day over an ocean, say).
-    With several columns of ``values``, the largest share.
+    With several columns of ``values``, the largest share (``per_column``: each column's,
+    from the same pairs).
 
     Parameters
     ----------
@@ -274,12 +275,14 @@ def unresolved_share(lon, lat, t, values, wavelength_km: float, speed=DEFAULT_SP
         Observations drawn at random (with ``seed``) when there are more.
     seed : int
         Seed of that draw.
+    per_column : bool
+        Return every column's share instead of the largest.
 
     Returns
     -------
-    float or None
+    float or None, or list of them
         The share, or None when fewer than ``UNRESOLVED_MIN_PAIRS`` pairs lie in the band
-        or the values do not vary.
+        or the values do not vary; with ``per_column``, one per column of ``values``.
 
     Examples
     --------
@@ -323,7 +326,11 @@ def unresolved_share(lon, lat, t, values, wavelength_km: float, speed=DEFAULT_SP
         both = np.isfinite(col[pairs[:, 0]]) & np.isfinite(col[pairs[:, 1]]) if len(pairs) else np.zeros(0, bool)
         var = float(np.nanvar(col))
         if both.sum() < UNRESOLVED_MIN_PAIRS or not var > 0:
+            shares.append(None)
             continue
         d = col[pairs[both, 0]] - col[pairs[both, 1]]
         shares.append(0.5 * float(np.mean(d * d)) / var)
-    return max(shares) if shares else None
+    if per_column:
+        return shares
+    found = [x for x in shares if x is not None]
+    return max(found) if found else None

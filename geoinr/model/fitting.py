@@ -546,8 +546,8 @@ def warn_unresolved(sample: _coords.PointTable, variables) -> None:
     t = sample.time
     # the gap between the passes as it is: the scales' rule measures a sparse record's gap near its tracks
     gap = sampling_gap_km(sample.lon, sample.lat, t, across_passes=True)
-    shares = {v: unresolved_share(sample.lon, sample.lat, t, sample.values[:, k], GAP_TO_WAVELENGTH * gap, seed=0)
-              for k, v in enumerate(variables)}
+    shares = dict(zip(variables, unresolved_share(sample.lon, sample.lat, t, sample.values, GAP_TO_WAVELENGTH * gap,
+                                                  seed=0, per_column=True)))  # one set of pairs for every variable
     sparse = {v: x for v, x in shares.items() if x is not None and x >= UNRESOLVED_WARN}
     if not sparse:
         return
