@@ -20,14 +20,29 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_two_ranks_end_with_identical_weights_and_single_process_quality(tmp_path):
+# gloo's worker threads can abort a rank as its interpreter exits, after the work is done (seen in about one
+# run of 15-30 on these machines; pytorch/pytorch PR 179291 describes it, docs/dev-notes.md records ours)
+TEARDOWN_ABORT = "terminate called without an active exception"
+
+
+def _launch_example(out_dir):
     env = dict(os.environ, OMP_NUM_THREADS="1")
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
         "--master_port", str(_free_port()), os.path.join(ROOT, "examples", "distributed_fit.py"),
-        "--out", str(tmp_path), "--quick",
+        "--out", str(out_dir), "--quick",
     ]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_two_ranks_end_with_identical_weights_and_single_process_quality(tmp_path):
+    out = _launch_example(tmp_path)
+    trained = all((tmp_path / f"rank{r}.json").exists() for r in (0, 1))
+    if out.returncode != 0 and TEARDOWN_ABORT in out.stderr and trained:
+        # the abort after both ranks finished training: launch once more (any other failure fails)
+        for f in tmp_path.iterdir():
+            f.unlink()
+        out = _launch_example(tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert ranks[0]["checksum"] == ranks[1]["checksum"]  # bit-identical weights on both ranks
