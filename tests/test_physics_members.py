@@ -28,7 +28,7 @@ def _fields(n_out=1, n=3):
     return Field(enc, Ensemble(nets)), [Field(enc, net) for net in nets]
 
 
-@pytest.mark.parametrize("physics, n_out", [("qg", 1), ("mass", 2)])
+@pytest.mark.parametrize("physics, n_out", [("qg", 1), ("mass", 2), ("smooth", 1), ("smooth", 2)])
 def test_the_loss_of_a_mean_of_networks_is_the_mean_of_each_networks_own_loss(physics, n_out):
     """Same points, each member's residual: the value and every member's gradient are those of its own network,
     divided by the number of networks (as the data loss of a mean of networks is the mean of the members')."""

@@ -40,8 +40,13 @@ def test_unresolved_share_separates_a_smooth_field_from_one_finer_than_its_gaps(
 
 def test_a_record_too_sparse_to_map_warns_and_a_resolved_one_does_not():
     noise = _noise_tracks()
-    with pytest.warns(UserWarning, match="too sparse to map most of its field"):
+    with pytest.warns(UserWarning, match="too sparse to map most of its field") as caught:
         noise.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+    assert any("physics='smooth', physics_weight=0.03" in str(w.message) for w in caught)  # the remedy measured
+    with pytest.warns(UserWarning, match="too sparse to map most of its field") as caught:  # it is there already
+        noise.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0, physics="smooth",
+                      physics_weight=0.03, n_collocation=16)
+    assert not any("physics='smooth'" in str(w.message) for w in caught)
     tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)

@@ -83,12 +83,12 @@ class INRModel(SurrogateMixin, BaseMapper):
     n_members : int, optional
         Networks trained together (vmapped): the ensemble's size (unset: 5); without ``uncertainty=``, their mean is the
         field (unset: 4 on L-BFGS grids, 3 on scattered points, where the budget pays; else 1, more in time left).
-    physics : {None, "qg", "mass"} or list of them
+    physics : {None, "qg", "mass", "smooth"} or list of them
         Residual losses added to the data loss at ``n_collocation`` points drawn each step over the fitted space-time
         box. ``"qg"``: 1.5-layer quasi-geostrophic PV conservation of the (first) variable as sea-surface height, each
         point on its own tangent plane, none within 5 degrees of the equator (:mod:`geoinr.physics.qg`). ``"mass"``:
-        divergence of the two variables as (eastward, northward) velocity. Residuals are dimensionless (height or speed
-        std, ``min_wavelength``, beta): ``physics_weight`` means the same anywhere.
+        divergence of the two variables as (eastward, northward) velocity. ``"smooth"``: a prior, the mean square
+        gradient, for records too sparse to map (README). Dimensionless (std, ``min_wavelength``, beta) everywhere.
     physics_weight : float or "auto"
         Weight of the dimensionless residual's mean square against the standardized data MSE.
         ``"auto"`` (default): a data-only network, one at 0.1 (where early stopping leaves it time) or their mean,

@@ -25,7 +25,7 @@ from .. import stream as _stream
 from ..encoding import CoordinateEncoding
 from ..scales import GAP_TO_WAVELENGTH, sampling_gap_km, unresolved_share
 from ..persistence import check_writable
-from ..physics.losses import PhysicsFrame, physics_loss
+from ..physics.losses import PhysicsFrame, physics_loss, physics_terms
 from ..training import TrainConfig, Trainer, TrainingDiverged, checkpoint_extra
 from ..uncertainty.calibrated import calibrate_field
 from . import network_choice as _choice
@@ -525,7 +525,7 @@ def learn_frame(model, obs) -> Frame:
                 f"Check it for huge or undeclared fill values and mask them (ds[{v!r}].where(...)) before fitting."
             )
     if not hasattr(model, "_record_points") and not obs.gridded:  # a scale search's candidates stay quiet
-        warn_unresolved(frame.sample, obs.variables)
+        warn_unresolved(frame.sample, obs.variables, prior="smooth" in physics_terms(model.physics))
     model._set_frame(obs, frame.region, frame.time_range)
     model.mean_ = [float(m) for m in frame.mean]
     model.std_ = [float(s) if s > 0 else 0.0 for s in frame.std]  # 0: a constant, predicted exactly
@@ -536,10 +536,11 @@ def learn_frame(model, obs) -> Frame:
     return frame
 
 
-def warn_unresolved(sample: _coords.PointTable, variables) -> None:
+def warn_unresolved(sample: _coords.PointTable, variables, prior: bool = False) -> None:
     """Warn where most of a variable's variance is finer than the gaps between the observations (too sparse to map).
 
     For scattered records only: on a grid the data are the map (its gaps are judged by the scales' rule).
+    ``prior``: the fit already has ``physics="smooth"`` (the warning does not suggest it).
     """
     if len(sample) < 2:
         return
@@ -558,7 +559,10 @@ def warn_unresolved(sample: _coords.PointTable, variables) -> None:
         f"the tracks), and observations {0.5 * GAP_TO_WAVELENGTH * gap:.0f} km apart already differ, as a share of "
         f"their variance: {which}. Where the observations are, they see that structure; between them the map can "
         f"only hold its broadest part, or structure the network invents. Add observations (satellites, days), or map "
-        f"a smaller region around them; uncertainty='ensemble' shows where the map is unsupported.", UserWarning,
+        f"a smaller region around them; uncertainty='ensemble' shows where the map is unsupported."
+        + ("" if prior else " Outside the tropics, physics='smooth', physics_weight=0.03 (a prior that keeps the gaps "
+                            "flat instead) mapped such records better than the default (README: Records too sparse)."),
+        UserWarning,
         stacklevel=_coords.user_stacklevel())
 
 

@@ -1,4 +1,5 @@
-"""Physics residual losses added to the data loss: 1.5-layer QG and mass conservation (torch only).
+"""Physics residual losses added to the data loss: 1.5-layer QG and mass conservation (torch only);
+and one prior that is not physics, ``"smooth"``: the mean square gradient, for the gaps between sparse passes.
 
 :func:`physics_loss` returns a closure the training loop calls every
 ``physics_every`` steps: the weighted mean square of the dimensionless residuals
@@ -25,7 +26,7 @@ from .qg import EQUATOR_BAND, BetaPlane, LocalPlanes, qg_residual
 
 __all__ = ["PHYSICS_TERMS", "PhysicsFrame", "physics_terms", "physics_loss", "members", "metres_per_unit"]
 
-PHYSICS_TERMS = ("qg", "mass")
+PHYSICS_TERMS = ("qg", "mass", "smooth")
 
 
 def _caller_level() -> int:
@@ -251,6 +252,25 @@ def _mass_term(frame: PhysicsFrame, sample, length: float, device):
     return sample, mass
 
 
+def _smooth_term(frame: PhysicsFrame, sample, length: float):
+    """(draw, loss): collocation points, and the mean square horizontal gradient of every variable on them.
+
+    Each variable in units of its standard deviation per ``length`` (``min_wavelength / 2 pi``): a
+    field varying at the shortest resolved wavelength scores about 1. Uniform over the box, the term
+    is negligible where the observations hold the field and decides it in the gaps between passes,
+    where it prefers the flattest field the data allow instead of structure the network invents.
+    """
+
+    def smooth(field, raw):
+        total = 0.0
+        for j in range(len(frame.variables)):
+            d = derivatives(lambda r, j=j: field(r)[:, j], raw, laplacian=False, create_graph=True)
+            total = total + torch.mean((d["f_x"] ** 2 + d["f_y"] ** 2) * length**2)
+        return total
+
+    return sample, smooth
+
+
 def members(field) -> list | None:
     """The networks of a mean of networks (:class:`geoinr.nn.Ensemble`) as fields of their own: one function
     per member, ``apply(fn)`` = ``fn(member's field)``; None for a field of one network.
@@ -309,6 +329,8 @@ def physics_loss(field, physics, frame: PhysicsFrame, *, weight: float, n_colloc
         parts.append(_qg_term(frame, int(n_collocation), seed, device, length))
     if "mass" in terms:
         parts.append(_mass_term(frame, _collocation(frame, int(n_collocation), seed, device), length, device))
+    if "smooth" in terms:
+        parts.append(_smooth_term(frame, _collocation(frame, int(n_collocation), seed, device, stream=2), length))
     weight = float(weight)
     each = members(field)
 
