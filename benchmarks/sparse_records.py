@@ -6,7 +6,8 @@ ground tracks of ONE altimeter (``geoinr.osse.sample_along_track``, 1 Hz, 1 cm w
 noise) over one or four days, in the boxes of ``real_ssh.CASES``. Every method maps the
 tracks onto the days they cover and is scored there on ocean points: mu (1 - RMSE /
 RMS of the truth's anomaly about its mean) and the RMSE by distance from the nearest
-observation. Between passes hundreds of kilometres apart no method maps the mesoscale;
+observation (of any day of the record: on four-day records a day's own tracks may lie
+further). Between passes hundreds of kilometres apart no method maps the mesoscale;
 what differs is what each puts in the gaps (``geoinr.scales.unresolved_share``
 flags these records: the fit warns).
 

@@ -246,9 +246,15 @@ def _physics_weight_text(s: dict) -> str:
                        else f"{c['physics_weight']:g}: -" for c in choice["candidates"])
     members = choice.get("members") or [used]  # files from before the mean record one network
     residual = sum(1 for w in members if w > 0)
-    kept = (f"the map: the mean of {len(members)} networks, {residual} with the residual" if 0 < residual < len(members)
-            else "the residual kept" if residual else "the data-only fit kept (the residual did not help)")
+    term = "prior" if _physics_names(s) == ["smooth"] else "residual"  # physics="smooth" alone: a prior
+    kept = (f"the map: the mean of {len(members)} networks, {residual} with the {term}" if 0 < residual < len(members)
+            else f"the {term} kept" if residual else f"the data-only fit kept (the {term} did not help)")
     return f"weight {used:g}, {kept}; held-out {choice['held_out']} loss by weight {losses}"
+
+
+def _physics_names(s: dict) -> list:
+    """The terms of ``physics=`` as a list (a name or a list of names)."""
+    return [s["physics"]] if isinstance(s["physics"], str) else list(s["physics"])
 
 
 def _plural(n, word) -> str:
@@ -307,8 +313,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
                 f"the sampling rule gave {_g(search['rule_min_wavelength'])} km)")
     out = [("network", net), ("encodings", enc)]
     if s.get("physics"):
-        terms = s["physics"] if isinstance(s["physics"], str) else ", ".join(s["physics"])
-        out.append(("physics", f"{terms} residual, {_physics_weight_text(s)}"))
+        terms = ", ".join(f"{t} prior" if t == "smooth" else f"{t} residual" for t in _physics_names(s))
+        out.append(("physics", f"{terms}, {_physics_weight_text(s)}"))
     if s.get("uncertainty"):
         text = str(s["uncertainty"])
         cal = s.get("calibration")

@@ -33,6 +33,13 @@ def test_the_term_is_the_gradient_in_standard_deviations_per_length(time_range):
     frame = _frame(("u", "v"), time_range)
     loss = losses.physics_loss(northward, "smooth", frame, weight=weight, n_collocation=64, seed=0, device="cpu")()
     assert float(loss) == pytest.approx(2 * expected, rel=1e-5)
+    # eastward by c per degree of longitude: (c / metres per degree of longitude at each point's latitude)^2,
+    # averaged over the points the term draws (its own random stream)
+    points = losses._collocation(frame, 64, 0, "cpu", stream=2)()
+    per_point = (c / (EARTH_RADIUS_M * DEG * torch.cos(points[:, 1] * DEG))) ** 2 * length**2
+    eastward = losses.physics_loss(lambda raw: (c * raw[:, 0:1]).expand(-1, 2), "smooth", frame, weight=weight,
+                                   n_collocation=64, seed=0, device="cpu")()
+    assert float(eastward) == pytest.approx(2 * weight * float(per_point.mean()), rel=1e-5)
     flat = losses.physics_loss(lambda raw: torch.zeros(raw.shape[0], 2) + 0.0 * raw[:, :1], "smooth", frame,
                                weight=weight, n_collocation=64, seed=0, device="cpu")()
     assert float(flat) == 0.0
@@ -43,8 +50,11 @@ def _two_passes():
     lat = np.linspace(30.0, 36.0, 300)
     lon = np.concatenate([np.full_like(lat, 0.0), np.full_like(lat, 6.0)])
     lat = np.concatenate([lat, lat])
-    values = 0.1 * np.sin(np.radians(lat) * 60.0) + 0.05 * (lon / 6.0)
-    return {"lon": lon, "lat": lat}, values
+    return {"lon": lon, "lat": lat}, _truth(lon, lat)
+
+
+def _truth(lon, lat):
+    return 0.1 * np.sin(np.radians(lat) * 60.0) + 0.05 * (lon / 6.0)
 
 
 def _gap_gradient(model):
@@ -64,6 +74,8 @@ def test_the_prior_flattens_the_gap_and_keeps_the_passes():
     smooth = geoinr.INRModel(physics="smooth", physics_weight=1.0, physics_every=1, n_collocation=256, **kw).fit(
         coords, values)
     assert _gap_gradient(smooth) < 0.8 * _gap_gradient(plain)  # 0.66 x when written
+    # (whether flatter is nearer the truth in the gap is the benchmark's question, benchmarks/sparse_records.py: here
+    # the truth between the passes is what both see, and the plain fit's 0.006 beats the prior's 0.021)
     fitted = np.asarray(smooth.predict(coords)).ravel()
     assert np.sqrt(np.mean((fitted - values) ** 2)) < 0.1 * values.std()  # 0.06 when written
     assert smooth.physics == "smooth" and smooth.physics_weight_ == 1.0

@@ -47,6 +47,10 @@ def test_a_record_too_sparse_to_map_warns_and_a_resolved_one_does_not():
         noise.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0, physics="smooth",
                       physics_weight=0.03, n_collocation=16)
     assert not any("physics='smooth'" in str(w.message) for w in caught)
+    tropical = noise.assign_coords(latitude=noise.latitude - float(noise.latitude.median()))  # centred on the equator
+    with pytest.warns(UserWarning, match="too sparse to map most of its field") as caught:  # measured to cost there
+        tropical.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+    assert not any("physics='smooth'" in str(w.message) for w in caught)
     tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)

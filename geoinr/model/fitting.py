@@ -56,6 +56,12 @@ NO_SKILL_MIN_STEPS = 500  # ... after this many steps, or at any step count when
 # satellite's four days over the Gulf Stream 0.33-0.54, one real SARAL day's SLA over 60-100 deg wide boxes 0.78-1.04
 # (benchmarks/RESULTS.md, 2026-12-06 third session)
 UNRESOLVED_WARN = 0.5
+# degrees: the warning suggests physics="smooth" where the observations' median |latitude| is at least this (the
+# tropics' edge). It mapped one satellite's records at 28-55 deg better than the default on 27 of 33 runs, and the
+# tropical Pacific's (8 S-8 N) worse on 6 of 9 (benchmarks/sparse_records.py; RESULTS.md, 2026-12-06 fourth session)
+SMOOTH_PRIOR_MIN_LAT = 23.44
+
+
 @dataclasses.dataclass
 class Frame:
     """What the data say before any training: normalisation, extent, and a sample for the encoding."""
@@ -560,8 +566,9 @@ def warn_unresolved(sample: _coords.PointTable, variables, prior: bool = False) 
         f"their variance: {which}. Where the observations are, they see that structure; between them the map can "
         f"only hold its broadest part, or structure the network invents. Add observations (satellites, days), or map "
         f"a smaller region around them; uncertainty='ensemble' shows where the map is unsupported."
-        + ("" if prior else " Outside the tropics, physics='smooth', physics_weight=0.03 (a prior that keeps the gaps "
-                            "flat instead) mapped such records better than the default (README: Records too sparse)."),
+        + ("" if prior or np.median(np.abs(sample.lat)) < SMOOTH_PRIOR_MIN_LAT else
+           " Outside the tropics, physics='smooth', physics_weight=0.03 (a prior that keeps the gaps flat instead) "
+           "mapped such records better than the default (README: Records too sparse to map)."),
         UserWarning,
         stacklevel=_coords.user_stacklevel())
 

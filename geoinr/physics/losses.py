@@ -309,7 +309,10 @@ def members(field) -> list | None:
 
 
 def physics_loss(field, physics, frame: PhysicsFrame, *, weight: float, n_collocation: int, seed, device):
-    """Closure: ``weight`` x the sum of the mean squared dimensionless residuals at fresh collocation points.
+    """Closure: ``weight`` x the sum of the mean squared dimensionless terms at fresh collocation points.
+
+    The terms are residuals (``"qg"``, ``"mass"``) or the smooth prior (``"smooth"``: the mean square
+    gradient, :func:`_smooth_term`); with several, the history's ``physics_loss`` is their weighted sum.
 
     Residuals are made dimensionless by their natural scales (height or speed std,
     ``min_wavelength``, beta), so ``weight`` means the same in every region. The QG term drops
