@@ -79,3 +79,16 @@ def test_the_prior_flattens_the_gap_and_keeps_the_passes():
     fitted = np.asarray(smooth.predict(coords)).ravel()
     assert np.sqrt(np.mean((fitted - values) ** 2)) < 0.1 * values.std()  # 0.06 when written
     assert smooth.physics == "smooth" and smooth.physics_weight_ == 1.0
+
+
+def test_auto_tries_the_priors_own_weight():
+    """physics="smooth" alone with physics_weight="auto": the candidate (and the weight where nothing can be chosen)
+    is the prior's measured 0.03, not the residuals' 0.1; with a residual beside it, 0.1."""
+    tracks = geoinr.datasets.synthetic_tracks(days=6, seed=0)
+    kw = dict(width=16, depth=1, epochs=6, max_time=None, progress=False, n_collocation=32, seed=0)
+    chosen = tracks.inr.fit("sla", physics="smooth", **kw)
+    assert [c["physics_weight"] for c in chosen.physics_choice_["candidates"]] == [0.0, 0.03]
+    fixed = tracks.inr.fit("sla", physics="smooth", validation=0.0, **kw)  # nothing held out: no choice
+    assert fixed.physics_weight_ == 0.03 and fixed.physics_choice_["physics_weight"] == 0.03
+    both = tracks.inr.fit("sla", physics=["qg", "smooth"], validation=0.0, **kw)
+    assert both.physics_weight_ == 0.1

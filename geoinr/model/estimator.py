@@ -91,8 +91,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         gradient, for records too sparse to map (README). Dimensionless (std, ``min_wavelength``, beta) everywhere.
     physics_weight : float or "auto"
         Weight of the dimensionless residual's mean square against the standardized data MSE.
-        ``"auto"`` (default): a data-only network, one at 0.1 (where early stopping leaves it time) or their mean,
-        whichever predicts held-out data best (:mod:`geoinr.model.physics_weight`; 0.1 where nothing is held out).
+        ``"auto"`` (default): a data-only network, one at 0.1 (0.03 for ``"smooth"`` alone; where early stopping
+        leaves it time) or their mean, whichever predicts held-out data best (0.1 or 0.03 where nothing is held out).
     physics_every : int
         Add the residual loss every this many steps (a physics step costs ~3x a data step;
         every 8th works best on the QG OSSE, ``benchmarks/osse.py``).

@@ -61,10 +61,11 @@ import dataclasses
 import numpy as np
 import torch
 
+from ..physics.losses import physics_terms
 from .members import can_average, fill_more, record, time_for_another
 
 
-__all__ = ["AUTO", "PHYSICS_WEIGHT", "CANDIDATE_WEIGHTS", "FIRST_SHARE", "RESIDUAL_SHARE", "FIRST_CAP",
+__all__ = ["AUTO", "PHYSICS_WEIGHT", "CANDIDATE_WEIGHTS", "SMOOTH_WEIGHT", "auto_weight", "FIRST_SHARE", "RESIDUAL_SHARE", "FIRST_CAP",
            "interior_groups", "resolve_physics_weight", "fit_choosing_weight"]
 
 AUTO = "auto"  # the value of physics_weight that asks for the choice
@@ -72,6 +73,21 @@ AUTO = "auto"  # the value of physics_weight that asks for the choice
 # on the QG OSSE (benchmarks/osse.py, with the residual every 8th step)
 PHYSICS_WEIGHT = 0.1
 CANDIDATE_WEIGHTS = (0.0, PHYSICS_WEIGHT)  # data only, then with the residual
+# the weight of physics="smooth" alone (the prior for sparse records), for "auto" as PHYSICS_WEIGHT is for the
+# residuals: on one satellite's records 0.03 was no worse than 0.1 anywhere and better on several
+# (benchmarks/sparse_records.py; RESULTS.md, 2026-12-06 fourth session)
+SMOOTH_WEIGHT = 0.03
+
+
+def auto_weight(physics) -> float:
+    """The weight ``"auto"`` tries against the data-only network (and uses where it cannot choose).
+
+    Examples
+    --------
+    >>> auto_weight("qg"), auto_weight(["qg", "smooth"]), auto_weight("smooth")
+    (0.1, 0.1, 0.03)
+    """
+    return SMOOTH_WEIGHT if physics_terms(physics) == ["smooth"] else PHYSICS_WEIGHT
 # of an epoch budget, the data-only network's share; the residual's network gets the rest (a third or more:
 # briefer fits rank the residual wrongly, see the module's description). A time budget is not split in
 # advance: the first network takes what it needs, the residual's the time it leaves
@@ -121,7 +137,7 @@ def resolve_physics_weight(model, prep, checkpoint=None, resume=None) -> bool:
     """Set ``physics_weight_`` and ``physics_choice_``; True when the candidates are to be fitted.
 
     ``physics_weight_`` is the weight in force: None without ``physics=``, the
-    number given, or (for ``"auto"``) :data:`PHYSICS_WEIGHT` until the choice,
+    number given, or (for ``"auto"``) :func:`auto_weight` until the choice,
     or when no choice can be made (``physics_choice_["note"]`` says why).
 
     Examples
@@ -138,7 +154,7 @@ def resolve_physics_weight(model, prep, checkpoint=None, resume=None) -> bool:
     if model.physics_weight != AUTO:
         model.physics_weight_ = float(model.physics_weight)
         return False
-    model.physics_weight_ = PHYSICS_WEIGHT
+    model.physics_weight_ = auto_weight(model.physics)
     why = None
     if prep.stream is not None:
         why = "the data are streamed from dask (each candidate would read them again)"
@@ -149,7 +165,7 @@ def resolve_physics_weight(model, prep, checkpoint=None, resume=None) -> bool:
     elif prep.choice_groups is None or int((np.unique(prep.choice_groups.numpy()) >= 0).sum()) < MIN_GROUPS:
         why = f"fewer than {MIN_GROUPS} {prep.held_out} in the record's interior to hold out"
     if why is not None:
-        model.physics_choice_ = {"physics_weight": PHYSICS_WEIGHT, "candidates": [],
+        model.physics_choice_ = {"physics_weight": model.physics_weight_, "candidates": [],
                                  "note": f"not chosen, the fixed weight: {why}"}
         return False
     return True
@@ -195,7 +211,7 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
     start = copy.deepcopy(model.field_.state_dict())
     timed = cfg.max_time is not None and cfg.epochs is None  # a time budget alone: the first network may take it all
     runs, skipped = [], None
-    for weight in CANDIDATE_WEIGHTS:
+    for weight in (0.0, auto_weight(model.physics)):  # CANDIDATE_WEIGHTS for the residuals
         if timed:  # the data-only network: the whole budget, or at most first_cap of it (large records)
             budget = cfg if first_cap is None else cfg.part(first_cap)
         else:
