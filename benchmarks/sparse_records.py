@@ -36,6 +36,7 @@ import real_ssh  # noqa: E402  (the truth, the boxes and the crop of the real-da
 
 import geoinr  # noqa: E402
 from geoinr import baselines, geometry, osse  # noqa: E402
+from geoinr.model.physics_weight import SMOOTH_WEIGHT  # noqa: E402  (the "smooth" row's weight: "auto"'s, the warning's)
 
 # name: (box of real_ssh.CASES, altimeter, days of tracks)
 RECORDS = {
@@ -55,7 +56,6 @@ RECORDS = {
     "agulhas_s3a_4d": ("agulhas10", "sentinel3a", 4),
 }
 DISTANCE_BANDS_KM = ((0, 25), (25, 50), (50, 100), (100, 200), (200, np.inf))  # from the nearest observation
-SMOOTH_WEIGHT = 0.03  # physics_weight of the "smooth" row (the setting the README recommends for such records)
 
 
 def make_record(truth, name, seed=0):

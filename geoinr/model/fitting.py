@@ -31,7 +31,8 @@ from ..uncertainty.calibrated import calibrate_field
 from . import network_choice as _choice
 from .held_out import satellite_passes, validation_blocks
 from .members import fill_budget
-from .physics_weight import AUTO, FIRST_CAP, fit_choosing_weight, interior_groups, resolve_physics_weight
+from .physics_weight import (AUTO, FIRST_CAP, SMOOTH_WEIGHT, fit_choosing_weight, interior_groups,
+                             resolve_physics_weight)
 from .scale_search import SEARCH, search_scales
 
 __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
@@ -567,8 +568,8 @@ def warn_unresolved(sample: _coords.PointTable, variables, prior: bool = False) 
         f"only hold its broadest part, or structure the network invents. Add observations (satellites, days), or map "
         f"a smaller region around them; uncertainty='ensemble' shows where the map is unsupported."
         + ("" if prior or np.median(np.abs(sample.lat)) < SMOOTH_PRIOR_MIN_LAT else
-           " Outside the tropics, physics='smooth', physics_weight=0.03 (a prior that keeps the gaps flat instead) "
-           "mapped such records better than the default (README: Records too sparse to map)."),
+           f" Outside the tropics, physics='smooth', physics_weight={SMOOTH_WEIGHT:g} (a prior that keeps the gaps flat "
+           "instead) mapped such records better than the default (README: Records too sparse to map)."),
         UserWarning,
         stacklevel=_coords.user_stacklevel())
 

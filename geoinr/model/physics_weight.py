@@ -65,8 +65,8 @@ from ..physics.losses import physics_terms
 from .members import can_average, fill_more, record, time_for_another
 
 
-__all__ = ["AUTO", "PHYSICS_WEIGHT", "CANDIDATE_WEIGHTS", "SMOOTH_WEIGHT", "auto_weight", "FIRST_SHARE", "RESIDUAL_SHARE", "FIRST_CAP",
-           "interior_groups", "resolve_physics_weight", "fit_choosing_weight"]
+__all__ = ["AUTO", "PHYSICS_WEIGHT", "CANDIDATE_WEIGHTS", "SMOOTH_WEIGHT", "auto_weight", "FIRST_SHARE",
+           "RESIDUAL_SHARE", "FIRST_CAP", "interior_groups", "resolve_physics_weight", "fit_choosing_weight"]
 
 AUTO = "auto"  # the value of physics_weight that asks for the choice
 # the weight of the dimensionless residual against the standardized data MSE: best of the weights tried
@@ -77,17 +77,6 @@ CANDIDATE_WEIGHTS = (0.0, PHYSICS_WEIGHT)  # data only, then with the residual
 # residuals: on one satellite's records 0.03 was no worse than 0.1 anywhere and better on several
 # (benchmarks/sparse_records.py; RESULTS.md, 2026-12-06 fourth session)
 SMOOTH_WEIGHT = 0.03
-
-
-def auto_weight(physics) -> float:
-    """The weight ``"auto"`` tries against the data-only network (and uses where it cannot choose).
-
-    Examples
-    --------
-    >>> auto_weight("qg"), auto_weight(["qg", "smooth"]), auto_weight("smooth")
-    (0.1, 0.1, 0.03)
-    """
-    return SMOOTH_WEIGHT if physics_terms(physics) == ["smooth"] else PHYSICS_WEIGHT
 # of an epoch budget, the data-only network's share; the residual's network gets the rest (a third or more:
 # briefer fits rank the residual wrongly, see the module's description). A time budget is not split in
 # advance: the first network takes what it needs, the residual's the time it leaves
@@ -109,6 +98,17 @@ FIRST_CAP = 0.6
 EDGE_SHARE = 1.0 / 6.0
 CHUNK = 65536  # held-out points predicted at once
 MIN_GROUPS = 5  # held-out groups of the interior below which no choice is made (training._split's own floor)
+
+
+def auto_weight(physics) -> float:
+    """The weight ``"auto"`` tries against the data-only network (and uses where it cannot choose).
+
+    Examples
+    --------
+    >>> auto_weight("qg"), auto_weight(["qg", "smooth"]), auto_weight("smooth")
+    (0.1, 0.1, 0.03)
+    """
+    return SMOOTH_WEIGHT if physics_terms(physics) == ["smooth"] else PHYSICS_WEIGHT
 
 
 def interior_groups(groups: np.ndarray, time: np.ndarray | None) -> np.ndarray:
