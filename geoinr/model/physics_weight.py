@@ -103,6 +103,17 @@ MIN_GROUPS = 5  # held-out groups of the interior below which no choice is made 
 def auto_weight(physics) -> float:
     """The weight ``"auto"`` tries against the data-only network (and uses where it cannot choose).
 
+    Parameters
+    ----------
+    physics : str or list of str
+        The model's ``physics=`` terms.
+
+    Returns
+    -------
+    float
+        :data:`SMOOTH_WEIGHT` for ``"smooth"`` alone (the prior for sparse records), else
+        :data:`PHYSICS_WEIGHT` (a residual, alone or with the prior).
+
     Examples
     --------
     >>> auto_weight("qg"), auto_weight(["qg", "smooth"]), auto_weight("smooth")
