@@ -90,6 +90,14 @@ def _device_of(model):
         return None
 
 
+def _terms(model):
+    """The physics terms in force: ``physics_`` once fitted; ``"auto"`` decides on the data (the smooth prior on
+    records too sparse to map, else none), so none before them."""
+    if model.is_fitted:
+        return getattr(model, "physics_", None)
+    return None if model.physics == "auto" else model.physics
+
+
 def summary(model) -> dict:
     """The facts about a model, as a plain dict (JSON-friendly values).
 
@@ -103,7 +111,8 @@ def summary(model) -> dict:
     dict
         Always ``model``, ``description``, ``fitted`` and ``params`` (the constructor
         parameters that differ from their defaults), ``width``, ``depth``,
-        ``space_encoding``, ``time_encoding``, ``physics``, ``uncertainty``, and ``init`` (SIREN
+        ``space_encoding``, ``time_encoding``, ``physics`` (the terms: ``physics_`` once fitted), ``physics_added``
+        (True where ``physics="auto"`` added the smooth prior), ``uncertainty``, and ``init`` (SIREN
         models: ``"siren"`` or ``"tuner"``) where ``model_options`` or the fit's defaults set it. A fitted
         model adds ``variables``, ``units``, ``n_points``, ``region`` (west, east,
         south, north), ``time_range`` (two strings, or None), ``n_parameters``,
@@ -142,7 +151,8 @@ def summary(model) -> dict:
         "depth": model.depth if model.depth is not None else depth_default,
         "space_encoding": model.space_encoding,
         "time_encoding": model.time_encoding,
-        "physics": model.physics,
+        "physics": _terms(model),
+        "physics_added": model.physics == "auto" and bool(_terms(model)),
         "uncertainty": model.uncertainty,
     }
     options = {**(getattr(model, "network_options_", None) or {}), **(model.model_options or {})}  # given ones win
@@ -160,8 +170,7 @@ def summary(model) -> dict:
     val = hist["val_loss"].to_numpy(dtype=float) if has_hist else np.array([])
     on_val = bool(np.isfinite(val).any())
     column = "val_loss" if on_val else "loss"
-    best = getattr(model, "best_val_loss_", None)
-    best_epoch = None
+    best, best_epoch = getattr(model, "best_val_loss_", None), None
     if has_hist:
         losses = hist[column].to_numpy(dtype=float)
         if np.isfinite(losses).any():
@@ -175,8 +184,7 @@ def summary(model) -> dict:
         std = model.std_[0] if model.std_[0] > 0 else 1.0  # the network sees values / std
         best_rmse = math.sqrt(max(best, 0.0)) * std
     fit_seconds = getattr(model, "fit_seconds_", None)
-    if fit_seconds is None and has_hist:
-        fit_seconds = float(hist["seconds"].max())
+    fit_seconds = float(hist["seconds"].max()) if fit_seconds is None and has_hist else fit_seconds
     trained_on = getattr(model, "device_", None)
     s.update(
         variables=variables,
@@ -314,6 +322,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
     out = [("network", net), ("encodings", enc)]
     if s.get("physics"):
         terms = ", ".join(f"{t} prior" if t == "smooth" else f"{t} residual" for t in _physics_names(s))
+        if s.get("physics_added"):
+            terms += " (physics='auto': the record is too sparse to map)"
         out.append(("physics", f"{terms}, {_physics_weight_text(s)}"))
     if s.get("uncertainty"):
         text = str(s["uncertainty"])

@@ -122,7 +122,7 @@ def _choice_of_groups(monkeypatch, scores, took):
     model = geoinr.INRModel(physics="qg", progress=False, seed=0)
     torch.manual_seed(0)
     model.field_ = Field(torch.nn.Identity(), Ensemble([torch.nn.Linear(3, 1) for _ in range(3)]))
-    model.validation_, model.members_ = 0.1, 3
+    model.validation_, model.members_, model.physics_ = 0.1, 3, "qg"  # as the fit sets them
     prep = fitting.Prepared(x=torch.zeros(100, 3), y=torch.zeros(100, 1), w=None, held_out="blocks")
 
     def train(model, prep, cfg, device, **kw):

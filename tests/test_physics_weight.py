@@ -233,6 +233,7 @@ def _scores(monkeypatch, scores):
 
 def _choosing_model(**kw):
     model = geoinr.INRModel(physics="qg", **SMALL, **kw)
+    model.physics_ = "qg"  # the terms in force (the fit sets them)
     model.field_ = Field(torch.nn.Identity(), torch.nn.Linear(2, 1))
     model.validation_ = 0.1
     prep = fitting.Prepared(x=torch.zeros(100, 3), y=torch.zeros(100, 1), w=None, held_out="passes")
@@ -332,7 +333,7 @@ def test_without_held_out_data_auto_is_the_fixed_weight_and_says_why(tracks, tmp
 
 def test_too_few_groups_in_the_interior_give_no_choice():
     model = geoinr.INRModel(physics="qg")
-    model.validation_ = 0.1
+    model.physics_, model.validation_ = "qg", 0.1  # as the fit sets them
     groups = torch.tensor([-1] * 50 + [0] * 20 + [1] * 20 + [2] * 10)  # three passes in the interior
     prep = fitting.Prepared(x=torch.zeros(100, 3), y=torch.zeros(100, 1), w=None, choice_groups=groups,
                             held_out="passes")

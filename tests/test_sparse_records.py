@@ -41,20 +41,54 @@ def test_unresolved_share_separates_a_smooth_field_from_one_finer_than_its_gaps(
 def test_a_record_too_sparse_to_map_warns_and_a_resolved_one_does_not():
     noise = _noise_tracks()
     with pytest.warns(UserWarning, match="too sparse to map most of its field") as caught:
-        noise.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0)
-    assert any("physics='smooth', physics_weight=0.03" in str(w.message) for w in caught)  # the remedy measured
+        fitted = noise.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0,
+                               n_collocation=16)
+    # physics="auto" (the default) adds the prior measured on such records, at its measured weight, and says so
+    assert fitted.physics == "auto" and fitted.physics_ == "smooth" and fitted.physics_weight_ == 0.03
+    assert fitted.physics_choice_ is None and fitted.members_ == 1  # one network at the fixed weight, as measured
+    assert any("the fit adds a prior that keeps the gaps flat" in str(w.message) and "physics=None" in str(w.message)
+               for w in caught)
+    assert "(physics='auto': the record is too sparse to map)" in dict(rows(summary(fitted)))["physics"]
+    with pytest.warns(UserWarning, match="too sparse to map most of its field") as caught:  # turned off: suggested
+        off = noise.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0, physics=None)
+    assert off.physics_ is None and off.physics_weight_ is None
+    assert any("physics='smooth', physics_weight=0.03" in str(w.message) for w in caught)
     with pytest.warns(UserWarning, match="too sparse to map most of its field") as caught:  # it is there already
         noise.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0, physics="smooth",
                       physics_weight=0.03, n_collocation=16)
     assert not any("physics='smooth'" in str(w.message) for w in caught)
     tropical = noise.assign_coords(latitude=noise.latitude - float(noise.latitude.median()))  # centred on the equator
     with pytest.warns(UserWarning, match="too sparse to map most of its field") as caught:  # measured to cost there
-        tropical.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0)
-    assert not any("physics='smooth'" in str(w.message) for w in caught)
+        fitted = tropical.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+    assert fitted.physics_ is None and not any("physics='smooth'" in str(w.message) for w in caught)
     tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        tracks.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+        fitted = tracks.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+    assert fitted.physics_ is None and "physics" not in dict(rows(summary(fitted)))
+
+
+def test_the_prior_physics_auto_adds_is_saved_and_reloaded(tmp_path):
+    """The terms in force are learned state: a reloaded model says what it was fitted with, and files from before
+    ``physics_`` read the parameter (then always the terms)."""
+    noise = _noise_tracks()
+    with pytest.warns(UserWarning, match="too sparse"):
+        fitted = noise.inr.fit("sla", width=16, depth=1, epochs=1, max_time=None, progress=False, seed=0,
+                               n_collocation=16)
+    fitted.save(tmp_path / "m.safetensors")
+    back = geoinr.load(tmp_path / "m.safetensors")
+    assert back.physics == "auto" and back.physics_ == "smooth" and back.physics_weight_ == 0.03
+    assert "too sparse to map" in dict(rows(summary(back)))["physics"]
+    from geoinr.model import state
+
+    tensors, config = state.to_state(fitted)
+    del config["learned"]["physics_"]
+    config["params"]["physics"] = None  # a file from before physics="auto"
+    older = state.from_state(geoinr.INRModel, tensors, config)
+    assert older.physics_ is None and "physics" not in dict(rows(summary(older)))
+    config["learned"]["physics_"] = "curl"
+    with pytest.raises(ValueError, match="learned.physics_"):
+        state.from_state(geoinr.INRModel, tensors, config)
 
 
 def test_a_brief_timed_fit_without_skill_says_so_and_how_long_it_ran(monkeypatch):

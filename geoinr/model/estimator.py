@@ -83,12 +83,14 @@ class INRModel(SurrogateMixin, BaseMapper):
     n_members : int, optional
         Networks trained together (vmapped): the ensemble's size (unset: 5); without ``uncertainty=``, their mean is the
         field (unset: 4 on L-BFGS grids, 3 on scattered points, where the budget pays; else 1, more in time left).
-    physics : {None, "qg", "mass", "smooth"} or list of them
-        Residual losses added to the data loss at ``n_collocation`` points drawn each step over the fitted space-time
-        box. ``"qg"``: 1.5-layer quasi-geostrophic PV conservation of the (first) variable as sea-surface height, each
+    physics : {"auto", None, "qg", "mass", "smooth"} or list of them
+        Losses added to the data loss at ``n_collocation`` points drawn each step over the fitted space-time box.
+        ``"qg"``: 1.5-layer quasi-geostrophic PV conservation of the (first) variable as sea-surface height, each
         point on its own tangent plane, none within 5 degrees of the equator (:mod:`geoinr.physics.qg`). ``"mass"``:
         divergence of the two variables as (eastward, northward) velocity. ``"smooth"``: a prior, the mean square
         gradient, for records too sparse to map (README). Dimensionless (std, ``min_wavelength``, beta) everywhere.
+        ``"auto"`` (default, ``physics_``): ``"smooth"`` at 0.03 on scattered records too sparse to map (the fit warns)
+        outside the tropics, else none (:func:`~geoinr.model.physics_weight.physics_in_force`); None: none.
     physics_weight : float or "auto"
         Weight of the dimensionless residual's mean square against the standardized data MSE.
         ``"auto"`` (default): a data-only network, one at 0.1 (0.03 for ``"smooth"`` alone; where early stopping
@@ -97,11 +99,9 @@ class INRModel(SurrogateMixin, BaseMapper):
         Add the residual loss every this many steps (a physics step costs ~3x a data step;
         every 8th works best on the QG OSSE, ``benchmarks/osse.py``).
     mass_constraint : {"penalty", "streamfunction"}
-        For two fitted velocity components (eastward, northward): ``"streamfunction"``
-        makes the network output a streamfunction and takes (u, v) from its
-        derivatives, so the fitted flow is divergence-free on the sphere by construction
-        (``physics="mass"`` is then zero and not needed). ``"penalty"`` (default) fits u and
-        v freely; add ``physics="mass"`` to penalize their divergence.
+        For two fitted velocity components (eastward, northward): ``"streamfunction"`` makes the network output a
+        streamfunction and takes (u, v) from its derivatives, so the fitted flow is divergence-free on the sphere by
+        construction (``physics="mass"`` is then zero). ``"penalty"`` (default) fits u and v freely.
     rossby_radius : float, optional
         km, for ``physics="qg"``; default the zonal-mean radius at each point's latitude
         (:func:`geoinr.physics.rossby_radius_km`, a fit to Chelton et al. 1998).
@@ -159,8 +159,8 @@ class INRModel(SurrogateMixin, BaseMapper):
     optimizer_, members_, fill_members_, precision_, network_options_ : str, int, dict or None, str, dict
         The optimizer (``"adam"`` or ``"lbfgs"``), the number of networks, each one's fit where early stopping
         left time (:mod:`geoinr.model.members`), the precision, the network's option defaults.
-    physics_weight_, physics_choice_ : float or None, dict or None
-        The residual's weight used and, for ``"auto"``, each candidate's held-out ``val_loss``.
+    physics_, physics_weight_, physics_choice_ : str, list or None; float or None; dict or None
+        The terms, the weight used and, for ``"auto"``, each candidate's held-out ``val_loss``.
     scale_search_ : dict or None
         When the scales were searched: the rule's, every candidate (``min_wavelength``,
         ``min_period``, held-out ``rmse`` in standard deviations) and the choice.
@@ -203,7 +203,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         model_options: dict | None = None,
         uncertainty: str | None = None,
         n_members: int | None = None,
-        physics=None,
+        physics="auto",
         physics_weight: float | str = "auto",
         mass_constraint: str = "penalty",
         physics_every: int = 8,
@@ -381,7 +381,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         check_params(self.get_params())
         strategy = self._strategy()
         strategy.check(physics=self.physics, mass_constraint=self.mass_constraint, n_members=self.n_members)
-        physics_terms(self.physics)
+        physics_terms(None if self.physics == "auto" else self.physics)
         _network_choice.check_precision(self)
         _fitting.validation_fraction(self.validation, False, False)
         return strategy

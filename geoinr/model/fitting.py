@@ -31,8 +31,9 @@ from ..uncertainty.calibrated import calibrate_field
 from . import network_choice as _choice
 from .held_out import satellite_passes, validation_blocks
 from .members import fill_budget
-from .physics_weight import (AUTO, FIRST_CAP, SMOOTH_WEIGHT, fit_choosing_weight, interior_groups,
-                             resolve_physics_weight)
+from .params import terms_in_force
+from .physics_weight import (AUTO, FIRST_CAP, SMOOTH_PRIOR_MIN_LAT, SMOOTH_WEIGHT, fit_choosing_weight,
+                             interior_groups, physics_in_force, resolve_physics_weight, weight_is_chosen)
 from .scale_search import SEARCH, search_scales
 
 __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
@@ -53,14 +54,12 @@ REFIT_SHARE = 0.25
 NO_SKILL_LOSS = 1.0  # held-out standardized MSE of the data's mean: a fit above it warns ...
 NO_SKILL_MIN_STEPS = 500  # ... after this many steps, or at any step count when its time budget ended the fit
 # the share of the observations' variance across a typical gap (geoinr.scales.unresolved_share) from which a fit warns
-# that the record is too sparse to map: half. Four-day, six-altimeter tracks of real DUACS maps give 0.02-0.17, one
-# satellite's four days over the Gulf Stream 0.33-0.54, one real SARAL day's SLA over 60-100 deg wide boxes 0.78-1.04
-# (benchmarks/RESULTS.md, 2026-12-06 third session)
+# that the record is too sparse to map, and physics="auto" adds the smooth prior outside the tropics: half. Four-day,
+# six-altimeter tracks of real DUACS maps give 0.02-0.17 and their three-month records 0.02-0.14; one satellite's
+# records 0.07-1.33 (the prior helped on those from 0.48 on, and cost 0.01 at 0.32); one real SARAL day's SLA over
+# 60-100 deg wide boxes 0.78-1.04, and real L3 SLA (noise, small scales) 0.10-0.42 at a dense record's gap: kept
+# at half so that a dense real record stays below it (benchmarks/RESULTS.md, 2026-12-06 third to fifth sessions)
 UNRESOLVED_WARN = 0.5
-# degrees: the warning suggests physics="smooth" where the observations' median |latitude| is at least this (the
-# tropics' edge). It mapped one satellite's records at 28-55 deg better than the default on 27 of 33 runs, and the
-# tropical Pacific's (8 S-8 N) worse on 6 of 9 (benchmarks/sparse_records.py; RESULTS.md, 2026-12-06 fourth session)
-SMOOTH_PRIOR_MIN_LAT = 23.44
 
 
 @dataclasses.dataclass
@@ -288,7 +287,7 @@ def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepare
     # blocks. The choice of the physics weight holds out the same points (its data-only network is the
     # data-only default's first) and is scored on those of the record's interior
     calibrated = model._strategy().calibrated
-    choosing = bool(model.physics) and model.physics_weight == AUTO
+    choosing = weight_is_chosen(model)
     passes = satellite_passes(raw) if calibrated else None
     groups = passes if passes is not None else validation_blocks(table, model.region_)
     choice = interior_groups(groups, table.time) if choosing else None
@@ -386,7 +385,7 @@ def physics_frame(model) -> PhysicsFrame:
 
 def model_physics_loss(model, device):
     """The weighted residual loss of a model's ``physics=`` terms (a closure over fresh collocation points)."""
-    return physics_loss(model.field_, model.physics, physics_frame(model), weight=model.physics_weight_,
+    return physics_loss(model.field_, terms_in_force(model), physics_frame(model), weight=model.physics_weight_,
                         n_collocation=model.n_collocation, seed=model.seed, device=device)
 
 
@@ -422,7 +421,7 @@ def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, c
             warnings.warn(f"checkpoint={str(checkpoint)!r} with seed=None: resuming draws other held-out points, so "
                           "this checkpoint cannot be resumed; give a seed (seed=0, the default) to resume it.",
                           UserWarning, stacklevel=4)
-    extra = model_physics_loss(model, device) if model.physics and model.physics_weight_ else None
+    extra = model_physics_loss(model, device) if terms_in_force(model) and model.physics_weight_ else None
     trainer = Trainer(model.field_, prep.x, prep.y, prep.w, cfg, device, groups=prep.groups, extra_loss=extra,
                       stream=prep.stream, n_stream=prep.n_stream)
     if resume is not None:
@@ -450,7 +449,7 @@ def fit_field(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=Non
         # memory only)
         cap = FIRST_CAP if model.n_points_ >= _choice.WIDE_RECORD_POINTS else None
         return fit_choosing_weight(model, prep, cfg, device, train, first_cap=cap)
-    if model.physics and model.members_ > 1 and model.n_members is None and model.uncertainty is None:
+    if terms_in_force(model) and model.members_ > 1 and model.n_members is None and model.uncertainty is None:
         # "auto" that could not choose (physics_choice_ says why) fits once at the fixed weight: one network, as
         # physics= at a given weight does (the networks trained together were for the choice's data-only candidate)
         model.members_ = 1
@@ -531,8 +530,12 @@ def learn_frame(model, obs) -> Frame:
                 f"Variable {v!r} has mean {m:.6g} and standard deviation {s:.6g}: its values cannot be normalised. "
                 f"Check it for huge or undeclared fill values and mask them (ds[{v!r}].where(...)) before fitting."
             )
-    if not hasattr(model, "_record_points") and not obs.gridded:  # a scale search's candidates stay quiet
-        warn_unresolved(frame.sample, obs.variables, prior="smooth" in physics_terms(model.physics))
+    sparse = None  # a scale search's candidates stay quiet; on a grid the data are the map
+    if not hasattr(model, "_record_points") and not obs.gridded:
+        sparse = too_sparse(frame.sample, obs.variables)
+    model.physics_ = physics_in_force(model.physics, sparse is not None, frame.sample.lat)
+    if sparse is not None:
+        warn_unresolved(*sparse, model.physics, model.physics_, frame.sample.lat)
     model._set_frame(obs, frame.region, frame.time_range)
     model.mean_ = [float(m) for m in frame.mean]
     model.std_ = [float(s) if s > 0 else 0.0 for s in frame.std]  # 0: a constant, predicted exactly
@@ -543,33 +546,43 @@ def learn_frame(model, obs) -> Frame:
     return frame
 
 
-def warn_unresolved(sample: _coords.PointTable, variables, prior: bool = False) -> None:
-    """Warn where most of a variable's variance is finer than the gaps between the observations (too sparse to map).
-
-    For scattered records only: on a grid the data are the map (its gaps are judged by the scales' rule).
-    ``prior``: the fit already has ``physics="smooth"`` (the warning does not suggest it).
-    """
+def too_sparse(sample: _coords.PointTable, variables) -> tuple | None:
+    """(typical gap km, {variable: share}) of the variables of a scattered record too sparse to map (share of their
+    variance between observations :data:`~geoinr.scales.GAP_TO_WAVELENGTH` gaps apart at least
+    :data:`UNRESOLVED_WARN`), or None where every variable is resolved or cannot be judged."""
     if len(sample) < 2:
-        return
+        return None
     t = sample.time
     # the gap between the passes as it is: the scales' rule measures a sparse record's gap near its tracks
     gap = sampling_gap_km(sample.lon, sample.lat, t, across_passes=True)
     shares = dict(zip(variables, unresolved_share(sample.lon, sample.lat, t, sample.values, GAP_TO_WAVELENGTH * gap,
                                                   seed=0, per_column=True)))  # one set of pairs for every variable
     sparse = {v: x for v, x in shares.items() if x is not None and x >= UNRESOLVED_WARN}
-    if not sparse:
-        return
+    return (gap, sparse) if sparse else None
+
+
+def warn_unresolved(gap: float, sparse: dict, physics, terms, lat) -> None:
+    """Warn that a record is too sparse to map (:func:`too_sparse`'s ``gap`` and ``sparse``), and what the fit did
+    about it: the prior ``physics="auto"`` added (``terms``, the terms in force), or the prior suggested where it
+    was measured to help and the fit has none (``physics`` given, ``lat`` outside the tropics)."""
     which = ", ".join(f"{v!r} by {min(x, 1.0):.0%}" for v, x in sparse.items())
+    if physics == AUTO and terms:
+        remedy = (" Outside the tropics the fit adds a prior that keeps the gaps flat (physics='smooth': it mapped "
+                  "such records better than fits without it; README: Records too sparse to map); physics=None fits "
+                  "without it.")
+    elif "smooth" in physics_terms(None if physics == AUTO else physics) or np.median(np.abs(lat)) < SMOOTH_PRIOR_MIN_LAT:
+        remedy = ""
+    else:
+        remedy = (f" Outside the tropics, physics='smooth', physics_weight={SMOOTH_WEIGHT:g} (a prior that keeps the "
+                  "gaps flat instead) mapped such records better than fits without it (README: Records too sparse "
+                  "to map).")
     warnings.warn(
         f"This record is too sparse to map most of its field: a typical gap between its passes is {gap:.0f} km (the "
         f"median distance to the nearest observation, counted between passes; the scales' rule measures the gap near "
         f"the tracks), and observations {0.5 * GAP_TO_WAVELENGTH * gap:.0f} km apart already differ, as a share of "
         f"their variance: {which}. Where the observations are, they see that structure; between them the map can "
         f"only hold its broadest part, or structure the network invents. Add observations (satellites, days), or map "
-        f"a smaller region around them; uncertainty='ensemble' shows where the map is unsupported."
-        + ("" if prior or np.median(np.abs(sample.lat)) < SMOOTH_PRIOR_MIN_LAT else
-           f" Outside the tropics, physics='smooth', physics_weight={SMOOTH_WEIGHT:g} (a prior that keeps the gaps flat "
-           "instead) mapped such records better than the default (README: Records too sparse to map)."),
+        f"a smaller region around them; uncertainty='ensemble' shows where the map is unsupported." + remedy,
         UserWarning,
         stacklevel=_coords.user_stacklevel())
 

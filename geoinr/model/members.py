@@ -29,6 +29,7 @@ from ..encoding import CoordinateEncoding
 from ..training import distributed_world, weights_finite
 from ..nn.ensemble import Ensemble
 from .field import Field
+from .params import terms_in_force
 
 __all__ = ["MAX_FILL_MEMBERS", "SEED_STEP", "plain_fit", "can_average", "fills_budget", "fill_budget", "fill_more",
            "time_for_another"]
@@ -85,10 +86,13 @@ def fills_budget(model, prep, cfg) -> bool:
     >>> import dataclasses, geoinr
     >>> prep = type("Prepared", (), {"stream": None})()  # in-memory points
     >>> cfg = dataclasses.replace(geoinr.training.TrainConfig(), max_time=60.0, epochs=None)
-    >>> fills_budget(geoinr.INRModel(), prep, cfg), fills_budget(geoinr.INRModel(physics="qg"), prep, cfg)
+    >>> qg = geoinr.INRModel(physics="qg")
+    >>> qg.physics_ = "qg"  # the terms in force (the fit sets them: physics_weight.physics_in_force)
+    >>> fills_budget(geoinr.INRModel(), prep, cfg), fills_budget(qg, prep, cfg)
     (True, False)
     """
-    return (can_average(model, prep) and not model.physics and cfg.max_time is not None and cfg.epochs is None
+    physics = terms_in_force(model)
+    return (can_average(model, prep) and not physics and cfg.max_time is not None and cfg.epochs is None
             and getattr(model, "members_", 1) == 1)
 
 

@@ -23,6 +23,8 @@ from ..nn import TUNER_TIME_PERIOD, option_defaults, size_defaults
 from ..training import checkpoint_extra, constrained_modules, distributed_world
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
 from .members import plain_fit
+from .params import terms_in_force
+from .physics_weight import weight_is_chosen
 
 __all__ = ["batch_size", "build_network", "check_precision", "choose_members", "choose_optimizer",
            "choose_precision", "large_record", "learning_rate", "network_options", "network_size", "shares_budget"]
@@ -256,7 +258,7 @@ def shares_budget(model, obs, streamed: bool) -> bool:
     """Whether a fit may train :data:`SCATTERED_MEMBERS` networks together when the budget affords them.
 
     Plain fits (:func:`~geoinr.model.members.plain_fit`) of scattered points by Adam under
-    ``max_time`` alone, without ``physics=`` or with ``physics_weight="auto"``, whose data-only
+    ``max_time`` alone, without physics terms or with ``physics_weight="auto"`` choosing, whose data-only
     candidate is then the data-only default's networks (its residual's candidate the same number,
     each network with its own residual).
 
@@ -269,7 +271,8 @@ def shares_budget(model, obs, streamed: bool) -> bool:
     >>> shares_budget(m, obs, streamed=False), shares_budget(m, obs, streamed=True)
     (True, False)
     """
-    return (plain_fit(model, streamed) and not obs.gridded and (not model.physics or model.physics_weight == "auto")
+    physics = terms_in_force(model)  # (a prior of physics="auto" has a fixed weight)
+    return (plain_fit(model, streamed) and not obs.gridded and (not physics or weight_is_chosen(model))
             and getattr(model, "optimizer_", "adam") == "adam" and model.max_time is not None and model.epochs is None)
 
 
@@ -316,7 +319,7 @@ def choose_optimizer(model, obs, streamed: bool) -> str:
     constrained = bool(constrained_modules(model.field_))
     obstacles = {
         "validation": model.validation_ > 0,
-        "physics=": bool(model.physics),
+        "physics=": bool(terms_in_force(model)),
         "uncertainty=": model._strategy().name is not None,
         "TUNER's weight bound": constrained,
         "dask-streamed data": streamed,

@@ -13,7 +13,7 @@ from ..base import did_you_mean
 from ..coords import user_stacklevel
 from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS
 
-__all__ = ["OPTIMIZERS", "check_params", "did_you_mean"]
+__all__ = ["OPTIMIZERS", "check_params", "did_you_mean", "terms_in_force"]
 
 POSITIVE_INTS = ("n_collocation", "physics_every", "patience")
 POSITIVE_INTS_OR_NONE = ("width", "depth", "epochs", "batch_size")
@@ -111,3 +111,20 @@ def check_params(params: dict) -> None:
                          f"{did_you_mean(str(params['optimizer']), OPTIMIZERS)}")
     if params["seed"] is not None and not (_is_int(params["seed"]) and 0 <= params["seed"] <= MAX_SEED):
         raise ValueError(f"seed must be a whole number in [0, 2**63 - 1] or None, got {params['seed']!r}.")
+
+
+def terms_in_force(model):
+    """The physics terms a model trains with: ``physics_`` once a fit has set it
+    (:func:`geoinr.model.physics_weight.physics_in_force`), else the parameter, where it names them
+    (``"auto"`` decides on the data: none before them).
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> terms_in_force(geoinr.INRModel(physics="qg")), terms_in_force(geoinr.INRModel())
+    ('qg', None)
+    """
+    if hasattr(model, "physics_"):
+        return model.physics_
+    return None if model.physics == "auto" else model.physics
+

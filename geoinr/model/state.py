@@ -30,6 +30,7 @@ from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS, CoordinateEncoding
 from ..nn import size_defaults
 from ..persistence import (BadField, DamagedFileError, array, integer, mapping, number, parse_json, plain,
                            read_header, read_safetensors, reading, text, write_safetensors_atomic)
+from ..physics.losses import PHYSICS_TERMS
 from ..training import resolve_device
 from ..uncertainty import DataDistance
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
@@ -71,6 +72,7 @@ LEARNED = (
     "precision_",
     "network_options_",
     "network_size_",
+    "physics_",
     "physics_weight_",
     "physics_choice_",
     "cpu_contention_",
@@ -78,7 +80,7 @@ LEARNED = (
 # learned later than format 1's first files: absent means this default
 OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None, "members_": None,
             "fill_members_": None, "precision_": None, "network_options_": None, "network_size_": None,
-            "physics_weight_": None, "physics_choice_": None, "cpu_contention_": None}
+            "physics_": None, "physics_weight_": None, "physics_choice_": None, "cpu_contention_": None}
 # the network option defaults in force before files recorded them (network_options_, from 2026-12-02 for
 # string options, from its sixth session for whole numbers): NIF's network of time was a ReLU MLP until
 # 2026-12-02, and it mixed 64 modes of space until that day's sixth session
@@ -233,6 +235,9 @@ def _check_learned(learned) -> dict:
     for size, v in (mapping(learned.get("network_size_"), "learned.network_size_", optional=True) or {}).items():
         text(size, "a key of learned.network_size_", choices=NETWORK_SIZES)
         integer(v, f"learned.network_size_.{size}", low=1, high=2**31 - 1)
+    terms = learned.get("physics_")
+    for term in terms if isinstance(terms, list) else [terms]:  # None, a term, or a list of terms
+        text(term, "learned.physics_", choices=PHYSICS_TERMS, optional=not isinstance(terms, list))
     number(learned.get("physics_weight_"), "learned.physics_weight_", low=0.0, optional=True)
     mapping(learned.get("physics_choice_"), "learned.physics_choice_", optional=True)
     number(learned.get("cpu_contention_"), "learned.cpu_contention_", low=0.0, optional=True)
@@ -414,6 +419,8 @@ def _restore(cls, tensors: dict, config: dict, where) -> object:
         filters = tensors.get("network.filters.0.weight")  # the filter networks' default width changed (256 -> 128)
         if filters is not None and filters.dim() == 2:
             model.network_size_["width"] = int(filters.shape[0])
+    if "physics_" not in learned:  # files from before physics="auto": the parameter was the terms
+        model.physics_ = config["params"].get("physics")
     model.physics_weight_ = _physics_weight(config["params"], learned)
     ta = learned["time_axis_"]
     model.time_axis_ = TimeAxis(**ta) if ta is not None else None
