@@ -99,11 +99,12 @@ def test_a_brief_timed_fit_without_skill_says_so_and_how_long_it_ran(monkeypatch
     noise = _noise_tracks()
     with pytest.warns(UserWarning, match=r"no skill between them\. It made only [0-9,]+ steps"):
         fitted = noise.inr.fit("sla", width=16, depth=1, max_time=0.5, progress=False, seed=0, min_wavelength=20.0,
-                               patience=10**6)  # its time budget ends it, not a plateau
+                               patience=10**6, physics=None)  # its budget ends it, not a plateau
     assert fitted.best_val_loss_ > 1.0 and fitted.stop_reason_ == "budget"
     with warnings.catch_warnings():  # a brief epochs budget (tests, doctests) stays quiet
         warnings.filterwarnings("error", message=".*no skill", category=UserWarning)
-        noise.inr.fit("sla", width=16, depth=1, epochs=3, max_time=None, progress=False, seed=0, min_wavelength=20.0)
+        noise.inr.fit("sla", width=16, depth=1, epochs=3, max_time=None, progress=False, seed=0, min_wavelength=20.0,
+                      physics=None)
 
 
 def test_the_summary_says_where_the_scales_came_from():
@@ -190,3 +191,26 @@ def test_a_plain_array_fit_keeps_only_the_attributes_the_xarray_path_keeps():
     m = geoinr.INRModel(width=16, depth=1, epochs=1, max_time=None, progress=False).fit(_tracks_arrays(tracks), values)
     assert set(m.variable_attrs_["sla"]) == {"units", "long_name", "standard_name"}
     assert all(isinstance(v, str) for v in m.variable_attrs_["sla"].values())
+
+
+def test_an_explicit_lbfgs_fit_of_a_sparse_record_stays_data_only():
+    """A review: L-BFGS takes no physics term, so the prior that physics="auto" adds refused an explicit
+    optimizer="lbfgs" on a sparse record the user never gave physics= for; the user's optimizer wins."""
+    noise = _noise_tracks()
+    with pytest.warns(UserWarning, match="too sparse to map most of its field"):
+        fitted = noise.inr.fit("sla", width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0,
+                               optimizer="lbfgs")
+    assert fitted.physics_ is None and fitted.optimizer_ == "lbfgs" and fitted.physics_weight_ is None
+
+
+def test_a_checkpoint_from_before_physics_auto_resumes_under_the_default():
+    """Checkpoints written before ``physics="auto"`` stored ``physics=None``; a default run that adds no term is the
+    same run (one that adds the prior is not)."""
+    from geoinr.model.fitting import _comparable_run_id
+
+    old = {"params": {"physics": None, "width": 16}}
+    assert _comparable_run_id({"params": {"physics": "auto", "width": 16}, "terms": None}, old) == old
+    added = _comparable_run_id({"params": {"physics": "auto", "width": 16}, "terms": "smooth"}, old)
+    assert added != old
+    new = {"params": {"physics": "auto", "width": 16}, "terms": None}
+    assert _comparable_run_id(dict(new), new) == new  # checkpoints of this version compare the terms too

@@ -138,14 +138,14 @@ def test_a_fit_without_skill_says_so():
     noise = tracks.assign(sla=tracks.sla.copy(data=np.random.default_rng(0).standard_normal(tracks.sla.size)))
     with pytest.warns(UserWarning, match="no skill between them"):
         fitted = noise.inr.fit("sla", width=32, depth=2, epochs=600, max_time=None, progress=False, seed=0,
-                               min_wavelength=20.0)
+                               min_wavelength=20.0, physics=None)
     assert fitted.best_val_loss_ > 1.0 and fitted.history_["step"].max() >= 500
     with warnings.catch_warnings():
         # a brief epochs budget (tests, doctests) has had no chance: no such warning (noise is too sparse to map:
         # that warning is another's)
         warnings.filterwarnings("error", message=".*no skill", category=UserWarning)
         brief = noise.inr.fit("sla", width=32, depth=2, epochs=5, max_time=None, progress=False, seed=0,
-                              min_wavelength=20.0)
+                              min_wavelength=20.0, physics=None)
     assert brief.best_val_loss_ > 1.0
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # a field with skill: no such warning

@@ -89,15 +89,15 @@ class INRModel(SurrogateMixin, BaseMapper):
         point on its own tangent plane, none within 5 degrees of the equator (:mod:`geoinr.physics.qg`). ``"mass"``:
         divergence of the two variables as (eastward, northward) velocity. ``"smooth"``: a prior, the mean square
         gradient, for records too sparse to map (README). Dimensionless (std, ``min_wavelength``, beta) everywhere.
-        ``"auto"`` (default, ``physics_``): ``"smooth"`` at 0.03 on scattered records too sparse to map (the fit warns)
-        outside the tropics, else none (:func:`~geoinr.model.physics_weight.physics_in_force`); None: none.
+        ``"auto"`` (default, ``physics_``): ``"smooth"`` (0.03, or a ``physics_weight`` number) on scattered records too
+        sparse to map (the fit warns) outside the tropics, unless ``optimizer="lbfgs"``; else none. None: none.
     physics_weight : float or "auto"
         Weight of the dimensionless residual's mean square against the standardized data MSE.
-        ``"auto"`` (default): a data-only network, one at 0.1 (0.03 for ``"smooth"`` alone; where early stopping
-        leaves it time) or their mean, whichever predicts held-out data best (0.1 or 0.03 where nothing is held out).
+        ``"auto"`` (default): a data-only network, one at 0.1 (0.03 for ``"smooth"`` alone; where early stopping leaves
+        it time) or their mean, whichever predicts held-out data best (0.1 or 0.03 where nothing is held out, or for
+        the prior ``physics="auto"`` adds).
     physics_every : int
-        Add the residual loss every this many steps (a physics step costs ~3x a data step;
-        every 8th works best on the QG OSSE, ``benchmarks/osse.py``).
+        Add the residual loss every this many steps (a physics step costs ~3x a data step; 8th: QG OSSE's best).
     mass_constraint : {"penalty", "streamfunction"}
         For two fitted velocity components (eastward, northward): ``"streamfunction"`` makes the network output a
         streamfunction and takes (u, v) from its derivatives, so the fitted flow is divergence-free on the sphere by

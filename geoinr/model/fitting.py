@@ -293,6 +293,7 @@ def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepare
     choice = interior_groups(groups, table.time) if choosing else None
     run_id = {
         "params": {k: v for k, v in model.get_params().items() if k not in NO_RUN_ID},
+        "terms": model.physics_,  # physics="auto" decides on the data
         "encoding": model.encoding_config_,
         "variables": model.variables_,
         "mean": model.mean_,
@@ -369,7 +370,8 @@ def prepare_streamed(model, frame: Frame, device, world: tuple) -> Prepared:
     return Prepared(
         x=torch.from_numpy(xv), y=torch.from_numpy(yv), w=None if wv is None else torch.from_numpy(wv),
         stream=stream, n_stream=n_train,
-        run_id={"params": {k2: v for k2, v in model.get_params().items() if k2 not in NO_RUN_ID}},
+        run_id={"params": {k2: v for k2, v in model.get_params().items() if k2 not in NO_RUN_ID},
+                "terms": model.physics_},
         streamed={"blocks": source.n_blocks, "validation_blocks": int(n_val), "blocks_per_group": per_group},
     )
 
@@ -400,12 +402,22 @@ def _comparable_run_id(run_id: dict, saved: dict) -> dict:
     {'optimizer': 'adam', 'members': 1}
     >>> "choices" in _comparable_run_id(mine, {"params": {}})
     False
+
+    Checkpoints from before ``physics="auto"`` (no ``"terms"``) stored ``physics=None``: a run of the default that
+    adds no term is the same run.
+
+    >>> _comparable_run_id({"params": {"physics": "auto"}, "terms": None}, {"params": {"physics": None}})
+    {'params': {'physics': None}}
     """
     out = dict(run_id)
     if "choices" not in saved:
         out.pop("choices", None)
     elif "choices" in out and "precision" not in saved["choices"]:
         out["choices"] = {k: v for k, v in out["choices"].items() if k != "precision"}
+    if "terms" not in saved and "terms" in out:
+        terms, params = out.pop("terms"), out.get("params", {})
+        if params.get("physics") == AUTO and terms is None and saved.get("params", {}).get("physics") is None:
+            out["params"] = {**params, "physics": None}
     return out
 
 
@@ -533,7 +545,9 @@ def learn_frame(model, obs) -> Frame:
     sparse = None  # a scale search's candidates stay quiet; on a grid the data are the map
     if not hasattr(model, "_record_points") and not obs.gridded:
         sparse = too_sparse(frame.sample, obs.variables)
-    model.physics_ = physics_in_force(model.physics, sparse is not None, frame.sample.lat)
+    # L-BFGS takes no physics term: an explicit optimizer="lbfgs" fits the data alone, as asked
+    model.physics_ = physics_in_force(model.physics, sparse is not None and model.optimizer != "lbfgs",
+                                      frame.sample.lat)
     if sparse is not None:
         warn_unresolved(*sparse, model.physics, model.physics_, frame.sample.lat)
     model._set_frame(obs, frame.region, frame.time_range)
