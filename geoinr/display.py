@@ -92,7 +92,8 @@ def _device_of(model):
 
 def _terms(model):
     """The physics terms in force: ``physics_`` once fitted; ``"auto"`` decides on the data (the smooth prior on
-    records too sparse to map, else none), so none before them."""
+    records too sparse to map, else none), so none before them. (``geoinr.model.params.terms_in_force``'s rule:
+    that module imports torch, which this one never does.)"""
     if model.is_fitted:
         return getattr(model, "physics_", None)
     return None if model.physics == "auto" else model.physics

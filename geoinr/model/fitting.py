@@ -32,8 +32,8 @@ from . import network_choice as _choice
 from .held_out import satellite_passes, validation_blocks
 from .members import fill_budget
 from .params import terms_in_force
-from .physics_weight import (AUTO, FIRST_CAP, SMOOTH_PRIOR_MIN_LAT, SMOOTH_WEIGHT, fit_choosing_weight,
-                             interior_groups, physics_in_force, resolve_physics_weight, weight_is_chosen)
+from .physics_weight import (AUTO, FIRST_CAP, SMOOTH_WEIGHT, fit_choosing_weight, interior_groups,
+                             physics_in_force, resolve_physics_weight, weight_is_chosen)
 from .scale_search import SEARCH, search_scales
 
 __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
@@ -584,7 +584,7 @@ def warn_unresolved(gap: float, sparse: dict, physics, terms, lat) -> None:
         remedy = (" Outside the tropics the fit adds a prior that keeps the gaps flat (physics='smooth': it mapped "
                   "such records better than fits without it; README: Records too sparse to map); physics=None fits "
                   "without it.")
-    elif "smooth" in physics_terms(None if physics == AUTO else physics) or np.median(np.abs(lat)) < SMOOTH_PRIOR_MIN_LAT:
+    elif "smooth" in physics_terms(terms) or not physics_in_force(AUTO, True, lat):  # has it, or the tropics
         remedy = ""
     else:
         remedy = (f" Outside the tropics, physics='smooth', physics_weight={SMOOTH_WEIGHT:g} (a prior that keeps the "
