@@ -563,7 +563,32 @@ def learn_frame(model, obs) -> Frame:
 def too_sparse(sample: _coords.PointTable, variables) -> tuple | None:
     """(typical gap km, {variable: share}) of the variables of a scattered record too sparse to map (share of their
     variance between observations :data:`~geoinr.scales.GAP_TO_WAVELENGTH` gaps apart at least
-    :data:`UNRESOLVED_WARN`), or None where every variable is resolved or cannot be judged."""
+    :data:`UNRESOLVED_WARN`), or None where every variable is resolved or cannot be judged.
+
+    Parameters
+    ----------
+    sample : geoinr.coords.PointTable
+        The observations (or the sample of them that sets the scales).
+    variables : list of str
+        The names of ``sample``'s value columns.
+
+    Returns
+    -------
+    tuple or None
+
+    Examples
+    --------
+    >>> import numpy as np, geoinr
+    >>> from geoinr.coords import find_coords, points_from_xarray
+    >>> tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    >>> table, _ = points_from_xarray(tracks, ["sla"], find_coords(tracks))
+    >>> too_sparse(table, ["sla"]) is None  # a smooth field its tracks resolve
+    True
+    >>> table.values[:] = np.random.default_rng(0).standard_normal(table.values.shape)  # noise: nothing resolved
+    >>> gap, shares = too_sparse(table, ["sla"])
+    >>> list(shares)
+    ['sla']
+    """
     if len(sample) < 2:
         return None
     t = sample.time

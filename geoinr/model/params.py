@@ -118,6 +118,15 @@ def terms_in_force(model):
     (:func:`geoinr.model.physics_weight.physics_in_force`), else the parameter, where it names them
     (``"auto"`` decides on the data: none before them).
 
+    Parameters
+    ----------
+    model : geoinr.INRModel
+
+    Returns
+    -------
+    None, str or list of str
+        The terms (``"qg"``, ``"mass"``, ``"smooth"``), or None for a data-only fit.
+
     Examples
     --------
     >>> import geoinr

@@ -188,7 +188,25 @@ def physics_in_force(physics, too_sparse: bool, lat) -> str | list | None:
 
 def weight_is_chosen(model) -> bool:
     """Whether ``physics_weight="auto"`` chooses the weight on held-out data: for terms the user asked for (the
-    prior that ``physics="auto"`` adds has the measured weight, :data:`SMOOTH_WEIGHT`, as it was measured)."""
+    prior that ``physics="auto"`` adds has the measured weight, :data:`SMOOTH_WEIGHT`, as it was measured).
+
+    Parameters
+    ----------
+    model : geoinr.INRModel
+        With ``physics_`` set by the fit (or, before it, the terms its ``physics`` names).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> added = geoinr.INRModel()  # physics="auto"
+    >>> added.physics_ = physics_in_force(added.physics, True, [40.0])  # a sparse record outside the tropics
+    >>> weight_is_chosen(geoinr.INRModel(physics="smooth")), weight_is_chosen(added), added.physics_
+    (True, False, 'smooth')
+    """
     return bool(terms_in_force(model)) and model.physics_weight == AUTO and model.physics != AUTO
 
 
