@@ -25,6 +25,7 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFitted
 
 from . import coords as _coords
 from . import sentinels as _sentinels
+from . import observations as _observations
 from ._version import __version__
 from .geometry import metres_per_length_unit
 from .coords import user_stacklevel as _user_stacklevel
@@ -37,7 +38,7 @@ class NotFittedError(_SklearnNotFitted, RuntimeError):
     """A mapper was used before :meth:`fit`: scikit-learn's NotFittedError, and a RuntimeError as before."""
 
 
-REGION_MARGIN_DEG = 1.0  # degrees: targets this far (or a tenth of the span) outside the fitted region warn
+REGION_MARGIN_DEG = _observations.REGION_MARGIN_DEG  # degrees: targets this far (or a tenth of the span) outside warn
 
 
 def did_you_mean(word: str, choices) -> str:
@@ -180,7 +181,7 @@ class BaseMapper(BaseEstimator):
         if not self._warns_extrapolation or self.time_range_ is None or np.size(t) == 0:
             return
         lo, hi = self.time_range_
-        tol = max(1e-9, 0.01 * (hi - lo))
+        tol = max(1e-9, _observations.WINDOW_MARGIN * (hi - lo))  # the points far_outside calls far in time
         tmin, tmax = np.nanmin(t), np.nanmax(t)
         if tmin < lo - tol or tmax > hi + tol:
             if self.time_axis_.kind == "numeric":  # in the data's own numbers (and units)
@@ -190,7 +191,8 @@ class BaseMapper(BaseEstimator):
                 window = f"{lo:.3f} to {hi:.3f} days since {self.time_axis_.reference}"
             warnings.warn(
                 f"The target reaches times outside the fitted window ({window}; target {tmin:.3f} to {tmax:.3f}). "
-                f"A coordinate network extrapolates poorly in time; trust only values inside the window.",
+                f"The model was not fitted there: its values hold those of the window's nearest end (predict("
+                f"outside='nan') masks them, outside='extrapolate' gives the network's own).",
                 UserWarning,
                 stacklevel=_user_stacklevel(),
             )
@@ -199,20 +201,18 @@ class BaseMapper(BaseEstimator):
         """Warn when target points lie far outside the fitted region (a coordinate network extrapolates poorly)."""
         if not self._warns_extrapolation or np.size(lon) == 0:
             return
-        west, east, south, north = self.region_
-        # margin: a tenth of the region's span, at least REGION_MARGIN_DEG
-        m_lon = max(REGION_MARGIN_DEG, 0.1 * (east - west))
-        m_lat = max(REGION_MARGIN_DEG, 0.1 * (north - south))
         lon, lat = (np.asarray(_coords.compact(c), dtype=np.float64) for c in (lon, lat))
-        rel = (lon - (west - m_lon)) % 360.0  # degrees east of the margin's western edge
-        far = (rel > (east - west) + 2.0 * m_lon) | (lat < south - m_lat) | (lat > north + m_lat)
-        far &= np.isfinite(lon) & np.isfinite(lat)
+        far = _observations.far_outside(self.region_, None, lon, lat)
         if np.any(far):
+            west, east, south, north = self.region_
+            m_lon = max(_observations.REGION_MARGIN_DEG, 0.1 * (east - west))
+            m_lat = max(_observations.REGION_MARGIN_DEG, 0.1 * (north - south))
             warnings.warn(
                 f"{int(np.count_nonzero(far))} target coordinate(s) lie outside the fitted region "
                 f"(west {west:.2f}, east {east:.2f}, south {south:.2f}, north {north:.2f} degrees, give or take "
-                f"{m_lon:.1f} / {m_lat:.1f} degrees). The model was not fitted there and extrapolates poorly; "
-                f"trust only values inside the region.",
+                f"{m_lon:.1f} / {m_lat:.1f} degrees). The model was not fitted there: its values hold those of the "
+                f"region's nearest edge (predict(outside='nan') masks them, outside='extrapolate' gives the network's "
+                f"own).",
                 UserWarning,
                 stacklevel=_user_stacklevel(),
             )

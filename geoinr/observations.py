@@ -17,10 +17,12 @@ import xarray as xr
 from . import coords as _coords
 from . import sentinels as _sentinels
 
-__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "lon_convention", "mask_fills",
-           "mask_fills_lazy", "resolve_variables", "warn_duplicates", "warn_fills"]
+__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "far_outside", "lon_convention", "mask_fills",
+           "mask_fills_lazy", "nearest_inside", "resolve_variables", "warn_duplicates", "warn_fills"]
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")  # variable attributes carried to the outputs
+REGION_MARGIN_DEG = 1.0  # degrees: targets this far (or a tenth of the span) outside the fitted region are far
+WINDOW_MARGIN = 0.01  # of the fitted time window: targets further outside it are far
 
 
 @dataclasses.dataclass
@@ -72,6 +74,104 @@ def extent(table: _coords.PointTable) -> tuple:
     west, east = _coords.longitude_span(table.lon)
     time_range = None if table.time is None else (float(np.min(table.time)), float(np.max(table.time)))
     return (west, east, float(np.min(table.lat)), float(np.max(table.lat))), time_range
+
+
+def _east_of_west(region: tuple, lon) -> np.ndarray:
+    """Degrees east of the region's western edge, in [0, 360)."""
+    return (np.asarray(lon, dtype=np.float64) - region[0]) % 360.0
+
+
+def far_outside(region: tuple, time_range: tuple | None, lon, lat, t=None) -> np.ndarray:
+    """Boolean mask of the points far outside ``region`` (west, east, south, north degrees) or ``time_range``
+    (first, last days): more than a tenth of the span (at least :data:`REGION_MARGIN_DEG` degrees) beyond an
+    edge, or more than :data:`WINDOW_MARGIN` of the window before or after it. Non-finite points are not far.
+
+    These are the points a fitted model warns about (it was not fitted there) and the ones
+    ``predict(..., outside="nan")`` masks.
+
+    Parameters
+    ----------
+    region : tuple
+        (west, east, south, north) of the fitted data (:func:`extent`; ``east`` may exceed 180).
+    time_range : tuple or None
+        (first, last) day of the fitted data; None when it had no time.
+    lon, lat : array-like
+        Degrees of the points (any longitude convention).
+    t : array-like, optional
+        Their times (days, on the fitted data's axis).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> far_outside((-10.0, 10.0, 30.0, 40.0), None, [0.0, 11.0, 14.0, 345.0], [35.0, 35.0, 35.0, 35.0]).tolist()
+    [False, False, True, True]
+    """
+    west, east, south, north = region
+    m_lon = max(REGION_MARGIN_DEG, 0.1 * (east - west))
+    m_lat = max(REGION_MARGIN_DEG, 0.1 * (north - south))
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    rel = _east_of_west((west - m_lon, None, None, None), lon)  # degrees east of the margin's western edge
+    far = (rel > (east - west) + 2.0 * m_lon) | (lat < south - m_lat) | (lat > north + m_lat)
+    if t is not None and time_range is not None:
+        lo, hi = time_range
+        tol = max(1e-9, WINDOW_MARGIN * (hi - lo))
+        t = np.asarray(t, dtype=np.float64)
+        far |= (t < lo - tol) | (t > hi + tol)
+    return far & np.isfinite(lon) & np.isfinite(lat)
+
+
+def nearest_inside(region: tuple, time_range: tuple | None, lon, lat, t=None) -> list:
+    """The points moved to the nearest point of ``region`` and ``time_range``: longitude, latitude and time each
+    held at the edge they lie beyond (the rule of ``numpy.interp`` at its ends); points inside are returned
+    unchanged, to the bit.
+
+    How a fitted model evaluates targets outside what it was fitted to (``predict(outside="hold")``): a coordinate
+    network's own values there follow no data and can run far from anything the data hold (a one-day record of
+    one satellite, mapped onto a box three times as wide as its passes, scored worse than a map of zeros).
+
+    Parameters
+    ----------
+    region, time_range : tuple
+        As :func:`far_outside`.
+    lon, lat, t : array-like
+        The points (degrees, and days or None).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``[lon, lat]`` (and ``t`` where given), in the dtypes given; a held longitude is the edge's, within 360
+        degrees of the point's.
+
+    Examples
+    --------
+    >>> lon, lat, t = nearest_inside((350.0, 370.0, 30.0, 40.0), (0.0, 2.0), [0.0, 20.0, 300.0], [35.0, 45.0, 20.0],
+    ...                              [1.0, 3.0, -1.0])
+    >>> lon.tolist(), lat.tolist(), t.tolist()
+    ([0.0, 370.0, 350.0], [35.0, 40.0, 30.0], [1.0, 2.0, 0.0])
+    """
+    west, east, south, north = region
+    span = east - west
+    out = []
+    lon_ = np.asarray(lon)
+    if span < 360.0:
+        rel = _east_of_west(region, lon_)
+        beyond = rel > span
+        nearer_east = rel - span < 360.0 - rel
+        edge = np.where(nearer_east, east, west)
+        lon_ = np.where(beyond, edge, lon_).astype(np.asarray(lon).dtype, copy=False)
+    out.append(lon_)
+    lat_ = np.asarray(lat)
+    out.append(np.where((lat_ < south) | (lat_ > north), np.clip(lat_, south, north), lat_).astype(lat_.dtype, copy=False))
+    if t is not None:
+        t_ = np.asarray(t)
+        if time_range is not None:
+            lo, hi = time_range
+            t_ = np.where((t_ < lo) | (t_ > hi), np.clip(t_, lo, hi), t_).astype(t_.dtype, copy=False)
+        out.append(t_)
+    return out
 
 
 def lon_convention(lon_min: float, lon_max: float) -> str:

@@ -62,6 +62,7 @@ def analytic_model(scattered):
     m = scattered.inr.fit("sla", **{**FAST, "epochs": 1})
     m.field_ = _Analytic(0.5)
     m.mean_, m.std_ = [0.0], [1.0]
+    m.region_, m.time_range_ = (-180.0, 180.0, -90.0, 90.0), (-1e6, 1e6)  # the analytic field holds everywhere
     return m
 
 

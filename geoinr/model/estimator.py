@@ -415,11 +415,8 @@ class INRModel(SurrogateMixin, BaseMapper):
     def _eval_batch(self, batch_size: int | None) -> int:
         return _evaluation.eval_batch_size(self.field_, batch_size)
 
-    def _evaluate(self, columns, batch_size: int, with_std: bool = False, full: bool = False):
-        return _evaluation.evaluate(self, columns, batch_size, with_std, full)
-
     def _predict_columns(self, columns) -> np.ndarray:
-        return self._evaluate(columns, self._eval_batch(None))
+        return _evaluation.evaluate(self, columns, self._eval_batch(None))
 
     def __getstate__(self):
         """Pickle (dask.distributed workers) with the weights on the CPU; files use :meth:`save`."""
@@ -441,6 +438,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         return_std: bool = False,
         chunks=None,
         precision: str | None = None,
+        outside: str = "hold",
     ):
         """Evaluate the fitted field on any target: a grid, scattered points, or a dict.
 
@@ -473,6 +471,10 @@ class INRModel(SurrogateMixin, BaseMapper):
         precision : {None, "float32"}
             None: the fit's (``precision_``; float32 with ``uncertainty=``); ``"float32"``: a bfloat16 fit without its
             noise (0.5 % of the std; for fine maps you difference yourself), about 1.7x slower on CPU.
+        outside : {"hold", "nan", "extrapolate"}
+            Targets outside the fitted region and window (the data's extent): ``"hold"`` the value of its nearest point
+            (as ``numpy.interp`` holds its ends), ``"nan"`` NaN beyond the margin that warns, ``"extrapolate"`` the
+            network's own values.
 
         Returns
         -------
@@ -497,18 +499,16 @@ class INRModel(SurrogateMixin, BaseMapper):
         sel = self._selection(variable)
         if precision not in (None, "float32"):
             raise ValueError(f"precision={precision!r}: give None (the fit's, {self.precision_}) or 'float32'.")
-        full = precision == "float32"
+        full, outside = precision == "float32", _evaluation.check_outside(outside)
         if return_std and not self._strategy().calibrated:
             raise ValueError("return_std=True needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'.")
 
         def evaluate(columns, xarray_target):
-            out_chunks = None
-            if xarray_target is not None:
-                target_, dims = xarray_target
-                out_chunks = _evaluation.output_chunks(target_, dims, np.shape(columns[0]), chunks)
+            out_chunks = None if xarray_target is None else _evaluation.output_chunks(
+                *xarray_target, np.shape(columns[0]), chunks)  # (target, dims)
             if out_chunks is not None:
-                return _evaluation.evaluate_lazy(self, columns, out_chunks, batch_size, return_std, full)
-            return self._evaluate(columns, batch_size, with_std=return_std, full=full)
+                return _evaluation.evaluate_lazy(self, columns, out_chunks, batch_size, return_std, full, outside)
+            return _evaluation.evaluate(self, columns, batch_size, return_std, full, outside)
 
         return self._predict_any(target, lat, lon, time, sel, evaluate)
 

@@ -9,8 +9,12 @@ import torch
 import xarray as xr
 
 from .. import coords as _coords
+from .. import observations as _observations
 
-__all__ = ["batches", "eval_batch_size", "evaluate", "evaluate_lazy", "lazy_blocks", "output_chunks", "source_note"]
+__all__ = ["OUTSIDE", "batches", "eval_batch_size", "evaluate", "evaluate_lazy", "held", "lazy_blocks",
+           "output_chunks", "source_note"]
+
+OUTSIDE = ("hold", "nan", "extrapolate")  # predict(outside=): what a target outside the fitted region and window gets
 
 PREDICT_BATCH_CPU = 4096  # points per forward pass on CPU: activations stay in cache
 PROGRESS_MIN_POINTS = 1_000_000  # an eager prediction this large may show a progress bar (progress=True)
@@ -36,6 +40,24 @@ def batches(columns: Sequence[np.ndarray], batch_size: int):
         chunk = np.stack([np.asarray(c).flat[s:e] for c in columns], axis=1)
         ok = np.isfinite(chunk).all(axis=1)
         yield s, e, np.where(ok[:, None], chunk, 0.0).astype(np.float32), ok
+
+
+def held(model, chunk: np.ndarray, outside: str = "hold") -> np.ndarray:
+    """The network's input for a batch ``chunk`` (b, d) of target coordinates: with ``outside="hold"`` (or
+    ``"nan"``) the points outside the fitted region and time window moved to its nearest point
+    (:func:`geoinr.observations.nearest_inside`; the rows inside unchanged), with ``"extrapolate"`` as given."""
+    if outside == "extrapolate":
+        return chunk
+    cols = _observations.nearest_inside(model.region_, model.time_range_, *chunk.T)
+    return np.stack(cols, axis=1).astype(chunk.dtype, copy=False)
+
+
+def check_outside(outside: str) -> str:
+    """``outside``, or a ValueError naming the choices."""
+    if outside not in OUTSIDE:
+        raise ValueError(f"outside={outside!r}: give 'hold' (values of the nearest point of the fitted region and "
+                         "window), 'nan' (masked far outside them) or 'extrapolate' (the network's own values).")
+    return outside
 
 
 def output_dtype(model) -> type:
@@ -65,10 +87,13 @@ def source_note(model, version: str) -> str:
     )
 
 
-def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bool = False, full: bool = False):
+def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bool = False, full: bool = False,
+             outside: str = "hold"):
     """Evaluate a fitted INRModel at coordinate columns; returns (..., k) in the data's units, float32 unless
     the data's magnitude needs float64 (:func:`output_dtype`) (and the calibrated standard deviation of the field
-    if ``with_std``)."""
+    if ``with_std``). ``outside``: what the points outside the fitted region and window get (:data:`OUTSIDE`,
+    :func:`held`; ``"nan"`` masks those :func:`geoinr.observations.far_outside` calls far). The standard deviation
+    is the error model's at the points themselves, so it keeps growing away from the data where the map is held."""
     shape = np.shape(columns[0])
     n = int(np.prod(shape))
     k = len(model.variables_)
@@ -88,8 +113,10 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
             if bar is not None:
                 bar.update(e - s)
             with model._autocast(dev, full):  # full: float32 whatever the fit's precision
-                m, v = model._standardized(torch.from_numpy(chunk).to(dev))
+                m, v = model._standardized(torch.from_numpy(held(model, chunk, outside)).to(dev))
             pred = m.float().cpu().numpy().astype(np.float64) * std + mean
+            if outside == "nan":
+                ok = ok & ~_observations.far_outside(model.region_, model.time_range_, *chunk.T)
             pred[~ok] = np.nan
             out[s:e] = pred
             if with_std:
@@ -103,12 +130,13 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
     return out.reshape(shape + (k,))
 
 
-def evaluate_lazy(model, columns, chunks, batch_size: int, with_std: bool = False, full: bool = False):
+def evaluate_lazy(model, columns, chunks, batch_size: int, with_std: bool = False, full: bool = False,
+                  outside: str = "hold"):
     """Like :func:`evaluate`, as dask arrays evaluated block by block (one task per output chunk)."""
     k = len(model.variables_)
 
     def block(cols):
-        res = evaluate(model, cols, batch_size, with_std, full)
+        res = evaluate(model, cols, batch_size, with_std, full, outside)
         return np.concatenate(res, axis=-1) if with_std else res
 
     out = lazy_blocks(block, columns, chunks, 2 * k if with_std else k, output_dtype(model))

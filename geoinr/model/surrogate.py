@@ -57,8 +57,8 @@ class SurrogateMixin:
         - ``"pv"``: 1.5-layer quasi-geostrophic potential vorticity
           :math:`q = \nabla^2\psi - \psi/L_d^2`, :math:`\psi = g\eta/f`.
 
-        Near the equator 1/f blows up: points with :math:`|\varphi| <` ``equator_band``
-        degrees are set to NaN (with a warning) for every quantity but the gradient.
+        Near the equator 1/f blows up: points with :math:`|\varphi| <` ``equator_band`` degrees are NaN (warned)
+        for all but the gradient. Targets outside the fitted region and window get their nearest point's values.
 
         Parameters
         ----------
@@ -183,14 +183,14 @@ class SurrogateMixin:
             return self._standardized(raw)[0][:, j] * scale + offset
 
         for s, e, chunk, ok in _evaluation.batches(columns, batch_size):
-            raw = torch.from_numpy(chunk).to(dev)
+            raw = torch.from_numpy(_evaluation.held(self, chunk)).to(dev)  # outside the fit: its nearest point's
             if return_std:  # the map's derivatives from the same forward-mode pass as the members' or features'
                 res = _derived_error.derived_with_std(self, quantity, raw, j, scale, offset, rossby_radius)
             else:
                 d = derivatives(eta, raw, laplacian=quantity in ("relative_vorticity", "pv"))
                 res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
             if quantity != "gradient":
-                band = raw[:, 1].abs() < equator_band
+                band = torch.from_numpy(np.abs(chunk[:, 1]) < equator_band).to(dev)  # the target's own latitude
                 res = {k: torch.where(band, torch.full_like(v, float("nan")), v) for k, v in res.items()}
             for k, v in res.items():
                 vals = v.detach().cpu().numpy().astype(np.float32)
@@ -208,7 +208,9 @@ class SurrogateMixin:
         length measured along held-out passes, ``calibration_["error_length_km"]``)
         with the calibrated variance of the error
         between observations, so that the spread of many draws matches
-        ``predict(return_std=True)``.
+        ``predict(return_std=True)``. Outside the fitted region and time window the networks'
+        part holds its values at their nearest point (as :meth:`predict`'s default), while the
+        random error field keeps growing away from the data.
 
         Parameters
         ----------
@@ -258,7 +260,7 @@ class SurrogateMixin:
         gap_field = self._calibrated_error().gap_field(n, seed)
         with torch.no_grad():
             for s, e, chunk, ok in _evaluation.batches(columns, batch_size):
-                f = strategy.draw(self.field_, torch.from_numpy(chunk).to(dev), n, state, root_c)
+                f = strategy.draw(self.field_, torch.from_numpy(_evaluation.held(self, chunk)).to(dev), n, state, root_c)
                 vals = f.cpu().numpy().astype(np.float64)
                 if gap_field is not None:
                     vals += gap_field(chunk)
