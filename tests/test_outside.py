@@ -67,7 +67,7 @@ def test_times_outside_the_window_hold_the_nearest_end(fitted):
 def test_nan_masks_only_beyond_the_margin_that_warns(fitted):
     west, east, south, north = fitted.region_
     t = fitted.time_axis_.from_days(np.array([0.5 * sum(fitted.time_range_)]))[0]
-    grid = fitted.target_grid(0.5)  # the region's own grid: nothing masked, nothing held
+    grid = fitted.target_grid(0.5)  # the region's grid (its edge cells up to a step outside: held, within the margin)
     np.testing.assert_array_equal(fitted.predict(grid, outside="nan").values, fitted.predict(grid).values)
     lon = np.array([east + 0.5, east + 30.0])  # within the margin (at least 1 degree), then far
     with pytest.warns(UserWarning, match=r"1 target coordinate\(s\) lie outside.*outside='nan'"):
@@ -99,16 +99,63 @@ def test_derive_and_score_hold_too(fitted):
     assert score["rmse"] == pytest.approx(float(np.sqrt(np.mean((pred.values - 0.1) ** 2))), rel=1e-5)
 
 
-def test_the_error_model_is_not_held_outside():
-    """The map holds the edge's value, its standard deviation keeps growing away from the data."""
+@pytest.fixture(scope="module")
+def calibrated():
     tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
     m = tracks.inr.fit("sla", uncertainty="bayes_last_layer", **FIT)
-    west, east, south, north = m.region_
-    t = m.time_axis_.from_days(np.array([0.5 * sum(m.time_range_)]))[0]
-    lat = 0.5 * (south + north)
-    mean, std = _quiet(m.predict, _points(m, np.array([east, east + 3.0, east + 9.0]), lat, t), return_std=True)
-    assert mean[0] == mean[1] == mean[2]
-    assert std[0] <= std[1] <= std[2] and std[2] > std[0]
+    if m.calibration_["gap_variance"][0] is None:  # the subject is the error between observations
+        pytest.skip("this fit's calibration holds no error between observations")
+    return m
+
+
+def test_the_error_model_is_not_held_outside(calibrated):
+    """9 degrees east of the easternmost observation the map holds that observation's point's value; its standard
+    deviation, the derived fields' and the draws' spread are those of the target itself: larger than there."""
+    import xarray as xr
+
+    m = calibrated
+    tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    i = int(np.argmax(tracks.longitude.values))  # on the region's eastern edge
+    lon0, lat0, t0 = float(tracks.longitude[i]), float(tracks.latitude[i]), tracks.time.values[i]
+    assert lon0 == pytest.approx(m.region_[1])
+    lon = np.array([lon0, lon0 + 9.0])
+    mean, std = _quiet(m.predict, _points(m, lon, lat0, t0), return_std=True)
+    assert mean[0] == mean[1]
+    assert std[1] > 1.1 * std[0]
+    target = xr.Dataset(coords={"lon": ("p", lon), "lat": ("p", np.full(2, lat0)), "time": ("p", np.repeat(t0, 2))})
+    uv = _quiet(m.derive, "geostrophic_velocity", target, return_std=True)
+    assert uv.ugos.values[0] == uv.ugos.values[1]
+    assert uv.ugos_std.values[1] > 1.1 * uv.ugos_std.values[0]
+    spread = _quiet(m.sample, target, n=200, seed=0).std("sample").values
+    assert spread[1] > 1.1 * spread[0]
+
+
+def test_lazy_predictions_hold_and_mask_as_eager_ones(fitted):
+    import xarray as xr
+
+    west, east, south, north = fitted.region_
+    t = fitted.time_axis_.from_days(np.array([fitted.time_range_[1]]))[0]
+    grid = xr.Dataset(coords={"time": [t], "lat": [0.5 * (south + north)], "lon": [east, east + 7.0]})
+    eager = _quiet(fitted.predict, grid)
+    lazy = _quiet(fitted.predict, grid, chunks={"lon": 1})
+    assert lazy.chunks is not None
+    np.testing.assert_array_equal(lazy.values, eager.values)
+    assert eager.values[0, 0, 0] == eager.values[0, 0, 1]
+    masked = _quiet(fitted.predict, grid, chunks={"lon": 1}, outside="nan").values[0, 0]
+    assert np.isfinite(masked[0]) and np.isnan(masked[1])
+
+
+def test_derive_masks_points_held_into_the_equator_band():
+    """Data from 2 N to 30 N: a target at 10 S is held at 2 N, where 1/f is not taken either."""
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(0.0, 10.0, 400), rng.uniform(2.0, 30.0, 400)
+    m = geoinr.INRModel(width=16, depth=1, epochs=2, max_time=None, progress=False).fit(
+        {"lon": lon, "lat": lat}, np.sin(np.radians(lat * 10.0)))
+    target = xr.Dataset(coords={"lon": ("p", [5.0, 5.0]), "lat": ("p", [-10.0, 20.0])})
+    uv = _quiet(m.derive, "geostrophic_velocity", target)
+    assert np.isnan(uv.ugos.values[0]) and np.isfinite(uv.ugos.values[1])
 
 
 def test_nearest_inside_across_the_dateline_and_in_float32():

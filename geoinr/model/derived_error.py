@@ -245,11 +245,11 @@ def derived_std(model, quantity: str, raw: torch.Tensor, j: int, scale: float, r
     tensors (n,) in the outputs' units; ``scale`` converts the network's standardized output of variable ``j``
     to metres."""
     d = _network_columns(model, model._strategy(), raw, j, quantity in ("relative_vorticity", "pv"))
-    return _calibrated_std(model, quantity, raw, j, float(scale), rossby_radius_km, d)
+    return _calibrated_std(model, quantity, raw, j, float(scale), rossby_radius_km, d, raw.detach().cpu().numpy())
 
 
 def derived_with_std(model, quantity: str, raw: torch.Tensor, j: int, scale: float, offset: float,
-                     rossby_radius_km=None) -> dict:
+                     rossby_radius_km=None, points: np.ndarray | None = None) -> dict:
     """The outputs of ``quantity`` at ``raw`` points and their calibrated standard deviations, from one nested
     forward-mode pass over the members or features.
 
@@ -271,6 +271,10 @@ def derived_with_std(model, quantity: str, raw: torch.Tensor, j: int, scale: flo
         Metres per standardized unit of variable ``j``, and its mean in metres.
     rossby_radius_km : float, optional
         :math:`L_d` for ``"pv"`` (as :func:`~geoinr.physics.derived.derived_fields`).
+    points : numpy.ndarray, optional
+        (n, 2|3) where the error between observations is taken: the targets themselves where ``raw`` holds them
+        at the fitted region's nearest point (``derive``), so that it keeps growing away from the data; default
+        ``raw``.
 
     Returns
     -------
@@ -290,17 +294,19 @@ def derived_with_std(model, quantity: str, raw: torch.Tensor, j: int, scale: flo
     d = _network_columns(model, model._strategy(), raw, j, quantity in ("relative_vorticity", "pv"))
     out = derived_fields(quantity, mean_derivatives(model, d, j, float(scale), float(offset)), raw[:, 1],
                          rossby_radius_km)
-    std = _calibrated_std(model, quantity, raw, j, float(scale), rossby_radius_km, d)
+    points = raw.detach().cpu().numpy() if points is None else points
+    std = _calibrated_std(model, quantity, raw, j, float(scale), rossby_radius_km, d, points)
     out.update({f"{k}_std": v for k, v in std.items()})
     return out
 
 
-def _calibrated_std(model, quantity, raw, j, scale, rossby_radius_km, d) -> dict:
-    """:func:`derived_std` from the columns' derivatives ``d`` (:func:`_network_columns`)."""
+def _calibrated_std(model, quantity, raw, j, scale, rossby_radius_km, d, points) -> dict:
+    """:func:`derived_std` from the columns' derivatives ``d`` (:func:`_network_columns`), the gap term at
+    ``points``."""
     coefficients = operator_coefficients(quantity, raw[:, 1], rossby_radius_km)
     net = _network_variance(model, model._strategy(), d, j, coefficients, scale)
     c = float(np.asarray(model.calibration_["variance_scale"])[j])
-    gap = gap_variance(model._calibrated_error(), raw.detach().cpu().numpy(), j, coefficients, scale)
+    gap = gap_variance(model._calibrated_error(), points, j, coefficients, scale)
     out = {}
     for name, v in net.items():
         total = c * v.cpu()

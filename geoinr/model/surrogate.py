@@ -183,14 +183,16 @@ class SurrogateMixin:
             return self._standardized(raw)[0][:, j] * scale + offset
 
         for s, e, chunk, ok in _evaluation.batches(columns, batch_size):
-            raw = torch.from_numpy(_evaluation.held(self, chunk)).to(dev)  # outside the fit: its nearest point's
+            near = _evaluation.held(self, chunk)  # outside the fitted region and window: their nearest point
+            raw = torch.from_numpy(near).to(dev)
             if return_std:  # the map's derivatives from the same forward-mode pass as the members' or features'
-                res = _derived_error.derived_with_std(self, quantity, raw, j, scale, offset, rossby_radius)
+                res = _derived_error.derived_with_std(self, quantity, raw, j, scale, offset, rossby_radius, chunk)
             else:
                 d = derivatives(eta, raw, laplacian=quantity in ("relative_vorticity", "pv"))
                 res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
             if quantity != "gradient":
-                band = torch.from_numpy(np.abs(chunk[:, 1]) < equator_band).to(dev)  # the target's own latitude
+                # the target's own latitude or the one it is held at: 1/f is taken at neither
+                band = torch.from_numpy(np.minimum(np.abs(chunk[:, 1]), np.abs(near[:, 1])) < equator_band).to(dev)
                 res = {k: torch.where(band, torch.full_like(v, float("nan")), v) for k, v in res.items()}
             for k, v in res.items():
                 vals = v.detach().cpu().numpy().astype(np.float32)
