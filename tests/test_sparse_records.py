@@ -197,10 +197,12 @@ def test_an_explicit_lbfgs_fit_of_a_sparse_record_stays_data_only():
     """A review: L-BFGS takes no physics term, so the prior that physics="auto" adds refused an explicit
     optimizer="lbfgs" on a sparse record the user never gave physics= for; the user's optimizer wins."""
     noise = _noise_tracks()
-    with pytest.warns(UserWarning, match="too sparse to map most of its field"):
+    with pytest.warns(UserWarning, match="too sparse to map most of its field") as seen:
         fitted = noise.inr.fit("sla", width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0,
                                optimizer="lbfgs")
     assert fitted.physics_ is None and fitted.optimizer_ == "lbfgs" and fitted.physics_weight_ is None
+    sparse = next(str(w.message) for w in seen if "too sparse" in str(w.message))
+    assert "with optimizer='adam' (L-BFGS takes no physics term)" in sparse  # the prior it suggests can run
 
 
 def test_a_checkpoint_from_before_physics_auto_resumes_under_the_default():

@@ -549,7 +549,7 @@ def learn_frame(model, obs) -> Frame:
     model.physics_ = physics_in_force(model.physics, sparse is not None and model.optimizer != "lbfgs",
                                       frame.sample.lat)
     if sparse is not None:
-        warn_unresolved(*sparse, model.physics, model.physics_, frame.sample.lat)
+        warn_unresolved(*sparse, model.physics, model.physics_, frame.sample.lat, model.optimizer == "lbfgs")
     model._set_frame(obs, frame.region, frame.time_range)
     model.mean_ = [float(m) for m in frame.mean]
     model.std_ = [float(s) if s > 0 else 0.0 for s in frame.std]  # 0: a constant, predicted exactly
@@ -600,10 +600,21 @@ def too_sparse(sample: _coords.PointTable, variables) -> tuple | None:
     return (gap, sparse) if sparse else None
 
 
-def warn_unresolved(gap: float, sparse: dict, physics, terms, lat) -> None:
+def warn_unresolved(gap: float, sparse: dict, physics, terms, lat, lbfgs: bool = False) -> None:
     """Warn that a record is too sparse to map (:func:`too_sparse`'s ``gap`` and ``sparse``), and what the fit did
     about it: the prior ``physics="auto"`` added (``terms``, the terms in force), or the prior suggested where it
-    was measured to help and the fit has none (``physics`` given, ``lat`` outside the tropics)."""
+    was measured to help and the fit has none (``physics`` given, ``lat`` outside the tropics; with ``lbfgs``, an
+    explicit ``optimizer="lbfgs"``, which takes no physics term, the suggestion names the optimizer to change).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     warn_unresolved(150.0, {"sla": 0.8}, "auto", None, [40.0, 41.0], lbfgs=True)
+    >>> "optimizer='adam'" in str(seen[0].message)
+    True
+    """
     which = ", ".join(f"{v!r} by {min(x, 1.0):.0%}" for v, x in sparse.items())
     if physics == AUTO and terms:
         remedy = (" Outside the tropics the fit adds a prior that keeps the gaps flat (physics='smooth': it mapped "
@@ -614,7 +625,7 @@ def warn_unresolved(gap: float, sparse: dict, physics, terms, lat) -> None:
     else:
         remedy = (f" Outside the tropics, physics='smooth', physics_weight={SMOOTH_WEIGHT:g} (a prior that keeps the "
                   "gaps flat instead) mapped such records better than fits without it (README: Records too sparse "
-                  "to map).")
+                  "to map)" + (", with optimizer='adam' (L-BFGS takes no physics term)." if lbfgs else "."))
     warnings.warn(
         f"This record is too sparse to map most of its field: a typical gap between its passes is {gap:.0f} km (the "
         f"median distance to the nearest observation, counted between passes; the scales' rule measures the gap near "
