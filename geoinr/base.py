@@ -181,7 +181,7 @@ class BaseMapper(BaseEstimator):
         if not self._warns_extrapolation or self.time_range_ is None or np.size(t) == 0:
             return
         lo, hi = self.time_range_
-        tol = max(1e-9, _observations.WINDOW_MARGIN * (hi - lo))  # the points far_outside calls far in time
+        tol = _observations.margins(self.region_, self.time_range_)[2]  # the times far_outside calls far
         tmin, tmax = np.nanmin(t), np.nanmax(t)
         if tmin < lo - tol or tmax > hi + tol:
             if self.time_axis_.kind == "numeric":  # in the data's own numbers (and units)
@@ -205,8 +205,7 @@ class BaseMapper(BaseEstimator):
         far = _observations.far_outside(self.region_, None, lon, lat)
         if np.any(far):
             west, east, south, north = self.region_
-            m_lon = max(_observations.REGION_MARGIN_DEG, 0.1 * (east - west))
-            m_lat = max(_observations.REGION_MARGIN_DEG, 0.1 * (north - south))
+            m_lon, m_lat, _ = _observations.margins(self.region_)
             warnings.warn(
                 f"{int(np.count_nonzero(far))} target coordinate(s) lie outside the fitted region "
                 f"(west {west:.2f}, east {east:.2f}, south {south:.2f}, north {north:.2f} degrees, give or take "

@@ -17,8 +17,8 @@ import xarray as xr
 from . import coords as _coords
 from . import sentinels as _sentinels
 
-__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "far_outside", "lon_convention", "mask_fills",
-           "mask_fills_lazy", "nearest_inside", "resolve_variables", "warn_duplicates", "warn_fills"]
+__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "far_outside", "lon_convention", "margins",
+           "mask_fills", "mask_fills_lazy", "nearest_inside", "resolve_variables", "warn_duplicates", "warn_fills"]
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")  # variable attributes carried to the outputs
 REGION_MARGIN_DEG = 1.0  # degrees: targets this far (or a tenth of the span) outside the fitted region are far
@@ -76,9 +76,24 @@ def extent(table: _coords.PointTable) -> tuple:
     return (west, east, float(np.min(table.lat)), float(np.max(table.lat))), time_range
 
 
-def _east_of_west(region: tuple, lon) -> np.ndarray:
-    """Degrees east of the region's western edge, in [0, 360)."""
-    return (np.asarray(lon, dtype=np.float64) - region[0]) % 360.0
+def _east_of(west: float, lon) -> np.ndarray:
+    """Degrees east of the meridian ``west``, in [0, 360)."""
+    return (np.asarray(lon, dtype=np.float64) - west) % 360.0
+
+
+def margins(region: tuple, time_range: tuple | None = None) -> tuple:
+    """(longitude, latitude degrees, days or None): how far outside ``region`` and ``time_range`` a point may lie
+    before :func:`far_outside` calls it far (a tenth of each span, at least :data:`REGION_MARGIN_DEG` degrees;
+    :data:`WINDOW_MARGIN` of the window).
+
+    Examples
+    --------
+    >>> margins((0.0, 40.0, 30.0, 46.0), (0.0, 90.0))
+    (4.0, 1.6, 0.9)
+    """
+    west, east, south, north = region
+    m_t = None if time_range is None else max(1e-9, WINDOW_MARGIN * (time_range[1] - time_range[0]))
+    return max(REGION_MARGIN_DEG, 0.1 * (east - west)), max(REGION_MARGIN_DEG, 0.1 * (north - south)), m_t
 
 
 def far_outside(region: tuple, time_range: tuple | None, lon, lat, t=None) -> np.ndarray:
@@ -110,16 +125,14 @@ def far_outside(region: tuple, time_range: tuple | None, lon, lat, t=None) -> np
     [False, False, True, True]
     """
     west, east, south, north = region
-    m_lon = max(REGION_MARGIN_DEG, 0.1 * (east - west))
-    m_lat = max(REGION_MARGIN_DEG, 0.1 * (north - south))
+    m_lon, m_lat, m_t = margins(region, time_range)
     lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-    rel = _east_of_west((west - m_lon, None, None, None), lon)  # degrees east of the margin's western edge
+    rel = _east_of(west - m_lon, lon)  # degrees east of the margin's western edge
     far = (rel > (east - west) + 2.0 * m_lon) | (lat < south - m_lat) | (lat > north + m_lat)
     if t is not None and time_range is not None:
         lo, hi = time_range
-        tol = max(1e-9, WINDOW_MARGIN * (hi - lo))
         t = np.asarray(t, dtype=np.float64)
-        far |= (t < lo - tol) | (t > hi + tol)
+        far |= (t < lo - m_t) | (t > hi + m_t)
     return far & np.isfinite(lon) & np.isfinite(lat)
 
 
@@ -157,7 +170,7 @@ def nearest_inside(region: tuple, time_range: tuple | None, lon, lat, t=None) ->
     out = []
     lon_ = np.asarray(lon)
     if span < 360.0:
-        rel = _east_of_west(region, lon_)
+        rel = _east_of(west, lon_)
         beyond = rel > span
         nearer_east = rel - span < 360.0 - rel
         edge = np.where(nearer_east, east, west)
