@@ -30,6 +30,8 @@ __all__ = [
     "train",
     "distributed_world",
     "setup_distributed",
+    "shared_seed",
+    "agree",
     "constrained_modules",
     "weights_finite",
 ]
@@ -101,23 +103,58 @@ def _all_reduce(values, op="sum"):
     return t.tolist()
 
 
-def _generator(seed: int | None) -> torch.Generator:
-    """The generator of the held-out split and the batch order: ``seed``, or a random seed every rank shares.
+def shared_seed(seed: int | None) -> int:
+    """``seed``, or for None a random seed that every rank shares.
 
-    Under torchrun every rank must hold out the same points; a seed drawn on each rank would differ,
-    so the ranks take the largest of their draws (below 2**52: exact through a float64 all-reduce).
+    Under torchrun every rank must hold out the same points and read the same sample; a seed drawn
+    on each rank would differ, so the ranks take the largest of their draws (below 2**52: exact
+    through a float64 all-reduce).
+
+    Examples
+    --------
+    >>> shared_seed(3), shared_seed(None) != shared_seed(None)
+    (3, True)
+    """
+    if seed is not None:
+        return int(seed)
+    drawn = float(torch.Generator().seed() % 2**52)
+    if distributed_world()[1] > 1:
+        (drawn,) = _all_reduce([drawn], op="max")
+    return int(drawn)
+
+
+def agree(value):
+    """Rank 0's ``value`` on every rank under torchrun (``value`` itself in one process).
+
+    Choices a fit makes from timings (the precision) or from a random draw must be the same on every
+    rank, or the ranks would train different networks under one ``DistributedDataParallel``. ``value``:
+    a small picklable object (a string, a dict of numbers), sent by ``torch.distributed`` between the
+    ranks of one job only (nothing is written to disk).
+
+    Examples
+    --------
+    >>> agree({"precision": "float32"})
+    {'precision': 'float32'}
+    """
+    if distributed_world()[1] == 1:
+        return value
+    import torch.distributed as dist
+
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def _generator(seed: int | None) -> torch.Generator:
+    """The generator of the held-out split and the batch order: ``seed``, or a random seed every rank shares
+    (:func:`shared_seed`).
 
     Examples
     --------
     >>> _generator(3).initial_seed(), _generator(None).initial_seed() != _generator(None).initial_seed()
     (3, True)
     """
-    if seed is None:
-        drawn = float(torch.Generator().seed() % 2**52)
-        if distributed_world()[1] > 1:
-            (drawn,) = _all_reduce([drawn], op="max")
-        seed = int(drawn)
-    return torch.Generator().manual_seed(int(seed))
+    return torch.Generator().manual_seed(shared_seed(seed))
 
 
 def resolve_device(device) -> torch.device:

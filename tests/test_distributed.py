@@ -25,25 +25,28 @@ def _free_port():
 TEARDOWN_ABORT = "terminate called without an active exception"
 
 
-def _launch_example(out_dir):
+def _launch(script, out_dir, *args):
     env = dict(os.environ, OMP_NUM_THREADS="1")
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-        "--master_port", str(_free_port()), os.path.join(ROOT, "examples", "distributed_fit.py"),
-        "--out", str(out_dir), "--quick",
+        "--master_port", str(_free_port()), script, *args,
     ]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
 
 
-def test_two_ranks_end_with_identical_weights_and_single_process_quality(tmp_path):
-    out = _launch_example(tmp_path)
-    trained = all((tmp_path / f"rank{r}.json").exists() for r in (0, 1))
-    if out.returncode != 0 and TEARDOWN_ABORT in out.stderr and trained:
-        # the abort after both ranks finished training: launch once more (any other failure fails)
-        for f in tmp_path.iterdir():
+def _launch_twice_on_teardown_abort(out_dir, written, script, *args):
+    """Launch; where a rank aborted at teardown after both ranks wrote ``written`` files, launch once more."""
+    out = _launch(script, out_dir, *args)
+    if out.returncode != 0 and TEARDOWN_ABORT in out.stderr and all((out_dir / f).exists() for f in written):
+        for f in out_dir.iterdir():  # any other failure fails
             f.unlink()
-        out = _launch_example(tmp_path)
+        out = _launch(script, out_dir, *args)
     assert out.returncode == 0, out.stderr[-3000:]
+
+
+def test_two_ranks_end_with_identical_weights_and_single_process_quality(tmp_path):
+    _launch_twice_on_teardown_abort(tmp_path, ["rank0.json", "rank1.json"],
+                                    os.path.join(ROOT, "examples", "distributed_fit.py"), "--out", str(tmp_path), "--quick")
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert ranks[0]["checksum"] == ranks[1]["checksum"]  # bit-identical weights on both ranks
     assert ranks[0]["steps"] == ranks[1]["steps"] > 0
@@ -71,3 +74,16 @@ def test_outside_torchrun_there_is_one_rank():
 
     assert distributed_world() == (0, 1)
     assert setup_distributed(torch.device("cpu")) == torch.device("cpu")
+
+
+def test_ranks_agree_on_random_and_timed_choices(tmp_path):
+    """seed=None and a precision timed differently on each rank: every rank trains what rank 0 chose."""
+    _launch_twice_on_teardown_abort(tmp_path, ["choices0.json", "choices1.json"],
+                                    os.path.join(ROOT, "tests", "distributed_choices.py"), str(tmp_path))
+    ranks = [json.loads((tmp_path / f"choices{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0]["precision"] == ranks[1]["precision"] == "float32"  # rank 0's, though rank 1 timed bfloat16 faster
+    assert ranks[0]["seed"] == ranks[1]["seed"] is not None  # one seed drawn for both
+    assert ranks[0]["encoding"] == ranks[1]["encoding"]  # the same sample, so the same scales
+    assert ranks[0]["streamed"] == ranks[1]["streamed"]
+    assert len(ranks[0]["held_out"]) == 1 and ranks[0]["held_out"] == ranks[1]["held_out"]  # the same blocks held out
+    assert ranks[0]["checksum"] == ranks[1]["checksum"]

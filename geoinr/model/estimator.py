@@ -21,7 +21,7 @@ from ..base import BaseMapper
 from ..encoding import CoordinateEncoding
 from ..nn import NETWORKS
 from ..physics.losses import physics_terms
-from ..training import distributed_world, resolve_device, setup_distributed
+from ..training import agree, distributed_world, resolve_device, setup_distributed
 from ..uncertainty.calibrated import CalibratedError
 from ..uncertainty.strategies import strategy as _uncertainty_strategy
 from . import evaluation as _evaluation
@@ -353,10 +353,10 @@ class INRModel(SurrogateMixin, BaseMapper):
         self._validate_params()
         obs = _fitting.read_observations(self, data, values, variables, lat, lon, time, resume, checkpoint)
         try:
+            device = setup_distributed(resolve_device(self.device))  # first: under torchrun the ranks' choices agree
             frame = _fitting.learn_frame(self, obs)
             share = _fitting.choose_scales(self, obs, resume)
-            self.encoding_config_ = _fitting.encoding_config(self, frame.sample, frame.extent)
-            device = setup_distributed(resolve_device(self.device))
+            self.encoding_config_ = agree(_fitting.encoding_config(self, frame.sample, frame.extent))
             _network_choice.build_network(self, obs, frame.source is not None, device,
                                           (checkpoint, resume) != (None, None), share, resume)
             if frame.source is None:

@@ -26,12 +26,12 @@ from ..encoding import CoordinateEncoding
 from ..scales import GAP_TO_WAVELENGTH, sampling_gap_km, unresolved_share
 from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss, physics_terms
-from ..training import TrainConfig, Trainer, TrainingDiverged, checkpoint_extra
+from ..training import TrainConfig, Trainer, TrainingDiverged, agree, checkpoint_extra, distributed_world, shared_seed
 from ..uncertainty.calibrated import calibrate_field
 from . import network_choice as _choice
 from .held_out import satellite_passes, validation_blocks
 from .members import fill_budget
-from .params import terms_in_force
+from .params import seed_in_force, terms_in_force
 from .physics_weight import (AUTO, FIRST_CAP, SMOOTH_WEIGHT, fit_choosing_weight, interior_groups,
                              physics_in_force, resolve_physics_weight, weight_is_chosen)
 from .scale_search import SEARCH, search_scales
@@ -365,7 +365,7 @@ def prepare_streamed(model, frame: Frame, device, world: tuple) -> Prepared:
         train_ids = train_ids[rank::n_ranks]
     stream = _stream.BatchStream(
         lambda ids: arrays(source.load(ids)), train_ids, batch_size=max(1, _choice.batch_size(model) // n_ranks),
-        blocks_per_group=per_group, seed=model.seed, device=device,
+        blocks_per_group=per_group, seed=seed_in_force(model), device=device,
     )
     return Prepared(
         x=torch.from_numpy(xv), y=torch.from_numpy(yv), w=None if wv is None else torch.from_numpy(wv),
@@ -388,7 +388,7 @@ def physics_frame(model) -> PhysicsFrame:
 def model_physics_loss(model, device):
     """The weighted residual loss of a model's ``physics=`` terms (a closure over fresh collocation points)."""
     return physics_loss(model.field_, terms_in_force(model), physics_frame(model), weight=model.physics_weight_,
-                        n_collocation=model.n_collocation, seed=model.seed, device=device)
+                        n_collocation=model.n_collocation, seed=seed_in_force(model), device=device)
 
 
 def _comparable_run_id(run_id: dict, saved: dict) -> dict:
@@ -429,7 +429,7 @@ def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, c
     """
     if checkpoint is not None:  # a bad path fails now, not at the first check (which would lose the training)
         check_writable(checkpoint)
-        if cfg.seed is None and cfg.validation > 0 and prep.stream is None:
+        if model.seed is None and cfg.validation > 0 and prep.stream is None:
             warnings.warn(f"checkpoint={str(checkpoint)!r} with seed=None: resuming draws other held-out points, so "
                           "this checkpoint cannot be resumed; give a seed (seed=0, the default) to resume it.",
                           UserWarning, stacklevel=4)
@@ -526,6 +526,8 @@ def read_observations(model, data, values, variables, lat, lon, time, resume, ch
 
 def learn_frame(model, obs) -> Frame:
     """Set the model's description of the data (names, normalisation, region, time span, point count)."""
+    # under torchrun a seed=None fit draws one seed for every rank: their samples and held-out points must agree
+    model._seed_in_force = model.seed if distributed_world()[1] == 1 else shared_seed(model.seed)
     if obs.table is not None:
         frame = frame_in_memory(obs.table)
         _observations.warn_duplicates(obs.table)
@@ -533,7 +535,7 @@ def learn_frame(model, obs) -> Frame:
             if not s > 0:
                 warnings.warn(f"Variable {v!r} is constant; predictions of it are that constant.", UserWarning, stacklevel=4)
     else:
-        frame = frame_streamed(obs, model.seed)
+        frame = frame_streamed(obs, seed_in_force(model))
         lo, hi = frame.lon_extremes
         obs.lon_convention = _observations.lon_convention(lo, hi)
     for v, m, s in zip(obs.variables, frame.mean, frame.std):
@@ -669,7 +671,7 @@ def choose_scales(model, obs, resume) -> float:
     if resume is not None:
         model.scale_search_ = checkpoint_extra(resume).get("scale_search")
     else:
-        model.scale_search_ = search_scales(model, obs.table, gridded=obs.gridded)
+        model.scale_search_ = agree(search_scales(model, obs.table, gridded=obs.gridded))  # timed fits: rank 0's
     return 1.0 if model.scale_search_ is None else 1.0 - model.scale_search_["budget_share"]
 
 
@@ -724,7 +726,7 @@ def calibrate(model, trainer, prep: Prepared) -> None:
     strategy.after_training(before, trainer.train_idx, prep.x, prep.y, prep.w)
     model.calibration_, model.data_distance_ = calibrate_field(
         lambda xb: strategy.standardized(before, xb), before, trainer, prep.x, prep.y, prep.w,
-        model.encoding_config_, model.seed, prep.held_out, None if prep.groups is None else prep.groups.numpy(),
+        model.encoding_config_, seed_in_force(model), prep.held_out, None if prep.groups is None else prep.groups.numpy(),
         sites=every,
     )
     if joined:
@@ -742,7 +744,7 @@ def train_config(model, share: float = 1.0) -> TrainConfig:
     """
     return TrainConfig(
         batch_size=_choice.batch_size(model), lr=_choice.learning_rate(model), epochs=model.epochs,
-        max_time=model.max_time, validation=model.validation_, patience=int(model.patience), seed=model.seed,
+        max_time=model.max_time, validation=model.validation_, patience=int(model.patience), seed=seed_in_force(model),
         progress=bool(model.progress), precision=_choice.check_precision(model), extra_every=int(model.physics_every),
         lbfgs_share=_choice.LBFGS_SHARE if getattr(model, "optimizer_", "adam") == "lbfgs" else 0.0,
         refit_share=REFIT_SHARE,

@@ -20,7 +20,7 @@ import torch
 from .. import coords as _coords
 from ..encoding import CoordinateEncoding
 from ..nn import TUNER_TIME_PERIOD, option_defaults, size_defaults
-from ..training import checkpoint_extra, constrained_modules, distributed_world
+from ..training import agree, checkpoint_extra, constrained_modules, distributed_world
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
 from .members import plain_fit
 from .params import terms_in_force
@@ -376,7 +376,8 @@ def choose_precision(model, obs, streamed: bool, device, timings: dict | None = 
             or model.optimizer_ != "adam"):
         return "float32"
     seconds = {p: _step_seconds(model, obs.table, device, p, timings) for p in ("float32", "bfloat16")}
-    return "bfloat16" if seconds["float32"] >= BF16_MIN_SPEEDUP * seconds["bfloat16"] else "float32"
+    # timed on each rank under torchrun: rank 0's choice, so that every rank trains in one precision
+    return agree("bfloat16" if seconds["float32"] >= BF16_MIN_SPEEDUP * seconds["bfloat16"] else "float32")
 
 
 def _step_seconds(model, table: _coords.PointTable, device, precision: str, timings: dict | None = None) -> float:

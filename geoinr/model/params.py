@@ -13,7 +13,7 @@ from ..base import did_you_mean
 from ..coords import user_stacklevel
 from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS
 
-__all__ = ["OPTIMIZERS", "check_params", "did_you_mean", "terms_in_force"]
+__all__ = ["OPTIMIZERS", "check_params", "did_you_mean", "terms_in_force", "seed_in_force"]
 
 POSITIVE_INTS = ("n_collocation", "physics_every", "patience")
 POSITIVE_INTS_OR_NONE = ("width", "depth", "epochs", "batch_size")
@@ -137,3 +137,24 @@ def terms_in_force(model):
         return model.physics_
     return None if model.physics == "auto" else model.physics
 
+
+def seed_in_force(model):
+    """The seed a fit draws its held-out points, sample and batches with: ``seed``, except that under torchrun a
+    ``seed=None`` fit draws one seed that every rank shares (set by :func:`geoinr.model.fitting.learn_frame`), so
+    that the ranks hold out the same points and read the same sample.
+
+    Parameters
+    ----------
+    model : geoinr.INRModel
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> seed_in_force(geoinr.INRModel(seed=3)), seed_in_force(geoinr.INRModel(seed=None))
+    (3, None)
+    """
+    return getattr(model, "_seed_in_force", model.seed)

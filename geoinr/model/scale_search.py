@@ -39,6 +39,7 @@ from sklearn.base import clone
 from .. import coords as _coords
 from ..scales import default_scales
 from .held_out import satellite_passes, validation_blocks
+from .params import seed_in_force
 
 __all__ = ["SEARCH", "search_scales", "held_out_mask"]
 
@@ -213,7 +214,7 @@ def search_scales(model, table: _coords.PointTable, gridded: bool = False) -> di
     """
     if len(table) < MIN_POINTS:
         return None
-    held = held_out_mask(model, table, model.seed)
+    held = held_out_mask(model, table, seed_in_force(model))
     if held is None:
         return None
     test, kind, groups = held

@@ -1,0 +1,54 @@
+"""Launched by tests/test_distributed.py under torchrun (2 ranks, gloo): a fit's random and timed choices agree.
+
+Each rank writes what its fits chose to ``<out>/choices<rank>.json``. Two fits with ``seed=None``:
+
+- in memory under a time budget, with the precision's timed passes forced to disagree (rank 1 "measures"
+  bfloat16 twice as fast, rank 0 no faster): every rank must train in rank 0's choice;
+- dask-backed (streamed), where the sample the scales come from and the held-out blocks are drawn with the
+  seed: every rank must read the same sample (the same encoding) and hold out the same blocks.
+"""
+import json
+import os
+import sys
+
+
+def main(out):
+    import torch.distributed as dist
+
+    import geoinr
+    from geoinr.model import fitting, network_choice
+
+    fitting.STREAM_MIN_BYTES = 0  # stream the small dask data, as the test suite does
+    rank = int(os.environ["RANK"])
+    fake = {"float32": 2.0, "bfloat16": 1.0} if rank == 1 else {"float32": 1.0, "bfloat16": 1.0}
+    network_choice._step_seconds = lambda model, table, device, precision, timings=None: fake[precision]
+    held_out = []  # the streamed fit's held-out points, as each rank drew them
+    prepare = fitting.prepare_streamed
+
+    def recorded(*args, **kwargs):
+        prep = prepare(*args, **kwargs)
+        held_out.append(prep.x.double().sum(dim=0).tolist())
+        return prep
+
+    fitting.prepare_streamed = recorded
+    tracks = geoinr.datasets.synthetic_tracks(days=4, noise=0.01, seed=0)
+    small = dict(width=16, depth=1, batch_size=256, lr=1e-3, seed=None, progress=False)
+    timed = tracks.inr.fit("sla", max_time=2.0, **small)
+    streamed = tracks.chunk({"time": 100}).inr.fit("sla", epochs=2, max_time=None, **small)
+    held = getattr(streamed, "_seed_in_force", None)  # the seed the fit drew with (params.seed_in_force)
+    result = {
+        "precision": timed.precision_,
+        "encoding": streamed.encoding_config_,
+        "streamed": streamed.streamed_,
+        "held_out": held_out,
+        "seed": held,
+        "checksum": float(sum(p.detach().double().sum() for p in streamed.field_.parameters())),
+    }
+    with open(os.path.join(out, f"choices{rank}.json"), "w") as f:
+        json.dump(result, f)
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
