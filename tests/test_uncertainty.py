@@ -441,6 +441,22 @@ def test_a_std_without_held_out_points_warns_and_never_shrinks_the_networks_own_
     assert fitted.calibration_["variance_scale"][0] >= 1.0
 
 
+def test_a_std_without_held_out_points_still_grows_away_from_the_data(scattered):
+    """validation=0: nothing to fit the error to, yet a map errs most far from its data. The std had been the
+    network's spread alone (in a one-satellite day's gaps 10x too small); it now adds the field's variance over
+    its variogram's length, unfitted, as held-out calibrations fix it."""
+    gappy = scattered.where(np.abs(scattered.longitude) > 2.5, drop=True)  # a 5 deg (390 km) gap at 0 E
+    with pytest.warns(UserWarning, match="cannot be calibrated"):
+        fitted = gappy.inr.fit("sla", uncertainty="bayes_last_layer", validation=0.0, **{**FAST, "epochs": 150})
+    cal = fitted.calibration_
+    assert cal["on"] == "training points" and cal["gap_length_from"] == ["variogram"] and cal["gap_variance"][0] > 0
+    target = {"lon": np.array([0.0, -4.0]), "lat": np.array([45.0, 45.0]),
+              "time": np.array(["2021-03-05", "2021-03-05"], dtype="datetime64[ns]")}
+    _, std = fitted.predict(target, return_std=True)
+    assert std[0] > 5.0 * std[1]  # in the gap (0.16 here), against among the data (0.01)
+    assert std[0] < 1.5 * float(gappy.sla.std())  # at most about the field's own spread
+
+
 def test_draws_with_seed_none_differ_from_call_to_call(scattered):
     fitted = scattered.inr.fit("sla", uncertainty="bayes_last_layer", **{**FAST, "epochs": 5})
     target = {"lon": np.array([0.0, 1.0]), "lat": np.array([45.0, 45.0]),

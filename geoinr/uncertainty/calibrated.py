@@ -45,18 +45,22 @@ def _calibrate_variable(j, *, var, resid, held, xyz, yall, seen, trained, near, 
     """Calibration parameters of variable ``j`` from its held-out residuals."""
     # measurement noise from near-coincident observations
     s2_nn = noise_variance(xyz[seen], yall[seen, j], max_distance_km=enc["min_wavelength"] / 10.0)
-    if not on_val:  # no held-out points: no distance to learn from; the network's variance only
-        c, s2 = calibrate(var, resid**2, noise=s2_nn)
-        # residuals at the training points sit below the error between them: a scale fitted to them shrinks the
-        # std towards 0, so it may only grow the network's own spread (no held-out points to measure it on)
-        return {"variance_scale": max(c, 1.0), "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
-    dist = near(xyz[held])
     # the error's length is the field's correlation length (interpolation error theory), measured on all
     # training observations: steadier than fitting it to a few held-out passes
     train = trained & seen
     ell, nugget = correlation_length(
         xyz[train], yall[train, j], max_lag_km=VARIOGRAM_LAGS * enc["min_wavelength"], seed=seed, return_nugget=True
     )
+    if not on_val:  # no held-out points: nothing to fit the error to
+        c, s2 = calibrate(var, resid**2, noise=s2_nn)
+        # residuals at the training points sit below the error between them: a scale fitted to them shrinks the
+        # std towards 0, so it may only grow the network's own spread (no held-out points to measure it on)
+        cal = {"variance_scale": max(c, 1.0), "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
+        if ell is not None:  # the interpolation error between the data as the variogram gives it, unfitted
+            cal.update(gap_variance=max(float(np.var(yall[seen, j])) - s2, 1e-6), gap_length_km=float(ell),
+                       gap_length_from="variogram")
+        return cal
+    dist = near(xyz[held])
     # no near-coincident pairs (scattered data): the variogram's nugget is the noise; an intercept of the
     # held-out residuals would take the error in the gaps for noise
     s2 = s2_nn if s2_nn is not None else nugget if nugget is not None else calibrate(var, resid**2)[1]
@@ -105,8 +109,9 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
     if not on_val:
         warnings.warn(
             f"{len(trainer.val_idx)} held-out points (fewer than {MIN_HELD_OUT}): the standard deviation cannot be "
-            "calibrated against unseen data and is the network's own spread, which misses the error between the "
-            "observations. Fit with validation > 0 and enough points to hold some out (the default 'auto' holds "
+            "calibrated against unseen data. It is the network's own spread plus an error that grows away from the "
+            "observations to the field's variance over the length of their variogram, neither checked against "
+            "unseen data. Fit with validation > 0 and enough points to hold some out (the default 'auto' holds "
             "out 10 % of the passes or boxes) for a calibrated std.",
             UserWarning, stacklevel=2,
         )
@@ -250,7 +255,8 @@ class CalibratedError:
         return (
             f"{method} estimate of the error of the field (not of a new observation: measurement "
             f"noise excluded), calibrated on "
-            + ("the training points themselves (nothing held out: validation=0): "
+            + ("the training points themselves (nothing held out: validation=0; the term that grows away from "
+               "the data is the field's variance over its variogram's length, unchecked): "
                if cal.get("on") == "training points" else f"held-out {cal.get('on', 'validation points')}: ")
             + f"variance = {cal.get('variance_scale', [1.0])[j]:.3g} x network variance"
             + (
