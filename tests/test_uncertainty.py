@@ -329,6 +329,23 @@ def test_correlation_length_of_a_known_field():
     assert correlation_length(xy[:10], y[:10], max_lag_km=300.0) is None  # too few pairs
 
 
+def test_correlation_length_of_a_field_on_a_slope_is_bounded():
+    """The same field on a large-scale slope (an ADT across a current) over one satellite's few tracks: the
+    variogram keeps rising, and the Gaussian fit's length ran out to hundreds of km and more (245,000 km on a
+    tropical day). It is bounded by where the variogram first reaches half the observations' variance."""
+    from geoinr.uncertainty import correlation_length
+
+    rng = np.random.default_rng(3)
+    ell = 80.0
+    xy = np.column_stack([rng.uniform(0.0, 1000.0, 600), np.repeat([100.0, 400.0, 700.0], 200)])  # three tracks
+    omega = rng.standard_normal((500, 2)) / ell
+    phase = rng.uniform(0.0, 2.0 * np.pi, 500)
+    field = np.sqrt(2.0 / 500) * np.cos(xy @ omega.T + phase).sum(axis=1)
+    y = field + 0.004 * xy[:, 0]  # a 4-std rise across the box
+    length = correlation_length(xy, y, max_lag_km=1000.0)
+    assert 0.5 * ell < length < 4.0 * ell
+
+
 def test_uncertainty_without_time_and_with_two_variables():
     """A map without time (blocks, distances in space only) and a joint fit of two variables."""
     rng = np.random.default_rng(4)

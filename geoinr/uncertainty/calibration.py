@@ -23,6 +23,14 @@ import numpy as np
 __all__ = ["DataDistance", "calibrate", "calibrate_gap", "correlation_length", "gap_fraction", "noise_variance"]
 
 
+HALF_SILL_LAGS = float(np.sqrt(2.0 * np.log(2.0)))  # a Gaussian variogram reaches half its sill at this many lengths
+# a variogram rising past this many times the observations' variance holds a slope (its length is then bounded):
+# on one satellite's records of benchmarks/sparse_records.py 1.7-14.6 where the length ran long, on the dense
+# four-day boxes of real_ssh.py 0.3-1.1 and on the built-in tracks 1.25-1.36 (benchmarks/RESULTS.md, 2026-12-06,
+# seventh session)
+SLOPE_RISE = 1.5
+
+
 def correlation_length(
     coords_km: np.ndarray,
     values: np.ndarray,
@@ -38,7 +46,10 @@ def correlation_length(
     by least squares with :math:`\gamma(h) = n + s\,(1 - e^{-h^2 / 2\ell^2})`
     (nugget :math:`n`: measurement noise; sill :math:`s`: the field's
     variance). At most ``max_points`` observations (a random subset) enter the
-    pairs.
+    pairs. Where the variogram rises past :data:`SLOPE_RISE` times the
+    observations' variance (a large-scale slope, a sparse record), the length is
+    bounded by the distance where it first reaches half that variance, over
+    :data:`HALF_SILL_LAGS`.
 
     Parameters
     ----------
@@ -103,6 +114,14 @@ def correlation_length(
                                    bounds=([0.0, 0.0, 1e-3 * max_lag_km], [np.inf, np.inf, 100.0 * max_lag_km]))
     except (RuntimeError, ValueError):
         return failed
+    # a stationary field's variogram levels off at its variance; one that rises well past it holds a large-scale
+    # slope (an ADT across a current, the few tracks of one satellite), which draws the fit's sill up and its
+    # length out, without bound where it never levels off (a tropical day: 245,000 km). Its length is then at most
+    # the Gaussian's for a variogram first reaching half the observations' variance where this one does
+    variance = float(np.var(y))
+    reached = np.flatnonzero(gb >= 0.5 * variance)
+    if float(gb.max()) > SLOPE_RISE * variance and len(reached):
+        ell = min(ell, float(hb[reached[0]]) / HALF_SILL_LAGS)
     return (float(ell), float(nugget)) if return_nugget else float(ell)
 
 
