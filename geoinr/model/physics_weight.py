@@ -62,6 +62,7 @@ import numpy as np
 import torch
 
 from ..physics.losses import physics_terms
+from ..training import agree
 from .members import can_average, fill_more, record, time_for_another
 from .params import terms_in_force
 
@@ -297,15 +298,17 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
         else:
             budget = cfg.part(FIRST_SHARE)
         if runs:  # the residual's network: the first one's start, for as long as it took (or the time left)
+            # under torchrun each rank holds its share of the held-out points and its own clock: rank 0's decisions
+            took = agree(runs[0]["result"].seconds)
+            budget = cfg.part(1.0 - FIRST_SHARE)
             if interior_points(runs[0]["trainer"].xv, prep.x) is None and prep.x.shape[1] >= 3:
                 skipped = ("no network with the residual: none of the held-out points lies in the record's interior, "
                            "where the choice is scored")
-                break
-            took = runs[0]["result"].seconds
-            budget = cfg.part(1.0 - FIRST_SHARE)
-            if timed and not time_for_another(took, cfg.max_time - took, RESIDUAL_SHARE):  # no time to weigh it
+            elif timed and not time_for_another(took, cfg.max_time - took, RESIDUAL_SHARE):  # no time to weigh it
                 skipped = (f"no network with the residual: the data-only network took {took:.0f} s of "
                            f"{cfg.max_time:.0f}, leaving less than {RESIDUAL_SHARE:g} of its time")
+            skipped = agree(skipped)
+            if skipped:
                 break
             if cfg.max_time is not None:
                 budget = dataclasses.replace(budget, max_time=max(min(took, cfg.max_time - took), 1e-3))
@@ -329,7 +332,7 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
     inside = interior_points(runs[0]["trainer"].xv, prep.x)
     scored = int(inside.sum()) if inside is not None else int(runs[0]["trainer"].n_val)
     scores = held_out_scores(runs, maps, inside)
-    chosen = min(maps, key=lambda name: scores[name])  # a tie goes to the first: the data-only network
+    chosen = agree(min(maps, key=lambda name: scores[name]))  # a tie goes to the first: the data-only network
     mapped = [runs[i] for i in maps[chosen]]
     kept = mapped[-1]
     model.physics_weight_ = kept["weight"]

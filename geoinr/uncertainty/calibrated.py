@@ -55,6 +55,8 @@ def _calibrate_variable(j, *, var, resid, held, xyz, yall, seen, trained, near, 
         c, s2 = calibrate(var, resid**2, noise=s2_nn)
         # residuals at the training points sit below the error between them: a scale fitted to them shrinks the
         # std towards 0, so it may only grow the network's own spread (no held-out points to measure it on)
+        # the noise as the held-out calibration takes it (an overfitted network's training residuals hold none)
+        s2 = s2_nn if s2_nn is not None else nugget if nugget is not None else s2
         cal = {"variance_scale": max(c, 1.0), "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
         if ell is not None:  # the interpolation error between the data as the variogram gives it, unfitted
             cal.update(gap_variance=max(float(np.var(yall[seen, j])) - s2, 1e-6), gap_length_km=float(ell),
@@ -109,9 +111,9 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
     if not on_val:
         warnings.warn(
             f"{len(trainer.val_idx)} held-out points (fewer than {MIN_HELD_OUT}): the standard deviation cannot be "
-            "calibrated against unseen data. It is the network's own spread plus an error that grows away from the "
-            "observations to the field's variance over the length of their variogram, neither checked against "
-            "unseen data. Fit with validation > 0 and enough points to hold some out (the default 'auto' holds "
+            "calibrated against unseen data. It is the network's own spread plus, where the observations' variogram "
+            "gives a length, an error that grows away from them to the field's variance over that length, neither "
+            "checked against unseen data. Fit with validation > 0 and enough points to hold some out (the default 'auto' holds "
             "out 10 % of the passes or boxes) for a calibrated std.",
             UserWarning, stacklevel=2,
         )
@@ -255,8 +257,9 @@ class CalibratedError:
         return (
             f"{method} estimate of the error of the field (not of a new observation: measurement "
             f"noise excluded), calibrated on "
-            + ("the training points themselves (nothing held out: validation=0; the term that grows away from "
-               "the data is the field's variance over its variogram's length, unchecked): "
+            + ("the training points themselves (too few points held out to calibrate on"
+               + ("; the term that grows away from the data is the field's variance over its variogram's length, "
+                  "unchecked" if gap > 0 else "") + "): "
                if cal.get("on") == "training points" else f"held-out {cal.get('on', 'validation points')}: ")
             + f"variance = {cal.get('variance_scale', [1.0])[j]:.3g} x network variance"
             + (

@@ -48,8 +48,8 @@ def correlation_length(
     variance). At most ``max_points`` observations (a random subset) enter the
     pairs. Where the variogram rises past :data:`SLOPE_RISE` times the
     observations' variance (a large-scale slope, a sparse record), the length is
-    bounded by the distance where it first reaches half that variance, over
-    :data:`HALF_SILL_LAGS`.
+    bounded by the distance where it first reaches half that variance (the
+    nugget apart), over :data:`HALF_SILL_LAGS`.
 
     Parameters
     ----------
@@ -117,10 +117,11 @@ def correlation_length(
     # a stationary field's variogram levels off at its variance; one that rises well past it holds a large-scale
     # slope (an ADT across a current, the few tracks of one satellite), which draws the fit's sill up and its
     # length out, without bound where it never levels off (a tropical day: 245,000 km). Its length is then at most
-    # the Gaussian's for a variogram first reaching half the observations' variance where this one does
+    # the Gaussian's for a variogram first reaching half the field's variance (the noise, the nugget, apart) where
+    # this one does
     variance = float(np.var(y))
-    reached = np.flatnonzero(gb >= 0.5 * variance)
-    if float(gb.max()) > SLOPE_RISE * variance and len(reached):
+    if float(gb.max()) > SLOPE_RISE * variance and variance > nugget:  # half the field's variance, noise apart
+        reached = np.flatnonzero(gb - nugget >= 0.5 * (variance - nugget))
         ell = min(ell, float(hb[reached[0]]) / HALF_SILL_LAGS)
     return (float(ell), float(nugget)) if return_nugget else float(ell)
 
