@@ -605,6 +605,9 @@ class Trainer:
         # the training and validation points (equal shard sizes, so all ranks take the same steps)
         self.rank, self.world = distributed_world()
         self.has_val = val_idx.numel() > 0  # the same on every rank (decisions must agree)
+        #: the whole split, the same on every rank: what comes after training (a posterior, the calibration) is fitted
+        #: on it, so that under torchrun every rank fits it on every point, not on its own share
+        self.all_train_idx, self.all_val_idx = train_idx, val_idx
         if self.world > 1 and stream is None:
             per_rank = train_idx.numel() // self.world
             if per_rank < 1:

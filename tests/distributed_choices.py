@@ -5,11 +5,15 @@ Each rank writes what its fits chose to ``<out>/choices<rank>.json``. Two fits w
 - in memory under a time budget, with the precision's timed passes forced to disagree (rank 1 "measures"
   bfloat16 twice as fast, rank 0 no faster): every rank must train in rank 0's choice;
 - dask-backed (streamed), where the sample the scales come from and the held-out blocks are drawn with the
-  seed: every rank must read the same sample (the same encoding) and hold out the same blocks.
+  seed: every rank must read the same sample (the same encoding) and hold out the same blocks;
+- in memory with ``uncertainty="bayes_last_layer"``: the posterior and the calibration after training are fitted
+  on every point on every rank (each rank trains on its share), so every rank predicts the same std.
 """
 import json
 import os
 import sys
+
+import numpy as np
 
 
 def main(out):
@@ -36,11 +40,17 @@ def main(out):
     timed = tracks.inr.fit("sla", max_time=2.0, **small)
     streamed = tracks.chunk({"time": 100}).inr.fit("sla", epochs=2, max_time=None, **small)
     held = getattr(streamed, "_seed_in_force", None)  # the seed the fit drew with (params.seed_in_force)
+    # a posterior and a calibration after training: fitted on every point on every rank, not on the rank's share
+    calibrated = tracks.inr.fit("sla", uncertainty="bayes_last_layer", epochs=2, max_time=None, **small)
+    target = {"lon": [1.0, 3.0], "lat": [37.0, 38.0], "time": np.array(["2020-01-02", "2020-01-02"], dtype="datetime64[ns]")}
+    _, std = calibrated.predict(target, return_std=True)
     result = {
         "precision": timed.precision_,
         "encoding": streamed.encoding_config_,
         "streamed": streamed.streamed_,
         "held_out": held_out,
+        "calibration": {k: v for k, v in calibrated.calibration_.items() if k != "speed_km_per_day"},
+        "std": [float(v) for v in std],
         "seed": held,
         "checksum": float(sum(p.detach().double().sum() for p in streamed.field_.parameters())),
     }

@@ -87,3 +87,4 @@ def test_ranks_agree_on_random_and_timed_choices(tmp_path):
     assert ranks[0]["streamed"] == ranks[1]["streamed"]
     assert len(ranks[0]["held_out"]) == 1 and ranks[0]["held_out"] == ranks[1]["held_out"]  # the same blocks held out
     assert ranks[0]["checksum"] == ranks[1]["checksum"]
+    assert ranks[0]["calibration"] == ranks[1]["calibration"] and ranks[0]["std"] == ranks[1]["std"]

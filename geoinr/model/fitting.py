@@ -722,8 +722,8 @@ def calibrate(model, trainer, prep: Prepared) -> None:
     if joined:  # the weights that scored the held-out points, and every point as data after
         before = copy.deepcopy(model.field_)
         before.load_state_dict(trainer.held_out_best)
-        every = torch.cat([trainer.train_idx, trainer.val_idx])
-    strategy.after_training(before, trainer.train_idx, prep.x, prep.y, prep.w)
+        every = torch.cat([trainer.all_train_idx, trainer.all_val_idx])
+    strategy.after_training(before, trainer.all_train_idx, prep.x, prep.y, prep.w)
     model.calibration_, model.data_distance_ = calibrate_field(
         lambda xb: strategy.standardized(before, xb), before, trainer, prep.x, prep.y, prep.w,
         model.encoding_config_, seed_in_force(model), prep.held_out, None if prep.groups is None else prep.groups.numpy(),

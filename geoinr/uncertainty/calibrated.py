@@ -84,7 +84,7 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
     field : torch.nn.Module
         The trained field (its device is used).
     trainer : geoinr.training.Trainer
-        Gives ``train_idx`` and ``val_idx``.
+        Gives ``all_train_idx`` and ``all_val_idx`` (the whole split: every rank's under torchrun).
     x, y, w : torch.Tensor
         Raw coordinates, standardized values and the observed mask (or None).
     encoding_config : dict
@@ -107,23 +107,24 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
         The training sites per variable, when a distance term was fitted.
     """
     dev = next(field.parameters()).device
-    on_val = len(trainer.val_idx) >= MIN_HELD_OUT
+    train_idx, val_idx = trainer.all_train_idx, trainer.all_val_idx
+    on_val = len(val_idx) >= MIN_HELD_OUT
     if not on_val:
         warnings.warn(
-            f"{len(trainer.val_idx)} held-out points (fewer than {MIN_HELD_OUT}): the standard deviation cannot be "
+            f"{len(val_idx)} held-out points (fewer than {MIN_HELD_OUT}): the standard deviation cannot be "
             "calibrated against unseen data. It is the network's own spread plus, where the observations' variogram "
             "gives a length, an error that grows away from them to the field's variance over that length, neither "
             "checked against unseen data. Fit with validation > 0 and enough points to hold some out (the default 'auto' holds "
             "out 10 % of the passes or boxes) for a calibrated std.",
             UserWarning, stacklevel=2,
         )
-    idx = trainer.val_idx if on_val else trainer.train_idx
+    idx = val_idx if on_val else train_idx
     mean, var = _held_out_predictions(standardized, x, idx, dev)
     yv = y[idx].numpy()
     obs = np.ones_like(yv, dtype=bool) if w is None else w[idx].numpy() > 0
     speed = speed_km_per_day(encoding_config["min_wavelength"], encoding_config.get("min_period"))
     xyz = space_time_km(x.numpy().astype(np.float64), speed)
-    tidx = trainer.train_idx.numpy()
+    tidx = train_idx.numpy()
     nears = _training_sites(xyz, tidx, w, yv.shape[1], encoding_config["min_wavelength"] / GAP_CELLS)
     yall = y.numpy()
     trained = np.zeros(len(yall), bool)
@@ -257,7 +258,7 @@ class CalibratedError:
         return (
             f"{method} estimate of the error of the field (not of a new observation: measurement "
             f"noise excluded), calibrated on "
-            + ("the training points themselves (too few points held out to calibrate on"
+            + ("the training points themselves (nothing held out, or too few points to calibrate on"
                + ("; the term that grows away from the data is the field's variance over its variogram's length, "
                   "unchecked" if gap > 0 else "") + "): "
                if cal.get("on") == "training points" else f"held-out {cal.get('on', 'validation points')}: ")
