@@ -45,7 +45,7 @@ def test_gridded_half_gaps_filled():
     pred = fitted.predict(full)
     err = (pred - full).where(np.isnan(gappy))
     assert rms(err) < GAPS_RMSE_MAX
-    filled = gappy.inr.fill_gaps(**FAST)
+    filled = gappy.inr.fill_gaps(**{**FAST, "epochs": 20})  # what fill_gaps keeps and fills, not the fit's quality
     assert not bool(np.isnan(filled).any())
     kept = np.isfinite(gappy)
     np.testing.assert_array_equal(filled.values[kept.values], gappy.values[kept.values])
