@@ -51,22 +51,19 @@ def _calibrate_variable(j, *, var, resid, held, xyz, yall, seen, trained, near, 
     ell, nugget = correlation_length(
         xyz[train], yall[train, j], max_lag_km=VARIOGRAM_LAGS * enc["min_wavelength"], seed=seed, return_nugget=True
     )
-    if not on_val:  # no held-out points: nothing to fit the error to
-        c, s2 = calibrate(var, resid**2, noise=s2_nn)
-        # residuals at the training points sit below the error between them: a scale fitted to them shrinks the
-        # std towards 0, so it may only grow the network's own spread (no held-out points to measure it on)
-        # the noise as the held-out calibration takes it (an overfitted network's training residuals hold none)
-        s2 = s2_nn if s2_nn is not None else nugget if nugget is not None else s2
-        cal = {"variance_scale": max(c, 1.0), "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
-        if ell is not None:  # the interpolation error between the data as the variogram gives it, unfitted
-            cal.update(gap_variance=max(float(np.var(yall[seen, j])) - s2, 1e-6), gap_length_km=float(ell),
-                       gap_length_from="variogram")
-        return cal
-    dist = near(xyz[held])
     # no near-coincident pairs (scattered data): the variogram's nugget is the noise; an intercept of the
-    # held-out residuals would take the error in the gaps for noise
+    # residuals would take the error in the gaps for noise (an overfitted network's training residuals hold none)
     s2 = s2_nn if s2_nn is not None else nugget if nugget is not None else calibrate(var, resid**2)[1]
     signal = max(float(np.var(yall[seen, j])) - s2, 1e-6)
+    if not on_val:  # no held-out points: nothing to fit the error to
+        # residuals at the training points sit below the error between them: a scale fitted to them shrinks the
+        # std towards 0, so it may only grow the network's own spread (no held-out points to measure it on)
+        c = calibrate(var, resid**2, noise=s2_nn)[0]
+        cal = {"variance_scale": max(c, 1.0), "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
+        if ell is not None:  # the interpolation error between the data as the variogram gives it, unfitted
+            cal.update(gap_variance=signal, gap_length_km=float(ell), gap_length_from="variogram")
+        return cal
+    dist = near(xyz[held])
     cal = calibrate_gap(var, resid, dist, noise=s2, signal=signal, length=ell, coords_km=xyz[held],
                         groups=None if groups is None else groups[held])
     cal["gap_length_from"] = "likelihood" if ell is None else "variogram"
@@ -114,8 +111,8 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
             f"{len(val_idx)} held-out points (fewer than {MIN_HELD_OUT}): the standard deviation cannot be "
             "calibrated against unseen data. It is the network's own spread plus, where the observations' variogram "
             "gives a length, an error that grows away from them to the field's variance over that length, neither "
-            "checked against unseen data. Fit with validation > 0 and enough points to hold some out (the default 'auto' holds "
-            "out 10 % of the passes or boxes) for a calibrated std.",
+            "checked against unseen data. Fit with validation > 0 and enough points to hold some out (the default "
+            "'auto' holds out 10 % of the passes or boxes) for a calibrated std.",
             UserWarning, stacklevel=2,
         )
     idx = val_idx if on_val else train_idx
