@@ -21,9 +21,13 @@ KW = dict(width=16, depth=1, epochs=5, max_time=None, progress=False, seed=0)
 
 @pytest.fixture(autouse=True)
 def _light():
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    with dask.config.set(scheduler="synchronous"):
-        yield
+    try:
+        with dask.config.set(scheduler="synchronous"):
+            yield
+    finally:  # the tests after these ran on one thread, and a fit in a subprocess on two differed from them in its bits
+        torch.set_num_threads(threads)
 
 
 def _grid():

@@ -167,12 +167,20 @@ def test_only_plain_time_budgeted_fits_of_scattered_points_share_the_budget():
 
 def test_scattered_points_are_fitted_by_networks_trained_together_where_the_budget_affords_them(monkeypatch, tmp_path):
     tracks = _noisy_tracks(days=2)
-    afforded = []
-    timed = network_choice._affordable_epochs
-    monkeypatch.setattr(network_choice, "_affordable_epochs", lambda *a: afforded.append(timed(*a)) or afforded[-1])
-    # a tiny network on a few thousand points affords far more than 3 x 1000 epochs in 5 s
-    model = tracks.inr.fit("sla", width=8, depth=1, max_time=5.0, progress=False, seed=0)
-    assert afforded[-1] >= network_choice.SCATTERED_MEMBERS * network_choice.MEMBER_EPOCHS
+    timed, afforded = network_choice._affordable_epochs, []
+    fixed = 2.0 * network_choice.SCATTERED_MEMBERS * network_choice.MEMBER_EPOCHS
+
+    def affords(*args):
+        # the pass is timed as the fit times it (finite and positive), but the choice is made on a fixed count: a
+        # tiny network on a few thousand points affords about 3 x 1000 epochs in 5 s, and a busy CI machine had it
+        # at 2,945 (the timing's scaling is tested below, on a fixed pass time)
+        assert 0 < timed(*args) < float("inf")
+        afforded.append(fixed)
+        return afforded[-1]
+
+    monkeypatch.setattr(network_choice, "_affordable_epochs", affords)
+    model = tracks.inr.fit("sla", width=8, depth=1, max_time=3.0, progress=False, seed=0)
+    assert afforded, "the number of networks was not weighed against the budget"
     assert model.members_ == network_choice.SCATTERED_MEMBERS and model.field_.network.n_members == model.members_
     assert model.fill_members_ is None and f"mean of {model.members_} networks" in repr(model)
     path = tmp_path / "shared.geoinr"
@@ -181,7 +189,7 @@ def test_scattered_points_are_fitted_by_networks_trained_together_where_the_budg
     np.testing.assert_array_equal(geoinr.load(path).predict(x).values, model.predict(x).values)
     # where one network affords fewer epochs it is one network (patience: no early stop, no further network)
     monkeypatch.setattr(network_choice, "MEMBER_EPOCHS", afforded[-1])
-    assert tracks.inr.fit("sla", width=8, depth=1, max_time=5.0, progress=False, seed=0,
+    assert tracks.inr.fit("sla", width=8, depth=1, max_time=3.0, progress=False, seed=0,
                           patience=10**6).members_ == 1
     # an epoch budget, or n_members given, is obeyed as it is
     assert tracks.inr.fit("sla", width=8, depth=1, epochs=2, max_time=None, progress=False).members_ == 1
