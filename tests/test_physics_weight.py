@@ -94,15 +94,15 @@ def test_under_a_time_budget_the_residual_gets_the_time_the_first_network_left(t
 
     fitting.train = spy
     try:
-        fitted = tracks.inr.fit("sla", physics="qg", **{**SMALL, "epochs": None, "max_time": 6.0})
+        fitted = tracks.inr.fit("sla", physics="qg", **{**SMALL, "epochs": None, "max_time": 3.0})
     finally:
         fitting.train = real
     (first, took), *rest = budgets  # then, maybe, the residual's network and further ones in the time left
-    assert first == pytest.approx(6.0)  # the data-only network: the whole budget, as a data-only fit's first
+    assert first == pytest.approx(3.0)  # the data-only network: the whole budget, as a data-only fit's first
     if "no network with the residual" in fitted.physics_choice_["note"]:  # data-only networks may still follow
-        assert 6.0 - took < RESIDUAL_SHARE * took
+        assert 3.0 - took < RESIDUAL_SHARE * took
     else:
-        assert 6.0 - took >= RESIDUAL_SHARE * took and rest[0][0] == pytest.approx(min(took, 6.0 - took))
+        assert 3.0 - took >= RESIDUAL_SHARE * took and rest[0][0] == pytest.approx(min(took, 3.0 - took))
     assert fitted.fit_seconds_ == pytest.approx(sum(b[1] for b in budgets))
 
 
