@@ -7,7 +7,10 @@ Each rank writes what its fits chose to ``<out>/choices<rank>.json``. Two fits w
 - dask-backed (streamed), where the sample the scales come from and the held-out blocks are drawn with the
   seed: every rank must read the same sample (the same encoding) and hold out the same blocks;
 - in memory with ``uncertainty="bayes_last_layer"``: the posterior and the calibration after training are fitted
-  on every point on every rank (each rank trains on its share), so every rank predicts the same std.
+  on every point on every rank (each rank trains on its share), so every rank predicts the same std;
+- ``physics="qg"`` with the weight chosen on held-out points: the candidate maps are scored on every rank's share
+  pooled, so every rank makes the same choice from the same scores and keeps the same record;
+- ``min_wavelength="search"``: every rank holds out the same passes and keeps the same scales.
 """
 import json
 import os
@@ -44,7 +47,14 @@ def main(out):
     calibrated = tracks.inr.fit("sla", uncertainty="bayes_last_layer", epochs=2, max_time=None, **small)
     target = {"lon": [1.0, 3.0], "lat": [37.0, 38.0], "time": np.array(["2020-01-02", "2020-01-02"], dtype="datetime64[ns]")}
     _, std = calibrated.predict(target, return_std=True)
+    physics = tracks.inr.fit("sla", physics="qg", epochs=20, max_time=None, **small)
+    search = tracks.inr.fit("sla", min_wavelength="search", max_time=4.0, **small)
     result = {
+        "physics_choice": physics.physics_choice_,
+        "physics_checksum": float(sum(p.detach().double().sum() for p in physics.field_.parameters())),
+        "scale_search": search.scale_search_,
+        "search_encoding": search.encoding_config_,
+        "search_checksum": float(sum(p.detach().double().sum() for p in search.field_.parameters())),
         "precision": timed.precision_,
         "encoding": streamed.encoding_config_,
         "streamed": streamed.streamed_,

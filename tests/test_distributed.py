@@ -88,3 +88,10 @@ def test_ranks_agree_on_random_and_timed_choices(tmp_path):
     assert len(ranks[0]["held_out"]) == 1 and ranks[0]["held_out"] == ranks[1]["held_out"]  # the same blocks held out
     assert ranks[0]["checksum"] == ranks[1]["checksum"]
     assert ranks[0]["calibration"] == ranks[1]["calibration"] and ranks[0]["std"] == ranks[1]["std"]
+    # the physics weight's choice: both networks trained, their maps scored on both ranks' held-out points pooled
+    # (before, each rank scored its own share: other held-out losses, and each rank its own seconds, in the record)
+    choice = ranks[0]["physics_choice"]
+    assert len(choice["candidates"]) == 2 and choice == ranks[1]["physics_choice"]
+    assert ranks[0]["physics_checksum"] == ranks[1]["physics_checksum"]
+    assert ranks[0]["scale_search"] == ranks[1]["scale_search"] and ranks[0]["search_encoding"] == ranks[1]["search_encoding"]
+    assert ranks[0]["search_checksum"] == ranks[1]["search_checksum"]

@@ -62,7 +62,7 @@ import numpy as np
 import torch
 
 from ..physics.losses import physics_terms
-from ..training import agree
+from ..training import _all_reduce, agree, distributed_world
 from .members import can_average, fill_more, record, time_for_another
 from .params import terms_in_force
 
@@ -330,7 +330,8 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
         else:
             maps.update({"mean": [0, 1], "residual": [1]} if can_average(model, prep) else {"residual": [1]})
     inside = interior_points(runs[0]["trainer"].xv, prep.x)
-    scored = int(inside.sum()) if inside is not None else int(runs[0]["trainer"].n_val)
+    n_val = runs[0]["trainer"].n_val  # this rank's share of the held-out points, pooled over the ranks for the record
+    held, scored = pooled([n_val, int(inside.sum()) if inside is not None else n_val])
     scores = held_out_scores(runs, maps, inside)
     chosen = agree(min(maps, key=lambda name: scores[name]))  # a tie goes to the first: the data-only network
     mapped = [runs[i] for i in maps[chosen]]
@@ -349,10 +350,10 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
                         left=cfg.max_time - spent if more else 0.0)
     weights += [kept["weight"]] * (len(records) - initial)
     model.fill_members_ = {"fits": records} if len(records) > initial else None
-    model.physics_choice_ = {
+    model.physics_choice_ = agree({  # rank 0's record (its clock's seconds) on every rank
         "physics_weight": kept["weight"],
         "held_out": prep.held_out,
-        "held_out_points": int(kept["trainer"].n_val),
+        "held_out_points": int(held),
         "scored_points": int(scored),
         "candidates": [
             {"physics_weight": r["weight"], "val_loss": r["val"] if np.isfinite(r["val"]) else None,
@@ -366,7 +367,7 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
                  f"a data-only network, then one with the residual, on the same held-out {prep.held_out}; "
                  f"the {chosen if chosen != 'mean' else 'mean of the two'} predicted them best")
                 + (f"; {len(records) - initial} more network(s) in the time left" if len(records) > initial else ""),
-    }
+    })
     seconds = spent + sum(r["seconds"] for r in records[initial:])
     return kept["trainer"], dataclasses.replace(kept["result"], seconds=seconds)
 
@@ -416,24 +417,35 @@ def held_out_scores(runs, maps, inside: torch.Tensor | None = None) -> dict:
     checks that a single network scores its own best held-out loss).
     """
     trainer = runs[0]["trainer"]
-    if not trainer.n_val:  # nothing held out (cannot happen after resolve_physics_weight): the data-only network
+    sums = {name: [0.0, 0.0] for name in maps}  # squared error and weight of each map over this rank's points
+    if trainer.n_val:
+        w = trainer.wv if trainer.wv is not None else torch.ones_like(trainer.yv)
+        if inside is not None:
+            w = w * inside.to(w.device, w.dtype)[:, None]
+        predictions = []
+        for run in runs:
+            field = run["field"]
+            state = getattr(run["trainer"], "held_out_best", None)
+            if state is not None:
+                field = copy.deepcopy(field)
+                field.load_state_dict(state)
+            field.eval()
+            with torch.no_grad():
+                out = torch.cat([field(trainer.xv[i:i + CHUNK]).float() for i in range(0, trainer.n_val, CHUNK)], -2)
+            predictions.append(out.mean(0) if out.dim() == 3 else out)  # a mean of networks: (members, points, out)
+        for name, members in maps.items():
+            mean = sum(predictions[i] for i in members) / len(members)
+            sums[name] = [float((((mean - trainer.yv) ** 2) * w).sum()), float(w.sum())]
+    # under torchrun each rank holds out its share of the points: the scores pool every rank's (one call, the
+    # same on every rank, whatever each holds), so the choice weighs all of them and every rank scores alike
+    flat = pooled([v for name in maps for v in sums[name]])
+    weight = sum(flat[1::2])
+    if not weight:  # nothing held out (cannot happen after resolve_physics_weight): the data-only network
         return {name: (0.0 if name == "data-only" else np.inf) for name in maps}
-    w = trainer.wv if trainer.wv is not None else torch.ones_like(trainer.yv)
-    if inside is not None:
-        w = w * inside.to(w.device, w.dtype)[:, None]
-    predictions = []
-    for run in runs:
-        field = run["field"]
-        state = getattr(run["trainer"], "held_out_best", None)
-        if state is not None:
-            field = copy.deepcopy(field)
-            field.load_state_dict(state)
-        field.eval()
-        with torch.no_grad():
-            out = torch.cat([field(trainer.xv[i:i + CHUNK]).float() for i in range(0, trainer.n_val, CHUNK)], -2)
-        predictions.append(out.mean(0) if out.dim() == 3 else out)  # a mean of networks: (members, points, out)
-    scores = {}
-    for name, members in maps.items():
-        mean = sum(predictions[i] for i in members) / len(members)
-        scores[name] = float((((mean - trainer.yv) ** 2) * w).sum() / w.sum().clamp(min=1.0))
-    return scores
+    return {name: flat[2 * k] / max(flat[2 * k + 1], 1.0) for k, name in enumerate(maps)}
+
+
+def pooled(values: list) -> list:
+    """``values`` summed over the ranks under torchrun (themselves in one process): counts and sums of each rank's
+    share of the held-out points."""
+    return _all_reduce(list(values)) if distributed_world()[1] > 1 else list(values)
