@@ -6,7 +6,8 @@ import xarray as xr
 
 import geoinr  # noqa: F401  (registers .inr)
 
-# One torch thread for the whole suite (fits in subprocesses keep torch's default). The tests' networks are small, and
+# One torch thread for the whole suite (fits in subprocesses keep torch's default unless their test passes its count
+# on, as the killed-fit test does). The tests' networks are small, and
 # on the shared 2-core machines two threads wait on each other whenever a core is taken: the suite ran in 445 s on one
 # thread against 552 s on two, back to back on 2026-12-06, its epoch-budgeted fits 2-3 times slower on two (README's
 # test command; dev-notes: the suite's time). A user's fit keeps torch's default.

@@ -47,10 +47,21 @@ def main(out):
     calibrated = tracks.inr.fit("sla", uncertainty="bayes_last_layer", epochs=2, max_time=None, **small)
     target = {"lon": [1.0, 3.0], "lat": [37.0, 38.0], "time": np.array(["2020-01-02", "2020-01-02"], dtype="datetime64[ns]")}
     _, std = calibrated.predict(target, return_std=True)
+    from geoinr.model import physics_weight
+
+    scored = []  # each rank's scores of the candidate maps (before rank 0's choice is agreed) and its own share
+    score = physics_weight.held_out_scores
+
+    def recorded_scores(runs, maps, inside=None):
+        scored.append({"scores": score(runs, maps, inside), "share": int(runs[0]["trainer"].n_val)})
+        return scored[-1]["scores"]
+
+    physics_weight.held_out_scores = recorded_scores
     physics = tracks.inr.fit("sla", physics="qg", epochs=20, max_time=None, **small)
     search = tracks.inr.fit("sla", min_wavelength="search", max_time=4.0, **small)
     result = {
         "physics_choice": physics.physics_choice_,
+        "physics_scored": scored,
         "physics_checksum": float(sum(p.detach().double().sum() for p in physics.field_.parameters())),
         "scale_search": search.scale_search_,
         "search_encoding": search.encoding_config_,

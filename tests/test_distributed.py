@@ -91,7 +91,10 @@ def test_ranks_agree_on_random_and_timed_choices(tmp_path):
     # the physics weight's choice: both networks trained, their maps scored on both ranks' held-out points pooled
     # (before, each rank scored its own share: other held-out losses, and each rank its own seconds, in the record)
     choice = ranks[0]["physics_choice"]
-    assert len(choice["candidates"]) == 2 and choice == ranks[1]["physics_choice"]
+    assert len(choice["candidates"]) == 2 and choice == ranks[1]["physics_choice"]  # rank 0's record (agreed)
+    (a,), (b,) = ranks[0]["physics_scored"], ranks[1]["physics_scored"]
+    assert a["scores"] == b["scores"] and len(a["scores"]) >= 2  # each rank computed the same pooled scores
+    assert a["share"] > 0 and b["share"] > 0 and a["share"] + b["share"] == choice["held_out_points"]
     assert ranks[0]["physics_checksum"] == ranks[1]["physics_checksum"]
     assert ranks[0]["scale_search"] == ranks[1]["scale_search"] and ranks[0]["search_encoding"] == ranks[1]["search_encoding"]
     assert ranks[0]["search_checksum"] == ranks[1]["search_checksum"]

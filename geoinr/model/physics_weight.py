@@ -301,7 +301,8 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
             # under torchrun each rank holds its share of the held-out points and its own clock: rank 0's decisions
             took = agree(runs[0]["result"].seconds)
             budget = cfg.part(1.0 - FIRST_SHARE)
-            if interior_points(runs[0]["trainer"].xv, prep.x) is None and prep.x.shape[1] >= 3:
+            inside = interior_points(runs[0]["trainer"].xv, prep.x)  # this rank's share: counted over every rank
+            if inside is not None and not pooled([int(inside.sum())])[0]:
                 skipped = ("no network with the residual: none of the held-out points lies in the record's interior, "
                            "where the choice is scored")
             elif timed and not time_for_another(took, cfg.max_time - took, RESIDUAL_SHARE):  # no time to weigh it
@@ -375,8 +376,9 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
 def interior_points(held_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
     """Which ``held_out`` points (raw coordinates, time in the third column) lie in the interior of the record ``x``.
 
-    None where nothing is to drop (no time coordinate), or where no held-out point lies in
-    the interior (then no choice is made: :func:`fit_choosing_weight` keeps the data-only network).
+    None where nothing is to drop (no time coordinate). Where no held-out point lies in the interior
+    (counted over every rank under torchrun) no choice is made: :func:`fit_choosing_weight` keeps
+    the data-only network.
 
     Examples
     --------
@@ -384,10 +386,9 @@ def interior_points(held_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor | N
     >>> interior_points(x[[0, 3, 6]], x).tolist()
     [False, True, False]
     """
-    if x.shape[1] < 3 or not held_out.shape[0]:
+    if x.shape[1] < 3:
         return None
-    inside = _inside(held_out[:, 2], float(x[:, 2].min()), float(x[:, 2].max()))
-    return inside if bool(inside.any()) else None
+    return _inside(held_out[:, 2], float(x[:, 2].min()), float(x[:, 2].max()))
 
 
 def held_out_scores(runs, maps, inside: torch.Tensor | None = None) -> dict:
