@@ -32,6 +32,7 @@ __all__ = [
     "setup_distributed",
     "shared_seed",
     "agree",
+    "sum_over_ranks",
     "constrained_modules",
     "weights_finite",
 ]
@@ -144,6 +145,20 @@ def agree(value):
     box = [value]
     dist.broadcast_object_list(box, src=0)
     return box[0]
+
+
+def sum_over_ranks(values: list) -> list:
+    """``values`` (floats) summed over the ranks under torchrun; themselves in one process.
+
+    Each rank scores its own share of the held-out points: counts and sums pooled this way give every
+    rank the scores of all of them. Every rank must call it, with lists of one length.
+
+    Examples
+    --------
+    >>> sum_over_ranks([2.0, 3.0])
+    [2.0, 3.0]
+    """
+    return _all_reduce(list(values)) if distributed_world()[1] > 1 else list(values)
 
 
 def _generator(seed: int | None) -> torch.Generator:

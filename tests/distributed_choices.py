@@ -1,6 +1,6 @@
 """Launched by tests/test_distributed.py under torchrun (2 ranks, gloo): a fit's random and timed choices agree.
 
-Each rank writes what its fits chose to ``<out>/choices<rank>.json``. Two fits with ``seed=None``:
+Each rank writes what its fits chose to ``<out>/choices<rank>.json``. Fits with ``seed=None``:
 
 - in memory under a time budget, with the precision's timed passes forced to disagree (rank 1 "measures"
   bfloat16 twice as fast, rank 0 no faster): every rank must train in rank 0's choice;
@@ -19,11 +19,15 @@ import sys
 import numpy as np
 
 
+def _checksum(model):
+    return float(sum(p.detach().double().sum() for p in model.field_.parameters()))
+
+
 def main(out):
     import torch.distributed as dist
 
     import geoinr
-    from geoinr.model import fitting, network_choice
+    from geoinr.model import fitting, network_choice, physics_weight
 
     fitting.STREAM_MIN_BYTES = 0  # stream the small dask data, as the test suite does
     rank = int(os.environ["RANK"])
@@ -47,9 +51,7 @@ def main(out):
     calibrated = tracks.inr.fit("sla", uncertainty="bayes_last_layer", epochs=2, max_time=None, **small)
     target = {"lon": [1.0, 3.0], "lat": [37.0, 38.0], "time": np.array(["2020-01-02", "2020-01-02"], dtype="datetime64[ns]")}
     _, std = calibrated.predict(target, return_std=True)
-    from geoinr.model import physics_weight
-
-    scored = []  # each rank's scores of the candidate maps (before rank 0's choice is agreed) and its own share
+    scored = []  # each rank's scores of the candidate maps (before rank 0's record is agreed) and its own share
     score = physics_weight.held_out_scores
 
     def recorded_scores(runs, maps, inside=None):
@@ -62,10 +64,10 @@ def main(out):
     result = {
         "physics_choice": physics.physics_choice_,
         "physics_scored": scored,
-        "physics_checksum": float(sum(p.detach().double().sum() for p in physics.field_.parameters())),
+        "physics_checksum": _checksum(physics),
         "scale_search": search.scale_search_,
         "search_encoding": search.encoding_config_,
-        "search_checksum": float(sum(p.detach().double().sum() for p in search.field_.parameters())),
+        "search_checksum": _checksum(search),
         "precision": timed.precision_,
         "encoding": streamed.encoding_config_,
         "streamed": streamed.streamed_,
@@ -73,7 +75,7 @@ def main(out):
         "calibration": {k: v for k, v in calibrated.calibration_.items() if k != "speed_km_per_day"},
         "std": [float(v) for v in std],
         "seed": held,
-        "checksum": float(sum(p.detach().double().sum() for p in streamed.field_.parameters())),
+        "checksum": _checksum(streamed),
     }
     with open(os.path.join(out, f"choices{rank}.json"), "w") as f:
         json.dump(result, f)

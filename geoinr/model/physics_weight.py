@@ -62,7 +62,7 @@ import numpy as np
 import torch
 
 from ..physics.losses import physics_terms
-from ..training import _all_reduce, agree, distributed_world
+from ..training import agree, sum_over_ranks
 from .members import can_average, fill_more, record, time_for_another
 from .params import terms_in_force
 
@@ -302,7 +302,7 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
             took = agree(runs[0]["result"].seconds)
             budget = cfg.part(1.0 - FIRST_SHARE)
             inside = interior_points(runs[0]["trainer"].xv, prep.x)  # this rank's share: counted over every rank
-            if inside is not None and not pooled([int(inside.sum())])[0]:
+            if inside is not None and not sum_over_ranks([int(inside.sum())])[0]:
                 skipped = ("no network with the residual: none of the held-out points lies in the record's interior, "
                            "where the choice is scored")
             elif timed and not time_for_another(took, cfg.max_time - took, RESIDUAL_SHARE):  # no time to weigh it
@@ -332,9 +332,10 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
             maps.update({"mean": [0, 1], "residual": [1]} if can_average(model, prep) else {"residual": [1]})
     inside = interior_points(runs[0]["trainer"].xv, prep.x)
     n_val = runs[0]["trainer"].n_val  # this rank's share of the held-out points, pooled over the ranks for the record
-    held, scored = pooled([n_val, int(inside.sum()) if inside is not None else n_val])
+    held, scored = sum_over_ranks([n_val, int(inside.sum()) if inside is not None else n_val])
     scores = held_out_scores(runs, maps, inside)
-    chosen = agree(min(maps, key=lambda name: scores[name]))  # a tie goes to the first: the data-only network
+    # the scores pool every rank's held-out points: the same on every rank, and so is the choice
+    chosen = min(maps, key=lambda name: scores[name])  # a tie goes to the first: the data-only network
     mapped = [runs[i] for i in maps[chosen]]
     kept = mapped[-1]
     model.physics_weight_ = kept["weight"]
@@ -439,14 +440,8 @@ def held_out_scores(runs, maps, inside: torch.Tensor | None = None) -> dict:
             sums[name] = [float((((mean - trainer.yv) ** 2) * w).sum()), float(w.sum())]
     # under torchrun each rank holds out its share of the points: the scores pool every rank's (one call, the
     # same on every rank, whatever each holds), so the choice weighs all of them and every rank scores alike
-    flat = pooled([v for name in maps for v in sums[name]])
+    flat = sum_over_ranks([v for name in maps for v in sums[name]])
     weight = sum(flat[1::2])
     if not weight:  # nothing held out (cannot happen after resolve_physics_weight): the data-only network
         return {name: (0.0 if name == "data-only" else np.inf) for name in maps}
     return {name: flat[2 * k] / max(flat[2 * k + 1], 1.0) for k, name in enumerate(maps)}
-
-
-def pooled(values: list) -> list:
-    """``values`` summed over the ranks under torchrun (themselves in one process): counts and sums of each rank's
-    share of the held-out points."""
-    return _all_reduce(list(values)) if distributed_world()[1] > 1 else list(values)
