@@ -213,6 +213,30 @@ def test_gap_calibration_recovers_a_known_error_model():
     assert small["variance_scale"] == pytest.approx(1.0, abs=0.01)
 
 
+@pytest.mark.parametrize("size", [3, 40])  # under and over calibration.TRIANGULAR_MIN_SIZE
+def test_the_likelihoods_solve_of_stacked_factors_is_the_general_solve(size, monkeypatch):
+    """The grouped likelihood solves stacks of lower-triangular factors: SciPy's triangular solve for large blocks,
+    NumPy's general one for small blocks and for a SciPy that takes one matrix at a time (before 1.15)."""
+    import scipy.linalg
+
+    from geoinr.uncertainty import calibration
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((7, size, size))
+    chol = np.linalg.cholesky(a @ a.transpose(0, 2, 1) + size * np.eye(size))
+    rhs = rng.standard_normal((7, size, 1))
+    want = np.linalg.solve(chol, rhs)
+    np.testing.assert_allclose(calibration._lower_solve(chol, rhs), want, rtol=1e-10, atol=1e-12)
+
+    def old_scipy(matrix, b, **kwargs):
+        if np.ndim(matrix) != 2:
+            raise ValueError("expected square matrix")
+        return np.linalg.solve(matrix, b)
+
+    monkeypatch.setattr(scipy.linalg, "solve_triangular", old_scipy)
+    np.testing.assert_allclose(calibration._lower_solve(chol, rhs), want, rtol=1e-10, atol=1e-12)
+
+
 def test_grouped_calibration_sees_a_smooth_error_under_larger_noise():
     """Passes whose map error (variance 4 v, correlated over 40 km along the pass) is 5-10 times smaller
     than the white noise, and a noise estimate 15% too high (as near-coincident pairs give, the signal
