@@ -6,13 +6,16 @@ Accessors are re-created for every ``ds[...]``, so nothing is stored here:
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
 from . import coords, geometry, sentinels
 from .base import did_you_mean, history_line
-from .model import INRModel
+
+if TYPE_CHECKING:  # the model (and torch with it) is imported by the first fit, not by ``import geoinr``
+    from .model import INRModel
 
 __all__ = ["DatasetINRAccessor", "DataArrayINRAccessor"]
 
@@ -138,6 +141,8 @@ class _Base:
         self._obj = obj
 
     def _fit(self, variables, kwargs) -> INRModel:
+        from .model import INRModel
+
         names, params = _split(dict(kwargs))
         valid = INRModel._get_param_names() + list(_FIT_NAMES)
         for k in params:

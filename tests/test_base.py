@@ -1,4 +1,8 @@
 """The shared mapper base, the one reader of observations and the model's state round trip."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -226,3 +230,29 @@ def test_long_work_shows_a_progress_bar(tracks, monkeypatch):
     target = model.target_grid(resolution=0.5)
     model.predict(target)
     assert bars[-1].kwargs["desc"] == "predict" and bars[-1].n == bars[-1].total == target.latitude.size * target.longitude.size * target.time.size
+
+
+def test_importing_geoinr_defers_torch_until_a_model_is_asked_for():
+    """``import geoinr`` registers the accessor and loads the baselines, metrics and datasets without torch; the
+    first use of ``geoinr.INRModel`` or of a submodule imports them; a misspelled name is still an AttributeError."""
+    code = (
+        "import sys\n"
+        "import xarray as xr\n"
+        "import geoinr\n"
+        "assert 'torch' not in sys.modules, 'torch imported by import geoinr'\n"
+        "assert hasattr(xr.Dataset, 'inr') and hasattr(xr.DataArray, 'inr')\n"
+        "assert 'INRModel' in dir(geoinr) and 'load' in dir(geoinr)\n"
+        "geoinr.baselines.OptimalInterpolation(lt=None)\n"
+        "assert 'torch' not in sys.modules, 'torch imported by the baselines'\n"
+        "from geoinr import INRModel\n"
+        "assert 'torch' in sys.modules and INRModel is geoinr.model.INRModel\n"
+        "assert geoinr.physics.__name__ == 'geoinr.physics' and callable(geoinr.load)\n"
+        "try:\n"
+        "    geoinr.INRModle\n"
+        "except AttributeError as e:\n"
+        "    assert \"has no attribute 'INRModle'\" in str(e)\n"
+        "else:\n"
+        "    raise AssertionError('no AttributeError')\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
