@@ -140,16 +140,17 @@ class _Base:
     def __init__(self, obj):
         self._obj = obj
 
-    def _fit(self, variables, kwargs) -> INRModel:
+    def _fit(self, variables, kwargs, method: str = "fit") -> INRModel:
         from .model import INRModel
 
         names, params = _split(dict(kwargs))
-        valid = INRModel._get_param_names() + list(_FIT_NAMES)
+        own = ("variables",) if isinstance(self._obj, xr.Dataset) else ()  # a DataArray is its own variable
+        valid = list(own) + INRModel._get_param_names() + list(_FIT_NAMES)
         for k in params:
             if k not in valid:
-                raise TypeError(f"fit() got an unexpected keyword argument {k!r}.{did_you_mean(k, valid)} "
-                                f"It takes the INRModel parameters ({', '.join(INRModel._get_param_names())}) "
-                                f"and {', '.join(_FIT_NAMES)}.")
+                raise TypeError(f"{method}() got an unexpected keyword argument {k!r}.{did_you_mean(k, valid)} "
+                                f"It takes {''.join(f'{n}, ' for n in own)}the INRModel parameters "
+                                f"({', '.join(INRModel._get_param_names())}) and {', '.join(_FIT_NAMES)}.")
         return INRModel(**params).fit(self._obj, variables=variables, **names)
 
     def _regrid(self, target, variables, kwargs, land="auto"):
@@ -168,7 +169,7 @@ class _Base:
                              f"predict everywhere).")
         if isinstance(target, xr.Dataset | xr.DataArray):
             coords.find_coords(target, require_time=False)  # a target without latitude and longitude: say so now
-        fitted = self._fit(variables, kwargs)
+        fitted = self._fit(variables, kwargs, "regrid")
         if resolution is not None:
             target = fitted.target_grid(resolution, times=_source_times(self._obj, fitted))
         pred = fitted.predict(target)
@@ -331,7 +332,7 @@ class DatasetINRAccessor(_Base):
         True
         """
         _check_mask(mask, self._obj)
-        fitted = self._fit(variables, kwargs)
+        fitted = self._fit(variables, kwargs, "fill_gaps")
         return self._fill(fitted, self._obj, mask)
 
 
@@ -372,5 +373,5 @@ class DataArrayINRAccessor(_Base):
                 f"'<name>_std': da.to_dataset(name={name!r}).inr.fill_gaps(uncertainty=...), or fit and call "
                 f"predict(..., return_std=True).")
         _check_mask(mask, self._obj)
-        fitted = self._fit(None, kwargs)
+        fitted = self._fit(None, kwargs, "fill_gaps")
         return self._fill(fitted, self._obj, mask)

@@ -46,11 +46,17 @@ def did_you_mean(word: str, choices) -> str:
 
     Examples
     --------
+    Letter case does not count against a choice (``Lx`` finds ``lx``).
+
     >>> did_you_mean("max_tim", ["max_time", "epochs"])
     " Did you mean 'max_time'?"
+    >>> did_you_mean("Lx", ["lx", "ly", "lt"])
+    " Did you mean 'lx'?"
     """
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    choices = [str(c) for c in choices]
+    by_case = {c.lower(): c for c in reversed(choices)}  # the first choice of each lower-cased spelling
+    close = difflib.get_close_matches(str(word).lower(), list(by_case), n=1, cutoff=0.6)
+    return f" Did you mean {by_case[close[0]]!r}?" if close else ""
 
 
 def history_line(previous, line: str) -> str:

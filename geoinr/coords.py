@@ -739,11 +739,36 @@ def _numeric_values(var, name) -> np.ndarray:
     return np.asarray(var.values, dtype=np.float64)
 
 
+def warn_unitless_time(var, name, span_days: float | None = None) -> None:
+    """Warn that numeric times without a ``units`` attribute are read as days (CF asks every time for its units).
+
+    Seconds or hours taken for days make a record hundreds of years long, and its scales with it (a review of
+    2026-12-06); ``span_days``, where known, is shown so that such a reading is seen at once.
+    """
+    if var.dtype.kind not in "fiu" or str(var.attrs.get("units", "")).strip():
+        return
+    span = f" (a span of {span_days:,.6g} days)" if span_days is not None and np.isfinite(span_days) else ""
+    warnings.warn(
+        f"Time {name!r} holds plain numbers without a 'units' attribute: they are read as days{span}. If they are "
+        f"in other units, say which, e.g. ds[{name!r}].attrs['units'] = 'seconds' (or 'hours', or 'seconds since "
+        f"2000-01-01'); set 'days' to silence this warning.",
+        UserWarning, stacklevel=user_stacklevel())
+
+
+RADIAN_UNITS = ("rad", "rads", "radian", "radians")
+
+
 def _float_coord(var, name, role, time_axis: TimeAxis | None):
     if role == "time":  # numeric times in their own units, where they say them
         return np.asarray(time_axis.to_days(var.values, var.attrs.get("units")), dtype=np.float64)
     if not np.issubdtype(var.dtype, np.number):
         raise TypeError(f"{role} coordinate {name!r} has dtype {var.dtype}; expected numbers in degrees.")
+    if str(var.attrs.get("units", "")).strip().lower() in RADIAN_UNITS:  # in range as degrees: refused by its units
+        axis = "north" if role == "lat" else "east"
+        raise ValueError(
+            f"{'Latitude' if role == 'lat' else 'Longitude'} {name!r} is in radians (units={var.attrs['units']!r}); "
+            f"geoinr reads degrees. Convert it first, e.g. ds = ds.assign_coords({name}=np.rad2deg(ds[{name!r}])) "
+            f"and ds[{name!r}].attrs['units'] = 'degrees_{axis}'.")
     vals = np.asarray(var.values, dtype=np.float64)
     if role == "lat":
         _check_latitude(vals, name)
@@ -815,6 +840,10 @@ def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, ti
         coord_vars["time"] = decode(obj[names.time])
         if time_axis is None:
             time_axis = TimeAxis.from_values(coord_vars["time"].values, coord_vars["time"].attrs)
+            if time_axis.kind == "numeric":
+                t = np.asarray(coord_vars["time"].values, dtype=np.float64)
+                span = float(np.nanmax(t) - np.nanmin(t)) if np.isfinite(t).any() else None
+                warn_unitless_time(coord_vars["time"], names.time, span)
     _check_longitude(np.asarray(coord_vars["lon"].values, dtype=np.float64), names.lon)
     spanned = {d for var in coord_vars.values() for d in var.dims}
     for v, var in zip(variables, data_vars):

@@ -554,6 +554,7 @@ def _describe_lazy(data, variables, lat, lon, time) -> Observations:
             # the first time is missing: the earliest one (NaT or NaN if all are), for the reference date or origin
             first = tvar.min(skipna=True).values
         time_axis = _coords.TimeAxis.from_values(np.asarray(first).ravel(), tvar.attrs)
+        _coords.warn_unitless_time(tvar, names.time)  # (the span is known after the dask pass)
     # the longitude convention is set later, from the dask pass over the longitudes
     return _described(data, names, var_names, var_objs, table=None, time_axis=time_axis, lon_convention="180",
                       dataset=data, names=names)

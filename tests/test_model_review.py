@@ -167,12 +167,10 @@ def test_the_land_check_does_not_read_a_record_chunked_by_space_only(monkeypatch
 
 def test_regrid_checks_its_target_before_the_fit_and_takes_a_resolution(monkeypatch):
     """A user's review: ds.inr.regrid(0.125) fitted for a minute, then failed in predict."""
-    import geoinr.accessor as accessor
-
     ds = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, gap_fraction=0.0)
     fits = []
-    fit = accessor.INRModel.fit
-    monkeypatch.setattr(accessor.INRModel, "fit", lambda self, *a, **k: fits.append(1) or fit(self, *a, **k))
+    fit = geoinr.INRModel.fit
+    monkeypatch.setattr(geoinr.INRModel, "fit", lambda self, *a, **k: fits.append(1) or fit(self, *a, **k))
     for bad in ("0.125", -0.5, (0.25, 0.0), [1, 2, 3]):
         with pytest.raises((TypeError, ValueError), match="regrid"):
             ds.inr.regrid(bad, "sla", epochs=1, max_time=None, progress=False)

@@ -1,0 +1,93 @@
+"""Inputs whose units would be misread, and misspelled keywords (a user review, 2026-12-06, ninth session)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import geoinr
+from geoinr.base import did_you_mean
+
+QUICK = dict(width=16, depth=1, epochs=1, max_time=None, progress=False)
+
+
+@pytest.fixture(scope="module")
+def tracks():
+    return geoinr.datasets.synthetic_tracks(days=2, seed=0)
+
+
+def _unit_warnings(record):
+    return [str(w.message) for w in record if "without a 'units' attribute" in str(w.message)]
+
+
+def test_times_without_units_are_read_as_days_with_a_warning_that_shows_the_span(tracks):
+    """Seconds without units were taken for days in silence: a record 560 years long, and its scales with it."""
+    seconds = tracks.assign_coords(time=(tracks.time - tracks.time[0]) / np.timedelta64(1, "s"))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        fitted = seconds.inr.fit("sla", **QUICK)
+    (message,) = _unit_warnings(record)
+    span = float(seconds.time.max() - seconds.time.min())
+    assert f"a span of {span:,.6g} days" in message and "attrs['units'] = 'seconds'" in message
+    assert record[[str(w.message) for w in record].index(message)].filename == __file__  # the user's line
+    assert fitted.time_range_[1] - fitted.time_range_[0] == pytest.approx(span)  # read as days, as it says
+
+    for units in ("seconds", "days", "hours since 2020-01-01"):  # units given: no warning, read in them
+        given = seconds.copy()
+        given.time.attrs["units"] = units
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            fitted = given.inr.fit("sla", **QUICK)
+        assert not _unit_warnings(record), units
+    assert fitted.time_range_[1] - fitted.time_range_[0] == pytest.approx(span / 24.0)
+
+    with warnings.catch_warnings(record=True) as record:  # dates, and OI with unitless numbers (its lt is in days)
+        warnings.simplefilter("always")
+        tracks.inr.fit("sla", **QUICK)
+        assert not _unit_warnings(record)
+        geoinr.baselines.OptimalInterpolation().fit(seconds, "sla")
+        assert len(_unit_warnings(record)) == 1
+
+
+def test_a_dask_backed_record_with_unitless_times_warns_too(tracks):
+    pytest.importorskip("dask")
+    seconds = tracks.assign_coords(time=(tracks.time - tracks.time[0]) / np.timedelta64(1, "s")).chunk({"time": 500})
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        seconds.inr.fit("sla", **QUICK)
+    assert len(_unit_warnings(record)) == 1
+
+
+@pytest.mark.parametrize("role", ["latitude", "longitude"])
+def test_coordinates_in_radians_are_refused_with_the_conversion(tracks, role):
+    """Radians lie within the degrees' range: only their units tell (it fitted a box 0.17 deg wide before)."""
+    radians = tracks.assign_coords({role: np.deg2rad(tracks[role])})
+    radians[role].attrs["units"] = "radians"
+    with pytest.raises(ValueError, match=rf"{role.capitalize()} '{role}' is in radians.*np.rad2deg"):
+        radians.inr.fit("sla", **QUICK)
+    with pytest.raises(ValueError, match="in radians"):
+        geoinr.baselines.OptimalInterpolation().fit(radians, "sla")
+    fitted = tracks.inr.fit("sla", **QUICK)
+    with pytest.raises(ValueError, match="in radians"):  # a target in radians too
+        fitted.predict(fitted.target_grid(1.0).pipe(
+            lambda g: g.assign_coords({role: np.deg2rad(g[role])}).pipe(
+                lambda h: h.assign_coords({role: h[role].assign_attrs(units="rad")}))))
+
+
+def test_a_misspelled_variables_keyword_is_named_by_each_accessor_method(tracks):
+    """``variable=`` (what predict takes) got no suggestion, and the message named fit() for regrid and fill_gaps."""
+    for method, call in {"fit": lambda: tracks.inr.fit(variable="sla"),
+                         "regrid": lambda: tracks.inr.regrid(1.0, variable="sla"),
+                         "fill_gaps": lambda: tracks.inr.fill_gaps(variable="sla")}.items():
+        with pytest.raises(TypeError, match=rf"^{method}\(\) got an unexpected keyword argument 'variable'\. "
+                                            r"Did you mean 'variables'\? It takes variables, the INRModel"):
+            call()
+    with pytest.raises(TypeError, match=r"^fit\(\) got .*'variable'\. It takes the INRModel"):  # a DataArray: none
+        tracks.sla.inr.fit(variable="sla")
+
+
+def test_did_you_mean_ignores_letter_case():
+    assert did_you_mean("Lx", ["lx", "ly", "lt"]) == " Did you mean 'lx'?"
+    assert did_you_mean("MAX_TIME", ["max_time", "epochs"]) == " Did you mean 'max_time'?"
+    assert did_you_mean("zzz", ["lx"]) == ""
+    with pytest.raises(TypeError, match="Did you mean 'lx'"):
+        geoinr.baselines.OptimalInterpolation(Lx=100.0)
