@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the model (and torch with it) is imported by the first fit,
 __all__ = ["DatasetINRAccessor", "DataArrayINRAccessor"]
 
 _FIT_NAMES = ("lat", "lon", "time", "checkpoint", "checkpoint_every", "resume")
-LAND_OPTIONS = ("auto", "missing", None)  # regrid(land=)
+LAND_OPTIONS = ("auto", "missing", None)  # regrid(land=), fill_gaps(land=)
 
 
 def _resolution(target):
@@ -99,6 +99,24 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
     return out[fitted.variables_[0]] if isinstance(pred, xr.DataArray) else out
 
 
+def _source_land(raw: xr.DataArray, obj, fitted: INRModel, every_missing: bool = False):
+    """Where a gridded source's variable ``raw`` is land (the rule of :func:`_without_land`), on its own horizontal
+    dims, lazily for dask; None for a scattered source (tracks: time along their observation dimension)."""
+    names = fitted.coord_names_ or {}
+    lat, lon, time = names.get("lat"), names.get("lon"), names.get("time")
+    if lat is None or lon is None or lat not in obj.coords or lon not in obj.coords:
+        return None
+    horizontal = tuple(dict.fromkeys(obj[lat].dims + obj[lon].dims))
+    if len(horizontal) != 2 or (time in obj.coords and set(obj[time].dims) & set(horizontal)):
+        return None
+    if not set(horizontal) <= set(raw.dims):
+        return None
+    kept = _observed(raw)
+    gone = kept.isnull() if every_missing else raw.notnull() & kept.isnull()  # missing / a fill value
+    others = [d for d in raw.dims if d not in horizontal]
+    return gone.all(others) if others else gone
+
+
 def _nearest_cells(slat, slon, horizontal, tlat, tlon) -> np.ndarray:
     """Flat index of the curvilinear source cell nearest to each target point (on the sphere), shaped as the
     targets; -1 where the point has no coordinates or lies farther than 1.5 times that cell's longest side."""
@@ -163,10 +181,7 @@ class _Base:
                 f"regrid() takes a target grid (a Dataset or DataArray with lat/lon(/time) coordinates, e.g. "
                 f"fitted.target_grid(0.125)) or a resolution in degrees (0.125, or (dlon, dlat)); got "
                 f"{type(target).__name__}. Nothing was fitted.")
-        if land not in LAND_OPTIONS:
-            raise ValueError(f"regrid(land={land!r}): one of {LAND_OPTIONS} ('auto': the source's cells holding a fill "
-                             f"value at every time stay NaN; 'missing': every cell without a value at any time; None: "
-                             f"predict everywhere).")
+        _check_land(land, "regrid")
         if isinstance(target, xr.Dataset | xr.DataArray):
             coords.find_coords(target, require_time=False)  # a target without latitude and longitude: say so now
         fitted = self._fit(variables, kwargs, "regrid")
@@ -175,13 +190,19 @@ class _Base:
         pred = fitted.predict(target)
         return pred if land is None else _without_land(pred, self._obj, fitted, every_missing=land == "missing")
 
-    def _fill(self, fitted: INRModel, obj, mask=None):
+    def _fill(self, fitted: INRModel, obj, mask=None, land="auto"):
         with_std = isinstance(obj, xr.Dataset) and fitted.uncertainty is not None
         pred = fitted.predict(obj, return_std=True) if with_std else fitted.predict(obj)
         pred, std = pred if with_std else (pred, None)
         preds = pred if isinstance(pred, xr.Dataset) else pred.to_dataset()
+
+        def on_sea(p, raw):  # the source's land (fill values at every time, or every_missing) stays NaN
+            found = None if land is None else _source_land(raw, obj, fitted, every_missing=land == "missing")
+            return p if found is None else p.where(~found)
+
         if isinstance(obj, xr.DataArray):
             p = _masked(preds[fitted.variables_[0]].broadcast_like(obj).transpose(*obj.dims), mask)  # (depth=1)
+            p = on_sea(p, obj)
             kept = _observed(obj)
             out = kept.where(np.isfinite(kept), p)
             out.attrs = dict(obj.attrs, history=_history(obj, fitted), source=_source(obj, fitted))
@@ -189,7 +210,7 @@ class _Base:
         out = obj.copy()
         for v in fitted.variables_:
             kept = _observed(obj[v])
-            p = _masked(preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims), mask)
+            p = on_sea(_masked(preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims), mask), obj[v])
             filled = kept.where(np.isfinite(kept), p)
             out[v] = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
             if std is not None:  # the error of what was filled: NaN where the value is observed (or left as land)
@@ -202,6 +223,14 @@ class _Base:
                 out[v].attrs["ancillary_variables"] = f"{v}_std"
         out.attrs["history"] = _history(obj, fitted)  # the file's own history too (CF: global attribute)
         return out
+
+
+def _check_land(land, method: str) -> None:
+    """Refuse, before any fit, a ``land=`` that is not one of :data:`LAND_OPTIONS`."""
+    if land not in LAND_OPTIONS:
+        raise ValueError(f"{method}(land={land!r}): one of {LAND_OPTIONS} ('auto': the source's cells holding a fill "
+                         f"value at every time stay NaN; 'missing': every cell without a value at any time; None: "
+                         f"{'predict' if method == 'regrid' else 'fill'} everywhere).")
 
 
 def _check_mask(mask, obj) -> None:
@@ -301,7 +330,7 @@ class DatasetINRAccessor(_Base):
         """
         return self._regrid(target, variables, kwargs, land)
 
-    def fill_gaps(self, variables=None, mask=None, **kwargs) -> xr.Dataset:
+    def fill_gaps(self, variables=None, mask=None, land="auto", **kwargs) -> xr.Dataset:
         """Fit, then return a copy with the NaN of the fitted variables replaced by predictions.
 
         Observed values are kept as they are. Values the fit treats as missing are gaps too: undeclared
@@ -314,7 +343,13 @@ class DatasetINRAccessor(_Base):
             As for :meth:`fit`.
         mask : xarray.DataArray of bool, optional
             Where gaps are filled (a model's ``tmask``, the sea); elsewhere (land) they stay NaN. Default:
-            every gap is filled, land included.
+            every gap is filled but the land ``land`` finds.
+        land : {"auto", "missing", None}
+            For a gridded source, cells that stay NaN as land, as in :meth:`regrid`: ``"auto"`` (the default),
+            a cell holding an undeclared fill value (DUACS's packed land, -999, ...) or a value outside its valid
+            range at every time, so that no sea level is made up over the continents; NaN cells are gaps, and
+            filled. ``"missing"``: every cell without a value at any time. ``None``: every gap is filled, land
+            included (what ``fill_gaps`` did until 2026-12-06). Scattered sources (tracks) are filled everywhere.
         **kwargs
             As for :meth:`fit`. With ``uncertainty=``, each filled variable gets ``<name>_std``: the standard error
             of the filled values (NaN where the value is observed), linked by ``ancillary_variables``.
@@ -332,8 +367,9 @@ class DatasetINRAccessor(_Base):
         True
         """
         _check_mask(mask, self._obj)
+        _check_land(land, "fill_gaps")
         fitted = self._fit(variables, kwargs, "fill_gaps")
-        return self._fill(fitted, self._obj, mask)
+        return self._fill(fitted, self._obj, mask, land)
 
 
 @xr.register_dataarray_accessor("inr")
@@ -362,9 +398,9 @@ class DataArrayINRAccessor(_Base):
         :meth:`DatasetINRAccessor.regrid`."""
         return self._regrid(target, None, kwargs, land)
 
-    def fill_gaps(self, mask=None, **kwargs) -> xr.DataArray:
-        """Fit, then return a copy with NaN replaced by predictions (where ``mask``, if given, is true); see
-        :meth:`DatasetINRAccessor.fill_gaps`."""
+    def fill_gaps(self, mask=None, land="auto", **kwargs) -> xr.DataArray:
+        """Fit, then return a copy with NaN replaced by predictions (where ``mask``, if given, is true; the land
+        ``land`` finds stays NaN); see :meth:`DatasetINRAccessor.fill_gaps`."""
         if kwargs.get("uncertainty") is not None:  # before the fit: a DataArray has no room for the error
             name = self._obj.name or "sla"
             raise ValueError(
@@ -373,5 +409,6 @@ class DataArrayINRAccessor(_Base):
                 f"'<name>_std': da.to_dataset(name={name!r}).inr.fill_gaps(uncertainty=...), or fit and call "
                 f"predict(..., return_std=True).")
         _check_mask(mask, self._obj)
+        _check_land(land, "fill_gaps")
         fitted = self._fit(None, kwargs, "fill_gaps")
-        return self._fill(fitted, self._obj, mask)
+        return self._fill(fitted, self._obj, mask, land)

@@ -1,4 +1,5 @@
-"""Inputs whose units would be misread, and misspelled keywords (a user review, 2026-12-06, ninth session)."""
+"""A user review's fixes (2026-12-06, ninth session): inputs whose units would be misread, misspelled keywords,
+and fill_gaps' land."""
 import warnings
 
 import numpy as np
@@ -91,3 +92,33 @@ def test_did_you_mean_ignores_letter_case():
     assert did_you_mean("zzz", ["lx"]) == ""
     with pytest.raises(TypeError, match="Did you mean 'lx'"):
         geoinr.baselines.OptimalInterpolation(Lx=100.0)
+
+
+def test_fill_gaps_keeps_fill_valued_land_nan_as_regrid_does():
+    """fill_gaps filled DUACS's packed land with sea level over the continent, where regrid kept it NaN."""
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, gap_fraction=0.3, seed=0)
+    land = (ds.lon > 7.0) & (ds.lat > 36.0)  # a corner holding an undeclared fill value at every time
+    packed = ds.assign(sla=ds.sla.where(~land, -214748.3647))
+    gaps = ds.sla.isnull() & ~land  # the gaps at sea
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the fill values' warning
+        out = packed.inr.fill_gaps("sla", **QUICK)
+        everywhere = packed.inr.fill_gaps("sla", land=None, **QUICK)
+        one = packed.sla.inr.fill_gaps(**QUICK)  # the DataArray accessor too
+        lazy = packed.chunk({"time": 1}).inr.fill_gaps("sla", **QUICK)
+    for filled in (out.sla, one):
+        assert bool(filled.where(land).isnull().all())  # NaN on land, not the fill value nor a prediction
+        assert bool(filled.where(gaps).notnull().sum() == gaps.sum())  # the gaps at sea are filled
+        assert bool((filled == packed.sla).where(~land & ds.sla.notnull(), True).all())  # observed values kept
+    assert bool(np.isfinite(everywhere.sla).all())  # land=None: every gap, land included (the old default)
+    assert lazy.sla.chunks is not None  # still lazy
+    np.testing.assert_array_equal(np.isnan(lazy.sla.values), np.isnan(out.sla.values))  # (a streamed fit: its own values)
+    # land stored as NaN is a gap for "auto", land for "missing"
+    nan_land = ds.assign(sla=ds.sla.where(~land))
+    assert bool(np.isfinite(nan_land.inr.fill_gaps("sla", **QUICK).sla).all())
+    assert bool(nan_land.inr.fill_gaps("sla", land="missing", **QUICK).sla.where(land).isnull().all())
+    tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)  # scattered: no land to find, every gap filled
+    gappy = tracks.assign(sla=tracks.sla.where(np.arange(tracks.sizes["time"]) % 7 != 0))
+    assert bool(np.isfinite(gappy.inr.fill_gaps("sla", **QUICK).sla).all())
+    with pytest.raises(ValueError, match=r"fill_gaps\(land='sea'\): one of"):
+        ds.inr.fill_gaps("sla", land="sea", **QUICK)

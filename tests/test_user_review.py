@@ -55,8 +55,12 @@ def test_fill_gaps_replaces_the_fill_values_it_says_it_ignores():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = day.inr.fill_gaps(width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0)
-    assert float(out.min()) > -100.0 and np.isfinite(out).all()
+        everywhere = day.inr.fill_gaps(land=None, width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0)
     sea = day > -100.0
+    land = (day < -100.0).all("time")  # the fill value at every time
+    assert float(out.min()) > -100.0 and bool(np.isfinite(out.where(~land, 0.0)).all())  # the gap at sea filled
+    assert bool(out.where(land).isnull().all())  # land NaN, not the fill value (since 2026-12-06: land="auto")
+    assert float(everywhere.min()) > -100.0 and np.isfinite(everywhere).all()  # land=None: filled, not kept
     np.testing.assert_array_equal(out.where(sea).values, day.where(sea).values)  # observations kept as they are
 
 
