@@ -44,10 +44,10 @@ REGION_MARGIN_DEG = _observations.REGION_MARGIN_DEG  # degrees: targets this far
 def did_you_mean(word: str, choices) -> str:
     """`` Did you mean 'x'?`` for the closest of ``choices``, or an empty string.
 
-    Examples
-    --------
     Letter case does not count against a choice (``Lx`` finds ``lx``).
 
+    Examples
+    --------
     >>> did_you_mean("max_tim", ["max_time", "epochs"])
     " Did you mean 'max_time'?"
     >>> did_you_mean("Lx", ["lx", "ly", "lt"])

@@ -744,6 +744,25 @@ def warn_unitless_time(var, name, span_days: float | None = None) -> None:
 
     Seconds or hours taken for days make a record hundreds of years long, and its scales with it (a review of
     2026-12-06); ``span_days``, where known, is shown so that such a reading is seen at once.
+
+    Parameters
+    ----------
+    var : xarray.DataArray
+        The time coordinate as read (decoded): dates, and numbers with units, pass in silence.
+    name : str
+        Its name, for the message.
+    span_days : float, optional
+        Its last minus its first value.
+
+    Examples
+    --------
+    >>> import warnings, xarray as xr
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_unitless_time(xr.DataArray([0.0, 86400.0], dims="t"), "t", 86400.0)
+    ...     warn_unitless_time(xr.DataArray([0.0, 86400.0], dims="t", attrs={"units": "s"}), "t", 1.0)
+    >>> len(caught), "a span of 86,400 days" in str(caught[0].message)
+    (1, True)
     """
     if var.dtype.kind not in "fiu" or str(var.attrs.get("units", "")).strip():
         return
