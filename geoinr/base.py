@@ -295,8 +295,10 @@ class BaseMapper(BaseEstimator):
             dates, a number in the time coordinate's units for numeric times. Default one day (one unit
             for numeric times without units).
         region : (west, east, south, north), optional
-            Defaults to the fitted region. Longitudes across the dateline run past
-            180 so they stay increasing.
+            Defaults to the fitted region, in the data's longitude convention; longitudes stay increasing, so
+            across the dateline they run past 180 (170 to 190 for data in [-180, 180)) and across 0 E past 360
+            (355 to 365 for data in [0, 360)). Select 5 E on such a grid as 365 (``sel(lon=5, method="nearest")``
+            finds its western edge); ``geoinr.coords.wrap_longitude`` turns its longitudes into [-180, 180).
         times : array-like, optional
             Explicit times instead of a regular axis.
 
