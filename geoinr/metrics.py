@@ -59,7 +59,7 @@ import xarray as xr
 
 from . import sentinels as _sentinels
 from .coords import TimeAxis, days_per_unit, decode, find_coords, user_stacklevel
-from .geometry import EARTH_RADIUS_KM, haversine_km
+from .geometry import EARTH_RADIUS_KM, haversine_km, metres_per_length_unit
 
 __all__ = [  # noqa: RUF022  (grouped by topic)
     "rmse",
@@ -87,7 +87,7 @@ def _pair(estimate, reference, func: str, screened: bool = False):
         if isinstance(obj, xr.Dataset):
             raise TypeError(f"{func}: {what} is a Dataset; pick a variable, e.g. {what}['sla'].")
     if isinstance(estimate, xr.DataArray) and isinstance(reference, xr.DataArray):
-        estimate = _roles_like(estimate, reference)
+        estimate = _in_reference_units(_roles_like(estimate, reference), reference, func)
         if set(estimate.dims) == set(reference.dims):
             estimate = _align(estimate, reference, func)  # paired by coordinate values, in any order
         elif (estimate.ndim > 1 or reference.ndim > 1) and all(any(d in x.indexes for d in x.dims)
@@ -159,6 +159,29 @@ def _warn_coverage(n_scored: int, n_reference: int, func: str,
             f"{n_scored:,} only, so it is not comparable with a map scored everywhere. Score every method on the "
             f"same points (e.g. {hint}), or fill the estimate's gaps.",
             UserWarning, stacklevel=user_stacklevel())
+
+
+def _in_reference_units(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.DataArray:
+    """``estimate`` in the reference's units where both say a length (m, cm, mm): a map in cm scored against a truth
+    in m gave an RMSE of 60 and a score of -98 (a review of 2026-12-06). Other units that differ are warned about
+    and scored as given (``m s-1`` against ``m/s`` may be the same); a missing ``units`` is taken as the other's.
+
+    Examples
+    --------
+    >>> est = xr.DataArray([10.0, 20.0], dims="x", attrs={"units": "cm"})
+    >>> ref = xr.DataArray([0.1, 0.2], dims="x", attrs={"units": "m"})
+    >>> _in_reference_units(est, ref, "rmse").values.tolist(), rmse(est, ref)
+    ([0.1, 0.2], 0.0)
+    """
+    mine, theirs = str(estimate.attrs.get("units", "")).strip(), str(reference.attrs.get("units", "")).strip()
+    if not mine or not theirs or mine == theirs:
+        return estimate
+    a, b = metres_per_length_unit(mine), metres_per_length_unit(theirs)
+    if a is not None and b is not None:
+        return (estimate * (a / b)).assign_attrs(estimate.attrs, units=theirs)
+    warnings.warn(f"{func}: the estimate is in {mine!r} and the reference in {theirs!r}; scored as given. Convert "
+                  f"one into the other's units first if they differ.", UserWarning, stacklevel=user_stacklevel())
+    return estimate
 
 
 def _roles_like(estimate: xr.DataArray, reference: xr.DataArray) -> xr.DataArray:
@@ -272,7 +295,7 @@ def _as_pair(estimate, reference, func: str):
             )
         estimate = reference.copy(data=arr)
     else:
-        estimate = _align(estimate, reference, func)
+        estimate = _align(_in_reference_units(estimate, reference, func), reference, func)
     return _screened(estimate, "estimate", func), _screened(reference, "reference", func)
 
 
@@ -734,6 +757,8 @@ def _track_series(estimate, reference, func: str):
             f"{func}: estimate {dict(estimate.sizes)} and reference {dict(reference.sizes)} must be the "
             f"same 1-D series (interpolate the map onto the track first)."
         )
+    if both_xr:
+        estimate = _in_reference_units(estimate, reference, func)
     est = np.asarray(estimate, dtype=np.float64)
     ref = np.asarray(reference, dtype=np.float64)
     if est.ndim != 1 or ref.shape != est.shape:

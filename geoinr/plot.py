@@ -654,8 +654,21 @@ def _std_variable(std) -> xr.DataArray:
         ]
         if len(stds) == 1:
             return std[stds[0]]
-        return _as_dataarray(std, "std")
-    return _as_dataarray(std, "std")
+        if not stds:  # a map of the field itself, drawn from 0 as if it were its error (a review of 2026-12-06)
+            raise ValueError(
+                f"plot_std: the Dataset holds no standard deviation (a variable named '<name>_std' or with a "
+                f"'standard_error' standard_name); it has {list(std.data_vars)}. Pass the std itself, e.g. "
+                f"plot_std(fitted.predict(grid, return_std=True)) or plot_std(maps['sla_std']).")
+        raise ValueError(f"plot_std: the Dataset holds several standard deviations, {stds}; pass one, e.g. "
+                         f"plot_std(ds[{stds[0]!r}]).")
+    da = _as_dataarray(std, "std")
+    values = np.asarray(da.values, dtype=np.float64)
+    if np.any(values[np.isfinite(values)] < 0.0):  # a mean field (the first of the pair), not its spread
+        raise ValueError(
+            f"plot_std: {da.name or 'the array'!r} holds negative values (down to {np.nanmin(values):.3g}): a "
+            f"standard deviation never does. Is it the mean? predict(..., return_std=True) returns (mean, std): pass "
+            f"the pair itself or its second item.")
+    return da
 
 
 def plot_std(

@@ -122,3 +122,31 @@ def test_fill_gaps_keeps_fill_valued_land_nan_as_regrid_does():
     assert bool(np.isfinite(gappy.inr.fill_gaps("sla", **QUICK).sla).all())
     with pytest.raises(ValueError, match=r"fill_gaps\(land='sea'\): one of"):
         ds.inr.fill_gaps("sla", land="sea", **QUICK)
+
+
+def test_the_metrics_score_an_estimate_in_other_length_units_in_the_references():
+    """A map in cm against a truth in m scored an RMSE of 60 and mu of -98 (fitted.score() converted, the
+    metrics did not)."""
+    from geoinr import metrics
+
+    truth = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, seed=0).sla_true.assign_attrs(units="m")
+    estimate = (truth + 0.01 * np.sin(truth.lon / 2.0)).assign_attrs(units="m")
+    for factor, units in ((100.0, "cm"), (1000.0, "millimetres")):
+        other = (estimate * factor).assign_attrs(units=units)
+        assert metrics.rmse(other, truth) == pytest.approx(metrics.rmse(estimate, truth), rel=1e-9)
+        assert metrics.nrmse_score(other, truth) == pytest.approx(metrics.nrmse_score(estimate, truth), rel=1e-9)
+        np.testing.assert_allclose(metrics.daily_nrmse_score(other, truth).values,
+                                   metrics.daily_nrmse_score(estimate, truth).values, rtol=1e-9)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # (an upper bound: the score stays above 0.5)
+            assert metrics.effective_resolution_zonal(other, truth).resolution == pytest.approx(
+                metrics.effective_resolution_zonal(estimate, truth).resolution, rel=1e-9)
+    track = truth.isel(time=0, lat=10).rename(lon="x")
+    assert metrics.effective_resolution_along_track((track * 100).assign_attrs(units="cm"), track, spacing_km=50.0,
+                                                    segment_km=500.0).resolution == pytest.approx(
+        metrics.effective_resolution_along_track(track, track, spacing_km=50.0, segment_km=500.0).resolution)
+    with pytest.warns(UserWarning, match=r"rmse: the estimate is in 'K' and the reference in 'm'; scored as given"):
+        metrics.rmse(estimate.assign_attrs(units="K"), truth)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing units attribute is taken as the other's: no warning
+        metrics.rmse(estimate.assign_attrs(units=""), truth)

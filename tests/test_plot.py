@@ -376,6 +376,13 @@ def test_plot_std_from_zero_with_tracks_and_the_pair_from_predict(truth, tracks)
     assert _png_bytes(ax2.figure) > 5000
     with pytest.raises(ValueError, match="pair"):
         plot_std((mean, std, std))
+    # the mean, or a Dataset without a std, was drawn from 0 as if it were the error (a review of 2026-12-06)
+    with pytest.raises(ValueError, match=r"holds negative values .* Is it the mean\? predict\(\.\.\., return_std"):
+        plot_std(mean)
+    with pytest.raises(ValueError, match=r"holds no standard deviation .* it has \['sla'\]"):
+        plot_std(mean.to_dataset(name="sla"))
+    with pytest.raises(ValueError, match=r"several standard deviations, \['a_std', 'b_std'\]"):
+        plot_std(xr.Dataset({"a_std": std, "b_std": std}))
 
 
 def test_plot_spectral_score_zonal_marks_the_half_line_and_the_resolution(truth):
