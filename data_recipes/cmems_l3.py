@@ -19,6 +19,7 @@ import argparse
 import glob
 import os
 import re
+import warnings
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -43,6 +44,10 @@ MISSION_CODES = {
 DEFAULT_MISSIONS = ("j3", "s3a", "s3b", "al")
 
 _FILE_RE = re.compile(r"^(?:dt|nrt)_[a-z]+_(?P<mission>[a-z0-9-]+?)_phy_[a-z0-9]+_[a-z0-9]+_(?P<date>\d{8})_\d{8}\.nc$")
+# the older DUACS layout, e.g. dt_global_alg_sla_vxxc_20170402_SARAL-Altika.nc4 (the real day in ../shared/data)
+_OLD_FILE_RE = re.compile(r"^(?:dt|nrt)_[a-z]+_(?P<mission>[a-z0-9-]+?)_sla_v[a-z0-9]+_(?P<date>\d{8})_.*\.nc4?$")
+# ``platform`` attributes that are not MISSION_CODES' names, squeezed (lower case, no spaces): older files
+PLATFORM_ALIASES = {"altikadriftingphase": "alg", "saral/altika": "al", "altika": "al", "jason-3": "j3"}
 _DIR_RE = re.compile(r"cmems_obs-sl_[a-z]+_phy-ssh_(?:my|nrt)_(?P<mission>[a-z0-9-]+)-l3-duacs")
 
 
@@ -120,9 +125,10 @@ def download(
 
 def _mission_of(path: str, attrs: dict) -> str:
     """Mission code from the file name, its directory (dataset id), or the ``platform`` attribute."""
-    m = _FILE_RE.match(os.path.basename(path))
-    if m:
-        return m.group("mission")
+    for pattern in (_FILE_RE, _OLD_FILE_RE):
+        m = pattern.match(os.path.basename(path))
+        if m and m.group("mission") in MISSION_CODES:
+            return m.group("mission")
     m = _DIR_RE.search(os.path.abspath(path))
     if m:
         return m.group("mission")
@@ -130,7 +136,7 @@ def _mission_of(path: str, attrs: dict) -> str:
     for code, name in MISSION_CODES.items():
         if platform and platform == name.lower().replace(" ", ""):
             return code
-    return platform or "unknown"
+    return PLATFORM_ALIASES.get(platform, platform or "unknown")
 
 
 def _in_region(lon, lat, region) -> np.ndarray:
@@ -180,7 +186,7 @@ def _read_tables(files, variable: str, wanted, region, start, end):
             if variable not in ds:
                 raise KeyError(
                     f"{f} has no variable {variable!r}; it has {list(ds.data_vars)} "
-                    "(pass variable='sla_filtered' or 'sla_unfiltered')."
+                    "(pass variable='sla_filtered' or 'sla_unfiltered'; on the command line --variable)."
                 )
             time = ds["time"].values.astype("datetime64[ns]")
             lon = np.asarray(ds["longitude"].values, float)
@@ -198,6 +204,26 @@ def _read_tables(files, variable: str, wanted, region, start, end):
                     attrs.setdefault(v, dict(ds[v].attrs))
         parts.append(table)
     return parts, attrs
+
+
+def _default_variable(files) -> str:
+    """``sla_filtered`` where the first file holds it, else ``sla_unfiltered`` (older DUACS releases hold only that
+    one), with a warning: the unfiltered series keeps the 1 Hz noise the filtered one removes."""
+    with xr.open_dataset(sorted(files)[0]) as ds:
+        if "sla_filtered" in ds or "sla_unfiltered" not in ds:
+            return "sla_filtered"
+    warnings.warn("The files hold no 'sla_filtered' (an older DUACS release); reading 'sla_unfiltered', which keeps "
+                  "the 1 Hz measurement noise that the filtered series removes.", UserWarning,
+                  stacklevel=3)
+    return "sla_unfiltered"
+
+
+def _missions_found(files) -> list:
+    found = set()
+    for f in files:
+        with xr.open_dataset(f) as ds:
+            found.add(_mission_of(f, ds.attrs))
+    return sorted(found)
 
 
 def _data_vars(cat: dict, sla, attrs: dict, variable: str, history: list, add_mdt: bool) -> dict:
@@ -238,7 +264,7 @@ def _coords(cat: dict, lon, attrs: dict) -> dict:
 
 def prepare(
     path_or_files,
-    variable: str = "sla_filtered",
+    variable: str | None = None,
     missions: Iterable[str] | None = None,
     region=None,
     period=None,
@@ -252,8 +278,9 @@ def prepare(
     ----------
     path_or_files : str or list
         A directory (searched recursively for ``*.nc``), a glob pattern, or files.
-    variable : {"sla_filtered", "sla_unfiltered"}
-        SLA to read; it becomes ``sla`` in the output.
+    variable : {"sla_filtered", "sla_unfiltered"}, optional
+        SLA to read; it becomes ``sla`` in the output. Default ``sla_filtered``, or ``sla_unfiltered``
+        (with a warning) where the files hold only that one, as older DUACS releases do.
     missions : iterable of str, optional
         Mission codes to keep (default: all found).
     region : (west, east, south, north), optional
@@ -276,10 +303,12 @@ def prepare(
     """
     files = _find_files(path_or_files)
     wanted = None if missions is None else set(missions)
+    variable = _default_variable(files) if variable is None else variable
     start, end = _period_bounds(period)
     parts, attrs = _read_tables(files, variable, wanted, region, start, end)
     if not parts:
-        raise FileNotFoundError(f"None of the files in {path_or_files!r} belongs to missions {sorted(wanted)}.")
+        raise FileNotFoundError(f"None of the files in {path_or_files!r} belongs to missions {sorted(wanted)}; "
+                                f"they hold {_missions_found(files)}.")
     keys = set.intersection(*(set(p) for p in parts))
     cat = {k: np.concatenate([p[k] for p in parts]) for k in keys}
     order = np.argsort(cat["time"], kind="stable")
@@ -320,7 +349,8 @@ def main(argv=None) -> None:
     r = sub.add_parser("prepare", help="read downloaded files into one along-track netCDF")
     r.add_argument("source", help="directory (searched recursively) or glob pattern")
     r.add_argument("output", help="output netCDF")
-    r.add_argument("--variable", default="sla_filtered", choices=["sla_filtered", "sla_unfiltered"])
+    r.add_argument("--variable", choices=["sla_filtered", "sla_unfiltered"],
+                   help="default sla_filtered, or sla_unfiltered where the files hold only that one")
     r.add_argument("--region", type=float, nargs=4, metavar=("W", "E", "S", "N"))
     r.add_argument("--start", help="first day kept")
     r.add_argument("--end", help="last day kept (inclusive)")
@@ -332,8 +362,11 @@ def main(argv=None) -> None:
         print("downloaded " + ", ".join(ids))
         return
     period = (a.start or "1900-01-01", a.end or "2200-01-01") if (a.start or a.end) else None
-    ds = prepare(a.source, variable=a.variable, missions=a.missions, region=a.region, period=period,
-                 subtract_lwe=a.subtract_lwe)
+    try:
+        ds = prepare(a.source, variable=a.variable, missions=a.missions, region=a.region, period=period,
+                     subtract_lwe=a.subtract_lwe)
+    except (KeyError, FileNotFoundError, ValueError) as err:  # what the files hold: a usage error, not a traceback
+        r.error(err.args[0] if err.args else str(err))
     ds.to_netcdf(a.output)
     print(f"wrote {a.output}: {ds.sizes['time']} observations from {sorted(set(ds.mission.values.tolist()))}")
 

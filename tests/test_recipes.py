@@ -5,6 +5,7 @@ The QG model, the orbits and the sampler are package code: tests/test_osse.py.
 import importlib.util
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -379,6 +380,45 @@ def test_cmems_prepare_parses_l3_files(tmp_path):
     inside = (lon >= 300) & (lon <= 305) & (lat >= 35) & (lat <= 40)
     np.testing.assert_allclose(np.sort(sub.sla.values), np.sort(sla[inside] + 0.01 - 0.02), atol=1e-6)
     assert cm.prepare(tmp_path, wrap_longitude=False).longitude.min() > 280
+
+
+def test_cmems_prepare_reads_an_older_release_with_only_the_unfiltered_sla(tmp_path):
+    """The older DUACS layout (dt_global_alg_sla_vxxc_<day>_SARAL-Altika.nc4, no sla_filtered, platform "Altika
+    Drifting Phase"): the mission from the file name, the unfiltered sla with a warning; the command line answers
+    what the files do not hold with a usage error (it printed tracebacks; a review of 2026-12-06)."""
+    rng = np.random.default_rng(1)
+    lon, lat, sla = rng.uniform(290.0, 310.0, 50), rng.uniform(30.0, 45.0, 50), rng.normal(0, 0.1, 50).round(3)
+    path = tmp_path / "dt_global_alg_sla_vxxc_20170402_SARAL-Altika.nc4"
+    _write_cmems(str(path), "alg", "2017-04-02", lon, lat, sla, "Altika Drifting Phase")
+    with xr.open_dataset(path) as ds:
+        ds.drop_vars(["sla_filtered", "mdt", "lwe"]).load().to_netcdf(tmp_path / "older.nc")
+    path.unlink()
+    older = tmp_path / "older.nc"  # named otherwise: the platform attribute names the mission
+    with pytest.warns(UserWarning, match="no 'sla_filtered'.*reading 'sla_unfiltered'"):
+        ds = cm.prepare(tmp_path)
+    assert set(ds.mission.values.tolist()) == {"alg"}
+    np.testing.assert_allclose(np.sort(ds.sla.values), np.sort(sla + 0.01), atol=1e-6)
+    older.rename(tmp_path / "dt_global_alg_sla_vxxc_20170402_SARAL-Altika.nc4")
+    with pytest.warns(UserWarning):
+        assert set(cm.prepare(tmp_path, missions=["alg"]).mission.values.tolist()) == {"alg"}
+    script = os.path.join(RECIPES, "cmems_l3.py")
+    for args, said in ((["--missions", "j3"], "belongs to missions ['j3']; they hold ['alg']"),
+                       (["--subtract-lwe"], "no 'lwe' variable"),
+                       (["--variable", "sla_filtered"], "has no variable 'sla_filtered'")):
+        run = subprocess.run([sys.executable, script, "prepare", str(tmp_path), str(tmp_path / "out.nc"), *args],
+                             capture_output=True, text=True)
+        assert run.returncode == 2 and "Traceback" not in run.stderr and said in run.stderr, run.stderr
+
+
+@pytest.mark.skipif(not (pathlib.Path(ROOT).parent / "shared" / "data" / "l3_saral_20170402").is_dir(),
+                    reason="the real L3 day is in ../shared/data, absent from a user's clone")
+def test_cmems_prepare_reads_the_real_saral_day():
+    """The real SARAL/AltiKa day of ../shared/data: 44,533 points of mission alg, sla in m."""
+    source = pathlib.Path(ROOT).parent / "shared" / "data" / "l3_saral_20170402"
+    with pytest.warns(UserWarning, match="reading 'sla_unfiltered'"):
+        ds = cm.prepare(source, missions=["alg"])
+    assert ds.sizes["time"] == 44_533 and set(ds.mission.values.tolist()) == {"alg"}
+    assert ds.sla.attrs["units"] == "m" and float(abs(ds.sla).max()) < 5.0
 
 
 def test_cmems_download_needs_toolbox_and_names_the_pip_command(monkeypatch, tmp_path):
