@@ -384,6 +384,10 @@ class BaseMapper(BaseEstimator):
             values = np.arange(np.ceil(lo / step - 1e-9) * step, hi + 1e-9 * step, step) + 0.0  # + 0.0: no -0.
             return values if values.size else np.array([0.5 * (lo + hi)])
         freq = "1D" if time_step is None else time_step
+        if not isinstance(freq, (str, pd.DateOffset, pd.Timedelta, _dt.timedelta)):  # pandas' own error names 'freq'
+            hours = f"{float(freq) * 24:g}h" if isinstance(freq, (int, float, np.number)) and float(freq) > 0 else "6h"
+            raise TypeError(f"time_step for dates is a pandas frequency, e.g. {hours!r} or '1D'; got {time_step!r} "
+                            f"(a number is a step in the time coordinate's units only for numeric times).")
         start, end = ta.from_days(np.array([lo, hi]))
         if ta.kind == "datetime64":
             start = pd.Timestamp(start)

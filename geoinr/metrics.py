@@ -334,11 +334,16 @@ def _align(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.Dat
             f"Interpolate the estimate onto the reference first, e.g. estimate.interp_like(reference)."
         ) from err
     if ref_a.sizes != reference.sizes:
+        part = [d for d in mismatched if d in est.indexes and d in reference.indexes
+                and est.sizes[d] == ref_a.sizes[d] > 0]  # the estimate's values all among the reference's
+        fix = (f"The estimate covers part of the reference along {part}: score it there, e.g. "
+               f"reference.sel({', '.join(f'{d}=estimate.{d}' for d in part)}), or interpolate it onto the "
+               f"reference (estimate.interp_like(reference))." if part else
+               f"Interpolate the estimate onto the reference first, e.g. estimate.interp_like(reference), or "
+               f"select the common region of both.")
         raise ValueError(
             f"{func}: estimate and reference have different coordinate values along {mismatched} "
-            f"(common sizes {dict(ref_a.sizes)} vs reference {dict(reference.sizes)}). Interpolate "
-            f"the estimate onto the reference first, e.g. estimate.interp_like(reference), or select "
-            f"the common region of both."
+            f"(common sizes {dict(ref_a.sizes)} vs reference {dict(reference.sizes)}). {fix}"
         )
     # the intersection keeps the estimate's order: put it in the reference's, so points pair by coordinate
     return est_a.transpose(*reference.dims).reindex({d: reference[d].values for d in mismatched

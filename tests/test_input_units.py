@@ -150,3 +150,21 @@ def test_the_metrics_score_an_estimate_in_other_length_units_in_the_references()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing units attribute is taken as the other's: no warning
         metrics.rmse(estimate.assign_attrs(units=""), truth)
+
+
+def test_a_partial_overlap_is_scored_where_it_is_and_a_numeric_time_step_on_dates_is_refused_with_a_frequency():
+    """A map of 2 of the truth's 4 days was told to interpolate in time; grid(time_step=0.25) on dates raised
+    pandas' "Argument 'freq' has incorrect type"."""
+    from geoinr import metrics
+
+    truth = geoinr.datasets.synthetic_grid(days=4, resolution=0.5, seed=0).sla_true
+    with pytest.raises(ValueError, match=r"covers part of the reference along \['time'\]: score it there, e\.g\. "
+                                         r"reference\.sel\(time=estimate\.time\)"):
+        metrics.rmse(truth.isel(time=[1, 2]), truth)
+    assert metrics.rmse(truth.isel(time=[1, 2]), truth.sel(time=truth.isel(time=[1, 2]).time)) == 0.0
+    with pytest.raises(ValueError, match=r"Interpolate the estimate onto the reference first"):  # no common point
+        metrics.rmse(truth.assign_coords(lat=truth.lat + 0.1), truth)
+    oi = geoinr.baselines.OptimalInterpolation().fit(geoinr.datasets.synthetic_tracks(days=3, seed=0), "sla")
+    with pytest.raises(TypeError, match=r"time_step for dates is a pandas frequency, e\.g\. '6h' or '1D'; got 0\.25"):
+        oi.target_grid(1.0, time_step=0.25)
+    assert oi.target_grid(1.0, time_step="12h").sizes["time"] == 2 * oi.target_grid(1.0).sizes["time"]
