@@ -59,6 +59,31 @@ def did_you_mean(word: str, choices) -> str:
     return f" Did you mean {by_case[close[0]]!r}?" if close else ""
 
 
+#: parameters whose change after a fit leaves what was fitted as it is (display only)
+POST_FIT_PARAMS = ("progress",)
+
+
+def _changed_params(fitted: dict | None, now: dict) -> dict:
+    """``{name: (at the fit, now)}`` of the parameters set to other values since the fit (``fitted``: None, nothing).
+
+    Examples
+    --------
+    >>> _changed_params({"width": 16, "progress": True}, {"width": 32, "progress": False})
+    {'width': (16, 32)}
+    """
+    out = {}
+    for k, v in (now.items() if fitted else ()):
+        if k in POST_FIT_PARAMS or k not in fitted:
+            continue
+        try:
+            same = bool(v == fitted[k])
+        except (TypeError, ValueError):  # values that do not compare to one bool
+            same = v is fitted[k]
+        if not same:
+            out[k] = (fitted[k], v)
+    return out
+
+
 def history_line(previous, line: str) -> str:
     """``previous`` history (CF: one line per step, oldest first) with a time-stamped ``line`` appended.
 
@@ -144,6 +169,13 @@ class BaseMapper(BaseEstimator):
                 f"This {type(self).__name__} is not fitted yet; call fit(...) first"
                 + (" (or ds.inr.fit(...))." if type(self).__name__ == "INRModel" else ", e.g. .fit(tracks, 'sla').")
             )
+        changed = _changed_params(getattr(self, "_fit_params_", None), self.get_params(deep=False))
+        if changed:  # a saved file claimed width 32 over weights of width 16 (a review of 2026-12-06)
+            said = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
+            back = ", ".join(f"{k}={a!r}" for k, (a, b) in changed.items())
+            raise ValueError(
+                f"{type(self).__name__}: parameters changed since the fit ({said}), and what was fitted does not "
+                f"follow them. Call fit(...) again for them to take effect, or set them back: set_params({back}).")
 
     def _set_frame(self, obs, region, time_range) -> None:
         """Learned description of the data (names, attributes, time axis, region, time span)."""

@@ -256,8 +256,10 @@ def _physics_weight_text(s: dict) -> str:
     members = choice.get("members") or [used]  # files from before the mean record one network
     residual = sum(1 for w in members if w > 0)
     term = "prior" if _physics_names(s) == ["smooth"] else "residual"  # physics="smooth" alone: a prior
+    tried = any(c["physics_weight"] > 0 for c in choice["candidates"])  # a network with the term was trained
     kept = (f"the map: the mean of {len(members)} networks, {residual} with the {term}" if 0 < residual < len(members)
-            else f"the {term} kept" if residual else f"the data-only fit kept (the {term} did not help)")
+            else f"the {term} kept" if residual else f"the data-only fit kept (the {term} did not help)" if tried
+            else f"the data-only fit kept ({choice.get('note', f'no network with the {term}')})")
     return f"weight {used:g}, {kept}; held-out {choice['held_out']} loss by weight {losses}"
 
 

@@ -168,3 +168,38 @@ def test_a_partial_overlap_is_scored_where_it_is_and_a_numeric_time_step_on_date
     with pytest.raises(TypeError, match=r"time_step for dates is a pandas frequency, e\.g\. '6h' or '1D'; got 0\.25"):
         oi.target_grid(1.0, time_step=0.25)
     assert oi.target_grid(1.0, time_step="12h").sizes["time"] == 2 * oi.target_grid(1.0).sizes["time"]
+
+
+def test_parameters_set_after_a_fit_are_refused_until_the_next_fit(tmp_path, tracks):
+    """set_params(width=32) on a fitted model, then save: a file load() called damaged; uncertainty= changed after
+    the fit: an IndexError in predict."""
+    fitted = tracks.inr.fit("sla", **QUICK)
+    grid = fitted.target_grid(1.0)
+    fitted.set_params(progress=True)  # display only: allowed
+    before = fitted.predict(grid)
+    fitted.set_params(width=32, uncertainty="ensemble")
+    for call in (lambda: fitted.save(tmp_path / "m.geoinr"), lambda: fitted.predict(grid),
+                 lambda: fitted.derive("geostrophic_velocity", grid)):
+        with pytest.raises(ValueError, match=r"parameters changed since the fit \(width: 16 -> 32, uncertainty: "
+                                             r"None -> 'ensemble'\).*set_params\(width=16, uncertainty=None\)"):
+            call()
+    fitted.set_params(width=16, uncertainty=None)  # set back: as before
+    np.testing.assert_array_equal(fitted.predict(grid).values, before.values)
+    fitted.save(tmp_path / "m.geoinr")
+    loaded = geoinr.load(tmp_path / "m.geoinr")
+    assert loaded.get_params()["width"] == 16
+    with pytest.raises(ValueError, match="parameters changed since the fit"):
+        loaded.set_params(depth=3).predict(grid)
+    refitted = fitted.set_params(width=8).fit(tracks, variables="sla")  # a new fit takes them
+    assert refitted.predict(grid).shape == before.shape and refitted.n_parameters_ < loaded.n_parameters_
+
+
+def test_a_physics_fit_that_trains_no_network_with_the_residual_says_so(tracks):
+    """The summary said the residual "did not help" where no network with it was trained (the data-only one took
+    the budget), and an explicit physics="qg" fell back to data only without a word."""
+    with pytest.warns(UserWarning, match=r"physics='qg': no network with the residual: the data-only network took "
+                                         r".*the map is the data-only network's\. A longer max_time"):
+        fitted = tracks.inr.fit("sla", physics="qg", width=16, depth=1, max_time=1.0, progress=False, seed=0)
+    assert [c["physics_weight"] for c in fitted.physics_choice_["candidates"]] == [0.0]
+    line = next(line for line in str(fitted).splitlines() if "residual, weight" in line)
+    assert "did not help" not in line and "the data-only fit kept (no network with the residual: " in line

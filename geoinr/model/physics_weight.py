@@ -57,10 +57,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import warnings
 
 import numpy as np
 import torch
 
+from ..coords import user_stacklevel
 from ..physics.losses import physics_terms
 from ..training import agree, sum_over_ranks
 from .members import can_average, fill_more, record, time_for_another
@@ -309,7 +311,10 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
                 skipped = (f"no network with the residual: the data-only network took {took:.0f} s of "
                            f"{cfg.max_time:.0f}, leaving less than {RESIDUAL_SHARE:g} of its time")
             skipped = agree(skipped)
-            if skipped:
+            if skipped:  # asked for and not trained: say so (the summary said the residual "did not help")
+                warnings.warn(f"physics={model.physics!r}: {skipped}; the map is the data-only network's. A longer "
+                              f"max_time, or a fixed physics_weight (e.g. 0.1), trains one with the residual.",
+                              UserWarning, stacklevel=user_stacklevel())
                 break
             if cfg.max_time is not None:
                 budget = dataclasses.replace(budget, max_time=max(min(took, cfg.max_time - took), 1e-3))
