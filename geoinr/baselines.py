@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Hashable
 
 import numpy as np
@@ -47,6 +48,9 @@ NEAREST_PLANE_SLACK = 1.1  # the tangent plane's distances against the chord's w
 NEAREST_EXACT_SCALES = 5.0  # decorrelation scales from a tile's box: nearer, its nearest observations are exact
 MEANS = ("local", "global")  # OptimalInterpolation(mean=): ordinary kriging per tile, or simple kriging
 JITTER = 1e-10  # diagonal added to the covariance, relative to the signal variance (grows x100 on failure)
+# a map farther than this many times the observations' range from their mean: an ill-conditioned solve (noise too
+# small for dense observations: noise=1e-6 on 1 Hz tracks mapped 2.9 m from a field of 0.3 m; 1e-4 stayed within it)
+ILL_CONDITIONED_SPANS = 2.0
 PROGRESS_MIN_TILES = 16  # space tiles from which a prediction may show a progress bar (progress=True)
 PROGRESS_DELAY = 2.0  # seconds: the bar appears only for work that lasts longer
 
@@ -220,6 +224,9 @@ class OptimalInterpolation(_Baseline):
     noise : float
         Observation error variance as a fraction of the signal variance
         (dimensionless noise-to-signal ratio, so the same value suits any region).
+        On dense observations (1 Hz tracks) below about 1e-4 the covariance cannot be solved
+        accurately (``noise=0`` mapped hundreds of metres from a field of 0.3 m): a map far beyond the
+        observations' range is warned of.
         It stands for instrument noise and for the small scales the covariance
         cannot represent: 0.05 is an error standard deviation of 22 % of the
         signal's, a few cm for mesoscale sea level.
@@ -537,10 +544,24 @@ class OptimalInterpolation(_Baseline):
                 if return_std:
                     acc_var[pts[with_std]] = v
         mean[idx] = acc_mean + self.mean_
+        self._warn_ill_conditioned(acc_mean)
         if return_std:
             # far from the data the error is the signal's, plus (local mean) the uncertainty of the tile's mean
             std[idx] = np.sqrt(np.clip(acc_var, 0.0, s2 if self.mean == "global" else None))
         return mean, std
+
+    def _warn_ill_conditioned(self, anomaly: np.ndarray) -> None:
+        """Warn where the map runs far beyond the observations: with a tiny ``noise`` the covariance of dense
+        observations (1 Hz tracks) cannot be solved accurately, and ``noise=0`` made maps of hundreds of metres from
+        a field of 0.3 m, with a formal error of 1e-5 m (a review of 2026-12-06)."""
+        span = float(np.ptp(self.obs_anomaly_)) if self.obs_anomaly_.size else 0.0
+        worst = float(np.max(np.abs(anomaly))) if anomaly.size else 0.0
+        if span > 0 and worst > ILL_CONDITIONED_SPANS * span:
+            warnings.warn(
+                f"OptimalInterpolation: the map reaches {worst:.3g} from the mean, {worst / span:.0f} times the "
+                f"observations' whole range ({span:.3g}): with noise={self.noise:g} the covariance of these "
+                f"observations cannot be solved accurately. Give a larger noise (on dense tracks 1e-4 or more), "
+                f"or superobs.", UserWarning, stacklevel=_coords.user_stacklevel())
 
     def _bounded(self, uo, obs_idx, box, centre):
         """A tile's observations (scaled coordinates ``uo``, indices): at most ``max_obs``, the nearest to its box;
