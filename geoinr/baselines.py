@@ -224,9 +224,7 @@ class OptimalInterpolation(_Baseline):
     noise : float
         Observation error variance as a fraction of the signal variance
         (dimensionless noise-to-signal ratio, so the same value suits any region).
-        On dense observations (1 Hz tracks) below about 1e-4 the covariance cannot be solved
-        accurately (``noise=0`` mapped hundreds of metres from a field of 0.3 m): a map far beyond the
-        observations' range is warned of.
+        Below about 1e-4 dense tracks make the solve inaccurate: a map far beyond the data is warned of.
         It stands for instrument noise and for the small scales the covariance
         cannot represent: 0.05 is an error standard deviation of 22 % of the
         signal's, a few cm for mesoscale sea level.
@@ -413,10 +411,9 @@ class OptimalInterpolation(_Baseline):
         Returns
         -------
         xarray.DataArray or numpy.ndarray
-            On the target's dims and coordinates, named after the variable, with
-            its ``units``/``long_name``/``standard_name``, a ``source`` attribute
-            giving the method and its parameters, and a ``history`` line. With
-            ``return_std``, a tuple ``(map, error)``.
+            On the target's dims and coordinates, named after the variable, with its ``units``/``long_name``/
+            ``standard_name``, a ``source`` attribute giving the method and its parameters, and a ``history``
+            line. With ``return_std``, a tuple ``(map, error)``.
 
         Examples
         --------
@@ -429,7 +426,7 @@ class OptimalInterpolation(_Baseline):
         >>> oi.predict({"lon": [5.0], "lat": [35.0], "time": [np.datetime64("2020-01-02")]}).shape
         (1,)
         """
-        return self._predict(target, lat, lon, time, return_std)
+        return _warn_ill_conditioned(self, self._predict(target, lat, lon, time, return_std), return_std)
 
     # ------------------------------------------------------------------ the tiled solve
     def _predict_points(self, lon, lat, t, return_std):
@@ -544,24 +541,10 @@ class OptimalInterpolation(_Baseline):
                 if return_std:
                     acc_var[pts[with_std]] = v
         mean[idx] = acc_mean + self.mean_
-        self._warn_ill_conditioned(acc_mean)
         if return_std:
             # far from the data the error is the signal's, plus (local mean) the uncertainty of the tile's mean
             std[idx] = np.sqrt(np.clip(acc_var, 0.0, s2 if self.mean == "global" else None))
         return mean, std
-
-    def _warn_ill_conditioned(self, anomaly: np.ndarray) -> None:
-        """Warn where the map runs far beyond the observations: with a tiny ``noise`` the covariance of dense
-        observations (1 Hz tracks) cannot be solved accurately, and ``noise=0`` made maps of hundreds of metres from
-        a field of 0.3 m, with a formal error of 1e-5 m (a review of 2026-12-06)."""
-        span = float(np.ptp(self.obs_anomaly_)) if self.obs_anomaly_.size else 0.0
-        worst = float(np.max(np.abs(anomaly))) if anomaly.size else 0.0
-        if span > 0 and worst > ILL_CONDITIONED_SPANS * span:
-            warnings.warn(
-                f"OptimalInterpolation: the map reaches {worst:.3g} from the mean, {worst / span:.0f} times the "
-                f"observations' whole range ({span:.3g}): with noise={self.noise:g} the covariance of these "
-                f"observations cannot be solved accurately. Give a larger noise (on dense tracks 1e-4 or more), "
-                f"or superobs.", UserWarning, stacklevel=_coords.user_stacklevel())
 
     def _bounded(self, uo, obs_idx, box, centre):
         """A tile's observations (scaled coordinates ``uo``, indices): at most ``max_obs``, the nearest to its box;
@@ -753,6 +736,23 @@ class _NearestObservations:
 
 
 # ====================================================================== linear interpolation
+def _warn_ill_conditioned(oi: OptimalInterpolation, out, with_std: bool):
+    """``out`` (a map, or the pair with its error), after a warning where the map runs far beyond the observations:
+    with a tiny ``noise`` the covariance of dense observations (1 Hz tracks) cannot be solved accurately, and
+    ``noise=0`` made maps of hundreds of metres from a field of 0.3 m, with a formal error of 1e-5 m (a review of
+    2026-12-06)."""
+    values = np.asarray(out[0] if with_std else out, dtype=np.float64)
+    span = float(np.ptp(oi.obs_anomaly_)) if oi.obs_anomaly_.size else 0.0
+    worst = float(np.nanmax(np.abs(values - oi.mean_), initial=0.0))
+    if span > 0 and worst > ILL_CONDITIONED_SPANS * span:
+        warnings.warn(
+            f"OptimalInterpolation: the map reaches {worst:.3g} from the mean, {worst / span:.0f} times the "
+            f"observations' whole range ({span:.3g}): with noise={oi.noise:g} the covariance of these "
+            f"observations cannot be solved accurately. Give a larger noise (on dense tracks 1e-4 or more), "
+            f"or superobs.", UserWarning, stacklevel=_coords.user_stacklevel())
+    return out
+
+
 class LinearInterpolator(_Baseline):
     """Linear interpolation in space of the observations within a time window: the floor.
 

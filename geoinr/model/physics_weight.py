@@ -310,11 +310,8 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
             elif timed and not time_for_another(took, cfg.max_time - took, RESIDUAL_SHARE):  # no time to weigh it
                 skipped = (f"no network with the residual: the data-only network took {took:.0f} s of "
                            f"{cfg.max_time:.0f}, leaving less than {RESIDUAL_SHARE:g} of its time")
-            skipped = agree(skipped)
-            if skipped:  # asked for and not trained: say so (the summary said the residual "did not help")
-                warnings.warn(f"physics={model.physics!r}: {skipped}; the map is the data-only network's. A longer "
-                              f"max_time, or a fixed physics_weight (e.g. 0.1), trains one with the residual.",
-                              UserWarning, stacklevel=user_stacklevel())
+            skipped = _warn_skipped(model, agree(skipped))
+            if skipped:
                 break
             if cfg.max_time is not None:
                 budget = dataclasses.replace(budget, max_time=max(min(took, cfg.max_time - took), 1e-3))
@@ -377,6 +374,16 @@ def fit_choosing_weight(model, prep, cfg, device, train, first_cap: float | None
     })
     seconds = spent + sum(r["seconds"] for r in records[initial:])
     return kept["trainer"], dataclasses.replace(kept["result"], seconds=seconds)
+
+
+def _warn_skipped(model, skipped: str | None) -> str | None:
+    """``skipped`` (why no network with the residual is trained, or None), after a warning where it is a reason: asked
+    for and not trained, the map is data only (the summary had said the residual "did not help")."""
+    if skipped:
+        warnings.warn(f"physics={model.physics!r}: {skipped}; the map is the data-only network's. A longer max_time, "
+                      f"or a fixed physics_weight (e.g. 0.1), trains one with the residual.", UserWarning,
+                      stacklevel=user_stacklevel())
+    return skipped
 
 
 def interior_points(held_out: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
