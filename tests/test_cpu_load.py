@@ -35,7 +35,8 @@ def test_a_busy_machine_is_named_in_the_summary(tracks, monkeypatch, tmp_path):
     m = _fit(tracks)
     assert m.cpu_contention_ == pytest.approx(0.5, abs=0.02)
     assert display.summary(m)["cpu_contention"] == m.cpu_contention_
-    assert "other processes took 50 % of the CPUs' time while it trained" in repr(m)
+    # (the measured share is 0.5 to within the machine's own load: 48-52 % on a busy CI machine)
+    assert f"other processes took {100 * m.cpu_contention_:.0f} % of the CPUs' time while it trained" in repr(m)
     m.save(tmp_path / "m.inr")
     assert geoinr.load(tmp_path / "m.inr").cpu_contention_ == m.cpu_contention_
     # a fit on a time budget (its map is worse, not only later) warns, at the user's line
