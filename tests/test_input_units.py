@@ -216,3 +216,15 @@ def test_oi_with_too_small_a_noise_for_dense_tracks_warns_that_its_map_cannot_be
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         geoinr.baselines.OptimalInterpolation(progress=False).fit(tracks, "sla").predict(grid)
+
+
+def test_the_mass_residual_is_refused_under_a_streamfunction_that_makes_it_zero():
+    """It added nothing, and naming a physics term turned off L-BFGS on a grid of currents (u's error 5.6 cm/s
+    against 0.19 without it)."""
+    grid = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, seed=0)
+    uv = grid.assign(u=grid.sla, v=-grid.sla)
+    for physics in ("mass", ["mass", "smooth"]):
+        with pytest.raises(ValueError, match=r"physics='mass' with mass_constraint='streamfunction' adds a term that "
+                                             r"is zero by construction.*physics=None"):
+            uv.inr.fit(["u", "v"], mass_constraint="streamfunction", physics=physics, **QUICK)
+    uv.inr.fit(["u", "v"], mass_constraint="streamfunction", physics=None, **QUICK)  # the constraint alone

@@ -101,7 +101,7 @@ class INRModel(SurrogateMixin, BaseMapper):
     mass_constraint : {"penalty", "streamfunction"}
         For two fitted velocity components (eastward, northward): ``"streamfunction"`` makes the network output a
         streamfunction and takes (u, v) from its derivatives, so the fitted flow is divergence-free on the sphere by
-        construction (``physics="mass"`` is then zero). ``"penalty"`` (default) fits u and v freely.
+        construction (``physics="mass"``, zero then, is refused). ``"penalty"`` (default) fits u and v freely.
     rossby_radius : float, optional
         km, for ``physics="qg"``; default the zonal-mean radius at each point's latitude
         (:func:`geoinr.physics.rossby_radius_km`, a fit to Chelton et al. 1998).
