@@ -228,3 +228,14 @@ def test_the_mass_residual_is_refused_under_a_streamfunction_that_makes_it_zero(
                                              r"is zero by construction.*physics=None"):
             uv.inr.fit(["u", "v"], mass_constraint="streamfunction", physics=physics, **QUICK)
     uv.inr.fit(["u", "v"], mass_constraint="streamfunction", physics=None, **QUICK)  # the constraint alone
+
+
+def test_derived_long_names_read_the_heights_name_mid_sentence(tracks):
+    """'eastward geostrophic velocity from Sea level anomaly' (CMEMS's long_name, capital S mid-sentence)."""
+    named = tracks.assign(sla=tracks.sla.assign_attrs(long_name="Sea level anomaly"))
+    fitted = named.inr.fit("sla", **QUICK)
+    currents = fitted.derive("geostrophic_velocity", fitted.target_grid(1.0))
+    assert currents["ugos"].attrs["long_name"] == "eastward geostrophic velocity from sea level anomaly"
+    acronym = tracks.assign(sla=tracks.sla.assign_attrs(long_name="SLA (DUACS)")).inr.fit("sla", **QUICK)
+    assert acronym.derive("geostrophic_velocity", fitted.target_grid(1.0))["vgos"].attrs["long_name"].endswith(
+        "from SLA (DUACS)")

@@ -48,6 +48,18 @@ _VELOCITY_NAMES = {
 }
 
 
+def _mid_sentence(text: str) -> str:
+    """A long_name as it reads inside another: its capital first letter lowered, unless it begins an acronym.
+
+    Examples
+    --------
+    >>> _mid_sentence("Sea level anomaly"), _mid_sentence("SLA (DUACS)"), _mid_sentence("x")
+    ('sea level anomaly', 'SLA (DUACS)', 'x')
+    """
+    text = str(text)
+    return text[0].lower() + text[1:] if len(text) > 1 and text[0].isupper() and text[1].islower() else text
+
+
 def derived_attrs(name: str, long_name: str, height_standard_name=None) -> dict:
     """CF attributes of the derived output ``name`` of a height called ``long_name``.
 
@@ -64,7 +76,7 @@ def derived_attrs(name: str, long_name: str, height_standard_name=None) -> dict:
     False
     """
     attrs = dict(DERIVED_ATTRS[name])
-    attrs["long_name"] = attrs["long_name"].format(long=long_name)
+    attrs["long_name"] = attrs["long_name"].format(long=_mid_sentence(long_name))
     attrs.pop("standard_name", None)
     pattern = _VELOCITY_NAMES.get(str(height_standard_name or "").strip())
     if name in ("ugos", "vgos") and pattern is not None:
