@@ -59,16 +59,13 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
     cell than 1.5 times that cell's longest side) and points without coordinates are not land. Scattered sources
     (tracks, swaths: time along their observation dimension) are returned as they are.
     """
-    names = fitted.coord_names_ or {}
-    lat, lon, time = names.get("lat"), names.get("lon"), names.get("time")
-    if not isinstance(pred, xr.Dataset | xr.DataArray) or lat is None or lon is None:
+    if not isinstance(pred, xr.Dataset | xr.DataArray):
         return pred
     source = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
-    if lat not in source.variables or lon not in source.variables:
+    horizontal = _source_horizontal(source, fitted)
+    if horizontal is None:
         return pred
-    horizontal = tuple(dict.fromkeys(source[lat].dims + source[lon].dims))
-    if len(horizontal) != 2 or (time in source.variables and set(source[time].dims) & set(horizontal)):
-        return pred
+    lat, lon = fitted.coord_names_["lat"], fitted.coord_names_["lon"]
     out = pred.to_dataset() if isinstance(pred, xr.DataArray) else pred.copy()
     try:
         found = coords.find_coords(out, require_time=False)
@@ -79,11 +76,7 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
     for v in fitted.variables_:
         if v not in out or v not in source or not set(horizontal) <= set(source[v].dims):
             continue
-        raw = source[v]
-        kept = _observed(raw)
-        gone = kept.isnull() if every_missing else raw.notnull() & kept.isnull()  # missing / a fill value
-        others = [d for d in raw.dims if d not in horizontal]
-        land = (gone.all(others) if others else gone).transpose(*horizontal).astype(np.float64).compute()
+        land = _source_land(source[v], horizontal, every_missing).transpose(*horizontal).astype(np.float64).compute()
         if not bool(land.any()):
             continue
         if horizontal == (lat, lon) or horizontal == (lon, lat):  # 1-D axes: nearest on each
@@ -99,18 +92,23 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
     return out[fitted.variables_[0]] if isinstance(pred, xr.DataArray) else out
 
 
-def _source_land(raw: xr.DataArray, obj, fitted: INRModel, every_missing: bool = False):
-    """Where a gridded source's variable ``raw`` is land (the rule of :func:`_without_land`), on its own horizontal
-    dims, lazily for dask; None for a scattered source (tracks: time along their observation dimension)."""
+def _source_horizontal(source: xr.Dataset, fitted: INRModel) -> tuple | None:
+    """The two horizontal dims of a gridded source (1-D axes or curvilinear coordinates); None for a scattered one
+    (tracks, swaths: time along their observation dimension) or one without the fitted latitude and longitude."""
     names = fitted.coord_names_ or {}
     lat, lon, time = names.get("lat"), names.get("lon"), names.get("time")
-    if lat is None or lon is None or lat not in obj.coords or lon not in obj.coords:
+    if lat is None or lon is None or lat not in source.variables or lon not in source.variables:
         return None
-    horizontal = tuple(dict.fromkeys(obj[lat].dims + obj[lon].dims))
-    if len(horizontal) != 2 or (time in obj.coords and set(obj[time].dims) & set(horizontal)):
+    horizontal = tuple(dict.fromkeys(source[lat].dims + source[lon].dims))
+    if len(horizontal) != 2 or (time in source.variables and set(source[time].dims) & set(horizontal)):
         return None
-    if not set(horizontal) <= set(raw.dims):
-        return None
+    return horizontal
+
+
+def _source_land(raw: xr.DataArray, horizontal: tuple, every_missing: bool = False) -> xr.DataArray:
+    """Where a gridded source's variable ``raw`` is land, on its ``horizontal`` dims (lazily for dask): a cell holding
+    an undeclared fill value or a value outside its valid range at every time (:func:`_observed`), or with
+    ``every_missing`` any cell without a value at any time."""
     kept = _observed(raw)
     gone = kept.isnull() if every_missing else raw.notnull() & kept.isnull()  # missing / a fill value
     others = [d for d in raw.dims if d not in horizontal]
@@ -196,9 +194,13 @@ class _Base:
         pred, std = pred if with_std else (pred, None)
         preds = pred if isinstance(pred, xr.Dataset) else pred.to_dataset()
 
+        source = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
+        horizontal = None if land is None else _source_horizontal(source, fitted)
+
         def on_sea(p, raw):  # the source's land (fill values at every time, or every_missing) stays NaN
-            found = None if land is None else _source_land(raw, obj, fitted, every_missing=land == "missing")
-            return p if found is None else p.where(~found)
+            if horizontal is None or not set(horizontal) <= set(raw.dims):
+                return p
+            return p.where(~_source_land(raw, horizontal, every_missing=land == "missing"))
 
         if isinstance(obj, xr.DataArray):
             p = _masked(preds[fitted.variables_[0]].broadcast_like(obj).transpose(*obj.dims), mask)  # (depth=1)

@@ -9,6 +9,7 @@ scikit-learn (:class:`sklearn.base.BaseEstimator`), so ``clone`` and
 """
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import difflib
 import inspect
@@ -29,7 +30,7 @@ from . import observations as _observations
 from ._version import __version__
 from .geometry import metres_per_length_unit
 from .coords import user_stacklevel as _user_stacklevel
-from .metrics import _screened, _warn_coverage
+from .metrics import _length_factor, _screened, _warn_coverage
 
 __all__ = ["BaseMapper", "NotFittedError", "did_you_mean", "history_line", "now"]
 
@@ -100,13 +101,11 @@ def _reference_factor(fitted_units, test_units, variable) -> float:
     """Factor that puts reference values in ``test_units`` into the fitted ``fitted_units`` (lengths convert);
     1 when either is unknown or they agree, or (with a warning) when neither is a length geoinr knows; a ValueError
     when one is a length and the other is not."""
-    fitted, test = (" ".join(str(u or "").split()) for u in (fitted_units, test_units))
-    if not fitted or not test or fitted == test:
-        return 1.0
-    a, b = metres_per_length_unit(fitted), metres_per_length_unit(test)
-    if a is not None and b is not None:
-        return b / a
-    if a is None and b is None:  # two spellings geoinr cannot compare (degC and degree_Celsius): the user's call
+    factor = _length_factor(test_units, fitted_units)
+    if factor is not None:
+        return factor
+    fitted, test = (" ".join(str(u).split()) for u in (fitted_units, test_units))
+    if metres_per_length_unit(fitted) is None and metres_per_length_unit(test) is None:  # (degC, degree_Celsius)
         warnings.warn(f"The reference {variable!r} is in {test!r} and the map in {fitted!r}; scored as they are. "
                       f"Convert the reference first if these are not the same units.", UserWarning, stacklevel=4)
         return 1.0
@@ -162,6 +161,10 @@ class BaseMapper(BaseEstimator):
     def is_fitted(self) -> bool:
         """Whether :meth:`fit` has completed."""
         return self.__sklearn_is_fitted__()
+
+    def _remember_params(self) -> None:
+        """Keep the parameters the model is fitted with (``_fit_params_``): :meth:`_check_fitted` refuses others."""
+        self._fit_params_ = copy.deepcopy(self.get_params(deep=False))
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:

@@ -161,6 +161,22 @@ def _warn_coverage(n_scored: int, n_reference: int, func: str,
             UserWarning, stacklevel=user_stacklevel())
 
 
+def _length_factor(given, wanted) -> float | None:
+    """Factor that puts values in ``given`` units into ``wanted`` ones: 1 where either is unset or they are spelled
+    alike, the ratio where both are lengths (m, cm, mm), None where they differ otherwise (the caller's call).
+
+    Examples
+    --------
+    >>> _length_factor("cm", "m"), _length_factor("", "m"), _length_factor("K", "m")
+    (0.01, 1.0, None)
+    """
+    given, wanted = (" ".join(str(u or "").split()) for u in (given, wanted))
+    if not given or not wanted or given == wanted:
+        return 1.0
+    a, b = metres_per_length_unit(given), metres_per_length_unit(wanted)
+    return a / b if a is not None and b is not None else None
+
+
 def _in_reference_units(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.DataArray:
     """``estimate`` in the reference's units where both say a length (m, cm, mm): a map in cm scored against a truth
     in m gave an RMSE of 60 and a score of -98 (a review of 2026-12-06). Other units that differ are warned about
@@ -173,14 +189,13 @@ def _in_reference_units(estimate: xr.DataArray, reference: xr.DataArray, func: s
     >>> _in_reference_units(est, ref, "rmse").values.tolist(), rmse(est, ref)
     ([0.1, 0.2], 0.0)
     """
-    mine, theirs = str(estimate.attrs.get("units", "")).strip(), str(reference.attrs.get("units", "")).strip()
-    if not mine or not theirs or mine == theirs:
-        return estimate
-    a, b = metres_per_length_unit(mine), metres_per_length_unit(theirs)
-    if a is not None and b is not None:
-        return (estimate * (a / b)).assign_attrs(estimate.attrs, units=theirs)
-    warnings.warn(f"{func}: the estimate is in {mine!r} and the reference in {theirs!r}; scored as given. Convert "
-                  f"one into the other's units first if they differ.", UserWarning, stacklevel=user_stacklevel())
+    mine, theirs = estimate.attrs.get("units"), reference.attrs.get("units")
+    factor = _length_factor(mine, theirs)
+    if factor is None:
+        warnings.warn(f"{func}: the estimate is in {mine!r} and the reference in {theirs!r}; scored as given. Convert "
+                      f"one into the other's units first if they differ.", UserWarning, stacklevel=user_stacklevel())
+    elif factor != 1.0:
+        return (estimate * factor).assign_attrs(estimate.attrs, units=theirs)
     return estimate
 
 

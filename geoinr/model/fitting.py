@@ -753,7 +753,7 @@ def train_config(model, share: float = 1.0) -> TrainConfig:
 
 def finish(model, result, trainer, device) -> None:
     """Record how training went; raise :class:`TrainingDiverged` (holding the model) if it diverged."""
-    model._fit_params_ = copy.deepcopy(model.get_params(deep=False))  # what was fitted: set_params after it is refused
+    model._remember_params()  # what was fitted: parameters set after it are refused until the next fit
     # the weights stay on the training device: predictions of large grids run there too
     model.device_ = str(device)
     model.history_ = pd.DataFrame(result.history, columns=HISTORY_COLUMNS)

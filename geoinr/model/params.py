@@ -12,6 +12,7 @@ import warnings
 from ..base import did_you_mean
 from ..coords import user_stacklevel
 from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS
+from ..physics.losses import physics_terms
 
 __all__ = ["OPTIMIZERS", "check_params", "did_you_mean", "terms_in_force", "seed_in_force"]
 
@@ -80,8 +81,8 @@ def check_params(params: dict) -> None:
     ValueError: width must be a whole number >= 1 or None, got 0.
     """
     _check_numbers(params)
-    terms = [params["physics"]] if isinstance(params["physics"], str) else list(params["physics"] or [])
-    if params["mass_constraint"] == "streamfunction" and "mass" in terms:  # a review of 2026-12-06
+    if params["mass_constraint"] == "streamfunction" and params["physics"] != "auto" \
+            and "mass" in physics_terms(params["physics"]):  # a review of 2026-12-06
         raise ValueError(
             "physics='mass' with mass_constraint='streamfunction' adds a term that is zero by construction (the flow "
             "is divergence-free), and any physics term turns off L-BFGS on grids (u's error 5.6 against 0.19 cm/s). "

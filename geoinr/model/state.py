@@ -484,6 +484,6 @@ def load(path, device: str = "cpu", *, cls):
         config = check_config(cls, parse_json(meta.get("config"), "config"), shapes)
         tensors, _ = read_safetensors(path, FORMAT, FORMAT_VERSION)
         model = _restore(cls, tensors, config, path)
-    model._fit_params_ = dict(model.get_params(deep=False))  # (fresh objects, read from the file)
+    model._remember_params()
     model.field_.to(dev)
     return model
