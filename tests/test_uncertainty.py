@@ -271,6 +271,38 @@ def test_grouped_calibration_sees_a_smooth_error_under_larger_noise():
             assert np.mean(runs["variance_scale"] * v + runs["error_floor"]) == pytest.approx(fitted, rel=0.25)
 
 
+def test_grouped_calibration_factorizes_on_one_blas_thread(monkeypatch):
+    """The pass likelihood's thousands of small Cholesky factors run on one BLAS thread: a pool of BLAS threads
+    gains nothing at that size and, on busy cores (torch's threads after a fit), made the built-in case's
+    calibration 20 times slower (41 s instead of 2). The limit is lifted afterwards."""
+    from threadpoolctl import threadpool_info
+
+    from geoinr.uncertainty import calibrate_gap
+    from geoinr.uncertainty import calibration as cal_mod
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    seen = []
+    real = cal_mod._fit_profile_lambda
+
+    def spy(nll, params):
+        seen.append(blas_threads())
+        return real(nll, params)
+
+    monkeypatch.setattr(cal_mod, "_fit_profile_lambda", spy)
+    before = blas_threads()
+    rng = np.random.default_rng(0)
+    lab = np.repeat(np.arange(6), 40)
+    xyz = np.column_stack([np.tile(np.arange(40) * 7.0, 6), lab * 1000.0])
+    d = rng.uniform(0.0, 60.0, lab.size)
+    v = rng.uniform(0.001, 0.01, lab.size)
+    r = rng.standard_normal(lab.size) * 0.1
+    calibrate_gap(v, r, d, noise=0.005, signal=1.0, length=80.0, coords_km=xyz, groups=lab)
+    assert seen and all(n == 1 for n in seen[0]) and seen[0], seen
+    assert blas_threads() == before
+
+
 def test_samples_have_the_calibrated_std():
     """Across many posterior draws (weights and gap field), the spread matches predict's std."""
     tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
