@@ -21,6 +21,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 import geoinr
+from geoinr import persistence
 
 SMALL = dict(width=16, depth=2, max_time=None, progress=False, seed=0)
 FIT_KW = dict(batch_size=4096, patience=10**6)
@@ -69,8 +70,11 @@ class Raw(str):
     """A JSON token written as it is (``1e999``, ``NaN``): what an editor can put in a header."""
 
 
-def edited(src, dst, changes=None, *, meta=None, tensors=None, key="config"):
-    """Copy of ``src`` at ``dst`` with ``changes`` (dotted JSON path -> value) in its JSON header."""
+def edited(src, dst, changes=None, *, meta=None, tensors=None, key="config", checksum=True):
+    """Copy of ``src`` at ``dst`` with ``changes`` (dotted JSON path -> value) in its JSON header.
+
+    The header's checksum is written anew for the edited contents (``checksum=False``: the original's kept), so
+    that the checks of each field are what refuses the file: a hostile file can carry a matching checksum."""
     data, header = _read(src)
     raws = {}
 
@@ -95,7 +99,10 @@ def edited(src, dst, changes=None, *, meta=None, tensors=None, key="config"):
         header[key] = text
     header.update(meta or {})
     data.update(tensors or {})
-    save_file({k: v for k, v in data.items() if v is not None}, str(dst), metadata=header)
+    data = {k: v for k, v in data.items() if v is not None}
+    if checksum:
+        header["sha256"] = persistence.checksum(data, header)
+    save_file(data, str(dst), metadata=header)
     return dst
 
 
@@ -380,6 +387,32 @@ def test_damaged_checkpoint_tensors_and_headers_are_refused(checkpoint, tracks, 
     path = tmp_path / "f.ckpt"
     path.write_bytes(checkpoint.read_bytes()[:-9])
     refused(path, "not a readable", load=load)
+
+
+def test_files_changed_after_writing_fail_their_checksum(saved, checkpoint, tracks, tmp_path):
+    """A flipped bit in a weight or an edited header (no matching checksum written) is refused as damaged, for
+    saved models and checkpoints alike; the untouched files load."""
+    data, _ = _read(saved)
+    name = next(k for k in data if k.endswith("weight"))
+    weight = data[name].clone()
+    weight.view(-1)[0] = torch.nextafter(weight.view(-1)[0], torch.tensor(float("inf")))  # one bit of one weight
+    refused(edited(saved, tmp_path / "w.geoinr", tensors={name: weight}, checksum=False), "checksum")
+    raw = bytearray(saved.read_bytes())
+    raw[-3] ^= 0x01  # the last bytes of the file are tensor data
+    (tmp_path / "bit.geoinr").write_bytes(bytes(raw))
+    refused(tmp_path / "bit.geoinr", "checksum")
+    refused(edited(saved, tmp_path / "h.geoinr", meta={"written_by": "someone"}, checksum=False), "checksum")
+    state = json.loads(_read(checkpoint)[1]["state"])
+    refused(edited(checkpoint, tmp_path / "c.ckpt", {"epoch": state["epoch"] + 1}, key="state", checksum=False),
+            "checksum", load=_resume(tracks))
+    assert geoinr.load(saved).is_fitted
+
+
+def test_files_written_before_checksums_still_load(saved, tmp_path):
+    data, header = _read(saved)
+    assert len(header.pop("sha256")) == 64
+    save_file(data, str(tmp_path / "old.geoinr"), metadata=header)
+    assert geoinr.load(tmp_path / "old.geoinr").is_fitted
 
 
 def test_an_intact_checkpoint_still_resumes(checkpoint, tracks):

@@ -99,6 +99,7 @@ def test_weights_not_matching_config_are_refused(fitted, tmp_path):
         meta = f.metadata()
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     tensors["network.head.weight"] = torch.zeros(1, 3)
+    meta.pop("sha256")  # the shape check, not the checksum, is tested
     save_file(tensors, str(path), metadata=meta)
     with pytest.raises(ValueError, match="do not match its config"):
         geoinr.load(path)

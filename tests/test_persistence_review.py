@@ -27,6 +27,7 @@ def _as_earlier(model, path, edit):
         meta = f.metadata()
     config = json.loads(meta["config"])
     edit(config)
+    meta.pop("sha256", None)  # an earlier version wrote no checksum
     save_file(load_file(path), path, {**meta, "config": json.dumps(config)})
 
 

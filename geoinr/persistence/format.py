@@ -32,6 +32,7 @@ __all__ = [
     "DamagedFileError",
     "array",
     "check_writable",
+    "checksum",
     "integer",
     "mapping",
     "number",
@@ -50,6 +51,32 @@ FOREIGN_STALE_AFTER_S = 24 * 3600  # the same for another machine's (shared fold
 # longer target names are shortened in temporary names (which add about 35 bytes; a name has at most 255)
 TEMP_STEM_BYTES = 200
 HOST_TAG = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]  # this machine, in temporary file names
+CHECKSUM_FIELD = "sha256"  # the header field holding the checksum of the tensors and the rest of the header
+
+
+def checksum(tensors: dict, metadata: dict) -> str:
+    """SHA-256 of the tensors (names, dtypes, shapes, bytes) and of the header's other fields, as hex.
+
+    Written into the header by :func:`write_safetensors_atomic` and checked by
+    :func:`read_safetensors`: a file changed in storage or transfer (a flipped bit,
+    an edited header) no longer matches it, where safetensors alone checks only
+    that the file's length fits its header.
+
+    Examples
+    --------
+    >>> import torch
+    >>> a = checksum({"w": torch.ones(2)}, {"format": "demo"})
+    >>> a == checksum({"w": torch.ones(2)}, {"format": "demo"}), a == checksum({"w": torch.zeros(2)}, {"format": "demo"})
+    (True, False)
+    """
+    digest = hashlib.sha256()
+    header = {k: v for k, v in metadata.items() if k != CHECKSUM_FIELD}
+    digest.update(json.dumps(header, sort_keys=True).encode())
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 class DamagedFileError(ValueError):
@@ -379,7 +406,8 @@ def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
     target is never replaced, and errors name ``path``, not the temporary file.
     The temporary file, ``.tmp-<name>-<pid>-<host>-<random>``, is removed by any
     Python exception or Ctrl-C during the write; those that killed processes
-    left behind are removed by the next save of the same ``path``.
+    left behind are removed by the next save of the same ``path``. The header
+    gets a ``sha256`` field (:func:`checksum`), which reading checks.
 
     Examples
     --------
@@ -397,7 +425,8 @@ def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".tmp-{_temp_stem(name)}-{os.getpid()}-{HOST_TAG}-", dir=folder)
         os.close(fd)
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp, metadata=metadata)
+        tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+        save_file(tensors, tmp, metadata={**metadata, CHECKSUM_FIELD: checksum(tensors, metadata)})
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved model is shared like any new file
         os.replace(tmp, path)
     except OSError as err:
@@ -473,7 +502,8 @@ def read_safetensors(path, fmt: str, version: int):
     Raises
     ------
     FileNotFoundError, DamagedFileError
-        As :func:`read_header`.
+        As :func:`read_header`; also when the tensors or the header no longer match the
+        checksum written with them (files written before geoinr wrote one are read unchecked).
     """
     meta, _ = read_header(path, fmt, version)
     try:
@@ -482,4 +512,11 @@ def read_safetensors(path, fmt: str, version: int):
         raise DamagedFileError(
             f"{os.fspath(path)!r} is not a readable {fmt} file (safetensors with a {fmt} header): {err}"
         ) from err
+    written = meta.get(CHECKSUM_FIELD)
+    if written is not None and written != checksum(tensors, meta):
+        raise DamagedFileError(
+            f"{os.fspath(path)!r} changed after it was written: its contents no longer match the {CHECKSUM_FIELD} "
+            "checksum in its header (damaged in storage or in a copy, or edited). Copy it again from its source, or "
+            "save the model again."
+        )
     return tensors, meta
