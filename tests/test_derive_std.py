@@ -165,6 +165,32 @@ def test_gap_term_near_a_track_holds_the_growth_of_the_error_away_from_it(floor)
                 assert abs(ratio - 1.0) < 0.12, (floor, east, name, ratio)
 
 
+def test_gap_term_on_a_grid_does_not_rise_and_fall_from_cell_to_cell(monkeypatch):
+    """Fitted on a 0.25 deg grid, the distance to the nearest cell rises and falls between cells; the currents' gap
+    term taken at the target alone followed it (a review: 0.021 and 0.055 m/s at alternate points 1/16 deg apart,
+    the map's error as large at one as at the other). Averaged across the data's spacing it varies little."""
+    from geoinr.geometry import space_time_km
+
+    lon, lat = np.meshgrid(np.arange(-70.875, -60.0, 0.25), np.arange(32.125, 42.0, 0.25))
+    sites = space_time_km(np.column_stack([lon.ravel(), lat.ravel()]), 0.0)
+    near = DataDistance.from_points(sites, cell_km=2.0)
+    assert near.spacing_km() == pytest.approx((0.25 * 111.2 * np.cos(np.radians(37.0)), 0.25 * 111.2), rel=0.1)
+    cal = {"variance_scale": [1.0], "gap_variance": [1.0], "gap_length_km": [116.0], "error_length_km": [236.0],
+           "error_floor": [0.0], "speed_km_per_day": 0.0}
+    error = CalibratedError(cal, [near], 1)
+    rng = np.random.default_rng(0)
+    points = np.column_stack([rng.uniform(-68.0, -63.0, 400), rng.uniform(35.0, 39.0, 400)])
+    coefficients = derived_error.operator_coefficients("geostrophic_velocity", torch.from_numpy(points[:, 1]))
+
+    def spread():  # of the currents' std over points at random within cells (f varies by 10 % across them)
+        out = derived_error.gap_variance(error, points, 0, coefficients, 0.3)
+        return max(float(np.percentile(v.sqrt(), 95) / np.percentile(v.sqrt(), 5)) for v in out.values())
+
+    assert spread() < 1.5
+    monkeypatch.setattr(DataDistance, "spacing_km", lambda self, max_sample=20_000: (0.0, 0.0))
+    assert spread() > 5.0  # at the target alone, as before (11 to 15)
+
+
 def test_a_short_error_length_cannot_make_a_derived_error_exceed_the_fields_own_variability():
     """An error length fitted short on a few passes (residuals with small-scale signal along the track) gave currents'
     errors 15-40 times the currents in a user's review: far from the data the gap term is at most the derived

@@ -40,6 +40,7 @@ __all__ = ["derived_std", "derived_with_std", "gap_variance", "mean_derivatives"
 
 STD_BATCH = 4096  # target points per nested forward-mode pass (each holds ~10 arrays of points x features)
 GAP_STEP = 0.05  # centred differences of the gap error's std: this share of the shorter of its two lengths
+GAP_PHASES = 4  # the derived gap variance: a mean over a lattice of this many points each way across the data's spacing
 _TERMS = ("f", "f_x", "f_y", "lap")
 # torch's forward-mode levels are process-wide: the blocks of a lazy derive, computed in dask's threads, take turns
 _FORWARD_MODE = threading.Lock()
@@ -178,6 +179,13 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
     :math:`A^2 + (B_x^2 + B_y^2)/\lambda^2 + 8C^2/\lambda^4 - 4AC/\lambda^2`; the derivatives of ``s`` by
     centred differences of :data:`GAP_STEP` of the shorter of the error's and the gap's lengths.
 
+    The distance to the nearest site, and so ``s``, rises and falls from one site to the next: between a grid's
+    cells ``s`` peaks mid-cell and its slope a quarter cell from the sites, while the map's error is as large at
+    one place within a cell as at another. The variance is therefore the mean over a lattice of :data:`GAP_PHASES`
+    points each way, spread evenly across the data's spacing east-west and north-south
+    (:meth:`~geoinr.uncertainty.DataDistance.spacing_km`) around each target: taken at the target alone it rose and
+    fell from point to point (a checkerboard on a grid finer than the data).
+
     It never exceeds the operator's variance on the field itself (:func:`prior_variance`: the sill
     the gap term grows to, over the field's correlation length, the gap length where the variogram
     gave it): far from the data the error of a derived field is at most the derived field's own
@@ -190,6 +198,35 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
     chunk = np.asarray(chunk, dtype=np.float64)
     length = float(error.error_lengths()[j])  # km
     step_km = GAP_STEP * min(length, float(error.cal["gap_length_km"][j]))
+    spacing_km = error.data_distance[j].spacing_km()
+    cos_lat = np.maximum(np.cos(np.radians(chunk[:, 1])), 1e-3)
+    lam2 = (length * 1e3) ** 2  # m^2
+    sill = (float(np.asarray(error.cal["gap_variance"])[j]) + float(error.floor()[j])) * scale**2  # m^2
+    field_km = error.field_lengths()[j]  # None: no correlation length of the field, no bound
+    out = {}
+    phases = np.arange(GAP_PHASES) / GAP_PHASES - 0.5 * (GAP_PHASES - 1) / GAP_PHASES  # one spacing, evenly
+    for px, py in ((px, py) for px in phases for py in phases):  # a lattice across one spacing each way
+        shifted = chunk.copy()
+        shifted[:, 1] = np.clip(chunk[:, 1] + py * spacing_km[1] / KM_PER_DEGREE, -90.0, 90.0)
+        shifted[:, 0] = chunk[:, 0] + px * spacing_km[0] / KM_PER_DEGREE / cos_lat
+        d = _envelope_derivatives(error, shifted, j, step_km, scale)
+        if d is None:
+            return None
+        for name, coef in coefficients.items():
+            c0, cx, cy, clap = (c.double().cpu() for c in coef)
+            a = c0 * d["f"] + cx * d["f_x"] + cy * d["f_y"] + clap * d["lap"]
+            bx, by, c = cx * d["f"] + 2 * clap * d["f_x"], cy * d["f"] + 2 * clap * d["f_y"], clap * d["f"]
+            out[name] = out.get(name, 0.0) + _gaussian_variance(a, bx, by, c, lam2) / GAP_PHASES**2
+    for name, coef in coefficients.items():
+        bound = None if field_km is None else prior_variance(tuple(c.double().cpu() for c in coef), sill, field_km * 1e3)
+        out[name] = out[name] if bound is None else torch.minimum(out[name], bound)
+    return out
+
+
+def _envelope_derivatives(error, chunk: np.ndarray, j: int, step_km: float, scale: float):
+    """The gap error's standard deviation ``s`` of variable ``j`` (times ``scale``) at raw points ``chunk`` and its
+    first and second derivatives in SI units (:func:`~geoinr.physics.operators.in_si_units`), by centred differences
+    of ``step_km``; None without a gap term or floor."""
     dlat = step_km / KM_PER_DEGREE
     dlon = dlat / np.maximum(np.cos(np.radians(chunk[:, 1])), 1e-3)
     stencil = np.repeat(chunk[None], 5, axis=0)  # centre, east, west, north, south
@@ -202,20 +239,8 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
         return None
     sd = torch.from_numpy(np.sqrt(gap[:, j]).reshape(5, -1) * scale)
     hx, hy = torch.from_numpy(dlon), dlat
-    d = in_si_units(torch.from_numpy(chunk[:, 1]), sd[0], (sd[1] - sd[2]) / (2 * hx), (sd[3] - sd[4]) / (2 * hy),
-                    second=((sd[1] - 2 * sd[0] + sd[2]) / hx**2, (sd[3] - 2 * sd[0] + sd[4]) / hy**2))
-    lam2 = (length * 1e3) ** 2  # m^2
-    sill = (float(np.asarray(error.cal["gap_variance"])[j]) + float(error.floor()[j])) * scale**2  # m^2
-    field_km = error.field_lengths()[j]  # None: no correlation length of the field, no bound
-    out = {}
-    for name, coef in coefficients.items():
-        c0, cx, cy, clap = (c.double().cpu() for c in coef)
-        a = c0 * d["f"] + cx * d["f_x"] + cy * d["f_y"] + clap * d["lap"]
-        bx, by, c = cx * d["f"] + 2 * clap * d["f_x"], cy * d["f"] + 2 * clap * d["f_y"], clap * d["f"]
-        var = _gaussian_variance(a, bx, by, c, lam2)
-        bound = None if field_km is None else prior_variance((c0, cx, cy, clap), sill, field_km * 1e3)
-        out[name] = var if bound is None else torch.minimum(var, bound)
-    return out
+    return in_si_units(torch.from_numpy(chunk[:, 1]), sd[0], (sd[1] - sd[2]) / (2 * hx), (sd[3] - sd[4]) / (2 * hy),
+                       second=((sd[1] - 2 * sd[0] + sd[2]) / hx**2, (sd[3] - 2 * sd[0] + sd[4]) / hy**2))
 
 
 def _gaussian_variance(a, bx, by, c, l2: float):

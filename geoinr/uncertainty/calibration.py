@@ -230,6 +230,7 @@ class DataDistance:
         # float32: 0.5 m steps at the Earth's radius, half the size of a saved model's sites
         self.sites = np.ascontiguousarray(sites, dtype=np.float32)
         self._tree = None
+        self._spacing = None
 
     @classmethod
     def from_points(cls, xyz_km: np.ndarray, cell_km: float, max_sites: int = 1_000_000) -> DataDistance:
@@ -252,8 +253,46 @@ class DataDistance:
         d, _ = self._tree.query(np.asarray(xyz_km, dtype=np.float64), k=1)
         return d
 
+    def spacing_km(self, max_sample: int = 20_000) -> tuple[float, float]:
+        """Typical distance (km) between neighbouring sites in space, whatever their times, east-west and
+        north-south: the median of the east and north components of the displacement from a site's position to
+        its four nearest other positions, each taken along the axis it mostly lies on (of at most ``max_sample``
+        sites drawn at random). A grid's two spacings for gridded data; along tracks, about the spacing along
+        them (or the thinning cell).
+
+        Examples
+        --------
+        >>> from geoinr.geometry import xyz_km
+        >>> lon, lat = np.meshgrid(np.arange(0.0, 3.0, 0.25), np.arange(40.0, 43.0, 0.25))
+        >>> near = DataDistance(xyz_km(lon.ravel(), lat.ravel()))
+        >>> [round(s) for s in near.spacing_km()]  # 0.25 deg: 21 km east-west at 41.5 N, 28 km north-south
+        [21, 28]
+        """
+        if getattr(self, "_spacing", None) is None:
+            space = np.unique(self.sites[:, :3].astype(np.float64), axis=0)
+            self._spacing = (0.0, 0.0)
+            if len(space) > 1:
+                from scipy.spatial import cKDTree
+
+                pick = space[np.random.default_rng(0).permutation(len(space))[:max_sample]]
+                k = min(5, len(space))
+                _, idx = cKDTree(space).query(pick, k=k)
+                r = np.linalg.norm(pick, axis=1, keepdims=True)
+                up = pick / r  # local east and north unit vectors at each site
+                east = np.column_stack([-up[:, 1], up[:, 0], np.zeros(len(up))])
+                east /= np.maximum(np.linalg.norm(east, axis=1, keepdims=True), 1e-12)
+                north = np.cross(up, east)
+                step = space[idx[:, 1:]] - pick[:, None, :]
+                dx = np.abs(np.einsum("nkc,nc->nk", step, east))
+                dy = np.abs(np.einsum("nkc,nc->nk", step, north))
+                along_x, along_y = dx[dx >= dy], dy[dy > dx]
+                sx = float(np.median(along_x)) if along_x.size else float(np.median(dy))
+                sy = float(np.median(along_y)) if along_y.size else sx
+                self._spacing = (sx, sy)
+        return self._spacing
+
     def __getstate__(self):  # the tree is rebuilt on demand (pickles of a model stay small)
-        return {"sites": self.sites, "_tree": None}
+        return {"sites": self.sites, "_tree": None, "_spacing": None}
 
 
 def gap_fraction(distance: np.ndarray, length: float) -> np.ndarray:
