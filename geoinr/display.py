@@ -378,7 +378,9 @@ def rows(s: dict) -> list[tuple[str, str]]:
             best += f" at epoch {round(s['best_epoch'], 1):g}"
         if s.get("best_rmse") is not None:
             unit = units.get(s["variables"][0]) or ""
-            best += f", i.e. RMSE {_g(s['best_rmse'])} {unit}".rstrip()
+            where = "held-out observations" if s["best_loss_on"] == "validation" else "the training points"
+            # at held-out points beside the training ones, not a map's error between the tracks (a user took it so)
+            best += f", i.e. RMSE {_g(s['best_rmse'])} {unit} at {where}".replace("  ", " ")
         if s["best_loss_on"] == "training":
             best += "; no validation set"
         out.append(("score", best))
@@ -405,7 +407,7 @@ def to_text(model) -> str:
       encodings  space sphere, time linear; min_wavelength ... km, min_period ... days (from the sampling: ...)
       data       sla (m) on 815 points; 0.00°E to 7.59°E, 30.01°N to 39.99°N; 2020-01-01 13:24 to 2020-01-02 19:34
       training   ... s, 1 epoch (1 step), budget reached
-      score      best validation loss ... (standardized MSE) at epoch 1, i.e. RMSE ... m
+      score      best validation loss ... (standardized MSE) at epoch 1, i.e. RMSE ... m at held-out observations
       device     cpu
     """
     try:

@@ -56,6 +56,7 @@ from collections.abc import Hashable
 
 import numpy as np
 import xarray as xr
+from dask.base import is_dask_collection
 
 from . import sentinels as _sentinels
 from .coords import TimeAxis, days_per_unit, decode, find_coords, user_stacklevel
@@ -177,6 +178,31 @@ def _length_factor(given, wanted) -> float | None:
     return a / b if a is not None and b is not None else None
 
 
+def _warn_unlabelled_scale(estimate: xr.DataArray, reference: xr.DataArray, units: str, func: str):
+    """Warn where the two sides are taken in one length unit but the estimate's values spread about 100 or 1000 times
+    as widely as the reference's, or the reverse (cm or mm against m): an estimate without ``units``, or one that kept the
+    reference's ``units`` through arithmetic (``truth * 100``), was scored as metres (mu -98) without a word.
+    In-memory arrays only (a dask-backed one would be computed twice)."""
+    if metres_per_length_unit(units) is None or any(is_dask_collection(a.data) for a in (estimate, reference)):
+        return
+    # robust spreads (interquartile ranges): an estimate wild over a patch of the map keeps its spread, a change of
+    # units scales it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN side
+        spread = [float(np.subtract(*np.nanpercentile(np.asarray(a.values, dtype=np.float64).ravel()[
+            ::max(1, a.size // 100_000)], [75, 25]))) for a in (estimate, reference)]
+    if not all(np.isfinite(spread)) or min(spread) <= 0:
+        return
+    times = spread[0] / spread[1]
+    if any(abs(np.log10(times / ratio)) < 0.5 for ratio in (100.0, 1000.0, 0.01, 0.001)):
+        said = {k: a.attrs.get("units") for k, a in (("estimate", estimate), ("reference", reference))}
+        warnings.warn(
+            f"{func}: the estimate's values spread about {times:.3g} times as widely as the reference's, and both are taken in {units!r} "
+            f"(units: estimate {said['estimate']!r}, reference {said['reference']!r}); scored as given. If one is in "
+            f"other units (cm, mm), set its units attribute (a.attrs['units'] = 'cm') and it is converted.",
+            UserWarning, stacklevel=user_stacklevel())
+
+
 def _in_reference_units(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.DataArray:
     """``estimate`` in the reference's units where both say a length (m, cm, mm): a map in cm scored against a truth
     in m gave an RMSE of 60 and a score of -98 (a review of 2026-12-06). Other units that differ are warned about
@@ -191,6 +217,8 @@ def _in_reference_units(estimate: xr.DataArray, reference: xr.DataArray, func: s
     """
     mine, theirs = estimate.attrs.get("units"), reference.attrs.get("units")
     factor = _length_factor(mine, theirs)
+    if factor == 1.0 and (mine or theirs):
+        _warn_unlabelled_scale(estimate, reference, mine or theirs, func)
     if factor is None:
         warnings.warn(f"{func}: the estimate is in {mine!r} and the reference in {theirs!r}; scored as given. Convert "
                       f"one into the other's units first if they differ.", UserWarning, stacklevel=user_stacklevel())

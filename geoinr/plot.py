@@ -353,11 +353,14 @@ def _limits(arrays, symmetric_if_signed=True):
 def _label(da: xr.DataArray) -> str:
     """``long_name [units]`` on at most two short lines (it runs along a colour bar)."""
     name = str(da.attrs.get("long_name", da.name if da.name is not None else ""))
-    units = da.attrs.get("units")
-    text = textwrap.shorten(f"{name} [{units}]" if units else name, width=70, placeholder="...")
-    if units and not text.endswith("]"):  # the units matter more than the end of the name
-        text = textwrap.shorten(name, width=66 - len(str(units)), placeholder="...") + f" [{units}]"
-    return "\n".join(textwrap.wrap(text, width=36)[:2])
+    tail = f" [{da.attrs['units']}]" if da.attrs.get("units") else ""
+    width = 72
+    while True:  # the units matter more than the end of the name: shorten the name until both fit on two lines
+        short = textwrap.shorten(name, width=max(width - len(tail), 10), placeholder="...") if name else ""
+        lines = textwrap.wrap(short + tail, width=36)
+        if len(lines) <= 2 or width - len(tail) <= 10:
+            return ("\n".join(lines[:2]) if len(lines) <= 2 else "\n".join([lines[0], " ".join(lines[1:])])).strip()
+        width -= 4
 
 
 def _map_ratio(da) -> float:

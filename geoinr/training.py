@@ -702,7 +702,9 @@ class Trainer:
     def fingerprint(self) -> dict:
         """What must match between a checkpoint and the run that resumes it."""
         shapes = {k: list(v.shape) for k, v in self.net.state_dict().items()}
-        keep = ("batch_size", "lr", "epochs", "max_time", "validation", "patience")
+        # not max_time: a resumed fit may have another time budget, and a fit's training time is what is left of
+        # max_time after the rest of the fit (geoinr.model.fitting.train_config), a little different every run
+        keep = ("batch_size", "lr", "epochs", "validation", "patience")
         return {"n": self.n, "n_train": self.n_train_split, "shapes": shapes, **{k: getattr(self.cfg, k) for k in keep},
                 "seed": self.cfg.seed if self.cfg.seed is not None else f"None (drawn {self.gen.initial_seed()})"}
 
@@ -750,7 +752,8 @@ class Trainer:
         with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
             meta, shapes = _read_checkpoint_header(path)
             meta = _check_checkpoint_state(meta, self.opt)
-        mine, theirs = json.loads(json.dumps(self.fingerprint())), meta["fingerprint"]
+        mine = json.loads(json.dumps(self.fingerprint()))
+        theirs = {k: v for k, v in meta["fingerprint"].items() if k != "max_time"}  # older checkpoints hold it
         if mine != theirs or (extra is not None and meta.get("extra") != json.loads(json.dumps(plain(extra)))):
             diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
             hint = " (a fit with seed=None holds out other points each time: give a seed)" if "seed" in diff else ""

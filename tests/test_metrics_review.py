@@ -254,3 +254,25 @@ def test_the_isotropic_score_says_which_box_it_kept():
         warnings.simplefilter("ignore")
         flipped = metrics.effective_resolution_isotropic(est.sortby("lon", ascending=False), ref)
     assert flipped.region == whole.region  # west before east, whatever the axis' order
+
+
+def test_an_estimate_without_units_a_hundred_times_the_reference_is_warned_of():
+    """A map in cm without units (or with the truth's "m" kept through ``truth * 100``) scored as metres against a truth
+    in m: mu was -98 without a word (a user review). Where the two are taken in one length unit and one's values are
+    about 100 or 1000 times the other's, a warning says how to convert; one scale, or converted units, stay quiet."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    truth = xr.DataArray(rng.normal(0.0, 0.1, 500), dims="p", attrs={"units": "m"})
+    in_cm = xr.DataArray(truth.values * 100.0, dims="p")
+    with pytest.warns(UserWarning, match="about 100 times as widely.*estimate None, reference 'm'"):
+        geoinr.metrics.rmse(in_cm, truth)
+    with pytest.warns(UserWarning, match="about 100 times"):
+        geoinr.metrics.rmse(in_cm.assign_attrs(units="m"), truth)
+    with pytest.warns(UserWarning, match="about 0.01 times"):
+        geoinr.metrics.rmse(truth, in_cm.assign_attrs(units="m"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        geoinr.metrics.rmse(xr.DataArray(truth.values * 1.1, dims="p"), truth)  # no units, same scale
+        geoinr.metrics.rmse(in_cm.assign_attrs(units="cm"), truth)  # converted
+        geoinr.metrics.rmse(in_cm, xr.DataArray(truth.values, dims="p"))  # neither says a unit

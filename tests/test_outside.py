@@ -170,3 +170,17 @@ def test_nearest_inside_across_the_dateline_and_in_float32():
     assert t2.tolist() == [1.0, 5.0, 0.0, 2.5, 5.0]
     far = observations.far_outside(region, window, lon, lat, t)
     assert far.tolist() == [False, True, True, True, True]  # 160 and -150 beyond 2 deg of margin, 20 N beyond 2
+
+
+def test_derive_with_no_equator_band_is_nan_at_the_equator_itself():
+    """equator_band=0 keeps every latitude but 0 itself, where f = 0: the currents there were +-inf (a review)."""
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(0.0, 10.0, 400), rng.uniform(-10.0, 10.0, 400)
+    m = geoinr.INRModel(width=16, depth=1, epochs=2, max_time=None, progress=False).fit(
+        {"lon": lon, "lat": lat}, np.sin(np.radians(lat * 10.0)))
+    target = xr.Dataset(coords={"lon": ("p", [5.0, 5.0, 5.0]), "lat": ("p", [0.0, 0.5, -3.0])})
+    uv = _quiet(m.derive, "geostrophic_velocity", target, equator_band=0.0)
+    assert np.isnan(uv.ugos.values[0]) and np.isnan(uv.vgos.values[0])
+    assert np.isfinite(uv.ugos.values[1:]).all() and not np.isinf(uv.ugos.values).any()

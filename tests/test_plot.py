@@ -500,3 +500,15 @@ def test_maps_with_cartopy_have_a_projection_and_coastlines(truth, tracks, tmp_p
         ax = plot_std(truth ** 2)
     assert not any(isinstance(a, FeatureArtist) for a in ax.get_children())
     _png_bytes(ax.figure)
+
+
+def test_a_long_name_on_a_colour_bar_keeps_its_units():
+    """OI's std is named "formal mapping error (standard deviation) of Absolute dynamic topography": wrapped on two
+    lines the units fell off the end (a user review). The name is shortened instead."""
+    from geoinr.plot import _label
+
+    long = "formal mapping error (standard deviation) of Absolute dynamic topography"
+    for name, units in [(long, "m"), (long + " " + long, "m s-1"), ("sea level anomaly", "m")]:
+        label = _label(xr.DataArray([1.0], dims="p", name="v", attrs={"long_name": name, "units": units}))
+        assert label.endswith(f"[{units}]") and len(label.split("\n")) <= 2, label
+    assert _label(xr.DataArray([1.0], dims="p", name="v", attrs={"long_name": "x"})) == "x"

@@ -286,9 +286,9 @@ def test_grouped_calibration_factorizes_on_one_blas_thread(monkeypatch):
     seen = []
     real = cal_mod._fit_profile_lambda
 
-    def spy(nll, params):
+    def spy(nll, params, deadline=None):
         seen.append(blas_threads())
-        return real(nll, params)
+        return real(nll, params, deadline)
 
     monkeypatch.setattr(cal_mod, "_fit_profile_lambda", spy)
     before = blas_threads()

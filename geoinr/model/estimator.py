@@ -124,9 +124,9 @@ class INRModel(SurrogateMixin, BaseMapper):
     epochs : int, optional
         Maximum number of passes over the training points.
     max_time : float, optional
-        Wall-clock budget in seconds. Training stops at whichever of ``epochs`` and ``max_time`` comes
-        first; the learning-rate schedule follows the budget that is closer to its end. For bit-repeatable
-        runs give ``epochs`` and ``max_time=None``.
+        Seconds for the whole fit: training gets what reading and choices left (less 15 % for the calibration with
+        ``uncertainty=``; at least half), stops at the first of ``epochs`` and ``max_time``, its schedule following the
+        nearer. Steps follow the machine's speed: repeatable runs need ``epochs`` and ``max_time=None``.
     validation : float or "auto"
         Fraction held out (whole passes or space-time blocks) for early stopping, trained on in the
         last quarter of the run (last weights kept; with ``uncertainty=``, dask or torchrun it stays
@@ -134,7 +134,7 @@ class INRModel(SurrogateMixin, BaseMapper):
     patience : int
         Checks without improvement before the last part starts early (a third of the run so far).
     seed : int or None
-        Seed of the initialization, split and batch order; the same seed gives the same weights on CPU. None draws one.
+        Seed of the initialization, split and batch order: same seed, same weights on CPU (``epochs`` budget). None draws one.
     device : str
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
     progress : bool

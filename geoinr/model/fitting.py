@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import datetime as _dt
 import math
+import time as _time
 import warnings
 
 import numpy as np
@@ -53,6 +54,7 @@ AUTO_VALIDATION = 0.1  # held-out fraction of validation="auto" for scattered da
 REFIT_SHARE = 0.25
 NO_SKILL_LOSS = 1.0  # held-out standardized MSE of the data's mean: a fit above it warns ...
 NO_SKILL_MIN_STEPS = 500  # ... after this many steps, or at any step count when its time budget ended the fit
+BRIEF_FIT_STEPS = 200  # a time budget that ended a fit before this many steps is warned of (far from converged)
 # the share of the observations' variance across a typical gap (geoinr.scales.unresolved_share) from which a fit warns
 # that the record is too sparse to map, and physics="auto" adds the smooth prior outside the tropics: half. Four-day,
 # six-altimeter tracks of real DUACS maps give 0.02-0.17 and their three-month records 0.02-0.14; one satellite's
@@ -434,8 +436,13 @@ def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, c
                           "this checkpoint cannot be resumed; give a seed (seed=0, the default) to resume it.",
                           UserWarning, stacklevel=4)
     extra = model_physics_loss(model, device) if terms_in_force(model) and model.physics_weight_ else None
+    building = _time.perf_counter()
     trainer = Trainer(model.field_, prep.x, prep.y, prep.w, cfg, device, groups=prep.groups, extra_loss=extra,
                       stream=prep.stream, n_stream=prep.n_stream)
+    if cfg.max_time is not None and getattr(model, "_fit_started", None) is not None:  # its time counts (1.5 s, the
+        # optimizer's first import), as the rest of the fit does
+        took = agree(_time.perf_counter() - building)
+        trainer.cfg = dataclasses.replace(cfg, max_time=max(cfg.max_time - took, MIN_TRAIN_SHARE * cfg.max_time))
     if resume is not None:
         trainer.load_checkpoint(resume, extra=_comparable_run_id(prep.run_id, checkpoint_extra(resume)))
     if optimizer_state is not None:
@@ -478,8 +485,9 @@ def read_observations(model, data, values, variables, lat, lon, time, resume, ch
     """Observations: an in-memory table, or a description of dask-backed data to stream.
 
     What dask-backed data cannot do is refused (or, for ``checkpoint``, warned about) here,
-    before the dask pass over them.
+    before the dask pass over them. The fit's clock starts here (:func:`train_config`).
     """
+    model._fit_started = _time.perf_counter()  # max_time bounds the whole fit: reading, choices, training, calibration
     if isinstance(data, (xr.Dataset, xr.DataArray)):
         values, variables = _observations.names_as_values(values, variables)
     lazy = isinstance(data, (xr.Dataset, xr.DataArray)) and values is None and _stream.is_lazy(
@@ -727,13 +735,18 @@ def calibrate(model, trainer, prep: Prepared) -> None:
     model.calibration_, model.data_distance_ = calibrate_field(
         lambda xb: strategy.standardized(before, xb), before, trainer, prep.x, prep.y, prep.w,
         model.encoding_config_, seed_in_force(model), prep.held_out, None if prep.groups is None else prep.groups.numpy(),
-        sites=every,
+        sites=every, deadline=calibration_deadline(model),
     )
     if joined:
         strategy.after_training(model.field_, every, prep.x, prep.y, prep.w)
 
 
 HISTORY_COLUMNS = ["epoch", "step", "seconds", "lr", "loss", "val_loss", "physics_loss"]
+# of max_time, kept after the training for the std's calibration (uncertainty=): about 1-4 s of likelihood
+# evaluations on 2 cores (benchmarks/calibration_speed.py), which stop at the end of max_time
+CALIBRATION_SHARE = 0.15
+# the training's share of the time is never cut below this much of it by the time spent before it
+MIN_TRAIN_SHARE = 0.5
 
 
 def train_config(model, share: float = 1.0) -> TrainConfig:
@@ -741,14 +754,30 @@ def train_config(model, share: float = 1.0) -> TrainConfig:
 
     The held-out points join the training set for the last :data:`REFIT_SHARE` of the run (with
     ``uncertainty=``, the calibration scores them with the weights of before they joined: :func:`calibrate`).
+    ``max_time`` bounds the whole fit: the training gets what is left of it after the time spent since the fit
+    began (reading the data, the scale search, the timed pass) and, with ``uncertainty=``, after
+    :data:`CALIBRATION_SHARE` kept for the calibration (at least :data:`MIN_TRAIN_SHARE` of its share).
     """
-    return TrainConfig(
+    cfg = TrainConfig(
         batch_size=_choice.batch_size(model), lr=_choice.learning_rate(model), epochs=model.epochs,
         max_time=model.max_time, validation=model.validation_, patience=int(model.patience), seed=seed_in_force(model),
         progress=bool(model.progress), precision=_choice.check_precision(model), extra_every=int(model.physics_every),
         lbfgs_share=_choice.LBFGS_SHARE if getattr(model, "optimizer_", "adam") == "lbfgs" else 0.0,
         refit_share=REFIT_SHARE,
     ).part(share)
+    started = getattr(model, "_fit_started", None)
+    if cfg.max_time is None or started is None:
+        return cfg
+    kept = CALIBRATION_SHARE * model.max_time if model._strategy().calibrated else 0.0
+    left = agree(model.max_time - (_time.perf_counter() - started) - kept)  # every rank trains to one clock
+    return dataclasses.replace(cfg, max_time=max(min(cfg.max_time, left), MIN_TRAIN_SHARE * cfg.max_time))
+
+
+def calibration_deadline(model) -> float | None:
+    """Where the std's calibration stops (``time.perf_counter()``): the end of ``max_time`` from the fit's start, or
+    None without a time budget."""
+    started = getattr(model, "_fit_started", None)
+    return None if model.max_time is None or started is None else started + float(model.max_time)
 
 
 def finish(model, result, trainer, device) -> None:
@@ -772,6 +801,8 @@ def finish(model, result, trainer, device) -> None:
     # epochs budget is a test's or a doctest's
     trained_for = None if model.max_time is None else model.max_time * (
         1.0 - (getattr(model, "scale_search_", None) or {}).get("budget_share", 0.0))  # a scale search took the rest
+    if trained_for is not None and getattr(getattr(trainer, "cfg", None), "max_time", None) is not None:
+        trained_for = min(trained_for, trainer.cfg.max_time)  # what the rest of the fit left it (train_config)
     timed = (trained_for is not None and result.stopped == "budget" and model.fit_seconds_ >= 0.5 * trained_for
              and not hasattr(model, "_record_points"))
     if (model.best_val_loss_ is not None and model.best_val_loss_ > NO_SKILL_LOSS and result.stopped != "diverged"
@@ -785,6 +816,12 @@ def finish(model, result, trainer, device) -> None:
             f"satellite's day over the globe, say): fit a smaller region or a longer record, give larger scales "
             f"(min_wavelength=, min_period=), or a longer budget (max_time=, epochs=).", UserWarning,
             stacklevel=_coords.user_stacklevel())
+    elif (timed and steps < BRIEF_FIT_STEPS and getattr(model, "optimizer_", "adam") != "lbfgs"  # full-batch steps
+          and not (model.epochs is not None and len(model.history_) and int(model.history_["epoch"].max()) >= model.epochs)):
+        warnings.warn(
+            f"The time budget ended this fit after {steps:,} steps ({model.fit_seconds_:.1f} s of training): a network "
+            f"takes thousands to converge, so its map is rough or barely fitted. Give a longer max_time= (at "
+            f"{model.fit_seconds_ / max(steps, 1):.2g} s a step here).", UserWarning, stacklevel=_coords.user_stacklevel())
     if result.stopped == "diverged":
         raise TrainingDiverged(
             f"Training diverged: the loss was non-finite {trainer.failures} times despite roll-backs and "

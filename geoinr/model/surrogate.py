@@ -191,8 +191,10 @@ class SurrogateMixin:
                 d = derivatives(eta, raw, laplacian=quantity in ("relative_vorticity", "pv"))
                 res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
             if quantity != "gradient":
-                # the target's own latitude or the one it is held at: 1/f is taken at neither
-                band = torch.from_numpy(np.minimum(np.abs(chunk[:, 1]), np.abs(near[:, 1])) < equator_band).to(dev)
+                # the target's own latitude or the one it is held at: 1/f is taken at neither (nor at f = 0 itself,
+                # where equator_band=0 gave +-inf)
+                low = np.minimum(np.abs(chunk[:, 1]), np.abs(near[:, 1]))
+                band = torch.from_numpy((low < equator_band) | (low == 0.0)).to(dev)
                 res = {k: torch.where(band, torch.full_like(v, float("nan")), v) for k, v in res.items()}
             for k, v in res.items():
                 vals = v.detach().cpu().numpy().astype(np.float32)

@@ -41,7 +41,8 @@ def _training_sites(xyz, tidx, w, k, cell):
     return [DataDistance.from_points(xyz[tidx[w[tidx, j].numpy() > 0]], cell_km=cell) for j in range(k)]
 
 
-def _calibrate_variable(j, *, var, resid, held, xyz, yall, seen, trained, near, enc, seed, groups, on_val):
+def _calibrate_variable(j, *, var, resid, held, xyz, yall, seen, trained, near, enc, seed, groups, on_val,
+                        deadline=None):
     """Calibration parameters of variable ``j`` from its held-out residuals."""
     # measurement noise from near-coincident observations
     s2_nn = noise_variance(xyz[seen], yall[seen, j], max_distance_km=enc["min_wavelength"] / 10.0)
@@ -65,13 +66,13 @@ def _calibrate_variable(j, *, var, resid, held, xyz, yall, seen, trained, near, 
         return cal
     dist = near(xyz[held])
     cal = calibrate_gap(var, resid, dist, noise=s2, signal=signal, length=ell, coords_km=xyz[held],
-                        groups=None if groups is None else groups[held])
+                        groups=None if groups is None else groups[held], deadline=deadline)
     cal["gap_length_from"] = "likelihood" if ell is None else "variogram"
     return cal
 
 
 def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict, seed, held_out: str, groups,
-                    sites=None):
+                    sites=None, deadline=None):
     """Calibrate a trained field's variance on its held-out points.
 
     Parameters
@@ -95,6 +96,8 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
         Given when the held-out points joined the training at its end (``field`` then holds the
         weights from before): the indices of every point, which the returned distance term
         measures from (else the training points), and the label ``on`` says so.
+    deadline : float, optional
+        A ``time.perf_counter()`` time where the likelihood's maximisation stops (:func:`calibrate_gap`).
 
     Returns
     -------
@@ -132,7 +135,7 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
         cals.append(_calibrate_variable(
             j, var=var[o, j], resid=yv[o, j] - mean[o, j], held=idx.numpy()[o], xyz=xyz, yall=yall,
             seen=np.ones(len(yall), bool) if w is None else w[:, j].numpy() > 0, trained=trained, near=nears[j],
-            enc=encoding_config, seed=0 if seed is None else int(seed), groups=groups, on_val=on_val,
+            enc=encoding_config, seed=0 if seed is None else int(seed), groups=groups, on_val=on_val, deadline=deadline,
         ))
     keys = ("variance_scale", "noise_variance", "gap_variance", "gap_length_km", "error_length_km", "error_floor")
     calibration = {key: [cal.get(key) for cal in cals] for key in keys}
