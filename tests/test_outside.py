@@ -184,3 +184,25 @@ def test_derive_with_no_equator_band_is_nan_at_the_equator_itself():
     uv = _quiet(m.derive, "geostrophic_velocity", target, equator_band=0.0)
     assert np.isnan(uv.ugos.values[0]) and np.isnan(uv.vgos.values[0])
     assert np.isfinite(uv.ugos.values[1:]).all() and not np.isinf(uv.ugos.values).any()
+
+
+def test_derive_takes_outside_as_predict_does():
+    """`derive(..., outside=...)`: held at the nearest point by default, NaN far outside with "nan", the network's own
+    derivatives with "extrapolate" (a review: only `predict` had the option)."""
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(0.0, 10.0, 400), rng.uniform(30.0, 40.0, 400)
+    m = geoinr.INRModel(width=16, depth=1, epochs=2, max_time=None, progress=False).fit(
+        {"lon": lon, "lat": lat}, np.sin(np.radians(lon * 20.0)))
+    target = xr.Dataset(coords={"lon": ("p", [5.0, 25.0]), "lat": ("p", [35.0, 35.0])})  # inside, 15 deg east of it
+    held = _quiet(m.derive, "geostrophic_velocity", target)
+    edge = _quiet(m.derive, "geostrophic_velocity", xr.Dataset(coords={"lon": ("p", [10.0]), "lat": ("p", [35.0])}))
+    assert held.vgos.values[1] == pytest.approx(float(edge.vgos.values[0]), rel=1e-5)
+    masked = _quiet(m.derive, "geostrophic_velocity", target, outside="nan")
+    assert np.isfinite(masked.vgos.values[0]) and np.isnan(masked.vgos.values[1])
+    assert masked.vgos.values[0] == held.vgos.values[0]
+    own = _quiet(m.derive, "geostrophic_velocity", target, outside="extrapolate")
+    assert np.isfinite(own.vgos.values[1]) and own.vgos.values[1] != held.vgos.values[1]
+    with pytest.raises(ValueError, match="outside='far'"):
+        m.derive("geostrophic_velocity", target, outside="far")

@@ -15,6 +15,7 @@ import torch
 import xarray as xr
 
 from .. import coords as _coords
+from .. import observations as _observations
 from .._version import __version__
 from ..base import history_line
 from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, derived_attrs, derived_fields
@@ -40,6 +41,7 @@ class SurrogateMixin:
         batch_size: int | None = None,
         chunks=None,
         return_std: bool = False,
+        outside: str = "hold",
         lat=None,
         lon=None,
         time=None,
@@ -58,7 +60,8 @@ class SurrogateMixin:
           :math:`q = \nabla^2\psi - \psi/L_d^2`, :math:`\psi = g\eta/f`.
 
         Near the equator 1/f blows up: points with :math:`|\varphi| <` ``equator_band`` degrees are NaN (warned)
-        for all but the gradient. Targets outside the fitted region and window get their nearest point's values.
+        for all but the gradient. Targets outside the fitted region and window get their nearest point's values
+        (``outside``, as in :meth:`predict`).
 
         Parameters
         ----------
@@ -87,6 +90,8 @@ class SurrogateMixin:
             (:mod:`geoinr.model.derived_error`): the network's spread differentiated member
             by member or feature by feature, scaled by the calibration, plus the derivatives
             of the smooth error between tracks that :meth:`sample` draws.
+        outside : {"hold", "nan", "extrapolate"}
+            As in :meth:`predict`: the nearest point's values, NaN far outside, or the network's own derivatives.
 
         Returns
         -------
@@ -108,12 +113,7 @@ class SurrogateMixin:
         >>> list(zeta.data_vars), zeta.zeta_std.attrs["units"]
         (['zeta', 'zeta_std'], 's-1')
         """
-        self._check_fitted()
-        if quantity not in DERIVED_QUANTITIES:
-            raise ValueError(f"Unknown quantity {quantity!r}; choose one of {DERIVED_QUANTITIES}.")
-        if return_std and not self._strategy().calibrated:
-            raise ValueError("return_std=True needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'; "
-                             f"this one was fitted with uncertainty={self.uncertainty!r}.")
+        self._check_derive(quantity, return_std, outside)
         variable = self._height_variable(variable)
         j = self._selection(variable)[0]
         to_m = metres_per_unit(self.variable_attrs_.get(variable, {}).get("units"), variable)
@@ -124,7 +124,7 @@ class SurrogateMixin:
         if return_std:  # nested forward mode holds every member's or feature's derivatives of a batch
             bs = min(bs, _derived_error.STD_BATCH)
             names = names + tuple(f"{k}_std" for k in names)
-        options = (j, scale, offset, equator_band, rossby_radius, bs, return_std)
+        options = (j, scale, offset, equator_band, rossby_radius, bs, return_std, outside)
 
         def block(cols):  # (..., outputs) of a block of the target
             outs = self._derive_values(quantity, cols, *options)
@@ -150,6 +150,17 @@ class SurrogateMixin:
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
         return ds
 
+    def _check_derive(self, quantity: str, return_std: bool, outside: str) -> None:
+        """``derive``'s requests checked before any work: a fitted model, a known quantity, a std only where one was
+        calibrated, a known ``outside``."""
+        self._check_fitted()
+        if quantity not in DERIVED_QUANTITIES:
+            raise ValueError(f"Unknown quantity {quantity!r}; choose one of {DERIVED_QUANTITIES}.")
+        if return_std and not self._strategy().calibrated:
+            raise ValueError("return_std=True needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'; "
+                             f"this one was fitted with uncertainty={self.uncertainty!r}.")
+        _evaluation.check_outside(outside)
+
     def _height_variable(self, variable):
         """The fitted variable ``derive`` differentiates: ``variable``, or the only one fitted."""
         if variable is None:
@@ -171,9 +182,9 @@ class SurrogateMixin:
         return attrs
 
     def _derive_values(self, quantity, columns, j, scale, offset, equator_band, rossby_radius, batch_size,
-                       return_std=False):
+                       return_std=False, outside="hold"):
         """Derived fields at the columns (flat float32 arrays by name; with ``return_std`` their standard deviations,
-        ``<name>_std``), NaN within ``equator_band`` of the equator."""
+        ``<name>_std``), NaN within ``equator_band`` of the equator; ``outside`` as :meth:`predict`'s."""
         n = int(np.prod(np.shape(columns[0])))
         names = DERIVED_OUTPUTS[quantity] + (tuple(f"{k}_std" for k in DERIVED_OUTPUTS[quantity]) if return_std else ())
         outs = {k: np.full(n, np.nan, dtype=np.float32) for k in names}
@@ -183,7 +194,9 @@ class SurrogateMixin:
             return self._standardized(raw)[0][:, j] * scale + offset
 
         for s, e, chunk, ok in _evaluation.batches(columns, batch_size):
-            near = _evaluation.held(self, chunk)  # outside the fitted region and window: their nearest point
+            near = _evaluation.held(self, chunk, outside)  # outside the fitted region and window: their nearest point
+            if outside == "nan":  # as predict: masked far outside them
+                ok = ok & ~_observations.far_outside(self.region_, self.time_range_, *chunk.T)
             raw = torch.from_numpy(near).to(dev)
             if return_std:  # the map's derivatives from the same forward-mode pass as the members' or features'
                 res = _derived_error.derived_with_std(self, quantity, raw, j, scale, offset, rossby_radius, chunk)
