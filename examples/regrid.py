@@ -57,7 +57,8 @@ def main(out="regrid_output", quick=False):
     scores = {}
     for name, est in estimates.items():
         est = est.where(inside)
-        scores[name] = {"rmse": geoinr.metrics.rmse(est, truth), "mu": geoinr.metrics.nrmse_score(est, truth)}
+        ref = truth.where(inside)  # the same points for every method
+        scores[name] = {"rmse": geoinr.metrics.rmse(est, ref), "mu": geoinr.metrics.nrmse_score(est, ref)}
         print(f"{name:>22}: RMSE {scores[name]['rmse'] * 100:.2f} cm, mu = {scores[name]['mu']:.3f}")
 
     # %% 5. Pictures: truth, SIREN, linear interpolation and their errors, with the coarse grid points

@@ -5,6 +5,8 @@ Accessors are re-created for every ``ds[...]``, so nothing is stored here:
 """
 from __future__ import annotations
 
+import math
+import os
 import warnings
 from typing import TYPE_CHECKING
 
@@ -47,9 +49,38 @@ def _resolution(target):
     return float(values[0]) if len(values) == 1 else tuple(float(v) for v in values)
 
 
+def _memory_bytes() -> int | None:
+    """The machine's physical memory in bytes, where the OS says (None elsewhere)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_grid_size(source, resolution) -> None:
+    """Refuse, before any fit, a ``regrid`` resolution whose grid over the source's extent (at its times) would take
+    more than half the machine's memory: ``regrid(1e-4)`` of a 10 deg box fitted for its whole budget, then raised
+    ``MemoryError: 28.1 GiB`` (a review)."""
+    names = coords.find_coords(source, require_time=False)
+    lat, lon = (np.asarray(source[n].values, dtype=np.float64) for n in (names.lat, names.lon))
+    if not (np.isfinite(lat).any() and np.isfinite(lon).any()):
+        return
+    dlon, dlat = resolution if isinstance(resolution, tuple) else (resolution, resolution)
+    west, east = coords.longitude_span(lon[np.isfinite(lon)])
+    n_times = source[names.time].size if names.time is not None and names.time in source.variables else 1
+    cells = (math.floor((np.nanmax(lat) - np.nanmin(lat)) / dlat) + 1) * (math.floor((east - west) / dlon) + 1)
+    need, memory = cells * n_times * 8, _memory_bytes()
+    if memory is not None and need > memory / 2:
+        raise MemoryError(
+            f"regrid({resolution!r}): a grid at that spacing over the data's extent holds about {cells:,} cells a time "
+            f"({n_times} times, {need / 2**30:,.1f} GiB of float64), more than half this machine's memory "
+            f"({memory / 2**30:,.1f} GiB). Give a coarser resolution, or fit with ds.inr.fit(...) and predict lazily "
+            f"on a target in chunks (fitted.predict(target, chunks='auto')). Nothing was fitted.")
+
+
 def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
     """``pred`` with NaN where the nearest cell of the gridded source ``obj`` is land: a cell holding an undeclared
-    fill value or a value outside its valid range at every time (:func:`_observed`), or with ``every_missing`` any
+    fill value and no valid value at any time, or a value outside its valid range at every time (:func:`_source_land`), or with ``every_missing`` any
     cell without a value at any time (NaN included: a source whose land is NaN; gaps missing at every time of a
     short record count too).
 
@@ -106,13 +137,25 @@ def _source_horizontal(source: xr.Dataset, fitted: INRModel) -> tuple | None:
 
 
 def _source_land(raw: xr.DataArray, horizontal: tuple, every_missing: bool = False) -> xr.DataArray:
-    """Where a gridded source's variable ``raw`` is land, on its ``horizontal`` dims (lazily for dask): a cell holding
-    an undeclared fill value or a value outside its valid range at every time (:func:`_observed`), or with
-    ``every_missing`` any cell without a value at any time."""
+    """Where a gridded source's variable ``raw`` is land, on its ``horizontal`` dims (lazily for dask): a cell that
+    holds an undeclared fill value (:mod:`geoinr.sentinels`) and no valid value at any time, or a value outside its
+    valid range at every time (:func:`_observed`), or with ``every_missing`` any cell without a value at any time. NaN times do not make a land cell sea (a
+    product with NaN on land some days, or clouds blanked with ``where``, filled the land of those cells)."""
     kept = _observed(raw)
-    gone = kept.isnull() if every_missing else raw.notnull() & kept.isnull()  # missing / a fill value
     others = [d for d in raw.dims if d not in horizontal]
-    return gone.all(others) if others else gone
+    if every_missing:
+        gone = kept.isnull()
+        return gone.all(others) if others else gone
+    filled, valid = raw.notnull() & kept.isnull(), kept.notnull()  # a fill value or a value out of range / a value
+    if not others:
+        return filled
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        in_range = coords.mask_invalid(raw)
+    # an undeclared fill value (DUACS's packed land) and never a value is land, NaN times included; a value outside
+    # the valid range alone (a bad measurement) only where it is one at every time
+    sentinel = in_range.notnull() & sentinels.without_fills(in_range, warn=False).isnull()
+    return (sentinel.any(others) & ~valid.any(others)) | filled.all(others)
 
 
 def _nearest_cells(slat, slon, horizontal, tlat, tlon) -> np.ndarray:
@@ -182,6 +225,8 @@ class _Base:
         _check_land(land, "regrid")
         if isinstance(target, xr.Dataset | xr.DataArray):
             coords.find_coords(target, require_time=False)  # a target without latitude and longitude: say so now
+        if resolution is not None:
+            _check_grid_size(self._obj, resolution)
         fitted = self._fit(variables, kwargs, "regrid")
         if resolution is not None:
             target = fitted.target_grid(resolution, times=_source_times(self._obj, fitted))
@@ -197,7 +242,7 @@ class _Base:
         source = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
         horizontal = None if land is None else _source_horizontal(source, fitted)
 
-        def on_sea(p, raw):  # the source's land (fill values at every time, or every_missing) stays NaN
+        def on_sea(p, raw):  # the source's land (fill values and never a value, or every_missing) stays NaN
             if horizontal is None or not set(horizontal) <= set(raw.dims):
                 return p
             return p.where(~_source_land(raw, horizontal, every_missing=land == "missing"))
@@ -230,9 +275,11 @@ class _Base:
 def _check_land(land, method: str) -> None:
     """Refuse, before any fit, a ``land=`` that is not one of :data:`LAND_OPTIONS`."""
     if land not in LAND_OPTIONS:
+        hint = (f" A DataArray's {method} takes no variable name (the DataArray is the variable): "
+                f"da.inr.{method}(...), or ds.inr.{method}(..., {land!r}) on the Dataset." if isinstance(land, str) else "")
         raise ValueError(f"{method}(land={land!r}): one of {LAND_OPTIONS} ('auto': the source's cells holding a fill "
-                         f"value at every time stay NaN; 'missing': every cell without a value at any time; None: "
-                         f"{'predict' if method == 'regrid' else 'fill'} everywhere).")
+                         f"value and no valid value at any time stay NaN; 'missing': every cell without a value at any "
+                         f"time; None: {'predict' if method == 'regrid' else 'fill'} everywhere).{hint}")
 
 
 def _check_mask(mask, obj) -> None:
@@ -313,9 +360,9 @@ class DatasetINRAccessor(_Base):
             As for :meth:`fit`.
         land : {"auto", "missing", None}
             For a gridded source (1-D axes or curvilinear), target points whose nearest source cell is land stay NaN.
-            ``"auto"``: land is a cell holding an undeclared fill value (DUACS's packed land, -999, ...) or a value
-            outside its valid range at every time; NaN cells are gaps, and filled. ``"missing"``: every cell without
-            a value at any time is land (a source whose land is NaN; on a short record, gaps missing at every time
+            ``"auto"``: land is a cell holding an undeclared fill value (DUACS's packed land, -999, ...) and no
+            valid value at any time (NaN times too), or a value outside its valid range at every time; NaN cells are
+            gaps, and filled. ``"missing"``: every cell without a value at any time is land (a source whose land is NaN; on a short record, gaps missing at every time
             count too). ``None``: predict everywhere.
         **kwargs
             As for :meth:`fit`.
@@ -348,9 +395,9 @@ class DatasetINRAccessor(_Base):
             every gap is filled but the land ``land`` finds.
         land : {"auto", "missing", None}
             For a gridded source, cells that stay NaN as land, as in :meth:`regrid`: ``"auto"`` (the default),
-            a cell holding an undeclared fill value (DUACS's packed land, -999, ...) or a value outside its valid
-            range at every time, so that no sea level is made up over the continents; NaN cells are gaps, and
-            filled. ``"missing"``: every cell without a value at any time. ``None``: every gap is filled, land
+            a cell holding an undeclared fill value (DUACS's packed land, -999, ...) and no valid value at any time
+            (NaN times too), or a value outside its valid range at every time, so that no sea level is made up over
+            the continents; NaN cells are gaps, and filled. ``"missing"``: every cell without a value at any time. ``None``: every gap is filled, land
             included (what ``fill_gaps`` did until 2026-12-06). Scattered sources (tracks) are filled everywhere.
         **kwargs
             As for :meth:`fit`. With ``uncertainty=``, each filled variable gets ``<name>_std``: the standard error

@@ -405,9 +405,30 @@ def _values_from_dict_entry(data: Mapping, variables):
         if len(others) != 1:
             raise ValueError(f"Say which entry of the dict to map: fit(obs, '<name>'); entries {others}.")
         variables = others[0]
+    if not isinstance(variables, Hashable) or isinstance(variables, (list, tuple, np.ndarray)):
+        raise TypeError(
+            "This mapper reads the values from the dict itself: fit({'lon': lon, 'lat': lat, 'time': t, 'sla': "
+            f"values}}, 'sla'); it got a {type(variables).__name__} where the name of the dict's entry goes."
+        )
     if variables not in data:
         raise ValueError(f"Variable {variables!r} is not in the observation dict; entries: {others}.")
     return data[variables], variables
+
+
+DICT_TIME_SPAN_WARN_DAYS = 36525.0  # plain-number times of a dict spanning more than a century: seconds or hours?
+
+
+def _warn_long_plain_times(raw: np.ndarray, days: np.ndarray) -> None:
+    """Warn where a dict's plain-number times, read as days (a dict has no ``units``), span more than a century:
+    seconds read as days made a 700-year record in silence (a review), its scales with it."""
+    if raw.dtype.kind not in "fiu" or not np.isfinite(days).any():
+        return
+    span = float(np.nanmax(days) - np.nanmin(days))
+    if span > DICT_TIME_SPAN_WARN_DAYS:
+        warnings.warn(
+            f"The dict's 'time' holds plain numbers, read as days: they span {span:,.6g} days ({span / 365.25:,.0f} "
+            f"years). If they are seconds or hours, convert them (t / 86400, t / 24) or pass datetime64 values.",
+            UserWarning, stacklevel=_coords.user_stacklevel())
 
 
 def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations:
@@ -434,6 +455,7 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
         traw = np.asarray(data[keys["time"]]).ravel()
         time_axis = _coords.TimeAxis.from_values(traw)
         t = time_axis.to_days(traw)
+        _warn_long_plain_times(traw, t)
     for coord, arr in (("lon", lon), ("lat", lat), ("time", t)):
         if arr is not None and arr.shape[0] != n:
             raise ValueError(f"{coord} has {arr.shape[0]} values but values has {n} rows; they must match.")

@@ -122,6 +122,25 @@ def test_fill_gaps_keeps_fill_valued_land_nan_as_regrid_does():
     assert bool(np.isfinite(gappy.inr.fill_gaps("sla", **QUICK).sla).all())
     with pytest.raises(ValueError, match=r"fill_gaps\(land='sea'\): one of"):
         ds.inr.fill_gaps("sla", land="sea", **QUICK)
+    with pytest.raises(ValueError, match=r"takes no variable name"):  # a name where a DataArray's land= goes
+        ds.sla.inr.regrid(1.0, "sla", **QUICK)
+
+
+def test_land_blanked_on_some_days_stays_land():
+    """Clouds blanked with ``where`` (or a product with NaN on land some days) made land cells NaN on one day and the
+    fill value on the other: "a fill value at every time" no longer held, and fill_gaps and regrid put sea level on
+    248 of 510 land cell-days of a real DUACS box (a review). A cell with a fill value and never a valid value is
+    land."""
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, gap_fraction=0.3, seed=0)
+    land = (ds.lon > 7.0) & (ds.lat > 36.0)
+    packed = ds.sla.where(~land, -214748.3647)
+    cloudy = packed.where(~((ds.time == ds.time[0]) & (ds.lat > 38.0)))  # day one: a cloud over part of the land
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        filled = ds.assign(sla=cloudy).inr.fill_gaps("sla", **QUICK).sla
+        regridded = ds.assign(sla=cloudy).inr.regrid(ds, "sla", **QUICK)
+    assert bool(filled.where(land).isnull().all()) and bool(regridded.where(land).isnull().all())
+    assert bool(filled.notnull().where(~land, True).all())  # the cloud over the sea is filled
 
 
 def test_the_metrics_score_an_estimate_in_other_length_units_in_the_references():
@@ -239,3 +258,39 @@ def test_derived_long_names_read_the_heights_name_mid_sentence(tracks):
     acronym = tracks.assign(sla=tracks.sla.assign_attrs(long_name="SLA (DUACS)")).inr.fit("sla", **QUICK)
     assert acronym.derive("geostrophic_velocity", fitted.target_grid(1.0))["vgos"].attrs["long_name"].endswith(
         "from SLA (DUACS)")
+
+
+def test_plain_number_times_of_a_dict_spanning_centuries_are_warned_of():
+    """A dict has no units: its plain-number times are days. Seconds passed so made a 700-year record with no word but
+    "too sparse to map" (a README review); a span of more than a century warns, for the networks and OI alike."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(0.0, 10.0, 300), rng.uniform(30.0, 40.0, 300)
+    seconds = rng.uniform(0.0, 10.0 * 86400.0, 300)
+    values = np.sin(lon) + np.cos(lat)
+    with pytest.warns(UserWarning, match="span .* days .* years.*t / 86400"):
+        geoinr.INRModel(width=8, depth=1, epochs=1, max_time=None, progress=False).fit(
+            {"lon": lon, "lat": lat, "time": seconds}, values)
+    with pytest.warns(UserWarning, match="t / 86400"):
+        geoinr.baselines.OptimalInterpolation().fit({"lon": lon, "lat": lat, "time": seconds, "v": values}, "v")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        geoinr.baselines.OptimalInterpolation().fit({"lon": lon, "lat": lat, "time": seconds / 86400.0, "v": values}, "v")
+    with pytest.raises(TypeError, match="reads the values from the dict itself"):  # an array where the name goes
+        geoinr.baselines.OptimalInterpolation().fit({"lon": lon, "lat": lat, "time": seconds / 86400.0}, values)
+
+
+def test_a_regrid_resolution_too_fine_for_memory_is_refused_before_the_fit(monkeypatch):
+    """regrid(1e-4) of a 10 deg box fitted its whole budget, then raised MemoryError: 28.1 GiB (a review)."""
+    from geoinr import accessor
+
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, seed=0)
+    fits = []
+    monkeypatch.setattr(geoinr.INRModel, "fit", lambda self, *a, **k: fits.append(1) or self)
+    with pytest.raises(MemoryError, match=r"regrid\(0.0001\).*GiB.*coarser resolution.*Nothing was fitted"):
+        ds.inr.regrid(1e-4, "sla")
+    monkeypatch.setattr(accessor, "_memory_bytes", lambda: 2**16)  # a 64 KiB machine: 0.05 deg is too fine there
+    with pytest.raises(MemoryError, match="half this machine's memory"):
+        ds.sla.inr.regrid(0.05)
+    assert fits == []

@@ -112,7 +112,7 @@ class INRModel(SurrogateMixin, BaseMapper):
     precision : {"auto", "float32", "bfloat16"}
         ``"bfloat16"`` (``model="siren"`` only): the hidden products in bfloat16 with float32
         accumulation, ~2.5x the throughput on CPUs with AVX512-BF16/AMX and recent GPUs; positions,
-        output, validation and derivatives stay float32; a noise of ~1 % of the field's std. ``"auto"``: bfloat16 for
+        output, validation and derivatives stay float32; a noise of ~0.5 % of the field's std. ``"auto"``: bfloat16 for
         a SIREN on scattered data under ``max_time`` where a timed step is 1.3x faster (``precision_``).
     lr : float, optional
         Peak learning rate of Adam (after warm-up, before cosine decay); unset: 1e-4 (1e-3: ``mlp``, ``fourier_net``, ``gabor_net``).
@@ -129,8 +129,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         nearer. Steps follow the machine's speed: repeatable runs need ``epochs`` and ``max_time=None``.
     validation : float or "auto"
         Fraction held out (whole passes or space-time blocks) for early stopping, trained on in the
-        last quarter of the run (last weights kept; with ``uncertainty=``, dask or torchrun it stays
-        out: best validation weights). 0: none. "auto": 0.1, or 0 for grids without uncertainty=.
+        last quarter of the run (last weights kept; ``uncertainty=`` calibrates with the weights of before; on dask
+        or torchrun it stays out: best validation weights). 0: none. "auto": 0.1, or 0 for grids without uncertainty=.
     patience : int
         Checks without improvement before the last part starts early (a third of the run so far).
     seed : int or None
