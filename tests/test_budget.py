@@ -94,3 +94,18 @@ def test_a_checkpoint_resumes_under_another_time_budget(tmp_path):
     geoinr.INRModel(**kw, max_time=30.0).fit(tracks, "sla", checkpoint=path, checkpoint_every=0.0)
     resumed = geoinr.INRModel(**kw, max_time=45.0).fit(tracks, "sla", resume=path)
     assert resumed.is_fitted
+
+
+def test_a_grid_whose_budget_ended_far_from_its_own_cells_is_warned_of():
+    """A 30 s Adam fit of four DUACS days missed its own cells by 2 cm in silence (a review): a grid fitted on every
+    cell whose time budget ends more than GRID_MISFIT_WARN of its std from them says so; an epochs budget, or
+    scattered data (noisy, their misfit is the noise's), does not."""
+    grid = geoinr.datasets.synthetic_grid(days=4, resolution=0.25, seed=0)
+    with pytest.warns(UserWarning, match=r"standard deviation \(RMS\) from the grid's own values.*optimizer_ is"):
+        grid.inr.fit("sla", max_time=1.0, progress=False)
+    tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0, noise=0.01)
+    for data, kw in ((grid, dict(epochs=3, max_time=None)), (tracks, dict(max_time=1.0, validation=0))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            data.inr.fit("sla", width=16, depth=1, progress=False, **kw)
+        assert not [w for w in caught if "grid's own values" in str(w.message)]
