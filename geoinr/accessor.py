@@ -253,6 +253,7 @@ class _Base:
             kept = _observed(obj)
             out = kept.where(np.isfinite(kept), p)
             out.attrs = dict(obj.attrs, history=_history(obj, fitted), source=_source(obj, fitted))
+            out.encoding = dict(obj.encoding)  # written back as it was read (packing, compression)
             return out
         out = obj.copy()
         for v in fitted.variables_:
@@ -260,6 +261,7 @@ class _Base:
             p = on_sea(_masked(preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims), mask), obj[v])
             filled = kept.where(np.isfinite(kept), p)
             out[v] = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
+            out[v].encoding = dict(obj[v].encoding)  # written back as it was read: a DUACS file's int32 packing, zlib
             if std is not None:  # the error of what was filled: NaN where the value is observed (or left as land)
                 stds = std if isinstance(std, xr.Dataset) else std.to_dataset()
                 name = next(n for n in stds.data_vars if n == f"{v}_std" or len(stds.data_vars) == 1)

@@ -233,7 +233,7 @@ class BaseMapper(BaseEstimator):
             warnings.warn(
                 f"The target reaches times outside the fitted window ({window}; target {tmin:.3f} to {tmax:.3f}). "
                 f"The model was not fitted there: by default it gives the values of the window's nearest end ("
-                f"predict(outside='nan') masks them, outside='extrapolate' gives the network's own).",
+                f"outside='nan' in predict or derive masks them, outside='extrapolate' gives the network's own).",
                 UserWarning,
                 stacklevel=_user_stacklevel(),
             )
@@ -251,7 +251,7 @@ class BaseMapper(BaseEstimator):
                 f"{int(np.count_nonzero(far))} target coordinate(s) lie outside the fitted region "
                 f"(west {west:.2f}, east {east:.2f}, south {south:.2f}, north {north:.2f} degrees, give or take "
                 f"{m_lon:.1f} / {m_lat:.1f} degrees). The model was not fitted there: by default it gives the values "
-                f"of the region's nearest edge (predict(outside='nan') masks them, outside='extrapolate' gives the "
+                f"of the region's nearest edge (outside='nan' in predict or derive masks them, outside='extrapolate' gives the "
                 f"network's own).",
                 UserWarning,
                 stacklevel=_user_stacklevel(),

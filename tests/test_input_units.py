@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import xarray as xr
 
 import geoinr
 from geoinr.base import did_you_mean
@@ -294,3 +295,24 @@ def test_a_regrid_resolution_too_fine_for_memory_is_refused_before_the_fit(monke
     with pytest.raises(MemoryError, match="half this machine's memory"):
         ds.sla.inr.regrid(0.05)
     assert fits == []
+
+
+def test_fill_gaps_writes_the_variable_back_as_it_was_read(tmp_path):
+    """The filled variable lost its netCDF encoding (int32 packing with a scale factor, zlib): a DUACS-like file came
+    back as uncompressed float64 (a review). It keeps the source variable's encoding, in Datasets and DataArrays."""
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, gap_fraction=0.3, seed=0)[["sla"]]
+    enc = {"sla": {"dtype": "int32", "scale_factor": 1e-4, "_FillValue": -2147483647, "zlib": True, "complevel": 4}}
+    ds.to_netcdf(tmp_path / "in.nc", encoding=enc)
+    with xr.open_dataset(tmp_path / "in.nc") as opened:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            out = opened.inr.fill_gaps("sla", **QUICK)
+            one = opened.sla.inr.fill_gaps(**QUICK)
+        for filled in (out.sla, one):
+            assert filled.encoding["dtype"] == np.dtype("int32") and filled.encoding["scale_factor"] == 1e-4
+            assert filled.encoding["zlib"] is True
+        out.to_netcdf(tmp_path / "out.nc")
+    with xr.open_dataset(tmp_path / "out.nc", mask_and_scale=False) as raw:
+        assert raw.sla.dtype == np.int32 and raw.sla.attrs["scale_factor"] == 1e-4
+    with xr.open_dataset(tmp_path / "out.nc") as back:
+        assert float(np.abs(back.sla - out.sla).max()) <= 1e-4 and bool(back.sla.notnull().all())

@@ -277,16 +277,17 @@ class DataDistance:
                 from scipy.spatial import cKDTree
 
                 pick = space[np.random.default_rng(0).permutation(len(space))[:max_sample]]
-                k = min(5, len(space))
-                _, idx = cKDTree(space).query(pick, k=k)
-                r = np.linalg.norm(pick, axis=1, keepdims=True)
-                up = pick / r  # local east and north unit vectors at each site
-                east = np.column_stack([-up[:, 1], up[:, 0], np.zeros(len(up))])
-                east /= np.maximum(np.linalg.norm(east, axis=1, keepdims=True), 1e-12)
-                north = np.cross(up, east)
+                _, idx = cKDTree(space).query(pick, k=min(5, len(space)))
                 step = space[idx[:, 1:]] - pick[:, None, :]
-                dx = np.abs(np.einsum("nkc,nc->nk", step, east))
-                dy = np.abs(np.einsum("nkc,nc->nk", step, north))
+                if space.shape[1] < 3:  # plane coordinates (x east, y north)
+                    dx, dy = np.abs(step[..., 0]), np.abs(step[..., -1])
+                else:  # geocentric: the local east and north unit vectors at each site
+                    up = pick / np.maximum(np.linalg.norm(pick, axis=1, keepdims=True), 1e-12)
+                    east = np.column_stack([-up[:, 1], up[:, 0], np.zeros(len(up))])
+                    east /= np.maximum(np.linalg.norm(east, axis=1, keepdims=True), 1e-12)
+                    north = np.cross(up, east)
+                    dx = np.abs(np.einsum("nkc,nc->nk", step, east))
+                    dy = np.abs(np.einsum("nkc,nc->nk", step, north))
                 along_x, along_y = dx[dx >= dy], dy[dy > dx]
                 sx = float(np.median(along_x)) if along_x.size else float(np.median(dy))
                 sy = float(np.median(along_y)) if along_y.size else sx
