@@ -231,7 +231,11 @@ class _Base:
         if resolution is not None:
             target = fitted.target_grid(resolution, times=_source_times(self._obj, fitted))
         pred = fitted.predict(target)
-        return pred if land is None else _without_land(pred, self._obj, fitted, every_missing=land == "missing")
+        pred = pred if land is None else _without_land(pred, self._obj, fitted, every_missing=land == "missing")
+        if isinstance(pred, xr.DataArray | xr.Dataset):  # the source's history goes on (it read "INRModel.predict" alone)
+            pred.attrs["history"] = history_line(self._obj.attrs.get("history", ""),
+                                                 f"regridded by {fitted._source_note()}")
+        return pred
 
     def _fill(self, fitted: INRModel, obj, mask=None, land="auto"):
         with_std = isinstance(obj, xr.Dataset) and fitted.uncertainty is not None

@@ -316,3 +316,17 @@ def test_fill_gaps_writes_the_variable_back_as_it_was_read(tmp_path):
         assert raw.sla.dtype == np.int32 and raw.sla.attrs["scale_factor"] == 1e-4
     with xr.open_dataset(tmp_path / "out.nc") as back:
         assert float(np.abs(back.sla - out.sla).max()) <= 1e-4 and bool(back.sla.notnull().all())
+
+
+def test_regrid_carries_the_sources_history_on():
+    """A regridded map's history read "INRModel.predict" alone (a review): the source's history goes on, with a line
+    saying it was regridded and by what."""
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, seed=0)
+    ds.attrs["history"] = "2019-01-01: made by a producer"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        out = ds.inr.regrid(1.0, "sla", **QUICK)
+        one = ds.sla.assign_attrs(history="2019-01-01: the variable's own").inr.regrid(1.0, **QUICK)
+    lines = out.attrs["history"].splitlines()
+    assert lines[0] == "2019-01-01: made by a producer" and "regridded by geoinr" in lines[-1]
+    assert one.attrs["history"].startswith("2019-01-01: the variable's own") and "regridded by" in one.attrs["history"]
