@@ -136,12 +136,14 @@ def _source_horizontal(source: xr.Dataset, fitted: INRModel) -> tuple | None:
     return horizontal
 
 
-def _source_land(raw: xr.DataArray, horizontal: tuple, every_missing: bool = False) -> xr.DataArray:
+def _source_land(raw: xr.DataArray, horizontal: tuple, every_missing: bool = False, kept=None) -> xr.DataArray:
     """Where a gridded source's variable ``raw`` is land, on its ``horizontal`` dims (lazily for dask): a cell that
     holds an undeclared fill value (:mod:`geoinr.sentinels`) and no valid value at any time, or a value outside its
     valid range at every time (:func:`_observed`), or with ``every_missing`` any cell without a value at any time. NaN times do not make a land cell sea (a
-    product with NaN on land some days, or clouds blanked with ``where``, filled the land of those cells)."""
-    kept = _observed(raw)
+    product with NaN on land some days, or clouds blanked with ``where``, filled the land of those cells). ``kept``:
+    :func:`_observed` of ``raw``, where the caller has it (the fill values' screen reads every value)."""
+    in_range = _in_range(raw)
+    kept = sentinels.without_fills(in_range, warn=False) if kept is None else kept  # = _observed(raw)
     others = [d for d in raw.dims if d not in horizontal]
     if every_missing:
         gone = kept.isnull()
@@ -149,12 +151,9 @@ def _source_land(raw: xr.DataArray, horizontal: tuple, every_missing: bool = Fal
     filled, valid = raw.notnull() & kept.isnull(), kept.notnull()  # a fill value or a value out of range / a value
     if not others:
         return filled
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        in_range = coords.mask_invalid(raw)
     # an undeclared fill value (DUACS's packed land) and never a value is land, NaN times included; a value outside
     # the valid range alone (a bad measurement) only where it is one at every time
-    sentinel = in_range.notnull() & sentinels.without_fills(in_range, warn=False).isnull()
+    sentinel = in_range.notnull() & kept.isnull()
     return (sentinel.any(others) & ~valid.any(others)) | filled.all(others)
 
 
@@ -246,15 +245,15 @@ class _Base:
         source = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
         horizontal = None if land is None else _source_horizontal(source, fitted)
 
-        def on_sea(p, raw):  # the source's land (fill values and never a value, or every_missing) stays NaN
+        def on_sea(p, raw, kept):  # the source's land (fill values and never a value, or every_missing) stays NaN
             if horizontal is None or not set(horizontal) <= set(raw.dims):
                 return p
-            return p.where(~_source_land(raw, horizontal, every_missing=land == "missing"))
+            return p.where(~_source_land(raw, horizontal, every_missing=land == "missing", kept=kept))
 
         if isinstance(obj, xr.DataArray):
-            p = _masked(preds[fitted.variables_[0]].broadcast_like(obj).transpose(*obj.dims), mask)  # (depth=1)
-            p = on_sea(p, obj)
             kept = _observed(obj)
+            p = _masked(preds[fitted.variables_[0]].broadcast_like(obj).transpose(*obj.dims), mask)  # (depth=1)
+            p = on_sea(p, obj, kept)
             out = kept.where(np.isfinite(kept), p)
             out.attrs = dict(obj.attrs, history=_history(obj, fitted), source=_source(obj, fitted))
             out.encoding = dict(obj.encoding)  # written back as it was read (packing, compression)
@@ -262,7 +261,7 @@ class _Base:
         out = obj.copy()
         for v in fitted.variables_:
             kept = _observed(obj[v])
-            p = on_sea(_masked(preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims), mask), obj[v])
+            p = on_sea(_masked(preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims), mask), obj[v], kept)
             filled = kept.where(np.isfinite(kept), p)
             out[v] = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
             out[v].encoding = dict(obj[v].encoding)  # written back as it was read: a DUACS file's int32 packing, zlib
@@ -306,13 +305,17 @@ def _masked(pred: xr.DataArray, mask) -> xr.DataArray:
     return pred if mask is None else pred.where(mask.astype(bool))
 
 
+def _in_range(var: xr.DataArray) -> xr.DataArray:
+    """``var`` with its values outside the CF valid range masked, quietly (the fit has warned about them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return coords.mask_invalid(var)
+
+
 def _observed(var: xr.DataArray) -> xr.DataArray:
     """The values a fit kept: those outside the CF valid range and undeclared fill values (land at -214,748 m) are
     gaps too (the fit has warned about both)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        var = coords.mask_invalid(var)
-    return sentinels.without_fills(var, warn=False)
+    return sentinels.without_fills(_in_range(var), warn=False)
 
 
 def _history(obj, fitted) -> str:

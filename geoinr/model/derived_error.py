@@ -203,6 +203,7 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
     lam2 = (length * 1e3) ** 2  # m^2
     sill = (float(np.asarray(error.cal["gap_variance"])[j]) + float(error.floor()[j])) * scale**2  # m^2
     field_km = error.field_lengths()[j]  # None: no correlation length of the field, no bound
+    coefficients = {name: tuple(c.double().cpu() for c in coef) for name, coef in coefficients.items()}
     out = {}
     phases = np.arange(GAP_PHASES) / GAP_PHASES - 0.5 * (GAP_PHASES - 1) / GAP_PHASES  # one spacing, evenly
     for px, py in ((px, py) for px in phases for py in phases):  # a lattice across one spacing each way
@@ -212,13 +213,12 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
         d = _envelope_derivatives(error, shifted, j, step_km, scale)
         if d is None:
             return None
-        for name, coef in coefficients.items():
-            c0, cx, cy, clap = (c.double().cpu() for c in coef)
+        for name, (c0, cx, cy, clap) in coefficients.items():
             a = c0 * d["f"] + cx * d["f_x"] + cy * d["f_y"] + clap * d["lap"]
             bx, by, c = cx * d["f"] + 2 * clap * d["f_x"], cy * d["f"] + 2 * clap * d["f_y"], clap * d["f"]
             out[name] = out.get(name, 0.0) + _gaussian_variance(a, bx, by, c, lam2) / GAP_PHASES**2
     for name, coef in coefficients.items():
-        bound = None if field_km is None else prior_variance(tuple(c.double().cpu() for c in coef), sill, field_km * 1e3)
+        bound = None if field_km is None else prior_variance(coef, sill, field_km * 1e3)
         out[name] = out[name] if bound is None else torch.minimum(out[name], bound)
     return out
 
