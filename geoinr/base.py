@@ -232,8 +232,9 @@ class BaseMapper(BaseEstimator):
                 window = f"{lo:.3f} to {hi:.3f} days since {self.time_axis_.reference}"
             warnings.warn(
                 f"The target reaches times outside the fitted window ({window}; target {tmin:.3f} to {tmax:.3f}). "
-                f"The model was not fitted there: by default it gives the values of the window's nearest end ("
-                f"outside='nan' in predict or derive masks them, outside='extrapolate' gives the network's own).",
+                f"The model was not fitted there: predict and derive give the values of the window's nearest end with "
+                f"outside='hold' (the default), mask them with outside='nan', give the network's own with "
+                f"outside='extrapolate'.",
                 UserWarning,
                 stacklevel=_user_stacklevel(),
             )
@@ -250,9 +251,9 @@ class BaseMapper(BaseEstimator):
             warnings.warn(
                 f"{int(np.count_nonzero(far))} target coordinate(s) lie outside the fitted region "
                 f"(west {west:.2f}, east {east:.2f}, south {south:.2f}, north {north:.2f} degrees, give or take "
-                f"{m_lon:.1f} / {m_lat:.1f} degrees). The model was not fitted there: by default it gives the values "
-                f"of the region's nearest edge (outside='nan' in predict or derive masks them, outside='extrapolate' gives the "
-                f"network's own).",
+                f"{m_lon:.1f} / {m_lat:.1f} degrees). The model was not fitted there: predict and derive give the values "
+                f"of the region's nearest edge with outside='hold' (the default), mask them with outside='nan', give "
+                f"the network's own with outside='extrapolate'.",
                 UserWarning,
                 stacklevel=_user_stacklevel(),
             )
