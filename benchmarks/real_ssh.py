@@ -157,7 +157,7 @@ def _periodic_box(snapshot: xr.DataArray):
     km_per_degree = EARTH_RADIUS_KM * np.pi / 180.0
     dy = float(np.abs(np.diff(snapshot.latitude.values)).mean()) * km_per_degree  # grid spacing (km)
     dx = float(np.abs(np.diff(snapshot.longitude.values)).mean()) * km_per_degree * np.cos(np.radians(lat0))
-    beta = osse.coriolis(lat0)[1] * 1000.0 * SECONDS_PER_DAY  # 1/(m s) -> 1/(km day)
+    beta = osse.beta_plane(lat0)[1] * 1000.0 * SECONDS_PER_DAY  # 1/(m s) -> 1/(km day)
     return periodic, dx, dy, beta, float(rossby_radius_km(lat0))
 
 

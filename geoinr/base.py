@@ -28,8 +28,8 @@ from . import coords as _coords
 from . import sentinels as _sentinels
 from . import observations as _observations
 from ._version import __version__
+from .frames import user_stacklevel
 from .geometry import metres_per_length_unit
-from .coords import user_stacklevel as _user_stacklevel
 from .metrics import _length_factor, _screened, _warn_coverage
 
 __all__ = ["BaseMapper", "NotFittedError", "did_you_mean", "history_line", "now"]
@@ -107,7 +107,7 @@ def _reference_factor(fitted_units, test_units, variable) -> float:
     fitted, test = (" ".join(str(u).split()) for u in (fitted_units, test_units))
     if metres_per_length_unit(fitted) is None and metres_per_length_unit(test) is None:  # (degC, degree_Celsius)
         warnings.warn(f"The reference {variable!r} is in {test!r} and the map in {fitted!r}; scored as they are. "
-                      f"Convert the reference first if these are not the same units.", UserWarning, stacklevel=4)
+                      f"Convert the reference first if these are not the same units.", UserWarning, stacklevel=user_stacklevel())
         return 1.0
     raise ValueError(f"The reference {variable!r} is in {test!r} but the map in {fitted!r}: convert the reference "
                      f"to {fitted!r} (and set its units attribute) before scoring.")
@@ -236,7 +236,7 @@ class BaseMapper(BaseEstimator):
                 f"outside='hold' (the default), mask them with outside='nan', give the network's own with "
                 f"outside='extrapolate'.",
                 UserWarning,
-                stacklevel=_user_stacklevel(),
+                stacklevel=user_stacklevel(),
             )
 
     def _warn_outside_region(self, lon, lat) -> None:
@@ -255,7 +255,7 @@ class BaseMapper(BaseEstimator):
                 f"of the region's nearest edge with outside='hold' (the default), mask them with outside='nan', give "
                 f"the network's own with outside='extrapolate'.",
                 UserWarning,
-                stacklevel=_user_stacklevel(),
+                stacklevel=user_stacklevel(),
             )
 
     def _dict_columns(self, target) -> list:
@@ -540,7 +540,7 @@ class BaseMapper(BaseEstimator):
             raise ValueError(f"No point of {which} has both a prediction and a test value to score.")
         if empty:
             warnings.warn(f"No point of {empty} has both a prediction and a test value: their scores are NaN (n=0); "
-                          "the other variables are scored.", UserWarning, stacklevel=_coords.user_stacklevel())
+                          "the other variables are scored.", UserWarning, stacklevel=user_stacklevel())
         return results[wanted[0]] if len(wanted) == 1 else results
 
     def _predict_any(self, target, lat, lon, time, sel, evaluate):

@@ -30,6 +30,7 @@ from . import coords as _coords
 from . import observations as _observations
 from .base import BaseMapper
 from ._version import __version__
+from .frames import user_stacklevel
 from .geometry import KM_PER_DEGREE, xyz_km
 
 __all__ = ["LinearInterpolator", "OptimalInterpolation"]
@@ -749,7 +750,7 @@ def _warn_ill_conditioned(oi: OptimalInterpolation, out, with_std: bool):
             f"OptimalInterpolation: the map reaches {worst:.3g} from the mean, {worst / span:.0f} times the "
             f"observations' whole range ({span:.3g}): with noise={oi.noise:g} the covariance of these "
             f"observations cannot be solved accurately. Give a larger noise (on dense tracks 1e-4 or more), "
-            f"or superobs.", UserWarning, stacklevel=_coords.user_stacklevel())
+            f"or superobs.", UserWarning, stacklevel=user_stacklevel())
     return out
 
 

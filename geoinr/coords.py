@@ -11,13 +11,14 @@ degrees north; times in days since ``TimeAxis.reference``.
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
 import warnings
 from typing import Hashable, Iterable, Sequence
 
 import numpy as np
 import xarray as xr
+
+from .frames import user_stacklevel
+from .geometry import SECONDS_PER_DAY
 
 __all__ = [
     "CoordNames",
@@ -66,15 +67,6 @@ class CoordNames:
     lat: Hashable
     lon: Hashable
     time: Hashable | None = None
-
-
-def user_stacklevel() -> int:
-    """``stacklevel`` for a warning raised by the caller: the first frame outside the geoinr package."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _candidates(obj) -> dict:
@@ -306,7 +298,7 @@ TIME_UNITS = {
     **dict.fromkeys(("d", "day", "days"), 1.0),
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 1.0 / 24.0),
     **dict.fromkeys(("min", "mins", "minute", "minutes"), 1.0 / 1440.0),
-    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0 / 86400.0),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0 / SECONDS_PER_DAY),
 }
 
 
@@ -448,7 +440,7 @@ class TimeAxis:
         if self.kind == "numeric":
             return days / self.days_per_unit + self.origin
         if self.kind == "datetime64":
-            ns = np.round(days * 86400e9).astype("int64").astype("timedelta64[ns]")
+            ns = np.round(days * (SECONDS_PER_DAY * 1e9)).astype("int64").astype("timedelta64[ns]")
             return np.datetime64(self.reference, "ns") + ns
         import cftime
 
@@ -881,9 +873,10 @@ def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, ti
     n_badc = int((keep & ~coords_ok).sum())
     if n_badc:
         warnings.warn(
-            f"{n_badc} data points have missing (NaN/inf) coordinates and were dropped.",
+            f"{n_badc} data points have missing (NaN/inf) coordinates and were dropped. To keep them, fill their "
+            f"coordinates first; to silence this, drop them (e.g. ds.where(np.isfinite(ds.lat), drop=True)).",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     keep &= coords_ok
     values = np.stack([d[keep] for d in data_views], axis=1)

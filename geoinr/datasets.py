@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .geometry import EARTH_RADIUS_KM
+from .geometry import EARTH_RADIUS_KM, SECONDS_PER_DAY
 from .osse.orbits import EARTH_ROTATION, subsatellite_point
 
 __all__ = ["analytic_ssh", "synthetic_tracks", "synthetic_grid", "ORBITS"]
@@ -20,7 +20,8 @@ DEFAULT_REGION = (0.0, 10.0, 30.0, 40.0)  # west, east, south, north (degrees)
 
 #: Simplified circular orbits: inclination (deg), nodal period (s), nodal precession (deg/day), with random
 #: phases: the orbits of :func:`synthetic_tracks`. The real missions' repeat orbits, phased in absolute time,
-#: are :data:`geoinr.osse.MISSIONS` (used by :func:`geoinr.osse.sample_along_track`).
+#: are :data:`geoinr.osse.MISSIONS` (used by :func:`geoinr.osse.sample_along_track`). 0.9856 deg/day is a
+#: sun-synchronous node's (360 deg a tropical year, rounded); these values make the built-in tracks, so they stay.
 ORBITS = {
     "jason3": (66.04, 6745.72, -2.0),
     "sentinel3a": (98.65, 6059.4, 0.9856),
@@ -90,7 +91,7 @@ def analytic_ssh(lon, lat, t_days, seed: int = 0, region=DEFAULT_REGION) -> np.n
 def _ground_track(inclination, period, precession, t_s, node0, phase0):
     """Sub-satellite (lon, lat) in degrees of a simplified orbit (:data:`ORBITS`) at times ``t_s`` (s)."""
     u = 2 * np.pi * t_s / period + phase0
-    node = node0 + np.radians(precession) * t_s / 86400.0 - EARTH_ROTATION * t_s
+    node = node0 + np.radians(precession) * t_s / SECONDS_PER_DAY - EARTH_ROTATION * t_s
     return subsatellite_point(inclination, u, node)
 
 
@@ -148,7 +149,7 @@ def synthetic_tracks(
     if east < west:
         east += 360.0
     rng = np.random.default_rng(seed + 1)
-    t_s = np.arange(0.0, days * 86400.0, sampling)
+    t_s = np.arange(0.0, days * SECONDS_PER_DAY, sampling)
     lons, lats, times, sats = [], [], [], []
     for name in satellites:
         if name not in ORBITS:
@@ -168,9 +169,9 @@ def synthetic_tracks(
     order = np.argsort(t, kind="stable")
     lon, lat, t, sat = lon[order], lat[order], t[order], sat[order]
     if field is None:
-        truth = analytic_ssh(lon, lat, t / 86400.0, seed=seed, region=(west, east, south, north))
+        truth = analytic_ssh(lon, lat, t / SECONDS_PER_DAY, seed=seed, region=(west, east, south, north))
     else:
-        truth = np.asarray(field(lon, lat, t / 86400.0), dtype=np.float64)
+        truth = np.asarray(field(lon, lat, t / SECONDS_PER_DAY), dtype=np.float64)
     sla = truth + noise * rng.standard_normal(truth.shape)
     if west >= 0.0 and east > 180.0:  # region given in the [0, 360) convention: keep it
         lon = lon % 360.0

@@ -15,6 +15,8 @@ __all__ = [
     "EARTH_RADIUS_KM",
     "DEG",
     "KM_PER_DEGREE",
+    "OMEGA",
+    "SECONDS_PER_DAY",
     "xyz_km",
     "haversine_km",
     "space_time_km",
@@ -25,6 +27,8 @@ EARTH_RADIUS_M = 6_371_000.0  # m, mean Earth radius (IUGG mean radius R1)
 EARTH_RADIUS_KM = EARTH_RADIUS_M / 1000.0  # km
 DEG = math.pi / 180.0  # radians per degree
 KM_PER_DEGREE = EARTH_RADIUS_KM * DEG  # km per degree of latitude (great circle)
+OMEGA = 7.2921159e-5  # rad/s, Earth's rotation rate (sidereal); the one value physics and the orbits share
+SECONDS_PER_DAY = 86_400.0  # s
 _LENGTH_UNITS = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0, "cm": 0.01, "centimeter": 0.01,
                  "centimeters": 0.01, "centimetre": 0.01, "centimetres": 0.01, "mm": 0.001, "millimeter": 0.001,
                  "millimeters": 0.001, "millimetre": 0.001, "millimetres": 0.001, "1e-2 m": 0.01, "1e-3 m": 0.001}

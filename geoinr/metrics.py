@@ -59,8 +59,9 @@ import xarray as xr
 from dask.base import is_dask_collection
 
 from . import sentinels as _sentinels
-from .coords import TimeAxis, days_per_unit, decode, find_coords, user_stacklevel
-from .geometry import EARTH_RADIUS_KM, haversine_km, metres_per_length_unit
+from .coords import TimeAxis, days_per_unit, decode, find_coords
+from .frames import user_stacklevel
+from .geometry import EARTH_RADIUS_KM, SECONDS_PER_DAY, haversine_km, metres_per_length_unit
 
 __all__ = [  # noqa: RUF022  (grouped by topic)
     "rmse",
@@ -74,7 +75,6 @@ __all__ = [  # noqa: RUF022  (grouped by topic)
     "effective_resolution_time",
     "LeaderboardResolution",
     "leaderboard_resolution",
-    "EARTH_RADIUS_KM",
 ]
 
 MIN_COVERAGE = 0.99  # an estimate missing more of the reference's finite points than 1 - this is scored with a warning
@@ -783,9 +783,6 @@ def _data_units(obj) -> str:
     return str(obj.attrs.get("units", "")) if isinstance(obj, xr.DataArray) else ""
 
 
-_haversine_km = haversine_km  # the name tests and older scripts use
-
-
 # ---------------------------------------------------------------------------- along track
 def _check_segment_args(func: str, segment_km: float, overlap: float, max_gap: float) -> None:
     """Raise if the segment length, overlap or gap threshold is out of range."""
@@ -862,7 +859,7 @@ def _track_positions(src, n: int, distance_km, spacing_km, lat, lon, time, func:
 def _seconds(var: xr.DataArray) -> np.ndarray:
     """Seconds of a time coordinate (datetime64, cftime, days, or numbers in 'seconds since ...')."""
     tv = decode(var).values
-    return TimeAxis.from_values(tv, var.attrs).to_days(tv) * 86400.0
+    return TimeAxis.from_values(tv, var.attrs).to_days(tv) * SECONDS_PER_DAY
 
 
 def _track_seconds(src, n: int, time) -> np.ndarray | None:
@@ -903,7 +900,7 @@ def _sorted_track(est, ref, group, positions, spacing_km) -> _Track:
         step = np.abs(np.diff(dist[order]))
     elif la is not None:
         la, lo = la[order], lo[order]
-        step = _haversine_km(lo[:-1], la[:-1], lo[1:], la[1:])
+        step = haversine_km(lo[:-1], la[:-1], lo[1:], la[1:])
     else:
         step = np.full(max(order.size - 1, 0), float(spacing_km))
     return _Track(est, ref, group, step, tsec)

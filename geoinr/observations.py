@@ -16,6 +16,7 @@ import xarray as xr
 
 from . import coords as _coords
 from . import sentinels as _sentinels
+from .frames import user_stacklevel
 
 __all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "far_outside", "lon_convention", "margins",
            "mask_fills", "mask_fills_lazy", "nearest_inside", "resolve_variables", "warn_duplicates", "warn_fills"]
@@ -311,7 +312,7 @@ def mask_fills(table: _coords.PointTable, var_names, var_objs=None) -> _coords.P
             continue
         n_valid = int(np.isfinite(values[:, j]).sum())
         warnings.warn(found.describe(int(fills.sum()), n_valid, values[fills, j]), UserWarning,
-                      stacklevel=_coords.user_stacklevel())
+                      stacklevel=user_stacklevel())
         if not changed:
             values, changed = values.copy(), True
         values[fills, j] = np.nan
@@ -355,7 +356,7 @@ def warn_fills(screens: dict, stats: dict) -> None:
         if n:
             seen = [float(stats[f"fill_min:{v}"]), float(stats[f"fill_max:{v}"])]
             warnings.warn(found.describe(n, n + int(stats[f"n:{v}"]), seen), UserWarning,
-                          stacklevel=_coords.user_stacklevel())
+                          stacklevel=user_stacklevel())
 
 
 def _warn_land(data, names, var_objs, table: _coords.PointTable | None = None) -> None:
@@ -428,7 +429,7 @@ def _warn_long_plain_times(raw: np.ndarray, days: np.ndarray) -> None:
         warnings.warn(
             f"The dict's 'time' holds plain numbers, read as days: they span {span:,.6g} days ({span / 365.25:,.0f} "
             f"years). If they are seconds or hours, convert them (t / 86400, t / 24) or pass datetime64 values.",
-            UserWarning, stacklevel=_coords.user_stacklevel())
+            UserWarning, stacklevel=user_stacklevel())
 
 
 def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations:
@@ -601,5 +602,5 @@ def warn_duplicates(table: _coords.PointTable) -> None:
             f"{differing} coordinate(s) carry several different values (e.g. crossing satellite tracks). "
             f"They are fitted as repeated noisy observations: the model learns their mean.",
             UserWarning,
-            stacklevel=5,
+            stacklevel=user_stacklevel(),
         )

@@ -41,8 +41,9 @@ import pandas as pd
 import xarray as xr
 
 from . import sentinels as _sentinels
-from .coords import find_coords, points_from_xarray, user_stacklevel
+from .coords import find_coords, points_from_xarray
 from .display import held_out_joined_epoch
+from .frames import user_stacklevel
 
 __all__ = ["plot_history", "plot_maps", "plot_std", "plot_spectral_score", "savefig"]
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .geometry import EARTH_RADIUS_KM, xyz_km
 
-__all__ = ["EARTH_RADIUS_KM", "DEFAULT_SPEED", "sampling_gap_km", "default_scales", "unresolved_share"]
+__all__ = ["DEFAULT_SPEED", "sampling_gap_km", "default_scales", "unresolved_share"]
 
 DEFAULT_SPEED = 10.0  # km/day: mesoscale eddies drift and decorrelate at a few km/day
 # A regular grid of spacing h has a median probe-to-nearest-node distance of ~0.4 h in 2-D;

@@ -29,6 +29,8 @@ import warnings
 
 import numpy as np
 
+from .frames import user_stacklevel
+
 __all__ = ["FILL_CONSTANTS", "FILL_SPREADS", "OUTLIER_SPREADS", "Screen", "constant_cells", "packed_extremes",
            "screen", "warn_constant_cells", "without_fills"]
 
@@ -314,7 +316,6 @@ def without_fills(var, *, warn: bool = True, note: str = "", outliers: bool = Tr
     """
     import xarray as xr
 
-    from .coords import user_stacklevel
 
     lazy = var.chunks is not None
     sample = var.isel({var.dims[0]: slice(None, None, max(1, var.shape[0] // SCREEN_SLICES))}) if lazy and var.ndim else var
@@ -409,7 +410,6 @@ def warn_constant_cells(var, time_dim, kept=None) -> None:
     >>> str(seen[0].message)[:72]
     "Variable 'ssh': 30 of 100 grid cells (30 %) hold exactly 0 at all 4 time"
     """
-    from .coords import user_stacklevel
 
     if time_dim not in var.dims or var.ndim < 2:
         return

@@ -95,11 +95,6 @@ class BlockSource:
     def n_blocks(self) -> int:
         return len(self.blocks)
 
-    @property
-    def n_values(self) -> int:
-        """Grid cells or observations in all blocks (NaNs included)."""
-        return int(self.block_sizes.sum())
-
     def counts(self, mask: xr.DataArray):
         """Lazily, the ``True`` points of ``mask`` in each block: a dask array, one count per block in block order.
 

@@ -18,6 +18,7 @@ import warnings
 import torch
 from torch import nn
 
+from .frames import user_stacklevel
 from .persistence import (BadField, array, integer, mapping, number, parse_json, plain, read_header,
                           read_safetensors, reading, write_safetensors_atomic)
 
@@ -566,7 +567,7 @@ def _lbfgs_phase(trainer: "Trainer") -> None:
         t.step += 1
         if not math.isfinite(loss):
             warnings.warn(f"non-finite loss in the L-BFGS phase after {t.lbfgs_evals} evaluations; keeping the best "
-                          "weights reached before it.", RuntimeWarning, stacklevel=4)
+                          "weights reached before it.", RuntimeWarning, stacklevel=user_stacklevel())
             break
         progress = t._progress(epochs0 + t.lbfgs_evals)
         if time.perf_counter() - last_log > 1.0 or progress >= 1.0:
@@ -825,7 +826,7 @@ class Trainer:
             warnings.warn(
                 f"non-finite training loss or weights at step {self.step}; rolled back to the best weights "
                 f"and halved the learning rate (failure {self.failures}/{self.cfg.max_failures}).",
-                RuntimeWarning, stacklevel=4,
+                RuntimeWarning, stacklevel=user_stacklevel(),
             )
             if self.failures >= self.cfg.max_failures:
                 self.stopped = "diverged"
@@ -1017,7 +1018,7 @@ class Trainer:
                 + (f" (checkpoint written to {checkpoint!r})" if checkpoint is not None else "")
                 + ".",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             if checkpoint is not None:
                 self.save_checkpoint(checkpoint, checkpoint_extra)

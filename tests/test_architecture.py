@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 import pathlib
 import re
+import subprocess
+import sys
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "geoinr"
 
@@ -172,13 +174,29 @@ def test_no_class_or_function_too_long():
     assert long == []
 
 
-def test_the_earth_radius_is_defined_once():
-    """One Earth radius (geoinr.geometry); every other module imports it."""
-    pattern = re.compile(r"^\s*[A-Z_]*RADIUS[A-Z_]*\s*=\s*[0-9]", re.M)
-    where = [
-        f"{p.relative_to(PACKAGE.parent)}:{src[: m.start()].count(chr(10)) + 1}"
-        for p in sorted(PACKAGE.rglob("*.py"))
-        for src in [p.read_text()]
-        for m in pattern.finditer(src)
-    ]
-    assert where == ["geoinr/geometry.py:23"], where
+def test_the_earth_constants_are_defined_once():
+    """One Earth radius, one rotation rate and one day in seconds (geoinr.geometry); every other module imports
+    them (a maintainer's review found the rotation rate and the day copied into the torch-free layers)."""
+    patterns = {"radius": r"^\s*[A-Z_]*RADIUS[A-Z_]*\s*=\s*[0-9]", "rotation": r"7\.29211",
+                "day": r"^\s*[A-Z_]+\s*=\s*86_?400"}
+    where = {
+        what: [f"{p.relative_to(PACKAGE.parent)}:{src[: m.start()].count(chr(10)) + 1}"
+               for p in sorted(PACKAGE.rglob("*.py")) for src in [p.read_text()]
+               for m in re.finditer(pattern, src, re.M)]
+        for what, pattern in patterns.items()
+    }
+    assert where == {"radius": ["geoinr/geometry.py:25"], "rotation": ["geoinr/geometry.py:30"],
+                     "day": ["geoinr/geometry.py:31"]}, where
+
+
+def test_torch_free_modules_load_without_torch():
+    """The NO_TORCH rule with everything a module loads on import, its packages' ``__init__`` included (read file by
+    file, ``geoinr.uncertainty.calibration`` passed while its package's ``__init__`` imported torch)."""
+    code = (
+        "import sys, importlib\n"
+        f"for name in {list(NO_TORCH) + ['geoinr.frames']!r}:\n"
+        "    importlib.import_module(name)\n"
+        "    assert 'torch' not in sys.modules, name + ' loads torch'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -12,6 +12,7 @@ import pytest
 import xarray as xr
 
 from geoinr import metrics
+from geoinr.geometry import haversine_km
 from geoinr.metrics import (
     EARTH_RADIUS_KM,
     EffectiveResolution,
@@ -342,7 +343,7 @@ def test_along_track_haversine_spacing_and_gaps():
         res_arr = effective_resolution_along_track(est.values, ref.values, spacing_km=dx, segment_km=npt * dx, overlap=0.0)
     assert res_arr.n_samples == 5
     # cumulative distance with the jump in it: 4 segments again
-    dist = np.r_[0.0, np.cumsum(metrics._haversine_km(-40, ref.latitude[:-1], -40, ref.latitude[1:]))]
+    dist = np.r_[0.0, np.cumsum(haversine_km(-40, ref.latitude[:-1], -40, ref.latitude[1:]))]
     with pytest.warns(UserWarning, match="upper bound"):
         res_d = effective_resolution_along_track(est.values, ref.values, distance_km=dist, segment_km=npt * dx, overlap=0.0)
     assert res_d.n_samples == 4

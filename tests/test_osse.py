@@ -24,7 +24,7 @@ from geoinr.geometry import EARTH_RADIUS_KM, haversine_km
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 #: The last commit with the OSSE code in data_recipes/ (and the orbit code twice): the frozen copy.
 BEFORE_MOVE = "e779b3bd675ae391547cc8a2c7fda878d8446db5"
-F0, BETA = osse.coriolis(35.0)
+F0, BETA = osse.beta_plane(35.0)
 
 
 # ----------------------------------------------------------------------------- results unchanged by the move

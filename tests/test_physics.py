@@ -395,3 +395,26 @@ def test_rossby_wave_solves_the_qg_equation_in_forward_mode():
     scale = terms["beta"].abs().max()
     assert res.abs().max() < 1e-8 * scale
     assert qg_residual(_wave(plane, k, l, 1.5 * omega), raw, plane, method="jvp").abs().max() > 0.2 * scale
+
+
+def test_jets_use_the_weight_the_forward_pass_uses():
+    """A maintainer's review: the jets read the stored hidden weights while ``SineLayer.forward`` clamps them to
+    TUNER's bound; with a weight past the bound (a loaded or edited model, a loop without ``constrain_``) the QG
+    residual was that of another function than the one ``predict`` evaluates."""
+    from geoinr.encoding import CoordinateEncoding
+
+    pts = np.array([[0.0, 30.0, 0.0], [10.0, 40.0, 5.0]])
+    enc = CoordinateEncoding.from_points(pts, space="sphere", time="linear", min_wavelength=300.0)
+    torch.manual_seed(0)
+    net = geoinr.nn.Siren(enc.out_features, 1, width=16, depth=2, w0=5.0, init="tuner", bandlimit=20.0)
+    hidden = [layer for layer in net.body if layer.bound is not None]
+    assert hidden, "a TUNER network bounds its hidden weights"
+    with torch.no_grad():
+        for layer in hidden:
+            layer.linear.weight.mul_(50.0)  # far past the bound, as an edited file could hold
+    field = jets.FieldOutput(Composed(enc, net)).double()
+    raw = torch.tensor([[1.0, 31.0, 0.5], [4.0, 35.0, 2.0], [9.0, 39.0, 4.5]], dtype=torch.float64)
+    ref = _nested_autograd_jets(field, raw, 0.7)  # differentiates the forward pass itself
+    for got in (jets.field_jets(field, raw, 0.7), jets.field_jets_hybrid(field, raw, 0.7)):
+        for k in ("f", "f_lon", "f_lat", "lap"):
+            assert _rel(got[k], ref[k]) < 1e-9, k

@@ -119,8 +119,8 @@ class INRModel(SurrogateMixin, BaseMapper):
     optimizer : {"auto", "adam", "lbfgs"}
         ``"lbfgs"``: Adam for 10 % of the budget, then full-batch L-BFGS, which converges on
         noise-free grids where Adam roughens the field between the points (``benchmarks/eddy_vorticity.py``);
-        not with validation, ``physics=`` or ``uncertainty=``. ``"auto"`` (``optimizer_``): ``"lbfgs"``
-        for grids fitted without those where ``max_time`` pays for 500 full-batch passes (timed), else ``"adam"``.
+        not with validation, ``physics=`` or ``uncertainty=``. ``"auto"`` (``optimizer_``): ``"lbfgs"`` for grids
+        of at most 100,000 points fitted without those where ``max_time`` pays for 500 full passes, else ``"adam"``.
     epochs : int, optional
         Maximum number of passes over the training points.
     max_time : float, optional
@@ -130,7 +130,7 @@ class INRModel(SurrogateMixin, BaseMapper):
     validation : float or "auto"
         Fraction held out (whole passes or space-time blocks) for early stopping, trained on in the
         last quarter of the run (last weights kept; ``uncertainty=`` calibrates with the weights of before; on dask
-        or torchrun it stays out: best validation weights). 0: none. "auto": 0.1, or 0 for grids without uncertainty=.
+        or torchrun it stays out: best validation weights). 0: none. "auto": 0.1; 0 for grids without uncertainty=, lbfgs.
     patience : int
         Checks without improvement before the last part starts early (a third of the run so far).
     seed : int or None
@@ -380,7 +380,7 @@ class INRModel(SurrogateMixin, BaseMapper):
                              f"{did_you_mean(self.model, NETWORKS)}")
         check_params(self.get_params())
         strategy = self._strategy()
-        strategy.check(physics=self.physics, mass_constraint=self.mass_constraint, n_members=self.n_members)
+        strategy.check(mass_constraint=self.mass_constraint)
         physics_terms(None if self.physics == "auto" else self.physics)
         _network_choice.check_precision(self)
         _fitting.validation_fraction(self.validation, False, False)

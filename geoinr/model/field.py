@@ -76,11 +76,6 @@ def build_field(params: dict, encoding: CoordinateEncoding, n_out: int, strategy
         For error messages.
     """
     options = dict(params.get("model_options") or {})
-    if "bandwidth" in options:
-        raise ValueError(
-            f"model_options={{'bandwidth': {options['bandwidth']!r}}}: the network's bandwidth follows from "
-            f"min_wavelength (and, for the SIREN models, w0). Pass min_wavelength= (km) instead."
-        )
     if params.get("w0") is not None:
         options["w0"] = params["w0"]
     kwargs = dict(time_features=encoding.time_features, bandwidth=encoding.bandwidth,

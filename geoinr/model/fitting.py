@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import datetime as _dt
 import math
+import numbers
 import time as _time
 import warnings
 
@@ -24,6 +25,7 @@ from .. import cpu_load as _cpu_load
 from .. import observations as _observations
 from .. import stream as _stream
 from ..encoding import CoordinateEncoding
+from ..frames import user_stacklevel
 from ..scales import GAP_TO_WAVELENGTH, sampling_gap_km, unresolved_share
 from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss, physics_terms
@@ -32,9 +34,9 @@ from ..uncertainty.calibrated import calibrate_field
 from . import network_choice as _choice
 from .held_out import satellite_passes, validation_blocks
 from .members import fill_budget
-from .params import seed_in_force, terms_in_force
+from .params import physics_in_force, seed_in_force, terms_in_force
 from .physics_weight import (AUTO, FIRST_CAP, SMOOTH_WEIGHT, fit_choosing_weight, interior_groups,
-                             physics_in_force, resolve_physics_weight, weight_is_chosen)
+                             resolve_physics_weight, weight_is_chosen)
 from .scale_search import SEARCH, search_scales
 
 __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
@@ -434,7 +436,7 @@ def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, c
         if model.seed is None and cfg.validation > 0 and prep.stream is None:
             warnings.warn(f"checkpoint={str(checkpoint)!r} with seed=None: resuming draws other held-out points, so "
                           "this checkpoint cannot be resumed; give a seed (seed=0, the default) to resume it.",
-                          UserWarning, stacklevel=4)
+                          UserWarning, stacklevel=user_stacklevel())
     extra = model_physics_loss(model, device) if terms_in_force(model) and model.physics_weight_ else None
     building = _time.perf_counter()
     trainer = Trainer(model.field_, prep.x, prep.y, prep.w, cfg, device, groups=prep.groups, extra_loss=extra,
@@ -521,7 +523,7 @@ def read_observations(model, data, values, variables, lat, lon, time, resume, ch
         warnings.warn(
             f"checkpoint={str(checkpoint)!r} with dask-backed data: this checkpoint cannot be resumed (resume= needs "
             f"the data in memory; the stream of blocks cannot be replayed). To be able to resume, load the data with "
-            f".load() and fit with checkpoint= again.", UserWarning, stacklevel=_coords.user_stacklevel(),
+            f".load() and fit with checkpoint= again.", UserWarning, stacklevel=user_stacklevel(),
         )
     obs = _observations.read(data, variables, values=values, lat=lat, lon=lon, time=time, lazy=lazy)
     if obs.table is not None and len(obs.table) == 0:
@@ -542,7 +544,7 @@ def learn_frame(model, obs) -> Frame:
         _observations.warn_duplicates(obs.table)
         for v, s in zip(obs.variables, frame.std):
             if not s > 0:
-                warnings.warn(f"Variable {v!r} is constant; predictions of it are that constant.", UserWarning, stacklevel=4)
+                warnings.warn(f"Variable {v!r} is constant; predictions of it are that constant.", UserWarning, stacklevel=user_stacklevel())
     else:
         frame = frame_streamed(obs, seed_in_force(model))
         lo, hi = frame.lon_extremes
@@ -573,7 +575,8 @@ def learn_frame(model, obs) -> Frame:
 
 def too_sparse(sample: _coords.PointTable, variables) -> tuple | None:
     """(typical gap km, {variable: share}) of the variables of a scattered record too sparse to map (share of their
-    variance between observations :data:`~geoinr.scales.GAP_TO_WAVELENGTH` gaps apart at least
+    variance between observations about half :data:`~geoinr.scales.GAP_TO_WAVELENGTH` gaps apart (0.4-0.6 of the
+    wavelength the sampling rule gives, :func:`~geoinr.scales.unresolved_share`) at least
     :data:`UNRESOLVED_WARN`), or None where every variable is resolved or cannot be judged.
 
     Parameters
@@ -645,7 +648,7 @@ def warn_unresolved(gap: float, sparse: dict, physics, terms, lat, lbfgs: bool =
         f"only hold its broadest part, or structure the network invents. Add observations (satellites, days), or map "
         f"a smaller region around them; uncertainty='ensemble' shows where the map is unsupported." + remedy,
         UserWarning,
-        stacklevel=_coords.user_stacklevel())
+        stacklevel=user_stacklevel())
 
 
 def validation_fraction(validation, gridded: bool, calibrated: bool) -> float:
@@ -660,6 +663,9 @@ def validation_fraction(validation, gridded: bool, calibrated: bool) -> float:
         if validation != "auto":
             raise ValueError(f"validation={validation!r}: give a fraction in [0, 1) or 'auto'.")
         return 0.0 if gridded and not calibrated else AUTO_VALIDATION
+    if isinstance(validation, bool) or not isinstance(validation, numbers.Real) or not 0 <= validation < 1:
+        raise ValueError(f"validation={validation!r}: give the held-out fraction, a number in [0, 1) (0: none, "
+                         f"0.1: a tenth), or 'auto'.")
     return float(validation)
 
 
@@ -725,7 +731,7 @@ def calibrate(model, trainer, prep: Prepared) -> None:
             "The fit resumed from a checkpoint written after the held-out points joined the training, without the "
             "weights from before they did (no held.* tensors in it): the std is calibrated on points the network "
             "was trained on, and comes out too small. Refit without resume= for a calibrated std.",
-            UserWarning, stacklevel=_coords.user_stacklevel(),
+            UserWarning, stacklevel=user_stacklevel(),
         )
     before, every = model.field_, None
     if joined:  # the weights that scored the held-out points, and every point as data after
@@ -796,9 +802,10 @@ def _warn_grid_misfit(model, result, timed: bool) -> None:
         warnings.warn(
             f"The time budget ended this fit {misfit:.0%} of the field's standard deviation (RMS) from the grid's own "
             f"values: a map that misses its source cells is rough between them too. Give a longer max_time= (a grid of "
-            f"at most 100,000 points is fitted by full-batch L-BFGS where the budget pays for 500 passes over it: "
+            f"at most {_choice.LBFGS_MAX_POINTS:,} points is fitted by full-batch L-BFGS where the budget pays for "
+            f"{_choice.MIN_LBFGS_EVALUATIONS} passes over it: "
             f"optimizer_ is {getattr(model, 'optimizer_', 'adam')!r} here).", UserWarning,
-            stacklevel=_coords.user_stacklevel())
+            stacklevel=user_stacklevel())
 
 
 def finish(model, result, trainer, device) -> None:
@@ -817,7 +824,7 @@ def finish(model, result, trainer, device) -> None:
     # a budget of steps (epochs) is only slower, a budget of time worse; a scale search's candidates stay quiet
     if busy and model.max_time is not None and not hasattr(model, "_record_points"):
         warnings.warn(f"This fit made {steps:,} steps in {model.fit_seconds_:.0f} s: {busy}.", UserWarning,
-                      stacklevel=_coords.user_stacklevel())
+                      stacklevel=user_stacklevel())
     # a time budget that ended the fit is the user's (a brief one, or a busy machine, is theirs to know of); a brief
     # epochs budget is a test's or a doctest's
     trained_for = None if model.max_time is None else model.max_time * (
@@ -836,13 +843,13 @@ def finish(model, result, trainer, device) -> None:
             f"{brief} record is probably too sparse for one map of this region and time (one "
             f"satellite's day over the globe, say): fit a smaller region or a longer record, give larger scales "
             f"(min_wavelength=, min_period=), or a longer budget (max_time=, epochs=).", UserWarning,
-            stacklevel=_coords.user_stacklevel())
+            stacklevel=user_stacklevel())
     elif (timed and steps < BRIEF_FIT_STEPS and getattr(model, "optimizer_", "adam") != "lbfgs"  # full-batch steps
           and not (model.epochs is not None and len(model.history_) and int(model.history_["epoch"].max()) >= model.epochs)):
         warnings.warn(
             f"The time budget ended this fit after {steps:,} steps ({model.fit_seconds_:.1f} s of training): a network "
             f"takes thousands to converge, so its map is rough or barely fitted. Give a longer max_time= (at "
-            f"{model.fit_seconds_ / max(steps, 1):.2g} s a step here).", UserWarning, stacklevel=_coords.user_stacklevel())
+            f"{model.fit_seconds_ / max(steps, 1):.2g} s a step here).", UserWarning, stacklevel=user_stacklevel())
     _warn_grid_misfit(model, result, timed)
     if result.stopped == "diverged":
         raise TrainingDiverged(

@@ -87,7 +87,7 @@ def fills_budget(model, prep, cfg) -> bool:
     >>> prep = type("Prepared", (), {"stream": None})()  # in-memory points
     >>> cfg = dataclasses.replace(geoinr.training.TrainConfig(), max_time=60.0, epochs=None)
     >>> qg = geoinr.INRModel(physics="qg")
-    >>> qg.physics_ = "qg"  # the terms in force (the fit sets them: physics_weight.physics_in_force)
+    >>> qg.physics_ = "qg"  # the terms in force (the fit sets them: params.physics_in_force)
     >>> fills_budget(geoinr.INRModel(), prep, cfg), fills_budget(qg, prep, cfg)
     (True, False)
     """

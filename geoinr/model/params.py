@@ -9,12 +9,16 @@ from __future__ import annotations
 import numbers
 import warnings
 
+import numpy as np
+
 from ..base import did_you_mean
-from ..coords import user_stacklevel
+from ..frames import user_stacklevel
 from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS
+from ..nn import SET_BY_THE_ESTIMATOR
 from ..physics.losses import physics_terms
 
-__all__ = ["OPTIMIZERS", "check_params", "did_you_mean", "terms_in_force", "seed_in_force"]
+__all__ = ["OPTIMIZERS", "SMOOTH_PRIOR_MIN_LAT", "check_params", "did_you_mean", "physics_in_force", "terms_in_force",
+           "seed_in_force"]
 
 POSITIVE_INTS = ("n_collocation", "physics_every", "patience")
 POSITIVE_INTS_OR_NONE = ("width", "depth", "epochs", "batch_size")
@@ -25,6 +29,12 @@ MAX_WIDTH = 65_536  # neurons: a wider layer is a typo (its weights alone would 
 MAX_DEPTH = 1_000  # layers
 MAX_MEMBERS = 10_000  # ensemble members
 OPTIMIZERS = ("auto", "adam", "lbfgs")
+
+# degrees: physics="auto" (the default) adds the smooth prior to a record too sparse to map where the observations'
+# median |latitude| is at least this (the tropics' edge), and the sparse warning suggests it there. It mapped one
+# satellite's records at 28-55 deg better than the default on 27 of 33 runs, and the tropical Pacific's (8 S-8 N)
+# worse on 6 of 9 (benchmarks/sparse_records.py; RESULTS.md, 2026-12-06 fourth session)
+SMOOTH_PRIOR_MIN_LAT = 23.44
 
 
 def _is_int(value) -> bool:
@@ -96,6 +106,16 @@ def check_params(params: dict) -> None:
     options = params["model_options"]
     if options is not None and not isinstance(options, dict):
         raise ValueError(f"model_options must be a dict of network options or None, got {type(options).__name__}.")
+    given_elsewhere = {"bandwidth": "min_wavelength= (km; the network's bandwidth follows from it and, for SIREN "
+                                    "models, w0=)", "width": "INRModel(width=...)", "depth": "INRModel(depth=...)",
+                       "seed": "INRModel(seed=...)"}
+    given_elsewhere.update({k: "nothing: the estimator sets it from the data" for k in SET_BY_THE_ESTIMATOR
+                            if k not in given_elsewhere})
+    clashing = [k for k in (options or {}) if k in given_elsewhere]
+    if clashing:
+        raise ValueError(f"model_options={ {k: options[k] for k in clashing} }: "
+                         + "; ".join(f"{k!r} is not a network option here, give {given_elsewhere[k]}" for k in clashing)
+                         + ".")
     l1 = (options or {}).get("l1")
     if _is_real(l1) and l1 > 0 and ((params["n_members"] or 1) > 1 or params["uncertainty"] == "ensemble"):
         raise ValueError(
@@ -122,7 +142,7 @@ def check_params(params: dict) -> None:
 
 def terms_in_force(model):
     """The physics terms a model trains with: ``physics_`` once a fit has set it
-    (:func:`geoinr.model.physics_weight.physics_in_force`), else the parameter, where it names them
+    (:func:`physics_in_force`), else the parameter, where it names them
     (``"auto"`` decides on the data: none before them).
 
     Parameters
@@ -143,6 +163,41 @@ def terms_in_force(model):
     if hasattr(model, "physics_"):
         return model.physics_
     return None if model.physics == "auto" else model.physics
+
+
+def physics_in_force(physics, too_sparse: bool, lat) -> str | list | None:
+    """The terms a fit trains with (``physics_``): those given, or for ``physics="auto"`` (the default) the smooth
+    prior where the record is too sparse to map (``too_sparse``, the fit's warning) and the observations' median
+    |latitude| (``lat``, degrees) is at least :data:`SMOOTH_PRIOR_MIN_LAT`, else none.
+
+    Between passes hundreds of kilometres apart a network extrapolates what it fitted along the tracks; the
+    prior keeps those gaps flat (``benchmarks/sparse_records.py``). In the tropics the large, zonally
+    elongated field is extrapolated well and the prior cost there, so it is not added.
+
+    Parameters
+    ----------
+    physics : None, str or list
+        The ``physics=`` parameter.
+    too_sparse : bool
+        Whether the record is too sparse to map (:data:`geoinr.model.fitting.UNRESOLVED_WARN`).
+    lat : array_like
+        Latitudes of the observations (or a sample of them), degrees north.
+
+    Returns
+    -------
+    None, str or list
+        The terms (:data:`geoinr.physics.losses.PHYSICS_TERMS`), or None for a data-only fit.
+
+    Examples
+    --------
+    >>> physics_in_force("auto", True, [40.0, 45.0]), physics_in_force("auto", True, [-5.0, 5.0])
+    ('smooth', None)
+    >>> physics_in_force("auto", False, [40.0]), physics_in_force(None, True, [40.0]), physics_in_force("qg", False, [40.0])
+    (None, None, 'qg')
+    """
+    if physics != "auto":
+        return physics
+    return "smooth" if too_sparse and float(np.median(np.abs(lat))) >= SMOOTH_PRIOR_MIN_LAT else None
 
 
 def seed_in_force(model):

@@ -62,18 +62,18 @@ import warnings
 import numpy as np
 import torch
 
-from ..coords import user_stacklevel
+from ..frames import user_stacklevel
 from ..physics.losses import physics_terms
 from ..training import agree, sum_over_ranks
 from .members import can_average, fill_more, record, time_for_another
 from .params import terms_in_force
 
 
-__all__ = ["AUTO", "PHYSICS_WEIGHT", "CANDIDATE_WEIGHTS", "SMOOTH_WEIGHT", "SMOOTH_PRIOR_MIN_LAT", "auto_weight",
-           "physics_in_force", "weight_is_chosen", "FIRST_SHARE", "RESIDUAL_SHARE", "FIRST_CAP", "interior_groups",
+__all__ = ["AUTO", "PHYSICS_WEIGHT", "CANDIDATE_WEIGHTS", "SMOOTH_WEIGHT", "auto_weight",
+           "weight_is_chosen", "FIRST_SHARE", "RESIDUAL_SHARE", "FIRST_CAP", "interior_groups",
            "resolve_physics_weight", "fit_choosing_weight"]
 
-AUTO = "auto"  # the value of physics_weight that asks for the choice (and of physics, the default: see physics_in_force)
+AUTO = "auto"  # the value of physics_weight that asks for the choice (and of physics: params.physics_in_force)
 # the weight of the dimensionless residual against the standardized data MSE: best of the weights tried
 # on the QG OSSE (benchmarks/osse.py, with the residual every 8th step)
 PHYSICS_WEIGHT = 0.1
@@ -82,11 +82,6 @@ CANDIDATE_WEIGHTS = (0.0, PHYSICS_WEIGHT)  # data only, then with the residual
 # residuals: on one satellite's records 0.03 was no worse than 0.1 anywhere and better on several
 # (benchmarks/sparse_records.py; RESULTS.md, 2026-12-06 fourth session)
 SMOOTH_WEIGHT = 0.03
-# degrees: physics="auto" (the default) adds the smooth prior to a record too sparse to map where the observations'
-# median |latitude| is at least this (the tropics' edge), and the sparse warning suggests it there. It mapped one
-# satellite's records at 28-55 deg better than the default on 27 of 33 runs, and the tropical Pacific's (8 S-8 N)
-# worse on 6 of 9 (benchmarks/sparse_records.py; RESULTS.md, 2026-12-06 fourth session)
-SMOOTH_PRIOR_MIN_LAT = 23.44
 # of an epoch budget, the data-only network's share; the residual's network gets the rest (a third or more:
 # briefer fits rank the residual wrongly, see the module's description). A time budget is not split in
 # advance: the first network takes what it needs, the residual's the time it leaves
@@ -154,41 +149,6 @@ def _inside(t, lo: float, hi: float):
     return (t >= lo + margin) & (t <= hi - margin)
 
 
-def physics_in_force(physics, too_sparse: bool, lat) -> str | list | None:
-    """The terms a fit trains with (``physics_``): those given, or for ``physics="auto"`` (the default) the smooth
-    prior where the record is too sparse to map (``too_sparse``, the fit's warning) and the observations' median
-    |latitude| (``lat``, degrees) is at least :data:`SMOOTH_PRIOR_MIN_LAT`, else none.
-
-    Between passes hundreds of kilometres apart a network extrapolates what it fitted along the tracks; the
-    prior keeps those gaps flat (``benchmarks/sparse_records.py``). In the tropics the large, zonally
-    elongated field is extrapolated well and the prior cost there, so it is not added.
-
-    Parameters
-    ----------
-    physics : None, str or list
-        The ``physics=`` parameter.
-    too_sparse : bool
-        Whether the record is too sparse to map (:data:`geoinr.model.fitting.UNRESOLVED_WARN`).
-    lat : array_like
-        Latitudes of the observations (or a sample of them), degrees north.
-
-    Returns
-    -------
-    None, str or list
-        The terms (:data:`geoinr.physics.losses.PHYSICS_TERMS`), or None for a data-only fit.
-
-    Examples
-    --------
-    >>> physics_in_force("auto", True, [40.0, 45.0]), physics_in_force("auto", True, [-5.0, 5.0])
-    ('smooth', None)
-    >>> physics_in_force("auto", False, [40.0]), physics_in_force(None, True, [40.0]), physics_in_force("qg", False, [40.0])
-    (None, None, 'qg')
-    """
-    if physics != AUTO:
-        return physics
-    return "smooth" if too_sparse and float(np.median(np.abs(lat))) >= SMOOTH_PRIOR_MIN_LAT else None
-
-
 def weight_is_chosen(model) -> bool:
     """Whether ``physics_weight="auto"`` chooses the weight on held-out data: for terms the user asked for (the
     prior that ``physics="auto"`` adds has the measured weight, :data:`SMOOTH_WEIGHT`, as it was measured).
@@ -205,6 +165,7 @@ def weight_is_chosen(model) -> bool:
     Examples
     --------
     >>> import geoinr
+    >>> from geoinr.model.params import physics_in_force
     >>> added = geoinr.INRModel()  # physics="auto"
     >>> added.physics_ = physics_in_force(added.physics, True, [40.0])  # a sparse record outside the tropics
     >>> weight_is_chosen(geoinr.INRModel(physics="smooth")), weight_is_chosen(added), added.physics_
@@ -223,6 +184,7 @@ def resolve_physics_weight(model, prep, checkpoint=None, resume=None) -> bool:
     Examples
     --------
     >>> import geoinr
+    >>> from geoinr.model.params import physics_in_force
     >>> m = geoinr.INRModel(physics="qg", physics_weight=0.3)
     >>> m.physics_ = physics_in_force(m.physics, False, [40.0])  # the terms in force (the fit sets them)
     >>> resolve_physics_weight(m, prep=None), m.physics_weight_, m.physics_choice_

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import xarray as xr
 
+from ..frames import user_stacklevel
 from .. import coords as _coords
 from .. import observations as _observations
 from .._version import __version__
@@ -21,6 +22,7 @@ from ..base import history_line
 from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, derived_attrs, derived_fields
 from ..physics.losses import metres_per_unit
 from ..physics.operators import derivatives
+from ..physics.qg import EQUATOR_BAND
 from . import derived_error as _derived_error
 from . import evaluation as _evaluation
 
@@ -36,7 +38,7 @@ class SurrogateMixin:
         target,
         *,
         variable: str | None = None,
-        equator_band: float = 5.0,
+        equator_band: float = EQUATOR_BAND,
         rossby_radius: float | None = None,
         batch_size: int | None = None,
         chunks=None,
@@ -258,7 +260,7 @@ class SurrogateMixin:
             raise ValueError("sample() needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'.")
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
-        limit = strategy.max_draws(self.n_members)
+        limit = strategy.max_draws()
         if limit is not None and n > limit:
             raise ValueError(f"This ensemble has {limit} members; ask for n <= {limit} draws or fit more members.")
         sel = self._selection(variable)
@@ -269,7 +271,7 @@ class SurrogateMixin:
             dims, columns, coords = self._target_columns(target, lat, lon, time)
         shape = np.shape(columns[0])
         k = len(self.variables_)
-        draws = np.empty((n, int(np.prod(shape)), k), dtype=np.float32)
+        draws = np.empty((n, int(np.prod(shape)), k), dtype=_evaluation.output_dtype(self))  # as predict: float64 past float32
         mean_, std_ = np.asarray(self.mean_), np.asarray(self.std_)
         root_c = torch.tensor(np.sqrt(self.calibration_["variance_scale"]), dtype=torch.float32)
         dev = next(self.field_.parameters()).device
@@ -299,7 +301,7 @@ def _warn_equator(columns, band: float) -> None:
             f"{masked} points within {band} degrees of the equator were set to NaN: "
             f"geostrophy (1/f) does not hold there. Lower equator_band= to see more, at your own risk.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 

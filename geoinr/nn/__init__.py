@@ -112,7 +112,7 @@ NETWORKS = {
                   "multiplicative filter network, Gabor filters (Fathony et al. 2021)"),
     "ffn": (FourierFeatureNet, 256, 3, False, _bandwidth_over(FFN_BANDWIDTH_DIVISOR),
             "random Fourier features + ReLU MLP (Tancik et al. 2020)"),
-    "mlp": (MLP, 256, MLP_DEPTH, False, lambda p, b: p, "plain ReLU/tanh MLP, the baseline"),
+    "mlp": (MLP, 256, MLP_DEPTH, False, lambda p, b: p, "plain MLP (ReLU by default; tanh, GELU, SiLU), the baseline"),
 }
 
 

@@ -28,7 +28,7 @@ class MLP(nn.Module):
 
     .. math:: h_{i+1} = \sigma(W_i h_i + b_i),\quad y = W_{out} h_{depth} + b_{out}
 
-    with :math:`\sigma` = ReLU or tanh. Known to be spectrally biased towards
+    with :math:`\sigma` = ReLU, tanh, GELU or SiLU (``activation=``). Known to be spectrally biased towards
     smooth functions (Rahaman et al., "On the spectral bias of neural networks",
     ICML 2019), which is why the other models exist.
 

@@ -29,7 +29,7 @@ from .orbits import (
     mission,
     subsatellite_point,
 )
-from .qg import G_QG_SIMULATION, QUICK, QGModel, coriolis, simulate
+from .qg import G_QG_SIMULATION, QUICK, QGModel, beta_plane, simulate
 
 __all__ = [
     "Mission",
@@ -45,7 +45,7 @@ __all__ = [
     "sample_along_track",
     "QGModel",
     "simulate",
-    "coriolis",
+    "beta_plane",
     "QUICK",
     "G_QG_SIMULATION",
 ]

@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from ..geometry import OMEGA, SECONDS_PER_DAY
+
 __all__ = [
     "Mission",
     "MISSIONS",
@@ -30,15 +32,12 @@ __all__ = [
     "j2_nodal_period",
 ]
 
-# Same value as geoinr.physics.constants.OMEGA; repeated here so this numpy layer never imports
-# geoinr.physics (torch). tests/test_osse.py checks the two agree.
-EARTH_ROTATION = 7.2921159e-5  # rad/s, sidereal rotation rate of the Earth
+EARTH_ROTATION = OMEGA  # rad/s, sidereal rotation rate of the Earth (geoinr.geometry.OMEGA, as physics uses)
 EARTH_MU = 3.986004418e14  # m^3/s^2, geocentric gravitational constant (consistency checks)
 # The reference radius of the J2 term: the WGS84 equatorial radius, a geodetic constant of the
 # geopotential, not the mean Earth radius that every distance uses (geoinr.geometry.EARTH_RADIUS_M).
 WGS84_SEMI_MAJOR_AXIS_M = 6378137.0  # m
 EARTH_J2 = 1.08263e-3  # dimensionless, second zonal harmonic of the geopotential
-TROPICAL_YEAR_DAYS = 365.2422  # days; a sun-synchronous node turns 360 deg per tropical year
 REFERENCE_EPOCH = np.datetime64("2000-01-01T00:00:00", "ns")  # orbits are phased from this instant
 
 
@@ -84,13 +83,13 @@ class Mission:
     @property
     def period(self) -> float:
         """Nodal period (s): one ascending node to the next."""
-        return self.repeat_days * 86400.0 / self.revolutions
+        return self.repeat_days * SECONDS_PER_DAY / self.revolutions
 
     @property
     def precession(self) -> float:
         """Rate of the ascending node in inertial space (rad/s), exact-repeat value when possible."""
         if self.nodal_days is not None:
-            return EARTH_ROTATION - 2 * math.pi * self.nodal_days / (self.repeat_days * 86400.0)
+            return EARTH_ROTATION - 2 * math.pi * self.nodal_days / (self.repeat_days * SECONDS_PER_DAY)
         return j2_precession(self.altitude_km, self.inclination)
 
     @property

@@ -27,20 +27,22 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..geometry import EARTH_RADIUS_M
+from ..geometry import EARTH_RADIUS_M, SECONDS_PER_DAY
 from .orbits import EARTH_ROTATION
 
-__all__ = ["QGModel", "simulate", "coriolis", "QUICK", "G_QG_SIMULATION"]
+__all__ = ["QGModel", "simulate", "beta_plane", "QUICK", "G_QG_SIMULATION"]
 
 G_QG_SIMULATION = 9.81  # m s-2, the value the recorded OSSE truth used (geoinr.physics uses 9.80665)
-DAY = 86400.0  # s
+DAY = SECONDS_PER_DAY  # s
 
 #: Small settings for tests and demos: a 64 x 64 grid, 60 days of spin-up, 10 days of output.
 QUICK = dict(n=64, spinup_days=60.0, days=10)
 
 
-def coriolis(lat_deg: float) -> tuple[float, float]:
-    """Coriolis parameter f0 (1/s) and its meridional gradient beta (1/(m s)) at ``lat_deg``.
+def beta_plane(lat_deg: float) -> tuple[float, float]:
+    """The beta plane at ``lat_deg``: the Coriolis parameter f0 (1/s) and its meridional gradient beta (1/(m s)).
+
+    (:func:`geoinr.physics.coriolis` gives f alone, point by point, in torch.)
 
     Parameters
     ----------
@@ -55,7 +57,7 @@ def coriolis(lat_deg: float) -> tuple[float, float]:
 
     Examples
     --------
-    >>> f0, beta = coriolis(35.0)
+    >>> f0, beta = beta_plane(35.0)
     >>> round(f0 * 1e5, 3), round(beta * 1e11, 3)
     (8.365, 1.875)
     """
@@ -442,7 +444,7 @@ def simulate(
         hyperviscosity_days=hyperviscosity_days,
         seed=seed,
     )
-    f0, beta = coriolis(lat0)
+    f0, beta = beta_plane(lat0)
     ld = rossby_radius_km * 1e3
     model = _forced_model(params, f0, beta, ld)
     _set_initial_state(model, f0, seed, ssh_std)

@@ -1,9 +1,8 @@
 """Physical constants, SI units."""
-from ..geometry import DEG, EARTH_RADIUS_M  # noqa: F401  (m, rad/degree; the one Earth radius)
+# the Earth's radius (m), radians per degree, rotation rate (rad/s) and day (s): one value each, in geoinr.geometry
+from ..geometry import DEG, EARTH_RADIUS_M, OMEGA, SECONDS_PER_DAY  # noqa: F401
 
-OMEGA = 7.2921159e-5  # rad/s, Earth's rotation rate (sidereal)
 GRAVITY = 9.80665  # m/s^2, standard gravity
-SECONDS_PER_DAY = 86_400.0  # s
 # A single first baroclinic gravity-wave speed, tropical to subtropical (Chelton et al. 1998,
 # "Geographical variability of the first baroclinic Rossby radius of deformation", JPO).
 # No longer the default of the QG residual or of derive("pv"): those take c1(lat) and the radius

@@ -369,7 +369,7 @@ def siren_jets(net: nn.Module, x: torch.Tensor, lat_weight: float | torch.Tensor
     r = _column(lat_weight, x)
     for i, layer in enumerate(layers):
         lin = layer.linear
-        z = torch.matmul(x, lin.weight.t() * layer.w0)
+        z = torch.matmul(x, layer.bounded_weight().t() * layer.w0)  # the weight forward uses (TUNER's bound)
         x = sine_jets(z, lin.bias * layer.w0, r, last=(i == len(layers) - 1) and not all_streams)
     out = torch.matmul(x, net.head.weight[index])
     return torch.stack((out[0] + net.head.bias[index], *out.unbind(0)[1:]))
@@ -483,7 +483,7 @@ def field_jets_hybrid(field: nn.Module, raw: torch.Tensor, lat_weight: float | t
     saved = []
     for layer in layers:
         lin = layer.linear
-        w = lin.weight * layer.w0  # (out, in)
+        w = layer.bounded_weight() * layer.w0  # (out, in): the weight forward uses (TUNER's bound)
         wt = w.t()
         # one matmul per stream: measured faster here than stacking the four (the stack is a copy)
         z0 = torch.addmm(lin.bias * layer.w0, h[0], wt)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import sys
 import warnings
 
 import numpy as np
 import torch
 
+from ..frames import user_stacklevel
 from ..geometry import metres_per_length_unit
 from .constants import DEG, EARTH_RADIUS_M, GRAVITY
 from .jets import FieldOutput
@@ -27,14 +26,6 @@ from .qg import EQUATOR_BAND, BetaPlane, LocalPlanes, qg_residual
 __all__ = ["PHYSICS_TERMS", "PhysicsFrame", "physics_terms", "physics_loss", "members", "metres_per_unit"]
 
 PHYSICS_TERMS = ("qg", "mass", "smooth")
-
-
-def _caller_level() -> int:
-    """``stacklevel`` of the first frame outside the package (``coords.user_stacklevel``; physics imports no xarray)."""
-    root, frame, level = os.path.dirname(os.path.dirname(os.path.abspath(__file__))), sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def metres_per_unit(units, variable) -> float:
@@ -56,7 +47,7 @@ def metres_per_unit(units, variable) -> float:
         return factor
     if not str(units or "").strip():
         warnings.warn(f"Variable {variable!r} has no units; derived fields assume it is a sea-surface height in "
-                      "metres.", UserWarning, stacklevel=_caller_level())
+                      "metres.", UserWarning, stacklevel=user_stacklevel())
         return 1.0
     raise ValueError(
         f"Variable {variable!r} has units {units!r}, not a length that geoinr knows (m, cm, mm): geostrophic "
@@ -119,14 +110,16 @@ def _collocation(frame: PhysicsFrame, n: int, seed, device, times_per_site: int 
     estimate of the site's temporal mean, exact for periods of (t1 - t0) / m, m not a multiple
     of K). Rows in K blocks, block j holding every site at its j-th time
     (:func:`geoinr.physics.qg.qg_residual` ``temporal_mean=K``). ``stream`` offsets the seed (one
-    random stream per residual term). ``skip_band`` > 0: no point within that many degrees of the
+    random stream per residual term; ``seed=None`` draws the seed from torch's global generator). ``skip_band`` > 0: no point within that many degrees of the
     equator (latitudes uniform over the rest of the box; the box must reach beyond the band).
     """
     west, east, south, north = frame.region
     has_time = frame.time_range is not None
     t0, t1 = frame.time_range if has_time else (0.0, 0.0)
     gen = torch.Generator(device=device)
-    gen.manual_seed((0 if seed is None else int(seed) + 1) + 1000 * int(stream))
+    # seed=None: points drawn from torch's global generator (a seed=None fit is not repeatable, its points neither)
+    first = int(torch.randint(0, 2**40, ())) if seed is None else int(seed) + 1
+    gen.manual_seed(first + 1000 * int(stream))
     lo = torch.tensor([west, south, t0], device=device)
     span = torch.tensor([east - west, north - south, t1 - t0], device=device)
     dims = 3 if has_time else 2

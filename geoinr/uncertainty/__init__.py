@@ -1,6 +1,6 @@
 """Predictive uncertainty: Bayesian last layer and calibration of predictive variances.
 
-Torch only, no xarray. Two ways are offered by :class:`geoinr.INRModel`
+No xarray; the Bayesian last layer needs torch, the calibration (numpy) does not. Two ways are offered by :class:`geoinr.INRModel`
 (``uncertainty=``): a deep ensemble (:class:`geoinr.nn.Ensemble`) and a Bayesian
 last layer (:class:`BayesianLastLayer`, centred on the trained output weights for a fitted
 field). Both variances are then calibrated on
@@ -14,8 +14,24 @@ measured, not assumed.
 """
 from __future__ import annotations
 
-from .bayes import BayesianLastLayer, output_layer, penultimate_features
+from importlib import import_module as _import_module
+
 from .calibration import DataDistance, calibrate, calibrate_gap, correlation_length, gap_fraction, noise_variance
+
+_FROM_BAYES = ("BayesianLastLayer", "output_layer", "penultimate_features")  # torch: imported on first use
+
+
+def __getattr__(name: str):
+    """The Bayesian last layer's names on first use, so that the calibration (numpy) imports without torch."""
+    if name in _FROM_BAYES:
+        value = getattr(_import_module(".bayes", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_FROM_BAYES))
 
 __all__ = [
     "BayesianLastLayer",

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import torch
 
+from ..frames import user_stacklevel
 from ..geometry import space_time_km, speed_km_per_day
 from .calibration import DataDistance, calibrate, calibrate_gap, correlation_length, gap_fraction, noise_variance
 
@@ -116,7 +117,7 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
             "gives a length, an error that grows away from them to the field's variance over that length, neither "
             "checked against unseen data. Fit with validation > 0 and enough points to hold some out (the default "
             "'auto' holds out 10 % of the passes or boxes) for a calibrated std.",
-            UserWarning, stacklevel=2,
+            UserWarning, stacklevel=user_stacklevel(),
         )
     idx = val_idx if on_val else train_idx
     mean, var = _held_out_predictions(standardized, x, idx, dev)

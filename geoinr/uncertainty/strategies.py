@@ -26,7 +26,7 @@ class NoUncertainty:
     calibrated = False  # whether predict(return_std=True) and sample() are available
     allows_low_precision = True  # bfloat16 forward passes when predicting (variances need float32; training may use it)
 
-    def check(self, *, physics=None, mass_constraint: str = "penalty", n_members: int = 0) -> None:
+    def check(self, *, mass_constraint: str = "penalty") -> None:
         """Raise ValueError for parameter combinations this strategy cannot fit."""
 
     def make_network(self, make):
@@ -43,7 +43,7 @@ class NoUncertainty:
     def after_training(self, field, idx: torch.Tensor, x, y, w) -> None:
         """Fit what comes after the weights (a posterior) on the points ``idx``; nothing here."""
 
-    def max_draws(self, n_members: int) -> int | None:
+    def max_draws(self) -> int | None:
         return None
 
     def prepare_draws(self, field, n: int, seed, root_c: torch.Tensor, device):
@@ -64,7 +64,7 @@ class EnsembleUncertainty(NoUncertainty):
     def __init__(self, n_members: int):
         self.n_members = int(n_members)
 
-    def check(self, *, physics=None, mass_constraint: str = "penalty", n_members: int = 0) -> None:
+    def check(self, *, mass_constraint: str = "penalty") -> None:
         if self.n_members < 2:
             raise ValueError(f"n_members must be >= 2 for an ensemble, got {self.n_members}")
         if mass_constraint == "streamfunction":
@@ -79,12 +79,13 @@ class EnsembleUncertainty(NoUncertainty):
         out = field(xb)
         return out.mean(0), out.var(0, unbiased=False)
 
-    def max_draws(self, n_members: int) -> int | None:
+    def max_draws(self) -> int | None:
         return self.n_members
 
     def draw(self, field, xb, n, state, root_c):
-        members = field(xb)[:n]
-        m = members.mean(0, keepdim=True) if self.n_members == n else field(xb).mean(0, keepdim=True)
+        out = field(xb)  # every member: the spread is about all of them, the draws are the first n
+        members = out[:n]
+        m = out.mean(0, keepdim=True)
         return m + root_c.to(xb.device) * (members - m)
 
 
@@ -100,7 +101,7 @@ class AveragedEnsemble(NoUncertainty):
     def __init__(self, n_members: int):
         self.n_members = int(n_members)
 
-    def check(self, *, physics=None, mass_constraint: str = "penalty", n_members: int = 0) -> None:
+    def check(self, *, mass_constraint: str = "penalty") -> None:
         if mass_constraint == "streamfunction":
             raise ValueError("mass_constraint='streamfunction' does not combine with n_members > 1 yet; give n_members=1.")
 
@@ -121,7 +122,7 @@ class BayesLastLayerUncertainty(NoUncertainty):
     calibrated = True
     allows_low_precision = False
 
-    def check(self, *, physics=None, mass_constraint: str = "penalty", n_members: int = 0) -> None:
+    def check(self, *, mass_constraint: str = "penalty") -> None:
         if mass_constraint == "streamfunction":
             raise ValueError("mass_constraint='streamfunction' does not combine with uncertainty= yet.")
 
