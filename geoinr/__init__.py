@@ -25,7 +25,9 @@ def __getattr__(name: str):
     elif not name.startswith("_") and _find_spec(f"{__name__}.{name}") is not None:
         value = _import_module(f".{name}", __name__)
     else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        home = next((m for m in (baselines, metrics, datasets, coords) if name in getattr(m, "__all__", ())), None)
+        hint = f"; it is {home.__name__}.{name}" if home is not None else ""
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}{hint}")
     globals()[name] = value
     return value
 

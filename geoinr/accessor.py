@@ -15,6 +15,7 @@ import xarray as xr
 
 from . import coords, geometry, sentinels
 from .base import did_you_mean, history_line
+from .frames import user_stacklevel
 
 if TYPE_CHECKING:  # the model (and torch with it) is imported by the first fit, not by ``import geoinr``
     from .model import INRModel
@@ -92,7 +93,7 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
     """
     if not isinstance(pred, xr.Dataset | xr.DataArray):
         return pred
-    source = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
+    source = _as_dataset(obj, fitted)
     horizontal = _source_horizontal(source, fitted)
     if horizontal is None:
         return pred
@@ -121,6 +122,30 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
                                    dims=tlat.dims)
         out[v] = out[v].where(~on_land.drop_vars(list(on_land.coords)))  # the targets' own coordinates stay
     return out[fitted.variables_[0]] if isinstance(pred, xr.DataArray) else out
+
+
+def _warn_missing_everywhere(source: xr.Dataset, fitted: INRModel, method: str) -> None:
+    """Warn where ``land="auto"`` fills cells of a gridded record (two times or more) that hold no value at any time
+    and are no land by its rule: land masked to NaN (as the fill-value warning suggests) was filled in silence."""
+    horizontal = _source_horizontal(source, fitted)
+    if horizontal is None:
+        return
+    counts = []
+    for v in fitted.variables_:
+        if v not in source or not set(horizontal) <= set(source[v].dims):
+            continue
+        others = [d for d in source[v].dims if d not in horizontal]
+        if not others or math.prod(source[v].sizes[d] for d in others) < 2:  # one map: every gap is missing always
+            continue
+        kept = _observed(source[v])
+        never = _source_land(source[v], horizontal, every_missing=True, kept=kept)
+        counts.append(int((never & ~_source_land(source[v], horizontal, kept=kept)).sum()))
+    if sum(counts):
+        cells = math.prod(source.sizes[d] for d in horizontal)
+        warnings.warn(
+            f"{max(counts):,} of {cells:,} cells of the source hold no value at any time; {method}() filled them as "
+            f"gaps (land='auto' keeps as land only cells holding undeclared fill values). If they are land masked "
+            f"to NaN, give land='missing' to leave them NaN.", UserWarning, stacklevel=user_stacklevel())
 
 
 def _source_horizontal(source: xr.Dataset, fitted: INRModel) -> tuple | None:
@@ -189,6 +214,33 @@ def _source_times(obj, fitted: INRModel):
     return obj[name].values
 
 
+def _in_source_convention(grid: xr.Dataset, source, fitted: INRModel) -> xr.Dataset:
+    """``regrid(resolution)``'s grid with the source's longitudes: in the source's convention (across 0 E a source in
+    [0, 360) gave 355..365, across the dateline one in [-180, 180) gave 170..190, so that an output aligned with the
+    source, or a truth on it, on half the grid only), ascending where the source's own axis is, west to east across
+    the seam where the source runs so (``np.r_[...]`` crops of a global file)."""
+    name = (fitted.coord_names_ or {}).get("lon")
+    if name not in grid.coords:
+        return grid
+    lon = grid[name].values
+    wrapped = lon % 360.0 if fitted.lon_convention_ == "360" else coords.wrap_longitude(lon)
+    if np.array_equal(wrapped, lon):
+        return grid
+    shift = xr.DataArray(wrapped - lon, dims=name)
+    bounds = grid[name].attrs.get("bounds")
+    grid = grid.assign_coords({name: (name, wrapped, grid[name].attrs)})
+    if bounds in grid.variables:  # each cell's bounds move with its centre (a cell may straddle the seam)
+        grid = grid.assign_coords({bounds: grid[bounds] + shift})
+    axis = source[name] if name in source.coords else None
+    if axis is not None and axis.ndim == 1 and axis.size > 1 and bool((np.diff(axis.values) > 0).all()):
+        grid = grid.sortby(name)
+    return grid
+
+
+def _as_dataset(obj, fitted: INRModel) -> xr.Dataset:
+    return obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
+
+
 def _split(kwargs):
     names = {k: kwargs.pop(k) for k in _FIT_NAMES if k in kwargs}
     return names, kwargs
@@ -228,9 +280,12 @@ class _Base:
             _check_grid_size(self._obj, resolution)
         fitted = self._fit(variables, kwargs, "regrid")
         if resolution is not None:
-            target = fitted.target_grid(resolution, times=_source_times(self._obj, fitted))
+            target = _in_source_convention(fitted.target_grid(resolution, times=_source_times(self._obj, fitted)),
+                                           self._obj, fitted)
         pred = fitted.predict(target)
         pred = pred if land is None else _without_land(pred, self._obj, fitted, every_missing=land == "missing")
+        if land == "auto":
+            _warn_missing_everywhere(_as_dataset(self._obj, fitted), fitted, "regrid")
         if isinstance(pred, xr.DataArray | xr.Dataset):  # the source's history goes on (it read "INRModel.predict" alone)
             pred.attrs["history"] = history_line(self._obj.attrs.get("history", ""),
                                                  f"regridded by {fitted._source_note()}")
@@ -242,8 +297,10 @@ class _Base:
         pred, std = pred if with_std else (pred, None)
         preds = pred if isinstance(pred, xr.Dataset) else pred.to_dataset()
 
-        source = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
+        source = _as_dataset(obj, fitted)
         horizontal = None if land is None else _source_horizontal(source, fitted)
+        if land == "auto" and mask is None:  # (a mask says where to fill: its NaN outside it are the user's choice)
+            _warn_missing_everywhere(source, fitted, "fill_gaps")
 
         def on_sea(p, raw, kept):  # the source's land (fill values and never a value, or every_missing) stays NaN
             if horizontal is None or not set(horizontal) <= set(raw.dims):
@@ -364,14 +421,16 @@ class DatasetINRAccessor(_Base):
         target : xarray.Dataset, xarray.DataArray, float or (float, float)
             Any Dataset/DataArray with lat/lon(/time) coordinates, or a resolution in degrees (``(dlon, dlat)``
             for a pair): a regular grid over the fitted region, at the source's own times where it has a time
-            axis (daily otherwise). Checked before the fit.
+            axis (daily otherwise), its longitudes in the source's convention (across 0 E or the dateline:
+            ascending where the source's axis is, else west to east as it runs). Checked before the fit.
         variables : str or list of str, optional
             As for :meth:`fit`.
         land : {"auto", "missing", None}
             For a gridded source (1-D axes or curvilinear), target points whose nearest source cell is land stay NaN.
             ``"auto"``: land is a cell holding an undeclared fill value (DUACS's packed land, -999, ...) and no
             valid value at any time (NaN times too), or a value outside its valid range at every time; NaN cells are
-            gaps, and filled. ``"missing"``: every cell without a value at any time is land (a source whose land is NaN; on a short record, gaps missing at every time
+            gaps, and filled (with a warning naming ``"missing"`` where cells hold no value at any time of a record of
+            two times or more). ``"missing"``: every cell without a value at any time is land (a source whose land is NaN; on a short record, gaps missing at every time
             count too). ``None``: predict everywhere.
         **kwargs
             As for :meth:`fit`.

@@ -125,7 +125,8 @@ class Screen:
             f"Variable {self.variable!r}: {n:,} of {total:,} values ({share:.3g} %) look like undeclared fill values "
             f"and are treated as missing: {'; '.join(parts) or 'none seen in the sample read'}. To decide yourself, "
             f"set the variable's _FillValue, or mask it first "
-            f"(e.g. ds[{self.variable!r}].where(abs(ds[{self.variable!r}]) < limit))."
+            f"(e.g. ds[{self.variable!r}].where(abs(ds[{self.variable!r}]) < limit); if that is land, regrid and "
+            f"fill_gaps then need land='missing' to leave it NaN)."
         )
 
 

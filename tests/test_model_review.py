@@ -203,15 +203,16 @@ def test_regrid_keeps_the_sources_land_nan():
     assert bool(np.isfinite(nan_land.inr.regrid(0.25, "sla", **kw)).all())
     gappy = geoinr.datasets.synthetic_grid(days=1, resolution=0.5, gap_fraction=0.3)
     assert bool(np.isfinite(gappy.inr.regrid(0.25, "sla", **kw)).all())  # gaps are not land
-    # a source across the dateline in -180..180: the target runs past 180, the land east of it is masked too
+    # a source across the dateline in -180..180: the target keeps that convention (it ran past 180 until
+    # 2026-12-07), the land east of the dateline is masked too
     shifted = ds.sla.assign_coords(lon=(ds.lon.values + 175.0 + 180.0) % 360.0 - 180.0).sortby("lon")  # 175 E-175 W
     field = shifted.where(~((shifted.lon > -178.5) & (shifted.lon < -176.5)), -214748.3647)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         across = field.inr.regrid(0.25, **kw)
-    assert float(across.lon.max()) > 180.0  # the target runs past 180
-    east = (across.lon > 181.75) & (across.lon < 183.25)
-    assert bool(across.where(east).isnull().all()) and bool(across.where(across.lon < 179.0).notnull().any())
+    assert float(across.lon.max()) < 180.0 and float(across.lon.min()) >= -180.0
+    east = (across.lon > -178.25) & (across.lon < -176.75)
+    assert bool(across.where(east).isnull().all()) and bool(across.where(across.lon > 176.0).notnull().any())
     with pytest.raises(ValueError, match="land"):
         packed.sla.inr.regrid(0.25, land="yes", **kw)
 
