@@ -26,17 +26,20 @@ below half the signal variance. Four variants:
 * :func:`effective_resolution_isotropic`: radially averaged 2-D PSD of gridded maps;
 * :func:`effective_resolution_time`: PSD along time at each grid point (:math:`\lambda_t`, days).
 
-The crossing rule is the same for all: scan from the largest wavelength toward the
-smallest, take the first bin pair where :math:`S` goes from :math:`\ge 0.5` to
-:math:`< 0.5`, and interpolate linearly in :math:`\log\lambda` between the two bins.
-(The challenges' notebooks interpolate linearly in :math:`\lambda`; the two differ by a
-fraction of a bin.) If :math:`S \ge 0.5` at every wavelength the result is the smallest
+The crossing rule is the same for these four (:func:`leaderboard_resolution` takes the 2020a
+contour instead): scan from the largest wavelength toward the smallest, take the first bin pair
+where :math:`S` goes from :math:`\ge 0.5` to :math:`< 0.5`, and interpolate linearly in
+:math:`\log\lambda` between the two bins. (The 2021a notebooks interpolate linearly in
+:math:`\lambda` over the bins sorted by score: for a score that falls monotonically the two
+differ by a fraction of a bin, most between the first two bins; for one that rises again they
+may pick other bins.) If :math:`S \ge 0.5` at every wavelength the result is the smallest
 wavelength analysed (:math:`2\Delta x`, an upper bound on the true resolution) and a
 warning is issued; if :math:`S < 0.5` everywhere it is NaN with a warning. The
 :attr:`EffectiveResolution.status` field says which case occurred.
 
 PSDs are one-sided densities (``scipy.signal.periodogram`` conventions: units of the
-data squared per cycle per km, or per cycle per day), computed on linearly detrended,
+data squared per cycle per km, or per cycle per day), computed on linearly detrended (the
+along-track score's ``convention="2021a"``: mean removed, as the challenge does),
 Hann-windowed samples and averaged over segments / rows / maps / series.
 
 **Leaderboard** (2020a, ``psd_based_scores``): :func:`leaderboard_resolution` gives the
@@ -70,6 +73,7 @@ __all__ = [  # noqa: RUF022  (grouped by topic)
     "daily_nrmse_score",
     "EffectiveResolution",
     "effective_resolution_along_track",
+    "CHALLENGE_2021A_SPACING_KM",
     "effective_resolution_zonal",
     "effective_resolution_isotropic",
     "effective_resolution_time",
@@ -77,6 +81,8 @@ __all__ = [  # noqa: RUF022  (grouped by topic)
     "leaderboard_resolution",
 ]
 
+# the 2021a OSE notebooks' spacing of every 1 Hz along-track series (6.77 km x 0.9434), km
+CHALLENGE_2021A_SPACING_KM = 6.77 * 0.9434
 MIN_COVERAGE = 0.99  # an estimate missing more of the reference's finite points than 1 - this is scored with a warning
 
 
@@ -616,6 +622,9 @@ class EffectiveResolution:
         ``(west, east, south, north)`` (degrees, grid-point centres) of the box the spectra were taken on, where a
         score keeps only part of the maps (:func:`effective_resolution_isotropic`'s NaN-free rectangle): score
         every method on the same box.
+    convention : str
+        Which settings made it (``"2021a"`` for :func:`effective_resolution_along_track`'s leaderboard preset, else
+        geoinr's own, with the detrending and spacing): every number carries its convention.
     """
 
     resolution: float
@@ -630,6 +639,7 @@ class EffectiveResolution:
     status: str
     data_units: str = ""
     region: tuple | None = None
+    convention: str = "geoinr"
 
     def __post_init__(self):
         for name in ("wavenumber", "psd_ref", "psd_est", "psd_err"):
@@ -705,6 +715,7 @@ class EffectiveResolution:
                 "n_samples": int(self.n_samples),
                 "spacing": float(self.spacing),
                 **({"region": [float(v) for v in self.region]} if self.region is not None else {}),
+                "convention": self.convention,
                 "description": f"{what} effective resolution: {wl_name} where 1 - PSD(err)/PSD(ref) falls through 0.5",
             },
         )
@@ -930,9 +941,10 @@ def _track_links(track: _Track, max_gap: float, func: str):
     return ok, link, dx
 
 
-def _segment_points(segment_km: float, dx: float, func: str) -> int:
-    """Number of points in a segment of ``segment_km`` at spacing ``dx``; at least 8."""
-    npt = round(segment_km / dx)
+def _segment_points(segment_km: float, dx: float, func: str, challenge: bool = False) -> int:
+    """Number of points in a segment of ``segment_km`` at spacing ``dx`` (rounded; truncated as the 2021a
+    notebooks do with ``challenge``); at least 8."""
+    npt = int(segment_km / dx) if challenge else round(segment_km / dx)
     if npt < 8:
         raise ValueError(
             f"{func}: segment_km={segment_km} km is only {npt} points at the median spacing {dx:.3g} km; "
@@ -943,9 +955,11 @@ def _segment_points(segment_km: float, dx: float, func: str) -> int:
     return npt
 
 
-def _segment_index(ok, link, dx: float, segment_km: float, overlap: float, func: str) -> np.ndarray:
-    """Indices ``(segments, points)`` of the overlapping segments inside runs of linked valid points."""
-    npt = _segment_points(segment_km, dx, func)
+def _segment_index(ok, link, dx: float, segment_km: float, overlap: float, func: str,
+                   challenge: bool = False) -> np.ndarray:
+    """Indices ``(segments, points)`` of the overlapping segments inside runs of linked valid points (with
+    ``challenge``, as the 2021a notebooks cut them: the last start of a run ``npt`` points before its end, exclusive)."""
+    npt = _segment_points(segment_km, dx, func, challenge)
     stride = max(1, round(npt * (1.0 - overlap)))
     # runs: maximal chains of linked valid points
     breaks = np.nonzero(~link)[0] + 1
@@ -957,7 +971,7 @@ def _segment_index(ok, link, dx: float, segment_km: float, overlap: float, func:
         if not ok[a]:
             continue
         longest = max(longest, b - a)
-        seg_idx.extend(range(a, b - npt + 1, stride))
+        seg_idx.extend(range(a, b - npt + (0 if challenge else 1), stride))
     if not seg_idx:
         raise ValueError(
             f"{func}: no contiguous along-track run is {segment_km:g} km long ({npt} points at the median "
@@ -984,6 +998,7 @@ def effective_resolution_along_track(
     max_gap: float = 2.0,
     detrend="linear",
     window="hann",
+    convention=None,
 ) -> EffectiveResolution:
     r"""Along-track effective resolution :math:`\lambda_x` (km), as in the 2021a OSE data challenge.
 
@@ -1044,6 +1059,12 @@ def effective_resolution_along_track(
         wavelengths on red spectra.
     window : str
         Any ``scipy.signal.get_window`` name.
+    convention : {None, "2021a"}
+        ``"2021a"``: the 2021a leaderboard's settings, for numbers comparable with it: ``detrend="constant"``, the
+        spacing :data:`CHALLENGE_2021A_SPACING_KM` unless ``spacing_km`` is given, segments of
+        ``int(segment_km / dx)`` points, the last one starting ``npt`` points before its run's end (exclusive).
+        On red spectra they differ from the defaults by far more than a bin (a review measured 104 against 244 km
+        for a k^-4 reference, 17.8 against 181 km for k^-6). The result's ``convention`` says which was used.
 
     Returns
     -------
@@ -1070,14 +1091,21 @@ def effective_resolution_along_track(
     """
     func = "effective_resolution_along_track"
     _check_segment_args(func, segment_km, overlap, max_gap)
+    if convention not in (None, "2021a"):
+        raise ValueError(f"{func}: convention={convention!r}; give None (geoinr's defaults) or '2021a'.")
+    challenge = convention == "2021a"
+    if challenge:
+        detrend = "constant"
+        spacing_km = CHALLENGE_2021A_SPACING_KM if spacing_km is None else spacing_km
     est, ref, src = _track_series(estimate, reference, func)
     group = _track_groups(src, by, ref.size)
     positions = _track_positions(src, ref.size, distance_km, spacing_km, lat, lon, time, func)
     track = _sorted_track(est, ref, group, positions, spacing_km)
     ok, link, dx = _track_links(track, max_gap, func)
-    idx = _segment_index(ok, link, dx, segment_km, overlap, func)
+    idx = _segment_index(ok, link, dx, segment_km, overlap, func, challenge)
     k, p_ref, p_est, p_err = _spectra_1d(track.est[idx], track.ref[idx], dx, detrend, window)
-    return _result("along_track", "km", k, p_ref, p_est, p_err, len(idx), dx, _data_units(reference))
+    out = _result("along_track", "km", k, p_ref, p_est, p_err, len(idx), dx, _data_units(reference))
+    return dataclasses.replace(out, convention=convention or f"geoinr (detrend={detrend!r}, spacing {dx:.4g} km)")
 
 
 # ---------------------------------------------------------------------------- gridded
@@ -1722,7 +1750,14 @@ def leaderboard_resolution(estimate, reference, lon=None, lat=None, time=None) -
     dt = _regular_step(g.days, time or "time", "time", func)
     dlon = _regular_step(g.lon, lon or "lon", "longitude", func, wrap=True)
     keep = _complete_latitudes(g, func)
-    f_t, f_x, p_ref, p_err = _time_lon_spectra(g.est[:, keep, :], g.ref[:, keep, :], dt, dlon)
+    est, ref = g.est[:, keep, :], g.ref[:, keep, :]
+    # the quadrant kept (f > 0, k > 0) holds the westward components on increasing axes (xrft's true_phase turns
+    # decreasing ones back): a map stored with longitude or time decreasing is read in increasing order
+    if np.median(np.diff(g.days)) < 0:
+        est, ref = est[::-1], ref[::-1]
+    if np.median((np.diff(g.lon) + 180.0) % 360.0 - 180.0) < 0:
+        est, ref = est[..., ::-1], ref[..., ::-1]
+    f_t, f_x, p_ref, p_err = _time_lon_spectra(est, ref, dt, dlon)
     with np.errstate(invalid="ignore", divide="ignore"):
         s = 1.0 - p_err / p_ref
     s[~(p_ref > 0)] = np.nan

@@ -648,6 +648,13 @@ def test_leaderboard_scores_the_westward_quadrant_only():
     at = {"freq_time": f0, "freq_lon": k0}
     assert float(missing_east.sel(at)) == pytest.approx(1.0, abs=1e-3)  # the eastward error is not scored
     assert float(missing_west.sel(at)) == pytest.approx(0.0, abs=1e-2)
+    # the same maps stored with longitude, or time, decreasing: the same westward quadrant (a review found the
+    # eastward one scored, as xrft's true_phase would not)
+    for flip in ({"lon": slice(None, None, -1)}, {"time": slice(None, None, -1)}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            flipped = leaderboard_resolution(grid(west, lat, lon, days(nt)).isel(flip), ref.isel(flip)).score
+        assert float(flipped.sel(at)) == pytest.approx(1.0, abs=1e-3), flip
 
 
 def test_leaderboard_contour_follows_the_large_scale_region():
@@ -784,3 +791,32 @@ def test_data_arrays_with_other_dim_names_still_pair_by_position_and_repeated_ti
     with pytest.warns(UserWarning, match="upper bound"):
         res = effective_resolution_along_track(coarse * 0.5, coarse, spacing_km=dx, segment_km=100 * dx, overlap=0.0)
     assert res.n_samples == 5  # the spacing alone, as before the time test joined this path
+
+
+def test_along_track_2021a_convention_is_the_challenges_welch():
+    """A review measured geoinr's along-track defaults (linear detrend, measured spacing, rounded segments) 2-10 times
+    the 2021a number on red spectra; ``convention="2021a"`` takes the leaderboard's settings and gives its score bin
+    by bin (independently: scipy's Welch over the challenge's segments), and the result says which it used."""
+    from scipy.signal import welch
+
+    from geoinr.metrics import CHALLENGE_2021A_SPACING_KM as dx
+
+    rng = np.random.default_rng(2)
+    n = 6000
+    ref = np.cumsum(np.cumsum(rng.standard_normal(n)))  # a k^-4 spectrum
+    est = ref + 30.0 * rng.standard_normal(n)
+    npt = int(1000.0 / dx)
+    starts = range(0, n - npt, int(npt / 4))  # the challenge's segments (2021a's compute_segment_alongtrack)
+    seg_ref = np.concatenate([ref[s:s + npt] for s in starts])
+    seg_err = np.concatenate([est[s:s + npt] - ref[s:s + npt] for s in starts])
+    k, p_ref = welch(seg_ref, fs=1.0 / dx, nperseg=npt, noverlap=0)
+    _, p_err = welch(seg_err, fs=1.0 / dx, nperseg=npt, noverlap=0)
+    res = effective_resolution_along_track(est, ref, convention="2021a")
+    assert res.n_samples == len(starts) and res.convention == "2021a"
+    np.testing.assert_allclose(res.wavenumber, k[1:], rtol=1e-12)
+    np.testing.assert_allclose(res.score, 1.0 - p_err[1:] / p_ref[1:], rtol=1e-9, atol=1e-12)
+    default = effective_resolution_along_track(est, ref, spacing_km=dx)
+    assert default.convention.startswith("geoinr") and default.resolution > 1.5 * res.resolution
+    assert res.to_dataset().attrs["convention"] == "2021a"
+    with pytest.raises(ValueError, match="convention="):
+        effective_resolution_along_track(est, ref, spacing_km=dx, convention="2020a")
