@@ -6,14 +6,13 @@ Accessors are re-created for every ``ds[...]``, so nothing is stored here:
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
-from . import coords, geometry, sentinels
+from . import coords, geometry, machine, sentinels
 from .base import did_you_mean, history_line
 from .frames import user_stacklevel
 
@@ -50,14 +49,6 @@ def _resolution(target):
     return float(values[0]) if len(values) == 1 else tuple(float(v) for v in values)
 
 
-def _memory_bytes() -> int | None:
-    """The machine's physical memory in bytes, where the OS says (None elsewhere)."""
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
 def _check_grid_size(source, resolution) -> None:
     """Refuse, before any fit, a ``regrid`` resolution whose grid over the source's extent (at its times) would take
     more than half the machine's memory: ``regrid(1e-4)`` of a 10 deg box fitted for its whole budget, then raised
@@ -70,13 +61,10 @@ def _check_grid_size(source, resolution) -> None:
     west, east = coords.longitude_span(lon[np.isfinite(lon)])
     n_times = source[names.time].size if names.time is not None and names.time in source.variables else 1
     cells = (math.floor((np.nanmax(lat) - np.nanmin(lat)) / dlat) + 1) * (math.floor((east - west) / dlon) + 1)
-    need, memory = cells * n_times * 8, _memory_bytes()
-    if memory is not None and need > memory / 2:
-        raise MemoryError(
-            f"regrid({resolution!r}): a grid at that spacing over the data's extent holds about {cells:,} cells a time "
-            f"({n_times} times, {need / 2**30:,.1f} GiB of float64), more than half this machine's memory "
-            f"({memory / 2**30:,.1f} GiB). Give a coarser resolution, or fit with ds.inr.fit(...) and predict lazily "
-            f"on a target in chunks (fitted.predict(target, chunks='auto')). Nothing was fitted.")
+    machine.check_memory(
+        cells * n_times * 8, f"regrid({resolution!r}): a grid at that spacing over the data's extent holds about "
+        f"{cells:,} cells a time ({n_times} times, float64)", "Give a coarser resolution, or fit with ds.inr.fit(...) "
+        "and predict lazily on a target in chunks (fitted.predict(target, chunks='auto')). Nothing was fitted.")
 
 
 def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
@@ -237,6 +225,24 @@ def _in_source_convention(grid: xr.Dataset, source, fitted: INRModel) -> xr.Data
     return grid
 
 
+def _written_back(encoding: dict) -> dict:
+    """A variable's netCDF encoding for its filled copy: as read, and where it packs into integers without declaring
+    a fill value (DUACS's int32 ``adt``), the integer type's minimum declared as ``_FillValue``, so that the NaN left
+    on land are written as a declared fill, not as an arbitrary integer (xarray's warning, then an undeclared land
+    value again: a review)."""
+    out = dict(encoding)
+    dtype = out.get("dtype")
+    if dtype is not None and np.dtype(dtype).kind in "iu" and "_FillValue" not in out and "missing_value" not in out:
+        out["_FillValue"] = np.iinfo(np.dtype(dtype)).min if np.dtype(dtype).kind == "i" else np.iinfo(np.dtype(dtype)).max
+    return out
+
+
+def _is_lazy(obj) -> bool:
+    """Whether an xarray object holds a dask-backed variable."""
+    variables = obj.data_vars.values() if isinstance(obj, xr.Dataset) else [obj]
+    return any(v.chunks is not None for v in variables)
+
+
 def _as_dataset(obj, fitted: INRModel) -> xr.Dataset:
     return obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
 
@@ -263,7 +269,7 @@ class _Base:
                                 f"({', '.join(INRModel._get_param_names())}) and {', '.join(_FIT_NAMES)}.")
         return INRModel(**params).fit(self._obj, variables=variables, **names)
 
-    def _regrid(self, target, variables, kwargs, land="auto"):
+    def _regrid(self, target, variables, kwargs, land="auto", chunks=None):
         """Fit, then predict on ``target``: a Dataset/DataArray (or dict of coordinate arrays), or a resolution in
         degrees (a number or a ``(dlon, dlat)`` pair): a regular grid over the fitted region at a gridded source's
         own times (daily otherwise). The target is checked before the fit. ``land``: see :meth:`DatasetINRAccessor.regrid`."""
@@ -282,7 +288,10 @@ class _Base:
         if resolution is not None:
             target = _in_source_convention(fitted.target_grid(resolution, times=_source_times(self._obj, fitted)),
                                            self._obj, fitted)
-        pred = fitted.predict(target)
+        if chunks is None and _is_lazy(self._obj) and isinstance(target, xr.Dataset | xr.DataArray) \
+                and not _is_lazy(target):
+            chunks = "auto"  # a dask-backed source gives a lazy output, as fill_gaps does
+        pred = fitted.predict(target, chunks=chunks)
         pred = pred if land is None else _without_land(pred, self._obj, fitted, every_missing=land == "missing")
         if land == "auto":
             _warn_missing_everywhere(_as_dataset(self._obj, fitted), fitted, "regrid")
@@ -313,7 +322,7 @@ class _Base:
             p = on_sea(p, obj, kept)
             out = kept.where(np.isfinite(kept), p)
             out.attrs = dict(obj.attrs, history=_history(obj, fitted), source=_source(obj, fitted))
-            out.encoding = dict(obj.encoding)  # written back as it was read (packing, compression)
+            out.encoding = _written_back(obj.encoding)  # written back as it was read (packing, compression)
             return out
         out = obj.copy()
         for v in fitted.variables_:
@@ -321,7 +330,7 @@ class _Base:
             p = on_sea(_masked(preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims), mask), obj[v], kept)
             filled = kept.where(np.isfinite(kept), p)
             out[v] = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
-            out[v].encoding = dict(obj[v].encoding)  # written back as it was read: a DUACS file's int32 packing, zlib
+            out[v].encoding = _written_back(obj[v].encoding)  # as it was read: a DUACS file's int32 packing, zlib
             if std is not None:  # the error of what was filled: NaN where the value is observed (or left as land)
                 stds = std if isinstance(std, xr.Dataset) else std.to_dataset()
                 name = next(n for n in stds.data_vars if n == f"{v}_std" or len(stds.data_vars) == 1)
@@ -413,7 +422,7 @@ class DatasetINRAccessor(_Base):
         """
         return self._fit(variables, kwargs)
 
-    def regrid(self, target, variables=None, land="auto", **kwargs):
+    def regrid(self, target, variables=None, land="auto", chunks=None, **kwargs):
         """Fit, then predict on ``target``.
 
         Parameters
@@ -432,6 +441,9 @@ class DatasetINRAccessor(_Base):
             gaps, and filled (with a warning naming ``"missing"`` where cells hold no value at any time of a record of
             two times or more). ``"missing"``: every cell without a value at any time is land (a source whose land is NaN; on a short record, gaps missing at every time
             count too). ``None``: predict everywhere.
+        chunks : dict, "auto" or None
+            As for :meth:`~geoinr.INRModel.predict`: a lazy (dask) output in these chunks. None: lazy in the chunks
+            of a lazy target, else ``"auto"`` for a dask-backed source (as ``fill_gaps`` gives), else eager.
         **kwargs
             As for :meth:`fit`.
 
@@ -445,7 +457,7 @@ class DatasetINRAccessor(_Base):
         >>> ds.inr.regrid(0.5, "sla", width=16, depth=1, epochs=1, max_time=None, progress=False).shape  # the data's extent
         (2, 18, 18)
         """
-        return self._regrid(target, variables, kwargs, land)
+        return self._regrid(target, variables, kwargs, land, chunks)
 
     def fill_gaps(self, variables=None, mask=None, land="auto", **kwargs) -> xr.Dataset:
         """Fit, then return a copy with the NaN of the fitted variables replaced by predictions.
@@ -510,10 +522,10 @@ class DataArrayINRAccessor(_Base):
         """
         return self._fit(None, kwargs)
 
-    def regrid(self, target, land="auto", **kwargs):
+    def regrid(self, target, land="auto", chunks=None, **kwargs):
         """Fit, then predict on ``target`` (a grid, or a resolution in degrees; fill-valued land kept NaN); see
         :meth:`DatasetINRAccessor.regrid`."""
-        return self._regrid(target, None, kwargs, land)
+        return self._regrid(target, None, kwargs, land, chunks)
 
     def fill_gaps(self, mask=None, land="auto", **kwargs) -> xr.DataArray:
         """Fit, then return a copy with NaN replaced by predictions (where ``mask``, if given, is true; the land

@@ -941,6 +941,15 @@ def _track_links(track: _Track, max_gap: float, func: str):
     return ok, link, dx
 
 
+def _along_track_convention(convention, detrend, spacing_km, func: str) -> tuple:
+    """(whether the 2021a leaderboard's, detrend, spacing_km) of ``convention=``."""
+    if convention not in (None, "2021a"):
+        raise ValueError(f"{func}: convention={convention!r}; give None (geoinr's defaults) or '2021a'.")
+    if convention is None:
+        return False, detrend, spacing_km
+    return True, "constant", CHALLENGE_2021A_SPACING_KM if spacing_km is None else spacing_km
+
+
 def _segment_points(segment_km: float, dx: float, func: str, challenge: bool = False) -> int:
     """Number of points in a segment of ``segment_km`` at spacing ``dx`` (rounded; truncated as the 2021a
     notebooks do with ``challenge``); at least 8."""
@@ -1091,12 +1100,7 @@ def effective_resolution_along_track(
     """
     func = "effective_resolution_along_track"
     _check_segment_args(func, segment_km, overlap, max_gap)
-    if convention not in (None, "2021a"):
-        raise ValueError(f"{func}: convention={convention!r}; give None (geoinr's defaults) or '2021a'.")
-    challenge = convention == "2021a"
-    if challenge:
-        detrend = "constant"
-        spacing_km = CHALLENGE_2021A_SPACING_KM if spacing_km is None else spacing_km
+    challenge, detrend, spacing_km = _along_track_convention(convention, detrend, spacing_km, func)
     est, ref, src = _track_series(estimate, reference, func)
     group = _track_groups(src, by, ref.size)
     positions = _track_positions(src, ref.size, distance_km, spacing_km, lat, lon, time, func)
@@ -1750,14 +1754,7 @@ def leaderboard_resolution(estimate, reference, lon=None, lat=None, time=None) -
     dt = _regular_step(g.days, time or "time", "time", func)
     dlon = _regular_step(g.lon, lon or "lon", "longitude", func, wrap=True)
     keep = _complete_latitudes(g, func)
-    est, ref = g.est[:, keep, :], g.ref[:, keep, :]
-    # the quadrant kept (f > 0, k > 0) holds the westward components on increasing axes (xrft's true_phase turns
-    # decreasing ones back): a map stored with longitude or time decreasing is read in increasing order
-    if np.median(np.diff(g.days)) < 0:
-        est, ref = est[::-1], ref[::-1]
-    if np.median((np.diff(g.lon) + 180.0) % 360.0 - 180.0) < 0:
-        est, ref = est[..., ::-1], ref[..., ::-1]
-    f_t, f_x, p_ref, p_err = _time_lon_spectra(est, ref, dt, dlon)
+    f_t, f_x, p_ref, p_err = _time_lon_spectra(*_increasing(g, g.est[:, keep, :], g.ref[:, keep, :]), dt, dlon)
     with np.errstate(invalid="ignore", divide="ignore"):
         s = 1.0 - p_err / p_ref
     s[~(p_ref > 0)] = np.nan
@@ -1802,6 +1799,17 @@ def _complete_latitudes(g: _Grid, func: str) -> np.ndarray:
             f"fields are complete, e.g. da.sel(lon=slice(west, east), lat=slice(south, north)), or fill the gaps."
         )
     return keep
+
+
+def _increasing(g: _Grid, est: np.ndarray, ref: np.ndarray) -> tuple:
+    """``(est, ref)`` (time, lat, lon) with time and longitude increasing: the quadrant the leaderboard keeps
+    (f > 0, k > 0) holds the westward components on increasing axes (xrft's ``true_phase`` turns decreasing ones
+    back), and a map stored with either decreasing scored the eastward one (a review)."""
+    if np.median(np.diff(g.days)) < 0:
+        est, ref = est[::-1], ref[::-1]
+    if np.median((np.diff(g.lon) + 180.0) % 360.0 - 180.0) < 0:
+        est, ref = est[..., ::-1], ref[..., ::-1]
+    return est, ref
 
 
 def _time_lon_spectra(est: np.ndarray, ref: np.ndarray, dt: float, dlon: float):

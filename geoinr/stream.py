@@ -15,6 +15,7 @@ group, consecutive batches mix points from distant times and tracks.
 from __future__ import annotations
 
 import itertools
+import math
 import queue
 import threading
 from typing import Callable, Hashable, Sequence
@@ -147,6 +148,10 @@ class BatchStream:
     batch_size : int
     blocks_per_group : int
         Blocks read, concatenated and shuffled together.
+    share : float
+        Of each group's points, the random share trained on in one pass over the blocks (a fresh draw each
+        pass): with blocks larger than a group should be, a pass still visits every block, so that a time
+        budget shorter than an epoch trains on the whole region, not on the few blocks it reached.
     prefetch : int
         Groups prepared ahead (the queue's size): memory holds at most
         ``prefetch + 1`` groups.
@@ -172,6 +177,7 @@ class BatchStream:
         blocks: Sequence[int],
         batch_size: int,
         blocks_per_group: int = 4,
+        share: float = 1.0,
         prefetch: int = 2,
         seed: int | None = 0,
         device: torch.device | str = "cpu",
@@ -182,6 +188,11 @@ class BatchStream:
             raise ValueError("BatchStream needs at least one block to draw from.")
         self.batch_size = int(batch_size)
         self.per_group = max(1, int(blocks_per_group))
+        if not 0.0 < float(share) <= 1.0:
+            raise ValueError(f"share must be in (0, 1], got {share}.")
+        self.share = float(share)
+        #: training blocks whose points reached a batch (the training's coverage, read after it)
+        self.seen: set = set()
         self.rng = np.random.default_rng(seed)
         self.device = torch.device(device)
         self.queue: queue.Queue = queue.Queue(maxsize=max(1, int(prefetch)))
@@ -212,7 +223,9 @@ class BatchStream:
                     )
                 points = 0 if last else points
                 perm = self.rng.permutation(x.shape[0])
-                group = (x[perm], y[perm], None if w is None else w[perm])
+                if self.share < 1.0:  # this pass's share of the group (at least one point of a non-empty one)
+                    perm = perm[: max(1, math.ceil(self.share * x.shape[0]))] if x.shape[0] else perm
+                group = (x[perm], y[perm], None if w is None else w[perm], ids)
                 while not self.stop.is_set():
                     try:
                         self.queue.put(group, timeout=0.1)
@@ -233,7 +246,8 @@ class BatchStream:
                 if isinstance(self.error, EmptyStream):
                     raise self.error
                 raise RuntimeError(f"reading the training data failed: {self.error!r}") from self.error
-            x, y, w = group
+            x, y, w, ids = group
+            self.seen.update(int(i) for i in ids)
             for s in range(0, x.shape[0], self.batch_size):
                 sl = slice(s, s + self.batch_size)
                 yield (

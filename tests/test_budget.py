@@ -109,3 +109,10 @@ def test_a_grid_whose_budget_ended_far_from_its_own_cells_is_warned_of():
             warnings.simplefilter("always")
             data.inr.fit("sla", width=16, depth=1, progress=False, **kw)
         assert not [w for w in caught if "grid's own values" in str(w.message)]
+    # past L-BFGS's size the advice is the budget or a smaller region (a review of a 7-million-point dask fit was
+    # told of L-BFGS, which cannot fit it)
+    model = type("Fitted", (), {"_gridded_source": True, "validation_": 0.0, "best_val_loss_": 0.04,
+                                "n_points_": 7_000_000, "optimizer_": "adam"})()
+    with pytest.warns(UserWarning, match="7,000,000 points are too many for full-batch L-BFGS") as caught:
+        fitting._warn_grid_misfit(model, type("Result", (), {"stopped": "budget"})(), timed=True)
+    assert "optimizer_ is" not in str(caught[0].message)

@@ -7,6 +7,7 @@ import pytest
 import xarray as xr
 
 import geoinr
+from geoinr import machine
 from geoinr.base import did_you_mean
 
 QUICK = dict(width=16, depth=1, epochs=1, max_time=None, progress=False)
@@ -284,17 +285,28 @@ def test_plain_number_times_of_a_dict_spanning_centuries_are_warned_of():
 
 def test_a_regrid_resolution_too_fine_for_memory_is_refused_before_the_fit(monkeypatch):
     """regrid(1e-4) of a 10 deg box fitted its whole budget, then raised MemoryError: 28.1 GiB (a review)."""
-    from geoinr import accessor
-
     ds = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, seed=0)
     fits = []
     monkeypatch.setattr(geoinr.INRModel, "fit", lambda self, *a, **k: fits.append(1) or self)
     with pytest.raises(MemoryError, match=r"regrid\(0.0001\).*GiB.*coarser resolution.*Nothing was fitted"):
         ds.inr.regrid(1e-4, "sla")
-    monkeypatch.setattr(accessor, "_memory_bytes", lambda: 2**16)  # a 64 KiB machine: 0.05 deg is too fine there
+    monkeypatch.setattr(machine, "memory_bytes", lambda: 2**16)  # a 64 KiB machine: 0.05 deg is too fine there
     with pytest.raises(MemoryError, match="half this machine's memory"):
         ds.sla.inr.regrid(0.05)
     assert fits == []
+
+
+def test_an_eager_prediction_too_large_for_memory_is_refused_before_it_starts(monkeypatch):
+    """An eager predict on 1.17e9 points raised numpy's bare "Unable to allocate 4.35 GiB" (or ran for hours, then
+    ran out of memory): it is refused first, naming chunks=, and the lazy prediction of the same target runs."""
+    tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
+    fitted = tracks.inr.fit("sla", width=8, depth=1, epochs=1, max_time=None, progress=False)
+    target = fitted.target_grid(0.5)
+    monkeypatch.setattr(machine, "memory_bytes", lambda: 2**10)  # a 1 KiB machine (320 float32 values: 1.25 KiB)
+    with pytest.raises(MemoryError, match=r"eager prediction on [0-9,]+ points.*chunks='auto'"):
+        fitted.predict(target)
+    lazy = fitted.predict(target, chunks="auto")
+    assert lazy.chunks is not None
 
 
 def test_fill_gaps_writes_the_variable_back_as_it_was_read(tmp_path):
@@ -316,6 +328,23 @@ def test_fill_gaps_writes_the_variable_back_as_it_was_read(tmp_path):
         assert raw.sla.dtype == np.int32 and raw.sla.attrs["scale_factor"] == 1e-4
     with xr.open_dataset(tmp_path / "out.nc") as back:
         assert float(np.abs(back.sla - out.sla).max()) <= 1e-4 and bool(back.sla.notnull().all())
+    # packed without a declared fill (DUACS's adt) and land left NaN: the NaN are written as a declared fill, not as
+    # an arbitrary integer (xarray warned, and the file had an undeclared land value again: a second review)
+    land = (ds.lon > 7.0) & (ds.lat > 36.0)
+    packed = ds.assign(sla=ds.sla.where(~land, -214748.3648))
+    packed.to_netcdf(tmp_path / "duacs.nc", encoding={"sla": {"dtype": "int32", "scale_factor": 1e-4}})
+    with xr.open_dataset(tmp_path / "duacs.nc") as opened:
+        assert "_FillValue" not in opened.sla.encoding
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            out = opened.inr.fill_gaps("sla", **QUICK)
+        assert bool(out.sla.where(land).isnull().sum() > 0)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=".*without any _FillValue")
+            out.to_netcdf(tmp_path / "filled.nc")
+    with xr.open_dataset(tmp_path / "filled.nc") as back:
+        assert back.sla.encoding["_FillValue"] == np.iinfo(np.int32).min
+        assert bool((back.sla.isnull() == out.sla.isnull()).all())
 
 
 def test_regrid_carries_the_sources_history_on():

@@ -461,9 +461,9 @@ class INRModel(SurrogateMixin, BaseMapper):
             Also return the calibrated standard deviation of the field (models fitted
             with ``uncertainty=``), as a second result named ``<variable>_std``.
         chunks : dict, "auto" or None
-            Return a lazy dask-backed result in these chunks of the output dims
-            (e.g. ``{"time": 1}``), evaluated block by block when computed or written
-            (``fitted.predict(grid, chunks={"time": 1}).to_zarr(...)`` writes chunk by
+            Return a lazy dask-backed result in these chunks of the output dims (``{"time": 1}``: dims
+            not named get chunks of at most 32 MiB, -1 a whole dim), evaluated block by block when computed
+            or written (``fitted.predict(grid, chunks={"time": 1}).to_zarr(...)`` writes chunk by
             chunk in bounded memory). Default: lazy with the chunks of the target's
             data variables if they are dask arrays (``target.chunk(...)``), else eager.
             Works with the dask threaded scheduler and with ``dask.distributed``:

@@ -10,6 +10,7 @@ import xarray as xr
 
 from .. import coords as _coords
 from .. import observations as _observations
+from ..machine import check_memory
 
 __all__ = ["OUTSIDE", "batches", "eval_batch_size", "evaluate", "evaluate_lazy", "held", "lazy_blocks",
            "output_chunks", "source_note"]
@@ -98,6 +99,9 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
     n = int(np.prod(shape))
     k = len(model.variables_)
     dtype = output_dtype(model)
+    check_memory((2 if with_std else 1) * n * k * np.dtype(dtype).itemsize,
+                 f"An eager prediction on {n:,} points", "Predict lazily, chunk by chunk: predict(target, "
+                 "chunks='auto') (then .to_zarr(...) or .compute() on a part), or on a smaller target.")
     out = np.empty((n, k), dtype=dtype)
     sd_out = np.empty((n, k), dtype=dtype) if with_std else None
     mean, std = np.asarray(model.mean_), np.asarray(model.std_)
@@ -189,5 +193,7 @@ def output_chunks(target, dims, shape, chunks):
     unknown = [d for d in chunks if d not in dims]
     if unknown:
         raise ValueError(f"chunks names dims {unknown} that the output does not have; its dims are {list(dims)}.")
-    spec = tuple(chunks.get(d, -1) for d in dims)
-    return da.core.normalize_chunks(spec, shape, dtype=np.float32)
+    # dims the dict does not name: chunks of at most 32 MiB ({"time": 1} on a global 0.005 deg grid made 9.3 GB chunks,
+    # a review); -1 names a whole dim
+    spec = tuple(chunks.get(d, "auto") for d in dims)
+    return da.core.normalize_chunks(spec, shape, limit="32MiB", dtype=np.float32)
