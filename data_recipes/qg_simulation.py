@@ -17,11 +17,11 @@ import xarray as xr
 
 from geoinr.geometry import EARTH_RADIUS_M
 # Re-exported for the scripts and benchmarks that load this file by path.
-from geoinr.osse import QUICK, QGModel, coriolis, simulate  # noqa: F401
+from geoinr.osse import QUICK, QGModel, beta_plane, simulate  # noqa: F401
 from geoinr.osse.orbits import EARTH_ROTATION  # noqa: F401
 from geoinr.osse.qg import G_QG_SIMULATION
 
-__all__ = ["QGModel", "simulate", "coriolis", "QUICK", "EARTH_RADIUS", "EARTH_ROTATION", "GRAVITY", "main"]
+__all__ = ["QGModel", "simulate", "beta_plane", "QUICK", "EARTH_RADIUS", "EARTH_ROTATION", "GRAVITY", "main"]
 
 EARTH_RADIUS = EARTH_RADIUS_M  # m, the package's one Earth radius (geoinr.geometry)
 GRAVITY = G_QG_SIMULATION  # m s-2, 9.81: the value the recorded OSSE truth used (not the standard 9.80665)
