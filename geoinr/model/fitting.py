@@ -672,8 +672,8 @@ def validation_fraction(validation, gridded: bool, calibrated: bool) -> float:
             raise ValueError(f"validation={validation!r}: give a fraction in [0, 1) or 'auto'.")
         return 0.0 if gridded and not calibrated else AUTO_VALIDATION
     if isinstance(validation, bool) or not isinstance(validation, numbers.Real) or not 0 <= validation < 1:
-        raise ValueError(f"validation={validation!r}: give the held-out fraction, a number in [0, 1) (0: none, "
-                         f"0.1: a tenth), or 'auto'.")
+        raise ValueError(f"validation={validation!r}: validation must be a fraction in [0, 1), the held-out share "
+                         f"(0: none, 0.1: a tenth), or 'auto'.")
     return float(validation)
 
 
