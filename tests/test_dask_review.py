@@ -275,11 +275,12 @@ def test_10_a_pass_over_large_blocks_visits_every_block():
 
 
 def test_10b_a_streamed_fit_records_its_coverage_and_warns_where_blocks_went_unread(monkeypatch):
-    monkeypatch.setattr(fitting, "STREAM_GROUP_POINTS", 20)  # blocks of 80 cells: a quarter of each per pass
+    monkeypatch.setattr(fitting, "STREAM_GROUP_POINTS", 20)  # blocks of 80 cells, four a group: 1/16 of each a pass
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = _grid().chunk({"lat": 2}).inr.fit("sla", **{**KW, "epochs": 2, "batch_size": 16})
-    assert fitted.streamed_["share_per_pass"] == pytest.approx(0.25)
+    assert fitted.streamed_["blocks_per_group"] == fitting.STREAM_GROUP_BLOCKS == 4
+    assert fitted.streamed_["share_per_pass"] == pytest.approx(20 / (4 * 80))
     assert fitted._stream_coverage[0] == fitted._stream_coverage[1] > 0  # every training block
     fitted._stream_coverage = (4, 12)  # as a budget ended before the first pass ended
     with pytest.warns(UserWarning, match="8 of 12 training blocks .* were never read"):

@@ -51,6 +51,11 @@ STREAM_VALIDATION_POINTS = 200_000  # held-out points kept in memory (thinned fr
 # of larger blocks a fresh random share each pass, so that a budget shorter than an epoch still trains on every block
 # (a review's 45 s fit of 12 global days in 12 latitude bands saw 4-5 of them, 0.86 m from the truth elsewhere)
 STREAM_GROUP_POINTS = 200_000
+# a group mixes at least this many blocks where at most STREAM_GROUP_CELLS cells (missing ones included) are read at
+# once: trained one large block after another, the network forgot the bands it had fitted (the same review's case,
+# one block a group: 0.10-1.1 m by band, 0.45 m overall)
+STREAM_GROUP_BLOCKS = 4
+STREAM_GROUP_CELLS = 4_000_000
 LON_BINS = 360  # 1-degree bins of wrapped longitude: where dask-backed data lie, for their span across the dateline
 NO_RUN_ID = ("progress", "device", "max_time")  # parameters that may change when a fit resumes
 AUTO_VALIDATION = 0.1  # held-out fraction of validation="auto" for scattered data
@@ -364,7 +369,7 @@ def prepare_streamed(model, frame: Frame, device, world: tuple) -> Prepared:
     else:
         xv, yv, wv = np.zeros((0, 3 if has_time else 2), np.float32), np.zeros((0, k), np.float32), None
     block = max(1, int(np.median(source.block_sizes)))  # cells of a block, missing ones included
-    per_group = max(1, int(STREAM_GROUP_POINTS // block))
+    per_group = max(1, int(STREAM_GROUP_POINTS // block), min(STREAM_GROUP_BLOCKS, int(STREAM_GROUP_CELLS // block)))
     share = min(1.0, STREAM_GROUP_POINTS / (per_group * block))
     rank, n_ranks = world
     n_train = n_points // n_ranks  # valid points: the same step count on every rank
