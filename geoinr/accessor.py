@@ -114,9 +114,11 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
 
 def _warn_missing_everywhere(source: xr.Dataset, fitted: INRModel, method: str) -> None:
     """Warn where ``land="auto"`` fills cells of a gridded record (two times or more) that hold no value at any time
-    and are no land by its rule: land masked to NaN (as the fill-value warning suggests) was filled in silence."""
+    and are no land by its rule: land masked to NaN (as the fill-value warning suggests) was filled in silence. Not for
+    a dask-backed source: counting would read all of it once more, before a lazy result (the fill-value warning names
+    ``land="missing"`` too)."""
     horizontal = _source_horizontal(source, fitted)
-    if horizontal is None:
+    if horizontal is None or _is_lazy(source):
         return
     counts = []
     for v in fitted.variables_:
