@@ -63,8 +63,8 @@ def _check_grid_size(source, resolution) -> None:
     cells = (math.floor((np.nanmax(lat) - np.nanmin(lat)) / dlat) + 1) * (math.floor((east - west) / dlon) + 1)
     machine.check_memory(
         cells * n_times * 8, f"regrid({resolution!r}): a grid at that spacing over the data's extent holds about "
-        f"{cells:,} cells a time ({n_times} times, float64)", "Give a coarser resolution, or fit with ds.inr.fit(...) "
-        "and predict lazily on a target in chunks (fitted.predict(target, chunks='auto')). Nothing was fitted.")
+        f"{cells:,} cells a time ({n_times} times, float64)", "Give a coarser resolution, or a lazy output made chunk "
+        "by chunk: regrid(..., chunks='auto'). Nothing was fitted.")
 
 
 def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
@@ -208,12 +208,15 @@ def _in_source_convention(grid: xr.Dataset, source, fitted: INRModel) -> xr.Data
     """``regrid(resolution)``'s grid with the source's longitudes: in the source's convention (across 0 E a source in
     [0, 360) gave 355..365, across the dateline one in [-180, 180) gave 170..190, so that an output aligned with the
     source, or a truth on it, on half the grid only), ascending where the source's own axis is, west to east across
-    the seam where the source runs so (``np.r_[...]`` crops of a global file)."""
+    the seam where the source runs so (``np.r_[...]`` crops of a global file). The range is the source's own, from its
+    westernmost longitude: a source stored past 360 (350..370, as ``target_grid`` makes) keeps that."""
     name = (fitted.coord_names_ or {}).get("lon")
-    if name not in grid.coords:
+    if name not in grid.coords or name not in source.coords or not np.isfinite(source[name].values).any():
         return grid
     lon = grid[name].values
-    wrapped = lon % 360.0 if fitted.lon_convention_ == "360" else coords.wrap_longitude(lon)
+    west, east = float(np.nanmin(source[name].values)), float(np.nanmax(source[name].values))
+    lon0 = -180.0 if west >= -180.0 and east < 180.0 else 0.0 if west >= 0.0 and east < 360.0 else west
+    wrapped = (lon - lon0) % 360.0 + lon0  # into [-180, 180), [0, 360), or the source's own range
     if np.array_equal(wrapped, lon):
         return grid
     shift = xr.DataArray(wrapped - lon, dims=name)
@@ -235,7 +238,9 @@ def _written_back(encoding: dict) -> dict:
     out = dict(encoding)
     dtype = out.get("dtype")
     if dtype is not None and np.dtype(dtype).kind in "iu" and "_FillValue" not in out and "missing_value" not in out:
-        out["_FillValue"] = np.iinfo(np.dtype(dtype)).min if np.dtype(dtype).kind == "i" else np.iinfo(np.dtype(dtype)).max
+        dtype = np.dtype(dtype)
+        unsigned = dtype.kind == "u" or str(out.get("_Unsigned", "")).lower() == "true"  # (NetCDF-3 unsigned bytes)
+        out["_FillValue"] = (-1 if dtype.kind == "i" else np.iinfo(dtype).max) if unsigned else np.iinfo(dtype).min
     return out
 
 
@@ -284,8 +289,9 @@ class _Base:
         _check_land(land, "regrid")
         if isinstance(target, xr.Dataset | xr.DataArray):
             coords.find_coords(target, require_time=False)  # a target without latitude and longitude: say so now
-        if resolution is not None:
+        if resolution is not None and chunks is None and not _is_lazy(self._obj):  # a lazy output is made by chunks
             _check_grid_size(self._obj, resolution)
+        _check_chunks(chunks)
         fitted = self._fit(variables, kwargs, "regrid")
         if resolution is not None:
             target = _in_source_convention(fitted.target_grid(resolution, times=_source_times(self._obj, fitted)),
@@ -343,6 +349,14 @@ class _Base:
                 out[v].attrs["ancillary_variables"] = f"{v}_std"
         out.attrs["history"] = _history(obj, fitted)  # the file's own history too (CF: global attribute)
         return out
+
+
+def _check_chunks(chunks) -> None:
+    """``regrid(chunks=)``'s type, before the fit (its dims are checked against the output's by ``predict``)."""
+    if chunks is None or chunks == "auto" or isinstance(chunks, dict):
+        return
+    raise ValueError(f"regrid(chunks={chunks!r}): give a dict of output dims to chunk sizes (e.g. {{'time': 1}}), "
+                     f"'auto' or None. Nothing was fitted.")
 
 
 def _check_land(land, method: str) -> None:
@@ -440,8 +454,8 @@ class DatasetINRAccessor(_Base):
             For a gridded source (1-D axes or curvilinear), target points whose nearest source cell is land stay NaN.
             ``"auto"``: land is a cell holding an undeclared fill value (DUACS's packed land, -999, ...) and no
             valid value at any time (NaN times too), or a value outside its valid range at every time; NaN cells are
-            gaps, and filled (with a warning naming ``"missing"`` where cells hold no value at any time of a record of
-            two times or more). ``"missing"``: every cell without a value at any time is land (a source whose land is NaN; on a short record, gaps missing at every time
+            gaps, and filled (with a warning naming ``"missing"`` where cells hold no value at any time of an in-memory
+            record of two times or more). ``"missing"``: every cell without a value at any time is land (a source whose land is NaN; on a short record, gaps missing at every time
             count too). ``None``: predict everywhere.
         chunks : dict, "auto" or None
             As for :meth:`~geoinr.INRModel.predict`: a lazy (dask) output in these chunks. None: lazy in the chunks

@@ -941,12 +941,18 @@ def _track_links(track: _Track, max_gap: float, func: str):
     return ok, link, dx
 
 
-def _along_track_convention(convention, detrend, spacing_km, func: str) -> tuple:
-    """(whether the 2021a leaderboard's, detrend, spacing_km) of ``convention=``."""
+def _along_track_convention(convention, detrend, spacing_km, distance_km, func: str) -> tuple:
+    """(whether the 2021a leaderboard's, detrend, spacing_km) of ``convention=``; settings that contradict the
+    leaderboard's are refused, not overridden in silence."""
     if convention not in (None, "2021a"):
         raise ValueError(f"{func}: convention={convention!r}; give None (geoinr's defaults) or '2021a'.")
     if convention is None:
-        return False, detrend, spacing_km
+        return False, "linear" if detrend is None else detrend, spacing_km
+    if detrend not in (None, "constant") or distance_km is not None:
+        given = f"detrend={detrend!r}" if detrend not in (None, "constant") else "distance_km="
+        raise ValueError(f"{func}: convention='2021a' removes each segment's mean and spaces the points "
+                         f"{CHALLENGE_2021A_SPACING_KM:.4g} km apart (or spacing_km=); {given} contradicts it. Drop it, "
+                         f"or leave convention=None.")
     return True, "constant", CHALLENGE_2021A_SPACING_KM if spacing_km is None else spacing_km
 
 
@@ -969,7 +975,7 @@ def _segment_index(ok, link, dx: float, segment_km: float, overlap: float, func:
     """Indices ``(segments, points)`` of the overlapping segments inside runs of linked valid points (with
     ``challenge``, as the 2021a notebooks cut them: the last start of a run ``npt`` points before its end, exclusive)."""
     npt = _segment_points(segment_km, dx, func, challenge)
-    stride = max(1, round(npt * (1.0 - overlap)))
+    stride = max(1, int(npt * (1.0 - overlap)) if challenge else round(npt * (1.0 - overlap)))
     # runs: maximal chains of linked valid points
     breaks = np.nonzero(~link)[0] + 1
     starts = np.concatenate([[0], breaks])
@@ -1005,7 +1011,7 @@ def effective_resolution_along_track(
     by=("mission", "cross_track_distance"),
     overlap: float = 0.75,
     max_gap: float = 2.0,
-    detrend="linear",
+    detrend=None,
     window="hann",
     convention=None,
 ) -> EffectiveResolution:
@@ -1060,10 +1066,10 @@ def effective_resolution_along_track(
         step by a quarter segment (0.75).
     max_gap : float
         Gap threshold, in units of the median step.
-    detrend : {"linear", "constant", False}
-        Trend removed from each segment. The 2021a notebooks call ``scipy.signal.welch``
-        with its default, ``"constant"``: pass that (and their ``spacing_km``) to compare with their leaderboard.
-        The default here, ``"linear"``, leaks less of a segment's large-scale slope into
+    detrend : {None, "linear", "constant", False}
+        Trend removed from each segment (None: ``"linear"``, or ``"constant"`` with ``convention="2021a"``). The 2021a
+        notebooks call ``scipy.signal.welch`` with its default, ``"constant"``: ``convention="2021a"`` takes it.
+        ``"linear"`` leaks less of a segment's large-scale slope into
         the short wavelengths, which makes ``"constant"`` report shorter (more flattering)
         wavelengths on red spectra.
     window : str
@@ -1071,7 +1077,8 @@ def effective_resolution_along_track(
     convention : {None, "2021a"}
         ``"2021a"``: the 2021a leaderboard's settings, for numbers comparable with it: ``detrend="constant"``, the
         spacing :data:`CHALLENGE_2021A_SPACING_KM` unless ``spacing_km`` is given, segments of
-        ``int(segment_km / dx)`` points, the last one starting ``npt`` points before its run's end (exclusive).
+        ``int(segment_km / dx)`` points stepping by ``int(npt * (1 - overlap))``, the last one starting ``npt`` points before its
+        run's end (exclusive); ``detrend=`` other than ``"constant"`` or ``distance_km=`` are refused with it.
         On red spectra they differ from the defaults by far more than a bin (a review measured 104 against 244 km
         for a k^-4 reference, 17.8 against 181 km for k^-6). The result's ``convention`` says which was used.
 
@@ -1100,7 +1107,7 @@ def effective_resolution_along_track(
     """
     func = "effective_resolution_along_track"
     _check_segment_args(func, segment_km, overlap, max_gap)
-    challenge, detrend, spacing_km = _along_track_convention(convention, detrend, spacing_km, func)
+    challenge, detrend, spacing_km = _along_track_convention(convention, detrend, spacing_km, distance_km, func)
     est, ref, src = _track_series(estimate, reference, func)
     group = _track_groups(src, by, ref.size)
     positions = _track_positions(src, ref.size, distance_km, spacing_km, lat, lon, time, func)

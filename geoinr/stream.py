@@ -247,7 +247,6 @@ class BatchStream:
                     raise self.error
                 raise RuntimeError(f"reading the training data failed: {self.error!r}") from self.error
             x, y, w, ids = group
-            self.seen.update(int(i) for i in ids)
             for s in range(0, x.shape[0], self.batch_size):
                 sl = slice(s, s + self.batch_size)
                 yield (
@@ -255,6 +254,8 @@ class BatchStream:
                     torch.from_numpy(np.ascontiguousarray(y[sl], dtype=np.float32)).to(self.device),
                     None if w is None else torch.from_numpy(np.ascontiguousarray(w[sl], dtype=np.float32)).to(self.device),
                 )
+                if s == 0:  # the group's first batch was trained on (the next one is asked for)
+                    self.seen.update(int(i) for i in ids)
 
     def close(self) -> None:
         """Stop the background thread, if started (it finishes the block it is reading)."""

@@ -267,20 +267,22 @@ def test_10_a_pass_over_large_blocks_visits_every_block():
             stream.close()
 
     whole, seen_whole = first_batches(1.0, 20)  # 20 batches: two whole blocks
-    shared, seen_shared = first_batches(0.1, 8)  # 8 batches: one share of each of the 8 blocks
+    shared, seen_shared = first_batches(0.1, 9)  # 9 batches: one share of each of the 8 blocks, then a second pass
     assert len(whole) == 2 and seen_whole == whole
-    assert shared == set(range(8)) and seen_shared == set(range(8))
+    assert shared == set(range(8)) and seen_shared == set(range(8))  # (a block counts once its batch was trained)
     with pytest.raises(ValueError, match="share"):
         BatchStream(load, range(8), batch_size=10, share=0.0)
 
 
 def test_10b_a_streamed_fit_records_its_coverage_and_warns_where_blocks_went_unread(monkeypatch):
-    monkeypatch.setattr(fitting, "STREAM_GROUP_POINTS", 20)  # blocks of 80 cells, four a group: 1/16 of each a pass
+    monkeypatch.setattr(fitting, "STREAM_GROUP_POINTS", 20)  # blocks of 80 cells, four a group
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = _grid().chunk({"lat": 2}).inr.fit("sla", **{**KW, "epochs": 2, "batch_size": 16})
+        timed = _grid().chunk({"lat": 2}).inr.fit("sla", **{**KW, "epochs": None, "max_time": 2.0, "batch_size": 16})
     assert fitted.streamed_["blocks_per_group"] == fitting.STREAM_GROUP_BLOCKS == 4
-    assert fitted.streamed_["share_per_pass"] == pytest.approx(20 / (4 * 80))
+    assert fitted.streamed_["share_per_pass"] == 1.0  # an epochs budget: an epoch is a pass over every point
+    assert 0.0 < timed.streamed_["share_per_pass"] < 0.25  # a time budget: a share of every block each pass
     assert fitted._stream_coverage[0] == fitted._stream_coverage[1] > 0  # every training block
     fitted._stream_coverage = (4, 12)  # as a budget ended before the first pass ended
     with pytest.warns(UserWarning, match="8 of 12 training blocks .* were never read"):
@@ -321,3 +323,23 @@ def test_10d_regrid_of_a_lazy_source_is_lazy_and_takes_chunks():
         eager = _grid().inr.regrid(0.5, "sla", **KW)
     assert out.chunks is not None and given.chunks[0] == (2, 2) and eager.chunks is None
     assert out.shape == eager.shape and bool(np.isfinite(out.compute()).all())  # (streamed: another fit than eager's)
+
+
+def test_10e_regrid_chunks_are_checked_before_the_fit_and_a_lazy_regrid_is_not_refused_for_memory(monkeypatch):
+    """``regrid(chunks="bogus")`` failed after the whole fit; ``regrid(resolution, chunks=...)`` was refused by the
+    eager output's memory check although its output is made chunk by chunk (the session's review of its change)."""
+    from geoinr import machine
+
+    fits = []
+    monkeypatch.setattr(geoinr.INRModel, "fit", lambda self, *a, **k: fits.append(1) or self)
+    with pytest.raises(ValueError, match="regrid\\(chunks='bogus'\\).*Nothing was fitted"):
+        _grid().inr.regrid(0.5, "sla", chunks="bogus", **KW)
+    assert fits == []
+    monkeypatch.undo()
+    monkeypatch.setattr(machine, "memory_bytes", lambda: 2**10)  # a 1 KiB machine
+    with pytest.raises(MemoryError, match="regrid\\(..., chunks='auto'\\)"):
+        _grid().inr.regrid(0.5, "sla", **KW)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lazy = _grid().inr.regrid(0.5, "sla", chunks="auto", **KW)
+    assert lazy.chunks is not None

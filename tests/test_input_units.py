@@ -345,6 +345,12 @@ def test_fill_gaps_writes_the_variable_back_as_it_was_read(tmp_path):
     with xr.open_dataset(tmp_path / "filled.nc") as back:
         assert back.sla.encoding["_FillValue"] == np.iinfo(np.int32).min
         assert bool((back.sla.isnull() == out.sla.isnull()).all())
+    # NetCDF-3 unsigned bytes (_Unsigned): the signed minimum is a valid unsigned value; -1 (255) is declared instead
+    from geoinr.accessor import _written_back
+
+    assert _written_back({"dtype": np.dtype("int8"), "_Unsigned": "true"})["_FillValue"] == -1
+    assert _written_back({"dtype": np.dtype("uint16")})["_FillValue"] == np.iinfo(np.uint16).max
+    assert "_FillValue" not in _written_back({"dtype": np.dtype("int16"), "missing_value": -1})
 
 
 def test_regrid_carries_the_sources_history_on():

@@ -820,3 +820,6 @@ def test_along_track_2021a_convention_is_the_challenges_welch():
     assert res.to_dataset().attrs["convention"] == "2021a"
     with pytest.raises(ValueError, match="convention="):
         effective_resolution_along_track(est, ref, spacing_km=dx, convention="2020a")
+    for conflicting in ({"detrend": "linear"}, {"detrend": False}, {"distance_km": np.arange(n) * 7.0}):
+        with pytest.raises(ValueError, match="contradicts it"):
+            effective_resolution_along_track(est, ref, convention="2021a", **conflicting)

@@ -74,3 +74,11 @@ def test_a_name_of_a_submodule_asked_of_the_package_says_where_it_is():
         geoinr.OptimalInterpolation  # noqa: B018
     with pytest.raises(AttributeError, match="no attribute 'not_a_name'$"):
         geoinr.not_a_name  # noqa: B018
+
+
+def test_regrid_keeps_a_source_stored_past_360_as_it_is():
+    """A source on 350..370 (as ``target_grid`` makes across 0 E) came back wrapped and sorted (0..10 then 350..360),
+    matching none of its longitudes (the session's review of its own change): the range is the source's own."""
+    source = _grid(np.arange(350.0, 370.0, 0.5))
+    got = source.inr.regrid(1.0, **QUICK).lon.values
+    assert got.min() > 350.0 and got.max() < 370.0 and np.all(np.diff(got) > 0)

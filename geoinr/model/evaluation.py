@@ -89,7 +89,7 @@ def source_note(model, version: str) -> str:
 
 
 def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bool = False, full: bool = False,
-             outside: str = "hold"):
+             outside: str = "hold", whole: bool = True):
     """Evaluate a fitted INRModel at coordinate columns; returns (..., k) in the data's units, float32 unless
     the data's magnitude needs float64 (:func:`output_dtype`) (and the calibrated standard deviation of the field
     if ``with_std``). ``outside``: what the points outside the fitted region and window get (:data:`OUTSIDE`,
@@ -99,9 +99,10 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
     n = int(np.prod(shape))
     k = len(model.variables_)
     dtype = output_dtype(model)
-    check_memory((2 if with_std else 1) * n * k * np.dtype(dtype).itemsize,
-                 f"An eager prediction on {n:,} points", "Predict lazily, chunk by chunk: predict(target, "
-                 "chunks='auto') (then .to_zarr(...) or .compute() on a part), or on a smaller target.")
+    if whole:  # (a lazy prediction's chunk is sized by its chunks)
+        check_memory((2 if with_std else 1) * n * k * np.dtype(dtype).itemsize,
+                     f"An eager prediction on {n:,} points", "Predict lazily, chunk by chunk: predict(target, "
+                     "chunks='auto') (then .to_zarr(...) or .compute() on a part), or on a smaller target.")
     out = np.empty((n, k), dtype=dtype)
     sd_out = np.empty((n, k), dtype=dtype) if with_std else None
     mean, std = np.asarray(model.mean_), np.asarray(model.std_)
@@ -140,7 +141,7 @@ def evaluate_lazy(model, columns, chunks, batch_size: int, with_std: bool = Fals
     k = len(model.variables_)
 
     def block(cols):
-        res = evaluate(model, cols, batch_size, with_std, full, outside)
+        res = evaluate(model, cols, batch_size, with_std, full, outside, whole=False)
         return np.concatenate(res, axis=-1) if with_std else res
 
     out = lazy_blocks(block, columns, chunks, 2 * k if with_std else k, output_dtype(model))

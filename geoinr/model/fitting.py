@@ -358,6 +358,7 @@ def prepare_streamed(model, frame: Frame, device, world: tuple) -> Prepared:
     if model.validation_ > 0 and source.n_blocks >= 2:  # at least one block held out, and one left to train on
         n_val = min(max(1, int(round(model.validation_ * source.n_blocks))), source.n_blocks - 1)
     val_ids, train_ids = order[:n_val], order[n_val:]
+    train_ids = train_ids[frame.block_points[train_ids] > 0]  # blocks without a valid point: nothing to read for
     n_points = int(frame.block_points[train_ids].sum())
     if n_points == 0:
         raise _stream.EmptyStream(
@@ -368,9 +369,12 @@ def prepare_streamed(model, frame: Frame, device, world: tuple) -> Prepared:
         xv, yv, wv = arrays(_held_out_blocks(source, val_ids, rng, has_time))
     else:
         xv, yv, wv = np.zeros((0, 3 if has_time else 2), np.float32), np.zeros((0, k), np.float32), None
-    block = max(1, int(np.median(source.block_sizes)))  # cells of a block, missing ones included
+    block = max(1, int(np.median(source.block_sizes)))  # cells of a block, missing ones included (what a read costs)
     per_group = max(1, int(STREAM_GROUP_POINTS // block), min(STREAM_GROUP_BLOCKS, int(STREAM_GROUP_CELLS // block)))
-    share = min(1.0, STREAM_GROUP_POINTS / (per_group * block))
+    # under a time budget a pass trains on a share of every block (of its valid points); an epochs budget reads and
+    # trains on all of them each pass, an epoch being a pass over the points
+    valid = max(1.0, float(np.median(frame.block_points[train_ids]))) if len(train_ids) else 1.0
+    share = 1.0 if model.max_time is None else min(1.0, STREAM_GROUP_POINTS / (per_group * valid))
     rank, n_ranks = world
     n_train = n_points // n_ranks  # valid points: the same step count on every rank
     if n_ranks > 1:  # torchrun: each rank streams its own share of the training blocks
