@@ -343,3 +343,16 @@ def test_10e_regrid_chunks_are_checked_before_the_fit_and_a_lazy_regrid_is_not_r
         warnings.simplefilter("ignore")
         lazy = _grid().inr.regrid(0.5, "sla", chunks="auto", **KW)
     assert lazy.chunks is not None
+
+
+def test_10f_lazy_chunks_hold_every_value_of_a_point_within_the_limit():
+    """Chunks were sized for one float32 value a point, so a lazy ``return_std=True`` of two variables in float64
+    made tasks of four times the 32 MiB limit (the session's review of its change)."""
+    from geoinr.model import evaluation
+
+    shape = (4, 4000, 4000)
+    for chunks in ("auto", {"time": 1}):
+        for width, dtype in ((1, np.float32), (4, np.float64)):
+            spec = evaluation.output_chunks(None, ("time", "lat", "lon"), shape, chunks, width, dtype)
+            biggest = max(int(np.prod(c)) for c in itertools.product(*spec))
+            assert biggest * width * np.dtype(dtype).itemsize <= evaluation.CHUNK_BYTES, (chunks, width)

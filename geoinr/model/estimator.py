@@ -92,10 +92,9 @@ class INRModel(SurrogateMixin, BaseMapper):
         ``"auto"`` (default, ``physics_``): ``"smooth"`` (0.03, or a ``physics_weight`` number) on scattered records too
         sparse to map (the fit warns) outside the tropics, unless ``optimizer="lbfgs"``; else none. None: none.
     physics_weight : float or "auto"
-        Weight of the dimensionless residual's mean square against the standardized data MSE.
-        ``"auto"`` (default): a data-only network, one at 0.1 (0.03 for ``"smooth"`` alone; where early stopping leaves
-        it time) or their mean, whichever predicts held-out data best (0.1 or 0.03 where nothing is held out, or for
-        the prior ``physics="auto"`` adds).
+        Weight of the dimensionless residual's mean square against the standardized data MSE. ``"auto"`` (default): a
+        data-only network, one at 0.1 (0.03 for ``"smooth"`` alone; where early stopping leaves it time) or their mean,
+        whichever predicts held-out data best (0.1 or 0.03 where nothing is held out, or for ``physics="auto"``'s prior).
     physics_every : int
         Add the residual loss every this many steps (a physics step costs ~3x a data step; 8th: QG OSSE's best).
     mass_constraint : {"penalty", "streamfunction"}
@@ -504,8 +503,9 @@ class INRModel(SurrogateMixin, BaseMapper):
             raise ValueError("return_std=True needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'.")
 
         def evaluate(columns, xarray_target):
-            out_chunks = None if xarray_target is None else _evaluation.output_chunks(
-                *xarray_target, np.shape(columns[0]), chunks)  # (target, dims)
+            out_chunks = None if xarray_target is None else _evaluation.output_chunks(  # (target, dims); values a point
+                *xarray_target, np.shape(columns[0]), chunks, len(self.variables_) * (1 + return_std),
+                _evaluation.output_dtype(self))
             if out_chunks is not None:
                 return _evaluation.evaluate_lazy(self, columns, out_chunks, batch_size, return_std, full, outside)
             return _evaluation.evaluate(self, columns, batch_size, return_std, full, outside)

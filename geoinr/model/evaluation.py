@@ -22,6 +22,7 @@ PROGRESS_MIN_POINTS = 1_000_000  # an eager prediction this large may show a pro
 PROGRESS_DELAY = 2.0  # seconds: the bar appears only for predictions that last longer
 FLOAT32_HEADROOM = 1e3  # outputs are float64 when mean + this many std come within this factor of float32 max
 PREDICT_BATCH_GPU = 262144  # points per forward pass on a GPU
+CHUNK_BYTES = 32 * 2**20  # predict(chunks="auto"), and dims a chunks dict does not name: a task's block at most
 
 
 def batches(columns: Sequence[np.ndarray], batch_size: int):
@@ -173,8 +174,9 @@ def lazy_blocks(block, columns, chunks, width: int, dtype):
                             meta=np.empty((0,) * (nd + 1), dtype))
 
 
-def output_chunks(target, dims, shape, chunks):
-    """Dask chunks of the output, or None for an eager result (see ``predict(chunks=)``)."""
+def output_chunks(target, dims, shape, chunks, width: int = 1, dtype=np.float32):
+    """Dask chunks of the output, or None for an eager result (see ``predict(chunks=)``). ``width`` values of
+    ``dtype`` a point (variables, their std, derived outputs): a task's block of every one stays within 32 MiB."""
     import dask.array as da
 
     if chunks is None:
@@ -188,7 +190,7 @@ def output_chunks(target, dims, shape, chunks):
     if isinstance(chunks, str):
         if chunks != "auto":
             raise ValueError(f"chunks={chunks!r}: give a dict like {{'time': 1}}, 'auto' or None.")
-        return da.core.normalize_chunks("auto", shape, limit="32MiB", dtype=np.float32)
+        return da.core.normalize_chunks("auto", shape, limit=CHUNK_BYTES // max(1, int(width)), dtype=dtype)
     if not isinstance(chunks, Mapping):
         raise TypeError(f"chunks must be a dict of output dims to chunk sizes, 'auto' or None; got {type(chunks).__name__}.")
     unknown = [d for d in chunks if d not in dims]
@@ -197,4 +199,4 @@ def output_chunks(target, dims, shape, chunks):
     # dims the dict does not name: chunks of at most 32 MiB ({"time": 1} on a global 0.005 deg grid made 9.3 GB chunks,
     # a review); -1 names a whole dim
     spec = tuple(chunks.get(d, "auto") for d in dims)
-    return da.core.normalize_chunks(spec, shape, limit="32MiB", dtype=np.float32)
+    return da.core.normalize_chunks(spec, shape, limit=CHUNK_BYTES // max(1, int(width)), dtype=dtype)

@@ -133,7 +133,7 @@ class SurrogateMixin:
             return np.stack([outs[k].reshape(np.shape(cols[0])) for k in names], axis=-1)
 
         xarray_target = isinstance(target, xr.DataArray | xr.Dataset)
-        out_chunks = _evaluation.output_chunks(target, dims, shape, chunks) if xarray_target else None
+        out_chunks = _evaluation.output_chunks(target, dims, shape, chunks, len(names)) if xarray_target else None
         if out_chunks is not None:  # lazy: one task per output chunk, as predict
             stacked = _evaluation.lazy_blocks(block, columns, out_chunks, len(names), np.float32)
             parts = {k: stacked[..., i] for i, k in enumerate(names)}
