@@ -230,6 +230,17 @@ def _in_source_convention(grid: xr.Dataset, source, fitted: INRModel) -> xr.Data
     return grid
 
 
+def _source_time_axis(grid: xr.Dataset, source, fitted: INRModel) -> xr.Dataset:
+    """``regrid(resolution)``'s grid at a gridded source's own times with that axis's attributes and netCDF encoding
+    (units, calendar): it lost them, so a regridded DUACS file was written in other time units (a review)."""
+    name = (fitted.coord_names_ or {}).get("time")
+    if name is None or name not in grid.coords or name not in source.coords or _source_times(source, fitted) is None:
+        return grid
+    grid[name].attrs = {**grid[name].attrs, **source[name].attrs}
+    grid[name].encoding = dict(source[name].encoding)
+    return grid
+
+
 def _written_back(encoding: dict) -> dict:
     """A variable's netCDF encoding for its filled copy: as read, and where it packs into integers without declaring
     a fill value (DUACS's int32 ``adt``), the integer type's minimum declared as ``_FillValue``, so that the NaN left
@@ -296,6 +307,7 @@ class _Base:
         if resolution is not None:
             target = _in_source_convention(fitted.target_grid(resolution, times=_source_times(self._obj, fitted)),
                                            self._obj, fitted)
+            target = _source_time_axis(target, self._obj, fitted)
         if chunks is None and _is_lazy(self._obj) and isinstance(target, xr.Dataset | xr.DataArray) \
                 and not _is_lazy(target):
             chunks = "auto"  # a dask-backed source gives a lazy output, as fill_gaps does

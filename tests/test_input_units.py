@@ -365,3 +365,19 @@ def test_regrid_carries_the_sources_history_on():
     lines = out.attrs["history"].splitlines()
     assert lines[0] == "2019-01-01: made by a producer" and "regridded by geoinr" in lines[-1]
     assert one.attrs["history"].startswith("2019-01-01: the variable's own") and "regridded by" in one.attrs["history"]
+
+
+def test_regrid_at_a_resolution_keeps_the_sources_time_axis(tmp_path):
+    """``regrid(0.125)`` of a DUACS-like source lost its time axis's long_name and netCDF encoding (units, calendar),
+    so the regridded file was written in other time units (a dask review)."""
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, seed=0)
+    ds.time.attrs["long_name"] = "Time"
+    ds.time.encoding.update(units="days since 1950-01-01 00:00:00", calendar="gregorian")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        out = ds.inr.regrid(0.5, "sla", **QUICK)
+    assert out.time.attrs["long_name"] == "Time"
+    out.to_netcdf(tmp_path / "out.nc")
+    with xr.open_dataset(tmp_path / "out.nc", decode_times=False) as raw:
+        assert raw.time.attrs["units"].startswith("days since 1950-01-01")  # (xarray writes the date alone)
+    np.testing.assert_array_equal(out.time.values, ds.time.values)
