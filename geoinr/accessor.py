@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from . import coords, geometry, machine, sentinels
+from .observations import is_lazy
 from .base import did_you_mean, history_line
 from .frames import user_stacklevel
 
@@ -112,13 +113,13 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
     return out[fitted.variables_[0]] if isinstance(pred, xr.DataArray) else out
 
 
-def _warn_missing_everywhere(source: xr.Dataset, fitted: INRModel, method: str) -> None:
+def _warn_missing_everywhere(source: xr.Dataset, fitted: INRModel, method: str, kept: dict | None = None) -> None:
     """Warn where ``land="auto"`` fills cells of a gridded record (two times or more) that hold no value at any time
     and are no land by its rule: land masked to NaN (as the fill-value warning suggests) was filled in silence. Not for
     a dask-backed source: counting would read all of it once more, before a lazy result (the fill-value warning names
-    ``land="missing"`` too)."""
+    ``land="missing"`` too). ``kept``: :func:`_observed` of the variables, where the caller has it."""
     horizontal = _source_horizontal(source, fitted)
-    if horizontal is None or _is_lazy(source):
+    if horizontal is None or is_lazy(source):
         return
     counts = []
     for v in fitted.variables_:
@@ -127,9 +128,9 @@ def _warn_missing_everywhere(source: xr.Dataset, fitted: INRModel, method: str) 
         others = [d for d in source[v].dims if d not in horizontal]
         if not others or math.prod(source[v].sizes[d] for d in others) < 2:  # one map: every gap is missing always
             continue
-        kept = _observed(source[v])
-        never = _source_land(source[v], horizontal, every_missing=True, kept=kept)
-        counts.append(int((never & ~_source_land(source[v], horizontal, kept=kept)).sum()))
+        seen = _observed(source[v]) if kept is None or v not in kept else kept[v]
+        never = _source_land(source[v], horizontal, every_missing=True, kept=seen)
+        counts.append(int((never & ~_source_land(source[v], horizontal, kept=seen)).sum()))
     if sum(counts):
         cells = math.prod(source.sizes[d] for d in horizontal)
         warnings.warn(
@@ -157,12 +158,12 @@ def _source_land(raw: xr.DataArray, horizontal: tuple, every_missing: bool = Fal
     valid range at every time (:func:`_observed`), or with ``every_missing`` any cell without a value at any time. NaN times do not make a land cell sea (a
     product with NaN on land some days, or clouds blanked with ``where``, filled the land of those cells). ``kept``:
     :func:`_observed` of ``raw``, where the caller has it (the fill values' screen reads every value)."""
-    in_range = _in_range(raw)
-    kept = sentinels.without_fills(in_range, warn=False) if kept is None else kept  # = _observed(raw)
     others = [d for d in raw.dims if d not in horizontal]
     if every_missing:
-        gone = kept.isnull()
+        gone = (_observed(raw) if kept is None else kept).isnull()
         return gone.all(others) if others else gone
+    in_range = _in_range(raw)
+    kept = sentinels.without_fills(in_range, warn=False) if kept is None else kept  # = _observed(raw)
     filled, valid = raw.notnull() & kept.isnull(), kept.notnull()  # a fill value or a value out of range / a value
     if not others:
         return filled
@@ -224,8 +225,8 @@ def _in_source_convention(grid: xr.Dataset, source, fitted: INRModel) -> xr.Data
     grid = grid.assign_coords({name: (name, wrapped, grid[name].attrs)})
     if bounds in grid.variables:  # each cell's bounds move with its centre (a cell may straddle the seam)
         grid = grid.assign_coords({bounds: grid[bounds] + shift})
-    axis = source[name] if name in source.coords else None
-    if axis is not None and axis.ndim == 1 and axis.size > 1 and bool((np.diff(axis.values) > 0).all()):
+    axis = source[name]
+    if axis.ndim == 1 and axis.size > 1 and bool((np.diff(axis.values) > 0).all()):
         grid = grid.sortby(name)
     return grid
 
@@ -253,12 +254,6 @@ def _written_back(encoding: dict) -> dict:
         unsigned = dtype.kind == "u" or str(out.get("_Unsigned", "")).lower() == "true"  # (NetCDF-3 unsigned bytes)
         out["_FillValue"] = (-1 if dtype.kind == "i" else np.iinfo(dtype).max) if unsigned else np.iinfo(dtype).min
     return out
-
-
-def _is_lazy(obj) -> bool:
-    """Whether an xarray object holds a dask-backed variable."""
-    variables = obj.data_vars.values() if isinstance(obj, xr.Dataset) else [obj]
-    return any(v.chunks is not None for v in variables)
 
 
 def _as_dataset(obj, fitted: INRModel) -> xr.Dataset:
@@ -300,7 +295,7 @@ class _Base:
         _check_land(land, "regrid")
         if isinstance(target, xr.Dataset | xr.DataArray):
             coords.find_coords(target, require_time=False)  # a target without latitude and longitude: say so now
-        if resolution is not None and chunks is None and not _is_lazy(self._obj):  # a lazy output is made by chunks
+        if resolution is not None and chunks is None and not is_lazy(self._obj):  # a lazy output is made by chunks
             _check_grid_size(self._obj, resolution)
         _check_chunks(chunks)
         fitted = self._fit(variables, kwargs, "regrid")
@@ -308,8 +303,8 @@ class _Base:
             target = _in_source_convention(fitted.target_grid(resolution, times=_source_times(self._obj, fitted)),
                                            self._obj, fitted)
             target = _source_time_axis(target, self._obj, fitted)
-        if chunks is None and _is_lazy(self._obj) and isinstance(target, xr.Dataset | xr.DataArray) \
-                and not _is_lazy(target):
+        if chunks is None and is_lazy(self._obj) and isinstance(target, xr.Dataset | xr.DataArray) \
+                and not is_lazy(target):
             chunks = "auto"  # a dask-backed source gives a lazy output, as fill_gaps does
         pred = fitted.predict(target, chunks=chunks)
         pred = pred if land is None else _without_land(pred, self._obj, fitted, every_missing=land == "missing")
@@ -328,8 +323,11 @@ class _Base:
 
         source = _as_dataset(obj, fitted)
         horizontal = None if land is None else _source_horizontal(source, fitted)
+        # the fill values' screen, once a variable (a DataArray's own, its name kept)
+        screened = ({fitted.variables_[0]: _observed(obj)} if isinstance(obj, xr.DataArray)
+                    else {v: _observed(obj[v]) for v in fitted.variables_ if v in obj})
         if land == "auto" and mask is None:  # (a mask says where to fill: its NaN outside it are the user's choice)
-            _warn_missing_everywhere(source, fitted, "fill_gaps")
+            _warn_missing_everywhere(source, fitted, "fill_gaps", screened)
 
         def on_sea(p, raw, kept):  # the source's land (fill values and never a value, or every_missing) stays NaN
             if horizontal is None or not set(horizontal) <= set(raw.dims):
@@ -337,7 +335,7 @@ class _Base:
             return p.where(~_source_land(raw, horizontal, every_missing=land == "missing", kept=kept))
 
         if isinstance(obj, xr.DataArray):
-            kept = _observed(obj)
+            kept = screened[fitted.variables_[0]]
             p = _masked(preds[fitted.variables_[0]].broadcast_like(obj).transpose(*obj.dims), mask)  # (depth=1)
             p = on_sea(p, obj, kept)
             out = kept.where(np.isfinite(kept), p)
@@ -346,7 +344,7 @@ class _Base:
             return out
         out = obj.copy()
         for v in fitted.variables_:
-            kept = _observed(obj[v])
+            kept = screened[v]
             p = on_sea(_masked(preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims), mask), obj[v], kept)
             filled = kept.where(np.isfinite(kept), p)
             out[v] = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))

@@ -18,7 +18,8 @@ from . import coords as _coords
 from . import sentinels as _sentinels
 from .frames import user_stacklevel
 
-__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "far_outside", "lon_convention", "margins",
+__all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "far_outside", "is_lazy", "lon_convention",
+           "margins",
            "mask_fills", "mask_fills_lazy", "nearest_inside", "resolve_variables", "warn_duplicates", "warn_fills"]
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")  # variable attributes carried to the outputs
@@ -61,6 +62,22 @@ class Observations:
     dataset: xr.Dataset | None = None
     names: _coords.CoordNames | None = None
     gridded: bool = False  # a grid (1-D lat and lon dims, or 2-D curvilinear), not scattered points
+
+
+def is_lazy(obj, variables: Sequence[Hashable] | None = None) -> bool:
+    """True if the data variables to fit are dask arrays (then :meth:`INRModel.fit` streams them).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> ds = xr.Dataset({"sla": ("time", np.zeros(4))})
+    >>> is_lazy(ds), is_lazy(ds.chunk({"time": 2}))
+    (False, True)
+    """
+    if isinstance(obj, xr.DataArray):
+        return obj.chunks is not None
+    names = list(obj.data_vars) if variables is None else list(variables)
+    return any(obj[v].chunks is not None for v in names if v in obj)
 
 
 def extent(table: _coords.PointTable) -> tuple:

@@ -25,24 +25,9 @@ import torch
 import xarray as xr
 
 from . import coords as _coords
+from .observations import is_lazy  # noqa: F401  (what decides streaming; torch-free)
 
 __all__ = ["BlockSource", "BatchStream", "EmptyStream", "is_lazy"]
-
-
-def is_lazy(obj, variables: Sequence[Hashable] | None = None) -> bool:
-    """True if the data variables to fit are dask arrays (then :meth:`INRModel.fit` streams them).
-
-    Examples
-    --------
-    >>> import numpy as np, xarray as xr
-    >>> ds = xr.Dataset({"sla": ("time", np.zeros(4))})
-    >>> is_lazy(ds), is_lazy(ds.chunk({"time": 2}))
-    (False, True)
-    """
-    if isinstance(obj, xr.DataArray):
-        return obj.chunks is not None
-    names = list(obj.data_vars) if variables is None else list(variables)
-    return any(obj[v].chunks is not None for v in names if v in obj)
 
 
 class BlockSource:

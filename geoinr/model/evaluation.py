@@ -187,10 +187,11 @@ def output_chunks(target, dims, shape, chunks, width: int = 1, dtype=np.float32)
             return None
         sizes = max(lazy, key=lambda v: len(set(v.dims) & set(dims))).chunksizes
         chunks = {d: sizes[d] for d in dims if d in sizes}
+    limit = CHUNK_BYTES // max(1, int(width))  # bytes of one value's block
     if isinstance(chunks, str):
         if chunks != "auto":
             raise ValueError(f"chunks={chunks!r}: give a dict like {{'time': 1}}, 'auto' or None.")
-        return da.core.normalize_chunks("auto", shape, limit=CHUNK_BYTES // max(1, int(width)), dtype=dtype)
+        return da.core.normalize_chunks("auto", shape, limit=limit, dtype=dtype)
     if not isinstance(chunks, Mapping):
         raise TypeError(f"chunks must be a dict of output dims to chunk sizes, 'auto' or None; got {type(chunks).__name__}.")
     unknown = [d for d in chunks if d not in dims]
@@ -199,4 +200,4 @@ def output_chunks(target, dims, shape, chunks, width: int = 1, dtype=np.float32)
     # dims the dict does not name: chunks of at most 32 MiB ({"time": 1} on a global 0.005 deg grid made 9.3 GB chunks,
     # a review); -1 names a whole dim
     spec = tuple(chunks.get(d, "auto") for d in dims)
-    return da.core.normalize_chunks(spec, shape, limit=CHUNK_BYTES // max(1, int(width)), dtype=dtype)
+    return da.core.normalize_chunks(spec, shape, limit=limit, dtype=dtype)
