@@ -45,10 +45,10 @@ def test_a_resume_takes_the_precision_its_checkpoint_was_written_with(monkeypatc
     tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
     path = tmp_path / "ck.geoinr"
     kw = dict(width=8, depth=1, max_time=1.5, progress=False, n_members=1)
-    monkeypatch.setattr(network_choice, "_step_seconds", lambda *a: {"float32": 1.0, "bfloat16": 0.5}[a[3]])
+    monkeypatch.setattr(network_choice, "_precision_seconds", lambda *a: {"float32": 1.0, "bfloat16": 0.5})
     first = geoinr.INRModel(**kw).fit(tracks, "sla", checkpoint=path, checkpoint_every=0.0)
     assert first.precision_ == "bfloat16"
-    monkeypatch.setattr(network_choice, "_step_seconds", lambda *a: {"float32": 1.0, "bfloat16": 0.9}[a[3]])
+    monkeypatch.setattr(network_choice, "_precision_seconds", lambda *a: {"float32": 1.0, "bfloat16": 0.9})
     assert geoinr.INRModel(**kw).fit(tracks, "sla").precision_ == "float32"  # a new fit would choose otherwise
     assert geoinr.INRModel(**kw).fit(tracks, "sla", resume=path).precision_ == "bfloat16"
 

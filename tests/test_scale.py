@@ -246,15 +246,15 @@ def test_auto_precision_takes_bfloat16_only_where_a_timed_step_is_faster(monkeyp
     tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
     kw = dict(width=16, depth=2, max_time=1.0, progress=False)  # the precision is chosen before training
     fast = {"float32": 1.0, "bfloat16": 0.5}
-    monkeypatch.setattr(network_choice, "_step_seconds", lambda model, table, device, p, timings=None: fast[p])
+    monkeypatch.setattr(network_choice, "_precision_seconds", lambda model, table, device, timings=None: fast)
     low = geoinr.INRModel(**kw).fit(tracks, variables="sla")
     assert low.precision == "auto" and low.precision_ == "bfloat16"
     low.save(tmp_path / "m.geoinr")
     assert geoinr.load(tmp_path / "m.geoinr").precision_ == "bfloat16"
     # not faster enough, an epochs budget, another model, or a grid: float32
-    monkeypatch.setattr(network_choice, "_step_seconds", lambda model, table, device, p, timings=None: {"float32": 1.0, "bfloat16": 0.9}[p])
+    monkeypatch.setattr(network_choice, "_precision_seconds", lambda *a, **k: {"float32": 1.0, "bfloat16": 0.9})
     assert geoinr.INRModel(**kw).fit(tracks, variables="sla").precision_ == "float32"
-    monkeypatch.setattr(network_choice, "_step_seconds", lambda model, table, device, p, timings=None: fast[p])
+    monkeypatch.setattr(network_choice, "_precision_seconds", lambda model, table, device, timings=None: fast)
     assert geoinr.INRModel(**{**kw, "max_time": None, "epochs": 2}).fit(tracks, variables="sla").precision_ == "float32"
     assert geoinr.INRModel(model="mlp", **kw).fit(tracks, variables="sla").precision_ == "float32"
     grid = geoinr.datasets.synthetic_grid(days=1, resolution=2.0)
@@ -267,6 +267,42 @@ def test_the_timed_step_runs_in_both_precisions():
     tracks = geoinr.datasets.synthetic_tracks(days=1, seed=0)
     model = geoinr.INRModel(width=8, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
     table = fitting.read_observations(model, tracks, None, "sla", None, None, None, None).table
-    for p in ("float32", "bfloat16"):
-        assert 0.0 < network_choice._step_seconds(model, table, torch.device("cpu"), p) < 10.0
+    timings = {}
+    seconds = network_choice._precision_seconds(model, table, torch.device("cpu"), timings)
+    assert set(seconds) == {"float32", "bfloat16"} and all(0.0 < s < 10.0 for s in seconds.values())
+    assert {p: t[0] for p, t in timings.items()} == seconds  # kept for the choice of networks
     assert all(param.grad is None for param in model.field_.parameters())
+
+
+def test_the_two_precisions_are_timed_in_turns(monkeypatch):
+    """A burst of load from other processes slows both precisions alike: their passes alternate after a warm-up
+    each, and each precision keeps its best pass after its first."""
+    from geoinr.model import fitting
+
+    tracks = geoinr.datasets.synthetic_tracks(days=1, seed=0)
+    model = geoinr.INRModel(width=8, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
+    table = fitting.read_observations(model, tracks, None, "sla", None, None, None, None).table
+    order = []
+    forward = model.field_.forward
+
+    def recorded(x):
+        order.append("bfloat16" if torch.is_autocast_enabled("cpu") else "float32")
+        return forward(x)
+
+    monkeypatch.setattr(model.field_, "forward", recorded)
+    durations = {"float32": [9.0, 5.0, 3.0, 4.0], "bfloat16": [9.0, 1.0, 2.0, 0.5]}
+    ticks = {"float32": iter(durations["float32"]), "bfloat16": iter(durations["bfloat16"])}
+    state = {"t": 0.0, "start": True}
+
+    def fake_clock():  # start and end of each pass: the end is the start plus that pass's duration
+        if state["start"]:
+            state["start"] = False
+            return state["t"]
+        state["start"] = True
+        state["t"] += next(ticks[order[-1]])
+        return state["t"]
+
+    monkeypatch.setattr(network_choice, "time", type("Clock", (), {"perf_counter": staticmethod(fake_clock)}))
+    timed = network_choice._interleaved_passes(model, table, torch.device("cpu"), 64, 4, ("float32", "bfloat16"))
+    assert order == ["float32", "bfloat16"] * 4
+    assert {p: t[0] for p, t in timed.items()} == {"float32": 3.0, "bfloat16": 0.5}  # the warm-ups' 9 s left out

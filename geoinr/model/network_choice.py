@@ -34,6 +34,7 @@ AUTO_MEMBERS = 4  # networks averaged on grids fitted by L-BFGS (benchmarks/real
 LBFGS_MAX_POINTS = 100_000  # optimizer="auto": L-BFGS for grids up to this many points (each evaluation is a full pass)
 MIN_LBFGS_EVALUATIONS = 500  # optimizer="auto" under max_time: fewer affordable evaluations keep Adam / one network
 TIMING_POINTS = 4096  # points of the timed pass that estimates a full-batch evaluation's cost
+TIMED_PASSES = 4  # passes timed for a choice of precision or of networks: the best of those after a warm-up
 # scattered data under max_time alone: SCATTERED_MEMBERS networks trained together (one shared split), their
 # mean the field, where one network affords SCATTERED_MEMBERS * MEMBER_EPOCHS epochs of the points in the budget
 # (a pass timed in the precision the fit trains in): each of them then sees every point at least MEMBER_EPOCHS times. Measured
@@ -234,24 +235,40 @@ def _affordable_evaluations(model, table: _coords.PointTable, device) -> float:
 
 def _pass_seconds(model, table: _coords.PointTable, device, n: int, passes: int = 2, bf16: bool = False):
     """(seconds, all points / points timed) of one forward and backward pass of ``field_`` on up to ``n``
-    of the points, spread evenly: the best of the ``passes`` after the first, which warms up allocators
-    and kernels. ``bf16``: the forward pass under bfloat16 autocast. The gradients are dropped."""
+    of the points (:func:`_interleaved_passes` in one precision; ``bf16``: under bfloat16 autocast)."""
+    precision = "bfloat16" if bf16 else "float32"
+    return _interleaved_passes(model, table, device, n, passes, (precision,))[precision]
+
+
+def _interleaved_passes(model, table: _coords.PointTable, device, n: int, passes: int, precisions) -> dict:
+    """{precision: (seconds, all points / points timed)} of one forward and backward pass of ``field_``
+    on up to ``n`` of the points, spread evenly, in each of ``precisions`` (``"bfloat16"``: the forward
+    pass under bfloat16 autocast): each one's best of the ``passes`` after its first, which warms up
+    allocators and kernels. The precisions take turns, pass by pass, so that a burst of load from
+    other processes slows each of them alike and the comparison holds (timed one after the other, a
+    bfloat16 that trains 1.75 times the steps on this 2-core CPU was once timed slower on a busy
+    machine). The gradients are dropped.
+    """
     raw = table.coordinates()
     sample = raw[:: max(1, len(raw) // n)][:n]
     x = torch.from_numpy(np.ascontiguousarray(sample, dtype=np.float32)).to(device)
     field = model.field_.to(device)
     field.train()
-    best = math.inf
+    best = dict.fromkeys(precisions, math.inf)
     for i in range(passes):
-        start = time.perf_counter()
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            out = field(x)
-        out.float().square().mean().backward()
-        if i:
-            best = min(best, time.perf_counter() - start)
+        for precision in precisions:
+            start = time.perf_counter()
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+                out = field(x)
+            out.float().square().mean().backward()
+            if device.type == "cuda":  # kernels run asynchronously: time them, not their launch
+                torch.cuda.synchronize(device)
+            seconds = time.perf_counter() - start
+            if i:
+                best[precision] = min(best[precision], seconds)
     field.zero_grad(set_to_none=True)
     field.eval()
-    return max(best, 1e-9), len(raw) / len(sample)
+    return {p: (max(seconds, 1e-9), len(raw) / len(sample)) for p, seconds in best.items()}
 
 
 def shares_budget(model, obs, streamed: bool) -> bool:
@@ -375,18 +392,26 @@ def choose_precision(model, obs, streamed: bool, device, timings: dict | None = 
     if (model.model != "siren" or model.max_time is None or model.epochs is not None or obs.gridded or streamed
             or model.optimizer_ != "adam"):
         return "float32"
-    seconds = {p: _step_seconds(model, obs.table, device, p, timings) for p in ("float32", "bfloat16")}
+    seconds = _precision_seconds(model, obs.table, device, timings)
     # timed on each rank under torchrun: rank 0's choice, so that every rank trains in one precision
     return agree("bfloat16" if seconds["float32"] >= BF16_MIN_SPEEDUP * seconds["bfloat16"] else "float32")
 
 
-def _step_seconds(model, table: _coords.PointTable, device, precision: str, timings: dict | None = None) -> float:
-    """Seconds of one forward and backward pass of ``field_`` on a batch of the points (best of two after a warm-up)."""
-    return _timed_pass(model, table, device, precision, timings)[0]
+def _precision_seconds(model, table: _coords.PointTable, device, timings: dict | None = None) -> dict:
+    """{precision: seconds} of one forward and backward pass of ``field_`` on a batch of the points in
+    float32 and in bfloat16, timed in turns (:func:`_interleaved_passes`); ``timings`` as for
+    :func:`_timed_pass` (reused, and filled)."""
+    timings = {} if timings is None else timings
+    missing = tuple(p for p in PRECISIONS[1:] if p not in timings)
+    if missing:
+        n = min(batch_size(model), TIMING_POINTS)
+        timings.update(_interleaved_passes(model, table, device, n, TIMED_PASSES, missing))
+    return {p: timings[p][0] for p in PRECISIONS[1:]}
 
 
 def _timed_pass(model, table: _coords.PointTable, device, precision: str, timings: dict | None = None):
-    """:func:`_pass_seconds` of ``field_`` in ``precision`` on a batch of the points (best of two after a warm-up).
+    """:func:`_pass_seconds` of ``field_`` in ``precision`` on a batch of the points (best of
+    :data:`TIMED_PASSES` - 1 after a warm-up).
 
     ``timings`` (a dict by precision, or None): a pass already timed there is reused, a new one is
     stored, so that the precision and the number of networks are chosen from the same timing.
@@ -394,7 +419,7 @@ def _timed_pass(model, table: _coords.PointTable, device, precision: str, timing
     if timings is not None and precision in timings:
         return timings[precision]
     n = min(batch_size(model), TIMING_POINTS)
-    timed = _pass_seconds(model, table, device, n, passes=3, bf16=precision == "bfloat16")
+    timed = _pass_seconds(model, table, device, n, passes=TIMED_PASSES, bf16=precision == "bfloat16")
     if timings is not None:
         timings[precision] = timed
     return timed
