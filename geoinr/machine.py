@@ -7,14 +7,17 @@ before the work starts, with what to do instead. Imports neither torch nor xarra
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 __all__ = ["MEMORY_SHARE", "check_memory", "memory_bytes"]
 
-MEMORY_SHARE = 0.5  # an output may take at most this share of the machine's physical memory
+MEMORY_SHARE = 0.5  # an output may take at most this share of the memory this process may use
+CGROUP_ROOT = Path("/sys/fs/cgroup")  # Linux control groups: a container's or a job's memory limit
 
 
 def memory_bytes() -> int | None:
-    """The machine's physical memory in bytes, where the OS says (None elsewhere).
+    """The memory this process may use, in bytes: the machine's physical memory, or a smaller limit of its
+    Linux control group (a container's, a Kubernetes pod's, a batch job's); None where the OS says neither.
 
     Examples
     --------
@@ -23,9 +26,40 @@ def memory_bytes() -> int | None:
     True
     """
     try:
-        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+        physical = int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (AttributeError, ValueError, OSError):
-        return None
+        physical = None
+    limits = [limit for limit in (physical, _cgroup_limit()) if limit]
+    return min(limits) if limits else None
+
+
+def _cgroup_limit(root: Path | None = None) -> int | None:
+    """The smallest memory limit of this process's control group and its parents, in bytes (cgroup v2's
+    ``memory.max``, v1's ``memory.limit_in_bytes``); None where there is none, or no cgroup filesystem."""
+    root = CGROUP_ROOT if root is None else root
+    candidates = [root / "memory.max", root / "memory" / "memory.limit_in_bytes"]
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:  # "0::/user.slice/job.scope" (v2) or "4:memory:/docker/abc" (v1)
+        _, controllers, path = line.split(":", 2)
+        base = root if controllers == "" else root / "memory" if "memory" in controllers.split(",") else None
+        if base is not None:
+            here = base / path.lstrip("/")
+            name = "memory.max" if controllers == "" else "memory.limit_in_bytes"
+            while here != base and base in here.parents:
+                candidates.append(here / name)
+                here = here.parent
+    limits = []
+    for file in candidates:
+        try:
+            text = file.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2**60:  # "max" (v2) or a page-rounded 2**63 (v1): no limit
+            limits.append(int(text))
+    return min(limits) if limits else None
 
 
 def check_memory(need: int, what: str, instead: str) -> None:
@@ -51,5 +85,5 @@ def check_memory(need: int, what: str, instead: str) -> None:
     """
     memory = memory_bytes()
     if memory is not None and need > MEMORY_SHARE * memory:
-        raise MemoryError(f"{what}: the output would take {need / 2**30:,.1f} GiB, more than half this machine's memory "
-                          f"({memory / 2**30:,.1f} GiB). {instead}")
+        raise MemoryError(f"{what}: the output would take {need / 2**30:,.1f} GiB, more than half the memory this "
+                          f"process may use ({memory / 2**30:,.1f} GiB). {instead}")

@@ -291,7 +291,7 @@ def test_a_regrid_resolution_too_fine_for_memory_is_refused_before_the_fit(monke
     with pytest.raises(MemoryError, match=r"regrid\(0.0001\).*GiB.*coarser resolution.*Nothing was fitted"):
         ds.inr.regrid(1e-4, "sla")
     monkeypatch.setattr(machine, "memory_bytes", lambda: 2**16)  # a 64 KiB machine: 0.05 deg is too fine there
-    with pytest.raises(MemoryError, match="half this machine's memory"):
+    with pytest.raises(MemoryError, match="half the memory this process may use"):
         ds.sla.inr.regrid(0.05)
     assert fits == []
 

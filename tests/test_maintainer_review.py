@@ -90,3 +90,23 @@ def test_the_osse_beta_plane_is_not_named_as_physics_coriolis():
 
     f0, beta = osse.beta_plane(30.0)
     assert f0 == pytest.approx(OMEGA) and beta > 0 and not hasattr(osse, "coriolis")
+
+
+def test_the_memory_check_takes_a_containers_limit(tmp_path, monkeypatch):
+    """A Jupyter pod or batch job limited to a few GiB on a large host: its control group's limit is the memory
+    an output may use, not the host's (the check compared with physical memory alone)."""
+    from geoinr import machine
+
+    assert machine._cgroup_limit(tmp_path) is None  # no cgroup files: no limit
+    (tmp_path / "memory.max").write_text("max\n")  # cgroup v2 without a limit
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")  # v1 without one
+    assert machine._cgroup_limit(tmp_path) is None
+    (tmp_path / "memory.max").write_text("2147483648\n")
+    assert machine._cgroup_limit(tmp_path) == 2**31
+    (tmp_path / "memory" / "memory.limit_in_bytes").write_text("1073741824\n")
+    assert machine._cgroup_limit(tmp_path) == 2**30  # the smallest limit holds
+    monkeypatch.setattr(machine, "CGROUP_ROOT", tmp_path)
+    assert machine.memory_bytes() == 2**30
+    with pytest.raises(MemoryError, match="half the memory this process may use"):
+        machine.check_memory(2**30, "predict(...)", "Predict lazily.")
