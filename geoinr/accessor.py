@@ -256,6 +256,25 @@ def _written_back(encoding: dict) -> dict:
     return out
 
 
+def _decoded(obj, variables):
+    """``obj`` with each of ``variables`` still packed (opened with ``mask_and_scale=False``: integers with
+    ``scale_factor``, ``add_offset``, ``_FillValue`` or ``_Unsigned`` among their attributes) decoded as xarray
+    decodes on opening: numbers in their units, declared fill values NaN, the packing moved to ``encoding``. The fit
+    reads them so (:func:`geoinr.coords.decode`); ``fill_gaps`` kept raw counts beside predictions in metres, under
+    a ``scale_factor`` that a reader applied to both (a review), and judged land on the raw counts."""
+    def one(var: xr.DataArray) -> xr.DataArray:
+        if not any(k in var.attrs for k in coords.PACKING_ATTRS):
+            return var
+        decoded = xr.conventions.decode_cf_variable(var.name, var.variable, mask_and_scale=True, decode_times=False)
+        out = xr.DataArray(decoded, coords=var.coords, name=var.name)
+        out.encoding = {**var.encoding, **decoded.encoding}
+        return out
+
+    if isinstance(obj, xr.DataArray):
+        return one(obj)
+    return obj.assign({v: one(obj[v]) for v in variables if v in obj.data_vars})
+
+
 def _as_dataset(obj, fitted: INRModel) -> xr.Dataset:
     return obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
 
@@ -307,15 +326,17 @@ class _Base:
                 and not is_lazy(target):
             chunks = "auto"  # a dask-backed source gives a lazy output, as fill_gaps does
         pred = fitted.predict(target, chunks=chunks)
-        pred = pred if land is None else _without_land(pred, self._obj, fitted, every_missing=land == "missing")
+        source = _decoded(self._obj, fitted.variables_)  # land is judged in the units the fit read
+        pred = pred if land is None else _without_land(pred, source, fitted, every_missing=land == "missing")
         if land == "auto":
-            _warn_missing_everywhere(_as_dataset(self._obj, fitted), fitted, "regrid")
+            _warn_missing_everywhere(_as_dataset(source, fitted), fitted, "regrid")
         if isinstance(pred, xr.DataArray | xr.Dataset):  # the source's history goes on (it read "INRModel.predict" alone)
             pred.attrs["history"] = history_line(self._obj.attrs.get("history", ""),
                                                  f"regridded by {fitted._source_note()}")
         return pred
 
     def _fill(self, fitted: INRModel, obj, mask=None, land="auto"):
+        obj = _decoded(obj, fitted.variables_)  # kept values in the units of the predictions, packing in encoding
         with_std = isinstance(obj, xr.Dataset) and fitted.uncertainty is not None
         pred = fitted.predict(obj, return_std=True) if with_std else fitted.predict(obj)
         pred, std = pred if with_std else (pred, None)

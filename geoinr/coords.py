@@ -549,7 +549,7 @@ def _check_latitude(lat: np.ndarray, name) -> None:
         )
 
 
-PACKING_ATTRS = ("scale_factor", "add_offset", "_FillValue", "missing_value")  # CF packing, decoded by decode()
+PACKING_ATTRS = ("scale_factor", "add_offset", "_FillValue", "missing_value", "_Unsigned")  # CF packing: decode()
 
 
 def _numpy_dtype(var):

@@ -323,7 +323,7 @@ def mask_fills(table: _coords.PointTable, var_names, var_objs=None) -> _coords.P
     objs = list(var_objs) if var_objs is not None else [None] * len(var_names)
     for j, (name, obj) in enumerate(zip(var_names, objs)):
         packed = _sentinels.packed_extremes(obj) if obj is not None else {}
-        found = _sentinels.screen(values[:, j], str(name), packed)
+        found = _sentinels.screen(values[:, j], str(name), packed, declared=_sentinels.declares_fill(obj))
         fills = found.mask(values[:, j]) if found.active else None
         if fills is None or not fills.any():
             continue
@@ -353,7 +353,8 @@ def mask_fills_lazy(dataset: xr.Dataset, var_names, sample: _coords.PointTable) 
         var = dataset[v]
         if any(k in var.attrs for k in ("scale_factor", "add_offset")):
             continue  # still packed (opened without decoding): its numbers are not in decoded units yet
-        found = _sentinels.screen(sample.values[:, j], str(v), _sentinels.packed_extremes(var), sample=True)
+        found = _sentinels.screen(sample.values[:, j], str(v), _sentinels.packed_extremes(var), sample=True,
+                                  declared=_sentinels.declares_fill(var))
         if not found.active:
             continue
         fills = xr.apply_ufunc(found.mask, var, dask="parallelized", output_dtypes=[bool])

@@ -14,7 +14,9 @@ Four rules, from certain to cautious:
    :data:`FILL_SPREADS` robust spreads from the median (so a real 999 hPa is kept);
 3. a value repeated in :data:`REPEATED_SHARE` of the data or more, more than :data:`OUTLIER_SPREADS` robust
    spreads from the median of the others (land stored as a number no packing names, however much of it);
-4. any value more than :data:`OUTLIER_SPREADS` robust spreads from the median.
+4. any value more than :data:`OUTLIER_SPREADS` robust spreads from the median (for data that are all positive,
+   :data:`LOG_OUTLIER_SPREADS` of their logarithms: a chlorophyll bloom is data), unless the variable declares its
+   own fill value.
 
 The robust spread is the interquartile range / 1.349 (the standard deviation for
 Gaussian data), computed without the suspected fills. Land stored as an ordinary value (0.0
@@ -31,8 +33,8 @@ import numpy as np
 
 from .frames import user_stacklevel
 
-__all__ = ["FILL_CONSTANTS", "FILL_SPREADS", "OUTLIER_SPREADS", "Screen", "constant_cells", "packed_extremes",
-           "screen", "warn_constant_cells", "without_fills"]
+__all__ = ["FILL_CONSTANTS", "FILL_SPREADS", "LOG_OUTLIER_SPREADS", "OUTLIER_SPREADS", "Screen", "constant_cells", "declares_fill",
+           "packed_extremes", "screen", "warn_constant_cells", "without_fills"]
 
 #: numbers that files use for "missing" without saying so (netCDF default float fill, CMIP's 1e20, ...)
 FILL_CONSTANTS = (
@@ -42,6 +44,9 @@ FILL_CONSTANTS = (
 )
 FILL_SPREADS = 20.0  # a fill constant is masked beyond this many robust spreads from the median
 OUTLIER_SPREADS = 1000.0  # any value is masked beyond this many robust spreads from the median
+# ... of the natural logarithms, for data that are all positive: a ratio of exp(50 s) to the median, 7e10 for a
+# log-spread s of 0.5 (a chlorophyll record's background), where a bloom 800 times the background is data
+LOG_OUTLIER_SPREADS = 50.0
 QUANTILE_POINTS = 1_000_000  # the median and quartiles are taken on at most this many values (evenly strided)
 IQR_TO_SIGMA = 1.349  # interquartile range of a unit Gaussian
 REPEATED_SHARE = 0.05  # a value repeated in this share of the data, far from the others, is a fill (land)
@@ -70,6 +75,8 @@ class Screen:
         For each value of ``exact``, why it is a fill (for the warning).
     median, spread : float
         The robust centre and spread the bounds come from (NaN when the data are constant).
+    log : bool
+        Whether the bounds come from the logarithms of the values (positive data).
     """
 
     variable: str
@@ -79,6 +86,7 @@ class Screen:
     reasons: dict = dataclasses.field(default_factory=dict)
     median: float = np.nan
     spread: float = np.nan
+    log: bool = False
 
     @property
     def active(self) -> bool:
@@ -117,14 +125,15 @@ class Screen:
         if rest.size:
             parts.append(
                 f"values outside [{self.low:.6g}, {self.high:.6g}] such as {rest[0]:.6g}"
-                f"{f' and {rest[-1]:.6g}' if rest.size > 1 else ''} (more than {OUTLIER_SPREADS:g} robust spreads "
-                f"from the median {self.median:.6g})"
+                f"{f' and {rest[-1]:.6g}' if rest.size > 1 else ''} (more than "
+                f"{LOG_OUTLIER_SPREADS if self.log else OUTLIER_SPREADS:g} robust spreads "
+                f"{'of the logarithm ' if self.log else ''}from the median {self.median:.6g})"
             )
         share = 100.0 * n / max(total, 1)
         return (
             f"Variable {self.variable!r}: {n:,} of {total:,} values ({share:.3g} %) look like undeclared fill values "
             f"and are treated as missing: {'; '.join(parts) or 'none seen in the sample read'}. To decide yourself, "
-            f"set the variable's _FillValue, or mask it first "
+            f"set the variable's _FillValue (a variable that declares one keeps its far values), or mask it first "
             f"(e.g. ds[{self.variable!r}].where(abs(ds[{self.variable!r}]) < limit); if that is land, regrid and "
             f"fill_gaps then need land='missing' to leave it NaN)."
         )
@@ -154,7 +163,8 @@ def packed_extremes(var) -> dict:
     >>> packed_extremes(v)
     {}
     """
-    for where in (getattr(var, "encoding", {}), getattr(var, "attrs", {})):
+    places = (getattr(var, "encoding", {}), getattr(var, "attrs", {}))
+    for where in places:
         try:
             dtype = np.dtype(where.get("dtype", var.dtype if where is getattr(var, "attrs", None) else None))
         except TypeError:
@@ -163,6 +173,8 @@ def packed_extremes(var) -> dict:
             continue
         if where is getattr(var, "attrs", None) and "scale_factor" not in where and "add_offset" not in where:
             continue  # plain integers, not packed floats
+        if dtype.kind == "i" and any(str(w.get("_Unsigned", "")).lower() == "true" for w in places):
+            dtype = np.dtype(f"u{dtype.itemsize}")  # NetCDF-3 unsigned bytes: stored signed, read unsigned
         info = np.iinfo(dtype)
         scale = float(np.asarray(where.get("scale_factor", 1.0)))
         offset = float(np.asarray(where.get("add_offset", 0.0)))
@@ -170,7 +182,8 @@ def packed_extremes(var) -> dict:
         declared = {float(f) for k in ("_FillValue", "missing_value") if k in where for f in np.ravel(where[k])}
         fills = " and ".join(f"{f:.10g}" for f in sorted(declared))
         why = f"whose declared fill value is {fills}" if declared else "which declares no _FillValue"
-        extremes = ((info.min, "minimum"), (info.max, "maximum"))
+        # an unsigned type's minimum, 0, is ordinary data (a count, a flag); its netCDF default fill is the maximum
+        extremes = ((info.max, "maximum"),) if dtype.kind == "u" else ((info.min, "minimum"), (info.max, "maximum"))
         if declared:  # only the extreme next to a declared fill (DUACS: fill min + 1, land at min); the other one
             # can hold data (grib_to_netcdf stores a record's maximum as exactly the int16 maximum)
             extremes = [(raw, which) for raw, which in extremes
@@ -232,8 +245,23 @@ def _repeated_fills(values: np.ndarray) -> dict:
     return found
 
 
+def declares_fill(var) -> bool:
+    """Whether an xarray variable declares its fill value (``_FillValue`` or ``missing_value``, in its attributes
+    or, once decoded, its encoding): its file says how it marks what is missing.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> v = xr.DataArray([1.0, 2.0], dims="n")
+    >>> declares_fill(v), declares_fill(v.assign_attrs(_FillValue=-999.0))
+    (False, True)
+    """
+    return any(k in where for where in (getattr(var, "attrs", {}), getattr(var, "encoding", {}))
+               for k in ("_FillValue", "missing_value"))
+
+
 def screen(values, variable: str = "values", packed: dict | None = None, *, sample: bool = False,
-           outliers: bool = True) -> Screen:
+           outliers: bool = True, declared: bool = False) -> Screen:
     """Find the undeclared fill values of one variable.
 
     Parameters
@@ -250,6 +278,9 @@ def screen(values, variable: str = "values", packed: dict | None = None, *, samp
     outliers : bool
         Apply the fourth rule (no bounds when False): a noise-free field on a flat background has a tiny robust
         spread, and its real eddies lie thousands of spreads from the median.
+    declared : bool
+        The variable declares its fill value (:func:`declares_fill`): the fourth rule is not applied, since its
+        file says how it marks what is missing (a bloom of 80 mg m-3 of chlorophyll over 0.1 was masked).
 
     Returns
     -------
@@ -264,6 +295,9 @@ def screen(values, variable: str = "values", packed: dict | None = None, *, samp
     (31, (-999.0, 999.0))
     >>> screen(rng.normal(1013.0, 10.0, 1000).round(), "pressure").mask([999.0]).tolist()  # a real 999 hPa is kept
     [False]
+    >>> chl = np.append(rng.lognormal(np.log(0.1), 0.5, 1000), [80.0, 75.0])  # positive: a bloom is data
+    >>> int(screen(chl, "chl").mask(chl).sum())
+    0
     """
     v = np.asarray(values, dtype=np.float64).ravel()
     v = v[np.isfinite(v)]
@@ -291,10 +325,19 @@ def screen(values, variable: str = "values", packed: dict | None = None, *, samp
             reasons[e] = f"a usual fill value, {abs(e - median) / spread:.3g} robust spreads from the median"
     seen = [e for e in reasons if sample or e in (packed or {}) or occurs[e]]
     exact = tuple(sorted(seen))
-    bound = OUTLIER_SPREADS * spread if outliers else np.inf
+    low, high, log = -np.inf, np.inf, False
+    if outliers and not declared:
+        if clean.min() > 0.0:  # positive data (concentrations, rates, heights): their spread is in ratios
+            log_median, log_spread = _robust_centre(np.log(clean))
+            log = log_spread > 0
+            if log:
+                with np.errstate(over="ignore", under="ignore"):
+                    low, high = (float(np.exp(log_median + s * LOG_OUTLIER_SPREADS * log_spread)) for s in (-1, 1))
+        if not log:
+            low, high = median - OUTLIER_SPREADS * spread, median + OUTLIER_SPREADS * spread
     return Screen(
-        variable, exact=exact, low=median - bound, high=median + bound,
-        reasons={e: reasons[e] for e in exact}, median=median, spread=spread,
+        variable, exact=exact, low=low, high=high,
+        reasons={e: reasons[e] for e in exact}, median=median, spread=spread, log=log,
     )
 
 
@@ -321,7 +364,7 @@ def without_fills(var, *, warn: bool = True, note: str = "", outliers: bool = Tr
     lazy = var.chunks is not None
     sample = var.isel({var.dims[0]: slice(None, None, max(1, var.shape[0] // SCREEN_SLICES))}) if lazy and var.ndim else var
     found = screen(np.asarray(sample.values), str(var.name or "values"), packed_extremes(var), sample=lazy,
-                   outliers=outliers)
+                   outliers=outliers, declared=declares_fill(var))
     if not found.active:
         return var
     fills = xr.apply_ufunc(found.mask, var, dask="parallelized", output_dtypes=[bool])

@@ -1,0 +1,103 @@
+"""A review by a scientist bringing data other than one clean sea level on (time, lat, lon) (2026-12-07): packed
+files opened without decoding, heavy-tailed positive variables, NetCDF-3 unsigned bytes, static fields beside
+time-varying ones, derived fields of other variables. Each test failed on the code before its fix."""
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import geoinr
+from geoinr import sentinels
+
+QUICK = dict(width=16, depth=1, epochs=2, max_time=None, progress=False)
+
+
+def _grid():
+    return geoinr.datasets.synthetic_grid(days=3, resolution=1.0)
+
+
+def test_fill_gaps_of_a_file_opened_without_decoding_is_in_one_unit(tmp_path):
+    """mask_and_scale=False: the kept values were raw int16 counts beside predictions in metres, under a
+    scale_factor a reader applied to both, and to_netcdf failed ("_FillValue already exists in attrs")."""
+    ds = _grid()
+    s = ds.sla.copy()
+    s[0, 0, :3] = np.nan
+    s.to_dataset().to_netcdf(tmp_path / "p.nc", encoding={"sla": {"dtype": "int16", "scale_factor": 1e-4,
+                                                                  "_FillValue": -32767}})
+    raw = xr.open_dataset(tmp_path / "p.nc", mask_and_scale=False)
+    decoded = xr.open_dataset(tmp_path / "p.nc")
+    for filled in (raw.inr.fill_gaps("sla", **QUICK).sla, raw.sla.inr.fill_gaps(**QUICK)):
+        kept = np.isfinite(decoded.sla.values)
+        np.testing.assert_allclose(filled.values[kept], decoded.sla.values[kept], rtol=1e-6)
+        assert np.abs(filled.values).max() < 1.0  # metres everywhere, none in counts
+        assert "scale_factor" not in filled.attrs and filled.encoding["scale_factor"] == pytest.approx(1e-4)
+    out = raw.inr.fill_gaps("sla", **QUICK)
+    out.to_netcdf(tmp_path / "o.nc")
+    back = xr.open_dataset(tmp_path / "o.nc")
+    assert back.sla.encoding["dtype"] == np.dtype("int16")  # written back packed, as it was read
+    np.testing.assert_allclose(back.sla.values, out.sla.values, atol=1e-4)
+    assert np.isfinite(back.sla.values).all()
+
+
+def test_regrid_judges_land_of_an_undecoded_file_in_its_units(tmp_path):
+    """regrid's land ('auto') of a packed file opened without decoding: the declared fill value is a gap, as it is
+    when xarray decodes the file, not land holding a number."""
+    ds = _grid()
+    s = ds.sla.copy()
+    s[:, 0, 0] = np.nan  # missing at every time: a gap in both readings
+    s.to_dataset().to_netcdf(tmp_path / "p.nc", encoding={"sla": {"dtype": "int16", "scale_factor": 1e-4,
+                                                                  "_FillValue": -32767}})
+    opened = [xr.open_dataset(tmp_path / "p.nc", mask_and_scale=m) for m in (False, True)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        maps = [o.inr.regrid(o, "sla", seed=0, **QUICK) for o in opened]
+    assert np.isnan(maps[0].values).sum() == np.isnan(maps[1].values).sum() == 0
+
+
+def test_a_positive_heavy_tailed_variable_keeps_its_bloom():
+    """Chlorophyll: a coastal bloom of about 80 mg m-3 over a background of 0.1 lies thousands of robust spreads
+    from the median, and the outlier rule took it for fill values (fill_gaps then made its cells land)."""
+    rng = np.random.default_rng(1)
+    g = geoinr.datasets.synthetic_grid(days=3, resolution=0.5)
+    chl = 0.1 * np.exp(rng.normal(0, 0.5, g.sla.shape))
+    chl[:, :3, :3] = 80 * np.exp(rng.normal(0, 0.2, (3, 3, 3)))
+    da = xr.DataArray(chl, dims=g.sla.dims, coords=g.sla.coords, name="chl", attrs=dict(units="mg m-3"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no fill-value warning
+        assert da.inr.fit(**QUICK).n_points_ == chl.size
+        filled = da.inr.fill_gaps(**QUICK)
+    np.testing.assert_array_equal(filled.values, chl)
+    # a real undeclared fill among positive data is still found (a usual constant, or one far in ratio)
+    assert sentinels.screen(np.append(chl.ravel(), [1e20, 1e150]), "chl").mask([1e20, 1e150, 80.0]).tolist() \
+        == [True, True, False]
+
+
+def test_a_declared_fill_value_turns_the_outlier_rule_off():
+    """The warning advised 'set the variable's _FillValue' to decide: setting it changed nothing."""
+    rng = np.random.default_rng(0)
+    v = np.append(rng.normal(0.0, 0.01, 500), [50.0, -40.0])  # far, but real (a flat sea, two spikes)
+    assert sentinels.screen(v, "x").mask(v).sum() == 2
+    assert sentinels.screen(v, "x", declared=True).mask(v).sum() == 0
+    da = xr.DataArray(v, dims="n", name="x")
+    assert sentinels.declares_fill(da.assign_attrs(_FillValue=-999.0))
+    assert int(np.isnan(sentinels.without_fills(da.assign_attrs(missing_value=-999.0), warn=False)).sum()) == 0
+    assert int(np.isnan(sentinels.without_fills(da, warn=False)).sum()) == 2
+
+
+def test_netcdf3_unsigned_bytes_are_read_unsigned(tmp_path):
+    """A NetCDF-3 byte with _Unsigned="true": opened without decoding it was fitted as signed (mean 22 for 104.5);
+    decoded, its mid-range 127 was masked as 'the maximum of its int8 packing'."""
+    ds = _grid()
+    u = ((ds.sla - ds.sla.min()) / (ds.sla.max() - ds.sla.min()) * 255).round().astype("uint8")
+    u[0, 0, 0] = 127
+    xr.Dataset({"q": (ds.sla.dims, u.values.view("int8"), {"_Unsigned": "true", "units": "1"})},
+               coords=ds.sla.coords).to_netcdf(tmp_path / "ub.nc", format="NETCDF3_CLASSIC")
+    for mask_and_scale in (False, True):
+        opened = xr.open_dataset(tmp_path / "ub.nc", mask_and_scale=mask_and_scale)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fitted = opened.inr.fit("q", **QUICK)
+        assert not any("127" in str(w.message) for w in caught)
+        assert fitted.mean_[0] == pytest.approx(float(u.where(u < 255).mean()), abs=0.01)
+    assert list(sentinels.packed_extremes(xr.open_dataset(tmp_path / "ub.nc").q)) == [255.0]  # not 0, nor 127
