@@ -275,6 +275,16 @@ def _decoded(obj, variables):
     return obj.assign({v: one(obj[v]) for v in variables if v in obj.data_vars})
 
 
+def _on_dims(pred: xr.DataArray, var: xr.DataArray, std: bool = False) -> xr.DataArray:
+    """A prediction on the dims of the source variable ``var``: broadcast over those it lacks (a depth of one),
+    averaged over those ``var`` does not have (a static field fitted jointly with a time-varying one is predicted
+    at each time: its estimate is their mean; ``std``: the root mean square of standard errors)."""
+    extra = [d for d in pred.dims if d not in var.dims]
+    if extra:
+        pred = (np.sqrt((pred**2).mean(extra)) if std else pred.mean(extra)).assign_attrs(pred.attrs)
+    return pred.broadcast_like(var).transpose(*var.dims)
+
+
 def _as_dataset(obj, fitted: INRModel) -> xr.Dataset:
     return obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
 
@@ -366,14 +376,14 @@ class _Base:
         out = obj.copy()
         for v in fitted.variables_:
             kept = screened[v]
-            p = on_sea(_masked(preds[v].broadcast_like(obj[v]).transpose(*obj[v].dims), mask), obj[v], kept)
+            p = on_sea(_masked(_on_dims(preds[v], obj[v]), mask), obj[v], kept)
             filled = kept.where(np.isfinite(kept), p)
             out[v] = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
             out[v].encoding = _written_back(obj[v].encoding)  # as it was read: a DUACS file's int32 packing, zlib
             if std is not None:  # the error of what was filled: NaN where the value is observed (or left as land)
                 stds = std if isinstance(std, xr.Dataset) else std.to_dataset()
                 name = next(n for n in stds.data_vars if n == f"{v}_std" or len(stds.data_vars) == 1)
-                e = stds[name].broadcast_like(obj[v]).transpose(*obj[v].dims)
+                e = _on_dims(stds[name], obj[v], std=True)
                 out[f"{v}_std"] = e.where(~np.isfinite(kept) & np.isfinite(filled)).assign_attrs(
                     e.attrs, comment=f"{e.attrs.get('comment', '').rstrip('. ')}. Given where the gap was filled; "
                     f"NaN where the value is observed.".lstrip(". "))

@@ -251,7 +251,8 @@ def resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames, *, s
     Without names, the candidates are the numeric data variables that span a
     dimension of the latitude or longitude, leaving out the coordinates, scalars
     (such as ``crs``) and the variables named by a ``bounds`` or ``grid_mapping``
-    attribute (such as ``lat_bnds``). ``single=True`` (the baselines) asks for
+    attribute (such as ``lat_bnds``), and quality flags (``flag_values``, ``flag_masks``, ``flag_meanings``: they
+    are categories, not a field). ``single=True`` (the baselines) asks for
     exactly one variable, with messages in the baselines' call form ``fit(obs, 'sla')``.
     """
     if variables is not None:
@@ -266,8 +267,9 @@ def resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames, *, s
         return var_list
     skip = {names.lat, names.lon, names.time} | _ancillary(ds)
     point_dims = set(ds[names.lat].dims) | set(ds[names.lon].dims)
+    flags = ("flag_values", "flag_masks", "flag_meanings")
     cands = [k for k, v in ds.data_vars.items()
-             if k not in skip and v.dtype.kind in "fiuc" and point_dims & set(v.dims)]
+             if k not in skip and v.dtype.kind in "fiuc" and point_dims & set(v.dims) and not set(flags) & set(v.attrs)]
     if single and len(cands) != 1:
         what = f"several data variables {cands}" if cands else f"no numeric data variable ({list(ds.data_vars)})"
         raise ValueError(f"This Dataset has {what}; say which one to map, e.g. fit(obs, 'sla').")
@@ -285,11 +287,18 @@ def resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames, *, s
 
 
 def describe(data, variables, lat=None, lon=None, time=None, *, single: bool = False):
-    """Coordinate names, variable names and variable objects of an xarray Dataset or DataArray (nothing is read)."""
+    """Coordinate names, variable names and variable objects of an xarray Dataset or DataArray (nothing is read).
+
+    A Dataset's time is left out (a purely spatial fit, as ``time=False``) where no variable fitted spans it: a
+    mean dynamic topography or a bathymetry on (lat, lon) beside a sea level on (time, lat, lon) was fitted once per
+    time, and its copy from ``fill_gaps`` or ``regrid`` gained the time it does not have (a review)."""
     fitted = _as_list(variables) if variables is not None else ()
     names = _coords.find_coords(data, lat=lat, lon=lon, time=time, variables=fitted)
     if isinstance(data, xr.Dataset):
         var_names = resolve_variables(data, variables, names, single=single)
+        steps = set(data[names.time].dims) if names.time is not None else set()
+        if time is None and steps and not any(steps & set(data[v].dims) for v in var_names):
+            names = dataclasses.replace(names, time=None)
         return names, var_names, [data[v] for v in var_names]
     if variables is not None and variables not in ([data.name], data.name):
         raise ValueError(f"variables={variables!r} given for a DataArray named {data.name!r}; leave it out.")

@@ -101,3 +101,52 @@ def test_netcdf3_unsigned_bytes_are_read_unsigned(tmp_path):
         assert not any("127" in str(w.message) for w in caught)
         assert fitted.mean_[0] == pytest.approx(float(u.where(u < 255).mean()), abs=0.01)
     assert list(sentinels.packed_extremes(xr.open_dataset(tmp_path / "ub.nc").q)) == [255.0]  # not 0, nor 127
+
+
+def test_a_static_field_beside_a_time_varying_one_is_fitted_in_space():
+    """A mean dynamic topography on (lat, lon) beside a sea level on (time, lat, lon): fitted once per time (300
+    points for 100 cells), and fill_gaps failed with xarray's "must be a permuted list"."""
+    ds = _grid()
+    mdt = (ds.lat * 0.01 + ds.lon * 0.002).assign_attrs(units="m")
+    ds2 = ds[["sla"]].assign(mdt=mdt.where(~((ds.lat == ds.lat[3]) & (ds.lon == ds.lon[4]))))
+    fitted = ds2.inr.fit("mdt", **QUICK)
+    assert fitted.n_points_ == 99 and fitted.time_axis_ is None
+    for variables in ("mdt", ["sla", "mdt"]):  # alone, and jointly with the sea level (predicted at each time)
+        filled = ds2.inr.fill_gaps(variables, **QUICK)
+        assert filled.mdt.dims == ("lat", "lon") and filled.sla.dims == ds.sla.dims
+        assert np.isfinite(filled.mdt.values).all()
+        np.testing.assert_array_equal(filled.mdt.values[np.isfinite(ds2.mdt.values)],
+                                      ds2.mdt.values[np.isfinite(ds2.mdt.values)])
+    assert ds2.inr.regrid(0.5, "mdt", **QUICK).dims == ("lat", "lon")
+    assert ds2.inr.fit(["sla", "mdt"], **QUICK).time_axis_ is not None  # a variable spans time: time is kept
+
+
+def test_the_gradient_of_a_variable_that_is_not_a_height():
+    """derive('gradient') of an SST refused it as "no sea-surface height"; its units were '1' whatever the variable.
+    A height's currents warn where its standard_name says it is something else (a mixed-layer depth in m)."""
+    ds = _grid()
+    sst = (ds.sla * 20 + 15).rename("sst").assign_attrs(units="degC", long_name="sea surface temperature")
+    fitted = sst.inr.fit(**QUICK)
+    grad = fitted.derive("gradient", fitted.target_grid(1.0))
+    assert grad.deta_dx.attrs["units"] == "degC m-1" and np.isfinite(grad.deta_dx.values).all()
+    with pytest.raises(ValueError, match="not a length"):
+        fitted.derive("geostrophic_velocity", fitted.target_grid(1.0))
+    mld = (ds.sla * 20 + 50).rename("mld").assign_attrs(units="m", standard_name="ocean_mixed_layer_thickness")
+    fitted = mld.inr.fit(**QUICK)
+    with pytest.warns(UserWarning, match="standard_name is 'ocean_mixed_layer_thickness'"):
+        fitted.derive("geostrophic_velocity", fitted.target_grid(1.0))
+    adt = ds.sla.assign_attrs(units="m", standard_name="sea_surface_height_above_geoid").inr.fit(**QUICK)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        assert adt.derive("gradient", adt.target_grid(1.0)).deta_dx.attrs["units"] == "1"  # m per m
+        adt.derive("geostrophic_velocity", adt.target_grid(1.0))
+
+
+def test_an_empty_variable_and_a_flag_variable():
+    """An all-NaN variable in a joint fit was refused as 'has mean nan ... huge or undeclared fill values'; a
+    quality flag beside the field made a plain fit() ask which of 'several data variables' to map."""
+    ds = _grid()
+    with pytest.raises(ValueError, match="'empty' has no valid value"):
+        ds.assign(empty=ds.sla * np.nan).inr.fit(["sla", "empty"], **QUICK)
+    flag = xr.zeros_like(ds.sla, dtype="int8").assign_attrs(flag_values=[0, 1], flag_meanings="good bad")
+    assert ds[["sla"]].assign(qc=flag).inr.fit(**QUICK).variables_ == ["sla"]

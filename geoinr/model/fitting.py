@@ -557,6 +557,10 @@ def learn_frame(model, obs) -> Frame:
     model._seed_in_force = model.seed if distributed_world()[1] == 1 else shared_seed(model.seed)
     model._gridded_source = bool(obs.gridded)  # finish() judges a grid's misfit at its own cells
     if obs.table is not None:
+        empty = [v for v, n in zip(obs.variables, np.isfinite(obs.table.values).sum(axis=0)) if not n]
+        if empty:
+            raise ValueError(f"Variable {empty[0]!r} has no valid value (every value is NaN or a fill value): leave it "
+                             f"out of variables= (fitting {[v for v in obs.variables if v not in empty]}).")
         frame = frame_in_memory(obs.table)
         _observations.warn_duplicates(obs.table)
         for v, s in zip(obs.variables, frame.std):

@@ -20,6 +20,7 @@ from .. import observations as _observations
 from .._version import __version__
 from ..base import history_line
 from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, derived_attrs, derived_fields
+from ..geometry import metres_per_length_unit
 from ..physics.losses import metres_per_unit
 from ..physics.operators import derivatives
 from ..physics.qg import EQUATOR_BAND
@@ -27,6 +28,11 @@ from . import derived_error as _derived_error
 from . import evaluation as _evaluation
 
 __all__ = ["SurrogateMixin"]
+
+
+# words of the standard_names of heights whose gradient times g/f is a geostrophic flow (CF: sea_surface_height_above_
+# geoid / _sea_level / _mean_sea_level, sea_surface_elevation, ocean_dynamic_sea_level, geopotential_height, ...)
+HEIGHT_NAMES = ("surface_height", "surface_elevation", "sea_level", "dynamic_topography", "geopotential_height")
 
 
 class SurrogateMixin:
@@ -118,7 +124,7 @@ class SurrogateMixin:
         self._check_derive(quantity, return_std, outside)
         variable = self._height_variable(variable)
         j = self._selection(variable)[0]
-        to_m = metres_per_unit(self.variable_attrs_.get(variable, {}).get("units"), variable)
+        to_m, per_metre = self._metres_per_unit(quantity, variable)
         scale, offset = self.std_[j] * to_m, self.mean_[j] * to_m
         dims, columns, coords = self._target_columns(target, lat, lon, time, method="derive")
         shape = np.shape(columns[0])
@@ -146,7 +152,7 @@ class SurrogateMixin:
                                f"geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation")
         ds = xr.Dataset(coords=coords, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
         for k, values in parts.items():
-            ds[k] = xr.DataArray(values, dims=dims, coords=coords, attrs=self._derived_attrs(k, variable, j, return_std))
+            ds[k] = xr.DataArray(values, dims=dims, coords=coords, attrs=self._derived_attrs(k, variable, j, return_std, per_metre))
             ds[k].attrs.update(source=self._source_note(), history=history)
         if quantity == "pv":
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
@@ -171,10 +177,29 @@ class SurrogateMixin:
             variable = self.variables_[0]
         return variable
 
-    def _derived_attrs(self, name: str, variable: str, j: int, return_std: bool) -> dict:
-        """CF attributes of the derived output ``name`` (``<output>_std``: its standard deviation)."""
+    def _metres_per_unit(self, quantity: str, variable: str):
+        """(factor from the variable's units to metres, None); for ``"gradient"`` of a variable that is not a length
+        (a temperature, a concentration: a front's gradient of SST), (1, its units per metre), which it refused as
+        "no sea-surface height" (a review). The other quantities warn where the ``standard_name`` names something
+        other than a height (a mixed-layer depth in metres gave "geostrophic currents" in silence)."""
+        attrs = self.variable_attrs_.get(variable, {})
+        units, standard = attrs.get("units"), str(attrs.get("standard_name") or "")
+        if quantity == "gradient" and str(units or "").strip() and metres_per_length_unit(units) is None:
+            return 1.0, f"{units} m-1"
+        if quantity != "gradient" and standard and not any(k in standard for k in HEIGHT_NAMES):
+            warnings.warn(f"derive({quantity!r}) treats {variable!r} as a sea-surface height (or a geopotential "
+                          f"height), but its standard_name is {standard!r}: its derivatives are no geostrophic "
+                          f"flow. derive('gradient') gives its gradient alone.", UserWarning,
+                          stacklevel=user_stacklevel())
+        return metres_per_unit(units, variable), None
+
+    def _derived_attrs(self, name: str, variable: str, j: int, return_std: bool, per_metre: str | None = None) -> dict:
+        """CF attributes of the derived output ``name`` (``<output>_std``: its standard deviation); ``per_metre``:
+        the units of a gradient of a variable that is not a length."""
         fitted = self.variable_attrs_.get(variable, {})
         attrs = derived_attrs(name.removesuffix("_std"), fitted.get("long_name", variable), fitted.get("standard_name"))
+        if per_metre:
+            attrs["units"] = per_metre
         if name.endswith("_std"):
             return _derived_error.std_attrs(attrs, self.uncertainty, self._calibrated_error(), j)
         if return_std:
