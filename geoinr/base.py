@@ -307,6 +307,7 @@ class BaseMapper(BaseEstimator):
         the CF ``standard_error`` modifier of the variable's standard name.
         """
         out = {}
+        mapping = next((n for n, c in coords.items() if "grid_mapping_name" in getattr(c, "attrs", {})), None)
         method = "sample" if kind == "sample" else "predict"
         line = history_line(history, f"geoinr {__version__} {type(self).__name__}.{method}")
         for i in sel:
@@ -328,6 +329,8 @@ class BaseMapper(BaseEstimator):
                 attrs["comment"] = f"plausible fields from the {getattr(self, 'uncertainty', None)} uncertainty estimate"
             attrs["source"] = self._source_note()
             attrs["history"] = line
+            if mapping is not None:  # CF: the target's grid mapping, carried as a coordinate
+                attrs["grid_mapping"] = mapping
             out[name] = xr.DataArray(values[..., i], dims=dims, coords=coords, name=name, attrs=attrs)
         if len(out) == 1:
             return next(iter(out.values()))

@@ -29,6 +29,7 @@ __all__ = [
     "find_coords",
     "wrap_longitude",
     "decode",
+    "in_nanoseconds",
     "longitude_span",
     "points_from_xarray",
     "target_points",
@@ -375,7 +376,7 @@ class TimeAxis:
         if values.dtype.kind == "m":  # timedelta64, e.g. time since the start of a run
             return cls("numeric", "", "standard", "days")
         if np.issubdtype(values.dtype, np.datetime64):
-            t0 = np.nanmin(values.astype("datetime64[ns]"))
+            t0 = np.nanmin(values.astype("datetime64[us]"))  # (nanoseconds end in 2262: an SSP run to 2300)
             if np.isnat(t0):
                 raise ValueError("all times are NaT (missing)")
             return cls("datetime64", str(t0.astype("datetime64[D]")), "standard")
@@ -416,8 +417,8 @@ class TimeAxis:
             return (values.astype(np.float64) - self.origin) * self.days_per_unit
         fitted = _calendar_family(self.calendar)
         if is_dt and fitted == "standard":
-            ref = np.datetime64(self.reference, "ns")
-            return (values.astype("datetime64[ns]") - ref) / np.timedelta64(1, "D")
+            ref = np.datetime64(self.reference, "us")  # microseconds: +-290,000 years, where nanoseconds overflow
+            return (values.astype("datetime64[us]") - ref) / np.timedelta64(1, "D")
         if is_dt or is_cf:
             import cftime
 
@@ -440,8 +441,8 @@ class TimeAxis:
         if self.kind == "numeric":
             return days / self.days_per_unit + self.origin
         if self.kind == "datetime64":
-            ns = np.round(days * (SECONDS_PER_DAY * 1e9)).astype("int64").astype("timedelta64[ns]")
-            return np.datetime64(self.reference, "ns") + ns
+            us = np.round(days * (SECONDS_PER_DAY * 1e6)).astype("int64").astype("timedelta64[us]")
+            return in_nanoseconds(np.datetime64(self.reference, "us") + us)
         import cftime
 
         return np.asarray(cftime.num2date(days, f"days since {self.reference}", calendar=self.calendar))
@@ -453,6 +454,24 @@ class TimeAxis:
         if out["days_per_unit"] == 1.0:
             del out["days_per_unit"]
         return out
+
+
+NS_FIRST, NS_LAST = np.datetime64("1678-01-01", "us"), np.datetime64("2262-04-11", "us")  # datetime64[ns]'s range
+
+
+def in_nanoseconds(values) -> np.ndarray:
+    """datetime64 values in nanoseconds (xarray's and pandas' usual unit) where all of them fit (1678-2262), else in
+    microseconds: a cast to nanoseconds of a year-2300 date wraps round to 1715 in silence (a review).
+
+    Examples
+    --------
+    >>> in_nanoseconds(np.array(["2020-01-02"], "datetime64[D]")).dtype, in_nanoseconds(np.array(["2300-01-02"], "datetime64[D]")).dtype
+    (dtype('<M8[ns]'), dtype('<M8[us]'))
+    """
+    values = np.asarray(values).astype("datetime64[us]")
+    finite = values[~np.isnat(values)]
+    inside = not finite.size or (finite.min() >= NS_FIRST and finite.max() <= NS_LAST)
+    return values.astype("datetime64[ns]") if inside else values
 
 
 CALENDAR_FAMILIES = {"gregorian": "standard", "proleptic_gregorian": "standard", "julian": "julian",
@@ -987,6 +1006,9 @@ def output_coords(target, dims, names: CoordNames) -> dict:
     ['lat', 'lon']
     """
     coords = {name: c for name, c in target.coords.items() if set(c.dims) <= set(dims)}
+    if isinstance(target, xr.Dataset):  # CF: the grid mapping its variables name (a projected grid's crs), kept
+        named = {str(v.attrs.get("grid_mapping", "")) for v in target.data_vars.values()}
+        coords.update({n: target[n] for n in named if n in target.data_vars and set(target[n].dims) <= set(dims)})
     for name in (names.lat, names.lon, names.time):
         if name is not None and name not in coords:
             coords[name] = target[name]

@@ -62,7 +62,7 @@ import xarray as xr
 from dask.base import is_dask_collection
 
 from . import sentinels as _sentinels
-from .coords import TimeAxis, days_per_unit, decode, find_coords
+from .coords import TimeAxis, days_per_unit, decode, find_coords, in_nanoseconds
 from .frames import user_stacklevel
 from .geometry import EARTH_RADIUS_KM, SECONDS_PER_DAY, haversine_km, metres_per_length_unit
 
@@ -513,7 +513,7 @@ def _daily(est: xr.DataArray, ref: xr.DataArray, time, min_points: int, func: st
         mu = 1.0 - np.sqrt(se / n) / np.sqrt(sr / n)
     mu[(n < max(1, min_points)) | (sr == 0.0)] = np.nan
     if np.issubdtype(days.dtype, np.datetime64):
-        days = days.astype("datetime64[ns]")
+        days = in_nanoseconds(days)
     return xr.DataArray(
         mu,
         dims="day",

@@ -619,11 +619,11 @@ def warn_duplicates(table: _coords.PointTable) -> None:
     inverse = inverse.ravel()
     dup = counts[inverse] > 1
     vals = np.where(np.isfinite(table.values), table.values, 0.0)
-    spread = np.zeros((counts.size, vals.shape[1]))
-    np.maximum.at(spread, inverse[dup], vals[dup])
+    high = np.full((counts.size, vals.shape[1]), -np.inf)  # (from zero, every negative repeat looked different)
+    np.maximum.at(high, inverse[dup], vals[dup])
     low = np.full((counts.size, vals.shape[1]), np.inf)
     np.minimum.at(low, inverse[dup], vals[dup])
-    differing = int(((spread - low) > 0).any(axis=1).sum())
+    differing = int(((high - low) > 0).any(axis=1).sum())
     if differing:
         warnings.warn(
             f"{differing} coordinate(s) carry several different values (e.g. crossing satellite tracks). "

@@ -150,3 +150,21 @@ def test_an_empty_variable_and_a_flag_variable():
         ds.assign(empty=ds.sla * np.nan).inr.fit(["sla", "empty"], **QUICK)
     flag = xr.zeros_like(ds.sla, dtype="int8").assign_attrs(flag_values=[0, 1], flag_meanings="good bad")
     assert ds[["sla"]].assign(qc=flag).inr.fit(**QUICK).variables_ == ["sla"]
+
+
+def test_a_projected_targets_grid_mapping_is_kept(tmp_path):
+    """Predicting on a projected grid (x/y, 2-D lat/lon, a CF crs variable) dropped the grid mapping."""
+    ds = _grid()
+    fitted = ds.inr.fit("sla", **QUICK)
+    x, y = np.arange(5) * 50e3, np.arange(4) * 50e3
+    xx, yy = np.meshgrid(x, y)
+    target = xr.Dataset(
+        {"crs": ((), 0, {"grid_mapping_name": "lambert_conformal_conic", "standard_parallel": 35.0}),
+         "mask": (("y", "x"), np.ones((4, 5)), {"grid_mapping": "crs"})},
+        coords={"x": x, "y": y, "lat": (("y", "x"), 33 + yy / 111e3), "lon": (("y", "x"), 3 + xx / 90e3),
+                "time": ds.time.values[:2]})
+    pred = fitted.predict(target)
+    assert pred.attrs["grid_mapping"] == "crs" and pred.crs.attrs["grid_mapping_name"] == "lambert_conformal_conic"
+    pred.to_dataset().to_netcdf(tmp_path / "p.nc")
+    assert xr.open_dataset(tmp_path / "p.nc").sla.attrs["grid_mapping"] == "crs"
+    assert "grid_mapping" not in fitted.predict(ds).attrs  # none named: none made up

@@ -23,6 +23,7 @@ import xarray as xr
 from .. import coords as _coords
 from .. import cpu_load as _cpu_load
 from .. import observations as _observations
+from .. import scales as _scales
 from .. import stream as _stream
 from ..encoding import CoordinateEncoding
 from ..frames import user_stacklevel
@@ -724,12 +725,28 @@ def encoding_config(model, sample: _coords.PointTable, extent: np.ndarray | None
         period = period if record is None else record["min_period"]
     coords = sample.coordinates()
     options = {"space": model.space_encoding, "time": model.time_encoding}
+    if period is None and extent is None and getattr(model, "_gridded_source", False) and sample.time is not None:
+        wavelength, period = _gridded_scales(sample, wavelength)
     if extent is not None:
         scales = CoordinateEncoding.from_points(coords, **options, min_wavelength=wavelength, min_period=period)
         wavelength, period = scales.min_wavelength, scales.min_period
         coords = np.concatenate([coords, extent])
     encoding = CoordinateEncoding.from_points(coords, **options, min_wavelength=wavelength, min_period=period)
     return encoding.config()
+
+
+def _gridded_scales(sample: _coords.PointTable, wavelength):
+    """(min_wavelength, min_period) of a gridded record whose own time steps show a signal much faster than the
+    rule's period (:func:`geoinr.scales.gridded_period` below :data:`geoinr.scales.GRIDDED_PERIOD_SHARE` of it:
+    hourly output's tides and diurnal cycle), else ``(wavelength, None)``: the rule of
+    :func:`geoinr.scales.default_scales` as before."""
+    fastest = _scales.gridded_period(sample.lon, sample.lat, sample.time, sample.values)
+    if fastest is None:
+        return wavelength, None
+    rule_wavelength, rule_period = _scales.default_scales(sample.lon, sample.lat, sample.time)
+    wavelength = rule_wavelength if wavelength is None else float(wavelength)
+    rule_period = wavelength * rule_period / rule_wavelength  # the rule's speed, at this wavelength
+    return wavelength, (fastest if fastest < _scales.GRIDDED_PERIOD_SHARE * rule_period else None)
 
 
 def calibrate(model, trainer, prep: Prepared) -> None:
