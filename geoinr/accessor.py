@@ -198,6 +198,8 @@ def _source_times(obj, fitted: INRModel):
     output grid; None (the model's daily axis) for scattered data, whose positions run along the time dimension."""
     names = fitted.coord_names_ or {}
     name, lat, lon = names.get("time"), names.get("lat"), names.get("lon")
+    if name in obj.coords and obj[name].ndim == 0 and lat in obj.coords and lon in obj.coords:
+        return obj[name].values.reshape(1)  # one map (ds.sel(time=...)): its time, kept scalar (_source_time_axis)
     if name is None or name not in obj.dims or obj[name].ndim != 1 or lat not in obj.coords or lon not in obj.coords:
         return None
     if name in obj[lat].dims or name in obj[lon].dims:  # tracks: one position per time
@@ -237,6 +239,8 @@ def _source_time_axis(grid: xr.Dataset, source, fitted: INRModel) -> xr.Dataset:
     name = (fitted.coord_names_ or {}).get("time")
     if name is None or name not in grid.coords or name not in source.coords or _source_times(source, fitted) is None:
         return grid
+    if source[name].ndim == 0 and name in grid.dims:  # a map at one time: a map with its scalar time, as the source
+        grid = grid.isel({name: 0})
     grid[name].attrs = {**grid[name].attrs, **source[name].attrs}
     grid[name].encoding = dict(source[name].encoding)
     return grid

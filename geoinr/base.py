@@ -451,9 +451,9 @@ class BaseMapper(BaseEstimator):
                 pass
             values = pd.date_range(start=start, end=pd.Timestamp(end), freq=freq).values
         else:
-            day = type(start)(start.year, start.month, start.day, calendar=start.calendar)
-            start = day if day == start else day + _dt.timedelta(days=1)
-            values = xr.date_range(start=start, end=end, freq=freq, calendar=ta.calendar, use_cftime=True).values
+            day = type(start)(start.year, start.month, start.day, calendar=start.calendar)  # steps from midnight,
+            values = xr.date_range(start=day, end=end, freq=freq, calendar=ta.calendar, use_cftime=True).values
+            values = values[values >= start]  # the first inside the window (not the next midnight: 6 h steps)
         return values if len(values) else np.asarray(ta.from_days(np.array([0.5 * (lo + hi)])))
 
     # ------------------------------------------------------------------ scores

@@ -371,7 +371,7 @@ class TimeAxis:
     @classmethod
     def from_values(cls, values, attrs=None) -> "TimeAxis":
         """Choose the time axis from training time values (reference = first day; durations count in days)."""
-        values = np.asarray(values)
+        values = python_times(values)
         attrs = attrs or {}
         if values.dtype.kind == "m":  # timedelta64, e.g. time since the start of a run
             return cls("numeric", "", "standard", "days")
@@ -400,7 +400,7 @@ class TimeAxis:
         ``units``: those of numeric ``values`` given in other units of time than the fit's (a target in days
         of a model fitted in seconds); None or empty: the fit's.
         """
-        values = np.asarray(values)
+        values = python_times(values)
         if self.kind == "numeric" and units and values.dtype.kind in "fiu" and str(units).strip() != self.units.strip():
             values = values * (days_per_unit(units) / self.days_per_unit)  # into the fit's units
         is_dt = np.issubdtype(values.dtype, np.datetime64)
@@ -457,6 +457,30 @@ class TimeAxis:
 
 
 NS_FIRST, NS_LAST = np.datetime64("1678-01-01", "us"), np.datetime64("2262-04-11", "us")  # datetime64[ns]'s range
+
+
+def python_times(values) -> np.ndarray:
+    """``values`` as an array, Python and pandas timestamps (``datetime.datetime``, ``pd.Timestamp``, a time-zone
+    aware ``DatetimeIndex``) as naive datetime64 in UTC, as the xarray path reads them; cftime dates and the rest
+    as they are. A dict's ``"time": pd.Timestamp("2020-01-02")`` was refused as "dtype object".
+
+    Examples
+    --------
+    >>> import datetime, pandas as pd
+    >>> python_times(pd.Timestamp("2020-01-02 09:00", tz="Europe/Paris")).astype(str).tolist()
+    '2020-01-02T08:00:00.000000'
+    >>> python_times([datetime.datetime(2020, 1, 2)]).dtype.kind
+    'M'
+    """
+    import datetime
+
+    arr = np.asarray(values)
+    if arr.dtype == object and arr.size and isinstance(arr.ravel()[0], datetime.datetime):
+        import pandas as pd
+
+        flat = pd.to_datetime(arr.ravel(), utc=True).tz_convert(None)
+        return flat.to_numpy().astype("datetime64[us]").reshape(arr.shape)
+    return arr
 
 
 def in_nanoseconds(values) -> np.ndarray:
@@ -717,7 +741,12 @@ def decode(var, longitude: bool = False):
         try:
             decoded = xr.decode_cf(ds, use_cftime=None) if timelike else xr.decode_cf(ds, decode_times=False)
         except (ValueError, OverflowError) as err:
-            raise ValueError(f"Could not decode {var.name!r} with units {units!r}: {err}") from err
+            calendar = attrs.get("calendar", "standard")
+            hint = (f" Months and years have no fixed length in the {calendar!r} calendar: convert the numbers to days "
+                    f"first (e.g. ds[{var.name!r}] = pd.to_datetime(...) of each month, or numbers times 30.4375 with "
+                    f"units 'days since ...'), or give calendar='360_day' if that is the data's calendar."
+                    if any(w in units.split(" since ")[0].lower() for w in ("month", "year")) else "")
+            raise ValueError(f"Could not decode {var.name!r} with units {units!r}.{hint} ({err})") from err
         var = decoded["v"].rename(var.name)
     return _mask_invalid_longitude(var) if longitude else mask_invalid(var)
 

@@ -348,6 +348,15 @@ def _as_pair(estimate, reference, func: str):
     return _screened(estimate, "estimate", func), _screened(reference, "reference", func)
 
 
+def _with_dates(da: xr.DataArray) -> xr.DataArray:
+    """``da`` with its numeric coordinates in CF time units (``"hours since 2020-01-01"``, a file opened with
+    ``decode_times=False``) as dates, so that they meet a reference's dates (numpy refused to compare them)."""
+    for name, c in da.coords.items():
+        if c.dtype.kind in "fiu" and " since " in str(c.attrs.get("units", "")):
+            da = da.assign_coords({name: decode(c)})
+    return da
+
+
 def _align(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.DataArray:
     """``estimate`` with the dims, order and index values of ``reference``.
 
@@ -355,7 +364,7 @@ def _align(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.Dat
     which also works for along-track data with repeated times; otherwise both are
     intersected on common coordinate values (xarray inner join).
     """
-    estimate = _roles_like(estimate, reference)
+    estimate, reference = _with_dates(_roles_like(estimate, reference)), _with_dates(reference)
     if set(estimate.dims) != set(reference.dims):
         raise ValueError(
             f"{func}: estimate has dimensions {tuple(estimate.dims)} but reference has "
@@ -377,7 +386,7 @@ def _align(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.Dat
         return est
     try:
         est_a, ref_a = xr.align(est, reference, join="inner")
-    except ValueError as err:
+    except (ValueError, TypeError) as err:  # (TypeError: numbers against dates)
         raise ValueError(
             f"{func}: estimate and reference differ along {mismatched} and cannot be aligned ({err}). "
             f"Interpolate the estimate onto the reference first, e.g. estimate.interp_like(reference)."

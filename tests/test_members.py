@@ -211,12 +211,16 @@ def test_the_number_of_networks_is_timed_in_the_precision_the_fit_trains_in(monk
     tracks = _noisy_tracks(days=2)
     timed, budget = [], 1.0
 
-    def pass_seconds(model, table, device, n, passes, bf16=False):
-        timed.append((bf16, getattr(model.field_.network, "n_members", 1)))
-        # float32 affords 2,000 epochs of the budget, bfloat16 twice as many
-        return budget / (2000 * (2 if bf16 else 1)) / (1.0 - model.validation_), 1.0
+    def interleaved_passes(model, table, device, n, passes, precisions):
+        out = {}
+        for precision in precisions:
+            bf16 = precision == "bfloat16"
+            timed.append((bf16, getattr(model.field_.network, "n_members", 1)))
+            # float32 affords 2,000 epochs of the budget, bfloat16 twice as many
+            out[precision] = budget / (2000 * (2 if bf16 else 1)) / (1.0 - model.validation_), 1.0
+        return out
 
-    monkeypatch.setattr(network_choice, "_pass_seconds", pass_seconds)
+    monkeypatch.setattr(network_choice, "_interleaved_passes", interleaved_passes)
     kw = dict(width=8, depth=1, max_time=budget, progress=False, seed=0, patience=10**6)
     model = tracks.inr.fit("sla", **kw)
     assert model.precision_ == "bfloat16" and model.members_ == network_choice.SCATTERED_MEMBERS

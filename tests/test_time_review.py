@@ -61,3 +61,59 @@ def test_an_exactly_repeated_day_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         dup.inr.fit("sla", **QUICK)
+
+
+def test_python_and_pandas_timestamps_in_a_dict():
+    """predict({"time": pd.Timestamp(...)}) and a time-zone aware DatetimeIndex were refused as 'dtype object'
+    (the xarray path reads them)."""
+    import datetime
+
+    t = geoinr.datasets.synthetic_tracks(days=2)
+    fitted = geoinr.INRModel(**QUICK).fit({"lon": t.longitude.values, "lat": t.latitude.values,
+                                           "time": t.time.values}, t.sla.values)
+    at = {"lon": 1.0, "lat": 35.0}
+    expected = fitted.predict({**at, "time": np.datetime64("2020-01-02")})
+    for when in (pd.Timestamp("2020-01-02"), datetime.datetime(2020, 1, 2),
+                 pd.DatetimeIndex(["2020-01-02 01:00"], tz="Europe/Paris")):
+        assert np.ravel(fitted.predict({**at, "time": when}))[0] == pytest.approx(float(np.ravel(expected)[0]))
+    aware = pd.DatetimeIndex(t.time.values).tz_localize("UTC")
+    again = geoinr.INRModel(**QUICK).fit({"lon": t.longitude.values, "lat": t.latitude.values, "time": aware},
+                                         t.sla.values)
+    assert again.time_axis_ == fitted.time_axis_
+
+
+def test_a_cftime_model_grid_starts_at_the_first_step_inside_the_window():
+    """6-hourly steps of tracks from 13:24: the noleap model's grid began at the next midnight (the datetime64
+    model's at 18:00)."""
+    t = geoinr.datasets.synthetic_tracks(days=2)[["sla"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        dates = t.inr.fit("sla", **QUICK)
+        noleap = t.convert_calendar("noleap", dim="time", use_cftime=True).inr.fit("sla", **QUICK)
+    a = dates.target_grid(2.0, time_step="6h").time.values
+    b = noleap.target_grid(2.0, time_step="6h").time.values
+    assert len(a) == len(b) and [str(x)[:13].replace("T", " ") for x in a] == [str(x)[:13] for x in b]
+
+
+def test_months_since_says_how_to_convert():
+    ds = _days().assign_coords(time=("time", np.arange(4.0), {"units": "months since 2020-01-01"}))
+    with pytest.raises(ValueError, match="Months and years have no fixed length"):
+        ds.inr.fit("sla", **QUICK)
+
+
+def test_metrics_meet_undecoded_times():
+    """An estimate whose time is 'hours since ...' numbers against a reference in dates: numpy's
+    DTypePromotionError."""
+    ref = geoinr.datasets.synthetic_grid(days=4, resolution=1.0).sla_true
+    hours = ref.assign_coords(time=("time", np.arange(4.0) * 24, {"units": "hours since 2020-01-01"}))
+    assert metrics.rmse(hours, ref) == 0.0
+
+
+def test_regrid_of_one_map_keeps_its_scalar_time():
+    """ds.sel(time=...) then regrid(resolution): a (time: 1, ...) output on the model's axis, the time's
+    attributes lost (predict and fill_gaps keep the scalar time)."""
+    one = _days().isel(time=1)
+    one.time.attrs["long_name"] = "time of the map"
+    out = one.inr.regrid(2.0, **QUICK)
+    assert out.dims == ("lat", "lon") and out.time.ndim == 0
+    assert out.time.values == one.time.values and out.time.attrs["long_name"] == "time of the map"
