@@ -348,11 +348,13 @@ def _as_pair(estimate, reference, func: str):
     return _screened(estimate, "estimate", func), _screened(reference, "reference", func)
 
 
-def _with_dates(da: xr.DataArray) -> xr.DataArray:
+def _with_dates(da: xr.DataArray, other: xr.DataArray) -> xr.DataArray:
     """``da`` with its numeric coordinates in CF time units (``"hours since 2020-01-01"``, a file opened with
-    ``decode_times=False``) as dates, so that they meet a reference's dates (numpy refused to compare them)."""
+    ``decode_times=False``) as dates where ``other`` has dates there, so that they meet (numpy refused to compare
+    them); numbers on both sides stay numbers."""
     for name, c in da.coords.items():
-        if c.dtype.kind in "fiu" and " since " in str(c.attrs.get("units", "")):
+        dated = name in other.coords and other[name].dtype.kind in "MO"
+        if dated and c.dtype.kind in "fiu" and " since " in str(c.attrs.get("units", "")):
             da = da.assign_coords({name: decode(c)})
     return da
 
@@ -364,7 +366,8 @@ def _align(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.Dat
     which also works for along-track data with repeated times; otherwise both are
     intersected on common coordinate values (xarray inner join).
     """
-    estimate, reference = _with_dates(_roles_like(estimate, reference)), _with_dates(reference)
+    estimate = _roles_like(estimate, reference)
+    estimate, reference = _with_dates(estimate, reference), _with_dates(reference, estimate)
     if set(estimate.dims) != set(reference.dims):
         raise ValueError(
             f"{func}: estimate has dimensions {tuple(estimate.dims)} but reference has "
