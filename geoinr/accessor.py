@@ -419,8 +419,11 @@ def _check_mask(mask, obj) -> None:
     if mask is None:
         return
     if not isinstance(mask, xr.DataArray):
+        hint = (" A DataArray's fill_gaps takes no variable name (the DataArray is the variable): da.inr.fill_gaps(...), "
+                "or ds.inr.fill_gaps(" + repr(mask) + ", ...) on the Dataset." if isinstance(mask, str) and
+                isinstance(obj, xr.DataArray) else "")
         raise TypeError(f"mask must be an xarray.DataArray of booleans (True where gaps are filled, e.g. the sea), "
-                        f"on the data's dims; got {type(mask).__name__}.")
+                        f"on the data's dims; got {type(mask).__name__}.{hint}")
     missing = [d for d in mask.dims if d not in obj.dims]
     if missing:
         raise ValueError(f"mask has dims {mask.dims}, not among the data's {tuple(obj.dims)}: {missing}. Select or "

@@ -442,6 +442,7 @@ class BaseMapper(BaseEstimator):
             hours = f"{float(freq) * 24:g}h" if isinstance(freq, (int, float, np.number)) and float(freq) > 0 else "6h"
             raise TypeError(f"time_step for dates is a pandas frequency, e.g. {hours!r} or '1D'; got {time_step!r} "
                             f"(a number is a step in the time coordinate's units only for numeric times).")
+        _check_frequency(freq)
         start, end = ta.from_days(np.array([lo, hi]))
         if ta.kind == "datetime64":
             start = pd.Timestamp(start)
@@ -518,6 +519,9 @@ class BaseMapper(BaseEstimator):
         ['bias', 'mu', 'n', 'rmse']
         """
         self._check_fitted()
+        if not isinstance(test, xr.Dataset | xr.DataArray):
+            raise TypeError(f"scores() takes the reference data as an xarray Dataset or DataArray (values on lat/lon"
+                            f"(/time) coordinates, as predict's targets); got {type(test).__name__}.")
         if isinstance(test, xr.DataArray):
             name = test.name if test.name is not None else self.variables_[0]
             if len(self.variables_) > 1 and name not in self.variables_:
@@ -580,3 +584,15 @@ class BaseMapper(BaseEstimator):
             return (self._wrap(res[0], dims, coords, sel, history=history, with_std=True),
                     self._wrap(res[1], dims, coords, sel, kind="std", history=history))
         return self._wrap(res, dims, coords, sel, history=history)
+
+
+def _check_frequency(freq) -> None:
+    """Refuse a date ``time_step`` that is no positive step ("0D" failed in pandas with a ZeroDivisionError, "-1D"
+    gave one time in silence)."""
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except ValueError as err:
+        raise ValueError(f"time_step={freq!r} is not a pandas frequency ({err}); e.g. '1D', '6h', 'MS'.") from None
+    positive = offset.n > 0 and (not isinstance(offset, pd.offsets.Tick) or pd.Timedelta(offset) > pd.Timedelta(0))
+    if not positive:
+        raise ValueError(f"time_step={freq!r}: give a positive step, e.g. '1D' or '6h'.")

@@ -47,6 +47,7 @@ NEAREST_CANDIDATES_MIN = 1024
 NEAREST_PLANE_SLACK = 1.1  # the tangent plane's distances against the chord's within NEAREST_EXACT_SCALES at
 # mid-latitudes (poleward of about 60 deg the plane's east-west distances stretch more: near, not always exact)
 NEAREST_EXACT_SCALES = 5.0  # decorrelation scales from a tile's box: nearer, its nearest observations are exact
+SUPEROBS_WARN_SHARE = 0.01  # superobs bins leaving fewer than this share of the observations warn
 MEANS = ("local", "global")  # OptimalInterpolation(mean=): ordinary kriging per tile, or simple kriging
 JITTER = 1e-10  # diagonal added to the covariance, relative to the signal variance (grows x100 on failure)
 # a map farther than this many times the observations' range from their mean: an ill-conditioned solve (noise too
@@ -358,14 +359,7 @@ class OptimalInterpolation(_Baseline):
                              f"the mean of all observations); got {self.mean!r}.")
         if self.broad is not None:
             _check_broad(self.broad, self.broad_share)
-        if not (self.tile > 0 and self.halo >= 0):
-            raise ValueError(f"tile must be > 0 and halo >= 0 (in decorrelation scales); got tile={self.tile!r}, halo={self.halo!r}.")
-        if not 0.0 <= self.overlap <= 0.5:
-            raise ValueError(f"overlap must be in [0, 0.5] (a fraction of the tile side); got {self.overlap!r}.")
-        if int(self.max_obs) < 1:
-            raise ValueError(f"max_obs must be a positive integer; got {self.max_obs!r}.")
-        if self.superobs is not None and not self.superobs > 0:
-            raise ValueError(f"superobs must be a positive bin size in decorrelation scales, or None; got {self.superobs!r}.")
+        _check_sizes(self.tile, self.halo, self.overlap, self.max_obs, self.superobs)
 
     def _fit_points(self, lon, lat, t, y) -> None:
         if self.lt is None:
@@ -385,6 +379,7 @@ class OptimalInterpolation(_Baseline):
         self.obs_anomaly_ = y - self.mean_
         self.obs_error_variance_ = self.noise * s2 / counts
         self.n_superobs_ = int(y.size)
+        _warn_few_superobs(self.superobs, int(counts.sum()), y.size)
 
     def _scales(self) -> tuple:
         return (float(self.lx), float(self.ly)) + ((float(self.lt),) if self._time_used() else ())
@@ -1026,3 +1021,26 @@ def _nearest_to_box(uo: np.ndarray, box: np.ndarray, n: int) -> np.ndarray:
     below = np.flatnonzero(d2 < nth)
     # ties at the n-th distance go to the lower indices, so a subset holding every tie chooses as the whole set does
     return np.sort(np.concatenate([below, np.flatnonzero(d2 == nth)[: n - below.size]]))
+
+
+def _check_sizes(tile, halo, overlap, max_obs, superobs) -> None:
+    """``OptimalInterpolation``'s tiling and averaging sizes, checked (an infinite tile failed in numpy, an infinite
+    ``max_obs`` in ``int()``, a fractional one was truncated in silence)."""
+    if not (0 < tile < np.inf and 0 <= halo < np.inf):
+        raise ValueError(f"tile must be > 0 and halo >= 0, finite (in decorrelation scales); got tile={tile!r}, "
+                         f"halo={halo!r}.")
+    if not 0.0 <= overlap <= 0.5:
+        raise ValueError(f"overlap must be in [0, 0.5] (a fraction of the tile side); got {overlap!r}.")
+    if not (np.isfinite(max_obs) and float(max_obs).is_integer() and max_obs >= 1):
+        raise ValueError(f"max_obs must be a positive whole number; got {max_obs!r}.")
+    if superobs is not None and not 0 < superobs < np.inf:
+        raise ValueError(f"superobs must be a positive bin size in decorrelation scales, or None; got {superobs!r}.")
+
+
+def _warn_few_superobs(superobs, n_in: int, n_out: int) -> None:
+    """Warn where superobservation bins leave under :data:`SUPEROBS_WARN_SHARE` of the observations: one bin of
+    ``superobs=1e6`` averaged a record into one value, and the map was its mean, in silence."""
+    if superobs is not None and n_out < max(2, SUPEROBS_WARN_SHARE * n_in):
+        warnings.warn(f"superobs={superobs:g} decorrelation scales averaged {n_in:,} observations into {n_out:,}: "
+                      f"bins that large smooth the map toward its mean. Use bins below one scale (superobs=0.25, "
+                      f"say), or None.", UserWarning, stacklevel=user_stacklevel())

@@ -1114,7 +1114,7 @@ def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon",
     >>> g.lat.attrs["bounds"], g.lat_bnds.values.tolist()  # CF cell bounds
     ('lat_bnds', [[10.0, 10.5], [10.5, 11.0]])
     """
-    west, east, south, north = (float(x) for x in region)
+    west, east, south, north = _checked_region(region)
     dlon, dlat = resolution_pair(resolution)
     if east < west:
         east += 360.0
@@ -1131,6 +1131,26 @@ def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon",
         lat_bnds: ((lat_name, "bnds"), np.clip(np.stack([lat - dlat / 2, lat + dlat / 2], axis=1), -90.0, 90.0)),
         lon_bnds: ((lon_name, "bnds"), np.stack([lon - dlon / 2, lon + dlon / 2], axis=1)),
     }
-    if times is not None:
-        coords = {time_name: (time_name, np.asarray(times), {"standard_name": "time", "axis": "T"}), **coords}
+    if times is not None:  # (one time given alone: a length-1 axis; dates as text read as dates)
+        times = np.atleast_1d(python_times(times))
+        if times.dtype.kind in "US":
+            import pandas as pd
+
+            times = pd.to_datetime(times.ravel()).to_numpy()
+        coords = {time_name: (time_name, times, {"standard_name": "time", "axis": "T"}), **coords}
     return xr.Dataset(coords=coords)
+
+
+def _checked_region(region) -> tuple:
+    """``(west, east, south, north)`` as floats, checked: four finite numbers, south below north, both in [-90, 90]
+    (a reversed region gave one latitude outside it, in silence; a short one unpacking's raw error)."""
+    try:
+        west, east, south, north = (float(x) for x in region)
+    except (TypeError, ValueError):
+        raise ValueError(f"region={region!r}: give four numbers in degrees, (west, east, south, north).") from None
+    if not all(np.isfinite([west, east, south, north])):
+        raise ValueError(f"region={region!r}: the bounds must be finite numbers of degrees.")
+    if not -90.0 <= south <= north <= 90.0:
+        raise ValueError(f"region={region!r}: south ({south:g}) must not be above north ({north:g}), both within "
+                         f"[-90, 90]: (west, east, south, north).")
+    return west, east, south, north

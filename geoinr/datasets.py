@@ -142,10 +142,15 @@ def synthetic_tracks(
     >>> list(tracks.coords), tracks.sla.attrs["units"]
     (['time', 'latitude', 'longitude', 'satellite'], 'm')
     """
-    if not (0 < days < np.inf and 0 < sampling < np.inf):
-        raise ValueError(f"days and sampling must be positive (days of tracks, seconds between points); got "
+    numbers = all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in (days, sampling))
+    if not (numbers and 0 < days < np.inf and 0 < sampling < np.inf):
+        raise ValueError(f"days and sampling must be positive numbers (days of tracks, seconds between points); got "
                          f"days={days!r}, sampling={sampling!r}.")
+    satellites = [satellites] if isinstance(satellites, str) else satellites  # one satellite, not its letters
     west, east, south, north = (float(v) for v in region)
+    if not (-90.0 <= south < north <= 90.0):
+        raise ValueError(f"region={region!r}: south must be below north, both within [-90, 90] (west, east, south, "
+                         f"north).")
     if east < west:
         east += 360.0
     rng = np.random.default_rng(seed + 1)
@@ -232,6 +237,9 @@ def synthetic_grid(
 
     if not (isinstance(days, (int, np.integer)) and days >= 1):
         raise ValueError(f"days must be a whole number of days >= 1, got {days!r}.")
+    if isinstance(gap_fraction, bool) or not isinstance(gap_fraction, (int, float, np.number)) \
+            or not 0.0 <= gap_fraction < 1.0:
+        raise ValueError(f"gap_fraction is the share of cells made missing, in [0, 1); got {gap_fraction!r}.")
     times = pd.date_range(start, periods=days, freq="1D").values
     grid = regular_grid(region, resolution, times=times)
     t_days = (grid.time.values - grid.time.values[0]) / np.timedelta64(1, "D")

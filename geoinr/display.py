@@ -194,8 +194,7 @@ def summary(model) -> dict:
         region=tuple(float(v) for v in model.region_),
         time_range=time_range,
         n_parameters=int(model.n_parameters_),
-        min_wavelength_km=enc.get("min_wavelength"),
-        min_period_days=enc.get("min_period"),
+        min_wavelength_km=enc.get("min_wavelength"), min_period_days=enc.get("min_period"), spatial="time" in enc and enc["time"] is None,
         fit_seconds=None if fit_seconds is None else float(fit_seconds),
         epochs=float(hist["epoch"].iloc[-1]) if has_hist else None,
         steps=int(hist["step"].iloc[-1]) if has_hist else None,
@@ -307,7 +306,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
         net += f", {s['n_parameters']:,} parameters"
     if s.get("init") == "tuner":
         net += ", TUNER initialisation"
-    enc = f"space {s['space_encoding']}, time {s['time_encoding']}"
+    enc = f"space {s['space_encoding']}, " + ("no time (a spatial field)" if s.get("spatial") else
+                                              f"time {s['time_encoding']}")
     if s.get("min_wavelength_km") is not None:
         enc += f"; min_wavelength {_g(s['min_wavelength_km'])} km"
         if s.get("min_period_days"):

@@ -424,6 +424,9 @@ def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
 def _time_name(reference: xr.DataArray, time, func: str) -> Hashable:
     if time is not None and time in reference.coords:
         return time
+    if time is not None and time != "time":  # a name given and not there (a typo): not another coordinate instead
+        raise ValueError(f"{func}: no coordinate {time!r} in the reference (coordinates: {list(reference.coords)}). "
+                         f"Pass time='<name>' of the coordinate holding the dates.")
     try:
         found = find_coords(reference).time
     except ValueError:
@@ -1179,6 +1182,12 @@ def _gridded(estimate, reference, lat, lon, time, func: str, need_time: bool) ->
                 f"coordinates are supported. Regrid curvilinear data first."
             )
         dims[role] = var.dims[0]
+    if len(set(dims.values())) < len(dims):  # along-track: time, lat and lon all run along the observations
+        raise ValueError(
+            f"{func}: latitude, longitude{' and time' if 'time' in dims else ''} all run along dimension "
+            f"{dims['lat']!r}: these are scattered observations (tracks), and {func} needs a gridded (time, lat, lon) "
+            f"field. Score tracks with geoinr.metrics.effective_resolution_along_track, rmse or nrmse_score, or "
+            f"map them first.")
     if need_time and "time" not in dims:
         raise ValueError(
             f"{func}: no time coordinate found (coordinates: {list(ref.coords)}). Pass time='<name>' of the "

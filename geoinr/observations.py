@@ -263,6 +263,9 @@ def resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames, *, s
         for v in var_list:
             if v not in ds.data_vars:
                 hint = f" Pass one of them, e.g. fit(obs, {next(iter(ds.data_vars), 'sla')!r})." if single else ""
+                if isinstance(v, (int, float)) and not isinstance(v, bool):  # ds.inr.fit(60): a budget as a name
+                    hint += (f" fit()'s first argument names the variable(s); give numbers as keywords, e.g. "
+                             f"fit({next(iter(ds.data_vars), 'sla')!r}, max_time={v!r}).")
                 raise ValueError(f"Variable {v!r} is not in this Dataset. Data variables: {list(ds.data_vars)}.{hint}")
         return var_list
     skip = {names.lat, names.lon, names.time} | _ancillary(ds)

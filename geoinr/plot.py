@@ -364,9 +364,23 @@ def _label(da: xr.DataArray) -> str:
         width -= 4
 
 
+def _west_to_east(da, name) -> xr.DataArray:
+    """``da`` with a 1-D longitude axis ``name`` increasing: a map across the dateline in [-180, 180) (175.5 ...
+    179.5, -179.5 ..., as ``regrid`` gives it) unwrapped east of its first longitude (xarray refused to draw it),
+    a decreasing axis sorted."""
+    lon = da[name]
+    v = np.asarray(lon.values, float)
+    if lon.ndim != 1 or v.size < 2 or not np.isfinite(v).all() or np.all(np.diff(v) > 0):
+        return da
+    if not np.all(np.diff(v) < 0):
+        da = da.assign_coords({name: (lon.dims, _east_of(v, v[0]), lon.attrs)})
+    return da.sortby(name)
+
+
 def _map_ratio(da) -> float:
     """Height / width of a map drawn with degrees of equal length (see :func:`_draw`)."""
     names = find_coords(da, time=False)
+    da = _west_to_east(da, names.lon)
     lat = np.asarray(da[names.lat].values, float)
     lon = np.asarray(da[names.lon].values, float)
     if not (np.isfinite(lat).any() and np.isfinite(lon).any()):
@@ -380,6 +394,7 @@ def _draw(ax, da, names, title, cmap, vmin, vmax, track_xy, track_style, coastli
     """One map on ``ax``: plain axes with degrees of equal length, or a cartopy GeoAxes in its projection."""
     geo = _is_geoaxes(ax)
     transform = {"transform": _cartopy_crs().PlateCarree()} if geo else {}
+    da = _west_to_east(da, names.lon)
     mesh = da.plot.pcolormesh(
         ax=ax, x=names.lon, y=names.lat, cmap=cmap, vmin=vmin, vmax=vmax,
         cbar_kwargs={"label": _label(da), "shrink": 0.85}, **transform,

@@ -350,7 +350,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         """
         self._forget()  # a refit starts from nothing learned (members_, precision_ and the rest are chosen anew)
         self._validate_params()
-        obs = _fitting.read_observations(self, data, values, variables, lat, lon, time, resume, checkpoint)
+        obs = _fitting.read_observations(self, data, values, variables, lat, lon, time, resume, checkpoint, checkpoint_every)
         try:
             device = setup_distributed(resolve_device(self.device))  # first: under torchrun the ranks' choices agree
             frame = _fitting.learn_frame(self, obs)

@@ -501,13 +501,17 @@ def fit_field(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=Non
 
 
 # ---------------------------------------------------------------------- the steps of INRModel.fit
-def read_observations(model, data, values, variables, lat, lon, time, resume, checkpoint=None):
+def read_observations(model, data, values, variables, lat, lon, time, resume, checkpoint=None, checkpoint_every=60.0):
     """Observations: an in-memory table, or a description of dask-backed data to stream.
 
     What dask-backed data cannot do is refused (or, for ``checkpoint``, warned about) here,
-    before the dask pass over them. The fit's clock starts here (:func:`train_config`).
+    before the dask pass over them; so is a ``checkpoint_every`` that is no number of seconds (it failed inside
+    the training loop). The fit's clock starts here (:func:`train_config`).
     """
     model._fit_started = _time.perf_counter()  # max_time bounds the whole fit: reading, choices, training, calibration
+    if not _is_seconds(checkpoint_every):
+        raise ValueError(f"fit(checkpoint_every={checkpoint_every!r}): give the seconds between checkpoints, a finite "
+                         f"number >= 0 (0: at every validation check).")
     if isinstance(data, (xr.Dataset, xr.DataArray)):
         values, variables = _observations.names_as_values(values, variables)
     lazy = isinstance(data, (xr.Dataset, xr.DataArray)) and values is None and _stream.is_lazy(
@@ -550,6 +554,10 @@ def read_observations(model, data, values, variables, lat, lon, time, resume, ch
             f"(or lies at a NaN coordinate), or the input is empty. Check the variable and any masking/fill values."
         )
     return obs
+
+
+def _is_seconds(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and 0.0 <= value < float("inf")
 
 
 def learn_frame(model, obs) -> Frame:

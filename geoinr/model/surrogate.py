@@ -121,7 +121,7 @@ class SurrogateMixin:
         >>> list(zeta.data_vars), zeta.zeta_std.attrs["units"]
         (['zeta', 'zeta_std'], 's-1')
         """
-        self._check_derive(quantity, return_std, outside)
+        self._check_derive(quantity, return_std, outside, equator_band, rossby_radius)
         variable = self._height_variable(variable)
         j = self._selection(variable)[0]
         to_m, per_metre = self._metres_per_unit(quantity, variable)
@@ -158,10 +158,19 @@ class SurrogateMixin:
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
         return ds
 
-    def _check_derive(self, quantity: str, return_std: bool, outside: str) -> None:
+    def _check_derive(self, quantity: str, return_std: bool, outside: str, equator_band=0.0, rossby_radius=None) -> None:
         """``derive``'s requests checked before any work: a fitted model, a known quantity, a std only where one was
-        calibrated, a known ``outside``."""
+        calibrated, a known ``outside``, an ``equator_band`` >= 0 and a ``rossby_radius`` > 0 or None (a string
+        failed in numpy, a negative radius gave the positive one's PV, a negative band masked nothing)."""
         self._check_fitted()
+        real = (int, float, np.integer, np.floating)
+        if isinstance(equator_band, bool) or not isinstance(equator_band, real) or not 0 <= equator_band < 90:
+            raise ValueError(f"equator_band={equator_band!r}: give degrees of latitude in [0, 90) around the equator "
+                             f"where 1/f blows up (the default, {EQUATOR_BAND:g}).")
+        if rossby_radius is not None and (isinstance(rossby_radius, bool) or not isinstance(rossby_radius, real)
+                                          or not 0 < rossby_radius < np.inf):
+            raise ValueError(f"rossby_radius={rossby_radius!r}: give a positive deformation radius in km, or None "
+                             f"for the radius of each latitude.")
         if quantity not in DERIVED_QUANTITIES:
             raise ValueError(f"Unknown quantity {quantity!r}; choose one of {DERIVED_QUANTITIES}.")
         if return_std and not self._strategy().calibrated:

@@ -389,6 +389,7 @@ def sample_along_track(
     if sampling_s <= 0:
         raise ValueError(f"sampling_s must be positive; got {sampling_s}.")
     field, t0, t_s, latv, lon_u, lon360 = _field_axes(field, lat=lat, lon=lon, time=time)
+    missions = [missions] if isinstance(missions, str) else missions  # one mission, not its letters
     specs = [mission(name) for name in missions]  # an unknown name is refused first
     if t_s[-1] < sampling_s:  # tracks are flown between the field's first and last times
         raise ValueError(f"the field spans {t_s[-1]:g} s of time, less than one sample ({sampling_s:g} s): tracks are "

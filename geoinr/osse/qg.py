@@ -356,6 +356,21 @@ def _ssh_dataset(out: np.ndarray, model: QGModel, params: dict, start: str, elap
     )
 
 
+def _check_simulation(days, n, positive: dict) -> None:
+    """Refuse, before the spin-up (25 s by default), a run that cannot be made."""
+    import numbers
+
+    for name, value in (("days", days), ("n", n)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"simulate({name}={value!r}): give a whole number of at least 1 (e.g. "
+                             f"{name}={30 if name == 'days' else 128}).")
+    for name, value in positive.items():
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not (value > 0 and value < float("inf")):
+            if name == "spinup_days" and isinstance(value, numbers.Real) and value == 0:
+                continue  # no spin-up: the initial state's first days
+            raise ValueError(f"simulate({name}={value!r}): give a positive, finite number.")
+
+
 def simulate(
     days: int = 90,
     n: int = 128,
@@ -429,6 +444,9 @@ def simulate(
     >>> ds.ssh.dims, ds.ssh.attrs["units"]
     (('time', 'lat', 'lon'), 'm')
     """
+    _check_simulation(days, n, dict(length_km=length_km, spinup_days=spinup_days, drag_days=drag_days,
+                                     forcing_days=forcing_days, hyperviscosity_days=hyperviscosity_days,
+                                     rossby_radius_km=rossby_radius_km))
     t_start = _time.perf_counter()
     params = dict(
         n=n,

@@ -64,8 +64,11 @@ def physics_terms(physics) -> list:
     >>> physics_terms("qg"), physics_terms(None)
     (['qg'], [])
     """
-    if not physics:
-        return []
+    if physics is None or physics is False or (isinstance(physics, (list, tuple)) and not physics):
+        return []  # (False: "no physics", as None)
+    if not isinstance(physics, (str, list, tuple)):  # physics=True gave "'bool' object is not iterable"
+        raise ValueError(f"physics={physics!r}: give a term's name, a list of them (from {PHYSICS_TERMS}), 'auto', "
+                         f"or None for a fit of the data alone.")
     terms = [physics] if isinstance(physics, str) else list(physics)
     unknown = [t for t in terms if t not in PHYSICS_TERMS]
     if unknown:

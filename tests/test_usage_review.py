@@ -1,0 +1,100 @@
+"""A review by a new user making the usual mistakes, then looking at what the package shows (2026-12-07). Each
+test failed on the code before its fix (a raw error from deep inside, or nonsense accepted in silence)."""
+import warnings
+
+import matplotlib
+import numpy as np
+import pytest
+
+import geoinr
+from geoinr.baselines import OptimalInterpolation
+
+matplotlib.use("Agg")
+QUICK = dict(width=16, depth=1, epochs=2, max_time=None, progress=False)
+
+
+@pytest.fixture(scope="module")
+def tracks():
+    return geoinr.datasets.synthetic_tracks(days=2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(tracks):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return tracks.inr.fit("sla", **QUICK)
+
+
+def test_maps_across_the_dateline_are_drawn():
+    """regrid's output across the dateline in [-180, 180) runs 175.5 ... 179.5, -179.5 ...: plot_maps and plot_std
+    failed with xarray's 'not sorted in increasing order'."""
+    import geoinr.plot as gplot
+
+    grid = geoinr.datasets.synthetic_grid(days=2, resolution=1.0)
+    src = grid.assign_coords(lon=((grid.lon.values + 355.0) % 360) - 180)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        out = src.inr.regrid(1.0, "sla", **QUICK)
+    assert not np.all(np.diff(out.lon.values) > 0)  # the case: not increasing
+    fig, axes = gplot.plot_maps(src.sla_true, out)
+    assert axes  # drawn
+    gplot.plot_std(abs(out.rename("sla_std")) * 0 + 0.1)
+    assert gplot._map_ratio(out) > 0.5  # a 10 x 10 deg box, not one 359 deg wide
+
+
+def test_arguments_are_checked_before_the_work(tracks):
+    with pytest.raises(ValueError, match="simulate\\(days=-1\\)"):
+        geoinr.osse.simulate(days=-1)  # (it ran the 25 s spin-up first)
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        tracks.inr.fit("sla", checkpoint_every="1", **QUICK)
+    with pytest.raises(ValueError, match="physics=True"):
+        tracks.inr.fit("sla", physics=True, **QUICK)
+    with pytest.raises(ValueError, match="gap_fraction"):
+        geoinr.datasets.synthetic_grid(days=1, gap_fraction=1.5)
+    with pytest.raises(ValueError, match="south must be below north"):
+        geoinr.datasets.synthetic_tracks(days=1, region=(0, 10, 40, 30))
+    assert set(geoinr.datasets.synthetic_tracks(days=1, satellites="saral").satellite.values) == {"saral"}
+    with pytest.raises(ValueError, match="max_time=60"):
+        geoinr.datasets.synthetic_grid(days=2, resolution=2.0).inr.fit(60)
+
+
+def test_grids_and_derivations_check_their_numbers(fitted):
+    for kw in (dict(region=(0, 10, 40, 30)), dict(region=(0, 10, 80, 100)), dict(region=(0, 10, 30))):
+        with pytest.raises(ValueError, match="region="):
+            fitted.target_grid(1.0, **kw)
+    for step in ("0D", "-1D"):
+        with pytest.raises(ValueError, match="positive step"):
+            fitted.target_grid(1.0, time_step=step)
+    assert fitted.target_grid(1.0, times="2020-01-01").time.dtype.kind == "M"  # one date as text
+    grid = fitted.target_grid(1.0)
+    for kw in (dict(equator_band="5"), dict(equator_band=-5), dict(rossby_radius=-30)):
+        with pytest.raises(ValueError, match=next(iter(kw))):
+            fitted.derive("pv", grid, **kw)
+    with pytest.raises(TypeError, match="scores\\(\\) takes the reference data"):
+        fitted.score(np.zeros(3))
+
+
+def test_the_optimal_interpolation_refuses_nonsense(tracks):
+    for kw in (dict(tile=np.inf), dict(max_obs=np.inf), dict(max_obs=10.7), dict(superobs=np.inf)):
+        with pytest.raises(ValueError):
+            OptimalInterpolation(**kw).fit(tracks, "sla")
+    with pytest.warns(UserWarning, match="averaged .* observations into 1"):
+        OptimalInterpolation(superobs=1e6).fit(tracks, "sla")  # one superobservation: a constant map
+
+
+def test_gridded_scores_of_tracks_say_what_they_need(tracks):
+    with pytest.raises(ValueError, match="scattered observations"):
+        geoinr.metrics.leaderboard_resolution(tracks.sla, tracks.sla_true)
+
+
+def test_a_dataarrays_fill_gaps_given_a_name_says_so():
+    da = geoinr.datasets.synthetic_grid(days=2, resolution=2.0).sla
+    with pytest.raises(TypeError, match="takes no variable name"):
+        da.inr.fill_gaps("sla", **QUICK)
+
+
+def test_a_spatial_models_summary_shows_no_time_encoding():
+    grid = geoinr.datasets.synthetic_grid(days=2, resolution=2.0)
+    spatial = grid.inr.fit("sla", time=False, **QUICK)
+    assert "no time (a spatial field)" in repr(spatial) and "time linear" not in repr(spatial)
+    assert "time linear" in repr(grid.inr.fit("sla", **QUICK))
