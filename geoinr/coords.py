@@ -380,8 +380,8 @@ class TimeAxis:
             if np.isnat(t0):
                 raise ValueError("all times are NaT (missing)")
             return cls("datetime64", str(t0.astype("datetime64[D]")), "standard")
-        if values.dtype == object and values.size and hasattr(values.ravel()[0], "calendar"):
-            first = min(values.ravel())
+        if values.dtype == object and values.size and hasattr(_first_date(values), "calendar"):
+            first = min(v for v in values.ravel() if v is not None)  # (None: a missing cftime date)
             ref = f"{first.year:04d}-{first.month:02d}-{first.day:02d}"
             return cls("cftime", ref, first.calendar or "standard")
         if np.issubdtype(values.dtype, np.number):
@@ -404,7 +404,7 @@ class TimeAxis:
         if self.kind == "numeric" and units and values.dtype.kind in "fiu" and str(units).strip() != self.units.strip():
             values = values * (days_per_unit(units) / self.days_per_unit)  # into the fit's units
         is_dt = np.issubdtype(values.dtype, np.datetime64)
-        is_cf = values.dtype == object and values.size and hasattr(values.ravel()[0], "calendar")
+        is_cf = values.dtype == object and values.size and hasattr(_first_date(values), "calendar")
         if self.kind == "numeric":
             if is_dt or is_cf:
                 raise TypeError(
@@ -426,8 +426,12 @@ class TimeAxis:
             if _calendar_family(given) != fitted:  # the same dates, by label, in the fitted calendar
                 values = _relabel(values, given, self.calendar)
             cal = self.calendar if self.kind == "cftime" else "standard"
-            out = cftime.date2num(values.ravel(), f"days since {self.reference}", calendar=cal)
-            return np.asarray(out, dtype=np.float64).reshape(values.shape)
+            flat = values.ravel()
+            there = np.array([v is not None for v in flat], dtype=bool)  # None: a missing cftime date (NaN days)
+            out = np.full(flat.shape, np.nan)
+            if there.any():
+                out[there] = cftime.date2num(list(flat[there]), f"days since {self.reference}", calendar=cal)
+            return out.reshape(values.shape)
         if values.size == 0:
             return values.astype(np.float64)
         raise TypeError(
@@ -457,6 +461,11 @@ class TimeAxis:
 
 
 NS_FIRST, NS_LAST = np.datetime64("1678-01-01", "us"), np.datetime64("2262-04-11", "us")  # datetime64[ns]'s range
+
+
+def _first_date(values: np.ndarray):
+    """The first item of an object array that is not None (a missing cftime date), or None."""
+    return next((v for v in values.ravel() if v is not None), None)
 
 
 def python_times(values) -> np.ndarray:
@@ -747,8 +756,27 @@ def decode(var, longitude: bool = False):
                     f"units 'days since ...'), or give calendar='360_day' if that is the data's calendar."
                     if any(w in units.split(" since ")[0].lower() for w in ("month", "year")) else "")
             raise ValueError(f"Could not decode {var.name!r} with units {units!r}.{hint} ({err})") from err
-        var = decoded["v"].rename(var.name)
+        var = _missing_dates_kept(var, decoded["v"].rename(var.name)) if timelike else decoded["v"].rename(var.name)
     return _mask_invalid_longitude(var) if longitude else mask_invalid(var)
+
+
+def _missing_dates_kept(raw, dates):
+    """``dates`` decoded from ``raw`` numbers, with the missing ones (NaN, a declared ``_FillValue`` or
+    ``missing_value``) as None where they are cftime dates: xarray decodes them to the epoch in a non-standard
+    calendar (NaN became 2020-01-01 for "days since 2020-01-01" in noleap), so such points were fitted at a wrong
+    time in silence. datetime64 dates have NaT there already. Dask-backed dates are left as they are."""
+    if dates.dtype != object or dates.chunks is not None or raw.dtype.kind not in "fiu":
+        return dates
+    values = np.asarray(raw.values, dtype=np.float64)
+    missing = ~np.isfinite(values)
+    for key in ("_FillValue", "missing_value"):
+        for fill in np.ravel(raw.attrs.get(key, [])):
+            missing |= np.isclose(values, float(fill), rtol=0.0, atol=0.0)
+    if not missing.any():
+        return dates
+    kept = np.array(dates.values, dtype=object)
+    kept[missing] = None
+    return dates.copy(data=kept)
 
 
 def _check_longitude(lon: np.ndarray, name, conventions: bool = True) -> None:

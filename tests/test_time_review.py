@@ -117,3 +117,18 @@ def test_regrid_of_one_map_keeps_its_scalar_time():
     out = one.inr.regrid(2.0, **QUICK)
     assert out.dims == ("lat", "lon") and out.time.ndim == 0
     assert out.time.values == one.time.values and out.time.attrs["long_name"] == "time of the map"
+
+
+def test_a_missing_date_of_a_noleap_record_is_missing():
+    """Numbers in "days since ..." with a noleap calendar: xarray decodes NaN to the epoch, so a map with no date
+    was fitted as the first day's, in silence. It is dropped with the missing-coordinates warning, as NaT is."""
+    from geoinr import coords
+
+    t = xr.DataArray(np.array([0.0, 1.0, np.nan, 3.0]), dims="time",
+                     attrs={"units": "days since 2020-01-01", "calendar": "noleap"})
+    assert coords.decode(t.rename("time")).values[2] is None
+    with pytest.warns(UserWarning, match="missing \\(NaN/inf\\) coordinates"):
+        fitted = _days().assign_coords(time=t).inr.fit("sla", **QUICK)
+    assert fitted.n_points_ == 300 and fitted.time_axis_.calendar == "noleap"
+    filled = (fitted_src := _days().assign_coords(time=t)).inr.fill_gaps("sla", **QUICK)
+    assert filled.sla.shape == fitted_src.sla.shape
