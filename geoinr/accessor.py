@@ -289,6 +289,26 @@ def _on_dims(pred: xr.DataArray, var: xr.DataArray, std: bool = False) -> xr.Dat
     return pred.broadcast_like(var).transpose(*var.dims)
 
 
+def _with_std(mean, std, fitted: INRModel) -> xr.Dataset:
+    """``regrid``'s map and its standard error in one Dataset, ``<name>_std`` beside each variable (named by its
+    ``ancillary_variables``), NaN where the map is (land): the std of an ``uncertainty=`` fit was fitted, calibrated
+    and dropped (a review)."""
+    out = mean.to_dataset() if isinstance(mean, xr.DataArray) else mean.copy()
+    for name, e in (std.to_dataset() if isinstance(std, xr.DataArray) else std).data_vars.items():
+        out[name] = e
+    return out
+
+
+def _std_where_mapped(pred, fitted: INRModel):
+    """``<name>_std`` NaN where the map is NaN (land left out by ``regrid``)."""
+    if not isinstance(pred, xr.Dataset):
+        return pred
+    for v in fitted.variables_:
+        if v in pred and f"{v}_std" in pred:
+            pred[f"{v}_std"] = pred[f"{v}_std"].where(pred[v].notnull())
+    return pred
+
+
 def _as_dataset(obj, fitted: INRModel) -> xr.Dataset:
     return obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
 
@@ -339,9 +359,12 @@ class _Base:
         if chunks is None and is_lazy(self._obj) and isinstance(target, xr.Dataset | xr.DataArray) \
                 and not is_lazy(target):
             chunks = "auto"  # a dask-backed source gives a lazy output, as fill_gaps does
-        pred = fitted.predict(target, chunks=chunks)
+        with_std = fitted.uncertainty is not None  # the std an uncertainty= fit calibrated: kept beside the map
+        pred = _with_std(*fitted.predict(target, chunks=chunks, return_std=True), fitted) if with_std else \
+            fitted.predict(target, chunks=chunks)
         source = _decoded(self._obj, fitted.variables_)  # land is judged in the units the fit read
-        pred = pred if land is None else _without_land(pred, source, fitted, every_missing=land == "missing")
+        pred = pred if land is None else _std_where_mapped(
+            _without_land(pred, source, fitted, every_missing=land == "missing"), fitted)
         if land == "auto":
             _warn_missing_everywhere(_as_dataset(source, fitted), fitted, "regrid")
         if isinstance(pred, xr.DataArray | xr.Dataset):  # the source's history goes on (it read "INRModel.predict" alone)
@@ -394,6 +417,18 @@ class _Base:
                 out[v].attrs["ancillary_variables"] = f"{v}_std"
         out.attrs["history"] = _history(obj, fitted)  # the file's own history too (CF: global attribute)
         return out
+
+
+def _refuse_std(kwargs, da: xr.DataArray, method: str) -> None:
+    """Before the fit: a DataArray's ``regrid``/``fill_gaps`` returns one array, with no room for the error an
+    ``uncertainty=`` fit would calibrate (and lose)."""
+    if kwargs.get("uncertainty") is None:
+        return
+    name = da.name or "sla"
+    raise ValueError(
+        f"{method} of a DataArray returns one array, so uncertainty={kwargs['uncertainty']!r} would be fitted and "
+        f"lost. Use the Dataset accessor, which adds the error as '<name>_std': da.to_dataset(name={name!r})"
+        f".inr.{method}(uncertainty=...), or fit and call predict(..., return_std=True).")
 
 
 def _check_chunks(chunks) -> None:
@@ -509,7 +544,9 @@ class DatasetINRAccessor(_Base):
             As for :meth:`~geoinr.INRModel.predict`: a lazy (dask) output in these chunks. None: lazy in the chunks
             of a lazy target, else ``"auto"`` for a dask-backed source (as ``fill_gaps`` gives), else eager.
         **kwargs
-            As for :meth:`fit`.
+            As for :meth:`fit`. With ``uncertainty=``, the output is a Dataset with ``<name>_std`` beside each
+            variable: the standard error of the map (as ``predict(return_std=True)``), linked by
+            ``ancillary_variables``.
 
         Examples
         --------
@@ -589,18 +626,13 @@ class DataArrayINRAccessor(_Base):
     def regrid(self, target, land="auto", chunks=None, **kwargs):
         """Fit, then predict on ``target`` (a grid, or a resolution in degrees; fill-valued land kept NaN); see
         :meth:`DatasetINRAccessor.regrid`."""
+        _refuse_std(kwargs, self._obj, "regrid")
         return self._regrid(target, None, kwargs, land, chunks)
 
     def fill_gaps(self, mask=None, land="auto", **kwargs) -> xr.DataArray:
         """Fit, then return a copy with NaN replaced by predictions (where ``mask``, if given, is true; the land
         ``land`` finds stays NaN); see :meth:`DatasetINRAccessor.fill_gaps`."""
-        if kwargs.get("uncertainty") is not None:  # before the fit: a DataArray has no room for the error
-            name = self._obj.name or "sla"
-            raise ValueError(
-                f"fill_gaps of a DataArray returns the filled array alone, so uncertainty={kwargs['uncertainty']!r} "
-                f"would be fitted and lost. Use the Dataset accessor, which adds the error of the filled values as "
-                f"'<name>_std': da.to_dataset(name={name!r}).inr.fill_gaps(uncertainty=...), or fit and call "
-                f"predict(..., return_std=True).")
+        _refuse_std(kwargs, self._obj, "fill_gaps")
         _check_mask(mask, self._obj)
         _check_land(land, "fill_gaps")
         fitted = self._fit(None, kwargs, "fill_gaps")

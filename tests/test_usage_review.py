@@ -98,3 +98,17 @@ def test_a_spatial_models_summary_shows_no_time_encoding():
     spatial = grid.inr.fit("sla", time=False, **QUICK)
     assert "no time (a spatial field)" in repr(spatial) and "time linear" not in repr(spatial)
     assert "time linear" in repr(grid.inr.fit("sla", **QUICK))
+
+
+def test_regrid_keeps_the_std_an_uncertainty_fit_calibrated():
+    """regrid(..., uncertainty=...) fitted and calibrated an ensemble, then returned the map alone (a review of the
+    model zoo); a DataArray's regrid, which has no room for it, refuses before the fit, as its fill_gaps does."""
+    grid = geoinr.datasets.synthetic_grid(days=3, resolution=1.0)
+    kw = dict(uncertainty="ensemble", n_members=2, width=16, depth=1, epochs=3, max_time=None, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        out = grid.inr.regrid(0.5, variables="sla", **kw)
+    assert list(out.data_vars) == ["sla", "sla_std"] and out.sla.attrs["ancillary_variables"] == "sla_std"
+    assert (out.sla_std > 0).all()
+    with pytest.raises(ValueError, match="regrid of a DataArray returns one array"):
+        grid.sla.inr.regrid(0.5, **kw)
