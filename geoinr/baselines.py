@@ -359,7 +359,7 @@ class OptimalInterpolation(_Baseline):
                              f"the mean of all observations); got {self.mean!r}.")
         if self.broad is not None:
             _check_broad(self.broad, self.broad_share)
-        _check_sizes(self.tile, self.halo, self.overlap, self.max_obs, self.superobs)
+        _check_sizes(self.tile, self.halo, self.overlap, self.max_obs, self.superobs, self.progress)
 
     def _fit_points(self, lon, lat, t, y) -> None:
         if self.lt is None:
@@ -1023,9 +1023,11 @@ def _nearest_to_box(uo: np.ndarray, box: np.ndarray, n: int) -> np.ndarray:
     return np.sort(np.concatenate([below, np.flatnonzero(d2 == nth)[: n - below.size]]))
 
 
-def _check_sizes(tile, halo, overlap, max_obs, superobs) -> None:
+def _check_sizes(tile, halo, overlap, max_obs, superobs, progress=True) -> None:
     """``OptimalInterpolation``'s tiling and averaging sizes, checked (an infinite tile failed in numpy, an infinite
-    ``max_obs`` in ``int()``, a fractional one was truncated in silence)."""
+    ``max_obs`` in ``int()``, a fractional one was truncated in silence), and ``progress`` (``"no"`` is truthy)."""
+    if not isinstance(progress, (bool, np.bool_)):
+        raise ValueError(f"progress must be True or False, got {progress!r}.")
     if not (0 < tile < np.inf and 0 <= halo < np.inf):
         raise ValueError(f"tile must be > 0 and halo >= 0, finite (in decorrelation scales); got tile={tile!r}, "
                          f"halo={halo!r}.")

@@ -318,6 +318,8 @@ def nrmse_score(estimate, reference, anomaly: bool = False) -> float:
 
 
 def _mu(est: np.ndarray, ref: np.ndarray, func: str, anomaly: bool = False) -> float:
+    if not isinstance(anomaly, (bool, np.bool_)):  # "yes" would pass as True, "no" too
+        raise ValueError(f"{func}(anomaly={anomaly!r}): give True (RMS of the reference's anomaly) or False.")
     """mu of paired finite values (:func:`_pair`)."""
     rms = float(np.sqrt(np.mean((ref - ref.mean()) ** 2 if anomaly else ref**2)))
     if rms == 0.0:
@@ -502,6 +504,8 @@ def daily_nrmse_score(estimate, reference, time="time", min_points: int = 1) -> 
 
 def _daily(est: xr.DataArray, ref: xr.DataArray, time, min_points: int, func: str) -> xr.DataArray:
     """:func:`daily_nrmse_score` of a pair already aligned and screened (:func:`_as_pair`)."""
+    if isinstance(min_points, bool) or not isinstance(min_points, (int, np.integer)) or min_points < 1:
+        raise ValueError(f"{func}(min_points={min_points!r}): give a whole number of points >= 1 a day needs.")
     tname = _time_name(ref, time, func)
     stamps = decode(ref[tname])  # 'seconds since': dates
     labels = xr.DataArray(_day_labels(stamps.values, stamps.attrs.get("units", "")), dims=ref[tname].dims)

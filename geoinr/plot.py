@@ -969,6 +969,9 @@ def savefig(fig, path, *, dpi: float = 100, colors: int | None = 256, **kwargs):
         fig = fig.figure
     if not hasattr(fig, "savefig"):
         raise TypeError(f"savefig needs a matplotlib Figure, an Axes or plot_maps's (fig, axes); got {type(fig).__name__}.")
+    if colors is not None and (isinstance(colors, bool) or not isinstance(colors, (int, np.integer))
+                               or not 2 <= colors <= 256):
+        raise ValueError(f"savefig(colors={colors!r}): a PNG palette holds 2 to 256 colours (or None: no palette).")
     if colors is None or not path.lower().endswith(".png"):
         fig.savefig(path, dpi=dpi, **kwargs)
         return path

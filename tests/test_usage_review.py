@@ -112,3 +112,27 @@ def test_regrid_keeps_the_std_an_uncertainty_fit_calibrated():
     assert (out.sla_std > 0).all()
     with pytest.raises(ValueError, match="regrid of a DataArray returns one array"):
         grid.sla.inr.regrid(0.5, **kw)
+
+
+def test_flags_and_counts_of_the_wrong_type_are_refused(tracks):
+    """progress="no" is truthy (the bar showed), anomaly="yes" passed as True, min_points="10" failed in numpy,
+    colors=1000 in PIL."""
+    import matplotlib.pyplot as plt
+
+    import geoinr.plot as gplot
+
+    with pytest.raises(ValueError, match="progress must be True or False"):
+        geoinr.INRModel(progress="no", width=8, depth=1, epochs=1, max_time=None).fit(tracks, "sla")
+    with pytest.raises(ValueError, match="progress must be True or False"):
+        OptimalInterpolation(progress="no").fit(tracks, "sla")
+    grid = geoinr.datasets.synthetic_grid(days=2, resolution=2.0)
+    with pytest.raises(ValueError, match="anomaly='yes'"):
+        geoinr.metrics.nrmse_score(grid.sla_true * 0.5, grid.sla_true, anomaly="yes")
+    with pytest.raises(ValueError, match="min_points='10'"):
+        geoinr.metrics.daily_nrmse_score(grid.sla_true * 0.5, grid.sla_true, min_points="10")
+    with pytest.raises(ValueError, match="no coordinate 'tme'"):
+        geoinr.metrics.daily_nrmse_score(grid.sla_true * 0.5, grid.sla_true, time="tme")
+    fig = plt.figure()
+    with pytest.raises(ValueError, match="2 to 256 colours"):
+        gplot.savefig(fig, "/tmp/never_written.png", colors=1000)
+    plt.close(fig)

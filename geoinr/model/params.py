@@ -91,6 +91,8 @@ def check_params(params: dict) -> None:
     ValueError: width must be a whole number >= 1 or None, got 0.
     """
     _check_numbers(params)
+    if not isinstance(params.get("progress", True), (bool, np.bool_)):  # "no" is truthy: the bar showed
+        raise ValueError(f"progress must be True or False, got {params['progress']!r}.")
     if params["mass_constraint"] == "streamfunction" and params["physics"] != "auto" \
             and "mass" in physics_terms(params["physics"]):  # a review of 2026-12-06
         raise ValueError(
