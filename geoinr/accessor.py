@@ -237,7 +237,12 @@ def _source_time_axis(grid: xr.Dataset, source, fitted: INRModel) -> xr.Dataset:
     """``regrid(resolution)``'s grid at a gridded source's own times with that axis's attributes and netCDF encoding
     (units, calendar): it lost them, so a regridded DUACS file was written in other time units (a review)."""
     name = (fitted.coord_names_ or {}).get("time")
-    if name is None or name not in grid.coords or name not in source.coords or _source_times(source, fitted) is None:
+    if name is None or name not in grid.coords or name not in source.coords:
+        return grid
+    if _source_times(source, fitted) is None:  # tracks: the model's daily axis, with the source time's attributes and
+        # units (not its layout: chunk sizes along the observations would not fit the grid's axis)
+        grid[name].attrs = {**grid[name].attrs, **source[name].attrs}
+        grid[name].encoding = {k: v for k, v in source[name].encoding.items() if k in ("units", "calendar", "dtype")}
         return grid
     if source[name].ndim == 0 and name in grid.dims:  # a map at one time: a map with its scalar time, as the source
         grid = grid.isel({name: 0})

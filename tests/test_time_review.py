@@ -132,3 +132,17 @@ def test_a_missing_date_of_a_noleap_record_is_missing():
     assert fitted.n_points_ == 300 and fitted.time_axis_.calendar == "noleap"
     filled = (fitted_src := _days().assign_coords(time=t)).inr.fill_gaps("sla", **QUICK)
     assert filled.sla.shape == fitted_src.sla.shape
+
+
+def test_regrid_of_tracks_keeps_the_source_times_attributes(tmp_path):
+    """regrid(resolution) of along-track data dropped the source time's attributes and wrote the file in "days since"
+    the first measurement's odd instant."""
+    tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
+    tracks.time.attrs["long_name"] = "time of measurement"
+    tracks.time.encoding.update(units="seconds since 2000-01-01", dtype="float64", chunksizes=(4096,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        out = tracks.inr.regrid(1.0, "sla", **QUICK)
+    assert out.time.attrs["long_name"] == "time of measurement"
+    out.to_dataset().to_netcdf(tmp_path / "r.nc")  # (the tracks' chunk size along the observations is not carried)
+    assert xr.open_dataset(tmp_path / "r.nc", decode_times=False).time.attrs["units"] == "seconds since 2000-01-01"
