@@ -42,7 +42,9 @@ def main(out="demo_output", quick=False, max_time=60.0):
     truth = truth.reindex_like(maps, method="nearest", tolerance=1e-6)
     scores = fitted.scores(truth)
     print(f"daily maps vs truth: RMSE = {scores['rmse'] * 100:.2f} cm, mu = {scores['mu']:.3f}")
-    maps["sla_true"] = truth["sla"].assign_attrs(long_name="true sea level anomaly (synthetic)")
+    true = truth["sla"].variable.copy()  # its values alone: the truth's coordinates name other cell bounds
+    true.attrs["long_name"] = "true sea level anomaly (synthetic)"
+    maps["sla_true"] = true
     nc_path = os.path.join(out, "sla_maps.nc")
     maps.to_netcdf(nc_path)
     print(f"wrote {nc_path}")

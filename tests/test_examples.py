@@ -40,6 +40,8 @@ def test_quickstart_example_writes_maps_png_and_model(tmp_path):
     maps = xr.open_dataset(tmp_path / "sla_maps.nc")
     assert maps.sla.attrs["units"] == "m" and "geoinr" in maps.sla.attrs["source"]
     assert set(maps.sla.dims) == {"time", "latitude", "longitude"}
+    # CF: each bounds attribute names a variable of the file (the truth's coordinates named lat_bnds, not there)
+    assert all(maps[c].attrs["bounds"] in maps.variables for c in ("latitude", "longitude"))
     assert scores["mu"] > 0.3  # a tiny 5-second model already maps the eddies
 
 

@@ -409,10 +409,16 @@ def test_files_changed_after_writing_fail_their_checksum(saved, checkpoint, trac
 
 
 def test_files_written_before_checksums_still_load(saved, tmp_path):
+    """Format 1 (before checksums) loads, with a warning that it cannot be checked; a format 2 file without its
+    checksum was edited (an edit that deleted the checksum too loaded in silence: a review)."""
     data, header = _read(saved)
     assert len(header.pop("sha256")) == 64
-    save_file(data, str(tmp_path / "old.geoinr"), metadata=header)
-    assert geoinr.load(tmp_path / "old.geoinr").is_fitted
+    save_file(data, str(tmp_path / "edited.geoinr"), metadata=header)
+    with pytest.raises(ValueError, match="carry a sha256 checksum and this one has none"):
+        geoinr.load(tmp_path / "edited.geoinr")
+    save_file(data, str(tmp_path / "old.geoinr"), metadata={**header, "format_version": "1"})
+    with pytest.warns(UserWarning, match="written before geoinr files carried a checksum"):
+        assert geoinr.load(tmp_path / "old.geoinr").is_fitted
 
 
 def test_an_intact_checkpoint_still_resumes(checkpoint, tracks):

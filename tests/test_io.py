@@ -41,7 +41,7 @@ def test_file_is_plain_safetensors_with_json_config(fitted, tmp_path):
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata()
         keys = list(f.keys())
-    assert meta["format"] == "geoinr" and meta["format_version"] == "1"
+    assert meta["format"] == "geoinr" and meta["format_version"] == "2"
     config = json.loads(meta["config"])
     assert config["geoinr_version"] == geoinr.__version__
     assert config["params"]["width"] == 64
@@ -88,7 +88,7 @@ def test_other_format_version_is_refused(fitted, tmp_path):
         meta = f.metadata()
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     save_file(tensors, str(path), metadata={**meta, "format_version": "99"})
-    with pytest.raises(ValueError, match="format 99.*reads format 1"):
+    with pytest.raises(ValueError, match="format 99.*reads format 2"):
         geoinr.load(path)
 
 
@@ -99,9 +99,9 @@ def test_weights_not_matching_config_are_refused(fitted, tmp_path):
         meta = f.metadata()
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     tensors["network.head.weight"] = torch.zeros(1, 3)
-    meta.pop("sha256")  # the shape check, not the checksum, is tested
-    save_file(tensors, str(path), metadata=meta)
-    with pytest.raises(ValueError, match="do not match its config"):
+    meta.pop("sha256")  # the shape check, not the checksum, is tested: a format 1 file (no checksum, a warning)
+    save_file(tensors, str(path), metadata={**meta, "format_version": "1"})
+    with pytest.raises(ValueError, match="do not match its config"), pytest.warns(UserWarning, match="checksum"):
         geoinr.load(path)
 
 

@@ -136,3 +136,16 @@ def test_flags_and_counts_of_the_wrong_type_are_refused(tracks):
     with pytest.raises(ValueError, match="2 to 256 colours"):
         gplot.savefig(fig, "/tmp/never_written.png", colors=1000)
     plt.close(fig)
+
+
+def test_a_model_file_records_what_fitted_it(fitted, tmp_path):
+    """A review of archiving: the file held no versions, and outputs' source no seed or budget."""
+    import json
+
+    from safetensors import safe_open
+
+    fitted.save(tmp_path / "m.geoinr")
+    with safe_open(str(tmp_path / "m.geoinr"), "pt") as f:
+        config = json.loads(f.metadata()["config"])
+    assert {"python", "torch", "numpy", "xarray", "safetensors", "platform"} <= set(config["environment"])
+    assert "seed=" in fitted.grid(resolution=2.0).attrs["source"] and "epochs=2" in fitted._source_note()

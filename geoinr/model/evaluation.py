@@ -82,10 +82,11 @@ def source_note(model, version: str) -> str:
     """The ``source`` attribute of a fitted model's outputs: the package, the network, its scales and its data."""
     enc = model.encoding_config_
     period = f", min_period={enc['min_period']:.3g} days" if enc.get("min_period") else ""
+    budget = ", ".join(f"{k}={getattr(model, k)!r}" for k in ("seed", "epochs", "max_time"))  # to fit it again
     return (
         f"geoinr {version}: {model.model} implicit neural representation "
         f"(min_wavelength={enc['min_wavelength']:.4g} km{period}, {model.n_parameters_} parameters) "
-        f"fitted to {', '.join(model.variables_)} on {model.n_points_} points"
+        f"fitted to {', '.join(model.variables_)} on {model.n_points_} points ({budget})"
     )
 
 

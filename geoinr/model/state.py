@@ -36,10 +36,12 @@ from ..uncertainty import DataDistance
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
 from .params import MAX_SEED
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "LEARNED", "check_config", "to_state", "from_state", "save", "load"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "LEARNED", "check_config", "environment", "to_state", "from_state", "save", "load"]
 
 FORMAT = "geoinr"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 (2026-12-07): the checksum is required; format 1 files (before it) are read with a warning
+OLDEST_FORMAT_VERSION = 1
+CHECKSUM_SINCE = 2
 DATA_SITES = "calibration.data_sites"  # (n, d) float32, km: thinned training sites (uncertainty= models);
 # ".<j>" suffixes when the variables were observed at different sites
 WHAT = "geoinr model file"
@@ -98,6 +100,26 @@ CALIBRATION_LISTS = {  # one value per variable: (bound, may be null)
 BUILD_SLACK = 2**18  # values a build may allocate beyond the stored weights (small buffers, encodings)
 
 
+def environment() -> dict:
+    """The versions a fit ran with: Python, torch, numpy, xarray, safetensors, the platform. A seeded ``epochs`` fit
+    is bit-reproducible on the same CPU with the same versions (README), so a model file records them.
+
+    Examples
+    --------
+    >>> sorted(environment())
+    ['numpy', 'platform', 'python', 'safetensors', 'torch', 'xarray']
+    """
+    import platform
+
+    import numpy
+    import safetensors
+    import xarray
+
+    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
+            "xarray": xarray.__version__, "safetensors": safetensors.__version__,
+            "platform": f"{platform.system()} {platform.machine()}"}
+
+
 def to_state(model) -> tuple[dict, dict]:
     """(tensors, config) of a fitted model: weights and training sites; parameters, learned state, history."""
     model._check_fitted()
@@ -105,6 +127,7 @@ def to_state(model) -> tuple[dict, dict]:
     learned["time_axis_"] = model.time_axis_.to_dict() if model.time_axis_ is not None else None
     config = {
         "geoinr_version": __version__,
+        "environment": environment(),  # what reproduces the fit bit for bit with its seed (a review: not recorded)
         "params": plain(model.get_params()),
         "learned": learned,
         # exact float repr; NaN as null so the header stays strict JSON
@@ -480,9 +503,9 @@ def load(path, device: str = "cpu", *, cls):
     if not os.path.exists(os.fspath(path)):
         raise FileNotFoundError(f"No such model file: {os.fspath(path)!r}")
     with reading(path, WHAT, HINT):
-        meta, shapes = read_header(path, FORMAT, FORMAT_VERSION)
+        meta, shapes = read_header(path, FORMAT, FORMAT_VERSION, OLDEST_FORMAT_VERSION)
         config = check_config(cls, parse_json(meta.get("config"), "config"), shapes)
-        tensors, _ = read_safetensors(path, FORMAT, FORMAT_VERSION)
+        tensors, _ = read_safetensors(path, FORMAT, FORMAT_VERSION, OLDEST_FORMAT_VERSION, CHECKSUM_SINCE)
         model = _restore(cls, tensors, config, path)
     model._remember_params()
     model.field_.to(dev)

@@ -19,6 +19,7 @@ import re
 import socket
 import tempfile
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from .._version import __version__
+from ..frames import user_stacklevel
 
 __all__ = [
     "BadField",
@@ -439,7 +441,7 @@ def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
 
 
 # ------------------------------------------------------------------ reading
-def read_header(path, fmt: str, version: int):
+def read_header(path, fmt: str, version: int, oldest: int | None = None):
     """Header and tensor shapes of a file written by :func:`write_safetensors_atomic`, reading no tensor.
 
     Parameters
@@ -448,7 +450,9 @@ def read_header(path, fmt: str, version: int):
     fmt : str
         The ``format`` the header must name.
     version : int
-        The ``format_version`` this geoinr reads.
+        The ``format_version`` this geoinr writes (and reads).
+    oldest : int, optional
+        The oldest ``format_version`` it still reads (default: ``version`` alone).
 
     Returns
     -------
@@ -483,16 +487,20 @@ def read_header(path, fmt: str, version: int):
             f"{path!r} is damaged or was edited: format_version is {_shown(found)}, not a version number "
             f"(this geoinr {__version__} reads {fmt} format {version})."
         )
-    if int(found) != version:
+    if not (version if oldest is None else oldest) <= int(found) <= version:
         raise DamagedFileError(
-            f"{path!r} uses {fmt} format {found}; this geoinr {__version__} reads format {version}. "
-            f"Install the geoinr version that wrote it."
+            f"{path!r} uses {fmt} format {found}; this geoinr {__version__} reads format {version}"
+            f"{'' if oldest is None else f' back to {oldest}'}. Install the geoinr version that wrote it."
         )
     return meta, shapes
 
 
-def read_safetensors(path, fmt: str, version: int):
+def read_safetensors(path, fmt: str, version: int, oldest: int | None = None, checksum_since: int | None = None):
     """Read tensors and header of a file written by :func:`write_safetensors_atomic`; check format and version.
+
+    ``oldest`` as for :func:`read_header`. From format ``checksum_since`` on, a file must carry its checksum: an edited
+    file whose checksum line was deleted as well loaded in silence (a review); older files are read with a warning
+    that they cannot be checked.
 
     Returns
     -------
@@ -503,9 +511,9 @@ def read_safetensors(path, fmt: str, version: int):
     ------
     FileNotFoundError, DamagedFileError
         As :func:`read_header`; also when the tensors or the header no longer match the
-        checksum written with them (files written before geoinr wrote one are read unchecked).
+        checksum written with them, or a file of a checksummed format has none.
     """
-    meta, _ = read_header(path, fmt, version)
+    meta, _ = read_header(path, fmt, version, oldest)
     try:
         tensors = load_file(os.fspath(path))
     except (SafetensorError, OSError, ValueError) as err:
@@ -513,6 +521,15 @@ def read_safetensors(path, fmt: str, version: int):
             f"{os.fspath(path)!r} is not a readable {fmt} file (safetensors with a {fmt} header): {err}"
         ) from err
     written = meta.get(CHECKSUM_FIELD)
+    if written is None and checksum_since is not None:
+        if int(meta["format_version"]) >= checksum_since:
+            raise DamagedFileError(
+                f"{os.fspath(path)!r} was edited: {fmt} format {meta['format_version']} files carry a "
+                f"{CHECKSUM_FIELD} checksum and this one has none. Copy it again from its source, or save the model "
+                f"again.")
+        warnings.warn(f"{os.fspath(path)!r} was written before {fmt} files carried a checksum (format "
+                      f"{meta['format_version']}): whether it changed since cannot be checked. Save it again to add "
+                      f"one.", UserWarning, stacklevel=user_stacklevel())
     if written is not None and written != checksum(tensors, meta):
         raise DamagedFileError(
             f"{os.fspath(path)!r} changed after it was written: its contents no longer match the {CHECKSUM_FIELD} "
