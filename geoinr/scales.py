@@ -36,6 +36,7 @@ UNRESOLVED_POINTS = 3000  # observations drawn at random for the pairs
 UNRESOLVED_MIN_PAIRS = 100  # fewer pairs in the lag band than this: no estimate
 UNRESOLVED_MAX_PAIRS = 500_000  # pairs within the lag's upper end kept at most (about 8 MB of indices)
 GRIDDED_MIN_PAIRS = 50  # gridded_period: fewer increments one and two time steps long than this, no estimate
+GRIDDED_POINTS = 200_000  # gridded_period: about this many values read (every time of a share of the cells)
 # a gridded record's own period replaces the rule's where it is below this share of it: hourly output (0.52 against
 # 5.2 days at 0.25 deg) does, four daily DUACS maps at 0.5 deg (0.59-0.89 of the rule's 9.5-11.7 days, five boxes)
 # keep the rule their regridding was measured with (at 0.25 deg the evidence is above the rule)
@@ -283,9 +284,14 @@ def gridded_period(lon, lat, t, values) -> float | None:
     >>> gridded_period(lon, lat, t, lon + 0.01 * t) is None  # a slow field
     True
     """
-    y = np.asarray(values, dtype=np.float64).reshape(len(np.ravel(t)), -1)
-    keys = np.column_stack([np.ravel(lon), np.ravel(lat)])
-    t = np.asarray(t, dtype=np.float64).ravel()
+    lon, lat, t = (np.asarray(a, dtype=np.float64).ravel() for a in (lon, lat, t))
+    y = np.asarray(values).reshape(len(t), -1)
+    if len(t) > GRIDDED_POINTS:  # a share of the cells, each with all its times (a hash of its position picks it)
+        code = (np.round(lon * 1e4).astype(np.int64) * 73856093) ^ (np.round(lat * 1e4).astype(np.int64) * 19349663)
+        picked = code % int(np.ceil(len(t) / GRIDDED_POINTS)) == 0
+        lon, lat, t, y = lon[picked], lat[picked], t[picked], y[picked]
+    y = y.astype(np.float64)
+    keys = np.column_stack([lon, lat])
     order = np.lexsort((t, keys[:, 1], keys[:, 0]))
     keys, t, y = keys[order], t[order], y[order]
     same = (keys[1:] == keys[:-1]).all(axis=1)

@@ -28,7 +28,7 @@ NO_XARRAY = ("geoinr.geometry", "geoinr.nn", "geoinr.physics", "geoinr.training"
              "geoinr.persistence", "geoinr.encoding", "geoinr.model.field", "geoinr.cpu_load", "geoinr.machine",
              "geoinr.frames")
 # the file-format leaf and the geometry import nothing of geoinr but the version
-LEAVES = {"geoinr.geometry": set(), "geoinr.persistence.format": {"geoinr._version"}, "geoinr.cpu_load": set(),
+LEAVES = {"geoinr.geometry": set(), "geoinr.persistence.format": {"geoinr._version", "geoinr.frames"}, "geoinr.cpu_load": set(),
           "geoinr.machine": set(), "geoinr.frames": set()}
 MAX_CLASS_LINES = 500
 MAX_FUNCTION_LINES = 120
