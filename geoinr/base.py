@@ -501,6 +501,8 @@ class BaseMapper(BaseEstimator):
             NaN are ignored.
         variables : str or list, optional
             Which fitted variables to score (default: all present in ``test``).
+        lat, lon, time : str, optional
+            The reference's coordinate names, when they cannot be found (as in :meth:`predict`).
 
         Returns
         -------

@@ -283,10 +283,22 @@ def resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames, *, s
         )
     if len(cands) > 1:
         raise ValueError(
-            f"This Dataset has several data variables {cands}; pass variables='{cands[0]}' "
+            f"This Dataset has several data variables {cands}; pass variables='{_likely_field(ds, cands)}' "
             f"(or a list to fit them jointly)."
         )
     return cands
+
+
+def _likely_field(ds: xr.Dataset, cands: list):
+    """The candidate to suggest: a sea level (its standard_name) or a float in units of length before a counter
+    (the SARAL L3 file's first numeric variable is its cycle number)."""
+    def rank(k):
+        v = ds[k]
+        named = "sea_surface_height" in str(v.attrs.get("standard_name", "")) or "sea_level" in str(
+            v.attrs.get("standard_name", ""))
+        return (not named, not (v.dtype.kind == "f" and str(v.attrs.get("units", "")).strip() in ("m", "cm", "mm")),
+                v.dtype.kind != "f")
+    return min(cands, key=rank)
 
 
 def describe(data, variables, lat=None, lon=None, time=None, *, single: bool = False):

@@ -254,7 +254,12 @@ def _pick_time(da: xr.DataArray, time, what: str):
                 time = np.datetime64(time)
             elif isinstance(time, str) and da[tname].dtype == object:  # cftime dates: one of the axis's calendar
                 time = xr.date_range(time, periods=1, calendar=da[tname].dt.calendar, use_cftime=True)[0]
-            da = da.sel({tname: time}, method="nearest")
+            try:
+                da = da.sel({tname: time}, method="nearest")
+            except (TypeError, ValueError) as err:  # time=1 on dates: pandas' "Cannot compare dtypes"
+                raise ValueError(f"time={time!r} is not on the time axis {tname!r} ({da[tname].dtype}) of {what}: give "
+                                 f"a date such as {str(da[tname].values[0])[:10]!r}, or None for the middle one. "
+                                 f"({err})") from None
     elif tname is not None and tname in da.dims:
         da = da.isel({tname: 0})
     if tname is not None and tname in da.coords and da[tname].size == 1:
@@ -314,6 +319,9 @@ def _tracks_near(tracks, when, window, west=None):
     along-track, gridded or curvilinear data (all times if either side has no time). ``west``: the
     maps' westernmost longitude; each track longitude is then taken in the 360 degrees east of it
     (maps past 180 across the dateline, or past 360 across 0 E, show their tracks)."""
+    if not isinstance(tracks, xr.Dataset | xr.DataArray):  # (a DataFrame failed on its missing .coords)
+        raise TypeError(f"tracks must be an xarray Dataset or DataArray of observations with lat/lon(/time) "
+                        f"coordinates; got {type(tracks).__name__} (a DataFrame: df.to_xarray()).")
     if isinstance(tracks, xr.Dataset):
         numeric = [k for k, v in tracks.data_vars.items() if np.issubdtype(v.dtype, np.number)]
         if not numeric:

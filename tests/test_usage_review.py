@@ -149,3 +149,20 @@ def test_a_model_file_records_what_fitted_it(fitted, tmp_path):
         config = json.loads(f.metadata()["config"])
     assert {"python", "torch", "numpy", "xarray", "safetensors", "platform"} <= set(config["environment"])
     assert "seed=" in fitted.grid(resolution=2.0).attrs["source"] and "epochs=2" in fitted._source_note()
+
+
+def test_plot_arguments_and_the_suggested_variable():
+    """plot_maps(time=1) failed in pandas ("Cannot compare dtypes"), tracks=<DataFrame> on its missing .coords; a
+    plain fit() of the SARAL L3 file suggested variables='cycle', a counter."""
+    import geoinr.plot as gplot
+
+    grid = geoinr.datasets.synthetic_grid(days=3, resolution=1.0)
+    with pytest.raises(ValueError, match="time=1 is not on the time axis"):
+        gplot.plot_maps(grid.sla_true, grid.sla, time=1)
+    tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
+    with pytest.raises(TypeError, match="df.to_xarray"):
+        gplot.plot_maps(grid.sla_true, grid.sla, tracks=tracks.to_dataframe())
+    counted = tracks[["sla"]].assign(cycle=("time", np.ones(tracks.sizes["time"], dtype="int16")))
+    counted = counted[["cycle", "sla"]]  # the counter first, as in the file
+    with pytest.raises(ValueError, match="pass variables='sla'"):
+        counted.inr.fit(**QUICK)

@@ -77,8 +77,7 @@ class SurrogateMixin:
         target : xarray.Dataset or xarray.DataArray
             Where to evaluate, as in :meth:`predict`.
         variable : str, optional
-            The sea-surface-height variable, when several were fitted. Its ``units``
-            (m, cm or mm) are converted to metres.
+            The sea-surface-height variable, when several were fitted. Its ``units`` (m, cm or mm) are converted to metres.
         equator_band : float
             Degrees of latitude around the equator that are masked.
         rossby_radius : float, optional
@@ -100,6 +99,8 @@ class SurrogateMixin:
             of the smooth error between tracks that :meth:`sample` draws.
         outside : {"hold", "nan", "extrapolate"}
             As in :meth:`predict`: the nearest point's values, NaN far outside, or the network's own derivatives.
+        lat, lon, time : str, optional
+            The target's coordinate names, as in :meth:`predict`.
 
         Returns
         -------
@@ -271,8 +272,14 @@ class SurrogateMixin:
             As in :meth:`predict`.
         n : int
             Number of draws (at most ``n_members`` for an ensemble).
+        variable : str, optional
+            One of several fitted variables (default: all of them).
         seed : int, optional
             Seeds the posterior draws.
+        batch_size : int, optional
+            Points per forward pass, as in :meth:`predict`.
+        lat, lon, time : str, optional
+            The target's coordinate names, as in :meth:`predict`.
 
         Returns
         -------
