@@ -294,6 +294,19 @@ def _on_dims(pred: xr.DataArray, var: xr.DataArray, std: bool = False) -> xr.Dat
     return pred.broadcast_like(var).transpose(*var.dims)
 
 
+def _with_bounds(pred, target):
+    """A Dataset output with the cell bounds of a target that has them (``regrid(resolution)``'s grid, or a CF
+    target), each named again by its coordinate's ``bounds``; a DataArray has no room for their ``bnds`` dimension."""
+    if not isinstance(pred, xr.Dataset) or not isinstance(target, xr.Dataset):
+        return pred
+    named = {c: str(target[c].attrs["bounds"]) for c in pred.coords
+             if c in target.coords and str(target[c].attrs.get("bounds", "")) in target.variables}
+    if not named:
+        return pred
+    pred = pred.assign_coords({b: target[b] for b in named.values()})
+    return pred.assign_coords({c: pred[c].assign_attrs(bounds=b) for c, b in named.items()})
+
+
 def _with_std(mean, std, fitted: INRModel) -> xr.Dataset:
     """``regrid``'s map and its standard error in one Dataset, ``<name>_std`` beside each variable (named by its
     ``ancillary_variables``), NaN where the map is (land): the std of an ``uncertainty=`` fit was fitted, calibrated
@@ -375,7 +388,7 @@ class _Base:
         if isinstance(pred, xr.DataArray | xr.Dataset):  # the source's history goes on (it read "INRModel.predict" alone)
             pred.attrs["history"] = history_line(self._obj.attrs.get("history", ""),
                                                  f"regridded by {fitted._source_note()}")
-        return pred
+        return _with_bounds(pred, target)
 
     def _fill(self, fitted: INRModel, obj, mask=None, land="auto"):
         obj = _decoded(obj, fitted.variables_)  # kept values in the units of the predictions, packing in encoding

@@ -168,3 +168,14 @@ def test_a_projected_targets_grid_mapping_is_kept(tmp_path):
     pred.to_dataset().to_netcdf(tmp_path / "p.nc")
     assert xr.open_dataset(tmp_path / "p.nc").sla.attrs["grid_mapping"] == "crs"
     assert "grid_mapping" not in fitted.predict(ds).attrs  # none named: none made up
+
+
+def test_a_regridded_dataset_keeps_the_grids_cell_bounds(tmp_path):
+    """regrid(resolution) builds its grid with cell bounds and dropped them; a Dataset output (several variables, or
+    a map with its std) now keeps them, named by the coordinates' bounds (a DataArray has no room for them)."""
+    ds = _grid()
+    out = ds.inr.regrid(0.5, variables=["sla", "sla_true"], **QUICK)
+    assert out.lat.attrs["bounds"] == "lat_bnds" and out.lat_bnds.shape == (out.sizes["lat"], 2)
+    out.to_netcdf(tmp_path / "r.nc")
+    back = xr.open_dataset(tmp_path / "r.nc")
+    assert all(back[c].attrs["bounds"] in back.variables for c in ("lat", "lon"))
