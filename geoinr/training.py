@@ -189,7 +189,17 @@ def resolve_device(device) -> torch.device:
     except (RuntimeError, TypeError) as err:
         raise ValueError(f"device={device!r} is not a device torch knows; pass 'auto', 'cpu' or 'cuda'.") from err
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was asked for but no CUDA GPU is available here; pass device='auto' or 'cpu'.")
+        raise ValueError(f"device={device!r} was asked for but no CUDA GPU is available here; pass device='auto' or "
+                         f"'cpu'.")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device={device!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s), numbered from "
+                         f"0; pass device='cuda' (the current one) or an index below that.")
+    if dev.type != "cpu":  # mps, xpu, xla, meta...: torch parses them; a machine without them fails deep in training
+        try:
+            torch.empty(1, device=dev).sum().item()
+        except Exception as err:  # (RuntimeError, AssertionError, ModuleNotFoundError, NotImplementedError...)
+            raise ValueError(f"device={device!r} does not work on this machine ({type(err).__name__}: {err}); pass "
+                             f"device='auto', 'cpu' or 'cuda'.") from None
     return dev
 
 
@@ -1020,7 +1030,7 @@ class Trainer:
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )
-            if checkpoint is not None:
+            if checkpoint is not None and self.rank == 0:  # one writer under torchrun, as at the other two saves
                 self.save_checkpoint(checkpoint, checkpoint_extra)
         finally:
             if self.bar is not None:

@@ -166,3 +166,31 @@ def test_plot_arguments_and_the_suggested_variable():
     counted = counted[["cycle", "sla"]]  # the counter first, as in the file
     with pytest.raises(ValueError, match="pass variables='sla'"):
         counted.inr.fit(**QUICK)
+
+
+def test_a_lazy_prediction_ships_its_model_once():
+    """On a dask.distributed cluster of processes each task unpickled its own copy of the model (the closure held
+    it): 432 tasks, 220 copies alive on one worker. The model is one key of the graph; the tasks refer to it."""
+    import cloudpickle
+
+    grid = geoinr.datasets.synthetic_grid(days=3, resolution=1.0)
+    fitted = grid.inr.fit("sla", width=128, depth=2, epochs=1, max_time=None, progress=False)
+    target = fitted.target_grid(0.5)
+    lazy = fitted.predict(target, chunks={"time": 1, "lat": 10})
+    model_bytes = len(cloudpickle.dumps(fitted))
+    sizes = [len(cloudpickle.dumps(v)) for v in dict(lazy.data.__dask_graph__()).values()]
+    assert lazy.data.npartitions >= 6 and sum(s > model_bytes / 2 for s in sizes) == 1
+    np.testing.assert_array_equal(lazy.compute().values, fitted.predict(target).values)
+
+
+def test_a_device_this_machine_lacks_is_refused_before_the_data_is_read(tracks):
+    """fit(device="mps") on a machine without it failed inside the trainer with torch's own error, after reading
+    and preparing the data (163 dask tasks of a streamed input)."""
+    from geoinr.training import resolve_device
+
+    for device in ("meta", "xpu"):
+        with pytest.raises(ValueError, match=f"device='{device}' does not work on this machine"):
+            resolve_device(device)
+    with pytest.raises(ValueError, match="device='meta'"):
+        tracks.chunk({"time": 100}).inr.fit("sla", device="meta", **QUICK)
+    assert resolve_device("cpu").type == "cpu"

@@ -30,7 +30,8 @@ from ..frames import user_stacklevel
 from ..scales import GAP_TO_WAVELENGTH, sampling_gap_km, unresolved_share
 from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss, physics_terms
-from ..training import TrainConfig, Trainer, TrainingDiverged, agree, checkpoint_extra, distributed_world, shared_seed
+from ..training import (TrainConfig, Trainer, TrainingDiverged, agree, checkpoint_extra, distributed_world,
+                        resolve_device, shared_seed)
 from ..uncertainty.calibrated import calibrate_field
 from . import network_choice as _choice
 from .held_out import satellite_passes, validation_blocks
@@ -508,6 +509,7 @@ def read_observations(model, data, values, variables, lat, lon, time, resume, ch
     before the dask pass over them; so is a ``checkpoint_every`` that is no number of seconds (it failed inside
     the training loop). The fit's clock starts here (:func:`train_config`).
     """
+    resolve_device(model.device)  # a device this machine lacks: refused before any data is read (checked again later)
     model._fit_started = _time.perf_counter()  # max_time bounds the whole fit: reading, choices, training, calibration
     if not _is_seconds(checkpoint_every):
         raise ValueError(f"fit(checkpoint_every={checkpoint_every!r}): give the seconds between checkpoints, a finite "
