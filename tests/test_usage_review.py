@@ -194,3 +194,25 @@ def test_a_device_this_machine_lacks_is_refused_before_the_data_is_read(tracks):
     with pytest.raises(ValueError, match="device='meta'"):
         tracks.chunk({"time": 100}).inr.fit("sla", device="meta", **QUICK)
     assert resolve_device("cpu").type == "cpu"
+
+
+def test_under_torchrun_rank_zero_alone_warns(monkeypatch):
+    """Every rank printed every warning of the fit (the same data, the same choices)."""
+    from geoinr.model.estimator import _rank_zero_warns
+
+    @_rank_zero_warns
+    def fit(self):
+        warnings.warn("a fill value", UserWarning)
+        return "fitted"
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for rank, expected in (("0", 1), ("1", 0)):
+        monkeypatch.setenv("RANK", rank)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert fit(None) == "fitted"
+        assert len(caught) == expected
+    monkeypatch.delenv("RANK")
+    monkeypatch.delenv("WORLD_SIZE")
+    with pytest.warns(UserWarning, match="a fill value"):
+        fit(None)  # no torchrun: warns

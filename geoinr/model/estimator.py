@@ -10,6 +10,9 @@
 from __future__ import annotations
 
 import copy
+import functools
+import os
+import warnings
 from typing import Hashable, Sequence
 
 import numpy as np
@@ -31,6 +34,20 @@ from . import state as _state
 from .field import build_field
 from .params import check_params, did_you_mean
 from .surrogate import SurrogateMixin
+
+
+def _rank_zero_warns(fit):
+    """Under torchrun (``RANK``, ``WORLD_SIZE`` set) the ranks other than 0 fit without warning: every rank reads
+    the same data and makes the same choices, and each printed every warning once more (a review). Errors are
+    raised on every rank."""
+    @functools.wraps(fit)
+    def wrapped(self, *args, **kwargs):
+        if os.environ.get("RANK", "0") == "0" or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+            return fit(self, *args, **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fit(self, *args, **kwargs)
+    return wrapped
 
 __all__ = ["INRModel"]
 
@@ -289,6 +306,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         return sum(p.numel() for p in self.field_.parameters() if p.requires_grad)
 
     # ------------------------------------------------------------------ fit
+    @_rank_zero_warns
     def fit(
         self,
         data,
@@ -313,8 +331,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         values : array-like, optional
             With a dict: the observations ``(n,)`` or ``(n, k)``; a named DataArray's name and units go on.
         variables : str or list of str, optional
-            Dataset variables to fit (jointly, one output each). Needed when the
-            Dataset has several data variables.
+            Dataset variables to fit (jointly, one output each). Needed when the Dataset has several data variables.
         lat, lon, time : str, optional
             Coordinate names, when they cannot be found from CF attributes or common
             names. ``time=False`` fits a purely spatial field and ignores time.
