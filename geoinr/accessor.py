@@ -307,10 +307,10 @@ def _with_bounds(pred, target):
     return pred.assign_coords({c: pred[c].assign_attrs(bounds=b) for c, b in named.items()})
 
 
-def _with_std(mean, std, fitted: INRModel) -> xr.Dataset:
+def _with_std(mean, std) -> xr.Dataset:
     """``regrid``'s map and its standard error in one Dataset, ``<name>_std`` beside each variable (named by its
-    ``ancillary_variables``), NaN where the map is (land): the std of an ``uncertainty=`` fit was fitted, calibrated
-    and dropped (a review)."""
+    ``ancillary_variables``; :func:`_std_where_mapped` then leaves it NaN on land, as the map): the std of an
+    ``uncertainty=`` fit was fitted, calibrated and dropped (a review)."""
     out = mean.to_dataset() if isinstance(mean, xr.DataArray) else mean.copy()
     for name, e in (std.to_dataset() if isinstance(std, xr.DataArray) else std).data_vars.items():
         out[name] = e
@@ -378,9 +378,9 @@ class _Base:
                 and not is_lazy(target):
             chunks = "auto"  # a dask-backed source gives a lazy output, as fill_gaps does
         with_std = fitted.uncertainty is not None  # the std an uncertainty= fit calibrated: kept beside the map
-        pred = _with_std(*fitted.predict(target, chunks=chunks, return_std=True), fitted) if with_std else \
+        pred = _with_std(*fitted.predict(target, chunks=chunks, return_std=True)) if with_std else \
             fitted.predict(target, chunks=chunks)
-        source = _decoded(self._obj, fitted.variables_)  # land is judged in the units the fit read
+        source = None if land is None else _decoded(self._obj, fitted.variables_)  # land in the units the fit read
         pred = pred if land is None else _std_where_mapped(
             _without_land(pred, source, fitted, every_missing=land == "missing"), fitted)
         if land == "auto":

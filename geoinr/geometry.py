@@ -20,7 +20,7 @@ __all__ = [
     "xyz_km",
     "haversine_km",
     "space_time_km",
-    "speed_km_per_day", "metres_per_length_unit",
+    "speed_km_per_day", "metres_per_length_unit", "is_height",
 ]
 
 EARTH_RADIUS_M = 6_371_000.0  # m, mean Earth radius (IUGG mean radius R1)
@@ -43,6 +43,22 @@ def metres_per_length_unit(units) -> float | None:
     (0.01, None)
     """
     return _LENGTH_UNITS.get(" ".join(str(units or "").strip().lower().split()))
+
+
+# words of the standard_names of heights whose gradient times g/f is a geostrophic flow (CF: sea_surface_height_above_
+# geoid / _sea_level / _mean_sea_level, sea_surface_elevation, ocean_dynamic_sea_level, geopotential_height, ...)
+HEIGHT_NAMES = ("surface_height", "surface_elevation", "sea_level", "dynamic_topography", "geopotential_height")
+
+
+def is_height(standard_name) -> bool:
+    """Whether a CF ``standard_name`` names a sea-surface (or geopotential) height.
+
+    Examples
+    --------
+    >>> is_height("sea_surface_height_above_geoid"), is_height("ocean_mixed_layer_thickness"), is_height(None)
+    (True, False, False)
+    """
+    return any(word in str(standard_name or "") for word in HEIGHT_NAMES)
 
 
 def xyz_km(lon, lat) -> np.ndarray:

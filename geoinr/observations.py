@@ -17,6 +17,7 @@ import xarray as xr
 from . import coords as _coords
 from . import sentinels as _sentinels
 from .frames import user_stacklevel
+from .geometry import is_height, metres_per_length_unit
 
 __all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "far_outside", "is_lazy", "lon_convention",
            "margins",
@@ -294,10 +295,8 @@ def _likely_field(ds: xr.Dataset, cands: list):
     (the SARAL L3 file's first numeric variable is its cycle number)."""
     def rank(k):
         v = ds[k]
-        named = "sea_surface_height" in str(v.attrs.get("standard_name", "")) or "sea_level" in str(
-            v.attrs.get("standard_name", ""))
-        return (not named, not (v.dtype.kind == "f" and str(v.attrs.get("units", "")).strip() in ("m", "cm", "mm")),
-                v.dtype.kind != "f")
+        length = v.dtype.kind == "f" and metres_per_length_unit(v.attrs.get("units")) is not None
+        return not is_height(v.attrs.get("standard_name")), not length, v.dtype.kind != "f"
     return min(cands, key=rank)
 
 

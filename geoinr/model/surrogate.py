@@ -20,7 +20,7 @@ from .. import observations as _observations
 from .._version import __version__
 from ..base import history_line
 from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, derived_attrs, derived_fields
-from ..geometry import metres_per_length_unit
+from ..geometry import is_height, metres_per_length_unit
 from ..physics.losses import metres_per_unit
 from ..physics.operators import derivatives
 from ..physics.qg import EQUATOR_BAND
@@ -28,11 +28,6 @@ from . import derived_error as _derived_error
 from . import evaluation as _evaluation
 
 __all__ = ["SurrogateMixin"]
-
-
-# words of the standard_names of heights whose gradient times g/f is a geostrophic flow (CF: sea_surface_height_above_
-# geoid / _sea_level / _mean_sea_level, sea_surface_elevation, ocean_dynamic_sea_level, geopotential_height, ...)
-HEIGHT_NAMES = ("surface_height", "surface_elevation", "sea_level", "dynamic_topography", "geopotential_height")
 
 
 class SurrogateMixin:
@@ -196,7 +191,7 @@ class SurrogateMixin:
         units, standard = attrs.get("units"), str(attrs.get("standard_name") or "")
         if quantity == "gradient" and str(units or "").strip() and metres_per_length_unit(units) is None:
             return 1.0, f"{units} m-1"
-        if quantity != "gradient" and standard and not any(k in standard for k in HEIGHT_NAMES):
+        if quantity != "gradient" and standard and not is_height(standard):
             warnings.warn(f"derive({quantity!r}) treats {variable!r} as a sea-surface height (or a geopotential "
                           f"height), but its standard_name is {standard!r}: its derivatives are no geostrophic "
                           f"flow. derive('gradient') gives its gradient alone.", UserWarning,
