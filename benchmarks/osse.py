@@ -23,7 +23,10 @@
 
 ``--basin`` is the long-record, basin-scale case: a 3000 km box (256 x 256, about 27 x 33 degrees
 at 35N), 90 days, deformation radius 30 km, every third observation kept (~147,000), days 5-84
-scored. A fit is budget-bound there (a minute is about 70 epochs on 2 cores).
+scored. A fit is budget-bound there (a minute is about 70 epochs on 2 cores). Its truth's radius is 30 km, so the
+table's rows with ``rossby_radius=40`` are misspecified there; the truth is also one f and beta plane at 35N painted
+over 21.5-48.5N, where the residual takes each point's own. The truth of either case is forced and dissipative:
+``physics="qg"`` with the truth's radius imposes nearly, not exactly, its equation (README, Benchmarks).
 
 An ``--only`` entry that is not a method of the table but reads ``geoinr MODEL, key=value, ...``
 (values as Python literals) is run as a fit of ``MODEL`` with those options (:func:`parse_method`,
@@ -222,7 +225,9 @@ def main():
                    help="deformation radius of the QG truth (km); rows with rossby_radius=40 are then misspecified")
     p.add_argument("--forcing-days", type=float, default=5.0, help="renewal time of the truth's random forcing (days)")
     p.add_argument("--basin", action="store_true",
-                   help="the three-month basin: 3000 km, 256 x 256, 90 days, deformation radius 30 km, every third observation")
+                   help="the three-month basin: 3000 km, 256 x 256, 90 days, deformation radius 30 km (the rows with "
+                        "rossby_radius=40 are then misspecified; 'geoinr siren, physics=\"qg\", rossby_radius=30.0' is "
+                        "not), every third observation")
     args = p.parse_args()
     size = dict(length_km=1000.0, n=128, thin=1)
     if args.basin:

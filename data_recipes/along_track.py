@@ -49,8 +49,8 @@ def main(argv=None) -> xr.Dataset:
     p.add_argument("--missions", nargs="+", default=["jason3", "sentinel3a", "sentinel3b", "saral"],
                    help=f"missions (default: jason3 sentinel3a sentinel3b saral); known: {', '.join(MISSIONS)}")
     p.add_argument("--sampling-s", type=float, default=1.0, help="seconds between samples (default 1)")
-    p.add_argument("--white-noise", type=float, default=0.0, help="white noise std, field units (default 0)")
-    p.add_argument("--correlated-noise", type=float, default=0.0, help="AR(1) noise std (default 0)")
+    p.add_argument("--white-noise", type=float, default=0.0, help="white noise std, metres (converted to the field's units) (default 0)")
+    p.add_argument("--correlated-noise", type=float, default=0.0, help="AR(1) noise std, metres (converted to the field's units) (default 0)")
     p.add_argument("--correlation-km", type=float, default=100.0, help="AR(1) correlation length (default 100 km)")
     p.add_argument("--swath", action="store_true", help="add SWOT-like swath pixels 10-60 km from nadir")
     p.add_argument("--seed", type=int, default=0)

@@ -40,7 +40,8 @@ def analytic_ssh(lon, lat, t_days, seed: int = 0, region=DEFAULT_REGION) -> np.n
     """A smooth, known sea-level field (m): drifting Gaussian eddies plus a large-scale wave.
 
     Eddies of 40-90 km radius and 5-25 cm amplitude drift westward at 2-6 km/day,
-    on top of a 12 cm Rossby-wave-like pattern of ~700 km wavelength.
+    on top of a 12 cm westward-moving pattern of 700 km by 900 km wavelengths (11.7 km/day: a test pattern, five
+    to ten times a long first-mode Rossby wave at mid latitudes).
 
     Parameters
     ----------
@@ -151,7 +152,8 @@ def synthetic_tracks(
     if not (-90.0 <= south < north <= 90.0):
         raise ValueError(f"region={region!r}: south must be below north, both within [-90, 90] (west, east, south, "
                          f"north).")
-    if east < west:
+    in_0_360 = max(west, east) > 180.0  # the region given in the [0, 360) convention: its longitudes so too
+    if east < west:  # across the dateline, given in [-180, 180) (170 to -170): longitudes in [-180, 180)
         east += 360.0
     rng = np.random.default_rng(seed + 1)
     t_s = np.arange(0.0, days * SECONDS_PER_DAY, sampling)
@@ -178,8 +180,7 @@ def synthetic_tracks(
     else:
         truth = np.asarray(field(lon, lat, t / SECONDS_PER_DAY), dtype=np.float64)
     sla = truth + noise * rng.standard_normal(truth.shape)
-    if west >= 0.0 and east > 180.0:  # region given in the [0, 360) convention: keep it
-        lon = lon % 360.0
+    lon = lon % 360.0 if in_0_360 else (lon + 180.0) % 360.0 - 180.0
     time = pd.Timestamp(start).to_datetime64() + (t * 1e9).astype("timedelta64[ns]")
     ds = xr.Dataset(
         {

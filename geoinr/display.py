@@ -22,6 +22,7 @@ __all__ = ["held_out_joined_epoch", "rows", "summary", "to_html", "to_text"]
 
 _STOP_REASONS = {
     "budget": "budget reached",
+    "max_time": "max_time reached before the epochs",
     "early_stopping": "early stopping",
     "interrupted": "interrupted (Ctrl-C)",
     "diverged": "diverged",

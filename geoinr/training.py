@@ -423,9 +423,12 @@ def _check_param_groups(groups, opt) -> None:
                 raise BadField(f"{name}.{key}", f"is {repr(value)[:60]}, not an optimizer setting")
 
 
-def _check_checkpoint_tensors(shapes: dict, net, opt, gen) -> None:
-    """Every tensor a resume needs is stored with the shape this run's network, optimizer and generator have."""
+def _check_checkpoint_tensors(shapes: dict, net, opt, gen, collocation=()) -> None:
+    """Every tensor a resume needs is stored with the shape this run's network, optimizer and generators have
+    (``collocation``: the physics terms' point generators, absent from checkpoints written before 2026-12-07)."""
     want = {"gen_state": tuple(gen.get_state().shape)}
+    if any(name.startswith("collocation.") for name in shapes):
+        want.update({f"collocation.{i}": tuple(g.get_state().shape) for i, g in enumerate(collocation)})
     # "held.": the weights that scored best on the held-out points before they joined (saved once they have)
     prefixes = ("model.", "best.") + (("held.",) if any(name.startswith("held.") for name in shapes) else ())
     for prefix in prefixes:
@@ -515,6 +518,12 @@ def _check_checkpoint_state(state, opt) -> dict:
     if state.get("joined_step") is not None:
         integer(state["joined_step"], "joined_step")
     integer(state.get("lbfgs_evals"), "lbfgs_evals", optional=True)
+    if state.get("running") is not None:  # the loss summed since the last check, and its steps (Ctrl-C)
+        running = array(state["running"], "running")
+        if len(running) != 2:
+            raise BadField("running", f"has {len(running)} values; it holds (loss sum, steps)")
+        number(running[0], "running[0]", low=0.0)
+        integer(running[1], "running[1]")
     _check_param_groups(state["param_groups"], opt)
     return state
 
@@ -620,6 +629,7 @@ class Trainer:
         self.stream = stream
         #: optional callable () -> scalar tensor added to every step's loss (physics residuals)
         self.extra_loss = extra_loss
+        self.collocation_generators = list(getattr(extra_loss, "generators", ()))
         self.net, self.cfg, self.device = net, cfg, device
         self.gen = _generator(cfg.seed)
         self.n = x.shape[0]
@@ -671,11 +681,13 @@ class Trainer:
         self.lr_scale = 1.0
         self.history: list[dict] = []
         self.stopped = "budget"
+        self.time_ended = False  # the time budget ended a run that had an epochs budget too (before it)
         self.step = 0
         self.epoch = 0
         self.next_batch = 0
         self.epoch_gen_state = self.gen.get_state()
         self.elapsed_before = 0.0  # seconds spent in earlier (interrupted) runs
+        self.running_before = (0.0, 0)  # the loss summed since the last check when the checkpoint was written
         self.lr = cfg.lr
         self._extra_sum = torch.zeros((), device=device)
         self._extra_n = 0
@@ -719,8 +731,12 @@ class Trainer:
         return {"n": self.n, "n_train": self.n_train_split, "shapes": shapes, **{k: getattr(self.cfg, k) for k in keep},
                 "seed": self.cfg.seed if self.cfg.seed is not None else f"None (drawn {self.gen.initial_seed()})"}
 
-    def save_checkpoint(self, path, extra: dict | None = None) -> None:
-        """Write the full training state atomically (safetensors + JSON; no pickle)."""
+    def save_checkpoint(self, path, extra: dict | None = None, running: tuple = (0.0, 0)) -> None:
+        """Write the full training state atomically (safetensors + JSON; no pickle).
+
+        ``running``: the training loss summed over the steps since the last check, and their number (Ctrl-C
+        between checks; zero at a check and at the end).
+        """
         tensors = {f"model.{k}": v for k, v in self.net.state_dict().items()}
         tensors.update({f"best.{k}": v for k, v in self.best_state.items()})
         if self.joined_step is not None and getattr(self, "held_out_best", None) is not None:
@@ -731,6 +747,8 @@ class Trainer:
             for key, val in st.items():
                 tensors[f"opt.{idx}.{key}"] = val if torch.is_tensor(val) else torch.tensor(val)
         tensors["gen_state"] = self.epoch_gen_state
+        # the physics terms' collocation points: a resume draws on from here (they advance at every physics step)
+        tensors.update({f"collocation.{i}": g.get_state() for i, g in enumerate(self.collocation_generators)})
         meta = {
             "step": self.step,
             "epoch": self.epoch,
@@ -747,6 +765,7 @@ class Trainer:
             "join_pending": self.join_pending,
             "joined_step": self.joined_step,
             "lbfgs_evals": self.lbfgs_evals,
+            "running": list(running),
             "extra": plain(extra or {}),
         }
         write_safetensors_atomic(
@@ -773,7 +792,7 @@ class Trainer:
                 f"Resume with the same data and parameters{hint}, or start anew without resume=."
             )
         with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
-            _check_checkpoint_tensors(shapes, self.net, self.opt, self.gen)
+            _check_checkpoint_tensors(shapes, self.net, self.opt, self.gen, self.collocation_generators)
             tensors, _ = read_safetensors(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION)
             if tensors["gen_state"].dtype != torch.uint8:
                 raise BadField("tensor gen_state", f"has dtype {tensors['gen_state'].dtype}; a generator state is uint8")
@@ -791,11 +810,15 @@ class Trainer:
                 state.setdefault(int(idx), {})[key] = v.to(dev) if key != "step" else v
         self.opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
         self.epoch_gen_state = tensors["gen_state"]
+        for i, g in enumerate(self.collocation_generators):
+            if f"collocation.{i}" in tensors:
+                g.set_state(tensors[f"collocation.{i}"].cpu())
         self.step, self.epoch, self.next_batch = meta["step"], meta["epoch"], meta["next_batch"]
         self.best_val = math.inf if meta["best_val"] is None else meta["best_val"]
         self.since_best, self.failures, self.lr_scale = meta["since_best"], meta["failures"], meta["lr_scale"]
         self.history = meta["history"]
         self.elapsed_before = meta["elapsed"]
+        self.running_before = tuple(meta.get("running") or (0.0, 0))  # (checkpoints before 2026-12-07: none)
         # checkpoints from before refit_share have none of these: nothing had joined
         self.refit = tuple(meta["refit"]) if meta.get("refit") is not None else None
         self.join_pending = bool(meta.get("join_pending", False))
@@ -949,8 +972,10 @@ class Trainer:
             )
         self.t0 = time.perf_counter()
         last_ckpt = time.perf_counter()
-        running = torch.zeros((), device=self.device)
-        running_n = 0
+        # the training loss summed since the last check (a checkpoint written between checks holds it: resumed
+        # exactly, the next check scores the same pooled loss)
+        running = torch.full((), float(self.running_before[0]), device=self.device)
+        running_n = int(self.running_before[1])
         self._extra_sum = torch.zeros((), device=self.device)
         self._extra_n = 0
         net.train()
@@ -986,6 +1011,7 @@ class Trainer:
                 prog_time = elapsed / cfg.max_time if cfg.max_time else 0.0
                 progress = max(prog_epoch, prog_time) / adam_end  # Adam's schedule ends where L-BFGS starts
                 if progress >= 1.0:
+                    self.time_ended = bool(cfg.epochs and cfg.max_time and prog_time > prog_epoch)
                     break
                 if self.refit is not None and progress >= self.refit[0] + self.refit[1]:
                     self.stopped = "early_stopping"  # the held-out loss stalled; the last part is done
@@ -1013,7 +1039,7 @@ class Trainer:
                         self.stopped, action = "budget", "go"  # a plateau: the last part on every point, now
                     done = action == "stop"
                     if checkpoint is not None and not done and self.rank == 0 and time.perf_counter() - last_ckpt >= checkpoint_every:
-                        self.save_checkpoint(checkpoint, checkpoint_extra)
+                        self.save_checkpoint(checkpoint, checkpoint_extra)  # (at a check: nothing summed since)
                         last_ckpt = time.perf_counter()
             if running_n and (self.stopped == "budget" or self.joined_step is not None):  # steps since the last check
                 self._check(self._pooled(running, running_n), adam_end)  # (a last part that ended between checks: kept)
@@ -1031,7 +1057,7 @@ class Trainer:
                 stacklevel=user_stacklevel(),
             )
             if checkpoint is not None and self.rank == 0:  # one writer under torchrun, as at the other two saves
-                self.save_checkpoint(checkpoint, checkpoint_extra)
+                self.save_checkpoint(checkpoint, checkpoint_extra, running=(float(running), running_n))
         finally:
             if self.bar is not None:
                 self.bar.n = 100 if self.stopped == "budget" else self.bar.n

@@ -76,13 +76,16 @@ def test_from_state_reads_what_to_state_gives(tracks):
     assert back.region_ == model.region_
 
 
-def test_a_full_disk_is_an_os_error_naming_the_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("error", ["safetensors", "os"])
+def test_a_full_disk_is_an_os_error_naming_the_file(tmp_path, monkeypatch, error):
     from safetensors import SafetensorError
 
     def full(*args, **kw):
+        if error == "os":  # the file's write (geoinr writes the bytes safetensors made)
+            raise OSError(28, "No space left on device")
         raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
 
-    monkeypatch.setattr(fmt, "save_file", full)
+    monkeypatch.setattr(fmt, "canonical_bytes", full)
     path = tmp_path / "m.geoinr"
     with pytest.raises(OSError, match="Could not write .*m.geoinr.*No space left"):
         fmt.write_safetensors_atomic(path, {"w": torch.ones(2)}, {"format": "demo", "format_version": "1"})

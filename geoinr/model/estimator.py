@@ -32,7 +32,7 @@ from . import fitting as _fitting
 from . import network_choice as _network_choice
 from . import state as _state
 from .field import build_field
-from .params import check_params, did_you_mean
+from .params import check_params, did_you_mean, seed_in_force as _seed_in_force
 from .surrogate import SurrogateMixin
 
 
@@ -150,7 +150,7 @@ class INRModel(SurrogateMixin, BaseMapper):
     patience : int
         Checks without improvement before the last part starts early (a third of the run so far).
     seed : int or None
-        Seed of the initialization, split and batch order: same seed, same weights on CPU (``epochs`` budget). None draws one.
+        Seed of the initialization, split and batch order: same seed, same weights on CPU (``epochs`` budget). None draws one (``seed_``).
     device : str
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
     progress : bool
@@ -182,8 +182,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         ``min_period``, held-out ``rmse`` in standard deviations) and the choice.
     history_ : pandas.DataFrame
         One row per validation check: epoch, step, seconds, lr, loss, val_loss, physics_loss.
-    fit_seconds_, stop_reason_, best_val_loss_, fitted_at_, device_, cpu_contention_
-        Training time, why it ended, best validation loss, when, where the weights are, CPU share others took.
+    fit_seconds_, stop_reason_, best_val_loss_, fitted_at_, device_, cpu_contention_, seed_
+        Training time, why it ended, best validation loss, when, where the weights are, CPU share others took, seed used.
     calibration_ : dict or None
         With ``uncertainty=``: ``variance_scale`` (c), ``gap_variance`` (a, field
         variance), ``gap_length_km`` (l) and its source, ``noise_variance``
@@ -411,7 +411,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         """Create ``field_`` (encoding + network) from parameters (``override``: some replaced); used by fit and load."""
         options = {**(getattr(self, "network_options_", None) or {}), **(self.model_options or {})}  # given ones win
         sizes = {k: v for k, v in (getattr(self, "network_size_", None) or {}).items() if getattr(self, k) is None}
-        self.field_ = build_field({**self.get_params(), **sizes, "model_options": options, **override}, encoding, n_out,
+        self.field_ = build_field({**self.get_params(), "seed": _seed_in_force(self), **sizes, "model_options": options, **override}, encoding, n_out,
                                   self._strategy(), mean=self.mean_, std=self.std_, variables=self.variables_)
 
     def _autocast(self, device: torch.device, full: bool = False):

@@ -83,6 +83,10 @@ def source_note(model, version: str) -> str:
     enc = model.encoding_config_
     period = f", min_period={enc['min_period']:.3g} days" if enc.get("min_period") else ""
     budget = ", ".join(f"{k}={getattr(model, k)!r}" for k in ("seed", "epochs", "max_time"))  # to fit it again
+    if model.seed is None and getattr(model, "seed_", None) is not None:
+        budget = budget.replace("seed=None", f"seed=None, drawn {model.seed_}", 1)  # seed=that repeats it
+    if getattr(model, "stop_reason_", None) == "max_time":
+        budget += ", ended by max_time"  # before its epochs: the machine's speed decided how far it got
     return (
         f"geoinr {version}: {model.model} implicit neural representation "
         f"(min_wavelength={enc['min_wavelength']:.4g} km{period}, {model.n_parameters_} parameters) "

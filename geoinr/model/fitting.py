@@ -564,8 +564,9 @@ def _is_seconds(value) -> bool:
 
 def learn_frame(model, obs) -> Frame:
     """Set the model's description of the data (names, normalisation, region, time span, point count)."""
-    # under torchrun a seed=None fit draws one seed for every rank: their samples and held-out points must agree
-    model._seed_in_force = model.seed if distributed_world()[1] == 1 else shared_seed(model.seed)
+    # a seed=None fit draws one seed (the same on every rank under torchrun: their samples and held-out points must
+    # agree) and uses it everywhere, as if it had been given: seed_ records it, so the fit can be repeated
+    model._seed_in_force = shared_seed(model.seed)
     model._gridded_source = bool(obs.gridded)  # finish() judges a grid's misfit at its own cells
     if obs.table is not None:
         empty = [v for v, n in zip(obs.variables, np.isfinite(obs.table.values).sum(axis=0)) if not n]
@@ -868,6 +869,18 @@ def _warn_unread_blocks(model) -> None:
             f"max_time= (or epochs=), or fit a smaller region or period.", UserWarning, stacklevel=user_stacklevel())
 
 
+def _warn_epochs_unreached(model) -> None:
+    """Warn where a fit given ``epochs=`` was ended by ``max_time`` first: its result then depends on the machine."""
+    if model.stop_reason_ != "max_time" or hasattr(model, "_record_points"):  # (a scale search's candidates: quiet)
+        return
+    done = float(model.history_["epoch"].max()) if len(model.history_) else 0.0
+    warnings.warn(
+        f"max_time={model.max_time:g} s ended this fit before epochs={model.epochs} (after {done:.0f} epochs): how far "
+        f"it got depends on this machine's speed and load, so it will not repeat exactly. Give max_time=None for a "
+        f"fit of exactly {model.epochs} epochs (repeatable with its seed), or leave epochs out for a fit of the time.",
+        UserWarning, stacklevel=user_stacklevel())
+
+
 def finish(model, result, trainer, device) -> None:
     """Record how training went; raise :class:`TrainingDiverged` (holding the model) if it diverged."""
     model._remember_params()  # what was fitted: parameters set after it are refused until the next fit
@@ -876,7 +889,8 @@ def finish(model, result, trainer, device) -> None:
     model.history_ = pd.DataFrame(result.history, columns=HISTORY_COLUMNS)
     model.fit_seconds_ = float(result.seconds)
     model.cpu_contention_ = _cpu_load.share(getattr(model, "_cpu_tally", None))
-    model.stop_reason_ = result.stopped
+    model.stop_reason_ = "max_time" if result.stopped == "budget" and getattr(trainer, "time_ended", False) else result.stopped
+    model.seed_ = seed_in_force(model)
     model.best_val_loss_ = float(result.best_val) if math.isfinite(result.best_val) else None
     model.fitted_at_ = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     steps = int(model.history_["step"].max()) if len(model.history_) else 0
@@ -912,6 +926,7 @@ def finish(model, result, trainer, device) -> None:
             f"{model.fit_seconds_ / max(steps, 1):.2g} s a step here).", UserWarning, stacklevel=user_stacklevel())
     _warn_grid_misfit(model, result, timed)
     _warn_unread_blocks(model)
+    _warn_epochs_unreached(model)
     if result.stopped == "diverged":
         raise TrainingDiverged(
             f"Training diverged: the loss was non-finite {trainer.failures} times despite roll-backs and "

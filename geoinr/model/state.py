@@ -78,11 +78,13 @@ LEARNED = (
     "physics_weight_",
     "physics_choice_",
     "cpu_contention_",
+    "seed_",
 )
 # learned later than format 1's first files: absent means this default
 OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None, "members_": None,
             "fill_members_": None, "precision_": None, "network_options_": None, "network_size_": None,
-            "physics_": None, "physics_weight_": None, "physics_choice_": None, "cpu_contention_": None}
+            "physics_": None, "physics_weight_": None, "physics_choice_": None, "cpu_contention_": None,
+            "seed_": None}
 # the network option defaults in force before files recorded them (network_options_, from 2026-12-02 for
 # string options, from its sixth session for whole numbers): NIF's network of time was a ReLU MLP until
 # 2026-12-02, and it mixed 64 modes of space until that day's sixth session
@@ -248,6 +250,7 @@ def _check_learned(learned) -> dict:
     mapping(learned.get("scale_search_"), "learned.scale_search_", optional=True)
     text(learned.get("optimizer_"), "learned.optimizer_", choices=("adam", "lbfgs"), optional=True)
     integer(learned.get("members_"), "learned.members_", low=1, optional=True)
+    integer(learned.get("seed_"), "learned.seed_", low=0, high=MAX_SEED, optional=True)
     mapping(learned.get("fill_members_"), "learned.fill_members_", optional=True)
     text(learned.get("precision_"), "learned.precision_", choices=("float32", "bfloat16"), optional=True)
     for option, v in (mapping(learned.get("network_options_"), "learned.network_options_", optional=True) or {}).items():

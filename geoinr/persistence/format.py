@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from .._version import __version__
 from ..frames import user_stacklevel
@@ -400,6 +400,32 @@ def _remove_stale_temps(folder: str, name: str) -> None:
             continue
 
 
+def canonical_bytes(tensors: dict, metadata: dict) -> bytes:
+    """A safetensors file's bytes, the same for the same tensors and metadata at every save.
+
+    safetensors writes the metadata in the order of a hash map, which changes from one save to the next:
+    the same model saved twice made files that differed (``sha256sum``, content-addressed stores and build
+    tools saw a change). The header is written again here with its metadata keys sorted and the tensors'
+    entries in the order of their data, padded to 8 bytes as safetensors pads it; the data are untouched,
+    so any safetensors reader reads the file.
+
+    Examples
+    --------
+    >>> import torch
+    >>> meta = {f"key{i}": str(i) for i in range(20)}
+    >>> canonical_bytes({"w": torch.ones(2)}, meta) == canonical_bytes({"w": torch.ones(2)}, dict(reversed(meta.items())))
+    True
+    """
+    data = save(tensors, metadata=metadata)
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    ordered = {"__metadata__": dict(sorted(header.pop("__metadata__", {}).items()))} if metadata else {}
+    ordered.update(sorted(header.items(), key=lambda item: (*item[1]["data_offsets"], item[0])))
+    text = json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + data[8 + n:]
+
+
 def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
     """Write a safetensors file next to ``path``, then rename it over ``path``.
 
@@ -428,7 +454,8 @@ def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".tmp-{_temp_stem(name)}-{os.getpid()}-{HOST_TAG}-", dir=folder)
         os.close(fd)
         tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-        save_file(tensors, tmp, metadata={**metadata, CHECKSUM_FIELD: checksum(tensors, metadata)})
+        with open(tmp, "wb") as out:
+            out.write(canonical_bytes(tensors, {**metadata, CHECKSUM_FIELD: checksum(tensors, metadata)}))
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved model is shared like any new file
         os.replace(tmp, path)
     except OSError as err:

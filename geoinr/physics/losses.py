@@ -138,7 +138,9 @@ def _collocation(frame: PhysicsFrame, n: int, seed, device, times_per_site: int 
         return p
 
     if k <= 1 or not has_time:
-        return lambda: points(n, dims)
+        draw = lambda: points(n, dims)  # noqa: E731
+        draw.generator = gen  # a checkpoint saves its state (a resume goes on drawing where the run was)
+        return draw
     m = -(-int(n) // k)
     steps = torch.arange(k, device=device, dtype=lo.dtype)[:, None]
 
@@ -147,6 +149,7 @@ def _collocation(frame: PhysicsFrame, n: int, seed, device, times_per_site: int 
         times = lo[2] + span[2] * (torch.rand(m, generator=gen, device=device) + steps) / k  # (k, m)
         return torch.cat([sites.expand(k, m, 2), times[..., None]], -1).reshape(k * m, 3)
 
+    lattice.generator = gen
     return lattice
 
 
@@ -343,4 +346,5 @@ def physics_loss(field, physics, frame: PhysicsFrame, *, weight: float, n_colloc
             return weight * total(field)
         return weight * sum(apply(total) for apply in each) / len(each)
 
+    loss.generators = [draw.generator for draw, _ in parts if hasattr(draw, "generator")]  # (checkpoints save them)
     return loss
