@@ -340,7 +340,7 @@ class _Base:
     def __init__(self, obj):
         self._obj = obj
 
-    def _fit(self, variables, kwargs, method: str = "fit") -> INRModel:
+    def _fit(self, variables, kwargs, method: str = "fit", source=None) -> INRModel:
         from .model import INRModel
 
         names, params = _split(dict(kwargs))
@@ -351,7 +351,7 @@ class _Base:
                 raise TypeError(f"{method}() got an unexpected keyword argument {k!r}.{did_you_mean(k, valid)} "
                                 f"It takes {''.join(f'{n}, ' for n in own)}the INRModel parameters "
                                 f"({', '.join(INRModel._get_param_names())}) and {', '.join(_FIT_NAMES)}.")
-        return INRModel(**params).fit(self._obj, variables=variables, **names)
+        return INRModel(**params).fit(self._obj if source is None else source, variables=variables, **names)
 
     def _regrid(self, target, variables, kwargs, land="auto", chunks=None):
         """Fit, then predict on ``target``: a Dataset/DataArray (or dict of coordinate arrays), or a resolution in
@@ -393,7 +393,10 @@ class _Base:
     def _fill(self, fitted: INRModel, obj, mask=None, land="auto"):
         obj = _decoded(obj, fitted.variables_)  # kept values in the units of the predictions, packing in encoding
         with_std = isinstance(obj, xr.Dataset) and fitted.uncertainty is not None
-        pred = fitted.predict(obj, return_std=True) if with_std else fitted.predict(obj)
+        with warnings.catch_warnings():
+            if mask is not None:  # the land outside the mask is outside the fitted region too, and never filled
+                warnings.filterwarnings("ignore", message=".*lie outside the fitted region", category=UserWarning)
+            pred = fitted.predict(obj, return_std=True) if with_std else fitted.predict(obj)
         pred, std = pred if with_std else (pred, None)
         preds = pred if isinstance(pred, xr.Dataset) else pred.to_dataset()
 
@@ -481,6 +484,21 @@ def _check_mask(mask, obj) -> None:
     if missing:
         raise ValueError(f"mask has dims {mask.dims}, not among the data's {tuple(obj.dims)}: {missing}. Select or "
                          f"drop them first (e.g. tmask.isel({missing[0]}=0)).")
+
+
+def _inside(obj, mask):
+    """What ``fill_gaps`` fits: ``obj`` without its values where ``mask`` is false (a model's land, stored as 0.0
+    beside a ``tmask``: fitted as sea level, it pulled the coastal gaps towards 0); None without a mask."""
+    if mask is None:
+        return None
+    water = mask.astype(bool)
+    if isinstance(obj, xr.DataArray):
+        return obj.where(water)
+    out = obj.copy()
+    for name, var in obj.data_vars.items():
+        if set(water.dims) <= set(var.dims) and var.dtype.kind in "fciu":  # (packed integers too: NaN decodes)
+            out[name] = var.where(water)
+    return out
 
 
 def _masked(pred: xr.DataArray, mask) -> xr.DataArray:
@@ -590,8 +608,9 @@ class DatasetINRAccessor(_Base):
         variables : str or list of str, optional
             As for :meth:`fit`.
         mask : xarray.DataArray of bool, optional
-            Where gaps are filled (a model's ``tmask``, the sea); elsewhere (land) they stay NaN. Default:
-            every gap is filled but the land ``land`` finds.
+            Where gaps are filled (a model's ``tmask``, the sea); elsewhere (land) they stay NaN, and the values
+            there are neither fitted nor changed (a land stored as 0.0 stays 0.0: ``.where(tmask)`` makes it NaN).
+            Default: every gap is filled but the land ``land`` finds.
         land : {"auto", "missing", None}
             For a gridded source, cells that stay NaN as land, as in :meth:`regrid`: ``"auto"`` (the default),
             a cell holding an undeclared fill value (DUACS's packed land, -999, ...) and no valid value at any time
@@ -616,7 +635,7 @@ class DatasetINRAccessor(_Base):
         """
         _check_mask(mask, self._obj)
         _check_land(land, "fill_gaps")
-        fitted = self._fit(variables, kwargs, "fill_gaps")
+        fitted = self._fit(variables, kwargs, "fill_gaps", _inside(self._obj, mask))
         return self._fill(fitted, self._obj, mask, land)
 
 
@@ -653,5 +672,5 @@ class DataArrayINRAccessor(_Base):
         _refuse_std(kwargs, self._obj, "fill_gaps")
         _check_mask(mask, self._obj)
         _check_land(land, "fill_gaps")
-        fitted = self._fit(None, kwargs, "fill_gaps")
+        fitted = self._fit(None, kwargs, "fill_gaps", _inside(self._obj, mask))
         return self._fill(fitted, self._obj, mask, land)

@@ -206,8 +206,14 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
                                                           f"coordinate, not a geographic one."))
     found: dict[str, Hashable | None] = {r: n for r, n in explicit.items() if n is not None and n is not False}
     taken = set(found.values()) | plane | set(variables)
-    # CF attributes, the strongest evidence first (a 2-D latitude beats an index coordinate with axis="Y")
-    for name in sorted(cands, key=lambda n: evidence[n][1]):
+    # CF attributes, the strongest evidence first (a 2-D latitude beats an index coordinate with axis="Y"); the
+    # coordinates a fitted variable names (its `coordinates` attribute: a C-grid's u on lat_u, not lat_rho) before
+    # the others, then those over the fitted variables' own dimensions, and on equal evidence a 2-D coordinate over the 1-D ones' own dimensions before them (MOM6's
+    # geolat(yh, xh), the true positions, before its nominal axis yh)
+    named, nominal = _named_coordinates(obj, variables), _nominal_dims(cands, evidence)
+    fitted_dims = {d for v in variables if v in obj.data_vars for d in obj[v].dims} if isinstance(obj, xr.Dataset) else set()
+    off = lambda n: bool(fitted_dims) and not set(cands[n].dims) <= fitted_dims  # noqa: E731 (MOM6's xh beside uo(yh, xq))
+    for name in sorted(cands, key=lambda n: (_name_rank(n, named), off(n), evidence[n][1], not _spans(cands[n], nominal))):
         role = evidence[name][0]
         if role and role not in found and name not in taken and not (role == "time" and time is False):
             found[role] = name
@@ -250,6 +256,32 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
     if time is False or require_time is False:
         found["time"] = None
     return CoordNames(lat=found["lat"], lon=found["lon"], time=found.get("time"))
+
+
+def _name_rank(name, named: list) -> int:
+    """0 for a name the fitted variables' ``coordinates`` attribute lists, else 1."""
+    return 0 if name in named else 1
+
+
+def _named_coordinates(obj, variables) -> list:
+    """Names listed in the ``coordinates`` attribute (or, once xarray has decoded it, encoding) of the fitted
+    variables (of a DataArray: its own)."""
+    sources = [obj] if isinstance(obj, xr.DataArray) else [obj[v] for v in variables if v in obj.data_vars]
+    names = []
+    for var in sources:
+        for where in (var.attrs, var.encoding):
+            names += str(where.get("coordinates") or "").split()
+    return names
+
+
+def _nominal_dims(cands: dict, evidence: dict) -> set:
+    """The dimensions of 1-D latitude and longitude candidates (a grid's axes, perhaps nominal ones)."""
+    return {v.dims[0] for n, v in cands.items() if v.ndim == 1 and evidence[n][0] in ("lat", "lon")}
+
+
+def _spans(var, nominal: set) -> bool:
+    """A 2-D (or more) variable over 1-D latitude and longitude candidates' dimensions only (not bounds)."""
+    return var.ndim >= 2 and set(var.dims) <= nominal
 
 
 def wrap_longitude(lon) -> np.ndarray:
@@ -872,6 +904,16 @@ def _check_extra_dims(obj, var, name, spanned) -> None:
              and not (d in obj.coords and (_is_time_like(obj[d]) or str(d).lower() in TIME_NAMES))]
     if extra:
         d = extra[0]
+        own = [n for n, c in _candidates(obj).items() if n != name and set(c.dims) & set(extra)
+               and set(c.dims) <= set(var.dims) and (_role_from_attrs(c)[0] in ("lat", "lon")
+                                                      or str(n).lower() in LAT_NAMES + LON_NAMES)]
+        if own:  # a staggered (C-grid) variable, or one on another grid than the others fitted with it
+            raise ValueError(
+                f"Variable {name!r} lies on other horizontal coordinates ({', '.join(map(repr, own))}) than the "
+                f"latitude and longitude this fit reads (over {', '.join(repr(str(d)) for d in sorted(spanned, key=str))}): "
+                f"variables fitted together must share one grid (a C-grid's u and v do not). Fit it alone (its coordinates are then found), pass lat= and "
+                f"lon= naming its own, or interpolate the variables onto one grid first (e.g. onto the tracer "
+                f"points with xgcm).")
         raise ValueError(
             f"Variable {name!r} has the dimension(s) {', '.join(f'{e!r} (length {var.sizes[e]})' for e in extra)}, "
             f"which no latitude, longitude or time coordinate spans: its values along them would be fitted as "
@@ -1065,6 +1107,7 @@ def output_coords(target, dims, names: CoordNames) -> dict:
     coords = {name: c for name, c in target.coords.items() if set(c.dims) <= set(dims)}
     if isinstance(target, xr.Dataset):  # CF: the grid mapping its variables name (a projected grid's crs), kept
         named = {str(v.attrs.get("grid_mapping", "")) for v in target.data_vars.values()}
+        named |= {n for n, v in target.data_vars.items() if "grid_mapping_name" in v.attrs}  # a grid alone names none
         coords.update({n: target[n] for n in named if n in target.data_vars and set(target[n].dims) <= set(dims)})
     for name in (names.lat, names.lon, names.time):
         if name is not None and name not in coords:

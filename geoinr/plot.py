@@ -375,9 +375,15 @@ def _label(da: xr.DataArray) -> str:
 def _west_to_east(da, name) -> xr.DataArray:
     """``da`` with a 1-D longitude axis ``name`` increasing: a map across the dateline in [-180, 180) (175.5 ...
     179.5, -179.5 ..., as ``regrid`` gives it) unwrapped east of its first longitude (xarray refused to draw it),
-    a decreasing axis sorted."""
+    a decreasing axis sorted. A 2-D (curvilinear) longitude is drawn in whichever of [-180, 180) and [0, 360)
+    spans fewer degrees (a regional grid across the dateline in [-180, 180) spread over the whole globe)."""
     lon = da[name]
     v = np.asarray(lon.values, float)
+    if lon.ndim >= 2 and np.isfinite(v).any():
+        ways = v, np.where(np.isfinite(v), (v + 180.0) % 360.0 - 180.0, np.nan), np.where(np.isfinite(v), v % 360.0, np.nan)
+        spans = [np.nanmax(w) - np.nanmin(w) for w in ways]
+        best = int(np.argmin(spans))  # the grid's own on a tie
+        return da if best == 0 else da.assign_coords({name: (lon.dims, ways[best], lon.attrs)})
     if lon.ndim != 1 or v.size < 2 or not np.isfinite(v).all() or np.all(np.diff(v) > 0):
         return da
     if not np.all(np.diff(v) < 0):

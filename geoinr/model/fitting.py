@@ -597,6 +597,7 @@ def learn_frame(model, obs) -> Frame:
     if sparse is not None:
         warn_unresolved(*sparse, model.physics, model.physics_, frame.sample.lat, model.optimizer == "lbfgs")
     model._set_frame(obs, frame.region, frame.time_range)
+    _warn_grid_aligned(model)
     model.mean_ = [float(m) for m in frame.mean]
     model.std_ = [float(s) if s > 0 else 0.0 for s in frame.std]  # 0: a constant, predicted exactly
     model.n_points_ = frame.n_points
@@ -867,6 +868,22 @@ def _warn_unread_blocks(model) -> None:
             f"This dask-streamed fit ended before it trained on every block of the data: {blocks - seen:,} of "
             f"{blocks:,} training blocks (chunks) were never read, and its map there follows no data. Give a longer "
             f"max_time= (or epochs=), or fit a smaller region or period.", UserWarning, stacklevel=user_stacklevel())
+
+
+def _warn_grid_aligned(model) -> None:
+    """Warn where ``physics="mass"`` or a streamfunction takes velocities whose ``standard_name`` says they are
+    along a model grid's axes (``sea_water_x_velocity``): both read them as eastward and northward."""
+    if not ("mass" in physics_terms(model.physics_) or model.mass_constraint == "streamfunction"):
+        return
+    names = {v: str((model.variable_attrs_.get(v) or {}).get("standard_name", "")) for v in model.variables_}
+    aligned = {v: s for v, s in names.items() if s.endswith(("_x_velocity", "_y_velocity"))}
+    if aligned:
+        warnings.warn(
+            f"{', '.join(f'{v!r} ({s})' for v, s in aligned.items())}: velocity along a model grid's axes, which "
+            f"physics='mass' and mass_constraint='streamfunction' read as eastward and northward. On a rotated or "
+            f"curvilinear grid rotate them first (u_east = u cos(angle) - v sin(angle), v_north = u sin(angle) + "
+            f"v cos(angle), with the grid's angle), or the divergence they constrain is not the flow's.",
+            UserWarning, stacklevel=user_stacklevel())
 
 
 def _warn_epochs_unreached(model) -> None:

@@ -30,6 +30,13 @@ from . import evaluation as _evaluation
 __all__ = ["SurrogateMixin"]
 
 
+def _grid_mapping(coords: dict) -> dict:
+    """CF: ``{"grid_mapping": name}`` of the target's grid mapping carried among ``coords`` (a projected or
+    rotated grid's), else nothing."""
+    name = next((n for n, c in coords.items() if "grid_mapping_name" in getattr(c, "attrs", {})), None)
+    return {} if name is None else {"grid_mapping": str(name)}
+
+
 class SurrogateMixin:
     """``derive`` and ``sample`` for a fitted :class:`geoinr.INRModel`."""
 
@@ -149,7 +156,7 @@ class SurrogateMixin:
         ds = xr.Dataset(coords=coords, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
         for k, values in parts.items():
             ds[k] = xr.DataArray(values, dims=dims, coords=coords, attrs=self._derived_attrs(k, variable, j, return_std, per_metre))
-            ds[k].attrs.update(source=self._source_note(), history=history)
+            ds[k].attrs.update(source=self._source_note(), history=history, **_grid_mapping(coords))
         if quantity == "pv":
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
         return ds
