@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -68,13 +67,15 @@ def child(mode, paths, seconds):
     t0 = time.perf_counter()
     m = geoinr.INRModel(max_time=float(seconds), progress=False).fit(ds, variables="sla")
     t_fit = time.perf_counter() - t0
+    from geoinr.machine import peak_rss_mib
+
     return {
         "mode": mode,
         "points": n,
         "steps": int(m.history_.step.iloc[-1]),
         "open_s": t_open,
         "fit_s": t_fit,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "peak_rss_mib": peak_rss_mib(),
     }
 
 

@@ -8,7 +8,6 @@ output array (4 bytes a point) and not with the network's activations.
 """
 import argparse
 import platform
-import resource
 import time
 import warnings
 
@@ -19,7 +18,9 @@ import geoinr
 
 
 def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    from geoinr.machine import peak_rss_mib
+
+    return peak_rss_mib()
 
 
 def main(points=10_000_000, batch_size=None):

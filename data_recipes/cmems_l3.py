@@ -153,9 +153,10 @@ def _find_files(path_or_files) -> list:
     if isinstance(path_or_files, (str, os.PathLike)):
         path = os.fspath(path_or_files)
         if os.path.isdir(path):  # CMEMS delivers .nc; older DUACS and THREDDS copies, .nc4
-            files = sorted(f for ext in NETCDF_EXTENSIONS for f in glob.glob(os.path.join(path, "**", f"*{ext}"), recursive=True))
+            # (the folder's own name escaped: "SLA [2017]" is no pattern)
+            files = sorted(f for ext in NETCDF_EXTENSIONS for f in glob.glob(os.path.join(glob.escape(path), "**", f"*{ext}"), recursive=True))
         else:
-            files = sorted(glob.glob(path))
+            files = [path] if os.path.isfile(path) else sorted(glob.glob(path))
     else:
         files = [os.fspath(f) for f in path_or_files]
     if not files:

@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import tarfile
 import urllib.parse
 import zlib
@@ -187,7 +186,7 @@ class ResumableDownloader:
                 if resp.status_code != 206:  # the whole file (no Range asked, or Range ignored)
                     have = 0
                 self._stream(resp, part, have, os.path.basename(part)[: -len(".part")])
-        shutil.move(part, output_file)
+        os.replace(part, output_file)  # pooch's output file exists: shutil.move copied the archive on Windows
 
     def _stream(self, resp, part: str, have: int, name: str) -> None:
         """Append the response body to ``part`` (from ``have`` bytes), checking its length."""
@@ -362,9 +361,10 @@ def _files(path_or_files, pattern: str, subdir: str) -> list:
     if isinstance(path_or_files, (str, os.PathLike)):
         path = os.fspath(path_or_files)
         if os.path.isdir(path):
-            files = glob.glob(os.path.join(path, pattern)) + glob.glob(os.path.join(path, subdir, pattern))
+            folder = glob.escape(path)  # (the folder's own name is no pattern: "SLA [2017]")
+            files = glob.glob(os.path.join(folder, pattern)) + glob.glob(os.path.join(folder, subdir, pattern))
         else:
-            files = glob.glob(path)
+            files = [path] if os.path.isfile(path) else glob.glob(path)
     else:
         files = [os.fspath(f) for f in path_or_files]
     if not files:

@@ -208,8 +208,8 @@ class BaseMapper(BaseEstimator):
 
     def _forget(self) -> None:
         """Drop everything learned (a refit starts from nothing; a failed fit leaves the mapper unfitted)."""
-        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
-            delattr(self, key)
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_") or k == "_fit_params_"]:
+            delattr(self, key)  # (_fit_params_: the parameters of the fit before, refused by _check_fitted)
 
     # ------------------------------------------------------------------ hooks
     def _predict_columns(self, columns) -> np.ndarray:  # pragma: no cover - abstract

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["MEMORY_SHARE", "check_memory", "memory_bytes"]
+__all__ = ["MEMORY_SHARE", "check_memory", "memory_bytes", "peak_rss_mib"]
 
 MEMORY_SHARE = 0.5  # an output may take at most this share of the memory this process may use
 CGROUP_ROOT = Path("/sys/fs/cgroup")  # Linux control groups: a container's or a job's memory limit
@@ -27,10 +27,43 @@ def memory_bytes() -> int | None:
     """
     try:
         physical = int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        physical = None
+    except (AttributeError, ValueError, OSError):  # Windows has no sysconf: psutil where installed (Jupyter's
+        physical = _psutil_memory()  # ipykernel brings it), else None and the memory check is off
     limits = [limit for limit in (physical, _cgroup_limit()) if limit]
     return min(limits) if limits else None
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory in MiB (the benchmarks' and tests' measure); NaN where the OS gives none.
+
+    ``ru_maxrss`` is in KiB on Linux and in bytes on macOS; Windows has no ``resource`` module.
+
+    Examples
+    --------
+    >>> import math
+    >>> m = peak_rss_mib()
+    >>> math.isnan(m) or m > 1.0
+    True
+    """
+    try:
+        import resource
+        import sys
+    except ImportError:
+        return float("nan")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 1024.0)
+
+
+def _psutil_memory() -> int | None:
+    """The machine's physical memory from psutil, None without it."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    try:
+        return int(psutil.virtual_memory().total)
+    except Exception:  # noqa: BLE001 (any failure of an optional probe: no answer)
+        return None
 
 
 def _cgroup_limit(root: Path | None = None) -> int | None:

@@ -375,18 +375,17 @@ class INRModel(SurrogateMixin, BaseMapper):
             self.encoding_config_ = agree(_fitting.encoding_config(self, frame.sample, frame.extent))
             _network_choice.build_network(self, obs, frame.source is not None, device,
                                           (checkpoint, resume) != (None, None), share, resume)
-            if frame.source is None:
-                prep = _fitting.prepare_in_memory(self, obs.table, frame)
-            else:
-                prep = _fitting.prepare_streamed(self, frame, device, distributed_world())
+            prep = (_fitting.prepare_in_memory(self, obs.table, frame) if frame.source is None
+                    else _fitting.prepare_streamed(self, frame, device, distributed_world()))
             trainer, result = _fitting.fit_field(self, prep, _fitting.train_config(self, share), device,
                                                  checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
             _fitting.calibrate(self, trainer, prep)
             self.streamed_ = prep.streamed
-        except Exception:
-            self._forget()  # a failed fit leaves the estimator clearly unfitted, not half-fitted
+            _fitting.finish(self, result, trainer, device)
+        except BaseException as err:  # Ctrl-C outside training too (inside, training ends and keeps the best weights)
+            if not isinstance(err, _fitting.TrainingDiverged):  # (that holds the best model reached: kept)
+                self._forget()  # a failed fit leaves the estimator clearly unfitted, not half-fitted
             raise
-        _fitting.finish(self, result, trainer, device)
         return self
 
     def _validate_params(self):

@@ -85,8 +85,9 @@ def source_note(model, version: str) -> str:
     budget = ", ".join(f"{k}={getattr(model, k)!r}" for k in ("seed", "epochs", "max_time"))  # to fit it again
     if model.seed is None and getattr(model, "seed_", None) is not None:
         budget = budget.replace("seed=None", f"seed=None, drawn {model.seed_}", 1)  # seed=that repeats it
-    if getattr(model, "stop_reason_", None) == "max_time":
-        budget += ", ended by max_time"  # before its epochs: the machine's speed decided how far it got
+    stop = getattr(model, "stop_reason_", None)
+    if stop in ("max_time", "interrupted"):  # before its epochs the machine's speed decided how far it got
+        budget += ", ended by max_time" if stop == "max_time" else ", interrupted (Ctrl-C): the best weights so far"
     return (
         f"geoinr {version}: {model.model} implicit neural representation "
         f"(min_wavelength={enc['min_wavelength']:.4g} km{period}, {model.n_parameters_} parameters) "
@@ -119,23 +120,25 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n, desc="predict", unit="pt", unit_scale=True, leave=False, delay=PROGRESS_DELAY)
-    with torch.no_grad():
-        for s, e, chunk, ok in batches(columns, batch_size):
-            if bar is not None:
-                bar.update(e - s)
-            with model._autocast(dev, full):  # full: float32 whatever the fit's precision
-                m, v = model._standardized(torch.from_numpy(held(model, chunk, outside)).to(dev))
-            pred = m.float().cpu().numpy().astype(np.float64) * std + mean
-            if outside == "nan":
-                ok = ok & ~_observations.far_outside(model.region_, model.time_range_, *chunk.T)
-            pred[~ok] = np.nan
-            out[s:e] = pred
-            if with_std:
-                sd = error.std(v.float().cpu().numpy().astype(np.float64), chunk) * std
-                sd[~ok] = np.nan
-                sd_out[s:e] = sd
-    if bar is not None:
-        bar.close()
+    try:
+        with torch.no_grad():
+            for s, e, chunk, ok in batches(columns, batch_size):
+                if bar is not None:
+                    bar.update(e - s)
+                with model._autocast(dev, full):  # full: float32 whatever the fit's precision
+                    m, v = model._standardized(torch.from_numpy(held(model, chunk, outside)).to(dev))
+                pred = m.float().cpu().numpy().astype(np.float64) * std + mean
+                if outside == "nan":
+                    ok = ok & ~_observations.far_outside(model.region_, model.time_range_, *chunk.T)
+                pred[~ok] = np.nan
+                out[s:e] = pred
+                if with_std:
+                    sd = error.std(v.float().cpu().numpy().astype(np.float64), chunk) * std
+                    sd[~ok] = np.nan
+                    sd_out[s:e] = sd
+    finally:  # Ctrl-C or an error: the bar closed (left open, the next fit's bar was drawn below it)
+        if bar is not None:
+            bar.close()
     if with_std:
         return out.reshape(shape + (k,)), sd_out.reshape(shape + (k,))
     return out.reshape(shape + (k,))

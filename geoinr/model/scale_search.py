@@ -146,6 +146,8 @@ def _held_out_errors(model, table, train: np.ndarray, groups: np.ndarray, wavele
     if table.time is not None:
         coords["time"] = table.time[train]
     candidate.fit(coords, table.values[train])
+    if candidate.stop_reason_ == "interrupted":  # Ctrl-C: the whole fit stops (its training ended the candidate's)
+        raise KeyboardInterrupt
     test = ~train
     where = {"lon": table.lon[test], "lat": table.lat[test]}
     if table.time is not None:

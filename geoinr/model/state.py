@@ -503,8 +503,9 @@ def load(path, device: str = "cpu", *, cls):
     shapes, read without the weights (:func:`check_config`); then the weights.
     """
     dev = resolve_device(device)
-    if not os.path.exists(os.fspath(path)):
-        raise FileNotFoundError(f"No such model file: {os.fspath(path)!r}")
+    path = os.path.expanduser(os.fspath(path))  # "~/models/sla.geoinr", as xarray reads it
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such model file: {path!r}")
     with reading(path, WHAT, HINT):
         meta, shapes = read_header(path, FORMAT, FORMAT_VERSION, OLDEST_FORMAT_VERSION)
         config = check_config(cls, parse_json(meta.get("config"), "config"), shapes)

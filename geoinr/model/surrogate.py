@@ -273,7 +273,8 @@ class SurrogateMixin:
         target : xarray.Dataset, xarray.DataArray or dict
             As in :meth:`predict`.
         n : int
-            Number of draws (at most ``n_members`` for an ensemble).
+            Number of draws (at most ``n_members`` for an ensemble). The draws of ``n`` and of ``n + 1`` with one
+            seed differ (not the first ``n`` of the larger set): the same ``n`` and seed give the same draws.
         variable : str, optional
             One of several fitted variables (default: all of them).
         seed : int, optional

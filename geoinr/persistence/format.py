@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save
+from safetensors.torch import load, save
 
 from .._version import __version__
 from ..frames import user_stacklevel
@@ -311,6 +311,15 @@ def array(value, field: str, *, length: int | None = None, optional: bool = Fals
 
 # ------------------------------------------------------------------ writing
 def _umask() -> int:
+    """The process's umask: read from ``/proc/self/status`` where Linux gives it (setting it to 0 and back, the
+    only other way, left other threads' files world-writable for that moment), else set and set back."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -326,7 +335,7 @@ def check_writable(path) -> str:
     >>> check_writable(os.path.join(folder, "run.geoinr")) == folder
     True
     """
-    path = os.fspath(path)
+    path = os.path.expanduser(os.fspath(path))  # "~/models/sla.geoinr", as xarray reads it
     if not path:
         raise ValueError("The file name is empty; give a path such as 'run.geoinr'.")
     if os.path.isdir(path):
@@ -374,8 +383,9 @@ def _remove_stale_temps(folder: str, name: str) -> None:
     """Remove the temporary files killed saves of ``name`` left in ``folder`` (``.tmp-<name>-<pid>-<host>-*``).
 
     One is stale when it is older than :data:`STALE_AFTER_S` and its writer
-    process is gone or, written on another machine (a shared folder), when it is
-    older than :data:`FOREIGN_STALE_AFTER_S`. Other files are never touched.
+    process is gone or, written on another machine (a shared folder) or where a
+    process cannot be asked after (Windows), when it is older than
+    :data:`FOREIGN_STALE_AFTER_S`. Other files are never touched.
     """
     pattern = re.compile(r"\.tmp-" + re.escape(_temp_stem(name)) + r"-(\d+)-([0-9a-f]{8})-[A-Za-z0-9_]+")
     try:
@@ -390,9 +400,9 @@ def _remove_stale_temps(folder: str, name: str) -> None:
         tmp = os.path.join(folder, entry)
         try:
             age = now - os.stat(tmp).st_mtime
-            if found[2] == HOST_TAG:
+            if found[2] == HOST_TAG and os.name == "posix":
                 stale = age > STALE_AFTER_S and not _alive(int(found[1]))
-            else:
+            else:  # another machine's, or this one's where its processes cannot be asked after (Windows)
                 stale = age > FOREIGN_STALE_AFTER_S
             if stale:
                 os.remove(tmp)
@@ -445,7 +455,7 @@ def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
     >>> read_safetensors(path, "demo", 1)[0]["w"].tolist()
     [1.0, 1.0]
     """
-    path = os.fspath(path)
+    path = os.path.expanduser(os.fspath(path))
     folder = check_writable(path)
     name = os.path.basename(path)
     _remove_stale_temps(folder, name)
@@ -495,7 +505,7 @@ def read_header(path, fmt: str, version: int, oldest: int | None = None):
     DamagedFileError
         Not a safetensors file, truncated, not a ``fmt`` file, or another format version.
     """
-    path = os.fspath(path)
+    path = os.path.expanduser(os.fspath(path))
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such file: {path!r}")
     if os.path.isdir(path):
@@ -541,8 +551,9 @@ def read_safetensors(path, fmt: str, version: int, oldest: int | None = None, ch
         checksum written with them, or a file of a checksummed format has none.
     """
     meta, _ = read_header(path, fmt, version, oldest)
-    try:
-        tensors = load_file(os.fspath(path))
+    try:  # read whole, not memory-mapped: a mapped file cannot be replaced on Windows (a save over a loaded model)
+        with open(os.path.expanduser(os.fspath(path)), "rb") as handle:
+            tensors = load(handle.read())
     except (SafetensorError, OSError, ValueError) as err:
         raise DamagedFileError(
             f"{os.fspath(path)!r} is not a readable {fmt} file (safetensors with a {fmt} header): {err}"
