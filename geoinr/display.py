@@ -4,8 +4,9 @@
 encodings, parameters, data, training, validation score, device) into a plain
 dict; :func:`to_text` and :func:`to_html` render it. ``INRModel.__repr__`` and
 ``INRModel._repr_html_`` call them, so ``print(fitted)`` in a terminal and
-``fitted`` as the last line of a notebook cell show the same facts. Nothing here
-imports torch or matplotlib; a model that is not fitted yet shows its parameters.
+``fitted`` as the last line of a notebook cell show the same facts. Nothing here imports matplotlib, and torch
+only through :mod:`geoinr.nn` (the networks' default options); a model that is not fitted yet shows its
+parameters.
 """
 from __future__ import annotations
 

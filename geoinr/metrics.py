@@ -84,6 +84,7 @@ __all__ = [  # noqa: RUF022  (grouped by topic)
 # the 2021a OSE notebooks' spacing of every 1 Hz along-track series (6.77 km x 0.9434), km
 CHALLENGE_2021A_SPACING_KM = 6.77 * 0.9434
 MIN_COVERAGE = 0.99  # an estimate missing more of the reference's finite points than 1 - this is scored with a warning
+CONSTANT_RELATIVE_RMS = 1e-12  # a reference whose RMS (of its anomaly) is below this share of its largest value is constant
 
 
 # --------------------------------------------------------------------------------------
@@ -318,11 +319,12 @@ def nrmse_score(estimate, reference, anomaly: bool = False) -> float:
 
 
 def _mu(est: np.ndarray, ref: np.ndarray, func: str, anomaly: bool = False) -> float:
+    """mu of paired finite values (:func:`_pair`)."""
     if not isinstance(anomaly, (bool, np.bool_)):  # "yes" would pass as True, "no" too
         raise ValueError(f"{func}(anomaly={anomaly!r}): give True (RMS of the reference's anomaly) or False.")
-    """mu of paired finite values (:func:`_pair`)."""
     rms = float(np.sqrt(np.mean((ref - ref.mean()) ** 2 if anomaly else ref**2)))
-    if rms == 0.0:
+    # a constant 0.1 leaves a rounding residual (1e-17) in its anomaly, not zero: mu came out as -7e13
+    if rms <= CONSTANT_RELATIVE_RMS * float(np.max(np.abs(ref), initial=0.0)) or rms == 0.0:
         raise ValueError(f"{func}: the reference is {'constant' if anomaly else 'identically zero'}; "
                          f"mu = 1 - RMSE/RMS(reference{' anomaly' if anomaly else ''}) is undefined")
     return 1.0 - float(np.sqrt(np.mean((est - ref) ** 2))) / rms

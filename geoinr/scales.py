@@ -41,6 +41,9 @@ GRIDDED_POINTS = 200_000  # gridded_period: about this many values read (every t
 # 5.2 days at 0.25 deg) does, four daily DUACS maps at 0.5 deg (0.59-0.89 of the rule's 9.5-11.7 days, five boxes)
 # keep the rule their regridding was measured with (at 0.25 deg the evidence is above the rule)
 GRIDDED_PERIOD_SHARE = 0.5
+# a gridded record's wavelength is its grid's own where that is below this share of the rule's space-time one (a
+# grid finer than its time step carries in space: daily grids of a few km and finer)
+FINE_GRID_SHARE = 0.5
 
 
 def _inside_footprint(lon_rel, lat, plon_rel, plat, bands: int = FOOTPRINT_BANDS) -> np.ndarray:

@@ -1,9 +1,13 @@
 """The implicit neural representation estimator, :class:`INRModel`, and :func:`load`.
 
-Modules: :mod:`.estimator` (the class: ``fit`` as a recipe, predict, sample,
-derive), :mod:`.field` (encoding + network), :mod:`.fitting` (in memory or
-streamed, one training entry), :mod:`.evaluation` (the batch loop, lazy dask
-blocks), :mod:`.state` (to/from state, save and load).
+Modules: :mod:`.estimator` (the class: ``fit`` as a recipe, predict), :mod:`.surrogate` (``derive``,
+``sample``), :mod:`.field` (encoding + network), :mod:`.params` (parameter checks, the terms and seed in force),
+:mod:`.fitting` (in memory or streamed, one training entry, the scales, the calibration), :mod:`.network_choice`
+(size, precision, optimizer and networks chosen for the data and the machine), :mod:`.held_out` (passes or
+space-time blocks held out), :mod:`.scale_search` (``min_wavelength="search"``), :mod:`.physics_weight`
+(``physics_weight="auto"``), :mod:`.members` (further networks in the time left), :mod:`.evaluation` (the batch
+loop, lazy dask blocks, the outputs' ``source``), :mod:`.derived_error` (the std of derived fields),
+:mod:`.state` (to/from state, save and load). docs/architecture.md places each.
 """
 from __future__ import annotations
 

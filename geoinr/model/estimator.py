@@ -168,8 +168,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         Coordinate names, time reference and longitude convention of the data.
     region_, time_range_ : tuple
         (west, east, south, north) in degrees and (first, last) time in days.
-    n_points_, network_size_ : int, dict
-        Observations fitted; the network's default ``width`` and ``depth`` when fitted.
+    n_points_, network_size_, validation_, streamed_ : int, dict, float, dict or None
+        Observations fitted; the network's default ``width`` and ``depth`` when fitted; the held-out share; a dask-streamed fit's blocks.
     encoding_config_ : dict
         Encoding parameters, ``min_wavelength`` (km) and ``min_period`` (days) included.
     optimizer_, members_, fill_members_, precision_, network_options_ : str, int, dict or None, str, dict

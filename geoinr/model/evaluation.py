@@ -21,6 +21,9 @@ PREDICT_BATCH_CPU = 4096  # points per forward pass on CPU: activations stay in 
 PROGRESS_MIN_POINTS = 1_000_000  # an eager prediction this large may show a progress bar (progress=True)
 PROGRESS_DELAY = 2.0  # seconds: the bar appears only for predictions that last longer
 FLOAT32_HEADROOM = 1e3  # outputs are float64 when mean + this many std come within this factor of float32 max
+# ... or when the mean is more than this many std from zero: float32's rounding of the mean (6e-8 of it) is then
+# over 6e-4 of the std (bottom pressure, a height above the ellipsoid, a temperature in kelvin at 1e-4 K)
+FLOAT32_OFFSET_RATIO = 1e4
 PREDICT_BATCH_GPU = 262144  # points per forward pass on a GPU
 CHUNK_BYTES = 32 * 2**20  # predict(chunks="auto"), and dims a chunks dict does not name: a task's block at most
 
@@ -63,9 +66,13 @@ def check_outside(outside: str) -> str:
 
 
 def output_dtype(model) -> type:
-    """float32, the precision of the network, unless the data's values would overflow it (then float64)."""
-    reach = np.abs(np.asarray(model.mean_)) + FLOAT32_HEADROOM * np.asarray(model.std_)
-    return np.float64 if np.any(reach > np.finfo(np.float32).max / FLOAT32_HEADROOM) else np.float32
+    """float32, the precision of the network, unless the data's values would overflow it, or their mean is so
+    far from zero against their spread that float32 would round the signal away (:data:`FLOAT32_OFFSET_RATIO`:
+    ocean-bottom pressure, 4e7 Pa with a 3 Pa signal, came out in steps of 4 Pa); then float64."""
+    mean, std = np.abs(np.asarray(model.mean_)), np.asarray(model.std_)
+    reach = mean + FLOAT32_HEADROOM * std
+    offset = (std > 0) & (mean > FLOAT32_OFFSET_RATIO * std)
+    return np.float64 if np.any(reach > np.finfo(np.float32).max / FLOAT32_HEADROOM) or np.any(offset) else np.float32
 
 
 def eval_batch_size(field: torch.nn.Module, batch_size: int | None) -> int:

@@ -748,17 +748,30 @@ def encoding_config(model, sample: _coords.PointTable, extent: np.ndarray | None
 
 
 def _gridded_scales(sample: _coords.PointTable, wavelength):
-    """(min_wavelength, min_period) of a gridded record whose own time steps show a signal much faster than the
-    rule's period (:func:`geoinr.scales.gridded_period` below :data:`geoinr.scales.GRIDDED_PERIOD_SHARE` of it:
-    hourly output's tides and diurnal cycle), else ``(wavelength, None)``: the rule of
-    :func:`geoinr.scales.default_scales` as before."""
+    """(min_wavelength, min_period) of a gridded record, where the rule of :func:`geoinr.scales.default_scales`
+    misreads it (else ``(wavelength, None)``: the rule as before):
+
+    - a grid much finer than its time step (:data:`geoinr.scales.FINE_GRID_SHARE`): counted in space and time,
+      a daily grid's gap is the day's (10 km), so a 1 km daily grid was fitted at 13 km (no skill, in silence); its
+      wavelength is then the grid's own, its period the rule's;
+    - time steps that show a signal much faster than the rule's period (:func:`geoinr.scales.gridded_period`
+      below :data:`geoinr.scales.GRIDDED_PERIOD_SHARE` of it: hourly output's tides and diurnal cycle).
+    """
+    rule_wavelength, rule_period = _scales.default_scales(sample.lon, sample.lat, sample.time)
+    period = None
+    if wavelength is None:
+        space = _scales.default_scales(sample.lon, sample.lat)[0]  # the grid's spacing alone
+        if space < _scales.FINE_GRID_SHARE * rule_wavelength:
+            wavelength, period = space, rule_period
     fastest = _scales.gridded_period(sample.lon, sample.lat, sample.time, sample.values)
     if fastest is None:
-        return wavelength, None
-    rule_wavelength, rule_period = _scales.default_scales(sample.lon, sample.lat, sample.time)
-    wavelength = rule_wavelength if wavelength is None else float(wavelength)
-    rule_period = wavelength * rule_period / rule_wavelength  # the rule's speed, at this wavelength
-    return wavelength, (fastest if fastest < _scales.GRIDDED_PERIOD_SHARE * rule_period else None)
+        return wavelength, period
+    if period is None:
+        wavelength = rule_wavelength if wavelength is None else float(wavelength)
+        period_at = wavelength * rule_period / rule_wavelength  # the rule's speed, at this wavelength
+    else:
+        period_at = period
+    return wavelength, (fastest if fastest < _scales.GRIDDED_PERIOD_SHARE * period_at else period)
 
 
 def calibrate(model, trainer, prep: Prepared) -> None:

@@ -185,7 +185,8 @@ class ModulatedSiren(TunerMixin, nn.Module):
 class NIF(nn.Module):
     r"""Neural Implicit Flow: a network of time generates the weights of a network of space.
 
-    ParameterNet :math:`P` (ReLU MLP of the time encoding) ends in a linear
+    ParameterNet :math:`P` (a network of the time encoding: a SIREN by default, ``time_net="relu"`` the paper's
+    ReLU MLP) ends in a linear
     bottleneck of size :math:`r`; a linear map from the bottleneck gives the
     parameters :math:`\theta(t)` of ShapeNet :math:`S`, a SIREN of space.
 
@@ -221,7 +222,7 @@ class NIF(nn.Module):
         within the run-to-run spread (benchmarks/RESULTS.md).
     variant : {"last_layer", "full"}
         ``"last_layer"`` (default since 2026-12-01: with a 256 x 3 ShapeNet and 64
-        modes it is ahead of linear interpolation on the real-data benchmark, where
+        modes, the rank then, it is ahead of linear interpolation on the real-data benchmark, where
         the full hypernetwork, 32 x 2 with rank 16, was behind; benchmarks/RESULTS.md).
     time_net : {"relu", "siren"}
         ParameterNet: a ReLU MLP of time (the paper's), or a SIREN of time with
