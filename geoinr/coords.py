@@ -1176,6 +1176,13 @@ def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon",
         Grid spacing in degrees, ``(dlon, dlat)`` if a pair.
     times : array-like, optional
         Time coordinate values (datetime64, cftime or numbers).
+    lat_name, lon_name, time_name : str
+        Names of the coordinates (and of the bounds, ``<name>_bnds``).
+
+    Returns
+    -------
+    xarray.Dataset
+        No data variables; the coordinates and their CF cell bounds.
 
     Examples
     --------

@@ -822,8 +822,8 @@ def plot_spectral_score(estimate, truth=None, ax=None, *, kind: str = "zonal", l
         The reconstruction ``(time, lat, lon)``, or a result of :mod:`geoinr.metrics`
         computed already (then ``truth`` and ``kind`` are not used), or a dict of them by label
         (as :func:`plot_maps` takes): one curve each, on one axes (1-D kinds).
-    truth : xarray.DataArray
-        The reference on the same grid.
+    truth : xarray.DataArray, optional
+        The reference on the same grid (needed unless ``estimate`` holds scores already).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
     kind : {"zonal", "isotropic", "time", "along_track", "leaderboard"}

@@ -58,6 +58,8 @@ class ModulatedSiren(TunerMixin, nn.Module):
     ----------
     in_features : int
         Space + time features.
+    out_features : int
+        Outputs (fitted variables).
     time_features : int
         How many trailing columns are time.
     width, depth, w0, w0_hidden
@@ -208,6 +210,10 @@ class NIF(nn.Module):
 
     Parameters
     ----------
+    in_features, out_features : int
+        Space + time features, and outputs (fitted variables).
+    time_features : int
+        How many trailing columns are time (ParameterNet's inputs; the others are ShapeNet's).
     width, depth : int
         ShapeNet hidden width and number of hidden layers.
     w0, w0_hidden : float

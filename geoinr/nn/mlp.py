@@ -97,13 +97,24 @@ class FourierFeatureNet(nn.Module):
 
     Parameters
     ----------
+    in_features, out_features : int
+        Encoded inputs and outputs.
+    width, depth : int
+        The MLP's hidden units and hidden layers.
     n_features : int
         Number of frequencies (the encoding has twice as many features).
     bandwidth : float
         Radians per encoded unit below which 95% of frequencies lie.
     kernel : {"gaussian", "laplacian", "cauchy", "matern"}
+        The stationary kernel whose spectral density the frequencies are drawn from.
     nu : float
         Matérn smoothness.
+    activation : str
+        The MLP's activation: ``"relu"``, ``"tanh"``, ``"gelu"`` or ``"silu"``.
+    seed : int, optional
+        Seeds the frequencies (None: torch's global generator).
+    time_features : int
+        Set by the estimator (the last inputs that are time); unused here: every input gets frequencies.
 
     Examples
     --------

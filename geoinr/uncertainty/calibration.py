@@ -66,6 +66,8 @@ def correlation_length(
         Longest pair distance in the variogram.
     max_points : int
         Observations drawn at random (with ``seed``) when there are more.
+    seed : int
+        Seeds that draw.
     return_nugget : bool
         Also return the fitted nugget (noise variance, units of ``values`` squared).
 
