@@ -173,3 +173,31 @@ def test_a_recipe_folder_whose_name_looks_like_a_pattern_is_read(tmp_path):
     (folder / "day.nc").write_bytes(b"")
     assert recipe._find_files(str(folder)) == [str(folder / "day.nc")]
     assert recipe._find_files(str(folder / "day.nc")) == [str(folder / "day.nc")]
+
+
+def test_a_rename_refused_for_a_moment_on_windows_is_tried_again(tmp_path, monkeypatch):
+    path, tmp = tmp_path / "m.geoinr", tmp_path / "tmp"
+    tmp.write_bytes(b"new")
+    refusals = []
+    original = os.replace
+
+    def held_open(src, dst):  # an antivirus holding the target for two tries (WinError 32)
+        if len(refusals) < 2:
+            refusals.append(1)
+            raise PermissionError(32, "The process cannot access the file")
+        original(src, dst)
+
+    monkeypatch.setattr(fmt.os, "replace", held_open)
+    monkeypatch.setattr(fmt.time, "sleep", lambda s: None)
+    monkeypatch.setattr(fmt.os, "name", "nt")
+    fmt._replace(str(tmp), str(path))
+    monkeypatch.undo()
+    assert path.read_bytes() == b"new" and len(refusals) == 2
+    tmp.write_bytes(b"again")
+
+    def denied(src, dst):
+        raise PermissionError(13, "denied")
+
+    monkeypatch.setattr(fmt.os, "replace", denied)
+    with pytest.raises(PermissionError):  # elsewhere a refusal is an answer: raised at once
+        fmt._replace(str(tmp), str(path))

@@ -50,6 +50,7 @@ __all__ = [
 MAX_NESTING = 16  # a geoinr header nests 5 levels; deeper is damage (and a recursion hazard)
 STALE_AFTER_S = 15 * 60  # a temporary file this old whose writer process is gone is a killed save's
 FOREIGN_STALE_AFTER_S = 24 * 3600  # the same for another machine's (shared folder), whose processes are not visible
+REPLACE_TRIES = 5  # Windows: a rename over a file another process holds open for a moment is tried again (1.5 s)
 # longer target names are shortened in temporary names (which add about 35 bytes; a name has at most 255)
 TEMP_STEM_BYTES = 200
 HOST_TAG = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]  # this machine, in temporary file names
@@ -410,6 +411,19 @@ def _remove_stale_temps(folder: str, name: str) -> None:
             continue
 
 
+def _replace(tmp: str, path: str, tries: int = REPLACE_TRIES) -> None:
+    """``os.replace(tmp, path)``; on Windows, where an antivirus or the search indexer may hold either file open for
+    a moment (WinError 5 or 32), tried again a few times, 0.1 s apart and doubling."""
+    for attempt in range(tries):
+        try:
+            os.replace(tmp, path)
+            return
+        except PermissionError:
+            if os.name != "nt" or attempt == tries - 1:
+                raise
+            time.sleep(0.1 * 2**attempt)
+
+
 def canonical_bytes(tensors: dict, metadata: dict) -> bytes:
     """A safetensors file's bytes, the same for the same tensors and metadata at every save.
 
@@ -467,7 +481,7 @@ def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
         with open(tmp, "wb") as out:
             out.write(canonical_bytes(tensors, {**metadata, CHECKSUM_FIELD: checksum(tensors, metadata)}))
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved model is shared like any new file
-        os.replace(tmp, path)
+        _replace(tmp, path)
     except OSError as err:
         raise OSError(f"Could not write {path!r}: {err.strerror or err}") from err
     except SafetensorError as err:  # safetensors' own I/O errors (a full disk, a file-size limit)
