@@ -24,6 +24,7 @@ import gzip
 import hashlib
 import json
 import os
+import posixpath
 import re
 import tarfile
 import urllib.parse
@@ -135,7 +136,7 @@ def is_unpacked(dest: str, key: str) -> bool:
     if not files:
         return False
     for rel, size in files.items():
-        path = os.path.join(dest, rel)
+        path = os.path.join(dest, *rel.replace("\\", "/").split("/"))  # (markers written on Windows held "\\")
         if not os.path.isfile(path) or os.path.getsize(path) != size:
             return False
     return True
@@ -238,7 +239,7 @@ class UnpackWithMarker:
         def members(tar):
             for member in tar:
                 if member.isfile():
-                    files[os.path.normpath(member.name.lstrip("/"))] = member.size
+                    files[posixpath.normpath(member.name.lstrip("/"))] = member.size  # "/" on every system
                 yield member
 
         os.makedirs(self.dest, exist_ok=True)
@@ -256,7 +257,7 @@ class UnpackWithMarker:
         with open(path + ".tmp", "w") as f:
             json.dump(marker, f, indent=1)
         os.replace(path + ".tmp", path)
-        return [os.path.join(self.dest, rel) for rel in files]
+        return [os.path.join(self.dest, *rel.split("/")) for rel in files]
 
 
 def _sha256(path: str) -> str:

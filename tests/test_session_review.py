@@ -201,3 +201,18 @@ def test_a_rename_refused_for_a_moment_on_windows_is_tried_again(tmp_path, monke
     monkeypatch.setattr(fmt.os, "replace", denied)
     with pytest.raises(PermissionError):  # elsewhere a refusal is an answer: raised at once
         fmt._replace(str(tmp), str(path))
+
+
+def test_a_data_challenge_unpacked_on_windows_counts_as_unpacked_elsewhere(tmp_path):
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location(
+        "_recipe_dc2020a_marker", os.path.join(os.path.dirname(os.path.dirname(__file__)), "data_recipes", "dc2020a.py"))
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    (tmp_path / "dc_obs").mkdir()
+    (tmp_path / "dc_obs" / "a.nc").write_bytes(b"12345")
+    with open(recipe.marker_path(str(tmp_path), "obs"), "w") as f:  # as Windows wrote it: backslashes
+        json.dump({"files": {"dc_obs\\a.nc": 5}}, f)
+    assert recipe.is_unpacked(str(tmp_path), "obs")
