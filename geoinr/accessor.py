@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from . import coords, geometry, machine, sentinels
-from .observations import is_lazy
+from .observations import describe, is_lazy
 from .base import did_you_mean, history_line
 from .frames import user_stacklevel
 
@@ -486,19 +486,20 @@ def _check_mask(mask, obj) -> None:
                          f"drop them first (e.g. tmask.isel({missing[0]}=0)).")
 
 
-def _inside(obj, mask):
-    """What ``fill_gaps`` fits: ``obj`` without its values where ``mask`` is false (a model's land, stored as 0.0
-    beside a ``tmask``: fitted as sea level, it pulled the coastal gaps towards 0); None without a mask."""
+def _inside(obj, mask, variables=None, kwargs=None):
+    """What ``fill_gaps`` fits: ``obj`` without the fitted variables' values where ``mask`` is false (a model's
+    land, stored as 0.0 beside a ``tmask``: fitted as sea level, it pulled the coastal gaps towards 0); None without
+    a mask. Packed variables are decoded first (masked raw counts become floats, which xarray no longer reads as
+    ``_Unsigned``); the other variables are left alone (a lazy file's other fields stay unread)."""
     if mask is None:
         return None
     water = mask.astype(bool)
     if isinstance(obj, xr.DataArray):
-        return obj.where(water)
-    out = obj.copy()
-    for name, var in obj.data_vars.items():
-        if set(water.dims) <= set(var.dims) and var.dtype.kind in "fciu":  # (packed integers too: NaN decodes)
-            out[name] = var.where(water)
-    return out
+        return _decoded(obj, None).where(water)
+    names = {k: (kwargs or {}).get(k) for k in ("lat", "lon", "time")}
+    fitted = describe(obj, variables, **names)[1]
+    out = _decoded(obj, fitted)
+    return out.assign({v: out[v].where(water) for v in fitted if set(water.dims) <= set(out[v].dims)})
 
 
 def _masked(pred: xr.DataArray, mask) -> xr.DataArray:
@@ -635,7 +636,7 @@ class DatasetINRAccessor(_Base):
         """
         _check_mask(mask, self._obj)
         _check_land(land, "fill_gaps")
-        fitted = self._fit(variables, kwargs, "fill_gaps", _inside(self._obj, mask))
+        fitted = self._fit(variables, kwargs, "fill_gaps", _inside(self._obj, mask, variables, kwargs))
         return self._fill(fitted, self._obj, mask, land)
 
 

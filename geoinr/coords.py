@@ -205,15 +205,18 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
             raise ValueError(_plane_message(cands, plane, f"{role}={explicit[role]!r} is a rotated-pole or projected "
                                                           f"coordinate, not a geographic one."))
     found: dict[str, Hashable | None] = {r: n for r, n in explicit.items() if n is not None and n is not False}
-    taken = set(found.values()) | plane | set(variables)
+    bounds = {v.attrs["bounds"] for v in cands.values() if isinstance(v.attrs.get("bounds"), str)}  # CF: cells' edges
+    taken = set(found.values()) | plane | set(variables) | (bounds - set(found.values()))
     # CF attributes, the strongest evidence first (a 2-D latitude beats an index coordinate with axis="Y"); the
     # coordinates a fitted variable names (its `coordinates` attribute: a C-grid's u on lat_u, not lat_rho) before
-    # the others, then those over the fitted variables' own dimensions, and on equal evidence a 2-D coordinate over the 1-D ones' own dimensions before them (MOM6's
-    # geolat(yh, xh), the true positions, before its nominal axis yh)
-    named, nominal = _named_coordinates(obj, variables), _nominal_dims(cands, evidence)
+    # the others, then those over the fitted variables' own dimensions, and on equal evidence a 2-D coordinate over
+    # the 1-D ones' own dimensions, holding other positions, before them (MOM6's geolat(yh, xh), the true
+    # positions, before its nominal axis yh)
+    named = _named_coordinates(obj, variables)
+    truer = _truer_positions(obj, cands, evidence, named)
     fitted_dims = {d for v in variables if v in obj.data_vars for d in obj[v].dims} if isinstance(obj, xr.Dataset) else set()
     off = lambda n: bool(fitted_dims) and not set(cands[n].dims) <= fitted_dims  # noqa: E731 (MOM6's xh beside uo(yh, xq))
-    for name in sorted(cands, key=lambda n: (_name_rank(n, named), off(n), evidence[n][1], not _spans(cands[n], nominal))):
+    for name in sorted(cands, key=lambda n: (_name_rank(n, named), off(n), evidence[n][1], n not in truer)):
         role = evidence[name][0]
         if role and role not in found and name not in taken and not (role == "time" and time is False):
             found[role] = name
@@ -274,14 +277,26 @@ def _named_coordinates(obj, variables) -> list:
     return names
 
 
-def _nominal_dims(cands: dict, evidence: dict) -> set:
-    """The dimensions of 1-D latitude and longitude candidates (a grid's axes, perhaps nominal ones)."""
-    return {v.dims[0] for n, v in cands.items() if v.ndim == 1 and evidence[n][0] in ("lat", "lon")}
-
-
-def _spans(var, nominal: set) -> bool:
-    """A 2-D (or more) variable over 1-D latitude and longitude candidates' dimensions only (not bounds)."""
-    return var.ndim >= 2 and set(var.dims) <= nominal
+def _truer_positions(obj, cands: dict, evidence: dict, named: list) -> set:
+    """Coordinates (or names a fitted variable's ``coordinates`` lists) of 2-D latitude or longitude over the 1-D
+    candidates' own dimensions only (not bounds), whose values are not those axes' repeated (a regular grid's
+    redundant 2-D copy): a curvilinear grid's true positions beside its nominal axes. Data variables never are (a
+    Lagrangian origin in degrees_north is no position of the grid)."""
+    axes = {n: v for n, v in cands.items() if v.ndim == 1 and evidence[n][0] in ("lat", "lon")}
+    nominal = {v.dims[0] for v in axes.values()}
+    out = set()
+    for name, var in cands.items():
+        role = evidence[name][0]
+        if role not in ("lat", "lon") or var.ndim < 2 or not set(var.dims) <= nominal:
+            continue
+        if name not in obj.coords and name not in named:
+            continue
+        values = np.asarray(var.values, dtype=np.float64)
+        same = [a for a in axes.values() if evidence.get(a.name, (None,))[0] == role and a.dims[0] in var.dims]
+        if not any(np.allclose(values, np.asarray(a.broadcast_like(var).transpose(*var.dims).values, np.float64),
+                               equal_nan=True) for a in same if np.issubdtype(a.dtype, np.number)):
+            out.add(name)
+    return out
 
 
 def wrap_longitude(lon) -> np.ndarray:

@@ -522,7 +522,8 @@ def _check_checkpoint_state(state, opt) -> dict:
         running = array(state["running"], "running")
         if len(running) != 2:
             raise BadField("running", f"has {len(running)} values; it holds (loss sum, steps)")
-        number(running[0], "running[0]", low=0.0)
+        if not (isinstance(running[0], float) and math.isnan(running[0])):  # NaN: a step since the check was
+            number(running[0], "running[0]", low=0.0)  # non-finite (the next check rolls back, as uninterrupted)
         integer(running[1], "running[1]")
     _check_param_groups(state["param_groups"], opt)
     return state

@@ -49,12 +49,32 @@ def _mom6(geo_as_coords=True):
     return ds.assign_coords(geo) if geo_as_coords else ds.assign(geo)
 
 
-@pytest.mark.parametrize("geo_as_coords", [True, False])
-def test_mom6_true_positions_beat_its_nominal_axes(geo_as_coords):
-    ds = _mom6(geo_as_coords)
+def test_mom6_true_positions_beat_its_nominal_axes():
+    ds = _mom6(geo_as_coords=True)
     assert _latlon(ds, variables=["zos"]) == ("geolat", "geolon")
     model = ds.inr.fit("zos", **FIT)
     assert model.coord_names_["lat"] == "geolat" and model.region_[3] < 88.0  # the cap bends below the nominal 88
+    # as data variables (a static file merged in) they are not taken: a 2-D field in degrees may be anything
+    assert _latlon(_mom6(geo_as_coords=False), variables=["zos"]) == ("yh", "xh")
+
+
+def test_2d_fields_in_degrees_and_redundant_meshes_do_not_displace_a_regular_grid():
+    lat, lon = np.arange(30.0, 35.0), np.arange(0.0, 6.0)
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    base = xr.Dataset({"sla": (("lat", "lon"), np.zeros((5, 6)))},
+                      coords={"lat": ("lat", lat, {"units": "degrees_north"}), "lon": ("lon", lon, {"units": "degrees_east"})})
+    origin = base.assign(lat_origin=(("lat", "lon"), la + 3.0, {"units": "degrees_north"}),
+                         lon_origin=(("lat", "lon"), lo - 2.0, {"units": "degrees_east"}))  # where particles started
+    assert _latlon(origin, variables=["sla"]) == ("lat", "lon")
+    mesh = base.assign_coords(lat2d=(("lat", "lon"), la, {"units": "degrees_north"}),
+                              lon2d=(("lat", "lon"), lo, {"units": "degrees_east"}))  # the same positions again
+    assert _latlon(mesh, variables=["sla"]) == ("lat", "lon")
+    named = base.copy()
+    named["sla"].encoding["coordinates"] = "lat_bnds lon_bnds"  # a file naming its bounds: never coordinates
+    named = named.assign_coords(lat_bnds=(("lat", "nv"), np.stack([lat - 0.5, lat + 0.5], 1), {"units": "degrees_north"}),
+                                lon_bnds=(("lon", "nv"), np.stack([lon - 0.5, lon + 0.5], 1), {"units": "degrees_east"}))
+    named["lat"].attrs["bounds"], named["lon"].attrs["bounds"] = "lat_bnds", "lon_bnds"
+    assert _latlon(named, variables=["sla"]) == ("lat", "lon")
 
 
 def test_bounds_and_regular_axes_are_not_taken_for_a_2d_grid():

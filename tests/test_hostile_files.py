@@ -332,10 +332,10 @@ def test_an_interrupted_save_leaves_no_temporary_file(saved, tmp_path, monkeypat
     shutil.copy(saved, target)
     before = target.read_bytes()
 
-    def killed(tensors, metadata):  # Ctrl-C while the bytes are made: the temporary file is open, empty
+    def killed(tensors, metadata):  # Ctrl-C while the bytes are made: the temporary file exists, empty
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fmt, "canonical_bytes", killed)
+    monkeypatch.setattr(fmt, "canonical_parts", killed)
     with pytest.raises(KeyboardInterrupt):
         model.save(target)
     assert sorted(os.listdir(tmp_path)) == ["m.geoinr"] and target.read_bytes() == before

@@ -85,7 +85,7 @@ def test_a_full_disk_is_an_os_error_naming_the_file(tmp_path, monkeypatch, error
             raise OSError(28, "No space left on device")
         raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
 
-    monkeypatch.setattr(fmt, "canonical_bytes", full)
+    monkeypatch.setattr(fmt, "canonical_parts", full)
     path = tmp_path / "m.geoinr"
     with pytest.raises(OSError, match="Could not write .*m.geoinr.*No space left"):
         fmt.write_safetensors_atomic(path, {"w": torch.ones(2)}, {"format": "demo", "format_version": "1"})

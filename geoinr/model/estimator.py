@@ -383,7 +383,7 @@ class INRModel(SurrogateMixin, BaseMapper):
             self.streamed_ = prep.streamed
             _fitting.finish(self, result, trainer, device)
         except BaseException as err:  # Ctrl-C outside training too (inside, training ends and keeps the best weights)
-            if not isinstance(err, _fitting.TrainingDiverged):  # (that holds the best model reached: kept)
+            if not (isinstance(err, _fitting.TrainingDiverged) and err.model is self):  # (its best model: kept)
                 self._forget()  # a failed fit leaves the estimator clearly unfitted, not half-fitted
             raise
         return self

@@ -919,7 +919,10 @@ def finish(model, result, trainer, device) -> None:
     model.history_ = pd.DataFrame(result.history, columns=HISTORY_COLUMNS)
     model.fit_seconds_ = float(result.seconds)
     model.cpu_contention_ = _cpu_load.share(getattr(model, "_cpu_tally", None))
-    model.stop_reason_ = "max_time" if result.stopped == "budget" and getattr(trainer, "time_ended", False) else result.stopped
+    # the user's max_time ended an epochs budget (not a budget the fit set itself: physics_weight="auto"'s second
+    # network gets the first one's time): the training took at least half of it
+    by_clock = getattr(trainer, "time_ended", False) and model.max_time is not None and result.seconds >= 0.5 * model.max_time
+    model.stop_reason_ = "max_time" if result.stopped == "budget" and by_clock else result.stopped
     model.seed_ = seed_in_force(model)
     model.best_val_loss_ = float(result.best_val) if math.isfinite(result.best_val) else None
     model.fitted_at_ = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

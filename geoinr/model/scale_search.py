@@ -138,7 +138,7 @@ def _held_out_errors(model, table, train: np.ndarray, groups: np.ndarray, wavele
     """
     candidate = clone(model).set_params(
         min_wavelength=wavelength, min_period=period, validation=0.0, uncertainty=None, physics=None,
-        progress=False, **budget,
+        progress=False, seed=seed_in_force(model), **budget,  # (seed=None: the seed the fit drew, seed_)
     )
     # the network of the whole record's fit (network_choice.large_record): its size, and whether it came as a grid
     candidate._record_points, candidate._record_gridded = model.n_points_, bool(gridded)

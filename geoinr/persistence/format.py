@@ -440,14 +440,22 @@ def canonical_bytes(tensors: dict, metadata: dict) -> bytes:
     >>> canonical_bytes({"w": torch.ones(2)}, meta) == canonical_bytes({"w": torch.ones(2)}, dict(reversed(meta.items())))
     True
     """
+    head, data, start = canonical_parts(tensors, metadata)
+    return head + data[start:]
+
+
+def canonical_parts(tensors: dict, metadata: dict) -> tuple[bytes, bytes, int]:
+    """(header, safetensors' bytes, where its data start): :func:`canonical_bytes` is ``header + bytes[start:]``,
+    written in two parts so that the data are not copied again (a large file took three times its size)."""
     data = save(tensors, metadata=metadata)
     n = int.from_bytes(data[:8], "little")
     header = json.loads(data[8:8 + n])
-    ordered = {"__metadata__": dict(sorted(header.pop("__metadata__", {}).items()))} if metadata else {}
+    meta = header.pop("__metadata__", None)  # ({} where metadata is empty: no tensor entry)
+    ordered = {"__metadata__": dict(sorted(meta.items()))} if meta else {}
     ordered.update(sorted(header.items(), key=lambda item: (*item[1]["data_offsets"], item[0])))
     text = json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     text += b" " * (-len(text) % 8)
-    return len(text).to_bytes(8, "little") + text + data[8 + n:]
+    return len(text).to_bytes(8, "little") + text, data, 8 + n
 
 
 def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
@@ -478,8 +486,10 @@ def write_safetensors_atomic(path, tensors: dict, metadata: dict) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".tmp-{_temp_stem(name)}-{os.getpid()}-{HOST_TAG}-", dir=folder)
         os.close(fd)
         tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+        head, data, start = canonical_parts(tensors, {**metadata, CHECKSUM_FIELD: checksum(tensors, metadata)})
         with open(tmp, "wb") as out:
-            out.write(canonical_bytes(tensors, {**metadata, CHECKSUM_FIELD: checksum(tensors, metadata)}))
+            out.write(head)
+            out.write(memoryview(data)[start:])
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved model is shared like any new file
         _replace(tmp, path)
     except OSError as err:
