@@ -323,6 +323,7 @@ def prepare(
         history.append("- lwe")
     lon = cat["lon"]
     lon = (lon + 180.0) % 360.0 - 180.0 if wrap_longitude else lon % 360.0
+    before = _source_history(files)
     return xr.Dataset(
         _data_vars(cat, sla, attrs, variable, history, add_mdt),
         coords=_coords(cat, lon, attrs),
@@ -330,11 +331,26 @@ def prepare(
             "title": "CMEMS L3 along-track sea level anomalies (DUACS, 1 Hz)",
             "Conventions": "CF-1.8",
             "source": f"Copernicus Marine Service {PRODUCTS['my']} / {PRODUCTS['nrt']}",
-            "history": f"prepared by data_recipes/cmems_l3.py prepare(variable={variable!r}, "
+            "history": before + f"prepared by data_recipes/cmems_l3.py prepare(variable={variable!r}, "
             f"missions={sorted(set(cat['mission'].tolist()))}, region={region}, period={period}, "
             f"subtract_lwe={subtract_lwe}, add_mdt={add_mdt})",
         },
     )
+
+
+def _source_history(files) -> str:
+    """The source files' own ``history`` (CF: a derived file appends to it), one per distinct text, each ending in a
+    newline; the first file's, and how many others differ, where there are several."""
+    seen = []
+    for f in files:
+        with xr.open_dataset(f, decode_times=False) as ds:
+            text = str(ds.attrs.get("history", "")).strip()
+        if text and text not in seen:
+            seen.append(text)
+    if not seen:
+        return ""
+    more = f" (and {len(seen) - 1} other files' histories)" if len(seen) > 1 else ""
+    return f"{seen[0]}{more}\n"
 
 
 def main(argv=None) -> None:

@@ -114,25 +114,33 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
 
 
 def _warn_missing_everywhere(source: xr.Dataset, fitted: INRModel, method: str, kept: dict | None = None) -> None:
-    """Warn where ``land="auto"`` fills cells of a gridded record (two times or more) that hold no value at any time
-    and are no land by its rule: land masked to NaN (as the fill-value warning suggests) was filled in silence. Not for
+    """Warn where ``land="auto"`` fills cells of a gridded record that hold no value at any time and are no land by
+    its rule: land masked to NaN (as the fill-value warning suggests) was filled in silence. On a single map every
+    gap is such a cell: the warning says that one map cannot tell them from land, and what can. Not for
     a dask-backed source: counting would read all of it once more, before a lazy result (the fill-value warning names
     ``land="missing"`` too). ``kept``: :func:`_observed` of the variables, where the caller has it."""
     horizontal = _source_horizontal(source, fitted)
     if horizontal is None or is_lazy(source):
         return
-    counts = []
+    counts, one_map = [], False
     for v in fitted.variables_:
         if v not in source or not set(horizontal) <= set(source[v].dims):
             continue
         others = [d for d in source[v].dims if d not in horizontal]
-        if not others or math.prod(source[v].sizes[d] for d in others) < 2:  # one map: every gap is missing always
-            continue
+        one_map |= not others or math.prod(source[v].sizes[d] for d in others) < 2  # every gap is missing "always"
         seen = _observed(source[v]) if kept is None or v not in kept else kept[v]
         never = _source_land(source[v], horizontal, every_missing=True, kept=seen)
         counts.append(int((never & ~_source_land(source[v], horizontal, kept=seen)).sum()))
-    if sum(counts):
-        cells = math.prod(source.sizes[d] for d in horizontal)
+    cells = math.prod(source.sizes[d] for d in horizontal)
+    if sum(counts) and one_map:  # land masked to NaN and the gaps look alike on one map: nothing can tell them apart
+        instead = ("give mask= (True at sea, e.g. a land mask) to leave land NaN" if method == "fill_gaps" else
+                   "land='missing' leaves the target points nearest a NaN cell NaN (a gap's too)")
+        warnings.warn(
+            f"{max(counts):,} of {cells:,} cells of this single map are NaN; {method}() filled them all, land masked "
+            f"to NaN included (one map cannot tell land from a gap; land='auto' keeps as land only cells holding "
+            f"undeclared fill values, such as the file's own land values before masking). If some are land, "
+            f"{instead}.", UserWarning, stacklevel=user_stacklevel())
+    elif sum(counts):
         warnings.warn(
             f"{max(counts):,} of {cells:,} cells of the source hold no value at any time; {method}() filled them as "
             f"gaps (land='auto' keeps as land only cells holding undeclared fill values). If they are land masked "

@@ -524,10 +524,12 @@ class BaseMapper(BaseEstimator):
         if not isinstance(test, xr.Dataset | xr.DataArray):
             raise TypeError(f"scores() takes the reference data as an xarray Dataset or DataArray (values on lat/lon"
                             f"(/time) coordinates, as predict's targets); got {type(test).__name__}.")
+        own = {}  # a DataArray scored as a fitted variable of another name: its warnings name it by its own
         if isinstance(test, xr.DataArray):
             name = test.name if test.name is not None else self.variables_[0]
             if len(self.variables_) > 1 and name not in self.variables_:
                 raise ValueError(f"Cannot tell which fitted variable this unnamed DataArray is; name it one of {self.variables_}.")
+            own = {self.variables_[0]: name} if name not in self.variables_ else {}
             test = test.to_dataset(name=name if name in self.variables_ else self.variables_[0])
         wanted = [variables] if isinstance(variables, str) else variables
         if wanted is None:
@@ -544,7 +546,7 @@ class BaseMapper(BaseEstimator):
             if table.time is not None:
                 self._warn_extrapolation(table.time)
             pred = np.asarray(self._predict_columns(cols))[:, self.variables_.index(v)].astype(np.float64)
-            ref = _screened(table.values[:, 0], "reference", "The scores leave them out.", name=v,
+            ref = _screened(table.values[:, 0], "reference", "The scores leave them out.", name=own.get(v, v),
                             packed=_sentinels.packed_extremes(test[v])) * _reference_factor(
                 self.variable_attrs_.get(v, {}).get("units"), test[v].attrs.get("units"), v)
             ok = np.isfinite(pred) & np.isfinite(ref)

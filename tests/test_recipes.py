@@ -338,7 +338,7 @@ def _write_cmems(path, mission, day, lon, lat, sla, platform):
             "longitude": ("time", lon, {"units": "degrees_east", "standard_name": "longitude"}),
             "latitude": ("time", lat, {"units": "degrees_north", "standard_name": "latitude"}),
         },
-        attrs={"platform": platform, "Conventions": "CF-1.6"},
+        attrs={"platform": platform, "Conventions": "CF-1.6", "history": f"created for {day}"},
     )
     enc = {v: dict(packed) for v in ("sla_filtered", "sla_unfiltered", "mdt", "lwe")}
     enc.update(longitude=dict(coord), latitude=dict(coord))
@@ -365,6 +365,8 @@ def test_cmems_prepare_parses_l3_files(tmp_path):
     assert ds.sla.dims == ("time",) and ds.sizes["time"] == 2 * n
     assert ds.sla.attrs["units"] == "m" and ds.sla.attrs["standard_name"] == "sea_surface_height_above_sea_level"
     assert set(ds.mission.values.tolist()) == {"j3", "s3a"}
+    # CF: the sources' history is kept, the preparation appended (a review: it was replaced)
+    assert ds.attrs["history"].startswith("created for 2019-01-01 (and 1 other files' histories)\nprepared by")
     assert (np.diff(ds.time.values) >= np.timedelta64(0)).all()
     assert float(ds.longitude.min()) >= -70 and float(ds.longitude.max()) <= -50
     j3 = ds.where(ds.mission == "j3", drop=True)

@@ -1,0 +1,53 @@
+"""A review of the real-data workflow (2026-12-07, fourth session; the L3 SARAL day and DUACS maps): each test
+failed before its fix.
+
+- ``fill_gaps`` of one map with its land masked to NaN filled the land in silence (the README promised a warning
+  naming what to do; ``land="missing"`` then left every gap NaN too, one map cannot tell them apart);
+- ``scores`` of a DataArray named otherwise than the fitted variable named the fitted variable in its fill-value
+  warning (the reference's ``adt`` called ``adt_unfiltered``).
+"""
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import geoinr
+
+FIT = dict(width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0)
+
+
+def _one_map():
+    lat, lon = np.arange(30.0, 36.0, 0.25), np.arange(280.0, 288.0, 0.25)
+    field = 0.3 * np.sin(np.radians(lon)[None, :] * 40) * np.cos(np.radians(lat)[:, None] * 30)
+    field[:, :6] = np.nan  # land, masked to NaN as the data's README suggests
+    field[10:14, 15:20] = np.nan  # a hole at sea
+    da = xr.DataArray(field[None], dims=("time", "latitude", "longitude"), name="adt",
+                      coords={"time": [np.datetime64("2019-01-01")], "latitude": lat, "longitude": lon},
+                      attrs={"units": "m"})
+    sea = xr.DataArray(np.arange(lon.size) >= 6, dims=("longitude",), coords={"longitude": lon})
+    return da, sea
+
+
+def test_fill_gaps_of_one_map_says_land_and_gaps_cannot_be_told_apart():
+    da, sea = _one_map()
+    with pytest.warns(UserWarning, match=r"cells of this single map are NaN.*give mask="):
+        filled = da.to_dataset().inr.fill_gaps("adt", **FIT)
+    assert np.isfinite(filled.adt.values).all()  # land filled too: what the warning says
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        kept = da.to_dataset().inr.fill_gaps("adt", mask=sea, **FIT)
+    assert not any("single map" in str(w.message) for w in seen)
+    assert np.isnan(kept.adt.values[..., :6]).all() and np.isfinite(kept.adt.values[..., 10:14, 15:20]).all()
+
+
+def test_scores_name_the_reference_by_its_own_name():
+    tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0).rename({"sla": "adt_unfiltered"})
+    model = tracks.inr.fit("adt_unfiltered", **FIT)
+    lat, lon = np.arange(31.0, 39.0), np.arange(1.0, 9.0)
+    values = np.linspace(-0.3, 0.3, lat.size * lon.size).reshape(1, lat.size, lon.size)
+    values[0, :2, :] = -999.0  # the reference's land, an undeclared fill value
+    reference = xr.DataArray(values, dims=("time", "lat", "lon"), name="adt",
+                             coords={"time": [tracks.time.values[100]], "lat": lat, "lon": lon}, attrs={"units": "m"})
+    with pytest.warns(UserWarning, match=r"Variable 'adt'"):
+        model.scores(reference)
