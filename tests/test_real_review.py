@@ -51,3 +51,20 @@ def test_scores_name_the_reference_by_its_own_name():
                              coords={"time": [tracks.time.values[100]], "lat": lat, "lon": lon}, attrs={"units": "m"})
     with pytest.warns(UserWarning, match=r"Variable 'adt'"):
         model.scores(reference)
+
+
+def test_derived_fields_no_balanced_ocean_holds_are_warned_of():
+    from geoinr.model.surrogate import _warn_derived
+
+    lat, lon = np.meshgrid(np.linspace(6.0, 10.0, 20), np.linspace(200.0, 210.0, 20), indexing="ij")
+    f = 2 * 7.2921159e-5 * np.sin(np.radians(lat))
+    calm = {"zeta": 0.3 * f}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a balanced map: quiet
+        _warn_derived("relative_vorticity", [lon, lat], 5.0, calm)
+        _warn_derived("geostrophic_velocity", [lon, lat], 5.0, {"ugos": np.full(lat.shape, 1.5), "vgos": np.zeros(lat.shape)})
+    wild = {"zeta": np.where(lat < 7.0, 5.0 * f, 0.3 * f)}  # a sparse fit's curvature between its tracks
+    with pytest.warns(UserWarning, match=r"\|zeta / f\| exceeds 1 at 25% of the points"):
+        _warn_derived("relative_vorticity", [lon, lat], 5.0, wild)
+    with pytest.warns(UserWarning, match="Geostrophic speeds reach 48 m/s"):
+        _warn_derived("geostrophic_velocity", [lon, lat], 5.0, {"ugos": np.full(lat.shape, 48.0), "vgos": np.zeros(lat.shape)})

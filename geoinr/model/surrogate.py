@@ -20,7 +20,7 @@ from .. import observations as _observations
 from .._version import __version__
 from ..base import history_line
 from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, derived_attrs, derived_fields
-from ..geometry import is_height, metres_per_length_unit
+from ..geometry import OMEGA, is_height, metres_per_length_unit
 from ..physics.losses import metres_per_unit
 from ..physics.operators import derivatives
 from ..physics.qg import EQUATOR_BAND
@@ -28,6 +28,9 @@ from . import derived_error as _derived_error
 from . import evaluation as _evaluation
 
 __all__ = ["SurrogateMixin"]
+
+GEOSTROPHIC_SPEED_MAX = 3.0  # m/s: faster than any geostrophic current (the Gulf Stream and Agulhas reach ~2.5)
+ROSSBY_SHARE = 0.01  # |zeta / f| > 1 (no geostrophic balance) at more than this share of a derived map: warned
 
 
 def _grid_mapping(coords: dict) -> dict:
@@ -149,8 +152,7 @@ class SurrogateMixin:
         else:  # eager: each output as computed (stacking them would hold every output twice)
             outs = self._derive_values(quantity, columns, *options)
             parts = {k: outs[k].reshape(shape) for k in names}
-        if quantity != "gradient":
-            _warn_equator(columns, equator_band)
+        _warn_derived(quantity, columns, equator_band, parts)
         history = history_line(getattr(target, "attrs", {}).get("history"),
                                f"geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation")
         ds = xr.Dataset(coords=coords, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
@@ -335,6 +337,35 @@ class SurrogateMixin:
             return draws[..., sel[0]].astype(np.float64) if len(sel) == 1 else draws[..., sel].astype(np.float64)
         out = self._wrap(draws, ("sample",) + tuple(dims), coords, sel, kind="sample", history=target.attrs.get("history"))
         return out.assign_coords(sample=np.arange(n))
+
+
+def _warn_derived(quantity: str, columns, band: float, parts: dict) -> None:
+    """Warn of the points near the equator set to NaN, and of derived fields no balanced ocean holds: a map that is
+    not resolved between sparse tracks (a review's one-day tropical box: |zeta/f| up to 8.6 and 2 m/s just outside
+    the band). Eager outputs only (a lazy one is not computed here)."""
+    if quantity != "gradient":
+        _warn_equator(columns, band)
+    if not all(isinstance(v, np.ndarray) for v in parts.values()):
+        return
+    if quantity == "geostrophic_velocity":
+        speed = np.hypot(parts["ugos"], parts["vgos"])
+        fastest = float(np.nanmax(speed)) if np.isfinite(speed).any() else 0.0
+        if fastest > GEOSTROPHIC_SPEED_MAX:
+            warnings.warn(
+                f"Geostrophic speeds reach {fastest:.3g} m/s, faster than any ocean current ({GEOSTROPHIC_SPEED_MAX:g} "
+                f"m/s): the map's slopes there are not the ocean's (too sparse a record, or points near the equator "
+                f"where f -> 0).", UserWarning, stacklevel=user_stacklevel())
+    if quantity == "relative_vorticity":
+        f = 2.0 * OMEGA * np.abs(np.sin(np.radians(np.asarray(columns[1], dtype=np.float64))))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rossby = np.abs(parts["zeta"]) / f
+        rossby = rossby[np.isfinite(rossby)]
+        share = float(np.mean(rossby > 1.0)) if rossby.size else 0.0
+        if share > ROSSBY_SHARE:
+            warnings.warn(
+                f"|zeta / f| exceeds 1 at {share:.0%} of the points (up to {float(rossby.max()):.3g}): geostrophy "
+                f"does not hold at such Rossby numbers, so the map's curvature there is not the ocean's (too sparse a "
+                f"record between the tracks, or points near the equator).", UserWarning, stacklevel=user_stacklevel())
 
 
 def _warn_equator(columns, band: float) -> None:
