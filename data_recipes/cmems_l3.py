@@ -177,8 +177,9 @@ def _period_bounds(period):
 
 
 def _read_tables(files, variable: str, wanted, region, start, end):
-    """One table (dict of arrays) per file of the wanted missions (points in region and period), and variable attrs."""
-    parts, attrs = [], {}
+    """One table (dict of arrays) per file of the wanted missions (points in region and period), variable attrs, and
+    the files' own ``history`` texts (distinct, in file order)."""
+    parts, attrs, histories = [], {}, []
     for f in sorted(files):
         with xr.open_dataset(f) as ds:
             name = _mission_of(f, ds.attrs)
@@ -203,8 +204,11 @@ def _read_tables(files, variable: str, wanted, region, start, end):
                 if v in ds.variables:
                     table[v] = np.asarray(ds[v].values)[idx]
                     attrs.setdefault(v, dict(ds[v].attrs))
+            history = str(ds.attrs.get("history", "")).strip()
+            if history and history not in histories:
+                histories.append(history)
         parts.append(table)
-    return parts, attrs
+    return parts, attrs, histories
 
 
 def _default_variable(files) -> str:
@@ -306,7 +310,7 @@ def prepare(
     wanted = None if missions is None else set(missions)
     variable = _default_variable(files) if variable is None else variable
     start, end = _period_bounds(period)
-    parts, attrs = _read_tables(files, variable, wanted, region, start, end)
+    parts, attrs, histories = _read_tables(files, variable, wanted, region, start, end)
     if not parts:
         raise FileNotFoundError(f"None of the files in {path_or_files!r} belongs to missions {sorted(wanted)}; "
                                 f"they hold {_missions_found(files)}.")
@@ -323,7 +327,7 @@ def prepare(
         history.append("- lwe")
     lon = cat["lon"]
     lon = (lon + 180.0) % 360.0 - 180.0 if wrap_longitude else lon % 360.0
-    before = _source_history(files)
+    before = _source_history(histories)
     return xr.Dataset(
         _data_vars(cat, sla, attrs, variable, history, add_mdt),
         coords=_coords(cat, lon, attrs),
@@ -338,15 +342,9 @@ def prepare(
     )
 
 
-def _source_history(files) -> str:
-    """The source files' own ``history`` (CF: a derived file appends to it), one per distinct text, each ending in a
-    newline; the first file's, and how many others differ, where there are several."""
-    seen = []
-    for f in files:
-        with xr.open_dataset(f, decode_times=False) as ds:
-            text = str(ds.attrs.get("history", "")).strip()
-        if text and text not in seen:
-            seen.append(text)
+def _source_history(seen: list) -> str:
+    """The files' own ``history`` (CF: a derived file appends to it), ending in a newline: the first file's, and how
+    many others differ, where there are several; "" where they hold none."""
     if not seen:
         return ""
     more = f" (and {len(seen) - 1} other files' histories)" if len(seen) > 1 else ""

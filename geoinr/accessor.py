@@ -122,25 +122,30 @@ def _warn_missing_everywhere(source: xr.Dataset, fitted: INRModel, method: str, 
     horizontal = _source_horizontal(source, fitted)
     if horizontal is None or is_lazy(source):
         return
-    counts, one_map = [], False
+    counts, single = [], []  # cells no value ever reached, of records of several times and of single maps
     for v in fitted.variables_:
         if v not in source or not set(horizontal) <= set(source[v].dims):
             continue
         others = [d for d in source[v].dims if d not in horizontal]
-        one_map |= not others or math.prod(source[v].sizes[d] for d in others) < 2  # every gap is missing "always"
+        one_map = not others or math.prod(source[v].sizes[d] for d in others) < 2  # every gap is missing "always"
         seen = _observed(source[v]) if kept is None or v not in kept else kept[v]
         never = _source_land(source[v], horizontal, every_missing=True, kept=seen)
-        counts.append(int((never & ~_source_land(source[v], horizontal, kept=seen)).sum()))
+        land = _source_land(source[v], horizontal, kept=seen)
+        if one_map and not bool(land.any()):  # (a map whose land is its fill values: its NaN are gaps)
+            single.append(int((never & ~land).sum()))
+        elif not one_map:
+            counts.append(int((never & ~land).sum()))
     cells = math.prod(source.sizes[d] for d in horizontal)
-    if sum(counts) and one_map:  # land masked to NaN and the gaps look alike on one map: nothing can tell them apart
+    if sum(single):  # land masked to NaN and the gaps look alike on one map: nothing can tell them apart
         instead = ("give mask= (True at sea, e.g. a land mask) to leave land NaN" if method == "fill_gaps" else
                    "land='missing' leaves the target points nearest a NaN cell NaN (a gap's too)")
         warnings.warn(
-            f"{max(counts):,} of {cells:,} cells of this single map are NaN; {method}() filled them all, land masked "
-            f"to NaN included (one map cannot tell land from a gap; land='auto' keeps as land only cells holding "
-            f"undeclared fill values, such as the file's own land values before masking). If some are land, "
-            f"{instead}.", UserWarning, stacklevel=user_stacklevel())
-    elif sum(counts):
+            f"{max(single):,} of {cells:,} cells of this single map are NaN, and {method}() filled them: one map cannot "
+            f"tell a gap from land masked to NaN (land='auto' keeps as land only cells holding undeclared fill "
+            f"values, such as a file's own land values before masking). If some are land, {instead}; if none are "
+            f"(clouds on an SST map), land=None says so and silences this.", UserWarning,
+            stacklevel=user_stacklevel())
+    if sum(counts):
         warnings.warn(
             f"{max(counts):,} of {cells:,} cells of the source hold no value at any time; {method}() filled them as "
             f"gaps (land='auto' keeps as land only cells holding undeclared fill values). If they are land masked "

@@ -205,7 +205,8 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
             raise ValueError(_plane_message(cands, plane, f"{role}={explicit[role]!r} is a rotated-pole or projected "
                                                           f"coordinate, not a geographic one."))
     found: dict[str, Hashable | None] = {r: n for r, n in explicit.items() if n is not None and n is not False}
-    bounds = {v.attrs["bounds"] for v in cands.values() if isinstance(v.attrs.get("bounds"), str)}  # CF: cells' edges
+    bounds = {v.attrs["bounds"] for n, v in obj.coords.items()  # CF: a coordinate's cells' edges (never itself)
+              if isinstance(v.attrs.get("bounds"), str) and v.attrs["bounds"] != n}
     taken = set(found.values()) | plane | set(variables) | (bounds - set(found.values()))
     # CF attributes, the strongest evidence first (a 2-D latitude beats an index coordinate with axis="Y"); the
     # coordinates a fitted variable names (its `coordinates` attribute: a C-grid's u on lat_u, not lat_rho) before
@@ -214,6 +215,8 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
     # positions, before its nominal axis yh)
     named = _named_coordinates(obj, variables)
     truer = _truer_positions(obj, cands, evidence, named)
+    if variables and not truer:  # a fit: 2-D positions merged in as data variables (MOM6's static file) say so
+        _warn_data_positions(obj, cands, evidence)
     fitted_dims = {d for v in variables if v in obj.data_vars for d in obj[v].dims} if isinstance(obj, xr.Dataset) else set()
     off = lambda n: bool(fitted_dims) and not set(cands[n].dims) <= fitted_dims  # noqa: E731 (MOM6's xh beside uo(yh, xq))
     for name in sorted(cands, key=lambda n: (_name_rank(n, named), off(n), evidence[n][1], n not in truer)):
@@ -282,21 +285,41 @@ def _truer_positions(obj, cands: dict, evidence: dict, named: list) -> set:
     candidates' own dimensions only (not bounds), whose values are not those axes' repeated (a regular grid's
     redundant 2-D copy): a curvilinear grid's true positions beside its nominal axes. Data variables never are (a
     Lagrangian origin in degrees_north is no position of the grid)."""
+    return {name for name in _other_positions(cands, evidence) if name in obj.coords or name in named}
+
+
+def _other_positions(cands: dict, evidence: dict) -> list:
+    """The 2-D latitude and longitude candidates over the 1-D ones' own dimensions only (not bounds) whose values are
+    not those axes' repeated, compared on at most 64 x 64 points (a large lazy grid is not read whole)."""
     axes = {n: v for n, v in cands.items() if v.ndim == 1 and evidence[n][0] in ("lat", "lon")}
     nominal = {v.dims[0] for v in axes.values()}
-    out = set()
+    out = []
     for name, var in cands.items():
         role = evidence[name][0]
         if role not in ("lat", "lon") or var.ndim < 2 or not set(var.dims) <= nominal:
             continue
-        if name not in obj.coords and name not in named:
-            continue
-        values = np.asarray(var.values, dtype=np.float64)
-        same = [a for a in axes.values() if evidence.get(a.name, (None,))[0] == role and a.dims[0] in var.dims]
-        if not any(np.allclose(values, np.asarray(a.broadcast_like(var).transpose(*var.dims).values, np.float64),
-                               equal_nan=True) for a in same if np.issubdtype(a.dtype, np.number)):
-            out.add(name)
+        steps = {d: slice(None, None, max(1, var.sizes[d] // 64)) for d in var.dims}
+        values = np.asarray(var.isel(steps).values, dtype=np.float64)
+        same = [a for n, a in axes.items() if evidence[n][0] == role and a.dims[0] in var.dims
+                and np.issubdtype(a.dtype, np.number)]
+        repeated = [np.broadcast_to(np.asarray(a.isel({a.dims[0]: steps[a.dims[0]]}).values, np.float64).reshape(
+            [-1 if d == a.dims[0] else 1 for d in var.dims]), values.shape) for a in same]
+        if not any(np.allclose(values, r, equal_nan=True) for r in repeated):
+            out.append(name)
     return out
+
+
+def _warn_data_positions(obj, cands: dict, evidence: dict) -> None:
+    """Warn where 2-D latitude and longitude data variables hold other positions than the 1-D axes a fit reads."""
+    if not isinstance(obj, xr.Dataset):
+        return
+    found = [n for n in _other_positions(cands, evidence) if n in obj.data_vars]
+    if found:
+        warnings.warn(
+            f"{', '.join(map(repr, found))}: 2-D latitude/longitude data variables holding other positions than the "
+            f"1-D axes beside them. geoinr fits on coordinates, so it read the axes; if these are the grid's true "
+            f"positions (MOM6's static geolat/geolon merged in), make them coordinates first: "
+            f"ds = ds.set_coords({found!r}).", UserWarning, stacklevel=user_stacklevel())
 
 
 def wrap_longitude(lon) -> np.ndarray:

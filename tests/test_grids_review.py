@@ -54,8 +54,10 @@ def test_mom6_true_positions_beat_its_nominal_axes():
     assert _latlon(ds, variables=["zos"]) == ("geolat", "geolon")
     model = ds.inr.fit("zos", **FIT)
     assert model.coord_names_["lat"] == "geolat" and model.region_[3] < 88.0  # the cap bends below the nominal 88
-    # as data variables (a static file merged in) they are not taken: a 2-D field in degrees may be anything
-    assert _latlon(_mom6(geo_as_coords=False), variables=["zos"]) == ("yh", "xh")
+    # as data variables (a static file merged in) they are not taken (a 2-D field in degrees may be anything), but
+    # the fit says so and how to take them
+    with pytest.warns(UserWarning, match=r"'geolon', 'geolat'.*set_coords"):
+        assert _latlon(_mom6(geo_as_coords=False), variables=["zos"]) == ("yh", "xh")
 
 
 def test_2d_fields_in_degrees_and_redundant_meshes_do_not_displace_a_regular_grid():

@@ -68,3 +68,17 @@ def test_derived_fields_no_balanced_ocean_holds_are_warned_of():
         _warn_derived("relative_vorticity", [lon, lat], 5.0, wild)
     with pytest.warns(UserWarning, match="Geostrophic speeds reach 48 m/s"):
         _warn_derived("geostrophic_velocity", [lon, lat], 5.0, {"ugos": np.full(lat.shape, 48.0), "vgos": np.zeros(lat.shape)})
+
+
+def test_a_map_that_marks_its_land_and_a_record_beside_a_static_field_get_the_right_words():
+    da, _ = _one_map()
+    marked = da.copy(data=np.where(np.isnan(da.values) & (da.longitude.values < 281.5), -999.0, da.values))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        marked.to_dataset().inr.fill_gaps("adt", **FIT)  # land as -999 (kept as land): its NaN are gaps
+    assert not any("single map" in str(w.message) for w in seen)
+    record = xr.concat([da, da.assign_coords(time=[np.datetime64("2019-01-02")])], "time").to_dataset()
+    record["mdt"] = xr.DataArray(np.ones((da.latitude.size, da.longitude.size)), dims=("latitude", "longitude"))
+    with pytest.warns(UserWarning, match="hold no value at any time") as seen:
+        record.inr.fill_gaps(["adt", "mdt"], **FIT)
+    assert not any("single map" in str(w.message) for w in seen)

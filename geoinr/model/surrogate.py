@@ -355,17 +355,21 @@ def _warn_derived(quantity: str, columns, band: float, parts: dict) -> None:
                 f"Geostrophic speeds reach {fastest:.3g} m/s, faster than any ocean current ({GEOSTROPHIC_SPEED_MAX:g} "
                 f"m/s): the map's slopes there are not the ocean's (too sparse a record, or points near the equator "
                 f"where f -> 0).", UserWarning, stacklevel=user_stacklevel())
-    if quantity == "relative_vorticity":
-        f = 2.0 * OMEGA * np.abs(np.sin(np.radians(np.asarray(columns[1], dtype=np.float64))))
+    if quantity == "relative_vorticity":  # on at most a million points (a large output is not copied whole)
+        zeta = parts["zeta"]
+        step = tuple(slice(None, None, max(1, int(np.ceil((zeta.size / 1e6) ** (1 / max(zeta.ndim, 1))))))
+                     for _ in range(zeta.ndim))
+        lat = np.broadcast_to(np.asarray(columns[1]), zeta.shape)[step]
+        f = 2.0 * OMEGA * np.abs(np.sin(np.radians(lat.astype(np.float64))))
         with np.errstate(divide="ignore", invalid="ignore"):
-            rossby = np.abs(parts["zeta"]) / f
+            rossby = np.abs(zeta[step]) / f
         rossby = rossby[np.isfinite(rossby)]
         share = float(np.mean(rossby > 1.0)) if rossby.size else 0.0
         if share > ROSSBY_SHARE:
             warnings.warn(
                 f"|zeta / f| exceeds 1 at {share:.0%} of the points (up to {float(rossby.max()):.3g}): geostrophy "
-                f"does not hold at such Rossby numbers, so the map's curvature there is not the ocean's (too sparse a "
-                f"record between the tracks, or points near the equator).", UserWarning, stacklevel=user_stacklevel())
+                f"does not hold at such Rossby numbers, so the derived currents and vorticity are not the flow's "
+                f"there (a map unresolved between sparse tracks, points near the equator, or submesoscale motion).", UserWarning, stacklevel=user_stacklevel())
 
 
 def _warn_equator(columns, band: float) -> None:
