@@ -131,10 +131,13 @@ def _warn_missing_everywhere(source: xr.Dataset, fitted: INRModel, method: str, 
         seen = _observed(source[v]) if kept is None or v not in kept else kept[v]
         never = _source_land(source[v], horizontal, every_missing=True, kept=seen)
         land = _source_land(source[v], horizontal, kept=seen)
+        unseen = (never & ~land).transpose(*horizontal).values
+        if not _land_like(unseen):  # scattered cells (clouds), each beside a seen one, are gaps: no land is this
+            continue
         if one_map and not bool(land.any()):  # (a map whose land is its fill values: its NaN are gaps)
-            single.append(int((never & ~land).sum()))
+            single.append(int(unseen.sum()))
         elif not one_map:
-            counts.append(int((never & ~land).sum()))
+            counts.append(int(unseen.sum()))
     cells = math.prod(source.sizes[d] for d in horizontal)
     if sum(single):  # land masked to NaN and the gaps look alike on one map: nothing can tell them apart
         instead = ("give mask= (True at sea, e.g. a land mask) to leave land NaN" if method == "fill_gaps" else
@@ -149,7 +152,18 @@ def _warn_missing_everywhere(source: xr.Dataset, fitted: INRModel, method: str, 
         warnings.warn(
             f"{max(counts):,} of {cells:,} cells of the source hold no value at any time; {method}() filled them as "
             f"gaps (land='auto' keeps as land only cells holding undeclared fill values). If they are land masked "
-            f"to NaN, give land='missing' to leave them NaN.", UserWarning, stacklevel=user_stacklevel())
+            f"to NaN, give land='missing' to leave them NaN; if they are gaps, land=None says so and silences this.",
+            UserWarning, stacklevel=user_stacklevel())
+
+
+def _land_like(unseen: np.ndarray) -> bool:
+    """Whether never-observed cells of a 2-D grid form a patch, as land does: a cell with no seen neighbour along
+    either axis (the grid's edge counts as unseen). Isolated cells, each beside an observed one, are gaps."""
+    if unseen.ndim != 2 or not unseen.any():
+        return False
+    padded = np.pad(unseen, 1, constant_values=True)
+    inner = (padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:])
+    return bool(inner.any())
 
 
 def _source_horizontal(source: xr.Dataset, fitted: INRModel) -> tuple | None:

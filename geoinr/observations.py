@@ -26,6 +26,10 @@ __all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "far_outs
 KEPT_ATTRS = ("units", "long_name", "standard_name")  # variable attributes carried to the outputs
 REGION_MARGIN_DEG = 1.0  # degrees: targets this far (or a tenth of the span) outside the fitted region are far
 WINDOW_MARGIN = 0.01  # of the fitted time window: targets further outside it are far
+# ... and at least this many days (at most WINDOW_SHORT_SHARE of a short window): tracks that start at 13:24 made
+# the daily maps' first midnight "outside", warned at every ordinary scoring (a review)
+WINDOW_MARGIN_DAYS = 1.0
+WINDOW_SHORT_SHARE = 0.25
 
 
 @dataclasses.dataclass
@@ -103,15 +107,19 @@ def _east_of(west: float, lon) -> np.ndarray:
 def margins(region: tuple, time_range: tuple | None = None) -> tuple:
     """(longitude, latitude degrees, days or None): how far outside ``region`` and ``time_range`` a point may lie
     before :func:`far_outside` calls it far (a tenth of each span, at least :data:`REGION_MARGIN_DEG` degrees;
-    :data:`WINDOW_MARGIN` of the window).
+    :data:`WINDOW_MARGIN` of the window, at least :data:`WINDOW_MARGIN_DAYS`, or :data:`WINDOW_SHORT_SHARE` of a
+    window shorter than four of them).
 
     Examples
     --------
-    >>> margins((0.0, 40.0, 30.0, 46.0), (0.0, 90.0))
-    (4.0, 1.6, 0.9)
+    >>> margins((0.0, 40.0, 30.0, 46.0), (0.0, 200.0))
+    (4.0, 1.6, 2.0)
+    >>> margins((0.0, 40.0, 30.0, 46.0), (0.0, 10.0))[2], margins((0.0, 40.0, 30.0, 46.0), (0.0, 2.0))[2]
+    (1.0, 0.5)
     """
     west, east, south, north = region
-    m_t = None if time_range is None else max(1e-9, WINDOW_MARGIN * (time_range[1] - time_range[0]))
+    span = None if time_range is None else time_range[1] - time_range[0]
+    m_t = None if span is None else max(1e-9, WINDOW_MARGIN * span, min(WINDOW_MARGIN_DAYS, WINDOW_SHORT_SHARE * span))
     return max(REGION_MARGIN_DEG, 0.1 * (east - west)), max(REGION_MARGIN_DEG, 0.1 * (north - south)), m_t
 
 

@@ -113,19 +113,29 @@ def _map_projection(projection, da):
     return projection
 
 
+_COASTLINES = {"missing": set(), "warned": False}  # this session's failed downloads: each panel retried them
+
+
 def _coastlines(ax, span: float) -> bool:
-    """Draw coastlines on a GeoAxes if the Natural Earth data is cached or can be downloaded; warn otherwise."""
+    """Draw coastlines on a GeoAxes if the Natural Earth data is cached or can be downloaded; warn otherwise (once a
+    session: a resolution that failed is not asked for again)."""
     from cartopy.io import shapereader
 
     for resolution in (("50m", "110m") if span < 40.0 else ("110m",)):
+        if resolution in _COASTLINES["missing"]:
+            continue
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # cartopy's DownloadWarning; failures are reported below
                 shapereader.natural_earth(resolution=resolution, category="physical", name="coastline")
         except Exception:  # noqa: BLE001 - offline (URLError), a bad cache, ...: the map is still useful
+            _COASTLINES["missing"].add(resolution)
             continue
         ax.coastlines(resolution=resolution, linewidth=0.6, color="0.2")
         return True
+    if _COASTLINES["warned"]:
+        return False
+    _COASTLINES["warned"] = True
     warnings.warn(
         "Coastlines not drawn: cartopy's Natural Earth coastline data is neither cached nor downloadable "
         "(offline?). Run once with network access, or point cartopy.config['pre_existing_data_dir'] at a copy; "

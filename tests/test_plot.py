@@ -4,6 +4,7 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # before matplotlib is imported anywhere in this process
 
@@ -496,10 +497,14 @@ def test_maps_with_cartopy_have_a_projection_and_coastlines(truth, tracks, tmp_p
         raise OSError("offline")
 
     monkeypatch.setattr("cartopy.io.shapereader.natural_earth", offline)
+    monkeypatch.setattr(geoinr.plot, "_COASTLINES", {"missing": set(), "warned": False})  # a fresh session's
     with pytest.warns(UserWarning, match="Coastlines not drawn"):
         ax = plot_std(truth ** 2)
     assert not any(isinstance(a, FeatureArtist) for a in ax.get_children())
     _png_bytes(ax.figure)
+    with warnings.catch_warnings():  # once a session: later maps neither warn again nor retry the download
+        warnings.simplefilter("error")
+        plot_std(truth ** 2)
 
 
 def test_a_long_name_on_a_colour_bar_keeps_its_units():

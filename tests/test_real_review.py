@@ -82,3 +82,50 @@ def test_a_map_that_marks_its_land_and_a_record_beside_a_static_field_get_the_ri
     with pytest.warns(UserWarning, match="hold no value at any time") as seen:
         record.inr.fill_gaps(["adt", "mdt"], **FIT)
     assert not any("single map" in str(w.message) for w in seen)
+
+
+def test_offline_coastlines_are_asked_for_and_warned_of_once_a_session(monkeypatch):
+    import sys
+    import types
+
+    from geoinr import plot
+
+    asked = []
+
+    def offline(**kwargs):
+        asked.append(kwargs["resolution"])
+        raise OSError("offline")
+
+    reader = types.SimpleNamespace(natural_earth=offline)
+    monkeypatch.setitem(sys.modules, "cartopy", types.SimpleNamespace(io=types.SimpleNamespace(shapereader=reader)))
+    monkeypatch.setitem(sys.modules, "cartopy.io", types.SimpleNamespace(shapereader=reader))
+    monkeypatch.setitem(sys.modules, "cartopy.io.shapereader", reader)
+    monkeypatch.setattr(plot, "_COASTLINES", {"missing": set(), "warned": False})
+    with pytest.warns(UserWarning, match="Coastlines not drawn"):
+        assert not plot._coastlines(None, 10.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not plot._coastlines(None, 10.0) and not plot._coastlines(None, 60.0)
+    assert asked == ["50m", "110m"]  # each resolution asked for once, not once a panel
+
+
+def test_scores_warn_once_of_a_reference_outside_the_fit_and_not_of_the_first_midnight():
+    tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)  # its first observation at 13:24 on day 0
+    model = tracks.inr.fit("sla", **FIT)
+    grid = geoinr.datasets.synthetic_grid(days=4, resolution=1.0)  # daily maps from midnight
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        model.scores(grid.sla_true.rename("sla"))
+    assert not any("outside the fitted" in str(w.message) for w in seen)
+    shifted = grid.sla_true.rename("sla").assign_coords(lon=grid.lon + 20.0)  # a reference 20 deg away
+    with pytest.warns(UserWarning, match="lie outside the fitted region") as seen:
+        model.scores(shifted)
+    assert sum("outside the fitted region" in str(w.message) for w in seen) == 1
+
+
+def test_isolated_never_observed_cells_are_gaps_not_land():
+    grid = geoinr.datasets.synthetic_grid(days=3, resolution=1.0, gap_fraction=0.5, seed=0)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        grid.inr.fill_gaps("sla", **FIT)
+    assert not any("hold no value at any time" in str(w.message) for w in seen)

@@ -26,6 +26,7 @@ Its error is :math:`L` of the height's error, whose calibrated model
 from __future__ import annotations
 
 import threading
+import warnings
 
 import numpy as np
 import torch
@@ -68,10 +69,24 @@ def operator_coefficients(quantity: str, lat_deg: torch.Tensor, rossby_radius_km
     return out
 
 
+def _quiet_jvp_import() -> None:
+    """torch imports its forward-mode decompositions at the first ``jvp``, scripting them with the deprecated
+    ``torch.jit.script``: 18 DeprecationWarnings pointing into torch at a user's first ``derive(return_std=True)``.
+    Imported here first, quietly (a no-op once imported)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import torch._decomp.decompositions_for_jvp  # noqa: F401
+        except ImportError:  # another torch's layout: its warnings, if any, are torch's
+            pass
+
+
 def column_derivatives(fn, raw: torch.Tensor, laplacian: bool) -> Derivatives:
     """Every column of ``fn(raw)`` (n, F) differentiated in SI units (:class:`Derivatives`, each (n, F)),
     by nested forward mode: one pass per direction, the second derivatives in the same passes."""
     from torch.func import jvp
+
+    _quiet_jvp_import()
 
     directions = []
     for c in (0, 1):

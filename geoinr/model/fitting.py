@@ -860,6 +860,9 @@ def _warn_grid_misfit(model, result, timed: bool) -> None:
     if not (timed and getattr(model, "_gridded_source", False) and not model.validation_
             and model.best_val_loss_ is not None):  # with nothing held out, the best training loss
         return
+    steps = int(model.history_["step"].max()) if len(model.history_) else 0
+    if steps < BRIEF_FIT_STEPS and getattr(model, "optimizer_", "adam") != "lbfgs":
+        return  # the brief fit's warning said it, with the same advice (a longer max_time=)
     misfit = math.sqrt(max(model.best_val_loss_, 0.0))
     if misfit > GRID_MISFIT_WARN and result.stopped != "diverged":
         lbfgs = (f" (a grid of at most {_choice.LBFGS_MAX_POINTS:,} points is fitted by full-batch L-BFGS where the "

@@ -354,7 +354,8 @@ def _warn_derived(quantity: str, columns, band: float, parts: dict) -> None:
             warnings.warn(
                 f"Geostrophic speeds reach {fastest:.3g} m/s, faster than any ocean current ({GEOSTROPHIC_SPEED_MAX:g} "
                 f"m/s): the map's slopes there are not the ocean's (too sparse a record, or points near the equator "
-                f"where f -> 0).", UserWarning, stacklevel=user_stacklevel())
+                f"where f -> 0). Leave them out (a wider equator_band=), or fit larger scales (min_wavelength=) or "
+                f"more data.", UserWarning, stacklevel=user_stacklevel())
     if quantity == "relative_vorticity":  # on at most a million points (a large output is not copied whole)
         zeta = parts["zeta"]
         step = tuple(slice(None, None, max(1, int(np.ceil((zeta.size / 1e6) ** (1 / max(zeta.ndim, 1))))))
@@ -369,7 +370,9 @@ def _warn_derived(quantity: str, columns, band: float, parts: dict) -> None:
             warnings.warn(
                 f"|zeta / f| exceeds 1 at {share:.0%} of the points (up to {float(rossby.max()):.3g}): geostrophy "
                 f"does not hold at such Rossby numbers, so the derived currents and vorticity are not the flow's "
-                f"there (a map unresolved between sparse tracks, points near the equator, or submesoscale motion).", UserWarning, stacklevel=user_stacklevel())
+                f"there (a map unresolved between sparse tracks, points near the equator, or submesoscale motion). "
+                f"Where the record is sparse, fit larger scales (min_wavelength=) or more data; near the equator, "
+                f"widen equator_band=.", UserWarning, stacklevel=user_stacklevel())
 
 
 def _warn_equator(columns, band: float) -> None:
