@@ -129,3 +129,12 @@ def test_isolated_never_observed_cells_are_gaps_not_land():
         warnings.simplefilter("always")
         grid.inr.fill_gaps("sla", **FIT)
     assert not any("hold no value at any time" in str(w.message) for w in seen)
+
+
+def test_a_brief_grid_fit_is_warned_of_once():
+    grid = geoinr.datasets.synthetic_grid(days=4, resolution=0.25, seed=0)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        grid.inr.fit("sla", max_time=1.0, progress=False)
+    budget = [str(w.message) for w in seen if str(w.message).startswith("The time budget ended this fit")]
+    assert len(budget) == 1 and "grid's own values" in budget[0]

@@ -855,16 +855,19 @@ GRID_MISFIT_WARN = 0.05  # a grid fitted on every cell whose time budget ended i
 # fit at 60 s (L-BFGS) by 0.12 cm, one day at 30 s by at most 0.16 cm (a review)
 
 
+def _grid_misfit(model, result, timed: bool) -> bool:
+    """Whether a gridded source fitted on every cell ended its time budget more than :data:`GRID_MISFIT_WARN` of its
+    std from those cells (then :func:`_warn_grid_misfit` warns, and the brief fit's warning is not given too)."""
+    return bool(timed and getattr(model, "_gridded_source", False) and not model.validation_
+                and model.best_val_loss_ is not None and result.stopped != "diverged"
+                and math.sqrt(max(model.best_val_loss_, 0.0)) > GRID_MISFIT_WARN)
+
+
 def _warn_grid_misfit(model, result, timed: bool) -> None:
-    """Warn where a gridded source fitted on every cell (no validation) ended its time budget far from those cells."""
-    if not (timed and getattr(model, "_gridded_source", False) and not model.validation_
-            and model.best_val_loss_ is not None):  # with nothing held out, the best training loss
-        return
-    steps = int(model.history_["step"].max()) if len(model.history_) else 0
-    if steps < BRIEF_FIT_STEPS and getattr(model, "optimizer_", "adam") != "lbfgs":
-        return  # the brief fit's warning said it, with the same advice (a longer max_time=)
-    misfit = math.sqrt(max(model.best_val_loss_, 0.0))
-    if misfit > GRID_MISFIT_WARN and result.stopped != "diverged":
+    """Warn where a gridded source fitted on every cell (no validation) ended its time budget far from those cells
+    (with nothing held out, ``best_val_loss_`` is the best training loss)."""
+    if _grid_misfit(model, result, timed):
+        misfit = math.sqrt(max(model.best_val_loss_, 0.0))
         lbfgs = (f" (a grid of at most {_choice.LBFGS_MAX_POINTS:,} points is fitted by full-batch L-BFGS where the "
                  f"budget pays for {_choice.MIN_LBFGS_EVALUATIONS} passes over it: optimizer_ is "
                  f"{getattr(model, 'optimizer_', 'adam')!r} here)." if model.n_points_ <= _choice.LBFGS_MAX_POINTS
@@ -955,7 +958,8 @@ def finish(model, result, trainer, device) -> None:
             f"(min_wavelength=, min_period=), or a longer budget (max_time=, epochs=).", UserWarning,
             stacklevel=user_stacklevel())
     elif (timed and steps < BRIEF_FIT_STEPS and getattr(model, "optimizer_", "adam") != "lbfgs"  # full-batch steps
-          and not (model.epochs is not None and len(model.history_) and int(model.history_["epoch"].max()) >= model.epochs)):
+          and not (model.epochs is not None and len(model.history_) and int(model.history_["epoch"].max()) >= model.epochs)
+          and not _grid_misfit(model, result, timed)):  # (that warning says it, with its own advice)
         warnings.warn(
             f"The time budget ended this fit after {steps:,} steps ({model.fit_seconds_:.1f} s of training): a network "
             f"takes thousands to converge, so its map is rough or barely fitted. Give a longer max_time= (at "
