@@ -307,7 +307,7 @@ class BaseMapper(BaseEstimator):
         the CF ``standard_error`` modifier of the variable's standard name.
         """
         out = {}
-        mapping = next((n for n, c in coords.items() if "grid_mapping_name" in getattr(c, "attrs", {})), None)
+        mapping = _coords.grid_mapping_of(coords)
         method = "sample" if kind == "sample" else "predict"
         line = history_line(history, f"geoinr {__version__} {type(self).__name__}.{method}")
         for i in sel:

@@ -207,19 +207,20 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
     found: dict[str, Hashable | None] = {r: n for r, n in explicit.items() if n is not None and n is not False}
     bounds = {v.attrs["bounds"] for n, v in obj.coords.items()  # CF: a coordinate's cells' edges (never itself)
               if isinstance(v.attrs.get("bounds"), str) and v.attrs["bounds"] != n}
-    taken = set(found.values()) | plane | set(variables) | (bounds - set(found.values()))
+    taken = set(found.values()) | plane | set(variables) | bounds
     # CF attributes, the strongest evidence first (a 2-D latitude beats an index coordinate with axis="Y"); the
     # coordinates a fitted variable names (its `coordinates` attribute: a C-grid's u on lat_u, not lat_rho) before
     # the others, then those over the fitted variables' own dimensions, and on equal evidence a 2-D coordinate over
     # the 1-D ones' own dimensions, holding other positions, before them (MOM6's geolat(yh, xh), the true
     # positions, before its nominal axis yh)
     named = _named_coordinates(obj, variables)
-    truer = _truer_positions(obj, cands, evidence, named)
+    other = _other_positions(cands, evidence)
+    truer = {n for n in other if n in obj.coords or n in named}  # (data variables never: a 2-D field in degrees)
     if variables and not truer:  # a fit: 2-D positions merged in as data variables (MOM6's static file) say so
-        _warn_data_positions(obj, cands, evidence)
+        _warn_data_positions(obj, other)
     fitted_dims = {d for v in variables if v in obj.data_vars for d in obj[v].dims} if isinstance(obj, xr.Dataset) else set()
     off = lambda n: bool(fitted_dims) and not set(cands[n].dims) <= fitted_dims  # noqa: E731 (MOM6's xh beside uo(yh, xq))
-    for name in sorted(cands, key=lambda n: (_name_rank(n, named), off(n), evidence[n][1], n not in truer)):
+    for name in sorted(cands, key=lambda n: (n not in named, off(n), evidence[n][1], n not in truer)):
         role = evidence[name][0]
         if role and role not in found and name not in taken and not (role == "time" and time is False):
             found[role] = name
@@ -264,11 +265,6 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
     return CoordNames(lat=found["lat"], lon=found["lon"], time=found.get("time"))
 
 
-def _name_rank(name, named: list) -> int:
-    """0 for a name the fitted variables' ``coordinates`` attribute lists, else 1."""
-    return 0 if name in named else 1
-
-
 def _named_coordinates(obj, variables) -> list:
     """Names listed in the ``coordinates`` attribute (or, once xarray has decoded it, encoding) of the fitted
     variables (of a DataArray: its own)."""
@@ -280,17 +276,10 @@ def _named_coordinates(obj, variables) -> list:
     return names
 
 
-def _truer_positions(obj, cands: dict, evidence: dict, named: list) -> set:
-    """Coordinates (or names a fitted variable's ``coordinates`` lists) of 2-D latitude or longitude over the 1-D
-    candidates' own dimensions only (not bounds), whose values are not those axes' repeated (a regular grid's
-    redundant 2-D copy): a curvilinear grid's true positions beside its nominal axes. Data variables never are (a
-    Lagrangian origin in degrees_north is no position of the grid)."""
-    return {name for name in _other_positions(cands, evidence) if name in obj.coords or name in named}
-
-
 def _other_positions(cands: dict, evidence: dict) -> list:
     """The 2-D latitude and longitude candidates over the 1-D ones' own dimensions only (not bounds) whose values are
-    not those axes' repeated, compared on at most 64 x 64 points (a large lazy grid is not read whole)."""
+    not those axes' repeated (a regular grid's redundant 2-D copy), compared on at most 64 x 64 points (a large lazy
+    grid is not read whole): a curvilinear grid's true positions beside its nominal axes, where they are coordinates."""
     axes = {n: v for n, v in cands.items() if v.ndim == 1 and evidence[n][0] in ("lat", "lon")}
     nominal = {v.dims[0] for v in axes.values()}
     out = []
@@ -309,11 +298,12 @@ def _other_positions(cands: dict, evidence: dict) -> list:
     return out
 
 
-def _warn_data_positions(obj, cands: dict, evidence: dict) -> None:
-    """Warn where 2-D latitude and longitude data variables hold other positions than the 1-D axes a fit reads."""
+def _warn_data_positions(obj, other: list) -> None:
+    """Warn where 2-D latitude and longitude data variables (of ``other``, :func:`_other_positions`) hold other
+    positions than the 1-D axes a fit reads."""
     if not isinstance(obj, xr.Dataset):
         return
-    found = [n for n in _other_positions(cands, evidence) if n in obj.data_vars]
+    found = [n for n in other if n in obj.data_vars]
     if found:
         warnings.warn(
             f"{', '.join(map(repr, found))}: 2-D latitude/longitude data variables holding other positions than the "
@@ -1131,6 +1121,19 @@ def find_target_coords(target, trained: dict, time_axis: TimeAxis | None, lat=No
     if needs_time and time is None and trained["time"] in has:
         time = trained["time"]
     return find_coords(target, lat=lat, lon=lon, time=time if needs_time else False, require_time=needs_time)
+
+
+def grid_mapping_of(coords: dict) -> Hashable | None:
+    """The name of the CF grid-mapping variable (``grid_mapping_name`` among its attributes) carried among an
+    output's ``coords`` (see :func:`output_coords`), or None.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> grid_mapping_of({"crs": xr.DataArray(0, attrs={"grid_mapping_name": "latitude_longitude"})})
+    'crs'
+    """
+    return next((n for n, c in coords.items() if "grid_mapping_name" in getattr(c, "attrs", {})), None)
 
 
 def output_coords(target, dims, names: CoordNames) -> dict:

@@ -7,6 +7,7 @@ before the work starts, with what to do instead. Imports neither torch nor xarra
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 __all__ = ["MEMORY_SHARE", "check_memory", "memory_bytes", "peak_rss_mib"]
@@ -47,7 +48,6 @@ def peak_rss_mib() -> float:
     """
     try:
         import resource
-        import sys
     except ImportError:
         return float("nan")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

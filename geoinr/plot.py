@@ -41,7 +41,7 @@ import pandas as pd
 import xarray as xr
 
 from . import sentinels as _sentinels
-from .coords import find_coords, points_from_xarray
+from .coords import find_coords, points_from_xarray, wrap_longitude
 from .display import held_out_joined_epoch
 from .frames import user_stacklevel
 
@@ -390,7 +390,7 @@ def _west_to_east(da, name) -> xr.DataArray:
     lon = da[name]
     v = np.asarray(lon.values, float)
     if lon.ndim >= 2 and np.isfinite(v).any():
-        ways = v, np.where(np.isfinite(v), (v + 180.0) % 360.0 - 180.0, np.nan), np.where(np.isfinite(v), v % 360.0, np.nan)
+        ways = v, wrap_longitude(v), v % 360.0  # (NaN stays NaN)
         spans = [np.nanmax(w) - np.nanmin(w) for w in ways]
         best = int(np.argmin(spans))  # the grid's own on a tie
         return da if best == 0 else da.assign_coords({name: (lon.dims, ways[best], lon.attrs)})

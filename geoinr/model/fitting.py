@@ -757,15 +757,16 @@ def _gridded_scales(sample: _coords.PointTable, wavelength):
     - time steps that show a signal much faster than the rule's period (:func:`geoinr.scales.gridded_period`
       below :data:`geoinr.scales.GRIDDED_PERIOD_SHARE` of it: hourly output's tides and diurnal cycle).
     """
-    rule_wavelength, rule_period = _scales.default_scales(sample.lon, sample.lat, sample.time)
-    period = None
+    rule, period = None, None  # the rule's (wavelength, period), computed where needed
     if wavelength is None:
+        rule = _scales.default_scales(sample.lon, sample.lat, sample.time)
         space = _scales.default_scales(sample.lon, sample.lat)[0]  # the grid's spacing alone
-        if space < _scales.FINE_GRID_SHARE * rule_wavelength:
-            wavelength, period = space, rule_period
+        if space < _scales.FINE_GRID_SHARE * rule[0]:
+            wavelength, period = space, rule[1]
     fastest = _scales.gridded_period(sample.lon, sample.lat, sample.time, sample.values)
     if fastest is None:
         return wavelength, period
+    rule_wavelength, rule_period = rule or _scales.default_scales(sample.lon, sample.lat, sample.time)
     if period is None:
         wavelength = rule_wavelength if wavelength is None else float(wavelength)
         period_at = wavelength * rule_period / rule_wavelength  # the rule's speed, at this wavelength

@@ -33,13 +33,6 @@ GEOSTROPHIC_SPEED_MAX = 3.0  # m/s: faster than any geostrophic current (the Gul
 ROSSBY_SHARE = 0.01  # |zeta / f| > 1 (no geostrophic balance) at more than this share of a derived map: warned
 
 
-def _grid_mapping(coords: dict) -> dict:
-    """CF: ``{"grid_mapping": name}`` of the target's grid mapping carried among ``coords`` (a projected or
-    rotated grid's), else nothing."""
-    name = next((n for n, c in coords.items() if "grid_mapping_name" in getattr(c, "attrs", {})), None)
-    return {} if name is None else {"grid_mapping": str(name)}
-
-
 class SurrogateMixin:
     """``derive`` and ``sample`` for a fitted :class:`geoinr.INRModel`."""
 
@@ -337,6 +330,12 @@ class SurrogateMixin:
             return draws[..., sel[0]].astype(np.float64) if len(sel) == 1 else draws[..., sel].astype(np.float64)
         out = self._wrap(draws, ("sample",) + tuple(dims), coords, sel, kind="sample", history=target.attrs.get("history"))
         return out.assign_coords(sample=np.arange(n))
+
+
+def _grid_mapping(coords: dict) -> dict:
+    """CF: ``{"grid_mapping": name}`` of the grid mapping carried among ``coords`` (:func:`geoinr.coords.grid_mapping_of`)."""
+    name = _coords.grid_mapping_of(coords)
+    return {} if name is None else {"grid_mapping": str(name)}
 
 
 def _warn_derived(quantity: str, columns, band: float, parts: dict) -> None:
