@@ -260,6 +260,15 @@ def _in_source_convention(grid: xr.Dataset, source, fitted: INRModel) -> xr.Data
     return grid
 
 
+def _north_as_source(grid: xr.Dataset, source, fitted: INRModel) -> xr.Dataset:
+    """``regrid(resolution)``'s grid from north to south where the source's 1-D latitude axis runs so (ERA5's 90 to
+    -90: a review found the output flipped to ascending), its cell bounds with it."""
+    name = (fitted.coord_names_ or {}).get("lat")
+    if name not in grid.dims or name not in source.coords or source[name].ndim != 1 or source[name].size < 2:
+        return grid
+    return grid.sortby(name, ascending=False) if bool((np.diff(source[name].values) < 0).all()) else grid
+
+
 def _source_time_axis(grid: xr.Dataset, source, fitted: INRModel) -> xr.Dataset:
     """``regrid(resolution)``'s grid at a gridded source's own times with that axis's attributes and netCDF encoding
     (units, calendar): it lost them, so a regridded DUACS file was written in other time units (a review)."""
@@ -289,6 +298,79 @@ def _written_back(encoding: dict) -> dict:
         dtype = np.dtype(dtype)
         unsigned = dtype.kind == "u" or str(out.get("_Unsigned", "")).lower() == "true"  # (NetCDF-3 unsigned bytes)
         out["_FillValue"] = (-1 if dtype.kind == "i" else np.iinfo(dtype).max) if unsigned else np.iinfo(dtype).min
+    return out
+
+
+WRITE_PACKING = ("dtype", "scale_factor", "add_offset", "_FillValue", "missing_value", "_Unsigned")  # dropped together
+
+
+def _packed_range(encoding: dict) -> tuple[float, float] | None:
+    """The values an integer netCDF encoding (``dtype`` with ``scale_factor``/``add_offset``) can write, its two
+    extreme integers left for fill values; None for a floating encoding (nothing wraps)."""
+    dtype = encoding.get("dtype")
+    if dtype is None or np.dtype(dtype).kind not in "iu":
+        return None
+    info = np.iinfo(np.dtype(dtype))
+    unsigned = np.dtype(dtype).kind == "u" or str(encoding.get("_Unsigned", "")).lower() == "true"
+    low, high = (0, 2 * int(info.max) + 1) if unsigned and info.min < 0 else (int(info.min), int(info.max))
+    scale = float(np.asarray(encoding.get("scale_factor", 1.0)))
+    offset = float(np.asarray(encoding.get("add_offset", 0.0)))
+    ends = sorted(((low + 1) * scale + offset, (high - 1) * scale + offset))
+    return ends[0], ends[1]
+
+
+def _within_valid(pred: xr.DataArray, var: xr.DataArray) -> xr.DataArray:
+    """``pred`` clipped to the CF valid range of its source variable ``var`` (the fit read the values past it as
+    missing): a review found fills of a sea-ice concentration (``valid_min`` 0, ``valid_max`` 1) from -0.014 to 1.011,
+    masked again by netCDF4's readers once written, and by the next fit."""
+    bounds = coords._valid_bounds(var)
+    return pred if bounds is None else pred.clip(*bounds).assign_attrs(pred.attrs)
+
+
+def _each_within_valid(pred, obj, fitted: INRModel):
+    """``regrid``'s ``pred`` (a DataArray of the one fitted variable, or a Dataset) with each fitted variable clipped
+    to its source's CF valid range (:func:`_within_valid`)."""
+    if isinstance(pred, xr.DataArray):
+        return _within_valid(pred, obj if isinstance(obj, xr.DataArray) else obj[fitted.variables_[0]])
+    if not isinstance(pred, xr.Dataset):
+        return pred
+    source = _as_dataset(obj, fitted)
+    return pred.assign({v: _within_valid(pred[v], source[v]) for v in fitted.variables_ if v in pred and v in source})
+
+
+def _fits_written(out: xr.DataArray, kept: xr.DataArray, name) -> xr.DataArray:
+    """``out``, a filled variable, with the integer packing carried from its source only where it holds every filled
+    value; otherwise written as floats, with a warning. A review: a fill past an int16 packing set by the source's own
+    extremes wrapped around on writing (0.43 m written as -0.28 m). A lazy output's range is known only once
+    computed: the source's observed range widened by its own span on each side (within its valid range, to which
+    fills are clipped) stands for it."""
+    packed, valid = _packed_range(out.encoding), coords._valid_bounds(out)
+    if packed is None:
+        return out
+    lazy, src = is_lazy(out), (kept if is_lazy(out) else out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (every value NaN)
+        ends = (src.min(), src.max()) if src.size else (np.nan, np.nan)
+        if lazy:
+            import dask
+            ends = dask.compute(*ends)  # one read of the source
+        low, high = (float(e) for e in ends)
+    if not np.isfinite([low, high]).all():
+        return out
+    if lazy:
+        low, high = low - (high - low), high + (high - low)
+        low, high = (low, high) if valid is None else (max(low, valid[0]), min(high, valid[1]))
+    if packed[0] <= low and high <= packed[1]:
+        return out
+    out.encoding = {k: v for k, v in out.encoding.items() if k not in WRITE_PACKING}
+    span = (f"may reach {low:.6g} to {high:.6g} {out.attrs.get('units', '')} (a lazy output's range is known only "
+            f"once computed: the observed range widened by its span)" if lazy else
+            f"reaches {low:.6g} to {high:.6g} {out.attrs.get('units', '')}")
+    warnings.warn(
+        f"The filled {name!r} {span}, past the {packed[0]:.6g} to {packed[1]:.6g} that its source's integer packing "
+        f"can write: it would wrap around in a file. The output is written as floats instead (the packing is dropped "
+        f"from its .encoding; compression kept). To pack it otherwise, set .encoding before to_netcdf.", UserWarning,
+        stacklevel=user_stacklevel())
     return out
 
 
@@ -400,7 +482,7 @@ class _Base:
         if resolution is not None:
             target = _in_source_convention(fitted.target_grid(resolution, times=_source_times(self._obj, fitted)),
                                            self._obj, fitted)
-            target = _source_time_axis(target, self._obj, fitted)
+            target = _source_time_axis(_north_as_source(target, self._obj, fitted), self._obj, fitted)
         if chunks is None and is_lazy(self._obj) and isinstance(target, xr.Dataset | xr.DataArray) \
                 and not is_lazy(target):
             chunks = "auto"  # a dask-backed source gives a lazy output, as fill_gaps does
@@ -412,6 +494,7 @@ class _Base:
             _without_land(pred, source, fitted, every_missing=land == "missing"), fitted)
         if land == "auto":
             _warn_missing_everywhere(_as_dataset(source, fitted), fitted, "regrid")
+        pred = _each_within_valid(pred, self._obj, fitted)
         if isinstance(pred, xr.DataArray | xr.Dataset):  # the source's history goes on (it read "INRModel.predict" alone)
             pred.attrs["history"] = history_line(self._obj.attrs.get("history", ""),
                                                  f"regridded by {fitted._source_note()}")
@@ -426,6 +509,9 @@ class _Base:
             pred = fitted.predict(obj, return_std=True) if with_std else fitted.predict(obj)
         pred, std = pred if with_std else (pred, None)
         preds = pred if isinstance(pred, xr.Dataset) else pred.to_dataset()
+        # a grid mapping the source holds as a data variable (a CMEMS file's crs, opened at xarray's defaults) is the
+        # predictions' coordinate: dropped, so that the filled copy holds it once, as the source did (a MergeError)
+        preds = preds.drop_vars([c for c in preds.coords if c in getattr(obj, "data_vars", ())])
 
         source = _as_dataset(obj, fitted)
         horizontal = None if land is None else _source_horizontal(source, fitted)
@@ -443,20 +529,22 @@ class _Base:
         if isinstance(obj, xr.DataArray):
             kept = screened[fitted.variables_[0]]
             p = _masked(preds[fitted.variables_[0]].broadcast_like(obj).transpose(*obj.dims), mask)  # (depth=1)
-            p = on_sea(p, obj, kept)
+            p = _within_valid(on_sea(p, obj, kept), obj)
             out = kept.where(np.isfinite(kept), p)
             out.attrs = dict(obj.attrs, history=_history(obj, fitted), source=_source(obj, fitted))
             out.encoding = _written_back(obj.encoding)  # written back as it was read (packing, compression)
-            return out
+            return _fits_written(out, kept, obj.name)
         out = obj.copy()
         for v in fitted.variables_:
             kept = screened[v]
-            p = on_sea(_masked(_on_dims(preds[v], obj[v]), mask), obj[v], kept)
+            p = _within_valid(on_sea(_masked(_on_dims(preds[v], obj[v]), mask), obj[v], kept), obj[v])
             filled = kept.where(np.isfinite(kept), p)
-            out[v] = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
-            out[v].encoding = _written_back(obj[v].encoding)  # as it was read: a DUACS file's int32 packing, zlib
+            filled = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
+            filled.encoding = _written_back(obj[v].encoding)  # as it was read: a DUACS file's int32 packing, zlib
+            out[v] = _fits_written(filled, kept, v)
             if std is not None:  # the error of what was filled: NaN where the value is observed (or left as land)
                 stds = std if isinstance(std, xr.Dataset) else std.to_dataset()
+                stds = stds.drop_vars([c for c in stds.coords if c in obj.data_vars])
                 name = next(n for n in stds.data_vars if n == f"{v}_std" or len(stds.data_vars) == 1)
                 e = _on_dims(stds[name], obj[v], std=True)
                 out[f"{v}_std"] = e.where(~np.isfinite(kept) & np.isfinite(filled)).assign_attrs(
@@ -588,13 +676,17 @@ class DatasetINRAccessor(_Base):
     def regrid(self, target, variables=None, land="auto", chunks=None, **kwargs):
         """Fit, then predict on ``target``.
 
+        Values are clipped to each variable's CF valid range (``valid_min``/``valid_max``/``valid_range``, which the
+        fit reads too): a sea-ice concentration stays within 0 and 1.
+
         Parameters
         ----------
         target : xarray.Dataset, xarray.DataArray, float or (float, float)
             Any Dataset/DataArray with lat/lon(/time) coordinates, or a resolution in degrees (``(dlon, dlat)``
             for a pair): a regular grid over the fitted region, at the source's own times where it has a time
             axis (daily otherwise), its longitudes in the source's convention (across 0 E or the dateline:
-            ascending where the source's axis is, else west to east as it runs). Checked before the fit.
+            ascending where the source's axis is, else west to east as it runs), its latitudes north to south where
+            the source's run so (ERA5). Checked before the fit.
         variables : str or list of str, optional
             As for :meth:`fit`.
         land : {"auto", "missing", None}
@@ -629,7 +721,10 @@ class DatasetINRAccessor(_Base):
 
         Observed values are kept as they are. Values the fit treats as missing are gaps too: undeclared
         fill values (:mod:`geoinr.sentinels`: land stored as -214,748 m, -999, ...) and values outside the CF
-        ``valid_range``/``valid_min``/``valid_max``.
+        ``valid_range``/``valid_min``/``valid_max``; the filled values are clipped to that range. The copy keeps
+        the source's netCDF encoding (packing, compression), but an integer packing that cannot hold the filled
+        values (one set by the source's own extremes) is dropped, with a warning: they would wrap around when
+        written.
 
         Parameters
         ----------

@@ -922,6 +922,9 @@ def _float_coord(var, name, role, time_axis: TimeAxis | None):
     return vals
 
 
+CLIMATOLOGY_DIMS = ("month", "dayofyear", "doy", "season", "hour", "week", "weekofyear")  # groupby("time.x")'s
+
+
 def _check_extra_dims(obj, var, name, spanned) -> None:
     """Refuse a dimension of length > 1 that no coordinate spans (depth, member): its values share every point.
 
@@ -945,8 +948,14 @@ def _check_extra_dims(obj, var, name, spanned) -> None:
         raise ValueError(
             f"Variable {name!r} has the dimension(s) {', '.join(f'{e!r} (length {var.sizes[e]})' for e in extra)}, "
             f"which no latitude, longitude or time coordinate spans: its values along them would be fitted as "
-            f"repeated observations of the same points. Select one level, e.g. ds.sel({d}=..., method='nearest') "
-            f"or ds.isel({d}=0), or reduce it, e.g. ds.mean({d!r}), then fit again."
+            f"repeated observations of the same points. "
+            + (f"A climatology's {d!r} (a time of year, not a date): fit one, e.g. ds.sel({d}=1), or give each its "
+               f"date, e.g. ds.rename({d}='time').assign_coords(time=" + (
+                   "pd.date_range('2001-01-01', periods=12, freq='MS') + pd.Timedelta(days=14))" if str(d).lower()
+                   == "month" else "<its dates>)") + " (the first and last are then no neighbours), then fit again."
+               if str(d).lower() in CLIMATOLOGY_DIMS else
+               f"Select one level, e.g. ds.sel({d}=..., method='nearest') or ds.isel({d}=0), or reduce it, e.g. "
+               f"ds.mean({d!r}), then fit again.")
         )
 
 

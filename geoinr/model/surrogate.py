@@ -30,6 +30,7 @@ from . import evaluation as _evaluation
 __all__ = ["SurrogateMixin"]
 
 GEOSTROPHIC_SPEED_MAX = 3.0  # m/s: faster than any geostrophic current (the Gulf Stream and Agulhas reach ~2.5)
+GEOSTROPHIC_WIND_MAX = 150.0  # m/s: faster than any jet stream (~100 m/s): a geopotential height's winds
 ROSSBY_SHARE = 0.01  # |zeta / f| > 1 (no geostrophic balance) at more than this share of a derived map: warned
 
 
@@ -145,7 +146,7 @@ class SurrogateMixin:
         else:  # eager: each output as computed (stacking them would hold every output twice)
             outs = self._derive_values(quantity, columns, *options)
             parts = {k: outs[k].reshape(shape) for k in names}
-        _warn_derived(quantity, columns, equator_band, parts)
+        _warn_derived(quantity, columns, equator_band, parts, self.variable_attrs_.get(variable, {}))
         history = history_line(getattr(target, "attrs", {}).get("history"),
                                f"geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation")
         ds = xr.Dataset(coords=coords, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
@@ -338,10 +339,12 @@ def _grid_mapping(coords: dict) -> dict:
     return {} if name is None else {"grid_mapping": str(name)}
 
 
-def _warn_derived(quantity: str, columns, band: float, parts: dict) -> None:
+def _warn_derived(quantity: str, columns, band: float, parts: dict, attrs: dict | None = None) -> None:
     """Warn of the points near the equator set to NaN, and of derived fields no balanced ocean holds: a map that is
     not resolved between sparse tracks (a review's one-day tropical box: |zeta/f| up to 8.6 and 2 m/s just outside
-    the band). Eager outputs only (a lazy one is not computed here)."""
+    the band). A geopotential height (``attrs``' standard_name) is the atmosphere's: its winds are judged against the
+    jet streams' (a review: 4 m/s of a 500 hPa height was called faster than any ocean current). Eager outputs only
+    (a lazy one is not computed here)."""
     if quantity != "gradient":
         _warn_equator(columns, band)
     if not all(isinstance(v, np.ndarray) for v in parts.values()):
@@ -349,9 +352,11 @@ def _warn_derived(quantity: str, columns, band: float, parts: dict) -> None:
     if quantity == "geostrophic_velocity":
         speed = np.hypot(parts["ugos"], parts["vgos"])
         fastest = float(np.nanmax(speed)) if np.isfinite(speed).any() else 0.0
-        if fastest > GEOSTROPHIC_SPEED_MAX:
+        air = "geopotential" in str((attrs or {}).get("standard_name") or "")
+        most, flow = (GEOSTROPHIC_WIND_MAX, "wind") if air else (GEOSTROPHIC_SPEED_MAX, "ocean current")
+        if fastest > most:
             warnings.warn(
-                f"Geostrophic speeds reach {fastest:.3g} m/s, faster than any ocean current ({GEOSTROPHIC_SPEED_MAX:g} "
+                f"Geostrophic speeds reach {fastest:.3g} m/s, faster than any {flow} ({most:g} "
                 f"m/s): the map's slopes there are not the ocean's (too sparse a record, or points near the equator "
                 f"where f -> 0). Leave them out (a wider equator_band=), or fit larger scales (min_wavelength=) or "
                 f"more data.", UserWarning, stacklevel=user_stacklevel())

@@ -1,0 +1,107 @@
+"""A review of what users do next with geoinr's outputs (2026-12-07, fifth session: netCDF and zarr writes, CF,
+dask, xarray operations): each test failed before its fix.
+
+- ``fill_gaps`` carried the source's int16 packing onto filled values past its range: they wrapped around on
+  writing (0.43 m written as -0.28 m), with no warning;
+- ``fill_gaps`` kept ``valid_max`` under filled values past it, so that netCDF4's readers masked the fill (the
+  fill is now clipped to it: tests/test_fields_review.py);
+- ``ds.inr.fill_gaps`` raised xarray's MergeError on a Dataset holding its grid mapping (a CMEMS file's ``crs``) as a
+  data variable, as xarray opens it by default.
+"""
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import geoinr
+
+FIT = dict(width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0, land=None)
+
+
+def _fits_written(out, kept, name):
+    from geoinr.accessor import _fits_written
+    return _fits_written(out, kept, name)
+
+
+def _within_valid(pred, var):
+    from geoinr.accessor import _within_valid
+    return _within_valid(pred, var)
+
+
+def _packed(values, **attrs):
+    """A filled variable carrying an int16 packing whose range ends at 0.35 m."""
+    da = xr.DataArray(np.asarray(values, dtype=np.float64), dims="x", name="sla", attrs={"units": "m", **attrs})
+    da.encoding = {"dtype": np.dtype("int16"), "scale_factor": 0.35 / 32767, "_FillValue": np.int16(-32768),
+                   "zlib": True}
+    return da
+
+
+def test_a_fill_past_the_packing_drops_it_and_writes_every_value(tmp_path):
+    out = _packed([0.1, 0.2, 0.43])
+    with pytest.warns(UserWarning, match=r"integer packing .*written as floats"):
+        kept = _fits_written(out, out, "sla")
+    assert "scale_factor" not in kept.encoding and "dtype" not in kept.encoding
+    assert kept.encoding["zlib"]  # the compression stays
+    kept.to_dataset().to_netcdf(tmp_path / "f.nc")
+    with xr.open_dataset(tmp_path / "f.nc") as back:
+        np.testing.assert_allclose(back.sla.values, [0.1, 0.2, 0.43], atol=1e-6)
+
+
+def test_a_fill_inside_the_packing_keeps_it_quietly():
+    out = _packed([0.1, -0.2, 0.34])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kept = _fits_written(out, out, "sla")
+    assert kept.encoding["dtype"] == np.dtype("int16") and "scale_factor" in kept.encoding
+
+
+def test_a_fill_is_clipped_to_the_valid_range_in_packed_units():
+    source = xr.DataArray([0.1, np.nan], dims="x", name="sla", attrs={"units": "m", "valid_min": np.int16(-5000),
+                                                                       "valid_max": np.int16(5000)})
+    source.encoding = {"dtype": np.dtype("int16"), "scale_factor": 1e-4}  # valid range -0.5 to 0.5 m
+    pred = xr.DataArray([0.2, 0.6], dims="x", attrs={"units": "m"})
+    np.testing.assert_allclose(_within_valid(pred, source).values, [0.2, 0.50005])
+    assert _within_valid(pred, source).attrs == {"units": "m"}
+
+
+def _source(path):
+    """A small packed grid written as an int16 file packed by its own extremes, its peak hidden."""
+    lat, lon = np.arange(30.25, 36, 0.5), np.arange(0.25, 6, 0.5)
+    bump = 0.5 * np.exp(-((lon[None, :] - 3) ** 2 + (lat[:, None] - 33) ** 2) / 2.0)
+    values = np.stack([bump * (1 + 0.02 * k) for k in range(3)])
+    values[:, 4:7, 4:7] = np.nan
+    ds = xr.Dataset({"sla": (("time", "lat", "lon"), values, {"units": "m"})},
+                    coords={"time": np.array(["2020-01-01", "2020-01-02", "2020-01-03"], dtype="datetime64[ns]"),
+                            "lat": lat, "lon": lon})
+    ds.sla.encoding = {"dtype": "int16", "scale_factor": float(np.nanmax(values)) / 32767,
+                       "_FillValue": np.int16(-32768)}
+    ds.to_netcdf(path)
+    return path
+
+
+def test_a_lazy_fill_of_a_source_packed_by_its_extremes_is_written_as_floats(tmp_path):
+    with xr.open_dataset(_source(tmp_path / "src.nc"), chunks={"time": 1}) as src:
+        with pytest.warns(UserWarning, match=r"lazy output"):
+            filled = src.inr.fill_gaps("sla", **FIT)
+        assert "scale_factor" not in filled.sla.encoding
+        filled.to_netcdf(tmp_path / "out.nc")
+        with xr.open_dataset(tmp_path / "out.nc") as back:
+            np.testing.assert_allclose(back.sla.values, filled.sla.values, atol=1e-6)
+
+
+def test_fill_gaps_of_a_dataset_holding_its_grid_mapping_as_a_variable(tmp_path):
+    path = _source(tmp_path / "src.nc")
+    with xr.open_dataset(path) as src:
+        src = src.load()
+    src["crs"] = xr.DataArray(np.int32(0), attrs={"grid_mapping_name": "latitude_longitude"})
+    src.sla.attrs["grid_mapping"] = "crs"
+    src.to_netcdf(tmp_path / "crs.nc")
+    with xr.open_dataset(tmp_path / "crs.nc") as src:  # xarray's defaults: crs a data variable
+        assert "crs" in src.data_vars
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            filled = src.inr.fill_gaps("sla", **FIT)
+        assert "crs" in filled.data_vars and filled.sla.attrs["grid_mapping"] == "crs"
+        assert np.isfinite(filled.sla.values).all()
+        filled.to_netcdf(tmp_path / "out.nc")
