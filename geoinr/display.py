@@ -419,8 +419,10 @@ def to_text(model) -> str:
     head = f"{type(model).__name__}({_fmt_params(s['params'])})"
     if not s["fitted"]:
         return head
-    # only the facts the constructor call does not show
-    lines = rows(s)
+    try:  # only the facts the constructor call does not show
+        lines = rows(s)
+    except Exception as err:  # noqa: BLE001  (a record no check foresaw: the parameters, and why no more)
+        return f"{head}  # summary failed: {err!r}"
     width = max(len(label) for label, _ in lines)
     return head + "".join(f"\n  {label:<{width}}  {text}" for label, text in lines)
 
@@ -455,6 +457,9 @@ def to_html(model) -> str:
     status = "fitted" if s["fitted"] else "not fitted"
     about = f": {esc(s['description'])}" if s.get("description") else ""
     title = f"<b>{esc(type(model).__name__)}</b> <code>{esc(s['model'])}</code>{about} ({status})"
-    body = [("parameters", _fmt_params(s["params"]) or "defaults")] + rows(s)
+    try:
+        body = [("parameters", _fmt_params(s["params"]) or "defaults")] + rows(s)
+    except Exception:  # noqa: BLE001  (a display must never fail: the text repr says why)
+        return f"<pre>{esc(to_text(model))}</pre>"
     table = "".join(f"<tr><th>{esc(label)}</th><td>{esc(text)}</td></tr>" for label, text in body)
     return f'<div class="geoinr-model">{_STYLE}<div>{title}</div><table>{table}</table></div>'

@@ -456,7 +456,7 @@ def _read_checkpoint_header(path) -> tuple[object, dict]:
     return parse_json(header.get("state"), "state", finite=False), shapes
 
 
-def checkpoint_extra(path) -> dict:
+def checkpoint_extra(path, check=None) -> dict:
     """What the fit stored beside the training state in a checkpoint (its run description), unchecked against any run.
 
     A fit that chose something before training (``min_wavelength="search"``)
@@ -467,6 +467,10 @@ def checkpoint_extra(path) -> dict:
     ----------
     path : str or path-like
         A checkpoint written by ``fit(checkpoint=...)``.
+    check : callable, optional
+        ``check(extra, shapes)`` (the tensors' shapes by name): the reader's checks of the entries it uses, raising
+        :class:`geoinr.persistence.BadField`, reported as the file's damage (a review: an edited number of networks
+        allocated them before any check).
 
     Returns
     -------
@@ -489,8 +493,11 @@ def checkpoint_extra(path) -> dict:
     ['choices', 'encoding', 'mean', 'params']
     """
     with reading(path, "geoinr training checkpoint", CHECKPOINT_HINT):
-        meta, _ = _read_checkpoint_header(path)
-        return mapping(mapping(meta, "state").get("extra", {}), "extra")
+        meta, shapes = _read_checkpoint_header(path)
+        extra = mapping(mapping(meta, "state").get("extra", {}), "extra")
+        if check is not None:
+            check(extra, shapes)
+        return extra
 
 
 def _check_checkpoint_state(state, opt) -> dict:

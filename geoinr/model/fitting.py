@@ -40,6 +40,7 @@ from .params import physics_in_force, seed_in_force, terms_in_force
 from .physics_weight import (AUTO, FIRST_CAP, SMOOTH_WEIGHT, fit_choosing_weight, interior_groups,
                              resolve_physics_weight, weight_is_chosen)
 from .scale_search import SEARCH, search_scales
+from .state import check_scale_search
 
 __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in_memory", "prepare_streamed", "train"]
 
@@ -718,7 +719,9 @@ def choose_scales(model, obs, resume) -> float:
             "load the data with .load(), or give min_wavelength in km (or None, the sampling rule)."
         )
     if resume is not None:
-        model.scale_search_ = checkpoint_extra(resume).get("scale_search")
+        model.scale_search_ = checkpoint_extra(
+            resume, check=lambda extra, _: check_scale_search(extra.get("scale_search"), "extra.scale_search")
+        ).get("scale_search")
     else:
         model.scale_search_ = agree(search_scales(model, obs.table, gridded=obs.gridded))  # timed fits: rank 0's
     return 1.0 if model.scale_search_ is None else 1.0 - model.scale_search_["budget_share"]

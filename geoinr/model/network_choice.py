@@ -20,6 +20,7 @@ import torch
 from .. import coords as _coords
 from ..encoding import CoordinateEncoding
 from ..nn import TUNER_TIME_PERIOD, option_defaults, size_defaults
+from ..persistence import integer, mapping, text
 from ..training import agree, checkpoint_extra, constrained_modules, distributed_world
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
 from .members import plain_fit
@@ -81,6 +82,19 @@ DEFAULT_BATCH_SIZE = 4096  # points per step of batch_size=None: the SIREN model
 BATCH_SIZES = {"mlp": 512, "fourier_net": 512, "gabor_net": 512}
 
 
+def _check_choices(extra: dict, shapes: dict) -> None:
+    """A checkpoint's recorded choices, before a network is built from them: the optimizer's name, and a number of
+    networks that its tensors hold (a review: an edited 20,000 built that many before the shapes were compared)."""
+    choices = mapping(extra.get("choices"), "extra.choices", optional=True)
+    if not choices:
+        return
+    mapping(choices, "extra.choices", required=("optimizer", "members"))
+    text(choices["optimizer"], "extra.choices.optimizer", choices=("adam", "lbfgs"))
+    stacked = {s[0] for name, s in shapes.items() if ".stacked." in name and len(s)}
+    integer(choices["members"], "extra.choices.members", low=1, high=max(stacked, default=1))
+    text(choices.get("precision"), "extra.choices.precision", optional=True)
+
+
 def build_network(model, obs, streamed: bool, device, checkpointed: bool = False, share: float = 1.0,
                   resume=None) -> None:
     """Build ``field_``; choose ``optimizer_`` and ``members_`` (rebuilt as a mean of networks when chosen so).
@@ -103,7 +117,7 @@ def build_network(model, obs, streamed: bool, device, checkpointed: bool = False
     model.network_size_ = network_size(model, obs, streamed)
     model._build(encoding, len(model.variables_))
     model.optimizer_ = choose_optimizer(model, obs, streamed)
-    recorded = checkpoint_extra(resume).get("choices") if resume is not None else None
+    recorded = checkpoint_extra(resume, check=_check_choices).get("choices") if resume is not None else None
     if recorded:
         model.optimizer_, model.members_ = recorded["optimizer"], int(recorded["members"])
         if model.members_ > 1:

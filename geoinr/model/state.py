@@ -167,6 +167,37 @@ def _check_params(cls, params) -> dict:
     return params
 
 
+def check_scale_search(record, field: str) -> None:
+    """A ``min_wavelength="search"`` record (``scale_search_``, or a checkpoint's): what fitting and display read of
+    it, so that an edited one is refused when read, not when printed or resumed (a review: ``{"x": 1}`` loaded, then
+    ``print(model)`` raised KeyError; a string share raised TypeError in a resumed fit)."""
+    if mapping(record, field, optional=True) is None:
+        return
+    mapping(record, field, required=("min_wavelength", "budget_share", "candidates", "held_out",
+                                     "rule_min_wavelength"))
+    number(record["min_wavelength"], f"{field}.min_wavelength", above=0.0)
+    number(record.get("min_period"), f"{field}.min_period", above=0.0, optional=True)
+    if number(record["budget_share"], f"{field}.budget_share", low=0.0) > 1.0:
+        raise BadField(f"{field}.budget_share", f"is {record['budget_share']:g}; it must be <= 1")
+    array(record["candidates"], f"{field}.candidates")
+    text(record["held_out"], f"{field}.held_out")
+    number(record["rule_min_wavelength"], f"{field}.rule_min_wavelength", above=0.0)
+
+
+def check_physics_choice(record, field: str) -> None:
+    """A ``physics_weight="auto"`` record (``physics_choice_``): the candidates' weights and losses, the members'
+    weights and the note that display reads (a review: a string weight loaded, then ``print(model)`` raised)."""
+    if mapping(record, field, optional=True) is None:
+        return
+    for i, c in enumerate(array(record.get("candidates", []), f"{field}.candidates")):
+        mapping(c, f"{field}.candidates[{i}]", required=("physics_weight", "val_loss"))
+        number(c["physics_weight"], f"{field}.candidates[{i}].physics_weight", low=0.0)
+        number(c["val_loss"], f"{field}.candidates[{i}].val_loss", optional=True)
+    for i, w in enumerate(array(record.get("members") or [], f"{field}.members")):
+        number(w, f"{field}.members[{i}]", low=0.0)
+    text(record.get("note"), f"{field}.note", optional=True)
+
+
 def _check_encoding(cfg, field: str = "learned.encoding_config_") -> None:
     allowed = [p for p in inspect.signature(CoordinateEncoding.__init__).parameters if p != "self"]
     mapping(cfg, field, allowed=allowed, required=("space", "min_wavelength"))
@@ -231,9 +262,13 @@ def _check_learned(learned) -> dict:
     k = len(variables)
     _numbers(learned["mean_"], "learned.mean_", k)
     _numbers(learned["std_"], "learned.std_", k, low=0.0)  # 0: a constant variable, predicted exactly
-    _numbers(learned["region_"], "learned.region_", 4)
+    west, east, south, north = _numbers(learned["region_"], "learned.region_", 4)
+    if not -90.0 <= south <= north <= 90.0:  # (west > east: a region across the seam of its convention)
+        raise BadField("learned.region_", f"has south {south:g} and north {north:g}; -90 <= south <= north <= 90 expected")
     if learned["time_range_"] is not None:
-        _numbers(learned["time_range_"], "learned.time_range_", 2)
+        first, last = _numbers(learned["time_range_"], "learned.time_range_", 2)
+        if first > last:
+            raise BadField("learned.time_range_", f"runs from {first:g} to {last:g} days: backwards")
     for name, value in mapping(learned["coord_names_"], "learned.coord_names_").items():
         text(value, f"learned.coord_names_.{name}", optional=True)
     for name, value in mapping(learned["variable_attrs_"], "learned.variable_attrs_").items():
@@ -247,7 +282,7 @@ def _check_learned(learned) -> dict:
     number(learned["best_val_loss_"], "learned.best_val_loss_", optional=True)
     number(learned.get("validation_"), "learned.validation_", low=0.0, optional=True)
     mapping(learned.get("streamed_"), "learned.streamed_", optional=True)
-    mapping(learned.get("scale_search_"), "learned.scale_search_", optional=True)
+    check_scale_search(learned.get("scale_search_"), "learned.scale_search_")
     text(learned.get("optimizer_"), "learned.optimizer_", choices=("adam", "lbfgs"), optional=True)
     integer(learned.get("members_"), "learned.members_", low=1, optional=True)
     integer(learned.get("seed_"), "learned.seed_", low=0, high=MAX_SEED, optional=True)
@@ -265,7 +300,7 @@ def _check_learned(learned) -> dict:
     for term in terms if isinstance(terms, list) else [terms]:  # None, a term, or a list of terms
         text(term, "learned.physics_", choices=PHYSICS_TERMS, optional=not isinstance(terms, list))
     number(learned.get("physics_weight_"), "learned.physics_weight_", low=0.0, optional=True)
-    mapping(learned.get("physics_choice_"), "learned.physics_choice_", optional=True)
+    check_physics_choice(learned.get("physics_choice_"), "learned.physics_choice_")
     number(learned.get("cpu_contention_"), "learned.cpu_contention_", low=0.0, optional=True)
     if learned["calibration_"] is not None:
         _check_calibration(learned["calibration_"], k)
@@ -404,9 +439,16 @@ class _Budget(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-def _data_distance(tensors: dict, k: int):
+def _data_distance(tensors: dict, k: int, columns: int):
+    """The calibration's training sites: ``columns`` km coordinates each (x, y, z and, for a model of time, its
+    time as a distance), finite as the float32 they are held in (a review: a file's 7 columns loaded, then failed in
+    scipy at the first ``return_std``, not naming the file)."""
     shared = tensors.pop(DATA_SITES, None)
     each = [tensors.pop(f"{DATA_SITES}.{j}", None) for j in range(k)]
+    for name, t in [(DATA_SITES, shared)] + [(f"{DATA_SITES}.{j}", t) for j, t in enumerate(each)]:
+        if t is not None and (t.shape[1] != columns or not bool(torch.isfinite(t.float()).all())):
+            raise BadField(f"tensor {name}", f"has {t.shape[1]} columns (this model's sites have {columns}) or "
+                                             f"values past float32's range")
     if shared is not None:
         return [DataDistance(shared.numpy())] * k
     if all(t is not None for t in each):
@@ -453,7 +495,7 @@ def _restore(cls, tensors: dict, config: dict, where) -> object:
     model.history_ = pd.DataFrame({c: pd.to_numeric(pd.Series(v, dtype=object)) for c, v in config["history"].items()})
     _check_tensors(tensors)
     tensors = dict(tensors)
-    model.data_distance_ = _data_distance(tensors, len(model.variables_))
+    model.data_distance_ = _data_distance(tensors, len(model.variables_), 3 if model.time_range_ is None else 4)
     cal = model.calibration_ or {}
     if any(a > 0 for a in cal.get("gap_variance") or [] if a is not None) and model.data_distance_ is None:
         raise BadField(f"tensor {DATA_SITES}", "is missing: the calibration has a distance term, which needs the "
