@@ -169,9 +169,11 @@ class ResumableDownloader:
 
     @staticmethod
     def part_path(url: str, output_file: str) -> str:
-        """Where the bytes of ``url`` accumulate: beside pooch's temporary ``output_file``, named after the URL."""
+        """Where the bytes of ``url`` accumulate: beside pooch's temporary ``output_file``, named after the URL and
+        tagged by it (the address and its mirror end in the same name: a part of one was resumed from the other)."""
         name = os.path.basename(urllib.parse.urlparse(url).path) or "download"
-        return os.path.join(os.path.dirname(os.path.abspath(output_file)), name + ".part")
+        tag = hashlib.sha256(url.encode()).hexdigest()[:8]
+        return os.path.join(os.path.dirname(os.path.abspath(output_file)), f"{name}.{tag}.part")
 
     def __call__(self, url: str, output_file: str, pooch=None, check_only: bool = False):
         import requests
@@ -179,25 +181,41 @@ class ResumableDownloader:
         if check_only:
             return requests.head(url, allow_redirects=True, timeout=self.timeout).status_code == 200
         part = self.part_path(url, output_file)
+        name = os.path.basename(urllib.parse.urlparse(url).path) or "download"
+        if os.path.islink(part) or (os.path.lexists(part) and not os.path.isfile(part)):
+            os.remove(part)  # a link (or anything but a file) is never written through: the download starts anew
         have = os.path.getsize(part) if os.path.exists(part) else 0
         headers = {"Range": f"bytes={have}-"} if have else {}
         with requests.get(url, headers=headers, stream=True, timeout=self.timeout, allow_redirects=True) as resp:
-            if not (have and resp.status_code == 416):  # 416: nothing left to send, the part is whole
+            if have and resp.status_code == 416:  # nothing left to send: whole if it is the file's size
+                size = requests.head(url, allow_redirects=True, timeout=self.timeout).headers.get("Content-Length")
+                if size is None or int(size) != have:
+                    os.remove(part)
+                    raise requests.ConnectionError(f"{name}: the partial download holds {have} bytes, not the file's "
+                                                   f"{size}; removed, to be downloaded anew")
+            else:
                 resp.raise_for_status()
+                if resp.status_code == 206 and not str(resp.headers.get("Content-Range", "")).startswith(
+                        f"bytes {have}-"):  # another range than asked: nothing of it is appended
+                    os.remove(part)
+                    raise requests.ConnectionError(f"{name}: the server sent {resp.headers.get('Content-Range')!r} "
+                                                   f"for bytes {have}-; the partial download is removed")
                 if resp.status_code != 206:  # the whole file (no Range asked, or Range ignored)
                     have = 0
-                self._stream(resp, part, have, os.path.basename(part)[: -len(".part")])
+                self._stream(resp, part, have, name)
         os.replace(part, output_file)  # pooch's output file exists: shutil.move copied the archive on Windows
 
     def _stream(self, resp, part: str, have: int, name: str) -> None:
-        """Append the response body to ``part`` (from ``have`` bytes), checking its length."""
+        """Append the response body to ``part`` (from ``have`` bytes), checking its length; never through a link."""
         import requests
         from tqdm.auto import tqdm
 
         length = resp.headers.get("Content-Length")
         total = have + int(length) if length is not None else None
         got = have
-        with open(part, "ab" if have else "wb") as out, tqdm(
+        flags = (os.O_WRONLY | os.O_CREAT | (os.O_APPEND if have else os.O_TRUNC) | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_BINARY", 0))
+        with os.fdopen(os.open(part, flags, 0o644), "ab" if have else "wb") as out, tqdm(
             total=total, initial=have, unit="B", unit_scale=True, desc=name, disable=not self.progressbar
         ) as bar:
             for chunk in resp.iter_content(chunk_size=self.chunk_size):
@@ -208,11 +226,39 @@ class ResumableDownloader:
             raise requests.ConnectionError(f"{name}: connection closed after {got} of {total} bytes; resumable")
 
 
+class UnsafeArchiveError(OSError):
+    """An archive member that would land outside the destination (an absolute path, ``..``, a link leading out) or
+    is a device: the archive is refused, not unpacked."""
+
+
+def _check_member(member: tarfile.TarInfo, dest: str) -> None:
+    """Refuse a member that the ``data`` filter refuses (Python 3.10.0-3.10.11 and 3.11.0-3.11.3 lack the filter)."""
+    root = os.path.realpath(dest)
+
+    def inside(path: str) -> bool:
+        return os.path.commonpath([root, os.path.realpath(path)]) == root
+
+    name = member.name
+    if os.path.isabs(name) or name.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", name):
+        raise UnsafeArchiveError(f"archive member {name!r} would be written outside {dest!r}")
+    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+        raise UnsafeArchiveError(f"archive member {name!r} is a device or pipe")
+    if not inside(os.path.join(root, name)):
+        raise UnsafeArchiveError(f"archive member {name!r} would be written outside {dest!r}")
+    if member.issym() or member.islnk():
+        target = (os.path.join(root, os.path.dirname(name), member.linkname) if member.issym()
+                  else os.path.join(root, member.linkname))
+        if os.path.isabs(member.linkname) or not inside(target):
+            raise UnsafeArchiveError(f"archive member {name!r} links to {member.linkname!r}, outside {dest!r}")
+
+
 class UnpackWithMarker:
     """A pooch processor: unpack a tar archive into ``dest``, then write the completion marker.
 
-    One pass over the archive (tarfile's ``data`` filter where Python has it:
-    no absolute paths, nothing outside ``dest``); the marker, written atomically
+    One pass over the archive, each member checked as tarfile's ``data`` filter
+    checks (no absolute paths, nothing outside ``dest``, no links leading out, no
+    devices: :class:`UnsafeArchiveError`) on every Python, the filter applied too
+    where Python has it; the marker, written atomically
     after the last file, lists every regular file with its size from the
     archive's own headers, and the archive's sha256 (to pin as a known hash).
     pooch's own ``Untar`` is not used: it lists the members of the archive
@@ -238,6 +284,7 @@ class UnpackWithMarker:
 
         def members(tar):
             for member in tar:
+                _check_member(member, self.dest)  # (the data filter's checks, on the Pythons without it too)
                 if member.isfile():
                     files[posixpath.normpath(member.name.lstrip("/"))] = member.size  # "/" on every system
                 yield member
@@ -344,6 +391,12 @@ def _fetch_unpack(pooch, key: str, dest: str, cache: str, retries: int, download
                              retry_if_failed=retries)
         try:
             return store.fetch(name, processor=UnpackWithMarker(dest, key), downloader=downloader)
+        except (UnsafeArchiveError, getattr(tarfile, "FilterError", UnsafeArchiveError)) as exc:  # never retried
+            if os.path.exists(os.path.join(cache, name)):
+                os.remove(os.path.join(cache, name))
+            raise UnsafeArchiveError(
+                f"{url}: the archive holds unsafe paths ({exc}); refused and removed. The members before it may be "
+                f"in {dest!r}: remove its dc_{key}/ folder. This is not the data challenge's archive.") from None
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:  # corrupt: never reuse it
             if os.path.exists(os.path.join(cache, name)):
                 os.remove(os.path.join(cache, name))

@@ -267,6 +267,8 @@ class _Server:
         class Response:
             status_code = status
             headers = {} if status == 416 else {"Content-Length": str(len(server.body) - start)}
+            if status == 206:
+                headers["Content-Range"] = f"bytes {start}-{len(server.body) - 1}/{len(server.body)}"
 
             def __enter__(self):
                 return self
@@ -287,6 +289,13 @@ class _Server:
 
         return Response()
 
+    def head(self, url, allow_redirects=True, timeout=None):
+        class Response:
+            status_code = 200
+            headers = {"Content-Length": str(len(self.body))}
+
+        return Response()
+
 
 def test_resumable_downloader_resumes_restarts_and_finishes(tmp_path, monkeypatch):
     """A dropped connection leaves a .part that the next call completes with a Range request."""
@@ -294,13 +303,15 @@ def test_resumable_downloader_resumes_restarts_and_finishes(tmp_path, monkeypatc
     body = bytes(range(256)) * 4
     server = _Server(body, drop_after=300)
     monkeypatch.setattr(requests, "get", server.get)
+    monkeypatch.setattr(requests, "head", server.head)
     url = "https://example.invalid/x/dc_obs.tar.gz"
     out = tmp_path / "tmp_pooch_file"
     out.write_bytes(b"")
     down = dc.ResumableDownloader(progressbar=False)
     with pytest.raises(requests.ConnectionError, match="300 of 1024"):  # pooch retries this one
         down(url, str(out))
-    part = tmp_path / "dc_obs.tar.gz.part"
+    part = tmp_path / os.path.basename(dc.ResumableDownloader.part_path(url, str(out)))
+    assert part.name.startswith("dc_obs.tar.gz.") and part.name.endswith(".part")
     assert part.read_bytes() == body[:300]
     down(url, str(out))
     assert server.requests[-1] == {"Range": "bytes=300-"}
@@ -447,3 +458,106 @@ def test_every_recipe_script_has_help(script, option):
     out = subprocess.run([sys.executable, os.path.join(RECIPES, script), "--help"], capture_output=True, text=True,
                          check=True, timeout=60)
     assert option in out.stdout and "usage" in out.stdout
+
+
+def _hostile_archive(path, member):
+    """A tar.gz holding one good file, then ``member`` (a TarInfo; a file's bytes are b"x")."""
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        good = tarfile.TarInfo("dc_obs/a.nc")
+        good.size = 1
+        tar.addfile(good, io.BytesIO(b"x"))
+        if member.isfile():
+            member.size = 1
+        tar.addfile(member, io.BytesIO(b"x") if member.isfile() else None)
+    return path
+
+
+@pytest.mark.parametrize("filtered", [True, False])
+@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink out", "device"])
+def test_unpacking_refuses_members_outside_the_destination(tmp_path, monkeypatch, kind, filtered):
+    """A review (2026-12-07, fifth session): on Pythons without tarfile's data filter (3.10.0-3.10.11, 3.11.0-3.11.3)
+    the archive was unpacked unfiltered, and a member '../escaped.txt' was written outside the destination."""
+    import tarfile
+
+    if not filtered:
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    member = {"dotdot": lambda: tarfile.TarInfo("dc_obs/../../escaped.txt"),
+              "absolute": lambda: tarfile.TarInfo("/tmp/escaped.txt"),
+              "symlink out": lambda: tarfile.TarInfo("dc_obs/link"),
+              "device": lambda: tarfile.TarInfo("dc_obs/dev")}[kind]()
+    if kind == "symlink out":
+        member.type, member.linkname = tarfile.SYMTYPE, "../../.."
+    if kind == "device":
+        member.type = tarfile.CHRTYPE
+    archive = _hostile_archive(tmp_path / "a.tar.gz", member)
+    dest = tmp_path / "dest" / "inner"
+    with pytest.raises(dc.UnsafeArchiveError):
+        dc.UnpackWithMarker(str(dest), "obs")(str(archive), "download")
+    assert not (tmp_path / "dest" / "escaped.txt").exists() and not (tmp_path / "escaped.txt").exists()
+    assert not (dest / "dc_obs" / "link").exists() and not dc.is_unpacked(str(dest), "obs")
+
+
+def test_an_unsafe_archive_is_refused_not_retried(tmp_path):
+    pytest.importorskip("pooch")
+    import tarfile
+
+    payload = _hostile_archive(tmp_path / "a.tar.gz", tarfile.TarInfo("../escaped.txt")).read_bytes()
+    calls = []
+
+    def local(url, output_file, pooch=None, check_only=False):
+        calls.append(url)
+        with open(output_file, "wb") as f:
+            f.write(payload)
+
+    with pytest.raises(dc.UnsafeArchiveError, match="unsafe paths"):
+        dc.download(str(tmp_path / "data"), cache=str(tmp_path / "cache"), downloader=local, progress=False)
+    assert len(calls) == 1 and not (tmp_path / "cache" / "dc_obs.tar.gz").exists()
+
+
+def test_the_downloader_trusts_no_planted_part(tmp_path, monkeypatch):
+    """A review: a .part larger than the file was taken whole on the server's 416; a .part that was a link had the
+    download appended to the file it pointed at; a 206 for another range than asked was appended."""
+    requests = pytest.importorskip("requests")
+    body = bytes(range(256)) * 4
+    server = _Server(body)
+    monkeypatch.setattr(requests, "get", server.get)
+    monkeypatch.setattr(requests, "head", server.head)
+    url = "https://example.invalid/x/dc_obs.tar.gz"
+    out = tmp_path / "tmp_pooch_file"
+    down = dc.ResumableDownloader(progressbar=False)
+    part = dc.ResumableDownloader.part_path(url, str(out))
+    with open(part, "wb") as f:
+        f.write(b"ATTACKER" * 200)  # 1600 bytes: the server answers 416
+    with pytest.raises(requests.ConnectionError, match="not the file's"):
+        down(url, str(out))
+    assert not os.path.exists(part)
+    down(url, str(out))  # pooch's retry: downloaded anew
+    assert out.read_bytes() == body
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"victim's own content\n")
+    os.symlink(victim, part)
+    down(url, str(out))
+    assert victim.read_bytes() == b"victim's own content\n" and out.read_bytes() == body
+    assert not os.path.islink(out)
+    with open(part, "wb") as f:
+        f.write(body[:100])
+    original = server.get
+
+    def wrong_range(*args, **kwargs):
+        response = original(*args, **kwargs)
+        response.headers = dict(response.headers, **{"Content-Range": "bytes 0-1023/1024"})
+        return response
+
+    monkeypatch.setattr(requests, "get", wrong_range)
+    with pytest.raises(requests.ConnectionError, match="partial download is removed"):
+        down(url, str(out))
+    assert not os.path.exists(part)
+
+
+def test_an_address_and_its_mirror_keep_separate_parts(tmp_path):
+    parts = {dc.ResumableDownloader.part_path(dc.URLS["obs"], str(tmp_path / "f")),
+             dc.ResumableDownloader.part_path(dc.MIRRORS["obs"], str(tmp_path / "f"))}
+    assert len(parts) == 2
