@@ -348,13 +348,12 @@ def _fits_written(out: xr.DataArray, kept: xr.DataArray, name) -> xr.DataArray:
     if packed is None:
         return out
     lazy, src = is_lazy(out), (kept if is_lazy(out) else out)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # (every value NaN)
-        ends = (src.min(), src.max()) if src.size else (np.nan, np.nan)
-        if lazy:
-            import dask
-            ends = dask.compute(*ends)  # one read of the source
-        low, high = (float(e) for e in ends)
+    finite = np.isfinite(src)  # (the extremes of the finite values: no all-NaN warning to silence)
+    ends = (src.where(finite, np.inf).min(), src.where(finite, -np.inf).max()) if src.size else (np.nan, np.nan)
+    if lazy:
+        import dask
+        ends = dask.compute(*ends)  # one read of the source
+    low, high = (float(e) for e in ends)
     if not np.isfinite([low, high]).all():
         return out
     if lazy:
@@ -503,10 +502,11 @@ class _Base:
     def _fill(self, fitted: INRModel, obj, mask=None, land="auto"):
         obj = _decoded(obj, fitted.variables_)  # kept values in the units of the predictions, packing in encoding
         with_std = isinstance(obj, xr.Dataset) and fitted.uncertainty is not None
-        with warnings.catch_warnings():
-            if mask is not None:  # the land outside the mask is outside the fitted region too, and never filled
-                warnings.filterwarnings("ignore", message=".*lie outside the fitted region", category=UserWarning)
+        try:  # the land outside a mask is outside the fitted region too, and never filled: not warned of (this fit's
+            fitted._warns_extrapolation = mask is None  # own flag, not the process's warning filters: threads)
             pred = fitted.predict(obj, return_std=True) if with_std else fitted.predict(obj)
+        finally:
+            del fitted._warns_extrapolation
         pred, std = pred if with_std else (pred, None)
         preds = pred if isinstance(pred, xr.Dataset) else pred.to_dataset()
         # a grid mapping the source holds as a data variable (a CMEMS file's crs, opened at xarray's defaults) is the
@@ -623,10 +623,9 @@ def _masked(pred: xr.DataArray, mask) -> xr.DataArray:
 
 
 def _in_range(var: xr.DataArray) -> xr.DataArray:
-    """``var`` with its values outside the CF valid range masked, quietly (the fit has warned about them)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return coords.mask_invalid(var)
+    """``var`` with its values outside the CF valid range masked, quietly (the fit has warned about them; no
+    ``catch_warnings``, whose filters are the process's: another thread's warnings were lost, a review)."""
+    return coords.mask_invalid(var, warn=False)
 
 
 def _observed(var: xr.DataArray) -> xr.DataArray:

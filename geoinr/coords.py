@@ -711,8 +711,9 @@ def _valid_bounds(var) -> tuple[float, float] | None:
 VALID_ATTRS = ("valid_range", "valid_min", "valid_max")  # CF validity bounds, applied by decode()
 
 
-def mask_invalid(var):
-    """``var`` with the values outside its CF ``valid_range``/``valid_min``/``valid_max`` missing, with a warning.
+def mask_invalid(var, warn: bool = True):
+    """``var`` with the values outside its CF ``valid_range``/``valid_min``/``valid_max`` missing, with a warning
+    (``warn=False``: quietly, for values already warned of).
 
     Dask-backed data stay lazy: they are masked without being read (the warning then gives
     no count), and the bounds are dropped from the result's attributes, so that the blocks
@@ -726,7 +727,7 @@ def mask_invalid(var):
     ...     mask_invalid(v).values.tolist()
     [nan, 1.0, 2.0]
     """
-    return _mask_invalid(var, _valid_bounds(var))
+    return _mask_invalid(var, _valid_bounds(var), warn)
 
 
 def _mask_invalid_longitude(var):
@@ -745,13 +746,15 @@ def _mask_invalid_longitude(var):
     return out
 
 
-def _mask_invalid(var, bounds):
-    """``var`` with the numbers outside ``bounds`` set to NaN, and a warning saying how many."""
+def _mask_invalid(var, bounds, warned: bool = True):
+    """``var`` with the numbers outside ``bounds`` set to NaN, and (``warned``) a warning saying how many."""
     if bounds is None or var.dtype.kind not in "fiu":
         return var
     key = next(k for k in VALID_ATTRS if k in var.attrs)
 
     def warn(which: str) -> None:
+        if not warned:
+            return
         warnings.warn(
             f"Variable {var.name!r}: {which} outside its valid range [{bounds[0]:.6g}, {bounds[1]:.6g}] (CF "
             f"valid_range/valid_min/valid_max) are treated as missing. To keep them, drop those attributes first, "

@@ -194,10 +194,9 @@ def _warn_unlabelled_scale(estimate: xr.DataArray, reference: xr.DataArray, unit
         return
     # robust spreads (interquartile ranges): an estimate wild over a patch of the map keeps its spread, a change of
     # units scales it
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN side
-        spread = [float(np.subtract(*np.nanpercentile(np.asarray(a.values, dtype=np.float64).ravel()[
-            ::max(1, a.size // 100_000)], [75, 25]))) for a in (estimate, reference)]
+    sampled = [np.asarray(a.values, dtype=np.float64).ravel()[::max(1, a.size // 100_000)] for a in (estimate, reference)]
+    sampled = [v[np.isfinite(v)] for v in sampled]  # (an all-NaN side has no spread: no warning to silence)
+    spread = [float(np.subtract(*np.percentile(v, [75, 25]))) if v.size else np.nan for v in sampled]
     if not all(np.isfinite(spread)) or min(spread) <= 0:
         return
     times = spread[0] / spread[1]

@@ -8,6 +8,7 @@ about two orders of magnitude slower for coordinate data.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
@@ -28,6 +29,7 @@ __all__ = [
     "TrainingDiverged",
     "Trainer",
     "resolve_device",
+    "own_torch_state",
     "train",
     "distributed_world",
     "setup_distributed",
@@ -172,6 +174,41 @@ def _generator(seed: int | None) -> torch.Generator:
     (3, True)
     """
     return torch.Generator().manual_seed(shared_seed(seed))
+
+
+@contextlib.contextmanager
+def own_torch_state():
+    """geoinr's torch state for a fit, a derivation or a model's build, whatever its caller's: tensors float32 by
+    default, gradients on, outside inference mode, and no autocast but geoinr's own (``precision``), which its
+    forward passes set inside. Restored on leaving, however it is left.
+
+    A review: ``torch.set_default_dtype(torch.float64)`` built float64 networks that float32 inputs could not pass
+    (fits failed, and loaded models' predictions); ``fit`` and ``derive`` inside ``torch.no_grad()`` raised "element 0
+    of tensors does not require grad"; a caller's ``torch.autocast`` ran a float32 fit's validation and L-BFGS steps,
+    and ``derive``, in bfloat16.
+
+    Examples
+    --------
+    >>> import torch
+    >>> torch.set_default_dtype(torch.float64)
+    >>> with torch.no_grad(), own_torch_state():
+    ...     torch.get_default_dtype(), torch.is_grad_enabled()
+    (torch.float32, True)
+    >>> torch.get_default_dtype(), torch.is_grad_enabled()
+    (torch.float64, True)
+    >>> torch.set_default_dtype(torch.float32)
+    """
+    old = torch.get_default_dtype()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(torch.inference_mode(False))
+        stack.enter_context(torch.enable_grad())
+        stack.enter_context(torch.autocast("cpu", enabled=False))
+        if torch.cuda.is_available():
+            stack.enter_context(torch.autocast("cuda", enabled=False))
+        if old != torch.float32:  # (process-wide: changed only for a caller who changed it)
+            torch.set_default_dtype(torch.float32)
+            stack.callback(torch.set_default_dtype, old)
+        yield
 
 
 def resolve_device(device) -> torch.device:

@@ -5,7 +5,8 @@ download and extraction): each test failed before its fix.
   (an edited 20,000 allocated 650 MB before the shapes were refused; -5 resumed, then saved an unloadable file);
   its optimizer's name and its scale search were read unchecked (raw TypeErrors naming no file);
 - a model file's ``scale_search_`` and ``physics_choice_`` were checked only as mappings, so that ``print(model)``
-  raised; a region or time range running backwards, and calibration sites with the wrong number of columns, loaded.
+  raised; a region or time range running backwards, and calibration sites with the wrong number of columns, loaded;
+  finite options past any fit's (``w0_hidden`` 1e308) loaded a model predicting NaN everywhere.
 """
 import json
 import warnings
@@ -76,7 +77,7 @@ def test_a_checkpoint_s_edited_scale_search_is_refused(tmp_path, tracks):
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory, tracks):
     path = tmp_path_factory.mktemp("m") / "m.geoinr"
-    _model(uncertainty="ensemble", n_members=2).fit(tracks, "sla").save(path)
+    _model(uncertainty="ensemble", n_members=2, depth=2).fit(tracks, "sla").save(path)
     return path
 
 
@@ -86,6 +87,8 @@ def saved(tmp_path_factory, tracks):
      r"learned.physics_choice_.candidates\[0\].physics_weight is 'a'"),
     (lambda c: c["learned"].__setitem__("region_", [0.0, 10.0, 40.0, 30.0]), r"learned.region_ has south 40"),
     (lambda c: c["learned"].__setitem__("time_range_", [1e300, -1e300]), r"learned.time_range_ runs from"),
+    (lambda c: c["params"].__setitem__("model_options", {"w0_hidden": 1e308}), r"predict NaN or infinite"),
+    (lambda c: c["learned"]["encoding_config_"].__setitem__("min_wavelength", 1e-300), r"predict NaN or infinite"),
 ])
 def test_a_model_file_s_edited_records_are_refused_at_load(tmp_path, saved, edit, match):
     bad = _edited(saved, tmp_path / "bad.geoinr", "config", edit)

@@ -25,6 +25,7 @@ Its error is :math:`L` of the height's error, whose calibrated model
 """
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 
@@ -45,6 +46,7 @@ GAP_PHASES = 4  # the derived gap variance: a mean over a lattice of this many p
 _TERMS = ("f", "f_x", "f_y", "lap")
 # torch's forward-mode levels are process-wide: the blocks of a lazy derive, computed in dask's threads, take turns
 _FORWARD_MODE = threading.Lock()
+_JVP_IMPORT = threading.Lock()  # torch's jvp decompositions imported once, quietly (_quiet_jvp_import)
 
 
 def operator_coefficients(quantity: str, lat_deg: torch.Tensor, rossby_radius_km=None) -> dict:
@@ -72,8 +74,11 @@ def operator_coefficients(quantity: str, lat_deg: torch.Tensor, rossby_radius_km
 def _quiet_jvp_import() -> None:
     """torch imports its forward-mode decompositions at the first ``jvp``, scripting them with the deprecated
     ``torch.jit.script``: 18 DeprecationWarnings pointing into torch at a user's first ``derive(return_std=True)``.
-    Imported here first, quietly (a no-op once imported)."""
-    with warnings.catch_warnings():
+    Imported here first, quietly, once a process (``catch_warnings`` changes the process's filters: another
+    thread's warnings were lost while a ``derive`` ran, a review)."""
+    if "torch._decomp.decompositions_for_jvp" in sys.modules:
+        return
+    with _JVP_IMPORT, warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
             import torch._decomp.decompositions_for_jvp  # noqa: F401

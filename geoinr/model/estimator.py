@@ -24,7 +24,7 @@ from ..base import BaseMapper
 from ..encoding import CoordinateEncoding
 from ..nn import NETWORKS
 from ..physics.losses import physics_terms
-from ..training import agree, distributed_world, resolve_device, setup_distributed
+from ..training import agree, distributed_world, own_torch_state, resolve_device, setup_distributed
 from ..uncertainty.calibrated import CalibratedError
 from ..uncertainty.strategies import strategy as _uncertainty_strategy
 from . import evaluation as _evaluation
@@ -369,19 +369,18 @@ class INRModel(SurrogateMixin, BaseMapper):
         self._validate_params()
         obs = _fitting.read_observations(self, data, values, variables, lat, lon, time, resume, checkpoint, checkpoint_every)
         try:
-            device = setup_distributed(resolve_device(self.device))  # first: under torchrun the ranks' choices agree
-            frame = _fitting.learn_frame(self, obs)
-            share = _fitting.choose_scales(self, obs, resume)
-            self.encoding_config_ = agree(_fitting.encoding_config(self, frame.sample, frame.extent))
-            _network_choice.build_network(self, obs, frame.source is not None, device,
-                                          (checkpoint, resume) != (None, None), share, resume)
-            prep = (_fitting.prepare_in_memory(self, obs.table, frame) if frame.source is None
-                    else _fitting.prepare_streamed(self, frame, device, distributed_world()))
-            trainer, result = _fitting.fit_field(self, prep, _fitting.train_config(self, share), device,
-                                                 checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
-            _fitting.calibrate(self, trainer, prep)
-            self.streamed_ = prep.streamed
-            _fitting.finish(self, result, trainer, device)
+            with own_torch_state():  # float32, gradients on, no caller's autocast (a review: torch.no_grad() broke it)
+                device = setup_distributed(resolve_device(self.device))  # first: under torchrun the ranks' choices agree
+                frame = _fitting.learn_frame(self, obs)
+                share = _fitting.choose_scales(self, obs, resume)
+                self.encoding_config_ = agree(_fitting.encoding_config(self, frame.sample, frame.extent))
+                _network_choice.build_network(self, obs, frame.source is not None, device, (checkpoint, resume) != (None, None), share, resume)
+                prep = (_fitting.prepare_in_memory(self, obs.table, frame) if frame.source is None
+                        else _fitting.prepare_streamed(self, frame, device, distributed_world()))
+                trainer, result = _fitting.fit_field(self, prep, _fitting.train_config(self, share), device, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
+                _fitting.calibrate(self, trainer, prep)
+                self.streamed_ = prep.streamed
+                _fitting.finish(self, result, trainer, device)
         except BaseException as err:  # Ctrl-C outside training too (inside, training ends and keeps the best weights)
             if not (isinstance(err, _fitting.TrainingDiverged) and err.model is self):  # (its best model: kept)
                 self._forget()  # a failed fit leaves the estimator clearly unfitted, not half-fitted

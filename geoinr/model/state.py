@@ -31,7 +31,7 @@ from ..nn import size_defaults
 from ..persistence import (BadField, DamagedFileError, array, integer, mapping, number, parse_json, plain,
                            read_header, read_safetensors, reading, text, write_safetensors_atomic)
 from ..physics.losses import PHYSICS_TERMS
-from ..training import resolve_device
+from ..training import own_torch_state, resolve_device
 from ..uncertainty import DataDistance
 from ..uncertainty.strategies import ENSEMBLE_MEMBERS
 from .params import MAX_SEED
@@ -502,7 +502,7 @@ def _restore(cls, tensors: dict, config: dict, where) -> object:
                                                "training sites")
     stored = sum(math.prod(t.shape) for t in tensors.values())
     try:
-        with _Budget(2 * stored + BUILD_SLACK):
+        with _Budget(2 * stored + BUILD_SLACK), own_torch_state():  # float32 whatever the caller's default dtype
             model._build(CoordinateEncoding(**model.encoding_config_), len(model.variables_))
     except _OverBudget:
         sizes = ", ".join(f"{n}={config['params'].get(n)!r}" for n in ("model", "width", "depth", "n_members",
@@ -517,7 +517,28 @@ def _restore(cls, tensors: dict, config: dict, where) -> object:
             f"The weights in {os.fspath(where)!r} do not match its config: {err}. The file is damaged, or was "
             f"written by a development version of geoinr before {__version__} whose network defaults differ "
             f"(it records geoinr {config.get('geoinr_version', '?')}). {HINT}") from err
+    _probe(model)
     return model
+
+
+def _probe(model) -> None:
+    """Refuse a model that predicts no finite value at the centre of its own region and window: finite options and
+    weights can still make one (a review: ``w0_hidden`` 1e308, or a ``min_wavelength`` of 1e-300 km, loaded and
+    predicted NaN everywhere)."""
+    from .evaluation import evaluate
+
+    west, east, south, north = model.region_
+    columns = [np.array([(west + east) / 2 if west <= east else west]), np.array([(south + north) / 2])]
+    if model.time_range_ is not None:
+        columns.append(np.array([sum(model.time_range_) / 2]))
+    try:
+        with np.errstate(all="ignore"):
+            value = evaluate(model, columns, batch_size=1)
+    except (ValueError, RuntimeError, OverflowError, FloatingPointError) as err:
+        raise BadField("params", f"with these weights predict nothing: {err}") from None
+    if not np.isfinite(value).all():
+        raise BadField("params", "with these weights predict NaN or infinite values at the centre of the model's "
+                                 "own region (an option or encoding scale past any fit's)")
 
 
 def from_state(cls, tensors: dict, config: dict, where="the state"):

@@ -24,6 +24,7 @@ from ..geometry import OMEGA, is_height, metres_per_length_unit
 from ..physics.losses import metres_per_unit
 from ..physics.operators import derivatives
 from ..physics.qg import EQUATOR_BAND
+from ..training import own_torch_state
 from . import derived_error as _derived_error
 from . import evaluation as _evaluation
 
@@ -228,26 +229,27 @@ class SurrogateMixin:
         def eta(raw):
             return self._standardized(raw)[0][:, j] * scale + offset
 
-        for s, e, chunk, ok in _evaluation.batches(columns, batch_size):
-            near = _evaluation.held(self, chunk, outside)  # outside the fitted region and window: their nearest point
-            if outside == "nan":  # as predict: masked far outside them
-                ok = ok & ~_observations.far_outside(self.region_, self.time_range_, *chunk.T)
-            raw = torch.from_numpy(near).to(dev)
-            if return_std:  # the map's derivatives from the same forward-mode pass as the members' or features'
-                res = _derived_error.derived_with_std(self, quantity, raw, j, scale, offset, rossby_radius, chunk)
-            else:
-                d = derivatives(eta, raw, laplacian=quantity in ("relative_vorticity", "pv"))
-                res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
-            if quantity != "gradient":
-                # the target's own latitude or the one it is held at: 1/f is taken at neither (nor at f = 0 itself,
-                # where equator_band=0 gave +-inf)
-                low = np.minimum(np.abs(chunk[:, 1]), np.abs(near[:, 1]))
-                band = torch.from_numpy((low < equator_band) | (low == 0.0)).to(dev)
-                res = {k: torch.where(band, torch.full_like(v, float("nan")), v) for k, v in res.items()}
-            for k, v in res.items():
-                vals = v.detach().cpu().numpy().astype(np.float32)
-                vals[~ok] = np.nan
-                outs[k][s:e] = vals
+        with own_torch_state():  # gradients on, no caller's autocast or no_grad (a review)
+            for s, e, chunk, ok in _evaluation.batches(columns, batch_size):
+                near = _evaluation.held(self, chunk, outside)  # outside the fitted region and window: their nearest point
+                if outside == "nan":  # as predict: masked far outside them
+                    ok = ok & ~_observations.far_outside(self.region_, self.time_range_, *chunk.T)
+                raw = torch.from_numpy(near).to(dev)
+                if return_std:  # the map's derivatives from the same forward-mode pass as the members' or features'
+                    res = _derived_error.derived_with_std(self, quantity, raw, j, scale, offset, rossby_radius, chunk)
+                else:
+                    d = derivatives(eta, raw, laplacian=quantity in ("relative_vorticity", "pv"))
+                    res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
+                if quantity != "gradient":
+                    # the target's own latitude or the one it is held at: 1/f is taken at neither (nor at f = 0 itself,
+                    # where equator_band=0 gave +-inf)
+                    low = np.minimum(np.abs(chunk[:, 1]), np.abs(near[:, 1]))
+                    band = torch.from_numpy((low < equator_band) | (low == 0.0)).to(dev)
+                    res = {k: torch.where(band, torch.full_like(v, float("nan")), v) for k, v in res.items()}
+                for k, v in res.items():
+                    vals = v.detach().cpu().numpy().astype(np.float32)
+                    vals[~ok] = np.nan
+                    outs[k][s:e] = vals
         return outs
 
     def sample(self, target, n: int = 10, *, variable: str | None = None, seed: int | None = 0, batch_size=None, lat=None, lon=None, time=None):
