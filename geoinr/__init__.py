@@ -11,11 +11,14 @@ from importlib.util import find_spec as _find_spec
 
 from ._version import __version__
 from . import baselines, coords, datasets, metrics
+from .base import NotFittedError
 from . import accessor as _accessor  # noqa: F401  (registers .inr)
 
-__all__ = ["INRModel", "load", "baselines", "coords", "datasets", "metrics", "__version__"]
+__all__ = ["INRModel", "load", "NotFittedError", "baselines", "coords", "datasets", "metrics", "__version__"]
 
 _FROM_MODEL = ("INRModel", "load")  # imported from geoinr.model on first use (torch with them)
+# the submodules the README documents, imported on first use: named by dir() (Jupyter's completion) before then
+_DOCUMENTED = ("plot", "physics", "nn", "uncertainty", "osse", "io", "training", "encoding", "scales")
 
 
 def __getattr__(name: str):
@@ -33,4 +36,5 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted({n for n in globals() if not n.startswith("_") or n.startswith("__")} | set(_FROM_MODEL))
+    return sorted({n for n in globals() if not n.startswith("_") or n.startswith("__")} | set(_FROM_MODEL)
+                  | set(_DOCUMENTED))

@@ -338,6 +338,20 @@ def _each_within_valid(pred, obj, fitted: INRModel):
     return pred.assign({v: _within_valid(pred[v], source[v]) for v in fitted.variables_ if v in pred and v in source})
 
 
+def _sources_kept(pred, obj, fitted: INRModel):
+    """``regrid``'s ``pred`` with each fitted variable's own ``source`` (its observations) kept before what regridded
+    it, as ``fill_gaps`` keeps it (a review: regrid replaced it with the model's note)."""
+    source = _as_dataset(obj, fitted)
+    given = {v: source[v].attrs.get("source") for v in fitted.variables_ if v in source}
+    if isinstance(pred, xr.DataArray):
+        say = given.get(fitted.variables_[0])
+        return pred.assign_attrs(source=f"{say}; regridded by {fitted._source_note()}") if say else pred
+    if not isinstance(pred, xr.Dataset):
+        return pred
+    return pred.assign({v: pred[v].assign_attrs(source=f"{given[v]}; regridded by {fitted._source_note()}")
+                        for v in fitted.variables_ if v in pred and given.get(v)})
+
+
 def _fits_written(out: xr.DataArray, kept: xr.DataArray, name) -> xr.DataArray:
     """``out``, a filled variable, with the integer packing carried from its source only where it holds every filled
     value; otherwise written as floats, with a warning. A review: a fill past an int16 packing set by the source's own
@@ -493,7 +507,7 @@ class _Base:
             _without_land(pred, source, fitted, every_missing=land == "missing"), fitted)
         if land == "auto":
             _warn_missing_everywhere(_as_dataset(source, fitted), fitted, "regrid")
-        pred = _each_within_valid(pred, self._obj, fitted)
+        pred = _sources_kept(_each_within_valid(pred, self._obj, fitted), self._obj, fitted)
         if isinstance(pred, xr.DataArray | xr.Dataset):  # the source's history goes on (it read "INRModel.predict" alone)
             pred.attrs["history"] = history_line(self._obj.attrs.get("history", ""),
                                                  f"regridded by {fitted._source_note()}")
@@ -703,6 +717,13 @@ class DatasetINRAccessor(_Base):
             variable: the standard error of the map (as ``predict(return_std=True)``), linked by
             ``ancillary_variables``.
 
+        Returns
+        -------
+        xarray.DataArray or xarray.Dataset
+            A DataArray of the one fitted variable; a Dataset for several, or with ``uncertainty=`` (the maps and
+            their ``<name>_std``). Each variable keeps the source's ``units``, ``long_name`` and ``standard_name``;
+            its ``source`` is the source variable's, then what regridded it; ``history`` goes on from the source's.
+
         Examples
         --------
         >>> import geoinr
@@ -742,6 +763,12 @@ class DatasetINRAccessor(_Base):
         **kwargs
             As for :meth:`fit`. With ``uncertainty=``, each filled variable gets ``<name>_std``: the standard error
             of the filled values (NaN where the value is observed), linked by ``ancillary_variables``.
+
+        Returns
+        -------
+        xarray.Dataset
+            A copy of the Dataset, every variable kept, the fitted ones filled (with their ``<name>_std`` under
+            ``uncertainty=``); ``source`` and ``history`` say what filled them.
 
         Examples
         --------

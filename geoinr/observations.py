@@ -600,9 +600,17 @@ def read(
             return _describe_lazy(data, variables, lat, lon, time)
         obs = _read_xarray(data, variables, lat, lon, time, single)
     elif isinstance(data, Mapping):
+        if names_as_values(values, None)[0] is None and variables is None and all(
+                n in data for n in ([values] if isinstance(values, str) else values)):
+            values, variables = None, values  # fit(obs, "h"): the dict's own entry, as the baselines read it (a review)
+        named = [variables] if isinstance(variables, str) else list(variables or [])
+        if values is None and not single and named and all(n in data for n in named):  # entries of the dict
+            values = np.column_stack([np.asarray(data[n]).ravel() for n in named]) if len(named) > 1 else data[named[0]]
+            data = {k: v for k, v in data.items() if k not in named}
         if values is None:
             if not single:
-                raise ValueError("With a dict of coordinates, pass the observations as values=...")
+                raise ValueError("With a dict of coordinates, pass the observations as values=..., or name the "
+                                 "dict's own entry: fit({'lon': lon, 'lat': lat, 'sla': sla}, 'sla').")
             values, variables = _values_from_dict_entry(data, variables)
             data = {k: v for k, v in data.items() if k != variables}
         obs = _read_dict(data, values, variables, use_time=time is not False)

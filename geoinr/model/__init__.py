@@ -50,6 +50,13 @@ def load(path, device: str = "cpu") -> INRModel:
 
     Examples
     --------
-    See :meth:`geoinr.INRModel.save`.
+    >>> import geoinr, tempfile, os
+    >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+    >>> m = geoinr.INRModel(width=16, depth=1, epochs=1, max_time=None, progress=False).fit(tracks, variables="sla")
+    >>> path = os.path.join(tempfile.mkdtemp(), "sla.geoinr")
+    >>> m.save(path)
+    >>> back = geoinr.load(path)
+    >>> bool((back.predict(back.target_grid(1.0)) == m.predict(m.target_grid(1.0))).all())
+    True
     """
     return _state.load(path, device, cls=INRModel)

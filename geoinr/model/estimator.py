@@ -296,13 +296,16 @@ class INRModel(SurrogateMixin, BaseMapper):
 
     @property
     def history(self) -> pd.DataFrame:
-        """Training history, one row per validation check: epoch, step, seconds, lr, loss, val_loss."""
-        self._check_fitted()
+        """Training history, one row per validation check: epoch, step, seconds, lr, loss, val_loss (a grid's L-BFGS phase: its evaluations counted in epochs, ``step`` Adam's last, ``lr`` NaN)."""
+        if not self.is_fitted:  # (after set_params too: the record of what was trained stands)
+            self._check_fitted()
         return self.history_
 
     @property
     def n_parameters_(self) -> int:
         """Number of trainable parameters of the network."""
+        if not self.is_fitted:
+            self._check_fitted()
         return sum(p.numel() for p in self.field_.parameters() if p.requires_grad)
 
     # ------------------------------------------------------------------ fit
@@ -313,9 +316,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         values=None,
         *,
         variables: Hashable | Sequence[Hashable] | None = None,
-        lat: Hashable | None = None,
-        lon: Hashable | None = None,
-        time: Hashable | None = None,
+        lat: Hashable | None = None, lon: Hashable | None = None, time: Hashable | None = None,
         checkpoint=None,
         checkpoint_every: float = 60.0,
         resume=None,
@@ -328,10 +329,12 @@ class INRModel(SurrogateMixin, BaseMapper):
             Gridded data with NaN gaps (any dimension order), scattered data along
             one observation dimension (along-track layout), or a dict of 1-D numpy
             arrays ``{"lon": ..., "lat": ...[, "time": ...]}``.
-        values : array-like, optional
-            With a dict: the observations ``(n,)`` or ``(n, k)``; a named DataArray's name and units go on.
+        values : array-like or str, optional
+            With a dict: the observations ``(n,)`` or ``(n, k)``; a named DataArray's name and units go on. A name
+            (or list of names) here is taken as ``variables``: ``fit(ds, "sla")``, or with a dict holding the values
+            as an entry, ``fit({"lon": ..., "lat": ..., "sla": ...}, "sla")``, as the baselines read it.
         variables : str or list of str, optional
-            Dataset variables to fit (jointly, one output each). Needed when the Dataset has several data variables.
+            Dataset variables (or dict entries) to fit (jointly, one output each). Needed when there are several.
         lat, lon, time : str, optional
             Coordinate names, when they cannot be found from CF attributes or common
             names. ``time=False`` fits a purely spatial field and ignores time.
@@ -375,8 +378,7 @@ class INRModel(SurrogateMixin, BaseMapper):
                 share = _fitting.choose_scales(self, obs, resume)
                 self.encoding_config_ = agree(_fitting.encoding_config(self, frame.sample, frame.extent))
                 _network_choice.build_network(self, obs, frame.source is not None, device, (checkpoint, resume) != (None, None), share, resume)
-                prep = (_fitting.prepare_in_memory(self, obs.table, frame) if frame.source is None
-                        else _fitting.prepare_streamed(self, frame, device, distributed_world()))
+                prep = _fitting.prepare_in_memory(self, obs.table, frame) if frame.source is None else _fitting.prepare_streamed(self, frame, device, distributed_world())
                 trainer, result = _fitting.fit_field(self, prep, _fitting.train_config(self, share), device, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
                 _fitting.calibrate(self, trainer, prep)
                 self.streamed_ = prep.streamed
