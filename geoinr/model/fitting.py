@@ -763,19 +763,20 @@ def _gridded_scales(sample: _coords.PointTable, wavelength):
     rule, period = None, None  # the rule's (wavelength, period), computed where needed
     if wavelength is None:
         rule = _scales.default_scales(sample.lon, sample.lat, sample.time)
-        space = _scales.default_scales(sample.lon, sample.lat)[0]  # the grid's spacing alone
+        cells = pd.DataFrame({"lon": sample.lon, "lat": sample.lat}).drop_duplicates()  # each cell once, not per time
+        space = _scales.default_scales(cells["lon"].to_numpy(), cells["lat"].to_numpy())[0]  # the grid's spacing alone
         if space < _scales.FINE_GRID_SHARE * rule[0]:
             wavelength, period = space, rule[1]
     fastest = _scales.gridded_period(sample.lon, sample.lat, sample.time, sample.values)
-    if fastest is None:
-        return wavelength, period
+    if fastest is None:  # the rule's scales where it was computed (not again by the encoding: a review's 10 years)
+        return rule if wavelength is None and rule is not None else (wavelength, period)
     rule_wavelength, rule_period = rule or _scales.default_scales(sample.lon, sample.lat, sample.time)
     if period is None:
         wavelength = rule_wavelength if wavelength is None else float(wavelength)
         period_at = wavelength * rule_period / rule_wavelength  # the rule's speed, at this wavelength
     else:
         period_at = period
-    return wavelength, (fastest if fastest < _scales.GRIDDED_PERIOD_SHARE * period_at else period)
+    return wavelength, (fastest if fastest < _scales.GRIDDED_PERIOD_SHARE * period_at else period_at)
 
 
 def calibrate(model, trainer, prep: Prepared) -> None:
