@@ -95,7 +95,7 @@ def _cgroup_limit(root: Path | None = None) -> int | None:
     return min(limits) if limits else None
 
 
-def check_memory(need: int, what: str, instead: str) -> None:
+def check_memory(need: int, what: str, instead: str, made: str = "the output") -> None:
     """Raise MemoryError where ``need`` bytes are more than :data:`MEMORY_SHARE` of the machine's memory.
 
     Parameters
@@ -106,6 +106,8 @@ def check_memory(need: int, what: str, instead: str) -> None:
         What would be made (starts the message).
     instead : str
         What to do instead (ends it).
+    made : str
+        What takes the memory (``"the output"``, ``"the fit"``).
 
     Examples
     --------
@@ -118,5 +120,5 @@ def check_memory(need: int, what: str, instead: str) -> None:
     """
     memory = memory_bytes()
     if memory is not None and need > MEMORY_SHARE * memory:
-        raise MemoryError(f"{what}: the output would take {need / 2**30:,.1f} GiB, more than half the memory this "
+        raise MemoryError(f"{what}: {made} would take {need / 2**30:,.1f} GiB, more than half the memory this "
                           f"process may use ({memory / 2**30:,.1f} GiB). {instead}")

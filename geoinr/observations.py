@@ -609,7 +609,8 @@ def read(
         if names_as_values(values, None)[0] is None and variables is None and all(
                 n in data for n in ([values] if isinstance(values, str) else values)):
             values, variables = None, values  # fit(obs, "h"): the dict's own entry, as the baselines read it (a review)
-        named = [variables] if isinstance(variables, str) else list(variables or [])
+        named = [variables] if isinstance(variables, str) else list(variables) if isinstance(variables, (list, tuple)) \
+            and all(isinstance(v, str) for v in variables) else []
         if values is None and not single and named and all(n in data for n in named):  # entries of the dict
             values = np.column_stack([np.asarray(data[n]).ravel() for n in named]) if len(named) > 1 else data[named[0]]
             data = {k: v for k, v in data.items() if k not in named}

@@ -71,3 +71,18 @@ def test_a_target_a_week_after_a_ten_year_record_is_far():
     assert margins(region, window)[2] == 5.0
     assert far_outside(region, window, np.array([5.0]), np.array([35.0]), np.array([3652.0 + 7.0]))[0]
     assert not far_outside(region, window, np.array([5.0]), np.array([35.0]), np.array([3652.0 + 4.0]))[0]
+
+
+def test_an_in_memory_fit_the_machine_cannot_hold_is_refused_with_the_way_out(monkeypatch):
+    """A review: an in-memory fit took about 150 bytes per observation beyond the data with no check (23 million
+    points: some 3.5 GiB), where an eager prediction is checked."""
+    import geoinr.machine as machine
+
+    monkeypatch.setattr(machine, "memory_bytes", lambda: 40 * 2**20)  # a 40 MiB machine
+    ds = _grid(2000)  # 200,000 points: 29 MiB of fit
+    with pytest.raises(MemoryError, match=r"An in-memory fit of 200,000 observations: the fit would take .*ds.chunk"):
+        ds.inr.fit("sla", width=8, depth=1, epochs=1, max_time=None, progress=False)
+    monkeypatch.setattr(machine, "memory_bytes", lambda: 4 * 2**30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ds.inr.fit("sla", width=8, depth=1, epochs=1, max_time=None, progress=False)

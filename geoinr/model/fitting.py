@@ -28,6 +28,7 @@ from .. import stream as _stream
 from ..encoding import CoordinateEncoding
 from ..frames import user_stacklevel
 from ..scales import GAP_TO_WAVELENGTH, sampling_gap_km, unresolved_share
+from ..machine import check_memory
 from ..persistence import check_writable
 from ..physics.losses import PhysicsFrame, physics_loss, physics_terms
 from ..training import (TrainConfig, Trainer, TrainingDiverged, agree, checkpoint_extra, distributed_world,
@@ -48,6 +49,9 @@ __all__ = ["Frame", "Prepared", "frame_in_memory", "frame_streamed", "prepare_in
 # about 10x slower and has no L-BFGS nor mean of networks (a 48 kB model field: RMSE 0.049 m streamed, 0.00008 m
 # in memory in 15 s)
 STREAM_MIN_BYTES = 64 * 2**20
+# peak memory of an in-memory fit per observation, beyond the data (61-143 bytes measured at 1.46 and 4.67 million
+# points of a daily grid, 2026-12-07): a fit that would pass the memory check's share is refused before training
+FIT_BYTES_PER_POINT = 150
 STREAM_SAMPLE_POINTS = 500_000  # dask-backed fits: valid points of the contiguous sample that sets the scales
 STREAM_VALIDATION_POINTS = 200_000  # held-out points kept in memory (thinned from the validation blocks)
 # points read and shuffled together (blocks per group follows), and the most a group gives one pass over the blocks:
@@ -551,6 +555,10 @@ def read_observations(model, data, values, variables, lat, lon, time, resume, ch
             f".load() and fit with checkpoint= again.", UserWarning, stacklevel=user_stacklevel(),
         )
     obs = _observations.read(data, variables, values=values, lat=lat, lon=lon, time=time, lazy=lazy)
+    if obs.table is not None:  # (a fit that the machine cannot hold: refused with the way out, not killed by the OS)
+        check_memory(len(obs.table) * FIT_BYTES_PER_POINT, f"An in-memory fit of {len(obs.table):,} observations",
+                     "Stream them instead: give the data as dask arrays (e.g. ds.chunk({'time': 10}); records over "
+                     "64 MiB are then read chunk by chunk), or fit a smaller region or window.", made="the fit")
     if obs.table is not None and len(obs.table) == 0:
         raise ValueError(
             f"No finite values to fit: every value of {', '.join(obs.variables)} is NaN "
