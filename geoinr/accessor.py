@@ -275,9 +275,11 @@ def _source_time_axis(grid: xr.Dataset, source, fitted: INRModel) -> xr.Dataset:
     name = (fitted.coord_names_ or {}).get("time")
     if name is None or name not in grid.coords or name not in source.coords:
         return grid
-    if _source_times(source, fitted) is None:  # tracks: the model's daily axis, with the source time's attributes and
-        # units (not its layout: chunk sizes along the observations would not fit the grid's axis)
-        grid[name].attrs = {**grid[name].attrs, **source[name].attrs}
+    if _source_times(source, fitted) is None:  # tracks: the model's daily axis, with the source time's standard
+        # attributes and units (not its layout: chunk sizes along the observations would not fit the grid's axis; nor
+        # its long_name: an L3 file's "Time of measurement" is no map's, a review)
+        grid[name].attrs = {**grid[name].attrs, **{k: v for k, v in source[name].attrs.items()
+                                                   if k in ("standard_name", "axis", "calendar")}}
         grid[name].encoding = {k: v for k, v in source[name].encoding.items() if k in ("units", "calendar", "dtype")}
         return grid
     if source[name].ndim == 0 and name in grid.dims:  # a map at one time: a map with its scalar time, as the source
@@ -305,17 +307,23 @@ WRITE_PACKING = ("dtype", "scale_factor", "add_offset", "_FillValue", "missing_v
 
 
 def _packed_range(encoding: dict) -> tuple[float, float] | None:
-    """The values an integer netCDF encoding (``dtype`` with ``scale_factor``/``add_offset``) can write, its two
-    extreme integers left for fill values; None for a floating encoding (nothing wraps)."""
+    """The values an integer netCDF encoding (``dtype`` with ``scale_factor``/``add_offset``) can write: its integers
+    but the one its ``_FillValue`` (or ``missing_value``) takes, each holding the values that round to it (a source
+    packed by its own extremes uses both ends of the range); None for a floating encoding (nothing wraps)."""
     dtype = encoding.get("dtype")
     if dtype is None or np.dtype(dtype).kind not in "iu":
         return None
     info = np.iinfo(np.dtype(dtype))
     unsigned = np.dtype(dtype).kind == "u" or str(encoding.get("_Unsigned", "")).lower() == "true"
     low, high = (0, 2 * int(info.max) + 1) if unsigned and info.min < 0 else (int(info.min), int(info.max))
+    for key in ("_FillValue", "missing_value"):  # (a fill at an end of the range shortens it there)
+        fill = encoding.get(key)
+        if fill is not None and np.ndim(fill) == 0 and np.isfinite(float(fill)):
+            fill = int(fill) + (2 * int(info.max) + 2 if unsigned and info.min < 0 and int(fill) < 0 else 0)
+            low, high = (low + 1 if fill == low else low), (high - 1 if fill == high else high)
     scale = float(np.asarray(encoding.get("scale_factor", 1.0)))
     offset = float(np.asarray(encoding.get("add_offset", 0.0)))
-    ends = sorted(((low + 1) * scale + offset, (high - 1) * scale + offset))
+    ends = sorted(((low - 0.5) * scale + offset, (high + 0.5) * scale + offset))
     return ends[0], ends[1]
 
 
@@ -323,7 +331,7 @@ def _within_valid(pred: xr.DataArray, var: xr.DataArray) -> xr.DataArray:
     """``pred`` clipped to the CF valid range of its source variable ``var`` (the fit read the values past it as
     missing): a review found fills of a sea-ice concentration (``valid_min`` 0, ``valid_max`` 1) from -0.014 to 1.011,
     masked again by netCDF4's readers once written, and by the next fit."""
-    bounds = coords._valid_bounds(var)
+    bounds = coords._valid_bounds(var, widen=False)  # (a packed bound itself: clipped to it, a fill writes to it)
     return pred if bounds is None else pred.clip(*bounds).assign_attrs(pred.attrs)
 
 
@@ -352,38 +360,43 @@ def _sources_kept(pred, obj, fitted: INRModel):
                         for v in fitted.variables_ if v in pred and given.get(v)})
 
 
-def _fits_written(out: xr.DataArray, kept: xr.DataArray, name) -> xr.DataArray:
+LAZY_SPREADS = 20.0  # a lazy fill's range, for its packing's check: the fitted data's mean +- this many std
+
+
+def _fits_written(out: xr.DataArray, name, centre: float, spread: float) -> xr.DataArray:
     """``out``, a filled variable, with the integer packing carried from its source only where it holds every filled
-    value; otherwise written as floats, with a warning. A review: a fill past an int16 packing set by the source's own
-    extremes wrapped around on writing (0.43 m written as -0.28 m). A lazy output's range is known only once
-    computed: the source's observed range widened by its own span on each side (within its valid range, to which
-    fills are clipped) stands for it."""
-    packed, valid = _packed_range(out.encoding), coords._valid_bounds(out)
+    value; otherwise written as floats, its packed valid range in its units, with a warning. A review: a fill past an
+    int16 packing set by the source's own extremes wrapped around on writing (0.43 m written as -0.28 m). A lazy
+    output's range is known only once computed: the fitted data's ``centre`` +- :data:`LAZY_SPREADS` ``spread``
+    (within the valid range, to which fills are clipped) stands for it, so that nothing is read again (DUACS's int32
+    at 1e-4 m holds any sea level)."""
+    packed, valid = _packed_range(out.encoding), coords._valid_bounds(out, widen=False)
     if packed is None:
         return out
-    lazy, src = is_lazy(out), (kept if is_lazy(out) else out)
-    finite = np.isfinite(src)  # (the extremes of the finite values: no all-NaN warning to silence)
-    ends = (src.where(finite, np.inf).min(), src.where(finite, -np.inf).max()) if src.size else (np.nan, np.nan)
+    lazy = is_lazy(out)
     if lazy:
-        import dask
-        ends = dask.compute(*ends)  # one read of the source
-    low, high = (float(e) for e in ends)
-    if not np.isfinite([low, high]).all():
-        return out
-    if lazy:
-        low, high = low - (high - low), high + (high - low)
+        low, high = centre - LAZY_SPREADS * spread, centre + LAZY_SPREADS * spread
         low, high = (low, high) if valid is None else (max(low, valid[0]), min(high, valid[1]))
-    if packed[0] <= low and high <= packed[1]:
+    else:
+        finite = np.isfinite(out.values)
+        if not finite.any():
+            return out
+        low, high = float(out.values[finite].min()), float(out.values[finite].max())
+    if packed[0] < low and high < packed[1]:
         return out
+    if valid is not None:  # packed bounds, once the packing is gone, in the variable's units
+        out.attrs = {k: v for k, v in out.attrs.items() if k not in coords.VALID_ATTRS}
+        out.attrs.update({"valid_min": valid[0]} if np.isfinite(valid[0]) else {})
+        out.attrs.update({"valid_max": valid[1]} if np.isfinite(valid[1]) else {})
     out.encoding = {k: v for k, v in out.encoding.items() if k not in WRITE_PACKING}
     span = (f"may reach {low:.6g} to {high:.6g} {out.attrs.get('units', '')} (a lazy output's range is known only "
-            f"once computed: the observed range widened by its span)" if lazy else
+            f"once computed: the fitted data's mean +- {LAZY_SPREADS:g} std)" if lazy else
             f"reaches {low:.6g} to {high:.6g} {out.attrs.get('units', '')}")
     warnings.warn(
         f"The filled {name!r} {span}, past the {packed[0]:.6g} to {packed[1]:.6g} that its source's integer packing "
         f"can write: it would wrap around in a file. The output is written as floats instead (the packing is dropped "
-        f"from its .encoding; compression kept). To pack it otherwise, set .encoding before to_netcdf.", UserWarning,
-        stacklevel=user_stacklevel())
+        f"from its .encoding, its valid range given in its units; compression kept). To pack it otherwise, set "
+        f".encoding before to_netcdf.", UserWarning, stacklevel=user_stacklevel())
     return out
 
 
@@ -547,7 +560,7 @@ class _Base:
             out = kept.where(np.isfinite(kept), p)
             out.attrs = dict(obj.attrs, history=_history(obj, fitted), source=_source(obj, fitted))
             out.encoding = _written_back(obj.encoding)  # written back as it was read (packing, compression)
-            return _fits_written(out, kept, obj.name)
+            return _fits_written(out, obj.name, fitted.mean_[0], fitted.std_[0])
         out = obj.copy()
         for v in fitted.variables_:
             kept = screened[v]
@@ -555,7 +568,8 @@ class _Base:
             filled = kept.where(np.isfinite(kept), p)
             filled = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
             filled.encoding = _written_back(obj[v].encoding)  # as it was read: a DUACS file's int32 packing, zlib
-            out[v] = _fits_written(filled, kept, v)
+            j = fitted.variables_.index(v)
+            out[v] = _fits_written(filled, v, fitted.mean_[j], fitted.std_[j])
             if std is not None:  # the error of what was filled: NaN where the value is observed (or left as land)
                 stds = std if isinstance(std, xr.Dataset) else std.to_dataset()
                 stds = stds.drop_vars([c for c in stds.coords if c in obj.data_vars])

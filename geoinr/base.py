@@ -299,6 +299,11 @@ class BaseMapper(BaseEstimator):
         return dims, columns, _coords.output_coords(target, dims, names)
 
     # ------------------------------------------------------------------ outputs
+    def _cell_methods(self) -> str:
+        """CF ``cell_methods`` of every output: the field's value at each point and instant, not a mean over a cell
+        or a day (a review: the grids' cell bounds suggested cell means, which a coarsening regrid is not)."""
+        return "area: point time: point" if getattr(self, "time_axis_", None) is not None else "area: point"
+
     def _wrap(self, values, dims, coords, sel, kind: str = "mean", history=None, with_std: bool = False):
         """Arrays (..., k) -> a DataArray (one variable) or a Dataset, with CF attributes and provenance.
 
@@ -329,6 +334,7 @@ class BaseMapper(BaseEstimator):
                 attrs["comment"] = f"plausible fields from the {getattr(self, 'uncertainty', None)} uncertainty estimate"
             attrs["source"] = self._source_note()
             attrs["history"] = line
+            attrs["cell_methods"] = self._cell_methods()
             if mapping is not None:  # CF: the target's grid mapping, carried as a coordinate
                 attrs["grid_mapping"] = mapping
             out[name] = xr.DataArray(values[..., i], dims=dims, coords=coords, name=name, attrs=attrs)

@@ -683,11 +683,13 @@ def _numpy_dtype(var):
     return var.copy(data=values)
 
 
-def _valid_bounds(var) -> tuple[float, float] | None:
+def _valid_bounds(var, widen: bool = True) -> tuple[float, float] | None:
     """``(low, high)`` from CF ``valid_range``/``valid_min``/``valid_max`` in decoded units, or None.
 
     Integer bounds of a packed variable are in packed units (CF): they are unpacked
-    and widened by half a packing step, so that a value on a bound is kept.
+    and (``widen``) widened by half a packing step, so that a value on a bound is kept
+    (not where values are clipped to the range: half a step past it is written one
+    integer past it).
     """
     given = {k: np.ravel(var.attrs[k]) for k in VALID_ATTRS if k in var.attrs}
     if not given:
@@ -704,7 +706,8 @@ def _valid_bounds(var) -> tuple[float, float] | None:
     offset = float(np.asarray(packing.get("add_offset", 0.0)))
     if (scale, offset) != (1.0, 0.0) and all(b.dtype.kind in "iu" for b in given.values()):
         low, high = sorted((low * scale + offset, high * scale + offset))
-        low, high = low - abs(scale) / 2, high + abs(scale) / 2
+        if widen:
+            low, high = low - abs(scale) / 2, high + abs(scale) / 2
     return low, high
 
 
@@ -1269,7 +1272,10 @@ def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon",
 
             times = pd.to_datetime(times.ravel()).to_numpy()
         coords = {time_name: (time_name, times, {"standard_name": "time", "axis": "T"}), **coords}
-    return xr.Dataset(coords=coords)
+    grid = xr.Dataset(coords=coords)
+    for name in (lat_name, lon_name, lat_bnds, lon_bnds):  # CF: no _FillValue on coordinates or bounds (xarray's NaN)
+        grid[name].encoding["_FillValue"] = None
+    return grid
 
 
 def _checked_region(region) -> tuple:

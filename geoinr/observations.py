@@ -606,7 +606,7 @@ def read(
             return _describe_lazy(data, variables, lat, lon, time)
         obs = _read_xarray(data, variables, lat, lon, time, single)
     elif isinstance(data, Mapping):
-        if names_as_values(values, None)[0] is None and variables is None and all(
+        if values is not None and names_as_values(values, None)[0] is None and variables is None and all(
                 n in data for n in ([values] if isinstance(values, str) else values)):
             values, variables = None, values  # fit(obs, "h"): the dict's own entry, as the baselines read it (a review)
         named = [variables] if isinstance(variables, str) else list(variables) if isinstance(variables, (list, tuple)) \

@@ -19,9 +19,9 @@ import geoinr
 FIT = dict(width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0, land=None)
 
 
-def _fits_written(out, kept, name):
+def _fits_written(out, name, centre=0.0, spread=0.1):
     from geoinr.accessor import _fits_written
-    return _fits_written(out, kept, name)
+    return _fits_written(out, name, centre, spread)
 
 
 def _within_valid(pred, var):
@@ -40,7 +40,7 @@ def _packed(values, **attrs):
 def test_a_fill_past_the_packing_drops_it_and_writes_every_value(tmp_path):
     out = _packed([0.1, 0.2, 0.43])
     with pytest.warns(UserWarning, match=r"integer packing .*written as floats"):
-        kept = _fits_written(out, out, "sla")
+        kept = _fits_written(out, "sla")
     assert "scale_factor" not in kept.encoding and "dtype" not in kept.encoding
     assert kept.encoding["zlib"]  # the compression stays
     kept.to_dataset().to_netcdf(tmp_path / "f.nc")
@@ -52,7 +52,7 @@ def test_a_fill_inside_the_packing_keeps_it_quietly():
     out = _packed([0.1, -0.2, 0.34])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        kept = _fits_written(out, out, "sla")
+        kept = _fits_written(out, "sla")
     assert kept.encoding["dtype"] == np.dtype("int16") and "scale_factor" in kept.encoding
 
 
@@ -61,7 +61,7 @@ def test_a_fill_is_clipped_to_the_valid_range_in_packed_units():
                                                                        "valid_max": np.int16(5000)})
     source.encoding = {"dtype": np.dtype("int16"), "scale_factor": 1e-4}  # valid range -0.5 to 0.5 m
     pred = xr.DataArray([0.2, 0.6], dims="x", attrs={"units": "m"})
-    np.testing.assert_allclose(_within_valid(pred, source).values, [0.2, 0.50005])
+    np.testing.assert_allclose(_within_valid(pred, source).values, [0.2, 0.5])  # the bound itself, not past it
     assert _within_valid(pred, source).attrs == {"units": "m"}
 
 
@@ -105,3 +105,56 @@ def test_fill_gaps_of_a_dataset_holding_its_grid_mapping_as_a_variable(tmp_path)
         assert "crs" in filled.data_vars and filled.sla.attrs["grid_mapping"] == "crs"
         assert np.isfinite(filled.sla.values).all()
         filled.to_netcdf(tmp_path / "out.nc")
+
+
+def test_a_fill_inside_a_packing_set_by_its_own_extremes_keeps_it():
+    """The session's own review: both extreme integers were reserved, so a source packed by its own extremes (its
+    maximum at 32767, its fill at -32768) lost its packing with no fill past it."""
+    out = xr.DataArray([0.1, 0.2, 0.5, 0.3], dims="x", name="sla", attrs={"units": "m"})
+    out.encoding = {"dtype": np.dtype("int16"), "scale_factor": 0.5 / 32767, "_FillValue": np.int16(-32768)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _fits_written(out, "sla").encoding["dtype"] == np.dtype("int16")
+
+
+def test_a_dropped_packing_gives_its_valid_range_in_the_variable_s_units(tmp_path):
+    """The session's own review: integer valid_min/valid_max stayed in packed units over float values, and readers
+    masked every value of the written file."""
+    out = xr.DataArray(101400.0 + np.array([-40.0, 10.0, 60.0]), dims="x", name="msl", attrs={
+        "units": "Pa", "valid_min": np.int16(-32767), "valid_max": np.int16(32767)})
+    out.encoding = {"dtype": np.dtype("int16"), "scale_factor": 50.0 / 32767, "add_offset": 101400.0,
+                    "_FillValue": np.int16(-32768)}
+    with pytest.warns(UserWarning, match="integer packing"):
+        kept = _fits_written(out, "msl")
+    np.testing.assert_allclose([kept.attrs["valid_min"], kept.attrs["valid_max"]], [101350.0, 101450.0], rtol=1e-9)
+    kept.to_dataset().to_netcdf(tmp_path / "f.nc")
+    import netCDF4
+    with netCDF4.Dataset(tmp_path / "f.nc") as nc:
+        values = nc["msl"][:]
+    assert not np.ma.getmaskarray(values)[:2].any()  # (60 Pa past the source's valid_max: masked, as declared)
+
+
+def test_a_fill_clipped_to_a_packed_bound_is_written_on_it(tmp_path):
+    """The session's own review: fills were clipped to the bound widened by half a step, which rounds one integer
+    past it: netCDF4's readers masked every saturated fill."""
+    source = xr.DataArray([0.5, np.nan], dims="x", name="sic", attrs={"valid_min": np.int16(0),
+                                                                        "valid_max": np.int16(999)})
+    source.encoding = {"dtype": np.dtype("int16"), "scale_factor": 1 / 999, "_FillValue": np.int16(-1)}
+    filled = _within_valid(xr.DataArray([0.5, 1.3], dims="x", name="sic"), source)
+    filled.attrs = dict(source.attrs)
+    filled.encoding = dict(source.encoding)
+    filled.to_dataset().to_netcdf(tmp_path / "f.nc")
+    import netCDF4
+    with netCDF4.Dataset(tmp_path / "f.nc") as nc:
+        nc.set_auto_maskandscale(False)
+        assert nc["sic"][:].tolist() == [500, 999]
+
+
+def test_a_dict_with_one_entry_is_still_fitted_without_its_name():
+    """The session's own review: OptimalInterpolation().fit(obs) of a dict with one non-coordinate entry raised
+    "'NoneType' object is not iterable" after the dict-entry change."""
+    rng = np.random.default_rng(0)
+    obs = {"lon": rng.uniform(0, 10, 200), "lat": rng.uniform(30, 40, 200), "sla": rng.normal(size=200)}
+    assert geoinr.baselines.OptimalInterpolation(progress=False).fit(obs).variables_ == ["sla"]
+    with pytest.raises(ValueError, match="pass the observations as values"):
+        geoinr.INRModel(width=8, depth=1, epochs=1, max_time=None, progress=False).fit(obs)

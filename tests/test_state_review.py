@@ -79,3 +79,22 @@ def test_fill_gaps_and_derive_leave_the_process_s_warning_filters_alone(monkeypa
     ds.inr.fill_gaps("sla", mask=sea, **FIT)
     fitted.derive("geostrophic_velocity", fitted.target_grid(2.0), return_std=True)
     assert not [c for c in callers if c.startswith("geoinr")], callers
+
+
+def test_a_streamfunction_model_loads_and_predicts_inside_inference_mode(tmp_path):
+    """The session's own review: ``load`` inside ``torch.inference_mode()`` called a valid streamfunction model
+    damaged (its probe differentiates), and its ``predict`` failed there."""
+    rng = np.random.default_rng(0)
+    n = 400
+    obs = {"lon": rng.uniform(0, 10, n), "lat": rng.uniform(30, 40, n), "time": rng.uniform(0, 3, n)}
+    values = np.column_stack([rng.normal(0, 0.1, n), rng.normal(0, 0.1, n)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        m = geoinr.INRModel(**dict(FIT, mass_constraint="streamfunction")).fit(obs, values, variables=["u", "v"])
+    m.save(tmp_path / "m.geoinr")
+    grid = {"lon": np.array([5.0]), "lat": np.array([35.0]), "time": np.array([1.0])}
+    expected = m.predict(grid)
+    with torch.inference_mode():
+        back = geoinr.load(tmp_path / "m.geoinr")
+        got = back.predict(grid)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))

@@ -11,6 +11,7 @@ import xarray as xr
 from .. import coords as _coords
 from .. import observations as _observations
 from ..machine import check_memory
+from ..training import own_torch_state
 
 __all__ = ["OUTSIDE", "batches", "eval_batch_size", "evaluate", "evaluate_lazy", "held", "lazy_blocks",
            "output_chunks", "source_note"]
@@ -127,8 +128,8 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n, desc="predict", unit="pt", unit_scale=True, leave=False, delay=PROGRESS_DELAY)
-    try:
-        with torch.no_grad():
+    try:  # (geoinr's torch state: a streamfunction model differentiates inside, under a caller's inference_mode too)
+        with own_torch_state(), torch.no_grad():
             for s, e, chunk, ok in batches(columns, batch_size):
                 if bar is not None:
                     bar.update(e - s)

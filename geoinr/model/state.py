@@ -532,8 +532,10 @@ def _probe(model) -> None:
     if model.time_range_ is not None:
         columns.append(np.array([sum(model.time_range_) / 2]))
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), own_torch_state():
             value = evaluate(model, columns, batch_size=1)
+    except torch.cuda.OutOfMemoryError:  # (a machine's limit, not the file's damage)
+        raise
     except (ValueError, RuntimeError, OverflowError, FloatingPointError) as err:
         raise BadField("params", f"with these weights predict nothing: {err}") from None
     if not np.isfinite(value).all():

@@ -153,7 +153,7 @@ class SurrogateMixin:
         ds = xr.Dataset(coords=coords, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
         for k, values in parts.items():
             ds[k] = xr.DataArray(values, dims=dims, coords=coords, attrs=self._derived_attrs(k, variable, j, return_std, per_metre))
-            ds[k].attrs.update(source=self._source_note(), history=history, **_grid_mapping(coords))
+            ds[k].attrs.update(source=self._source_note(), history=history, cell_methods=self._cell_methods(), **_grid_mapping(coords))
         if quantity == "pv":
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
         return ds

@@ -1,0 +1,65 @@
+"""A review of CF cell semantics (2026-12-07, fifth session: what a value covers in time and space): each test
+failed before its fix.
+
+- outputs said nothing of being point values at instants, while the grids' cell bounds suggested cell means;
+- coordinates and their bounds were written with ``_FillValue = NaN``;
+- a map regridded from tracks took the tracks' time ``long_name`` ("Time of measurement");
+- a field mostly flat (68 % of a sea within 1e-6 m of zero) had its eddies masked as undeclared fill values (27 %
+  of the values: a continuous tail, not fills apart), and was fitted at 1e-4 of its amplitude.
+"""
+import warnings
+
+import netCDF4
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+import geoinr
+
+FIT = dict(width=8, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+
+
+def test_outputs_say_they_are_point_values(tmp_path):
+    tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        m = geoinr.INRModel(**FIT).fit(tracks, "sla")
+        oi = geoinr.baselines.OptimalInterpolation(progress=False).fit(tracks, "sla")
+    grid = m.target_grid(1.0)
+    for out in (m.predict(grid), m.grid(1.0).sla, m.derive("geostrophic_velocity", grid).ugos, oi.predict(grid)):
+        assert out.attrs["cell_methods"] == "area: point time: point"
+    spatial = geoinr.INRModel(**FIT).fit(tracks, "sla", time=False)
+    assert spatial.predict(spatial.target_grid(1.0)).attrs["cell_methods"] == "area: point"
+    m.grid(1.0).to_netcdf(tmp_path / "g.nc")
+    with netCDF4.Dataset(tmp_path / "g.nc") as nc:
+        for name in ("latitude", "longitude", "latitude_bnds", "longitude_bnds"):
+            assert not hasattr(nc[name], "_FillValue"), name
+
+
+def test_a_map_from_tracks_does_not_take_the_tracks_time_long_name():
+    tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    tracks.time.attrs.update(long_name="Time of measurement", standard_name="time")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        out = tracks.inr.regrid(1.0, "sla", **FIT)
+    assert "long_name" not in out.time.attrs and out.time.attrs["standard_name"] == "time"
+
+
+def test_a_mostly_flat_field_keeps_its_eddies():
+    rng = np.random.default_rng(1)
+    lat, lon = np.arange(30.125, 40, 0.25), np.arange(-61.875, -50, 0.25)
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    field = np.zeros((6,) + la.shape)
+    for day in range(6):
+        for x0, y0, a in zip(rng.uniform(-59, -53, 8), rng.uniform(32, 38, 8), rng.uniform(-0.2, 0.2, 8)):
+            dx, dy = (lo - x0) * 111.2 * np.cos(np.radians(la)) + 10.0 * day, (la - y0) * 111.2
+            field[day] += a * np.exp(-(dx**2 + dy**2) / 45.0**2)
+    assert np.mean(np.abs(field) < 1e-6) > 0.5
+    ds = xr.Dataset({"sla": (("time", "lat", "lon"), field, {"units": "m"})},
+                    coords={"time": pd.date_range("2019-01-01", periods=6), "lat": lat, "lon": lon})
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        m = ds.inr.fit("sla", **FIT)
+    assert not [w for w in seen if "undeclared fill" in str(w.message)]
+    np.testing.assert_allclose(m.std_[0], field.std(), rtol=1e-6)
+    assert m.n_points_ == field.size
