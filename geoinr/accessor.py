@@ -251,9 +251,12 @@ def _in_source_convention(grid: xr.Dataset, source, fitted: INRModel) -> xr.Data
         return grid
     shift = xr.DataArray(wrapped - lon, dims=name)
     bounds = grid[name].attrs.get("bounds")
+    encodings = {k: dict(grid[k].encoding) for k in (name, bounds) if k in grid.variables}
     grid = grid.assign_coords({name: (name, wrapped, grid[name].attrs)})
     if bounds in grid.variables:  # each cell's bounds move with its centre (a cell may straddle the seam)
         grid = grid.assign_coords({bounds: grid[bounds] + shift})
+    for k, encoding in encodings.items():  # (no _FillValue on coordinates: regular_grid's, lost by assign_coords)
+        grid[k].encoding = encoding
     axis = source[name]
     if axis.ndim == 1 and axis.size > 1 and bool((np.diff(axis.values) > 0).all()):
         grid = grid.sortby(name)
@@ -316,11 +319,12 @@ def _packed_range(encoding: dict) -> tuple[float, float] | None:
     info = np.iinfo(np.dtype(dtype))
     unsigned = np.dtype(dtype).kind == "u" or str(encoding.get("_Unsigned", "")).lower() == "true"
     low, high = (0, 2 * int(info.max) + 1) if unsigned and info.min < 0 else (int(info.min), int(info.max))
-    for key in ("_FillValue", "missing_value"):  # (a fill at an end of the range shortens it there)
-        fill = encoding.get(key)
-        if fill is not None and np.ndim(fill) == 0 and np.isfinite(float(fill)):
-            fill = int(fill) + (2 * int(info.max) + 2 if unsigned and info.min < 0 and int(fill) < 0 else 0)
-            low, high = (low + 1 if fill == low else low), (high - 1 if fill == high else high)
+    middle = (low + high) / 2
+    for key in ("_FillValue", "missing_value"):  # a fill shortens the range on its side of the middle: a value
+        for fill in np.ravel(encoding.get(key, [])):  # packed to it would read as missing (one in from the end too)
+            if np.isfinite(float(fill)):
+                fill = int(fill) + (2 * int(info.max) + 2 if unsigned and info.min < 0 and int(fill) < 0 else 0)
+                low, high = (max(low, fill + 1), high) if fill < middle else (low, min(high, fill - 1))
     scale = float(np.asarray(encoding.get("scale_factor", 1.0)))
     offset = float(np.asarray(encoding.get("add_offset", 0.0)))
     ends = sorted(((low - 0.5) * scale + offset, (high + 0.5) * scale + offset))
@@ -384,10 +388,15 @@ def _fits_written(out: xr.DataArray, name, centre: float, spread: float) -> xr.D
         low, high = float(out.values[finite].min()), float(out.values[finite].max())
     if packed[0] < low and high < packed[1]:
         return out
-    if valid is not None:  # packed bounds, once the packing is gone, in the variable's units
+    if valid is not None:  # packed bounds, once the packing is gone, in the variable's units and type (CF), rounded
+        # outward: a fill clipped to a float64 bound and stored in float32 lay past it half the time (a review)
+        kind = out.dtype if out.dtype.kind == "f" else np.dtype(np.float64)
+        ends = [kind.type(b) for b in valid]
+        ends = [np.nextafter(e, kind.type(s * np.inf)) if s * (float(e) - b) < 0 else e
+                for e, b, s in zip(ends, valid, (-1, 1))]
         out.attrs = {k: v for k, v in out.attrs.items() if k not in coords.VALID_ATTRS}
-        out.attrs.update({"valid_min": valid[0]} if np.isfinite(valid[0]) else {})
-        out.attrs.update({"valid_max": valid[1]} if np.isfinite(valid[1]) else {})
+        out.attrs.update({"valid_min": ends[0]} if np.isfinite(valid[0]) else {})
+        out.attrs.update({"valid_max": ends[1]} if np.isfinite(valid[1]) else {})
     out.encoding = {k: v for k, v in out.encoding.items() if k not in WRITE_PACKING}
     span = (f"may reach {low:.6g} to {high:.6g} {out.attrs.get('units', '')} (a lazy output's range is known only "
             f"once computed: the fitted data's mean +- {LAZY_SPREADS:g} std)" if lazy else
@@ -566,7 +575,8 @@ class _Base:
             kept = screened[v]
             p = _within_valid(on_sea(_masked(_on_dims(preds[v], obj[v]), mask), obj[v], kept), obj[v])
             filled = kept.where(np.isfinite(kept), p)
-            filled = filled.assign_attrs(history=_history(obj[v], fitted), source=_source(obj[v], fitted))
+            # (the source's attributes: a dask-backed screen drops the valid range from what it keeps, a review)
+            filled = filled.assign_attrs(obj[v].attrs, history=_history(obj[v], fitted), source=_source(obj[v], fitted))
             filled.encoding = _written_back(obj[v].encoding)  # as it was read: a DUACS file's int32 packing, zlib
             j = fitted.variables_.index(v)
             out[v] = _fits_written(filled, v, fitted.mean_[j], fitted.std_[j])

@@ -47,9 +47,9 @@ OUTLIER_SPREADS = 1000.0  # any value is masked beyond this many robust spreads 
 # ... of the natural logarithms, for data that are all positive: a ratio of exp(50 s) to the median, 7e10 for a
 # log-spread s of 0.5 (a chlorophyll record's background), where a bloom 800 times the background is data
 LOG_OUTLIER_SPREADS = 50.0
-# ... and only where the values beyond a bound stand apart from the others: none lies between this share of the
-# bound's distance from the median and the bound. A field mostly flat (68 % of a synthetic sea within 1e-6 m of
-# zero) has a tiny spread, and its eddies, a continuous tail, were masked as fills (27 % of the values; a review)
+# ... pushed out past a continuous tail (each value within 1 / this share of the farthest before it): a field mostly
+# flat (68 % of a synthetic sea within 1e-6 m of zero) has a tiny spread, and its eddies, a continuous tail, were
+# masked as fills (27 % of the values; a review), while land far apart from them must still be
 OUTLIER_GAP_SHARE = 0.1
 QUANTILE_POINTS = 1_000_000  # the median and quartiles are taken on at most this many values (evenly strided)
 IQR_TO_SIGMA = 1.349  # interquartile range of a unit Gaussian
@@ -212,30 +212,42 @@ def _robust_centre(values: np.ndarray) -> tuple[float, float]:
 
 
 def _apart(values: np.ndarray, low: float, high: float, log: bool) -> tuple[float, float]:
-    """The outlier bounds ``(low, high)``, each dropped (infinite) where values lie both beyond it and in the band
-    between :data:`OUTLIER_GAP_SHARE` of its distance from the median and it: a continuous tail, not fills apart.
+    """The outlier bounds ``(low, high)``, each pushed out past a continuous tail: the values within a bound are
+    data, and so is each value beyond it within ``1 / OUTLIER_GAP_SHARE`` times the farthest data's distance from
+    the median (a chain, taken in order); the bound then lies that factor past the farthest data, so that what
+    stands apart (land at -214,748 m beyond eddies of 0.2 m) is still masked.
 
     Examples
     --------
     >>> x = np.linspace(-10.0, 10.0, 1000)
     >>> flat = 0.2 * np.exp(-x**2) - 0.1 * np.exp(-(x - 5.0)**2)  # a flat sea and its eddies' tails
-    >>> _apart(flat, -1e-5, 1e-5, False)
-    (-inf, inf)
-    >>> _apart(np.append(np.linspace(-1.0, 1.0, 1000), -214748.0), -50.0, 50.0, False)  # land far apart
-    (-50.0, 50.0)
+    >>> [round(float(b), 6) for b in _apart(flat, -1e-5, 1e-5, False)]  # pushed past the eddies
+    [-1.0, 2.0]
+    >>> _apart(np.append(flat, -214748.0), -1e-5, 1e-5, False)[0] > -214748.0  # land far apart: still masked
+    True
     """
     v = np.log(values) if log else values
     median = float(np.median(_thinned(v)))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        bounds = [np.log(b) if log else b for b in (low, high)]
     out = [low, high]
-    for i, (bound, sign) in enumerate(zip(bounds, (-1.0, 1.0))):
-        if not np.isfinite(bound):
+    for i, (bound, sign) in enumerate(zip((low, high), (-1.0, 1.0))):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            reach_max = sign * ((np.log(bound) if log else bound) - median)  # the bound's distance from the median
+        if not np.isfinite(reach_max) or reach_max <= 0:
             continue
-        gap = median + OUTLIER_GAP_SHARE * (bound - median)
-        beyond = sign * (v - bound) > 0
-        if beyond.any() and (sign * (v - gap) > 0)[~beyond].any():
-            out[i] = sign * np.inf
+        side = sign * (v - median)
+        side = side[side > 0]
+        inside = side[side <= reach_max]
+        beyond = np.sort(side[side > reach_max])
+        if not beyond.size:
+            continue
+        reach = float(inside.max()) if inside.size else 0.0
+        for d in beyond:  # the tail goes on while each value lies within the factor of the farthest before it
+            if d > reach / OUTLIER_GAP_SHARE:
+                break
+            reach = float(d)
+        limit = max(reach_max, reach / OUTLIER_GAP_SHARE)
+        with np.errstate(over="ignore"):
+            out[i] = float(np.exp(median + sign * limit)) if log else median + sign * limit
     return out[0], out[1]
 
 

@@ -177,10 +177,11 @@ def _generator(seed: int | None) -> torch.Generator:
 
 
 @contextlib.contextmanager
-def own_torch_state():
+def own_torch_state(dtype: bool = True):
     """geoinr's torch state for a fit, a derivation or a model's build, whatever its caller's: tensors float32 by
-    default, gradients on, outside inference mode, and no autocast but geoinr's own (``precision``), which its
-    forward passes set inside. Restored on leaving, however it is left.
+    default (``dtype``; process-wide, so not for evaluation, which needs it not), gradients on, outside inference
+    mode, and no autocast but geoinr's own (``precision``), which its forward passes set inside. Restored on
+    leaving, however it is left.
 
     A review: ``torch.set_default_dtype(torch.float64)`` built float64 networks that float32 inputs could not pass
     (fits failed, and loaded models' predictions); ``fit`` and ``derive`` inside ``torch.no_grad()`` raised "element 0
@@ -205,7 +206,7 @@ def own_torch_state():
         stack.enter_context(torch.autocast("cpu", enabled=False))
         if torch.cuda.is_available():
             stack.enter_context(torch.autocast("cuda", enabled=False))
-        if old != torch.float32:  # (process-wide: changed only for a caller who changed it)
+        if dtype and old != torch.float32:  # (process-wide: changed only for a caller who changed it)
             torch.set_default_dtype(torch.float32)
             stack.callback(torch.set_default_dtype, old)
         yield

@@ -63,3 +63,30 @@ def test_a_mostly_flat_field_keeps_its_eddies():
     assert not [w for w in seen if "undeclared fill" in str(w.message)]
     np.testing.assert_allclose(m.std_[0], field.std(), rtol=1e-6)
     assert m.n_points_ == field.size
+
+
+def test_land_far_beyond_a_flat_sea_s_eddies_is_still_masked():
+    """The session's second review of its diff: dropping the outlier bound over a continuous tail kept land at
+    -214,748 m (and, in cm, at -21,474,836) as data, in silence; the bound is now pushed past the tail instead."""
+    from geoinr import sentinels
+
+    x = np.linspace(-10.0, 10.0, 4000)
+    sea = np.concatenate([np.zeros(20000), 0.2 * np.exp(-x**2), -0.1 * np.exp(-(x - 5.0) ** 2)])
+    for land in (-214748.3648, -21474836.48):
+        values = np.append(sea, [land] * 20)
+        mask = sentinels.screen(values, "sla").mask(values)
+        assert mask[-20:].all() and not mask[:-20].any()
+    gaussian = np.random.default_rng(0).normal(0, 0.1, 100_000)
+    values = np.append(gaussian, [30.0, 500.0, 1e4, 1e6])
+    assert sentinels.screen(values, "x").mask(values)[-3:].all()
+
+
+def test_a_regrid_across_greenwich_writes_its_longitudes_without_a_fill_value(tmp_path):
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, gap_fraction=0.0)
+    ds = ds.assign_coords(lon=(ds.lon - 5.0) % 360.0).sortby("lon")  # 355..359, 0..4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        out = ds.inr.regrid(1.0, "sla", **FIT)
+    out.to_dataset().to_netcdf(tmp_path / "r.nc")
+    with netCDF4.Dataset(tmp_path / "r.nc") as nc:
+        assert not hasattr(nc["lon"], "_FillValue")

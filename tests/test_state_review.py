@@ -98,3 +98,18 @@ def test_a_streamfunction_model_loads_and_predicts_inside_inference_mode(tmp_pat
         back = geoinr.load(tmp_path / "m.geoinr")
         got = back.predict(grid)
     np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+
+
+def test_evaluation_leaves_the_default_dtype_alone():
+    """The session's second review: predict set the process-wide default dtype while it ran (another thread's
+    tensors came out float32); evaluation needs only gradients and no caller's autocast."""
+    from geoinr.training import own_torch_state
+
+    torch.set_default_dtype(torch.float64)
+    try:
+        with own_torch_state(dtype=False):
+            assert torch.get_default_dtype() == torch.float64 and torch.is_grad_enabled()
+        with own_torch_state():
+            assert torch.get_default_dtype() == torch.float32
+    finally:
+        torch.set_default_dtype(torch.float32)

@@ -143,6 +143,7 @@ def test_regrid_of_tracks_keeps_the_source_times_attributes(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         out = tracks.inr.regrid(1.0, "sla", **QUICK)
-    assert out.time.attrs["long_name"] == "time of measurement"
+    # its standard attributes, not its long_name: "time of measurement" is no map's (the CF review, 2026-12-07 fifth)
+    assert "long_name" not in out.time.attrs and out.time.attrs.get("standard_name") == "time"
     out.to_dataset().to_netcdf(tmp_path / "r.nc")  # (the tracks' chunk size along the observations is not carried)
     assert xr.open_dataset(tmp_path / "r.nc", decode_times=False).time.attrs["units"] == "seconds since 2000-01-01"

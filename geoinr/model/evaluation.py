@@ -129,7 +129,7 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
 
         bar = tqdm(total=n, desc="predict", unit="pt", unit_scale=True, leave=False, delay=PROGRESS_DELAY)
     try:  # (geoinr's torch state: a streamfunction model differentiates inside, under a caller's inference_mode too)
-        with own_torch_state(), torch.no_grad():
+        with own_torch_state(dtype=False), torch.no_grad():
             for s, e, chunk, ok in batches(columns, batch_size):
                 if bar is not None:
                     bar.update(e - s)

@@ -532,11 +532,13 @@ def _probe(model) -> None:
     if model.time_range_ is not None:
         columns.append(np.array([sum(model.time_range_) / 2]))
     try:
-        with np.errstate(all="ignore"), own_torch_state():
+        with np.errstate(all="ignore"), own_torch_state(dtype=False):
             value = evaluate(model, columns, batch_size=1)
     except torch.cuda.OutOfMemoryError:  # (a machine's limit, not the file's damage)
         raise
     except (ValueError, RuntimeError, OverflowError, FloatingPointError) as err:
+        if "out of memory" in str(err).lower() or "cuda" in str(err).lower():  # (the machine's, not the file's)
+            raise
         raise BadField("params", f"with these weights predict nothing: {err}") from None
     if not np.isfinite(value).all():
         raise BadField("params", "with these weights predict NaN or infinite values at the centre of the model's "
