@@ -16,7 +16,8 @@ Four rules, from certain to cautious:
    spreads from the median of the others (land stored as a number no packing names, however much of it);
 4. any value more than :data:`OUTLIER_SPREADS` robust spreads from the median (for data that are all positive,
    :data:`LOG_OUTLIER_SPREADS` of their logarithms: a chlorophyll bloom is data), unless the variable declares its
-   own fill value.
+   own fill value, the bound pushed out past a continuous tail (:func:`_apart`: a mostly flat sea's eddies are
+   data, land far beyond them is not).
 
 The robust spread is the interquartile range / 1.349 (the standard deviation for
 Gaussian data), computed without the suspected fills. Land stored as an ordinary value (0.0
@@ -131,7 +132,8 @@ class Screen:
                 f"values outside [{self.low:.6g}, {self.high:.6g}] such as {rest[0]:.6g}"
                 f"{f' and {rest[-1]:.6g}' if rest.size > 1 else ''} (more than "
                 f"{LOG_OUTLIER_SPREADS if self.log else OUTLIER_SPREADS:g} robust spreads "
-                f"{'of the logarithm ' if self.log else ''}from the median {self.median:.6g})"
+                f"{'of the logarithm ' if self.log else ''}from the median {self.median:.6g}, and apart from the "
+                f"data's continuous tail)"
             )
         share = 100.0 * n / max(total, 1)
         return (
