@@ -284,11 +284,11 @@ class BaseMapper(BaseEstimator):
     def _target_columns(self, target, lat, lon, time, method: str = "predict"):
         """Output dims, coordinate columns (lon, lat[, time]) and output coords of an xarray target."""
         if not isinstance(target, (xr.Dataset, xr.DataArray)):
-            if method != "predict":  # only predict takes a dict of arrays
+            if method not in ("predict", "sample"):  # only these take a dict of arrays
                 raise TypeError(f"{method}() takes an xarray Dataset/DataArray target, got {type(target).__name__}; "
                                 "for points, give xr.Dataset(coords={'lon': ('points', lon), 'lat': ('points', lat), "
                                 "'time': ('points', time)}).")
-            raise TypeError(f"predict() takes an xarray Dataset/DataArray or a dict of arrays, got {type(target).__name__}.")
+            raise TypeError(f"{method}() takes an xarray Dataset/DataArray or a dict of arrays, got {type(target).__name__}.")
         names = self._target_names(target, lat, lon, time)
         dims, views = _coords.target_points(target, names, self.time_axis_)
         columns = [views["lon"], views["lat"]] + ([views["time"]] if "time" in views else [])

@@ -1133,8 +1133,9 @@ def find_target_coords(target, trained: dict, time_axis: TimeAxis | None, lat=No
     lat = lat if lat is not None else (trained["lat"] if trained["lat"] in has else None)
     lon = lon if lon is not None else (trained["lon"] if trained["lon"] in has else None)
     needs_time = time_axis is not None
-    if needs_time and time is None and trained["time"] in has:
-        time = trained["time"]
+    if needs_time and time is None and trained["time"] in has and not str(
+            target[trained["time"]].attrs.get("standard_name", "")).startswith("forecast_"):
+        time = trained["time"]  # (not a forecast file's time: its start, the valid time elsewhere; a review)
     return find_coords(target, lat=lat, lon=lon, time=time if needs_time else False, require_time=needs_time)
 
 

@@ -177,7 +177,7 @@ def lazy_blocks(block, columns, chunks, width: int, dtype):
     import dask.array as da
 
     nd = len(chunks)
-    compact = [np.ascontiguousarray(_coords.compact(c)) for c in columns]
+    compact = [np.ascontiguousarray(c).reshape(np.shape(c)) for c in map(_coords.compact, columns)]  # (0-d stays 0-d)
 
     def task(dummy, shipped, block_info=None):
         loc = block_info[0]["array-location"]

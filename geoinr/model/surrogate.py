@@ -31,6 +31,9 @@ from . import evaluation as _evaluation
 __all__ = ["SurrogateMixin"]
 
 GEOSTROPHIC_SPEED_MAX = 3.0  # m/s: faster than any geostrophic current (the Gulf Stream and Agulhas reach ~2.5)
+POLE_LATITUDE = 89.999  # degrees: targets at a pole are differentiated this near it, 111 m away (a review: vorticity at
+# exactly +-90 varied by a factor of 3 with longitude, the spherical operators' 1/cos(lat) at cos = 6e-17; float32
+# inputs round anything nearer back to 90)
 GEOSTROPHIC_WIND_MAX = 150.0  # m/s: faster than any jet stream (~100 m/s): a geopotential height's winds
 ROSSBY_SHARE = 0.01  # |zeta / f| > 1 (no geostrophic balance) at more than this share of a derived map: warned
 
@@ -150,10 +153,9 @@ class SurrogateMixin:
         _warn_derived(quantity, columns, equator_band, parts, self.variable_attrs_.get(variable, {}))
         history = history_line(getattr(target, "attrs", {}).get("history"),
                                f"geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation")
-        ds = xr.Dataset(coords=coords, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
-        for k, values in parts.items():
-            ds[k] = xr.DataArray(values, dims=dims, coords=coords, attrs=self._derived_attrs(k, variable, j, return_std, per_metre))
-            ds[k].attrs.update(source=self._source_note(), history=history, cell_methods=self._cell_methods(), **_grid_mapping(coords))
+        # one Dataset of every output (assigned one by one, a stacked target's MultiIndex warned of each: a review)
+        ds = xr.Dataset({k: (dims, values, {**self._derived_attrs(k, variable, j, return_std, per_metre), "source": self._source_note(), "history": history, "cell_methods": self._cell_methods(), **_grid_mapping(coords)})
+                         for k, values in parts.items()}, coords=coords, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
         if quantity == "pv":
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
         return ds
@@ -232,6 +234,7 @@ class SurrogateMixin:
         with own_torch_state():  # gradients on, no caller's autocast or no_grad (a review)
             for s, e, chunk, ok in _evaluation.batches(columns, batch_size):
                 near = _evaluation.held(self, chunk, outside)  # outside the fitted region and window: their nearest point
+                near[:, 1] = np.clip(near[:, 1], -POLE_LATITUDE, POLE_LATITUDE)  # (1/cos(lat) at a pole: one value)
                 if outside == "nan":  # as predict: masked far outside them
                     ok = ok & ~_observations.far_outside(self.region_, self.time_range_, *chunk.T)
                 raw = torch.from_numpy(near).to(dev)
@@ -310,7 +313,7 @@ class SurrogateMixin:
         if isinstance(target, Mapping) and not isinstance(target, xr.Dataset):
             dims, columns, coords = None, self._dict_columns(target), None
         else:
-            dims, columns, coords = self._target_columns(target, lat, lon, time)
+            dims, columns, coords = self._target_columns(target, lat, lon, time, method="sample")
         shape = np.shape(columns[0])
         k = len(self.variables_)
         draws = np.empty((n, int(np.prod(shape)), k), dtype=_evaluation.output_dtype(self))  # as predict: float64 past float32
