@@ -1257,7 +1257,7 @@ def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon",
     nlat = max(1, int(np.floor((north - south) / dlat + 1e-9)))
     lon = west + dlon * (np.arange(nlon) + 0.5)
     lat = south + dlat * (np.arange(nlat) + 0.5)
-    lat_bnds, lon_bnds = f"{lat_name}_bnds", f"{lon_name}_bnds"  # CF cell bounds, for conservative regridders
+    lat_bnds, lon_bnds = f"{lat_name}_bnds", f"{lon_name}_bnds"  # CF cell bounds (geoinr's values are points)
     coords = {
         lat_name: (lat_name, lat, {"standard_name": "latitude", "units": "degrees_north", "long_name": "latitude",
                                    "axis": "Y", "bounds": lat_bnds}),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 __all__ = ["MEMORY_SHARE", "check_memory", "memory_bytes", "peak_rss_mib"]
 
-MEMORY_SHARE = 0.5  # an output may take at most this share of the memory this process may use
+MEMORY_SHARE = 0.5  # an output (or an in-memory fit) may take at most this share of the memory this process may use
 CGROUP_ROOT = Path("/sys/fs/cgroup")  # Linux control groups: a container's or a job's memory limit
 
 

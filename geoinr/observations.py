@@ -132,7 +132,8 @@ def margins(region: tuple, time_range: tuple | None = None) -> tuple:
 def far_outside(region: tuple, time_range: tuple | None, lon, lat, t=None) -> np.ndarray:
     """Boolean mask of the points far outside ``region`` (west, east, south, north degrees) or ``time_range``
     (first, last days): more than a tenth of the span (at least :data:`REGION_MARGIN_DEG` degrees) beyond an
-    edge, or more than :data:`WINDOW_MARGIN` of the window before or after it. Non-finite points are not far.
+    edge, or beyond :func:`margins`' time margin (1 % of the window, at least a day or a quarter of a window under
+    four days, at most :data:`WINDOW_MARGIN_MAX_DAYS`) before or after it. Non-finite points are not far.
 
     These are the points a fitted model warns about (it was not fitted there) and the ones
     ``predict(..., outside="nan")`` masks.
