@@ -78,3 +78,10 @@ def test_sample_names_itself_in_its_error():
             geoinr.datasets.synthetic_tracks(days=4, seed=0), "sla")
     with pytest.raises(TypeError, match=r"^sample\(\) takes"):
         m.sample(pd.DataFrame({"lon": [1.0], "lat": [35.0]}), n=2)
+
+
+def test_a_chunk_size_of_zero_is_refused_clearly(fitted):
+    grid = fitted.target_grid(1.0)
+    with pytest.raises(ValueError, match=r"chunks=\{'time': 0\}: each chunk size must be a positive integer"):
+        fitted.predict(grid, chunks={"time": 0})
+    assert fitted.predict(grid, chunks={"time": (1,) * grid.sizes["time"], "latitude": -1}).chunks is not None
