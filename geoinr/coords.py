@@ -1134,9 +1134,19 @@ def find_target_coords(target, trained: dict, time_axis: TimeAxis | None, lat=No
     lon = lon if lon is not None else (trained["lon"] if trained["lon"] in has else None)
     needs_time = time_axis is not None
     if needs_time and time is None and trained["time"] in has and not str(
-            target[trained["time"]].attrs.get("standard_name", "")).startswith("forecast_"):
+            target[trained["time"]].attrs.get("standard_name", "")).lower().startswith("forecast_"):
         time = trained["time"]  # (not a forecast file's time: its start, the valid time elsewhere; a review)
-    return find_coords(target, lat=lat, lon=lon, time=time if needs_time else False, require_time=needs_time)
+    names = find_coords(target, lat=lat, lon=lon, time=time if needs_time else False, require_time=needs_time)
+    if needs_time:  # a forecast's steps (timedelta) along a dimension the chosen coordinates leave out: refused
+        spanned = {d for n in (names.lat, names.lon, names.time) if n is not None for d in target[n].dims}
+        steps = [n for n, c in target.coords.items() if c.dtype.kind == "m" and c.ndim == 1 and c.dims[0] not in spanned]
+        if steps:
+            raise ValueError(
+                f"The target has forecast steps {steps[0]!r} (timedeltas along {target[steps[0]].dims[0]!r}) that its "
+                f"time {names.time!r} does not span: {names.time!r} would be the forecasts' start at every step. Give "
+                f"the valid times, e.g. target.assign_coords(valid_time=target[{names.time!r}] + target[{steps[0]!r}]) "
+                f"and time='valid_time'.")
+    return names
 
 
 def grid_mapping_of(coords: dict) -> Hashable | None:

@@ -12,6 +12,7 @@ import warnings
 import netCDF4
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
 import geoinr
@@ -90,3 +91,39 @@ def test_a_regrid_across_greenwich_writes_its_longitudes_without_a_fill_value(tm
     out.to_dataset().to_netcdf(tmp_path / "r.nc")
     with netCDF4.Dataset(tmp_path / "r.nc") as nc:
         assert not hasattr(nc["lon"], "_FillValue")
+
+
+def test_regrid_area_mean_averages_each_cell_over_points_inside_it():
+    """regrid(resolution, area="mean"): each coarse cell holds the area-weighted mean of the fitted field over 4 x 4
+    points inside it (the CF review: a coarsening regrid sampled the cells' centres, 3.95 cm RMS from the cell
+    means of a real DUACS day)."""
+    from geoinr.accessor import AREA_SUBCELLS
+
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, gap_fraction=0.0)
+    kw = dict(width=16, depth=2, epochs=3, max_time=None, progress=False, seed=0, optimizer="adam", n_members=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        mean = ds.inr.regrid(2.0, "sla", area="mean", **kw)
+        fitted = geoinr.INRModel(**kw).fit(ds, "sla")
+    grid = fitted.target_grid(2.0, times=ds.time.values)
+    n = AREA_SUBCELLS
+    lat = (grid.lat_bnds.values[:, :1] + (np.arange(n) + 0.5) / n * 2.0).ravel()
+    lon = (grid.lon_bnds.values[:, :1] + (np.arange(n) + 0.5) / n * 2.0).ravel()
+    fine = fitted.predict(xr.Dataset(coords={"time": ds.time.values, "lat": lat, "lon": lon}))
+    w = np.cos(np.radians(lat))
+    values = fine.transpose("time", "lat", "lon").values.reshape(2, -1, n, lon.size // n, n)
+    weights = w.reshape(-1, n)[None, :, :, None, None]
+    expected = (values * weights).sum(axis=(2, 4)) / (w.reshape(-1, n).sum(axis=1)[None, :, None] * n)
+    np.testing.assert_allclose(mean.transpose("time", "lat", "lon").values, expected, rtol=1e-5, atol=1e-7)
+    assert mean.attrs["cell_methods"] == "area: mean time: point" and mean.dtype == np.float32
+    assert mean.lat.values.tolist() == grid.lat.values.tolist()
+
+
+def test_regrid_area_is_checked_before_the_fit():
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, gap_fraction=0.0)
+    for kwargs, match in ((dict(area="cells"), "give 'point'"), (dict(area="mean", uncertainty="ensemble"),
+                                                                  "no standard error")):
+        with pytest.raises(ValueError, match=match):
+            ds.inr.regrid(2.0, "sla", **kwargs, **FIT)
+    with pytest.raises(ValueError, match="give a resolution"):
+        ds.inr.regrid(ds, "sla", area="mean", **FIT)

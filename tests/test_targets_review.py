@@ -85,3 +85,42 @@ def test_a_chunk_size_of_zero_is_refused_clearly(fitted):
     with pytest.raises(ValueError, match=r"chunks=\{'time': 0\}: each chunk size must be a positive integer"):
         fitted.predict(grid, chunks={"time": 0})
     assert fitted.predict(grid, chunks={"time": (1,) * grid.sizes["time"], "latitude": -1}).chunks is not None
+
+
+def test_forecast_steps_without_valid_times_are_refused(fitted):
+    """The review of the last commits: with no valid time the attributes name (one added without them, or none), the
+    forecasts' start was still used for every step, in silence."""
+    t0 = np.datetime64("2020-01-02T00:00")
+    steps = np.array([0, 6, 12], dtype="timedelta64[h]").astype("timedelta64[ns]")
+    target = xr.Dataset(coords={"time": t0, "step": ("step", steps), "latitude": [32.0, 35.0], "longitude": [2.0, 5.0]})
+    with pytest.raises(ValueError, match=r"forecast steps 'step'.*valid_time="):
+        fitted.predict(target)
+    added = target.assign_coords(valid_time=target.time + target.step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert fitted.predict(added, time="valid_time").dims == ("step", "latitude", "longitude")
+
+
+def test_derive_on_a_target_with_a_coordinate_named_like_an_output(fitted):
+    grid = fitted.target_grid(2.0).isel(time=[0]).assign_coords(ugos=0.0)
+    out = fitted.derive("geostrophic_velocity", grid)
+    assert set(out.data_vars) == {"ugos", "vgos"}
+
+
+def test_whole_float_chunks_still_work(fitted):
+    assert fitted.predict(fitted.target_grid(1.0), chunks={"time": 1.0}).chunks is not None
+
+
+def test_the_std_of_vorticity_at_a_pole_is_of_the_order_of_its_neighbours():
+    """The review of the last commits: the error envelope's stencil stepped across the pole, a std of 5e4 s-1."""
+    rng = np.random.default_rng(0)
+    n = 1500
+    obs = {"lon": rng.uniform(0, 360, n), "lat": rng.uniform(80, 90, n), "time": rng.uniform(0, 3, n)}
+    values = 0.1 * np.cos(np.radians(obs["lat"]) * 20) + 0.01 * rng.normal(size=n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        m = geoinr.INRModel(**dict(FIT, uncertainty="ensemble", n_members=2)).fit(obs, values)
+        target = xr.Dataset(coords={"lat": ("p", [88.0, 89.94, 90.0]), "lon": ("p", [30.0] * 3),
+                                    "time": ("p", [1.0] * 3)})
+        std = m.derive("relative_vorticity", target, return_std=True, outside="extrapolate").zeta_std.values
+    assert np.all(std < 100 * std[0])

@@ -46,6 +46,9 @@ GAP_PHASES = 4  # the derived gap variance: a mean over a lattice of this many p
 _TERMS = ("f", "f_x", "f_y", "lap")
 # torch's forward-mode levels are process-wide: the blocks of a lazy derive, computed in dask's threads, take turns
 _FORWARD_MODE = threading.Lock()
+POLE_LATITUDE = 89.999  # degrees: targets at a pole are differentiated this near it, 111 m away (a review: vorticity at
+# exactly +-90 varied by a factor of 3 with longitude, the spherical operators' 1/cos(lat) at cos = 6e-17; float32
+# inputs round anything nearer back to 90)
 _JVP_IMPORT = threading.Lock()  # torch's jvp decompositions imported once, quietly (_quiet_jvp_import)
 
 
@@ -228,7 +231,7 @@ def gap_variance(error, chunk: np.ndarray, j: int, coefficients: dict, scale: fl
     phases = np.arange(GAP_PHASES) / GAP_PHASES - 0.5 * (GAP_PHASES - 1) / GAP_PHASES  # one spacing, evenly
     for px, py in ((px, py) for px in phases for py in phases):  # a lattice across one spacing each way
         shifted = chunk.copy()
-        shifted[:, 1] = np.clip(chunk[:, 1] + py * spacing_km[1] / KM_PER_DEGREE, -90.0, 90.0)
+        shifted[:, 1] = np.clip(chunk[:, 1] + py * spacing_km[1] / KM_PER_DEGREE, -POLE_LATITUDE, POLE_LATITUDE)
         shifted[:, 0] = chunk[:, 0] + px * spacing_km[0] / KM_PER_DEGREE / cos_lat
         d = _envelope_derivatives(error, shifted, j, step_km, scale)
         if d is None:
@@ -248,6 +251,8 @@ def _envelope_derivatives(error, chunk: np.ndarray, j: int, step_km: float, scal
     first and second derivatives in SI units (:func:`~geoinr.physics.operators.in_si_units`), by centred differences
     of ``step_km``; None without a gap term or floor."""
     dlat = step_km / KM_PER_DEGREE
+    chunk = chunk.copy()  # the stencil kept off the pole (it stepped across it: a std of 5e4 s-1 there, a review)
+    chunk[:, 1] = np.clip(chunk[:, 1], -(POLE_LATITUDE - 2 * dlat), POLE_LATITUDE - 2 * dlat)
     dlon = dlat / np.maximum(np.cos(np.radians(chunk[:, 1])), 1e-3)
     stencil = np.repeat(chunk[None], 5, axis=0)  # centre, east, west, north, south
     stencil[1, :, 0] += dlon

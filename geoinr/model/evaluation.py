@@ -216,11 +216,12 @@ def output_chunks(target, dims, shape, chunks, width: int = 1, dtype=np.float32)
     unknown = [d for d in chunks if d not in dims]
     if unknown:
         raise ValueError(f"chunks names dims {unknown} that the output does not have; its dims are {list(dims)}.")
-    def size(c):
-        return isinstance(c, (int, np.integer)) and not isinstance(c, bool) and c > 0
+    def size(c, low=1):  # (a whole float too: 1.0 worked)
+        return isinstance(c, (int, np.integer, float)) and not isinstance(c, bool) and c >= low and float(c).is_integer()
 
     bad = {d: c for d, c in chunks.items() if not (isinstance(c, (str, type(None))) and c in ("auto", None) or c == -1
-                                                   or size(c) or isinstance(c, (tuple, list)) and all(map(size, c)))}
+                                                   or size(c) or isinstance(c, (tuple, list))
+                                                   and all(size(s, low=0) for s in c))}
     if bad:  # (0 gave dask's bare ZeroDivisionError: a review)
         raise ValueError(f"chunks={bad}: each chunk size must be a positive integer, -1 (the whole dim) or 'auto'.")
     # dims the dict does not name: chunks of at most 32 MiB ({"time": 1} on a global 0.005 deg grid made 9.3 GB chunks,

@@ -26,14 +26,12 @@ from ..physics.operators import derivatives
 from ..physics.qg import EQUATOR_BAND
 from ..training import own_torch_state
 from . import derived_error as _derived_error
+from .derived_error import POLE_LATITUDE
 from . import evaluation as _evaluation
 
 __all__ = ["SurrogateMixin"]
 
 GEOSTROPHIC_SPEED_MAX = 3.0  # m/s: faster than any geostrophic current (the Gulf Stream and Agulhas reach ~2.5)
-POLE_LATITUDE = 89.999  # degrees: targets at a pole are differentiated this near it, 111 m away (a review: vorticity at
-# exactly +-90 varied by a factor of 3 with longitude, the spherical operators' 1/cos(lat) at cos = 6e-17; float32
-# inputs round anything nearer back to 90)
 GEOSTROPHIC_WIND_MAX = 150.0  # m/s: faster than any jet stream (~100 m/s): a geopotential height's winds
 ROSSBY_SHARE = 0.01  # |zeta / f| > 1 (no geostrophic balance) at more than this share of a derived map: warned
 
@@ -155,7 +153,7 @@ class SurrogateMixin:
                                f"geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation")
         # one Dataset of every output (assigned one by one, a stacked target's MultiIndex warned of each: a review)
         ds = xr.Dataset({k: (dims, values, {**self._derived_attrs(k, variable, j, return_std, per_metre), "source": self._source_note(), "history": history, "cell_methods": self._cell_methods(), **_grid_mapping(coords)})
-                         for k, values in parts.items()}, coords=coords, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
+                         for k, values in parts.items()}, coords={k: v.drop_vars([p for p in parts if p in v.coords]) for k, v in coords.items() if k not in parts}, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
         if quantity == "pv":
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
         return ds
