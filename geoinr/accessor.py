@@ -512,7 +512,8 @@ class _Base:
         if isinstance(target, xr.Dataset | xr.DataArray):
             coords.find_coords(target, require_time=False)  # a target without latitude and longitude: say so now
         if resolution is not None and chunks is None and not is_lazy(self._obj):  # a lazy output is made by chunks
-            _check_grid_size(self._obj, resolution if area == "point" else np.divide(resolution, AREA_SUBCELLS))
+            _check_grid_size(self._obj, resolution if area == "point" else tuple(
+                r / AREA_SUBCELLS for r in resolution) if isinstance(resolution, tuple) else resolution / AREA_SUBCELLS)
         _check_chunks(chunks)
         fitted = self._fit(variables, kwargs, "regrid")
         if resolution is not None:
@@ -524,6 +525,7 @@ class _Base:
             chunks = "auto"  # a dask-backed source gives a lazy output, as fill_gaps does
         with_std = fitted.uncertainty is not None  # the std an uncertainty= fit calibrated: kept beside the map
         points = target if area == "point" else _sub_cells(target, fitted)  # (area="mean": its cells' sub-points)
+        chunks = chunks if area == "point" else _sub_chunks(chunks, fitted)
         pred = _with_std(*fitted.predict(points, chunks=chunks, return_std=True)) if with_std else \
             fitted.predict(points, chunks=chunks)
         source = None if land is None else _decoded(self._obj, fitted.variables_)  # land in the units the fit read
@@ -631,16 +633,32 @@ def _cell_means(pred, target: xr.Dataset, fitted: INRModel):
     """``regrid(area="mean")``: the predictions at each cell's sub-points (:func:`_sub_cells`) averaged over the cell,
     weighted by the cosine of latitude (their areas), over the points that hold a value (a coast's cell: its sea)."""
     lat, lon, n = fitted.coord_names_["lat"], fitted.coord_names_["lon"], AREA_SUBCELLS
-    weight = np.cos(np.radians(pred[lat]))
+    weight = xr.DataArray(np.cos(np.radians(pred[lat].values)), dims=lat)  # (no attributes: the latitude's leaked)
     window = {lat: n, lon: n}
     total = (pred.fillna(0.0) * weight).coarsen(window).sum()
     share = (pred.notnull() * weight).coarsen(window).sum()
     out = (total / share).where(share > 0).assign_coords({lat: target[lat], lon: target[lon]})
     method = "area: mean time: point" if fitted.time_axis_ is not None else "area: mean"
     if isinstance(pred, xr.DataArray):
-        return out.astype(pred.dtype).assign_attrs(pred.attrs, cell_methods=method).rename(pred.name)
-    return out.assign({v: out[v].astype(pred[v].dtype).assign_attrs(pred[v].attrs, cell_methods=method)
-                       for v in pred.data_vars}).assign_attrs(pred.attrs)
+        out = out.astype(pred.dtype).rename(pred.name)
+        out.attrs = {**pred.attrs, "cell_methods": method}
+        return out
+    out = out.assign({v: out[v].astype(pred[v].dtype) for v in pred.data_vars})
+    for v in pred.data_vars:
+        out[v].attrs = {**pred[v].attrs, "cell_methods": method}
+    out.attrs = dict(pred.attrs)
+    return out
+
+
+def _sub_chunks(chunks, fitted: INRModel):
+    """``regrid(area="mean", chunks=)``: the output's chunks along latitude and longitude as the sub-points' (each
+    cell is :data:`AREA_SUBCELLS` of them along each): a review's {"lat": 3} made chunks of one cell."""
+    if not isinstance(chunks, dict):
+        return chunks
+    horizontal = (fitted.coord_names_["lat"], fitted.coord_names_["lon"])
+    return {d: (c * AREA_SUBCELLS if d in horizontal and isinstance(c, (int, float)) and c > 0 else
+                tuple(s * AREA_SUBCELLS for s in c) if d in horizontal and isinstance(c, (tuple, list)) else c)
+            for d, c in chunks.items()}
 
 
 def _refuse_std(kwargs, da: xr.DataArray, method: str) -> None:

@@ -1139,7 +1139,10 @@ def find_target_coords(target, trained: dict, time_axis: TimeAxis | None, lat=No
     names = find_coords(target, lat=lat, lon=lon, time=time if needs_time else False, require_time=needs_time)
     if needs_time:  # a forecast's steps (timedelta) along a dimension the chosen coordinates leave out: refused
         spanned = {d for n in (names.lat, names.lon, names.time) if n is not None for d in target[n].dims}
-        steps = [n for n, c in target.coords.items() if c.dtype.kind == "m" and c.ndim == 1 and c.dims[0] not in spanned]
+        used = {d for v in (target.data_vars.values() if isinstance(target, xr.Dataset) else [target]) for d in v.dims}
+        used |= {d for c in target.coords.values() if c.dtype.kind == "M" for d in c.dims}  # (not bounds' dims)
+        steps = [n for n, c in target.coords.items() if c.dtype.kind == "m" and c.ndim == 1 and c.dims[0] not in spanned
+                 and (c.dims[0] in used or c.dims[0] == n)]
         if steps:
             raise ValueError(
                 f"The target has forecast steps {steps[0]!r} (timedeltas along {target[steps[0]].dims[0]!r}) that its "

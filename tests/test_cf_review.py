@@ -127,3 +127,17 @@ def test_regrid_area_is_checked_before_the_fit():
             ds.inr.regrid(2.0, "sla", **kwargs, **FIT)
     with pytest.raises(ValueError, match="give a resolution"):
         ds.inr.regrid(ds, "sla", area="mean", **FIT)
+
+
+def test_regrid_area_mean_with_a_resolution_pair_chunks_and_clean_attributes():
+    """The review of the area="mean" commit: a (dlon, dlat) pair failed the memory check on any in-memory source,
+    the latitude's attributes leaked into the variables' and the Dataset's, and chunks= applied to the sub-points."""
+    ds = geoinr.datasets.synthetic_grid(days=2, resolution=0.5, gap_fraction=0.0)
+    ds.attrs = {"title": "t"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        out = ds.inr.regrid((2.0, 1.0), "sla", area="mean", **FIT)
+        lazy = ds.chunk({"time": 1}).inr.regrid(1.0, "sla", area="mean", chunks={"lat": 3}, **FIT)
+    assert (out.lon[1] - out.lon[0]) == 2.0 and (out.lat[1] - out.lat[0]) == 1.0
+    assert "axis" not in out.attrs and set(out.attrs) == set(ds.sla.attrs) | {"source", "history", "cell_methods"}
+    assert lazy.chunks[lazy.dims.index("lat")][0] == 3

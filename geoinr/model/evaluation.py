@@ -217,7 +217,8 @@ def output_chunks(target, dims, shape, chunks, width: int = 1, dtype=np.float32)
     if unknown:
         raise ValueError(f"chunks names dims {unknown} that the output does not have; its dims are {list(dims)}.")
     def size(c, low=1):  # (a whole float too: 1.0 worked)
-        return isinstance(c, (int, np.integer, float)) and not isinstance(c, bool) and c >= low and float(c).is_integer()
+        return isinstance(c, (int, np.integer, float, np.floating)) and not isinstance(c, bool) and c >= low \
+            and float(c).is_integer()
 
     bad = {d: c for d, c in chunks.items() if not (isinstance(c, (str, type(None))) and c in ("auto", None) or c == -1
                                                    or size(c) or isinstance(c, (tuple, list))
