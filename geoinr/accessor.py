@@ -339,29 +339,23 @@ def _within_valid(pred: xr.DataArray, var: xr.DataArray) -> xr.DataArray:
     return pred if bounds is None else pred.clip(*bounds).assign_attrs(pred.attrs)
 
 
-def _each_within_valid(pred, obj, fitted: INRModel):
-    """``regrid``'s ``pred`` (a DataArray of the one fitted variable, or a Dataset) with each fitted variable clipped
-    to its source's CF valid range (:func:`_within_valid`)."""
+def _each_fitted(pred, obj, fitted: INRModel, change):
+    """``regrid``'s ``pred`` (a DataArray of the one fitted variable, or a Dataset) with ``change(prediction,
+    source variable)`` applied to each fitted variable."""
+    source = _as_dataset(obj, fitted)
     if isinstance(pred, xr.DataArray):
-        return _within_valid(pred, obj if isinstance(obj, xr.DataArray) else obj[fitted.variables_[0]])
+        return change(pred, source[fitted.variables_[0]])
     if not isinstance(pred, xr.Dataset):
         return pred
-    source = _as_dataset(obj, fitted)
-    return pred.assign({v: _within_valid(pred[v], source[v]) for v in fitted.variables_ if v in pred and v in source})
+    return pred.assign({v: change(pred[v], source[v]) for v in fitted.variables_ if v in pred and v in source})
 
 
-def _sources_kept(pred, obj, fitted: INRModel):
-    """``regrid``'s ``pred`` with each fitted variable's own ``source`` (its observations) kept before what regridded
-    it, as ``fill_gaps`` keeps it (a review: regrid replaced it with the model's note)."""
-    source = _as_dataset(obj, fitted)
-    given = {v: source[v].attrs.get("source") for v in fitted.variables_ if v in source}
-    if isinstance(pred, xr.DataArray):
-        say = given.get(fitted.variables_[0])
-        return pred.assign_attrs(source=f"{say}; regridded by {fitted._source_note()}") if say else pred
-    if not isinstance(pred, xr.Dataset):
-        return pred
-    return pred.assign({v: pred[v].assign_attrs(source=f"{given[v]}; regridded by {fitted._source_note()}")
-                        for v in fitted.variables_ if v in pred and given.get(v)})
+def _regridded(pred: xr.DataArray, var: xr.DataArray, fitted: INRModel) -> xr.DataArray:
+    """A variable of ``regrid``'s output: clipped to its source's CF valid range (:func:`_within_valid`), its
+    source's own ``source`` (its observations) kept before what regridded it, as ``fill_gaps`` keeps it (a review:
+    regrid replaced it with the model's note)."""
+    pred, given = _within_valid(pred, var), var.attrs.get("source")
+    return pred.assign_attrs(source=f"{given}; regridded by {fitted._source_note()}") if given else pred
 
 
 LAZY_SPREADS = 20.0  # a lazy fill's range, for its packing's check: the fitted data's mean +- this many std
@@ -533,7 +527,7 @@ class _Base:
             _without_land(pred, source, fitted, every_missing=land == "missing"), fitted)
         if land == "auto":
             _warn_missing_everywhere(_as_dataset(source, fitted), fitted, "regrid")
-        pred = _sources_kept(_each_within_valid(pred, self._obj, fitted), self._obj, fitted)
+        pred = _each_fitted(pred, self._obj, fitted, lambda p, var: _regridded(p, var, fitted))
         pred = pred if area == "point" else _cell_means(pred, target, fitted)
         if isinstance(pred, xr.DataArray | xr.Dataset):  # the source's history goes on (it read "INRModel.predict" alone)
             pred.attrs["history"] = history_line(self._obj.attrs.get("history", ""),
@@ -633,21 +627,18 @@ def _cell_means(pred, target: xr.Dataset, fitted: INRModel):
     """``regrid(area="mean")``: the predictions at each cell's sub-points (:func:`_sub_cells`) averaged over the cell,
     weighted by the cosine of latitude (their areas), over the points that hold a value (a coast's cell: its sea)."""
     lat, lon, n = fitted.coord_names_["lat"], fitted.coord_names_["lon"], AREA_SUBCELLS
-    weight = xr.DataArray(np.cos(np.radians(pred[lat].values)), dims=lat)  # (no attributes: the latitude's leaked)
+    data = pred.to_dataset() if isinstance(pred, xr.DataArray) else pred
+    weight = xr.DataArray(np.cos(np.radians(data[lat].values)), dims=lat)  # (no attributes: the latitude's leaked)
     window = {lat: n, lon: n}
-    total = (pred.fillna(0.0) * weight).coarsen(window).sum()
-    share = (pred.notnull() * weight).coarsen(window).sum()
+    total = (data.fillna(0.0) * weight).coarsen(window).sum()
+    share = (data.notnull() * weight).coarsen(window).sum()
     out = (total / share).where(share > 0).assign_coords({lat: target[lat], lon: target[lon]})
     method = "area: mean time: point" if fitted.time_axis_ is not None else "area: mean"
-    if isinstance(pred, xr.DataArray):
-        out = out.astype(pred.dtype).rename(pred.name)
-        out.attrs = {**pred.attrs, "cell_methods": method}
-        return out
-    out = out.assign({v: out[v].astype(pred[v].dtype) for v in pred.data_vars})
-    for v in pred.data_vars:
-        out[v].attrs = {**pred[v].attrs, "cell_methods": method}
-    out.attrs = dict(pred.attrs)
-    return out
+    out = out.assign({v: out[v].astype(data[v].dtype) for v in data.data_vars})
+    for v in data.data_vars:
+        out[v].attrs = {**data[v].attrs, "cell_methods": method}
+    out.attrs = dict(data.attrs)
+    return out[pred.name] if isinstance(pred, xr.DataArray) else out
 
 
 def _sub_chunks(chunks, fitted: INRModel):

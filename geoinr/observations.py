@@ -607,11 +607,11 @@ def read(
             return _describe_lazy(data, variables, lat, lon, time)
         obs = _read_xarray(data, variables, lat, lon, time, single)
     elif isinstance(data, Mapping):
-        if values is not None and names_as_values(values, None)[0] is None and variables is None and all(
-                n in data for n in ([values] if isinstance(values, str) else values)):
-            values, variables = None, values  # fit(obs, "h"): the dict's own entry, as the baselines read it (a review)
-        named = [variables] if isinstance(variables, str) else list(variables) if isinstance(variables, (list, tuple)) \
-            and all(isinstance(v, str) for v in variables) else []
+        given = names_as_values(values, variables)  # fit(obs, "h"): the dict's own entry, as the baselines read it
+        if values is not None and given[0] is None and all(n in data for n in np.atleast_1d(given[1])):
+            values, variables = given
+        named = names_as_values(variables, None)[1]  # variables where they are names (not a baseline's array)
+        named = [named] if isinstance(named, str) else list(named or [])
         if values is None and not single and named and all(n in data for n in named):  # entries of the dict
             values = np.column_stack([np.asarray(data[n]).ravel() for n in named]) if len(named) > 1 else data[named[0]]
             data = {k: v for k, v in data.items() if k not in named}

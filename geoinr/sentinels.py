@@ -213,23 +213,22 @@ def _robust_centre(values: np.ndarray) -> tuple[float, float]:
     return float(median), float(spread)
 
 
-def _apart(values: np.ndarray, low: float, high: float, log: bool) -> tuple[float, float]:
+def _apart(v: np.ndarray, low: float, high: float, median: float, log: bool = False) -> tuple[float, float]:
     """The outlier bounds ``(low, high)``, each pushed out past a continuous tail: the values within a bound are
     data, and so is each value beyond it within ``1 / OUTLIER_GAP_SHARE`` times the farthest data's distance from
-    the median (a chain, taken in order); the bound then lies that factor past the farthest data, so that what
-    stands apart (land at -214,748 m beyond eddies of 0.2 m) is still masked.
+    the ``median`` (a chain, taken in order); the bound then lies that factor past the farthest data, so that what
+    stands apart (land at -214,748 m beyond eddies of 0.2 m) is still masked. ``log``: ``v`` and ``median`` are
+    the logarithms of the values (positive data), the bounds are not.
 
     Examples
     --------
     >>> x = np.linspace(-10.0, 10.0, 1000)
     >>> flat = 0.2 * np.exp(-x**2) - 0.1 * np.exp(-(x - 5.0)**2)  # a flat sea and its eddies' tails
-    >>> [round(float(b), 6) for b in _apart(flat, -1e-5, 1e-5, False)]  # pushed past the eddies
+    >>> [round(float(b), 6) for b in _apart(flat, -1e-5, 1e-5, 0.0)]  # pushed past the eddies
     [-1.0, 2.0]
-    >>> _apart(np.append(flat, -214748.0), -1e-5, 1e-5, False)[0] > -214748.0  # land far apart: still masked
+    >>> _apart(np.append(flat, -214748.0), -1e-5, 1e-5, 0.0)[0] > -214748.0  # land far apart: still masked
     True
     """
-    v = np.log(values) if log else values
-    median = float(np.median(_thinned(v)))
     out = [low, high]
     for i, (bound, sign) in enumerate(zip((low, high), (-1.0, 1.0))):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -374,14 +373,15 @@ def screen(values, variable: str = "values", packed: dict | None = None, *, samp
     low, high, log = -np.inf, np.inf, False
     if outliers and not declared:
         if clean.min() > 0.0:  # positive data (concentrations, rates, heights): their spread is in ratios
-            log_median, log_spread = _robust_centre(np.log(clean))
+            logs = np.log(clean)
+            log_median, log_spread = _robust_centre(logs)
             log = log_spread > 0
             if log:
                 with np.errstate(over="ignore", under="ignore"):
                     low, high = (float(np.exp(log_median + s * LOG_OUTLIER_SPREADS * log_spread)) for s in (-1, 1))
         if not log:
             low, high = median - OUTLIER_SPREADS * spread, median + OUTLIER_SPREADS * spread
-        low, high = _apart(clean, low, high, log)
+        low, high = _apart(logs, low, high, log_median, log=True) if log else _apart(clean, low, high, median)
     return Screen(
         variable, exact=exact, low=low, high=high,
         reasons={e: reasons[e] for e in exact}, median=median, spread=spread, log=log,

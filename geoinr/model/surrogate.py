@@ -229,7 +229,8 @@ class SurrogateMixin:
         def eta(raw):
             return self._standardized(raw)[0][:, j] * scale + offset
 
-        with own_torch_state():  # gradients on, no caller's autocast or no_grad (a review)
+        with own_torch_state(dtype=False):  # gradients on, no caller's autocast or no_grad (a review); the default
+            # dtype left alone, as predict leaves it (process-wide: a lazy derive runs in dask's threads)
             for s, e, chunk, ok in _evaluation.batches(columns, batch_size):
                 near = _evaluation.held(self, chunk, outside)  # outside the fitted region and window: their nearest point
                 near[:, 1] = np.clip(near[:, 1], -POLE_LATITUDE, POLE_LATITUDE)  # (1/cos(lat) at a pole: one value)
