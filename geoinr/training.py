@@ -188,6 +188,11 @@ def own_torch_state(dtype: bool = True):
     of tensors does not require grad"; a caller's ``torch.autocast`` ran a float32 fit's validation and L-BFGS steps,
     and ``derive``, in bfloat16.
 
+    Parameters
+    ----------
+    dtype : bool
+        Set the default dtype to float32 inside (fits and builds); False leaves it alone (evaluation).
+
     Examples
     --------
     >>> import torch
