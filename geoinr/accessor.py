@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from . import coords, geometry, machine, sentinels
-from .observations import describe, is_lazy
+from .observations import check_outside, describe, is_lazy
 from .base import did_you_mean, history_line
 from .frames import user_stacklevel
 
@@ -354,8 +354,23 @@ def _regridded(pred: xr.DataArray, var: xr.DataArray, fitted: INRModel) -> xr.Da
     """A variable of ``regrid``'s output: clipped to its source's CF valid range (:func:`_within_valid`), its
     source's own ``source`` (its observations) kept before what regridded it, as ``fill_gaps`` keeps it (a review:
     regrid replaced it with the model's note)."""
-    pred, given = _within_valid(pred, var), var.attrs.get("source")
+    pred, given = _static_as_source(_within_valid(pred, var), var, fitted), var.attrs.get("source")
     return pred.assign_attrs(source=f"{given}; regridded by {fitted._source_note()}") if given else pred
+
+
+def _static_as_source(pred: xr.DataArray, var: xr.DataArray, fitted: INRModel) -> xr.DataArray:
+    """A static source variable (a mean dynamic topography fitted beside a time-varying sea level) regridded without
+    a time dimension: the mean over the target's times of its predictions, as ``fill_gaps`` gives it (a review:
+    ``regrid`` returned it on every time, varying a little)."""
+    name = fitted.coord_names_.get("time")
+    if name is None or name in var.coords:  # (a variable along the time's dimension carries the time coordinate)
+        return pred
+    try:
+        out = coords.find_coords(pred).time
+    except ValueError:
+        return pred
+    dims = [d for d in (pred[out].dims if out is not None else ()) if d in pred.dims]
+    return pred.mean(dims).assign_attrs(pred.attrs) if dims else pred
 
 
 LAZY_SPREADS = 20.0  # a lazy fill's range, for its packing's check: the fitted data's mean +- this many std
@@ -491,10 +506,11 @@ class _Base:
                                 f"({', '.join(INRModel._get_param_names())}) and {', '.join(_FIT_NAMES)}.")
         return INRModel(**params).fit(self._obj if source is None else source, variables=variables, **names)
 
-    def _regrid(self, target, variables, kwargs, land="auto", chunks=None, area="point"):
+    def _regrid(self, target, variables, kwargs, land="auto", chunks=None, area="point", outside="hold"):
         """Fit, then predict on ``target``: a Dataset/DataArray (or dict of coordinate arrays), or a resolution in
         degrees (a number or a ``(dlon, dlat)`` pair): a regular grid over the fitted region at a gridded source's
-        own times (daily otherwise). The target is checked before the fit. ``land``: see :meth:`DatasetINRAccessor.regrid`."""
+        own times (daily otherwise). The target is checked before the fit. ``land``, ``outside``: see
+        :meth:`DatasetINRAccessor.regrid`."""
         resolution = _resolution(target)
         if resolution is None and not isinstance(target, xr.Dataset | xr.DataArray | dict):
             raise TypeError(
@@ -502,6 +518,7 @@ class _Base:
                 f"fitted.target_grid(0.125)) or a resolution in degrees (0.125, or (dlon, dlat)); got "
                 f"{type(target).__name__}. Nothing was fitted.")
         _check_land(land, "regrid")
+        check_outside(outside)
         _check_area(area, resolution, kwargs)
         if isinstance(target, xr.Dataset | xr.DataArray):
             coords.find_coords(target, require_time=False)  # a target without latitude and longitude: say so now
@@ -520,8 +537,8 @@ class _Base:
         with_std = fitted.uncertainty is not None  # the std an uncertainty= fit calibrated: kept beside the map
         points = target if area == "point" else _sub_cells(target, fitted)  # (area="mean": its cells' sub-points)
         chunks = chunks if area == "point" else _sub_chunks(chunks, fitted)
-        pred = _with_std(*fitted.predict(points, chunks=chunks, return_std=True)) if with_std else \
-            fitted.predict(points, chunks=chunks)
+        pred = _with_std(*fitted.predict(points, chunks=chunks, return_std=True, outside=outside)) if with_std else \
+            fitted.predict(points, chunks=chunks, outside=outside)
         source = None if land is None else _decoded(self._obj, fitted.variables_)  # land in the units the fit read
         pred = pred if land is None else _std_where_mapped(
             _without_land(pred, source, fitted, every_missing=land == "missing"), fitted)
@@ -534,12 +551,13 @@ class _Base:
                                                  f"regridded by {fitted._source_note()}")
         return _with_bounds(pred, target)
 
-    def _fill(self, fitted: INRModel, obj, mask=None, land="auto"):
+    def _fill(self, fitted: INRModel, obj, mask=None, land="auto", outside="hold"):
         obj = _decoded(obj, fitted.variables_)  # kept values in the units of the predictions, packing in encoding
         with_std = isinstance(obj, xr.Dataset) and fitted.uncertainty is not None
         try:  # the land outside a mask is outside the fitted region too, and never filled: not warned of (this fit's
             fitted._warns_extrapolation = mask is None  # own flag, not the process's warning filters: threads)
-            pred = fitted.predict(obj, return_std=True) if with_std else fitted.predict(obj)
+            pred = fitted.predict(obj, return_std=True, outside=outside) if with_std else \
+                fitted.predict(obj, outside=outside)
         finally:
             del fitted._warns_extrapolation
         pred, std = pred if with_std else (pred, None)
@@ -769,7 +787,7 @@ class DatasetINRAccessor(_Base):
         """
         return self._fit(variables, kwargs)
 
-    def regrid(self, target, variables=None, land="auto", chunks=None, area="point", **kwargs):
+    def regrid(self, target, variables=None, land="auto", chunks=None, area="point", outside="hold", **kwargs):
         """Fit, then predict on ``target``.
 
         Values are clipped to each variable's CF valid range (``valid_min``/``valid_max``/``valid_range``, which the
@@ -800,6 +818,10 @@ class DatasetINRAccessor(_Base):
             (a resolution only, no ``uncertainty=``): its mean over each cell, from 4 x 4 points inside it weighted
             by the cosine of latitude (over those at sea, on a coast): what a coarser grid's cells hold
             (``cell_methods`` "area: mean"), at 16 times the prediction's cost.
+        outside : {"hold", "nan", "extrapolate"}
+            As for :meth:`~geoinr.INRModel.predict`: what target points outside the data's region and window get
+            (the values of their nearest point, NaN, or the network's own); ``"nan"`` masks the times inside a
+            gap of the record too (``time_gaps_``: a months-long outage of a satellite or a sensor).
         **kwargs
             As for :meth:`fit`. With ``uncertainty=``, the output is a Dataset with ``<name>_std`` beside each
             variable: the standard error of the map (as ``predict(return_std=True)``), linked by
@@ -825,9 +847,9 @@ class DatasetINRAccessor(_Base):
         >>> coarse.shape, coarse.attrs["cell_methods"]  # each 2 deg cell's mean
         ((2, 5, 5), 'area: mean time: point')
         """
-        return self._regrid(target, variables, kwargs, land, chunks, area)
+        return self._regrid(target, variables, kwargs, land, chunks, area, outside)
 
-    def fill_gaps(self, variables=None, mask=None, land="auto", **kwargs) -> xr.Dataset:
+    def fill_gaps(self, variables=None, mask=None, land="auto", outside="hold", **kwargs) -> xr.Dataset:
         """Fit, then return a copy with the NaN of the fitted variables replaced by predictions.
 
         Observed values are kept as they are. Values the fit treats as missing are gaps too: undeclared
@@ -851,6 +873,9 @@ class DatasetINRAccessor(_Base):
             (NaN times too), or a value outside its valid range at every time, so that no sea level is made up over
             the continents; NaN cells are gaps, and filled. ``"missing"``: every cell without a value at any time. ``None``: every gap is filled, land
             included (what ``fill_gaps`` did until 2026-12-06). Scattered sources (tracks) are filled everywhere.
+        outside : {"hold", "nan", "extrapolate"}
+            As for :meth:`regrid`: ``"nan"`` leaves NaN the gaps far from every observation: inside a long gap of
+            the record (``time_gaps_``, a months-long outage; the fill warns of them), or beyond its region.
         **kwargs
             As for :meth:`fit`. With ``uncertainty=``, each filled variable gets ``<name>_std``: the standard error
             of the filled values (NaN where the value is observed), linked by ``ancillary_variables``.
@@ -875,8 +900,9 @@ class DatasetINRAccessor(_Base):
         """
         _check_mask(mask, self._obj)
         _check_land(land, "fill_gaps")
+        check_outside(outside)
         fitted = self._fit(variables, kwargs, "fill_gaps", _inside(self._obj, mask, variables, kwargs))
-        return self._fill(fitted, self._obj, mask, land)
+        return self._fill(fitted, self._obj, mask, land, outside)
 
 
 @xr.register_dataarray_accessor("inr")
@@ -900,17 +926,18 @@ class DataArrayINRAccessor(_Base):
         """
         return self._fit(None, kwargs)
 
-    def regrid(self, target, land="auto", chunks=None, area="point", **kwargs):
+    def regrid(self, target, land="auto", chunks=None, area="point", outside="hold", **kwargs):
         """Fit, then predict on ``target`` (a grid, or a resolution in degrees; fill-valued land kept NaN); see
         :meth:`DatasetINRAccessor.regrid`."""
         _refuse_std(kwargs, self._obj, "regrid")
-        return self._regrid(target, None, kwargs, land, chunks, area)
+        return self._regrid(target, None, kwargs, land, chunks, area, outside)
 
-    def fill_gaps(self, mask=None, land="auto", **kwargs) -> xr.DataArray:
+    def fill_gaps(self, mask=None, land="auto", outside="hold", **kwargs) -> xr.DataArray:
         """Fit, then return a copy with NaN replaced by predictions (where ``mask``, if given, is true; the land
         ``land`` finds stays NaN); see :meth:`DatasetINRAccessor.fill_gaps`."""
         _refuse_std(kwargs, self._obj, "fill_gaps")
         _check_mask(mask, self._obj)
         _check_land(land, "fill_gaps")
+        check_outside(outside)
         fitted = self._fit(None, kwargs, "fill_gaps", _inside(self._obj, mask))
-        return self._fill(fitted, self._obj, mask, land)
+        return self._fill(fitted, self._obj, mask, land, outside)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import difflib
 import inspect
 import os
 import sys
@@ -28,7 +27,7 @@ from . import coords as _coords
 from . import sentinels as _sentinels
 from . import observations as _observations
 from ._version import __version__
-from .frames import user_stacklevel
+from .frames import did_you_mean, user_stacklevel
 from .geometry import metres_per_length_unit
 from .metrics import _length_factor, _screened, _warn_coverage
 
@@ -40,24 +39,6 @@ class NotFittedError(_SklearnNotFitted, RuntimeError):
 
 
 REGION_MARGIN_DEG = _observations.REGION_MARGIN_DEG  # degrees: targets this far (or a tenth of the span) outside warn
-
-
-def did_you_mean(word: str, choices) -> str:
-    """`` Did you mean 'x'?`` for the closest of ``choices``, or an empty string.
-
-    Letter case does not count against a choice (``Lx`` finds ``lx``).
-
-    Examples
-    --------
-    >>> did_you_mean("max_tim", ["max_time", "epochs"])
-    " Did you mean 'max_time'?"
-    >>> did_you_mean("Lx", ["lx", "ly", "lt"])
-    " Did you mean 'lx'?"
-    """
-    choices = [str(c) for c in choices]
-    by_case = {c.lower(): c for c in reversed(choices)}  # the first choice of each lower-cased spelling
-    close = difflib.get_close_matches(str(word).lower(), list(by_case), n=1, cutoff=0.6)
-    return f" Did you mean {by_case[close[0]]!r}?" if close else ""
 
 
 #: parameters whose change after a fit leaves what was fitted as it is (display only)
@@ -113,20 +94,43 @@ def _far_count(region, lon, lat) -> int:
     return finite - int(np.count_nonzero(lon_ok)) * int(np.count_nonzero(lat_ok))
 
 
-def _reference_factor(fitted_units, test_units, variable) -> float:
-    """Factor that puts reference values in ``test_units`` into the fitted ``fitted_units`` (lengths convert);
-    1 when either is unknown or they agree, or (with a warning) when neither is a length geoinr knows; a ValueError
-    when one is a length and the other is not."""
+# a temperature's zero in kelvin, by its units (CF's names and common ones): a reference in degC scored against a map
+# in K had an RMSE of 273 (a review)
+KELVIN_ZEROS = {"k": 0.0, "kelvin": 0.0, "degk": 0.0, "deg_k": 0.0, "degc": 273.15, "deg_c": 273.15, "celsius": 273.15,
+                "degree_c": 273.15, "degrees_c": 273.15, "degree_celsius": 273.15, "degrees_celsius": 273.15,
+                "°c": 273.15}
+MU_MEAN_RATIO = 10.0  # a reference whose mean is this many times its spread: mu is near 1 for any map (warned)
+
+
+def _reference_units(fitted_units, test_units, variable) -> tuple[float, float]:
+    """``(factor, offset)`` that put reference values in ``test_units`` into the fitted ``fitted_units``
+    (``value * factor + offset``): lengths and temperatures (K, degC) convert; ``(1, 0)`` when either is unknown or
+    they agree, or (with a warning) when neither is a length or temperature geoinr knows; a ValueError when one is
+    a length and the other is not."""
     factor = _length_factor(test_units, fitted_units)
     if factor is not None:
-        return factor
+        return factor, 0.0
+    zeros = [KELVIN_ZEROS.get(str(u).strip().lower()) for u in (test_units, fitted_units)]
+    if None not in zeros:
+        return 1.0, zeros[0] - zeros[1]
     fitted, test = (" ".join(str(u).split()) for u in (fitted_units, test_units))
     if metres_per_length_unit(fitted) is None and metres_per_length_unit(test) is None:  # (degC, degree_Celsius)
         warnings.warn(f"The reference {variable!r} is in {test!r} and the map in {fitted!r}; scored as they are. "
                       f"Convert the reference first if these are not the same units.", UserWarning, stacklevel=user_stacklevel())
-        return 1.0
+        return 1.0, 0.0
     raise ValueError(f"The reference {variable!r} is in {test!r} but the map in {fitted!r}: convert the reference "
                      f"to {fitted!r} (and set its units attribute) before scoring.")
+
+
+def _warn_offset_field(ref: np.ndarray, variable) -> None:
+    """Warn where mu = 1 - RMSE/RMS(reference) says little: a reference whose mean is :data:`MU_MEAN_RATIO` times its
+    spread (a temperature in K) scores mu near 1 for any map (0.997 for an RMSE of 1 K: a review)."""
+    mean, spread = float(np.mean(ref)), float(np.std(ref))
+    if abs(mean) > MU_MEAN_RATIO * spread:
+        warnings.warn(f"mu of {variable!r} is near 1 for any map: its reference's mean ({mean:.4g}) is "
+                      f"{abs(mean) / max(spread, 1e-300):.3g} times its spread, and mu = 1 - RMSE/RMS(reference) suits "
+                      f"anomalies (sea level). Compare its RMSE, or score anomalies (the mean removed from both).",
+                      UserWarning, stacklevel=user_stacklevel())
 
 
 def now() -> str:
@@ -196,8 +200,9 @@ class BaseMapper(BaseEstimator):
                 f"{type(self).__name__}: parameters changed since the fit ({said}), and what was fitted does not "
                 f"follow them. Call fit(...) again for them to take effect, or set them back: set_params({back}).")
 
-    def _set_frame(self, obs, region, time_range) -> None:
-        """Learned description of the data (names, attributes, time axis, region, time span)."""
+    def _set_frame(self, obs, region, time_range, gaps=None) -> None:
+        """Learned description of the data (names, attributes, time axis, region, time span and its gaps: those of
+        ``obs``' table where ``gaps`` is None)."""
         self.coord_names_ = obs.coord_names
         self.time_axis_ = obs.time_axis
         self.variables_ = list(obs.variables)
@@ -205,6 +210,9 @@ class BaseMapper(BaseEstimator):
         self.lon_convention_ = obs.lon_convention
         self.region_ = region
         self.time_range_ = time_range
+        if gaps is None:
+            gaps = _observations.time_gaps(obs.table.time, time_range) if obs.table is not None else []
+        self.time_gaps_ = [tuple(g) for g in gaps]
 
     def _forget(self) -> None:
         """Drop everything learned (a refit starts from nothing; a failed fit leaves the mapper unfitted)."""
@@ -227,8 +235,12 @@ class BaseMapper(BaseEstimator):
 
     # ------------------------------------------------------------------ targets
     def _selection(self, variable) -> list:
+        if isinstance(variable, list | tuple):  # ("['zos', 'sst'] was not fitted; fitted: ['zos', 'sst']")
+            raise TypeError(f"variable={variable!r}: give one fitted variable's name, or None for all of them "
+                            f"({self.variables_}).")
         if variable is not None and variable not in self.variables_:
-            raise ValueError(f"variable={variable!r} was not fitted; fitted variables: {self.variables_}.")
+            raise ValueError(f"variable={variable!r} was not fitted; fitted variables: {self.variables_}."
+                             f"{did_you_mean(variable, self.variables_)}")
         return [self.variables_.index(variable)] if variable is not None else list(range(len(self.variables_)))
 
     def _target_names(self, target, lat, lon, time) -> _coords.CoordNames:
@@ -240,6 +252,7 @@ class BaseMapper(BaseEstimator):
         lo, hi = self.time_range_
         tol = _observations.margins(self.region_, self.time_range_)[2]  # the times far_outside calls far
         tmin, tmax = np.nanmin(t), np.nanmax(t)
+        self._warn_gaps(t)
         if tmin < lo - tol or tmax > hi + tol:
             if self.time_axis_.kind == "numeric":  # in the data's own numbers (and units)
                 lo, hi, tmin, tmax = self.time_axis_.from_days(np.array([lo, hi, tmin, tmax])).tolist()
@@ -254,6 +267,29 @@ class BaseMapper(BaseEstimator):
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )
+
+    def _warn_gaps(self, t) -> None:
+        """Warn when target times fall inside the far part of a gap of the fitted record (:attr:`time_gaps_`)."""
+        gaps = getattr(self, "time_gaps_", None) or []
+        inside = [g for g in gaps if _observations.gap_times([g], t).any()]
+        if not inside:
+            return
+        n = int(np.count_nonzero(_observations.gap_times(gaps, np.unique(np.asarray(t, dtype=np.float64)))))
+        when = "; ".join(f"{self._day_text(a)} to {self._day_text(b)}" for a, b in inside[:3])
+        warnings.warn(
+            f"{n:,} target time(s) fall inside a gap of the fitted record, farther from any observation than the "
+            f"fit can reach ({when}{'; ...' if len(inside) > 3 else ''}; time_gaps_ lists them all). The model was "
+            f"not fitted there: its values are the network's own; mask them with outside='nan'.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+    def _day_text(self, day: float) -> str:
+        """A day of the fitted time axis as the data gave it (a date, or a number in its units)."""
+        value = self.time_axis_.from_days(np.array([day]))[0]
+        if self.time_axis_.kind == "numeric":
+            return f"{value:.6g} {self.time_axis_.units or 'time units'}"
+        return str(value)[:16].replace("T", " ")
 
     def _warn_outside_region(self, lon, lat) -> None:
         """Warn when target points lie far outside the fitted region (a coordinate network extrapolates poorly)."""
@@ -532,11 +568,14 @@ class BaseMapper(BaseEstimator):
                             f"(/time) coordinates, as predict's targets); got {type(test).__name__}.")
         own = {}  # a DataArray scored as a fitted variable of another name: its warnings name it by its own
         if isinstance(test, xr.DataArray):
-            name = test.name if test.name is not None else self.variables_[0]
-            if len(self.variables_) > 1 and name not in self.variables_:
-                raise ValueError(f"Cannot tell which fitted variable this unnamed DataArray is; name it one of {self.variables_}.")
-            own = {self.variables_[0]: name} if name not in self.variables_ else {}
-            test = test.to_dataset(name=name if name in self.variables_ else self.variables_[0])
+            # (an unnamed one was scored as the first of several fitted variables: ds.vo * mask against uo, a review)
+            one = variables if isinstance(variables, str) else variables[0] if variables and len(variables) == 1 else None
+            as_var = test.name if test.name in self.variables_ else one if len(self.variables_) > 1 else self.variables_[0]
+            if as_var not in self.variables_:
+                raise ValueError(f"Cannot tell which fitted variable this DataArray ({test.name!r}) is: name it one of "
+                                 f"{self.variables_} (da.rename(...)), or give variables= naming it.")
+            own = {as_var: test.name} if test.name != as_var and test.name is not None else {}
+            test = test.to_dataset(name=as_var)
         wanted = [variables] if isinstance(variables, str) else variables
         if wanted is None:
             wanted = [v for v in self.variables_ if v in test.data_vars]
@@ -555,9 +594,9 @@ class BaseMapper(BaseEstimator):
                     self._warn_extrapolation(table.time)
                 warned = True
             pred = np.asarray(self._predict_columns(cols))[:, self.variables_.index(v)].astype(np.float64)
+            factor, offset = _reference_units(self.variable_attrs_.get(v, {}).get("units"), test[v].attrs.get("units"), v)
             ref = _screened(table.values[:, 0], "reference", "The scores leave them out.", name=own.get(v, v),
-                            packed=_sentinels.packed_extremes(test[v])) * _reference_factor(
-                self.variable_attrs_.get(v, {}).get("units"), test[v].attrs.get("units"), v)
+                            packed=_sentinels.packed_extremes(test[v])) * factor + offset
             ok = np.isfinite(pred) & np.isfinite(ref)
             if not ok.any():  # scored NaN; refused below where no variable has a point
                 results[v] = {"rmse": float("nan"), "mu": float("nan"), "bias": float("nan"), "n": 0}
@@ -568,6 +607,7 @@ class BaseMapper(BaseEstimator):
             if rms == 0.0:
                 raise ValueError(f"The test values of {v!r} are identically zero; mu = 1 - RMSE/RMS is undefined.")
             score = float(np.sqrt(np.mean(err**2)))
+            _warn_offset_field(ref[ok], v)
             results[v] = {"rmse": score, "mu": 1.0 - score / rms, "bias": float(np.mean(err)), "n": int(ok.sum())}
         empty = [v for v, r in results.items() if not r["n"]]
         if len(empty) == len(results):

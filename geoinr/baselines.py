@@ -19,6 +19,7 @@ dimension (tracks, for scoring), or a dict ``{"lon", "lat"[, "time"]}`` of array
 """
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 import warnings
@@ -74,6 +75,22 @@ class _Baseline(BaseMapper):
     def _check_params(self) -> None:
         """Raise ValueError for invalid constructor parameters (before anything is read)."""
 
+    def _fit_state(self) -> dict:
+        """What of the parameters only a fit reads: set otherwise since, they would change nothing (the output's
+        ``source`` claiming them), so predict refuses them until a refit. The others (the OI's scales, tiles) are
+        read at each prediction: changed after the fit, they take effect, checked as a fit checks them."""
+        return {}
+
+    def _check_fitted(self) -> None:
+        super()._check_fitted()
+        self._check_params()  # set_params(lx=-5) after the fit mapped with it (a review)
+        now, then = self._fit_state(), getattr(self, "_fit_state_at_fit", {})
+        changed = {k: (then[k], v) for k, v in now.items() if k in then and then[k] != v}
+        if changed:
+            said = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
+            raise ValueError(f"{type(self).__name__}: changed since the fit, which alone reads it ({said}): call "
+                             f"fit(...) again for it to take effect, or set it back.")
+
     # ------------------------------------------------------------------ fit
     def fit(self, data, variable: Hashable | None = None, *, lat=None, lon=None, time=None):
         """Read the observations; returns ``self``.
@@ -102,12 +119,12 @@ class _Baseline(BaseMapper):
         >>> geoinr.baselines.OptimalInterpolation(lt=None).fit(obs, "h")
         OptimalInterpolation(lt=None)  # fitted: h on 3 observations
         """
+        self._forget()  # a refit starts from nothing learned (a refused one leaves the mapper unfitted, as INRModel)
         self._check_params()
         if isinstance(variable, (list, tuple)):
             raise TypeError(f"{type(self).__name__} maps one variable at a time; got variable={variable!r}.")
         if not self._uses_time():
             time = False
-        self._forget()  # a refit starts from nothing learned
         obs = _observations.read(data, variable, lat=lat, lon=lon, time=time, single=True)
         table = obs.table
         var = obs.variables[0]
@@ -124,6 +141,7 @@ class _Baseline(BaseMapper):
         t_o = None if t is None else t[order]
         y = table.values[order, 0]
         self._fit_points(lon_o, lat_o, t_o, y)
+        self._fit_state_at_fit = copy.deepcopy(self._fit_state())
         self.n_obs_ = int(y.size)
         return self
 
@@ -334,6 +352,10 @@ class OptimalInterpolation(_Baseline):
 
     def _uses_time(self) -> bool:
         return self.lt is not None
+
+    def _fit_state(self) -> dict:  # (the superobservations, the error variances, and whether time was read)
+        return {"noise": self.noise, "signal_variance": self.signal_variance, "superobs": self.superobs,
+                "lt given": self.lt is not None}
 
     def _check_params(self) -> None:
         numbers = ("lx", "ly", "noise", "tile", "halo", "overlap", "max_obs") + (("lt",) if self.lt is not None else ())
@@ -793,6 +815,9 @@ class LinearInterpolator(_Baseline):
 
     def _uses_time(self) -> bool:
         return self.window is not None
+
+    def _fit_state(self) -> dict:  # (whether time was read)
+        return {"window given": self.window is not None}
 
     def _check_params(self) -> None:
         if self.fill not in (None, "nearest"):

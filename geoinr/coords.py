@@ -931,14 +931,22 @@ def _float_coord(var, name, role, time_axis: TimeAxis | None):
 CLIMATOLOGY_DIMS = ("month", "dayofyear", "doy", "season", "hour", "week", "weekofyear")  # groupby("time.x")'s
 
 
-def _check_extra_dims(obj, var, name, spanned) -> None:
+def _check_extra_dims(obj, var, name, spanned, time_name=None) -> None:
     """Refuse a dimension of length > 1 that no coordinate spans (depth, member): its values share every point.
 
-    A time dimension (dates, or a coordinate with a time's name) is allowed: with ``time=False`` its values are
-    pooled into one spatial field.
+    A time dimension (dates, or a coordinate with a time's name) is allowed where the fit reads no time
+    (``time_name`` None, ``time=False``): its values are pooled into one spatial field. Where it reads another time,
+    a variable on a time axis of its own is refused (its maps were copied onto every time read: a review).
     """
-    extra = [d for d in var.dims if d not in spanned and var.sizes[d] > 1
-             and not (d in obj.coords and (_is_time_like(obj[d]) or str(d).lower() in TIME_NAMES))]
+    timed = [d for d in var.dims if d not in spanned and var.sizes[d] > 1
+             and d in obj.coords and (_is_time_like(obj[d]) or str(d).lower() in TIME_NAMES)]
+    if timed and time_name is not None:
+        raise ValueError(
+            f"Variable {name!r} has a time dimension of its own, {timed[0]!r} (length {var.sizes[timed[0]]}), not the "
+            f"time {time_name!r} this fit reads: its maps would be fitted at every time of {time_name!r}. Fit it "
+            f"alone, or put it on the same times first (e.g. ds[{name!r}].interp({timed[0]}=ds[{time_name!r}]) and "
+            f"renamed), or give time= naming its own.")
+    extra = [d for d in var.dims if d not in spanned and var.sizes[d] > 1 and d not in timed]
     if extra:
         d = extra[0]
         own = [n for n, c in _candidates(obj).items() if n != name and set(c.dims) & set(extra)
@@ -1019,7 +1027,7 @@ def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, ti
     _check_longitude(np.asarray(coord_vars["lon"].values, dtype=np.float64), names.lon)
     spanned = {d for var in coord_vars.values() for d in var.dims}
     for v, var in zip(variables, data_vars):
-        _check_extra_dims(obj, var, v if v is not None else var.name, spanned)
+        _check_extra_dims(obj, var, v if v is not None else var.name, spanned, names.time)
     pairs = [(var.dims, _numeric_values(var, name)) for name, var in zip(variables, data_vars)]
     pairs += [(var.dims, _float_coord(var, getattr(names, role), role, time_axis)) for role, var in coord_vars.items()]
     dims, views = _broadcast(pairs)

@@ -30,9 +30,33 @@ _STOP_REASONS = {
 }
 
 
+class _AsFitted:
+    """A fitted model seen with the parameters of its fit (those set since are refused by its predict)."""
+
+    def __init__(self, model, params: dict):
+        self._model, self._params = model, params
+
+    def __getattr__(self, name):
+        return self._params[name] if name in self._params else getattr(self._model, name)
+
+    def get_params(self, deep: bool = True) -> dict:
+        return dict(self._params)
+
+
+def _as_fitted(model) -> tuple:
+    """``(model as fitted, {name: [at the fit, now]})``: the model itself where no parameter changed since its fit."""
+    from .base import _changed_params
+
+    fitted = getattr(model, "_fit_params_", None) if model.is_fitted else None
+    changed = _changed_params(fitted, model.get_params(deep=False))
+    if not changed:
+        return model, {}
+    return _AsFitted(model, {**model.get_params(deep=False), **fitted}), {k: list(v) for k, v in changed.items()}
+
+
 def _non_default_params(model) -> dict:
     """Constructor parameters that differ from their defaults, in signature order."""
-    sig = inspect.signature(type(model).__init__).parameters
+    sig = inspect.signature(type(getattr(model, "_model", model)).__init__).parameters
     out = {}
     for k, v in model.get_params().items():
         default = sig[k].default if k in sig else inspect.Parameter.empty
@@ -76,6 +100,15 @@ def _time_range(model) -> tuple[str, str] | None:
     return _format_time(lo), _format_time(hi) + (f" {units}" if units else "")
 
 
+def _time_gaps(model) -> list:
+    """The far parts of the record's gaps (``time_gaps_``) as pairs of strings, as :func:`_time_range` gives."""
+    axis = getattr(model, "time_axis_", None)
+    gaps = getattr(model, "time_gaps_", None) or []
+    if axis is None or not gaps:
+        return []
+    return [tuple(_format_time(v) for v in axis.from_days(np.asarray(g, dtype=np.float64))) for g in gaps]
+
+
 def _lon(v: float) -> str:
     v = ((float(v) + 180.0) % 360.0) - 180.0
     return f"{abs(v):.2f}°{'W' if v < 0 else 'E'}"
@@ -107,25 +140,24 @@ def summary(model) -> dict:
     Parameters
     ----------
     model : geoinr.INRModel
-        Fitted or not.
+        Fitted or not (the parameters of its fit shown, where they were changed since).
 
     Returns
     -------
     dict
-        Always ``model``, ``description``, ``fitted`` and ``params`` (the constructor
-        parameters that differ from their defaults), ``width``, ``depth``,
+        Always ``model``, ``description``, ``fitted``, ``params`` (the constructor parameters that differ from their
+        defaults), ``changed_since_fit`` (``{name: [at the fit, now]}``), ``width``, ``depth``,
         ``space_encoding``, ``time_encoding``, ``physics`` (the terms: ``physics_`` once fitted), ``physics_added``
         (True where ``physics="auto"`` added the smooth prior), ``uncertainty``, and ``init`` (SIREN
         models: ``"siren"`` or ``"tuner"``) where ``model_options`` or the fit's defaults set it. A fitted
         model adds ``variables``, ``units``, ``n_points``, ``region`` (west, east,
-        south, north), ``time_range`` (two strings, or None), ``n_parameters``,
-        ``min_wavelength_km``, ``min_period_days``, ``fit_seconds``, ``epochs``,
+        south, north), ``time_range`` (two strings, or None), ``time_gaps`` (the far parts of the record's gaps,
+        ``time_gaps_``, as pairs of strings), ``n_parameters``, ``min_wavelength_km``, ``min_period_days``, ``fit_seconds``, ``epochs``,
         ``steps``, ``stop_reason``, ``best_loss`` (standardized MSE), ``best_loss_on``
         (``"validation"`` or ``"training"``), ``best_epoch``, ``best_rmse`` (the same
         loss as an RMSE in the variable's units, one fitted variable only, else None),
         ``joined_epoch`` (the epoch after which the held-out points were trained on, or None),
-        ``device`` (where the weights are now), ``trained_on`` (device used for
-        training), ``fitted_at``, ``calibration`` (``calibration_`` of models fitted
+        ``device`` (where the weights are now), ``trained_on`` (device used for training), ``fitted_at``, ``calibration`` (``calibration_`` of models fitted
         with ``uncertainty=``) and ``scale_search`` (``scale_search_`` of models fitted
         with ``min_wavelength="search"``), ``optimizer`` (``optimizer_``: ``"adam"``, or
         ``"lbfgs"`` for Adam then full-batch L-BFGS), ``precision`` (``precision_``), ``members`` (``members_``, the
@@ -141,6 +173,7 @@ def summary(model) -> dict:
     >>> s["model"], s["fitted"], s["params"], s["width"], s["depth"]
     ('nif', False, {'model': 'nif', 'width': 16}, 16, 3)
     """
+    model, changed = _as_fitted(model)  # what was fitted, not parameters set since (a review)
     width_default, depth_default, description = _network_defaults(model.model)
     recorded = getattr(model, "network_size_", None) or {}  # a fitted model: the defaults it was built with
     width_default, depth_default = recorded.get("width", width_default), recorded.get("depth", depth_default)
@@ -148,7 +181,7 @@ def summary(model) -> dict:
         "model": model.model,
         "description": description,
         "fitted": bool(model.is_fitted),
-        "params": _non_default_params(model),
+        "params": _non_default_params(model), "changed_since_fit": changed,
         "physics_weight": getattr(model, "physics_weight", None),
         "width": model.width if model.width is not None else width_default,
         "depth": model.depth if model.depth is not None else depth_default,
@@ -195,6 +228,7 @@ def summary(model) -> dict:
         n_points=int(model.n_points_),
         region=tuple(float(v) for v in model.region_),
         time_range=time_range,
+        time_gaps=_time_gaps(model),
         n_parameters=int(model.n_parameters_),
         min_wavelength_km=enc.get("min_wavelength"), min_period_days=enc.get("min_period"), spatial="time" in enc and enc["time"] is None,
         fit_seconds=None if fit_seconds is None else float(fit_seconds),
@@ -347,6 +381,10 @@ def rows(s: dict) -> list[tuple[str, str]]:
     if not s["fitted"]:
         out.append(("status", "not fitted: call fit(...) or ds.inr.fit(...)"))
         return out
+    if s.get("changed_since_fit"):
+        said = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in s["changed_since_fit"].items())
+        out.append(("status", f"parameters changed since the fit ({said}): shown as fitted; predict refuses them "
+                              f"until fit(...) again, or set_params back"))
     units = s.get("units", {})
     names = ", ".join(f"{v} ({units[v]})" if units.get(v) else v for v in s["variables"])
     west, east, south, north = s["region"]
@@ -354,6 +392,10 @@ def rows(s: dict) -> list[tuple[str, str]]:
     data = f"{names} on {s['n_points']:,} points; {lons}, {_lat(south)} to {_lat(north)}"
     if s.get("time_range"):
         data += f"; {s['time_range'][0]} to {s['time_range'][1]}"
+    if s.get("time_gaps"):
+        more = len(s["time_gaps"]) - 1
+        data += f"; no data near {s['time_gaps'][0][0]} to {s['time_gaps'][0][1]}"
+        data += f" and {_plural(more, 'other gap')} (time_gaps_)" if more else " (time_gaps_)"
     out.append(("data", data))
     train = []
     if s.get("fit_seconds") is not None:

@@ -1,4 +1,4 @@
-"""Where a warning points: the user's line, not geoinr's own.
+"""Where a warning points (the user's line, not geoinr's own), and what a message suggests (a close name).
 
 A warning raised deep in a fit (a coordinate read, a time budget, a calibration) reaches the
 user through several of geoinr's frames; a fixed ``stacklevel`` points at one of them as soon as a
@@ -7,10 +7,11 @@ nor xarray, so every layer may use it.
 """
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 
-__all__ = ["user_stacklevel"]
+__all__ = ["did_you_mean", "user_stacklevel"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
@@ -31,3 +32,21 @@ def user_stacklevel() -> int:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE + os.sep):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def did_you_mean(word: str, choices) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``choices``, or an empty string.
+
+    Letter case does not count against a choice (``Lx`` finds ``lx``).
+
+    Examples
+    --------
+    >>> did_you_mean("max_tim", ["max_time", "epochs"])
+    " Did you mean 'max_time'?"
+    >>> did_you_mean("Lx", ["lx", "ly", "lt"])
+    " Did you mean 'lx'?"
+    """
+    choices = [str(c) for c in choices]
+    by_case = {c.lower(): c for c in reversed(choices)}  # the first choice of each lower-cased spelling
+    close = difflib.get_close_matches(str(word).lower(), list(by_case), n=1, cutoff=0.6)
+    return f" Did you mean {by_case[close[0]]!r}?" if close else ""

@@ -17,11 +17,11 @@ import xarray as xr
 
 from . import coords as _coords
 from . import sentinels as _sentinels
-from .frames import user_stacklevel
+from .frames import did_you_mean, user_stacklevel
 from .geometry import is_height, metres_per_length_unit
 
 __all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "far_outside", "is_lazy", "lon_convention",
-           "margins",
+           "margins", "time_gaps", "gap_times", "OUTSIDE", "check_outside",
            "mask_fills", "mask_fills_lazy", "nearest_inside", "resolve_variables", "warn_duplicates", "warn_fills"]
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")  # variable attributes carried to the outputs
@@ -33,6 +33,13 @@ WINDOW_MARGIN_DAYS = 1.0
 WINDOW_SHORT_SHARE = 0.25
 # ... and at most this many days: a ten-year record's 1 % held a month past its end in silence (a review)
 WINDOW_MARGIN_MAX_DAYS = 5.0
+# Gaps inside a record (a review: a months-long outage was mapped without a word): consecutive observed times
+# further apart than the longest of GAP_MIN_DAYS (a mesoscale decorrelation time; DUACS maps with about 15 days),
+# GAP_STEPS of the record's typical step (a monthly record's missing month is no gap) and twice the window's
+# margin; the targets more than half that from every observed time are far, as those past the window's ends
+GAP_MIN_DAYS = 20.0  # days
+GAP_STEPS = 4
+GAP_RESOLUTION_DAYS = 0.125  # observed times are read to this (3 h): a long record's distinct times stay few
 
 
 @dataclasses.dataclass
@@ -102,6 +109,72 @@ def extent(table: _coords.PointTable) -> tuple:
     return (west, east, float(np.min(table.lat)), float(np.max(table.lat))), time_range
 
 
+OUTSIDE = ("hold", "nan", "extrapolate")  # predict(outside=): what a target outside the fitted region and window gets
+
+
+def check_outside(outside: str) -> str:
+    """``outside``, or a ValueError naming the choices (:data:`OUTSIDE`)."""
+    if not isinstance(outside, str) or outside not in OUTSIDE:
+        raise ValueError(f"outside={outside!r}: give 'hold' (values of the nearest point of the fitted region and "
+                         "window), 'nan' (masked far outside them and inside the record's gaps) or 'extrapolate' (the "
+                         "network's own values).")
+    return outside
+
+
+def observed_days(days) -> np.ndarray:
+    """The distinct observed times, in days, floored to :data:`GAP_RESOLUTION_DAYS` (what :func:`time_gaps` reads;
+    cheap to gather block by block from data too large for memory)."""
+    steps = np.floor(np.asarray(days, dtype=np.float64).ravel() / GAP_RESOLUTION_DAYS)
+    steps = steps[np.isfinite(steps)]
+    if steps.size > 1:  # runs of one time (a grid's rows, a pass's seconds) first: the sort is then short
+        steps = steps[np.r_[True, steps[1:] != steps[:-1]]]
+    return np.unique(steps) * GAP_RESOLUTION_DAYS
+
+
+def time_gaps(days, time_range: tuple | None) -> list:
+    """The far parts of the record's gaps: ``[(start, end), ...]`` days whose every time lies more than half a gap's
+    least length from every observed time (see :data:`GAP_MIN_DAYS`). Targets there were fitted to no data: a
+    model warns about them and ``predict(..., outside="nan")`` masks them, as past the window's ends.
+
+    Parameters
+    ----------
+    days : array-like
+        Observed times in days (repeats and NaN allowed), or :func:`observed_days` of them.
+    time_range : tuple or None
+        (first, last) day of the record (for its margin, :func:`margins`); None: no gap.
+
+    Returns
+    -------
+    list of tuple
+
+    Examples
+    --------
+    >>> days = list(range(0, 100)) + list(range(160, 365))  # daily, with a two-month outage
+    >>> time_gaps(days, (0.0, 364.0))
+    [(109.125, 150.0)]
+    >>> time_gaps(range(0, 3650, 30), (0.0, 3630.0))  # monthly: no gap
+    []
+    """
+    if time_range is None:
+        return []
+    seen = observed_days(days)
+    steps = np.diff(seen)
+    if steps.size == 0:
+        return []
+    least = max(GAP_MIN_DAYS, GAP_STEPS * float(np.median(steps)), 2.0 * margins((0.0, 1.0, 0.0, 1.0), time_range)[2])
+    wide = np.flatnonzero(steps > least + GAP_RESOLUTION_DAYS)  # (floored times: a step may read 3 h long)
+    return [(float(seen[i] + GAP_RESOLUTION_DAYS + least / 2), float(seen[i + 1] - least / 2)) for i in wide]
+
+
+def gap_times(gaps, t) -> np.ndarray:
+    """Boolean mask of the times ``t`` (days) inside the far parts of the gaps :func:`time_gaps` found."""
+    t = np.asarray(t, dtype=np.float64)
+    inside = np.zeros(t.shape, dtype=bool)
+    for start, end in gaps or ():
+        inside |= (t > start) & (t < end)
+    return inside
+
+
 def _east_of(west: float, lon) -> np.ndarray:
     """Degrees east of the meridian ``west``, in [0, 360)."""
     return (np.asarray(lon, dtype=np.float64) - west) % 360.0
@@ -129,11 +202,12 @@ def margins(region: tuple, time_range: tuple | None = None) -> tuple:
     return max(REGION_MARGIN_DEG, 0.1 * (east - west)), max(REGION_MARGIN_DEG, 0.1 * (north - south)), m_t
 
 
-def far_outside(region: tuple, time_range: tuple | None, lon, lat, t=None) -> np.ndarray:
+def far_outside(region: tuple, time_range: tuple | None, lon, lat, t=None, gaps=()) -> np.ndarray:
     """Boolean mask of the points far outside ``region`` (west, east, south, north degrees) or ``time_range``
     (first, last days): more than a tenth of the span (at least :data:`REGION_MARGIN_DEG` degrees) beyond an
     edge, or beyond :func:`margins`' time margin (1 % of the window, at least a day or a quarter of a window under
-    four days, at most :data:`WINDOW_MARGIN_MAX_DAYS`) before or after it. Non-finite points are not far.
+    four days, at most :data:`WINDOW_MARGIN_MAX_DAYS`) before or after it, or inside the far part of a gap of the
+    record (``gaps``, :func:`time_gaps`). Non-finite points are not far.
 
     These are the points a fitted model warns about (it was not fitted there) and the ones
     ``predict(..., outside="nan")`` masks.
@@ -148,6 +222,8 @@ def far_outside(region: tuple, time_range: tuple | None, lon, lat, t=None) -> np
         Degrees of the points (any longitude convention).
     t : array-like, optional
         Their times (days, on the fitted data's axis).
+    gaps : list of tuple, optional
+        The record's gaps (:func:`time_gaps`).
 
     Returns
     -------
@@ -166,7 +242,7 @@ def far_outside(region: tuple, time_range: tuple | None, lon, lat, t=None) -> np
     if t is not None and time_range is not None:
         lo, hi = time_range
         t = np.asarray(t, dtype=np.float64)
-        far |= (t < lo - m_t) | (t > hi + m_t)
+        far |= (t < lo - m_t) | (t > hi + m_t) | gap_times(gaps, t)
     return far & np.isfinite(lon) & np.isfinite(lat)
 
 
@@ -282,7 +358,8 @@ def resolve_variables(ds: xr.Dataset, variables, names: _coords.CoordNames, *, s
                 if isinstance(v, (int, float)) and not isinstance(v, bool):  # ds.inr.fit(60): a budget as a name
                     hint += (f" fit()'s first argument names the variable(s); give numbers as keywords, e.g. "
                              f"fit({next(iter(ds.data_vars), 'sla')!r}, max_time={v!r}).")
-                raise ValueError(f"Variable {v!r} is not in this Dataset. Data variables: {list(ds.data_vars)}.{hint}")
+                raise ValueError(f"Variable {v!r} is not in this Dataset. Data variables: {list(ds.data_vars)}."
+                                 f"{did_you_mean(v, ds.data_vars)}{hint}")
         return var_list
     skip = {names.lat, names.lon, names.time} | _ancillary(ds)
     point_dims = set(ds[names.lat].dims) | set(ds[names.lon].dims)
@@ -492,6 +569,13 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
     keys = {str(k).lower(): k for k in data}
     if "lon" not in keys or "lat" not in keys:
         raise ValueError(f"The coordinate dict needs keys 'lon' and 'lat' (and optionally 'time'); got {list(data)}.")
+    if isinstance(values, Mapping):  # {"sla": a, "sst": b}: a column each, named by its key ("dtype object": a review)
+        chosen = list(values) if variables is None else [variables] if isinstance(variables, str) else list(variables)
+        missing = [v for v in chosen if v not in values]
+        if missing or not chosen:
+            raise ValueError(f"variables={variables!r}: the values dict holds {list(values)}.")
+        variables = chosen if len(chosen) > 1 else chosen[0]
+        values = np.column_stack([np.asarray(values[v], dtype=np.float64).ravel() for v in chosen])
     given = getattr(values, "attrs", None) or {}  # an xarray DataArray's units and names, as the xarray path keeps them
     given_attrs = {k: str(given[k]) for k in KEPT_ATTRS if k in given}
     if variables is None and np.ndim(values) == 1 and isinstance(getattr(values, "name", None), str):

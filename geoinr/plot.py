@@ -29,8 +29,10 @@ without them, the map is drawn without coastlines and a warning says so.
 """
 from __future__ import annotations
 
+import datetime
 import io
 import math
+import numbers
 import os
 import textwrap
 import warnings
@@ -193,7 +195,10 @@ def plot_history(model, ax=None, *, log: bool = True):
     ['training', 'validation', 'best held-out check (epoch 16)', 'held-out points trained on after epoch 16']
     >>> ax.figure.savefig(os.devnull, format="png")
     """
-    hist = model if isinstance(model, pd.DataFrame) else model.history
+    hist = model if isinstance(model, pd.DataFrame) else model.history if hasattr(type(model), "history") else None
+    if not isinstance(hist, pd.DataFrame):  # (an unfitted INRModel raised NotFittedError on its history above)
+        raise TypeError(f"plot_history takes a fitted INRModel or its history (a pandas DataFrame); "
+                        f"{type(model).__name__} has no training history to draw.")
     if "epoch" not in hist or "loss" not in hist:
         raise ValueError(f"A history needs 'epoch' and 'loss' columns; got {list(hist.columns)}.")
     plt = _pyplot()
@@ -203,10 +208,11 @@ def plot_history(model, ax=None, *, log: bool = True):
     curves = [("loss", "training", "C0", "-")]
     if "val_loss" in hist and np.isfinite(hist["val_loss"].to_numpy(dtype=float)).any():
         curves.append(("val_loss", "validation", "C1", "-"))
-    if "physics_loss" in hist and np.isfinite(hist["physics_loss"].to_numpy(dtype=float)).any():
-        curves.append(("physics_loss", "physics loss (weighted)", "C2", "--"))
     for column, label, color, style in curves:
         ax.plot(epoch, hist[column].to_numpy(dtype=float), style, color=color, label=label, lw=1.5)
+    # the weighted physics loss (1e-14 to 1e-10 where the data's is 1e-2) on an axis of its own: on the data's axis
+    # it flattened their curves into one line (a review)
+    physics = _physics_axis(ax, epoch, hist, log)
     # the best check: lowest validation loss (training loss without validation); its weights are the ones
     # kept unless the held-out points joined the training at the end (then the last weights are)
     best_col = "val_loss" if any(c[0] == "val_loss" for c in curves) else "loss"
@@ -227,8 +233,29 @@ def plot_history(model, ax=None, *, log: bool = True):
     name = getattr(model, "model", None)
     ax.set_title(f"{name}: training history" if name else "training history")
     ax.grid(True, alpha=0.3)
-    ax.legend(frameon=False)
+    handles, names = ax.get_legend_handles_labels()
+    if physics is not None:
+        more, more_names = physics.get_legend_handles_labels()
+        handles, names = handles + more, names + more_names
+    ax.legend(handles, names, frameon=False)
     return ax
+
+
+def _physics_axis(ax, epoch, hist, log: bool):
+    """The weighted physics loss on a second y axis (right), or None where the history has none."""
+    if "physics_loss" not in hist:
+        return None
+    values = hist["physics_loss"].to_numpy(dtype=float)
+    if not np.isfinite(values).any():
+        return None
+    right = ax.twinx()
+    right.plot(epoch, values, "--", color="C2", label="physics loss (weighted; right axis)", lw=1.5)
+    finite = values[np.isfinite(values)]
+    if log and (finite > 0).all():
+        right.set_yscale("log")
+    right.set_ylabel("physics loss (weighted)", color="C2")
+    right.tick_params(axis="y", colors="C2")
+    return right
 
 
 # ----------------------------------------------------------------------------- maps
@@ -242,6 +269,11 @@ def _as_dataarray(obj, what: str, prefer=None) -> xr.DataArray:
         if len(names) == 1:
             return obj[names[0]]
         raise ValueError(f"{what} is a Dataset with variables {names}; pass one of them, e.g. ds[{names[0]!r}].")
+    if isinstance(obj, tuple) and len(obj) == 2 and all(isinstance(o, xr.DataArray | xr.Dataset) for o in obj):
+        raise TypeError(f"{what} is a pair, as predict(..., return_std=True) returns (map, std): pass its map, "
+                        f"[0] (and plot_std for its std).")
+    if hasattr(obj, "predict"):
+        raise TypeError(f"{what} is a fitted model ({type(obj).__name__}): pass its maps, e.g. fitted.predict(truth).")
     raise TypeError(f"{what} must be an xarray DataArray (or a one-variable Dataset), got {type(obj).__name__}.")
 
 
@@ -274,7 +306,12 @@ def _pick_time(da: xr.DataArray, time, what: str):
         da = da.isel({tname: 0})
     if tname is not None and tname in da.coords and da[tname].size == 1:
         shown = da[tname].values.reshape(())[()]
-    da = da.squeeze(drop=False)
+    try:  # a map one cell wide keeps its latitude and longitude dimensions (a 1 x 1 grid had none left)
+        names = find_coords(da, time=False)
+        horizontal = set(da[names.lat].dims) | set(da[names.lon].dims)
+    except ValueError:
+        horizontal = set()
+    da = da.squeeze([d for d in da.dims if da.sizes[d] == 1 and d not in horizontal], drop=False)
     if da.ndim != 2:
         raise ValueError(
             f"{what} must be one map: after choosing the time it has dims {da.dims}; "
@@ -346,13 +383,31 @@ def _tracks_near(tracks, when, window, west=None):
         return lon, lat
     try:
         t0 = float(axis.to_days(np.asarray([when]))[0])
-        # a numeric window is in the time's own units (seconds, hours, days), the table's times are days
-        numeric = axis.kind == "numeric"
-        half = float(window) * axis.days_per_unit if numeric else pd.Timedelta(window) / pd.Timedelta(days=1)
-    except (TypeError, ValueError):
-        return lon, lat
-    keep = np.abs(table.time - t0) <= half
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"The map's time {when!r} is not on the tracks' time axis ({axis.kind}): give tracks with "
+                         f"times like the map's, or tracks=None. ({err})") from None
+    keep = np.abs(table.time - t0) <= _half_window_days(window, axis)
     return lon[keep], lat[keep]
+
+
+def _half_window_days(window, axis=None) -> float:
+    """``track_window`` in days: a pandas time span (``"12h"``), or a number in the time's own units (seconds,
+    hours, ...; days for dates). A ValueError naming both forms otherwise (``"bogus"`` drew every track, and a number
+    on dates was read as nanoseconds: none)."""
+    if window is None:  # every observation
+        return float("inf")
+    if isinstance(window, numbers.Real) and not isinstance(window, bool):
+        numeric = axis is not None and axis.kind == "numeric"
+        half = float(window) * (axis.days_per_unit if numeric else 1.0)
+    else:
+        try:
+            half = pd.Timedelta(window) / pd.Timedelta(days=1)
+        except (TypeError, ValueError):
+            half = float("nan")
+    if not half >= 0.0:
+        raise ValueError(f"track_window={window!r}: give a time span such as '12h' or '3D' (pandas), or a number of "
+                         f"the time's own units (days for dates): the half-width of the window of tracks drawn.")
+    return half
 
 
 def _limits(arrays, symmetric_if_signed=True):
@@ -467,10 +522,38 @@ def _maps_at_one_time(truth, estimate, time, labels):
         maps[label] = _sentinels.without_fills(est, note=f"The map of {label!r} leaves them out.", outliers=False)
     truth_map = None
     if truth is not None:
-        truth_map, _ = _pick_time(_as_dataarray(truth, "truth", prefer=prefer), when if when is not None else time, "truth")
+        truth = _as_dataarray(truth, "truth", prefer=prefer)
+        truth_map, truth_time = _pick_time(truth, when if when is not None else time, "truth")
+        if when is None:  # an estimate without a time: the truth's time is the figure's (and the tracks')
+            when = truth_time
+        elif truth_time is not None:
+            _warn_other_time(truth, truth_time, when)
         # the DUACS land value (-214748.3647 m) set the colour scale to +-214748 and the error panel's RMSE to 1e5 m
         truth_map = _sentinels.without_fills(truth_map, note="The truth's map leaves them out.", outliers=False)
+        from .metrics import _in_reference_units  # a map in cm against a truth in m: its error in one unit
+
+        maps = {label: _in_reference_units(m, truth_map, "plot_maps") for label, m in maps.items()}
     return truth_map, maps, when
+
+
+def _warn_other_time(truth: xr.DataArray, shown, when) -> None:
+    """Warn when the truth's nearest time ``shown`` is not the estimates' ``when``: more than half the truth's step
+    apart (12 hours for a one-time truth of dates). The truth of 2020-01-03 was compared with an estimate of
+    2020-02-15, under the estimate's date alone (a review)."""
+    tname = _time_name(truth)
+    try:
+        apart = abs(shown - when)
+        times = truth[tname].values.ravel() if tname is not None else np.array([])
+        dates = isinstance(apart, np.timedelta64 | datetime.timedelta)  # (np.timedelta64 is a numbers.Real too)
+        tolerance = abs(np.median(np.diff(np.sort(times)))) / 2 if times.size > 1 else (
+            pd.Timedelta(hours=12) if dates else None)
+        if tolerance is None or not apart > tolerance:
+            return
+    except (TypeError, ValueError):  # times of two kinds: _pick_time said so already, or they cannot be compared
+        return
+    warnings.warn(f"plot_maps: the truth's nearest time is {_stamp(shown)}, not the estimate's {_stamp(when)}: "
+                  f"the error compares two different times. Give the truth of that time (or time= one both hold).",
+                  UserWarning, stacklevel=user_stacklevel())
 
 
 def _error_maps(truth_map, maps: dict) -> dict:
@@ -494,8 +577,10 @@ def _error_limit(errors: dict) -> float:
 
 def _tracks_shown(tracks, maps: dict, when, track_window):
     """Positions of the observations within ``track_window`` of ``when``, in the maps' longitude convention."""
+    _half_window_days(track_window)  # checked whether or not the maps have a time
     first = next(iter(maps.values()))
-    lon = np.asarray(first[find_coords(first, time=False).lon].values, float)
+    name = find_coords(first, time=False).lon
+    lon = np.asarray(_west_to_east(first, name)[name].values, float)  # as drawn: past 360 across 0 E, 180 the dateline
     step = np.nanmedian(np.abs(np.diff(np.unique(lon)))) if np.unique(lon).size > 1 else 0.0
     return _tracks_near(tracks, when, track_window, west=float(np.nanmin(lon)) - 0.5 * step)  # half a cell west
 
@@ -511,9 +596,11 @@ def _panels(truth_map, maps: dict, errors: dict, labels: dict, cmap, vmin, vmax,
         panels.append((label, est, label, cmap, vmin, vmax, 0, col))
         if label in errors:
             e = errors[label]
-            r = float(np.sqrt(np.nanmean(e.values.astype(float) ** 2)))
+            values = e.values.astype(float)
+            r = float(np.sqrt(np.mean(values[np.isfinite(values)] ** 2))) if np.isfinite(values).any() else None
             units = e.attrs.get("units", "")
-            title = f"error, RMSE {r:.2g} {units}".rstrip() if n == 1 else f"{label} - truth, RMSE {r:.2g} {units}".rstrip()
+            score = f"RMSE {r:.2g} {units}".rstrip() if r is not None else "no point where both have a value"
+            title = f"error, {score}" if n == 1 else f"{label} - truth, {score}"
             row, ecol = (0, 2) if n == 1 else (1, col)
             panels.append((f"error {label}", e, title, ERROR, -error_max, error_max, row, ecol))
     return panels
@@ -609,8 +696,8 @@ def plot_maps(
     labels : dict, optional
         Panel titles: ``{"truth": ..., "estimate": ...}`` (the latter for a single estimate).
     track_window : str or float
-        Half-width of the window of observations shown: a pandas time delta for
-        dates (``"12h"``), or a number in the time coordinate's units.
+        Half-width of the window of observations shown: a pandas time delta
+        (``"12h"``), or a number in the time coordinate's units (days for dates).
     cmap : str, optional
         Colour map of the field (default ``"RdBu_r"`` for a field that changes
         sign, else ``"viridis"``); errors use ``"PuOr_r"``.
@@ -666,13 +753,20 @@ def plot_maps(
     fig, axes = _draw_panels(plt, panels, nrows, panel_size, track_xy, style, ax, projection, coastlines)
     if when is not None:
         stamp = _stamp(when)
-        text = stamp if track_xy is None else f"{stamp} (dots: observations within ±{track_window})"
+        text = stamp if track_xy is None else f"{stamp} {_tracks_note(track_xy, track_window)}"
         if ax is None:
             fig.suptitle(text)
         else:  # the caller's figure: the time goes in the first panel's title
             first = next(iter(axes.values()))
             first.set_title(f"{first.get_title()}\n{text}")
     return fig, axes
+
+
+def _tracks_note(track_xy, track_window) -> str:
+    """What the dots are, in a title: the observations within the window, or that none lies there."""
+    if len(track_xy[0]) == 0:
+        return f"(no observation within ±{track_window})"
+    return f"(dots: observations within ±{track_window})"
 
 
 def _stamp(when) -> str:
@@ -749,7 +843,7 @@ def plot_std(
     tracks : xarray.Dataset or xarray.DataArray, optional
         Observations; those within ``track_window`` of the map's time are drawn as dots.
     track_window : str or float
-        Half-width of that window (pandas time delta, or a number in the time's units).
+        Half-width of that window (pandas time delta, or a number in the time's units; days for dates).
     cmap : str
         Colour map (sequential).
     vmax : float, optional
@@ -800,7 +894,7 @@ def plot_std(
     if title is None:
         title = "" if when is None else _stamp(when)
         if track_xy is not None:
-            title = f"{title}\n(dots: observations within ±{track_window})".strip()
+            title = f"{title}\n{_tracks_note(track_xy, track_window)}".strip()
     _draw(ax, da, find_coords(da, time=False), title, cmap, 0.0, vmax, track_xy, style, coastlines)
     return ax
 
@@ -877,6 +971,8 @@ def plot_spectral_score(estimate, truth=None, ax=None, *, kind: str = "zonal", l
         return ax
     res = estimate
     if not isinstance(estimate, (metrics.EffectiveResolution, metrics.LeaderboardResolution)):
+        if not isinstance(estimate, xr.DataArray | xr.Dataset):
+            _as_dataarray(estimate, "estimate")  # a model, a (map, std) pair: say what to pass
         if kind not in _SCORES:
             raise ValueError(f"kind must be one of {sorted(_SCORES)}; got {kind!r}.")
         if truth is None:
@@ -910,6 +1006,8 @@ def _plot_score_1d(ax, res, label, color):
     ax.set_ylabel("spectral score 1 - PSD(err)/PSD(ref)")
     finite = score[np.isfinite(score)]
     low = max(float(finite.min()), -1.0) if finite.size else 0.0
+    if finite.size and finite.max() < -1.0:  # a curve all below -1 (an estimate far off) was drawn off the axes
+        low = float(finite.min())
     bottom, top = ax.get_ylim() if drawn_before else (np.inf, -np.inf)  # room for every curve drawn
     ax.set_ylim(min(bottom, min(low, 0.0) - 0.05), max(top, 1.05))
     ax.grid(True, which="both", alpha=0.3)

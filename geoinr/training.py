@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import json
 import math
+import threading
 import time
 import warnings
 
@@ -204,17 +205,38 @@ def own_torch_state(dtype: bool = True):
     (torch.float64, True)
     >>> torch.set_default_dtype(torch.float32)
     """
-    old = torch.get_default_dtype()
     with contextlib.ExitStack() as stack:
         stack.enter_context(torch.inference_mode(False))
         stack.enter_context(torch.enable_grad())
         stack.enter_context(torch.autocast("cpu", enabled=False))
         if torch.cuda.is_available():
             stack.enter_context(torch.autocast("cuda", enabled=False))
-        if dtype and old != torch.float32:  # (process-wide: changed only for a caller who changed it)
-            torch.set_default_dtype(torch.float32)
-            stack.callback(torch.set_default_dtype, old)
+        if dtype:
+            _float32_enter()
+            stack.callback(_float32_leave)
         yield
+
+
+# The default dtype is process-wide: fits in several threads share one float32 default, set by the first to enter
+# and the caller's restored by the last to leave (each restoring its own gave a fit still running float64 weights:
+# "mat1 and mat2 must have the same dtype", a review)
+_FLOAT32_LOCK = threading.Lock()
+_FLOAT32_USERS = {"count": 0, "before": None}
+
+
+def _float32_enter() -> None:
+    with _FLOAT32_LOCK:
+        if _FLOAT32_USERS["count"] == 0:
+            _FLOAT32_USERS["before"] = torch.get_default_dtype()
+        _FLOAT32_USERS["count"] += 1
+        torch.set_default_dtype(torch.float32)
+
+
+def _float32_leave() -> None:
+    with _FLOAT32_LOCK:
+        _FLOAT32_USERS["count"] -= 1
+        if _FLOAT32_USERS["count"] == 0 and _FLOAT32_USERS["before"] is not None:
+            torch.set_default_dtype(_FLOAT32_USERS["before"])
 
 
 def resolve_device(device) -> torch.device:

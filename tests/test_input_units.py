@@ -243,7 +243,7 @@ def test_the_mass_residual_is_refused_under_a_streamfunction_that_makes_it_zero(
     """It added nothing, and naming a physics term turned off L-BFGS on a grid of currents (u's error 5.6 cm/s
     against 0.19 without it)."""
     grid = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, seed=0)
-    uv = grid.assign(u=grid.sla, v=-grid.sla)
+    uv = grid.assign(u=grid.sla.assign_attrs(units="m s-1"), v=-grid.sla.assign_attrs(units="m s-1"))
     for physics in ("mass", ["mass", "smooth"]):
         with pytest.raises(ValueError, match=r"physics='mass' with mass_constraint='streamfunction' adds a term that "
                                              r"is zero by construction.*physics=None"):

@@ -180,7 +180,7 @@ def test_the_timed_pass_estimates_a_full_batch_evaluation(small_grid):
 def test_a_streamfunction_fit_of_a_grid_stays_one_network():
     """(u, v) on a grid with mass_constraint="streamfunction": L-BFGS may run, but one network (derivatives of psi)."""
     grid = grid_truth(np.arange(0, 4, 0.5), np.arange(40, 44, 0.5), [0.0])
-    ds = grid.to_dataset(name="u").assign(v=-grid)
+    ds = grid.assign_attrs(units="m s-1").to_dataset(name="u").assign(v=-grid.assign_attrs(units="m s-1"))
     m = ds.inr.fit(["u", "v"], **SMALL, mass_constraint="streamfunction")
     assert m.members_ == 1 and m.optimizer_ == "lbfgs"
     assert np.isfinite(m.predict(ds).u.values).all()

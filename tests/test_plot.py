@@ -119,8 +119,10 @@ def test_plot_history_takes_a_table_and_an_axes():
     out = plot_history(hist, ax=ax)
     assert out is ax
     labels = [line.get_label() for line in ax.get_lines()]
-    assert labels == ["training", "physics loss (weighted)", "best (epoch 2)"]  # best training loss without validation
-    assert ax.get_yscale() == "linear"  # a zero loss cannot go on a log axis
+    assert labels == ["training", "best (epoch 2)"]  # best training loss without validation
+    right = [a for a in ax.figure.axes if a is not ax]  # the physics loss on an axis of its own
+    assert [line.get_label() for line in right[0].get_lines()] == ["physics loss (weighted; right axis)"]
+    assert right[0].get_yscale() == "linear"  # a zero loss cannot go on a log axis
     with pytest.raises(ValueError, match="'epoch' and 'loss'"):
         plot_history(pd.DataFrame({"step": [1]}))
 

@@ -166,8 +166,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         Normalization of each variable (its units).
     coord_names_, time_axis_, lon_convention_
         Coordinate names, time reference and longitude convention of the data.
-    region_, time_range_ : tuple
-        (west, east, south, north) in degrees and (first, last) time in days.
+    region_, time_range_, time_gaps_ : tuple, tuple, list
+        (west, east, south, north) in degrees, (first, last) time in days, and the far parts of the record's gaps.
     n_points_, network_size_, validation_, streamed_ : int, dict, float, dict or None
         Observations fitted; the network's default ``width`` and ``depth`` when fitted; the held-out share; a dask-streamed fit's blocks.
     encoding_config_ : dict
@@ -489,8 +489,8 @@ class INRModel(SurrogateMixin, BaseMapper):
             noise (0.5 % of the std; for fine maps you difference yourself), about 1.7x slower on CPU.
         outside : {"hold", "nan", "extrapolate"}
             Targets outside the fitted region and window (the data's extent): ``"hold"`` the value of its nearest point
-            (as ``numpy.interp`` holds its ends), ``"nan"`` NaN beyond the margin that warns, ``"extrapolate"`` the
-            network's own values.
+            (as ``numpy.interp`` holds its ends), ``"nan"`` NaN beyond the margin that warns (and inside a gap of the
+            record, ``time_gaps_``), ``"extrapolate"`` the network's own values.
 
         Returns
         -------

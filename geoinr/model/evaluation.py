@@ -11,12 +11,12 @@ import xarray as xr
 from .. import coords as _coords
 from .. import observations as _observations
 from ..machine import check_memory
+from ..observations import OUTSIDE, check_outside  # noqa: F401 (predict's and derive's, by their old names here)
 from ..training import own_torch_state
 
 __all__ = ["OUTSIDE", "batches", "eval_batch_size", "evaluate", "evaluate_lazy", "held", "lazy_blocks",
            "output_chunks", "source_note"]
 
-OUTSIDE = ("hold", "nan", "extrapolate")  # predict(outside=): what a target outside the fitted region and window gets
 
 PREDICT_BATCH_CPU = 4096  # points per forward pass on CPU: activations stay in cache
 PROGRESS_MIN_POINTS = 1_000_000  # an eager prediction this large may show a progress bar (progress=True)
@@ -56,14 +56,6 @@ def held(model, chunk: np.ndarray, outside: str = "hold") -> np.ndarray:
         return chunk
     cols = _observations.nearest_inside(model.region_, model.time_range_, *chunk.T)
     return np.stack(cols, axis=1).astype(chunk.dtype, copy=False)
-
-
-def check_outside(outside: str) -> str:
-    """``outside``, or a ValueError naming the choices."""
-    if outside not in OUTSIDE:
-        raise ValueError(f"outside={outside!r}: give 'hold' (values of the nearest point of the fitted region and "
-                         "window), 'nan' (masked far outside them) or 'extrapolate' (the network's own values).")
-    return outside
 
 
 def output_dtype(model) -> type:
@@ -137,7 +129,8 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
                     m, v = model._standardized(torch.from_numpy(held(model, chunk, outside)).to(dev))
                 pred = m.float().cpu().numpy().astype(np.float64) * std + mean
                 if outside == "nan":
-                    ok = ok & ~_observations.far_outside(model.region_, model.time_range_, *chunk.T)
+                    ok = ok & ~_observations.far_outside(model.region_, model.time_range_, *chunk.T,
+                                                            gaps=getattr(model, "time_gaps_", ()))
                 pred[~ok] = np.nan
                 out[s:e] = pred
                 if with_std:
@@ -154,8 +147,9 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
 
 def evaluate_lazy(model, columns, chunks, batch_size: int, with_std: bool = False, full: bool = False,
                   outside: str = "hold"):
-    """Like :func:`evaluate`, as dask arrays evaluated block by block (one task per output chunk)."""
-    k = len(model.variables_)
+    """Like :func:`evaluate`, as dask arrays evaluated block by block (one task per output chunk), of the model as it
+    is now (:func:`snapshot`)."""
+    k, model = len(model.variables_), snapshot(model)
 
     def block(cols):
         res = evaluate(model, cols, batch_size, with_std, full, outside, whole=False)
@@ -165,6 +159,15 @@ def evaluate_lazy(model, columns, chunks, batch_size: int, with_std: bool = Fals
     if with_std:
         return out[..., :k], out[..., k:]
     return out
+
+
+def snapshot(model):
+    """A shallow copy of ``model`` for a lazy result: what it holds now (weights, normalisation, units), whatever
+    it is fitted to by the time the result is computed (a refit before computing gave the later fit's maps, in the
+    earlier fit's units: a review). Not ``copy.copy``, which pickles: a GPU model's weights would move to the CPU."""
+    frozen = object.__new__(type(model))
+    frozen.__dict__.update(model.__dict__)
+    return frozen
 
 
 def lazy_blocks(block, columns, chunks, width: int, dtype):

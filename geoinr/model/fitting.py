@@ -27,6 +27,7 @@ from .. import scales as _scales
 from .. import stream as _stream
 from ..encoding import CoordinateEncoding
 from ..frames import user_stacklevel
+from ..geometry import metres_per_length_unit
 from ..scales import GAP_TO_WAVELENGTH, sampling_gap_km, unresolved_share
 from ..machine import check_memory
 from ..persistence import check_writable
@@ -97,6 +98,7 @@ class Frame:
     # streamed: points on the edges of the region at the first and last times (the encoding's frame, no data)
     extent: np.ndarray | None = None
     block_points: np.ndarray | None = None  # streamed: valid points of each block of ``source``
+    time_gaps: list | None = None  # streamed: the record's gaps (in memory: read from ``sample``, the whole table)
 
 
 @dataclasses.dataclass
@@ -180,13 +182,21 @@ def _lon_bins(lon: np.ndarray) -> np.ndarray:
     return out.reshape(shape)
 
 
-def _dask_statistics(data, var_names, names, tvar, screens: dict, scale: np.ndarray, source) -> dict:
+def _observed_block(times: np.ndarray, time_axis) -> np.ndarray:
+    """The distinct observed days of one block of valid times (missing where no valid point lies)."""
+    times = np.asarray(times).ravel()
+    times = times[~pd.isnull(times)]
+    return _observations.observed_days(time_axis.to_days(times)) if times.size else np.zeros(0)
+
+
+def _dask_statistics(data, var_names, names, tvar, screens: dict, scale: np.ndarray, source, time_axis=None) -> dict:
     """Sums and extremes of the valid points of the whole data set (:func:`_valid_points`), in one dask pass.
 
     ``scale`` (one per variable) divides the values before the variance, so that
     values near 1e200 do not overflow it; ``screens`` are the lazily masked fills.
     ``lon_low``/``lon_high`` are the longitude extremes of each 1-degree bin
-    (:func:`_lon_bins`), ``blocks`` the valid points of each block of ``source``.
+    (:func:`_lon_bins`), ``blocks`` the valid points of each block of ``source``, ``observed`` the distinct observed
+    days of each block (:func:`geoinr.observations.observed_days`, on ``time_axis``), for the record's gaps.
     """
     import dask
     import dask.array as da
@@ -207,6 +217,11 @@ def _dask_statistics(data, var_names, names, tvar, screens: dict, scale: np.ndar
         if var is not None:
             var = _where_valid(var, valid)  # NaT where not valid: skipped (not by default for dates)
             stats[f"{key}_min"], stats[f"{key}_max"] = var.min(skipna=True).data, var.max(skipna=True).data
+            if key == "time" and time_axis is not None:
+                stats["observed"] = da.concatenate([  # (one array: a list of delayed beside them came back
+                    # in the wrong places with dask 2026.8)
+                    da.from_delayed(dask.delayed(_observed_block)(b, time_axis), (np.nan,), np.float64)
+                    for b in da.asarray(var.data).to_delayed().ravel()])
     lons = da.asarray(_where_valid(lon, valid).data)
     per_block = lons.map_blocks(_lon_bins, new_axis=[lons.ndim, lons.ndim + 1], dtype=np.float64,
                                 chunks=tuple((1,) * len(c) for c in lons.chunks) + ((2,), (LON_BINS,)))
@@ -266,7 +281,7 @@ def frame_streamed(obs, seed) -> Frame:
         source = _stream.BlockSource(data, var_names, names, obs.time_axis)
         sample = source.load(run_ids)
     scale = np.array([_magnitude(sample.values[:, j]) for j in range(len(var_names))])
-    stats = _dask_statistics(data, var_names, names, tvar, screens, scale, source)
+    stats = _dask_statistics(data, var_names, names, tvar, screens, scale, source, obs.time_axis)
     _observations.warn_fills(screens, stats)
     if int(stats["n"]) < 2:
         raise ValueError(
@@ -277,10 +292,11 @@ def frame_streamed(obs, seed) -> Frame:
     occupied = np.isfinite(stats["lon_low"])
     west, east = _coords.longitude_span(np.concatenate([stats["lon_low"][occupied], stats["lon_high"][occupied]]))
     region = (west, east, float(stats["lat_min"]), float(stats["lat_max"]))
-    time_range = None
+    time_range, gaps = None, []
     if obs.time_axis is not None:
         tt = obs.time_axis.to_days(np.stack([stats["time_min"], stats["time_max"]]))  # cftime: 0-d object arrays
         time_range = (float(np.min(tt)), float(np.max(tt)))
+        gaps = _observations.time_gaps(np.unique(stats["observed"]), time_range)
     return Frame(
         mean=np.array([float(stats[f"mean:{v}"]) for v in var_names]),
         std=np.array([float(stats[f"std:{v}"]) for v in var_names]),
@@ -293,6 +309,7 @@ def frame_streamed(obs, seed) -> Frame:
         rng=rng,
         extent=_extent_points(region, time_range),
         block_points=np.asarray(stats["blocks"]),
+        time_gaps=gaps,
     )
 
 
@@ -605,7 +622,7 @@ def learn_frame(model, obs) -> Frame:
                                       frame.sample.lat)
     if sparse is not None:
         warn_unresolved(*sparse, model.physics, model.physics_, frame.sample.lat, model.optimizer == "lbfgs")
-    model._set_frame(obs, frame.region, frame.time_range)
+    model._set_frame(obs, frame.region, frame.time_range, frame.time_gaps)
     _warn_grid_aligned(model)
     model.mean_ = [float(m) for m in frame.mean]
     model.std_ = [float(s) if s > 0 else 0.0 for s in frame.std]  # 0: a constant, predicted exactly
@@ -818,7 +835,7 @@ def calibrate(model, trainer, prep: Prepared) -> None:
     model.calibration_, model.data_distance_ = calibrate_field(
         lambda xb: strategy.standardized(before, xb), before, trainer, prep.x, prep.y, prep.w,
         model.encoding_config_, seed_in_force(model), prep.held_out, None if prep.groups is None else prep.groups.numpy(),
-        sites=every, deadline=calibration_deadline(model),
+        sites=every, deadline=calibration_deadline(model), names=model.variables_,
     )
     if joined:
         strategy.after_training(model.field_, every, prep.x, prep.y, prep.w)
@@ -907,6 +924,7 @@ def _warn_grid_aligned(model) -> None:
     along a model grid's axes (``sea_water_x_velocity``): both read them as eastward and northward."""
     if not ("mass" in physics_terms(model.physics_) or model.mass_constraint == "streamfunction"):
         return
+    _check_velocity_pair(model)
     names = {v: str((model.variable_attrs_.get(v) or {}).get("standard_name", "")) for v in model.variables_}
     aligned = {v: s for v, s in names.items() if s.endswith(("_x_velocity", "_y_velocity"))}
     if aligned:
@@ -916,6 +934,37 @@ def _warn_grid_aligned(model) -> None:
             f"curvilinear grid rotate them first (u_east = u cos(angle) - v sin(angle), v_north = u sin(angle) + "
             f"v cos(angle), with the grid's angle), or the divergence they constrain is not the flow's.",
             UserWarning, stacklevel=user_stacklevel())
+
+
+# metres per second of a velocity's units (CF's and common spellings)
+SPEED_UNITS = {"m s-1": 1.0, "m/s": 1.0, "m s^-1": 1.0, "m.s-1": 1.0, "meter second-1": 1.0, "metre second-1": 1.0,
+               "meters per second": 1.0, "metres per second": 1.0, "cm s-1": 0.01, "cm/s": 0.01, "cm s^-1": 0.01,
+               "mm s-1": 0.001, "mm/s": 0.001, "km h-1": 1 / 3.6, "km/h": 1 / 3.6, "knots": 0.514444, "kt": 0.514444}
+
+
+def _check_velocity_pair(model) -> None:
+    """Refuse a pair ``physics="mass"`` or a streamfunction would misread: they take the first two fitted variables
+    as eastward then northward velocity, in one unit. Swapped (northward first), a height among them, or cm s-1
+    beside m s-1, were fitted without a word (a review: 3x and 6x the errors)."""
+    pair = model.variables_[:2]
+    if len(pair) < 2:  # (physics="mass" then says it needs two)
+        return
+    attrs = [model.variable_attrs_.get(v) or {} for v in pair]
+    standard = [str(a.get("standard_name") or "") for a in attrs]
+    units = [str(a.get("units") or "").strip() for a in attrs]
+    how = "mass_constraint='streamfunction'" if model.mass_constraint == "streamfunction" else "physics='mass'"
+    if standard[0].startswith("northward") and (standard[1].startswith("eastward") or not standard[1]):
+        raise ValueError(f"{how} reads the first fitted variable as eastward velocity and the second as northward, "
+                         f"but {pair[0]!r} is {standard[0]}: give them in that order, variables={pair[::-1]!r}.")
+    lengths = [v for v, u in zip(pair, units) if u and metres_per_length_unit(u) is not None]
+    if lengths:
+        raise ValueError(f"{how} constrains a velocity pair (eastward, northward), but {lengths[0]!r} is in "
+                         f"{units[pair.index(lengths[0])]!r}, a length: fit the velocities' components alone.")
+    speeds = [SPEED_UNITS.get(" ".join(u.lower().split())) for u in units]
+    if None not in speeds and speeds[0] != speeds[1]:
+        raise ValueError(f"{how} takes the velocity pair in one unit, but {pair[0]!r} is in {units[0]!r} and "
+                         f"{pair[1]!r} in {units[1]!r}: convert one first (e.g. ds[{pair[1]!r}] * "
+                         f"{speeds[1] / speeds[0]:g}, with its units attribute).")
 
 
 def _warn_epochs_unreached(model) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from ..base import did_you_mean
 from ..frames import user_stacklevel
 from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS
-from ..nn import SET_BY_THE_ESTIMATOR
+from ..nn import NETWORKS, SET_BY_THE_ESTIMATOR, check_options
 from ..physics.losses import physics_terms
 
 __all__ = ["OPTIMIZERS", "SMOOTH_PRIOR_MIN_LAT", "check_params", "did_you_mean", "physics_in_force", "terms_in_force",
@@ -28,6 +28,9 @@ SEARCHABLE = {"min_wavelength": ("search",)}  # parameters that also take words:
 MAX_WIDTH = 65_536  # neurons: a wider layer is a typo (its weights alone would need > 16 GB)
 MAX_DEPTH = 1_000  # layers
 MAX_MEMBERS = 10_000  # ensemble members
+# points a step: more is a typo (1e9 collocation points asked 12 GB at the first step, after the data's pass: a review)
+MAX_COLLOCATION = 10_000_000
+MAX_BATCH = 100_000_000
 OPTIMIZERS = ("auto", "adam", "lbfgs")
 
 # degrees: physics="auto" (the default) adds the smooth prior to a record too sparse to map where the observations'
@@ -68,7 +71,8 @@ def _check_numbers(params: dict) -> None:
         if not finite or value < 0 or (strict and value == 0):
             bound = "> 0" if strict else ">= 0 or 'auto'"
             raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
-    for name, most in (("width", MAX_WIDTH), ("depth", MAX_DEPTH)):
+    for name, most in (("width", MAX_WIDTH), ("depth", MAX_DEPTH), ("n_collocation", MAX_COLLOCATION),
+                       ("batch_size", MAX_BATCH)):
         if params[name] is not None and params[name] > most:
             raise ValueError(f"{name}={params[name]} is more than {most:,}; it is probably a typo.")
     members = params["n_members"]
@@ -118,6 +122,8 @@ def check_params(params: dict) -> None:
         raise ValueError(f"model_options={ {k: options[k] for k in clashing} }: "
                          + "; ".join(f"{k!r} is not a network option here, give {given_elsewhere[k]}" for k in clashing)
                          + ".")
+    if params["model"] in NETWORKS:  # (an unknown model is the estimator's to refuse)
+        check_options(params["model"], options, params["width"], params["depth"])
     l1 = (options or {}).get("l1")
     if _is_real(l1) and l1 > 0 and ((params["n_members"] or 1) > 1 or params["uncertainty"] == "ensemble"):
         raise ValueError(

@@ -57,6 +57,7 @@ LEARNED = (
     "std_",
     "region_",
     "time_range_",
+    "time_gaps_",
     "n_points_",
     "encoding_config_",
     "device_",
@@ -84,7 +85,7 @@ LEARNED = (
 OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None, "members_": None,
             "fill_members_": None, "precision_": None, "network_options_": None, "network_size_": None,
             "physics_": None, "physics_weight_": None, "physics_choice_": None, "cpu_contention_": None,
-            "seed_": None}
+            "seed_": None, "time_gaps_": []}
 # the network option defaults in force before files recorded them (network_options_, from 2026-12-02 for
 # string options, from its sixth session for whole numbers): NIF's network of time was a ReLU MLP until
 # 2026-12-02, and it mixed 64 modes of space until that day's sixth session
@@ -269,6 +270,7 @@ def _check_learned(learned) -> dict:
         first, last = _numbers(learned["time_range_"], "learned.time_range_", 2)
         if first > last:
             raise BadField("learned.time_range_", f"runs from {first:g} to {last:g} days: backwards")
+    _check_gaps(learned.get("time_gaps_"), learned["time_range_"])
     for name, value in mapping(learned["coord_names_"], "learned.coord_names_").items():
         text(value, f"learned.coord_names_.{name}", optional=True)
     for name, value in mapping(learned["variable_attrs_"], "learned.variable_attrs_").items():
@@ -464,6 +466,19 @@ def _check_tensors(tensors: dict) -> None:
             raise BadField(f"tensor {name}", f"has shape {list(t.shape)} and dtype {t.dtype}; (sites, coordinates) floats expected")
 
 
+def _check_gaps(gaps, time_range) -> None:
+    """``learned.time_gaps_``: None or a list of (start, end) days inside the time range, in order."""
+    if gaps is None:
+        return
+    end = -float("inf")
+    for i, gap in enumerate(array(gaps, "learned.time_gaps_")):
+        start, stop = _numbers(gap, f"learned.time_gaps_[{i}]", 2)
+        if time_range is None or not (max(end, time_range[0]) <= start < stop <= time_range[1]):
+            raise BadField(f"learned.time_gaps_[{i}]", f"is [{start:g}, {stop:g}]: gaps must run forward, in order, "
+                           f"inside the fitted time range {time_range}")
+        end = stop
+
+
 def _restore(cls, tensors: dict, config: dict, where) -> object:
     """A fitted ``cls`` from tensors and a config :func:`check_config` passed."""
     model = cls(**config["params"])
@@ -475,6 +490,7 @@ def _restore(cls, tensors: dict, config: dict, where) -> object:
     for k in LEARNED:
         v = learned[k] if k not in OPTIONAL else learned.get(k, OPTIONAL[k])
         setattr(model, k, tuple(v) if k in TUPLES and v is not None else v)
+    model.time_gaps_ = [tuple(g) for g in model.time_gaps_ or []]
     model.members_ = _members(config["params"], learned)
     if learned.get("members_") is None and config["params"].get("uncertainty") != "ensemble":
         model.n_members = None  # files from before members_ stored the old default (5), which one network ignored

@@ -21,7 +21,7 @@ from .._version import __version__
 from ..base import history_line
 from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, derived_attrs, derived_fields
 from ..geometry import OMEGA, is_height, metres_per_length_unit
-from ..physics.losses import metres_per_unit
+from ..physics.losses import _height_first, metres_per_unit
 from ..physics.operators import derivatives
 from ..physics.qg import EQUATOR_BAND
 from ..training import own_torch_state
@@ -99,7 +99,8 @@ class SurrogateMixin:
             by member or feature by feature, scaled by the calibration, plus the derivatives
             of the smooth error between tracks that :meth:`sample` draws.
         outside : {"hold", "nan", "extrapolate"}
-            As in :meth:`predict`: the nearest point's values, NaN far outside, or the network's own derivatives.
+            As in :meth:`predict`: the nearest point's values, NaN far outside (and inside the record's gaps), or the
+            network's own derivatives.
         lat, lon, time : str, optional
             The target's coordinate names, as in :meth:`predict`.
 
@@ -134,10 +135,10 @@ class SurrogateMixin:
         if return_std:  # nested forward mode holds every member's or feature's derivatives of a batch
             bs = min(bs, _derived_error.STD_BATCH)
             names = names + tuple(f"{k}_std" for k in names)
-        options = (j, scale, offset, equator_band, rossby_radius, bs, return_std, outside)
+        options, frozen = (j, scale, offset, equator_band, rossby_radius, bs, return_std, outside), _evaluation.snapshot(self)
 
-        def block(cols):  # (..., outputs) of a block of the target
-            outs = self._derive_values(quantity, cols, *options)
+        def block(cols):  # (..., outputs) of a block of the target, of the model as it is now (a refit may follow)
+            outs = frozen._derive_values(quantity, cols, *options)
             return np.stack([outs[k].reshape(np.shape(cols[0])) for k in names], axis=-1)
 
         xarray_target = isinstance(target, xr.DataArray | xr.Dataset)
@@ -195,6 +196,9 @@ class SurrogateMixin:
         units, standard = attrs.get("units"), str(attrs.get("standard_name") or "")
         if quantity == "gradient" and str(units or "").strip() and metres_per_length_unit(units) is None:
             return 1.0, f"{units} m-1"
+        others = [v for v in self.variables_ if v != variable]  # (a velocity fitted beside a height: name the height)
+        _height_first([variable] + others, [units] + [self.variable_attrs_.get(v, {}).get("units") for v in others],
+                      f"derive({quantity!r})", "derive(..., variable=")
         if quantity != "gradient" and standard and not is_height(standard):
             warnings.warn(f"derive({quantity!r}) treats {variable!r} as a sea-surface height (or a geopotential "
                           f"height), but its standard_name is {standard!r}: its derivatives are no geostrophic "
@@ -235,7 +239,8 @@ class SurrogateMixin:
                 near = _evaluation.held(self, chunk, outside)  # outside the fitted region and window: their nearest point
                 near[:, 1] = np.clip(near[:, 1], -POLE_LATITUDE, POLE_LATITUDE)  # (1/cos(lat) at a pole: one value)
                 if outside == "nan":  # as predict: masked far outside them
-                    ok = ok & ~_observations.far_outside(self.region_, self.time_range_, *chunk.T)
+                    ok = ok & ~_observations.far_outside(self.region_, self.time_range_, *chunk.T,
+                                                            gaps=getattr(self, "time_gaps_", ()))
                 raw = torch.from_numpy(near).to(dev)
                 if return_std:  # the map's derivatives from the same forward-mode pass as the members' or features'
                     res = _derived_error.derived_with_std(self, quantity, raw, j, scale, offset, rossby_radius, chunk)

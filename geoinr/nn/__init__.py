@@ -174,6 +174,38 @@ def size_defaults(name: str) -> dict:
 SET_BY_THE_ESTIMATOR = ("in_features", "out_features", "time_features", "width", "depth", "seed")
 
 
+def _check_names(name: str, params) -> None:
+    """A ValueError naming the options of network ``name`` that it does not take."""
+    cls = NETWORKS[name][0]
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "in_features", "out_features")]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ValueError(f"model={name!r} does not take option(s) {unknown}; its options are {accepted}.")
+
+
+def check_options(name: str, options, width=None, depth=None) -> None:
+    """Refuse network options that network ``name`` would refuse, by building a one-layer network with them (a few
+    milliseconds): before any data is read, not after a pass over a large store (a review).
+
+    Examples
+    --------
+    >>> check_options("mlp", {"activation": "nope"})
+    Traceback (most recent call last):
+    ...
+    ValueError: model_options={'activation': 'nope'} for model='mlp': Unknown activation 'nope'; choose one of ['gelu', 'relu', 'silu', 'tanh'].
+    """
+    if not options:
+        return
+    _check_names(name, options)
+    needs_time = NETWORKS[name][3]
+    try:
+        build_network(name, 4, 1, time_features=1 if needs_time else 0, bandwidth=10.0,
+                      width=min(int(width or NETWORKS[name][1]), 1024), depth=min(int(depth or NETWORKS[name][2]), 8),
+                      **options)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"model_options={options} for model={name!r}: {err}") from None
+
+
 def build_network(
     name: str,
     in_features: int,
@@ -218,12 +250,7 @@ def build_network(
             f"model={name!r} conditions a network of space on time, but the data has no time "
             f"coordinate. Use model='siren' (or another model) for a purely spatial field."
         )
-    accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "in_features", "out_features")]
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        raise ValueError(
-            f"model={name!r} does not take option(s) {unknown}; its options are {accepted}."
-        )
+    _check_names(name, params)
     params = freq_rule(dict(params), bandwidth)
     return cls(
         in_features,

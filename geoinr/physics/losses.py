@@ -56,6 +56,19 @@ def metres_per_unit(units, variable) -> float:
     )
 
 
+def _height_first(variables, units, what: str, how: str) -> None:
+    """Refuse a first variable in units that are no length where another fitted variable is a height: ``what`` acts
+    on the first, and its message told the user to label a velocity in metres (a review)."""
+    first = units[0]
+    if not str(first or "").strip() or metres_per_length_unit(first) is not None:
+        return
+    heights = [v for v, u in zip(variables, units) if metres_per_length_unit(u) is not None]
+    if heights:
+        order = [heights[0]] + [v for v in variables if v != heights[0]]
+        raise ValueError(f"{what} acts on the first fitted variable, {variables[0]!r} ({first}), not a sea-surface "
+                         f"height; {heights[0]!r} is one: put it first, {how}{order!r}).")
+
+
 def physics_terms(physics) -> list:
     """The residual names of ``physics=`` (a name or a list), checked.
 
@@ -174,6 +187,7 @@ def _qg_term(frame: PhysicsFrame, n: int, seed, device, length: float):
     """(draw, loss): fresh collocation points, and the dimensionless QG loss of a field (one network) on them."""
     if frame.time_range is None:
         raise ValueError("physics='qg' needs a time coordinate (dq/dt).")
+    _height_first(frame.variables, frame.units, "physics='qg'", "fit(..., variables=")
     to_m = metres_per_unit(frame.units[0], frame.variables[0])
     scale, offset = frame.std[0] * to_m, frame.mean[0] * to_m
     _, _, south, north = frame.region
