@@ -15,7 +15,8 @@ HAS_TORCH = $(PYTHON) -c "import sys, torch; sys.exit(tuple(int(x) for x in torc
 .PHONY: demo test osse install-demo install-test python torch
 
 python:
-	@if [ "$(MANAGED)" = "1" ] && [ ! -x .venv/bin/python ]; then $(SYSTEM_PYTHON) -m venv .venv; fi
+	@if [ "$(MANAGED)" = "1" ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then \
+		rm -rf .venv && $(SYSTEM_PYTHON) -m venv .venv; fi  # (a venv left without pip, python3-venv missing: anew)
 
 torch: python
 	$(HAS_TORCH) || $(PIP) install torch==2.13.0

@@ -2,7 +2,7 @@
 
 Copy it cell by cell into a notebook, or run it:
 
-    python examples/regrid.py --out regrid_output          # ~10 s on 2 CPU cores
+    python examples/regrid.py --out regrid_output          # ~30 s on 2 CPU cores
     python examples/regrid.py --out /tmp/regrid --quick    # a few seconds, for the tests
 
 A SIREN is fitted to every value of the coarse ``(time, lat, lon)`` field, then

@@ -298,6 +298,12 @@ def _written_back(encoding: dict) -> dict:
     on land are written as a declared fill, not as an arbitrary integer (xarray's warning, then an undeclared land
     value again: a review)."""
     out = dict(encoding)
+    if "missing_value" in out:  # one fill value written: xarray refuses an array of them, or one unlike _FillValue
+        missing = np.ravel(out["missing_value"])  # (a review: the filled copy could not be written)
+        if missing.size > 1 or ("_FillValue" in out and not np.array_equal(np.ravel(out["_FillValue"]), missing,
+                                                                             equal_nan=True)):
+            out.setdefault("_FillValue", missing[0])
+            del out["missing_value"]
     dtype = out.get("dtype")
     if dtype is not None and np.dtype(dtype).kind in "iu" and "_FillValue" not in out and "missing_value" not in out:
         dtype = np.dtype(dtype)
@@ -325,8 +331,8 @@ def _packed_range(encoding: dict) -> tuple[float, float] | None:
             if np.isfinite(float(fill)):
                 fill = int(fill) + (2 * int(info.max) + 2 if unsigned and info.min < 0 and int(fill) < 0 else 0)
                 low, high = (max(low, fill + 1), high) if fill < middle else (low, min(high, fill - 1))
-    scale = float(np.asarray(encoding.get("scale_factor", 1.0)))
-    offset = float(np.asarray(encoding.get("add_offset", 0.0)))
+    scale = float(np.ravel(encoding.get("scale_factor", 1.0))[0])  # (one-element lists in some files)
+    offset = float(np.ravel(encoding.get("add_offset", 0.0))[0])
     ends = sorted(((low - 0.5) * scale + offset, (high + 0.5) * scale + offset))
     return ends[0], ends[1]
 
@@ -350,20 +356,20 @@ def _each_fitted(pred, obj, fitted: INRModel, change):
     return pred.assign({v: change(pred[v], source[v]) for v in fitted.variables_ if v in pred and v in source})
 
 
-def _regridded(pred: xr.DataArray, var: xr.DataArray, fitted: INRModel) -> xr.DataArray:
+def _regridded(pred: xr.DataArray, var: xr.DataArray, fitted: INRModel, time_dims=frozenset()) -> xr.DataArray:
     """A variable of ``regrid``'s output: clipped to its source's CF valid range (:func:`_within_valid`), its
     source's own ``source`` (its observations) kept before what regridded it, as ``fill_gaps`` keeps it (a review:
     regrid replaced it with the model's note)."""
-    pred, given = _static_as_source(_within_valid(pred, var), var, fitted), var.attrs.get("source")
+    pred, given = _static_as_source(_within_valid(pred, var), var, time_dims), var.attrs.get("source")
     return pred.assign_attrs(source=f"{given}; regridded by {fitted._source_note()}") if given else pred
 
 
-def _static_as_source(pred: xr.DataArray, var: xr.DataArray, fitted: INRModel) -> xr.DataArray:
-    """A static source variable (a mean dynamic topography fitted beside a time-varying sea level) regridded without
-    a time dimension: the mean over the target's times of its predictions, as ``fill_gaps`` gives it (a review:
-    ``regrid`` returned it on every time, varying a little)."""
-    name = fitted.coord_names_.get("time")
-    if name is None or name in var.coords:  # (a variable along the time's dimension carries the time coordinate)
+def _static_as_source(pred: xr.DataArray, var: xr.DataArray, time_dims) -> xr.DataArray:
+    """A static source variable (a mean dynamic topography fitted beside a time-varying sea level: none of its
+    dimensions is one of the source's time, ``time_dims``) regridded without a time dimension: the mean over the
+    target's times of its predictions, as ``fill_gaps`` gives it (a review: ``regrid`` returned it on every time,
+    varying a little)."""
+    if not time_dims or set(var.dims) & set(time_dims):  # (tracks whose time is a data variable: along their obs)
         return pred
     try:
         out = coords.find_coords(pred).time
@@ -544,7 +550,9 @@ class _Base:
             _without_land(pred, source, fitted, every_missing=land == "missing"), fitted)
         if land == "auto":
             _warn_missing_everywhere(_as_dataset(source, fitted), fitted, "regrid")
-        pred = _each_fitted(pred, self._obj, fitted, lambda p, var: _regridded(p, var, fitted))
+        name, source = fitted.coord_names_.get("time"), _as_dataset(self._obj, fitted)
+        time_dims = frozenset(source[name].dims) if name is not None and name in source.variables else frozenset()
+        pred = _each_fitted(pred, self._obj, fitted, lambda p, var: _regridded(p, var, fitted, time_dims))
         pred = pred if area == "point" else _cell_means(pred, target, fitted)
         if isinstance(pred, xr.DataArray | xr.Dataset):  # the source's history goes on (it read "INRModel.predict" alone)
             pred.attrs["history"] = history_line(self._obj.attrs.get("history", ""),
@@ -821,7 +829,7 @@ class DatasetINRAccessor(_Base):
         outside : {"hold", "nan", "extrapolate"}
             As for :meth:`~geoinr.INRModel.predict`: what target points outside the data's region and window get
             (the values of their nearest point, NaN, or the network's own); ``"nan"`` masks the times inside a
-            gap of the record too (``time_gaps_``: a months-long outage of a satellite or a sensor).
+            gap of the whole record too (``time_gaps_``: a months-long outage of every instrument fitted).
         **kwargs
             As for :meth:`fit`. With ``uncertainty=``, the output is a Dataset with ``<name>_std`` beside each
             variable: the standard error of the map (as ``predict(return_std=True)``), linked by

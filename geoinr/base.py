@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import html
 import inspect
 import os
 import sys
@@ -133,6 +134,31 @@ def _warn_offset_field(ref: np.ndarray, variable) -> None:
                       UserWarning, stacklevel=user_stacklevel())
 
 
+def _warn_gaps(model, t) -> None:
+    """Warn when target times fall inside the far part of a gap of ``model``'s fitted record (``time_gaps_``)."""
+    gaps = getattr(model, "time_gaps_", None) or []
+    inside = [g for g in gaps if _observations.gap_times([g], t).any()]
+    if not inside:
+        return
+    n = int(np.count_nonzero(_observations.gap_times(gaps, np.unique(np.asarray(t, dtype=np.float64)))))
+    when = "; ".join(f"{_day_text(model.time_axis_, a)} to {_day_text(model.time_axis_, b)}" for a, b in inside[:3])
+    warnings.warn(
+        f"{n:,} target time(s) fall inside a gap of the fitted record, farther from any observation than the "
+        f"fit can reach ({when}{'; ...' if len(inside) > 3 else ''}; time_gaps_ lists them all). The model was "
+        f"not fitted there: outside='nan' masks them (the default, 'hold', gives the network's own values).",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
+def _day_text(axis, day: float) -> str:
+    """A day of a fitted time ``axis`` as the data gave it (a date, or a number in its units)."""
+    value = axis.from_days(np.array([day]))[0]
+    if axis.kind == "numeric":
+        return f"{value:.6g} {axis.units or 'time units'}"
+    return str(value)[:16].replace("T", " ")
+
+
 def now() -> str:
     """UTC time stamp for ``history`` attributes."""
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -173,6 +199,12 @@ class BaseMapper(BaseEstimator):
                 raise ValueError(f"Unknown parameter {k!r} for {type(self).__name__}.{did_you_mean(k, valid)} "
                                  f"Valid parameters: {', '.join(valid)}.")
         return super().set_params(**params)
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        """What Jupyter shows: geoinr's own table where the class has one (INRModel), else the text repr; not
+        scikit-learn's widget, which Jupyter asked first (a review: the table was never shown)."""
+        own = next((c for c in type(self).__mro__[:type(self).__mro__.index(BaseEstimator)] if "_repr_html_" in vars(c)), None)
+        return {"text/plain": repr(self), "text/html": self._repr_html_() if own else f"<pre>{html.escape(repr(self))}</pre>"}
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, self._fitted_attribute)
@@ -252,7 +284,7 @@ class BaseMapper(BaseEstimator):
         lo, hi = self.time_range_
         tol = _observations.margins(self.region_, self.time_range_)[2]  # the times far_outside calls far
         tmin, tmax = np.nanmin(t), np.nanmax(t)
-        self._warn_gaps(t)
+        _warn_gaps(self, t)
         if tmin < lo - tol or tmax > hi + tol:
             if self.time_axis_.kind == "numeric":  # in the data's own numbers (and units)
                 lo, hi, tmin, tmax = self.time_axis_.from_days(np.array([lo, hi, tmin, tmax])).tolist()
@@ -267,29 +299,6 @@ class BaseMapper(BaseEstimator):
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )
-
-    def _warn_gaps(self, t) -> None:
-        """Warn when target times fall inside the far part of a gap of the fitted record (:attr:`time_gaps_`)."""
-        gaps = getattr(self, "time_gaps_", None) or []
-        inside = [g for g in gaps if _observations.gap_times([g], t).any()]
-        if not inside:
-            return
-        n = int(np.count_nonzero(_observations.gap_times(gaps, np.unique(np.asarray(t, dtype=np.float64)))))
-        when = "; ".join(f"{self._day_text(a)} to {self._day_text(b)}" for a, b in inside[:3])
-        warnings.warn(
-            f"{n:,} target time(s) fall inside a gap of the fitted record, farther from any observation than the "
-            f"fit can reach ({when}{'; ...' if len(inside) > 3 else ''}; time_gaps_ lists them all). The model was "
-            f"not fitted there: its values are the network's own; mask them with outside='nan'.",
-            UserWarning,
-            stacklevel=user_stacklevel(),
-        )
-
-    def _day_text(self, day: float) -> str:
-        """A day of the fitted time axis as the data gave it (a date, or a number in its units)."""
-        value = self.time_axis_.from_days(np.array([day]))[0]
-        if self.time_axis_.kind == "numeric":
-            return f"{value:.6g} {self.time_axis_.units or 'time units'}"
-        return str(value)[:16].replace("T", " ")
 
     def _warn_outside_region(self, lon, lat) -> None:
         """Warn when target points lie far outside the fitted region (a coordinate network extrapolates poorly)."""
@@ -587,6 +596,8 @@ class BaseMapper(BaseEstimator):
             if v not in self.variables_:
                 raise ValueError(f"{v!r} was not fitted; fitted variables: {self.variables_}.")
             table, _ = _coords.points_from_xarray(test, [v], names, self.time_axis_)
+            # a reference's land stored as 0.0, scored as sea in silence where the fit warns of it (a review)
+            _observations._warn_land(test, names, [test[v]], table, role="scored")
             cols = [table.lon, table.lat] + ([table.time] if table.time is not None else [])
             if not warned:  # as predict does, once a call (a reference 20 deg off scored mu -0.51 in silence)
                 self._warn_outside_region(table.lon, table.lat)

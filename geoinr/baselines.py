@@ -31,7 +31,7 @@ from . import coords as _coords
 from . import observations as _observations
 from .base import BaseMapper
 from ._version import __version__
-from .frames import user_stacklevel
+from .frames import progress_bar, user_stacklevel
 from .geometry import KM_PER_DEGREE, xyz_km
 
 __all__ = ["LinearInterpolator", "OptimalInterpolation"]
@@ -503,7 +503,7 @@ class OptimalInterpolation(_Baseline):
         halo = float(self.halo)
         tiles = zip(space_starts, space_ends)
         if self.progress and space_starts.size >= PROGRESS_MIN_TILES:
-            from tqdm.auto import tqdm
+            tqdm = progress_bar()
 
             tiles = tqdm(tiles, total=space_starts.size, desc="optimal interpolation", unit="tile", leave=False,
                          delay=PROGRESS_DELAY)

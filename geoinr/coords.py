@@ -205,6 +205,10 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
             raise ValueError(_plane_message(cands, plane, f"{role}={explicit[role]!r} is a rotated-pole or projected "
                                                           f"coordinate, not a geographic one."))
     found: dict[str, Hashable | None] = {r: n for r, n in explicit.items() if n is not None and n is not False}
+    twice = [n for n in set(found.values()) if list(found.values()).count(n) > 1]
+    if twice:  # lon="lat" fitted longitudes equal to the latitudes (a review)
+        roles = [r for r, n in found.items() if n == twice[0]]
+        raise ValueError(f"{' and '.join(f'{r}={twice[0]!r}' for r in roles)}: one variable cannot be two coordinates. Variables seen:\n{_describe(cands)}")
     bounds = {v.attrs["bounds"] for n, v in obj.coords.items()  # CF: a coordinate's cells' edges (never itself)
               if isinstance(v.attrs.get("bounds"), str) and v.attrs["bounds"] != n}
     taken = set(found.values()) | plane | set(variables) | bounds
@@ -589,7 +593,15 @@ def _relabel(values: np.ndarray, given: str, fitted: str) -> np.ndarray:
         import pandas as pd
 
         values = np.asarray(pd.DatetimeIndex(values.ravel()).to_pydatetime(), dtype=object).reshape(values.shape)
-    unique, inverse = np.unique(values.ravel(), return_inverse=True)
+    import pandas as pd
+
+    flat = values.ravel()
+    missing = pd.isnull(flat)  # NaT and None stay missing (np.unique could not order them among dates: a review)
+    if missing.any():
+        out = np.full(flat.shape, None, dtype=object)
+        out[~missing] = _relabel(np.asarray(flat[~missing], dtype=object), given, fitted)
+        return out.reshape(values.shape)
+    unique, inverse = np.unique(flat, return_inverse=True)
     out = np.empty(unique.shape, dtype=object)
     for i, d in enumerate(unique):
         try:
@@ -662,6 +674,8 @@ def _check_latitude(lat: np.ndarray, name) -> None:
 
 
 PACKING_ATTRS = ("scale_factor", "add_offset", "_FillValue", "missing_value", "_Unsigned")  # CF packing: decode()
+COORD_ROUNDING_DEG = 1e-9  # degrees: a packed coordinate's rounding past a pole or below 0 E, read as the pole or 0
+FILL_MATCH_RTOL = 1e-6  # a declared fill value matches data to float32 rounding (-327.67 stored as float64)
 
 
 def _numpy_dtype(var):
@@ -702,8 +716,8 @@ def _valid_bounds(var, widen: bool = True) -> tuple[float, float] | None:
     except (TypeError, ValueError, IndexError):
         return None  # not numbers: nothing to check against
     packing = var.attrs if any(k in var.attrs for k in ("scale_factor", "add_offset")) else var.encoding
-    scale = float(np.asarray(packing.get("scale_factor", 1.0)))
-    offset = float(np.asarray(packing.get("add_offset", 0.0)))
+    scale = float(np.ravel(packing.get("scale_factor", 1.0))[0])  # (one-element lists in some files)
+    offset = float(np.ravel(packing.get("add_offset", 0.0))[0])
     if (scale, offset) != (1.0, 0.0) and all(b.dtype.kind in "iu" for b in given.values()):
         low, high = sorted((low * scale + offset, high * scale + offset))
         if widen:
@@ -812,7 +826,8 @@ def decode(var, longitude: bool = False):
     units = str(attrs.get("units", ""))
     timelike = _has_time_units(var)
     if packed or timelike:
-        ds = xr.Dataset({"v": xr.Variable(var.dims, var.variable.data, dict(attrs))})  # dask data stay lazy
+        key = str(var.name) if var.name is not None else "v"  # (xarray's warnings name it)
+        ds = xr.Dataset({key: xr.Variable(var.dims, var.variable.data, dict(attrs))})  # dask data stay lazy
         try:
             decoded = xr.decode_cf(ds, use_cftime=None) if timelike else xr.decode_cf(ds, decode_times=False)
         except (ValueError, OverflowError) as err:
@@ -822,8 +837,59 @@ def decode(var, longitude: bool = False):
                     f"units 'days since ...'), or give calendar='360_day' if that is the data's calendar."
                     if any(w in units.split(" since ")[0].lower() for w in ("month", "year")) else "")
             raise ValueError(f"Could not decode {var.name!r} with units {units!r}.{hint} ({err})") from err
-        var = _missing_dates_kept(var, decoded["v"].rename(var.name)) if timelike else decoded["v"].rename(var.name)
+        var = _missing_dates_kept(var, decoded[key].rename(var.name)) if timelike else decoded[key].rename(var.name)
+    var = _declared_fills_masked(var)
     return _mask_invalid_longitude(var) if longitude else mask_invalid(var)
+
+
+def _declared_fills_masked(var):
+    """``var`` with the values equal, to float32 rounding, to its declared ``_FillValue``/``missing_value`` NaN: a
+    float32 variable whose ``missing_value`` is stored as a float64 (-327.67) kept them all, xarray comparing them
+    exactly, and they were fitted and scored as data (a review: a mean of -16 m). Packed variables' fills are in
+    packed units: left to the packing."""
+    if var.dtype.kind != "f" or any(k in where for where in (var.attrs, var.encoding)
+                                    for k in ("scale_factor", "add_offset")):
+        return var
+    declared = set()
+    for where in (var.attrs, var.encoding):
+        for k in ("_FillValue", "missing_value"):
+            try:
+                declared |= {float(f) for f in np.ravel(where[k]) if np.isfinite(float(f))} if k in where else set()
+            except (TypeError, ValueError):
+                continue
+    if not declared:
+        return var
+    hit = None
+    for f in sorted(declared):
+        near = abs(var - f) <= abs(f) * FILL_MATCH_RTOL
+        hit = near if hit is None else hit | near
+    if var.chunks is None and not bool(hit.any()):  # (the usual case: xarray masked them)
+        return var
+    out = var.where(~hit)
+    out.attrs, out.encoding = dict(var.attrs), dict(var.encoding)
+    return out
+
+
+def _warn_epoch_times(var, name) -> None:
+    """Warn where a time that declares a fill value holds dates of another calendar than the standard one at its
+    units' epoch: xarray decodes such a calendar's missing times there (the standard calendar's become NaT), and they
+    were fitted there in silence (a review: three missing times made a 10-day record 110 days long)."""
+    encoding = getattr(var, "encoding", {})
+    if var.dtype != object or not any(k in encoding for k in ("_FillValue", "missing_value")):
+        return
+    units, calendar = encoding.get("units"), encoding.get("calendar", "standard")
+    try:
+        import cftime
+
+        epoch = cftime.num2date(0, units, calendar=calendar)
+        n = int(np.count_nonzero(np.asarray(var.values).ravel() == epoch))
+    except (TypeError, ValueError, AttributeError):
+        return
+    if n:
+        warnings.warn(f"{n:,} times of {name!r} are its units' epoch ({epoch}), where xarray decodes the missing times "
+                      f"of the {calendar!r} calendar (the time declares a fill value). If they are missing, open the "
+                      f"file with decode_times=False (geoinr then drops them), or drop them first.", UserWarning,
+                      stacklevel=user_stacklevel())
 
 
 def _missing_dates_kept(raw, dates):
@@ -857,7 +923,7 @@ def _check_longitude(lon: np.ndarray, name, conventions: bool = True) -> None:
             f"Is it a projected x coordinate? Pass lon='<name>' of a longitude in degrees. Or does it hold a "
             f"fill value (e.g. -999)? Declare it as the coordinate's _FillValue, or drop those points."
         )
-    if conventions and lo < 0.0 and hi > 180.0:
+    if conventions and lo < -COORD_ROUNDING_DEG and hi > 180.0:  # (0 E packed decodes to -2.8e-14: a review)
         raise ValueError(
             f"Longitude {name!r} mixes conventions: values from {lo:g} to {hi:g} (both negative and above 180). "
             f"Wrap them into one convention first, e.g. ds[{name!r}] = geoinr.coords.wrap_longitude(ds[{name!r}])."
@@ -923,7 +989,8 @@ def _float_coord(var, name, role, time_axis: TimeAxis | None):
             f"geoinr reads degrees. Convert it first, e.g. ds = ds.assign_coords({name}=np.rad2deg(ds[{name!r}])) "
             f"and ds[{name!r}].attrs['units'] = 'degrees_{axis}'.")
     vals = np.asarray(var.values, dtype=np.float64)
-    if role == "lat":
+    if role == "lat":  # a pole packed as integers decodes to 90.00000000000001: the pole (a review)
+        vals = np.where((np.abs(vals) > 90.0) & (np.abs(vals) <= 90.0 + COORD_ROUNDING_DEG), np.sign(vals) * 90.0, vals)
         _check_latitude(vals, name)
     return vals
 
@@ -1018,6 +1085,7 @@ def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, ti
     coord_vars = {"lat": decode(obj[names.lat]), "lon": decode(obj[names.lon], longitude=True)}
     if names.time is not None:
         coord_vars["time"] = decode(obj[names.time])
+        _warn_epoch_times(coord_vars["time"], names.time)
         if time_axis is None:
             time_axis = TimeAxis.from_values(coord_vars["time"].values, coord_vars["time"].attrs)
             if time_axis.kind == "numeric":
@@ -1242,6 +1310,9 @@ def resolution_pair(resolution) -> tuple[float, float]:
     return dlon, dlat
 
 
+MAX_GRID_POINTS = 1_000_000_000  # latitudes x longitudes of a regular grid: more is a mistake (a resolution of 1e-6)
+
+
 def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon", time_name="time") -> xr.Dataset:
     """A regular lat/lon(/time) grid as an empty Dataset with CF coordinate attributes.
 
@@ -1274,10 +1345,16 @@ def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon",
     dlon, dlat = resolution_pair(resolution)
     if east < west:
         east += 360.0
-    nlon = max(1, int(np.floor((east - west) / dlon + 1e-9)))
+    nlon = max(1, int(np.floor(min(east - west, 360.0) / dlon + 1e-9)))  # (a region of 720 degrees: the globe once)
     nlat = max(1, int(np.floor((north - south) / dlat + 1e-9)))
-    lon = west + dlon * (np.arange(nlon) + 0.5)
-    lat = south + dlat * (np.arange(nlat) + 0.5)
+    if float(nlon) * nlat > MAX_GRID_POINTS:
+        raise ValueError(f"resolution {resolution!r} over {west:g} to {east:g} E, {south:g} to {north:g} N gives "
+                         f"{nlon:,} x {nlat:,} points: more than {MAX_GRID_POINTS:,}. Give a coarser resolution, or a "
+                         f"smaller region.")
+    # a region narrower than one cell: the cell centred on it (its centre was placed half a cell past the region,
+    # at 95 N for a 30 degree cell over 80-90 N: a review)
+    lon = west + dlon * (np.arange(nlon) + 0.5) if east - west >= dlon else np.array([(west + east) / 2])
+    lat = south + dlat * (np.arange(nlat) + 0.5) if north - south >= dlat else np.array([(south + north) / 2])
     lat_bnds, lon_bnds = f"{lat_name}_bnds", f"{lon_name}_bnds"  # CF cell bounds (geoinr's values are points)
     coords = {
         lat_name: (lat_name, lat, {"standard_name": "latitude", "units": "degrees_north", "long_name": "latitude",

@@ -102,9 +102,10 @@ def share(tally: list | None) -> float | None:
     return min(1.0, tally[0] / tally[1])
 
 
-def busy_note(busy: float | None) -> str | None:
+def busy_note(busy: float | None, timed: bool = True) -> str | None:
     """What a fit whose training others took ``busy`` of the CPUs' time from should say; None below
-    :data:`BUSY_SHARE`.
+    :data:`BUSY_SHARE`. ``timed``: the fit had a time budget (``max_time``); one of a number of epochs made them all,
+    only later (it was told to fit again "with a longer max_time": a review).
 
     Examples
     --------
@@ -113,6 +114,8 @@ def busy_note(busy: float | None) -> str | None:
     """
     if busy is None or busy < BUSY_SHARE:
         return None
+    if not timed:
+        return f"other processes took {100 * busy:.0f} % of the CPUs' time while it trained: it took longer than alone"
     return (f"other processes took {100 * busy:.0f} % of the CPUs' time while it trained, so a timed fit made fewer "
             f"steps than alone (two torch processes slow each other far more than twice): fit again on a quiet "
             f"machine, or with a longer max_time")

@@ -414,7 +414,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
     if s.get("stop_reason"):
         train.append(_STOP_REASONS.get(s["stop_reason"], s["stop_reason"]))
     out.append(("training", ", ".join(train) or "no history"))
-    if busy := busy_note(s.get("cpu_contention")):
+    timed = not ("max_time" in s.get("params", {}) and s["params"]["max_time"] is None)  # (an epochs fit: no budget)
+    if busy := busy_note(s.get("cpu_contention"), timed):
         out.append(("busy machine", busy))
     if s.get("best_loss") is not None:
         best = f"best {s['best_loss_on']} loss {_g(s['best_loss'])} (standardized MSE)"

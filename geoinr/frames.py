@@ -1,4 +1,5 @@
-"""Where a warning points (the user's line, not geoinr's own), and what a message suggests (a close name).
+"""What a user sees of geoinr's messages: where a warning points (the user's line, not geoinr's own), what a message
+suggests (a close name), and which progress bar shows.
 
 A warning raised deep in a fit (a coordinate read, a time budget, a calibration) reaches the
 user through several of geoinr's frames; a fixed ``stacklevel`` points at one of them as soon as a
@@ -11,7 +12,7 @@ import difflib
 import os
 import sys
 
-__all__ = ["did_you_mean", "user_stacklevel"]
+__all__ = ["did_you_mean", "progress_bar", "user_stacklevel"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
@@ -50,3 +51,23 @@ def did_you_mean(word: str, choices) -> str:
     by_case = {c.lower(): c for c in reversed(choices)}  # the first choice of each lower-cased spelling
     close = difflib.get_close_matches(str(word).lower(), list(by_case), n=1, cutoff=0.6)
     return f" Did you mean {by_case[close[0]]!r}?" if close else ""
+
+
+def progress_bar():
+    """tqdm's bar class: the notebook widget where ipywidgets is installed, else the text bar (``tqdm.auto`` without
+    ipywidgets warned "IProgress not found" in a notebook's first fit cell: a review).
+
+    Examples
+    --------
+    >>> progress_bar().__name__
+    'tqdm'
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("ipywidgets") is not None:
+        import tqdm.auto
+
+        return tqdm.auto.tqdm
+    import tqdm.std
+
+    return tqdm.std.tqdm

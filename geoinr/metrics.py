@@ -803,11 +803,18 @@ def _spectra_1d(est_rows, ref_rows, spacing, detrend, window):
 
 
 def _result(kind, units, k, p_ref, p_est, p_err, n, spacing, data_units) -> EffectiveResolution:
+    if not np.sum(p_ref) > REFERENCE_PSD_SHARE * max(np.sum(p_est), np.sum(p_err)):
+        raise ValueError("The reference has no variance along the spectra's axis (a constant, or a linear field that "
+                         "the detrending removes): its spectral score is undefined (a score of -1e29 said 'nothing "
+                         "resolved'). Score a reference that varies, or compare RMSEs.")
     with np.errstate(invalid="ignore", divide="ignore"):
         score = 1.0 - p_err / p_ref
     score[p_ref <= 0] = np.nan
     res, status = _crossing(1.0 / k, score, units)
     return EffectiveResolution(res, k, p_ref, p_est, p_err, units, kind, int(n), float(spacing), status, data_units)
+
+
+REFERENCE_PSD_SHARE = 1e-12  # a reference whose PSD sums to less than this share of the estimate's: no variance
 
 
 def _data_units(obj) -> str:

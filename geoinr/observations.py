@@ -39,6 +39,7 @@ WINDOW_MARGIN_MAX_DAYS = 5.0
 # margin; the targets more than half that from every observed time are far, as those past the window's ends
 GAP_MIN_DAYS = 20.0  # days
 GAP_STEPS = 4
+GAP_STEP_QUANTILE = 0.75  # ... of the record's usual step: this quantile of the steps between its observed times
 GAP_RESOLUTION_DAYS = 0.125  # observed times are read to this (3 h): a long record's distinct times stay few
 
 
@@ -161,9 +162,16 @@ def time_gaps(days, time_range: tuple | None) -> list:
     steps = np.diff(seen)
     if steps.size == 0:
         return []
-    least = max(GAP_MIN_DAYS, GAP_STEPS * float(np.median(steps)), 2.0 * margins((0.0, 1.0, 0.0, 1.0), time_range)[2])
+    least = max(GAP_MIN_DAYS, GAP_STEPS * _usual_step(steps), 2.0 * margins((0.0, 1.0, 0.0, 1.0), time_range)[2])
     wide = np.flatnonzero(steps > least + GAP_RESOLUTION_DAYS)  # (floored times: a step may read 3 h long)
     return [(float(seen[i] + GAP_RESOLUTION_DAYS + least / 2), float(seen[i + 1] - least / 2)) for i in wide]
+
+
+def _usual_step(steps: np.ndarray) -> float:
+    """The record's usual step between observed times: the upper quartile of the steps. The median took a satellite
+    crossing a box twice a cycle, hours apart, for a record sampled every few hours, and its cycle's step for gaps (a
+    review); a step weighted by its length took two cruises three months apart for a record sampled every 90 days."""
+    return float(np.quantile(steps, GAP_STEP_QUANTILE))
 
 
 def gap_times(gaps, t) -> np.ndarray:
@@ -492,14 +500,28 @@ def warn_fills(screens: dict, stats: dict) -> None:
                           stacklevel=user_stacklevel())
 
 
-def _warn_land(data, names, var_objs, table: _coords.PointTable | None = None) -> None:
+def _warn_repeated_times(data, names) -> None:
+    """Warn where a gridded record's time axis repeats times (two overlapping files concatenated): the repeated
+    maps are fitted once per copy, weighted double, in silence before (a review)."""
+    if names.time is None or data[names.time].ndim != 1 or not _is_gridded(data, names):
+        return
+    times = pd.Index(np.asarray(data[names.time].values))
+    if times.has_duplicates:
+        n = int(times.duplicated().sum())
+        dim = data[names.time].dims[0]
+        warnings.warn(f"The time axis {names.time!r} repeats {n:,} of its {times.size:,} times (overlapping files "
+                      f"concatenated?): their maps are fitted once per copy, weighted as many times. Drop the copies "
+                      f"first: ds.drop_duplicates({dim!r}).", UserWarning, stacklevel=user_stacklevel())
+
+
+def _warn_land(data, names, var_objs, table: _coords.PointTable | None = None, role: str = "fitted") -> None:
     """Land stored as an ordinary number, which the fill rules cannot see: warn where a gridded record's cells hold
     one value at every time (:func:`geoinr.sentinels.warn_constant_cells`; ``table``: the values kept, in memory)."""
     if names.time is None or data[names.time].ndim != 1 or not _is_gridded(data, names):
         return
     for j, var in enumerate(var_objs):
         _sentinels.warn_constant_cells(var, data[names.time].dims[0],
-                                       kept=None if table is None else table.values[:, j])
+                                       kept=None if table is None else table.values[:, j], role=role)
 
 
 def _kept_attrs(var_names, var_objs) -> dict:
@@ -522,6 +544,7 @@ def _read_xarray(data, variables, lat, lon, time, single: bool) -> Observations:
     table, time_axis = _coords.points_from_xarray(data, var_names, names)
     table = mask_fills(table, var_names, var_objs)
     _warn_land(data, names, var_objs, table)
+    _warn_repeated_times(data, names)
     lon_raw = np.asarray(data[names.lon].values, dtype=np.float64)
     convention = lon_convention(float(np.nanmin(lon_raw)), float(np.nanmax(lon_raw)))
     return _described(data, names, var_names, var_objs, table=table, time_axis=time_axis, lon_convention=convention)
@@ -569,11 +592,14 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
     keys = {str(k).lower(): k for k in data}
     if "lon" not in keys or "lat" not in keys:
         raise ValueError(f"The coordinate dict needs keys 'lon' and 'lat' (and optionally 'time'); got {list(data)}.")
+    each = None  # {name: kept attributes} of a dict of values (DataArrays keep their units, as one does)
     if isinstance(values, Mapping):  # {"sla": a, "sst": b}: a column each, named by its key ("dtype object": a review)
         chosen = list(values) if variables is None else [variables] if isinstance(variables, str) else list(variables)
         missing = [v for v in chosen if v not in values]
         if missing or not chosen:
             raise ValueError(f"variables={variables!r}: the values dict holds {list(values)}.")
+        each = {str(v): {k: str(a[k]) for k in KEPT_ATTRS if k in a}
+                for v, a in ((v, getattr(values[v], "attrs", None) or {}) for v in chosen)}
         variables = chosen if len(chosen) > 1 else chosen[0]
         values = np.column_stack([np.asarray(values[v], dtype=np.float64).ravel() for v in chosen])
     given = getattr(values, "attrs", None) or {}  # an xarray DataArray's units and names, as the xarray path keeps them
@@ -619,7 +645,7 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
     return Observations(
         table=table,
         variables=[str(v) for v in var_names],
-        attrs={str(v): dict(given_attrs) if len(var_names) == 1 else {} for v in var_names},
+        attrs=each if each is not None else {str(v): dict(given_attrs) if len(var_names) == 1 else {} for v in var_names},
         coord_names={"lat": "lat", "lon": "lon", "time": "time" if t is not None else None},
         time_axis=time_axis,
         lon_convention=lon_convention(float(np.nanmin(lon)), float(np.nanmax(lon))) if lon.size else "180",
@@ -718,6 +744,7 @@ def _describe_lazy(data, variables, lat, lon, time) -> Observations:
     if isinstance(data, xr.DataArray):
         data = data.to_dataset(name=var_names[0])
     _warn_land(data, names, var_objs)
+    _warn_repeated_times(data, names)
     time_axis = None
     if names.time is not None:
         tvar = _coords.decode(data[names.time])

@@ -20,7 +20,7 @@ import warnings
 import torch
 from torch import nn
 
-from .frames import user_stacklevel
+from .frames import progress_bar, user_stacklevel
 from .persistence import (BadField, array, integer, mapping, number, parse_json, plain, read_header,
                           read_safetensors, reading, write_safetensors_atomic)
 
@@ -1038,7 +1038,7 @@ class Trainer:
         cfg, net = self.cfg, self.net
         self.bar = None
         if cfg.progress and self.rank == 0:
-            from tqdm.auto import tqdm
+            tqdm = progress_bar()
 
             self.bar = tqdm(
                 total=100, desc=cfg.label, unit="%", bar_format="{l_bar}{bar}| {n:.0f}/100% [{elapsed}<{remaining}{postfix}]"
@@ -1122,6 +1122,8 @@ class Trainer:
                 self.save_checkpoint(checkpoint, checkpoint_extra)  # the state it ended in: a file, however brief the run
         except KeyboardInterrupt:
             self.stopped = "interrupted"
+            if self.bar is not None:  # closed first: the warning was printed inside the text bar (a review)
+                self.bar.close()
             warnings.warn(
                 "training interrupted; keeping the best weights so far"
                 + (f" (checkpoint written to {checkpoint!r})" if checkpoint is not None else "")

@@ -197,6 +197,7 @@ def test_cf_details_std_modifier_ancillary_history_and_bounds(tracks):
 def test_long_work_shows_a_progress_bar(tracks, monkeypatch):
     """Issue 17, gap 8: OI tiles and large eager predictions report progress (tqdm), unless progress=False."""
     import tqdm.auto
+    import tqdm.std
 
     import geoinr.model.evaluation as evaluation
 
@@ -220,6 +221,7 @@ def test_long_work_shows_a_progress_bar(tracks, monkeypatch):
             return lambda *args, **kwargs: None
 
     monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
+    monkeypatch.setattr(tqdm.std, "tqdm", Recorder)  # (the bar without ipywidgets)
     geoinr.baselines.OptimalInterpolation(lx=30.0, ly=30.0).fit(tracks, "sla").grid(resolution=0.5)
     assert bars and bars[-1].kwargs["desc"] == "optimal interpolation" and bars[-1].kwargs["delay"] > 0
     n_bars = len(bars)

@@ -338,6 +338,7 @@ def test_the_progress_bar_runs_forward_into_the_lbfgs_phase(monkeypatch):
     """A user's review: the bar dropped from 76 % to 10 % when L-BFGS started (Adam's checks showed Adam's own
     schedule, the L-BFGS phase the whole budget's)."""
     import tqdm.auto
+    import tqdm.std
 
     seen = []
 
@@ -355,6 +356,7 @@ def test_the_progress_bar_runs_forward_into_the_lbfgs_phase(monkeypatch):
             return lambda *args, **kwargs: None
 
     monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    monkeypatch.setattr(tqdm.std, "tqdm", Bar)  # (the bar without ipywidgets)
     x, y = _linear_problem()
     cfg = TrainConfig(epochs=100, max_time=None, validation=0.0, batch_size=50, lr=1e-3, progress=True,
                       lbfgs_share=0.5, eval_every=2, min_eval_steps=1)

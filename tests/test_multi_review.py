@@ -116,3 +116,35 @@ def test_the_numpy_entry_takes_a_dict_of_values():
     assert model.variables_ == ["sla", "sst"] and model.mean_[1] > 280
     assert geoinr.INRModel(**SMALL).fit(coords, {"sla": rng.normal(size=200), "sst": rng.normal(size=200)},
                                         variables="sst").variables_ == ["sst"]
+
+
+def test_regrid_keeps_the_time_of_tracks_whose_time_is_a_data_variable():
+    """(the second review of the change: a pandas DataFrame's tracks were regridded as a time mean)"""
+    tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    frame = tracks.to_dataframe().reset_index()[["time", "latitude", "longitude", "sla"]]
+    out = xr.Dataset.from_dataframe(frame).inr.regrid(2.0, "sla", **SMALL)
+    assert "time" in out.dims and out.sizes["time"] >= 2
+
+
+def test_altimetry_currents_swapped_and_dict_values_units(ds):
+    geo = ds[["uo", "vo"]].rename(uo="ugos", vo="vgos")
+    geo["ugos"].attrs["standard_name"] = "surface_geostrophic_eastward_sea_water_velocity"
+    geo["vgos"].attrs["standard_name"] = "surface_geostrophic_northward_sea_water_velocity"
+    with pytest.raises(ValueError, match="'vgos' is surface_geostrophic_northward"):
+        geoinr.INRModel(**SMALL, physics="mass").fit(geo, ["vgos", "ugos"])
+    rng = np.random.default_rng(0)
+    coords = {"lon": rng.uniform(0, 10, 100), "lat": rng.uniform(30, 40, 100)}
+    values = {"sla": xr.DataArray(rng.normal(size=100), attrs={"units": "m"}),
+              "sst": xr.DataArray(rng.normal(size=100), attrs={"units": "degC"})}
+    model = geoinr.INRModel(**SMALL).fit(coords, values)
+    assert model.variable_attrs_ == {"sla": {"units": "m"}, "sst": {"units": "degC"}}
+
+
+def test_checking_network_options_leaves_the_random_stream_alone():
+    import torch
+
+    torch.manual_seed(0)
+    first = torch.rand(1)
+    torch.manual_seed(0)
+    geoinr.INRModel(model_options={"init": "tuner"})._validate_params()
+    assert torch.equal(torch.rand(1), first)

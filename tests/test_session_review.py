@@ -79,6 +79,7 @@ def test_an_interrupted_fit_says_so_in_its_outputs(tracks, monkeypatch):
 
 def test_the_predict_bar_is_closed_when_predict_fails(tracks, monkeypatch):
     import tqdm.auto
+    import tqdm.std
 
     bars = []
 
@@ -97,6 +98,7 @@ def test_the_predict_bar_is_closed_when_predict_fails(tracks, monkeypatch):
     model._remember_params()  # progress is no fitted parameter here: predict as the fit left it
     monkeypatch.setattr(evaluation, "PROGRESS_MIN_POINTS", 1)
     monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    monkeypatch.setattr(tqdm.std, "tqdm", Bar)  # (the bar without ipywidgets)
 
     def broken(*args, **kwargs):
         raise KeyboardInterrupt

@@ -152,3 +152,17 @@ def _edited(src, dst, edit):
     meta[CHECKSUM_FIELD] = checksum(tensors, meta)
     save_file(tensors, str(dst), metadata=meta)
     return dst
+
+
+def test_a_satellite_crossing_a_box_twice_a_cycle_has_no_gap_and_two_cruises_have_one():
+    """(the second review of the change: the median step took a revisit hours later for the record's step)"""
+    cycle = 20.86
+    twice = np.sort(np.r_[np.arange(0, 365, cycle), np.arange(0, 365, cycle) + 0.5])
+    assert time_gaps(twice, (0.0, float(twice.max()))) == []
+    cruises = np.r_[np.arange(0.0, 21.0), np.arange(110.0, 131.0)]
+    assert len(time_gaps(cruises, (0.0, 130.0))) == 1
+
+
+def test_the_gap_warning_says_what_outside_nan_does(gappy):
+    with pytest.warns(UserWarning, match=r"outside='nan' masks them \(the default, 'hold', gives the network's own"):
+        gappy.predict(_record(outage=None), outside="nan")

@@ -10,6 +10,7 @@ import xarray as xr
 
 from .. import coords as _coords
 from .. import observations as _observations
+from ..frames import progress_bar
 from ..machine import check_memory
 from ..observations import OUTSIDE, check_outside  # noqa: F401 (predict's and derive's, by their old names here)
 from ..training import own_torch_state
@@ -117,7 +118,7 @@ def evaluate(model, columns: Sequence[np.ndarray], batch_size: int, with_std: bo
     error = model._calibrated_error() if with_std else None
     bar = None
     if getattr(model, "progress", False) and n >= PROGRESS_MIN_POINTS:
-        from tqdm.auto import tqdm
+        tqdm = progress_bar()
 
         bar = tqdm(total=n, desc="predict", unit="pt", unit_scale=True, leave=False, delay=PROGRESS_DELAY)
     try:  # (geoinr's torch state: a streamfunction model differentiates inside, under a caller's inference_mode too)

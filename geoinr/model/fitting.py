@@ -953,7 +953,7 @@ def _check_velocity_pair(model) -> None:
     standard = [str(a.get("standard_name") or "") for a in attrs]
     units = [str(a.get("units") or "").strip() for a in attrs]
     how = "mass_constraint='streamfunction'" if model.mass_constraint == "streamfunction" else "physics='mass'"
-    if standard[0].startswith("northward") and (standard[1].startswith("eastward") or not standard[1]):
+    if "northward" in standard[0] and ("eastward" in standard[1] or not standard[1]):  # (DUACS's vgos too)
         raise ValueError(f"{how} reads the first fitted variable as eastward velocity and the second as northward, "
                          f"but {pair[0]!r} is {standard[0]}: give them in that order, variables={pair[::-1]!r}.")
     lengths = [v for v, u in zip(pair, units) if u and metres_per_length_unit(u) is not None]

@@ -147,7 +147,9 @@ def _held_out_errors(model, table, train: np.ndarray, groups: np.ndarray, wavele
         coords["time"] = table.time[train]
     candidate.fit(coords, table.values[train])
     if candidate.stop_reason_ == "interrupted":  # Ctrl-C: the whole fit stops (its training ended the candidate's)
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt(
+            "Ctrl-C during the scale search (min_wavelength='search'): no network of the whole record was fitted yet, "
+            "so there is no model to keep (the search's brief fits are not one); this estimator is unfitted.")
     test = ~train
     where = {"lon": table.lon[test], "lat": table.lat[test]}
     if table.time is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 
+import torch
 from torch import nn
 
 from .conditioned import NIF, ModulatedSiren
@@ -199,9 +200,10 @@ def check_options(name: str, options, width=None, depth=None) -> None:
     _check_names(name, options)
     needs_time = NETWORKS[name][3]
     try:
-        build_network(name, 4, 1, time_features=1 if needs_time else 0, bandwidth=10.0,
-                      width=min(int(width or NETWORKS[name][1]), 1024), depth=min(int(depth or NETWORKS[name][2]), 8),
-                      **options)
+        with torch.random.fork_rng(devices=[]):  # (the caller's random stream untouched: a review)
+            build_network(name, 4, 1, time_features=1 if needs_time else 0, bandwidth=10.0,
+                          width=min(int(width or NETWORKS[name][1]), 1024),
+                          depth=min(int(depth or NETWORKS[name][2]), 8), **options)
     except (ValueError, TypeError) as err:
         raise ValueError(f"model_options={options} for model={name!r}: {err}") from None
 
