@@ -69,3 +69,25 @@ def test_the_readme_s_baselines_block_defines_what_it_uses():
     block = re.search(r"```python\n(tracks = .*?oi\.score\(reference\).*?)```", text, re.S)
     assert block is not None
     assert "reference = " in block.group(1)
+
+
+def test_the_scale_search_shows_a_bar_over_its_candidates(monkeypatch):
+    from geoinr.model import scale_search
+
+    bars = []
+
+    class Recorder:
+        def __init__(self, *args, **kwargs):
+            self.kwargs, self.n, self.closed = kwargs, 0, False
+            bars.append(self)
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(scale_search, "progress_bar", lambda: Recorder)
+    tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+    geoinr.INRModel(width=8, depth=1, epochs=4, max_time=None, min_wavelength="search", progress=True).fit(tracks, "sla")
+    assert bars and bars[0].kwargs["desc"] == "scale search" and bars[0].n >= 2 and bars[0].closed

@@ -37,6 +37,7 @@ import numpy as np
 from sklearn.base import clone
 
 from .. import coords as _coords
+from ..frames import progress_bar
 from ..scales import default_scales
 from .held_out import satellite_passes, validation_blocks
 from .params import seed_in_force
@@ -238,9 +239,18 @@ def search_scales(model, table: _coords.PointTable, gridded: bool = False) -> di
         return fixed_period if fixed_period is not None else rule_per * factor
 
     candidates = []
+    # the candidates fit quietly: one bar over them (a third of the budget showed nothing: a review)
+    bar = progress_bar()(total=n_candidates, desc="scale search", unit="fit", leave=False) if model.progress else None
 
     def try_scales(wl, per):
-        rmse, per_group = _held_out_errors(model, table, train, groups, wl, per, budget, gridded)
+        try:
+            rmse, per_group = _held_out_errors(model, table, train, groups, wl, per, budget, gridded)
+        except BaseException:  # (Ctrl-C: the bar closed before the message)
+            if bar is not None:
+                bar.close()
+            raise
+        if bar is not None:
+            bar.update(1)
         candidates.append({"min_wavelength": wl, "min_period": per, "rmse": rmse, "_groups": per_group})
         return rmse
 
@@ -267,6 +277,8 @@ def search_scales(model, table: _coords.PointTable, gridded: bool = False) -> di
             try_scales(best["min_wavelength"], period * f)
         same = [c for c in candidates if c["min_wavelength"] == best["min_wavelength"]]
         best = min(_within_one_se(same, key="period_excess_in_se"), key=lambda c: abs(np.log(c["min_period"] / period)))
+    if bar is not None:
+        bar.close()
     for c in candidates:
         c.pop("_groups")
     return {
