@@ -936,13 +936,29 @@ class DataArrayINRAccessor(_Base):
 
     def regrid(self, target, land="auto", chunks=None, area="point", outside="hold", **kwargs):
         """Fit, then predict on ``target`` (a grid, or a resolution in degrees; fill-valued land kept NaN); see
-        :meth:`DatasetINRAccessor.regrid`."""
+        :meth:`DatasetINRAccessor.regrid`.
+
+        Examples
+        --------
+        >>> import geoinr
+        >>> da = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, gap_fraction=0.0).sla
+        >>> da.inr.regrid(0.5, width=16, depth=1, epochs=1, max_time=None, progress=False).shape
+        (2, 18, 18)
+        """
         _refuse_std(kwargs, self._obj, "regrid")
         return self._regrid(target, None, kwargs, land, chunks, area, outside)
 
     def fill_gaps(self, mask=None, land="auto", outside="hold", **kwargs) -> xr.DataArray:
         """Fit, then return a copy with NaN replaced by predictions (where ``mask``, if given, is true; the land
-        ``land`` finds stays NaN); see :meth:`DatasetINRAccessor.fill_gaps`."""
+        ``land`` finds stays NaN); see :meth:`DatasetINRAccessor.fill_gaps`.
+
+        Examples
+        --------
+        >>> import geoinr, numpy as np
+        >>> da = geoinr.datasets.synthetic_grid(days=2, resolution=1.0, gap_fraction=0.5).sla
+        >>> int(np.isnan(da.inr.fill_gaps(width=16, depth=1, epochs=1, max_time=None, progress=False)).sum())
+        0
+        """
         _refuse_std(kwargs, self._obj, "fill_gaps")
         _check_mask(mask, self._obj)
         _check_land(land, "fill_gaps")

@@ -114,7 +114,17 @@ OUTSIDE = ("hold", "nan", "extrapolate")  # predict(outside=): what a target out
 
 
 def check_outside(outside: str) -> str:
-    """``outside``, or a ValueError naming the choices (:data:`OUTSIDE`)."""
+    """``outside``, or a ValueError naming the choices (:data:`OUTSIDE`).
+
+    Examples
+    --------
+    >>> check_outside("nan")
+    'nan'
+    >>> check_outside("mask")
+    Traceback (most recent call last):
+    ...
+    ValueError: outside='mask': give 'hold' (values of the nearest point of the fitted region and window), 'nan' (masked far outside them and inside the record's gaps) or 'extrapolate' (the network's own values).
+    """
     if not isinstance(outside, str) or outside not in OUTSIDE:
         raise ValueError(f"outside={outside!r}: give 'hold' (values of the nearest point of the fitted region and "
                          "window), 'nan' (masked far outside them and inside the record's gaps) or 'extrapolate' (the "
@@ -175,7 +185,13 @@ def _usual_step(steps: np.ndarray) -> float:
 
 
 def gap_times(gaps, t) -> np.ndarray:
-    """Boolean mask of the times ``t`` (days) inside the far parts of the gaps :func:`time_gaps` found."""
+    """Boolean mask of the times ``t`` (days) inside the far parts of the gaps :func:`time_gaps` found.
+
+    Examples
+    --------
+    >>> gap_times([(109.125, 150.0)], [100.0, 120.0, 155.0]).tolist()
+    [False, True, False]
+    """
     t = np.asarray(t, dtype=np.float64)
     inside = np.zeros(t.shape, dtype=bool)
     for start, end in gaps or ():
