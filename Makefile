@@ -15,8 +15,9 @@ HAS_TORCH = $(PYTHON) -c "import sys, torch; sys.exit(tuple(int(x) for x in torc
 .PHONY: demo test osse install-demo install-test python torch
 
 python:
-	@if [ "$(MANAGED)" = "1" ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then \
-		rm -rf .venv && $(SYSTEM_PYTHON) -m venv .venv; fi  # (a venv left without pip, python3-venv missing: anew)
+	@if [ "$(PYTHON)" = ".venv/bin/python" ] && [ ! -e .venv ]; then $(SYSTEM_PYTHON) -m venv .venv; fi
+	@if [ "$(PYTHON)" = ".venv/bin/python" ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then \
+		.venv/bin/python -m ensurepip 2>/dev/null || { echo ".venv has no pip: install Debian's python3-venv (or give PYTHON=...)"; exit 1; }; fi
 
 torch: python
 	$(HAS_TORCH) || $(PIP) install torch==2.13.0

@@ -486,7 +486,8 @@ class TimeAxis:
         if is_dt or is_cf:
             import cftime
 
-            given = "standard" if is_dt else (values.ravel()[0].calendar or "standard")
+            first = next((v for v in values.ravel() if v is not None and v == v), None)  # (None, NaT: missing)
+            given = "standard" if is_dt or first is None else (first.calendar or "standard")
             if _calendar_family(given) != fitted:  # the same dates, by label, in the fitted calendar
                 values = _relabel(values, given, self.calendar)
             cal = self.calendar if self.kind == "cftime" else "standard"
@@ -675,7 +676,7 @@ def _check_latitude(lat: np.ndarray, name) -> None:
 
 PACKING_ATTRS = ("scale_factor", "add_offset", "_FillValue", "missing_value", "_Unsigned")  # CF packing: decode()
 COORD_ROUNDING_DEG = 1e-9  # degrees: a packed coordinate's rounding past a pole or below 0 E, read as the pole or 0
-FILL_MATCH_RTOL = 1e-6  # a declared fill value matches data to float32 rounding (-327.67 stored as float64)
+FILL_MATCH_RTOL = 1.2e-7  # a declared fill value matches data to float32 rounding (-327.67 stored as float64)
 
 
 def _numpy_dtype(var):
@@ -871,9 +872,10 @@ def _declared_fills_masked(var):
 
 
 def _warn_epoch_times(var, name) -> None:
-    """Warn where a time that declares a fill value holds dates of another calendar than the standard one at its
-    units' epoch: xarray decodes such a calendar's missing times there (the standard calendar's become NaT), and they
-    were fitted there in silence (a review: three missing times made a 10-day record 110 days long)."""
+    """Warn where a time that declares a fill value (cftime dates: another calendar than the standard one) holds its
+    units' epoch after later dates: xarray decodes such a calendar's missing times there (the standard calendar's
+    become NaT), and they were fitted there in silence (a review: three missing times made a 10-day record 110 days
+    long). A record that starts at its epoch is not warned of (only dates after a later one count)."""
     encoding = getattr(var, "encoding", {})
     if var.dtype != object or not any(k in encoding for k in ("_FillValue", "missing_value")):
         return
@@ -882,7 +884,15 @@ def _warn_epoch_times(var, name) -> None:
         import cftime
 
         epoch = cftime.num2date(0, units, calendar=calendar)
-        n = int(np.count_nonzero(np.asarray(var.values).ravel() == epoch))
+        flat = np.asarray(var.values).ravel()
+        at = np.flatnonzero(flat == epoch)
+        if not at.size:
+            return
+        try:
+            later = np.asarray(flat > epoch, dtype=bool)
+        except TypeError:  # (None among them)
+            later = np.array([v is not None and v > epoch for v in flat], dtype=bool)
+        n = int(np.count_nonzero(at > np.argmax(later))) if later.any() else 0  # after a later date
     except (TypeError, ValueError, AttributeError):
         return
     if n:
@@ -1310,7 +1320,7 @@ def resolution_pair(resolution) -> tuple[float, float]:
     return dlon, dlat
 
 
-MAX_GRID_POINTS = 1_000_000_000  # latitudes x longitudes of a regular grid: more is a mistake (a resolution of 1e-6)
+MAX_GRID_SIDE = 10_000_000  # latitudes or longitudes of a regular grid: more is a mistake (a resolution of 1e-6)
 
 
 def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon", time_name="time") -> xr.Dataset:
@@ -1347,10 +1357,10 @@ def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon",
         east += 360.0
     nlon = max(1, int(np.floor(min(east - west, 360.0) / dlon + 1e-9)))  # (a region of 720 degrees: the globe once)
     nlat = max(1, int(np.floor((north - south) / dlat + 1e-9)))
-    if float(nlon) * nlat > MAX_GRID_POINTS:
+    if max(nlon, nlat) > MAX_GRID_SIDE:
         raise ValueError(f"resolution {resolution!r} over {west:g} to {east:g} E, {south:g} to {north:g} N gives "
-                         f"{nlon:,} x {nlat:,} points: more than {MAX_GRID_POINTS:,}. Give a coarser resolution, or a "
-                         f"smaller region.")
+                         f"{nlon:,} x {nlat:,} points: more than {MAX_GRID_SIDE:,} along an axis. Give a coarser "
+                         f"resolution, or a smaller region.")
     # a region narrower than one cell: the cell centred on it (its centre was placed half a cell past the region,
     # at 95 N for a 30 degree cell over 80-90 N: a review)
     lon = west + dlon * (np.arange(nlon) + 0.5) if east - west >= dlon else np.array([(west + east) / 2])
@@ -1361,8 +1371,11 @@ def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon",
                                    "axis": "Y", "bounds": lat_bnds}),
         lon_name: (lon_name, lon, {"standard_name": "longitude", "units": "degrees_east", "long_name": "longitude",
                                    "axis": "X", "bounds": lon_bnds}),
-        lat_bnds: ((lat_name, "bnds"), np.clip(np.stack([lat - dlat / 2, lat + dlat / 2], axis=1), -90.0, 90.0)),
-        lon_bnds: ((lon_name, "bnds"), np.stack([lon - dlon / 2, lon + dlon / 2], axis=1)),
+        # (one cell wider than the region: its bounds are the region's)
+        lat_bnds: ((lat_name, "bnds"), np.clip(np.stack([lat - dlat / 2, lat + dlat / 2], axis=1), -90.0, 90.0)
+                   if north - south >= dlat else np.array([[south, north]])),
+        lon_bnds: ((lon_name, "bnds"), np.stack([lon - dlon / 2, lon + dlon / 2], axis=1)
+                   if east - west >= dlon else np.array([[west, east]])),
     }
     if times is not None:  # (one time given alone: a length-1 axis; dates as text read as dates)
         times = np.atleast_1d(python_times(times))

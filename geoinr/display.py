@@ -414,7 +414,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
     if s.get("stop_reason"):
         train.append(_STOP_REASONS.get(s["stop_reason"], s["stop_reason"]))
     out.append(("training", ", ".join(train) or "no history"))
-    timed = not ("max_time" in s.get("params", {}) and s["params"]["max_time"] is None)  # (an epochs fit: no budget)
+    p = s.get("params", {})  # timed: a budget of time, or one that ended an epochs budget (not: an epochs fit)
+    timed = p.get("max_time", "default") is not None and (p.get("epochs") is None or s.get("stop_reason") == "max_time")
     if busy := busy_note(s.get("cpu_contention"), timed):
         out.append(("busy machine", busy))
     if s.get("best_loss") is not None:

@@ -329,7 +329,7 @@ def lon_convention(lon_min: float, lon_max: float) -> str:
     >>> lon_convention(0.5, 359.5), lon_convention(-179.5, 179.5)
     ('360', '180')
     """
-    return "360" if lon_min >= 0 and lon_max > 180 else "180"
+    return "360" if lon_min >= -_coords.COORD_ROUNDING_DEG and lon_max > 180 else "180"  # (0 E packed: -2.8e-14)
 
 
 def _coord_names(names: _coords.CoordNames) -> dict:
@@ -521,7 +521,7 @@ def _warn_repeated_times(data, names) -> None:
     maps are fitted once per copy, weighted double, in silence before (a review)."""
     if names.time is None or data[names.time].ndim != 1 or not _is_gridded(data, names):
         return
-    times = pd.Index(np.asarray(data[names.time].values))
+    times = pd.Index(np.asarray(data[names.time].values)).dropna()  # (missing stamps: dropped with their rows)
     if times.has_duplicates:
         n = int(times.duplicated().sum())
         dim = data[names.time].dims[0]

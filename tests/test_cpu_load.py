@@ -40,9 +40,10 @@ def test_a_busy_machine_is_named_in_the_summary(tracks, monkeypatch, tmp_path):
     assert f"other processes took {100 * m.cpu_contention_:.0f} % of the CPUs' time while it trained" in repr(m)
     m.save(tmp_path / "m.inr")
     assert geoinr.load(tmp_path / "m.inr").cpu_contention_ == m.cpu_contention_
-    # a fit on a time budget (its map is worse, not only later) warns, at the user's line
-    with pytest.warns(UserWarning, match=r"This fit made \d+ steps in \d+ s: other processes took 50 %") as seen:
-        geoinr.INRModel(width=16, depth=1, epochs=3, max_time=60.0, progress=False).fit(tracks, variables="sla")
+    # a fit on a time budget (its map is worse, not only later) warns, at the user's line; one of epochs does not
+    # (since 2026-12-07's sixth session: it only took longer)
+    with pytest.warns(UserWarning, match=r"This fit made [\d,]+ steps in \d+ s: other processes took 50 %") as seen:
+        geoinr.INRModel(width=16, depth=1, max_time=1.0, progress=False).fit(tracks, variables="sla")
     assert [w.filename for w in seen if "steps in" in str(w.message)] == [__file__]
 
 

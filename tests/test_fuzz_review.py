@@ -67,8 +67,10 @@ def test_other_calendars_keep_missing_target_dates_missing():
 def test_a_coarse_grid_stays_in_its_region_and_a_huge_one_is_refused():
     g = C.regular_grid((0, 1, 80, 90), 30)
     assert g.lat.values.tolist() == [85.0] and g.lon.values.tolist() == [0.5]
+    assert g.lat_bnds.values.tolist() == [[80.0, 90.0]] and g.lon_bnds.values.tolist() == [[0.0, 1.0]]
     assert C.regular_grid((0, 720, 0, 1), 1).lon.size == 360
-    with pytest.raises(ValueError, match="more than 1,000,000,000"):
+    assert C.regular_grid((-180, 180, -90, 90), 0.005).lon.size == 72000  # large, but two 1-D axes
+    with pytest.raises(ValueError, match="more than 10,000,000 along an axis"):
         C.regular_grid((-180, 180, -90, 90), 1e-6)
 
 

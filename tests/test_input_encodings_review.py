@@ -112,3 +112,28 @@ def test_fill_gaps_of_several_declared_fill_values_can_be_written(tmp_path):
     filled.to_netcdf(tmp_path / "filled.nc")
     again = xr.open_dataset(tmp_path / "filled.nc")
     assert int(again.sla.isnull().sum()) == 0
+
+
+def test_the_second_review_s_false_alarms_and_edges(tmp_path):
+    """(the second review of the change) a noleap record starting at its units' epoch, written with xarray's
+    float64 NaN fill, was warned of; missing stamps were counted as repeats; 0 E packed as -2.8e-14 made a 0-360
+    grid's convention -180-180; a missing first date of another calendar raised."""
+    import cftime
+
+    t = xr.date_range("2000-01-01", periods=5, calendar="noleap", use_cftime=True)
+    ds = xr.Dataset({"sla": ("time", np.linspace(0.0, 0.1, 5))}, coords={"time": t, "lat": ("time", np.full(5, 35.0)),
+                                                                          "lon": ("time", np.linspace(0.0, 4.0, 5))})
+    path = tmp_path / "t.nc"
+    ds.to_netcdf(path, encoding={"time": {"units": "days since 2000-01-01", "calendar": "noleap", "dtype": "float64"}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        O.read(xr.open_dataset(path), "sla")
+    grid = _grid(days=5)
+    grid = grid.assign_coords(time=np.array(["2020-01-01", "NaT", "2020-01-03", "NaT", "2020-01-05"], "datetime64[ns]"))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        O.read(grid, "sla")
+    assert not any("repeats" in str(w.message) for w in seen)
+    assert O.lon_convention(-2.842170943040401e-14, 350.0) == "360"
+    axis = C.TimeAxis.from_values(pd.date_range("2000-01-01", periods=3).values, {})
+    np.testing.assert_array_equal(axis.to_days(np.array([None, cftime.DatetimeNoLeap(2000, 1, 2)], object)), [np.nan, 1.0])

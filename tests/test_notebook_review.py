@@ -43,6 +43,10 @@ def test_an_epochs_fit_on_a_busy_machine_is_not_told_to_take_longer():
         geoinr.datasets.synthetic_tracks(days=2, seed=0), "sla")
     fitted.cpu_contention_ = 0.6
     assert "busy machine" in repr(fitted) and "longer max_time" not in repr(fitted)
+    fitted = geoinr.INRModel(width=8, depth=1, epochs=2, progress=False).fit(  # (max_time left at its 60 s)
+        geoinr.datasets.synthetic_tracks(days=2, seed=0), "sla")
+    fitted.cpu_contention_ = 0.6
+    assert "busy machine" in repr(fitted) and "longer max_time" not in repr(fitted)
 
 
 def test_ctrl_c_in_the_scale_search_says_there_is_no_model(monkeypatch):
