@@ -73,10 +73,9 @@ def test_held_out_points_join_the_training_after_the_calibration_measured_them(m
     assert "before they joined the training" in std.attrs["comment"]
 
 
-def test_too_few_held_out_points_say_so_after_the_join():
-    """Fewer held-out points than a calibration needs: it falls back to the network's spread scaled to their few
-    errors (to the training points' until 2026-12-07's sixth session: an overfitted network's spread was left far
-    too small), and the label and the std's comment say so (the join's suffix is for full calibrations only)."""
+def test_too_few_held_out_points_say_training_points_after_the_join():
+    """Fewer held-out points than a calibration needs: it falls back to the training points, and the label and
+    the std's comment say so (the join's suffix is for calibrations on held-out points only)."""
     import warnings
 
     tracks = geoinr.datasets.synthetic_tracks(days=4, sampling=20.0)
@@ -85,6 +84,6 @@ def test_too_few_held_out_points_say_so_after_the_join():
         fitted = tracks.inr.fit("sla", uncertainty="bayes_last_layer", validation=0.05,
                                 **{**FAST, "width": 32, "epochs": 60})
     assert geoinr.display.summary(fitted)["joined_epoch"] is not None
-    assert fitted.calibration_["on"].endswith("(too few for the gap term)")
+    assert fitted.calibration_["on"] == "training points"
     _, std = fitted.predict(fitted.target_grid(1.0).isel(time=slice(0, 1)), return_std=True)
-    assert "too few for the gap term" in std.attrs["comment"]
+    assert "calibrated on the training points themselves" in std.attrs["comment"]

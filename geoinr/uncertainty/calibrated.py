@@ -25,6 +25,7 @@ VARIOGRAM_LAGS = 3  # the variogram behind the gap length reaches VARIOGRAM_LAGS
 GAP_CELLS = 20  # data sites for distances are thinned to cells of min_wavelength / GAP_CELLS
 EVAL_CHUNK = 65536  # points per forward pass when evaluating held-out points
 MIN_HELD_OUT = 20  # fewer held-out points than this: calibrate on the training points
+FEW_HELD_OUT = 5  # ... their errors may still raise its scale where a variable has this many of its own (not 1-2)
 
 
 @torch.no_grad()
@@ -42,9 +43,20 @@ def _training_sites(xyz, tidx, w, k, cell):
     return [DataDistance.from_points(xyz[tidx[w[tidx, j].numpy() > 0]], cell_km=cell) for j in range(k)]
 
 
+def _few_held_out_scales(standardized, x, y, w, val_idx, dev) -> list:
+    """Per variable, the variance scale the errors at a few held-out points call for (:func:`calibrate`), or None
+    where the variable has fewer than :data:`FEW_HELD_OUT` of its own (one or two set no scale)."""
+    mean, var = _held_out_predictions(standardized, x, val_idx, dev)
+    yv = y[val_idx].numpy()
+    obs = np.ones_like(yv, dtype=bool) if w is None else w[val_idx].numpy() > 0
+    return [calibrate(var[obs[:, j], j], (yv[obs[:, j], j] - mean[obs[:, j], j]) ** 2)[0]
+            if obs[:, j].sum() >= FEW_HELD_OUT else None for j in range(yv.shape[1])]
+
+
 def _calibrate_variable(j, *, var, resid, held, xyz, yall, seen, trained, near, enc, seed, groups, on_val,
-                        deadline=None):
-    """Calibration parameters of variable ``j`` from its held-out residuals."""
+                        deadline=None, few_scale=None):
+    """Calibration parameters of variable ``j`` from its held-out residuals (the training points' without enough
+    held-out points, scaled up to ``few_scale``, a few held-out points' scale, where that is larger)."""
     # measurement noise from near-coincident observations
     s2_nn = noise_variance(xyz[seen], yall[seen, j], max_distance_km=enc["min_wavelength"] / 10.0)
     # the error's length is the field's correlation length (interpolation error theory), measured on all
@@ -61,7 +73,8 @@ def _calibrate_variable(j, *, var, resid, held, xyz, yall, seen, trained, near, 
         # residuals at the training points sit below the error between them: a scale fitted to them shrinks the
         # std towards 0, so it may only grow the network's own spread (no held-out points to measure it on)
         c = calibrate(var, resid**2, noise=s2_nn)[0]
-        cal = {"variance_scale": max(c, 1.0), "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
+        c = max(c, 1.0, few_scale if few_scale is not None else 0.0)
+        cal = {"variance_scale": c, "gap_variance": 0.0, "gap_length_km": 1.0, "noise_variance": s2}
         if ell is not None:  # the interpolation error between the data as the variogram gives it, unfitted
             cal.update(gap_variance=signal, gap_length_km=float(ell), gap_length_from="variogram")
         return cal
@@ -115,17 +128,15 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
     if not on_val:
         warnings.warn(
             f"{len(val_idx)} held-out points (fewer than {MIN_HELD_OUT}): the standard deviation cannot be "
-            "calibrated against unseen data. It is the network's own spread (scaled up to the errors at those few "
-            "held-out points, where there are some) plus, where the observations' variogram "
+            "calibrated against unseen data. It is the network's own spread (scaled up to the errors at the training "
+            f"points, or at those few held-out points where {FEW_HELD_OUT} or more are larger) plus, where the "
+            "observations' variogram "
             "gives a length, an error that grows away from them to the field's variance over that length, neither "
             "checked against unseen data. Fit with validation > 0 and enough points to hold some out (the default "
             "'auto' holds out 10 % of the passes or boxes) for a calibrated std.",
             UserWarning, stacklevel=user_stacklevel(),
         )
-    # too few held-out points to fit the error model, but some: the spread is scaled to their errors, not to the
-    # training points' (which an overfitted network nearly passes through: 34 % of a sparse salinity's gap errors
-    # within 1 std with an ensemble, benchmarks/joint_coverage.py)
-    idx = val_idx if len(val_idx) else train_idx
+    idx = val_idx if on_val else train_idx
     mean, var = _held_out_predictions(standardized, x, idx, dev)
     yv = y[idx].numpy()
     obs = np.ones_like(yv, dtype=bool) if w is None else w[idx].numpy() > 0
@@ -137,6 +148,11 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
     trained = np.zeros(len(yall), bool)
     trained[tidx] = True
     cals = []
+    # the few-points fallback's scales: the training points' errors (which an overfitted network nearly passes
+    # through), raised to those at the few held-out points where a variable has FEW_HELD_OUT or more of its own (34 %
+    # of a sparse salinity's gap errors within 1 std with an ensemble alone, benchmarks/joint_coverage.py)
+    few = _few_held_out_scales(standardized, x, y, w, val_idx, dev) if 0 < len(val_idx) else None
+    train_pred = None
     for j in range(yv.shape[1]):
         o = obs[:, j]
         # a variable observed at few of the held-out points (a sparse salinity beside a dense sea level) gets the
@@ -147,23 +163,32 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
             name = names[j] if names is not None else f"number {j + 1}"
             warnings.warn(
                 f"Variable {name!r}: {int(o.sum())} held-out points of its own (fewer than {MIN_HELD_OUT}): its "
-                "standard deviation is the network's spread (scaled up to its few held-out errors) plus, where its "
-                "variogram gives a length, an error growing away from its observations, not calibrated against "
-                "unseen data. Fit it alone, or with more of it observed, for a calibrated std.",
+                "standard deviation is the network's spread (scaled up to its errors at the training points, or at "
+                f"its few held-out points where {FEW_HELD_OUT} or more are larger) plus, where its variogram gives a "
+                "length, an error growing away from its observations, not calibrated against unseen data. Fit it "
+                "alone, or with more of it observed, for a calibrated std.",
                 UserWarning, stacklevel=user_stacklevel())
+        if own or not on_val:  # (a fit without enough held-out points: training residuals, as its idx holds)
+            v_j, r_j, held_j = var[o, j], yv[o, j] - mean[o, j], idx.numpy()[o]
+        else:  # this variable alone falls back: its training residuals
+            if train_pred is None:
+                train_pred = _held_out_predictions(standardized, x, train_idx, dev)
+            t_obs = np.ones(len(train_idx), bool) if w is None else w[train_idx, j].numpy() > 0
+            v_j = train_pred[1][t_obs, j]
+            r_j = y[train_idx].numpy()[t_obs, j] - train_pred[0][t_obs, j]
+            held_j = train_idx.numpy()[t_obs]
         cals.append(_calibrate_variable(
-            j, var=var[o, j], resid=yv[o, j] - mean[o, j], held=idx.numpy()[o], xyz=xyz, yall=yall,
+            j, var=v_j, resid=r_j, held=held_j, xyz=xyz, yall=yall,
             seen=np.ones(len(yall), bool) if w is None else w[:, j].numpy() > 0, trained=trained, near=nears[j],
             enc=encoding_config, seed=0 if seed is None else int(seed), groups=groups, on_val=own, deadline=deadline,
+            few_scale=None if own or few is None else few[j],
         ))
     keys = ("variance_scale", "noise_variance", "gap_variance", "gap_length_km", "error_length_km", "error_floor")
     calibration = {key: [cal.get(key) for cal in cals] for key in keys}
     calibration["gap_length_from"] = [cal.get("gap_length_from", "none") for cal in cals]
     calibration["speed_km_per_day"] = speed
     joined = ", before they joined the training" if sites is not None else ""  # scored with the weights of then
-    calibration["on"] = (f"validation {held_out}{joined}" if on_val else
-                         f"{len(val_idx)} validation {held_out} (too few for the gap term)" if len(val_idx) else
-                         "training points")
+    calibration["on"] = f"validation {held_out}{joined}" if on_val else "training points"
     if not any(cal["gap_variance"] > 0 for cal in cals):
         return calibration, None
     if sites is not None:
