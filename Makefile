@@ -15,9 +15,12 @@ HAS_TORCH = $(PYTHON) -c "import sys, torch; sys.exit(tuple(int(x) for x in torc
 .PHONY: demo test osse install-demo install-test python torch
 
 python:
-	@if [ "$(PYTHON)" = ".venv/bin/python" ] && [ ! -e .venv ]; then $(SYSTEM_PYTHON) -m venv .venv; fi
-	@if [ "$(PYTHON)" = ".venv/bin/python" ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then \
-		.venv/bin/python -m ensurepip 2>/dev/null || { echo ".venv has no pip: install Debian's python3-venv (or give PYTHON=...)"; exit 1; }; fi
+	@if [ "$(PYTHON)" = ".venv/bin/python" ]; then \
+		if [ ! -e .venv ]; then $(SYSTEM_PYTHON) -m venv .venv || exit 1; fi; \
+		.venv/bin/python -c "" 2>/dev/null || { echo ".venv's Python does not run: remove .venv (or give PYTHON=...)"; exit 1; }; \
+		.venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip >/dev/null 2>&1 || \
+			{ echo ".venv has no pip: install Debian's python3-venv (or give PYTHON=...)"; exit 1; }; \
+	fi
 
 torch: python
 	$(HAS_TORCH) || $(PIP) install torch==2.13.0

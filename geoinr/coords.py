@@ -893,6 +893,7 @@ def _warn_epoch_times(var, name) -> None:
         except TypeError:  # (None among them)
             later = np.array([v is not None and v > epoch for v in flat], dtype=bool)
         n = int(np.count_nonzero(at > np.argmax(later))) if later.any() else 0  # after a later date
+        n = n or (at.size if at.size > 1 else 0)  # or several: missing first stamps (a record starts there once)
     except (TypeError, ValueError, AttributeError):
         return
     if n:

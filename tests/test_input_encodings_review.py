@@ -137,3 +137,39 @@ def test_the_second_review_s_false_alarms_and_edges(tmp_path):
     assert O.lon_convention(-2.842170943040401e-14, 350.0) == "360"
     axis = C.TimeAxis.from_values(pd.date_range("2000-01-01", periods=3).values, {})
     np.testing.assert_array_equal(axis.to_days(np.array([None, cftime.DatetimeNoLeap(2000, 1, 2)], object)), [np.nan, 1.0])
+
+
+def test_a_noleap_record_missing_its_first_stamps_is_warned_of(tmp_path):
+    """(the third review) stamps at the epoch before any later date read as 'a record that starts there': several
+    of them are missing first stamps."""
+    days = np.arange(100.0, 110.0)
+    days[:3] = -9999.0
+    ds = xr.Dataset({"sla": ("obs", np.linspace(0.0, 0.1, 10))},
+                    coords={"time": ("obs", days, {"units": "days since 2000-01-01", "calendar": "noleap",
+                                                   "_FillValue": -9999.0}),
+                            "lat": ("obs", np.linspace(30.0, 35.0, 10)), "lon": ("obs", np.linspace(0.0, 5.0, 10))})
+    ds.to_netcdf(tmp_path / "t.nc")
+    opened = xr.open_dataset(tmp_path / "t.nc")
+    if opened.time.dtype != object:
+        pytest.skip("this xarray decodes the missing times as missing")
+    with pytest.warns(UserWarning, match=r"3 times of 'time' are its units' epoch"):
+        O.read(opened, "sla")
+
+
+def test_one_or_two_held_out_points_set_no_scale():
+    """(the third review) a scale from one or two held-out points, or below the training points', shrank the std."""
+    import torch
+
+    from geoinr.uncertainty.calibrated import FEW_HELD_OUT, _few_held_out_scales
+
+    x = torch.zeros((12, 3))
+    y = torch.ones((12, 2))
+    w = torch.ones((12, 2))
+    w[:, 1] = 0.0
+    w[:2, 1] = 1.0  # the second variable: two held-out points of its own
+
+    def standardized(batch):
+        return torch.zeros((len(batch), 2)), torch.full((len(batch), 2), 0.01)
+
+    scales = _few_held_out_scales(standardized, x, y, w, torch.arange(FEW_HELD_OUT + 1), "cpu")
+    assert scales[0] is not None and scales[1] is None  # (a scale below the training points' is not taken either)
