@@ -137,10 +137,13 @@ def _warn_offset_field(ref: np.ndarray, variable) -> None:
 def _warn_gaps(model, t) -> None:
     """Warn when target times fall inside the far part of a gap of ``model``'s fitted record (``time_gaps_``)."""
     gaps = getattr(model, "time_gaps_", None) or []
+    if not gaps:
+        return
+    t = np.unique(np.asarray(t, dtype=np.float64))  # (a target's times repeat at every point)
     inside = [g for g in gaps if _observations.gap_times([g], t).any()]
     if not inside:
         return
-    n = int(np.count_nonzero(_observations.gap_times(gaps, np.unique(np.asarray(t, dtype=np.float64)))))
+    n = int(np.count_nonzero(_observations.gap_times(gaps, t)))
     when = "; ".join(f"{_day_text(model.time_axis_, a)} to {_day_text(model.time_axis_, b)}" for a, b in inside[:3])
     warnings.warn(
         f"{n:,} target time(s) fall inside a gap of the fitted record, farther from any observation than the "

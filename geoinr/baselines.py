@@ -29,7 +29,7 @@ import numpy as np
 
 from . import coords as _coords
 from . import observations as _observations
-from .base import BaseMapper
+from .base import BaseMapper, _changed_params
 from ._version import __version__
 from .frames import progress_bar, user_stacklevel
 from .geometry import KM_PER_DEGREE, xyz_km
@@ -84,8 +84,7 @@ class _Baseline(BaseMapper):
     def _check_fitted(self) -> None:
         super()._check_fitted()
         self._check_params()  # set_params(lx=-5) after the fit mapped with it (a review)
-        now, then = self._fit_state(), getattr(self, "_fit_state_at_fit", {})
-        changed = {k: (then[k], v) for k, v in now.items() if k in then and then[k] != v}
+        changed = _changed_params(getattr(self, "_fit_state_at_fit", None), self._fit_state())
         if changed:
             said = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
             raise ValueError(f"{type(self).__name__}: changed since the fit, which alone reads it ({said}): call "

@@ -1362,21 +1362,21 @@ def regular_grid(region, resolution, times=None, lat_name="lat", lon_name="lon",
         raise ValueError(f"resolution {resolution!r} over {west:g} to {east:g} E, {south:g} to {north:g} N gives "
                          f"{nlon:,} x {nlat:,} points: more than {MAX_GRID_SIDE:,} along an axis. Give a coarser "
                          f"resolution, or a smaller region.")
-    # a region narrower than one cell: the cell centred on it (its centre was placed half a cell past the region,
-    # at 95 N for a 30 degree cell over 80-90 N: a review)
-    lon = west + dlon * (np.arange(nlon) + 0.5) if east - west >= dlon else np.array([(west + east) / 2])
-    lat = south + dlat * (np.arange(nlat) + 0.5) if north - south >= dlat else np.array([(south + north) / 2])
+    # a region narrower than one cell: the cell centred on it, its bounds the region's (its centre was placed half a
+    # cell past the region, at 95 N for a 30 degree cell over 80-90 N: a review)
+    wide_lon, wide_lat = east - west >= dlon, north - south >= dlat
+    lon = west + dlon * (np.arange(nlon) + 0.5) if wide_lon else np.array([(west + east) / 2])
+    lat = south + dlat * (np.arange(nlat) + 0.5) if wide_lat else np.array([(south + north) / 2])
     lat_bnds, lon_bnds = f"{lat_name}_bnds", f"{lon_name}_bnds"  # CF cell bounds (geoinr's values are points)
     coords = {
         lat_name: (lat_name, lat, {"standard_name": "latitude", "units": "degrees_north", "long_name": "latitude",
                                    "axis": "Y", "bounds": lat_bnds}),
         lon_name: (lon_name, lon, {"standard_name": "longitude", "units": "degrees_east", "long_name": "longitude",
                                    "axis": "X", "bounds": lon_bnds}),
-        # (one cell wider than the region: its bounds are the region's)
         lat_bnds: ((lat_name, "bnds"), np.clip(np.stack([lat - dlat / 2, lat + dlat / 2], axis=1), -90.0, 90.0)
-                   if north - south >= dlat else np.array([[south, north]])),
+                   if wide_lat else np.array([[south, north]])),
         lon_bnds: ((lon_name, "bnds"), np.stack([lon - dlon / 2, lon + dlon / 2], axis=1)
-                   if east - west >= dlon else np.array([[west, east]])),
+                   if wide_lon else np.array([[west, east]])),
     }
     if times is not None:  # (one time given alone: a length-1 axis; dates as text read as dates)
         times = np.atleast_1d(python_times(times))

@@ -102,6 +102,18 @@ def share(tally: list | None) -> float | None:
     return min(1.0, tally[0] / tally[1])
 
 
+def timed_budget(max_time, epochs, stop_reason) -> bool:
+    """Whether a fit's budget was of time: ``max_time`` without ``epochs``, or a clock that ended an epochs budget
+    (``stop_reason`` "max_time"); a fit of a number of epochs made them all, only later on a busy machine.
+
+    Examples
+    --------
+    >>> timed_budget(60.0, None, "budget"), timed_budget(60.0, 100, "budget"), timed_budget(60.0, 100, "max_time")
+    (True, False, True)
+    """
+    return max_time is not None and (epochs is None or stop_reason == "max_time")
+
+
 def busy_note(busy: float | None, timed: bool = True) -> str | None:
     """What a fit whose training others took ``busy`` of the CPUs' time from should say; None below
     :data:`BUSY_SHARE`. ``timed``: the fit had a time budget (``max_time``); one of a number of epochs made them all,

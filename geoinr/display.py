@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .cpu_load import busy_note
+from .cpu_load import busy_note, timed_budget
 from .scales import DEFAULT_SPEED, GAP_TO_WAVELENGTH
 
 __all__ = ["held_out_joined_epoch", "rows", "summary", "to_html", "to_text"]
@@ -414,9 +414,9 @@ def rows(s: dict) -> list[tuple[str, str]]:
     if s.get("stop_reason"):
         train.append(_STOP_REASONS.get(s["stop_reason"], s["stop_reason"]))
     out.append(("training", ", ".join(train) or "no history"))
-    p = s.get("params", {})  # timed: a budget of time, or one that ended an epochs budget (not: an epochs fit)
-    timed = p.get("max_time", "default") is not None and (p.get("epochs") is None or s.get("stop_reason") == "max_time")
-    if busy := busy_note(s.get("cpu_contention"), timed):
+    p = s.get("params", {})  # (the parameters that differ from their defaults: max_time's is a number)
+    if busy := busy_note(s.get("cpu_contention"), timed_budget(p.get("max_time", "default"), p.get("epochs"),
+                                                                 s.get("stop_reason"))):
         out.append(("busy machine", busy))
     if s.get("best_loss") is not None:
         best = f"best {s['best_loss_on']} loss {_g(s['best_loss'])} (standardized MSE)"

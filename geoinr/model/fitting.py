@@ -997,8 +997,8 @@ def finish(model, result, trainer, device) -> None:
     steps = int(model.history_["step"].max()) if len(model.history_) else 0
     busy = _cpu_load.busy_note(model.cpu_contention_)
     # a budget of steps (epochs) is only slower, a budget of time worse; a scale search's candidates stay quiet
-    timed = model.max_time is not None and (model.epochs is None or model.stop_reason_ == "max_time")
-    if busy and timed and not hasattr(model, "_record_points"):
+    if busy and _cpu_load.timed_budget(model.max_time, model.epochs, model.stop_reason_) \
+            and not hasattr(model, "_record_points"):
         warnings.warn(f"This fit made {steps:,} steps in {model.fit_seconds_:.0f} s: {busy}.", UserWarning,
                       stacklevel=user_stacklevel())
     # a time budget that ended the fit is the user's (a brief one, or a busy machine, is theirs to know of); a brief

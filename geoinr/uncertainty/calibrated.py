@@ -43,10 +43,11 @@ def _training_sites(xyz, tidx, w, k, cell):
     return [DataDistance.from_points(xyz[tidx[w[tidx, j].numpy() > 0]], cell_km=cell) for j in range(k)]
 
 
-def _few_held_out_scales(standardized, x, y, w, val_idx, dev) -> list:
+def _few_held_out_scales(standardized, x, y, w, val_idx, dev, predicted=None) -> list:
     """Per variable, the variance scale the errors at a few held-out points call for (:func:`calibrate`), or None
-    where the variable has fewer than :data:`FEW_HELD_OUT` of its own (one or two set no scale)."""
-    mean, var = _held_out_predictions(standardized, x, val_idx, dev)
+    where the variable has fewer than :data:`FEW_HELD_OUT` of its own (one or two set no scale). ``predicted``: the
+    (mean, variance) at ``val_idx`` where they are computed already."""
+    mean, var = predicted if predicted is not None else _held_out_predictions(standardized, x, val_idx, dev)
     yv = y[val_idx].numpy()
     obs = np.ones_like(yv, dtype=bool) if w is None else w[val_idx].numpy() > 0
     return [calibrate(var[obs[:, j], j], (yv[obs[:, j], j] - mean[obs[:, j], j]) ** 2)[0]
@@ -151,7 +152,9 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
     # the few-points fallback's scales: the training points' errors (which an overfitted network nearly passes
     # through), raised to those at the few held-out points where a variable has FEW_HELD_OUT or more of its own (34 %
     # of a sparse salinity's gap errors within 1 std with an ensemble alone, benchmarks/joint_coverage.py)
-    few = _few_held_out_scales(standardized, x, y, w, val_idx, dev) if 0 < len(val_idx) else None
+    short = not on_val or bool((obs.sum(axis=0) < MIN_HELD_OUT).any())  # (a variable falls back: else none needed)
+    few = _few_held_out_scales(standardized, x, y, w, val_idx, dev, (mean, var) if on_val else None) \
+        if short and len(val_idx) else None
     train_pred = None
     for j in range(yv.shape[1]):
         o = obs[:, j]
