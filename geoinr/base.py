@@ -44,10 +44,21 @@ REGION_MARGIN_DEG = _observations.REGION_MARGIN_DEG  # degrees: targets this far
 
 #: parameters whose change after a fit leaves what was fitted as it is (display only)
 POST_FIT_PARAMS = ("progress",)
+#: parameters a fit alone reads (its budget, optimiser, held-out share, seed, batches, physics schedule): set after a
+#: fit, they take effect at the next one; until then predict/derive/save go on, outputs and files keep the fit's values
+TRAINING_PARAMS = ("lr", "optimizer", "epochs", "max_time", "validation", "patience", "seed", "batch_size",
+                   "n_collocation", "physics_every", "physics_weight")
 
 
-def _changed_params(fitted: dict | None, now: dict) -> dict:
-    """``{name: (at the fit, now)}`` of the parameters set to other values since the fit (``fitted``: None, nothing).
+def fit_param(model, name: str):
+    """The value of parameter ``name`` that ``model``'s fit ran with (its current value where it kept none)."""
+    fitted = getattr(model, "_fit_params_", None) or {}
+    return fitted[name] if name in fitted else getattr(model, name)
+
+
+def _changed_params(fitted: dict | None, now: dict, ignore=()) -> dict:
+    """``{name: (at the fit, now)}`` of the parameters set to other values since the fit (``fitted``: None, nothing),
+    but for those in ``ignore``.
 
     Examples
     --------
@@ -56,7 +67,7 @@ def _changed_params(fitted: dict | None, now: dict) -> dict:
     """
     out = {}
     for k, v in (now.items() if fitted else ()):
-        if k in POST_FIT_PARAMS or k not in fitted:
+        if k in POST_FIT_PARAMS or k in ignore or k not in fitted:
             continue
         try:
             same = bool(v == fitted[k])
@@ -227,7 +238,7 @@ class BaseMapper(BaseEstimator):
                 f"This {type(self).__name__} is not fitted yet; call fit(...) first"
                 + (" (or ds.inr.fit(...))." if type(self).__name__ == "INRModel" else ", e.g. .fit(tracks, 'sla').")
             )
-        changed = _changed_params(getattr(self, "_fit_params_", None), self.get_params(deep=False))
+        changed = _changed_params(getattr(self, "_fit_params_", None), self.get_params(deep=False), TRAINING_PARAMS)
         if changed:  # a saved file claimed width 32 over weights of width 16 (a review of 2026-12-06)
             said = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
             back = ", ".join(f"{k}={a!r}" for k, (a, b) in changed.items())

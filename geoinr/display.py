@@ -382,9 +382,15 @@ def rows(s: dict) -> list[tuple[str, str]]:
         out.append(("status", "not fitted: call fit(...) or ds.inr.fit(...)"))
         return out
     if s.get("changed_since_fit"):
-        said = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in s["changed_since_fit"].items())
-        out.append(("status", f"parameters changed since the fit ({said}): shown as fitted; predict refuses them "
-                              f"until fit(...) again, or set_params back"))
+        from .base import TRAINING_PARAMS
+
+        changed = s["changed_since_fit"]
+        said = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
+        if all(k in TRAINING_PARAMS for k in changed):  # read by a fit alone: predict goes on with what was fitted
+            then = "they take effect at the next fit(...)"
+        else:
+            then = "predict refuses them until fit(...) again, or set_params back"
+        out.append(("status", f"parameters changed since the fit ({said}): shown as fitted; {then}"))
     units = s.get("units", {})
     names = ", ".join(f"{v} ({units[v]})" if units.get(v) else v for v in s["variables"])
     west, east, south, north = s["region"]

@@ -10,6 +10,7 @@ import xarray as xr
 
 from .. import coords as _coords
 from .. import observations as _observations
+from ..base import fit_param
 from ..frames import progress_bar
 from ..machine import check_memory
 from ..observations import OUTSIDE, check_outside  # noqa: F401 (predict's and derive's, by their old names here)
@@ -83,8 +84,8 @@ def source_note(model, version: str) -> str:
     """The ``source`` attribute of a fitted model's outputs: the package, the network, its scales and its data."""
     enc = model.encoding_config_
     period = f", min_period={enc['min_period']:.3g} days" if enc.get("min_period") else ""
-    budget = ", ".join(f"{k}={getattr(model, k)!r}" for k in ("seed", "epochs", "max_time"))  # to fit it again
-    if model.seed is None and getattr(model, "seed_", None) is not None:
+    budget = ", ".join(f"{k}={fit_param(model, k)!r}" for k in ("seed", "epochs", "max_time"))  # to fit it again
+    if fit_param(model, "seed") is None and getattr(model, "seed_", None) is not None:
         budget = budget.replace("seed=None", f"seed=None, drawn {model.seed_}", 1)  # seed=that repeats it
     stop = getattr(model, "stop_reason_", None)
     if stop in ("max_time", "interrupted"):  # before its epochs the machine's speed decided how far it got

@@ -131,7 +131,7 @@ def to_state(model) -> tuple[dict, dict]:
     config = {
         "geoinr_version": __version__,
         "environment": environment(),  # what reproduces the fit bit for bit with its seed (a review: not recorded)
-        "params": plain(model.get_params()),
+        "params": plain({**model.get_params(), **getattr(model, "_fit_params_", {})}),  # the fit's (max_time set since: not)
         "learned": learned,
         # exact float repr; NaN as null so the header stays strict JSON
         "history": {c: [None if v != v else v for v in model.history_[c].tolist()] for c in model.history_.columns},
