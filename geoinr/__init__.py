@@ -12,9 +12,11 @@ from importlib.util import find_spec as _find_spec
 from ._version import __version__
 from . import baselines, coords, datasets, metrics
 from .base import NotFittedError
+from .frames import GeoinrRuntimeWarning, GeoinrWarning, did_you_mean as _did_you_mean
 from . import accessor as _accessor  # noqa: F401  (registers .inr)
 
-__all__ = ["INRModel", "load", "NotFittedError", "baselines", "coords", "datasets", "metrics", "__version__"]
+__all__ = ["INRModel", "load", "NotFittedError", "GeoinrWarning", "GeoinrRuntimeWarning", "baselines", "coords",
+           "datasets", "metrics", "__version__"]
 
 _FROM_MODEL = ("INRModel", "load")  # imported from geoinr.model on first use (torch with them)
 # the submodules the README documents, imported on first use: named by dir() (Jupyter's completion) before then
@@ -29,7 +31,8 @@ def __getattr__(name: str):
         value = _import_module(f".{name}", __name__)
     else:
         home = next((m for m in (baselines, metrics, datasets, coords) if name in getattr(m, "__all__", ())), None)
-        hint = f"; it is {home.__name__}.{name}" if home is not None else ""
+        close = _did_you_mean(name, __all__ + list(_DOCUMENTED))
+        hint = f"; it is {home.__name__}.{name}" if home is not None else (f".{close}" if close else "")
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}{hint}")
     globals()[name] = value
     return value

@@ -15,7 +15,7 @@ import xarray as xr
 from . import coords, geometry, machine, sentinels
 from .observations import check_outside, describe, is_lazy
 from .base import did_you_mean, history_line
-from .frames import user_stacklevel
+from .frames import GeoinrWarning, user_stacklevel
 
 if TYPE_CHECKING:  # the model (and torch with it) is imported by the first fit, not by ``import geoinr``
     from .model import INRModel
@@ -146,14 +146,14 @@ def _warn_missing_everywhere(source: xr.Dataset, fitted: INRModel, method: str, 
             f"{max(single):,} of {cells:,} cells of this single map are NaN, and {method}() filled them: one map cannot "
             f"tell a gap from land masked to NaN (land='auto' keeps as land only cells holding undeclared fill "
             f"values, such as a file's own land values before masking). If some are land, {instead}; if none are "
-            f"(clouds on an SST map), land=None says so and silences this.", UserWarning,
+            f"(clouds on an SST map), land=None says so and silences this.", GeoinrWarning,
             stacklevel=user_stacklevel())
     if sum(counts):
         warnings.warn(
             f"{max(counts):,} of {cells:,} cells of the source hold no value at any time; {method}() filled them as "
             f"gaps (land='auto' keeps as land only cells holding undeclared fill values). If they are land masked "
             f"to NaN, give land='missing' to leave them NaN; if they are gaps, land=None says so and silences this.",
-            UserWarning, stacklevel=user_stacklevel())
+            GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def _land_like(unseen: np.ndarray) -> bool:
@@ -420,7 +420,7 @@ def _fits_written(out: xr.DataArray, name, centre: float, spread: float) -> xr.D
         f"The filled {name!r} {span}, past the {packed[0]:.6g} to {packed[1]:.6g} that its source's integer packing "
         f"can write: it would wrap around in a file. The output is written as floats instead (the packing is dropped "
         f"from its .encoding, its valid range given in its units; compression kept). To pack it otherwise, set "
-        f".encoding before to_netcdf.", UserWarning, stacklevel=user_stacklevel())
+        f".encoding before to_netcdf.", GeoinrWarning, stacklevel=user_stacklevel())
     return out
 
 
@@ -490,6 +490,10 @@ def _as_dataset(obj, fitted: INRModel) -> xr.Dataset:
     return obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=fitted.variables_[0])
 
 
+#: keywords of the accessor's methods besides the fit's (for the message of a keyword none of them takes)
+_METHOD_KEYWORDS = {"regrid": ("target", "land", "chunks", "area", "outside"), "fill_gaps": ("mask", "land", "outside")}
+
+
 def _split(kwargs):
     names = {k: kwargs.pop(k) for k in _FIT_NAMES if k in kwargs}
     return names, kwargs
@@ -504,6 +508,7 @@ class _Base:
 
         names, params = _split(dict(kwargs))
         own = ("variables",) if isinstance(self._obj, xr.Dataset) else ()  # a DataArray is its own variable
+        own += _METHOD_KEYWORDS.get(method, ())  # (a typo of outside= found no match among the fit's: a review)
         valid = list(own) + INRModel._get_param_names() + list(_FIT_NAMES)
         for k in params:
             if k not in valid:
@@ -513,17 +518,22 @@ class _Base:
         return INRModel(**params).fit(self._obj if source is None else source, variables=variables, **names)
 
     def _regrid(self, target, variables, kwargs, land="auto", chunks=None, area="point", outside="hold"):
-        """Fit, then predict on ``target``: a Dataset/DataArray (or dict of coordinate arrays), or a resolution in
+        """Fit, then predict on ``target``: a Dataset/DataArray, or a resolution in
         degrees (a number or a ``(dlon, dlat)`` pair): a regular grid over the fitted region at a gridded source's
         own times (daily otherwise). The target is checked before the fit. ``land``, ``outside``: see
         :meth:`DatasetINRAccessor.regrid`."""
         resolution = _resolution(target)
-        if resolution is None and not isinstance(target, xr.Dataset | xr.DataArray | dict):
+        if isinstance(target, dict):  # (its output was a bare array, land unmasked; a crash with uncertainty=: a review)
+            raise TypeError("regrid() maps onto a grid or a Dataset/DataArray of points, not a dict of arrays. For "
+                            "points given as arrays, fit and predict: fitted = ds.inr.fit(...); "
+                            "fitted.predict({'lon': lon, 'lat': lat, 'time': time}); or wrap them in an "
+                            "xr.Dataset(coords={'lon': ('points', lon), ...}). Nothing was fitted.")
+        if resolution is None and not isinstance(target, xr.Dataset | xr.DataArray):
             raise TypeError(
                 f"regrid() takes a target grid (a Dataset or DataArray with lat/lon(/time) coordinates, e.g. "
                 f"fitted.target_grid(0.125)) or a resolution in degrees (0.125, or (dlon, dlat)); got "
                 f"{type(target).__name__}. Nothing was fitted.")
-        _check_land(land, "regrid")
+        _check_land(land, "regrid", self._obj)
         check_outside(outside)
         _check_area(area, resolution, kwargs)
         if isinstance(target, xr.Dataset | xr.DataArray):
@@ -698,11 +708,15 @@ def _check_chunks(chunks) -> None:
                      f"'auto' or None. Nothing was fitted.")
 
 
-def _check_land(land, method: str) -> None:
-    """Refuse, before any fit, a ``land=`` that is not one of :data:`LAND_OPTIONS`."""
+def _check_land(land, method: str, obj=None) -> None:
+    """Refuse, before any fit, a ``land=`` that is not one of :data:`LAND_OPTIONS` (``obj``: the accessor's data)."""
     if land not in LAND_OPTIONS:
-        hint = (f" A DataArray's {method} takes no variable name (the DataArray is the variable): "
-                f"da.inr.{method}(...), or ds.inr.{method}(..., {land!r}) on the Dataset." if isinstance(land, str) else "")
+        options = [o for o in LAND_OPTIONS if isinstance(o, str)]
+        hint = did_you_mean(land, options) if isinstance(land, str) else ""
+        if isinstance(land, str) and not hint and isinstance(obj, xr.DataArray):  # da.inr.regrid(0.5, "sla")
+            call = "regrid(target, " if method == "regrid" else "fill_gaps("
+            hint = (f" A DataArray's {method} takes no variable name (the DataArray is the variable): "
+                    f"da.inr.{method}(...), or ds.inr.{call}{land!r}, ...) on the Dataset.")
         raise ValueError(f"{method}(land={land!r}): one of {LAND_OPTIONS} ('auto': the source's cells holding a fill "
                          f"value and no valid value at any time stay NaN; 'missing': every cell without a value at any "
                          f"time; None: {'predict' if method == 'regrid' else 'fill'} everywhere).{hint}")
@@ -907,7 +921,7 @@ class DatasetINRAccessor(_Base):
         True
         """
         _check_mask(mask, self._obj)
-        _check_land(land, "fill_gaps")
+        _check_land(land, "fill_gaps", self._obj)
         check_outside(outside)
         fitted = self._fit(variables, kwargs, "fill_gaps", _inside(self._obj, mask, variables, kwargs))
         return self._fill(fitted, self._obj, mask, land, outside)
@@ -917,13 +931,14 @@ class DatasetINRAccessor(_Base):
 class DataArrayINRAccessor(_Base):
     """``da.inr``: fit implicit neural representations to a DataArray."""
 
-    def fit(self, **kwargs) -> INRModel:
+    def fit(self, *args, **kwargs) -> INRModel:
         """Fit an :class:`INRModel` to this DataArray; returns the fitted model.
 
         Parameters
         ----------
         **kwargs
-            ``lat=``, ``lon=``, ``time=`` coordinate names, and any :class:`INRModel` parameter.
+            ``lat=``, ``lon=``, ``time=`` coordinate names, ``checkpoint=``, ``checkpoint_every=`` and ``resume=`` (as
+            for :meth:`INRModel.fit`), and any :class:`INRModel` parameter.
 
         Examples
         --------
@@ -932,6 +947,9 @@ class DataArrayINRAccessor(_Base):
         >>> da.inr.fit(width=16, depth=1, epochs=1, max_time=None, progress=False).variables_
         ['sla']
         """
+        if args:  # da.inr.fit("sla") (a review: Python's "takes 1 positional argument")
+            raise TypeError(f"da.inr.fit() takes no variable name ({', '.join(map(repr, args))}): a DataArray is its "
+                            f"own variable. Call da.inr.fit(max_time=...), or ds.inr.fit({args[0]!r}) on the Dataset.")
         return self._fit(None, kwargs)
 
     def regrid(self, target, land="auto", chunks=None, area="point", outside="hold", **kwargs):
@@ -961,7 +979,7 @@ class DataArrayINRAccessor(_Base):
         """
         _refuse_std(kwargs, self._obj, "fill_gaps")
         _check_mask(mask, self._obj)
-        _check_land(land, "fill_gaps")
+        _check_land(land, "fill_gaps", self._obj)
         check_outside(outside)
         fitted = self._fit(None, kwargs, "fill_gaps", _inside(self._obj, mask))
         return self._fill(fitted, self._obj, mask, land, outside)

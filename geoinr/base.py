@@ -28,7 +28,7 @@ from . import coords as _coords
 from . import sentinels as _sentinels
 from . import observations as _observations
 from ._version import __version__
-from .frames import did_you_mean, user_stacklevel
+from .frames import GeoinrWarning, did_you_mean, user_stacklevel
 from .geometry import metres_per_length_unit
 from .metrics import _length_factor, _screened, _warn_coverage
 
@@ -128,7 +128,7 @@ def _reference_units(fitted_units, test_units, variable) -> tuple[float, float]:
     fitted, test = (" ".join(str(u).split()) for u in (fitted_units, test_units))
     if metres_per_length_unit(fitted) is None and metres_per_length_unit(test) is None:  # (degC, degree_Celsius)
         warnings.warn(f"The reference {variable!r} is in {test!r} and the map in {fitted!r}; scored as they are. "
-                      f"Convert the reference first if these are not the same units.", UserWarning, stacklevel=user_stacklevel())
+                      f"Convert the reference first if these are not the same units.", GeoinrWarning, stacklevel=user_stacklevel())
         return 1.0, 0.0
     raise ValueError(f"The reference {variable!r} is in {test!r} but the map in {fitted!r}: convert the reference "
                      f"to {fitted!r} (and set its units attribute) before scoring.")
@@ -142,10 +142,25 @@ def _warn_offset_field(ref: np.ndarray, variable) -> None:
         warnings.warn(f"mu of {variable!r} is near 1 for any map: its reference's mean ({mean:.4g}) is "
                       f"{abs(mean) / max(spread, 1e-300):.3g} times its spread, and mu = 1 - RMSE/RMS(reference) suits "
                       f"anomalies (sea level). Compare its RMSE, or score anomalies (the mean removed from both).",
-                      UserWarning, stacklevel=user_stacklevel())
+                      GeoinrWarning, stacklevel=user_stacklevel())
 
 
-def _warn_gaps(model, t) -> None:
+def _outside_advice(method: str, where: str) -> str:
+    """What ``method`` gives at targets outside the fitted ``where`` ("region", "window", "gap"), and what to do."""
+    if method == "score":  # scores and sample take no outside= (a review: the advice named it there)
+        return (f"The scores compare the reference there with the model's values as predict's default gives them: "
+                f"select the test data inside the fitted {where} to score the model where it was fitted.")
+    if method == "sample":
+        return (f"sample draws there about the values predict's default gives: select the target inside the fitted "
+                f"{where} to leave them out.")
+    if where == "gap":
+        return "outside='nan' masks them (the default, 'hold', gives the network's own values)."
+    return (f"{method} gives the values of the {where}'s nearest {'end' if where == 'window' else 'edge'} with "
+            f"outside='hold' (the default), masks them with outside='nan', gives the network's own with "
+            f"outside='extrapolate'.")
+
+
+def _warn_gaps(model, t, method: str = "predict") -> None:
     """Warn when target times fall inside the far part of a gap of ``model``'s fitted record (``time_gaps_``)."""
     gaps = getattr(model, "time_gaps_", None) or []
     if not gaps:
@@ -159,8 +174,8 @@ def _warn_gaps(model, t) -> None:
     warnings.warn(
         f"{n:,} target time(s) fall inside a gap of the fitted record, farther from any observation than the "
         f"fit can reach ({when}{'; ...' if len(inside) > 3 else ''}; time_gaps_ lists them all). The model was "
-        f"not fitted there: outside='nan' masks them (the default, 'hold', gives the network's own values).",
-        UserWarning,
+        f"not fitted there: {_outside_advice(method, 'gap')}",
+        GeoinrWarning,
         stacklevel=user_stacklevel(),
     )
 
@@ -292,29 +307,28 @@ class BaseMapper(BaseEstimator):
     def _target_names(self, target, lat, lon, time) -> _coords.CoordNames:
         return _coords.find_target_coords(target, self.coord_names_, self.time_axis_, lat, lon, time)
 
-    def _warn_extrapolation(self, t: np.ndarray) -> None:
+    def _warn_extrapolation(self, t: np.ndarray, method: str = "predict") -> None:
         if not self._warns_extrapolation or self.time_range_ is None or np.size(t) == 0:
             return
         lo, hi = self.time_range_
         tol = _observations.margins(self.region_, self.time_range_)[2]  # the times far_outside calls far
         tmin, tmax = np.nanmin(t), np.nanmax(t)
-        _warn_gaps(self, t)
+        _warn_gaps(self, t, method)
         if tmin < lo - tol or tmax > hi + tol:
             if self.time_axis_.kind == "numeric":  # in the data's own numbers (and units)
                 lo, hi, tmin, tmax = self.time_axis_.from_days(np.array([lo, hi, tmin, tmax])).tolist()
-                window = f"{lo:.3f} to {hi:.3f} {self.time_axis_.units or 'time units'}"
-            else:
-                window = f"{lo:.3f} to {hi:.3f} days since {self.time_axis_.reference}"
+                window = f"{lo:.3f} to {hi:.3f} {self.time_axis_.units or 'time units'}; target {tmin:.3f} to {tmax:.3f}"
+            else:  # dates (a review: day numbers since a reference the user never set)
+                window = " to ".join(_day_text(self.time_axis_, d) for d in (lo, hi)) \
+                    + "; target " + " to ".join(_day_text(self.time_axis_, d) for d in (tmin, tmax))
             warnings.warn(
-                f"The target reaches times outside the fitted window ({window}; target {tmin:.3f} to {tmax:.3f}). "
-                f"The model was not fitted there: predict and derive give the values of the window's nearest end with "
-                f"outside='hold' (the default), mask them with outside='nan', give the network's own with "
-                f"outside='extrapolate'.",
-                UserWarning,
+                f"The target reaches times outside the fitted window ({window}). "
+                f"The model was not fitted there: {_outside_advice(method, 'window')}",
+                GeoinrWarning,
                 stacklevel=user_stacklevel(),
             )
 
-    def _warn_outside_region(self, lon, lat) -> None:
+    def _warn_outside_region(self, lon, lat, method: str = "predict") -> None:
         """Warn when target points lie far outside the fitted region (a coordinate network extrapolates poorly)."""
         if not self._warns_extrapolation or np.size(lon) == 0:
             return
@@ -325,19 +339,17 @@ class BaseMapper(BaseEstimator):
             warnings.warn(
                 f"{n_far:,} target coordinate(s) lie outside the fitted region "
                 f"(west {west:.2f}, east {east:.2f}, south {south:.2f}, north {north:.2f} degrees, give or take "
-                f"{m_lon:.1f} / {m_lat:.1f} degrees). The model was not fitted there: predict and derive give the values "
-                f"of the region's nearest edge with outside='hold' (the default), mask them with outside='nan', give "
-                f"the network's own with outside='extrapolate'.",
-                UserWarning,
+                f"{m_lon:.1f} / {m_lat:.1f} degrees). The model was not fitted there: {_outside_advice(method, 'region')}",
+                GeoinrWarning,
                 stacklevel=user_stacklevel(),
             )
 
-    def _dict_columns(self, target) -> list:
+    def _dict_columns(self, target, method: str = "predict") -> list:
         """Coordinate columns (lon, lat[, time in days]) of a dict target."""
         cols = _coords.dict_columns(target, self.time_axis_, type(self).__name__)
-        self._warn_outside_region(cols[0], cols[1])
+        self._warn_outside_region(cols[0], cols[1], method)
         if self.time_axis_ is not None and len(cols) > 2:
-            self._warn_extrapolation(cols[2])
+            self._warn_extrapolation(cols[2], method)
         return cols
 
     def _target_columns(self, target, lat, lon, time, method: str = "predict"):
@@ -351,10 +363,10 @@ class BaseMapper(BaseEstimator):
         names = self._target_names(target, lat, lon, time)
         dims, views = _coords.target_points(target, names, self.time_axis_)
         columns = [views["lon"], views["lat"]] + ([views["time"]] if "time" in views else [])
-        self._warn_outside_region(views["lon"], views["lat"])
+        self._warn_outside_region(views["lon"], views["lat"], method)
         if "time" in views:
             stamps = _coords.decode(target[names.time])
-            self._warn_extrapolation(self.time_axis_.to_days(stamps.values, stamps.attrs.get("units")))
+            self._warn_extrapolation(self.time_axis_.to_days(stamps.values, stamps.attrs.get("units")), method)
         return dims, columns, _coords.output_coords(target, dims, names)
 
     # ------------------------------------------------------------------ outputs
@@ -436,6 +448,7 @@ class BaseMapper(BaseEstimator):
         {'time': 3, 'latitude': 10, 'longitude': 10, 'bnds': 2}
         """
         self._check_fitted()
+        _check_times(self.time_axis_, times)
         region = tuple(region) if region is not None else self._output_region(resolution)
         if self.time_axis_ is not None and times is None and self.time_range_ is not None:
             times = self._time_axis_values(time_step)
@@ -450,12 +463,18 @@ class BaseMapper(BaseEstimator):
     def grid(self, resolution=0.25, time_step=None, region=None, times=None, **predict_kwargs) -> xr.Dataset:
         """Predict every fitted variable on a regular grid (see :meth:`target_grid`).
 
-        ``predict_kwargs`` (e.g. ``batch_size``) go to ``predict``.
+        Parameters
+        ----------
+        resolution, time_step, region, times
+            The grid, as for :meth:`target_grid`.
+        **predict_kwargs
+            Passed to ``predict`` (``batch_size``, ``return_std``, ``outside``, ``chunks``, ...).
 
         Returns
         -------
         xarray.Dataset
-            One variable per fitted variable, on ``(time, lat, lon)`` or ``(lat, lon)``.
+            One variable per fitted variable, on ``(time, lat, lon)`` or ``(lat, lon)``; with ``return_std=True``
+            its standard error beside each (``sla_std``).
 
         Examples
         --------
@@ -573,7 +592,9 @@ class BaseMapper(BaseEstimator):
         -------
         dict
             ``{"rmse", "mu", "bias", "n"}`` where ``mu = 1 - RMSE / RMS(reference)``
-            (the data-challenge normalized score). With several variables, a dict of
+            (the data-challenge normalized score); ``rmse`` and ``bias`` in the fitted variable's units (a reference
+            in other units, cm for m, is converted into them first: :func:`geoinr.metrics.rmse` answers in the
+            reference's). With several variables, a dict of
             such dicts keyed by variable; a variable with no point to score has NaN
             scores and ``n`` 0, with a warning (a single one raises ValueError).
 
@@ -614,9 +635,9 @@ class BaseMapper(BaseEstimator):
             _observations._warn_land(test, names, [test[v]], table, role="scored")
             cols = [table.lon, table.lat] + ([table.time] if table.time is not None else [])
             if not warned:  # as predict does, once a call (a reference 20 deg off scored mu -0.51 in silence)
-                self._warn_outside_region(table.lon, table.lat)
+                self._warn_outside_region(table.lon, table.lat, "score")
                 if table.time is not None:
-                    self._warn_extrapolation(table.time)
+                    self._warn_extrapolation(table.time, "score")
                 warned = True
             pred = np.asarray(self._predict_columns(cols))[:, self.variables_.index(v)].astype(np.float64)
             factor, offset = _reference_units(self.variable_attrs_.get(v, {}).get("units"), test[v].attrs.get("units"), v)
@@ -640,7 +661,7 @@ class BaseMapper(BaseEstimator):
             raise ValueError(f"No point of {which} has both a prediction and a test value to score.")
         if empty:
             warnings.warn(f"No point of {empty} has both a prediction and a test value: their scores are NaN (n=0); "
-                          "the other variables are scored.", UserWarning, stacklevel=user_stacklevel())
+                          "the other variables are scored.", GeoinrWarning, stacklevel=user_stacklevel())
         return results[wanted[0]] if len(wanted) == 1 else results
 
     def _predict_any(self, target, lat, lon, time, sel, evaluate):
@@ -664,13 +685,31 @@ class BaseMapper(BaseEstimator):
         return self._wrap(res, dims, coords, sel, history=history)
 
 
+def _check_times(axis, times) -> None:
+    """Refuse ``target_grid(times=)`` that the fitted time ``axis`` (dates) cannot read: a word pandas cannot parse
+    ("tomorrow" raised pandas' error; a review), or plain numbers on a model fitted on dates (an integer axis in
+    silence)."""
+    if times is None or axis is None or axis.kind == "numeric":
+        return
+    values = np.atleast_1d(np.asarray(times))
+    example = f"e.g. times=['{axis.from_days(np.array([0.0]))[0]!s:.10}'] or an array of dates"
+    if values.dtype.kind in "biufc":
+        raise TypeError(f"times={times!r}: this model was fitted on dates, so times are dates too ({example}).")
+    if values.dtype.kind in "OUS":
+        try:
+            pd.to_datetime(values) if axis.kind == "datetime64" else None
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"times={times!r} are not dates ({example}; pandas: {str(err).split(',')[0]}).") from None
+
+
 def _check_frequency(freq) -> None:
     """Refuse a date ``time_step`` that is no positive step ("0D" failed in pandas with a ZeroDivisionError, "-1D"
     gave one time in silence)."""
     try:
         offset = pd.tseries.frequencies.to_offset(freq)
     except ValueError as err:
-        raise ValueError(f"time_step={freq!r} is not a pandas frequency ({err}); e.g. '1D', '6h', 'MS'.") from None
+        raise ValueError(f"time_step={freq!r} is not a pandas frequency, e.g. '1D', '6h', 'MS' (pandas: "
+                         f"{str(err).split('. ')[0]}).") from None  # (its message repeated itself: a review)
     positive = offset.n > 0 and (not isinstance(offset, pd.offsets.Tick) or pd.Timedelta(offset) > pd.Timedelta(0))
     if not positive:
         raise ValueError(f"time_step={freq!r}: give a positive step, e.g. '1D' or '6h'.")

@@ -31,7 +31,7 @@ from . import coords as _coords
 from . import observations as _observations
 from .base import BaseMapper, _changed_params
 from ._version import __version__
-from .frames import progress_bar, user_stacklevel
+from .frames import GeoinrWarning, progress_bar, user_stacklevel
 from .geometry import KM_PER_DEGREE, xyz_km
 
 __all__ = ["LinearInterpolator", "OptimalInterpolation"]
@@ -87,8 +87,10 @@ class _Baseline(BaseMapper):
         changed = _changed_params(getattr(self, "_fit_state_at_fit", None), self._fit_state())
         if changed:
             said = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
-            raise ValueError(f"{type(self).__name__}: changed since the fit, which alone reads it ({said}): call "
-                             f"fit(...) again for it to take effect, or set it back.")
+            back = ", ".join(f"{k}={a!r}" for k, (a, b) in changed.items() if " " not in k)
+            raise ValueError(f"{type(self).__name__}: parameters changed since the fit, which alone reads them "
+                             f"({said}): call fit(...) again for them to take effect, or set them back"
+                             + (f": set_params({back})." if back else "."))
 
     # ------------------------------------------------------------------ fit
     def fit(self, data, variable: Hashable | None = None, *, lat=None, lon=None, time=None):
@@ -766,7 +768,7 @@ def _warn_ill_conditioned(oi: OptimalInterpolation, out, with_std: bool):
             f"OptimalInterpolation: the map reaches {worst:.3g} from the mean, {worst / span:.0f} times the "
             f"observations' whole range ({span:.3g}): with noise={oi.noise:g} the covariance of these "
             f"observations cannot be solved accurately. Give a larger noise (on dense tracks 1e-4 or more), "
-            f"or superobs.", UserWarning, stacklevel=user_stacklevel())
+            f"or superobs.", GeoinrWarning, stacklevel=user_stacklevel())
     return out
 
 
@@ -1069,4 +1071,4 @@ def _warn_few_superobs(superobs, n_in: int, n_out: int) -> None:
     if superobs is not None and n_out < max(2, SUPEROBS_WARN_SHARE * n_in):
         warnings.warn(f"superobs={superobs:g} decorrelation scales averaged {n_in:,} observations into {n_out:,}: "
                       f"bins that large smooth the map toward its mean. Use bins below one scale (superobs=0.25, "
-                      f"say), or None.", UserWarning, stacklevel=user_stacklevel())
+                      f"say), or None.", GeoinrWarning, stacklevel=user_stacklevel())

@@ -17,7 +17,7 @@ from typing import Hashable, Iterable, Sequence
 import numpy as np
 import xarray as xr
 
-from .frames import user_stacklevel
+from .frames import GeoinrWarning, user_stacklevel
 from .geometry import SECONDS_PER_DAY
 
 __all__ = [
@@ -273,10 +273,12 @@ def _named_coordinates(obj, variables) -> list:
     """Names listed in the ``coordinates`` attribute (or, once xarray has decoded it, encoding) of the fitted
     variables (of a DataArray: its own)."""
     sources = [obj] if isinstance(obj, xr.DataArray) else [obj[v] for v in variables if v in obj.data_vars]
+    present = obj.variables if isinstance(obj, xr.Dataset) else obj.coords
     names = []
-    for var in sources:
-        for where in (var.attrs, var.encoding):
-            names += str(where.get("coordinates") or "").split()
+    for var in sources:  # those present over the variable's own dims: a renamed or merged file's list goes stale
+        for where in (var.attrs, var.encoding):  # (a review: 'latitude' of a swath merged beside tracks' own)
+            names += [n for n in str(where.get("coordinates") or "").split()
+                      if n in present and set(present[n].dims) <= set(var.dims)]
     return names
 
 
@@ -313,7 +315,7 @@ def _warn_data_positions(obj, other: list) -> None:
             f"{', '.join(map(repr, found))}: 2-D latitude/longitude data variables holding other positions than the "
             f"1-D axes beside them. geoinr fits on coordinates, so it read the axes; if these are the grid's true "
             f"positions (MOM6's static geolat/geolon merged in), make them coordinates first: "
-            f"ds = ds.set_coords({found!r}).", UserWarning, stacklevel=user_stacklevel())
+            f"ds = ds.set_coords({found!r}).", GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def wrap_longitude(lon) -> np.ndarray:
@@ -344,7 +346,7 @@ def longitude_span(lon) -> tuple[float, float]:
     lon = np.unique(wrap_longitude(np.asarray(lon).ravel()))
     lon = lon[np.isfinite(lon)]
     if lon.size == 0:
-        raise ValueError("no finite longitude")
+        raise ValueError("No finite longitude: every longitude is missing (NaN); check the longitude coordinate.")
     if lon.size == 1:
         return float(lon[0]), float(lon[0])
     gaps = np.diff(np.concatenate([lon, [lon[0] + 360.0]]))
@@ -385,7 +387,7 @@ def days_per_unit(units: str) -> float:
             f"The time coordinate's units {units!r} are not a unit geoinr reads as time (seconds, minutes, hours "
             f"or days), so its numbers are taken as days. Convert them to days and set units='days' (or to "
             f"dates: xr.decode_cf reads units such as 'days since 2000-01-01').",
-            UserWarning, stacklevel=user_stacklevel())
+            GeoinrWarning, stacklevel=user_stacklevel())
         return 1.0
     return TIME_UNITS[key]
 
@@ -440,9 +442,11 @@ class TimeAxis:
         if values.dtype.kind == "m":  # timedelta64, e.g. time since the start of a run
             return cls("numeric", "", "standard", "days")
         if np.issubdtype(values.dtype, np.datetime64):
-            t0 = np.nanmin(values.astype("datetime64[us]"))  # (nanoseconds end in 2262: an SSP run to 2300)
-            if np.isnat(t0):
-                raise ValueError("all times are NaT (missing)")
+            stamps = values.astype("datetime64[us]")  # (nanoseconds end in 2262: an SSP run to 2300)
+            if np.isnat(stamps).all():  # (numpy's "All-NaN slice" warned from here first: a review)
+                raise ValueError("Every time of the data is missing (NaT): check the time coordinate's decoding "
+                                 "(its units and calendar), or give times to the observations.")
+            t0 = np.nanmin(stamps)
             return cls("datetime64", str(t0.astype("datetime64[D]")), "standard")
         if values.dtype == object and values.size and hasattr(_first_date(values), "calendar"):
             first = min(v for v in values.ravel() if v is not None)  # (None: a missing cftime date)
@@ -775,8 +779,8 @@ def _mask_invalid(var, bounds, warned: bool = True):
             return
         warnings.warn(
             f"Variable {var.name!r}: {which} outside its valid range [{bounds[0]:.6g}, {bounds[1]:.6g}] (CF "
-            f"valid_range/valid_min/valid_max) are treated as missing. To keep them, drop those attributes first, "
-            f"e.g. ds[{var.name!r}].attrs.pop({key!r}).", UserWarning, stacklevel=user_stacklevel(),
+            f"valid_range/valid_min/valid_max), treated as missing. To keep them, drop those attributes first, "
+            f"e.g. ds[{var.name!r}].attrs.pop({key!r}).", GeoinrWarning, stacklevel=user_stacklevel(),
         )
 
     if var.chunks is not None:  # dask: lazily, uncounted
@@ -899,7 +903,7 @@ def _warn_epoch_times(var, name) -> None:
     if n:
         warnings.warn(f"{n:,} times of {name!r} are its units' epoch ({epoch}), where xarray decodes the missing times "
                       f"of the {calendar!r} calendar (the time declares a fill value). If they are missing, open the "
-                      f"file with decode_times=False (geoinr then drops them), or drop them first.", UserWarning,
+                      f"file with decode_times=False (geoinr then drops them), or drop them first.", GeoinrWarning,
                       stacklevel=user_stacklevel())
 
 
@@ -982,7 +986,7 @@ def warn_unitless_time(var, name, span_days: float | None = None) -> None:
         f"Time {name!r} holds plain numbers without a 'units' attribute: they are read as days{span}. If they are "
         f"in other units, say which, e.g. ds[{name!r}].attrs['units'] = 'seconds' (or 'hours', or 'seconds since "
         f"2000-01-01'); set 'days' to silence this warning.",
-        UserWarning, stacklevel=user_stacklevel())
+        GeoinrWarning, stacklevel=user_stacklevel())
 
 
 RADIAN_UNITS = ("rad", "rads", "radian", "radians")
@@ -1120,10 +1124,12 @@ def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, ti
         coords_ok &= np.isfinite(c)
     n_badc = int((keep & ~coords_ok).sum())
     if n_badc:
+        role = next((r for r, c in coord_views.items() if not np.isfinite(c[keep]).all()), "lat")
+        name = getattr(names, role)  # the data's own name (a review: the example's ds.lat failed on 'latitude')
         warnings.warn(
             f"{n_badc} data points have missing (NaN/inf) coordinates and were dropped. To keep them, fill their "
-            f"coordinates first; to silence this, drop them (e.g. ds.where(np.isfinite(ds.lat), drop=True)).",
-            UserWarning,
+            f"coordinates first; to silence this, drop them (e.g. ds.where(np.isfinite(ds[{name!r}]), drop=True)).",
+            GeoinrWarning,
             stacklevel=user_stacklevel(),
         )
     keep &= coords_ok
@@ -1300,7 +1306,12 @@ def dict_columns(target, time_axis: TimeAxis | None, fitted: str = "model") -> l
         if "time" not in keys:
             raise ValueError(f"This {fitted} was fitted with time; the target dict needs a 'time' key.")
         cols.append(time_axis.to_days(np.asarray(target[keys["time"]])))
-    return np.broadcast_arrays(*cols)
+    try:
+        return np.broadcast_arrays(*cols)
+    except ValueError:  # numpy's "shape mismatch ... arg 0 ... arg 1" (a review)
+        shapes = ", ".join(f"{k} {np.shape(target[keys[k]])}" for k in ("lon", "lat", "time") if k in keys)
+        raise ValueError(f"The target dict's coordinates do not fit together ({shapes}): give arrays of one shape "
+                         f"(one entry per point), or scalars that apply to every point.") from None
 
 
 def resolution_pair(resolution) -> tuple[float, float]:

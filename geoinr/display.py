@@ -148,9 +148,9 @@ def summary(model) -> dict:
         Always ``model``, ``description``, ``fitted``, ``params`` (the constructor parameters that differ from their
         defaults), ``changed_since_fit`` (``{name: [at the fit, now]}``), ``width``, ``depth``,
         ``space_encoding``, ``time_encoding``, ``physics`` (the terms: ``physics_`` once fitted), ``physics_added``
-        (True where ``physics="auto"`` added the smooth prior), ``uncertainty``, and ``init`` (SIREN
+        (True where ``physics="auto"`` added the smooth prior), ``physics_weight``, ``uncertainty``, and ``init`` (SIREN
         models: ``"siren"`` or ``"tuner"``) where ``model_options`` or the fit's defaults set it. A fitted
-        model adds ``variables``, ``units``, ``n_points``, ``region`` (west, east,
+        model adds ``variables``, ``units``, ``spatial`` (True for a field without time), ``n_points``, ``region`` (west, east,
         south, north), ``time_range`` (two strings, or None), ``time_gaps`` (the far parts of the record's gaps,
         ``time_gaps_``, as pairs of strings), ``n_parameters``, ``min_wavelength_km``, ``min_period_days``, ``fit_seconds``, ``epochs``,
         ``steps``, ``stop_reason``, ``best_loss`` (standardized MSE), ``best_loss_on``
@@ -349,7 +349,11 @@ def rows(s: dict) -> list[tuple[str, str]]:
         if s.get("min_period_days"):
             enc += f", min_period {_g(s['min_period_days'])} days"
         given = s.get("params", {})
-        if "min_wavelength" not in given:  # the sampling rule's: say how it was measured (one day gave 155-289 days)
+        by_speed = s["min_wavelength_km"] / DEFAULT_SPEED  # else a grid's own spacing or steps set them (a review)
+        own = s.get("min_period_days") and "min_period" not in given and abs(s["min_period_days"] / by_speed - 1) > 1e-3
+        if "min_wavelength" not in given and own:
+            enc += " (from the gridded record's own spacing and time steps)"
+        elif "min_wavelength" not in given:  # the sampling rule's: say how it was measured (one day gave 155-289 days)
             enc += f" (from the sampling: {_g(GAP_TO_WAVELENGTH)} x the median gap to the nearest observation"
             if s.get("min_period_days") and "min_period" not in given:
                 enc += f"; min_period = min_wavelength / {_g(DEFAULT_SPEED)} km/day"

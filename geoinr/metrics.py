@@ -63,7 +63,7 @@ from dask.base import is_dask_collection
 
 from . import sentinels as _sentinels
 from .coords import TimeAxis, days_per_unit, decode, find_coords, in_nanoseconds
-from .frames import user_stacklevel
+from .frames import GeoinrWarning, user_stacklevel
 from .geometry import EARTH_RADIUS_KM, SECONDS_PER_DAY, haversine_km, metres_per_length_unit
 
 __all__ = [  # noqa: RUF022  (grouped by topic)
@@ -152,7 +152,7 @@ def _screened(values, what: str, func: str, name=None, packed=None):
     if fills is not None and fills.any():
         note = func if func.endswith(".") else f"{func} leaves them out of the {what}."
         warnings.warn(f"{found.describe(int(fills.sum()), int(np.isfinite(arr).sum()), arr[fills])} {note}",
-                      UserWarning, stacklevel=user_stacklevel())
+                      GeoinrWarning, stacklevel=user_stacklevel())
         arr = np.where(fills, np.nan, arr)
     return values.copy(data=arr) if isinstance(values, xr.DataArray) else arr
 
@@ -166,7 +166,7 @@ def _warn_coverage(n_scored: int, n_reference: int, func: str,
             f"finite points ({100 * (1 - n_scored / n_reference):.3g} %); the score is taken on the other "
             f"{n_scored:,} only, so it is not comparable with a map scored everywhere. Score every method on the "
             f"same points (e.g. {hint}), or fill the estimate's gaps.",
-            UserWarning, stacklevel=user_stacklevel())
+            GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def _length_factor(given, wanted) -> float | None:
@@ -206,7 +206,7 @@ def _warn_unlabelled_scale(estimate: xr.DataArray, reference: xr.DataArray, unit
             f"{func}: the estimate's values spread about {times:.3g} times as widely as the reference's, and both are taken in {units!r} "
             f"(units: estimate {said['estimate']!r}, reference {said['reference']!r}); scored as given. If one is in "
             f"other units (cm, mm), set its units attribute (a.attrs['units'] = 'cm') and it is converted.",
-            UserWarning, stacklevel=user_stacklevel())
+            GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def _in_reference_units(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.DataArray:
@@ -227,7 +227,7 @@ def _in_reference_units(estimate: xr.DataArray, reference: xr.DataArray, func: s
         _warn_unlabelled_scale(estimate, reference, mine or theirs, func)
     if factor is None:
         warnings.warn(f"{func}: the estimate is in {mine!r} and the reference in {theirs!r}; scored as given. Convert "
-                      f"one into the other's units first if they differ.", UserWarning, stacklevel=user_stacklevel())
+                      f"one into the other's units first if they differ.", GeoinrWarning, stacklevel=user_stacklevel())
     elif factor != 1.0:
         return (estimate * factor).assign_attrs(estimate.attrs, units=theirs)
     return estimate
@@ -277,6 +277,17 @@ def rmse(estimate, reference) -> float:
 
     .. math:: \mathrm{RMSE} = \sqrt{\tfrac{1}{n}\sum_i (\hat{y}_i - y_i)^2}
 
+    Parameters
+    ----------
+    estimate, reference : xarray.DataArray or array-like
+        Paired as for :func:`nrmse_score`; an estimate in other units than the reference's (its ``units``
+        attribute: m against cm) is converted into the reference's.
+
+    Returns
+    -------
+    float
+        In the reference's units.
+
     Examples
     --------
     >>> rmse([1.0, 2.0, np.nan], [1.0, 4.0, 3.0])
@@ -303,6 +314,11 @@ def nrmse_score(estimate, reference, anomaly: bool = False) -> float:
         Normalize by the RMS of the reference's anomaly about its mean over the scored points. For absolute
         dynamic topography (sea level anomaly plus a mean dynamic topography of tens of centimetres) the
         default score mostly measures the mean: a map of the mean alone scores well.
+
+    Returns
+    -------
+    float
+        Dimensionless.
 
     Examples
     --------
@@ -543,8 +559,14 @@ def _daily(est: xr.DataArray, ref: xr.DataArray, time, min_points: int, func: st
     )
 
 
-def nrmse_score_daily(estimate, reference, time="time", min_points: int = 1) -> tuple[float, float]:
-    r"""Leaderboard score :math:`\mu` and its temporal variability :math:`\sigma_t` (2020a data challenge).
+#: the 2021a leaderboard's fewest observations of a day it scores (its ``nb_min_obs``)
+CHALLENGE_2021A_MIN_POINTS = 10
+
+
+def nrmse_score_daily(estimate, reference, time="time", min_points: int | None = None,
+                      convention: str | None = None) -> tuple[float, float]:
+    r"""Leaderboard score :math:`\mu` and its temporal variability :math:`\sigma_t` (2020a data challenge; 2021a's
+    with ``convention="2021a"``).
 
     .. math::
 
@@ -562,8 +584,8 @@ def nrmse_score_daily(estimate, reference, time="time", min_points: int = 1) -> 
     convention for daily maps; the 2020a code takes the spread over individual maps, so for maps more frequent
     than daily (every 6 h) it differs (each day's maps are pooled here): score each map with
     :func:`nrmse_score` and take their std for the 2020a figure. The 2021a along-track (OSE) leaderboard reports instead the *mean* of
-    the daily scores over days with at least 10 points: for that figure take
-    ``daily_nrmse_score(estimate, reference, min_points=10).mean()``.
+    the daily scores over days with at least 10 points: ``convention="2021a"`` gives that figure (and the std of
+    the same daily scores).
 
     Parameters
     ----------
@@ -572,8 +594,13 @@ def nrmse_score_daily(estimate, reference, time="time", min_points: int = 1) -> 
         time coordinate (grouped by calendar day). NaNs (land, gaps) are ignored.
     time : hashable
         Name of the time coordinate (found automatically if absent).
-    min_points : int
-        Days with fewer finite pairs are left out of :math:`\sigma_t`.
+    min_points : int, optional
+        Days with fewer finite pairs are left out of :math:`\sigma_t` (and of :math:`\mu` under 2021a). Default 1,
+        or 10 under ``convention="2021a"``.
+    convention : {None, "2020a", "2021a"}
+        None or ``"2020a"``: :math:`\mu` over all pairs, as above. ``"2021a"``: :math:`\mu` is the mean of the
+        daily scores of the days with at least ``min_points`` pairs, the 2021a leaderboard's (it differs from the
+        2020a figure by a few hundredths where days differ in their number of points or their variance).
 
     Returns
     -------
@@ -589,13 +616,25 @@ def nrmse_score_daily(estimate, reference, time="time", min_points: int = 1) -> 
     >>> mu, sigma = nrmse_score_daily(est, ref)   # days score 1 and 0
     >>> round(mu, 4), sigma
     (0.2929, 0.5)
+    >>> nrmse_score_daily(est, ref, min_points=1, convention="2021a")  # the mean of the days' scores
+    (0.5, 0.5)
     """
     func = "nrmse_score_daily"
+    if convention not in (None, "2020a", "2021a"):
+        raise ValueError(f"{func}: convention={convention!r}; give None (2020a: mu over all points) or '2021a' (the "
+                         f"mean of the daily scores).")
+    if min_points is None:
+        min_points = CHALLENGE_2021A_MIN_POINTS if convention == "2021a" else 1
     est, ref = _as_pair(estimate, reference, func)  # screened once: the pairs below skip the screens
-    mu = _mu(*_pair(est.values, ref.values, func, screened=True), func)
     daily = _daily(est, ref, time, min_points, func).values
     daily = daily[np.isfinite(daily)]
     sigma = float(np.std(daily)) if daily.size else float("nan")
+    if convention == "2021a":
+        if not daily.size:
+            raise ValueError(f"{func}: no day has {min_points} finite pairs, which convention='2021a' scores "
+                             f"(give min_points= to lower it).")
+        return float(np.mean(daily)), sigma
+    mu = _mu(*_pair(est.values, ref.values, func, screened=True), func)
     return mu, sigma
 
 
@@ -749,14 +788,14 @@ def _crossing(wavelength: np.ndarray, score: np.ndarray, units: str) -> tuple[fl
     order = np.argsort(wl)[::-1]
     wl, s = wl[order], s[order]
     if wl.size == 0:
-        warnings.warn("The spectral score is undefined at every wavenumber (reference PSD is zero).", UserWarning, stacklevel=user_stacklevel())
+        warnings.warn("The spectral score is undefined at every wavenumber (reference PSD is zero).", GeoinrWarning, stacklevel=user_stacklevel())
         return float("nan"), "never_resolved"
     above = s >= 0.5
     if not above.any():
         warnings.warn(
             f"The spectral score 1 - PSD(err)/PSD(ref) is below 0.5 at every wavelength (largest "
             f"{wl[0]:.4g} {units}): nothing is resolved; resolution is NaN.",
-            UserWarning,
+            GeoinrWarning,
             stacklevel=user_stacklevel(),
         )
         return float("nan"), "never_resolved"
@@ -765,7 +804,7 @@ def _crossing(wavelength: np.ndarray, score: np.ndarray, units: str) -> tuple[fl
         warnings.warn(
             f"The spectral score 1 - PSD(err)/PSD(ref) stays above 0.5 down to the smallest wavelength "
             f"analysed ({wl[-1]:.4g} {units}); the resolution returned is that wavelength, an upper bound.",
-            UserWarning,
+            GeoinrWarning,
             stacklevel=user_stacklevel(),
         )
         return float(wl[-1]), "resolved_everywhere"
@@ -777,7 +816,7 @@ def _crossing(wavelength: np.ndarray, score: np.ndarray, units: str) -> tuple[fl
             f"{wl[first - 1]:.4g} {units}: {s[0]:.2f} at the largest) and rises above it at {wl[first]:.4g} {units}; "
             f"the resolution returned is its first fall after that, so the largest scales are not resolved either. "
             f"Few rows or a short domain make these bins noisy: look at the whole score (plot_spectral_score).",
-            UserWarning,
+            GeoinrWarning,
             stacklevel=user_stacklevel(),
         )
     t = (s[i] - 0.5) / (s[i] - s[i + 1])
@@ -1035,7 +1074,7 @@ def effective_resolution_along_track(
     lat=None,
     lon=None,
     time=None,
-    by=("mission", "cross_track_distance"),
+    by=("mission", "satellite", "platform", "cross_track_distance"),
     overlap: float = 0.75,
     max_gap: float = 2.0,
     detrend=None,
@@ -1087,7 +1126,8 @@ def effective_resolution_along_track(
         Coordinate names when they cannot be found automatically.
     by : sequence of hashable
         Coordinates along the track that identify separate tracks (ignored if absent);
-        the CMEMS-like files of ``data_recipes/along_track.py`` interleave missions in time.
+        the CMEMS-like files of ``data_recipes/along_track.py`` interleave missions in time, and
+        :func:`geoinr.datasets.synthetic_tracks` names its ``satellite``.
     overlap : float
         Fraction of a segment shared with the next one, in [0, 1). The 2021a notebooks
         step by a quarter segment (0.75).
@@ -1490,7 +1530,7 @@ def effective_resolution_isotropic(
     if (si, sj) != (slice(0, g.lat.size), slice(0, g.lon.size)):  # a part of the maps: say which
         warnings.warn(f"{func}: NaNs (land, gaps) in the maps; the spectra are taken on the NaN-free box "
                       f"{region[0]:g} to {region[1]:g} E, {region[2]:g} to {region[3]:g} N ({ny} x {nx} points, of "
-                      f"{g.lat.size} x {g.lon.size}). Score every method on the same box.", UserWarning,
+                      f"{g.lat.size} x {g.lon.size}). Score every method on the same box.", GeoinrWarning,
                       stacklevel=user_stacklevel())
     return dataclasses.replace(out, region=region)
 
@@ -1876,13 +1916,13 @@ def _warn_leaderboard(status: str, lambda_x: float, lambda_t: float, f_t, f_x, f
             f"{func}: the spectral score 1 - PSD(err)/PSD(ref) is below 0.5 at every (period, wavelength) "
             f"(largest {1 / f_t[0]:.4g} days, {1 / f_x[0]:.4g} degrees): nothing is resolved; lambda_x and "
             f"lambda_t are NaN.",
-            UserWarning,
+            GeoinrWarning,
             stacklevel=user_stacklevel(),
         )
     elif status == "resolved_everywhere":
         warnings.warn(
             f"{func}: the spectral score stays at or above 0.5 down to the smallest scales analysed "
             f"({lambda_x:.4g} degrees, {lambda_t:.4g} days); these are returned, upper bounds on the resolution.",
-            UserWarning,
+            GeoinrWarning,
             stacklevel=user_stacklevel(),
         )

@@ -17,7 +17,7 @@ import xarray as xr
 
 from . import coords as _coords
 from . import sentinels as _sentinels
-from .frames import did_you_mean, user_stacklevel
+from .frames import GeoinrWarning, did_you_mean, user_stacklevel
 from .geometry import is_height, metres_per_length_unit
 
 __all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "far_outside", "is_lazy", "lon_convention",
@@ -436,8 +436,14 @@ def describe(data, variables, lat=None, lon=None, time=None, *, single: bool = F
 
 
 def _is_gridded(data, names) -> bool:
-    """A grid has latitude and longitude as separate dimensions (1-D axes, or 2-D curvilinear coordinates)."""
+    """A grid has latitude and longitude as separate dimensions (1-D axes, or 2-D curvilinear coordinates) and its
+    time apart from them: a swath (SWOT's ``num_lines`` x ``num_pixels``) has 2-D coordinates too, but its time runs
+    along one of their dimensions (each line its own instant), and it is fitted as scattered observations (a review:
+    as a grid, its scales came from the pixel spacing, 1.7 km on 80 passes of 2 km pixels, and it held none out)."""
     lat, lon = data[names.lat], data[names.lon]
+    present = data.variables if isinstance(data, xr.Dataset) else data.coords
+    if names.time is not None and names.time in present and set(present[names.time].dims) & (set(lat.dims) | set(lon.dims)):
+        return False
     if lat.ndim == 2 or lon.ndim == 2:
         return True
     return lat.ndim == 1 and lon.ndim == 1 and lat.dims != lon.dims
@@ -467,7 +473,7 @@ def mask_fills(table: _coords.PointTable, var_names, var_objs=None) -> _coords.P
         if fills is None or not fills.any():
             continue
         n_valid = int(np.isfinite(values[:, j]).sum())
-        warnings.warn(found.describe(int(fills.sum()), n_valid, values[fills, j]), UserWarning,
+        warnings.warn(found.describe(int(fills.sum()), n_valid, values[fills, j]), GeoinrWarning,
                       stacklevel=user_stacklevel())
         if not changed:
             values, changed = values.copy(), True
@@ -512,7 +518,7 @@ def warn_fills(screens: dict, stats: dict) -> None:
         n = int(stats[f"fills:{v}"])
         if n:
             seen = [float(stats[f"fill_min:{v}"]), float(stats[f"fill_max:{v}"])]
-            warnings.warn(found.describe(n, n + int(stats[f"n:{v}"]), seen), UserWarning,
+            warnings.warn(found.describe(n, n + int(stats[f"n:{v}"]), seen), GeoinrWarning,
                           stacklevel=user_stacklevel())
 
 
@@ -527,7 +533,7 @@ def _warn_repeated_times(data, names) -> None:
         dim = data[names.time].dims[0]
         warnings.warn(f"The time axis {names.time!r} repeats {n:,} of its {times.size:,} times (overlapping files "
                       f"concatenated?): their maps are fitted once per copy, weighted as many times. Drop the copies "
-                      f"first: ds.drop_duplicates({dim!r}).", UserWarning, stacklevel=user_stacklevel())
+                      f"first: ds.drop_duplicates({dim!r}).", GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def _warn_land(data, names, var_objs, table: _coords.PointTable | None = None, role: str = "fitted") -> None:
@@ -538,6 +544,62 @@ def _warn_land(data, names, var_objs, table: _coords.PointTable | None = None, r
     for j, var in enumerate(var_objs):
         _sentinels.warn_constant_cells(var, data[names.time].dims[0],
                                        kept=None if table is None else table.values[:, j], role=role)
+
+
+#: endings of a variable's quality-flag companion by name (SWOT's ``ssha_karin_2_qual``, Argo's ``temp_qc``)
+QUALITY_SUFFIXES = ("_qual", "_quality", "_quality_flag", "_flag", "_flags", "_qc")
+CF_FLAG_ATTRS = ("flag_values", "flag_masks", "flag_meanings")
+
+
+def quality_flags(data, name, var) -> list:
+    """Names of ``var``'s quality-flag variables in the Dataset ``data``: those its CF ``ancillary_variables`` (or SWOT's
+    ``quality_flag``) attribute lists or named after it (:data:`QUALITY_SUFFIXES`), with CF flag attributes or integer values, on dims of ``var``'s.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> ds = xr.Dataset({"ssha": ("x", [0.1, 0.2]), "ssha_qual": ("x", [0, 1], {"flag_masks": [1]})})
+    >>> quality_flags(ds, "ssha", ds.ssha)
+    ['ssha_qual']
+    """
+    if not isinstance(data, xr.Dataset):
+        return []
+    listed = (str(var.attrs.get("ancillary_variables", "")) + " " + str(var.attrs.get("quality_flag", ""))).split()
+    out = []
+    for cand in dict.fromkeys(listed + [f"{name}{s}" for s in QUALITY_SUFFIXES]):
+        flag = data.variables.get(cand)
+        if cand != name and flag is not None and set(flag.dims) <= set(var.dims) and flag.dims \
+                and (any(k in flag.attrs for k in CF_FLAG_ATTRS) or flag.dtype.kind in "iub"):
+            out.append(cand)
+    return out
+
+
+def _warn_quality_flags(data, var_names, var_objs) -> None:
+    """Warn where a fitted variable has quality flags (:func:`quality_flags`) that mark some of its finite values:
+    geoinr reads no flag, so flagged values are fitted like the others (a review: SWOT pixels flagged bad, fitted in
+    silence, doubled the map's RMSE). Counted in memory only (a lazy record is not read twice for it)."""
+    for name, var in zip(var_names, var_objs):
+        for cand in quality_flags(data, name, var):
+            flag = data[cand]
+            if flag.chunks is not None or var.chunks is not None:
+                continue
+            values, flags = xr.broadcast(var, flag)
+            kept = np.isfinite(np.asarray(values.values, dtype=np.float64)) & np.asarray(flags.notnull().values)
+            if not kept.any():
+                continue
+            seen, counts = np.unique(np.asarray(flags.values)[kept], return_counts=True)
+            usual = seen[np.argmax(counts)].item()  # (a plain number: flags with a fill decode as floats)
+            usual = int(usual) if isinstance(usual, float) and usual.is_integer() else usual
+            n_other = int(kept.sum() - counts.max())
+            if n_other == 0:
+                continue
+            meanings = flag.attrs.get("flag_meanings")
+            said = f" (flag_meanings: {str(meanings)[:80]!r})" if meanings is not None else ""
+            warnings.warn(
+                f"{n_other:,} of {int(kept.sum()):,} values of {str(name)!r} carry a quality flag in {cand!r} other "
+                f"than its usual {usual!r}{said}. geoinr reads no quality flag: they are fitted like the others. "
+                f"Keep the good ones first, e.g. ds[{str(name)!r}] = ds[{str(name)!r}].where(ds[{cand!r}] == {usual!r}) "
+                f"(check which values mean good: SWOT's 0, Argo's 1).", GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def _kept_attrs(var_names, var_objs) -> dict:
@@ -560,9 +622,11 @@ def _read_xarray(data, variables, lat, lon, time, single: bool) -> Observations:
     table, time_axis = _coords.points_from_xarray(data, var_names, names)
     table = mask_fills(table, var_names, var_objs)
     _warn_land(data, names, var_objs, table)
+    _warn_quality_flags(data, var_names, var_objs)
     _warn_repeated_times(data, names)
     lon_raw = np.asarray(data[names.lon].values, dtype=np.float64)
-    convention = lon_convention(float(np.nanmin(lon_raw)), float(np.nanmax(lon_raw)))
+    lon_raw = lon_raw[np.isfinite(lon_raw)] if np.isfinite(lon_raw).any() else np.zeros(1)  # (numpy's All-NaN warning)
+    convention = lon_convention(float(lon_raw.min()), float(lon_raw.max()))
     return _described(data, names, var_names, var_objs, table=table, time_axis=time_axis, lon_convention=convention)
 
 
@@ -601,7 +665,7 @@ def _warn_long_plain_times(raw: np.ndarray, days: np.ndarray) -> None:
         warnings.warn(
             f"The dict's 'time' holds plain numbers, read as days: they span {span:,.6g} days ({span / 365.25:,.0f} "
             f"years). If they are seconds or hours, convert them (t / 86400, t / 24) or pass datetime64 values.",
-            UserWarning, stacklevel=user_stacklevel())
+            GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations:
@@ -736,6 +800,11 @@ def read(
         given = names_as_values(values, variables)  # fit(obs, "h"): the dict's own entry, as the baselines read it
         if values is not None and given[0] is None and all(n in data for n in np.atleast_1d(given[1])):
             values, variables = given
+        elif values is not None and given[0] is None:  # fit(dict, "sla") without "sla" (a review: "dtype <U3")
+            missing = [str(n) for n in np.atleast_1d(given[1]) if n not in data]
+            raise ValueError(f"Variable {missing[0]!r} is not in the observation dict; entries: {list(data)}. Add it "
+                             f"(fit({{'lon': lon, 'lat': lat, 'time': t, {missing[0]!r}: values}}, {missing[0]!r})), "
+                             f"or pass the observations themselves: fit(coords, values=array).")
         named = names_as_values(variables, None)[1]  # variables where they are names (not a baseline's array)
         named = [named] if isinstance(named, str) else list(named or [])
         if values is None and not single and named and all(n in data for n in named):  # entries of the dict
@@ -798,6 +867,6 @@ def warn_duplicates(table: _coords.PointTable) -> None:
         warnings.warn(
             f"{differing} coordinate(s) carry several different values (e.g. crossing satellite tracks). "
             f"They are fitted as repeated noisy observations: the model learns their mean.",
-            UserWarning,
+            GeoinrWarning,
             stacklevel=user_stacklevel(),
         )

@@ -45,7 +45,7 @@ import xarray as xr
 from . import sentinels as _sentinels
 from .coords import find_coords, points_from_xarray, wrap_longitude
 from .display import held_out_joined_epoch
-from .frames import user_stacklevel
+from .frames import GeoinrWarning, user_stacklevel
 
 __all__ = ["plot_history", "plot_maps", "plot_std", "plot_spectral_score", "savefig"]
 
@@ -142,7 +142,7 @@ def _coastlines(ax, span: float) -> bool:
         "Coastlines not drawn: cartopy's Natural Earth coastline data is neither cached nor downloadable "
         "(offline?). Run once with network access, or point cartopy.config['pre_existing_data_dir'] at a copy; "
         "coastlines=False silences this.",
-        UserWarning,
+        GeoinrWarning,
         stacklevel=user_stacklevel(),
     )
     return False
@@ -284,6 +284,17 @@ def _time_name(da: xr.DataArray):
         return None
 
 
+def _warn_far_time(axis: np.ndarray, time, picked, asked, what: str) -> None:
+    """Warn where the nearest time of a dated ``axis`` to the requested ``time`` is farther from it than the axis's
+    widest step (a request years off drew the nearest map with only its title saying so: a review)."""
+    if not np.issubdtype(axis.dtype, np.datetime64) or axis.size < 2:
+        return
+    off = abs(np.datetime64(picked, "ns") - np.datetime64(time, "ns"))
+    if off > np.max(np.abs(np.diff(axis.astype("datetime64[ns]")))):
+        warnings.warn(f"time={asked!r} lies outside the times of {what} ({str(axis.min())[:16]} to {str(axis.max())[:16]}): "
+                      f"the map shown is the nearest, {str(picked)[:16]}.", GeoinrWarning, stacklevel=user_stacklevel())
+
+
 def _pick_time(da: xr.DataArray, time, what: str):
     """The 2-D map at ``time`` (nearest; the middle time if None) and the time value shown."""
     tname = _time_name(da)
@@ -292,12 +303,15 @@ def _pick_time(da: xr.DataArray, time, what: str):
         if time is None:
             da = da.isel({tname: da.sizes[tname] // 2})
         else:
-            if isinstance(time, str) and np.issubdtype(da[tname].dtype, np.datetime64):
-                time = np.datetime64(time)
-            elif isinstance(time, str) and da[tname].dtype == object:  # cftime dates: one of the axis's calendar
-                time = xr.date_range(time, periods=1, calendar=da[tname].dt.calendar, use_cftime=True)[0]
-            try:
+            asked = time
+            try:  # (the string's parse inside: time="yesterday" raised numpy's error; a review)
+                if isinstance(time, str) and np.issubdtype(da[tname].dtype, np.datetime64):
+                    time = np.datetime64(time)
+                elif isinstance(time, str) and da[tname].dtype == object:  # cftime dates: one of the axis's calendar
+                    time = xr.date_range(time, periods=1, calendar=da[tname].dt.calendar, use_cftime=True)[0]
+                axis = da[tname].values
                 da = da.sel({tname: time}, method="nearest")
+                _warn_far_time(axis, time, da[tname].values, asked, what)
             except (TypeError, ValueError) as err:  # time=1 on dates: pandas' "Cannot compare dtypes"
                 raise ValueError(f"time={time!r} is not on the time axis {tname!r} ({da[tname].dtype}) of {what}: give "
                                  f"a date such as {str(da[tname].values[0])[:10]!r}, or None for the middle one. "
@@ -553,7 +567,7 @@ def _warn_other_time(truth: xr.DataArray, shown, when) -> None:
         return
     warnings.warn(f"plot_maps: the truth's nearest time is {_stamp(shown)}, not the estimate's {_stamp(when)}: "
                   f"the error compares two different times. Give the truth of that time (or time= one both hold).",
-                  UserWarning, stacklevel=user_stacklevel())
+                  GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def _error_maps(truth_map, maps: dict) -> dict:

@@ -32,7 +32,7 @@ import warnings
 
 import numpy as np
 
-from .frames import user_stacklevel
+from .frames import GeoinrWarning, user_stacklevel
 
 __all__ = ["FILL_CONSTANTS", "FILL_SPREADS", "LOG_OUTLIER_SPREADS", "OUTLIER_SPREADS", "Screen", "constant_cells", "declares_fill",
            "packed_extremes", "screen", "warn_constant_cells", "without_fills"]
@@ -432,7 +432,7 @@ def without_fills(var, *, warn: bool = True, note: str = "", outliers: bool = Tr
     if not int(counts["n"]):
         return var
     message = found.describe(int(counts["n"]), int(counts["total"]), [float(counts["low"]), float(counts["high"])])
-    warnings.warn(f"{message} {note}".rstrip(), UserWarning, stacklevel=user_stacklevel())
+    warnings.warn(f"{message} {note}".rstrip(), GeoinrWarning, stacklevel=user_stacklevel())
     return var.where(~fills)
 
 
@@ -539,4 +539,4 @@ def warn_constant_cells(var, time_dim, kept=None, role: str = "fitted") -> None:
         f"Variable {name!r}: {n:,} of {cells:,} grid cells ({100 * n / cells:.3g} %) hold exactly {value:.10g} at all "
         f"{read.sizes[time_dim]} times{f' read (of {nt})' if read is not var else ''} while the others change. Is it land or missing data stored as a number? They "
         f"are {role} as data. If they are not, mask them first: ds[{name!r}].where(ds[{name!r}] != {value:.10g}), "
-        f"or give the variable a _FillValue.", UserWarning, stacklevel=user_stacklevel())
+        f"or give the variable a _FillValue.", GeoinrWarning, stacklevel=user_stacklevel())

@@ -20,7 +20,7 @@ import warnings
 import torch
 from torch import nn
 
-from .frames import progress_bar, user_stacklevel
+from .frames import GeoinrRuntimeWarning, GeoinrWarning, progress_bar, user_stacklevel
 from .persistence import (BadField, array, integer, mapping, number, parse_json, plain, read_header,
                           read_safetensors, reading, write_safetensors_atomic)
 
@@ -659,7 +659,7 @@ def _lbfgs_phase(trainer: "Trainer") -> None:
         t.step += 1
         if not math.isfinite(loss):
             warnings.warn(f"non-finite loss in the L-BFGS phase after {t.lbfgs_evals} evaluations; keeping the best "
-                          "weights reached before it.", RuntimeWarning, stacklevel=user_stacklevel())
+                          "weights reached before it.", GeoinrRuntimeWarning, stacklevel=user_stacklevel())
             break
         progress = t._progress(epochs0 + t.lbfgs_evals)
         if time.perf_counter() - last_log > 1.0 or progress >= 1.0:
@@ -932,7 +932,7 @@ class Trainer:
             warnings.warn(
                 f"non-finite training loss or weights at step {self.step}; rolled back to the best weights "
                 f"and halved the learning rate (failure {self.failures}/{self.cfg.max_failures}).",
-                RuntimeWarning, stacklevel=user_stacklevel(),
+                GeoinrRuntimeWarning, stacklevel=user_stacklevel(),
             )
             if self.failures >= self.cfg.max_failures:
                 self.stopped = "diverged"
@@ -1128,7 +1128,7 @@ class Trainer:
                 "training interrupted; keeping the best weights so far"
                 + (f" (checkpoint written to {checkpoint!r})" if checkpoint is not None else "")
                 + ".",
-                UserWarning,
+                GeoinrWarning,
                 stacklevel=user_stacklevel(),
             )
             if checkpoint is not None and self.rank == 0:  # one writer under torchrun, as at the other two saves

@@ -217,15 +217,15 @@ def test_regrid_keeps_the_sources_land_nan():
         packed.sla.inr.regrid(0.25, land="yes", **kw)
 
 
-def test_regrid_of_tracks_to_a_resolution_maps_days_and_a_dict_target_is_returned_as_predicted():
+def test_regrid_of_tracks_to_a_resolution_maps_days_and_a_dict_target_is_refused_before_the_fit():
     tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
     kw = dict(width=8, depth=1, epochs=1, max_time=None, progress=False)
     out = tracks.inr.regrid(1.0, "sla", **kw)
     assert out.sizes["time"] <= 2  # the model's daily axis, not one map per observation's time
     grid = geoinr.datasets.synthetic_grid(days=1, resolution=1.0, gap_fraction=0.0)
-    values = grid.inr.regrid({"lon": np.array([1.0, 2.0]), "lat": np.array([31.0, 32.0]),
-                              "time": grid.time.values[[0, 0]]}, "sla", **kw)
-    assert np.shape(values) == (2,)
+    with pytest.raises(TypeError, match="not a dict of arrays.*Nothing was fitted"):  # was a bare array, land kept
+        grid.inr.regrid({"lon": np.array([1.0, 2.0]), "lat": np.array([31.0, 32.0]),
+                         "time": grid.time.values[[0, 0]]}, "sla", **{**kw, "epochs": 10 ** 6})
     with pytest.raises(ValueError):  # no latitude or longitude: refused before the fit
         grid.inr.regrid(xr.Dataset(coords={"x": [1.0, 2.0]}), "sla", **kw)
 

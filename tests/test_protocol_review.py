@@ -50,7 +50,7 @@ def test_the_baselines_check_parameters_set_after_their_fit():
     oi.set_params(lx=150.0)  # the scales are read at each prediction: they take effect
     oi.predict(grid)
     oi.set_params(noise=0.5)  # the error variances are the fit's: refused until a refit
-    with pytest.raises(ValueError, match=r"changed since the fit, which alone reads it \(noise 0.05 -> 0.5\)"):
+    with pytest.raises(ValueError, match=r"changed since the fit, which alone reads them \(noise 0.05 -> 0.5\)"):
         oi.predict(grid)
     oi.set_params(noise=0.05)
     oi.predict(grid)

@@ -82,6 +82,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         Unit-sphere Cartesian coordinates (default; no seam at the dateline or the
         poles), local plane coordinates, or real spherical harmonics (global fits).
     time_encoding : {"linear", "tanh", "sinusoidal", "fourier"}
+        Time scaled to [-1, 1] over the window (default), "tanh": bounded beyond it, or sin/cos features (periodic).
     model_options : dict, optional
         Options of the chosen network, e.g. ``{"variant": "last_layer"}`` for NIF,
         ``{"modulation": "shift"}`` for modulated SIREN, ``{"kernel": "matern"}`` for
@@ -112,12 +113,12 @@ class INRModel(SurrogateMixin, BaseMapper):
         Weight of the dimensionless residual's mean square against the standardized data MSE. ``"auto"`` (default): a
         data-only network, one at 0.1 (0.03 for ``"smooth"`` alone; where early stopping leaves it time) or their mean,
         whichever predicts held-out data best (0.1 or 0.03 where nothing is held out, or for ``physics="auto"``'s prior).
-    physics_every : int
-        Add the residual loss every this many steps (a physics step costs ~3x a data step; 8th: QG OSSE's best).
     mass_constraint : {"penalty", "streamfunction"}
         For two fitted velocity components (eastward, northward): ``"streamfunction"`` makes the network output a
-        streamfunction and takes (u, v) from its derivatives, so the fitted flow is divergence-free on the sphere by
-        construction (``physics="mass"``, zero then, is refused). ``"penalty"`` (default) fits u and v freely.
+        streamfunction and takes (u, v) from its derivatives: divergence-free on the sphere by construction
+        (``physics="mass"``, zero then, is refused). ``"penalty"`` (default) fits u and v freely.
+    physics_every : int
+        Add the residual loss every this many steps (a physics step costs ~3x a data step; 8th: QG OSSE's best).
     rossby_radius : float, optional
         km, for ``physics="qg"``; default the zonal-mean radius at each point's latitude
         (:func:`geoinr.physics.rossby_radius_km`, a fit to Chelton et al. 1998).
@@ -296,7 +297,7 @@ class INRModel(SurrogateMixin, BaseMapper):
 
     @property
     def history(self) -> pd.DataFrame:
-        """Training history, one row per validation check: epoch, step, seconds, lr, loss, val_loss (a grid's L-BFGS phase: its evaluations counted in epochs, ``step`` Adam's last, ``lr`` NaN)."""
+        """Training history, one row per validation check: epoch, step, seconds, lr, loss, val_loss, physics_loss (a grid's L-BFGS phase: its evaluations counted in epochs, ``step`` Adam's last, ``lr`` NaN)."""
         if not self.is_fitted:  # (after set_params too: the record of what was trained stands)
             self._check_fitted()
         return self.history_
@@ -415,8 +416,7 @@ class INRModel(SurrogateMixin, BaseMapper):
                                   self._strategy(), mean=self.mean_, std=self.std_, variables=self.variables_)
 
     def _autocast(self, device: torch.device, full: bool = False):
-        """Context of the forward passes of data fitting and prediction (see ``precision``; ``full``: float32)."""
-        # uncertainty estimates (posterior covariances, ensemble spread) are evaluated in float32
+        """Forward passes of data fitting and prediction (``precision``; ``full``: float32, as uncertainty's are)."""
         low = not full and _network_choice.check_precision(self) == "bfloat16" and self._strategy().allows_low_precision
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=low)
 

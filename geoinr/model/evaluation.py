@@ -90,6 +90,9 @@ def source_note(model, version: str) -> str:
     stop = getattr(model, "stop_reason_", None)
     if stop in ("max_time", "interrupted"):  # before its epochs the machine's speed decided how far it got
         budget += ", ended by max_time" if stop == "max_time" else ", interrupted (Ctrl-C): the best weights so far"
+    history = getattr(model, "history_", None)
+    if fit_param(model, "epochs") is None and history is not None and len(history):  # the machine's speed chose
+        budget += f", {int(history['epoch'].iloc[-1]):,} epochs run"  # them (a review: two timed fits, one note)
     return (
         f"geoinr {version}: {model.model} implicit neural representation "
         f"(min_wavelength={enc['min_wavelength']:.4g} km{period}, {model.n_parameters_} parameters) "

@@ -26,7 +26,7 @@ from .. import observations as _observations
 from .. import scales as _scales
 from .. import stream as _stream
 from ..encoding import CoordinateEncoding
-from ..frames import user_stacklevel
+from ..frames import GeoinrWarning, user_stacklevel
 from ..geometry import metres_per_length_unit
 from ..scales import GAP_TO_WAVELENGTH, sampling_gap_km, unresolved_share
 from ..machine import check_memory
@@ -475,7 +475,7 @@ def train(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=None, c
         if model.seed is None and cfg.validation > 0 and prep.stream is None:
             warnings.warn(f"checkpoint={str(checkpoint)!r} with seed=None: resuming draws other held-out points, so "
                           "this checkpoint cannot be resumed; give a seed (seed=0, the default) to resume it.",
-                          UserWarning, stacklevel=user_stacklevel())
+                          GeoinrWarning, stacklevel=user_stacklevel())
     extra = model_physics_loss(model, device) if terms_in_force(model) and model.physics_weight_ else None
     building = _time.perf_counter()
     trainer = Trainer(model.field_, prep.x, prep.y, prep.w, cfg, device, groups=prep.groups, extra_loss=extra,
@@ -569,7 +569,7 @@ def read_observations(model, data, values, variables, lat, lon, time, resume, ch
         warnings.warn(
             f"checkpoint={str(checkpoint)!r} with dask-backed data: this checkpoint cannot be resumed (resume= needs "
             f"the data in memory; the stream of blocks cannot be replayed). To be able to resume, load the data with "
-            f".load() and fit with checkpoint= again.", UserWarning, stacklevel=user_stacklevel(),
+            f".load() and fit with checkpoint= again.", GeoinrWarning, stacklevel=user_stacklevel(),
         )
     obs = _observations.read(data, variables, values=values, lat=lat, lon=lon, time=time, lazy=lazy)
     if obs.table is not None:  # (a fit that the machine cannot hold: refused with the way out, not killed by the OS)
@@ -603,7 +603,7 @@ def learn_frame(model, obs) -> Frame:
         _observations.warn_duplicates(obs.table)
         for v, s in zip(obs.variables, frame.std):
             if not s > 0:
-                warnings.warn(f"Variable {v!r} is constant; predictions of it are that constant.", UserWarning, stacklevel=user_stacklevel())
+                warnings.warn(f"Variable {v!r} is constant; predictions of it are that constant.", GeoinrWarning, stacklevel=user_stacklevel())
     else:
         frame = frame_streamed(obs, seed_in_force(model))
         lo, hi = frame.lon_extremes
@@ -707,7 +707,7 @@ def warn_unresolved(gap: float, sparse: dict, physics, terms, lat, lbfgs: bool =
         f"their variance: {which}. Where the observations are, they see that structure; between them the map can "
         f"only hold its broadest part, or structure the network invents. Add observations (satellites, days), or map "
         f"a smaller region around them; uncertainty='ensemble' shows where the map is unsupported." + remedy,
-        UserWarning,
+        GeoinrWarning,
         stacklevel=user_stacklevel())
 
 
@@ -824,7 +824,7 @@ def calibrate(model, trainer, prep: Prepared) -> None:
             "The fit resumed from a checkpoint written after the held-out points joined the training, without the "
             "weights from before they did (no held.* tensors in it): the std is calibrated on points the network "
             "was trained on, and comes out too small. Refit without resume= for a calibrated std.",
-            UserWarning, stacklevel=user_stacklevel(),
+            GeoinrWarning, stacklevel=user_stacklevel(),
         )
     before, every = model.field_, None
     if joined:  # the weights that scored the held-out points, and every point as data after
@@ -906,7 +906,7 @@ def _warn_grid_misfit(model, result, timed: bool) -> None:
         warnings.warn(
             f"The time budget ended this fit {misfit:.0%} of the field's standard deviation (RMS) from the grid's own "
             f"values: a map that misses its source cells is rough between them too. Give a longer max_time={lbfgs}",
-            UserWarning, stacklevel=user_stacklevel())
+            GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def _warn_unread_blocks(model) -> None:
@@ -916,7 +916,7 @@ def _warn_unread_blocks(model) -> None:
         warnings.warn(
             f"This dask-streamed fit ended before it trained on every block of the data: {blocks - seen:,} of "
             f"{blocks:,} training blocks (chunks) were never read, and its map there follows no data. Give a longer "
-            f"max_time= (or epochs=), or fit a smaller region or period.", UserWarning, stacklevel=user_stacklevel())
+            f"max_time= (or epochs=), or fit a smaller region or period.", GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def _warn_grid_aligned(model) -> None:
@@ -933,7 +933,7 @@ def _warn_grid_aligned(model) -> None:
             f"physics='mass' and mass_constraint='streamfunction' read as eastward and northward. On a rotated or "
             f"curvilinear grid rotate them first (u_east = u cos(angle) - v sin(angle), v_north = u sin(angle) + "
             f"v cos(angle), with the grid's angle), or the divergence they constrain is not the flow's.",
-            UserWarning, stacklevel=user_stacklevel())
+            GeoinrWarning, stacklevel=user_stacklevel())
 
 
 # metres per second of a velocity's units (CF's and common spellings)
@@ -976,7 +976,7 @@ def _warn_epochs_unreached(model) -> None:
         f"max_time={model.max_time:g} s ended this fit before epochs={model.epochs} (after {done:.0f} epochs): how far "
         f"it got depends on this machine's speed and load, so it will not repeat exactly. Give max_time=None for a "
         f"fit of exactly {model.epochs} epochs (repeatable with its seed), or leave epochs out for a fit of the time.",
-        UserWarning, stacklevel=user_stacklevel())
+        GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def finish(model, result, trainer, device) -> None:
@@ -999,7 +999,7 @@ def finish(model, result, trainer, device) -> None:
     # a budget of steps (epochs) is only slower, a budget of time worse; a scale search's candidates stay quiet
     if busy and _cpu_load.timed_budget(model.max_time, model.epochs, model.stop_reason_) \
             and not hasattr(model, "_record_points"):
-        warnings.warn(f"This fit made {steps:,} steps in {model.fit_seconds_:.0f} s: {busy}.", UserWarning,
+        warnings.warn(f"This fit made {steps:,} steps in {model.fit_seconds_:.0f} s: {busy}.", GeoinrWarning,
                       stacklevel=user_stacklevel())
     # a time budget that ended the fit is the user's (a brief one, or a busy machine, is theirs to know of); a brief
     # epochs budget is a test's or a doctest's
@@ -1018,7 +1018,7 @@ def finish(model, result, trainer, device) -> None:
             f"the held-out observations than the data's mean ({NO_SKILL_LOSS:g}), so it has no skill between them."
             f"{brief} record is probably too sparse for one map of this region and time (one "
             f"satellite's day over the globe, say): fit a smaller region or a longer record, give larger scales "
-            f"(min_wavelength=, min_period=), or a longer budget (max_time=, epochs=).", UserWarning,
+            f"(min_wavelength=, min_period=), or a longer budget (max_time=, epochs=).", GeoinrWarning,
             stacklevel=user_stacklevel())
     elif (timed and steps < BRIEF_FIT_STEPS and getattr(model, "optimizer_", "adam") != "lbfgs"  # full-batch steps
           and not (model.epochs is not None and len(model.history_) and int(model.history_["epoch"].max()) >= model.epochs)
@@ -1026,7 +1026,7 @@ def finish(model, result, trainer, device) -> None:
         warnings.warn(
             f"The time budget ended this fit after {steps:,} steps ({model.fit_seconds_:.1f} s of training): a network "
             f"takes thousands to converge, so its map is rough or barely fitted. Give a longer max_time= (at "
-            f"{model.fit_seconds_ / max(steps, 1):.2g} s a step here).", UserWarning, stacklevel=user_stacklevel())
+            f"{model.fit_seconds_ / max(steps, 1):.2g} s a step here).", GeoinrWarning, stacklevel=user_stacklevel())
     _warn_grid_misfit(model, result, timed)
     _warn_unread_blocks(model)
     _warn_epochs_unreached(model)

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from ..base import did_you_mean
-from ..frames import user_stacklevel
+from ..frames import GeoinrWarning, user_stacklevel
 from ..encoding import SPACE_ENCODINGS, TIME_ENCODINGS
 from ..nn import NETWORKS, SET_BY_THE_ESTIMATOR, check_options
 from ..physics.losses import physics_terms
@@ -44,6 +44,11 @@ def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+class InvalidParameterError(ValueError, TypeError):
+    """A constructor parameter of a value or type that cannot work: a ``ValueError`` and a ``TypeError`` alike
+    (``width="64"`` is a wrong type, ``width=0`` a wrong value; scikit-learn's parameter errors are both too)."""
+
+
 def _is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -54,7 +59,7 @@ def _check_numbers(params: dict) -> None:
         if value is None and name in POSITIVE_INTS_OR_NONE:
             continue
         if not (_is_int(value) and value >= 1):
-            raise ValueError(f"{name} must be a whole number >= 1{' or None' if name in POSITIVE_INTS_OR_NONE else ''}, "
+            raise InvalidParameterError(f"{name} must be a whole number >= 1{' or None' if name in POSITIVE_INTS_OR_NONE else ''}, "
                              f"got {value!r}.")
     for name in POSITIVE_FLOATS_OR_NONE:
         value = params[name]
@@ -62,7 +67,7 @@ def _check_numbers(params: dict) -> None:
             continue
         if value is not None and not (_is_real(value) and 0 < value < float("inf")):
             word = "".join(f", {w!r}" for w in SEARCHABLE.get(name, ()))
-            raise ValueError(f"{name} must be a positive finite number{word} or None, got {value!r}.")
+            raise InvalidParameterError(f"{name} must be a positive finite number{word} or None, got {value!r}.")
     for name, strict in (("lr", True), ("physics_weight", False)):  # lr > 0 or None, physics_weight >= 0 or "auto"
         value = params[name]
         if (name == "physics_weight" and isinstance(value, str) and value == "auto") or (name == "lr" and value is None):
@@ -70,18 +75,18 @@ def _check_numbers(params: dict) -> None:
         finite = _is_real(value) and abs(value) < float("inf")  # False for NaN too
         if not finite or value < 0 or (strict and value == 0):
             bound = "> 0" if strict else ">= 0 or 'auto'"
-            raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
+            raise InvalidParameterError(f"{name} must be a finite number {bound}, got {value!r}.")
     for name, most in (("width", MAX_WIDTH), ("depth", MAX_DEPTH), ("n_collocation", MAX_COLLOCATION),
                        ("batch_size", MAX_BATCH)):
         if params[name] is not None and params[name] > most:
-            raise ValueError(f"{name}={params[name]} is more than {most:,}; it is probably a typo.")
+            raise InvalidParameterError(f"{name}={params[name]} is more than {most:,}; it is probably a typo.")
     members = params["n_members"]
     if members is not None and not (_is_int(members) and 1 <= members <= MAX_MEMBERS):
-        raise ValueError(f"n_members must be a whole number from 1 to {MAX_MEMBERS:,} or None, got {members!r}.")
+        raise InvalidParameterError(f"n_members must be a whole number from 1 to {MAX_MEMBERS:,} or None, got {members!r}.")
 
 
 def check_params(params: dict) -> None:
-    """Raise a clear ValueError for the first parameter that cannot work (``params``: ``get_params()``).
+    """Raise a clear InvalidParameterError (a ValueError and a TypeError) for the first parameter that cannot work (``params``: ``get_params()``).
 
     The model name, uncertainty, physics and precision are checked by their owners
     (the estimator's ``_validate_params``); here: numbers, encodings and option types.
@@ -92,11 +97,11 @@ def check_params(params: dict) -> None:
     >>> check_params(INRModel(width=0).get_params())
     Traceback (most recent call last):
     ...
-    ValueError: width must be a whole number >= 1 or None, got 0.
+    geoinr.model.params.InvalidParameterError: width must be a whole number >= 1 or None, got 0.
     """
     _check_numbers(params)
     if not isinstance(params.get("progress", True), (bool, np.bool_)):  # "no" is truthy: the bar showed
-        raise ValueError(f"progress must be True or False, got {params['progress']!r}.")
+        raise InvalidParameterError(f"progress must be True or False, got {params['progress']!r}.")
     if params["mass_constraint"] == "streamfunction" and params["physics"] != "auto" \
             and "mass" in physics_terms(params["physics"]):  # a review of 2026-12-06
         raise ValueError(
@@ -111,7 +116,7 @@ def check_params(params: dict) -> None:
                          f"{did_you_mean(params['time_encoding'], TIME_ENCODINGS)}")
     options = params["model_options"]
     if options is not None and not isinstance(options, dict):
-        raise ValueError(f"model_options must be a dict of network options or None, got {type(options).__name__}.")
+        raise InvalidParameterError(f"model_options must be a dict of network options or None, got {type(options).__name__}.")
     given_elsewhere = {"bandwidth": "min_wavelength= (km; the network's bandwidth follows from it and, for SIREN "
                                     "models, w0=)", "width": "INRModel(width=...)", "depth": "INRModel(depth=...)",
                        "seed": "INRModel(seed=...)"}
@@ -133,7 +138,7 @@ def check_params(params: dict) -> None:
         )
     if params["uncertainty"] == "bayes_last_layer" and (params["n_members"] or 1) > 1:  # it was ignored silently
         warnings.warn(f"n_members={params['n_members']} is ignored: uncertainty='bayes_last_layer' fits one network "
-                      f"(uncertainty='ensemble' trains {params['n_members']} together).", UserWarning,
+                      f"(uncertainty='ensemble' trains {params['n_members']} together).", GeoinrWarning,
                       stacklevel=user_stacklevel())
     if params["min_wavelength"] == "search" and params["w0"] is not None:
         raise ValueError(

@@ -62,7 +62,7 @@ import warnings
 import numpy as np
 import torch
 
-from ..frames import user_stacklevel
+from ..frames import GeoinrWarning, user_stacklevel
 from ..physics.losses import physics_terms
 from ..training import agree, sum_over_ranks
 from .members import can_average, fill_more, record, time_for_another
@@ -343,7 +343,7 @@ def _warn_skipped(model, skipped: str | None) -> str | None:
     for and not trained, the map is data only (the summary had said the residual "did not help")."""
     if skipped:
         warnings.warn(f"physics={model.physics!r}: {skipped}; the map is the data-only network's. A longer max_time, "
-                      f"or a fixed physics_weight (e.g. 0.1), trains one with the residual.", UserWarning,
+                      f"or a fixed physics_weight (e.g. 0.1), trains one with the residual.", GeoinrWarning,
                       stacklevel=user_stacklevel())
     return skipped
 

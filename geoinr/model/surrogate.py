@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from ..frames import user_stacklevel
+from ..frames import GeoinrWarning, user_stacklevel
 from .. import coords as _coords
 from .. import observations as _observations
 from .._version import __version__
@@ -202,7 +202,7 @@ class SurrogateMixin:
         if quantity != "gradient" and standard and not is_height(standard):
             warnings.warn(f"derive({quantity!r}) treats {variable!r} as a sea-surface height (or a geopotential "
                           f"height), but its standard_name is {standard!r}: its derivatives are no geostrophic "
-                          f"flow. derive('gradient') gives its gradient alone.", UserWarning,
+                          f"flow. derive('gradient') gives its gradient alone.", GeoinrWarning,
                           stacklevel=user_stacklevel())
         return metres_per_unit(units, variable), None
 
@@ -315,7 +315,7 @@ class SurrogateMixin:
         sel = self._selection(variable)
         batch_size = self._eval_batch(batch_size)
         if isinstance(target, Mapping) and not isinstance(target, xr.Dataset):
-            dims, columns, coords = None, self._dict_columns(target), None
+            dims, columns, coords = None, self._dict_columns(target, "sample"), None
         else:
             dims, columns, coords = self._target_columns(target, lat, lon, time, method="sample")
         shape = np.shape(columns[0])
@@ -368,7 +368,7 @@ def _warn_derived(quantity: str, columns, band: float, parts: dict, attrs: dict 
                 f"Geostrophic speeds reach {fastest:.3g} m/s, faster than any {flow} ({most:g} "
                 f"m/s): the map's slopes there are not the ocean's (too sparse a record, or points near the equator "
                 f"where f -> 0). Leave them out (a wider equator_band=), or fit larger scales (min_wavelength=) or "
-                f"more data.", UserWarning, stacklevel=user_stacklevel())
+                f"more data.", GeoinrWarning, stacklevel=user_stacklevel())
     if quantity == "relative_vorticity":  # on at most a million points (a large output is not copied whole)
         zeta = parts["zeta"]
         step = tuple(slice(None, None, max(1, int(np.ceil((zeta.size / 1e6) ** (1 / max(zeta.ndim, 1))))))
@@ -385,7 +385,7 @@ def _warn_derived(quantity: str, columns, band: float, parts: dict, attrs: dict 
                 f"does not hold at such Rossby numbers, so the derived currents and vorticity are not the flow's "
                 f"there (a map unresolved between sparse tracks, points near the equator, or submesoscale motion). "
                 f"Where the record is sparse, fit larger scales (min_wavelength=) or more data; near the equator, "
-                f"widen equator_band=.", UserWarning, stacklevel=user_stacklevel())
+                f"widen equator_band=.", GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def _warn_equator(columns, band: float) -> None:
@@ -395,7 +395,7 @@ def _warn_equator(columns, band: float) -> None:
         warnings.warn(
             f"{masked} points within {band} degrees of the equator were set to NaN: "
             f"geostrophy (1/f) does not hold there. Lower equator_band= to see more, at your own risk.",
-            UserWarning,
+            GeoinrWarning,
             stacklevel=user_stacklevel(),
         )
 

@@ -27,7 +27,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load, save
 
 from .._version import __version__
-from ..frames import user_stacklevel
+from ..frames import GeoinrWarning, user_stacklevel
 
 __all__ = [
     "BadField",
@@ -591,7 +591,7 @@ def read_safetensors(path, fmt: str, version: int, oldest: int | None = None, ch
                 f"again.")
         warnings.warn(f"{os.fspath(path)!r} was written before {fmt} files carried a checksum (format "
                       f"{meta['format_version']}): whether it changed since cannot be checked. Save it again to add "
-                      f"one.", UserWarning, stacklevel=user_stacklevel())
+                      f"one.", GeoinrWarning, stacklevel=user_stacklevel())
     if written is not None and written != checksum(tensors, meta):
         raise DamagedFileError(
             f"{os.fspath(path)!r} changed after it was written: its contents no longer match the {CHECKSUM_FIELD} "

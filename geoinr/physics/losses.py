@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import torch
 
-from ..frames import user_stacklevel
+from ..frames import GeoinrWarning, user_stacklevel
 from ..geometry import metres_per_length_unit
 from .constants import DEG, EARTH_RADIUS_M, GRAVITY
 from .jets import FieldOutput
@@ -47,7 +47,7 @@ def metres_per_unit(units, variable) -> float:
         return factor
     if not str(units or "").strip():
         warnings.warn(f"Variable {variable!r} has no units; derived fields assume it is a sea-surface height in "
-                      "metres.", UserWarning, stacklevel=user_stacklevel())
+                      "metres.", GeoinrWarning, stacklevel=user_stacklevel())
         return 1.0
     raise ValueError(
         f"Variable {variable!r} has units {units!r}, not a length that geoinr knows (m, cm, mm): geostrophic "

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import torch
 
-from ..frames import user_stacklevel
+from ..frames import GeoinrWarning, user_stacklevel
 from ..geometry import space_time_km, speed_km_per_day
 from .calibration import DataDistance, calibrate, calibrate_gap, correlation_length, gap_fraction, noise_variance
 
@@ -135,7 +135,7 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
             "gives a length, an error that grows away from them to the field's variance over that length, neither "
             "checked against unseen data. Fit with validation > 0 and enough points to hold some out (the default "
             "'auto' holds out 10 % of the passes or boxes) for a calibrated std.",
-            UserWarning, stacklevel=user_stacklevel(),
+            GeoinrWarning, stacklevel=user_stacklevel(),
         )
     idx = val_idx if on_val else train_idx
     mean, var = _held_out_predictions(standardized, x, idx, dev)
@@ -170,7 +170,7 @@ def calibrate_field(standardized, field, trainer, x, y, w, encoding_config: dict
                 f"its few held-out points where {FEW_HELD_OUT} or more are larger) plus, where its variogram gives a "
                 "length, an error growing away from its observations, not calibrated against unseen data. Fit it "
                 "alone, or with more of it observed, for a calibrated std.",
-                UserWarning, stacklevel=user_stacklevel())
+                GeoinrWarning, stacklevel=user_stacklevel())
         if own or not on_val:  # (a fit without enough held-out points: training residuals, as its idx holds)
             v_j, r_j, held_j = var[o, j], yv[o, j] - mean[o, j], idx.numpy()[o]
         else:  # this variable alone falls back: its training residuals

@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..frames import user_stacklevel
+from ..frames import GeoinrWarning, user_stacklevel
 
 __all__ = ["DataDistance", "calibrate", "calibrate_gap", "correlation_length", "gap_fraction", "noise_variance"]
 
@@ -671,7 +671,7 @@ def calibrate_gap(
             warnings.warn(
                 f"The standard deviation's calibration stopped at the fit's time budget after {limit.evaluations} "
                 "evaluations of the held-out passes' likelihood (it takes about 1,000 to 2,000): the std is calibrated "
-                "less precisely. A longer max_time leaves it the time it needs.", UserWarning, stacklevel=user_stacklevel(),
+                "less precisely. A longer max_time leaves it the time it needs.", GeoinrWarning, stacklevel=user_stacklevel(),
             )
     c, ell, lam, b = params.unpack(best_p)
     out = {"variance_scale": float(c), "gap_variance": float(a), "gap_length_km": float(ell), "noise_variance": s2}

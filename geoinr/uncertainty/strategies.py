@@ -66,7 +66,8 @@ class EnsembleUncertainty(NoUncertainty):
 
     def check(self, *, mass_constraint: str = "penalty") -> None:
         if self.n_members < 2:
-            raise ValueError(f"n_members must be >= 2 for an ensemble, got {self.n_members}")
+            raise ValueError(f"uncertainty='ensemble' needs n_members >= 2 (its spread is the uncertainty), got "
+                             f"{self.n_members}; n_members=None trains {ENSEMBLE_MEMBERS}.")
         if mass_constraint == "streamfunction":
             raise ValueError("mass_constraint='streamfunction' does not combine with uncertainty= yet.")
 
