@@ -871,6 +871,34 @@ def _check_segment_args(func: str, segment_km: float, overlap: float, max_gap: f
         raise ValueError(f"{func}: max_gap must be larger than 1; got {max_gap}.")
 
 
+SWATH_COLUMN = "swath_column"  # the coordinate that labels a 2-D swath's pixel columns once flattened
+
+
+def _swath_columns(estimate, reference, by) -> tuple:
+    """A 2-D swath pair (lines x pixels, SWOT's) as 1-D series, one track per pixel column along the lines (the
+    dimension its 1-D time runs along, else the first), labelled by :data:`SWATH_COLUMN` (added to ``by``); other
+    pairs as they are (a review: swaths were refused, "must be 1-D series")."""
+    if not (isinstance(estimate, xr.DataArray) and isinstance(reference, xr.DataArray) and reference.ndim == 2
+            and set(estimate.dims) == set(reference.dims)):
+        return estimate, reference, by
+    times = [c for c in reference.coords.values() if c.ndim == 1 and c.dims[0] in reference.dims
+             and (c.dtype.kind == "M" or " since " in str(c.attrs.get("units", "")))]
+    along = times[0].dims[0] if times else reference.dims[0]
+    across = next(d for d in reference.dims if d != along)
+
+    def flat(da: xr.DataArray) -> xr.DataArray:
+        da = da.transpose(across, along)
+        coords = {}
+        for name, c in da.coords.items():
+            if set(c.dims) <= {across, along}:
+                full = c.broadcast_like(da).transpose(across, along)
+                coords[name] = ("point", np.asarray(full.values).ravel(), c.attrs)
+        coords[SWATH_COLUMN] = ("point", np.repeat(np.arange(da.sizes[across]), da.sizes[along]))
+        return xr.DataArray(np.asarray(da.values).ravel(), dims="point", coords=coords, name=da.name, attrs=da.attrs)
+
+    return flat(estimate), flat(reference), tuple(by or ()) + (SWATH_COLUMN,)
+
+
 def _track_series(estimate, reference, func: str):
     """Both series as 1-D float arrays, and the DataArray whose coordinates describe the track (or None)."""
     both_xr = isinstance(reference, xr.DataArray) and isinstance(estimate, xr.DataArray)
@@ -1108,10 +1136,12 @@ def effective_resolution_along_track(
 
     Parameters
     ----------
-    estimate, reference : xarray.DataArray or array-like, 1-D
+    estimate, reference : xarray.DataArray or array-like, 1-D (or a 2-D swath)
         The estimate interpolated onto the track and the along-track reference,
         same length. A reference DataArray carries ``latitude``/``longitude`` (and
-        ``time``) coordinates along its dimension, as CMEMS L3 files do.
+        ``time``) coordinates along its dimension, as CMEMS L3 files do. Two 2-D
+        DataArrays of a swath (SWOT's ``num_lines`` x ``num_pixels``) are scored
+        along their lines, each pixel column a track of its own.
     distance_km : array-like, optional
         Cumulative along-track distance (km) of each point; wins over lat/lon.
     segment_km : float
@@ -1175,6 +1205,7 @@ def effective_resolution_along_track(
     func = "effective_resolution_along_track"
     _check_segment_args(func, segment_km, overlap, max_gap)
     challenge, detrend, spacing_km = _along_track_convention(convention, detrend, spacing_km, distance_km, func)
+    estimate, reference, by = _swath_columns(estimate, reference, by)
     est, ref, src = _track_series(estimate, reference, func)
     group = _track_groups(src, by, ref.size)
     positions = _track_positions(src, ref.size, distance_km, spacing_km, lat, lon, time, func)

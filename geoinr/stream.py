@@ -228,8 +228,8 @@ class BatchStream:
         while True:
             group = self.queue.get()
             if group is None:
-                if isinstance(self.error, EmptyStream):
-                    raise self.error
+                if isinstance(self.error, (EmptyStream, OSError, MemoryError)):  # the reader's own, for callers
+                    raise self.error  # that catch them (a review: all came as RuntimeError)
                 raise RuntimeError(f"reading the training data failed: {self.error!r}") from self.error
             x, y, w, ids = group
             for s in range(0, x.shape[0], self.batch_size):

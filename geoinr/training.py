@@ -858,8 +858,12 @@ class Trainer:
         mine = json.loads(json.dumps(self.fingerprint()))
         theirs = {k: v for k, v in meta["fingerprint"].items() if k != "max_time"}  # older checkpoints hold it
         if mine != theirs or (extra is not None and meta.get("extra") != json.loads(json.dumps(plain(extra)))):
-            diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
-            hint = " (a fit with seed=None holds out other points each time: give a seed)" if "seed" in diff else ""
+            words = {"n": "points", "n_train": "training points", "shapes": "the network's shapes (model, width, "
+                     "depth, encodings)"}  # (a review: internal keys without values)
+            diff = [f"{words.get(k, k)}: {theirs.get(k)!r} in it, {mine.get(k)!r} now" if len(repr(mine.get(k))) < 40
+                    else words.get(k, k) for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
+            hint = " (a fit with seed=None holds out other points each time: give a seed)" \
+                if any(d.split(":")[0] == "seed" for d in diff) else ""
             raise ValueError(
                 f"The checkpoint {str(path)!r} comes from a different fit (differs in: {diff or ['data/model']}). "
                 f"Resume with the same data and parameters{hint}, or start anew without resume=."

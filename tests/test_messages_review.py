@@ -139,3 +139,20 @@ def test_baseline_changed_params_message():
     with pytest.raises(ValueError, match=r"call fit\(...\) again for them to take effect, or set them back: "
                                          r"set_params\(noise=0.05\)"):
         oi.predict(oi.target_grid(2.0))
+
+
+def test_resume_of_another_fit_names_what_differs_with_values(tmp_path):
+    tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
+    kw = dict(SMALL, epochs=3)
+    path = tmp_path / "a.ckpt"
+    geoinr.INRModel(**kw).fit(tracks, "sla", checkpoint=path, checkpoint_every=0.0)
+    with pytest.raises(ValueError, match=r"differs in: \['points: \d+ in it, 500 now', 'training points: "):
+        geoinr.INRModel(**kw).fit(tracks.isel(time=slice(0, 500)), "sla", resume=path)
+    with pytest.raises(ValueError, match=r"differs in: \[\"the network's shapes"):
+        geoinr.INRModel(**{**kw, "width": 16}).fit(tracks, "sla", resume=path)
+
+
+def test_unknown_derived_quantity_suggests(fitted):
+    model, _ = fitted
+    with pytest.raises(ValueError, match="Did you mean 'geostrophic_velocity'"):
+        model.derive("geostrophic_velocty", model.target_grid(2.0))

@@ -76,3 +76,16 @@ def test_merged_file_finds_each_variables_own_coordinates():
     merged = xr.merge([swath(flagged=0.0)[["ssha_karin_2"]], nadir])
     model = merged.inr.fit("sla", **SMALL)  # refused before: "lies on other horizontal coordinates"
     assert model.coord_names_["lat"] == "lat_nadir"
+
+
+def test_along_track_resolution_of_a_swath_column_by_column():
+    """Two (num_lines, num_pixels) arrays were refused ("must be 1-D series"): each pixel column is a track."""
+    ds = swath(n_lines=300, n_passes=1, flagged=0.0)
+    ref = ds.ssha_karin_2
+    est = ref + 0.002 * np.random.default_rng(1).standard_normal(ref.shape)
+    result = geoinr.metrics.effective_resolution_along_track(est, ref, segment_km=200)
+    columns = int(np.isfinite(ref).any("num_lines").sum())
+    assert result.n_samples >= columns  # at least a segment per observed column
+    one = geoinr.metrics.effective_resolution_along_track(est.isel(num_pixels=0), ref.isel(num_pixels=0),
+                                                          segment_km=200)
+    assert one.n_samples < result.n_samples

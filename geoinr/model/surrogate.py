@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from ..frames import GeoinrWarning, user_stacklevel
+from ..frames import GeoinrWarning, did_you_mean, user_stacklevel
 from .. import coords as _coords
 from .. import observations as _observations
 from .._version import __version__
@@ -173,7 +173,8 @@ class SurrogateMixin:
             raise ValueError(f"rossby_radius={rossby_radius!r}: give a positive deformation radius in km, or None "
                              f"for the radius of each latitude.")
         if quantity not in DERIVED_QUANTITIES:
-            raise ValueError(f"Unknown quantity {quantity!r}; choose one of {DERIVED_QUANTITIES}.")
+            raise ValueError(f"Unknown quantity {quantity!r}; choose one of {DERIVED_QUANTITIES}."
+                             + did_you_mean(quantity, DERIVED_QUANTITIES))
         if return_std and not self._strategy().calibrated:
             raise ValueError("return_std=True needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'; "
                              f"this one was fitted with uncertainty={self.uncertainty!r}.")
