@@ -28,7 +28,7 @@ from . import coords as _coords
 from . import sentinels as _sentinels
 from . import observations as _observations
 from ._version import __version__
-from .frames import GeoinrWarning, did_you_mean, user_stacklevel
+from .frames import GeoinrWarning, check_keywords, did_you_mean, user_stacklevel
 from .geometry import metres_per_length_unit
 from .metrics import _length_factor, _screened, _warn_coverage
 
@@ -147,12 +147,12 @@ def _warn_offset_field(ref: np.ndarray, variable) -> None:
 
 def _outside_advice(method: str, where: str) -> str:
     """What ``method`` gives at targets outside the fitted ``where`` ("region", "window", "gap"), and what to do."""
+    keep = "outside the gap" if where == "gap" else f"inside the fitted {where}"
     if method == "score":  # scores and sample take no outside= (a review: the advice named it there)
         return (f"The scores compare the reference there with the model's values as predict's default gives them: "
-                f"select the test data inside the fitted {where} to score the model where it was fitted.")
+                f"select the test data {keep} to score the model where it was fitted.")
     if method == "sample":
-        return (f"sample draws there about the values predict's default gives: select the target inside the fitted "
-                f"{where} to leave them out.")
+        return f"sample draws there about the values predict's default gives: select the target {keep} to leave them out."
     if where == "gap":
         return "outside='nan' masks them (the default, 'hold', gives the network's own values)."
     return (f"{method} gives the values of the {where}'s nearest {'end' if where == 'window' else 'edge'} with "
@@ -683,6 +683,10 @@ class BaseMapper(BaseEstimator):
             return (self._wrap(res[0], dims, coords, sel, history=history, with_std=True),
                     self._wrap(res[1], dims, coords, sel, kind="std", history=history))
         return self._wrap(res, dims, coords, sel, history=history)
+
+
+# an unknown keyword (variables= where it takes variable=) gets a "Did you mean" (a review: Python's had none)
+check_keywords(BaseMapper, ("score", "scores", "target_grid"))
 
 
 def _check_times(axis, times) -> None:

@@ -31,7 +31,7 @@ from . import coords as _coords
 from . import observations as _observations
 from .base import BaseMapper, _changed_params
 from ._version import __version__
-from .frames import GeoinrWarning, progress_bar, user_stacklevel
+from .frames import GeoinrWarning, check_keywords, progress_bar, user_stacklevel
 from .geometry import KM_PER_DEGREE, xyz_km
 
 __all__ = ["LinearInterpolator", "OptimalInterpolation"]
@@ -973,6 +973,12 @@ def _gaussian(a: np.ndarray, b: np.ndarray, scale: float, out: np.ndarray) -> np
     np.matmul(left, right.T, out=out)
     np.minimum(out, math.log(scale), out=out)  # rounding: |a - b|^2 >= 0
     return np.exp(out, out=out)
+
+
+# an unknown keyword (variables= where fit takes variable=) gets a "Did you mean" (a review)
+check_keywords(_Baseline, ("fit",))
+check_keywords(OptimalInterpolation, ("predict",))
+check_keywords(LinearInterpolator, ("predict",))
 
 
 class _Workspace:

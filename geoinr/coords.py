@@ -1049,10 +1049,23 @@ def _check_extra_dims(obj, var, name, spanned, time_name=None) -> None:
                f"date, e.g. ds.rename({d}='time').assign_coords(time=" + (
                    "pd.date_range('2001-01-01', periods=12, freq='MS') + pd.Timedelta(days=14))" if str(d).lower()
                    == "month" else "<its dates>)") + " (the first and last are then no neighbours), then fit again."
-               if str(d).lower() in CLIMATOLOGY_DIMS else
-               f"Select one level, e.g. ds.sel({d}=..., method='nearest') or ds.isel({d}=0), or reduce it, e.g. "
-               f"ds.mean({d!r}), then fit again.")
+               if str(d).lower() in CLIMATOLOGY_DIMS else _level_advice(obj, name, d))
         )
+
+
+def _level_advice(obj, name, dim) -> str:
+    """How to leave an extra dimension ``dim``: select or reduce it; where another variable gives each point its own
+    levels along it (Argo's ``PRES`` over ``N_LEVELS``), interpolate each profile to one level (a review: ``sel``
+    raised on an axis without an index, ``isel`` mixed pressures across profiles)."""
+    levels = [n for n, c in _candidates(obj).items() if n != name and dim in c.dims and c.ndim > 1
+              and (str(c.attrs.get("units", "")).lower() in ("dbar", "decibar", "m", "meter", "meters", "metre")
+                   or any(w in str(c.attrs.get("standard_name", "")) for w in ("pressure", "depth")))]
+    if levels:
+        return (f"Its levels differ between points ({levels[0]!r} along {dim!r}): interpolate each one to a level "
+                f"first (e.g. with numpy.interp of {name!r} against {levels[0]!r} per profile, or argopy's "
+                f"interp_std_levels), then fit again.")
+    pick = f"ds.sel({dim}=..., method='nearest') or " if dim in obj.indexes else ""
+    return f"Select one level, e.g. {pick}ds.isel({dim}=0), or reduce it, e.g. ds.mean({dim!r}), then fit again."
 
 
 def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, time_axis: TimeAxis | None = None):

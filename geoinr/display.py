@@ -352,7 +352,7 @@ def rows(s: dict) -> list[tuple[str, str]]:
         by_speed = s["min_wavelength_km"] / DEFAULT_SPEED  # else a grid's own spacing or steps set them (a review)
         own = s.get("min_period_days") and "min_period" not in given and abs(s["min_period_days"] / by_speed - 1) > 1e-3
         if "min_wavelength" not in given and own:
-            enc += " (from the gridded record's own spacing and time steps)"
+            enc += " (from the record's own spacing and time steps: a grid or stations)"
         elif "min_wavelength" not in given:  # the sampling rule's: say how it was measured (one day gave 155-289 days)
             enc += f" (from the sampling: {_g(GAP_TO_WAVELENGTH)} x the median gap to the nearest observation"
             if s.get("min_period_days") and "min_period" not in given:

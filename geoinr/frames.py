@@ -9,10 +9,13 @@ nor xarray, so every layer may use it.
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 import os
 import sys
 
-__all__ = ["GeoinrRuntimeWarning", "GeoinrWarning", "did_you_mean", "progress_bar", "user_stacklevel"]
+__all__ = ["GeoinrRuntimeWarning", "GeoinrWarning", "did_you_mean", "progress_bar", "refuse_unknown_keywords",
+           "user_stacklevel"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
@@ -71,6 +74,41 @@ def did_you_mean(word: str, choices) -> str:
     by_case = {c.lower(): c for c in reversed(choices)}  # the first choice of each lower-cased spelling
     close = difflib.get_close_matches(str(word).lower(), list(by_case), n=1, cutoff=0.7)  # (0.6 offered precision for region=)
     return f" Did you mean {by_case[close[0]]!r}?" if close else ""
+
+
+def refuse_unknown_keywords(func, kwargs) -> None:
+    """Python's ``TypeError`` for a keyword ``func`` does not take, with a "Did you mean" (``variable=`` where it
+    takes ``variables=``: Python's own message named none). Call it first in a wrapper of ``func``.
+
+    Examples
+    --------
+    >>> def fit(data, variables=None): ...
+    >>> refuse_unknown_keywords(fit, {"variable": "sla"})
+    Traceback (most recent call last):
+    ...
+    TypeError: fit() got an unexpected keyword argument 'variable'. Did you mean 'variables'?
+    """
+    params = inspect.signature(func).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    for key in kwargs:
+        if key not in params:
+            named = [p for p in params if p != "self"]
+            raise TypeError(f"{func.__name__}() got an unexpected keyword argument {key!r}.{did_you_mean(key, named)}")
+
+
+def check_keywords(cls, names) -> None:
+    """Wrap the methods ``names`` of ``cls`` in place so that an unknown keyword raises
+    :func:`refuse_unknown_keywords`' message (their signature, docs and doctests stay theirs)."""
+    for name in names:
+        method = cls.__dict__[name]
+
+        def checked(self, *args, __method=method, **kwargs):
+            refuse_unknown_keywords(__method, kwargs)
+            return __method(self, *args, **kwargs)
+
+        functools.update_wrapper(checked, method)
+        setattr(cls, name, checked)
 
 
 def progress_bar():

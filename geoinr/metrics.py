@@ -1126,22 +1126,19 @@ def effective_resolution_along_track(
     through 0.5 (log-linear interpolation; see the module notes). A white error of
     variance :math:`\sigma^2` has :math:`P = 2\sigma^2\Delta x`.
 
-    A run ends where a value is NaN, where the step between consecutive points is
-    larger than ``max_gap`` times the median step ``dx`` or smaller than
-    ``dx / max_gap`` (repeated points), where the time step (when a time coordinate
-    exists) is larger than ``max_gap`` times its median or not positive, and where a
-    ``by`` coordinate (e.g. ``mission``) changes. Points of each group are taken in
-    the order given (sort by time within a mission). All segments are assumed to be
-    sampled at the median spacing ``dx``.
+    A run ends where a value is NaN, where the step between consecutive points is larger than ``max_gap`` times
+    the median step ``dx`` or smaller than ``dx / max_gap`` (repeated points), where the time step (when a time
+    coordinate exists) is larger than ``max_gap`` times its median or not positive, and where a ``by`` coordinate
+    (e.g. ``mission``) changes. Points of each group are taken in the order given (sort by time within a mission).
+    All segments are assumed to be sampled at the median spacing ``dx``.
 
     Parameters
     ----------
     estimate, reference : xarray.DataArray or array-like, 1-D (or a 2-D swath)
         The estimate interpolated onto the track and the along-track reference,
-        same length. A reference DataArray carries ``latitude``/``longitude`` (and
-        ``time``) coordinates along its dimension, as CMEMS L3 files do. Two 2-D
-        DataArrays of a swath (SWOT's ``num_lines`` x ``num_pixels``) are scored
-        along their lines, each pixel column a track of its own.
+        same length. A reference DataArray carries ``latitude``/``longitude`` (and ``time``) coordinates along its
+        dimension, as CMEMS L3 files do. Two 2-D DataArrays of a swath (SWOT's ``num_lines`` x ``num_pixels``) are
+        scored along their lines, each pixel column a track of its own.
     distance_km : array-like, optional
         Cumulative along-track distance (km) of each point; wins over lat/lon.
     segment_km : float

@@ -67,6 +67,9 @@ class Observations:
     gridded : bool
         Whether the values sit on a grid (regridding, gap filling) rather than
         scattered along tracks or given as points.
+    stations : bool
+        Whether the values are series at fixed points (tide gauges, moorings: positions over their own dimension,
+        time apart from it): scattered in space, regular in time.
     """
 
     table: _coords.PointTable | None
@@ -78,6 +81,7 @@ class Observations:
     dataset: xr.Dataset | None = None
     names: _coords.CoordNames | None = None
     gridded: bool = False  # a grid (1-D lat and lon dims, or 2-D curvilinear), not scattered points
+    stations: bool = False  # series at fixed points (gauges, moorings): time apart from the positions' dimension
 
 
 def is_lazy(obj, variables: Sequence[Hashable] | None = None) -> bool:
@@ -435,14 +439,30 @@ def describe(data, variables, lat=None, lon=None, time=None, *, single: bool = F
     return names, [data.name if data.name is not None else "values"], [data]
 
 
+def _time_along_positions(data, names) -> bool:
+    """Whether ``data``'s time runs along a dimension of its latitude or longitude (tracks, swaths: each line or
+    point its own instant), not apart from them (grids)."""
+    present = data.variables if isinstance(data, xr.Dataset) else data.coords
+    if names.time is None or names.time not in present:
+        return False
+    return bool(set(present[names.time].dims) & (set(data[names.lat].dims) | set(data[names.lon].dims)))
+
+
+def _is_stations(data, names) -> bool:
+    """Series at fixed points: latitude and longitude over one dimension of their own (``station``) and a time
+    apart from it (a tide-gauge network's ``(station, time)``)."""
+    lat, lon = data[names.lat], data[names.lon]
+    return bool(lat.ndim == 1 and lat.dims == lon.dims and names.time is not None and data[names.time].ndim >= 1
+                and not _time_along_positions(data, names))
+
+
 def _is_gridded(data, names) -> bool:
     """A grid has latitude and longitude as separate dimensions (1-D axes, or 2-D curvilinear coordinates) and its
     time apart from them: a swath (SWOT's ``num_lines`` x ``num_pixels``) has 2-D coordinates too, but its time runs
     along one of their dimensions (each line its own instant), and it is fitted as scattered observations (a review:
     as a grid, its scales came from the pixel spacing, 1.7 km on 80 passes of 2 km pixels, and it held none out)."""
     lat, lon = data[names.lat], data[names.lon]
-    present = data.variables if isinstance(data, xr.Dataset) else data.coords
-    if names.time is not None and names.time in present and set(present[names.time].dims) & (set(lat.dims) | set(lon.dims)):
+    if _time_along_positions(data, names):
         return False
     if lat.ndim == 2 or lon.ndim == 2:
         return True
@@ -523,9 +543,12 @@ def warn_fills(screens: dict, stats: dict) -> None:
 
 
 def _warn_repeated_times(data, names) -> None:
-    """Warn where a gridded record's time axis repeats times (two overlapping files concatenated): the repeated
-    maps are fitted once per copy, weighted double, in silence before (a review)."""
-    if names.time is None or data[names.time].ndim != 1 or not _is_gridded(data, names):
+    """Warn where a gridded record's (or a swath's: its lines') time axis repeats times (two overlapping files
+    concatenated): the repeated maps are fitted once per copy, weighted double, in silence before (a review)."""
+    if names.time is None or data[names.time].ndim != 1:
+        return
+    swath = _time_along_positions(data, names) and max(data[names.lat].ndim, data[names.lon].ndim) == 2
+    if not (swath or _is_gridded(data, names)):
         return
     times = pd.Index(np.asarray(data[names.time].values)).dropna()  # (missing stamps: dropped with their rows)
     if times.has_duplicates:
@@ -552,8 +575,10 @@ CF_FLAG_ATTRS = ("flag_values", "flag_masks", "flag_meanings")
 
 
 def quality_flags(data, name, var) -> list:
-    """Names of ``var``'s quality-flag variables in the Dataset ``data``: those its CF ``ancillary_variables`` (or SWOT's
-    ``quality_flag``) attribute lists or named after it (:data:`QUALITY_SUFFIXES`), with CF flag attributes or integer values, on dims of ``var``'s.
+    """Names of ``var``'s quality-flag variables in the Dataset ``data``, on dims of ``var``'s: those its CF
+    ``ancillary_variables`` (or SWOT's ``quality_flag``) attribute lists that carry CF flag attributes (a count of
+    observations listed there is no flag: a review), and those named after it (:data:`QUALITY_SUFFIXES`) with flag
+    attributes or integer or character values (Argo's ``TEMP_QC``).
 
     Examples
     --------
@@ -565,41 +590,55 @@ def quality_flags(data, name, var) -> list:
     if not isinstance(data, xr.Dataset):
         return []
     listed = (str(var.attrs.get("ancillary_variables", "")) + " " + str(var.attrs.get("quality_flag", ""))).split()
+    named = {f"{name}{s}".lower() for s in QUALITY_SUFFIXES}
     out = []
-    for cand in dict.fromkeys(listed + [f"{name}{s}" for s in QUALITY_SUFFIXES]):
+    for cand in dict.fromkeys(listed + [c for c in data.variables if str(c).lower() in named]):
         flag = data.variables.get(cand)
-        if cand != name and flag is not None and set(flag.dims) <= set(var.dims) and flag.dims \
-                and (any(k in flag.attrs for k in CF_FLAG_ATTRS) or flag.dtype.kind in "iub"):
+        if cand == name or flag is None or not flag.dims or not set(flag.dims) <= set(var.dims):
+            continue
+        chars = flag.dtype.kind in "SU" or (flag.dtype.kind == "O" and flag.size  # (Argo's: b'1' objects)
+                                             and isinstance(np.asarray(flag.values).flat[0], (bytes, str)))
+        if any(k in flag.attrs for k in CF_FLAG_ATTRS) or (str(cand).lower() in named and (flag.dtype.kind in "iub" or chars)):
             out.append(cand)
     return out
+
+
+FLAG_SAMPLE = 1_000_000  # values of a lazy record whose flags are read (its first blocks), not the whole record
 
 
 def _warn_quality_flags(data, var_names, var_objs) -> None:
     """Warn where a fitted variable has quality flags (:func:`quality_flags`) that mark some of its finite values:
     geoinr reads no flag, so flagged values are fitted like the others (a review: SWOT pixels flagged bad, fitted in
-    silence, doubled the map's RMSE). Counted in memory only (a lazy record is not read twice for it)."""
+    silence, doubled the map's RMSE). A lazy record's first values (:data:`FLAG_SAMPLE`) are read for it, not the
+    whole record twice."""
     for name, var in zip(var_names, var_objs):
         for cand in quality_flags(data, name, var):
-            flag = data[cand]
-            if flag.chunks is not None or var.chunks is not None:
-                continue
+            flag, lazy = data[cand], data[cand].chunks is not None or var.chunks is not None
+            if lazy:  # (SWOT passes opened with open_mfdataset were never checked: a review)
+                side = max(1, int(FLAG_SAMPLE ** (1.0 / var.ndim)))
+                first = {d: slice(0, side) for d in var.dims}
+                var, flag = var.isel(first).compute(), flag.isel({d: s for d, s in first.items() if d in flag.dims}).compute()
             values, flags = xr.broadcast(var, flag)
             kept = np.isfinite(np.asarray(values.values, dtype=np.float64)) & np.asarray(flags.notnull().values)
             if not kept.any():
                 continue
             seen, counts = np.unique(np.asarray(flags.values)[kept], return_counts=True)
-            usual = seen[np.argmax(counts)].item()  # (a plain number: flags with a fill decode as floats)
+            usual = seen[np.argmax(counts)]
+            usual = usual.item() if isinstance(usual, np.generic) else usual  # (plain: flags with a fill are floats)
             usual = int(usual) if isinstance(usual, float) and usual.is_integer() else usual
             n_other = int(kept.sum() - counts.max())
             if n_other == 0:
                 continue
             meanings = flag.attrs.get("flag_meanings")
             said = f" (flag_meanings: {str(meanings)[:80]!r})" if meanings is not None else ""
+            sample = " (in a sample of its first values: the record is lazy)" if lazy else ""
             warnings.warn(
                 f"{n_other:,} of {int(kept.sum()):,} values of {str(name)!r} carry a quality flag in {cand!r} other "
-                f"than its usual {usual!r}{said}. geoinr reads no quality flag: they are fitted like the others. "
-                f"Keep the good ones first, e.g. ds[{str(name)!r}] = ds[{str(name)!r}].where(ds[{cand!r}] == {usual!r}) "
-                f"(check which values mean good: SWOT's 0, Argo's 1).", GeoinrWarning, stacklevel=user_stacklevel())
+                f"than its usual {usual!r}{said}{sample}. geoinr reads no quality flag: they are fitted like the others. "
+                f"Keep the values its flags call good first (check which: SWOT's 0, Argo's '1' and '2', GHRSST's "
+                f"quality_level 4 and 5), e.g. ds[{str(name)!r}] = ds[{str(name)!r}].where(ds[{cand!r}] == {usual!r}); "
+                f"once chosen, drop the flags (ds.drop_vars({cand!r})) and this warning goes.", GeoinrWarning,
+                stacklevel=user_stacklevel())
 
 
 def _kept_attrs(var_names, var_objs) -> dict:
@@ -610,7 +649,7 @@ def _described(data, found, var_names, var_objs, **fields) -> Observations:
     """An Observations of xarray data (``found``: its CoordNames): names, attributes and layout, plus ``fields``."""
     return Observations(
         variables=[str(v) for v in var_names], attrs=_kept_attrs(var_names, var_objs),
-        coord_names=_coord_names(found), gridded=_is_gridded(data, found), **fields,
+        coord_names=_coord_names(found), gridded=_is_gridded(data, found), stations=_is_stations(data, found), **fields,
     )
 
 
@@ -829,6 +868,7 @@ def _describe_lazy(data, variables, lat, lon, time) -> Observations:
     if isinstance(data, xr.DataArray):
         data = data.to_dataset(name=var_names[0])
     _warn_land(data, names, var_objs)
+    _warn_quality_flags(data, var_names, var_objs)
     _warn_repeated_times(data, names)
     time_axis = None
     if names.time is not None:

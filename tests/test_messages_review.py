@@ -156,3 +156,22 @@ def test_unknown_derived_quantity_suggests(fitted):
     model, _ = fitted
     with pytest.raises(ValueError, match="Did you mean 'geostrophic_velocity'"):
         model.derive("geostrophic_velocty", model.target_grid(2.0))
+
+
+def test_variable_and_variables_keywords_suggest_each_other(fitted):
+    """INRModel.fit takes variables=, predict/derive/sample variable=, the baselines' fit variable=: Python's own
+    TypeError named no alternative."""
+    model, tracks = fitted
+    with pytest.raises(TypeError, match=r"fit\(\) got an unexpected keyword argument 'variable'\. Did you mean "
+                                        r"'variables'\?"):
+        geoinr.INRModel(**SMALL).fit(tracks, variable="sla")
+    with pytest.raises(TypeError, match="Did you mean 'variable'"):
+        geoinr.baselines.OptimalInterpolation().fit(tracks, variables="sla")
+    for call in (lambda: model.predict(tracks, variables="sla"), lambda: model.derive("gradient", tracks, variables="sla"),
+                 lambda: model.target_grid(resolutoin=2.0)):
+        with pytest.raises(TypeError, match="Did you mean"):
+            call()
+    import inspect
+
+    assert "variable" in inspect.signature(model.predict).parameters  # the signature and docs stay the method's
+    assert "Examples" in geoinr.INRModel.predict.__doc__

@@ -61,7 +61,7 @@ def test_a_sparse_variable_beside_a_dense_one_gets_the_few_points_fallback(ds):
 
 
 @pytest.mark.parametrize("order, change, match", [
-    (["vo", "uo"], None, r"'vo' is northward_sea_water_velocity: give them in that order, variables=\['uo', 'vo'\]"),
+    (["vo", "uo"], None, r"'vo' is standard_name 'northward_sea_water_velocity': give them in that order, variables=\['uo', 'vo'\]"),
     (["zos", "uo"], None, "'zos' is in 'm', a length"),
     (["uo", "vo"], ("vo", "cm s-1", 100.0), "'uo' is in 'm s-1' and 'vo' in 'cm s-1'"),
 ])
@@ -130,7 +130,7 @@ def test_altimetry_currents_swapped_and_dict_values_units(ds):
     geo = ds[["uo", "vo"]].rename(uo="ugos", vo="vgos")
     geo["ugos"].attrs["standard_name"] = "surface_geostrophic_eastward_sea_water_velocity"
     geo["vgos"].attrs["standard_name"] = "surface_geostrophic_northward_sea_water_velocity"
-    with pytest.raises(ValueError, match="'vgos' is surface_geostrophic_northward"):
+    with pytest.raises(ValueError, match="'vgos' is standard_name 'surface_geostrophic_northward"):
         geoinr.INRModel(**SMALL, physics="mass").fit(geo, ["vgos", "ugos"])
     rng = np.random.default_rng(0)
     coords = {"lon": rng.uniform(0, 10, 100), "lat": rng.uniform(30, 40, 100)}

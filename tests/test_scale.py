@@ -223,7 +223,7 @@ def test_batch_stream_bounds_memory_and_surfaces_errors():
         raise OSError("disk gone")
 
     bad = BatchStream(broken, range(3), batch_size=4)
-    with pytest.raises(RuntimeError, match="disk gone"):
+    with pytest.raises(OSError, match="disk gone"):
         next(iter(bad))
     bad.close()
 

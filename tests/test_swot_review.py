@@ -50,8 +50,10 @@ def test_a_swath_is_not_a_grid():
     grid = geoinr.datasets.synthetic_grid(days=2, resolution=1.0)
     names = geoinr.coords.find_coords(grid)
     lat2, lon2 = xr.broadcast(grid[names.lat], grid[names.lon])
-    curvi = grid.rename({names.lat: "y", names.lon: "x"}).assign_coords(
+    curvi = grid.rename({names.lat: "y", names.lon: "x"}).drop_vars(["y", "x"]).assign_coords(
         latitude=(("y", "x"), lat2.values), longitude=(("y", "x"), lon2.values))
+    found = geoinr.coords.find_coords(curvi)
+    assert (found.lat, found.lon) == ("latitude", "longitude")  # the 2-D coordinates (no 1-D axis left)
     assert read(curvi, variables=["sla"]).gridded
 
 
@@ -65,6 +67,21 @@ def test_quality_flags_warned_until_masked():
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*quality flag.*")
         good.inr.fit("ssha_karin_2", **SMALL)
+        kept = ds.assign(ssha_karin_2=ds.ssha_karin_2.where(ds.ssha_karin_2_qual <= 8)).drop_vars("ssha_karin_2_qual")
+        kept.inr.fit("ssha_karin_2", **SMALL)  # a choice made, the flags dropped: silent, as the message says
+        counts = ds.assign(n_obs=ds.ssha_karin_2_qual.astype("int32") // 8 + 1)  # an integer count, no flag attrs
+        counts.ssha_karin_2.attrs.update(ancillary_variables="n_obs", quality_flag="")
+        good.assign(n_obs=counts.n_obs, ssha_karin_2=good.ssha_karin_2.assign_attrs(ancillary_variables="n_obs")) \
+            .inr.fit("ssha_karin_2", **SMALL)
+    with pytest.warns(geoinr.GeoinrWarning, match="in a sample of its first values"):  # passes read lazily
+        ds.chunk({"num_lines": 60}).inr.fit("ssha_karin_2", **SMALL)
+
+
+def test_a_swath_fitted_twice_is_warned_of():
+    """The repeated-times check ran on grids only: a pass concatenated twice was fitted twice in silence."""
+    one = swath(n_passes=1, flagged=0.0)
+    with pytest.warns(geoinr.GeoinrWarning, match="repeats 60 of its 120 times"):
+        xr.concat([one, one], dim="num_lines").inr.fit("ssha_karin_2", **SMALL)
 
 
 def test_merged_file_finds_each_variables_own_coordinates():

@@ -21,6 +21,7 @@ import torch
 
 from .._version import __version__
 from ..base import BaseMapper
+from ..frames import check_keywords, refuse_unknown_keywords
 from ..encoding import CoordinateEncoding
 from ..nn import NETWORKS
 from ..physics.losses import physics_terms
@@ -42,6 +43,7 @@ def _rank_zero_warns(fit):
     raised on every rank."""
     @functools.wraps(fit)
     def wrapped(self, *args, **kwargs):
+        refuse_unknown_keywords(fit, kwargs)  # fit(variable="sla"): a "Did you mean" (a review)
         if os.environ.get("RANK", "0") == "0" or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
             return fit(self, *args, **kwargs)
         with warnings.catch_warnings():
@@ -553,3 +555,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         ['sla']
         """
         _state.save(self, path)
+
+
+# an unknown keyword (variables= where it takes variable=) gets a "Did you mean" (a review)
+check_keywords(INRModel, ("predict",))

@@ -80,6 +80,7 @@ BRIEF_FIT_STEPS = 200  # a time budget that ended a fit before this many steps i
 # 60-100 deg wide boxes 0.78-1.04, and real L3 SLA (noise, small scales) 0.10-0.42 at a dense record's gap: kept
 # at half so that a dense real record stays below it (benchmarks/RESULTS.md, 2026-12-06 third to fifth sessions)
 UNRESOLVED_WARN = 0.5
+FEW_TO_JUDGE = 200  # observations: fewer, whose pairs are too few to judge the field, warn as too sparse
 
 
 @dataclasses.dataclass
@@ -594,6 +595,9 @@ def learn_frame(model, obs) -> Frame:
     # agree) and uses it everywhere, as if it had been given: seed_ records it, so the fit can be repeated
     model._seed_in_force = shared_seed(model.seed)
     model._gridded_source = bool(obs.gridded)  # finish() judges a grid's misfit at its own cells
+    # a grid's or stations' own time steps may show faster signals (tides) than the rule's period (a review: 14
+    # hourly gauges over 30 days took a 109-day period, longer than the record)
+    model._regular_times = bool(obs.gridded or getattr(obs, "stations", False))
     if obs.table is not None:
         empty = [v for v, n in zip(obs.variables, np.isfinite(obs.table.values).sum(axis=0)) if not n]
         if empty:
@@ -621,7 +625,8 @@ def learn_frame(model, obs) -> Frame:
     model.physics_ = physics_in_force(model.physics, sparse is not None and model.optimizer != "lbfgs",
                                       frame.sample.lat)
     if sparse is not None:
-        warn_unresolved(*sparse, model.physics, model.physics_, frame.sample.lat, model.optimizer == "lbfgs")
+        warn_unresolved(*sparse, model.physics, model.physics_, frame.sample.lat, model.optimizer == "lbfgs",
+                        n_points=len(frame.sample))
     model._set_frame(obs, frame.region, frame.time_range, frame.time_gaps)
     _warn_grid_aligned(model)
     model.mean_ = [float(m) for m in frame.mean]
@@ -671,14 +676,17 @@ def too_sparse(sample: _coords.PointTable, variables) -> tuple | None:
     shares = dict(zip(variables, unresolved_share(sample.lon, sample.lat, t, sample.values, GAP_TO_WAVELENGTH * gap,
                                                   seed=0, per_column=True)))  # one set of pairs for every variable
     sparse = {v: x for v, x in shares.items() if x is not None and x >= UNRESOLVED_WARN}
+    if not sparse and len(sample) < FEW_TO_JUDGE and all(x is None for x in shares.values()):
+        sparse = dict.fromkeys(variables)  # too few pairs to judge: an outage's handful, mapped in silence (a review)
     return (gap, sparse) if sparse else None
 
 
-def warn_unresolved(gap: float, sparse: dict, physics, terms, lat, lbfgs: bool = False) -> None:
+def warn_unresolved(gap: float, sparse: dict, physics, terms, lat, lbfgs: bool = False, n_points=None) -> None:
     """Warn that a record is too sparse to map (:func:`too_sparse`'s ``gap`` and ``sparse``), and what the fit did
     about it: the prior ``physics="auto"`` added (``terms``, the terms in force), or the prior suggested where it
     was measured to help and the fit has none (``physics`` given, ``lat`` outside the tropics; with ``lbfgs``, an
     explicit ``optimizer="lbfgs"``, which takes no physics term, the suggestion names the optimizer to change).
+    Shares of None: too few observations (``n_points``) to judge them.
 
     Examples
     --------
@@ -689,7 +697,7 @@ def warn_unresolved(gap: float, sparse: dict, physics, terms, lat, lbfgs: bool =
     >>> "optimizer='adam'" in str(seen[0].message)
     True
     """
-    which = ", ".join(f"{v!r} by {min(x, 1.0):.0%}" for v, x in sparse.items())
+    which = ", ".join(f"{v!r} by {min(x, 1.0):.0%}" for v, x in sparse.items() if x is not None)
     if physics == AUTO and terms:
         remedy = (" Outside the tropics the fit adds a prior that keeps the gaps flat (physics='smooth': it mapped "
                   "such records better than fits without it; README: Records too sparse to map); physics=None fits "
@@ -700,13 +708,19 @@ def warn_unresolved(gap: float, sparse: dict, physics, terms, lat, lbfgs: bool =
         remedy = (f" Outside the tropics, physics='smooth', physics_weight={SMOOTH_WEIGHT:g} (a prior that keeps the "
                   "gaps flat instead) mapped such records better than fits without it (README: Records too sparse "
                   "to map)" + (", with optimizer='adam' (L-BFGS takes no physics term)." if lbfgs else "."))
+    if all(x is None for x in sparse.values()):
+        start = (f"This record holds only {n_points or 'a few'} observations, too few to tell how much of its field "
+                 f"they resolve (a typical gap between them is {gap:.0f} km). Between them the map can only hold its "
+                 f"broadest part, or structure the network invents.")
+    else:
+        start = (f"This record is too sparse to map most of its field: a typical gap between its passes is {gap:.0f} km "
+                 f"(the median distance to the nearest observation, counted between passes; the scales' rule measures "
+                 f"the gap near the tracks), and observations {0.5 * GAP_TO_WAVELENGTH * gap:.0f} km apart already "
+                 f"differ, as a share of their variance: {which}. Where the observations are, they see that structure; "
+                 f"between them the map can only hold its broadest part, or structure the network invents.")
     warnings.warn(
-        f"This record is too sparse to map most of its field: a typical gap between its passes is {gap:.0f} km (the "
-        f"median distance to the nearest observation, counted between passes; the scales' rule measures the gap near "
-        f"the tracks), and observations {0.5 * GAP_TO_WAVELENGTH * gap:.0f} km apart already differ, as a share of "
-        f"their variance: {which}. Where the observations are, they see that structure; between them the map can "
-        f"only hold its broadest part, or structure the network invents. Add observations (satellites, days), or map "
-        f"a smaller region around them; uncertainty='ensemble' shows where the map is unsupported." + remedy,
+        start + " Add observations (satellites, days), or map a smaller region around them; uncertainty='ensemble' "
+        "shows where the map is unsupported." + remedy,
         GeoinrWarning,
         stacklevel=user_stacklevel())
 
@@ -765,7 +779,7 @@ def encoding_config(model, sample: _coords.PointTable, extent: np.ndarray | None
         period = period if record is None else record["min_period"]
     coords = sample.coordinates()
     options = {"space": model.space_encoding, "time": model.time_encoding}
-    if period is None and extent is None and getattr(model, "_gridded_source", False) and sample.time is not None:
+    if period is None and extent is None and getattr(model, "_regular_times", False) and sample.time is not None:
         wavelength, period = _gridded_scales(sample, wavelength)
     if extent is not None:
         scales = CoordinateEncoding.from_points(coords, **options, min_wavelength=wavelength, min_period=period)
@@ -942,6 +956,23 @@ SPEED_UNITS = {"m s-1": 1.0, "m/s": 1.0, "m s^-1": 1.0, "m.s-1": 1.0, "meter sec
                "mm s-1": 0.001, "mm/s": 0.001, "km h-1": 1 / 3.6, "km/h": 1 / 3.6, "knots": 0.514444, "kt": 0.514444}
 
 
+NORTHWARD_NAMES = ("v", "vn", "vo", "vgos", "vgosa", "v_current", "vel_north")  # names that say northward velocity
+EASTWARD_NAMES = ("u", "ve", "uo", "ugos", "ugosa", "u_current", "vel_east")
+
+
+def _direction(name, attrs: dict) -> tuple:
+    """("eastward" | "northward" | None, what said so) of a velocity component: its standard_name, else its
+    long_name (GDP drifters' ``ve``: "Eastward velocity" only), else its name."""
+    for key in ("standard_name", "long_name"):
+        text = str(attrs.get(key) or "").lower()
+        for way, words in (("northward", ("northward", "meridional")), ("eastward", ("eastward", "zonal"))):
+            if any(w in text for w in words):
+                return way, f"{key} {attrs[key]!r}"
+    low = str(name).lower()
+    way = "northward" if low in NORTHWARD_NAMES else "eastward" if low in EASTWARD_NAMES else None
+    return way, f"named {name!r}"
+
+
 def _check_velocity_pair(model) -> None:
     """Refuse a pair ``physics="mass"`` or a streamfunction would misread: they take the first two fitted variables
     as eastward then northward velocity, in one unit. Swapped (northward first), a height among them, or cm s-1
@@ -950,12 +981,12 @@ def _check_velocity_pair(model) -> None:
     if len(pair) < 2:  # (physics="mass" then says it needs two)
         return
     attrs = [model.variable_attrs_.get(v) or {} for v in pair]
-    standard = [str(a.get("standard_name") or "") for a in attrs]
     units = [str(a.get("units") or "").strip() for a in attrs]
     how = "mass_constraint='streamfunction'" if model.mass_constraint == "streamfunction" else "physics='mass'"
-    if "northward" in standard[0] and ("eastward" in standard[1] or not standard[1]):  # (DUACS's vgos too)
+    ways = [_direction(v, a) for v, a in zip(pair, attrs)]
+    if ways[0][0] == "northward" and ways[1][0] in ("eastward", None):  # (DUACS's vgos too)
         raise ValueError(f"{how} reads the first fitted variable as eastward velocity and the second as northward, "
-                         f"but {pair[0]!r} is {standard[0]}: give them in that order, variables={pair[::-1]!r}.")
+                         f"but {pair[0]!r} is {ways[0][1]}: give them in that order, variables={pair[::-1]!r}.")
     lengths = [v for v, u in zip(pair, units) if u and metres_per_length_unit(u) is not None]
     if lengths:
         raise ValueError(f"{how} constrains a velocity pair (eastward, northward), but {lengths[0]!r} is in "

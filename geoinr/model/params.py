@@ -150,7 +150,7 @@ def check_params(params: dict) -> None:
         raise ValueError(f"Unknown optimizer {params['optimizer']!r}; choose one of {list(OPTIMIZERS)}."
                          f"{did_you_mean(str(params['optimizer']), OPTIMIZERS)}")
     if params["seed"] is not None and not (_is_int(params["seed"]) and 0 <= params["seed"] <= MAX_SEED):
-        raise ValueError(f"seed must be a whole number in [0, 2**63 - 1] or None, got {params['seed']!r}.")
+        raise InvalidParameterError(f"seed must be a whole number in [0, 2**63 - 1] or None, got {params['seed']!r}.")
 
 
 def terms_in_force(model):

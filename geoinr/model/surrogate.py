@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from ..frames import GeoinrWarning, did_you_mean, user_stacklevel
+from ..frames import GeoinrWarning, check_keywords, did_you_mean, user_stacklevel
 from .. import coords as _coords
 from .. import observations as _observations
 from .._version import __version__
@@ -412,3 +412,7 @@ def _count_in_band(columns, band: float) -> int:
         return int((np.abs(lat) < band).sum()) * (int(np.prod(shape)) // max(int(lat.size), 1))
     ok = np.logical_and.reduce([np.isfinite(c) for c in columns])
     return int(((np.abs(np.asarray(columns[1])) < band) & ok).sum())
+
+
+# an unknown keyword (variables= where they take variable=) gets a "Did you mean" (a review)
+check_keywords(SurrogateMixin, ("derive", "sample"))
