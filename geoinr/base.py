@@ -468,7 +468,8 @@ class BaseMapper(BaseEstimator):
         resolution, time_step, region, times
             The grid, as for :meth:`target_grid`.
         **predict_kwargs
-            Passed to ``predict`` (``batch_size``, ``return_std``, ``outside``, ``chunks``, ...).
+            Passed to ``predict``: an INRModel's ``batch_size``, ``return_std``, ``outside``, ``chunks``, ...; the
+            baselines' ``predict`` takes ``return_std`` (OptimalInterpolation) and nothing else.
 
         Returns
         -------

@@ -77,8 +77,9 @@ class _Baseline(BaseMapper):
 
     def _fit_state(self) -> dict:
         """What of the parameters only a fit reads: set otherwise since, they would change nothing (the output's
-        ``source`` claiming them), so predict refuses them until a refit. The others (the OI's scales, tiles) are
-        read at each prediction: changed after the fit, they take effect, checked as a fit checks them."""
+        ``source`` claiming them), so predict refuses them until a refit. The others (the OI's scales without
+        superobservations, tiles) are read at each prediction: changed after the fit, they take effect, checked as
+        a fit checks them."""
         return {}
 
     def _check_fitted(self) -> None:
@@ -355,8 +356,9 @@ class OptimalInterpolation(_Baseline):
         return self.lt is not None
 
     def _fit_state(self) -> dict:  # (the superobservations, the error variances, and whether time was read)
-        return {"noise": self.noise, "signal_variance": self.signal_variance, "superobs": self.superobs,
-                "lt given": self.lt is not None}
+        binned = {"lx": self.lx, "ly": self.ly, "lt": self.lt} if self.superobs is not None else {}  # (their bins:
+        return {"noise": self.noise, "signal_variance": self.signal_variance, "superobs": self.superobs,  # a review)
+                "lt given": self.lt is not None, **binned}
 
     def _check_params(self) -> None:
         numbers = ("lx", "ly", "noise", "tile", "halo", "overlap", "max_obs") + (("lt",) if self.lt is not None else ())

@@ -151,7 +151,8 @@ def test_the_tree_follows_a_refit_and_new_scales():
     refit = oi.fit(data, "h").predict(target)
     np.testing.assert_array_equal(refit, other.predict(target))
     assert not np.array_equal(refit, first)
-    oi.set_params(lx=300.0, ly=60.0)  # the superobservations stay those of the fit; the tree must not
+    oi.set_params(superobs=None).fit(data, "h").predict(target)  # (superobservations' bins are the fit's scales':
+    oi.set_params(lx=300.0, ly=60.0)  # changed with them, refused) without them the scales act at once; the tree too
     new_scales = oi.predict(target)
     oi._nearest = None
     np.testing.assert_array_equal(new_scales, oi.predict(target))

@@ -43,7 +43,11 @@ def test_a_lazy_prediction_is_of_the_model_as_it_was_when_asked(grid):
 def test_the_baselines_check_parameters_set_after_their_fit():
     tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
     grid = geoinr.datasets.synthetic_grid(days=2, resolution=1.0).drop_vars(["sla", "sla_true"])
-    oi = geoinr.baselines.OptimalInterpolation(lx=100.0, ly=100.0, lt=10.0).fit(tracks, "sla")
+    binned = geoinr.baselines.OptimalInterpolation(lx=100.0, ly=100.0, lt=10.0).fit(tracks, "sla")
+    binned.set_params(lx=300.0)  # its superobservations' bins were sized by the fit's scales (a parity review)
+    with pytest.raises(ValueError, match=r"which alone reads them \(lx 100.0 -> 300.0\)"):
+        binned.predict(grid)
+    oi = geoinr.baselines.OptimalInterpolation(lx=100.0, ly=100.0, lt=10.0, superobs=None).fit(tracks, "sla")
     oi.set_params(lx=-5.0)
     with pytest.raises(ValueError, match="lx must be a positive number"):
         oi.predict(grid)
@@ -116,3 +120,12 @@ def test_a_fitted_model_s_repr_shows_what_was_fitted_and_what_changed(grid):
     assert "siren, width 8" in text and "nif" not in text.split("status")[0]
     assert "parameters changed since the fit (model 'siren' -> 'nif', width 8 -> 64)" in text
     assert geoinr.display.summary(model)["changed_since_fit"] == {"model": ["siren", "nif"], "width": [8, 64]}
+
+
+def test_a_baseline_is_not_saved_with_an_internal_error(tmp_path):
+    """geoinr.io.save(oi) failed deep inside with AttributeError 'history_' (a parity review)."""
+    import geoinr.io
+
+    oi = geoinr.baselines.OptimalInterpolation().fit(geoinr.datasets.synthetic_tracks(days=2, seed=0), "sla")
+    with pytest.raises(TypeError, match="geoinr saves fitted INRModels only, not OptimalInterpolation"):
+        geoinr.io.save(oi, tmp_path / "oi.geoinr")

@@ -574,6 +574,9 @@ def from_state(cls, tensors: dict, config: dict, where="the state"):
 
 def save(model, path) -> None:
     """Write a fitted model to ``path`` atomically (write, then rename); see :meth:`geoinr.INRModel.save`."""
+    if not hasattr(model, "_strategy"):  # a baseline (INRModel's own method; a review: AttributeError 'history_')
+        raise TypeError(f"geoinr saves fitted INRModels only, not {type(model).__name__}: fit it again where it is "
+                        f"needed (the baselines fit in seconds, and the same data give the same map).")
     tensors, config = to_state(model)
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "config": json.dumps(config, allow_nan=False)}
     write_safetensors_atomic(path, tensors, meta)
