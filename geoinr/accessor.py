@@ -567,6 +567,8 @@ class _Base:
         if isinstance(pred, xr.DataArray | xr.Dataset):  # the source's history goes on (it read "INRModel.predict" alone)
             pred.attrs["history"] = history_line(self._obj.attrs.get("history", ""),
                                                  f"regridded by {fitted._source_note()}")
+            scalars = {k: c for k, c in self._obj.coords.items() if c.ndim == 0 and k not in pred.coords}
+            pred = pred.assign_coords(scalars)  # a selected depth or level stays said (a review: fill_gaps kept it)
         return _with_bounds(pred, target)
 
     def _fill(self, fitted: INRModel, obj, mask=None, land="auto", outside="hold"):

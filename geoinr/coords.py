@@ -1064,6 +1064,10 @@ def _level_advice(obj, name, dim) -> str:
         return (f"Its levels differ between points ({levels[0]!r} along {dim!r}): interpolate each one to a level "
                 f"first (e.g. with numpy.interp of {name!r} against {levels[0]!r} per profile, or argopy's "
                 f"interp_std_levels), then fit again.")
+    if str(dim).lower() == "expver":  # ERA5's final (1) and preliminary (5) runs, each NaN where the other is
+        return (f"ERA5 keeps its final and preliminary (ERA5T) data apart along {dim!r}: join them, e.g. "
+                f"ds.sel({dim}=ds[{dim!r}][0]).combine_first(ds.sel({dim}=ds[{dim!r}][1])), then fit again "
+                f"(isel({dim}=0) drops the latest times).")
     pick = f"ds.sel({dim}=..., method='nearest') or " if dim in obj.indexes else ""
     return f"Select one level, e.g. {pick}ds.isel({dim}=0), or reduce it, e.g. ds.mean({dim!r}), then fit again."
 

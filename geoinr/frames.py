@@ -76,7 +76,7 @@ def did_you_mean(word: str, choices) -> str:
     return f" Did you mean {by_case[close[0]]!r}?" if close else ""
 
 
-def refuse_unknown_keywords(func, kwargs) -> None:
+def refuse_unknown_keywords(func, kwargs, owner: str | None = None) -> None:
     """Python's ``TypeError`` for a keyword ``func`` does not take, with a "Did you mean" (``variable=`` where it
     takes ``variables=``: Python's own message named none). Call it first in a wrapper of ``func``.
 
@@ -87,6 +87,8 @@ def refuse_unknown_keywords(func, kwargs) -> None:
     Traceback (most recent call last):
     ...
     TypeError: fit() got an unexpected keyword argument 'variable'. Did you mean 'variables'?
+
+    ``owner``: the class name, as Python's own message gives it (``INRModel.predict()``).
     """
     params = inspect.signature(func).parameters
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
@@ -94,7 +96,8 @@ def refuse_unknown_keywords(func, kwargs) -> None:
     for key in kwargs:
         if key not in params:
             named = [p for p in params if p != "self"]
-            raise TypeError(f"{func.__name__}() got an unexpected keyword argument {key!r}.{did_you_mean(key, named)}")
+            where = f"{owner}.{func.__name__}" if owner else func.__name__
+            raise TypeError(f"{where}() got an unexpected keyword argument {key!r}.{did_you_mean(key, named)}")
 
 
 def check_keywords(cls, names) -> None:
@@ -104,7 +107,7 @@ def check_keywords(cls, names) -> None:
         method = cls.__dict__[name]
 
         def checked(self, *args, __method=method, **kwargs):
-            refuse_unknown_keywords(__method, kwargs)
+            refuse_unknown_keywords(__method, kwargs, type(self).__name__)
             return __method(self, *args, **kwargs)
 
         functools.update_wrapper(checked, method)

@@ -57,8 +57,13 @@ def is_height(standard_name) -> bool:
     --------
     >>> is_height("sea_surface_height_above_geoid"), is_height("ocean_mixed_layer_thickness"), is_height(None)
     (True, False, False)
+    >>> is_height("air_pressure_at_mean_sea_level")
+    False
     """
-    return any(word in str(standard_name or "") for word in HEIGHT_NAMES)
+    name = str(standard_name or "")
+    if "pressure" in name:  # air_pressure_at_mean_sea_level (ERA5's msl) is no height (a review)
+        return False
+    return any(word in name for word in HEIGHT_NAMES)
 
 
 def xyz_km(lon, lat) -> np.ndarray:

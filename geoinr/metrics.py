@@ -883,7 +883,13 @@ def _swath_columns(estimate, reference, by) -> tuple:
         return estimate, reference, by
     times = [c for c in reference.coords.values() if c.ndim == 1 and c.dims[0] in reference.dims
              and (c.dtype.kind == "M" or " since " in str(c.attrs.get("units", "")))]
-    along = times[0].dims[0] if times else reference.dims[0]
+    try:
+        names = find_coords(reference, require_time=False)
+    except ValueError:
+        return estimate, reference, by
+    if not times or reference[names.lat].ndim != 2:  # a map (1-D axes) or stations: no swath (a review: two maps
+        return estimate, reference, by  # were scored north-south in silence)
+    along = times[0].dims[0]
     across = next(d for d in reference.dims if d != along)
 
     def flat(da: xr.DataArray) -> xr.DataArray:

@@ -596,6 +596,9 @@ def quality_flags(data, name, var) -> list:
         flag = data.variables.get(cand)
         if cand == name or flag is None or not flag.dims or not set(flag.dims) <= set(var.dims):
             continue
+        kind = f"{str(cand).lower()} {flag.attrs.get('standard_name', '')}"
+        if any(w in kind for w in SURFACE_TYPE_WORDS):  # GHRSST's mask: water, land, ice (its ice-covered sea valid)
+            continue
         chars = flag.dtype.kind in "SU" or (flag.dtype.kind == "O" and flag.size  # (Argo's: b'1' objects)
                                              and isinstance(np.asarray(flag.values).flat[0], (bytes, str)))
         if any(k in flag.attrs for k in CF_FLAG_ATTRS) or (str(cand).lower() in named and (flag.dtype.kind in "iub" or chars)):
@@ -603,6 +606,7 @@ def quality_flags(data, name, var) -> list:
     return out
 
 
+SURFACE_TYPE_WORDS = ("mask", "area_type", "surface_type")  # flags of what a place is, not of a value's quality
 FLAG_SAMPLE = 1_000_000  # values of a lazy record whose flags are read (its first blocks), not the whole record
 
 

@@ -35,6 +35,9 @@ UNRESOLVED_LAGS = (0.4, 0.6)
 UNRESOLVED_POINTS = 3000  # observations drawn at random for the pairs
 UNRESOLVED_MIN_PAIRS = 100  # fewer pairs in the lag band than this: no estimate
 UNRESOLVED_MAX_PAIRS = 500_000  # pairs within the lag's upper end kept at most (about 8 MB of indices)
+# gridded_period: increments over two steps less than twice those over one (white noise: equal; a sinusoid of 4
+# steps: twice) say noise or a signal faster than the record resolves, not a period to fit
+GRIDDED_NOISE_RATIO = 2.0
 GRIDDED_MIN_PAIRS = 50  # gridded_period: fewer increments one and two time steps long than this, no estimate
 GRIDDED_POINTS = 200_000  # gridded_period: about this many values read (every time of a share of the cells)
 # a gridded record's own period replaces the rule's where it is below this share of it: hourly output (0.52 against
@@ -315,6 +318,8 @@ def gridded_period(lon, lat, t, values) -> float | None:
     if d1.size < GRIDDED_MIN_PAIRS or not np.mean(d1) > 0:
         return None
     ratio = float(np.mean(d2) / np.mean(d1))
+    if ratio < GRIDDED_NOISE_RATIO:  # white noise reads 1: no signal the steps resolve (a review: noisy gauges
+        return None  # took a 2-hour period)
     omega_dt = float(np.arccos(np.clip(ratio / 2.0 - 1.0, -1.0, 1.0)))
     if omega_dt <= 0.0:
         return None

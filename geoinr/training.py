@@ -860,8 +860,9 @@ class Trainer:
         if mine != theirs or (extra is not None and meta.get("extra") != json.loads(json.dumps(plain(extra)))):
             words = {"n": "points", "n_train": "training points", "shapes": "the network's shapes (model, width, "
                      "depth, encodings)"}  # (a review: internal keys without values)
-            diff = [f"{words.get(k, k)}: {theirs.get(k)!r} in it, {mine.get(k)!r} now" if len(repr(mine.get(k))) < 40
-                    else words.get(k, k) for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
+            diff = [f"{words.get(k, k)}: {theirs.get(k)!r} in it, {mine.get(k)!r} now"
+                    if max(len(repr(mine.get(k))), len(repr(theirs.get(k)))) < 40 else words.get(k, k)
+                    for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
             hint = " (a fit with seed=None holds out other points each time: give a seed)" \
                 if any(d.split(":")[0] == "seed" for d in diff) else ""
             raise ValueError(

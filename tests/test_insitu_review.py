@@ -95,3 +95,27 @@ def test_drifter_velocities_in_the_wrong_order_are_refused():
         plain[v].attrs.pop("long_name")
     with pytest.raises(ValueError, match="'v' is named 'v'"):
         plain.inr.fit(["v", "u"], mass_constraint="streamfunction", **SMALL)
+
+
+def test_noisy_stations_keep_the_rule_s_period():
+    """White noise at the stations read as a signal of two steps (a second review: noisy gauges took a 2-hour
+    period and mapped worse in their gaps); stations take no grid's own wavelength either."""
+    rng = np.random.default_rng(0)
+    slow = gauges()
+    slow["sea_level"] = slow.sea_level * 0 + 1500 + 100 * np.sin(np.radians(slow.lat * 20)) \
+        + 15 * rng.standard_normal(slow.sea_level.shape)
+    model = slow.inr.fit("sea_level", **SMALL)
+    assert model.encoding_config_["min_period"] > 1.0  # days: the rule's, not two hours of noise
+    from geoinr.scales import gridded_period
+
+    n, t = 400, np.arange(48) / 24.0
+    lon, lat, tt = (a.ravel() for a in np.meshgrid(np.arange(20.0), np.arange(20.0), t, indexing="ij"))
+    assert gridded_period(lon, lat, tt, rng.standard_normal(lon.size)) is None
+
+
+def test_velocity_words_naming_both_directions_say_neither():
+    from geoinr.model.fitting import _direction
+
+    assert _direction("w", {"long_name": "eastward and northward wind components"})[0] is None
+    assert _direction("u10", {"long_name": "10 metre U wind component"})[0] is None
+    assert _direction("vo", {"standard_name": "northward_sea_water_velocity"})[0] == "northward"

@@ -26,7 +26,7 @@ def test_outputs_say_what_the_fit_chose():
     tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
     model = geoinr.INRModel(width=8, depth=1, max_time=0.5, progress=False).fit(tracks, "sla")
     source = model.predict(model.target_grid(2.0)).attrs["source"]
-    assert f"chosen: precision={model.precision_!r}, optimizer={model.optimizer_!r}, members={model.members_!r}" in source
+    assert f"ran with precision={model.precision_!r}, optimizer={model.optimizer_!r}, members={model.members_!r}" in source
 
 
 def test_fixed_choices_give_the_same_map_of_the_same_window():

@@ -101,8 +101,11 @@ def test_along_track_resolution_of_a_swath_column_by_column():
     ref = ds.ssha_karin_2
     est = ref + 0.002 * np.random.default_rng(1).standard_normal(ref.shape)
     result = geoinr.metrics.effective_resolution_along_track(est, ref, segment_km=200)
-    columns = int(np.isfinite(ref).any("num_lines").sum())
-    assert result.n_samples >= columns  # at least a segment per observed column
-    one = geoinr.metrics.effective_resolution_along_track(est.isel(num_pixels=0), ref.isel(num_pixels=0),
-                                                          segment_km=200)
-    assert one.n_samples < result.n_samples
+    each = 0
+    for j in np.flatnonzero(np.isfinite(ref).any("num_lines").values):  # column by column, summed
+        each += geoinr.metrics.effective_resolution_along_track(est.isel(num_pixels=j), ref.isel(num_pixels=j),
+                                                                segment_km=200).n_samples
+    assert result.n_samples == each
+    grid = geoinr.datasets.synthetic_grid(days=1, resolution=0.5).sla.isel(time=0)  # a map: no swath, refused
+    with pytest.raises(ValueError, match="1-D series"):
+        geoinr.metrics.effective_resolution_along_track(grid + 0.01, grid)

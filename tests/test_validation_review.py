@@ -56,7 +56,7 @@ def test_timed_fits_say_how_far_they_got():
     tracks = geoinr.datasets.synthetic_tracks(days=2, seed=0)
     model = geoinr.INRModel(width=8, depth=1, max_time=0.5, progress=False).fit(tracks, "sla")
     source = model.predict(model.target_grid(2.0)).attrs["source"]
-    assert re.search(r"max_time=0.5, [\d,]+ epochs run; chosen: precision=.*optimizer=.*members=", source)
+    assert re.search(r"max_time=0.5, [\d,]+ epochs run; ran with precision=.*optimizer=.*members=", source)
 
 
 def test_the_readme_s_validation_recipe_runs():

@@ -43,7 +43,7 @@ def _rank_zero_warns(fit):
     raised on every rank."""
     @functools.wraps(fit)
     def wrapped(self, *args, **kwargs):
-        refuse_unknown_keywords(fit, kwargs)  # fit(variable="sla"): a "Did you mean" (a review)
+        refuse_unknown_keywords(fit, kwargs, type(self).__name__)  # fit(variable="sla"): a "Did you mean" (a review)
         if os.environ.get("RANK", "0") == "0" or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
             return fit(self, *args, **kwargs)
         with warnings.catch_warnings():

@@ -95,8 +95,8 @@ def source_note(model, version: str) -> str:
         run = "epochs run" if getattr(model, "optimizer_", "adam") == "adam" else "epochs and L-BFGS evaluations run"
         budget += f", {int(history['epoch'].iloc[-1]):,} {run}"  # them (a review: two timed fits, one note)
     chosen = [f"{k}={getattr(model, k + '_')!r}" for k in ("precision", "optimizer", "members")
-              if getattr(model, k + "_", None) is not None]  # what the fit chose by itself, by time (a review)
-    budget += f"; chosen: {', '.join(chosen)}" if chosen else ""
+              if getattr(model, k + "_", None) is not None]  # what it chose (or was given), by time (a review)
+    budget += f"; ran with {', '.join(chosen)}" if chosen else ""
     return (
         f"geoinr {version}: {model.model} implicit neural representation "
         f"(min_wavelength={enc['min_wavelength']:.4g} km{period}, {model.n_parameters_} parameters) "

@@ -780,7 +780,7 @@ def encoding_config(model, sample: _coords.PointTable, extent: np.ndarray | None
     coords = sample.coordinates()
     options = {"space": model.space_encoding, "time": model.time_encoding}
     if period is None and extent is None and getattr(model, "_regular_times", False) and sample.time is not None:
-        wavelength, period = _gridded_scales(sample, wavelength)
+        wavelength, period = _gridded_scales(sample, wavelength, grid=getattr(model, "_gridded_source", False))
     if extent is not None:
         scales = CoordinateEncoding.from_points(coords, **options, min_wavelength=wavelength, min_period=period)
         wavelength, period = scales.min_wavelength, scales.min_period
@@ -789,7 +789,7 @@ def encoding_config(model, sample: _coords.PointTable, extent: np.ndarray | None
     return encoding.config()
 
 
-def _gridded_scales(sample: _coords.PointTable, wavelength):
+def _gridded_scales(sample: _coords.PointTable, wavelength, grid: bool = True):
     """(min_wavelength, min_period) of a gridded record, where the rule of :func:`geoinr.scales.default_scales`
     misreads it (else ``(wavelength, None)``: the rule as before):
 
@@ -798,9 +798,11 @@ def _gridded_scales(sample: _coords.PointTable, wavelength):
       wavelength is then the grid's own, its period the rule's;
     - time steps that show a signal much faster than the rule's period (:func:`geoinr.scales.gridded_period`
       below :data:`geoinr.scales.GRIDDED_PERIOD_SHARE` of it: hourly output's tides and diurnal cycle).
+
+    ``grid`` False (stations: gauges, moorings): the period's part only.
     """
     rule, period = None, None  # the rule's (wavelength, period), computed where needed
-    if wavelength is None:
+    if wavelength is None and grid:
         rule = _scales.default_scales(sample.lon, sample.lat, sample.time)
         cells = pd.DataFrame({"lon": sample.lon, "lat": sample.lat}).drop_duplicates()  # each cell once, not per time
         space = _scales.default_scales(cells["lon"].to_numpy(), cells["lat"].to_numpy())[0]  # the grid's spacing alone
@@ -965,9 +967,10 @@ def _direction(name, attrs: dict) -> tuple:
     long_name (GDP drifters' ``ve``: "Eastward velocity" only), else its name."""
     for key in ("standard_name", "long_name"):
         text = str(attrs.get(key) or "").lower()
-        for way, words in (("northward", ("northward", "meridional")), ("eastward", ("eastward", "zonal"))):
-            if any(w in text for w in words):
-                return way, f"{key} {attrs[key]!r}"
+        said = [way for way, words in (("northward", ("northward", "meridional")), ("eastward", ("eastward", "zonal")))
+                if any(w in text for w in words)]
+        if len(said) == 1:  # (both: "eastward and northward components", no direction)
+            return said[0], f"{key} {attrs[key]!r}"
     low = str(name).lower()
     way = "northward" if low in NORTHWARD_NAMES else "eastward" if low in EASTWARD_NAMES else None
     return way, f"named {name!r}"
