@@ -61,7 +61,7 @@ def is_height(standard_name) -> bool:
     False
     """
     name = str(standard_name or "")
-    if "pressure" in name:  # air_pressure_at_mean_sea_level (ERA5's msl) is no height (a review)
+    if name.startswith("air_pressure"):  # air_pressure_at_mean_sea_level (ERA5's msl) is no height (a review)
         return False
     return any(word in name for word in HEIGHT_NAMES)
 

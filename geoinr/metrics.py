@@ -887,9 +887,9 @@ def _swath_columns(estimate, reference, by) -> tuple:
         names = find_coords(reference, require_time=False)
     except ValueError:
         return estimate, reference, by
-    if not times or reference[names.lat].ndim != 2:  # a map (1-D axes) or stations: no swath (a review: two maps
-        return estimate, reference, by  # were scored north-south in silence)
-    along = times[0].dims[0]
+    if reference[names.lat].ndim != 2:  # a map on 1-D axes or stations: no swath (a review: two maps were scored
+        return estimate, reference, by  # north-south in silence)
+    along = times[0].dims[0] if times else reference.dims[0]  # (SWOT's time is a data variable: num_lines first)
     across = next(d for d in reference.dims if d != along)
 
     def flat(da: xr.DataArray) -> xr.DataArray:

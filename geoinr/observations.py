@@ -596,9 +596,9 @@ def quality_flags(data, name, var) -> list:
         flag = data.variables.get(cand)
         if cand == name or flag is None or not flag.dims or not set(flag.dims) <= set(var.dims):
             continue
-        kind = f"{str(cand).lower()} {flag.attrs.get('standard_name', '')}"
-        if any(w in kind for w in SURFACE_TYPE_WORDS):  # GHRSST's mask: water, land, ice (its ice-covered sea valid)
-            continue
+        meanings = str(flag.attrs.get("flag_meanings", "")).lower().split()
+        if set(meanings) & SURFACE_TYPES and not any(w in m for m in meanings for w in QUALITY_WORDS):
+            continue  # GHRSST's mask: water, land, ice (its ice-covered sea valid); a cloud or quality mask is kept
         chars = flag.dtype.kind in "SU" or (flag.dtype.kind == "O" and flag.size  # (Argo's: b'1' objects)
                                              and isinstance(np.asarray(flag.values).flat[0], (bytes, str)))
         if any(k in flag.attrs for k in CF_FLAG_ATTRS) or (str(cand).lower() in named and (flag.dtype.kind in "iub" or chars)):
@@ -606,7 +606,9 @@ def quality_flags(data, name, var) -> list:
     return out
 
 
-SURFACE_TYPE_WORDS = ("mask", "area_type", "surface_type")  # flags of what a place is, not of a value's quality
+SURFACE_TYPES = {"water", "land", "sea", "ice", "sea_ice", "lake", "optional_lake_surface", "optional_river_surface",
+                 "open_sea", "coast"}  # flag meanings of what a place is, not of a value's quality
+QUALITY_WORDS = ("bad", "good", "suspect", "cloud", "quality", "invalid", "valid", "error", "flag")
 FLAG_SAMPLE = 1_000_000  # values of a lazy record whose flags are read (its first blocks), not the whole record
 
 

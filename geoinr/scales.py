@@ -35,8 +35,10 @@ UNRESOLVED_LAGS = (0.4, 0.6)
 UNRESOLVED_POINTS = 3000  # observations drawn at random for the pairs
 UNRESOLVED_MIN_PAIRS = 100  # fewer pairs in the lag band than this: no estimate
 UNRESOLVED_MAX_PAIRS = 500_000  # pairs within the lag's upper end kept at most (about 8 MB of indices)
-# gridded_period: increments over two steps less than twice those over one (white noise: equal; a sinusoid of 4
-# steps: twice) say noise or a signal faster than the record resolves, not a period to fit
+# gridded_period(noise_guard=True), for measured series (stations): increments over two steps less than twice those
+# over one (white noise: equal; a sinusoid of 4 steps: twice) are taken for noise, not a period to fit. A tide or
+# diurnal cycle whose noise is above a fifth to a third of its amplitude is then missed too (the rule's period):
+# grids (model output) are not guarded (a review: a noisy diurnal grid lost its 2-hour period)
 GRIDDED_NOISE_RATIO = 2.0
 GRIDDED_MIN_PAIRS = 50  # gridded_period: fewer increments one and two time steps long than this, no estimate
 GRIDDED_POINTS = 200_000  # gridded_period: about this many values read (every time of a share of the cells)
@@ -255,7 +257,7 @@ def default_scales(lon, lat, t=None, speed=DEFAULT_SPEED, footprint: bool = True
     return wl, (wl / speed if t is not None else None)
 
 
-def gridded_period(lon, lat, t, values) -> float | None:
+def gridded_period(lon, lat, t, values, noise_guard: bool = False) -> float | None:
     r"""The shortest period (days) a gridded record's own time steps show, where it is shorter than they allow
     to say little: None where the record is slow at its time step, or too short to tell.
 
@@ -266,7 +268,8 @@ def gridded_period(lon, lat, t, values) -> float | None:
     frequency, :math:`D(2\Delta)/D(\Delta) = 2(1 + \cos\omega\Delta)` for a sinusoid (4 for a field that is
     smooth at the step: a trend or a slow eddy), so a short record's trend reads as slow, not fast. The period
     returned, :math:`\pi/\omega` (half the dominant one, so that it lies inside the band), is at least two time
-    steps (the Nyquist period). Needs cells seen at three or more evenly spaced times.
+    steps (the Nyquist period). Needs cells seen at three or more evenly spaced times. With ``noise_guard``, a
+    ratio under :data:`GRIDDED_NOISE_RATIO` (white noise: 1) gives None.
 
     Parameters
     ----------
@@ -318,8 +321,8 @@ def gridded_period(lon, lat, t, values) -> float | None:
     if d1.size < GRIDDED_MIN_PAIRS or not np.mean(d1) > 0:
         return None
     ratio = float(np.mean(d2) / np.mean(d1))
-    if ratio < GRIDDED_NOISE_RATIO:  # white noise reads 1: no signal the steps resolve (a review: noisy gauges
-        return None  # took a 2-hour period)
+    if noise_guard and ratio < GRIDDED_NOISE_RATIO:  # measured series: white noise reads 1 (a review: noisy gauges
+        return None  # took a 2-hour period); model output's fast signals with a little noise keep theirs
     omega_dt = float(np.arccos(np.clip(ratio / 2.0 - 1.0, -1.0, 1.0)))
     if omega_dt <= 0.0:
         return None

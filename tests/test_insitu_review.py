@@ -108,9 +108,17 @@ def test_noisy_stations_keep_the_rule_s_period():
     assert model.encoding_config_["min_period"] > 1.0  # days: the rule's, not two hours of noise
     from geoinr.scales import gridded_period
 
-    n, t = 400, np.arange(48) / 24.0
+    t = np.arange(48) / 24.0
     lon, lat, tt = (a.ravel() for a in np.meshgrid(np.arange(20.0), np.arange(20.0), t, indexing="ij"))
-    assert gridded_period(lon, lat, tt, rng.standard_normal(lon.size)) is None
+    assert gridded_period(lon, lat, tt, rng.standard_normal(lon.size), noise_guard=True) is None
+    diurnal = np.cos(2 * np.pi * tt) + 0.2 * rng.standard_normal(lon.size)  # model output's cycle, a little noise:
+    assert gridded_period(lon, lat, tt, diurnal) < 0.6  # grids are not guarded (a third review: it was lost)
+    # close stations seen every 10 days: the rule's wavelength, not their own spacing's (grids' fine-grid rule)
+    close = xr.Dataset({"h": (("station", "time"), rng.standard_normal((30, 12)), {"units": "m"})},
+                       coords={"lat": ("station", 30.0 + rng.uniform(0, 0.2, 30)),
+                               "lon": ("station", rng.uniform(0, 0.2, 30)),
+                               "time": np.datetime64("2020-01-01", "ns") + np.arange(12) * np.timedelta64(10, "D")})
+    assert close.inr.fit("h", **SMALL).encoding_config_["min_wavelength"] > 50.0
 
 
 def test_velocity_words_naming_both_directions_say_neither():
@@ -119,3 +127,4 @@ def test_velocity_words_naming_both_directions_say_neither():
     assert _direction("w", {"long_name": "eastward and northward wind components"})[0] is None
     assert _direction("u10", {"long_name": "10 metre U wind component"})[0] is None
     assert _direction("vo", {"standard_name": "northward_sea_water_velocity"})[0] == "northward"
+    assert _direction("v", {"long_name": "meridional velocity, zonally averaged"})[0] == "northward"

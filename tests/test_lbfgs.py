@@ -170,10 +170,10 @@ def test_the_timed_pass_estimates_a_full_batch_evaluation(small_grid):
     cpu = torch.device("cpu")
     one.max_time = four.max_time = 10.0
 
-    def best_of_three(model):  # the most evaluations of three timings: robust to a busy machine
-        return max(network_choice._affordable_evaluations(model, table, cpu) for _ in range(3))
-
-    e1, e4 = best_of_three(one), best_of_three(four)
+    e1 = e4 = 0.0
+    for _ in range(5):  # the most evaluations of five timings each, taken in turns: robust to a busy machine (CI
+        e1 = max(e1, network_choice._affordable_evaluations(one, table, cpu))  # beside a review timed one's three
+        e4 = max(e4, network_choice._affordable_evaluations(four, table, cpu))  # all slow: 10,818 against 9,935)
     assert 0 < e4 < e1 < math.inf
 
 

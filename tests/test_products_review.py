@@ -33,6 +33,10 @@ def test_a_surface_type_mask_is_no_quality_flag():
     the advice (mask == 1) would have dropped it."""
     ds = ghrsst()
     assert quality_flags(ds, "analysed_sst", ds.analysed_sst) == []
+    cloudy = ds.rename(mask="cloud_mask").assign(analysed_sst=ds.analysed_sst.assign_attrs(
+        ancillary_variables="cloud_mask"))
+    cloudy["cloud_mask"].attrs["flag_meanings"] = "clear cloudy"  # a quality mask: still a flag
+    assert quality_flags(cloudy, "analysed_sst", cloudy.analysed_sst) == ["cloud_mask"]
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*quality flag.*")
         ds.inr.fit("analysed_sst", time=False, **SMALL)
@@ -41,7 +45,8 @@ def test_a_surface_type_mask_is_no_quality_flag():
 def test_era5_expver_advice_keeps_the_latest_times():
     t = np.array(["2024-01-01T00", "2024-01-01T01", "2024-01-01T02"], dtype="datetime64[ns]")
     final = np.ones((3, 2, 4, 4))
-    final[:, 1] = np.nan  # (expver 5 holds the latest times, expver 1 the others)
+    final[:2, 1] = np.nan  # expver 1 (final) holds the first times, expver 5 (ERA5T) the latest
+    final[2:, 0] = np.nan
     ds = xr.Dataset({"t2m": (("time", "expver", "latitude", "longitude"), 280.0 * final, {"units": "K"})},
                     coords={"time": t, "expver": [1, 5], "latitude": [41.0, 40.0, 39.0, 38.0],
                             "longitude": [0.0, 1.0, 2.0, 3.0]})
@@ -50,10 +55,12 @@ def test_era5_expver_advice_keeps_the_latest_times():
         ds.inr.fit("t2m", **SMALL)
     joined = ds.sel(expver=ds["expver"][0]).combine_first(ds.sel(expver=ds["expver"][1]))  # the advice runs
     assert joined.t2m.notnull().all()
+    assert ds.isel(expver=0).t2m.isel(time=-1).isnull().all()  # what isel(expver=0) would have lost
 
 
 def test_pressure_at_sea_level_is_no_height():
     assert not is_height("air_pressure_at_mean_sea_level")
+    assert is_height("sea_surface_height_correction_due_to_air_pressure_at_low_frequency")  # a height, in m
     assert is_height("sea_surface_height_above_sea_level")
 
 

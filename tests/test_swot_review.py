@@ -106,6 +106,9 @@ def test_along_track_resolution_of_a_swath_column_by_column():
         each += geoinr.metrics.effective_resolution_along_track(est.isel(num_pixels=j), ref.isel(num_pixels=j),
                                                                 segment_km=200).n_samples
     assert result.n_samples == each
+    untimed = geoinr.metrics.effective_resolution_along_track(est.drop_vars("time"), ref.drop_vars("time"),
+                                                              segment_km=200)  # SWOT's time: a data variable
+    assert untimed.n_samples == result.n_samples
     grid = geoinr.datasets.synthetic_grid(days=1, resolution=0.5).sla.isel(time=0)  # a map: no swath, refused
     with pytest.raises(ValueError, match="1-D series"):
         geoinr.metrics.effective_resolution_along_track(grid + 0.01, grid)

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as _dt
 import math
 import numbers
+import re
 import time as _time
 import warnings
 
@@ -808,7 +809,7 @@ def _gridded_scales(sample: _coords.PointTable, wavelength, grid: bool = True):
         space = _scales.default_scales(cells["lon"].to_numpy(), cells["lat"].to_numpy())[0]  # the grid's spacing alone
         if space < _scales.FINE_GRID_SHARE * rule[0]:
             wavelength, period = space, rule[1]
-    fastest = _scales.gridded_period(sample.lon, sample.lat, sample.time, sample.values)
+    fastest = _scales.gridded_period(sample.lon, sample.lat, sample.time, sample.values, noise_guard=not grid)
     if fastest is None:  # the rule's scales where it was computed (not again by the encoding: a review's 10 years)
         return rule if wavelength is None and rule is not None else (wavelength, period)
     rule_wavelength, rule_period = rule or _scales.default_scales(sample.lon, sample.lat, sample.time)
@@ -968,7 +969,7 @@ def _direction(name, attrs: dict) -> tuple:
     for key in ("standard_name", "long_name"):
         text = str(attrs.get(key) or "").lower()
         said = [way for way, words in (("northward", ("northward", "meridional")), ("eastward", ("eastward", "zonal")))
-                if any(w in text for w in words)]
+                if any(re.search(rf"\b{w}\b", text) for w in words)]  # ("zonally averaged": no direction)
         if len(said) == 1:  # (both: "eastward and northward components", no direction)
             return said[0], f"{key} {attrs[key]!r}"
     low = str(name).lower()
