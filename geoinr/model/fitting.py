@@ -969,7 +969,7 @@ def _direction(name, attrs: dict) -> tuple:
     for key in ("standard_name", "long_name"):
         text = str(attrs.get(key) or "").lower()
         said = [way for way, words in (("northward", ("northward", "meridional")), ("eastward", ("eastward", "zonal")))
-                if any(re.search(rf"\b{w}\b", text) for w in words)]  # ("zonally averaged": no direction)
+                if any(re.search(rf"(?<![a-z]){w}(?![a-z])", text) for w in words)]  # (not "zonally"; "_" joins)
         if len(said) == 1:  # (both: "eastward and northward components", no direction)
             return said[0], f"{key} {attrs[key]!r}"
     low = str(name).lower()
