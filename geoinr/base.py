@@ -51,7 +51,14 @@ TRAINING_PARAMS = ("lr", "optimizer", "epochs", "max_time", "validation", "patie
 
 
 def fit_param(model, name: str):
-    """The value of parameter ``name`` that ``model``'s fit ran with (its current value where it kept none)."""
+    """The value of parameter ``name`` that ``model``'s fit ran with (its current value where it kept none).
+
+    Examples
+    --------
+    >>> from geoinr.baselines import LinearInterpolator
+    >>> fit_param(LinearInterpolator(window=3.0), "window")  # unfitted: the value now
+    3.0
+    """
     fitted = getattr(model, "_fit_params_", None) or {}
     return fitted[name] if name in fitted else getattr(model, name)
 

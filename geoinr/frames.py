@@ -90,8 +90,8 @@ def refuse_unknown_keywords(func, kwargs, owner: str | None = None) -> None:
 
     ``owner``: the class name, as Python's own message gives it (``INRModel.predict()``).
     """
-    params = inspect.signature(func).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    params = _keyword_names(func)
+    if params is None:
         return
     for key in kwargs:
         if key not in params:
@@ -100,9 +100,28 @@ def refuse_unknown_keywords(func, kwargs, owner: str | None = None) -> None:
             raise TypeError(f"{where}() got an unexpected keyword argument {key!r}.{did_you_mean(key, named)}")
 
 
+@functools.lru_cache(maxsize=None)
+def _keyword_names(func) -> tuple | None:
+    """The names ``func`` takes (None where it takes any keyword): read once, not at every call of a wrapped method."""
+    params = inspect.signature(func).parameters
+    return None if any(p.kind is p.VAR_KEYWORD for p in params.values()) else tuple(params)
+
+
 def check_keywords(cls, names) -> None:
     """Wrap the methods ``names`` of ``cls`` in place so that an unknown keyword raises
-    :func:`refuse_unknown_keywords`' message (their signature, docs and doctests stay theirs)."""
+    :func:`refuse_unknown_keywords`' message (their signature, docs and doctests stay theirs).
+
+    Examples
+    --------
+    >>> class Mapper:
+    ...     def predict(self, target, variable=None):
+    ...         return target
+    >>> check_keywords(Mapper, ("predict",))
+    >>> Mapper().predict(1, variables="sla")
+    Traceback (most recent call last):
+    ...
+    TypeError: Mapper.predict() got an unexpected keyword argument 'variables'. Did you mean 'variable'?
+    """
     for name in names:
         method = cls.__dict__[name]
 

@@ -599,9 +599,7 @@ def quality_flags(data, name, var) -> list:
         meanings = str(flag.attrs.get("flag_meanings", "")).lower().split()
         if set(meanings) & SURFACE_TYPES and not any(w in m for m in meanings for w in QUALITY_WORDS):
             continue  # GHRSST's mask: water, land, ice (its ice-covered sea valid); a cloud or quality mask is kept
-        chars = flag.dtype.kind in "SU" or (flag.dtype.kind == "O" and flag.size  # (Argo's: b'1' objects)
-                                             and isinstance(np.asarray(flag.values).flat[0], (bytes, str)))
-        if any(k in flag.attrs for k in CF_FLAG_ATTRS) or (str(cand).lower() in named and (flag.dtype.kind in "iub" or chars)):
+        if any(k in flag.attrs for k in CF_FLAG_ATTRS) or (str(cand).lower() in named and _flag_values(flag)):
             out.append(cand)
     return out
 
@@ -609,6 +607,15 @@ def quality_flags(data, name, var) -> list:
 SURFACE_TYPES = {"water", "land", "sea", "ice", "sea_ice", "lake", "optional_lake_surface", "optional_river_surface",
                  "open_sea", "coast"}  # flag meanings of what a place is, not of a value's quality
 QUALITY_WORDS = ("bad", "good", "suspect", "cloud", "quality", "invalid", "valid", "error", "flag")
+def _flag_values(flag) -> bool:
+    """Whether a variable holds flag-like values: integers or booleans, or characters (Argo's b'1' objects; only
+    its first value read: a lazy record is not loaded for it)."""
+    if flag.dtype.kind in "iubSU":
+        return True
+    return flag.dtype.kind == "O" and flag.size > 0 and isinstance(
+        np.asarray(flag[(0,) * flag.ndim].values).item(), (bytes, str))
+
+
 FLAG_SAMPLE = 1_000_000  # values of a lazy record whose flags are read (its first blocks), not the whole record
 
 
