@@ -14,7 +14,7 @@ import xarray as xr
 
 from . import coords, geometry, machine, sentinels
 from .observations import check_outside, describe, is_lazy
-from .base import did_you_mean, history_line
+from .base import did_you_mean, history_line, with_cell_bounds
 from .frames import GeoinrWarning, user_stacklevel
 
 if TYPE_CHECKING:  # the model (and torch with it) is imported by the first fit, not by ``import geoinr``
@@ -453,19 +453,6 @@ def _on_dims(pred: xr.DataArray, var: xr.DataArray, std: bool = False) -> xr.Dat
     return pred.broadcast_like(var).transpose(*var.dims)
 
 
-def _with_bounds(pred, target):
-    """A Dataset output with the cell bounds of a target that has them (``regrid(resolution)``'s grid, or a CF
-    target), each named again by its coordinate's ``bounds``; a DataArray has no room for their ``bnds`` dimension."""
-    if not isinstance(pred, xr.Dataset) or not isinstance(target, xr.Dataset):
-        return pred
-    named = {c: str(target[c].attrs["bounds"]) for c in pred.coords
-             if c in target.coords and str(target[c].attrs.get("bounds", "")) in target.variables}
-    if not named:
-        return pred
-    pred = pred.assign_coords({b: target[b] for b in named.values()})
-    return pred.assign_coords({c: pred[c].assign_attrs(bounds=b) for c, b in named.items()})
-
-
 def _with_std(mean, std) -> xr.Dataset:
     """``regrid``'s map and its standard error in one Dataset, ``<name>_std`` beside each variable (named by its
     ``ancillary_variables``; :func:`_std_where_mapped` then leaves it NaN on land, as the map): the std of an
@@ -569,7 +556,7 @@ class _Base:
                                                  f"regridded by {fitted._source_note()}")
             scalars = {k: c for k, c in self._obj.coords.items() if c.ndim == 0 and k not in pred.coords}
             pred = pred.assign_coords(scalars)  # a selected depth or level stays said (a review: fill_gaps kept it)
-        return _with_bounds(pred, target)
+        return with_cell_bounds(pred, target)
 
     def _fill(self, fitted: INRModel, obj, mask=None, land="auto", outside="hold"):
         obj = _decoded(obj, fitted.variables_)  # kept values in the units of the predictions, packing in encoding

@@ -85,6 +85,32 @@ def _changed_params(fitted: dict | None, now: dict, ignore=()) -> dict:
     return out
 
 
+def with_cell_bounds(out, target):
+    """``out`` (a Dataset output) with the cell bounds of a target that has them (``target_grid()``'s, a
+    ``regrid(resolution)`` grid, or a CF target), each named again by its coordinate's ``bounds``. A DataArray has no
+    room for their ``bnds`` dimension: returned as it is.
+
+    Examples
+    --------
+    >>> import geoinr
+    >>> grid = geoinr.coords.regular_grid((0, 2, 40, 42), 1.0)
+    >>> out = xr.Dataset({"u": (("lat", "lon"), np.zeros((2, 2)))}, coords={"lat": grid.lat.values, "lon": grid.lon.values})
+    >>> with_cell_bounds(out, grid).lat.attrs["bounds"], with_cell_bounds(out, grid).lat_bnds.shape
+    ('lat_bnds', (2, 2))
+    """
+    if not isinstance(out, xr.Dataset) or not isinstance(target, xr.Dataset):
+        return out
+    named = {c: str(target[c].attrs["bounds"]) for c in out.coords
+             if c in target.coords and str(target[c].attrs.get("bounds", "")) in target.variables}
+    # a coordinate of its own (not a level of a stacked index) whose bounds hold its cells: (its dims..., bnds)
+    named = {c: b for c, b in named.items() if (c in out.dims or c not in out.xindexes)
+             and target[b].dims[:-1] == out[c].dims and all(d in out.dims for d in out[c].dims)}
+    if not named:
+        return out
+    out = out.assign_coords({b: target[b].variable for b in named.values()})  # (not the target's other coords)
+    return out.assign_coords({c: out[c].assign_attrs(bounds=b) for c, b in named.items()})
+
+
 def history_line(previous, line: str) -> str:
     """``previous`` history (CF: one line per step, oldest first) with a time-stamped ``line`` appended.
 
@@ -497,9 +523,7 @@ class BaseMapper(BaseEstimator):
         parts = pred if isinstance(pred, tuple) else (pred,)  # (map, std) with return_std=True
         ds = xr.Dataset({name: var for p in parts for name, var in (p.to_dataset() if isinstance(p, xr.DataArray)
                                                                    else p).data_vars.items()})
-        ds = ds.assign_coords({k: target[k] for k in target.coords if k.endswith("_bnds")})  # cell bounds
-        ds = ds.assign_coords({k: ds[k].assign_attrs(bounds=target[k].attrs["bounds"]) for k in target.coords
-                               if k in ds.coords and target[k].attrs.get("bounds") in ds.coords})  # CF: named again
+        ds = with_cell_bounds(ds, target)
         ds.attrs.update({"Conventions": "CF-1.8", "source": self._source_note(),
                          "history": history_line(None, f"geoinr {__version__} {type(self).__name__}.grid")})
         return ds
@@ -688,9 +712,9 @@ class BaseMapper(BaseEstimator):
         res = evaluate(columns, (target, dims))
         history = target.attrs.get("history")
         if isinstance(res, tuple):
-            return (self._wrap(res[0], dims, coords, sel, history=history, with_std=True),
-                    self._wrap(res[1], dims, coords, sel, kind="std", history=history))
-        return self._wrap(res, dims, coords, sel, history=history)
+            return (with_cell_bounds(self._wrap(res[0], dims, coords, sel, history=history, with_std=True), target),
+                    with_cell_bounds(self._wrap(res[1], dims, coords, sel, kind="std", history=history), target))
+        return with_cell_bounds(self._wrap(res, dims, coords, sel, history=history), target)
 
 
 # an unknown keyword (variables= where it takes variable=) gets a "Did you mean" (a review: Python's had none)

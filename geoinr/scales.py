@@ -6,6 +6,8 @@ from the data: a field cannot be resolved below the spacing of its observations.
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from .geometry import EARTH_RADIUS_KM, xyz_km
@@ -29,6 +31,10 @@ TIME_GAP_STEPS = 3.0
 PASS_SEPARATION_DAYS = 10.0 / 1440.0
 CROSS_PASS_QUERIES = 1000  # observations whose nearest observation of another pass is measured
 CROSS_PASS_NEIGHBOURS = (32, 1024)  # nearest neighbours searched for it, the second for those the first missed
+# the last gaps measured, by the digest of their points and options: a fit measures its sample's gap twice (the
+# warning for records too sparse to map, then the scales' rule), and on 2 million points each took ~2 s
+_GAP_MEMO: dict = {}
+_GAP_MEMO_SIZE = 4
 # unresolved_share: pairs of observations between these fractions of the shortest resolvable wavelength apart
 # (about 2.6 median gaps: the far side of a typical gap between tracks)
 UNRESOLVED_LAGS = (0.4, 0.6)
@@ -181,6 +187,13 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
     # wrapped as longitude_span wraps them, so that the westernmost point is at 0 east of ``west`` (not at 360)
     lon = wrap_longitude(np.asarray(lon, float).ravel())  # all of them: a raw 12.3 and its wrapped value may differ
     lat = np.asarray(lat, float).ravel()
+    if t is not None:
+        t = np.asarray(t, float).ravel()
+    across = bool(across_passes and footprint and t is not None)
+    key = _gap_key(lon, lat, t, speed, n_probes, seed, footprint)
+    if (key, across) in _GAP_MEMO:
+        return _GAP_MEMO[key, across]
+    near = _GAP_MEMO.get((key, False))
     rng = np.random.default_rng(seed)
     drawn = n_probes
     west, east = longitude_span(lon)
@@ -194,18 +207,37 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
     pts = xyz_km(lon, lat)
     probes = xyz_km(plon, plat)
     if t is not None:
-        t = np.asarray(t, float).ravel()
         pts = np.column_stack([pts, speed * t])
         pt = _probe_times(t, n_probes, rng) if footprint else rng.uniform(t.min(), t.max(), n_probes)
         probes = np.column_stack([probes, speed * pt])
-    tree = cKDTree(pts)
-    dist, _ = tree.query(probes, k=1)
-    gap = float(np.median(dist))
-    if across_passes and footprint and t is not None:  # the footprint keeps only probes near sparse tracks
+    # neither balanced nor compact: the same nearest distances, built three times faster (1.7 -> 0.5 s on 2 million)
+    tree = cKDTree(pts, balanced_tree=False, compact_nodes=False)
+    if near is None:
+        dist, _ = tree.query(probes, k=1)
+        near = float(np.median(dist))
+        _remember((key, False), near)
+    gap = near
+    if across:  # the footprint keeps only probes near sparse tracks
         bound = _cross_pass_gap(tree, pts, t, seed)
         if bound > gap:  # at most the whole box's gap (few passes across a box: D / 4 overestimates it)
             gap = max(gap, min(bound, sampling_gap_km(lon, lat, t, speed, drawn, seed, footprint=False)))
+        _remember((key, True), gap)
     return gap
+
+
+def _remember(key: tuple, gap: float) -> None:
+    """Keep ``gap`` in the memo of the last gaps measured (the oldest forgotten)."""
+    while len(_GAP_MEMO) >= _GAP_MEMO_SIZE:
+        _GAP_MEMO.pop(next(iter(_GAP_MEMO)))
+    _GAP_MEMO[key] = gap
+
+
+def _gap_key(lon, lat, t, *options) -> tuple:
+    """A digest of the points (float64 arrays, t None or times) and the options: the memo's key."""
+    digest = hashlib.sha1()
+    for a in (lon, lat) + (() if t is None else (t,)):
+        digest.update(np.ascontiguousarray(a).view(np.uint8))
+    return (digest.hexdigest(), lon.size, t is None, *options)
 
 
 def _cross_pass_gap(tree, pts: np.ndarray, t: np.ndarray, seed: int = 0) -> float:

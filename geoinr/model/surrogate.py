@@ -18,7 +18,7 @@ from ..frames import GeoinrWarning, check_keywords, did_you_mean, user_stackleve
 from .. import coords as _coords
 from .. import observations as _observations
 from .._version import __version__
-from ..base import history_line
+from ..base import history_line, with_cell_bounds
 from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, derived_attrs, derived_fields
 from ..geometry import OMEGA, is_height, metres_per_length_unit
 from ..physics.losses import _height_first, metres_per_unit
@@ -157,7 +157,7 @@ class SurrogateMixin:
                          for k, values in parts.items()}, coords={k: v.drop_vars([p for p in parts if p in v.coords]) for k, v in coords.items() if k not in parts}, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
         if quantity == "pv":
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
-        return ds
+        return with_cell_bounds(ds, target)  # the target's cell bounds, as regrid and grid() keep them
 
     def _check_derive(self, quantity: str, return_std: bool, outside: str, equator_band=0.0, rossby_radius=None) -> None:
         """``derive``'s requests checked before any work: a fitted model, a known quantity, a std only where one was
