@@ -19,7 +19,8 @@ from .. import coords as _coords
 from .. import observations as _observations
 from .._version import __version__
 from ..base import history_line, with_cell_bounds
-from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, derived_attrs, derived_fields
+from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, PAIR_QUANTITIES, derived_attrs, derived_fields
+from ..physics.kinematics import KINEMATIC_ATTRS
 from ..geometry import OMEGA, is_height, metres_per_length_unit
 from ..physics.losses import _height_first, metres_per_unit
 from ..physics.operators import derivatives
@@ -28,6 +29,7 @@ from ..training import own_torch_state
 from . import derived_error as _derived_error
 from .derived_error import POLE_LATITUDE
 from . import evaluation as _evaluation
+from . import velocity as _velocity
 
 __all__ = ["SurrogateMixin"]
 
@@ -51,11 +53,9 @@ class SurrogateMixin:
         chunks=None,
         return_std: bool = False,
         outside: str = "hold",
-        lat=None,
-        lon=None,
-        time=None,
+        lat=None, lon=None, time=None,
     ) -> xr.Dataset:
-        r"""Fields derived from a fitted sea-surface height by automatic differentiation.
+        r"""Fields derived from a fitted sea-surface height (or velocity pair) by automatic differentiation.
 
         Derivatives are taken through the encoding with respect to metres east,
         metres north and seconds (:mod:`geoinr.physics.operators`), with
@@ -67,6 +67,8 @@ class SurrogateMixin:
           = \frac{g}{f}\nabla^2\eta - \frac{g\beta}{f^2}\partial_y\eta` (spherical Laplacian).
         - ``"pv"``: 1.5-layer quasi-geostrophic potential vorticity
           :math:`q = \nabla^2\psi - \psi/L_d^2`, :math:`\psi = g\eta/f`.
+        - ``"divergence"``, ``"strain_rate"``, ``"okubo_weiss"``, ``"relative_vorticity"`` of a fitted velocity pair
+          (HF radar, drifters, models; in m/s) on the sphere (:mod:`geoinr.physics.kinematics`); of a height, of its flow.
 
         Near the equator 1/f blows up: points with :math:`|\varphi| <` ``equator_band`` degrees are NaN (warned)
         for all but the gradient. Targets outside the fitted region and window get their nearest point's values
@@ -74,11 +76,12 @@ class SurrogateMixin:
 
         Parameters
         ----------
-        quantity : {"gradient", "geostrophic_velocity", "relative_vorticity", "pv"}
+        quantity : {"gradient", "geostrophic_velocity", "relative_vorticity", "pv", "divergence", "strain_rate", "okubo_weiss"}
         target : xarray.Dataset or xarray.DataArray
             Where to evaluate, as in :meth:`predict`.
-        variable : str, optional
-            The sea-surface-height variable, when several were fitted. Its ``units`` (m, cm or mm) are converted to metres.
+        variable : str or (str, str), optional
+            The sea-surface-height variable, when several were fitted (its ``units``, m, cm or mm, converted to
+            metres), or a velocity pair ``("u", "v")``; default the only one fitted, or the fitted pair.
         equator_band : float
             Degrees of latitude around the equator that are masked.
         rossby_radius : float, optional
@@ -125,10 +128,8 @@ class SurrogateMixin:
         (['zeta', 'zeta_std'], 's-1')
         """
         self._check_derive(quantity, return_std, outside, equator_band, rossby_radius)
-        variable = self._height_variable(variable)
-        j = self._selection(variable)[0]
-        to_m, per_metre = self._metres_per_unit(quantity, variable)
-        scale, offset = self.std_[j] * to_m, self.mean_[j] * to_m
+        variable, j, scale, offset, per_metre = self._derived_from(quantity, variable, return_std)
+        pair = variable if isinstance(variable, tuple) else None
         dims, columns, coords = self._target_columns(target, lat, lon, time, method="derive")
         shape = np.shape(columns[0])
         names, bs = DERIVED_OUTPUTS[quantity], self._eval_batch(batch_size)
@@ -149,7 +150,8 @@ class SurrogateMixin:
         else:  # eager: each output as computed (stacking them would hold every output twice)
             outs = self._derive_values(quantity, columns, *options)
             parts = {k: outs[k].reshape(shape) for k in names}
-        _warn_derived(quantity, columns, equator_band, parts, self.variable_attrs_.get(variable, {}))
+        if pair is None:  # (a pair's kinematics take no 1/f: no band, no geostrophy to judge)
+            _warn_derived(quantity, columns, equator_band, parts, self.variable_attrs_.get(variable, {}))
         history = history_line(getattr(target, "attrs", {}).get("history"),
                                f"geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation")
         # one Dataset of every output (assigned one by one, a stacked target's MultiIndex warned of each: a review)
@@ -175,16 +177,33 @@ class SurrogateMixin:
         if quantity not in DERIVED_QUANTITIES:
             raise ValueError(f"Unknown quantity {quantity!r}; choose one of {DERIVED_QUANTITIES}."
                              + did_you_mean(quantity, DERIVED_QUANTITIES))
+        if return_std and quantity in PAIR_QUANTITIES and quantity != "relative_vorticity":
+            raise ValueError(f"return_std=True is not available for {quantity!r} (the error model carries the height's "
+                             f"gradient, currents, vorticity and PV): derive({quantity!r}, ...) without it.")
         if return_std and not self._strategy().calibrated:
             raise ValueError("return_std=True needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'; "
                              f"this one was fitted with uncertainty={self.uncertainty!r}.")
         _evaluation.check_outside(outside)
 
-    def _height_variable(self, variable):
+    def _derived_from(self, quantity: str, variable, return_std: bool) -> tuple:
+        """(variable, column, scale, offset, units per metre) of what ``derive`` differentiates: a height (one name;
+        scale and offset to metres) or a fitted velocity pair (tuples; to m/s)."""
+        pair = _velocity.velocity_pair(self, quantity, variable, return_std)
+        if pair is not None:
+            return (pair, *_velocity.pair_scales(self, pair), None)
+        variable = self._height_variable(variable, quantity)
+        j = self._selection(variable)[0]
+        to_m, per_metre = self._metres_per_unit(quantity, variable)
+        return variable, j, self.std_[j] * to_m, self.mean_[j] * to_m, per_metre
+
+    def _height_variable(self, variable, quantity: str = "gradient"):
         """The fitted variable ``derive`` differentiates: ``variable``, or the only one fitted."""
         if variable is None:
             if len(self.variables_) > 1:
-                raise ValueError(f"Several variables were fitted ({self.variables_}); pass variable='<sea surface height>'.")
+                pair = (f" or, for a velocity pair's {quantity!r}, variable=('<eastward>', '<northward>')"
+                        if quantity in PAIR_QUANTITIES else "")
+                raise ValueError(f"Several variables were fitted ({self.variables_}); pass variable='<sea surface "
+                                 f"height>'{pair}.")
             variable = self.variables_[0]
         return variable
 
@@ -210,6 +229,10 @@ class SurrogateMixin:
     def _derived_attrs(self, name: str, variable: str, j: int, return_std: bool, per_metre: str | None = None) -> dict:
         """CF attributes of the derived output ``name`` (``<output>_std``: its standard deviation); ``per_metre``:
         the units of a gradient of a variable that is not a length."""
+        if isinstance(variable, tuple):  # a velocity pair's kinematics
+            attrs = dict(KINEMATIC_ATTRS[name])
+            attrs["long_name"] = attrs["long_name"].format(flow=_velocity.pair_long_name(self, variable))
+            return attrs
         fitted = self.variable_attrs_.get(variable, {})
         attrs = derived_attrs(name.removesuffix("_std"), fitted.get("long_name", variable), fitted.get("standard_name"))
         if per_metre:
@@ -243,12 +266,14 @@ class SurrogateMixin:
                     ok = ok & ~_observations.far_outside(self.region_, self.time_range_, *chunk.T,
                                                             gaps=getattr(self, "time_gaps_", ()))
                 raw = torch.from_numpy(near).to(dev)
-                if return_std:  # the map's derivatives from the same forward-mode pass as the members' or features'
+                if isinstance(j, tuple) or quantity in PAIR_QUANTITIES and quantity != "relative_vorticity":
+                    res = _velocity.velocity_kinematics(self, quantity, raw, j, scale, offset)  # a pair's, or a height's flow
+                elif return_std:  # the map's derivatives from the same forward-mode pass as the members' or features'
                     res = _derived_error.derived_with_std(self, quantity, raw, j, scale, offset, rossby_radius, chunk)
                 else:
                     d = derivatives(eta, raw, laplacian=quantity in ("relative_vorticity", "pv"))
                     res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
-                if quantity != "gradient":
+                if quantity != "gradient" and not isinstance(j, tuple):
                     # the target's own latitude or the one it is held at: 1/f is taken at neither (nor at f = 0 itself,
                     # where equator_band=0 gave +-inf)
                     low = np.minimum(np.abs(chunk[:, 1]), np.abs(near[:, 1]))

@@ -10,18 +10,26 @@ from __future__ import annotations
 import torch
 
 from .constants import EARTH_RADIUS_M, GRAVITY
+from .kinematics import KINEMATIC_ATTRS, KINEMATIC_QUANTITIES
 from .operators import beta, coriolis
 from .rossby import inverse_square_radius
 
-__all__ = ["DERIVED_QUANTITIES", "DERIVED_OUTPUTS", "DERIVED_ATTRS", "derived_attrs", "derived_fields"]
+__all__ = ["DERIVED_QUANTITIES", "DERIVED_OUTPUTS", "DERIVED_ATTRS", "PAIR_QUANTITIES", "derived_attrs",
+           "derived_fields"]
 
-DERIVED_QUANTITIES = ("gradient", "geostrophic_velocity", "relative_vorticity", "pv")
+DERIVED_QUANTITIES = ("gradient", "geostrophic_velocity", "relative_vorticity", "pv", "divergence", "strain_rate",
+                      "okubo_weiss")
 DERIVED_OUTPUTS = {
     "gradient": ("deta_dx", "deta_dy"),
     "geostrophic_velocity": ("ugos", "vgos"),
     "relative_vorticity": ("zeta",),
     "pv": ("q",),
+    "divergence": ("div",),  # of the geostrophic velocity (a height) or of a fitted pair (geoinr.physics.kinematics)
+    "strain_rate": ("strain",),
+    "okubo_weiss": ("ow",),
 }
+# the quantities a fitted velocity pair gives (the others need a height)
+PAIR_QUANTITIES = KINEMATIC_QUANTITIES
 DERIVED_ATTRS = {
     "deta_dx": {"units": "1", "long_name": "eastward gradient of {long}"},
     "deta_dy": {"units": "1", "long_name": "northward gradient of {long}"},
@@ -37,6 +45,8 @@ DERIVED_ATTRS = {
     },
     "zeta": {"units": "s-1", "long_name": "geostrophic relative vorticity from {long}"},
     "q": {"units": "s-1", "long_name": "1.5-layer quasi-geostrophic potential vorticity from {long}"},
+    **{k: {**a, "long_name": a["long_name"].format(flow="the geostrophic velocity from {long}")}
+       for k, a in KINEMATIC_ATTRS.items() if k != "zeta"},
 }
 
 
