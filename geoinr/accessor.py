@@ -245,7 +245,8 @@ def _in_source_convention(grid: xr.Dataset, source, fitted: INRModel) -> xr.Data
         return grid
     lon = grid[name].values
     west, east = float(np.nanmin(source[name].values)), float(np.nanmax(source[name].values))
-    lon0 = -180.0 if west >= -180.0 and east < 180.0 else 0.0 if west >= 0.0 and east < 360.0 else west
+    # (a longitude of exactly 180 or 360 is still the convention's: atan2's and pyproj's 2-D longitudes reach +180)
+    lon0 = -180.0 if west >= -180.0 and east <= 180.0 else 0.0 if west >= 0.0 and east <= 360.0 else west
     wrapped = (lon - lon0) % 360.0 + lon0  # into [-180, 180), [0, 360), or the source's own range
     if np.array_equal(wrapped, lon):
         return grid
@@ -260,6 +261,8 @@ def _in_source_convention(grid: xr.Dataset, source, fitted: INRModel) -> xr.Data
     axis = source[name]
     if axis.ndim == 1 and axis.size > 1 and bool((np.diff(axis.values) > 0).all()):
         grid = grid.sortby(name)
+    elif axis.ndim > 1 and not bool((np.diff(wrapped) > 0).all()):  # a curvilinear source has no axis to follow:
+        grid = grid.sortby(name)  # ascending, never a wrapped column (a polar grid's 181, 183, -175)
     return grid
 
 

@@ -338,7 +338,18 @@ class BaseMapper(BaseEstimator):
         return [self.variables_.index(variable)] if variable is not None else list(range(len(self.variables_)))
 
     def _target_names(self, target, lat, lon, time) -> _coords.CoordNames:
-        return _coords.find_target_coords(target, self.coord_names_, self.time_axis_, lat, lon, time)
+        return _coords.find_target_coords(target, self.coord_names_, self.time_axis_, lat, lon, time,
+                                          time_optional=self._one_instant())
+
+    def _at_instant(self, columns: list) -> list:
+        """``columns`` (lon, lat[, time]) with the fitted instant as time where a one-instant fit's target has none."""
+        at = [np.broadcast_to(np.float64(self.time_range_[0]), np.shape(columns[0]))] if self.time_axis_ is not None else []
+        return columns + at if len(columns) == 2 else columns
+
+    def _one_instant(self) -> bool:
+        """Whether the fit saw one time only (a day's map, a dated MDT): a target without time is taken at it."""
+        span = getattr(self, "time_range_", None)  # (None before a fit)
+        return getattr(self, "time_axis_", None) is not None and span is not None and span[0] == span[1]
 
     def _warn_extrapolation(self, t: np.ndarray, method: str = "predict") -> None:
         if not self._warns_extrapolation or self.time_range_ is None or np.size(t) == 0:
@@ -395,7 +406,7 @@ class BaseMapper(BaseEstimator):
             raise TypeError(f"{method}() takes an xarray Dataset/DataArray or a dict of arrays, got {type(target).__name__}.")
         names = self._target_names(target, lat, lon, time)
         dims, views = _coords.target_points(target, names, self.time_axis_)
-        columns = [views["lon"], views["lat"]] + ([views["time"]] if "time" in views else [])
+        columns = self._at_instant([views["lon"], views["lat"]] + ([views["time"]] if "time" in views else []))
         self._warn_outside_region(views["lon"], views["lat"], method)
         if "time" in views:
             stamps = _coords.decode(target[names.time])
@@ -665,7 +676,7 @@ class BaseMapper(BaseEstimator):
             table, _ = _coords.points_from_xarray(test, [v], names, self.time_axis_)
             # a reference's land stored as 0.0, scored as sea in silence where the fit warns of it (a review)
             _observations._warn_land(test, names, [test[v]], table, role="scored")
-            cols = [table.lon, table.lat] + ([table.time] if table.time is not None else [])
+            cols = self._at_instant([table.lon, table.lat] + ([table.time] if table.time is not None else []))
             if not warned:  # as predict does, once a call (a reference 20 deg off scored mu -0.51 in silence)
                 self._warn_outside_region(table.lon, table.lat, "score")
                 if table.time is not None:

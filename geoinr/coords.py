@@ -261,8 +261,8 @@ def find_coords(obj, lat=None, lon=None, time=None, require_time: bool | None = 
     if require_time and found.get("time") is None:
         raise ValueError(
             f"This model was fitted with a time coordinate but none was found here. Variables seen:\n"
-            f"{_describe(cands)}\nPass time='<name>', or add a time dimension, e.g. "
-            f"target.expand_dims(time=[np.datetime64('2020-01-05')])."
+            f"{_describe(cands)}\nPass time='<name>', or add a time dimension of dates inside the fitted window "
+            f"(the model's time_range_; print(model) shows it), e.g. target.expand_dims(time=[np.datetime64('2020-01-05')])."
         )
     if time is False or require_time is False:
         found["time"] = None
@@ -473,7 +473,9 @@ class TimeAxis:
             stamps = values.astype("datetime64[us]")  # (nanoseconds end in 2262: an SSP run to 2300)
             if np.isnat(stamps).all():  # (numpy's "All-NaN slice" warned from here first: a review)
                 raise ValueError("Every time of the data is missing (NaT): check the time coordinate's decoding "
-                                 "(its units and calendar), or give times to the observations.")
+                                 "(its units and calendar), or give times to the observations. For a field without "
+                                 "time (a mean, a bathymetry), fit it without one: fit(..., time=False) or "
+                                 "ds.drop_vars('<time>').")
             t0 = np.nanmin(stamps)
             return cls("datetime64", str(t0.astype("datetime64[D]")), "standard")
         if values.dtype == object and values.size and hasattr(_first_date(values), "calendar"):
@@ -1248,7 +1250,8 @@ def target_points(target, names: CoordNames, time_axis: TimeAxis | None):
     return out_dims, dict(zip(roles, views[1:]))
 
 
-def find_target_coords(target, trained: dict, time_axis: TimeAxis | None, lat=None, lon=None, time=None) -> CoordNames:
+def find_target_coords(target, trained: dict, time_axis: TimeAxis | None, lat=None, lon=None, time=None,
+                       time_optional: bool = False) -> CoordNames:
     """Coordinates of a prediction target, preferring the names the model was fitted with.
 
     Parameters
@@ -1260,6 +1263,8 @@ def find_target_coords(target, trained: dict, time_axis: TimeAxis | None, lat=No
         The fitted time axis; None for a purely spatial model (time is then ignored).
     lat, lon, time : hashable, optional
         Explicit names, which win.
+    time_optional : bool
+        A timed model may take a target without time (a fit of one instant: evaluated at it).
 
     Examples
     --------
@@ -1274,7 +1279,8 @@ def find_target_coords(target, trained: dict, time_axis: TimeAxis | None, lat=No
     if needs_time and time is None and trained["time"] in has and not str(
             target[trained["time"]].attrs.get("standard_name", "")).lower().startswith("forecast_"):
         time = trained["time"]  # (not a forecast file's time: its start, the valid time elsewhere; a review)
-    names = find_coords(target, lat=lat, lon=lon, time=time if needs_time else False, require_time=needs_time)
+    names = find_coords(target, lat=lat, lon=lon, time=time if needs_time else False,
+                        require_time=None if needs_time and time_optional else needs_time)
     if needs_time:  # a forecast's steps (timedelta) along a dimension the chosen coordinates leave out: refused
         spanned = {d for n in (names.lat, names.lon, names.time) if n is not None for d in target[n].dims}
         used = {d for v in (target.data_vars.values() if isinstance(target, xr.Dataset) else [target]) for d in v.dims}

@@ -230,7 +230,7 @@ def summary(model) -> dict:
         time_range=time_range,
         time_gaps=_time_gaps(model),
         n_parameters=int(model.n_parameters_),
-        min_wavelength_km=enc.get("min_wavelength"), min_period_days=enc.get("min_period"), spatial="time" in enc and enc["time"] is None,
+        min_wavelength_km=enc.get("min_wavelength"), min_period_days=enc.get("min_period"), spatial="time" in enc and enc["time"] is None, one_instant=bool(time_range) and time_range[0] == time_range[1],
         fit_seconds=None if fit_seconds is None else float(fit_seconds),
         epochs=float(hist["epoch"].iloc[-1]) if has_hist else None,
         steps=int(hist["step"].iloc[-1]) if has_hist else None,
@@ -342,8 +342,8 @@ def rows(s: dict) -> list[tuple[str, str]]:
         net += f", {s['n_parameters']:,} parameters"
     if s.get("init") == "tuner":
         net += ", TUNER initialisation"
-    enc = f"space {s['space_encoding']}, " + ("no time (a spatial field)" if s.get("spatial") else
-                                              f"time {s['time_encoding']}")
+    enc = f"space {s['space_encoding']}, " + (("no time (one instant: a spatial field)" if s.get("one_instant") else
+                                               "no time (a spatial field)") if s.get("spatial") else f"time {s['time_encoding']}")
     if s.get("min_wavelength_km") is not None:
         enc += f"; min_wavelength {_g(s['min_wavelength_km'])} km"
         if s.get("min_period_days"):
@@ -401,7 +401,7 @@ def rows(s: dict) -> list[tuple[str, str]]:
     lons = "all longitudes" if east - west >= 359.999 else f"{_lon(west)} to {_lon(east)}"
     data = f"{names} on {s['n_points']:,} points; {lons}, {_lat(south)} to {_lat(north)}"
     if s.get("time_range"):
-        data += f"; {s['time_range'][0]} to {s['time_range'][1]}"
+        data += f"; at {s['time_range'][0]}" if len(set(s["time_range"])) == 1 else f"; {s['time_range'][0]} to {s['time_range'][1]}"
     if s.get("time_gaps"):
         more = len(s["time_gaps"]) - 1
         data += f"; no data near {s['time_gaps'][0][0]} to {s['time_gaps'][0][1]}"

@@ -31,11 +31,30 @@ OMEGA = 7.2921159e-5  # rad/s, Earth's rotation rate (sidereal); the one value p
 SECONDS_PER_DAY = 86_400.0  # s
 _LENGTH_UNITS = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0, "cm": 0.01, "centimeter": 0.01,
                  "centimeters": 0.01, "centimetre": 0.01, "centimetres": 0.01, "mm": 0.001, "millimeter": 0.001,
-                 "millimeters": 0.001, "millimetre": 0.001, "millimetres": 0.001, "1e-2 m": 0.01, "1e-3 m": 0.001}
+                 "millimeters": 0.001, "millimetre": 0.001, "millimetres": 0.001, "1e-2 m": 0.01, "1e-3 m": 0.001,
+                 # topography and geoids in km (a review: "'km', not a length that geoinr knows", scores 1000x off)
+                 "km": 1000.0, "kilometer": 1000.0, "kilometers": 1000.0, "kilometre": 1000.0, "kilometres": 1000.0}
+
+
+# m/s in one unit of speed (lower case, spaces single): velocity pairs' units (derive's kinematics, physics="mass")
+SPEED_UNITS = {"m s-1": 1.0, "m/s": 1.0, "m s^-1": 1.0, "m.s-1": 1.0, "meter second-1": 1.0, "metre second-1": 1.0,
+               "meters per second": 1.0, "metres per second": 1.0, "cm s-1": 0.01, "cm/s": 0.01, "cm s^-1": 0.01,
+               "mm s-1": 0.001, "mm/s": 0.001, "km h-1": 1 / 3.6, "km/h": 1 / 3.6, "knots": 0.514444, "kt": 0.514444}
+
+
+def metres_per_second(units) -> float | None:
+    """m/s in one ``units`` of speed (:data:`SPEED_UNITS`); None for anything else or none.
+
+    Examples
+    --------
+    >>> metres_per_second("cm s-1"), metres_per_second("Knots"), metres_per_second("m")
+    (0.01, 0.514444, None)
+    """
+    return SPEED_UNITS.get(" ".join(str(units or "").strip().lower().split()))
 
 
 def metres_per_length_unit(units) -> float | None:
-    """Metres in one ``units`` of length (m, cm, mm and their spellings); None for anything else or none.
+    """Metres in one ``units`` of length (m, cm, mm, km and their spellings); None for anything else or none.
 
     Examples
     --------

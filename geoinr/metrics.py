@@ -64,7 +64,7 @@ from dask.base import is_dask_collection
 from . import sentinels as _sentinels
 from .coords import TimeAxis, days_per_unit, decode, find_coords, in_nanoseconds
 from .frames import GeoinrWarning, user_stacklevel
-from .geometry import EARTH_RADIUS_KM, SECONDS_PER_DAY, haversine_km, metres_per_length_unit
+from .geometry import EARTH_RADIUS_KM, SECONDS_PER_DAY, haversine_km, metres_per_length_unit, metres_per_second
 
 __all__ = [  # noqa: RUF022  (grouped by topic)
     "rmse",
@@ -171,18 +171,22 @@ def _warn_coverage(n_scored: int, n_reference: int, func: str,
 
 def _length_factor(given, wanted) -> float | None:
     """Factor that puts values in ``given`` units into ``wanted`` ones: 1 where either is unset or they are spelled
-    alike, the ratio where both are lengths (m, cm, mm), None where they differ otherwise (the caller's call).
+    alike, the ratio where both are lengths (m, cm, mm, km) or both speeds (m s-1, cm/s, knots: HF radar and
+    drifter currents, 100 times off before), None where they differ otherwise (the caller's call).
 
     Examples
     --------
-    >>> _length_factor("cm", "m"), _length_factor("", "m"), _length_factor("K", "m")
-    (0.01, 1.0, None)
+    >>> _length_factor("cm", "m"), _length_factor("", "m"), _length_factor("K", "m"), _length_factor("cm s-1", "m/s")
+    (0.01, 1.0, None, 0.01)
     """
     given, wanted = (" ".join(str(u or "").split()) for u in (given, wanted))
     if not given or not wanted or given == wanted:
         return 1.0
-    a, b = metres_per_length_unit(given), metres_per_length_unit(wanted)
-    return a / b if a is not None and b is not None else None
+    for per_unit in (metres_per_length_unit, metres_per_second):
+        a, b = per_unit(given), per_unit(wanted)
+        if a is not None and b is not None:
+            return a / b
+    return None
 
 
 def _warn_unlabelled_scale(estimate: xr.DataArray, reference: xr.DataArray, units: str, func: str):
@@ -210,7 +214,7 @@ def _warn_unlabelled_scale(estimate: xr.DataArray, reference: xr.DataArray, unit
 
 
 def _in_reference_units(estimate: xr.DataArray, reference: xr.DataArray, func: str) -> xr.DataArray:
-    """``estimate`` in the reference's units where both say a length (m, cm, mm): a map in cm scored against a truth
+    """``estimate`` in the reference's units where both say a length (m, cm, mm, km): a map in cm scored against a truth
     in m gave an RMSE of 60 and a score of -98 (a review of 2026-12-06). Other units that differ are warned about
     and scored as given (``m s-1`` against ``m/s`` may be the same); a missing ``units`` is taken as the other's.
 

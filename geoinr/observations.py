@@ -111,7 +111,34 @@ def extent(table: _coords.PointTable) -> tuple:
     """
     west, east = _coords.longitude_span(table.lon)
     time_range = None if table.time is None else (float(np.min(table.time)), float(np.max(table.time)))
-    return (west, east, float(np.min(table.lat)), float(np.max(table.lat))), time_range
+    return with_polar_caps((west, east, float(np.min(table.lat)), float(np.max(table.lat)))), time_range
+
+
+def with_polar_caps(region: tuple) -> tuple:
+    """``region`` (west, east, south, north) reaching a pole where its data ring the polar cap: every longitude,
+    and the cap's radius (degrees from the pole) no larger than the band's width.
+
+    Altimetry ends at the orbit's inclination (81.5 N for SARAL, 66 N for Jason): the cap above is a hole the
+    tracks surround on all sides, not a region beyond the data. Taken as outside, each target there was held at the
+    last latitude of its own longitude (a pole of eight values, twice the error of the network's own map: a review),
+    masked by ``outside="nan"`` and left off ``target_grid``. A zonal band far from the pole (30-50 N) is not widened.
+
+    Examples
+    --------
+    >>> with_polar_caps((-180.0, 180.0, 66.0, 81.45))
+    (-180.0, 180.0, 66.0, 90.0)
+    >>> with_polar_caps((-180.0, 180.0, 30.0, 50.0)), with_polar_caps((0.0, 90.0, 66.0, 81.45))
+    ((-180.0, 180.0, 30.0, 50.0), (0.0, 90.0, 66.0, 81.45))
+    """
+    west, east, south, north = region
+    if east - west < 360.0:
+        return region
+    width = north - south
+    if 0.0 < 90.0 - north <= width:
+        north = 90.0
+    if 0.0 < 90.0 + south <= width:
+        south = -90.0
+    return west, east, south, north
 
 
 OUTSIDE = ("hold", "nan", "extrapolate")  # predict(outside=): what a target outside the fitted region and window gets

@@ -28,7 +28,7 @@ from .. import scales as _scales
 from .. import stream as _stream
 from ..encoding import CoordinateEncoding
 from ..frames import GeoinrWarning, user_stacklevel
-from ..geometry import metres_per_length_unit
+from ..geometry import SPEED_UNITS, metres_per_length_unit
 from ..scales import GAP_TO_WAVELENGTH, sampling_gap_km, unresolved_share
 from ..machine import check_memory
 from ..persistence import check_writable
@@ -293,7 +293,7 @@ def frame_streamed(obs, seed) -> Frame:
         )
     occupied = np.isfinite(stats["lon_low"])
     west, east = _coords.longitude_span(np.concatenate([stats["lon_low"][occupied], stats["lon_high"][occupied]]))
-    region = (west, east, float(stats["lat_min"]), float(stats["lat_max"]))
+    region = _observations.with_polar_caps((west, east, float(stats["lat_min"]), float(stats["lat_max"])))
     time_range, gaps = None, []
     if obs.time_axis is not None:
         tt = obs.time_axis.to_days(np.stack([stats["time_min"], stats["time_max"]]))  # cftime: 0-d object arrays
@@ -780,6 +780,10 @@ def encoding_config(model, sample: _coords.PointTable, extent: np.ndarray | None
         period = period if record is None else record["min_period"]
     coords = sample.coordinates()
     options = {"space": model.space_encoding, "time": model.time_encoding}
+    # one day's map: a spatial network (a constant time input only changed its start; 2026-12-07), but for the QG
+    # residual, whose tendency needs a time input
+    if model._one_instant() and "qg" not in physics_terms(getattr(model, "physics_", None)):
+        options["time"] = None
     if period is None and extent is None and getattr(model, "_regular_times", False) and sample.time is not None:
         wavelength, period = _gridded_scales(sample, wavelength, grid=getattr(model, "_gridded_source", False))
     if extent is not None:
@@ -954,9 +958,6 @@ def _warn_grid_aligned(model) -> None:
 
 
 # metres per second of a velocity's units (CF's and common spellings)
-SPEED_UNITS = {"m s-1": 1.0, "m/s": 1.0, "m s^-1": 1.0, "m.s-1": 1.0, "meter second-1": 1.0, "metre second-1": 1.0,
-               "meters per second": 1.0, "metres per second": 1.0, "cm s-1": 0.01, "cm/s": 0.01, "cm s^-1": 0.01,
-               "mm s-1": 0.001, "mm/s": 0.001, "km h-1": 1 / 3.6, "km/h": 1 / 3.6, "knots": 0.514444, "kt": 0.514444}
 
 
 NORTHWARD_NAMES = ("v", "vn", "vo", "vgos", "vgosa", "v_current", "vel_north")  # names that say northward velocity

@@ -80,7 +80,7 @@ class SurrogateMixin:
         target : xarray.Dataset or xarray.DataArray
             Where to evaluate, as in :meth:`predict`.
         variable : str or (str, str), optional
-            The sea-surface-height variable, when several were fitted (its ``units``, m, cm or mm, converted to
+            The sea-surface-height variable, when several were fitted (its ``units``, m, cm, mm or km, converted to
             metres), or a velocity pair ``("u", "v")``; default the only one fitted, or the fitted pair.
         equator_band : float
             Degrees of latitude around the equator that are masked.

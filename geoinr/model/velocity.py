@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import torch
 
-from ..geometry import is_height, metres_per_length_unit
+from ..geometry import SPEED_UNITS, is_height, metres_per_length_unit, metres_per_second
 from ..physics.constants import GRAVITY
 from ..physics.derived import PAIR_QUANTITIES
 from ..physics.kinematics import kinematics
 from ..physics.operators import _grad, coriolis, in_si_units
-from .fitting import SPEED_UNITS, _direction
+from .fitting import _direction
 
 __all__ = ["velocity_pair", "velocity_kinematics", "pair_long_name"]
 
 
 def _speed_factor(units) -> float | None:
-    """m/s in one of ``units`` (None: not a speed :data:`~geoinr.model.fitting.SPEED_UNITS` knows)."""
-    return SPEED_UNITS.get(" ".join(str(units or "").lower().split()))
+    """m/s in one of ``units`` (None: not a speed :data:`~geoinr.geometry.SPEED_UNITS` knows)."""
+    return metres_per_second(units)
 
 
 def _is_height(attrs: dict) -> bool:

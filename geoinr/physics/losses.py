@@ -26,6 +26,9 @@ from .qg import EQUATOR_BAND, BetaPlane, LocalPlanes, qg_residual
 __all__ = ["PHYSICS_TERMS", "PhysicsFrame", "physics_terms", "physics_loss", "members", "metres_per_unit"]
 
 PHYSICS_TERMS = ("qg", "mass", "smooth")
+# residual points stay this far from a pole (degrees): a region widened to a pole over the polar hole of the tracks
+# (geoinr.observations.with_polar_caps) would draw them where metres per degree of longitude vanish (1/cos(89) = 57)
+COLLOCATION_MAX_LAT = 89.0
 
 
 def metres_per_unit(units, variable) -> float:
@@ -50,7 +53,7 @@ def metres_per_unit(units, variable) -> float:
                       "metres.", GeoinrWarning, stacklevel=user_stacklevel())
         return 1.0
     raise ValueError(
-        f"Variable {variable!r} has units {units!r}, not a length that geoinr knows (m, cm, mm): geostrophic "
+        f"Variable {variable!r} has units {units!r}, not a length that geoinr knows (m, cm, mm, km): geostrophic "
         f"currents, vorticity and the QG residual need a sea-surface height. If it is one, give its units before "
         f"fitting (ds[{variable!r}].attrs['units'] = 'm')."
     )
@@ -130,6 +133,7 @@ def _collocation(frame: PhysicsFrame, n: int, seed, device, times_per_site: int 
     equator (latitudes uniform over the rest of the box; the box must reach beyond the band).
     """
     west, east, south, north = frame.region
+    south, north = (min(max(lat, -COLLOCATION_MAX_LAT), COLLOCATION_MAX_LAT) for lat in (south, north))
     has_time = frame.time_range is not None
     t0, t1 = frame.time_range if has_time else (0.0, 0.0)
     gen = torch.Generator(device=device)
