@@ -47,6 +47,14 @@ UNRESOLVED_MAX_PAIRS = 500_000  # pairs within the lag's upper end kept at most 
 # grids (model output) are not guarded (a review: a noisy diurnal grid lost its 2-hour period)
 GRIDDED_NOISE_RATIO = 2.0
 GRIDDED_MIN_PAIRS = 50  # gridded_period: fewer increments one and two time steps long than this, no estimate
+# gridded_period's variogram fit (records whose cells are seen over GRIDDED_MIN_LAGS steps or more): lags 1 to
+# GRIDDED_MAX_LAGS steps; an oscillation whose swing is less than GRIDDED_SIGNAL_SHARE of the variogram's largest
+# value is no period to fit (white noise, a static field under noise); trial phase steps GRIDDED_TRIAL_PHASES
+GRIDDED_MIN_LAGS = 8
+GRIDDED_MAX_LAGS = 24
+GRIDDED_SIGNAL_SHARE = 0.05
+GRIDDED_TRIAL_PHASES = 400
+GRIDDED_SLOW_LAGS = 4  # the variogram's trial half-periods reach this many times its longest lag (then: slow)
 GRIDDED_POINTS = 200_000  # gridded_period: about this many values read (every time of a share of the cells)
 # a gridded record's own period replaces the rule's where it is below this share of it: hourly output (0.52 against
 # 5.2 days at 0.25 deg) does, four daily DUACS maps at 0.5 deg (0.59-0.89 of the rule's 9.5-11.7 days, five boxes)
@@ -303,6 +311,13 @@ def gridded_period(lon, lat, t, values, noise_guard: bool = False) -> float | No
     steps (the Nyquist period). Needs cells seen at three or more evenly spaced times. With ``noise_guard``, a
     ratio under :data:`GRIDDED_NOISE_RATIO` (white noise: 1) gives None.
 
+    Sub-daily records whose cells are seen at :data:`GRIDDED_MIN_LAGS` or more successive steps (hourly radar,
+    model output) are read by their temporal variogram instead, over lags of 1 to :data:`GRIDDED_MAX_LAGS` steps:
+    :math:`\gamma(k) = n + A(1 - \cos k\omega\Delta) + B k^2`, fitted for :math:`n, A, B \ge 0` at each trial
+    :math:`\omega\Delta` (:func:`_variogram_period`). White noise is the constant :math:`n`, a slow field the
+    :math:`k^2` term: noise no longer pulls the period towards two steps (5 cm/s on hourly radar currents read 2 h
+    where their tide and inertial cycle are 12-20 h; a review), and a period longer than the lags is slow (None).
+
     Parameters
     ----------
     lon, lat : array-like (n,)
@@ -346,6 +361,9 @@ def gridded_period(lon, lat, t, values, noise_guard: bool = False) -> float | No
     scale = np.nanstd(y, axis=0)
     scale[~(scale > 0)] = 1.0
     y = y / scale
+    long_runs = _variogram_period(keys, t, y, dt) if dt < 1.0 else False  # (daily and slower: as measured before)
+    if long_runs is not False:
+        return long_runs
     y0, y1, y2 = y[:-2][two], y[1:-1][two], y[2:][two]  # three times of one cell, a step apart: both steps of a
     ok = np.isfinite(y0) & np.isfinite(y1) & np.isfinite(y2)  # triplet against its whole, on the same triplets
     d1 = 0.5 * ((y1 - y0)[ok] ** 2 + (y2 - y1)[ok] ** 2)
@@ -359,6 +377,41 @@ def gridded_period(lon, lat, t, values, noise_guard: bool = False) -> float | No
     if omega_dt <= 0.0:
         return None
     return max(np.pi / omega_dt * dt, 2.0 * dt)
+
+
+def _variogram_period(keys, t, y, dt: float):
+    """:func:`gridded_period` from the temporal variogram (values ``y`` sorted by cell ``keys`` then time ``t``,
+    step ``dt``): the period, None (slow, or no oscillation beside noise), or False where the cells' runs are too
+    short to fit it (the caller's two-lag estimate then)."""
+    from scipy.optimize import nnls
+
+    gamma = []
+    for k in range(1, GRIDDED_MAX_LAGS + 1):
+        if k >= len(t):
+            break
+        pair = (keys[k:] == keys[:-k]).all(axis=1) & np.isclose(t[k:] - t[:-k], k * dt, rtol=1e-3)
+        sq = ((y[k:] - y[:-k])[pair]) ** 2
+        sq = sq[np.isfinite(sq)]
+        if sq.size < GRIDDED_MIN_PAIRS:
+            break
+        gamma.append(float(np.mean(sq)))
+    if len(gamma) < GRIDDED_MIN_LAGS:
+        return False
+    gamma = np.asarray(gamma)
+    lags = np.arange(1, gamma.size + 1, dtype=np.float64)
+    best = None
+    slowest = np.pi / (GRIDDED_SLOW_LAGS * gamma.size)
+    for phase in np.geomspace(slowest, np.pi, GRIDDED_TRIAL_PHASES):  # half-periods of 1 to 4 x lags steps
+        design = np.column_stack([np.ones_like(lags), 1.0 - np.cos(lags * phase), (lags / gamma.size) ** 2])
+        coef, residual = nnls(design, gamma)
+        if best is None or residual < best[0]:
+            best = (residual, phase, coef)
+    _, phase, (noise, oscillation, slow) = best
+    if phase <= slowest:  # slower than the lags can tell
+        return None
+    if not oscillation * np.max(1.0 - np.cos(lags * phase)) > GRIDDED_SIGNAL_SHARE * np.max(gamma):
+        return None  # no oscillation beside the noise and the slow part
+    return max(np.pi / phase * dt, 2.0 * dt)
 
 
 def unresolved_share(lon, lat, t, values, wavelength_km: float, speed=DEFAULT_SPEED,

@@ -1,0 +1,46 @@
+"""The period of a noisy hourly record is its signal's, not two steps of noise (2026-12-07, eighth session).
+
+An HF radar review: 5 cm/s of noise on hourly currents read a 2-hour period (the two-lag increment ratio, which
+white noise pulls towards 1), where the tide and the inertial cycle are 12-20 h; fits with it were worse than with
+6 h or the rule's period. Sub-daily records seen over 8 or more successive steps are now read by their temporal
+variogram (noise a constant, a slow field a k^2 term).
+"""
+import numpy as np
+import pytest
+
+from geoinr.scales import gridded_period
+
+
+def _grid(hours, seed=0):
+    t = np.arange(hours) / 24.0
+    lon, lat, tt = (a.ravel() for a in np.meshgrid(np.arange(20.0), np.arange(20.0), t, indexing="ij"))
+    return lon, lat, tt, lon * 0.7 + lat * 0.3, np.random.default_rng(seed)
+
+
+@pytest.mark.parametrize("hours", [48, 240])
+@pytest.mark.parametrize("period_h,noise", [(24.0, 0.0), (24.0, 1.0), (12.42, 0.5), (20.0, 0.7), (62.8, 0.0)])
+def test_a_noisy_cycle_reads_its_own_half_period(hours, period_h, noise):
+    lon, lat, t, phase, rng = _grid(hours)
+    values = np.cos(2 * np.pi * t * 24.0 / period_h + phase) + noise * rng.standard_normal(lon.size)
+    assert gridded_period(lon, lat, t, values) * 24.0 == pytest.approx(period_h / 2.0, rel=0.05)
+
+
+def test_noise_a_static_field_or_a_slow_one_tell_no_period():
+    lon, lat, t, phase, rng = _grid(72)
+    assert gridded_period(lon, lat, t, rng.standard_normal(lon.size)) is None
+    assert gridded_period(lon, lat, t, phase + 0.1 * rng.standard_normal(lon.size)) is None
+    assert gridded_period(lon, lat, t, np.cos(2 * np.pi * t / 10.0 + phase)) is None  # a 10-day eddy at hourly steps
+
+
+def test_a_small_tide_under_a_slow_field_is_found():
+    lon, lat, t, phase, rng = _grid(72)
+    values = 2 * np.cos(2 * np.pi * t / 10 + phase) + 0.2 * np.cos(2 * np.pi * t * 24 / 12.42 + phase) \
+        + 0.3 * rng.standard_normal(lon.size)
+    assert gridded_period(lon, lat, t, values) * 24.0 == pytest.approx(6.21, rel=0.05)
+
+
+def test_daily_records_keep_the_two_lag_estimate():
+    """Daily records (DUACS maps) are read as they were measured: the variogram is for sub-daily steps."""
+    lon, lat, tt = (a.ravel() for a in np.meshgrid(np.arange(10.0), np.arange(10.0), np.arange(30.0), indexing="ij"))
+    noisy = np.random.default_rng(1).standard_normal(lon.size)
+    assert gridded_period(lon, lat, tt, noisy) == pytest.approx(2.0, rel=0.2)  # (noise: two steps, as before)
