@@ -411,7 +411,7 @@ def _variogram_period(keys, t, y, dt: float):
         return None
     if not oscillation * np.max(1.0 - np.cos(lags * phase)) > GRIDDED_SIGNAL_SHARE * np.max(gamma):
         return None  # no oscillation beside the noise and the slow part
-    return max(np.pi / phase * dt, 2.0 * dt)
+    return float(max(np.pi / phase * dt, 2.0 * dt))
 
 
 def unresolved_share(lon, lat, t, values, wavelength_km: float, speed=DEFAULT_SPEED,
