@@ -26,6 +26,12 @@ __all__ = ["KEPT_ATTRS", "Observations", "read", "describe", "extent", "far_outs
 
 KEPT_ATTRS = ("units", "long_name", "standard_name")  # variable attributes carried to the outputs
 REGION_MARGIN_DEG = 1.0  # degrees: targets this far (or a tenth of the span) outside the fitted region are far
+# with_polar_caps: a cap ringed by data over every longitude is inside the region up to this radius (degrees from the
+# pole; SARAL's and Sentinel-3's holes are 8.5-8.7, CryoSat-2's 2; Jason's 24 and Antarctica from 70 S are not)
+POLAR_CAP_MAX_DEG = 10.0
+# extent: a record over every longitude but a gap this wide (degrees of the equator's length: 1,110 km at the
+# median latitude) covers every longitude (a Southern Ocean day of SARAL: 15.7 deg at 60-70 S is 600-870 km)
+GLOBAL_GAP_DEG = 10.0
 WINDOW_MARGIN = 0.01  # of the fitted time window: targets further outside it are far
 # ... and at least this many days (at most WINDOW_SHORT_SHARE of a short window): tracks that start at 13:24 made
 # the daily maps' first midnight "outside", warned at every ordinary scoring (a review)
@@ -109,14 +115,27 @@ def extent(table: _coords.PointTable) -> tuple:
     >>> extent(t)  # across the dateline, east runs past 180
     ((170.0, 190.0, 10.0, 20.0), None)
     """
-    west, east = _coords.longitude_span(table.lon)
     time_range = None if table.time is None else (float(np.min(table.time)), float(np.max(table.time)))
-    return with_polar_caps((west, east, float(np.min(table.lat)), float(np.max(table.lat)))), time_range
+    return fitted_region(_coords.longitude_span(table.lon), table.lat, float(np.min(table.lat)),
+                         float(np.max(table.lat))), time_range
+
+
+def fitted_region(span: tuple, lat, south: float, north: float) -> tuple:
+    """(west, east, south, north) of data over the longitudes ``span`` (:func:`geoinr.coords.longitude_span`) at
+    latitudes ``lat`` (all of them or a sample) from ``south`` to ``north``: every longitude where the widest gap
+    between them is no wider than :data:`GLOBAL_GAP_DEG` at the equator's scale (in km at their median latitude),
+    and reaching a pole over a cap they ring (:func:`with_polar_caps`)."""
+    west, east = span
+    lat = np.asarray(lat, dtype=np.float64)
+    squeeze = np.cos(np.radians(float(np.median(np.abs(lat))))) if lat.size else 1.0
+    if 0.0 < 360.0 - (east - west) and (360.0 - (east - west)) * squeeze <= GLOBAL_GAP_DEG:
+        west, east = -180.0, 180.0
+    return with_polar_caps((west, east, south, north))
 
 
 def with_polar_caps(region: tuple) -> tuple:
     """``region`` (west, east, south, north) reaching a pole where its data ring the polar cap: every longitude,
-    and the cap's radius (degrees from the pole) no larger than the band's width.
+    and the cap's radius (degrees from the pole) no larger than the band's width nor :data:`POLAR_CAP_MAX_DEG`.
 
     Altimetry ends at the orbit's inclination (81.5 N for SARAL, 66 N for Jason): the cap above is a hole the
     tracks surround on all sides, not a region beyond the data. Taken as outside, each target there was held at the
@@ -129,14 +148,16 @@ def with_polar_caps(region: tuple) -> tuple:
     (-180.0, 180.0, 66.0, 90.0)
     >>> with_polar_caps((-180.0, 180.0, 30.0, 50.0)), with_polar_caps((0.0, 90.0, 66.0, 81.45))
     ((-180.0, 180.0, 30.0, 50.0), (0.0, 90.0, 66.0, 81.45))
+    >>> with_polar_caps((-180.0, 180.0, -70.0, -50.0))  # Antarctica is no hole between tracks
+    (-180.0, 180.0, -70.0, -50.0)
     """
     west, east, south, north = region
     if east - west < 360.0:
         return region
-    width = north - south
-    if 0.0 < 90.0 - north <= width:
+    widest = min(north - south, POLAR_CAP_MAX_DEG)
+    if 0.0 < 90.0 - north <= widest:
         north = 90.0
-    if 0.0 < 90.0 + south <= width:
+    if 0.0 < 90.0 + south <= widest:
         south = -90.0
     return west, east, south, north
 

@@ -32,7 +32,9 @@ def _arctic_tracks(n=4000, north=81.45, seed=0):
 
 def test_a_cap_ringed_by_tracks_is_inside_the_region():
     assert with_polar_caps((-180.0, 180.0, 66.0, 81.45)) == (-180.0, 180.0, 66.0, 90.0)
-    assert with_polar_caps((-180.0, 180.0, -78.0, -50.0)) == (-180.0, 180.0, -90.0, -50.0)
+    assert with_polar_caps((-180.0, 180.0, -85.0, -60.0)) == (-180.0, 180.0, -90.0, -60.0)
+    assert with_polar_caps((-180.0, 180.0, -70.0, -50.0)) == (-180.0, 180.0, -70.0, -50.0)  # Antarctica: no hole
+    assert with_polar_caps((-180.0, 180.0, 40.0, 66.0)) == (-180.0, 180.0, 40.0, 66.0)  # Jason's 24 deg: too wide
     assert with_polar_caps((-180.0, 180.0, 30.0, 50.0)) == (-180.0, 180.0, 30.0, 50.0)  # a band far from the pole
     assert with_polar_caps((10.0, 200.0, 66.0, 81.45)) == (10.0, 200.0, 66.0, 81.45)  # not every longitude
     with warnings.catch_warnings():
@@ -46,6 +48,21 @@ def test_a_cap_ringed_by_tracks_is_inside_the_region():
     assert np.ptp(held) < 1e-5  # one value at the pole (eight before: each longitude held at 81.45 N)
     np.testing.assert_allclose(held, m.predict(pole, outside="extrapolate"), atol=1e-6)
     assert float(m.target_grid(1.0).lat.max()) > 89.0
+
+
+def test_a_circumpolar_band_with_a_narrow_sector_gap_covers_every_longitude():
+    """A review's Southern Ocean day of SARAL: a 15.7 deg sector without tracks at 60-70 S (600-870 km, less than
+    the gaps between passes at the equator) made the region stop at its edges, and predictions there step."""
+    from geoinr.coords import PointTable
+    from geoinr.observations import extent
+
+    rng = np.random.default_rng(0)
+    lon = rng.uniform(130.0, 130.0 + 344.3, 5000) % 360.0  # every longitude but 114-130 E
+    lat = rng.uniform(-70.0, -60.0, 5000)
+    region, _ = extent(PointTable(lon, lat, None, np.zeros((5000, 1))))
+    assert region[:2] == (-180.0, 180.0)
+    tropics = PointTable(lon, rng.uniform(-10.0, 10.0, 5000), None, np.zeros((5000, 1)))
+    assert extent(tropics)[0][1] - extent(tropics)[0][0] < 360.0  # 15.7 deg at the equator is a real gap
 
 
 def test_the_regridded_axis_of_a_curvilinear_source_reaching_180_ascends():

@@ -292,8 +292,8 @@ def frame_streamed(obs, seed) -> Frame:
             f"Check the data (and its NaN mask and fill values) or its coordinates."
         )
     occupied = np.isfinite(stats["lon_low"])
-    west, east = _coords.longitude_span(np.concatenate([stats["lon_low"][occupied], stats["lon_high"][occupied]]))
-    region = _observations.with_polar_caps((west, east, float(stats["lat_min"]), float(stats["lat_max"])))
+    span = _coords.longitude_span(np.concatenate([stats["lon_low"][occupied], stats["lon_high"][occupied]]))
+    region = _observations.fitted_region(span, sample.lat, float(stats["lat_min"]), float(stats["lat_max"]))
     time_range, gaps = None, []
     if obs.time_axis is not None:
         tt = obs.time_axis.to_days(np.stack([stats["time_min"], stats["time_max"]]))  # cftime: 0-d object arrays
