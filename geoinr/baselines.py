@@ -387,7 +387,7 @@ class OptimalInterpolation(_Baseline):
         _check_sizes(self.tile, self.halo, self.overlap, self.max_obs, self.superobs, self.progress)
 
     def _fit_points(self, lon, lat, t, y) -> None:
-        if self.lt is None:
+        if not self._time_used():  # (no lt, or one instant: a spatial map)
             t = None
         self.mean_ = float(np.mean(y))
         if self.signal_variance is not None:
@@ -410,8 +410,9 @@ class OptimalInterpolation(_Baseline):
         return (float(self.lx), float(self.ly)) + ((float(self.lt),) if self._time_used() else ())
 
     def _time_used(self) -> bool:
-        """Whether the map varies in time (``lt`` given and the observations have times)."""
-        return self.lt is not None and getattr(self, "time_axis_", None) is not None
+        """Whether the map varies in time (``lt`` given and the observations have times, more than one: a map of one
+        instant is a spatial map at every date, as INRModel's; it faded towards the mean away from its date)."""
+        return self.lt is not None and getattr(self, "time_axis_", None) is not None and not self._one_instant()
 
     def predict(self, target, *, lat=None, lon=None, time=None, return_std: bool = False):
         """Map the observations onto ``target``.

@@ -97,7 +97,8 @@ def test_oi_covariance_is_gaussian_in_km_and_days():
 
     dx is measured in km along the parallel (cos(latitude) shrinks a degree of longitude at 60N to half).
     """
-    obs = {"lon": [10.0, -150.0], "lat": [60.0, -60.0], "time": [0.0, 0.0], "h": [1.0, -1.0]}  # mean 0, far apart
+    # mean 0, far apart (in time too: a record of one instant is a spatial map at every date since 2026-12-07)
+    obs = {"lon": [10.0, -150.0], "lat": [60.0, -60.0], "time": [0.0, 100.0], "h": [1.0, -1.0]}
     oi = baselines.OptimalInterpolation(lx=100.0, ly=50.0, lt=5.0, noise=1e-6, signal_variance=1.0, mean="global").fit(obs, "h")
     east = 100.0 / (KM * np.cos(np.radians(60.0)))  # degrees of longitude for 100 km at 60N
     for lon, lat, t, expected in [

@@ -54,6 +54,12 @@ def test_a_target_or_a_reference_without_time_is_taken_at_the_instant():
 def test_a_baseline_of_one_instant_takes_a_target_without_time():
     oi = geoinr.baselines.OptimalInterpolation().fit(_day("length-1 dimension"), "adt")
     assert np.isfinite(oi.scores(_day("none"))["rmse"])
+    # a spatial map at every date, as INRModel's (it faded towards the mean away from its date: 0.5 -> 0.23 at 30 days)
+    later = _day("length-1 dimension").assign_coords(time=[np.datetime64("2019-02-02")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(oi.predict(later).values, oi.predict(_day("length-1 dimension")).values)
+    assert geoinr.baselines.OptimalInterpolation(superobs=0.5).fit(_day("scalar"), "adt").n_superobs_ > 0
 
 
 def test_a_record_of_several_times_still_needs_them():
