@@ -101,7 +101,8 @@ def with_cell_bounds(out, target):
     if not isinstance(out, xr.Dataset) or not isinstance(target, xr.Dataset):
         return out
     named = {c: str(target[c].attrs["bounds"]) for c in out.coords
-             if c in target.coords and str(target[c].attrs.get("bounds", "")) in target.variables}
+             if c in target.coords and str(target[c].attrs.get("bounds", "")) in target.variables
+             and str(target[c].attrs["bounds"]) not in out.data_vars}  # (bounds named like an output: not over it)
     # a coordinate of its own (not a level of a stacked index) whose bounds hold its cells: (its dims..., bnds)
     named = {c: b for c, b in named.items() if (c in out.dims or c not in out.xindexes)
              and target[b].dims[:-1] == out[c].dims and all(d in out.dims for d in out[c].dims)}
@@ -109,6 +110,12 @@ def with_cell_bounds(out, target):
         return out
     out = out.assign_coords({b: target[b].variable for b in named.values()})  # (not the target's other coords)
     return out.assign_coords({c: out[c].assign_attrs(bounds=b) for c, b in named.items()})
+
+
+def _at_instant(model, columns) -> list:
+    """``columns`` (lon, lat[, time]) with the fitted instant as time where a one-instant fit's target has none."""
+    at = [np.broadcast_to(np.float64(model.time_range_[0]), np.shape(columns[0]))] if model.time_axis_ is not None else []
+    return list(columns) + at if len(columns) == 2 else columns
 
 
 def history_line(previous, line: str) -> str:
@@ -341,11 +348,6 @@ class BaseMapper(BaseEstimator):
         return _coords.find_target_coords(target, self.coord_names_, self.time_axis_, lat, lon, time,
                                           time_optional=self._one_instant())
 
-    def _at_instant(self, columns: list) -> list:
-        """``columns`` (lon, lat[, time]) with the fitted instant as time where a one-instant fit's target has none."""
-        at = [np.broadcast_to(np.float64(self.time_range_[0]), np.shape(columns[0]))] if self.time_axis_ is not None else []
-        return columns + at if len(columns) == 2 else columns
-
     def _one_instant(self) -> bool:
         """Whether the fit saw one time only (a day's map, a dated MDT): a target without time is taken at it."""
         span = getattr(self, "time_range_", None)  # (None before a fit)
@@ -390,7 +392,8 @@ class BaseMapper(BaseEstimator):
 
     def _dict_columns(self, target, method: str = "predict") -> list:
         """Coordinate columns (lon, lat[, time in days]) of a dict target."""
-        cols = _coords.dict_columns(target, self.time_axis_, type(self).__name__)
+        axis = None if self._one_instant() and "time" not in target else self.time_axis_  # (at the fitted instant)
+        cols = _at_instant(self, _coords.dict_columns(target, axis, type(self).__name__))
         self._warn_outside_region(cols[0], cols[1], method)
         if self.time_axis_ is not None and len(cols) > 2:
             self._warn_extrapolation(cols[2], method)
@@ -406,7 +409,7 @@ class BaseMapper(BaseEstimator):
             raise TypeError(f"{method}() takes an xarray Dataset/DataArray or a dict of arrays, got {type(target).__name__}.")
         names = self._target_names(target, lat, lon, time)
         dims, views = _coords.target_points(target, names, self.time_axis_)
-        columns = self._at_instant([views["lon"], views["lat"]] + ([views["time"]] if "time" in views else []))
+        columns = _at_instant(self, [views["lon"], views["lat"]] + ([views["time"]] if "time" in views else []))
         self._warn_outside_region(views["lon"], views["lat"], method)
         if "time" in views:
             stamps = _coords.decode(target[names.time])
@@ -676,7 +679,7 @@ class BaseMapper(BaseEstimator):
             table, _ = _coords.points_from_xarray(test, [v], names, self.time_axis_)
             # a reference's land stored as 0.0, scored as sea in silence where the fit warns of it (a review)
             _observations._warn_land(test, names, [test[v]], table, role="scored")
-            cols = self._at_instant([table.lon, table.lat] + ([table.time] if table.time is not None else []))
+            cols = _at_instant(self, [table.lon, table.lat] + ([table.time] if table.time is not None else []))
             if not warned:  # as predict does, once a call (a reference 20 deg off scored mu -0.51 in silence)
                 self._warn_outside_region(table.lon, table.lat, "score")
                 if table.time is not None:

@@ -43,14 +43,17 @@ SPEED_UNITS = {"m s-1": 1.0, "m/s": 1.0, "m s^-1": 1.0, "m.s-1": 1.0, "meter sec
 
 
 def metres_per_second(units) -> float | None:
-    """m/s in one ``units`` of speed (:data:`SPEED_UNITS`); None for anything else or none.
+    """m/s in one ``units`` of speed (:data:`SPEED_UNITS`, with ECMWF's ``**`` and ``^`` exponents, ``sec`` and
+    ``knot`` spellings); None for anything else or none.
 
     Examples
     --------
-    >>> metres_per_second("cm s-1"), metres_per_second("Knots"), metres_per_second("m")
-    (0.01, 0.514444, None)
+    >>> metres_per_second("cm s-1"), metres_per_second("Knots"), metres_per_second("m s**-1"), metres_per_second("m")
+    (0.01, 0.514444, 1.0, None)
     """
-    return SPEED_UNITS.get(" ".join(str(units or "").strip().lower().split()))
+    text = " ".join(str(units or "").strip().lower().split())
+    text = text.replace("**", "").replace("^", "").replace("/sec", "/s").replace(" sec-1", " s-1")
+    return SPEED_UNITS.get({"knot": "knots", "kts": "knots"}.get(text, text))
 
 
 def metres_per_length_unit(units) -> float | None:

@@ -106,8 +106,10 @@ def is_lazy(obj, variables: Sequence[Hashable] | None = None) -> bool:
     return any(obj[v].chunks is not None for v in names if v in obj)
 
 
-def extent(table: _coords.PointTable) -> tuple:
-    """(region, time_range) of a point table: (west, east, south, north) degrees and (first, last) days or None.
+def extent(table: _coords.PointTable, gridded: bool = False) -> tuple:
+    """(region, time_range) of a point table: (west, east, south, north) degrees and (first, last) days or None
+    (:func:`fitted_region`; a grid's region ends where the grid does: its edge is a product's choice, not a hole
+    of the tracks).
 
     Examples
     --------
@@ -117,20 +119,21 @@ def extent(table: _coords.PointTable) -> tuple:
     """
     time_range = None if table.time is None else (float(np.min(table.time)), float(np.max(table.time)))
     return fitted_region(_coords.longitude_span(table.lon), table.lat, float(np.min(table.lat)),
-                         float(np.max(table.lat))), time_range
+                         float(np.max(table.lat)), caps=not gridded), time_range
 
 
-def fitted_region(span: tuple, lat, south: float, north: float) -> tuple:
+def fitted_region(span: tuple, lat, south: float, north: float, caps: bool = True) -> tuple:
     """(west, east, south, north) of data over the longitudes ``span`` (:func:`geoinr.coords.longitude_span`) at
     latitudes ``lat`` (all of them or a sample) from ``south`` to ``north``: every longitude where the widest gap
     between them is no wider than :data:`GLOBAL_GAP_DEG` at the equator's scale (in km at their median latitude),
-    and reaching a pole over a cap they ring (:func:`with_polar_caps`)."""
+    and, with ``caps``, reaching a pole over a cap they ring (:func:`with_polar_caps`; a global grid from 80 S to
+    80 N was widened to both poles, Antarctica included: a review)."""
     west, east = span
     lat = np.asarray(lat, dtype=np.float64)
     squeeze = np.cos(np.radians(float(np.median(np.abs(lat))))) if lat.size else 1.0
     if 0.0 < 360.0 - (east - west) and (360.0 - (east - west)) * squeeze <= GLOBAL_GAP_DEG:
         west, east = -180.0, 180.0
-    return with_polar_caps((west, east, south, north))
+    return with_polar_caps((west, east, south, north)) if caps else (west, east, south, north)
 
 
 def with_polar_caps(region: tuple) -> tuple:

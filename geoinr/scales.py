@@ -235,8 +235,11 @@ def sampling_gap_km(lon, lat, t=None, speed=DEFAULT_SPEED, n_probes=N_PROBES, se
 
 def _remember(key: tuple, gap: float) -> None:
     """Keep ``gap`` in the memo of the last gaps measured (the oldest forgotten)."""
-    while len(_GAP_MEMO) >= _GAP_MEMO_SIZE:
-        _GAP_MEMO.pop(next(iter(_GAP_MEMO)))
+    try:
+        while len(_GAP_MEMO) >= _GAP_MEMO_SIZE:
+            _GAP_MEMO.pop(next(iter(_GAP_MEMO)), None)
+    except (StopIteration, RuntimeError):  # another thread emptied or changed it meanwhile: nothing to forget
+        pass
     _GAP_MEMO[key] = gap
 
 

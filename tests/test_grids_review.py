@@ -53,8 +53,7 @@ def test_mom6_true_positions_beat_its_nominal_axes():
     ds = _mom6(geo_as_coords=True)
     assert _latlon(ds, variables=["zos"]) == ("geolat", "geolon")
     model = ds.inr.fit("zos", **FIT)
-    assert model.coord_names_["lat"] == "geolat"
-    assert model.region_[3] == 90.0  # the cap the grid's rows ring over every longitude is inside (eighth session)
+    assert model.coord_names_["lat"] == "geolat" and model.region_[3] < 88.0  # the cap bends below the nominal 88
     # as data variables (a static file merged in) they are not taken (a 2-D field in degrees may be anything), but
     # the fit says so and how to take them
     with pytest.warns(UserWarning, match=r"'geolon', 'geolat'.*set_coords"):

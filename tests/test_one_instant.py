@@ -62,6 +62,24 @@ def test_a_baseline_of_one_instant_takes_a_target_without_time():
     assert geoinr.baselines.OptimalInterpolation(superobs=0.5).fit(_day("scalar"), "adt").n_superobs_ > 0
 
 
+@pytest.mark.parametrize("model", ["nif", "modulated_siren"])
+def test_networks_conditioned_on_time_keep_it(model):
+    """A diff review: NIF and a modulated SIREN of one instant were refused ("the data has no time coordinate")."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = _day("length-1 dimension").inr.fit("adt", model=model, depth=2, width=16, epochs=2, max_time=None,
+                                               seed=0, progress=False)
+    assert m.encoding_config_["time"] is not None
+    assert np.isfinite(m.predict(_day("none")).values).all()
+
+
+def test_a_dict_target_without_time_is_taken_at_the_instant():
+    m = _fit(_day("scalar"))
+    got = m.predict({"lon": [1.0, 2.0], "lat": [41.0, 42.0]})
+    np.testing.assert_array_equal(got, m.predict({"lon": [1.0, 2.0], "lat": [41.0, 42.0],
+                                                  "time": [np.datetime64("2019-01-03")] * 2}))
+
+
 def test_a_record_of_several_times_still_needs_them():
     ds = xr.concat([_day("length-1 dimension"), _day("length-1 dimension").assign_coords(
         time=[np.datetime64("2019-01-04")])], dim="time")

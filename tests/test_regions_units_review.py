@@ -50,6 +50,18 @@ def test_a_cap_ringed_by_tracks_is_inside_the_region():
     assert float(m.target_grid(1.0).lat.max()) > 89.0
 
 
+def test_a_global_grid_ends_where_it_ends():
+    """A diff review: a global grid from 80 S to 80 N was widened to both poles (Antarctica included); a grid's edge
+    is a product's choice, not a hole between tracks."""
+    lat, lon = np.arange(-79.5, 80.0, 1.0), np.arange(-177.5, 180.0, 5.0)
+    ds = xr.Dataset({"sla": (("lat", "lon"), np.cos(np.radians(lat))[:, None] * np.ones(lon.size), {"units": "m"})},
+                    coords={"lat": lat, "lon": lon})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = ds.inr.fit("sla", width=8, depth=1, epochs=1, max_time=None, seed=0, progress=False)
+    assert m.region_[2:] == (-79.5, 79.5)
+
+
 def test_a_circumpolar_band_with_a_narrow_sector_gap_covers_every_longitude():
     """A review's Southern Ocean day of SARAL: a 15.7 deg sector without tracks at 60-70 S (600-870 km, less than
     the gaps between passes at the equator) made the region stop at its edges, and predictions there step."""

@@ -127,6 +127,53 @@ def test_the_pair_is_named_by_a_tuple_and_wrong_requests_are_refused(pair_fit):
     assert pair_fit.derive("gradient", grid, variable="u").deta_dx.attrs["units"] == "cm s-1 m-1"  # as before
 
 
+def _fit(ds, variables, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ds.inr.fit(variables, width=8, depth=1, epochs=2, max_time=None, seed=0, progress=False, **kw)
+
+
+def test_the_diff_review_s_pair_requests():
+    """ECMWF's m s**-1 is a speed; one component alone, a name twice, a height in a pair and an array of names get
+    their own answers (a review of the feature: 'Several variables were fitted', a swap into another error, advice
+    to label a velocity in metres, a TypeError)."""
+    from geoinr.geometry import metres_per_second
+
+    assert [metres_per_second(u) for u in ("m s**-1", "cm/sec", "knot", "kts")] == [1.0, 0.01, 0.514444, 0.514444]
+    ds = _currents("m s-1")
+    for v in ("u", "v"):
+        ds[v].attrs["units"] = "m s**-1"
+    grid = xr.Dataset(coords={"lon": ("p", [0.0, 0.2]), "lat": ("p", [40.0, 40.1])})
+    pair = _fit(ds, ["u", "v"])
+    assert np.isfinite(pair.derive("relative_vorticity", grid).zeta.values).all()
+    assert np.isfinite(pair.derive("divergence", grid, variable=np.array(["u", "v"])).div.values).all()
+    with pytest.raises(ValueError, match="names one variable twice"):
+        pair.derive("divergence", grid, variable=("u", "u"))
+    lone = _fit(_currents("cm s-1"), "u")
+    with pytest.raises(ValueError, match=r"only 'u' was fitted"):
+        lone.derive("relative_vorticity", grid)
+    blank = _currents("cm s-1")
+    blank["v"].attrs["units"] = "furlongs"
+    with pytest.raises(ValueError, match=r"'v' has units 'furlongs', not a speed"):
+        _fit(blank, ["u", "v"]).derive("relative_vorticity", grid)
+    ds = _currents("m s-1")
+    ds["adt"] = ds.u * 0 + 0.5
+    ds["adt"].attrs = {"units": "m"}
+    mixed = _fit(ds, ["adt", "u", "v"])
+    with pytest.raises(ValueError, match="a length, not a velocity component"):
+        mixed.derive("relative_vorticity", grid, variable=("adt", "u"))
+    with pytest.raises(ValueError, match="not available for a velocity pair"):  # not "needs uncertainty=" first
+        pair.derive("relative_vorticity", grid, return_std=True)
+
+
+def test_derived_fields_refuses_a_velocity_s_quantities():
+    from geoinr.physics.derived import derived_fields
+
+    d = {"f": torch.zeros(1), "f_x": torch.zeros(1), "f_y": torch.zeros(1), "lap": torch.zeros(1)}
+    with pytest.raises(ValueError, match="divergence"):
+        derived_fields("divergence", d, torch.tensor([40.0]))
+
+
 def test_a_height_fitted_beside_a_pair_needs_a_choice():
     ds = _currents("m s-1")
     ds["sla"] = (("lat", "lon"), 0.1 * np.cos(np.radians(ds.lat.values))[:, None] * np.ones(ds.lon.size),

@@ -131,14 +131,15 @@ def _magnitude(values: np.ndarray) -> float:
     return top if top > 0 else 1.0
 
 
-def frame_in_memory(table: _coords.PointTable) -> Frame:
-    """Statistics and extent of an in-memory table (the sample is the table itself)."""
+def frame_in_memory(table: _coords.PointTable, gridded: bool = False) -> Frame:
+    """Statistics and extent of an in-memory table (the sample is the table itself; a grid's region ends where the
+    grid does, :func:`geoinr.observations.extent`)."""
     if len(table) < 2:
         raise ValueError(
             f"Only {len(table)} valid observation: a field cannot be fitted to a single point. "
             f"Check the data (and its NaN mask) or its coordinates."
         )
-    region, time_range = _observations.extent(table)
+    region, time_range = _observations.extent(table, gridded=gridded)
     scale = np.array([_magnitude(table.values[:, j]) for j in range(table.values.shape[1])])
     return Frame(
         mean=np.nanmean(table.values, axis=0),
@@ -293,7 +294,8 @@ def frame_streamed(obs, seed) -> Frame:
         )
     occupied = np.isfinite(stats["lon_low"])
     span = _coords.longitude_span(np.concatenate([stats["lon_low"][occupied], stats["lon_high"][occupied]]))
-    region = _observations.fitted_region(span, sample.lat, float(stats["lat_min"]), float(stats["lat_max"]))
+    region = _observations.fitted_region(span, sample.lat, float(stats["lat_min"]), float(stats["lat_max"]),
+                                         caps=not obs.gridded)
     time_range, gaps = None, []
     if obs.time_axis is not None:
         tt = obs.time_axis.to_days(np.stack([stats["time_min"], stats["time_max"]]))  # cftime: 0-d object arrays
@@ -604,7 +606,7 @@ def learn_frame(model, obs) -> Frame:
         if empty:
             raise ValueError(f"Variable {empty[0]!r} has no valid value (every value is NaN or a fill value): leave it "
                              f"out of variables= (fitting {[v for v in obs.variables if v not in empty]}).")
-        frame = frame_in_memory(obs.table)
+        frame = frame_in_memory(obs.table, gridded=bool(obs.gridded))
         _observations.warn_duplicates(obs.table)
         for v, s in zip(obs.variables, frame.std):
             if not s > 0:
@@ -782,7 +784,8 @@ def encoding_config(model, sample: _coords.PointTable, extent: np.ndarray | None
     options = {"space": model.space_encoding, "time": model.time_encoding}
     # one day's map: a spatial network (a constant time input only changed its start; 2026-12-07), but for the QG
     # residual, whose tendency needs a time input
-    if model._one_instant() and "qg" not in physics_terms(getattr(model, "physics_", None)):
+    if model._one_instant() and "qg" not in physics_terms(getattr(model, "physics_", None)) \
+            and not _needs_time(model.model):  # (NIF and a modulated SIREN condition on time: they keep it)
         options["time"] = None
     if period is None and extent is None and getattr(model, "_regular_times", False) and sample.time is not None:
         wavelength, period = _gridded_scales(sample, wavelength, grid=getattr(model, "_gridded_source", False))
@@ -792,6 +795,13 @@ def encoding_config(model, sample: _coords.PointTable, extent: np.ndarray | None
         coords = np.concatenate([coords, extent])
     encoding = CoordinateEncoding.from_points(coords, **options, min_wavelength=wavelength, min_period=period)
     return encoding.config()
+
+
+def _needs_time(name) -> bool:
+    """Whether the network ``name`` conditions on time (NIF, a modulated SIREN: :data:`geoinr.nn.NETWORKS`)."""
+    from ..nn import NETWORKS
+
+    return bool(NETWORKS[name][3]) if name in NETWORKS else False
 
 
 def _gridded_scales(sample: _coords.PointTable, wavelength, grid: bool = True):

@@ -162,8 +162,8 @@ class SurrogateMixin:
         return with_cell_bounds(ds, target)  # the target's cell bounds, as regrid and grid() keep them
 
     def _check_derive(self, quantity: str, return_std: bool, outside: str, equator_band=0.0, rossby_radius=None) -> None:
-        """``derive``'s requests checked before any work: a fitted model, a known quantity, a std only where one was
-        calibrated, a known ``outside``, an ``equator_band`` >= 0 and a ``rossby_radius`` > 0 or None (a string
+        """``derive``'s requests checked before any work: a fitted model, a known quantity, a std only of the
+        quantities the error model carries (whether one was calibrated: :meth:`_derived_from`), a known ``outside``, an ``equator_band`` >= 0 and a ``rossby_radius`` > 0 or None (a string
         failed in numpy, a negative radius gave the positive one's PV, a negative band masked nothing)."""
         self._check_fitted()
         real = (int, float, np.integer, np.floating)
@@ -180,17 +180,17 @@ class SurrogateMixin:
         if return_std and quantity in PAIR_QUANTITIES and quantity != "relative_vorticity":
             raise ValueError(f"return_std=True is not available for {quantity!r} (the error model carries the height's "
                              f"gradient, currents, vorticity and PV): derive({quantity!r}, ...) without it.")
-        if return_std and not self._strategy().calibrated:
-            raise ValueError("return_std=True needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'; "
-                             f"this one was fitted with uncertainty={self.uncertainty!r}.")
         _evaluation.check_outside(outside)
 
     def _derived_from(self, quantity: str, variable, return_std: bool) -> tuple:
         """(variable, column, scale, offset, units per metre) of what ``derive`` differentiates: a height (one name;
         scale and offset to metres) or a fitted velocity pair (tuples; to m/s)."""
-        pair = _velocity.velocity_pair(self, quantity, variable, return_std)
+        pair = _velocity.velocity_pair(self, quantity, variable, return_std)  # (a pair's std refused as such first)
         if pair is not None:
             return (pair, *_velocity.pair_scales(self, pair), None)
+        if return_std and not self._strategy().calibrated:
+            raise ValueError("return_std=True needs a model fitted with uncertainty='ensemble' or 'bayes_last_layer'; "
+                             f"this one was fitted with uncertainty={self.uncertainty!r}.")
         variable = self._height_variable(variable, quantity)
         j = self._selection(variable)[0]
         to_m, per_metre = self._metres_per_unit(quantity, variable)

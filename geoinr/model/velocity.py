@@ -9,6 +9,7 @@ metric terms.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ..geometry import SPEED_UNITS, is_height, metres_per_length_unit, metres_per_second
@@ -31,15 +32,20 @@ def _is_height(attrs: dict) -> bool:
     return bool(units and metres_per_length_unit(units) is not None) or is_height(str(attrs.get("standard_name") or ""))
 
 
-def fitted_pair(model) -> tuple | None:
-    """The fitted (eastward, northward) velocity components, each in a speed's units, where exactly one of each
-    was fitted; else None."""
+def _components(model) -> dict:
+    """{"eastward": [names], "northward": [names]} of the fitted variables that say a direction and are no length."""
     ways = {}
     for v in model.variables_:
         attrs = model.variable_attrs_.get(v) or {}
         way = _direction(v, attrs)[0]
-        if way is not None and _speed_factor(attrs.get("units")) is not None:
+        if way is not None and not _is_height(attrs):
             ways.setdefault(way, []).append(v)
+    return ways
+
+
+def fitted_pair(model) -> tuple | None:
+    """The fitted (eastward, northward) velocity components, where exactly one of each was fitted; else None."""
+    ways = _components(model)
     if len(ways.get("eastward", ())) == 1 and len(ways.get("northward", ())) == 1:
         return ways["eastward"][0], ways["northward"][0]
     return None
@@ -65,8 +71,8 @@ def velocity_pair(model, quantity: str, variable, return_std: bool) -> tuple | N
     >>> velocity_pair(m, "relative_vorticity", None, False)
     ('u', 'v')
     """
-    if isinstance(variable, list | tuple):
-        pair = tuple(str(v) for v in variable)
+    if isinstance(variable, list | tuple | np.ndarray):
+        pair = tuple(str(v) for v in np.asarray(variable).ravel())
         if len(pair) != 2:
             raise ValueError(f"variable={variable!r}: give one fitted height, or a velocity pair (eastward, northward) "
                              f"for {PAIR_QUANTITIES}.")
@@ -82,8 +88,10 @@ def velocity_pair(model, quantity: str, variable, return_std: bool) -> tuple | N
         return None
     else:
         pair = fitted_pair(model)
-        if pair is None:
+        if pair is None:  # one component fitted alone, or two pairs: not a height either
+            _refuse_lone_components(model, quantity)
             return None
+        _check_pair(model, pair)  # (its units: a speed geoinr knows)
     if return_std:
         raise ValueError(f"return_std=True is not available for a velocity pair's {quantity!r} (the error model "
                          f"carries a height's derivatives only): derive({quantity!r}, ...) without it.")
@@ -91,16 +99,37 @@ def velocity_pair(model, quantity: str, variable, return_std: bool) -> tuple | N
 
 
 def _check_pair(model, pair: tuple) -> None:
-    """Refuse a pair whose order or units would give the wrong kinematics."""
+    """Refuse a pair whose names, units or order would give the wrong kinematics."""
+    if pair[0] == pair[1]:
+        raise ValueError(f"variable={pair!r} names one variable twice: give the eastward and the northward "
+                         f"components, e.g. variable=('u', 'v').")
     attrs = [model.variable_attrs_.get(v) or {} for v in pair]
-    ways = [_direction(v, a) for v, a in zip(pair, attrs)]
-    if ways[0][0] == "northward" or ways[1][0] == "eastward":
-        raise ValueError(f"variable={pair!r} is read as (eastward, northward), but {ways[0][1]} and {ways[1][1]} "
-                         f"say otherwise: give variable={pair[::-1]!r}.")
     for v, a in zip(pair, attrs):
         if _speed_factor(a.get("units")) is None:
-            raise ValueError(f"{v!r} has units {a.get('units')!r}, not a speed geoinr knows ({sorted(SPEED_UNITS)}): "
-                             f"set its units attribute before fitting (e.g. ds[{v!r}].attrs['units'] = 'm s-1').")
+            what = "a length, not a velocity component" if _is_height(a) else "not a speed geoinr knows"
+            raise ValueError(f"{v!r} has units {a.get('units')!r}, {what} ({sorted(SPEED_UNITS)}): give a velocity "
+                             f"pair, in a speed's units (set ds[{v!r}].attrs['units'], e.g. 'm s-1', before fitting).")
+    ways = [_direction(v, a) for v, a in zip(pair, attrs)]
+    if ways[0][0] == "northward" and ways[1][0] == "eastward":
+        raise ValueError(f"variable={pair!r} is read as (eastward, northward), but {ways[0][1]} and {ways[1][1]} "
+                         f"say otherwise: give variable={pair[::-1]!r}.")
+    if ways[0][0] == "northward" or ways[1][0] == "eastward":
+        raise ValueError(f"variable={pair!r} is read as (eastward, northward), but {ways[0][1]} and {ways[1][1]}: "
+                         f"give the eastward component first, then the northward one.")
+
+
+def _refuse_lone_components(model, quantity: str) -> None:
+    """Where no pair and no height were found, refuse a velocity's quantity of lone or several components (it went
+    on as a height, with advice to label a velocity in metres: a review)."""
+    ways = _components(model)
+    found = [v for names in ways.values() for v in names]
+    if not found:
+        return
+    if len(found) == 1:
+        raise ValueError(f"derive({quantity!r}) of a velocity takes its two components; only {found[0]!r} was "
+                         f"fitted: fit the eastward and the northward components together (fit(['u', 'v'])).")
+    raise ValueError(f"derive({quantity!r}): several velocity components were fitted ({found}); name the pair, "
+                     f"variable=('<eastward>', '<northward>').")
 
 
 def _refuse_one_component(model, quantity: str, variable) -> None:

@@ -130,6 +130,9 @@ def derived_fields(quantity: str, d: dict, lat_deg: torch.Tensor, rossby_radius_
         return {"ugos": -GRAVITY / f * d["f_y"], "vgos": GRAVITY / f * d["f_x"]}
     if quantity == "relative_vorticity":
         return {"zeta": GRAVITY / f * d["lap"] - GRAVITY * beta(lat_deg) / f**2 * d["f_y"]}
+    if quantity != "pv":  # (a velocity's kinematics are geoinr.physics.kinematics')
+        raise ValueError(f"derived_fields takes 'gradient', 'geostrophic_velocity', 'relative_vorticity' or 'pv', "
+                         f"got {quantity!r}.")
     inv_ld2 = (rossby_radius_km * 1e3) ** -2 if rossby_radius_km else inverse_square_radius(lat_deg)  # 1/m^2
     # lap(g eta / f) with f = f(y): product rule on the sphere
     b = beta(lat_deg)
