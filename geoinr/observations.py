@@ -30,8 +30,9 @@ REGION_MARGIN_DEG = 1.0  # degrees: targets this far (or a tenth of the span) ou
 # pole; SARAL's and Sentinel-3's holes are 8.5-8.7, CryoSat-2's 2; Jason's 24 and Antarctica from 70 S are not)
 POLAR_CAP_MAX_DEG = 10.0
 # extent: a record over every longitude but a gap this wide (degrees of the equator's length: 1,110 km at the
-# median latitude) covers every longitude (a Southern Ocean day of SARAL: 15.7 deg at 60-70 S is 600-870 km)
+# latitude of its equatorward 5 %) covers every longitude (a Southern Ocean day of SARAL: 15.7 deg at 60-70 S is 600-870 km)
 GLOBAL_GAP_DEG = 10.0
+GLOBAL_GAP_QUANTILE = 0.05
 WINDOW_MARGIN = 0.01  # of the fitted time window: targets further outside it are far
 # ... and at least this many days (at most WINDOW_SHORT_SHARE of a short window): tracks that start at 13:24 made
 # the daily maps' first midnight "outside", warned at every ordinary scoring (a review)
@@ -125,12 +126,14 @@ def extent(table: _coords.PointTable, gridded: bool = False) -> tuple:
 def fitted_region(span: tuple, lat, south: float, north: float, caps: bool = True) -> tuple:
     """(west, east, south, north) of data over the longitudes ``span`` (:func:`geoinr.coords.longitude_span`) at
     latitudes ``lat`` (all of them or a sample) from ``south`` to ``north``: every longitude where the widest gap
-    between them is no wider than :data:`GLOBAL_GAP_DEG` at the equator's scale (in km at their median latitude),
+    between them is no wider than :data:`GLOBAL_GAP_DEG` at the equator's scale (in km at their equatorward side),
     and, with ``caps``, reaching a pole over a cap they ring (:func:`with_polar_caps`; a global grid from 80 S to
     80 N was widened to both poles, Antarctica included: a review)."""
     west, east = span
     lat = np.asarray(lat, dtype=np.float64)
-    squeeze = np.cos(np.radians(float(np.median(np.abs(lat))))) if lat.size else 1.0
+    # measured at the data's equatorward side (a low quantile of |lat|): a 60 deg gap of an Arctic record dense
+    # near the pole is 2,700 km at its 66 N edge (at its median latitude, 84 N, it read as narrow: a review)
+    squeeze = np.cos(np.radians(float(np.quantile(np.abs(lat), GLOBAL_GAP_QUANTILE)))) if lat.size else 1.0
     if 0.0 < 360.0 - (east - west) and (360.0 - (east - west)) * squeeze <= GLOBAL_GAP_DEG:
         west, east = -180.0, 180.0
     return with_polar_caps((west, east, south, north)) if caps else (west, east, south, north)

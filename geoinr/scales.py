@@ -49,12 +49,15 @@ GRIDDED_NOISE_RATIO = 2.0
 GRIDDED_MIN_PAIRS = 50  # gridded_period: fewer increments one and two time steps long than this, no estimate
 # gridded_period's variogram fit (records whose cells are seen over GRIDDED_MIN_LAGS steps or more): lags 1 to
 # GRIDDED_MAX_LAGS steps; an oscillation whose swing is less than GRIDDED_SIGNAL_SHARE of the variogram's largest
-# value is no period to fit (white noise, a static field under noise); trial phase steps GRIDDED_TRIAL_PHASES
+# value, or a variogram that falls back by less than that share after its largest value, is no period to fit
+# (white noise, a static field under noise, red noise); trial phase steps GRIDDED_TRIAL_PHASES
 GRIDDED_MIN_LAGS = 8
-GRIDDED_MAX_LAGS = 24
+GRIDDED_MAX_LAGS = 48
 GRIDDED_SIGNAL_SHARE = 0.05
 GRIDDED_TRIAL_PHASES = 400
 GRIDDED_SLOW_LAGS = 4  # the variogram's trial half-periods reach this many times its longest lag (then: slow)
+GRIDDED_TURN_SHARE = 0.2  # the variogram with an oscillation must leave under this share of red noise's misfit (real
+# cycles under noise of three times their amplitude left 0.16 of it, red noise of 0.5-10 days 0.24-0.49)
 GRIDDED_POINTS = 200_000  # gridded_period: about this many values read (every time of a share of the cells)
 # a gridded record's own period replaces the rule's where it is below this share of it: hourly output (0.52 against
 # 5.2 days at 0.25 deg) does, four daily DUACS maps at 0.5 deg (0.59-0.89 of the rule's 9.5-11.7 days, five boxes)
@@ -314,12 +317,15 @@ def gridded_period(lon, lat, t, values, noise_guard: bool = False) -> float | No
     steps (the Nyquist period). Needs cells seen at three or more evenly spaced times. With ``noise_guard``, a
     ratio under :data:`GRIDDED_NOISE_RATIO` (white noise: 1) gives None.
 
-    Sub-daily records whose cells are seen at :data:`GRIDDED_MIN_LAGS` or more successive steps (hourly radar,
-    model output) are read by their temporal variogram instead, over lags of 1 to :data:`GRIDDED_MAX_LAGS` steps:
-    :math:`\gamma(k) = n + A(1 - \cos k\omega\Delta) + B k^2`, fitted for :math:`n, A, B \ge 0` at each trial
-    :math:`\omega\Delta` (:func:`_variogram_period`). White noise is the constant :math:`n`, a slow field the
-    :math:`k^2` term: noise no longer pulls the period towards two steps (5 cm/s on hourly radar currents read 2 h
-    where their tide and inertial cycle are 12-20 h; a review), and a period longer than the lags is slow (None).
+    Sub-daily gridded records (not stations: a few series' variogram is too noisy) whose cells are seen at
+    :data:`GRIDDED_MIN_LAGS` or more steps are read by their temporal variogram instead, over lags of 1 to
+    :data:`GRIDDED_MAX_LAGS` steps: :math:`\gamma(k) = n + A(1 - \cos k\omega\Delta) + C(1 - e^{-k/L}) + B k^2`,
+    fitted for non-negative weights at each trial :math:`\omega\Delta` and :math:`L` (:func:`_variogram_period`).
+    White noise is the constant :math:`n`, red noise the exponential, a slow field the :math:`k^2` term; a cycle is
+    taken where it fits much better than red noise alone and the variogram turns down inside the lags. Noise no
+    longer pulls the period towards two steps (5 cm/s on hourly radar currents read 2 h where their tide and
+    inertial cycle are 12-20 h; a review); red noise, a cycle longer than twice the lags, or one far weaker than a
+    slow field or the noise (a tenth of it; three times its amplitude in noise) give None.
 
     Parameters
     ----------
@@ -364,7 +370,8 @@ def gridded_period(lon, lat, t, values, noise_guard: bool = False) -> float | No
     scale = np.nanstd(y, axis=0)
     scale[~(scale > 0)] = 1.0
     y = y / scale
-    long_runs = _variogram_period(keys, t, y, dt) if dt < 1.0 else False  # (daily and slower: as measured before)
+    # (daily and slower, and stations' few series: as measured before; a few gauges' variogram is too noisy to read)
+    long_runs = _variogram_period(same, t, y, dt) if dt < 1.0 - 1e-6 and not noise_guard else False
     if long_runs is not False:
         return long_runs
     y0, y1, y2 = y[:-2][two], y[1:-1][two], y[2:][two]  # three times of one cell, a step apart: both steps of a
@@ -382,18 +389,26 @@ def gridded_period(lon, lat, t, values, noise_guard: bool = False) -> float | No
     return max(np.pi / omega_dt * dt, 2.0 * dt)
 
 
-def _variogram_period(keys, t, y, dt: float):
-    """:func:`gridded_period` from the temporal variogram (values ``y`` sorted by cell ``keys`` then time ``t``,
-    step ``dt``): the period, None (slow, or no oscillation beside noise), or False where the cells' runs are too
-    short to fit it (the caller's two-lag estimate then)."""
+def _variogram_period(same, t, y, dt: float):
+    """:func:`gridded_period` from the temporal variogram (values ``y`` sorted by cell then time ``t``, ``same``
+    marking each row whose cell is the previous row's; step ``dt``): the period, None (slow, or no oscillation beside
+    noise), or False where the cells' runs are too short to fit it (the caller's two-lag estimate then).
+
+    Pairs k steps apart are matched by each value's cell and step number, so a missing hour costs its own pairs
+    only (matched by row offset, half an HF radar's hours missing left too few pairs: a review). Red noise (an
+    exponential term, ``1 - exp(-k/L)``) joins noise and the slow part, and an oscillation is taken only where it
+    leaves less than :data:`GRIDDED_TURN_SHARE` of the misfit without it: a damped random walk's variogram (rising,
+    levelling off) was fitted by a cosine of a quarter of the lags, a period of 13 steps at any step (a review)."""
     from scipy.optimize import nnls
 
+    cell = np.concatenate([[0], np.cumsum(~same)])
+    step = np.round((t - t.min()) / dt).astype(np.int64)
+    code = cell * (int(step.max()) + GRIDDED_MAX_LAGS + 2) + step  # ascending: rows are sorted by cell, then time
     gamma = []
     for k in range(1, GRIDDED_MAX_LAGS + 1):
-        if k >= len(t):
-            break
-        pair = (keys[k:] == keys[:-k]).all(axis=1) & np.isclose(t[k:] - t[:-k], k * dt, rtol=1e-3)
-        sq = ((y[k:] - y[:-k])[pair]) ** 2
+        j = np.minimum(np.searchsorted(code, code + k), len(code) - 1)
+        pair = code[j] == code + k
+        sq = (y[j[pair]] - y[pair]) ** 2
         sq = sq[np.isfinite(sq)]
         if sq.size < GRIDDED_MIN_PAIRS:
             break
@@ -402,18 +417,27 @@ def _variogram_period(keys, t, y, dt: float):
         return False
     gamma = np.asarray(gamma)
     lags = np.arange(1, gamma.size + 1, dtype=np.float64)
+    base = [np.ones_like(lags), (lags / gamma.size) ** 2]  # noise, a slow field
+    reds = [1.0 - np.exp(-lags / scale) for scale in np.geomspace(1.0, GRIDDED_SLOW_LAGS * gamma.size, 10)]
+    without = min(nnls(np.column_stack(base + [red]), gamma)[1] for red in reds)  # no oscillation: red noise
     best = None
     slowest = np.pi / (GRIDDED_SLOW_LAGS * gamma.size)
     for phase in np.geomspace(slowest, np.pi, GRIDDED_TRIAL_PHASES):  # half-periods of 1 to 4 x lags steps
-        design = np.column_stack([np.ones_like(lags), 1.0 - np.cos(lags * phase), (lags / gamma.size) ** 2])
-        coef, residual = nnls(design, gamma)
-        if best is None or residual < best[0]:
-            best = (residual, phase, coef)
-    _, phase, (noise, oscillation, slow) = best
+        cosine = 1.0 - np.cos(lags * phase)
+        for red in reds:
+            coef, residual = nnls(np.column_stack(base + [red, cosine]), gamma)
+            if best is None or residual < best[0]:
+                best = (residual, phase, coef[-1])
+    residual, phase, oscillation = best
     if phase <= slowest:  # slower than the lags can tell
         return None
     if not oscillation * np.max(1.0 - np.cos(lags * phase)) > GRIDDED_SIGNAL_SHARE * np.max(gamma):
         return None  # no oscillation beside the noise and the slow part
+    if not residual < GRIDDED_TURN_SHARE * without:
+        return None  # red noise explains the variogram as well: no period
+    top = int(np.argmax(gamma))
+    if top == gamma.size - 1 or gamma[top] - np.min(gamma[top:]) < GRIDDED_SIGNAL_SHARE * gamma[top]:
+        return None  # the variogram never turns down inside the lags: no cycle it can tell
     return float(max(np.pi / phase * dt, 2.0 * dt))
 
 

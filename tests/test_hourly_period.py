@@ -32,11 +32,52 @@ def test_noise_a_static_field_or_a_slow_one_tell_no_period():
     assert gridded_period(lon, lat, t, np.cos(2 * np.pi * t / 10.0 + phase)) is None  # a 10-day eddy at hourly steps
 
 
-def test_a_small_tide_under_a_slow_field_is_found():
+def test_a_tide_under_a_slow_field_is_found_where_it_turns_the_variogram_down():
+    """A tide of half the slow field's amplitude is found; one of a tenth leaves the variogram rising over the lags
+    (no turn down): the rule's period then, as for red noise."""
     lon, lat, t, phase, rng = _grid(72)
-    values = 2 * np.cos(2 * np.pi * t / 10 + phase) + 0.2 * np.cos(2 * np.pi * t * 24 / 12.42 + phase) \
-        + 0.3 * rng.standard_normal(lon.size)
-    assert gridded_period(lon, lat, t, values) * 24.0 == pytest.approx(6.21, rel=0.05)
+    slow = 2 * np.cos(2 * np.pi * t / 10 + phase) + 0.3 * rng.standard_normal(lon.size)
+    tide = np.cos(2 * np.pi * t * 24 / 12.42 + phase)
+    assert gridded_period(lon, lat, t, slow + tide) * 24.0 == pytest.approx(6.21, rel=0.05)
+    assert gridded_period(lon, lat, t, slow + 0.2 * tide) is None
+
+
+def _red(hours, tau_days, step_h=1.0, seed=0):
+    """A damped random walk per cell (exponential covariance, decorrelation ``tau_days``), no oscillation."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(hours) * step_h / 24.0
+    lon, lat, tt = (a.ravel() for a in np.meshgrid(np.arange(20.0), np.arange(20.0), t, indexing="ij"))
+    a = np.exp(-step_h / 24.0 / tau_days)
+    x = np.zeros((400, hours))
+    x[:, 0] = rng.standard_normal(400)
+    for k in range(1, hours):
+        x[:, k] = a * x[:, k - 1] + np.sqrt(1 - a * a) * rng.standard_normal(400)
+    return lon, lat, tt, x.ravel()
+
+
+@pytest.mark.parametrize("tau_days,step_h", [(0.5, 1.0), (2.0, 1.0), (10.0, 1.0), (5.0, 0.5), (5.0, 3.0)])
+def test_red_noise_tells_no_period(tau_days, step_h):
+    """A second diff review: a damped random walk read a period of about 13 steps at any step (a cosine of a
+    quarter of the lags fitted its rising, levelling variogram)."""
+    assert gridded_period(*_red(72, tau_days, step_h)) is None
+
+
+def test_missing_hours_cost_their_own_pairs():
+    """Half the hours of each cell missing (rows dropped, as a fit's sample has them): pairs k steps apart were
+    matched by row offset and too few remained, so the two-lag estimate read noise as 2 h again."""
+    lon, lat, t, phase, rng = _grid(72)
+    values = np.cos(2 * np.pi * t * 24 / 12.42 + phase) + 0.7 * rng.standard_normal(lon.size)
+    keep = rng.random(lon.size) > 0.5
+    assert gridded_period(lon[keep], lat[keep], t[keep], values[keep]) * 24 == pytest.approx(6.21, rel=0.05)
+
+
+def test_stations_keep_their_noise_guard():
+    """A second diff review: a few hourly gauges of white noise read 2 h through the variogram (too few series
+    for it), where the stations' guard had said no period."""
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        lon, lat, t = np.repeat([0.0, 1.0], 100), np.zeros(200), np.tile(np.arange(100) / 24.0, 2)
+        assert gridded_period(lon, lat, t, rng.standard_normal(200), noise_guard=True) is None
 
 
 def test_daily_records_keep_the_two_lag_estimate():

@@ -75,6 +75,12 @@ def test_a_circumpolar_band_with_a_narrow_sector_gap_covers_every_longitude():
     assert region[:2] == (-180.0, 180.0)
     tropics = PointTable(lon, rng.uniform(-10.0, 10.0, 5000), None, np.zeros((5000, 1)))
     assert extent(tropics)[0][1] - extent(tropics)[0][0] < 360.0  # 15.7 deg at the equator is a real gap
+    # a second diff review: an Arctic record dense near the pole, 60 deg of longitude missing, read as global (the
+    # gap measured at its median latitude, 84 N, not at its 66 N edge, where it is 2,700 km)
+    arctic_lon = rng.uniform(-150.0, 150.0, 5000)
+    arctic_lat = 90.0 - 24.0 * np.sqrt(rng.uniform(0.0, 1.0, 5000)) ** 3
+    region, _ = extent(PointTable(arctic_lon, arctic_lat, None, np.zeros((5000, 1))))
+    assert region[1] - region[0] < 360.0 and region[3] < 90.0
 
 
 def test_the_regridded_axis_of_a_curvilinear_source_reaching_180_ascends():

@@ -140,6 +140,7 @@ def test_the_diff_review_s_pair_requests():
     from geoinr.geometry import metres_per_second
 
     assert [metres_per_second(u) for u in ("m s**-1", "cm/sec", "knot", "kts")] == [1.0, 0.01, 0.514444, 0.514444]
+    assert [metres_per_second(u) for u in ("ms-1", "cm.s-1", "meters/second", "kn")] == [1.0, 0.01, 1.0, 0.514444]
     ds = _currents("m s-1")
     for v in ("u", "v"):
         ds[v].attrs["units"] = "m s**-1"
@@ -147,6 +148,7 @@ def test_the_diff_review_s_pair_requests():
     pair = _fit(ds, ["u", "v"])
     assert np.isfinite(pair.derive("relative_vorticity", grid).zeta.values).all()
     assert np.isfinite(pair.derive("divergence", grid, variable=np.array(["u", "v"])).div.values).all()
+    assert np.isfinite(pair.derive("divergence", grid, variable=xr.DataArray(["u", "v"])).div.values).all()
     with pytest.raises(ValueError, match="names one variable twice"):
         pair.derive("divergence", grid, variable=("u", "u"))
     lone = _fit(_currents("cm s-1"), "u")

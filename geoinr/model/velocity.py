@@ -71,7 +71,7 @@ def velocity_pair(model, quantity: str, variable, return_std: bool) -> tuple | N
     >>> velocity_pair(m, "relative_vorticity", None, False)
     ('u', 'v')
     """
-    if isinstance(variable, list | tuple | np.ndarray):
+    if not isinstance(variable, str | None) and np.ndim(variable) == 1:  # a list, tuple, array of names
         pair = tuple(str(v) for v in np.asarray(variable).ravel())
         if len(pair) != 2:
             raise ValueError(f"variable={variable!r}: give one fitted height, or a velocity pair (eastward, northward) "
