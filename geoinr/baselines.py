@@ -356,9 +356,10 @@ class OptimalInterpolation(_Baseline):
         return self.lt is not None
 
     def _fit_state(self) -> dict:  # (the superobservations, the error variances, and whether time was read)
-        binned = {"lx": self.lx, "ly": self.ly, "lt": self.lt} if self.superobs is not None else {}  # (their bins:
-        return {"noise": self.noise, "signal_variance": self.signal_variance, "superobs": self.superobs,  # a review)
-                "lt given": self.lt is not None, **binned}
+        timed = {} if self._one_instant() else {"lt given": self.lt is not None}  # (one instant: lt is never read)
+        binned = {"lx": self.lx, "ly": self.ly, **({"lt": self.lt} if timed else {})} if self.superobs is not None else {}
+        return {"noise": self.noise, "signal_variance": self.signal_variance, "superobs": self.superobs,  # (bins: a
+                **timed, **binned}  # review)
 
     def _check_params(self) -> None:
         numbers = ("lx", "ly", "noise", "tile", "halo", "overlap", "max_obs") + (("lt",) if self.lt is not None else ())
@@ -820,8 +821,8 @@ class LinearInterpolator(_Baseline):
     def _uses_time(self) -> bool:
         return self.window is not None
 
-    def _fit_state(self) -> dict:  # (whether time was read)
-        return {"window given": self.window is not None}
+    def _fit_state(self) -> dict:  # (whether time was read; of one instant, it never is)
+        return {} if self._one_instant() else {"window given": self.window is not None}
 
     def _check_params(self) -> None:
         if self.fill not in (None, "nearest"):
@@ -863,7 +864,8 @@ class LinearInterpolator(_Baseline):
     def _predict_points(self, lon, lat, t, return_std):
         n = lon.size
         out = np.full(n, np.nan)
-        use_t = self.window is not None and self.time_axis_ is not None
+        # (one instant: every observation at every date, as OI and INRModel map it; NaN away from it before)
+        use_t = self.window is not None and self.time_axis_ is not None and not self._one_instant()
         ok = np.isfinite(lon) & np.isfinite(lat)
         if use_t:
             ok &= np.isfinite(t)

@@ -59,7 +59,15 @@ def test_a_baseline_of_one_instant_takes_a_target_without_time():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         np.testing.assert_array_equal(oi.predict(later).values, oi.predict(_day("length-1 dimension")).values)
-    assert geoinr.baselines.OptimalInterpolation(superobs=0.5).fit(_day("scalar"), "adt").n_superobs_ > 0
+    binned = geoinr.baselines.OptimalInterpolation(superobs=0.5).fit(_day("scalar"), "adt")
+    assert binned.n_superobs_ > 0
+    binned.set_params(lt=3.0)  # never read for one instant: not refused (a second diff review)
+    assert np.isfinite(binned.predict(_day("none")).values).any()
+    linear = geoinr.baselines.LinearInterpolator().fit(_day("length-1 dimension"), "adt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(linear.predict(later).values, linear.predict(_day("length-1 dimension")).values)
+    assert np.isfinite(linear.predict(later).values).any()  # NaN away from its date before (its window)
 
 
 @pytest.mark.parametrize("model", ["nif", "modulated_siren"])
