@@ -358,8 +358,7 @@ class OptimalInterpolation(_Baseline):
     def _fit_state(self) -> dict:  # (the superobservations, the error variances, and whether time was read)
         timed = {} if self._one_instant() else {"lt given": self.lt is not None}  # (one instant: lt is never read)
         binned = {"lx": self.lx, "ly": self.ly, **({"lt": self.lt} if timed else {})} if self.superobs is not None else {}
-        return {"noise": self.noise, "signal_variance": self.signal_variance, "superobs": self.superobs,  # (bins: a
-                **timed, **binned}  # review)
+        return {"noise": self.noise, "signal_variance": self.signal_variance, "superobs": self.superobs, **timed, **binned}
 
     def _check_params(self) -> None:
         numbers = ("lx", "ly", "noise", "tile", "halo", "overlap", "max_obs") + (("lt",) if self.lt is not None else ())

@@ -106,6 +106,7 @@ def test_a_pairs_vorticity_is_in_per_second_and_that_of_its_own_predictions(pair
     zeta = pair_fit.derive("relative_vorticity", target)
     div = pair_fit.derive("divergence", target)
     assert zeta.zeta.attrs["units"] == "s-1" and "velocity (u, v)" in zeta.zeta.attrs["long_name"]
+    assert "of ('u', 'v')" in zeta.attrs["history"]  # what was differentiated (a review)
     np.testing.assert_allclose(zeta.zeta.values, zeta_fd, rtol=2e-2, atol=2e-8)
     np.testing.assert_allclose(div.div.values, div_fd, rtol=2e-2, atol=2e-8)
     assert np.abs(zeta.zeta.values).max() > 1e-9  # a signal, not zeros (the fit is short)

@@ -153,7 +153,7 @@ class SurrogateMixin:
         if pair is None:  # (a pair's kinematics take no 1/f: no band, no geostrophy to judge)
             _warn_derived(quantity, columns, equator_band, parts, self.variable_attrs_.get(variable, {}))
         history = history_line(getattr(target, "attrs", {}).get("history"),
-                               f"geoinr {__version__} INRModel.derive({quantity!r}) by automatic differentiation")
+                               f"geoinr {__version__} INRModel.derive({quantity!r}) of {variable!r} by automatic differentiation")
         # one Dataset of every output (assigned one by one, a stacked target's MultiIndex warned of each: a review)
         ds = xr.Dataset({k: (dims, values, {**self._derived_attrs(k, variable, j, return_std, per_metre), "source": self._source_note(), "history": history, "cell_methods": self._cell_methods(), **_grid_mapping(coords)})
                          for k, values in parts.items()}, coords={k: v.drop_vars([p for p in parts if p in v.coords]) for k, v in coords.items() if k not in parts}, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
