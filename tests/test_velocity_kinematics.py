@@ -169,6 +169,16 @@ def test_the_diff_review_s_pair_requests():
         pair.derive("relative_vorticity", grid, return_std=True)
 
 
+def test_grid_relative_components_are_warned_of():
+    ds = _currents("m s-1")
+    ds["u"].attrs["standard_name"] = "sea_water_x_velocity"
+    ds["v"].attrs["standard_name"] = "sea_water_y_velocity"
+    m = _fit(ds, ["u", "v"])
+    grid = xr.Dataset(coords={"lon": ("p", [0.0]), "lat": ("p", [40.0])})
+    with pytest.warns(geoinr.GeoinrWarning, match="grid-relative"):
+        m.derive("relative_vorticity", grid)
+
+
 def test_derived_fields_refuses_a_velocity_s_quantities():
     from geoinr.physics.derived import derived_fields
 

@@ -92,10 +92,27 @@ def velocity_pair(model, quantity: str, variable, return_std: bool) -> tuple | N
             _refuse_lone_components(model, quantity)
             return None
         _check_pair(model, pair)  # (its units: a speed geoinr knows)
+    _warn_grid_relative(model, pair)
     if return_std:
         raise ValueError(f"return_std=True is not available for a velocity pair's {quantity!r} (the error model "
                          f"carries a height's derivatives only): derive({quantity!r}, ...) without it.")
     return pair
+
+
+def _warn_grid_relative(model, pair: tuple) -> None:
+    """Warn where the pair's standard names say grid-relative components (CF ``sea_water_x_velocity``: a model's
+    rotated or curvilinear grid), which ``derive`` differentiates as eastward and northward (a review)."""
+    import warnings
+
+    from ..frames import GeoinrWarning, user_stacklevel
+
+    relative = [v for v in pair if any(w in str((model.variable_attrs_.get(v) or {}).get("standard_name") or "")
+                                       for w in ("_x_velocity", "_y_velocity"))]
+    if relative:
+        warnings.warn(f"{relative} are grid-relative components (standard_name x/y velocity): derive takes the pair as "
+                      f"eastward and northward, so on a rotated or curvilinear grid its kinematics are wrong. Rotate "
+                      f"them to east and north first (with the grid's angle) and fit those.", GeoinrWarning,
+                      stacklevel=user_stacklevel())
 
 
 def _check_pair(model, pair: tuple) -> None:
