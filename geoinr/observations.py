@@ -125,15 +125,20 @@ def extent(table: _coords.PointTable, gridded: bool = False) -> tuple:
 
 def fitted_region(span: tuple, lat, south: float, north: float, caps: bool = True) -> tuple:
     """(west, east, south, north) of data over the longitudes ``span`` (:func:`geoinr.coords.longitude_span`) at
-    latitudes ``lat`` (all of them or a sample) from ``south`` to ``north``: every longitude where the widest gap
+    latitudes ``lat`` (all of them; None: the band's equatorward edge) from ``south`` to ``north``: every longitude where the widest gap
     between them is no wider than :data:`GLOBAL_GAP_DEG` at the equator's scale (in km at their equatorward side),
     and, with ``caps``, reaching a pole over a cap they ring (:func:`with_polar_caps`; a global grid from 80 S to
     80 N was widened to both poles, Antarctica included: a review)."""
     west, east = span
-    lat = np.asarray(lat, dtype=np.float64)
     # measured at the data's equatorward side (a low quantile of |lat|): a 60 deg gap of an Arctic record dense
-    # near the pole is 2,700 km at its 66 N edge (at its median latitude, 84 N, it read as narrow: a review)
-    squeeze = np.cos(np.radians(float(np.quantile(np.abs(lat), GLOBAL_GAP_QUANTILE)))) if lat.size else 1.0
+    # near the pole is 2,700 km at its 66 N edge (at its median latitude, 84 N, it read as narrow: a review); ``lat``
+    # None (a streamed record, whose sample may miss its edge): at its equatorward edge
+    if lat is None:
+        edge = 0.0 if south <= 0.0 <= north else min(abs(south), abs(north))
+    else:
+        lat = np.asarray(lat, dtype=np.float64)
+        edge = float(np.quantile(np.abs(lat), GLOBAL_GAP_QUANTILE)) if lat.size else 0.0
+    squeeze = np.cos(np.radians(edge))
     if 0.0 < 360.0 - (east - west) and (360.0 - (east - west)) * squeeze <= GLOBAL_GAP_DEG:
         west, east = -180.0, 180.0
     return with_polar_caps((west, east, south, north)) if caps else (west, east, south, north)

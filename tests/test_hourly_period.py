@@ -17,8 +17,8 @@ def _grid(hours, seed=0):
     return lon, lat, tt, lon * 0.7 + lat * 0.3, np.random.default_rng(seed)
 
 
-@pytest.mark.parametrize("hours", [48, 240])
-@pytest.mark.parametrize("period_h,noise", [(24.0, 0.0), (24.0, 1.0), (12.42, 0.5), (20.0, 0.7), (62.8, 0.0)])
+@pytest.mark.parametrize("hours,period_h,noise", [(h, p, n) for h in (48, 240) for p, n in (
+    (24.0, 0.0), (24.0, 1.0), (12.42, 0.5), (20.0, 0.7))] + [(240, 62.8, 0.0)])
 def test_a_noisy_cycle_reads_its_own_half_period(hours, period_h, noise):
     lon, lat, t, phase, rng = _grid(hours)
     values = np.cos(2 * np.pi * t * 24.0 / period_h + phase) + noise * rng.standard_normal(lon.size)
@@ -26,6 +26,8 @@ def test_a_noisy_cycle_reads_its_own_half_period(hours, period_h, noise):
 
 
 def test_noise_a_static_field_or_a_slow_one_tell_no_period():
+    lon, lat, t, phase, rng = _grid(48)
+    assert gridded_period(lon, lat, t, np.cos(2 * np.pi * t * 24 / 62.8 + phase)) is None  # half a period > half a run
     lon, lat, t, phase, rng = _grid(72)
     assert gridded_period(lon, lat, t, rng.standard_normal(lon.size)) is None
     assert gridded_period(lon, lat, t, phase + 0.1 * rng.standard_normal(lon.size)) is None
@@ -78,6 +80,50 @@ def test_stations_keep_their_noise_guard():
         rng = np.random.default_rng(seed)
         lon, lat, t = np.repeat([0.0, 1.0], 100), np.zeros(200), np.tile(np.arange(100) / 24.0, 2)
         assert gridded_period(lon, lat, t, rng.standard_normal(200), noise_guard=True) is None
+
+
+def test_a_cycle_whose_variogram_peaks_again_late_is_found():
+    """A third diff review: a 19 h cycle (the inertial period at 39 N) over 96 hours gave None, its variogram's
+    largest value falling on a late lag; the turn is looked for after every peak."""
+    t = np.arange(96) / 24.0
+    lon, lat, tt = (a.ravel() for a in np.meshgrid(np.arange(10.0), np.arange(10.0), t, indexing="ij"))
+    values = np.cos(2 * np.pi * tt * 24 / 19.0 + 0.7 * lon + 0.3 * lat)
+    assert gridded_period(lon, lat, tt, values) * 24 == pytest.approx(9.5, rel=0.05)
+
+
+@pytest.mark.parametrize("hours,phi", [(24, 0.9), (36, 0.9), (48, 0.97)])
+def test_short_records_of_red_noise_tell_no_period(hours, phi):
+    """A third diff review: short records' variograms bend down near their length (lags now reach half a run)."""
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        x = np.zeros((100, hours))
+        x[:, 0] = rng.standard_normal(100)
+        for k in range(1, hours):
+            x[:, k] = phi * x[:, k - 1] + np.sqrt(1 - phi**2) * rng.standard_normal(100)
+        lon, lat, tt = (a.ravel() for a in np.meshgrid(np.arange(10.0), np.arange(10.0), np.arange(hours) / 24.0,
+                                                       indexing="ij"))
+        assert gridded_period(lon, lat, tt, x.ravel()) is None
+
+
+def test_a_short_noisy_hourly_grid_is_not_two_steps():
+    lon, lat, tt = (a.ravel() for a in np.meshgrid(np.arange(3.0), np.arange(3.0), np.arange(12) / 24.0, indexing="ij"))
+    assert gridded_period(lon, lat, tt, np.random.default_rng(0).standard_normal(lon.size)) is None
+
+
+def test_the_cells_read_of_a_large_grid_are_a_share_of_them():
+    """On 1 deg grids the cells' hash had its low bits zero: every cell was kept (1.6 million values read)."""
+    import geoinr.scales as scales
+
+    lon, lat, tt = (a.ravel() for a in np.meshgrid(np.arange(0.0, 100.0), np.arange(0.0, 40.0), np.arange(100) / 24.0,
+                                                   indexing="ij"))
+    seen = []
+    real = scales._variogram_period
+    try:
+        scales._variogram_period = lambda same, t, y, dt: seen.append(len(t)) or None
+        scales.gridded_period(lon, lat, tt, np.cos(2 * np.pi * tt))
+    finally:
+        scales._variogram_period = real
+    assert seen and seen[0] < 0.75 * lon.size
 
 
 def test_daily_records_keep_the_two_lag_estimate():

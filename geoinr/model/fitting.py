@@ -294,8 +294,8 @@ def frame_streamed(obs, seed) -> Frame:
         )
     occupied = np.isfinite(stats["lon_low"])
     span = _coords.longitude_span(np.concatenate([stats["lon_low"][occupied], stats["lon_high"][occupied]]))
-    region = _observations.fitted_region(span, sample.lat, float(stats["lat_min"]), float(stats["lat_max"]),
-                                         caps=not obs.gridded)
+    region = _observations.fitted_region(span, None, float(stats["lat_min"]), float(stats["lat_max"]),
+                                         caps=not obs.gridded)  # (None: the sample may miss the equatorward edge)
     time_range, gaps = None, []
     if obs.time_axis is not None:
         tt = obs.time_axis.to_days(np.stack([stats["time_min"], stats["time_max"]]))  # cftime: 0-d object arrays
