@@ -317,9 +317,9 @@ def gridded_period(lon, lat, t, values, noise_guard: bool = False) -> float | No
     steps (the Nyquist period). Needs cells seen at three or more evenly spaced times. With ``noise_guard``, a
     ratio under :data:`GRIDDED_NOISE_RATIO` (white noise: 1) gives None.
 
-    Sub-daily gridded records (not stations: a few series' variogram is too noisy) whose cells are seen at
-    :data:`GRIDDED_MIN_LAGS` or more steps are read by their temporal variogram instead, over lags of 1 to
-    :data:`GRIDDED_MAX_LAGS` steps: :math:`\gamma(k) = n + A(1 - \cos k\omega\Delta) + C(1 - e^{-k/L}) + B k^2`,
+    Sub-daily gridded records (not stations: a few series' variogram is too noisy) are read by their temporal
+    variogram instead (None where fewer than :data:`GRIDDED_MIN_LAGS` lags can be read), over lags up to half the
+    cells' usual run and :data:`GRIDDED_MAX_LAGS` steps: :math:`\gamma(k) = n + A(1 - \cos k\omega\Delta) + C(1 - e^{-k/L}) + B k^2`,
     fitted for non-negative weights at each trial :math:`\omega\Delta` and :math:`L` (:func:`_variogram_period`).
     White noise is the constant :math:`n`, red noise the exponential, a slow field the :math:`k^2` term; a cycle is
     taken where it fits much better than red noise alone and the variogram turns down inside the lags. Noise no
