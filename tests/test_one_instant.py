@@ -81,6 +81,11 @@ def test_networks_conditioned_on_time_keep_it(model):
     assert np.isfinite(m.predict(_day("none")).values).all()
 
 
+def test_time_settings_of_one_instant_are_said_to_change_nothing():
+    with pytest.warns(geoinr.GeoinrWarning, match=r"one instant.*min_period=2\.0"):
+        _day("scalar").inr.fit("adt", min_period=2.0, width=8, depth=1, epochs=1, max_time=None, progress=False)
+
+
 def test_a_dict_target_without_time_is_taken_at_the_instant():
     m = _fit(_day("scalar"))
     got = m.predict({"lon": [1.0, 2.0], "lat": [41.0, 42.0]})

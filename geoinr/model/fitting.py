@@ -787,6 +787,12 @@ def encoding_config(model, sample: _coords.PointTable, extent: np.ndarray | None
     if model._one_instant() and "qg" not in physics_terms(getattr(model, "physics_", None)) \
             and not _needs_time(model.model):  # (NIF and a modulated SIREN condition on time: they keep it)
         options["time"] = None
+        given = [f"{k}={v!r}" for k, v in (("time_encoding", model.time_encoding), ("min_period", model.min_period))
+                 if v is not None and not (k == "time_encoding" and v == "linear")]
+        if given and not hasattr(model, "_record_points"):  # (a review: ignored in silence)
+            warnings.warn(f"The record has one instant: it is fitted as a spatial field, and {', '.join(given)} "
+                          f"(time settings) change nothing. Leave them out, or fit several times.", GeoinrWarning,
+                          stacklevel=user_stacklevel())
     if period is None and extent is None and getattr(model, "_regular_times", False) and sample.time is not None:
         wavelength, period = _gridded_scales(sample, wavelength, grid=getattr(model, "_gridded_source", False))
     if extent is not None:
