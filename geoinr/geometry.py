@@ -52,7 +52,9 @@ def metres_per_second(units) -> float | None:
     (0.01, 0.514444, 1.0, None)
     """
     text = " ".join(str(units or "").strip().lower().split())
-    text = text.replace("meters/second", "m/s").replace("metres/second", "m/s").replace("/sec", "/s")
+    for length, short in (("centimeter", "cm"), ("centimetre", "cm"), ("meter", "m"), ("metre", "m")):
+        text = text.replace(f"{length}s/second", f"{short}/s").replace(f"{length}/second", f"{short}/s")
+    text = text.replace("/sec", "/s")
     text = text.replace("**", "").replace("^", "").replace("\u207b\u00b9", "-1").replace(" sec-1", " s-1")
     text = {"ms-1": "m s-1", "cm.s-1": "cm s-1", "km/hr": "km/h", "kn": "knots", "knot": "knots", "kts": "knots"}.get(text, text)
     return SPEED_UNITS.get(text)

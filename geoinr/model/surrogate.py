@@ -68,10 +68,10 @@ class SurrogateMixin:
         - ``"pv"``: 1.5-layer quasi-geostrophic potential vorticity
           :math:`q = \nabla^2\psi - \psi/L_d^2`, :math:`\psi = g\eta/f`.
         - ``"divergence"``, ``"strain_rate"``, ``"okubo_weiss"``, ``"relative_vorticity"`` of a fitted velocity pair
-          (HF radar, drifters, models; in m/s) on the sphere (:mod:`geoinr.physics.kinematics`); of a height, of its flow.
+          (any speed unit; s-1, s-2) on the sphere (:mod:`geoinr.physics.kinematics`); of a height, of its flow.
 
         Near the equator 1/f blows up: points with :math:`|\varphi| <` ``equator_band`` degrees are NaN (warned)
-        for all but the gradient. Targets outside the fitted region and window get their nearest point's values
+        for all but the gradient and a velocity pair's kinematics (no 1/f: not masked; nor is ``return_std`` taken). Targets outside the fitted region and window get their nearest point's values
         (``outside``, as in :meth:`predict`).
 
         Parameters
