@@ -118,6 +118,16 @@ def _at_instant(model, columns) -> list:
     return list(columns) + at if len(columns) == 2 else columns
 
 
+def _dated(model, coords: dict, timeless: bool) -> dict:
+    """Output ``coords`` with a one-instant fit's date as a scalar coordinate where the target had no time (its
+    outputs said no date: a review)."""
+    name = (getattr(model, "coord_names_", None) or {}).get("time")
+    if not timeless or model.time_axis_ is None or name is None or name in coords:
+        return coords
+    stamp = np.asarray(model.time_axis_.from_days(np.array([model.time_range_[0]])))[0]
+    return {**coords, name: xr.DataArray(stamp, attrs={"long_name": "the fitted instant"})}
+
+
 def history_line(previous, line: str) -> str:
     """``previous`` history (CF: one line per step, oldest first) with a time-stamped ``line`` appended.
 
@@ -414,7 +424,7 @@ class BaseMapper(BaseEstimator):
         if "time" in views:
             stamps = _coords.decode(target[names.time])
             self._warn_extrapolation(self.time_axis_.to_days(stamps.values, stamps.attrs.get("units")), method)
-        return dims, columns, _coords.output_coords(target, dims, names)
+        return dims, columns, _dated(self, _coords.output_coords(target, dims, names), "time" not in views)
 
     # ------------------------------------------------------------------ outputs
     def _cell_methods(self) -> str:

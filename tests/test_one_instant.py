@@ -46,6 +46,7 @@ def test_a_target_or_a_reference_without_time_is_taken_at_the_instant():
     at_instant = m.predict(_day("scalar"))
     without = m.predict(plain)
     assert without.dims == ("lat", "lon")
+    assert without.time.values == np.datetime64("2019-01-03")  # the fitted date, a scalar coordinate (a review)
     np.testing.assert_array_equal(without.values, at_instant.values)
     assert np.isfinite(m.scores(plain)["rmse"])  # refused before: "fitted with a time coordinate"
     assert "ugos" in m.derive("geostrophic_velocity", plain)
