@@ -231,7 +231,7 @@ class SurrogateMixin:
         the units of a gradient of a variable that is not a length."""
         if isinstance(variable, tuple):  # a velocity pair's kinematics
             attrs = dict(KINEMATIC_ATTRS[name])
-            attrs["long_name"] = attrs["long_name"].format(flow=_velocity.pair_long_name(self, variable))
+            attrs["long_name"] = attrs["long_name"].format(flow=_velocity.pair_long_name(variable))
             return attrs
         fitted = self.variable_attrs_.get(variable, {})
         attrs = derived_attrs(name.removesuffix("_std"), fitted.get("long_name", variable), fitted.get("standard_name"))

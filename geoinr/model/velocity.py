@@ -9,9 +9,12 @@ metric terms.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
+from ..frames import GeoinrWarning, user_stacklevel
 from ..geometry import SPEED_UNITS, is_height, metres_per_length_unit, metres_per_second
 from ..physics.constants import GRAVITY
 from ..physics.derived import PAIR_QUANTITIES
@@ -20,11 +23,6 @@ from ..physics.operators import _grad, coriolis, in_si_units
 from .fitting import _direction
 
 __all__ = ["velocity_pair", "velocity_kinematics", "pair_long_name"]
-
-
-def _speed_factor(units) -> float | None:
-    """m/s in one of ``units`` (None: not a speed :data:`~geoinr.geometry.SPEED_UNITS` knows)."""
-    return metres_per_second(units)
 
 
 def _is_height(attrs: dict) -> bool:
@@ -102,10 +100,6 @@ def velocity_pair(model, quantity: str, variable, return_std: bool) -> tuple | N
 def _warn_grid_relative(model, pair: tuple) -> None:
     """Warn where the pair's standard names say grid-relative components (CF ``sea_water_x_velocity``: a model's
     rotated or curvilinear grid), which ``derive`` differentiates as eastward and northward (a review)."""
-    import warnings
-
-    from ..frames import GeoinrWarning, user_stacklevel
-
     relative = [v for v in pair if any(w in str((model.variable_attrs_.get(v) or {}).get("standard_name") or "")
                                        for w in ("_x_velocity", "_y_velocity"))]
     if relative:
@@ -122,7 +116,7 @@ def _check_pair(model, pair: tuple) -> None:
                          f"components, e.g. variable=('u', 'v').")
     attrs = [model.variable_attrs_.get(v) or {} for v in pair]
     for v, a in zip(pair, attrs):
-        if _speed_factor(a.get("units")) is None:
+        if metres_per_second(a.get("units")) is None:
             what = "a length, not a velocity component" if _is_height(a) else "not a speed geoinr knows"
             raise ValueError(f"{v!r} has units {a.get('units')!r}, {what} ({sorted(SPEED_UNITS)}): give a velocity "
                              f"pair, in a speed's units (set ds[{v!r}].attrs['units'], e.g. 'm s-1', before fitting).")
@@ -155,7 +149,7 @@ def _refuse_one_component(model, quantity: str, variable) -> None:
         return
     attrs = model.variable_attrs_.get(variable) or {}
     pair = fitted_pair(model)
-    if _direction(variable, attrs)[0] is not None and _speed_factor(attrs.get("units")) is not None:
+    if _direction(variable, attrs)[0] is not None and metres_per_second(attrs.get("units")) is not None:
         give = f"variable={pair!r}" if pair is not None else "variable=(eastward, northward)"
         raise ValueError(f"{variable!r} is one component of a velocity: derive({quantity!r}) takes the pair, "
                          f"{give}.")
@@ -164,11 +158,11 @@ def _refuse_one_component(model, quantity: str, variable) -> None:
 def pair_scales(model, pair: tuple) -> tuple:
     """(columns, scales, offsets): the pair's output columns and the factors from standardized values to m/s."""
     cols = tuple(model._selection(v)[0] for v in pair)
-    to_ms = [_speed_factor((model.variable_attrs_.get(v) or {}).get("units")) for v in pair]
+    to_ms = [metres_per_second((model.variable_attrs_.get(v) or {}).get("units")) for v in pair]
     return cols, tuple(model.std_[j] * c for j, c in zip(cols, to_ms)), tuple(model.mean_[j] * c for j, c in zip(cols, to_ms))
 
 
-def pair_long_name(model, pair: tuple) -> str:
+def pair_long_name(pair: tuple) -> str:
     """How the outputs' long names call the pair: "the velocity (u, v)"."""
     return f"the velocity ({pair[0]}, {pair[1]})"
 
