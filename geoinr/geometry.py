@@ -54,7 +54,7 @@ def metres_per_second(units) -> float | None:
     text = " ".join(str(units or "").strip().lower().split())
     for length, short in (("centimeter", "cm"), ("centimetre", "cm"), ("meter", "m"), ("metre", "m")):
         text = text.replace(f"{length}s/second", f"{short}/s").replace(f"{length}/second", f"{short}/s")
-    text = text.replace("/sec", "/s")
+    text = text.replace("/sec", "/s").replace("\u00b7", " ").replace("\u22c5", " ")  # (m·s-1, m⋅s-1)
     text = text.replace("**", "").replace("^", "").replace("\u207b\u00b9", "-1").replace(" sec-1", " s-1")
     text = {"ms-1": "m s-1", "cm.s-1": "cm s-1", "km/hr": "km/h", "kn": "knots", "knot": "knots", "kts": "knots"}.get(text, text)
     return SPEED_UNITS.get(text)

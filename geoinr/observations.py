@@ -851,9 +851,19 @@ def names_as_values(values, variables) -> tuple:
     >>> names_as_values("sla", None), names_as_values(["u", "v"], None), names_as_values(None, "sla")
     ((None, 'sla'), (None, ['u', 'v']), (None, 'sla'))
     """
+    values, variables = _names_listed(values), _names_listed(variables)
     named = isinstance(values, str) or (isinstance(values, (list, tuple)) and len(values) > 0
                                         and all(isinstance(v, str) for v in values))
     return (None, values) if named and variables is None else (values, variables)
+
+
+def _names_listed(names):
+    """A 1-D array of names (``xr.DataArray(["u", "v"])``, a numpy array, a pandas Index) as a list of str; anything
+    else as given (an array of names failed deep inside as 'unhashable type', a review)."""
+    if isinstance(names, list | tuple | str) or not hasattr(names, "dtype") or np.ndim(names) != 1:
+        return names
+    listed = np.asarray(names).tolist()
+    return [str(v) for v in listed] if listed and all(isinstance(v, str) for v in listed) else names
 
 
 def read(

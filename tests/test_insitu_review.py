@@ -125,6 +125,7 @@ def test_velocity_words_naming_both_directions_say_neither():
     from geoinr.model.fitting import _direction
 
     assert _direction("w", {"long_name": "eastward and northward wind components"})[0] is None
-    assert _direction("u10", {"long_name": "10 metre U wind component"})[0] is None
+    # (ERA5's u10: its long name says no direction; its name says eastward, 2026-12-07 ninth session)
+    assert _direction("u10", {"long_name": "10 metre U wind component"}) == ("eastward", "named 'u10'")
     assert _direction("vo", {"standard_name": "northward_sea_water_velocity"})[0] == "northward"
     assert _direction("v", {"long_name": "meridional velocity, zonally averaged"})[0] == "northward"

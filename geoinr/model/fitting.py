@@ -976,19 +976,26 @@ def _warn_grid_aligned(model) -> None:
 # metres per second of a velocity's units (CF's and common spellings)
 
 
-NORTHWARD_NAMES = ("v", "vn", "vo", "vgos", "vgosa", "v_current", "vel_north")  # names that say northward velocity
-EASTWARD_NAMES = ("u", "ve", "uo", "ugos", "ugosa", "u_current", "vel_east")
+# names that say northward (eastward) velocity: CMEMS's, DUACS's, GDP drifters', MITgcm's (vvel), HYCOM's (water_v),
+# CMEMS HF radar's (nsct), ERA5's winds (v10, v100) and CMIP's (va, vas)
+NORTHWARD_NAMES = ("v", "vn", "vo", "vgos", "vgosa", "v_current", "vel_north", "vvel", "water_v", "nsct", "v10", "v100",
+                   "va", "vas", "vwnd")
+EASTWARD_NAMES = ("u", "ve", "uo", "ugos", "ugosa", "u_current", "vel_east", "uvel", "water_u", "ewct", "u10", "u100",
+                  "ua", "uas", "uwnd")
+# words of a standard_name, long_name or name that say a direction (CMEMS HF radar: "West-east current component")
+DIRECTION_WORDS = (("northward", ("northward", "meridional", "south-north", "north-south")),
+                   ("eastward", ("eastward", "zonal", "west-east", "east-west")))
 
 
 def _direction(name, attrs: dict) -> tuple:
     """("eastward" | "northward" | None, what said so) of a velocity component: its standard_name, else its
     long_name (GDP drifters' ``ve``: "Eastward velocity" only), else its name."""
-    for key in ("standard_name", "long_name"):
-        text = str(attrs.get(key) or "").lower()
-        said = [way for way, words in (("northward", ("northward", "meridional")), ("eastward", ("eastward", "zonal")))
+    for key in ("standard_name", "long_name", "name"):
+        text = str(attrs.get(key) or "" if key != "name" else name).lower()
+        said = [way for way, words in DIRECTION_WORDS
                 if any(re.search(rf"(?<![a-z]){w}(?![a-z])", text) for w in words)]  # (not "zonally"; "_" joins)
         if len(said) == 1:  # (both: "eastward and northward components", no direction)
-            return said[0], f"{key} {attrs[key]!r}"
+            return said[0], f"{key} {attrs[key]!r}" if key != "name" else f"named {name!r}"
     low = str(name).lower()
     way = "northward" if low in NORTHWARD_NAMES else "eastward" if low in EASTWARD_NAMES else None
     return way, f"named {name!r}"

@@ -178,8 +178,9 @@ class SurrogateMixin:
             raise ValueError(f"Unknown quantity {quantity!r}; choose one of {DERIVED_QUANTITIES}."
                              + did_you_mean(quantity, DERIVED_QUANTITIES))
         if return_std and quantity in PAIR_QUANTITIES and quantity != "relative_vorticity":
-            raise ValueError(f"return_std=True is not available for {quantity!r} (the error model carries the height's "
-                             f"gradient, currents, vorticity and PV): derive({quantity!r}, ...) without it.")
+            raise ValueError(f"return_std=True is not available for {quantity!r}: error bars are carried for a "
+                             f"height's gradient, currents, vorticity and PV only (not for a height's or a velocity "
+                             f"pair's divergence, strain or Okubo-Weiss): derive({quantity!r}, ...) without it.")
         _evaluation.check_outside(outside)
 
     def _derived_from(self, quantity: str, variable, return_std: bool) -> tuple:
@@ -202,8 +203,8 @@ class SurrogateMixin:
             if len(self.variables_) > 1:
                 pair = (f" or, for a velocity pair's {quantity!r}, variable=('<eastward>', '<northward>')"
                         if quantity in PAIR_QUANTITIES else "")
-                raise ValueError(f"Several variables were fitted ({self.variables_}); pass variable='<sea surface "
-                                 f"height>'{pair}.")
+                what = "'<sea surface height>'" if quantity != "gradient" else f"'<name>' (one of {self.variables_})"
+                raise ValueError(f"Several variables were fitted ({self.variables_}); pass variable={what}{pair}.")
             variable = self.variables_[0]
         return variable
 

@@ -9,6 +9,7 @@ metric terms.
 """
 from __future__ import annotations
 
+import difflib
 import warnings
 
 import numpy as np
@@ -139,8 +140,12 @@ def _refuse_lone_components(model, quantity: str) -> None:
     if len(found) == 1:
         raise ValueError(f"derive({quantity!r}) of a velocity takes its two components; only {found[0]!r} was "
                          f"fitted: fit the eastward and the northward components together (fit(['u', 'v'])).")
+    east, north = ways.get("eastward", []), ways.get("northward", [])
+    pairs = [(e, max(north, key=lambda n: difflib.SequenceMatcher(None, e.lower(), n.lower()).ratio()))
+             for e in east] if north else []
+    give = " or ".join(f"variable={p!r}" for p in pairs) or "variable=('<eastward>', '<northward>')"
     raise ValueError(f"derive({quantity!r}): several velocity components were fitted ({found}); name the pair, "
-                     f"variable=('<eastward>', '<northward>').")
+                     f"{give}.")
 
 
 def _refuse_one_component(model, quantity: str, variable) -> None:
