@@ -184,7 +184,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         When the scales were searched: the rule's, every candidate (``min_wavelength``,
         ``min_period``, held-out ``rmse`` in standard deviations) and the choice.
     history_ : pandas.DataFrame
-        One row per validation check: epoch, step, seconds, lr, loss, val_loss, physics_loss.
+        One row per validation check: epoch, step, seconds, lr, loss, val_loss, physics_loss (``val_loss`` on every
+        held-out point, or an even sample of 65,536 of them where more were held out).
     fit_seconds_, stop_reason_, best_val_loss_, fitted_at_, device_, cpu_contention_, seed_
         Training time, why it ended, best validation loss, when, where the weights are, CPU share others took, seed used.
     calibration_ : dict or None
