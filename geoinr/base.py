@@ -112,6 +112,43 @@ def with_cell_bounds(out, target):
     return out.assign_coords({c: out[c].assign_attrs(bounds=b) for c, b in named.items()})
 
 
+def with_target_time(model, out, target, time=None):
+    """A spatial fit's ``out`` over the time of a ``target`` that has one: the same values at each of its times,
+    broadcast (not evaluated again) under the target's time coordinate. A static field (an MDT, bathymetry) predicted
+    on a daily grid dropped the grid's time dimension without a word (a review). Where the target's time coordinate
+    runs along a dimension the output keeps (tracks' ``obs``), it is carried as a coordinate.
+
+    Examples
+    --------
+    >>> import geoinr, warnings, pandas as pd
+    >>> lon, lat = np.arange(0.0, 2.0, 0.25), np.arange(40.0, 42.0, 0.25)
+    >>> mdt = xr.Dataset({"mdt": (("lat", "lon"), np.add.outer(lat, lon) / 100, {"units": "m"})},
+    ...                  coords={"lat": lat, "lon": lon})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     m = mdt.inr.fit("mdt", width=8, depth=1, epochs=1, max_time=None, progress=False)
+    >>> grid = geoinr.coords.regular_grid((0, 2, 40, 42), 0.5, times=pd.date_range("2020-01-01", periods=3))
+    >>> dict(m.predict(grid).sizes)
+    {'time': 3, 'lat': 4, 'lon': 4}
+    """
+    if (getattr(model, "time_axis_", None) is not None or not isinstance(target, xr.Dataset | xr.DataArray)
+            or not isinstance(out, xr.Dataset | xr.DataArray)):
+        return out
+    if time is not None:
+        found = [time] if time in target.coords else []
+    else:  # the target's dates (a dimension coordinate first: valid_time beside time along one dimension)
+        found = [n for n, c in target.coords.items() if _coords._is_time_like(c) and n not in out.coords and c.ndim <= 1]
+        found = sorted(found, key=lambda n: n not in target.dims)[:1]
+    if not found or found[0] in out.coords:
+        return out
+    coord = target[found[0]]
+    new = [d for d in coord.dims if d not in out.dims]
+    if new:
+        out = out.expand_dims({d: target.sizes[d] for d in new})
+        out = out.copy(deep=True) if not out.chunks else out  # (expand_dims gives read-only views)
+    return out.assign_coords({found[0]: coord.variable})
+
+
 def _at_instant(model, columns) -> list:
     """``columns`` (lon, lat[, time]) with the fitted instant as time where a one-instant fit's target has none."""
     at = [np.broadcast_to(np.float64(model.time_range_[0]), np.shape(columns[0]))] if model.time_axis_ is not None else []
@@ -736,9 +773,11 @@ class BaseMapper(BaseEstimator):
         res = evaluate(columns, (target, dims))
         history = target.attrs.get("history")
         if isinstance(res, tuple):
-            return (with_cell_bounds(self._wrap(res[0], dims, coords, sel, history=history, with_std=True), target),
-                    with_cell_bounds(self._wrap(res[1], dims, coords, sel, kind="std", history=history), target))
-        return with_cell_bounds(self._wrap(res, dims, coords, sel, history=history), target)
+            return tuple(with_target_time(self, with_cell_bounds(out, target), target, time) for out in (
+                self._wrap(res[0], dims, coords, sel, history=history, with_std=True),
+                self._wrap(res[1], dims, coords, sel, kind="std", history=history)))
+        return with_target_time(self, with_cell_bounds(self._wrap(res, dims, coords, sel, history=history), target),
+                                target, time)
 
 
 # an unknown keyword (variables= where it takes variable=) gets a "Did you mean" (a review: Python's had none)

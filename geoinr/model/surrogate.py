@@ -18,7 +18,7 @@ from ..frames import GeoinrWarning, check_keywords, did_you_mean, user_stackleve
 from .. import coords as _coords
 from .. import observations as _observations
 from .._version import __version__
-from ..base import history_line, with_cell_bounds
+from ..base import history_line, with_cell_bounds, with_target_time
 from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, PAIR_QUANTITIES, derived_attrs, derived_fields
 from ..physics.kinematics import KINEMATIC_ATTRS
 from ..geometry import OMEGA, is_height, metres_per_length_unit
@@ -159,7 +159,8 @@ class SurrogateMixin:
                          for k, values in parts.items()}, coords={k: v.drop_vars([p for p in parts if p in v.coords]) for k, v in coords.items() if k not in parts}, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
         if quantity == "pv":
             ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
-        return with_cell_bounds(ds, target)  # the target's cell bounds, as regrid and grid() keep them
+        # the target's cell bounds, as regrid and grid() keep them; a spatial fit's map at each of the target's times
+        return with_target_time(self, with_cell_bounds(ds, target), target, time)
 
     def _check_derive(self, quantity: str, return_std: bool, outside: str, equator_band=0.0, rossby_radius=None) -> None:
         """``derive``'s requests checked before any work: a fitted model, a known quantity, a std only of the
