@@ -30,7 +30,7 @@ from . import observations as _observations
 from ._version import __version__
 from .frames import GeoinrWarning, check_keywords, did_you_mean, user_stacklevel
 from .geometry import metres_per_length_unit
-from .metrics import _length_factor, _screened, _warn_coverage
+from .metrics import _length_factor, _screened, _warn_coverage, _warn_offset_field
 
 __all__ = ["BaseMapper", "NotFittedError", "did_you_mean", "history_line", "now"]
 
@@ -149,6 +149,18 @@ def with_target_time(model, out, target, time=None):
     return out.assign_coords({found[0]: coord.variable})
 
 
+def _within_valid_range(out: xr.DataArray, kind: str) -> xr.DataArray:
+    """A mean or a draw clipped to the fitted variable's CF valid range (``valid_min``/``valid_max`` its attributes
+    carry, read at the fit: values past them were missing), the bounds in the output's dtype; a std says none."""
+    low, high = (out.attrs.get(k) for k in ("valid_min", "valid_max"))
+    if kind == "std" or (low is None and high is None):
+        out.attrs = {k: v for k, v in out.attrs.items() if k not in ("valid_min", "valid_max")}
+        return out
+    dtype = out.dtype if out.dtype.kind == "f" else np.float64
+    attrs = {**out.attrs, **{k: dtype.type(b) for k, b in (("valid_min", low), ("valid_max", high)) if b is not None}}
+    return out.clip(low, high).assign_attrs(attrs)
+
+
 def _at_instant(model, columns) -> list:
     """``columns`` (lon, lat[, time]) with the fitted instant as time where a one-instant fit's target has none."""
     at = [np.broadcast_to(np.float64(model.time_range_[0]), np.shape(columns[0]))] if model.time_axis_ is not None else []
@@ -198,7 +210,6 @@ def _far_count(region, lon, lat) -> int:
 KELVIN_ZEROS = {"k": 0.0, "kelvin": 0.0, "degk": 0.0, "deg_k": 0.0, "degc": 273.15, "deg_c": 273.15, "celsius": 273.15,
                 "degree_c": 273.15, "degrees_c": 273.15, "degree_celsius": 273.15, "degrees_celsius": 273.15,
                 "°c": 273.15}
-MU_MEAN_RATIO = 10.0  # a reference whose mean is this many times its spread: mu is near 1 for any map (warned)
 
 
 def _reference_units(fitted_units, test_units, variable) -> tuple[float, float]:
@@ -219,17 +230,6 @@ def _reference_units(fitted_units, test_units, variable) -> tuple[float, float]:
         return 1.0, 0.0
     raise ValueError(f"The reference {variable!r} is in {test!r} but the map in {fitted!r}: convert the reference "
                      f"to {fitted!r} (and set its units attribute) before scoring.")
-
-
-def _warn_offset_field(ref: np.ndarray, variable) -> None:
-    """Warn where mu = 1 - RMSE/RMS(reference) says little: a reference whose mean is :data:`MU_MEAN_RATIO` times its
-    spread (a temperature in K) scores mu near 1 for any map (0.997 for an RMSE of 1 K: a review)."""
-    mean, spread = float(np.mean(ref)), float(np.std(ref))
-    if abs(mean) > MU_MEAN_RATIO * spread:
-        warnings.warn(f"mu of {variable!r} is near 1 for any map: its reference's mean ({mean:.4g}) is "
-                      f"{abs(mean) / max(spread, 1e-300):.3g} times its spread, and mu = 1 - RMSE/RMS(reference) suits "
-                      f"anomalies (sea level). Compare its RMSE, or score anomalies (the mean removed from both).",
-                      GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def _outside_advice(method: str, where: str) -> str:
@@ -502,7 +502,8 @@ class BaseMapper(BaseEstimator):
             attrs["cell_methods"] = self._cell_methods()
             if mapping is not None:  # CF: the target's grid mapping, carried as a coordinate
                 attrs["grid_mapping"] = mapping
-            out[name] = xr.DataArray(values[..., i], dims=dims, coords=coords, name=name, attrs=attrs)
+            out[name] = _within_valid_range(xr.DataArray(values[..., i], dims=dims, coords=coords, name=name,
+                                                         attrs=attrs), kind)
         if len(out) == 1:
             return next(iter(out.values()))
         return xr.Dataset(out, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": line})
@@ -746,7 +747,7 @@ class BaseMapper(BaseEstimator):
             if rms == 0.0:
                 raise ValueError(f"The test values of {v!r} are identically zero; mu = 1 - RMSE/RMS is undefined.")
             score = float(np.sqrt(np.mean(err**2)))
-            _warn_offset_field(ref[ok], v)
+            _warn_offset_field(ref[ok], f"mu of {v!r}", "score anomalies (the mean removed from both)")
             results[v] = {"rmse": score, "mu": 1.0 - score / rms, "bias": float(np.mean(err)), "n": int(ok.sum())}
         empty = [v for v, r in results.items() if not r["n"]]
         if len(empty) == len(results):

@@ -169,6 +169,11 @@ def _warn_coverage(n_scored: int, n_reference: int, func: str,
             GeoinrWarning, stacklevel=user_stacklevel())
 
 
+# dimensionless units of fractions (CF's "1", percent): a sea-ice concentration in % against one in 1 was scored
+# as given (RMSE 71, mu -95: a review)
+DIMENSIONLESS_UNITS = {"1": 1.0, "fraction": 1.0, "%": 0.01, "percent": 0.01, "1e-2": 0.01}
+
+
 def _length_factor(given, wanted) -> float | None:
     """Factor that puts values in ``given`` units into ``wanted`` ones: 1 where either is unset or they are spelled
     alike, the ratio where both are lengths (m, cm, mm, km) or both speeds (m s-1, cm/s, knots: HF radar and
@@ -178,11 +183,13 @@ def _length_factor(given, wanted) -> float | None:
     --------
     >>> _length_factor("cm", "m"), _length_factor("", "m"), _length_factor("K", "m"), _length_factor("cm s-1", "m/s")
     (0.01, 1.0, None, 0.01)
+    >>> _length_factor("%", "1")  # (a sea-ice fraction in percent against one in 1: mu -95 before)
+    0.01
     """
     given, wanted = (" ".join(str(u or "").split()) for u in (given, wanted))
     if not given or not wanted or given == wanted:
         return 1.0
-    for per_unit in (metres_per_length_unit, metres_per_second):
+    for per_unit in (metres_per_length_unit, metres_per_second, DIMENSIONLESS_UNITS.get):
         a, b = per_unit(given), per_unit(wanted)
         if a is not None and b is not None:
             return a / b
@@ -337,10 +344,27 @@ def nrmse_score(estimate, reference, anomaly: bool = False) -> float:
     return _mu(*_pair(estimate, reference, "nrmse_score"), "nrmse_score", anomaly)
 
 
+MU_MEAN_RATIO = 10.0  # a reference whose mean is this many times its spread: mu is near 1 for any map (warned)
+
+
+def _warn_offset_field(ref: np.ndarray, said: str, fix: str) -> None:
+    """Warn where mu = 1 - RMSE/RMS(reference) says little: a reference whose mean is :data:`MU_MEAN_RATIO` times its
+    spread (a temperature in K, a pressure in Pa) scores mu near 1 for any map (0.997 for an RMSE of 1 K; a constant
+    101325 Pa map 0.989 against a sea-level pressure: reviews). ``said``: what is scored; ``fix``: what to do."""
+    mean, spread = float(np.mean(ref)), float(np.std(ref)) if ref.size else 0.0
+    if ref.size and abs(mean) > MU_MEAN_RATIO * spread:
+        warnings.warn(f"{said} is near 1 for any map: the reference's mean ({mean:.4g}) is "
+                      f"{abs(mean) / max(spread, 1e-300):.3g} times its spread, and mu = 1 - RMSE/RMS(reference) suits "
+                      f"fields of mean near zero (a sea level anomaly). Compare the RMSE, or {fix}.",
+                      GeoinrWarning, stacklevel=user_stacklevel())
+
+
 def _mu(est: np.ndarray, ref: np.ndarray, func: str, anomaly: bool = False) -> float:
-    """mu of paired finite values (:func:`_pair`)."""
+    """mu of paired finite values (:func:`_pair`); warned of where the reference's mean dwarfs its spread."""
     if not isinstance(anomaly, (bool, np.bool_)):  # "yes" would pass as True, "no" too
         raise ValueError(f"{func}(anomaly={anomaly!r}): give True (RMS of the reference's anomaly) or False.")
+    if not anomaly:
+        _warn_offset_field(ref, f"{func}: mu", "pass anomaly=True")
     rms = float(np.sqrt(np.mean((ref - ref.mean()) ** 2 if anomaly else ref**2)))
     # a constant 0.1 leaves a rounding residual (1e-17) in its anomaly, not zero: mu came out as -7e13
     if rms <= CONSTANT_RELATIVE_RMS * float(np.max(np.abs(ref), initial=0.0)) or rms == 0.0:

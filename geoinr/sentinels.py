@@ -32,6 +32,7 @@ import warnings
 
 import numpy as np
 
+from . import coords as _coords
 from .frames import GeoinrWarning, user_stacklevel
 
 __all__ = ["FILL_CONSTANTS", "FILL_SPREADS", "LOG_OUTLIER_SPREADS", "OUTLIER_SPREADS", "Screen", "constant_cells", "declares_fill",
@@ -489,6 +490,23 @@ def constant_cells(values, axis: int):
     return float(held[k]), int(counts[k]), n_cells
 
 
+def _physical_bound(var, values: np.ndarray, axis: int, value: float) -> bool:
+    """Whether a value held unchanged by many cells is a bound of the field itself, not a mask: a bound of its
+    declared valid range, or its least or greatest value that cells which change also take (open water's 0 of a
+    sea-ice fraction at the moving edge, a dry day's 0 of precipitation). Its advice to mask them would have
+    deleted all open water, or every dry cell (a review). Land stored as 0 inside a sea level's range is neither."""
+    bounds = _coords._valid_bounds(var, widen=False)
+    if bounds is not None and value in bounds:
+        return True
+    finite = values[np.isfinite(values)]
+    if finite.size == 0 or value not in (finite.min(), finite.max()):
+        return False
+    with np.errstate(invalid="ignore"):
+        hits = values == value
+        varying = np.nanmax(values, axis=axis, keepdims=True) != np.nanmin(values, axis=axis, keepdims=True)
+    return bool(np.any(hits & varying))
+
+
 def warn_constant_cells(var, time_dim, kept=None, role: str = "fitted") -> None:
     """Warn when grid cells of ``var`` (with dimension ``time_dim``) hold one value at every time.
 
@@ -533,6 +551,8 @@ def warn_constant_cells(var, time_dim, kept=None, role: str = "fitted") -> None:
     if kept is not None and not np.any(np.asarray(kept) == value):
         return
     if kept is None and screen(values, packed=packed_extremes(var)).mask([value]).any():
+        return
+    if _physical_bound(var, values, read.get_axis_num(time_dim), value):
         return
     name = str(var.name or "values")
     warnings.warn(

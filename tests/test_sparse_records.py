@@ -189,8 +189,10 @@ def test_a_plain_array_fit_keeps_only_the_attributes_the_xarray_path_keeps():
     tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)
     values = tracks.sla.assign_attrs(scale_factor=0.001, valid_min=np.int32(-100000), _FillValue=-9999.0)
     m = geoinr.INRModel(width=16, depth=1, epochs=1, max_time=None, progress=False).fit(_tracks_arrays(tracks), values)
-    assert set(m.variable_attrs_["sla"]) == {"units", "long_name", "standard_name"}
-    assert all(isinstance(v, str) for v in m.variable_attrs_["sla"].values())
+    # (and, from 2026-12-07's ninth session, the valid range as plain floats in decoded units: its outputs are clipped)
+    assert set(m.variable_attrs_["sla"]) == {"units", "long_name", "standard_name", "valid_min"}
+    assert m.variable_attrs_["sla"]["valid_min"] == pytest.approx(-100.0) and type(m.variable_attrs_["sla"]["valid_min"]) is float
+    assert all(isinstance(m.variable_attrs_["sla"][k], str) for k in ("units", "long_name", "standard_name"))
 
 
 def test_an_explicit_lbfgs_fit_of_a_sparse_record_stays_data_only():

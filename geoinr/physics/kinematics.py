@@ -17,8 +17,11 @@ the strain rate :math:`\sigma = \sqrt{\sigma_n^2 + \sigma_s^2}` and the Okubo-We
 """
 from __future__ import annotations
 
+import warnings
+
 import torch
 
+from ..frames import GeoinrWarning, user_stacklevel
 from .constants import DEG, EARTH_RADIUS_M
 
 __all__ = ["KINEMATIC_QUANTITIES", "KINEMATIC_OUTPUTS", "KINEMATIC_ATTRS", "kinematics"]
@@ -31,6 +34,9 @@ KINEMATIC_OUTPUTS = {
     "strain_rate": ("strain",),
     "okubo_weiss": ("ow",),
 }
+# degrees from a pole within which a velocity's kinematics are NaN: a global grid's +-90 rows (derive takes them at
+# 89.999, where the metric term gave 100 times the next row's vorticity: a review); 222 m
+POLE_DEG = 0.002
 # {flow}: "the velocity (u, v)" of a fitted pair, "the geostrophic velocity from <height>" of a height
 KINEMATIC_ATTRS = {
     "zeta": {"units": "s-1", "long_name": "relative vorticity of {flow}"},
@@ -68,17 +74,19 @@ def kinematics(quantity: str, du: dict, dv: dict, lat_deg: torch.Tensor) -> dict
     ...                                                          ("divergence", "div"), ("strain_rate", "strain"))]
     [1.9999999494757503e-05, 0.0, 0.0]
     """
+    if quantity not in KINEMATIC_QUANTITIES:
+        raise ValueError(f"Unknown kinematic quantity {quantity!r}; choose one of {KINEMATIC_QUANTITIES}.")
     metric = torch.tan(lat_deg * DEG) / EARTH_RADIUS_M  # 1/m
     u, v = du["f"], dv["f"]
-    if quantity == "relative_vorticity":
-        return {"zeta": dv["f_x"] - du["f_y"] + u * metric}
-    if quantity == "divergence":
-        return {"div": du["f_x"] + dv["f_y"] - v * metric}
     normal = du["f_x"] - dv["f_y"] - v * metric
     shear = dv["f_x"] + du["f_y"] + u * metric
-    if quantity == "strain_rate":
-        return {"strain": torch.sqrt(normal**2 + shear**2)}
-    if quantity == "okubo_weiss":
-        zeta = dv["f_x"] - du["f_y"] + u * metric
-        return {"ow": normal**2 + shear**2 - zeta**2}
-    raise ValueError(f"Unknown kinematic quantity {quantity!r}; choose one of {KINEMATIC_QUANTITIES}.")
+    zeta = dv["f_x"] - du["f_y"] + u * metric
+    out = {"relative_vorticity": lambda: {"zeta": zeta}, "divergence": lambda: {"div": du["f_x"] + dv["f_y"] - v * metric},
+           "strain_rate": lambda: {"strain": torch.sqrt(normal**2 + shear**2)},
+           "okubo_weiss": lambda: {"ow": normal**2 + shear**2 - zeta**2}}[quantity]()
+    pole = lat_deg.abs() >= 90.0 - POLE_DEG
+    if bool(pole.any()):  # east and north have no meaning there; tan(lat) blows up (100 times the next row's values)
+        warnings.warn("At latitude 90 or -90 east and north are undefined: a velocity's kinematics there are NaN.",
+                      GeoinrWarning, stacklevel=user_stacklevel())
+        out = {k: torch.where(pole, torch.full_like(t, float("nan")), t) for k, t in out.items()}
+    return out
