@@ -394,6 +394,83 @@ def gridded_period(lon, lat, t, values, noise_guard: bool = False) -> float | No
     return max(np.pi / omega_dt * dt, 2.0 * dt)
 
 
+def carried_period(lon, lat, t, values, wavelength_km: float) -> float | None:
+    r"""The shortest period (days) of a sub-daily gridded record without a cycle of its own (weather, fronts, a
+    model's currents): the time its field takes to change by ``wavelength_km`` at the speed it is carried (the
+    shortest wavelength fitted, seen in time), at least two time steps (the Nyquist period, as the wavelength is a
+    grid's Nyquist wavelength). None where the record is daily or slower, or too short to tell.
+
+    The rule of :func:`default_scales` ties the period to the wavelength through a mesoscale drift of
+    :data:`DEFAULT_SPEED`; an hourly sea-level pressure whose lows travel 700 km a day took a 19-day period over a
+    two-day record and hardly changed in time (a review). A field carried at speed :math:`c` changes over one time
+    step :math:`\Delta t` as it does over :math:`c\Delta t`, so for increments in their smooth range
+    :math:`c = \frac{d}{\Delta t}\sqrt{\gamma_t(\Delta t) / \gamma_x(d)}` (semivariances of one time step, and
+    between each cell and its nearest cell, :math:`d` apart, at one time): the period is ``wavelength_km`` / c.
+    A field that changes in place (a diurnal cycle over a day) moves fast by this measure: two time steps then.
+
+    Parameters
+    ----------
+    lon, lat, t : array-like (n,)
+        Positions (degrees) and times (days) of the values (a grid's cells, repeated at each time).
+    values : array-like (n,) or (n, k)
+        The values (NaN ignored); several columns are pooled, each scaled by its standard deviation.
+    wavelength_km : float
+        The shortest wavelength fitted.
+
+    Returns
+    -------
+    float or None
+
+    Examples
+    --------
+    >>> lon, lat, t = (a.ravel() for a in np.meshgrid(np.arange(0.0, 10.0, 0.5), np.arange(40.0, 45.0, 0.5),
+    ...                                                np.arange(48) / 24, indexing="ij"))
+    >>> moving = np.sin(2 * np.pi * (lon - 5.0 * t) / 8.0)  # 5 degrees a day: 425 km/day at 40 N
+    >>> 0.4 < carried_period(lon, lat, t, moving, 200.0) < 0.6  # 200 km at 425 km/day: 0.47 days
+    True
+    >>> round(carried_period(lon, lat, t, np.cos(2 * np.pi * t) + 0.01 * (lat + lon), 200.0) * 24, 2)  # in place: 2 h
+    2.0
+    """
+    from scipy.spatial import cKDTree
+
+    t = np.asarray(t, dtype=np.float64).ravel()
+    times, at = np.unique(t, return_inverse=True)
+    if times.size < 3:
+        return None
+    dt = float(np.median(np.diff(times)))
+    if not 0.0 < dt < 1.0 - 1e-6:
+        return None
+    # pairs of successive times spread over the record, where every time would pass GRIDDED_POINTS values
+    per_time = len(t) / times.size
+    starts = np.linspace(0, times.size - 2, max(1, int(GRIDDED_POINTS // (2 * per_time)))).round().astype(np.int64)
+    keep = np.unique(np.r_[starts, starts + 1]) if len(t) > GRIDDED_POINTS else np.arange(times.size)
+    slot = np.full(times.size, -1)
+    slot[keep] = np.arange(keep.size)
+    rows = slot[at] >= 0
+    lon, lat = (np.asarray(a, dtype=np.float64).ravel()[rows] for a in (lon, lat))
+    y = np.asarray(values, dtype=np.float64).reshape(len(t), -1)[rows]
+    scale = np.nanstd(y, axis=0)
+    scale[~(scale > 0)] = 1.0
+    y = y / scale
+    cells, cell = np.unique(np.column_stack([lon, lat]), axis=0, return_inverse=True)
+    if len(cells) < 2:
+        return None
+    table = np.full((keep.size, len(cells), y.shape[1]), np.nan)  # values on a (time, cell) table
+    table[slot[at[rows]], cell.ravel()] = y
+    xyz = xyz_km(cells[:, 0], cells[:, 1])
+    d, j = cKDTree(xyz).query(xyz, k=2)
+    near, dist = j[:, 1], float(np.median(d[:, 1]))
+    space = (table - table[:, near]) ** 2
+    follows = np.isclose(np.diff(times[keep]), dt, rtol=1e-3)  # successive kept times one step apart
+    time = (table[1:][follows] - table[:-1][follows]) ** 2
+    if not (np.isfinite(space).sum() >= GRIDDED_MIN_PAIRS and np.isfinite(time).sum() >= GRIDDED_MIN_PAIRS):
+        return None
+    gx, gt = float(np.nanmean(space)) / 2.0, float(np.nanmean(time)) / 2.0
+    if not (gx > 0 and gt > 0 and dist > 0):
+        return None
+    return max(wavelength_km / (dist / dt * float(np.sqrt(gt / gx))), 2.0 * dt)
+
+
 def _variogram_period(same, t, y, dt: float):
     """:func:`gridded_period` from the temporal variogram (values ``y`` sorted by cell then time ``t``, ``same``
     marking each row whose cell is the previous row's; step ``dt``): the period, None (slow, or no oscillation beside

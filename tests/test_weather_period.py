@@ -1,0 +1,67 @@
+"""A sub-daily grid without a cycle of its own takes the period its field is carried at (2026-12-07, ninth session).
+
+An atmospheric review: hourly sea-level pressure whose lows travel 700 km a day took the rule's period (the
+wavelength over a mesoscale drift of 10 km/day): 19 days over a two-day record, at 2 deg 38 days, on a 5 deg
+global grid 102 days, so the map hardly changed in time (184 Pa at the half hours, 40 Pa with min_period=0.5).
+"""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from geoinr.scales import DEFAULT_SPEED, carried_period, default_scales
+
+
+def _lows(res=1.0, days=2, step_h=1.0, speed_deg=10.0):
+    """Sea-level pressure (Pa) of two lows travelling east at ``speed_deg`` degrees a day over Europe."""
+    lat, lon = np.arange(70.0, 30.0 - 1e-9, -res), np.arange(-20.0, 40.0 + 1e-9, res)
+    t = pd.date_range("2024-01-10", periods=int(days * 24 / step_h), freq=f"{step_h}h")
+    d = np.asarray((t - t[0]) / pd.Timedelta("1D"))[:, None, None]
+    la, lo = lat[None, :, None], lon[None, None, :]
+    msl = 101325.0 + 0.0 * d * la * lo
+    for c_lat, c_lon in ((55.0, -15.0), (45.0, 5.0)):
+        dx = (lo - (c_lon + speed_deg * d)) * np.cos(np.radians(c_lat))
+        msl = msl - 3000.0 * np.exp(-(dx ** 2 + (la - c_lat) ** 2) / (2 * 6.0 ** 2))
+    return xr.Dataset({"msl": (("time", "latitude", "longitude"), msl.astype("float32"),
+                               {"units": "Pa", "standard_name": "air_pressure_at_mean_sea_level"})},
+                      coords={"time": t, "latitude": lat, "longitude": lon})
+
+
+def _columns(ds):
+    t = np.asarray((ds.time - ds.time[0]) / np.timedelta64(1, "D"))
+    tt, la, lo = np.meshgrid(t, ds.latitude.values, ds.longitude.values, indexing="ij")
+    return lo.ravel(), la.ravel(), tt.ravel(), ds.msl.values.ravel()
+
+
+def test_the_speed_of_travelling_lows_is_read():
+    lon, lat, t, y = _columns(_lows())
+    period = carried_period(lon, lat, t, y, 200.0)
+    speed = 200.0 / period  # km/day
+    assert 500.0 < speed < 900.0  # 10 deg/day at 45-55 N: 640-790 km/day
+    slow = carried_period(*_columns(_lows(speed_deg=1.0)), 200.0)
+    assert slow > 5 * period  # ten times slower lows: a period about ten times longer
+
+
+def test_daily_records_and_short_ones_are_left_to_the_rule():
+    ds = _lows(days=20, step_h=24.0)
+    assert carried_period(*_columns(ds), 200.0) is None
+    assert carried_period(*_columns(_lows(days=2 / 24)), 200.0) is None  # two times only
+
+
+def test_the_floor_is_two_steps():
+    lon, lat, t, _ = _columns(_lows())
+    in_place = np.cos(2 * np.pi * t) + 1e-3 * (lat + lon)  # a cycle everywhere at once: carried very fast
+    assert carried_period(lon, lat, t, in_place, 200.0) == pytest.approx(2 / 24)
+
+
+def test_an_hourly_weather_fit_takes_a_period_of_hours():
+    ds = _lows(res=2.0, days=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = ds.inr.fit("msl", width=8, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+    enc = m.encoding_config_
+    rule_period = enc["min_wavelength"] / DEFAULT_SPEED
+    assert enc["min_period"] < 1.0 < rule_period  # (the rule: 38 days over one day's record)
+    assert enc["min_period"] == pytest.approx(enc["min_wavelength"] / 715.0, rel=0.25)
