@@ -1087,19 +1087,35 @@ def _level_advice(obj, name, dim) -> str:
     """How to leave an extra dimension ``dim``: select or reduce it; where another variable gives each point its own
     levels along it (Argo's ``PRES`` over ``N_LEVELS``), interpolate each profile to one level (a review: ``sel``
     raised on an axis without an index, ``isel`` mixed pressures across profiles)."""
-    levels = [n for n, c in _candidates(obj).items() if n != name and dim in c.dims and c.ndim > 1
-              and (str(c.attrs.get("units", "")).lower() in ("dbar", "decibar", "m", "meter", "meters", "metre")
-                   or any(w in str(c.attrs.get("standard_name", "")) for w in ("pressure", "depth")))]
-    if levels:
-        return (f"Its levels differ between points ({levels[0]!r} along {dim!r}): interpolate each one to a level "
-                f"first (e.g. with numpy.interp of {name!r} against {levels[0]!r} per profile, or argopy's "
-                f"interp_std_levels), then fit again.")
     if str(dim).lower() == "expver":  # ERA5's final (1) and preliminary (5) runs, each NaN where the other is
         return (f"ERA5 keeps its final and preliminary (ERA5T) data apart along {dim!r}: join them, e.g. "
                 f"ds.sel({dim}=ds[{dim!r}][0]).combine_first(ds.sel({dim}=ds[{dim!r}][1])), then fit again "
                 f"(isel({dim}=0) drops the latest times).")
     pick = f"ds.sel({dim}=..., method='nearest') or " if dim in obj.indexes else ""
+    if str(dim).lower() in ENSEMBLE_DIMS:  # ERA5's number, CMIP's member_id: members, not levels (a review)
+        return (f"{dim!r} holds ensemble members: fit one, e.g. ds.isel({dim}=0), or their mean, e.g. "
+                f"ds.mean({dim!r}), then fit again.")
+    levels = [n for n, c in _candidates(obj).items() if n != name and dim in c.dims and c.ndim > 1
+              and (str(c.attrs.get("units", "")).lower() in ("dbar", "decibar", "m", "meter", "meters", "metre")
+                   or _vertical(str(c.attrs.get("standard_name", ""))))]
+    if levels:
+        return (f"Its levels differ between points ({levels[0]!r} along {dim!r}): interpolate each one to a level "
+                f"first (e.g. with numpy.interp of {name!r} against {levels[0]!r} per profile, or argopy's "
+                f"interp_std_levels), then fit again.")
     return f"Select one level, e.g. {pick}ds.isel({dim}=0), or reduce it, e.g. ds.mean({dim!r}), then fit again."
+
+
+# dimensions of ensemble members (ERA5's number, CMIP's member_id and realization)
+ENSEMBLE_DIMS = ("number", "member", "member_id", "realization", "ensemble", "ens", "ensemble_member")
+
+
+def _vertical(standard_name: str) -> bool:
+    """Whether a standard name is a vertical coordinate's (Argo's sea_water_pressure, depth), not a field that
+    names a pressure at a level (ERA5's air_pressure_at_mean_sea_level, surface_air_pressure: a review read a
+    sea-level pressure as the levels of a temperature's ensemble members, and advised argopy)."""
+    if "_at_" in standard_name or "surface" in standard_name:
+        return False
+    return any(w in standard_name for w in ("pressure", "depth"))
 
 
 def points_from_xarray(obj, variables: Sequence[Hashable], names: CoordNames, time_axis: TimeAxis | None = None):
