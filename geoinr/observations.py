@@ -107,6 +107,52 @@ def is_lazy(obj, variables: Sequence[Hashable] | None = None) -> bool:
     return any(obj[v].chunks is not None for v in names if v in obj)
 
 
+def warn_short_variables(table: _coords.PointTable, variables, region: tuple, time_range, gridded: bool = False) -> None:
+    """Warn of a variable fitted with others whose own observations end well inside the shared region or time
+    window (further than :func:`margins` of its own extent): the fitted region and window are those of every
+    variable together, so beyond its own it is extrapolated, not held or masked as it would be fitted alone (a
+    review: SST observed for 3 of 8 days reached 2.3-3.3 K errors by the eighth with a std of 0.13 K, and no word).
+
+    Examples
+    --------
+    >>> t = _coords.PointTable(np.zeros(4), np.array([0.0, 1.0, 2.0, 3.0]), np.array([0.0, 0.0, 10.0, 10.0]),
+    ...                        np.array([[1.0, 2.0], [1.0, 2.0], [1.0, np.nan], [1.0, np.nan]]))
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     warn_short_variables(t, ["sla", "sst"], (0.0, 0.0, 0.0, 3.0), (0.0, 10.0))
+    >>> str(seen[0].message)[:65]
+    "'sst' is observed only over days 0 to 0 of the record's 0 to 10 a"
+    """
+    if len(variables) < 2:
+        return
+    for j, v in enumerate(variables):
+        rows = np.isfinite(table.values[:, j])
+        if rows.all() or rows.sum() < 2:
+            continue
+        own = extent(_coords.PointTable(table.lon[rows], table.lat[rows], None if table.time is None
+                                        else table.time[rows], table.values[rows][:, [j]]), gridded=gridded)
+        m_lon, m_lat, m_t = margins(*own)
+        said = []
+        if own[1] is not None and time_range is not None and (own[1][0] - time_range[0] > m_t
+                                                               or time_range[1] - own[1][1] > m_t):
+            said.append(f"over days {own[1][0] - time_range[0]:.3g} to {own[1][1] - time_range[0]:.3g} of the "
+                        f"record's 0 to {time_range[1] - time_range[0]:.3g}")
+        (w, e, s, n), (w0, e0, s0, n0) = own[0], region
+        west_gap = float(_east_of(w0, w))  # degrees its own western edge lies east of the region's
+        west_gap = west_gap if west_gap <= (e0 - w0) else 0.0
+        east_gap = (e0 - w0) - west_gap - (e - w)
+        if s - s0 > m_lat or n0 - n > m_lat or west_gap > m_lon or east_gap > m_lon:
+            said.append(f"over {s:.4g} to {n:.4g} N, {w:.4g} to {e:.4g} E of the region's {s0:.4g} to {n0:.4g} N, "
+                        f"{w0:.4g} to {e0:.4g} E")
+        if said:
+            warnings.warn(
+                f"{v!r} is observed only {' and '.join(said)}: the fitted region and window are those of every "
+                f"variable together, so beyond its own it is extrapolated from the others' (not held at its edges, "
+                f"masked by outside='nan' or warned of as a variable fitted alone). Fit {v!r} alone for maps of "
+                f"its own extent.", GeoinrWarning, stacklevel=user_stacklevel())
+
+
 def extent(table: _coords.PointTable, gridded: bool = False) -> tuple:
     """(region, time_range) of a point table: (west, east, south, north) degrees and (first, last) days or None
     (:func:`fitted_region`; a grid's region ends where the grid does: its edge is a product's choice, not a hole
