@@ -181,8 +181,7 @@ class INRModel(SurrogateMixin, BaseMapper):
     physics_, physics_weight_, physics_choice_ : str, list or None; float or None; dict or None
         The terms, the weight used and, for ``"auto"``, each candidate's held-out ``val_loss``.
     scale_search_ : dict or None
-        When the scales were searched: the rule's, every candidate (``min_wavelength``,
-        ``min_period``, held-out ``rmse`` in standard deviations) and the choice.
+        Where searched: the rule's, each candidate (``min_wavelength``, ``min_period``, held-out ``rmse``) and the choice.
     history_ : pandas.DataFrame
         One row per validation check: epoch, step, seconds, lr, loss, val_loss, physics_loss (``val_loss`` on every
         held-out point, or an even sample of 65,536 of them where more were held out).
