@@ -107,6 +107,43 @@ def is_lazy(obj, variables: Sequence[Hashable] | None = None) -> bool:
     return any(obj[v].chunks is not None for v in names if v in obj)
 
 
+# a positive variable whose logarithm spreads this much (standard deviation) is log-normal: warned of
+LOG_SPREAD_WARN = 0.75
+
+
+def warn_skewed(table: _coords.PointTable, variables) -> None:
+    """Warn of a positive variable spread over orders of magnitude (chlorophyll: its logarithm's standard deviation
+    above :data:`LOG_SPREAD_WARN`): the networks fit values, so its maps flatten the peaks and can go below zero;
+    its logarithm fits better (a review: log10-RMSE 0.229 for the values, 0.156 for the logarithm, a bloom's peak
+    at a fifth of its height).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> t = _coords.PointTable(np.zeros(500), np.zeros(500), None, rng.lognormal(0.0, 1.5, (500, 1)))
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     warn_skewed(t, ["chl"])
+    >>> str(seen[0].message)[:45]
+    "'chl' is positive and spread over 3 orders of"
+    """
+    for j, v in enumerate(variables):
+        y = table.values[:, j]
+        y = y[np.isfinite(y)]
+        if y.size < 10 or not np.min(y) > 0:
+            continue
+        logs = np.log10(y)
+        if np.std(logs) * np.log(10.0) > LOG_SPREAD_WARN:
+            orders = float(np.subtract(*np.percentile(logs, [99, 1])))
+            warnings.warn(
+                f"{v!r} is positive and spread over {orders:.2g} orders of magnitude (its 1st to 99th percentile): "
+                f"a log-normal field, as chlorophyll is. The networks fit values, not their logarithm, so its maps "
+                f"flatten the peaks and can go below zero. Fit its logarithm and transform back (README, 'Positive, "
+                f"skewed fields'): np.log(ds[{v!r}]).drop_attrs().to_dataset(name={v!r}), then np.exp of the map.",
+                GeoinrWarning, stacklevel=user_stacklevel())
+
+
 def warn_short_variables(table: _coords.PointTable, variables, region: tuple, time_range, gridded: bool = False) -> None:
     """Warn of a variable fitted with others whose own observations end well inside the shared region or time
     window (further than :func:`margins` of its own extent): the fitted region and window are those of every

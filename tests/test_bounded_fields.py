@@ -108,3 +108,22 @@ def test_percent_against_fraction_is_converted():
     ref = xr.DataArray(np.linspace(0.0, 1.0, 50), dims="x", attrs={"units": "1"})
     est = (ref * 100.0).assign_attrs(units="%")
     assert metrics.rmse(est, ref) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_log_normal_field_is_pointed_to_its_logarithm():
+    from geoinr.coords import PointTable
+    from geoinr.observations import warn_skewed
+
+    rng = np.random.default_rng(0)
+    n = 2000
+
+    def said(values, name):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            warn_skewed(PointTable(np.zeros(n), np.zeros(n), None, values[:, None]), [name])
+        return [str(w.message) for w in seen]
+
+    assert "drop_attrs()" in said(rng.lognormal(0.0, 1.2, n), "chl")[0]  # chlorophyll
+    assert said(rng.lognormal(0.5, 0.4, n), "swh") == []  # wave heights: positive, not log-normal enough
+    assert said(290.0 + rng.normal(0.0, 2.0, n), "sst") == []
+    assert said(np.r_[0.0, rng.lognormal(0.0, 1.2, n - 1)], "tp") == []  # zeros: no logarithm

@@ -608,6 +608,7 @@ def learn_frame(model, obs) -> Frame:
                              f"out of variables= (fitting {[v for v in obs.variables if v not in empty]}).")
         frame = frame_in_memory(obs.table, gridded=bool(obs.gridded))
         _observations.warn_short_variables(obs.table, obs.variables, frame.region, frame.time_range, bool(obs.gridded))
+        _observations.warn_skewed(obs.table, obs.variables)
         _observations.warn_duplicates(obs.table)
         for v, s in zip(obs.variables, frame.std):
             if not s > 0:
