@@ -161,6 +161,12 @@ def _within_valid_range(out: xr.DataArray, kind: str) -> xr.DataArray:
     return out.clip(low, high).assign_attrs(attrs)
 
 
+def _own_step(model) -> float:
+    """The default step (days) of ``grid()``'s times: a day, or a sub-daily grid's own (``time_step_``: hourly
+    weather's daily maps dropped its diurnal cycle, a review)."""
+    return getattr(model, "time_step_", None) or 1.0
+
+
 def _at_instant(model, columns) -> list:
     """``columns`` (lon, lat[, time]) with the fitted instant as time where a one-instant fit's target has none."""
     at = [np.broadcast_to(np.float64(model.time_range_[0]), np.shape(columns[0]))] if model.time_axis_ is not None else []
@@ -361,6 +367,7 @@ class BaseMapper(BaseEstimator):
         if gaps is None:
             gaps = _observations.time_gaps(obs.table.time, time_range) if obs.table is not None else []
         self.time_gaps_ = [tuple(g) for g in gaps]
+        self.time_step_ = _observations.sub_daily_step(obs)
 
     def _forget(self) -> None:
         """Drop everything learned (a refit starts from nothing; a failed fit leaves the mapper unfitted)."""
@@ -519,7 +526,7 @@ class BaseMapper(BaseEstimator):
         time_step : str or float, optional
             Spacing of the time axis: a pandas frequency (``"1D"``, ``"6h"``) for
             dates, a number in the time coordinate's units for numeric times. Default one day (one unit
-            for numeric times without units).
+            for numeric times without units), or a sub-daily grid's own step (``time_step_``: hourly weather).
         region : (west, east, south, north), optional
             Defaults to the fitted region, in the data's longitude convention; longitudes stay increasing, so
             across the dateline they run past 180 (170 to 190 for data in [-180, 180)) and across 0 E past 360
@@ -609,13 +616,13 @@ class BaseMapper(BaseEstimator):
         lo, hi = self.time_range_
         ta = self.time_axis_
         if ta.kind == "numeric":
-            step = 1.0 / ta.days_per_unit if time_step is None else float(time_step)  # a day, in the data's units
+            step = _own_step(self) / ta.days_per_unit if time_step is None else float(time_step)  # (data's units)
             if not 0 < step < np.inf:
                 raise ValueError(f"time_step must be a positive number of time units, got {time_step!r}.")
             lo, hi = ta.from_days(np.array([lo, hi]))  # the data's own numbers: whole steps of them
             values = np.arange(np.ceil(lo / step - 1e-9) * step, hi + 1e-9 * step, step) + 0.0  # + 0.0: no -0.
             return values if values.size else np.array([0.5 * (lo + hi)])
-        freq = "1D" if time_step is None else time_step
+        freq = (f"{round(_own_step(self) * 86400)}s" if _own_step(self) < 1 else "1D") if time_step is None else time_step
         if not isinstance(freq, (str, pd.DateOffset, pd.Timedelta, _dt.timedelta)):  # pandas' own error names 'freq'
             hours = f"{float(freq) * 24:g}h" if isinstance(freq, (int, float, np.number)) and float(freq) > 0 else "6h"
             raise TypeError(f"time_step for dates is a pandas frequency, e.g. {hours!r} or '1D'; got {time_step!r} "

@@ -144,6 +144,29 @@ def warn_skewed(table: _coords.PointTable, variables) -> None:
                 GeoinrWarning, stacklevel=user_stacklevel())
 
 
+def sub_daily_step(obs) -> float | None:
+    """A gridded record's time step (days) where it is under a day (hourly weather, tides, radar), which ``grid()``
+    and ``target_grid()`` take by default (their daily maps dropped an hourly record's diurnal cycle: a review);
+    None for daily and slower grids, scattered records and streamed ones.
+
+    Examples
+    --------
+    >>> t = np.repeat(np.arange(48) / 24, 4)
+    >>> obs = Observations(_coords.PointTable(np.zeros(t.size), np.zeros(t.size), t, np.zeros((t.size, 1))),
+    ...                    ["x"], {}, {}, None, "180", gridded=True)
+    >>> round(sub_daily_step(obs) * 24, 6)
+    1.0
+    """
+    table = getattr(obs, "table", None)
+    if not getattr(obs, "gridded", False) or table is None or table.time is None:
+        return None
+    times = np.unique(table.time)
+    if times.size < 2:
+        return None
+    step = float(np.median(np.diff(times)))
+    return step if 0.0 < step < 1.0 - 1e-6 else None
+
+
 def warn_short_variables(table: _coords.PointTable, variables, region: tuple, time_range, gridded: bool = False) -> None:
     """Warn of a variable fitted with others whose own observations end well inside the shared region or time
     window (further than :func:`margins` of its own extent): the fitted region and window are those of every

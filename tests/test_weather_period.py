@@ -65,3 +65,25 @@ def test_an_hourly_weather_fit_takes_a_period_of_hours():
     rule_period = enc["min_wavelength"] / DEFAULT_SPEED
     assert enc["min_period"] < 1.0 < rule_period  # (the rule: 38 days over one day's record)
     assert enc["min_period"] == pytest.approx(enc["min_wavelength"] / 715.0, rel=0.25)
+
+
+def test_grid_of_an_hourly_record_is_hourly(tmp_path):
+    import geoinr
+
+    ds = _lows(res=4.0, days=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = ds.inr.fit("msl", width=8, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+        assert m.time_step_ * 24 == pytest.approx(1.0)
+        assert m.grid(4.0).sizes["time"] == 24  # (one midnight map before)
+        assert m.target_grid(4.0, time_step="6h").sizes["time"] == 4  # a step given wins
+        path = tmp_path / "msl.geoinr"
+        m.save(path)
+        assert geoinr.load(path).time_step_ == m.time_step_
+        # numbers in hours: steps of one hour in the data's own units
+        hours = ds.assign_coords(time=("time", np.arange(24.0), {"units": "hours since 2024-01-10"}))
+        mh = hours.inr.fit("msl", width=8, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+        assert mh.grid(4.0).sizes["time"] == 24
+        tracks = geoinr.datasets.synthetic_tracks(days=3, seed=0)  # scattered: daily maps, as before
+        mt = tracks.inr.fit("sla", width=8, depth=1, epochs=1, max_time=None, progress=False)
+        assert mt.time_step_ is None and mt.grid(1.0).sizes["time"] == 2

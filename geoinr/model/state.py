@@ -58,6 +58,7 @@ LEARNED = (
     "region_",
     "time_range_",
     "time_gaps_",
+    "time_step_",
     "n_points_",
     "encoding_config_",
     "device_",
@@ -85,7 +86,7 @@ LEARNED = (
 OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None, "members_": None,
             "fill_members_": None, "precision_": None, "network_options_": None, "network_size_": None,
             "physics_": None, "physics_weight_": None, "physics_choice_": None, "cpu_contention_": None,
-            "seed_": None, "time_gaps_": []}
+            "seed_": None, "time_gaps_": [], "time_step_": None}
 # the network option defaults in force before files recorded them (network_options_, from 2026-12-02 for
 # string options, from its sixth session for whole numbers): NIF's network of time was a ReLU MLP until
 # 2026-12-02, and it mixed 64 modes of space until that day's sixth session
@@ -283,6 +284,7 @@ def _check_learned(learned) -> dict:
     number(learned["fit_seconds_"], "learned.fit_seconds_", low=0.0, optional=True)
     number(learned["best_val_loss_"], "learned.best_val_loss_", optional=True)
     number(learned.get("validation_"), "learned.validation_", low=0.0, optional=True)
+    number(learned.get("time_step_"), "learned.time_step_", low=0.0, optional=True)
     mapping(learned.get("streamed_"), "learned.streamed_", optional=True)
     check_scale_search(learned.get("scale_search_"), "learned.scale_search_")
     text(learned.get("optimizer_"), "learned.optimizer_", choices=("adam", "lbfgs"), optional=True)
