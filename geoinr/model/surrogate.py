@@ -287,6 +287,40 @@ class SurrogateMixin:
                     outs[k][s:e] = vals
         return outs
 
+    def as_module(self, variable: str | None = None, dtype=torch.float32):
+        """The fitted field as a frozen :class:`torch.nn.Module`, for your own autograd (a tendency, advection,
+        particle tracking, an optimisation through the field).
+
+        Parameters
+        ----------
+        variable : str, optional
+            One fitted variable (output ``(n,)``); default every one (``(n, k)``, or ``(n,)`` for one).
+        dtype : torch.dtype
+            Of the copy of the weights (``torch.float64`` for finite differences finer than float32 resolves).
+
+        Returns
+        -------
+        geoinr.model.torch_surrogate.TorchSurrogate
+            ``module(x)`` for ``x`` (n, 3): longitude, latitude (degrees), time in days since
+            ``module.time_origin`` (``module.days(dates)``; (n, 2) for a spatial fit); values in the variables' units,
+            averaged over the fit's networks, not held at the region's edges. ``geoinr.physics.derivatives(module,
+            x)`` gives them per metre and per second.
+
+        Examples
+        --------
+        >>> import geoinr, torch, warnings
+        >>> tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     m = tracks.inr.fit("sla", width=16, depth=1, epochs=2, max_time=None, progress=False)
+        >>> f = m.as_module()
+        >>> f(torch.tensor([[5.0, 35.0, float(f.days(["2020-01-02"])[0])]])).shape, f.units
+        (torch.Size([1]), ['m'])
+        """
+        from .torch_surrogate import as_module
+
+        return as_module(self, variable, dtype)
+
     def sample(self, target, n: int = 10, *, variable: str | None = None, seed: int | None = 0, batch_size=None, lat=None, lon=None, time=None):
         """Draw ``n`` plausible fields on ``target``: ensemble members or posterior draws.
 
