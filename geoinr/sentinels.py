@@ -494,14 +494,15 @@ def _physical_bound(var, values: np.ndarray, axis: int, value: float) -> bool:
     """Whether a value held unchanged by many cells is a bound of the field itself, not a mask: a bound of its
     declared valid range, or its least or greatest value that cells which change also take (open water's 0 of a
     sea-ice fraction at the moving edge, a dry day's 0 of precipitation). Its advice to mask them would have
-    deleted all open water, or every dry cell (a review). Land stored as 0 inside a sea level's range is neither."""
+    deleted all open water, or every dry cell (a review). Land stored as 0 inside a sea level's range is neither,
+    nor land at a wave height's declared ``valid_min`` of 0 that no changing cell takes."""
     bounds = _coords._valid_bounds(var, widen=False)
-    if bounds is not None and value in bounds:
-        return True
     finite = values[np.isfinite(values)]
-    if finite.size == 0 or value not in (finite.min(), finite.max()):
+    ends = (finite.min(), finite.max()) if finite.size else ()
+    if value not in ends and (bounds is None or value not in bounds):
         return False
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (land as NaN at every time: "All-NaN slice")
         hits = values == value
         varying = np.nanmax(values, axis=axis, keepdims=True) != np.nanmin(values, axis=axis, keepdims=True)
     return bool(np.any(hits & varying))

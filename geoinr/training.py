@@ -437,6 +437,27 @@ def weights_finite(net: nn.Module) -> bool:
     return bool(torch.stack(checks).all()) if checks else True  # one device sync
 
 
+def per_variable_weights(w: torch.Tensor) -> torch.Tensor:
+    """The observed mask ``w`` (n, k) of several variables with each column scaled so that every variable weighs
+    alike in the loss, whatever its count (the mean weight of an observed entry stays 1). Pooled by count, a
+    variable observed at 5 % of the cells beside one at 60 % had 8 % of the loss and fitted 25-40 % worse jointly
+    than alone (a review; 2026-12-07, ninth session). One variable, or variables seen alike: unchanged.
+
+    Examples
+    --------
+    >>> per_variable_weights(torch.tensor([[1.0, 1.0], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])).tolist()
+    [[0.625, 2.5], [0.625, 0.0], [0.625, 0.0], [0.625, 0.0]]
+    """
+    if w.dim() != 2 or w.shape[1] < 2:
+        return w
+    counts = w.sum(dim=0)
+    seen = counts > 0
+    if not bool(seen.any()) or bool((counts[seen] == counts[seen][0]).all()):
+        return w
+    scale = torch.where(seen, counts.sum() / (seen.sum() * counts.clamp(min=1.0)), torch.zeros_like(counts))
+    return w * scale
+
+
 def _masked_mse(pred: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
     """Mean squared error over observed entries; ``pred`` may carry a leading ensemble axis."""
     d = (pred - y) ** 2
@@ -736,7 +757,7 @@ class Trainer:
             ids = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else None
             self.step_net = DistributedDataParallel(net, device_ids=ids)
         x, y = x.to(device), y.to(device)
-        w = w.to(device) if w is not None else None
+        w = per_variable_weights(w).to(device) if w is not None else None
         ti, vi = train_idx.to(device), val_idx.to(device)
         self.xt, self.yt, self.wt = x[ti], y[ti], (w[ti] if w is not None else None)
         self.xv, self.yv, self.wv = x[vi], y[vi], (w[vi] if w is not None else None)

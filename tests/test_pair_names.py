@@ -56,8 +56,8 @@ def test_providers_pairs_are_read_as_pairs(names, long_names):
 def test_direction_words():
     assert _direction("x", {"long_name": "West-east current component"})[0] == "eastward"
     assert _direction("x", {"long_name": "South-north current component"})[0] == "northward"
-    assert _direction("eastward_sea_water_velocity", {})[0] == "eastward"
-    assert _direction("zonally_averaged", {})[0] is None  # (a word, not a part of one)
+    assert _direction("eastward_sea_water_velocity", {"units": "m s-1"})[0] == "eastward"
+    assert _direction("zonally_averaged", {"units": "m s-1"})[0] is None  # (a word, not a part of one)
     assert _direction("sla", {"long_name": "sea level anomaly"})[0] is None
 
 
@@ -90,3 +90,10 @@ def test_names_as_arrays():
 def test_middle_dot_units():
     assert metres_per_second("m·s-1") == 1.0
     assert metres_per_second("cm·s⁻¹") == 0.01
+
+
+def test_a_names_words_need_a_speed():
+    """A diff review: sst_zonal_gradient (K m-1) was read as an eastward velocity by its name's words."""
+    assert _direction("sst_zonal_gradient", {"units": "K m-1"})[0] is None
+    assert _direction("meridional_heat_transport", {"units": "W"})[0] is None
+    assert _direction("eastward_velocity", {"units": "cm/s"})[0] == "eastward"

@@ -28,7 +28,7 @@ from .. import scales as _scales
 from .. import stream as _stream
 from ..encoding import CoordinateEncoding
 from ..frames import GeoinrWarning, user_stacklevel
-from ..geometry import SPEED_UNITS, metres_per_length_unit
+from ..geometry import SPEED_UNITS, metres_per_length_unit, metres_per_second
 from ..scales import GAP_TO_WAVELENGTH, sampling_gap_km, unresolved_share
 from ..machine import check_memory
 from ..persistence import check_writable
@@ -1003,7 +1003,9 @@ DIRECTION_WORDS = (("northward", ("northward", "meridional", "south-north", "nor
 def _direction(name, attrs: dict) -> tuple:
     """("eastward" | "northward" | None, what said so) of a velocity component: its standard_name, else its
     long_name (GDP drifters' ``ve``: "Eastward velocity" only), else its name."""
-    for key in ("standard_name", "long_name", "name"):
+    # a name's words only for a speed (sst_zonal_gradient, zonal_mean_sst, meridional_heat_transport: no velocity)
+    keys = ("standard_name", "long_name") + (("name",) if metres_per_second(attrs.get("units")) is not None else ())
+    for key in keys:
         text = str(attrs.get(key) or "" if key != "name" else name).lower()
         said = [way for way, words in DIRECTION_WORDS
                 if any(re.search(rf"(?<![a-z]){w}(?![a-z])", text) for w in words)]  # (not "zonally"; "_" joins)
