@@ -114,9 +114,10 @@ def with_cell_bounds(out, target):
 
 def with_target_time(model, out, target, time=None):
     """A spatial fit's ``out`` over the time of a ``target`` that has one: the same values at each of its times,
-    broadcast (not evaluated again) under the target's time coordinate. A static field (an MDT, bathymetry) predicted
-    on a daily grid dropped the grid's time dimension without a word (a review). Where the target's time coordinate
-    runs along a dimension the output keeps (tracks' ``obs``), it is carried as a coordinate.
+    broadcast (not evaluated again, nor copied: a read-only view, ``.copy()`` to write into it) under the target's
+    time coordinate. A static field (an MDT, bathymetry) predicted on a daily grid dropped the grid's time dimension
+    without a word (a review). Where the target's time coordinate runs along a dimension the output keeps (tracks'
+    ``obs``), it is carried as a coordinate.
 
     Examples
     --------
@@ -143,9 +144,8 @@ def with_target_time(model, out, target, time=None):
         return out
     coord = target[found[0]]
     new = [d for d in coord.dims if d not in out.dims]
-    if new:
-        out = out.expand_dims({d: target.sizes[d] for d in new})
-        out = out.copy(deep=True) if not out.chunks else out  # (expand_dims gives read-only views)
+    if new:  # a read-only view, no copy per time (a global MDT over a year: 1.5 GB, a diff review); after sample's
+        out = out.expand_dims({d: target.sizes[d] for d in new}, axis=1 if "sample" in out.dims else 0)
     return out.assign_coords({found[0]: coord.variable})
 
 
@@ -161,9 +161,16 @@ def _within_valid_range(out: xr.DataArray, kind: str) -> xr.DataArray:
     return out.clip(low, high).assign_attrs(attrs)
 
 
+def _own_times(model) -> np.ndarray:
+    """A sub-daily grid's own times over its window, from its first (:func:`_own_step`)."""
+    lo, hi = model.time_range_
+    return np.asarray(model.time_axis_.from_days(np.arange(lo, hi + 1e-6 * _own_step(model), _own_step(model))))
+
+
 def _own_step(model) -> float:
     """The default step (days) of ``grid()``'s times: a day, or a sub-daily grid's own (``time_step_``: hourly
-    weather's daily maps dropped its diurnal cycle, a review)."""
+    weather's daily maps dropped its diurnal cycle, a review), from its first time (not whole hours: a product at
+    HH:30 was mapped between its times, a diff review)."""
     return getattr(model, "time_step_", None) or 1.0
 
 
@@ -362,12 +369,10 @@ class BaseMapper(BaseEstimator):
         self.variables_ = list(obs.variables)
         self.variable_attrs_ = obs.attrs
         self.lon_convention_ = obs.lon_convention
-        self.region_ = region
-        self.time_range_ = time_range
+        self.region_, self.time_range_, self.time_step_ = region, time_range, _observations.sub_daily_step(obs)
         if gaps is None:
             gaps = _observations.time_gaps(obs.table.time, time_range) if obs.table is not None else []
         self.time_gaps_ = [tuple(g) for g in gaps]
-        self.time_step_ = _observations.sub_daily_step(obs)
 
     def _forget(self) -> None:
         """Drop everything learned (a refit starts from nothing; a failed fit leaves the mapper unfitted)."""
@@ -611,18 +616,19 @@ class BaseMapper(BaseEstimator):
         return (west, east, south, north)
 
     def _time_axis_values(self, time_step):
-        """Whole time steps inside the fitted window; its middle when the window holds none (a record shorter
-        than one step that does not contain a whole one, e.g. tracks from 03:00 to 21:00 with daily steps)."""
-        lo, hi = self.time_range_
-        ta = self.time_axis_
+        """Whole time steps inside the fitted window, or a sub-daily grid's own times (:func:`_own_times`); its
+        middle when the window holds none (tracks from 03:00 to 21:00 with daily steps)."""
+        if time_step is None and _own_step(self) < 1:
+            return _own_times(self)
+        (lo, hi), ta = self.time_range_, self.time_axis_
         if ta.kind == "numeric":
-            step = _own_step(self) / ta.days_per_unit if time_step is None else float(time_step)  # (data's units)
+            step = 1.0 / ta.days_per_unit if time_step is None else float(time_step)  # a day, in the data's units
             if not 0 < step < np.inf:
                 raise ValueError(f"time_step must be a positive number of time units, got {time_step!r}.")
             lo, hi = ta.from_days(np.array([lo, hi]))  # the data's own numbers: whole steps of them
             values = np.arange(np.ceil(lo / step - 1e-9) * step, hi + 1e-9 * step, step) + 0.0  # + 0.0: no -0.
             return values if values.size else np.array([0.5 * (lo + hi)])
-        freq = (f"{round(_own_step(self) * 86400)}s" if _own_step(self) < 1 else "1D") if time_step is None else time_step
+        freq = "1D" if time_step is None else time_step
         if not isinstance(freq, (str, pd.DateOffset, pd.Timedelta, _dt.timedelta)):  # pandas' own error names 'freq'
             hours = f"{float(freq) * 24:g}h" if isinstance(freq, (int, float, np.number)) and float(freq) > 0 else "6h"
             raise TypeError(f"time_step for dates is a pandas frequency, e.g. {hours!r} or '1D'; got {time_step!r} "

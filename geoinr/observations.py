@@ -157,10 +157,16 @@ def sub_daily_step(obs) -> float | None:
     >>> round(sub_daily_step(obs) * 24, 6)
     1.0
     """
-    table = getattr(obs, "table", None)
-    if not getattr(obs, "gridded", False) or table is None or table.time is None:
+    table, names = getattr(obs, "table", None), getattr(obs, "names", None)
+    if not getattr(obs, "gridded", False):
         return None
-    times = np.unique(table.time)
+    if table is not None and table.time is not None:
+        times = np.unique(table.time)
+    elif (table is None and obs.time_axis is not None and obs.dataset is not None and names is not None
+          and names.time in obs.dataset.coords):
+        times = np.unique(obs.time_axis.to_days(np.asarray(obs.dataset[names.time].values).ravel()))  # (streamed)
+    else:
+        return None
     if times.size < 2:
         return None
     step = float(np.median(np.diff(times)))

@@ -106,3 +106,26 @@ def test_noise_does_not_pass_for_speed():
     fast = np.sin(2 * np.pi * (lon - 5.0 * t) / 4) * np.cos(2 * np.pi * lat / 4)
     assert carried_period(lon, lat, t, fast + 0.2 * rng.standard_normal(fast.size), 51.9) == pytest.approx(
         carried_period(lon, lat, t, fast, 51.9), rel=0.1)
+
+
+def test_a_streamed_hourly_grid_keeps_its_step(monkeypatch):
+    """A diff review: a dask-backed hourly record (streamed) took daily maps (its step was read from the table)."""
+    import geoinr.model.fitting as fitting
+
+    monkeypatch.setattr(fitting, "STREAM_MIN_BYTES", 0)
+    ds = _lows(res=4.0, days=1).chunk({"time": 6})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = ds.inr.fit("msl", width=8, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+    assert m.streamed_ is not None and m.time_step_ * 24 == pytest.approx(1.0)
+    assert m.grid(4.0).sizes["time"] == 24
+
+
+def test_grid_times_are_the_records_own():
+    """A diff review: an HH:30 product was mapped at whole hours, between its times."""
+    ds = _lows(res=4.0, days=1)
+    ds = ds.assign_coords(time=ds.time + pd.Timedelta("30min"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = ds.inr.fit("msl", width=8, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+    np.testing.assert_array_equal(m.grid(4.0).time.values, ds.time.values)

@@ -401,7 +401,7 @@ class SurrogateMixin:
         if dims is None:  # a dict target: plain arrays, as predict() gives
             return draws[..., sel[0]].astype(np.float64) if len(sel) == 1 else draws[..., sel].astype(np.float64)
         out = self._wrap(draws, ("sample",) + tuple(dims), coords, sel, kind="sample", history=target.attrs.get("history"))
-        return out.assign_coords(sample=np.arange(n))
+        return with_target_time(self, out.assign_coords(sample=np.arange(n)), target, time)
 
 
 def _grid_mapping(coords: dict) -> dict:
