@@ -240,7 +240,31 @@ def fitted_region(span: tuple, lat, south: float, north: float, caps: bool = Tru
     latitudes ``lat`` (all of them; None: the band's equatorward edge) from ``south`` to ``north``: every longitude where the widest gap
     between them is no wider than :data:`GLOBAL_GAP_DEG` at the equator's scale (in km at their equatorward side),
     and, with ``caps``, reaching a pole over a cap they ring (:func:`with_polar_caps`; a global grid from 80 S to
-    80 N was widened to both poles, Antarctica included: a review)."""
+    80 N was widened to both poles, Antarctica included: a review).
+
+    Parameters
+    ----------
+    span : (float, float)
+        The data's (west, east) longitudes, east past west (:func:`geoinr.coords.longitude_span`).
+    lat : array-like or None
+        Their latitudes (degrees); None where only the band's edges are known (a streamed record).
+    south, north : float
+        The data's latitude range (degrees).
+    caps : bool
+        Widen to a pole over a polar cap the data ring (scattered records; a grid ends where it ends).
+
+    Returns
+    -------
+    tuple
+        (west, east, south, north) degrees.
+
+    Examples
+    --------
+    >>> fitted_region((0.0, 20.0), None, 30.0, 40.0)
+    (0.0, 20.0, 30.0, 40.0)
+    >>> fitted_region((0.0, 355.0), [60.0, 65.0], 60.0, 65.0)[:2]  # a 5 deg gap at 60 N: every longitude
+    (-180.0, 180.0)
+    """
     west, east = span
     # measured at the data's equatorward side (a low quantile of |lat|): a 60 deg gap of an Arctic record dense
     # near the pole is 2,700 km at its 66 N edge (at its median latitude, 84 N, it read as narrow: a review); ``lat``

@@ -16,14 +16,18 @@ import geoinr
 LON, LAT = np.arange(0.0, 3.0, 0.25), np.arange(30.0, 33.0, 0.25)
 
 
-@pytest.fixture(scope="module")
-def static_fit():
+def _fit_mdt(**extra):
     x, y = np.meshgrid(LON, LAT)
     mdt = xr.Dataset({"mdt": (("lat", "lon"), 0.1 * np.sin(x) * np.cos(y), {"units": "m"})},
                      coords={"lat": LAT, "lon": LON})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return mdt.inr.fit("mdt", width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0)
+        return mdt.inr.fit("mdt", width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0, **extra)
+
+
+@pytest.fixture(scope="module")
+def static_fit():
+    return _fit_mdt()
 
 
 def _daily(days=3):
@@ -66,12 +70,8 @@ def test_a_target_without_time_is_unchanged(static_fit):
 
 
 def test_sample_keeps_it_after_the_draws():
-    x, y = np.meshgrid(LON, LAT)
-    mdt = xr.Dataset({"mdt": (("lat", "lon"), 0.1 * np.sin(x) * np.cos(y), {"units": "m"})},
-                     coords={"lat": LAT, "lon": LON})
+    m = _fit_mdt(uncertainty="bayes_last_layer")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = mdt.inr.fit("mdt", width=16, depth=1, epochs=2, max_time=None, progress=False, seed=0,
-                        uncertainty="bayes_last_layer")
         draws = m.sample(_daily(), n=2)
     assert draws.dims == ("sample", "time", "lat", "lon")

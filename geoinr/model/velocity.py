@@ -57,6 +57,21 @@ def velocity_pair(model, quantity: str, variable, return_std: bool) -> tuple | N
     was fitted and ``quantity`` is a velocity's. Refused: a pair for a height's quantity, a pair in the wrong order
     or not in a speed's units, ``return_std`` for a pair, one component for a pair's quantity.
 
+    Parameters
+    ----------
+    model : INRModel
+        The fitted model.
+    quantity : str
+        What ``derive`` was asked for.
+    variable : str, sequence of two str, or None
+        ``derive``'s ``variable``.
+    return_std : bool
+        ``derive``'s ``return_std`` (refused for a pair).
+
+    Returns
+    -------
+    tuple of two str, or None
+
     Examples
     --------
     >>> import geoinr, numpy as np, xarray as xr, warnings
@@ -174,7 +189,39 @@ def pair_long_name(pair: tuple) -> str:
 
 def velocity_kinematics(model, quantity: str, raw: torch.Tensor, j, scale, offset) -> dict:
     """``quantity``'s outputs at ``raw`` (lon, lat[, time]) of the fitted pair (``j``, ``scale``, ``offset``:
-    tuples) or of the geostrophic velocity of the height in column ``j`` (m: ``scale``, ``offset``)."""
+    tuples) or of the geostrophic velocity of the height in column ``j`` (m: ``scale``, ``offset``).
+
+    Parameters
+    ----------
+    model : INRModel
+        The fitted model.
+    quantity : str
+        One of :data:`geoinr.physics.kinematics.KINEMATIC_QUANTITIES`.
+    raw : torch.Tensor (n, 2|3)
+        Longitude, latitude (degrees)[, time (days)].
+    j, scale, offset : tuple or int, float, float
+        The pair's output columns and their factors from standardized values to m/s (:func:`pair_scales`), or a
+        height's column and its factors to metres.
+
+    Returns
+    -------
+    dict of torch.Tensor
+        The quantity's outputs (:data:`geoinr.physics.kinematics.KINEMATIC_OUTPUTS`), in s-1 (s-2).
+
+    Examples
+    --------
+    >>> import geoinr, numpy as np, xarray as xr, warnings, torch
+    >>> lon, lat = np.meshgrid(np.arange(0.0, 2.0, 0.1), np.arange(40.0, 42.0, 0.1))
+    >>> ds = xr.Dataset({"u": (("lat", "lon"), 0.1 * lat, {"units": "m s-1"}),
+    ...                  "v": (("lat", "lon"), 0.1 * lon, {"units": "m s-1"})},
+    ...                 coords={"lat": lat[:, 0], "lon": lon[0]})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     m = ds.inr.fit(["u", "v"], width=8, depth=1, epochs=1, max_time=None, progress=False)
+    >>> cols, scale, offset = pair_scales(m, ("u", "v"))
+    >>> sorted(velocity_kinematics(m, "relative_vorticity", torch.tensor([[1.0, 41.0]]), cols, scale, offset))
+    ['zeta']
+    """
     raw = raw.detach().clone().requires_grad_(True)
     mean = model._standardized(raw)[0]
     if isinstance(j, tuple):
