@@ -129,3 +129,22 @@ def test_grid_times_are_the_records_own():
         warnings.simplefilter("ignore")
         m = ds.inr.fit("msl", width=8, depth=1, epochs=1, max_time=None, progress=False, seed=0)
     np.testing.assert_array_equal(m.grid(4.0).time.values, ds.time.values)
+
+
+def test_oi_says_when_its_scales_cannot_suit_a_grid():
+    """An atmospheric review: OI's sea-level defaults (100 km, 10 days) on hourly pressure at 2 deg over two days
+    gave 186 Pa in silence (600 km and half a day: 5.8)."""
+    import geoinr
+
+    def said(ds, var, **kw):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            geoinr.baselines.OptimalInterpolation(progress=False, **kw).fit(ds, var)
+        return [str(w.message) for w in seen if "OptimalInterpolation's scales" in str(w.message)]
+
+    weather = _lows(res=2.0, days=2)
+    found = said(weather, "msl")
+    assert len(found) == 1 and "under the grid's spacing" in found[0] and "lt=10 days" in found[0]
+    assert said(weather, "msl", lx=600.0, ly=600.0, lt=0.5) == []
+    assert said(geoinr.datasets.synthetic_grid(days=3, resolution=0.25), "sla") == []  # a daily sea level grid
+    assert said(geoinr.datasets.synthetic_tracks(days=3), "sla") == []
