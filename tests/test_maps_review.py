@@ -70,10 +70,13 @@ def test_plot_maps_picks_a_date_on_a_cftime_axis():
     plot.plot_std(abs(truth).rename("sla_std"), time="2020-01-02", projection=False)  # (a std: never negative)
 
 
-def test_derive_refuses_a_dict_with_its_own_name_and_a_way_out():
+def test_derive_refuses_a_list_with_its_own_name_and_a_way_out():
+    """(A dict of points is taken since 2026-12-07's ninth session, as predict takes it: a dict of arrays back.)"""
     fitted = _quiet_fit(geoinr.datasets.synthetic_tracks(days=3, seed=0))
     with pytest.raises(TypeError, match=r"derive\(\) takes an xarray Dataset/DataArray target.*xr.Dataset\(coords="):
-        fitted.derive("gradient", {"lon": [1.0], "lat": [35.0], "time": [np.datetime64("2020-01-02")]})
+        fitted.derive("gradient", [1.0, 35.0])
+    out = fitted.derive("gradient", {"lon": [1.0], "lat": [35.0], "time": [np.datetime64("2020-01-02")]})
+    assert set(out) == {"deta_dx", "deta_dy"}
 
 
 def test_fill_gaps_records_its_source_and_the_datasets_history():

@@ -106,3 +106,15 @@ def test_a_timed_fit_refuses_two_columns(fitted):
         fitted.as_module()(torch.tensor([[5.0, 35.0]]))
     with pytest.raises(ValueError, match="needs a fitted model"):
         geoinr.INRModel().as_module()
+
+
+def test_derive_takes_a_dict_of_points_as_predict_does(fitted):
+    """The review: particle tracking needed an xarray Dataset for every step of derive, where predict takes a dict."""
+    lon, lat, t = _points(fitted, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fitted.derive("geostrophic_velocity", {"lon": lon, "lat": lat, "time": t})
+        ds = fitted.derive("geostrophic_velocity", xr.Dataset(coords={"lon": ("p", lon), "lat": ("p", lat),
+                                                                     "time": ("p", t)}))
+    assert set(out) == {"ugos", "vgos"} and out["ugos"].dtype == np.float64
+    np.testing.assert_allclose(out["ugos"], ds["ugos"].values, rtol=1e-6)

@@ -77,8 +77,9 @@ class SurrogateMixin:
         Parameters
         ----------
         quantity : {"gradient", "geostrophic_velocity", "relative_vorticity", "pv", "divergence", "strain_rate", "okubo_weiss"}
-        target : xarray.Dataset or xarray.DataArray
-            Where to evaluate, as in :meth:`predict`.
+        target : xarray.Dataset, xarray.DataArray or dict
+            Where to evaluate, as in :meth:`predict`; a dict of arrays (``{"lon", "lat"[, "time"]}``: particles)
+            gives a dict of float64 arrays, one per output.
         variable : str or (str, str), optional
             The sea-surface-height variable, when several were fitted (its ``units``, m, cm, mm or km, converted to
             metres), or a velocity pair ``("u", "v")``; default the only one fitted, or the fitted pair.
@@ -109,8 +110,8 @@ class SurrogateMixin:
 
         Returns
         -------
-        xarray.Dataset
-            Variables with CF units and long names on the target's coordinates; with
+        xarray.Dataset or dict
+            Variables with CF units and long names on the target's coordinates (a dict target: arrays); with
             ``return_std``, their standard deviations too (named in ``ancillary_variables``,
             with the CF ``standard_error`` modifier where the output has a standard name).
 
@@ -130,7 +131,10 @@ class SurrogateMixin:
         self._check_derive(quantity, return_std, outside, equator_band, rossby_radius)
         variable, j, scale, offset, per_metre = self._derived_from(quantity, variable, return_std)
         pair = variable if isinstance(variable, tuple) else None
-        dims, columns, coords = self._target_columns(target, lat, lon, time, method="derive")
+        if isinstance(target, Mapping) and not isinstance(target, xr.Dataset):  # points, as predict takes them
+            dims, columns, coords = None, self._dict_columns(target, "derive"), None
+        else:
+            dims, columns, coords = self._target_columns(target, lat, lon, time, method="derive")
         shape = np.shape(columns[0])
         names, bs = DERIVED_OUTPUTS[quantity], self._eval_batch(batch_size)
         if return_std:  # nested forward mode holds every member's or feature's derivatives of a batch
@@ -152,15 +156,25 @@ class SurrogateMixin:
             parts = {k: outs[k].reshape(shape) for k in names}
         if pair is None:  # (a pair's kinematics take no 1/f: no band, no geostrophy to judge)
             _warn_derived(quantity, columns, equator_band, parts, self.variable_attrs_.get(variable, {}))
-        history = history_line(getattr(target, "attrs", {}).get("history"),
-                               f"geoinr {__version__} INRModel.derive({quantity!r}) of {variable!r} by automatic differentiation")
-        # one Dataset of every output (assigned one by one, a stacked target's MultiIndex warned of each: a review)
-        ds = xr.Dataset({k: (dims, values, {**self._derived_attrs(k, variable, j, return_std, per_metre), "source": self._source_note(), "history": history, "cell_methods": self._cell_methods(), **_grid_mapping(coords)})
-                         for k, values in parts.items()}, coords={k: v.drop_vars([p for p in parts if p in v.coords]) for k, v in coords.items() if k not in parts}, attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
-        if quantity == "pv":
-            ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
+        if dims is None:  # a dict of points: a dict of arrays, as predict gives them (particle tracking: a review)
+            return {k: np.asarray(v, dtype=np.float64) for k, v in parts.items()}
+        ds = self._derived_dataset(quantity, parts, dims, coords, target, (variable, j, return_std, per_metre), rossby_radius)
         # the target's cell bounds, as regrid and grid() keep them; a spatial fit's map at each of the target's times
         return with_target_time(self, with_cell_bounds(ds, target), target, time)
+
+    def _derived_dataset(self, quantity, parts, dims, coords, target, about, rossby_radius) -> xr.Dataset:
+        """``derive``'s outputs ``parts`` as one CF Dataset (assigned at once: one by one, a stacked target's
+        MultiIndex warned of each, a review); ``about``: (variable, column, return_std, units per metre)."""
+        variable = about[0]
+        history = history_line(getattr(target, "attrs", {}).get("history"),
+                               f"geoinr {__version__} INRModel.derive({quantity!r}) of {variable!r} by automatic differentiation")
+        common = {"source": self._source_note(), "history": history, "cell_methods": self._cell_methods(), **_grid_mapping(coords)}
+        ds = xr.Dataset({k: (dims, values, {**self._derived_attrs(k, *about), **common}) for k, values in parts.items()},
+                        coords={k: v.drop_vars([p for p in parts if p in v.coords]) for k, v in coords.items() if k not in parts},
+                        attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
+        if quantity == "pv":
+            ds["q"].attrs["rossby_radius"] = f"{rossby_radius} km" if rossby_radius else "rossby_radius_km(latitude): zonal mean of Chelton et al. (1998)"
+        return ds
 
     def _check_derive(self, quantity: str, return_std: bool, outside: str, equator_band=0.0, rossby_radius=None) -> None:
         """``derive``'s requests checked before any work: a fitted model, a known quantity, a std only of the
