@@ -210,17 +210,16 @@ def velocity_kinematics(model, quantity: str, raw: torch.Tensor, j, scale, offse
 
     Examples
     --------
-    >>> import geoinr, numpy as np, xarray as xr, warnings, torch
-    >>> lon, lat = np.meshgrid(np.arange(0.0, 2.0, 0.1), np.arange(40.0, 42.0, 0.1))
-    >>> ds = xr.Dataset({"u": (("lat", "lon"), 0.1 * lat, {"units": "m s-1"}),
-    ...                  "v": (("lat", "lon"), 0.1 * lon, {"units": "m s-1"})},
-    ...                 coords={"lat": lat[:, 0], "lon": lon[0]})
+    The strain rate of a height's geostrophic velocity (a fitted pair's columns and factors: :func:`pair_scales`):
+
+    >>> import geoinr, warnings, torch
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     m = ds.inr.fit(["u", "v"], width=8, depth=1, epochs=1, max_time=None, progress=False)
-    >>> cols, scale, offset = pair_scales(m, ("u", "v"))
-    >>> sorted(velocity_kinematics(m, "relative_vorticity", torch.tensor([[1.0, 41.0]]), cols, scale, offset))
-    ['zeta']
+    ...     m = geoinr.datasets.synthetic_tracks(days=3, seed=0).inr.fit("sla", width=8, depth=1, epochs=1,
+    ...                                                                  max_time=None, progress=False)
+    >>> raw = torch.tensor([[5.0, 35.0, 1.0]])
+    >>> sorted(velocity_kinematics(m, "strain_rate", raw, 0, m.std_[0], m.mean_[0]))
+    ['strain']
     """
     raw = raw.detach().clone().requires_grad_(True)
     mean = model._standardized(raw)[0]
