@@ -351,8 +351,10 @@ def _warn_offset_field(ref: np.ndarray, said: str, fix: str) -> None:
     """Warn where mu = 1 - RMSE/RMS(reference) says little: a reference whose mean is :data:`MU_MEAN_RATIO` times its
     spread (a temperature in K, a pressure in Pa) scores mu near 1 for any map (0.997 for an RMSE of 1 K; a constant
     101325 Pa map 0.989 against a sea-level pressure: reviews). ``said``: what is scored; ``fix``: what to do."""
-    mean, spread = float(np.mean(ref)), float(np.std(ref)) if ref.size else 0.0
-    if ref.size and abs(mean) > MU_MEAN_RATIO * spread:
+    if not ref.size:
+        return
+    mean, spread = float(np.mean(ref)), float(np.std(ref))
+    if abs(mean) > MU_MEAN_RATIO * spread:
         warnings.warn(f"{said} is near 1 for any map: the reference's mean ({mean:.4g}) is "
                       f"{abs(mean) / max(spread, 1e-300):.3g} times its spread, and mu = 1 - RMSE/RMS(reference) suits "
                       f"fields of mean near zero (a sea level anomaly). Compare the RMSE, or {fix}.",

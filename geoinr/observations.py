@@ -161,7 +161,8 @@ def sub_daily_step(obs) -> float | None:
     if not getattr(obs, "gridded", False):
         return None
     if table is not None and table.time is not None:
-        times = np.unique(table.time)
+        t = np.asarray(table.time)
+        times = np.unique(t[np.r_[True, t[1:] != t[:-1]]])  # runs of one time (a grid's rows) first: a short sort
     elif (table is None and obs.time_axis is not None and obs.dataset is not None and names is not None
           and names.time in obs.dataset.coords):
         times = np.unique(obs.time_axis.to_days(np.asarray(obs.dataset[names.time].values).ravel()))  # (streamed)
@@ -850,8 +851,13 @@ def _warn_quality_flags(data, var_names, var_objs) -> None:
 
 
 def _kept_attrs(var_names, var_objs) -> dict:
-    return {str(v): {**{k: str(o.attrs[k]) for k in KEPT_ATTRS if k in o.attrs}, **valid_attrs(o)}
-            for v, o in zip(var_names, var_objs)}
+    return {str(v): _kept(o) for v, o in zip(var_names, var_objs)}
+
+
+def _kept(var) -> dict:
+    """The attributes of ``var`` carried to the outputs: :data:`KEPT_ATTRS` as text, and its valid range."""
+    attrs = getattr(var, "attrs", None) or {}
+    return {**{k: str(attrs[k]) for k in KEPT_ATTRS if k in attrs}, **valid_attrs(var)}
 
 
 def valid_attrs(var) -> dict:
@@ -944,12 +950,10 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
         missing = [v for v in chosen if v not in values]
         if missing or not chosen:
             raise ValueError(f"variables={variables!r}: the values dict holds {list(values)}.")
-        each = {str(v): {**{k: str(a[k]) for k in KEPT_ATTRS if k in a}, **valid_attrs(values[v])}
-                for v, a in ((v, getattr(values[v], "attrs", None) or {}) for v in chosen)}
+        each = {str(v): _kept(values[v]) for v in chosen}
         variables = chosen if len(chosen) > 1 else chosen[0]
         values = np.column_stack([np.asarray(values[v], dtype=np.float64).ravel() for v in chosen])
-    given = getattr(values, "attrs", None) or {}  # an xarray DataArray's units and names, as the xarray path keeps them
-    given_attrs = {**{k: str(given[k]) for k in KEPT_ATTRS if k in given}, **valid_attrs(values)}
+    given_attrs = _kept(values)  # an xarray DataArray's units and names, as the xarray path keeps them
     if variables is None and np.ndim(values) == 1 and isinstance(getattr(values, "name", None), str):
         variables = values.name  # a named DataArray or pandas Series names its map
     vals = np.asarray(values)

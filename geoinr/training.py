@@ -272,7 +272,7 @@ LBFGS_ITERATIONS = 10  # L-BFGS iterations per optimizer.step call (the budget i
 LBFGS_HISTORY = 50  # curvature pairs L-BFGS keeps
 FULL_BATCH_CHUNK = 65536  # points per forward/backward pass of a full-batch loss
 # held-out points a validation check scores (a fixed random sample of them beyond this; the mean square of 65,536
-# points is known to about 1 %). Two million points' 400,000 held out took 5-13 s a check, which a time
+# points is known to about 1 %). Two million points' 200,000 held out took 5-13 s a check, which a time
 # budget cannot stop: a 15 s fit ran 17-19 s (2026-12-07, ninth session)
 VALIDATION_CHECK_MAX = 65536
 
@@ -435,6 +435,16 @@ def weights_finite(net: nn.Module) -> bool:
     """
     checks = [torch.isfinite(p).all() for p in net.parameters() if p.is_floating_point()]
     return bool(torch.stack(checks).all()) if checks else True  # one device sync
+
+
+def _check_sample(n_val: int, device) -> torch.Tensor | None:
+    """Indices of the held-out points a validation check scores where there are more than
+    :data:`VALIDATION_CHECK_MAX`: a fixed random sample, sorted (every k-th fell on the same longitudes of a held-out
+    block's rows: a review); None below it."""
+    if n_val <= VALIDATION_CHECK_MAX:
+        return None
+    pick = torch.randperm(n_val, generator=torch.Generator().manual_seed(0))[:VALIDATION_CHECK_MAX]
+    return pick.sort().values.to(device)
 
 
 def per_variable_weights(w: torch.Tensor) -> torch.Tensor:
@@ -762,6 +772,7 @@ class Trainer:
         self.xt, self.yt, self.wt = x[ti], y[ti], (w[ti] if w is not None else None)
         self.xv, self.yv, self.wv = x[vi], y[vi], (w[vi] if w is not None else None)
         self.n_val = int(vi.numel())
+        self.check_pick = _check_sample(self.n_val, device)  # (None: every held-out point is scored)
         self.n_train = int(ti.numel()) if stream is None else int(n_stream)
         self.n_train_split = self.n_train  # before the held-out points join (refit_share)
         # batch_size is the global batch: under torchrun each rank takes its share of it, so a
@@ -939,10 +950,8 @@ class Trainer:
             return math.nan
         net = self.net
         net.eval()
-        xv, yv, wv = self.xv, self.yv, self.wv
-        if self.n_val > VALIDATION_CHECK_MAX:  # a fixed random sample (every k-th fell on the same longitudes of a
-            pick = torch.randperm(self.n_val, generator=torch.Generator().manual_seed(0))  # block's rows: a review)
-            pick = pick[:VALIDATION_CHECK_MAX].sort().values.to(self.xv.device)
+        xv, yv, wv, pick = self.xv, self.yv, self.wv, self.check_pick
+        if pick is not None:  # a large held-out set: the same sample at every check (_check_sample)
             xv, yv, wv = xv[pick], yv[pick], wv[pick] if wv is not None else None
         with torch.no_grad():
             total = torch.zeros((), device=self.device)

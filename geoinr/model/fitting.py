@@ -812,15 +812,6 @@ def _needs_time(name) -> bool:
     return bool(NETWORKS[name][3]) if name in NETWORKS else False
 
 
-def _carried_period(sample: _coords.PointTable, wavelength, rule) -> float | None:
-    """The time a sub-daily grid's field takes to change by its shortest wavelength (``wavelength``, or the rule's)
-    at the speed it is carried, at least two time steps (:func:`geoinr.scales.carried_period`); None where the
-    record is daily or slower, or too short to tell."""
-    if wavelength is None:
-        wavelength = (rule or _scales.default_scales(sample.lon, sample.lat, sample.time))[0]
-    return _scales.carried_period(sample.lon, sample.lat, sample.time, sample.values, float(wavelength))
-
-
 def _gridded_scales(sample: _coords.PointTable, wavelength, grid: bool = True):
     """(min_wavelength, min_period) of a gridded record, where the rule of :func:`geoinr.scales.default_scales`
     misreads it (else ``(wavelength, None)``: the rule as before):
@@ -841,8 +832,9 @@ def _gridded_scales(sample: _coords.PointTable, wavelength, grid: bool = True):
         if space < _scales.FINE_GRID_SHARE * rule[0]:
             wavelength, period = space, rule[1]
     fastest = _scales.gridded_period(sample.lon, sample.lat, sample.time, sample.values, noise_guard=not grid)
-    if fastest is None and grid:  # no cycle: a sub-daily field carried faster than the rule's drift (weather)
-        fastest = _carried_period(sample, wavelength, rule)
+    if fastest is None and grid:  # no cycle: a sub-daily field carried faster than the rule's drift (weather), at
+        fastest = _scales.carried_period(sample.lon, sample.lat, sample.time, sample.values,  # the wavelength fitted
+                                         float(wavelength if wavelength is not None else rule[0]))
     if fastest is None:  # the rule's scales where it was computed (not again by the encoding: a review's 10 years)
         return rule if wavelength is None and rule is not None else (wavelength, period)
     rule_wavelength, rule_period = rule or _scales.default_scales(sample.lon, sample.lat, sample.time)

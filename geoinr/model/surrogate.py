@@ -29,6 +29,7 @@ from ..training import own_torch_state
 from . import derived_error as _derived_error
 from .derived_error import POLE_LATITUDE
 from . import evaluation as _evaluation
+from . import torch_surrogate as _torch_surrogate
 from . import velocity as _velocity
 
 __all__ = ["SurrogateMixin"]
@@ -331,9 +332,7 @@ class SurrogateMixin:
         >>> f(torch.tensor([[5.0, 35.0, float(f.days(["2020-01-02"])[0])]])).shape, f.units
         (torch.Size([1]), ['m'])
         """
-        from .torch_surrogate import as_module
-
-        return as_module(self, variable, dtype)
+        return _torch_surrogate.as_module(self, variable, dtype)
 
     def sample(self, target, n: int = 10, *, variable: str | None = None, seed: int | None = 0, batch_size=None, lat=None, lon=None, time=None):
         """Draw ``n`` plausible fields on ``target``: ensemble members or posterior draws.

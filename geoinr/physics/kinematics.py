@@ -78,12 +78,15 @@ def kinematics(quantity: str, du: dict, dv: dict, lat_deg: torch.Tensor) -> dict
         raise ValueError(f"Unknown kinematic quantity {quantity!r}; choose one of {KINEMATIC_QUANTITIES}.")
     metric = torch.tan(lat_deg * DEG) / EARTH_RADIUS_M  # 1/m
     u, v = du["f"], dv["f"]
-    normal = du["f_x"] - dv["f_y"] - v * metric
-    shear = dv["f_x"] + du["f_y"] + u * metric
-    zeta = dv["f_x"] - du["f_y"] + u * metric
-    out = {"relative_vorticity": lambda: {"zeta": zeta}, "divergence": lambda: {"div": du["f_x"] + dv["f_y"] - v * metric},
-           "strain_rate": lambda: {"strain": torch.sqrt(normal**2 + shear**2)},
-           "okubo_weiss": lambda: {"ow": normal**2 + shear**2 - zeta**2}}[quantity]()
+    if quantity == "divergence":
+        out = {"div": du["f_x"] + dv["f_y"] - v * metric}
+    else:
+        zeta = dv["f_x"] - du["f_y"] + u * metric
+        if quantity == "relative_vorticity":
+            out = {"zeta": zeta}
+        else:
+            strain2 = (du["f_x"] - dv["f_y"] - v * metric) ** 2 + (dv["f_x"] + du["f_y"] + u * metric) ** 2
+            out = {"strain": torch.sqrt(strain2)} if quantity == "strain_rate" else {"ow": strain2 - zeta**2}
     pole = lat_deg.abs() >= 90.0 - POLE_DEG
     if bool(pole.any()):  # east and north have no meaning there; tan(lat) blows up (100 times the next row's values)
         warnings.warn("At latitude 90 or -90 east and north are undefined: a velocity's kinematics there are NaN.",
