@@ -119,6 +119,21 @@ def with_target_time(model, out, target, time=None):
     without a word (a review). Where the target's time coordinate runs along a dimension the output keeps (tracks'
     ``obs``), it is carried as a coordinate.
 
+    Parameters
+    ----------
+    model : BaseMapper
+        The fitted mapper (nothing changes for one fitted with time).
+    out : xarray.DataArray or xarray.Dataset
+        Its output on ``target``.
+    target : xarray.Dataset or xarray.DataArray
+        Where it was evaluated.
+    time : str, optional
+        The target's time coordinate, where given to ``predict``.
+
+    Returns
+    -------
+    xarray.DataArray or xarray.Dataset
+
     Examples
     --------
     >>> import geoinr, warnings, pandas as pd

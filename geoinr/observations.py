@@ -117,6 +117,13 @@ def warn_skewed(table: _coords.PointTable, variables) -> None:
     its logarithm fits better (a review: log10-RMSE 0.229 for the values, 0.156 for the logarithm, a bloom's peak
     at a fifth of its height).
 
+    Parameters
+    ----------
+    table : geoinr.coords.PointTable
+        The observations (values (n, k)).
+    variables : list of str
+        The names of its columns.
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -147,7 +154,17 @@ def warn_skewed(table: _coords.PointTable, variables) -> None:
 def sub_daily_step(obs) -> float | None:
     """A gridded record's time step (days) where it is under a day (hourly weather, tides, radar), which ``grid()``
     and ``target_grid()`` take by default (their daily maps dropped an hourly record's diurnal cycle: a review);
-    None for daily and slower grids, scattered records and streamed ones.
+    None for daily and slower grids and scattered records.
+
+    Parameters
+    ----------
+    obs : Observations
+        What :func:`read` found: its table's times, or for a streamed record its time coordinate.
+
+    Returns
+    -------
+    float or None
+        Days.
 
     Examples
     --------
@@ -179,6 +196,17 @@ def warn_short_variables(table: _coords.PointTable, variables, region: tuple, ti
     window (further than :func:`margins` of its own extent): the fitted region and window are those of every
     variable together, so beyond its own it is extrapolated, not held or masked as it would be fitted alone (a
     review: SST observed for 3 of 8 days reached 2.3-3.3 K errors by the eighth with a std of 0.13 K, and no word).
+
+    Parameters
+    ----------
+    table : geoinr.coords.PointTable
+        The observations (values (n, k), NaN where a variable is not observed).
+    variables : list of str
+        The names of its columns.
+    region, time_range : tuple
+        The fitted region (west, east, south, north) and window (first, last days; None without time).
+    gridded : bool
+        A grid (its region ends where it ends: :func:`extent`).
 
     Examples
     --------
@@ -864,6 +892,15 @@ def valid_attrs(var) -> dict:
     """``{"valid_min": low, "valid_max": high}`` (floats, decoded units, the finite ones) of a variable's CF valid
     range: a fit reads values past it as missing, and its outputs are clipped to it and say so (a review: a sea-ice
     concentration's predictions ran from -0.004 to 1.07, 14 % of cells below 0, where ``regrid`` clipped them).
+
+    Parameters
+    ----------
+    var : xarray.DataArray
+        The variable (its ``valid_*`` attributes, packed integers unpacked by its encoding).
+
+    Returns
+    -------
+    dict
 
     Examples
     --------
