@@ -19,7 +19,8 @@ from .. import coords as _coords
 from .. import observations as _observations
 from .._version import __version__
 from ..base import history_line, with_cell_bounds, with_target_time
-from ..physics.derived import DERIVED_OUTPUTS, DERIVED_QUANTITIES, PAIR_QUANTITIES, derived_attrs, derived_fields
+from ..physics.derived import (ANY_VARIABLE_QUANTITIES, DERIVED_OUTPUTS, DERIVED_QUANTITIES, PAIR_QUANTITIES,
+                               derived_attrs, derived_fields)
 from ..physics.kinematics import KINEMATIC_ATTRS
 from ..geometry import OMEGA, is_height, metres_per_length_unit
 from ..physics.losses import _height_first, metres_per_unit
@@ -62,7 +63,9 @@ class SurrogateMixin:
         metres north and seconds (:mod:`geoinr.physics.operators`), with
         :math:`f = 2\Omega\sin\varphi`, :math:`\beta = 2\Omega\cos\varphi / R`, g = 9.80665 m/s^2:
 
-        - ``"gradient"``: :math:`\partial\eta/\partial x`, :math:`\partial\eta/\partial y`.
+        - ``"gradient"``: :math:`\partial\eta/\partial x`, :math:`\partial\eta/\partial y` (of any fitted variable).
+        - ``"tendency"``: :math:`\partial\eta/\partial t` of any variable fitted with time, in its own units per
+          second (``deta_dt``; of a velocity's component, name it).
         - ``"geostrophic_velocity"``: :math:`u = -\frac{g}{f}\partial_y\eta`, :math:`v = \frac{g}{f}\partial_x\eta`.
         - ``"relative_vorticity"``: geostrophic :math:`\zeta = \partial_x v - \partial_y u
           = \frac{g}{f}\nabla^2\eta - \frac{g\beta}{f^2}\partial_y\eta` (spherical Laplacian).
@@ -72,12 +75,12 @@ class SurrogateMixin:
           (any speed unit; s-1, s-2) on the sphere (:mod:`geoinr.physics.kinematics`); of a height, of its flow.
 
         Near the equator 1/f blows up: points with :math:`|\varphi| <` ``equator_band`` degrees are NaN (warned)
-        for all but the gradient and a velocity pair's kinematics (no 1/f: not masked; nor is ``return_std`` taken). Targets outside the fitted region and window get their nearest point's values
+        for all but the gradient, the tendency and a velocity pair's kinematics (no 1/f: not masked; nor is ``return_std`` taken). Targets outside the fitted region and window get their nearest point's values
         (``outside``, as in :meth:`predict`).
 
         Parameters
         ----------
-        quantity : {"gradient", "geostrophic_velocity", "relative_vorticity", "pv", "divergence", "strain_rate", "okubo_weiss"}
+        quantity : {"gradient", "tendency", "geostrophic_velocity", "relative_vorticity", "pv", "divergence", "strain_rate", "okubo_weiss"}
         target : xarray.Dataset, xarray.DataArray or dict
             Where to evaluate, as in :meth:`predict`; a dict of arrays (``{"lon", "lat"[, "time"]}``: particles)
             gives a dict of float64 arrays, one per output.
@@ -141,20 +144,8 @@ class SurrogateMixin:
         if return_std:  # nested forward mode holds every member's or feature's derivatives of a batch
             bs = min(bs, _derived_error.STD_BATCH)
             names = names + tuple(f"{k}_std" for k in names)
-        options, frozen = (j, scale, offset, equator_band, rossby_radius, bs, return_std, outside), _evaluation.snapshot(self)
-
-        def block(cols):  # (..., outputs) of a block of the target, of the model as it is now (a refit may follow)
-            outs = frozen._derive_values(quantity, cols, *options)
-            return np.stack([outs[k].reshape(np.shape(cols[0])) for k in names], axis=-1)
-
-        xarray_target = isinstance(target, xr.DataArray | xr.Dataset)
-        out_chunks = _evaluation.output_chunks(target, dims, shape, chunks, len(names)) if xarray_target else None
-        if out_chunks is not None:  # lazy: one task per output chunk, as predict
-            stacked = _evaluation.lazy_blocks(block, columns, out_chunks, len(names), np.float32)
-            parts = {k: stacked[..., i] for i, k in enumerate(names)}
-        else:  # eager: each output as computed (stacking them would hold every output twice)
-            outs = self._derive_values(quantity, columns, *options)
-            parts = {k: outs[k].reshape(shape) for k in names}
+        options = (j, scale, offset, equator_band, rossby_radius, bs, return_std, outside)
+        parts = self._derived_parts(quantity, target, (dims, columns, shape), names, options, chunks)
         if pair is None:  # (a pair's kinematics take no 1/f: no band, no geostrophy to judge)
             _warn_derived(quantity, columns, equator_band, parts, self.variable_attrs_.get(variable, {}))
         if dims is None:  # a dict of points: a dict of arrays, as predict gives them (particle tracking: a review)
@@ -162,6 +153,23 @@ class SurrogateMixin:
         ds = self._derived_dataset(quantity, parts, dims, coords, target, (variable, j, return_std, per_metre), rossby_radius)
         # the target's cell bounds, as regrid and grid() keep them; a spatial fit's map at each of the target's times
         return with_target_time(self, with_cell_bounds(ds, target), target, time)
+
+    def _derived_parts(self, quantity, target, where, names, options, chunks) -> dict:
+        """``derive``'s outputs by name on the target ``where`` = (dims, columns, shape): lazy (one task per output
+        chunk, as ``predict``, of the model as it is now: a refit may follow) or eager."""
+        (dims, columns, shape), frozen = where, _evaluation.snapshot(self)
+
+        def block(cols):  # (..., outputs) of a block of the target
+            outs = frozen._derive_values(quantity, cols, *options)
+            return np.stack([outs[k].reshape(np.shape(cols[0])) for k in names], axis=-1)
+
+        xarray_target = isinstance(target, xr.DataArray | xr.Dataset)
+        out_chunks = _evaluation.output_chunks(target, dims, shape, chunks, len(names)) if xarray_target else None
+        if out_chunks is not None:
+            stacked = _evaluation.lazy_blocks(block, columns, out_chunks, len(names), np.float32)
+            return {k: stacked[..., i] for i, k in enumerate(names)}
+        outs = self._derive_values(quantity, columns, *options)  # each output as computed (stacking them would hold
+        return {k: outs[k].reshape(shape) for k in names}  # every output twice)
 
     def _derived_dataset(self, quantity, parts, dims, coords, target, about, rossby_radius) -> xr.Dataset:
         """``derive``'s outputs ``parts`` as one CF Dataset (assigned at once: one by one, a stacked target's
@@ -193,10 +201,14 @@ class SurrogateMixin:
         if quantity not in DERIVED_QUANTITIES:
             raise ValueError(f"Unknown quantity {quantity!r}; choose one of {DERIVED_QUANTITIES}."
                              + did_you_mean(quantity, DERIVED_QUANTITIES))
-        if return_std and quantity in PAIR_QUANTITIES and quantity != "relative_vorticity":
+        if return_std and (quantity in PAIR_QUANTITIES and quantity != "relative_vorticity" or quantity == "tendency"):
             raise ValueError(f"return_std=True is not available for {quantity!r}: error bars are carried for a "
-                             f"height's gradient, currents, vorticity and PV only (not for a height's or a velocity "
-                             f"pair's divergence, strain or Okubo-Weiss): derive({quantity!r}, ...) without it.")
+                             f"height's gradient, currents, vorticity and PV only (not for a tendency, nor a height's "
+                             f"or a velocity pair's divergence, strain or Okubo-Weiss): derive({quantity!r}, ...) "
+                             f"without it.")
+        if quantity == "tendency" and self.time_range_ is None:
+            raise ValueError("derive('tendency') needs a model fitted with time; this one was fitted without it (a "
+                             "field that does not change). Fit a record with a time coordinate for its rate of change.")
         _evaluation.check_outside(outside)
 
     def _derived_from(self, quantity: str, variable, return_std: bool) -> tuple:
@@ -219,7 +231,8 @@ class SurrogateMixin:
             if len(self.variables_) > 1:
                 pair = (f" or, for a velocity pair's {quantity!r}, variable=('<eastward>', '<northward>')"
                         if quantity in PAIR_QUANTITIES else "")
-                what = "'<sea surface height>'" if quantity != "gradient" else f"'<name>' (one of {self.variables_})"
+                what = ("'<sea surface height>'" if quantity not in ANY_VARIABLE_QUANTITIES
+                        else f"'<name>' (one of {self.variables_})")
                 raise ValueError(f"Several variables were fitted ({self.variables_}); pass variable={what}{pair}.")
             variable = self.variables_[0]
         return variable
@@ -227,10 +240,12 @@ class SurrogateMixin:
     def _metres_per_unit(self, quantity: str, variable: str):
         """(factor from the variable's units to metres, None); for ``"gradient"`` of a variable that is not a length
         (a temperature, a concentration: a front's gradient of SST), (1, its units per metre), which it refused as
-        "no sea-surface height" (a review). The other quantities warn where the ``standard_name`` names something
+        "no sea-surface height" (a review); for ``"tendency"``, (1, its own units per second). The other quantities warn where the ``standard_name`` names something
         other than a height (a mixed-layer depth in metres gave "geostrophic currents" in silence)."""
         attrs = self.variable_attrs_.get(variable, {})
         units, standard = attrs.get("units"), str(attrs.get("standard_name") or "")
+        if quantity == "tendency":  # in the variable's own units per second ("": it has none, so neither has this)
+            return 1.0, f"{units} s-1" if str(units or "").strip() else ""
         if quantity == "gradient" and str(units or "").strip() and metres_per_length_unit(units) is None:
             return 1.0, f"{units} m-1"
         others = [v for v in self.variables_ if v != variable]  # (a velocity fitted beside a height: name the height)
@@ -245,7 +260,7 @@ class SurrogateMixin:
 
     def _derived_attrs(self, name: str, variable: str, j: int, return_std: bool, per_metre: str | None = None) -> dict:
         """CF attributes of the derived output ``name`` (``<output>_std``: its standard deviation); ``per_metre``:
-        the units of a gradient of a variable that is not a length."""
+        the units of a gradient of a variable that is not a length, or of a tendency ("": none)."""
         if isinstance(variable, tuple):  # a velocity pair's kinematics
             attrs = dict(KINEMATIC_ATTRS[name])
             attrs["long_name"] = attrs["long_name"].format(flow=_velocity.pair_long_name(variable))
@@ -254,6 +269,8 @@ class SurrogateMixin:
         attrs = derived_attrs(name.removesuffix("_std"), fitted.get("long_name", variable), fitted.get("standard_name"))
         if per_metre:
             attrs["units"] = per_metre
+        elif per_metre == "":  # (a tendency of a variable without units)
+            attrs.pop("units", None)
         if name.endswith("_std"):
             return _derived_error.std_attrs(attrs, self.uncertainty, self._calibrated_error(), j)
         if return_std:
@@ -290,7 +307,7 @@ class SurrogateMixin:
                 else:
                     d = derivatives(eta, raw, laplacian=quantity in ("relative_vorticity", "pv"))
                     res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
-                if quantity != "gradient" and not isinstance(j, tuple):
+                if quantity not in ANY_VARIABLE_QUANTITIES and not isinstance(j, tuple):
                     # the target's own latitude or the one it is held at: 1/f is taken at neither (nor at f = 0 itself,
                     # where equator_band=0 gave +-inf)
                     low = np.minimum(np.abs(chunk[:, 1]), np.abs(near[:, 1]))
@@ -429,7 +446,7 @@ def _warn_derived(quantity: str, columns, band: float, parts: dict, attrs: dict 
     the band). A geopotential height (``attrs``' standard_name) is the atmosphere's: its winds are judged against the
     jet streams' (a review: 4 m/s of a 500 hPa height was called faster than any ocean current). Eager outputs only
     (a lazy one is not computed here)."""
-    if quantity != "gradient":
+    if quantity not in ANY_VARIABLE_QUANTITIES:
         _warn_equator(columns, band)
     if not all(isinstance(v, np.ndarray) for v in parts.values()):
         return

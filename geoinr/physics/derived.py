@@ -14,11 +14,11 @@ from .kinematics import KINEMATIC_ATTRS, KINEMATIC_QUANTITIES
 from .operators import beta, coriolis
 from .rossby import inverse_square_radius
 
-__all__ = ["DERIVED_QUANTITIES", "DERIVED_OUTPUTS", "DERIVED_ATTRS", "PAIR_QUANTITIES", "derived_attrs",
+__all__ = ["DERIVED_QUANTITIES", "DERIVED_OUTPUTS", "ANY_VARIABLE_QUANTITIES", "DERIVED_ATTRS", "PAIR_QUANTITIES", "derived_attrs",
            "derived_fields"]
 
 DERIVED_QUANTITIES = ("gradient", "geostrophic_velocity", "relative_vorticity", "pv", "divergence", "strain_rate",
-                      "okubo_weiss")
+                      "okubo_weiss", "tendency")
 DERIVED_OUTPUTS = {
     "gradient": ("deta_dx", "deta_dy"),
     "geostrophic_velocity": ("ugos", "vgos"),
@@ -27,12 +27,16 @@ DERIVED_OUTPUTS = {
     "divergence": ("div",),  # of the geostrophic velocity (a height) or of a fitted pair (geoinr.physics.kinematics)
     "strain_rate": ("strain",),
     "okubo_weiss": ("ow",),
+    "tendency": ("deta_dt",),  # of any fitted variable with time, in its own units per second
 }
+# the quantities of any fitted variable (the others need a height or a velocity pair)
+ANY_VARIABLE_QUANTITIES = ("gradient", "tendency")
 # the quantities a fitted velocity pair gives (the others need a height)
 PAIR_QUANTITIES = KINEMATIC_QUANTITIES
 DERIVED_ATTRS = {
     "deta_dx": {"units": "1", "long_name": "eastward gradient of {long}"},
     "deta_dy": {"units": "1", "long_name": "northward gradient of {long}"},
+    "deta_dt": {"units": "m s-1", "long_name": "rate of change in time of {long}"},
     "ugos": {
         "units": "m s-1",
         "standard_name": "surface_geostrophic_eastward_sea_water_velocity",
@@ -104,9 +108,9 @@ def derived_fields(quantity: str, d: dict, lat_deg: torch.Tensor, rossby_radius_
 
     Parameters
     ----------
-    quantity : {"gradient", "geostrophic_velocity", "relative_vorticity", "pv"}
+    quantity : {"gradient", "tendency", "geostrophic_velocity", "relative_vorticity", "pv"}
     d : dict
-        ``f`` (m), ``f_x``, ``f_y`` (1) and, for vorticity and PV, ``lap`` (1/m).
+        ``f`` (m), ``f_x``, ``f_y`` (1), for the tendency ``f_t`` (m/s) and, for vorticity and PV, ``lap`` (1/m).
     lat_deg : torch.Tensor
     rossby_radius_km : float, optional
         :math:`L_d` for ``"pv"``; default the first baroclinic radius at each latitude,
@@ -125,13 +129,18 @@ def derived_fields(quantity: str, d: dict, lat_deg: torch.Tensor, rossby_radius_
     """
     if quantity == "gradient":
         return {"deta_dx": d["f_x"], "deta_dy": d["f_y"]}
+    if quantity == "tendency":
+        if d.get("f_t") is None:
+            raise ValueError("derived_fields('tendency', ...) needs the time derivative f_t: differentiate a field "
+                             "of (lon, lat, time).")
+        return {"deta_dt": d["f_t"]}
     f = coriolis(lat_deg)
     if quantity == "geostrophic_velocity":
         return {"ugos": -GRAVITY / f * d["f_y"], "vgos": GRAVITY / f * d["f_x"]}
     if quantity == "relative_vorticity":
         return {"zeta": GRAVITY / f * d["lap"] - GRAVITY * beta(lat_deg) / f**2 * d["f_y"]}
     if quantity != "pv":  # (a velocity's kinematics are geoinr.physics.kinematics')
-        raise ValueError(f"derived_fields takes 'gradient', 'geostrophic_velocity', 'relative_vorticity' or 'pv', "
+        raise ValueError(f"derived_fields takes 'gradient', 'tendency', 'geostrophic_velocity', 'relative_vorticity' or 'pv', "
                          f"got {quantity!r}.")
     inv_ld2 = (rossby_radius_km * 1e3) ** -2 if rossby_radius_km else inverse_square_radius(lat_deg)  # 1/m^2
     # lap(g eta / f) with f = f(y): product rule on the sphere
