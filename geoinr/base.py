@@ -176,17 +176,82 @@ def _within_valid_range(out: xr.DataArray, kind: str) -> xr.DataArray:
     return out.clip(low, high).assign_attrs(attrs)
 
 
+MONTH_STEP_DAYS = (27.5, 31.5)  # a record's median step (days) read as a calendar month's (monthly means)
+MAX_MONTHS = 120_000  # months in one grid() axis (10,000 years)
+
+
 def _own_times(model) -> np.ndarray:
-    """A sub-daily grid's own times over its window, from its first (:func:`_own_step`)."""
+    """A grid's own times over its window, from its first (:func:`_own_step`); a monthly record's by calendar months
+    (:func:`monthly_times`)."""
     lo, hi = model.time_range_
-    return np.asarray(model.time_axis_.from_days(np.arange(lo, hi + 1e-6 * _own_step(model), _own_step(model))))
+    step = _own_step(model)
+    if MONTH_STEP_DAYS[0] <= step <= MONTH_STEP_DAYS[1] and model.time_axis_.kind != "numeric":
+        return monthly_times(model.time_axis_, lo, hi)
+    return np.asarray(model.time_axis_.from_days(np.arange(lo, hi + 1e-6 * step, step)))
 
 
 def _own_step(model) -> float:
-    """The default step (days) of ``grid()``'s times: a day, or a sub-daily grid's own (``time_step_``: hourly
-    weather's daily maps dropped its diurnal cycle, a review), from its first time (not whole hours: a product at
-    HH:30 was mapped between its times, a diff review)."""
+    """The default step (days) of ``grid()``'s times: a gridded record's own (``time_step_``: hourly weather's daily
+    maps dropped its diurnal cycle, a review), from its first time (not whole hours: a product at HH:30 was mapped
+    between its times, a diff review); a day for scattered records."""
     return getattr(model, "time_step_", None) or 1.0
+
+
+def monthly_times(axis, lo: float, hi: float) -> np.ndarray:
+    """A monthly record's times over its window ``lo`` to ``hi`` (days on ``axis``), one a calendar month, placed in
+    each month as the first time is in its own: at a month's start, at its middle (CF's mid-month stamps, the
+    middle of the month's bounds: 15 February of a noleap year, 16 January at noon), on its last day, or on the
+    same day of the month (clipped to the month's length), at the same time of day. (Steps of the mean month
+    drifted a day from the record's times within months, a review.)
+
+    Parameters
+    ----------
+    axis : geoinr.coords.TimeAxis
+        Dates (datetime64 or a cftime calendar).
+    lo, hi : float
+        The window, in the axis' days.
+
+    Returns
+    -------
+    numpy.ndarray
+        The times, in the axis' own type.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from geoinr.coords import TimeAxis
+    >>> ax = TimeAxis.from_values(pd.to_datetime(["2000-01-16T12:00", "2000-03-16T12:00"]).values)
+    >>> lo, hi = ax.to_days(pd.to_datetime(["2000-01-16T12:00", "2000-03-16T12:00"]).values)
+    >>> [str(t)[:16] for t in monthly_times(ax, lo, hi)]
+    ['2000-01-16T12:00', '2000-02-15T12:00', '2000-03-16T12:00']
+    """
+    first = axis.from_days(np.array([lo]))[0]
+    stamp = pd.Timestamp(first) if axis.kind == "datetime64" else first
+    year, month = stamp.year, stamp.month
+
+    def start(k):  # the first instant of the k-th month after the first's, in days
+        y, m = year + (month - 1 + k) // 12, (month - 1 + k) % 12 + 1
+        value = (np.datetime64(f"{y:04d}-{m:02d}-01", "ns") if axis.kind == "datetime64"
+                 else type(first)(y, m, 1, calendar=first.calendar))
+        return float(axis.to_days(np.array([value]))[0])
+
+    a, b = start(0), start(1)
+    middle = abs(lo - 0.5 * (a + b)) < 1.0 / 24  # within an hour of the month's middle
+    offset, gap = lo - a, b - lo  # (days from the month's start; to the next one's: under a day on its last day)
+    times, k = [lo], 1
+    while len(times) < MAX_MONTHS:
+        a, b = start(k), start(k + 1)
+        if middle:
+            t = 0.5 * (a + b)
+        elif gap <= 1.0:
+            t = b - gap
+        else:
+            t = a + offset if a + offset < b else b - 1.0 + offset % 1.0  # (the 31st: the month's last day)
+        if t > hi + 1e-6:
+            break
+        times.append(t)
+        k += 1
+    return np.asarray(axis.from_days(np.array(times)))
 
 
 def _at_instant(model, columns) -> list:
@@ -384,7 +449,7 @@ class BaseMapper(BaseEstimator):
         self.variables_ = list(obs.variables)
         self.variable_attrs_ = obs.attrs
         self.lon_convention_ = obs.lon_convention
-        self.region_, self.time_range_, self.time_step_ = region, time_range, _observations.sub_daily_step(obs)
+        self.region_, self.time_range_, self.time_step_ = region, time_range, _observations.record_step(obs)
         if gaps is None:
             gaps = _observations.time_gaps(obs.table.time, time_range) if obs.table is not None else []
         self.time_gaps_ = [tuple(g) for g in gaps]
@@ -633,7 +698,7 @@ class BaseMapper(BaseEstimator):
     def _time_axis_values(self, time_step):
         """Whole time steps inside the fitted window, or a sub-daily grid's own times (:func:`_own_times`); its
         middle when the window holds none (tracks from 03:00 to 21:00 with daily steps)."""
-        if time_step is None and _own_step(self) < 1:
+        if time_step is None and getattr(self, "time_step_", None):
             return _own_times(self)
         (lo, hi), ta = self.time_range_, self.time_axis_
         if ta.kind == "numeric":
@@ -654,8 +719,8 @@ class BaseMapper(BaseEstimator):
             start = pd.Timestamp(start)
             try:  # first whole time step inside the window
                 start = start.ceil(freq)
-            except ValueError:
-                pass
+            except ValueError:  # (calendar steps, "MS": from midnight, not at the record's noon, a review)
+                start = start.normalize() if start == start.normalize() else start.normalize() + pd.Timedelta("1D")
             values = pd.date_range(start=start, end=pd.Timestamp(end), freq=freq).values
         else:
             day = type(start)(start.year, start.month, start.day, calendar=start.calendar)  # steps from midnight,

@@ -193,9 +193,13 @@ def _warn_grid_scales(mapper, obs) -> None:
             said.append(f"lx={mapper.lx:g} km and ly={mapper.ly:g} km: under the grid's spacing ({spacing:.0f} km), so "
                         f"between its cells the map falls to the mean")
     span = None if mapper.time_range_ is None else mapper.time_range_[1] - mapper.time_range_[0]
-    if mapper._time_used() and mapper.time_step_ is not None and span and float(mapper.lt) > span:
+    step = getattr(mapper, "time_step_", None)
+    if mapper._time_used() and step is not None and step < 1.0 and span and float(mapper.lt) > span:
         said.append(f"lt={mapper.lt:g} days: longer than the record ({span:.3g} days of {mapper.time_step_ * 24:.3g}-hour "
                     f"maps), so its maps hardly change over it")
+    if mapper._time_used() and step is not None and step > 1.0 and float(mapper.lt) < step:
+        said.append(f"lt={mapper.lt:g} days: shorter than the record's step ({step:.3g} days), so between its times "
+                    f"the map falls to the mean (lt of about 1.5 steps holds them)")
     if said:
         warnings.warn(f"OptimalInterpolation's scales do not suit this grid (the defaults are sea level's): "
                       f"{'; '.join(said)}. "

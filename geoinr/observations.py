@@ -151,10 +151,11 @@ def warn_skewed(table: _coords.PointTable, variables) -> None:
                 GeoinrWarning, stacklevel=user_stacklevel())
 
 
-def sub_daily_step(obs) -> float | None:
-    """A gridded record's time step (days) where it is under a day (hourly weather, tides, radar), which ``grid()``
-    and ``target_grid()`` take by default (their daily maps dropped an hourly record's diurnal cycle: a review);
-    None for daily and slower grids and scattered records.
+def record_step(obs) -> float | None:
+    """A gridded record's time step (days, the median between its times), which ``grid()`` and ``target_grid()``
+    take by default from its first time: its own times (daily maps dropped an hourly record's diurnal cycle, and
+    gave 3,622 daily maps of 120 monthly means and maps at midnight of a product at noon: reviews); a monthly one's
+    by calendar months (:func:`geoinr.base.monthly_times`). None for scattered records and a grid of one time.
 
     Parameters
     ----------
@@ -171,7 +172,7 @@ def sub_daily_step(obs) -> float | None:
     >>> t = np.repeat(np.arange(48) / 24, 4)
     >>> obs = Observations(_coords.PointTable(np.zeros(t.size), np.zeros(t.size), t, np.zeros((t.size, 1))),
     ...                    ["x"], {}, {}, None, "180", gridded=True)
-    >>> round(sub_daily_step(obs) * 24, 6)
+    >>> round(record_step(obs) * 24, 6)
     1.0
     """
     table, names = getattr(obs, "table", None), getattr(obs, "names", None)
@@ -188,7 +189,7 @@ def sub_daily_step(obs) -> float | None:
     if times.size < 2:
         return None
     step = float(np.median(np.diff(times)))
-    return step if 0.0 < step < 1.0 - 1e-6 else None
+    return step if step > 0.0 else None
 
 
 def warn_short_variables(table: _coords.PointTable, variables, region: tuple, time_range, gridded: bool = False) -> None:
