@@ -92,7 +92,9 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
         found = coords.find_coords(out, require_time=False)
     except ValueError:
         return pred
-    tlat, tlon = xr.broadcast(out[found.lat], out[found.lon])
+    tlat, tlon = out[found.lat], out[found.lon]
+    if not (tlat.ndim == tlon.ndim == 1 and tlat.dims != tlon.dims):  # (axes: nearest on each, orthogonally; a
+        tlat, tlon = xr.broadcast(tlat, tlon)  # plane of 2-D indexers took 78 bytes a target cell, a review)
     nearest = None
     for v in fitted.variables_:
         if v not in out or v not in source or not set(horizontal) <= set(source[v].dims):
@@ -106,6 +108,7 @@ def _without_land(pred, obj, fitted: INRModel, every_missing: bool = False):
             on_land = land.interp({lat: tlat.reset_coords(drop=True), lon: wrapped}, method="nearest") == 1.0
         else:
             if nearest is None:
+                tlat, tlon = xr.broadcast(tlat, tlon)
                 nearest = _nearest_cells(source[lat], source[lon], horizontal, tlat.values, tlon.values)
             on_land = xr.DataArray((nearest >= 0) & (land.values.ravel()[np.maximum(nearest, 0)] == 1.0),
                                    dims=tlat.dims)

@@ -483,8 +483,10 @@ class OptimalInterpolation(_Baseline):
         return _warn_ill_conditioned(self, self._predict(target, lat, lon, time, return_std), return_std)
 
     # ------------------------------------------------------------------ the tiled solve
-    def _predict_points(self, lon, lat, t, return_std):
+    def _predict_points(self, lon, lat, t, return_std, frame=None):
         n = lon.size
+        if frame is None and n > OI_BLOCK_POINTS:  # (about 400 bytes a point at once: 12 GB for a month at 1/4 deg)
+            return _in_blocks(self, lon, lat, t, return_std)
         mean = np.full(n, np.nan)
         std = np.full(n, np.nan) if return_std else None
         use_t = self._time_used()
@@ -503,12 +505,9 @@ class OptimalInterpolation(_Baseline):
         # Tiles: a lattice of tile*ly km in latitude, tile*lx km in longitude (at the
         # targets' central latitude) and tile*lt days; each point is solved by its own
         # tile and, within `overlap` of a boundary, by the neighbour too (blended).
-        west = _coords.longitude_span(lon_p)[0]
+        west, lat_ref, origin = _tile_frame(lon_p, lat_p, t_p) if frame is None else frame
         lon_rel = (lon_p - west) % 360.0
-        lat_ref = 0.5 * (lat_p.min() + lat_p.max())
         cos_ref = math.cos(math.radians(min(abs(lat_ref), MAX_TANGENT_LATITUDE)))
-        # lattice origin: the targets' south-west-first corner, shifted so it is no blending zone
-        origin = [lat_p.min(), 0.0] + ([t_p.min()] if use_t else [])
         steps = [self.tile * ly / KM_PER_DEGREE, self.tile * lx / (KM_PER_DEGREE * cos_ref)]  # degrees
         if use_t:
             steps.append(self.tile * lt)  # days
@@ -967,6 +966,37 @@ def _taper(distance: np.ndarray, overlap: float) -> np.ndarray:
         return np.ones_like(distance)
     r = np.clip((distance - 0.5) / overlap, -1.0, 1.0)
     return np.cos(0.25 * np.pi * (r + 1.0)) ** 2
+
+
+OI_BLOCK_POINTS = 1 << 22  # target points solved at once by OptimalInterpolation (about 1.7 GB of work arrays)
+
+
+def _tile_frame(lon, lat, t) -> tuple:
+    """(west, reference latitude, lattice origin) of OI's tiles over target points (finite): the origin is their
+    south-west-first corner (lat, lon from ``west``[, time])."""
+    return (_coords.longitude_span(lon)[0], 0.5 * (lat.min() + lat.max()),
+            [lat.min(), 0.0] + ([t.min()] if t is not None else []))
+
+
+def _in_blocks(oi, lon, lat, t, return_std) -> tuple:
+    """``oi._predict_points`` over blocks of :data:`OI_BLOCK_POINTS` targets on one lattice of tiles (the whole
+    target's, :func:`_tile_frame`): the memory of a block, not of the whole (a review: 400 bytes a point, 12 GB
+    for a month of a 1/4 degree globe). A tile cut by a block's end is solved in each, its data halo from its own
+    points there (as a smaller target's would be)."""
+    use_t = oi._time_used()
+    ok = np.isfinite(lon) & np.isfinite(lat) & (np.isfinite(t) if use_t else True)
+    mean = np.full(lon.size, np.nan)
+    std = np.full(lon.size, np.nan) if return_std else None
+    if not ok.any():
+        return mean, std
+    frame = _tile_frame(lon[ok], lat[ok], t[ok] if use_t else None)
+    for s in range(0, lon.size, OI_BLOCK_POINTS):
+        e = min(s + OI_BLOCK_POINTS, lon.size)
+        m, sd = oi._predict_points(lon[s:e], lat[s:e], t[s:e] if use_t else None, return_std, frame)
+        mean[s:e] = m
+        if return_std:
+            std[s:e] = sd
+    return mean, std
 
 
 def _blend_tiles(a: np.ndarray, overlap: float):

@@ -111,7 +111,7 @@ def is_lazy(obj, variables: Sequence[Hashable] | None = None) -> bool:
 LOG_SPREAD_WARN = 0.9  # (chlorophyll's is about 1; a Weibull wind speed's of shape 1.5, 0.86: a diff review)
 
 
-def warn_skewed(table: _coords.PointTable, variables) -> None:
+def warn_skewed(table: _coords.PointTable, variables, attrs: Mapping | None = None) -> None:
     """Warn of a positive variable spread over orders of magnitude (chlorophyll: its logarithm's standard deviation
     above :data:`LOG_SPREAD_WARN`): the networks fit values, so its maps flatten the peaks and can go below zero;
     its logarithm fits better (a review: log10-RMSE 0.229 for the values, 0.156 for the logarithm, a bloom's peak
@@ -123,6 +123,9 @@ def warn_skewed(table: _coords.PointTable, variables) -> None:
         The observations (values (n, k)).
     variables : list of str
         The names of its columns.
+    attrs : dict, optional
+        Each variable's attributes: a height (its ``standard_name``, or a length without one) is not warned of (a
+        review's isolated eddy of sea level, positive with tails to 1e-16 m, was told to fit its logarithm).
 
     Examples
     --------
@@ -136,6 +139,10 @@ def warn_skewed(table: _coords.PointTable, variables) -> None:
     "'chl' is positive and spread over 3 orders of"
     """
     for j, v in enumerate(variables):
+        own = (attrs or {}).get(v) or {}
+        standard = own.get("standard_name")
+        if is_height(standard) or not standard and metres_per_length_unit(own.get("units")) is not None:
+            continue  # (a mixed layer's thickness, named, may be log-normal)
         y = table.values[:, j]
         y = y[np.isfinite(y)]
         if y.size < 10 or not np.min(y) > 0:

@@ -429,6 +429,7 @@ def physics_frame(model) -> PhysicsFrame:
         region=model.region_, time_range=model.time_range_, min_wavelength_km=model.encoding_config_["min_wavelength"],
         variables=model.variables_, units=[model.variable_attrs_.get(v, {}).get("units") for v in model.variables_],
         mean=model.mean_, std=model.std_, rossby_radius_km=model.rossby_radius, mass_constraint=model.mass_constraint,
+        standard_names=[model.variable_attrs_.get(v, {}).get("standard_name") for v in model.variables_],
     )
 
 
@@ -608,7 +609,7 @@ def learn_frame(model, obs) -> Frame:
                              f"out of variables= (fitting {[v for v in obs.variables if v not in empty]}).")
         frame = frame_in_memory(obs.table, gridded=bool(obs.gridded))
         _observations.warn_short_variables(obs.table, obs.variables, frame.region, frame.time_range, bool(obs.gridded))
-        _observations.warn_skewed(obs.table, obs.variables)
+        _observations.warn_skewed(obs.table, obs.variables, obs.attrs)
         _observations.warn_duplicates(obs.table)
         for v, s in zip(obs.variables, frame.std):
             if not s > 0:

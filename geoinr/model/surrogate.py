@@ -15,6 +15,7 @@ import torch
 import xarray as xr
 
 from ..frames import GeoinrWarning, check_keywords, did_you_mean, user_stacklevel
+from ..machine import check_memory
 from .. import coords as _coords
 from .. import observations as _observations
 from .._version import __version__
@@ -23,7 +24,7 @@ from ..physics.derived import (ANY_VARIABLE_QUANTITIES, DERIVED_OUTPUTS, DERIVED
                                derived_attrs, derived_fields)
 from ..physics.kinematics import KINEMATIC_ATTRS
 from ..geometry import OMEGA, is_height, metres_per_length_unit
-from ..physics.losses import _height_first, metres_per_unit
+from ..physics.losses import _height_first, check_qg_height, metres_per_unit
 from ..physics.operators import derivatives
 from ..physics.qg import EQUATOR_BAND
 from ..training import own_torch_state
@@ -69,8 +70,9 @@ class SurrogateMixin:
         - ``"geostrophic_velocity"``: :math:`u = -\frac{g}{f}\partial_y\eta`, :math:`v = \frac{g}{f}\partial_x\eta`.
         - ``"relative_vorticity"``: geostrophic :math:`\zeta = \partial_x v - \partial_y u
           = \frac{g}{f}\nabla^2\eta - \frac{g\beta}{f^2}\partial_y\eta` (spherical Laplacian).
-        - ``"pv"``: 1.5-layer quasi-geostrophic potential vorticity
-          :math:`q = \nabla^2\psi - \psi/L_d^2`, :math:`\psi = g\eta/f`.
+        - ``"pv"``: 1.5-layer quasi-geostrophic potential vorticity anomaly
+          :math:`q = \nabla^2\psi - \psi/L_d^2`, :math:`\psi = g(\eta - \bar\eta)/f` (:math:`\bar\eta` the
+          fitted mean: a height's level is no flow; planetary vorticity, :math:`f`, not included).
         - ``"divergence"``, ``"strain_rate"``, ``"okubo_weiss"``, ``"relative_vorticity"`` of a fitted velocity pair
           (any speed unit; s-1, s-2) on the sphere (:mod:`geoinr.physics.kinematics`); of a height, of its flow.
 
@@ -92,7 +94,8 @@ class SurrogateMixin:
         rossby_radius : float, optional
             :math:`L_d` in km for ``"pv"``; default the zonal-mean radius of the
             latitude, point by point (:func:`geoinr.physics.rossby_radius_km`, a fit to
-            Chelton et al. 1998: about 34 km at 30N, 7 km at 60N).
+            Chelton et al. 1998: about 34 km at 30N, 7 km at 60N), or the fit's own ``rossby_radius``; required
+            of a geopotential height (the atmosphere's, about 1000 km).
         batch_size : int, optional
             Points per forward pass (as in :meth:`predict`).
         chunks : dict, "auto" or None
@@ -133,7 +136,8 @@ class SurrogateMixin:
         (['zeta', 'zeta_std'], 's-1')
         """
         self._check_derive(quantity, return_std, outside, equator_band, rossby_radius)
-        variable, j, scale, offset, per_metre = self._derived_from(quantity, variable, return_std)
+        rossby_radius = self.rossby_radius if rossby_radius is None else rossby_radius  # the fit's (physics="qg")
+        variable, j, scale, offset, per_metre = self._derived_from(quantity, variable, return_std, rossby_radius)
         pair = variable if isinstance(variable, tuple) else None
         if isinstance(target, Mapping) and not isinstance(target, xr.Dataset):  # points, as predict takes them
             dims, columns, coords = None, self._dict_columns(target, "derive"), None
@@ -168,6 +172,9 @@ class SurrogateMixin:
         if out_chunks is not None:
             stacked = _evaluation.lazy_blocks(block, columns, out_chunks, len(names), np.float32)
             return {k: stacked[..., i] for i, k in enumerate(names)}
+        check_memory(len(names) * int(np.prod(shape)) * 4, f"An eager derive({quantity!r}) on {int(np.prod(shape)):,} "
+                     f"points", "Derive lazily, chunk by chunk: derive(..., chunks='auto') (then .to_zarr(...)), or "
+                     "on a smaller target.")  # (predict refused, derive ran: a review)
         outs = self._derive_values(quantity, columns, *options)  # each output as computed (stacking them would hold
         return {k: outs[k].reshape(shape) for k in names}  # every output twice)
 
@@ -211,9 +218,10 @@ class SurrogateMixin:
                              "field that does not change). Fit a record with a time coordinate for its rate of change.")
         _evaluation.check_outside(outside)
 
-    def _derived_from(self, quantity: str, variable, return_std: bool) -> tuple:
+    def _derived_from(self, quantity: str, variable, return_std: bool, rossby_radius=None) -> tuple:
         """(variable, column, scale, offset, units per metre) of what ``derive`` differentiates: a height (one name;
-        scale and offset to metres) or a fitted velocity pair (tuples; to m/s)."""
+        scale and offset to metres) or a fitted velocity pair (tuples; to m/s). PV's height is its departure from
+        the fitted mean (no offset): a constant level is no flow, and a flat 0.6 m sea gave q = -1.6 f (a review)."""
         pair = _velocity.velocity_pair(self, quantity, variable, return_std)  # (a pair's std refused as such first)
         if pair is not None:
             return (pair, *_velocity.pair_scales(self, pair), None)
@@ -223,7 +231,10 @@ class SurrogateMixin:
         variable = self._height_variable(variable, quantity)
         j = self._selection(variable)[0]
         to_m, per_metre = self._metres_per_unit(quantity, variable)
-        return variable, j, self.std_[j] * to_m, self.mean_[j] * to_m, per_metre
+        if quantity == "pv":
+            check_qg_height(variable, self.variable_attrs_.get(variable, {}).get("standard_name"), rossby_radius,
+                            "derive('pv')", warn=False)  # (_metres_per_unit warned of a standard name)
+        return variable, j, self.std_[j] * to_m, 0.0 if quantity == "pv" else self.mean_[j] * to_m, per_metre
 
     def _height_variable(self, variable, quantity: str = "gradient"):
         """The fitted variable ``derive`` differentiates: ``variable``, or the only one fitted."""

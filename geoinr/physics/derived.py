@@ -48,7 +48,10 @@ DERIVED_ATTRS = {
         "long_name": "northward geostrophic velocity from {long}",
     },
     "zeta": {"units": "s-1", "long_name": "geostrophic relative vorticity from {long}"},
-    "q": {"units": "s-1", "long_name": "1.5-layer quasi-geostrophic potential vorticity from {long}"},
+    "q": {"units": "s-1", "long_name": "1.5-layer quasi-geostrophic potential vorticity anomaly from {long}",
+          "comment": "q = lap(psi) - psi / Ld^2 with psi = g (eta - mean) / f: the relative vorticity and stretching "
+                     "of the height's departure from its fitted mean (a constant level is no flow); planetary "
+                     "vorticity (f, beta y) not included"},
     **{k: {**a, "long_name": a["long_name"].format(flow="the geostrophic velocity from {long}")}
        for k, a in KINEMATIC_ATTRS.items() if k != "zeta"},
 }
@@ -59,6 +62,8 @@ DERIVED_ATTRS = {
 _VELOCITY_NAMES = {
     "sea_surface_height_above_geoid": "surface_geostrophic_{dir}_sea_water_velocity",
     "sea_surface_height_above_sea_level": "surface_geostrophic_{dir}_sea_water_velocity_assuming_mean_sea_level_for_geoid",
+    # (CF's current name of the same height, whose alias is the one above: its currents had no name, a review)
+    "sea_surface_height_above_mean_sea_level": "surface_geostrophic_{dir}_sea_water_velocity_assuming_mean_sea_level_for_geoid",
 }
 
 

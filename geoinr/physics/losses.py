@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..frames import GeoinrWarning, user_stacklevel
-from ..geometry import metres_per_length_unit
+from ..geometry import is_height, metres_per_length_unit
 from .constants import DEG, EARTH_RADIUS_M, GRAVITY
 from .jets import FieldOutput
 from .operators import derivatives
@@ -57,6 +57,32 @@ def metres_per_unit(units, variable) -> float:
         f"currents, vorticity and the QG residual need a sea-surface height. If it is one, give its units before "
         f"fitting (ds[{variable!r}].attrs['units'] = 'm')."
     )
+
+
+def check_qg_height(variable, standard_name, rossby_radius_km, what: str, warn: bool = True) -> None:
+    """Refuse a geopotential height's QG quantity (``what``) without an explicit deformation radius, and warn where
+    the ``standard_name`` names no height (a mixed layer's thickness in metres was fitted as one in silence): the
+    default radius is the ocean's first baroclinic one (Chelton et al. 1998, about 15 km at 45 N), which gave a 500
+    hPa height's PV as -2.2 s-1 (a review); the atmosphere's is about 1000 km.
+
+    Examples
+    --------
+    >>> check_qg_height("z", "geopotential_height", 1000.0, "derive('pv')")  # a radius given: accepted
+    >>> try:
+    ...     check_qg_height("z", "geopotential_height", None, "derive('pv')")
+    ... except ValueError as err:
+    ...     print(str(err)[:60])
+    derive('pv') of 'z', a geopotential height, needs rossby_rad
+    """
+    standard = str(standard_name or "").strip()
+    if "geopotential" in standard and rossby_radius_km is None:
+        raise ValueError(f"{what} of {variable!r}, a geopotential height, needs rossby_radius= in km (the atmosphere's "
+                         f"deformation radius is about 1000 km): the default is the ocean's first baroclinic radius "
+                         f"(Chelton et al. 1998, about 15 km at 45 N).")
+    if warn and standard and not is_height(standard):
+        warnings.warn(f"{what} treats {variable!r} as a sea-surface height (or a geopotential height), but its "
+                      f"standard_name is {standard!r}: its derivatives are no geostrophic flow.", GeoinrWarning,
+                      stacklevel=user_stacklevel())
 
 
 def _height_first(variables, units, what: str, how: str) -> None:
@@ -104,6 +130,7 @@ class PhysicsFrame:
     mean: list
     std: list
     rossby_radius_km: float | None = None  # None: the first baroclinic radius at each point's latitude
+    standard_names: list = dataclasses.field(default_factory=list)  # each variable's CF standard_name (or None)
     mass_constraint: str = "penalty"
     # QG about the temporal mean: each collocation site is drawn at this many times (a randomly shifted
     # lattice over the time range) and the temporal mean over them is removed (qg_residual(temporal_mean=)),
@@ -192,6 +219,7 @@ def _qg_term(frame: PhysicsFrame, n: int, seed, device, length: float):
     if frame.time_range is None:
         raise ValueError("physics='qg' needs a time coordinate (dq/dt).")
     _height_first(frame.variables, frame.units, "physics='qg'", "fit(..., variables=")
+    check_qg_height(frame.variables[0], (frame.standard_names or [None])[0], frame.rossby_radius_km, "physics='qg'")
     to_m = metres_per_unit(frame.units[0], frame.variables[0])
     scale, offset = frame.std[0] * to_m, frame.mean[0] * to_m
     _, _, south, north = frame.region

@@ -20,6 +20,7 @@ from .calibration import DataDistance, calibrate, calibrate_gap, correlation_len
 __all__ = ["calibrate_field", "CalibratedError"]
 
 GAP_FIELD_VALUES = 4_000_000  # sample(): cosines evaluated at once (memory ~ 32 MB)
+GAP_SATURATION = 3.0  # gap lengths past which the gap term is whole (1 - exp(-(d/l)^4): 1 in float64 past 3 l)
 GAP_FEATURES = 256  # random Fourier features per draw of the gap error field (sample())
 VARIOGRAM_LAGS = 3  # the variogram behind the gap length reaches VARIOGRAM_LAGS min_wavelengths
 GAP_CELLS = 20  # data sites for distances are thinned to cells of min_wavelength / GAP_CELLS
@@ -234,12 +235,14 @@ class CalibratedError:
         gap = np.asarray(self.cal.get("gap_variance") or [0.0] * self.k)
         floor = self.floor()
         out = np.zeros((len(xyz), len(gap))) + floor
-        dist = {}  # variables observed at the same sites share one search
+        dist = {}  # variables observed at the same sites share one search, to the longest length's saturation
+        upper = GAP_SATURATION * max((float(ell) for a, ell in zip(gap, self.cal["gap_length_km"]) if a > 0),
+                                     default=np.inf)
         for j, (a, ell) in enumerate(zip(gap, self.cal["gap_length_km"])):
             if a > 0:
                 near = self.data_distance[j]
                 if id(near) not in dist:
-                    dist[id(near)] = near(xyz)
+                    dist[id(near)] = near(xyz, upper)
                 out[:, j] += a * gap_fraction(dist[id(near)], ell)
         return out
 

@@ -250,13 +250,14 @@ class DataDistance:
                 return cls(xyz[np.sort(first)])
             cell *= 2.0
 
-    def __call__(self, xyz_km: np.ndarray) -> np.ndarray:
-        """Distance (km) from each row of ``xyz_km`` to the nearest site."""
+    def __call__(self, xyz_km: np.ndarray, upper_km: float = np.inf) -> np.ndarray:
+        """Distance (km) from each row of ``xyz_km`` to the nearest site; ``inf`` where it is further than
+        ``upper_km`` (a search that stops there: points far from every site were the slowest)."""
         if self._tree is None:
             from scipy.spatial import cKDTree
 
             self._tree = cKDTree(self.sites)
-        d, _ = self._tree.query(np.asarray(xyz_km, dtype=np.float64), k=1)
+        d, _ = self._tree.query(np.asarray(xyz_km, dtype=np.float64), k=1, distance_upper_bound=upper_km, workers=-1)
         return d
 
     def spacing_km(self, max_sample: int = 20_000) -> tuple[float, float]:
