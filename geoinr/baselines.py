@@ -483,7 +483,7 @@ class OptimalInterpolation(_Baseline):
         return _warn_ill_conditioned(self, self._predict(target, lat, lon, time, return_std), return_std)
 
     # ------------------------------------------------------------------ the tiled solve
-    def _predict_points(self, lon, lat, t, return_std, frame=None):
+    def _predict_points(self, lon, lat, t, return_std, frame=None, extents=None):
         n = lon.size
         if frame is None and n > OI_BLOCK_POINTS:  # (about 400 bytes a point at once: 12 GB for a month at 1/4 deg)
             return _in_blocks(self, lon, lat, t, return_std)
@@ -507,14 +507,8 @@ class OptimalInterpolation(_Baseline):
         # tile and, within `overlap` of a boundary, by the neighbour too (blended).
         west, lat_ref, origin = _tile_frame(lon_p, lat_p, t_p) if frame is None else frame
         lon_rel = (lon_p - west) % 360.0
-        cos_ref = math.cos(math.radians(min(abs(lat_ref), MAX_TANGENT_LATITUDE)))
-        steps = [self.tile * ly / KM_PER_DEGREE, self.tile * lx / (KM_PER_DEGREE * cos_ref)]  # degrees
-        if use_t:
-            steps.append(self.tile * lt)  # days
-        overlap = float(self.overlap)
-        values = [lat_p, lon_rel] + ([t_p] if use_t else [])
-        lattice = np.stack([(v - o) / st + overlap for v, o, st in zip(values, origin, steps)], axis=1)
-        point, cell, weight, primary = _blend_tiles(lattice, overlap)
+        overlap, steps = float(self.overlap), _tile_steps(self, lat_ref)
+        point, cell, weight, primary = _tile_cells(self, [lat_p, lon_rel] + ([t_p] if use_t else []), origin, steps)
         cell_min = cell.min(axis=0)
         cell -= cell_min
         sizes = cell.max(axis=0) + 1
@@ -526,10 +520,12 @@ class OptimalInterpolation(_Baseline):
         space_starts = np.flatnonzero(np.r_[True, space_sorted[1:] != space_sorted[:-1]])
         space_ends = np.r_[space_starts[1:], order.size]
 
-        def core(values, k, dim):
-            """Extent of a tile's own cell along ``dim``, within the extent of its points."""
+        def core(values, k, dim, tile):
+            """Extent of a tile's own cell along ``dim``, within the extent of its points (``extents``: of the
+            whole target's, where this is a block of it)."""
             lo_c = origin[dim] + (k + cell_min[dim] - overlap) * steps[dim]
-            return np.clip(values.min(), lo_c, lo_c + steps[dim]), np.clip(values.max(), lo_c, lo_c + steps[dim])
+            low, high = (values.min(), values.max()) if extents is None else extents[dim][tile]
+            return np.clip(low, lo_c, lo_c + steps[dim]), np.clip(high, lo_c, lo_c + steps[dim])
 
         acc_mean = np.zeros(idx.size)
         acc_var = np.zeros(idx.size) if return_std else None
@@ -546,8 +542,9 @@ class OptimalInterpolation(_Baseline):
             first = order[s0]
             members = point[order[s0:s1]]
             # the halo is measured from the tile's own cell (the blending zone lies inside it)
-            la0, la1 = core(lat_p[members], cell[first, 0], 0)
-            lo0, lo1 = core(lon_rel[members], cell[first, 1], 1)
+            tile = (int(cell[first, 0] + cell_min[0]), int(cell[first, 1] + cell_min[1]))  # (on the whole lattice)
+            la0, la1 = core(lat_p[members], cell[first, 0], 0, tile)
+            lo0, lo1 = core(lon_rel[members], cell[first, 1], 1, tile)
             lat0 = 0.5 * (la0 + la1)
             lon0 = west + 0.5 * (lo0 + lo1)
             coslat = math.cos(math.radians(min(abs(lat0), MAX_TANGENT_LATITUDE)))
@@ -570,7 +567,7 @@ class OptimalInterpolation(_Baseline):
                 yt = (lat_p[pts] - lat0) * KM_PER_DEGREE
                 if use_t:
                     tt = t_p[pts]
-                    ta, tb = core(tt, cell[entries[0], 2], 2)
+                    ta, tb = core(tt, cell[entries[0], 2], 2, tile + (int(cell[entries[0], 2] + cell_min[2]),))
                     tc, ht = 0.5 * (ta + tb), 0.5 * (tb - ta)
                     window = slice(
                         np.searchsorted(t_o, ta - halo * lt, side="left"),
@@ -968,7 +965,7 @@ def _taper(distance: np.ndarray, overlap: float) -> np.ndarray:
     return np.cos(0.25 * np.pi * (r + 1.0)) ** 2
 
 
-OI_BLOCK_POINTS = 1 << 22  # target points solved at once by OptimalInterpolation (about 1.7 GB of work arrays)
+OI_BLOCK_POINTS = 1 << 21  # target points solved at once by OptimalInterpolation (about 0.8 GB of work arrays)
 
 
 def _tile_frame(lon, lat, t) -> tuple:
@@ -978,11 +975,45 @@ def _tile_frame(lon, lat, t) -> tuple:
             [lat.min(), 0.0] + ([t.min()] if t is not None else []))
 
 
+def _tile_steps(oi, lat_ref: float) -> list:
+    """The sides of OI's tiles: ``tile`` times ``ly`` (degrees of latitude), ``lx`` (degrees of longitude at
+    ``lat_ref``)[, ``lt`` (days)]."""
+    cos_ref = math.cos(math.radians(min(abs(lat_ref), MAX_TANGENT_LATITUDE)))
+    steps = [oi.tile * float(oi.ly) / KM_PER_DEGREE, oi.tile * float(oi.lx) / (KM_PER_DEGREE * cos_ref)]  # degrees
+    return steps + ([oi.tile * float(oi.lt)] if oi._time_used() else [])  # days
+
+
+def _tile_cells(oi, values, origin, steps) -> tuple:
+    """:func:`_blend_tiles` of the points ``values`` (lat, lon from the frame's west[, time]) on the lattice of
+    ``origin`` and ``steps``: (point, cell, weight, primary)."""
+    overlap = float(oi.overlap)
+    return _blend_tiles(np.stack([(v - o) / st + overlap for v, o, st in zip(values, origin, steps)], axis=1), overlap)
+
+
+def _tile_extents(oi, lon, lat, t, frame, use_t: bool) -> list:
+    """Each tile's extent of its target points over the whole target, block by block: per dimension (lat, lon from
+    the frame's west[, time]) a dict of (low, high) by the tile's cell on the lattice (spatial cells for lat and
+    lon, space-time cells for time), as :meth:`OptimalInterpolation._predict_points` measures a tile's halo."""
+    west, lat_ref, origin = frame
+    steps, found = _tile_steps(oi, lat_ref), [None] * (3 if use_t else 2)
+    for s in range(0, lon.size, OI_BLOCK_POINTS):
+        part = slice(s, min(s + OI_BLOCK_POINTS, lon.size))
+        ok = np.isfinite(lon[part]) & np.isfinite(lat[part]) & (np.isfinite(t[part]) if use_t else True)
+        values = [lat[part][ok], (lon[part][ok] - west) % 360.0] + ([t[part][ok]] if use_t else [])
+        point, cell, _, _ = _tile_cells(oi, values, origin, steps)
+        for dim in range(len(found)):
+            keys = [cell[:, d] for d in range(2 if dim < 2 else 3)]
+            table = pd.DataFrame({"v": values[dim][point]}).groupby(keys)["v"].agg(["min", "max"])
+            found[dim] = table if found[dim] is None else pd.concat([found[dim], table]).groupby(level=list(
+                range(len(keys)))).agg({"min": "min", "max": "max"})
+    return [{k: (r["min"], r["max"]) for k, r in zip(table.index, table.to_dict("records"))} for table in found]
+
+
 def _in_blocks(oi, lon, lat, t, return_std) -> tuple:
     """``oi._predict_points`` over blocks of :data:`OI_BLOCK_POINTS` targets on one lattice of tiles (the whole
-    target's, :func:`_tile_frame`): the memory of a block, not of the whole (a review: 400 bytes a point, 12 GB
-    for a month of a 1/4 degree globe). A tile cut by a block's end is solved in each, its data halo from its own
-    points there (as a smaller target's would be)."""
+    target's, :func:`_tile_frame`), each tile's halo from its points over the whole target (:func:`_tile_extents`):
+    the whole target's map, in the memory of a block (a review: 400 bytes a point at once, 12 GB for a month of a
+    1/4 degree globe)."""
     use_t = oi._time_used()
     ok = np.isfinite(lon) & np.isfinite(lat) & (np.isfinite(t) if use_t else True)
     mean = np.full(lon.size, np.nan)
@@ -990,9 +1021,10 @@ def _in_blocks(oi, lon, lat, t, return_std) -> tuple:
     if not ok.any():
         return mean, std
     frame = _tile_frame(lon[ok], lat[ok], t[ok] if use_t else None)
+    extents = _tile_extents(oi, lon, lat, t, frame, use_t)
     for s in range(0, lon.size, OI_BLOCK_POINTS):
         e = min(s + OI_BLOCK_POINTS, lon.size)
-        m, sd = oi._predict_points(lon[s:e], lat[s:e], t[s:e] if use_t else None, return_std, frame)
+        m, sd = oi._predict_points(lon[s:e], lat[s:e], t[s:e] if use_t else None, return_std, frame, extents)
         mean[s:e] = m
         if return_std:
             std[s:e] = sd
