@@ -180,6 +180,31 @@ MONTH_STEP_DAYS = (27.5, 31.5)  # a record's median step (days) read as a calend
 MAX_MONTHS = 120_000  # months in one grid() axis (10,000 years)
 
 
+def _cell_methods_of(model, variable=None) -> str:
+    """CF ``cell_methods`` of a model's outputs: the field's value at each point and instant, not a mean over a cell
+    or a day (a review: the grids' cell bounds suggested cell means, which a coarsening regrid is not); a variable
+    fitted to a statistic over time keeps it (monthly means map means over a month about each time, a review)."""
+    if getattr(model, "time_axis_", None) is None:
+        return "area: point"
+    over_time = _observations.time_method((getattr(model, "variable_attrs_", {}).get(variable) or {}).get("cell_methods"))
+    return f"area: point time: {over_time or 'point'}"
+
+
+OTHER_LEVEL_SPREADS = 5.0  # a reference whose mean is this many spreads from the map's: another quantity (warned)
+
+
+def _warn_other_level(pred: np.ndarray, ref: np.ndarray, name) -> None:
+    """Warn where the reference's mean lies :data:`OTHER_LEVEL_SPREADS` spreads (the larger of the map's and the
+    reference's) from the map's: an anomaly scored against a fit of the full field (mu -73 in silence, a review),
+    or other units."""
+    gap, spread = abs(float(np.mean(ref) - np.mean(pred))), max(float(np.std(ref)), float(np.std(pred)))
+    if gap > OTHER_LEVEL_SPREADS * spread:
+        warnings.warn(f"The reference of {name!r} has a mean {float(np.mean(ref)):.4g} where the map's is "
+                      f"{float(np.mean(pred)):.4g}, {gap / max(spread, 1e-300):.3g} times their spread apart: is it the "
+                      f"same quantity (an anomaly against a fit of the full field, or the reverse; other units)? "
+                      f"Score like with like.", GeoinrWarning, stacklevel=user_stacklevel())
+
+
 def _own_times(model) -> np.ndarray:
     """A grid's own times over its window, from its first (:func:`_own_step`); a monthly record's by calendar months
     (:func:`monthly_times`)."""
@@ -556,10 +581,9 @@ class BaseMapper(BaseEstimator):
         return dims, columns, _dated(self, _coords.output_coords(target, dims, names), "time" not in views)
 
     # ------------------------------------------------------------------ outputs
-    def _cell_methods(self) -> str:
-        """CF ``cell_methods`` of every output: the field's value at each point and instant, not a mean over a cell
-        or a day (a review: the grids' cell bounds suggested cell means, which a coarsening regrid is not)."""
-        return "area: point time: point" if getattr(self, "time_axis_", None) is not None else "area: point"
+    def _cell_methods(self, variable=None) -> str:
+        """CF ``cell_methods`` of the outputs of ``variable`` (:func:`_cell_methods_of`)."""
+        return _cell_methods_of(self, variable)
 
     def _wrap(self, values, dims, coords, sel, kind: str = "mean", history=None, with_std: bool = False):
         """Arrays (..., k) -> a DataArray (one variable) or a Dataset, with CF attributes and provenance.
@@ -591,7 +615,7 @@ class BaseMapper(BaseEstimator):
                 attrs["comment"] = f"plausible fields from the {getattr(self, 'uncertainty', None)} uncertainty estimate"
             attrs["source"] = self._source_note()
             attrs["history"] = line
-            attrs["cell_methods"] = self._cell_methods()
+            attrs["cell_methods"] = self._cell_methods(v)
             if mapping is not None:  # CF: the target's grid mapping, carried as a coordinate
                 attrs["grid_mapping"] = mapping
             out[name] = _within_valid_range(xr.DataArray(values[..., i], dims=dims, coords=coords, name=name,
@@ -841,6 +865,7 @@ class BaseMapper(BaseEstimator):
                 raise ValueError(f"The test values of {v!r} are identically zero; mu = 1 - RMSE/RMS is undefined.")
             score = float(np.sqrt(np.mean(err**2)))
             _warn_offset_field(ref[ok], f"mu of {v!r}", "score anomalies (the mean removed from both)")
+            _warn_other_level(pred[ok], ref[ok], own.get(v, v))
             results[v] = {"rmse": score, "mu": 1.0 - score / rms, "bias": float(np.mean(err)), "n": int(ok.sum())}
         empty = [v for v, r in results.items() if not r["n"]]
         if len(empty) == len(results):

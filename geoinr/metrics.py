@@ -344,6 +344,7 @@ def nrmse_score(estimate, reference, anomaly: bool = False) -> float:
     return _mu(*_pair(estimate, reference, "nrmse_score"), "nrmse_score", anomaly)
 
 
+MONTH_STEPS = (27.5, 31.5)  # days: a time axis of calendar months, taken as regular by the temporal spectra
 MU_MEAN_RATIO = 10.0  # a reference whose mean is this many times its spread: mu is near 1 for any map (warned)
 
 
@@ -361,12 +362,13 @@ def _warn_offset_field(ref: np.ndarray, said: str, fix: str) -> None:
                       GeoinrWarning, stacklevel=user_stacklevel())
 
 
-def _mu(est: np.ndarray, ref: np.ndarray, func: str, anomaly: bool = False) -> float:
-    """mu of paired finite values (:func:`_pair`); warned of where the reference's mean dwarfs its spread."""
+def _mu(est: np.ndarray, ref: np.ndarray, func: str, anomaly: bool = False, fix: str = "pass anomaly=True") -> float:
+    """mu of paired finite values (:func:`_pair`); warned of where the reference's mean dwarfs its spread (``fix``:
+    what the warning advises; a function without ``anomaly=`` advised passing it, a review)."""
     if not isinstance(anomaly, (bool, np.bool_)):  # "yes" would pass as True, "no" too
         raise ValueError(f"{func}(anomaly={anomaly!r}): give True (RMS of the reference's anomaly) or False.")
     if not anomaly:
-        _warn_offset_field(ref, f"{func}: mu", "pass anomaly=True")
+        _warn_offset_field(ref, f"{func}: mu", fix)
     rms = float(np.sqrt(np.mean((ref - ref.mean()) ** 2 if anomaly else ref**2)))
     # a constant 0.1 leaves a rounding residual (1e-17) in its anomaly, not zero: mu came out as -7e13
     if rms <= CONSTANT_RELATIVE_RMS * float(np.max(np.abs(ref), initial=0.0)) or rms == 0.0:
@@ -664,7 +666,8 @@ def nrmse_score_daily(estimate, reference, time="time", min_points: int | None =
             raise ValueError(f"{func}: no day has {min_points} finite pairs, which convention='2021a' scores "
                              f"(give min_points= to lower it).")
         return float(np.mean(daily)), sigma
-    mu = _mu(*_pair(est.values, ref.values, func, screened=True), func)
+    mu = _mu(*_pair(est.values, ref.values, func, screened=True), func,
+             fix="score anomalies: subtract the same climatology (or mean) from both maps first")
     return mu, sigma
 
 
@@ -1261,7 +1264,9 @@ class _Grid:
     data_units: str
 
 
-def _regular_step(values: np.ndarray, name, what: str, func: str, wrap: bool = False) -> float:
+def _regular_step(values: np.ndarray, name, what: str, func: str, wrap: bool = False, months: bool = False) -> float:
+    """The step of a regular axis (refused otherwise); with ``months``, calendar months (steps of 28 to 31 days) are
+    one step of their mean length (monthly means had to be interpolated onto a regular axis first, a review)."""
     v = np.asarray(values, dtype=np.float64)
     if v.size < 2:
         raise ValueError(f"{func}: {what} {name!r} has {v.size} value(s); at least 2 are needed for a spectrum.")
@@ -1272,6 +1277,8 @@ def _regular_step(values: np.ndarray, name, what: str, func: str, wrap: bool = F
     # the rounding of the stored values: a float32 axis of 1/60 deg steps near 300 deg varies by one ulp (3e-5 deg)
     stored = np.float32 if np.array_equal(v.astype(np.float32), v) else np.float64  # read from float32, or not
     rounding = 2.0 * np.finfo(stored).eps * float(np.max(np.abs(v)))
+    if months and d.size and MONTH_STEPS[0] <= d.min() and d.max() <= MONTH_STEPS[1]:
+        return float(np.mean(d))
     if med == 0 or not np.all(np.abs(d - med) <= 1e-3 * abs(med) + rounding):
         raise ValueError(
             f"{func}: {what} {name!r} is not regularly spaced (steps from {d.min():.6g} to {d.max():.6g}); "
@@ -1620,7 +1627,7 @@ def effective_resolution_time(
     ----------
     estimate, reference : xarray.DataArray
         Maps ``(time, lat, lon)`` in any order on a regular time axis (datetime64,
-        cftime, or numbers taken as days). Series containing a NaN in either field
+        cftime, or numbers taken as days; calendar months count as regular steps of their mean length). Series containing a NaN in either field
         (land, gaps) are dropped.
     time, lon, lat : hashable, optional
         Coordinate names (found automatically).
@@ -1656,7 +1663,7 @@ def effective_resolution_time(
     """
     func = "effective_resolution_time"
     g = _gridded(estimate, reference, lat, lon, time, func, need_time=True)
-    dt = _regular_step(g.days, time or "time", "time", func)
+    dt = _regular_step(g.days, time or "time", "time", func, months=True)
     nt = g.ref.shape[0]
     if nt < 8:
         raise ValueError(f"{func}: only {nt} time steps; at least 8 are needed for a frequency spectrum.")
@@ -1895,7 +1902,7 @@ def leaderboard_resolution(estimate, reference, lon=None, lat=None, time=None) -
     """
     func = "leaderboard_resolution"
     g = _gridded(estimate, reference, lat, lon, time, func, need_time=True)
-    dt = _regular_step(g.days, time or "time", "time", func)
+    dt = _regular_step(g.days, time or "time", "time", func, months=True)
     dlon = _regular_step(g.lon, lon or "lon", "longitude", func, wrap=True)
     keep = _complete_latitudes(g, func)
     f_t, f_x, p_ref, p_err = _time_lon_spectra(*_increasing(g, g.est[:, keep, :], g.ref[:, keep, :]), dt, dlon)

@@ -891,9 +891,27 @@ def _kept_attrs(var_names, var_objs) -> dict:
 
 
 def _kept(var) -> dict:
-    """The attributes of ``var`` carried to the outputs: :data:`KEPT_ATTRS` as text, and its valid range."""
+    """The attributes of ``var`` carried to the outputs: :data:`KEPT_ATTRS` as text, its valid range, and its
+    ``cell_methods`` where they say a statistic over time (monthly means: the maps said "time: point", a review)."""
     attrs = getattr(var, "attrs", None) or {}
-    return {**{k: str(attrs[k]) for k in KEPT_ATTRS if k in attrs}, **valid_attrs(var)}
+    over_time = time_method(attrs.get("cell_methods"))
+    return {**{k: str(attrs[k]) for k in KEPT_ATTRS if k in attrs}, **valid_attrs(var),
+            **({"cell_methods": str(attrs["cell_methods"])} if over_time else {})}
+
+
+def time_method(cell_methods) -> str | None:
+    """The statistic over time that CF ``cell_methods`` name (``"mean"`` of ``"time: mean"``), or None (none, or
+    ``point``).
+
+    Examples
+    --------
+    >>> time_method("area: mean time: mean"), time_method("time: point"), time_method(None)
+    ('mean', None, None)
+    """
+    import re
+
+    found = re.search(r"\btime\s*:\s*([a-z_]+)", str(cell_methods or ""))
+    return found.group(1) if found and found.group(1) != "point" else None
 
 
 def valid_attrs(var) -> dict:

@@ -184,7 +184,7 @@ class SurrogateMixin:
         variable = about[0]
         history = history_line(getattr(target, "attrs", {}).get("history"),
                                f"geoinr {__version__} INRModel.derive({quantity!r}) of {variable!r} by automatic differentiation")
-        common = {"source": self._source_note(), "history": history, "cell_methods": self._cell_methods(), **_grid_mapping(coords)}
+        common = {"source": self._source_note(), "history": history, "cell_methods": self._cell_methods(variable if isinstance(variable, str) else None), **_grid_mapping(coords)}
         ds = xr.Dataset({k: (dims, values, {**self._derived_attrs(k, *about), **common}) for k, values in parts.items()},
                         coords={k: v.drop_vars([p for p in parts if p in v.coords]) for k, v in coords.items() if k not in parts},
                         attrs={"Conventions": "CF-1.8", "source": self._source_note(), "history": history})
