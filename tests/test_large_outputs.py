@@ -63,3 +63,23 @@ def test_regrids_land_mask_of_axes_is_the_nearest_cells():
     near_land = land.sel(lat=out.lat, lon=out.lon, method="nearest")
     assert near_land.any() and not near_land.all()
     assert (out.isnull().all("time").values == near_land.values).all()
+
+
+def test_sample_made_lazily_draws_what_it_draws_eagerly(monkeypatch):
+    tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = tracks.inr.fit("sla", uncertainty="bayes_last_layer", width=16, depth=1, epochs=5, max_time=None,
+                           progress=False)
+    grid = m.target_grid(0.5)
+    eager = m.sample(grid, n=3, seed=1)
+    lazy = m.sample(grid, n=3, seed=1, chunks={"time": 1, "latitude": 7})
+    assert lazy.chunks is not None and lazy.dims == eager.dims
+    np.testing.assert_array_equal(lazy.values, eager.values)
+    assert lazy.attrs["long_name"] == eager.attrs["long_name"]
+    dask_target = grid.assign(z=(("time", "latitude", "longitude"), np.zeros([grid.sizes[d] for d in
+                                                                          ("time", "latitude", "longitude")])))
+    assert m.sample(dask_target.chunk({"time": 1}), n=2).chunks is not None  # (computed whole before)
+    monkeypatch.setattr(machine, "memory_bytes", lambda: 2**12)
+    with pytest.raises(MemoryError, match=r"An eager sample.*chunks='auto'"):
+        m.sample(grid, n=3)

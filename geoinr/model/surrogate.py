@@ -362,7 +362,8 @@ class SurrogateMixin:
         """
         return _torch_surrogate.as_module(self, variable, dtype)
 
-    def sample(self, target, n: int = 10, *, variable: str | None = None, seed: int | None = 0, batch_size=None, lat=None, lon=None, time=None):
+    def sample(self, target, n: int = 10, *, variable: str | None = None, seed: int | None = 0, batch_size=None,
+               chunks=None, lat=None, lon=None, time=None):
         """Draw ``n`` plausible fields on ``target``: ensemble members or posterior draws.
 
         With ``uncertainty="ensemble"``, the members (their spread scaled by the
@@ -389,6 +390,10 @@ class SurrogateMixin:
             Seeds the posterior draws.
         batch_size : int, optional
             Points per forward pass, as in :meth:`predict`.
+        chunks : dict, "auto" or None
+            As in :meth:`predict`: a lazy dask-backed result in these chunks of the target's dims (every draw of a
+            chunk in one task; the draws are the same as eager ones), by default lazy where the target's data
+            variables are dask arrays (it computed them whole, a review), else eager.
         lat, lon, time : str, optional
             The target's coordinate names, as in :meth:`predict`.
 
@@ -421,28 +426,60 @@ class SurrogateMixin:
             dims, columns, coords = None, self._dict_columns(target, "sample"), None
         else:
             dims, columns, coords = self._target_columns(target, lat, lon, time, method="sample")
-        shape = np.shape(columns[0])
-        k = len(self.variables_)
-        draws = np.empty((n, int(np.prod(shape)), k), dtype=_evaluation.output_dtype(self))  # as predict: float64 past float32
-        mean_, std_ = np.asarray(self.mean_), np.asarray(self.std_)
-        root_c = torch.tensor(np.sqrt(self.calibration_["variance_scale"]), dtype=torch.float32)
-        dev = next(self.field_.parameters()).device
-        state = strategy.prepare_draws(self.field_, n, seed, root_c, dev)
-        gap_field = self._calibrated_error().gap_field(n, seed)
+        shape, k, dtype = np.shape(columns[0]), len(self.variables_), _evaluation.output_dtype(self)
+        out_chunks = (_evaluation.output_chunks(target, dims, shape, chunks, n * k, dtype)
+                      if isinstance(target, xr.DataArray | xr.Dataset) else None)
+        draw = _draws(_evaluation.snapshot(self) if out_chunks is not None else self, n, seed, batch_size)
+        if out_chunks is not None:  # lazy: every draw of a chunk in one task (the draws are seeded per point)
+            stacked = _evaluation.lazy_blocks(lambda cols: draw(cols).reshape((n, -1, k)).transpose(1, 0, 2).reshape(
+                np.shape(cols[0]) + (n * k,)), columns, out_chunks, n * k, dtype)
+            draws = stacked.reshape(shape + (n, k))
+            import dask.array as da
+
+            draws = da.moveaxis(draws, -2, 0)
+        else:
+            _check_memory(n * k * int(np.prod(shape)) * np.dtype(dtype).itemsize, "sample")
+            draws = draw(columns).reshape((n,) + shape + (k,))
+        if dims is None:  # a dict target: plain arrays, as predict() gives
+            return draws[..., sel[0]].astype(np.float64) if len(sel) == 1 else draws[..., sel].astype(np.float64)
+        out = self._wrap(draws, ("sample",) + tuple(dims), coords, sel, kind="sample", history=target.attrs.get("history"))
+        return with_target_time(self, out.assign_coords(sample=np.arange(n)), target, time)
+
+
+def _draws(model, n: int, seed, batch_size: int):
+    """A function of coordinate columns giving ``n`` draws of every fitted variable there, (n, points, k), in the
+    data's units (NaN outside where ``predict`` gives none): the same draws wherever and in whatever blocks it is
+    called (the posterior's and the gap field's randomness is fixed by ``seed`` here, per point there)."""
+    strategy = model._strategy()
+    mean_, std_ = np.asarray(model.mean_), np.asarray(model.std_)
+    root_c = torch.tensor(np.sqrt(model.calibration_["variance_scale"]), dtype=torch.float32)
+    dev = next(model.field_.parameters()).device
+    state = strategy.prepare_draws(model.field_, n, seed, root_c, dev)
+    gap_field = model._calibrated_error().gap_field(n, seed)
+    dtype = _evaluation.output_dtype(model)  # as predict: float64 past float32
+
+    def draw(columns):
+        draws = np.empty((n, int(np.prod(np.shape(columns[0]))), len(model.variables_)), dtype=dtype)
         with torch.no_grad():
             for s, e, chunk, ok in _evaluation.batches(columns, batch_size):
-                f = strategy.draw(self.field_, torch.from_numpy(_evaluation.held(self, chunk)).to(dev), n, state, root_c)
+                f = strategy.draw(model.field_, torch.from_numpy(_evaluation.held(model, chunk)).to(dev), n, state,
+                                  root_c)
                 vals = f.cpu().numpy().astype(np.float64)
                 if gap_field is not None:
                     vals += gap_field(chunk)
                 vals = vals * std_ + mean_
                 vals[:, ~ok] = np.nan
                 draws[:, s:e] = vals
-        draws = draws.reshape((n,) + shape + (k,))
-        if dims is None:  # a dict target: plain arrays, as predict() gives
-            return draws[..., sel[0]].astype(np.float64) if len(sel) == 1 else draws[..., sel].astype(np.float64)
-        out = self._wrap(draws, ("sample",) + tuple(dims), coords, sel, kind="sample", history=target.attrs.get("history"))
-        return with_target_time(self, out.assign_coords(sample=np.arange(n)), target, time)
+        return draws
+
+    return draw
+
+
+def _check_memory(need: int, method: str) -> None:
+    """Refuse an eager output too large for memory, with the advice of a lazy one (predict refused, derive and
+    sample ran: a review)."""
+    check_memory(need, f"An eager {method}", f"Make it lazily, chunk by chunk: {method}(..., chunks='auto') (then "
+                 f".to_zarr(...)), or on a smaller target.")
 
 
 def _grid_mapping(coords: dict) -> dict:
