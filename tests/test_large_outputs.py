@@ -83,3 +83,15 @@ def test_sample_made_lazily_draws_what_it_draws_eagerly(monkeypatch):
     monkeypatch.setattr(machine, "memory_bytes", lambda: 2**12)
     with pytest.raises(MemoryError, match=r"An eager sample.*chunks='auto'"):
         m.sample(grid, n=3)
+
+
+def test_a_grid_of_coordinates_chunked_is_predicted_lazily():
+    tracks = geoinr.datasets.synthetic_tracks(days=4, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = tracks.inr.fit("sla", width=8, depth=1, epochs=1, max_time=None, progress=False)
+    grid = m.target_grid(0.5)
+    lazy = m.predict(grid.chunk({"time": 1}))  # (only its bounds can be dask arrays: eager in silence before)
+    assert lazy.chunks is not None
+    np.testing.assert_allclose(lazy.values, m.predict(grid).values)
+    assert m.predict(grid).chunks is None

@@ -214,10 +214,14 @@ def output_chunks(target, dims, shape, chunks, width: int = 1, dtype=np.float32)
         data_vars = target.data_vars.values() if isinstance(target, xr.Dataset) else [target]
         # the dask variable sharing most output dims (it may have more: depth=1; a lat_bnds shares only one)
         lazy = [v for v in data_vars if v.chunks is not None and set(v.dims) & set(dims)]
-        if not lazy:
+        if not lazy and isinstance(target, xr.Dataset) and not target.data_vars and any(
+                c.chunks is not None for c in target.coords.values()):
+            chunks = "auto"  # a grid of coordinates alone asked to be lazy (target_grid().chunk(...): its index
+        elif not lazy:  # coordinates cannot be dask arrays, so only its bounds were: eager in silence, a review)
             return None
-        sizes = max(lazy, key=lambda v: len(set(v.dims) & set(dims))).chunksizes
-        chunks = {d: sizes[d] for d in dims if d in sizes}
+        else:
+            sizes = max(lazy, key=lambda v: len(set(v.dims) & set(dims))).chunksizes
+            chunks = {d: sizes[d] for d in dims if d in sizes}
     limit = CHUNK_BYTES // max(1, int(width))  # bytes of one value's block
     if isinstance(chunks, str):
         if chunks != "auto":
