@@ -287,6 +287,9 @@ class CalibratedError:
         length = self.error_lengths()
         omega = rng.standard_normal((n, k, m, dims)) / length[None, :, None, None]
         phase = rng.uniform(0.0, 2.0 * np.pi, (n, k, m))
+        # the cosines in float32 (twice as fast, 94 % of sample()'s time, a review): arguments of at most a few
+        # hundred radians (km over the error's length) lose 1e-5 rad, nothing beside the field's own randomness
+        omega32, phase32 = omega.astype(np.float32), phase.astype(np.float32)
         step = max(1, GAP_FIELD_VALUES // (n * m))  # the cosines of one pass stay near GAP_FIELD_VALUES numbers
 
         def field(chunk):
@@ -296,8 +299,9 @@ class CalibratedError:
             for j in np.flatnonzero(has):
                 for s in range(0, len(chunk), step):
                     e = min(len(chunk), s + step)
-                    waves = np.cos(np.einsum("pd,nmd->nmp", xyz[s:e], omega[:, j]) + phase[:, j, :, None])
-                    out[:, s:e, j] = np.sqrt(2.0 / m) * waves.sum(axis=1) * sd[s:e, j]
+                    waves = np.cos(np.einsum("pd,nmd->nmp", xyz[s:e].astype(np.float32), omega32[:, j])
+                                   + phase32[:, j, :, None])
+                    out[:, s:e, j] = np.sqrt(2.0 / m) * waves.sum(axis=1, dtype=np.float64) * sd[s:e, j]
             return out
 
         return field
