@@ -148,3 +148,19 @@ def test_oi_says_when_its_scales_cannot_suit_a_grid():
     assert said(weather, "msl", lx=600.0, ly=600.0, lt=0.5) == []
     assert said(geoinr.datasets.synthetic_grid(days=3, resolution=0.25), "sla") == []  # a daily sea level grid
     assert said(geoinr.datasets.synthetic_tracks(days=3), "sla") == []
+
+
+def test_a_streamed_hourly_grid_takes_the_period_it_takes_in_memory(monkeypatch):
+    """A diff review's lead: read with dask, hourly weather kept the rule's 38 days (0.53 in memory)."""
+    import geoinr.model.fitting as fitting
+
+    ds = _lows(res=2.0, days=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        eager = ds.inr.fit("msl", width=8, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+        monkeypatch.setattr(fitting, "STREAM_MIN_BYTES", 0)
+        for chunks in ({"time": 6}, {"latitude": 10, "longitude": 10}):
+            lazy = ds.chunk(chunks).inr.fit("msl", width=8, depth=1, epochs=1, max_time=None, progress=False, seed=0)
+            assert lazy.streamed_ is not None
+            assert lazy.encoding_config_["min_period"] == pytest.approx(eager.encoding_config_["min_period"])
+    assert eager.encoding_config_["min_period"] < 1.0

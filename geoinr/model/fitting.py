@@ -796,7 +796,9 @@ def encoding_config(model, sample: _coords.PointTable, extent: np.ndarray | None
             warnings.warn(f"The record has one instant: it is fitted as a spatial field, and {', '.join(given)} "
                           f"(time settings) change nothing. Leave them out, or fit several times.", GeoinrWarning,
                           stacklevel=user_stacklevel())
-    if period is None and extent is None and getattr(model, "_regular_times", False) and sample.time is not None:
+    if period is None and getattr(model, "_regular_times", False) and sample.time is not None:
+        # (a streamed grid's sample is a run of whole blocks: cells over consecutive times; hourly weather read
+        # with dask kept the rule's 38 days where in memory it took 0.53, a diff review's lead)
         wavelength, period = _gridded_scales(sample, wavelength, grid=getattr(model, "_gridded_source", False))
     if extent is not None:
         scales = CoordinateEncoding.from_points(coords, **options, min_wavelength=wavelength, min_period=period)
