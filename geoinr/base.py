@@ -637,8 +637,9 @@ class BaseMapper(BaseEstimator):
             Grid spacing in degrees (``(dlon, dlat)`` for a pair).
         time_step : str or float, optional
             Spacing of the time axis: a pandas frequency (``"1D"``, ``"6h"``) for
-            dates, a number in the time coordinate's units for numeric times. Default one day (one unit
-            for numeric times without units), or a sub-daily grid's own step (``time_step_``: hourly weather).
+            dates, a number in the time coordinate's units for numeric times. Default a gridded record's own
+            times (``time_step_`` from its first: hourly weather's hours, a daily product's hour, monthly means by
+            calendar months), else one day (one unit for numeric times without units).
         region : (west, east, south, north), optional
             Defaults to the fitted region, in the data's longitude convention; longitudes stay increasing, so
             across the dateline they run past 180 (170 to 190 for data in [-180, 180)) and across 0 E past 360

@@ -170,7 +170,7 @@ class INRModel(SurrogateMixin, BaseMapper):
     coord_names_, time_axis_, lon_convention_
         Coordinate names, time reference and longitude convention of the data.
     region_, time_range_, time_gaps_, time_step_ : tuple, tuple, list, float or None
-        (west, east, south, north) degrees, (first, last) days, the far parts of its gaps, a sub-daily grid's step.
+        (west, east, south, north) degrees, (first, last) days, the far parts of its gaps, a gridded record's step (days; ``grid()``'s default).
     n_points_, network_size_, validation_, streamed_ : int, dict, float, dict or None
         Observations fitted; the network's default ``width`` and ``depth`` when fitted; the held-out share; a dask-streamed fit's blocks.
     encoding_config_ : dict
