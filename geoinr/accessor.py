@@ -664,9 +664,9 @@ def _cell_means(pred, target: xr.Dataset, fitted: INRModel):
     total = (data.fillna(0.0) * weight).coarsen(window).sum()
     share = (data.notnull() * weight).coarsen(window).sum()
     out = (total / share).where(share > 0).assign_coords({lat: target[lat], lon: target[lon]})
-    method = "area: mean time: point" if fitted.time_axis_ is not None else "area: mean"
     out = out.assign({v: out[v].astype(data[v].dtype) for v in data.data_vars})
-    for v in data.data_vars:
+    for v in data.data_vars:  # (a mean over time kept, as predict keeps it: a README review)
+        method = fitted._cell_methods(v).replace("area: point", "area: mean")
         out[v].attrs = {**data[v].attrs, "cell_methods": method}
     out.attrs = dict(data.attrs)
     return out[pred.name] if isinstance(pred, xr.DataArray) else out

@@ -1022,12 +1022,21 @@ def _in_blocks(oi, lon, lat, t, return_std) -> tuple:
         return mean, std
     frame = _tile_frame(lon[ok], lat[ok], t[ok] if use_t else None)
     extents = _tile_extents(oi, lon, lat, t, frame, use_t)
-    for s in range(0, lon.size, OI_BLOCK_POINTS):
-        e = min(s + OI_BLOCK_POINTS, lon.size)
-        m, sd = oi._predict_points(lon[s:e], lat[s:e], t[s:e] if use_t else None, return_std, frame, extents)
-        mean[s:e] = m
+    # the blocks in the order of the points' own tiles (a grid's rows cut every tile at every block: each tile's
+    # solve made once a block, twice the time)
+    west, lat_ref, origin = frame
+    values = [lat[ok], (lon[ok] - west) % 360.0] + ([t[ok]] if use_t else [])
+    cells = [np.floor((v - o) / st).astype(np.int64) for v, o, st in zip(values, origin, _tile_steps(oi, lat_ref))]
+    key = cells[0]
+    for c in cells[1:]:
+        key = key * (int(c.max()) + 1) + c  # (cells from 0: the frame's origin is the points' corner)
+    order = np.flatnonzero(ok)[np.argsort(key, kind="stable")]
+    for s in range(0, order.size, OI_BLOCK_POINTS):
+        part = order[s:s + OI_BLOCK_POINTS]
+        m, sd = oi._predict_points(lon[part], lat[part], t[part] if use_t else None, return_std, frame, extents)
+        mean[part] = m
         if return_std:
-            std[s:e] = sd
+            std[part] = sd
     return mean, std
 
 

@@ -82,6 +82,10 @@ def test_monthly_means_stay_means_in_cell_methods():
     m = _fit(ds)
     assert m.predict(ds).attrs["cell_methods"] == "area: point time: mean"
     assert m.derive("gradient", ds).deta_dx.attrs["cell_methods"] == "area: point time: mean"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        means = ds.inr.regrid(2.0, area="mean", **KW)
+    assert means.attrs["cell_methods"] == "area: mean time: mean"
     plain = _fit(_monthly(pd.DatetimeIndex(_mid_months(12)).values))
     assert plain.predict(ds).attrs["cell_methods"] == "area: point time: point"
 
