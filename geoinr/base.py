@@ -30,7 +30,7 @@ from . import observations as _observations
 from ._version import __version__
 from .frames import GeoinrWarning, check_keywords, did_you_mean, user_stacklevel
 from .geometry import metres_per_length_unit
-from .metrics import _length_factor, _screened, _warn_coverage, _warn_offset_field
+from .metrics import LEVEL_MIN_POINTS, _length_factor, _screened, _warn_coverage, _warn_offset_field
 
 __all__ = ["BaseMapper", "NotFittedError", "did_you_mean", "history_line", "now"]
 
@@ -179,18 +179,15 @@ def _within_valid_range(out: xr.DataArray, kind: str) -> xr.DataArray:
     return out.clip(low, high).assign_attrs(attrs)
 
 
-MONTH_STEP_DAYS = (27.5, 31.5)  # a record's median step (days) read as a calendar month's (monthly means)
-MAX_MONTHS = 120_000  # months in one grid() axis (10,000 years)
-
-
 def _cell_methods_of(model, variable=None) -> str:
     """CF ``cell_methods`` of a model's outputs: the field's value at each point and instant, not a mean over a cell
     or a day (a review: the grids' cell bounds suggested cell means, which a coarsening regrid is not); a variable
-    fitted to a statistic over time keeps it (monthly means map means over a month about each time, a review)."""
+    fitted to a statistic over time keeps its time clauses (monthly means map means over a month about each time,
+    a review; "time: maximum within days time: mean over days" whole, a diff review)."""
     if getattr(model, "time_axis_", None) is None:
         return "area: point"
     over_time = _observations.time_method((getattr(model, "variable_attrs_", {}).get(variable) or {}).get("cell_methods"))
-    return f"area: point time: {over_time or 'point'}"
+    return f"area: point {over_time or 'time: point'}"
 
 
 OTHER_LEVEL_SPREADS = 5.0  # a reference whose mean is this many spreads from the map's: another quantity (warned)
@@ -199,22 +196,26 @@ OTHER_LEVEL_SPREADS = 5.0  # a reference whose mean is this many spreads from th
 def _warn_other_level(pred: np.ndarray, ref: np.ndarray, name) -> None:
     """Warn where the reference's mean lies :data:`OTHER_LEVEL_SPREADS` spreads (the larger of the map's and the
     reference's) from the map's: an anomaly scored against a fit of the full field (mu -73 in silence, a review),
-    or other units."""
+    or other units. Not on fewer than :data:`geoinr.metrics.LEVEL_MIN_POINTS` points (one point's spread is 0)."""
+    if ref.size < LEVEL_MIN_POINTS:  # (one point: "1.21e+299 times their spread", a diff review)
+        return
     gap, spread = abs(float(np.mean(ref) - np.mean(pred))), max(float(np.std(ref)), float(np.std(pred)))
-    if gap > OTHER_LEVEL_SPREADS * spread:
+    if spread > 0 and gap > OTHER_LEVEL_SPREADS * spread:
         warnings.warn(f"The reference of {name!r} has a mean {float(np.mean(ref)):.4g} where the map's is "
-                      f"{float(np.mean(pred)):.4g}, {gap / max(spread, 1e-300):.3g} times their spread apart: is it the "
+                      f"{float(np.mean(pred)):.4g}, {gap / spread:.3g} times their spread apart: is it the "
                       f"same quantity (an anomaly against a fit of the full field, or the reverse; other units)? "
                       f"Score like with like.", GeoinrWarning, stacklevel=user_stacklevel())
 
 
 def _own_times(model) -> np.ndarray:
-    """A grid's own times over its window, from its first (:func:`_own_step`); a monthly record's by calendar months
-    (:func:`monthly_times`)."""
+    """A gridded record's own times over its window (:func:`geoinr.observations.record_times`): steps of its own from
+    its first, calendar months (``time_months_``) or its times themselves (``grid_times_``)."""
     lo, hi = model.time_range_
+    if getattr(model, "grid_times_", None):
+        return np.asarray(model.time_axis_.from_days(np.asarray(model.grid_times_, dtype=np.float64)))
+    if getattr(model, "time_months_", None):
+        return _observations.monthly_times(model.time_axis_, lo, hi, int(model.time_months_))
     step = _own_step(model)
-    if MONTH_STEP_DAYS[0] <= step <= MONTH_STEP_DAYS[1] and model.time_axis_.kind != "numeric":
-        return monthly_times(model.time_axis_, lo, hi)
     return np.asarray(model.time_axis_.from_days(np.arange(lo, hi + 1e-6 * step, step)))
 
 
@@ -223,63 +224,6 @@ def _own_step(model) -> float:
     maps dropped its diurnal cycle, a review), from its first time (not whole hours: a product at HH:30 was mapped
     between its times, a diff review); a day for scattered records."""
     return getattr(model, "time_step_", None) or 1.0
-
-
-def monthly_times(axis, lo: float, hi: float) -> np.ndarray:
-    """A monthly record's times over its window ``lo`` to ``hi`` (days on ``axis``), one a calendar month, placed in
-    each month as the first time is in its own: at a month's start, at its middle (CF's mid-month stamps, the
-    middle of the month's bounds: 15 February of a noleap year, 16 January at noon), on its last day, or on the
-    same day of the month (clipped to the month's length), at the same time of day. (Steps of the mean month
-    drifted a day from the record's times within months, a review.)
-
-    Parameters
-    ----------
-    axis : geoinr.coords.TimeAxis
-        Dates (datetime64 or a cftime calendar).
-    lo, hi : float
-        The window, in the axis' days.
-
-    Returns
-    -------
-    numpy.ndarray
-        The times, in the axis' own type.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from geoinr.coords import TimeAxis
-    >>> ax = TimeAxis.from_values(pd.to_datetime(["2000-01-16T12:00", "2000-03-16T12:00"]).values)
-    >>> lo, hi = ax.to_days(pd.to_datetime(["2000-01-16T12:00", "2000-03-16T12:00"]).values)
-    >>> [str(t)[:16] for t in monthly_times(ax, lo, hi)]
-    ['2000-01-16T12:00', '2000-02-15T12:00', '2000-03-16T12:00']
-    """
-    first = axis.from_days(np.array([lo]))[0]
-    stamp = pd.Timestamp(first) if axis.kind == "datetime64" else first
-    year, month = stamp.year, stamp.month
-
-    def start(k):  # the first instant of the k-th month after the first's, in days
-        y, m = year + (month - 1 + k) // 12, (month - 1 + k) % 12 + 1
-        value = (np.datetime64(f"{y:04d}-{m:02d}-01", "ns") if axis.kind == "datetime64"
-                 else type(first)(y, m, 1, calendar=first.calendar))
-        return float(axis.to_days(np.array([value]))[0])
-
-    a, b = start(0), start(1)
-    middle = abs(lo - 0.5 * (a + b)) < 1.0 / 24  # within an hour of the month's middle
-    offset, gap = lo - a, b - lo  # (days from the month's start; to the next one's: under a day on its last day)
-    times, k = [lo], 1
-    while len(times) < MAX_MONTHS:
-        a, b = start(k), start(k + 1)
-        if middle:
-            t = 0.5 * (a + b)
-        elif gap <= 1.0:
-            t = b - gap
-        else:
-            t = a + offset if a + offset < b else b - 1.0 + offset % 1.0  # (the 31st: the month's last day)
-        if t > hi + 1e-6:
-            break
-        times.append(t)
-        k += 1
-    return np.asarray(axis.from_days(np.array(times)))
 
 
 def _at_instant(model, columns) -> list:
@@ -478,6 +422,7 @@ class BaseMapper(BaseEstimator):
         self.variable_attrs_ = obs.attrs
         self.lon_convention_ = obs.lon_convention
         self.region_, self.time_range_, self.time_step_ = region, time_range, _observations.record_step(obs)
+        self.time_months_, self.grid_times_ = _observations.record_times(obs, self.time_step_)
         if gaps is None:
             gaps = _observations.time_gaps(obs.table.time, time_range) if obs.table is not None else []
         self.time_gaps_ = [tuple(g) for g in gaps]

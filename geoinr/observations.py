@@ -111,6 +111,9 @@ def is_lazy(obj, variables: Sequence[Hashable] | None = None) -> bool:
 LOG_SPREAD_WARN = 0.9  # (chlorophyll's is about 1; a Weibull wind speed's of shape 1.5, 0.86: a diff review)
 
 
+SEA_LEVEL_NAMES = ("sla", "adt", "ssh", "ssha", "zos", "eta", "mdt", "sea_level", "sea_surface_height")
+
+
 def warn_skewed(table: _coords.PointTable, variables, attrs: Mapping | None = None) -> None:
     """Warn of a positive variable spread over orders of magnitude (chlorophyll: its logarithm's standard deviation
     above :data:`LOG_SPREAD_WARN`): the networks fit values, so its maps flatten the peaks and can go below zero;
@@ -124,8 +127,9 @@ def warn_skewed(table: _coords.PointTable, variables, attrs: Mapping | None = No
     variables : list of str
         The names of its columns.
     attrs : dict, optional
-        Each variable's attributes: a height (its ``standard_name``, or a length without one) is not warned of (a
-        review's isolated eddy of sea level, positive with tails to 1e-16 m, was told to fit its logarithm).
+        Each variable's attributes: a height (its ``standard_name``, or a length named as sea level is,
+        :data:`SEA_LEVEL_NAMES`) is not warned of (a review's isolated eddy of sea level, positive with tails to
+        1e-16 m, was told to fit its logarithm; precipitation in mm still is).
 
     Examples
     --------
@@ -141,8 +145,9 @@ def warn_skewed(table: _coords.PointTable, variables, attrs: Mapping | None = No
     for j, v in enumerate(variables):
         own = (attrs or {}).get(v) or {}
         standard = own.get("standard_name")
-        if is_height(standard) or not standard and metres_per_length_unit(own.get("units")) is not None:
-            continue  # (a mixed layer's thickness, named, may be log-normal)
+        if is_height(standard) or not standard and str(v).lower() in SEA_LEVEL_NAMES \
+                and metres_per_length_unit(own.get("units")) is not None:
+            continue  # (a length may be log-normal: precipitation in mm, a mixed layer's thickness)
         y = table.values[:, j]
         y = y[np.isfinite(y)]
         if y.size < 10 or not np.min(y) > 0:
@@ -162,7 +167,8 @@ def record_step(obs) -> float | None:
     """A gridded record's time step (days, the median between its times), which ``grid()`` and ``target_grid()``
     take by default from its first time: its own times (daily maps dropped an hourly record's diurnal cycle, and
     gave 3,622 daily maps of 120 monthly means and maps at midnight of a product at noon: reviews); a monthly one's
-    by calendar months (:func:`geoinr.base.monthly_times`). None for scattered records and a grid of one time.
+    by calendar months or at its own irregular times (:func:`record_times`). None for scattered records and a grid
+    of one time.
 
     Parameters
     ----------
@@ -182,21 +188,121 @@ def record_step(obs) -> float | None:
     >>> round(record_step(obs) * 24, 6)
     1.0
     """
+    times = _record_days(obs)
+    if times is None or times.size < 2:
+        return None
+    step = float(np.median(np.diff(times)))
+    return step if step > 0.0 else None
+
+
+MONTH_DAYS = 30.436875  # the mean Gregorian month (days): a record's median step of about k of them is k months
+MAX_GRID_TIMES = 10_000  # a gridded record's irregular times kept for grid() (more: daily maps)
+MAX_MONTHS = 120_000  # months in one grid() axis (10,000 years)
+
+
+def record_times(obs, step: float | None) -> tuple:
+    """How ``grid()`` places a gridded record's own times where steps of ``step`` from its first would miss them:
+    ``(months, None)`` for calendar months (k = 1, 3, 6 or 12: monthly, seasonal, half-yearly, annual means),
+    ``(None, times)`` for the record's times themselves (irregular, at most :data:`MAX_GRID_TIMES`), ``(None,
+    None)`` where regular steps hold every time (hourly, daily, with gaps too: they are filled) or none applies.
+    Checked against the record: a rule guessed from its first time put a 4-weekly product on the 1st of each month,
+    a 15th-of-the-month record at mid-months and annual means a day earlier each leap year (a diff review).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.to_datetime(["2001-01-16T12:00", "2001-02-15T00:00", "2001-03-16T12:00", "2001-05-16T12:00"]).values
+    >>> ax = _coords.TimeAxis.from_values(t)
+    >>> obs = Observations(_coords.PointTable(np.zeros(4), np.zeros(4), ax.to_days(t), np.zeros((4, 1))), ["x"],
+    ...                    {}, {}, ax, "180", gridded=True)
+    >>> record_times(obs, record_step(obs))  # (a missing April: months all the same)
+    (1, None)
+    """
+    times = _record_days(obs)
+    if step is None or times is None or times.size < 2:
+        return None, None
+    on_steps = (times - times[0]) / step
+    if np.all(np.abs(on_steps - np.round(on_steps)) < 1e-3):
+        return None, None
+    axis = obs.time_axis
+    months = int(round(step / MONTH_DAYS))
+    if axis is not None and axis.kind != "numeric" and months in (1, 3, 6, 12) and abs(step / MONTH_DAYS - months) < 0.1:
+        made = monthly_times(axis, float(times[0]), float(times[-1]), months)
+        days = axis.to_days(made) if len(made) else np.zeros(0)
+        if days.size and np.all(np.min(np.abs(times[:, None] - days[None, :]), axis=1) < 1.0 / 24):
+            return months, None
+    return (None, [float(t) for t in times]) if times.size <= MAX_GRID_TIMES else (None, None)
+
+
+def _record_days(obs) -> np.ndarray | None:
+    """A gridded record's distinct times (days, sorted), from its table or (streamed) its time coordinate."""
     table, names = getattr(obs, "table", None), getattr(obs, "names", None)
     if not getattr(obs, "gridded", False):
         return None
     if table is not None and table.time is not None:
         t = np.asarray(table.time)
-        times = np.unique(t[np.r_[True, t[1:] != t[:-1]]])  # runs of one time (a grid's rows) first: a short sort
-    elif (table is None and obs.time_axis is not None and obs.dataset is not None and names is not None
-          and names.time in obs.dataset.coords):
-        times = np.unique(obs.time_axis.to_days(np.asarray(obs.dataset[names.time].values).ravel()))  # (streamed)
-    else:
-        return None
-    if times.size < 2:
-        return None
-    step = float(np.median(np.diff(times)))
-    return step if step > 0.0 else None
+        return np.unique(t[np.r_[True, t[1:] != t[:-1]]])
+    if (table is None and obs.time_axis is not None and obs.dataset is not None and names is not None
+            and names.time in obs.dataset.coords):
+        return np.unique(obs.time_axis.to_days(np.asarray(obs.dataset[names.time].values).ravel()))
+    return None
+
+
+def monthly_times(axis, lo: float, hi: float, months: int = 1) -> np.ndarray:
+    """A record's times over its window ``lo`` to ``hi`` (days on ``axis``) every ``months`` calendar months, placed
+    in each month as the first time is in its own: at a month's start, at its middle (CF's mid-month stamps, the
+    middle of the month's bounds: 15 February of a noleap year, 16 January at noon), on its last day, or on the
+    same day of the month (clipped to the month's length), at the same time of day.
+
+    Parameters
+    ----------
+    axis : geoinr.coords.TimeAxis
+        Dates (datetime64 or a cftime calendar).
+    lo, hi : float
+        The window, in the axis' days.
+    months : int
+        Months between times (3: seasons, 12: years).
+
+    Returns
+    -------
+    numpy.ndarray
+        The times, in the axis' own type.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ax = _coords.TimeAxis.from_values(pd.to_datetime(["2000-01-16T12:00", "2000-03-16T12:00"]).values)
+    >>> lo, hi = ax.to_days(pd.to_datetime(["2000-01-16T12:00", "2000-03-16T12:00"]).values)
+    >>> [str(t)[:16] for t in monthly_times(ax, lo, hi)]
+    ['2000-01-16T12:00', '2000-02-15T12:00', '2000-03-16T12:00']
+    """
+    first = axis.from_days(np.array([lo]))[0]
+    stamp = pd.Timestamp(first) if axis.kind == "datetime64" else first
+    year, month = stamp.year, stamp.month
+
+    def start(k):  # the first instant of the k-th month after the first's, in days
+        y, m = year + (month - 1 + k) // 12, (month - 1 + k) % 12 + 1
+        value = (np.datetime64(f"{y:04d}-{m:02d}-01", "ns") if axis.kind == "datetime64"
+                 else type(first)(y, m, 1, calendar=first.calendar))
+        return float(axis.to_days(np.array([value]))[0])
+
+    a, b = start(0), start(1)
+    middle = abs(lo - 0.5 * (a + b)) < 1.0 / 24  # within an hour of the month's middle
+    offset, gap = lo - a, b - lo  # (days from the month's start; to the next one's: under a day on its last day)
+    times, k = [lo], months
+    while len(times) < MAX_MONTHS:
+        a, b = start(k), start(k + 1)
+        if middle:
+            t = 0.5 * (a + b)
+        elif gap <= 1.0:
+            t = b - gap
+        else:
+            t = a + offset if a + offset < b else b - 1.0 + offset % 1.0  # (the 31st: the month's last day)
+        if t > hi + 1e-6:
+            break
+        times.append(t)
+        k += months
+    return np.asarray(axis.from_days(np.array(times)))
 
 
 def warn_short_variables(table: _coords.PointTable, variables, region: tuple, time_range, gridded: bool = False) -> None:
@@ -900,18 +1006,25 @@ def _kept(var) -> dict:
 
 
 def time_method(cell_methods) -> str | None:
-    """The statistic over time that CF ``cell_methods`` name (``"mean"`` of ``"time: mean"``), or None (none, or
-    ``point``).
+    """The clauses of CF ``cell_methods`` over time (a name with "time" in it: ``time``, ERA5's ``valid_time``), as
+    written, where they name a statistic (not ``point``); else None.
 
     Examples
     --------
     >>> time_method("area: mean time: mean"), time_method("time: point"), time_method(None)
-    ('mean', None, None)
+    ('time: mean', None, None)
+    >>> time_method("area: mean time: maximum within days time: mean over days")
+    'time: maximum within days time: mean over days'
+    >>> time_method("valid_time: mean")
+    'valid_time: mean'
     """
     import re
 
-    found = re.search(r"\btime\s*:\s*([a-z_]+)", str(cell_methods or ""))
-    return found.group(1) if found and found.group(1) != "point" else None
+    clauses = re.split(r"\s+(?=\w+:)", str(cell_methods or "").strip())
+    over_time = [c for c in clauses if "time" in c.split(":")[0] and ":" in c]
+    if not over_time or all(c.split(":", 1)[1].split()[:1] == ["point"] for c in over_time):
+        return None
+    return " ".join(over_time)
 
 
 def valid_attrs(var) -> dict:

@@ -73,11 +73,16 @@ def test_a_positive_eddy_of_sea_level_is_not_called_log_normal():
     table = PointTable(np.zeros(eddy.size), np.zeros(eddy.size), None, np.c_[eddy, eddy, eddy])
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        warn_skewed(table, ["sla", "h", "mld"],
-                    {"sla": {"units": "m", "standard_name": "sea_surface_height_above_sea_level"}, "h": {"units": "cm"},
+        warn_skewed(table, ["sla", "ssh", "mld"],
+                    {"sla": {"units": "m", "standard_name": "sea_surface_height_above_sea_level"}, "ssh": {"units": "cm"},
                      "mld": {"units": "m", "standard_name": "ocean_mixed_layer_thickness"}})
     said = [str(w.message) for w in seen]
     assert len(said) == 1 and said[0].startswith("'mld' is positive")  # (a named thickness may be log-normal)
+    rain = np.random.default_rng(0).lognormal(0.0, 2.0, 500)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        warn_skewed(PointTable(np.zeros(500), np.zeros(500), None, rain[:, None]), ["pr"], {"pr": {"units": "mm"}})
+    assert any("orders of magnitude" in str(w.message) for w in seen)  # (precipitation in mm: a diff review)
 
 
 def test_currents_of_cfs_current_sea_level_name_are_named():

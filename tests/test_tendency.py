@@ -97,3 +97,31 @@ def test_a_tendency_is_refused_without_time_and_with_return_std(fitted):
         s.derive("tendency", still)
     with pytest.raises(ValueError, match="Did you mean 'tendency'"):
         m.derive("tendancy", ds)
+
+
+def test_a_tendency_beyond_the_window_is_the_held_fields_none(fitted):
+    """A diff review: predict holds the field past the window, the tendency took the edge's rate."""
+    ds, _, m = fitted
+    later = ds.isel(time=[-1]).assign_coords(time=ds.time[-1:].values + np.timedelta64(3, "D"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert (m.derive("tendency", later).deta_dt.values == 0).all()
+        assert (m.derive("tendency", later, outside="extrapolate").deta_dt.values != 0).any()
+
+
+def test_a_tendency_of_one_instant_or_of_a_pair_is_refused_with_what_to_give():
+    ds, _ = _wave()
+    one = ds.isel(time=[0], lat=slice(0, 10), lon=slice(0, 10))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = one.inr.fit("sla", max_time=None, epochs=2, width=8, depth=1, progress=False)
+    with pytest.raises(ValueError, match="more than one instant"):  # (0 in silence before)
+        m.derive("tendency", one)
+    uv = ds.isel(time=slice(0, 3), lat=slice(0, 8), lon=slice(0, 8))
+    uv = xr.Dataset({"u": uv.sla.assign_attrs(units="m s-1"), "v": uv.sla.assign_attrs(units="m s-1")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mp = uv.inr.fit(["u", "v"], max_time=None, epochs=2, width=8, depth=1, progress=False)
+    with pytest.raises(ValueError, match="give one component"):
+        mp.derive("tendency", uv, variable=("u", "v"))
+    assert mp.derive("tendency", uv, variable="u").deta_dt.attrs["units"] == "m s-2"

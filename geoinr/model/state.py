@@ -59,6 +59,8 @@ LEARNED = (
     "time_range_",
     "time_gaps_",
     "time_step_",
+    "time_months_",
+    "grid_times_",
     "n_points_",
     "encoding_config_",
     "device_",
@@ -86,7 +88,8 @@ LEARNED = (
 OPTIONAL = {"streamed_": None, "validation_": None, "scale_search_": None, "optimizer_": None, "members_": None,
             "fill_members_": None, "precision_": None, "network_options_": None, "network_size_": None,
             "physics_": None, "physics_weight_": None, "physics_choice_": None, "cpu_contention_": None,
-            "seed_": None, "time_gaps_": [], "time_step_": None}
+            "seed_": None, "time_gaps_": [], "time_step_": None,
+            "time_months_": None, "grid_times_": None}
 # the network option defaults in force before files recorded them (network_options_, from 2026-12-02 for
 # string options, from its sixth session for whole numbers): NIF's network of time was a ReLU MLP until
 # 2026-12-02, and it mixed 64 modes of space until that day's sixth session
@@ -135,7 +138,9 @@ def to_state(model) -> tuple[dict, dict]:
         "params": plain({**model.get_params(), **getattr(model, "_fit_params_", {})}),  # the fit's (max_time set since: not)
         "learned": learned,
         # exact float repr; NaN as null so the header stays strict JSON
-        "history": {c: [None if v != v else v for v in model.history_[c].tolist()] for c in model.history_.columns},
+        # (NaN and an infinite loss, a diverged or one-step fit's, as null: JSON holds neither; an inf failed the save)
+        "history": {c: [v if not isinstance(v, float) or math.isfinite(v) else None for v in model.history_[c].tolist()]
+                    for c in model.history_.columns},
     }
     tensors = dict(model.field_.state_dict())
     nears = getattr(model, "data_distance_", None)
@@ -285,6 +290,9 @@ def _check_learned(learned) -> dict:
     number(learned["best_val_loss_"], "learned.best_val_loss_", optional=True)
     number(learned.get("validation_"), "learned.validation_", low=0.0, optional=True)
     number(learned.get("time_step_"), "learned.time_step_", low=0.0, optional=True)
+    integer(learned.get("time_months_"), "learned.time_months_", low=1, high=12, optional=True)
+    for i, day in enumerate(array(learned.get("grid_times_"), "learned.grid_times_", optional=True) or []):
+        number(day, f"learned.grid_times_[{i}]")
     mapping(learned.get("streamed_"), "learned.streamed_", optional=True)
     check_scale_search(learned.get("scale_search_"), "learned.scale_search_")
     text(learned.get("optimizer_"), "learned.optimizer_", choices=("adam", "lbfgs"), optional=True)

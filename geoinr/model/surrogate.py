@@ -213,9 +213,10 @@ class SurrogateMixin:
                              f"height's gradient, currents, vorticity and PV only (not for a tendency, nor a height's "
                              f"or a velocity pair's divergence, strain or Okubo-Weiss): derive({quantity!r}, ...) "
                              f"without it.")
-        if quantity == "tendency" and self.time_range_ is None:
-            raise ValueError("derive('tendency') needs a model fitted with time; this one was fitted without it (a "
-                             "field that does not change). Fit a record with a time coordinate for its rate of change.")
+        if quantity == "tendency" and (self.time_range_ is None or self._one_instant()):
+            raise ValueError("derive('tendency') needs a model fitted with time over more than one instant; this one "
+                             "was fitted without it, or on one time (a field that does not change: its tendency was "
+                             "0 in silence, a review). Fit a record of several times for its rate of change.")
         _evaluation.check_outside(outside)
 
     def _derived_from(self, quantity: str, variable, return_std: bool, rossby_radius=None) -> tuple:
@@ -256,7 +257,8 @@ class SurrogateMixin:
         attrs = self.variable_attrs_.get(variable, {})
         units, standard = attrs.get("units"), str(attrs.get("standard_name") or "")
         if quantity == "tendency":  # in the variable's own units per second ("": it has none, so neither has this)
-            return 1.0, f"{units} s-1" if str(units or "").strip() else ""
+            units = str(units or "").strip()
+            return 1.0, (units[:-3] + "s-2" if units.endswith(" s-1") else f"{units} s-1") if units else ""
         if quantity == "gradient" and str(units or "").strip() and metres_per_length_unit(units) is None:
             return 1.0, f"{units} m-1"
         others = [v for v in self.variables_ if v != variable]  # (a velocity fitted beside a height: name the height)
@@ -318,6 +320,9 @@ class SurrogateMixin:
                 else:
                     d = derivatives(eta, raw, laplacian=quantity in ("relative_vorticity", "pv"))
                     res = derived_fields(quantity, d, raw[:, 1], rossby_radius)
+                if quantity == "tendency" and outside != "extrapolate":  # held in time as predict holds it: no change
+                    moved = torch.from_numpy(near[:, 2] != chunk[:, 2]).to(dev)  # (the edge's rate did, a review)
+                    res = {k: torch.where(moved, torch.zeros_like(v), v) for k, v in res.items()}
                 if quantity not in ANY_VARIABLE_QUANTITIES and not isinstance(j, tuple):
                     # the target's own latitude or the one it is held at: 1/f is taken at neither (nor at f = 0 itself,
                     # where equator_band=0 gave +-inf)

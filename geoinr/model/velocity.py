@@ -92,6 +92,9 @@ def velocity_pair(model, quantity: str, variable, return_std: bool) -> tuple | N
                              f"for {PAIR_QUANTITIES}.")
         for v in pair:
             model._selection(v)  # a name not fitted: refused with the fitted ones
+        if quantity in ("gradient", "tendency"):  # (any one variable's: "give a height" misled, a diff review)
+            raise ValueError(f"derive({quantity!r}) takes one fitted variable: give one component, variable="
+                             f"{pair[0]!r} or {pair[1]!r}, for its {quantity}.")
         if quantity not in PAIR_QUANTITIES:
             raise ValueError(f"derive({quantity!r}) differentiates a sea-surface height; a velocity pair {pair!r} "
                              f"gives {PAIR_QUANTITIES}. Give variable='<height>' for {quantity!r}.")
