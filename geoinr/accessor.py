@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the model (and torch with it) is imported by the first fit,
 
 __all__ = ["DatasetINRAccessor", "DataArrayINRAccessor"]
 
-_FIT_NAMES = ("lat", "lon", "time", "checkpoint", "checkpoint_every", "resume")
+_FIT_NAMES = ("lat", "lon", "time", "checkpoint", "checkpoint_every", "resume", "weights")
 LAND_OPTIONS = ("auto", "missing", None)  # regrid(land=), fill_gaps(land=)
 
 

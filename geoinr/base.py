@@ -417,9 +417,7 @@ class BaseMapper(BaseEstimator):
         """Learned description of the data (names, attributes, time axis, region, time span and its gaps: those of
         ``obs``' table where ``gaps`` is None)."""
         self.coord_names_ = obs.coord_names
-        self.time_axis_ = obs.time_axis
-        self.variables_ = list(obs.variables)
-        self.variable_attrs_ = obs.attrs
+        self.time_axis_, self.variables_, self.variable_attrs_ = obs.time_axis, list(obs.variables), obs.attrs
         self.lon_convention_ = obs.lon_convention
         self.region_, self.time_range_, self.time_step_ = region, time_range, _observations.record_step(obs)
         self.time_months_, self.grid_times_ = _observations.record_times(obs, self.time_step_)

@@ -662,12 +662,15 @@ class PointTable:
         Days since the time axis reference (None for spatial data).
     values : ndarray (n, k)
         One column per variable; NaN where that variable is missing.
+    weights : ndarray (n,) or None
+        Each point's weight in a fit's loss (``fit(..., weights=)``: 1/sigma^2 of its error), or None: alike.
     """
 
     lon: np.ndarray
     lat: np.ndarray
     time: np.ndarray | None
     values: np.ndarray
+    weights: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.lon.shape[0]

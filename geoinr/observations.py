@@ -840,7 +840,8 @@ def mask_fills(table: _coords.PointTable, var_names, var_objs=None) -> _coords.P
         return table
     keep = np.isfinite(values).any(axis=1)
     return _coords.PointTable(lon=table.lon[keep], lat=table.lat[keep],
-                              time=None if table.time is None else table.time[keep], values=values[keep])
+                              time=None if table.time is None else table.time[keep], values=values[keep],
+                              weights=None if table.weights is None else table.weights[keep])
 
 
 def mask_fills_lazy(dataset: xr.Dataset, var_names, sample: _coords.PointTable) -> tuple[xr.Dataset, dict]:
@@ -1054,6 +1055,46 @@ def valid_attrs(var) -> dict:
     return {k: float(b) for k, b in zip(("valid_min", "valid_max"), bounds) if np.isfinite(b)}
 
 
+WEIGHTS_COLUMN = "__geoinr_weights__"  # the weights' name while they are read beside the variables
+
+
+def _with_weights(data, var_names, weights) -> tuple:
+    """``data`` as a Dataset with ``weights`` (a data variable's name, or a DataArray on its coordinates) beside the
+    fitted variables under :data:`WEIGHTS_COLUMN`, read with them point by point."""
+    names = [v if v is not None else "values" for v in var_names]
+    ds = data.to_dataset(name=names[0]) if isinstance(data, xr.DataArray) else data
+    if isinstance(weights, xr.DataArray):
+        w = weights
+    elif isinstance(weights, Hashable) and not isinstance(weights, bool) and weights in ds.data_vars:
+        w = ds[weights]
+    else:
+        raise ValueError(f"weights={weights!r}: give the name of a data variable of the Dataset (1/sigma^2 of each "
+                         f"observation's error), or a DataArray on the data's coordinates"
+                         + did_you_mean(str(weights), [str(v) for v in ds.data_vars]))
+    if not set(w.dims) <= set(ds[names[0]].dims):
+        raise ValueError(f"weights has dimensions {tuple(w.dims)}, not among the data's {tuple(ds[names[0]].dims)}: "
+                         f"give one weight per observation (or per point of a dimension it shares).")
+    return ds.assign({WEIGHTS_COLUMN: w.variable.copy(data=np.asarray(w.values, dtype=np.float64))
+                      if w.dims else w}), names + [WEIGHTS_COLUMN]
+
+
+def _weights_apart(table: _coords.PointTable) -> _coords.PointTable:
+    """A table read with its weights as the last column: the weights apart, the rows without an observation
+    dropped, and weights checked where there is one (finite and not negative, not all zero)."""
+    values, w = table.values[:, :-1], table.values[:, -1]
+    keep = np.isfinite(values).any(axis=1)
+    w = w[keep]
+    bad = ~(np.isfinite(w) & (w >= 0))
+    if bad.any():
+        raise ValueError(f"weights: {int(bad.sum()):,} of {w.size:,} observations have a weight that is missing, "
+                         f"negative or infinite (e.g. {w[bad][:3].tolist()}). Give every observation a weight >= 0 "
+                         f"(1/sigma^2 of its error; 0 leaves it out).")
+    if w.size and not (w > 0).any():
+        raise ValueError("weights: every observation has weight 0; nothing would be fitted.")
+    return _coords.PointTable(table.lon[keep], table.lat[keep], None if table.time is None else table.time[keep],
+                              np.ascontiguousarray(values[keep]), weights=w)
+
+
 def _described(data, found, var_names, var_objs, **fields) -> Observations:
     """An Observations of xarray data (``found``: its CoordNames): names, attributes and layout, plus ``fields``."""
     return Observations(
@@ -1062,12 +1103,17 @@ def _described(data, found, var_names, var_objs, **fields) -> Observations:
     )
 
 
-def _read_xarray(data, variables, lat, lon, time, single: bool) -> Observations:
+def _read_xarray(data, variables, lat, lon, time, single: bool, weights=None) -> Observations:
     names, var_names, var_objs = describe(data, variables, lat, lon, time, single=single)
     if any(v.size == 0 for v in var_objs):
         what = "observations are" if single else "data to fit is"
         raise ValueError(f"The {what} empty (sizes: {dict(data.sizes)}).")
-    table, time_axis = _coords.points_from_xarray(data, var_names, names)
+    if weights is None:
+        table, time_axis = _coords.points_from_xarray(data, var_names, names)
+    else:
+        data, read_names = _with_weights(data, var_names, weights)
+        table, time_axis = _coords.points_from_xarray(data, read_names, names)
+        table = _weights_apart(table)
     table = mask_fills(table, var_names, var_objs)
     _warn_land(data, names, var_objs, table)
     _warn_quality_flags(data, var_names, var_objs)
@@ -1116,7 +1162,7 @@ def _warn_long_plain_times(raw: np.ndarray, days: np.ndarray) -> None:
             GeoinrWarning, stacklevel=user_stacklevel())
 
 
-def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations:
+def _read_dict(data: Mapping, values, variables, use_time: bool, weights=None) -> Observations:
     keys = {str(k).lower(): k for k in data}
     if "lon" not in keys or "lat" not in keys:
         raise ValueError(f"The coordinate dict needs keys 'lon' and 'lat' (and optionally 'time'); got {list(data)}.")
@@ -1164,10 +1210,15 @@ def _read_dict(data: Mapping, values, variables, use_time: bool) -> Observations
     keep = np.isfinite(vals).any(axis=1) & np.isfinite(lon) & np.isfinite(lat)
     if t is not None:
         keep &= np.isfinite(t)
+    if weights is not None:  # one weight a point, dropped with it (the last column until then)
+        w = np.asarray(weights, dtype=np.float64).ravel()
+        if w.size != lon.size:
+            raise ValueError(f"weights has {w.size} values for {lon.size} points: give one weight per point.")
+        vals = np.column_stack([vals, w])
     table = _coords.PointTable(
         lon=_coords.wrap_longitude(lon[keep]), lat=lat[keep], time=None if t is None else t[keep], values=vals[keep]
     )
-    table = mask_fills(table, var_names)
+    table = mask_fills(_weights_apart(table) if weights is not None else table, var_names)
     return Observations(
         table=table,
         variables=[str(v) for v in var_names],
@@ -1211,6 +1262,7 @@ def read(
     time: Hashable | None = None,
     single: bool = False,
     lazy: bool = False,
+    weights=None,
 ) -> Observations:
     """Read observations from xarray or a dict of arrays into an :class:`Observations`.
 
@@ -1232,6 +1284,9 @@ def read(
     lazy : bool
         For dask-backed xarray input: describe it without reading (``table`` None,
         ``dataset`` set); the caller streams it block by block.
+    weights : str, xarray.DataArray or array-like, optional
+        Each observation's weight (1/sigma^2 of its error): a data variable's name or a DataArray on the data's
+        coordinates (xarray input), or one value a point (a dict); kept in ``table.weights``.
 
     Returns
     -------
@@ -1250,8 +1305,11 @@ def read(
         if values is not None:
             raise TypeError("values= is only for dict input; with xarray data pick variables= instead.")
         if lazy:
+            if weights is not None:
+                raise ValueError("weights= needs the observations in memory: load dask-backed data first "
+                                 "(ds.load()), or fit it without weights.")
             return _describe_lazy(data, variables, lat, lon, time)
-        obs = _read_xarray(data, variables, lat, lon, time, single)
+        obs = _read_xarray(data, variables, lat, lon, time, single, weights)
     elif isinstance(data, Mapping):
         given = names_as_values(values, variables)  # fit(obs, "h"): the dict's own entry, as the baselines read it
         if values is not None and given[0] is None and all(n in data for n in np.atleast_1d(given[1])):
@@ -1272,7 +1330,7 @@ def read(
                                  "dict's own entry: fit({'lon': lon, 'lat': lat, 'sla': sla}, 'sla').")
             values, variables = _values_from_dict_entry(data, variables)
             data = {k: v for k, v in data.items() if k != variables}
-        obs = _read_dict(data, values, variables, use_time=time is not False)
+        obs = _read_dict(data, values, variables, use_time=time is not False, weights=weights)
     else:
         raise TypeError(
             f"fit() takes an xarray Dataset/DataArray or a dict of coordinate arrays, got {type(data).__name__}."

@@ -188,12 +188,10 @@ class INRModel(SurrogateMixin, BaseMapper):
     fit_seconds_, stop_reason_, best_val_loss_, fitted_at_, device_, cpu_contention_, seed_
         Training time, why it ended, best validation loss, when, where the weights are, CPU share others took, seed used.
     calibration_ : dict or None
-        With ``uncertainty=``: ``variance_scale`` (c), ``gap_variance`` (a, field
-        variance), ``gap_length_km`` (l) and its source, ``noise_variance``
-        (standardized units), ``error_length_km`` (the correlation length of the
-        map's error along held-out passes) and ``error_floor`` (b, standardized),
-        ``speed_km_per_day`` and the points it was measured on (see
-        :func:`geoinr.uncertainty.calibrate_gap`).
+        With ``uncertainty=``: ``variance_scale`` (c), ``gap_variance`` (a, field variance), ``gap_length_km`` (l)
+        and its source, ``noise_variance`` (standardized units), ``error_length_km`` (the correlation length of the
+        map's error along held-out passes) and ``error_floor`` (b, standardized), ``speed_km_per_day`` and the
+        points it was measured on (see :func:`geoinr.uncertainty.calibrate_gap`).
     data_distance_ : list of geoinr.uncertainty.DataDistance, or None
         With ``uncertainty=`` and a distance term: per variable, the (thinned) training sites.
 
@@ -320,9 +318,7 @@ class INRModel(SurrogateMixin, BaseMapper):
         *,
         variables: Hashable | Sequence[Hashable] | None = None,
         lat: Hashable | None = None, lon: Hashable | None = None, time: Hashable | None = None,
-        checkpoint=None,
-        checkpoint_every: float = 60.0,
-        resume=None,
+        checkpoint=None, checkpoint_every: float = 60.0, resume=None, weights=None,
     ) -> "INRModel":
         """Fit the network to observations; returns ``self``.
 
@@ -339,11 +335,11 @@ class INRModel(SurrogateMixin, BaseMapper):
         variables : str or list of str, optional
             Dataset variables (or dict entries) to fit (jointly, one output each). Needed when there are several.
         lat, lon, time : str, optional
-            Coordinate names, when they cannot be found from CF attributes or common
-            names. ``time=False`` fits a purely spatial field and ignores time.
+            Coordinate names, when they cannot be found from CF attributes or common names. ``time=False`` fits a
+            purely spatial field and ignores time.
         checkpoint : str or path-like, optional
-            File for the whole training state, written atomically every ``checkpoint_every``
-            seconds (at validation checks), when training ends and on Ctrl-C (safetensors + JSON, no pickle).
+            File for the whole training state, written atomically every ``checkpoint_every`` seconds (at validation
+            checks), when training ends and on Ctrl-C (safetensors + JSON, no pickle).
         checkpoint_every : float
             Seconds between checkpoints.
         resume : str or path-like, optional
@@ -351,6 +347,9 @@ class INRModel(SurrogateMixin, BaseMapper):
             draws other held-out points, and is refused): training continues where it stopped. With an
             ``epochs`` budget (``max_time=None``) the result is identical to an uninterrupted fit on CPU
             (stopped in its L-BFGS phase: close, going on from that phase's best weights with its evaluations left).
+        weights : str, xarray.DataArray or array-like, optional
+            Each observation's weight in the loss, 1/sigma^2 of its error (scaled to a mean of 1; 0 leaves it out): a
+            data variable's name or a DataArray on the data's coordinates (a dict: one a point); in memory only.
 
         Returns
         -------
@@ -373,7 +372,8 @@ class INRModel(SurrogateMixin, BaseMapper):
         """
         self._forget()  # a refit starts from nothing learned (members_, precision_ and the rest are chosen anew)
         self._validate_params()
-        obs = _fitting.read_observations(self, data, values, variables, lat, lon, time, resume, checkpoint, checkpoint_every)
+        obs = _fitting.read_observations(self, data, values, variables, lat, lon, time, resume, checkpoint,
+                                         checkpoint_every, weights)
         try:
             with own_torch_state():  # float32, gradients on, no caller's autocast (a review: torch.no_grad() broke it)
                 device = setup_distributed(resolve_device(self.device))  # first: under torchrun the ranks' choices agree

@@ -317,6 +317,16 @@ def frame_streamed(obs, seed) -> Frame:
     )
 
 
+def _loss_weights(observed: np.ndarray, weights: np.ndarray | None):
+    """The loss weights (n, k): the observed mask, times each point's weight (``fit(weights=)``) scaled to a mean of
+    1 over the points; None where every entry is observed and weighs alike."""
+    if weights is None:
+        return None if observed.all() else torch.from_numpy(observed.astype(np.float32))
+    w = np.asarray(weights, dtype=np.float64)
+    w = w / max(float(np.mean(w)), 1e-300)
+    return torch.from_numpy((observed * w[:, None]).astype(np.float32))
+
+
 def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepared:
     """Standardized points, their observed mask and held-out groups (passes for along-track data)."""
     y = (table.values - frame.mean) / _train_std(frame.std)
@@ -345,7 +355,7 @@ def prepare_in_memory(model, table: _coords.PointTable, frame: Frame) -> Prepare
     return Prepared(
         x=torch.from_numpy(raw.astype(np.float32)),
         y=torch.from_numpy(np.where(obs, y, 0.0).astype(np.float32)),
-        w=None if obs.all() else torch.from_numpy(obs.astype(np.float32)),
+        w=_loss_weights(obs, table.weights),
         groups=torch.from_numpy(groups),
         held_out="passes" if passes is not None else "blocks",
         run_id=run_id,
@@ -529,7 +539,8 @@ def fit_field(model, prep: Prepared, cfg: TrainConfig, device, *, checkpoint=Non
 
 
 # ---------------------------------------------------------------------- the steps of INRModel.fit
-def read_observations(model, data, values, variables, lat, lon, time, resume, checkpoint=None, checkpoint_every=60.0):
+def read_observations(model, data, values, variables, lat, lon, time, resume, checkpoint=None, checkpoint_every=60.0,
+                      weights=None):
     """Observations: an in-memory table, or a description of dask-backed data to stream.
 
     What dask-backed data cannot do is refused (or, for ``checkpoint``, warned about) here,
@@ -576,7 +587,7 @@ def read_observations(model, data, values, variables, lat, lon, time, resume, ch
             f"the data in memory; the stream of blocks cannot be replayed). To be able to resume, load the data with "
             f".load() and fit with checkpoint= again.", GeoinrWarning, stacklevel=user_stacklevel(),
         )
-    obs = _observations.read(data, variables, values=values, lat=lat, lon=lon, time=time, lazy=lazy)
+    obs = _observations.read(data, variables, values=values, lat=lat, lon=lon, time=time, lazy=lazy, weights=weights)
     if obs.table is not None:  # (a fit that the machine cannot hold: refused with the way out, not killed by the OS)
         check_memory(len(obs.table) * FIT_BYTES_PER_POINT, f"An in-memory fit of {len(obs.table):,} observations",
                      "Stream them instead: give the data as dask arrays (e.g. ds.chunk({'time': 10}); records over "
