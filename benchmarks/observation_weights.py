@@ -3,7 +3,8 @@
 Four altimeters over the built-in analytic eddy field (``geoinr.datasets.synthetic_tracks``, no noise of its own);
 two of them get ``--noisy`` cm of white noise, the others ``--precise`` cm (as a swath's or an old altimeter's
 errors beside a modern nadir's). Each fit runs the same ``--epochs`` (not seconds: a comparison of losses, not of
-speed), and its daily maps are scored against the analytic truth on a 0.1 degree grid (``analytic_ssh``):
+speed), and its daily maps are scored against the analytic truth on a 0.1 degree grid (``analytic_ssh``);
+``OptimalInterpolation()`` with the same weights too:
 
     python benchmarks/observation_weights.py                       # ~2 minutes on 2 cores
     python benchmarks/observation_weights.py --seeds 0 1 --noisy 8 --precise 1
@@ -66,6 +67,13 @@ def main():
                 fitted = data.inr.fit("sla", weights=weights, epochs=args.epochs, max_time=None, progress=False,
                                       seed=seed)
             rmse, mu = score(fitted, seed)
+            print(f"| {seed} | {label} | {rmse:.3f} | {mu:.3f} |", flush=True)
+        for label, weights in (("OI, alike", None), ("OI, 1/sigma^2", "weight"),
+                               (f"OI, 1/(sigma^2 + ({FLOOR_CM:g} cm)^2)", "weight_floor")):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                oi = geoinr.baselines.OptimalInterpolation(progress=False).fit(data, "sla", weights=weights)
+            rmse, mu = score(oi, seed)
             print(f"| {seed} | {label} | {rmse:.3f} | {mu:.3f} |", flush=True)
 
 

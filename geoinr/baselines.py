@@ -96,7 +96,7 @@ class _Baseline(BaseMapper):
                              + (f": set_params({back})." if back else "."))
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data, variable: Hashable | None = None, *, lat=None, lon=None, time=None):
+    def fit(self, data, variable: Hashable | None = None, *, lat=None, lon=None, time=None, weights=None):
         """Read the observations; returns ``self``.
 
         Parameters
@@ -111,6 +111,10 @@ class _Baseline(BaseMapper):
         lat, lon, time : str, optional
             Coordinate names, when they cannot be found from CF attributes or
             common names. ``time=False`` ignores time (a purely spatial map).
+        weights : str, xarray.DataArray or array-like, optional
+            Each observation's weight, 1/sigma^2 of its error, as ``INRModel.fit(weights=)`` takes it
+            (OptimalInterpolation: its error variance is ``noise`` times the signal's over its weight scaled to a
+            mean of 1; 0 leaves it out). The linear baseline takes none.
 
         Returns
         -------
@@ -129,7 +133,10 @@ class _Baseline(BaseMapper):
             raise TypeError(f"{type(self).__name__} maps one variable at a time; got variable={variable!r}.")
         if not self._uses_time():
             time = False
-        obs = _observations.read(data, variable, lat=lat, lon=lon, time=time, single=True)
+        if weights is not None and not isinstance(self, OptimalInterpolation):
+            raise TypeError(f"{type(self).__name__} takes no weights (it interpolates the observations as they are); "
+                            f"OptimalInterpolation and INRModel do.")
+        obs = _observations.read(data, variable, lat=lat, lon=lon, time=time, single=True, weights=weights)
         table = obs.table
         var = obs.variables[0]
         if len(table) < 1:
@@ -145,7 +152,7 @@ class _Baseline(BaseMapper):
         lon_o, lat_o = table.lon[order], table.lat[order]
         t_o = None if t is None else t[order]
         y = table.values[order, 0]
-        self._fit_points(lon_o, lat_o, t_o, y)
+        self._fit_points(lon_o, lat_o, t_o, y, *([] if table.weights is None else [table.weights[order]]))
         self._fit_state_at_fit = copy.deepcopy(self._fit_state())
         self.n_obs_ = int(y.size)
         return self
@@ -418,19 +425,20 @@ class OptimalInterpolation(_Baseline):
             _check_broad(self.broad, self.broad_share)
         _check_sizes(self.tile, self.halo, self.overlap, self.max_obs, self.superobs, self.progress)
 
-    def _fit_points(self, lon, lat, t, y) -> None:
+    def _fit_points(self, lon, lat, t, y, w=None) -> None:
         if not self._time_used():  # (no lt, or one instant: a spatial map)
             t = None
-        self.mean_ = float(np.mean(y))
+        lon, lat, t, y, w = _weighed(lon, lat, t, y, w)
+        self.mean_ = float(np.average(y, weights=w))
         if self.signal_variance is not None:
             s2 = float(self.signal_variance)
         else:
             var = float(np.var(y))
             s2 = var / (1.0 + self.noise) if var > 0 else 1.0  # constant data: any scale maps to the mean
         self.signal_variance_ = s2
-        counts = np.ones(y.size)
+        counts = np.ones(y.size) if w is None else w  # (a weight: as many observations' worth)
         if self.superobs is not None:
-            lon, lat, t, y, counts = _superobservations(lon, lat, t, y, self.superobs * np.array(self._scales()))
+            lon, lat, t, y, counts = _superobservations(lon, lat, t, y, self.superobs * np.array(self._scales()), w)
         self.obs_lon_, self.obs_lat_, self.obs_time_ = lon, lat, t
         self._nearest = None  # built by the first tile that needs its nearest observations (_nearest_observations)
         self.obs_anomaly_ = y - self.mean_
@@ -1102,10 +1110,20 @@ class _Workspace:
         return buf[:size].reshape(shape)
 
 
-def _superobservations(lon, lat, t, y, bins):
+def _weighed(lon, lat, t, y, w):
+    """Observations with weight 0 left out, the others' weights scaled to a mean of 1 (None: alike)."""
+    if w is None:
+        return lon, lat, t, y, None
+    keep = w > 0
+    w = w[keep] / float(np.mean(w[keep]))
+    return lon[keep], lat[keep], None if t is None else t[keep], y[keep], w
+
+
+def _superobservations(lon, lat, t, y, bins, w=None):
     """Average observations falling in the same (x, y[, t]) bin of sizes ``bins`` (km, km[, days]).
 
-    Returns the centroids (lon, lat[, t]), the mean values and the counts, in time order.
+    Returns the centroids (lon, lat[, t]), the mean values (weighted by ``w``) and the counts (the sum of the
+    weights), in time order.
     """
     bx, by = bins[0], bins[1]
     west = _coords.longitude_span(lon)[0]
@@ -1125,6 +1143,9 @@ def _superobservations(lon, lat, t, y, bins):
     lon_m = _coords.wrap_longitude(mean(lon_rel) + west)
     lat_m, y_m = mean(lat), mean(y)
     t_m = mean(t) if t is not None else None
+    if w is not None:  # (the counts after every centroid: they weigh the means above)
+        counts = np.bincount(inverse, weights=w, minlength=counts.size)
+        y_m = np.bincount(inverse, weights=w * y, minlength=counts.size) / counts
     order = np.argsort(t_m, kind="stable") if t_m is not None else np.arange(counts.size)
     return (
         lon_m[order],

@@ -96,3 +96,19 @@ def test_bad_weights_are_refused_with_what_to_give():
         read({"lon": [0.0, 1.0], "lat": [0.0, 1.0]}, values=[1.0, 2.0], weights=[1.0])
     with pytest.raises(ValueError, match="in memory"):
         read(tracks.chunk({"time": 100}), "sla", lazy=True, weights="w")
+
+
+def test_oi_weighs_each_observations_error():
+    tracks = _tracks()
+    grid = geoinr.baselines.OptimalInterpolation().fit(tracks, "sla").target_grid(0.5)
+    bad = tracks.satellite.values == "cryosat2"
+    zero = tracks.assign(w=("time", np.where(bad, 0.0, 1.0)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        weighted = geoinr.baselines.OptimalInterpolation().fit(zero, "sla", weights="w").predict(grid)
+        without = geoinr.baselines.OptimalInterpolation().fit(tracks.isel(time=~bad), "sla").predict(grid)
+    np.testing.assert_allclose(weighted.values, without.values, rtol=0, atol=1e-10)  # weight 0: left out
+    oi = geoinr.baselines.OptimalInterpolation(superobs=0.5).fit(tracks, "sla", weights="w")
+    assert oi.obs_error_variance_.min() < oi.obs_error_variance_.max()  # (heavier superobservations, less error)
+    with pytest.raises(TypeError, match="takes no weights"):
+        geoinr.baselines.LinearInterpolator().fit(tracks, "sla", weights="w")
