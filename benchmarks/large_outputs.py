@@ -42,7 +42,7 @@ def case_oi(million: float):
 
     import geoinr
 
-    oi = geoinr.baselines.OptimalInterpolation().fit(geoinr.datasets.synthetic_tracks(), "sla")
+    oi = geoinr.baselines.OptimalInterpolation(progress=False).fit(geoinr.datasets.synthetic_tracks(), "sla")
     side = int(round(np.sqrt(million * 1e6 / 8)))
     grid = xr.Dataset(coords={"time": pd.date_range("2020-01-02", periods=8), "latitude": np.linspace(30, 40, side),
                               "longitude": np.linspace(0, 10, side)})
