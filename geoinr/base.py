@@ -419,8 +419,8 @@ class BaseMapper(BaseEstimator):
         self.coord_names_ = obs.coord_names
         self.time_axis_, self.variables_, self.variable_attrs_ = obs.time_axis, list(obs.variables), obs.attrs
         self.lon_convention_ = obs.lon_convention
-        self.region_, self.time_range_, self.time_step_ = region, time_range, _observations.record_step(obs)
-        self.time_months_, self.grid_times_ = _observations.record_times(obs, self.time_step_)
+        self.region_, self.time_range_ = region, time_range
+        self.time_step_, self.time_months_, self.grid_times_ = _observations.record_times(obs)
         if gaps is None:
             gaps = _observations.time_gaps(obs.table.time, time_range) if obs.table is not None else []
         self.time_gaps_ = [tuple(g) for g in gaps]

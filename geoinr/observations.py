@@ -200,11 +200,12 @@ MAX_GRID_TIMES = 10_000  # a gridded record's irregular times kept for grid() (m
 MAX_MONTHS = 120_000  # months in one grid() axis (10,000 years)
 
 
-def record_times(obs, step: float | None) -> tuple:
-    """How ``grid()`` places a gridded record's own times where steps of ``step`` from its first would miss them:
-    ``(months, None)`` for calendar months (k = 1, 3, 6 or 12: monthly, seasonal, half-yearly, annual means),
-    ``(None, times)`` for the record's times themselves (irregular, at most :data:`MAX_GRID_TIMES`), ``(None,
-    None)`` where regular steps hold every time (hourly, daily, with gaps too: they are filled) or none applies.
+def record_times(obs) -> tuple:
+    """How ``grid()`` places a gridded record's own times: ``(step, months, times)``. Steps of its own
+    (:func:`record_step`) from its first time where they hold every time (hourly, daily, with gaps too: they are
+    filled): ``(step, None, None)``; calendar months (k = 1, 3, 6 or 12: monthly, seasonal, half-yearly, annual
+    means): ``(step, k, None)``; else the record's times themselves (irregular, at most :data:`MAX_GRID_TIMES`):
+    ``(step, None, times)``; more, or none of them (scattered records): ``(None, None, None)``, daily maps.
     Checked against the record: a rule guessed from its first time put a 4-weekly product on the 1st of each month,
     a 15th-of-the-month record at mid-months and annual means a day earlier each leap year (a diff review).
 
@@ -215,23 +216,26 @@ def record_times(obs, step: float | None) -> tuple:
     >>> ax = _coords.TimeAxis.from_values(t)
     >>> obs = Observations(_coords.PointTable(np.zeros(4), np.zeros(4), ax.to_days(t), np.zeros((4, 1))), ["x"],
     ...                    {}, {}, ax, "180", gridded=True)
-    >>> record_times(obs, record_step(obs))  # (a missing April: months all the same)
+    >>> record_times(obs)[1:]  # (a missing April: months all the same)
     (1, None)
     """
-    times = _record_days(obs)
+    times, step = _record_days(obs), record_step(obs)
     if step is None or times is None or times.size < 2:
-        return None, None
+        return None, None, None
     on_steps = (times - times[0]) / step
     if np.all(np.abs(on_steps - np.round(on_steps)) < 1e-3):
-        return None, None
+        return step, None, None
     axis = obs.time_axis
     months = int(round(step / MONTH_DAYS))
     if axis is not None and axis.kind != "numeric" and months in (1, 3, 6, 12) and abs(step / MONTH_DAYS - months) < 0.1:
         made = monthly_times(axis, float(times[0]), float(times[-1]), months)
         days = axis.to_days(made) if len(made) else np.zeros(0)
-        if days.size and np.all(np.min(np.abs(times[:, None] - days[None, :]), axis=1) < 1.0 / 24):
-            return months, None
-    return (None, [float(t) for t in times]) if times.size <= MAX_GRID_TIMES else (None, None)
+        at = np.clip(np.searchsorted(days, times), 1, max(days.size - 1, 1)) if days.size > 1 else np.zeros(times.size, int)
+        near = np.minimum(np.abs(times - days[at]), np.abs(times - days[at - 1])) if days.size > 1 else np.abs(times - days[0])
+        if days.size and np.all(near < 1.0 / 24):  # (every record time within an hour of a month's)
+            return step, months, None
+    # (more irregular times than that: daily maps; their median step drifted through the day, a review)
+    return (step, None, [float(t) for t in times]) if times.size <= MAX_GRID_TIMES else (None, None, None)
 
 
 def _record_days(obs) -> np.ndarray | None:
@@ -1065,34 +1069,49 @@ def _with_weights(data, var_names, weights) -> tuple:
     ds = data.to_dataset(name=names[0]) if isinstance(data, xr.DataArray) else data
     if isinstance(weights, xr.DataArray):
         w = weights
-    elif isinstance(weights, Hashable) and not isinstance(weights, bool) and weights in ds.data_vars:
+    elif isinstance(weights, str) and weights in ds.data_vars:
         w = ds[weights]
     else:
-        raise ValueError(f"weights={weights!r}: give the name of a data variable of the Dataset (1/sigma^2 of each "
+        shown = repr(weights) if isinstance(weights, str) else f"a {type(weights).__name__}"
+        raise ValueError(f"weights={shown}: give the name of a data variable of the Dataset (1/sigma^2 of each "
                          f"observation's error), or a DataArray on the data's coordinates"
-                         + did_you_mean(str(weights), [str(v) for v in ds.data_vars]))
-    if not set(w.dims) <= set(ds[names[0]].dims):
-        raise ValueError(f"weights has dimensions {tuple(w.dims)}, not among the data's {tuple(ds[names[0]].dims)}: "
+                         + (did_you_mean(weights, [str(v) for v in ds.data_vars]) if isinstance(weights, str) else ""))
+    target = ds[names[0]]
+    if not set(w.dims) <= set(target.dims):
+        raise ValueError(f"weights has dimensions {tuple(w.dims)}, not among the data's {tuple(target.dims)}: "
                          f"give one weight per observation (or per point of a dimension it shares).")
-    return ds.assign({WEIGHTS_COLUMN: w.variable.copy(data=np.asarray(w.values, dtype=np.float64))
-                      if w.dims else w}), names + [WEIGHTS_COLUMN]
+    # by coordinates, not by position (a DataArray from another file, reversed in time or shifted, was paired with
+    # the wrong points in silence: a review); labels it lacks are missing weights, refused where observed
+    w = w.reindex({d: target[d] for d in w.dims if d in target.indexes and d in w.indexes})
+    return ds.assign({WEIGHTS_COLUMN: w.astype(np.float64)}), names + [WEIGHTS_COLUMN]
 
 
 def _weights_apart(table: _coords.PointTable) -> _coords.PointTable:
     """A table read with its weights as the last column: the weights apart, the rows without an observation
-    dropped, and weights checked where there is one (finite and not negative, not all zero)."""
+    dropped."""
     values, w = table.values[:, :-1], table.values[:, -1]
     keep = np.isfinite(values).any(axis=1)
-    w = w[keep]
+    return _coords.PointTable(table.lon[keep], table.lat[keep], None if table.time is None else table.time[keep],
+                              np.ascontiguousarray(values[keep]), weights=w[keep])
+
+
+def _checked_weights(table: _coords.PointTable) -> _coords.PointTable:
+    """The weights of the observations (after the fill screens) checked: finite and not negative, not all zero; the
+    rows of weight 0 dropped (left out of the fit, its mean and spread and extent too: a review)."""
+    w = table.weights
     bad = ~(np.isfinite(w) & (w >= 0))
     if bad.any():
         raise ValueError(f"weights: {int(bad.sum()):,} of {w.size:,} observations have a weight that is missing, "
-                         f"negative or infinite (e.g. {w[bad][:3].tolist()}). Give every observation a weight >= 0 "
-                         f"(1/sigma^2 of its error; 0 leaves it out).")
-    if w.size and not (w > 0).any():
+                         f"negative or infinite (e.g. {w[bad][:3].tolist()}; a weights DataArray is matched to the "
+                         f"data by its coordinates: labels it lacks are missing). Give every observation a weight "
+                         f">= 0 (1/sigma^2 of its error; 0 leaves it out).")
+    keep = w > 0
+    if not keep.any():
         raise ValueError("weights: every observation has weight 0; nothing would be fitted.")
+    if keep.all():
+        return table
     return _coords.PointTable(table.lon[keep], table.lat[keep], None if table.time is None else table.time[keep],
-                              np.ascontiguousarray(values[keep]), weights=w)
+                              table.values[keep], weights=w[keep])
 
 
 def _described(data, found, var_names, var_objs, **fields) -> Observations:
@@ -1114,7 +1133,9 @@ def _read_xarray(data, variables, lat, lon, time, single: bool, weights=None) ->
         data, read_names = _with_weights(data, var_names, weights)
         table, time_axis = _coords.points_from_xarray(data, read_names, names)
         table = _weights_apart(table)
-    table = mask_fills(table, var_names, var_objs)
+    table = mask_fills(table, var_names, var_objs)  # (before the weights' check: a fill's cell needs no weight)
+    if weights is not None:
+        table = _checked_weights(table)
     _warn_land(data, names, var_objs, table)
     _warn_quality_flags(data, var_names, var_objs)
     _warn_repeated_times(data, names)
@@ -1219,6 +1240,8 @@ def _read_dict(data: Mapping, values, variables, use_time: bool, weights=None) -
         lon=_coords.wrap_longitude(lon[keep]), lat=lat[keep], time=None if t is None else t[keep], values=vals[keep]
     )
     table = mask_fills(_weights_apart(table) if weights is not None else table, var_names)
+    if weights is not None:
+        table = _checked_weights(table)
     return Observations(
         table=table,
         variables=[str(v) for v in var_names],
@@ -1300,8 +1323,14 @@ def read(
     >>> len(obs.table), obs.variables, obs.coord_names["time"]
     (1, ['values'], 'time')
     """
+    if isinstance(weights, str) and isinstance(data, Mapping) and not isinstance(data, xr.Dataset) and weights in data:
+        data, weights = {k: v for k, v in data.items() if k != weights}, data[weights]  # a dict's own entry (a
+        # review: "could not convert string to float: 'w'")
     if isinstance(data, (xr.Dataset, xr.DataArray)):
         values, variables = names_as_values(values, variables)
+        if variables is None and isinstance(weights, str) and isinstance(data, xr.Dataset) and weights in data:
+            rest = [v for v in data.data_vars if v != weights]  # (the weights are no variable to fit: a review)
+            variables = rest[0] if len(rest) == 1 else None
         if values is not None:
             raise TypeError("values= is only for dict input; with xarray data pick variables= instead.")
         if lazy:

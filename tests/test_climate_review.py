@@ -174,3 +174,14 @@ def test_one_reference_point_is_not_judged_by_its_spread():
         warnings.simplefilter("always")
         m.scores((ds - 100.0).isel(time=[1], lat=[2], lon=[3]))
     assert not any("times their spread" in str(w.message) or "times its spread" in str(w.message) for w in seen)
+
+
+def test_more_irregular_times_than_kept_give_daily_maps(monkeypatch):
+    """A diff review: past the times kept, the median step from the first time drifted through the day."""
+    import geoinr.observations as observations
+
+    monkeypatch.setattr(observations, "MAX_GRID_TIMES", 5)
+    days = np.cumsum(np.random.default_rng(0).uniform(0.5, 1.5, 12))
+    times = pd.DatetimeIndex(np.datetime64("2000-01-01") + (days * 86400).astype("timedelta64[s]"))
+    grid = _grid_times(times)
+    assert (grid.hour == 0).all() and (grid.minute == 0).all()

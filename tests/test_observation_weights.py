@@ -112,3 +112,49 @@ def test_oi_weighs_each_observations_error():
     assert oi.obs_error_variance_.min() < oi.obs_error_variance_.max()  # (heavier superobservations, less error)
     with pytest.raises(TypeError, match="takes no weights"):
         geoinr.baselines.LinearInterpolator().fit(tracks, "sla", weights="w")
+
+
+def _small_grid():
+    t = np.datetime64("2020-01-01") + np.arange(4).astype("timedelta64[D]")
+    values = np.random.default_rng(0).random((4, 3, 3))
+    return xr.Dataset({"sla": (("time", "lat", "lon"), values, {"units": "m"})},
+                      coords={"time": t, "lat": [30.0, 31.0, 32.0], "lon": [-60.0, -59.0, -58.0]})
+
+
+def test_a_weights_dataarray_is_matched_by_its_coordinates():
+    """A diff review: weights from another file, reversed in time, were paired by position in silence."""
+    ds = _small_grid()
+    w = xr.DataArray([1.0, 2.0, 3.0, 4.0], dims="time", coords={"time": ds.time.values}).broadcast_like(ds.sla)
+    obs = read(ds, "sla", weights=w.sortby("time", ascending=False))
+    np.testing.assert_array_equal(obs.table.weights, w.values.ravel())
+    with pytest.raises(ValueError, match="matched to the data by its coordinates"):
+        read(ds, "sla", weights=w.assign_coords(lon=w.lon + 20.0))
+
+
+def test_weight_0_leaves_an_observation_out_and_a_fills_cell_needs_no_weight():
+    ds = _small_grid()
+    ds["sla"][0, 0, :] = 3.0
+    w = xr.ones_like(ds.sla)
+    w[0, 0, :] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = ds.assign(w=w).inr.fit("sla", weights="w", **KW)  # (the weights' name is no variable to fit)
+        b = ds.assign(sla=ds.sla.where(w > 0)).inr.fit("sla", **KW)
+    assert a.n_points_ == b.n_points_ == 33 and a.mean_ == pytest.approx(b.mean_) and a.std_ == pytest.approx(b.std_)
+    filled = _small_grid()
+    filled["sla"][:, 2, 2] = -9999.0  # an undeclared fill value at one cell, every time: screened as missing
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        obs = read(filled, "sla", weights=xr.ones_like(filled.sla).where(filled.sla > -100))
+    assert len(obs.table) == 32 and np.isfinite(obs.table.weights).all()
+
+
+def test_a_dicts_own_entry_names_its_weights():
+    tracks = _tracks()
+    pts = {"lon": tracks.longitude.values, "lat": tracks.latitude.values, "time": tracks.time.values,
+           "sla": tracks.sla.values, "w": tracks.w.values}
+    obs = read(pts, "sla", weights="w")
+    np.testing.assert_array_equal(obs.table.weights, tracks.w.values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        geoinr.baselines.OptimalInterpolation().fit(pts, "sla", weights="w")
