@@ -675,6 +675,13 @@ class PointTable:
     def __len__(self) -> int:
         return self.lon.shape[0]
 
+    def subset(self, rows, values: np.ndarray | None = None) -> "PointTable":
+        """The table's ``rows`` (a mask or indices), every column and the weights with them; ``values``: new values
+        for the whole table first (a screened copy)."""
+        values = self.values if values is None else values
+        return PointTable(self.lon[rows], self.lat[rows], None if self.time is None else self.time[rows], values[rows],
+                          None if self.weights is None else self.weights[rows])
+
     def coordinates(self) -> np.ndarray:
         """Stack (lon, lat[, time]) into an (n, 2 or 3) float64 array."""
         cols = [self.lon, self.lat] + ([self.time] if self.time is not None else [])

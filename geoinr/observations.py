@@ -188,7 +188,11 @@ def record_step(obs) -> float | None:
     >>> round(record_step(obs) * 24, 6)
     1.0
     """
-    times = _record_days(obs)
+    return _median_step(_record_days(obs))
+
+
+def _median_step(times) -> float | None:
+    """The median step (days) between sorted distinct ``times``, or None (fewer than two)."""
     if times is None or times.size < 2:
         return None
     step = float(np.median(np.diff(times)))
@@ -219,7 +223,8 @@ def record_times(obs) -> tuple:
     >>> record_times(obs)[1:]  # (a missing April: months all the same)
     (1, None)
     """
-    times, step = _record_days(obs), record_step(obs)
+    times = _record_days(obs)
+    step = _median_step(times)
     if step is None or times is None or times.size < 2:
         return None, None, None
     on_steps = (times - times[0]) / step
@@ -842,10 +847,7 @@ def mask_fills(table: _coords.PointTable, var_names, var_objs=None) -> _coords.P
         values[fills, j] = np.nan
     if not changed:
         return table
-    keep = np.isfinite(values).any(axis=1)
-    return _coords.PointTable(lon=table.lon[keep], lat=table.lat[keep],
-                              time=None if table.time is None else table.time[keep], values=values[keep],
-                              weights=None if table.weights is None else table.weights[keep])
+    return table.subset(np.isfinite(values).any(axis=1), values)
 
 
 def mask_fills_lazy(dataset: xr.Dataset, var_names, sample: _coords.PointTable) -> tuple[xr.Dataset, dict]:
@@ -1089,10 +1091,9 @@ def _with_weights(data, var_names, weights) -> tuple:
 def _weights_apart(table: _coords.PointTable) -> _coords.PointTable:
     """A table read with its weights as the last column: the weights apart, the rows without an observation
     dropped."""
-    values, w = table.values[:, :-1], table.values[:, -1]
-    keep = np.isfinite(values).any(axis=1)
-    return _coords.PointTable(table.lon[keep], table.lat[keep], None if table.time is None else table.time[keep],
-                              np.ascontiguousarray(values[keep]), weights=w[keep])
+    values = np.ascontiguousarray(table.values[:, :-1])
+    apart = _coords.PointTable(table.lon, table.lat, table.time, values, weights=table.values[:, -1])
+    return apart.subset(np.isfinite(values).any(axis=1))
 
 
 def _checked_weights(table: _coords.PointTable) -> _coords.PointTable:
@@ -1108,10 +1109,7 @@ def _checked_weights(table: _coords.PointTable) -> _coords.PointTable:
     keep = w > 0
     if not keep.any():
         raise ValueError("weights: every observation has weight 0; nothing would be fitted.")
-    if keep.all():
-        return table
-    return _coords.PointTable(table.lon[keep], table.lat[keep], None if table.time is None else table.time[keep],
-                              table.values[keep], weights=w[keep])
+    return table if keep.all() else table.subset(keep)
 
 
 def _described(data, found, var_names, var_objs, **fields) -> Observations:

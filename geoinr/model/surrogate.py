@@ -172,9 +172,8 @@ class SurrogateMixin:
         if out_chunks is not None:
             stacked = _evaluation.lazy_blocks(block, columns, out_chunks, len(names), np.float32)
             return {k: stacked[..., i] for i, k in enumerate(names)}
-        check_memory(len(names) * int(np.prod(shape)) * 4, f"An eager derive({quantity!r}) on {int(np.prod(shape)):,} "
-                     f"points", "Derive lazily, chunk by chunk: derive(..., chunks='auto') (then .to_zarr(...)), or "
-                     "on a smaller target.")  # (predict refused, derive ran: a review)
+        _check_memory(len(names) * int(np.prod(shape)) * 4, f"derive({quantity!r}) on {int(np.prod(shape)):,} points",
+                      "derive")
         outs = self._derive_values(quantity, columns, *options)  # each output as computed (stacking them would hold
         return {k: outs[k].reshape(shape) for k in names}  # every output twice)
 
@@ -443,7 +442,7 @@ class SurrogateMixin:
 
             draws = da.moveaxis(draws, -2, 0)
         else:
-            _check_memory(n * k * int(np.prod(shape)) * np.dtype(dtype).itemsize, "sample")
+            _check_memory(n * k * int(np.prod(shape)) * np.dtype(dtype).itemsize, "sample", "sample")
             draws = draw(columns).reshape((n,) + shape + (k,))
         if dims is None:  # a dict target: plain arrays, as predict() gives
             return draws[..., sel[0]].astype(np.float64) if len(sel) == 1 else draws[..., sel].astype(np.float64)
@@ -480,10 +479,10 @@ def _draws(model, n: int, seed, batch_size: int):
     return draw
 
 
-def _check_memory(need: int, method: str) -> None:
-    """Refuse an eager output too large for memory, with the advice of a lazy one (predict refused, derive and
-    sample ran: a review)."""
-    check_memory(need, f"An eager {method}", f"Make it lazily, chunk by chunk: {method}(..., chunks='auto') (then "
+def _check_memory(need: int, what: str, method: str) -> None:
+    """Refuse an eager output (``what``) too large for memory, with the advice of a lazy ``method`` call (predict
+    refused, derive and sample ran: a review)."""
+    check_memory(need, f"An eager {what}", f"Make it lazily, chunk by chunk: {method}(..., chunks='auto') (then "
                  f".to_zarr(...)), or on a smaller target.")
 
 

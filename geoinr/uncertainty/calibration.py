@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..cpu_load import _cpus
 from ..frames import GeoinrWarning, user_stacklevel
 
 __all__ = ["DataDistance", "calibrate", "calibrate_gap", "correlation_length", "gap_fraction", "noise_variance"]
@@ -258,7 +259,7 @@ class DataDistance:
 
             self._tree = cKDTree(self.sites)
         d, _ = self._tree.query(np.asarray(xyz_km, dtype=np.float64), k=1, distance_upper_bound=upper_km,
-                                workers=_usable_cpus())  # (the CPUs this process may use: -1 took every core)
+                                workers=len(_cpus()) or 1)  # (the CPUs this process may use: -1 took every core)
         return d
 
     def spacing_km(self, max_sample: int = 20_000) -> tuple[float, float]:
@@ -302,16 +303,6 @@ class DataDistance:
 
     def __getstate__(self):  # the tree is rebuilt on demand (pickles of a model stay small)
         return {"sites": self.sites, "_tree": None, "_spacing": None}
-
-
-def _usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity), at least 1."""
-    import os
-
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def gap_fraction(distance: np.ndarray, length: float) -> np.ndarray:
