@@ -210,6 +210,16 @@ def record_times(obs) -> tuple:
     filled): ``(step, None, None)``; calendar months (k = 1, 3, 6 or 12: monthly, seasonal, half-yearly, annual
     means): ``(step, k, None)``; else the record's times themselves (irregular, at most :data:`MAX_GRID_TIMES`):
     ``(step, None, times)``; more, or none of them (scattered records): ``(None, None, None)``, daily maps.
+
+    Parameters
+    ----------
+    obs : Observations
+        What :func:`read` found (its table's times, or a streamed record's time coordinate).
+
+    Returns
+    -------
+    tuple
+        ``(step, months, times)``: days or None, 1/3/6/12 or None, a list of days or None.
     Checked against the record: a rule guessed from its first time put a 4-weekly product on the 1st of each month,
     a 15th-of-the-month record at mid-months and annual means a day earlier each leap year (a diff review).
 
@@ -1015,6 +1025,15 @@ def _kept(var) -> dict:
 def time_method(cell_methods) -> str | None:
     """The clauses of CF ``cell_methods`` over time (a name with "time" in it: ``time``, ERA5's ``valid_time``), as
     written, where they name a statistic (not ``point``); else None.
+
+    Parameters
+    ----------
+    cell_methods : str or None
+        A variable's CF ``cell_methods``.
+
+    Returns
+    -------
+    str or None
 
     Examples
     --------

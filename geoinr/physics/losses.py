@@ -65,6 +65,19 @@ def check_qg_height(variable, standard_name, rossby_radius_km, what: str, warn: 
     default radius is the ocean's first baroclinic one (Chelton et al. 1998, about 15 km at 45 N), which gave a 500
     hPa height's PV as -2.2 s-1 (a review); the atmosphere's is about 1000 km.
 
+    Parameters
+    ----------
+    variable : str
+        The fitted variable's name.
+    standard_name : str or None
+        Its CF standard name.
+    rossby_radius_km : float or None
+        The radius given (None: the ocean's default).
+    what : str
+        What asks (``"derive('pv')"``, ``"physics='qg'"``), for the messages.
+    warn : bool
+        Warn of a standard name that is no height.
+
     Examples
     --------
     >>> check_qg_height("z", "geopotential_height", 1000.0, "derive('pv')")  # a radius given: accepted
